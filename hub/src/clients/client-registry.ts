@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
+
+const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
+const GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'];
+const CLIENT_ID = /^[a-zA-Z0-9._-]{2,64}$/;
+
+/** 256 bits from the CSPRNG, base64url. */
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface ClientInput {
+  clientId: string;
+  clientSecret?: string;
+  name?: string;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: GrantType[];
+  tokenEndpointAuthMethod?: AuthMethod;
+  trusted?: boolean;
+  requirePkce?: boolean;
+  scope?: string;
+  syncLoginUrl?: string;
+  syncLogoutUrl?: string;
+  syncTransport?: SyncTransport;
+  syncKey?: string;
+  userdeleteUrl?: string;
+  backchannelLogoutUri?: string;
+  internal?: boolean;
+}
+
+function checkUrl(value: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(`${what} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`${what} must be http(s): ${value}`);
+  if (url.hash) throw new ValidationError(`${what} must not have a fragment: ${value}`);
+  return value;
+}
+
+/**
+ * Registered clients, kept in the store and cached in-process. The cache is what lets a
+ * sign-in build its sync page for any number of subsites with one store read: a version
+ * counter is checked at most once a second and the whole list reloaded only on change.
+ */
+export class ClientRegistry {
+  #cache = new Map<string, SubsiteClient>();
+  #version: string | null = null;
+  #checkedAt = 0;
+  #loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+  ) {}
+
+  async #refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.#checkedAt < REFRESH_EVERY_MS) return;
+    this.#loading ??= (async () => {
+      try {
+        const version = await this.store.get(this.keys.clientsVersion());
+        if (force || version !== this.#version || this.#checkedAt === 0) {
+          const ids = await this.store.setMembers(this.keys.clients());
+          const raws = await this.store.getMany(ids.map((id) => this.keys.client(id)));
+          const next = new Map<string, SubsiteClient>();
+          for (const raw of raws) {
+            if (raw) {
+              const client = JSON.parse(raw) as SubsiteClient;
+              next.set(client.clientId, client);
+            }
+          }
+          this.#cache = next;
+          this.#version = version;
+        }
+        this.#checkedAt = Date.now();
+      } finally {
+        this.#loading = undefined;
+      }
+    })();
+    await this.#loading;
+  }
+
+  async find(clientId: string): Promise<SubsiteClient | undefined> {
+    await this.#refresh();
+    return this.#cache.get(clientId);
+  }
+
+  async require(clientId: string): Promise<SubsiteClient> {
+    const client = await this.find(clientId);
+    if (!client) throw new NotFoundError(`No client ${clientId}.`);
+    return client;
+  }
+
+  async list(): Promise<SubsiteClient[]> {
+    await this.#refresh();
+    return [...this.#cache.values()].sort((a, b) => a.clientId.localeCompare(b.clientId));
+  }
+
+  /** Subsites that take part in login sync, from the cache: one store read at most. */
+  async syncTargets(): Promise<SubsiteClient[]> {
+    return (await this.list()).filter((client) => client.sync);
+  }
+
+  static build(input: ClientInput, existing?: SubsiteClient): SubsiteClient {
+    if (!CLIENT_ID.test(input.clientId)) throw new ValidationError('A client id has 2 to 64 letters, digits, dots, dashes or underscores.');
+    const grantTypes = input.grantTypes ?? existing?.grantTypes ?? ['authorization_code', 'refresh_token'];
+    for (const grant of grantTypes) {
+      if (!GRANT_TYPES.includes(grant)) throw new ValidationError(`Unknown grant type ${grant}.`);
+    }
+    const authMethod = input.tokenEndpointAuthMethod ?? existing?.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirect URI'));
+    if ((grantTypes.includes('authorization_code') || grantTypes.includes('implicit')) && redirectUris.length === 0) {
+      throw new ValidationError('A client that signs users in needs at least one redirect URI.');
+    }
+    if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
+      throw new ValidationError('A public client cannot use client_credentials.');
+    }
+    const loginUrl = input.syncLoginUrl ?? existing?.sync?.loginUrl;
+    const logoutUrl = input.syncLogoutUrl ?? existing?.sync?.logoutUrl;
+    if (Boolean(loginUrl) !== Boolean(logoutUrl)) throw new ValidationError('Sync needs both a login and a logout URL.');
+    const sync =
+      loginUrl && logoutUrl
+        ? {
+            loginUrl: checkUrl(loginUrl, 'sync login URL'),
+            logoutUrl: checkUrl(logoutUrl, 'sync logout URL'),
+            transport: input.syncTransport ?? existing?.sync?.transport ?? 'img',
+            key: input.syncKey ?? existing?.sync?.key ?? generateSecret(),
+            ...(existing?.sync?.previousKey ? { previousKey: existing.sync.previousKey } : {}),
+          }
+        : undefined;
+    if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
+    const clientSecret = authMethod === 'none' ? undefined : (input.clientSecret ?? existing?.clientSecret ?? generateSecret());
+    if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError('A client secret needs at least 32 characters.');
+    const userdeleteUrl = input.userdeleteUrl ?? existing?.userdeleteUrl;
+    const backchannelLogoutUri = input.backchannelLogoutUri ?? existing?.backchannelLogoutUri;
+    return {
+      clientId: input.clientId,
+      ...(clientSecret !== undefined ? { clientSecret } : {}),
+      name: input.name ?? existing?.name ?? input.clientId,
+      redirectUris,
+      postLogoutRedirectUris: (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) =>
+        checkUrl(uri, 'post-logout redirect URI'),
+      ),
+      grantTypes,
+      tokenEndpointAuthMethod: authMethod,
+      trusted: input.trusted ?? existing?.trusted ?? false,
+      // Public clients cannot opt out of PKCE.
+      requirePkce: authMethod === 'none' ? true : (input.requirePkce ?? existing?.requirePkce ?? true),
+      scope: input.scope ?? existing?.scope ?? DEFAULT_SCOPE,
+      ...(sync ? { sync } : {}),
+      ...(userdeleteUrl ? { userdeleteUrl: checkUrl(userdeleteUrl, 'userdelete URL') } : {}),
+      ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'back-channel logout URI') } : {}),
+      ...((input.internal ?? existing?.internal) ? { internal: true } : {}),
+      createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
+    };
+  }
+
+  async #save(client: SubsiteClient): Promise<void> {
+    await this.store.set(this.keys.client(client.clientId), JSON.stringify(client));
+    await this.store.setAdd(this.keys.clients(), client.clientId);
+    await this.store.incr(this.keys.clientsVersion());
+    await this.#refresh(true);
+  }
+
+  /** Registers a new client; returns it with its generated secret and sync key. */
+  async register(input: ClientInput): Promise<SubsiteClient> {
+    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
+    const client = ClientRegistry.build(input);
+    await this.#save(client);
+    return client;
+  }
+
+  /** Creates or replaces a client from a declarative file, keeping its secrets when not given. */
+  async upsert(input: ClientInput): Promise<SubsiteClient> {
+    const raw = await this.store.get(this.keys.client(input.clientId));
+    const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
+    const client = ClientRegistry.build(input, existing);
+    await this.#save(client);
+    return client;
+  }
+
+  async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
+    const existing = await this.require(clientId);
+    const client = ClientRegistry.build({ ...change, clientId }, existing);
+    await this.#save(client);
+    return client;
+  }
+
+  /** New sync key; the old one stays valid at the subsite until it is configured with the new one. */
+  async rotateSyncKey(clientId: string): Promise<SubsiteClient> {
+    const existing = await this.require(clientId);
+    if (!existing.sync) throw new ValidationError(`${clientId} has no login sync.`);
+    const client = { ...existing, sync: { ...existing.sync, previousKey: existing.sync.key, key: generateSecret() } };
+    await this.#save(client);
+    return client;
+  }
+
+  async rotateSecret(clientId: string): Promise<SubsiteClient> {
+    const existing = await this.require(clientId);
+    if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(`${clientId} is a public client with no secret.`);
+    const client = { ...existing, clientSecret: generateSecret() };
+    await this.#save(client);
+    return client;
+  }
+
+  async remove(clientId: string): Promise<void> {
+    await this.require(clientId);
+    await this.store.del(this.keys.client(clientId));
+    await this.store.setRemove(this.keys.clients(), clientId);
+    await this.store.incr(this.keys.clientsVersion());
+    await this.#refresh(true);
+  }
+}

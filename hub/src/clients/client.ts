@@ -1,0 +1,37 @@
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password' | 'implicit';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type SyncTransport = 'img' | 'script';
+
+/** A registered relying party; "subsite" when it takes part in login sync. */
+export interface SubsiteClient {
+  clientId: string;
+  /** Absent for public clients (auth method `none`). */
+  clientSecret?: string;
+  name: string;
+  /** Exact-match list; no wildcards, no prefix matching (RFC 9700 §4.1.3). */
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: GrantType[];
+  tokenEndpointAuthMethod: AuthMethod;
+  /** First-party: consent is never asked. */
+  trusted: boolean;
+  /** PKCE S256 on every authorization request (default true; public clients always). */
+  requirePkce: boolean;
+  scope: string;
+  sync?: {
+    loginUrl: string;
+    logoutUrl: string;
+    transport: SyncTransport;
+    /** HS256 key for this subsite's sync codes (its own, so one subsite cannot forge another's). */
+    key: string;
+    /** Still accepted by the subsite during a rotation; the hub signs with `key`. */
+    previousKey?: string;
+  };
+  userdeleteUrl?: string;
+  backchannelLogoutUri?: string;
+  /** Internal by design: the hub's own portal client is never shown or editable. */
+  internal?: boolean;
+  createdAt: number; // epoch seconds
+}
+
+export const DEFAULT_SCOPE = 'openid profile email offline_access';

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const url = z.string().url().transform((value) => value.replace(/\/+$/, ''));
+const seconds = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Every environment variable the hub reads, with its default and unit. */
+const schema = z.object({
+  HUB_PORT: port.default(4000),
+  HUB_HOST: z.string().default('127.0.0.1'),
+  /** The browser-facing base URL, also the OIDC issuer. */
+  HUB_ISSUER: url.default('http://hub.sso.localhost:4000'),
+  /** Unset: the embedded in-process store (for trying out only). */
+  REDIS_URL: z.string().url().optional(),
+  KEY_PREFIX: z.string().min(1).default('sso:'),
+  /** Comma-separated secrets for cookie signing; the first signs, all verify. Generated and stored when unset. */
+  HUB_COOKIE_SECRETS: list.pipe(z.array(z.string().min(32, 'each cookie secret needs at least 32 characters'))).optional(),
+  /** A JWKS (JSON) with private signing keys; the first key of an alg signs, all verify. Generated and stored when unset. */
+  HUB_JWKS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        const parsed = JSON.parse(value) as { keys?: unknown };
+        if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('no keys');
+        return parsed as { keys: Record<string, unknown>[] };
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON Web Key Set with at least one private key' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** A YAML/JSON file of users and clients loaded at start (the demo's declarative file). */
+  HUB_SEED_FILE: z.string().optional(),
+  HUB_TRUST_PROXY: bool.default(false),
+  /** How long a hub sign-in lasts, in seconds (12 hours). */
+  HUB_SESSION_TTL: seconds.default(12 * 3600),
+  /** How long a remembered consent lasts, in seconds (180 days). */
+  HUB_CONSENT_TTL: seconds.default(180 * 86_400),
+  HUB_ACCESS_TOKEN_TTL: seconds.default(3600), // one hour, in seconds
+  HUB_REFRESH_TOKEN_TTL: seconds.default(14 * 86_400), // two weeks, in seconds
+  /** argon2id cost. OWASP's floor is m=19 MiB, t=2, p=1. */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (OWASP minimum, 19 MiB)').default(19_456),
+  ARGON2_ITERATIONS: z.coerce.number().int().min(2, 'must be at least 2 (OWASP minimum)').default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  /** Failed sign-ins allowed per account per window before a lockout. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  /** Sign-in attempts allowed per IP per window. */
+  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().positive().default(50),
+  LOGIN_WINDOW_SECONDS: seconds.default(15 * 60), // fifteen minutes
+  /** How long the sync page waits for subsites before continuing, in milliseconds. */
+  SYNC_WAIT_MS: z.coerce.number().int().min(100).max(10_000).default(1_500),
+  SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60
+  /** Allow the legacy resource-owner password grant for clients registered with it. */
+  HUB_ENABLE_PASSWORD_GRANT: bool.default(false),
+  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+});
+
+export type HubConfig = Readonly<z.infer<typeof schema>> & { readonly secureCookies: boolean };
+
+/** Thrown at start-up; the message names every bad variable and why. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses and freezes the hub's configuration. Nothing else reads `process.env`. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze({ ...result.data, secureCookies: result.data.HUB_ISSUER.startsWith('https://') });
+}

@@ -1,0 +1,34 @@
+import { createServer } from 'node:http';
+import { loadConfig } from './config.js';
+import { createHub } from './hub.js';
+import { createLogger } from './logger.js';
+import { applySeed, loadSeedFile } from './seed.js';
+import { openStore } from './store/index.js';
+
+/** Reads the environment, opens the store, builds the hub and listens. */
+export async function main(env: Record<string, string | undefined> = process.env): Promise<{ close(): Promise<void> }> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.LOG_LEVEL);
+  if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
+  const store = await openStore(config.REDIS_URL);
+  const hub = await createHub(config, store, logger);
+  if (config.HUB_SEED_FILE) await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services.users, hub.services.clients);
+  const server = createServer(hub.app);
+  await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
+  logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+  return {
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await store.close();
+    },
+  };
+}
+
+const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntry) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,28 @@
+import type { Account, FindAccount } from 'oidc-provider';
+import type { UserRepository } from '../users/user-repository.js';
+
+/** Claims per scope; userinfo answers at least sub, email, name, preferred_username. */
+export const CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'preferred_username', 'updated_at'],
+};
+
+/** Resolves token subjects to users; a disabled or deleted user has no account. */
+export function createFindAccount(users: UserRepository): FindAccount {
+  return async (_ctx, sub): Promise<Account | undefined> => {
+    const user = await users.findById(sub);
+    if (!user || user.disabled) return undefined;
+    return {
+      accountId: user.id,
+      claims: async () => ({
+        sub: user.id,
+        email: user.email,
+        email_verified: false,
+        name: user.name,
+        preferred_username: user.username,
+        updated_at: user.createdAt,
+      }),
+    };
+  };
+}

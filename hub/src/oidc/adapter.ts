@@ -1,0 +1,114 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { digest, type Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+
+/** Models whose records belong to a grant and go when the grant is revoked. */
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/** Records kept past their expiry, in seconds, so a replayed code can still be detected. */
+const CLOCK_TOLERANCE = 5;
+
+/**
+ * oidc-provider storage on top of the hub's Store, so Redis and the embedded store share
+ * one adapter and one contract. Records are keyed by a digest of their id: a read of the
+ * store yields no usable token, code or session id. The id itself (`jti`) is dropped
+ * from the stored payload and restored from the caller's copy on `find`.
+ */
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}) {
+  return class StoreAdapter implements Adapter {
+    constructor(readonly model: string) {}
+
+    #key(id: string): string {
+      return keys.oidc(this.model, digest(id));
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const key = this.#key(id);
+      const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
+      const { jti: _jti, ...stored } = payload;
+      await store.set(key, JSON.stringify(stored), ttl !== undefined ? { ttlSeconds: ttl } : {});
+      if (GRANTABLE.has(this.model) && payload.grantId) {
+        await store.setAdd(keys.oidcGrantMembers(payload.grantId), key, ttl);
+      }
+      if (this.model === 'Session' && payload.uid) {
+        await store.set(keys.oidcSessionUid(payload.uid), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
+        if (payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
+      }
+      if (this.model === 'Grant' && payload.accountId && payload.clientId) {
+        await hooks.onGrant?.(payload.accountId, payload.clientId, id, ttl);
+      }
+      if (payload.userCode) {
+        await store.set(keys.oidcUserCode(payload.userCode), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
+      }
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      // Clients live in the hub's client registry, not in oidc-provider's records.
+      if (this.model === 'Client') return hooks.findClient?.(id);
+      const raw = await store.get(this.#key(id));
+      if (!raw) return undefined;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      return { ...payload, jti: id };
+    }
+
+    async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
+      const key = await store.get(indexKey);
+      if (!key) return undefined;
+      const raw = await store.get(key);
+      return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.#findByIndex(keys.oidcSessionUid(uid));
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.#findByIndex(keys.oidcUserCode(userCode));
+    }
+
+    async consume(id: string): Promise<void> {
+      const key = this.#key(id);
+      const raw = await store.get(key);
+      if (!raw) return;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      payload.consumed = Math.floor(Date.now() / 1000);
+      const ttl = await store.ttl(key);
+      await store.set(key, JSON.stringify(payload), ttl > 0 ? { ttlSeconds: ttl } : {});
+    }
+
+    async destroy(id: string): Promise<void> {
+      const key = this.#key(id);
+      const raw = await store.take(key);
+      if (raw && this.model === 'Session') {
+        const payload = JSON.parse(raw) as AdapterPayload;
+        if (payload.uid) await store.del(keys.oidcSessionUid(payload.uid));
+        if (payload.accountId) await hooks.onSessionDestroyed?.(payload.accountId, key);
+      }
+      if (raw && this.model === 'Grant') {
+        const payload = JSON.parse(raw) as AdapterPayload;
+        if (payload.accountId && payload.clientId) await hooks.onGrantDestroyed?.(payload.accountId, payload.clientId, id);
+      }
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      const membersKey = keys.oidcGrantMembers(grantId);
+      const members = await store.setMembers(membersKey);
+      await store.del(...members, membersKey);
+    }
+  };
+}
+
+/** Indexes the hub keeps beside oidc-provider's records (sessions and consents per user). */
+export interface AdapterHooks {
+  findClient?(clientId: string): Promise<AdapterPayload | undefined>;
+  onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
+  onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
+  onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;
+  onGrantDestroyed?(accountId: string, clientId: string, grantId: string): Promise<void>;
+}

@@ -1,0 +1,25 @@
+import type Provider from 'oidc-provider';
+import type { SyncPlanner } from '../sync/sync-page.js';
+import type { Views } from '../views/views.js';
+
+/**
+ * After oidc-provider ends a session (POST /session/end/confirm with logout=yes), answer
+ * with the sync page (synclogout beacons to every subsite) instead of the bare redirect,
+ * then continue to where oidc-provider was sending the browser: the registered
+ * post-logout URI or the hub's signed-out page.
+ */
+export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303) return;
+    const params = ctx.oidc.params as { logout?: string } | undefined;
+    if (!params?.logout) return; // "stay signed in": nothing ended, nothing to sync
+    const continueUrl = ctx.response.get('Location');
+    const plan = await sync.plan('logout');
+    ctx.remove('Location');
+    ctx.status = 200;
+    ctx.type = 'html';
+    ctx.set('Content-Security-Policy', plan.csp);
+    ctx.body = views.render('hub/sync.njk', { plan, continueUrl, waitMs });
+  });
+}

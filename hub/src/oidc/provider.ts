@@ -1,0 +1,173 @@
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { HubConfig } from '../config.js';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import { toOidcMetadata } from '../clients/oidc-metadata.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import type { UserRepository } from '../users/user-repository.js';
+import type { Views } from '../views/views.js';
+import type { Jwks } from '../secrets/secrets.js';
+import { CLAIMS, createFindAccount } from './account.js';
+import { createAdapterFactory } from './adapter.js';
+import type { ConsentIndex } from './consents.js';
+import type { SessionIndex } from './session-index.js';
+
+export interface ProviderDeps {
+  config: HubConfig;
+  store: Store;
+  keys: Keys;
+  users: UserRepository;
+  clients: ClientRegistry;
+  consents: ConsentIndex;
+  sessions: SessionIndex;
+  views: Views;
+  jwks: Jwks;
+  cookieKeys: string[];
+}
+
+/** Descriptions for errors whose own text would reveal internals. */
+const SAFE_DESCRIPTIONS: Record<string, string> = {
+  server_error: 'The sign-in service had a problem. Please try again.',
+  temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
+};
+
+/**
+ * The hub's OAuth 2.0 / OpenID Connect engine: oidc-provider configured for the hub's
+ * store, users, clients and pages. Protocol behaviour comes from the certified library;
+ * this file only says which features are on and how the hub's data plugs in.
+ */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, store, keys, users, clients, consents, sessions, views } = deps;
+  const enabledGrants = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
+  if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
+
+  const adapter = createAdapterFactory(store, keys, {
+    findClient: async (clientId) => {
+      const client = await clients.find(clientId);
+      return client ? toOidcMetadata(client, enabledGrants) : undefined;
+    },
+    onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
+    onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
+    onGrant: (accountId, clientId, grantId, ttl) => consents.remember(accountId, clientId, grantId, ttl),
+    onGrantDestroyed: (accountId, clientId, grantId) => consents.forget(accountId, clientId, grantId),
+  });
+
+  const configuration: Configuration = {
+    adapter,
+    findAccount: createFindAccount(users),
+    claims: CLAIMS,
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    jwks: deps.jwks as Configuration['jwks'],
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
+      names: { session: 'hub_session', interaction: 'hub_interaction', resume: 'hub_resume' },
+    },
+    responseTypes: ['code', 'id_token token', 'none'],
+    // RFC 9700 §2.1.1: PKCE on every authorization request unless a legacy client was registered without it.
+    pkce: {
+      required: (_ctx, client) => client.clientAuthMethod === 'none' || client['require_pkce'] !== false,
+    },
+    extraClientMetadata: { properties: ['require_pkce'] },
+    // Exact redirect-URI matching also means the parameter is never implied.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // Refresh tokens for every client allowed the grant (the seeds' clients do not ask for offline_access).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // RFC 9700 §4.14.2: rotate on every use; reuse of a rotated token revokes the whole grant.
+    rotateRefreshToken: true,
+    // Signing out ends the session and revokes its tokens but keeps the grant: consent is
+    // remembered across sessions. Revocation, code reuse and refresh-token reuse still drop it.
+    revokeGrantPolicy: (ctx) => {
+      if (ctx.oidc.route === 'end_session_confirm') return false;
+      if (ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken) return false;
+      return true;
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          // A valid id_token_hint (checked by oidc-provider before this runs) marks an intended
+          // sign-out from a client: submit at once. Without one, the person confirms.
+          const auto = Boolean(ctx.oidc.params?.id_token_hint);
+          ctx.type = 'html';
+          ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = views.render('hub/logged-out.njk', { clientName: ctx.oidc.client?.clientName });
+        },
+      },
+    },
+    ttl: {
+      AccessToken: config.HUB_ACCESS_TOKEN_TTL,
+      ClientCredentials: config.HUB_ACCESS_TOKEN_TTL,
+      AuthorizationCode: 60, // RFC 9700: short-lived codes, one minute
+      IdToken: 3600, // one hour
+      RefreshToken: config.HUB_REFRESH_TOKEN_TTL,
+      Interaction: 3600, // an unfinished sign-in page is good for an hour
+      Session: config.HUB_SESSION_TTL,
+      Grant: config.HUB_CONSENT_TTL,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: async (ctx) => loadRememberedGrant(ctx, clients, consents),
+    clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
+    renderError: async (ctx, out, _error) => {
+      ctx.type = 'html';
+      const code = String(out.error ?? 'server_error');
+      ctx.body = views.render('hub/error.njk', {
+        title: 'Something went wrong',
+        error: code,
+        description: SAFE_DESCRIPTIONS[code] ?? out.error_description,
+      });
+    },
+  };
+
+  const provider = new Provider(config.HUB_ISSUER, configuration);
+  provider.proxy = config.HUB_TRUST_PROXY;
+  return provider;
+}
+
+function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: string[]): boolean {
+  return redirectUris.some((uri) => {
+    try {
+      return new URL(uri).origin === origin;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Consent asked once per client and remembered across sessions: the grant is found by
+ * account + client, not only through this browser's session. Trusted (first-party)
+ * clients get a grant for what they ask without a consent page.
+ */
+async function loadRememberedGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex) {
+  const { oidc } = ctx;
+  const client = oidc.client!;
+  const accountId = oidc.session?.accountId;
+  if (!accountId) return undefined;
+  const grantId =
+    oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId) ?? (await consents.find(accountId, client.clientId));
+  let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (grant && (grant.accountId !== accountId || grant.clientId !== client.clientId)) grant = undefined;
+  const registered = await clients.find(client.clientId);
+  if (registered?.trusted) {
+    grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
+    const missing = [...oidc.requestParamScopes].filter((scope) => !grant!.getOIDCScope().split(' ').includes(scope));
+    if (missing.length > 0 || !grant.jti) {
+      grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
+      const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
+      if (claims.length > 0) grant.addOIDCClaims(claims);
+      await grant.save();
+    }
+  }
+  return grant;
+}

@@ -1,0 +1,59 @@
+import { Router, type Request, type Response } from 'express';
+import type { HubServices } from '../services.js';
+import { csrf } from '../security/csrf.js';
+import { currentUser, type SignedIn } from './current-user.js';
+import { renderPage } from './render.js';
+
+/** "Where am I signed in", remembered consents and their revocation. */
+export function accountRoutes(services: HubServices): Router {
+  const { provider, users, views, clients, consents } = services;
+  const router = Router();
+
+  async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
+    const signedIn = await currentUser(provider, users, req, res);
+    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return signedIn;
+  }
+
+  router.get('/account', async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const all = await clients.list();
+    const byId = new Map(all.map((client) => [client.clientId, client]));
+    const visible = (clientId: string) => {
+      const client = byId.get(clientId);
+      return client && !client.internal ? client : undefined;
+    };
+    const remembered = (await consents.clientsOf(signedIn.user.id))
+      .map((entry) => ({ ...entry, client: visible(entry.clientId) }))
+      .filter((entry) => entry.client && !entry.client.trusted);
+    renderPage(res, views, 'hub/account.njk', {
+      user: signedIn.user,
+      signedInTo: signedIn.clientIds.map(visible).filter(Boolean),
+      consents: remembered,
+      csrfToken: csrf.generateToken(req),
+      revoked: req.query.revoked === '1',
+    });
+  });
+
+  router.post('/account/consents/:clientId/revoke', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const clientId = String(req.params.clientId);
+    const grantId = await consents.find(signedIn.user.id, clientId);
+    if (grantId) {
+      // Revoking consent also revokes every token issued under it.
+      await Promise.all([
+        provider.AccessToken.revokeByGrantId(grantId),
+        provider.RefreshToken.revokeByGrantId(grantId),
+        provider.AuthorizationCode.revokeByGrantId(grantId),
+      ]);
+      const grant = await provider.Grant.find(grantId);
+      if (grant) await grant.destroy();
+      await consents.forget(signedIn.user.id, clientId);
+    }
+    res.redirect(303, '/account?revoked=1');
+  });
+
+  return router;
+}

@@ -1,0 +1,116 @@
+import { Router, type Request, type Response } from 'express';
+import { TooManyAttemptsError, ValidationError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import { regenerate } from '../http/portal-session.js';
+import { csrf } from '../security/csrf.js';
+import type { HubServices } from '../services.js';
+import { renderPage, renderSyncPage } from './render.js';
+
+const SCOPE_LABELS: Record<string, string> = {
+  openid: 'Know who you are',
+  profile: 'See your name and username',
+  email: 'See your e-mail address',
+  offline_access: 'Stay connected while you are away',
+};
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * The hub's sign-in and consent pages, as oidc-provider interactions. Every sign-in, from
+ * the portal or from a subsite, ends here, so this is where the sync page is rendered.
+ */
+export function interactionRoutes(services: HubServices): Router {
+  const { provider, views, users, hasher, throttle, clients, sync, config } = services;
+  const router = Router();
+
+  async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number } = {}) {
+    const details = await provider.interactionDetails(req, res);
+    const client = await clients.find(String(details.params.client_id));
+    renderPage(res, views, 'hub/login.njk', {
+      uid,
+      csrfToken: csrf.generateToken(req),
+      client: client && !client.internal ? client : undefined,
+      login: options.login ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      error: options.error,
+    }, options.status ?? 200);
+  }
+
+  router.get('/interaction/:uid', async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name === 'login') return showLogin(req, res, details.uid);
+    const client = await clients.require(String(details.params.client_id));
+    const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    return renderPage(res, views, 'hub/consent.njk', {
+      uid: details.uid,
+      csrfToken: csrf.generateToken(req),
+      client,
+      scopes: missing.map((scope) => ({ scope, label: SCOPE_LABELS[scope] ?? scope })),
+    });
+  });
+
+  router.post('/interaction/:uid/login', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
+    const login = field(req, 'login').slice(0, 320);
+    const password = field(req, 'password').slice(0, 1024);
+    try {
+      await throttle.attempt(clientIp(req), login);
+    } catch (error) {
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return showLogin(req, res, details.uid, { error: error.publicMessage, login, status: 429 });
+    }
+    const user = await users.findByLogin(login);
+    // Verify against a decoy hash for unknown users, so time and answer are the same.
+    const passwordOk = await hasher.verify(user?.passwordHash, password);
+    if (!user || !passwordOk || user.disabled) {
+      await throttle.failed(login);
+      return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
+    }
+    await throttle.succeeded(login);
+    if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
+    // Regenerate the portal session at sign-in to prevent fixation.
+    await regenerate(req);
+    const remember = field(req, 'remember') === 'yes';
+    const continueUrl = await provider.interactionResult(
+      req,
+      res,
+      { login: { accountId: user.id, amr: ['pwd'], remember } },
+      { mergeWithLastSubmission: false },
+    );
+    const plan = await sync.plan('login');
+    return renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
+  });
+
+  router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name !== 'consent') throw new ValidationError('There is nothing to agree to on this page.');
+    const accountId = details.session!.accountId;
+    const clientId = String(details.params.client_id);
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
+    if (!grant) throw new ValidationError('This consent request has expired. Please start again.');
+    const promptDetails = details.prompt.details as Record<string, string[] | Record<string, string[]> | undefined>;
+    const missingScope = promptDetails.missingOIDCScope as string[] | undefined;
+    const missingClaims = promptDetails.missingOIDCClaims as string[] | undefined;
+    const missingResource = promptDetails.missingResourceScopes as Record<string, string[]> | undefined;
+    if (missingScope) grant.addOIDCScope(missingScope.join(' '));
+    if (missingClaims) grant.addOIDCClaims(missingClaims);
+    if (missingResource) for (const [indicator, scopes] of Object.entries(missingResource)) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  });
+
+  router.post('/interaction/:uid/abort', csrf.csrfSynchronisedProtection, async (req, res) => {
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'The user did not allow access.' },
+      { mergeWithLastSubmission: false },
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,29 @@
+import type Provider from 'oidc-provider';
+import type { HubConfig } from './config.js';
+import type { ClientRegistry } from './clients/client-registry.js';
+import type { ConsentIndex } from './oidc/consents.js';
+import type { SessionIndex } from './oidc/session-index.js';
+import type { LoginThrottle } from './security/login-throttle.js';
+import type { Keys } from './store/keys.js';
+import type { Store } from './store/store.js';
+import type { SyncPlanner } from './sync/sync-page.js';
+import type { PasswordHasher } from './users/passwords.js';
+import type { UserRepository } from './users/user-repository.js';
+import type { Views } from './views/views.js';
+
+/** Everything the hub's routes use, assembled once in `createHub`. */
+export interface HubServices {
+  config: HubConfig;
+  store: Store;
+  keys: Keys;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  clients: ClientRegistry;
+  consents: ConsentIndex;
+  sessions: SessionIndex;
+  throttle: LoginThrottle;
+  sync: SyncPlanner;
+  views: Views;
+  provider: Provider;
+  cookieKeys: string[];
+}

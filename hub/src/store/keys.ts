@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+
+/** Tokens, codes and session ids are looked up by digest, never stored as themselves. */
+export function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/**
+ * Every key the hub writes, from one place, under one prefix. Keys that are used together
+ * (a user's index and its entries) share a `{hash tag}` so Redis Cluster keeps them on one slot.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  // Users
+  user(id: string): string { return `${this.prefix}user:{${id}}`; }
+  userByName(username: string): string { return `${this.prefix}user-name:${username.toLowerCase()}`; }
+  userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
+  users(): string { return `${this.prefix}users`; }
+
+  // Clients (subsites)
+  client(id: string): string { return `${this.prefix}client:${id}`; }
+  clients(): string { return `${this.prefix}clients`; }
+  clientsVersion(): string { return `${this.prefix}clients:version`; }
+
+  // oidc-provider models, by digest of their id
+  oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
+  oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-members:{${grantId}}`; }
+  oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
+  oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }
+  /** account → remembered grant per client (consent remembered across sessions). */
+  consent(accountId: string, clientId: string): string { return `${this.prefix}consent:{${accountId}}:${clientId}`; }
+  consents(accountId: string): string { return `${this.prefix}consents:{${accountId}}`; }
+  /** account → oidc session digests, to end every session of a user. */
+  accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
+  /** account → portal (express-session) ids. */
+  portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
+
+  // Secrets the hub generates once and shares between its processes
+  signingKeys(): string { return `${this.prefix}secrets:jwks`; }
+  cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }
+
+  // Express-session (connect-redis) prefix for the portal
+  portalSessionPrefix(): string { return `${this.prefix}portal-sess:`; }
+  rateLimitPrefix(): string { return `${this.prefix}rl`; }
+}

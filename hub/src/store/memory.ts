@@ -1,0 +1,182 @@
+import type { SetOptions, Store } from './store.js';
+
+interface Entry {
+  value: string | Set<string> | Map<string, number>;
+  /** Epoch milliseconds, or Infinity. */
+  expiresAt: number;
+}
+
+const SWEEP_INTERVAL_MS = 30_000; // how often expired keys are purged, in milliseconds
+
+/**
+ * In-process store for trying the hub out and for unit tests. Unlike oidc-provider's
+ * bundled LRU adapter it never evicts live data: entries leave only when they expire or
+ * are deleted, so a burst of tokens cannot silently drop sessions.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly #data = new Map<string, Entry>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor() {
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+  }
+
+  #entry(key: string): Entry | undefined {
+    const entry = this.#data.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#data) {
+      if (entry.expiresAt <= now) this.#data.delete(key);
+    }
+  }
+
+  static #expiry(ttlSeconds?: number): number {
+    return ttlSeconds === undefined ? Infinity : Date.now() + ttlSeconds * 1000;
+  }
+
+  #string(key: string): string | null {
+    const entry = this.#entry(key);
+    if (!entry) return null;
+    if (typeof entry.value !== 'string') throw new TypeError(`key ${key} does not hold a string`);
+    return entry.value;
+  }
+
+  #collection<T extends Set<string> | Map<string, number>>(key: string, make: () => T): T {
+    const entry = this.#entry(key);
+    if (entry) return entry.value as T;
+    const value = make();
+    this.#data.set(key, { value, expiresAt: Infinity });
+    return value;
+  }
+
+  #dropIfEmpty(key: string): void {
+    const entry = this.#data.get(key);
+    if (entry && typeof entry.value !== 'string' && entry.value.size === 0) this.#data.delete(key);
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.#string(key);
+  }
+
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.#string(key));
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    if (options.onlyIfAbsent && this.#entry(key)) return false;
+    this.#data.set(key, { value, expiresAt: MemoryStore.#expiry(options.ttlSeconds) });
+    return true;
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    let count = 0;
+    for (const key of keys) {
+      if (this.#entry(key)) count += 1;
+      this.#data.delete(key);
+    }
+    return count;
+  }
+
+  async take(key: string): Promise<string | null> {
+    const value = this.#string(key);
+    this.#data.delete(key);
+    return value;
+  }
+
+  async ttl(key: string): Promise<number> {
+    const entry = this.#entry(key);
+    if (!entry) return -2;
+    if (entry.expiresAt === Infinity) return -1;
+    return Math.ceil((entry.expiresAt - Date.now()) / 1000);
+  }
+
+  async setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
+    this.#collection(key, () => new Set<string>()).add(member);
+    if (ttlSeconds !== undefined) {
+      const entry = this.#data.get(key)!;
+      const wanted = MemoryStore.#expiry(ttlSeconds);
+      if (entry.expiresAt === Infinity || entry.expiresAt < wanted) entry.expiresAt = wanted;
+    }
+  }
+
+  async setRemove(key: string, member: string): Promise<void> {
+    const entry = this.#entry(key);
+    if (entry && entry.value instanceof Set) {
+      entry.value.delete(member);
+      this.#dropIfEmpty(key);
+    }
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    const entry = this.#entry(key);
+    return entry && entry.value instanceof Set ? [...entry.value] : [];
+  }
+
+  #sorted(key: string): [string, number][] {
+    const entry = this.#entry(key);
+    if (!entry || !(entry.value instanceof Map)) return [];
+    return [...entry.value].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  async zAdd(key: string, score: number, member: string): Promise<void> {
+    this.#collection(key, () => new Map<string, number>()).set(member, score);
+  }
+
+  async zRemove(key: string, member: string): Promise<number> {
+    const entry = this.#entry(key);
+    if (!entry || !(entry.value instanceof Map)) return 0;
+    const removed = entry.value.delete(member) ? 1 : 0;
+    this.#dropIfEmpty(key);
+    return removed;
+  }
+
+  async zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]> {
+    const hits = this.#sorted(key).filter(([, score]) => score >= min && score <= max).map(([m]) => m);
+    return limit === undefined ? hits : hits.slice(0, limit);
+  }
+
+  async zRevRange(key: string, start: number, stop: number): Promise<string[]> {
+    const all = this.#sorted(key).reverse().map(([m]) => m);
+    return all.slice(start, stop < 0 ? all.length + stop + 1 : stop + 1);
+  }
+
+  async zCard(key: string): Promise<number> {
+    return this.#sorted(key).length;
+  }
+
+  async zRemoveByScore(key: string, min: number, max: number): Promise<number> {
+    let removed = 0;
+    for (const [member, score] of this.#sorted(key)) {
+      if (score >= min && score <= max) removed += await this.zRemove(key, member);
+    }
+    return removed;
+  }
+
+  async incr(key: string, ttlSeconds?: number): Promise<number> {
+    const current = Number(this.#string(key) ?? '0') + 1;
+    const existing = this.#entry(key);
+    this.#data.set(key, {
+      value: String(current),
+      expiresAt: existing ? existing.expiresAt : MemoryStore.#expiry(ttlSeconds),
+    });
+    return current;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    this.#data.clear();
+  }
+}

@@ -1,0 +1,160 @@
+import { createClient } from 'redis';
+import { StoreUnavailableError, type SetOptions, type Store } from './store.js';
+
+
+const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
+const COMMAND_TIMEOUT_MS = 2_000; // a command that takes longer fails closed
+
+function makeClient(url: string) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries) => Math.min(retries * 100, 2_000),
+    },
+  });
+}
+
+export type RedisClient = ReturnType<typeof makeClient>;
+
+/** Opens a node-redis client that fails fast instead of queueing while Redis is down. */
+export async function connectRedis(url: string): Promise<RedisClient> {
+  const client = makeClient(url);
+  // Errors are reported through the failed commands; an unhandled 'error' event would crash.
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('redis command timed out')), COMMAND_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    throw new StoreUnavailableError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The production store: one Redis (or a Redis-compatible server) at `REDIS_URL`. */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  constructor(readonly client: RedisClient) {}
+
+  get(key: string): Promise<string | null> {
+    return guard(() => this.client.get(key));
+  }
+
+  getMany(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return guard(async () => {
+      const multi = this.client.multi();
+      for (const key of keys) multi.get(key);
+      return (await multi.exec()) as unknown as (string | null)[];
+    });
+  }
+
+  set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    return guard(async () => {
+      const reply = await this.client.set(key, value, {
+        ...(options.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(options.ttlSeconds)) } } : {}),
+        ...(options.onlyIfAbsent ? { condition: 'NX' } : {}),
+      });
+      return reply === 'OK';
+    });
+  }
+
+  del(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return guard(() => this.client.del(keys));
+  }
+
+  take(key: string): Promise<string | null> {
+    return guard(() => this.client.getDel(key));
+  }
+
+  ttl(key: string): Promise<number> {
+    return guard(() => this.client.ttl(key));
+  }
+
+  setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
+    return guard(async () => {
+      const multi = this.client.multi().sAdd(key, member);
+      if (ttlSeconds !== undefined) {
+        // GT keeps a later expiry; a set with no expiry yet gets one through NX.
+        multi.expire(key, Math.ceil(ttlSeconds), 'GT').expire(key, Math.ceil(ttlSeconds), 'NX');
+      }
+      await multi.exec();
+    });
+  }
+
+  setRemove(key: string, member: string): Promise<void> {
+    return guard(async () => {
+      await this.client.sRem(key, member);
+    });
+  }
+
+  setMembers(key: string): Promise<string[]> {
+    return guard(() => this.client.sMembers(key));
+  }
+
+  zAdd(key: string, score: number, member: string): Promise<void> {
+    return guard(async () => {
+      await this.client.zAdd(key, { score, value: member });
+    });
+  }
+
+  zRemove(key: string, member: string): Promise<number> {
+    return guard(() => this.client.zRem(key, member));
+  }
+
+  zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]> {
+    return guard(() =>
+      this.client.zRange(key, min, max, {
+        BY: 'SCORE',
+        ...(limit !== undefined ? { LIMIT: { offset: 0, count: limit } } : {}),
+      }),
+    );
+  }
+
+  zRevRange(key: string, start: number, stop: number): Promise<string[]> {
+    return guard(() => this.client.zRange(key, start, stop, { REV: true }));
+  }
+
+  zCard(key: string): Promise<number> {
+    return guard(() => this.client.zCard(key));
+  }
+
+  zRemoveByScore(key: string, min: number, max: number): Promise<number> {
+    return guard(() => this.client.zRemRangeByScore(key, min, max));
+  }
+
+  incr(key: string, ttlSeconds?: number): Promise<number> {
+    return guard(async () => {
+      const multi = this.client.multi().incr(key);
+      if (ttlSeconds !== undefined) multi.expire(key, Math.ceil(ttlSeconds), 'NX');
+      const [count] = (await multi.exec()) as unknown as [number];
+      return count;
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await guard(() => this.client.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.quit();
+  }
+}

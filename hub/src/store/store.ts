@@ -1,0 +1,53 @@
+/**
+ * The one storage contract of the hub. Two implementations: Redis (production) and an
+ * in-process map (the embedded mode for `npm start` and unit tests). Services build keys
+ * with `keys.ts` and never talk to Redis directly.
+ */
+export interface SetOptions {
+  /** Expire the key after this many seconds. Omit for no expiry. */
+  ttlSeconds?: number;
+  /** Only set when the key does not exist (Redis `SET NX`). */
+  onlyIfAbsent?: boolean;
+}
+
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | null>;
+  /** Reads several keys in one round trip; missing keys come back as null. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  /** Returns false when `onlyIfAbsent` was set and the key already existed. */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /** Deletes keys; returns how many existed. */
+  del(...keys: string[]): Promise<number>;
+  /** Atomically reads and deletes a key (single-use values). */
+  take(key: string): Promise<string | null>;
+  /** Seconds left before the key expires: -1 no expiry, -2 missing. */
+  ttl(key: string): Promise<number>;
+  /** Adds to a set; when ttlSeconds is given the set's expiry is pushed out to at least that. */
+  setAdd(key: string, member: string, ttlSeconds?: number): Promise<void>;
+  setRemove(key: string, member: string): Promise<void>;
+  setMembers(key: string): Promise<string[]>;
+  /** Sorted set (for queues and logs): add or move a member to a score. */
+  zAdd(key: string, score: number, member: string): Promise<void>;
+  zRemove(key: string, member: string): Promise<number>;
+  /** Members with score in [min, max], lowest first, at most `limit`. */
+  zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;
+  /** Members by rank, highest score first. */
+  zRevRange(key: string, start: number, stop: number): Promise<string[]>;
+  zCard(key: string): Promise<number>;
+  /** Removes members with score in [min, max]; returns how many. */
+  zRemoveByScore(key: string, min: number, max: number): Promise<number>;
+  /** Increments a counter; the first increment sets its expiry. */
+  incr(key: string, ttlSeconds?: number): Promise<number>;
+  /** Answers quickly whether the backend is reachable. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Raised when the backing store cannot be reached: callers fail closed with a 503. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(cause?: unknown) {
+    super('the session store is unavailable', { cause });
+  }
+}

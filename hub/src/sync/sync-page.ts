@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import type { SyncTransport } from '../clients/client.js';
+import { signSyncCode, type SyncAction } from './sync-codes.js';
+
+export interface Beacon {
+  clientId: string;
+  url: string;
+  transport: SyncTransport;
+}
+
+export interface SyncPlan {
+  act: SyncAction;
+  beacons: Beacon[];
+  /** The Content-Security-Policy of the sync page: only the registered subsite origins. */
+  csp: string;
+}
+
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/**
+ * Builds the sync page's beacons: one signed code per subsite with sync on, computed once
+ * per sign-in or sign-out from the cached client list (no store round trip per subsite).
+ */
+export class SyncPlanner {
+  constructor(
+    private readonly clients: ClientRegistry,
+    private readonly issuer: string,
+    private readonly codeTtlSeconds: number,
+  ) {}
+
+  async plan(act: SyncAction, sid: string = randomUUID()): Promise<SyncPlan> {
+    const targets = await this.clients.syncTargets();
+    const iat = Math.floor(Date.now() / 1000);
+    const beacons = await Promise.all(
+      targets.map(async (client): Promise<Beacon> => {
+        const sync = client.sync!;
+        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: sync.key, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
+        const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
+        url.searchParams.set('time', String(iat));
+        url.searchParams.set('code', code);
+        return { clientId: client.clientId, url: url.toString(), transport: sync.transport };
+      }),
+    );
+    const imgOrigins = new Set(beacons.filter((b) => b.transport === 'img').map((b) => originOf(b.url)));
+    const scriptOrigins = new Set(beacons.filter((b) => b.transport === 'script').map((b) => originOf(b.url)));
+    const csp = [
+      "default-src 'self'",
+      `img-src 'self' ${[...imgOrigins].join(' ')}`.trim(),
+      `script-src 'self' ${[...scriptOrigins].join(' ')}`.trim(),
+      "style-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+    return { act, beacons, csp };
+  }
+}

@@ -1,0 +1,19 @@
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  name: string;
+  /** argon2id hash; never leaves the hub. */
+  passwordHash: string;
+  disabled: boolean;
+  roles: string[];
+  createdAt: number; // epoch seconds
+}
+
+/** What the hub shows of a user (no hash). */
+export type PublicUser = Omit<User, 'passwordHash'>;
+
+export function toPublic(user: User): PublicUser {
+  const { passwordHash: _hash, ...rest } = user;
+  return rest;
+}

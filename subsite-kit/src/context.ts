@@ -1,0 +1,34 @@
+import type { Store } from 'express-session';
+import type { ResolvedOptions } from './options.js';
+import type { HubClient } from './hub-client.js';
+import type { KitStore } from './store/store.js';
+import type { KitKeys } from './store/keys.js';
+import type { SessionIndex } from './session-index.js';
+import type { KitCookies } from './cookies.js';
+import type { PendingAuthCookie } from './pending-auth.js';
+
+/** The services the kit's routes and middleware share, assembled once in `kit.ts`. */
+export interface KitContext {
+  readonly options: ResolvedOptions;
+  readonly hub: HubClient;
+  readonly kitStore: KitStore;
+  readonly keys: KitKeys;
+  readonly sessionStore: Store;
+  readonly index: SessionIndex;
+  readonly cookies: KitCookies;
+  readonly pending: PendingAuthCookie;
+}
+
+/** The kit's routes, relative to where `sso.router` is mounted. */
+export const ROUTES = Object.freeze({
+  synclogin: '/sso/synclogin',
+  synclogout: '/sso/synclogout',
+  callback: '/sso/callback',
+  login: '/sso/login',
+  logout: '/sso/logout',
+  userdelete: '/sso/userdelete',
+  backchannelLogout: '/sso/backchannel-logout',
+});
+
+/** Paths under this prefix are the kit's own and never trigger lazy verification. */
+export const KIT_PATH_PREFIX = '/sso/';

@@ -1,0 +1,103 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { InvalidToken, KitError } from './errors.js';
+import { HUB_SIGNING_ALGORITHMS } from './id-token.js';
+import type { KitStore } from './store/store.js';
+import type { KitKeys } from './store/keys.js';
+
+/** The OIDC Back-Channel Logout 1.0 event in a logout token's `events` claim. */
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** Everything needed to verify a token the hub signs for a server-to-server call. */
+export interface HubTokenVerifier {
+  issuers: readonly string[];
+  clientId: string;
+  clockSkewSeconds: number;
+  jwks: JWTVerifyGetKey;
+  store: KitStore;
+  storeKeys: KitKeys;
+}
+
+const MAX_TOKEN_LENGTH = 8_192; // characters
+
+/**
+ * Verifies a hub-signed JWT (signature via the hub JWKS, asymmetric algorithms only): `typ`
+ * one of `types`, `iss`, `aud`, `exp`, `iat` not in the future, and claims its `jti` once.
+ * `check` runs the token-specific rules before the `jti` is spent. Throws {@link InvalidToken}.
+ */
+export async function verifyHubToken(
+  token: unknown,
+  types: readonly (string | undefined)[],
+  verifier: HubTokenVerifier,
+  check: (payload: JWTPayload) => void,
+): Promise<JWTPayload> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    throw new InvalidToken('token is missing or malformed');
+  }
+  let payload: JWTPayload;
+  let typ: unknown;
+  try {
+    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, verifier.jwks, {
+      algorithms: HUB_SIGNING_ALGORITHMS,
+      issuer: [...verifier.issuers],
+      audience: verifier.clientId,
+      requiredClaims: ['iat', 'exp', 'jti'],
+      clockTolerance: verifier.clockSkewSeconds,
+    }));
+  } catch (error) {
+    // A JWKS that could not be fetched is the hub's trouble, not the token's: let it become a 503.
+    if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) throw new InvalidToken(`token rejected: ${error.code}`, { cause: error });
+    throw error;
+  }
+  // Explicit typing keeps one kind of hub token from being replayed as another (RFC 8725 §3.11).
+  const normalizedTyp = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
+  if (!types.includes(normalizedTyp)) throw new InvalidToken('token rejected: unexpected typ');
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new InvalidToken('token rejected: iat in the future');
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new InvalidToken('token rejected: jti is required');
+  check(payload);
+
+  const ttl = Math.max(1, payload.exp! + verifier.clockSkewSeconds - now);
+  if (!(await verifier.store.claimOnce(verifier.storeKeys.hubJti(payload.jti), ttl))) throw new InvalidToken('token rejected: already used');
+  return payload;
+}
+
+/** Rules for a userdelete token: `typ: userdelete+jwt` and a `sub`. @returns the `sub`. */
+export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVerifier): Promise<string> {
+  const payload = await verifyHubToken(token, ['userdelete+jwt'], verifier, (claims) => {
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidToken('token rejected: sub is required');
+  });
+  return payload.sub!;
+}
+
+/** The subject of a verified back-channel logout token. */
+export interface LogoutTarget {
+  sub?: string;
+  sid?: string;
+}
+
+/** OIDC Back-Channel Logout 1.0 §2.6 rules for a logout token. @returns its `sub` and/or `sid`. */
+export async function verifyLogoutToken(token: unknown, verifier: HubTokenVerifier): Promise<LogoutTarget> {
+  const status = 400; // §2.8: a failed validation answers 400
+  const reject = (why: string) => new InvalidToken(`logout token rejected: ${why}`, { status });
+  let payload: JWTPayload;
+  try {
+    // typ is recommended as logout+jwt; tokens without one (or plain JWT) are still valid 1.0 tokens.
+    payload = await verifyHubToken(token, ['logout+jwt', 'jwt', undefined], verifier, (claims) => {
+      const events = claims.events;
+      if (typeof events !== 'object' || events === null || Array.isArray(events)) throw reject('events is required');
+      const event = (events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT];
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) throw reject('events lacks the back-channel logout event');
+      if (claims.nonce !== undefined) throw reject('nonce is forbidden');
+      const hasSub = typeof claims.sub === 'string' && claims.sub.length > 0;
+      const hasSid = typeof claims.sid === 'string' && claims.sid.length > 0;
+      if (!hasSub && !hasSid) throw reject('sub or sid is required');
+    });
+  } catch (error) {
+    if (error instanceof KitError && error.status !== status && error.status < 500) throw reject(error.message.replace(/^token rejected: /, ''));
+    throw error;
+  }
+  return {
+    sub: typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined,
+    sid: typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined,
+  };
+}

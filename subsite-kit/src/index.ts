@@ -1,0 +1,32 @@
+/**
+ * `@sso-hub/subsite-kit`: Express middleware that connects a subsite to an sso-hub.
+ *
+ * ```ts
+ * const sso = await createSubsiteKit({ hubUrl, clientId, clientSecret, redirectUri, syncKey, sessionSecret });
+ * app.use(sso.router);
+ * app.use(sso.lazyLogin);
+ * app.get('/private', sso.requireLogin, handler);
+ * ```
+ * @packageDocumentation
+ */
+
+/** Builds the kit; see {@link SubsiteKit} for what it returns. */
+export { createSubsiteKit } from './kit.js';
+/** The kit: `router`, `lazyLogin`, `requireLogin`, `endAllSessionsOf`, `sessionStore`. */
+export type { SubsiteKit } from './kit.js';
+/** Options of `createSubsiteKit`, the node-redis client type it accepts, and its logger. */
+export type { SubsiteKitOptions, RedisClient, KitLogger } from './options.js';
+/** The signed-in user (`req.user`, `res.locals.user`) and what the kit keeps in `req.session.sso`. */
+export type { SsoUser, SsoSessionState } from './session.js';
+/** The kit's route paths, relative to where `sso.router` is mounted. */
+export { ROUTES } from './context.js';
+/** The protocol errors the kit's endpoints answer with (RFC 6749 / 6750 codes). */
+export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable } from './errors.js';
+/** Same-origin check for `next` / return targets, for subsites that build their own links. */
+export { safeReturnTo } from './return-to.js';
+/** The kit's store contract and its two implementations, for subsites that share them. */
+export type { KitStore } from './store/store.js';
+/** In-process store (development, one process). */
+export { MemoryKitStore } from './store/memory.js';
+/** Redis store (production). */
+export { RedisKitStore } from './store/redis.js';

@@ -1,0 +1,58 @@
+import type { RequestHandler, Router } from 'express';
+import type { Store } from 'express-session';
+import { resolveOptions, type SubsiteKitOptions } from './options.js';
+import type { KitContext } from './context.js';
+import { HubClient } from './hub-client.js';
+import { KitKeys } from './store/keys.js';
+import { MemoryKitStore } from './store/memory.js';
+import { RedisKitStore } from './store/redis.js';
+import { SessionIndex } from './session-index.js';
+import { KitCookies } from './cookies.js';
+import { PendingAuthCookie } from './pending-auth.js';
+import { createSessionMiddleware, createSessionStore } from './session.js';
+import { createRouter } from './routes/index.js';
+import { lazyLogin } from './lazy-login.js';
+import { requireLogin } from './require-login.js';
+
+/** What {@link createSubsiteKit} returns. */
+export interface SubsiteKit {
+  /** Mount first with `app.use(sso.router)`: cookies, the session, `req.user`, and the `/sso/*` endpoints. */
+  readonly router: Router;
+  /** Mount after the router: silent sign-in check on page views when the hub asked for one. */
+  readonly lazyLogin: RequestHandler;
+  /** Per-route guard: redirect page views to the hub's login, answer 401 to anything else. */
+  readonly requireLogin: RequestHandler;
+  /** Ends every local session of a user (as `/sso/userdelete` does). @returns how many sessions were listed. */
+  endAllSessionsOf(sub: string): Promise<number>;
+  /** The express-session store the kit uses (connect-redis or MemoryStore). */
+  readonly sessionStore: Store;
+}
+
+/**
+ * Builds the kit from options. Throws `TypeError` at once for a bad option; the hub is not
+ * contacted until the first sign-in, so a subsite can start while the hub is down.
+ */
+export async function createSubsiteKit(options: SubsiteKitOptions): Promise<SubsiteKit> {
+  const resolved = resolveOptions(options);
+  const keys = new KitKeys(resolved.redisPrefix);
+  const kitStore = resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore();
+  const sessionStore = createSessionStore(resolved, keys);
+  const ctx: KitContext = Object.freeze({
+    options: resolved,
+    hub: new HubClient(resolved),
+    kitStore,
+    keys,
+    sessionStore,
+    index: new SessionIndex(kitStore, keys, sessionStore, resolved.sessionMaxAgeSeconds),
+    cookies: new KitCookies(resolved),
+    pending: new PendingAuthCookie(resolved),
+  });
+
+  return Object.freeze({
+    router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore)),
+    lazyLogin: lazyLogin(ctx),
+    requireLogin: requireLogin(ctx),
+    endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),
+    sessionStore,
+  });
+}

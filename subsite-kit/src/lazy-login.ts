@@ -1,0 +1,44 @@
+import type { RequestHandler } from 'express';
+import { KIT_PATH_PREFIX, type KitContext } from './context.js';
+import { describeError } from './errors.js';
+import { exposeUser } from './current-user.js';
+import { isPageRequest } from './page-request.js';
+import { originalPath, redirectToHub } from './authorize.js';
+
+/**
+ * Lazy verification: on a real page view with no local user and a `Request-Login` cookie
+ * (or, in `crossSite` mode, the first page view of a browser session), redirect to the hub
+ * with `prompt=none`. Never loops: the callback always clears `Request-Login`, a silent check
+ * that never came back is given up, and the crossSite check is remembered for the browser session.
+ */
+export function lazyLogin(ctx: KitContext): RequestHandler {
+  return async (req, res, next) => {
+    if (!req.session) return next(new Error('subsite-kit: mount sso.router before sso.lazyLogin'));
+    exposeUser(req, res);
+    if (req.user || !isPageRequest(req) || req.path.startsWith(KIT_PATH_PREFIX)) return next();
+
+    const requestLogin = ctx.cookies.hasRequestLogin(req);
+    const crossSiteCheck = ctx.options.crossSite && !ctx.cookies.hasChecked(req);
+    if (!requestLogin && !crossSiteCheck) return next();
+    if (ctx.options.crossSite) ctx.cookies.setChecked(res);
+
+    // A silent check is already pending: the browser left it at the hub or never got back.
+    // Give up rather than start another; the visitor carries on anonymous.
+    const pending = await ctx.pending.read(req);
+    if (pending?.silent) {
+      ctx.pending.clear(res);
+      ctx.cookies.clearRequestLogin(req, res);
+      return next();
+    }
+
+    try {
+      return await redirectToHub(ctx, res, originalPath(req), true);
+    } catch (error) {
+      // Hub unreachable: treat as anonymous, and do not try again on every page.
+      ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped: ${describeError(error)}`);
+      ctx.pending.clear(res);
+      ctx.cookies.clearRequestLogin(req, res);
+      return next();
+    }
+  };
+}

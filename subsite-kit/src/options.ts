@@ -1,0 +1,230 @@
+import type { createClient } from 'redis';
+
+/** A connected node-redis (v5/v6) client, as returned by `createClient()`. */
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** Where the kit writes diagnostics. It never passes tokens, codes or secrets to it. */
+export interface KitLogger {
+  warn(message: string): void;
+}
+
+/** Options of {@link createSubsiteKit}. Only the first seven are required. */
+export interface SubsiteKitOptions {
+  /** The hub's browser-facing URL, which is also its OpenID Connect issuer, e.g. `http://hub.sso.localhost:4000`. */
+  hubUrl: string;
+  /**
+   * Where this server reaches the hub (discovery, token, JWKS). Default: `hubUrl`.
+   * Set it when the server cannot resolve the browser-facing host (Node does not resolve `*.localhost`).
+   */
+  hubInternalUrl?: string;
+  /** This subsite's client id at the hub. Also the `aud` of its sync codes. */
+  clientId: string;
+  /** This subsite's client secret (sent with HTTP Basic to the token endpoint). */
+  clientSecret: string;
+  /** The registered redirect URI; its path must end with `/sso/callback`, e.g. `http://bbs.sso.localhost:4001/sso/callback`. */
+  redirectUri: string;
+  /** The subsite's sync key (HS256, at least 32 characters), shared with the hub. */
+  syncKey: string;
+  /** The previous sync key, still accepted while a key rotation is under way. Default: none. */
+  previousSyncKey?: string;
+  /** Secret(s) that sign the session cookie (at least 32 characters each); the first signs, all verify. */
+  sessionSecret: string | string[];
+  /** A connected node-redis client for sessions and the kit's indexes. Default: in-process memory (one process, development). */
+  redis?: RedisClient;
+  /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
+  redisPrefix?: string;
+  /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth`, `<prefix>checked`). Default: `'sso.'`. */
+  cookiePrefix?: string;
+  /**
+   * The subsite is on a different registrable domain from the hub, so cookies set by the hub's
+   * cross-site sync beacons are dropped: do one top-level silent check per browser session. Default: `false`.
+   */
+  crossSite?: boolean;
+  /** Scopes to request; must include `openid`. Default: `['openid', 'profile', 'email']`. */
+  scopes?: string[];
+  /** Where the hub sends the browser after a logout started here. Default: the origin of `redirectUri` + `/`. */
+  postLogoutRedirectUri?: string;
+  /** Mark cookies `Secure`. Default: `true` when `redirectUri` is https. Behind a TLS proxy, also set Express's `trust proxy`. */
+  secureCookies?: boolean;
+  /** Lifetime of the `Request-Login` cookie. Default: `2_592_000` (30 days, in seconds). */
+  requestLoginMaxAgeSeconds?: number;
+  /**
+   * Absolute lifetime of a local session, after which the kit re-checks with the hub silently.
+   * Also the session's TTL in Redis. Default: `86_400` (one day, in seconds).
+   */
+  sessionMaxAgeSeconds?: number;
+  /** Clock skew allowed between the hub and this server. Default: `30` (seconds). */
+  clockSkewSeconds?: number;
+  /** Timeout of each server-to-server request to the hub. Default: `5_000` (milliseconds). */
+  hubTimeoutMs?: number;
+  /** Diagnostics sink. Default: `console`. */
+  logger?: KitLogger;
+}
+
+/** The cookie names the kit uses, all under `cookiePrefix`. */
+export interface CookieNames {
+  /** The browser-session cookie holding the session id. */
+  session: string;
+  /** Long-lived marker set by synclogin: "check with the hub on the next page view". */
+  requestLogin: string;
+  /** Short-lived, encrypted pending authorization request (state, nonce, PKCE verifier, return URL). */
+  auth: string;
+  /** Browser-session marker of the one silent check made in `crossSite` mode. */
+  checked: string;
+}
+
+/** Validated, defaulted, frozen options used inside the kit. */
+export interface ResolvedOptions {
+  readonly hubUrl: string;
+  /** Accepted `iss` values: the hub URL with and without a trailing slash. */
+  readonly issuers: readonly string[];
+  readonly hubInternalUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  /** Origin of the subsite, from `redirectUri`. */
+  readonly siteOrigin: string;
+  /** Where the router is mounted: the path of `redirectUri` before `/sso/callback` ('' at the root). */
+  readonly basePath: string;
+  readonly syncKeys: readonly Uint8Array[];
+  readonly sessionSecret: string | string[];
+  readonly redis: RedisClient | undefined;
+  readonly redisPrefix: string;
+  readonly cookies: Readonly<CookieNames>;
+  readonly crossSite: boolean;
+  readonly scope: string;
+  readonly postLogoutRedirectUri: string;
+  readonly secureCookies: boolean;
+  readonly requestLoginMaxAgeSeconds: number;
+  readonly sessionMaxAgeSeconds: number;
+  readonly clockSkewSeconds: number;
+  readonly hubTimeoutMs: number;
+  readonly logger: KitLogger;
+}
+
+const MIN_SECRET_LENGTH = 32; // characters; HS256 wants at least 256 bits of key
+const COOKIE_PREFIX = /^[A-Za-z0-9_.-]*$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token
+
+function fail(option: string, why: string): never {
+  throw new TypeError(`subsite-kit: option "${option}" ${why}`);
+}
+
+function requireString(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'must be a non-empty string');
+  return value;
+}
+
+function requireHttpUrl(value: unknown, option: string): URL {
+  const text = requireString(value, option);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    fail(option, `must be an absolute http(s) URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(option, 'must use http or https');
+  if (url.username || url.password) fail(option, 'must not contain credentials');
+  if (url.hash) fail(option, 'must not contain a fragment');
+  return url;
+}
+
+function requireSecret(value: unknown, option: string): string {
+  const text = requireString(value, option);
+  if (text.length < MIN_SECRET_LENGTH) fail(option, `must be at least ${MIN_SECRET_LENGTH} characters long`);
+  return text;
+}
+
+function optionalPositiveInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(option, 'must be a positive integer');
+  return value;
+}
+
+function optionalBoolean(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(option, 'must be a boolean');
+  return value;
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
+/** Checks every option, fills in the defaults, and freezes the result. Throws `TypeError` naming the bad option. */
+export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('subsite-kit: options must be an object');
+
+  const hubUrl = withoutTrailingSlash(requireHttpUrl(options.hubUrl, 'hubUrl').href);
+  if (new URL(hubUrl).search) fail('hubUrl', 'must not contain a query');
+  const hubInternalUrl = options.hubInternalUrl === undefined
+    ? hubUrl
+    : withoutTrailingSlash(requireHttpUrl(options.hubInternalUrl, 'hubInternalUrl').href);
+
+  const clientId = requireString(options.clientId, 'clientId');
+  const clientSecret = requireString(options.clientSecret, 'clientSecret');
+
+  const redirect = requireHttpUrl(options.redirectUri, 'redirectUri');
+  if (!redirect.pathname.endsWith('/sso/callback')) fail('redirectUri', 'must have a path ending in /sso/callback (where the kit serves its callback)');
+  if (redirect.search) fail('redirectUri', 'must not contain a query');
+
+  const syncKeys = [requireSecret(options.syncKey, 'syncKey')];
+  if (options.previousSyncKey !== undefined) syncKeys.push(requireSecret(options.previousSyncKey, 'previousSyncKey'));
+
+  const secrets = Array.isArray(options.sessionSecret) ? options.sessionSecret : [options.sessionSecret];
+  if (secrets.length === 0) fail('sessionSecret', 'must not be an empty array');
+  secrets.forEach((secret) => requireSecret(secret, 'sessionSecret'));
+
+  const redis = options.redis;
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
+    fail('redis', 'must be a node-redis client (from createClient() of the "redis" package)');
+  }
+  const redisPrefix = options.redisPrefix ?? 'sso-kit:';
+  if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');
+
+  const cookiePrefix = options.cookiePrefix ?? 'sso.';
+  if (typeof cookiePrefix !== 'string' || !COOKIE_PREFIX.test(cookiePrefix)) fail('cookiePrefix', 'may only contain letters, digits, "_", "." and "-"');
+
+  const scopes = options.scopes ?? ['openid', 'profile', 'email'];
+  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) {
+    fail('scopes', 'must be an array of scope strings');
+  }
+  if (!scopes.includes('openid')) fail('scopes', 'must include "openid"');
+
+  const postLogoutRedirectUri = options.postLogoutRedirectUri === undefined
+    ? `${redirect.origin}/`
+    : requireHttpUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri').href;
+
+  const logger = options.logger ?? console;
+  if (typeof logger?.warn !== 'function') fail('logger', 'must have a warn(message) method');
+
+  return Object.freeze({
+    hubUrl,
+    issuers: Object.freeze([hubUrl, `${hubUrl}/`]),
+    hubInternalUrl,
+    clientId,
+    clientSecret,
+    redirectUri: redirect.href,
+    siteOrigin: redirect.origin,
+    basePath: redirect.pathname.slice(0, -'/sso/callback'.length),
+    syncKeys: Object.freeze(syncKeys.map((key) => new TextEncoder().encode(key))),
+    sessionSecret: Array.isArray(options.sessionSecret) ? [...secrets] : secrets[0]!,
+    redis,
+    redisPrefix,
+    cookies: Object.freeze({
+      session: `${cookiePrefix}sid`,
+      requestLogin: `${cookiePrefix}request-login`,
+      auth: `${cookiePrefix}auth`,
+      checked: `${cookiePrefix}checked`,
+    }),
+    crossSite: optionalBoolean(options.crossSite, 'crossSite', false),
+    scope: [...new Set(scopes)].join(' '),
+    postLogoutRedirectUri,
+    secureCookies: optionalBoolean(options.secureCookies, 'secureCookies', redirect.protocol === 'https:'),
+    requestLoginMaxAgeSeconds: optionalPositiveInteger(options.requestLoginMaxAgeSeconds, 'requestLoginMaxAgeSeconds', 2_592_000),
+    sessionMaxAgeSeconds: optionalPositiveInteger(options.sessionMaxAgeSeconds, 'sessionMaxAgeSeconds', 86_400),
+    clockSkewSeconds: optionalPositiveInteger(options.clockSkewSeconds, 'clockSkewSeconds', 30),
+    hubTimeoutMs: optionalPositiveInteger(options.hubTimeoutMs, 'hubTimeoutMs', 5_000),
+    logger,
+  });
+}

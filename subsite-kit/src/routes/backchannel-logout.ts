@@ -1,0 +1,33 @@
+import type { RequestHandler } from 'express';
+import type { KitContext } from '../context.js';
+import { InvalidRequest } from '../errors.js';
+import { verifyLogoutToken, type HubTokenVerifier } from '../hub-token.js';
+
+/** The verifier of hub-signed tokens for this kit. */
+export function hubTokenVerifier(ctx: KitContext): HubTokenVerifier {
+  return {
+    issuers: ctx.options.issuers,
+    clientId: ctx.options.clientId,
+    clockSkewSeconds: ctx.options.clockSkewSeconds,
+    jwks: ctx.hub.jwks,
+    store: ctx.kitStore,
+    storeKeys: ctx.keys,
+  };
+}
+
+/**
+ * `POST /sso/backchannel-logout` (OIDC Back-Channel Logout 1.0): a form-encoded
+ * `logout_token` from the hub. With a `sid`, the local sessions of that hub session end;
+ * with only a `sub`, every session of the user. Answers 200 with `Cache-Control: no-store`.
+ */
+export function backchannelLogout(ctx: KitContext): RequestHandler {
+  return async (req, res) => {
+    const token = (req.body as Record<string, unknown> | undefined)?.logout_token;
+    if (token === undefined) throw new InvalidRequest('logout_token is required');
+    const { sub, sid } = await verifyLogoutToken(token, hubTokenVerifier(ctx));
+    if (sid) await ctx.index.endSessionsOfHubSid(sid);
+    else if (sub) await ctx.index.endAllSessionsOf(sub);
+    res.set('Cache-Control', 'no-store');
+    res.status(200).end();
+  };
+}

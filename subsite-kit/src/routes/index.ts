@@ -1,0 +1,41 @@
+import express, { Router, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import { ROUTES, KIT_PATH_PREFIX, type KitContext } from '../context.js';
+import { currentUser } from '../current-user.js';
+import { synclogin } from './synclogin.js';
+import { synclogout } from './synclogout.js';
+import { callback } from './callback.js';
+import { login } from './login.js';
+import { logout } from './logout.js';
+import { userdelete } from './userdelete.js';
+import { backchannelLogout } from './backchannel-logout.js';
+import { errorHandler } from './error-handler.js';
+
+const BODY_LIMIT = '16kb'; // a signed token and a little more
+
+/**
+ * The kit's route table. Server-to-server endpoints come first, before cookies and sessions:
+ * the hub calls them without a browser session and they must not need one.
+ */
+export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: BODY_LIMIT });
+  const json = express.json({ limit: BODY_LIMIT });
+
+  // Hub → subsite, signed by the hub, not CSRF-protected (no cookies are used).
+  router.post(ROUTES.userdelete, form, json, userdelete(ctx));
+  router.post(ROUTES.backchannelLogout, form, backchannelLogout(ctx));
+
+  // Browser requests.
+  router.use(cookieParser());
+  router.use(sessionMiddleware);
+  router.use(currentUser(ctx));
+  router.get(ROUTES.synclogin, synclogin(ctx));
+  router.get(ROUTES.synclogout, synclogout(ctx));
+  router.get(ROUTES.callback, callback(ctx));
+  router.get(ROUTES.login, login(ctx));
+  router.post(ROUTES.logout, logout(ctx));
+
+  router.use(KIT_PATH_PREFIX, errorHandler(ctx.options.logger));
+  return router;
+}

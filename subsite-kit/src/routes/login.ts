@@ -1,0 +1,22 @@
+import type { RequestHandler } from 'express';
+import type { KitContext } from '../context.js';
+import { TemporarilyUnavailable } from '../errors.js';
+import { redirectToHub } from '../authorize.js';
+import { safeReturnTo } from '../return-to.js';
+
+/**
+ * `GET /sso/login?next=/path`: an interactive authorization request (the hub shows its login,
+ * and consent the first time). `next` is kept only if it is a same-origin path.
+ */
+export function login(ctx: KitContext): RequestHandler {
+  return async (req, res) => {
+    const next = safeReturnTo(req.query.next);
+    if (req.session?.sso) return res.redirect(302, next);
+    try {
+      await redirectToHub(ctx, res, next, false);
+    } catch (error) {
+      throw new TemporarilyUnavailable('the sign-in service cannot be reached, please try again later', { cause: error });
+    }
+    return undefined;
+  };
+}

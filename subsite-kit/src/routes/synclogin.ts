@@ -1,0 +1,37 @@
+import type { RequestHandler } from 'express';
+import type { KitContext } from '../context.js';
+import { verifySyncCode } from '../sync-code.js';
+import { signOutLocally } from '../sign-in.js';
+import { sendSyncAnswer } from './sync-response.js';
+
+/**
+ * `GET /sso/synclogin?time=T&code=C`: the hub signed someone in. After verifying the code,
+ * set the long-lived `Request-Login` cookie and create no session: the real check with the
+ * hub waits for the next page view (lazy verification), so a sign-in does not cost the hub
+ * one token request per subsite.
+ */
+export function synclogin(ctx: KitContext): RequestHandler {
+  return async (req, res) => {
+    const claims = await verifySyncCode(req.query.code, req.query.time, 'login', syncVerifier(ctx));
+    // A local session from another hub session is stale (someone else, or an older login):
+    // end it so the lazy check can sign in whoever the hub has now.
+    if (req.session?.sso && req.session.sso.hubSid !== claims.sid) {
+      await signOutLocally(ctx, req);
+      res.clearCookie(ctx.options.cookies.session, { path: '/' });
+    }
+    if (!req.session?.sso) ctx.cookies.setRequestLogin(res);
+    sendSyncAnswer(req, res);
+  };
+}
+
+/** The sync code verifier for this kit. */
+export function syncVerifier(ctx: KitContext) {
+  return {
+    issuers: ctx.options.issuers,
+    audience: ctx.options.clientId,
+    keys: ctx.options.syncKeys,
+    clockSkewSeconds: ctx.options.clockSkewSeconds,
+    store: ctx.kitStore,
+    storeKeys: ctx.keys,
+  };
+}

@@ -1,0 +1,65 @@
+import type { Store } from 'express-session';
+import type { KitStore } from './store/store.js';
+import type { KitKeys } from './store/keys.js';
+import { destroyStoredSession, getStoredSession, type SsoSessionState } from './session.js';
+
+const PRUNE_ABOVE = 20; // sessions per user before a login checks the index for dead entries
+
+/**
+ * The user → sessions and hub sid → sessions indexes, so a forced logout (userdelete,
+ * back-channel logout) can end sessions that live in other browsers.
+ */
+export class SessionIndex {
+  constructor(
+    private readonly kitStore: KitStore,
+    private readonly keys: KitKeys,
+    private readonly sessions: Store,
+    /** Index TTL: the absolute session lifetime, so an index outlives what it lists. */
+    private readonly ttlSeconds: number,
+  ) {}
+
+  /** Records a newly signed-in session. */
+  async add(sessionId: string, state: SsoSessionState): Promise<void> {
+    const userKey = this.keys.userSessions(state.user.sub);
+    await this.kitStore.addToSet(userKey, sessionId, this.ttlSeconds);
+    if (state.hubSid) await this.kitStore.addToSet(this.keys.hubSidSessions(state.hubSid), sessionId, this.ttlSeconds);
+    await this.#prune(userKey, sessionId);
+  }
+
+  /** Forgets a session that ended here (local logout). */
+  async remove(sessionId: string, state: SsoSessionState): Promise<void> {
+    await this.kitStore.removeFromSet(this.keys.userSessions(state.user.sub), sessionId);
+    if (state.hubSid) await this.kitStore.removeFromSet(this.keys.hubSidSessions(state.hubSid), sessionId);
+  }
+
+  /** Destroys every local session of `sub`. @returns how many session ids were listed. */
+  async endAllSessionsOf(sub: string): Promise<number> {
+    const key = this.keys.userSessions(sub);
+    const ids = await this.kitStore.members(key);
+    await Promise.all(ids.map((id) => destroyStoredSession(this.sessions, id)));
+    await this.kitStore.delete(key);
+    return ids.length;
+  }
+
+  /** Destroys the local sessions opened under hub session `sid`. @returns how many were listed. */
+  async endSessionsOfHubSid(sid: string): Promise<number> {
+    const key = this.keys.hubSidSessions(sid);
+    const ids = await this.kitStore.members(key);
+    await Promise.all(ids.map(async (id) => {
+      const data = await getStoredSession(this.sessions, id);
+      if (data?.sso) await this.kitStore.removeFromSet(this.keys.userSessions(data.sso.user.sub), id);
+      await destroyStoredSession(this.sessions, id);
+    }));
+    await this.kitStore.delete(key);
+    return ids.length;
+  }
+
+  /** Drops index entries whose session has already expired, so a busy user's set stays small. */
+  async #prune(userKey: string, keep: string): Promise<void> {
+    const ids = await this.kitStore.members(userKey);
+    if (ids.length <= PRUNE_ABOVE) return;
+    await Promise.all(ids.filter((id) => id !== keep).map(async (id) => {
+      if (!(await getStoredSession(this.sessions, id))) await this.kitStore.removeFromSet(userKey, id);
+    }));
+  }
+}

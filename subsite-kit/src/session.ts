@@ -1,0 +1,99 @@
+import session from 'express-session';
+import type { RequestHandler, Request } from 'express';
+import { RedisStore } from 'connect-redis';
+import type { ResolvedOptions } from './options.js';
+import type { KitKeys } from './store/keys.js';
+
+/** The signed-in user as the kit keeps it, from the hub's ID token. */
+export interface SsoUser {
+  /** The hub's stable user id (`sub`). */
+  sub: string;
+  name?: string;
+  preferred_username?: string;
+  email?: string;
+}
+
+/** What the kit keeps in a signed-in session. */
+export interface SsoSessionState {
+  user: SsoUser;
+  /** The hub session id (`sid` claim of the ID token), for back-channel logout. */
+  hubSid?: string;
+  /** The raw ID token, sent back as `id_token_hint` at logout. */
+  idToken: string;
+  /** Access token for calls to the hub's userinfo endpoint, when the subsite wants them. */
+  accessToken?: string;
+  /** When the access token expires (epoch seconds). */
+  accessTokenExpiresAt?: number;
+  /** When this local session started (epoch seconds); bounds its absolute lifetime. */
+  loggedInAt: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Set by the kit at sign-in; absent for anonymous sessions. */
+    sso?: SsoSessionState;
+  }
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The signed-in user, set by the kit's router for every request with a session user. */
+      user?: SsoUser;
+    }
+  }
+}
+
+/** Builds the session store: connect-redis when a Redis client is given, else express-session's MemoryStore. */
+export function createSessionStore(options: ResolvedOptions, keys: KitKeys): session.Store {
+  if (!options.redis) return new session.MemoryStore();
+  return new RedisStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: options.sessionMaxAgeSeconds });
+}
+
+/** express-session, configured as the design asks. */
+export function createSessionMiddleware(options: ResolvedOptions, store: session.Store): RequestHandler {
+  return session({
+    name: options.cookies.session,
+    secret: options.sessionSecret,
+    store,
+    resave: false,
+    // Anonymous visitors get no session: one is saved only once the kit signs someone in.
+    saveUninitialized: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.secureCookies,
+      path: '/',
+      // No maxAge: a browser-session cookie, so closing the browser ends the local session
+      // and the next visit re-checks with the hub (the seed's rule).
+      maxAge: undefined,
+    },
+  });
+}
+
+/** `req.session.regenerate` as a promise. */
+export function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error) : resolve())));
+}
+
+/** `req.session.save` as a promise. */
+export function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((error: unknown) => (error ? reject(error) : resolve())));
+}
+
+/** `req.session.destroy` as a promise; a request without a session resolves at once. */
+export function destroySession(req: Request): Promise<void> {
+  if (!req.session) return Promise.resolve();
+  return new Promise((resolve, reject) => req.session.destroy((error: unknown) => (error ? reject(error) : resolve())));
+}
+
+/** `store.destroy(id)` as a promise. */
+export function destroyStoredSession(store: session.Store, id: string): Promise<void> {
+  return new Promise((resolve, reject) => store.destroy(id, (error: unknown) => (error ? reject(error) : resolve())));
+}
+
+/** `store.get(id)` as a promise. */
+export function getStoredSession(store: session.Store, id: string): Promise<session.SessionData | null | undefined> {
+  return new Promise((resolve, reject) => store.get(id, (error: unknown, data) => (error ? reject(error) : resolve(data))));
+}

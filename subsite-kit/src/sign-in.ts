@@ -1,0 +1,56 @@
+import type { Request } from 'express';
+import type { KitContext } from './context.js';
+import type { PendingAuth } from './pending-auth.js';
+import type { SsoSessionState } from './session.js';
+import { validateIdToken } from './id-token.js';
+import { destroySession, regenerateSession, saveSession } from './session.js';
+
+/**
+ * Completes a sign-in: exchanges the code, validates the ID token against this browser's
+ * nonce, then starts a fresh session for the user and records it in the indexes.
+ * Rejects on any failure; the caller treats the visitor as anonymous.
+ */
+export async function signIn(ctx: KitContext, req: Request, code: string, pending: PendingAuth): Promise<SsoSessionState> {
+  const tokens = await ctx.hub.exchangeCode(code, pending.codeVerifier);
+  const { user, hubSid } = await validateIdToken(tokens.id_token, {
+    issuers: ctx.options.issuers,
+    clientId: ctx.options.clientId,
+    nonce: pending.nonce,
+    clockSkewSeconds: ctx.options.clockSkewSeconds,
+    jwks: ctx.hub.jwks,
+  });
+
+  const now = Math.floor(Date.now() / 1000);
+  const state: SsoSessionState = {
+    user,
+    idToken: tokens.id_token,
+    loggedInAt: now,
+    ...(hubSid ? { hubSid } : {}),
+    ...(tokens.access_token ? { accessToken: tokens.access_token } : {}),
+    ...(tokens.expires_in ? { accessTokenExpiresAt: now + tokens.expires_in } : {}),
+  };
+
+  // Forget whoever was signed in here before, then regenerate the session at sign-in to
+  // prevent fixation: an id planted in this browser before login is never the signed-in one.
+  if (req.session.sso) await ctx.index.remove(req.sessionID, req.session.sso);
+  await regenerateSession(req);
+  req.session.sso = state;
+  try {
+    // Indexed before it is saved: a session that a forced logout could not find must not exist.
+    await ctx.index.add(req.sessionID, state);
+    await saveSession(req);
+  } catch (error) {
+    await destroySession(req).catch(() => undefined);
+    throw error;
+  }
+  return state;
+}
+
+/** Ends this browser's local session and removes it from the indexes. */
+export async function signOutLocally(ctx: KitContext, req: Request): Promise<void> {
+  if (!req.session) return;
+  const state = req.session.sso;
+  if (state) await ctx.index.remove(req.sessionID, state);
+  await destroySession(req);
+  req.user = undefined;
+}

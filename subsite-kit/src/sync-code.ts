@@ -1,0 +1,95 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { InvalidToken } from './errors.js';
+import type { KitStore } from './store/store.js';
+import type { KitKeys } from './store/keys.js';
+
+/** What a sync code asks the subsite to do. */
+export type SyncAction = 'login' | 'logout';
+
+/** The verified claims of a sync code. */
+export interface SyncClaims {
+  act: SyncAction;
+  /** The hub session the code was issued for. */
+  sid: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+/** Everything {@link verifySyncCode} needs besides the code. */
+export interface SyncCodeVerifier {
+  /** The accepted `iss` values (the hub URL). */
+  issuers: readonly string[];
+  /** This subsite's client id, the required `aud`. */
+  audience: string;
+  /** Current key first, then the previous one during a rotation (UTF-8 bytes of the key strings). */
+  keys: readonly Uint8Array[];
+  clockSkewSeconds: number;
+  store: KitStore;
+  storeKeys: KitKeys;
+  /** Current time in epoch seconds; replaceable in tests. */
+  now?: () => number;
+}
+
+/** The design's bound on a sync code's lifetime: exp - iat ≤ 60 s. */
+export const MAX_SYNC_CODE_LIFETIME_SECONDS = 60;
+const MAX_CODE_LENGTH = 4_096; // characters; a sync code is a few hundred
+
+/**
+ * Verifies a sync code (compact JWS, HS256, `typ: sync+jwt`) for the endpoint of `act`:
+ * signature with the current or previous key, `iss`, `aud`, `act`, `exp`, `iat` not in the
+ * future beyond the skew, lifetime ≤ 60 s, `time` = `iat` when given, and finally claims the
+ * `jti` so the code works once. Throws {@link InvalidToken} (400) on any failure.
+ */
+export async function verifySyncCode(
+  code: unknown,
+  time: unknown,
+  act: SyncAction,
+  verifier: SyncCodeVerifier,
+): Promise<SyncClaims> {
+  const invalid = (why: string, cause?: unknown) => new InvalidToken(`sync code rejected: ${why}`, { status: 400, cause });
+  if (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH) throw invalid('missing or malformed');
+
+  const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
+  const payload = await verifyWithAnyKey(code, verifier, now()).catch((error: unknown) => {
+    throw invalid(error instanceof joseErrors.JOSEError ? error.code : 'malformed', error);
+  });
+
+  const { iat, exp, jti, sid } = payload;
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw invalid('iat and exp are required');
+  if (payload.act !== act) throw invalid(`act must be "${act}"`);
+  if (typeof sid !== 'string' || sid.length === 0) throw invalid('sid is required');
+  if (typeof jti !== 'string' || jti.length === 0) throw invalid('jti is required');
+  if (exp <= iat || exp - iat > MAX_SYNC_CODE_LIFETIME_SECONDS) throw invalid(`lifetime must be at most ${MAX_SYNC_CODE_LIFETIME_SECONDS} s`);
+  if (iat > now() + verifier.clockSkewSeconds) throw invalid('issued in the future');
+  if (time !== undefined && time !== String(iat)) throw invalid('time does not match iat');
+
+  // Single use, claimed last so a rejected code never burns a jti.
+  const ttl = Math.max(1, exp + verifier.clockSkewSeconds - now());
+  if (!(await verifier.store.claimOnce(verifier.storeKeys.syncJti(jti), ttl))) throw invalid('already used');
+
+  return { act, sid, iat, exp, jti };
+}
+
+async function verifyWithAnyKey(code: string, verifier: SyncCodeVerifier, now: number): Promise<JWTPayload> {
+  let lastError: unknown;
+  for (const key of verifier.keys) {
+    try {
+      const { payload } = await jwtVerify(code, key, {
+        algorithms: ['HS256'],
+        typ: 'sync+jwt',
+        issuer: [...verifier.issuers],
+        audience: verifier.audience,
+        requiredClaims: ['iat', 'exp', 'jti', 'sid', 'act'],
+        clockTolerance: verifier.clockSkewSeconds,
+        currentDate: new Date(now * 1000),
+      });
+      return payload;
+    } catch (error) {
+      lastError = error;
+      // Only a signature mismatch may mean "signed with the previous key"; anything else is final.
+      if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) throw error;
+    }
+  }
+  throw lastError;
+}
