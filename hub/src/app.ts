@@ -10,6 +10,8 @@ import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
+/** Path prefixes served by the portal (express); everything else is the protocol engine. */
+const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/admin'];
 const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
 
 /**
@@ -31,9 +33,12 @@ export function createApp(services: HubServices, logger: Logger): Express {
   });
 
   // Portal pages: their own session (CSRF, pending sign-ins), form bodies, never cached.
+  // Mounted by path so protocol endpoints never see the portal's body parser or session.
   const portal = express.Router();
-  portal.use(noStore);
+  portal.get('/', noStore);
+  portal.use(PORTAL_PATHS, noStore);
   portal.use(
+    ['/', ...PORTAL_PATHS],
     portalSession({
       secrets: services.cookieKeys,
       secure: config.secureCookies,
@@ -41,7 +46,7 @@ export function createApp(services: HubServices, logger: Logger): Express {
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
     }),
   );
-  portal.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));
+  portal.use(PORTAL_PATHS, express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));
   portal.use(portalRoutes(services));
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));

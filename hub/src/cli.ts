@@ -1,0 +1,171 @@
+import { parseArgs } from 'node:util';
+import type { GrantType, SyncTransport } from './clients/client.js';
+import { loadConfig } from './config.js';
+import { HubError } from './errors.js';
+import { createHub } from './hub.js';
+import { createLogger } from './logger.js';
+import { applySeed, loadSeedFile } from './seed.js';
+import { rotateSigningKeys, publicKids } from './secrets/secrets.js';
+import { openStore } from './store/index.js';
+import { AccountLifecycle } from './users/account-lifecycle.js';
+
+const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
+
+  npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
+  npm run hub -- users list
+  npm run hub -- users disable|enable|delete LOGIN
+  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
+        [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
+        [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
+        [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
+        [--userdelete-url URL] [--backchannel-uri URL]
+  npm run hub -- clients list
+  npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
+  npm run hub -- keys rotate
+  npm run hub -- seed FILE
+`;
+
+type Print = (line: string) => void;
+
+/** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      username: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      password: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      id: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true },
+      public: { type: 'boolean' },
+      auth: { type: 'string' },
+      trusted: { type: 'boolean' },
+      'no-pkce': { type: 'boolean' },
+      'sync-login-url': { type: 'string' },
+      'sync-logout-url': { type: 'string' },
+      transport: { type: 'string' },
+      'userdelete-url': { type: 'string' },
+      'backchannel-uri': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [group, command, target] = positionals;
+  if (values.help || !group) {
+    print(USAGE);
+    return group ? 0 : 2;
+  }
+  const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+  if (!config.REDIS_URL) print('warning: REDIS_URL is not set; changes go to a throw-away in-process store');
+  const store = await openStore(config.REDIS_URL);
+  try {
+    const hub = await createHub(config, store, createLogger('error'));
+    const { users, clients, sessions, consents, provider, keys } = hub.services;
+    const lifecycle = new AccountLifecycle(users, sessions, consents, provider);
+    const need = (value: string | undefined, what: string): string => {
+      if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
+      return value;
+    };
+    switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
+      case 'users add': {
+        const user = await users.create({
+          username: need(values.username, '--username'),
+          email: need(values.email, '--email'),
+          password: need(values.password, '--password'),
+          ...(values.name ? { name: values.name } : {}),
+          ...(values.role ? { roles: values.role } : {}),
+        });
+        print(`created user ${user.username} (${user.id})`);
+        break;
+      }
+      case 'users list':
+        for (const user of await users.list()) {
+          print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}`);
+        }
+        break;
+      case 'users disable':
+        print(`disabled ${(await lifecycle.disable(need(target, 'LOGIN'))).username}; sessions ended, tokens revoked`);
+        break;
+      case 'users enable':
+        print(`enabled ${(await lifecycle.enable(need(target, 'LOGIN'))).username}`);
+        break;
+      case 'users delete':
+        print(`deleted ${(await lifecycle.delete(need(target, 'LOGIN'))).username}; sessions ended, tokens revoked`);
+        break;
+      case 'clients add': {
+        const client = await clients.register({
+          clientId: need(values.id, '--id'),
+          ...(values.name ? { name: values.name } : {}),
+          redirectUris: values['redirect-uri'] ?? [],
+          postLogoutRedirectUris: values['post-logout-uri'] ?? [],
+          ...(values.grant ? { grantTypes: values.grant as GrantType[] } : {}),
+          ...(values.public ? { tokenEndpointAuthMethod: 'none' as const } : values.auth ? { tokenEndpointAuthMethod: values.auth as 'client_secret_basic' } : {}),
+          trusted: Boolean(values.trusted),
+          ...(values['no-pkce'] ? { requirePkce: false } : {}),
+          ...(values['sync-login-url'] ? { syncLoginUrl: values['sync-login-url'] } : {}),
+          ...(values['sync-logout-url'] ? { syncLogoutUrl: values['sync-logout-url'] } : {}),
+          ...(values.transport ? { syncTransport: values.transport as SyncTransport } : {}),
+          ...(values['userdelete-url'] ? { userdeleteUrl: values['userdelete-url'] } : {}),
+          ...(values['backchannel-uri'] ? { backchannelLogoutUri: values['backchannel-uri'] } : {}),
+        });
+        print(`registered client ${client.clientId}`);
+        if (client.clientSecret) print(`client secret (shown once): ${client.clientSecret}`);
+        if (client.sync) print(`sync key (shown once): ${client.sync.key}`);
+        break;
+      }
+      case 'clients list':
+        for (const client of await clients.list()) {
+          if (client.internal) continue;
+          print(`${client.clientId}  ${client.name}  grants=${client.grantTypes.join(',')}  ${client.trusted ? 'trusted' : 'consent'}  sync=${client.sync ? client.sync.transport : 'off'}`);
+        }
+        break;
+      case 'clients remove':
+        await clients.remove(need(target, 'ID'));
+        print(`removed client ${target}`);
+        break;
+      case 'clients rotate-secret':
+        print(`new client secret (shown once): ${(await clients.rotateSecret(need(target, 'ID'))).clientSecret}`);
+        break;
+      case 'clients rotate-sync-key':
+        print(`new sync key (shown once): ${(await clients.rotateSyncKey(need(target, 'ID'))).sync!.key}; the previous key stays valid at the subsite until you replace it`);
+        break;
+      case 'keys rotate': {
+        const jwks = await rotateSigningKeys(store, keys);
+        print(`signing keys now: ${publicKids(jwks).join(', ')} (first signs; restart hub processes to pick it up)`);
+        break;
+      }
+      case 'seed': {
+        await applySeed(await loadSeedFile(need(command, 'FILE')), users, clients);
+        print(`applied ${command}`);
+        break;
+      }
+      default:
+        print(USAGE);
+        return 2;
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof HubError || error instanceof TypeError) {
+      print(`error: ${error instanceof HubError ? error.publicMessage : error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntry) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { runCli } from '../src/cli.js';
+import { connectRedis } from '../src/store/redis.js';
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+
+describe('admin CLI against Redis', () => {
+  const prefix = `test:cli:${randomUUID()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
+
+  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
+    const lines: string[] = [];
+    const code = await runCli(argv, env, (line) => lines.push(line));
+    return { code, out: lines.join('\n') };
+  }
+
+  afterAll(async () => {
+    const client = await connectRedis(TEST_REDIS_URL);
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
+    await client.quit();
+  });
+
+  test('adds, lists, disables and deletes users; never prints a password or hash', async () => {
+    const added = await run('users', 'add', '--username', 'carol', '--email', 'carol@example.test', '--password', 'correct-horse-1');
+    expect(added.code).toBe(0);
+    expect(added.out).toMatch(/created user carol/);
+    expect(added.out).not.toContain('correct-horse-1');
+    const listed = await run('users', 'list');
+    expect(listed.out).toMatch(/carol\s+carol@example.test\s+active/);
+    expect(listed.out).not.toMatch(/argon2/);
+    expect((await run('users', 'disable', 'carol')).out).toMatch(/disabled carol/);
+    expect((await run('users', 'list')).out).toMatch(/carol\s+carol@example.test\s+disabled/);
+    expect((await run('users', 'delete', 'carol')).code).toBe(0);
+    expect((await run('users', 'list')).out).not.toMatch(/carol/);
+  });
+
+  test('registers a client and shows its secret and sync key once', async () => {
+    const added = await run(
+      'clients', 'add', '--id', 'forum', '--name', 'Forum', '--redirect-uri', 'http://forum.test/sso/callback',
+      '--sync-login-url', 'http://forum.test/sso/synclogin', '--sync-logout-url', 'http://forum.test/sso/synclogout',
+    );
+    expect(added.code).toBe(0);
+    const secret = /client secret \(shown once\): (\S+)/.exec(added.out)![1]!;
+    expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(32); // 256 bits
+    expect(added.out).toMatch(/sync key \(shown once\): \S{43}/);
+    const listed = await run('clients', 'list');
+    expect(listed.out).toMatch(/forum\s+Forum\s+grants=authorization_code,refresh_token\s+consent\s+sync=img/);
+    expect(listed.out).not.toContain(secret);
+  });
+
+  test('bad input gives a clear error and a non-zero exit code', async () => {
+    const bad = await run('users', 'add', '--username', 'x!', '--email', 'no', '--password', 'short');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^error: /);
+    expect((await run('nonsense')).code).toBe(2);
+  });
+});

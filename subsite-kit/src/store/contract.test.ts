@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import type { KitStore } from './store.js';
+import { MemoryKitStore } from './memory.js';
+import { RedisKitStore } from './redis.js';
+import type { RedisClient } from '../options.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const prefix = `sso-kit-test:${randomUUID()}:`;
+let redis: RedisClient;
+
+beforeAll(async () => {
+  redis = createClient({ url: REDIS_URL });
+  redis.on('error', () => undefined);
+  await redis.connect();
+});
+
+afterAll(async () => {
+  const keys: string[] = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+  if (keys.length) await redis.del(keys);
+  redis.destroy();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const implementations: [string, () => KitStore][] = [
+  ['MemoryKitStore', () => new MemoryKitStore()],
+  ['RedisKitStore', () => new RedisKitStore(redis)],
+];
+
+describe.each(implementations)('KitStore contract: %s', (_name, make) => {
+  const key = (name: string) => `${prefix}${_name}:${name}:${randomUUID()}`;
+
+  it('claimOnce is true once, false while the claim lives (SET NX)', async () => {
+    const store = make();
+    const k = key('claim');
+    expect(await store.claimOnce(k, 60)).toBe(true);
+    expect(await store.claimOnce(k, 60)).toBe(false);
+    expect(await store.claimOnce(key('other'), 60)).toBe(true);
+  });
+
+  it('claimOnce can be claimed again after its TTL', async () => {
+    const store = make();
+    const k = key('ttl');
+    expect(await store.claimOnce(k, 1)).toBe(true);
+    await sleep(1_100);
+    expect(await store.claimOnce(k, 1)).toBe(true);
+  });
+
+  it('concurrent claims: exactly one wins', async () => {
+    const store = make();
+    const k = key('race');
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.claimOnce(k, 60)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('sets: add, members, remove, delete', async () => {
+    const store = make();
+    const k = key('set');
+    expect(await store.members(k)).toEqual([]);
+    await store.addToSet(k, 'a', 60);
+    await store.addToSet(k, 'b', 60);
+    await store.addToSet(k, 'a', 60);
+    expect((await store.members(k)).sort()).toEqual(['a', 'b']);
+    await store.removeFromSet(k, 'a');
+    await store.removeFromSet(k, 'missing');
+    expect(await store.members(k)).toEqual(['b']);
+    await store.delete(k);
+    expect(await store.members(k)).toEqual([]);
+    await store.delete(k); // idempotent
+  });
+
+  it('sets expire after their TTL', async () => {
+    const store = make();
+    const k = key('set-ttl');
+    await store.addToSet(k, 'a', 1);
+    await sleep(1_100);
+    expect(await store.members(k)).toEqual([]);
+  });
+});
+
+describe('RedisKitStore writes TTLs on every key', () => {
+  it('claims and sets carry an expiry', async () => {
+    const store = new RedisKitStore(redis);
+    const claim = `${prefix}ttl-check:claim`;
+    const set = `${prefix}ttl-check:set`;
+    await store.claimOnce(claim, 50);
+    await store.addToSet(set, 'x', 50);
+    expect(await redis.ttl(claim)).toBeGreaterThan(0);
+    expect(await redis.ttl(set)).toBeGreaterThan(0);
+  });
+});

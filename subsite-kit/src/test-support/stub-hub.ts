@@ -1,0 +1,148 @@
+/**
+ * A tiny stand-in for the hub in tests: discovery, JWKS, /auth (answers at once, like a hub
+ * with a live session and remembered consent), /token (Basic auth, PKCE check), and helpers to
+ * sign sync codes and hub tokens. Listens on an ephemeral 127.0.0.1 port.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+
+export const HUB_URL = 'http://hub.test';
+export const CLIENT_ID = 'bbs';
+export const CLIENT_SECRET = 'bbs-client-secret';
+export const REDIRECT_URI = 'http://bbs.test/sso/callback';
+export const SYNC_KEY = 'sync-key-for-bbs-0123456789abcdef0123456789';
+export const SESSION_SECRET = 'session-secret-0123456789abcdef0123456789';
+
+export interface StubUser {
+  sub: string;
+  name?: string;
+  preferred_username?: string;
+  email?: string;
+}
+
+interface IssuedCode {
+  clientId: string;
+  redirectUri: string;
+  challenge: string;
+  nonce: string;
+  user: StubUser;
+  sid: string;
+}
+
+export interface StubHub {
+  /** http://127.0.0.1:port — the kit's hubInternalUrl. */
+  url: string;
+  /** Requests per path since the last reset. */
+  counts: Record<string, number>;
+  resetCounts(): void;
+  /** The user the hub has signed in, or undefined for "no hub session" (login_required). */
+  user: StubUser | undefined;
+  sid: string;
+  /** Overrides merged into the next ID tokens (e.g. a wrong nonce or audience). */
+  idTokenOverrides: JWTPayload;
+  /** Makes /token fail with 500. */
+  tokenFails: boolean;
+  /** Signs a JWT with the hub's key (for userdelete / back-channel tokens). */
+  sign(claims: JWTPayload, typ: string | undefined, key?: CryptoKey): Promise<string>;
+  /** A key pair the hub does NOT publish (for forged tokens). */
+  foreignKey: CryptoKey;
+  close(): Promise<void>;
+}
+
+/** Follows the kit's redirect to the hub like a browser and returns the callback path + query. */
+export async function browserAtHub(hub: StubHub, location: string): Promise<string> {
+  const url = new URL(location);
+  if (url.origin !== HUB_URL) throw new Error(`expected a redirect to the hub, got ${location}`);
+  const response = await fetch(`${hub.url}${url.pathname}${url.search}`, { redirect: 'manual' });
+  const back = new URL(response.headers.get('location') ?? '');
+  if (`${back.origin}${back.pathname}` !== REDIRECT_URI) throw new Error(`hub redirected elsewhere: ${back.href}`);
+  return `${back.pathname}${back.search}`;
+}
+
+export async function startStubHub(): Promise<StubHub> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const foreign = await generateKeyPair('RS256');
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'hub-key-1', alg: 'RS256', use: 'sig' };
+  const codes = new Map<string, IssuedCode>();
+  const app = express();
+
+  const hub: StubHub = {
+    url: '',
+    counts: {},
+    resetCounts() { this.counts = {}; },
+    user: { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' },
+    sid: 'hub-sid-1',
+    idTokenOverrides: {},
+    tokenFails: false,
+    foreignKey: foreign.privateKey,
+    async sign(claims, typ, key = privateKey) {
+      return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: 'hub-key-1', typ } : { alg: 'RS256', kid: 'hub-key-1' }).sign(key);
+    },
+    close: async () => undefined,
+  };
+
+  app.use((req, _res, next) => {
+    hub.counts[req.path] = (hub.counts[req.path] ?? 0) + 1;
+    next();
+  });
+  app.get('/.well-known/openid-configuration', (_req, res) => {
+    res.json({
+      issuer: HUB_URL,
+      authorization_endpoint: `${HUB_URL}/auth`,
+      token_endpoint: `${HUB_URL}/token`,
+      jwks_uri: `${HUB_URL}/jwks`,
+      end_session_endpoint: `${HUB_URL}/session/end`,
+      userinfo_endpoint: `${HUB_URL}/me`,
+    });
+  });
+  app.get('/jwks', (_req, res) => { res.json({ keys: [jwk] }); });
+  app.get('/auth', (req, res) => {
+    const q = req.query as Record<string, string>;
+    const back = new URL(q.redirect_uri!);
+    back.searchParams.set('state', q.state!);
+    if (q.code_challenge_method !== 'S256' || !q.code_challenge || !q.nonce) {
+      back.searchParams.set('error', 'invalid_request');
+    } else if (!hub.user) {
+      back.searchParams.set('error', q.prompt === 'none' ? 'login_required' : 'access_denied');
+    } else {
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, { clientId: q.client_id!, redirectUri: q.redirect_uri!, challenge: q.code_challenge, nonce: q.nonce, user: hub.user, sid: hub.sid });
+      back.searchParams.set('code', code);
+    }
+    res.redirect(302, back.href);
+  });
+  app.post('/token', express.urlencoded({ extended: false }), async (req, res) => {
+    if (hub.tokenFails) return res.status(500).json({ error: 'server_error' });
+    const basic = /^Basic (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+    const [id, secret] = Buffer.from(basic ?? '', 'base64').toString().split(':').map(decodeURIComponent);
+    if (id !== CLIENT_ID || secret !== CLIENT_SECRET) return res.status(401).json({ error: 'invalid_client' });
+    const body = req.body as Record<string, string>;
+    const issued = codes.get(body.code ?? '');
+    codes.delete(body.code ?? '');
+    if (!issued || body.grant_type !== 'authorization_code' || body.redirect_uri !== issued.redirectUri || issued.clientId !== id) {
+      return res.status(400).json({ error: 'invalid_grant' });
+    }
+    if (createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) {
+      return res.status(400).json({ error: 'invalid_grant', error_description: 'PKCE verification failed' });
+    }
+    const idToken = await new SignJWT({ ...issued.user, nonce: issued.nonce, sid: issued.sid, ...hub.idTokenOverrides })
+      .setProtectedHeader({ alg: 'RS256', kid: 'hub-key-1' })
+      .setIssuer(HUB_URL)
+      .setAudience(CLIENT_ID)
+      .setSubject(issued.user.sub)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+    return res.json({ access_token: 'at-' + randomBytes(8).toString('hex'), token_type: 'Bearer', expires_in: 3600, id_token: idToken });
+  });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  hub.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  return hub;
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import { CLIENT_ID, HUB_URL, SYNC_KEY } from './stub-hub.js';
+
+export interface SyncCodeSpec {
+  act?: string;
+  sid?: string;
+  iss?: string;
+  aud?: string;
+  iat?: number;
+  exp?: number;
+  jti?: string;
+  typ?: string;
+  key?: string;
+  omit?: (keyof JWTPayload | 'act' | 'sid')[];
+}
+
+/** Signs a sync code as the hub would, with any field overridable for negative tests. */
+export async function makeSyncCode(spec: SyncCodeSpec = {}): Promise<{ code: string; time: string; jti: string }> {
+  const iat = spec.iat ?? Math.floor(Date.now() / 1000);
+  const claims: JWTPayload = {
+    iss: spec.iss ?? HUB_URL,
+    aud: spec.aud ?? CLIENT_ID,
+    act: spec.act ?? 'login',
+    sid: spec.sid ?? 'hub-sid-1',
+    iat,
+    exp: spec.exp ?? iat + 60,
+    jti: spec.jti ?? randomUUID(),
+  };
+  for (const name of spec.omit ?? []) delete claims[name];
+  const code = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: spec.typ ?? 'sync+jwt' })
+    .sign(new TextEncoder().encode(spec.key ?? SYNC_KEY));
+  return { code, time: String(iat), jti: String(claims.jti) };
+}
+
+/** `/sso/synclogin?time=…&code=…` (or synclogout) for a code. */
+export function syncPath(kind: 'synclogin' | 'synclogout', code: { code: string; time: string }): string {
+  return `/sso/${kind}?time=${code.time}&code=${encodeURIComponent(code.code)}`;
+}
