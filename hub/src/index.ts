@@ -4,3 +4,5 @@ export { loadConfig, ConfigError, type HubConfig } from './config.js';
 export { openStore, MemoryStore, RedisStore, type Store } from './store/index.js';
 export { createLogger, type Logger } from './logger.js';
 export { loadSeedFile, applySeed, type Seed } from './seed.js';
+export { main } from './main.js';
+export type { HubServices } from './services.js';

@@ -3,16 +3,22 @@ import { loadConfig } from './config.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
+import type { HubServices } from './services.js';
 import { openStore } from './store/index.js';
 
 /** Reads the environment, opens the store, builds the hub and listens. */
-export async function main(env: Record<string, string | undefined> = process.env): Promise<{ close(): Promise<void> }> {
+export async function main(
+  env: Record<string, string | undefined> = process.env,
+  /** Runs after the hub is built and before it listens (the demo seeds its users and clients here). */
+  prepare?: (services: HubServices) => Promise<void>,
+): Promise<{ close(): Promise<void> }> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
   const store = await openStore(config.REDIS_URL);
   const hub = await createHub(config, store, logger);
   if (config.HUB_SEED_FILE) await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services.users, hub.services.clients);
+  if (prepare) await prepare(hub.services);
   const server = createServer(hub.app);
   await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
   logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });

@@ -5,13 +5,16 @@ import { StoreUnavailableError, type SetOptions, type Store } from './store.js';
 const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
 const COMMAND_TIMEOUT_MS = 2_000; // a command that takes longer fails closed
 
-function makeClient(url: string) {
+function makeClient(url: string, connected: () => boolean = () => true) {
   return createClient({
     url,
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: (retries) => Math.min(retries * 100, 2_000),
+      // Before the first connection succeeds, give up at once (returning the cause stops the
+      // retries and rejects `connect()`): a hub started against an unreachable Redis fails
+      // fast instead of hanging. After that, keep reconnecting in the background.
+      reconnectStrategy: (retries, cause) => (connected() ? Math.min(retries * 100, 2_000) : cause),
     },
   });
 }
@@ -20,10 +23,17 @@ export type RedisClient = ReturnType<typeof makeClient>;
 
 /** Opens a node-redis client that fails fast instead of queueing while Redis is down. */
 export async function connectRedis(url: string): Promise<RedisClient> {
-  const client = makeClient(url);
+  let connected = false;
+  const client = makeClient(url, () => connected);
   // Errors are reported through the failed commands; an unhandled 'error' event would crash.
   client.on('error', () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    client.destroy();
+    throw new StoreUnavailableError(error);
+  }
+  connected = true;
   return client;
 }
 

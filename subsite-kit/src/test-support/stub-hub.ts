@@ -128,13 +128,13 @@ export async function startStubHub(): Promise<StubHub> {
     if (createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) {
       return res.status(400).json({ error: 'invalid_grant', error_description: 'PKCE verification failed' });
     }
-    const idToken = await new SignJWT({ ...issued.user, nonce: issued.nonce, sid: issued.sid, ...hub.idTokenOverrides })
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await new SignJWT({
+      iss: HUB_URL, aud: CLIENT_ID, iat: now, exp: now + 600,
+      ...issued.user, nonce: issued.nonce, sid: issued.sid,
+      ...hub.idTokenOverrides,
+    })
       .setProtectedHeader({ alg: 'RS256', kid: 'hub-key-1' })
-      .setIssuer(HUB_URL)
-      .setAudience(CLIENT_ID)
-      .setSubject(issued.user.sub)
-      .setIssuedAt()
-      .setExpirationTime('10m')
       .sign(privateKey);
     return res.json({ access_token: 'at-' + randomBytes(8).toString('hex'), token_type: 'Bearer', expires_in: 3600, id_token: idToken });
   });

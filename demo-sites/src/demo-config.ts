@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const secret = z.string().min(32, 'needs at least 32 characters');
+
+/**
+ * Demo-only defaults. They are public (they are in this file), so the demo must never be
+ * exposed: real deployments register clients with `npm run hub -- clients add`.
+ */
+export const DEMO_SECRETS = {
+  bbs: { clientSecret: 'demo-only-bbs-client-secret-0123456789abcdef', syncKey: 'demo-only-bbs-sync-key-0123456789abcdefghij' },
+  wiki: { clientSecret: 'demo-only-wiki-client-secret-0123456789abcdef', syncKey: 'demo-only-wiki-sync-key-0123456789abcdefghij' },
+  shop: { clientSecret: 'demo-only-shop-client-secret-0123456789abcdef', syncKey: 'demo-only-shop-sync-key-0123456789abcdefghij' },
+} as const;
+
+const schema = z.object({
+  HUB_PORT: port.default(4000),
+  BBS_PORT: port.default(4001),
+  WIKI_PORT: port.default(4002),
+  SHOP_PORT: port.default(4003),
+  /** Interface the demo servers bind to. */
+  DEMO_HOST: z.string().default('127.0.0.1'),
+  /** Browser-facing hub URL (also its issuer). Default: http://hub.sso.localhost:<HUB_PORT>. */
+  HUB_URL: z.string().url().optional(),
+  /** Where the sites' servers reach the hub (Node does not resolve *.localhost). Default: http://127.0.0.1:<HUB_PORT>. */
+  HUB_INTERNAL_URL: z.string().url().optional(),
+  BBS_CLIENT_SECRET: secret.default(DEMO_SECRETS.bbs.clientSecret),
+  WIKI_CLIENT_SECRET: secret.default(DEMO_SECRETS.wiki.clientSecret),
+  SHOP_CLIENT_SECRET: secret.default(DEMO_SECRETS.shop.clientSecret),
+  BBS_SYNC_KEY: secret.default(DEMO_SECRETS.bbs.syncKey),
+  WIKI_SYNC_KEY: secret.default(DEMO_SECRETS.wiki.syncKey),
+  SHOP_SYNC_KEY: secret.default(DEMO_SECRETS.shop.syncKey),
+  /** Sessions of the demo sites; unset: in-process memory. */
+  REDIS_URL: z.string().url().optional(),
+  SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
+});
+
+export type SiteName = 'bbs' | 'wiki' | 'shop';
+
+export interface SiteSettings {
+  name: SiteName;
+  title: string;
+  port: number;
+  /** Browser-facing origin, e.g. http://bbs.sso.localhost:4001. */
+  origin: string;
+  clientSecret: string;
+  syncKey: string;
+  trusted: boolean;
+  crossSite: boolean;
+}
+
+export interface DemoConfig {
+  hubPort: number;
+  host: string;
+  hubUrl: string;
+  hubInternalUrl: string;
+  redisUrl: string | undefined;
+  sessionSecret: string;
+  sites: Record<SiteName, SiteSettings>;
+}
+
+/** The demo's settings from the environment, validated once; a bad value names the variable. */
+export function loadDemoConfig(env: Record<string, string | undefined> = process.env): DemoConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new TypeError(`invalid demo configuration:\n${result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const c = result.data;
+  const site = (name: SiteName, title: string, host: string, p: number, clientSecret: string, syncKey: string, trusted: boolean, crossSite: boolean): SiteSettings => ({
+    name, title, port: p, origin: `http://${host}:${p}`, clientSecret, syncKey, trusted, crossSite,
+  });
+  return Object.freeze({
+    hubPort: c.HUB_PORT,
+    host: c.DEMO_HOST,
+    hubUrl: (c.HUB_URL ?? `http://hub.sso.localhost:${c.HUB_PORT}`).replace(/\/+$/, ''),
+    hubInternalUrl: (c.HUB_INTERNAL_URL ?? `http://127.0.0.1:${c.HUB_PORT}`).replace(/\/+$/, ''),
+    redisUrl: c.REDIS_URL,
+    sessionSecret: c.SESSION_SECRET,
+    sites: {
+      // The forum is first-party (trusted: no consent); the wiki asks consent once.
+      bbs: site('bbs', 'Deepin Forum', 'bbs.sso.localhost', c.BBS_PORT, c.BBS_CLIENT_SECRET, c.BBS_SYNC_KEY, true, false),
+      wiki: site('wiki', 'Deepin Wiki', 'wiki.sso.localhost', c.WIKI_PORT, c.WIKI_CLIENT_SECRET, c.WIKI_SYNC_KEY, false, false),
+      // shop.localhost is another registrable domain: cross-site to the hub.
+      shop: site('shop', 'Deepin Shop', 'shop.localhost', c.SHOP_PORT, c.SHOP_CLIENT_SECRET, c.SHOP_SYNC_KEY, true, true),
+    },
+  });
+}

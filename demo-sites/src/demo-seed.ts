@@ -1,0 +1,29 @@
+import type { DemoConfig, SiteSettings } from './demo-config.js';
+
+export const DEMO_USERS = [
+  { username: 'alice', email: 'alice@example.test', name: 'Alice Liddell', password: 'alice-password-1', roles: ['admin'] },
+  { username: 'bob', email: 'bob@example.test', name: 'Bob Builder', password: 'bob-password-1', roles: [] as string[] },
+];
+
+function client(site: SiteSettings) {
+  return {
+    clientId: site.name,
+    clientSecret: site.clientSecret,
+    name: site.title,
+    redirectUris: [`${site.origin}/sso/callback`],
+    postLogoutRedirectUris: [`${site.origin}/`],
+    grantTypes: ['authorization_code', 'refresh_token'] as ('authorization_code' | 'refresh_token')[],
+    trusted: site.trusted,
+    syncLoginUrl: `${site.origin}/sso/synclogin`,
+    syncLogoutUrl: `${site.origin}/sso/synclogout`,
+    syncTransport: 'img' as const,
+    syncKey: site.syncKey,
+    userdeleteUrl: `${site.origin.replace(/\/\/[^:]+/, '//127.0.0.1')}/sso/userdelete`,
+    backchannelLogoutUri: `${site.origin.replace(/\/\/[^:]+/, '//127.0.0.1')}/sso/backchannel-logout`,
+  };
+}
+
+/** The demo's users and clients, for the ports and hosts in the demo configuration. */
+export function demoSeed(config: DemoConfig) {
+  return { users: DEMO_USERS, clients: Object.values(config.sites).map(client) };
+}

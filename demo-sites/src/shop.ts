@@ -1,0 +1,7 @@
+import { runSite } from './run-site.js';
+
+// The shop demo subsite on its own (docker-compose runs one process per site).
+runSite('shop').catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

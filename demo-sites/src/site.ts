@@ -1,0 +1,55 @@
+import express, { type Express } from 'express';
+import nunjucks from 'nunjucks';
+import { fileURLToPath } from 'node:url';
+import { createSubsiteKit, type RedisClient } from '@sso-hub/subsite-kit';
+import type { DemoConfig, SiteSettings } from './demo-config.js';
+
+const TEMPLATES = fileURLToPath(new URL('../../templates', import.meta.url));
+
+const CONTENT: Record<SiteSettings['name'], { items: string[]; secret: string }> = {
+  bbs: { items: ['Welcome to the forum', 'Release notes for 25.0', 'How do I change my wallpaper?'], secret: 'Moderators-only board: 3 reports waiting.' },
+  wiki: { items: ['Installation guide', 'Keyboard shortcuts', 'Building from source'], secret: 'Draft pages you are editing: 2.' },
+  shop: { items: ['Deepin mug', 'Sticker pack', 'Hoodie'], secret: 'Your orders: none yet.' },
+};
+
+/**
+ * One demo subsite, built only on the kit's public API: a public page, a private page,
+ * the signed-in user's name and a sign-out button.
+ */
+export async function createDemoSite(site: SiteSettings, config: DemoConfig, redis?: RedisClient): Promise<Express> {
+  const views = new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES), { autoescape: true });
+  const sso = await createSubsiteKit({
+    hubUrl: config.hubUrl,
+    hubInternalUrl: config.hubInternalUrl,
+    clientId: site.name,
+    clientSecret: site.clientSecret,
+    redirectUri: `${site.origin}/sso/callback`,
+    syncKey: site.syncKey,
+    sessionSecret: config.sessionSecret,
+    crossSite: site.crossSite,
+    redisPrefix: `demo:${site.name}:`,
+    ...(redis ? { redis } : {}),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set('Content-Security-Policy', "default-src 'self'; style-src 'self'; frame-ancestors 'none'");
+    res.set('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));
+  app.use(sso.router);
+  app.use(sso.lazyLogin);
+
+  const render = (res: express.Response, page: string, extra: Record<string, unknown> = {}) => {
+    res.type('html').send(views.render(`demo/${page}.njk`, { site, hubUrl: config.hubUrl, user: res.locals.user, ...CONTENT[site.name], ...extra }));
+  };
+  app.get('/', (_req, res) => render(res, 'home'));
+  app.get('/private', sso.requireLogin, (_req, res) => render(res, 'private'));
+  app.use((_req, res) => {
+    res.status(404);
+    render(res, 'home', { notFound: true });
+  });
+  return app;
+}

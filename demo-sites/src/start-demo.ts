@@ -1,0 +1,50 @@
+import { main as startHub } from '../../hub/src/main.js';
+import { applySeed } from '../../hub/src/index.js';
+import { loadDemoConfig } from './demo-config.js';
+import { DEMO_USERS, demoSeed } from './demo-seed.js';
+import { runSite } from './run-site.js';
+
+/**
+ * `npm start`: the hub and the three demo sites in one process, on the embedded store
+ * unless REDIS_URL is set. Ports come from HUB_PORT, BBS_PORT, WIKI_PORT, SHOP_PORT.
+ */
+export async function startDemo(env: Record<string, string | undefined> = process.env) {
+  const config = loadDemoConfig(env);
+  const hub = await startHub({
+    ...env,
+    HUB_PORT: String(config.hubPort),
+    HUB_ISSUER: config.hubUrl,
+    HUB_HOST: config.host,
+  }, async (services) => applySeed(demoSeed(config), services.users, services.clients));
+  const stops = await Promise.all((['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)));
+  const lines = [
+    '',
+    'sso-hub demo is running (open these in Chromium or Firefox; *.localhost needs no setup):',
+    `  hub   ${config.hubUrl}/login`,
+    ...Object.values(config.sites).map((site) => `  ${site.name.padEnd(5)} ${site.origin}/   (${site.trusted ? 'trusted' : 'asks consent once'}${site.crossSite ? ', cross-site' : ''})`),
+    '',
+    'demo users:',
+    ...DEMO_USERS.map((user) => `  ${user.username} / ${user.password}${user.roles.includes('admin') ? '   (admin)' : ''}`),
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return async () => {
+    for (const stop of stops) await stop();
+    await hub.close();
+  };
+}
+
+const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
+if (isEntry) {
+  startDemo().then(
+    (stop) => {
+      const shutdown = () => void stop().then(() => process.exit(0));
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

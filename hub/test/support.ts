@@ -1,0 +1,132 @@
+/**
+ * Small helpers shared by the hub's protocol and portal tests: raw token-endpoint calls
+ * (so every status and header can be asserted) and a browser walk through the hub's
+ * sign-in and consent pages that records which pages it was shown.
+ */
+import { attribute, inputValue, type TestBrowser } from '../src/testing/browser.js';
+import { continueUrlOf, pkcePair, signInAt } from '../src/testing/flows.js';
+
+export interface Credentials {
+  login: string;
+  password: string;
+}
+
+export interface JsonAnswer {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** RFC 6749 §2.3.1: client id and secret are form-encoded, then base64 in a Basic header. */
+export function basic(clientId: string, secret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
+}
+
+/** A POST of a form body to a protocol endpoint, as a server-side client sends it (JSON answer). */
+export async function postForm(url: string, form: string | Record<string, string>, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+    body: typeof form === 'string' ? form : new URLSearchParams(form).toString(),
+    redirect: 'manual',
+  });
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { raw: text };
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** An authorization request URL at the hub; `undefined` values are left out. */
+export function authUrl(hubUrl: string, params: Record<string, string | undefined>): string {
+  const url = new URL('/auth', hubUrl);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+/** The parameters of a well-formed code flow request with PKCE S256; override any. */
+export function codeRequest(clientId: string, redirectUri: string, overrides: Record<string, string | undefined> = {}) {
+  const pkce = pkcePair();
+  const params: Record<string, string | undefined> = {
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    state: `state-${Math.random().toString(36).slice(2)}`,
+    nonce: `nonce-${Math.random().toString(36).slice(2)}`,
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
+  return { params, verifier: pkce.verifier };
+}
+
+export interface Walk {
+  /** Where the hub finally sent the browser (the client's redirect URI). */
+  callback: URL;
+  sawLogin: boolean;
+  sawConsent: boolean;
+  /** Every HTML page the hub showed on the way. */
+  pages: string[];
+}
+
+/**
+ * Follows an authorization request through the hub like a person would: signs in when the
+ * sign-in page shows (only if credentials are given), allows on the consent page, and
+ * stops at the first redirect off the hub. Records which pages were shown.
+ */
+export async function walk(browser: TestBrowser, hubUrl: string, startUrl: string, credentials?: Credentials): Promise<Walk> {
+  const hubOrigin = new URL(hubUrl).origin;
+  const result = { sawLogin: false, sawConsent: false, pages: [] as string[] };
+  let url = startUrl;
+  for (let hop = 0; hop < 20; hop += 1) {
+    const response = await browser.get(url);
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      const next = new URL(location, url);
+      if (next.origin !== hubOrigin) return { ...result, callback: next };
+      url = next.toString();
+      continue;
+    }
+    const html = await response.text();
+    result.pages.push(html);
+    if (/action="\/interaction\/[^"]+\/login"/.test(html)) {
+      result.sawLogin = true;
+      if (!credentials) throw new Error('the hub asked for a sign-in but the walk has no credentials');
+      const { response: answer, body } = await signInAt(browser, hubUrl, url, credentials.login, credentials.password);
+      result.pages.push(body);
+      if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
+      url = continueUrlOf(body, hubUrl);
+      continue;
+    }
+    if (/action="\/interaction\/[^"]+\/confirm"/.test(html)) {
+      result.sawConsent = true;
+      const action = attribute(html, /action="(\/interaction\/[^"]+\/confirm)"/);
+      const confirmed = await browser.post(new URL(action, hubUrl).toString(), { _csrf: inputValue(html, '_csrf') });
+      url = new URL(confirmed.headers.get('location')!, hubUrl).toString();
+      continue;
+    }
+    throw new Error(`unexpected page at ${url} (${response.status}): ${html.slice(0, 400)}`);
+  }
+  throw new Error('the authorization request did not finish');
+}
+
+/** Signs out at the hub: the end-session confirmation form, then POST with logout=yes. Returns the sync page. */
+export async function signOut(browser: TestBrowser, hubUrl: string): Promise<{ status: number; html: string; csp: string | null }> {
+  const confirm = await browser.get(`${hubUrl}/session/end`);
+  const form = await confirm.text();
+  const xsrf = inputValue(form, 'xsrf');
+  const done = await browser.post(`${hubUrl}/session/end/confirm`, { xsrf, logout: 'yes' });
+  return { status: done.status, html: await done.text(), csp: done.headers.get('content-security-policy') };
+}
+
+/** Whether the browser is signed in at the hub: /account shows the account page, not a redirect to /login. */
+export async function isSignedIn(browser: TestBrowser, hubUrl: string): Promise<boolean> {
+  const response = await browser.get(`${hubUrl}/account`);
+  await response.text();
+  return response.status === 200;
+}

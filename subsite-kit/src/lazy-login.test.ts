@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { makeSite, setCookies, isDeletion, HTML } from './test-support/site.js';
+import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
+import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, REDIRECT_URI, type StubHub } from './test-support/stub-hub.js';
+import { codeChallengeOf } from './pending-auth.js';
+
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+beforeEach(() => {
+  hub.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
+  hub.idTokenOverrides = {};
+  hub.tokenFails = false;
+});
+
+async function syncedBrowser(extra = {}) {
+  const site = await makeSite(hub, extra);
+  const agent = request.agent(site.app);
+  await agent.get(syncPath('synclogin', await makeSyncCode()));
+  return { ...site, agent };
+}
+
+describe('lazy verification: only real page views are redirected', () => {
+  it('GET + Accept text/html + Request-Login → 302 to the hub with prompt=none, PKCE S256, state, nonce', async () => {
+    const { agent } = await syncedBrowser();
+    const res = await agent.get('/forum?page=2').set(HTML);
+    expect(res.status).toBe(302);
+    const url = new URL(res.headers.location!);
+    expect(`${url.origin}${url.pathname}`).toBe(`${HUB_URL}/auth`);
+    const q = Object.fromEntries(url.searchParams);
+    expect(q).toMatchObject({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid profile email', prompt: 'none', code_challenge_method: 'S256' });
+    expect(q.state!.length).toBeGreaterThanOrEqual(43);
+    expect(q.nonce!.length).toBeGreaterThanOrEqual(43);
+    expect(q.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.code_challenge).not.toBe(codeChallengeOf(q.state!));
+    // The pending request lives in an encrypted cookie, not in a server session.
+    const cookies = setCookies(res);
+    expect(Object.keys(cookies)).toEqual(['sso.auth']);
+    expect(cookies['sso.auth']).not.toContain(q.state!);
+  });
+
+  it.each([
+    ['POST', (a: request.Agent) => a.post('/forum').set(HTML)],
+    ['JSON GET', (a: request.Agent) => a.get('/forum').set('Accept', 'application/json')],
+    ['no Accept', (a: request.Agent) => a.get('/forum')],
+    ['fetch() (Sec-Fetch-Mode: cors)', (a: request.Agent) => a.get('/forum').set(HTML).set('Sec-Fetch-Mode', 'cors')],
+    ['prefetch', (a: request.Agent) => a.get('/forum').set(HTML).set('Sec-Purpose', 'prefetch')],
+    ['/sso/* route', (a: request.Agent) => a.get('/sso/unknown').set(HTML)],
+  ])('not redirected: %s', async (_name, send) => {
+    const { agent } = await syncedBrowser();
+    const res = await send(agent);
+    expect(res.status).not.toBe(302);
+  });
+
+  it('no Request-Login cookie → no redirect', async () => {
+    const { app } = await makeSite(hub);
+    expect((await request(app).get('/forum').set(HTML)).status).toBe(200);
+  });
+});
+
+describe('callback: code exchange, ID token validation, session', () => {
+  it('full lazy sign-in: returns to the original URL as the user, clears Request-Login, regenerates the session', async () => {
+    const { agent } = await syncedBrowser();
+    const lazy = await agent.get('/forum?page=2').set(HTML);
+    const callbackPath = await browserAtHub(hub, lazy.headers.location!);
+    const res = await agent.get(callbackPath);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/forum?page=2');
+    const cookies = setCookies(res);
+    expect(isDeletion(cookies['sso.request-login'])).toBe(true);
+    expect(isDeletion(cookies['sso.auth'])).toBe(true);
+    expect(cookies['sso.sid']).toMatch(/HttpOnly/);
+    expect(cookies['sso.sid']).toMatch(/SameSite=Lax/);
+    expect(cookies['sso.sid']).not.toMatch(/Max-Age|Expires/); // browser-session cookie
+
+    const me = await agent.get('/').set('Accept', 'application/json');
+    expect(me.body.user).toEqual({ sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' });
+    expect(me.body.locals).toEqual(me.body.user);
+    // Signed in: page views are not redirected again.
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('a session id planted before sign-in is not the signed-in one (fixation)', async () => {
+    const { agent, app } = await syncedBrowser();
+    // First sign-in gives a session id; sign in again on top of it and compare.
+    const first = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const firstSid = setCookies(first)['sso.sid']!.split(';')[0];
+    const again = await request(app).get('/sso/login?next=/').set('Cookie', firstSid!);
+    expect(again.status).toBe(302); // already signed in → straight to next
+    expect(again.headers.location).toBe('/');
+    await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'another-hub-session' })));
+    const second = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const secondSid = setCookies(second)['sso.sid']!.split(';')[0];
+    expect(secondSid).not.toBe(firstSid);
+    // The old id no longer carries a user.
+    expect((await request(app).get('/').set('Cookie', firstSid!)).body.user).toBeNull();
+  });
+
+  it('steady state: one lazy verification costs exactly two hub requests (authorize + token)', async () => {
+    const { agent } = await syncedBrowser();
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!)); // warms discovery + JWKS
+    await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'hub-sid-2' })));
+    hub.resetCounts();
+    const lazy = await agent.get('/').set(HTML);
+    const done = await agent.get(await browserAtHub(hub, lazy.headers.location!));
+    expect(done.headers.location).toBe('/');
+    expect(hub.counts).toEqual({ '/auth': 1, '/token': 1 });
+  });
+
+  it.each(['login_required', 'consent_required', 'interaction_required', 'server_error'])(
+    'hub answers error=%s → Request-Login cleared, back to the page anonymous, never loops',
+    async (error) => {
+      const { agent } = await syncedBrowser();
+      const lazy = await agent.get('/forum').set(HTML);
+      const state = new URL(lazy.headers.location!).searchParams.get('state')!;
+      const res = await agent.get(`/sso/callback?error=${error}&state=${state}`);
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toBe('/forum');
+      expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+      const next = await agent.get('/forum').set(HTML);
+      expect(next.status).toBe(200);
+      expect(next.body.user).toBeNull();
+    },
+  );
+
+  it('real login_required round trip through the hub does not loop', async () => {
+    hub.user = undefined;
+    const { agent } = await syncedBrowser();
+    const callbackPath = await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!);
+    expect(callbackPath).toContain('error=login_required');
+    expect((await agent.get(callbackPath)).headers.location).toBe('/forum');
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('state mismatch → anonymous, Request-Login cleared, no sign-in', async () => {
+    const { agent } = await syncedBrowser();
+    const lazy = await agent.get('/forum').set(HTML);
+    const callbackPath = await browserAtHub(hub, lazy.headers.location!);
+    const forged = callbackPath.replace(/state=[^&]+/, 'state=forged');
+    const res = await agent.get(forged);
+    expect(res.headers.location).toBe('/forum');
+    expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+    expect((await agent.get('/')).body.user).toBeNull();
+  });
+
+  it('callback without the pending cookie (CSRF / login injection) signs nobody in', async () => {
+    const { agent, app } = await syncedBrowser();
+    const callbackPath = await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!);
+    const victim = request.agent(app);
+    const res = await victim.get(callbackPath);
+    expect(res.headers.location).toBe('/');
+    expect((await victim.get('/')).body.user).toBeNull();
+  });
+
+  it.each([
+    ['wrong nonce', { nonce: 'other' }],
+    ['wrong audience', { aud: 'wiki' }],
+    ['wrong issuer', { iss: 'http://evil.test' }],
+    ['expired', { exp: Math.floor(Date.now() / 1000) - 300 }],
+    ['no sub', { sub: undefined }],
+  ])('ID token with %s is refused: anonymous, no loop', async (_name, overrides) => {
+    hub.idTokenOverrides = overrides;
+    const { agent } = await syncedBrowser();
+    const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
+    expect(res.headers.location).toBe('/forum');
+    expect(setCookies(res)['sso.sid']).toBeUndefined();
+    expect((await agent.get('/forum').set(HTML)).body.user).toBeNull();
+  });
+
+  it('token endpoint failure → anonymous, never a 500', async () => {
+    hub.tokenFails = true;
+    const { agent } = await syncedBrowser();
+    const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
+    expect(res.status).toBe(302);
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('hub unreachable on the lazy check → page served anonymous, Request-Login cleared', async () => {
+    const site = await makeSite(undefined); // hubInternalUrl points at a closed port
+    const agent = request.agent(site.app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const res = await agent.get('/forum').set(HTML);
+    expect(res.status).toBe(200);
+    expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+  });
+
+  it('a silent check that never came back is not started again (no loop)', async () => {
+    const { agent } = await syncedBrowser();
+    expect((await agent.get('/forum').set(HTML)).status).toBe(302);
+    // The browser never reached the callback; the next page view gives up.
+    const res = await agent.get('/forum').set(HTML);
+    expect(res.status).toBe(200);
+    expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+  });
+});
+
+describe('crossSite: one top-level silent check per browser session', () => {
+  it('first page view checks once, remembered in <prefix>checked, then never again', async () => {
+    hub.user = undefined;
+    const { app } = await makeSite(hub, { crossSite: true });
+    const agent = request.agent(app);
+    const first = await agent.get('/forum').set(HTML);
+    expect(first.status).toBe(302);
+    expect(new URL(first.headers.location!).searchParams.get('prompt')).toBe('none');
+    const checked = setCookies(first)['sso.checked'];
+    expect(checked).toMatch(/^sso\.checked=1/);
+    expect(checked).not.toMatch(/Max-Age|Expires/);
+    await agent.get(await browserAtHub(hub, first.headers.location!));
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+    expect((await agent.get('/').set(HTML)).status).toBe(200);
+  });
+
+  it('signs in silently when the hub has a session', async () => {
+    const { app } = await makeSite(hub, { crossSite: true });
+    const agent = request.agent(app);
+    const first = await agent.get('/forum').set(HTML);
+    await agent.get(await browserAtHub(hub, first.headers.location!));
+    expect((await agent.get('/forum').set(HTML)).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it('off by default: no check without Request-Login', async () => {
+    const { app } = await makeSite(hub);
+    expect((await request(app).get('/forum').set(HTML)).status).toBe(200);
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { createClient } from 'redis';
+import type { RedisClient } from './options.js';
+import { makeSite, HTML } from './test-support/site.js';
+import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
+import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from './test-support/stub-hub.js';
+
+const prefix = `sso-kit-test:${randomUUID()}:`;
+let hub: StubHub;
+let redis: RedisClient;
+
+beforeAll(async () => {
+  hub = await startStubHub();
+  redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  redis.on('error', () => undefined);
+  await redis.connect();
+});
+
+afterAll(async () => {
+  const keys: string[] = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+  if (keys.length) await redis.del(keys);
+  redis.destroy();
+  await hub.close();
+});
+
+describe('with Redis: connect-redis sessions and the Redis session index', () => {
+  it('sign-in stores the session under the prefix with a TTL; userdelete destroys it', async () => {
+    const { app } = await makeSite(hub, { redis, redisPrefix: prefix });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+
+    const sessions: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}sess:*` })) sessions.push(...batch);
+    expect(sessions).toHaveLength(1);
+    expect(await redis.ttl(sessions[0]!)).toBeGreaterThan(0);
+
+    const now = Math.floor(Date.now() / 1000);
+    const token = await hub.sign({ iss: HUB_URL, aud: CLIENT_ID, sub: 'user-1', iat: now, exp: now + 60, jti: randomUUID() }, 'userdelete+jwt');
+    expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).body).toEqual({ sessions_ended: 1 });
+    expect(await redis.exists(sessions[0]!)).toBe(0);
+    expect((await agent.get('/')).body.user).toBeNull();
+  });
+
+  it('a sync code is single-use across kit instances sharing Redis', async () => {
+    const one = await makeSite(hub, { redis, redisPrefix: prefix });
+    const two = await makeSite(hub, { redis, redisPrefix: prefix });
+    const path = syncPath('synclogin', await makeSyncCode());
+    expect((await request(one.app).get(path)).status).toBe(200);
+    expect((await request(two.app).get(path)).status).toBe(400);
+  });
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { makeSite, setCookies, isDeletion, HTML } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
+import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from '../test-support/stub-hub.js';
+
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+
+async function signedIn() {
+  const site = await makeSite(hub);
+  const agent = request.agent(site.app);
+  await agent.get(syncPath('synclogin', await makeSyncCode()));
+  await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+  return { ...site, agent };
+}
+
+describe('GET /sso/login: interactive authorization request', () => {
+  it('redirects to the hub without prompt=none and returns to next', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    const res = await agent.get('/sso/login?next=/forum%3Fpage%3D3');
+    const url = new URL(res.headers.location!);
+    expect(`${url.origin}${url.pathname}`).toBe(`${HUB_URL}/auth`);
+    expect(url.searchParams.has('prompt')).toBe(false);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    const done = await agent.get(await browserAtHub(hub, res.headers.location!));
+    expect(done.headers.location).toBe('/forum?page=3');
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it.each(['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'http:%2F%2Fevil.example', '%2F%2Fevil.example'])(
+    'next=%s (open redirect attempt) → returns to /',
+    async (next) => {
+      const { app } = await makeSite(hub);
+      const agent = request.agent(app);
+      const res = await agent.get(`/sso/login?next=${next}`);
+      const done = await agent.get(await browserAtHub(hub, res.headers.location!));
+      expect(done.headers.location).toBe('/');
+    },
+  );
+
+  it('hub unreachable → 503 JSON, no stack trace', async () => {
+    const { app } = await makeSite(undefined);
+    const res = await request(app).get('/sso/login');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable' });
+  });
+});
+
+describe('requireLogin', () => {
+  it('page view without a user → /sso/login?next=<original>', async () => {
+    const { app } = await makeSite(hub);
+    const res = await request(app).get('/private?tab=2').set(HTML);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/sso/login?next=%2Fprivate%3Ftab%3D2');
+  });
+
+  it('API request without a user → 401 login_required JSON', async () => {
+    const { app } = await makeSite(hub);
+    const res = await request(app).get('/private').set('Accept', 'application/json');
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'login_required' });
+  });
+
+  it('signed in → handler runs with req.user', async () => {
+    const { agent } = await signedIn();
+    const res = await agent.get('/private').set(HTML);
+    expect(res.body).toEqual({ secret: true, sub: 'user-1' });
+  });
+});
+
+describe('POST /sso/logout: CSRF-protected RP-initiated logout', () => {
+  it('same-origin POST → local session ended, 303 to the hub end-session endpoint with hint', async () => {
+    const { agent } = await signedIn();
+    const res = await agent.post('/sso/logout').set('Sec-Fetch-Site', 'same-origin');
+    expect(res.status).toBe(303);
+    const url = new URL(res.headers.location!);
+    expect(`${url.origin}${url.pathname}`).toBe(`${HUB_URL}/session/end`);
+    expect(url.searchParams.get('id_token_hint')).toMatch(/^ey/);
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe('http://bbs.test/');
+    expect(url.searchParams.get('client_id')).toBe(CLIENT_ID);
+    expect(isDeletion(setCookies(res)['sso.sid'])).toBe(true);
+    expect((await agent.get('/')).body.user).toBeNull();
+  });
+
+  it('accepts a matching Origin when Fetch Metadata is absent', async () => {
+    const { agent } = await signedIn();
+    expect((await agent.post('/sso/logout').set('Origin', 'http://bbs.test')).status).toBe(303);
+  });
+
+  it.each([
+    ['cross-site Sec-Fetch-Site', { 'Sec-Fetch-Site': 'cross-site' }],
+    ['same-site sibling', { 'Sec-Fetch-Site': 'same-site' }],
+    ['foreign Origin', { Origin: 'http://evil.test' }],
+    ['foreign Referer', { Referer: 'http://evil.test/page' }],
+    ['no origin information', {}],
+  ])('refuses %s with 403 and keeps the session', async (_name, headers) => {
+    const { agent } = await signedIn();
+    const res = await agent.post('/sso/logout').set(headers as Record<string, string>);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: 'forbidden' });
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+});
