@@ -39,6 +39,8 @@ export type SiteName = 'bbs' | 'wiki' | 'shop';
 
 export interface SiteSettings {
   name: SiteName;
+  /** The client id at the hub. Default: `name`. */
+  clientId?: string;
   title: string;
   port: number;
   /** Browser-facing origin, e.g. http://bbs.sso.localhost:4001. */

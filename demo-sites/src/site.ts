@@ -21,7 +21,7 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
   const sso = await createSubsiteKit({
     hubUrl: config.hubUrl,
     hubInternalUrl: config.hubInternalUrl,
-    clientId: site.name,
+    clientId: site.clientId ?? site.name,
     clientSecret: site.clientSecret,
     redirectUri: `${site.origin}/sso/callback`,
     syncKey: site.syncKey,

@@ -126,11 +126,24 @@ export class HubClient {
     };
     return {
       issuer: document.issuer,
-      authorization_endpoint: endpoint('authorization_endpoint', true)!,
-      end_session_endpoint: endpoint('end_session_endpoint', false),
+      // Browser-facing endpoints: an OIDC provider builds them from the request's host, so a
+      // document fetched from the internal URL names internal hosts; put them back on hubUrl.
+      authorization_endpoint: this.#browser(endpoint('authorization_endpoint', true)!),
+      end_session_endpoint: this.#browserOptional(endpoint('end_session_endpoint', false)),
       token_endpoint: this.#internal(endpoint('token_endpoint', true)!),
       jwks_uri: this.#internal(endpoint('jwks_uri', true)!),
     };
+  }
+
+  /** Rewrites an internal hub URL to the browser-facing one, for redirects. */
+  #browser(url: string): string {
+    const { hubUrl, hubInternalUrl } = this.options;
+    if (url === hubInternalUrl || url.startsWith(`${hubInternalUrl}/`) || url.startsWith(`${hubInternalUrl}?`)) return hubUrl + url.slice(hubInternalUrl.length);
+    return url;
+  }
+
+  #browserOptional(url: string | undefined): string | undefined {
+    return url === undefined ? undefined : this.#browser(url);
   }
 
   /** Rewrites a browser-facing hub URL to the internal one for server-to-server calls. */

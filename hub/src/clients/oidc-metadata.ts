@@ -19,6 +19,8 @@ export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet
     response_types: responseTypes,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     scope: client.scope,
+    // Read by the hub's pkce.required policy: a legacy confidential client may be registered without PKCE.
+    require_pkce: client.requirePkce,
     ...(client.backchannelLogoutUri
       ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),

@@ -2,6 +2,7 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type { RedisClient } from '../store/redis.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -13,6 +14,54 @@ declare module 'express-session' {
 }
 
 const PORTAL_SESSION_TTL = 3600; // seconds; the portal session only carries CSRF and pending sign-ins
+const REDIS_TIMEOUT_MS = 2_000; // as the hub's store: a Redis call that takes longer fails closed
+
+/** connect-redis's callback: (error, data). */
+type Callback = NonNullable<Parameters<RedisStore['get']>[1]>;
+
+/**
+ * connect-redis under the hub's store rules: a Redis failure or a call that does not answer
+ * in time is a StoreUnavailableError (a 503 page), never a raw client error (a 500) or a hang.
+ */
+class FailClosedRedisStore extends RedisStore {
+  static #guard(call: (cb: Callback) => Promise<unknown>, cb?: Callback): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const finish = (error?: unknown, data?: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const failure = error ? new StoreUnavailableError(error) : undefined;
+        if (cb) {
+          try {
+            resolve(cb(failure, data));
+          } catch (thrown) {
+            reject(thrown);
+          }
+        } else if (failure) reject(failure);
+        else resolve(data);
+      };
+      const timer = setTimeout(() => finish(new Error('redis session call timed out')), REDIS_TIMEOUT_MS);
+      call(finish).catch((error: unknown) => finish(error));
+    });
+  }
+
+  override get(sid: string, cb?: Callback): Promise<unknown> {
+    return FailClosedRedisStore.#guard((done) => super.get(sid, done), cb);
+  }
+
+  override set(sid: string, sess: session.SessionData, cb?: Callback): Promise<unknown> {
+    return FailClosedRedisStore.#guard((done) => super.set(sid, sess, done), cb);
+  }
+
+  override touch(sid: string, sess: session.SessionData, cb?: Callback): Promise<unknown> {
+    return FailClosedRedisStore.#guard((done) => super.touch(sid, sess, done), cb);
+  }
+
+  override destroy(sid: string, cb?: Callback): Promise<unknown> {
+    return FailClosedRedisStore.#guard((done) => super.destroy(sid, done), cb);
+  }
+}
 
 /**
  * The portal's own session (express-session; connect-redis in production). It carries the
@@ -25,12 +74,22 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     resave: false,
     saveUninitialized: false,
     rolling: false,
-    ...(options.redis ? { store: new RedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL }) } : {}),
+    ...(options.redis ? { store: new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL }) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
   });
 }
 
-/** Regenerate the session id at sign-in to prevent session fixation. */
-export function regenerate(req: Express.Request & { session: session.Session }): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+/**
+ * Regenerate the session id at sign-in to prevent session fixation. Pending portal sign-ins
+ * are carried over (the portal callback needs them after this sign-in); the CSRF token is not.
+ */
+export function regenerate(req: Express.Request & { session: session.Session & Partial<session.SessionData> }): Promise<void> {
+  const portalLogins = req.session.portalLogins;
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((error) => {
+      if (error) return reject(error);
+      if (portalLogins) (req.session as session.Session & Partial<session.SessionData>).portalLogins = portalLogins;
+      resolve();
+    }),
+  );
 }

@@ -1,9 +1,9 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { HubConfig } from '../config.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import { toOidcMetadata } from '../clients/oidc-metadata.js';
 import type { Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { Views } from '../views/views.js';
 import type { Jwks } from '../secrets/secrets.js';
@@ -31,6 +31,32 @@ const SAFE_DESCRIPTIONS: Record<string, string> = {
   temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
 };
 
+const STORE_RETRY_AFTER = '5'; // seconds a client is asked to wait while the store is down
+
+/** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
+function storeDown(error: unknown): boolean {
+  return error instanceof StoreUnavailableError || (error as { cause?: unknown } | undefined)?.cause instanceof StoreUnavailableError;
+}
+
+/** oidc-provider's answer when a client uses a grant it was not registered for. */
+const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+
+/**
+ * The default prompts plus one login check: a session whose account was disabled or
+ * deleted since sign-in is no session. Without it oidc-provider finds no account for the
+ * session's accountId and fails later (a 500 instead of login_required).
+ */
+function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
+  const { base, Check } = interactionPolicy;
+  const policy = base();
+  policy.get('login')!.checks.add(
+    new Check('account_unavailable', 'the signed-in account is no longer available', 'login_required', (ctx) =>
+      ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
+  );
+  return policy;
+}
+
 /**
  * The hub's OAuth 2.0 / OpenID Connect engine: oidc-provider configured for the hub's
  * store, users, clients and pages. Protocol behaviour comes from the certified library;
@@ -56,6 +82,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter,
     findAccount: createFindAccount(users),
     claims: CLAIMS,
+    // Put the profile and email claims in the ID token too, so a subsite signs a user in with
+    // one token request (no userinfo round trip on every lazy verification).
+    conformIdTokenClaims: false,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     jwks: deps.jwks as Configuration['jwks'],
     cookies: {
@@ -116,14 +145,19 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: config.HUB_SESSION_TTL,
       Grant: config.HUB_CONSENT_TTL,
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant: async (ctx) => loadRememberedGrant(ctx, clients, consents),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
-    renderError: async (ctx, out, _error) => {
+    renderError: async (ctx, out, error) => {
       ctx.type = 'html';
-      const code = String(out.error ?? 'server_error');
+      const unavailable = storeDown(error);
+      if (unavailable) {
+        ctx.status = 503;
+        ctx.set('Retry-After', STORE_RETRY_AFTER);
+      }
+      const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
       ctx.body = views.render('hub/error.njk', {
-        title: 'Something went wrong',
+        title: unavailable ? 'Temporarily unavailable' : 'Something went wrong',
         error: code,
         description: SAFE_DESCRIPTIONS[code] ?? out.error_description,
       });
@@ -132,6 +166,25 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.HUB_ISSUER, configuration);
   provider.proxy = config.HUB_TRUST_PROXY;
+  // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
+  // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
+  provider.on('server_error', (ctx, error) => {
+    if (!storeDown(error)) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', STORE_RETRY_AFTER);
+    if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
+      ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
+    }
+  });
+  // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
+  // (oidc-provider answers invalid_request).
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+    if (ctx.oidc?.route === 'token' && body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) {
+      body.error = 'unauthorized_client';
+    }
+  });
   return provider;
 }
 

@@ -11,10 +11,10 @@ function makeClient(url: string, connected: () => boolean = () => true) {
     disableOfflineQueue: true,
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
-      // Before the first connection succeeds, give up at once (returning the cause stops the
-      // retries and rejects `connect()`): a hub started against an unreachable Redis fails
+      // Before the first connection succeeds, give up at once (`false` stops the retries and
+      // rejects `connect()` with the cause): a hub started against an unreachable Redis fails
       // fast instead of hanging. After that, keep reconnecting in the background.
-      reconnectStrategy: (retries, cause) => (connected() ? Math.min(retries * 100, 2_000) : cause),
+      reconnectStrategy: (retries: number) => (connected() ? Math.min(retries * 100, 2_000) : false),
     },
   });
 }

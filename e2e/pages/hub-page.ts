@@ -1,0 +1,41 @@
+import { expect, type Page } from '@playwright/test';
+import { URLS } from '../ports.js';
+
+/** The hub's portal pages: sign-in, consent, account, sign-out. */
+export class HubPage {
+  constructor(readonly page: Page) {}
+
+  async gotoLogin(next = '/account'): Promise<void> {
+    await this.page.goto(`${URLS.hub}/login?next=${encodeURIComponent(next)}`);
+  }
+
+  async signIn(login: string, password: string, options: { remember?: boolean } = {}): Promise<void> {
+    await this.page.getByLabel('Username or e-mail').fill(login);
+    await this.page.getByLabel('Password').fill(password);
+    if (options.remember) await this.page.getByLabel('Keep me signed in on this device').check();
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  /** Signs in from the portal and waits for the account page (after the sync page). */
+  async signInAtPortal(login: string, password: string, options: { remember?: boolean } = {}): Promise<void> {
+    await this.gotoLogin();
+    await this.signIn(login, password, options);
+    await this.page.waitForURL(`${URLS.hub}/account`);
+    await expect(this.page.getByTestId('account-username')).toHaveText(login);
+  }
+
+  async allowConsent(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Allow' }).click();
+  }
+
+  async isSignedIn(): Promise<boolean> {
+    await this.page.goto(`${URLS.hub}/account`);
+    return new URL(this.page.url()).pathname === '/account';
+  }
+
+  async signOut(): Promise<void> {
+    await this.page.goto(`${URLS.hub}/logout`);
+    await this.page.getByTestId('confirm-logout').click();
+    await expect(this.page.getByTestId('signed-out')).toBeVisible();
+  }
+}

@@ -1,0 +1,31 @@
+/** Ports and URLs of the demo the e2e suite starts (not the README demo's, so both can run). */
+const base = Number(process.env.E2E_PORT_BASE ?? 4400);
+
+export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, down: base + 9 };
+
+export const URLS = {
+  hub: `http://hub.sso.localhost:${PORTS.hub}`,
+  bbs: `http://bbs.sso.localhost:${PORTS.bbs}`,
+  wiki: `http://wiki.sso.localhost:${PORTS.wiki}`,
+  shop: `http://shop.localhost:${PORTS.shop}`,
+  down: `http://down.sso.localhost:${PORTS.down}`,
+};
+
+// One key prefix per run, set before workers start so they inherit it.
+process.env.E2E_KEY_PREFIX ??= `e2e:${Date.now()}:`;
+export const KEY_PREFIX = process.env.E2E_KEY_PREFIX;
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The environment the demo runs with in e2e, and the one the admin CLI uses to reach its store. */
+export const DEMO_ENV: Record<string, string> = {
+  HUB_PORT: String(PORTS.hub),
+  BBS_PORT: String(PORTS.bbs),
+  WIKI_PORT: String(PORTS.wiki),
+  SHOP_PORT: String(PORTS.shop),
+  REDIS_URL,
+  KEY_PREFIX,
+  HUB_ISSUER: URLS.hub,
+  HUB_URL: URLS.hub,
+  LOG_LEVEL: 'warn',
+  SYNC_WAIT_MS: '1500',
+};

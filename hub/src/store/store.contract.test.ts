@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MemoryStore } from './memory.js';
+import { connectRedis, RedisStore, type RedisClient } from './redis.js';
+import { StoreUnavailableError, type Store } from './store.js';
+
+/** The real Redis the contract runs against; every key this run writes sits under `prefix`. */
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test:store-contract:${randomUUID()}:`;
+
+/** Deletes every key under the run's prefix, with SCAN (never KEYS). */
+async function deleteByPrefix(client: RedisClient, keyPrefix: string): Promise<void> {
+  for await (const batch of client.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 500 })) {
+    if (batch.length > 0) await client.del(batch);
+  }
+}
+
+interface Subject {
+  open(): Promise<Store>;
+  /** Ends the implementation's resources after the suite (and removes what it wrote). */
+  close(store: Store): Promise<void>;
+}
+
+const subjects: [string, Subject][] = [
+  [
+    'MemoryStore',
+    {
+      open: async () => new MemoryStore(),
+      close: (store) => store.close(),
+    },
+  ],
+  [
+    'RedisStore',
+    {
+      open: async () => new RedisStore(await connectRedis(REDIS_URL)),
+      close: async (store) => {
+        await deleteByPrefix((store as RedisStore).client, prefix);
+        await store.close();
+      },
+    },
+  ],
+];
+
+describe.each(subjects)('Store contract: %s', (name, subject) => {
+  let store: Store;
+  let n = 0;
+  /** A fresh key under the run's prefix for each use, so tests never see each other's data. */
+  const key = (label: string): string => `${prefix}${label}:${(n += 1)}`;
+
+  beforeAll(async () => {
+    store = await subject.open();
+  });
+
+  afterAll(async () => {
+    await subject.close(store);
+  });
+
+  describe('strings', () => {
+    it('gets what was set, overwrites, and answers null for a missing key', async () => {
+      const k = key('str');
+      expect(await store.get(k)).toBeNull();
+      expect(await store.set(k, 'one')).toBe(true);
+      expect(await store.get(k)).toBe('one');
+      expect(await store.set(k, 'two')).toBe(true);
+      expect(await store.get(k)).toBe('two');
+    });
+
+    it('onlyIfAbsent sets once: the second set returns false and keeps the first value', async () => {
+      const k = key('nx');
+      expect(await store.set(k, 'first', { onlyIfAbsent: true })).toBe(true);
+      expect(await store.set(k, 'second', { onlyIfAbsent: true })).toBe(false);
+      expect(await store.get(k)).toBe('first');
+    });
+
+    it('getMany answers in key order with null for missing keys', async () => {
+      const [a, missing, b] = [key('many'), key('many'), key('many')];
+      await store.set(a, 'A');
+      await store.set(b, 'B');
+      expect(await store.getMany([a, missing, b])).toEqual(['A', null, 'B']);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    it('del returns how many of the keys existed', async () => {
+      const [a, b, missing] = [key('del'), key('del'), key('del')];
+      await store.set(a, '1');
+      await store.set(b, '2');
+      expect(await store.del(a, b, missing)).toBe(2);
+      expect(await store.get(a)).toBeNull();
+      expect(await store.del(a)).toBe(0);
+      expect(await store.del()).toBe(0);
+    });
+
+    it('take reads and deletes atomically: only one of many concurrent takes gets the value', async () => {
+      const k = key('take');
+      await store.set(k, 'single-use');
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.take(k)));
+      expect(results.filter((value) => value !== null)).toEqual(['single-use']);
+      expect(await store.get(k)).toBeNull();
+      expect(await store.take(k)).toBeNull();
+    });
+  });
+
+  describe('ttl', () => {
+    it('is -2 for a missing key, -1 without expiry, and the seconds left otherwise', async () => {
+      const [missing, forever, expiring] = [key('ttl'), key('ttl'), key('ttl')];
+      expect(await store.ttl(missing)).toBe(-2);
+      await store.set(forever, 'x');
+      expect(await store.ttl(forever)).toBe(-1);
+      await store.set(expiring, 'x', { ttlSeconds: 100 });
+      const left = await store.ttl(expiring);
+      expect(left).toBeGreaterThan(90);
+      expect(left).toBeLessThanOrEqual(100);
+    });
+
+    it('a plain set clears an earlier expiry', async () => {
+      const k = key('ttl-reset');
+      await store.set(k, 'x', { ttlSeconds: 100 });
+      await store.set(k, 'y');
+      expect(await store.ttl(k)).toBe(-1);
+    });
+
+    // One wait of ~1.2 s covers every kind of expiring write, to keep the suite quick.
+    it('expires keys written with a ttl: set, onlyIfAbsent set, setAdd and incr', async () => {
+      const [str, nx, set, counter, kept] = [key('exp'), key('exp'), key('exp'), key('exp'), key('exp')];
+      await store.set(str, 'gone', { ttlSeconds: 1 });
+      await store.set(nx, 'gone', { ttlSeconds: 1, onlyIfAbsent: true });
+      await store.setAdd(set, 'member', 1);
+      await store.incr(counter, 1);
+      await store.set(kept, 'stays', { ttlSeconds: 60 });
+      expect(await store.get(str)).toBe('gone');
+
+      await sleep(1_200);
+
+      expect(await store.get(str)).toBeNull();
+      expect(await store.ttl(str)).toBe(-2);
+      expect(await store.get(nx)).toBeNull();
+      // An expired key is absent, so an onlyIfAbsent set succeeds again.
+      expect(await store.set(nx, 'again', { onlyIfAbsent: true })).toBe(true);
+      expect(await store.setMembers(set)).toEqual([]);
+      expect(await store.get(counter)).toBeNull();
+      expect(await store.incr(counter)).toBe(1);
+      expect(await store.get(kept)).toBe('stays');
+    });
+  });
+
+  describe('sets', () => {
+    it('adds, lists and removes members; duplicates are stored once', async () => {
+      const k = key('set');
+      expect(await store.setMembers(k)).toEqual([]);
+      await store.setAdd(k, 'a');
+      await store.setAdd(k, 'b');
+      await store.setAdd(k, 'a');
+      expect((await store.setMembers(k)).sort()).toEqual(['a', 'b']);
+      await store.setRemove(k, 'a');
+      await store.setRemove(k, 'not-there');
+      expect(await store.setMembers(k)).toEqual(['b']);
+      await store.setRemove(k, 'b');
+      expect(await store.setMembers(k)).toEqual([]);
+      // Removing the last member removes the set itself.
+      expect(await store.ttl(k)).toBe(-2);
+      await store.setRemove(key('set-missing'), 'x');
+    });
+
+    it('setAdd with a ttl pushes the expiry out and never shortens it', async () => {
+      const k = key('set-ttl');
+      await store.setAdd(k, 'a', 10);
+      const first = await store.ttl(k);
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(10);
+
+      await store.setAdd(k, 'b', 100);
+      expect(await store.ttl(k)).toBeGreaterThan(90);
+
+      await store.setAdd(k, 'c', 5);
+      expect(await store.ttl(k)).toBeGreaterThan(90);
+
+      // A member added without a ttl keeps the set's expiry.
+      await store.setAdd(k, 'd');
+      expect(await store.ttl(k)).toBeGreaterThan(90);
+      expect((await store.setMembers(k)).sort()).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('setAdd without a ttl leaves the set without expiry', async () => {
+      const k = key('set-forever');
+      await store.setAdd(k, 'a');
+      expect(await store.ttl(k)).toBe(-1);
+    });
+  });
+
+  describe('sorted sets', () => {
+    it('ranges by score (lowest first, with limit) and by reverse rank', async () => {
+      const k = key('z');
+      await store.zAdd(k, 3, 'c');
+      await store.zAdd(k, 1, 'a');
+      await store.zAdd(k, 4, 'd');
+      await store.zAdd(k, 2, 'b');
+      expect(await store.zCard(k)).toBe(4);
+      expect(await store.zRangeByScore(k, 0, 10)).toEqual(['a', 'b', 'c', 'd']);
+      expect(await store.zRangeByScore(k, 2, 3)).toEqual(['b', 'c']);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity, 2)).toEqual(['a', 'b']);
+      expect(await store.zRangeByScore(k, 5, 10)).toEqual([]);
+      expect(await store.zRevRange(k, 0, 1)).toEqual(['d', 'c']);
+      expect(await store.zRevRange(k, 0, -1)).toEqual(['d', 'c', 'b', 'a']);
+      expect(await store.zRevRange(k, 1, 2)).toEqual(['c', 'b']);
+    });
+
+    it('zAdd of an existing member moves it instead of adding it again', async () => {
+      const k = key('z-move');
+      await store.zAdd(k, 1, 'job');
+      await store.zAdd(k, 2, 'other');
+      await store.zAdd(k, 5, 'job');
+      expect(await store.zCard(k)).toBe(2);
+      expect(await store.zRangeByScore(k, 0, 10)).toEqual(['other', 'job']);
+    });
+
+    it('orders members of equal score by member', async () => {
+      const k = key('z-tie');
+      await store.zAdd(k, 1, 'b');
+      await store.zAdd(k, 1, 'a');
+      await store.zAdd(k, 1, 'c');
+      expect(await store.zRangeByScore(k, 1, 1)).toEqual(['a', 'b', 'c']);
+      expect(await store.zRevRange(k, 0, -1)).toEqual(['c', 'b', 'a']);
+    });
+
+    it('zRemove and zRemoveByScore return how many members went', async () => {
+      const k = key('z-rem');
+      for (const [score, member] of [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd']] as const) await store.zAdd(k, score, member);
+      expect(await store.zRemove(k, 'b')).toBe(1);
+      expect(await store.zRemove(k, 'b')).toBe(0);
+      expect(await store.zRemoveByScore(k, 3, 4)).toBe(2);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['a']);
+      expect(await store.zRemoveByScore(k, 10, 20)).toBe(0);
+      expect(await store.zCard(k)).toBe(1);
+      expect(await store.zRemove(k, 'a')).toBe(1);
+      expect(await store.zCard(k)).toBe(0);
+      expect(await store.ttl(k)).toBe(-2);
+    });
+
+    it('answers empty for a missing key', async () => {
+      const k = key('z-missing');
+      expect(await store.zCard(k)).toBe(0);
+      expect(await store.zRangeByScore(k, 0, 10)).toEqual([]);
+      expect(await store.zRevRange(k, 0, -1)).toEqual([]);
+      expect(await store.zRemove(k, 'x')).toBe(0);
+      expect(await store.zRemoveByScore(k, 0, 10)).toBe(0);
+    });
+  });
+
+  describe('counters', () => {
+    it('incr counts from 1 and sets the expiry on the first increment only', async () => {
+      const k = key('incr');
+      expect(await store.incr(k, 100)).toBe(1);
+      const first = await store.ttl(k);
+      expect(first).toBeGreaterThan(90);
+      // A later increment with a shorter ttl must not move the window (fixed-window rate limits).
+      expect(await store.incr(k, 5)).toBe(2);
+      expect(await store.ttl(k)).toBeGreaterThan(90);
+      expect(await store.incr(k)).toBe(3);
+      expect(await store.get(k)).toBe('3');
+    });
+
+    it('incr without a ttl leaves the counter without expiry', async () => {
+      const k = key('incr-forever');
+      expect(await store.incr(k)).toBe(1);
+      expect(await store.ttl(k)).toBe(-1);
+    });
+  });
+
+  it('ping answers true while the backend is reachable', async () => {
+    expect(await store.ping()).toBe(true);
+    expect(store.kind).toBe(name === 'RedisStore' ? 'redis' : 'memory');
+  });
+});
+
+// Fail closed: the design asks that a lost Redis gives a clear 503, never a hang.
+describe('RedisStore when Redis is unreachable', () => {
+  it('connectRedis rejects quickly when nothing listens on the port', async () => {
+    const started = Date.now();
+    await expect(connectRedis('redis://127.0.0.1:1')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('a store whose client is gone throws StoreUnavailableError instead of hanging', async () => {
+    const client = await connectRedis(REDIS_URL);
+    const store = new RedisStore(client);
+    client.destroy();
+    const started = Date.now();
+    await expect(store.get(`${prefix}after-disconnect`)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.set(`${prefix}after-disconnect`, 'x')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await store.ping()).toBe(false);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await store.close();
+  });
+});

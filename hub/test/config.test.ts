@@ -1,0 +1,138 @@
+/**
+ * The hub's configuration: parsed once from the environment, validated, frozen. A bad value
+ * fails at start-up with a ConfigError that names the variable.
+ */
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig defaults', () => {
+  test('an empty environment gives the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      HUB_PORT: 4000,
+      HUB_HOST: '127.0.0.1',
+      HUB_ISSUER: 'http://hub.sso.localhost:4000',
+      KEY_PREFIX: 'sso:',
+      HUB_TRUST_PROXY: false,
+      HUB_SESSION_TTL: 12 * 3600,
+      HUB_CONSENT_TTL: 180 * 86_400,
+      HUB_ACCESS_TOKEN_TTL: 3600,
+      HUB_REFRESH_TOKEN_TTL: 14 * 86_400,
+      ARGON2_MEMORY_KIB: 19_456,
+      ARGON2_ITERATIONS: 2,
+      ARGON2_PARALLELISM: 1,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: 5,
+      LOGIN_MAX_ATTEMPTS_PER_IP: 50,
+      LOGIN_WINDOW_SECONDS: 15 * 60,
+      SYNC_WAIT_MS: 1_500,
+      SYNC_CODE_TTL: 60,
+      HUB_ENABLE_PASSWORD_GRANT: false,
+      LOG_LEVEL: 'info',
+      secureCookies: false,
+    });
+    // Unset secrets and Redis mean: generated secrets, the embedded store.
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.HUB_COOKIE_SECRETS).toBeUndefined();
+    expect(config.HUB_JWKS).toBeUndefined();
+  });
+
+  test('values are coerced from strings; the issuer loses its trailing slash; https turns on secure cookies', () => {
+    const config = loadConfig({
+      HUB_PORT: '8443',
+      HUB_ISSUER: 'https://id.example.test/',
+      HUB_TRUST_PROXY: 'yes',
+      HUB_ENABLE_PASSWORD_GRANT: '1',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      HUB_COOKIE_SECRETS: `${'a'.repeat(32)}, ${'b'.repeat(40)}`,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+    });
+    expect(config.HUB_PORT).toBe(8443);
+    expect(config.HUB_ISSUER).toBe('https://id.example.test');
+    expect(config.secureCookies).toBe(true);
+    expect(config.HUB_TRUST_PROXY).toBe(true);
+    expect(config.HUB_ENABLE_PASSWORD_GRANT).toBe(true);
+    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(config.HUB_COOKIE_SECRETS).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+    expect(config.LOGIN_MAX_FAILURES_PER_ACCOUNT).toBe(3);
+  });
+
+  test('a valid JWKS is accepted as parsed JSON', () => {
+    const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] };
+    expect(loadConfig({ HUB_JWKS: JSON.stringify(jwks) }).HUB_JWKS).toEqual(jwks);
+  });
+
+  test('only the environment it is given is read', () => {
+    const saved = process.env.HUB_PORT;
+    process.env.HUB_PORT = '1234';
+    try {
+      expect(loadConfig({}).HUB_PORT).toBe(4000);
+    } finally {
+      if (saved === undefined) delete process.env.HUB_PORT;
+      else process.env.HUB_PORT = saved;
+    }
+  });
+});
+
+describe('loadConfig rejects bad values, naming the variable', () => {
+  test.each([
+    ['HUB_PORT', 'abc'],
+    ['HUB_PORT', '70000'],
+    ['HUB_PORT', '0'],
+    ['ARGON2_MEMORY_KIB', '1024'],
+    ['ARGON2_ITERATIONS', '1'],
+    ['HUB_ISSUER', 'notaurl'],
+    ['HUB_JWKS', '{}'],
+    ['HUB_JWKS', '{"keys":[]}'],
+    ['HUB_JWKS', 'not json'],
+    ['HUB_COOKIE_SECRETS', 'too-short'],
+    ['REDIS_URL', 'localhost'],
+    ['HUB_TRUST_PROXY', 'maybe'],
+    ['LOGIN_MAX_FAILURES_PER_ACCOUNT', '0'],
+    ['LOGIN_MAX_ATTEMPTS_PER_IP', '-1'],
+    ['SYNC_CODE_TTL', '3600'],
+    ['HUB_SESSION_TTL', '1.5'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('%s=%s', (name, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).name).toBe('ConfigError');
+    expect((thrown as ConfigError).message).toContain(name);
+  });
+
+  test('every bad variable is named at once, and the values of secrets are not echoed', () => {
+    const secret = 'short-secret-value';
+    let message = '';
+    try {
+      loadConfig({ HUB_PORT: 'abc', ARGON2_MEMORY_KIB: '1024', HUB_COOKIE_SECRETS: secret });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('HUB_PORT');
+    expect(message).toContain('ARGON2_MEMORY_KIB');
+    expect(message).toContain('HUB_COOKIE_SECRETS');
+    expect(message).toMatch(/19456/); // says why: the OWASP floor
+    expect(message).not.toContain(secret);
+  });
+
+  test('the argon2 memory floor itself is accepted', () => {
+    expect(loadConfig({ ARGON2_MEMORY_KIB: '19456' }).ARGON2_MEMORY_KIB).toBe(19_456);
+  });
+});
+
+describe('loadConfig result', () => {
+  test('is frozen: assignment throws and nothing changes', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { HUB_PORT: number }).HUB_PORT = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config as unknown as Record<string, unknown>).NEW_OPTION = true;
+    }).toThrow(TypeError);
+    expect(config.HUB_PORT).toBe(4000);
+  });
+});
