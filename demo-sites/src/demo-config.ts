@@ -30,6 +30,10 @@ const schema = z.object({
   BBS_SYNC_KEY: secret.default(DEMO_SECRETS.bbs.syncKey),
   WIKI_SYNC_KEY: secret.default(DEMO_SECRETS.wiki.syncKey),
   SHOP_SYNC_KEY: secret.default(DEMO_SECRETS.shop.syncKey),
+  /** Where the hub reaches each site server to server (userdelete, back-channel logout). Default: http://127.0.0.1:<port>. */
+  BBS_INTERNAL_URL: z.string().url().optional(),
+  WIKI_INTERNAL_URL: z.string().url().optional(),
+  SHOP_INTERNAL_URL: z.string().url().optional(),
   /** Sessions of the demo sites; unset: in-process memory. */
   REDIS_URL: z.string().url().optional(),
   SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
@@ -45,6 +49,8 @@ export interface SiteSettings {
   port: number;
   /** Browser-facing origin, e.g. http://bbs.sso.localhost:4001. */
   origin: string;
+  /** Origin the hub uses server to server, e.g. http://127.0.0.1:4001 or http://bbs:4001. */
+  internalOrigin?: string;
   clientSecret: string;
   syncKey: string;
   trusted: boolean;
@@ -63,13 +69,15 @@ export interface DemoConfig {
 
 /** The demo's settings from the environment, validated once; a bad value names the variable. */
 export function loadDemoConfig(env: Record<string, string | undefined> = process.env): DemoConfig {
-  const result = schema.safeParse(env);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
   if (!result.success) {
     throw new TypeError(`invalid demo configuration:\n${result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
   const c = result.data;
+  const internal = { bbs: c.BBS_INTERNAL_URL, wiki: c.WIKI_INTERNAL_URL, shop: c.SHOP_INTERNAL_URL };
   const site = (name: SiteName, title: string, host: string, p: number, clientSecret: string, syncKey: string, trusted: boolean, crossSite: boolean): SiteSettings => ({
-    name, title, port: p, origin: `http://${host}:${p}`, clientSecret, syncKey, trusted, crossSite,
+    name, title, port: p, origin: `http://${host}:${p}`, internalOrigin: (internal[name] ?? `http://127.0.0.1:${p}`).replace(/\/+$/, ''), clientSecret, syncKey, trusted, crossSite,
   });
   return Object.freeze({
     hubPort: c.HUB_PORT,

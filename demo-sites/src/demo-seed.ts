@@ -18,8 +18,8 @@ function client(site: SiteSettings) {
     syncLogoutUrl: `${site.origin}/sso/synclogout`,
     syncTransport: 'img' as const,
     syncKey: site.syncKey,
-    userdeleteUrl: `${site.origin.replace(/\/\/[^:]+/, '//127.0.0.1')}/sso/userdelete`,
-    backchannelLogoutUri: `${site.origin.replace(/\/\/[^:]+/, '//127.0.0.1')}/sso/backchannel-logout`,
+    userdeleteUrl: `${site.internalOrigin ?? site.origin}/sso/userdelete`,
+    backchannelLogoutUri: `${site.internalOrigin ?? site.origin}/sso/backchannel-logout`,
   };
 }
 

@@ -56,8 +56,26 @@ const schema = z.object({
   SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60
   /** Allow the legacy resource-owner password grant for clients registered with it. */
   HUB_ENABLE_PASSWORD_GRANT: bool.default(false),
+  /** Delivery queue (userdelete, back-channel logout): first retry delay, in milliseconds; doubles per attempt. */
+  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(2_000),
+  /** Longest delay between two attempts, in milliseconds (one hour). */
+  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  /** How often the delivery worker looks for due items, in milliseconds. */
+  DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** How long one delivery request may take, in milliseconds. */
+  DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** How long delivered items stay visible in the admin console, in seconds (seven days). */
+  DELIVERY_RETENTION_SECONDS: seconds.default(7 * 86_400),
+  /** How long audit entries are kept, in seconds (90 days). */
+  AUDIT_RETENTION_SECONDS: seconds.default(90 * 86_400),
+  /** At most this many audit entries are kept; the oldest go first. */
+  AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  /** After a sync-key rotation the hub keeps signing with the previous key this long, in seconds (one day). */
+  SYNC_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(86_400),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 });
+
+export const CONFIG_KEYS = Object.keys(schema.shape);
 
 export type HubConfig = Readonly<z.infer<typeof schema>> & { readonly secureCookies: boolean };
 
@@ -68,7 +86,9 @@ export class ConfigError extends Error {
 
 /** Parses and freezes the hub's configuration. Nothing else reads `process.env`. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
-  const result = schema.safeParse(env);
+  // An empty variable (`FOO=` in a .env file or compose) means "not set", not "set to nothing".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);

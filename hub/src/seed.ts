@@ -39,6 +39,8 @@ const seedSchema = z.object({
         syncKey: z.string().optional(),
         userdeleteUrl: z.string().optional(),
         backchannelLogoutUri: z.string().optional(),
+        casCompat: z.boolean().optional(),
+        allowSecretInQuery: z.boolean().optional(),
       }),
     )
     .default([]),

@@ -30,6 +30,8 @@ export interface ClientInput {
   syncKey?: string;
   userdeleteUrl?: string;
   backchannelLogoutUri?: string;
+  casCompat?: boolean;
+  allowSecretInQuery?: boolean;
   internal?: boolean;
 }
 
@@ -138,6 +140,12 @@ export class ClientRegistry {
     if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
     const clientSecret = authMethod === 'none' ? undefined : (input.clientSecret ?? existing?.clientSecret ?? generateSecret());
     if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError('A client secret needs at least 32 characters.');
+    const trusted = input.trusted ?? existing?.trusted ?? false;
+    // RFC 9700 §2.4: the client sees the password, so only a first-party app may ask for it.
+    if (grantTypes.includes('password') && !trusted) throw new ValidationError('The password grant is for trusted first-party clients only.');
+    const casCompat = input.casCompat ?? existing?.casCompat ?? false;
+    const allowSecretInQuery = input.allowSecretInQuery ?? existing?.allowSecretInQuery ?? false;
+    if (allowSecretInQuery && !casCompat) throw new ValidationError('Secrets in a query string are only for the CAS-style endpoints; enable those too.');
     const userdeleteUrl = input.userdeleteUrl ?? existing?.userdeleteUrl;
     const backchannelLogoutUri = input.backchannelLogoutUri ?? existing?.backchannelLogoutUri;
     return {
@@ -150,13 +158,15 @@ export class ClientRegistry {
       ),
       grantTypes,
       tokenEndpointAuthMethod: authMethod,
-      trusted: input.trusted ?? existing?.trusted ?? false,
+      trusted,
       // Public clients cannot opt out of PKCE.
       requirePkce: authMethod === 'none' ? true : (input.requirePkce ?? existing?.requirePkce ?? true),
       scope: input.scope ?? existing?.scope ?? DEFAULT_SCOPE,
       ...(sync ? { sync } : {}),
       ...(userdeleteUrl ? { userdeleteUrl: checkUrl(userdeleteUrl, 'userdelete URL') } : {}),
       ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'back-channel logout URI') } : {}),
+      ...(casCompat ? { casCompat: true } : {}),
+      ...(allowSecretInQuery ? { allowSecretInQuery: true } : {}),
       ...((input.internal ?? existing?.internal) ? { internal: true } : {}),
       createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
     };

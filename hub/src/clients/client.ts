@@ -29,6 +29,10 @@ export interface SubsiteClient {
   };
   userdeleteUrl?: string;
   backchannelLogoutUri?: string;
+  /** Legacy CAS 6-style endpoints (`/oauth2.0/*`) for this client: off unless set (seed 001). */
+  casCompat?: boolean;
+  /** Legacy: credentials (`client_secret`, `access_token`) accepted in a query string on the CAS-style endpoints. */
+  allowSecretInQuery?: boolean;
   /** Internal by design: the hub's own portal client is never shown or editable. */
   internal?: boolean;
   createdAt: number; // epoch seconds

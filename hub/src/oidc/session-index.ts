@@ -28,6 +28,13 @@ export class SessionIndex {
     return live;
   }
 
+  /** Ends one hub session of the account (the admin's "end this session"). */
+  async end(accountId: string, sessionKey: string, payload: Record<string, unknown>): Promise<void> {
+    const uid = typeof payload.uid === 'string' ? payload.uid : undefined;
+    await this.store.del(sessionKey, ...(uid ? [this.keys.oidcSessionUid(uid)] : []));
+    await this.remove(accountId, sessionKey);
+  }
+
   /** Ends every hub session of the account (sign-out everywhere, user disabled or deleted). */
   async endAll(accountId: string): Promise<number> {
     const sessions = await this.list(accountId);

@@ -43,4 +43,16 @@ export class Keys {
   // Express-session (connect-redis) prefix for the portal
   portalSessionPrefix(): string { return `${this.prefix}portal-sess:`; }
   rateLimitPrefix(): string { return `${this.prefix}rl`; }
+
+  // Delivery queue (userdelete, back-channel logout): items by id, three sorted sets by time, a lease per item
+  deliveryItem(id: string): string { return `${this.prefix}delivery:item:${id}`; }
+  /** Pending items, scored by the next attempt time (epoch ms). */
+  deliveryDue(): string { return `${this.prefix}delivery:due`; }
+  deliveryFailed(): string { return `${this.prefix}delivery:failed`; }
+  deliveryDelivered(): string { return `${this.prefix}delivery:delivered`; }
+  /** Held (SET NX, with a TTL) by the one process delivering the item right now. */
+  deliveryLease(id: string): string { return `${this.prefix}delivery:lease:${id}`; }
+
+  // Audit log: one sorted set of JSON entries scored by time (epoch ms)
+  auditLog(): string { return `${this.prefix}audit:log`; }
 }

@@ -1,3 +1,26 @@
+import { request as httpRequest } from 'node:http';
+
+/** One HTTP exchange over node:http, answered as a fetch `Response` (redirects not followed). */
+function send(url: string, method: string, headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, agent: false, ...(signal ? { signal } : {}), headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const responseHeaders = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+        const status = res.statusCode ?? 500;
+        const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+        resolve(new Response(payload, { status, headers: responseHeaders }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 /**
  * A minimal cookie-keeping HTTP client for protocol tests: follows no redirects by
  * itself, so each hop can be asserted. Cookies are kept per host, without path rules.
@@ -28,12 +51,15 @@ export class TestBrowser {
     }
   }
 
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}): Promise<Response> {
     const cookies = this.cookies(url);
-    const headers = new Headers(init.headers);
-    if (cookies.size) headers.set('cookie', [...cookies].map(([name, value]) => `${name}=${value}`).join('; '));
-    if (!headers.has('accept')) headers.set('accept', 'text/html');
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const headers: Record<string, string> = { ...init.headers };
+    const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name);
+    if (cookies.size) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (!has('accept')) headers.accept = 'text/html';
+    // Like a browser navigation. (node:http, not fetch: fetch forces `Sec-Fetch-Mode: cors`.)
+    if (!has('sec-fetch-mode')) headers['sec-fetch-mode'] = 'navigate';
+    const response = await send(url, init.method ?? 'GET', headers, init.body, init.signal);
     this.#store(url, response);
     return response;
   }

@@ -1,54 +1,162 @@
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import type { DeliveryQueue } from '../delivery/delivery-queue.js';
+import { NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import type { SessionIndex } from '../oidc/session-index.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
+export interface LifecycleDeps {
+  users: UserRepository;
+  sessions: SessionIndex;
+  consents: ConsentIndex;
+  provider: Provider;
+  clients: ClientRegistry;
+  deliveries: DeliveryQueue;
+  audit: AuditLog;
+}
+
+/** Who asked, for the audit log: a user id (admin console) or `cli`. */
+export interface Actor {
+  actor: string;
+  ip?: string;
+}
+
+/** One hub session of a user, as the admin console shows it. */
+export interface UserSession {
+  uid: string;
+  loginTs?: number; // epoch seconds
+  expiresAt?: number; // epoch seconds
+  /** Client ids signed in through this session, with the `sid` each was told. */
+  clients: { clientId: string; sid?: string }[];
+}
+
+type SessionPayload = { uid?: unknown; loginTs?: unknown; exp?: unknown; authorizations?: Record<string, { sid?: string }> };
+
+function toUserSession(payload: SessionPayload): UserSession | undefined {
+  if (typeof payload.uid !== 'string') return undefined;
+  return {
+    uid: payload.uid,
+    ...(typeof payload.loginTs === 'number' ? { loginTs: payload.loginTs } : {}),
+    ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp } : {}),
+    clients: Object.entries(payload.authorizations ?? {}).map(([clientId, { sid }]) => ({ clientId, ...(sid ? { sid } : {}) })),
+  };
+}
+
 /**
- * Disabling and deleting users: the account stops working at once everywhere the hub
- * controls it — every hub session ends, every grant and token is revoked.
+ * Disabling and deleting users, and ending their sessions: the account stops working at
+ * once everywhere the hub controls it (hub sessions end, grants and tokens are revoked),
+ * and every subsite is told through the delivery queue (userdelete, or back-channel
+ * logout), so it ends the user's sessions there too, even while it is down.
  */
 export class AccountLifecycle {
-  constructor(
-    private readonly users: UserRepository,
-    private readonly sessions: SessionIndex,
-    private readonly consents: ConsentIndex,
-    private readonly provider: Provider,
-  ) {}
+  constructor(private readonly deps: LifecycleDeps) {}
+
+  /** The user's live hub sessions. */
+  async sessionsOf(userId: string): Promise<UserSession[]> {
+    const live = await this.deps.sessions.list(userId);
+    return live.map(({ payload }) => toUserSession(payload as SessionPayload)).filter((s): s is UserSession => s !== undefined);
+  }
 
   /** Ends every hub session and revokes every grant and token of the user. */
   async endEverything(userId: string): Promise<{ sessions: number; grants: number }> {
-    const sessions = await this.sessions.endAll(userId);
-    const grants = await this.consents.clientsOf(userId);
+    const { sessions: index, consents, provider } = this.deps;
+    const sessions = await index.endAll(userId);
+    const grants = await consents.clientsOf(userId);
     for (const { clientId, grantId } of grants) {
       await Promise.all([
-        this.provider.AccessToken.revokeByGrantId(grantId),
-        this.provider.RefreshToken.revokeByGrantId(grantId),
-        this.provider.AuthorizationCode.revokeByGrantId(grantId),
+        provider.AccessToken.revokeByGrantId(grantId),
+        provider.RefreshToken.revokeByGrantId(grantId),
+        provider.AuthorizationCode.revokeByGrantId(grantId),
       ]);
-      const grant = await this.provider.Grant.find(grantId);
+      const grant = await provider.Grant.find(grantId);
       if (grant) await grant.destroy();
-      await this.consents.forget(userId, clientId);
+      await consents.forget(userId, clientId);
     }
     return { sessions, grants: grants.length };
   }
 
-  async disable(idOrLogin: string): Promise<PublicUser> {
-    const user = await this.users.require(idOrLogin);
-    const updated = await this.users.update(user.id, { disabled: true });
-    await this.endEverything(user.id);
+  /**
+   * The forced logout: everything the hub holds for the user ends now, and every subsite
+   * gets a queued notice: a userdelete where it registered a userdelete URL, else a
+   * back-channel logout for the user (`sub`) where it registered a back-channel URI.
+   */
+  async forceLogout(userId: string): Promise<{ sessions: number; grants: number; deliveries: number }> {
+    const ended = await this.endEverything(userId);
+    let deliveries = 0;
+    for (const client of await this.deps.clients.list()) {
+      if (client.internal) continue;
+      if (client.userdeleteUrl) {
+        await this.deps.deliveries.enqueue({ kind: 'userdelete', clientId: client.clientId, sub: userId, url: client.userdeleteUrl });
+        deliveries += 1;
+      } else if (client.backchannelLogoutUri) {
+        await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
+        deliveries += 1;
+      }
+    }
+    return { ...ended, deliveries };
+  }
+
+  async disable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+    const user = await this.deps.users.require(idOrLogin);
+    const updated = await this.deps.users.update(user.id, { disabled: true });
+    const ended = await this.forceLogout(user.id);
+    await this.deps.audit.record({ event: 'admin.user.disable', ...by, subject: user.id, detail: ended });
     return toPublic(updated);
   }
 
-  async enable(idOrLogin: string): Promise<PublicUser> {
-    const user = await this.users.require(idOrLogin);
-    return toPublic(await this.users.update(user.id, { disabled: false }));
+  async enable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+    const user = await this.deps.users.require(idOrLogin);
+    const updated = toPublic(await this.deps.users.update(user.id, { disabled: false }));
+    await this.deps.audit.record({ event: 'admin.user.enable', ...by, subject: user.id });
+    return updated;
   }
 
-  async delete(idOrLogin: string): Promise<PublicUser> {
-    const user = await this.users.require(idOrLogin);
-    await this.endEverything(user.id);
-    return toPublic(await this.users.delete(user.id));
+  /**
+   * Deletes the user after the forced logout is queued: a crash part-way leaves the user in
+   * place, so the deletion can simply be run again.
+   */
+  async delete(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+    const user = await this.deps.users.require(idOrLogin);
+    // Disabled first, so no new sign-in slips in while sessions are being ended.
+    await this.deps.users.update(user.id, { disabled: true });
+    const ended = await this.forceLogout(user.id);
+    const deleted = toPublic(await this.deps.users.delete(user.id));
+    await this.deps.audit.record({ event: 'admin.user.delete', ...by, subject: user.id, detail: { username: user.username, ...ended } });
+    return deleted;
+  }
+
+  /**
+   * Ends one hub session of the user; subsites signed in through it that registered a
+   * back-channel URI get a logout token for its `sid`.
+   */
+  async endSession(userId: string, uid: string, by: Actor = { actor: 'system' }): Promise<void> {
+    const live = await this.deps.sessions.list(userId);
+    const found = live.find(({ payload }) => payload.uid === uid);
+    if (!found) throw new NotFoundError('That session has already ended.');
+    await this.#end(userId, found);
+    await this.deps.audit.record({ event: 'admin.session.end', ...by, subject: userId, detail: { session: uid } });
+  }
+
+  /** Ends every hub session of the user (the user stays enabled; grants stay). */
+  async endAllSessions(userId: string, by: Actor = { actor: 'system' }): Promise<number> {
+    const live = await this.deps.sessions.list(userId);
+    for (const session of live) await this.#end(userId, session);
+    await this.deps.audit.record({ event: 'admin.sessions.end-all', ...by, subject: userId, detail: { sessions: live.length } });
+    return live.length;
+  }
+
+  async #end(userId: string, session: { key: string; payload: Record<string, unknown> }): Promise<void> {
+    await this.deps.sessions.end(userId, session.key, session.payload);
+    const ended = toUserSession(session.payload as SessionPayload);
+    for (const { clientId, sid } of ended?.clients ?? []) {
+      const client = await this.deps.clients.find(clientId);
+      if (client?.backchannelLogoutUri && !client.internal) {
+        await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId, sub: userId, ...(sid ? { sid } : {}), url: client.backchannelLogoutUri });
+      }
+    }
   }
 }

@@ -1,0 +1,27 @@
+# One image for the hub and the demo sites; docker-compose.yml picks the command per service.
+# TypeScript runs through tsx (a devDependency), so every dependency is installed.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# The manifests first, so the dependency layer is rebuilt only when they change. Every
+# workspace's package.json must be present for `npm ci` to link the workspaces.
+COPY package.json package-lock.json ./
+COPY hub/package.json hub/
+COPY subsite-kit/package.json subsite-kit/
+COPY demo-sites/package.json demo-sites/
+COPY e2e/package.json e2e/
+# argon2, esbuild and swc ship prebuilt binaries for linux-x64/arm64: no compiler needed.
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+COPY --chown=root:root . .
+
+# Set after `npm ci`: NODE_ENV=production before it would skip the devDependencies (tsx).
+ENV NODE_ENV=production \
+    NPM_CONFIG_UPDATE_NOTIFIER=false
+
+# The code and node_modules stay root-owned and read-only to the process that serves.
+USER node
+
+# Overridden per service in docker-compose.yml.
+CMD ["npx", "tsx", "hub/src/main.ts"]

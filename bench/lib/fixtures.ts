@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Names and secrets shared by the load generator and the servers under test. Secrets are
+ * derived from a per-run salt (passed down in `BENCH_SALT`), so the processes agree on them
+ * without a side channel and no run reuses another's.
+ */
+export const PASSWORD = 'bench-password-123';
+export const SERVICE_CLIENT = 'bench-service';
+export const RP_CLIENT = 'bench-rp';
+export const RP_REDIRECT = 'http://127.0.0.1:9/cb';
+
+export function username(i: number): string {
+  return `bench-user-${i}`;
+}
+
+/** The client id of the i-th subsite. */
+export function subsiteId(i: number): string {
+  return `s${i}`;
+}
+
+/** A 43-character secret for `purpose`, from the run's salt. */
+export function derivedSecret(salt: string, purpose: string): string {
+  return createHash('sha256').update(`${salt}:${purpose}`).digest('base64url');
+}
+
+/** Reads a required environment variable of a bench process. */
+export function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`bench: ${name} is not set`);
+  return value;
+}
+
+/** Prints the line the load generator waits for: the server is listening. */
+export function announceReady(info: Record<string, unknown>): void {
+  process.stdout.write(`BENCH_READY ${JSON.stringify(info)}\n`);
+}
+
+/** Runs `close` on SIGTERM/SIGINT, then exits (so `--cpu-prof` profiles get written). */
+export function onStop(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    close()
+      .catch((error: unknown) => process.stderr.write(`close failed: ${String(error)}\n`))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

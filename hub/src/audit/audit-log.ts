@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+
+/** What happened. Names are `area.action`; the console filters on them. */
+export type AuditEvent =
+  | 'login.success'
+  | 'login.failure'
+  | 'login.throttled'
+  | 'consent.granted'
+  | 'consent.denied'
+  | 'consent.revoked'
+  | 'token.issued'
+  | 'token.revoked'
+  | 'grant.revoked'
+  | 'logout'
+  | 'admin.user.create'
+  | 'admin.user.password'
+  | 'admin.user.disable'
+  | 'admin.user.enable'
+  | 'admin.user.delete'
+  | 'admin.session.end'
+  | 'admin.sessions.end-all'
+  | 'admin.client.register'
+  | 'admin.client.update'
+  | 'admin.client.rotate-secret'
+  | 'admin.client.rotate-sync-key'
+  | 'admin.client.remove'
+  | 'admin.delivery.retry'
+  | 'delivery.delivered'
+  | 'delivery.retry'
+  | 'delivery.failed';
+
+export interface AuditEntry {
+  id: string;
+  at: number; // epoch ms
+  event: AuditEvent;
+  /** Who did it: a user id, `cli`, `system`, or the login typed at a failed sign-in. */
+  actor?: string;
+  /** Whom it was done to: a user id. */
+  subject?: string;
+  client?: string;
+  ip?: string;
+  /** Small, non-secret facts (a status code, a grant type). Never a token, code or password. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+
+export interface AuditFilter {
+  event?: string;
+  /** Matches actor or subject. */
+  user?: string;
+  client?: string;
+  since?: number; // epoch ms
+  until?: number; // epoch ms
+}
+
+export interface AuditLogOptions {
+  retentionSeconds: number;
+  maxEntries: number;
+}
+
+const TRIM_EVERY = 100; // writes between two checks of the entry cap
+const PAGE = 500; // entries read per store round trip when filtering or exporting
+const MAX_FIELD = 200; // characters kept of any one field, so a typed login cannot bloat the log
+
+function clip(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : value.slice(0, MAX_FIELD);
+}
+
+/**
+ * The audit log: one sorted set in the store, each member a JSON entry scored by its time.
+ * Bounded twice: entries older than the retention go on every write, and the oldest beyond
+ * `maxEntries` every hundred writes. Recording never fails the action it records.
+ */
+export class AuditLog {
+  #writes = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+    private readonly options: AuditLogOptions,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async record(input: NewAuditEntry): Promise<void> {
+    try {
+      const entry: AuditEntry = {
+        id: randomUUID(),
+        at: Date.now(),
+        event: input.event,
+        ...(input.actor ? { actor: clip(input.actor) } : {}),
+        ...(input.subject ? { subject: clip(input.subject) } : {}),
+        ...(input.client ? { client: clip(input.client) } : {}),
+        ...(input.ip ? { ip: clip(input.ip) } : {}),
+        ...(input.detail ? { detail: input.detail } : {}),
+      };
+      const key = this.keys.auditLog();
+      await this.store.zAdd(key, entry.at, JSON.stringify(entry));
+      await this.store.zRemoveByScore(key, -Infinity, entry.at - this.options.retentionSeconds * 1000);
+      this.#writes += 1;
+      if (this.#writes % TRIM_EVERY === 0) await this.trim();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  /** Drops the oldest entries beyond the cap. */
+  async trim(): Promise<number> {
+    const key = this.keys.auditLog();
+    const extra = (await this.store.zCard(key)) - this.options.maxEntries;
+    if (extra <= 0) return 0;
+    const oldest = await this.store.zRangeByScore(key, -Infinity, Infinity, extra);
+    let removed = 0;
+    for (const member of oldest) removed += await this.store.zRemove(key, member);
+    return removed;
+  }
+
+  /** Entries matching `filter`, newest first. */
+  async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+    const key = this.keys.auditLog();
+    for (let start = 0; ; start += PAGE) {
+      const page = await this.store.zRevRange(key, start, start + PAGE - 1);
+      for (const member of page) {
+        const entry = JSON.parse(member) as AuditEntry;
+        if (filter.since !== undefined && entry.at < filter.since) return;
+        if (AuditLog.matches(entry, filter)) yield entry;
+      }
+      if (page.length < PAGE) return;
+    }
+  }
+
+  /** The newest `limit` entries matching `filter`. */
+  async search(filter: AuditFilter = {}, limit = 200): Promise<AuditEntry[]> {
+    const found: AuditEntry[] = [];
+    for await (const entry of this.entries(filter)) {
+      found.push(entry);
+      if (found.length >= limit) break;
+    }
+    return found;
+  }
+
+  static matches(entry: AuditEntry, filter: AuditFilter): boolean {
+    if (filter.event && !entry.event.startsWith(filter.event)) return false;
+    if (filter.user && entry.actor !== filter.user && entry.subject !== filter.user) return false;
+    if (filter.client && entry.client !== filter.client) return false;
+    if (filter.since !== undefined && entry.at < filter.since) return false;
+    if (filter.until !== undefined && entry.at > filter.until) return false;
+    return true;
+  }
+}

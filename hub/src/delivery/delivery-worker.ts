@@ -1,0 +1,177 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ClientRegistry } from '../clients/client-registry.js';
+import type { Logger } from '../logger.js';
+import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem } from './delivery.js';
+import type { Claim, DeliveryQueue } from './delivery-queue.js';
+import type { DeliveryTokens } from './delivery-tokens.js';
+
+export interface DeliveryWorkerOptions {
+  backoff: Backoff;
+  /** How often to look for due items when nothing wakes the worker, in milliseconds. */
+  pollMs: number;
+  /** How long one delivery request may take, in milliseconds. */
+  timeoutMs: number;
+  /** Items delivered in parallel per round. */
+  batch?: number;
+}
+
+const DEFAULT_BATCH = 20;
+const MAX_ERROR_LENGTH = 200; // characters of an error kept on the item
+
+/** Where the item goes now, from the client's current registration. */
+function targetOf(item: DeliveryItem, client: { userdeleteUrl?: string; backchannelLogoutUri?: string } | undefined): string | undefined {
+  if (!client) return undefined;
+  return item.kind === 'userdelete' ? client.userdeleteUrl : client.backchannelLogoutUri;
+}
+
+/** A `Retry-After` in seconds, in milliseconds; dates and junk are ignored. */
+function retryAfterMs(value: string | null): number {
+  const seconds = value && /^\d{1,6}$/.test(value.trim()) ? Number(value) : 0;
+  return seconds * 1000;
+}
+
+/**
+ * Delivers the queue: a timer loop in each hub process (started by `main`, not by the app,
+ * so tests and the CLI decide when it runs). Each round claims due items (a per-item lease,
+ * so processes share the work without delivering one item twice at once), POSTs them with
+ * a freshly signed token, and records the outcome: delivered on 2xx, retried with
+ * exponential backoff and jitter on 408/429/5xx or no answer, failed for good on another 4xx.
+ */
+export class DeliveryWorker {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #started = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly queue: DeliveryQueue,
+    private readonly tokens: DeliveryTokens,
+    private readonly clients: ClientRegistry,
+    private readonly audit: AuditLog,
+    private readonly logger: Logger,
+    private readonly options: DeliveryWorkerOptions,
+  ) {}
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    // A new or retried item is delivered at once, not at the next poll.
+    this.#unsubscribe = this.queue.onDue(() => this.#wake());
+    this.#schedule(0);
+  }
+
+  /** Stops polling and waits for the round in progress to finish. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#unsubscribe?.();
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#started) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#wake(), delayMs);
+    this.#timer.unref();
+  }
+
+  #wake(): void {
+    if (!this.#started) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.runOnce()
+      .catch((error: unknown) => this.logger.warn('delivery round failed', { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => {
+        this.#running = undefined;
+        const again = this.#again;
+        this.#again = false;
+        this.#schedule(again ? 0 : this.options.pollMs);
+      });
+  }
+
+  /** One round: claims what is due and delivers it. @returns how many items were attempted. */
+  async runOnce(): Promise<number> {
+    const claims = await this.queue.claimDue(this.options.batch ?? DEFAULT_BATCH);
+    await Promise.all(claims.map((claim) => this.#deliver(claim)));
+    if (claims.length === (this.options.batch ?? DEFAULT_BATCH)) this.#again = true;
+    return claims.length;
+  }
+
+  async #deliver(claim: Claim): Promise<void> {
+    const { item } = claim;
+    const now = Date.now();
+    const attempt = { attempts: item.attempts + 1, lastAttemptAt: now };
+    try {
+      const url = targetOf(item, await this.clients.find(item.clientId));
+      if (!url) {
+        const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
+        return this.#audit('delivery.failed', failed);
+      }
+      let status: number | undefined;
+      let retryAfter = 0;
+      let error: string | undefined;
+      try {
+        const response = await this.#post(item, url);
+        status = response.status;
+        retryAfter = retryAfterMs(response.headers.get('retry-after'));
+        if (outcomeOf(status) !== 'delivered') error = `HTTP ${status}`;
+      } catch (thrown) {
+        error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : 'request failed';
+      }
+      const change = {
+        ...attempt,
+        url,
+        ...(status !== undefined ? { lastStatus: status } : {}),
+        ...(error ? { lastError: error.slice(0, MAX_ERROR_LENGTH) } : {}),
+      };
+      // The outcome of this attempt replaces the previous one's.
+      const { lastStatus: _lastStatus, lastError: _lastError, ...previous } = item;
+      const fresh: Claim = { ...claim, item: previous };
+      switch (outcomeOf(status)) {
+        case 'delivered':
+          return this.#audit('delivery.delivered', await this.queue.delivered(fresh, change));
+        case 'failed':
+          return this.#audit('delivery.failed', await this.queue.failed(fresh, change));
+        case 'retry': {
+          const { backoff } = this.options;
+          const delay = Math.min(Math.max(backoffDelay(attempt.attempts, backoff), retryAfter), Math.max(backoff.maxMs, backoff.baseMs));
+          return this.#audit('delivery.retry', await this.queue.reschedule(fresh, change, Date.now() + delay));
+        }
+      }
+    } catch (error) {
+      // The store failed mid-way: the lease runs out and the item is picked up again.
+      this.logger.warn('delivery could not be recorded', { id: item.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  async #post(item: DeliveryItem, url: string): Promise<Response> {
+    const token = await this.tokens.sign(item);
+    const init: RequestInit =
+      item.kind === 'backchannel-logout'
+        ? // OIDC Back-Channel Logout 1.0 §2.5: a form-encoded logout_token.
+          { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }).toString() }
+        : { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: '' };
+    const response = await fetch(url, { ...init, method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    await response.arrayBuffer().catch(() => undefined);
+    return response;
+  }
+
+  #audit(event: 'delivery.delivered' | 'delivery.retry' | 'delivery.failed', item: DeliveryItem): Promise<void> {
+    return this.audit.record({
+      event,
+      actor: 'system',
+      subject: item.sub,
+      client: item.clientId,
+      detail: {
+        kind: item.kind,
+        id: item.id,
+        attempts: item.attempts,
+        ...(item.lastStatus !== undefined ? { status: item.lastStatus } : {}),
+        ...(event !== 'delivery.delivered' && item.lastError ? { error: item.lastError } : {}),
+      },
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * One server-to-server notice the hub owes a subsite: a userdelete (the user was deleted or
+ * disabled) or an OIDC back-channel logout (a hub session ended). Items live in the store
+ * until the subsite answers 2xx, so nothing is lost to a subsite outage or a hub restart.
+ */
+export type DeliveryKind = 'userdelete' | 'backchannel-logout';
+export type DeliveryStatus = 'pending' | 'failed' | 'delivered';
+
+export interface DeliveryItem {
+  id: string;
+  kind: DeliveryKind;
+  clientId: string;
+  /** The user (the token's `sub`). */
+  sub: string;
+  /** Back-channel logout only: the hub session id as that client knows it (`sid`). */
+  sid?: string;
+  /** Where it goes; resolved again from the client's registration on every attempt. */
+  url: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: number; // epoch ms
+  /** Pending items: when the next attempt is due, epoch ms. */
+  nextAttemptAt: number;
+  lastAttemptAt?: number; // epoch ms
+  /** HTTP status of the last answer; absent when the subsite could not be reached. */
+  lastStatus?: number;
+  /** Why the last attempt did not count (never a token). */
+  lastError?: string;
+  doneAt?: number; // epoch ms: delivered or failed for good
+}
+
+export interface NewDelivery {
+  kind: DeliveryKind;
+  clientId: string;
+  sub: string;
+  sid?: string;
+  url: string;
+}
+
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * Exponential backoff with "equal jitter": the n-th retry waits between half and all of
+ * min(max, base·2^(n-1)), so subsites coming back up are not hit by every hub at once.
+ */
+export function backoffDelay(attempts: number, backoff: Backoff, random: () => number = Math.random): number {
+  const max = Math.max(backoff.baseMs, backoff.maxMs);
+  const ceiling = Math.min(max, backoff.baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 40));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * What an answer means for the queue: 2xx delivered; 408, 429 and 5xx (and no answer at
+ * all) are worth retrying; any other 4xx is the subsite refusing for good.
+ */
+export function outcomeOf(status: number | undefined): 'delivered' | 'retry' | 'failed' {
+  if (status === undefined) return 'retry';
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  return 'failed';
+}
