@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { KitContext } from './context.js';
 import { codeChallengeOf } from './pending-auth.js';
+import { safeReturnTo } from './return-to.js';
 
 /**
  * Sends the browser to the hub's authorization endpoint (authorization code + PKCE S256,
@@ -25,7 +26,10 @@ export async function redirectToHub(ctx: KitContext, res: Response, returnTo: st
   res.redirect(302, url.href);
 }
 
-/** Path + query of the request as the browser sent it (never an absolute URL). */
+/**
+ * Path + query of the request, made safe to redirect back to: a request for `//evil.example/x`
+ * must not come back from the hub as a redirect to another origin.
+ */
 export function originalPath(req: Request): string {
-  return req.originalUrl || req.url || '/';
+  return safeReturnTo(req.originalUrl || req.url || '/');
 }

@@ -132,7 +132,10 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60 + TOLERANCE);
 
-    await code.consume(newId()); // consuming an unknown id is a no-op
+    // A second claim fails (two concurrent redemptions cannot both pass), and so does a
+    // claim on a record revoked in the meantime.
+    await expect(code.consume(id)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(code.consume(newId())).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('revokeByGrantId removes every record of that grant and only those', async () => {

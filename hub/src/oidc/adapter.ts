@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
@@ -10,6 +10,11 @@ const GRANTABLE = new Set([
   'DeviceCode',
   'BackchannelAuthenticationRequest',
 ]);
+
+/** Models whose records are single-use: `consume` must be atomic for them. */
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+const CONSUMED_MARKER_TTL = 3600; // seconds, for a record that has no expiry of its own
 
 /** Records kept past their expiry, in seconds, so a replayed code can still be detected. */
 const CLOCK_TOLERANCE = 5;
@@ -51,6 +56,13 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     async find(id: string): Promise<AdapterPayload | undefined> {
       // Clients live in the hub's client registry, not in oidc-provider's records.
       if (this.model === 'Client') return hooks.findClient?.(id);
+      if (CONSUMABLE.has(this.model)) {
+        // One round trip for the record and its consumption claim.
+        const [raw, consumed] = await store.getMany([this.#key(id), keys.oidcConsumed(this.model, digest(id))]);
+        if (!raw) return undefined;
+        const payload = JSON.parse(raw) as AdapterPayload;
+        return { ...payload, ...(consumed && !payload.consumed ? { consumed: Number(consumed) } : {}), jti: id };
+      }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
@@ -72,13 +84,29 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       return this.#findByIndex(keys.oidcUserCode(userCode));
     }
 
+    /**
+     * Marks a code or refresh token used, atomically: oidc-provider checks `consumed` on an
+     * earlier read, so two concurrent redemptions would both pass that check. The `SET NX`
+     * claim lets exactly one through; the other fails with invalid_grant and, as for any
+     * reuse (RFC 9700 §4.14.2), the tokens of the grant are revoked.
+     */
     async consume(id: string): Promise<void> {
       const key = this.#key(id);
-      const raw = await store.get(key);
-      if (!raw) return;
+      const idDigest = digest(id);
+      const [raw, ttl] = await Promise.all([store.get(key), store.ttl(key)]);
+      const now = Math.floor(Date.now() / 1000);
+      const claimed = await store.set(keys.oidcConsumed(this.model, idDigest), String(now), {
+        onlyIfAbsent: true,
+        ttlSeconds: ttl > 0 ? ttl : CONSUMED_MARKER_TTL,
+      });
+      // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
+      if (!claimed || !raw) {
+        const grantId = raw ? (JSON.parse(raw) as AdapterPayload).grantId : undefined;
+        if (grantId) await this.revokeByGrantId(grantId);
+        throw new errors.InvalidGrant('grant request is invalid');
+      }
       const payload = JSON.parse(raw) as AdapterPayload;
-      payload.consumed = Math.floor(Date.now() / 1000);
-      const ttl = await store.ttl(key);
+      payload.consumed = now;
       await store.set(key, JSON.stringify(payload), ttl > 0 ? { ttlSeconds: ttl } : {});
     }
 

@@ -25,6 +25,8 @@ export class Keys {
 
   // oidc-provider models, by digest of their id
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
+  /** The single-use claim of a code or refresh token (SET NX). */
+  oidcConsumed(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:${model}:${idDigest}`; }
   oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-members:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
   oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
+import { safeReturnTo } from '../return-to.js';
 import { describeError } from '../errors.js';
 import { safeEqual } from '../pending-auth.js';
 import { signIn } from '../sign-in.js';
@@ -17,7 +18,8 @@ export function callback(ctx: KitContext): RequestHandler {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
 
-    const back = () => res.redirect(302, pending?.returnTo ?? '/');
+    // Checked again here: whatever was stored, the callback only ever redirects on this origin.
+    const back = () => res.redirect(302, safeReturnTo(pending?.returnTo));
     const { state, code, error } = req.query;
 
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
