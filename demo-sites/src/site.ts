@@ -51,5 +51,6 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
     res.status(404);
     render(res, 'home', { notFound: true });
   });
+  app.use(sso.errorHandler);
   return app;
 }

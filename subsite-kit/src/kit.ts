@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import type { Store } from 'express-session';
 import { resolveOptions, type SubsiteKitOptions } from './options.js';
 import type { KitContext } from './context.js';
@@ -13,6 +13,7 @@ import { createSessionMiddleware, createSessionStore } from './session.js';
 import { createRouter } from './routes/index.js';
 import { lazyLogin } from './lazy-login.js';
 import { requireLogin } from './require-login.js';
+import { pageErrorHandler } from './routes/error-handler.js';
 
 /** What {@link createSubsiteKit} returns. */
 export interface SubsiteKit {
@@ -24,6 +25,8 @@ export interface SubsiteKit {
   readonly requireLogin: RequestHandler;
   /** Ends every local session of a user (as `/sso/userdelete` does). @returns how many sessions were listed. */
   endAllSessionsOf(sub: string): Promise<number>;
+  /** Mount last: page views get a 503 page (store or hub down) instead of a stack trace. */
+  readonly errorHandler: ErrorRequestHandler;
   /** The express-session store the kit uses (connect-redis or MemoryStore). */
   readonly sessionStore: Store;
 }
@@ -53,6 +56,7 @@ export async function createSubsiteKit(options: SubsiteKitOptions): Promise<Subs
     lazyLogin: lazyLogin(ctx),
     requireLogin: requireLogin(ctx),
     endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),
+    errorHandler: pageErrorHandler(resolved.logger),
     sessionStore,
   });
 }

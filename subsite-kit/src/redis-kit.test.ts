@@ -13,7 +13,7 @@ let redis: RedisClient;
 
 beforeAll(async () => {
   hub = await startStubHub();
-  redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' });
   redis.on('error', () => undefined);
   await redis.connect();
 });

@@ -25,3 +25,22 @@ export function errorHandler(logger: KitLogger): ErrorRequestHandler {
     res.status(503).json({ error: 'temporarily_unavailable' });
   };
 }
+
+/**
+ * An error handler for the subsite's own pages, to mount last (`app.use(sso.errorHandler)`):
+ * when the session store or the hub is down, a page view gets a short 503 page instead of
+ * Express's default stack trace; anything else a 500 page that leaks nothing.
+ */
+export function pageErrorHandler(logger: KitLogger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = (error as { status?: unknown })?.status;
+    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (!clientError) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
+    const code = clientError ? (status as number) : 503;
+    const text = clientError ? 'The request could not be understood.' : 'This site is temporarily unavailable. Please try again in a moment.';
+    res.set('Cache-Control', 'no-store');
+    if (code === 503) res.set('Retry-After', '5');
+    res.status(code).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${code}</title></head><body><h1>${code === 503 ? 'Temporarily unavailable' : 'Bad request'}</h1><p>${text}</p></body></html>`);
+  };
+}

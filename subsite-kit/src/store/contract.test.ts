@@ -6,7 +6,7 @@ import { MemoryKitStore } from './memory.js';
 import { RedisKitStore } from './redis.js';
 import type { RedisClient } from '../options.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `sso-kit-test:${randomUUID()}:`;
 let redis: RedisClient;
 
