@@ -118,6 +118,15 @@ describe.each(STORE_KINDS)('subsite kit ⇄ hub on %s', (kind) => {
     expect(hubRequests).toEqual([]);
   });
 
+  test('a silent check started from //evil.example/phish comes back on the subsite, never off-site', async () => {
+    const browser = new TestBrowser();
+    browser.cookies(site.url).set('sso.request-login', '1');
+    const hosts = [new URL(site.url).host, new URL(hub.url).host];
+    const landed = await browser.follow(`${site.url}//evil.example/phish`, hosts);
+    expect(new URL(landed.url).host).toBe(new URL(site.url).host);
+    expect(landed.url).not.toContain('evil.example');
+  });
+
   test('sign-out from the subsite ends the hub session and answers with synclogout beacons', async () => {
     const browser = new TestBrowser();
     const start = await browser.follow(`${site.url}/private`, [new URL(site.url).host, new URL(hub.url).host]);
