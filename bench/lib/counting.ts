@@ -27,7 +27,10 @@ export function withCounters(handler: RequestListener): RequestListener {
 
   const command = tracingChannel(REDIS_COMMAND);
   const batch = tracingChannel(REDIS_BATCH);
+  const ignore = () => undefined;
+  const rest = { end: ignore, asyncStart: ignore, asyncEnd: ignore, error: ignore };
   const onCommand = {
+    ...rest,
     start(message: unknown) {
       // Commands of a pipeline are counted with their batch (MULTI bodies publish no command event).
       if ((message as { batchMode?: string }).batchMode) return;
@@ -36,14 +39,17 @@ export function withCounters(handler: RequestListener): RequestListener {
     },
   };
   const onBatch = {
+    ...rest,
     start(message: unknown) {
       redis.roundTrips += 1;
       redis.commands += (message as { batchSize?: number }).batchSize ?? 0;
     },
   };
 
+  /** `/__bench/stats` reads the counters; `/__bench/reset[?redis=1]` reads them and starts again. */
   const control = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://bench');
+    const snapshot = JSON.stringify({ requests, redis: counting ? redis : undefined });
     if (url.pathname === '/__bench/reset') {
       requests = {};
       redis = { roundTrips: 0, commands: 0 };
@@ -58,7 +64,7 @@ export function withCounters(handler: RequestListener): RequestListener {
       counting = wanted;
     }
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ requests, redis: counting ? redis : undefined }));
+    res.end(snapshot);
   };
 
   return (req, res) => {

@@ -1,4 +1,6 @@
 import express, { type Express } from 'express';
+import { adminRoutes } from './admin/admin-routes.js';
+import { casRoutes } from './cas/cas-routes.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { portalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
@@ -50,7 +52,11 @@ export function createApp(services: HubServices, logger: Logger): Express {
   portal.use(portalRoutes(services));
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));
+  portal.use(adminRoutes(services));
   app.use(portal);
+
+  // CAS 6-style /oauth2.0/* for clients that opted in (seed 001): adapters onto the endpoints below.
+  app.use(casRoutes(services));
 
   // OAuth 2.0 / OpenID Connect endpoints (discovery, /auth, /token, /me, /jwks, /session/end, ...).
   app.use(provider.callback());

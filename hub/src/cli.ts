@@ -7,7 +7,6 @@ import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import { rotateSigningKeys, publicKids } from './secrets/secrets.js';
 import { openStore } from './store/index.js';
-import { AccountLifecycle } from './users/account-lifecycle.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
 
@@ -18,7 +17,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub v
         [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
         [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
         [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
-        [--userdelete-url URL] [--backchannel-uri URL]
+        [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
   npm run hub -- clients list
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
   npm run hub -- keys rotate
@@ -51,6 +50,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       transport: { type: 'string' },
       'userdelete-url': { type: 'string' },
       'backchannel-uri': { type: 'string' },
+      cas: { type: 'boolean' },
+      'secret-in-query': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -64,8 +65,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   const store = await openStore(config.REDIS_URL);
   try {
     const hub = await createHub(config, store, createLogger('error'));
-    const { users, clients, sessions, consents, provider, keys } = hub.services;
-    const lifecycle = new AccountLifecycle(users, sessions, consents, provider);
+    const { users, clients, keys, lifecycle } = hub.services;
+    const cli = { actor: 'cli' };
     const need = (value: string | undefined, what: string): string => {
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
       return value;
@@ -88,13 +89,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         }
         break;
       case 'users disable':
-        print(`disabled ${(await lifecycle.disable(need(target, 'LOGIN'))).username}; sessions ended, tokens revoked`);
+        print(`disabled ${(await lifecycle.disable(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
       case 'users enable':
-        print(`enabled ${(await lifecycle.enable(need(target, 'LOGIN'))).username}`);
+        print(`enabled ${(await lifecycle.enable(need(target, 'LOGIN'), cli)).username}`);
         break;
       case 'users delete':
-        print(`deleted ${(await lifecycle.delete(need(target, 'LOGIN'))).username}; sessions ended, tokens revoked`);
+        print(`deleted ${(await lifecycle.delete(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
       case 'clients add': {
         const client = await clients.register({
@@ -111,6 +112,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           ...(values.transport ? { syncTransport: values.transport as SyncTransport } : {}),
           ...(values['userdelete-url'] ? { userdeleteUrl: values['userdelete-url'] } : {}),
           ...(values['backchannel-uri'] ? { backchannelLogoutUri: values['backchannel-uri'] } : {}),
+          ...(values.cas ? { casCompat: true } : {}),
+          ...(values['secret-in-query'] ? { allowSecretInQuery: true } : {}),
         });
         print(`registered client ${client.clientId}`);
         if (client.clientSecret) print(`client secret (shown once): ${client.clientSecret}`);
@@ -131,7 +134,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         print(`new client secret (shown once): ${(await clients.rotateSecret(need(target, 'ID'))).clientSecret}`);
         break;
       case 'clients rotate-sync-key':
-        print(`new sync key (shown once): ${(await clients.rotateSyncKey(need(target, 'ID'))).sync!.key}; the previous key stays valid at the subsite until you replace it`);
+        print(
+          `new sync key (shown once): ${(await clients.rotateSyncKey(need(target, 'ID'), config.SYNC_KEY_OVERLAP_SECONDS)).sync!.key}; ` +
+            `the hub keeps signing with the previous key for ${config.SYNC_KEY_OVERLAP_SECONDS} s: configure the subsite with the new key ` +
+            'as syncKey and the old one as previousSyncKey within that time',
+        );
         break;
       case 'keys rotate': {
         const jwks = await rotateSigningKeys(store, keys);

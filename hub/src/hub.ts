@@ -1,10 +1,19 @@
 import type { Express } from 'express';
+import { AuditLog } from './audit/audit-log.js';
+import { auditProvider } from './audit/oidc-audit.js';
+import { installCasProfileAnswer } from './cas/profile-answer.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
 import { createApp } from './app.js';
+import { DeliveryQueue } from './delivery/delivery-queue.js';
+import { DeliveryTokens } from './delivery/delivery-tokens.js';
+import { DeliveryWorker } from './delivery/delivery-worker.js';
+import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { ConsentIndex } from './oidc/consents.js';
+import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
+import { registerPasswordGrant } from './oidc/password-grant.js';
 import { createProvider } from './oidc/provider.js';
 import { SessionIndex } from './oidc/session-index.js';
 import { PORTAL_CALLBACK_PATH, PORTAL_CLIENT_ID } from './portal/portal-routes.js';
@@ -15,6 +24,7 @@ import { Keys } from './store/keys.js';
 import type { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 import { SyncPlanner } from './sync/sync-page.js';
+import { AccountLifecycle } from './users/account-lifecycle.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
 import { Views } from './views/views.js';
@@ -22,6 +32,8 @@ import { Views } from './views/views.js';
 export interface Hub {
   app: Express;
   services: HubServices;
+  /** Delivers the queue; started by `main` after listening (tests start it themselves). */
+  deliveryWorker: DeliveryWorker;
 }
 
 /**
@@ -51,7 +63,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
-  const sync = new SyncPlanner(clients, config.HUB_ISSUER, config.SYNC_CODE_TTL);
+  const sync = new SyncPlanner(clients, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
   // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
   await clients.upsert({
@@ -70,6 +82,30 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { name: error.name, stack: error.stack }));
 
-  const services: HubServices = { config, store, keys, users, hasher, clients, consents, sessions, throttle, sync, views, provider, cookieKeys };
-  return { app: createApp(services, logger), services };
+  const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES }, (error) =>
+    logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  auditProvider(provider, audit);
+  // Legacy clients of the seeds (docs/migrating.md): implicit refusals that say what to do,
+  // the CAS-style profile answer, and the password grant only when switched on.
+  installImplicitPolicy(provider);
+  installCasProfileAnswer(provider, clients);
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, consents, audit });
+  const deliveries = new DeliveryQueue(store, keys, {
+    retentionSeconds: config.DELIVERY_RETENTION_SECONDS,
+    // A lease outlives the longest delivery request, so it only lapses when its process died.
+    leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
+  });
+  queueBackchannelLogout(provider, deliveries);
+  const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(jwks, config.HUB_ISSUER), clients, audit, logger, {
+    backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
+    pollMs: config.DELIVERY_POLL_MS,
+    timeoutMs: config.DELIVERY_TIMEOUT_MS,
+  });
+  const lifecycle = new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit });
+
+  const services: HubServices = {
+    config, store, keys, users, hasher, clients, consents, sessions, throttle, sync, views, provider, cookieKeys, deliveries, audit, lifecycle,
+  };
+  return { app: createApp(services, logger), services, deliveryWorker };
 }

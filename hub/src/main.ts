@@ -22,8 +22,11 @@ export async function main(
   const server = createServer(hub.app);
   await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
   logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+  // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
+  hub.deliveryWorker.start();
   return {
     close: async () => {
+      await hub.deliveryWorker.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await store.close();

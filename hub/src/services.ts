@@ -1,5 +1,8 @@
 import type Provider from 'oidc-provider';
+import type { AuditLog } from './audit/audit-log.js';
 import type { HubConfig } from './config.js';
+import type { DeliveryQueue } from './delivery/delivery-queue.js';
+import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { ClientRegistry } from './clients/client-registry.js';
 import type { ConsentIndex } from './oidc/consents.js';
 import type { SessionIndex } from './oidc/session-index.js';
@@ -26,4 +29,9 @@ export interface HubServices {
   views: Views;
   provider: Provider;
   cookieKeys: string[];
+  /** Userdelete and back-channel logout deliveries, retried until the subsite answers 2xx. */
+  deliveries: DeliveryQueue;
+  audit: AuditLog;
+  /** Disable, delete, end sessions: with the forced logout at every subsite. */
+  lifecycle: AccountLifecycle;
 }

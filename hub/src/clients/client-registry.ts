@@ -94,6 +94,12 @@ export class ClientRegistry {
     return this.#cache.get(clientId);
   }
 
+  /** Reads one client from the store, past the cache: for decisions a cache a second stale must not make. */
+  async findUncached(clientId: string): Promise<SubsiteClient | undefined> {
+    const raw = await this.store.get(this.keys.client(clientId));
+    return raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
+  }
+
   async require(clientId: string): Promise<SubsiteClient> {
     const client = await this.find(clientId);
     if (!client) throw new NotFoundError(`No client ${clientId}.`);
@@ -135,6 +141,7 @@ export class ClientRegistry {
             transport: input.syncTransport ?? existing?.sync?.transport ?? 'img',
             key: input.syncKey ?? existing?.sync?.key ?? generateSecret(),
             ...(existing?.sync?.previousKey ? { previousKey: existing.sync.previousKey } : {}),
+            ...(existing?.sync?.rotatedAt ? { rotatedAt: existing.sync.rotatedAt } : {}),
           }
         : undefined;
     if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
@@ -203,11 +210,18 @@ export class ClientRegistry {
     return client;
   }
 
-  /** New sync key; the old one stays valid at the subsite until it is configured with the new one. */
-  async rotateSyncKey(clientId: string): Promise<SubsiteClient> {
+  /**
+   * New sync key. With an overlap (seconds), the hub keeps signing with the key in use now
+   * for that long (see {@link syncSigningKey}); a second rotation inside the overlap keeps
+   * that key as the previous one, since it is still the one the subsite knows.
+   */
+  async rotateSyncKey(clientId: string, overlapSeconds = 0): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
     if (!existing.sync) throw new ValidationError(`${clientId} has no login sync.`);
-    const client = { ...existing, sync: { ...existing.sync, previousKey: existing.sync.key, key: generateSecret() } };
+    const now = Math.floor(Date.now() / 1000);
+    const inOverlap = existing.sync.previousKey !== undefined && (existing.sync.rotatedAt ?? 0) + overlapSeconds > now;
+    const previousKey = inOverlap ? existing.sync.previousKey! : existing.sync.key;
+    const client = { ...existing, sync: { ...existing.sync, previousKey, key: generateSecret(), rotatedAt: inOverlap ? existing.sync.rotatedAt! : now } };
     await this.#save(client);
     return client;
   }
@@ -227,4 +241,10 @@ export class ClientRegistry {
     await this.store.incr(this.keys.clientsVersion());
     await this.#refresh(true);
   }
+}
+
+/** The key the hub signs a subsite's sync codes with: the previous one while a rotation's overlap lasts. */
+export function syncSigningKey(sync: NonNullable<SubsiteClient['sync']>, overlapSeconds: number, now = Math.floor(Date.now() / 1000)): string {
+  if (sync.previousKey && sync.rotatedAt !== undefined && sync.rotatedAt + overlapSeconds > now) return sync.previousKey;
+  return sync.key;
 }

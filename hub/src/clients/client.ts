@@ -26,6 +26,12 @@ export interface SubsiteClient {
     key: string;
     /** Still accepted by the subsite during a rotation; the hub signs with `key`. */
     previousKey?: string;
+    /**
+     * When `key` replaced `previousKey` (epoch seconds). Until the overlap after it has passed
+     * the hub still signs with `previousKey`, so the subsite can be given the new key (with
+     * the old one as its previous key) without a single sync failing.
+     */
+    rotatedAt?: number;
   };
   userdeleteUrl?: string;
   backchannelLogoutUri?: string;

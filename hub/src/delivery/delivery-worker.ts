@@ -83,6 +83,7 @@ export class DeliveryWorker {
       return;
     }
     this.#running = this.runOnce()
+      .then(() => undefined)
       .catch((error: unknown) => this.logger.warn('delivery round failed', { error: error instanceof Error ? error.message : String(error) }))
       .finally(() => {
         this.#running = undefined;
@@ -105,7 +106,8 @@ export class DeliveryWorker {
     const now = Date.now();
     const attempt = { attempts: item.attempts + 1, lastAttemptAt: now };
     try {
-      const url = targetOf(item, await this.clients.find(item.clientId));
+      // From the store, not the cache: a client registered a moment ago in another process is no reason to give up.
+      const url = targetOf(item, await this.clients.findUncached(item.clientId));
       if (!url) {
         const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
         return this.#audit('delivery.failed', failed);
@@ -119,7 +121,10 @@ export class DeliveryWorker {
         retryAfter = retryAfterMs(response.headers.get('retry-after'));
         if (outcomeOf(status) !== 'delivered') error = `HTTP ${status}`;
       } catch (thrown) {
-        error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : 'request failed';
+        // Duck-typed: fetch's errors may come from another realm. The cause names the network error (ECONNREFUSED, ...).
+        const failure = thrown as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
+        const code = typeof failure?.cause?.code === 'string' ? ` (${failure.cause.code})` : '';
+        error = typeof failure?.message === 'string' ? `${String(failure.name ?? 'Error')}: ${failure.message}${code}` : 'request failed';
       }
       const change = {
         ...attempt,

@@ -7,7 +7,7 @@ import { StoreUnavailableError } from '../store/store.js';
 declare module 'express-session' {
   interface SessionData {
     /** csrf-sync's synchroniser token. */
-    csrfToken?: string;
+    csrfToken?: string | null; // as csrf-sync declares it
     /** Pending portal sign-ins started at GET /login: state → where to go after. */
     portalLogins?: Record<string, string>;
   }

@@ -1,29 +1,26 @@
 import Provider, { errors, type TokenEndpointGrantContext } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
 import { TooManyAttemptsError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { UserRepository } from '../users/user-repository.js';
+import { createFindAccount } from './account.js';
 import type { ConsentIndex } from './consents.js';
 
 const GRANT_TYPE = 'password';
 const MAX_LOGIN_LENGTH = 320; // the portal's sign-in form takes as much
 const MAX_PASSWORD_LENGTH = 1024; // bounds the hashing work a request can ask for
-
-/** What the password grant reports for the audit log: never the password, never a token. */
-export interface PasswordGrantEvent {
-  outcome: 'success' | 'failure' | 'locked';
-  clientId: string;
-  ip: string;
-  /** Set on success only: a failure does not say whether the name exists. */
-  userId?: string;
-}
+/** Audit entries say the sign-in came through the token endpoint, not the portal's form. */
+const PASSWORD_DETAIL = { grant_type: GRANT_TYPE };
+/** One answer for an unknown name, a wrong password and a disabled account. */
+const BAD_CREDENTIALS = 'invalid username or password';
 
 export interface PasswordGrantDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   consents: ConsentIndex;
-  audit?: (event: PasswordGrantEvent) => void;
+  audit: AuditLog;
 }
 
 type PasswordParams = { username?: string; password?: string; scope?: string };
@@ -41,6 +38,8 @@ type PasswordParams = { username?: string; password?: string; scope?: string };
  */
 export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDeps): void {
   const { users, hasher, throttle, consents, audit } = deps;
+  // The provider's own account lookup (a disabled or deleted user has no account).
+  const findAccount = createFindAccount(users);
 
   async function handler(ctx: TokenEndpointGrantContext<PasswordParams>): Promise<void> {
     const { client, params } = ctx.oidc;
@@ -48,7 +47,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     const password = typeof params.password === 'string' ? params.password : '';
     if (!login || !password) throw new errors.InvalidRequest('username and password are required');
     if (login.length > MAX_LOGIN_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-      throw new errors.InvalidGrant('invalid username or password');
+      throw invalidGrant(BAD_CREDENTIALS);
     }
     const ip = ctx.ip;
     const scope = requestedScope(params.scope, client.scope);
@@ -57,25 +56,25 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       await throttle.attempt(ip, login);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
-      audit?.({ outcome: 'locked', clientId: client.clientId, ip });
+      await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
       // RFC 6749 §5.2 has no "slow down" code for this endpoint: answer invalid_grant (what
       // every client library handles as "sign-in failed") and say when to try again.
       ctx.set('Retry-After', String(error.retryAfterSeconds));
-      throw new errors.InvalidGrant('too many sign-in attempts; try again later');
+      throw invalidGrant('too many sign-in attempts; try again later');
     }
     const user = await users.findByLogin(login);
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
       await throttle.failed(login);
-      audit?.({ outcome: 'failure', clientId: client.clientId, ip });
-      throw new errors.InvalidGrant('invalid username or password');
+      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
+      throw invalidGrant(BAD_CREDENTIALS);
     }
     await throttle.succeeded(login);
     if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
 
-    const account = await provider.Account.findAccount(ctx, user.id);
-    if (!account) throw new errors.InvalidGrant('invalid username or password');
+    const account = await findAccount(ctx, user.id);
+    if (!account) throw invalidGrant(BAD_CREDENTIALS);
     ctx.oidc.entity('Account', account);
 
     // One grant per account and client, as for the code flow: forced logout and consent
@@ -119,11 +118,12 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     if (scope.includes('openid')) {
       const claims = await account.claims('id_token', at.scope ?? 'openid', {}, []);
       const token = new provider.IdToken({ ...claims, amr: ['pwd'], auth_time: authTime }, { ctx });
-      token.scope = at.scope ?? 'openid';
+      // What oidc-provider's own grants set before issuing: the scope the claims are filtered by.
+      Object.assign(token, { scope: at.scope ?? 'openid', mask: {}, rejected: [] });
       idToken = await token.issue({ use: 'idtoken' });
     }
 
-    audit?.({ outcome: 'success', clientId: client.clientId, ip, userId: user.id });
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
     ctx.body = {
       access_token: accessToken,
       token_type: at.tokenType,
@@ -135,6 +135,11 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
   }
 
   provider.registerGrantType(GRANT_TYPE, handler, ['username', 'password', 'scope']);
+}
+
+/** invalid_grant with a description of our own (oidc-provider's InvalidGrant keeps a fixed one). */
+function invalidGrant(description: string): Error {
+  return new errors.CustomOIDCProviderError('invalid_grant', description);
 }
 
 /** The requested scopes, all registered for the client; none asked means all it has, less offline_access. */

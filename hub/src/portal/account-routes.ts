@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, type SignedIn } from './current-user.js';
@@ -6,7 +7,7 @@ import { renderPage } from './render.js';
 
 /** "Where am I signed in", remembered consents and their revocation. */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents } = services;
+  const { provider, users, views, clients, consents, audit } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -51,6 +52,7 @@ export function accountRoutes(services: HubServices): Router {
       const grant = await provider.Grant.find(grantId);
       if (grant) await grant.destroy();
       await consents.forget(signedIn.user.id, clientId);
+      await audit.record({ event: 'consent.revoked', actor: signedIn.user.id, subject: signedIn.user.id, client: clientId, ip: clientIp(req) });
     }
     res.redirect(303, '/account?revoked=1');
   });

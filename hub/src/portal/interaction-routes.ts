@@ -23,7 +23,7 @@ function field(req: Request, name: string): string {
  * the portal or from a subsite, ends here, so this is where the sync page is rendered.
  */
 export function interactionRoutes(services: HubServices): Router {
-  const { provider, views, users, hasher, throttle, clients, sync, config } = services;
+  const { provider, views, users, hasher, throttle, clients, sync, config, audit } = services;
   const router = Router();
 
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number } = {}) {
@@ -60,6 +60,7 @@ export function interactionRoutes(services: HubServices): Router {
       await throttle.attempt(clientIp(req), login);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
+      await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
       return showLogin(req, res, details.uid, { error: error.publicMessage, login, status: 429 });
     }
@@ -68,9 +69,12 @@ export function interactionRoutes(services: HubServices): Router {
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
       await throttle.failed(login);
+      // The typed login is kept (not the password): it shows what an attacker is guessing at.
+      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
     }
     await throttle.succeeded(login);
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
     if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
     // Regenerate the portal session at sign-in to prevent fixation.
     await regenerate(req);
@@ -100,10 +104,14 @@ export function interactionRoutes(services: HubServices): Router {
     if (missingClaims) grant.addOIDCClaims(missingClaims);
     if (missingResource) for (const [indicator, scopes] of Object.entries(missingResource)) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
+    await audit.record({ event: 'consent.granted', actor: accountId, subject: accountId, client: clientId, ip: clientIp(req), detail: { scope: missingScope?.join(' ') ?? '' } });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
   router.post('/interaction/:uid/abort', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    const accountId = details.session?.accountId;
+    await audit.record({ event: 'consent.denied', ...(accountId ? { actor: accountId, subject: accountId } : {}), client: String(details.params.client_id), ip: clientIp(req) });
     await provider.interactionFinished(
       req,
       res,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientRegistry } from '../clients/client-registry.js';
+import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SyncTransport } from '../clients/client.js';
 import { signSyncCode, type SyncAction } from './sync-codes.js';
 
@@ -29,6 +29,8 @@ export class SyncPlanner {
     private readonly clients: ClientRegistry,
     private readonly issuer: string,
     private readonly codeTtlSeconds: number,
+    /** After a sync-key rotation, how long the previous key still signs, in seconds. */
+    private readonly keyOverlapSeconds = 0,
   ) {}
 
   async plan(act: SyncAction, sid: string = randomUUID()): Promise<SyncPlan> {
@@ -37,7 +39,7 @@ export class SyncPlanner {
     const beacons = await Promise.all(
       targets.map(async (client): Promise<Beacon> => {
         const sync = client.sync!;
-        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: sync.key, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
+        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid, iat, ttlSeconds: this.codeTtlSeconds });
         const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
         url.searchParams.set('time', String(iat));
         url.searchParams.set('code', code);

@@ -14,6 +14,8 @@ export class Views {
       throwOnUndefined: false,
     });
     for (const [name, value] of Object.entries(globals)) this.env.addGlobal(name, value);
+    // Epoch milliseconds as an ISO 8601 time (admin console).
+    this.env.addFilter('isotime', (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : ''));
   }
 
   render(name: string, context: Record<string, unknown> = {}): string {

@@ -1,0 +1,48 @@
+/**
+ * Baseline for the sign-in: bare argon2id verification at the hub's configured cost, with
+ * no HTTP, session or store, on the core this process is pinned to. `BENCH_CONCURRENCY`
+ * verifications are kept in flight (as many as the load generator's connections), so the
+ * libuv pool is as busy as it is in the hub.
+ */
+import argon2 from 'argon2';
+import { loadConfig } from '../../hub/src/config.js';
+import { PASSWORD } from '../lib/fixtures.js';
+
+const config = loadConfig({ LOG_LEVEL: 'silent' });
+const options = { type: argon2.argon2id as 2, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM };
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const warmupMs = Number(process.env.BENCH_WARMUP ?? 3) * 1000;
+const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+const hash = await argon2.hash(PASSWORD, options);
+
+async function run(ms: number): Promise<{ count: number; latencies: number[]; elapsedMs: number }> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        if (!(await argon2.verify(hash, PASSWORD))) throw new Error('argon2 verification failed');
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { count: latencies.length, latencies, elapsedMs: performance.now() - start };
+}
+
+await run(warmupMs);
+const { count, latencies, elapsedMs } = await run(durationMs);
+latencies.sort((a, b) => a - b);
+const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+process.stdout.write(
+  `BENCH_RESULT ${JSON.stringify({
+    rps: count / (elapsedMs / 1000),
+    p50: at(0.5),
+    p99: at(0.99),
+    requests: count,
+    errors: 0,
+    durationSeconds: elapsedMs / 1000,
+    argon2: { type: 'argon2id', memoryKiB: options.memoryCost, iterations: options.timeCost, parallelism: options.parallelism },
+  })}\n`,
+);

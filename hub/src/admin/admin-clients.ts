@@ -1,0 +1,114 @@
+import { Router, type Request } from 'express';
+import type { ClientInput } from '../clients/client-registry.js';
+import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
+import { ForbiddenError } from '../errors.js';
+import type { HubServices } from '../services.js';
+import { actorOf, field, fields, lines, renderAdmin } from './admin-context.js';
+
+const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
+const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+/** The editable settings of a client, from the form (secrets are never edited, only rotated). */
+function clientForm(req: Request): Omit<ClientInput, 'clientId'> {
+  const auth = field(req, 'auth') as AuthMethod;
+  return {
+    name: field(req, 'name') || undefined,
+    redirectUris: lines(req, 'redirectUris'),
+    postLogoutRedirectUris: lines(req, 'postLogoutRedirectUris'),
+    grantTypes: fields(req, 'grant') as GrantType[],
+    ...(AUTH_METHODS.includes(auth) ? { tokenEndpointAuthMethod: auth } : {}),
+    trusted: field(req, 'trusted') === 'yes',
+    // '' clears: the registry treats an empty URL as "none".
+    syncLoginUrl: field(req, 'syncLoginUrl'),
+    syncLogoutUrl: field(req, 'syncLogoutUrl'),
+    syncTransport: (field(req, 'syncTransport') === 'script' ? 'script' : 'img') as SyncTransport,
+    userdeleteUrl: field(req, 'userdeleteUrl'),
+    backchannelLogoutUri: field(req, 'backchannelLogoutUri'),
+  };
+}
+
+/** A client as the console shows it: never its secret or sync keys. */
+function shown(client: SubsiteClient, overlapSeconds: number) {
+  const { clientSecret: _secret, sync, ...rest } = client;
+  const overlapEnds = sync?.rotatedAt !== undefined && sync.previousKey ? sync.rotatedAt + overlapSeconds : undefined;
+  return {
+    ...rest,
+    confidential: client.tokenEndpointAuthMethod !== 'none',
+    ...(sync ? { sync: { loginUrl: sync.loginUrl, logoutUrl: sync.logoutUrl, transport: sync.transport } } : {}),
+    ...(overlapEnds && overlapEnds * 1000 > Date.now() ? { overlapEnds } : {}),
+  };
+}
+
+/**
+ * Subsites (clients): register, edit, rotate the client secret and the sync key (each new
+ * secret is shown once, on the answer page), remove. The hub's own portal client is not here.
+ */
+export function adminClientRoutes(services: HubServices): Router {
+  const { clients, audit, config } = services;
+  const router = Router();
+  const overlap = config.SYNC_KEY_OVERLAP_SECONDS;
+
+  async function editable(id: string): Promise<SubsiteClient> {
+    const client = await clients.require(id);
+    if (client.internal) throw new ForbiddenError('The hub’s own portal client cannot be changed here.');
+    return client;
+  }
+
+  router.get('/admin/clients', async (req, res) => {
+    const all = (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap));
+    renderAdmin(req, res, services, 'clients.njk', { section: 'clients', clients: all, grants: GRANTS });
+  });
+
+  router.post('/admin/clients', async (req, res) => {
+    const client = await clients.register({ clientId: field(req, 'clientId'), ...clientForm(req) });
+    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: client.clientId });
+    renderAdmin(req, res, services, 'client-secrets.njk', {
+      section: 'clients',
+      client: shown(client, overlap),
+      title: 'Subsite registered',
+      clientSecret: client.clientSecret,
+      syncKey: client.sync?.key,
+    });
+  });
+
+  router.get('/admin/clients/:id', async (req, res) => {
+    const client = await editable(String(req.params.id));
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS });
+  });
+
+  router.post('/admin/clients/:id', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    const client = await clients.update(existing.clientId, clientForm(req));
+    await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId });
+    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-updated`);
+  });
+
+  router.post('/admin/clients/:id/rotate-secret', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    const client = await clients.rotateSecret(existing.clientId);
+    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId });
+    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), title: 'New client secret', clientSecret: client.clientSecret });
+  });
+
+  router.post('/admin/clients/:id/rotate-sync-key', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    const client = await clients.rotateSyncKey(existing.clientId, overlap);
+    await audit.record({ event: 'admin.client.rotate-sync-key', ...actorOf(req, res), client: client.clientId });
+    renderAdmin(req, res, services, 'client-secrets.njk', {
+      section: 'clients',
+      client: shown(client, overlap),
+      title: 'New sync key',
+      syncKey: client.sync!.key,
+      previousKey: client.sync!.previousKey,
+    });
+  });
+
+  router.post('/admin/clients/:id/remove', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    await clients.remove(existing.clientId);
+    await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: existing.clientId });
+    res.redirect(303, '/admin/clients?done=client-removed');
+  });
+
+  return router;
+}

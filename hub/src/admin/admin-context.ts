@@ -1,0 +1,85 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { ForbiddenError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import { currentUser } from '../portal/current-user.js';
+import { renderPage } from '../portal/render.js';
+import { csrf } from '../security/csrf.js';
+import type { HubServices } from '../services.js';
+import type { Actor } from '../users/account-lifecycle.js';
+import type { User } from '../users/user.js';
+
+/** The role that opens the admin console. */
+export const ADMIN_ROLE = 'admin';
+
+/** Messages a redirect may ask a page to show (by code, so no text is reflected from the URL). */
+const NOTICES: Record<string, string> = {
+  'user-created': 'User created.',
+  'password-reset': 'Password reset. The user’s sessions were ended.',
+  disabled: 'User disabled: sessions ended, tokens revoked, subsites notified.',
+  enabled: 'User enabled.',
+  deleted: 'User deleted: sessions ended, tokens revoked, subsites notified.',
+  'session-ended': 'Session ended.',
+  'sessions-ended': 'All sessions ended.',
+  'client-updated': 'Subsite saved.',
+  'client-removed': 'Subsite removed.',
+  retried: 'Queued for delivery now.',
+  'retry-busy': 'That item is being delivered right now; look again in a moment.',
+};
+
+function adminOf(res: Response): User {
+  return res.locals.admin as User;
+}
+
+/**
+ * The console is for signed-in users with the admin role only: others are sent to sign in
+ * (no session) or refused (403). Every state change is a POST with a CSRF token.
+ */
+export function requireAdmin(services: HubServices): RequestHandler {
+  return async (req, res, next) => {
+    const signedIn = await currentUser(services.provider, services.users, req, res);
+    if (!signedIn) {
+      res.redirect(303, `/login?next=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : '/admin')}`);
+      return;
+    }
+    if (!signedIn.user.roles.includes(ADMIN_ROLE)) throw new ForbiddenError('The admin console is for administrators only.');
+    res.locals.admin = signedIn.user;
+    next();
+  };
+}
+
+/** Who is acting, for the audit log. */
+export function actorOf(req: Request, res: Response): Actor {
+  return { actor: adminOf(res).id, ip: clientIp(req) };
+}
+
+/** Renders an admin page with what every admin page needs: the admin, a CSRF token, the section and a notice. */
+export function renderAdmin(req: Request, res: Response, services: HubServices, template: string, context: Record<string, unknown> = {}, status = 200): void {
+  const notice = typeof req.query.done === 'string' ? NOTICES[req.query.done] : undefined;
+  renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: csrf.generateToken(req), notice, ...context }, status);
+}
+
+/** A string field of a form body ('' when absent). */
+export function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/** A multi-line form field as a list of non-empty lines. */
+export function lines(req: Request, name: string): string[] {
+  return field(req, name)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** Every value of a repeated form field (checkboxes). */
+export function fields(req: Request, name: string): string[] {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  return typeof value === 'string' ? [value] : [];
+}
+
+/** The admin account itself cannot be disabled or deleted from the console (no lock-out by accident). */
+export function notSelf(res: Response, userId: string, what: string): void {
+  if (adminOf(res).id === userId) throw new ForbiddenError(`You cannot ${what} your own account from the console.`);
+}

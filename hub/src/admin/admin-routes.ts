@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { csrf } from '../security/csrf.js';
+import type { HubServices } from '../services.js';
+import { adminAuditRoutes } from './admin-audit.js';
+import { adminClientRoutes } from './admin-clients.js';
+import { renderAdmin, requireAdmin } from './admin-context.js';
+import { adminDeliveryRoutes } from './admin-deliveries.js';
+import { adminUserRoutes } from './admin-users.js';
+
+/**
+ * The admin console under `/admin`: only for users with the admin role, CSRF on every form
+ * (csrf-sync checks every method but GET/HEAD/OPTIONS), every action audited.
+ */
+export function adminRoutes(services: HubServices): Router {
+  const router = Router();
+  router.use('/admin', requireAdmin(services), csrf.csrfSynchronisedProtection);
+
+  router.get('/admin', async (req, res) => {
+    const [users, clients, counts] = await Promise.all([services.users.list(), services.clients.list(), services.deliveries.counts()]);
+    renderAdmin(req, res, services, 'index.njk', {
+      section: 'home',
+      userCount: users.length,
+      clientCount: clients.filter((client) => !client.internal).length,
+      counts,
+    });
+  });
+
+  router.use(adminUserRoutes(services));
+  router.use(adminClientRoutes(services));
+  router.use(adminDeliveryRoutes(services));
+  router.use(adminAuditRoutes(services));
+  return router;
+}

@@ -1,0 +1,97 @@
+import { Router } from 'express';
+import { ValidationError } from '../errors.js';
+import type { HubServices } from '../services.js';
+import { toPublic } from '../users/user.js';
+import { actorOf, ADMIN_ROLE, field, notSelf, renderAdmin } from './admin-context.js';
+
+const SEARCH_LIMIT = 200; // users listed per page
+
+/**
+ * Users: search, create, reset password, disable/enable, delete (the forced logout), their
+ * hub sessions and the subsites they signed in to, end one session or all.
+ */
+export function adminUserRoutes(services: HubServices): Router {
+  const { users, lifecycle, consents, clients, audit } = services;
+  const router = Router();
+
+  router.get('/admin/users', async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().toLowerCase() : '';
+    const all = await users.list();
+    const found = q ? all.filter((u) => [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))) : all;
+    renderAdmin(req, res, services, 'users.njk', { section: 'users', q, users: found.slice(0, SEARCH_LIMIT), total: found.length });
+  });
+
+  router.post('/admin/users', async (req, res) => {
+    const user = await users.create({
+      username: field(req, 'username'),
+      email: field(req, 'email'),
+      name: field(req, 'name'),
+      password: field(req, 'password'),
+      roles: field(req, 'admin') === 'yes' ? [ADMIN_ROLE] : [],
+    });
+    await audit.record({ event: 'admin.user.create', ...actorOf(req, res), subject: user.id, detail: { username: user.username, admin: user.roles.includes(ADMIN_ROLE) } });
+    res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=user-created`);
+  });
+
+  router.get('/admin/users/:id', async (req, res) => {
+    const user = await users.require(String(req.params.id));
+    const sessions = await lifecycle.sessionsOf(user.id);
+    const registered = new Map((await clients.list()).map((client) => [client.clientId, client]));
+    const visible = (clientId: string) => !registered.get(clientId)?.internal;
+    const signedInTo = [...new Set(sessions.flatMap((s) => s.clients.map((c) => c.clientId)))].filter(visible);
+    const remembered = (await consents.clientsOf(user.id)).map((c) => c.clientId).filter(visible);
+    renderAdmin(req, res, services, 'user.njk', {
+      section: 'users',
+      user: toPublic(user),
+      sessions: sessions.map((s) => ({ ...s, clients: s.clients.filter((c) => visible(c.clientId)) })),
+      signedInTo,
+      remembered,
+      clientName: (id: string) => registered.get(id)?.name ?? id,
+    });
+  });
+
+  router.post('/admin/users/:id/password', async (req, res) => {
+    const user = await users.require(String(req.params.id));
+    const password = field(req, 'password');
+    if (password !== field(req, 'confirm')) throw new ValidationError('The two passwords differ.');
+    await users.setPassword(user.id, password);
+    // A reset password means whoever had the old one is out: end the hub sessions.
+    await lifecycle.endAllSessions(user.id, actorOf(req, res));
+    await audit.record({ event: 'admin.user.password', ...actorOf(req, res), subject: user.id });
+    res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=password-reset`);
+  });
+
+  router.post('/admin/users/:id/disable', async (req, res) => {
+    const id = String(req.params.id);
+    notSelf(res, id, 'disable');
+    await lifecycle.disable(id, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=disabled`);
+  });
+
+  router.post('/admin/users/:id/enable', async (req, res) => {
+    const id = String(req.params.id);
+    await lifecycle.enable(id, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=enabled`);
+  });
+
+  router.post('/admin/users/:id/delete', async (req, res) => {
+    const id = String(req.params.id);
+    notSelf(res, id, 'delete');
+    await lifecycle.delete(id, actorOf(req, res));
+    res.redirect(303, '/admin/users?done=deleted');
+  });
+
+  router.post('/admin/users/:id/sessions/:uid/end', async (req, res) => {
+    const id = String(req.params.id);
+    await lifecycle.endSession(id, String(req.params.uid), actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=session-ended`);
+  });
+
+  router.post('/admin/users/:id/sessions/end-all', async (req, res) => {
+    const id = String(req.params.id);
+    await lifecycle.endAllSessions(id, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=sessions-ended`);
+  });
+
+  return router;
+}

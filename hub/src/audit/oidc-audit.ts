@@ -1,0 +1,57 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditLog } from './audit-log.js';
+
+/** The account a token request acted for, if any (client_credentials has none). */
+function accountOf(ctx: KoaContextWithOIDC): string | undefined {
+  const { entities } = ctx.oidc;
+  return entities.Account?.accountId ?? entities.AccessToken?.accountId ?? entities.RefreshToken?.accountId ?? entities.Grant?.accountId;
+}
+
+/**
+ * Audits what the protocol engine does: tokens issued (`grant.success`), grants revoked,
+ * tokens revoked at the revocation endpoint, sessions ended at the end-session endpoint.
+ * Only ids and the grant type are kept; never a token or a code.
+ */
+export function auditProvider(provider: Provider, audit: AuditLog): void {
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const account = accountOf(ctx);
+    void audit.record({
+      event: 'token.issued',
+      ...(account ? { actor: account, subject: account } : {}),
+      ...(ctx.oidc.client ? { client: ctx.oidc.client.clientId } : {}),
+      ip: ctx.ip,
+      detail: { grant_type: String(ctx.oidc.params?.grant_type ?? '') },
+    });
+  });
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);
+    void audit.record({
+      event: 'grant.revoked',
+      ...(account ? { subject: account } : {}),
+      ...(ctx.oidc?.client ? { client: ctx.oidc.client.clientId } : {}),
+      ip: ctx.ip,
+      detail: { grant: grantId, route: ctx.oidc?.route ?? '' },
+    });
+  });
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const account = ctx.oidc.session?.accountId;
+    void audit.record({
+      event: 'logout',
+      ...(account ? { actor: account, subject: account } : {}),
+      ...(ctx.oidc.client ? { client: ctx.oidc.client.clientId } : {}),
+      ip: ctx.ip,
+    });
+  });
+  // RFC 7009 answers 200 whether or not the token existed; record the request of a client.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route !== 'revocation' || ctx.status !== 200) return;
+    void audit.record({
+      event: 'token.revoked',
+      ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),
+      ip: ctx.ip,
+      detail: { token_type_hint: String(ctx.oidc.params?.token_type_hint ?? '') },
+    });
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * The admin console (/admin): admins only, CSRF on every form, every action audited; user
+ * deletion is the forced logout (hub sessions end, subsites get a queued userdelete).
+ */
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { isSignedIn } from './support.js';
+
+const ADMIN = { login: 'root', password: 'admin-password-1' };
+const ALICE = { login: 'alice', password: 'wonderland-123' };
+
+/** Signs in at the portal and lands on `next`. */
+async function signIn(hub: RunningHub, credentials: { login: string; password: string }, next = '/account'): Promise<TestBrowser> {
+  const browser = new TestBrowser();
+  const login = await browser.follow(`${hub.url}/login?next=${encodeURIComponent(next)}`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
+  const answer = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), ...credentials });
+  expect(answer.status).toBe(200);
+  await browser.follow(continueUrlOf(await answer.text(), hub.url));
+  return browser;
+}
+
+/** GETs an admin page and returns its HTML and CSRF token. */
+async function page(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
+  const response = await browser.get(url);
+  const html = await response.text();
+  return { status: response.status, html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
+}
+
+describe.each(STORE_KINDS)('admin console on %s', (kind) => {
+  let hub: RunningHub;
+  let admin: TestBrowser;
+  let aliceId: string;
+  let adminId: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    const { users, clients } = hub.services;
+    adminId = (await users.create({ username: ADMIN.login, email: 'root@example.test', password: ADMIN.password, roles: ['admin'] })).id;
+    aliceId = (await users.create({ username: ALICE.login, email: 'alice@example.test', password: ALICE.password })).id;
+    await clients.register({ clientId: 'bbs', name: 'Forum', redirectUris: ['http://127.0.0.1:9/cb'], userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete' });
+    admin = await signIn(hub, ADMIN);
+  });
+  afterAll(() => hub.close());
+
+  test('not signed in: sent to sign in; signed in without the admin role: 403', async () => {
+    const anonymous = await new TestBrowser().get(`${hub.url}/admin/users`);
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/admin/users')}`);
+    const alice = await signIn(hub, ALICE);
+    for (const url of ['/admin', '/admin/users', '/admin/audit.jsonl', '/admin/deliveries']) {
+      expect((await alice.get(`${hub.url}${url}`)).status).toBe(403);
+    }
+    const { csrf } = await page(alice, `${hub.url}/account`);
+    expect((await alice.post(`${hub.url}/admin/users/${aliceId}/delete`, { _csrf: csrf })).status).toBe(403);
+    expect(await hub.services.users.findById(aliceId)).toBeDefined();
+  });
+
+  test('every form needs the CSRF token of the admin’s session', async () => {
+    const missing = await admin.post(`${hub.url}/admin/users`, { username: 'mallory', email: 'm@example.test', password: 'mallory-pass-1' });
+    expect(missing.status).toBe(403);
+    const other = await signIn(hub, ADMIN);
+    const { csrf: foreign } = await page(other, `${hub.url}/admin/users`);
+    const wrong = await admin.post(`${hub.url}/admin/users`, { _csrf: foreign, username: 'mallory', email: 'm@example.test', password: 'mallory-pass-1' });
+    expect(wrong.status).toBe(403);
+    expect(await hub.services.users.findByLogin('mallory')).toBeUndefined();
+  });
+
+  test('search, create, reset a password, disable and enable a user; each audited', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/users`);
+    const created = await admin.post(`${hub.url}/admin/users`, { _csrf: csrf, username: 'carol', email: 'carol@example.test', password: 'carol-pass-123' });
+    expect(created.status).toBe(303);
+    const carol = (await hub.services.users.findByLogin('carol'))!;
+    expect(created.headers.get('location')).toBe(`/admin/users/${carol.id}?done=user-created`);
+
+    const search = await page(admin, `${hub.url}/admin/users?q=car`);
+    expect(search.html).toContain('carol@example.test');
+    expect(search.html).not.toContain('alice@example.test');
+
+    const detail = await page(admin, `${hub.url}/admin/users/${carol.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.html).not.toMatch(/argon2/);
+    await admin.post(`${hub.url}/admin/users/${carol.id}/password`, { _csrf: detail.csrf, password: 'new-carol-pass-1', confirm: 'new-carol-pass-1' });
+    await signIn(hub, { login: 'carol', password: 'new-carol-pass-1' });
+    expect((await admin.post(`${hub.url}/admin/users/${carol.id}/disable`, { _csrf: detail.csrf })).status).toBe(303);
+    expect((await hub.services.users.findById(carol.id))!.disabled).toBe(true);
+    expect((await admin.post(`${hub.url}/admin/users/${carol.id}/enable`, { _csrf: detail.csrf })).status).toBe(303);
+    expect((await hub.services.users.findById(carol.id))!.disabled).toBe(false);
+
+    const events = (await hub.services.audit.search({ user: carol.id })).map((e) => e.event);
+    expect(events).toEqual(expect.arrayContaining(['admin.user.create', 'admin.user.password', 'admin.user.disable', 'admin.user.enable', 'login.success']));
+    const [entry] = await hub.services.audit.search({ event: 'admin.user.create' });
+    expect(entry).toMatchObject({ actor: adminId, subject: carol.id, ip: '127.0.0.1' });
+    // Never a password in the log.
+    const exported = await (await admin.get(`${hub.url}/admin/audit.jsonl`)).text();
+    expect(exported).not.toMatch(/carol-pass-123|new-carol-pass-1|wonderland-123/);
+  });
+
+  test('shows a user’s sessions; ends one; delete is the forced logout, queued for every subsite', async () => {
+    const first = await signIn(hub, ALICE);
+    const second = await signIn(hub, ALICE);
+    const detail = await page(admin, `${hub.url}/admin/users/${aliceId}`);
+    expect(detail.html.match(/sessions\/[^/"]+\/end"/g)).toHaveLength(3); // two here, one from the 403 test
+    const sessions = await hub.services.lifecycle.sessionsOf(aliceId);
+    await admin.post(`${hub.url}/admin/users/${aliceId}/sessions/${sessions[0]!.uid}/end`, { _csrf: detail.csrf });
+    expect(await hub.services.lifecycle.sessionsOf(aliceId)).toHaveLength(2);
+
+    const deleted = await admin.post(`${hub.url}/admin/users/${aliceId}/delete`, { _csrf: detail.csrf });
+    expect(deleted.status).toBe(303);
+    expect(await hub.services.users.findById(aliceId)).toBeUndefined();
+    expect(await isSignedIn(first, hub.url)).toBe(false);
+    expect(await isSignedIn(second, hub.url)).toBe(false);
+    const queued = (await hub.services.deliveries.list('pending')).find((item) => item.sub === aliceId);
+    expect(queued).toMatchObject({ kind: 'userdelete', clientId: 'bbs', sub: aliceId });
+    const queue = await page(admin, `${hub.url}/admin/deliveries`);
+    expect(queue.html).toContain(aliceId);
+    expect(queue.html).toContain('/retry"');
+    const audit = await page(admin, `${hub.url}/admin/audit?event=admin.user.delete`);
+    expect(audit.html).toContain(aliceId);
+    const jsonl = await admin.get(`${hub.url}/admin/audit.jsonl?event=admin.user.delete`);
+    expect(jsonl.headers.get('content-type')).toMatch(/application\/x-ndjson/);
+    const lines = (await jsonl.text()).trim().split('\n').map((line) => JSON.parse(line) as { event: string; subject: string });
+    expect(lines).toEqual([expect.objectContaining({ event: 'admin.user.delete', subject: aliceId })]);
+  });
+
+  test('an admin cannot delete or disable their own account from the console', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/users/${adminId}`);
+    expect((await admin.post(`${hub.url}/admin/users/${adminId}/delete`, { _csrf: csrf })).status).toBe(403);
+    expect(await hub.services.users.findById(adminId)).toBeDefined();
+  });
+
+  test('subsites: register (secrets shown once), edit, rotate secret and sync key, remove', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/clients`);
+    const registered = await admin.post(`${hub.url}/admin/clients`, {
+      _csrf: csrf, clientId: 'wiki', name: 'Wiki', redirectUris: 'http://wiki.test/sso/callback', grant: 'authorization_code',
+      auth: 'client_secret_basic', syncLoginUrl: 'http://wiki.test/sso/synclogin', syncLogoutUrl: 'http://wiki.test/sso/synclogout', syncTransport: 'img',
+      userdeleteUrl: '', backchannelLogoutUri: 'http://127.0.0.1:9/sso/backchannel-logout',
+    });
+    const shown = await registered.text();
+    const wiki = (await hub.services.clients.find('wiki'))!;
+    expect(shown).toContain(wiki.clientSecret!);
+    expect(shown).toContain(wiki.sync!.key);
+    expect(wiki).toMatchObject({ grantTypes: ['authorization_code'], backchannelLogoutUri: 'http://127.0.0.1:9/sso/backchannel-logout' });
+    expect((await page(admin, `${hub.url}/admin/clients/wiki`)).html).not.toContain(wiki.clientSecret!);
+
+    const form = new URLSearchParams({
+      _csrf: csrf, name: 'Wiki 2', redirectUris: 'http://wiki.test/sso/callback\nhttp://wiki.test/alt', grant: 'authorization_code',
+      auth: 'client_secret_basic', trusted: 'yes', syncLoginUrl: '', syncLogoutUrl: '', userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete', backchannelLogoutUri: '',
+    });
+    form.append('grant', 'refresh_token'); // checkboxes: a repeated field
+    const saved = await admin.request(`${hub.url}/admin/clients/wiki`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    expect(saved.status).toBe(303);
+    const edited = (await hub.services.clients.findUncached('wiki'))!;
+    expect(edited).toMatchObject({ name: 'Wiki 2', trusted: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://wiki.test/sso/callback', 'http://wiki.test/alt'], userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete' });
+    expect(edited.sync).toBeUndefined();
+    expect(edited.backchannelLogoutUri).toBeUndefined();
+
+    const rotated = await (await admin.post(`${hub.url}/admin/clients/wiki/rotate-secret`, { _csrf: csrf })).text();
+    const newSecret = (await hub.services.clients.findUncached('wiki'))!.clientSecret!;
+    expect(newSecret).not.toBe(wiki.clientSecret);
+    expect(rotated).toContain(newSecret);
+
+    expect((await admin.post(`${hub.url}/admin/clients/wiki/remove`, { _csrf: csrf })).status).toBe(303);
+    expect(await hub.services.clients.findUncached('wiki')).toBeUndefined();
+    expect((await hub.services.audit.search({ client: 'wiki' })).map((e) => e.event)).toEqual([
+      'admin.client.remove', 'admin.client.rotate-secret', 'admin.client.update', 'admin.client.register',
+    ]);
+    // The hub's own portal client is not editable.
+    expect((await admin.get(`${hub.url}/admin/clients/hub-portal`)).status).toBe(403);
+  });
+});
