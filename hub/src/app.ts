@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 import { adminRoutes } from './admin/admin-routes.js';
 import { casRoutes } from './cas/cas-routes.js';
 import { errorHandler, notFound } from './http/error-handler.js';
@@ -17,11 +18,26 @@ const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account'
 const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
 
 /**
- * Builds the hub's express app: the route table in one place. The portal (sign-in,
- * consent, account) is express; the protocol endpoints are oidc-provider, mounted last.
- * Only `main.ts` listens.
+ * Protocol endpoints answered by oidc-provider with no express in front of it: on
+ * `POST /token` express, helmet and the portal routers cost half the throughput
+ * (bench/, scenario 1). Their security headers are set by `protocolHeaders`.
  */
-export function createApp(services: HubServices, logger: Logger): Express {
+const PROTOCOL_PATHS = ['/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end'];
+
+function isProtocolPath(url: string | undefined): boolean {
+  const path = (url ?? '/').split('?', 1)[0]!;
+  return PROTOCOL_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+/** What `createApp` returns: a Node request listener (for `http.createServer` or tests). */
+export type HubRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Builds the hub's request handler: the route table in one place. Protocol paths go
+ * straight to oidc-provider; the portal (sign-in, consent, account, admin), the CAS
+ * adapters and everything else go through express. Only `main.ts` listens.
+ */
+export function createApp(services: HubServices, logger: Logger): HubRequestListener {
   const { config, provider, views, store } = services;
   const app = express();
   app.disable('x-powered-by');
@@ -58,10 +74,17 @@ export function createApp(services: HubServices, logger: Logger): Express {
   // CAS 6-style /oauth2.0/* for clients that opted in (seed 001): adapters onto the endpoints below.
   app.use(casRoutes(services));
 
-  // OAuth 2.0 / OpenID Connect endpoints (discovery, /auth, /token, /me, /jwks, /session/end, ...).
-  app.use(provider.callback());
+  // Anything else oidc-provider knows (its own error for an unknown route).
+  const protocol = provider.callback();
+  app.use(protocol);
 
   app.use(notFound(views));
   app.use(errorHandler(views, logger));
-  return app;
+  return (req, res) => {
+    if (isProtocolPath(req.url)) {
+      void protocol(req, res);
+      return;
+    }
+    app(req as express.Request, res as express.Response);
+  };
 }

@@ -1,10 +1,9 @@
-import type { Express } from 'express';
 import { AuditLog } from './audit/audit-log.js';
 import { auditProvider } from './audit/oidc-audit.js';
 import { installCasProfileAnswer } from './cas/profile-answer.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
-import { createApp } from './app.js';
+import { createApp, type HubRequestListener } from './app.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import { DeliveryTokens } from './delivery/delivery-tokens.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
@@ -13,6 +12,7 @@ import type { Logger } from './logger.js';
 import { ConsentIndex } from './oidc/consents.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
+import { installProtocolHeaders } from './security/protocol-headers.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { createProvider } from './oidc/provider.js';
 import { SessionIndex } from './oidc/session-index.js';
@@ -30,7 +30,8 @@ import { UserRepository } from './users/user-repository.js';
 import { Views } from './views/views.js';
 
 export interface Hub {
-  app: Express;
+  /** The request listener: `http.createServer(hub.app)`. */
+  app: HubRequestListener;
   services: HubServices;
   /** Delivers the queue; started by `main` after listening (tests start it themselves). */
   deliveryWorker: DeliveryWorker;
@@ -79,6 +80,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   });
 
   const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks, cookieKeys });
+  installProtocolHeaders(provider, config.secureCookies);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { name: error.name, stack: error.stack }));
 

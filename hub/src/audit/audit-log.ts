@@ -71,8 +71,8 @@ function clip(value: string | undefined): string | undefined {
 
 /**
  * The audit log: one sorted set in the store, each member a JSON entry scored by its time.
- * Bounded twice: entries older than the retention go on every write, and the oldest beyond
- * `maxEntries` every hundred writes. Recording never fails the action it records.
+ * Bounded twice, every hundred writes: entries older than the retention go, and the oldest
+ * beyond `maxEntries`. Recording never fails the action it records.
  */
 export class AuditLog {
   #writes = 0;
@@ -96,23 +96,23 @@ export class AuditLog {
         ...(input.ip ? { ip: clip(input.ip) } : {}),
         ...(input.detail ? { detail: input.detail } : {}),
       };
-      const key = this.keys.auditLog();
-      await this.store.zAdd(key, entry.at, JSON.stringify(entry));
-      await this.store.zRemoveByScore(key, -Infinity, entry.at - this.options.retentionSeconds * 1000);
+      await this.store.zAdd(this.keys.auditLog(), entry.at, JSON.stringify(entry));
+      // One store write per entry; both bounds are enforced every TRIM_EVERY writes (and on
+      // the first), so the log stays within them to a hundred entries at most.
+      if (this.#writes % TRIM_EVERY === 0) await this.trim(entry.at);
       this.#writes += 1;
-      if (this.#writes % TRIM_EVERY === 0) await this.trim();
     } catch (error) {
       this.onError(error);
     }
   }
 
-  /** Drops the oldest entries beyond the cap. */
-  async trim(): Promise<number> {
+  /** Drops entries past the retention, then the oldest beyond the cap. */
+  async trim(now = Date.now()): Promise<number> {
     const key = this.keys.auditLog();
+    let removed = await this.store.zRemoveByScore(key, -Infinity, now - this.options.retentionSeconds * 1000);
     const extra = (await this.store.zCard(key)) - this.options.maxEntries;
-    if (extra <= 0) return 0;
+    if (extra <= 0) return removed;
     const oldest = await this.store.zRangeByScore(key, -Infinity, Infinity, extra);
-    let removed = 0;
     for (const member of oldest) removed += await this.store.zRemove(key, member);
     return removed;
   }

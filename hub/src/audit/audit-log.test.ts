@@ -1,0 +1,33 @@
+import { Keys } from '../store/keys.js';
+import { MemoryStore } from '../store/memory.js';
+import { AuditLog } from './audit-log.js';
+
+describe('audit log bounds', () => {
+  test('stays within the entry cap (to the trim interval) and trim() enforces it exactly', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 50 });
+    for (let i = 0; i < 305; i += 1) await log.record({ event: 'login.failure', actor: `user-${i}` });
+    const count = await store.zCard(keys.auditLog());
+    expect(count).toBeGreaterThanOrEqual(50);
+    expect(count).toBeLessThanOrEqual(50 + 100);
+    await log.trim();
+    expect(await store.zCard(keys.auditLog())).toBe(50);
+    // The newest entries are the ones kept.
+    const newest = [];
+    for await (const entry of log.entries()) newest.push(entry.actor);
+    expect(newest[0]).toBe('user-304');
+    expect(newest).not.toContain('user-0');
+    await store.close();
+  });
+
+  test('drops entries older than the retention', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 60, maxEntries: 1000 });
+    for (let i = 0; i < 10; i += 1) await log.record({ event: 'logout' });
+    expect(await log.trim(Date.now() + 61_000)).toBe(10);
+    expect(await store.zCard(keys.auditLog())).toBe(0);
+    await store.close();
+  });
+});
