@@ -52,8 +52,11 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     const ip = ctx.ip;
     const scope = requestedScope(params.scope, client.scope);
 
+    // Username and e-mail of one user share one failure count (as at the portal).
+    const user = await users.findByLogin(login);
+    const accountKey = user?.id ?? login;
     try {
-      await throttle.attempt(ip, login);
+      await throttle.attempt(ip, accountKey);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
@@ -62,15 +65,14 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       ctx.set('Retry-After', String(error.retryAfterSeconds));
       throw invalidGrant('too many sign-in attempts; try again later');
     }
-    const user = await users.findByLogin(login);
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(login);
+      await throttle.failed(accountKey, ip);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
       throw invalidGrant(BAD_CREDENTIALS);
     }
-    await throttle.succeeded(login);
+    await throttle.succeeded(accountKey, ip);
     if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
 
     const account = await findAccount(ctx, user.id);

@@ -125,7 +125,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         logoutSource: async (ctx, form) => {
           // A valid id_token_hint (checked by oidc-provider before this runs) marks an intended
           // sign-out from a client: submit at once. Without one, the person confirms.
-          const auto = Boolean(ctx.oidc.params?.id_token_hint);
+          // The hint must name the user who is signed in here: someone else's ID token must not
+          // sign this browser out without a question (logout CSRF).
+          const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
+          const auto = Boolean(ctx.oidc.params?.id_token_hint) && hint?.payload?.sub !== undefined && hint.payload.sub === ctx.oidc.session?.accountId;
           ctx.type = 'html';
           ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName });
         },

@@ -56,24 +56,26 @@ export function interactionRoutes(services: HubServices): Router {
     if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
     const login = field(req, 'login').slice(0, 320);
     const password = field(req, 'password').slice(0, 1024);
+    // Username and e-mail of one user share one failure count.
+    const user = await users.findByLogin(login);
+    const accountKey = user?.id ?? login;
     try {
-      await throttle.attempt(clientIp(req), login);
+      await throttle.attempt(clientIp(req), accountKey);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
       return showLogin(req, res, details.uid, { error: error.publicMessage, login, status: 429 });
     }
-    const user = await users.findByLogin(login);
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(login);
+      await throttle.failed(accountKey, clientIp(req));
       // The typed login is kept (not the password): it shows what an attacker is guessing at.
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
     }
-    await throttle.succeeded(login);
+    await throttle.succeeded(accountKey, clientIp(req));
     await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
     if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
     // Regenerate the portal session at sign-in to prevent fixation.

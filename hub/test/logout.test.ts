@@ -1,0 +1,42 @@
+import { TestBrowser } from '../src/testing/browser.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+
+/** OpenID Connect RP-Initiated Logout 1.0 §2 with the DESIGN rule "logout only by POST or with a valid id_token_hint". */
+describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => {
+  let hub: RunningHub;
+  let auth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    for (const name of ['alice', 'bob']) {
+      await hub.services.users.create({ username: name, email: `${name}@example.test`, password: `${name}-password-1` });
+    }
+    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT], postLogoutRedirectUris: ['http://rp.test/'] });
+    auth = basic('rp', client.clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  async function signedIn(name: string): Promise<{ browser: TestBrowser; idToken: string }> {
+    const browser = new TestBrowser();
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params), { login: name, password: `${name}-password-1` });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: auth });
+    return { browser, idToken: String(tokens.body.id_token) };
+  }
+
+  test("the signed-in user's own ID token signs out at once; someone else's asks first", async () => {
+    const alice = await signedIn('alice');
+    const bob = await signedIn('bob');
+    const end = (hint: string) => `${hub.url}/session/end?id_token_hint=${hint}&post_logout_redirect_uri=${encodeURIComponent('http://rp.test/')}`;
+
+    const foreign = await (await alice.browser.get(end(bob.idToken))).text();
+    expect(foreign).toContain('name="xsrf"');
+    expect(foreign).not.toContain('data-autosubmit');
+
+    const own = await (await alice.browser.get(end(alice.idToken))).text();
+    expect(own).toContain('data-autosubmit');
+  });
+});
