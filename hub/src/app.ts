@@ -61,7 +61,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
       secrets: services.cookieKeys,
       secure: config.secureCookies,
       prefix: services.keys.portalSessionPrefix(),
-      ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+      ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : { embedded: store }),
     }),
   );
   portal.use(PORTAL_PATHS, express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));

@@ -82,7 +82,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks, cookieKeys });
   installProtocolHeaders(provider, config.secureCookies);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
-  provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { name: error.name, stack: error.stack }));
+  provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { errorName: error.name, stack: error.stack }));
 
   const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES }, (error) =>
     logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),

@@ -12,7 +12,8 @@ export interface Logger {
 export function createLogger(level: LogLevel, name = 'hub'): Logger {
   const emit = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] > ORDER[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, name, msg: message, ...fields });
+    // Fixed fields last: a field called `name` or `level` cannot overwrite them.
+    const line = JSON.stringify({ ...fields, time: new Date().toISOString(), level: at, name, msg: message });
     (at === 'error' || at === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
   };
   return {

@@ -14,7 +14,16 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
     for (const name of ['alice', 'bob']) {
       await hub.services.users.create({ username: name, email: `${name}@example.test`, password: `${name}-password-1` });
     }
-    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT], postLogoutRedirectUris: ['http://rp.test/'] });
+    const client = await hub.services.clients.register({
+      clientId: 'rp',
+      trusted: true,
+      redirectUris: [REDIRECT],
+      postLogoutRedirectUris: ['http://rp.test/'],
+      syncLoginUrl: 'http://rp.test/sso/synclogin',
+      syncLogoutUrl: 'http://rp.test/sso/synclogout',
+      // ID tokens carry `sid` for clients that take back-channel logout (OIDC Back-Channel Logout 1.0 §2.1).
+      backchannelLogoutUri: 'http://rp.test/sso/backchannel-logout',
+    });
     auth = basic('rp', client.clientSecret!);
   });
   afterAll(() => hub.close());
@@ -38,5 +47,18 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
 
     const own = await (await alice.browser.get(end(alice.idToken))).text();
     expect(own).toContain('data-autosubmit');
+  });
+
+  test("a synclogout code carries the sid of the client's ID tokens, so the subsite can end that session without cookies", async () => {
+    const alice = await signedIn('alice');
+    const idTokenSid = JSON.parse(Buffer.from(alice.idToken.split('.')[1]!, 'base64url').toString()).sid as string;
+    expect(idTokenSid).toBeTruthy();
+    const end = await (await alice.browser.get(`${hub.url}/session/end?id_token_hint=${alice.idToken}`)).text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(end)![1]!;
+    const syncPage = await (await alice.browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' })).text();
+    const beacon = /src="(http:\/\/rp\.test\/sso\/synclogout[^"]+)"/.exec(syncPage)![1]!.replace(/&amp;/g, '&');
+    const code = new URL(beacon).searchParams.get('code')!;
+    const claims = JSON.parse(Buffer.from(code.split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ act: 'logout', aud: 'rp', sid: idTokenSid });
   });
 });

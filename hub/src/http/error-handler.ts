@@ -56,7 +56,7 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       status = oidc.statusCode;
       description = 'The request could not be understood.';
     } else {
-      logger.error('unhandled error', { name: (error as Error)?.name, stack: (error as Error)?.stack });
+      logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });
     }
     if (res.headersSent) return;
     res.status(status).type('html').send(views.render('hub/error.njk', { title, description }));

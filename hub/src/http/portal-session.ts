@@ -1,7 +1,9 @@
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
+import type { Store } from '../store/store.js';
 import type { RedisClient } from '../store/redis.js';
+import { EmbeddedSessionStore } from './memory-session-store.js';
 import { StoreUnavailableError } from '../store/store.js';
 
 declare module 'express-session' {
@@ -67,7 +69,7 @@ class FailClosedRedisStore extends RedisStore {
  * The portal's own session (express-session; connect-redis in production). It carries the
  * CSRF token and pending sign-ins; who is signed in is the hub's OIDC session.
  */
-export function portalSession(options: { secrets: string[]; secure: boolean; redis?: RedisClient; prefix: string }): RequestHandler {
+export function portalSession(options: { secrets: string[]; secure: boolean; redis?: RedisClient; embedded?: Store; prefix: string }): RequestHandler {
   return session({
     name: 'hub_portal',
     secret: options.secrets,
@@ -75,6 +77,7 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     saveUninitialized: false,
     rolling: false,
     ...(options.redis ? { store: new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL }) } : {}),
+    ...(options.embedded ? { store: new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
   });
 }

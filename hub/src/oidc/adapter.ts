@@ -113,6 +113,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     async destroy(id: string): Promise<void> {
       const key = this.#key(id);
       const raw = await store.take(key);
+      if (raw && GRANTABLE.has(this.model)) {
+        // Keep the grant's member set from growing with every rotated or revoked token.
+        const { grantId } = JSON.parse(raw) as AdapterPayload;
+        if (grantId) await store.setRemove(keys.oidcGrantMembers(grantId), key);
+      }
       if (raw && this.model === 'Session') {
         const payload = JSON.parse(raw) as AdapterPayload;
         if (payload.uid) await store.del(keys.oidcSessionUid(payload.uid));

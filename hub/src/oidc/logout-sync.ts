@@ -15,7 +15,10 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     const params = ctx.oidc.params as { logout?: string } | undefined;
     if (!params?.logout) return; // "stay signed in": nothing ended, nothing to sync
     const continueUrl = ctx.response.get('Location');
-    const plan = await sync.plan('logout');
+    // The ended session's per-client sids (the `sid` in each client's ID tokens) are still
+    // on the in-memory session object after oidc-provider destroyed the stored one.
+    const authorizations = (ctx.oidc.session?.authorizations ?? {}) as Record<string, { sid?: string }>;
+    const plan = await sync.plan('logout', undefined, (clientId) => authorizations[clientId]?.sid);
     ctx.remove('Location');
     ctx.status = 200;
     ctx.type = 'html';

@@ -33,13 +33,18 @@ export class SyncPlanner {
     private readonly keyOverlapSeconds = 0,
   ) {}
 
-  async plan(act: SyncAction, sid: string = randomUUID()): Promise<SyncPlan> {
+  /**
+   * `sid` is the sync event's id; `sidFor` can name, per client, the `sid` that client's ID
+   * tokens carry for this browser's hub session (at sign-out: then a subsite can end that
+   * hub session's local sessions even when the beacon arrives without its cookies).
+   */
+  async plan(act: SyncAction, sid: string = randomUUID(), sidFor: (clientId: string) => string | undefined = () => undefined): Promise<SyncPlan> {
     const targets = await this.clients.syncTargets();
     const iat = Math.floor(Date.now() / 1000);
     const beacons = await Promise.all(
       targets.map(async (client): Promise<Beacon> => {
         const sync = client.sync!;
-        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid, iat, ttlSeconds: this.codeTtlSeconds });
+        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid: sidFor(client.clientId) ?? sid, iat, ttlSeconds: this.codeTtlSeconds });
         const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
         url.searchParams.set('time', String(iat));
         url.searchParams.set('code', code);
