@@ -29,4 +29,24 @@ describe('audit log bounds', () => {
     expect(await store.zCard(keys.auditLog())).toBe(0);
     await store.close();
   });
+
+  test('concurrent records are written in batches, and every promise resolves once stored', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    let writes = 0;
+    const original = store.zAddMany.bind(store);
+    store.zAddMany = async (key, items) => {
+      writes += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return original(key, items);
+    };
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.record({ event: 'token.issued', client: `c${i}` })));
+    expect(await store.zCard(keys.auditLog())).toBe(200);
+    expect(writes).toBeLessThanOrEqual(3);
+    let seen = 0;
+    for await (const _entry of log.entries()) seen += 1;
+    expect(seen).toBe(200);
+    await store.close();
+  });
 });

@@ -76,6 +76,9 @@ function clip(value: string | undefined): string | undefined {
  */
 export class AuditLog {
   #writes = 0;
+  #pending: { score: number; member: string }[] = [];
+  #waiters: (() => void)[] = [];
+  #flushing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -84,25 +87,55 @@ export class AuditLog {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  async record(input: NewAuditEntry): Promise<void> {
+  /**
+   * Records an entry. Entries are written in batches (group commit): the first goes at once,
+   * those that arrive while a write is in flight go together in the next one, so a busy
+   * token endpoint costs the store one write per batch, not per token. The promise resolves
+   * once the entry is stored (or the failure was reported: recording never fails the action).
+   */
+  record(input: NewAuditEntry): Promise<void> {
+    const entry: AuditEntry = {
+      id: randomUUID(),
+      at: Date.now(),
+      event: input.event,
+      ...(input.actor ? { actor: clip(input.actor) } : {}),
+      ...(input.subject ? { subject: clip(input.subject) } : {}),
+      ...(input.client ? { client: clip(input.client) } : {}),
+      ...(input.ip ? { ip: clip(input.ip) } : {}),
+      ...(input.detail ? { detail: input.detail } : {}),
+    };
+    this.#pending.push({ score: entry.at, member: JSON.stringify(entry) });
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.#flushing ??= this.#drain();
+    });
+  }
+
+  /** Resolves when every entry recorded so far is stored. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
     try {
-      const entry: AuditEntry = {
-        id: randomUUID(),
-        at: Date.now(),
-        event: input.event,
-        ...(input.actor ? { actor: clip(input.actor) } : {}),
-        ...(input.subject ? { subject: clip(input.subject) } : {}),
-        ...(input.client ? { client: clip(input.client) } : {}),
-        ...(input.ip ? { ip: clip(input.ip) } : {}),
-        ...(input.detail ? { detail: input.detail } : {}),
-      };
-      await this.store.zAdd(this.keys.auditLog(), entry.at, JSON.stringify(entry));
-      // One store write per entry; both bounds are enforced every TRIM_EVERY writes (and on
-      // the first), so the log stays within them to a hundred entries at most.
-      if (this.#writes % TRIM_EVERY === 0) await this.trim(entry.at);
-      this.#writes += 1;
-    } catch (error) {
-      this.onError(error);
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0);
+        const waiters = this.#waiters.splice(0);
+        try {
+          await this.store.zAddMany(this.keys.auditLog(), batch);
+          // Both bounds are enforced every TRIM_EVERY entries (and after the first), so the
+          // log stays within them to about a hundred entries.
+          const before = this.#writes;
+          this.#writes += batch.length;
+          if (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY)) await this.trim();
+        } catch (error) {
+          this.onError(error);
+        } finally {
+          for (const resolve of waiters) resolve();
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
     }
   }
 
@@ -119,6 +152,7 @@ export class AuditLog {
 
   /** Entries matching `filter`, newest first. */
   async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+    await this.flush();
     const key = this.keys.auditLog();
     for (let start = 0; ; start += PAGE) {
       const page = await this.store.zRevRange(key, start, start + PAGE - 1);

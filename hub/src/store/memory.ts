@@ -131,6 +131,12 @@ export class MemoryStore implements Store {
     this.#collection(key, () => new Map<string, number>()).set(member, score);
   }
 
+  async zAddMany(key: string, items: { score: number; member: string }[]): Promise<void> {
+    if (items.length === 0) return;
+    const set = this.#collection(key, () => new Map<string, number>());
+    for (const { score, member } of items) set.set(member, score);
+  }
+
   async zRemove(key: string, member: string): Promise<number> {
     const entry = this.#entry(key);
     if (!entry || !(entry.value instanceof Map)) return 0;

@@ -122,6 +122,13 @@ export class RedisStore implements Store {
     });
   }
 
+  zAddMany(key: string, items: { score: number; member: string }[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return guard(async () => {
+      await this.client.zAdd(key, items.map(({ score, member }) => ({ score, value: member })));
+    });
+  }
+
   zRemove(key: string, member: string): Promise<number> {
     return guard(() => this.client.zRem(key, member));
   }

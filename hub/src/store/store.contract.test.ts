@@ -205,6 +205,15 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.zRevRange(k, 1, 2)).toEqual(['c', 'b']);
     });
 
+    it('zAddMany adds several members at once, and an empty list is a no-op', async () => {
+      const k = key('z-many');
+      await store.zAddMany(k, []);
+      expect(await store.zCard(k)).toBe(0);
+      await store.zAddMany(k, [{ score: 2, member: 'b' }, { score: 1, member: 'a' }, { score: 3, member: 'c' }]);
+      await store.zAddMany(k, [{ score: 0, member: 'c' }]);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['c', 'a', 'b']);
+    });
+
     it('zAdd of an existing member moves it instead of adding it again', async () => {
       const k = key('z-move');
       await store.zAdd(k, 1, 'job');

@@ -29,6 +29,8 @@ export interface Store {
   setMembers(key: string): Promise<string[]>;
   /** Sorted set (for queues and logs): add or move a member to a score. */
   zAdd(key: string, score: number, member: string): Promise<void>;
+  /** Adds several members in one round trip. */
+  zAddMany(key: string, items: { score: number; member: string }[]): Promise<void>;
   zRemove(key: string, member: string): Promise<number>;
   /** Members with score in [min, max], lowest first, at most `limit`. */
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;
