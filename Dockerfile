@@ -5,18 +5,18 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 
 # The manifests first, so the dependency layer is rebuilt only when they change. Every
-# workspace's package.json must be present for `npm ci` to link the workspaces.
+# workspace's package.json must be present for `npm install` to link the workspaces.
 COPY package.json package-lock.json ./
 COPY hub/package.json hub/
 COPY subsite-kit/package.json subsite-kit/
 COPY demo-sites/package.json demo-sites/
 COPY e2e/package.json e2e/
 # argon2, esbuild and swc ship prebuilt binaries for linux-x64/arm64: no compiler needed.
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm install --no-audit --no-fund && npm cache clean --force
 
 COPY --chown=root:root . .
 
-# Set after `npm ci`: NODE_ENV=production before it would skip the devDependencies (tsx).
+# Set after the install: NODE_ENV=production before it would skip the devDependencies (tsx).
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 

@@ -7,7 +7,7 @@ import { AuthorizationCode } from 'simple-oauth2';
 import { ClientRegistry } from '../src/clients/client-registry.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk, type Credentials, type JsonAnswer } from './support.js';
+import { authUrl, basic, codeRequest, postForm, readJson, walk, type Credentials, type JsonAnswer } from './support.js';
 
 const ALICE: Credentials = { login: 'alice', password: 'wonderland-123' };
 // Seed 003's example password is A3ddj3w; the hub's password policy wants at least 8 characters.
@@ -33,15 +33,7 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
   const auth = (clientId: string) => ({ authorization: basic(clientId, secrets.get(clientId)!) });
 
   async function getJson(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<JsonAnswer> {
-    const response = await fetch(url, { method, headers: { accept: 'application/json', ...headers }, redirect: 'manual' });
-    const text = await response.text();
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = { raw: text };
-    }
-    return { status: response.status, headers: response.headers, body };
+    return readJson(await fetch(url, { method, headers: { accept: 'application/json', ...headers }, redirect: 'manual' }));
   }
 
   const introspect = (clientId: string, token: string) => postForm(endpoint('/token/introspection'), { token }, auth(clientId));

@@ -31,6 +31,11 @@ export async function postForm(url: string, form: string | Record<string, string
     body: typeof form === 'string' ? form : new URLSearchParams(form).toString(),
     redirect: 'manual',
   });
+  return readJson(response);
+}
+
+/** A protocol answer as JSON (a body that is not JSON comes back as `{ raw }`). */
+export async function readJson(response: Response): Promise<JsonAnswer> {
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
+import { revokeGrant } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
@@ -44,14 +45,7 @@ export function accountRoutes(services: HubServices): Router {
     const grantId = await consents.find(signedIn.user.id, clientId);
     if (grantId) {
       // Revoking consent also revokes every token issued under it.
-      await Promise.all([
-        provider.AccessToken.revokeByGrantId(grantId),
-        provider.RefreshToken.revokeByGrantId(grantId),
-        provider.AuthorizationCode.revokeByGrantId(grantId),
-      ]);
-      const grant = await provider.Grant.find(grantId);
-      if (grant) await grant.destroy();
-      await consents.forget(signedIn.user.id, clientId);
+      await revokeGrant(provider, consents, signedIn.user.id, clientId, grantId);
       await audit.record({ event: 'consent.revoked', actor: signedIn.user.id, subject: signedIn.user.id, client: clientId, ip: clientIp(req) });
     }
     res.redirect(303, '/account?revoked=1');

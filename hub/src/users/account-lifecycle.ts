@@ -8,6 +8,7 @@ import type { SessionIndex } from '../oidc/session-index.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
 import type { UserRepository } from './user-repository.js';
+import { revokeGrant } from '../oidc/revoke-grant.js';
 
 export interface LifecycleDeps {
   users: UserRepository;
@@ -66,16 +67,7 @@ export class AccountLifecycle {
     const { sessions: index, consents, provider } = this.deps;
     const sessions = await index.endAll(userId);
     const grants = await consents.clientsOf(userId);
-    for (const { clientId, grantId } of grants) {
-      await Promise.all([
-        provider.AccessToken.revokeByGrantId(grantId),
-        provider.RefreshToken.revokeByGrantId(grantId),
-        provider.AuthorizationCode.revokeByGrantId(grantId),
-      ]);
-      const grant = await provider.Grant.find(grantId);
-      if (grant) await grant.destroy();
-      await consents.forget(userId, clientId);
-    }
+    for (const { clientId, grantId } of grants) await revokeGrant(provider, consents, userId, clientId, grantId);
     return { sessions, grants: grants.length };
   }
 
