@@ -3,8 +3,6 @@ import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
 import { destroyStoredSession, getStoredSession, type SsoSessionState } from './session.js';
 
-const PRUNE_ABOVE = 20; // sessions per user before a login checks the index for dead entries
-
 /**
  * The user → sessions and hub sid → sessions indexes, so a forced logout (userdelete,
  * back-channel logout) can end sessions that live in other browsers.
@@ -21,9 +19,9 @@ export class SessionIndex {
   /** Records a newly signed-in session. */
   async add(sessionId: string, state: SsoSessionState): Promise<void> {
     const userKey = this.keys.userSessions(state.user.sub);
+    // Entries expire with the session's absolute lifetime, so the index prunes itself.
     await this.kitStore.addToSet(userKey, sessionId, this.ttlSeconds);
     if (state.hubSid) await this.kitStore.addToSet(this.keys.hubSidSessions(state.hubSid), sessionId, this.ttlSeconds);
-    await this.#prune(userKey, sessionId);
   }
 
   /** Forgets a session that ended here (local logout). */
@@ -52,14 +50,5 @@ export class SessionIndex {
     }));
     await this.kitStore.delete(key);
     return ids.length;
-  }
-
-  /** Drops index entries whose session has already expired, so a busy user's set stays small. */
-  async #prune(userKey: string, keep: string): Promise<void> {
-    const ids = await this.kitStore.members(userKey);
-    if (ids.length <= PRUNE_ABOVE) return;
-    await Promise.all(ids.filter((id) => id !== keep).map(async (id) => {
-      if (!(await getStoredSession(this.sessions, id))) await this.kitStore.removeFromSet(userKey, id);
-    }));
   }
 }

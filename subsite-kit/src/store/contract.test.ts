@@ -79,6 +79,18 @@ describe.each(implementations)('KitStore contract: %s', (_name, make) => {
     await sleep(1_100);
     expect(await store.members(k)).toEqual([]);
   });
+
+  it('each member expires on its own; a later add does not revive an expired one', async () => {
+    const store = make();
+    const k = key('set-member-ttl');
+    await store.addToSet(k, 'old', 1);
+    await store.addToSet(k, 'new', 60);
+    expect((await store.members(k)).sort()).toEqual(['new', 'old']);
+    await sleep(1_100);
+    expect(await store.members(k)).toEqual(['new']);
+    await store.addToSet(k, 'newer', 60);
+    expect((await store.members(k)).sort()).toEqual(['new', 'newer']);
+  });
 });
 
 describe('RedisKitStore writes TTLs on every key', () => {

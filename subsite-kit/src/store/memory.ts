@@ -10,7 +10,8 @@ const SWEEP_EVERY_WRITES = 1_000; // drop expired entries now and then so memory
 /** In-process {@link KitStore} for development and tests: one process only, lost on restart. */
 export class MemoryKitStore implements KitStore {
   readonly #claims = new Map<string, Entry<true>>();
-  readonly #sets = new Map<string, Entry<Set<string>>>();
+  /** key → member → expiry (epoch ms); the entry expires with its longest-lived member. */
+  readonly #sets = new Map<string, Entry<Map<string, number>>>();
   #writes = 0;
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -22,9 +23,12 @@ export class MemoryKitStore implements KitStore {
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
     this.#tick();
-    const entry = this.#live(this.#sets, key) ?? { value: new Set<string>(), expiresAt: 0 };
-    entry.value.add(member);
-    entry.expiresAt = Date.now() + ttlSeconds * 1000;
+    const now = Date.now();
+    const entry = this.#live(this.#sets, key) ?? { value: new Map<string, number>(), expiresAt: 0 };
+    for (const [old, expiresAt] of entry.value) if (expiresAt <= now) entry.value.delete(old);
+    const expiresAt = now + ttlSeconds * 1000;
+    entry.value.set(member, expiresAt);
+    entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
     this.#sets.set(key, entry);
   }
 
@@ -36,7 +40,8 @@ export class MemoryKitStore implements KitStore {
   }
 
   async members(key: string): Promise<string[]> {
-    return [...(this.#live(this.#sets, key)?.value ?? [])];
+    const now = Date.now();
+    return [...(this.#live(this.#sets, key)?.value ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([member]) => member);
   }
 
   async delete(key: string): Promise<void> {

@@ -1,7 +1,11 @@
 import type { RedisClient } from '../options.js';
 import type { KitStore } from './store.js';
 
-/** {@link KitStore} on a node-redis client: `SET NX EX` for claims, sets with `EXPIRE` for indexes. */
+/**
+ * {@link KitStore} on a node-redis client: `SET NX EX` for claims; indexes are sorted sets
+ * scored by each member's expiry (epoch ms), trimmed on every add, so a set never needs a
+ * read of the sessions it lists to stay small.
+ */
 export class RedisKitStore implements KitStore {
   constructor(private readonly client: RedisClient) {}
 
@@ -11,15 +15,23 @@ export class RedisKitStore implements KitStore {
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
-    await this.client.multi().sAdd(key, member).expire(key, ttlSeconds).exec();
+    const now = Date.now();
+    await this.client
+      .multi()
+      .zAdd(key, { score: now + ttlSeconds * 1000, value: member })
+      .zRemRangeByScore(key, '-inf', now)
+      // The set lives as long as its longest-lived member: push the expiry out, never in.
+      .expire(key, ttlSeconds, 'GT')
+      .expire(key, ttlSeconds, 'NX')
+      .exec();
   }
 
   async removeFromSet(key: string, member: string): Promise<void> {
-    await this.client.sRem(key, member);
+    await this.client.zRem(key, member);
   }
 
   async members(key: string): Promise<string[]> {
-    return this.client.sMembers(key);
+    return this.client.zRangeByScore(key, Date.now() + 1, '+inf');
   }
 
   async delete(key: string): Promise<void> {

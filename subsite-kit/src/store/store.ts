@@ -10,11 +10,15 @@ export interface KitStore {
    * @returns true the first time, false while the claim lives.
    */
   claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Adds `member` to the set at `key` and (re)sets the set's TTL. */
+  /**
+   * Adds `member` to the set at `key` for `ttlSeconds`: each member expires on its own (a
+   * user's old sessions leave the index by themselves), and the set lives as long as its
+   * longest-lived member.
+   */
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   /** Removes `member` from the set at `key` (no-op when absent). */
   removeFromSet(key: string, member: string): Promise<void>;
-  /** Members of the set at `key`; empty when there is none. */
+  /** Live members of the set at `key`; empty when there is none. */
   members(key: string): Promise<string[]>;
   /** Deletes `key` (no-op when absent). */
   delete(key: string): Promise<void>;
