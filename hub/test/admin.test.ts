@@ -169,4 +169,28 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     // The hub's own portal client is not editable.
     expect((await admin.get(`${hub.url}/admin/clients/hub-portal`)).status).toBe(403);
   });
+
+  test('the own-account guard holds when the account is named by username, not id', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/users`);
+    for (const action of ['disable', 'delete']) {
+      const answer = await admin.post(`${hub.url}/admin/users/${ADMIN.login}/${action}`, { _csrf: csrf });
+      expect(answer.status).toBe(403);
+    }
+    const root = await hub.services.users.findById(adminId);
+    expect(root?.disabled).toBe(false);
+  });
+
+  test('a password reset is a forced logout: grants and refresh tokens of the old password end', async () => {
+    const { users, consents, provider } = hub.services;
+    const dave = await users.create({ username: `dave-${Date.now()}`, email: `dave-${Date.now()}@example.test`, password: 'old-password-1' });
+    const grant = new provider.Grant({ accountId: dave.id, clientId: 'bbs' });
+    grant.addOIDCScope('openid offline_access');
+    const grantId = await grant.save();
+    await consents.remember(dave.id, 'bbs', grantId);
+    const { csrf } = await page(admin, `${hub.url}/admin/users/${dave.id}`);
+    const answer = await admin.post(`${hub.url}/admin/users/${dave.id}/password`, { _csrf: csrf, password: 'new-password-1', confirm: 'new-password-1' });
+    expect(answer.status).toBe(303);
+    expect(await provider.Grant.find(grantId)).toBeUndefined();
+    expect(await consents.find(dave.id, 'bbs')).toBeNull();
+  });
 });

@@ -251,6 +251,14 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
   });
 
   describe('seed 001 CAS 6.3 /oauth2.0/* endpoints', () => {
+    test('a body the form parser refuses gets RFC 6749 JSON, not a page', async () => {
+      const many = new URLSearchParams(Array.from({ length: 25 }, (_, k) => [`p${k}`, 'x'])).toString();
+      const answer = await postForm(endpoint('/oauth2.0/accessToken'), many);
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toMatch(/application\/json/);
+      expect(answer.body.error).toBe('invalid_request');
+    });
+
     const casSecret = () => encodeURIComponent(secrets.get(CAS_ID)!);
     const casCb = encodeURIComponent(CAS_CB);
 

@@ -55,14 +55,16 @@ export function adminUserRoutes(services: HubServices): Router {
     const password = field(req, 'password');
     if (password !== field(req, 'confirm')) throw new ValidationError('The two passwords differ.');
     await users.setPassword(user.id, password);
-    // A reset password means whoever had the old one is out: end the hub sessions.
-    await lifecycle.endAllSessions(user.id, actorOf(req, res));
+    // A reset password means whoever had the old one is out: hub sessions, grants and
+    // tokens end, and every subsite is told (the same forced logout as a disable).
+    await lifecycle.forceLogout(user.id);
     await audit.record({ event: 'admin.user.password', ...actorOf(req, res), subject: user.id });
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=password-reset`);
   });
 
   router.post('/admin/users/:id/disable', async (req, res) => {
-    const id = String(req.params.id);
+    // Resolve first: the parameter may be a username or e-mail, and the guard compares ids.
+    const { id } = await users.require(String(req.params.id));
     notSelf(res, id, 'disable');
     await lifecycle.disable(id, actorOf(req, res));
     res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=disabled`);
@@ -75,20 +77,21 @@ export function adminUserRoutes(services: HubServices): Router {
   });
 
   router.post('/admin/users/:id/delete', async (req, res) => {
-    const id = String(req.params.id);
+    // Resolve first: the parameter may be a username or e-mail, and the guard compares ids.
+    const { id } = await users.require(String(req.params.id));
     notSelf(res, id, 'delete');
     await lifecycle.delete(id, actorOf(req, res));
     res.redirect(303, '/admin/users?done=deleted');
   });
 
   router.post('/admin/users/:id/sessions/:uid/end', async (req, res) => {
-    const id = String(req.params.id);
+    const { id } = await users.require(String(req.params.id));
     await lifecycle.endSession(id, String(req.params.uid), actorOf(req, res));
     res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=session-ended`);
   });
 
   router.post('/admin/users/:id/sessions/end-all', async (req, res) => {
-    const id = String(req.params.id);
+    const { id } = await users.require(String(req.params.id));
     await lifecycle.endAllSessions(id, actorOf(req, res));
     res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=sessions-ended`);
   });

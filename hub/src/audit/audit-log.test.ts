@@ -55,4 +55,31 @@ describe('audit log bounds', () => {
     expect(seen).toBe(200);
     await store.close();
   });
+
+  test('a reader is not held up by entries that keep arriving after it asked', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const original = store.zAddMany.bind(store);
+    store.zAddMany = async (key, items) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return original(key, items);
+    };
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    let busy = true;
+    const writer = (async () => {
+      while (busy) {
+        void log.record({ event: 'token.issued' });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const started = Date.now();
+    const found = await log.search({}, 10);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(found.length).toBeGreaterThan(0);
+    busy = false;
+    await writer;
+    await log.flush();
+    await store.close();
+  });
 });

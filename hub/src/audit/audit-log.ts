@@ -111,14 +111,23 @@ export class AuditLog {
     });
   }
 
-  /** Resolves when every entry recorded so far is stored. */
-  async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+  /**
+   * Resolves when every entry recorded before the call is stored; entries recorded after it
+   * are not waited for, so a reader never hangs behind a busy token endpoint.
+   */
+  flush(): Promise<void> {
+    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    // Resolved with the next batch: the one that carries what is pending now, or (when a
+    // write is in flight and nothing waits) an empty one right after it.
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.#flushing ??= this.#drain();
+    });
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
+      while (this.#pending.length > 0 || this.#waiters.length > 0) {
         const batch = this.#pending.splice(0);
         const waiters = this.#waiters.splice(0);
         try {

@@ -67,7 +67,12 @@ export function casRoutes(services: HubServices): Router {
   const engine = provider.callback();
   const pathOf = (route: 'authorization' | 'token' | 'userinfo') => new URL(provider.urlFor(route)).pathname;
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 });
+  const parseForm = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 });
+  // A body the parser refuses (too large, too many parameters) is an RFC 6749 §5.2 error, not a page.
+  const form = (req: Request, res: Response, next: (error?: unknown) => void) =>
+    parseForm(req, res, (error?: unknown) =>
+      error ? oauthError(res, 400, 'invalid_request', 'the request body is too large or has too many parameters') : next(),
+    );
 
   // Step 1 of seed 001: the browser is sent on to the standard authorization endpoint.
   router.get('/oauth2.0/authorize', async (req, res) => {

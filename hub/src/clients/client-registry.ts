@@ -44,6 +44,8 @@ function checkUrl(value: string, what: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`${what} must be http(s): ${value}`);
   if (url.hash) throw new ValidationError(`${what} must not have a fragment: ${value}`);
+  // Credentials in a URL end up in logs and error messages, and fetch refuses them anyway.
+  if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
   return value;
 }
 
@@ -150,6 +152,8 @@ export class ClientRegistry {
     const trusted = input.trusted ?? existing?.trusted ?? false;
     // RFC 9700 §2.4: the client sees the password, so only a first-party app may ask for it.
     if (grantTypes.includes('password') && !trusted) throw new ValidationError('The password grant is for trusted first-party clients only.');
+    // A public client has no secret: anyone knowing its id could use it to check passwords.
+    if (grantTypes.includes('password') && authMethod === 'none') throw new ValidationError('The password grant needs a confidential client (with a secret).');
     const casCompat = input.casCompat ?? existing?.casCompat ?? false;
     const allowSecretInQuery = input.allowSecretInQuery ?? existing?.allowSecretInQuery ?? false;
     if (allowSecretInQuery && !casCompat) throw new ValidationError('Secrets in a query string are only for the CAS-style endpoints; enable those too.');

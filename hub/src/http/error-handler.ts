@@ -27,6 +27,12 @@ export function notFound(views: Views): RequestHandler {
  */
 export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
+    if (res.headersSent) {
+      // Part of the answer is out (a streamed export): cut it off, say nothing more.
+      logger.error('error after the answer started', { errorName: (error as Error)?.name });
+      res.destroy();
+      return;
+    }
     let status = 500;
     let title = 'Something went wrong';
     let description = 'The sign-in service had a problem. Please try again.';
@@ -58,7 +64,6 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
     } else {
       logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });
     }
-    if (res.headersSent) return;
     res.status(status).type('html').send(views.render('hub/error.njk', { title, description }));
   };
 }

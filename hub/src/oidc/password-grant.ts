@@ -43,6 +43,8 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
 
   async function handler(ctx: TokenEndpointGrantContext<PasswordParams>): Promise<void> {
     const { client, params } = ctx.oidc;
+    // Registered clients cannot combine the two; this guards records written before that rule.
+    if (client.clientAuthMethod === 'none') throw new errors.UnauthorizedClient('the password grant is not available to public clients');
     const login = typeof params.username === 'string' ? params.username : '';
     const password = typeof params.password === 'string' ? params.password : '';
     if (!login || !password) throw new errors.InvalidRequest('username and password are required');
