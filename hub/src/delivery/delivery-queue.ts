@@ -8,7 +8,19 @@ export interface DeliveryQueueOptions {
   retentionSeconds: number;
   /** How long a claim holds an item, in seconds; longer than one delivery request can take. */
   leaseSeconds: number;
+  /** How long an item that failed for good stays listed (for the admin's retry), in seconds. */
+  failedRetentionSeconds?: number;
+  /**
+   * How long a due entry whose item does not exist is left alone, in seconds: `enqueue`
+   * lists an item as due before writing it, so a missing item may be one being written.
+   */
+  orphanGraceSeconds?: number;
 }
+
+/** Failed items are kept for the admin for 30 days, then trimmed like delivered ones. */
+export const DEFAULT_FAILED_RETENTION_SECONDS = 30 * 86_400;
+/** Far longer than the two writes of one `enqueue` can be apart; only crash debris waits this long. */
+export const DEFAULT_ORPHAN_GRACE_SECONDS = 10 * 60;
 
 /** A claimed item: only its holder may deliver it and record the outcome. */
 export interface Claim {
@@ -24,8 +36,14 @@ const LIST_LIMIT = 200; // items shown per list in the admin console
  * `SET NX` lease with a TTL, so two processes never deliver one item at the same time, and
  * an item whose holder died is picked up again once the lease expires.
  *
- * Writes are ordered so a crash between two of them leaves an item that is still found:
- * the item is written before it is indexed, and re-read under the lease before delivery.
+ * Writes are ordered so a crash between two of them never leaves an item nobody finds:
+ * - `enqueue` lists the id as due first, then writes the item. A crash in between leaves a
+ *   due id without an item (the caller saw the error; nothing was promised), which
+ *   `claimDue` drops once it is older than a grace period. The reverse order could leave a
+ *   pending item in no list at all, never delivered and invisible to the admin.
+ * - Finishing an item (delivered, failed) writes it, lists it under its status, then unlists
+ *   it from `due`; an item left in `due` after a crash is re-listed by `claimDue`.
+ * Items are re-read under the lease before delivery.
  */
 export class DeliveryQueue {
   readonly #listeners = new Set<() => void>();
@@ -54,14 +72,16 @@ export class DeliveryQueue {
       clientId: input.clientId,
       sub: input.sub,
       ...(input.sid ? { sid: input.sid } : {}),
-      url: input.url,
+      url: withoutUserinfo(input.url),
       status: 'pending',
       attempts: 0,
       createdAt: now,
       nextAttemptAt: now,
     };
-    await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item));
+    // Due first, then the item (see the class comment): the due entry's score stays `now`
+    // until the item exists, which is how `claimDue` tells an orphan's age.
     await this.store.zAdd(this.keys.deliveryDue(), now, item.id);
+    await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item));
     this.#notify();
     return item;
   }
@@ -74,40 +94,64 @@ export class DeliveryQueue {
   /**
    * Claims up to `limit` items that are due. An id listed as due is claimed only when its
    * lease is free and, re-read under the lease, it is still pending and due (another
-   * process may have delivered or rescheduled it since the list was read).
+   * process may have delivered or rescheduled it since the list was read). Ids leased by
+   * another process (or by a dead one, until the lease lapses) are skipped: the due list is
+   * read in growing windows until `limit` claims succeed or the due ids run out.
    */
   async claimDue(limit: number, now = Date.now()): Promise<Claim[]> {
-    const ids = await this.store.zRangeByScore(this.keys.deliveryDue(), -Infinity, now, limit);
     const claims: Claim[] = [];
-    for (const id of ids) {
-      const claim = await this.#claim(id);
-      if (!claim) continue;
-      if (claim.item.status !== 'pending') {
-        // Finished, but the process that finished it stopped before unlisting it.
-        await this.store.zRemove(this.keys.deliveryDue(), id);
-        await this.release(claim);
-        continue;
+    if (limit <= 0) return claims;
+    const due = this.keys.deliveryDue();
+    const tried = new Set<string>();
+    for (let window = limit; ; window *= 2) {
+      const ids = await this.store.zRangeByScore(due, -Infinity, now, window);
+      let stale: Set<string> | undefined; // due ids listed before the orphan grace period, read when needed
+      for (const id of ids) {
+        if (tried.has(id)) continue;
+        tried.add(id);
+        const claim = await this.#claim(id);
+        if (claim === 'leased') continue;
+        if (claim === 'missing') {
+          // No item: either an `enqueue` between its two writes, or debris of one that crashed
+          // there. Only an entry older than the grace period is debris. (-Infinity, now - grace]
+          // is a prefix of (-Infinity, now], so the same window holds every stale id of `ids`.)
+          stale ??= new Set(await this.store.zRangeByScore(due, -Infinity, now - this.#orphanGraceMs, window));
+          if (stale.has(id)) await this.store.zRemove(due, id);
+          continue;
+        }
+        if (claim.item.status !== 'pending') {
+          // Finished, but the process that finished it stopped before listing it under its
+          // status and unlisting it: listed first, so it is never in no list at all.
+          const doneAt = claim.item.doneAt ?? now;
+          await this.store.zAdd(claim.item.status === 'failed' ? this.keys.deliveryFailed() : this.keys.deliveryDelivered(), doneAt, id);
+          await this.store.zRemove(due, id);
+          await this.release(claim);
+          continue;
+        }
+        if (claim.item.nextAttemptAt > now) {
+          await this.store.zAdd(due, claim.item.nextAttemptAt, id);
+          await this.release(claim);
+          continue;
+        }
+        claims.push(claim);
+        if (claims.length >= limit) return claims;
       }
-      if (claim.item.nextAttemptAt > now) {
-        await this.store.zAdd(this.keys.deliveryDue(), claim.item.nextAttemptAt, id);
-        await this.release(claim);
-        continue;
-      }
-      claims.push(claim);
+      if (ids.length < window) return claims; // the whole due range was read
     }
-    return claims;
   }
 
-  async #claim(id: string): Promise<Claim | undefined> {
+  get #orphanGraceMs(): number {
+    return (this.options.orphanGraceSeconds ?? DEFAULT_ORPHAN_GRACE_SECONDS) * 1000;
+  }
+
+  async #claim(id: string): Promise<Claim | 'leased' | 'missing'> {
     const token = randomUUID();
     const leased = await this.store.set(this.keys.deliveryLease(id), token, { onlyIfAbsent: true, ttlSeconds: this.options.leaseSeconds });
-    if (!leased) return undefined;
+    if (!leased) return 'leased';
     const item = await this.get(id);
     if (!item) {
-      // An index entry without an item (an item is written before it is indexed, so this is debris).
-      await this.store.zRemove(this.keys.deliveryDue(), id);
       await this.store.del(this.keys.deliveryLease(id));
-      return undefined;
+      return 'missing';
     }
     return { item, token };
   }
@@ -142,13 +186,18 @@ export class DeliveryQueue {
     return item;
   }
 
-  /** Refused for good (a 4xx, or the client is gone): kept for the admin to see and retry. */
+  /**
+   * Refused for good (a 4xx, the client is gone, retried for too long): kept for the admin
+   * to see and retry, for `failedRetentionSeconds` (then trimmed like delivered items).
+   */
   async failed(claim: Claim, change: Partial<DeliveryItem>): Promise<DeliveryItem> {
     const now = Date.now();
     const item: DeliveryItem = { ...claim.item, ...change, status: 'failed', doneAt: now };
-    await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item));
+    const ttl = this.options.failedRetentionSeconds ?? DEFAULT_FAILED_RETENTION_SECONDS;
+    await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item), { ttlSeconds: ttl });
     await this.store.zAdd(this.keys.deliveryFailed(), now, item.id);
     await this.store.zRemove(this.keys.deliveryDue(), item.id);
+    await this.store.zRemoveByScore(this.keys.deliveryFailed(), -Infinity, now - ttl * 1000);
     await this.release(claim);
     return item;
   }
@@ -159,7 +208,7 @@ export class DeliveryQueue {
    */
   async retryNow(id: string): Promise<boolean> {
     const claim = await this.#claim(id);
-    if (!claim) return false;
+    if (claim === 'leased' || claim === 'missing') return false;
     if (claim.item.status === 'delivered') {
       await this.release(claim);
       return false;
@@ -167,8 +216,10 @@ export class DeliveryQueue {
     const { doneAt: _doneAt, ...rest } = claim.item;
     const now = Date.now();
     const item: DeliveryItem = { ...rest, status: 'pending', nextAttemptAt: now };
-    await this.store.set(this.keys.deliveryItem(id), JSON.stringify(item));
+    // Listed as due before it is written pending (without the expiry a failed item has): a
+    // crash in between leaves a failed item in `due`, which `claimDue` lists back as failed.
     await this.store.zAdd(this.keys.deliveryDue(), now, id);
+    await this.store.set(this.keys.deliveryItem(id), JSON.stringify(item));
     await this.store.zRemove(this.keys.deliveryFailed(), id);
     await this.release(claim);
     this.#notify();
@@ -192,5 +243,19 @@ export class DeliveryQueue {
       this.store.zCard(this.keys.deliveryDelivered()),
     ]);
     return { pending, failed, delivered };
+  }
+}
+
+/** A URL as kept on an item: never its user name or password. */
+export function withoutUserinfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // Not a URL: drop anything that looks like userinfo in its authority.
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
   }
 }

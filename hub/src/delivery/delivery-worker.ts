@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem } from './delivery.js';
-import type { Claim, DeliveryQueue } from './delivery-queue.js';
+import { withoutUserinfo, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
 
 export interface DeliveryWorkerOptions {
@@ -13,10 +13,28 @@ export interface DeliveryWorkerOptions {
   timeoutMs: number;
   /** Items delivered in parallel per round. */
   batch?: number;
+  /**
+   * How long an item may keep being retried, in seconds from when it was enqueued; past
+   * that, an attempt that would be retried fails it for good (the admin can still retry it).
+   */
+  maxAgeSeconds?: number;
 }
 
 const DEFAULT_BATCH = 20;
-const MAX_ERROR_LENGTH = 200; // characters of an error kept on the item
+export const DEFAULT_MAX_AGE_SECONDS = 7 * 86_400;
+
+/**
+ * What is kept of a thrown error, on the item and in the audit log: its name and its
+ * cause's code (`TypeError (ECONNREFUSED)`, `TimeoutError`), never its message, which may
+ * hold the URL and its user name and password.
+ */
+export function errorSummary(thrown: unknown): string {
+  // Duck-typed: fetch's errors may come from another realm.
+  const failure = thrown as { name?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const name = typeof failure?.name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(failure.name) ? failure.name : 'Error';
+  const code = failure?.cause?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? `${name} (${code})` : name;
+}
 
 /** Where the item goes now, from the client's current registration. */
 function targetOf(item: DeliveryItem, client: { userdeleteUrl?: string; backchannelLogoutUri?: string } | undefined): string | undefined {
@@ -35,7 +53,8 @@ function retryAfterMs(value: string | null): number {
  * so tests and the CLI decide when it runs). Each round claims due items (a per-item lease,
  * so processes share the work without delivering one item twice at once), POSTs them with
  * a freshly signed token, and records the outcome: delivered on 2xx, retried with
- * exponential backoff and jitter on 408/429/5xx or no answer, failed for good on another 4xx.
+ * exponential backoff and jitter on 408/429/5xx or no answer, failed for good on another 4xx,
+ * on a request that cannot be built (a bad URL), or once the item is older than `maxAgeSeconds`.
  */
 export class DeliveryWorker {
   #timer: NodeJS.Timeout | undefined;
@@ -112,35 +131,30 @@ export class DeliveryWorker {
         const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
         return this.#audit('delivery.failed', failed);
       }
-      let status: number | undefined;
-      let retryAfter = 0;
-      let error: string | undefined;
-      try {
-        const response = await this.#post(item, url);
-        status = response.status;
-        retryAfter = retryAfterMs(response.headers.get('retry-after'));
-        if (outcomeOf(status) !== 'delivered') error = `HTTP ${status}`;
-      } catch (thrown) {
-        // Duck-typed: fetch's errors may come from another realm. The cause names the network error (ECONNREFUSED, ...).
-        const failure = thrown as { name?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
-        const code = typeof failure?.cause?.code === 'string' ? ` (${failure.cause.code})` : '';
-        error = typeof failure?.message === 'string' ? `${String(failure.name ?? 'Error')}: ${failure.message}${code}` : 'request failed';
-      }
+      const { status, retryAfter, error, unsendable } = await this.#attempt(item, url);
       const change = {
         ...attempt,
-        url,
+        url: withoutUserinfo(url),
         ...(status !== undefined ? { lastStatus: status } : {}),
-        ...(error ? { lastError: error.slice(0, MAX_ERROR_LENGTH) } : {}),
+        ...(error ? { lastError: error } : {}),
       };
       // The outcome of this attempt replaces the previous one's.
       const { lastStatus: _lastStatus, lastError: _lastError, ...previous } = item;
       const fresh: Claim = { ...claim, item: previous };
-      switch (outcomeOf(status)) {
+      // A request that cannot even be built (a bad URL) will not get better by waiting.
+      const outcome = unsendable ? 'failed' : outcomeOf(status);
+      switch (outcome) {
         case 'delivered':
           return this.#audit('delivery.delivered', await this.queue.delivered(fresh, change));
         case 'failed':
           return this.#audit('delivery.failed', await this.queue.failed(fresh, change));
         case 'retry': {
+          const maxAgeMs = (this.options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS) * 1000;
+          if (Date.now() - item.createdAt >= maxAgeMs) {
+            // Retried for long enough: failed for good, listed for the admin (who may retry it).
+            const gaveUp = { ...change, lastError: `${error ?? 'not delivered'}; gave up after ${attempt.attempts} attempts` };
+            return this.#audit('delivery.failed', await this.queue.failed(fresh, gaveUp));
+          }
           const { backoff } = this.options;
           const delay = Math.min(Math.max(backoffDelay(attempt.attempts, backoff), retryAfter), Math.max(backoff.maxMs, backoff.baseMs));
           return this.#audit('delivery.retry', await this.queue.reschedule(fresh, change, Date.now() + delay));
@@ -148,20 +162,56 @@ export class DeliveryWorker {
       }
     } catch (error) {
       // The store failed mid-way: the lease runs out and the item is picked up again.
-      this.logger.warn('delivery could not be recorded', { id: item.id, error: error instanceof Error ? error.message : String(error) });
+      this.logger.warn('delivery could not be recorded', { id: item.id, error: errorSummary(error) });
     }
   }
 
-  async #post(item: DeliveryItem, url: string): Promise<Response> {
-    const token = await this.tokens.sign(item);
+  /**
+   * One POST. `unsendable` when the request could not be built at all (an invalid URL, one
+   * with a user name or password, a scheme other than http(s)): nothing went out.
+   */
+  async #attempt(
+    item: DeliveryItem,
+    url: string,
+  ): Promise<{ status?: number; retryAfter: number; error?: string; unsendable?: boolean }> {
+    let token: string;
+    try {
+      token = await this.tokens.sign(item);
+    } catch (thrown) {
+      // The hub's own key, not the item: worth retrying.
+      return { retryAfter: 0, error: errorSummary(thrown) };
+    }
+    let request: Request;
+    try {
+      request = this.#request(item, url, token);
+    } catch (thrown) {
+      return { retryAfter: 0, error: errorSummary(thrown), unsendable: true };
+    }
+    try {
+      const response = await fetch(request);
+      await response.arrayBuffer().catch(() => undefined);
+      const { status } = response;
+      return {
+        status,
+        retryAfter: retryAfterMs(response.headers.get('retry-after')),
+        ...(outcomeOf(status) !== 'delivered' ? { error: `HTTP ${status}` } : {}),
+      };
+    } catch (thrown) {
+      // No answer: the cause names the network error (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, ...).
+      return { retryAfter: 0, error: errorSummary(thrown) };
+    }
+  }
+
+  #request(item: DeliveryItem, url: string, token: string): Request {
     const init: RequestInit =
       item.kind === 'backchannel-logout'
         ? // OIDC Back-Channel Logout 1.0 §2.5: a form-encoded logout_token.
           { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }).toString() }
         : { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: '' };
-    const response = await fetch(url, { ...init, method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
-    await response.arrayBuffer().catch(() => undefined);
-    return response;
+    const request = new Request(url, { ...init, method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
+    const { protocol } = new URL(request.url);
+    if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError('unsupported URL scheme');
+    return request;
   }
 
   #audit(event: 'delivery.delivered' | 'delivery.retry' | 'delivery.failed', item: DeliveryItem): Promise<void> {
