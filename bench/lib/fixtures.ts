@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { createHash } from 'node:crypto';
 
 /**
@@ -48,4 +49,18 @@ export function onStop(close: () => Promise<void>): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * Listens on 127.0.0.1:`port` (0: any free port), closes the server and then `cleanup` on
+ * SIGTERM/SIGINT, and announces readiness with the port and `info`.
+ */
+export async function serve(server: Server, port: number, cleanup: () => Promise<void>, info: Record<string, unknown> = {}): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  onStop(async () => {
+    server.closeAllConnections();
+    server.close();
+    await cleanup();
+  });
+  announceReady({ port: (server.address() as { port: number }).port, ...info });
 }

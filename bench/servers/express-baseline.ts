@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import express from 'express';
 import { connectRedis } from '../../hub/src/store/redis.js';
-import { announceReady, onStop, required } from '../lib/fixtures.js';
+import { required, serve } from '../lib/fixtures.js';
 
 const mode = required('BENCH_MODE');
 const prefix = required('BENCH_PREFIX');
@@ -38,11 +38,6 @@ if (mode === 'hello') {
   throw new Error(`unknown BENCH_MODE ${mode}`);
 }
 
-const server = createServer(app);
-await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
-onStop(async () => {
-  server.closeAllConnections();
-  server.close();
+await serve(createServer(app), Number(process.env.PORT ?? 0), async () => {
   if (redis?.isOpen) await redis.quit();
 });
-announceReady({ port: (server.address() as { port: number }).port });

@@ -9,7 +9,7 @@ import { createHub } from '../../hub/src/hub.js';
 import { createLogger } from '../../hub/src/logger.js';
 import { connectRedis, RedisStore } from '../../hub/src/store/redis.js';
 import { withCounters } from '../lib/counting.js';
-import { announceReady, derivedSecret, onStop, PASSWORD, required, RP_CLIENT, RP_REDIRECT, SERVICE_CLIENT, subsiteId, username } from '../lib/fixtures.js';
+import { derivedSecret, PASSWORD, required, RP_CLIENT, RP_REDIRECT, serve, SERVICE_CLIENT, subsiteId, username } from '../lib/fixtures.js';
 
 const port = Number(required('PORT'));
 const salt = required('BENCH_SALT');
@@ -64,13 +64,6 @@ for (let i = 0; i < userCount; i += 1) {
 
 const server = createServer(withCounters(hub.app));
 server.keepAliveTimeout = 60_000;
-await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-onStop(async () => {
-  server.closeAllConnections();
-  server.close();
-  await store.close();
-});
-announceReady({
-  port,
+await serve(server, port, () => store.close(), {
   argon2: { type: 'argon2id', memoryKiB: config.ARGON2_MEMORY_KIB, iterations: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
 });

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 import { connectRedis } from '../../hub/src/store/redis.js';
-import { announceReady, derivedSecret, onStop, required, SERVICE_CLIENT } from '../lib/fixtures.js';
+import { derivedSecret, required, serve, SERVICE_CLIENT } from '../lib/fixtures.js';
 
 const prefix = required('BENCH_PREFIX');
 const redis = await connectRedis(required('REDIS_URL'));
@@ -91,11 +91,6 @@ const configuration: Configuration = {
 
 const port = Number(process.env.PORT ?? 0);
 const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
-const server = createServer(provider.callback());
-await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-onStop(async () => {
-  server.closeAllConnections();
-  server.close();
+await serve(createServer(provider.callback()), port, async () => {
   if (redis.isOpen) await redis.quit();
 });
-announceReady({ port });

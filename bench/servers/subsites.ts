@@ -12,7 +12,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { createSubsiteKit, type RedisClient, type SsoUser } from '@sso-hub/subsite-kit';
 import { withCounters } from '../lib/counting.js';
-import { announceReady, derivedSecret, onStop, required, subsiteId } from '../lib/fixtures.js';
+import { derivedSecret, required, serve, subsiteId } from '../lib/fixtures.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -102,10 +102,6 @@ for (let i = 0; i < count; i += 1) {
 
 const server = createServer(withCounters(app));
 server.keepAliveTimeout = 60_000;
-await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-onStop(async () => {
-  server.closeAllConnections();
-  server.close();
+await serve(server, port, async () => {
   if (redis.isOpen) await redis.quit();
 });
-announceReady({ port });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { createClient } from 'redis';
+import { cleanUpTestRedis, connectTestRedis } from './test-support/redis.js';
 import type { RedisClient } from './options.js';
 import { makeSite, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
@@ -13,16 +13,11 @@ let redis: RedisClient;
 
 beforeAll(async () => {
   hub = await startStubHub();
-  redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' });
-  redis.on('error', () => undefined);
-  await redis.connect();
+  redis = await connectTestRedis();
 });
 
 afterAll(async () => {
-  const keys: string[] = [];
-  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
-  if (keys.length) await redis.del(keys);
-  redis.destroy();
+  await cleanUpTestRedis(redis, prefix);
   await hub.close();
 });
 

@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
+import { cleanUpTestRedis, connectTestRedis } from '../test-support/redis.js';
 import type { KitStore } from './store.js';
 import { MemoryKitStore } from './memory.js';
 import { RedisKitStore } from './redis.js';
 import type { RedisClient } from '../options.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `sso-kit-test:${randomUUID()}:`;
 let redis: RedisClient;
 
 beforeAll(async () => {
-  redis = createClient({ url: REDIS_URL });
-  redis.on('error', () => undefined);
-  await redis.connect();
+  redis = await connectTestRedis();
 });
 
 afterAll(async () => {
-  const keys: string[] = [];
-  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
-  if (keys.length) await redis.del(keys);
-  redis.destroy();
+  await cleanUpTestRedis(redis, prefix);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,21 @@
+import { createClient } from 'redis';
+import type { RedisClient } from '../options.js';
+
+/** The Redis the kit's tests run against (CI may start its own on another port). */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A connected client for tests; errors surface through the failing commands. */
+export async function connectTestRedis(): Promise<RedisClient> {
+  const redis = createClient({ url: TEST_REDIS_URL }) as RedisClient;
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return redis;
+}
+
+/** Deletes every key a test wrote under `prefix` (SCAN, never KEYS) and closes the client. */
+export async function cleanUpTestRedis(redis: RedisClient, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+  if (keys.length) await redis.del(keys);
+  redis.destroy();
+}
