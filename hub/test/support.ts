@@ -3,13 +3,10 @@
  * (so every status and header can be asserted) and a browser walk through the hub's
  * sign-in and consent pages that records which pages it was shown.
  */
-import { attribute, inputValue, type TestBrowser } from '../src/testing/browser.js';
-import { continueUrlOf, pkcePair, signInAt } from '../src/testing/flows.js';
+import { inputValue, type TestBrowser } from '../src/testing/browser.js';
+import { pkcePair, walk, type Credentials, type Walk } from '../src/testing/flows.js';
 
-export interface Credentials {
-  login: string;
-  password: string;
-}
+export { walk, type Credentials, type Walk };
 
 export interface JsonAnswer {
   status: number;
@@ -68,56 +65,6 @@ export function codeRequest(clientId: string, redirectUri: string, overrides: Re
     ...overrides,
   };
   return { params, verifier: pkce.verifier };
-}
-
-export interface Walk {
-  /** Where the hub finally sent the browser (the client's redirect URI). */
-  callback: URL;
-  sawLogin: boolean;
-  sawConsent: boolean;
-  /** Every HTML page the hub showed on the way. */
-  pages: string[];
-}
-
-/**
- * Follows an authorization request through the hub like a person would: signs in when the
- * sign-in page shows (only if credentials are given), allows on the consent page, and
- * stops at the first redirect off the hub. Records which pages were shown.
- */
-export async function walk(browser: TestBrowser, hubUrl: string, startUrl: string, credentials?: Credentials): Promise<Walk> {
-  const hubOrigin = new URL(hubUrl).origin;
-  const result = { sawLogin: false, sawConsent: false, pages: [] as string[] };
-  let url = startUrl;
-  for (let hop = 0; hop < 20; hop += 1) {
-    const response = await browser.get(url);
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      const next = new URL(location, url);
-      if (next.origin !== hubOrigin) return { ...result, callback: next };
-      url = next.toString();
-      continue;
-    }
-    const html = await response.text();
-    result.pages.push(html);
-    if (/action="\/interaction\/[^"]+\/login"/.test(html)) {
-      result.sawLogin = true;
-      if (!credentials) throw new Error('the hub asked for a sign-in but the walk has no credentials');
-      const { response: answer, body } = await signInAt(browser, hubUrl, url, credentials.login, credentials.password);
-      result.pages.push(body);
-      if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
-      url = continueUrlOf(body, hubUrl);
-      continue;
-    }
-    if (/action="\/interaction\/[^"]+\/confirm"/.test(html)) {
-      result.sawConsent = true;
-      const action = attribute(html, /action="(\/interaction\/[^"]+\/confirm)"/);
-      const confirmed = await browser.post(new URL(action, hubUrl).toString(), { _csrf: inputValue(html, '_csrf') });
-      url = new URL(confirmed.headers.get('location')!, hubUrl).toString();
-      continue;
-    }
-    throw new Error(`unexpected page at ${url} (${response.status}): ${html.slice(0, 400)}`);
-  }
-  throw new Error('the authorization request did not finish');
 }
 
 /** Signs out at the hub: the end-session confirmation form, then POST with logout=yes. Returns the sync page. */

@@ -24,40 +24,65 @@ export function continueUrlOf(syncPage: string, base: string): string {
   return new URL(attribute(syncPage, /data-continue="([^"]+)"/), base).toString();
 }
 
+export interface Credentials {
+  login: string;
+  password: string;
+}
+
+export interface Walk {
+  /** Where the hub finally sent the browser (the client's redirect URI). */
+  callback: URL;
+  sawLogin: boolean;
+  sawConsent: boolean;
+  /** Every HTML page the hub showed on the way. */
+  pages: string[];
+}
+
 /**
- * Runs an authorization request to completion in a browser: sign-in (if asked), consent
- * (if asked), and returns the redirect to the client's redirect URI.
+ * Follows an authorization request through the hub like a person would: signs in when the
+ * sign-in page shows (only if credentials are given), allows on the consent page, and
+ * stops at the first redirect off the hub. Records which pages were shown.
  */
-export async function authorize(
-  browser: TestBrowser,
-  hubUrl: string,
-  authUrl: string,
-  credentials?: { login: string; password: string },
-): Promise<URL> {
-  let url = authUrl;
-  for (let hop = 0; hop < 15; hop += 1) {
+export async function walk(browser: TestBrowser, hubUrl: string, startUrl: string, credentials?: Credentials): Promise<Walk> {
+  const hubOrigin = new URL(hubUrl).origin;
+  const result = { sawLogin: false, sawConsent: false, pages: [] as string[] };
+  let url = startUrl;
+  for (let hop = 0; hop < 20; hop += 1) {
     const response = await browser.get(url);
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       const next = new URL(location, url);
-      if (next.origin !== new URL(hubUrl).origin || next.pathname.includes('/callback')) return next;
+      if (next.origin !== hubOrigin) return { ...result, callback: next };
       url = next.toString();
       continue;
     }
     const html = await response.text();
-    if (html.includes('/login" autocomplete')) {
-      if (!credentials) throw new Error('sign-in asked but no credentials given');
-      const { body } = await signInAt(browser, hubUrl, url, credentials.login, credentials.password);
+    result.pages.push(html);
+    if (/action="\/interaction\/[^"]+\/login"/.test(html)) {
+      result.sawLogin = true;
+      if (!credentials) throw new Error('the hub asked for a sign-in but the walk has no credentials');
+      const { response: answer, body } = await signInAt(browser, hubUrl, url, credentials.login, credentials.password);
+      result.pages.push(body);
+      if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
       url = continueUrlOf(body, hubUrl);
       continue;
     }
-    if (html.includes('/confirm"')) {
+    if (/action="\/interaction\/[^"]+\/confirm"/.test(html)) {
+      result.sawConsent = true;
       const action = attribute(html, /action="(\/interaction\/[^"]+\/confirm)"/);
       const confirmed = await browser.post(new URL(action, hubUrl).toString(), { _csrf: inputValue(html, '_csrf') });
       url = new URL(confirmed.headers.get('location')!, hubUrl).toString();
       continue;
     }
-    throw new Error(`unexpected page at ${url} (${response.status}): ${html.slice(0, 300)}`);
+    throw new Error(`unexpected page at ${url} (${response.status}): ${html.slice(0, 400)}`);
   }
-  throw new Error('authorization did not finish');
+  throw new Error('the authorization request did not finish');
+}
+
+/**
+ * Runs an authorization request to completion in a browser (sign-in and consent when
+ * asked) and returns the redirect to the client's redirect URI.
+ */
+export async function authorize(browser: TestBrowser, hubUrl: string, authUrl: string, credentials?: Credentials): Promise<URL> {
+  return (await walk(browser, hubUrl, authUrl, credentials)).callback;
 }
