@@ -80,8 +80,13 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   app.use(notFound(views));
   app.use(errorHandler(views, logger));
+  // oidc-provider builds the URLs it puts in pages and discovery from the request's host:
+  // pin it to the issuer's, so a forged Host (or X-Forwarded-Host) cannot reach a form action.
+  const issuerHost = new URL(config.HUB_ISSUER).host;
   return (req, res) => {
     if (isProtocolPath(req.url)) {
+      req.headers.host = issuerHost;
+      delete req.headers['x-forwarded-host'];
       void protocol(req, res);
       return;
     }

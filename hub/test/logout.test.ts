@@ -62,3 +62,18 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
     expect(claims).toMatchObject({ act: 'logout', aud: 'rp', sid: idTokenSid });
   });
 });
+
+describe.each(STORE_KINDS)('URLs in protocol pages come from the issuer, not the Host header (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+  });
+  afterAll(() => hub.close());
+
+  test('a forged Host cannot reach the sign-out form action or discovery', async () => {
+    const page = await new TestBrowser().get(`${hub.url}/.well-known/openid-configuration`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', accept: 'application/json' });
+    const discovery = (await page.json()) as Record<string, string>;
+    expect(discovery.authorization_endpoint).toBe(`${hub.url}/auth`);
+    expect(JSON.stringify(discovery)).not.toContain('evil.example');
+  });
+});
