@@ -66,6 +66,10 @@ const schema = z.object({
   DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** How long delivered items stay visible in the admin console, in seconds (seven days). */
   DELIVERY_RETENTION_SECONDS: seconds.default(7 * 86_400),
+  /** How long failed items stay for the admin to see and retry, in seconds (30 days). */
+  DELIVERY_FAILED_RETENTION_SECONDS: seconds.default(30 * 86_400),
+  /** After this long, in seconds, an item still failing is given up and shown as failed (seven days). */
+  DELIVERY_MAX_AGE_SECONDS: seconds.default(7 * 86_400),
   /** How long audit entries are kept, in seconds (90 days). */
   AUDIT_RETENTION_SECONDS: seconds.default(90 * 86_400),
   /** At most this many audit entries are kept; the oldest go first. */

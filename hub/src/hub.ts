@@ -95,6 +95,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, consents, audit });
   const deliveries = new DeliveryQueue(store, keys, {
     retentionSeconds: config.DELIVERY_RETENTION_SECONDS,
+    failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
     // A lease outlives the longest delivery request, so it only lapses when its process died.
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
   });
@@ -103,6 +104,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
     pollMs: config.DELIVERY_POLL_MS,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
+    maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
   });
   const lifecycle = new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit });
 
