@@ -165,16 +165,8 @@ export class DeliveryQueue {
   }
 
   /** The subsite answered 2xx. */
-  async delivered(claim: Claim, change: Partial<DeliveryItem>): Promise<DeliveryItem> {
-    const now = Date.now();
-    const item: DeliveryItem = { ...claim.item, ...change, status: 'delivered', doneAt: now };
-    const ttl = this.options.retentionSeconds;
-    await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item), { ttlSeconds: ttl });
-    await this.store.zAdd(this.keys.deliveryDelivered(), now, item.id);
-    await this.store.zRemove(this.keys.deliveryDue(), item.id);
-    await this.store.zRemoveByScore(this.keys.deliveryDelivered(), -Infinity, now - ttl * 1000);
-    await this.release(claim);
-    return item;
+  delivered(claim: Claim, change: Partial<DeliveryItem>): Promise<DeliveryItem> {
+    return this.#finish(claim, change, 'delivered', this.keys.deliveryDelivered(), this.options.retentionSeconds);
   }
 
   /** Not delivered yet: try again at `nextAttemptAt`. */
@@ -190,14 +182,18 @@ export class DeliveryQueue {
    * Refused for good (a 4xx, the client is gone, retried for too long): kept for the admin
    * to see and retry, for `failedRetentionSeconds` (then trimmed like delivered items).
    */
-  async failed(claim: Claim, change: Partial<DeliveryItem>): Promise<DeliveryItem> {
+  failed(claim: Claim, change: Partial<DeliveryItem>): Promise<DeliveryItem> {
+    return this.#finish(claim, change, 'failed', this.keys.deliveryFailed(), this.options.failedRetentionSeconds ?? DEFAULT_FAILED_RETENTION_SECONDS);
+  }
+
+  /** A finished item: stored with its retention, listed, off the due list, older ones trimmed. */
+  async #finish(claim: Claim, change: Partial<DeliveryItem>, status: 'delivered' | 'failed', listKey: string, ttl: number): Promise<DeliveryItem> {
     const now = Date.now();
-    const item: DeliveryItem = { ...claim.item, ...change, status: 'failed', doneAt: now };
-    const ttl = this.options.failedRetentionSeconds ?? DEFAULT_FAILED_RETENTION_SECONDS;
+    const item: DeliveryItem = { ...claim.item, ...change, status, doneAt: now };
     await this.store.set(this.keys.deliveryItem(item.id), JSON.stringify(item), { ttlSeconds: ttl });
-    await this.store.zAdd(this.keys.deliveryFailed(), now, item.id);
+    await this.store.zAdd(listKey, now, item.id);
     await this.store.zRemove(this.keys.deliveryDue(), item.id);
-    await this.store.zRemoveByScore(this.keys.deliveryFailed(), -Infinity, now - ttl * 1000);
+    await this.store.zRemoveByScore(listKey, -Infinity, now - ttl * 1000);
     await this.release(claim);
     return item;
   }
