@@ -1,4 +1,6 @@
 import { ValidationError } from '../errors.js';
+import { Keys } from '../store/keys.js';
+import { MemoryStore } from '../store/memory.js';
 import { ClientRegistry } from './client-registry.js';
 
 describe('client registration rules', () => {
@@ -17,5 +19,19 @@ describe('client registration rules', () => {
 
   test('exact redirect URIs only: a fragment is refused', () => {
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://app.example/cb#x'] })).toThrow(/fragment/);
+  });
+
+  test('re-applying an unchanged client writes nothing (other processes keep their cache)', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const registry = new ClientRegistry(store, keys);
+    const first = await registry.upsert({ ...base, clientSecret: 'a-client-secret-of-at-least-32-characters' });
+    const version = await store.get(keys.clientsVersion());
+    const again = await registry.upsert({ ...base, clientSecret: 'a-client-secret-of-at-least-32-characters' });
+    expect(again).toEqual(first);
+    expect(await store.get(keys.clientsVersion())).toBe(version);
+    await registry.upsert({ ...base, name: 'Renamed' });
+    expect(Number(await store.get(keys.clientsVersion()))).toBe(Number(version) + 1);
+    await store.close();
   });
 });

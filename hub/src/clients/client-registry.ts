@@ -203,6 +203,9 @@ export class ClientRegistry {
     const raw = await this.store.get(this.keys.client(input.clientId));
     const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
     const client = ClientRegistry.build(input, existing);
+    // Unchanged (every hub start re-applies its own client and the seed): no write, and no
+    // version bump that would make every other hub process reload its client cache.
+    if (raw === JSON.stringify(client)) return client;
     await this.#save(client);
     return client;
   }

@@ -67,10 +67,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   const enabledGrants = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
   if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
 
+  const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const adapter = createAdapterFactory(store, keys, {
     findClient: async (clientId) => {
       const client = await clients.find(clientId);
-      return client ? toOidcMetadata(client, enabledGrants) : undefined;
+      if (!client) return undefined;
+      // Built once per cached record (the registry hands out the same object until it reloads).
+      let metadata = metadataOf.get(client);
+      if (!metadata) metadataOf.set(client, (metadata = toOidcMetadata(client, enabledGrants)));
+      return metadata;
     },
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
