@@ -103,7 +103,7 @@ export class DeliveryWorker {
     }
     this.#running = this.runOnce()
       .then(() => undefined)
-      .catch((error: unknown) => this.logger.warn('delivery round failed', { error: error instanceof Error ? error.message : String(error) }))
+      .catch((error: unknown) => this.logger.warn('delivery round failed', { error: errorSummary(error) }))
       .finally(() => {
         this.#running = undefined;
         const again = this.#again;
