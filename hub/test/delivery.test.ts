@@ -231,6 +231,8 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await waitFor(async () => (await deliveries.get(item.id))?.status === 'failed', 'the item to be given up');
     expect(await deliveries.get(item.id)).toMatchObject({ attempts: 1, lastStatus: 503, lastError: 'HTTP 503; gave up after 1 attempts' });
     expect((await deliveries.list('failed')).map((i) => i.id)).toEqual([item.id]);
+    // The worker records the audit entry right after it marks the item failed: wait for it too.
+    await waitFor(async () => (await hub.services.audit.search({ event: 'delivery' })).length > 0, 'the audit entry');
     expect((await hub.services.audit.search({ event: 'delivery' })).map((e) => e.event)).toEqual(['delivery.failed']);
 
     down = false;
