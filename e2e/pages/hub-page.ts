@@ -24,6 +24,19 @@ export class HubPage {
     await expect(this.page.getByTestId('account-username')).toHaveText(login);
   }
 
+  /** Follows a sign-in link with a raw (attacker-written) `next`, as a person clicking it would. */
+  async followLoginLink(rawNext: string): Promise<void> {
+    await this.page.goto(`${URLS.hub}/login?next=${rawNext}`);
+  }
+
+  /** Where the browser is now: its origin must be the hub's. */
+  async expectOnHub(path?: string): Promise<void> {
+    await this.page.waitForLoadState('load');
+    const url = new URL(this.page.url());
+    expect(url.origin).toBe(URLS.hub);
+    if (path !== undefined) expect(url.pathname).toBe(path);
+  }
+
   async allowConsent(): Promise<void> {
     await this.page.getByRole('button', { name: 'Allow' }).click();
   }

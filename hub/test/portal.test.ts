@@ -390,7 +390,7 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
       expect(end.body).toContain('data-testid="account-name">Alice Liddell<');
     });
 
-    test.each(['//evil.test', 'https://evil.test', '/\\evil.test', 'javascript:alert(1)', '%2F%2Fevil.test'])('next=%s ends on /account, never off-site', async (next) => {
+    test.each(['//evil.test', 'https://evil.test', '/\\evil.test', 'javascript:alert(1)', '%2F%2Fevil.test', '/.//evil.test/x', '/x/..//evil.test', '/%2e%2e//evil.test'])('next=%s ends on /account, never off-site', async (next) => {
       const browser = new TestBrowser();
       const end = await portalVisit(hub, browser, `${hub.url}/login?next=${encodeURIComponent(next)}`);
       const landed = new URL(end.url);
