@@ -3,6 +3,7 @@ import express from 'express';
 import { adminRoutes } from './admin/admin-routes.js';
 import { casRoutes } from './cas/cas-routes.js';
 import { errorHandler, notFound } from './http/error-handler.js';
+import { originPin } from './http/pin-origin.js';
 import { portalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
 import { accountRoutes } from './portal/account-routes.js';
@@ -80,13 +81,14 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   app.use(notFound(views));
   app.use(errorHandler(views, logger));
-  // oidc-provider builds the URLs it puts in pages and discovery from the request's host:
-  // pin it to the issuer's, so a forged Host (or X-Forwarded-Host) cannot reach a form action.
-  const issuerHost = new URL(config.HUB_ISSUER).host;
+  // oidc-provider builds the URLs it puts in pages and discovery from the request's host and
+  // scheme: pin both to the issuer's on every request (not only on the paths that look like
+  // protocol paths: its routing ignores case), so a forged Host, X-Forwarded-Host or
+  // X-Forwarded-Proto cannot reach a form action, a redirect or discovery.
+  const pin = originPin(config.HUB_ISSUER, config.HUB_TRUST_PROXY);
   return (req, res) => {
+    pin(req);
     if (isProtocolPath(req.url)) {
-      req.headers.host = issuerHost;
-      delete req.headers['x-forwarded-host'];
       void protocol(req, res);
       return;
     }
