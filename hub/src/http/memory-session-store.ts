@@ -1,7 +1,24 @@
 import session from 'express-session';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 
 type Callback<T = unknown> = (error?: unknown, value?: T) => void;
+
+/**
+ * A store call that fails, or does not settle within `deadlineMs`, is a StoreUnavailableError:
+ * the portal answers 503 instead of hanging (the embedded store never stalls by itself; a
+ * Store given to the hub might).
+ */
+function bounded<T>(call: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(new Error('session store call timed out'))), deadlineMs);
+  });
+  return Promise.race([call, deadline])
+    .catch((error: unknown) => {
+      throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
+    })
+    .finally(() => clearTimeout(timer));
+}
 
 /**
  * express-session on the hub's embedded store, for `npm start` without Redis. Unlike
@@ -13,19 +30,20 @@ export class EmbeddedSessionStore extends session.Store {
     private readonly store: Store,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
+    private readonly deadlineMs: number,
   ) {
     super();
   }
 
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
-    this.store.get(this.prefix + sid).then(
+    bounded(this.store.get(this.prefix + sid), this.deadlineMs).then(
       (raw) => callback(undefined, raw ? (JSON.parse(raw) as session.SessionData) : null),
       (error: unknown) => callback(error),
     );
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.store.set(this.prefix + sid, JSON.stringify(data), { ttlSeconds: this.ttlSeconds }).then(
+    bounded(this.store.set(this.prefix + sid, JSON.stringify(data), { ttlSeconds: this.ttlSeconds }), this.deadlineMs).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
@@ -36,7 +54,7 @@ export class EmbeddedSessionStore extends session.Store {
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    this.store.del(this.prefix + sid).then(
+    bounded(this.store.del(this.prefix + sid), this.deadlineMs).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );

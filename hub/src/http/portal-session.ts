@@ -16,7 +16,8 @@ declare module 'express-session' {
 }
 
 const PORTAL_SESSION_TTL = 3600; // seconds; the portal session only carries CSRF and pending sign-ins
-const REDIS_TIMEOUT_MS = 2_000; // as the hub's store: a Redis call that takes longer fails closed
+/** As the hub's store: a session store call that takes longer than this (milliseconds) fails closed. */
+export const SESSION_STORE_DEADLINE_MS = 2_000;
 
 /** connect-redis's callback: (error, data). */
 type Callback = NonNullable<Parameters<RedisStore['get']>[1]>;
@@ -43,7 +44,7 @@ class FailClosedRedisStore extends RedisStore {
         } else if (failure) reject(failure);
         else resolve(data);
       };
-      const timer = setTimeout(() => finish(new Error('redis session call timed out')), REDIS_TIMEOUT_MS);
+      const timer = setTimeout(() => finish(new Error('redis session call timed out')), SESSION_STORE_DEADLINE_MS);
       call(finish).catch((error: unknown) => finish(error));
     });
   }
@@ -77,7 +78,7 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     saveUninitialized: false,
     rolling: false,
     ...(options.redis ? { store: new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL }) } : {}),
-    ...(options.embedded ? { store: new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL) } : {}),
+    ...(options.embedded ? { store: new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL, SESSION_STORE_DEADLINE_MS) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
   });
 }
@@ -95,4 +96,26 @@ export function regenerate(req: Express.Request & { session: session.Session & P
       resolve();
     }),
   );
+}
+
+/**
+ * Saves the portal session now, before the answer, and fails closed: a store that is down or
+ * does not answer within the deadline is a StoreUnavailableError (a 503 page). express-session
+ * would otherwise save after the answer was decided (at `res.end`), so a redirect that depends
+ * on the saved session (GET /login: the pending sign-in's state) would go out although nothing
+ * was stored, and the browser would meet an error one hop later.
+ */
+export function saveSession(req: Express.Request & { session: session.Session }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (error?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (error) reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error));
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error('session save timed out')), SESSION_STORE_DEADLINE_MS);
+    req.session.save((error?: unknown) => finish(error));
+  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import { ValidationError } from '../errors.js';
+import { saveSession } from '../http/portal-session.js';
 import { safeNext } from '../http/safe-next.js';
 import type { HubServices } from '../services.js';
 import { currentUser } from './current-user.js';
@@ -40,6 +41,8 @@ export function portalRoutes(services: HubServices): Router {
     if (keys.length >= MAX_PENDING_LOGINS) delete pending[keys[0]!];
     pending[state] = next;
     req.session.portalLogins = pending;
+    // Stored before the redirect: with the store down, a 503 now, not a dead end one hop later.
+    await saveSession(req);
     const auth = new URL('/auth', config.HUB_ISSUER);
     auth.search = new URLSearchParams({
       client_id: PORTAL_CLIENT_ID,

@@ -1,0 +1,89 @@
+/**
+ * DESIGN "Store down: fail closed with a clear 503, never hang" (issue 9 item 12): GET /login
+ * from a new browser answered 303 while its portal session could not be stored (express-session
+ * saved after the answer). The session is now saved before the answer: 503 within the store's
+ * deadline, never a 303, a 500 or a hang.
+ */
+import { TestBrowser } from '../src/testing/browser.js';
+import { SESSION_STORE_DEADLINE_MS } from '../src/http/portal-session.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import type { Store } from '../src/store/store.js';
+import { startOwnRedis, type OwnRedis } from '../src/testing/redis-server.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+
+/** The store deadline, and room for a loaded machine. */
+const WITHIN_MS = SESSION_STORE_DEADLINE_MS + 1_500;
+/** Past it: a request still open by then is a hang. */
+const HANG_MS = SESSION_STORE_DEADLINE_MS * 3;
+
+async function freshLogin(hub: RunningHub) {
+  const started = Date.now();
+  const response = await new TestBrowser().request(`${hub.url}/login?next=/account`, { signal: AbortSignal.timeout(HANG_MS) });
+  const html = await response.text();
+  return { status: response.status, html, ms: Date.now() - started, retryAfter: response.headers.get('retry-after') };
+}
+
+function expectFailedClosed(answer: Awaited<ReturnType<typeof freshLogin>>) {
+  expect(answer.status).toBe(503);
+  expect(answer.html).toContain('temporarily unavailable');
+  expect(answer.retryAfter).toBeTruthy();
+  expect(answer.ms).toBeLessThan(WITHIN_MS);
+}
+
+/** The embedded store behind a switch: once stalled, every call hangs for ever. */
+function stallable(): { store: Store; stall: () => void } {
+  let stalled = false;
+  const memory = new MemoryStore();
+  const store = new Proxy(memory, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || property === 'close') return value;
+      return (...args: unknown[]) => (stalled ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+  return { store, stall: () => (stalled = true) };
+}
+
+describe('DESIGN store down: GET /login from a new browser fails closed', () => {
+  test('a Store whose calls hang: 503 within the deadline, not 303', async () => {
+    const { store, stall } = stallable();
+    const hub = await startTestHub('memory', {}, store);
+    try {
+      expect((await freshLogin(hub)).status).toBe(303); // healthy: on to the sign-in page
+      stall();
+      expectFailedClosed(await freshLogin(hub));
+    } finally {
+      await hub.close();
+    }
+  });
+
+  describe('a redis-server of the test\'s own', () => {
+    let redis: OwnRedis;
+    let store: RedisStore;
+    let hub: RunningHub;
+
+    beforeEach(async () => {
+      redis = await startOwnRedis();
+      store = new RedisStore(await connectRedis(redis.url));
+      hub = await startTestHub('redis', {}, store);
+      expect((await freshLogin(hub)).status).toBe(303);
+    });
+    afterEach(async () => {
+      // The server and its data are thrown away whole: no key cleanup, no QUIT to a dead server.
+      store.client.destroy();
+      await hub.close();
+      await redis.stop();
+    });
+
+    test('stalled (SIGSTOP): 503 within the deadline, not 303 or a hang', async () => {
+      redis.pause();
+      expectFailedClosed(await freshLogin(hub));
+    });
+
+    test('stopped: 503 at once, not 303 or 500', async () => {
+      await redis.stop();
+      expectFailedClosed(await freshLogin(hub));
+    });
+  });
+});
