@@ -12,6 +12,7 @@ import { portalRoutes } from './portal/portal-routes.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
+import { ucenterClientApi } from './ucenter/client-api.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
@@ -74,6 +75,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   // CAS 6-style /oauth2.0/* for clients that opted in (seed 001): adapters onto the endpoints below.
   app.use(casRoutes(services));
+  // The UCenter client API (`UC_API` = {issuer}/ucenter) for applications registered as UCenter apps.
+  app.use(ucenterClientApi(services.ucenter.apps, services.ucenter.service));
 
   // Anything else oidc-provider knows (its own error for an unknown route).
   const protocol = provider.callback();

@@ -27,6 +27,8 @@ import { SyncPlanner } from './sync/sync-page.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
+import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { UcenterService } from './ucenter/ucenter-service.js';
 import { Views } from './views/views.js';
 
 export interface Hub {
@@ -108,8 +110,13 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   });
   const lifecycle = new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit });
 
+  const ucenterApps = new UcenterAppRegistry(store, keys);
+  const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
+  // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
+  sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
+
   const services: HubServices = {
-    config, store, keys, users, hasher, clients, consents, sessions, throttle, sync, views, provider, cookieKeys, deliveries, audit, lifecycle,
+    config, store, keys, users, hasher, clients, consents, sessions, throttle, sync, views, provider, cookieKeys, deliveries, audit, lifecycle, ucenter,
   };
   return { app: createApp(services, logger), services, deliveryWorker };
 }

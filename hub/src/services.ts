@@ -12,6 +12,8 @@ import type { Store } from './store/store.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { PasswordHasher } from './users/passwords.js';
 import type { UserRepository } from './users/user-repository.js';
+import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import type { UcenterService } from './ucenter/ucenter-service.js';
 import type { Views } from './views/views.js';
 
 /** Everything the hub's routes use, assembled once in `createHub`. */
@@ -34,4 +36,6 @@ export interface HubServices {
   audit: AuditLog;
   /** Disable, delete, end sessions: with the forced logout at every subsite. */
   lifecycle: AccountLifecycle;
+  /** The hub as UCenter server for applications bound to UCenter (hub/src/ucenter/). */
+  ucenter: { apps: UcenterAppRegistry; service: UcenterService };
 }

@@ -75,7 +75,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       throw invalidGrant(BAD_CREDENTIALS);
     }
     await throttle.succeeded(accountKey, ip);
-    if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
 
     const account = await findAccount(ctx, user.id);
     if (!account) throw invalidGrant(BAD_CREDENTIALS);

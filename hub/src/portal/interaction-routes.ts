@@ -77,7 +77,7 @@ export function interactionRoutes(services: HubServices): Router {
     }
     await throttle.succeeded(accountKey, clientIp(req));
     await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
-    if (hasher.needsRehash(user.passwordHash)) await users.setPassword(user.id, password);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     // Regenerate the portal session at sign-in to prevent fixation.
     await regenerate(req);
     const remember = field(req, 'remember') === 'yes';
@@ -87,7 +87,7 @@ export function interactionRoutes(services: HubServices): Router {
       { login: { accountId: user.id, amr: ['pwd'], remember } },
       { mergeWithLastSubmission: false },
     );
-    const plan = await sync.plan('login');
+    const plan = await sync.plan('login', undefined, undefined, user.id);
     return renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
   });
 

@@ -17,6 +17,16 @@ export class Keys {
   userByName(username: string): string { return `${this.prefix}user-name:${username.toLowerCase()}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
+  /** UCenter uid → user id, and the counter new uids come from (INCR). */
+  userByUid(uid: number): string { return `${this.prefix}user-uid:${uid}`; }
+  userUidCounter(): string { return `${this.prefix}user-uid-counter`; }
+  /** Users still holding an imported legacy (UCenter md5) hash, scored by uid: the admin's count. */
+  legacyHashUsers(): string { return `${this.prefix}users:legacy-hash`; }
+
+  // UCenter applications (hub/src/ucenter/)
+  ucenterApp(appId: number): string { return `${this.prefix}ucenter:app:${appId}`; }
+  ucenterApps(): string { return `${this.prefix}ucenter:apps`; }
+  ucenterAppCounter(): string { return `${this.prefix}ucenter:app-counter`; }
 
   // Clients (subsites)
   client(id: string): string { return `${this.prefix}client:${id}`; }

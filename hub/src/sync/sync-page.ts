@@ -7,7 +7,12 @@ export interface Beacon {
   clientId: string;
   url: string;
   transport: SyncTransport;
+  /** A UCenter application's note (hub/src/ucenter/): a `<script … reload="1">` tag, as the seed's page. */
+  ucenter?: boolean;
 }
+
+/** More beacons for a sync page (UCenter applications' notes), given who signs in. */
+export type BeaconSource = (act: SyncAction, accountId: string | undefined) => Promise<Beacon[]>;
 
 export interface SyncPlan {
   act: SyncAction;
@@ -25,6 +30,8 @@ function originOf(url: string): string {
  * per sign-in or sign-out from the cached client list (no store round trip per subsite).
  */
 export class SyncPlanner {
+  readonly #sources: BeaconSource[] = [];
+
   constructor(
     private readonly clients: ClientRegistry,
     private readonly issuer: string,
@@ -33,12 +40,22 @@ export class SyncPlanner {
     private readonly keyOverlapSeconds = 0,
   ) {}
 
+  addSource(source: BeaconSource): void {
+    this.#sources.push(source);
+  }
+
   /**
    * `sid` is the sync event's id; `sidFor` can name, per client, the `sid` that client's ID
    * tokens carry for this browser's hub session (at sign-out: then a subsite can end that
    * hub session's local sessions even when the beacon arrives without its cookies).
    */
-  async plan(act: SyncAction, sid: string = randomUUID(), sidFor: (clientId: string) => string | undefined = () => undefined): Promise<SyncPlan> {
+  async plan(
+    act: SyncAction,
+    sid: string = randomUUID(),
+    sidFor: (clientId: string) => string | undefined = () => undefined,
+    /** Who signs in (the beacon sources' notes name the user). */
+    accountId?: string,
+  ): Promise<SyncPlan> {
     const targets = await this.clients.syncTargets();
     const iat = Math.floor(Date.now() / 1000);
     const beacons = await Promise.all(
@@ -51,6 +68,7 @@ export class SyncPlanner {
         return { clientId: client.clientId, url: url.toString(), transport: sync.transport };
       }),
     );
+    for (const source of this.#sources) beacons.push(...(await source(act, accountId)));
     const imgOrigins = new Set(beacons.filter((b) => b.transport === 'img').map((b) => originOf(b.url)));
     const scriptOrigins = new Set(beacons.filter((b) => b.transport === 'script').map((b) => originOf(b.url)));
     const csp = [

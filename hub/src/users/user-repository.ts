@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { isLegacyHash } from './legacy-hash.js';
 import type { PasswordHasher } from './passwords.js';
 import { toPublic, type PublicUser, type User } from './user.js';
 
-const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
 
@@ -17,6 +18,14 @@ export interface NewUser {
   password: string;
   roles?: string[];
   id?: string;
+  /** UCenter uid to keep (an import); new users get the next one. */
+  uid?: number;
+}
+
+/** A user imported with a hash made elsewhere (UCenter `uc_members`), kept until the first sign-in. */
+export interface ImportedUser extends Omit<NewUser, 'password'> {
+  passwordHash: string;
+  createdAt?: number;
 }
 
 /** Users in the store: records by id, with unique username and email indexes. */
@@ -33,20 +42,30 @@ export class UserRepository {
   }
 
   async create(input: NewUser): Promise<PublicUser> {
+    UserRepository.checkPassword(input.password);
+    const { password, ...rest } = input;
+    return this.#insert({ ...rest, passwordHash: await this.hasher.hash(password) });
+  }
+
+  /** Creates a user with a hash from another system (see ImportedUser); the uid is kept. */
+  importUser(input: ImportedUser): Promise<PublicUser> {
+    return this.#insert(input);
+  }
+
+  async #insert(input: ImportedUser): Promise<PublicUser> {
     const username = input.username.trim();
     const email = input.email.trim();
     if (!USERNAME.test(username)) throw new ValidationError('A username has 2 to 64 letters, digits, dots, dashes or underscores.');
     if (!EMAIL.test(email)) throw new ValidationError('That e-mail address does not look right.');
-    UserRepository.checkPassword(input.password);
     const user: User = {
       id: input.id ?? randomUUID(),
       username,
       email,
       name: input.name?.trim() || username,
-      passwordHash: await this.hasher.hash(input.password),
+      passwordHash: input.passwordHash,
       disabled: false,
       roles: input.roles ?? [],
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt: input.createdAt ?? Math.floor(Date.now() / 1000),
     };
     // Claim the unique names first so two concurrent creates cannot both succeed.
     if (!(await this.store.set(this.keys.userByName(username), user.id, { onlyIfAbsent: true }))) {
@@ -56,9 +75,57 @@ export class UserRepository {
       await this.store.del(this.keys.userByName(username));
       throw new ConflictError(`The e-mail address ${email} is already registered.`);
     }
+    try {
+      user.uid = await this.#claimUid(user.id, input.uid);
+    } catch (error) {
+      await this.store.del(this.keys.userByName(username), this.keys.userByEmail(email));
+      throw error;
+    }
     await this.store.set(this.keys.user(user.id), JSON.stringify(user));
     await this.store.setAdd(this.keys.users(), user.id);
+    if (isLegacyHash(user.passwordHash)) await this.store.zAdd(this.keys.legacyHashUsers(), user.uid, user.id);
     return toPublic(user);
+  }
+
+  /**
+   * A UCenter uid for the user: the one asked for (an import; a taken one is a conflict), or
+   * the next from the counter (INCR), skipping any an import has already claimed.
+   */
+  async #claimUid(userId: string, wanted?: number): Promise<number> {
+    if (wanted !== undefined) {
+      if (!Number.isSafeInteger(wanted) || wanted < 1) throw new ValidationError('A uid is a positive whole number.');
+      if (!(await this.store.set(this.keys.userByUid(wanted), userId, { onlyIfAbsent: true }))) throw new ConflictError(`The uid ${wanted} is taken.`);
+      return wanted;
+    }
+    for (;;) {
+      const uid = await this.store.incr(this.keys.userUidCounter());
+      if (await this.store.set(this.keys.userByUid(uid), userId, { onlyIfAbsent: true })) return uid;
+    }
+  }
+
+  /** Moves the uid counter past an imported uid, so new users never collide with imported ones. */
+  async reserveUidsUpTo(uid: number): Promise<void> {
+    const current = Number((await this.store.get(this.keys.userUidCounter())) ?? 0);
+    if (current < uid) await this.store.set(this.keys.userUidCounter(), String(uid));
+  }
+
+  /** The user's uid, assigning one to a record made before uids existed. */
+  async uidOf(user: User): Promise<number> {
+    if (user.uid !== undefined) return user.uid;
+    const uid = await this.#claimUid(user.id);
+    await this.update(user.id, { uid });
+    return uid;
+  }
+
+  async findByUid(uid: number): Promise<User | undefined> {
+    if (!Number.isSafeInteger(uid) || uid < 1) return undefined;
+    const id = await this.store.get(this.keys.userByUid(uid));
+    return id ? this.findById(id) : undefined;
+  }
+
+  /** How many users still hold an imported legacy hash (replaced at their next sign-in). */
+  legacyHashCount(): Promise<number> {
+    return this.store.zCard(this.keys.legacyHashUsers());
   }
 
   async findById(id: string): Promise<User | undefined> {
@@ -89,10 +156,34 @@ export class UserRepository {
       .sort((a, b) => a.username.localeCompare(b.username));
   }
 
-  async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash'>>): Promise<User> {
+  async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid'>>): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(`No user ${id}.`);
     const next = { ...user, ...change };
+    await this.store.set(this.keys.user(id), JSON.stringify(next));
+    if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
+    return next;
+  }
+
+  /**
+   * Replaces a hash that `PasswordHasher.needsRehash` flagged, with the password just proven
+   * at sign-in: no length policy here (an imported password may predate it).
+   */
+  async rehash(id: string, password: string): Promise<void> {
+    await this.update(id, { passwordHash: await this.hasher.hash(password) });
+  }
+
+  /** Changes the e-mail address, keeping the unique index right. */
+  async changeEmail(id: string, email: string): Promise<User> {
+    const address = email.trim();
+    if (!EMAIL.test(address)) throw new ValidationError('That e-mail address does not look right.');
+    const user = await this.findById(id);
+    if (!user) throw new NotFoundError(`No user ${id}.`);
+    if (user.email.toLowerCase() !== address.toLowerCase()) {
+      if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(`The e-mail address ${address} is already registered.`);
+      await this.store.del(this.keys.userByEmail(user.email));
+    }
+    const next = { ...user, email: address };
     await this.store.set(this.keys.user(id), JSON.stringify(next));
     return next;
   }
@@ -106,7 +197,9 @@ export class UserRepository {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(`No user ${id}.`);
     await this.store.del(this.keys.user(id), this.keys.userByName(user.username), this.keys.userByEmail(user.email));
+    if (user.uid !== undefined) await this.store.del(this.keys.userByUid(user.uid));
     await this.store.setRemove(this.keys.users(), id);
+    await this.store.zRemove(this.keys.legacyHashUsers(), id);
     return user;
   }
 }

@@ -8,6 +8,8 @@ export interface User {
   disabled: boolean;
   roles: string[];
   createdAt: number; // epoch seconds
+  /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */
+  uid?: number;
 }
 
 /** What the hub shows of a user (no hash). */

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { clientIp } from '../http/client-ip.js';
+import { authcodeDecode } from './authcode.js';
+import type { UcenterApp } from './ucenter-app.js';
+import type { UcenterAppRegistry } from './ucenter-apps.js';
+import type { UcenterService, UcInput } from './ucenter-service.js';
+import { xmlSerialize, type UcValue } from './xml.js';
+
+/** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
+export const UCENTER_API_PATH = '/ucenter';
+
+/**
+ * How old (or how far ahead) an input's `time` may be, in seconds. UCenter allows an hour
+ * into the past; the hub allows ten minutes either way, enough for clock drift.
+ */
+export const INPUT_MAX_SKEW_SECONDS = 600;
+
+/** UCenter's modules: one the hub does not serve answers "Action not found!", any other "Module not found!". */
+const UC_MODULES = new Set(['app', 'frame', 'user', 'pm', 'pm_client', 'tag', 'feed', 'friend', 'domain', 'credit', 'mail', 'version', 'seccode']);
+
+type Action = (app: UcenterApp, input: UcInput, req: Request) => Promise<UcValue[] | Record<string, UcValue> | string | number>;
+
+function param(req: Request, name: string): string {
+  // UCenter reads $_REQUEST: the body first, then the query string.
+  const body = (req.body as Record<string, unknown> | undefined)?.[name];
+  const value = typeof body === 'string' ? body : req.query[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** UCenter answers 200 with a short text for every refusal; the application shows or logs it. */
+function answer(res: Response, body: UcValue[] | Record<string, UcValue> | string | number): void {
+  res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
+  res.send(typeof body === 'object' ? xmlSerialize(body) : String(body));
+}
+
+/**
+ * The UCenter client API (`POST {UC_API}/index.php`, `m`, `a`, `inajax`, `release`,
+ * `input`, `appid`): the application is known by `appid`; `input` must decode with its
+ * key, name the same m/a/appid, carry `agent` = md5 of the request's User-Agent and a
+ * `time` within INPUT_MAX_SKEW_SECONDS. Refusals answer as UCenter does.
+ */
+export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService): Router {
+  const actions: Record<string, Record<string, Action>> = {
+    user: {
+      login: (app, input, req) => service.login(app, input, clientIp(req)),
+      get_user: (_app, input) => service.getUser(input),
+      check_username: (_app, input) => service.checkUsername(input),
+      check_email: (_app, input) => service.checkEmail(input),
+      register: (app, input) => service.register(app, input),
+      edit: (app, input, req) => service.edit(app, input, clientIp(req)),
+      synlogin: (app, input) => service.synlogin(app, input),
+      synlogout: (app) => service.synlogout(app),
+    },
+    app: {
+      ls: () => service.appList(),
+    },
+  };
+
+  const router = Router();
+  router.use(`${UCENTER_API_PATH}/index.php`, express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  router.all(`${UCENTER_API_PATH}/index.php`, async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'POST') return answer(res, 'Action not found!');
+    const m = param(req, 'm');
+    const a = param(req, 'a');
+    if (!UC_MODULES.has(m)) return answer(res, 'Module not found!');
+    const action = Object.hasOwn(actions, m) && Object.hasOwn(actions[m]!, a) ? actions[m]![a]! : undefined;
+    if (!action) return answer(res, 'Action not found!');
+
+    const appidText = param(req, 'appid');
+    const app = /^\d{1,9}$/.test(appidText) ? await apps.find(Number(appidText)) : undefined;
+    const decoded = app ? authcodeDecode(param(req, 'input'), app.key) : undefined;
+    if (!app || !decoded) return answer(res, 'Invalid input');
+    const input = Object.fromEntries(new URLSearchParams(decoded)) as UcInput;
+    // The operation is bound into the encrypted input, so one call cannot be replayed as another.
+    if (input.m !== m || input.a !== a || input.appid !== appidText) return answer(res, 'Access denied for operation changed');
+    const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
+    if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
+    const time = /^\d{1,12}$/.test(input.time ?? '') ? Number(input.time) : NaN;
+    if (!(Math.abs(Math.floor(Date.now() / 1000) - time) <= INPUT_MAX_SKEW_SECONDS)) return answer(res, 'Authorization has expired');
+    return answer(res, await action(app, input, req));
+  });
+  return router;
+}

@@ -1,0 +1,34 @@
+/**
+ * A UCenter application: a site bound to UCenter (Discuz!, MediaWiki's Auth_UC, ...) that
+ * the hub serves as its UCenter server. It knows the hub as `UC_API`, itself as `UC_APPID`
+ * and shares `UC_KEY` (this app's `key`) for authcode in both directions.
+ */
+export interface UcenterApp {
+  /** UC_APPID: a positive whole number. */
+  appId: number;
+  name: string;
+  /** UCenter's application type (DISCUZX, UCHOME, SUPESITE, OTHER, ...); informational. */
+  type: string;
+  /** The application's base URL as the browser reaches it (no trailing slash). */
+  url: string;
+  /** The note handler under `url` (UCenter: `api/uc.php`). */
+  noteFile: string;
+  /**
+   * Base URL the hub uses for server-to-server notes (deleteuser, test) when the browser's
+   * `url` does not resolve from the hub (e.g. `*.localhost`); defaults to `url`.
+   */
+  internalUrl?: string;
+  /** UC_KEY of this application: encrypts its notes and decrypts its client API input. */
+  key: string;
+  /** Takes part in synlogin/synlogout (script tags on the sync page, `reload="1"`). */
+  synlogin: boolean;
+  /** May create hub users through `user/register`. Off unless set. */
+  allowRegister: boolean;
+  createdAt: number; // epoch seconds
+}
+
+/** The note handler URL of an application: browser-facing, or the one the hub calls itself. */
+export function noteUrl(app: UcenterApp, internal = false): string {
+  const base = (internal && app.internalUrl) || app.url;
+  return `${base}/${app.noteFile.replace(/^\/+/, '')}`;
+}

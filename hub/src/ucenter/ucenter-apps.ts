@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import type { UcenterApp } from './ucenter-app.js';
+
+export interface UcenterAppInput {
+  appId?: number;
+  name: string;
+  type?: string;
+  url: string;
+  noteFile?: string;
+  internalUrl?: string;
+  synlogin?: boolean;
+  allowRegister?: boolean;
+}
+
+const NOTE_FILE = /^[A-Za-z0-9._/-]{1,200}$/;
+const TYPE = /^[A-Za-z0-9_]{1,32}$/;
+
+/** A UC_KEY: 64 characters from the CSPRNG (UCenter's own keys are 64 characters too). */
+export function generateUcKey(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+function checkBaseUrl(value: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(`${what} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`${what} must be http(s): ${value}`);
+  if (url.search || url.hash) throw new ValidationError(`${what} must not have a query or fragment: ${value}`);
+  if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
+  // The normalised form: a quote or angle bracket typed into the URL comes out percent-encoded,
+  // so the URL can go into a script tag's attribute as it is.
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The registered UCenter applications, in the store (few; read whole when a sync page needs them). */
+export class UcenterAppRegistry {
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Registers an application with a fresh key; the key is in the answer (show it once). */
+  async register(input: UcenterAppInput): Promise<UcenterApp> {
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
+    const type = (input.type ?? 'OTHER').trim().toUpperCase();
+    if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
+    const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
+    if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError('The note file is a path such as api/uc.php.');
+    const app: UcenterApp = {
+      appId: input.appId ?? 0,
+      name,
+      type,
+      url: checkBaseUrl(input.url.trim(), 'The application URL'),
+      noteFile,
+      ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'The internal URL') } : {}),
+      key: generateUcKey(),
+      synlogin: input.synlogin ?? true,
+      allowRegister: input.allowRegister ?? false,
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    if (input.appId !== undefined) {
+      if (!Number.isSafeInteger(input.appId) || input.appId < 1) throw new ValidationError('An app id is a positive whole number.');
+      if (!(await this.store.set(this.keys.ucenterApp(input.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
+        throw new ConflictError(`The UCenter app id ${input.appId} is taken.`);
+      }
+    } else {
+      for (;;) {
+        app.appId = await this.store.incr(this.keys.ucenterAppCounter());
+        if (await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app), { onlyIfAbsent: true })) break;
+      }
+    }
+    await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
+    return app;
+  }
+
+  async find(appId: number): Promise<UcenterApp | undefined> {
+    if (!Number.isSafeInteger(appId) || appId < 1) return undefined;
+    const raw = await this.store.get(this.keys.ucenterApp(appId));
+    return raw ? (JSON.parse(raw) as UcenterApp) : undefined;
+  }
+
+  async require(appId: number): Promise<UcenterApp> {
+    const app = await this.find(appId);
+    if (!app) throw new NotFoundError(`No UCenter application ${appId}.`);
+    return app;
+  }
+
+  /** Every application, by app id. */
+  async list(): Promise<UcenterApp[]> {
+    const ids = await this.store.setMembers(this.keys.ucenterApps());
+    if (ids.length === 0) return [];
+    const raws = await this.store.getMany(ids.map((id) => this.keys.ucenterApp(Number(id))));
+    return raws
+      .filter((raw): raw is string => raw !== null)
+      .map((raw) => JSON.parse(raw) as UcenterApp)
+      .sort((a, b) => a.appId - b.appId);
+  }
+
+  /** A new key for the application (shown once); the old one stops working at once. */
+  async rotateKey(appId: number): Promise<UcenterApp> {
+    const app = await this.require(appId);
+    const next = { ...app, key: generateUcKey() };
+    await this.store.set(this.keys.ucenterApp(appId), JSON.stringify(next));
+    return next;
+  }
+
+  async remove(appId: number): Promise<void> {
+    await this.require(appId);
+    await this.store.del(this.keys.ucenterApp(appId));
+    await this.store.setRemove(this.keys.ucenterApps(), String(appId));
+  }
+}

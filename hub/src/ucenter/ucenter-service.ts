@@ -1,0 +1,237 @@
+import { isIP } from 'node:net';
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError, TooManyAttemptsError, ValidationError } from '../errors.js';
+import type { LoginThrottle } from '../security/login-throttle.js';
+import type { SyncAction } from '../sync/sync-codes.js';
+import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
+import type { PasswordHasher } from '../users/passwords.js';
+import type { User } from '../users/user.js';
+import { EMAIL, USERNAME, UserRepository } from '../users/user-repository.js';
+import { noteRequestUrl, scriptTag } from './notes.js';
+import type { UcenterApp } from './ucenter-app.js';
+import type { UcenterAppRegistry } from './ucenter-apps.js';
+import type { UcValue } from './xml.js';
+
+/** UCenter's answer codes (uc_server/control/user.php), as the applications read them. */
+export const UC = {
+  LOGIN_UNKNOWN_USER: -1,
+  LOGIN_WRONG_PASSWORD: -2,
+  LOGIN_BAD_QUESTION: -3,
+  LOGIN_TOO_MANY_ATTEMPTS: -4,
+  USERNAME_INVALID: -1,
+  USERNAME_EXISTS: -3,
+  EMAIL_INVALID: -4,
+  EMAIL_EXISTS: -6,
+  EDIT_WRONG_OLD_PASSWORD: -1,
+  EDIT_NOTHING_CHANGED: -7,
+  EDIT_PROTECTED: -8,
+} as const;
+
+/** The decoded `input` of a client API call: strings by name. */
+export type UcInput = Record<string, string>;
+
+export interface UcenterDeps {
+  apps: UcenterAppRegistry;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  audit: AuditLog;
+  sync: SyncPlanner;
+}
+
+function whole(value: string | undefined): number {
+  return /^\d{1,15}$/.test(value ?? '') ? Number(value) : 0;
+}
+
+/** The audit log's client name for an application. */
+export function auditClient(app: UcenterApp): string {
+  return `ucenter:${app.appId}`;
+}
+
+/**
+ * The hub's side of the UCenter client API: each method is one `m/a` action, taking the
+ * decoded input and answering what UCenter answers (an array for XML, or a number/string).
+ */
+export class UcenterService {
+  constructor(private readonly deps: UcenterDeps) {}
+
+  async #findUser(login: string, isuid: number): Promise<User | undefined> {
+    if (isuid === 1) return this.deps.users.findByUid(whole(login));
+    return this.deps.users.findByLogin(login); // username (0) or e-mail (2): one index each
+  }
+
+  /**
+   * user/login → [uid or code, username, password, email, duplicate]. The hub never echoes
+   * the password back (UCenter does, in clear, in its answer): that slot is empty.
+   * Throttling, lockout, audit and disabled users are the portal's: same limits, same log.
+   */
+  async login(app: UcenterApp, input: UcInput, requestIp: string): Promise<UcValue[]> {
+    const { users, hasher, throttle, audit } = this.deps;
+    const login = (input.username ?? '').slice(0, 320);
+    const password = (input.password ?? '').slice(0, 1024);
+    const isuid = whole(input.isuid);
+    // The application passes its user's address; without one, the application server's counts.
+    const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
+    const client = auditClient(app);
+    const user = isuid === 0 || isuid === 1 || isuid === 2 ? await this.#findUser(login, isuid) : undefined;
+    const accountKey = user?.id ?? login;
+    try {
+      await throttle.attempt(ip, accountKey);
+    } catch (error) {
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      await audit.record({ event: 'login.throttled', actor: login, client, ip });
+      return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
+    }
+    // A decoy hash for unknown users keeps the time the same.
+    const passwordOk = await hasher.verify(user?.passwordHash, password);
+    // The hub has no security questions: a question asked of it cannot be answered right.
+    const questionOk = !(whole(input.checkques) && whole(input.questionid) > 0);
+    if (!user || !passwordOk || user.disabled || !questionOk) {
+      await throttle.failed(accountKey, ip);
+      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
+      const code = !user ? UC.LOGIN_UNKNOWN_USER : !passwordOk || user.disabled ? UC.LOGIN_WRONG_PASSWORD : UC.LOGIN_BAD_QUESTION;
+      return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
+    }
+    await throttle.succeeded(accountKey, ip);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip });
+    return [await users.uidOf(user), user.username, '', user.email, 0];
+  }
+
+  /** user/get_user → [uid, username, email], or 0. */
+  async getUser(input: UcInput): Promise<UcValue[] | number> {
+    const user = await this.#findUser(input.username ?? '', whole(input.isuid) ? 1 : 0);
+    if (!user || user.disabled) return 0;
+    return [await this.deps.users.uidOf(user), user.username, user.email];
+  }
+
+  /** user/check_username → 1, -1 (not a valid name), -3 (taken). */
+  async checkUsername(input: UcInput): Promise<number> {
+    const username = (input.username ?? '').trim();
+    if (!USERNAME.test(username)) return UC.USERNAME_INVALID;
+    return (await this.deps.users.findByLogin(username)) ? UC.USERNAME_EXISTS : 1;
+  }
+
+  /** user/check_email → 1, -4 (not an address), -6 (taken). */
+  async checkEmail(input: UcInput): Promise<number> {
+    const email = (input.email ?? '').trim();
+    if (!EMAIL.test(email)) return UC.EMAIL_INVALID;
+    return (await this.deps.users.findByLogin(email)) ? UC.EMAIL_EXISTS : 1;
+  }
+
+  /** user/register → the new uid, a check code, or 0 where the application may not create users. */
+  async register(app: UcenterApp, input: UcInput): Promise<number> {
+    if (!app.allowRegister) return 0;
+    const nameCode = await this.checkUsername(input);
+    if (nameCode < 0) return nameCode;
+    const emailCode = await this.checkEmail(input);
+    if (emailCode < 0) return emailCode;
+    try {
+      const created = await this.deps.users.create({ username: input.username!.trim(), email: input.email!.trim(), password: input.password ?? '' });
+      await this.deps.audit.record({ event: 'admin.user.create', actor: auditClient(app), subject: created.id, client: auditClient(app) });
+      return created.uid ?? 0;
+    } catch (error) {
+      if (error instanceof ConflictError) return UC.USERNAME_EXISTS;
+      if (error instanceof ValidationError) return 0; // e.g. a password shorter than the hub's policy
+      throw error;
+    }
+  }
+
+  /**
+   * user/edit: the user's own password and e-mail change, proven by the old password (the
+   * portal's throttle applies). `ignoreoldpw` (an application's admin overriding the user)
+   * answers -8, "protected": the hub, not an application, is where accounts are administered.
+   */
+  async edit(app: UcenterApp, input: UcInput, requestIp: string): Promise<number> {
+    const { users, hasher, throttle, audit } = this.deps;
+    if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
+    const user = await users.findByLogin(input.username ?? '');
+    const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
+    const accountKey = user?.id ?? (input.username ?? '');
+    try {
+      await throttle.attempt(ip, accountKey);
+    } catch (error) {
+      if (error instanceof TooManyAttemptsError) return UC.EDIT_WRONG_OLD_PASSWORD;
+      throw error;
+    }
+    const ok = await hasher.verify(user?.passwordHash, input.oldpw ?? '');
+    if (!user || !ok || user.disabled) {
+      await throttle.failed(accountKey, ip);
+      return UC.EDIT_WRONG_OLD_PASSWORD;
+    }
+    await throttle.succeeded(accountKey, ip);
+    const newEmail = (input.email ?? '').trim();
+    if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
+      const code = await this.checkEmail({ email: newEmail });
+      if (code < 0) return code;
+    }
+    const newPassword = input.newpw ?? '';
+    if (!newPassword && (!newEmail || newEmail.toLowerCase() === user.email.toLowerCase())) return UC.EDIT_NOTHING_CHANGED;
+    try {
+      if (newPassword) UserRepository.checkPassword(newPassword);
+      if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) await users.changeEmail(user.id, newEmail);
+      if (newPassword) await users.setPassword(user.id, newPassword);
+    } catch (error) {
+      if (error instanceof ConflictError) return UC.EMAIL_EXISTS;
+      if (error instanceof ValidationError) return UC.EDIT_NOTHING_CHANGED;
+      throw error;
+    }
+    await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: Boolean(newEmail) } });
+    return 1;
+  }
+
+  /**
+   * The synlogin/synlogout notes for every application with sync on (but `exceptAppId`, the
+   * one asking), as beacons for the hub's sync page. A synlogin note names uid and username
+   * only: never a password or a hash.
+   */
+  async noteBeacons(act: SyncAction, user?: { uid: number; username: string }, exceptAppId?: number): Promise<Beacon[]> {
+    if (act === 'login' && !user) return [];
+    const apps = (await this.deps.apps.list()).filter((app) => app.synlogin && app.appId !== exceptAppId);
+    return apps.map((app) => ({
+      clientId: auditClient(app),
+      url: act === 'login' ? noteRequestUrl(app, 'synlogin', { uid: user!.uid, username: user!.username }) : noteRequestUrl(app, 'synlogout'),
+      transport: 'script' as const,
+      ucenter: true,
+    }));
+  }
+
+  /** The sync page's UCenter beacons for a user signing in at the hub (or out). */
+  async syncBeacons(act: SyncAction, accountId: string | undefined): Promise<Beacon[]> {
+    if (act === 'logout') return this.noteBeacons('logout');
+    const user = accountId ? await this.deps.users.findById(accountId) : undefined;
+    if (!user) return [];
+    return this.noteBeacons('login', { uid: await this.deps.users.uidOf(user), username: user.username });
+  }
+
+  /** user/synlogin → script tags for the other applications, or '' (UCenter's answer for an unknown uid). */
+  async synlogin(app: UcenterApp, input: UcInput): Promise<string> {
+    if (!app.synlogin) return '';
+    const user = await this.deps.users.findByUid(whole(input.uid));
+    if (!user || user.disabled) return '';
+    const beacons = await this.noteBeacons('login', { uid: await this.deps.users.uidOf(user), username: user.username }, app.appId);
+    return beacons.map((beacon) => scriptTag(beacon.url)).join('');
+  }
+
+  /**
+   * user/synlogout → script tags that sign the browser out of the other UCenter applications
+   * and of the hub's OIDC subsites (their synclogout beacons, as scripts: the kit answers
+   * those with an empty body).
+   */
+  async synlogout(app: UcenterApp): Promise<string> {
+    if (!app.synlogin) return '';
+    const tags = (await this.noteBeacons('logout', undefined, app.appId)).map((beacon) => scriptTag(beacon.url));
+    const plan = await this.deps.sync.plan('logout');
+    for (const beacon of plan.beacons) if (!beacon.ucenter) tags.push(scriptTag(beacon.url));
+    return tags.join('');
+  }
+
+  /** app/ls → every application by app id, with UCenter's fields. */
+  async appList(): Promise<Record<string, UcValue>> {
+    const out: Record<string, UcValue> = {};
+    for (const app of await this.deps.apps.list()) {
+      out[String(app.appId)] = { appid: app.appId, type: app.type, name: app.name, url: app.url, tagtemplates: '', viewprourl: '', synlogin: app.synlogin ? 1 : 0 };
+    }
+    return out;
+  }
+}

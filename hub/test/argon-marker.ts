@@ -1,0 +1,1 @@
+export const argon2id = /^\$argon2id\$/;

@@ -1,0 +1,201 @@
+/**
+ * The hub as a UCenter server: the client API as uc_client calls it (UC_CONNECT = http),
+ * its checks (app, key, operation, agent, time), UCenter's answer codes and XML, the
+ * portal's throttling and audit on user/login, notes on the sync page, legacy hashes.
+ */
+import { argon2id } from './argon-marker.js';
+import { createHash } from 'node:crypto';
+import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { decodeNote, UcClient, ucUnserialize } from '../src/testing/ucenter-client.js';
+import { authcodeDecode } from '../src/ucenter/authcode.js';
+import { legacyHashFrom } from '../src/users/legacy-hash.js';
+import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
+
+const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
+
+function scriptSrcs(html: string): URL[] {
+  return [...html.matchAll(/<script type="text\/javascript" src="([^"]+)" reload="1"><\/script>/g)].map((m) => new URL(m[1]!));
+}
+
+describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
+  let hub: RunningHub;
+  let forum: UcenterApp;
+  let wiki: UcenterApp;
+  let client: UcClient;
+  let aliceUid: number;
+
+  beforeEach(async () => {
+    hub = await startTestHub(kind, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
+    const { apps } = hub.services.ucenter;
+    forum = await apps.register({ name: 'Forum', type: 'DISCUZX', url: 'http://forum.sso.test:5004' });
+    wiki = await apps.register({ name: 'Wiki', url: 'http://wiki.sso.test:5002/extensions/Auth_UC' });
+    await hub.services.clients.upsert({
+      clientId: 'bbs', name: 'BBS', redirectUris: ['http://bbs.sso.test:5001/sso/callback'],
+      syncLoginUrl: 'http://bbs.sso.test:5001/sso/synclogin', syncLogoutUrl: 'http://bbs.sso.test:5001/sso/synclogout', trusted: true,
+    });
+    const alice = await hub.services.users.create(ALICE);
+    aliceUid = alice.uid!;
+    client = new UcClient({ api: `${hub.url}/ucenter`, key: forum.key, appId: forum.appId });
+  });
+  afterEach(() => hub.close());
+
+  describe('user/login (uc_user_login)', () => {
+    it('by username, uid and e-mail: [uid, username, "", email, 0]; the password is never echoed', async () => {
+      expect(aliceUid).toBeGreaterThan(0);
+      const expected = [String(aliceUid), 'alice', '', ALICE.email, '0'];
+      expect(await client.userLogin('alice', ALICE.password)).toEqual(expected);
+      expect(await client.userLogin(String(aliceUid), ALICE.password, 1)).toEqual(expected);
+      expect(await client.userLogin(ALICE.email, ALICE.password, 2)).toEqual(expected);
+    });
+
+    it('answers in UCenter\'s XML byte for byte', async () => {
+      const raw = await client.call('user', 'login', { username: 'alice', password: ALICE.password, isuid: 0 });
+      expect(raw).toBe(
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\r\n<root>\r\n' +
+          `\t<item id="0"><![CDATA[${aliceUid}]]></item>\r\n\t<item id="1"><![CDATA[alice]]></item>\r\n` +
+          `\t<item id="2"><![CDATA[]]></item>\r\n\t<item id="3"><![CDATA[${ALICE.email}]]></item>\r\n\t<item id="4"><![CDATA[0]]></item>\r\n</root>`,
+      );
+    });
+
+    it('-1 for an unknown user, -2 for a wrong password or a disabled user, -3 for a security question', async () => {
+      expect((await client.userLogin('nobody', 'whatever-123'))[0]).toBe('-1');
+      expect((await client.userLogin('alice', 'wrong-password'))[0]).toBe('-2');
+      expect((await client.userLogin('alice', ALICE.password, 0, { checkques: 1, questionid: 2, answer: 'x' }))[0]).toBe('-3');
+      await hub.services.lifecycle.disable('alice');
+      expect((await client.userLogin('alice', ALICE.password))[0]).toBe('-2');
+    });
+
+    it('shares the portal\'s lockout (-4 once locked, even with the right password) and audit log', async () => {
+      for (let i = 0; i < 3; i += 1) expect((await client.userLogin('alice', 'wrong-password', 0, { ip: '203.0.113.9' }))[0]).toBe('-2');
+      expect((await client.userLogin('alice', ALICE.password, 0, { ip: '203.0.113.9' }))[0]).toBe('-4');
+      await hub.services.audit.flush();
+      const events = (await hub.services.audit.search({ client: `ucenter:${forum.appId}` })).map((entry) => entry.event);
+      expect(events.filter((e) => e === 'login.failure')).toHaveLength(3);
+      expect(events).toContain('login.throttled');
+      // Another address of the same user is not locked by that one.
+      expect((await client.userLogin('alice', ALICE.password, 0, { ip: '198.51.100.7' }))[0]).toBe(String(aliceUid));
+    });
+  });
+
+  it('user/get_user by name and by uid; 0 for nobody', async () => {
+    expect(await client.getUser('alice')).toEqual([String(aliceUid), 'alice', ALICE.email]);
+    expect(await client.getUser(aliceUid, 1)).toEqual([String(aliceUid), 'alice', ALICE.email]);
+    expect(await client.getUser('nobody')).toBe('0');
+  });
+
+  it('user/check_username and user/check_email answer UCenter\'s codes', async () => {
+    expect(await client.call('user', 'check_username', { username: 'newbie' })).toBe('1');
+    expect(await client.call('user', 'check_username', { username: 'alice' })).toBe('-3');
+    expect(await client.call('user', 'check_username', { username: 'a b<' })).toBe('-1');
+    expect(await client.call('user', 'check_email', { email: 'new@example.com' })).toBe('1');
+    expect(await client.call('user', 'check_email', { email: ALICE.email })).toBe('-6');
+    expect(await client.call('user', 'check_email', { email: 'not-an-address' })).toBe('-4');
+  });
+
+  it('user/register only where the application may create users', async () => {
+    expect(await client.call('user', 'register', { username: 'bob', password: 'builder-1234', email: 'bob@example.com' })).toBe('0');
+    const open = await hub.services.ucenter.apps.register({ name: 'Open', url: 'http://open.test', allowRegister: true });
+    const openClient = new UcClient({ api: `${hub.url}/ucenter`, key: open.key, appId: open.appId });
+    const uid = Number(await openClient.call('user', 'register', { username: 'bob', password: 'builder-1234', email: 'bob@example.com' }));
+    expect(uid).toBeGreaterThan(aliceUid);
+    expect(await openClient.call('user', 'register', { username: 'bob', password: 'builder-1234', email: 'bob2@example.com' })).toBe('-3');
+    expect((await client.userLogin('bob', 'builder-1234'))[0]).toBe(String(uid));
+  });
+
+  it('user/edit changes password and e-mail with the old password; -1 without it; -8 for ignoreoldpw', async () => {
+    expect(await client.call('user', 'edit', { username: 'alice', oldpw: 'wrong', newpw: 'new-password-1', email: '', ignoreoldpw: 0 })).toBe('-1');
+    expect(await client.call('user', 'edit', { username: 'alice', oldpw: '', newpw: 'new-password-1', email: '', ignoreoldpw: 1 })).toBe('-8');
+    expect(await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'new-password-1', email: 'a2@example.com', ignoreoldpw: 0 })).toBe('1');
+    expect(await client.userLogin('alice', 'new-password-1')).toEqual([String(aliceUid), 'alice', '', 'a2@example.com', '0']);
+  });
+
+  it('user/synlogin answers script tags for the OTHER synlogin apps: uid and username, no password, expiring within 60 s', async () => {
+    const tags = await client.synlogin(aliceUid);
+    const srcs = scriptSrcs(tags);
+    expect(srcs.map((u) => `${u.origin}${u.pathname}`)).toEqual(['http://wiki.sso.test:5002/extensions/Auth_UC/api/uc.php']);
+    const code = srcs[0]!.searchParams.get('code')!;
+    const note = decodeNote(code, wiki.key)!;
+    expect(note).toEqual({ action: 'synlogin', uid: String(aliceUid), username: 'alice', time: srcs[0]!.searchParams.get('time') });
+    expect(authcodeDecode(code, forum.key)).toBeUndefined();
+    expect(authcodeDecode(code, wiki.key, Math.floor(Date.now() / 1000) + 61)).toBeUndefined();
+    expect(await client.synlogin(999_999)).toBe('');
+  });
+
+  it('user/synlogout answers the other apps\' synlogout notes and the subsites\' synclogout beacons', async () => {
+    const srcs = scriptSrcs(await client.synlogout());
+    const wikiNote = srcs.find((u) => u.hostname === 'wiki.sso.test')!;
+    expect(decodeNote(wikiNote.searchParams.get('code')!, wiki.key)).toMatchObject({ action: 'synlogout' });
+    expect(srcs.some((u) => u.href.startsWith('http://bbs.sso.test:5001/sso/synclogout?'))).toBe(true);
+    expect(srcs.some((u) => u.hostname === 'forum.sso.test')).toBe(false);
+  });
+
+  it('app/ls lists the applications in UCenter\'s shape', async () => {
+    const list = ucUnserialize(await client.call('app', 'ls')) as Record<string, Record<string, string>>;
+    expect(list[String(forum.appId)]).toMatchObject({ appid: String(forum.appId), type: 'DISCUZX', name: 'Forum', url: 'http://forum.sso.test:5004', synlogin: '1' });
+    expect(Object.keys(list)).toHaveLength(2);
+  });
+
+  describe('refusals answer as UCenter does, never a 500', () => {
+    it.each([
+      ['an unknown module', () => client.call('nosuch', 'login'), 'Module not found!'],
+      ['an unknown action', () => client.call('user', 'nosuch'), 'Action not found!'],
+      ['a UCenter module the hub does not serve', () => client.call('pm', 'check_newpm', { uid: 1 }), 'Action not found!'],
+      ['another app\'s key', () => client.call('user', 'get_user', { username: 'alice' }, { key: wiki.key }), 'Invalid input'],
+      ['an input for another action', () => client.call('user', 'get_user', { username: 'alice' }, { inputModule: 'app' }), 'Access denied for operation changed'],
+      ['another browser agent', () => client.call('user', 'get_user', { username: 'alice' }, { agent: createHash('md5').update('curl').digest('hex') }), 'Access denied for agent changed'],
+      ['an old input', () => client.call('user', 'get_user', { username: 'alice' }, { time: Math.floor(Date.now() / 1000) - 3600 }), 'Authorization has expired'],
+    ])('%s', async (_name, call, expected) => {
+      expect(await call()).toBe(expected);
+    });
+
+    it('an unknown app id, a missing or junk input', async () => {
+      const post = async (body: string) => (await fetch(`${hub.url}/ucenter/index.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })).text();
+      expect(await post(client.requestBody('user', 'get_user', { username: 'alice' }).replace(/appid=\d+$/, 'appid=999'))).toBe('Invalid input');
+      expect(await post('m=user&a=login&appid=1')).toBe('Invalid input');
+      expect(await post('m=user&a=login&appid=1&input=%%%%')).toBe('Invalid input');
+      const get = await fetch(`${hub.url}/ucenter/index.php?m=user&a=login&appid=abc&input[]=1`);
+      expect(get.status).toBe(200);
+      expect(await get.text()).toBe('Invalid input');
+    });
+  });
+
+  it('legacy UCenter hash: user/login accepts it once and replaces it by argon2id', async () => {
+    const hash = legacyHashFrom(createHash('md5').update(createHash('md5').update('oldpw').digest('hex') + 'a1b2c3').digest('hex'), 'a1b2c3')!;
+    await hub.services.users.importUser({ username: 'carol', email: 'carol@example.com', passwordHash: hash, uid: 5000 });
+    expect(await hub.services.users.legacyHashCount()).toBe(1);
+    expect(await client.userLogin('carol', 'wrong')).toEqual(['-2', 'carol', '', 'carol@example.com', '0']);
+    expect(await client.userLogin('carol', 'oldpw')).toEqual(['5000', 'carol', '', 'carol@example.com', '0']);
+    const carol = await hub.services.users.findByLogin('carol');
+    expect(carol!.passwordHash).toMatch(argon2id);
+    expect(await hub.services.users.legacyHashCount()).toBe(0);
+    expect((await client.userLogin('carol', 'oldpw'))[0]).toBe('5000');
+  });
+
+  it('legacy UCenter hash at the portal: accepted once (even below the length policy), replaced by argon2id', async () => {
+    const hash = legacyHashFrom(createHash('md5').update(createHash('md5').update('short').digest('hex') + 'zz').digest('hex'), 'zz')!;
+    await hub.services.users.importUser({ username: 'dave', email: 'dave@example.com', passwordHash: hash, uid: 77 });
+    const browser = new TestBrowser();
+    const landed = await browser.follow(`${hub.url}/login`, [new URL(hub.url).host]);
+    const action = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+    const answer = await browser.post(action, { _csrf: inputValue(landed.body, '_csrf'), login: 'dave', password: 'short' });
+    await answer.text();
+    expect(answer.status).toBe(200);
+    expect((await hub.services.users.findByLogin('dave'))!.passwordHash).toMatch(argon2id);
+    expect(await hub.services.users.legacyHashCount()).toBe(0);
+  });
+
+  it('the portal sign-in sync page carries each app\'s synlogin note as <script … reload="1">', async () => {
+    const browser = new TestBrowser();
+    const hubHost = new URL(hub.url).host;
+    const landed = await browser.follow(`${hub.url}/login`, [hubHost]);
+    const action = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+    const answer = await browser.post(action, { _csrf: inputValue(landed.body, '_csrf'), login: 'alice', password: ALICE.password });
+    const page = await answer.text();
+    const tags = [...page.matchAll(/<script class="beacon" type="text\/javascript" src="([^"]+)" data-client="(ucenter:\d+)" reload="1" async><\/script>/g)];
+    expect(tags.map((m) => m[2]).sort()).toEqual([`ucenter:${forum.appId}`, `ucenter:${wiki.appId}`].sort());
+    const forumSrc = new URL(tags.find((m) => m[2] === `ucenter:${forum.appId}`)![1]!.replace(/&amp;/g, '&'));
+    expect(decodeNote(forumSrc.searchParams.get('code')!, forum.key)).toMatchObject({ action: 'synlogin', uid: String(aliceUid), username: 'alice' });
+    expect(answer.headers.get('content-security-policy')).toContain('http://forum.sso.test:5004');
+  });
+});
