@@ -28,6 +28,7 @@ import { AccountLifecycle } from './users/account-lifecycle.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { Views } from './views/views.js';
 
@@ -102,15 +103,19 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
   });
   queueBackchannelLogout(provider, deliveries);
+  const ucenterApps = new UcenterAppRegistry(store, keys);
+  const ucenterDeleteuser = new UcenterDeleteuserNotes(ucenterApps, users, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(jwks, config.HUB_ISSUER), clients, audit, logger, {
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
     pollMs: config.DELIVERY_POLL_MS,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
+    senders: { 'ucenter-deleteuser': ucenterDeleteuser },
   });
-  const lifecycle = new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit });
+  const lifecycle = new AccountLifecycle({
+    users, sessions, consents, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
+  });
 
-  const ucenterApps = new UcenterAppRegistry(store, keys);
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));

@@ -5,6 +5,8 @@
  */
 import { argon2id } from './argon-marker.js';
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import { decodeNote, UcClient, ucUnserialize } from '../src/testing/ucenter-client.js';
@@ -197,5 +199,59 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     const forumSrc = new URL(tags.find((m) => m[2] === `ucenter:${forum.appId}`)![1]!.replace(/&amp;/g, '&'));
     expect(decodeNote(forumSrc.searchParams.get('code')!, forum.key)).toMatchObject({ action: 'synlogin', uid: String(aliceUid), username: 'alice' });
     expect(answer.headers.get('content-security-policy')).toContain('http://forum.sso.test:5004');
+  });
+});
+
+describe.each(STORE_KINDS)('UCenter deleteuser through the delivery queue on %s', (kind) => {
+  let hub: RunningHub;
+  let server: Server;
+  const notes: Record<string, string>[] = [];
+  let answers: string[];
+
+  beforeEach(async () => {
+    notes.length = 0;
+    answers = ['0', '1'];
+    hub = await startTestHub(kind, { DELIVERY_BACKOFF_BASE_MS: '1', DELIVERY_BACKOFF_MAX_MS: '2' });
+    let key = '';
+    // The application's api/uc.php: decodes the note with its UC_KEY and answers as it likes.
+    server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const note = url.pathname === '/api/uc.php' ? decodeNote(url.searchParams.get('code') ?? '', key) : undefined;
+      if (note) notes.push(note);
+      res.end(note ? answers.shift() ?? '1' : '-1');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const app = await hub.services.ucenter.apps.register({ name: 'Forum', url: 'http://forum.sso.test:5004', internalUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    key = app.key;
+  });
+  afterEach(async () => {
+    await hub.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('deleting a user queues deleteuser (ids = uid); retried until the application answers 1', async () => {
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.lifecycle.delete('alice');
+    await hub.deliveryWorker.runOnce();
+    let [item] = await hub.services.deliveries.list('pending');
+    expect(item).toMatchObject({ kind: 'ucenter-deleteuser', attempts: 1, lastStatus: 200, lastError: 'the application did not answer 1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await hub.deliveryWorker.runOnce();
+    [item] = await hub.services.deliveries.list('delivered');
+    expect(item).toMatchObject({ kind: 'ucenter-deleteuser', attempts: 2, status: 'delivered' });
+    expect(notes).toHaveLength(2);
+    for (const note of notes) {
+      expect(note).toEqual({ action: 'deleteuser', ids: String(alice.uid), time: note.time });
+      expect(Math.abs(Number(note.time) - Date.now() / 1000)).toBeLessThan(30);
+    }
+  });
+
+  it('disabling a user sends deleteuser too', async () => {
+    answers = ['1'];
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.lifecycle.disable('alice');
+    await hub.deliveryWorker.runOnce();
+    expect(notes).toEqual([{ action: 'deleteuser', ids: String(alice.uid), time: notes[0]!.time }]);
   });
 });

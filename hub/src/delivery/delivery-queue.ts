@@ -72,6 +72,7 @@ export class DeliveryQueue {
       clientId: input.clientId,
       sub: input.sub,
       ...(input.sid ? { sid: input.sid } : {}),
+      ...(input.ucenterUid !== undefined ? { ucenterUid: input.ucenterUid } : {}),
       url: withoutUserinfo(input.url),
       status: 'pending',
       attempts: 0,

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Logger } from '../logger.js';
-import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem } from './delivery.js';
+import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type DeliveryKind } from './delivery.js';
 import { withoutUserinfo, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
 
@@ -18,6 +18,23 @@ export interface DeliveryWorkerOptions {
    * that, an attempt that would be retried fails it for good (the admin can still retry it).
    */
   maxAgeSeconds?: number;
+  /** Kinds delivered by another module (UCenter notes): where they go and how one attempt is made. */
+  senders?: Partial<Record<DeliveryKind, DeliverySender>>;
+}
+
+/** The outcome of one attempt. `refused`: answered 2xx but not with what the kind calls success (retried). */
+export interface AttemptResult {
+  status?: number;
+  retryAfter: number;
+  error?: string;
+  unsendable?: boolean;
+  refused?: boolean;
+}
+
+/** Delivers one kind its own way (its target from its own registry, its own request). */
+export interface DeliverySender {
+  target(item: DeliveryItem): Promise<string | undefined>;
+  attempt(item: DeliveryItem, url: string, timeoutMs: number): Promise<AttemptResult>;
 }
 
 const DEFAULT_BATCH = 20;
@@ -126,12 +143,13 @@ export class DeliveryWorker {
     const attempt = { attempts: item.attempts + 1, lastAttemptAt: now };
     try {
       // From the store, not the cache: a client registered a moment ago in another process is no reason to give up.
-      const url = targetOf(item, await this.clients.findUncached(item.clientId));
+      const sender = this.options.senders?.[item.kind];
+      const url = sender ? await sender.target(item) : targetOf(item, await this.clients.findUncached(item.clientId));
       if (!url) {
         const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
         return this.#audit('delivery.failed', failed);
       }
-      const { status, retryAfter, error, unsendable } = await this.#attempt(item, url);
+      const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url);
       const change = {
         ...attempt,
         url: withoutUserinfo(url),
@@ -142,7 +160,7 @@ export class DeliveryWorker {
       const { lastStatus: _lastStatus, lastError: _lastError, ...previous } = item;
       const fresh: Claim = { ...claim, item: previous };
       // A request that cannot even be built (a bad URL) will not get better by waiting.
-      const outcome = unsendable ? 'failed' : outcomeOf(status);
+      const outcome = unsendable ? 'failed' : refused ? 'retry' : outcomeOf(status);
       switch (outcome) {
         case 'delivered':
           return this.#audit('delivery.delivered', await this.queue.delivered(fresh, change));
@@ -170,10 +188,7 @@ export class DeliveryWorker {
    * One POST. `unsendable` when the request could not be built at all (an invalid URL, one
    * with a user name or password, a scheme other than http(s)): nothing went out.
    */
-  async #attempt(
-    item: DeliveryItem,
-    url: string,
-  ): Promise<{ status?: number; retryAfter: number; error?: string; unsendable?: boolean }> {
+  async #attempt(item: DeliveryItem, url: string): Promise<AttemptResult> {
     let token: string;
     try {
       token = await this.tokens.sign(item);

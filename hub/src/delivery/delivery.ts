@@ -3,7 +3,7 @@
  * disabled) or an OIDC back-channel logout (a hub session ended). Items live in the store
  * until the subsite answers 2xx, so nothing is lost to a subsite outage or a hub restart.
  */
-export type DeliveryKind = 'userdelete' | 'backchannel-logout';
+export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser';
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered';
 
 export interface DeliveryItem {
@@ -14,6 +14,8 @@ export interface DeliveryItem {
   sub: string;
   /** Back-channel logout only: the hub session id as that client knows it (`sid`). */
   sid?: string;
+  /** UCenter deleteuser only: the user's UCenter uid (the note's `ids`); the user may be gone by then. */
+  ucenterUid?: number;
   /** Where it goes; resolved again from the client's registration on every attempt. */
   url: string;
   status: DeliveryStatus;
@@ -34,6 +36,7 @@ export interface NewDelivery {
   clientId: string;
   sub: string;
   sid?: string;
+  ucenterUid?: number;
   url: string;
 }
 

@@ -77,8 +77,11 @@ export class UcClient {
   }
 
   /** uc_user_login → [uid or code, username, password, email, duplicate]. */
-  async userLogin(username: string, password: string, isuid = 0, extra: Record<string, string | number> = {}): Promise<UcParsed> {
-    return ucUnserialize(await this.call('user', 'login', { username, password, isuid, checkques: 0, questionid: '', answer: '', ip: '', nolog: 0, ...extra }));
+  async userLogin(username: string, password: string, isuid = 0, extra: Record<string, string | number> = {}): Promise<string[]> {
+    const raw = await this.call('user', 'login', { username, password, isuid, checkques: 0, questionid: '', answer: '', ip: '', nolog: 0, ...extra });
+    const parsed = ucUnserialize(raw);
+    // A refusal is a plain text (e.g. "Invalid input"): in the uid slot, as uc_client's callers would see it.
+    return Array.isArray(parsed) ? parsed.map(String) : [raw];
   }
 
   async getUser(username: string | number, isuid = 0): Promise<UcParsed> {

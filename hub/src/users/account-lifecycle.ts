@@ -18,6 +18,8 @@ export interface LifecycleDeps {
   clients: ClientRegistry;
   deliveries: DeliveryQueue;
   audit: AuditLog;
+  /** More notices for a forced logout (UCenter applications' deleteuser); returns how many were queued. */
+  moreNotices?: (userId: string) => Promise<number>;
 }
 
 /** Who asked, for the audit log: a user id (admin console) or `cli`. */
@@ -89,6 +91,7 @@ export class AccountLifecycle {
         deliveries += 1;
       }
     }
+    if (this.deps.moreNotices) deliveries += await this.deps.moreNotices(userId);
     return { ...ended, deliveries };
   }
 
