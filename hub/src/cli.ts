@@ -7,6 +7,7 @@ import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import { rotateSigningKeys, publicKids } from './secrets/secrets.js';
 import { openStore } from './store/index.js';
+import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
 
@@ -22,6 +23,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub v
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
   npm run hub -- keys rotate
   npm run hub -- seed FILE
+${UCENTER_USAGE}
 `;
 
 type Print = (line: string) => void;
@@ -53,6 +55,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       cas: { type: 'boolean' },
       'secret-in-query': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      // ucenter apps add
+      url: { type: 'string' },
+      type: { type: 'string' },
+      'app-id': { type: 'string' },
+      'note-file': { type: 'string' },
+      'internal-url': { type: 'string' },
+      'no-synlogin': { type: 'boolean' },
+      'allow-register': { type: 'boolean' },
+      'accept-rc4': { type: 'boolean' },
     },
   });
   const [group, command, target] = positionals;
@@ -71,6 +82,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
       return value;
     };
+    if (group === 'ucenter') {
+      return await runUcenterCli(positionals.slice(1), values, { apps: hub.services.ucenter.apps, users, audit: hub.services.audit }, print);
+    }
     switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
       case 'users add': {
         const user = await users.create({

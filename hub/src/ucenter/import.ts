@@ -1,0 +1,149 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { ConflictError, ValidationError } from '../errors.js';
+import { legacyHashFrom } from '../users/legacy-hash.js';
+import type { UserRepository } from '../users/user-repository.js';
+
+/** One row of UCenter's `uc_members` table, as far as the hub keeps it. */
+export interface UcMember {
+  uid: number;
+  username: string;
+  email: string;
+  /** md5(md5(password) . salt), hex. */
+  password: string;
+  salt: string;
+  regdate: number;
+}
+
+/** uc_members' column order in UCenter 1.6's install SQL, for a dump without its CREATE TABLE. */
+const DEFAULT_COLUMNS = ['uid', 'username', 'password', 'email', 'myid', 'myidkey', 'regip', 'regdate', 'lastloginip', 'lastlogintime', 'salt', 'secques'];
+
+type SqlValue = string | null;
+
+/** The value tuples of a MySQL `VALUES (…),(…)` list: quoted strings with backslash escapes, numbers, NULL. */
+function sqlTuples(text: string, start: number): { rows: SqlValue[][]; end: number } {
+  const rows: SqlValue[][] = [];
+  let i = start;
+  const escapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0', Z: '\x1a', b: '\b' };
+  const skipSpace = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i += 1;
+  };
+  for (;;) {
+    skipSpace();
+    if (text[i] !== '(') break;
+    i += 1;
+    const row: SqlValue[] = [];
+    for (;;) {
+      skipSpace();
+      if (text[i] === "'") {
+        let value = '';
+        i += 1;
+        while (i < text.length && text[i] !== "'") {
+          if (text[i] === '\\') {
+            const next = text[i + 1]!;
+            value += escapes[next] ?? next;
+            i += 2;
+          } else if (text[i] === "'" && text[i + 1] === "'") {
+            value += "'";
+            i += 2;
+          } else {
+            value += text[i];
+            i += 1;
+          }
+        }
+        i += 1;
+        row.push(value);
+      } else {
+        const match = /^[^,)\s]+/.exec(text.slice(i, i + 64));
+        if (!match) throw new ValidationError(`cannot read the dump near: ${text.slice(i, i + 30)}`);
+        row.push(match[0].toUpperCase() === 'NULL' ? null : match[0]);
+        i += match[0].length;
+      }
+      skipSpace();
+      if (text[i] === ',') { i += 1; continue; }
+      if (text[i] === ')') { i += 1; break; }
+      throw new ValidationError(`cannot read the dump near: ${text.slice(i, i + 30)}`);
+    }
+    rows.push(row);
+    skipSpace();
+    if (text[i] === ',') { i += 1; continue; }
+    break;
+  }
+  return { rows, end: i };
+}
+
+function fromRecord(record: Record<string, SqlValue | undefined>): UcMember {
+  const uid = Number(record.uid);
+  if (!Number.isSafeInteger(uid) || uid < 1) throw new ValidationError(`a uc_members row has no valid uid: ${String(record.uid)}`);
+  return {
+    uid,
+    username: String(record.username ?? ''),
+    email: String(record.email ?? ''),
+    password: String(record.password ?? ''),
+    salt: String(record.salt ?? ''),
+    regdate: Number(record.regdate ?? 0) || 0,
+  };
+}
+
+/** A `mysqldump` of uc_members (any table prefix): its INSERT statements, with the CREATE TABLE's column order. */
+export function parseMysqldump(text: string): UcMember[] {
+  const create = /CREATE TABLE `?\w*members`?\s*\(([\s\S]*?)\)\s*(?:ENGINE|TYPE|;)/i.exec(text);
+  const columns = create
+    ? [...create[1]!.matchAll(/^\s*`(\w+)`/gm)].map((m) => m[1]!)
+    : DEFAULT_COLUMNS;
+  const members: UcMember[] = [];
+  const insert = /INSERT INTO `?\w*members`?\s*(\(([^)]*)\))?\s*VALUES\s*/gi;
+  for (let match = insert.exec(text); match; match = insert.exec(text)) {
+    const names = match[2] ? match[2].split(',').map((name) => name.trim().replace(/`/g, '')) : columns;
+    const { rows, end } = sqlTuples(text, insert.lastIndex);
+    for (const row of rows) members.push(fromRecord(Object.fromEntries(names.map((name, index) => [name, row[index]]))));
+    insert.lastIndex = end;
+  }
+  return members;
+}
+
+/** A CSV export with a header row naming at least uid, username, email, password, salt (regdate optional). */
+export function parseCsvMembers(text: string): UcMember[] {
+  const records = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+  const first = records[0];
+  for (const column of ['uid', 'username', 'email', 'password', 'salt']) {
+    if (first && !(column in first)) throw new ValidationError(`the CSV has no "${column}" column (expected uid, username, email, password, salt, regdate)`);
+  }
+  return records.map(fromRecord);
+}
+
+export function parseUcMembers(text: string): UcMember[] {
+  return /INSERT INTO/i.test(text) ? parseMysqldump(text) : parseCsvMembers(text);
+}
+
+export interface ImportReport {
+  imported: number;
+  skipped: { uid: number; username: string; reason: string }[];
+}
+
+/**
+ * Creates the users with their uids and legacy hashes (accepted once at sign-in, then
+ * replaced by argon2id). Rows that clash with existing users or are invalid are reported,
+ * not imported; running the import again skips what is already there.
+ */
+export async function importUcMembers(users: UserRepository, members: UcMember[]): Promise<ImportReport> {
+  const report: ImportReport = { imported: 0, skipped: [] };
+  let maxUid = 0;
+  for (const member of members) {
+    maxUid = Math.max(maxUid, member.uid);
+    const passwordHash = legacyHashFrom(member.password, member.salt);
+    if (!passwordHash) {
+      report.skipped.push({ uid: member.uid, username: member.username, reason: 'the password is not a UCenter md5 hash' });
+      continue;
+    }
+    try {
+      await users.importUser({ uid: member.uid, username: member.username, email: member.email, passwordHash, ...(member.regdate ? { createdAt: member.regdate } : {}) });
+      report.imported += 1;
+    } catch (error) {
+      if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+      report.skipped.push({ uid: member.uid, username: member.username, reason: error.publicMessage });
+    }
+  }
+  // New users get uids above every imported one.
+  if (maxUid > 0) await users.reserveUidsUpTo(maxUid);
+  return report;
+}

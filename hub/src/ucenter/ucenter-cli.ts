@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { UserRepository } from '../users/user-repository.js';
+import { importUcMembers, parseUcMembers } from './import.js';
+import { noteUrl } from './ucenter-app.js';
+import type { UcenterAppRegistry } from './ucenter-apps.js';
+
+/** Shown wherever a UCenter application is registered (CLI, console, README). */
+export const UCENTER_WARNING =
+  'UCenter applications speak authcode, an RC4-based cipher with a 64-bit integrity tag: register one only for a site that ' +
+  'cannot use OpenID Connect. Its synlogin/synlogout notes are <script> tags on the hub\'s sync page, so the application\'s ' +
+  'code runs in the hub\'s origin: a compromised application could act for any user signed in at the hub.';
+
+export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --url URL --accept-rc4 [--app-id N] [--type DISCUZX]
+        [--note-file api/uc.php] [--internal-url URL] [--no-synlogin] [--allow-register]
+  npm run hub -- ucenter apps list
+  npm run hub -- ucenter apps remove|rotate-key APPID
+  npm run hub -- ucenter import FILE        (uc_members as CSV or a mysqldump)
+  npm run hub -- ucenter legacy-count      (imported md5 hashes not yet replaced)`;
+
+export interface UcenterCliValues {
+  name?: string;
+  url?: string;
+  type?: string;
+  'app-id'?: string;
+  'note-file'?: string;
+  'internal-url'?: string;
+  'no-synlogin'?: boolean;
+  'allow-register'?: boolean;
+  'accept-rc4'?: boolean;
+}
+
+type Print = (line: string) => void;
+
+/** `ucenter …` commands of the admin CLI. @returns the exit code. */
+export async function runUcenterCli(
+  args: string[],
+  values: UcenterCliValues,
+  services: { apps: UcenterAppRegistry; users: UserRepository; audit: AuditLog },
+  print: Print,
+): Promise<number> {
+  const { apps, users, audit } = services;
+  const [command, sub, target] = args;
+  const appId = (value: string | undefined) => {
+    if (!value || !/^\d{1,9}$/.test(value)) throw new TypeError(`missing or bad APPID\n\n${UCENTER_USAGE}`);
+    return Number(value);
+  };
+  switch (`${command ?? ''} ${command === 'apps' ? sub ?? '' : ''}`.trim()) {
+    case 'apps add': {
+      if (!values['accept-rc4']) {
+        print(`warning: ${UCENTER_WARNING}`);
+        print('error: pass --accept-rc4 to register it anyway');
+        return 1;
+      }
+      if (!values.name || !values.url) throw new TypeError(`missing --name or --url\n\n${UCENTER_USAGE}`);
+      const app = await apps.register({
+        name: values.name,
+        url: values.url,
+        ...(values['app-id'] ? { appId: appId(values['app-id']) } : {}),
+        ...(values.type ? { type: values.type } : {}),
+        ...(values['note-file'] ? { noteFile: values['note-file'] } : {}),
+        ...(values['internal-url'] ? { internalUrl: values['internal-url'] } : {}),
+        synlogin: !values['no-synlogin'],
+        allowRegister: Boolean(values['allow-register']),
+      });
+      await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: { ucenter: true } });
+      print(`warning: ${UCENTER_WARNING}`);
+      print(`registered UCenter application ${app.appId} (${app.name}); notes go to ${noteUrl(app)}`);
+      print(`UC_APPID = ${app.appId}`);
+      print(`UC_KEY (shown once) = ${app.key}`);
+      return 0;
+    }
+    case 'apps list':
+      for (const app of await apps.list()) {
+        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}`);
+      }
+      return 0;
+    case 'apps remove':
+      await apps.remove(appId(target));
+      await audit.record({ event: 'admin.client.remove', actor: 'cli', client: `ucenter:${target}` });
+      print(`removed UCenter application ${target}`);
+      return 0;
+    case 'apps rotate-key': {
+      const app = await apps.rotateKey(appId(target));
+      await audit.record({ event: 'admin.client.rotate-secret', actor: 'cli', client: `ucenter:${app.appId}` });
+      print(`new UC_KEY (shown once) = ${app.key}; the old key stopped working: put the new one in the application's config now`);
+      return 0;
+    }
+    case 'import': {
+      if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
+      const report = await importUcMembers(users, parseUcMembers(await readFile(sub, 'utf8')));
+      for (const skipped of report.skipped) print(`skipped uid ${skipped.uid} (${skipped.username}): ${skipped.reason}`);
+      print(`imported ${report.imported} users, skipped ${report.skipped.length}; ${await users.legacyHashCount()} legacy hashes wait for their owner's next sign-in`);
+      return 0;
+    }
+    case 'legacy-count':
+      print(`${await users.legacyHashCount()} users still have an imported UCenter hash`);
+      return 0;
+    default:
+      print(UCENTER_USAGE);
+      return 2;
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../src/cli.js';
+import { createHub } from '../src/hub.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+import { parseMysqldump } from '../src/ucenter/import.js';
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const ucHash = (password: string, salt: string) => md5(md5(password) + salt);
+
+const DUMP = `-- MySQL dump 10.13
+DROP TABLE IF EXISTS \`pre_ucenter_members\`;
+CREATE TABLE \`pre_ucenter_members\` (
+  \`uid\` mediumint(8) unsigned NOT NULL AUTO_INCREMENT,
+  \`username\` char(15) NOT NULL DEFAULT '',
+  \`password\` varchar(255) NOT NULL DEFAULT '',
+  \`email\` char(32) NOT NULL DEFAULT '',
+  \`myid\` char(30) NOT NULL DEFAULT '',
+  \`myidkey\` char(16) NOT NULL DEFAULT '',
+  \`regip\` char(15) NOT NULL DEFAULT '',
+  \`regdate\` int(10) unsigned NOT NULL DEFAULT '0',
+  \`lastloginip\` int(10) NOT NULL DEFAULT '0',
+  \`lastlogintime\` int(10) unsigned NOT NULL DEFAULT '0',
+  \`salt\` varchar(20) NOT NULL DEFAULT '',
+  \`secques\` char(8) NOT NULL DEFAULT '',
+  PRIMARY KEY (\`uid\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+INSERT INTO \`pre_ucenter_members\` VALUES (12,'erin','${ucHash('erin-pw', "s'1\\")}','erin@example.com','','','127.0.0.1',1400000000,0,0,'s\\'1\\\\',''),(40,'frank','${ucHash('frank-pw', 'x9')}','frank@example.com','','','',1400000001,0,0,'x9',NULL);
+`;
+
+describe('ucenter CLI against Redis', () => {
+  const prefix = `test:ucli:${randomUUID()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
+
+  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
+    const lines: string[] = [];
+    const code = await runCli(argv, env, (line) => lines.push(line));
+    return { code, out: lines.join('\n') };
+  }
+
+  afterAll(async () => {
+    const client = await connectRedis(TEST_REDIS_URL);
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
+    await client.quit();
+  });
+
+  test('registering an application needs --accept-rc4, warns, and shows UC_KEY once', async () => {
+    const refused = await run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.test');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/RC4/);
+    expect(refused.out).toMatch(/runs in the hub's origin/);
+    const added = await run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.test', '--type', 'discuzx', '--app-id', '3', '--accept-rc4');
+    expect(added.code).toBe(0);
+    expect(added.out).toMatch(/UC_APPID = 3/);
+    const key = /UC_KEY \(shown once\) = (\S+)/.exec(added.out)![1]!;
+    expect(key).toHaveLength(64);
+    const listed = await run('ucenter', 'apps', 'list');
+    expect(listed.out).toMatch(/3\s+Forum\s+DISCUZX\s+http:\/\/forum.test\s+note=api\/uc.php\s+synlogin=on/);
+    expect(listed.out).not.toContain(key);
+    expect((await run('ucenter', 'apps', 'add', '--name', 'Again', '--url', 'http://x.test', '--app-id', '3', '--accept-rc4')).out).toMatch(/taken/);
+  });
+
+  test('imports uc_members from CSV and from a mysqldump, keeping uids; counts legacy hashes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const csv = join(dir, 'members.csv');
+    await writeFile(csv, `uid,username,email,password,salt,regdate\n7,dana,dana@example.com,${ucHash('dana-pw', 'abc123')},abc123,1300000000\n8,bad,bad@example.com,not-a-hash,zz,0\n`);
+    const sql = join(dir, 'dump.sql');
+    await writeFile(sql, DUMP);
+    const first = await run('ucenter', 'import', csv);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/skipped uid 8 \(bad\): the password is not a UCenter md5 hash/);
+    expect(first.out).toMatch(/imported 1 users, skipped 1/);
+    expect((await run('ucenter', 'import', sql)).out).toMatch(/imported 2 users, skipped 0; 3 legacy hashes/);
+    expect((await run('ucenter', 'legacy-count')).out).toMatch(/^3 users/);
+    // A second run skips what is there.
+    expect((await run('ucenter', 'import', sql)).out).toMatch(/imported 0 users, skipped 2/);
+
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      const { users, hasher } = hub.services;
+      const erin = (await users.findByUid(12))!;
+      expect(erin.username).toBe('erin');
+      expect(erin.createdAt).toBe(1400000000);
+      expect(await hasher.verify(erin.passwordHash, 'erin-pw')).toBe(true);
+      expect(await hasher.verify(erin.passwordHash, 'wrong')).toBe(false);
+      expect(await hasher.verify((await users.findByUid(40))!.passwordHash, 'frank-pw')).toBe(true);
+      expect(await hasher.verify((await users.findByUid(7))!.passwordHash, 'dana-pw')).toBe(true);
+      // New users get uids above the imported ones.
+      expect((await users.create({ username: 'newbie', email: 'n@example.com', password: 'long-enough-1' })).uid).toBe(41);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a dump without CREATE TABLE uses uc_members\' column order', () => {
+    const rows = parseMysqldump(`INSERT INTO uc_members VALUES (1,'a','${'0'.repeat(32)}','a@x.io','','','',5,0,0,'s','');`);
+    expect(rows).toEqual([{ uid: 1, username: 'a', email: 'a@x.io', password: '0'.repeat(32), salt: 's', regdate: 5 }]);
+  });
+});
