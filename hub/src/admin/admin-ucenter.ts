@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { ValidationError } from '../errors.js';
+import type { HubServices } from '../services.js';
+import { noteUrl } from '../ucenter/ucenter-app.js';
+import { UCENTER_WARNING } from '../ucenter/ucenter-cli.js';
+import { actorOf, field, renderAdmin } from './admin-context.js';
+
+function appIdParam(value: unknown): number {
+  const text = String(value);
+  if (!/^\d{1,9}$/.test(text)) throw new ValidationError('That is not an application id.');
+  return Number(text);
+}
+
+/**
+ * UCenter applications in the console: list, register (key shown once, the RC4 and
+ * script-origin warning acknowledged), rotate the key, remove; and how many imported
+ * legacy hashes are still waiting for their owner's next sign-in.
+ */
+export function adminUcenterRoutes(services: HubServices): Router {
+  const { ucenter, users, audit } = services;
+  const router = Router();
+
+  router.get('/admin/ucenter', async (req, res) => {
+    const [apps, legacyHashes] = await Promise.all([ucenter.apps.list(), users.legacyHashCount()]);
+    renderAdmin(req, res, services, 'ucenter.njk', {
+      section: 'ucenter',
+      apps: apps.map((app) => ({ ...app, key: undefined, noteUrl: noteUrl(app) })),
+      legacyHashes,
+      warning: UCENTER_WARNING,
+      ucApi: `${services.config.HUB_ISSUER}/ucenter`,
+    });
+  });
+
+  router.post('/admin/ucenter', async (req, res) => {
+    if (field(req, 'acceptRc4') !== 'yes') throw new ValidationError('Tick the box to confirm you accept the RC4 and script warnings.');
+    const appIdText = field(req, 'appId');
+    const app = await ucenter.apps.register({
+      name: field(req, 'name'),
+      url: field(req, 'url'),
+      ...(appIdText ? { appId: appIdParam(appIdText) } : {}),
+      ...(field(req, 'type') ? { type: field(req, 'type') } : {}),
+      ...(field(req, 'noteFile') ? { noteFile: field(req, 'noteFile') } : {}),
+      ...(field(req, 'internalUrl') ? { internalUrl: field(req, 'internalUrl') } : {}),
+      synlogin: field(req, 'synlogin') === 'yes',
+      allowRegister: field(req, 'allowRegister') === 'yes',
+    });
+    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { ucenter: true } });
+    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, title: 'UCenter application registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+  });
+
+  router.post('/admin/ucenter/:appId/rotate-key', async (req, res) => {
+    const app = await ucenter.apps.rotateKey(appIdParam(req.params.appId));
+    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
+    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, title: 'New UC_KEY', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+  });
+
+  router.post('/admin/ucenter/:appId/remove', async (req, res) => {
+    const appId = appIdParam(req.params.appId);
+    await ucenter.apps.remove(appId);
+    await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: `ucenter:${appId}` });
+    res.redirect(303, '/admin/ucenter?done=client-removed');
+  });
+
+  return router;
+}

@@ -1,0 +1,68 @@
+/** UCenter applications in the admin console: warning, opt-in, key shown once, legacy hash count. */
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { legacyHashFrom } from '../src/users/legacy-hash.js';
+
+const ADMIN = { login: 'root', password: 'admin-password-1' };
+
+describe('admin console: UCenter applications', () => {
+  let hub: RunningHub;
+  let admin: TestBrowser;
+
+  beforeAll(async () => {
+    hub = await startTestHub('memory');
+    await hub.services.users.create({ username: 'root', email: 'root@example.com', password: ADMIN.password, roles: ['admin'] });
+    await hub.services.users.importUser({ username: 'old', email: 'old@example.com', passwordHash: legacyHashFrom('0'.repeat(32), 's')!, uid: 900 });
+    admin = new TestBrowser();
+    const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin/ucenter')}`);
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
+    const answer = await admin.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), ...ADMIN });
+    await admin.follow(continueUrlOf(await answer.text(), hub.url));
+  });
+  afterAll(() => hub.close());
+
+  async function page(): Promise<{ html: string; csrf: string }> {
+    const response = await admin.get(`${hub.url}/admin/ucenter`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    return { html, csrf: inputValue(html, '_csrf') };
+  }
+
+  it('shows the RC4 / script-origin warning and the count of legacy hashes', async () => {
+    const { html } = await page();
+    expect(html).toMatch(/data-testid="ucenter-warning">[\s\S]*RC4 with a 64-bit/);
+    expect(html).toMatch(/runs in the hub(&#39;|')s origin/);
+    expect(html).toMatch(/data-testid="legacy-hashes">[^<]*<strong>1<\/strong>/);
+  });
+
+  it('refuses to register without the acknowledgement; registers with it and shows UC_KEY once', async () => {
+    const { csrf } = await page();
+    const form = { _csrf: csrf, name: 'Forum', url: 'http://forum.sso.test:5004', appId: '7', type: 'DISCUZX', synlogin: 'yes' };
+    const refused = await admin.post(`${hub.url}/admin/ucenter`, form);
+    expect(refused.status).toBe(400);
+    await refused.text();
+    expect(await hub.services.ucenter.apps.list()).toHaveLength(0);
+    const registered = await admin.post(`${hub.url}/admin/ucenter`, { ...form, acceptRc4: 'yes' });
+    const html = await registered.text();
+    expect(registered.status).toBe(200);
+    const app = await hub.services.ucenter.apps.require(7);
+    expect(html).toContain(`data-testid="uc-key">${app.key}<`);
+    const list = (await page()).html;
+    expect(list).toMatch(/data-app-id="7"/);
+    expect(list).not.toContain(app.key);
+    const audit = await hub.services.audit.search({ client: 'ucenter:7' });
+    expect(audit.map((entry) => entry.event)).toContain('admin.client.register');
+  });
+
+  it('rotates the key (shown once) and removes the application', async () => {
+    const before = await hub.services.ucenter.apps.require(7);
+    const rotated = await admin.post(`${hub.url}/admin/ucenter/7/rotate-key`, { _csrf: (await page()).csrf });
+    const after = await hub.services.ucenter.apps.require(7);
+    expect(after.key).not.toBe(before.key);
+    expect(await rotated.text()).toContain(after.key);
+    const removed = await admin.post(`${hub.url}/admin/ucenter/7/remove`, { _csrf: (await page()).csrf });
+    expect(removed.status).toBe(303);
+    expect(await hub.services.ucenter.apps.find(7)).toBeUndefined();
+  });
+});
