@@ -15,7 +15,9 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     HUB_PORT: String(config.hubPort),
     HUB_ISSUER: config.hubUrl,
     HUB_HOST: config.host,
-  }, async (services) => applySeed(demoSeed(config), services.users, services.clients));
+  }, async (services) => {
+    await applySeed(demoSeed(config), services);
+  });
   const stops = await Promise.all((['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)));
   const lines = [
     '',

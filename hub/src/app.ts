@@ -51,6 +51,11 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
     const ok = await store.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'store unavailable' });
   });
+  // Ready: the store answers and holds what this process owns (or why not, to fix).
+  app.get('/readyz', async (_req, res) => {
+    const readiness = await services.readiness();
+    res.status(readiness.ready ? 200 : 503).set('Cache-Control', 'no-store').json(readiness);
+  });
 
   // Portal pages: their own session (CSRF, pending sign-ins), form bodies, never cached.
   // Mounted by path so protocol endpoints never see the portal's body parser or session.

@@ -1,16 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { GrantType, SyncTransport } from './clients/client.js';
 import { loadConfig } from './config.js';
 import { HubError } from './errors.js';
-import { createHub } from './hub.js';
+import { createDomainServices, type DomainServices } from './domain-services.js';
 import { createLogger } from './logger.js';
+import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile } from './seed.js';
-import { rotateSigningKeys, publicKids } from './secrets/secrets.js';
+import { newSigningKey } from './secrets/secrets.js';
+import { rotateSigningKeys } from './secrets/signing-keys.js';
+import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { openStore } from './store/index.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
+import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
+import { AccountLifecycle } from './users/account-lifecycle.js';
+import { bootstrapAdmin } from './users/bootstrap-admin.js';
+import { Views } from './views/views.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
 
+  npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
   npm run hub -- users list
   npm run hub -- users disable|enable|delete LOGIN
@@ -75,17 +85,31 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   if (!config.REDIS_URL) print('warning: REDIS_URL is not set; changes go to a throw-away in-process store');
   const store = await openStore(config.REDIS_URL);
   try {
-    const hub = await createHub(config, store, createLogger('error'));
-    const { users, clients, keys, lifecycle } = hub.services;
+    // Domain services only: the CLI never builds the running hub's wiring, so it never
+    // writes what the hub owns (its portal client, its keys).
+    const services = createDomainServices(config, store, createLogger('error'));
+    const { users, clients, keys } = services;
     const cli = { actor: 'cli' };
     const need = (value: string | undefined, what: string): string => {
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
       return value;
     };
     if (group === 'ucenter') {
-      return await runUcenterCli(positionals.slice(1), values, { apps: hub.services.ucenter.apps, users, audit: hub.services.audit }, print);
+      return await runUcenterCli(positionals.slice(1), values, { apps: new UcenterAppRegistry(store, keys), users, audit: services.audit }, print);
     }
+    /** A client the CLI may change: never one the hub owns. */
+    const changeable = async (id: string): Promise<string> => {
+      if ((await clients.findUncached(id))?.internal) throw new TypeError(`${id} is the hub's own client; the running hub manages it`);
+      return id;
+    };
     switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
+      case 'admin bootstrap': {
+        const created = await bootstrapAdmin(users, { ...(values.username ? { username: values.username } : {}), ...(values.email ? { email: values.email } : {}) });
+        await services.audit.record({ event: 'admin.user.create', ...cli, subject: created.user.id, detail: { bootstrap: true } });
+        print(`created admin ${created.user.username} (${created.user.id})`);
+        print(`one-time password (shown once; sign in at /login and change it): ${created.password}`);
+        break;
+      }
       case 'users add': {
         const user = await users.create({
           username: need(values.username, '--username'),
@@ -103,13 +127,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         }
         break;
       case 'users disable':
-        print(`disabled ${(await lifecycle.disable(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
+        print(`disabled ${(await (await lifecycleFor(services)).disable(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
       case 'users enable':
-        print(`enabled ${(await lifecycle.enable(need(target, 'LOGIN'), cli)).username}`);
+        print(`enabled ${(await (await lifecycleFor(services)).enable(need(target, 'LOGIN'), cli)).username}`);
         break;
       case 'users delete':
-        print(`deleted ${(await lifecycle.delete(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
+        print(`deleted ${(await (await lifecycleFor(services)).delete(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
       case 'clients add': {
         const client = await clients.register({
@@ -141,27 +165,31 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         }
         break;
       case 'clients remove':
-        await clients.remove(need(target, 'ID'));
+        await clients.remove(await changeable(need(target, 'ID')));
         print(`removed client ${target}`);
         break;
       case 'clients rotate-secret':
-        print(`new client secret (shown once): ${(await clients.rotateSecret(need(target, 'ID'))).clientSecret}`);
+        print(`new client secret (shown once): ${(await clients.rotateSecret(await changeable(need(target, 'ID')))).clientSecret}`);
         break;
       case 'clients rotate-sync-key':
         print(
-          `new sync key (shown once): ${(await clients.rotateSyncKey(need(target, 'ID'), config.SYNC_KEY_OVERLAP_SECONDS)).sync!.key}; ` +
+          `new sync key (shown once): ${(await clients.rotateSyncKey(await changeable(need(target, 'ID')), config.SYNC_KEY_OVERLAP_SECONDS)).sync!.key}; ` +
             `the hub keeps signing with the previous key for ${config.SYNC_KEY_OVERLAP_SECONDS} s: configure the subsite with the new key ` +
             'as syncKey and the old one as previousSyncKey within that time',
         );
         break;
       case 'keys rotate': {
-        const jwks = await rotateSigningKeys(store, keys);
-        print(`signing keys now: ${publicKids(jwks).join(', ')} (first signs; restart hub processes to pick it up)`);
+        const retireSeconds = config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL);
+        const rotated = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 });
+        print(
+          `new signing key ${rotated.kid}: every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from ` +
+            `${new Date(rotated.activatesAt).toISOString()}; the keys it replaces stay published ${retireSeconds} s after that (no restart needed)`,
+        );
         break;
       }
       case 'seed': {
-        await applySeed(await loadSeedFile(need(command, 'FILE')), users, clients);
-        print(`applied ${command}`);
+        const report = await applySeed(await loadSeedFile(need(command, 'FILE')), services);
+        print(`applied ${command}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
         break;
       }
       default:
@@ -178,6 +206,20 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The account lifecycle revokes tokens through oidc-provider's models, so it needs an
+ * engine: one built here over the same store, with a throw-away key that never signs
+ * anything and is never stored (the hub's keys stay the hub's).
+ */
+async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle> {
+  const { config, store, keys, users, clients, consents, sessions, deliveries, audit } = services;
+  const views = new Views({ issuer: config.HUB_ISSUER });
+  const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
+  // UCenter applications get their deleteuser notes too, as from the running hub.
+  const ucenterDeleteuser = new UcenterDeleteuserNotes(new UcenterAppRegistry(store, keys), users, deliveries);
+  return new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId) });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

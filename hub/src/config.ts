@@ -76,6 +76,22 @@ const schema = z.object({
   AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
   /** After a sync-key rotation the hub keeps signing with the previous key this long, in seconds (one day). */
   SYNC_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(86_400),
+  /**
+   * How often each hub process re-reads what it shares through the store (signing keys,
+   * cookie keys, its own portal client) and restores what is missing, in milliseconds (5 s).
+   */
+  HUB_STORE_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * `keys rotate` publishes a new signing key at once and signs with it only after this
+   * delay, in milliseconds (one minute): by then every process publishes it. Must exceed
+   * two HUB_STORE_CHECK_MS.
+   */
+  HUB_KEY_ACTIVATION_DELAY_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * A replaced signing key stays published this long after its successor starts signing,
+   * in seconds. Unset: the longest of the ID token (1 h), refresh token and session lifetimes.
+   */
+  HUB_KEY_RETIRE_SECONDS: seconds.optional(),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 });
 
@@ -97,5 +113,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze({ ...result.data, secureCookies: result.data.HUB_ISSUER.startsWith('https://') });
+  const data = result.data;
+  // A rotated key must be on every process's /jwks before any process signs with it.
+  if (data.HUB_KEY_ACTIVATION_DELAY_MS <= 2 * data.HUB_STORE_CHECK_MS) {
+    throw new ConfigError(
+      `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS (${2 * data.HUB_STORE_CHECK_MS} ms), so every process publishes a new key before it signs`,
+    );
+  }
+  return Object.freeze({ ...data, secureCookies: data.HUB_ISSUER.startsWith('https://') });
 }

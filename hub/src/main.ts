@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import type { HubServices } from './services.js';
 import { openStore } from './store/index.js';
+import { ADMIN_ROLE } from './users/bootstrap-admin.js';
 
 /** Reads the environment, opens the store, builds the hub and listens. */
 export async function main(
@@ -17,8 +18,15 @@ export async function main(
   if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
   const store = await openStore(config.REDIS_URL);
   const hub = await createHub(config, store, logger);
-  if (config.HUB_SEED_FILE) await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services.users, hub.services.clients);
+  if (config.HUB_SEED_FILE) {
+    // Create-only: a seed never overwrites or brings back what an admin changed or deleted.
+    const report = await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services);
+    logger.info('seed applied', { file: config.HUB_SEED_FILE, created: report.created, skipped: report.skipped.length });
+  }
   if (prepare) await prepare(hub.services);
+  if (!(await hub.services.users.list()).some((user) => user.roles.includes(ADMIN_ROLE))) {
+    logger.warn('no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)');
+  }
   const server = createServer(hub.app);
   await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
   logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
@@ -27,6 +35,7 @@ export async function main(
   return {
     close: async () => {
       await hub.deliveryWorker.stop();
+      hub.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await store.close();

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { ClientRegistry } from './clients/client-registry.js';
 import { ConflictError } from './errors.js';
-import type { UserRepository } from './users/user-repository.js';
+import type { DomainServices } from './domain-services.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -62,18 +61,44 @@ export async function loadSeedFile(path: string): Promise<Seed> {
   return parseSeed(await readFile(path, 'utf8'), path);
 }
 
+export interface SeedReport {
+  /** `user:NAME` / `client:ID` created by this run. */
+  created: string[];
+  /** Entries left alone: they exist, or were applied once and since changed or deleted by an admin. */
+  skipped: string[];
+}
+
 /**
- * Applies a seed: clients are created or updated (secrets kept when the file gives none);
- * users are created once and never overwritten, so a restart does not reset passwords.
+ * Applies a seed, create-only: what is missing is created; nothing is ever overwritten
+ * (a rotated secret, an edited redirect URI stay as the admin left them) and nothing comes
+ * back (each entry is marked as applied in the store, so a user or client an admin
+ * deleted is not created again when the file is applied at the next start).
  */
-export async function applySeed(seed: Seed, users: UserRepository, clients: ClientRegistry): Promise<void> {
-  for (const client of seed.clients) await clients.upsert(client);
-  for (const user of seed.users) {
-    if (await users.findByLogin(user.username)) continue;
-    try {
-      await users.create(user);
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
+export async function applySeed(seed: Seed, services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients'>): Promise<SeedReport> {
+  const { store, keys, users, clients } = services;
+  const applied = new Set(await store.setMembers(keys.seedApplied()));
+  const report: SeedReport = { created: [], skipped: [] };
+  const once = async (entry: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
+    if (applied.has(entry) || (await exists())) {
+      report.skipped.push(entry);
+    } else {
+      try {
+        await create();
+        report.created.push(entry);
+      } catch (error) {
+        // Taken meanwhile (another process applying the same file, or an email in use).
+        if (!(error instanceof ConflictError)) throw error;
+        report.skipped.push(entry);
+      }
     }
+    // Marked after the write: a crash in between leaves an entry that exists, found above next time.
+    if (!applied.has(entry)) await store.setAdd(keys.seedApplied(), entry);
+  };
+  for (const client of seed.clients) {
+    await once(`client:${client.clientId}`, async () => (await clients.findUncached(client.clientId)) !== undefined, () => clients.register(client));
   }
+  for (const user of seed.users) {
+    await once(`user:${user.username.toLowerCase()}`, async () => (await users.findByLogin(user.username)) !== undefined, () => users.create(user));
+  }
+  return report;
 }

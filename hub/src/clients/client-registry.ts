@@ -59,6 +59,8 @@ export class ClientRegistry {
   #version: string | null = null;
   #checkedAt = 0;
   #loading: Promise<void> | undefined;
+  /** Clients this process owns (its portal client): its own configuration wins over the store. */
+  #owned = new Map<string, ClientInput>();
 
   constructor(
     private readonly store: Store,
@@ -80,8 +82,20 @@ export class ClientRegistry {
               next.set(client.clientId, client);
             }
           }
+          // A client this process owns is served from its own configuration even when the
+          // store lost it or another process rewrote it, and the store is put right.
+          const repairs: SubsiteClient[] = [];
+          for (const input of this.#owned.values()) {
+            const stored = next.get(input.clientId);
+            const wanted = ClientRegistry.build(input, stored);
+            if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) {
+              next.set(wanted.clientId, wanted);
+              repairs.push(wanted);
+            }
+          }
           this.#cache = next;
           this.#version = version;
+          for (const client of repairs) this.#version = String(await this.#write(client));
         }
         this.#checkedAt = Date.now();
       } finally {
@@ -183,11 +197,46 @@ export class ClientRegistry {
     };
   }
 
-  async #save(client: SubsiteClient): Promise<void> {
+  /** Writes a record and bumps the version every process's cache checks; returns the new version. */
+  async #write(client: SubsiteClient): Promise<number> {
     await this.store.set(this.keys.client(client.clientId), JSON.stringify(client));
     await this.store.setAdd(this.keys.clients(), client.clientId);
-    await this.store.incr(this.keys.clientsVersion());
+    return this.store.incr(this.keys.clientsVersion());
+  }
+
+  async #save(client: SubsiteClient): Promise<void> {
+    await this.#write(client);
     await this.#refresh(true);
+  }
+
+  /**
+   * Registers a client this process owns (the hub's portal client, from its configuration):
+   * written now, served from this configuration whatever the store holds, and restored in
+   * the store when it is missing or differs (see {@link verifyOwned}).
+   */
+  async own(input: ClientInput): Promise<SubsiteClient> {
+    this.#owned.set(input.clientId, input);
+    return this.upsert(input);
+  }
+
+  /**
+   * Re-checks the owned clients in the store past the cache (a record can vanish without
+   * a version change: data loss, a stray DEL) and writes back what is missing or differs.
+   * Returns the ids restored.
+   */
+  async verifyOwned(): Promise<string[]> {
+    const restored: string[] = [];
+    for (const input of this.#owned.values()) {
+      const raw = await this.store.get(this.keys.client(input.clientId));
+      const stored = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
+      if (stored && raw === JSON.stringify(ClientRegistry.build(input, stored))) {
+        await this.store.setAdd(this.keys.clients(), input.clientId);
+        continue;
+      }
+      await this.upsert(input);
+      restored.push(input.clientId);
+    }
+    return restored;
   }
 
   /** Registers a new client; returns it with its generated secret and sync key. */

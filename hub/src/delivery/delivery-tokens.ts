@@ -18,20 +18,28 @@ type SigningKey = Awaited<ReturnType<typeof importJWK>>;
  * because subsites spend a `jti` once and a retry must not look like a replay.
  */
 export class DeliveryTokens {
-  #key: Promise<{ key: SigningKey; kid?: string; alg: string }> | undefined;
+  #imported = new Map<string, Promise<{ key: SigningKey; kid?: string; alg: string }>>();
 
   constructor(
-    private readonly jwks: Jwks,
+    /** The hub's signing keys now, the signing key first (they change on a live rotation). */
+    private readonly jwks: () => Jwks,
     private readonly issuer: string,
   ) {}
 
   #signingKey() {
-    this.#key ??= (async () => {
-      const jwk = (this.jwks.keys.find((key) => key.kty === 'RSA' && (key.alg === undefined || key.alg === DEFAULT_ALG)) ?? this.jwks.keys[0]) as JWK;
-      const alg = typeof jwk.alg === 'string' ? jwk.alg : DEFAULT_ALG;
-      return { key: await importJWK(jwk, alg), alg, ...(typeof jwk.kid === 'string' ? { kid: jwk.kid } : {}) };
-    })();
-    return this.#key;
+    const jwk = (this.jwks().keys.find((key) => key.kty === 'RSA' && (key.alg === undefined || key.alg === DEFAULT_ALG)) ?? this.jwks().keys[0]) as JWK;
+    const id = String(jwk.kid ?? '');
+    let imported = this.#imported.get(id);
+    if (!imported) {
+      imported = (async () => {
+        const alg = typeof jwk.alg === 'string' ? jwk.alg : DEFAULT_ALG;
+        return { key: await importJWK(jwk, alg), alg, ...(typeof jwk.kid === 'string' ? { kid: jwk.kid } : {}) };
+      })();
+      // One imported key per kid; a rotation adds one, so the map stays as small as the key set.
+      if (this.#imported.size > 8) this.#imported.clear();
+      this.#imported.set(id, imported);
+    }
+    return imported;
   }
 
   /** The token for one attempt at `item`: `userdelete+jwt` or a back-channel `logout+jwt`. */

@@ -31,6 +31,9 @@ const SAFE_DESCRIPTIONS: Record<string, string> = {
   temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
 };
 
+/** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
+export const ID_TOKEN_TTL = 3600;
+
 const STORE_RETRY_AFTER = '5'; // seconds a client is asked to wait while the store is down
 
 /** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
@@ -147,7 +150,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       AccessToken: config.HUB_ACCESS_TOKEN_TTL,
       ClientCredentials: config.HUB_ACCESS_TOKEN_TTL,
       AuthorizationCode: 60, // RFC 9700: short-lived codes, one minute
-      IdToken: 3600, // one hour
+      IdToken: ID_TOKEN_TTL,
       RefreshToken: config.HUB_REFRESH_TOKEN_TTL,
       Interaction: 3600, // an unfinished sign-in page is good for an hour
       Session: config.HUB_SESSION_TTL,

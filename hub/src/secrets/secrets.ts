@@ -9,7 +9,7 @@ export interface Jwks {
 
 const SIGNING_ALG = 'RS256'; // the one alg every OIDC client must support
 
-async function newSigningKey(): Promise<Record<string, unknown>> {
+export async function newSigningKey(): Promise<Record<string, unknown>> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true, modulusLength: 2048 });
   const jwk = await exportJWK(privateKey);
   return { ...jwk, kid: randomUUID(), alg: SIGNING_ALG, use: 'sig' };
@@ -19,32 +19,24 @@ async function newSigningKey(): Promise<Record<string, unknown>> {
  * Reads a secret that every hub process must share, creating it on first use. `SET NX`
  * makes the first writer win, so processes that start together agree on one value.
  */
-async function loadOrCreate<T>(store: Store, key: string, create: () => Promise<T>): Promise<T> {
+async function loadOrCreate(store: Store, key: string, create: () => Promise<unknown>): Promise<string> {
   const existing = await store.get(key);
-  if (existing) return JSON.parse(existing) as T;
+  if (existing) return existing;
   await store.set(key, JSON.stringify(await create()), { onlyIfAbsent: true });
-  return JSON.parse((await store.get(key))!) as T;
-}
-
-export function loadSigningKeys(store: Store, keys: Keys, configured?: Jwks): Promise<Jwks> {
-  if (configured) return Promise.resolve(configured);
-  return loadOrCreate(store, keys.signingKeys(), async () => ({ keys: [await newSigningKey()] }));
-}
-
-export function loadCookieKeys(store: Store, keys: Keys, configured?: string[]): Promise<string[]> {
-  if (configured) return Promise.resolve(configured);
-  return loadOrCreate(store, keys.cookieKeys(), async () => [randomBytes(32).toString('base64url')]);
+  return (await store.get(key))!;
 }
 
 /**
- * Puts a new signing key first; the previous keys stay in the set so tokens they signed
- * still verify. The oldest keys beyond `keep` are dropped. Processes pick it up on restart.
+ * The stored signing key set as JSON text (see `signing-keys.ts` for its rules), created
+ * on first use with one key that signs at once: no process publishes another yet.
  */
-export async function rotateSigningKeys(store: Store, keys: Keys, keep = 2): Promise<Jwks> {
-  const current = await loadSigningKeys(store, keys);
-  const next = { keys: [await newSigningKey(), ...current.keys].slice(0, keep + 1) };
-  await store.set(keys.signingKeys(), JSON.stringify(next));
-  return next;
+export function loadSigningKeysText(store: Store, keys: Keys): Promise<string> {
+  return loadOrCreate(store, keys.signingKeys(), async () => ({ keys: [{ ...(await newSigningKey()), activatesAt: Date.now() }] }));
+}
+
+export async function loadCookieKeys(store: Store, keys: Keys, configured?: string[]): Promise<string[]> {
+  if (configured) return configured;
+  return JSON.parse(await loadOrCreate(store, keys.cookieKeys(), async () => [randomBytes(32).toString('base64url')])) as string[];
 }
 
 /** Only the public half of each key, for display. */

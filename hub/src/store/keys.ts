@@ -52,6 +52,9 @@ export class Keys {
   signingKeys(): string { return `${this.prefix}secrets:jwks`; }
   cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }
 
+  /** Seed entries (`user:NAME`, `client:ID`) applied once: never created again, even after a deletion. */
+  seedApplied(): string { return `${this.prefix}seed:applied`; }
+
   // Express-session (connect-redis) prefix for the portal
   portalSessionPrefix(): string { return `${this.prefix}portal-sess:`; }
   rateLimitPrefix(): string { return `${this.prefix}rl`; }

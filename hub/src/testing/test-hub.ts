@@ -48,6 +48,7 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
     store: openedStore,
     server,
     async close() {
+      hub.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {

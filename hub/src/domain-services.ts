@@ -1,0 +1,60 @@
+import { AuditLog } from './audit/audit-log.js';
+import { ClientRegistry } from './clients/client-registry.js';
+import type { HubConfig } from './config.js';
+import { DeliveryQueue } from './delivery/delivery-queue.js';
+import type { Logger } from './logger.js';
+import { ConsentIndex } from './oidc/consents.js';
+import { SessionIndex } from './oidc/session-index.js';
+import { Keys } from './store/keys.js';
+import type { Store } from './store/store.js';
+import { PasswordHasher } from './users/passwords.js';
+import { UserRepository } from './users/user-repository.js';
+
+/**
+ * The domain services over the store, shared by the running hub and the admin CLI: no
+ * OIDC engine, no portal client, no secrets, nothing listening. Building them writes
+ * nothing, so an admin command can never change what a running hub owns.
+ */
+export interface DomainServices {
+  config: HubConfig;
+  store: Store;
+  keys: Keys;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  clients: ClientRegistry;
+  consents: ConsentIndex;
+  sessions: SessionIndex;
+  /** Userdelete and back-channel logout deliveries, retried until the subsite answers 2xx. */
+  deliveries: DeliveryQueue;
+  audit: AuditLog;
+}
+
+export function createDomainServices(config: HubConfig, store: Store, logger: Logger): DomainServices {
+  const keys = new Keys(config.KEY_PREFIX);
+  const hasher = new PasswordHasher({
+    memoryCost: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_ITERATIONS,
+    parallelism: config.ARGON2_PARALLELISM,
+  });
+  const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES }, (error) =>
+    logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  const deliveries = new DeliveryQueue(store, keys, {
+    retentionSeconds: config.DELIVERY_RETENTION_SECONDS,
+    failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
+    // A lease outlives the longest delivery request, so it only lapses when its process died.
+    leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
+  });
+  return {
+    config,
+    store,
+    keys,
+    users: new UserRepository(store, keys, hasher),
+    hasher,
+    clients: new ClientRegistry(store, keys),
+    consents: new ConsentIndex(store, keys),
+    sessions: new SessionIndex(store, keys),
+    deliveries,
+    audit,
+  };
+}

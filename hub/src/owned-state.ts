@@ -1,0 +1,193 @@
+import type Provider from 'oidc-provider';
+import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
+import type { HubConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { ID_TOKEN_TTL } from './oidc/provider.js';
+import { replaceProviderKeys } from './oidc/provider-keys.js';
+import { loadCookieKeys, loadSigningKeysText, type Jwks } from './secrets/secrets.js';
+import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
+import type { Keys } from './store/keys.js';
+import type { Store } from './store/store.js';
+
+/** What `/readyz` reports: ready, or why not (each reason says what to do). */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
+export interface OwnedStateDeps {
+  config: HubConfig;
+  store: Store;
+  keys: Keys;
+  clients: ClientRegistry;
+  logger: Logger;
+  /** The hub's own portal client, from its configuration. */
+  portalClient: ClientInput;
+}
+
+/**
+ * What a running hub process owns and shares through the store: the signing key set, the
+ * cookie keys and its own portal client. Every HUB_STORE_CHECK_MS it re-reads them:
+ * - a rotated key set is picked up live (published at once, signing from its activation);
+ * - what the store lost is written back from this process's memory with `SET NX`, so
+ *   processes restoring at the same time agree on one value;
+ * - what cannot be put right without a restart (cookie keys another process replaced)
+ *   makes the process report not-ready, with the reason.
+ */
+export class OwnedState {
+  #set: KeySet;
+  #setText: string | undefined;
+  #applied = '';
+  #jwks: Jwks;
+  #provider: Provider | undefined;
+  #reasons: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #activation: NodeJS.Timeout | undefined;
+  #checking: Promise<Readiness> | undefined;
+  readonly #retireAfterMs: number;
+
+  private constructor(
+    private readonly deps: OwnedStateDeps,
+    setText: string | undefined,
+    readonly cookieKeys: string[],
+  ) {
+    const { config } = deps;
+    this.#retireAfterMs =
+      (config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL)) * 1000;
+    this.#setText = setText;
+    this.#set = setText ? parseKeySet(setText) : { keys: config.HUB_JWKS!.keys };
+    this.#jwks = effectiveJwks(this.#set, Date.now(), this.#retireAfterMs);
+  }
+
+  /** Reads (or creates, on a first start) the shared secrets and writes the portal client. */
+  static async load(deps: OwnedStateDeps): Promise<OwnedState> {
+    const { config, store, keys, clients } = deps;
+    const [setText, cookieKeys] = await Promise.all([
+      config.HUB_JWKS ? Promise.resolve(undefined) : loadSigningKeysText(store, keys),
+      loadCookieKeys(store, keys, config.HUB_COOKIE_SECRETS),
+    ]);
+    // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
+    await clients.own(deps.portalClient);
+    return new OwnedState(deps, setText, cookieKeys);
+  }
+
+  /** The signing keys in use now, the signing key first (configured keys: as given). */
+  jwks(): Jwks {
+    return this.#jwks;
+  }
+
+  /** Gives the provider the current keys now and on every later change. */
+  attach(provider: Provider): void {
+    this.#provider = provider;
+    this.#apply();
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.check(), this.deps.config.HUB_STORE_CHECK_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    clearTimeout(this.#activation);
+    this.#timer = undefined;
+    this.#activation = undefined;
+  }
+
+  /** Checks (and restores) now; one check at a time. */
+  check(): Promise<Readiness> {
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  /** For `/readyz`: a fresh check of the store and of what this process owns. */
+  readiness(): Promise<Readiness> {
+    return this.check();
+  }
+
+  async #check(): Promise<Readiness> {
+    const reasons: string[] = [];
+    try {
+      if (!(await this.deps.store.ping())) throw new Error('no answer');
+      if (this.#setText !== undefined) await this.#checkSigningKeys();
+      const cookieProblem = await this.#checkCookieKeys();
+      if (cookieProblem) reasons.push(cookieProblem);
+      const restored = await this.deps.clients.verifyOwned();
+      if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store', { clients: restored });
+    } catch (error) {
+      // The details go to the log only: /readyz answers whoever asks.
+      this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });
+      reasons.push('the store is unavailable: check REDIS_URL and the Redis server');
+    }
+    this.#apply();
+    if (reasons.join() !== this.#reasons.join()) {
+      if (reasons.length) this.deps.logger.error('hub not ready', { reasons });
+      else this.deps.logger.info('hub ready again');
+    }
+    this.#reasons = reasons;
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async #checkSigningKeys(): Promise<void> {
+    const { store, keys, logger } = this.deps;
+    const key = keys.signingKeys();
+    let text = await store.get(key);
+    if (text === null) {
+      // The store lost the key set: put back the one this process holds. NX: the first
+      // process to restore wins and every other adopts its set below.
+      if (await store.set(key, this.#setText!, { onlyIfAbsent: true })) logger.warn('restored the signing keys in the store from this process');
+      text = await store.get(key);
+    }
+    if (text === null || text === this.#setText) return;
+    let stored = parseKeySet(text);
+    // A set written without ours (a process that started on the emptied store): keep every
+    // key this process still publishes, so tokens it signed keep verifying everywhere.
+    const missing = liveKeys(this.#set, Date.now(), this.#retireAfterMs).filter((mine) => !stored.keys.some((other) => other.kid === mine.kid));
+    if (missing.length) {
+      stored = { keys: [...stored.keys, ...missing] };
+      text = JSON.stringify(stored);
+      await store.set(key, text);
+      logger.warn('merged this process’s signing keys into the stored set', { kids: missing.map((mine) => mine.kid) });
+    }
+    this.#set = stored;
+    this.#setText = text;
+  }
+
+  /** Cookie keys: restored when missing; another value cannot be taken over live (signed cookies). */
+  async #checkCookieKeys(): Promise<string | undefined> {
+    const { config, store, keys, logger } = this.deps;
+    if (config.HUB_COOKIE_SECRETS) return undefined;
+    const mine = JSON.stringify(this.cookieKeys);
+    let text = await store.get(keys.cookieKeys());
+    if (text === null) {
+      if (await store.set(keys.cookieKeys(), mine, { onlyIfAbsent: true })) logger.warn('restored the cookie keys in the store from this process');
+      text = await store.get(keys.cookieKeys());
+    }
+    if (text === null || text === mine) return undefined;
+    return 'the cookie keys in the store differ from this process’s (another process created new ones after the store lost them): restart this process to use them';
+  }
+
+  /** Recomputes the keys for now (an activation may have passed) and hands a change to the provider. */
+  #apply(): void {
+    const now = Date.now();
+    const jwks = effectiveJwks(this.#set, now, this.#retireAfterMs);
+    const fingerprint = jwks.keys.map((key) => key.kid).join(',');
+    if (fingerprint !== this.#applied) {
+      this.#jwks = jwks;
+      if (this.#provider) replaceProviderKeys(this.#provider, jwks);
+      if (this.#applied) this.deps.logger.info('signing keys updated', { signing: jwks.keys[0]?.kid, published: jwks.keys.map((key) => key.kid) });
+      this.#applied = fingerprint;
+    }
+    // Switch at the activation moment itself, not at the next check.
+    const next = Math.min(...this.#set.keys.map((key) => (typeof key.activatesAt === 'number' && key.activatesAt > now ? key.activatesAt : Infinity)));
+    clearTimeout(this.#activation);
+    this.#activation = undefined;
+    if (Number.isFinite(next) && next - now <= 2 * this.deps.config.HUB_STORE_CHECK_MS && this.#timer) {
+      this.#activation = setTimeout(() => this.#apply(), next - now + 1);
+      this.#activation.unref();
+    }
+  }
+}

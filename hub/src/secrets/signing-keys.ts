@@ -1,0 +1,87 @@
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import { newSigningKey, type Jwks } from './secrets.js';
+
+/**
+ * Live signing-key rotation for a fleet of hub processes sharing one store.
+ *
+ * The store holds one key set: private JWKs, newest first, each with `activatesAt` (epoch
+ * ms; absent on keys written before rotation was live: active from the start). Every
+ * process reads it every HUB_STORE_CHECK_MS and derives, from the set and the clock alone:
+ * - the published keys: every key not yet retired, including one that does not sign yet;
+ * - the signing key: the newest key whose `activatesAt` has passed;
+ * - retirement: a key goes once a newer key has been signing for the retirement period
+ *   (the longest lifetime of a token the old key signed).
+ * So a rotation is published everywhere before any process signs with it, and every
+ * process agrees on the signing key without talking to the others.
+ */
+export interface KeySet {
+  keys: Record<string, unknown>[];
+}
+
+export interface RotationTimings {
+  /** How long after a rotation the new key starts signing, in milliseconds. */
+  activationDelayMs: number;
+  /** How long a replaced key stays published after its successor starts signing, in milliseconds. */
+  retireAfterMs: number;
+}
+
+const META = ['activatesAt'];
+
+function activation(key: Record<string, unknown>): number | undefined {
+  return typeof key.activatesAt === 'number' ? key.activatesAt : undefined;
+}
+
+export function parseKeySet(text: string): KeySet {
+  const parsed = JSON.parse(text) as { keys?: unknown };
+  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new TypeError('the stored signing key set has no keys');
+  return { keys: parsed.keys as Record<string, unknown>[] };
+}
+
+/** Keys still published at `now`: retired ones (superseded for longer than `retireAfterMs`) left out. */
+export function liveKeys(set: KeySet, now: number, retireAfterMs: number): Record<string, unknown>[] {
+  return set.keys.filter((key) => {
+    const own = activation(key) ?? 0;
+    return !set.keys.some((other) => {
+      const at = activation(other);
+      return at !== undefined && at > own && at <= now - retireAfterMs;
+    });
+  });
+}
+
+/** The kid that signs at `now`: the newest activated key (the first of the set on a tie). */
+export function signingKid(set: KeySet, now: number): string | undefined {
+  let best: Record<string, unknown> | undefined;
+  for (const key of set.keys) {
+    const at = activation(key) ?? 0;
+    if (at > now) continue;
+    if (!best || at > (activation(best) ?? 0)) best = key;
+  }
+  return best ? String(best.kid) : undefined;
+}
+
+/**
+ * The JWKS a process uses at `now`: live keys without the rotation metadata, the signing
+ * key first (oidc-provider and the delivery tokens sign with the first key of an alg).
+ */
+export function effectiveJwks(set: KeySet, now: number, retireAfterMs: number): Jwks {
+  const signer = signingKid(set, now);
+  const keys = liveKeys(set, now, retireAfterMs).map((key) => Object.fromEntries(Object.entries(key).filter(([name]) => !META.includes(name))));
+  keys.sort((a, b) => Number(b.kid === signer) - Number(a.kid === signer));
+  return { keys };
+}
+
+/**
+ * `keys rotate`: a new key, published by every process within HUB_STORE_CHECK_MS and
+ * signing after `activationDelayMs`; retired keys are dropped from the set.
+ */
+export async function rotateSigningKeys(store: Store, keys: Keys, timings: RotationTimings, now = Date.now()): Promise<{ kid: string; activatesAt: number; set: KeySet }> {
+  const raw = await store.get(keys.signingKeys());
+  const current = raw ? parseKeySet(raw) : { keys: [] };
+  // With no key at all there is nothing to stay compatible with: the first key signs at once.
+  const activatesAt = current.keys.length ? now + timings.activationDelayMs : now;
+  const key: Record<string, unknown> = { ...(await newSigningKey()), activatesAt };
+  const set = { keys: [key, ...liveKeys(current, now, timings.retireAfterMs)] };
+  await store.set(keys.signingKeys(), JSON.stringify(set));
+  return { kid: String(key.kid), activatesAt, set };
+}

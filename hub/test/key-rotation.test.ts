@@ -1,0 +1,118 @@
+/**
+ * Live signing-key rotation for a fleet (issue 9, operators 3): two hub processes on one
+ * Redis prefix. After `keys rotate` both publish the new key within the check interval,
+ * neither signs with it before its activation, ID tokens from either verify against the
+ * other's /jwks all along, and after the activation both sign with it.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { runCli } from '../src/cli.js';
+import { connectRedis } from '../src/store/redis.js';
+import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { basic, postForm } from './support.js';
+
+const CHECK_MS = 200;
+const ACTIVATION_DELAY_MS = 3_000;
+const SECRET = 'legacy-app-secret-of-at-least-32-characters';
+
+describe('live signing-key rotation with two hub processes (Redis)', () => {
+  const prefix = `test:rotation:${randomUUID()}:`;
+  const env = {
+    KEY_PREFIX: prefix,
+    HUB_ISSUER: 'http://hub.rotation.test',
+    HUB_STORE_CHECK_MS: String(CHECK_MS),
+    HUB_KEY_ACTIVATION_DELAY_MS: String(ACTIVATION_DELAY_MS),
+    HUB_ENABLE_PASSWORD_GRANT: 'true',
+    LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
+  };
+  let a: RunningHub;
+  let b: RunningHub;
+
+  beforeAll(async () => {
+    a = await startTestHub('redis', env);
+    b = await startTestHub('redis', env);
+    await a.services.clients.register({ clientId: 'legacy', clientSecret: SECRET, grantTypes: ['password'], trusted: true });
+    await a.services.users.create({ username: 'rita', email: 'rita@example.test', password: 'rotation-pass-1' });
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    const client = await connectRedis(TEST_REDIS_URL);
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
+    await client.quit();
+  });
+
+  async function idTokenFrom(hub: RunningHub): Promise<string> {
+    const answer = await postForm(`${hub.url}/token`, { grant_type: 'password', username: 'rita', password: 'rotation-pass-1', scope: 'openid' }, { authorization: basic('legacy', SECRET) });
+    expect(answer.status).toBe(200);
+    return String(answer.body.id_token);
+  }
+
+  async function jwksOf(hub: RunningHub): Promise<JSONWebKeySet> {
+    return (await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet;
+  }
+
+  const kids = (set: JSONWebKeySet) => set.keys.map((key) => key.kid);
+
+  /** Verifies a token against the other process's /jwks as a relying party would. */
+  async function verifiesAt(token: string, hub: RunningHub): Promise<boolean> {
+    try {
+      await jwtVerify(token, createLocalJWKSet(await jwksOf(hub)));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  test('publish first on every process, sign after the activation, verify everywhere throughout', async () => {
+    const firstKid = kids(await jwksOf(a))[0];
+    expect(kids(await jwksOf(b))).toEqual([firstKid]);
+    const lines: string[] = [];
+    const rotatedAt = Date.now();
+    expect(await runCli(['keys', 'rotate'], { REDIS_URL: TEST_REDIS_URL, ...env }, (line) => lines.push(line))).toBe(0);
+    const writtenAt = Date.now(); // the new set is in the store from here on
+    const newKid = /new signing key (\S+):/.exec(lines.join('\n'))![1]!;
+    const stored = JSON.parse((await a.store.get(a.services.keys.signingKeys()))!) as { keys: { kid: string; activatesAt: number }[] };
+    const activatesAt = stored.keys.find((key) => key.kid === newKid)!.activatesAt;
+    expect(activatesAt).toBeGreaterThanOrEqual(rotatedAt + ACTIVATION_DELAY_MS);
+
+    // Published by both processes within the check interval (plus scheduling slack), while
+    // tokens are being issued by both all along.
+    const published = (async () => {
+      while (Date.now() - writtenAt < 3_000) {
+        const [seenA, seenB] = await Promise.all([jwksOf(a), jwksOf(b)]);
+        if (kids(seenA).includes(newKid) && kids(seenB).includes(newKid)) return Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return 0;
+    })();
+
+    // Until the activation: the old key signs, on both; every token verifies at the other process.
+    const seen: { kid: string; doneAt: number; verified: boolean }[] = [];
+    let turn = 0;
+    while (Date.now() < activatesAt + CHECK_MS * 4) {
+      const [from, other] = turn++ % 2 === 0 ? [a, b] : [b, a];
+      const token = await idTokenFrom(from);
+      const doneAt = Date.now();
+      seen.push({ kid: String(decodeProtectedHeader(token).kid), doneAt, verified: await verifiesAt(token, other) });
+    }
+    const publishedBoth = await published;
+    expect(publishedBoth).toBeGreaterThan(0);
+    expect(publishedBoth - writtenAt).toBeLessThan(CHECK_MS * 5);
+    expect(publishedBoth).toBeLessThan(activatesAt);
+    expect(seen.every((token) => token.verified)).toBe(true);
+    const before = seen.filter((token) => token.doneAt < activatesAt);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.map((token) => token.kid)).toEqual(before.map(() => firstKid));
+    expect(seen.at(-1)!.kid).toBe(newKid);
+
+    // After the activation both sign with the new key; the old one stays published.
+    for (const hub of [a, b]) {
+      const token = await idTokenFrom(hub);
+      expect(decodeProtectedHeader(token).kid).toBe(newKid);
+      expect(await verifiesAt(token, hub === a ? b : a)).toBe(true);
+      expect(kids(await jwksOf(hub))).toEqual([newKid, firstKid]);
+    }
+  }, 30_000);
+});
