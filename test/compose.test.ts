@@ -6,13 +6,16 @@ import { parse } from 'yaml';
 import { CONFIG_KEYS, loadConfig } from '../hub/src/config.js';
 
 /**
- * No Docker engine runs where the tests run, so docker-compose.yml is checked as data:
- * the files it runs exist, every variable it reads is documented and read by the code,
- * Redis persists and reports health, and the ports are the documented ones.
+ * No Docker engine runs where the tests run, so docker-compose.yml (production) and
+ * docker-compose.demo.yml (the demo, layered on top) are checked as data: the files they
+ * run exist, every variable they read is documented and read by the code, Redis persists
+ * and reports health, the ports are the documented ones, and production carries no demo.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const demoText = readFileSync(join(ROOT, 'docker-compose.demo.yml'), 'utf8');
 const envExampleText = readFileSync(join(ROOT, '.env.example'), 'utf8');
+const readmeText = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 interface Service {
   image?: string;
@@ -25,7 +28,23 @@ interface Service {
   volumes?: (string | { target?: string })[];
 }
 
-const compose = parse(composeText) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const production = parse(composeText) as ComposeFile;
+const demo = parse(demoText) as ComposeFile;
+
+/** `docker compose -f docker-compose.yml -f docker-compose.demo.yml`: services merged, environments merged key by key. */
+function merge(base: ComposeFile, overlay: ComposeFile): ComposeFile {
+  const merged: Record<string, Service> = { ...base.services };
+  for (const [name, service] of Object.entries(overlay.services)) {
+    const under = merged[name];
+    merged[name] = under
+      ? { ...under, ...service, environment: { ...environmentOf(under), ...environmentOf(service) } }
+      : service;
+  }
+  return { ...base, services: merged, volumes: { ...base.volumes, ...overlay.volumes } };
+}
+
+const compose = merge(production, demo);
 const services = compose.services;
 
 const APP_SERVICES = ['hub', 'bbs', 'wiki', 'shop'] as const;
@@ -111,9 +130,26 @@ function publishedPorts(service: Service): { host: number; container: number }[]
   });
 }
 
-describe('docker-compose.yml', () => {
-  it('has redis, the hub and the three demo sites', () => {
+describe('docker-compose.yml with docker-compose.demo.yml', () => {
+  it('production has redis and the hub; the demo adds the three demo sites', () => {
+    expect(Object.keys(production.services).sort()).toEqual(['hub', 'redis']);
     expect(Object.keys(services).sort()).toEqual(['bbs', 'hub', 'redis', 'shop', 'wiki']);
+  });
+
+  describe('production carries no demo', () => {
+    it('runs no seed unless one is configured, and no demo users or known secrets appear in it', () => {
+      expect(interpolate(environmentOf(production.services.hub!).HUB_SEED_FILE ?? '')).toBe('');
+      expect(composeText).not.toMatch(/compose-seed|demo-only|alice|password-1/);
+      const config = loadConfig(Object.fromEntries(Object.entries(environmentOf(production.services.hub!)).map(([name, value]) => [name, interpolate(value)])));
+      expect(config.HUB_SEED_FILE).toBeUndefined();
+      expect(config.HUB_JWKS).toBeUndefined();
+      expect(config.HUB_COOKIE_SECRETS).toBeUndefined();
+    });
+
+    it('the demo is an explicit opt-in layered on top: it seeds the demo file', () => {
+      expect(environmentOf(demo.services.hub!).HUB_SEED_FILE).toBe('demo-sites/compose-seed.yaml');
+      expect(existsSync(join(ROOT, 'demo-sites/compose-seed.yaml'))).toBe(true);
+    });
   });
 
   describe('commands', () => {
@@ -140,11 +176,11 @@ describe('docker-compose.yml', () => {
   });
 
   describe('variables', () => {
-    const used = new Set([...strings(compose)].flatMap((value) => [...value.matchAll(VARIABLE)].map((match) => match[1]!)));
+    const used = new Set([...strings(production), ...strings(demo)].flatMap((value) => [...value.matchAll(VARIABLE)].map((match) => match[1]!)));
 
     it('uses interpolation with defaults, so a bare checkout starts', () => {
       expect(used.size).toBeGreaterThan(0);
-      for (const value of strings(compose)) {
+      for (const value of [...strings(production), ...strings(demo)]) {
         for (const match of value.matchAll(VARIABLE)) expect({ variable: match[0], hasDefault: match[2] === ':-' }).toEqual({ variable: match[0], hasDefault: true });
       }
     });
@@ -160,13 +196,26 @@ describe('docker-compose.yml', () => {
       expect(unused).toEqual([]);
     });
 
-    it('sets on the hub only keys of the hub configuration schema', () => {
-      const unknown = Object.keys(environmentOf(services.hub!)).filter((name) => !CONFIG_KEYS.includes(name));
-      expect(unknown).toEqual([]);
+    it('sets on the hub exactly the keys of the hub configuration schema: every one, nothing else', () => {
+      expect(Object.keys(environmentOf(production.services.hub!)).sort()).toEqual([...CONFIG_KEYS].sort());
+    });
+
+    it('documents every hub variable in README.md, .env.example and compose alike', () => {
+      const section = readmeText.slice(readmeText.indexOf('### Configuration'));
+      const table = section.slice(0, section.search(/\n#{2,3} (?!Configuration)/));
+      const inReadme = new Set(
+        table
+          .split('\n')
+          .filter((line) => line.startsWith('| `'))
+          .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((match) => match[1]!)),
+      );
+      expect([...inReadme].sort()).toEqual([...CONFIG_KEYS].sort());
+      const documented = documentedVariables();
+      expect(CONFIG_KEYS.filter((name) => !documented.has(name))).toEqual([]);
     });
 
     it('gives the hub a configuration that loadConfig accepts, with the defaults', () => {
-      const raw = environmentOf(services.hub!);
+      const raw = environmentOf(production.services.hub!);
       const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)]));
       const config = loadConfig(env);
       expect(config.HUB_HOST).toBe('0.0.0.0');
