@@ -116,7 +116,8 @@ export class OwnedState {
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
       const restored = await this.deps.clients.verifyOwned();
-      if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store', { clients: restored });
+      // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
+      if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });
     } catch (error) {
       // The details go to the log only: /readyz answers whoever asks.
       this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });

@@ -83,19 +83,14 @@ export class ClientRegistry {
             }
           }
           // A client this process owns is served from its own configuration even when the
-          // store lost it or another process rewrote it, and the store is put right.
-          const repairs: SubsiteClient[] = [];
+          // store lost it or another process rewrote it; `verifyOwned` puts the store right.
           for (const input of this.#owned.values()) {
             const stored = next.get(input.clientId);
             const wanted = ClientRegistry.build(input, stored);
-            if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) {
-              next.set(wanted.clientId, wanted);
-              repairs.push(wanted);
-            }
+            if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) next.set(wanted.clientId, wanted);
           }
           this.#cache = next;
           this.#version = version;
-          for (const client of repairs) this.#version = String(await this.#write(client));
         }
         this.#checkedAt = Date.now();
       } finally {
@@ -197,15 +192,10 @@ export class ClientRegistry {
     };
   }
 
-  /** Writes a record and bumps the version every process's cache checks; returns the new version. */
-  async #write(client: SubsiteClient): Promise<number> {
+  async #save(client: SubsiteClient): Promise<void> {
     await this.store.set(this.keys.client(client.clientId), JSON.stringify(client));
     await this.store.setAdd(this.keys.clients(), client.clientId);
-    return this.store.incr(this.keys.clientsVersion());
-  }
-
-  async #save(client: SubsiteClient): Promise<void> {
-    await this.#write(client);
+    await this.store.incr(this.keys.clientsVersion());
     await this.#refresh(true);
   }
 
