@@ -466,12 +466,14 @@ describe('delivery queue across hub processes on one Redis', () => {
     const b = await hubProcess();
     await registerSite(a, 'forum', stub.url);
     const subs = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    // Earlier tests of this block delivered on the same prefix: count only this test's deliveries.
+    const deliveredBefore = (await a.services.deliveries.counts()).delivered;
     a.deliveryWorker.start();
     b.deliveryWorker.start();
     await Promise.all(
       subs.map((sub, i) => (i % 2 ? a : b).services.deliveries.enqueue({ kind: 'userdelete', clientId: 'forum', sub, url: `${stub.url}/sso/userdelete` })),
     );
-    await waitFor(async () => (await a.services.deliveries.counts()).delivered >= subs.length, 'every delivery', 15_000);
+    await waitFor(async () => (await a.services.deliveries.counts()).delivered >= deliveredBefore + subs.length, 'every delivery', 15_000);
     await sleep(100);
     for (const sub of subs) {
       const mine = stub.received.filter((r) => r.sub === sub);

@@ -12,7 +12,7 @@ import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/te
 import { basic, postForm } from './support.js';
 
 const CHECK_MS = 200;
-const ACTIVATION_DELAY_MS = 3_000;
+const ACTIVATION_DELAY_MS = 4_000;
 const SECRET = 'legacy-app-secret-of-at-least-32-characters';
 
 describe('live signing-key rotation with two hub processes (Redis)', () => {
@@ -31,7 +31,7 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
   beforeAll(async () => {
     a = await startTestHub('redis', env);
     b = await startTestHub('redis', env);
-    await a.services.clients.register({ clientId: 'legacy', clientSecret: SECRET, grantTypes: ['password'], trusted: true });
+    await a.services.clients.register({ clientId: 'legacy', clientSecret: SECRET, grantTypes: ['password', 'refresh_token'], trusted: true });
     await a.services.users.create({ username: 'rita', email: 'rita@example.test', password: 'rotation-pass-1' });
   });
 
@@ -43,9 +43,17 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     await client.quit();
   });
 
+  /** One refresh token per process (a password grant once; refreshing costs no password hash). */
+  const refreshTokens = new Map<RunningHub, string>();
+
   async function idTokenFrom(hub: RunningHub): Promise<string> {
-    const answer = await postForm(`${hub.url}/token`, { grant_type: 'password', username: 'rita', password: 'rotation-pass-1', scope: 'openid' }, { authorization: basic('legacy', SECRET) });
+    const refreshToken = refreshTokens.get(hub);
+    const form: Record<string, string> = refreshToken
+      ? { grant_type: 'refresh_token', refresh_token: refreshToken }
+      : { grant_type: 'password', username: 'rita', password: 'rotation-pass-1', scope: 'openid' };
+    const answer = await postForm(`${hub.url}/token`, form, { authorization: basic('legacy', SECRET) });
     expect(answer.status).toBe(200);
+    refreshTokens.set(hub, String(answer.body.refresh_token));
     return String(answer.body.id_token);
   }
 
@@ -67,6 +75,7 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
 
   test('publish first on every process, sign after the activation, verify everywhere throughout', async () => {
     const firstKid = kids(await jwksOf(a))[0];
+    for (const hub of [a, b]) expect(decodeProtectedHeader(await idTokenFrom(hub)).kid).toBe(firstKid);
     expect(kids(await jwksOf(b))).toEqual([firstKid]);
     const lines: string[] = [];
     const rotatedAt = Date.now();
