@@ -75,12 +75,15 @@ export function effectiveJwks(set: KeySet, now: number, retireAfterMs: number): 
  * `keys rotate`: a new key, published by every process within HUB_STORE_CHECK_MS and
  * signing after `activationDelayMs`; retired keys are dropped from the set.
  */
-export async function rotateSigningKeys(store: Store, keys: Keys, timings: RotationTimings, now = Date.now()): Promise<{ kid: string; activatesAt: number; set: KeySet }> {
+export async function rotateSigningKeys(store: Store, keys: Keys, timings: RotationTimings, clock: () => number = Date.now): Promise<{ kid: string; activatesAt: number; set: KeySet }> {
+  // The key first: generating it takes a while, and the delay must start when it is written.
+  const generated = await newSigningKey();
   const raw = await store.get(keys.signingKeys());
   const current = raw ? parseKeySet(raw) : { keys: [] };
+  const now = clock();
   // With no key at all there is nothing to stay compatible with: the first key signs at once.
   const activatesAt = current.keys.length ? now + timings.activationDelayMs : now;
-  const key: Record<string, unknown> = { ...(await newSigningKey()), activatesAt };
+  const key: Record<string, unknown> = { ...generated, activatesAt };
   const set = { keys: [key, ...liveKeys(current, now, timings.retireAfterMs)] };
   await store.set(keys.signingKeys(), JSON.stringify(set));
   return { kid: String(key.kid), activatesAt, set };
