@@ -2,7 +2,8 @@
  * Live signing-key rotation for a fleet (issue 9, operators 3): two hub processes on one
  * Redis prefix. After `keys rotate` both publish the new key within the check interval,
  * neither signs with it before its activation, ID tokens from either verify against the
- * other's /jwks all along, and after the activation both sign with it.
+ * other's /jwks all along, after the activation both sign with it, and the old key retires
+ * on both after the longest token lifetime.
  */
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
@@ -13,6 +14,7 @@ import { basic, postForm } from './support.js';
 
 const CHECK_MS = 200;
 const ACTIVATION_DELAY_MS = 4_000;
+const RETIRE_SECONDS = 5; // the longest token lifetime, for this test
 const SECRET = 'legacy-app-secret-of-at-least-32-characters';
 
 describe('live signing-key rotation with two hub processes (Redis)', () => {
@@ -22,6 +24,7 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     HUB_ISSUER: 'http://hub.rotation.test',
     HUB_STORE_CHECK_MS: String(CHECK_MS),
     HUB_KEY_ACTIVATION_DELAY_MS: String(ACTIVATION_DELAY_MS),
+    HUB_KEY_RETIRE_SECONDS: String(RETIRE_SECONDS),
     HUB_ENABLE_PASSWORD_GRANT: 'true',
     LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
   };
@@ -123,5 +126,13 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
       expect(await verifiesAt(token, hub === a ? b : a)).toBe(true);
       expect(kids(await jwksOf(hub))).toEqual([newKid, firstKid]);
     }
+
+    // The replaced key retires on both once the new one has signed for the longest token lifetime.
+    const retiresAt = activatesAt + RETIRE_SECONDS * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, retiresAt - Date.now() - 300)));
+    expect(kids(await jwksOf(a))).toContain(firstKid);
+    await new Promise((resolve) => setTimeout(resolve, 300 + CHECK_MS * 3));
+    expect(kids(await jwksOf(a))).toEqual([newKid]);
+    expect(kids(await jwksOf(b))).toEqual([newKid]);
   }, 30_000);
 });
