@@ -112,7 +112,10 @@ export class OwnedState {
     const reasons: string[] = [];
     try {
       if (!(await this.deps.store.ping())) throw new Error('no answer');
-      if (this.#setText !== undefined) await this.#checkSigningKeys();
+      if (this.#setText !== undefined) {
+        const keyProblem = await this.#checkSigningKeys();
+        if (keyProblem) reasons.push(keyProblem);
+      }
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
       const restored = await this.deps.clients.verifyOwned();
@@ -132,7 +135,8 @@ export class OwnedState {
     return { ready: reasons.length === 0, reasons };
   }
 
-  async #checkSigningKeys(): Promise<void> {
+  /** Picks up a rotation, restores a lost set; returns a reason when the stored set is unusable. */
+  async #checkSigningKeys(): Promise<string | undefined> {
     const { store, keys, logger } = this.deps;
     const key = keys.signingKeys();
     let text = await store.get(key);
@@ -142,8 +146,14 @@ export class OwnedState {
       if (await store.set(key, this.#setText!, { onlyIfAbsent: true })) logger.warn('restored the signing keys in the store from this process');
       text = await store.get(key);
     }
-    if (text === null || text === this.#setText) return;
-    let stored = parseKeySet(text);
+    if (text === null || text === this.#setText) return undefined;
+    let stored: KeySet;
+    try {
+      stored = parseKeySet(text);
+    } catch {
+      // Keep signing with the keys this process holds; someone has to put the set right.
+      return 'the stored signing key set is unreadable: run `npm run hub -- keys rotate` or restore it from a backup';
+    }
     // A set written without ours (a process that started on the emptied store): keep every
     // key this process still publishes, so tokens it signed keep verifying everywhere.
     const missing = liveKeys(this.#set, Date.now(), this.#retireAfterMs).filter((mine) => !stored.keys.some((other) => other.kid === mine.kid));
@@ -155,6 +165,7 @@ export class OwnedState {
     }
     this.#set = stored;
     this.#setText = text;
+    return undefined;
   }
 
   /** Cookie keys: restored when missing; another value cannot be taken over live (signed cookies). */

@@ -157,4 +157,20 @@ describe('after the store loses its data (Redis)', () => {
     expect(body.reasons.join('\n')).toMatch(/cookie keys in the store differ .*restart this process/);
     expect(JSON.stringify(body)).not.toContain('another-process-cookie-key');
   });
+
+  test('a damaged signing key set makes the hub not ready, and keys rotate repairs it with no token left unverifiable', async () => {
+    const before = ((await (await fetch(`${hub.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+    await hub.store.set(hub.services.keys.signingKeys(), '{"keys":');
+    const damaged = await hub.services.readiness();
+    expect(damaged.ready).toBe(false);
+    expect(damaged.reasons.join('\n')).toMatch(/signing key set is unreadable: run `npm run hub -- keys rotate`/);
+    // Still signing and publishing with the keys it holds meanwhile.
+    expect(((await (await fetch(`${hub.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid)).toEqual(before);
+    const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX, HUB_STORE_CHECK_MS: CHECK_MS };
+    expect(await runCli(['keys', 'rotate'], env, () => {})).toBe(0);
+    expect(await hub.services.readiness()).toEqual({ ready: true, reasons: [] });
+    const stored = JSON.parse((await hub.store.get(hub.services.keys.signingKeys()))!) as { keys: { kid: string }[] };
+    expect(stored.keys.map((key) => key.kid)).toEqual(expect.arrayContaining(before));
+    expect(stored.keys).toHaveLength(before.length + 1);
+  });
 });

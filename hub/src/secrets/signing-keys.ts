@@ -79,10 +79,17 @@ export async function rotateSigningKeys(store: Store, keys: Keys, timings: Rotat
   // The key first: generating it takes a while, and the delay must start when it is written.
   const generated = await newSigningKey();
   const raw = await store.get(keys.signingKeys());
-  const current = raw ? parseKeySet(raw) : { keys: [] };
+  let current: KeySet = { keys: [] };
+  let unreadable = false;
+  try {
+    if (raw) current = parseKeySet(raw);
+  } catch {
+    // A damaged set is replaced; running processes merge back the keys they still publish.
+    unreadable = true;
+  }
   const now = clock();
   // With no key at all there is nothing to stay compatible with: the first key signs at once.
-  const activatesAt = current.keys.length ? now + timings.activationDelayMs : now;
+  const activatesAt = current.keys.length || unreadable ? now + timings.activationDelayMs : now;
   const key: Record<string, unknown> = { ...generated, activatesAt };
   const set = { keys: [key, ...liveKeys(current, now, timings.retireAfterMs)] };
   await store.set(keys.signingKeys(), JSON.stringify(set));
