@@ -4,7 +4,11 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/hub', '<rootDir>/subsite-kit', '<rootDir>/demo-sites', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The kit from its sources, as tsconfig.base.json's `paths` does for tsc and tsx.
+    '^@sso-hub/subsite-kit$': '<rootDir>/subsite-kit/src/index.ts',
+  },
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
   },

@@ -8,7 +8,7 @@ export interface HubMetadata {
   /** Browser-facing (issuer host). */
   authorization_endpoint: string;
   /** Browser-facing (issuer host); may be absent if the hub has no RP-initiated logout. */
-  end_session_endpoint?: string;
+  end_session_endpoint?: string | undefined;
   /** Server-to-server: already rewritten to `hubInternalUrl`. */
   token_endpoint: string;
   /** Server-to-server: already rewritten to `hubInternalUrl`. */
@@ -18,8 +18,8 @@ export interface HubMetadata {
 /** The token endpoint's answer, as far as the kit uses it. */
 export interface HubTokenSet {
   id_token: string;
-  access_token?: string;
-  expires_in?: number;
+  access_token?: string | undefined;
+  expires_in?: number | undefined;
 }
 
 const DISCOVERY_TTL_MS = 3_600_000; // re-read discovery once an hour

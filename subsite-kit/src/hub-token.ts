@@ -71,8 +71,8 @@ export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVe
 
 /** The subject of a verified back-channel logout token. */
 export interface LogoutTarget {
-  sub?: string;
-  sid?: string;
+  sub?: string | undefined;
+  sid?: string | undefined;
 }
 
 /** OIDC Back-Channel Logout 1.0 §2.6 rules for a logout token. @returns its `sub` and/or `sid`. */

@@ -8,7 +8,7 @@ export const HUB_SIGNING_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 export interface IdTokenResult {
   user: SsoUser;
   /** The hub session id (`sid`), when the hub sends one. */
-  hubSid?: string;
+  hubSid?: string | undefined;
 }
 
 /** What {@link validateIdToken} checks the token against. */

@@ -12,10 +12,12 @@
 
 /** Builds the kit; see {@link SubsiteKit} for what it returns. */
 export { createSubsiteKit } from './kit.js';
-/** The kit: `router`, `lazyLogin`, `requireLogin`, `endAllSessionsOf`, `sessionStore`. */
+/** The kit: `router`, `lazyLogin`, `requireLogin`, `errorHandler`, `endAllSessionsOf`, `sessionStore`. */
 export type { SubsiteKit } from './kit.js';
 /** Options of `createSubsiteKit`, the node-redis client type it accepts, and its logger. */
 export type { SubsiteKitOptions, RedisClient, KitLogger } from './options.js';
+/** What `createSubsiteKit` accepts (options may come from `SSO_*` variables) and those variables' names. */
+export { ENVIRONMENT_VARIABLES, type SubsiteKitConfig } from './environment.js';
 /** The signed-in user (`req.user`, `res.locals.user`) and what the kit keeps in `req.session.sso`. */
 export type { SsoUser, SsoSessionState } from './session.js';
 /** The kit's route paths, relative to where `sso.router` is mounted. */

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import type { Store } from 'express-session';
-import { resolveOptions, type SubsiteKitOptions } from './options.js';
+import { resolveOptionsWithEnvironment, type SubsiteKitConfig } from './environment.js';
 import type { KitContext } from './context.js';
 import { HubClient } from './hub-client.js';
 import { KitKeys } from './store/keys.js';
@@ -14,6 +14,7 @@ import { createRouter } from './routes/index.js';
 import { lazyLogin } from './lazy-login.js';
 import { requireLogin } from './require-login.js';
 import { pageErrorHandler } from './routes/error-handler.js';
+import { catchRejections } from './async-handler.js';
 
 /** What {@link createSubsiteKit} returns. */
 export interface SubsiteKit {
@@ -32,11 +33,13 @@ export interface SubsiteKit {
 }
 
 /**
- * Builds the kit from options. Throws `TypeError` at once for a bad option; the hub is not
- * contacted until the first sign-in, so a subsite can start while the hub is down.
+ * Builds the kit from options; an option left out is read from its `SSO_*` environment
+ * variable (explicit options win). Throws `TypeError` at once for a bad or missing option,
+ * naming the option and its variable; the hub is not contacted until the first sign-in, so a
+ * subsite can start while the hub is down.
  */
-export async function createSubsiteKit(options: SubsiteKitOptions): Promise<SubsiteKit> {
-  const resolved = resolveOptions(options);
+export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<SubsiteKit> {
+  const resolved = resolveOptionsWithEnvironment(options, process.env);
   const keys = new KitKeys(resolved.redisPrefix);
   const kitStore = resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore();
   const sessionStore = createSessionStore(resolved, keys);
@@ -53,7 +56,7 @@ export async function createSubsiteKit(options: SubsiteKitOptions): Promise<Subs
 
   return Object.freeze({
     router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore)),
-    lazyLogin: lazyLogin(ctx),
+    lazyLogin: catchRejections(lazyLogin(ctx)),
     requireLogin: requireLogin(ctx),
     endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),
     errorHandler: pageErrorHandler(resolved.logger),

@@ -106,8 +106,15 @@ const MIN_SECRET_LENGTH = 32; // characters; HS256 wants at least 256 bits of ke
 const COOKIE_PREFIX = /^[A-Za-z0-9_.-]*$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token
 
+/** A bad or missing option: a `TypeError` that also names the option, so callers can say where it came from. */
+export class KitOptionError extends TypeError {
+  constructor(readonly option: string, readonly why: string) {
+    super(`subsite-kit: option "${option}" ${why}`);
+  }
+}
+
 function fail(option: string, why: string): never {
-  throw new TypeError(`subsite-kit: option "${option}" ${why}`);
+  throw new KitOptionError(option, why);
 }
 
 function requireString(value: unknown, option: string): string {

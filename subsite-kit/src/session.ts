@@ -17,7 +17,7 @@ export interface SsoUser {
 export interface SsoSessionState {
   user: SsoUser;
   /** The hub session id (`sid` claim of the ID token), for back-channel logout. */
-  hubSid?: string;
+  hubSid?: string | undefined;
   /** The raw ID token, sent back as `id_token_hint` at logout. */
   idToken: string;
   /** Access token for calls to the hub's userinfo endpoint, when the subsite wants them. */
@@ -40,7 +40,7 @@ declare global {
   namespace Express {
     interface Request {
       /** The signed-in user, set by the kit's router for every request with a session user. */
-      user?: SsoUser;
+      user?: SsoUser | undefined;
     }
   }
 }

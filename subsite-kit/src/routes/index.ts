@@ -10,6 +10,7 @@ import { logout } from './logout.js';
 import { userdelete } from './userdelete.js';
 import { backchannelLogout } from './backchannel-logout.js';
 import { errorHandler } from './error-handler.js';
+import { catchRejections } from '../async-handler.js';
 
 const BODY_LIMIT = '16kb'; // a signed token and a little more
 
@@ -23,18 +24,18 @@ export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler)
   const json = express.json({ limit: BODY_LIMIT });
 
   // Hub → subsite, signed by the hub, not CSRF-protected (no cookies are used).
-  router.post(ROUTES.userdelete, form, json, userdelete(ctx));
-  router.post(ROUTES.backchannelLogout, form, backchannelLogout(ctx));
+  router.post(ROUTES.userdelete, form, json, catchRejections(userdelete(ctx)));
+  router.post(ROUTES.backchannelLogout, form, catchRejections(backchannelLogout(ctx)));
 
   // Browser requests.
   router.use(cookieParser());
   router.use(sessionMiddleware);
-  router.use(currentUser(ctx));
-  router.get(ROUTES.synclogin, synclogin(ctx));
-  router.get(ROUTES.synclogout, synclogout(ctx));
-  router.get(ROUTES.callback, callback(ctx));
-  router.get(ROUTES.login, login(ctx));
-  router.post(ROUTES.logout, logout(ctx));
+  router.use(catchRejections(currentUser(ctx)));
+  router.get(ROUTES.synclogin, catchRejections(synclogin(ctx)));
+  router.get(ROUTES.synclogout, catchRejections(synclogout(ctx)));
+  router.get(ROUTES.callback, catchRejections(callback(ctx)));
+  router.get(ROUTES.login, catchRejections(login(ctx)));
+  router.post(ROUTES.logout, catchRejections(logout(ctx)));
 
   router.use(KIT_PATH_PREFIX, errorHandler(ctx.options.logger));
   return router;
