@@ -1,7 +1,11 @@
-import type { createClient } from 'redis';
+import type { RedisClientType } from 'redis';
 
-/** A connected node-redis (v5/v6) client, as returned by `createClient()`. */
-export type RedisClient = ReturnType<typeof createClient>;
+/**
+ * A connected node-redis (v5/v6) client, as `createClient({ url })` returns it. (Not
+ * `ReturnType<typeof createClient>`: that widens every type parameter, and the client a site
+ * creates is then not assignable to it.)
+ */
+export type RedisClient = RedisClientType;
 
 /** Where the kit writes diagnostics. It never passes tokens, codes or secrets to it. */
 export interface KitLogger {
