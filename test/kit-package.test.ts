@@ -76,7 +76,8 @@ const apps = new Map<4 | 5, App>();
 /** Packs the kit (its prepack script builds dist/) and installs the tarball into one app per Express major. */
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'sso-kit-package-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: KIT, env: childEnv(), maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: KIT, env: childEnv(), maxBuffer: 16 * 1024 * 1024 })
+    .catch((error: { stdout?: string; message: string }) => { throw new Error(`npm pack (and its build) failed: ${error.message}\n${error.stdout ?? ''}`); });
   const [packed] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as [{ filename: string; files: { path: string }[] }];
   tarball = join(work, packed.filename);
   packedFiles = packed.files.map((file) => file.path);
