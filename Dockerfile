@@ -1,6 +1,6 @@
 # One image for the hub and the demo sites; docker-compose.yml picks the command per service.
 # TypeScript runs through tsx (a devDependency), so every dependency is installed.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 
 WORKDIR /app
 

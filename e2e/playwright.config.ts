@@ -1,12 +1,14 @@
 import { defineConfig } from '@playwright/test';
-import { DEMO_ENV, PORTS } from './ports.js';
 
 /**
  * Playwright drives Debian's Chromium (/usr/bin/chromium); no browser is downloaded.
- * The demo (hub + bbs + wiki + shop) runs on Redis under a per-run key prefix.
+ * The demo (hub + bbs + wiki + shop) runs on Redis under a per-run key prefix, started and
+ * stopped by `global-setup.ts`.
  */
 export default defineConfig({
   testDir: './tests',
+  // Starts the demo and, after the run, stops it and deletes every key of the run from Redis.
+  globalSetup: './global-setup.ts',
   outputDir: './test-results',
   fullyParallel: false,
   workers: 1,
@@ -31,15 +33,5 @@ export default defineConfig({
         '--disable-sync',
       ],
     },
-  },
-  webServer: {
-    command: 'npx tsx demo-sites/src/start-demo.ts',
-    cwd: '..',
-    env: DEMO_ENV,
-    url: `http://127.0.0.1:${PORTS.hub}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
   },
 });

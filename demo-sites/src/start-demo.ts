@@ -1,4 +1,4 @@
-import { main as startHub } from '../../hub/src/main.js';
+import { exitOnSignals, main as startHub } from '../../hub/src/main.js';
 import { applySeed } from '../../hub/src/index.js';
 import { loadDemoConfig } from './demo-config.js';
 import { DEMO_USERS, demoSeed } from './demo-seed.js';
@@ -30,20 +30,19 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  return async () => {
+  const stop = async () => {
     for (const stop of stops) await stop();
     await hub.close();
   };
+  return Object.assign(stop, { boundMs: hub.shutdownTimeoutMs + 2_000 });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {
   startDemo().then(
-    (stop) => {
-      const shutdown = () => void stop().then(() => process.exit(0));
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
-    },
+    // SIGTERM or SIGINT: sites and hub stop gracefully, then the process exits (`npm start`
+    // runs it with `exec`, so a `kill` of npm reaches this process and leaves nothing listening).
+    (stop) => exitOnSignals(stop, stop.boundMs),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);

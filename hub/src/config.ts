@@ -92,6 +92,8 @@ const schema = z.object({
    * in seconds. Unset: the longest of the ID token (1 h), refresh token and session lifetimes.
    */
   HUB_KEY_RETIRE_SECONDS: seconds.optional(),
+  /** On SIGTERM/SIGINT, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 });
 

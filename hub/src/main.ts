@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
+import { GracefulServer } from './http/graceful-shutdown.js';
 import { createHub } from './hub.js';
 import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
@@ -7,12 +8,22 @@ import type { HubServices } from './services.js';
 import { openStore } from './store/index.js';
 import { ADMIN_ROLE } from './users/bootstrap-admin.js';
 
+export interface RunningMain {
+  /**
+   * Stops gracefully: no new connections, in-flight requests finished (for at most
+   * `SHUTDOWN_TIMEOUT_MS`), the delivery worker stopped after its current item, the store closed.
+   */
+  close(): Promise<void>;
+  /** The configured shutdown bound, in milliseconds. */
+  readonly shutdownTimeoutMs: number;
+}
+
 /** Reads the environment, opens the store, builds the hub and listens. */
 export async function main(
   env: Record<string, string | undefined> = process.env,
   /** Runs after the hub is built and before it listens (the demo seeds its users and clients here). */
   prepare?: (services: HubServices) => Promise<void>,
-): Promise<{ close(): Promise<void> }> {
+): Promise<RunningMain> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
@@ -28,26 +39,54 @@ export async function main(
     logger.warn('no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)');
   }
   const server = createServer(hub.app);
+  const graceful = new GracefulServer(server);
   await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
   logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
   return {
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
-      await hub.deliveryWorker.stop();
-      hub.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await store.close();
+      if (!graceful.stopping) logger.info('hub stopping', { inFlight: graceful.inFlight });
+      await graceful.stop({
+        timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        stopWork: async () => {
+          hub.stop();
+          await hub.deliveryWorker.stop();
+        },
+        closeStore: () => store.close(),
+      });
     },
   };
 }
 
+/**
+ * Stops on SIGTERM (docker, systemd, `kill`) or SIGINT (Ctrl-C): `stop` runs once and the
+ * process exits 0; if it overruns `boundMs`, the process exits 1 all the same.
+ */
+export function exitOnSignals(stop: () => Promise<void>, boundMs: number): void {
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(1), boundMs).unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {
-  main().catch((error: unknown) => {
-    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}${cause}\n`);
-    process.exit(1);
-  });
+  main().then(
+    (running) => exitOnSignals(() => running.close(), running.shutdownTimeoutMs + 2_000),
+    (error: unknown) => {
+      const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}${cause}\n`);
+      process.exit(1);
+    },
+  );
 }

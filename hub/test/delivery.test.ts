@@ -52,16 +52,21 @@ async function startStub(answer: (n: number, sub: string) => number, delayMs = 0
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    overlapped: () => overlapped,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  const close = async () => {
+    openStubs.delete(close);
+    if (!server.listening) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+  openStubs.add(close);
+  return { url, received, overlapped: () => overlapped, close };
 }
+
+/** Stubs still listening; closed after each test even when it failed before its own `close()` (else jest's worker cannot exit). */
+const openStubs = new Set<() => Promise<void>>();
+afterEach(async () => {
+  await Promise.all([...openStubs].map((close) => close()));
+});
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 8_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -1,0 +1,74 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface ShutdownSteps {
+  /** Stops background work (the delivery worker after its current item, its lease released). */
+  stopWork?: () => Promise<void>;
+  /** Closes the store last, once no request can use it any more. */
+  closeStore?: () => Promise<void>;
+  /** The longest wait for in-flight requests, in milliseconds; then their connections are cut. */
+  timeoutMs: number;
+}
+
+/**
+ * Tracks a server's in-flight requests so it can be stopped without cutting them off:
+ * `stop()` closes the listening socket (a load balancer sends new connections elsewhere),
+ * closes idle keep-alive connections, answers `Connection: close` on the requests still
+ * running, waits for them for at most `timeoutMs`, then stops background work and closes
+ * the store.
+ */
+export class GracefulServer {
+  #stopping: Promise<void> | undefined;
+  readonly #busy = new Map<Socket, number>();
+  readonly #answering = new Set<ServerResponse>();
+
+  constructor(readonly server: Server) {
+    server.on('request', (req, res) => {
+      const socket = req.socket;
+      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+      this.#answering.add(res);
+      // A keep-alive client is told to reconnect (to another process) once this answer is done.
+      if (this.#stopping) res.setHeader('connection', 'close');
+      res.on('close', () => {
+        this.#answering.delete(res);
+        const left = (this.#busy.get(socket) ?? 1) - 1;
+        if (left > 0) this.#busy.set(socket, left);
+        else this.#busy.delete(socket);
+        if (this.#stopping && !socket.destroyed && left <= 0) socket.end();
+      });
+    });
+  }
+
+  /** True once a shutdown began: readiness answers 503 so balancers stop sending traffic. */
+  get stopping(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  /** Requests being answered right now. */
+  get inFlight(): number {
+    let count = 0;
+    for (const n of this.#busy.values()) count += n;
+    return count;
+  }
+
+  stop(steps: ShutdownSteps): Promise<void> {
+    this.#stopping ??= this.#stop(steps);
+    return this.#stopping;
+  }
+
+  async #stop({ stopWork, closeStore, timeoutMs }: ShutdownSteps): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const res of this.#answering) if (!res.headersSent) res.setHeader('connection', 'close');
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    // Background work stops alongside the requests: both share the same deadline.
+    const work = (stopWork?.() ?? Promise.resolve()).catch(() => undefined);
+    const outcome = await Promise.race([Promise.all([closed, work]), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.server.closeAllConnections();
+    await closeStore?.().catch(() => undefined);
+  }
+}

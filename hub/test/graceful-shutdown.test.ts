@@ -1,0 +1,132 @@
+/**
+ * Issue 12, "Graceful shutdown": the hub process on SIGTERM stops accepting, finishes its
+ * in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), lets the delivery worker finish its
+ * current item (lease released) and closes the store, then exits 0. Real processes, real Redis.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ClientRegistry } from '../src/clients/client-registry.js';
+import { DeliveryQueue } from '../src/delivery/delivery-queue.js';
+import { Keys } from '../src/store/keys.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import { startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens a raw connection and sends a POST whose body is only partly written: a request in flight. */
+async function halfSentRequest(port: number): Promise<{ socket: Socket; finish(): void; answer: Promise<string> }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const body = 'username=nobody&password=not-the-password';
+  let received = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => undefined);
+  });
+  socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  await sleep(200); // the hub has read the headers: the request is in flight
+  return { socket, finish: () => socket.write(body.slice(10)), answer };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
+  let store: RedisStore;
+  let prefix: string;
+  let hub: HubProcess | undefined;
+
+  beforeAll(async () => {
+    store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+  });
+  beforeEach(() => {
+    prefix = `test:shutdown:${randomUUID()}:`;
+  });
+  afterEach(async () => {
+    await hub?.stop('SIGKILL');
+    hub = undefined;
+    for await (const keys of store.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await store.client.del(keys);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const env = () => ({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, SHUTDOWN_TIMEOUT_MS: '5000' });
+
+  test('a request in flight when SIGTERM arrives is answered; new connections are refused; exit code 0', async () => {
+    hub = await startHubProcess(env());
+    const request = await halfSentRequest(hub.port);
+    const started = Date.now();
+    hub.child.kill('SIGTERM');
+    await sleep(400);
+    expect(await refused(hub.port)).toBe(true);
+    request.finish();
+    const answer = await request.answer;
+    // An HTTP answer (the portal's own: no CSRF token here), not a cut connection.
+    expect(answer).toMatch(/^HTTP\/1\.1 [1-4]\d\d /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(await hub.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('a request that never finishes is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
+    hub = await startHubProcess({ ...env(), SHUTDOWN_TIMEOUT_MS: '1000' });
+    const request = await halfSentRequest(hub.port);
+    const started = Date.now();
+    hub.child.kill('SIGTERM');
+    expect(await hub.exited).toBe(0);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(3_000);
+    await request.answer; // the connection was closed
+  });
+
+  test('the delivery worker finishes the item it is delivering, records it and releases its lease', async () => {
+    let delivered = 0;
+    let arrived!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const subsite: Server = createServer((req, res) => {
+      req.resume();
+      arrived();
+      // Slow on purpose: SIGTERM reaches the hub while this delivery is under way.
+      setTimeout(() => {
+        delivered += 1;
+        res.writeHead(204).end();
+      }, 1_000);
+    });
+    await new Promise<void>((resolve) => subsite.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = subsite.address() as AddressInfo;
+      const keys = new Keys(prefix);
+      await new ClientRegistry(store, keys).upsert({
+        clientId: 'slow-site',
+        redirectUris: ['http://slow.example.test/cb'],
+        userdeleteUrl: `http://127.0.0.1:${port}/sso/userdelete`,
+      });
+      hub = await startHubProcess({ ...env(), DELIVERY_POLL_MS: '50' });
+      const queue = new DeliveryQueue(store, keys, { retentionSeconds: 600, leaseSeconds: 60 });
+      const item = await queue.enqueue({ kind: 'userdelete', clientId: 'slow-site', sub: 'u-1', url: `http://127.0.0.1:${port}/sso/userdelete` });
+      await arrival;
+      hub.child.kill('SIGTERM');
+      expect(await hub.exited).toBe(0);
+      expect(delivered).toBe(1);
+      expect((await queue.get(item.id))?.status).toBe('delivered');
+      expect(await store.get(keys.deliveryLease(item.id))).toBeNull();
+    } finally {
+      subsite.closeAllConnections();
+      await new Promise<void>((resolve) => subsite.close(() => resolve()));
+    }
+  });
+});
