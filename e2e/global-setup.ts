@@ -29,7 +29,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     }
   };
   try {
-    await waitForOk(`http://127.0.0.1:${PORTS.hub}/healthz`, 90_000);
+    await waitForOk(`http://127.0.0.1:${PORTS.hub}/readyz`, 90_000);
     await waitForOk(`http://127.0.0.1:${PORTS.shop}/`, 30_000);
   } catch (error) {
     killGroup();

@@ -295,8 +295,8 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
-  it('builds on node:20-bookworm-slim with npm ci and runs as a non-root user', () => {
-    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim\b/m);
+  it('builds on node:22-bookworm-slim (Node 22 LTS) with npm ci and runs as a non-root user', () => {
+    expect(dockerfile).toMatch(/^FROM node:22-bookworm-slim\b/m);
     expect(dockerfile).toMatch(/^RUN npm install\b/m);
     const users = [...dockerfile.matchAll(/^USER (\S+)/gm)].map((m) => m[1]);
     expect(users.at(-1)).toBeDefined();

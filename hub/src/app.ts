@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { adminRoutes } from './admin/admin-routes.js';
 import { casRoutes } from './cas/cas-routes.js';
+import { healthRoutes } from './health/health-routes.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { originPin } from './http/pin-origin.js';
 import { portalSession } from './http/portal-session.js';
@@ -47,15 +48,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   app.use(securityHeaders(config.secureCookies));
   app.use('/static', express.static(`${TEMPLATES_DIR}/static`, { index: false, maxAge: '1h' }));
-  app.get('/healthz', async (_req, res) => {
-    const ok = await store.ping();
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'store unavailable' });
-  });
-  // Ready: the store answers and holds what this process owns (or why not, to fix).
-  app.get('/readyz', async (_req, res) => {
-    const readiness = await services.readiness();
-    res.status(readiness.ready ? 200 : 503).set('Cache-Control', 'no-store').json(readiness);
-  });
+  app.use(healthRoutes(services));
 
   // Portal pages: their own session (CSRF, pending sign-ins), form bodies, never cached.
   // Mounted by path so protocol endpoints never see the portal's body parser or session.

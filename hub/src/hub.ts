@@ -6,6 +6,7 @@ import { createApp, type HubRequestListener } from './app.js';
 import { createDomainServices } from './domain-services.js';
 import { DeliveryTokens } from './delivery/delivery-tokens.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
+import { Draining } from './health/draining.js';
 import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
@@ -103,7 +104,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
   const services: HubServices = {
-    ...domain, throttle, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(),
+    ...domain, throttle, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

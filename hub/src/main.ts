@@ -48,6 +48,7 @@ export async function main(
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
       if (!graceful.stopping) logger.info('hub stopping', { inFlight: graceful.inFlight });
+      hub.services.draining.start();
       await graceful.stop({
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         stopWork: async () => {

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { DomainServices } from './domain-services.js';
+import type { Draining } from './health/draining.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { LoginThrottle } from './security/login-throttle.js';
@@ -23,4 +24,6 @@ export interface HubServices extends DomainServices {
   owned: OwnedState;
   /** Ready to serve, or why not (for `/readyz`). */
   readiness(): Promise<Readiness>;
+  /** Set on SIGTERM: `/readyz` then answers 503 ("shutting down"). */
+  draining: Draining;
 }

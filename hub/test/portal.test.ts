@@ -580,9 +580,13 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
       const silent = await timed(signedIn, authUrl(downHub.url, codeRequest('first-party', REDIRECT, { prompt: 'none' }).params));
       expectUnavailable(silent);
 
-      const health = await fetch(`${downHub.url}/healthz`, { signal: AbortSignal.timeout(DEADLINE_MS) });
-      expect(health.status).toBe(503);
-      await health.arrayBuffer();
+      // Not ready (a balancer stops sending traffic), and still alive (no restart loop).
+      const ready = await fetch(`${downHub.url}/readyz`, { signal: AbortSignal.timeout(DEADLINE_MS) });
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reasons: string[] }).reasons.join(' ')).toMatch(/store/);
+      const alive = await fetch(`${downHub.url}/healthz`, { signal: AbortSignal.timeout(DEADLINE_MS) });
+      expect(alive.status).toBe(200);
+      await alive.arrayBuffer();
 
       for (const answer of [account, loginPage, login, portalLogin, authorize, silent]) expect(answer.ms).toBeLessThan(DEADLINE_MS);
     });

@@ -1,0 +1,66 @@
+/**
+ * Issue 12, "Health and metrics": `/healthz` says the process is alive and touches nothing
+ * (a Redis outage must not get every hub process restarted); `/readyz` says whether it can
+ * serve: what `OwnedState` checks (store, keys, portal client), and not shutting down.
+ */
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+
+interface ReadyBody {
+  ready: boolean;
+  reasons: string[];
+}
+
+async function readyz(hub: RunningHub): Promise<{ status: number; body: ReadyBody; cacheControl: string | null }> {
+  const response = await fetch(`${hub.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+  return { status: response.status, body: (await response.json()) as ReadyBody, cacheControl: response.headers.get('cache-control') };
+}
+
+describe.each(STORE_KINDS)('health endpoints on %s', (kind) => {
+  let hub: RunningHub;
+  beforeEach(async () => {
+    hub = await startTestHub(kind);
+  });
+  afterEach(async () => {
+    await hub.close();
+  });
+
+  test('/readyz is 200 with no reasons on a fresh hub; /healthz is 200; neither is cached', async () => {
+    const ready = await readyz(hub);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ ready: true, reasons: [] });
+    expect(ready.cacheControl).toBe('no-store');
+    const alive = await fetch(`${hub.url}/healthz`);
+    expect(alive.status).toBe(200);
+    expect(alive.headers.get('cache-control')).toBe('no-store');
+    expect(await alive.json()).toEqual({ status: 'ok' });
+  });
+
+  test('/readyz is 503 "shutting down" once the process drains (the balancer stops sending); /healthz stays 200', async () => {
+    hub.services.draining.start();
+    const ready = await readyz(hub);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ ready: false, reasons: ['shutting down'] });
+    expect((await fetch(`${hub.url}/healthz`)).status).toBe(200);
+  });
+});
+
+test('with Redis gone /readyz is 503 within the store deadline while /healthz stays 200 (alive: no restart storm)', async () => {
+  const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+  const hub = await startTestHub('redis', {}, store);
+  try {
+    store.client.destroy();
+    const started = Date.now();
+    const ready = await readyz(hub);
+    expect(ready.status).toBe(503);
+    expect(ready.body.reasons.join(' ')).toMatch(/store/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const alive = await fetch(`${hub.url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+    expect(alive.status).toBe(200);
+  } finally {
+    await hub.close();
+    const cleaner = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    for await (const keys of cleaner.client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) if (keys.length) await cleaner.client.del(keys);
+    await cleaner.close();
+  }
+});
