@@ -14,6 +14,9 @@ import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
+// Each test starts a hub process (tsx compiles it): slow on a loaded 2-core machine.
+jest.setTimeout(120_000);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Opens a raw connection and sends a POST whose body is only partly written: a request in flight. */
