@@ -3,6 +3,7 @@
  * in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), lets the delivery worker finish its
  * current item (lease released) and closes the store, then exits 0. Real processes, real Redis.
  */
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
