@@ -51,6 +51,10 @@ const schema = z.object({
   /** Sign-in attempts allowed per IP per window. */
   LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().positive().default(50),
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60), // fifteen minutes
+  /** First delay once an account's untrusted clients (or a device) are over their failures, in seconds; doubles per failure. */
+  LOGIN_BACKOFF_BASE_SECONDS: seconds.default(2),
+  /** Longest such delay, in seconds (five minutes): sign-in is slowed, never locked for a fixed time. */
+  LOGIN_BACKOFF_MAX_SECONDS: seconds.default(5 * 60),
   /** How long the sync page waits for subsites before continuing, in milliseconds. */
   SYNC_WAIT_MS: z.coerce.number().int().min(100).max(10_000).default(1_500),
   SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60

@@ -16,6 +16,7 @@ import { registerPasswordGrant } from './oidc/password-grant.js';
 import { createProvider } from './oidc/provider.js';
 import { OwnedState } from './owned-state.js';
 import { PORTAL_CALLBACK_PATH, PORTAL_CLIENT_ID } from './portal/portal-routes.js';
+import { DeviceCookies } from './security/device-cookie.js';
 import { LoginThrottle } from './security/login-throttle.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
@@ -68,9 +69,12 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
+    backoffBaseSeconds: config.LOGIN_BACKOFF_BASE_SECONDS,
+    backoffMaxSeconds: config.LOGIN_BACKOFF_MAX_SECONDS,
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
+  const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
   const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: owned.jwks(), cookieKeys });
@@ -104,7 +108,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
   const services: HubServices = {
-    ...domain, throttle, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

@@ -3,6 +3,7 @@ import type { DomainServices } from './domain-services.js';
 import type { Draining } from './health/draining.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
+import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
@@ -12,6 +13,8 @@ import type { Views } from './views/views.js';
 /** Everything the hub's routes use, assembled once in `createHub`: the domain services plus the engine. */
 export interface HubServices extends DomainServices {
   throttle: LoginThrottle;
+  /** OWASP device cookies: browsers that signed in to an account before are not slowed by others' failures. */
+  devices: DeviceCookies;
   sync: SyncPlanner;
   views: Views;
   provider: Provider;

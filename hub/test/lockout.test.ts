@@ -7,7 +7,7 @@ describe.each(STORE_KINDS)('sign-in lockout is per account, not per typed name (
   let hub: RunningHub;
 
   beforeAll(async () => {
-    hub = await startTestHub(kind, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
+    hub = await startTestHub(kind, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_BACKOFF_BASE_SECONDS: '60' });
     await hub.services.users.create({ username: 'bob', email: 'bob@example.test', password: 'bob-password-1' });
   });
   afterAll(() => hub.close());

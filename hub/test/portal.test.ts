@@ -206,7 +206,7 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
     let limited: RunningHub;
 
     beforeEach(async () => {
-      limited = await startTestHub(kind, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '5' });
+      limited = await startTestHub(kind, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '5', LOGIN_BACKOFF_BASE_SECONDS: '60' });
       await limited.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
       await limited.services.users.create({ username: 'bob', email: 'bob@example.test', password: 'builder-password-1' });
       await limited.services.clients.register({ clientId: 'first-party', name: 'First Party', redirectUris: [REDIRECT], trusted: true });

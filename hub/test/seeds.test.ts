@@ -39,7 +39,7 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
   const introspect = (clientId: string, token: string) => postForm(endpoint('/token/introspection'), { token }, auth(clientId));
 
   beforeAll(async () => {
-    hub = await startTestHub(kind, { HUB_ENABLE_PASSWORD_GRANT: 'true', LOGIN_MAX_ATTEMPTS_PER_IP: '1000' });
+    hub = await startTestHub(kind, { HUB_ENABLE_PASSWORD_GRANT: 'true', LOGIN_MAX_ATTEMPTS_PER_IP: '1000', LOGIN_BACKOFF_BASE_SECONDS: '60' });
     const { users, clients } = hub.services;
     await users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
     await users.create({ username: 'johndoe', email: 'johndoe@example.test', name: 'John Doe', password: JOHNDOE.password });

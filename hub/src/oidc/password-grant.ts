@@ -56,9 +56,10 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
 
     // Username and e-mail of one user share one failure count (as at the portal).
     const user = await users.findByLogin(login);
-    const accountKey = user?.id ?? login;
+    // No device cookie at the token endpoint: throttled per account and IP, with growing delays.
+    const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
     try {
-      await throttle.attempt(ip, accountKey);
+      await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
@@ -70,11 +71,11 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(accountKey, ip);
+      await throttle.failed(attempt);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
       throw invalidGrant(BAD_CREDENTIALS);
     }
-    await throttle.succeeded(accountKey, ip);
+    await throttle.succeeded(attempt);
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
 
     const account = await findAccount(ctx, user.id);

@@ -1,3 +1,4 @@
+import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
 import { TooManyAttemptsError, ValidationError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
@@ -23,7 +24,7 @@ function field(req: Request, name: string): string {
  * the portal or from a subsite, ends here, so this is where the sync page is rendered.
  */
 export function interactionRoutes(services: HubServices): Router {
-  const { provider, views, users, hasher, throttle, clients, sync, config, audit } = services;
+  const { provider, views, users, hasher, throttle, devices, clients, sync, config, audit } = services;
   const router = Router();
 
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number } = {}) {
@@ -51,16 +52,19 @@ export function interactionRoutes(services: HubServices): Router {
     });
   });
 
-  router.post('/interaction/:uid/login', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/interaction/:uid/login', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
     const login = field(req, 'login').slice(0, 320);
     const password = field(req, 'password').slice(0, 1024);
     // Username and e-mail of one user share one failure count.
     const user = await users.findByLogin(login);
-    const accountKey = user?.id ?? login;
+    // A browser with this account's device cookie is judged by its own failures only (OWASP
+    // device cookies): nobody else's failures can lock the owner out of it.
+    const device = user ? devices.verify(user.id, req.cookies as Record<string, unknown> | undefined) : undefined;
+    const attempt = { ip: clientIp(req), account: user?.id ?? login, via: 'portal' as const, ...(device ? { device } : {}) };
     try {
-      await throttle.attempt(clientIp(req), accountKey);
+      await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
@@ -70,12 +74,14 @@ export function interactionRoutes(services: HubServices): Router {
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(accountKey, clientIp(req));
+      await throttle.failed(attempt);
       // The typed login is kept (not the password): it shows what an attacker is guessing at.
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
     }
-    await throttle.succeeded(accountKey, clientIp(req));
+    await throttle.succeeded(attempt);
+    const issued = devices.issue(user.id);
+    res.cookie(issued.name, issued.value, issued.options);
     await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     // Regenerate the portal session at sign-in to prevent fixation.

@@ -1,43 +1,90 @@
 import { TooManyAttemptsError } from '../errors.js';
-import { LoginThrottle } from './login-throttle.js';
+import { LoginThrottle, type SignInAttempt } from './login-throttle.js';
 
-describe('sign-in throttle (OWASP ASVS 6.3: lockout without a lockout-anyone lever)', () => {
-  const make = () => new LoginThrottle({ maxFailuresPerAccount: 3, maxAttemptsPerIp: 1000, windowSeconds: 60, keyPrefix: 't' });
+const OPTIONS = { maxFailuresPerAccount: 3, maxAttemptsPerIp: 1000, windowSeconds: 60, backoffBaseSeconds: 30, backoffMaxSeconds: 240, keyPrefix: 't' };
+const make = (overrides: Partial<typeof OPTIONS> = {}) => new LoginThrottle({ ...OPTIONS, ...overrides });
 
-  test('failures from one IP lock the account for that IP only', async () => {
+const portal = (ip: string, account: string, device?: string): SignInAttempt => ({ ip, account, via: 'portal', ...(device ? { device } : {}) });
+const grant = (ip: string, account: string): SignInAttempt => ({ ip, account, via: 'app' });
+
+async function fail(throttle: LoginThrottle, attempt: SignInAttempt, times: number) {
+  for (let i = 0; i < times; i += 1) {
+    await throttle.attempt(attempt).catch(() => undefined);
+    await throttle.failed(attempt);
+  }
+}
+
+async function waitOf(throttle: LoginThrottle, attempt: SignInAttempt): Promise<number | undefined> {
+  const error = await throttle.attempt(attempt).catch((caught: unknown) => caught);
+  if (error === undefined) return undefined;
+  expect(error).toBeInstanceOf(TooManyAttemptsError);
+  return (error as TooManyAttemptsError).retryAfterSeconds;
+}
+
+describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone lever)', () => {
+  test('delays double from the threshold on, up to the maximum; none before', () => {
     const throttle = make();
-    for (let i = 0; i < 3; i += 1) {
-      await throttle.attempt('10.0.0.1', 'user-1');
-      await throttle.failed('user-1', '10.0.0.1');
-    }
-    await expect(throttle.attempt('10.0.0.1', 'user-1')).rejects.toBeInstanceOf(TooManyAttemptsError);
-    // The owner, elsewhere, can still sign in.
-    await expect(throttle.attempt('10.0.0.2', 'user-1')).resolves.toBeUndefined();
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 40].map((n) => throttle.delaySeconds(n))).toEqual([0, 0, 30, 60, 120, 240, 240, 240, 240]);
   });
 
-  test('failures from many IPs lock the account everywhere at ten times the limit', async () => {
+  test('untrusted browsers share one pool per account: failures from many IPs slow every unknown browser, for a while', async () => {
     const throttle = make();
-    for (let i = 0; i < 30; i += 1) {
-      await throttle.attempt(`10.1.0.${i}`, 'user-2');
-      await throttle.failed('user-2', `10.1.0.${i}`);
-    }
-    const error = await throttle.attempt('10.9.9.9', 'user-2').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(TooManyAttemptsError);
-    expect((error as TooManyAttemptsError).retryAfterSeconds).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i += 1) await fail(throttle, portal(`10.1.0.${i}`, 'user-1'), 1);
+    const wait = await waitOf(throttle, portal('10.9.9.9', 'user-1'));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(30); // the first delay, not a 15-minute lock
   });
 
-  test('a success clears the failures from that IP', async () => {
+  test('a browser with the account\'s device cookie is not slowed by anybody else\'s failures', async () => {
     const throttle = make();
-    for (let i = 0; i < 2; i += 1) await throttle.failed('user-3', '10.0.0.3');
-    await throttle.succeeded('user-3', '10.0.0.3');
-    for (let i = 0; i < 2; i += 1) await throttle.failed('user-3', '10.0.0.3');
-    await expect(throttle.attempt('10.0.0.3', 'user-3')).resolves.toBeUndefined();
+    for (let i = 0; i < 11; i += 1) await fail(throttle, portal(`10.2.0.${i}`, 'user-2'), 5);
+    await expect(throttle.attempt(portal('10.2.0.1', 'user-2', 'device-a'))).resolves.toBeUndefined();
+    // ... and not by another device's failures either.
+    await fail(throttle, portal('10.2.0.1', 'user-2', 'device-b'), 3);
+    expect(await waitOf(throttle, portal('10.2.0.1', 'user-2', 'device-b'))).toBeGreaterThan(0);
+    await expect(throttle.attempt(portal('10.2.0.1', 'user-2', 'device-a'))).resolves.toBeUndefined();
+  });
+
+  test('a known device\'s own failures count against it, and its success clears them', async () => {
+    const throttle = make();
+    const device = portal('10.3.0.1', 'user-3', 'device-c');
+    await fail(throttle, device, 2);
+    await throttle.succeeded(device);
+    await fail(throttle, device, 2);
+    await expect(throttle.attempt(device)).resolves.toBeUndefined();
+    await throttle.failed(device);
+    expect(await waitOf(throttle, device)).toBeGreaterThan(0);
+  });
+
+  test('the password grant is judged per account and IP (no device cookie there), with the same growing delays', async () => {
+    const throttle = make();
+    await fail(throttle, grant('10.4.0.1', 'user-4'), 3);
+    expect(await waitOf(throttle, grant('10.4.0.1', 'user-4'))).toBe(30);
+    await expect(throttle.attempt(grant('10.4.0.2', 'user-4'))).resolves.toBeUndefined();
+    // Its failures still feed the account's untrusted pool: no way around the portal's delays.
+    expect(await waitOf(throttle, portal('10.4.0.3', 'user-4'))).toBeGreaterThan(0);
+  });
+
+  test('each failure after a wait is over makes the next wait twice as long', async () => {
+    const throttle = make({ backoffBaseSeconds: 1 });
+    const attempt = portal('10.5.0.1', 'user-5');
+    await fail(throttle, attempt, 3);
+    expect(await waitOf(throttle, attempt)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await fail(throttle, attempt, 1);
+    expect(await waitOf(throttle, attempt)).toBe(2);
+  });
+
+  test('the account key ignores case and spaces', async () => {
+    const throttle = make();
+    await fail(throttle, portal('10.6.0.1', 'Ghost '), 3);
+    expect(await waitOf(throttle, portal('10.6.0.2', 'ghost'))).toBeGreaterThan(0);
   });
 
   test('every attempt counts against the IP', async () => {
-    const throttle = new LoginThrottle({ maxFailuresPerAccount: 3, maxAttemptsPerIp: 2, windowSeconds: 60, keyPrefix: 't' });
-    await throttle.attempt('10.0.0.4', 'a');
-    await throttle.attempt('10.0.0.4', 'b');
-    await expect(throttle.attempt('10.0.0.4', 'c')).rejects.toBeInstanceOf(TooManyAttemptsError);
+    const throttle = make({ maxAttemptsPerIp: 2 });
+    await throttle.attempt(portal('10.0.0.4', 'a'));
+    await throttle.attempt(portal('10.0.0.4', 'b', 'device'));
+    await expect(throttle.attempt(grant('10.0.0.4', 'c'))).rejects.toBeInstanceOf(TooManyAttemptsError);
   });
 });

@@ -4,94 +4,144 @@ import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 
 export interface ThrottleOptions {
+  /** Failures a pool (a device, the account's untrusted clients, an account from one IP) takes before delays start. */
   maxFailuresPerAccount: number;
   maxAttemptsPerIp: number;
+  /** Failures are counted per window of this many seconds (from a pool's first failure). */
   windowSeconds: number;
+  /** The first delay once a pool is over its failures, in seconds; it doubles with every further failure. */
+  backoffBaseSeconds: number;
+  /** The longest delay, in seconds. */
+  backoffMaxSeconds: number;
   keyPrefix: string;
   redis?: RedisClient;
 }
 
-/** A stranger must fail this many times more than the per-(account, IP) limit to lock an account out everywhere. */
-const GLOBAL_ACCOUNT_FACTOR = 10;
+/** Who is trying to sign in, as the throttle sees it. */
+export interface SignInAttempt {
+  ip: string;
+  /** The user id when the login names a user (username and e-mail share one count), else the typed login. */
+  account: string;
+  /** The device id of a valid device cookie for this account (a browser that signed in to it before). */
+  device?: string;
+  /**
+   * `portal`: a browser at the hub's sign-in form; without a device cookie it shares the
+   * account's untrusted-client pool. `app`: an application passing on its user's password (the
+   * password grant, UCenter's user/login), which can carry no device cookie: throttled per
+   * account and IP.
+   */
+  via: 'portal' | 'app';
+}
+
+/** Failures are counted per key far beyond any threshold; a count lasts one window. */
+const COUNT_CEILING = 1_000_000;
 
 /**
- * Sign-in rate limits (OWASP ASVS 6.3): every attempt counts against the client IP.
- * Failures count against the account from that IP (the lockout a guesser meets), and
- * against the account from anywhere, with a ten times higher limit (slows a distributed
- * guesser without letting one stranger lock the owner out). The account key is the user id
- * when the login names a user (so username and e-mail share one counter), else the login
- * itself, so the limits tell nothing about which accounts exist.
+ * Sign-in throttling with OWASP's device cookies ("Slow Down Online Guessing Attacks with
+ * Device Cookies"), so that nobody can lock an owner out of a browser they signed in with:
+ *
+ * - every attempt counts against the client IP (a hard limit per window);
+ * - a browser with a valid device cookie for the account is a trusted client: only its own
+ *   failures count against it, so failures from anywhere else never slow it down;
+ * - untrusted browsers (no device cookie for the account) share one pool per account, and the
+ *   password grant and UCenter applications are throttled per account and IP; their failures
+ *   also feed the account's pool;
+ * - a pool over its failures is not locked for a fixed time: each further failure doubles the
+ *   delay before the next attempt (exponential backoff, capped), answered as `Retry-After`.
+ *
+ * The account key is the user id when the login names a user, else the login itself, so the
+ * limits tell nothing about which accounts exist.
  */
 export class LoginThrottle {
   readonly #perIp: RateLimiterAbstract;
-  readonly #perAccountIp: RateLimiterAbstract;
-  readonly #perAccount: RateLimiterAbstract;
+  readonly #pools: Record<'device' | 'account' | 'pair', { failures: RateLimiterAbstract; wait: RateLimiterAbstract }>;
+  readonly #options: ThrottleOptions;
 
   constructor(options: ThrottleOptions) {
+    this.#options = options;
     const make = (suffix: string, points: number) =>
       options.redis
         ? new RateLimiterRedis({ storeClient: options.redis, useRedisPackage: true, keyPrefix: `${options.keyPrefix}:${suffix}`, points, duration: options.windowSeconds })
         : new RateLimiterMemory({ keyPrefix: suffix, points, duration: options.windowSeconds });
+    const pool = (name: string) => ({ failures: make(name, COUNT_CEILING), wait: make(`${name}-wait`, 1) });
     this.#perIp = make('ip', options.maxAttemptsPerIp);
-    this.#perAccountIp = make('acct-ip', options.maxFailuresPerAccount);
-    this.#perAccount = make('acct', options.maxFailuresPerAccount * GLOBAL_ACCOUNT_FACTOR);
+    this.#pools = { device: pool('dev'), account: pool('acct'), pair: pool('acct-ip') };
   }
 
   static #accountKey(account: string): string {
     return account.trim().toLowerCase();
   }
 
-  static #pairKey(account: string, ip: string): string {
-    return `${LoginThrottle.#accountKey(account)}|${ip}`;
+  /** The pools an attempt is judged by (checked) and the ones its failure counts against (fed). */
+  #poolsOf(attempt: SignInAttempt): { checked: 'device' | 'account' | 'pair'; fed: { pool: 'device' | 'account' | 'pair'; key: string }[] } {
+    const account = LoginThrottle.#accountKey(attempt.account);
+    if (attempt.device) return { checked: 'device', fed: [{ pool: 'device', key: `${account}|${attempt.device}` }] };
+    const fed = [
+      { pool: 'account' as const, key: account },
+      { pool: 'pair' as const, key: `${account}|${attempt.ip}` },
+    ];
+    return { checked: attempt.via === 'portal' ? 'account' : 'pair', fed };
   }
 
-  static #rethrow(error: unknown): never {
+  #keyOf(attempt: SignInAttempt, pool: 'device' | 'account' | 'pair'): string {
+    return this.#poolsOf(attempt).fed.find((entry) => entry.pool === pool)!.key;
+  }
+
+  /** The delay after the `failures`-th failure of a pool: none below the threshold, then doubling. */
+  delaySeconds(failures: number): number {
+    const over = failures - this.#options.maxFailuresPerAccount;
+    if (over < 0) return 0;
+    return Math.min(this.#options.backoffMaxSeconds, this.#options.backoffBaseSeconds * 2 ** Math.min(over, 30));
+  }
+
+  static #storeError(error: unknown): never {
     if (error instanceof RateLimiterRes) throw new TooManyAttemptsError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
     throw new StoreUnavailableError(error);
   }
 
-  static #locked(state: RateLimiterRes | null, limiter: RateLimiterAbstract): number | undefined {
-    return state && state.consumedPoints >= limiter.points ? Math.max(1, Math.ceil(state.msBeforeNext / 1000)) : undefined;
-  }
-
   /**
-   * Counts an attempt; throws TooManyAttemptsError when the IP, the account from this IP, or
-   * the account from everywhere is over its limit. `account` is the user id when known.
+   * Counts an attempt; throws TooManyAttemptsError (with the seconds to wait) when the IP is over
+   * its limit or the attempt's pool is still waiting out its delay.
    */
-  async attempt(ip: string, account: string): Promise<void> {
+  async attempt(attempt: SignInAttempt): Promise<void> {
     try {
-      await this.#perIp.consume(ip);
-      const [pair, global] = await Promise.all([
-        this.#perAccountIp.get(LoginThrottle.#pairKey(account, ip)),
-        this.#perAccount.get(LoginThrottle.#accountKey(account)),
-      ]);
-      const wait = LoginThrottle.#locked(pair, this.#perAccountIp) ?? LoginThrottle.#locked(global, this.#perAccount);
-      if (wait !== undefined) throw new TooManyAttemptsError(wait);
+      await this.#perIp.consume(attempt.ip);
+      const { checked } = this.#poolsOf(attempt);
+      const waiting = await this.#pools[checked].wait.get(this.#keyOf(attempt, checked));
+      if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) {
+        throw new TooManyAttemptsError(Math.max(1, Math.ceil(waiting.msBeforeNext / 1000)));
+      }
     } catch (error) {
       if (error instanceof TooManyAttemptsError) throw error;
-      LoginThrottle.#rethrow(error);
+      LoginThrottle.#storeError(error);
     }
   }
 
-  async failed(account: string, ip: string): Promise<void> {
-    const consume = async (limiter: RateLimiterAbstract, key: string) => {
-      try {
-        await limiter.consume(key);
-      } catch (error) {
-        if (error instanceof RateLimiterRes) return; // already locked; the next attempt is refused
-        LoginThrottle.#rethrow(error);
+  /** Counts a failure against the attempt's pools; a pool over its failures waits, longer each time. */
+  async failed(attempt: SignInAttempt): Promise<void> {
+    try {
+      for (const { pool, key } of this.#poolsOf(attempt).fed) {
+        const counted = await this.#pools[pool].failures.consume(key);
+        const delay = this.delaySeconds(counted.consumedPoints);
+        if (delay > 0) await this.#pools[pool].wait.block(key, delay);
       }
-    };
-    await consume(this.#perAccountIp, LoginThrottle.#pairKey(account, ip));
-    await consume(this.#perAccount, LoginThrottle.#accountKey(account));
+    } catch (error) {
+      LoginThrottle.#storeError(error);
+    }
   }
 
-  /** A success clears the failures from this IP; the account-wide count decays on its own. */
-  async succeeded(account: string, ip: string): Promise<void> {
+  /**
+   * A success clears the failures of the pool it came through: the device's, or the account's
+   * from this IP. The account's untrusted pool decays on its own (a success cannot come from it
+   * while it waits, and an attacker must not be able to reset it by signing in elsewhere).
+   */
+  async succeeded(attempt: SignInAttempt): Promise<void> {
+    const pool = attempt.device ? 'device' : 'pair';
+    const key = this.#keyOf(attempt, pool);
     try {
-      await this.#perAccountIp.delete(LoginThrottle.#pairKey(account, ip));
+      await Promise.all([this.#pools[pool].failures.delete(key), this.#pools[pool].wait.delete(key)]);
     } catch (error) {
-      LoginThrottle.#rethrow(error);
+      LoginThrottle.#storeError(error);
     }
   }
 }

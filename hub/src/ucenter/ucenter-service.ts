@@ -74,9 +74,10 @@ export class UcenterService {
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
     const client = auditClient(app);
     const user = isuid === 0 || isuid === 1 || isuid === 2 ? await this.#findUser(login, isuid) : undefined;
-    const accountKey = user?.id ?? login;
+    // No device cookie from an application's server: throttled per account and IP (as the password grant).
+    const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
     try {
-      await throttle.attempt(ip, accountKey);
+      await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client, ip });
@@ -87,12 +88,12 @@ export class UcenterService {
     // The hub has no security questions: a question asked of it cannot be answered right.
     const questionOk = !(whole(input.checkques) && whole(input.questionid) > 0);
     if (!user || !passwordOk || user.disabled || !questionOk) {
-      await throttle.failed(accountKey, ip);
+      await throttle.failed(attempt);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
       const code = !user ? UC.LOGIN_UNKNOWN_USER : !passwordOk || user.disabled ? UC.LOGIN_WRONG_PASSWORD : UC.LOGIN_BAD_QUESTION;
       return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
     }
-    await throttle.succeeded(accountKey, ip);
+    await throttle.succeeded(attempt);
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip });
     return [await users.uidOf(user), user.username, '', user.email, 0];
@@ -147,19 +148,19 @@ export class UcenterService {
     if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
-    const accountKey = user?.id ?? (input.username ?? '');
+    const attempt = { ip, account: user?.id ?? (input.username ?? ''), via: 'app' as const };
     try {
-      await throttle.attempt(ip, accountKey);
+      await throttle.attempt(attempt);
     } catch (error) {
       if (error instanceof TooManyAttemptsError) return UC.EDIT_WRONG_OLD_PASSWORD;
       throw error;
     }
     const ok = await hasher.verify(user?.passwordHash, input.oldpw ?? '');
     if (!user || !ok || user.disabled) {
-      await throttle.failed(accountKey, ip);
+      await throttle.failed(attempt);
       return UC.EDIT_WRONG_OLD_PASSWORD;
     }
-    await throttle.succeeded(accountKey, ip);
+    await throttle.succeeded(attempt);
     const newEmail = (input.email ?? '').trim();
     if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
       const code = await this.checkEmail({ email: newEmail });

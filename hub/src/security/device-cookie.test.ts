@@ -1,0 +1,57 @@
+import { DEVICE_COOKIE_PATH, DEVICE_COOKIE_TTL, DeviceCookies } from './device-cookie.js';
+
+const KEY = 'k'.repeat(32);
+const OTHER_KEY = 'o'.repeat(32);
+const ALICE = '7d0b8c1e-0000-4000-8000-00000000a11c';
+const BOB = '7d0b8c1e-0000-4000-8000-000000000b0b';
+
+const jar = (...cookies: { name: string; value: string }[]) => Object.fromEntries(cookies.map(({ name, value }) => [name, value]));
+
+describe('OWASP device cookies', () => {
+  const devices = new DeviceCookies([KEY], false);
+
+  test('a cookie issued at sign-in proves the device for that account', () => {
+    const issued = devices.issue(ALICE);
+    const device = devices.verify(ALICE, jar(issued));
+    expect(device).toBeTruthy();
+    expect(issued.value.startsWith(`${device}.`)).toBe(true);
+    // A new sign-in, a new device id.
+    expect(devices.verify(ALICE, jar(devices.issue(ALICE)))).not.toBe(device);
+  });
+
+  test('HttpOnly, SameSite=Strict, long-lived, sent only where passwords are checked, Secure on https', () => {
+    const { options } = devices.issue(ALICE);
+    expect(options).toMatchObject({ httpOnly: true, sameSite: 'strict', path: DEVICE_COOKIE_PATH, maxAge: DEVICE_COOKIE_TTL * 1000, secure: false });
+    expect(DEVICE_COOKIE_TTL).toBeGreaterThanOrEqual(180 * 86_400);
+    expect(new DeviceCookies([KEY], true).issue(ALICE).options.secure).toBe(true);
+  });
+
+  test('the name tells no user id, and differs per account', () => {
+    const name = devices.issue(ALICE).name;
+    expect(name).not.toContain(ALICE);
+    expect(name).not.toBe(devices.issue(BOB).name);
+  });
+
+  test('cannot be moved to another account, under either name', () => {
+    const alice = devices.issue(ALICE);
+    expect(devices.verify(BOB, jar(alice))).toBeUndefined();
+    expect(devices.verify(BOB, jar({ name: devices.issue(BOB).name, value: alice.value }))).toBeUndefined();
+  });
+
+  test('cannot be forged or altered', () => {
+    const { name, value } = devices.issue(ALICE);
+    const [nonce, mac] = value.split('.') as [string, string];
+    const flipped = `${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
+    for (const forged of [`${nonce}.${flipped}`, `other-nonce.${mac}`, nonce, `${value}.extra`, '', 'x'.repeat(500), `${nonce}.`]) {
+      expect(devices.verify(ALICE, { [name]: forged })).toBeUndefined();
+    }
+    // Signed with a key the hub does not have.
+    expect(devices.verify(ALICE, jar(new DeviceCookies([OTHER_KEY], false).issue(ALICE)))).toBeUndefined();
+  });
+
+  test('still valid after the cookie keys rotate (the old key still verifies), not after it is dropped', () => {
+    const before = devices.issue(ALICE);
+    expect(new DeviceCookies([OTHER_KEY, KEY], false).verify(ALICE, jar(before))).toBeTruthy();
+    expect(new DeviceCookies([OTHER_KEY], false).verify(ALICE, jar(before))).toBeUndefined();
+  });
+});

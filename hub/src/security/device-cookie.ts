@@ -1,0 +1,77 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { CookieOptions } from 'express';
+
+/** How long a browser stays a known device of an account after a sign-in, in seconds (one year). */
+export const DEVICE_COOKIE_TTL = 365 * 86_400;
+/** The device cookie is only sent where passwords are checked. */
+export const DEVICE_COOKIE_PATH = '/interaction';
+const NAME_PREFIX = 'hub_device_';
+/** Domain separation: these HMACs can never be mistaken for another use of the cookie keys. */
+const SIGN_LABEL = 'sso-hub device cookie v1';
+const NAME_LABEL = 'sso-hub device cookie name v1';
+const NONCE_BYTES = 16;
+
+export interface IssuedDeviceCookie {
+  name: string;
+  value: string;
+  options: CookieOptions;
+}
+
+/**
+ * OWASP's device cookies: proof that this browser signed in to this account before. The value
+ * is `nonce.HMAC(key, label | account | nonce)` with the hub's cookie keys (the first signs, all
+ * verify, so rotating the keys keeps known devices). The account is inside the MAC, so a cookie
+ * can be neither forged nor moved to another account; the nonce is the device's id, under which
+ * its own failures are counted. One cookie per account, named by an HMAC of the account id (a
+ * shared browser can be a known device of several accounts, and the name tells no user id;
+ * each key names its own cookies, so a cookie issued before a key rotation is still found).
+ */
+export class DeviceCookies {
+  readonly #keys: string[];
+  readonly #secure: boolean;
+
+  constructor(keys: string[], secure: boolean) {
+    if (keys.length === 0) throw new TypeError('device cookies need at least one cookie key');
+    this.#keys = keys;
+    this.#secure = secure;
+  }
+
+  static #mac(key: string, label: string, ...parts: string[]): string {
+    return createHmac('sha256', key).update([label, ...parts].join('\u0000')).digest('base64url');
+  }
+
+  static #nameFor(key: string, accountId: string): string {
+    return NAME_PREFIX + DeviceCookies.#mac(key, NAME_LABEL, accountId).slice(0, 22);
+  }
+
+  /** A fresh device cookie for an account, after a successful sign-in. */
+  issue(accountId: string): IssuedDeviceCookie {
+    const nonce = randomBytes(NONCE_BYTES).toString('base64url');
+    return {
+      name: DeviceCookies.#nameFor(this.#keys[0]!, accountId),
+      value: `${nonce}.${DeviceCookies.#mac(this.#keys[0]!, SIGN_LABEL, accountId, nonce)}`,
+      options: { httpOnly: true, secure: this.#secure, sameSite: 'strict', path: DEVICE_COOKIE_PATH, maxAge: DEVICE_COOKIE_TTL * 1000 },
+    };
+  }
+
+  /**
+   * The device id in a valid device cookie for `accountId`, among the request's cookies, or
+   * undefined. The MAC is compared in constant time against every key.
+   */
+  verify(accountId: string, cookies: Record<string, unknown> | undefined): string | undefined {
+    for (const key of this.#keys) {
+      const nonce = DeviceCookies.#check(key, accountId, cookies?.[DeviceCookies.#nameFor(key, accountId)]);
+      if (nonce) return nonce;
+    }
+    return undefined;
+  }
+
+  static #check(key: string, accountId: string, value: unknown): string | undefined {
+    if (typeof value !== 'string' || value.length > 200) return undefined;
+    const [nonce, mac, extra] = value.split('.');
+    if (!nonce || !mac || extra !== undefined) return undefined;
+    const given = Buffer.from(mac);
+    const expected = Buffer.from(DeviceCookies.#mac(key, SIGN_LABEL, accountId, nonce));
+    return expected.length === given.length && timingSafeEqual(expected, given) ? nonce : undefined;
+  }
+}
