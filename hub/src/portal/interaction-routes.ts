@@ -87,7 +87,7 @@ export function interactionRoutes(services: HubServices): Router {
       { login: { accountId: user.id, amr: ['pwd'], remember } },
       { mergeWithLastSubmission: false },
     );
-    const plan = await sync.plan('login', undefined, undefined, user.id);
+    const plan = await sync.forSignIn(user.id);
     return renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
   });
 
