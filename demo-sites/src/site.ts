@@ -39,6 +39,8 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
     next();
   });
   app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));
+  // Browsers ask every origin for /favicon.ico: answer it before the kit (it is no page view).
+  app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES}/static/favicon.ico`, { maxAge: '1d' }));
   app.use(sso.router);
   app.use(sso.lazyLogin);
 

@@ -37,6 +37,21 @@ export class HubPage {
     if (path !== undefined) expect(url.pathname).toBe(path);
   }
 
+  /** The hub's sign-in form is showing (from the portal or from a subsite). */
+  async expectSignInForm(): Promise<void> {
+    await expect(this.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  }
+
+  /** Cancel on the sign-in page. */
+  async cancelSignIn(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Cancel' }).click();
+  }
+
+  /** The account page of `login` is showing. */
+  async expectAccountOf(login: string): Promise<void> {
+    await expect(this.page.getByTestId('account-username')).toHaveText(login);
+  }
+
   async allowConsent(): Promise<void> {
     await this.page.getByRole('button', { name: 'Allow' }).click();
   }

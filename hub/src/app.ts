@@ -48,6 +48,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   app.use(securityHeaders(config.secureCookies));
   app.use('/static', express.static(`${TEMPLATES_DIR}/static`, { index: false, maxAge: '1h' }));
+  // Browsers ask every origin for /favicon.ico: a small icon instead of a 404 on every page.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES_DIR}/static/favicon.ico`, { maxAge: '1d' }));
   app.use(healthRoutes(services));
 
   // Portal pages: their own session (CSRF, pending sign-ins), form bodies, never cached.
@@ -76,9 +78,10 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   // The UCenter client API (`UC_API` = {issuer}/ucenter) for applications registered as UCenter apps.
   app.use(ucenterClientApi(services.ucenter.apps, services.ucenter.service));
 
-  // Anything else oidc-provider knows (its own error for an unknown route).
+  // Protocol paths in another letter case (oidc-provider's routing ignores case) still reach
+  // it; any other path gets the hub's 404 page, not oidc-provider's bare "Not Found".
   const protocol = provider.callback();
-  app.use(protocol);
+  app.use((req, res, next) => (isProtocolPath(req.path.toLowerCase()) ? protocol(req, res) : next()));
 
   app.use(notFound(views));
   app.use(errorHandler(views, logger));

@@ -75,7 +75,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
-  const sync = new SyncPlanner(clients, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
+  const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
   const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: owned.jwks(), cookieKeys });
   owned.attach(provider);

@@ -485,8 +485,10 @@ describe('delivery queue across hub processes on one Redis', () => {
       expect(mine.map((r) => r.status)).toEqual([503, 200]);
     }
     expect(stub.overlapped()).toBe(0);
-    const deliveredBy = await a.services.audit.search({ event: 'delivery.delivered', client: 'forum' }, 100);
-    expect(deliveredBy).toHaveLength(subs.length);
+    // The worker writes the audit entry after marking the item delivered: wait for it (under load).
+    const delivered = () => a.services.audit.search({ event: 'delivery.delivered', client: 'forum' }, 100);
+    await waitFor(async () => (await delivered()).length >= subs.length, 'the delivery audit entries');
+    expect(await delivered()).toHaveLength(subs.length);
     await stop(a);
     await stop(b);
     await stub.close();

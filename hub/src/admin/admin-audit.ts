@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { AuditFilter } from '../audit/audit-log.js';
+import type { AuditEntry, AuditFilter } from '../audit/audit-log.js';
 import type { HubServices } from '../services.js';
 import { renderAdmin } from './admin-context.js';
 
@@ -22,6 +22,28 @@ function filterOf(req: Request): AuditFilter {
   };
 }
 
+/**
+ * Usernames and client names for the ids in audit entries, looked up when the page is shown
+ * (entries keep ids only: a rename shows at once, and a deleted user leaves just the id).
+ */
+async function displayNames(services: HubServices, entries: AuditEntry[]): Promise<{ users: Record<string, string>; clients: Record<string, string> }> {
+  const userIds = [...new Set(entries.flatMap((entry) => [entry.actor, entry.subject]).filter((id): id is string => Boolean(id)))];
+  const clientIds = [...new Set(entries.flatMap((entry) => [entry.client, entry.actor]).filter((id): id is string => Boolean(id)))];
+  const [users, clients] = await Promise.all([
+    Promise.all(userIds.map((id) => services.users.findById(id))),
+    Promise.all(clientIds.map((id) => services.clients.find(id))),
+  ]);
+  // No prototype: an id such as "constructor" (a typed login) must not find Object's members.
+  const names = { users: Object.create(null) as Record<string, string>, clients: Object.create(null) as Record<string, string> };
+  users.forEach((user, index) => {
+    if (user) names.users[userIds[index]!] = user.username;
+  });
+  clients.forEach((client, index) => {
+    if (client && client.name !== client.clientId) names.clients[clientIds[index]!] = client.name;
+  });
+  return names;
+}
+
 /** The audit log: filterable in the console and exported as JSON lines with the same filter. */
 export function adminAuditRoutes(services: HubServices): Router {
   const { audit } = services;
@@ -30,8 +52,9 @@ export function adminAuditRoutes(services: HubServices): Router {
   router.get('/admin/audit', async (req, res) => {
     const filter = filterOf(req);
     const entries = await audit.search(filter, SHOWN);
+    const names = await displayNames(services, entries);
     const query = new URLSearchParams(Object.entries(req.query).filter((pair): pair is [string, string] => typeof pair[1] === 'string' && pair[0] !== 'done'));
-    renderAdmin(req, res, services, 'audit.njk', { section: 'audit', filter: req.query, entries, exportUrl: `/admin/audit.jsonl?${query.toString()}` });
+    renderAdmin(req, res, services, 'audit.njk', { section: 'audit', filter: req.query, entries, names, exportUrl: `/admin/audit.jsonl?${query.toString()}` });
   });
 
   router.get('/admin/audit.jsonl', async (req, res) => {

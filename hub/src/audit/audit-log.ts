@@ -7,6 +7,7 @@ export type AuditEvent =
   | 'login.success'
   | 'login.failure'
   | 'login.throttled'
+  | 'login.cancelled'
   | 'consent.granted'
   | 'consent.denied'
   | 'consent.revoked'

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
 import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
+import { RedisStore } from '../store/redis.js';
+import type { Store } from '../store/store.js';
 import { ClientRegistry } from './client-registry.js';
 
 describe('client registration rules', () => {
@@ -33,5 +37,100 @@ describe('client registration rules', () => {
     await registry.upsert({ ...base, name: 'Renamed' });
     expect(Number(await store.get(keys.clientsVersion()))).toBe(Number(version) + 1);
     await store.close();
+  });
+});
+
+/** A store that counts the records it reads (a getMany of n keys is n reads). */
+function countingStore(inner: Store): { store: Store; reads: () => number } {
+  let reads = 0;
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (property === 'get') reads += 1;
+        if (['getMany', 'setMembers', 'zRangeByScore', 'zRevRange'].includes(String(property))) reads += (result as unknown[]).length;
+        return result;
+      };
+    },
+  });
+  return { store, reads: () => reads };
+}
+
+describe.each(STORE_KINDS)('issue 14: registering a client reloads only what changed (%s)', (kind) => {
+  const prefix = `test:${randomUUID()}:`;
+  let keys: Keys;
+  let inner: Store;
+  let run = 0;
+
+  beforeEach(() => {
+    // Each test on its own keys: a test that failed half-way leaves nothing to the next.
+    keys = new Keys(`${prefix}${(run += 1)}:`);
+  });
+
+  beforeAll(async () => {
+    inner = await openTestStore(kind);
+  });
+  afterAll(async () => {
+    if (inner instanceof RedisStore) {
+      for await (const found of inner.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (found.length) await inner.client.del(found);
+    }
+    await inner.close();
+  });
+
+  const input = (i: number) => ({ clientId: `site-${i}`, redirectUris: [`https://site-${i}.example/cb`] });
+
+  test('the 1,001st registration reads as many records as the first (no timing: store reads counted)', async () => {
+    const { store, reads } = countingStore(inner);
+    const registry = new ClientRegistry(store, keys);
+    await registry.list();
+    let before = reads();
+    await registry.register(input(0));
+    const first = reads() - before;
+    // Ten at a time: enough to overlap checks, gentle on a shared, loaded Redis.
+    for (let start = 1; start <= 1_000; start += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => registry.register(input(start + i))));
+    }
+    before = reads();
+    await registry.register(input(1_001));
+    const last = reads() - before;
+    expect(first).toBeGreaterThan(0);
+    expect(last).toBeLessThanOrEqual(first);
+    expect((await registry.list()).length).toBe(1_002);
+  });
+
+  test('another process sees registrations, updates and removals (only the changed records reloaded)', async () => {
+    const { store, reads } = countingStore(inner);
+    const writer = new ClientRegistry(inner, keys);
+    for (let i = 0; i < 20; i += 1) await writer.register(input(i));
+    const reader = new ClientRegistry(store, keys);
+    expect(await reader.list()).toHaveLength(20);
+
+    await writer.register(input(5_000));
+    await writer.update('site-0', { name: 'Renamed' });
+    await writer.remove('site-1');
+    const readerFresh = new ClientRegistry(store, keys);
+    await readerFresh.list();
+    // The first reader catches up with its next check (the cache is checked at most once a second).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const mark = reads();
+    const seen = await reader.list();
+    expect(reads() - mark).toBeLessThan(20);
+    expect(seen.map((c) => c.clientId)).toContain('site-5000');
+    expect(seen.map((c) => c.clientId)).not.toContain('site-1');
+    expect(seen.find((c) => c.clientId === 'site-0')?.name).toBe('Renamed');
+    expect(seen).toEqual(await readerFresh.list());
+  });
+
+  test('a changelog that lost entries (trimmed, or written by an older hub) falls back to a full reload', async () => {
+    await new ClientRegistry(inner, keys).register(input(0));
+    const reader = new ClientRegistry(inner, keys);
+    await reader.list();
+    const writer = new ClientRegistry(inner, keys);
+    await writer.register(input(6_000));
+    await inner.del(keys.clientsChanges());
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await reader.list()).map((c) => c.clientId)).toContain('site-6000');
   });
 });

@@ -5,6 +5,9 @@ import type { Store } from '../store/store.js';
 import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 
 const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
+const CHANGELOG_KEEP = 10_000; // client changes kept in the changelog; a process further behind reloads all
+const CHANGELOG_TRIM_EVERY = 100; // changes between two trims of the changelog
+const MAX_CHANGES_APPLIED = 1_000; // further behind than this, one full reload is cheaper
 const GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'];
 const CLIENT_ID = /^[a-zA-Z0-9._-]{2,64}$/;
 
@@ -52,11 +55,15 @@ function checkUrl(value: string, what: string): string {
 /**
  * Registered clients, kept in the store and cached in-process. The cache is what lets a
  * sign-in build its sync page for any number of subsites with one store read: a version
- * counter is checked at most once a second and the whole list reloaded only on change.
+ * counter is checked at most once a second. Every change bumps the version and logs
+ * `version:clientId` in a changelog, so a process that is behind reloads only the records
+ * that changed since its version (registering 1,000 clients used to reload every client
+ * 1,000 times); a changelog with a gap (trimmed, or a write in flight) means a full reload.
  */
 export class ClientRegistry {
   #cache = new Map<string, SubsiteClient>();
   #version: string | null = null;
+  #loaded = false;
   #checkedAt = 0;
   #loading: Promise<void> | undefined;
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
@@ -67,37 +74,78 @@ export class ClientRegistry {
     private readonly keys: Keys,
   ) {}
 
+  /** `force`: check now (after this process's own write), not only once a second. */
   async #refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.#checkedAt < REFRESH_EVERY_MS) return;
-    this.#loading ??= (async () => {
-      try {
-        const version = await this.store.get(this.keys.clientsVersion());
-        if (force || version !== this.#version || this.#checkedAt === 0) {
-          const ids = await this.store.setMembers(this.keys.clients());
-          const raws = await this.store.getMany(ids.map((id) => this.keys.client(id)));
-          const next = new Map<string, SubsiteClient>();
-          for (const raw of raws) {
-            if (raw) {
-              const client = JSON.parse(raw) as SubsiteClient;
-              next.set(client.clientId, client);
-            }
-          }
-          // A client this process owns is served from its own configuration even when the
-          // store lost it or another process rewrote it; `verifyOwned` puts the store right.
-          for (const input of this.#owned.values()) {
-            const stored = next.get(input.clientId);
-            const wanted = ClientRegistry.build(input, stored);
-            if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) next.set(wanted.clientId, wanted);
-          }
-          this.#cache = next;
-          this.#version = version;
-        }
-        this.#checkedAt = Date.now();
-      } finally {
-        this.#loading = undefined;
-      }
-    })();
+    // A check already in flight may have read the version before this process's write.
+    if (force && this.#loading) await this.#loading.catch(() => undefined);
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
     await this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    const version = await this.store.get(this.keys.clientsVersion());
+    if (!this.#loaded || version !== this.#version) {
+      if (!(this.#loaded && (await this.#loadChanges(this.#version, version)))) await this.#loadAll();
+      this.#serveOwned();
+      this.#version = version;
+      this.#loaded = true;
+    }
+    this.#checkedAt = Date.now();
+  }
+
+  async #loadAll(): Promise<void> {
+    const ids = await this.store.setMembers(this.keys.clients());
+    const raws = await this.store.getMany(ids.map((id) => this.keys.client(id)));
+    const next = new Map<string, SubsiteClient>();
+    for (const raw of raws) {
+      if (raw) {
+        const client = JSON.parse(raw) as SubsiteClient;
+        next.set(client.clientId, client);
+      }
+    }
+    this.#cache = next;
+  }
+
+  /**
+   * A client this process owns is served from its own configuration even when the store
+   * lost it or another process rewrote it; `verifyOwned` puts the store right.
+   */
+  #serveOwned(): void {
+    for (const input of this.#owned.values()) {
+      const stored = this.#cache.get(input.clientId);
+      const wanted = ClientRegistry.build(input, stored);
+      if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) this.#cache = new Map(this.#cache).set(wanted.clientId, wanted);
+    }
+  }
+
+  /** Applies the changes between two versions; false when the changelog cannot tell them all. */
+  async #loadChanges(from: string | null, to: string | null): Promise<boolean> {
+    const start = Number(from ?? 0);
+    const end = Number(to ?? 0);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start || end - start > MAX_CHANGES_APPLIED) return false;
+    const changes = await this.store.zRangeByScore(this.keys.clientsChanges(), start + 1, end, end - start + 1);
+    if (changes.length !== end - start) return false;
+    const ids = [...new Set(changes.map((change) => change.slice(change.indexOf(':') + 1)))];
+    const raws = await this.store.getMany(ids.map((id) => this.keys.client(id)));
+    const next = new Map(this.#cache);
+    ids.forEach((id, index) => {
+      const raw = raws[index];
+      if (raw) next.set(id, JSON.parse(raw) as SubsiteClient);
+      else next.delete(id);
+    });
+    this.#cache = next;
+    return true;
+  }
+
+  /** Records a change to one client: bumps the version, logs it, and brings this process's cache up to date. */
+  async #changed(clientId: string): Promise<void> {
+    const version = await this.store.incr(this.keys.clientsVersion());
+    await this.store.zAdd(this.keys.clientsChanges(), version, `${version}:${clientId}`);
+    if (version % CHANGELOG_TRIM_EVERY === 0) await this.store.zRemoveByScore(this.keys.clientsChanges(), 0, version - CHANGELOG_KEEP);
+    await this.#refresh(true);
   }
 
   async find(clientId: string): Promise<SubsiteClient | undefined> {
@@ -195,8 +243,7 @@ export class ClientRegistry {
   async #save(client: SubsiteClient): Promise<void> {
     await this.store.set(this.keys.client(client.clientId), JSON.stringify(client));
     await this.store.setAdd(this.keys.clients(), client.clientId);
-    await this.store.incr(this.keys.clientsVersion());
-    await this.#refresh(true);
+    await this.#changed(client.clientId);
   }
 
   /**
@@ -284,8 +331,7 @@ export class ClientRegistry {
     await this.require(clientId);
     await this.store.del(this.keys.client(clientId));
     await this.store.setRemove(this.keys.clients(), clientId);
-    await this.store.incr(this.keys.clientsVersion());
-    await this.#refresh(true);
+    await this.#changed(clientId);
   }
 }
 

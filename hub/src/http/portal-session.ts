@@ -12,6 +12,8 @@ declare module 'express-session' {
     csrfToken?: string | null; // as csrf-sync declares it
     /** Pending portal sign-ins started at GET /login: state → where to go after. */
     portalLogins?: Record<string, string>;
+    /** Finished sign-in pages (interaction uid) → where they were going, for the back button. */
+    finishedSignIns?: Record<string, string>;
   }
 }
 
@@ -85,14 +87,16 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
 
 /**
  * Regenerate the session id at sign-in to prevent session fixation. Pending portal sign-ins
- * are carried over (the portal callback needs them after this sign-in); the CSRF token is not.
+ * and finished ones are carried over (the portal callback and the back button need them
+ * after this sign-in); the CSRF token is not.
  */
 export function regenerate(req: Express.Request & { session: session.Session & Partial<session.SessionData> }): Promise<void> {
-  const portalLogins = req.session.portalLogins;
+  const { portalLogins, finishedSignIns } = req.session;
   return new Promise((resolve, reject) =>
     req.session.regenerate((error) => {
       if (error) return reject(error);
       if (portalLogins) (req.session as session.Session & Partial<session.SessionData>).portalLogins = portalLogins;
+      if (finishedSignIns) (req.session as session.Session & Partial<session.SessionData>).finishedSignIns = finishedSignIns;
       resolve();
     }),
   );

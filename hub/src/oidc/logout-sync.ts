@@ -4,8 +4,8 @@ import type { Views } from '../views/views.js';
 
 /**
  * After oidc-provider ends a session (POST /session/end/confirm with logout=yes), answer
- * with the sync page (synclogout beacons to every subsite) instead of the bare redirect,
- * then continue to where oidc-provider was sending the browser: the registered
+ * with the sync page (synclogout beacons to the subsites that session signed in to, not to
+ * every registered one) instead of the bare redirect, then continue to where oidc-provider was sending the browser: the registered
  * post-logout URI or the hub's signed-out page.
  */
 export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
@@ -15,10 +15,11 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     const params = ctx.oidc.params as { logout?: string } | undefined;
     if (!params?.logout) return; // "stay signed in": nothing ended, nothing to sync
     const continueUrl = ctx.response.get('Location');
-    // The ended session's per-client sids (the `sid` in each client's ID tokens) are still
-    // on the in-memory session object after oidc-provider destroyed the stored one.
+    // The ended session's authorizations (the clients it signed in to, each with the `sid` of
+    // its ID tokens) are still on the in-memory session object after oidc-provider destroyed
+    // the stored one.
     const authorizations = (ctx.oidc.session?.authorizations ?? {}) as Record<string, { sid?: string }>;
-    const plan = await sync.plan('logout', undefined, (clientId) => authorizations[clientId]?.sid);
+    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations);
     ctx.remove('Location');
     ctx.status = 200;
     ctx.type = 'html';

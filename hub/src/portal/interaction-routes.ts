@@ -6,6 +6,7 @@ import { regenerate } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { renderPage, renderSyncPage } from './render.js';
+import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
 
 const SCOPE_LABELS: Record<string, string> = {
   openid: 'Know who you are',
@@ -86,6 +87,7 @@ export function interactionRoutes(services: HubServices): Router {
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     // Regenerate the portal session at sign-in to prevent fixation.
     await regenerate(req);
+    rememberFinishedSignIn(req, details.uid, details.params);
     const remember = field(req, 'remember') === 'yes';
     const continueUrl = await provider.interactionResult(
       req,
@@ -93,7 +95,7 @@ export function interactionRoutes(services: HubServices): Router {
       { login: { accountId: user.id, amr: ['pwd'], remember } },
       { mergeWithLastSubmission: false },
     );
-    const plan = await sync.plan('login', undefined, undefined, user.id);
+    const plan = await sync.forSignIn(user.id);
     return renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
   });
 
@@ -116,17 +118,30 @@ export function interactionRoutes(services: HubServices): Router {
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
+  /**
+   * Cancel (sign-in page) and Deny (consent page): the interaction ends with `access_denied`
+   * at the client's redirect URI (RFC 6749 §4.1.2.1), so a subsite gets the standard error
+   * and carries on anonymous; the portal's own callback sends the browser to the hub's home.
+   */
   router.post('/interaction/:uid/abort', csrf.csrfSynchronisedProtection, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
     const accountId = details.session?.accountId;
-    await audit.record({ event: 'consent.denied', ...(accountId ? { actor: accountId, subject: accountId } : {}), client: String(details.params.client_id), ip: clientIp(req) });
+    const cancelledLogin = details.prompt.name === 'login';
+    await audit.record({
+      event: cancelledLogin ? 'login.cancelled' : 'consent.denied',
+      ...(accountId ? { actor: accountId, subject: accountId } : {}),
+      client: String(details.params.client_id),
+      ip: clientIp(req),
+    });
     await provider.interactionFinished(
       req,
       res,
-      { error: 'access_denied', error_description: 'The user did not allow access.' },
+      { error: 'access_denied', error_description: cancelledLogin ? 'The user cancelled the sign-in.' : 'The user did not allow access.' },
       { mergeWithLastSubmission: false },
     );
   });
 
+  // An old sign-in page in a browser signed in by now continues instead of an error page.
+  router.use('/interaction/:uid', staleSignIn(services));
   return router;
 }

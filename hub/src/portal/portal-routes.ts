@@ -62,9 +62,8 @@ export function portalRoutes(services: HubServices): Router {
     const next = pending[match]!;
     delete pending[match];
     req.session.portalLogins = pending;
-    if (typeof req.query.error === 'string') {
-      throw new ValidationError('The sign-in was cancelled.');
-    }
+    // Cancel on the portal's own sign-in (access_denied): back to the hub's home, no error page.
+    if (typeof req.query.error === 'string') return res.redirect(303, '/');
     return res.redirect(303, next);
   });
 

@@ -32,6 +32,8 @@ export class Keys {
   client(id: string): string { return `${this.prefix}client:${id}`; }
   clients(): string { return `${this.prefix}clients`; }
   clientsVersion(): string { return `${this.prefix}clients:version`; }
+  /** Sorted set: one member `version:clientId` per change, scored by the version it made. */
+  clientsChanges(): string { return `${this.prefix}clients:changes`; }
 
   // oidc-provider models, by digest of their id
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
-import type { SyncTransport } from '../clients/client.js';
+import type { SubsiteClient, SyncTransport } from '../clients/client.js';
+import type { ConsentIndex } from '../oidc/consents.js';
 import { signSyncCode, type SyncAction } from './sync-codes.js';
 
 export interface Beacon {
@@ -17,23 +18,41 @@ export type BeaconSource = (act: SyncAction, accountId: string | undefined) => P
 export interface SyncPlan {
   act: SyncAction;
   beacons: Beacon[];
-  /** The Content-Security-Policy of the sync page: only the registered subsite origins. */
+  /** The Content-Security-Policy of the sync page (see {@link syncPageCsp}). */
   csp: string;
 }
 
-function originOf(url: string): string {
-  return new URL(url).origin;
+/**
+ * The sync page's CSP. Only origins that run script are named (`script-src`): a subsite's
+ * script runs in the hub's origin. Images run no code, so `img-src` names the URL schemes
+ * of the image beacons, not their origins: the header stays the same size whatever the
+ * number of subsites (issue 14: 1,000 origins made a 31 KB header that proxies refuse).
+ */
+export function syncPageCsp(beacons: Beacon[]): string {
+  const imgSchemes = new Set(beacons.filter((b) => b.transport === 'img').map((b) => new URL(b.url).protocol));
+  const scriptOrigins = new Set(beacons.filter((b) => b.transport === 'script').map((b) => new URL(b.url).origin));
+  return [
+    "default-src 'self'",
+    `img-src 'self' ${[...imgSchemes].sort().join(' ')}`.trim(),
+    `script-src 'self' ${[...scriptOrigins].join(' ')}`.trim(),
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
 
 /**
- * Builds the sync page's beacons: one signed code per subsite with sync on, computed once
+ * Builds the sync page's beacons: one signed code per subsite the user uses, computed once
  * per sign-in or sign-out from the cached client list (no store round trip per subsite).
+ * A subsite the user never allowed learns nothing of the user's sign-ins.
  */
 export class SyncPlanner {
   readonly #sources: BeaconSource[] = [];
 
   constructor(
     private readonly clients: ClientRegistry,
+    private readonly consents: ConsentIndex,
     private readonly issuer: string,
     private readonly codeTtlSeconds: number,
     /** After a sync-key rotation, how long the previous key still signs, in seconds. */
@@ -44,42 +63,42 @@ export class SyncPlanner {
     this.#sources.push(source);
   }
 
+  /** At sign-in: trusted (first-party) subsites and those the user has consented to. */
+  async forSignIn(accountId: string): Promise<SyncPlan> {
+    const [targets, consented] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId)]);
+    const allowed = new Set(consented.map((entry) => entry.clientId));
+    return this.#plan('login', accountId, targets.filter((client) => client.trusted || allowed.has(client.clientId)), randomUUID(), () => undefined);
+  }
+
   /**
-   * `sid` is the sync event's id; `sidFor` can name, per client, the `sid` that client's ID
-   * tokens carry for this browser's hub session (at sign-out: then a subsite can end that
-   * hub session's local sessions even when the beacon arrives without its cookies).
+   * At sign-out: the subsites the ended hub session signed in to (its authorizations, by
+   * client id), each with the `sid` that client's ID tokens carry, so a subsite can end that
+   * hub session's local sessions even when the beacon arrives without its cookies.
    */
-  async plan(
-    act: SyncAction,
-    sid: string = randomUUID(),
-    sidFor: (clientId: string) => string | undefined = () => undefined,
-    /** Who signs in (the beacon sources' notes name the user). */
-    accountId?: string,
-  ): Promise<SyncPlan> {
-    const targets = await this.clients.syncTargets();
+  async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>): Promise<SyncPlan> {
+    const targets = (await this.clients.syncTargets()).filter((client) => Object.hasOwn(signedInTo, client.clientId));
+    return this.#plan('logout', accountId, targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid);
+  }
+
+  /**
+   * Every subsite with sync on: only for a caller that knows neither the user nor the hub
+   * session (UCenter's `user/synlogout` API). Sign-in and sign-out pages use the two above.
+   */
+  async forEverySubsite(act: SyncAction): Promise<SyncPlan> {
+    return this.#plan(act, undefined, await this.clients.syncTargets(), randomUUID(), () => undefined);
+  }
+
+  async #plan(act: SyncAction, accountId: string | undefined, targets: SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined): Promise<SyncPlan> {
     const iat = Math.floor(Date.now() / 1000);
-    const beacons = await Promise.all(
-      targets.map(async (client): Promise<Beacon> => {
-        const sync = client.sync!;
-        const code = await signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid: sidFor(client.clientId) ?? sid, iat, ttlSeconds: this.codeTtlSeconds });
-        const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
-        url.searchParams.set('time', String(iat));
-        url.searchParams.set('code', code);
-        return { clientId: client.clientId, url: url.toString(), transport: sync.transport };
-      }),
-    );
+    const beacons = targets.map((client): Beacon => {
+      const sync = client.sync!;
+      const code = signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid: sidFor(client.clientId) ?? sid, iat, ttlSeconds: this.codeTtlSeconds });
+      const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
+      url.searchParams.set('time', String(iat));
+      url.searchParams.set('code', code);
+      return { clientId: client.clientId, url: url.toString(), transport: sync.transport };
+    });
     for (const source of this.#sources) beacons.push(...(await source(act, accountId)));
-    const imgOrigins = new Set(beacons.filter((b) => b.transport === 'img').map((b) => originOf(b.url)));
-    const scriptOrigins = new Set(beacons.filter((b) => b.transport === 'script').map((b) => originOf(b.url)));
-    const csp = [
-      "default-src 'self'",
-      `img-src 'self' ${[...imgOrigins].join(' ')}`.trim(),
-      `script-src 'self' ${[...scriptOrigins].join(' ')}`.trim(),
-      "style-src 'self'",
-      "object-src 'none'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join('; ');
-    return { act, beacons, csp };
+    return { act, beacons, csp: syncPageCsp(beacons) };
   }
 }

@@ -23,7 +23,8 @@ function send(url: string, method: string, headers: Record<string, string>, body
 
 /**
  * A minimal cookie-keeping HTTP client for protocol tests: follows no redirects by
- * itself, so each hop can be asserted. Cookies are kept per host, without path rules.
+ * itself, so each hop can be asserted. Cookies are kept per host; a cookie with a `Path`
+ * below "/" is sent only under that path (as oidc-provider's per-interaction cookies need).
  */
 export class TestBrowser {
   readonly jar = new Map<string, Map<string, string>>();
@@ -46,16 +47,44 @@ export class TestBrowser {
       const name = pair!.slice(0, index).trim();
       const value = pair!.slice(index + 1).trim();
       const expired = attributes.some((attr) => /^\s*max-age=0/i.test(attr) || /^\s*expires=thu, 01 jan 1970/i.test(attr));
-      if (expired || value === '') cookies.delete(name);
-      else cookies.set(name, value);
+      // A cookie scoped to a path below "/" (oidc-provider's per-interaction cookies) is kept
+      // apart, so two sign-in pages open at once each keep their own, as in a browser.
+      const path = attributes.map((attr) => /^\s*path=(.*)$/i.exec(attr)?.[1]?.trim()).find((found) => found !== undefined);
+      const jar = path && path !== '/' ? this.#scopedJar(url) : cookies;
+      const key = path && path !== '/' ? `${path}\n${name}` : name;
+      if (expired || value === '') jar.delete(key);
+      else jar.set(key, value);
     }
   }
 
+  readonly #scoped = new Map<string, Map<string, string>>();
+
+  #scopedJar(url: string): Map<string, string> {
+    const host = new URL(url).host;
+    let cookies = this.#scoped.get(host);
+    if (!cookies) {
+      cookies = new Map();
+      this.#scoped.set(host, cookies);
+    }
+    return cookies;
+  }
+
+  /** The Cookie header for a URL: host-wide cookies, plus path-scoped ones whose path matches (RFC 6265 §5.1.4). */
+  #cookieHeader(url: string): string {
+    const { pathname } = new URL(url);
+    const pairs = [...this.cookies(url)].map(([name, value]) => `${name}=${value}`);
+    for (const [key, value] of this.#scopedJar(url)) {
+      const [path, name] = key.split('\n') as [string, string];
+      if (pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`)) pairs.unshift(`${name}=${value}`);
+    }
+    return pairs.join('; ');
+  }
+
   async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}): Promise<Response> {
-    const cookies = this.cookies(url);
     const headers: Record<string, string> = { ...init.headers };
     const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name);
-    if (cookies.size) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = this.#cookieHeader(url);
+    if (cookie) headers.cookie = cookie;
     if (!has('accept')) headers.accept = 'text/html';
     // Like a browser navigation. (node:http, not fetch: fetch forces `Sec-Fetch-Mode: cors`.)
     if (!has('sec-fetch-mode')) headers['sec-fetch-mode'] = 'navigate';

@@ -222,7 +222,7 @@ export class UcenterService {
   async synlogout(app: UcenterApp): Promise<string> {
     if (!app.synlogin) return '';
     const tags = (await this.noteBeacons('logout', undefined, app.appId)).map((beacon) => scriptTag(beacon.url));
-    const plan = await this.deps.sync.plan('logout');
+    const plan = await this.deps.sync.forEverySubsite('logout');
     for (const beacon of plan.beacons) if (!beacon.ucenter) tags.push(scriptTag(beacon.url));
     return tags.join('');
   }

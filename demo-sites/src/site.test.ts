@@ -1,0 +1,32 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadDemoConfig } from './demo-config.js';
+import { createDemoSite } from './site.js';
+
+/** The demo sites answer /favicon.ico (issue 9, item 15): every origin used to log a 404. */
+describe('demo site', () => {
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    const config = loadDemoConfig({});
+    const app = await createDemoSite(config.sites.bbs, config);
+    server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('/favicon.ico is an icon, also for a browser that looks like a page view', async () => {
+    for (const accept of ['image/avif,image/webp,image/*,*/*;q=0.8', 'text/html,*/*']) {
+      const response = await fetch(`${url}/favicon.ico`, { headers: { accept }, redirect: 'manual' });
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^image\//);
+      expect([...body.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { expect, test } from '@playwright/test';
+import { HubPage } from '../pages/hub-page.js';
+import { SitePage } from '../pages/site-page.js';
+import { URLS } from '../ports.js';
+import { newUser, shot } from '../support.js';
+
+/** Texts of the hub's error pages for old sign-in pages: a signed-in user never sees them. */
+const EXPIRED = /This sign-in page has expired|This form has expired/;
+
+test('back button after sign-in: the old sign-in page continues to the account page, no error', async ({ browser }) => {
+  const user = await newUser('back');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const hub = new HubPage(page);
+  await hub.signInAtPortal(user.login, user.password);
+  await page.goBack();
+  await page.waitForURL(`${URLS.hub}/account`);
+  await hub.expectAccountOf(user.login);
+  await expect(page.locator('body')).not.toContainText(EXPIRED);
+  await shot(page, 'ux-back-after-sign-in');
+  await context.close();
+});
+
+test('two tabs: the second sign-in form, sent after the first tab signed in, continues instead of 403', async ({ browser }) => {
+  const user = await newUser('tabs');
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  const second = await context.newPage();
+  const hub1 = new HubPage(first);
+  const hub2 = new HubPage(second);
+  await hub1.gotoLogin('/account');
+  await hub2.gotoLogin('/account');
+  await hub2.expectSignInForm();
+  await hub1.signIn(user.login, user.password);
+  await first.waitForURL(`${URLS.hub}/account`);
+
+  await hub2.signIn(user.login, user.password);
+  await second.waitForURL(`${URLS.hub}/account`);
+  await hub2.expectAccountOf(user.login);
+  await expect(second.locator('body')).not.toContainText(EXPIRED);
+  await shot(second, 'ux-second-tab');
+  await context.close();
+});
+
+test('Cancel on the hub sign-in started from bbs /private: back on bbs, anonymous, no loop', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const authorizationRequests: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().startsWith(`${URLS.hub}/auth?`)) authorizationRequests.push(request.url());
+  });
+  const bbs = new SitePage(page, URLS.bbs);
+  const hub = new HubPage(page);
+  await bbs.open('/private');
+  await page.waitForURL(new RegExp(`^${URLS.hub}/interaction/`));
+  await hub.expectSignInForm();
+  await hub.cancelSignIn();
+  await page.waitForURL((url) => url.origin === URLS.bbs);
+  await bbs.expectAnonymous();
+  // Stays there: no second authorization request, no way back to the sign-in page by itself.
+  await page.waitForTimeout(1_500);
+  expect(new URL(page.url()).origin).toBe(URLS.bbs);
+  expect(authorizationRequests).toHaveLength(1);
+  await shot(page, 'ux-cancel-back-on-bbs');
+  await context.close();
+});
+
+test('/favicon.ico answers on every origin (hub, bbs, wiki, shop)', async ({ request }) => {
+  for (const origin of [URLS.hub, URLS.bbs, URLS.wiki, URLS.shop]) {
+    const response = await request.get(`${origin}/favicon.ico`);
+    expect(response.status(), origin).toBe(200);
+    expect(response.headers()['content-type'], origin).toMatch(/^image\//);
+  }
+});
+
+test("the hub's 404 is a page, with a way home", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const response = await page.goto(`${URLS.hub}/no/such/page`);
+  expect(response!.status()).toBe(404);
+  await expect(page.getByTestId('error-title')).toHaveText('Page not found');
+  await expect(page.getByRole('link', { name: 'Go to sso-hub' })).toBeVisible();
+  await shot(page, 'ux-404');
+  await context.close();
+});

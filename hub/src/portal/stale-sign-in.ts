@@ -1,0 +1,70 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { HubServices } from '../services.js';
+import { currentUser } from './current-user.js';
+import { PORTAL_CLIENT_ID } from './portal-routes.js';
+
+const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
+
+type Params = Record<string, unknown>;
+
+/** The parameters of an authorization request as a query string (only the string values). */
+function reRun(params: Params): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (typeof value === 'string') query.set(name, value);
+  return `/auth?${query.toString()}`;
+}
+
+/**
+ * Where a finished sign-in was going, for the back button: the portal's `next`, or the
+ * subsite's own origin (its registered redirect URI, checked by oidc-provider when the
+ * request came in). Not the authorization request again: its `state` is spent.
+ */
+function destinationOf(req: Request, params: Params): string {
+  if (params.client_id === PORTAL_CLIENT_ID) {
+    const state = typeof params.state === 'string' ? params.state : '';
+    return req.session.portalLogins?.[state] ?? '/account';
+  }
+  try {
+    return `${new URL(String(params.redirect_uri)).origin}/`;
+  } catch {
+    return '/account';
+  }
+}
+
+/** Remembers, in this browser's portal session, where a finished sign-in page was going. */
+export function rememberFinishedSignIn(req: Request, uid: string, params: Params): void {
+  const remembered = { ...(req.session.finishedSignIns ?? {}) };
+  const uids = Object.keys(remembered);
+  if (uids.length >= MAX_REMEMBERED) delete remembered[uids[0]!];
+  remembered[uid] = destinationOf(req, params);
+  req.session.finishedSignIns = remembered;
+}
+
+function isStale(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return name === 'SessionNotFound' || code === 'EBADCSRFTOKEN';
+}
+
+/**
+ * An old sign-in page in a browser that is signed in by now (the back button after a
+ * sign-in; a second tab's form sent after the first tab signed in): no "expired" error,
+ * the browser continues. A sign-in page still pending runs its authorization request again
+ * (with the session it needs no password, so the form's content is never used); a finished
+ * one goes where it was going, or to the account page. Not signed in: the error stands.
+ * Redirecting is safe under CSRF: it performs nothing a top-level GET of /auth could not.
+ */
+export function staleSignIn(services: HubServices): ErrorRequestHandler {
+  const { provider, users } = services;
+  return async (error: unknown, req: Request, res: Response, next: (error?: unknown) => void) => {
+    if (!isStale(error) || !(await currentUser(provider, users, req, res))) return next(error);
+    const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
+    let target = req.session.finishedSignIns?.[uid] ?? '/account';
+    try {
+      const details = await provider.interactionDetails(req, res);
+      if (details.uid === uid) target = reRun(details.params);
+    } catch {
+      // The interaction is gone (finished or expired): the remembered destination.
+    }
+    res.redirect(303, target);
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Old sign-in pages (issue 9, item 13): a browser that is already signed in is never shown
+ * an error for a sign-in page it left behind (the back button after a sign-in, a second tab
+ * submitted after the first signed in); it continues to where it was going (or /account).
+ * A browser that is not signed in still gets the friendly error pages.
+ */
+import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, codeRequest } from './support.js';
+
+const ALICE = { login: 'alice', password: 'wonderland-123' };
+const BBS = 'http://bbs.sso.test:5301';
+const REDIRECT = `${BBS}/sso/callback`;
+
+interface Form {
+  /** The sign-in page's URL. */
+  url: string;
+  action: string;
+  csrf: string;
+}
+
+async function openForm(hub: RunningHub, browser: TestBrowser, start: string): Promise<Form> {
+  const landed = await browser.follow(start);
+  expect(landed.response.status).toBe(200);
+  return {
+    url: landed.url,
+    action: new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(),
+    csrf: inputValue(landed.body, '_csrf'),
+  };
+}
+
+/** Submits a sign-in form and follows the sync page on; returns where the browser ended. */
+async function submit(hub: RunningHub, browser: TestBrowser, form: Form): Promise<string> {
+  const answer = await browser.post(form.action, { _csrf: form.csrf, ...ALICE });
+  const html = await answer.text();
+  expect(answer.status).toBe(200);
+  return (await browser.follow(continueUrlOf(html, hub.url), [new URL(hub.url).host])).url;
+}
+
+describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (kind) => {
+  let hub: RunningHub;
+  const hubHost = () => new URL(hub.url).host;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.clients.register({ clientId: 'bbs', trusted: true, redirectUris: [REDIRECT] });
+  });
+  afterAll(() => hub.close());
+
+  test('back button after a portal sign-in: the old sign-in page continues to where the user was going', async () => {
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, `${hub.url}/login?next=${encodeURIComponent('/account?tab=sites')}`);
+    expect(await submit(hub, browser, form)).toBe(`${hub.url}/account?tab=sites`);
+    const back = await browser.get(form.url);
+    await back.arrayBuffer();
+    expect(back.status).toBe(303);
+    expect(back.headers.get('location')).toBe('/account?tab=sites');
+  });
+
+  test('back button after a sign-in started by a subsite: on to that subsite, not an error', async () => {
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('bbs', REDIRECT).params));
+    const landed = new URL(await submit(hub, browser, form));
+    expect(landed.origin + landed.pathname).toBe(REDIRECT);
+    const back = await browser.get(form.url);
+    await back.arrayBuffer();
+    expect(back.status).toBe(303);
+    expect(new URL(back.headers.get('location')!, hub.url).origin).toBe(BBS);
+  });
+
+  test('two portal tabs: the second form, sent after the first signed in, continues instead of 403', async () => {
+    const browser = new TestBrowser();
+    const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    const second = await openForm(hub, browser, `${hub.url}/login?next=${encodeURIComponent('/account?from=tab2')}`);
+    expect(await submit(hub, browser, first)).toBe(`${hub.url}/account`);
+    const answer = await browser.post(second.action, { _csrf: second.csrf, ...ALICE });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    const landed = await browser.follow(new URL(answer.headers.get('location')!, hub.url).toString());
+    expect(landed.url).toBe(`${hub.url}/account?from=tab2`);
+    expect(landed.response.status).toBe(200);
+  });
+
+  test("two tabs, the second a subsite's sign-in: it continues to the subsite with a code", async () => {
+    const browser = new TestBrowser();
+    const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    const request = codeRequest('bbs', REDIRECT, { state: 'tab-2-state' });
+    const second = await openForm(hub, browser, authUrl(hub.url, request.params));
+    await submit(hub, browser, first);
+    const answer = await browser.post(second.action, { _csrf: second.csrf, ...ALICE });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    const landed = new URL((await browser.follow(new URL(answer.headers.get('location')!, hub.url).toString(), [hubHost()])).url);
+    expect(landed.origin + landed.pathname).toBe(REDIRECT);
+    expect(landed.searchParams.get('state')).toBe('tab-2-state');
+    expect(landed.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('not signed in: a stale form is still refused (403) and an expired sign-in page still says so (400)', async () => {
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    const refused = await browser.post(form.action, { _csrf: 'not-the-token', ...ALICE });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('This form has expired');
+    const expired = await new TestBrowser().get(form.url);
+    expect(expired.status).toBe(400);
+    expect(await expired.text()).toContain('This sign-in page has expired');
+  });
+});
