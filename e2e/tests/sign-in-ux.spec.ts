@@ -65,12 +65,16 @@ test('Cancel on the hub sign-in started from bbs /private: back on bbs, anonymou
   await context.close();
 });
 
-test('/favicon.ico answers on every origin (hub, bbs, wiki, shop)', async ({ request }) => {
+test('/favicon.ico answers on every origin (hub, bbs, wiki, shop)', async ({ browser }) => {
+  // In Chromium: Node does not resolve *.localhost.
+  const context = await browser.newContext();
+  const page = await context.newPage();
   for (const origin of [URLS.hub, URLS.bbs, URLS.wiki, URLS.shop]) {
-    const response = await request.get(`${origin}/favicon.ico`);
-    expect(response.status(), origin).toBe(200);
-    expect(response.headers()['content-type'], origin).toMatch(/^image\//);
+    const response = await page.goto(`${origin}/favicon.ico`);
+    expect(response!.status(), origin).toBe(200);
+    expect(response!.headers()['content-type'], origin).toMatch(/^image\//);
   }
+  await context.close();
 });
 
 test("the hub's 404 is a page, with a way home", async ({ browser }) => {
