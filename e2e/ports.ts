@@ -1,13 +1,15 @@
 /** Ports and URLs of the demo the e2e suite starts (not the README demo's, so both can run). */
 const base = Number(process.env.E2E_PORT_BASE ?? 4400);
 
-export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, down: base + 9 };
+export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, forum: base + 4, down: base + 9 };
 
 export const URLS = {
   hub: `http://hub.sso.localhost:${PORTS.hub}`,
   bbs: `http://bbs.sso.localhost:${PORTS.bbs}`,
   wiki: `http://wiki.sso.localhost:${PORTS.wiki}`,
   shop: `http://shop.localhost:${PORTS.shop}`,
+  /** The UCenter-bound forum (UCenter application 1 of the hub). */
+  forum: `http://forum.sso.localhost:${PORTS.forum}`,
   down: `http://down.sso.localhost:${PORTS.down}`,
 };
 
@@ -22,6 +24,7 @@ export const DEMO_ENV: Record<string, string> = {
   BBS_PORT: String(PORTS.bbs),
   WIKI_PORT: String(PORTS.wiki),
   SHOP_PORT: String(PORTS.shop),
+  FORUM_PORT: String(PORTS.forum),
   REDIS_URL,
   KEY_PREFIX,
   HUB_ISSUER: URLS.hub,

@@ -11,13 +11,30 @@ export const DEMO_SECRETS = {
   bbs: { clientSecret: 'demo-only-bbs-client-secret-0123456789abcdef', syncKey: 'demo-only-bbs-sync-key-0123456789abcdefghij' },
   wiki: { clientSecret: 'demo-only-wiki-client-secret-0123456789abcdef', syncKey: 'demo-only-wiki-sync-key-0123456789abcdefghij' },
   shop: { clientSecret: 'demo-only-shop-client-secret-0123456789abcdef', syncKey: 'demo-only-shop-sync-key-0123456789abcdefghij' },
+  forum: { ucKey: 'demo-only-forum-uc-key-0123456789abcdefghijklmnopqrstuv' },
 } as const;
+
+/** The UCenter-bound forum: not a kit subsite, a UCenter application (UC_APPID 1) of the hub. */
+export interface ForumSettings {
+  title: string;
+  port: number;
+  origin: string;
+  internalOrigin: string;
+  appId: number;
+  ucKey: string;
+}
 
 const schema = z.object({
   HUB_PORT: port.default(4000),
   BBS_PORT: port.default(4001),
   WIKI_PORT: port.default(4002),
   SHOP_PORT: port.default(4003),
+  /** The UCenter-bound forum (a Discuz! stand-in); default: the hub's port + 4. */
+  FORUM_PORT: port.optional(),
+  /** The forum's UC_KEY (its key at the hub, UCenter application 1). */
+  FORUM_UC_KEY: secret.default(DEMO_SECRETS.forum.ucKey),
+  /** Where the hub reaches the forum's api/uc.php server to server. Default: http://127.0.0.1:<FORUM_PORT>. */
+  FORUM_INTERNAL_URL: z.string().url().optional(),
   /** Interface the demo servers bind to. */
   DEMO_HOST: z.string().default('127.0.0.1'),
   /** Browser-facing hub URL (also its issuer). Default: http://hub.sso.localhost:<HUB_PORT>. */
@@ -65,6 +82,7 @@ export interface DemoConfig {
   redisUrl: string | undefined;
   sessionSecret: string;
   sites: Record<SiteName, SiteSettings>;
+  forum: ForumSettings;
 }
 
 /** The demo's settings from the environment, validated once; a bad value names the variable. */
@@ -86,6 +104,14 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     hubInternalUrl: (c.HUB_INTERNAL_URL ?? `http://127.0.0.1:${c.HUB_PORT}`).replace(/\/+$/, ''),
     redisUrl: c.REDIS_URL,
     sessionSecret: c.SESSION_SECRET,
+    forum: ((forumPort: number): ForumSettings => ({
+      title: 'Deepin Discuz! (UCenter)',
+      port: forumPort,
+      origin: `http://forum.sso.localhost:${forumPort}`,
+      internalOrigin: (c.FORUM_INTERNAL_URL ?? `http://127.0.0.1:${forumPort}`).replace(/\/+$/, ''),
+      appId: 1,
+      ucKey: c.FORUM_UC_KEY,
+    }))(c.FORUM_PORT ?? c.HUB_PORT + 4),
     sites: {
       // The forum is first-party (trusted: no consent); the wiki asks consent once.
       bbs: site('bbs', 'Deepin Forum', 'bbs.sso.localhost', c.BBS_PORT, c.BBS_CLIENT_SECRET, c.BBS_SYNC_KEY, true, false),

@@ -2,10 +2,11 @@ import { exitOnSignals, main as startHub } from '../../hub/src/main.js';
 import { applySeed } from '../../hub/src/index.js';
 import { loadDemoConfig } from './demo-config.js';
 import { DEMO_USERS, demoSeed } from './demo-seed.js';
+import { runForum } from './forum/run-forum.js';
 import { runSite } from './run-site.js';
 
 /**
- * `npm start`: the hub and the three demo sites in one process, on the embedded store
+ * `npm start`: the hub, the three demo sites and the UCenter-bound forum in one process, on the embedded store
  * unless REDIS_URL is set. Ports come from HUB_PORT, BBS_PORT, WIKI_PORT, SHOP_PORT.
  */
 export async function startDemo(env: Record<string, string | undefined> = process.env) {
@@ -17,13 +18,17 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     HUB_HOST: config.host,
   }, async (services) => {
     await applySeed(demoSeed(config), services);
+    // The UCenter-bound forum is UCenter application 1, with the demo's (public) key.
+    const { forum } = config;
+    await services.ucenter.apps.put({ appId: forum.appId, key: forum.ucKey, name: forum.title, type: 'DISCUZX', url: forum.origin, internalUrl: forum.internalOrigin });
   });
-  const stops = await Promise.all((['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)));
+  const stops = await Promise.all([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
   const lines = [
     '',
     'sso-hub demo is running (open these in Chromium or Firefox; *.localhost needs no setup):',
     `  hub   ${config.hubUrl}/login`,
     ...Object.values(config.sites).map((site) => `  ${site.name.padEnd(5)} ${site.origin}/   (${site.trusted ? 'trusted' : 'asks consent once'}${site.crossSite ? ', cross-site' : ''})`),
+    `  forum ${config.forum.origin}/   (UCenter application ${config.forum.appId}, UC_API = ${config.hubUrl}/ucenter)`,
     '',
     'demo users:',
     ...DEMO_USERS.map((user) => `  ${user.username} / ${user.password}${user.roles.includes('admin') ? '   (admin)' : ''}`),

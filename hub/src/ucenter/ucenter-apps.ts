@@ -45,28 +45,25 @@ export class UcenterAppRegistry {
     private readonly keys: Keys,
   ) {}
 
+  /**
+   * Writes an application with a given id and key, replacing any (seeds and the demo, whose
+   * key is in their configuration). Keys shorter than 32 characters are refused.
+   */
+  async put(input: UcenterAppInput & { appId: number; key: string }): Promise<UcenterApp> {
+    if (input.key.length < 32) throw new ValidationError('A UC_KEY needs at least 32 characters.');
+    const app = { ...this.#build(input), appId: input.appId, key: input.key };
+    if (!Number.isSafeInteger(app.appId) || app.appId < 1) throw new ValidationError('An app id is a positive whole number.');
+    await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app));
+    await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
+    return app;
+  }
+
   /** Registers an application with a fresh key; the key is in the answer (show it once). */
   async register(input: UcenterAppInput): Promise<UcenterApp> {
-    const name = input.name.trim();
-    if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
-    const type = (input.type ?? 'OTHER').trim().toUpperCase();
-    if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
-    const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
-    if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError('The note file is a path such as api/uc.php.');
-    const app: UcenterApp = {
-      appId: input.appId ?? 0,
-      name,
-      type,
-      url: checkBaseUrl(input.url.trim(), 'The application URL'),
-      noteFile,
-      ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'The internal URL') } : {}),
-      key: generateUcKey(),
-      synlogin: input.synlogin ?? true,
-      allowRegister: input.allowRegister ?? false,
-      createdAt: Math.floor(Date.now() / 1000),
-    };
+    const app = this.#build(input);
     if (input.appId !== undefined) {
       if (!Number.isSafeInteger(input.appId) || input.appId < 1) throw new ValidationError('An app id is a positive whole number.');
+      app.appId = input.appId;
       if (!(await this.store.set(this.keys.ucenterApp(input.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
         throw new ConflictError(`The UCenter app id ${input.appId} is taken.`);
       }
@@ -77,6 +74,28 @@ export class UcenterAppRegistry {
       }
     }
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
+    return app;
+  }
+
+  #build(input: UcenterAppInput): UcenterApp {
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
+    const type = (input.type ?? 'OTHER').trim().toUpperCase();
+    if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
+    const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
+    if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError('The note file is a path such as api/uc.php.');
+    const app: UcenterApp = {
+      appId: 0,
+      name,
+      type,
+      url: checkBaseUrl(input.url.trim(), 'The application URL'),
+      noteFile,
+      ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'The internal URL') } : {}),
+      key: generateUcKey(),
+      synlogin: input.synlogin ?? true,
+      allowRegister: input.allowRegister ?? false,
+      createdAt: Math.floor(Date.now() / 1000),
+    };
     return app;
   }
 

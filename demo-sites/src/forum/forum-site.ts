@@ -1,0 +1,123 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type Request, type Response } from 'express';
+import session from 'express-session';
+import nunjucks from 'nunjucks';
+import { decodeNote, UcClient } from '../../../hub/src/testing/ucenter-client.js';
+import type { DemoConfig } from '../demo-config.js';
+
+const TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
+
+declare module 'express-session' {
+  interface SessionData {
+    member?: { uid: number; username: string };
+    csrf?: string;
+    /** Script tags UCenter answered (synlogin/synlogout), shown once on the next page, as Discuz! does. */
+    scripts?: string;
+    flash?: string;
+  }
+}
+
+/** How old a note's `time` may be, in seconds (Discuz!'s api/uc.php allows an hour; the hub's codes expire in 60 s anyway). */
+const NOTE_MAX_AGE_SECONDS = 3600;
+
+/**
+ * A UCenter-bound forum, as Discuz! behaves: its own member sessions, a login form that
+ * calls `user/login` over UCenter's client API (UC_API = the hub), `user/synlogin` and
+ * `user/synlogout` whose script tags it puts in the next page, and an `api/uc.php` note
+ * handler (synlogin, synlogout, deleteuser, test). It knows nothing of OpenID Connect.
+ */
+export function createForumSite(config: DemoConfig): Express {
+  const forum = config.forum;
+  const views = new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES), { autoescape: true });
+  const store = new session.MemoryStore();
+  /** uid → session ids, so deleteuser ends the member's sessions in every browser. */
+  const sessionsOf = new Map<number, Set<string>>();
+  const deleted: number[] = [];
+  const uc = (req: Request) =>
+    // uc_client sends the visitor's User-Agent (UCenter checks it against the md5 in `input`).
+    new UcClient({ api: `${config.hubInternalUrl}/ucenter`, key: forum.ucKey, appId: forum.appId, userAgent: req.get('user-agent') ?? '' });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));
+  app.use(session({ name: 'forum.sid', secret: config.sessionSecret, store, resave: false, saveUninitialized: false, cookie: { httpOnly: true, sameSite: 'lax' } }));
+  app.use(express.urlencoded({ extended: false, limit: '8kb' }));
+
+  const signIn = (req: Request, member: { uid: number; username: string }) => {
+    req.session.member = member;
+    const ids = sessionsOf.get(member.uid) ?? new Set<string>();
+    ids.add(req.sessionID);
+    sessionsOf.set(member.uid, ids);
+  };
+  const csrfToken = (req: Request) => (req.session.csrf ??= randomBytes(16).toString('hex'));
+  const csrfOk = (req: Request) => {
+    const sent = Buffer.from(String((req.body as Record<string, unknown>)._csrf ?? ''));
+    const expected = Buffer.from(req.session.csrf ?? '');
+    return expected.length > 0 && sent.length === expected.length && timingSafeEqual(sent, expected);
+  };
+  const render = (req: Request, res: Response) => {
+    const { scripts, flash } = req.session;
+    delete req.session.scripts;
+    delete req.session.flash;
+    res.type('html').send(views.render('demo/forum.njk', { forum, hubUrl: config.hubUrl, member: req.session.member, csrfToken: csrfToken(req), scripts, flash, deleted }));
+  };
+
+  app.get('/', (req, res) => render(req, res));
+
+  app.post('/login', async (req, res) => {
+    if (!csrfOk(req)) return res.status(403).type('text').send('Bad form token; go back and try again.');
+    const body = req.body as Record<string, string>;
+    const [uid, username] = await uc(req).userLogin(String(body.username ?? ''), String(body.password ?? ''), 0, { ip: req.ip ?? '' });
+    const code = Number(uid);
+    if (code > 0) {
+      await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+      signIn(req, { uid: code, username: username! });
+      req.session.scripts = await uc(req).synlogin(code);
+      req.session.flash = 'Signed in.';
+    } else {
+      req.session.flash = code === -1 ? 'No such user.' : code === -4 ? 'Too many attempts; try again later.' : 'Wrong password.';
+    }
+    return res.redirect(303, '/');
+  });
+
+  app.post('/logout', async (req, res) => {
+    if (!csrfOk(req)) return res.status(403).type('text').send('Bad form token; go back and try again.');
+    const scripts = await uc(req).synlogout();
+    delete req.session.member;
+    req.session.scripts = scripts;
+    req.session.flash = 'Signed out.';
+    return res.redirect(303, '/');
+  });
+
+  // api/uc.php: UCenter's notes. Answers "1" for success, as every UCenter application does.
+  app.get('/api/uc.php', (req, res) => {
+    const note = decodeNote(String(req.query.code ?? ''), forum.ucKey);
+    if (!note) return res.type('text').send('Invalid Request');
+    if (Math.floor(Date.now() / 1000) - Number(note.time) > NOTE_MAX_AGE_SECONDS) return res.type('text').send('Authracation has expiried');
+    switch (note.action) {
+      case 'test':
+        return res.type('text').send('1');
+      case 'synlogin': {
+        const uid = Number(note.uid);
+        if (uid > 0 && note.username) signIn(req, { uid, username: note.username });
+        return res.type('text/javascript').send('');
+      }
+      case 'synlogout':
+        delete req.session.member;
+        return res.type('text/javascript').send('');
+      case 'deleteuser': {
+        for (const uid of String(note.ids ?? '').split(',').map(Number).filter((id) => id > 0)) {
+          for (const sid of sessionsOf.get(uid) ?? []) store.destroy(sid);
+          sessionsOf.delete(uid);
+          deleted.push(uid);
+        }
+        return res.type('text').send('1');
+      }
+      default:
+        return res.type('text').send('-1');
+    }
+  });
+
+  return app;
+}
