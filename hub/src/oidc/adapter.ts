@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { Redemptions } from './redemption.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
 const GRANTABLE = new Set([
@@ -19,13 +20,19 @@ const CONSUMED_MARKER_TTL = 3600; // seconds, for a record that has no expiry of
 /** Records kept past their expiry, in seconds, so a replayed code can still be detected. */
 const CLOCK_TOLERANCE = 5;
 
+/** Seconds a redemption claim is kept: as long as its record (reuse stays detectable), never less than a second. */
+function claimTtl(payload: AdapterPayload): number {
+  if (typeof payload.exp !== 'number') return CONSUMED_MARKER_TTL;
+  return Math.max(1, payload.exp - Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE);
+}
+
 /**
  * oidc-provider storage on top of the hub's Store, so Redis and the embedded store share
  * one adapter and one contract. Records are keyed by a digest of their id: a read of the
  * store yields no usable token, code or session id. The id itself (`jti`) is dropped
  * from the stored payload and restored from the caller's copy on `find`.
  */
-export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}) {
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store)) {
   return class StoreAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -58,10 +65,12 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (this.model === 'Client') return hooks.findClient?.(id);
       if (CONSUMABLE.has(this.model)) {
         // One round trip for the record and its consumption claim.
-        const [raw, consumed] = await store.getMany([this.#key(id), keys.oidcConsumed(this.model, digest(id))]);
+        const claimKey = keys.oidcConsumed(this.model, digest(id));
+        const [raw, claim] = await store.getMany([this.#key(id), claimKey]);
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
-        return { ...payload, ...(consumed && !payload.consumed ? { consumed: Number(consumed) } : {}), jti: id };
+        const consumed = redemptions.consumedAt(claimKey, id, claim, payload, claimTtl(payload));
+        return { ...payload, ...(consumed !== undefined && !payload.consumed ? { consumed } : {}), jti: id };
       }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
@@ -86,28 +95,23 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     /**
      * Marks a code or refresh token used, atomically: oidc-provider checks `consumed` on an
-     * earlier read, so two concurrent redemptions would both pass that check. The `SET NX`
-     * claim lets exactly one through; the other fails with invalid_grant and, as for any
-     * reuse (RFC 9700 §4.14.2), the tokens of the grant are revoked.
+     * earlier read, so two concurrent redemptions would both pass that check. The claim (a
+     * compare-and-set, see Redemptions) lets exactly one through; the other fails with
+     * invalid_grant and, as for any reuse (RFC 9700 §4.14.2), the tokens of the grant are
+     * revoked. The record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
-      const key = this.#key(id);
-      const idDigest = digest(id);
-      const [raw, ttl] = await Promise.all([store.get(key), store.ttl(key)]);
-      const now = Math.floor(Date.now() / 1000);
-      const claimed = await store.set(keys.oidcConsumed(this.model, idDigest), String(now), {
-        onlyIfAbsent: true,
-        ttlSeconds: ttl > 0 ? ttl : CONSUMED_MARKER_TTL,
-      });
+      const claimKey = keys.oidcConsumed(this.model, digest(id));
+      const recordTtl = async () => {
+        const ttl = await store.ttl(this.#key(id));
+        return ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
+      };
+      if (await redemptions.claim(claimKey, recordTtl)) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
-      if (!claimed || !raw) {
-        const grantId = raw ? (JSON.parse(raw) as AdapterPayload).grantId : undefined;
-        if (grantId) await this.revokeByGrantId(grantId);
-        throw new errors.InvalidGrant('grant request is invalid');
-      }
-      const payload = JSON.parse(raw) as AdapterPayload;
-      payload.consumed = now;
-      await store.set(key, JSON.stringify(payload), ttl > 0 ? { ttlSeconds: ttl } : {});
+      const raw = await store.get(this.#key(id));
+      const grantId = raw ? (JSON.parse(raw) as AdapterPayload).grantId : undefined;
+      if (grantId) await this.revokeByGrantId(grantId);
+      throw new errors.InvalidGrant('grant request is invalid');
     }
 
     async destroy(id: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ConsentIndex } from './consents.js';
+import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 
 export interface ProviderDeps {
@@ -71,6 +72,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
+  const redemptions = new Redemptions(store);
   const adapter = createAdapterFactory(store, keys, {
     findClient: async (clientId) => {
       const client = await clients.find(clientId);
@@ -84,7 +86,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => consents.remember(accountId, clientId, grantId, ttl),
     onGrantDestroyed: (accountId, clientId, grantId) => consents.forget(accountId, clientId, grantId),
-  });
+  }, redemptions);
 
   const configuration: Configuration = {
     adapter,
@@ -187,6 +189,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
     }
   });
+  // A code or refresh token claimed by a request that then failed stays redeemable by its retry.
+  provider.use(redemptions.middleware());
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).
   provider.use(async (ctx, next) => {

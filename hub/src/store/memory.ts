@@ -86,6 +86,13 @@ export class MemoryStore implements Store {
     return count;
   }
 
+  async swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
+    if (this.#string(key) !== expected) return false;
+    if (next === null) this.#data.delete(key);
+    else this.#data.set(key, { value: next, expiresAt: MemoryStore.#expiry(ttlSeconds) });
+    return true;
+  }
+
   async take(key: string): Promise<string | null> {
     const value = this.#string(key);
     this.#data.delete(key);

@@ -99,6 +99,22 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.get(k)).toBeNull();
       expect(await store.take(k)).toBeNull();
     });
+
+    it('swap sets, replaces or deletes only from the expected value, one winner among concurrent swaps', async () => {
+      const k = key('swap');
+      expect(await store.swap(k, 'x', 'y')).toBe(false);
+      expect(await store.get(k)).toBeNull();
+      const created = await Promise.all(Array.from({ length: 10 }, (_, i) => store.swap(k, null, `v${i}`, 60)));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      const first = (await store.get(k))!;
+      expect(await store.ttl(k)).toBeGreaterThan(0);
+      expect(await store.swap(k, 'other', 'z')).toBe(false);
+      expect(await store.swap(k, first, 'second', 30)).toBe(true);
+      expect(await store.get(k)).toBe('second');
+      expect(await store.ttl(k)).toBeLessThanOrEqual(30);
+      expect(await store.swap(k, 'second', null)).toBe(true);
+      expect(await store.get(k)).toBeNull();
+    });
   });
 
   describe('ttl', () => {

@@ -19,6 +19,11 @@ export interface Store {
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   /** Deletes keys; returns how many existed. */
   del(...keys: string[]): Promise<number>;
+  /**
+   * Compare-and-set: when the key holds `expected` (null: the key is absent), it is set to
+   * `next` (null: deleted) and true comes back; otherwise nothing changes.
+   */
+  swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
   /** Atomically reads and deletes a key (single-use values). */
   take(key: string): Promise<string | null>;
   /** Seconds left before the key expires: -1 no expiry, -2 missing. */
