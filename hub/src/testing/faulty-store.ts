@@ -19,9 +19,11 @@ const READS = new Set(['kind', 'get', 'getMany', 'ttl', 'setMembers', 'zRangeByS
 export function faultyStore(inner: Store): { store: Store; plan(next: FaultPlan | undefined): void } {
   let current: FaultPlan | undefined;
   const store = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof property !== 'string' || READS.has(property) || typeof value !== 'function') return value;
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== 'function') return value;
+      // Bound to the store itself: its private fields are not reachable through the proxy.
+      if (typeof property !== 'string' || READS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
         const fault = current?.(property, String(args[0])) ?? 'ok';
         if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
