@@ -162,6 +162,29 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(await userinfo(String(retry.body.access_token))).toBe(401);
   });
 
+  test('a request slower than the lease loses to the one that took its claim over: exactly one winner', async () => {
+    const { code, verifier } = await freshCode();
+    let claimed = false;
+    let slowed = false;
+    plan((_method, key) => {
+      if (!claimed) {
+        claimed = key.includes(CLAIM);
+        return 'ok';
+      }
+      if (slowed) return 'ok';
+      slowed = true;
+      return { delayMs: 4_500 };
+    });
+    const slow = redeem(code, verifier);
+    await sleep(3_500);
+    const second = await redeem(code, verifier);
+    const first = await slow;
+    expect([first.status, second.status].sort()).toEqual([200, 400]);
+    const [winner, loser] = first.status === 200 ? [first, second] : [second, first];
+    expect(loser.body.error).toBe('invalid_grant');
+    await expectWorking(winner);
+  }, 20_000);
+
   test('a genuine code replay after a success is refused and revokes what was issued', async () => {
     const { code, verifier } = await freshCode();
     const first = await redeem(code, verifier);

@@ -102,9 +102,10 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      */
     async consume(id: string): Promise<void> {
       const claimKey = keys.oidcConsumed(this.model, digest(id));
+      // Outside a token request (which has just read the record): the record must still be there.
       const recordTtl = async () => {
         const ttl = await store.ttl(this.#key(id));
-        return ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
+        return ttl === -2 ? undefined : ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
       };
       if (await redemptions.claim(claimKey, recordTtl)) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.

@@ -119,10 +119,13 @@ export class Redemptions {
    * Claims the code or token for this request. Returns false when another redemption holds
    * it (the caller treats that as a reuse). Outside a token request the claim is final at once.
    */
-  async claim(claimKey: string, recordTtl: () => Promise<number>): Promise<boolean> {
+  async claim(claimKey: string, recordTtl: () => Promise<number | undefined>): Promise<boolean> {
     const ctx = Redemptions.#tokenRequest();
     const attempt = ctx ? this.#attempts.get(ctx)?.get(claimKey) : undefined;
-    if (!attempt) return this.store.swap(claimKey, null, this.#done(), await recordTtl());
+    if (!attempt) {
+      const ttl = await recordTtl();
+      return ttl !== undefined && this.store.swap(claimKey, null, this.#done(), ttl);
+    }
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
       attempt.replay = unseal(attempt.secret, seen.r);

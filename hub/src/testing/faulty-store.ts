@@ -3,9 +3,9 @@ import { StoreUnavailableError, type Store } from '../store/store.js';
 /**
  * What a store write does under test: `ok` goes through; `stall` is a write that lands but
  * whose answer never comes back in time (the caller sees the store as down); `fail` is a
- * write that never reaches the store.
+ * write that never reaches the store; `delayMs` is a slow write that then goes through.
  */
-export type Fault = 'ok' | 'stall' | 'fail';
+export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
 
 /** Decides, for each write, what happens to it. */
 export type FaultPlan = (method: string, key: string) => Fault;
@@ -26,6 +26,7 @@ export function faultyStore(inner: Store): { store: Store; plan(next: FaultPlan 
       if (typeof property !== 'string' || READS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
         const fault = current?.(property, String(args[0])) ?? 'ok';
+        if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         if (fault === 'stall') throw new StoreUnavailableError(new Error(`injected stall of ${property}`));
