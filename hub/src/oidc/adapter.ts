@@ -32,7 +32,7 @@ function claimTtl(payload: AdapterPayload): number {
  * store yields no usable token, code or session id. The id itself (`jti`) is dropped
  * from the stored payload and restored from the caller's copy on `find`.
  */
-export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store)) {
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store, keys)) {
   return class StoreAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -46,7 +46,9 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const { jti: _jti, ...stored } = payload;
       await store.set(key, JSON.stringify(stored), ttl !== undefined ? { ttlSeconds: ttl } : {});
       if (GRANTABLE.has(this.model) && payload.grantId) {
-        await store.setAdd(keys.oidcGrantMembers(payload.grantId), key, ttl);
+        // Scored by the record's expiry: expired members leave on the next write, so the index
+        // holds only what revoking the grant still has to reach.
+        await store.zAddExpiring(keys.oidcGrantMembers(payload.grantId), key, ttl !== undefined ? Date.now() + ttl * 1000 : Infinity);
       }
       if (this.model === 'Session' && payload.uid) {
         await store.set(keys.oidcSessionUid(payload.uid), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
@@ -69,7 +71,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const [raw, claim] = await store.getMany([this.#key(id), claimKey]);
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
-        const consumed = redemptions.consumedAt(claimKey, id, claim, payload, claimTtl(payload));
+        const consumed = redemptions.consumedAt(this.#key(id), claimKey, id, claim, payload, claimTtl(payload));
         return { ...payload, ...(consumed !== undefined && !payload.consumed ? { consumed } : {}), jti: id };
       }
       const raw = await store.get(this.#key(id));
@@ -102,15 +104,22 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      */
     async consume(id: string): Promise<void> {
       const claimKey = keys.oidcConsumed(this.model, digest(id));
-      // Outside a token request (which has just read the record): the record must still be there.
-      const recordTtl = async () => {
-        const ttl = await store.ttl(this.#key(id));
-        return ttl === -2 ? undefined : ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
+      const key = this.#key(id);
+      // Outside a token request (which has just read the record), the record must still be there.
+      const record = {
+        key,
+        ttl: async () => {
+          const ttl = await store.ttl(key);
+          return ttl === -2 ? undefined : ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
+        },
+        grantId: async () => {
+          const raw = await store.get(key);
+          return raw ? ((JSON.parse(raw) as AdapterPayload).grantId as string | undefined) : undefined;
+        },
       };
-      if (await redemptions.claim(claimKey, recordTtl)) return;
+      if (await redemptions.claim(claimKey, record)) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
-      const raw = await store.get(this.#key(id));
-      const grantId = raw ? (JSON.parse(raw) as AdapterPayload).grantId : undefined;
+      const grantId = await record.grantId();
       if (grantId) await this.revokeByGrantId(grantId);
       throw new errors.InvalidGrant('grant request is invalid');
     }
@@ -121,7 +130,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (raw && GRANTABLE.has(this.model)) {
         // Keep the grant's member set from growing with every rotated or revoked token.
         const { grantId } = JSON.parse(raw) as AdapterPayload;
-        if (grantId) await store.setRemove(keys.oidcGrantMembers(grantId), key);
+        if (grantId) await store.zRemove(keys.oidcGrantMembers(grantId), key);
       }
       if (raw && this.model === 'Session') {
         const payload = JSON.parse(raw) as AdapterPayload;
@@ -136,7 +145,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async revokeByGrantId(grantId: string): Promise<void> {
       const membersKey = keys.oidcGrantMembers(grantId);
-      const members = await store.setMembers(membersKey);
+      const members = await store.zRangeByScore(membersKey, -Infinity, Infinity);
       await store.del(...members, membersKey);
     }
   };

@@ -72,7 +72,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
-  const redemptions = new Redemptions(store);
+  const redemptions = new Redemptions(store, keys);
   const adapter = createAdapterFactory(store, keys, {
     findClient: async (clientId) => {
       const client = await clients.find(clientId);

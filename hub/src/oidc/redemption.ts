@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Keys } from '../store/keys.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 
 /**
@@ -32,6 +33,8 @@ function parseClaim(raw: string | null): Claim | undefined {
 /** One redemption inside one token request. */
 interface Attempt {
   claimKey: string;
+  /** The record's key, which leaves its grant's index once spent. */
+  recordKey: string;
   /** The code or refresh token as presented: the key of its recorded answer. */
   secret: string;
   grantId: string | undefined;
@@ -88,7 +91,10 @@ const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine
 export class Redemptions {
   readonly #attempts = new WeakMap<object, Map<string, Attempt>>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+  ) {}
 
   static #tokenRequest(): KoaContextWithOIDC | undefined {
     const ctx = Provider.ctx;
@@ -99,13 +105,13 @@ export class Redemptions {
    * What `find` reports as `consumed` (epoch seconds) for a record with this claim, and,
    * inside a token request, remembers what was read for the `consume` that may follow.
    */
-  consumedAt(claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown; exp?: unknown }, ttl: number): number | undefined {
+  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number): number | undefined {
     const claim = parseClaim(claimRaw);
     const ctx = Redemptions.#tokenRequest();
     if (ctx) {
       let attempts = this.#attempts.get(ctx);
       if (!attempts) this.#attempts.set(ctx, (attempts = new Map()));
-      attempts.set(claimKey, { claimKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined });
+      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined });
     }
     if (!claim) return undefined;
     const now = Date.now();
@@ -119,12 +125,14 @@ export class Redemptions {
    * Claims the code or token for this request. Returns false when another redemption holds
    * it (the caller treats that as a reuse). Outside a token request the claim is final at once.
    */
-  async claim(claimKey: string, recordTtl: () => Promise<number | undefined>): Promise<boolean> {
+  async claim(claimKey: string, record: { key: string; ttl(): Promise<number | undefined>; grantId(): Promise<string | undefined> }): Promise<boolean> {
     const ctx = Redemptions.#tokenRequest();
     const attempt = ctx ? this.#attempts.get(ctx)?.get(claimKey) : undefined;
     if (!attempt) {
-      const ttl = await recordTtl();
-      return ttl !== undefined && this.store.swap(claimKey, null, this.#done(), ttl);
+      const ttl = await record.ttl();
+      if (ttl === undefined || !(await this.store.swap(claimKey, null, this.#done(), ttl))) return false;
+      await this.#spent(record.key, await record.grantId());
+      return true;
     }
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
@@ -156,15 +164,15 @@ export class Redemptions {
     ctx.status = 200;
     ctx.body = attempt.replay;
     ctx.set('Cache-Control', 'no-store');
-    await this.#bestEffort(() => this.store.swap(attempt.claimKey, attempt.seen, this.#done(), attempt.ttl));
+    await this.#finish(attempt, attempt.seen!);
   }
 
   async #settle(ctx: KoaContextWithOIDC, attempt: Attempt, mine: string): Promise<void> {
     const body = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status !== 200 || !body?.access_token) {
-      // Failed for good (4xx): the code stays used. Failed on the server (5xx): let a retry in.
-      const next = ctx.status >= 500 ? null : this.#done();
-      await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, next, attempt.ttl));
+      // Failed on the server (5xx): let a retry in. Failed for good (4xx): the code stays used.
+      if (ctx.status >= 500) await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null));
+      else await this.#finish(attempt, mine);
       return;
     }
     const { o, t } = JSON.parse(mine) as { o: string; t: number };
@@ -190,7 +198,23 @@ export class Redemptions {
       return;
     }
     // Delivered: from now on, any use is a reuse. If this write fails the answer still goes out.
-    await this.#bestEffort(() => this.store.swap(attempt.claimKey, issued, this.#done(), attempt.ttl));
+    await this.#finish(attempt, issued);
+  }
+
+  /**
+   * Marks the claim `done` and takes the spent record out of its grant's index (the index
+   * would otherwise keep every rotated refresh token until it expires). The record itself
+   * stays until it expires, so a reuse is still recognised.
+   */
+  async #finish(attempt: Attempt, from: string): Promise<void> {
+    await Promise.all([
+      this.#bestEffort(() => this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl)),
+      this.#spent(attempt.recordKey, attempt.grantId),
+    ]);
+  }
+
+  async #spent(recordKey: string, grantId: string | undefined): Promise<void> {
+    if (grantId) await this.#bestEffort(async () => (await this.store.zRemove(this.keys.oidcGrantMembers(grantId), recordKey)) > 0);
   }
 
   #done(): string {

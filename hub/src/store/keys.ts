@@ -39,7 +39,8 @@ export class Keys {
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
   /** The single-use claim of a code or refresh token (SET NX). */
   oidcConsumed(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:${model}:${idDigest}`; }
-  oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-members:{${grantId}}`; }
+  /** grant → its token and code records, scored by expiry (epoch ms). */
+  oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
   oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }
   /** account → remembered grant per client (consent remembered across sessions). */

@@ -157,6 +157,16 @@ export class RedisStore implements Store {
     });
   }
 
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
+    return guard(async () => {
+      const multi = this.client.multi().zAdd(key, { score: expiresAtMs, value: member }).zRemRangeByScore(key, '-inf', Date.now());
+      // GT keeps the latest member's expiry; a key with no expiry yet gets one through NX.
+      if (Number.isFinite(expiresAtMs)) multi.pExpireAt(key, expiresAtMs, 'GT').pExpireAt(key, expiresAtMs, 'NX');
+      else multi.persist(key);
+      await multi.exec();
+    });
+  }
+
   zRemove(key: string, member: string): Promise<number> {
     return guard(() => this.client.zRem(key, member));
   }

@@ -248,6 +248,20 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.zRevRange(k, 0, -1)).toEqual(['c', 'b', 'a']);
     });
 
+    it('zAddExpiring drops expired members and keeps the key as long as its last member', async () => {
+      const k = key('expiring');
+      const now = Date.now();
+      await store.zAddExpiring(k, 'short', now + 1_000);
+      await store.zAddExpiring(k, 'long', now + 60_000);
+      await store.zAddExpiring(k, 'mid', now + 30_000);
+      expect(await store.ttl(k)).toBeGreaterThan(55);
+      expect(await store.ttl(k)).toBeLessThanOrEqual(60);
+      await sleep(1_100);
+      await store.zAddExpiring(k, 'new', now + 10_000);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['new', 'mid', 'long']);
+      expect(await store.ttl(k)).toBeGreaterThan(55);
+    });
+
     it('zRemove and zRemoveByScore return how many members went', async () => {
       const k = key('z-rem');
       for (const [score, member] of [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd']] as const) await store.zAdd(k, score, member);

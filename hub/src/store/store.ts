@@ -36,6 +36,11 @@ export interface Store {
   zAdd(key: string, score: number, member: string): Promise<void>;
   /** Adds several members in one round trip. */
   zAddMany(key: string, items: { score: number; member: string }[]): Promise<void>;
+  /**
+   * An index of expiring members: adds `member` scored by its expiry (epoch ms, Infinity for
+   * none), drops members already expired, and keeps the key until its last member expires.
+   */
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void>;
   zRemove(key: string, member: string): Promise<number>;
   /** Members with score in [min, max], lowest first, at most `limit`. */
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;
