@@ -59,7 +59,7 @@ export function portalClientFor(config: HubConfig): ClientInput {
  */
 export async function createHub(config: HubConfig, store: Store, logger: Logger): Promise<Hub> {
   const domain = createDomainServices(config, store, logger);
-  const { keys, users, hasher, clients, consents, sessions, audit, deliveries } = domain;
+  const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });
   // Signing keys, cookie keys and the portal client: loaded (or created) now, then kept
   // and restored by this process while it runs.
@@ -77,7 +77,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
-  const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: owned.jwks(), cookieKeys });
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
@@ -88,7 +88,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
   installCasProfileAnswer(provider, clients);
-  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, consents, audit });
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit });
   queueBackchannelLogout(provider, deliveries);
   const ucenterApps = new UcenterAppRegistry(store, keys);
   const ucenterDeleteuser = new UcenterDeleteuserNotes(ucenterApps, users, deliveries);
@@ -100,7 +100,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     senders: { 'ucenter-deleteuser': ucenterDeleteuser },
   });
   const lifecycle = new AccountLifecycle({
-    users, sessions, consents, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
+    users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
   });
 
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
