@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
+import { SignInStartLimit } from './security/signin-start-limit.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { createProvider } from './oidc/provider.js';
 import { OwnedState } from './owned-state.js';
@@ -80,6 +81,14 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
+  // Each authorization request may write an Interaction before anyone signed in: bounded per address.
+  const signInStarts = new SignInStartLimit({
+    perIp: config.SIGNIN_STARTS_PER_IP,
+    windowSeconds: config.SIGNIN_STARTS_WINDOW_SECONDS,
+    keyPrefix: keys.rateLimitPrefix(),
+    ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+  });
+  provider.use(signInStarts.authorizationMiddleware((title, description) => views.render('hub/error.njk', { title, description })));
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { errorName: error.name, stack: error.stack }));
 
@@ -108,7 +117,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
   const services: HubServices = {
-    ...domain, throttle, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

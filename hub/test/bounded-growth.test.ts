@@ -1,5 +1,6 @@
 import { TestBrowser } from '../src/testing/browser.js';
 import { digest } from '../src/store/keys.js';
+import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
 
@@ -53,4 +54,55 @@ describe.each(STORE_KINDS)('bounded growth (%s)', (kind) => {
     expect(during.filter((member) => member.includes(':RefreshToken:'))).toEqual([keys.oidc('RefreshToken', digest(refreshToken))]);
     expect(during.filter((member) => member.includes(':AuthorizationCode:'))).toEqual([]);
   }, 120_000);
+});
+
+const LIMIT = 20; // sign-in pages one address may open per window, in this test
+
+describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)', (kind) => {
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    // Behind a proxy, so the test can speak from other addresses (X-Forwarded-For).
+    hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', SIGNIN_STARTS_PER_IP: String(LIMIT) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+  });
+  afterAll(() => hub.close());
+
+  /** Store records a flood could create: oidc-provider interactions and portal sessions. */
+  async function records(): Promise<number | undefined> {
+    if (!(hub.store instanceof RedisStore)) return undefined;
+    let count = 0;
+    for (const pattern of ['oidc:Interaction:*', 'portal-sess:*']) {
+      for await (const batch of hub.store.client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}${pattern}`, COUNT: 500 })) count += batch.length;
+    }
+    return count;
+  }
+
+  test('a flood of GET /login and GET /auth from one address gets 429 past the limit; a person elsewhere signs in', async () => {
+    const before = await records();
+    const flood = (url: string, accept: string) =>
+      fetch(url, { redirect: 'manual', headers: { 'x-forwarded-for': '203.0.113.7', accept } });
+    const answers: Response[] = [];
+    for (let i = 0; i < LIMIT * 3; i += 1) {
+      answers.push(i % 2 ? await flood(`${hub.url}/login`, 'text/html') : await flood(authUrl(hub.url, codeRequest('rp', REDIRECT).params), 'text/html'));
+    }
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status !== 429)).toHaveLength(LIMIT);
+    const refused = answers.find((answer) => answer.status === 429)!;
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.text()).toContain('Too many sign-in pages');
+    // A client that asks for JSON gets an RFC 6749-style error.
+    const json = await flood(`${hub.url}/auth?client_id=rp`, 'application/json');
+    expect(json.status).toBe(429);
+    expect(await json.json()).toMatchObject({ error: 'temporarily_unavailable' });
+
+    const after = await records();
+    if (before !== undefined && after !== undefined) expect(after - before).toBeLessThanOrEqual(LIMIT);
+
+    // Someone at another address is not affected.
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+  });
 });
