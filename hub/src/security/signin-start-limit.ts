@@ -6,6 +6,8 @@ import { clientIp } from '../http/client-ip.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 
+const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
+
 /** oidc-provider's authorization endpoint and its resume path; its routing ignores case. */
 const AUTHORIZATION_PATH = /^\/auth(\/|$)/i;
 
@@ -39,13 +41,24 @@ export class SignInStartLimit {
       : new RateLimiterMemory({ keyPrefix: 'starts', points: options.perIp, duration: options.windowSeconds });
   }
 
-  /** Counts one start from `ip`; throws TooManySignInStartsError over the limit. */
+  /**
+   * Counts one start from `ip`; throws TooManySignInStartsError over the limit, and
+   * StoreUnavailableError when the store fails or does not answer within the deadline.
+   */
   async count(ip: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#limiter.consume(ip);
+      await Promise.race([
+        this.#limiter.consume(ip),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('rate limit store timed out')), DEADLINE_MS);
+        }),
+      ]);
     } catch (error) {
       if (error instanceof RateLimiterRes) throw new TooManySignInStartsError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
       throw new StoreUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
