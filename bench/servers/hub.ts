@@ -26,6 +26,7 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
   LOGIN_MAX_ATTEMPTS_PER_IP: ALLOW_ALL,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: ALLOW_ALL,
+  SIGNIN_STARTS_PER_IP: ALLOW_ALL,
 });
 const store = new RedisStore(await connectRedis(config.REDIS_URL!));
 const hub = await createHub(config, store, createLogger('silent'));

@@ -52,6 +52,9 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES_DIR}/static/favicon.ico`, { maxAge: '1d' }));
   app.use(healthRoutes(services));
 
+  // Sign-in pages write records before anyone signed in: bounded per address (/auth: in hub.ts).
+  app.use('/login', services.signInStarts.middleware());
+
   // Portal pages: their own session (CSRF, pending sign-ins), form bodies, never cached.
   // Mounted by path so protocol endpoints never see the portal's body parser or session.
   const portal = express.Router();

@@ -214,12 +214,12 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
  * anything and is never stored (the hub's keys stay the hub's).
  */
 async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle> {
-  const { config, store, keys, users, clients, consents, sessions, deliveries, audit } = services;
+  const { config, store, keys, users, clients, consents, grants, sessions, deliveries, audit } = services;
   const views = new Views({ issuer: config.HUB_ISSUER });
-  const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their deleteuser notes too, as from the running hub.
   const ucenterDeleteuser = new UcenterDeleteuserNotes(new UcenterAppRegistry(store, keys), users, deliveries);
-  return new AccountLifecycle({ users, sessions, consents, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId) });
+  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId) });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

@@ -55,6 +55,9 @@ const schema = z.object({
   LOGIN_BACKOFF_BASE_SECONDS: seconds.default(2),
   /** Longest such delay, in seconds (five minutes): sign-in is slowed, never locked for a fixed time. */
   LOGIN_BACKOFF_MAX_SECONDS: seconds.default(5 * 60),
+  /** Sign-in pages (`GET /login`, `/auth`) one address may open per window: each may write a record. */
+  SIGNIN_STARTS_PER_IP: z.coerce.number().int().positive().default(300),
+  SIGNIN_STARTS_WINDOW_SECONDS: seconds.default(5 * 60), // five minutes
   /** How long the sync page waits for subsites before continuing, in milliseconds. */
   SYNC_WAIT_MS: z.coerce.number().int().min(100).max(10_000).default(1_500),
   SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60

@@ -4,6 +4,7 @@ import type { HubConfig } from './config.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import type { Logger } from './logger.js';
 import { ConsentIndex } from './oidc/consents.js';
+import { GrantIndex } from './oidc/grant-index.js';
 import { SessionIndex } from './oidc/session-index.js';
 import { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
@@ -23,6 +24,8 @@ export interface DomainServices {
   hasher: PasswordHasher;
   clients: ClientRegistry;
   consents: ConsentIndex;
+  /** account → its grants (one per sign-in session and client). */
+  grants: GrantIndex;
   sessions: SessionIndex;
   /** Userdelete and back-channel logout deliveries, retried until the subsite answers 2xx. */
   deliveries: DeliveryQueue;
@@ -53,6 +56,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     hasher,
     clients: new ClientRegistry(store, keys),
     consents: new ConsentIndex(store, keys),
+    grants: new GrantIndex(store, keys),
     sessions: new SessionIndex(store, keys),
     deliveries,
     audit,

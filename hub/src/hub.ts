@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
+import { SignInStartLimit } from './security/signin-start-limit.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { createProvider } from './oidc/provider.js';
 import { OwnedState } from './owned-state.js';
@@ -59,7 +60,7 @@ export function portalClientFor(config: HubConfig): ClientInput {
  */
 export async function createHub(config: HubConfig, store: Store, logger: Logger): Promise<Hub> {
   const domain = createDomainServices(config, store, logger);
-  const { keys, users, hasher, clients, consents, sessions, audit, deliveries } = domain;
+  const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });
   // Signing keys, cookie keys and the portal client: loaded (or created) now, then kept
   // and restored by this process while it runs.
@@ -77,9 +78,17 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
-  const provider = createProvider({ config, store, keys, users, clients, consents, sessions, views, jwks: owned.jwks(), cookieKeys });
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
+  // Each authorization request may write an Interaction before anyone signed in: bounded per address.
+  const signInStarts = new SignInStartLimit({
+    perIp: config.SIGNIN_STARTS_PER_IP,
+    windowSeconds: config.SIGNIN_STARTS_WINDOW_SECONDS,
+    keyPrefix: keys.rateLimitPrefix(),
+    ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+  });
+  provider.use(signInStarts.authorizationMiddleware((title, description) => views.render('hub/error.njk', { title, description })));
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { errorName: error.name, stack: error.stack }));
 
@@ -88,7 +97,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
   installCasProfileAnswer(provider, clients);
-  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, consents, audit });
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit });
   queueBackchannelLogout(provider, deliveries);
   const ucenterApps = new UcenterAppRegistry(store, keys);
   const ucenterDeleteuser = new UcenterDeleteuserNotes(ucenterApps, users, deliveries);
@@ -100,7 +109,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
     senders: { 'ucenter-deleteuser': ucenterDeleteuser },
   });
   const lifecycle = new AccountLifecycle({
-    users, sessions, consents, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
+    users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
   });
 
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
@@ -108,7 +117,7 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
   const services: HubServices = {
-    ...domain, throttle, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

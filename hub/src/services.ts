@@ -5,6 +5,7 @@ import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
+import type { SignInStartLimit } from './security/signin-start-limit.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import type { UcenterService } from './ucenter/ucenter-service.js';
@@ -13,6 +14,8 @@ import type { Views } from './views/views.js';
 /** Everything the hub's routes use, assembled once in `createHub`: the domain services plus the engine. */
 export interface HubServices extends DomainServices {
   throttle: LoginThrottle;
+  /** Sign-in pages one address may open per window. */
+  signInStarts: SignInStartLimit;
   /** OWASP device cookies: browsers that signed in to an account before are not slowed by others' failures. */
   devices: DeviceCookies;
   sync: SyncPlanner;

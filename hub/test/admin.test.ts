@@ -186,7 +186,7 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     const grant = new provider.Grant({ accountId: dave.id, clientId: 'bbs' });
     grant.addOIDCScope('openid offline_access');
     const grantId = await grant.save();
-    await consents.remember(dave.id, 'bbs', grantId);
+    await consents.remember(dave.id, 'bbs', { scope: 'openid offline_access', claims: [] });
     const { csrf } = await page(admin, `${hub.url}/admin/users/${dave.id}`);
     const answer = await admin.post(`${hub.url}/admin/users/${dave.id}/password`, { _csrf: csrf, password: 'new-password-1', confirm: 'new-password-1' });
     expect(answer.status).toBe(303);

@@ -44,7 +44,7 @@ const subjects: [string, Subject][] = [
         const out = new Map<string, string>();
         for (const key of await scanPrefix(store)) {
           const type = await client.type(key);
-          const value = type === 'string' ? await client.get(key) : type === 'set' ? (await client.sMembers(key)).join('\n') : '';
+          const value = type === 'string' ? await client.get(key) : type === 'set' ? (await client.sMembers(key)).join('\n') : type === 'zset' ? (await client.zRange(key, 0, -1)).join('\n') : '';
           out.set(key, value ?? '');
         }
         return out;
@@ -153,7 +153,7 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     await adapter('AccessToken').revokeByGrantId(grantId);
 
     for (const [model, id] of records) expect(await adapter(model).find(id)).toBeUndefined();
-    expect(await store.setMembers(keys.oidcGrantMembers(grantId))).toEqual([]);
+    expect(await store.zRangeByScore(keys.oidcGrantMembers(grantId), -Infinity, Infinity)).toEqual([]);
     expect(await adapter('AccessToken').find(survivor)).toMatchObject({ jti: survivor, grantId: otherGrant });
   });
 

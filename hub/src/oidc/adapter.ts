@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { Redemptions } from './redemption.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
 const GRANTABLE = new Set([
@@ -19,13 +20,19 @@ const CONSUMED_MARKER_TTL = 3600; // seconds, for a record that has no expiry of
 /** Records kept past their expiry, in seconds, so a replayed code can still be detected. */
 const CLOCK_TOLERANCE = 5;
 
+/** Seconds a redemption claim is kept: as long as its record (reuse stays detectable), never less than a second. */
+function claimTtl(payload: AdapterPayload): number {
+  if (typeof payload.exp !== 'number') return CONSUMED_MARKER_TTL;
+  return Math.max(1, payload.exp - Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE);
+}
+
 /**
  * oidc-provider storage on top of the hub's Store, so Redis and the embedded store share
  * one adapter and one contract. Records are keyed by a digest of their id: a read of the
  * store yields no usable token, code or session id. The id itself (`jti`) is dropped
  * from the stored payload and restored from the caller's copy on `find`.
  */
-export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}) {
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store, keys)) {
   return class StoreAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -39,7 +46,9 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const { jti: _jti, ...stored } = payload;
       await store.set(key, JSON.stringify(stored), ttl !== undefined ? { ttlSeconds: ttl } : {});
       if (GRANTABLE.has(this.model) && payload.grantId) {
-        await store.setAdd(keys.oidcGrantMembers(payload.grantId), key, ttl);
+        // Scored by the record's expiry: expired members leave on the next write, so the index
+        // holds only what revoking the grant still has to reach.
+        await store.zAddExpiring(keys.oidcGrantMembers(payload.grantId), key, ttl !== undefined ? Date.now() + ttl * 1000 : Infinity);
       }
       if (this.model === 'Session' && payload.uid) {
         await store.set(keys.oidcSessionUid(payload.uid), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
@@ -58,10 +67,12 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (this.model === 'Client') return hooks.findClient?.(id);
       if (CONSUMABLE.has(this.model)) {
         // One round trip for the record and its consumption claim.
-        const [raw, consumed] = await store.getMany([this.#key(id), keys.oidcConsumed(this.model, digest(id))]);
+        const claimKey = keys.oidcConsumed(this.model, digest(id));
+        const [raw, claim] = await store.getMany([this.#key(id), claimKey]);
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
-        return { ...payload, ...(consumed && !payload.consumed ? { consumed: Number(consumed) } : {}), jti: id };
+        const consumed = redemptions.consumedAt(this.#key(id), claimKey, id, claim, payload, claimTtl(payload));
+        return { ...payload, ...(consumed !== undefined && !payload.consumed ? { consumed } : {}), jti: id };
       }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
@@ -86,28 +97,31 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     /**
      * Marks a code or refresh token used, atomically: oidc-provider checks `consumed` on an
-     * earlier read, so two concurrent redemptions would both pass that check. The `SET NX`
-     * claim lets exactly one through; the other fails with invalid_grant and, as for any
-     * reuse (RFC 9700 §4.14.2), the tokens of the grant are revoked.
+     * earlier read, so two concurrent redemptions would both pass that check. The claim (a
+     * compare-and-set, see Redemptions) lets exactly one through; the other fails with
+     * invalid_grant and, as for any reuse (RFC 9700 §4.14.2), the tokens of the grant are
+     * revoked. The record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
+      const claimKey = keys.oidcConsumed(this.model, digest(id));
       const key = this.#key(id);
-      const idDigest = digest(id);
-      const [raw, ttl] = await Promise.all([store.get(key), store.ttl(key)]);
-      const now = Math.floor(Date.now() / 1000);
-      const claimed = await store.set(keys.oidcConsumed(this.model, idDigest), String(now), {
-        onlyIfAbsent: true,
-        ttlSeconds: ttl > 0 ? ttl : CONSUMED_MARKER_TTL,
-      });
+      // Outside a token request (which has just read the record), the record must still be there.
+      const record = {
+        key,
+        ttl: async () => {
+          const ttl = await store.ttl(key);
+          return ttl === -2 ? undefined : ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
+        },
+        grantId: async () => {
+          const raw = await store.get(key);
+          return raw ? ((JSON.parse(raw) as AdapterPayload).grantId as string | undefined) : undefined;
+        },
+      };
+      if (await redemptions.claim(claimKey, record)) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
-      if (!claimed || !raw) {
-        const grantId = raw ? (JSON.parse(raw) as AdapterPayload).grantId : undefined;
-        if (grantId) await this.revokeByGrantId(grantId);
-        throw new errors.InvalidGrant('grant request is invalid');
-      }
-      const payload = JSON.parse(raw) as AdapterPayload;
-      payload.consumed = now;
-      await store.set(key, JSON.stringify(payload), ttl > 0 ? { ttlSeconds: ttl } : {});
+      const grantId = await record.grantId();
+      if (grantId) await this.revokeByGrantId(grantId);
+      throw new errors.InvalidGrant('grant request is invalid');
     }
 
     async destroy(id: string): Promise<void> {
@@ -116,7 +130,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (raw && GRANTABLE.has(this.model)) {
         // Keep the grant's member set from growing with every rotated or revoked token.
         const { grantId } = JSON.parse(raw) as AdapterPayload;
-        if (grantId) await store.setRemove(keys.oidcGrantMembers(grantId), key);
+        if (grantId) await store.zRemove(keys.oidcGrantMembers(grantId), key);
       }
       if (raw && this.model === 'Session') {
         const payload = JSON.parse(raw) as AdapterPayload;
@@ -131,7 +145,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async revokeByGrantId(grantId: string): Promise<void> {
       const membersKey = keys.oidcGrantMembers(grantId);
-      const members = await store.setMembers(membersKey);
+      const members = await store.zRangeByScore(membersKey, -Infinity, Infinity);
       await store.del(...members, membersKey);
     }
   };

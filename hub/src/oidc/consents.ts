@@ -1,10 +1,17 @@
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
+/** What a user allowed a client: OpenID scopes and claims. */
+export interface Consent {
+  scope: string;
+  claims: string[];
+}
+
 /**
- * Remembered consent: account + client → grant id. oidc-provider's default only finds a
- * grant through the browser session; this index keeps consent across sessions until the
- * grant expires or the user revokes it.
+ * Remembered consent, a record of its own: account + client → what the user allowed.
+ * Tokens never hang off it; each sign-in session gets its own grant built from it, so one
+ * device's sign-out or token mishap never touches another device. It lasts until it
+ * expires or the user withdraws it on /account.
  */
 export class ConsentIndex {
   constructor(
@@ -12,28 +19,34 @@ export class ConsentIndex {
     private readonly keys: Keys,
   ) {}
 
-  async remember(accountId: string, clientId: string, grantId: string, ttlSeconds?: number): Promise<void> {
-    await this.store.set(this.keys.consent(accountId, clientId), grantId, ttlSeconds !== undefined ? { ttlSeconds } : {});
+  /** Adds to what the user allowed the client (scopes and claims only ever grow until withdrawn). */
+  async remember(accountId: string, clientId: string, allowed: Consent, ttlSeconds?: number): Promise<void> {
+    const earlier = await this.find(accountId, clientId);
+    const consent: Consent = {
+      scope: [...new Set([...(earlier?.scope.split(' ') ?? []), ...allowed.scope.split(' ')].filter(Boolean))].join(' '),
+      claims: [...new Set([...(earlier?.claims ?? []), ...allowed.claims])],
+    };
+    await this.store.set(this.keys.consent(accountId, clientId), JSON.stringify(consent), ttlSeconds !== undefined ? { ttlSeconds } : {});
     await this.store.setAdd(this.keys.consents(accountId), clientId, ttlSeconds);
   }
 
-  find(accountId: string, clientId: string): Promise<string | null> {
-    return this.store.get(this.keys.consent(accountId, clientId));
+  async find(accountId: string, clientId: string): Promise<Consent | null> {
+    const raw = await this.store.get(this.keys.consent(accountId, clientId));
+    if (!raw) return null;
+    // Records from before consent had its own record held a grant id: nothing to build on.
+    if (!raw.startsWith('{')) return null;
+    return JSON.parse(raw) as Consent;
   }
 
-  async forget(accountId: string, clientId: string, grantId?: string): Promise<void> {
-    const key = this.keys.consent(accountId, clientId);
-    if (grantId && (await this.store.get(key)) !== grantId) return;
-    await this.store.del(key);
+  async forget(accountId: string, clientId: string): Promise<void> {
+    await this.store.del(this.keys.consent(accountId, clientId));
     await this.store.setRemove(this.keys.consents(accountId), clientId);
   }
 
-  /** Client ids with a remembered consent. */
-  async clientsOf(accountId: string): Promise<{ clientId: string; grantId: string }[]> {
+  /** Clients with a remembered consent. */
+  async clientsOf(accountId: string): Promise<{ clientId: string }[]> {
     const clientIds = await this.store.setMembers(this.keys.consents(accountId));
-    const grantIds = await this.store.getMany(clientIds.map((clientId) => this.keys.consent(accountId, clientId)));
-    return clientIds
-      .map((clientId, index) => ({ clientId, grantId: grantIds[index] }))
-      .filter((entry): entry is { clientId: string; grantId: string } => Boolean(entry.grantId));
+    const raws = await this.store.getMany(clientIds.map((clientId) => this.keys.consent(accountId, clientId)));
+    return clientIds.filter((_clientId, index) => raws[index]).map((clientId) => ({ clientId }));
   }
 }

@@ -5,7 +5,6 @@ import type { LoginThrottle } from '../security/login-throttle.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { createFindAccount } from './account.js';
-import type { ConsentIndex } from './consents.js';
 
 const GRANT_TYPE = 'password';
 const MAX_LOGIN_LENGTH = 320; // the portal's sign-in form takes as much
@@ -19,7 +18,6 @@ export interface PasswordGrantDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
-  consents: ConsentIndex;
   audit: AuditLog;
 }
 
@@ -37,7 +35,7 @@ type PasswordParams = { username?: string; password?: string; scope?: string };
  * refresh, rotation, introspection, revocation and forced logout treat them like any other.
  */
 export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDeps): void {
-  const { users, hasher, throttle, consents, audit } = deps;
+  const { users, hasher, throttle, audit } = deps;
   // The provider's own account lookup (a disabled or deleted user has no account).
   const findAccount = createFindAccount(users);
 
@@ -84,7 +82,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
 
     // One grant per account and client, as for the code flow: forced logout and consent
     // withdrawal find it through the consent index and revoke everything issued under it.
-    const grant = await findOrCreateGrant(provider, consents, user.id, client.clientId);
+    const grant = newGrant(provider, user.id, client.clientId);
     grant.addOIDCScope(scope.join(' '));
     await grant.save();
     ctx.oidc.entity('Grant', grant);
@@ -157,9 +155,7 @@ function requestedScope(requested: string | undefined, registered: string | unde
   return scopes;
 }
 
-async function findOrCreateGrant(provider: Provider, consents: ConsentIndex, accountId: string, clientId: string) {
-  const grantId = await consents.find(accountId, clientId);
-  const existing = grantId ? await provider.Grant.find(grantId) : undefined;
-  if (existing && existing.accountId === accountId && existing.clientId === clientId) return existing;
+/** A grant of its own for this sign-in, like a browser sign-in session gets (never shared with other devices). */
+function newGrant(provider: Provider, accountId: string, clientId: string) {
   return new provider.Grant({ accountId, clientId });
 }

@@ -10,6 +10,8 @@ import type { Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ConsentIndex } from './consents.js';
+import type { GrantIndex } from './grant-index.js';
+import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 
 export interface ProviderDeps {
@@ -19,6 +21,7 @@ export interface ProviderDeps {
   users: UserRepository;
   clients: ClientRegistry;
   consents: ConsentIndex;
+  grants: GrantIndex;
   sessions: SessionIndex;
   views: Views;
   jwks: Jwks;
@@ -66,11 +69,12 @@ function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
  * this file only says which features are on and how the hub's data plugs in.
  */
 export function createProvider(deps: ProviderDeps): Provider {
-  const { config, store, keys, users, clients, consents, sessions, views } = deps;
+  const { config, store, keys, users, clients, consents, grants, sessions, views } = deps;
   const enabledGrants = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
   if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
+  const redemptions = new Redemptions(store, keys);
   const adapter = createAdapterFactory(store, keys, {
     findClient: async (clientId) => {
       const client = await clients.find(clientId);
@@ -82,9 +86,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
-    onGrant: (accountId, clientId, grantId, ttl) => consents.remember(accountId, clientId, grantId, ttl),
-    onGrantDestroyed: (accountId, clientId, grantId) => consents.forget(accountId, clientId, grantId),
-  });
+    onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
+    onGrantDestroyed: (accountId, clientId, grantId) => grants.remove(accountId, clientId, grantId),
+  }, redemptions);
 
   const configuration: Configuration = {
     adapter,
@@ -113,13 +117,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // RFC 9700 §4.14.2: rotate on every use; reuse of a rotated token revokes the whole grant.
     rotateRefreshToken: true,
-    // Signing out ends the session and revokes its tokens but keeps the grant: consent is
-    // remembered across sessions. Revocation, code reuse and refresh-token reuse still drop it.
-    revokeGrantPolicy: (ctx) => {
-      if (ctx.oidc.route === 'end_session_confirm') return false;
-      if (ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken) return false;
-      return true;
-    },
+    // Each sign-in session has its own grant (consent is a record of its own), so revoking a
+    // grant (signing out, refresh-token or code reuse, revocation of a refresh token) touches
+    // this session's tokens only. Revoking an access token alone keeps the grant.
+    revokeGrantPolicy: (ctx) => !(ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -157,7 +158,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: config.HUB_CONSENT_TTL,
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant: async (ctx) => loadRememberedGrant(ctx, clients, consents),
+    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
     renderError: async (ctx, out, error) => {
       ctx.type = 'html';
@@ -187,6 +188,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
     }
   });
+  // A code or refresh token claimed by a request that then failed stays redeemable by its retry.
+  provider.use(redemptions.middleware());
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).
   provider.use(async (ctx, next) => {
@@ -210,29 +213,34 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
 }
 
 /**
- * Consent asked once per client and remembered across sessions: the grant is found by
- * account + client, not only through this browser's session. Trusted (first-party)
- * clients get a grant for what they ask without a consent page.
+ * A grant per sign-in session and client, built from the remembered consent. The session's
+ * own grant is used while it lasts; a session with none (a new device, or after signing
+ * out) gets a fresh grant holding what the user allowed before, so no consent page, yet
+ * no tokens shared with another device. Trusted (first-party) clients get what they ask
+ * without a consent page.
  */
-async function loadRememberedGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex) {
+async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const accountId = oidc.session?.accountId;
   if (!accountId) return undefined;
-  const grantId =
-    oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId) ?? (await consents.find(accountId, client.clientId));
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (grant && (grant.accountId !== accountId || grant.clientId !== client.clientId)) grant = undefined;
   const registered = await clients.find(client.clientId);
-  if (registered?.trusted) {
-    grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
-    const missing = [...oidc.requestParamScopes].filter((scope) => !grant!.getOIDCScope().split(' ').includes(scope));
-    if (missing.length > 0 || !grant.jti) {
-      grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
-      const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
-      if (claims.length > 0) grant.addOIDCClaims(claims);
-      await grant.save();
-    }
+  const allowed = registered?.trusted
+    ? { scope: [...oidc.requestParamScopes].join(' '), claims: oidc.requestParamClaims ? [...oidc.requestParamClaims] : [] }
+    : await consents.find(accountId, client.clientId);
+  if (!allowed) return grant;
+  grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
+  const held = new Set(grant.getOIDCScope().split(' '));
+  const heldClaims = new Set(grant.getOIDCClaims());
+  const missing = allowed.scope.split(' ').filter((scope) => scope && !held.has(scope));
+  const missingClaims = allowed.claims.filter((claim) => !heldClaims.has(claim));
+  if (missing.length > 0 || missingClaims.length > 0 || !grant.jti) {
+    if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
+    if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
+    await grant.save();
   }
   return grant;
 }

@@ -1,11 +1,9 @@
 import type Provider from 'oidc-provider';
 import type { ConsentIndex } from './consents.js';
+import type { GrantIndex } from './grant-index.js';
 
-/**
- * Withdraws a remembered consent: every token issued under the grant is revoked, the grant
- * goes, and the client will ask again. Used by the account page and by forced logout.
- */
-export async function revokeGrant(provider: Provider, consents: ConsentIndex, accountId: string, clientId: string, grantId: string): Promise<void> {
+/** Revokes one grant: every token and code issued under it, then the grant itself. */
+export async function revokeGrant(provider: Provider, grantId: string): Promise<void> {
   await Promise.all([
     provider.AccessToken.revokeByGrantId(grantId),
     provider.RefreshToken.revokeByGrantId(grantId),
@@ -13,5 +11,20 @@ export async function revokeGrant(provider: Provider, consents: ConsentIndex, ac
   ]);
   const grant = await provider.Grant.find(grantId);
   if (grant) await grant.destroy();
+}
+
+/** Revokes every grant of the account (of one client only, when given), on every device. */
+export async function revokeGrantsOf(provider: Provider, grants: GrantIndex, accountId: string, clientId?: string): Promise<number> {
+  const found = await grants.list(accountId, clientId);
+  for (const { grantId } of found) await revokeGrant(provider, grantId);
+  return found.length;
+}
+
+/**
+ * Withdraws a remembered consent: the client will ask again, and every token it holds for
+ * the user, on every device, is revoked. Used by the account page.
+ */
+export async function withdrawConsent(provider: Provider, consents: ConsentIndex, grants: GrantIndex, accountId: string, clientId: string): Promise<void> {
   await consents.forget(accountId, clientId);
+  await revokeGrantsOf(provider, grants, accountId, clientId);
 }

@@ -1,14 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
-import { revokeGrant } from '../oidc/revoke-grant.js';
+import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
 
 /** "Where am I signed in", remembered consents and their revocation. */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents, audit } = services;
+  const { provider, users, views, clients, consents, grants, audit } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -42,10 +42,9 @@ export function accountRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     const clientId = String(req.params.clientId);
-    const grantId = await consents.find(signedIn.user.id, clientId);
-    if (grantId) {
-      // Revoking consent also revokes every token issued under it.
-      await revokeGrant(provider, consents, signedIn.user.id, clientId, grantId);
+    if (await consents.find(signedIn.user.id, clientId)) {
+      // Withdrawing consent also revokes every token issued under it, on every device.
+      await withdrawConsent(provider, consents, grants, signedIn.user.id, clientId);
       await audit.record({ event: 'consent.revoked', actor: signedIn.user.id, subject: signedIn.user.id, client: clientId, ip: clientIp(req) });
     }
     res.redirect(303, '/account?revoked=1');

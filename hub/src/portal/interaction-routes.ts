@@ -114,6 +114,8 @@ export function interactionRoutes(services: HubServices): Router {
     if (missingClaims) grant.addOIDCClaims(missingClaims);
     if (missingResource) for (const [indicator, scopes] of Object.entries(missingResource)) grant.addResourceScope(indicator, scopes.join(' '));
     const grantId = await grant.save();
+    // Remembered for the next sign-in sessions (each gets its own grant built from it).
+    await services.consents.remember(accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() }, config.HUB_CONSENT_TTL);
     await audit.record({ event: 'consent.granted', actor: accountId, subject: accountId, client: clientId, ip: clientIp(req), detail: { scope: missingScope?.join(' ') ?? '' } });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });

@@ -39,12 +39,15 @@ export class Keys {
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
   /** The single-use claim of a code or refresh token (SET NX). */
   oidcConsumed(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:${model}:${idDigest}`; }
-  oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-members:{${grantId}}`; }
+  /** grant → its token and code records, scored by expiry (epoch ms). */
+  oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
   oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }
-  /** account → remembered grant per client (consent remembered across sessions). */
+  /** account → what the user allowed per client (consent remembered across sessions). */
   consent(accountId: string, clientId: string): string { return `${this.prefix}consent:{${accountId}}:${clientId}`; }
   consents(accountId: string): string { return `${this.prefix}consents:{${accountId}}`; }
+  /** account → its grants (one per sign-in session and client), scored by expiry. */
+  accountGrants(accountId: string): string { return `${this.prefix}account-grants:{${accountId}}`; }
   /** account → oidc session digests, to end every session of a user. */
   accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
   /** account → portal (express-session) ids. */

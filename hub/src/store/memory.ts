@@ -86,6 +86,13 @@ export class MemoryStore implements Store {
     return count;
   }
 
+  async swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
+    if (this.#string(key) !== expected) return false;
+    if (next === null) this.#data.delete(key);
+    else this.#data.set(key, { value: next, expiresAt: MemoryStore.#expiry(ttlSeconds) });
+    return true;
+  }
+
   async take(key: string): Promise<string | null> {
     const value = this.#string(key);
     this.#data.delete(key);
@@ -135,6 +142,14 @@ export class MemoryStore implements Store {
     if (items.length === 0) return;
     const set = this.#collection(key, () => new Map<string, number>());
     for (const { score, member } of items) set.set(member, score);
+  }
+
+  async zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
+    const index = this.#collection(key, () => new Map<string, number>());
+    const now = Date.now();
+    for (const [existing, expiry] of index) if (expiry <= now) index.delete(existing);
+    index.set(member, expiresAtMs);
+    this.#data.get(key)!.expiresAt = Math.max(...index.values());
   }
 
   async zRemove(key: string, member: string): Promise<number> {

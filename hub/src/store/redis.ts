@@ -37,6 +37,23 @@ export async function connectRedis(url: string): Promise<RedisClient> {
   return client;
 }
 
+/** Compare-and-set on one key (see Store.swap); ARGV: has-expected, expected, has-next, next, ttl. */
+const SWAP_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if current then return 0 end
+elseif current ~= ARGV[2] then
+  return 0
+end
+if ARGV[3] == '0' then
+  redis.call('DEL', KEYS[1])
+elseif ARGV[5] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[4], 'EX', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[4])
+end
+return 1`;
+
 async function guard<T>(work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -87,6 +104,17 @@ export class RedisStore implements Store {
     return guard(() => this.client.del(keys));
   }
 
+  swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
+    const ttl = ttlSeconds !== undefined ? String(Math.max(1, Math.ceil(ttlSeconds))) : '';
+    return guard(async () => {
+      const reply = await this.client.eval(SWAP_SCRIPT, {
+        keys: [key],
+        arguments: [expected === null ? '0' : '1', expected ?? '', next === null ? '0' : '1', next ?? '', ttl],
+      });
+      return reply === 1;
+    });
+  }
+
   take(key: string): Promise<string | null> {
     return guard(() => this.client.getDel(key));
   }
@@ -126,6 +154,16 @@ export class RedisStore implements Store {
     if (items.length === 0) return Promise.resolve();
     return guard(async () => {
       await this.client.zAdd(key, items.map(({ score, member }) => ({ score, value: member })));
+    });
+  }
+
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
+    return guard(async () => {
+      const multi = this.client.multi().zAdd(key, { score: expiresAtMs, value: member }).zRemRangeByScore(key, '-inf', Date.now());
+      // GT keeps the latest member's expiry; a key with no expiry yet gets one through NX.
+      if (Number.isFinite(expiresAtMs)) multi.pExpireAt(key, expiresAtMs, 'GT').pExpireAt(key, expiresAtMs, 'NX');
+      else multi.persist(key);
+      await multi.exec();
     });
   }
 

@@ -99,6 +99,22 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.get(k)).toBeNull();
       expect(await store.take(k)).toBeNull();
     });
+
+    it('swap sets, replaces or deletes only from the expected value, one winner among concurrent swaps', async () => {
+      const k = key('swap');
+      expect(await store.swap(k, 'x', 'y')).toBe(false);
+      expect(await store.get(k)).toBeNull();
+      const created = await Promise.all(Array.from({ length: 10 }, (_, i) => store.swap(k, null, `v${i}`, 60)));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      const first = (await store.get(k))!;
+      expect(await store.ttl(k)).toBeGreaterThan(0);
+      expect(await store.swap(k, 'other', 'z')).toBe(false);
+      expect(await store.swap(k, first, 'second', 30)).toBe(true);
+      expect(await store.get(k)).toBe('second');
+      expect(await store.ttl(k)).toBeLessThanOrEqual(30);
+      expect(await store.swap(k, 'second', null)).toBe(true);
+      expect(await store.get(k)).toBeNull();
+    });
   });
 
   describe('ttl', () => {
@@ -230,6 +246,20 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       await store.zAdd(k, 1, 'c');
       expect(await store.zRangeByScore(k, 1, 1)).toEqual(['a', 'b', 'c']);
       expect(await store.zRevRange(k, 0, -1)).toEqual(['c', 'b', 'a']);
+    });
+
+    it('zAddExpiring drops expired members and keeps the key as long as its last member', async () => {
+      const k = key('expiring');
+      const now = Date.now();
+      await store.zAddExpiring(k, 'short', now + 1_000);
+      await store.zAddExpiring(k, 'long', now + 60_000);
+      await store.zAddExpiring(k, 'mid', now + 30_000);
+      expect(await store.ttl(k)).toBeGreaterThan(55);
+      expect(await store.ttl(k)).toBeLessThanOrEqual(60);
+      await sleep(1_100);
+      await store.zAddExpiring(k, 'new', now + 10_000);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['new', 'mid', 'long']);
+      expect(await store.ttl(k)).toBeGreaterThan(55);
     });
 
     it('zRemove and zRemoveByScore return how many members went', async () => {

@@ -19,6 +19,11 @@ export interface Store {
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   /** Deletes keys; returns how many existed. */
   del(...keys: string[]): Promise<number>;
+  /**
+   * Compare-and-set: when the key holds `expected` (null: the key is absent), it is set to
+   * `next` (null: deleted) and true comes back; otherwise nothing changes.
+   */
+  swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
   /** Atomically reads and deletes a key (single-use values). */
   take(key: string): Promise<string | null>;
   /** Seconds left before the key expires: -1 no expiry, -2 missing. */
@@ -31,6 +36,11 @@ export interface Store {
   zAdd(key: string, score: number, member: string): Promise<void>;
   /** Adds several members in one round trip. */
   zAddMany(key: string, items: { score: number; member: string }[]): Promise<void>;
+  /**
+   * An index of expiring members: adds `member` scored by its expiry (epoch ms, Infinity for
+   * none), drops members already expired, and keeps the key until its last member expires.
+   */
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void>;
   zRemove(key: string, member: string): Promise<number>;
   /** Members with score in [min, max], lowest first, at most `limit`. */
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;

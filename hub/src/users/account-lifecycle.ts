@@ -4,16 +4,18 @@ import type { ClientRegistry } from '../clients/client-registry.js';
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
+import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
 import type { UserRepository } from './user-repository.js';
-import { revokeGrant } from '../oidc/revoke-grant.js';
+import { revokeGrant, revokeGrantsOf } from '../oidc/revoke-grant.js';
 
 export interface LifecycleDeps {
   users: UserRepository;
   sessions: SessionIndex;
   consents: ConsentIndex;
+  grants: GrantIndex;
   provider: Provider;
   clients: ClientRegistry;
   deliveries: DeliveryQueue;
@@ -37,7 +39,7 @@ export interface UserSession {
   clients: { clientId: string; sid?: string }[];
 }
 
-type SessionPayload = { uid?: unknown; loginTs?: unknown; exp?: unknown; authorizations?: Record<string, { sid?: string }> };
+type SessionPayload = { uid?: unknown; loginTs?: unknown; exp?: unknown; authorizations?: Record<string, { sid?: string; grantId?: string }> };
 
 function toUserSession(payload: SessionPayload): UserSession | undefined {
   if (typeof payload.uid !== 'string') return undefined;
@@ -66,11 +68,12 @@ export class AccountLifecycle {
 
   /** Ends every hub session and revokes every grant and token of the user. */
   async endEverything(userId: string): Promise<{ sessions: number; grants: number }> {
-    const { sessions: index, consents, provider } = this.deps;
+    const { sessions: index, consents, grants: grantIndex, provider } = this.deps;
     const sessions = await index.endAll(userId);
-    const grants = await consents.clientsOf(userId);
-    for (const { clientId, grantId } of grants) await revokeGrant(provider, consents, userId, clientId, grantId);
-    return { sessions, grants: grants.length };
+    // Every device's grant and tokens, and what the user had allowed: it all starts again.
+    const grants = await revokeGrantsOf(provider, grantIndex, userId);
+    for (const { clientId } of await consents.clientsOf(userId)) await consents.forget(userId, clientId);
+    return { sessions, grants };
   }
 
   /**
@@ -136,16 +139,25 @@ export class AccountLifecycle {
     await this.deps.audit.record({ event: 'admin.session.end', ...by, subject: userId, detail: { session: uid } });
   }
 
-  /** Ends every hub session of the user (the user stays enabled; grants stay). */
+  /**
+   * Ends every hub session of the user and revokes every token on every device (also those
+   * of password-grant sign-ins, which have no session). The user stays enabled and
+   * remembered consents stay.
+   */
   async endAllSessions(userId: string, by: Actor = { actor: 'system' }): Promise<number> {
     const live = await this.deps.sessions.list(userId);
     for (const session of live) await this.#end(userId, session);
+    await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
     await this.deps.audit.record({ event: 'admin.sessions.end-all', ...by, subject: userId, detail: { sessions: live.length } });
     return live.length;
   }
 
   async #end(userId: string, session: { key: string; payload: Record<string, unknown> }): Promise<void> {
     await this.deps.sessions.end(userId, session.key, session.payload);
+    // The session's own grants (one per client it signed in to) go with it: its tokens end.
+    for (const { grantId } of Object.values((session.payload as SessionPayload).authorizations ?? {})) {
+      if (grantId) await revokeGrant(this.deps.provider, grantId);
+    }
     const ended = toUserSession(session.payload as SessionPayload);
     for (const { clientId, sid } of ended?.clients ?? []) {
       const client = await this.deps.clients.find(clientId);

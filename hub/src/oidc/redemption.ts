@@ -1,0 +1,239 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Keys } from '../store/keys.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+
+/**
+ * How long a claim whose request has not finished keeps other redemptions out, in
+ * milliseconds. Shorter than the Retry-After of a 503 (5 s), so a client that waits as told
+ * finds the claim of its failed attempt lapsed. A request still running past it can no
+ * longer commit (its commit is a compare-and-set), so there is never a second winner.
+ */
+export const LEASE_MS = 3_000;
+
+/** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
+export const REPLAY_WINDOW_MS = 60_000;
+
+/**
+ * The claim of a code or refresh token, one key beside the record:
+ * - `pending`: a request is redeeming it (owner `o`, since `t`);
+ * - `issued`: that request issued tokens; `r` is its answer, encrypted with a key derived
+ *   from the code or token itself (which the store never holds), replayable until `u`;
+ * - `done`: the answer went out (or the redemption failed for good): any further use is a reuse.
+ */
+type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number } | { s: 'done'; t: number };
+
+function parseClaim(raw: string | null): Claim | undefined {
+  if (raw === null) return undefined;
+  // Claims written before this format were the consumption time in seconds.
+  if (/^\d+$/.test(raw)) return { s: 'done', t: Number(raw) * 1000 };
+  return JSON.parse(raw) as Claim;
+}
+
+/** One redemption inside one token request. */
+interface Attempt {
+  claimKey: string;
+  /** The record's key, which leaves its grant's index once spent. */
+  recordKey: string;
+  /** The code or refresh token as presented: the key of its recorded answer. */
+  secret: string;
+  grantId: string | undefined;
+  /** Seconds the claim is kept: as long as the record, so a reuse is recognised. */
+  ttl: number;
+  /** The claim as `find` read it. */
+  seen: string | null;
+  /** Our own pending claim, once written (or maybe written). */
+  mine?: string;
+  /** An earlier attempt's committed answer, to answer this retry with. */
+  replay?: Record<string, unknown>;
+}
+
+/** Thrown inside the grant handler to stop it issuing anew; the middleware answers with the recorded tokens. */
+class RecordedAnswer extends errors.InvalidGrant {
+  constructor() {
+    super('grant request is invalid');
+  }
+}
+
+function outcomeKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'sso-hub', 'redemption answer', 32));
+}
+
+function seal(secret: string, body: unknown): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', outcomeKey(secret), iv);
+  const sealed = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+}
+
+function unseal(secret: string, box: string): Record<string, unknown> {
+  const raw = Buffer.from(box, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', outcomeKey(secret), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as Record<string, unknown>;
+}
+
+const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine
+
+/**
+ * Single use of authorization codes and refresh tokens that is safe to retry.
+ *
+ * oidc-provider checks `consumed` on a read made before it consumes, so the store's claim
+ * (a compare-and-set) is what lets exactly one of several concurrent redemptions through.
+ * A 503 invites a retry, so a request that fails after claiming must not leave the code
+ * used up (and the retry must not be taken for a reuse, which revokes the grant):
+ * - the claim is `pending` until the request commits its answer; a request that fails
+ *   releases its claim, and a claim whose request died lapses after {@link LEASE_MS};
+ * - the commit records the answer (encrypted); if the commit landed but its reply was
+ *   lost, the client's retry gets that same answer back, once;
+ * - once the answer has gone out the claim is `done`, and any further use is a reuse.
+ */
+export class Redemptions {
+  readonly #attempts = new WeakMap<object, Map<string, Attempt>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+  ) {}
+
+  static #tokenRequest(): KoaContextWithOIDC | undefined {
+    const ctx = Provider.ctx;
+    return ctx?.oidc?.route === 'token' ? ctx : undefined;
+  }
+
+  /**
+   * What `find` reports as `consumed` (epoch seconds) for a record with this claim, and,
+   * inside a token request, remembers what was read for the `consume` that may follow.
+   */
+  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number): number | undefined {
+    const claim = parseClaim(claimRaw);
+    const ctx = Redemptions.#tokenRequest();
+    if (ctx) {
+      let attempts = this.#attempts.get(ctx);
+      if (!attempts) this.#attempts.set(ctx, (attempts = new Map()));
+      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined });
+    }
+    if (!claim) return undefined;
+    const now = Date.now();
+    // A pending claim whose request died may be taken over; an answer not yet delivered may be replayed.
+    if (ctx && claim.s === 'pending' && now - claim.t > LEASE_MS) return undefined;
+    if (ctx && claim.s === 'issued' && now < claim.u) return undefined;
+    return Math.floor(claim.t / 1000);
+  }
+
+  /**
+   * Claims the code or token for this request. Returns false when another redemption holds
+   * it (the caller treats that as a reuse). Outside a token request the claim is final at once.
+   */
+  async claim(claimKey: string, record: { key: string; ttl(): Promise<number | undefined>; grantId(): Promise<string | undefined> }): Promise<boolean> {
+    const ctx = Redemptions.#tokenRequest();
+    const attempt = ctx ? this.#attempts.get(ctx)?.get(claimKey) : undefined;
+    if (!attempt) {
+      const ttl = await record.ttl();
+      if (ttl === undefined || !(await this.store.swap(claimKey, null, this.#done(), ttl))) return false;
+      await this.#spent(record.key, await record.grantId());
+      return true;
+    }
+    const seen = parseClaim(attempt.seen);
+    if (seen?.s === 'issued') {
+      attempt.replay = unseal(attempt.secret, seen.r);
+      throw new RecordedAnswer();
+    }
+    const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
+    // Set before the write: a write that stalls may still land, and must then be released.
+    attempt.mine = mine;
+    const won = await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl);
+    if (!won) delete attempt.mine;
+    return won;
+  }
+
+  /** Middleware around the protocol routes: commits, releases or replays after the grant handler ran. */
+  middleware() {
+    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+      await next();
+      const attempts = this.#attempts.get(ctx);
+      if (!attempts) return;
+      for (const attempt of attempts.values()) {
+        if (attempt.replay) await this.#replay(ctx, attempt);
+        else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
+      }
+    };
+  }
+
+  async #replay(ctx: KoaContextWithOIDC, attempt: Attempt): Promise<void> {
+    ctx.status = 200;
+    ctx.body = attempt.replay;
+    ctx.set('Cache-Control', 'no-store');
+    await this.#finish(attempt, attempt.seen!);
+  }
+
+  async #settle(ctx: KoaContextWithOIDC, attempt: Attempt, mine: string): Promise<void> {
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.status !== 200 || !body?.access_token) {
+      // Failed on the server (5xx): let a retry in. Failed for good (4xx): the code stays used.
+      if (ctx.status >= 500) await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null));
+      else await this.#finish(attempt, mine);
+      return;
+    }
+    const { o, t } = JSON.parse(mine) as { o: string; t: number };
+    const issued = JSON.stringify({ s: 'issued', o, t, r: seal(attempt.secret, body), u: Date.now() + REPLAY_WINDOW_MS });
+    let committed: boolean;
+    try {
+      committed = await this.store.swap(attempt.claimKey, mine, issued, attempt.ttl);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      // Unknown whether the commit landed. If it did, a retry gets this answer back; if it did
+      // not, releasing the claim lets the retry start over, and these tokens were never seen.
+      if (await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null))) await this.#discard(ctx);
+      ctx.status = 503;
+      ctx.set('Retry-After', STORE_RETRY_AFTER);
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'The sign-in service is temporarily unavailable. Please try again shortly.' };
+      return;
+    }
+    if (!committed) {
+      // The claim lapsed and another redemption took it over: that one wins, this one issued nothing.
+      await this.#discard(ctx);
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+      return;
+    }
+    // Delivered: from now on, any use is a reuse. If this write fails the answer still goes out.
+    await this.#finish(attempt, issued);
+  }
+
+  /**
+   * Marks the claim `done` and takes the spent record out of its grant's index (the index
+   * would otherwise keep every rotated refresh token until it expires). The record itself
+   * stays until it expires, so a reuse is still recognised.
+   */
+  async #finish(attempt: Attempt, from: string): Promise<void> {
+    await Promise.all([
+      this.#bestEffort(() => this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl)),
+      this.#spent(attempt.recordKey, attempt.grantId),
+    ]);
+  }
+
+  async #spent(recordKey: string, grantId: string | undefined): Promise<void> {
+    if (grantId) await this.#bestEffort(async () => (await this.store.zRemove(this.keys.oidcGrantMembers(grantId), recordKey)) > 0);
+  }
+
+  #done(): string {
+    return JSON.stringify({ s: 'done', t: Date.now() });
+  }
+
+  async #discard(ctx: KoaContextWithOIDC): Promise<void> {
+    const { AccessToken, RefreshToken } = ctx.oidc.entities;
+    await this.#bestEffort(async () => {
+      await Promise.all([AccessToken?.destroy(), RefreshToken?.destroy()]);
+      return true;
+    });
+  }
+
+  async #bestEffort(work: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await work();
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { HubError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import type { RedisClient } from '../store/redis.js';
+import { StoreUnavailableError } from '../store/store.js';
+
+const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
+
+/** oidc-provider's authorization endpoint and its resume path; its routing ignores case. */
+const AUTHORIZATION_PATH = /^\/auth(\/|$)/i;
+
+/** Raised when one address opens sign-in pages faster than any person does. */
+export class TooManySignInStartsError extends HubError {
+  override readonly name = 'TooManySignInStartsError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'Too many sign-in pages were opened from your network. Please wait a few minutes and try again.');
+  }
+}
+
+export interface SignInStartLimitOptions {
+  perIp: number;
+  windowSeconds: number;
+  keyPrefix: string;
+  redis?: RedisClient;
+}
+
+/**
+ * Every `GET /login` and every authorization request (`/auth`) may write a record before
+ * anyone signed in (a portal session, an oidc-provider Interaction). Counted per client
+ * address, so a flood from one address creates at most `perIp` records per window (each
+ * expires on its own) while people elsewhere are not affected.
+ */
+export class SignInStartLimit {
+  readonly #limiter: RateLimiterAbstract;
+
+  constructor(options: SignInStartLimitOptions) {
+    this.#limiter = options.redis
+      ? new RateLimiterRedis({ storeClient: options.redis, useRedisPackage: true, keyPrefix: `${options.keyPrefix}:starts`, points: options.perIp, duration: options.windowSeconds })
+      : new RateLimiterMemory({ keyPrefix: 'starts', points: options.perIp, duration: options.windowSeconds });
+  }
+
+  /**
+   * Counts one start from `ip`; throws TooManySignInStartsError over the limit, and
+   * StoreUnavailableError when the store fails or does not answer within the deadline.
+   */
+  async count(ip: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#limiter.consume(ip),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('rate limit store timed out')), DEADLINE_MS);
+        }),
+      ]);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw new TooManySignInStartsError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      throw new StoreUnavailableError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Express middleware: 429 with Retry-After (a page, or RFC 6749-style JSON for a client that asks for JSON). */
+  middleware() {
+    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      if (req.method !== 'GET' && req.method !== 'POST') return next();
+      try {
+        await this.count(clientIp(req));
+        next();
+      } catch (error) {
+        if (!(error instanceof TooManySignInStartsError)) return next(error);
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        if (req.accepts(['html', 'json']) === 'json') {
+          res.status(429).json({ error: 'temporarily_unavailable', error_description: error.publicMessage });
+          return;
+        }
+        next(error);
+      }
+    };
+  }
+
+  /**
+   * The same limit on oidc-provider's authorization endpoint (a koa middleware for
+   * `provider.use`): 429 with Retry-After, a page from `render` or JSON; store down, 503.
+   */
+  authorizationMiddleware(render: (title: string, description: string) => string) {
+    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+      if (!AUTHORIZATION_PATH.test(ctx.path)) return next();
+      try {
+        await this.count(ctx.ip);
+      } catch (error) {
+        const limited = error instanceof TooManySignInStartsError;
+        if (!limited && !(error instanceof StoreUnavailableError)) throw error;
+        ctx.status = limited ? 429 : 503;
+        ctx.set('Retry-After', String(limited ? error.retryAfterSeconds : 5));
+        const description = limited ? error.publicMessage : 'The sign-in service is temporarily unavailable. Please try again shortly.';
+        if (ctx.accepts('html', 'json') === 'json') {
+          ctx.body = { error: 'temporarily_unavailable', error_description: description };
+        } else {
+          ctx.type = 'html';
+          ctx.body = render(limited ? 'Too many requests' : 'Temporarily unavailable', description);
+        }
+        return;
+      }
+      return next();
+    };
+  }
+}

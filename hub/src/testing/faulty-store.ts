@@ -1,0 +1,38 @@
+import { StoreUnavailableError, type Store } from '../store/store.js';
+
+/**
+ * What a store write does under test: `ok` goes through; `stall` is a write that lands but
+ * whose answer never comes back in time (the caller sees the store as down); `fail` is a
+ * write that never reaches the store; `delayMs` is a slow write that then goes through.
+ */
+export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
+
+/** Decides, for each write, what happens to it. */
+export type FaultPlan = (method: string, key: string) => Fault;
+
+const READS = new Set(['kind', 'get', 'getMany', 'ttl', 'setMembers', 'zRangeByScore', 'zRevRange', 'zCard', 'ping', 'close']);
+
+/**
+ * A store that injects faults into chosen writes, for tests of what a client sees when
+ * the store stalls part-way through a request. Reads always go through.
+ */
+export function faultyStore(inner: Store): { store: Store; plan(next: FaultPlan | undefined): void } {
+  let current: FaultPlan | undefined;
+  const store = new Proxy(inner, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (typeof value !== 'function') return value;
+      // Bound to the store itself: its private fields are not reachable through the proxy.
+      if (typeof property !== 'string' || READS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return async (...args: unknown[]) => {
+        const fault = current?.(property, String(args[0])) ?? 'ok';
+        if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (fault === 'stall') throw new StoreUnavailableError(new Error(`injected stall of ${property}`));
+        return result;
+      };
+    },
+  });
+  return { store, plan: (next) => void (current = next) };
+}

@@ -1,0 +1,108 @@
+import { TestBrowser } from '../src/testing/browser.js';
+import { digest } from '../src/store/keys.js';
+import { RedisStore } from '../src/store/redis.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+const ALICE = { login: 'alice', password: 'wonderland-123' };
+const REFRESHES = 300;
+const ACCESS_TOKEN_TTL = 1; // seconds: short, so the test sees access tokens expire
+const RECORD_TOLERANCE = 5; // seconds a record outlives its expiry (the adapter's CLOCK_TOLERANCE)
+
+/** Issue 9 §7: what one user or one address can make the hub store stays bounded. */
+describe.each(STORE_KINDS)('bounded growth (%s)', (kind) => {
+  let hub: RunningHub;
+  let auth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind, { HUB_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+    auth = basic('rp', client.clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  test(`a grant's token index stays small over ${REFRESHES} refreshes`, async () => {
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    const first = await postForm(
+      `${hub.url}/token`,
+      { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT },
+      { authorization: auth },
+    );
+    let refreshToken = String(first.body.refresh_token);
+    const { keys, store } = hub.services;
+    const record = JSON.parse((await store.get(keys.oidc('RefreshToken', digest(refreshToken))))!) as { grantId: string };
+    const index = keys.oidcGrantMembers(record.grantId);
+    for (let i = 0; i < REFRESHES; i += 1) {
+      const answer = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: auth });
+      expect(answer.status).toBe(200);
+      refreshToken = String(answer.body.refresh_token);
+    }
+    const during = await store.zRangeByScore(index, -Infinity, Infinity);
+    // Once the access tokens issued so far have expired (records are kept 5 s past expiry),
+    // the next write trims them: only the latest access and refresh token are left.
+    await new Promise((resolve) => setTimeout(resolve, (ACCESS_TOKEN_TTL + RECORD_TOLERANCE + 1) * 1000));
+    const last = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: auth });
+    expect(last.status).toBe(200);
+    const members = await store.zRangeByScore(index, -Infinity, Infinity);
+    expect(members.sort()).toEqual(
+      [keys.oidc('RefreshToken', digest(String(last.body.refresh_token))), keys.oidc('AccessToken', digest(String(last.body.access_token)))].sort(),
+    );
+    // Even before they expire, spent refresh tokens are out: at most one live refresh token.
+    expect(during.filter((member) => member.includes(':RefreshToken:'))).toEqual([keys.oidc('RefreshToken', digest(refreshToken))]);
+    expect(during.filter((member) => member.includes(':AuthorizationCode:'))).toEqual([]);
+  }, 120_000);
+});
+
+const LIMIT = 20; // sign-in pages one address may open per window, in this test
+
+describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)', (kind) => {
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    // Behind a proxy, so the test can speak from other addresses (X-Forwarded-For).
+    hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', SIGNIN_STARTS_PER_IP: String(LIMIT) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+  });
+  afterAll(() => hub.close());
+
+  /** Store records a flood could create: oidc-provider interactions and portal sessions. */
+  async function records(): Promise<number | undefined> {
+    if (!(hub.store instanceof RedisStore)) return undefined;
+    let count = 0;
+    for (const pattern of ['oidc:Interaction:*', 'portal-sess:*']) {
+      for await (const batch of hub.store.client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}${pattern}`, COUNT: 500 })) count += batch.length;
+    }
+    return count;
+  }
+
+  test('a flood of GET /login and GET /auth from one address gets 429 past the limit; a person elsewhere signs in', async () => {
+    const before = await records();
+    const flood = (url: string, accept: string) =>
+      fetch(url, { redirect: 'manual', headers: { 'x-forwarded-for': '203.0.113.7', accept } });
+    const answers: Response[] = [];
+    for (let i = 0; i < LIMIT * 3; i += 1) {
+      answers.push(i % 2 ? await flood(`${hub.url}/login`, 'text/html') : await flood(authUrl(hub.url, codeRequest('rp', REDIRECT).params), 'text/html'));
+    }
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status !== 429)).toHaveLength(LIMIT);
+    const refused = answers.find((answer) => answer.status === 429)!;
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.text()).toContain('Too many sign-in pages');
+    // A client that asks for JSON gets an RFC 6749-style error.
+    const json = await flood(`${hub.url}/auth?client_id=rp`, 'application/json');
+    expect(json.status).toBe(429);
+    expect(await json.json()).toMatchObject({ error: 'temporarily_unavailable' });
+
+    const after = await records();
+    if (before !== undefined && after !== undefined) expect(after - before).toBeLessThanOrEqual(LIMIT);
+
+    // Someone at another address is not affected.
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+  });
+});

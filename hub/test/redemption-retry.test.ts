@@ -1,0 +1,196 @@
+import { TestBrowser } from '../src/testing/browser.js';
+import { faultyStore, type FaultPlan } from '../src/testing/faulty-store.js';
+import { openTestStore, startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import type { Store } from '../src/store/store.js';
+import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+const ALICE = { login: 'alice', password: 'wonderland-123' };
+const CLAIM = ':oidc:consumed:';
+
+/** The first write to a redemption claim gets `fault`; with `thenFail`, every later write fails too. */
+function onClaim(fault: 'stall' | 'fail', options: { thenFail?: boolean } = {}): FaultPlan {
+  let hit = false;
+  return (_method, key) => {
+    if (hit) return options.thenFail ? 'fail' : 'ok';
+    if (!key.includes(CLAIM)) return 'ok';
+    hit = true;
+    return fault;
+  };
+}
+
+/** The first write after the redemption claim fails (the claim itself goes through). */
+function afterClaim(): FaultPlan {
+  let claimed = false;
+  let hit = false;
+  return (_method, key) => {
+    if (hit) return 'ok';
+    if (!claimed) {
+      claimed = key.includes(CLAIM);
+      return 'ok';
+    }
+    hit = true;
+    return 'fail';
+  };
+}
+
+/** The second write to the claim (the one recording the outcome) lands, but its answer is lost. */
+function onOutcome(): FaultPlan {
+  let writes = 0;
+  return (_method, key) => {
+    if (!key.includes(CLAIM)) return 'ok';
+    writes += 1;
+    return writes === 2 ? 'stall' : 'ok';
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * RFC 6749 §5.2 with a store that stalls: a 503 temporarily_unavailable invites a retry, so
+ * the stalled request must not have used up the code or refresh token, nor (as a reuse)
+ * revoked the grant. Single use still holds: after a success, a replay revokes.
+ */
+describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
+  let hub: RunningHub;
+  let inner: Store;
+  let plan: (next: FaultPlan | undefined) => void;
+  let auth: string;
+
+  beforeAll(async () => {
+    inner = await openTestStore(kind);
+    const faulty = faultyStore(inner);
+    plan = faulty.plan;
+    hub = await startTestHub(kind, {}, faulty.store);
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+    auth = basic('rp', client.clientSecret!);
+  });
+  afterEach(() => plan(undefined));
+  afterAll(async () => {
+    await hub.close();
+    await inner.close();
+  });
+
+  async function freshCode(): Promise<{ code: string; verifier: string }> {
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    return { code: callback.searchParams.get('code')!, verifier: request.verifier };
+  }
+
+  const redeem = (code: string, verifier: string) =>
+    postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT }, { authorization: auth });
+  const refresh = (refreshToken: string) => postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: auth });
+  const userinfo = async (accessToken: string) => (await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+
+  function expectUnavailable(answer: JsonAnswer): void {
+    expect(answer.status).toBe(503);
+    expect(answer.body.error).toBe('temporarily_unavailable');
+    expect(answer.headers.get('retry-after')).toBeTruthy();
+  }
+
+  async function expectWorking(answer: JsonAnswer): Promise<void> {
+    expect(answer.status).toBe(200);
+    expect(await userinfo(String(answer.body.access_token))).toBe(200);
+  }
+
+  test('authorization code: the claim write stalls (lands, answer lost), the retry succeeds', async () => {
+    const { code, verifier } = await freshCode();
+    plan(onClaim('stall'));
+    expectUnavailable(await redeem(code, verifier));
+    plan(undefined);
+    await expectWorking(await redeem(code, verifier));
+  });
+
+  test('authorization code: the store stays down after the claim landed; a retry after Retry-After succeeds', async () => {
+    const { code, verifier } = await freshCode();
+    plan(onClaim('stall', { thenFail: true }));
+    const first = await redeem(code, verifier);
+    expectUnavailable(first);
+    plan(undefined);
+    await sleep(Number(first.headers.get('retry-after')) * 1000);
+    await expectWorking(await redeem(code, verifier));
+  }, 20_000);
+
+  test('authorization code: the write after the claim fails, the retry succeeds', async () => {
+    const { code, verifier } = await freshCode();
+    plan(afterClaim());
+    expectUnavailable(await redeem(code, verifier));
+    plan(undefined);
+    await expectWorking(await redeem(code, verifier));
+  });
+
+  test('refresh token: the claim write stalls, the retry rotates; the old token replayed after that revokes the grant', async () => {
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    expect(tokens.status).toBe(200);
+    plan(onClaim('stall'));
+    expectUnavailable(await refresh(String(tokens.body.refresh_token)));
+    plan(undefined);
+    const rotated = await refresh(String(tokens.body.refresh_token));
+    await expectWorking(rotated);
+    expect(rotated.body.refresh_token).not.toBe(tokens.body.refresh_token);
+
+    // A genuine replay after the success: single use holds and the grant goes (RFC 9700 §4.14.2).
+    const replay = await refresh(String(tokens.body.refresh_token));
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(await userinfo(String(rotated.body.access_token))).toBe(401);
+  });
+
+  test('refresh token: the write after the claim fails, the retry rotates', async () => {
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    plan(afterClaim());
+    expectUnavailable(await refresh(String(tokens.body.refresh_token)));
+    plan(undefined);
+    await expectWorking(await refresh(String(tokens.body.refresh_token)));
+  });
+
+  test('the outcome was recorded but its answer lost: the retry gets the same tokens back, once', async () => {
+    const { code, verifier } = await freshCode();
+    plan(onOutcome());
+    expectUnavailable(await redeem(code, verifier));
+    plan(undefined);
+    const retry = await redeem(code, verifier);
+    await expectWorking(retry);
+    expect(retry.headers.get('cache-control')).toContain('no-store');
+
+    // The answer was delivered this time: a further replay is a reuse and revokes the grant.
+    const replay = await redeem(code, verifier);
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(await userinfo(String(retry.body.access_token))).toBe(401);
+  });
+
+  test('a request slower than the lease loses to the one that took its claim over: exactly one winner', async () => {
+    const { code, verifier } = await freshCode();
+    let claimed = false;
+    let slowed = false;
+    plan((_method, key) => {
+      if (!claimed) {
+        claimed = key.includes(CLAIM);
+        return 'ok';
+      }
+      if (slowed) return 'ok';
+      slowed = true;
+      return { delayMs: 4_500 };
+    });
+    const slow = redeem(code, verifier);
+    await sleep(3_500);
+    const second = await redeem(code, verifier);
+    const first = await slow;
+    expect([first.status, second.status].sort()).toEqual([200, 400]);
+    const [winner, loser] = first.status === 200 ? [first, second] : [second, first];
+    expect(loser.body.error).toBe('invalid_grant');
+    await expectWorking(winner);
+  }, 20_000);
+
+  test('a genuine code replay after a success is refused and revokes what was issued', async () => {
+    const { code, verifier } = await freshCode();
+    const first = await redeem(code, verifier);
+    await expectWorking(first);
+    const replay = await redeem(code, verifier);
+    expect(replay.body.error).toBe('invalid_grant');
+    expect(await userinfo(String(first.body.access_token))).toBe(401);
+  });
+});
