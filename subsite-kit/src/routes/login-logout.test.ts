@@ -41,6 +41,16 @@ describe('GET /sso/login: interactive authorization request', () => {
     },
   );
 
+  it.each(['/.//evil.example/x', '/%2e//evil.example', '/..//evil.example'])(
+    'signed-in user, next=%s (dot segments) → Location stays on the site',
+    async (next) => {
+      const { agent } = await signedIn();
+      const res = await agent.get(`/sso/login?next=${next}`);
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toBe('/');
+    },
+  );
+
   it('hub unreachable → 503 JSON, no stack trace', async () => {
     const { app } = await makeSite(undefined);
     const res = await request(app).get('/sso/login');
