@@ -9,6 +9,7 @@ import { RedisKitStore } from './store/redis.js';
 import { SessionIndex } from './session-index.js';
 import { KitCookies } from './cookies.js';
 import { PendingAuthCookie } from './pending-auth.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { createSessionMiddleware, createSessionStore } from './session.js';
 import { createRouter } from './routes/index.js';
 import { lazyLogin } from './lazy-login.js';
@@ -52,6 +53,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<
     index: new SessionIndex(kitStore, keys, sessionStore, resolved.sessionMaxAgeSeconds),
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
+    syncLog: new RateLimitedLog(resolved.logger),
   });
 
   return Object.freeze({
