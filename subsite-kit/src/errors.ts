@@ -48,7 +48,7 @@ export class Forbidden extends KitError {
 
 /** The kit's store (Redis) or the hub could not be reached; fail closed (503). */
 export class TemporarilyUnavailable extends KitError {
-  override readonly name = 'TemporarilyUnavailable';
+  override readonly name: string = 'TemporarilyUnavailable';
   constructor(description: string, options?: { cause?: unknown }) {
     super(503, 'temporarily_unavailable', description, options);
   }

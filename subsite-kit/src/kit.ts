@@ -6,6 +6,7 @@ import { HubClient } from './hub-client.js';
 import { KitKeys } from './store/keys.js';
 import { MemoryKitStore } from './store/memory.js';
 import { RedisKitStore } from './store/redis.js';
+import { DeadlineKitStore, DeadlineSessionStore } from './store/deadline.js';
 import { SessionIndex } from './session-index.js';
 import { KitCookies } from './cookies.js';
 import { PendingAuthCookie } from './pending-auth.js';
@@ -42,8 +43,9 @@ export interface SubsiteKit {
 export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<SubsiteKit> {
   const resolved = resolveOptionsWithEnvironment(options, process.env);
   const keys = new KitKeys(resolved.redisPrefix);
-  const kitStore = resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore();
-  const sessionStore = createSessionStore(resolved, keys);
+  // Every store call has a deadline: a paused or unreachable Redis answers 503, never hangs a page.
+  const kitStore = new DeadlineKitStore(resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore(), resolved.storeTimeoutMs);
+  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs);
   const ctx: KitContext = Object.freeze({
     options: resolved,
     hub: new HubClient(resolved),

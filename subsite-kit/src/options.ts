@@ -63,6 +63,11 @@ export interface SubsiteKitOptions {
   clockSkewSeconds?: number;
   /** Timeout of each server-to-server request to the hub. Default: `5_000` (milliseconds). */
   hubTimeoutMs?: number;
+  /**
+   * Deadline of each session-store and kit-store call (Redis): past it the request fails closed
+   * with a 503 page instead of hanging on a paused or unreachable Redis. Default: `1_000` (milliseconds).
+   */
+  storeTimeoutMs?: number;
   /** Diagnostics sink. Default: `console`. */
   logger?: KitLogger;
   /**
@@ -120,6 +125,7 @@ export interface ResolvedOptions {
   readonly sessionMaxAgeSeconds: number;
   readonly clockSkewSeconds: number;
   readonly hubTimeoutMs: number;
+  readonly storeTimeoutMs: number;
   readonly logger: KitLogger;
   /** Same-origin path of the site's public page (with the mount path). */
   readonly publicPath: string;
@@ -265,6 +271,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     sessionMaxAgeSeconds: optionalPositiveInteger(options.sessionMaxAgeSeconds, 'sessionMaxAgeSeconds', 86_400),
     clockSkewSeconds: optionalPositiveInteger(options.clockSkewSeconds, 'clockSkewSeconds', 30),
     hubTimeoutMs: optionalPositiveInteger(options.hubTimeoutMs, 'hubTimeoutMs', 5_000),
+    storeTimeoutMs: optionalPositiveInteger(options.storeTimeoutMs, 'storeTimeoutMs', 1_000),
     logger,
     publicPath,
     afterCallback: options.afterCallback,
