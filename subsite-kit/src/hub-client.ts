@@ -108,7 +108,7 @@ export class HubClient {
    * answer's refresh token replaces the old one, which is spent.
    * @throws HubRequestError with `code` `invalid_grant` when the hub no longer honours it.
    */
-  async refresh(refreshToken: string): Promise<HubTokenSet & { refresh_token?: string }> {
+  async refresh(refreshToken: string): Promise<HubTokenSet> {
     const client = await this.#oauthClient();
     const { token_endpoint } = await this.metadata();
     let token: Record<string, unknown>;
