@@ -76,7 +76,10 @@ describe.each([
   }
 
   test('Redis paused (SIGSTOP): a page with a session cookie gets the 503 page within the deadline', async () => {
-    expect((await page()).status).toBe(200); // the store answers: an unknown session is anonymous
+    // The store answers: an unknown session is anonymous (retried: a loaded machine may miss the deadline once).
+    let healthy = 0;
+    for (let attempt = 0; attempt < 5 && healthy !== 200; attempt += 1) healthy = (await page()).status;
+    expect(healthy).toBe(200);
     redis.pause();
     const answer = await page();
     expect(answer.status).toBe(503);
