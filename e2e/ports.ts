@@ -1,7 +1,7 @@
 /** Ports and URLs of the demo the e2e suite starts (not the README demo's, so both can run). */
 const base = Number(process.env.E2E_PORT_BASE ?? 4400);
 
-export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, forum: base + 4, down: base + 9 };
+export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, forum: base + 4, down: base + 9, extra: base + 20 };
 
 export const URLS = {
   hub: `http://hub.sso.localhost:${PORTS.hub}`,

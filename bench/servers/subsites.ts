@@ -88,7 +88,7 @@ for (let i = 0; i < count; i += 1) {
         // What a hand-made OIDC sign-in keeps too (the user, the ID token for logout, the
         // access token), at the sizes the hub issues, so both variants read the same bytes.
         const user = String(req.query.user ?? 'bench-user-0');
-        req.session.benchUser = { sub: randomUUID(), name: user, preferred_username: user, email: `${user}@bench.test` };
+        req.session.benchUser = { sub: randomUUID(), name: user, preferred_username: user, email: `${user}@bench.test`, claims: {} };
         req.session.benchTokens = { idToken: 'x'.repeat(ID_TOKEN_LENGTH), accessToken: 'y'.repeat(43), loggedInAt: Math.floor(Date.now() / 1000) };
         res.redirect(302, `/${id}/page`);
       });

@@ -53,6 +53,8 @@ const schema = z.object({
   SHOP_INTERNAL_URL: z.string().url().optional(),
   /** Sessions of the demo sites; unset: in-process memory. */
   REDIS_URL: z.string().url().optional(),
+  /** Prefix of every Redis key, the hub's and the demo sites' (theirs under `<KEY_PREFIX>demo:<site>:`). */
+  KEY_PREFIX: z.string().min(1).default('sso:'),
   SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
 });
 
@@ -80,6 +82,8 @@ export interface DemoConfig {
   hubUrl: string;
   hubInternalUrl: string;
   redisUrl: string | undefined;
+  /** The configured KEY_PREFIX; the sites key their sessions and indexes under it. */
+  keyPrefix: string;
   sessionSecret: string;
   sites: Record<SiteName, SiteSettings>;
   forum: ForumSettings;
@@ -103,6 +107,7 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     hubUrl: (c.HUB_URL ?? `http://hub.sso.localhost:${c.HUB_PORT}`).replace(/\/+$/, ''),
     hubInternalUrl: (c.HUB_INTERNAL_URL ?? `http://127.0.0.1:${c.HUB_PORT}`).replace(/\/+$/, ''),
     redisUrl: c.REDIS_URL,
+    keyPrefix: c.KEY_PREFIX,
     sessionSecret: c.SESSION_SECRET,
     forum: ((forumPort: number): ForumSettings => ({
       title: 'Deepin Discuz! (UCenter)',

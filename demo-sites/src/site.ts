@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import nunjucks from 'nunjucks';
 import { fileURLToPath } from 'node:url';
-import { createSubsiteKit, type RedisClient } from '@sso-hub/subsite-kit';
+import { createSubsiteKit, safeReturnTo, type RedisClient } from '@sso-hub/subsite-kit';
 import type { DemoConfig, SiteSettings } from './demo-config.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -27,7 +27,8 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
     syncKey: site.syncKey,
     sessionSecret: config.sessionSecret,
     crossSite: site.crossSite,
-    redisPrefix: `demo:${site.name}:`,
+    // Under the configured KEY_PREFIX, like the hub's keys: one prefix per deployment (or test run).
+    redisPrefix: `${config.keyPrefix}demo:${site.name}:`,
     ...(redis ? { redis } : {}),
   });
 
@@ -44,14 +45,23 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
   app.use(sso.router);
   app.use(sso.lazyLogin);
 
-  const render = (res: express.Response, page: string, extra: Record<string, unknown> = {}) => {
-    res.type('html').send(views.render(`demo/${page}.njk`, { site, hubUrl: config.hubUrl, user: res.locals.user, ...CONTENT[site.name], ...extra }));
+  const render = (req: express.Request, res: express.Response, page: string, extra: Record<string, unknown> = {}) => {
+    res.type('html').send(views.render(`demo/${page}.njk`, {
+      site,
+      hubUrl: config.hubUrl,
+      user: res.locals.user,
+      // "Sign in" comes back to this page (the kit keeps only same-origin paths).
+      loginHref: `/sso/login?next=${encodeURIComponent(safeReturnTo(req.originalUrl))}`,
+      consentRequired: res.locals.sso?.consentRequired === true,
+      ...CONTENT[site.name],
+      ...extra,
+    }));
   };
-  app.get('/', (_req, res) => render(res, 'home'));
-  app.get('/private', sso.requireLogin, (_req, res) => render(res, 'private'));
-  app.use((_req, res) => {
+  app.get('/', (req, res) => render(req, res, 'home'));
+  app.get('/private', sso.requireLogin, (req, res) => render(req, res, 'private'));
+  app.use((req, res) => {
     res.status(404);
-    render(res, 'home', { notFound: true });
+    render(req, res, 'home', { notFound: true });
   });
   app.use(sso.errorHandler);
   return app;

@@ -17,6 +17,7 @@ import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { Views } from './views/views.js';
+import { STATUS_TEXT } from './sync/integration-check.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
 
@@ -31,6 +32,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub v
         [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
   npm run hub -- clients list
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
+  npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)
   npm run hub -- keys rotate
   npm run hub -- seed FILE
 ${UCENTER_USAGE}
@@ -64,6 +66,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'backchannel-uri': { type: 'string' },
       cas: { type: 'boolean' },
       'secret-in-query': { type: 'boolean' },
+      'base-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       // ucenter apps add
       url: { type: 'string' },
@@ -88,7 +91,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).
     const services = createDomainServices(config, store, createLogger('error'));
-    const { users, clients, keys } = services;
+    const { users, clients, keys, integration } = services;
     const cli = { actor: 'cli' };
     const need = (value: string | undefined, what: string): string => {
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
@@ -178,6 +181,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
             'as syncKey and the old one as previousSyncKey within that time',
         );
         break;
+      case 'clients check': {
+        const report = await integration.check(need(target, 'ID'), values['base-url']);
+        if (report.checks.length === 0) {
+          print(`${report.clientId}: sync is not configured (no sync URLs)`);
+          return 1;
+        }
+        for (const check of report.checks) print(`${check.endpoint}: ${STATUS_TEXT[check.status]} (${check.url}): ${check.detail}`);
+        print(report.ok ? `${report.clientId}: OK` : `${report.clientId}: FAILED`);
+        return report.ok ? 0 : 1;
+      }
       case 'keys rotate': {
         const retireSeconds = config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL);
         const rotated = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 });

@@ -7,6 +7,7 @@ import { ConsentIndex } from './oidc/consents.js';
 import { GrantIndex } from './oidc/grant-index.js';
 import { SessionIndex } from './oidc/session-index.js';
 import { Keys } from './store/keys.js';
+import { IntegrationCheck } from './sync/integration-check.js';
 import type { Store } from './store/store.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
@@ -30,6 +31,8 @@ export interface DomainServices {
   /** Userdelete and back-channel logout deliveries, retried until the subsite answers 2xx. */
   deliveries: DeliveryQueue;
   audit: AuditLog;
+  /** On-demand test sync to a subsite's endpoints (admin console, CLI). */
+  integration: IntegrationCheck;
 }
 
 export function createDomainServices(config: HubConfig, store: Store, logger: Logger): DomainServices {
@@ -48,17 +51,19 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     // A lease outlives the longest delivery request, so it only lapses when its process died.
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
   });
+  const clients = new ClientRegistry(store, keys);
   return {
     config,
     store,
     keys,
     users: new UserRepository(store, keys, hasher),
     hasher,
-    clients: new ClientRegistry(store, keys),
+    clients,
     consents: new ConsentIndex(store, keys),
     grants: new GrantIndex(store, keys),
     sessions: new SessionIndex(store, keys),
     deliveries,
     audit,
+    integration: new IntegrationCheck(clients, { issuer: config.HUB_ISSUER, keyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS, timeoutMs: config.DELIVERY_TIMEOUT_MS }),
   };
 }

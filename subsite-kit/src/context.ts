@@ -6,6 +6,7 @@ import type { KitKeys } from './store/keys.js';
 import type { SessionIndex } from './session-index.js';
 import type { KitCookies } from './cookies.js';
 import type { PendingAuthCookie } from './pending-auth.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
 
 /** The services the kit's routes and middleware share, assembled once in `kit.ts`. */
 export interface KitContext {
@@ -17,6 +18,8 @@ export interface KitContext {
   readonly index: SessionIndex;
   readonly cookies: KitCookies;
   readonly pending: PendingAuthCookie;
+  /** Rejected sync codes, logged at most once per reason per minute. */
+  readonly syncLog: RateLimitedLog;
 }
 
 /** The kit's routes, relative to where `sso.router` is mounted. */

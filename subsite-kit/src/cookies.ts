@@ -1,7 +1,7 @@
 import type { CookieOptions, Request, Response } from 'express';
 import type { ResolvedOptions } from './options.js';
 
-/** The `Request-Login` and `checked` cookies: set, read and cleared with the same attributes. */
+/** The kit's marker cookies (`Request-Login`, `checked`, `remember`, `consent-required`): set, read and cleared with the same attributes. */
 export class KitCookies {
   constructor(private readonly options: ResolvedOptions) {}
 
@@ -26,6 +26,43 @@ export class KitCookies {
   /** Browser-session marker of the one silent check in crossSite mode (no maxAge). */
   setChecked(res: Response): void {
     res.cookie(this.options.cookies.checked, '1', this.#base());
+  }
+
+  hasRemember(req: Request): boolean {
+    return typeof req.cookies?.[this.options.cookies.remember] === 'string';
+  }
+
+  /**
+   * Long-lived marker of a successful sign-in here. The session cookie dies with the browser;
+   * this one does not, so the first page view of the next browser session checks silently
+   * once with the hub, and the hub session ("keep me signed in" or not) decides.
+   */
+  setRemember(res: Response): void {
+    res.cookie(this.options.cookies.remember, '1', { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
+  }
+
+  clearRemember(req: Request, res: Response): void {
+    if (this.hasRemember(req)) res.clearCookie(this.options.cookies.remember, this.#base());
+  }
+
+  hasConsentRequired(req: Request): boolean {
+    return typeof req.cookies?.[this.options.cookies.consent] === 'string';
+  }
+
+  /** Browser-session marker: the hub has a session but wants this site's consent ("one click to continue"). */
+  setConsentRequired(res: Response): void {
+    res.cookie(this.options.cookies.consent, '1', this.#base());
+  }
+
+  clearConsentRequired(req: Request, res: Response): void {
+    if (this.hasConsentRequired(req)) res.clearCookie(this.options.cookies.consent, this.#base());
+  }
+
+  /** Clears every marker that could start a silent check: at sign-out and synclogout. */
+  clearSignInMarkers(req: Request, res: Response): void {
+    this.clearRequestLogin(req, res);
+    this.clearRemember(req, res);
+    this.clearConsentRequired(req, res);
   }
 
   #base(): CookieOptions {

@@ -1,12 +1,25 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { KitContext } from './context.js';
 import { signOutLocally } from './sign-in.js';
+import { requestApi } from './request-api.js';
 
-/** Exposes the session user as `req.user` and `res.locals.user`. */
-export function exposeUser(req: Request, res: Response): void {
+/** What the kit tells the site's templates besides the user (`res.locals.sso`). */
+export interface SsoLocals {
+  /**
+   * The last silent check found a hub session that still needs this site's consent: the
+   * page can offer "one click to continue" (a link to `/sso/login?next=…`).
+   */
+  consentRequired: boolean;
+}
+
+/** Exposes the session user as `req.user` and `res.locals.user`, the request API as `req.sso`, and `res.locals.sso`. */
+export function exposeUser(ctx: KitContext, req: Request, res: Response): void {
   const user = req.session?.sso?.user;
   req.user = user;
   res.locals.user = user;
+  req.sso = requestApi(ctx, req);
+  const locals: SsoLocals = { consentRequired: !user && ctx.cookies.hasConsentRequired(req) };
+  res.locals.sso = locals;
 }
 
 /**
@@ -22,7 +35,7 @@ export function currentUser(ctx: KitContext): RequestHandler {
       res.clearCookie(ctx.options.cookies.session, { path: '/' });
       ctx.cookies.setRequestLogin(res);
     }
-    exposeUser(req, res);
+    exposeUser(ctx, req, res);
     next();
   };
 }

@@ -29,6 +29,8 @@ const ENVIRONMENT: { readonly [K in keyof SubsiteKitOptions]?: readonly [variabl
   sessionMaxAgeSeconds: ['SSO_SESSION_MAX_AGE_SECONDS', 'integer'],
   clockSkewSeconds: ['SSO_CLOCK_SKEW_SECONDS', 'integer'],
   hubTimeoutMs: ['SSO_HUB_TIMEOUT_MS', 'integer'],
+  storeTimeoutMs: ['SSO_STORE_TIMEOUT_MS', 'integer'],
+  publicPath: ['SSO_PUBLIC_PATH', 'string'],
 };
 
 /** Each option that can be set by an environment variable, and that variable's name. */

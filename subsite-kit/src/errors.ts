@@ -48,17 +48,39 @@ export class Forbidden extends KitError {
 
 /** The kit's store (Redis) or the hub could not be reached; fail closed (503). */
 export class TemporarilyUnavailable extends KitError {
-  override readonly name = 'TemporarilyUnavailable';
+  override readonly name: string = 'TemporarilyUnavailable';
   constructor(description: string, options?: { cause?: unknown }) {
     super(503, 'temporarily_unavailable', description, options);
   }
 }
 
-/** A short, secret-free description of an unknown error for logs (name and code only). */
+/**
+ * A short, secret-free description of an error for logs. The kit's own errors carry a log
+ * line they built themselves (which step, which URL, why); for anything else only names and
+ * codes along the `cause` chain (`TypeError (ECONNREFUSED)`), never a message that could echo
+ * a token or a secret.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.name} (${code})` : error.name;
+  const logMessage = (error as { logMessage?: unknown })?.logMessage;
+  if (typeof logMessage === 'string') return logMessage;
+  if (error instanceof KitError) return `${error.name}: ${error.message}${error.cause ? ` (cause: ${describeError(error.cause)})` : ''}`;
+  const isErrorLike = (value: unknown): value is { name: string; code?: unknown; cause?: unknown } =>
+    typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string';
+  if (!isErrorLike(error)) return typeof error;
+  const parts: string[] = [];
+  // Duck-typed: errors from another realm (fetch inside a vm context) are not `instanceof Error`.
+  for (let current: unknown = error, depth = 0; isErrorLike(current) && depth < 4; depth += 1) {
+    const code = current.code;
+    parts.push(typeof code === 'string' ? `${current.name} (${code})` : current.name);
+    current = current.cause;
   }
-  return typeof error;
+  return parts.join(' ← ');
+}
+
+/** The request needs a signed-in user, or the user's tokens are no longer honoured by the hub (401). */
+export class LoginRequired extends KitError {
+  override readonly name = 'LoginRequired';
+  constructor(description: string, options?: { cause?: unknown }) {
+    super(401, 'login_required', description, options);
+  }
 }

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { AuthorizationCode, type AuthorizationTokenConfig } from 'simple-oauth2';
 import type { ResolvedOptions } from './options.js';
+import { HubRequestError, answered, hubRequestError } from './hub-errors.js';
 
 /** The parts of the hub's discovery document the kit uses. */
 export interface HubMetadata {
@@ -13,6 +14,8 @@ export interface HubMetadata {
   token_endpoint: string;
   /** Server-to-server: already rewritten to `hubInternalUrl`. */
   jwks_uri: string;
+  /** Server-to-server: already rewritten to `hubInternalUrl`; absent if the hub has none. */
+  userinfo_endpoint?: string;
 }
 
 /** The token endpoint's answer, as far as the kit uses it. */
@@ -20,6 +23,7 @@ export interface HubTokenSet {
   id_token: string;
   access_token?: string | undefined;
   expires_in?: number | undefined;
+  refresh_token?: string | undefined;
 }
 
 const DISCOVERY_TTL_MS = 3_600_000; // re-read discovery once an hour
@@ -66,7 +70,13 @@ export class HubClient {
         }),
       };
     }
-    return this.#jwks.get(header, token);
+    try {
+      return await this.#jwks.get(header, token);
+    } catch (error) {
+      // A key that is not there is the token's fault; an unreachable JWKS is the hub's.
+      if (error instanceof Error && /JWKS(NoMatchingKey|MultipleMatchingKeys)/.test(error.name)) throw error;
+      throw hubRequestError('JWKS request', jwks_uri, error, this.options.hubTimeoutMs);
+    }
   };
 
   /** Exchanges an authorization code (client_secret_basic, with the PKCE verifier). */
@@ -77,13 +87,70 @@ export class HubClient {
       redirect_uri: this.options.redirectUri,
       code_verifier: codeVerifier,
     };
-    const { token } = await client.getToken(params);
-    if (typeof token.id_token !== 'string') throw new Error('token response has no id_token');
+    const { token_endpoint } = await this.metadata();
+    let token: Record<string, unknown>;
+    try {
+      ({ token } = await client.getToken(params));
+    } catch (error) {
+      throw hubRequestError('token request', token_endpoint, error, this.options.hubTimeoutMs);
+    }
+    if (typeof token.id_token !== 'string') throw new HubRequestError(502, 'token request', token_endpoint, 'the answer has no id_token (is "openid" among the scopes?)');
     return {
       id_token: token.id_token,
       access_token: typeof token.access_token === 'string' ? token.access_token : undefined,
       expires_in: typeof token.expires_in === 'number' ? token.expires_in : undefined,
+      refresh_token: typeof token.refresh_token === 'string' ? token.refresh_token : undefined,
     };
+  }
+
+  /**
+   * Refresh grant (RFC 6749 §6) with client_secret_basic. The hub rotates refresh tokens: the
+   * answer's refresh token replaces the old one, which is spent.
+   * @throws HubRequestError with `code` `invalid_grant` when the hub no longer honours it.
+   */
+  async refresh(refreshToken: string): Promise<HubTokenSet> {
+    const client = await this.#oauthClient();
+    const { token_endpoint } = await this.metadata();
+    let token: Record<string, unknown>;
+    try {
+      ({ token } = await client.createToken({ refresh_token: refreshToken }).refresh());
+    } catch (error) {
+      throw hubRequestError('refresh request', token_endpoint, error, this.options.hubTimeoutMs);
+    }
+    if (typeof token.access_token !== 'string') throw new HubRequestError(502, 'refresh request', token_endpoint, 'the answer has no access_token');
+    return {
+      id_token: typeof token.id_token === 'string' ? token.id_token : '',
+      access_token: token.access_token,
+      expires_in: typeof token.expires_in === 'number' ? token.expires_in : undefined,
+      refresh_token: typeof token.refresh_token === 'string' ? token.refresh_token : undefined,
+    };
+  }
+
+  /** The hub's userinfo (OIDC Core §5.3) for an access token. */
+  async userinfo(accessToken: string): Promise<Record<string, unknown>> {
+    const { userinfo_endpoint } = await this.metadata();
+    if (!userinfo_endpoint) throw new HubRequestError(502, 'userinfo request', this.options.hubInternalUrl, 'the hub\'s discovery names no userinfo_endpoint');
+    let response: Response;
+    try {
+      response = await fetch(userinfo_endpoint, {
+        headers: { accept: 'application/json', authorization: `Bearer ${accessToken}` },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.options.hubTimeoutMs),
+      });
+    } catch (error) {
+      throw hubRequestError('userinfo request', userinfo_endpoint, error, this.options.hubTimeoutMs);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      // RFC 6750 §3: the error code is in WWW-Authenticate.
+      const fromHeader = /error="([^"]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+      throw answered('userinfo request', userinfo_endpoint, response.status, fromHeader ? { error: fromHeader } : text);
+    }
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new HubRequestError(502, 'userinfo request', userinfo_endpoint, 'the answer is not JSON', { cause: error });
+    }
   }
 
   async #oauthClient(): Promise<AuthorizationCode> {
@@ -106,22 +173,37 @@ export class HubClient {
 
   async #fetchMetadata(): Promise<HubMetadata> {
     const url = `${this.options.hubInternalUrl}/.well-known/openid-configuration`;
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'error',
-      signal: AbortSignal.timeout(this.options.hubTimeoutMs),
-    });
-    if (!response.ok) throw new Error(`hub discovery answered ${response.status}`);
-    const document = (await response.json()) as Record<string, unknown>;
+    const step = 'hub discovery';
+    let document: Record<string, unknown>;
+    try {
+      const response = await fetch(url, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.options.hubTimeoutMs),
+      });
+      const text = await response.text();
+      if (!response.ok) throw answered(step, url, response.status, text);
+      try {
+        document = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        throw new HubRequestError(502, step, url, 'the answer is not JSON: is hubInternalUrl the hub\'s root?');
+      }
+    } catch (error) {
+      throw hubRequestError(step, url, error, this.options.hubTimeoutMs);
+    }
 
     // The document must describe the hub we were configured for (OIDC Discovery 1.0 §4.3).
     if (typeof document.issuer !== 'string' || !this.options.issuers.includes(document.issuer)) {
-      throw new Error('hub discovery issuer does not match hubUrl');
+      const named = typeof document.issuer === 'string' ? `"${document.issuer.slice(0, 200)}"` : 'no issuer';
+      throw new HubRequestError(502, step, url, `the hub's issuer is ${named} but hubUrl is "${this.options.hubUrl}"`, {
+        code: 'issuer_mismatch',
+        hint: 'set hubUrl to the hub\'s issuer (the browser-facing URL the hub was configured with)',
+      });
     }
     const endpoint = (name: string, required: boolean): string | undefined => {
       const value = document[name];
       if (typeof value === 'string' && /^https?:\/\//.test(value)) return value;
-      if (required) throw new Error(`hub discovery lacks ${name}`);
+      if (required) throw new HubRequestError(502, step, url, `the document lacks ${name}`);
       return undefined;
     };
     return {
@@ -132,6 +214,7 @@ export class HubClient {
       end_session_endpoint: this.#browserOptional(endpoint('end_session_endpoint', false)),
       token_endpoint: this.#internal(endpoint('token_endpoint', true)!),
       jwks_uri: this.#internal(endpoint('jwks_uri', true)!),
+      ...(endpoint('userinfo_endpoint', false) ? { userinfo_endpoint: this.#internal(endpoint('userinfo_endpoint', false)!) } : {}),
     };
   }
 

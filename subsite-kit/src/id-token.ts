@@ -11,6 +11,9 @@ export interface IdTokenResult {
   hubSid?: string | undefined;
 }
 
+/** Protocol claims that say nothing about the user; left out of `user.claims`. */
+const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash']);
+
 /** What {@link validateIdToken} checks the token against. */
 export interface IdTokenExpectations {
   issuers: readonly string[];
@@ -40,7 +43,8 @@ export async function validateIdToken(idToken: string, expected: IdTokenExpectat
   if (payload.nonce !== expected.nonce) throw new Error('ID token nonce mismatch');
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new Error('ID token has no sub');
 
-  const user: SsoUser = { sub: payload.sub };
+  const claims = Object.freeze(Object.fromEntries(Object.entries(payload).filter(([name]) => !PROTOCOL_CLAIMS.has(name))));
+  const user: SsoUser = { sub: payload.sub, claims };
   for (const claim of ['name', 'preferred_username', 'email'] as const) {
     const value = payload[claim];
     if (typeof value === 'string') user[claim] = value;

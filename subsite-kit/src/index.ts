@@ -23,7 +23,17 @@ export type { SsoUser, SsoSessionState } from './session.js';
 /** The kit's route paths, relative to where `sso.router` is mounted. */
 export { ROUTES } from './context.js';
 /** The protocol errors the kit's endpoints answer with (RFC 6749 / 6750 codes). */
-export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable } from './errors.js';
+export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable, LoginRequired } from './errors.js';
+/** A server-to-server step with the hub failed: `step`, `url`, `reason`, `code`, `logMessage`. */
+export { HubRequestError } from './hub-errors.js';
+/** A store call past its deadline (`storeTimeoutMs`). */
+export { StoreTimeout } from './store/deadline.js';
+/** The `afterCallback` hook: throw `SignInRefused('message')` (or return false) to refuse a user. */
+export { SignInRefused } from './after-callback.js';
+export type { AfterCallback, AfterCallbackContext } from './after-callback.js';
+/** `req.sso` (`accessToken()`, `userinfo()`) and `res.locals.sso` (`consentRequired`). */
+export type { SsoRequestApi } from './request-api.js';
+export type { SsoLocals } from './current-user.js';
 /** Same-origin check for `next` / return targets, for subsites that build their own links. */
 export { safeReturnTo } from './return-to.js';
 /** The kit's store contract and its two implementations, for subsites that share them. */

@@ -6,9 +6,11 @@ import { HubClient } from './hub-client.js';
 import { KitKeys } from './store/keys.js';
 import { MemoryKitStore } from './store/memory.js';
 import { RedisKitStore } from './store/redis.js';
+import { DeadlineKitStore, DeadlineSessionStore } from './store/deadline.js';
 import { SessionIndex } from './session-index.js';
 import { KitCookies } from './cookies.js';
 import { PendingAuthCookie } from './pending-auth.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import { createSessionMiddleware, createSessionStore } from './session.js';
 import { createRouter } from './routes/index.js';
 import { lazyLogin } from './lazy-login.js';
@@ -41,8 +43,9 @@ export interface SubsiteKit {
 export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<SubsiteKit> {
   const resolved = resolveOptionsWithEnvironment(options, process.env);
   const keys = new KitKeys(resolved.redisPrefix);
-  const kitStore = resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore();
-  const sessionStore = createSessionStore(resolved, keys);
+  // Every store call has a deadline: a paused or unreachable Redis answers 503, never hangs a page.
+  const kitStore = new DeadlineKitStore(resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore(), resolved.storeTimeoutMs);
+  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs);
   const ctx: KitContext = Object.freeze({
     options: resolved,
     hub: new HubClient(resolved),
@@ -52,6 +55,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<
     index: new SessionIndex(kitStore, keys, sessionStore, resolved.sessionMaxAgeSeconds),
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
+    syncLog: new RateLimitedLog(resolved.logger),
   });
 
   return Object.freeze({

@@ -75,7 +75,10 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect(cookies['sso.sid']).not.toMatch(/Max-Age|Expires/); // browser-session cookie
 
     const me = await agent.get('/').set('Accept', 'application/json');
-    expect(me.body.user).toEqual({ sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' });
+    expect(me.body.user).toMatchObject({ sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' });
+    // Every ID-token claim is there, but not the nonce.
+    expect(me.body.user.claims).toMatchObject({ iss: 'http://hub.test', aud: 'bbs', sid: 'hub-sid-1', email: 'ada@example.test' });
+    expect(me.body.user.claims.nonce).toBeUndefined();
     expect(me.body.locals).toEqual(me.body.user);
     // Signed in: page views are not redirected again.
     expect((await agent.get('/forum').set(HTML)).status).toBe(200);
@@ -108,7 +111,7 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect(hub.counts).toEqual({ '/auth': 1, '/token': 1 });
   });
 
-  it.each(['login_required', 'consent_required', 'interaction_required', 'server_error'])(
+  it.each(['login_required', 'consent_required', 'interaction_required'])(
     'hub answers error=%s → Request-Login cleared, back to the page anonymous, never loops',
     async (error) => {
       const { agent } = await syncedBrowser();
@@ -133,13 +136,26 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect((await agent.get('/forum').set(HTML)).status).toBe(200);
   });
 
-  it('state mismatch → anonymous, Request-Login cleared, no sign-in', async () => {
+  it('hub answers error=server_error to a silent check → the kit\'s error page naming it, Request-Login cleared, no redirect', async () => {
+    const { agent } = await syncedBrowser();
+    const lazy = await agent.get('/forum').set(HTML);
+    const state = new URL(lazy.headers.location!).searchParams.get('state')!;
+    const res = await agent.get(`/sso/callback?error=server_error&state=${state}`);
+    expect(res.status).toBe(502);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.text).toContain('server_error');
+    expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('state mismatch → 400 error page, Request-Login cleared, no sign-in, no redirect', async () => {
     const { agent } = await syncedBrowser();
     const lazy = await agent.get('/forum').set(HTML);
     const callbackPath = await browserAtHub(hub, lazy.headers.location!);
     const forged = callbackPath.replace(/state=[^&]+/, 'state=forged');
     const res = await agent.get(forged);
-    expect(res.headers.location).toBe('/forum');
+    expect(res.status).toBe(400);
+    expect(res.headers.location).toBeUndefined();
     expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
     expect((await agent.get('/')).body.user).toBeNull();
   });
@@ -149,7 +165,8 @@ describe('callback: code exchange, ID token validation, session', () => {
     const callbackPath = await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!);
     const victim = request.agent(app);
     const res = await victim.get(callbackPath);
-    expect(res.headers.location).toBe('/');
+    expect(res.status).toBe(400);
+    expect(res.headers.location).toBeUndefined();
     expect((await victim.get('/')).body.user).toBeNull();
   });
 
@@ -159,20 +176,23 @@ describe('callback: code exchange, ID token validation, session', () => {
     ['wrong issuer', { iss: 'http://evil.test' }],
     ['expired', { exp: Math.floor(Date.now() / 1000) - 300 }],
     ['no sub', { sub: undefined }],
-  ])('ID token with %s is refused: anonymous, no loop', async (_name, overrides) => {
+  ])('ID token with %s is refused: 502 error page, anonymous, no loop', async (_name, overrides) => {
     hub.idTokenOverrides = overrides;
     const { agent } = await syncedBrowser();
     const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
-    expect(res.headers.location).toBe('/forum');
+    expect(res.status).toBe(502);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.text).toContain('ID token check');
     expect(setCookies(res)['sso.sid']).toBeUndefined();
     expect((await agent.get('/forum').set(HTML)).body.user).toBeNull();
   });
 
-  it('token endpoint failure → anonymous, never a 500', async () => {
+  it('token endpoint failure → the kit\'s 503 page, never a 500, then anonymous', async () => {
     hub.tokenFails = true;
     const { agent } = await syncedBrowser();
     const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
-    expect(res.status).toBe(302);
+    expect(res.status).toBe(503);
+    expect(res.text).toContain('token request');
     expect((await agent.get('/forum').set(HTML)).status).toBe(200);
   });
 

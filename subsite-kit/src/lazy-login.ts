@@ -14,13 +14,16 @@ import { originalPath, redirectToHub } from './authorize.js';
 export function lazyLogin(ctx: KitContext): RequestHandler {
   return async (req, res, next) => {
     if (!req.session) return next(new Error('subsite-kit: mount sso.router before sso.lazyLogin'));
-    exposeUser(req, res);
+    exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || req.path.startsWith(KIT_PATH_PREFIX)) return next();
 
     const requestLogin = ctx.cookies.hasRequestLogin(req);
-    const crossSiteCheck = ctx.options.crossSite && !ctx.cookies.hasChecked(req);
-    if (!requestLogin && !crossSiteCheck) return next();
-    if (ctx.options.crossSite) ctx.cookies.setChecked(res);
+    // The first page view of a browser session re-checks once: always in crossSite mode (the
+    // sync beacons' cookies are dropped there), and after a sign-in here whose browser-session
+    // cookie died with the browser (the long-lived remember marker), so the hub session decides.
+    const firstViewCheck = (ctx.options.crossSite || ctx.cookies.hasRemember(req)) && !ctx.cookies.hasChecked(req);
+    if (!requestLogin && !firstViewCheck) return next();
+    if (firstViewCheck) ctx.cookies.setChecked(res);
 
     // A silent check is already pending: the browser left it at the hub or never got back.
     // Give up rather than start another; the visitor carries on anonymous.
@@ -35,7 +38,7 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
       return await redirectToHub(ctx, res, originalPath(req), true);
     } catch (error) {
       // Hub unreachable: treat as anonymous, and do not try again on every page.
-      ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped: ${describeError(error)}`);
+      ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
       ctx.pending.clear(res);
       ctx.cookies.clearRequestLogin(req, res);
       return next();

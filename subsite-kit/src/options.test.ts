@@ -53,7 +53,7 @@ describe('options: defaults', () => {
     expect(resolved.scope).toBe('openid profile email');
     expect(resolved.postLogoutRedirectUri).toBe('http://bbs.test/');
     expect(resolved.secureCookies).toBe(false); // http redirectUri
-    expect(resolved.cookies).toEqual({ session: 'sso.sid', requestLogin: 'sso.request-login', auth: 'sso.auth', checked: 'sso.checked' });
+    expect(resolved.cookies).toEqual({ session: 'sso.sid', requestLogin: 'sso.request-login', auth: 'sso.auth', checked: 'sso.checked', remember: 'sso.remember', consent: 'sso.consent-required' });
     expect(resolved.requestLoginMaxAgeSeconds).toBe(2_592_000);
     expect(resolved.sessionMaxAgeSeconds).toBe(86_400);
     expect(resolved.clockSkewSeconds).toBe(30);

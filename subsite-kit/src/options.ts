@@ -1,4 +1,6 @@
 import type { RedisClientType } from 'redis';
+import type { AfterCallback } from './after-callback.js';
+import { safeReturnTo } from './return-to.js';
 
 /**
  * A connected node-redis (v5/v6) client, as `createClient({ url })` returns it. (Not
@@ -61,8 +63,24 @@ export interface SubsiteKitOptions {
   clockSkewSeconds?: number;
   /** Timeout of each server-to-server request to the hub. Default: `5_000` (milliseconds). */
   hubTimeoutMs?: number;
+  /**
+   * Deadline of each session-store and kit-store call (Redis): past it the request fails closed
+   * with a 503 page instead of hanging on a paused or unreachable Redis. Default: `1_000` (milliseconds).
+   */
+  storeTimeoutMs?: number;
   /** Diagnostics sink. Default: `console`. */
   logger?: KitLogger;
+  /**
+   * The site's public page (same-origin path): where a visitor goes after cancelling the hub's
+   * sign-in, and the "continue" link of the kit's error pages. Default: `'/'` (under the mount path).
+   */
+  publicPath?: string;
+  /**
+   * Called after the ID token is validated and before the session is created: return a user to
+   * keep (e.g. with mapped claims), `false` to refuse the sign-in (a 403 page, no loop), or
+   * nothing to keep the default. Throw {@link SignInRefused} to refuse with a message. Default: none.
+   */
+  afterCallback?: AfterCallback;
 }
 
 /** The cookie names the kit uses, all under `cookiePrefix`. */
@@ -73,8 +91,12 @@ export interface CookieNames {
   requestLogin: string;
   /** Short-lived, encrypted pending authorization request (state, nonce, PKCE verifier, return URL). */
   auth: string;
-  /** Browser-session marker of the one silent check made in `crossSite` mode. */
+  /** Browser-session marker of the one silent check made in `crossSite` mode or after a browser restart. */
   checked: string;
+  /** Long-lived marker of a successful sign-in here: the first page view of a new browser session re-checks silently. */
+  remember: string;
+  /** Browser-session marker: the last silent check ended in `consent_required`. */
+  consent: string;
 }
 
 /** Validated, defaulted, frozen options used inside the kit. */
@@ -103,7 +125,11 @@ export interface ResolvedOptions {
   readonly sessionMaxAgeSeconds: number;
   readonly clockSkewSeconds: number;
   readonly hubTimeoutMs: number;
+  readonly storeTimeoutMs: number;
   readonly logger: KitLogger;
+  /** Same-origin path of the site's public page (with the mount path). */
+  readonly publicPath: string;
+  readonly afterCallback: AfterCallback | undefined;
 }
 
 const MIN_SECRET_LENGTH = 32; // characters; HS256 wants at least 256 bits of key
@@ -206,6 +232,13 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     ? `${redirect.origin}/`
     : requireHttpUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri').href;
 
+  const basePath = redirect.pathname.slice(0, -'/sso/callback'.length);
+  const publicPath = options.publicPath === undefined ? `${basePath}/` : requireString(options.publicPath, 'publicPath');
+  if (!publicPath.startsWith('/') || publicPath.startsWith('//') || safeReturnTo(publicPath) !== publicPath) {
+    fail('publicPath', 'must be a same-origin path such as "/" or "/welcome"');
+  }
+  if (options.afterCallback !== undefined && typeof options.afterCallback !== 'function') fail('afterCallback', 'must be a function');
+
   const logger = options.logger ?? console;
   if (typeof logger?.warn !== 'function') fail('logger', 'must have a warn(message) method');
 
@@ -217,7 +250,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     clientSecret,
     redirectUri: redirect.href,
     siteOrigin: redirect.origin,
-    basePath: redirect.pathname.slice(0, -'/sso/callback'.length),
+    basePath,
     syncKeys: Object.freeze(syncKeys.map((key) => new TextEncoder().encode(key))),
     sessionSecret: Array.isArray(options.sessionSecret) ? [...secrets] : secrets[0]!,
     redis,
@@ -227,6 +260,8 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
       requestLogin: `${cookiePrefix}request-login`,
       auth: `${cookiePrefix}auth`,
       checked: `${cookiePrefix}checked`,
+      remember: `${cookiePrefix}remember`,
+      consent: `${cookiePrefix}consent-required`,
     }),
     crossSite: optionalBoolean(options.crossSite, 'crossSite', false),
     scope: [...new Set(scopes)].join(' '),
@@ -236,6 +271,9 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     sessionMaxAgeSeconds: optionalPositiveInteger(options.sessionMaxAgeSeconds, 'sessionMaxAgeSeconds', 86_400),
     clockSkewSeconds: optionalPositiveInteger(options.clockSkewSeconds, 'clockSkewSeconds', 30),
     hubTimeoutMs: optionalPositiveInteger(options.hubTimeoutMs, 'hubTimeoutMs', 5_000),
+    storeTimeoutMs: optionalPositiveInteger(options.storeTimeoutMs, 'storeTimeoutMs', 1_000),
     logger,
+    publicPath,
+    afterCallback: options.afterCallback,
   });
 }

@@ -3,6 +3,7 @@ import type { RequestHandler, Request } from 'express';
 import { RedisStore } from 'connect-redis';
 import type { ResolvedOptions } from './options.js';
 import type { KitKeys } from './store/keys.js';
+import type { SsoRequestApi } from './request-api.js';
 
 /** The signed-in user as the kit keeps it, from the hub's ID token. */
 export interface SsoUser {
@@ -11,6 +12,8 @@ export interface SsoUser {
   name?: string;
   preferred_username?: string;
   email?: string;
+  /** Every claim of the ID token (`iss`, `aud`, `sid`, `email_verified`, custom claims, …) except the nonce and hashes. */
+  claims: Readonly<Record<string, unknown>>;
 }
 
 /** What the kit keeps in a signed-in session. */
@@ -24,6 +27,8 @@ export interface SsoSessionState {
   accessToken?: string;
   /** When the access token expires (epoch seconds). */
   accessTokenExpiresAt?: number;
+  /** Refresh token (kept server-side in the session store, never in a cookie); rotated at each refresh. */
+  refreshToken?: string;
   /** When this local session started (epoch seconds); bounds its absolute lifetime. */
   loggedInAt: number;
 }
@@ -41,6 +46,8 @@ declare global {
     interface Request {
       /** The signed-in user, set by the kit's router for every request with a session user. */
       user?: SsoUser | undefined;
+      /** The kit's per-request API (`accessToken()`, `userinfo()`), set by the kit's router. */
+      sso?: SsoRequestApi | undefined;
     }
   }
 }

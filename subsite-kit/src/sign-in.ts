@@ -3,6 +3,8 @@ import type { KitContext } from './context.js';
 import type { PendingAuth } from './pending-auth.js';
 import type { SsoSessionState } from './session.js';
 import { validateIdToken } from './id-token.js';
+import { applyAfterCallback } from './after-callback.js';
+import { HubRequestError } from './hub-errors.js';
 import { destroySession, regenerateSession, saveSession } from './session.js';
 
 /**
@@ -12,13 +14,20 @@ import { destroySession, regenerateSession, saveSession } from './session.js';
  */
 export async function signIn(ctx: KitContext, req: Request, code: string, pending: PendingAuth): Promise<SsoSessionState> {
   const tokens = await ctx.hub.exchangeCode(code, pending.codeVerifier);
-  const { user, hubSid } = await validateIdToken(tokens.id_token, {
+  const validated = await validateIdToken(tokens.id_token, {
     issuers: ctx.options.issuers,
     clientId: ctx.options.clientId,
     nonce: pending.nonce,
     clockSkewSeconds: ctx.options.clockSkewSeconds,
     jwks: ctx.hub.jwks,
+  }).catch((error: unknown) => {
+    if (error instanceof HubRequestError) throw error;
+    // jose's messages name the failed check ('unexpected "iss" claim value'), never the token.
+    const why = error instanceof Error ? error.message : 'invalid';
+    throw new HubRequestError(502, 'ID token check', ctx.options.hubUrl, `the ID token was refused: ${why}`, { cause: error, code: 'invalid_id_token' });
   });
+  const { hubSid } = validated;
+  const user = await applyAfterCallback(ctx.options.afterCallback, { claims: validated.user.claims, user: validated.user, req });
 
   const now = Math.floor(Date.now() / 1000);
   const state: SsoSessionState = {
@@ -28,6 +37,7 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     ...(hubSid ? { hubSid } : {}),
     ...(tokens.access_token ? { accessToken: tokens.access_token } : {}),
     ...(tokens.expires_in ? { accessTokenExpiresAt: now + tokens.expires_in } : {}),
+    ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
   };
 
   // Forget whoever was signed in here before, then regenerate the session at sign-in to

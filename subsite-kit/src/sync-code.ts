@@ -3,8 +3,8 @@ import { InvalidToken } from './errors.js';
 import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
 
-/** What a sync code asks the subsite to do. */
-export type SyncAction = 'login' | 'logout';
+/** What a sync code asks the subsite to do; `test` is the hub's integration check (verify, answer, change nothing). */
+export type SyncAction = 'login' | 'logout' | 'test';
 
 /** The verified claims of a sync code. */
 export interface SyncClaims {
@@ -52,12 +52,14 @@ export async function verifySyncCode(
 
   const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
   const payload = await verifyWithAnyKey(code, verifier, now()).catch((error: unknown) => {
-    throw invalid(error instanceof joseErrors.JOSEError ? error.code : 'malformed', error);
+    throw invalid(joseReason(error), error);
   });
 
   const { iat, exp, jti, sid } = payload;
   if (typeof iat !== 'number' || typeof exp !== 'number') throw invalid('iat and exp are required');
-  if (payload.act !== act) throw invalid(`act must be "${act}"`);
+  // A test code from the hub's integration check is good on either endpoint.
+  const claimed: SyncAction = payload.act === 'test' ? 'test' : act;
+  if (payload.act !== claimed) throw invalid(`act must be "${act}"`);
   if (typeof sid !== 'string' || sid.length === 0) throw invalid('sid is required');
   if (typeof jti !== 'string' || jti.length === 0) throw invalid('jti is required');
   if (exp <= iat || exp - iat > MAX_SYNC_CODE_LIFETIME_SECONDS) throw invalid(`lifetime must be at most ${MAX_SYNC_CODE_LIFETIME_SECONDS} s`);
@@ -68,7 +70,16 @@ export async function verifySyncCode(
   const ttl = Math.max(1, exp + verifier.clockSkewSeconds - now());
   if (!(await verifier.store.claimOnce(verifier.storeKeys.syncJti(jti), ttl))) throw invalid('already used');
 
-  return { act, sid, iat, exp, jti };
+  return { act: claimed, sid, iat, exp, jti };
+}
+
+/** Why jose refused a code, in words an operator can act on, with jose's code for the hub's check. */
+function joseReason(error: unknown): string {
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return `signature does not match the sync key: is syncKey the key the hub shows for this client? (${error.code})`;
+  if (error instanceof joseErrors.JWTExpired) return `expired: are the hub's and this server's clocks in sync? (${error.code})`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `${error.message}: check hubUrl (iss) and clientId (aud) (${error.code})`;
+  if (error instanceof joseErrors.JOSEError) return `${error.message} (${error.code})`;
+  return 'malformed';
 }
 
 async function verifyWithAnyKey(code: string, verifier: SyncCodeVerifier, now: number): Promise<JWTPayload> {

@@ -4,6 +4,7 @@ import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../cli
 import { ForbiddenError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, lines, renderAdmin } from './admin-context.js';
+import { STATUS_TEXT } from '../sync/integration-check.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -101,6 +102,15 @@ export function adminClientRoutes(services: HubServices): Router {
       syncKey: client.sync!.key,
       previousKey: client.sync!.previousKey,
     });
+  });
+
+  // Test sync: the hub calls the subsite's sync endpoints with a signed act=test code and shows what came back.
+  router.post('/admin/clients/:id/check-sync', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    const report = await services.integration.check(existing.clientId);
+    await audit.record({ event: 'admin.client.check-sync', ...actorOf(req, res), client: existing.clientId });
+    const checks = report.checks.map((check) => ({ ...check, statusText: STATUS_TEXT[check.status] }));
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, syncCheck: { ...report, checks } });
   });
 
   router.post('/admin/clients/:id/remove', async (req, res) => {

@@ -26,6 +26,7 @@ export type AuditEvent =
   | 'admin.client.update'
   | 'admin.client.rotate-secret'
   | 'admin.client.rotate-sync-key'
+  | 'admin.client.check-sync'
   | 'admin.client.remove'
   | 'admin.delivery.retry'
   | 'delivery.delivered'

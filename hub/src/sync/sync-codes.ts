@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 
-export type SyncAction = 'login' | 'logout';
+/** `test`: the integration check's code (hub/src/sync/integration-check.ts); subsites verify it and change nothing. */
+export type SyncAction = 'login' | 'logout' | 'test';
 
 /** The `typ` header of a sync code, so it cannot be mistaken for any other JWT. */
 export const SYNC_CODE_TYPE = 'sync+jwt';

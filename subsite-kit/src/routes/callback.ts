@@ -1,14 +1,28 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { safeReturnTo } from '../return-to.js';
-import { describeError } from '../errors.js';
+import { KitError, describeError } from '../errors.js';
 import { safeEqual } from '../pending-auth.js';
 import { signIn } from '../sign-in.js';
+import { sendKitPage } from '../error-page.js';
+import { HubRequestError } from '../hub-errors.js';
+import { SignInRefused } from '../after-callback.js';
+
+/** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
+const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
 
 /**
  * `GET /sso/callback`: the hub's answer to an authorization request (RFC 6749 §4.1.2).
- * Whatever happens, the pending request and `Request-Login` are cleared before the browser
- * goes back, so a failed silent check can never loop: the visitor carries on anonymous.
+ * The pending request and `Request-Login` are cleared first, whatever happens.
+ * - a silent check the hub answers with login_required / consent_required / …: back to the
+ *   page, anonymous (consent_required is told to the page as `res.locals.sso.consentRequired`);
+ * - an interactive sign-in the user cancelled (`access_denied`): the site's public page, never
+ *   the protected page that started it (that would send the user straight back to the hub);
+ * - anything else that goes wrong (a forged or lost `state`, a hub error, a refused client
+ *   secret, a bad ID token, the hub or the store down, a user the site refuses): the kit's
+ *   error page, which says what failed and does not redirect. At most one hub round trip per
+ *   user action, whatever is misconfigured.
  */
 export function callback(ctx: KitContext): RequestHandler {
   return async (req, res) => {
@@ -18,20 +32,58 @@ export function callback(ctx: KitContext): RequestHandler {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
 
-    // Checked again here: whatever was stored, the callback only ever redirects on this origin.
-    const back = () => res.redirect(302, safeReturnTo(pending?.returnTo));
+    const { logger, publicPath } = ctx.options;
+    const fail = (status: number, message: string, log: string) => {
+      logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}/sso/callback: ${log}`);
+      sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
+    };
     const { state, code, error } = req.query;
 
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
-    if (!pending || typeof state !== 'string' || !safeEqual(state, pending.state)) return back();
-    // login_required, consent_required, interaction_required, access_denied, …: stay anonymous.
-    if (error !== undefined || typeof code !== 'string' || code.length === 0) return back();
+    if (!pending) {
+      return fail(400, 'This sign-in was not started in this browser, or took too long. Please try again.',
+        'no pending sign-in cookie (expired after 10 minutes, opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
+    }
+    if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
+      return fail(400, 'This sign-in answer does not belong to this browser. Please try again.', 'state does not match this browser\'s request');
+    }
+
+    if (error !== undefined) {
+      const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';
+      if (pending.silent && SILENT_OUTCOMES.has(hubError)) {
+        if (hubError === 'consent_required') ctx.cookies.setConsentRequired(res);
+        if (hubError === 'login_required') ctx.cookies.clearRemember(req, res); // the hub session is gone
+        return res.redirect(302, safeReturnTo(pending.returnTo));
+      }
+      // Cancel at the hub's sign-in page: the public page, not back into the protected one.
+      if (hubError === 'access_denied' && !pending.silent) return res.redirect(302, publicPath);
+      const described = typeof req.query.error_description === 'string' ? ` (${req.query.error_description.slice(0, 200)})` : '';
+      return fail(502, `The sign-in service answered with an error: ${hubError}.`, `the hub answered error=${hubError}${described}`);
+    }
+    if (typeof code !== 'string' || code.length === 0) return fail(400, 'The sign-in answer carries no code.', 'callback without code or error');
 
     try {
       await signIn(ctx, req, code, pending);
     } catch (failure) {
-      ctx.options.logger.warn(`subsite-kit: sign-in at callback failed: ${describeError(failure)}`);
+      return failPage(failure, fail);
     }
-    return back();
+    ctx.cookies.setRemember(res);
+    ctx.cookies.clearConsentRequired(req, res);
+    return res.redirect(302, safeReturnTo(pending.returnTo));
   };
 }
+
+/** The page for a sign-in that failed after the hub answered with a code. */
+function failPage(failure: unknown, fail: (status: number, message: string, log: string) => void): void {
+  if (failure instanceof SignInRefused) return fail(403, failure.message, 'refused by afterCallback');
+  if (failure instanceof HubRequestError) {
+    const message = failure.status === 503
+      ? `The sign-in service could not be reached (${failure.step}). Please try again in a moment.`
+      : `This site could not complete the sign-in with the sign-in service (${failure.step}${failure.code ? `: ${failure.code}` : ''}). The site's administrator has been told.`;
+    return fail(failure.status, message, failure.logMessage);
+  }
+  if (failure instanceof KitError) return fail(failure.status, failure.expose ? failure.message : 'Sign-in is temporarily unavailable.', describeError(failure));
+  // The session store (Redis) or anything else: fail closed.
+  return fail(503, 'Sign-in is temporarily unavailable. Please try again in a moment.', describeError(failure));
+}
+

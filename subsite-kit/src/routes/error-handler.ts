@@ -1,17 +1,33 @@
 import type { ErrorRequestHandler } from 'express';
 import type { KitLogger } from '../options.js';
 import { KitError, describeError } from '../errors.js';
+import { isPageRequest } from '../page-request.js';
+import { sendKitPage } from '../error-page.js';
 
 /**
  * The kit's one error handler, for its own routes: a {@link KitError} becomes its RFC 6749
- * JSON; anything else a 503 (store or hub down, fail closed) that leaks nothing.
+ * JSON; anything else a 503 (store or hub down, fail closed) that leaks nothing. A page view
+ * (a sign-in link clicked while the hub is down) gets the kit's HTML page instead of JSON.
  */
-export function errorHandler(logger: KitLogger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
+export function errorHandler(logger: KitLogger, publicPath: string): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     res.set('Cache-Control', 'no-store');
+    if (isPageRequest(req) && !(error instanceof KitError && error.status < 500)) {
+      logger.warn(`subsite-kit: ${req.baseUrl}${req.path} failed: ${describeError(error)}`);
+      const unreachable = !(error instanceof KitError) || error.status === 503;
+      sendKitPage(res, {
+        status: unreachable ? 503 : 502,
+        title: unreachable ? 'Temporarily unavailable' : 'Sign-in unavailable',
+        message: unreachable
+          ? 'Sign-in is temporarily unavailable: the sign-in service or this site\'s storage cannot be reached. Please try again in a moment.'
+          : 'This site cannot talk to the sign-in service because of a configuration problem. The site\'s administrator has been told.',
+        continuePath: publicPath,
+      });
+      return;
+    }
     if (error instanceof KitError) {
-      if (error.status >= 500) logger.warn(`subsite-kit: ${error.error}: ${describeError(error.cause)}`);
+      if (error.status >= 500) logger.warn(`subsite-kit: ${error.error}: ${describeError(error.cause ?? error)}`);
       res.status(error.status).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
       return;
     }

@@ -37,6 +37,6 @@ export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler)
   router.get(ROUTES.login, catchRejections(login(ctx)));
   router.post(ROUTES.logout, catchRejections(logout(ctx)));
 
-  router.use(KIT_PATH_PREFIX, errorHandler(ctx.options.logger));
+  router.use(KIT_PATH_PREFIX, errorHandler(ctx.options.logger, ctx.options.publicPath));
   return router;
 }

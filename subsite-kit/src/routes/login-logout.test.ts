@@ -41,11 +41,30 @@ describe('GET /sso/login: interactive authorization request', () => {
     },
   );
 
-  it('hub unreachable → 503 JSON, no stack trace', async () => {
+  it.each(['/.//evil.example/x', '/%2e//evil.example', '/..//evil.example'])(
+    'signed-in user, next=%s (dot segments) → Location stays on the site',
+    async (next) => {
+      const { agent } = await signedIn();
+      const res = await agent.get(`/sso/login?next=${next}`);
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toBe('/');
+    },
+  );
+
+  it('hub unreachable, API caller → 503 JSON, no stack trace', async () => {
     const { app } = await makeSite(undefined);
-    const res = await request(app).get('/sso/login');
+    const res = await request(app).get('/sso/login').set('Accept', 'application/json');
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ error: 'temporarily_unavailable' });
+  });
+
+  it('hub unreachable, "Sign in" clicked (page view) → the kit\'s 503 HTML page, not raw JSON', async () => {
+    const { app } = await makeSite(undefined);
+    const res = await request(app).get('/sso/login?next=/forum').set(HTML).set('Sec-Fetch-Mode', 'navigate');
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toContain('Temporarily unavailable');
+    expect(res.text).not.toContain('{"error"');
   });
 });
 

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { TemporarilyUnavailable } from '../errors.js';
+import { HubRequestError } from '../hub-errors.js';
 import { redirectToHub } from '../authorize.js';
 import { safeReturnTo } from '../return-to.js';
 
@@ -15,6 +16,8 @@ export function login(ctx: KitContext): RequestHandler {
     try {
       await redirectToHub(ctx, res, next, false);
     } catch (error) {
+      // A discovery document that names another issuer is a misconfiguration (502), not an outage.
+      if (error instanceof HubRequestError && error.status !== 503) throw error;
       throw new TemporarilyUnavailable('the sign-in service cannot be reached, please try again later', { cause: error });
     }
     return undefined;

@@ -34,7 +34,7 @@ export function logout(ctx: KitContext): RequestHandler {
     const idToken = req.session?.sso?.idToken;
     await signOutLocally(ctx, req);
     res.clearCookie(ctx.options.cookies.session, { path: '/' });
-    ctx.cookies.clearRequestLogin(req, res);
+    ctx.cookies.clearSignInMarkers(req, res);
 
     let endpoint = `${ctx.options.hubUrl}/session/end`;
     try {

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { verifySyncCode } from '../sync-code.js';
+import { verifySyncRequest } from './sync-verify.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
 
@@ -12,7 +12,8 @@ import { sendSyncAnswer } from './sync-response.js';
  */
 export function synclogin(ctx: KitContext): RequestHandler {
   return async (req, res) => {
-    const claims = await verifySyncCode(req.query.code, req.query.time, 'login', syncVerifier(ctx));
+    const claims = await verifySyncRequest(ctx, req, res, 'login');
+    if (!claims) return;
     // A local session from another hub session is stale (someone else, or an older login):
     // end it so the lazy check can sign in whoever the hub has now.
     if (req.session?.sso && req.session.sso.hubSid !== claims.sid) {
@@ -21,17 +22,5 @@ export function synclogin(ctx: KitContext): RequestHandler {
     }
     if (!req.session?.sso) ctx.cookies.setRequestLogin(res);
     sendSyncAnswer(req, res);
-  };
-}
-
-/** The sync code verifier for this kit. */
-export function syncVerifier(ctx: KitContext) {
-  return {
-    issuers: ctx.options.issuers,
-    audience: ctx.options.clientId,
-    keys: ctx.options.syncKeys,
-    clockSkewSeconds: ctx.options.clockSkewSeconds,
-    store: ctx.kitStore,
-    storeKeys: ctx.keys,
   };
 }

@@ -1,9 +1,8 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { verifySyncCode } from '../sync-code.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
-import { syncVerifier } from './synclogin.js';
+import { verifySyncRequest } from './sync-verify.js';
 
 /**
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End this browser's local
@@ -12,14 +11,15 @@ import { syncVerifier } from './synclogin.js';
  */
 export function synclogout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
-    const claims = await verifySyncCode(req.query.code, req.query.time, 'logout', syncVerifier(ctx));
+    const claims = await verifySyncRequest(ctx, req, res, 'logout');
+    if (!claims) return;
     if (req.session?.sso) {
       await signOutLocally(ctx, req);
       res.clearCookie(ctx.options.cookies.session, { path: '/' });
     }
     // Covers the same user's sessions whose cookie this request did not carry.
     await ctx.index.endSessionsOfHubSid(claims.sid);
-    ctx.cookies.clearRequestLogin(req, res);
+    ctx.cookies.clearSignInMarkers(req, res);
     sendSyncAnswer(req, res);
   };
 }

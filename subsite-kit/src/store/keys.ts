@@ -20,6 +20,8 @@ export class KitKeys {
   userSessions(sub: string): string { return `${this.prefix}user-sessions:{${digest(sub)}}`; }
   /** hub session id (`sid` claim) → local session ids. */
   hubSidSessions(sid: string): string { return `${this.prefix}sid-sessions:{${digest(sid)}}`; }
+  /** Lock of one session's refresh (so two processes never spend the same rotating refresh token). */
+  refreshLock(sessionId: string): string { return `${this.prefix}refresh-lock:${digest(sessionId)}`; }
   /** connect-redis prefix of the sessions themselves. */
   sessionPrefix(): string { return `${this.prefix}sess:`; }
 }

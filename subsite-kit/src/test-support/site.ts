@@ -29,7 +29,7 @@ export async function makeSite(hub: StubHub | undefined, extra: Partial<SubsiteK
   const app = express();
   app.use(sso.router);
   app.use(sso.lazyLogin);
-  app.get('/', (req, res) => { res.json({ user: req.user ?? null, locals: res.locals.user ?? null }); });
+  app.get('/', (req, res) => { res.json({ user: req.user ?? null, locals: res.locals.user ?? null, sso: res.locals.sso ?? null }); });
   app.get('/forum', (req, res) => { res.json({ user: req.user ?? null }); });
   app.post('/forum', (req, res) => { res.json({ user: req.user ?? null }); });
   app.get('/private', sso.requireLogin, (req, res) => { res.json({ secret: true, sub: req.user?.sub }); });

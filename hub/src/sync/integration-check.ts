@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
+import type { SubsiteClient } from '../clients/client.js';
+import { signSyncCode } from './sync-codes.js';
+
+/** What one endpoint's check found. */
+export type IntegrationStatus = 'ok' | 'wrong_key' | 'wrong_url' | 'unreachable' | 'rejected' | 'unexpected';
+
+export interface EndpointCheck {
+  endpoint: 'synclogin' | 'synclogout';
+  /** The URL called (the sync URL, or its path on `baseUrl`). */
+  url: string;
+  status: IntegrationStatus;
+  /** One line an administrator can act on. */
+  detail: string;
+  /** The HTTP status the subsite answered, when it answered. */
+  httpStatus?: number;
+}
+
+export interface IntegrationReport {
+  clientId: string;
+  /** Every endpoint answered ok. */
+  ok: boolean;
+  checks: EndpointCheck[];
+}
+
+/** Headline per status, for the console and the CLI. */
+export const STATUS_TEXT: Record<IntegrationStatus, string> = {
+  ok: 'OK',
+  wrong_key: 'wrong key',
+  wrong_url: 'wrong URL (404)',
+  unreachable: 'unreachable',
+  rejected: 'code rejected',
+  unexpected: 'unexpected answer',
+};
+
+export interface IntegrationCheckOptions {
+  issuer: string;
+  /** After a sync-key rotation, how long the previous key still signs (the sync page's rule), in seconds. */
+  keyOverlapSeconds: number;
+  /** Per request, in milliseconds. */
+  timeoutMs: number;
+}
+
+const TEST_CODE_TTL_SECONDS = 60;
+const BODY_LIMIT = 2_000; // characters of a subsite's answer read for the diagnosis
+
+/**
+ * The hub's on-demand check of a subsite's sync integration (admin console and CLI): it calls
+ * the subsite's synclogin and synclogout endpoints server to server with a signed `act=test`
+ * code, as the sync page's beacons would, and reports per endpoint OK, wrong key, wrong URL
+ * (404) or unreachable. The kit verifies a test code fully and answers `{"sync":"ok"}`
+ * without setting a cookie or ending a session.
+ */
+export class IntegrationCheck {
+  constructor(
+    private readonly clients: ClientRegistry,
+    private readonly options: IntegrationCheckOptions,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  /**
+   * @param baseUrl where the hub reaches the subsite server to server (e.g. `http://127.0.0.1:4001`)
+   *   when its sync URLs name a host only browsers resolve; default: the origin of its userdelete
+   *   or back-channel URL when set (those are server-to-server already), else the sync URLs as they are.
+   */
+  async check(clientId: string, baseUrl?: string): Promise<IntegrationReport> {
+    const client = await this.clients.require(clientId);
+    if (!client.sync) {
+      return { clientId, ok: false, checks: [] };
+    }
+    const base = baseUrl ?? serverOrigin(client);
+    const checks = await Promise.all([
+      this.#checkOne(client, 'synclogin', targetUrl(client.sync.loginUrl, base)),
+      this.#checkOne(client, 'synclogout', targetUrl(client.sync.logoutUrl, base)),
+    ]);
+    return { clientId, ok: checks.every((check) => check.status === 'ok'), checks };
+  }
+
+  async #checkOne(client: SubsiteClient, endpoint: EndpointCheck['endpoint'], url: URL): Promise<EndpointCheck> {
+    const iat = Math.floor(Date.now() / 1000);
+    const code = signSyncCode({
+      issuer: this.options.issuer,
+      clientId: client.clientId,
+      key: syncSigningKey(client.sync!, this.options.keyOverlapSeconds, iat),
+      act: 'test',
+      sid: `integration-check-${randomUUID()}`,
+      iat,
+      ttlSeconds: TEST_CODE_TTL_SECONDS,
+    });
+    url.searchParams.set('time', String(iat));
+    url.searchParams.set('code', code);
+    const shownUrl = `${url.origin}${url.pathname}`; // never the code
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        headers: { accept: 'application/json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      return { endpoint, url: shownUrl, status: 'unreachable', detail: `no answer: ${networkCause(error)}` };
+    }
+    const text = (await response.text().catch(() => '')).slice(0, BODY_LIMIT);
+    const body = parseJson(text);
+    const httpStatus = response.status;
+    if (httpStatus === 200 && body?.sync === 'ok') return { endpoint, url: shownUrl, status: 'ok', detail: 'the subsite verified the test code', httpStatus };
+    if (httpStatus === 404) return { endpoint, url: shownUrl, status: 'wrong_url', detail: 'the subsite answered 404: check the sync URL (the kit serves /sso/synclogin and /sso/synclogout)', httpStatus };
+    const description = typeof body?.error_description === 'string' ? body.error_description : '';
+    if (httpStatus === 400 && /signature/i.test(description)) {
+      return { endpoint, url: shownUrl, status: 'wrong_key', detail: 'the signature does not match the subsite\'s sync key: give the subsite the sync key the hub has (rotate it here to get a new one)', httpStatus };
+    }
+    // A kit that predates test codes still checks the signature first: a complaint about act means the key is right.
+    if (httpStatus === 400 && /act must be/.test(description)) {
+      return { endpoint, url: shownUrl, status: 'ok', detail: 'the key is right (the subsite\'s kit does not know test codes and refused act=test after verifying the signature)', httpStatus };
+    }
+    if (httpStatus === 400 && body?.error === 'invalid_token') {
+      return { endpoint, url: shownUrl, status: 'rejected', detail: `the subsite refused the code: ${description.slice(0, 300)}`, httpStatus };
+    }
+    if (httpStatus >= 300 && httpStatus < 400) {
+      return { endpoint, url: shownUrl, status: 'wrong_url', detail: `the subsite redirected (${httpStatus}) instead of answering: check the sync URL`, httpStatus };
+    }
+    return { endpoint, url: shownUrl, status: 'unexpected', detail: `the subsite answered ${httpStatus} ${response.headers.get('content-type') ?? ''}`.trim(), httpStatus };
+  }
+}
+
+/** The origin of a server-to-server URL the client registered, if any. */
+function serverOrigin(client: SubsiteClient): string | undefined {
+  const url = client.userdeleteUrl ?? client.backchannelLogoutUri;
+  return url ? new URL(url).origin : undefined;
+}
+
+function targetUrl(syncUrl: string, base: string | undefined): URL {
+  const url = new URL(syncUrl);
+  if (!base) return url;
+  const target = new URL(`${url.pathname}${url.search}`, base);
+  return target;
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The network error's code from fetch's `cause` (ECONNREFUSED, ENOTFOUND, …), or a timeout. */
+function networkCause(error: unknown): string {
+  const name = (error as { name?: unknown })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  const cause = (error as { cause?: { message?: unknown } })?.cause?.message;
+  return typeof cause === 'string' ? cause.slice(0, 100) : typeof name === 'string' ? name : 'network error';
+}

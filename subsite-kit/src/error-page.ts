@@ -1,0 +1,32 @@
+import type { Response } from 'express';
+
+/** What a kit page says. Every field is plain text (escaped here). */
+export interface KitPage {
+  status: number;
+  title: string;
+  /** What failed, in words a visitor understands. */
+  message: string;
+  /** Where "continue" goes (the site's public page); no automatic redirect, so nothing can loop. */
+  continuePath: string;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/**
+ * The kit's own HTML page for a sign-in that cannot go on (hub down, callback failed, user
+ * refused): it states what failed and links to the site's public page. It never redirects by
+ * itself, so a misconfiguration costs one hub round trip, not a redirect loop.
+ */
+export function sendKitPage(res: Response, page: KitPage): void {
+  res.set('Cache-Control', 'no-store');
+  if (page.status === 503) res.set('Retry-After', '5');
+  res.status(page.status).type('html').send(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+    + `<title>${escapeHtml(page.title)}</title></head><body><main data-kit-error="${page.status}">`
+    + `<h1>${escapeHtml(page.title)}</h1><p data-testid="kit-error-message">${escapeHtml(page.message)}</p>`
+    + `<p><a href="${escapeHtml(page.continuePath)}" data-testid="kit-error-continue">Continue without signing in</a></p>`
+    + '</main></body></html>',
+  );
+}

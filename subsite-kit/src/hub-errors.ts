@@ -1,0 +1,142 @@
+import { errors as joseErrors } from 'jose';
+import { KitError } from './errors.js';
+
+/**
+ * A server-to-server step with the hub failed (discovery, token, JWKS, userinfo, ID token).
+ * `logMessage` names the step, the URL and why (the network error's code, the hub's OAuth
+ * error, the issuer it named), for the site's operator; `message` says what failed in words a
+ * visitor may see. Neither ever carries a token, a code or a secret.
+ * 503 when the hub could not be reached (retry later), 502 when it answered something unusable.
+ */
+export class HubRequestError extends KitError {
+  override readonly name = 'HubRequestError';
+  /** What the kit was doing, e.g. `token request`. */
+  readonly step: string;
+  /** The URL that failed. */
+  readonly url: string;
+  /** Why, e.g. `connection refused (ECONNREFUSED)` or `the hub answered 401 invalid_client`. */
+  readonly reason: string;
+  /** The network error's code or the hub's OAuth `error`, when there is one. */
+  readonly code: string | undefined;
+
+  constructor(status: 502 | 503, step: string, url: string, reason: string, options: { cause?: unknown; code?: string; hint?: string } = {}) {
+    super(status, status === 503 ? 'temporarily_unavailable' : 'server_error', `${step} to the sign-in service failed`, options);
+    this.step = step;
+    this.url = url;
+    this.reason = options.hint ? `${reason}: ${options.hint}` : reason;
+    this.code = options.code;
+  }
+
+  /** One log line: which step, which URL, why. */
+  get logMessage(): string {
+    return `${this.step} ${this.url} failed: ${this.reason}`;
+  }
+}
+
+/** Codes of network errors (Node's `cause.code`, undici's, wreck's) and what they usually mean here. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens there: is the hub running, is hubInternalUrl right?)',
+  ENOTFOUND: 'host not found (Node does not resolve *.localhost: set hubInternalUrl to an address this server can reach)',
+  EAI_AGAIN: 'host name lookup failed (DNS)',
+  ECONNRESET: 'connection reset by the peer',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+  UND_ERR_SOCKET: 'connection closed by the peer',
+  EPROTO: 'TLS handshake failed (https against an http hub?)',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed (https against an http hub?)',
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: 'TLS handshake failed (https against an http hub?)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the hub\'s TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the hub\'s TLS certificate chain is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the hub\'s TLS certificate cannot be verified',
+  CERT_HAS_EXPIRED: 'the hub\'s TLS certificate has expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the hub\'s TLS certificate does not name this host',
+};
+
+/** The first `code` along an error's `cause` chain (fetch puts the socket's code on `cause`). */
+export function networkCodeOf(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'ERR_JWKS_TIMEOUT') return code;
+    const name = (current as { name?: unknown }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return 'ETIMEDOUT';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Whether an error is a transport failure (no HTTP answer at all). */
+export function isNetworkError(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout || isFetchFailure(error)) return true;
+  const code = networkCodeOf(error);
+  return code !== undefined && (code in NETWORK_REASONS || /^(E[A-Z]+|UND_ERR_\w+|ERR_SSL_\w+|ERR_TLS_\w+)$/.test(code));
+}
+
+/** fetch() rejects with `TypeError('fetch failed')` for every network failure (WHATWG Fetch). */
+function isFetchFailure(error: unknown): boolean {
+  // By name, not instanceof: fetch's TypeError may come from another realm (vm contexts, test runners).
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'TypeError' && message === 'fetch failed';
+}
+
+/** "connection refused (ECONNREFUSED)", "timed out after 5000 ms", … */
+export function networkReason(error: unknown, timeoutMs: number): string {
+  if (error instanceof joseErrors.JWKSTimeout) return `timed out after ${timeoutMs} ms`;
+  const code = networkCodeOf(error);
+  if (code === 'ETIMEDOUT' && !(error as { code?: unknown })?.code) return `timed out after ${timeoutMs} ms (ETIMEDOUT)`;
+  if (code === undefined) {
+    // undici's own refusals carry no code, only a short fixed message (e.g. "bad port").
+    const cause = (error as { cause?: unknown })?.cause;
+    const causeMessage = (cause as { message?: unknown })?.message;
+    if (isFetchFailure(error) && typeof causeMessage === 'string') return `fetch refused: ${causeMessage.slice(0, 100)}`;
+    const name = (error as { name?: unknown })?.name;
+    return typeof name === 'string' ? name : 'unknown error';
+  }
+  return `${NETWORK_REASONS[code] ?? 'network error'} (${code})`;
+}
+
+/** What a hub OAuth error usually means for the site's configuration. */
+const OAUTH_HINTS: Record<string, string> = {
+  invalid_client: 'the hub refused this site\'s client credentials: check clientId and clientSecret against the hub\'s registration',
+  unauthorized_client: 'this client may not use this grant at the hub: check its registered grants',
+  invalid_grant: 'the code or refresh token was refused (used already, expired, or redirectUri / PKCE mismatch)',
+};
+
+/** A failure of a server-to-server request, as a {@link HubRequestError}. */
+export function hubRequestError(step: string, url: string, error: unknown, timeoutMs: number): HubRequestError {
+  if (error instanceof HubRequestError) return error;
+  if (isNetworkError(error)) {
+    const code = networkCodeOf(error) ?? 'fetch_failed';
+    return new HubRequestError(503, step, url, networkReason(error, timeoutMs), { cause: error, code });
+  }
+  // simple-oauth2 (wreck) puts the HTTP answer on a Boom error: output.statusCode and data.payload.
+  const boom = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown } };
+  if (boom?.isBoom && typeof boom.output?.statusCode === 'number') {
+    return answered(step, url, boom.output.statusCode, boom.data?.payload, error);
+  }
+  return new HubRequestError(502, step, url, error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error', { cause: error });
+}
+
+/** The hub answered `status` with `body` (an RFC 6749 error object, or anything). */
+export function answered(step: string, url: string, status: number, body: unknown, cause?: unknown): HubRequestError {
+  const payload = parsed(body);
+  const oauthError = typeof payload?.error === 'string' ? payload.error.slice(0, 64) : undefined;
+  const description = typeof payload?.error_description === 'string' ? ` (${payload.error_description.slice(0, 200)})` : '';
+  const reason = `the hub answered ${status}${oauthError ? ` ${oauthError}${description}` : ''}`;
+  const hint = oauthError ? OAUTH_HINTS[oauthError] : status === 404 ? 'wrong URL: is hubInternalUrl the hub\'s root?' : undefined;
+  return new HubRequestError(status >= 500 ? 503 : 502, step, url, reason, { cause, ...(oauthError ? { code: oauthError } : {}), ...(hint ? { hint } : {}) });
+}
+
+function parsed(body: unknown): Record<string, unknown> | undefined {
+  if (Buffer.isBuffer(body)) body = body.toString('utf8');
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+}

@@ -1,0 +1,110 @@
+import type { Request } from 'express';
+import type { KitContext } from './context.js';
+import { LoginRequired } from './errors.js';
+import { HubRequestError } from './hub-errors.js';
+import { getStoredSession, saveSession, type SsoSessionState } from './session.js';
+import { signOutLocally } from './sign-in.js';
+
+/** `req.sso`: what a route can ask the kit about the signed-in user. */
+export interface SsoRequestApi {
+  /**
+   * An access token for the hub's APIs, refreshed with the refresh token (kept server-side
+   * in the session) when it expires within `refreshBeforeSeconds` (default 60 s).
+   * @throws LoginRequired (401) when nobody is signed in, or the hub refused the refresh token
+   *   (`invalid_grant`: the user is then signed out here); HubRequestError (503) when the hub is down.
+   */
+  accessToken(options?: { refreshBeforeSeconds?: number }): Promise<string>;
+  /** The hub's userinfo for the signed-in user (with a fresh access token). Same errors as {@link accessToken}. */
+  userinfo(): Promise<Record<string, unknown>>;
+}
+
+const REFRESH_BEFORE_SECONDS = 60; // refresh a token that expires within a minute
+const REFRESH_LOCK_SECONDS = 10; // longer than a token request may take (hubTimeoutMs default 5 s)
+const LOCK_POLL_MS = 100;
+
+/** Refreshes in flight in this process, by session id: concurrent requests share one. */
+const inFlight = new Map<string, Promise<string>>();
+
+/** Builds `req.sso` for a request. */
+export function requestApi(ctx: KitContext, req: Request): SsoRequestApi {
+  const api: SsoRequestApi = {
+    async accessToken(options = {}) {
+      const state = req.session?.sso;
+      if (!state) throw new LoginRequired('nobody is signed in');
+      const margin = options.refreshBeforeSeconds ?? REFRESH_BEFORE_SECONDS;
+      if (state.accessToken && !expiresWithin(state, margin)) return state.accessToken;
+      if (!state.refreshToken) {
+        if (state.accessToken && !expiresWithin(state, 0)) return state.accessToken;
+        throw new LoginRequired('the access token expired and there is no refresh token (allow this client the refresh_token grant at the hub)');
+      }
+      const key = req.sessionID;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = refreshOnce(ctx, req, state, margin).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      return pending;
+    },
+    async userinfo() {
+      return ctx.hub.userinfo(await api.accessToken());
+    },
+  };
+  return api;
+}
+
+function expiresWithin(state: SsoSessionState, seconds: number): boolean {
+  return state.accessTokenExpiresAt !== undefined && state.accessTokenExpiresAt - Math.floor(Date.now() / 1000) <= seconds;
+}
+
+/**
+ * One refresh across processes: a store lock per session, so two processes never present the
+ * same rotating refresh token (the hub would take the second use as theft and revoke the grant).
+ * Whoever does not get the lock waits for the winner's tokens in the session store.
+ */
+async function refreshOnce(ctx: KitContext, req: Request, state: SsoSessionState, margin: number): Promise<string> {
+  const lock = ctx.keys.refreshLock(req.sessionID);
+  if (!(await ctx.kitStore.claimOnce(lock, REFRESH_LOCK_SECONDS))) return waitForOtherRefresh(ctx, req, margin);
+  try {
+    let tokens;
+    try {
+      tokens = await ctx.hub.refresh(state.refreshToken!);
+    } catch (error) {
+      if (error instanceof HubRequestError && error.code === 'invalid_grant') {
+        // The hub revoked the grant (sign-out, password change, reuse): this sign-in is over here too.
+        ctx.options.logger.warn(`subsite-kit: refresh token refused, signing the user out locally: ${error.logMessage}`);
+        await signOutLocally(ctx, req);
+        if (req.res && !req.res.headersSent) req.res.clearCookie(ctx.options.cookies.session, { path: '/' });
+        throw new LoginRequired('the hub no longer honours this sign-in; sign in again', { cause: error });
+      }
+      throw error;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const updated: SsoSessionState = {
+      ...state,
+      accessToken: tokens.access_token!,
+      ...(tokens.expires_in ? { accessTokenExpiresAt: now + tokens.expires_in } : {}),
+      // Rotation: the new refresh token replaces the spent one.
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+    };
+    if (!tokens.expires_in) delete updated.accessTokenExpiresAt;
+    req.session.sso = updated;
+    await saveSession(req);
+    return updated.accessToken!;
+  } finally {
+    await ctx.kitStore.delete(lock).catch(() => undefined);
+  }
+}
+
+async function waitForOtherRefresh(ctx: KitContext, req: Request, margin: number): Promise<string> {
+  const deadline = Date.now() + ctx.options.hubTimeoutMs + 1_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    const stored = (await getStoredSession(ctx.sessionStore, req.sessionID))?.sso;
+    if (!stored) throw new LoginRequired('the session ended while another request refreshed its tokens');
+    if (stored.accessToken && !expiresWithin(stored, margin)) {
+      req.session.sso = stored;
+      return stored.accessToken;
+    }
+  }
+  throw new HubRequestError(503, 'refresh request', ctx.options.hubInternalUrl, 'another request is refreshing this session\'s tokens and did not finish in time');
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { makeSite, setCookies } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
+import { startStubHub, type StubHub } from '../test-support/stub-hub.js';
+
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+
+const WRONG_KEY = 'a-sync-key-the-hub-does-not-use-0123456789';
+
+describe('a rejected sync code is logged with its reason (rate-limited)', () => {
+  it('wrong sync key on synclogout: 400, and the log says the signature does not match the sync key', async () => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });
+    const res = await request(app).get(syncPath('synclogout', await makeSyncCode({ act: 'logout', key: WRONG_KEY })));
+    expect(res.status).toBe(400);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('/sso/synclogout');
+    expect(logs[0]).toContain('signature does not match the sync key');
+    expect(logs[0]).not.toContain(WRONG_KEY);
+  });
+
+  it('a flood of bad codes logs one line per reason per minute', async () => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });
+    for (let i = 0; i < 20; i += 1) {
+      expect((await request(app).get(syncPath('synclogin', await makeSyncCode({ key: WRONG_KEY })))).status).toBe(400);
+    }
+    await request(app).get(syncPath('synclogin', await makeSyncCode({ aud: 'wiki' })));
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toContain('"aud"');
+  });
+});
+
+describe('act=test: the hub\'s integration check', () => {
+  it.each(['synclogin', 'synclogout'] as const)('%s: a good test code → 200 JSON sync=ok, no cookie, no session', async (endpoint) => {
+    const { app } = await makeSite(hub);
+    const res = await request(app).get(syncPath(endpoint, await makeSyncCode({ act: 'test' })));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sync: 'ok', endpoint, client_id: 'bbs' });
+    expect(setCookies(res)).toEqual({});
+  });
+
+  it('a test code signed with the wrong key → 400 invalid_token naming the signature', async () => {
+    const { app } = await makeSite(hub);
+    const res = await request(app).get(syncPath('synclogin', await makeSyncCode({ act: 'test', key: WRONG_KEY })));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_token');
+    expect(res.body.error_description).toContain('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  });
+
+  it('a test code is single-use like any sync code', async () => {
+    const { app } = await makeSite(hub);
+    const code = await makeSyncCode({ act: 'test' });
+    expect((await request(app).get(syncPath('synclogin', code))).status).toBe(200);
+    expect((await request(app).get(syncPath('synclogin', code))).status).toBe(400);
+  });
+});

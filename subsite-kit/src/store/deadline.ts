@@ -1,0 +1,108 @@
+import session from 'express-session';
+import { TemporarilyUnavailable } from '../errors.js';
+import type { KitStore } from './store.js';
+
+/** A store call that did not finish within the deadline: fail closed (503), never hang. */
+export class StoreTimeout extends TemporarilyUnavailable {
+  override readonly name: string = 'StoreTimeout';
+  /** Which call, e.g. `session get`. */
+  readonly operation: string;
+  constructor(operation: string, ms: number) {
+    super(`the session store did not answer ${operation} within ${ms} ms`);
+    this.operation = operation;
+  }
+
+  get logMessage(): string {
+    return `session store ${this.operation} timed out after the kit's deadline (is Redis paused, down or overloaded?)`;
+  }
+}
+
+/** `promise`, or a {@link StoreTimeout} after `ms`. The late answer, if any, is ignored. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeout(operation, ms)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The kit's store with a deadline on every call. A paused Redis keeps the connection open and
+ * answers nothing, and node-redis queues commands while disconnected (its offline queue), so
+ * without this a page would wait for minutes.
+ */
+export class DeadlineKitStore implements KitStore {
+  constructor(private readonly inner: KitStore, private readonly ms: number) {}
+
+  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return withDeadline(this.inner.claimOnce(key, ttlSeconds), this.ms, 'claim');
+  }
+
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
+    return withDeadline(this.inner.addToSet(key, member, ttlSeconds), this.ms, 'index add');
+  }
+
+  removeFromSet(key: string, member: string): Promise<void> {
+    return withDeadline(this.inner.removeFromSet(key, member), this.ms, 'index remove');
+  }
+
+  members(key: string): Promise<string[]> {
+    return withDeadline(this.inner.members(key), this.ms, 'index read');
+  }
+
+  delete(key: string): Promise<void> {
+    return withDeadline(this.inner.delete(key), this.ms, 'delete');
+  }
+}
+
+type Callback<T = unknown> = (error?: unknown, value?: T) => void;
+
+/**
+ * An express-session store that forwards to another with a deadline on each call: the
+ * callback gets a {@link StoreTimeout} once `ms` have passed, and a late answer is dropped.
+ * express-session then passes the error on, and the kit's page error handler answers 503.
+ */
+export class DeadlineSessionStore extends session.Store {
+  constructor(private readonly inner: session.Store, private readonly ms: number) {
+    super();
+    // express-session stops using a store that emits 'disconnect'; pass the inner store's state on.
+    inner.on('disconnect', () => this.emit('disconnect'));
+    inner.on('connect', () => this.emit('connect'));
+  }
+
+  override get(sid: string, callback: Callback<session.SessionData | null>): void {
+    this.inner.get(sid, this.#bounded('get', callback));
+  }
+
+  override set(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.inner.set(sid, data, this.#bounded('set', callback));
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.inner.destroy(sid, this.#bounded('destroy', callback));
+  }
+
+  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
+    if (typeof this.inner.touch !== 'function') {
+      callback?.();
+      return;
+    }
+    this.inner.touch(sid, data, this.#bounded('touch', callback));
+  }
+
+  #bounded<T>(operation: string, callback: Callback<T> | undefined): Callback<T> {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      callback?.(new StoreTimeout(`session ${operation}`, this.ms));
+    }, this.ms);
+    timer.unref?.();
+    return (error, value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      callback?.(error, value);
+    };
+  }
+}
