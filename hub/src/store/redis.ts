@@ -9,6 +9,10 @@ function makeClient(url: string, connected: () => boolean = () => true) {
   return createClient({
     url,
     disableOfflineQueue: true,
+    // node-redis 6 gives every command its own 5 s AbortSignal.timeout by default; inside
+    // oidc-provider's AsyncLocalStorage each such timer keeps its whole request alive for 5 s.
+    // guard() below already bounds every command, so the per-command timer is off (0 disables it).
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: CONNECT_TIMEOUT_MS,
       // Before the first connection succeeds, give up at once (`false` stops the retries and

@@ -1,0 +1,70 @@
+import { afterAll, afterEach, describe, expect, it, jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connectRedis, RedisStore } from './redis.js';
+import { StoreUnavailableError } from './store.js';
+
+const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = `test:redis-timeouts:${randomUUID()}:`;
+
+/** A TCP proxy to the shared Redis that can stop forwarding: a Redis that stalls mid-command. */
+async function stallableProxy(): Promise<{ url: string; stall(): void; close(): Promise<void> }> {
+  let stalled = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(REDIS_URL.port || 6379), REDIS_URL.hostname);
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => { if (!stalled) upstream.write(chunk); });
+    upstream.on('data', (chunk) => { if (!stalled) client.write(chunk); });
+    for (const s of [client, upstream]) s.on('error', () => {}).on('close', () => { client.destroy(); upstream.destroy(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stall: () => { stalled = true; },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('RedisStore command timeouts', () => {
+  let store: RedisStore | undefined;
+  afterAll(async () => {
+    if (store) {
+      await store.del(`${prefix}k`);
+      await store.close();
+    }
+  });
+
+  it("creates no per-command AbortSignal.timeout timer (node-redis's 5 s default is off)", async () => {
+    store = new RedisStore(await connectRedis(REDIS_URL.toString()));
+    const timeouts = jest.spyOn(AbortSignal, 'timeout');
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store!.set(`${prefix}k`, String(i), { ttlSeconds: 60 })));
+    await Promise.all(Array.from({ length: 50 }, () => store!.get(`${prefix}k`)));
+    expect(timeouts).not.toHaveBeenCalled();
+  });
+
+  it('a Redis that stalls mid-command still gives StoreUnavailableError within the store deadline', async () => {
+    const proxy = await stallableProxy();
+    const stalled = new RedisStore(await connectRedis(proxy.url));
+    try {
+      expect(await stalled.ping()).toBe(true);
+      proxy.stall();
+      const started = Date.now();
+      await expect(stalled.get(`${prefix}stalled`)).rejects.toBeInstanceOf(StoreUnavailableError);
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(1_900);
+      expect(took).toBeLessThan(3_500); // the store's 2 s deadline, not node-redis's 5 s
+    } finally {
+      stalled.client.destroy();
+      await proxy.close();
+    }
+  });
+});
