@@ -13,7 +13,7 @@ import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/te
 import { basic, postForm } from './support.js';
 
 const CHECK_MS = 200;
-const ACTIVATION_DELAY_MS = 4_000;
+const ACTIVATION_DELAY_MS = 5_000;
 const RETIRE_SECONDS = 5; // the longest token lifetime, for this test
 const SECRET = 'legacy-app-secret-of-at-least-32-characters';
 
@@ -111,7 +111,8 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     }
     const publishedBoth = await published;
     expect(publishedBoth).toBeGreaterThan(0);
-    expect(publishedBoth - writtenAt).toBeLessThan(CHECK_MS * 5);
+    // Within seconds (a check interval plus scheduling on a loaded machine), and before the activation.
+    expect(publishedBoth - writtenAt).toBeLessThan(3_000);
     expect(publishedBoth).toBeLessThan(activatesAt);
     expect(seen.every((token) => token.verified)).toBe(true);
     const before = seen.filter((token) => token.doneAt < activatesAt);
