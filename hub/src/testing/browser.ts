@@ -49,11 +49,15 @@ export class TestBrowser {
       const expired = attributes.some((attr) => /^\s*max-age=0/i.test(attr) || /^\s*expires=thu, 01 jan 1970/i.test(attr));
       // A cookie scoped to a path below "/" (oidc-provider's per-interaction cookies) is kept
       // apart, so two sign-in pages open at once each keep their own, as in a browser.
+      // Such a cookie is also kept by name in the host's jar (what tests read and set), which
+      // is sent only where no path-scoped cookie of that name matches.
       const path = attributes.map((attr) => /^\s*path=(.*)$/i.exec(attr)?.[1]?.trim()).find((found) => found !== undefined);
-      const jar = path && path !== '/' ? this.#scopedJar(url) : cookies;
-      const key = path && path !== '/' ? `${path}\n${name}` : name;
-      if (expired || value === '') jar.delete(key);
-      else jar.set(key, value);
+      const jars: [Map<string, string>, string][] = [[cookies, name]];
+      if (path && path !== '/') jars.push([this.#scopedJar(url), `${path}\n${name}`]);
+      for (const [jar, key] of jars) {
+        if (expired || value === '') jar.delete(key);
+        else jar.set(key, value);
+      }
     }
   }
 
@@ -72,12 +76,17 @@ export class TestBrowser {
   /** The Cookie header for a URL: host-wide cookies, plus path-scoped ones whose path matches (RFC 6265 §5.1.4). */
   #cookieHeader(url: string): string {
     const { pathname } = new URL(url);
-    const pairs = [...this.cookies(url)].map(([name, value]) => `${name}=${value}`);
+    const scoped: string[] = [];
+    const scopedNames = new Set<string>();
     for (const [key, value] of this.#scopedJar(url)) {
       const [path, name] = key.split('\n') as [string, string];
-      if (pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`)) pairs.unshift(`${name}=${value}`);
+      if (pathname === path || pathname.startsWith(path.endsWith('/') ? path : `${path}/`)) {
+        scoped.push(`${name}=${value}`);
+        scopedNames.add(name);
+      }
     }
-    return pairs.join('; ');
+    const rest = [...this.cookies(url)].filter(([name]) => !scopedNames.has(name)).map(([name, value]) => `${name}=${value}`);
+    return [...scoped, ...rest].join('; ');
   }
 
   async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {}): Promise<Response> {
