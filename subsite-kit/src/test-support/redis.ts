@@ -4,9 +4,20 @@ import type { RedisClient } from '../options.js';
 /** The Redis the kit's tests run against (CI may start its own on another port). */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * The client options the README recommends: no per-command AbortSignal timer (node-redis's 5 s
+ * default keeps every request alive that long), one idle timeout on the socket instead, kept
+ * from firing on a quiet connection by pings.
+ */
+export const RECOMMENDED_CLIENT_OPTIONS = {
+  commandOptions: { timeout: 0 },
+  socket: { socketTimeout: 5_000 },
+  pingInterval: 1_000,
+} as const;
+
 /** A connected client for tests; errors surface through the failing commands. */
-export async function connectTestRedis(): Promise<RedisClient> {
-  const redis = createClient({ url: TEST_REDIS_URL }) as RedisClient;
+export async function connectTestRedis(url = TEST_REDIS_URL): Promise<RedisClient> {
+  const redis = createClient({ url, ...RECOMMENDED_CLIENT_OPTIONS }) as RedisClient;
   redis.on('error', () => undefined);
   await redis.connect();
   return redis;
