@@ -1,9 +1,49 @@
 import { jest } from '@jest/globals';
 import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
+import type { Store } from '../store/store.js';
 import { AuditLog } from './audit-log.js';
 
+/** Wraps a store and counts the calls made to it, by method. */
+function countingStore(store: Store): { store: Store; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const counted = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: counted, calls };
+}
+
 describe('audit log bounds', () => {
+  test('at its cap, trim() removes the oldest in one command and keeps exactly the newest maxEntries', async () => {
+    const memory = new MemoryStore();
+    const keys = new Keys('t:');
+    const maxEntries = 1_000;
+    const at = Date.now();
+    await memory.zAddMany(
+      keys.auditLog(),
+      Array.from({ length: maxEntries + 400 }, (_, i) => ({ score: at + i, member: JSON.stringify({ id: `e${i}`, at: at + i, event: 'token.issued', actor: `user-${i}` }) })),
+    );
+    const { store, calls } = countingStore(memory);
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries });
+    expect(await log.trim(at + 10_000)).toBe(400);
+    // One command for the retention, one for the cap: not one per removed entry.
+    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(2);
+    expect(calls.get('zRemove')).toBeUndefined();
+    const kept = await memory.zRevRange(keys.auditLog(), 0, -1);
+    expect(kept).toHaveLength(maxEntries);
+    expect(kept.map((member) => (JSON.parse(member) as { id: string }).id)).toEqual(Array.from({ length: maxEntries }, (_, i) => `e${maxEntries + 399 - i}`));
+    // Under the cap, trimming removes nothing.
+    expect(await log.trim(at + 10_000)).toBe(0);
+    await memory.close();
+  });
+
   test('stays within the entry cap (to the trim interval) and trim() enforces it exactly', async () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');

@@ -153,12 +153,9 @@ export class AuditLog {
   /** Drops entries past the retention, then the oldest beyond the cap. */
   async trim(now = Date.now()): Promise<number> {
     const key = this.keys.auditLog();
-    let removed = await this.store.zRemoveByScore(key, -Infinity, now - this.options.retentionSeconds * 1000);
-    const extra = (await this.store.zCard(key)) - this.options.maxEntries;
-    if (extra <= 0) return removed;
-    const oldest = await this.store.zRangeByScore(key, -Infinity, Infinity, extra);
-    for (const member of oldest) removed += await this.store.zRemove(key, member);
-    return removed;
+    const expired = await this.store.zRemoveByScore(key, -Infinity, now - this.options.retentionSeconds * 1000);
+    // One range command keeps the newest maxEntries: ranks 0 .. -(maxEntries + 1) are the rest.
+    return expired + (await this.store.zRemoveByRank(key, 0, -(this.options.maxEntries + 1)));
   }
 
   /** Entries matching `filter`, newest first. */

@@ -182,6 +182,15 @@ export class MemoryStore implements Store {
     return removed;
   }
 
+  async zRemoveByRank(key: string, start: number, stop: number): Promise<number> {
+    const members = this.#sorted(key).map(([member]) => member);
+    const from = Math.max(0, start < 0 ? members.length + start : start);
+    const to = Math.min(members.length - 1, stop < 0 ? members.length + stop : stop);
+    let removed = 0;
+    for (const member of members.slice(from, to + 1)) removed += await this.zRemove(key, member);
+    return removed;
+  }
+
   async incr(key: string, ttlSeconds?: number): Promise<number> {
     const current = Number(this.#string(key) ?? '0') + 1;
     const existing = this.#entry(key);

@@ -196,6 +196,10 @@ export class RedisStore implements Store {
     return guard(() => this.client.zRemRangeByScore(key, min, max));
   }
 
+  zRemoveByRank(key: string, start: number, stop: number): Promise<number> {
+    return guard(() => this.client.zRemRangeByRank(key, start, stop));
+  }
+
   incr(key: string, ttlSeconds?: number): Promise<number> {
     return guard(async () => {
       const multi = this.client.multi().incr(key);

@@ -276,6 +276,24 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.ttl(k)).toBe(-2);
     });
 
+    it('zRemoveByRank removes lowest-first by inclusive rank, negative ranks from the end', async () => {
+      const k = key('z-rank');
+      const members = ['a', 'b', 'c', 'd', 'e', 'f'];
+      await store.zAddMany(k, members.map((member, i) => ({ score: i + 1, member })));
+      expect(await store.zRemoveByRank(k, 0, 1)).toBe(2);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['c', 'd', 'e', 'f']);
+      // Keep the newest two: everything up to the third from the end.
+      expect(await store.zRemoveByRank(k, 0, -3)).toBe(2);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['e', 'f']);
+      expect(await store.zRemoveByRank(k, 0, -3)).toBe(0);
+      expect(await store.zRemoveByRank(k, 5, 10)).toBe(0);
+      expect(await store.zRemoveByRank(k, -1, -1)).toBe(1);
+      expect(await store.zRemoveByRank(k, 0, 100)).toBe(1);
+      expect(await store.zCard(k)).toBe(0);
+      expect(await store.ttl(k)).toBe(-2);
+      expect(await store.zRemoveByRank(key('z-rank-missing'), 0, -1)).toBe(0);
+    });
+
     it('answers empty for a missing key', async () => {
       const k = key('z-missing');
       expect(await store.zCard(k)).toBe(0);

@@ -49,6 +49,11 @@ export interface Store {
   zCard(key: string): Promise<number>;
   /** Removes members with score in [min, max]; returns how many. */
   zRemoveByScore(key: string, min: number, max: number): Promise<number>;
+  /**
+   * Removes members by rank, lowest score first, `start` to `stop` inclusive; negative ranks
+   * count from the highest (-1 is the last), as Redis `ZREMRANGEBYRANK`. Returns how many.
+   */
+  zRemoveByRank(key: string, start: number, stop: number): Promise<number>;
   /** Increments a counter; the first increment sets its expiry. */
   incr(key: string, ttlSeconds?: number): Promise<number>;
   /** Answers quickly whether the backend is reachable. */
