@@ -3,6 +3,9 @@ import express from 'express';
 import { adminRoutes } from './admin/admin-routes.js';
 import { casRoutes } from './cas/cas-routes.js';
 import { healthRoutes } from './health/health-routes.js';
+import { observeRequest } from './http/request-log.js';
+import { metricsHandler } from './metrics/metrics-routes.js';
+import { withRequestContext } from './request-context.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { originPin } from './http/pin-origin.js';
 import { portalSession } from './http/portal-session.js';
@@ -93,12 +96,21 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   // protocol paths: its routing ignores case), so a forged Host, X-Forwarded-Host or
   // X-Forwarded-Proto cannot reach a form action, a redirect or discovery.
   const pin = originPin(config.HUB_ISSUER, config.HUB_TRUST_PROXY);
-  return (req, res) => {
-    pin(req);
-    if (isProtocolPath(req.url)) {
-      void protocol(req, res);
-      return;
-    }
-    app(req as express.Request, res as express.Response);
-  };
+  const metrics = metricsHandler(services.metrics, config.METRICS_TOKEN);
+  // Every request: a request id (echoed as X-Request-Id, carried by its audit entries), one
+  // JSON log line and its count and latency in the metrics once answered.
+  return (req, res) =>
+    withRequestContext(req, res, (requestId) => {
+      observeRequest(req, res, requestId, logger, services.metrics);
+      pin(req);
+      if (isProtocolPath(req.url)) {
+        void protocol(req, res);
+        return;
+      }
+      if (req.method === 'GET' && (req.url ?? '').split('?', 1)[0] === '/metrics') {
+        void metrics(req, res);
+        return;
+      }
+      app(req as express.Request, res as express.Response);
+    });
 }

@@ -101,6 +101,11 @@ const schema = z.object({
   HUB_KEY_RETIRE_SECONDS: seconds.optional(),
   /** On SIGTERM/SIGINT, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Bearer token for `GET /metrics` on the hub's own port (at least 32 characters). Unset: /metrics there is a 404. */
+  METRICS_TOKEN: z.string().min(32, 'needs at least 32 characters').optional(),
+  /** A separate listener that serves only /metrics with no token, protected by its bind address. Unset: none. */
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 });
 

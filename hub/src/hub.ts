@@ -7,6 +7,9 @@ import { createDomainServices } from './domain-services.js';
 import { DeliveryTokens } from './delivery/delivery-tokens.js';
 import { DeliveryWorker } from './delivery/delivery-worker.js';
 import { Draining } from './health/draining.js';
+import { HubMetrics } from './metrics/hub-metrics.js';
+import { installMetrics, queueStats } from './metrics/install-metrics.js';
+import { instrumentStore } from './metrics/instrument-store.js';
 import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
@@ -58,7 +61,10 @@ export function portalClientFor(config: HubConfig): ClientInput {
  * Assembles the hub from its configuration and an open store: services, the OIDC engine,
  * the portal's own client and the express app. Listening is left to the caller.
  */
-export async function createHub(config: HubConfig, store: Store, logger: Logger): Promise<Hub> {
+export async function createHub(config: HubConfig, openedStore: Store, logger: Logger): Promise<Hub> {
+  const metrics = new HubMetrics();
+  // Every store command timed and its failures counted (`sso_store_command_*`).
+  const store = instrumentStore(openedStore, metrics);
   const domain = createDomainServices(config, store, logger);
   const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });
@@ -116,7 +122,11 @@ export async function createHub(config: HubConfig, store: Store, logger: Logger)
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
+  metrics.watchQueue(queueStats(deliveries));
+  installMetrics({ metrics, audit, provider, sync });
+
   const services: HubServices = {
+    metrics,
     ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();

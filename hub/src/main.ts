@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { GracefulServer } from './http/graceful-shutdown.js';
 import { createHub } from './hub.js';
+import { metricsHandler } from './metrics/metrics-routes.js';
 import { createLogger } from './logger.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import type { HubServices } from './services.js';
@@ -44,11 +45,20 @@ export async function main(
   logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
+  hub.services.metrics.collectProcessMetrics();
+  // /metrics without a token on its own listener, protected by its bind address (loopback by default).
+  const metricsServer = config.METRICS_PORT ? createServer(metricsHandler(hub.services.metrics, undefined, { open: true })) : undefined;
+  if (metricsServer) {
+    await new Promise<void>((resolve) => metricsServer.listen(config.METRICS_PORT, config.METRICS_HOST, resolve));
+    logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
+  }
   return {
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
       if (!graceful.stopping) logger.info('hub stopping', { inFlight: graceful.inFlight });
       hub.services.draining.start();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       await graceful.stop({
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         stopWork: async () => {

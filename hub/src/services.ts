@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { DomainServices } from './domain-services.js';
 import type { Draining } from './health/draining.js';
+import type { HubMetrics } from './metrics/hub-metrics.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { DeviceCookies } from './security/device-cookie.js';
@@ -32,4 +33,6 @@ export interface HubServices extends DomainServices {
   readiness(): Promise<Readiness>;
   /** Set on SIGTERM: `/readyz` then answers 503 ("shutting down"). */
   draining: Draining;
+  /** Prometheus metrics (`/metrics`, `METRICS_TOKEN` / `METRICS_PORT`). */
+  metrics: HubMetrics;
 }

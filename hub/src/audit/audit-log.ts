@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentRequestId } from '../request-context.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
@@ -45,9 +46,11 @@ export interface AuditEntry {
   ip?: string;
   /** Small, non-secret facts (a status code, a grant type). Never a token, code or password. */
   detail?: Record<string, string | number | boolean>;
+  /** The id of the HTTP request that caused it (its log line and `X-Request-Id` carry the same). */
+  requestId?: string;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'requestId'>;
 
 export interface AuditFilter {
   event?: string;
@@ -80,6 +83,7 @@ export class AuditLog {
   #writes = 0;
   #pending: { score: number; member: string }[] = [];
   #waiters: (() => void)[] = [];
+  readonly #observers: ((entry: AuditEntry) => void)[] = [];
   #flushing: Promise<void> | undefined;
 
   constructor(
@@ -95,7 +99,13 @@ export class AuditLog {
    * token endpoint costs the store one write per batch, not per token. The promise resolves
    * once the entry is stored (or the failure was reported: recording never fails the action).
    */
+  /** Called with every entry as it is recorded (the metrics count sign-ins, tokens and deliveries this way). */
+  observe(observer: (entry: AuditEntry) => void): void {
+    this.#observers.push(observer);
+  }
+
   record(input: NewAuditEntry): Promise<void> {
+    const requestId = currentRequestId();
     const entry: AuditEntry = {
       id: randomUUID(),
       at: Date.now(),
@@ -105,7 +115,9 @@ export class AuditLog {
       ...(input.client ? { client: clip(input.client) } : {}),
       ...(input.ip ? { ip: clip(input.ip) } : {}),
       ...(input.detail ? { detail: input.detail } : {}),
+      ...(requestId ? { requestId } : {}),
     };
+    for (const observer of this.#observers) observer(entry);
     this.#pending.push({ score: entry.at, member: JSON.stringify(entry) });
     return new Promise((resolve) => {
       this.#waiters.push(resolve);

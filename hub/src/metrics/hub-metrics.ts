@@ -1,0 +1,146 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Route labels are a fixed set: never a raw path (ids and tokens would explode the series). */
+const ROUTES = [
+  '/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end', '/token/introspection', '/token/revocation',
+  '/login', '/logout', '/portal', '/interaction', '/account', '/admin', '/oauth2.0', '/static', '/healthz', '/readyz', '/metrics',
+  '/uc', '/ucenter',
+] as const;
+
+/** The route label of a request path: the longest known prefix, `/` for the root, else `other`. */
+export function routeOf(url: string | undefined): string {
+  const path = (url ?? '/').split('?', 1)[0]!.toLowerCase();
+  if (path === '/') return '/';
+  let best = 'other';
+  for (const route of ROUTES) {
+    if ((path === route || path.startsWith(`${route}/`)) && route.length > (best === 'other' ? 0 : best.length)) best = route;
+  }
+  return best;
+}
+
+export type SignInOutcome = 'succeeded' | 'failed' | 'throttled';
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
+
+/**
+ * The hub's Prometheus metrics, on a registry of its own (several hubs in one test process
+ * never share counters). What the issue lists: requests by route and status with latency,
+ * sign-ins, tokens by grant type, sync beacons planned, lazy verifications, the delivery
+ * queue's depth and oldest pending age, deliveries by outcome, store command errors and latency.
+ */
+export class HubMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'sso_http_requests_total',
+    help: 'HTTP requests answered, by route, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'sso_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly signIns = new Counter({
+    name: 'sso_sign_ins_total',
+    help: 'Sign-ins at the hub, by outcome (succeeded, failed, throttled).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokensIssued = new Counter({
+    name: 'sso_tokens_issued_total',
+    help: 'Token endpoint grants that issued tokens, by grant type.',
+    labelNames: ['grant_type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly syncBeacons = new Counter({
+    name: 'sso_sync_beacons_planned_total',
+    help: 'Sync beacons put on sync pages, by action (login, logout).',
+    labelNames: ['act'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lazyVerifications = new Counter({
+    name: 'sso_lazy_verifications_total',
+    help: 'Silent (prompt=none) authorization requests, by outcome (code, or the error answered).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: 'sso_deliveries_total',
+    help: 'Userdelete and back-channel logout delivery attempts, by outcome (delivered, retry, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeDuration = new Histogram({
+    name: 'sso_store_command_duration_seconds',
+    help: 'Store (Redis) command latency, by command.',
+    labelNames: ['command'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+
+  readonly storeErrors = new Counter({
+    name: 'sso_store_command_errors_total',
+    help: 'Store (Redis) commands that failed or timed out, by command.',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+  });
+
+  #queue: () => Promise<{ depth: number; oldestPendingSeconds: number }> = async () => ({ depth: 0, oldestPendingSeconds: 0 });
+
+  constructor() {
+    let last: Promise<{ depth: number; oldestPendingSeconds: number }> | undefined;
+    // One store read per scrape, shared by both gauges; a failing store gives NaN (no value).
+    const read = () => {
+      last ??= this.#queue().finally(() => setImmediate(() => (last = undefined)));
+      return last.catch(() => ({ depth: Number.NaN, oldestPendingSeconds: Number.NaN }));
+    };
+    new Gauge({
+      name: 'sso_delivery_queue_depth',
+      help: 'Deliveries pending (due now or waiting for a retry).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).depth);
+      },
+    });
+    new Gauge({
+      name: 'sso_delivery_oldest_pending_seconds',
+      help: 'How long the most overdue pending delivery has been due, in seconds (0 when none is overdue).',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).oldestPendingSeconds);
+      },
+    });
+  }
+
+  /**
+   * Adds prom-client's process metrics (CPU, memory, event-loop lag, GC) under `sso_process_`.
+   * Once per process (by `main`): they observe the process, not one hub built in it.
+   */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sso_process_' });
+  }
+
+  /** Where the queue gauges read from, at scrape time. */
+  watchQueue(read: () => Promise<{ depth: number; oldestPendingSeconds: number }>): void {
+    this.#queue = read;
+  }
+
+  signIn(outcome: SignInOutcome): void {
+    this.signIns.inc({ outcome });
+  }
+
+  /** The Prometheus text exposition and its content type. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

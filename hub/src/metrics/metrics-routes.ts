@@ -1,0 +1,39 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HubMetrics } from './hub-metrics.js';
+
+function sameSecret(offered: string, expected: string): boolean {
+  // Digests first: equal lengths for timingSafeEqual, and no early exit on the length.
+  const a = createHash('sha256').update(offered).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `GET /metrics` in the Prometheus text format. On the public listener it needs
+ * `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time) and is a 404 when no
+ * token is configured; on the metrics listener (`METRICS_PORT`, bound to `METRICS_HOST`, the
+ * loopback by default) the bind address is the protection and no token is asked.
+ */
+export function metricsHandler(metrics: HubMetrics, token: string | undefined, { open = false } = {}) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader('cache-control', 'no-store');
+    if (!open) {
+      if (!token) {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
+        return;
+      }
+      const offered = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!offered || !sameSecret(offered, token)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' }).end('Unauthorized\n');
+        return;
+      }
+    }
+    try {
+      const { contentType, body } = await metrics.exposition();
+      res.writeHead(200, { 'content-type': contentType }).end(body);
+    } catch {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n');
+    }
+  };
+}
