@@ -2,13 +2,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
 import { TestBrowser, attribute } from '../hub/src/testing/browser.js';
+import { freePort } from '../hub/src/testing/hub-process.js';
 import { continueUrlOf, signInAt } from '../hub/src/testing/flows.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../hub/src/testing/test-hub.js';
 
@@ -34,13 +34,6 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, NO_UPDATE_NOTIFIER: '1', ...extra };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The first ```ts block of the kit's README: the copy-paste example. */
 async function readmeExample(): Promise<string> {

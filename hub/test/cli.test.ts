@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { runCli } from '../src/cli.js';
-import { connectRedis } from '../src/store/redis.js';
+import { cliHarness } from '../src/testing/cli-harness.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
 describe('admin CLI against Redis', () => {
   const prefix = `test:cli:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
 
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, env, (line) => lines.push(line));
-    return { code, out: lines.join('\n') };
-  }
-
-  afterAll(async () => {
-    const client = await connectRedis(TEST_REDIS_URL);
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
-    await client.quit();
-  });
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
 
   test('adds, lists, disables and deletes users; never prints a password or hash', async () => {
     const added = await run('users', 'add', '--username', 'carol', '--email', 'carol@example.test', '--password', 'correct-horse-1');

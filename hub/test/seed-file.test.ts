@@ -4,9 +4,8 @@
  * The first admin is made on purpose, with a random password shown once.
  */
 import { randomUUID } from 'node:crypto';
-import { runCli } from '../src/cli.js';
+import { cliHarness } from '../src/testing/cli-harness.js';
 import { parseSeed, applySeed } from '../src/seed.js';
-import { connectRedis } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 
 const SEED = parseSeed(`
@@ -73,16 +72,8 @@ describe.each(STORE_KINDS)('a seed file on %s is create-only', (kind) => {
 describe('the first admin (Redis)', () => {
   const prefix = `test:bootstrap:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix };
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, env, (line) => lines.push(line));
-    return { code, out: lines.join('\n') };
-  }
-  afterAll(async () => {
-    const client = await connectRedis(TEST_REDIS_URL);
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
-    await client.quit();
-  });
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
 
   test('admin bootstrap creates an admin with a random password shown once, only while there is none', async () => {
     const first = await run('admin', 'bootstrap', '--username', 'root', '--email', 'root@example.test');

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../src/cli.js';
+import { cliHarness } from '../src/testing/cli-harness.js';
 import { createHub } from '../src/hub.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -37,17 +37,8 @@ describe('ucenter CLI against Redis', () => {
   const prefix = `test:ucli:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
 
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const code = await runCli(argv, env, (line) => lines.push(line));
-    return { code, out: lines.join('\n') };
-  }
-
-  afterAll(async () => {
-    const client = await connectRedis(TEST_REDIS_URL);
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length) await client.del(keys);
-    await client.quit();
-  });
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
 
   test('registering an application needs --accept-rc4, warns, and shows UC_KEY once', async () => {
     const refused = await run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.test');

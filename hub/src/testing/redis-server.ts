@@ -1,14 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
-
-/** A free loopback port, from the OS. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { Socket } from 'node:net';
+import { freePort } from './hub-process.js';
 
 async function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
