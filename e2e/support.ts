@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { runCli } from '../hub/src/cli.js';
-import { DEMO_ENV } from './ports.js';
+import { HubPage } from './pages/hub-page.js';
+import { SitePage } from './pages/site-page.js';
+import { DEMO_ENV, URLS } from './ports.js';
 
 /** A fresh user per test, created through the admin CLI against the demo's store. */
 export async function newUser(prefix = 'user'): Promise<{ login: string; password: string; name: string }> {
@@ -28,4 +30,24 @@ mkdirSync(SHOTS, { recursive: true });
 /** A screenshot of a step, kept (not committed) so a person can look at the run. */
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+/** A browser context signed in to bbs and wiki (consenting to the wiki once if asked). */
+export async function signedInOnBbsAndWiki(browser: Browser, user: { login: string; password: string; name: string }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await new HubPage(page).signInAtPortal(user.login, user.password);
+  const bbs = new SitePage(page, URLS.bbs);
+  await bbs.open('/');
+  await bbs.expectSignedInAs(user.name);
+  const wiki = new SitePage(page, URLS.wiki);
+  await wiki.open('/');
+  if (await page.getByTestId('anonymous').isVisible()) {
+    // First visit: the wiki's silent check needs consent once.
+    await wiki.clickSignIn();
+    await new HubPage(page).allowConsent();
+    await page.waitForURL(`${URLS.wiki}/**`);
+  }
+  await wiki.expectSignedInAs(user.name);
+  return { context, page, bbs, wiki };
 }

@@ -1,30 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { expect, test, type Browser } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { AdminPage } from '../pages/admin-page.js';
 import { HubPage } from '../pages/hub-page.js';
-import { SitePage } from '../pages/site-page.js';
 import { URLS } from '../ports.js';
-import { admin, newUser, shot } from '../support.js';
-
-/** A browser context signed in to bbs and wiki (consenting to the wiki once if asked). */
-async function signedInOnBbsAndWiki(browser: Browser, user: { login: string; password: string; name: string }) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await new HubPage(page).signInAtPortal(user.login, user.password);
-  const bbs = new SitePage(page, URLS.bbs);
-  await bbs.open('/');
-  await bbs.expectSignedInAs(user.name);
-  const wiki = new SitePage(page, URLS.wiki);
-  await wiki.open('/');
-  if (await page.getByTestId('anonymous').isVisible()) {
-    // First visit: the wiki's silent check needs consent once.
-    await wiki.clickSignIn();
-    await new HubPage(page).allowConsent();
-    await page.waitForURL(`${URLS.wiki}/**`);
-  }
-  await wiki.expectSignedInAs(user.name);
-  return { context, page, bbs, wiki };
-}
+import { admin, newUser, shot, signedInOnBbsAndWiki } from '../support.js';
 
 test('8. the admin deletes alice: her sessions on bbs and wiki end in every browser, and she cannot sign in again', async ({ browser }) => {
   const alice = await newUser('alice');

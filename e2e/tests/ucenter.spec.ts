@@ -2,36 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Browser } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { ForumPage } from '../pages/forum-page.js';
 import { HubPage } from '../pages/hub-page.js';
-import { SitePage } from '../pages/site-page.js';
 import { URLS } from '../ports.js';
-import { admin, newUser, shot } from '../support.js';
+import { admin, newUser, shot, signedInOnBbsAndWiki } from '../support.js';
 
 /**
  * The forum is bound to UCenter (UC_API = the hub, UC_APPID 1): it signs members in with
  * user/login, takes synlogin/synlogout notes on its api/uc.php from the hub's sync page,
  * calls user/synlogout at its own sign-out, and gets deleteuser through the hub's queue.
  */
-
-async function signedInOnBbsAndWiki(browser: Browser, user: { login: string; password: string; name: string }) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await new HubPage(page).signInAtPortal(user.login, user.password);
-  const bbs = new SitePage(page, URLS.bbs);
-  await bbs.open('/');
-  await bbs.expectSignedInAs(user.name);
-  const wiki = new SitePage(page, URLS.wiki);
-  await wiki.open('/');
-  if (await page.getByTestId('anonymous').isVisible()) {
-    await wiki.clickSignIn();
-    await new HubPage(page).allowConsent();
-    await page.waitForURL(`${URLS.wiki}/**`);
-  }
-  await wiki.expectSignedInAs(user.name);
-  return { context, page, bbs, wiki };
-}
 
 test('U1. signing in at the hub signs the UCenter forum in (synlogin note as <script reload="1">)', async ({ browser }) => {
   const user = await newUser('ucfan');
