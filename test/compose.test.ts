@@ -133,7 +133,20 @@ function publishedPorts(service: Service): { host: number; container: number }[]
 describe('docker-compose.yml with docker-compose.demo.yml', () => {
   it('production has redis and the hub; the demo adds the three demo sites', () => {
     expect(Object.keys(production.services).sort()).toEqual(['hub', 'redis']);
-    expect(Object.keys(services).sort()).toEqual(['bbs', 'hub', 'redis', 'shop', 'wiki']);
+    expect(Object.keys(services).sort()).toEqual(['bbs', 'hub', 'mailpit', 'redis', 'shop', 'wiki']);
+  });
+
+  it('the demo sends the hub\'s mail to Mailpit, whose SMTP port stays on the compose network', () => {
+    expect(interpolate(environmentOf(services.hub!).SMTP_URL ?? '')).toBe('smtp://mailpit:1025');
+    expect(services.mailpit!.image).toMatch(/^axllent\/mailpit:v\d+\.\d+/);
+    expect(publishedPorts(services.mailpit!)).toEqual([{ host: 8025, container: 8025 }]);
+    const dependsOn = services.hub!.depends_on as Record<string, { condition?: string }>;
+    expect(Object.keys(dependsOn).sort()).toEqual(['mailpit', 'redis']);
+    expect(dependsOn.redis?.condition).toBe('service_healthy');
+    // Production sends no mail until SMTP_URL is set, and never keeps a development outbox.
+    const productionEnv = environmentOf(production.services.hub!);
+    expect(interpolate(productionEnv.SMTP_URL ?? '')).toBe('');
+    expect(interpolate(productionEnv.MAIL_DEV_OUTBOX ?? '')).toBe('false');
   });
 
   describe('production carries no demo', () => {

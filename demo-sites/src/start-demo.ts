@@ -16,6 +16,8 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     HUB_PORT: String(config.hubPort),
     HUB_ISSUER: config.hubUrl,
     HUB_HOST: config.host,
+    // No mail server needed: without SMTP_URL the demo keeps its mail in the outbox page.
+    MAIL_DEV_OUTBOX: env.MAIL_DEV_OUTBOX ?? (env.SMTP_URL ? 'false' : 'true'),
   }, async (services) => {
     await applySeed(demoSeed(config), services);
     // The UCenter-bound forum is UCenter application 1, with the demo's (public) key.
@@ -29,6 +31,7 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     `  hub   ${config.hubUrl}/login`,
     ...Object.values(config.sites).map((site) => `  ${site.name.padEnd(5)} ${site.origin}/   (${site.trusted ? 'trusted' : 'asks consent once'}${site.crossSite ? ', cross-site' : ''})`),
     `  forum ${config.forum.origin}/   (UCenter application ${config.forum.appId}, UC_API = ${config.hubUrl}/ucenter)`,
+    env.SMTP_URL ? '  mail  sent over SMTP_URL' : `  mail  ${config.hubUrl}/dev/outbox   (not sent: the development outbox)`,
     '',
     'demo users:',
     ...DEMO_USERS.map((user) => `  ${user.username} / ${user.password}${user.roles.includes('admin') ? '   (admin)' : ''}`),

@@ -17,6 +17,7 @@ import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
 import { ucenterClientApi } from './ucenter/client-api.js';
+import { outboxRoutes } from './mail/outbox-routes.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
@@ -78,6 +79,9 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(accountRoutes(services));
   portal.use(adminRoutes(services));
   app.use(portal);
+
+  // The development outbox (MAIL_DEV_OUTBOX, no SMTP): only mounted when it is on.
+  if (services.outbox) app.use(outboxRoutes(services.outbox, views));
 
   // CAS 6-style /oauth2.0/* for clients that opted in (seed 001): adapters onto the endpoints below.
   app.use(casRoutes(services));

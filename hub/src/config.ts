@@ -107,6 +107,20 @@ const schema = z.object({
   METRICS_PORT: port.optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+  /** Outgoing mail (verification, password reset): an SMTP URL, `smtp://user:pass@host:587` or `smtps://…:465`. Unset: no SMTP. */
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((value) => /^smtps?:\/\//i.test(value), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The From: of every mail the hub sends. Unset: `sso-hub <no-reply@{issuer host}>`. */
+  MAIL_FROM: z.string().min(3).optional(),
+  /**
+   * Keep outgoing mail in a development outbox in the store, shown at `/dev/outbox`, instead
+   * of sending it. For the demo only (`npm start` turns it on when SMTP_URL is unset): anyone
+   * who can reach the hub can read that page. Refused together with SMTP_URL.
+   */
+  MAIL_DEV_OUTBOX: bool.default(false),
 });
 
 export const CONFIG_KEYS = Object.keys(schema.shape);
@@ -128,6 +142,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
   }
   const data = result.data;
+  if (data.SMTP_URL && data.MAIL_DEV_OUTBOX) {
+    throw new ConfigError('invalid hub configuration:\n  MAIL_DEV_OUTBOX: the development outbox is only for a hub without SMTP_URL; unset one of them');
+  }
   // A rotated key must be on every process's /jwks before any process signs with it.
   if (data.HUB_KEY_ACTIVATION_DELAY_MS <= 2 * data.HUB_STORE_CHECK_MS) {
     throw new ConfigError(

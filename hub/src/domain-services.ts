@@ -3,6 +3,9 @@ import { ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import type { Logger } from './logger.js';
+import { createMailer } from './mail/create-mailer.js';
+import type { DevOutbox } from './mail/dev-outbox.js';
+import type { Mailer } from './mail/mailer.js';
 import { ConsentIndex } from './oidc/consents.js';
 import { GrantIndex } from './oidc/grant-index.js';
 import { SessionIndex } from './oidc/session-index.js';
@@ -33,6 +36,10 @@ export interface DomainServices {
   audit: AuditLog;
   /** On-demand test sync to a subsite's endpoints (admin console, CLI). */
   integration: IntegrationCheck;
+  /** Outgoing mail from templates (SMTP_URL; the development outbox; or off). See hub/src/mail/. */
+  mailer: Mailer;
+  /** The development outbox, when MAIL_DEV_OUTBOX is on (and no SMTP): shown at /dev/outbox. */
+  outbox: DevOutbox | undefined;
 }
 
 export function createDomainServices(config: HubConfig, store: Store, logger: Logger): DomainServices {
@@ -52,6 +59,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
   });
   const clients = new ClientRegistry(store, keys);
+  const { mailer, outbox } = createMailer(config, store, keys, logger);
   return {
     config,
     store,
@@ -65,5 +73,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     deliveries,
     audit,
     integration: new IntegrationCheck(clients, { issuer: config.HUB_ISSUER, keyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS, timeoutMs: config.DELIVERY_TIMEOUT_MS }),
+    mailer,
+    outbox,
   };
 }

@@ -4,6 +4,7 @@ import { GracefulServer } from './http/graceful-shutdown.js';
 import { createHub } from './hub.js';
 import { metricsHandler } from './metrics/metrics-routes.js';
 import { createLogger } from './logger.js';
+import { describeMail } from './mail/create-mailer.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import type { HubServices } from './services.js';
 import { openStore } from './store/index.js';
@@ -28,6 +29,8 @@ export async function main(
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
   if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
+  const mail = describeMail(config);
+  logger[mail.level](mail.message, mail.fields);
   const store = await openStore(config.REDIS_URL);
   const hub = await createHub(config, store, logger);
   if (config.HUB_SEED_FILE) {
@@ -64,6 +67,7 @@ export async function main(
         stopWork: async () => {
           hub.stop();
           await hub.deliveryWorker.stop();
+          await hub.services.mailer.close();
         },
         closeStore: () => store.close(),
       });

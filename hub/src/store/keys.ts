@@ -73,6 +73,10 @@ export class Keys {
   /** Held (SET NX, with a TTL) by the one process delivering the item right now. */
   deliveryLease(id: string): string { return `${this.prefix}delivery:lease:${id}`; }
 
+  // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
+  mailOutbox(): string { return `${this.prefix}mail:outbox`; }
+  mailOutboxItem(id: string): string { return `${this.prefix}mail:outbox:item:${id}`; }
+
   // Audit log: one sorted set of JSON entries scored by time (epoch ms)
   auditLog(): string { return `${this.prefix}audit:log`; }
 }

@@ -1,0 +1,69 @@
+import type { Logger } from '../logger.js';
+import { MailUnavailableError, type MailRequest, type RenderedMail } from './mail-message.js';
+import type { MailRenderer } from './mail-renderer.js';
+import type { MailTransport } from './mail-transport.js';
+
+/** How this hub sends mail: over SMTP, into the development outbox, or not at all. */
+export type MailMode = 'smtp' | 'outbox' | 'off';
+
+/**
+ * Sends the hub's mail (verification, password reset, notices) from templates, in the
+ * recipient's language. Features get it from the domain services (`services.mailer`).
+ */
+export interface Mailer {
+  readonly mode: MailMode;
+  /** False when mode is `off`: a page that needs mail says so up front. */
+  readonly available: boolean;
+  /**
+   * Renders and delivers one message; resolves once the SMTP server accepted it (or the
+   * outbox stored it). Throws `MailUnavailableError` when mode is `off`, `MailDeliveryError`
+   * when the SMTP server refused it or could not be reached.
+   */
+  send(request: MailRequest): Promise<RenderedMail>;
+  /**
+   * Sends without waiting, for answers that must not depend on whether mail went out (and not
+   * take longer when it does): enumeration-safe pages. A failure is logged (template and
+   * error name, never the address or content) and otherwise ignored.
+   */
+  sendInBackground(request: MailRequest): void;
+  close(): Promise<void>;
+}
+
+export class HubMailer implements Mailer {
+  readonly mode: MailMode;
+  readonly #pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly renderer: MailRenderer,
+    private readonly transport: MailTransport | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.mode = transport?.kind ?? 'off';
+  }
+
+  get available(): boolean {
+    return this.transport !== undefined;
+  }
+
+  async send(request: MailRequest): Promise<RenderedMail> {
+    if (!this.transport) throw new MailUnavailableError();
+    const mail = this.renderer.render(request);
+    await this.transport.deliver(mail);
+    this.logger.info('mail sent', { template: request.template, locale: mail.locale, via: this.mode });
+    return mail;
+  }
+
+  sendInBackground(request: MailRequest): void {
+    const sending = this.send(request).catch((error: unknown) => {
+      this.logger.error('mail not sent', { template: request.template, errorName: (error as Error)?.name, error: ((error as Error)?.cause as Error | undefined)?.message });
+    });
+    this.#pending.add(sending);
+    void sending.finally(() => this.#pending.delete(sending));
+  }
+
+  /** Waits for mail still being sent in the background, then closes the transport. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await this.transport?.close();
+  }
+}
