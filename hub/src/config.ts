@@ -107,6 +107,12 @@ const schema = z.object({
   METRICS_PORT: port.optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+  /** Shortest password people may choose themselves, in characters (ASVS 5: at least 8). */
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8, 'must be at least 8 (OWASP ASVS 5)').max(64).default(8),
+  /** Lowest zxcvbn strength score (0 to 4) of a password people choose themselves. */
+  PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(3),
+  /** A file of breached passwords refused as new passwords: one password or SHA-1 (hex) a line. Unset: no list. */
+  HUB_BREACHED_PASSWORDS_FILE: z.string().optional(),
   /** Outgoing mail (verification, password reset): an SMTP URL, `smtp://user:pass@host:587` or `smtps://…:465`. Unset: no SMTP. */
   SMTP_URL: z
     .string()

@@ -1,6 +1,6 @@
 import { AuditLog } from './audit/audit-log.js';
 import { ClientRegistry } from './clients/client-registry.js';
-import type { HubConfig } from './config.js';
+import { ConfigError, type HubConfig } from './config.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
 import type { Logger } from './logger.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -12,6 +12,8 @@ import { SessionIndex } from './oidc/session-index.js';
 import { Keys } from './store/keys.js';
 import { IntegrationCheck } from './sync/integration-check.js';
 import type { Store } from './store/store.js';
+import { BreachedPasswords } from './users/breached-passwords.js';
+import { PasswordPolicy } from './users/password-policy.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
 
@@ -26,6 +28,8 @@ export interface DomainServices {
   keys: Keys;
   users: UserRepository;
   hasher: PasswordHasher;
+  /** The policy for passwords people choose themselves (sign-up, reset, change): length, strength, breached list. */
+  passwords: PasswordPolicy;
   clients: ClientRegistry;
   consents: ConsentIndex;
   /** account → its grants (one per sign-in session and client). */
@@ -60,12 +64,18 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   });
   const clients = new ClientRegistry(store, keys);
   const { mailer, outbox } = createMailer(config, store, keys, logger);
+  const passwords = new PasswordPolicy({
+    minLength: config.PASSWORD_MIN_LENGTH,
+    minScore: config.PASSWORD_MIN_SCORE,
+    ...(config.HUB_BREACHED_PASSWORDS_FILE ? { breached: loadBreachedList(config.HUB_BREACHED_PASSWORDS_FILE) } : {}),
+  });
   return {
     config,
     store,
     keys,
     users: new UserRepository(store, keys, hasher),
     hasher,
+    passwords,
     clients,
     consents: new ConsentIndex(store, keys),
     grants: new GrantIndex(store, keys),
@@ -76,4 +86,12 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     mailer,
     outbox,
   };
+}
+
+function loadBreachedList(path: string): BreachedPasswords {
+  try {
+    return BreachedPasswords.fromFile(path);
+  } catch (error) {
+    throw new ConfigError(`invalid hub configuration:\n  HUB_BREACHED_PASSWORDS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
