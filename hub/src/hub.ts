@@ -27,6 +27,7 @@ import type { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 import { SyncPlanner } from './sync/sync-page.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
+import { AccountSettings } from './users/account-settings.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
@@ -118,6 +119,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
   });
 
+  const settings = new AccountSettings({ users, hasher, throttle, lifecycle, audit });
+
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
@@ -127,7 +130,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

@@ -4,6 +4,7 @@ import type { Draining } from './health/draining.js';
 import type { HubMetrics } from './metrics/hub-metrics.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
+import type { AccountSettings } from './users/account-settings.js';
 import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
 import type { SignInStartLimit } from './security/signin-start-limit.js';
@@ -25,6 +26,8 @@ export interface HubServices extends DomainServices {
   cookieKeys: string[];
   /** Disable, delete, end sessions: with the forced logout at every subsite. */
   lifecycle: AccountLifecycle;
+  /** The account page's changes: display name, password. */
+  settings: AccountSettings;
   /** The hub as UCenter server for applications bound to UCenter (hub/src/ucenter/). */
   ucenter: { apps: UcenterAppRegistry; service: UcenterService };
   /** What this process owns in the store (signing keys, cookie keys, portal client), kept and restored. */

@@ -18,7 +18,7 @@ export function createFindAccount(users: UserRepository): FindAccount {
       claims: async () => ({
         sub: user.id,
         email: user.email,
-        email_verified: false,
+        email_verified: user.emailVerified === true,
         name: user.name,
         preferred_username: user.username,
         updated_at: user.createdAt,

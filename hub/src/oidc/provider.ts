@@ -34,6 +34,11 @@ const SAFE_DESCRIPTIONS: Record<string, string> = {
   temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
 };
 
+/** The hub session cookie's options (oidc-provider's "long" cookies); also used when the portal rotates its id. */
+export function longCookieOptions(secure: boolean) {
+  return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure };
+}
+
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
@@ -101,7 +106,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: deps.jwks as Configuration['jwks'],
     cookies: {
       keys: deps.cookieKeys,
-      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
+      long: longCookieOptions(config.secureCookies),
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
       names: { session: 'hub_session', interaction: 'hub_interaction', resume: 'hub_resume' },
     },

@@ -1,25 +1,39 @@
 import { Router, type Request, type Response } from 'express';
+import { HubError, TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
-import { currentUser, type SignedIn } from './current-user.js';
+import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
 
-/** "Where am I signed in", remembered consents and their revocation. */
+/** Which form of the account page an error belongs to. */
+type Section = 'name' | 'password' | 'email';
+
+/** Notices shown after a change (`?done=`), by name: never text from the query. */
+const DONE = new Set(['name', 'password', 'email-sent', 'email']);
+
+function field(req: Request, name: string, max = 1024): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/**
+ * The account page: profile (display name), password, e-mail; "where am I signed in",
+ * remembered consents and their revocation. Every change is a POST with a CSRF token,
+ * audited by the services behind it.
+ */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents, grants, audit } = services;
+  const { provider, users, views, clients, consents, grants, audit, settings, config } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
     const signedIn = await currentUser(provider, users, req, res);
-    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent('/account')}`);
     return signedIn;
   }
 
-  router.get('/account', async (req, res) => {
-    const signedIn = await requireUser(req, res);
-    if (!signedIn) return;
+  async function showAccount(req: Request, res: Response, signedIn: SignedIn, options: { error?: { section: Section; message: string }; status?: number; values?: Record<string, string> } = {}) {
     const all = await clients.list();
     const byId = new Map(all.map((client) => [client.clientId, client]));
     const visible = (clientId: string) => {
@@ -29,13 +43,55 @@ export function accountRoutes(services: HubServices): Router {
     const remembered = (await consents.clientsOf(signedIn.user.id))
       .map((entry) => ({ ...entry, client: visible(entry.clientId) }))
       .filter((entry) => entry.client && !entry.client.trusted);
+    const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : undefined;
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
       signedInTo: signedIn.clientIds.map(visible).filter(Boolean),
       consents: remembered,
       csrfToken: csrf.generateToken(req),
       revoked: req.query.revoked === '1',
-    });
+      done,
+      error: options.error,
+      values: options.values ?? {},
+    }, options.status ?? 200);
+  }
+
+  /** A friendly answer on the account page for what the person can fix; anything else goes to the error handler. */
+  async function failed(req: Request, res: Response, signedIn: SignedIn, section: Section, error: unknown, values: Record<string, string> = {}) {
+    if (!(error instanceof HubError) || error.status >= 500) throw error;
+    if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    await showAccount(req, res, signedIn, { error: { section, message: error.publicMessage }, status: error.status, values });
+  }
+
+  router.get('/account', async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    await showAccount(req, res, signedIn);
+  });
+
+  router.post('/account/name', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const name = field(req, 'name', 400);
+    try {
+      await settings.changeName(signedIn.user, name, clientIp(req));
+    } catch (error) {
+      return failed(req, res, signedIn, 'name', error, { name });
+    }
+    res.redirect(303, '/account?done=name');
+  });
+
+  router.post('/account/password', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    try {
+      await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req));
+    } catch (error) {
+      return failed(req, res, signedIn, 'password', error);
+    }
+    // This session stays, under a new id: one that leaked with the old password is worthless.
+    await rotateHubSession(provider, req, res, config.secureCookies);
+    res.redirect(303, '/account?done=password');
   });
 
   router.post('/account/consents/:clientId/revoke', csrf.csrfSynchronisedProtection, async (req, res) => {

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type Provider from 'oidc-provider';
+import { longCookieOptions } from '../oidc/provider.js';
 import type { User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
 
@@ -7,9 +8,20 @@ export interface SignedIn {
   user: User;
   /** Client ids this browser session has signed in to. */
   clientIds: string[];
+  /** The hub session's uid (stable across id rotation): what "the other sessions" are told apart by. */
+  sessionUid: string;
 }
 
-type SessionModel = { accountId?: string; authorizations?: Record<string, unknown> };
+type SessionModel = {
+  accountId?: string;
+  uid: string;
+  id: string;
+  exp?: number;
+  transient?: boolean;
+  authorizations?: Record<string, unknown>;
+  resetIdentifier(): void;
+  save(ttl: number): Promise<unknown>;
+};
 type SessionGetter = { get(ctx: unknown): Promise<SessionModel> };
 
 /**
@@ -22,5 +34,25 @@ export async function currentUser(provider: Provider, users: UserRepository, req
   if (!session.accountId) return undefined;
   const user = await users.findById(session.accountId);
   if (!user || user.disabled) return undefined;
-  return { user, clientIds: Object.keys(session.authorizations ?? {}) };
+  return { user, clientIds: Object.keys(session.authorizations ?? {}), sessionUid: session.uid };
+}
+
+/**
+ * Gives this browser's hub session a new id (and cookie), keeping what it holds: after a
+ * password change, an id that may have leaked with the old password no longer works. The
+ * session's uid, sign-in time and subsites stay; the old record is destroyed by `save`.
+ */
+export async function rotateHubSession(provider: Provider, req: Request, res: Response, secureCookies: boolean): Promise<void> {
+  const ctx = provider.createContext(req, res);
+  const session = await (provider.Session as unknown as SessionGetter).get(ctx);
+  if (!session.accountId || typeof session.exp !== 'number') return;
+  const ttl = session.exp - Math.floor(Date.now() / 1000);
+  if (ttl <= 0) return;
+  session.resetIdentifier();
+  await session.save(ttl);
+  ctx.cookies.set(provider.cookieName('session'), session.id, {
+    ...longCookieOptions(secureCookies),
+    // As oidc-provider sets it: a "keep me signed in" session outlives the browser, a transient one does not.
+    ...(session.transient ? {} : { expires: new Date(session.exp * 1000) }),
+  });
 }

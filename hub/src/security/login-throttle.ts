@@ -131,6 +131,26 @@ export class LoginThrottle {
   }
 
   /**
+   * A password reset proved the account's owner: the account's shared pool and its pool from
+   * this IP start again, so the owner can sign in with the new password at once. (Device pools
+   * are per browser and decay on their own.)
+   */
+  async clearAccount(account: string, ip: string): Promise<void> {
+    const key = LoginThrottle.#accountKey(account);
+    const pair = `${key}|${ip}`;
+    try {
+      await Promise.all([
+        this.#pools.account.failures.delete(key),
+        this.#pools.account.wait.delete(key),
+        this.#pools.pair.failures.delete(pair),
+        this.#pools.pair.wait.delete(pair),
+      ]);
+    } catch (error) {
+      LoginThrottle.#storeError(error);
+    }
+  }
+
+  /**
    * A success clears the failures of the pool it came through: the device's, or the account's
    * from this IP. The account's untrusted pool decays on its own (a success cannot come from it
    * while it waits, and an attacker must not be able to reset it by signing in elsewhere).

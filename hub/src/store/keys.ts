@@ -53,6 +53,9 @@ export class Keys {
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
+  /** Single-use links sent by e-mail (password reset, e-mail change), by digest of the token. */
+  accountToken(purpose: string, tokenDigest: string): string { return `${this.prefix}account-token:${purpose}:${tokenDigest}`; }
+
   // Secrets the hub generates once and shares between its processes
   signingKeys(): string { return `${this.prefix}secrets:jwks`; }
   cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }

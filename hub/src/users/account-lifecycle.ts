@@ -152,6 +152,47 @@ export class AccountLifecycle {
     return live.length;
   }
 
+  /**
+   * "Sign out everywhere" (a password reset): every hub session ends, every grant and token
+   * of the user is revoked on every device (password-grant sign-ins too), and every subsite
+   * that registered a back-channel URI gets a logout token for the user's `sub` with no `sid`
+   * (OIDC Back-Channel Logout 1.0 §2.4: all of the user's sessions there). Not a userdelete:
+   * the user still exists (DESIGN flows 6 and 7), and a subsite may delete local data on a
+   * userdelete. Remembered consents stay.
+   */
+  async signOutEverywhere(userId: string): Promise<{ sessions: number; grants: number; deliveries: number }> {
+    const sessions = await this.deps.sessions.endAll(userId);
+    const grants = await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
+    let deliveries = 0;
+    for (const client of await this.deps.clients.list()) {
+      if (client.internal || !client.backchannelLogoutUri) continue;
+      await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
+      deliveries += 1;
+    }
+    return { sessions, grants, deliveries };
+  }
+
+  /**
+   * Every OTHER hub session of the user ends (a password change on the account page): each
+   * with its grants and tokens, and a back-channel logout for the `sid` each subsite was
+   * given; grants not of the kept session (password-grant sign-ins, sessions already gone)
+   * are revoked too. The session `keepUid` and its grants stay.
+   */
+  async endOtherSessions(userId: string, keepUid: string): Promise<{ sessions: number; grants: number }> {
+    const live = await this.deps.sessions.list(userId);
+    const kept = live.find(({ payload }) => payload.uid === keepUid);
+    const keepGrants = new Set(Object.values((kept?.payload as SessionPayload | undefined)?.authorizations ?? {}).map(({ grantId }) => grantId));
+    const others = live.filter((session) => session !== kept);
+    for (const session of others) await this.#end(userId, session);
+    let grants = 0;
+    for (const { grantId } of await this.deps.grants.list(userId)) {
+      if (keepGrants.has(grantId)) continue;
+      await revokeGrant(this.deps.provider, grantId);
+      grants += 1;
+    }
+    return { sessions: others.length, grants };
+  }
+
   async #end(userId: string, session: { key: string; payload: Record<string, unknown> }): Promise<void> {
     await this.deps.sessions.end(userId, session.key, session.payload);
     // The session's own grants (one per client it signed in to) go with it: its tokens end.

@@ -173,8 +173,8 @@ export class UserRepository {
     await this.update(id, { passwordHash: await this.hasher.hash(password) });
   }
 
-  /** Changes the e-mail address, keeping the unique index right. */
-  async changeEmail(id: string, email: string): Promise<User> {
+  /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
+  async changeEmail(id: string, email: string, options: { verified?: boolean } = {}): Promise<User> {
     const address = email.trim();
     if (!EMAIL.test(address)) throw new ValidationError('That e-mail address does not look right.');
     const user = await this.findById(id);
@@ -183,7 +183,8 @@ export class UserRepository {
       if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(`The e-mail address ${address} is already registered.`);
       await this.store.del(this.keys.userByEmail(user.email));
     }
-    const next = { ...user, email: address };
+    const sameAddress = user.email.toLowerCase() === address.toLowerCase();
+    const next = { ...user, email: address, emailVerified: options.verified ?? (sameAddress ? user.emailVerified === true : false) };
     await this.store.set(this.keys.user(id), JSON.stringify(next));
     return next;
   }

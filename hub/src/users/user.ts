@@ -6,6 +6,8 @@ export interface User {
   /** argon2id hash; never leaves the hub. */
   passwordHash: string;
   disabled: boolean;
+  /** The address was proven by a link sent to it (the `email_verified` claim). */
+  emailVerified?: boolean;
   roles: string[];
   createdAt: number; // epoch seconds
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */

@@ -1,0 +1,78 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { HubError, ValidationError } from '../errors.js';
+import type { LoginThrottle } from '../security/login-throttle.js';
+import type { AccountLifecycle } from './account-lifecycle.js';
+import { checkNewPassword } from './new-password.js';
+import type { PasswordHasher } from './passwords.js';
+import type { User } from './user.js';
+import type { UserRepository } from './user-repository.js';
+
+export interface AccountSettingsDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  lifecycle: AccountLifecycle;
+  audit: AuditLog;
+}
+
+const MAX_NAME_LENGTH = 100;
+// Control characters and line/paragraph separators: a name goes into mail headers and pages.
+const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029]/u;
+
+/** A wrong current password, told apart from other input errors so the page can point at the field. */
+export class WrongPasswordError extends HubError {
+  override readonly name = 'WrongPasswordError';
+  constructor() {
+    super(400, 'Your current password is not right.');
+  }
+}
+
+/**
+ * What a signed-in user changes about their own account (the account page): display name
+ * and password. Sign-in state and cookies are the portal's; this is the rule behind them.
+ */
+export class AccountSettings {
+  constructor(private readonly deps: AccountSettingsDeps) {}
+
+  async changeName(user: User, name: string, ip: string): Promise<User> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new ValidationError('Please enter a display name.');
+    if ([...trimmed].length > MAX_NAME_LENGTH) throw new ValidationError(`A display name may have at most ${MAX_NAME_LENGTH} characters.`);
+    if (NAME_FORBIDDEN.test(trimmed)) throw new ValidationError('A display name cannot contain control characters.');
+    const updated = await this.deps.users.update(user.id, { name: trimmed });
+    await this.deps.audit.record({ event: 'account.name.changed', actor: user.id, subject: user.id, ip });
+    return updated;
+  }
+
+  /**
+   * Proves the current password, throttled like a sign-in (a stolen session must not become a
+   * password-guessing oracle). Counted per account and address, as for applications: the
+   * account page never locks the owner out of the sign-in form.
+   */
+  async verifyCurrentPassword(user: User, password: string, ip: string): Promise<void> {
+    const attempt = { ip, account: user.id, via: 'app' as const };
+    await this.deps.throttle.attempt(attempt);
+    if (!(await this.deps.hasher.verify(user.passwordHash, password))) {
+      await this.deps.throttle.failed(attempt);
+      await this.deps.audit.record({ event: 'account.password.wrong', actor: user.id, subject: user.id, ip });
+      throw new WrongPasswordError();
+    }
+    await this.deps.throttle.succeeded(attempt);
+  }
+
+  /**
+   * Changes the password after proving the current one; every other hub session of the user
+   * ends, with its grants and tokens and a back-channel logout at subsites. `keepSessionUid`
+   * is the session the change was made in: it stays (the portal rotates its id).
+   */
+  async changePassword(user: User, current: string, next: string, confirm: string, keepSessionUid: string, ip: string): Promise<{ sessions: number; grants: number }> {
+    await this.verifyCurrentPassword(user, current, ip);
+    if (next !== confirm) throw new ValidationError('The two new passwords differ.');
+    if (next === current) throw new ValidationError('The new password must differ from the current one.');
+    checkNewPassword(next, user);
+    await this.deps.users.setPassword(user.id, next);
+    const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);
+    await this.deps.audit.record({ event: 'account.password.changed', actor: user.id, subject: user.id, ip, detail: ended });
+    return ended;
+  }
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { digest, type Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+
+/** What a single-use link is for; each purpose has its own key space. */
+export type TokenPurpose = 'password-reset' | 'email-change';
+
+const TOKEN_BYTES = 32; // 256 bits of randomness, base64url in the link
+
+/**
+ * Single-use tokens for links sent by e-mail. The token itself is only in the link: the
+ * store keeps its SHA-256 digest as the key (a leaked store dump holds no usable link), the
+ * record expires on its own (TTL) and is taken atomically (GETDEL), so a link works once even
+ * when two requests race. Looking a token up is a key lookup by digest: no string comparison
+ * whose timing depends on the token.
+ */
+export class AccountTokens {
+  constructor(
+    private readonly store: Store,
+    private readonly keys: Keys,
+  ) {}
+
+  /** A new token for `data`, valid `ttlSeconds`. */
+  async issue<T>(purpose: TokenPurpose, data: T, ttlSeconds: number): Promise<string> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    await this.store.set(this.#key(purpose, token), JSON.stringify(data), { ttlSeconds });
+    return token;
+  }
+
+  /** The data of a live token without using it up (the page that asks for the new password). */
+  async peek<T>(purpose: TokenPurpose, token: string): Promise<T | undefined> {
+    if (!AccountTokens.#plausible(token)) return undefined;
+    const raw = await this.store.get(this.#key(purpose, token));
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
+  /** Uses the token up and returns its data; undefined when unknown, expired or already used. */
+  async take<T>(purpose: TokenPurpose, token: string): Promise<T | undefined> {
+    if (!AccountTokens.#plausible(token)) return undefined;
+    const raw = await this.store.take(this.#key(purpose, token));
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
+  static #plausible(token: string): boolean {
+    return /^[A-Za-z0-9_-]{20,100}$/.test(token);
+  }
+
+  #key(purpose: TokenPurpose, token: string): string {
+    return this.keys.accountToken(purpose, digest(token));
+  }
+}

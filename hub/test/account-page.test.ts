@@ -1,0 +1,193 @@
+/**
+ * The account page's own changes (issue 13, "Account page"): display name and password.
+ * CSRF on every form (OWASP ASVS 5 §3.5), the current password required and throttled,
+ * other sessions ended with their tokens and a back-channel logout, this one kept under a
+ * new id (ASVS 5 §7.4.3, §7.2.4). Real Redis.
+ */
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+const PASSWORD = 'looking-glass-42';
+
+async function signInAtPortal(hub: RunningHub, login: string, password: string, browser = new TestBrowser()): Promise<TestBrowser> {
+  const landed = await browser.follow(`${hub.url}/login?next=/account`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
+  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
+  const sync = await answer.text();
+  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
+  await browser.follow(continueUrlOf(sync, hub.url));
+  return browser;
+}
+
+async function accountForm(hub: RunningHub, browser: TestBrowser): Promise<string> {
+  const page = await browser.get(`${hub.url}/account`);
+  expect(page.status).toBe(200);
+  return page.text();
+}
+
+describe('Account page: display name and password (redis)', () => {
+  let hub: RunningHub;
+  let rpAuth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+    const rp = await hub.services.clients.register({
+      clientId: 'rp',
+      trusted: true,
+      redirectUris: [REDIRECT],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      backchannelLogoutUri: 'http://rp.test/sso/backchannel-logout',
+    });
+    rpAuth = basic('rp', rp.clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  let counter = 0;
+  async function newUser(): Promise<{ id: string; username: string }> {
+    counter += 1;
+    const username = `user${counter}-${Date.now()}`;
+    const user = await hub.services.users.create({ username, email: `${username}@example.test`, name: 'Before', password: PASSWORD });
+    return { id: user.id, username };
+  }
+
+  /** Signs a browser in through the rp client and returns its tokens. */
+  async function rpTokens(browser: TestBrowser, username: string, password = PASSWORD) {
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params), { login: username, password });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    expect(tokens.status).toBe(200);
+    return { access: String(tokens.body.access_token), refresh: String(tokens.body.refresh_token), sid: JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1]!, 'base64url').toString()).sid as string };
+  }
+
+  describe('display name', () => {
+    test('is changed by the form, shown, and audited', async () => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      const html = await accountForm(hub, browser);
+      const answer = await browser.post(`${hub.url}/account/name`, { _csrf: inputValue(html, '_csrf'), name: '  Alice 爱丽丝  ' });
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('location')).toBe('/account?done=name');
+      expect((await hub.services.users.findById(id))!.name).toBe('Alice 爱丽丝');
+      expect(await accountForm(hub, browser)).toContain('data-testid="account-name">Alice 爱丽丝<');
+      const audit = await hub.services.audit.search({ event: 'account.name.changed', user: id });
+      expect(audit).toHaveLength(1);
+    });
+
+    test('without the CSRF token nothing changes (403)', async () => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      await accountForm(hub, browser);
+      const answer = await browser.post(`${hub.url}/account/name`, { name: 'Mallory' });
+      expect(answer.status).toBe(403);
+      expect((await hub.services.users.findById(id))!.name).toBe('Before');
+    });
+
+    test.each([['', 'Please enter a display name.'], ['x'.repeat(101), 'at most 100'], ['bad\u0007name', 'control characters']])('%j is refused with a friendly message on the page', async (name, message) => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      const html = await accountForm(hub, browser);
+      const answer = await browser.post(`${hub.url}/account/name`, { _csrf: inputValue(html, '_csrf'), name });
+      const body = await answer.text();
+      expect(answer.status).toBe(400);
+      expect(/data-testid="name-error">([^<]*)</.exec(body)?.[1]).toContain(message);
+      expect((await hub.services.users.findById(id))!.name).toBe('Before');
+    });
+
+    test('signed out: the form sends to sign-in, nothing changes', async () => {
+      const browser = new TestBrowser();
+      const login = await browser.get(`${hub.url}/login`);
+      await login.arrayBuffer();
+      const page = await browser.follow(`${hub.url}/login`);
+      const csrf = inputValue(page.body, '_csrf');
+      const answer = await browser.post(`${hub.url}/account/name`, { _csrf: csrf, name: 'Nobody' });
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('location')).toMatch(/^\/login\?next=/);
+    });
+  });
+
+  describe('change password', () => {
+    test('a wrong current password is refused on the page and changes nothing', async () => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      const html = await accountForm(hub, browser);
+      const before = (await hub.services.users.findById(id))!.passwordHash;
+      const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: 'not-the-password', password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+      const body = await answer.text();
+      expect(answer.status).toBe(400);
+      expect(body).toContain('data-testid="password-error">Your current password is not right.<');
+      expect((await hub.services.users.findById(id))!.passwordHash).toBe(before);
+      expect(await hub.services.audit.search({ event: 'account.password.wrong', user: id })).toHaveLength(1);
+    });
+
+    test('a new password that is too short, or typed twice differently, is refused', async () => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      const before = (await hub.services.users.findById(id))!.passwordHash;
+      for (const [password, confirm, message] of [['short', 'short', 'at least 8'], ['a-new-secret-99', 'a-new-secret-98', 'differ']] as const) {
+        const html = await accountForm(hub, browser);
+        const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password, confirm });
+        const body = await answer.text();
+        expect(answer.status).toBe(400);
+        expect(/data-testid="password-error">([^<]*)</.exec(body)?.[1]).toContain(message);
+      }
+      expect((await hub.services.users.findById(id))!.passwordHash).toBe(before);
+    });
+
+    test('guessing the current password from a signed-in session is throttled (429)', async () => {
+      const { username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      let last = 0;
+      for (let i = 0; i < hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2; i += 1) {
+        const html = await accountForm(hub, browser);
+        const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: `guess-${i}-wrong`, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+        await answer.arrayBuffer();
+        last = answer.status;
+      }
+      expect(last).toBe(429);
+    });
+
+    test('ends every other session with its tokens (and tells subsites), keeps this one under a new id', async () => {
+      const { id, username } = await newUser();
+      // Browser A changes the password; browser B is another device, signed in to the hub and rp.
+      const a = await signInAtPortal(hub, username, PASSWORD);
+      const aTokens = await rpTokens(a, username);
+      const b = await signInAtPortal(hub, username, PASSWORD);
+      const bTokens = await rpTokens(b, username);
+      expect(await isSignedIn(b, hub.url)).toBe(true);
+      const oldCookie = a.cookies(hub.url).get('hub_session')!;
+      const oldSig = a.cookies(hub.url).get('hub_session.sig')!;
+
+      const html = await accountForm(hub, a);
+      const answer = await a.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+      await answer.arrayBuffer();
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('location')).toBe('/account?done=password');
+
+      // A: still signed in, under a new session id; the old id signs nobody in.
+      expect(a.cookies(hub.url).get('hub_session')).not.toBe(oldCookie);
+      expect(await isSignedIn(a, hub.url)).toBe(true);
+      const replay = new TestBrowser();
+      replay.cookies(hub.url).set('hub_session', oldCookie);
+      replay.cookies(hub.url).set('hub_session.sig', oldSig);
+      expect(await isSignedIn(replay, hub.url)).toBe(false);
+      // B: signed out at the hub, its refresh token is dead.
+      expect(await isSignedIn(b, hub.url)).toBe(false);
+      const refreshB = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: bTokens.refresh }, { authorization: rpAuth });
+      expect(refreshB.status).toBe(400);
+      expect(refreshB.body.error).toBe('invalid_grant');
+      // A's own tokens keep working.
+      const refreshA = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: aTokens.refresh }, { authorization: rpAuth });
+      expect(refreshA.status).toBe(200);
+      // rp is told to end B's session there (back-channel logout for B's sid), not A's.
+      const pending = (await hub.services.deliveries.list('pending')).filter((item) => item.sub === id);
+      expect(pending.map((item) => ({ kind: item.kind, clientId: item.clientId, sid: item.sid }))).toEqual([{ kind: 'backchannel-logout', clientId: 'rp', sid: bTokens.sid }]);
+      // The new password signs in; the old one does not.
+      await expect(signInAtPortal(hub, username, PASSWORD)).rejects.toThrow('sign-in failed (401)');
+      expect(await isSignedIn(await signInAtPortal(hub, username, 'a-new-secret-99'), hub.url)).toBe(true);
+      expect(await hub.services.audit.search({ event: 'account.password.changed', user: id })).toHaveLength(1);
+    });
+  });
+});
