@@ -12,8 +12,6 @@ import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { openStore } from './store/index.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
-import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
-import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { Views } from './views/views.js';
@@ -76,6 +74,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'internal-url': { type: 'string' },
       'no-synlogin': { type: 'boolean' },
       'allow-register': { type: 'boolean' },
+      updatepw: { type: 'boolean' },
       'accept-rc4': { type: 'boolean' },
     },
   });
@@ -98,7 +97,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       return value;
     };
     if (group === 'ucenter') {
-      return await runUcenterCli(positionals.slice(1), values, { apps: new UcenterAppRegistry(store, keys), users, audit: services.audit }, print);
+      return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS }, print);
     }
     /** A client the CLI may change: never one the hub owns. */
     const changeable = async (id: string): Promise<string> => {
@@ -227,12 +226,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
  * anything and is never stored (the hub's keys stay the hub's).
  */
 async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle> {
-  const { config, store, keys, users, clients, consents, grants, sessions, deliveries, audit } = services;
+  const { config, store, keys, users, clients, consents, grants, sessions, deliveries, audit, ucenterNotes } = services;
   const views = new Views({ issuer: config.HUB_ISSUER });
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their deleteuser notes too, as from the running hub.
-  const ucenterDeleteuser = new UcenterDeleteuserNotes(new UcenterAppRegistry(store, keys), users, deliveries);
-  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId) });
+  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId) });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

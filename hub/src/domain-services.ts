@@ -14,6 +14,8 @@ import { IntegrationCheck } from './sync/integration-check.js';
 import type { Store } from './store/store.js';
 import { BreachedPasswords } from './users/breached-passwords.js';
 import { PasswordPolicy } from './users/password-policy.js';
+import { UcenterNotes } from './ucenter/app-notes.js';
+import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
 
@@ -44,6 +46,10 @@ export interface DomainServices {
   mailer: Mailer;
   /** The development outbox, when MAIL_DEV_OUTBOX is on (and no SMTP): shown at /dev/outbox. */
   outbox: DevOutbox | undefined;
+  /** UCenter applications the hub serves as their UCenter. */
+  ucenterApps: UcenterAppRegistry;
+  /** Their deleteuser and updatepw notes, through `deliveries`. */
+  ucenterNotes: UcenterNotes;
 }
 
 export function createDomainServices(config: HubConfig, store: Store, logger: Logger): DomainServices {
@@ -69,11 +75,17 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     minScore: config.PASSWORD_MIN_SCORE,
     ...(config.HUB_BREACHED_PASSWORDS_FILE ? { breached: loadBreachedList(config.HUB_BREACHED_PASSWORDS_FILE) } : {}),
   });
+  const users = new UserRepository(store, keys, hasher);
+  const ucenterApps = new UcenterAppRegistry(store, keys);
+  const ucenterNotes = new UcenterNotes(ucenterApps, users, deliveries);
+  // Wherever a password is set (console, CLI, account page, reset link, user/edit), the
+  // UCenter applications that asked for it hear of it.
+  users.onPasswordSet((user) => ucenterNotes.enqueueUpdatepw(user));
   return {
     config,
     store,
     keys,
-    users: new UserRepository(store, keys, hasher),
+    users,
     hasher,
     passwords,
     clients,
@@ -85,6 +97,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     integration: new IntegrationCheck(clients, { issuer: config.HUB_ISSUER, keyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS, timeoutMs: config.DELIVERY_TIMEOUT_MS }),
     mailer,
     outbox,
+    ucenterApps,
+    ucenterNotes,
   };
 }
 

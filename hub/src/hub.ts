@@ -28,8 +28,6 @@ import type { Store } from './store/store.js';
 import { SyncPlanner } from './sync/sync-page.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
-import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
-import { UcenterDeleteuserNotes } from './ucenter/deleteuser-notes.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { Views } from './views/views.js';
 
@@ -67,7 +65,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // Every store command timed and its failures counted (`sso_store_command_*`).
   const store = instrumentStore(openedStore, metrics);
   const domain = createDomainServices(config, store, logger);
-  const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries } = domain;
+  const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries, ucenterApps, ucenterNotes } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });
   // Signing keys, cookie keys and the portal client: loaded (or created) now, then kept
   // and restored by this process while it runs.
@@ -106,17 +104,15 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   installCasProfileAnswer(provider, clients);
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit });
   queueBackchannelLogout(provider, deliveries);
-  const ucenterApps = new UcenterAppRegistry(store, keys);
-  const ucenterDeleteuser = new UcenterDeleteuserNotes(ucenterApps, users, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(() => owned.jwks(), config.HUB_ISSUER), clients, audit, logger, {
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
     pollMs: config.DELIVERY_POLL_MS,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
-    senders: { 'ucenter-deleteuser': ucenterDeleteuser },
+    senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes },
   });
   const lifecycle = new AccountLifecycle({
-    users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterDeleteuser.enqueueFor(userId),
+    users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),
   });
 
   const settings = new AccountSettings({ users, hasher, throttle, lifecycle, audit });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
+import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl } from '../ucenter/ucenter-app.js';
 import { UCENTER_WARNING } from '../ucenter/ucenter-cli.js';
 import { actorOf, field, renderAdmin } from './admin-context.js';
@@ -20,7 +21,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
   const { ucenter, users, audit } = services;
   const router = Router();
 
-  router.get('/admin/ucenter', async (req, res) => {
+  const list = async (req: Parameters<typeof renderAdmin>[0], res: Parameters<typeof renderAdmin>[1], extra: Record<string, unknown> = {}) => {
     const [apps, legacyHashes] = await Promise.all([ucenter.apps.list(), users.legacyHashCount()]);
     renderAdmin(req, res, services, 'ucenter.njk', {
       section: 'ucenter',
@@ -28,7 +29,18 @@ export function adminUcenterRoutes(services: HubServices): Router {
       legacyHashes,
       warning: UCENTER_WARNING,
       ucApi: `${services.config.HUB_ISSUER}/ucenter`,
+      ...extra,
     });
+  };
+
+  router.get('/admin/ucenter', (req, res) => list(req, res));
+
+  // UCenter's communication test: a `test` note to the application's handler, answered here.
+  router.post('/admin/ucenter/:appId/test', async (req, res) => {
+    const app = await ucenter.apps.require(appIdParam(req.params.appId));
+    const check = await checkUcenterApp(app, services.config.DELIVERY_TIMEOUT_MS);
+    await audit.record({ event: 'admin.client.check-sync', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { status: check.status } });
+    await list(req, res, { check });
   });
 
   router.post('/admin/ucenter', async (req, res) => {
@@ -43,6 +55,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
       ...(field(req, 'internalUrl') ? { internalUrl: field(req, 'internalUrl') } : {}),
       synlogin: field(req, 'synlogin') === 'yes',
       allowRegister: field(req, 'allowRegister') === 'yes',
+      updatepw: field(req, 'updatepw') === 'yes',
     });
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { ucenter: true } });
     renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, title: 'UCenter application registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });

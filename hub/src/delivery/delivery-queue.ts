@@ -73,6 +73,7 @@ export class DeliveryQueue {
       sub: input.sub,
       ...(input.sid ? { sid: input.sid } : {}),
       ...(input.ucenterUid !== undefined ? { ucenterUid: input.ucenterUid } : {}),
+      ...(input.username ? { username: input.username } : {}),
       url: withoutUserinfo(input.url),
       status: 'pending',
       attempts: 0,

@@ -3,7 +3,7 @@
  * disabled) or an OIDC back-channel logout (a hub session ended). Items live in the store
  * until the subsite answers 2xx, so nothing is lost to a subsite outage or a hub restart.
  */
-export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser';
+export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser' | 'ucenter-updatepw';
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered';
 
 export interface DeliveryItem {
@@ -16,6 +16,8 @@ export interface DeliveryItem {
   sid?: string;
   /** UCenter deleteuser only: the user's UCenter uid (the note's `ids`); the user may be gone by then. */
   ucenterUid?: number;
+  /** UCenter updatepw only: the username the note names. */
+  username?: string;
   /** Where it goes; resolved again from the client's registration on every attempt. */
   url: string;
   status: DeliveryStatus;
@@ -37,6 +39,7 @@ export interface NewDelivery {
   sub: string;
   sid?: string;
   ucenterUid?: number;
+  username?: string;
   url: string;
 }
 

@@ -22,6 +22,12 @@ export interface UcenterApp {
   key: string;
   /** Takes part in synlogin/synlogout (script tags on the sync page, `reload="1"`). */
   synlogin: boolean;
+  /**
+   * Gets an `updatepw` note (the username only) when a user's password is set at the hub.
+   * Off unless set: a handler that stores `md5($get['password'])` would store the hash of
+   * an empty password, since the hub never sends one; Discuz! picks a random one.
+   */
+  updatepw?: boolean;
   /** May create hub users through `user/register`. Off unless set. */
   allowRegister: boolean;
   createdAt: number; // epoch seconds

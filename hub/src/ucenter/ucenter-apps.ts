@@ -12,6 +12,7 @@ export interface UcenterAppInput {
   noteFile?: string;
   internalUrl?: string;
   synlogin?: boolean;
+  updatepw?: boolean;
   allowRegister?: boolean;
 }
 
@@ -93,6 +94,7 @@ export class UcenterAppRegistry {
       ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'The internal URL') } : {}),
       key: generateUcKey(),
       synlogin: input.synlogin ?? true,
+      updatepw: input.updatepw ?? false,
       allowRegister: input.allowRegister ?? false,
       createdAt: Math.floor(Date.now() / 1000),
     };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { importUcMembers, parseUcMembers } from './import.js';
+import { checkUcenterApp } from './note-check.js';
 import { noteUrl } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 
@@ -12,8 +13,9 @@ export const UCENTER_WARNING =
   'code runs in the hub\'s origin: a compromised application could act for any user signed in at the hub.';
 
 export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --url URL --accept-rc4 [--app-id N] [--type DISCUZX]
-        [--note-file api/uc.php] [--internal-url URL] [--no-synlogin] [--allow-register]
+        [--note-file api/uc.php] [--internal-url URL] [--no-synlogin] [--allow-register] [--updatepw]
   npm run hub -- ucenter apps list
+  npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
   npm run hub -- ucenter import FILE        (uc_members as CSV or a mysqldump)
   npm run hub -- ucenter legacy-count      (imported md5 hashes not yet replaced)`;
@@ -27,6 +29,7 @@ export interface UcenterCliValues {
   'internal-url'?: string;
   'no-synlogin'?: boolean;
   'allow-register'?: boolean;
+  updatepw?: boolean;
   'accept-rc4'?: boolean;
 }
 
@@ -36,7 +39,7 @@ type Print = (line: string) => void;
 export async function runUcenterCli(
   args: string[],
   values: UcenterCliValues,
-  services: { apps: UcenterAppRegistry; users: UserRepository; audit: AuditLog },
+  services: { apps: UcenterAppRegistry; users: UserRepository; audit: AuditLog; timeoutMs?: number },
   print: Print,
 ): Promise<number> {
   const { apps, users, audit } = services;
@@ -62,6 +65,7 @@ export async function runUcenterCli(
         ...(values['internal-url'] ? { internalUrl: values['internal-url'] } : {}),
         synlogin: !values['no-synlogin'],
         allowRegister: Boolean(values['allow-register']),
+        updatepw: Boolean(values.updatepw),
       });
       await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: { ucenter: true } });
       print(`warning: ${UCENTER_WARNING}`);
@@ -72,9 +76,15 @@ export async function runUcenterCli(
     }
     case 'apps list':
       for (const app of await apps.list()) {
-        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}`);
+        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  updatepw=${app.updatepw ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}`);
       }
       return 0;
+    case 'apps test': {
+      const check = await checkUcenterApp(await apps.require(appId(target)), services.timeoutMs ?? 5_000);
+      await audit.record({ event: 'admin.client.check-sync', actor: 'cli', client: `ucenter:${check.appId}`, detail: { status: check.status } });
+      print(`${check.status === 'ok' ? 'OK' : check.status}  ${check.url}: ${check.detail}`);
+      return check.status === 'ok' ? 0 : 1;
+    }
     case 'apps remove':
       await apps.remove(appId(target));
       await audit.record({ event: 'admin.client.remove', actor: 'cli', client: `ucenter:${target}` });

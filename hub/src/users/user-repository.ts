@@ -30,6 +30,8 @@ export interface ImportedUser extends Omit<NewUser, 'password'> {
 
 /** Users in the store: records by id, with unique username and email indexes. */
 export class UserRepository {
+  readonly #passwordSet: ((user: User) => Promise<unknown>)[] = [];
+
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
@@ -189,9 +191,18 @@ export class UserRepository {
     return next;
   }
 
+  /**
+   * Runs after every password set through `setPassword` (an admin reset, a change, a reset
+   * link, UCenter's user/edit), not after a rehash of the same password at sign-in.
+   */
+  onPasswordSet(listener: (user: User) => Promise<unknown>): void {
+    this.#passwordSet.push(listener);
+  }
+
   async setPassword(id: string, password: string): Promise<void> {
     UserRepository.checkPassword(password);
-    await this.update(id, { passwordHash: await this.hasher.hash(password) });
+    const user = await this.update(id, { passwordHash: await this.hasher.hash(password) });
+    for (const listener of this.#passwordSet) await listener(user);
   }
 
   async delete(id: string): Promise<User> {

@@ -1,6 +1,7 @@
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import type { DeliveryItem } from '../delivery/delivery.js';
 import { errorSummary, type AttemptResult, type DeliverySender } from '../delivery/delivery-worker.js';
+import type { User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl } from './ucenter-app.js';
@@ -19,26 +20,40 @@ function appIdOf(clientId: string): number {
 const MAX_ANSWER_BYTES = 1024; // "1" is all a note handler has to say
 
 /**
- * Forced logout at UCenter applications: one `deleteuser` note (`ids` = the uid) per
- * application, through the hub's delivery queue. Success is UCenter's: the handler answers
- * `1`. Anything else (another body, a 5xx, no answer) is retried with the queue's backoff;
- * the code is made fresh, with its 60-second expiry, at every attempt.
+ * Server-to-server notes to UCenter applications, through the hub's delivery queue:
+ * - `deleteuser` (`ids` = the uid) at every application, when a user is deleted or disabled
+ *   (forced logout);
+ * - `updatepw` (`username` only: never a password or a hash) at the applications that opted
+ *   in, when a user's password is set. Discuz! answers it by giving its local copy a random
+ *   password, so the old one stops working there too.
+ * Success is UCenter's: the handler answers `1`. Anything else (another body, a 5xx, no
+ * answer) is retried with the queue's backoff; the code is made fresh, with its 60-second
+ * expiry, at every attempt.
  */
-export class UcenterDeleteuserNotes implements DeliverySender {
+export class UcenterNotes implements DeliverySender {
   constructor(
     private readonly apps: UcenterAppRegistry,
     private readonly users: UserRepository,
     private readonly deliveries: DeliveryQueue,
   ) {}
 
-  /** Queues the note at every application; returns how many. */
-  async enqueueFor(userId: string): Promise<number> {
+  /** Queues a deleteuser note at every application; returns how many. */
+  async enqueueDeleteuser(userId: string): Promise<number> {
     const user = await this.users.findById(userId);
     if (!user) return 0;
     const uid = await this.users.uidOf(user);
     const apps = await this.apps.list();
     for (const app of apps) {
       await this.deliveries.enqueue({ kind: 'ucenter-deleteuser', clientId: appClientId(app.appId), sub: userId, ucenterUid: uid, url: noteUrl(app, true) });
+    }
+    return apps.length;
+  }
+
+  /** Queues an updatepw note at every application that takes them; returns how many. */
+  async enqueueUpdatepw(user: Pick<User, 'id' | 'username'>): Promise<number> {
+    const apps = (await this.apps.list()).filter((app) => app.updatepw);
+    for (const app of apps) {
+      await this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
     }
     return apps.length;
   }
@@ -50,10 +65,11 @@ export class UcenterDeleteuserNotes implements DeliverySender {
 
   async attempt(item: DeliveryItem, _url: string, timeoutMs: number): Promise<AttemptResult> {
     const app = await this.apps.find(appIdOf(item.clientId));
-    if (!app || item.ucenterUid === undefined) return { retryAfter: 0, error: 'the application is gone', unsendable: true };
+    const args = noteArgs(item);
+    if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
     let request: Request;
     try {
-      request = new Request(noteRequestUrl(app, 'deleteuser', { ids: item.ucenterUid }, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     } catch (thrown) {
       return { retryAfter: 0, error: errorSummary(thrown), unsendable: true };
     }
@@ -67,4 +83,10 @@ export class UcenterDeleteuserNotes implements DeliverySender {
       return { retryAfter: 0, error: errorSummary(thrown) };
     }
   }
+}
+
+function noteArgs(item: DeliveryItem): { action: 'deleteuser' | 'updatepw'; args: Record<string, string | number> } | undefined {
+  if (item.kind === 'ucenter-deleteuser' && item.ucenterUid !== undefined) return { action: 'deleteuser', args: { ids: item.ucenterUid } };
+  if (item.kind === 'ucenter-updatepw' && item.username) return { action: 'updatepw', args: { username: item.username } };
+  return undefined;
 }

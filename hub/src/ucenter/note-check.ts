@@ -1,0 +1,50 @@
+import { errorSummary } from '../delivery/delivery-worker.js';
+import type { IntegrationStatus } from '../sync/integration-check.js';
+import { noteRequestUrl } from './notes.js';
+import { noteUrl, type UcenterApp } from './ucenter-app.js';
+
+export interface NoteCheck {
+  appId: number;
+  /** The note handler called (the internal URL when one is set). */
+  url: string;
+  status: IntegrationStatus;
+  /** One line an administrator can act on. */
+  detail: string;
+  httpStatus?: number;
+}
+
+const BODY_LIMIT = 200; // characters of the handler's answer read for the diagnosis
+
+/**
+ * UCenter's "communication test": a `test` note, as UCenter's console sends one, to the
+ * application's note handler. A handler that decrypted it answers `1`; one that could not
+ * (another UC_KEY, or a clock more than the code's 60 seconds ahead) answers
+ * `Invalid Request`; an expired code answers `Authracation has expiried` (sic).
+ */
+export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<NoteCheck> {
+  const url = noteUrl(app, true);
+  const result = (status: IntegrationStatus, detail: string, httpStatus?: number): NoteCheck => ({
+    appId: app.appId,
+    url,
+    status,
+    detail,
+    ...(httpStatus !== undefined ? { httpStatus } : {}),
+  });
+  let response: Response;
+  try {
+    response = await fetchImpl(noteRequestUrl(app, 'test', {}, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (thrown) {
+    return result('unreachable', `The hub could not reach ${url}: ${errorSummary(thrown)}. Set the internal URL if the hub reaches the application at another address.`);
+  }
+  const body = (await response.text().catch(() => '')).slice(0, BODY_LIMIT).trim();
+  const status = response.status;
+  if (status === 404) return result('wrong_url', `${url} answered 404: check the application URL and the note file (api/uc.php).`, status);
+  if (status >= 200 && status < 300 && body === '1') return result('ok', 'The note handler decrypted the test note and answered 1.', status);
+  if (/invalid request/i.test(body)) {
+    return result('wrong_key', "The note handler could not read the code: its UC_KEY is not this application's key (or its clock is more than a minute ahead of the hub's).", status);
+  }
+  if (/expir/i.test(body)) return result('rejected', "The note handler found the code expired: its clock is behind the hub's; set both by NTP.", status);
+  if (/access denied|forbidden/i.test(body) || body === '-2') return result('rejected', 'The note handler refused the test note (API_TEST or its access rules).', status);
+  const shown = body.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
+  return result('unexpected', `The note handler answered HTTP ${status}${shown ? ` "${shown}"` : ' with nothing'} instead of 1.`, status);
+}

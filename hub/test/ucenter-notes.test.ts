@@ -1,0 +1,206 @@
+/**
+ * UCenter notes beyond sync: the `test` note (UCenter's communication test) from the console
+ * and the CLI, with its diagnosis, and `updatepw` through the delivery queue when a password
+ * is set at the hub (the username only, never a password or a hash).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { cliHarness } from '../src/testing/cli-harness.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { UcClient } from '../src/testing/ucenter-client.js';
+import { authcodeDecode } from '../src/ucenter/authcode.js';
+import { checkUcenterApp } from '../src/ucenter/note-check.js';
+import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
+
+const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
+
+/**
+ * An application's api/uc.php as Discuz! writes it: decode with its UC_KEY; an unreadable
+ * code is "Invalid Request", a stale one "Authracation has expiried" (sic); `test` and the
+ * notes it takes answer 1.
+ */
+class NoteHandler {
+  key = '';
+  /** Seconds this application's clock is off the hub's. */
+  clockOffset = 0;
+  readonly notes: Record<string, string>[] = [];
+  server: Server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname !== '/api/uc.php') return void res.writeHead(404).end('Not Found');
+    const now = Math.floor(Date.now() / 1000) + this.clockOffset;
+    const plain = authcodeDecode(url.searchParams.get('code') ?? '', this.key, now);
+    const note = plain ? Object.fromEntries(new URLSearchParams(plain)) : undefined;
+    if (!note) return void res.end('Invalid Request');
+    if (now - Number(note.time) > 3600) return void res.end('Authracation has expiried');
+    this.notes.push(note);
+    res.end(['test', 'updatepw', 'deleteuser'].includes(note.action ?? '') ? '1' : '0');
+  });
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('the test note (checkUcenterApp)', () => {
+  const handler = new NoteHandler();
+  let base: string;
+  const app = (change: Partial<UcenterApp> = {}): UcenterApp => ({
+    appId: 7, name: 'Forum', type: 'DISCUZX', url: 'http://forum.sso.test:5004', noteFile: 'api/uc.php', internalUrl: base,
+    key: 'k'.repeat(64), synlogin: true, allowRegister: false, createdAt: 0, ...change,
+  });
+  beforeAll(async () => {
+    base = await handler.listen();
+  });
+  beforeEach(() => {
+    handler.key = 'k'.repeat(64);
+    handler.clockOffset = 0;
+    handler.notes.length = 0;
+  });
+  afterAll(() => handler.close());
+
+  it('OK when the handler decrypts the note and answers 1; the note is action=test with a fresh time', async () => {
+    const check = await checkUcenterApp(app(), 2_000);
+    expect(check).toMatchObject({ status: 'ok', appId: 7, url: `${base}/api/uc.php`, httpStatus: 200 });
+    expect(handler.notes).toEqual([{ action: 'test', time: handler.notes[0]!.time }]);
+  });
+
+  it('wrong key when the handler holds another UC_KEY', async () => {
+    handler.key = 'x'.repeat(64);
+    const check = await checkUcenterApp(app(), 2_000);
+    expect(check.status).toBe('wrong_key');
+    expect(check.detail).toMatch(/UC_KEY/);
+  });
+
+  it("wrong key (or clock) when the handler's clock is more than the code's minute ahead", async () => {
+    handler.clockOffset = 120;
+    expect((await checkUcenterApp(app(), 2_000)).status).toBe('wrong_key');
+  });
+
+  it('wrong URL on a 404 (another note file)', async () => {
+    const check = await checkUcenterApp(app({ noteFile: 'uc_client/uc.php' }), 2_000);
+    expect(check).toMatchObject({ status: 'wrong_url', httpStatus: 404 });
+  });
+
+  it('unreachable when nothing listens, within the timeout', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const check = await checkUcenterApp(app({ internalUrl: `http://127.0.0.1:${port}` }), 2_000);
+    expect(check.status).toBe('unreachable');
+    expect(check.detail).toMatch(/ECONNREFUSED/);
+  });
+
+  it('unexpected for any other answer, with the status and a printable excerpt', async () => {
+    const other = createServer((_req, res) => res.writeHead(500).end('<b>Fatal error</b>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const check = await checkUcenterApp(app({ internalUrl: `http://127.0.0.1:${(other.address() as AddressInfo).port}` }), 2_000);
+      expect(check).toMatchObject({ status: 'unexpected', httpStatus: 500 });
+      expect(check.detail).toContain('HTTP 500');
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+});
+
+describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) => {
+  let hub: RunningHub;
+  const handler = new NoteHandler();
+  let optedIn: UcenterApp;
+  let base: string;
+
+  beforeAll(async () => {
+    base = await handler.listen();
+  });
+  afterAll(() => handler.close());
+  beforeEach(async () => {
+    handler.notes.length = 0;
+    hub = await startTestHub(kind, { DELIVERY_BACKOFF_BASE_MS: '1', DELIVERY_BACKOFF_MAX_MS: '2' });
+    optedIn = await hub.services.ucenter.apps.register({ name: 'Forum', url: 'http://forum.sso.test:5004', internalUrl: base, updatepw: true });
+    // An application that did not ask for password notes gets none.
+    await hub.services.ucenter.apps.register({ name: 'Wiki', url: 'http://wiki.sso.test:5002', internalUrl: base });
+    handler.key = optedIn.key;
+  });
+  afterEach(() => hub.close());
+
+  it('setting a password queues updatepw (username only) at the applications that opted in, delivered on answer 1', async () => {
+    const alice = await hub.services.users.create(ALICE);
+    expect(await hub.services.deliveries.list('pending')).toEqual([]);
+    await hub.services.users.setPassword(alice.id, 'looking-glass-456');
+    const [item] = await hub.services.deliveries.list('pending');
+    expect(item).toMatchObject({ kind: 'ucenter-updatepw', clientId: `ucenter:${optedIn.appId}`, username: 'alice' });
+    expect(JSON.stringify(item)).not.toContain('looking-glass');
+    await hub.deliveryWorker.runOnce();
+    expect(await hub.services.deliveries.list('delivered')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', status: 'delivered', attempts: 1 })]);
+    expect(handler.notes).toEqual([{ action: 'updatepw', username: 'alice', time: handler.notes[0]!.time }]);
+  });
+
+  it('a rehash of the same password at sign-in sends nothing', async () => {
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.users.rehash(alice.id, ALICE.password);
+    expect(await hub.services.deliveries.list('pending')).toEqual([]);
+  });
+
+  it("user/edit (a password change through the client API) sends updatepw", async () => {
+    await hub.services.users.create(ALICE);
+    const client = new UcClient({ api: `${hub.url}/ucenter`, appId: optedIn.appId, key: optedIn.key });
+    const answer = await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'looking-glass-456', email: '', ignoreoldpw: 0 });
+    expect(answer).toBe('1');
+    expect(await hub.services.deliveries.list('pending')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', username: 'alice' })]);
+  });
+
+  it('the console Test button sends a test note and shows the diagnosis; audited', async () => {
+    await hub.services.users.create({ username: 'root', email: 'root@example.com', password: 'admin-password-1', roles: ['admin'] });
+    const browser = new TestBrowser();
+    const login = await browser.follow(`${hub.url}/login?next=${encodeURIComponent('/admin/ucenter')}`);
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
+    const signedIn = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), login: 'root', password: 'admin-password-1' });
+    await browser.follow(continueUrlOf(await signedIn.text(), hub.url));
+    const page = await (await browser.get(`${hub.url}/admin/ucenter`)).text();
+    const answer = await browser.post(`${hub.url}/admin/ucenter/${optedIn.appId}/test`, { _csrf: inputValue(page, '_csrf') });
+    const html = await answer.text();
+    expect(answer.status).toBe(200);
+    expect(html).toMatch(/data-testid="ucenter-check" data-status="ok"/);
+    handler.key = 'y'.repeat(64);
+    const wrong = await (await browser.post(`${hub.url}/admin/ucenter/${optedIn.appId}/test`, { _csrf: inputValue(page, '_csrf') })).text();
+    expect(wrong).toMatch(/data-status="wrong_key"/);
+    const audit = await hub.services.audit.search({ client: `ucenter:${optedIn.appId}` });
+    expect(audit.filter((e) => e.event === 'admin.client.check-sync')).toHaveLength(2);
+  });
+});
+
+describe('ucenter apps test (CLI)', () => {
+  const handler = new NoteHandler();
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: `test:ucnotes:${randomUUID()}:`, HUB_ISSUER: 'http://hub.sso.test:4000' };
+  const cli = cliHarness(env);
+  afterAll(async () => {
+    await handler.close();
+    await cli.cleanUp();
+  });
+
+  it('exits 0 with OK when the handler answers 1, 1 with the diagnosis otherwise', async () => {
+    const base = await handler.listen();
+    const added = await cli.run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.sso.test:5004', '--internal-url', base, '--accept-rc4', '--updatepw');
+    expect(added.code).toBe(0);
+    const appId = /UC_APPID = (\d+)/.exec(added.out)![1]!;
+    handler.key = /UC_KEY \(shown once\) = (\S+)/.exec(added.out)![1]!;
+    expect((await cli.run('ucenter', 'apps', 'list')).out).toContain('updatepw=on');
+    const ok = await cli.run('ucenter', 'apps', 'test', appId);
+    expect(ok).toEqual({ code: 0, out: expect.stringMatching(/^OK .*api\/uc\.php: /) });
+    handler.key = 'z'.repeat(64);
+    const wrong = await cli.run('ucenter', 'apps', 'test', appId);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toMatch(/^wrong_key /);
+  });
+});
+
