@@ -47,9 +47,9 @@ function merge(base: ComposeFile, overlay: ComposeFile): ComposeFile {
 const compose = merge(production, demo);
 const services = compose.services;
 
-const APP_SERVICES = ['hub', 'bbs', 'wiki', 'shop'] as const;
-const DEMO_SITES = ['bbs', 'wiki', 'shop'] as const;
-const EXPECTED_PORTS: Record<(typeof APP_SERVICES)[number], number> = { hub: 4000, bbs: 4001, wiki: 4002, shop: 4003 };
+const APP_SERVICES = ['hub', 'bbs', 'wiki', 'shop', 'forum'] as const;
+const DEMO_SITES = ['bbs', 'wiki', 'shop', 'forum'] as const;
+const EXPECTED_PORTS: Record<(typeof APP_SERVICES)[number], number> = { hub: 4000, bbs: 4001, wiki: 4002, shop: 4003, forum: 4004 };
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}` (compose interpolation). */
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}/g;
@@ -131,9 +131,9 @@ function publishedPorts(service: Service): { host: number; container: number }[]
 }
 
 describe('docker-compose.yml with docker-compose.demo.yml', () => {
-  it('production has redis and the hub; the demo adds the three demo sites', () => {
+  it('production has redis and the hub; the demo adds the three demo sites and the UCenter forum', () => {
     expect(Object.keys(production.services).sort()).toEqual(['hub', 'redis']);
-    expect(Object.keys(services).sort()).toEqual(['bbs', 'hub', 'mailpit', 'redis', 'shop', 'wiki']);
+    expect(Object.keys(services).sort()).toEqual(['bbs', 'forum', 'hub', 'mailpit', 'redis', 'shop', 'wiki']);
   });
 
   it('the demo sends the hub\'s mail to Mailpit, whose SMTP port stays on the compose network', () => {
@@ -252,7 +252,8 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
     });
 
     it('reaches Redis and the hub by service name from inside the network', () => {
-      for (const name of APP_SERVICES) expect(interpolate(environmentOf(services[name]!).REDIS_URL ?? '')).toBe('redis://redis:6379');
+      // The forum stand-in keeps its sessions in its own process (deleteuser ends them there).
+      for (const name of APP_SERVICES.filter((service) => service !== 'forum')) expect(interpolate(environmentOf(services[name]!).REDIS_URL ?? '')).toBe('redis://redis:6379');
       for (const site of DEMO_SITES) {
         const env = environmentOf(services[site]!);
         expect(interpolate(env.HUB_INTERNAL_URL ?? '')).toBe('http://hub:4000');
@@ -335,9 +336,11 @@ describe('the compose seed file', () => {
     const { loadDemoConfig } = await import('../demo-sites/src/demo-config.js');
     const { demoSeed } = await import('../demo-sites/src/demo-seed.js');
     const file = parse(readFileSync(new URL('../demo-sites/compose-seed.yaml', import.meta.url), 'utf8'));
-    const expected = demoSeed(loadDemoConfig({ BBS_INTERNAL_URL: 'http://bbs:4001', WIKI_INTERNAL_URL: 'http://wiki:4002', SHOP_INTERNAL_URL: 'http://shop:4003' }));
+    const expected = demoSeed(loadDemoConfig({ BBS_INTERNAL_URL: 'http://bbs:4001', WIKI_INTERNAL_URL: 'http://wiki:4002', SHOP_INTERNAL_URL: 'http://shop:4003', FORUM_INTERNAL_URL: 'http://forum:4004' }));
     expect(file).toEqual(JSON.parse(JSON.stringify(expected)));
     const ports: Record<string, number> = { bbs: 4001, wiki: 4002, shop: 4003 };
     for (const client of file.clients) expect(client.userdeleteUrl).toBe(`http://${client.clientId}:${ports[client.clientId]}/sso/userdelete`);
+    // The hub sends the forum's notes to its service name; browsers load its synlogin scripts from forum.sso.localhost.
+    expect(file.ucenterApps).toEqual([expect.objectContaining({ appId: 1, url: 'http://forum.sso.localhost:4004', internalUrl: 'http://forum:4004' })]);
   });
 });

@@ -23,7 +23,13 @@ function client(site: SiteSettings) {
   };
 }
 
-/** The demo's users and clients, for the ports and hosts in the demo configuration. */
+/** The UCenter-bound forum: UCenter application 1 with the demo's (public) key. */
+function forumApp(config: DemoConfig) {
+  const { forum } = config;
+  return { appId: forum.appId, name: forum.title, type: 'DISCUZX', url: forum.origin, internalUrl: forum.internalOrigin, key: forum.ucKey, synlogin: true, updatepw: true };
+}
+
+/** The demo's users, clients and UCenter application, for the ports and hosts in the demo configuration. */
 export function demoSeed(config: DemoConfig) {
-  return { users: DEMO_USERS, clients: Object.values(config.sites).map(client) };
+  return { users: DEMO_USERS, clients: Object.values(config.sites).map(client), ucenterApps: [forumApp(config)] };
 }

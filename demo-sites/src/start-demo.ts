@@ -19,10 +19,8 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     // No mail server needed: without SMTP_URL the demo keeps its mail in the outbox page.
     MAIL_DEV_OUTBOX: env.MAIL_DEV_OUTBOX ?? (env.SMTP_URL ? 'false' : 'true'),
   }, async (services) => {
+    // Users, clients and the UCenter-bound forum (application 1, with the demo's public key).
     await applySeed(demoSeed(config), services);
-    // The UCenter-bound forum is UCenter application 1, with the demo's (public) key.
-    const { forum } = config;
-    await services.ucenter.apps.put({ appId: forum.appId, key: forum.ucKey, name: forum.title, type: 'DISCUZX', url: forum.origin, internalUrl: forum.internalOrigin });
   });
   const stops = await Promise.all([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
   const lines = [

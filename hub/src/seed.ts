@@ -43,6 +43,23 @@ const seedSchema = z.object({
       }),
     )
     .default([]),
+  /** UCenter applications with their app id and key (the key is in their own configuration). */
+  ucenterApps: z
+    .array(
+      z.object({
+        appId: z.number().int().positive(),
+        name: z.string(),
+        url: z.string(),
+        key: z.string().min(32, 'a UC_KEY needs at least 32 characters'),
+        type: z.string().optional(),
+        noteFile: z.string().optional(),
+        internalUrl: z.string().optional(),
+        synlogin: z.boolean().optional(),
+        updatepw: z.boolean().optional(),
+        allowRegister: z.boolean().optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** A declarative file of users and clients (the demo's, or a deployment's bootstrap). */
@@ -62,7 +79,7 @@ export async function loadSeedFile(path: string): Promise<Seed> {
 }
 
 export interface SeedReport {
-  /** `user:NAME` / `client:ID` created by this run. */
+  /** `user:NAME` / `client:ID` / `ucenter:APPID` created by this run. */
   created: string[];
   /** Entries left alone: they exist, or were applied once and since changed or deleted by an admin. */
   skipped: string[];
@@ -74,8 +91,11 @@ export interface SeedReport {
  * back (each entry is marked as applied in the store, so a user or client an admin
  * deleted is not created again when the file is applied at the next start).
  */
-export async function applySeed(seed: Seed, services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients'>): Promise<SeedReport> {
-  const { store, keys, users, clients } = services;
+export async function applySeed(
+  seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>,
+  services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients' | 'ucenterApps'>,
+): Promise<SeedReport> {
+  const { store, keys, users, clients, ucenterApps } = services;
   const applied = new Set(await store.setMembers(keys.seedApplied()));
   const report: SeedReport = { created: [], skipped: [] };
   const once = async (entry: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
@@ -99,6 +119,9 @@ export async function applySeed(seed: Seed, services: Pick<DomainServices, 'stor
   }
   for (const user of seed.users) {
     await once(`user:${user.username.toLowerCase()}`, async () => (await users.findByLogin(user.username)) !== undefined, () => users.create(user));
+  }
+  for (const app of seed.ucenterApps ?? []) {
+    await once(`ucenter:${app.appId}`, async () => (await ucenterApps.find(app.appId)) !== undefined, () => ucenterApps.put(app));
   }
   return report;
 }

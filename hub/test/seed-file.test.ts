@@ -22,13 +22,35 @@ clients:
     syncKey: seeded-sync-key-0123456789abcdefghijkl
 `);
 
+const UC_SEED = parseSeed(`
+ucenterApps:
+  - appId: 3
+    name: Old Discuz
+    type: DISCUZX
+    url: http://discuz.test
+    key: seeded-uc-key-0123456789abcdefghijklmnopqrstuvwxyz
+`);
+
 describe.each(STORE_KINDS)('a seed file on %s is create-only', (kind) => {
+
   let hub: RunningHub;
   beforeEach(async () => {
     hub = await startTestHub(kind);
   });
   afterEach(async () => {
     await hub.close();
+  });
+
+  test('UCenter applications too: created with their id and key, never re-keyed or brought back', async () => {
+    const apps = hub.services.ucenterApps;
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: ['ucenter:3'], skipped: [] });
+    expect(await apps.find(3)).toMatchObject({ appId: 3, key: 'seeded-uc-key-0123456789abcdefghijklmnopqrstuvwxyz', type: 'DISCUZX', synlogin: true, updatepw: false });
+    const rotated = (await apps.rotateKey(3)).key;
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'] });
+    expect((await apps.find(3))?.key).toBe(rotated);
+    await apps.remove(3);
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'] });
+    expect(await apps.find(3)).toBeUndefined();
   });
 
   test('creates what is missing, once', async () => {

@@ -34,6 +34,8 @@ export function createForumSite(config: DemoConfig): Express {
   /** uid → session ids, so deleteuser ends the member's sessions in every browser. */
   const sessionsOf = new Map<number, Set<string>>();
   const deleted: number[] = [];
+  /** Usernames whose password changed at the hub (updatepw; Discuz! would give its copy a random password). */
+  const passwordChanged: string[] = [];
   const uc = (req: Request) =>
     // uc_client sends the visitor's User-Agent (UCenter checks it against the md5 in `input`).
     new UcClient({ api: `${config.hubInternalUrl}/ucenter`, key: forum.ucKey, appId: forum.appId, userAgent: req.get('user-agent') ?? '' });
@@ -60,7 +62,7 @@ export function createForumSite(config: DemoConfig): Express {
     const { scripts, flash } = req.session;
     delete req.session.scripts;
     delete req.session.flash;
-    res.type('html').send(views.render('demo/forum.njk', { forum, hubUrl: config.hubUrl, member: req.session.member, csrfToken: csrfToken(req), scripts, flash, deleted }));
+    res.type('html').send(views.render('demo/forum.njk', { forum, hubUrl: config.hubUrl, member: req.session.member, csrfToken: csrfToken(req), scripts, flash, deleted, passwordChanged }));
   };
 
   app.get('/', (req, res) => render(req, res));
@@ -114,6 +116,9 @@ export function createForumSite(config: DemoConfig): Express {
         }
         return res.type('text').send('1');
       }
+      case 'updatepw':
+        if (note.username) passwordChanged.push(note.username);
+        return res.type('text').send('1');
       default:
         return res.type('text').send('-1');
     }
