@@ -51,6 +51,18 @@ describe('RedisStore command timeouts', () => {
     expect(timeouts).not.toHaveBeenCalled();
   });
 
+  it('bounds commands with one shared timer, not a timer (and a Promise.race) per command', async () => {
+    store ??= new RedisStore(await connectRedis(REDIS_URL.toString()));
+    await store.get(`${prefix}k`);
+    const timeouts = jest.spyOn(globalThis, 'setTimeout');
+    const intervals = jest.spyOn(globalThis, 'setInterval');
+    const races = jest.spyOn(Promise, 'race');
+    await Promise.all(Array.from({ length: 100 }, (_, i) => store!.set(`${prefix}k`, String(i), { ttlSeconds: 60 })));
+    await Promise.all(Array.from({ length: 100 }, () => store!.get(`${prefix}k`)));
+    expect(timeouts.mock.calls.length + intervals.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(races).not.toHaveBeenCalled();
+  });
+
   it('a Redis that stalls mid-command still gives StoreUnavailableError within the store deadline', async () => {
     const proxy = await stallableProxy();
     const stalled = new RedisStore(await connectRedis(proxy.url));

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { Deadlines } from './deadlines.js';
 import { StoreUnavailableError, type SetOptions, type Store } from './store.js';
 
 
@@ -58,21 +59,14 @@ else
 end
 return 1`;
 
-async function guard<T>(work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('redis command timed out')), COMMAND_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (error) {
+/** One shared sweep bounds every command (see Deadlines): no timer or Promise.race per command. */
+const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
+
+function guard<T>(work: () => Promise<T>): Promise<T> {
+  return deadlines.run(work, () => new Error('redis command timed out')).catch((error: unknown) => {
     if (error instanceof TypeError) throw error;
     throw new StoreUnavailableError(error);
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }
 
 /** The production store: one Redis (or a Redis-compatible server) at `REDIS_URL`. */

@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { Deadlines } from './deadlines.js';
+
+const never = () => new Promise<never>(() => {});
+const timedOut = () => new Error('timed out');
+
+describe('Deadlines: one sweep bounds every operation', () => {
+  it('fails a stalled operation between the limit and the limit plus a tick, and leaves nothing behind', async () => {
+    const deadlines = new Deadlines(200, 20);
+    const started = Date.now();
+    const outcomes = await Promise.allSettled([deadlines.run(never, timedOut), deadlines.run(never, timedOut)]);
+    const took = Date.now() - started;
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toEqual(new Error('timed out'));
+    expect(took).toBeGreaterThanOrEqual(195);
+    expect(deadlines.size).toBe(0);
+  });
+
+  it('passes results and errors through and forgets settled operations at once', async () => {
+    const deadlines = new Deadlines(10_000);
+    await expect(deadlines.run(async () => 42, timedOut)).resolves.toBe(42);
+    await expect(deadlines.run(async () => { throw new TypeError('bad'); }, timedOut)).rejects.toBeInstanceOf(TypeError);
+    await expect(deadlines.run(() => { throw new RangeError('sync'); }, timedOut)).rejects.toBeInstanceOf(RangeError);
+    expect(deadlines.size).toBe(0);
+  });
+
+  it('an operation that started later is not failed early by a sweep that fails an earlier one', async () => {
+    const deadlines = new Deadlines(150, 10);
+    const early = deadlines.run(never, timedOut);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let lateDone = false;
+    const late = deadlines.run(never, timedOut).catch(() => (lateDone = true));
+    await expect(early).rejects.toThrow('timed out');
+    expect(lateDone).toBe(false);
+    await late;
+    expect(lateDone).toBe(true);
+  });
+});
