@@ -96,6 +96,27 @@ describe('audit log bounds', () => {
     await store.close();
   });
 
+  test('entries recorded a moment apart (requests finishing one after another) share one write', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    let writes = 0;
+    const original = store.zAddMany.bind(store);
+    store.zAddMany = async (key, items) => {
+      writes += 1;
+      return original(key, items);
+    };
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const recorded: Promise<void>[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      recorded.push(log.record({ event: 'token.issued', client: `c${i}` }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(recorded);
+    expect(await store.zCard(keys.auditLog())).toBe(4);
+    expect(writes).toBe(1);
+    await store.close();
+  });
+
   test('a reader is not held up by entries that keep arriving after it asked', async () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');

@@ -157,6 +157,17 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     expect(await adapter('AccessToken').find(survivor)).toMatchObject({ jti: survivor, grantId: otherGrant });
   });
 
+  it('Session: a uid index written before the copy (the record key) is still followed', async () => {
+    const id = newId();
+    const uid = newId();
+    const session = adapter('Session');
+    await session.upsert(id, { jti: id, kind: 'Session', uid, accountId: 'user-1', loginTs: now(), exp: now() + 600 }, 600);
+    await store.set(keys.oidcSessionUid(uid), keys.oidc('Session', digest(id)), { ttlSeconds: 600 });
+    expect(await session.findByUid(uid)).toMatchObject({ uid, accountId: 'user-1' });
+    await session.destroy(id);
+    expect(await session.findByUid(uid)).toBeUndefined();
+  });
+
   it('Session: findByUid finds it, destroy removes the record and the uid index', async () => {
     const id = newId();
     const uid = newId();
@@ -167,8 +178,10 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     expect(await session.find(id)).toMatchObject({ jti: id, uid, accountId: 'user-1' });
     expect(await session.findByUid(uid)).toMatchObject({ uid, accountId: 'user-1' });
     expect(await session.findByUid(newId())).toBeUndefined();
-    // The index holds the record's key (a digest), not the session id from the cookie.
-    expect(await store.get(keys.oidcSessionUid(uid))).toBe(keys.oidc('Session', digest(id)));
+    // The uid key holds a copy of the record (findByUid is one read), never the session id from the cookie.
+    const copy = await store.get(keys.oidcSessionUid(uid));
+    expect(copy).toBe(await store.get(keys.oidc('Session', digest(id))));
+    expect(copy).not.toContain(id);
 
     await session.destroy(id);
     expect(await session.find(id)).toBeUndefined();

@@ -1,6 +1,6 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import type { Store, WriteOp } from '../store/store.js';
 import { Redemptions } from './redemption.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
@@ -44,21 +44,24 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const key = this.#key(id);
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
       const { jti: _jti, ...stored } = payload;
-      await store.set(key, JSON.stringify(stored), ttl !== undefined ? { ttlSeconds: ttl } : {});
+      const value = JSON.stringify(stored);
+      // The record and its indexes in one round trip (a pipeline; each index is only a way to the record).
+      const writes: WriteOp[] = [{ op: 'set', key, value, ttlSeconds: ttl }];
       if (GRANTABLE.has(this.model) && payload.grantId) {
         // Scored by the record's expiry: expired members leave on the next write, so the index
         // holds only what revoking the grant still has to reach.
-        await store.zAddExpiring(keys.oidcGrantMembers(payload.grantId), key, ttl !== undefined ? Date.now() + ttl * 1000 : Infinity);
+        writes.push({ op: 'zAddExpiring', key: keys.oidcGrantMembers(payload.grantId), member: key, expiresAtMs: ttl !== undefined ? Date.now() + ttl * 1000 : Infinity });
       }
       if (this.model === 'Session' && payload.uid) {
-        await store.set(keys.oidcSessionUid(payload.uid), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
-        if (payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
+        // A copy of the session under its uid, so findByUid is one read (tokens find their
+        // session by uid on every refresh, userinfo and introspection), not index then record.
+        writes.push({ op: 'set', key: keys.oidcSessionUid(payload.uid), value, ttlSeconds: ttl });
       }
+      if (payload.userCode) writes.push({ op: 'set', key: keys.oidcUserCode(payload.userCode), value: key, ttlSeconds: ttl });
+      await store.write(writes);
+      if (this.model === 'Session' && payload.uid && payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
       if (this.model === 'Grant' && payload.accountId && payload.clientId) {
         await hooks.onGrant?.(payload.accountId, payload.clientId, id, ttl);
-      }
-      if (payload.userCode) {
-        await store.set(keys.oidcUserCode(payload.userCode), key, ttl !== undefined ? { ttlSeconds: ttl } : {});
       }
     }
 
@@ -87,8 +90,15 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
     }
 
-    findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return this.#findByIndex(keys.oidcSessionUid(uid));
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const raw = await store.get(keys.oidcSessionUid(uid));
+      if (!raw) return undefined;
+      // Written before the copy was: the key of the session record.
+      if (raw.startsWith(keys.oidc('Session', ''))) {
+        const record = await store.get(raw);
+        return record ? (JSON.parse(record) as AdapterPayload) : undefined;
+      }
+      return JSON.parse(raw) as AdapterPayload;
     }
 
     findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -103,24 +113,10 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      * revoked. The record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
-      const claimKey = keys.oidcConsumed(this.model, digest(id));
-      const key = this.#key(id);
-      // Outside a token request (which has just read the record), the record must still be there.
-      const record = {
-        key,
-        ttl: async () => {
-          const ttl = await store.ttl(key);
-          return ttl === -2 ? undefined : ttl > 0 ? ttl : CONSUMED_MARKER_TTL;
-        },
-        grantId: async () => {
-          const raw = await store.get(key);
-          return raw ? ((JSON.parse(raw) as AdapterPayload).grantId as string | undefined) : undefined;
-        },
-      };
-      if (await redemptions.claim(claimKey, record)) return;
+      const claim = await redemptions.claim(keys.oidcConsumed(this.model, digest(id)), this.#key(id), CONSUMED_MARKER_TTL);
+      if (claim.won) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
-      const grantId = await record.grantId();
-      if (grantId) await this.revokeByGrantId(grantId);
+      if (claim.grantId) await this.revokeByGrantId(claim.grantId);
       throw new errors.InvalidGrant('grant request is invalid');
     }
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -122,17 +122,18 @@ export class Redemptions {
   }
 
   /**
-   * Claims the code or token for this request. Returns false when another redemption holds
-   * it (the caller treats that as a reuse). Outside a token request the claim is final at once.
+   * Claims the code or token for this request. `won` false when another redemption holds it
+   * (the caller treats that as a reuse and revokes `grantId`). Outside a token request the
+   * claim is final at once: one atomic step beside the record (which must still be there).
    */
-  async claim(claimKey: string, record: { key: string; ttl(): Promise<number | undefined>; grantId(): Promise<string | undefined> }): Promise<boolean> {
+  async claim(claimKey: string, recordKey: string, fallbackTtl: number): Promise<{ won: boolean; grantId?: string }> {
     const ctx = Redemptions.#tokenRequest();
     const attempt = ctx ? this.#attempts.get(ctx)?.get(claimKey) : undefined;
     if (!attempt) {
-      const ttl = await record.ttl();
-      if (ttl === undefined || !(await this.store.swap(claimKey, null, this.#done(), ttl))) return false;
-      await this.#spent(record.key, await record.grantId());
-      return true;
+      const { record, claimed } = await this.store.claimBeside(claimKey, this.#done(), recordKey, fallbackTtl);
+      const grantId = record ? ((JSON.parse(record) as { grantId?: unknown }).grantId as string | undefined) : undefined;
+      if (claimed) await this.#spent(recordKey, grantId);
+      return { won: claimed, ...(grantId ? { grantId } : {}) };
     }
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
@@ -144,7 +145,7 @@ export class Redemptions {
     attempt.mine = mine;
     const won = await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl);
     if (!won) delete attempt.mine;
-    return won;
+    return { won, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
   }
 
   /** Middleware around the protocol routes: commits, releases or replays after the grant handler ran. */
@@ -207,10 +208,13 @@ export class Redemptions {
    * stays until it expires, so a reuse is still recognised.
    */
   async #finish(attempt: Attempt, from: string): Promise<void> {
-    await Promise.all([
-      this.#bestEffort(() => this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl)),
-      this.#spent(attempt.recordKey, attempt.grantId),
-    ]);
+    // One round trip: the claim and the grant's index are independent writes (a pipeline).
+    const done: WriteOp = { op: 'swap', key: attempt.claimKey, expected: from, next: this.#done(), ttlSeconds: attempt.ttl };
+    const spent: WriteOp[] = attempt.grantId ? [{ op: 'zRemove', key: this.keys.oidcGrantMembers(attempt.grantId), member: attempt.recordKey }] : [];
+    await this.#bestEffort(async () => {
+      await this.store.write([done, ...spent]);
+      return true;
+    });
   }
 
   async #spent(recordKey: string, grantId: string | undefined): Promise<void> {

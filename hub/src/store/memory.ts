@@ -1,4 +1,4 @@
-import type { SetOptions, Store } from './store.js';
+import type { ClaimBeside, SetOptions, Store, WriteOp } from './store.js';
 
 interface Entry {
   value: string | Set<string> | Map<string, number>;
@@ -75,6 +75,27 @@ export class MemoryStore implements Store {
     if (options.onlyIfAbsent && this.#entry(key)) return false;
     this.#data.set(key, { value, expiresAt: MemoryStore.#expiry(options.ttlSeconds) });
     return true;
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    for (const op of ops) {
+      switch (op.op) {
+        case 'set': await this.set(op.key, op.value, op.ttlSeconds !== undefined ? { ttlSeconds: op.ttlSeconds } : {}); break;
+        case 'del': await this.del(op.key); break;
+        case 'swap': await this.swap(op.key, op.expected, op.next, op.ttlSeconds); break;
+        case 'zAddExpiring': await this.zAddExpiring(op.key, op.member, op.expiresAtMs); break;
+        case 'zRemove': await this.zRemove(op.key, op.member); break;
+      }
+    }
+  }
+
+  async claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {
+    const record = this.#string(recordKey);
+    if (record === null) return { record, claimed: false };
+    if (this.#entry(key)) return { record, claimed: false };
+    const expiresAt = this.#data.get(recordKey)!.expiresAt;
+    this.#data.set(key, { value, expiresAt: Number.isFinite(expiresAt) ? expiresAt : MemoryStore.#expiry(fallbackTtlSeconds) });
+    return { record, claimed: true };
   }
 
   async del(...keys: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { Deadlines } from './deadlines.js';
-import { StoreUnavailableError, type SetOptions, type Store } from './store.js';
+import { StoreUnavailableError, type ClaimBeside, type SetOptions, type Store, type WriteOp } from './store.js';
 
 
 const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
@@ -59,6 +59,50 @@ else
 end
 return 1`;
 
+/**
+ * Adds a member scored by its expiry (ARGV[1], epoch ms, '+inf' for none), drops members
+ * expired by ARGV[2] (now), and keeps the key until its last member expires: one command, so
+ * it can go in a pipeline and stays atomic there.
+ */
+const ZADD_EXPIRING_SCRIPT = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if ARGV[1] == '+inf' then
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'GT')
+  redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'NX')
+end
+return 1`;
+
+/**
+ * A single-use claim beside its record (see Store.claimBeside): KEYS[1] the claim, KEYS[2]
+ * the record; ARGV: claim value, fallback TTL. Answers { record or false, 1 when claimed }.
+ */
+const CLAIM_BESIDE_SCRIPT = `
+local record = redis.call('GET', KEYS[2])
+if not record then return { false, 0 } end
+if redis.call('EXISTS', KEYS[1]) == 1 then return { record, 0 } end
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return { record, 1 }`;
+
+function ttlArgument(ttlSeconds: number | undefined): string {
+  return ttlSeconds !== undefined ? String(Math.max(1, Math.ceil(ttlSeconds))) : '';
+}
+
+function swapArguments(expected: string | null, next: string | null, ttlSeconds: number | undefined): string[] {
+  return [expected === null ? '0' : '1', expected ?? '', next === null ? '0' : '1', next ?? '', ttlArgument(ttlSeconds)];
+}
+
+function zAddExpiringArguments(member: string, expiresAtMs: number): string[] {
+  return [Number.isFinite(expiresAtMs) ? String(Math.ceil(expiresAtMs)) : '+inf', String(Date.now()), member];
+}
+
 /** One shared sweep bounds every command (see Deadlines): no timer or Promise.race per command. */
 const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
 
@@ -103,13 +147,47 @@ export class RedisStore implements Store {
   }
 
   swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
-    const ttl = ttlSeconds !== undefined ? String(Math.max(1, Math.ceil(ttlSeconds))) : '';
+    return guard(async () => (await this.client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) })) === 1);
+  }
+
+  write(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve();
+    if (ops.length === 1 && ops[0]!.op === 'set') {
+      const { key, value, ttlSeconds } = ops[0]!;
+      return this.set(key, value, ttlSeconds !== undefined ? { ttlSeconds } : {}).then(() => undefined);
+    }
     return guard(async () => {
-      const reply = await this.client.eval(SWAP_SCRIPT, {
-        keys: [key],
-        arguments: [expected === null ? '0' : '1', expected ?? '', next === null ? '0' : '1', next ?? '', ttl],
-      });
-      return reply === 1;
+      const pipeline = this.client.multi();
+      for (const op of ops) {
+        switch (op.op) {
+          case 'set':
+            pipeline.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
+            break;
+          case 'del':
+            pipeline.del(op.key);
+            break;
+          case 'swap':
+            pipeline.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
+            break;
+          case 'zAddExpiring':
+            pipeline.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
+            break;
+          case 'zRemove':
+            pipeline.zRem(op.key, op.member);
+            break;
+        }
+      }
+      await pipeline.execAsPipeline();
+    });
+  }
+
+  claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {
+    return guard(async () => {
+      const [record, claimed] = (await this.client.eval(CLAIM_BESIDE_SCRIPT, {
+        keys: [key, recordKey],
+        arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))],
+      })) as [string | null, number];
+      return { record: record ?? null, claimed: claimed === 1 };
     });
   }
 
@@ -157,11 +235,7 @@ export class RedisStore implements Store {
 
   zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
     return guard(async () => {
-      const multi = this.client.multi().zAdd(key, { score: expiresAtMs, value: member }).zRemRangeByScore(key, '-inf', Date.now());
-      // GT keeps the latest member's expiry; a key with no expiry yet gets one through NX.
-      if (Number.isFinite(expiresAtMs)) multi.pExpireAt(key, expiresAtMs, 'GT').pExpireAt(key, expiresAtMs, 'NX');
-      else multi.persist(key);
-      await multi.exec();
+      await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [key], arguments: zAddExpiringArguments(member, expiresAtMs) });
     });
   }
 

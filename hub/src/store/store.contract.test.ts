@@ -117,6 +117,61 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
     });
   });
 
+  describe('batches and claims', () => {
+    it('write applies every kind of write of a batch, and an empty batch is a no-op', async () => {
+      const [a, b, c, index] = [key('w-a'), key('w-b'), key('w-c'), key('w-index')];
+      await store.set(b, 'old');
+      await store.set(c, 'doomed');
+      await store.zAddExpiring(index, 'gone', Date.now() + 60_000);
+      await store.write([]);
+      await store.write([
+        { op: 'set', key: a, value: 'A', ttlSeconds: 60 },
+        { op: 'swap', key: b, expected: 'old', next: 'new' },
+        { op: 'del', key: c },
+        { op: 'zAddExpiring', key: index, member: 'm', expiresAtMs: Date.now() + 30_000 },
+        { op: 'zRemove', key: index, member: 'gone' },
+      ]);
+      expect(await store.getMany([a, b, c])).toEqual(['A', 'new', null]);
+      expect(await store.ttl(a)).toBeGreaterThan(55);
+      expect(await store.zRangeByScore(index, -Infinity, Infinity)).toEqual(['m']);
+      expect(await store.ttl(index)).toBeGreaterThan(25);
+      expect(await store.ttl(index)).toBeLessThanOrEqual(60);
+    });
+
+    it('write: a swap from an unexpected value changes nothing, the other writes still land', async () => {
+      const [a, b] = [key('w2-a'), key('w2-b')];
+      await store.set(b, 'other');
+      await store.write([{ op: 'set', key: a, value: 'A' }, { op: 'swap', key: b, expected: 'old', next: 'new' }]);
+      expect(await store.getMany([a, b])).toEqual(['A', 'other']);
+    });
+
+    it('zAddExpiring with no expiry keeps the index for ever', async () => {
+      const k = key('w-forever');
+      await store.zAddExpiring(k, 'a', Date.now() + 10_000);
+      await store.write([{ op: 'zAddExpiring', key: k, member: 'b', expiresAtMs: Infinity }]);
+      expect(await store.ttl(k)).toBe(-1);
+      expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['a', 'b']);
+    });
+
+    it('claimBeside claims once beside a live record, with the record\'s expiry; never beside a missing one', async () => {
+      const [claim, record, orphan, plain, plainClaim] = [key('cb-claim'), key('cb-record'), key('cb-orphan'), key('cb-plain'), key('cb-plain-claim')];
+      await store.set(record, '{"grantId":"g"}', { ttlSeconds: 30 });
+      const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimBeside(claim, `v${i}`, record, 3600)));
+      expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
+      expect(outcomes.every((o) => o.record === '{"grantId":"g"}')).toBe(true);
+      expect(await store.ttl(claim)).toBeGreaterThan(25);
+      expect(await store.ttl(claim)).toBeLessThanOrEqual(30);
+
+      const none = key('cb-none');
+      expect(await store.claimBeside(none, 'v', orphan, 3600)).toEqual({ record: null, claimed: false });
+      expect(await store.get(none)).toBeNull();
+
+      await store.set(plain, 'forever');
+      expect(await store.claimBeside(plainClaim, 'v', plain, 120)).toEqual({ record: 'forever', claimed: true });
+      expect(await store.ttl(plainClaim)).toBeGreaterThan(115);
+    });
+  });
+
   describe('ttl', () => {
     it('is -2 for a missing key, -1 without expiry, and the seconds left otherwise', async () => {
       const [missing, forever, expiring] = [key('ttl'), key('ttl'), key('ttl')];

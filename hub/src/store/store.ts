@@ -10,6 +10,22 @@ export interface SetOptions {
   onlyIfAbsent?: boolean;
 }
 
+/** One write of a batch (see {@link Store.write}); each means what the method of the same name does. */
+export type WriteOp =
+  | { op: 'set'; key: string; value: string; ttlSeconds?: number }
+  | { op: 'del'; key: string }
+  | { op: 'swap'; key: string; expected: string | null; next: string | null; ttlSeconds?: number }
+  | { op: 'zAddExpiring'; key: string; member: string; expiresAtMs: number }
+  | { op: 'zRemove'; key: string; member: string };
+
+/** What {@link Store.claimBeside} found and did. */
+export interface ClaimBeside {
+  /** The value of the record the claim sits beside; null when it was gone (nothing was set). */
+  record: string | null;
+  /** Whether the claim was set (it was absent and the record was there). */
+  claimed: boolean;
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
@@ -24,6 +40,18 @@ export interface Store {
    * `next` (null: deleted) and true comes back; otherwise nothing changes.
    */
   swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
+  /**
+   * Several independent writes in one round trip (a pipeline). Each write is atomic on its
+   * own, the batch is not, and its keys may live on different hash slots (a cluster store
+   * sends one pipeline per node). Rejects when any write failed; others may have landed.
+   */
+  write(ops: WriteOp[]): Promise<void>;
+  /**
+   * In one atomic step: when `recordKey` exists and `key` does not, sets `key` to `value`
+   * with what is left of `recordKey`'s expiry (`fallbackTtlSeconds` when it has none).
+   * Both keys share a hash slot (a single-use claim beside its record).
+   */
+  claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside>;
   /** Atomically reads and deletes a key (single-use values). */
   take(key: string): Promise<string | null>;
   /** Seconds left before the key expires: -1 no expiry, -2 missing. */

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * What a store write does under test: `ok` goes through; `stall` is a write that lands but
@@ -11,6 +11,14 @@ export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
 export type FaultPlan = (method: string, key: string) => Fault;
 
 const READS = new Set(['kind', 'get', 'getMany', 'ttl', 'setMembers', 'zRangeByScore', 'zRevRange', 'zCard', 'ping', 'close']);
+
+/** A batch of writes (Store.write) fails as its worst write would: fail, then stall, then the longest delay. */
+function worst(faults: Fault[]): Fault {
+  if (faults.includes('fail')) return 'fail';
+  if (faults.includes('stall')) return 'stall';
+  const delays = faults.filter((f): f is { delayMs: number } => typeof f === 'object').map((f) => f.delayMs);
+  return delays.length > 0 ? { delayMs: Math.max(...delays) } : 'ok';
+}
 
 /**
  * A store that injects faults into chosen writes, for tests of what a client sees when
@@ -25,7 +33,7 @@ export function faultyStore(inner: Store): { store: Store; plan(next: FaultPlan 
       // Bound to the store itself: its private fields are not reachable through the proxy.
       if (typeof property !== 'string' || READS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
-        const fault = current?.(property, String(args[0])) ?? 'ok';
+        const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key) ?? 'ok')) : (current?.(property, String(args[0])) ?? 'ok');
         if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);

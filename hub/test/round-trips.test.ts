@@ -1,0 +1,93 @@
+import { TestBrowser } from '../src/testing/browser.js';
+import { recordRoundTrips } from '../src/testing/round-trips.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+const ALICE = { login: 'alice', password: 'wonderland-123' };
+
+/** Round trips that are not the request's own: the audit log's shared write (batched, see audit-log.test.ts) and the client cache's once-a-second check. */
+const SHARED = /ZADD \S*audit:log|GET \S*clients:version/;
+
+/**
+ * Redis round trips per protocol request (a MULTI, a pipeline or a script is one), counted
+ * through node-redis's diagnostics channels: a count, not a timing, so it holds on a loaded
+ * machine. Bounds are the hub's (docs/performance.md, "Round trips"); before they were
+ * 2 / 14 / 14 / 5 / 6, and plain oidc-provider with a one-key-per-record adapter needs
+ * 1 / 9 / – / 5 / 6.
+ */
+describe('Redis round trips per protocol request', () => {
+  let hub: RunningHub;
+  let auth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    const client = await hub.services.clients.register({
+      clientId: 'rp', trusted: true, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    });
+    auth = basic('rp', client.clientSecret!);
+    // Warm up: the client cache, the signing keys and the account are loaded once per process.
+    await tokensByCode();
+    await clientCredentials();
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+
+  const clientCredentials = () => postForm(`${hub.url}/token`, { grant_type: 'client_credentials' }, { authorization: auth });
+
+  async function signedInCode(): Promise<{ code: string; verifier: string }> {
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    return { code: callback.searchParams.get('code')!, verifier: request.verifier };
+  }
+
+  const redeem = ({ code, verifier }: { code: string; verifier: string }) =>
+    postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, { authorization: auth });
+
+  async function tokensByCode(): Promise<JsonAnswer> {
+    const answer = await redeem(await signedInCode());
+    expect(answer.status).toBe(200);
+    return answer;
+  }
+
+  /** The request's own round trips, each named by command and first key. */
+  async function own(work: () => Promise<JsonAnswer>): Promise<string[]> {
+    await hub.services.audit.flush();
+    const { result, trips } = await recordRoundTrips(work);
+    expect(result.status).toBe(200);
+    return trips.filter((trip) => !SHARED.test(trip));
+  }
+
+  function expectAtMost(trips: string[], bound: number): void {
+    if (trips.length > bound) throw new Error(`${trips.length} round trips, bound ${bound}:\n${trips.join('\n')}`);
+  }
+
+  test('client_credentials: 1 (the token), was 2', async () => {
+    expectAtMost(await own(clientCredentials), 1);
+  });
+
+  test('refresh_token with rotation: 9, was 14', async () => {
+    const { body } = await tokensByCode();
+    expectAtMost(await own(() => postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: body.refresh_token as string }, { authorization: auth })), 9);
+  });
+
+  test('authorization_code: 9, was 14', async () => {
+    const code = await signedInCode();
+    expectAtMost(await own(() => redeem(code)), 9);
+  });
+
+  test('userinfo: 4, was 5', async () => {
+    const { body } = await tokensByCode();
+    expectAtMost(await own(async () => {
+      const response = await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${body.access_token as string}` } });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+    }), 4);
+  });
+
+  test('introspection: 5, was 6', async () => {
+    const { body } = await tokensByCode();
+    expectAtMost(await own(() => postForm(`${hub.url}/token/introspection`, { token: body.access_token as string }, { authorization: auth })), 5);
+  });
+});
