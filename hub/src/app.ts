@@ -7,6 +7,7 @@ import { observeRequest } from './http/request-log.js';
 import { metricsHandler } from './metrics/metrics-routes.js';
 import { withRequestContext } from './request-context.js';
 import { errorHandler, notFound } from './http/error-handler.js';
+import { langRoutes, localeMiddleware } from './i18n/locale-middleware.js';
 import { originPin } from './http/pin-origin.js';
 import { portalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
@@ -55,6 +56,9 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   // Browsers ask every origin for /favicon.ico: a small icon instead of a 404 on every page.
   app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES_DIR}/static/favicon.ico`, { maxAge: '1d' }));
   app.use(healthRoutes(services));
+  // Every page below is read in the reader's language: the `lang` cookie, else Accept-Language.
+  app.use(localeMiddleware());
+  app.use(langRoutes(config.secureCookies));
 
   // Sign-in pages write records before anyone signed in: bounded per address (/auth: in hub.ts).
   app.use('/login', services.signInStarts.middleware());

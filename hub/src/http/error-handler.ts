@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HubError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { renderPage } from '../portal/render.js';
 import type { Views } from '../views/views.js';
 
 interface OidcLikeError {
@@ -16,7 +17,7 @@ interface OidcLikeError {
 /** The 404 page for anything no route answered. */
 export function notFound(views: Views): RequestHandler {
   return (_req, res) => {
-    res.status(404).type('html').send(views.render('hub/error.njk', { title: 'Page not found', description: 'There is nothing at this address.' }));
+    renderPage(res, views, 'hub/error.njk', { title: 'Page not found', description: 'There is nothing at this address.' }, 404);
   };
 }
 
@@ -64,6 +65,6 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
     } else {
       logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });
     }
-    res.status(status).type('html').send(views.render('hub/error.njk', { title, description }));
+    renderPage(res, views, 'hub/error.njk', { title, description }, status);
   };
 }

@@ -13,6 +13,7 @@ import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
 import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
+import { localeOfContext } from '../i18n/locale-middleware.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -144,11 +145,11 @@ export function createProvider(deps: ProviderDeps): Provider {
           const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
           const auto = Boolean(ctx.oidc.params?.id_token_hint) && hint?.payload?.sub !== undefined && hint.payload.sub === ctx.oidc.session?.accountId;
           ctx.type = 'html';
-          ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName });
+          ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName, switchNext: ctx.method === 'GET' ? ctx.originalUrl : '/' }, localeOfContext(ctx));
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
-          ctx.body = views.render('hub/logged-out.njk', { clientName: ctx.oidc.client?.clientName });
+          ctx.body = views.render('hub/logged-out.njk', { clientName: ctx.oidc.client?.clientName, switchNext: '/login' }, localeOfContext(ctx));
         },
       },
     },
@@ -177,7 +178,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         title: unavailable ? 'Temporarily unavailable' : 'Something went wrong',
         error: code,
         description: SAFE_DESCRIPTIONS[code] ?? out.error_description,
-      });
+      }, localeOfContext(ctx));
     },
   };
 

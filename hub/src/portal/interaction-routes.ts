@@ -8,13 +8,6 @@ import type { HubServices } from '../services.js';
 import { renderPage, renderSyncPage } from './render.js';
 import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
 
-const SCOPE_LABELS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name and username',
-  email: 'See your e-mail address',
-  offline_access: 'Stay connected while you are away',
-};
-
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : '';
@@ -49,7 +42,8 @@ export function interactionRoutes(services: HubServices): Router {
       uid: details.uid,
       csrfToken: csrf.generateToken(req),
       client,
-      scopes: missing.map((scope) => ({ scope, label: SCOPE_LABELS[scope] ?? scope })),
+      // Each scope's label comes from portal:consent.scopes.<scope> (the scope name where none).
+      scopes: missing.map((scope) => ({ scope })),
     });
   });
 

@@ -1,10 +1,17 @@
 import type { Response } from 'express';
+import { localeOf } from '../i18n/locale-middleware.js';
 import type { SyncPlan } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 
-/** Renders a portal page with the no-store header every portal page carries. */
+/**
+ * Renders a portal page in the request's locale (`localeMiddleware`), with the no-store
+ * header every portal page carries. The language switcher on a page read by GET comes back
+ * to that page (`switchNext`); elsewhere it goes to the hub's start page.
+ */
 export function renderPage(res: Response, views: Views, template: string, context: Record<string, unknown> = {}, status = 200): void {
-  res.status(status).type('html').send(views.render(template, context));
+  const req = res.req;
+  const switchNext = req?.method === 'GET' ? req.originalUrl : '/';
+  res.status(status).type('html').send(views.render(template, { switchNext, ...context }, localeOf(res)));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import { DEFAULT_LOCALE, formatDateTime, isLocale, pageLocale, type Locale } from '../i18n/i18n.js';
 
 /** The repository's `templates/` folder. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates', import.meta.url));
@@ -14,11 +15,21 @@ export class Views {
       throwOnUndefined: false,
     });
     for (const [name, value] of Object.entries(globals)) this.env.addGlobal(name, value);
-    // Epoch milliseconds as an ISO 8601 time (admin console).
+    // Epoch milliseconds as an ISO 8601 time (machine-readable: `<time datetime>`).
     this.env.addFilter('isotime', (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? new Date(ms).toISOString() : ''));
+    // Epoch milliseconds as a date and time in the page's locale (nunjucks calls filters with the
+    // template's context as `this`; a macro imported without context falls back to English).
+    this.env.addFilter('datetime', function (this: { ctx?: { locale?: unknown } } | undefined, ms: unknown) {
+      const locale = this?.ctx?.locale;
+      return formatDateTime(ms, isLocale(locale) ? locale : DEFAULT_LOCALE);
+    });
   }
 
-  render(name: string, context: Record<string, unknown> = {}): string {
-    return this.env.render(name, context);
+  /**
+   * Renders `name` in `locale`: the template gets `t(key, vars)`, `locale` and `htmlLang`
+   * besides `context` (see hub/src/i18n/i18n.ts).
+   */
+  render(name: string, context: Record<string, unknown> = {}, locale: Locale = DEFAULT_LOCALE): string {
+    return this.env.render(name, { ...pageLocale(locale), ...context });
   }
 }
