@@ -1,7 +1,10 @@
 import { expect, type Page } from '@playwright/test';
 import { URLS } from '../ports.js';
 
-/** The hub's portal pages: sign-in, consent, account, sign-out. */
+/**
+ * The hub's portal pages: sign-in, consent, account, sign-out. Elements are found by test id,
+ * not by their words, so the same steps work in every language (en, zh-CN).
+ */
 export class HubPage {
   constructor(readonly page: Page) {}
 
@@ -10,10 +13,10 @@ export class HubPage {
   }
 
   async signIn(login: string, password: string, options: { remember?: boolean } = {}): Promise<void> {
-    await this.page.getByLabel('Username or e-mail').fill(login);
-    await this.page.getByLabel('Password').fill(password);
-    if (options.remember) await this.page.getByLabel('Keep me signed in on this device').check();
-    await this.page.getByRole('button', { name: 'Sign in' }).click();
+    await this.page.getByTestId('login-username').fill(login);
+    await this.page.getByTestId('login-password').fill(password);
+    if (options.remember) await this.page.getByTestId('login-remember').check();
+    await this.page.getByTestId('login-submit').click();
   }
 
   /** Signs in from the portal and waits for the account page (after the sync page). */
@@ -39,12 +42,12 @@ export class HubPage {
 
   /** The hub's sign-in form is showing (from the portal or from a subsite). */
   async expectSignInForm(): Promise<void> {
-    await expect(this.page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(this.page.getByTestId('login-submit')).toBeVisible();
   }
 
   /** Cancel on the sign-in page. */
   async cancelSignIn(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Cancel' }).click();
+    await this.page.getByTestId('login-cancel').click();
   }
 
   /** The account page of `login` is showing. */
@@ -53,7 +56,7 @@ export class HubPage {
   }
 
   async allowConsent(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Allow' }).click();
+    await this.page.getByTestId('consent-allow').click();
   }
 
   async isSignedIn(): Promise<boolean> {
