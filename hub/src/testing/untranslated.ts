@@ -4,8 +4,8 @@ import { Parser } from 'htmlparser2';
 const VISIBLE_ATTRIBUTES = new Set(['title', 'placeholder', 'alt', 'aria-label', 'aria-description', 'label']);
 /** `<input type=…>` whose `value` is the button's text. */
 const BUTTON_INPUTS = new Set(['submit', 'button', 'reset']);
-/** Elements whose text is code or style, not prose. */
-const RAW_TEXT = new Set(['script', 'style']);
+/** Elements whose text is code, style or a name typed as is (`<code>SMTP_URL</code>`), not prose. */
+const RAW_TEXT = new Set(['script', 'style', 'code', 'kbd', 'samp']);
 
 /** Text in a template that a reader would see in one language only. */
 export interface Untranslated {
