@@ -1,0 +1,30 @@
+<?php
+// The application's note handler (api/uc.php), as UCenter-bound applications write it: decode
+// `code` with UC_KEY, parse_str it, refuse what it cannot read or what is stale, act, answer 1.
+// Every note it accepts is appended to NOTE_LOG as one JSON line, for the test to read.
+require_once __DIR__ . '/../../authcode-lib.php';
+
+if (!defined('NOTE_KEY')) define('NOTE_KEY', (string) getenv('UC_KEY'));
+if (!defined('NOTE_APP')) define('NOTE_APP', 'app1');
+
+$get = array();
+parse_str((string) decode(NOTE_KEY, isset($_GET['code']) ? (string) $_GET['code'] : '', time()), $get);
+if (empty($get)) exit('Invalid Request');
+if (time() - (int) $get['time'] > 3600) exit('Authracation has expiried');
+file_put_contents((string) getenv('NOTE_LOG'), json_encode(array('app' => NOTE_APP, 'note' => $get)) . "\n", FILE_APPEND | LOCK_EX);
+
+switch ($get['action']) {
+    case 'test':
+    case 'deleteuser':
+    case 'updatepw':
+        exit('1');
+    case 'synlogin':
+        header('P3P: CP="CURa ADMa DEVa PSAo PSDo OUR BUS UNI PUR INT DEM STA PRE COM NAV OTC NOI DSP COR"');
+        setcookie('uc_auth', $get['uid'] . "\t" . $get['username'], 0, '/');
+        exit;
+    case 'synlogout':
+        setcookie('uc_auth', '', time() - 3600, '/');
+        exit;
+    default:
+        exit('-1');
+}
