@@ -157,5 +157,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS (${2 * data.HUB_STORE_CHECK_MS} ms), so every process publishes a new key before it signs`,
     );
   }
-  return Object.freeze({ ...data, secureCookies: data.HUB_ISSUER.startsWith('https://') });
+  // The hub speaks plain HTTP only: an https:// issuer means TLS ends at a proxy in front of it.
+  // Its cookies are Secure, and express-session and oidc-provider set a Secure cookie only on a
+  // request they know came over TLS (X-Forwarded-Proto, read only from a trusted proxy): without
+  // it the portal cookie is silently dropped and /auth fails with a 500.
+  const secureCookies = data.HUB_ISSUER.startsWith('https://');
+  if (secureCookies && !data.HUB_TRUST_PROXY) {
+    throw new ConfigError(
+      'invalid hub configuration:\n  HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)',
+    );
+  }
+  return Object.freeze({ ...data, secureCookies });
 }
