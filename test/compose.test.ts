@@ -9,7 +9,9 @@ import { CONFIG_KEYS, loadConfig } from '../hub/src/config.js';
  * No Docker engine runs where the tests run, so docker-compose.yml (production) and
  * docker-compose.demo.yml (the demo, layered on top) are checked as data: the files they
  * run exist, every variable they read is documented and read by the code, Redis persists
- * and reports health, the ports are the documented ones, and production carries no demo.
+ * and reports health, the ports are the documented ones, production carries no demo, and
+ * the fleet is two hub replicas behind nginx with health checks. (test/nginx.test.ts runs
+ * the nginx configuration for real with Debian's nginx.)
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -25,12 +27,14 @@ interface Service {
   ports?: (string | { published?: string | number; target?: number })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[] };
+  restart?: string;
   volumes?: (string | { target?: string })[];
 }
 
 type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown> };
-const production = parse(composeText) as ComposeFile;
-const demo = parse(demoText) as ComposeFile;
+// `merge`: YAML merge keys (`<<: *hub`), which docker compose resolves too.
+const production = parse(composeText, { merge: true }) as ComposeFile;
+const demo = parse(demoText, { merge: true }) as ComposeFile;
 
 /** `docker compose -f docker-compose.yml -f docker-compose.demo.yml`: services merged, environments merged key by key. */
 function merge(base: ComposeFile, overlay: ComposeFile): ComposeFile {
@@ -47,9 +51,12 @@ function merge(base: ComposeFile, overlay: ComposeFile): ComposeFile {
 const compose = merge(production, demo);
 const services = compose.services;
 
-const APP_SERVICES = ['hub', 'bbs', 'wiki', 'shop', 'forum'] as const;
+/** The hub replicas behind nginx (service `lb`). */
+const HUBS = ['hub-1', 'hub-2'] as const;
+const APP_SERVICES = [...HUBS, 'bbs', 'wiki', 'shop', 'forum'] as const;
 const DEMO_SITES = ['bbs', 'wiki', 'shop', 'forum'] as const;
-const EXPECTED_PORTS: Record<(typeof APP_SERVICES)[number], number> = { hub: 4000, bbs: 4001, wiki: 4002, shop: 4003, forum: 4004 };
+/** Published ports: browsers reach the hub through nginx; the replicas are not published. */
+const EXPECTED_PORTS: Record<string, number> = { lb: 4000, bbs: 4001, wiki: 4002, shop: 4003, forum: 4004 };
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}` (compose interpolation). */
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}/g;
@@ -131,36 +138,36 @@ function publishedPorts(service: Service): { host: number; container: number }[]
 }
 
 describe('docker-compose.yml with docker-compose.demo.yml', () => {
-  it('production has redis and the hub; the demo adds the three demo sites and the UCenter forum', () => {
-    expect(Object.keys(production.services).sort()).toEqual(['hub', 'redis']);
-    expect(Object.keys(services).sort()).toEqual(['bbs', 'forum', 'hub', 'mailpit', 'redis', 'shop', 'wiki']);
+  it('production has redis, two hub replicas and nginx in front; the demo adds the three demo sites and the UCenter forum', () => {
+    expect(Object.keys(production.services).sort()).toEqual(['hub-1', 'hub-2', 'lb', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['bbs', 'forum', 'hub-1', 'hub-2', 'lb', 'mailpit', 'redis', 'shop', 'wiki']);
   });
 
-  it('the demo sends the hub\'s mail to Mailpit, whose SMTP port stays on the compose network', () => {
-    expect(interpolate(environmentOf(services.hub!).SMTP_URL ?? '')).toBe('smtp://mailpit:1025');
+  it.each(HUBS)('the demo sends %s\'s mail to Mailpit, whose SMTP port stays on the compose network', (hub) => {
+    expect(interpolate(environmentOf(services[hub]!).SMTP_URL ?? '')).toBe('smtp://mailpit:1025');
     expect(services.mailpit!.image).toMatch(/^axllent\/mailpit:v\d+\.\d+/);
     expect(publishedPorts(services.mailpit!)).toEqual([{ host: 8025, container: 8025 }]);
-    const dependsOn = services.hub!.depends_on as Record<string, { condition?: string }>;
+    const dependsOn = services[hub]!.depends_on as Record<string, { condition?: string }>;
     expect(Object.keys(dependsOn).sort()).toEqual(['mailpit', 'redis']);
     expect(dependsOn.redis?.condition).toBe('service_healthy');
     // Production sends no mail until SMTP_URL is set, and never keeps a development outbox.
-    const productionEnv = environmentOf(production.services.hub!);
+    const productionEnv = environmentOf(production.services[hub]!);
     expect(interpolate(productionEnv.SMTP_URL ?? '')).toBe('');
     expect(interpolate(productionEnv.MAIL_DEV_OUTBOX ?? '')).toBe('false');
   });
 
   describe('production carries no demo', () => {
     it('runs no seed unless one is configured, and no demo users or known secrets appear in it', () => {
-      expect(interpolate(environmentOf(production.services.hub!).HUB_SEED_FILE ?? '')).toBe('');
+      for (const hub of HUBS) expect(interpolate(environmentOf(production.services[hub]!).HUB_SEED_FILE ?? '')).toBe('');
       expect(composeText).not.toMatch(/compose-seed|demo-only|alice|password-1/);
-      const config = loadConfig(Object.fromEntries(Object.entries(environmentOf(production.services.hub!)).map(([name, value]) => [name, interpolate(value)])));
+      const config = loadConfig(Object.fromEntries(Object.entries(environmentOf(production.services['hub-1']!)).map(([name, value]) => [name, interpolate(value)])));
       expect(config.HUB_SEED_FILE).toBeUndefined();
       expect(config.HUB_JWKS).toBeUndefined();
       expect(config.HUB_COOKIE_SECRETS).toBeUndefined();
     });
 
-    it('the demo is an explicit opt-in layered on top: it seeds the demo file', () => {
-      expect(environmentOf(demo.services.hub!).HUB_SEED_FILE).toBe('demo-sites/compose-seed.yaml');
+    it('the demo is an explicit opt-in layered on top: it seeds the demo file (on both replicas: create-only)', () => {
+      for (const hub of HUBS) expect(environmentOf(demo.services[hub]!).HUB_SEED_FILE).toBe('demo-sites/compose-seed.yaml');
       expect(existsSync(join(ROOT, 'demo-sites/compose-seed.yaml'))).toBe(true);
     });
   });
@@ -175,7 +182,7 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
     });
 
     it('runs the documented entry points', () => {
-      expect(commandOf(services.hub!)).toContain('hub/src/main.ts');
+      for (const hub of HUBS) expect(commandOf(services[hub]!)).toContain('hub/src/main.ts');
       for (const site of DEMO_SITES) expect(commandOf(services[site]!)).toContain(`demo-sites/src/${site}.ts`);
     });
 
@@ -209,8 +216,8 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect(unused).toEqual([]);
     });
 
-    it('sets on the hub exactly the keys of the hub configuration schema: every one, nothing else', () => {
-      expect(Object.keys(environmentOf(production.services.hub!)).sort()).toEqual([...CONFIG_KEYS].sort());
+    it.each(HUBS)('sets on %s exactly the keys of the hub configuration schema: every one, nothing else', (hub) => {
+      expect(Object.keys(environmentOf(production.services[hub]!)).sort()).toEqual([...CONFIG_KEYS].sort());
     });
 
     it('documents every hub variable in README.md, .env.example and compose alike', () => {
@@ -228,19 +235,23 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
     });
 
     it('gives the hub a configuration that loadConfig accepts, with the defaults', () => {
-      const raw = environmentOf(production.services.hub!);
+      const raw = environmentOf(production.services['hub-1']!);
       const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)]));
       const config = loadConfig(env);
       expect(config.HUB_HOST).toBe('0.0.0.0');
+      // Behind nginx: client addresses from X-Forwarded-For (nginx replaces it).
+      expect(config.HUB_TRUST_PROXY).toBe(true);
       expect(config.HUB_PORT).toBe(4000);
       expect(config.REDIS_URL).toBe('redis://redis:6379');
     });
 
     it('gives the hub a configuration that loadConfig accepts, with the values of .env.example', () => {
       const example = Object.fromEntries([...envExampleText.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-      const raw = environmentOf(services.hub!);
-      const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value, example)]));
-      expect(() => loadConfig(env)).not.toThrow();
+      for (const hub of HUBS) {
+        const raw = environmentOf(services[hub]!);
+        const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value, example)]));
+        expect(() => loadConfig(env)).not.toThrow();
+      }
     });
 
     // Written before the demo sites' entry files existed: fails until demo-sites/src reads them.
@@ -251,13 +262,13 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect(unread).toEqual([]);
     });
 
-    it('reaches Redis and the hub by service name from inside the network', () => {
+    it('reaches Redis and the hub (through nginx) by service name from inside the network', () => {
       // The forum stand-in keeps its sessions in its own process (deleteuser ends them there).
       for (const name of APP_SERVICES.filter((service) => service !== 'forum')) expect(interpolate(environmentOf(services[name]!).REDIS_URL ?? '')).toBe('redis://redis:6379');
       for (const site of DEMO_SITES) {
         const env = environmentOf(services[site]!);
-        expect(interpolate(env.HUB_INTERNAL_URL ?? '')).toBe('http://hub:4000');
-        expect(interpolate(env.HUB_URL ?? '')).toBe(interpolate(environmentOf(services.hub!).HUB_ISSUER ?? ''));
+        expect(interpolate(env.HUB_INTERNAL_URL ?? '')).toBe(`http://lb:${EXPECTED_PORTS.lb}`);
+        expect(interpolate(env.HUB_URL ?? '')).toBe(interpolate(environmentOf(services['hub-1']!).HUB_ISSUER ?? ''));
         expect(interpolate(env.DEMO_HOST ?? '')).toBe('0.0.0.0');
       }
     });
@@ -293,8 +304,12 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect((dependsOn as Record<string, { condition?: string }>).redis?.condition).toBe('service_healthy');
     });
 
-    it.each(APP_SERVICES)('%s publishes its documented port, the same on host and container', (name) => {
+    it.each(['lb', ...DEMO_SITES])('%s publishes its documented port, the same on host and container', (name) => {
       expect(publishedPorts(services[name]!)).toEqual([{ host: EXPECTED_PORTS[name], container: EXPECTED_PORTS[name] }]);
+    });
+
+    it.each(HUBS)('%s is not published: only nginx (lb) and the compose network reach it', (hub) => {
+      expect(services[hub]!.ports ?? []).toEqual([]);
     });
 
     it('run from one image built from the Dockerfile', () => {
@@ -303,6 +318,73 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       for (const name of APP_SERVICES) expect(services[name]!.build).toBe('.');
       expect(existsSync(join(ROOT, 'Dockerfile'))).toBe(true);
     });
+  });
+});
+
+describe('the fleet: two hub replicas behind nginx (docker-compose.yml)', () => {
+  const lb = production.services.lb!;
+  const template = readFileSync(join(ROOT, 'deploy/nginx/hub.conf.template'), 'utf8');
+  /** The template without its comments: the directives nginx reads. */
+  const directives = template.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean).join('\n');
+  const healthcheckLine = (service: Service) => {
+    const test = service.healthcheck?.test;
+    return Array.isArray(test) ? test.join(' ') : test ?? '';
+  };
+
+  it('the replicas are one definition: same image, command, settings and healthcheck', () => {
+    const [first, second] = HUBS.map((hub) => production.services[hub]!);
+    expect(second).toEqual(first);
+    expect(first!.image).toBe('sso-hub:latest');
+  });
+
+  it.each(HUBS)('%s has a readiness healthcheck on /readyz and restarts unless stopped', (hub) => {
+    expect(healthcheckLine(production.services[hub]!)).toMatch(/127\.0\.0\.1:.*\/readyz/);
+    expect(production.services[hub]!.restart).toBe('unless-stopped');
+  });
+
+  it('nginx (lb) runs the nginx image, starts once both replicas are healthy and checks /healthz through itself', () => {
+    expect(lb.image).toMatch(/^(nginx:(stable|[\d.]+)|debian:[\w.-]+)/);
+    const dependsOn = lb.depends_on as Record<string, { condition?: string }>;
+    expect(Object.keys(dependsOn).sort()).toEqual([...HUBS]);
+    for (const hub of HUBS) expect(dependsOn[hub]!.condition).toBe('service_healthy');
+    expect(healthcheckLine(lb)).toMatch(/\/dev\/tcp\/127\.0\.0\.1\/.*GET \/healthz HTTP/);
+    expect(lb.restart).toBe('unless-stopped');
+  });
+
+  it('mounts the repository\'s nginx template where the image fills it in, with every variable it needs set', () => {
+    const mounts = (lb.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume : ''));
+    const mount = mounts.find((entry) => entry.startsWith('./deploy/nginx/hub.conf.template:'));
+    expect(mount).toMatch(/^\.\/deploy\/nginx\/hub\.conf\.template:\/etc\/nginx\/templates\/[\w.-]+\.conf\.template(:ro)?$/);
+    // The image substitutes only variables set in its environment (nginx's own $vars stay).
+    const needed = [...directives.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((match) => match[1]!);
+    expect(needed.length).toBeGreaterThan(0);
+    expect([...new Set(needed)].filter((name) => !(name in environmentOf(lb)))).toEqual([]);
+  });
+
+  it('the upstream lists exactly the replicas on the hub port, round robin with no sticky sessions', () => {
+    const upstream = /^upstream\s+(\w+)\s*\{\n([\s\S]*?)\n\}$/m.exec(directives);
+    expect(upstream).not.toBeNull();
+    const servers = [...upstream![2]!.matchAll(/^server\s+([^\s;]+)/gm)].map((match) => match[1]);
+    expect(servers).toEqual(HUBS.map((hub) => `${hub}:\${HUB_PORT}`));
+    // ip_hash, hash, sticky (and least_conn's cousins that pin) would tie a browser to one replica.
+    expect(directives).not.toMatch(/\b(ip_hash|hash|sticky|keepalive)\b/);
+    expect(directives).toContain(`proxy_pass http://${upstream![1]};`);
+  });
+
+  it('sends a refused connection on to the other replica, sets the forwarded headers, hides /metrics', () => {
+    expect(directives).toMatch(/proxy_next_upstream\s+[^;]*\berror\b/);
+    expect(directives).toMatch(/listen \$\{HUB_PORT\};/);
+    // Replaced, not appended ($proxy_add_x_forwarded_for): the hub trusts the left-most entry.
+    expect(directives).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(directives).not.toContain('$proxy_add_x_forwarded_for');
+    expect(directives).toMatch(/proxy_set_header X-Forwarded-Proto \$scheme;/);
+    expect(directives).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
+  });
+
+  it('publishes nginx on the issuer\'s port, and the replicas trust the proxy by default', () => {
+    const issuerPort = Number(new URL(interpolate(environmentOf(production.services['hub-1']!).HUB_ISSUER ?? '')).port);
+    expect(publishedPorts(lb)).toEqual([{ host: issuerPort, container: issuerPort }]);
+    for (const hub of HUBS) expect(interpolate(environmentOf(production.services[hub]!).HUB_TRUST_PROXY ?? '')).toBe('true');
   });
 });
 
