@@ -308,6 +308,13 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect(publishedPorts(services[name]!)).toEqual([{ host: EXPECTED_PORTS[name], container: EXPECTED_PORTS[name] }]);
     });
 
+    it.each(DEMO_SITES)('%s has a readiness healthcheck on the kit\'s /readyz, on its own port', (site) => {
+      const test = services[site]!.healthcheck?.test;
+      const line = Array.isArray(test) ? test.join(' ') : test ?? '';
+      expect(line).toContain(`process.env.${site.toUpperCase()}_PORT + '/readyz'`);
+      expect(Object.keys(environmentOf(services[site]!))).toContain(`${site.toUpperCase()}_PORT`);
+    });
+
     it.each(HUBS)('%s is not published: only nginx (lb) and the compose network reach it', (hub) => {
       expect(services[hub]!.ports ?? []).toEqual([]);
     });

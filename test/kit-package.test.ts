@@ -132,7 +132,7 @@ describe('the packed tarball', () => {
     expect(packedFiles.filter((path) => /\.test\.|test-support|tsconfig|\.ts$/.test(path) && !path.endsWith('.d.ts'))).toEqual([]);
   });
 
-  test('express and redis are peers, not bundled copies; the workspace is not needed', async () => {
+  test('express, redis and prom-client are peers, not bundled copies; the workspace is not needed', async () => {
     const app = apps.get(5)!;
     const manifest = JSON.parse(await readFile(join(app.dir, 'node_modules/@sso-hub/subsite-kit/package.json'), 'utf8')) as Record<string, Record<string, string>>;
     expect(Object.keys(manifest.dependencies ?? {})).not.toContain('express');
@@ -140,6 +140,12 @@ describe('the packed tarball', () => {
     expect(manifest.peerDependencies).toMatchObject({ express: expect.stringContaining('^4'), redis: expect.any(String) });
     expect(existsSync(join(app.dir, 'node_modules/@sso-hub/subsite-kit/node_modules/express'))).toBe(false);
     expect(existsSync(join(app.dir, 'node_modules/tsx'))).toBe(false);
+    // prom-client (the opt-in /metrics) is an optional peer: not installed here, and the sites
+    // below run without it (the kit loads it only when asked for metrics).
+    expect(manifest.peerDependencies).toMatchObject({ 'prom-client': expect.stringContaining('^15') });
+    expect((manifest.peerDependenciesMeta as unknown as Record<string, { optional?: boolean }>)['prom-client']?.optional).toBe(true);
+    expect(Object.keys(manifest.dependencies ?? {})).not.toContain('prom-client');
+    expect(existsSync(join(app.dir, 'node_modules/prom-client'))).toBe(false);
     const express4 = JSON.parse(await readFile(join(apps.get(4)!.dir, 'node_modules/express/package.json'), 'utf8')) as { version: string };
     expect(express4.version.startsWith('4.')).toBe(true);
   });

@@ -56,6 +56,8 @@ const schema = z.object({
   /** Prefix of every Redis key, the hub's and the demo sites' (theirs under `<KEY_PREFIX>demo:<site>:`). */
   KEY_PREFIX: z.string().min(1).default('sso:'),
   SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
+  /** Bearer token of the sites' /metrics (the kit's counters); unset: no /metrics. */
+  DEMO_METRICS_TOKEN: z.string().min(32, 'needs at least 32 characters').optional(),
 });
 
 export type SiteName = 'bbs' | 'wiki' | 'shop';
@@ -85,6 +87,8 @@ export interface DemoConfig {
   /** The configured KEY_PREFIX; the sites key their sessions and indexes under it. */
   keyPrefix: string;
   sessionSecret: string;
+  /** Bearer token of each site's /metrics; undefined: /metrics is not served. */
+  metricsToken: string | undefined;
   sites: Record<SiteName, SiteSettings>;
   forum: ForumSettings;
 }
@@ -109,6 +113,7 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     redisUrl: c.REDIS_URL,
     keyPrefix: c.KEY_PREFIX,
     sessionSecret: c.SESSION_SECRET,
+    metricsToken: c.DEMO_METRICS_TOKEN,
     forum: ((forumPort: number): ForumSettings => ({
       title: 'Deepin Discuz! (UCenter)',
       port: forumPort,

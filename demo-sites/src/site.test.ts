@@ -3,13 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { loadDemoConfig } from './demo-config.js';
 import { createDemoSite } from './site.js';
 
+const METRICS_TOKEN = 'demo-metrics-token-0123456789abcdefghij';
+
 /** The demo sites answer /favicon.ico (issue 9, item 15): every origin used to log a 404. */
 describe('demo site', () => {
   let server: Server;
   let url: string;
 
   beforeAll(async () => {
-    const config = loadDemoConfig({});
+    const config = loadDemoConfig({ DEMO_METRICS_TOKEN: METRICS_TOKEN });
     const app = await createDemoSite(config.sites.bbs, config);
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -28,5 +30,23 @@ describe('demo site', () => {
       expect(response.headers.get('content-type')).toMatch(/^image\//);
       expect([...body.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
     }
+  });
+
+  test('the kit\'s /healthz and /readyz (compose healthchecks) answer, with no cookie', async () => {
+    for (const path of ['/healthz', '/readyz']) {
+      const response = await fetch(`${url}${path}`);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      expect(response.headers.get('set-cookie')).toBeNull();
+      await response.arrayBuffer();
+    }
+  });
+
+  test('/metrics: the kit\'s counters with DEMO_METRICS_TOKEN, 404 without it', async () => {
+    const denied = await fetch(`${url}/metrics`);
+    await denied.arrayBuffer();
+    expect(denied.status).toBe(404);
+    const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('sso_kit_sync_requests_total');
   });
 });

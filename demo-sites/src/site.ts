@@ -30,6 +30,8 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
     // Under the configured KEY_PREFIX, like the hub's keys: one prefix per deployment (or test run).
     redisPrefix: `${config.keyPrefix}demo:${site.name}:`,
     ...(redis ? { redis } : {}),
+    // The kit's counters (lazy verifications, sync beacons, hub notices, store errors) for /metrics.
+    metrics: true,
   });
 
   const app = express();
@@ -42,6 +44,10 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
   app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));
   // Browsers ask every origin for /favicon.ico: answer it before the kit (it is no page view).
   app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES}/static/favicon.ico`, { maxAge: '1d' }));
+  // Liveness and readiness (its Redis answers) for compose healthchecks and load balancers;
+  // /metrics only with a token set (DEMO_METRICS_TOKEN). Before the router: no session, no cookie.
+  app.use(sso.healthRoutes());
+  if (config.metricsToken) app.get('/metrics', sso.metricsHandler({ token: config.metricsToken }));
   app.use(sso.router);
   app.use(sso.lazyLogin);
 

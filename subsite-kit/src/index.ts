@@ -12,8 +12,13 @@
 
 /** Builds the kit; see {@link SubsiteKit} for what it returns. */
 export { createSubsiteKit } from './kit.js';
-/** The kit: `router`, `lazyLogin`, `requireLogin`, `errorHandler`, `endAllSessionsOf`, `sessionStore`. */
-export type { SubsiteKit } from './kit.js';
+/** The kit: `router`, `lazyLogin`, `requireLogin`, `errorHandler`, `endAllSessionsOf`, `sessionStore`, `healthRoutes`, `metricsHandler`. */
+export type { SubsiteKit, SubsiteKitExtras } from './kit.js';
+/** Options of the opt-in `/healthz` and `/readyz` routes (`sso.healthRoutes()`). */
+export type { HealthRoutesOptions } from './health.js';
+/** The `metrics` option (prom-client, an optional peer dependency) and the `/metrics` handler's protection. */
+export type { KitMetricsOptions, MetricsRegistry } from './metrics/prometheus.js';
+export type { MetricsHandlerOptions } from './metrics/metrics-handler.js';
 /** Options of `createSubsiteKit`, the node-redis client type it accepts, and its logger. */
 export type { SubsiteKitOptions, RedisClient, KitLogger } from './options.js';
 /** What `createSubsiteKit` accepts (options may come from `SSO_*` variables) and those variables' names. */

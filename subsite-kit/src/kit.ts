@@ -17,6 +17,10 @@ import { lazyLogin } from './lazy-login.js';
 import { requireLogin } from './require-login.js';
 import { pageErrorHandler } from './routes/error-handler.js';
 import { catchRejections } from './async-handler.js';
+import { healthRoutes, type HealthRoutesOptions } from './health.js';
+import { NO_INSTRUMENTS } from './metrics/instruments.js';
+import { createKitMetrics, type KitMetrics, type KitMetricsOptions, type MetricsRegistry } from './metrics/prometheus.js';
+import { metricsHandler, type MetricsHandlerOptions } from './metrics/metrics-handler.js';
 
 /** What {@link createSubsiteKit} returns. */
 export interface SubsiteKit {
@@ -32,6 +36,27 @@ export interface SubsiteKit {
   readonly errorHandler: ErrorRequestHandler;
   /** The express-session store the kit uses (connect-redis or MemoryStore). */
   readonly sessionStore: Store;
+  /**
+   * Opt-in `GET /healthz` (liveness) and `GET /readyz` (the store answers; with `checkHub`, the
+   * hub's discovery too): `app.use(sso.healthRoutes())`, before the kit's router.
+   */
+  healthRoutes(options?: HealthRoutesOptions): Router;
+  /**
+   * The Prometheus scrape handler for the kit's metrics (needs the `metrics` option):
+   * `app.get('/metrics', sso.metricsHandler({ token }))`, or `{ open: true }` on a listener of its own.
+   */
+  metricsHandler(options: MetricsHandlerOptions): RequestHandler;
+  /** The registry the kit's metrics are in (`undefined` without the `metrics` option). */
+  readonly metricsRegistry: MetricsRegistry | undefined;
+}
+
+/** `createSubsiteKit`'s own options besides the connection settings (not read from the environment). */
+export interface SubsiteKitExtras {
+  /**
+   * Count the kit's work in prom-client (an optional peer dependency: `npm install prom-client`):
+   * `true`, or `{ registry, prefix }`. Default: off (nothing is loaded or counted).
+   */
+  metrics?: boolean | KitMetricsOptions;
 }
 
 /**
@@ -40,12 +65,18 @@ export interface SubsiteKit {
  * naming the option and its variable; the hub is not contacted until the first sign-in, so a
  * subsite can start while the hub is down.
  */
-export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<SubsiteKit> {
-  const resolved = resolveOptionsWithEnvironment(options, process.env);
+export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExtras = {}): Promise<SubsiteKit> {
+  const { metrics: metricsOption, ...config } = options;
+  const resolved = resolveOptionsWithEnvironment(config, process.env);
+  if (metricsOption !== undefined && typeof metricsOption !== 'boolean' && (typeof metricsOption !== 'object' || metricsOption === null)) {
+    throw new TypeError('subsite-kit: metrics must be true, false or { registry, prefix }');
+  }
+  const metrics: KitMetrics | undefined = metricsOption ? await createKitMetrics(metricsOption === true ? {} : metricsOption) : undefined;
+  const instruments = metrics?.instruments ?? NO_INSTRUMENTS;
   const keys = new KitKeys(resolved.redisPrefix);
   // Every store call has a deadline: a paused or unreachable Redis answers 503, never hangs a page.
-  const kitStore = new DeadlineKitStore(resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore(), resolved.storeTimeoutMs);
-  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs);
+  const kitStore = new DeadlineKitStore(resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore(), resolved.storeTimeoutMs, instruments.storeError);
+  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs, instruments.storeError);
   const ctx: KitContext = Object.freeze({
     options: resolved,
     hub: new HubClient(resolved),
@@ -56,6 +87,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
     syncLog: new RateLimitedLog(resolved.logger),
+    instruments,
   });
 
   return Object.freeze({
@@ -65,5 +97,11 @@ export async function createSubsiteKit(options: SubsiteKitConfig = {}): Promise<
     endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),
     errorHandler: pageErrorHandler(resolved.logger),
     sessionStore,
+    healthRoutes: (healthOptions?: HealthRoutesOptions) => healthRoutes(ctx, healthOptions),
+    metricsHandler: (handlerOptions: MetricsHandlerOptions) => {
+      if (!metrics) throw new TypeError('subsite-kit: metricsHandler needs the kit built with the metrics option (createSubsiteKit({ ..., metrics: true }))');
+      return metricsHandler(metrics.registry, handlerOptions);
+    },
+    metricsRegistry: metrics?.registry,
   });
 }

@@ -34,6 +34,7 @@ export function callback(ctx: KitContext): RequestHandler {
 
     const { logger, publicPath } = ctx.options;
     const fail = (status: number, message: string, log: string) => {
+      if (pending?.silent) ctx.instruments.lazyVerification('failed');
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}/sso/callback: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
@@ -51,6 +52,7 @@ export function callback(ctx: KitContext): RequestHandler {
     if (error !== undefined) {
       const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';
       if (pending.silent && SILENT_OUTCOMES.has(hubError)) {
+        ctx.instruments.lazyVerification(hubError);
         if (hubError === 'consent_required') ctx.cookies.setConsentRequired(res);
         if (hubError === 'login_required') ctx.cookies.clearRemember(req, res); // the hub session is gone
         return res.redirect(302, safeReturnTo(pending.returnTo));
@@ -67,6 +69,7 @@ export function callback(ctx: KitContext): RequestHandler {
     } catch (failure) {
       return failPage(failure, fail);
     }
+    if (pending.silent) ctx.instruments.lazyVerification('signed_in');
     ctx.cookies.setRemember(res);
     ctx.cookies.clearConsentRequired(req, res);
     return res.redirect(302, safeReturnTo(pending.returnTo));

@@ -11,6 +11,7 @@ import { userdelete } from './userdelete.js';
 import { backchannelLogout } from './backchannel-logout.js';
 import { errorHandler } from './error-handler.js';
 import { catchRejections } from '../async-handler.js';
+import { countAnswers } from '../metrics/count-answers.js';
 
 const BODY_LIMIT = '16kb'; // a signed token and a little more
 
@@ -20,6 +21,8 @@ const BODY_LIMIT = '16kb'; // a signed token and a little more
  */
 export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   const router = Router();
+  // What the hub sent (sync beacons, signed notices) and how it was answered, for /metrics.
+  router.use(countAnswers(ctx.instruments));
   const form = express.urlencoded({ extended: false, limit: BODY_LIMIT });
   const json = express.json({ limit: BODY_LIMIT });
 

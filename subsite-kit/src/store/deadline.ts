@@ -18,14 +18,22 @@ export class StoreTimeout extends TemporarilyUnavailable {
 }
 
 /** `promise`, or a {@link StoreTimeout} after `ms`. The late answer, if any, is ignored. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+export function withDeadline<T>(promise: Promise<T>, ms: number, operation: string, onError?: StoreErrorListener): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new StoreTimeout(operation, ms)), ms);
     timer.unref?.();
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  const raced = Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  if (!onError) return raced;
+  return raced.catch((error: unknown) => {
+    onError(operation, error instanceof StoreTimeout ? 'timeout' : 'error');
+    throw error;
+  });
 }
+
+/** Told of every store call that failed (`error`) or passed its deadline (`timeout`): the kit's metrics. */
+export type StoreErrorListener = (operation: string, kind: 'timeout' | 'error') => void;
 
 /**
  * The kit's store with a deadline on every call. A paused Redis keeps the connection open and
@@ -33,26 +41,26 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, operation: stri
  * without this a page would wait for minutes.
  */
 export class DeadlineKitStore implements KitStore {
-  constructor(private readonly inner: KitStore, private readonly ms: number) {}
+  constructor(private readonly inner: KitStore, private readonly ms: number, private readonly onError?: StoreErrorListener) {}
 
   claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    return withDeadline(this.inner.claimOnce(key, ttlSeconds), this.ms, 'claim');
+    return withDeadline(this.inner.claimOnce(key, ttlSeconds), this.ms, 'claim', this.onError);
   }
 
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {
-    return withDeadline(this.inner.addToSet(key, member, ttlSeconds), this.ms, 'index add');
+    return withDeadline(this.inner.addToSet(key, member, ttlSeconds), this.ms, 'index add', this.onError);
   }
 
   removeFromSet(key: string, member: string): Promise<void> {
-    return withDeadline(this.inner.removeFromSet(key, member), this.ms, 'index remove');
+    return withDeadline(this.inner.removeFromSet(key, member), this.ms, 'index remove', this.onError);
   }
 
   members(key: string): Promise<string[]> {
-    return withDeadline(this.inner.members(key), this.ms, 'index read');
+    return withDeadline(this.inner.members(key), this.ms, 'index read', this.onError);
   }
 
   delete(key: string): Promise<void> {
-    return withDeadline(this.inner.delete(key), this.ms, 'delete');
+    return withDeadline(this.inner.delete(key), this.ms, 'delete', this.onError);
   }
 }
 
@@ -64,7 +72,7 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  * express-session then passes the error on, and the kit's page error handler answers 503.
  */
 export class DeadlineSessionStore extends session.Store {
-  constructor(private readonly inner: session.Store, private readonly ms: number) {
+  constructor(private readonly inner: session.Store, private readonly ms: number, private readonly onError?: StoreErrorListener) {
     super();
     // express-session stops using a store that emits 'disconnect'; pass the inner store's state on.
     inner.on('disconnect', () => this.emit('disconnect'));
@@ -95,6 +103,7 @@ export class DeadlineSessionStore extends session.Store {
     let done = false;
     const timer = setTimeout(() => {
       done = true;
+      this.onError?.(`session ${operation}`, 'timeout');
       callback?.(new StoreTimeout(`session ${operation}`, this.ms));
     }, this.ms);
     timer.unref?.();
@@ -102,6 +111,7 @@ export class DeadlineSessionStore extends session.Store {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      if (error) this.onError?.(`session ${operation}`, 'error');
       callback?.(error, value);
     };
   }

@@ -22,6 +22,8 @@ export class KitKeys {
   hubSidSessions(sid: string): string { return `${this.prefix}sid-sessions:{${digest(sid)}}`; }
   /** Lock of one session's refresh (so two processes never spend the same rotating refresh token). */
   refreshLock(sessionId: string): string { return `${this.prefix}refresh-lock:${digest(sessionId)}`; }
+  /** A key never written: `/readyz` reads it, one round trip to the store and nothing more. */
+  readinessProbe(): string { return `${this.prefix}readyz-probe`; }
   /** connect-redis prefix of the sessions themselves. */
   sessionPrefix(): string { return `${this.prefix}sess:`; }
 }
