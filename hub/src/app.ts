@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { accountRoutes } from './portal/account-routes.js';
 import { interactionRoutes } from './portal/interaction-routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
+import { twoStepRoutes } from './portal/two-step-routes.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
@@ -81,6 +82,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(portalRoutes(services));
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));
+  portal.use(twoStepRoutes(services));
   portal.use(adminRoutes(services));
   app.use(portal);
 

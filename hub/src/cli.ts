@@ -14,6 +14,7 @@ import { openStore } from './store/index.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
+import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 import { STATUS_TEXT } from './sync/integration-check.js';
 
@@ -23,6 +24,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub v
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
   npm run hub -- users list
   npm run hub -- users disable|enable|delete LOGIN
+  npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
   npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
         [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
         [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
@@ -137,6 +139,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'users delete':
         print(`deleted ${(await (await lifecycleFor(services)).delete(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
+      case 'users reset-two-step': {
+        const { user, wasOn } = await resetTwoStep(services, need(target, 'LOGIN'), cli);
+        print(wasOn ? `two-step sign-in of ${user.username} reset; the next sign-in asks the password only` : `${user.username} had no two-step sign-in; nothing to reset`);
+        break;
+      }
       case 'clients add': {
         const client = await clients.register({
           clientId: need(values.id, '--id'),
@@ -230,7 +237,7 @@ async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle>
   const views = new Views({ issuer: config.HUB_ISSUER });
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their deleteuser notes too, as from the running hub.
-  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId) });
+  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId) });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

@@ -33,6 +33,13 @@ const schema = z.object({
       }
     })
     .optional(),
+  /**
+   * Comma-separated key-encryption keys (at least 32 characters each) for two-step (TOTP)
+   * secrets at rest; the first encrypts, all decrypt. Generated and stored when unset.
+   */
+  HUB_TOTP_KEYS: list.pipe(z.array(z.string().min(32, 'each TOTP key needs at least 32 characters'))).optional(),
+  /** Admins must have two-step sign-in on: one without it is sent to enrol before reaching /admin. */
+  HUB_ADMIN_REQUIRE_TOTP: bool.default(false),
   /** A YAML/JSON file of users and clients loaded at start (the demo's declarative file). */
   HUB_SEED_FILE: z.string().optional(),
   HUB_TRUST_PROXY: bool.default(false),

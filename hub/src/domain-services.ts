@@ -16,6 +16,7 @@ import { BreachedPasswords } from './users/breached-passwords.js';
 import { PasswordPolicy } from './users/password-policy.js';
 import { UcenterNotes } from './ucenter/app-notes.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { TwoStepRepository } from './two-step/two-step-repository.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
 
@@ -40,6 +41,8 @@ export interface DomainServices {
   /** Userdelete and back-channel logout deliveries, retried until the subsite answers 2xx. */
   deliveries: DeliveryQueue;
   audit: AuditLog;
+  /** Two-step enrolments (storage only: the CLI and console can reset them without the encryption keys). */
+  twoStepRecords: TwoStepRepository;
   /** On-demand test sync to a subsite's endpoints (admin console, CLI). */
   integration: IntegrationCheck;
   /** Outgoing mail from templates (SMTP_URL; the development outbox; or off). See hub/src/mail/. */
@@ -94,6 +97,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     sessions: new SessionIndex(store, keys),
     deliveries,
     audit,
+    twoStepRecords: new TwoStepRepository(store, keys),
     integration: new IntegrationCheck(clients, { issuer: config.HUB_ISSUER, keyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS, timeoutMs: config.DELIVERY_TIMEOUT_MS }),
     mailer,
     outbox,

@@ -26,6 +26,9 @@ import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
 import { SyncPlanner } from './sync/sync-page.js';
+import { loadTotpKeys } from './secrets/secrets.js';
+import { SecretBox } from './two-step/secret-box.js';
+import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
@@ -71,15 +74,23 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // and restored by this process while it runs.
   const owned = await OwnedState.load({ config, store, keys, clients, logger, portalClient: portalClientFor(config) });
   const { cookieKeys } = owned;
-  const throttle = new LoginThrottle({
-    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
-    maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
-    windowSeconds: config.LOGIN_WINDOW_SECONDS,
-    backoffBaseSeconds: config.LOGIN_BACKOFF_BASE_SECONDS,
-    backoffMaxSeconds: config.LOGIN_BACKOFF_MAX_SECONDS,
-    keyPrefix: keys.rateLimitPrefix(),
-    ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
-  });
+  const throttleOf = (keyPrefix: string) =>
+    new LoginThrottle({
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+      windowSeconds: config.LOGIN_WINDOW_SECONDS,
+      backoffBaseSeconds: config.LOGIN_BACKOFF_BASE_SECONDS,
+      backoffMaxSeconds: config.LOGIN_BACKOFF_MAX_SECONDS,
+      keyPrefix,
+      ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+    });
+  const throttle = throttleOf(keys.rateLimitPrefix());
+  // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
+  const twoStepKeys = await loadTotpKeys(store, keys, config.HUB_TOTP_KEYS);
+  if (!config.HUB_TOTP_KEYS && store.kind === 'redis') {
+    logger.warn('two-step secrets are encrypted with a key kept in the same store: set HUB_TOTP_KEYS to keep the key apart from the data');
+  }
+  const twoStep = new TwoStepService(domain.twoStepRecords, new SecretBox(twoStepKeys), throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host);
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
@@ -102,7 +113,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
   installCasProfileAnswer(provider, clients);
-  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit });
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep });
   queueBackchannelLogout(provider, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(() => owned.jwks(), config.HUB_ISSUER), clients, audit, logger, {
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
@@ -112,12 +123,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes },
   });
   const lifecycle = new AccountLifecycle({
-    users, sessions, consents, grants, provider, clients, deliveries, audit, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),
+    users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),
   });
 
   const settings = new AccountSettings({ users, hasher, throttle, lifecycle, audit });
 
-  const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync }) };
+  const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
@@ -126,7 +137,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

@@ -8,6 +8,7 @@ import type { AccountSettings } from './users/account-settings.js';
 import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
 import type { SignInStartLimit } from './security/signin-start-limit.js';
+import type { TwoStepService } from './two-step/two-step-service.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import type { UcenterService } from './ucenter/ucenter-service.js';
@@ -21,6 +22,8 @@ export interface HubServices extends DomainServices {
   /** OWASP device cookies: browsers that signed in to an account before are not slowed by others' failures. */
   devices: DeviceCookies;
   sync: SyncPlanner;
+  /** Two-step sign-in (TOTP and recovery codes), with its own throttle. */
+  twoStep: TwoStepService;
   views: Views;
   provider: Provider;
   cookieKeys: string[];

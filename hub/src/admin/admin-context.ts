@@ -24,6 +24,7 @@ const NOTICES: Record<string, string> = {
   'client-removed': 'Subsite removed.',
   retried: 'Queued for delivery now.',
   'retry-busy': 'That item is being delivered right now; look again in a moment.',
+  'two-step-reset': 'Two-step sign-in reset: the next sign-in asks the password only.',
 };
 
 function adminOf(res: Response): User {
@@ -42,6 +43,11 @@ export function requireAdmin(services: HubServices): RequestHandler {
       return;
     }
     if (!signedIn.user.roles.includes(ADMIN_ROLE)) throw new ForbiddenError('The admin console is for administrators only.');
+    // HUB_ADMIN_REQUIRE_TOTP: an admin without two-step sign-in enrols first.
+    if (services.config.HUB_ADMIN_REQUIRE_TOTP && !(await services.twoStepRecords.isEnabled(signedIn.user.id))) {
+      res.redirect(303, '/account/two-step?required=admin');
+      return;
+    }
     res.locals.admin = signedIn.user;
     next();
   };

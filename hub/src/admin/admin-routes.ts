@@ -5,6 +5,7 @@ import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
 import { renderAdmin, requireAdmin } from './admin-context.js';
 import { adminDeliveryRoutes } from './admin-deliveries.js';
+import { adminTwoStepRoutes } from './admin-two-step.js';
 import { adminUcenterRoutes } from './admin-ucenter.js';
 import { adminUserRoutes } from './admin-users.js';
 
@@ -27,6 +28,7 @@ export function adminRoutes(services: HubServices): Router {
   });
 
   router.use(adminUserRoutes(services));
+  router.use(adminTwoStepRoutes(services));
   router.use(adminClientRoutes(services));
   router.use(adminDeliveryRoutes(services));
   router.use(adminAuditRoutes(services));

@@ -46,6 +46,7 @@ export function adminUserRoutes(services: HubServices): Router {
       sessions: sessions.map((s) => ({ ...s, clients: s.clients.filter((c) => visible(c.clientId)) })),
       signedInTo,
       remembered,
+      twoStepOn: await services.twoStepRecords.isEnabled(user.id),
       clientName: (id: string) => registered.get(id)?.name ?? id,
     });
   });

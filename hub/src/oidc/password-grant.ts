@@ -2,6 +2,7 @@ import Provider, { errors, type TokenEndpointGrantContext } from 'oidc-provider'
 import type { AuditLog } from '../audit/audit-log.js';
 import { TooManyAttemptsError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
+import { amrFor, type SecondFactor, type TwoStepService } from '../two-step/two-step-service.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { createFindAccount } from './account.js';
@@ -19,9 +20,14 @@ export interface PasswordGrantDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   audit: AuditLog;
+  twoStep: TwoStepService;
 }
 
-type PasswordParams = { username?: string; password?: string; scope?: string };
+type PasswordParams = { username?: string; password?: string; scope?: string; otp?: string };
+
+/** The answer for an account with two-step sign-in and no `otp` parameter: the client can ask its user for the code. */
+export const OTP_REQUIRED = 'two-step sign-in is on for this account: send the current code from the authenticator app (or a recovery code) as the otp parameter';
+const OTP_WRONG = 'the otp code is not right, or it was used already';
 
 /**
  * RFC 6749 §4.3, the resource-owner password credentials grant, for legacy first-party
@@ -35,7 +41,7 @@ type PasswordParams = { username?: string; password?: string; scope?: string };
  * refresh, rotation, introspection, revocation and forced logout treat them like any other.
  */
 export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDeps): void {
-  const { users, hasher, throttle, audit } = deps;
+  const { users, hasher, throttle, audit, twoStep } = deps;
   // The provider's own account lookup (a disabled or deleted user has no account).
   const findAccount = createFindAccount(users);
 
@@ -76,6 +82,30 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     await throttle.succeeded(attempt);
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
 
+    // Two-step sign-in applies here too: the password alone is not enough (documented in README).
+    let factor: SecondFactor | undefined;
+    if (await twoStep.isEnabled(user.id)) {
+      const otp = typeof params.otp === 'string' ? params.otp : '';
+      if (!otp) {
+        await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: client.clientId, ip, detail: { ...PASSWORD_DETAIL, next: 'two-step' } });
+        throw invalidGrant(OTP_REQUIRED);
+      }
+      try {
+        // Per account and IP, as the password: an application carries no device cookie.
+        factor = await twoStep.verifyThrottled({ ip, account: user.id, via: 'app' }, otp);
+      } catch (error) {
+        if (!(error instanceof TooManyAttemptsError)) throw error;
+        await audit.record({ event: 'login.throttled', actor: user.id, subject: user.id, client: client.clientId, ip, detail: { ...PASSWORD_DETAIL, step: 'two-step' } });
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        throw invalidGrant('too many sign-in attempts; try again later');
+      }
+      if (!factor) {
+        await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, client: client.clientId, ip, detail: { ...PASSWORD_DETAIL, step: 'two-step' } });
+        throw invalidGrant(OTP_WRONG);
+      }
+    }
+    const amr = amrFor(factor);
+
     const account = await findAccount(ctx, user.id);
     if (!account) throw invalidGrant(BAD_CREDENTIALS);
     ctx.oidc.entity('Account', account);
@@ -104,7 +134,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     if (client.grantTypeAllowed('refresh_token')) {
       const rt = new provider.RefreshToken({
         accountId: user.id,
-        amr: ['pwd'],
+        amr,
         authTime,
         client,
         expiresWithSession: false,
@@ -120,13 +150,13 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     let idToken: string | undefined;
     if (scope.includes('openid')) {
       const claims = await account.claims('id_token', at.scope ?? 'openid', {}, []);
-      const token = new provider.IdToken({ ...claims, amr: ['pwd'], auth_time: authTime }, { ctx });
+      const token = new provider.IdToken({ ...claims, amr, auth_time: authTime }, { ctx });
       // What oidc-provider's own grants set before issuing: the scope the claims are filtered by.
       Object.assign(token, { scope: at.scope ?? 'openid', mask: {}, rejected: [] });
       idToken = await token.issue({ use: 'idtoken' });
     }
 
-    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: client.clientId, ip, detail: { ...PASSWORD_DETAIL, ...(factor ? { second_factor: factor } : {}) } });
     ctx.body = {
       access_token: accessToken,
       token_type: at.tokenType,
@@ -137,7 +167,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     };
   }
 
-  provider.registerGrantType(GRANT_TYPE, handler, ['username', 'password', 'scope']);
+  provider.registerGrantType(GRANT_TYPE, handler, ['username', 'password', 'scope', 'otp']);
 }
 
 /** invalid_grant with a description of our own (oidc-provider's InvalidGrant keeps a fixed one). */

@@ -2,11 +2,11 @@ import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
 import { TooManyAttemptsError, ValidationError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
-import { regenerate } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
-import { renderPage, renderSyncPage } from './render.js';
-import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
+import { renderPage } from './render.js';
+import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, startSecondStep } from './second-step.js';
+import { staleSignIn } from './stale-sign-in.js';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -18,7 +18,7 @@ function field(req: Request, name: string): string {
  * the portal or from a subsite, ends here, so this is where the sync page is rendered.
  */
 export function interactionRoutes(services: HubServices): Router {
-  const { provider, views, users, hasher, throttle, devices, clients, sync, config, audit } = services;
+  const { provider, views, users, hasher, throttle, devices, clients, config, audit, twoStep } = services;
   const router = Router();
 
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number } = {}) {
@@ -35,7 +35,11 @@ export function interactionRoutes(services: HubServices): Router {
 
   router.get('/interaction/:uid', async (req, res) => {
     const details = await provider.interactionDetails(req, res);
-    if (details.prompt.name === 'login') return showLogin(req, res, details.uid);
+    if (details.prompt.name === 'login') {
+      // Password done, second step pending: the code page, not the password form again.
+      if (pendingSecondStep(req, details.uid)) return showSecondStep(services, req, res, details.uid);
+      return showLogin(req, res, details.uid);
+    }
     const client = await clients.require(String(details.params.client_id));
     const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
     return renderPage(res, views, 'hub/consent.njk', {
@@ -75,22 +79,17 @@ export function interactionRoutes(services: HubServices): Router {
       return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
     }
     await throttle.succeeded(attempt);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
+    const remember = field(req, 'remember') === 'yes';
+    // Two-step sign-in: no session until the second step (the device cookie comes with it too).
+    if (await twoStep.isEnabled(user.id)) {
+      await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req), detail: { next: 'two-step' } });
+      return startSecondStep(req, res, details.uid, user, remember);
+    }
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
     await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
-    // Regenerate the portal session at sign-in to prevent fixation.
-    await regenerate(req);
-    rememberFinishedSignIn(req, details.uid, details.params);
-    const remember = field(req, 'remember') === 'yes';
-    const continueUrl = await provider.interactionResult(
-      req,
-      res,
-      { login: { accountId: user.id, amr: ['pwd'], remember } },
-      { mergeWithLastSubmission: false },
-    );
-    const plan = await sync.forSignIn(user.id);
-    return renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
+    return completeSignIn(services, req, res, details, user.id, remember);
   });
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -136,6 +135,8 @@ export function interactionRoutes(services: HubServices): Router {
       { mergeWithLastSubmission: false },
     );
   });
+
+  router.use(secondStepRoutes(services));
 
   // An old sign-in page in a browser signed in by now continues instead of an error page.
   router.use('/interaction/:uid', staleSignIn(services));

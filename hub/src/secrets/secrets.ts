@@ -39,6 +39,16 @@ export async function loadCookieKeys(store: Store, keys: Keys, configured?: stri
   return JSON.parse(await loadOrCreate(store, keys.cookieKeys(), async () => [randomBytes(32).toString('base64url')])) as string[];
 }
 
+/**
+ * Key-encryption keys for two-step secrets: HUB_TOTP_KEYS when set (kept out of the store, so
+ * a copy of the store alone does not reveal TOTP seeds), else generated once and kept in the
+ * store beside the data (then they protect only against a leak of single records).
+ */
+export async function loadTotpKeys(store: Store, keys: Keys, configured?: string[]): Promise<string[]> {
+  if (configured) return configured;
+  return JSON.parse(await loadOrCreate(store, keys.twoStepKeys(), async () => [randomBytes(32).toString('base64url')])) as string[];
+}
+
 /** Only the public half of each key, for display. */
 export function publicKids(jwks: Jwks): string[] {
   return jwks.keys.map((key) => String(key.kid));

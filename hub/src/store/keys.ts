@@ -23,6 +23,15 @@ export class Keys {
   /** Users still holding an imported legacy (UCenter md5) hash, scored by uid: the admin's count. */
   legacyHashUsers(): string { return `${this.prefix}users:legacy-hash`; }
 
+  // Two-step sign-in (hub/src/two-step/): the enrolment, one key per unused recovery code, the last TOTP step used
+  twoStep(userId: string): string { return `${this.prefix}two-step:{${userId}}`; }
+  /** An enrolment started but not yet confirmed with a first code (expires). */
+  twoStepPending(userId: string): string { return `${this.prefix}two-step:{${userId}}:pending`; }
+  /** One unused recovery code, by its digest: taken (GETDEL) when used, so it works once. */
+  twoStepRecoveryCode(userId: string, codeDigest: string): string { return `${this.prefix}two-step:{${userId}}:recovery:${codeDigest}`; }
+  /** The last TOTP time step accepted for the user (replay guard), kept while such a code could still verify. */
+  twoStepLastStep(userId: string): string { return `${this.prefix}two-step:{${userId}}:last-step`; }
+
   // UCenter applications (hub/src/ucenter/)
   ucenterApp(appId: number): string { return `${this.prefix}ucenter:app:${appId}`; }
   ucenterApps(): string { return `${this.prefix}ucenter:apps`; }
@@ -59,6 +68,8 @@ export class Keys {
   // Secrets the hub generates once and shares between its processes
   signingKeys(): string { return `${this.prefix}secrets:jwks`; }
   cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }
+  /** Key-encryption keys for two-step secrets, when HUB_TOTP_KEYS is unset. */
+  twoStepKeys(): string { return `${this.prefix}secrets:two-step-keys`; }
 
   /** Seed entries (`user:NAME`, `client:ID`) applied once: never created again, even after a deletion. */
   seedApplied(): string { return `${this.prefix}seed:applied`; }

@@ -4,6 +4,7 @@ import { ConflictError, TooManyAttemptsError, ValidationError } from '../errors.
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { SyncAction } from '../sync/sync-codes.js';
 import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
+import type { TwoStepService } from '../two-step/two-step-service.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, USERNAME, UserRepository } from '../users/user-repository.js';
@@ -37,6 +38,7 @@ export interface UcenterDeps {
   throttle: LoginThrottle;
   audit: AuditLog;
   sync: SyncPlanner;
+  twoStep: TwoStepService;
 }
 
 function whole(value: string | undefined): number {
@@ -64,9 +66,15 @@ export class UcenterService {
    * user/login → [uid or code, username, password, email, duplicate]. The hub never echoes
    * the password back (UCenter does, in clear, in its answer): that slot is empty.
    * Throttling, lockout, audit and disabled users are the portal's: same limits, same log.
+   *
+   * Two-step sign-in: UCenter has no second factor, but it has a security question
+   * (`checkques`, `questionid`, `answer`), which Discuz! asks when the answer is -3. A user
+   * with two-step on answers any question with the current code from the app (or a recovery
+   * code); without one the answer is -3, so the application asks for it. The hub has no
+   * security questions otherwise: a question asked for any other user cannot be answered right.
    */
   async login(app: UcenterApp, input: UcInput, requestIp: string): Promise<UcValue[]> {
-    const { users, hasher, throttle, audit } = this.deps;
+    const { users, hasher, throttle, audit, twoStep } = this.deps;
     const login = (input.username ?? '').slice(0, 320);
     const password = (input.password ?? '').slice(0, 1024);
     const isuid = whole(input.isuid);
@@ -85,8 +93,9 @@ export class UcenterService {
     }
     // A decoy hash for unknown users keeps the time the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
-    // The hub has no security questions: a question asked of it cannot be answered right.
-    const questionOk = !(whole(input.checkques) && whole(input.questionid) > 0);
+    const questionAsked = whole(input.checkques) > 0 && whole(input.questionid) > 0;
+    const withTwoStep = user && passwordOk && !user.disabled ? await twoStep.isEnabled(user.id) : false;
+    const questionOk = withTwoStep || !questionAsked;
     if (!user || !passwordOk || user.disabled || !questionOk) {
       await throttle.failed(attempt);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
@@ -95,7 +104,28 @@ export class UcenterService {
     }
     await throttle.succeeded(attempt);
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
-    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip });
+    let detail: Record<string, string> | undefined;
+    if (withTwoStep) {
+      const refused = [UC.LOGIN_BAD_QUESTION, user.username, '', user.email, 0];
+      if (!questionAsked) {
+        await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client, ip, detail: { next: 'two-step' } });
+        return refused;
+      }
+      let factor;
+      try {
+        factor = await twoStep.verifyThrottled({ ip, account: user.id, via: 'app' }, input.answer ?? '');
+      } catch (error) {
+        if (!(error instanceof TooManyAttemptsError)) throw error;
+        await audit.record({ event: 'login.throttled', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
+        return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
+      }
+      if (!factor) {
+        await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
+        return refused;
+      }
+      detail = { second_factor: factor };
+    }
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip, ...(detail ? { detail } : {}) });
     return [await users.uidOf(user), user.username, '', user.email, 0];
   }
 

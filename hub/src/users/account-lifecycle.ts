@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
+import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
 import type { UserRepository } from './user-repository.js';
@@ -20,6 +21,8 @@ export interface LifecycleDeps {
   clients: ClientRegistry;
   deliveries: DeliveryQueue;
   audit: AuditLog;
+  /** Two-step enrolments: removed with the user. */
+  twoStepRecords?: TwoStepRepository;
   /** More notices for a forced logout (UCenter applications' deleteuser); returns how many were queued. */
   moreNotices?: (userId: string) => Promise<number>;
 }
@@ -123,6 +126,7 @@ export class AccountLifecycle {
     await this.deps.users.update(user.id, { disabled: true });
     const ended = await this.forceLogout(user.id);
     const deleted = toPublic(await this.deps.users.delete(user.id));
+    await this.deps.twoStepRecords?.remove(user.id);
     await this.deps.audit.record({ event: 'admin.user.delete', ...by, subject: user.id, detail: { username: user.username, ...ended } });
     return deleted;
   }

@@ -1,0 +1,14 @@
+import { Router } from 'express';
+import type { HubServices } from '../services.js';
+import { resetTwoStep } from '../two-step/reset-two-step.js';
+import { actorOf } from './admin-context.js';
+
+/** A user's two-step sign-in, reset from the console (audited). */
+export function adminTwoStepRoutes(services: HubServices): Router {
+  const router = Router();
+  router.post('/admin/users/:id/two-step/reset', async (req, res) => {
+    const { user } = await resetTwoStep(services, String(req.params.id), actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=two-step-reset`);
+  });
+  return router;
+}

@@ -1,0 +1,108 @@
+import cookieParser from 'cookie-parser';
+import { Router, type Request, type Response } from 'express';
+import { TooManyAttemptsError, ValidationError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import { regenerate, saveSession } from '../http/portal-session.js';
+import { csrf } from '../security/csrf.js';
+import type { HubServices } from '../services.js';
+import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
+import type { User } from '../users/user.js';
+import { renderPage, renderSyncPage } from './render.js';
+import { rememberFinishedSignIn } from './stale-sign-in.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** A sign-in whose password was right, waiting for its second step (bound to one interaction). */
+    secondStep?: { uid: string; userId: string; remember: boolean; expiresAt: number };
+  }
+}
+
+/** How long the second-step page waits for a code after the password, in milliseconds. */
+const SECOND_STEP_MS = 5 * 60_000;
+
+type Details = Awaited<ReturnType<HubServices['provider']['interactionDetails']>>;
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The pending second step of this browser for interaction `uid`, if it has not expired. */
+export function pendingSecondStep(req: Request, uid: string): { userId: string; remember: boolean } | undefined {
+  const pending = req.session.secondStep;
+  if (!pending || pending.uid !== uid || pending.expiresAt < Date.now()) return undefined;
+  return pending;
+}
+
+/**
+ * The end of every portal sign-in, one factor or two: the portal session gets a new id (no
+ * fixation), the interaction finishes with the sign-in's `amr` (oidc-provider puts it in the
+ * session and in ID tokens), and the sync page tells the subsites.
+ */
+export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, userId: string, remember: boolean, factor?: SecondFactor): Promise<void> {
+  const { provider, sync, views, config } = services;
+  // Regenerate the portal session at sign-in to prevent fixation.
+  await regenerate(req);
+  rememberFinishedSignIn(req, details.uid, details.params);
+  const continueUrl = await provider.interactionResult(req, res, { login: { accountId: userId, amr: amrFor(factor), remember } }, { mergeWithLastSubmission: false });
+  const plan = await sync.forSignIn(userId);
+  renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
+}
+
+/**
+ * After a right password, for a user with two-step sign-in: no hub session yet. The browser
+ * gets a new portal session id (a fixed one must not carry a half-done sign-in) holding
+ * only "password done, for this interaction, until T", and is sent to the second step.
+ */
+export async function startSecondStep(req: Request, res: Response, uid: string, user: User, remember: boolean): Promise<void> {
+  await regenerate(req);
+  req.session.secondStep = { uid, userId: user.id, remember, expiresAt: Date.now() + SECOND_STEP_MS };
+  await saveSession(req);
+  res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
+}
+
+export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; status?: number } = {}): void {
+  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, csrfToken: csrf.generateToken(req), error: options.error }, options.status ?? 200);
+}
+
+/** `POST /interaction/:uid/two-step`: the code from the app or a recovery code. */
+export function secondStepRoutes(services: HubServices): Router {
+  const { provider, users, devices, twoStep, audit } = services;
+  const router = Router();
+
+  router.post('/interaction/:uid/two-step', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
+    const client = String(details.params.client_id);
+    const ip = clientIp(req);
+    const pending = pendingSecondStep(req, details.uid);
+    const user = pending ? await users.findById(pending.userId) : undefined;
+    if (!pending || !user || user.disabled) {
+      delete req.session.secondStep;
+      throw new ValidationError('This sign-in took too long. Please start again and enter your password.');
+    }
+    // As for passwords: the owner's known browser is judged by its own failures only.
+    const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
+    const attempt = { ip, account: user.id, via: 'portal' as const, ...(device ? { device } : {}) };
+    let factor: SecondFactor | undefined;
+    try {
+      factor = await twoStep.verifyThrottled(attempt, field(req, 'code'));
+    } catch (error) {
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      await audit.record({ event: 'login.throttled', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return showSecondStep(services, req, res, details.uid, { error: error.publicMessage, status: 429 });
+    }
+    if (!factor) {
+      await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
+      return showSecondStep(services, req, res, details.uid, { error: 'That code is not right, or it was used already.', status: 401 });
+    }
+    delete req.session.secondStep;
+    const issued = devices.issue(user.id);
+    res.cookie(issued.name, issued.value, issued.options);
+    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip, detail: { second_factor: factor } });
+    return completeSignIn(services, req, res, details, user.id, pending.remember, factor);
+  });
+
+  return router;
+}

@@ -1,0 +1,129 @@
+import cookieParser from 'cookie-parser';
+import { Router, type Request, type Response } from 'express';
+import { HubError, TooManyAttemptsError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import { csrf } from '../security/csrf.js';
+import type { HubServices } from '../services.js';
+import { looksLikeRecoveryCode } from '../two-step/recovery-codes.js';
+import { looksLikeTotp } from '../two-step/totp.js';
+import { currentUser, type SignedIn } from './current-user.js';
+import { renderPage } from './render.js';
+
+/** Notices a redirect may ask the page to show, by code (no text reflected from the URL). */
+const NOTICES: Record<string, string> = {
+  disabled: 'Two-step sign-in is off.',
+};
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.slice(0, 1024) : '';
+}
+
+/**
+ * The account page's two-step section (`/account/two-step`): enrol with a QR code and a
+ * first code, see how many recovery codes are left, make new ones or turn two-step off
+ * (each proven again with the password or a current code). Every form has a CSRF token;
+ * every change is audited.
+ */
+export function twoStepRoutes(services: HubServices): Router {
+  const { provider, users, views, twoStep, hasher, throttle, devices, audit } = services;
+  const router = Router();
+
+  async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
+    const signedIn = await currentUser(provider, users, req, res);
+    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent('/account/two-step')}`);
+    return signedIn;
+  }
+
+  async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number } = {}) {
+    const status = await twoStep.status(signedIn.user.id);
+    const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username);
+    const notice = typeof req.query.done === 'string' ? NOTICES[req.query.done] : undefined;
+    renderPage(res, views, 'hub/two-step.njk', {
+      status,
+      enrolment,
+      notice,
+      required: req.query.required === 'admin',
+      error: options.error,
+      csrfToken: csrf.generateToken(req),
+    }, options.status ?? 200);
+  }
+
+  /**
+   * Proof for a change: the password, or a current TOTP or recovery code (a code is spent).
+   * Each under the throttle of its kind, so the account page is no side door for guessing.
+   */
+  async function proven(req: Request, signedIn: SignedIn): Promise<boolean> {
+    const proof = field(req, 'proof');
+    const { user } = signedIn;
+    const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
+    const attempt = { ip: clientIp(req), account: user.id, via: 'portal' as const, ...(device ? { device } : {}) };
+    if (looksLikeTotp(proof) || looksLikeRecoveryCode(proof)) {
+      if (await twoStep.verifyThrottled(attempt, proof)) return true;
+    } else {
+      await throttle.attempt(attempt);
+      if (await hasher.verify(user.passwordHash, proof)) {
+        await throttle.succeeded(attempt);
+        return true;
+      }
+      await throttle.failed(attempt);
+    }
+    await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip: clientIp(req), detail: { step: 'two-step-settings' } });
+    return false;
+  }
+
+  router.get('/account/two-step', async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (signedIn) await show(req, res, signedIn);
+  });
+
+  router.post('/account/two-step/enable', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    if (await twoStep.isEnabled(signedIn.user.id)) return res.redirect(303, '/account/two-step');
+    let codes: string[];
+    try {
+      codes = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
+    } catch (error) {
+      if (!(error instanceof HubError)) throw error;
+      return show(req, res, signedIn, { error: error.publicMessage, status: 400 });
+    }
+    await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    // Shown once, in this answer: the store has only their digests.
+    return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: true });
+  });
+
+  router.post('/account/two-step/recovery-codes', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
+    const failed = await proofFailure(req, signedIn);
+    if (failed) return show(req, res, signedIn, failed);
+    const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
+    await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: false });
+  });
+
+  router.post('/account/two-step/disable', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
+    const failed = await proofFailure(req, signedIn);
+    if (failed) return show(req, res, signedIn, failed);
+    await twoStep.disable(signedIn.user.id);
+    await audit.record({ event: 'two-step.disabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    return res.redirect(303, '/account/two-step?done=disabled');
+  });
+
+  /** Undefined when proven; else what the page says (wrong proof, or wait first). */
+  async function proofFailure(req: Request, signedIn: SignedIn): Promise<{ error: string; status: number } | undefined> {
+    try {
+      return (await proven(req, signedIn)) ? undefined : { error: 'That password or code is not right.', status: 401 };
+    } catch (error) {
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      return { error: error.publicMessage, status: 429 };
+    }
+  }
+
+  return router;
+}

@@ -1,0 +1,137 @@
+import QRCode from 'qrcode';
+import { ValidationError } from '../errors.js';
+import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
+import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
+import type { SecretBox } from './secret-box.js';
+import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
+import type { TwoStepRepository } from './two-step-repository.js';
+
+/** How the second step was passed; it decides the `amr` values of the sign-in (RFC 8176). */
+export type SecondFactor = 'totp' | 'recovery';
+
+/** RFC 8176 `amr` values: the password, then a one-time password (TOTP) or a recovery code; both are multi-factor. */
+export function amrFor(factor?: SecondFactor): string[] {
+  if (factor === 'totp') return ['pwd', 'otp', 'mfa'];
+  if (factor === 'recovery') return ['pwd', 'mfa'];
+  return ['pwd'];
+}
+
+const PENDING_ENROLMENT_SECONDS = 15 * 60; // a started enrolment waits this long for its first code
+
+export interface TwoStepStatus {
+  enabled: boolean;
+  enabledAt?: number; // epoch seconds
+  recoveryCodesLeft: number;
+}
+
+export interface Enrolment {
+  /** Base32, for typing into an app by hand. */
+  secret: string;
+  uri: string;
+  /** The QR code of `uri` as a `data:image/png` URL (the hub's CSP allows `img-src data:`, no inline markup). */
+  qrDataUrl: string;
+}
+
+/**
+ * Two-step sign-in (TOTP, RFC 6238, with ten single-use recovery codes): enrolment,
+ * verification with replay protection and its own throttle, removal. Secrets are sealed
+ * with the hub's key-encryption keys; recovery codes are kept as digests only.
+ */
+export class TwoStepService {
+  constructor(
+    private readonly repository: TwoStepRepository,
+    private readonly box: SecretBox,
+    /** Failures at the second step, counted like password failures (device cookies, backoff), in pools of their own. */
+    private readonly throttle: LoginThrottle,
+    /** The issuer name authenticator apps show next to the account. */
+    private readonly issuerName: string,
+  ) {}
+
+  async status(userId: string): Promise<TwoStepStatus> {
+    const record = await this.repository.find(userId);
+    if (!record) return { enabled: false, recoveryCodesLeft: 0 };
+    return { enabled: true, enabledAt: record.enabledAt, recoveryCodesLeft: await this.repository.unusedRecoveryCodes(userId, record) };
+  }
+
+  isEnabled(userId: string): Promise<boolean> {
+    return this.repository.isEnabled(userId);
+  }
+
+  /** Starts (or shows again) an enrolment: a secret kept pending until a first code confirms it. */
+  async beginEnrolment(userId: string, accountLabel: string): Promise<Enrolment> {
+    const pending = await this.repository.findPending(userId);
+    let secret = pending ? this.box.open(pending, userId) : undefined;
+    if (!secret) {
+      secret = newTotpSecret();
+      await this.repository.savePending(userId, this.box.seal(secret, userId), PENDING_ENROLMENT_SECONDS);
+    }
+    const uri = totpUri(secret, this.issuerName, accountLabel);
+    return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 }) };
+  }
+
+  /**
+   * Confirms a pending enrolment with a first code from the app: two-step is on and the
+   * recovery codes come back, to be shown once. A wrong or missing code: ValidationError.
+   */
+  async confirmEnrolment(userId: string, code: string): Promise<string[]> {
+    const pending = await this.repository.findPending(userId);
+    if (!pending) throw new ValidationError('This set-up has expired. Please start again.');
+    const secret = this.box.open(pending, userId);
+    const step = totpStep(secret, code);
+    if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) {
+      throw new ValidationError('That code is not right. Check the time on your phone and try the newest code.');
+    }
+    const codes = newRecoveryCodes();
+    const now = Math.floor(Date.now() / 1000);
+    await this.repository.save(userId, { v: 1, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now });
+    await this.repository.dropPending(userId);
+    return codes;
+  }
+
+  /** New recovery codes; the old ones stop working. */
+  async regenerateRecoveryCodes(userId: string): Promise<string[]> {
+    const record = await this.repository.find(userId);
+    if (!record) throw new ValidationError('Two-step sign-in is not on.');
+    const codes = newRecoveryCodes();
+    await this.repository.save(userId, { ...record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) });
+    return codes;
+  }
+
+  /** Turns two-step off; true if it was on. */
+  disable(userId: string): Promise<boolean> {
+    return this.repository.remove(userId);
+  }
+
+  /**
+   * Checks a second-step answer, a TOTP code or a recovery code, without the throttle: a
+   * TOTP code is accepted once (its time step is claimed), a recovery code is spent.
+   */
+  async verify(userId: string, input: string): Promise<SecondFactor | undefined> {
+    const answer = input.trim().slice(0, 64);
+    if (looksLikeTotp(answer)) {
+      const record = await this.repository.find(userId);
+      if (!record) return undefined;
+      const step = totpStep(this.box.open(record.secret, userId), answer);
+      if (step === undefined) return undefined;
+      // Replay: a code already used (or older than one used) is refused within its window.
+      return (await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS)) ? 'totp' : undefined;
+    }
+    if (looksLikeRecoveryCode(answer)) {
+      if (!(await this.repository.isEnabled(userId))) return undefined;
+      return (await this.repository.takeRecoveryCode(userId, recoveryCodeDigest(answer))) ? 'recovery' : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * `verify` under the second step's throttle: throws TooManyAttemptsError while the attempt's
+   * pool waits out its delay; a wrong answer counts as a failure, a right one clears its pool.
+   */
+  async verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> {
+    await this.throttle.attempt(attempt);
+    const factor = await this.verify(attempt.account, input);
+    if (factor) await this.throttle.succeeded(attempt);
+    else await this.throttle.failed(attempt);
+    return factor;
+  }
+}
