@@ -3,7 +3,9 @@ import type { UserRepository } from '../users/user-repository.js';
 
 /** Claims per scope; userinfo answers at least sub, email, name, preferred_username. */
 export const CLAIMS = {
-  openid: ['sub'],
+  // `amr` (RFC 8176: ["pwd"], or ["pwd","otp","mfa"] after two-step) rides with `openid`, so every
+  // ID token says how its sign-in was made; a standalone claim would appear only when asked for by name.
+  openid: ['sub', 'amr'],
   email: ['email', 'email_verified'],
   profile: ['name', 'preferred_username', 'updated_at'],
 };
