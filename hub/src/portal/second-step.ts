@@ -61,8 +61,9 @@ export async function startSecondStep(req: Request, res: Response, uid: string, 
   res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
 }
 
-export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; status?: number } = {}): void {
-  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, csrfToken: csrf.generateToken(req), error: options.error }, options.status ?? 200);
+/** The second-step page; `error` is a key of totp:errors; `expired`: the pending step is gone, start again. */
+export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; expired?: boolean; status?: number } = {}): void {
+  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, csrfToken: csrf.generateToken(req), error: options.error, expired: options.expired }, options.status ?? 200);
 }
 
 /** `POST /interaction/:uid/two-step`: the code from the app or a recovery code. */
@@ -78,8 +79,9 @@ export function secondStepRoutes(services: HubServices): Router {
     const pending = pendingSecondStep(req, details.uid);
     const user = pending ? await users.findById(pending.userId) : undefined;
     if (!pending || !user || user.disabled) {
+      // Too late (or the account went meanwhile): back to the password, never a session.
       delete req.session.secondStep;
-      throw new ValidationError('This sign-in took too long. Please start again and enter your password.');
+      return showSecondStep(services, req, res, details.uid, { expired: true, status: 400 });
     }
     // As for passwords: the owner's known browser is judged by its own failures only.
     const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
@@ -91,11 +93,11 @@ export function secondStepRoutes(services: HubServices): Router {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showSecondStep(services, req, res, details.uid, { error: error.publicMessage, status: 429 });
+      return showSecondStep(services, req, res, details.uid, { error: 'tooMany', status: 429 });
     }
     if (!factor) {
       await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
-      return showSecondStep(services, req, res, details.uid, { error: 'That code is not right, or it was used already.', status: 401 });
+      return showSecondStep(services, req, res, details.uid, { error: 'wrongCode', status: 401 });
     }
     delete req.session.secondStep;
     const issued = devices.issue(user.id);

@@ -1,6 +1,6 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
-import { HubError, TooManyAttemptsError } from '../errors.js';
+import { TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
@@ -9,10 +9,8 @@ import { looksLikeTotp } from '../two-step/totp.js';
 import { currentUser, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
 
-/** Notices a redirect may ask the page to show, by code (no text reflected from the URL). */
-const NOTICES: Record<string, string> = {
-  disabled: 'Two-step sign-in is off.',
-};
+/** Notices a redirect may ask the page to show, by code (no text reflected from the URL): keys of totp:settings. */
+const NOTICES = new Set(['disabled']);
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -35,10 +33,11 @@ export function twoStepRoutes(services: HubServices): Router {
     return signedIn;
   }
 
+  /** The page; `error` is a key of totp:errors. */
   async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number } = {}) {
     const status = await twoStep.status(signedIn.user.id);
     const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username);
-    const notice = typeof req.query.done === 'string' ? NOTICES[req.query.done] : undefined;
+    const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
     renderPage(res, views, 'hub/two-step.njk', {
       status,
       enrolment,
@@ -81,13 +80,9 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (await twoStep.isEnabled(signedIn.user.id)) return res.redirect(303, '/account/two-step');
-    let codes: string[];
-    try {
-      codes = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
-    } catch (error) {
-      if (!(error instanceof HubError)) throw error;
-      return show(req, res, signedIn, { error: error.publicMessage, status: 400 });
-    }
+    const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
+    if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400 });
+    const { codes } = confirmed;
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     // Shown once, in this answer: the store has only their digests.
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: true });
@@ -118,10 +113,10 @@ export function twoStepRoutes(services: HubServices): Router {
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
   async function proofFailure(req: Request, signedIn: SignedIn): Promise<{ error: string; status: number } | undefined> {
     try {
-      return (await proven(req, signedIn)) ? undefined : { error: 'That password or code is not right.', status: 401 };
+      return (await proven(req, signedIn)) ? undefined : { error: 'proof', status: 401 };
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
-      return { error: error.publicMessage, status: 429 };
+      return { error: 'tooMany', status: 429 };
     }
   }
 

@@ -71,21 +71,20 @@ export class TwoStepService {
 
   /**
    * Confirms a pending enrolment with a first code from the app: two-step is on and the
-   * recovery codes come back, to be shown once. A wrong or missing code: ValidationError.
+   * recovery codes come back, to be shown once. Otherwise why not: the set-up expired, or
+   * the code is wrong.
    */
-  async confirmEnrolment(userId: string, code: string): Promise<string[]> {
+  async confirmEnrolment(userId: string, code: string): Promise<{ codes: string[] } | { refused: 'enrolExpired' | 'enrolCode' }> {
     const pending = await this.repository.findPending(userId);
-    if (!pending) throw new ValidationError('This set-up has expired. Please start again.');
+    if (!pending) return { refused: 'enrolExpired' };
     const secret = this.box.open(pending, userId);
     const step = totpStep(secret, code);
-    if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) {
-      throw new ValidationError('That code is not right. Check the time on your phone and try the newest code.');
-    }
+    if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };
     const codes = newRecoveryCodes();
     const now = Math.floor(Date.now() / 1000);
     await this.repository.save(userId, { v: 1, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now });
     await this.repository.dropPending(userId);
-    return codes;
+    return { codes };
   }
 
   /** New recovery codes; the old ones stop working. */
