@@ -1,43 +1,36 @@
 /**
- * `npm run bench`: the hub's and the kit's speed as ratios against baselines measured in
- * the same run, on a real Redis. Every server under test runs in its own process pinned to
- * core 0; this process (the load generator, autocannon as a library) pins itself to core 1.
+ * `npm run bench`: the hub's and the kit's speed against peers and baselines measured in the
+ * same run, in interleaved rounds (A B … B A), on the bench's own Redis. Servers under test
+ * run pinned to core 0; Redis and this process (the load generator) take the other cores.
  * See docs/performance.md for the method, the bars and the latest results.
  *
- * Environment: BENCH_DURATION (s per scenario, default 10), BENCH_WARMUP (s, default 3),
- * BENCH_CONNECTIONS (default 10), BENCH_LAZY_CONCURRENCY (default 4), TEST_REDIS_URL
- * (default redis://127.0.0.1:6379), BENCH_CPU_PROF (server names or `all`: --cpu-prof into
- * bench/results/profiles), BENCH_DOCS=0 (do not update docs/performance.md).
+ * Environment: BENCH_DURATION (s per timed window, default 5), BENCH_WARMUP (s, default 2),
+ * BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 10), BENCH_LAZY_CONCURRENCY (4),
+ * BENCH_LAZY_USERS (100), BENCH_SUBSITES (comma list, default 1,100,1000), BENCH_RETENTION_WAIT
+ * (s, default 7), BENCH_PROFILE (server names or `all`: CPU profiles of the timed windows),
+ * BENCH_QUICK=1 (smoke run: tiny windows, small N, no docs), BENCH_DOCS=0 (do not update
+ * docs/performance.md), BENCH_RESULTS_DIR (default bench/results), BENCH_REDIS_URL (use this
+ * Redis instead of starting one; not pinned).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
-import type { Request as CannonRequest } from 'autocannon';
-import { continueUrlOf } from '../hub/src/testing/flows.js';
-import type { TestBrowser } from '../hub/src/testing/browser.js';
-import { derivedSecret, RP_CLIENT, SERVICE_CLIENT, subsiteId, username } from './lib/fixtures.js';
-import {
-  basicAuth,
-  beaconUrls,
-  openSignIn,
-  pool,
-  postSignIn,
-  resetCounters,
-  rpTokens,
-  signedInBrowser,
-  total,
-  type Counters,
-  type PendingSignIn,
-} from './lib/hub-flows.js';
-import { measureHttp, measureLoop, type CannonTarget, type Measurement, type Timing } from './lib/load.js';
-import { canPin, freePort, pinSelf, runPinned, startServer, type ServerProcess } from './lib/processes.js';
-import { describeMachine, machineText, markdownTable, passed, textTable, type Row } from './lib/report.js';
+import type { BenchContext, BenchSettings } from './lib/context.js';
+import { hasPsi } from './lib/pressure.js';
+import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type BenchRedis, type ServerProcess } from './lib/processes.js';
+import { barsMarkdown, describeMachine, labelOf, machineText, memoryMarkdown, mib, scenarioMarkdown, type Bar } from './lib/report.js';
+import type { RatioResult, ScenarioResult } from './lib/rounds.js';
+import { kitScenarios } from './lib/scenarios/kit.js';
+import { signInScenarios, type SignInHub } from './lib/scenarios/sign-in.js';
+import { tokenScenarios } from './lib/scenarios/tokens.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const DOCS_FILE = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
 const DOCS_START = '<!-- bench:latest:start -->';
 const DOCS_END = '<!-- bench:latest:end -->';
+const HEADER_BAR_BYTES = 8 * 1024;
 
 function numberFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -47,29 +40,70 @@ function numberFromEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-const durationSeconds = numberFromEnv('BENCH_DURATION', 10, 1);
-const timing: Timing = {
-  durationSeconds,
-  warmupSeconds: numberFromEnv('BENCH_WARMUP', Math.min(3, Math.ceil(durationSeconds / 2)), 0),
-  connections: numberFromEnv('BENCH_CONNECTIONS', 10, 1),
-};
-const lazyConcurrency = numberFromEnv('BENCH_LAZY_CONCURRENCY', 4, 1);
-/** Signed-in browsers the lazy-verification journeys rotate through, so no user piles up local sessions. */
-const lazyBrowsers = numberFromEnv('BENCH_LAZY_USERS', 100, lazyConcurrency);
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const PREPARE_CONCURRENCY = 8; // in-flight requests while fixtures are prepared (not measured)
+/** `--quick` and `--profile=a,b` on the command line, as BENCH_QUICK=1 and BENCH_PROFILE. */
+for (const arg of process.argv.slice(2)) {
+  if (arg === '--quick') process.env.BENCH_QUICK = '1';
+  else if (arg.startsWith('--profile=')) process.env.BENCH_PROFILE = arg.slice('--profile='.length);
+  else throw new TypeError(`unknown argument ${arg} (--quick, --profile=<server,…|all>)`);
+}
 
+function settingsFromEnv(): BenchSettings {
+  const quick = process.env.BENCH_QUICK === '1';
+  const counts = (process.env.BENCH_SUBSITES ?? (quick ? '1,2' : '1,100,1000')).split(',').map((n) => Number(n.trim()));
+  if (counts.some((n) => !Number.isInteger(n) || n < 1) || counts[0] !== 1) throw new TypeError('BENCH_SUBSITES: a comma-separated list of counts starting with 1');
+  const durationSeconds = numberFromEnv('BENCH_DURATION', quick ? 0.2 : 5, 0.1);
+  const connections = numberFromEnv('BENCH_CONNECTIONS', quick ? 2 : 10, 1);
+  const lazyConcurrency = numberFromEnv('BENCH_LAZY_CONCURRENCY', quick ? 2 : 4, 1);
+  const rounds = numberFromEnv('BENCH_ROUNDS', quick ? 1 : 2, 1);
+  const lazyBrowsers = numberFromEnv('BENCH_LAZY_USERS', quick ? 2 : 100, lazyConcurrency);
+  const signInUsers = quick ? 4 : 20;
+  // Each phase (warm-up or timed) may end with one refresh in flight per connection whose
+  // rotated token never comes back: enough chains for every phase of every window, and spare.
+  const refreshChains = connections * (2 * 2 * rounds + 2);
+  return {
+    quick,
+    durationSeconds,
+    warmupSeconds: numberFromEnv('BENCH_WARMUP', quick ? 0 : 2, 0),
+    connections,
+    rounds,
+    lazyConcurrency,
+    lazyBrowsers,
+    subsiteCounts: counts,
+    retentionWaitSeconds: numberFromEnv('BENCH_RETENTION_WAIT', quick ? 0 : 7, 0),
+    auditMaxEntries: quick ? 100 : 100_000,
+    users: Math.max(lazyBrowsers, refreshChains + 1, signInUsers),
+    signInUsers,
+    refreshChains,
+    control: process.env.BENCH_CONTROL ? process.env.BENCH_CONTROL !== '0' : !quick,
+  };
+}
+
+const settings = settingsFromEnv();
+if (settings.quick) unpin();
+const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? fileURLToPath(new URL('./results/', import.meta.url)));
+const profile = (process.env.BENCH_PROFILE ?? process.env.BENCH_CPU_PROF ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const runId = randomUUID().slice(0, 8);
 const root = `bench:${runId}:`;
 const salt = randomBytes(16).toString('base64url');
 const running = new Set<ServerProcess>();
+let redis: BenchRedis | undefined;
+let redisUrl = process.env.BENCH_REDIS_URL ?? '';
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+const prefixOf = (name: string) => `${root}${name}:`;
+
 async function start(name: string, file: string, env: Record<string, string>): Promise<ServerProcess> {
-  const server = await startServer(name, file, { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, ...env }, `${RESULTS_DIR}profiles`);
+  const server = await startServer(name, file, {
+    REDIS_URL: redisUrl,
+    BENCH_SALT: salt,
+    BENCH_PREFIX: prefixOf(name),
+    BENCH_PROFILE_DIR: `${resultsDir}/profiles`,
+    ...env,
+    PORT: env.PORT ?? String(await freePort()),
+  });
   running.add(server);
   return server;
 }
@@ -81,403 +115,207 @@ async function stop(...servers: ServerProcess[]): Promise<void> {
   }));
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
-
-function describe(m: Measurement): string {
-  return `${m.rps.toFixed(1)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.errors} errors`;
-}
-
-async function measure(label: string, target: CannonTarget): Promise<Measurement> {
-  log(`${label} …`);
-  const m = await measureHttp(target, timing);
-  log(`${label}: ${describe(m)}`);
-  return m;
-}
-
-/** One response, body consumed (so the connection is reused), checked against what the step expects. */
-async function hop(browser: TestBrowser, url: string, expect: { status: number[]; location?: string; body?: string }): Promise<string> {
-  const response = await browser.get(url);
-  const text = await response.text();
-  const location = response.headers.get('location') ?? '';
-  if (!expect.status.includes(response.status)) throw new Error(`${url} answered ${response.status} ${location}`);
-  if (expect.location && !location.startsWith(expect.location)) throw new Error(`${url} went to ${location}`);
-  if (expect.body && !text.includes(expect.body)) throw new Error(`${url} did not show ${expect.body}`);
-  return location ? new URL(location, url).toString() : text;
-}
-
-/** Sign-in throughput: a pool of opened sign-in forms, each posted once by autocannon. */
-async function signInThroughput(label: string, hub: ServerProcess, users: number, expectedRps: number): Promise<Measurement & { poolSize: number; poolExhausted: number }> {
-  const size = Math.ceil(expectedRps * (timing.warmupSeconds + timing.durationSeconds) * 1.25) + 4 * timing.connections;
-  log(`${label}: opening ${size} sign-in forms …`);
-  const items: PendingSignIn[] = await pool(range(size), PREPARE_CONCURRENCY, async (i) => {
-    const { path, cookie, body } = await openSignIn(hub.url, username(i % users));
-    return { path, cookie, body };
-  });
-  let next = 0;
-  let exhausted = 0;
-  const m = await measure(label, {
-    url: hub.url,
-    method: 'POST',
-    setupRequest: (request: CannonRequest) => {
-      const item = items[next++] ?? items[items.length - 1]!;
-      if (next > items.length) exhausted += 1;
-      return { ...request, path: item.path, headers: { ...request.headers, ...form, cookie: item.cookie }, body: item.body };
-    },
-    expectStatus: 200,
-    expectBody: 'data-testid="sync-title"',
-  });
-  return { ...m, poolSize: size, poolExhausted: exhausted };
-}
-
-interface SignInCost {
-  subsites: number;
-  /** Hub requests of the sign-in itself: form, post, continue to the portal. */
-  signInRequests: Record<string, number>;
-  /** Redis round trips of the hub while it answered the POST that renders the sync page. */
-  postRedisRoundTrips: number | undefined;
-  beacons: number;
-  beaconStatuses: Record<string, number>;
-  /** Hub requests while the browser loaded every beacon: the bar is 0. */
-  hubRequestsCausedBySync: Record<string, number>;
-}
-
-/** Scenario 8: one sign-in with every beacon of its sync page loaded, hub requests counted per phase. */
-async function signInCost(hub: ServerProcess, kits: ServerProcess, subsites: number): Promise<SignInCost> {
-  await signedInBrowser(hub.url, username(1)); // warm: caches, templates, connections
-  await resetCounters(hub.url, true);
-  const pending = await openSignIn(hub.url, username(0));
-  const opened = await resetCounters(hub.url, true);
-  const syncPage = await postSignIn(hub.url, pending);
-  const posted = await resetCounters(hub.url, true);
-  await resetCounters(kits.url);
-  const beacons = beaconUrls(syncPage);
-  const statuses: Record<string, number> = {};
-  await Promise.all(beacons.map(async (url) => {
-    const response = await pending.browser.get(url, { accept: 'image/avif,image/webp,image/*,*/*;q=0.8' });
-    await response.arrayBuffer();
-    statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-  }));
-  const duringSync = await resetCounters(hub.url, false);
-  await pending.browser.follow(continueUrlOf(syncPage, hub.url));
-  const finished = await resetCounters(hub.url, false);
-  const signInRequests: Record<string, number> = {};
-  for (const counters of [opened, posted, finished] as Counters[]) {
-    for (const [route, n] of Object.entries(counters.requests)) signInRequests[route] = (signInRequests[route] ?? 0) + n;
-  }
-  return {
-    subsites,
-    signInRequests,
-    postRedisRoundTrips: posted.redis?.roundTrips,
-    beacons: beacons.length,
-    beaconStatuses: statuses,
-    hubRequestsCausedBySync: duringSync.requests,
-  };
-}
-
-/** Size of a stored session, from its signed cookie value (`s:<id>.<signature>`). */
-async function sessionBytes(prefix: string, cookie: string | undefined): Promise<number> {
-  const id = cookie ? /^s:([^.]+)\./.exec(decodeURIComponent(cookie))?.[1] : undefined;
-  if (!id) return 0;
-  const client = createClient({ url: redisUrl });
-  client.on('error', () => undefined);
-  await client.connect();
-  const value = await client.get(`${prefix}${id}`);
-  await client.quit();
-  return value?.length ?? 0;
-}
-
-async function cleanRedis(): Promise<number> {
-  const client = createClient({ url: redisUrl });
-  client.on('error', () => undefined);
-  await client.connect();
-  let removed = 0;
-  for await (const keys of client.scanIterator({ MATCH: `${root}*`, COUNT: 1000 })) {
-    if (keys.length) removed += await client.del(keys);
-  }
-  await client.quit();
-  return removed;
-}
-
 async function shutdown(): Promise<void> {
   await stop(...running);
-  const removed = await cleanRedis().catch(() => 0);
-  log(`removed ${removed} Redis keys under ${root}`);
+  if (redis) {
+    await redis.stop();
+    log('stopped the bench Redis');
+  } else if (redisUrl) {
+    const client = createClient({ url: redisUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    let removed = 0;
+    for await (const keys of client.scanIterator({ MATCH: `${root}*`, COUNT: 1000 })) if (keys.length) removed += await client.del(keys);
+    await client.quit();
+    log(`removed ${removed} Redis keys under ${root}`);
+  }
+}
+
+/** A hub and its subsites server (kits, each subsite on its own origin), started side by side. */
+async function hubWithSubsites(n: number, env: Record<string, string>): Promise<{ hub: ServerProcess; sites: ServerProcess }> {
+  const [hubPort, sitesPort] = [await freePort(), await freePort()];
+  const [sites, hub] = await Promise.all([
+    start(`subsites-${n}`, 'subsites.ts', { PORT: String(sitesPort), BENCH_MODE: 'kit', BENCH_SUBSITES: String(n), BENCH_HUB_URL: `http://127.0.0.1:${hubPort}` }),
+    start(`hub-${n}`, 'hub.ts', { PORT: String(hubPort), BENCH_SUBSITES: String(n), BENCH_SUBSITE_PORT: String(sitesPort), BENCH_AUDIT_FILL: '1', AUDIT_MAX_ENTRIES: String(settings.auditMaxEntries), ...env }),
+  ]);
+  return { hub, sites };
+}
+
+function ratioBar(what: string, target: string, r: RatioResult | undefined): Bar {
+  if (!r) return { what, bar: target, measured: 'not measured', pass: false };
+  return { what, bar: target, measured: `${r.ratio.median.toFixed(2)}× (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`, pass: r.pass };
 }
 
 async function main(): Promise<void> {
   const pinned = pinSelf();
-  const redis = createClient({ url: redisUrl });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-  await redis.quit();
-  const machine = describeMachine(redisVersion, pinned);
-  log(`run ${runId}: ${timing.durationSeconds} s per scenario after ${timing.warmupSeconds} s warm-up, ${timing.connections} connections${canPin ? '' : ' (taskset not found: not pinned)'}`);
-
-  const m: Record<string, Measurement> = {};
-  const serviceSecret = derivedSecret(salt, 'service-secret');
-  const rpSecret = derivedSecret(salt, 'rp-secret');
-  const clientCredentials = (url: string): CannonTarget => ({
-    url: `${url}/token`,
-    method: 'POST',
-    headers: { ...form, authorization: basicAuth(SERVICE_CLIENT, serviceSecret) },
-    body: 'grant_type=client_credentials',
-    expectStatus: 200,
-  });
-
-  // Baseline: bare argon2id verification on the server core (sizes the sign-in pools too).
-  log('B5 argon2id verification alone …');
-  const argon = await runPinned('argon2.ts', {
-    BENCH_CONCURRENCY: String(timing.connections),
-    BENCH_WARMUP: String(timing.warmupSeconds),
-    BENCH_DURATION: String(timing.durationSeconds),
-  });
-  m.argon2 = argon as unknown as Measurement;
-  log(`B5: ${describe(m.argon2)}`);
-
-  // Baselines: express 5 alone, + one GET, + SET EX and GET.
-  for (const mode of ['hello', 'get', 'setget'] as const) {
-    const server = await start(`express-${mode}`, 'express-baseline.ts', { BENCH_MODE: mode, PORT: '0' });
-    m[mode] = await measure(`express ${mode}`, { url: `${server.url}/`, expectStatus: 200 });
-    if (mode === 'hello') {
-      log('B6 four sequential page requests (journey floor) …');
-      const { TestBrowser } = await import('../hub/src/testing/browser.js');
-      const browsers = range(lazyConcurrency).map(() => new TestBrowser());
-      m.hello4 = await measureLoop(async (worker) => {
-        for (let step = 0; step < 4; step += 1) await hop(browsers[worker]!, `${server.url}/`, { status: [200] });
-      }, { ...timing, concurrency: lazyConcurrency });
-      log(`B6: ${describe(m.hello4)}`);
-    }
-    await stop(server);
+  if (!redisUrl) {
+    redis = await startBenchRedis();
+    redisUrl = redis.url;
   }
+  const probe = createClient({ url: redisUrl });
+  probe.on('error', () => undefined);
+  await probe.connect();
+  const redisVersion = /redis_version:(\S+)/.exec(await probe.info('server'))?.[1] ?? 'unknown';
+  await probe.quit();
+  const layoutText = pinned
+    ? `servers under test on core ${layout.server}, load generator on core ${layout.loadGenerator} (taskset)`
+    : 'not pinned (taskset missing or a single core)';
+  const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
+  log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
-  // Baseline: plain oidc-provider, client_credentials.
-  {
-    const port = await freePort();
-    const plain = await start('plain-oidc', 'plain-oidc.ts', { PORT: String(port) });
-    m.plainCc = await measure('plain oidc-provider client_credentials', clientCredentials(plain.url));
-    await stop(plain);
-  }
+  const ctx: BenchContext = { settings, rounds: { rounds: settings.rounds, profile, log }, salt, start, stop, log };
+  const counts = settings.subsiteCounts;
 
-  // The hub with one subsite (a kit): scenarios 1, 2, 3, 4, 6, 7, 8 (N = 1).
-  const [hubPort, kitsPort] = [await freePort(), await freePort()];
-  const hubUrl = `http://127.0.0.1:${hubPort}`;
-  const kits = await start('subsites-1', 'subsites.ts', { PORT: String(kitsPort), BENCH_MODE: 'kit', BENCH_SUBSITES: '1', BENCH_HUB_URL: hubUrl });
-  const hub = await start('hub-1', 'hub.ts', {
-    PORT: String(hubPort),
-    BENCH_SUBSITES: '1',
-    BENCH_USERS: String(Math.max(lazyBrowsers, 3 * timing.connections + 1)),
-    BENCH_SUBSITE_URL: kits.url,
+  // Every server starts now, side by side (idle ones cost nothing while others are timed):
+  // the token-scenario hub with one subsite (a kit; it serves the kit scenarios and sign-in
+  // N = 1), the peers, the bare-session baseline, the control hub, and a hub per larger N.
+  log(`starting the hubs (N = ${counts.join(', ')}), their subsites, the peers and the baselines …`);
+  const [{ hub, sites: kits }, plain, oauth2, bare, control, ...bigger] = await Promise.all([
+    hubWithSubsites(1, { BENCH_USERS: String(settings.users) }),
+    start('plain-oidc', 'plain-oidc.ts', { BENCH_USERS: String(settings.users) }),
+    start('oauth2-server', 'oauth2-server.ts', {}),
+    start('subsites-bare', 'subsites.ts', { BENCH_MODE: 'bare', BENCH_SUBSITES: '1' }),
+    settings.control ? start('hub-timer', 'hub.ts', { BENCH_USERS: '1', BENCH_REDIS_TIMER: '5000' }) : Promise.resolve(undefined),
+    ...counts.slice(1).map((n) => hubWithSubsites(n, { BENCH_USERS: String(settings.signInUsers) })),
+  ]);
+  log(`ready; hub audit log filled to ${String(hub.info.auditPrefilled)} entries (AUDIT_MAX_ENTRIES ${String(hub.info.auditMaxEntries)})`);
+
+  const tokens = await tokenScenarios(ctx, { hub, plain, oauth2, ...(control ? { control } : {}) });
+  await stop(plain, oauth2, ...(control ? [control] : []));
+  const kit = await kitScenarios(ctx, { hub, kits, bare, redisUrl, prefix: prefixOf });
+  await stop(bare);
+
+  const signInHubs: SignInHub[] = [{ subsites: 1, hub, sites: kits }];
+  counts.slice(1).forEach((n, i) => {
+    const { hub: big, sites } = bigger[i]!;
+    log(`hub-${n}: ${n} subsites registered in ${String(big.info.registrationMs)} ms`);
+    signInHubs.push({ subsites: n, hub: big, sites });
   });
-  const argon2Parameters = hub.info.argon2;
+  const signIn = await signInScenarios(ctx, signInHubs);
+  machine.loadavgAfter = loadavg().map((n) => Math.round(n * 100) / 100);
 
-  m.hubCc = await measure('1 hub client_credentials', clientCredentials(hub.url));
-
-  log(`2 preparing ${3 * timing.connections} refresh-token chains …`);
-  const chains = await pool(range(3 * timing.connections + 1), PREPARE_CONCURRENCY, (i) => rpTokens(hub.url, i, rpSecret));
-  const readToken = chains[0]!.access_token;
-  const refreshTokens = chains.slice(1).map((t) => t.refresh_token);
-  let starved = 0;
-  m.refresh = await measure('2 hub refresh_token (rotation)', {
-    url: `${hub.url}/token`,
-    method: 'POST',
-    headers: { ...form, authorization: basicAuth(RP_CLIENT, rpSecret) },
-    setupRequest: (request: CannonRequest) => {
-      const token = refreshTokens.shift();
-      if (!token) starved += 1;
-      return { ...request, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token ?? 'none-left' }).toString() };
-    },
-    onResponse: (status, body) => {
-      if (status === 200) refreshTokens.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-    },
-    expectStatus: 200,
-  });
-
-  m.userinfo = await measure('3a hub userinfo', { url: `${hub.url}/me`, headers: { authorization: `Bearer ${readToken}` }, expectStatus: 200, expectBody: '"sub"' });
-  m.introspection = await measure('3b hub introspection', {
-    url: `${hub.url}/token/introspection`,
-    method: 'POST',
-    headers: { ...form, authorization: basicAuth(RP_CLIENT, rpSecret) },
-    body: new URLSearchParams({ token: readToken }).toString(),
-    expectStatus: 200,
-    expectBody: '"active":true',
-  });
-
-  log('8 sign-in cost, 1 subsite …');
-  const costs: SignInCost[] = [await signInCost(hub, kits, 1)];
-
-  const signIn1 = await signInThroughput('4 portal sign-in, 1 subsite', hub, 20, m.argon2.rps);
-  m.signIn1 = signIn1;
-
-  log(`7 signing in ${lazyBrowsers} browsers at the hub …`);
-  const browsers = (await pool(range(lazyBrowsers), PREPARE_CONCURRENCY, (i) => signedInBrowser(hub.url, username(i)))).map((b) => b.browser);
-  const site = `${kits.url}/${subsiteId(0)}`;
-  const cookieName = `${subsiteId(0)}.sid`;
-  let lazyCounters: Counters = { requests: {} };
-  let lazyIterations = 0;
-  log('7 lazy verification …');
-  m.lazy = await measureLoop(async (_worker, n) => {
-    const browser = browsers[n % browsers.length]!;
-    const jar = browser.cookies(kits.url);
-    jar.clear();
-    jar.set(`${subsiteId(0)}.request-login`, '1'); // what a sync beacon leaves behind
-    const authorizeUrl = await hop(browser, `${site}/page`, { status: [302], location: `${hub.url}/auth?` });
-    const callbackUrl = await hop(browser, authorizeUrl, { status: [302, 303], location: `${site}/sso/callback?code=` });
-    const back = await hop(browser, callbackUrl, { status: [302] });
-    await hop(browser, back, { status: [200], body: 'Signed in as' });
-    lazyIterations += 1;
-  }, {
-    ...timing,
-    concurrency: lazyConcurrency,
-    beforeTimed: async () => {
-      await resetCounters(hub.url);
-      lazyIterations = 0;
-    },
-  });
-  lazyCounters = await resetCounters(hub.url);
-  log(`7: ${describe(m.lazy)}; hub requests ${JSON.stringify(lazyCounters.requests)} for ${lazyIterations} verifications`);
-
-  const kitSessions = browsers.map((b) => b.cookies(kits.url).get(cookieName)).filter((v): v is string => Boolean(v)).slice(0, timing.connections);
-  const pageTarget = (url: string, sessions: string[]): CannonTarget => {
-    let turn = 0;
-    return {
-      url,
-      headers: { accept: 'text/html' },
-      setupRequest: (request: CannonRequest) => ({ ...request, headers: { ...request.headers, cookie: `${cookieName}=${sessions[turn++ % sessions.length]}` } }),
-      expectStatus: 200,
-      expectBody: 'Signed in as',
-    };
-  };
-  const kitSessionBytes = await sessionBytes(`${root}subsites-1:${subsiteId(0)}:sess:`, kitSessions[0]);
-  m.kitPage = await measure('6 subsite page through the kit', pageTarget(`${site}/page`, kitSessions));
-  await stop(hub, kits);
-
-  // Baseline: the same page on bare express-session + connect-redis.
-  let bareSessionBytes = 0;
-  {
-    const bare = await start('subsites-bare', 'subsites.ts', { PORT: String(await freePort()), BENCH_MODE: 'bare', BENCH_SUBSITES: '1' });
-    const { TestBrowser } = await import('../hub/src/testing/browser.js');
-    const sessions = await pool(range(timing.connections), PREPARE_CONCURRENCY, async (i) => {
-      const browser = new TestBrowser();
-      await hop(browser, `${bare.url}/${subsiteId(0)}/bench-login?user=${username(i)}`, { status: [302] });
-      return browser.cookies(bare.url).get(cookieName)!;
-    });
-    bareSessionBytes = await sessionBytes(`${root}subsites-bare:${subsiteId(0)}:sess:`, sessions[0]);
-    m.barePage = await measure('B7 bare express-session + connect-redis page', pageTarget(`${bare.url}/${subsiteId(0)}/page`, sessions));
-    await stop(bare);
-  }
-
-  // Hubs with 10 and 100 subsites: scenario 8 (N = 10, 100) and 5.
-  for (const n of [10, 100]) {
-    const [port, sitesPort] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${port}`;
-    const sites = await start(`subsites-${n}`, 'subsites.ts', { PORT: String(sitesPort), BENCH_MODE: 'kit', BENCH_SUBSITES: String(n), BENCH_HUB_URL: url });
-    const big = await start(`hub-${n}`, 'hub.ts', { PORT: String(port), BENCH_SUBSITES: String(n), BENCH_USERS: '20', BENCH_SUBSITE_URL: sites.url });
-    log(`8 sign-in cost, ${n} subsites …`);
-    costs.push(await signInCost(big, sites, n));
-    if (n === 100) m.signIn100 = await signInThroughput('5 portal sign-in, 100 subsites', big, 20, m.argon2.rps);
-    await stop(big, sites);
-  }
-
-  const ratio = (baseline: string, value: number, of: number, bar?: number) => ({ baseline, value: value / of, ...(bar !== undefined ? { bar } : {}) });
-  const rows: Row[] = [
-    { id: 'B1', name: 'express 5 hello world', result: m.hello!, ratios: [] },
-    { id: 'B2', name: 'express 5 + one Redis GET', result: m.get!, ratios: [] },
-    { id: 'B3', name: 'express 5 + Redis SET EX + GET', result: m.setget!, ratios: [] },
-    { id: 'B4', name: 'plain oidc-provider: POST /token client_credentials', result: m.plainCc!, ratios: [] },
-    { id: 'B5', name: 'argon2id verification alone (no HTTP)', result: m.argon2, ratios: [] },
-    { id: 'B6', name: 'express hello world, 4 sequential requests (journey floor)', result: m.hello4!, ratios: [], note: 'per journey of 4 requests' },
-    { id: 'B7', name: 'page with bare express-session + connect-redis', result: m.barePage!, ratios: [] },
+  const scenarios: ScenarioResult[] = [...tokens.scenarios, kit.page, kit.lazy, signIn.scenario];
+  const byId = (id: string) => scenarios.find((s) => s.id === id)!;
+  const ratio = (id: string, of: string, to: string) => byId(id).ratios.find((r) => r.of === of && r.to === to);
+  const hubHeap = tokens.retention.find((r) => r.server === hub.name);
+  const plainHeap = tokens.retention.find((r) => r.server === 'plain-oidc');
+  const controlHeap = tokens.retention.find((r) => r.server === 'hub-timer');
+  const largest = counts[counts.length - 1]!;
+  const largestCost = signIn.costs.find((c) => c.subsites === largest);
+  const heapRatio = hubHeap && plainHeap ? hubHeap.later.heapUsed / plainHeap.later.heapUsed : NaN;
+  const bars: Bar[] = [
+    ratioBar('client_credentials ÷ plain oidc-provider', '≥ 1.0', ratio('cc', 'hub', 'plain')),
+    ratioBar('client_credentials ÷ @node-oauth/oauth2-server', '≥ 1.0', ratio('cc', 'hub', 'oauth2')),
+    ratioBar('refresh (rotation) ÷ plain oidc-provider', '≥ 1.0', ratio('refresh', 'hub', 'plain')),
+    ratioBar('userinfo ÷ plain oidc-provider', '≥ 1.0', ratio('userinfo', 'hub', 'plain')),
+    ratioBar('introspection ÷ plain oidc-provider', '≥ 1.0', ratio('introspection', 'hub', 'plain')),
     {
-      id: '1',
-      name: 'hub: POST /token client_credentials',
-      result: m.hubCc!,
-      ratios: [ratio('B4 plain oidc-provider', m.hubCc!.rps, m.plainCc!.rps, 0.9), ratio('B3 SET+GET', m.hubCc!.rps, m.setget!.rps, 0.6)],
+      what: 'heap after GC under userinfo load ÷ plain peer',
+      bar: '≤ 1.5',
+      measured: hubHeap && plainHeap ? `${heapRatio.toFixed(2)}× (${mib(hubHeap.later.heapUsed)} / ${mib(plainHeap.later.heapUsed)} MiB)` : 'not measured',
+      pass: Number.isFinite(heapRatio) ? heapRatio <= 1.5 : false,
     },
-    { id: '2', name: 'hub: POST /token refresh_token (rotation)', result: m.refresh!, ratios: [ratio('B3 SET+GET', m.refresh!.rps, m.setget!.rps, 0.5)] },
-    { id: '3a', name: 'hub: GET /me (userinfo)', result: m.userinfo!, ratios: [ratio('B2 one GET', m.userinfo!.rps, m.get!.rps, 0.5)] },
-    { id: '3b', name: 'hub: POST /token/introspection', result: m.introspection!, ratios: [ratio('B2 one GET', m.introspection!.rps, m.get!.rps, 0.5)] },
-    { id: '4', name: 'hub: portal sign-in, 1 subsite (CSRF, argon2id, session, sync page)', result: m.signIn1!, ratios: [ratio('B5 argon2id alone', m.signIn1!.rps, m.argon2.rps, 0.6)] },
-    { id: '5', name: 'hub: portal sign-in, 100 subsites', result: m.signIn100!, ratios: [ratio('4 sign-in with 1 subsite', m.signIn100!.rps, m.signIn1!.rps, 0.8)] },
-    { id: '6', name: 'subsite page through the kit (session read, req.user)', result: m.kitPage!, ratios: [ratio('B7 bare session', m.kitPage!.rps, m.barePage!.rps, 0.85)] },
     {
-      id: '7',
-      name: 'lazy verification end to end (4 hops + token exchange)',
-      result: m.lazy!,
-      ratios: [ratio('B6 journey floor', m.lazy!.rps, m.hello4!.rps)],
-      note: `concurrency ${lazyConcurrency}`,
+      what: 'heap after GC: right after userinfo load ÷ some seconds later (no per-request retention)',
+      bar: '≤ 1.1',
+      measured: hubHeap ? `${hubHeap.retentionRatio.toFixed(2)}× (${mib(hubHeap.rightAfter.heapUsed)} → ${mib(hubHeap.later.heapUsed)} MiB after ${hubHeap.waitSeconds} s)${controlHeap ? `; control with the node-redis timer: ${controlHeap.retentionRatio.toFixed(2)}× (${mib(controlHeap.rightAfter.heapUsed)} → ${mib(controlHeap.later.heapUsed)} MiB)` : ''}` : 'not measured',
+      pass: hubHeap ? hubHeap.retentionRatio <= 1.1 : false,
+    },
+    ratioBar('sign-in (N = 1) ÷ bare argon2id', '≥ 0.8', ratio('sign-in', 'n1', 'argon2')),
+    ratioBar(`sign-in N = ${largest} ÷ N = 1`, '≥ 0.8', ratio('sign-in', `n${largest}`, 'n1')),
+    {
+      what: `sign-in answer headers, N = ${largest}`,
+      bar: '< 8 KB',
+      measured: largestCost ? `${largestCost.answer.headerBytes} bytes (largest: ${largestCost.answer.largestHeader}, ${largestCost.answer.largestHeaderBytes} bytes); page ${largestCost.answer.bodyBytes} bytes` : 'not measured',
+      pass: largestCost ? largestCost.answer.headerBytes < HEADER_BAR_BYTES : false,
+    },
+    ratioBar('kit page ÷ bare express-session + connect-redis', '≥ 0.85', ratio('kit-page', 'kit', 'bare')),
+    {
+      what: 'hub requests per lazy verification',
+      bar: 'exactly 2',
+      measured: `${kit.lazyCounts.hubRequestsPerVerification.toFixed(3)} over ${kit.lazyCounts.verifications} verifications`,
+      pass: kit.lazyCounts.pass,
     },
   ];
-  const hubPerVerification = lazyIterations ? total(lazyCounters) / lazyIterations : NaN;
-  const countLines = [
-    `6: stored session: ${kitSessionBytes} bytes through the kit, ${bareSessionBytes} bytes in the bare baseline`,
-    `7: hub requests per lazy verification: ${hubPerVerification.toFixed(2)} (target 2: authorize + token; JWKS and discovery cached) — ${JSON.stringify(lazyCounters.requests)} over ${lazyIterations} verifications`,
-    ...costs.map((c) => {
-      const caused = Object.values(c.hubRequestsCausedBySync).reduce((a, b) => a + b, 0);
-      const own = Object.values(c.signInRequests).reduce((a, b) => a + b, 0);
-      return `8: N = ${c.subsites}: hub requests caused by the sync fan-out: ${caused} (bar 0) ${caused === 0 ? 'PASS' : 'FAIL'}; the sign-in itself: ${own} hub requests; ${c.beacons} beacon${c.beacons === 1 ? '' : 's'} answered ${JSON.stringify(c.beaconStatuses)}; Redis round trips of the POST that renders the sync page: ${c.postRedisRoundTrips ?? 'n/a'}`;
-    }),
-  ];
-  const bars = rows.flatMap((row) => row.ratios.filter((r) => r.bar !== undefined).map((r) => ({ id: row.id, baseline: r.baseline, value: r.value, bar: r.bar!, pass: passed(r)! })));
-  for (const c of costs) bars.push({ id: '8', baseline: `N=${c.subsites}`, value: Object.values(c.hubRequestsCausedBySync).reduce((a, b) => a + b, 0), bar: 0, pass: Object.keys(c.hubRequestsCausedBySync).length === 0 });
+
+  const memoryRows = scenarios.flatMap((s) => Object.entries(s.memory).map(([server, sample]) => ({ scenario: s.id, server, sample })));
+  const retentionLines = tokens.retention.map((r) => `| ${r.server}${r.server === 'hub-timer' ? ' (control: node-redis per-command 5 s timer on)' : ''} | ${mib(r.atRest.heapUsed)} | ${mib(r.rightAfter.heapUsed)} | ${mib(r.later.heapUsed)} | ${r.retentionRatio.toFixed(2)}× | ${mib(r.rightAfter.rss)} | ${r.load.requests} in ${r.load.durationSeconds.toFixed(1)} s |`);
+  const costLines = signIn.costs.map((c) => {
+    const fanOut = Object.values(c.hubRequestsCausedBySync).reduce((a, b) => a + b, 0);
+    const own = Object.values(c.signInRequests).reduce((a, b) => a + b, 0);
+    return `| ${c.subsites} | ${c.answer.headerBytes} | ${c.answer.largestHeader} ${c.answer.largestHeaderBytes} | ${c.answer.bodyBytes} | ${c.beacons} ${JSON.stringify(c.beaconStatuses)} | ${own} | ${fanOut} | ${c.postRedisRoundTrips ?? 'n/a'} | ${c.registrationMs} |${c.error ? ` ${c.error}` : ''}`;
+  });
+  const n1 = signIn.costs[0];
+  const nMax = largestCost;
+  const sizeRatio = n1 && nMax ? `N = ${largest} ÷ N = 1: headers ${(nMax.answer.headerBytes / n1.answer.headerBytes).toFixed(2)}×, page ${(nMax.answer.bodyBytes / n1.answer.bodyBytes).toFixed(2)}×` : '';
+
+  const report = [
+    '```text',
+    machineText(machine),
+    `${settings.rounds} interleaved rounds per scenario (A B … B A); ${settings.durationSeconds} s timed windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; argon2id ${JSON.stringify(hub.info.argon2)}; audit log at its cap (${String(hub.info.auditMaxEntries)} entries) before the first window`,
+    '```',
+    '',
+    '### Bars',
+    '',
+    barsMarkdown(bars),
+    '',
+    '### Scenarios',
+    '',
+    ...scenarios.flatMap((s) => [scenarioMarkdown(s), '']),
+    '### Memory after a forced GC',
+    '',
+    `Heap after GC at rest, right after a ${settings.durationSeconds} s userinfo load, and ${settings.retentionWaitSeconds} s later (node-redis's per-command timer holds each request for 5 s):`,
+    '',
+    '| server | heap at rest MiB | heap right after MiB | heap later MiB | right after ÷ later | RSS right after MiB | userinfo load |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...retentionLines,
+    ...tokens.notes.map((n) => `- ${n}`),
+    '',
+    'At the end of each scenario:',
+    '',
+    memoryMarkdown(memoryRows),
+    '',
+    '### One sign-in with N subsites (none visited)',
+    '',
+    '| N | answer header bytes | largest header, bytes | page bytes | beacons (statuses) | hub requests of the sign-in | hub requests caused by the fan-out (bar 0) | Redis round trips of the POST | registering N subsites, ms |',
+    '| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |',
+    ...costLines,
+    '',
+    sizeRatio ? `- ${sizeRatio}` : '',
+    `- sign-in form pools: ${Object.entries(signIn.pools).map(([k, v]) => `${k} ${v.size}${v.exhausted ? ` (ran out ${v.exhausted}×)` : ''}`).join(', ')}`,
+  ].join('\n');
+
+  process.stdout.write(`\n${report}\n\n`);
+  const failed = bars.filter((b) => b.pass === false);
+  process.stdout.write(failed.length ? `bars missed: ${failed.map((b) => b.what).join('; ')}\n` : 'every bar met\n');
 
   const stamp = machine.date.replace(/[:.]/g, '-');
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const json = {
-    runId,
-    machine,
-    settings: { ...timing, lazyConcurrency, lazyBrowsers, redisUrl: redisUrl.replace(/\/\/[^@]*@/, '//***@') },
-    argon2: argon2Parameters,
-    rows,
-    lazyVerification: { hubRequestsPerVerification: hubPerVerification, byRoute: lazyCounters.requests, verifications: lazyIterations },
-    signInCosts: costs,
-    signInPools: { oneSubsite: { size: signIn1.poolSize, exhausted: signIn1.poolExhausted }, hundredSubsites: { size: m.signIn100 && (m.signIn100 as typeof signIn1).poolSize, exhausted: (m.signIn100 as typeof signIn1).poolExhausted } },
-    refreshTokensStarved: starved,
-    sessionBytes: { kit: kitSessionBytes, bare: bareSessionBytes },
-    bars,
-  };
-  await writeFile(`${RESULTS_DIR}${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(`${RESULTS_DIR}latest.json`, `${JSON.stringify(json, null, 2)}\n`);
+  await mkdir(resultsDir, { recursive: true });
+  const json = { runId, machine, settings, argon2: hub.info.argon2, bars, scenarios, retention: tokens.retention, signInCosts: signIn.costs, signInPools: signIn.pools, lazy: kit.lazyCounts, sessionBytes: kit.sessionBytes, labels: Object.fromEntries(scenarios.map((s) => [s.id, Object.fromEntries(s.contestants.map((c) => [c.key, labelOf(s, c.key)]))])) };
+  await writeFile(`${resultsDir}/${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(`${resultsDir}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`raw results: ${resultsDir}/${stamp}.json\n`);
 
-  const argonText = `argon2id m=${String((argon2Parameters as { memoryKiB?: number }).memoryKiB)} KiB, t=${String((argon2Parameters as { iterations?: number }).iterations)}, p=${String((argon2Parameters as { parallelism?: number }).parallelism)}`;
-  process.stdout.write(`\n${machineText(machine)}\n${argonText}; ${timing.durationSeconds} s per scenario after ${timing.warmupSeconds} s warm-up, ${timing.connections} connections\n\n${textTable(rows)}\n\n${countLines.join('\n')}\n\n`);
-  const failed = bars.filter((b) => !b.pass);
-  process.stdout.write(failed.length ? `bars missed: ${failed.map((b) => `${b.id} (${b.baseline}: ${b.value.toFixed(2)} < ${b.bar})`).join(', ')}\n` : 'every bar met\n');
-  process.stdout.write(`raw results: bench/results/${stamp}.json\n`);
-
-  if (process.env.BENCH_DOCS !== '0' && timing.durationSeconds >= 10) {
+  if (process.env.BENCH_DOCS !== '0' && !settings.quick) {
     const docs = await readFile(DOCS_FILE, 'utf8').catch(() => '');
     const begin = docs.indexOf(DOCS_START);
     const end = docs.indexOf(DOCS_END);
     if (begin >= 0 && end > begin) {
-      const block = [
-        DOCS_START,
-        '',
-        '```text',
-        machineText(machine),
-        `${argonText}; ${timing.durationSeconds} s per scenario after ${timing.warmupSeconds} s warm-up, ${timing.connections} connections`,
-        '```',
-        '',
-        markdownTable(rows),
-        '',
-        ...countLines.map((line) => `- ${line}`),
-        '',
-        DOCS_END,
-      ].join('\n');
-      await writeFile(DOCS_FILE, docs.slice(0, begin) + block + docs.slice(end + DOCS_END.length));
+      await writeFile(DOCS_FILE, `${docs.slice(0, begin)}${DOCS_START}\n\n${report}\n\n${docs.slice(end)}`);
       log('docs/performance.md updated');
     }
   }
 }
 
 let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) return;
-  interrupted = true;
-  log('interrupted: stopping servers');
-  void shutdown().finally(() => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: stopping servers`);
+    void shutdown().finally(() => process.exit(130));
+  });
+}
 
 try {
   await main();

@@ -1,5 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { memoryAfterGc, startProfile, stopProfile } from './probes.js';
 
 /** Channels node-redis (v5+) publishes every command and every MULTI/pipeline on. */
 const REDIS_COMMAND = 'node-redis:command';
@@ -46,9 +47,29 @@ export function withCounters(handler: RequestListener): RequestListener {
     },
   };
 
-  /** `/__bench/stats` reads the counters; `/__bench/reset[?redis=1]` reads them and starts again. */
+  const json = (res: ServerResponse, body: unknown): void => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(body));
+  };
+
+  /**
+   * `/__bench/stats` reads the counters; `/__bench/reset[?redis=1]` reads them and starts
+   * again; `/__bench/memory` collects garbage and reports memory; `/__bench/profile/start`
+   * and `/__bench/profile/stop?name=…` bracket a CPU profile of the timed window, written to
+   * `BENCH_PROFILE_DIR/<name>.cpuprofile`.
+   */
   const control = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://bench');
+    if (url.pathname === '/__bench/memory') return json(res, memoryAfterGc());
+    if (url.pathname === '/__bench/profile/start') {
+      void startProfile().then(() => json(res, { profiling: true }), (error: unknown) => json(res, { error: String(error) }));
+      return;
+    }
+    if (url.pathname === '/__bench/profile/stop') {
+      const name = (url.searchParams.get('name') ?? 'profile').replace(/[^\w.-]/g, '_');
+      void stopProfile(`${process.env.BENCH_PROFILE_DIR ?? 'bench/results/profiles'}/${name}.cpuprofile`).then((written) => json(res, { written }), (error: unknown) => json(res, { error: String(error) }));
+      return;
+    }
     const snapshot = JSON.stringify({ requests, redis: counting ? redis : undefined });
     if (url.pathname === '/__bench/reset') {
       requests = {};

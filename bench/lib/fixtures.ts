@@ -20,6 +20,19 @@ export function subsiteId(i: number): string {
   return `s${i}`;
 }
 
+/**
+ * The loopback address subsite i listens on, so every subsite has an origin of its own
+ * (127.1.x.y: all of 127.0.0.0/8 is the loopback interface on Linux, nothing to set up).
+ */
+export function subsiteHost(i: number): string {
+  return `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+/** Subsite i's origin, given the port every subsite of a bench server shares. */
+export function subsiteOrigin(i: number, port: number): string {
+  return `http://${subsiteHost(i)}:${port}`;
+}
+
 /** A 43-character secret for `purpose`, from the run's salt. */
 export function derivedSecret(salt: string, purpose: string): string {
   return createHash('sha256').update(`${salt}:${purpose}`).digest('base64url');

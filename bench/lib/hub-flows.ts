@@ -2,6 +2,7 @@
  * The browser and client journeys the scenarios need, over plain HTTP with the hub's own
  * test browser (a cookie jar, no redirects followed unasked).
  */
+import { request as httpRequest } from 'node:http';
 import { attribute, inputValue, TestBrowser } from '../../hub/src/testing/browser.js';
 import { authorize, continueUrlOf, pkcePair } from '../../hub/src/testing/flows.js';
 import { PASSWORD, RP_CLIENT, RP_REDIRECT, username } from './fixtures.js';
@@ -113,4 +114,76 @@ export async function resetCounters(serverUrl: string, countRedis = false): Prom
 
 export function total(counters: Counters): number {
   return Object.values(counters.requests).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * The plain oidc-provider peer's first tokens for user `i`: its interaction route signs the
+ * `login_hint` user in and grants at once, so the browser only follows redirects.
+ */
+export async function plainRpTokens(peerUrl: string, i: number, secret: string): Promise<TokenSet> {
+  const { verifier, challenge } = pkcePair();
+  const params = new URLSearchParams({
+    client_id: RP_CLIENT,
+    response_type: 'code',
+    scope: 'openid profile email',
+    redirect_uri: RP_REDIRECT,
+    state: `s${i}`,
+    nonce: `n${i}`,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    login_hint: username(i),
+  });
+  const { url } = await new TestBrowser().follow(`${peerUrl}/auth?${params}`, [new URL(peerUrl).host], 12);
+  const code = new URL(url).searchParams.get('code');
+  if (!code) throw new Error(`plain peer: no code for user ${i}: ${url}`);
+  const response = await fetch(`${peerUrl}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(RP_CLIENT, secret) },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: verifier }).toString(),
+  });
+  const tokens = (await response.json()) as Partial<TokenSet>;
+  if (!tokens.access_token || !tokens.refresh_token) throw new Error(`plain peer: token exchange answered ${response.status}`);
+  return tokens as TokenSet;
+}
+
+/** Bytes of one answer as sent: status line and header block, and the body. */
+export interface AnswerBytes {
+  status: number;
+  headerBytes: number;
+  bodyBytes: number;
+  /** The largest single header (name and value), e.g. the Content-Security-Policy. */
+  largestHeader: string;
+  largestHeaderBytes: number;
+}
+
+/**
+ * Posts an opened sign-in form over node:http with a 1 MiB header limit (Node's default of
+ * 16 KB would refuse an oversized answer before it could be measured) and counts its bytes.
+ */
+export function signInAnswerBytes(hubUrl: string, pending: PendingSignIn): Promise<AnswerBytes> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${hubUrl}${pending.path}`, {
+      method: 'POST',
+      agent: false,
+      maxHeaderSize: 1 << 20,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(pending.body)), cookie: pending.cookie, accept: 'text/html', 'sec-fetch-mode': 'navigate' },
+    }, (res) => {
+      let bodyBytes = 0;
+      res.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
+      res.on('end', () => {
+        let headerBytes = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`.length + 2;
+        let largestHeader = '';
+        let largestHeaderBytes = 0;
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          const bytes = Buffer.byteLength(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`);
+          headerBytes += bytes;
+          if (bytes > largestHeaderBytes) [largestHeader, largestHeaderBytes] = [res.rawHeaders[i]!, bytes];
+        }
+        resolve({ status: res.statusCode ?? 0, headerBytes, bodyBytes, largestHeader, largestHeaderBytes });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(pending.body);
+  });
 }

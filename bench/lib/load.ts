@@ -1,4 +1,5 @@
 import autocannon, { type Options, type Request as CannonRequest } from 'autocannon';
+import type { WindowPressure } from './pressure.js';
 
 /** What every scenario reports. Latencies in milliseconds. */
 export interface Measurement {
@@ -11,6 +12,14 @@ export interface Measurement {
   /** Requests (or iterations) completed in the timed phase. */
   requests: number;
   durationSeconds: number;
+  /** Load average and CPU pressure sampled during the timed phase. */
+  pressure?: WindowPressure;
+}
+
+/** Brackets the timed phase (not the warm-up): pressure sampling, a CPU profile. */
+export interface WindowHooks {
+  before(): Promise<void>;
+  after(): Promise<WindowPressure | undefined>;
 }
 
 export interface Timing {
@@ -53,9 +62,11 @@ function cannon(target: CannonTarget, connections: number, duration: number): Pr
 }
 
 /** autocannon, warm-up then the timed phase; only the timed phase is reported. */
-export async function measureHttp(target: CannonTarget, timing: Timing): Promise<Measurement> {
+export async function measureHttp(target: CannonTarget, timing: Timing, hooks?: WindowHooks): Promise<Measurement> {
   if (timing.warmupSeconds > 0) await cannon(target, timing.connections, timing.warmupSeconds);
+  await hooks?.before();
   const result = await cannon(target, timing.connections, timing.durationSeconds);
+  const pressure = await hooks?.after();
   const expected = target.expectStatus;
   const statusOk = expected === undefined ? result['2xx'] : (result.statusCodeStats?.[String(expected) as keyof typeof result.statusCodeStats]?.count ?? 0);
   const bad = (result.non2xx ?? 0) + (expected !== undefined ? result['2xx'] - statusOk : 0);
@@ -69,6 +80,7 @@ export async function measureHttp(target: CannonTarget, timing: Timing): Promise
     errors,
     requests: ok,
     durationSeconds: result.duration,
+    ...(pressure ? { pressure } : {}),
   };
 }
 
@@ -84,6 +96,7 @@ function percentile(sorted: number[], q: number): number {
 export async function measureLoop(
   iteration: (worker: number, n: number) => Promise<void>,
   timing: Timing & { concurrency: number; beforeTimed?: () => Promise<void> },
+  hooks?: WindowHooks,
 ): Promise<Measurement> {
   let n = 0;
   const phase = async (seconds: number) => {
@@ -109,7 +122,9 @@ export async function measureLoop(
   };
   if (timing.warmupSeconds > 0) await phase(timing.warmupSeconds);
   await timing.beforeTimed?.();
+  await hooks?.before();
   const { latencies, errors, elapsed } = await phase(timing.durationSeconds);
+  const pressure = await hooks?.after();
   latencies.sort((a, b) => a - b);
   return {
     rps: latencies.length / elapsed,
@@ -118,5 +133,6 @@ export async function measureLoop(
     errors,
     requests: latencies.length,
     durationSeconds: elapsed,
+    ...(pressure ? { pressure } : {}),
   };
 }

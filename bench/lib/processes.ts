@@ -1,22 +1,47 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { createServer, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
-const READY_TIMEOUT_MS = 60_000; // a hub with 100 users and 100 subsites starts in a few seconds
+const READY_TIMEOUT_MS = 120_000; // a hub with 1,000 subsites on a loaded machine takes a while
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Whether `taskset` (util-linux) can pin processes here. */
 export const canPin = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
 
-/** The core servers under test run on; the load generator takes another one. */
-export const SERVER_CPU = '0';
-export const LOADGEN_CPU = '1';
+/**
+ * Which core does what. Servers under test: core 0. With 3 or more cores Redis gets core 1
+ * to itself and the load generator the rest; with 2, Redis shares core 1 with the load
+ * generator (there is no third core), which the report says.
+ */
+export interface CoreLayout {
+  cores: number;
+  server: string;
+  redis: string;
+  loadGenerator: string;
+  /** Whether Redis has a core no other bench process uses. */
+  redisAlone: boolean;
+  pinned: boolean;
+}
 
-/** Pins this process (every thread) to the load generator's core, where taskset exists. */
+export function coreLayout(cores = availableParallelism()): CoreLayout {
+  if (cores >= 3) return { cores, server: '0', redis: '1', loadGenerator: `2-${cores - 1}`, redisAlone: true, pinned: canPin };
+  if (cores === 2) return { cores, server: '0', redis: '1', loadGenerator: '1', redisAlone: false, pinned: canPin };
+  return { cores, server: '0', redis: '0', loadGenerator: '0', redisAlone: false, pinned: false };
+}
+
+export const layout = coreLayout();
+
+/** Turns pinning off (smoke runs: servers start faster spread over every core). */
+export function unpin(): void {
+  layout.pinned = false;
+}
+
+/** Pins this process (every thread) to the load generator's core(s), where taskset exists. */
 export function pinSelf(): boolean {
-  if (!canPin) return false;
-  return spawnSync('taskset', ['-a', '-p', '-c', LOADGEN_CPU, String(process.pid)], { stdio: 'ignore' }).status === 0;
+  if (!layout.pinned) return false;
+  return spawnSync('taskset', ['-a', '-p', '-c', layout.loadGenerator, String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
 /** A free loopback port, to hand a server its URL before it starts. */
@@ -31,32 +56,29 @@ export function freePort(): Promise<number> {
   });
 }
 
-function command(file: string, nodeArgs: string[]): [string, string[]] {
-  const node = [...nodeArgs, '--import', 'tsx', `${SERVERS_DIR}${file}`];
-  return canPin ? ['taskset', ['-c', SERVER_CPU, process.execPath, ...node]] : [process.execPath, node];
+function pinned(cpu: string, cmd: string, args: string[]): [string, string[]] {
+  return layout.pinned ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
+}
+
+function nodeCommand(file: string, nodeArgs: string[]): [string, string[]] {
+  // --expose-gc: the bench's memory probe (`/__bench/memory`) collects before it reads the heap.
+  return pinned(layout.server, process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', `${SERVERS_DIR}${file}`]);
 }
 
 export interface ServerProcess {
   name: string;
   url: string;
   info: Record<string, unknown>;
+  pid: number;
   stop(): Promise<void>;
-}
-
-/** Node flags for a server, e.g. `--cpu-prof` when `BENCH_CPU_PROF` names it (or is `all`). */
-function nodeArgsFor(name: string, profileDir: string | undefined): string[] {
-  const wanted = process.env.BENCH_CPU_PROF;
-  if (!profileDir || !wanted || (wanted !== 'all' && !wanted.split(',').includes(name))) return [];
-  // One folder per server; V8 names the files (one per thread: the main one is the largest).
-  return ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${name}`];
 }
 
 /**
  * Starts `bench/servers/<file>` pinned to the server core and waits for its
  * `BENCH_READY {json}` line. Its stderr is kept and shown if it fails.
  */
-export async function startServer(name: string, file: string, env: Record<string, string>, profileDir?: string): Promise<ServerProcess> {
-  const [cmd, args] = command(file, nodeArgsFor(name, profileDir));
+export async function startServer(name: string, file: string, env: Record<string, string>): Promise<ServerProcess> {
+  const [cmd, args] = nodeCommand(file, []);
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -64,7 +86,10 @@ export async function startServer(name: string, file: string, env: Record<string
   });
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in time\n${stderr}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start in time\n${stderr}`));
+    }, READY_TIMEOUT_MS);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const line = buffered.split('\n').find((l) => l.startsWith('BENCH_READY '));
@@ -79,7 +104,8 @@ export async function startServer(name: string, file: string, env: Record<string
     });
   });
   child.removeAllListeners('exit');
-  return { name, url: `http://127.0.0.1:${String(info.port)}`, info, stop: () => stop(child) };
+  child.stdout!.resume();
+  return { name, url: `http://127.0.0.1:${String(info.port)}`, info, pid: child.pid!, stop: () => stop(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -96,7 +122,7 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** Runs a pinned one-shot bench process and returns the JSON of its `BENCH_RESULT` line. */
 export async function runPinned(file: string, env: Record<string, string>): Promise<Record<string, unknown>> {
-  const [cmd, args] = command(file, []);
+  const [cmd, args] = nodeCommand(file, []);
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -106,4 +132,57 @@ export async function runPinned(file: string, env: Record<string, string>): Prom
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (code !== 0 || !line) throw new Error(`${file} failed (exit ${code})\n${stderr}`);
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as Record<string, unknown>;
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
+
+export interface BenchRedis {
+  url: string;
+  /** Where it runs: its own core, shared with the load generator, or not pinned. */
+  placement: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The bench's own redis-server on a free loopback port, pinned to the Redis core, nothing on
+ * disk; stopped by its PID at the end (every key goes with it).
+ */
+export async function startBenchRedis(): Promise<BenchRedis> {
+  const port = await freePort();
+  const [cmd, args] = pinned(layout.redis, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes']);
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let failed: Error | undefined;
+  child.once('error', (error) => (failed = error));
+  for (let i = 0; i < 100 && !failed && !(await answersPing(port)); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (failed || !(await answersPing(port))) {
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not start on port ${port}${failed ? `: ${failed.message}` : ''}`);
+  }
+  const placement = !layout.pinned
+    ? 'not pinned (taskset missing or 1 core)'
+    : layout.redisAlone
+      ? `pinned alone to core ${layout.redis}`
+      : `pinned to core ${layout.redis}, shared with the load generator (${layout.cores} cores: none left for Redis alone)`;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    placement,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -1,36 +1,29 @@
+/**
+ * The run's results as Markdown (stdout and docs/performance.md): the machine and what
+ * else it was doing, each scenario's contestants (median and spread over the interleaved
+ * windows), the ratios against the bars, memory after GC, and the sign-in costs.
+ */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import type { Measurement } from './load.js';
-
-/** A ratio against a baseline of the same run, and the bar it must reach (if any). */
-export interface Ratio {
-  baseline: string;
-  value: number;
-  bar?: number;
-}
-
-export interface Row {
-  id: string;
-  name: string;
-  result: Measurement;
-  ratios: Ratio[];
-  /** Anything a reader needs to read the row right (what a "request" is, counts). */
-  note?: string;
-}
+import type { ContestantResult, RatioResult, ScenarioResult, Spread } from './rounds.js';
+import type { MemorySample } from './probes.js';
 
 export interface Machine {
   cpus: number;
   cpuModel: string;
   node: string;
   redis: string;
+  redisPlacement: string;
   kernel: string;
   memoryGiB: number;
   loadavgBefore: number[];
-  pinned: boolean;
+  loadavgAfter?: number[];
+  layout: string;
+  psi: boolean;
   date: string;
 }
 
-export function describeMachine(redisVersion: string, pinned: boolean): Machine {
+export function describeMachine(redisVersion: string, redisPlacement: string, layout: string, psi: boolean): Machine {
   let cpuModel = cpus()[0]?.model ?? 'unknown';
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
@@ -43,67 +36,92 @@ export function describeMachine(redisVersion: string, pinned: boolean): Machine 
     cpuModel,
     node: process.version,
     redis: redisVersion,
+    redisPlacement,
     kernel: release(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadavgBefore: loadavg().map((n) => Math.round(n * 100) / 100),
-    pinned,
+    layout,
+    psi,
     date: new Date().toISOString(),
   };
 }
 
-export function passed(ratio: Ratio): boolean | undefined {
-  return ratio.bar === undefined ? undefined : ratio.value >= ratio.bar;
-}
-
 function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return 'n/a';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function ratioText(ratio: Ratio, markdown: boolean): string {
-  const verdict = passed(ratio);
-  const mark = verdict === undefined ? '' : verdict ? (markdown ? ' ✅' : ' PASS') : markdown ? ' ❌' : ' FAIL';
-  const bar = ratio.bar === undefined ? '' : ` (bar ≥ ${ratio.bar})`;
-  return `${ratio.value.toFixed(2)}× ${ratio.baseline}${bar}${mark}`;
+const rate = (n: number) => fmt(n, n < 100 ? 1 : 0);
+const ms = (n: number) => (n === 0 ? '<1' : fmt(n, n < 100 ? 1 : 0));
+export const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+
+function spreadText(s: Spread, show: (n: number) => string): string {
+  return s.values.length > 1 ? `${show(s.median)} (${show(s.min)}–${show(s.max)})` : show(s.median);
 }
 
-function cells(row: Row, markdown: boolean): string[] {
-  const { result } = row;
-  return [
-    row.id,
-    row.name,
-    fmt(result.rps, result.rps < 100 ? 1 : 0),
-    latency(result.p50),
-    latency(result.p99),
-    String(result.errors),
-    row.ratios.length ? row.ratios.map((r) => ratioText(r, markdown)).join(markdown ? '<br>' : '; ') : '—',
+function pressureText(c: ContestantResult): string {
+  const loads = c.windows.map((w) => w.pressure?.load1Mean).filter((n): n is number => n !== undefined);
+  const psi = c.windows.map((w) => w.pressure?.cpuSomePercent).filter((n): n is number => n !== undefined);
+  const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length;
+  const load = loads.length ? `${fmt(mean(loads), 2)} (max ${fmt(Math.max(...c.windows.map((w) => w.pressure?.load1Max ?? 0)), 2)})` : 'n/a';
+  return `${load} | ${psi.length ? `${fmt(mean(psi), 0)} %` : 'n/a'}`;
+}
+
+function ratioText(r: RatioResult): string {
+  const verdict = r.pass === undefined ? '' : r.pass ? ' ✅' : ' ❌';
+  return `${fmt(r.ratio.median, 2)}× (${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)})${r.bar !== undefined ? `, bar ≥ ${r.bar}${verdict}` : ''}`;
+}
+
+export function labelOf(scenario: ScenarioResult, key: string): string {
+  return scenario.contestants.find((c) => c.key === key)?.label ?? key;
+}
+
+/** One scenario: its contestants, then its ratios. */
+export function scenarioMarkdown(s: ScenarioResult): string {
+  const lines = [
+    `**${s.id}: ${s.name}** — order ${s.order.join(' ')}`,
+    '',
+    '| contestant | req/s median (min–max) | p50 ms | p99 ms | errors | load 1 min during (max) | CPU pressure during |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.contestants.map((c) => `| ${c.label} | ${spreadText(c.rps, rate)} | ${ms(c.p50.median)} | ${ms(c.p99.median)} | ${c.errors} | ${pressureText(c)} |`),
   ];
+  if (s.ratios.length) {
+    lines.push('', ...s.ratios.map((r) => `- ${labelOf(s, r.of)} ÷ ${labelOf(s, r.to)}: ${ratioText(r)}`));
+  }
+  if (s.notes.length) lines.push(...s.notes.map((n) => `- ${n}`));
+  return lines.join('\n');
 }
 
-/** autocannon's histogram has 1 ms steps: 0 means under a millisecond. */
-function latency(ms: number): string {
-  return ms === 0 ? '<1' : fmt(ms, ms < 100 ? 1 : 0);
+export function memoryMarkdown(rows: { scenario: string; server: string; sample: MemorySample }[]): string {
+  return [
+    '| after scenario | server | RSS MiB | heap used MiB | heap total MiB | external MiB |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...rows.map(({ scenario, server, sample }) => `| ${scenario} | ${server} | ${mib(sample.rss)} | ${mib(sample.heapUsed)}${sample.collected ? '' : ' (no GC)'} | ${mib(sample.heapTotal)} | ${mib(sample.external)} |`),
+  ].join('\n');
 }
 
-const HEADER = ['#', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to same-run baseline'];
-
-/** The results as an aligned text table (stdout). */
-export function textTable(rows: Row[]): string {
-  const table = [HEADER, ...rows.map((row) => cells(row, false))];
-  const widths = HEADER.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c >= 2 && c <= 5 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
+export interface Bar {
+  what: string;
+  bar: string;
+  measured: string;
+  pass: boolean | undefined;
 }
 
-/** The results as a Markdown table (docs/performance.md). */
-export function markdownTable(rows: Row[]): string {
-  const head = `| ${HEADER.join(' | ')} |\n|${HEADER.map((_, i) => (i >= 2 && i <= 5 ? ' ---: ' : ' --- ')).join('|')}|`;
-  return [head, ...rows.map((row) => `| ${cells(row, true).join(' | ')} |`)].join('\n');
+export function barsMarkdown(bars: Bar[]): string {
+  return [
+    '| bar | target | measured (median, spread) | met |',
+    '| --- | --- | --- | --- |',
+    ...bars.map((b) => `| ${b.what} | ${b.bar} | ${b.measured} | ${b.pass === undefined ? '—' : b.pass ? '✅' : '❌'} |`),
+  ].join('\n');
 }
 
 export function machineText(machine: Machine): string {
   return [
     `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}`,
-    `Node ${machine.node}, Redis ${machine.redis}, ${machine.pinned ? 'server on core 0 and load generator on core 1 (taskset)' : 'not pinned (no taskset)'}`,
-    `load average before the run: ${machine.loadavgBefore.join(', ')}; ${machine.date}`,
+    `Node ${machine.node}; Redis ${machine.redis} (the bench's own redis-server), ${machine.redisPlacement}`,
+    machine.layout,
+    `load average before the run: ${machine.loadavgBefore.join(', ')}${machine.loadavgAfter ? `; after: ${machine.loadavgAfter.join(', ')}` : ''}; CPU pressure ${machine.psi ? 'from /proc/pressure/cpu' : 'not available (no PSI)'}; ${machine.date}`,
   ].join('\n');
 }
+
+export { ratioText };

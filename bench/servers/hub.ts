@@ -1,21 +1,30 @@
 /**
  * The hub under test, assembled as in production (`createHub`) on a real Redis, with the
- * bench's clients and users registered first. `BENCH_SUBSITES` subsites with login sync
- * point at the subsite server (`BENCH_SUBSITE_URL`, one kit per `/s<i>` path).
+ * bench's clients and users registered first. `BENCH_SUBSITES` subsites with login sync,
+ * each on its own origin (`subsiteOrigin(i, BENCH_SUBSITE_PORT)`).
+ *
+ * `BENCH_AUDIT_FILL=1`: the audit log is filled to `AUDIT_MAX_ENTRIES` before the hub is
+ * ready, so every timed window runs with the log at its cap (trimming on every batch).
+ * `BENCH_REDIS_TIMER=<ms>`: the control for the memory check; the store's node-redis client
+ * gets back the per-command `AbortSignal.timeout` timer the hub turns off.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createClient } from 'redis';
 import { loadConfig } from '../../hub/src/config.js';
 import { createHub } from '../../hub/src/hub.js';
 import { createLogger } from '../../hub/src/logger.js';
-import { connectRedis, RedisStore } from '../../hub/src/store/redis.js';
+import { Keys } from '../../hub/src/store/keys.js';
+import { connectRedis, RedisStore, type RedisClient } from '../../hub/src/store/redis.js';
 import { withCounters } from '../lib/counting.js';
-import { derivedSecret, PASSWORD, required, RP_CLIENT, RP_REDIRECT, serve, SERVICE_CLIENT, subsiteId, username } from '../lib/fixtures.js';
+import { derivedSecret, PASSWORD, required, RP_CLIENT, RP_REDIRECT, serve, SERVICE_CLIENT, subsiteId, subsiteOrigin, username } from '../lib/fixtures.js';
 
 const port = Number(required('PORT'));
 const salt = required('BENCH_SALT');
 const subsites = Number(process.env.BENCH_SUBSITES ?? 0);
 const userCount = Number(process.env.BENCH_USERS ?? 1);
-const subsiteUrl = process.env.BENCH_SUBSITE_URL ?? 'http://127.0.0.1:9';
+const subsitePort = Number(process.env.BENCH_SUBSITE_PORT ?? 9);
+const timerMs = Number(process.env.BENCH_REDIS_TIMER ?? 0);
 const ALLOW_ALL = String(1_000_000_000); // the sign-in bench must not be throttled
 
 const config = loadConfig({
@@ -27,8 +36,17 @@ const config = loadConfig({
   LOGIN_MAX_ATTEMPTS_PER_IP: ALLOW_ALL,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: ALLOW_ALL,
   SIGNIN_STARTS_PER_IP: ALLOW_ALL,
+  ...(process.env.AUDIT_MAX_ENTRIES ? { AUDIT_MAX_ENTRIES: process.env.AUDIT_MAX_ENTRIES } : {}),
 });
-const store = new RedisStore(await connectRedis(config.REDIS_URL!));
+
+async function timedClient(url: string, timeout: number): Promise<RedisClient> {
+  const client = createClient({ url, disableOfflineQueue: true, commandOptions: { timeout } });
+  client.on('error', () => {});
+  await client.connect();
+  return client as unknown as RedisClient;
+}
+
+const store = new RedisStore(timerMs > 0 ? await timedClient(config.REDIS_URL!, timerMs) : await connectRedis(config.REDIS_URL!));
 const hub = await createHub(config, store, createLogger('silent'));
 const { clients, users } = hub.services;
 
@@ -44,27 +62,51 @@ await clients.upsert({
   grantTypes: ['authorization_code', 'refresh_token'],
   trusted: true,
 });
+const registrationStart = performance.now();
 for (let i = 0; i < subsites; i += 1) {
   const id = subsiteId(i);
+  const origin = subsiteOrigin(i, subsitePort);
   await clients.upsert({
     clientId: id,
     name: `Subsite ${i}`,
     clientSecret: derivedSecret(salt, `${id}-secret`),
-    redirectUris: [`${subsiteUrl}/${id}/sso/callback`],
-    postLogoutRedirectUris: [`${subsiteUrl}/${id}/`],
+    redirectUris: [`${origin}/${id}/sso/callback`],
+    postLogoutRedirectUris: [`${origin}/${id}/`],
     grantTypes: ['authorization_code'],
     trusted: true,
-    syncLoginUrl: `${subsiteUrl}/${id}/sso/synclogin`,
-    syncLogoutUrl: `${subsiteUrl}/${id}/sso/synclogout`,
+    syncLoginUrl: `${origin}/${id}/sso/synclogin`,
+    syncLogoutUrl: `${origin}/${id}/sso/synclogout`,
     syncKey: derivedSecret(salt, `${id}-sync`),
   });
 }
+const registrationMs = performance.now() - registrationStart;
 for (let i = 0; i < userCount; i += 1) {
   await users.create({ username: username(i), email: `${username(i)}@bench.test`, name: `Bench User ${i}`, password: PASSWORD });
 }
+
+/** Fills the audit log up to its cap with entries shaped like `token.issued`, a few thousand per round trip. */
+async function fillAuditLog(): Promise<number> {
+  const key = new Keys(config.KEY_PREFIX).auditLog();
+  const now = Date.now();
+  const CHUNK = 5_000;
+  for (let written = 0; written < config.AUDIT_MAX_ENTRIES; written += CHUNK) {
+    const count = Math.min(CHUNK, config.AUDIT_MAX_ENTRIES - written);
+    const batch = Array.from({ length: count }, (_, i) => {
+      const at = now - config.AUDIT_MAX_ENTRIES + written + i;
+      return { score: at, member: JSON.stringify({ id: randomUUID(), at, event: 'token.issued', client: SERVICE_CLIENT, ip: '127.0.0.1', detail: { grant: 'client_credentials' } }) };
+    });
+    await store.zAddMany(key, batch);
+  }
+  return config.AUDIT_MAX_ENTRIES;
+}
+const auditEntries = process.env.BENCH_AUDIT_FILL === '1' ? await fillAuditLog() : 0;
 
 const server = createServer(withCounters(hub.app));
 server.keepAliveTimeout = 60_000;
 await serve(server, port, () => store.close(), {
   argon2: { type: 'argon2id', memoryKiB: config.ARGON2_MEMORY_KIB, iterations: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
+  auditMaxEntries: config.AUDIT_MAX_ENTRIES,
+  auditPrefilled: auditEntries,
+  registrationMs: Math.round(registrationMs),
+  redisTimerMs: timerMs,
 });

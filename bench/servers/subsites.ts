@@ -1,5 +1,6 @@
 /**
- * Subsites on one port, one per path `/s<i>`. `BENCH_MODE=kit`: each is a subsite built on
+ * Subsites on one port, one per path `/s<i>`, subsite i reached on its own loopback address
+ * (`subsiteOrigin(i, PORT)`: every subsite has an origin of its own, as in production). `BENCH_MODE=kit`: each is a subsite built on
  * the kit's public API (router + lazyLogin, `req.user` on its page). `BENCH_MODE=bare`: the
  * same page with bare express-session + connect-redis and a hand-made `req.session.user`,
  * the baseline a team without the kit would write; `/s<i>/bench-login` starts its session.
@@ -12,7 +13,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
 import { createSubsiteKit, type RedisClient, type SsoUser } from '@sso-hub/subsite-kit';
 import { withCounters } from '../lib/counting.js';
-import { derivedSecret, required, serve, subsiteId } from '../lib/fixtures.js';
+import { derivedSecret, required, serve, subsiteHost, subsiteId, subsiteOrigin } from '../lib/fixtures.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -28,11 +29,17 @@ const salt = required('BENCH_SALT');
 const prefix = required('BENCH_PREFIX');
 const count = Number(process.env.BENCH_SUBSITES ?? 1);
 const hubUrl = process.env.BENCH_HUB_URL ?? 'http://127.0.0.1:9';
-const origin = `http://127.0.0.1:${port}`;
 const SESSION_TTL = 86_400; // one day, in seconds: the kit's default session lifetime
 const ID_TOKEN_LENGTH = 900; // characters of an RS256 ID token with the hub's profile and email claims
 
-const redis = createClient({ url: required('REDIS_URL'), disableOfflineQueue: true }) as RedisClient;
+// As the kit's README recommends: no per-command 5 s timer, a socket idle timeout instead.
+const redis = createClient({
+  url: required('REDIS_URL'),
+  disableOfflineQueue: true,
+  commandOptions: { timeout: 0 },
+  socket: { socketTimeout: 5_000 },
+  pingInterval: 1_000,
+}) as RedisClient;
 redis.on('error', () => undefined);
 await redis.connect();
 
@@ -56,7 +63,7 @@ for (let i = 0; i < count; i += 1) {
       hubUrl,
       clientId: id,
       clientSecret: derivedSecret(salt, `${id}-secret`),
-      redirectUri: `${origin}/${id}/sso/callback`,
+      redirectUri: `${subsiteOrigin(i, port)}/${id}/sso/callback`,
       syncKey: derivedSecret(salt, `${id}-sync`),
       sessionSecret: derivedSecret(salt, 'subsite-session'),
       redis,
@@ -100,8 +107,25 @@ for (let i = 0; i < count; i += 1) {
   app.use(`/${id}`, site);
 }
 
-const server = createServer(withCounters(app));
+const handler = withCounters(app);
+// One listener per subsite address; the control routes (/__bench/…) on 127.0.0.1.
+const extra = await Promise.all(
+  Array.from({ length: count }, async (_, i) => {
+    const listener = createServer(handler);
+    listener.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, subsiteHost(i), resolve);
+    });
+    return listener;
+  }),
+);
+const server = createServer(handler);
 server.keepAliveTimeout = 60_000;
 await serve(server, port, async () => {
+  for (const listener of extra) {
+    listener.closeAllConnections();
+    listener.close();
+  }
   if (redis.isOpen) await redis.quit();
 });
