@@ -4,7 +4,7 @@ import { createServer, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
-const READY_TIMEOUT_MS = 120_000; // a hub with 1,000 subsites on a loaded machine takes a while
+const READY_TIMEOUT_MS = 600_000; // a hub with 1,000 subsites takes a while on a loaded machine
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Whether `taskset` (util-linux) can pin processes here. */
@@ -60,9 +60,16 @@ function pinned(cpu: string, cmd: string, args: string[]): [string, string[]] {
   return layout.pinned ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
 }
 
-function nodeCommand(file: string, nodeArgs: string[]): [string, string[]] {
+function nodeArgs(file: string): string[] {
   // --expose-gc: the bench's memory probe (`/__bench/memory`) collects before it reads the heap.
-  return pinned(layout.server, process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', `${SERVERS_DIR}${file}`]);
+  return ['--expose-gc', '--import', 'tsx', `${SERVERS_DIR}${file}`];
+}
+
+/** Moves a running process, every thread of it, to `cpu` (threads it starts later follow). */
+function pinProcess(pid: number, cpu: string): void {
+  if (!layout.pinned) return;
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset could not pin process ${pid} to core ${cpu}`);
 }
 
 export interface ServerProcess {
@@ -74,12 +81,12 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `bench/servers/<file>` pinned to the server core and waits for its
- * `BENCH_READY {json}` line. Its stderr is kept and shown if it fails.
+ * Starts `bench/servers/<file>`, waits for its `BENCH_READY {json}` line, then pins it to
+ * the server core (it starts on every core, so servers that start side by side are ready
+ * sooner; nothing is timed before they are ready). Its stderr is shown if it fails.
  */
 export async function startServer(name: string, file: string, env: Record<string, string>): Promise<ServerProcess> {
-  const [cmd, args] = nodeCommand(file, []);
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs(file), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8_000);
@@ -105,6 +112,12 @@ export async function startServer(name: string, file: string, env: Record<string
   });
   child.removeAllListeners('exit');
   child.stdout!.resume();
+  try {
+    pinProcess(child.pid!, layout.server);
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
   return { name, url: `http://127.0.0.1:${String(info.port)}`, info, pid: child.pid!, stop: () => stop(child) };
 }
 
@@ -122,7 +135,7 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** Runs a pinned one-shot bench process and returns the JSON of its `BENCH_RESULT` line. */
 export async function runPinned(file: string, env: Record<string, string>): Promise<Record<string, unknown>> {
-  const [cmd, args] = nodeCommand(file, []);
+  const [cmd, args] = pinned(layout.server, process.execPath, nodeArgs(file));
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
