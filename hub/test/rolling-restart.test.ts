@@ -178,7 +178,8 @@ describe('a fleet of two hub processes behind a round-robin proxy (Redis)', () =
       await new Promise((resolve) => setTimeout(resolve, 1_000)); // traffic on both before each stop
       const old = hubs[i]!;
       exits.push(await old.stop('SIGTERM'));
-      hubs[i] = await startHubProcess({ ...env, HUB_PORT: String(old.port) });
+      // A start competes with 50 flows for the CPU (two cores, shared): allow it minutes, not seconds.
+      hubs[i] = await startHubProcess({ ...env, HUB_PORT: String(old.port) }, '/readyz', 240_000);
     }
     restartWindow.to = Date.now();
     restarting = false;

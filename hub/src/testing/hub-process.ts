@@ -52,7 +52,7 @@ export async function waitForOk(url: string, withinMs = 30_000): Promise<void> {
  * free port unless `HUB_PORT` is given, and waits until it is ready. The environment is
  * exactly `env` plus PATH: nothing of the test process's own leaks in.
  */
-export async function startHubProcess(env: Record<string, string>, readyPath = '/readyz'): Promise<HubProcess> {
+export async function startHubProcess(env: Record<string, string>, readyPath = '/readyz', readyWithinMs = 60_000): Promise<HubProcess> {
   const port = env.HUB_PORT ? Number(env.HUB_PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
@@ -85,7 +85,7 @@ export async function startHubProcess(env: Record<string, string>, readyPath = '
   const died = exited.then((code) => Promise.reject(new Error(`hub exited (${code}) before it was ready: ${err}`)));
   died.catch(() => undefined); // only the race below reads it; a later exit is not an error
   try {
-    await Promise.race([waitForOk(`${url}${readyPath}`, 60_000), died]);
+    await Promise.race([waitForOk(`${url}${readyPath}`, readyWithinMs), died]);
   } catch (error) {
     await running.stop('SIGKILL');
     throw error;
