@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { LoginThrottle } from '../security/login-throttle.js';
+import { Keys } from '../store/keys.js';
+import { RedisStore } from '../store/redis.js';
+import type { Store } from '../store/store.js';
+import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
+import { awayFromStepEdge, totpCode } from '../testing/totp.js';
+import { looksLikeRecoveryCode, newRecoveryCodes, normaliseRecoveryCode, recoveryCodeDigest } from './recovery-codes.js';
+import { SealError, SecretBox } from './secret-box.js';
+import { STEP_MEMORY_SECONDS } from './totp.js';
+import { TwoStepRepository } from './two-step-repository.js';
+import { amrFor, TwoStepService } from './two-step-service.js';
+
+const KEK_A = 'a'.repeat(40);
+const KEK_B = 'b'.repeat(40);
+
+describe('SecretBox: envelope encryption of two-step secrets', () => {
+  const box = new SecretBox([KEK_A]);
+
+  test('round trip; every seal has its own data key and nonce', () => {
+    const one = box.seal('JBSWY3DPEHPK3PXP', 'user-1');
+    const two = box.seal('JBSWY3DPEHPK3PXP', 'user-1');
+    expect(box.open(one, 'user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(one.data).not.toBe(two.data);
+    expect(one.dek).not.toBe(two.dek);
+    expect(JSON.stringify(one)).not.toContain('JBSWY3DPEHPK3PXP');
+  });
+
+  test('bound to its owner: a sealed secret copied onto another user does not open', () => {
+    expect(() => box.open(box.seal('JBSWY3DPEHPK3PXP', 'user-1'), 'user-2')).toThrow(SealError);
+  });
+
+  test('tampering is detected (GCM tag)', () => {
+    const sealed = box.seal('JBSWY3DPEHPK3PXP', 'user-1');
+    const [iv, body, tag] = sealed.data.split('.');
+    const flipped = Buffer.from(body!, 'base64url');
+    flipped[0]! ^= 1;
+    expect(() => box.open({ ...sealed, data: [iv, flipped.toString('base64url'), tag].join('.') }, 'user-1')).toThrow(SealError);
+  });
+
+  test('rotation: the first key seals, older keys still open; an unknown key is a clear error', () => {
+    const old = box.seal('JBSWY3DPEHPK3PXP', 'user-1');
+    const rotated = new SecretBox([KEK_B, KEK_A]);
+    expect(rotated.open(old, 'user-1')).toBe('JBSWY3DPEHPK3PXP');
+    expect(rotated.isCurrent(old)).toBe(false);
+    expect(rotated.isCurrent(rotated.seal('x', 'user-1'))).toBe(true);
+    expect(() => new SecretBox([KEK_B]).open(old, 'user-1')).toThrow(/HUB_TOTP_KEYS/);
+  });
+});
+
+describe('recovery codes', () => {
+  test('ten distinct codes, 50 bits each, typed loosely', () => {
+    const codes = newRecoveryCodes();
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code).toMatch(/^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
+    const [code] = codes as [string];
+    expect(looksLikeRecoveryCode(` ${code.toUpperCase().replace('-', ' ')} `)).toBe(true);
+    expect(recoveryCodeDigest(code.toUpperCase().replace('-', ''))).toBe(recoveryCodeDigest(code));
+    expect(normaliseRecoveryCode('O1-IL')).toBe('0111');
+    expect(looksLikeRecoveryCode('123456')).toBe(false);
+  });
+});
+
+test('amr values (RFC 8176)', () => {
+  expect(amrFor()).toEqual(['pwd']);
+  expect(amrFor('totp')).toEqual(['pwd', 'otp', 'mfa']);
+  expect(amrFor('recovery')).toEqual(['pwd', 'mfa']);
+});
+
+describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => {
+  let store: Store;
+  let keys: Keys;
+  let repository: TwoStepRepository;
+  let service: TwoStepService;
+
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    keys = new Keys(`test:${randomUUID()}:`);
+    repository = new TwoStepRepository(store, keys);
+    const throttle = new LoginThrottle({
+      maxFailuresPerAccount: 3, maxAttemptsPerIp: 1000, windowSeconds: 60, backoffBaseSeconds: 30, backoffMaxSeconds: 60,
+      keyPrefix: keys.rateLimitPrefix(), ...(store instanceof RedisStore ? { redis: store.client } : {}),
+    });
+    service = new TwoStepService(repository, new SecretBox([KEK_A]), throttle, 'hub.test');
+  });
+  afterAll(async () => {
+    if (store instanceof RedisStore) {
+      for await (const found of store.client.scanIterator({ MATCH: `${keys.prefix}*`, COUNT: 500 })) if (found.length) await store.client.del(found);
+    }
+    await store.close();
+  });
+
+  async function enrolled(): Promise<{ userId: string; secret: string; codes: string[] }> {
+    const userId = randomUUID();
+    await awayFromStepEdge();
+    const { secret, uri } = await service.beginEnrolment(userId, 'someone');
+    expect(uri).toMatch(/^otpauth:\/\/totp\/hub\.test:someone\?/);
+    const confirmed = await service.confirmEnrolment(userId, totpCode(secret, -1));
+    if (!('codes' in confirmed)) throw new Error(`enrolment refused: ${confirmed.refused}`);
+    return { userId, secret, codes: confirmed.codes };
+  }
+
+  test('a code from otpauth verifies once; the same code again, or an older one, is refused', async () => {
+    const { userId, secret } = await enrolled();
+    const now = totpCode(secret);
+    expect(await service.verify(userId, now)).toBe('totp');
+    expect(await service.verify(userId, now)).toBeUndefined();
+    expect(await service.verify(userId, totpCode(secret, -1))).toBeUndefined();
+    expect(await service.verify(userId, totpCode(secret, 1))).toBe('totp');
+    expect(await service.verify(userId, '000000')).toBeUndefined();
+  });
+
+  test('two concurrent uses of one code: exactly one passes', async () => {
+    const { userId, secret } = await enrolled();
+    const code = totpCode(secret);
+    const results = await Promise.all(Array.from({ length: 6 }, () => service.verify(userId, code)));
+    expect(results.filter((result) => result === 'totp')).toHaveLength(1);
+  });
+
+  test('the replay guard expires (no key without a TTL), after the code could no longer verify', async () => {
+    const { userId } = await enrolled();
+    const ttl = await store.ttl(keys.twoStepLastStep(userId));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(STEP_MEMORY_SECONDS);
+    expect(await store.ttl(keys.twoStep(userId))).toBe(-1); // the enrolment itself stays
+  });
+
+  test('a recovery code works once, also when used twice at the same time; the others stay', async () => {
+    const { userId, codes } = await enrolled();
+    const results = await Promise.all([service.verify(userId, codes[0]!), service.verify(userId, codes[0]!)]);
+    expect(results.filter((result) => result === 'recovery')).toHaveLength(1);
+    expect(await service.verify(userId, codes[0]!)).toBeUndefined();
+    expect(await service.status(userId)).toMatchObject({ enabled: true, recoveryCodesLeft: 9 });
+    expect(await service.verify(userId, codes[1]!)).toBe('recovery');
+  });
+
+  test('a wrong first code does not enrol; disable removes every key of the enrolment', async () => {
+    const userId = randomUUID();
+    const { secret } = await service.beginEnrolment(userId, 'someone');
+    const wrong = totpCode(secret) === '123456' ? '654321' : '123456';
+    expect(await service.confirmEnrolment(userId, wrong)).toEqual({ refused: 'enrolCode' });
+    expect(await service.isEnabled(userId)).toBe(false);
+    const other = await enrolled();
+    expect(await service.disable(other.userId)).toBe(true);
+    expect(await service.verify(other.userId, other.codes[2]!)).toBeUndefined();
+    expect(await store.get(keys.twoStepRecoveryCode(other.userId, recoveryCodeDigest(other.codes[2]!)))).toBeNull();
+    expect(await store.get(keys.twoStep(other.userId))).toBeNull();
+  });
+
+  test('the throttle: failures past the threshold make the next attempt wait, even with the right code', async () => {
+    const { userId, secret } = await enrolled();
+    const attempt = { ip: '198.51.100.7', account: userId, via: 'portal' as const };
+    const bad = totpCode(secret) === '111111' ? '222222' : '111111';
+    for (let i = 0; i < 3; i += 1) expect(await service.verifyThrottled(attempt, bad)).toBeUndefined();
+    await expect(service.verifyThrottled(attempt, totpCode(secret))).rejects.toMatchObject({ name: 'TooManyAttemptsError' });
+  });
+});
