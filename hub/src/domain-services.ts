@@ -84,6 +84,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   // Wherever a password is set (console, CLI, account page, reset link, user/edit), the
   // UCenter applications that asked for it hear of it.
   users.onPasswordSet((user) => ucenterNotes.enqueueUpdatepw(user));
+  // uc_client only asks for synlogin/synlogout scripts while its cached list names another application.
+  ucenterApps.onListChange(() => ucenterNotes.enqueueUpdateapps());
   return {
     config,
     store,

@@ -120,7 +120,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     pollMs: config.DELIVERY_POLL_MS,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
-    senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes },
+    senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes, 'ucenter-updateapps': ucenterNotes },
   });
   const lifecycle = new AccountLifecycle({
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),

@@ -36,7 +36,7 @@ class NoteHandler {
     if (!note) return void res.end('Invalid Request');
     if (now - Number(note.time) > 3600) return void res.end('Authracation has expiried');
     this.notes.push(note);
-    res.end(['test', 'updatepw', 'deleteuser'].includes(note.action ?? '') ? '1' : '0');
+    res.end(['test', 'updatepw', 'deleteuser', 'updateapps'].includes(note.action ?? '') ? '1' : '0');
   });
 
   async listen(): Promise<string> {
@@ -130,25 +130,31 @@ describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) =
     // An application that did not ask for password notes gets none.
     await hub.services.ucenter.apps.register({ name: 'Wiki', url: 'http://wiki.sso.test:5002', internalUrl: base });
     handler.key = optedIn.key;
+    // Each registration sent updateapps to every application: delivered here; the tests below look at the rest.
+    await hub.deliveryWorker.runOnce();
+    // (The wiki's notes are made with its own key, which this handler does not hold.)
+    expect(handler.notes.map((note) => note.action)).toEqual(['updateapps', 'updateapps']);
+    handler.notes.length = 0;
   });
+  const passwordNotes = async (status: 'pending' | 'delivered') => (await hub.services.deliveries.list(status)).filter((item) => item.kind === 'ucenter-updatepw');
   afterEach(() => hub.close());
 
   it('setting a password queues updatepw (username only) at the applications that opted in, delivered on answer 1', async () => {
     const alice = await hub.services.users.create(ALICE);
-    expect(await hub.services.deliveries.list('pending')).toEqual([]);
+    expect(await passwordNotes('pending')).toEqual([]);
     await hub.services.users.setPassword(alice.id, 'looking-glass-456');
-    const [item] = await hub.services.deliveries.list('pending');
+    const [item] = await passwordNotes('pending');
     expect(item).toMatchObject({ kind: 'ucenter-updatepw', clientId: `ucenter:${optedIn.appId}`, username: 'alice' });
     expect(JSON.stringify(item)).not.toContain('looking-glass');
     await hub.deliveryWorker.runOnce();
-    expect(await hub.services.deliveries.list('delivered')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', status: 'delivered', attempts: 1 })]);
+    expect(await passwordNotes('delivered')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', status: 'delivered', attempts: 1 })]);
     expect(handler.notes).toEqual([{ action: 'updatepw', username: 'alice', time: handler.notes[0]!.time }]);
   });
 
   it('a rehash of the same password at sign-in sends nothing', async () => {
     const alice = await hub.services.users.create(ALICE);
     await hub.services.users.rehash(alice.id, ALICE.password);
-    expect(await hub.services.deliveries.list('pending')).toEqual([]);
+    expect(await passwordNotes('pending')).toEqual([]);
   });
 
   it("user/edit (a password change through the client API) sends updatepw", async () => {
@@ -156,7 +162,7 @@ describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) =
     const client = new UcClient({ api: `${hub.url}/ucenter`, appId: optedIn.appId, key: optedIn.key });
     const answer = await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'looking-glass-456', email: '', ignoreoldpw: 0 });
     expect(answer).toBe('1');
-    expect(await hub.services.deliveries.list('pending')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', username: 'alice' })]);
+    expect(await passwordNotes('pending')).toEqual([expect.objectContaining({ kind: 'ucenter-updatepw', username: 'alice' })]);
   });
 
   it('the console Test button sends a test note and shows the diagnosis; audited', async () => {

@@ -116,6 +116,9 @@ export function createForumSite(config: DemoConfig): Express {
         }
         return res.type('text').send('1');
       }
+      case 'updateapps':
+        // The list of applications (uc_client caches it to know whether to ask for sync scripts).
+        return res.type('text').send('1');
       case 'updatepw':
         if (note.username) passwordChanged.push(note.username);
         return res.type('text').send('1');

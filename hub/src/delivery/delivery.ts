@@ -3,7 +3,7 @@
  * disabled) or an OIDC back-channel logout (a hub session ended). Items live in the store
  * until the subsite answers 2xx, so nothing is lost to a subsite outage or a hub restart.
  */
-export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser' | 'ucenter-updatepw';
+export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser' | 'ucenter-updatepw' | 'ucenter-updateapps';
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered';
 
 export interface DeliveryItem {

@@ -4,7 +4,8 @@ import { errorSummary, type AttemptResult, type DeliverySender } from '../delive
 import type { User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
-import { noteUrl } from './ucenter-app.js';
+import { noteUrl, type UcenterApp } from './ucenter-app.js';
+import { xmlSerialize, type UcValue } from './xml.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 
 /** The delivery queue's client name for an application, and back. */
@@ -26,6 +27,9 @@ const MAX_ANSWER_BYTES = 1024; // "1" is all a note handler has to say
  * - `updatepw` (`username` only: never a password or a hash) at the applications that opted
  *   in, when a user's password is set. Discuz! answers it by giving its local copy a random
  *   password, so the old one stops working there too.
+ * - `updateapps` at every application, when the list of applications changes: the list in
+ *   UCenter's XML as the request body. uc_client keeps it (`data/cache/apps.php`) and only
+ *   asks for `user/synlogin` / `user/synlogout` scripts while it lists another application.
  * Success is UCenter's: the handler answers `1`. Anything else (another body, a 5xx, no
  * answer) is retried with the queue's backoff; the code is made fresh, with its 60-second
  * expiry, at every attempt.
@@ -58,6 +62,15 @@ export class UcenterNotes implements DeliverySender {
     return apps.length;
   }
 
+  /** Queues an updateapps note (the current list, read when it is sent) at every application. */
+  async enqueueUpdateapps(): Promise<number> {
+    const apps = await this.apps.list();
+    for (const app of apps) {
+      await this.deliveries.enqueue({ kind: 'ucenter-updateapps', clientId: appClientId(app.appId), sub: '', url: noteUrl(app, true) });
+    }
+    return apps.length;
+  }
+
   async target(item: DeliveryItem): Promise<string | undefined> {
     const app = await this.apps.find(appIdOf(item.clientId));
     return app ? noteUrl(app, true) : undefined;
@@ -69,7 +82,12 @@ export class UcenterNotes implements DeliverySender {
     if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
     let request: Request;
     try {
-      request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const body = args.action === 'updateapps' ? xmlSerialize(appList(await this.apps.list())) : undefined;
+      request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(body !== undefined ? { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
+      });
     } catch (thrown) {
       return { retryAfter: 0, error: errorSummary(thrown), unsendable: true };
     }
@@ -85,7 +103,23 @@ export class UcenterNotes implements DeliverySender {
   }
 }
 
-function noteArgs(item: DeliveryItem): { action: 'deleteuser' | 'updatepw'; args: Record<string, string | number> } | undefined {
+/**
+ * The application list as uc_client caches it (`$_CACHE['apps']`), keyed by app id. No
+ * `UC_API` entry: Discuz! would rewrite its own UC_API setting with it.
+ */
+export function appList(apps: UcenterApp[]): Record<string, UcValue> {
+  const out: Record<string, UcValue> = {};
+  for (const app of apps) {
+    out[String(app.appId)] = {
+      appid: app.appId, type: app.type, name: app.name, url: app.url, ip: '', viewprourl: '', apifilename: app.noteFile.split('/').pop() ?? 'uc.php',
+      charset: '', dbcharset: '', synlogin: app.synlogin ? 1 : 0, recvnote: 1, extra: '', tagtemplates: '', allowips: '',
+    };
+  }
+  return out;
+}
+
+function noteArgs(item: DeliveryItem): { action: 'deleteuser' | 'updatepw' | 'updateapps'; args: Record<string, string | number> } | undefined {
+  if (item.kind === 'ucenter-updateapps') return { action: 'updateapps', args: {} };
   if (item.kind === 'ucenter-deleteuser' && item.ucenterUid !== undefined) return { action: 'deleteuser', args: { ids: item.ucenterUid } };
   if (item.kind === 'ucenter-updatepw' && item.username) return { action: 'updatepw', args: { username: item.username } };
   return undefined;

@@ -9,7 +9,7 @@ import { noteUrl, type UcenterApp } from './ucenter-app.js';
  */
 export const NOTE_TTL_SECONDS = 60;
 
-export type NoteAction = 'synlogin' | 'synlogout' | 'deleteuser' | 'test' | 'updatepw' | 'renameuser';
+export type NoteAction = 'synlogin' | 'synlogout' | 'deleteuser' | 'test' | 'updatepw' | 'renameuser' | 'updateapps';
 
 /** PHP's urlencode (spaces as `+`), which the application's parse_str undoes. */
 function phpUrlencode(value: string): string {

@@ -41,10 +41,21 @@ function checkBaseUrl(value: string, what: string): string {
 
 /** The registered UCenter applications, in the store (few; read whole when a sync page needs them). */
 export class UcenterAppRegistry {
+  readonly #changed: (() => Promise<unknown>)[] = [];
+
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
   ) {}
+
+  /** Runs after an application is added or removed (the list the applications cache changed). */
+  onListChange(listener: () => Promise<unknown>): void {
+    this.#changed.push(listener);
+  }
+
+  async #listChanged(): Promise<void> {
+    for (const listener of this.#changed) await listener();
+  }
 
   /**
    * Writes an application with a given id and key, replacing any (seeds and the demo, whose
@@ -56,6 +67,7 @@ export class UcenterAppRegistry {
     if (!Number.isSafeInteger(app.appId) || app.appId < 1) throw new ValidationError('An app id is a positive whole number.');
     await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app));
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
+    await this.#listChanged();
     return app;
   }
 
@@ -75,6 +87,7 @@ export class UcenterAppRegistry {
       }
     }
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
+    await this.#listChanged();
     return app;
   }
 
@@ -136,5 +149,6 @@ export class UcenterAppRegistry {
     await this.require(appId);
     await this.store.del(this.keys.ucenterApp(appId));
     await this.store.setRemove(this.keys.ucenterApps(), String(appId));
+    await this.#listChanged();
   }
 }

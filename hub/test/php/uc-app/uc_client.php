@@ -30,7 +30,7 @@ function uc_api_post(string $module, string $action, array $args = array()): str
         'timeout' => 10,
         'ignore_errors' => true,
     )));
-    $answer = @file_get_contents(UC_API . '/index.php', false, $context);
+    $answer = @file_get_contents(UC_API . '/index.php?__times__=1', false, $context);
     return $answer === false ? '' : $answer;
 }
 
@@ -80,12 +80,24 @@ function uc_user_checkname(string $username): string {
     return uc_api_post('user', 'check_username', array('username' => $username));
 }
 
+/** Where an application keeps the list UCenter sent it in `updateapps` (uc_client: data/cache/apps.php). */
+function uc_apps_cache(string $app): string {
+    return dirname((string) getenv('NOTE_LOG')) . "/apps-$app.json";
+}
+
+/** The cached list of applications; uc_client asks for sync scripts only while it names another one. */
+function uc_cached_apps(): array {
+    $cached = @file_get_contents(uc_apps_cache('app1'));
+    $apps = $cached === false ? null : json_decode($cached, true);
+    return is_array($apps) ? $apps : array();
+}
+
 function uc_user_synlogin(int $uid): string {
-    return uc_api_post('user', 'synlogin', array('uid' => $uid));
+    return count(uc_cached_apps()) > 1 ? uc_api_post('user', 'synlogin', array('uid' => $uid)) : '';
 }
 
 function uc_user_synlogout(): string {
-    return uc_api_post('user', 'synlogout', array());
+    return count(uc_cached_apps()) > 1 ? uc_api_post('user', 'synlogout', array()) : '';
 }
 
 function uc_app_ls() {
