@@ -10,7 +10,8 @@
  * (s, default 7), BENCH_PROFILE (server names or `all`: CPU profiles of the timed windows),
  * BENCH_QUICK=1 (smoke run: tiny windows, small N, no docs), BENCH_DOCS=0 (do not update
  * docs/performance.md), BENCH_RESULTS_DIR (default bench/results), BENCH_REDIS_URL (use this
- * Redis instead of starting one; not pinned).
+ * Redis instead of starting one; not pinned), BENCH_ONLY (groups to run: tokens,kit,sign-in;
+ * a partial run never writes the docs).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -80,6 +81,9 @@ function settingsFromEnv(): BenchSettings {
 
 const settings = settingsFromEnv();
 if (settings.quick) unpin();
+/** Which groups of scenarios run (`BENCH_ONLY=tokens,kit,sign-in`, default all); a partial run never writes the docs. */
+const only = new Set((process.env.BENCH_ONLY ?? 'tokens,kit,sign-in').split(',').map((g) => g.trim()));
+for (const group of only) if (!['tokens', 'kit', 'sign-in'].includes(group)) throw new TypeError(`BENCH_ONLY: unknown group ${group} (tokens, kit, sign-in)`);
 const resultsDir = resolve(process.env.BENCH_RESULTS_DIR ?? fileURLToPath(new URL('./results/', import.meta.url)));
 const profile = (process.env.BENCH_PROFILE ?? process.env.BENCH_CPU_PROF ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const runId = randomUUID().slice(0, 8);
@@ -142,7 +146,7 @@ async function hubWithSubsites(n: number, env: Record<string, string>): Promise<
 }
 
 function ratioBar(what: string, target: string, r: RatioResult | undefined): Bar {
-  if (!r) return { what, bar: target, measured: 'not measured', pass: false };
+  if (!r) return { what, bar: target, measured: 'not measured', pass: undefined };
   return { what, bar: target, measured: `${r.ratio.median.toFixed(2)}× (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`, pass: r.pass };
 }
 
@@ -170,38 +174,48 @@ async function main(): Promise<void> {
   // the token-scenario hub with one subsite (a kit; it serves the kit scenarios and sign-in
   // N = 1), the peers, the bare-session baseline, the control hub, and a hub per larger N.
   log(`starting the hubs (N = ${counts.join(', ')}), their subsites, the peers and the baselines …`);
+  const none = Promise.resolve(undefined);
   const [{ hub, sites: kits }, plain, oauth2, bare, control, ...bigger] = await Promise.all([
     hubWithSubsites(1, { BENCH_USERS: String(settings.users) }),
-    start('plain-oidc', 'plain-oidc.ts', { BENCH_USERS: String(settings.users) }),
-    start('oauth2-server', 'oauth2-server.ts', {}),
-    start('subsites-bare', 'subsites.ts', { BENCH_MODE: 'bare', BENCH_SUBSITES: '1' }),
-    settings.control ? start('hub-timer', 'hub.ts', { BENCH_USERS: '1', BENCH_REDIS_TIMER: '5000' }) : Promise.resolve(undefined),
-    ...counts.slice(1).map((n) => hubWithSubsites(n, { BENCH_USERS: String(settings.signInUsers) })),
+    only.has('tokens') ? start('plain-oidc', 'plain-oidc.ts', { BENCH_USERS: String(settings.users) }) : none,
+    only.has('tokens') ? start('oauth2-server', 'oauth2-server.ts', {}) : none,
+    only.has('kit') ? start('subsites-bare', 'subsites.ts', { BENCH_MODE: 'bare', BENCH_SUBSITES: '1' }) : none,
+    only.has('tokens') && settings.control ? start('hub-timer', 'hub.ts', { BENCH_USERS: '1', BENCH_REDIS_TIMER: '5000' }) : none,
+    ...(only.has('sign-in') ? counts.slice(1) : []).map((n) => hubWithSubsites(n, { BENCH_USERS: String(settings.signInUsers) })),
   ]);
   log(`ready; hub audit log filled to ${String(hub.info.auditPrefilled)} entries (AUDIT_MAX_ENTRIES ${String(hub.info.auditMaxEntries)})`);
 
-  const tokens = await tokenScenarios(ctx, { hub, plain, oauth2, ...(control ? { control } : {}) });
-  await stop(plain, oauth2, ...(control ? [control] : []));
-  const kit = await kitScenarios(ctx, { hub, kits, bare, redisUrl, prefix: prefixOf });
-  await stop(bare);
+  let tokens: Awaited<ReturnType<typeof tokenScenarios>> = { scenarios: [], retention: [], notes: [] };
+  if (plain && oauth2) {
+    tokens = await tokenScenarios(ctx, { hub, plain, oauth2, ...(control ? { control } : {}) });
+    await stop(plain, oauth2, ...(control ? [control] : []));
+  }
+  let kit: Awaited<ReturnType<typeof kitScenarios>> | undefined;
+  if (bare) {
+    kit = await kitScenarios(ctx, { hub, kits, bare, redisUrl, prefix: prefixOf });
+    await stop(bare);
+  }
 
-  const signInHubs: SignInHub[] = [{ subsites: 1, hub, sites: kits }];
-  counts.slice(1).forEach((n, i) => {
-    const { hub: big, sites } = bigger[i]!;
-    log(`hub-${n}: ${n} subsites registered in ${String(big.info.registrationMs)} ms`);
-    signInHubs.push({ subsites: n, hub: big, sites });
-  });
-  const signIn = await signInScenarios(ctx, signInHubs);
+  let signIn: Awaited<ReturnType<typeof signInScenarios>> | undefined;
+  if (only.has('sign-in')) {
+    const signInHubs: SignInHub[] = [{ subsites: 1, hub, sites: kits }];
+    counts.slice(1).forEach((n, i) => {
+      const { hub: big, sites } = bigger[i]!;
+      log(`hub-${n}: ${n} subsites registered in ${String(big.info.registrationMs)} ms`);
+      signInHubs.push({ subsites: n, hub: big, sites });
+    });
+    signIn = await signInScenarios(ctx, signInHubs);
+  }
   machine.loadavgAfter = loadavg().map((n) => Math.round(n * 100) / 100);
 
-  const scenarios: ScenarioResult[] = [...tokens.scenarios, kit.page, kit.lazy, signIn.scenario];
-  const byId = (id: string) => scenarios.find((s) => s.id === id)!;
-  const ratio = (id: string, of: string, to: string) => byId(id).ratios.find((r) => r.of === of && r.to === to);
+  const scenarios: ScenarioResult[] = [...tokens.scenarios, ...(kit ? [kit.page, kit.lazy] : []), ...(signIn ? [signIn.scenario] : [])];
+  const ratio = (id: string, of: string, to: string) => scenarios.find((s) => s.id === id)?.ratios.find((r) => r.of === of && r.to === to);
+  const costs = signIn?.costs ?? [];
   const hubHeap = tokens.retention.find((r) => r.server === hub.name);
   const plainHeap = tokens.retention.find((r) => r.server === 'plain-oidc');
   const controlHeap = tokens.retention.find((r) => r.server === 'hub-timer');
   const largest = counts[counts.length - 1]!;
-  const largestCost = signIn.costs.find((c) => c.subsites === largest);
+  const largestCost = costs.find((c) => c.subsites === largest);
   const heapRatio = hubHeap && plainHeap ? hubHeap.later.heapUsed / plainHeap.later.heapUsed : NaN;
   const bars: Bar[] = [
     ratioBar('client_credentials ÷ plain oidc-provider', '≥ 1.0', ratio('cc', 'hub', 'plain')),
@@ -213,13 +227,13 @@ async function main(): Promise<void> {
       what: 'heap after GC under userinfo load ÷ plain peer',
       bar: '≤ 1.5',
       measured: hubHeap && plainHeap ? `${heapRatio.toFixed(2)}× (${mib(hubHeap.later.heapUsed)} / ${mib(plainHeap.later.heapUsed)} MiB)` : 'not measured',
-      pass: Number.isFinite(heapRatio) ? heapRatio <= 1.5 : false,
+      pass: Number.isFinite(heapRatio) ? heapRatio <= 1.5 : undefined,
     },
     {
       what: 'heap after GC: right after userinfo load ÷ some seconds later (no per-request retention)',
       bar: '≤ 1.1',
       measured: hubHeap ? `${hubHeap.retentionRatio.toFixed(2)}× (${mib(hubHeap.rightAfter.heapUsed)} → ${mib(hubHeap.later.heapUsed)} MiB after ${hubHeap.waitSeconds} s)${controlHeap ? `; control with the node-redis timer: ${controlHeap.retentionRatio.toFixed(2)}× (${mib(controlHeap.rightAfter.heapUsed)} → ${mib(controlHeap.later.heapUsed)} MiB)` : ''}` : 'not measured',
-      pass: hubHeap ? hubHeap.retentionRatio <= 1.1 : false,
+      pass: hubHeap ? hubHeap.retentionRatio <= 1.1 : undefined,
     },
     ratioBar('sign-in (N = 1) ÷ bare argon2id', '≥ 0.8', ratio('sign-in', 'n1', 'argon2')),
     ratioBar(`sign-in N = ${largest} ÷ N = 1`, '≥ 0.8', ratio('sign-in', `n${largest}`, 'n1')),
@@ -227,25 +241,25 @@ async function main(): Promise<void> {
       what: `sign-in answer headers, N = ${largest}`,
       bar: '< 8 KB',
       measured: largestCost ? `${largestCost.answer.headerBytes} bytes (largest: ${largestCost.answer.largestHeader}, ${largestCost.answer.largestHeaderBytes} bytes); page ${largestCost.answer.bodyBytes} bytes` : 'not measured',
-      pass: largestCost ? largestCost.answer.headerBytes < HEADER_BAR_BYTES : false,
+      pass: largestCost ? largestCost.answer.headerBytes < HEADER_BAR_BYTES : undefined,
     },
     ratioBar('kit page ÷ bare express-session + connect-redis', '≥ 0.85', ratio('kit-page', 'kit', 'bare')),
     {
       what: 'hub requests per lazy verification',
       bar: 'exactly 2',
-      measured: `${kit.lazyCounts.hubRequestsPerVerification.toFixed(3)} over ${kit.lazyCounts.verifications} verifications`,
-      pass: kit.lazyCounts.pass,
+      measured: kit ? `${kit.lazyCounts.hubRequestsPerVerification.toFixed(3)} over ${kit.lazyCounts.verifications} verifications` : 'not measured',
+      pass: kit?.lazyCounts.pass,
     },
   ];
 
   const memoryRows = scenarios.flatMap((s) => Object.entries(s.memory).map(([server, sample]) => ({ scenario: s.id, server, sample })));
   const retentionLines = tokens.retention.map((r) => `| ${r.server}${r.server === 'hub-timer' ? ' (control: node-redis per-command 5 s timer on)' : ''} | ${mib(r.atRest.heapUsed)} | ${mib(r.rightAfter.heapUsed)} | ${mib(r.later.heapUsed)} | ${r.retentionRatio.toFixed(2)}× | ${mib(r.rightAfter.rss)} | ${r.load.requests} in ${r.load.durationSeconds.toFixed(1)} s |`);
-  const costLines = signIn.costs.map((c) => {
+  const costLines = costs.map((c) => {
     const fanOut = Object.values(c.hubRequestsCausedBySync).reduce((a, b) => a + b, 0);
     const own = Object.values(c.signInRequests).reduce((a, b) => a + b, 0);
     return `| ${c.subsites} | ${c.answer.headerBytes} | ${c.answer.largestHeader} ${c.answer.largestHeaderBytes} | ${c.answer.bodyBytes} | ${c.beacons} ${JSON.stringify(c.beaconStatuses)} | ${own} | ${fanOut} | ${c.postRedisRoundTrips ?? 'n/a'} | ${c.registrationMs} |${c.error ? ` ${c.error}` : ''}`;
   });
-  const n1 = signIn.costs[0];
+  const n1 = costs[0];
   const nMax = largestCost;
   const sizeRatio = n1 && nMax ? `N = ${largest} ÷ N = 1: headers ${(nMax.answer.headerBytes / n1.answer.headerBytes).toFixed(2)}×, page ${(nMax.answer.bodyBytes / n1.answer.bodyBytes).toFixed(2)}×` : '';
 
@@ -282,7 +296,7 @@ async function main(): Promise<void> {
     ...costLines,
     '',
     sizeRatio ? `- ${sizeRatio}` : '',
-    `- sign-in form pools: ${Object.entries(signIn.pools).map(([k, v]) => `${k} ${v.size}${v.exhausted ? ` (ran out ${v.exhausted}×)` : ''}`).join(', ')}`,
+    `- sign-in form pools: ${Object.entries(signIn?.pools ?? {}).map(([k, v]) => `${k} ${v.size}${v.exhausted ? ` (ran out ${v.exhausted}×)` : ''}`).join(', ')}`,
   ].join('\n');
 
   process.stdout.write(`\n${report}\n\n`);
@@ -291,12 +305,12 @@ async function main(): Promise<void> {
 
   const stamp = machine.date.replace(/[:.]/g, '-');
   await mkdir(resultsDir, { recursive: true });
-  const json = { runId, machine, settings, argon2: hub.info.argon2, bars, scenarios, retention: tokens.retention, signInCosts: signIn.costs, signInPools: signIn.pools, lazy: kit.lazyCounts, sessionBytes: kit.sessionBytes, labels: Object.fromEntries(scenarios.map((s) => [s.id, Object.fromEntries(s.contestants.map((c) => [c.key, labelOf(s, c.key)]))])) };
+  const json = { runId, machine, settings, argon2: hub.info.argon2, bars, scenarios, retention: tokens.retention, signInCosts: costs, signInPools: signIn?.pools, lazy: kit?.lazyCounts, sessionBytes: kit?.sessionBytes, labels: Object.fromEntries(scenarios.map((s) => [s.id, Object.fromEntries(s.contestants.map((c) => [c.key, labelOf(s, c.key)]))])) };
   await writeFile(`${resultsDir}/${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(`${resultsDir}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`raw results: ${resultsDir}/${stamp}.json\n`);
 
-  if (process.env.BENCH_DOCS !== '0' && !settings.quick) {
+  if (process.env.BENCH_DOCS !== '0' && !settings.quick && only.size === 3) {
     const docs = await readFile(DOCS_FILE, 'utf8').catch(() => '');
     const begin = docs.indexOf(DOCS_START);
     const end = docs.indexOf(DOCS_END);
