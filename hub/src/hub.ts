@@ -126,7 +126,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),
   });
 
-  const settings = new AccountSettings({ users, hasher, throttle, lifecycle, audit });
+  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit });
 
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.

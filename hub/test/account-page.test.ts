@@ -122,11 +122,11 @@ describe('Account page: display name and password (redis)', () => {
       expect(await hub.services.audit.search({ event: 'account.password.wrong', user: id })).toHaveLength(1);
     });
 
-    test('a new password that is too short, or typed twice differently, is refused', async () => {
+    test('a new password that is too short, too easy to guess (the password policy), or typed twice differently, is refused', async () => {
       const { id, username } = await newUser();
       const browser = await signInAtPortal(hub, username, PASSWORD);
       const before = (await hub.services.users.findById(id))!.passwordHash;
-      for (const [password, confirm, message] of [['short', 'short', 'at least 8'], ['a-new-secret-99', 'a-new-secret-98', 'differ']] as const) {
+      for (const [password, confirm, message] of [['short', 'short', 'at least 8'], ['password1234', 'password1234', 'too easy to guess'], ['a-new-secret-99', 'a-new-secret-98', 'differ']] as const) {
         const html = await accountForm(hub, browser);
         const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password, confirm });
         const body = await answer.text();

@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { HubError, ValidationError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
-import { checkNewPassword } from './new-password.js';
+import type { PasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { User } from './user.js';
 import type { UserRepository } from './user-repository.js';
@@ -11,6 +11,8 @@ export interface AccountSettingsDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
+  /** The policy for passwords people choose (length, strength, breached list). */
+  passwords: PasswordPolicy;
   lifecycle: AccountLifecycle;
   audit: AuditLog;
 }
@@ -69,7 +71,7 @@ export class AccountSettings {
     await this.verifyCurrentPassword(user, current, ip);
     if (next !== confirm) throw new ValidationError('The two new passwords differ.');
     if (next === current) throw new ValidationError('The new password must differ from the current one.');
-    checkNewPassword(next, user);
+    this.deps.passwords.check(next, { username: user.username, email: user.email, name: user.name });
     await this.deps.users.setPassword(user.id, next);
     const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);
     await this.deps.audit.record({ event: 'account.password.changed', actor: user.id, subject: user.id, ip, detail: ended });
