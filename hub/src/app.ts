@@ -15,6 +15,7 @@ import { accountRoutes } from './portal/account-routes.js';
 import { interactionRoutes } from './portal/interaction-routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
+import { recoveryRoutes } from './portal/recovery-routes.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
@@ -23,7 +24,7 @@ import { outboxRoutes } from './mail/outbox-routes.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
-const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/admin'];
+const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/password', '/admin'];
 const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
 
 /**
@@ -83,6 +84,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));
   portal.use(twoStepRoutes(services));
+  portal.use(recoveryRoutes(services));
   portal.use(adminRoutes(services));
   app.use(portal);
 

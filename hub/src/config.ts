@@ -65,6 +65,15 @@ const schema = z.object({
   /** Sign-in pages (`GET /login`, `/auth`) one address may open per window: each may write a record. */
   SIGNIN_STARTS_PER_IP: z.coerce.number().int().positive().default(300),
   SIGNIN_STARTS_WINDOW_SECONDS: seconds.default(5 * 60), // five minutes
+  /** How long a password-reset link works, in seconds (30 minutes). */
+  PASSWORD_RESET_TTL: seconds.default(30 * 60),
+  /** How long an e-mail change confirmation link works, in seconds (24 hours). */
+  EMAIL_CHANGE_TTL: seconds.default(24 * 3600),
+  /** Password-reset requests one address may make per RECOVERY_WINDOW_SECONDS; past it 429. */
+  RECOVERY_REQUESTS_PER_IP: z.coerce.number().int().positive().default(20),
+  /** Reset and e-mail-change mails one account may be sent per window; past it no mail (the answer stays the same). */
+  RECOVERY_MAILS_PER_ACCOUNT: z.coerce.number().int().positive().default(3),
+  RECOVERY_WINDOW_SECONDS: seconds.default(3600), // one hour
   /** How long the sync page waits for subsites before continuing, in milliseconds. */
   SYNC_WAIT_MS: z.coerce.number().int().min(100).max(10_000).default(1_500),
   SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60

@@ -31,6 +31,10 @@ import { SecretBox } from './two-step/secret-box.js';
 import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
+import { AccountTokens } from './users/account-tokens.js';
+import { EmailChange } from './users/email-change.js';
+import { PasswordRecovery } from './users/password-recovery.js';
+import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { Views } from './views/views.js';
 
@@ -127,6 +131,21 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   });
 
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit });
+  const accountTokens = new AccountTokens(store, keys);
+  const recoveryLimits = new RecoveryLimits({
+    requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,
+    mailsPerAccount: config.RECOVERY_MAILS_PER_ACCOUNT,
+    windowSeconds: config.RECOVERY_WINDOW_SECONDS,
+    keyPrefix: keys.rateLimitPrefix(),
+    ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+  });
+  const { mailer, passwords } = domain;
+  const recovery = new PasswordRecovery({
+    users, tokens: accountTokens, mailer, limits: recoveryLimits, lifecycle, throttle, passwords, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.PASSWORD_RESET_TTL,
+  });
+  const emailChange = new EmailChange({
+    users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL,
+  });
 
   const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
@@ -137,7 +156,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

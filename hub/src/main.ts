@@ -67,6 +67,8 @@ export async function main(
         stopWork: async () => {
           hub.stop();
           await hub.deliveryWorker.stop();
+          // Reset and e-mail-change requests answered already finish their work (and mail) first.
+          await Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]);
           await hub.services.mailer.close();
         },
         closeStore: () => store.close(),

@@ -5,6 +5,10 @@ import type { HubMetrics } from './metrics/hub-metrics.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
+import type { AccountTokens } from './users/account-tokens.js';
+import type { EmailChange } from './users/email-change.js';
+import type { PasswordRecovery } from './users/password-recovery.js';
+import type { RecoveryLimits } from './security/recovery-limits.js';
 import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
 import type { SignInStartLimit } from './security/signin-start-limit.js';
@@ -31,6 +35,14 @@ export interface HubServices extends DomainServices {
   lifecycle: AccountLifecycle;
   /** The account page's changes: display name, password. */
   settings: AccountSettings;
+  /** Single-use links sent by e-mail (digest at rest). */
+  accountTokens: AccountTokens;
+  /** Per-address request and per-account mail limits for reset and e-mail change. */
+  recoveryLimits: RecoveryLimits;
+  /** Forgotten password: reset links by e-mail, and the reset that signs out everywhere. */
+  recovery: PasswordRecovery;
+  /** E-mail change on the account page: confirm the new address, notify the old. */
+  emailChange: EmailChange;
   /** The hub as UCenter server for applications bound to UCenter (hub/src/ucenter/). */
   ucenter: { apps: UcenterAppRegistry; service: UcenterService };
   /** What this process owns in the store (signing keys, cookie keys, portal client), kept and restored. */

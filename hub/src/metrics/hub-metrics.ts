@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const ROUTES = [
   '/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end', '/token/introspection', '/token/revocation',
   '/login', '/logout', '/portal', '/interaction', '/account', '/admin', '/oauth2.0', '/static', '/healthz', '/readyz', '/metrics',
-  '/uc', '/ucenter',
+  '/uc', '/ucenter', '/password',
 ] as const;
 
 /** The route label of a request path: the longest known prefix, `/` for the root, else `other`. */

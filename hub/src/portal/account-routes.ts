@@ -1,11 +1,13 @@
 import { Router, type Request, type Response } from 'express';
-import { HubError, TooManyAttemptsError } from '../errors.js';
+import { ConflictError, HubError, TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
+import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
 import { renderPage } from './render.js';
+import { requestLocale } from './request-locale.js';
 
 /** Which form of the account page an error belongs to. */
 type Section = 'name' | 'password' | 'email';
@@ -24,7 +26,7 @@ function field(req: Request, name: string, max = 1024): string {
  * audited by the services behind it.
  */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents, grants, audit, settings, config } = services;
+  const { provider, users, views, clients, consents, grants, audit, settings, emailChange, config } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -60,6 +62,7 @@ export function accountRoutes(services: HubServices): Router {
   async function failed(req: Request, res: Response, signedIn: SignedIn, section: Section, error: unknown, values: Record<string, string> = {}) {
     if (!(error instanceof HubError) || error.status >= 500) throw error;
     if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof TooManyMailsError) res.setHeader('Retry-After', String(services.config.RECOVERY_WINDOW_SECONDS));
     await showAccount(req, res, signedIn, { error: { section, message: error.publicMessage }, status: error.status, values });
   }
 
@@ -92,6 +95,45 @@ export function accountRoutes(services: HubServices): Router {
     // This session stays, under a new id: one that leaked with the old password is worthless.
     await rotateHubSession(provider, req, res, config.secureCookies);
     res.redirect(303, '/account?done=password');
+  });
+
+  router.post('/account/email', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const email = field(req, 'email', 320);
+    try {
+      await emailChange.request(signedIn.user, field(req, 'current'), email, requestLocale(req, res), clientIp(req));
+    } catch (error) {
+      return failed(req, res, signedIn, 'email', error, { email });
+    }
+    res.redirect(303, '/account?done=email-sent');
+  });
+
+  /**
+   * The link from the mail to the new address: a page with a button (a GET never changes
+   * the address: mail scanners open links). Works without signing in: holding the link
+   * proves the new mailbox, and the change was asked for with the password.
+   */
+  router.get('/account/email/confirm', async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
+    try {
+      const { to } = await emailChange.check(token);
+      renderPage(res, views, 'hub/email-confirm.njk', { csrfToken: csrf.generateToken(req), token, email: to });
+    } catch (error) {
+      if (!(error instanceof InvalidEmailLinkError)) throw error;
+      renderPage(res, views, 'hub/email-confirm.njk', { invalid: true }, 400);
+    }
+  });
+
+  router.post('/account/email/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
+    try {
+      const changed = await emailChange.confirm(field(req, 'token', 200), clientIp(req));
+      renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: changed.email });
+    } catch (error) {
+      if (error instanceof InvalidEmailLinkError) return renderPage(res, views, 'hub/email-confirm.njk', { invalid: true }, 400);
+      if (error instanceof ConflictError) return renderPage(res, views, 'hub/email-confirm.njk', { taken: true }, 409);
+      throw error;
+    }
   });
 
   router.post('/account/consents/:clientId/revoke', csrf.csrfSynchronisedProtection, async (req, res) => {

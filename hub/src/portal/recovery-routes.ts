@@ -1,0 +1,94 @@
+import { Router, type Request, type Response } from 'express';
+import { HubError } from '../errors.js';
+import { clientIp } from '../http/client-ip.js';
+import { csrf } from '../security/csrf.js';
+import { TooManyRecoveryRequestsError } from '../security/recovery-limits.js';
+import type { HubServices } from '../services.js';
+import { InvalidResetLinkError } from '../users/password-recovery.js';
+import { renderPage } from './render.js';
+import { requestLocale } from './request-locale.js';
+
+function field(req: Request, name: string, max = 1024): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+function queryToken(req: Request): string {
+  return typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
+}
+
+/**
+ * Forgotten password: `GET/POST /password/forgot` (ask for a link; the same answer for every
+ * login, known or not) and `GET/POST /password/reset?token=` (choose the new password). A GET
+ * never uses a link up: mail scanners open links, a person submits the form.
+ */
+export function recoveryRoutes(services: HubServices): Router {
+  const { views, recovery, recoveryLimits, mailer } = services;
+  const router = Router();
+
+  function showForgot(req: Request, res: Response, options: { error?: string; status?: number; login?: string } = {}) {
+    const unavailable = !mailer.available;
+    renderPage(res, views, 'hub/password-forgot.njk', {
+      csrfToken: csrf.generateToken(req),
+      sent: req.query.sent === '1' && !options.error,
+      unavailable,
+      error: options.error,
+      login: options.login ?? '',
+      minutes: Math.round(services.config.PASSWORD_RESET_TTL / 60),
+    }, options.status ?? (unavailable ? 503 : 200));
+  }
+
+  function showReset(req: Request, res: Response, token: string, options: { error?: string; status?: number; invalid?: boolean; done?: boolean } = {}) {
+    renderPage(res, views, 'hub/password-reset.njk', {
+      csrfToken: csrf.generateToken(req),
+      token,
+      invalid: options.invalid ?? false,
+      done: options.done ?? false,
+      error: options.error,
+    }, options.status ?? 200);
+  }
+
+  router.get('/password/forgot', (req, res) => showForgot(req, res));
+
+  router.post('/password/forgot', csrf.csrfSynchronisedProtection, async (req, res) => {
+    if (!mailer.available) return showForgot(req, res);
+    const login = field(req, 'login', 320).trim();
+    if (!login) return showForgot(req, res, { error: 'Please enter your username or e-mail address.', status: 400 });
+    try {
+      await recoveryLimits.request(clientIp(req));
+    } catch (error) {
+      if (!(error instanceof TooManyRecoveryRequestsError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return showForgot(req, res, { error: error.publicMessage, status: 429, login });
+    }
+    // Answered now; the account is looked up afterwards, so neither the answer nor its timing
+    // tells whether it exists.
+    recovery.requestInBackground(login, requestLocale(req, res), clientIp(req));
+    res.redirect(303, '/password/forgot?sent=1');
+  });
+
+  router.get('/password/reset', async (req, res) => {
+    const token = queryToken(req);
+    try {
+      await recovery.check(token);
+    } catch (error) {
+      if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
+      throw error;
+    }
+    showReset(req, res, token);
+  });
+
+  router.post('/password/reset', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const token = field(req, 'token', 200);
+    try {
+      await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), requestLocale(req, res), clientIp(req));
+    } catch (error) {
+      if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
+      if (error instanceof HubError && error.status < 500) return showReset(req, res, token, { error: error.publicMessage, status: error.status });
+      throw error;
+    }
+    showReset(req, res, '', { done: true });
+  });
+
+  return router;
+}

@@ -1,0 +1,124 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError, HubError, ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { MailUnavailableError } from '../mail/mail-message.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { RecoveryLimits } from '../security/recovery-limits.js';
+import type { AccountSettings } from './account-settings.js';
+import type { AccountTokens } from './account-tokens.js';
+import { passwordStamp } from './password-stamp.js';
+import type { User } from './user.js';
+import { EMAIL, type UserRepository } from './user-repository.js';
+
+export interface EmailChangeDeps {
+  users: UserRepository;
+  settings: AccountSettings;
+  tokens: AccountTokens;
+  mailer: Mailer;
+  limits: RecoveryLimits;
+  audit: AuditLog;
+  logger: Logger;
+  issuer: string;
+  /** How long a confirmation link works, in seconds. */
+  ttlSeconds: number;
+}
+
+/** What a confirmation token stands for. */
+interface EmailGrant {
+  userId: string;
+  from: string;
+  to: string;
+  stamp: string;
+}
+
+export class InvalidEmailLinkError extends HubError {
+  override readonly name = 'InvalidEmailLinkError';
+  constructor() {
+    super(400, 'This confirmation link has expired or was already used. Please ask for the change again on your account page.');
+  }
+}
+
+/** The account had its share of mail this window: the owner is told to wait (nobody else can see this). */
+export class TooManyMailsError extends HubError {
+  override readonly name = 'TooManyMailsError';
+  constructor() {
+    super(429, 'We have sent several e-mails for this account recently. Please wait an hour and try again.');
+  }
+}
+
+const MAX_EMAIL_LENGTH = 254; // RFC 5321 path limit
+
+/**
+ * Changing the e-mail address from the account page: the current password is required, a
+ * single-use link (digest at rest) goes to the NEW address and a notice to the OLD one; the
+ * address changes only when the link is used, and is then verified (`email_verified`).
+ * Whether the new address already belongs to another account is not told (no link is sent
+ * then), so the page cannot be used to find out who has an account.
+ */
+export class EmailChange {
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(private readonly deps: EmailChangeDeps) {}
+
+  async request(user: User, password: string, email: string, locale: string, ip: string): Promise<void> {
+    if (!this.deps.mailer.available) throw new MailUnavailableError();
+    await this.deps.settings.verifyCurrentPassword(user, password, ip);
+    const address = email.trim();
+    if (address.length > MAX_EMAIL_LENGTH || !EMAIL.test(address)) throw new ValidationError('That e-mail address does not look right.');
+    if (address.toLowerCase() === user.email.toLowerCase()) throw new ValidationError('That is already your e-mail address.');
+    if (!(await this.deps.limits.mail(user.id))) throw new TooManyMailsError();
+    await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
+    const vars = { name: user.name, username: user.username, newEmail: address, oldEmail: user.email };
+    // The old address hears of it at once: if this was not its owner, they can act.
+    this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }));
+    if (await this.deps.users.findByLogin(address)) return;
+    const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user) };
+    const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
+    const link = `${this.deps.issuer}/account/email/confirm?token=${encodeURIComponent(token)}`;
+    this.#background(this.deps.mailer.send({ to: address, template: 'email-change-confirm', locale, vars: { ...vars, link, hours: Math.round(this.deps.ttlSeconds / 3600) } }));
+  }
+
+  /** The change a live link stands for, without using it up. */
+  async check(token: string): Promise<{ user: User; to: string }> {
+    const grant = await this.deps.tokens.peek<EmailGrant>('email-change', token);
+    return this.#changeOf(grant);
+  }
+
+  /** Uses the link up and changes the address; it is verified from now on. */
+  async confirm(token: string, ip: string): Promise<User> {
+    const { user, to } = await this.#changeOf(await this.deps.tokens.take<EmailGrant>('email-change', token));
+    let changed: User;
+    try {
+      changed = await this.deps.users.changeEmail(user.id, to, { verified: true });
+    } catch (error) {
+      if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account. Please choose another one on your account page.');
+      throw error;
+    }
+    await this.deps.audit.record({ event: 'account.email.changed', actor: user.id, subject: user.id, ip });
+    return changed;
+  }
+
+  /** Resolves when mail started so far has been handed over (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  #background(sending: Promise<unknown>): void {
+    // The page's answer never depends on the mail (nor tells whether a link was sent).
+    const work = sending.then(
+      () => undefined,
+      (error: unknown) => this.deps.logger.error('e-mail change mail not sent', { errorName: (error as Error)?.name }),
+    );
+    this.#pending.add(work);
+    void work.finally(() => this.#pending.delete(work));
+  }
+
+  async #changeOf(grant: EmailGrant | undefined): Promise<{ user: User; to: string }> {
+    const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
+    // Stale when the address or the password changed since the link was made.
+    if (!grant || !user || user.disabled || user.email.toLowerCase() !== grant.from.toLowerCase() || passwordStamp(user) !== grant.stamp) {
+      throw new InvalidEmailLinkError();
+    }
+    return { user, to: grant.to };
+  }
+}

@@ -1,0 +1,129 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { HubError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { LoginThrottle } from '../security/login-throttle.js';
+import type { RecoveryLimits } from '../security/recovery-limits.js';
+import type { AccountLifecycle } from './account-lifecycle.js';
+import type { AccountTokens } from './account-tokens.js';
+import { passwordStamp } from './password-stamp.js';
+import type { PasswordPolicy } from './password-policy.js';
+import type { User } from './user.js';
+import type { UserRepository } from './user-repository.js';
+
+export interface PasswordRecoveryDeps {
+  users: UserRepository;
+  tokens: AccountTokens;
+  mailer: Mailer;
+  limits: RecoveryLimits;
+  lifecycle: AccountLifecycle;
+  throttle: LoginThrottle;
+  passwords: PasswordPolicy;
+  audit: AuditLog;
+  logger: Logger;
+  issuer: string;
+  /** How long a reset link works, in seconds. */
+  ttlSeconds: number;
+}
+
+/** What a reset token stands for: the user, and the password it may replace. */
+interface ResetGrant {
+  userId: string;
+  stamp: string;
+}
+
+/** A reset link that is unknown, expired, already used, or made stale by a newer password. */
+export class InvalidResetLinkError extends HubError {
+  override readonly name = 'InvalidResetLinkError';
+  constructor() {
+    super(400, 'This password reset link has expired or was already used. Please ask for a new one.');
+  }
+}
+
+/**
+ * Forgotten passwords: a request by username or e-mail sends a single-use link (digest at
+ * rest, `ttlSeconds`), the link sets a new password, and that ends every session and token
+ * of the user, at the hub and at subsites, clears the sign-in throttle and tells the user.
+ *
+ * A request is answered before anything about the account is looked at: the lookup, the
+ * limits, the token and the mail run afterwards (`requestInBackground`), so the answer and
+ * its timing are the same for unknown accounts.
+ */
+export class PasswordRecovery {
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(private readonly deps: PasswordRecoveryDeps) {}
+
+  /** The background work of one request; errors are logged (never the login or address). */
+  requestInBackground(login: string, locale: string, ip: string): void {
+    const work = this.request(login, locale, ip).catch((error: unknown) => {
+      this.deps.logger.error('password reset request failed', { errorName: (error as Error)?.name });
+    });
+    this.#pending.add(work);
+    void work.finally(() => this.#pending.delete(work));
+  }
+
+  /** Resolves when every background request started so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Looks the account up and, within its mail limit, sends it a reset link. */
+  async request(login: string, locale: string, ip: string): Promise<void> {
+    const user = await this.deps.users.findByLogin(login.slice(0, 320));
+    if (!user || user.disabled) {
+      await this.deps.audit.record({ event: 'password.reset.requested', actor: login.slice(0, 320), ip, detail: { known: false } });
+      return;
+    }
+    if (!(await this.deps.limits.mail(user.id))) {
+      await this.deps.audit.record({ event: 'password.reset.limited', actor: user.id, subject: user.id, ip });
+      return;
+    }
+    const grant: ResetGrant = { userId: user.id, stamp: passwordStamp(user) };
+    const token = await this.deps.tokens.issue('password-reset', grant, this.deps.ttlSeconds);
+    await this.deps.audit.record({ event: 'password.reset.requested', actor: user.id, subject: user.id, ip, detail: { known: true } });
+    await this.deps.mailer.send({
+      to: user.email,
+      template: 'password-reset',
+      locale,
+      vars: { name: user.name, username: user.username, link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
+    });
+  }
+
+  linkFor(token: string): string {
+    return `${this.deps.issuer}/password/reset?token=${encodeURIComponent(token)}`;
+  }
+
+  /** The user a live reset link is for, without using it up; throws InvalidResetLinkError. */
+  async check(token: string): Promise<User> {
+    const grant = await this.deps.tokens.peek<ResetGrant>('password-reset', token);
+    return this.#userOf(grant);
+  }
+
+  /**
+   * Sets the new password with a reset link: the link is used up, then every session, grant
+   * and token of the user ends (subsites get a back-channel logout), the sign-in throttle of
+   * the account is cleared and the user is told by e-mail. A password the policy refuses
+   * leaves the link usable.
+   */
+  async reset(token: string, password: string, confirm: string, locale: string, ip: string): Promise<User> {
+    const user = await this.check(token);
+    if (password !== confirm) throw new HubError(400, 'The two passwords differ.');
+    this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
+    // Used up atomically: of two requests racing with one link, one sets the password.
+    const taken = await this.#userOf(await this.deps.tokens.take<ResetGrant>('password-reset', token));
+    await this.deps.users.setPassword(taken.id, password);
+    const ended = await this.deps.lifecycle.signOutEverywhere(taken.id);
+    await this.deps.throttle.clearAccount(taken.id, ip);
+    await this.deps.audit.record({ event: 'password.reset.done', actor: taken.id, subject: taken.id, ip, detail: ended });
+    this.deps.mailer.sendInBackground({ to: taken.email, template: 'password-changed', locale, vars: { name: taken.name, username: taken.username, link: `${this.deps.issuer}/password/forgot` } });
+    return taken;
+  }
+
+  async #userOf(grant: ResetGrant | undefined): Promise<User> {
+    const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
+    // A link made before the latest password change (or for a disabled account) is stale.
+    if (!grant || !user || user.disabled || passwordStamp(user) !== grant.stamp) throw new InvalidResetLinkError();
+    return user;
+  }
+}

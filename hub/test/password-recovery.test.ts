@@ -1,0 +1,346 @@
+/**
+ * Forgotten password (issue 13): a request by username or e-mail, the same answer for
+ * unknown accounts, a single-use link valid PASSWORD_RESET_TTL whose token is kept only as a
+ * digest, limits per address and per account (mails, never a lock), and a reset that ends
+ * every session and token of the user at the hub and at subsites, clears the sign-in
+ * throttle and tells the user. Real Redis, real SMTP server in-process (smtp-server).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { RedisStore } from '../src/store/redis.js';
+import { legacyHashFrom } from '../src/users/legacy-hash.js';
+import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
+
+const REDIRECT = 'http://rp.test/cb';
+const PASSWORD = 'looking-glass-42';
+const NEW_PASSWORD = 'tulgey-wood-burbled-77';
+
+async function signInAtPortal(hub: RunningHub, login: string, password: string, browser = new TestBrowser()): Promise<TestBrowser> {
+  const landed = await browser.follow(`${hub.url}/login?next=/account`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
+  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
+  const sync = await answer.text();
+  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
+  await browser.follow(continueUrlOf(sync, hub.url));
+  return browser;
+}
+
+/** Asks for a reset link the way a browser does; returns the answer's status, where it redirected, and the page it led to. */
+async function askForReset(hub: RunningHub, login: string, browser = new TestBrowser(), headers: Record<string, string> = {}) {
+  const form = await browser.get(`${hub.url}/password/forgot`, headers);
+  const html = await form.text();
+  const answer = await browser.post(`${hub.url}/password/forgot`, { _csrf: inputValue(html, '_csrf'), login }, headers);
+  const body = await answer.text();
+  return { status: answer.status, location: answer.headers.get('location'), body, browser };
+}
+
+function resetLinkOf(mail: CaughtMail, hub: RunningHub): string {
+  const link = mail.links.find((candidate) => candidate.startsWith(`${hub.url}/password/reset?token=`));
+  if (!link) throw new Error(`no reset link in: ${mail.text}`);
+  return link;
+}
+
+/** Opens a reset link and submits the new password; returns the final answer. */
+async function useResetLink(link: string, password: string, confirm = password, browser = new TestBrowser()) {
+  const page = await browser.get(link);
+  const html = await page.text();
+  if (page.status !== 200) return { status: page.status, body: html };
+  const answer = await browser.post(new URL('/password/reset', link).toString(), { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token'), password, confirm });
+  return { status: answer.status, body: await answer.text() };
+}
+
+describe('Forgotten password (redis, real SMTP)', () => {
+  let hub: RunningHub;
+  let catcher: SmtpCatcher;
+  let rpAuth: string;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url, RECOVERY_REQUESTS_PER_IP: '1000', RECOVERY_MAILS_PER_ACCOUNT: '3' });
+    const rp = await hub.services.clients.register({
+      clientId: 'rp',
+      trusted: true,
+      redirectUris: [REDIRECT],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      backchannelLogoutUri: 'http://rp.test/sso/backchannel-logout',
+      userdeleteUrl: 'http://rp.test/sso/userdelete',
+    });
+    rpAuth = basic('rp', rp.clientSecret!);
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  async function newUser(options: { passwordHash?: string } = {}) {
+    const username = `u${randomUUID().slice(0, 8)}`;
+    const email = `${username}@example.test`;
+    const user = options.passwordHash
+      ? await hub.services.users.importUser({ username, email, name: 'Alice', passwordHash: options.passwordHash })
+      : await hub.services.users.create({ username, email, name: 'Alice', password: PASSWORD });
+    return { id: user.id, username, email };
+  }
+
+  async function resetMailFor(email: string, since: number): Promise<CaughtMail> {
+    return catcher.waitFor(email, { since, filter: (mail) => mail.links.some((link) => link.includes('/password/reset?token=')) });
+  }
+
+  test('by username or e-mail: a link arrives by e-mail, in the language of the request', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    const asked = await askForReset(hub, alice.username);
+    expect(asked.status).toBe(303);
+    expect(asked.location).toBe('/password/forgot?sent=1');
+    const mail = await resetMailFor(alice.email, since);
+    expect(mail.subject).toBe('Reset your password');
+    expect(mail.text).toContain(`${hub.url}/password/reset?token=`);
+    expect(mail.text).toContain('30 minutes');
+
+    const zhSince = Date.now();
+    await askForReset(hub, alice.email.toUpperCase(), new TestBrowser(), { 'accept-language': 'zh-CN,zh;q=0.9' });
+    const zh = await catcher.waitFor(alice.email, { since: zhSince, filter: (mail) => mail.lang === 'zh-CN' });
+    expect(zh.subject).toBe('重置您的密码');
+    expect(zh.lang).toBe('zh-CN');
+  });
+
+  test('an unknown account gets the same answer and no mail is sent', async () => {
+    const known = await newUser();
+    const knownAnswer = await askForReset(hub, known.username);
+    await hub.services.recovery.settled();
+    const tokensBefore = await scanCount(hub, `${hub.config.KEY_PREFIX}account-token:*`);
+    const unknownLogin = `nobody-${randomUUID()}@example.test`;
+    const unknownAnswer = await askForReset(hub, unknownLogin);
+    expect(unknownAnswer.status).toBe(knownAnswer.status);
+    expect(unknownAnswer.location).toBe(knownAnswer.location);
+    // The page the browser lands on is the same too.
+    const knownPage = await knownAnswer.browser.follow(`${hub.url}${knownAnswer.location}`);
+    const unknownPage = await unknownAnswer.browser.follow(`${hub.url}${unknownAnswer.location}`);
+    const strip = (html: string) => html.replace(/name="_csrf" value="[^"]*"/g, '');
+    expect(strip(unknownPage.body)).toBe(strip(knownPage.body));
+    await hub.services.recovery.settled();
+    await resetMailFor(known.email, 0);
+    expect(catcher.to(unknownLogin)).toHaveLength(0);
+    // No link was made for the unknown login.
+    expect(await scanCount(hub, `${hub.config.KEY_PREFIX}account-token:*`)).toBe(tokensBefore);
+  });
+
+  test('the token is kept only as its SHA-256 digest, with a TTL of PASSWORD_RESET_TTL', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    const token = new URL(link).searchParams.get('token')!;
+    const client = (hub.store as RedisStore).client;
+    const digestKey = `${hub.config.KEY_PREFIX}account-token:password-reset:${createHash('sha256').update(token).digest('base64url')}`;
+    const stored = await client.get(digestKey);
+    expect(stored).toContain(alice.id);
+    const ttl = await client.ttl(digestKey);
+    expect(ttl).toBeGreaterThan(hub.config.PASSWORD_RESET_TTL - 120);
+    expect(ttl).toBeLessThanOrEqual(hub.config.PASSWORD_RESET_TTL);
+    // The token itself appears in no key and no value under the hub's prefix.
+    for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+      for (const key of keys) {
+        expect(key).not.toContain(token);
+        if ((await client.type(key)) === 'string') expect(await client.get(key)).not.toContain(token);
+      }
+    }
+  });
+
+  test('a link works once; a second use, a made-up token and an expired link get a friendly page', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    const first = await useResetLink(link, NEW_PASSWORD);
+    expect(first.status).toBe(200);
+    expect(first.body).toContain('data-testid="reset-done"');
+    const again = await useResetLink(link, 'another-new-secret-55');
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('data-testid="reset-invalid"');
+    const madeUp = await useResetLink(`${hub.url}/password/reset?token=${'A'.repeat(43)}`, NEW_PASSWORD);
+    expect(madeUp.status).toBe(400);
+    expect(madeUp.body).toContain('data-testid="reset-invalid"');
+    // The password is the first one set.
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
+  });
+
+  test('a link no longer works once it expired', async () => {
+    const shortHub = await startTestHub('redis', { SMTP_URL: catcher.url, PASSWORD_RESET_TTL: '1' });
+    try {
+      const username = `u${randomUUID().slice(0, 8)}`;
+      await shortHub.services.users.create({ username, email: `${username}@example.test`, password: PASSWORD });
+      const since = Date.now();
+      await askForReset(shortHub, username);
+      const mail = await catcher.waitFor(`${username}@example.test`, { since });
+      const link = mail.links.find((candidate) => candidate.includes('/password/reset?token='))!;
+      // The record's TTL is 1 s: wait until Redis has dropped it.
+      const token = new URL(link).searchParams.get('token')!;
+      const key = `${shortHub.config.KEY_PREFIX}account-token:password-reset:${createHash('sha256').update(token).digest('base64url')}`;
+      for (let i = 0; i < 100 && (await (shortHub.store as RedisStore).client.exists(key)); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      const late = await useResetLink(link, NEW_PASSWORD);
+      expect(late.status).toBe(400);
+      expect(late.body).toContain('data-testid="reset-invalid"');
+    } finally {
+      await shortHub.close();
+    }
+  });
+
+  test('an older link dies when the password changes by another link', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const first = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    const secondSince = Date.now();
+    await askForReset(hub, alice.username);
+    const second = resetLinkOf(await catcher.waitFor(alice.email, { since: secondSince, filter: (mail) => mail.links.some((l) => l.includes('/password/reset?token=') && l !== first) }), hub);
+    expect(second).not.toBe(first);
+    expect((await useResetLink(second, NEW_PASSWORD)).status).toBe(200);
+    const stale = await useResetLink(first, 'yet-another-secret-31');
+    expect(stale.status).toBe(400);
+    expect(stale.body).toContain('data-testid="reset-invalid"');
+  });
+
+  test('a weak or mismatched new password is refused on the page and leaves the link usable', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    const weak = await useResetLink(link, 'password1234');
+    expect(weak.status).toBe(400);
+    expect(weak.body).toMatch(/data-testid="reset-error">[^<]*too easy to guess/);
+    const mismatch = await useResetLink(link, NEW_PASSWORD, `${NEW_PASSWORD}x`);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body).toContain('data-testid="reset-error">The two passwords differ.<');
+    expect((await useResetLink(link, NEW_PASSWORD)).status).toBe(200);
+  });
+
+  test('the reset ends every session and token at the hub, tells subsites by back-channel logout, and mails the user', async () => {
+    const alice = await newUser();
+    const browsers = [await signInAtPortal(hub, alice.username, PASSWORD), await signInAtPortal(hub, alice.username, PASSWORD)];
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid offline_access', prompt: 'consent' });
+    const { callback } = await walk(browsers[0]!, hub.url, authUrl(hub.url, request.params), { login: alice.username, password: PASSWORD });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    expect(tokens.status).toBe(200);
+    for (const browser of browsers) expect(await isSignedIn(browser, hub.url)).toBe(true);
+
+    const since = Date.now();
+    await askForReset(hub, alice.email);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    expect((await useResetLink(link, NEW_PASSWORD)).status).toBe(200);
+
+    for (const browser of browsers) expect(await isSignedIn(browser, hub.url)).toBe(false);
+    const refresh = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) }, { authorization: rpAuth });
+    expect(refresh.body.error).toBe('invalid_grant');
+    const userinfo = await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } });
+    expect(userinfo.status).toBe(401);
+    // "Sign out everywhere", not a deletion: a back-channel logout for the user (no sid), no userdelete.
+    const pending = (await hub.services.deliveries.list('pending')).filter((item) => item.sub === alice.id);
+    expect(pending.map((item) => ({ kind: item.kind, clientId: item.clientId, sid: item.sid }))).toEqual([{ kind: 'backchannel-logout', clientId: 'rp', sid: undefined }]);
+    const notice = await catcher.waitFor(alice.email, { since, filter: (mail) => mail.subject === 'Your password was changed' });
+    expect(notice.text).toContain(alice.username);
+    expect(await hub.services.audit.search({ event: 'password.reset.done', user: alice.id })).toHaveLength(1);
+  });
+
+  test('the reset clears the sign-in throttle: the owner signs in at once with the new password', async () => {
+    const alice = await newUser();
+    const attacker = new TestBrowser();
+    let throttled = false;
+    for (let i = 0; i < hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2 && !throttled; i += 1) {
+      await signInAtPortal(hub, alice.username, `wrong-${i}-guess`, attacker).catch((error: Error) => {
+        if (error.message.includes('429')) throttled = true;
+      });
+    }
+    expect(throttled).toBe(true);
+    await expect(signInAtPortal(hub, alice.username, PASSWORD)).rejects.toThrow('429');
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    expect((await useResetLink(link, NEW_PASSWORD)).status).toBe(200);
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
+  });
+
+  test('works for a user imported with a legacy UCenter hash, which becomes argon2id', async () => {
+    const salt = 'abc123';
+    const md5 = (value: string) => createHash('md5').update(value).digest('hex');
+    const alice = await newUser({ passwordHash: legacyHashFrom(md5(md5('old-ucenter-pw') + salt), salt)! });
+    expect(await hub.services.users.legacyHashCount()).toBeGreaterThan(0);
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    expect((await useResetLink(link, NEW_PASSWORD)).status).toBe(200);
+    const user = await hub.services.users.findById(alice.id);
+    expect(user!.passwordHash.startsWith('$argon2id$')).toBe(true);
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
+  });
+
+  test('per account: at most RECOVERY_MAILS_PER_ACCOUNT mails per window, the same answer after, and the owner is never locked', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    const answers = [];
+    for (let i = 0; i < 5; i += 1) answers.push(await askForReset(hub, alice.username));
+    await hub.services.recovery.settled();
+    for (const answer of answers) expect([answer.status, answer.location]).toEqual([303, '/password/forgot?sent=1']);
+    const received = () => catcher.to(alice.email).filter((mail) => mail.receivedAt >= since).length;
+    for (let i = 0; i < 200 && received() < 3; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(catcher.to(alice.email).filter((mail) => mail.receivedAt >= since)).toHaveLength(3);
+    expect(await hub.services.audit.search({ event: 'password.reset.limited', user: alice.id })).toHaveLength(2);
+    // The owner still signs in with the current password.
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, PASSWORD), hub.url)).toBe(true);
+  });
+
+  test('per address: past RECOVERY_REQUESTS_PER_IP a 429 page with Retry-After, whatever the login', async () => {
+    const limited = await startTestHub('redis', { SMTP_URL: catcher.url, RECOVERY_REQUESTS_PER_IP: '2' });
+    try {
+      const statuses = [];
+      for (const login of ['a', 'b', 'c']) {
+        const browser = new TestBrowser();
+        const page = await browser.get(`${limited.url}/password/forgot`);
+        const html = await page.text();
+        const answer = await browser.post(`${limited.url}/password/forgot`, { _csrf: inputValue(html, '_csrf'), login });
+        const body = await answer.text();
+        statuses.push(answer.status);
+        if (answer.status === 429) {
+          expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect(body).toContain('data-testid="forgot-error"');
+        }
+      }
+      expect(statuses).toEqual([303, 303, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('without the CSRF token nothing is sent (403)', async () => {
+    const alice = await newUser();
+    const browser = new TestBrowser();
+    await (await browser.get(`${hub.url}/password/forgot`)).arrayBuffer();
+    const answer = await browser.post(`${hub.url}/password/forgot`, { login: alice.username });
+    expect(answer.status).toBe(403);
+    await hub.services.recovery.settled();
+    expect(catcher.to(alice.email)).toHaveLength(0);
+  });
+});
+
+describe('Forgotten password with no way to send mail', () => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+  });
+  afterAll(() => hub.close());
+
+  test('the page says so (503) instead of pretending a link was sent', async () => {
+    const page = await new TestBrowser().get(`${hub.url}/password/forgot`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('data-testid="forgot-unavailable"');
+  });
+});
+
+async function scanCount(hub: RunningHub, pattern: string): Promise<number> {
+  let count = 0;
+  for await (const keys of (hub.store as RedisStore).client.scanIterator({ MATCH: pattern, COUNT: 500 })) count += keys.length;
+  return count;
+}
