@@ -1,0 +1,176 @@
+/**
+ * Changing the e-mail address on the account page (issue 13): the current password is
+ * required, a single-use link (digest at rest) goes to the NEW address, a notice to the OLD
+ * one, the address changes only when the link is used and is then verified
+ * (`email_verified`). Real Redis, real SMTP server in-process.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import type { RedisStore } from '../src/store/redis.js';
+import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+
+const PASSWORD = 'looking-glass-42';
+const REDIRECT = 'http://rp.test/cb';
+
+async function signInAtPortal(hub: RunningHub, login: string, password: string, browser = new TestBrowser()): Promise<TestBrowser> {
+  const landed = await browser.follow(`${hub.url}/login?next=/account`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
+  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
+  const sync = await answer.text();
+  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
+  await browser.follow(continueUrlOf(sync, hub.url));
+  return browser;
+}
+
+describe('Change e-mail (redis, real SMTP)', () => {
+  let hub: RunningHub;
+  let catcher: SmtpCatcher;
+  let rpAuth: string;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
+    const rp = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+    rpAuth = basic('rp', rp.clientSecret!);
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  async function newUser() {
+    const username = `u${randomUUID().slice(0, 8)}`;
+    const email = `${username}@old.example.test`;
+    const user = await hub.services.users.create({ username, email, name: 'Alice', password: PASSWORD });
+    return { id: user.id, username, email, browser: await signInAtPortal(hub, username, PASSWORD) };
+  }
+
+  async function requestChange(browser: TestBrowser, email: string, current = PASSWORD) {
+    const page = await browser.get(`${hub.url}/account`);
+    const html = await page.text();
+    const answer = await browser.post(`${hub.url}/account/email`, { _csrf: inputValue(html, '_csrf'), email, current });
+    return { status: answer.status, location: answer.headers.get('location'), body: await answer.text() };
+  }
+
+  function confirmLinkOf(mail: CaughtMail): string {
+    const link = mail.links.find((candidate) => candidate.startsWith(`${hub.url}/account/email/confirm?token=`));
+    if (!link) throw new Error(`no confirmation link in: ${mail.text}`);
+    return link;
+  }
+
+  async function openAndConfirm(link: string, browser = new TestBrowser()) {
+    const page = await browser.get(link);
+    const html = await page.text();
+    if (page.status !== 200) return { status: page.status, body: html };
+    const answer = await browser.post(`${hub.url}/account/email/confirm`, { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') });
+    return { status: answer.status, body: await answer.text() };
+  }
+
+  async function emailClaims(username: string): Promise<{ email: string; email_verified: boolean }> {
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid email' });
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: username, password: PASSWORD });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    return JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1]!, 'base64url').toString()) as { email: string; email_verified: boolean };
+  }
+
+  test('a link to the new address, a notice to the old; the address changes (verified) only when the link is used, once', async () => {
+    const alice = await newUser();
+    const to = `${alice.username}@new.example.test`;
+    const since = Date.now();
+    const asked = await requestChange(alice.browser, to);
+    expect([asked.status, asked.location]).toEqual([303, '/account?done=email-sent']);
+    const confirm = await catcher.waitFor(to, { since });
+    expect(confirm.subject).toBe('Confirm your new e-mail address');
+    const notice = await catcher.waitFor(alice.email, { since });
+    expect(notice.subject).toBe('A change of your e-mail address was requested');
+    expect(notice.text).toContain(to);
+    expect(notice.links.some((link) => link.includes('/account/email/confirm'))).toBe(false);
+    // Not changed yet.
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+    expect((await emailClaims(alice.username)).email).toBe(alice.email);
+
+    const link = confirmLinkOf(confirm);
+    // Opening the link (a mail scanner does) changes nothing; the button does.
+    const opened = await new TestBrowser().get(link);
+    expect(await opened.text()).toContain(`data-testid="email-new">${to}<`);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+    const done = await openAndConfirm(link);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('data-testid="email-confirmed"');
+    const user = await hub.services.users.findById(alice.id);
+    expect(user!.email).toBe(to);
+    expect(user!.emailVerified).toBe(true);
+    expect(await hub.services.users.findByLogin(alice.email)).toBeUndefined();
+    expect(await emailClaims(alice.username)).toMatchObject({ email: to, email_verified: true });
+    expect(await hub.services.audit.search({ event: 'account.email.changed', user: alice.id })).toHaveLength(1);
+
+    const again = await openAndConfirm(link);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('data-testid="email-invalid"');
+  });
+
+  test('the token is kept as its digest only, with a TTL of EMAIL_CHANGE_TTL', async () => {
+    const alice = await newUser();
+    const to = `${alice.username}@new.example.test`;
+    const since = Date.now();
+    await requestChange(alice.browser, to);
+    const token = new URL(confirmLinkOf(await catcher.waitFor(to, { since }))).searchParams.get('token')!;
+    const client = (hub.store as RedisStore).client;
+    const key = `${hub.config.KEY_PREFIX}account-token:email-change:${createHash('sha256').update(token).digest('base64url')}`;
+    expect(await client.get(key)).toContain(to);
+    const ttl = await client.ttl(key);
+    expect(ttl).toBeGreaterThan(hub.config.EMAIL_CHANGE_TTL - 120);
+    expect(ttl).toBeLessThanOrEqual(hub.config.EMAIL_CHANGE_TTL);
+    for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+      for (const found of keys) expect(found).not.toContain(token);
+    }
+  });
+
+  test('the current password is required; a bad address or the same one is refused on the page', async () => {
+    const alice = await newUser();
+    const wrong = await requestChange(alice.browser, `${alice.username}@new.example.test`, 'not-my-password');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toContain('data-testid="email-error">Your current password is not right.<');
+    const bad = await requestChange(alice.browser, 'not an address');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('data-testid="email-error">That e-mail address does not look right.<');
+    const same = await requestChange(alice.browser, alice.email.toUpperCase());
+    expect(same.status).toBe(400);
+    expect(same.body).toContain('data-testid="email-error">That is already your e-mail address.<');
+    await hub.services.emailChange.settled();
+    expect(catcher.to(`${alice.username}@new.example.test`)).toHaveLength(0);
+  });
+
+  test("another account's address: the same answer, but no link is sent", async () => {
+    const alice = await newUser();
+    const bob = await newUser();
+    const since = Date.now();
+    const asked = await requestChange(alice.browser, bob.email);
+    expect([asked.status, asked.location]).toEqual([303, '/account?done=email-sent']);
+    await catcher.waitFor(alice.email, { since });
+    await hub.services.emailChange.settled();
+    expect(catcher.to(bob.email).filter((mail) => mail.receivedAt >= since)).toHaveLength(0);
+  });
+
+  test('a pending change dies when the password changes (the owner reacting to the notice)', async () => {
+    const alice = await newUser();
+    const to = `${alice.username}@new.example.test`;
+    const since = Date.now();
+    await requestChange(alice.browser, to);
+    const link = confirmLinkOf(await catcher.waitFor(to, { since }));
+    await hub.services.users.setPassword(alice.id, 'a-brand-new-secret-66');
+    const late = await openAndConfirm(link);
+    expect(late.status).toBe(400);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+  });
+
+  test('without the CSRF token nothing is sent (403)', async () => {
+    const alice = await newUser();
+    await (await alice.browser.get(`${hub.url}/account`)).arrayBuffer();
+    const answer = await alice.browser.post(`${hub.url}/account/email`, { email: `${alice.username}@new.example.test`, current: PASSWORD });
+    expect(answer.status).toBe(403);
+  });
+});
