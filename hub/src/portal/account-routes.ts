@@ -6,8 +6,9 @@ import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
 import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
+import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
-import { requestLocale } from './request-locale.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 
 /** Which form of the account page an error belongs to. */
 type Section = 'name' | 'password' | 'email';
@@ -35,7 +36,7 @@ export function accountRoutes(services: HubServices): Router {
     return signedIn;
   }
 
-  async function showAccount(req: Request, res: Response, signedIn: SignedIn, options: { error?: { section: Section; message: string }; status?: number; values?: Record<string, string> } = {}) {
+  async function showAccount(req: Request, res: Response, signedIn: SignedIn, options: { error?: { section: Section } & FriendlyError; status?: number; values?: Record<string, string> } = {}) {
     const all = await clients.list();
     const byId = new Map(all.map((client) => [client.clientId, client]));
     const visible = (clientId: string) => {
@@ -63,7 +64,7 @@ export function accountRoutes(services: HubServices): Router {
     if (!(error instanceof HubError) || error.status >= 500) throw error;
     if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     if (error instanceof TooManyMailsError) res.setHeader('Retry-After', String(services.config.RECOVERY_WINDOW_SECONDS));
-    await showAccount(req, res, signedIn, { error: { section, message: error.publicMessage }, status: error.status, values });
+    await showAccount(req, res, signedIn, { error: { section, ...friendlyError(error) }, status: error.status, values });
   }
 
   router.get('/account', async (req, res) => {
@@ -102,7 +103,7 @@ export function accountRoutes(services: HubServices): Router {
     if (!signedIn) return;
     const email = field(req, 'email', 320);
     try {
-      await emailChange.request(signedIn.user, field(req, 'current'), email, requestLocale(req, res), clientIp(req));
+      await emailChange.request(signedIn.user, field(req, 'current'), email, localeOf(res), clientIp(req));
     } catch (error) {
       return failed(req, res, signedIn, 'email', error, { email });
     }

@@ -5,8 +5,9 @@ import { csrf } from '../security/csrf.js';
 import { TooManyRecoveryRequestsError } from '../security/recovery-limits.js';
 import type { HubServices } from '../services.js';
 import { InvalidResetLinkError } from '../users/password-recovery.js';
+import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
-import { requestLocale } from './request-locale.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 
 function field(req: Request, name: string, max = 1024): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -26,7 +27,7 @@ export function recoveryRoutes(services: HubServices): Router {
   const { views, recovery, recoveryLimits, mailer } = services;
   const router = Router();
 
-  function showForgot(req: Request, res: Response, options: { error?: string; status?: number; login?: string } = {}) {
+  function showForgot(req: Request, res: Response, options: { error?: FriendlyError; status?: number; login?: string } = {}) {
     const unavailable = !mailer.available;
     renderPage(res, views, 'hub/password-forgot.njk', {
       csrfToken: csrf.generateToken(req),
@@ -38,7 +39,7 @@ export function recoveryRoutes(services: HubServices): Router {
     }, options.status ?? (unavailable ? 503 : 200));
   }
 
-  function showReset(req: Request, res: Response, token: string, options: { error?: string; status?: number; invalid?: boolean; done?: boolean } = {}) {
+  function showReset(req: Request, res: Response, token: string, options: { error?: FriendlyError; status?: number; invalid?: boolean; done?: boolean } = {}) {
     renderPage(res, views, 'hub/password-reset.njk', {
       csrfToken: csrf.generateToken(req),
       token,
@@ -53,17 +54,17 @@ export function recoveryRoutes(services: HubServices): Router {
   router.post('/password/forgot', csrf.csrfSynchronisedProtection, async (req, res) => {
     if (!mailer.available) return showForgot(req, res);
     const login = field(req, 'login', 320).trim();
-    if (!login) return showForgot(req, res, { error: 'Please enter your username or e-mail address.', status: 400 });
+    if (!login) return showForgot(req, res, { error: { message: 'Please enter your username or e-mail address.', key: 'recovery:forgot.empty' }, status: 400 });
     try {
       await recoveryLimits.request(clientIp(req));
     } catch (error) {
       if (!(error instanceof TooManyRecoveryRequestsError)) throw error;
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showForgot(req, res, { error: error.publicMessage, status: 429, login });
+      return showForgot(req, res, { error: friendlyError(error), status: 429, login });
     }
     // Answered now; the account is looked up afterwards, so neither the answer nor its timing
     // tells whether it exists.
-    recovery.requestInBackground(login, requestLocale(req, res), clientIp(req));
+    recovery.requestInBackground(login, localeOf(res), clientIp(req));
     res.redirect(303, '/password/forgot?sent=1');
   });
 
@@ -81,10 +82,10 @@ export function recoveryRoutes(services: HubServices): Router {
   router.post('/password/reset', csrf.csrfSynchronisedProtection, async (req, res) => {
     const token = field(req, 'token', 200);
     try {
-      await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), requestLocale(req, res), clientIp(req));
+      await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), localeOf(res), clientIp(req));
     } catch (error) {
       if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
-      if (error instanceof HubError && error.status < 500) return showReset(req, res, token, { error: error.publicMessage, status: error.status });
+      if (error instanceof HubError && error.status < 500) return showReset(req, res, token, { error: friendlyError(error), status: error.status });
       throw error;
     }
     showReset(req, res, '', { done: true });

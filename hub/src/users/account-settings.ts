@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { HubError, ValidationError } from '../errors.js';
+import { AccountInputError } from './account-errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { PasswordPolicy } from './password-policy.js';
@@ -22,10 +22,10 @@ const MAX_NAME_LENGTH = 100;
 const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029]/u;
 
 /** A wrong current password, told apart from other input errors so the page can point at the field. */
-export class WrongPasswordError extends HubError {
+export class WrongPasswordError extends AccountInputError {
   override readonly name = 'WrongPasswordError';
   constructor() {
-    super(400, 'Your current password is not right.');
+    super('account:errors.wrongPassword', 'Your current password is not right.');
   }
 }
 
@@ -38,9 +38,9 @@ export class AccountSettings {
 
   async changeName(user: User, name: string, ip: string): Promise<User> {
     const trimmed = name.trim();
-    if (!trimmed) throw new ValidationError('Please enter a display name.');
-    if ([...trimmed].length > MAX_NAME_LENGTH) throw new ValidationError(`A display name may have at most ${MAX_NAME_LENGTH} characters.`);
-    if (NAME_FORBIDDEN.test(trimmed)) throw new ValidationError('A display name cannot contain control characters.');
+    if (!trimmed) throw new AccountInputError('account:errors.nameEmpty', 'Please enter a display name.');
+    if ([...trimmed].length > MAX_NAME_LENGTH) throw new AccountInputError('account:errors.nameTooLong', `A display name may have at most ${MAX_NAME_LENGTH} characters.`, { max: MAX_NAME_LENGTH });
+    if (NAME_FORBIDDEN.test(trimmed)) throw new AccountInputError('account:errors.nameControl', 'A display name cannot contain control characters.');
     const updated = await this.deps.users.update(user.id, { name: trimmed });
     await this.deps.audit.record({ event: 'account.name.changed', actor: user.id, subject: user.id, ip });
     return updated;
@@ -69,8 +69,8 @@ export class AccountSettings {
    */
   async changePassword(user: User, current: string, next: string, confirm: string, keepSessionUid: string, ip: string): Promise<{ sessions: number; grants: number }> {
     await this.verifyCurrentPassword(user, current, ip);
-    if (next !== confirm) throw new ValidationError('The two new passwords differ.');
-    if (next === current) throw new ValidationError('The new password must differ from the current one.');
+    if (next !== confirm) throw new AccountInputError('account:errors.passwordsDiffer', 'The two new passwords differ.');
+    if (next === current) throw new AccountInputError('account:errors.samePassword', 'The new password must differ from the current one.');
     this.deps.passwords.check(next, { username: user.username, email: user.email, name: user.name });
     await this.deps.users.setPassword(user.id, next);
     const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, HubError, ValidationError } from '../errors.js';
+import { ConflictError } from '../errors.js';
+import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -31,18 +32,18 @@ interface EmailGrant {
   stamp: string;
 }
 
-export class InvalidEmailLinkError extends HubError {
+export class InvalidEmailLinkError extends AccountInputError {
   override readonly name = 'InvalidEmailLinkError';
   constructor() {
-    super(400, 'This confirmation link has expired or was already used. Please ask for the change again on your account page.');
+    super('account:emailConfirm.invalid', 'This confirmation link has expired or was already used. Please ask for the change again on your account page.');
   }
 }
 
 /** The account had its share of mail this window: the owner is told to wait (nobody else can see this). */
-export class TooManyMailsError extends HubError {
+export class TooManyMailsError extends AccountInputError {
   override readonly name = 'TooManyMailsError';
   constructor() {
-    super(429, 'We have sent several e-mails for this account recently. Please wait an hour and try again.');
+    super('account:errors.tooManyMails', 'We have sent several e-mails for this account recently. Please wait an hour and try again.', {}, 429);
   }
 }
 
@@ -64,8 +65,8 @@ export class EmailChange {
     if (!this.deps.mailer.available) throw new MailUnavailableError();
     await this.deps.settings.verifyCurrentPassword(user, password, ip);
     const address = email.trim();
-    if (address.length > MAX_EMAIL_LENGTH || !EMAIL.test(address)) throw new ValidationError('That e-mail address does not look right.');
-    if (address.toLowerCase() === user.email.toLowerCase()) throw new ValidationError('That is already your e-mail address.');
+    if (address.length > MAX_EMAIL_LENGTH || !EMAIL.test(address)) throw new AccountInputError('account:errors.emailInvalid', 'That e-mail address does not look right.');
+    if (address.toLowerCase() === user.email.toLowerCase()) throw new AccountInputError('account:errors.emailSame', 'That is already your e-mail address.');
     if (!(await this.deps.limits.mail(user.id))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
     const vars = { name: user.name, username: user.username, newEmail: address, oldEmail: user.email };

@@ -1,9 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { HubError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
+import { AccountInputError } from './account-errors.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { AccountTokens } from './account-tokens.js';
 import { passwordStamp } from './password-stamp.js';
@@ -33,10 +33,10 @@ interface ResetGrant {
 }
 
 /** A reset link that is unknown, expired, already used, or made stale by a newer password. */
-export class InvalidResetLinkError extends HubError {
+export class InvalidResetLinkError extends AccountInputError {
   override readonly name = 'InvalidResetLinkError';
   constructor() {
-    super(400, 'This password reset link has expired or was already used. Please ask for a new one.');
+    super('recovery:reset.invalid', 'This password reset link has expired or was already used. Please ask for a new one.');
   }
 }
 
@@ -108,7 +108,7 @@ export class PasswordRecovery {
    */
   async reset(token: string, password: string, confirm: string, locale: string, ip: string): Promise<User> {
     const user = await this.check(token);
-    if (password !== confirm) throw new HubError(400, 'The two passwords differ.');
+    if (password !== confirm) throw new AccountInputError('recovery:reset.differ', 'The two passwords differ.');
     this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
     // Used up atomically: of two requests racing with one link, one sets the password.
     const taken = await this.#userOf(await this.deps.tokens.take<ResetGrant>('password-reset', token));
