@@ -157,6 +157,26 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     expect((await secondStep(other, again.interactionUrl, next)).status).toBe(200);
   });
 
+  test('the password step gives the browser a new portal session id (no fixation), and its pending step is bound to that one sign-in', async () => {
+    const user = await newUser();
+    const { secret } = await enrolThroughPage(await signedInBrowser(user.username, user.password));
+    const browser = new TestBrowser();
+    const first = await browser.follow(`${hub.url}/login`);
+    const other = await browser.follow(`${hub.url}/login`); // a second sign-in tab: another interaction
+    const before = browser.cookies(hub.url).get('hub_portal');
+    expect(before).toBeTruthy();
+    await signInAt(browser, hub.url, first.url, user.username, user.password);
+    expect(browser.cookies(hub.url).get('hub_portal')).not.toBe(before);
+    // The other tab's interaction has no password step done: a code there signs nobody in.
+    const page = await (await browser.get(other.url)).text();
+    expect(page).toContain('name="password"');
+    const uid = new URL(other.url).pathname.split('/')[2]!;
+    const answer = await browser.post(`${hub.url}/interaction/${uid}/two-step`, { _csrf: inputValue(page, '_csrf'), code: totpCode(secret) });
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('data-testid="two-step-restart"');
+    expect(await isSignedIn(browser, hub.url)).toBe(false);
+  });
+
   test('a user without two-step gets amr ["pwd"]', async () => {
     const user = await newUser();
     const browser = new TestBrowser();
