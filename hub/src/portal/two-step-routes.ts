@@ -92,7 +92,7 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
-    const failed = await proofFailure(req, signedIn);
+    const failed = await proofFailure(req, res, signedIn);
     if (failed) return show(req, res, signedIn, failed);
     const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
     await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
@@ -103,7 +103,7 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
-    const failed = await proofFailure(req, signedIn);
+    const failed = await proofFailure(req, res, signedIn);
     if (failed) return show(req, res, signedIn, failed);
     await twoStep.disable(signedIn.user.id);
     await audit.record({ event: 'two-step.disabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
@@ -111,11 +111,12 @@ export function twoStepRoutes(services: HubServices): Router {
   });
 
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
-  async function proofFailure(req: Request, signedIn: SignedIn): Promise<{ error: string; status: number } | undefined> {
+  async function proofFailure(req: Request, res: Response, signedIn: SignedIn): Promise<{ error: string; status: number } | undefined> {
     try {
       return (await proven(req, signedIn)) ? undefined : { error: 'proof', status: 401 };
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
       return { error: 'tooMany', status: 429 };
     }
   }
