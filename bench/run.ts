@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   ]);
   log(`ready; hub audit log filled to ${String(hub.info.auditPrefilled)} entries (AUDIT_MAX_ENTRIES ${String(hub.info.auditMaxEntries)})`);
 
-  let tokens: Awaited<ReturnType<typeof tokenScenarios>> = { scenarios: [], retention: [], notes: [] };
+  let tokens: Awaited<ReturnType<typeof tokenScenarios>> = { scenarios: [], retention: [], roundTrips: [], notes: [] };
   if (plain && oauth2) {
     tokens = await tokenScenarios(ctx, { hub, plain, oauth2, ...(control ? { control } : {}) });
     await stop(plain, oauth2, ...(control ? [control] : []));
@@ -276,6 +276,14 @@ async function main(): Promise<void> {
     '### Scenarios',
     '',
     ...scenarios.flatMap((s) => [scenarioMarkdown(s), '']),
+    '### Redis round trips per request',
+    '',
+    `${tokens.roundTrips[0]?.requests ?? 0} sequential requests per server, counted inside it through node-redis's diagnostics channels (a MULTI, pipeline or script is one; the audit log's batched write included):`,
+    '',
+    '| scenario | server | round trips per request | commands per request |',
+    '| --- | --- | ---: | ---: |',
+    ...tokens.roundTrips.map((r) => `| ${r.scenario} | ${r.server} | ${r.perRequest.toFixed(2)} | ${r.commandsPerRequest.toFixed(2)} |`),
+    '',
     '### Memory after a forced GC',
     '',
     `Heap after GC at rest, right after a ${settings.durationSeconds} s userinfo load, and ${settings.retentionWaitSeconds} s later (node-redis's per-command timer holds each request for 5 s):`,
@@ -305,7 +313,7 @@ async function main(): Promise<void> {
 
   const stamp = machine.date.replace(/[:.]/g, '-');
   await mkdir(resultsDir, { recursive: true });
-  const json = { runId, machine, settings, argon2: hub.info.argon2, bars, scenarios, retention: tokens.retention, signInCosts: costs, signInPools: signIn?.pools, lazy: kit?.lazyCounts, sessionBytes: kit?.sessionBytes, labels: Object.fromEntries(scenarios.map((s) => [s.id, Object.fromEntries(s.contestants.map((c) => [c.key, labelOf(s, c.key)]))])) };
+  const json = { runId, machine, settings, argon2: hub.info.argon2, bars, scenarios, retention: tokens.retention, roundTrips: tokens.roundTrips, signInCosts: costs, signInPools: signIn?.pools, lazy: kit?.lazyCounts, sessionBytes: kit?.sessionBytes, labels: Object.fromEntries(scenarios.map((s) => [s.id, Object.fromEntries(s.contestants.map((c) => [c.key, labelOf(s, c.key)]))])) };
   await writeFile(`${resultsDir}/${stamp}.json`, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(`${resultsDir}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`raw results: ${resultsDir}/${stamp}.json\n`);

@@ -32,6 +32,7 @@ interface Results {
   retention: { server: string; atRest: { heapUsed: number }; rightAfter: { heapUsed: number }; later: { heapUsed: number } }[];
   signInCosts: { subsites: number; answer: { status: number; headerBytes: number; bodyBytes: number }; beacons: number; hubRequestsCausedBySync: Record<string, number>; error?: string }[];
   lazy: { verifications: number; hubRequestsPerVerification: number };
+  roundTrips: { scenario: string; server: string; perRequest: number }[];
 }
 
 let dir = '';
@@ -93,6 +94,9 @@ test('the quick bench runs every scenario with its peers, interleaved, and repor
     expect(c.hubRequestsCausedBySync).toEqual({});
   }
   expect(results.lazy.hubRequestsPerVerification).toBe(2);
+  // Redis round trips per request, counted inside each server (plain oidc-provider's client_credentials: one SET).
+  expect(results.roundTrips.map((r) => `${r.scenario} ${r.server}`)).toHaveLength(9);
+  expect(results.roundTrips.find((r) => r.scenario === 'client_credentials' && r.server === 'plain-oidc')?.perRequest).toBe(1);
   expect(results.bars.length).toBeGreaterThanOrEqual(12);
   expect(output).toContain('### Bars');
 }, RUN_LIMIT_MS + 30_000);

@@ -7,7 +7,7 @@
  */
 import type { Request as CannonRequest } from 'autocannon';
 import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../fixtures.js';
-import { basicAuth, plainRpTokens, pool, rpTokens, type TokenSet } from '../hub-flows.js';
+import { basicAuth, plainRpTokens, pool, resetCounters, rpTokens, type TokenSet } from '../hub-flows.js';
 import { measureHttp, type CannonTarget, type Measurement } from '../load.js';
 import type { ServerProcess } from '../processes.js';
 import type { MemorySample } from '../probes.js';
@@ -58,7 +58,43 @@ function refreshTarget(url: string, tokens: string[], secret: string, starved: {
 
 const userinfoTarget = (url: string, token: string): CannonTarget => ({ url: `${url}/me`, headers: { authorization: `Bearer ${token}` }, expectStatus: 200, expectBody: '"sub"' });
 
-export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): Promise<{ scenarios: ScenarioResult[]; retention: RetentionResult[]; notes: string[] }> {
+/** Redis round trips per request (a MULTI, pipeline or script is one), from sequential requests. */
+export interface RoundTrips {
+  scenario: string;
+  server: string;
+  perRequest: number;
+  commandsPerRequest: number;
+  requests: number;
+}
+
+const SEQUENTIAL = 20;
+
+/** `SEQUENTIAL` requests one after another, the server counting its Redis round trips meanwhile. */
+async function countRoundTrips(scenario: string, server: ServerProcess, send: () => Promise<Response>): Promise<RoundTrips> {
+  await resetCounters(server.url, true);
+  for (let i = 0; i < SEQUENTIAL; i += 1) {
+    const response = await send();
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${server.name} ${scenario}: ${response.status}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50)); // batched writes (the audit log) land
+  const counters = await resetCounters(server.url, false);
+  return { scenario, server: server.name, perRequest: (counters.redis?.roundTrips ?? NaN) / SEQUENTIAL, commandsPerRequest: (counters.redis?.commands ?? NaN) / SEQUENTIAL, requests: SEQUENTIAL };
+}
+
+function fetchTarget(target: CannonTarget): Promise<Response> {
+  const request = target.setupRequest ? target.setupRequest({ method: target.method ?? 'GET', headers: target.headers ?? {}, body: target.body } as CannonRequest) : { method: target.method ?? 'GET', headers: target.headers, body: target.body };
+  const url = new URL(target.url);
+  return fetch(url, { method: request.method ?? 'GET', headers: request.headers as Record<string, string>, ...(request.body !== undefined ? { body: String(request.body) } : {}) }).then(async (response) => {
+    if (target.onResponse) {
+      const text = await response.clone().text();
+      target.onResponse(response.status, text);
+    }
+    return response;
+  });
+}
+
+export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): Promise<{ scenarios: ScenarioResult[]; retention: RetentionResult[]; roundTrips: RoundTrips[]; notes: string[] }> {
   const { hub, plain, oauth2 } = servers;
   const { settings } = ctx;
   const serviceSecret = derivedSecret(ctx.salt, 'service-secret');
@@ -117,9 +153,24 @@ export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): 
     contestant('plain', 'plain oidc-provider', plain, () => introspection(plain.url, plainRead), ctx),
   ], [{ of: 'hub', to: 'plain', bar: 1.0 }], ctx.rounds));
 
+  // Redis round trips per request, each server, sequential requests (not timed).
+  const roundTrips: RoundTrips[] = [];
+  const notes: string[] = [];
+  try {
+    for (const [scenario, targets] of [
+      ['client_credentials', [[hub, clientCredentials(hub.url)], [plain, clientCredentials(plain.url)], [oauth2, clientCredentials(oauth2.url)]]],
+      ['refresh (rotation)', [[hub, refreshTarget(hub.url, hubQueue, rpSecret, starved)], [plain, refreshTarget(plain.url, plainQueue, rpSecret, starved)]]],
+      ['userinfo', [[hub, userinfoTarget(hub.url, hubRead)], [plain, userinfoTarget(plain.url, plainRead)]]],
+      ['introspection', [[hub, introspection(hub.url, hubRead)], [plain, introspection(plain.url, plainRead)]]],
+    ] as [string, [ServerProcess, CannonTarget][]][]) {
+      for (const [server, target] of targets) roundTrips.push(await countRoundTrips(scenario, server, () => fetchTarget(target)));
+    }
+  } catch (error) {
+    notes.push(`round-trip count failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   // Memory: the same userinfo load on each server, heap read at rest, right after, later.
   const retention: RetentionResult[] = [];
-  const notes: string[] = [];
   const check = async (server: ServerProcess, token: string) => {
     const atRest = await memoryOf(server);
     const load = await measureHttp(userinfoTarget(server.url, token), { ...settings, warmupSeconds: 0 });
@@ -134,7 +185,7 @@ export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): 
   await check(plain, plainRead);
   // Control: the hub with node-redis's per-command 5 s timer back on (what the fix removed).
   const { control } = servers;
-  if (!control) return { scenarios, retention, notes };
+  if (!control) return { scenarios, retention, roundTrips, notes };
   try {
     const controlToken = (await rpTokens(control.url, 0, rpSecret)).access_token;
     await measureHttp(userinfoTarget(control.url, controlToken), { ...settings, durationSeconds: settings.warmupSeconds || 1, warmupSeconds: 0 });
@@ -142,7 +193,7 @@ export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): 
   } catch (error) {
     notes.push(`control hub with the per-command timer failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { scenarios, retention, notes };
+  return { scenarios, retention, roundTrips, notes };
 }
 
 export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
