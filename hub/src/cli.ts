@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { GrantType, SyncTransport } from './clients/client.js';
 import { loadConfig } from './config.js';
-import { HubError } from './errors.js';
+import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile } from './seed.js';
-import { newSigningKey } from './secrets/secrets.js';
+import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { openStore } from './store/index.js';
@@ -30,10 +30,11 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub v
         [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
         [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
         [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
+        [--id-token-alg RS256|ES256|EdDSA]   (ID token signature; RS256 by default)
   npm run hub -- clients list
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
   npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)
-  npm run hub -- keys rotate
+  npm run hub -- keys rotate [--alg RS256|ES256|EdDSA ...]   (all three kinds unless --alg)
   npm run hub -- seed FILE
 ${UCENTER_USAGE}
 `;
@@ -66,6 +67,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'backchannel-uri': { type: 'string' },
       cas: { type: 'boolean' },
       'secret-in-query': { type: 'boolean' },
+      'id-token-alg': { type: 'string' },
+      alg: { type: 'string', multiple: true },
       'base-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       // ucenter apps add
@@ -161,6 +164,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           ...(values['backchannel-uri'] ? { backchannelLogoutUri: values['backchannel-uri'] } : {}),
           ...(values.cas ? { casCompat: true } : {}),
           ...(values['secret-in-query'] ? { allowSecretInQuery: true } : {}),
+          ...(values['id-token-alg'] ? { idTokenSignedResponseAlg: values['id-token-alg'] as SigningAlg } : {}),
         });
         print(`registered client ${client.clientId}`);
         if (client.clientSecret) print(`client secret (shown once): ${client.clientSecret}`);
@@ -170,7 +174,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'clients list':
         for (const client of await clients.list()) {
           if (client.internal) continue;
-          print(`${client.clientId}  ${client.name}  grants=${client.grantTypes.join(',')}  ${client.trusted ? 'trusted' : 'consent'}  sync=${client.sync ? client.sync.transport : 'off'}`);
+          print(`${client.clientId}  ${client.name}  grants=${client.grantTypes.join(',')}  ${client.trusted ? 'trusted' : 'consent'}  sync=${client.sync ? client.sync.transport : 'off'}${client.idTokenSignedResponseAlg ? `  id_token=${client.idTokenSignedResponseAlg}` : ''}`);
         }
         break;
       case 'clients remove':
@@ -199,11 +203,17 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'keys rotate': {
         const retireSeconds = config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL);
-        const rotated = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 });
-        print(
-          `new signing key ${rotated.kid}: every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from ` +
-            `${new Date(rotated.activatesAt).toISOString()}; the keys it replaces stay published ${retireSeconds} s after that (no restart needed)`,
-        );
+        const algs = (values.alg ?? [...SIGNING_ALGS]).map((alg) => {
+          if (!isSigningAlg(alg)) throw new ValidationError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
+          return alg;
+        });
+        const { rotated } = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 }, Date.now, algs);
+        for (const key of rotated) {
+          print(
+            `new signing key ${key.kid} (${key.alg}): every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from ` +
+              `${new Date(key.activatesAt).toISOString()}; the ${key.alg} keys it replaces stay published ${retireSeconds} s after that (no restart needed)`,
+          );
+        }
         break;
       }
       case 'seed': {
@@ -235,7 +245,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle> {
   const { config, store, keys, users, clients, consents, grants, sessions, deliveries, audit, ucenterNotes } = services;
   const views = new Views({ issuer: config.HUB_ISSUER });
-  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: [await newSigningKey()] }, cookieKeys: [randomBytes(32).toString('base64url')] });
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: await newSigningKeys() }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their deleteuser notes too, as from the running hub.
   return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId) });
 }

@@ -37,6 +37,26 @@ describe('admin CLI against Redis', () => {
     expect(listed.out).not.toContain(secret);
   });
 
+  test('registers a client with ES256 ID tokens; refuses an alg the hub does not offer', async () => {
+    const added = await run('clients', 'add', '--id', 'shop', '--redirect-uri', 'http://shop.test/cb', '--id-token-alg', 'ES256');
+    expect(added.code).toBe(0);
+    expect((await run('clients', 'list')).out).toMatch(/shop\s+shop\s+.*id_token=ES256/);
+    const bad = await run('clients', 'add', '--id', 'shop2', '--redirect-uri', 'http://shop.test/cb', '--id-token-alg', 'HS256');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^error: The ID token signature must be one of RS256, ES256, EdDSA/);
+  });
+
+  test('keys rotate: a new key of each kind by default, of one kind with --alg; a bad --alg is a clear error', async () => {
+    const all = await run('keys', 'rotate');
+    expect(all.code).toBe(0);
+    expect(all.out.match(/new signing key \S+ \((RS256|ES256|EdDSA)\)/g)).toHaveLength(3);
+    const one = await run('keys', 'rotate', '--alg', 'EdDSA');
+    expect(one.out.match(/new signing key \S+ \((\w+)\)/g)).toEqual([expect.stringContaining('(EdDSA)')]);
+    const bad = await run('keys', 'rotate', '--alg', 'RS512');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/^error: --alg must be one of RS256, ES256, EdDSA/);
+  });
+
   test('bad input gives a clear error and a non-zero exit code', async () => {
     const bad = await run('users', 'add', '--username', 'x!', '--email', 'no', '--password', 'short');
     expect(bad.code).toBe(1);

@@ -16,6 +16,9 @@ const CHECK_MS = 200;
 const ACTIVATION_DELAY_MS = 5_000;
 const RETIRE_SECONDS = 5; // the longest token lifetime, for this test
 const SECRET = 'legacy-app-secret-of-at-least-32-characters';
+/** Clients of the ES256 and EdDSA keys, and the key type of each. */
+const OTHER_KINDS = [['legacy-es', 'ES256'], ['legacy-ed', 'EdDSA']] as const;
+const KTY = { RS256: 'RSA', ES256: 'EC', EdDSA: 'OKP' } as const;
 
 describe('live signing-key rotation with two hub processes (Redis)', () => {
   const prefix = `test:rotation:${randomUUID()}:`;
@@ -35,6 +38,10 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     a = await startTestHub('redis', env);
     b = await startTestHub('redis', env);
     await a.services.clients.register({ clientId: 'legacy', clientSecret: SECRET, grantTypes: ['password', 'refresh_token'], trusted: true });
+    // The same rotation for the other kinds of key, through clients that asked for them.
+    for (const [clientId, alg] of OTHER_KINDS) {
+      await a.services.clients.register({ clientId, clientSecret: SECRET, grantTypes: ['password', 'refresh_token'], trusted: true, idTokenSignedResponseAlg: alg });
+    }
     await a.services.users.create({ username: 'rita', email: 'rita@example.test', password: 'rotation-pass-1' });
   });
 
@@ -46,17 +53,18 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     await client.quit();
   });
 
-  /** One refresh token per process (a password grant once; refreshing costs no password hash). */
-  const refreshTokens = new Map<RunningHub, string>();
+  /** One refresh token per process and client (a password grant once; refreshing costs no password hash). */
+  const refreshTokens = new Map<string, string>();
 
-  async function idTokenFrom(hub: RunningHub): Promise<string> {
-    const refreshToken = refreshTokens.get(hub);
+  async function idTokenFrom(hub: RunningHub, clientId = 'legacy'): Promise<string> {
+    const slot = `${hub.url} ${clientId}`;
+    const refreshToken = refreshTokens.get(slot);
     const form: Record<string, string> = refreshToken
       ? { grant_type: 'refresh_token', refresh_token: refreshToken }
       : { grant_type: 'password', username: 'rita', password: 'rotation-pass-1', scope: 'openid' };
-    const answer = await postForm(`${hub.url}/token`, form, { authorization: basic('legacy', SECRET) });
+    const answer = await postForm(`${hub.url}/token`, form, { authorization: basic(clientId, SECRET) });
     expect(answer.status).toBe(200);
-    refreshTokens.set(hub, String(answer.body.refresh_token));
+    refreshTokens.set(slot, String(answer.body.refresh_token));
     return String(answer.body.id_token);
   }
 
@@ -64,7 +72,8 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     return (await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet;
   }
 
-  const kids = (set: JSONWebKeySet) => set.keys.map((key) => key.kid);
+  /** The published kids of one key type (RSA unless said), the signing key first. */
+  const kids = (set: JSONWebKeySet, kty: string = 'RSA') => set.keys.filter((key) => key.kty === kty).map((key) => key.kid);
 
   /** Verifies a token against the other process's /jwks as a relying party would. */
   async function verifiesAt(token: string, hub: RunningHub): Promise<boolean> {
@@ -78,13 +87,20 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
 
   test('publish first on every process, sign after the activation, verify everywhere throughout', async () => {
     const firstKid = kids(await jwksOf(a))[0];
+    const firstOther = new Map<string, string>();
+    for (const [clientId, alg] of OTHER_KINDS) {
+      firstOther.set(alg, kids(await jwksOf(a), KTY[alg])[0]!);
+      expect(decodeProtectedHeader(await idTokenFrom(b, clientId))).toMatchObject({ alg, kid: firstOther.get(alg) });
+    }
     for (const hub of [a, b]) expect(decodeProtectedHeader(await idTokenFrom(hub)).kid).toBe(firstKid);
     expect(kids(await jwksOf(b))).toEqual([firstKid]);
     const lines: string[] = [];
     const rotatedAt = Date.now();
     expect(await runCli(['keys', 'rotate'], { REDIS_URL: TEST_REDIS_URL, ...env }, (line) => lines.push(line))).toBe(0);
     const writtenAt = Date.now(); // the new set is in the store from here on
-    const newKid = /new signing key (\S+):/.exec(lines.join('\n'))![1]!;
+    const newKids = new Map([...lines.join('\n').matchAll(/new signing key (\S+) \((\w+)\)/g)].map((match) => [match[2]!, match[1]!]));
+    expect([...newKids.keys()].sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
+    const newKid = newKids.get('RS256')!;
     const stored = JSON.parse((await a.store.get(a.services.keys.signingKeys()))!) as { keys: { kid: string; activatesAt: number }[] };
     const activatesAt = stored.keys.find((key) => key.kid === newKid)!.activatesAt;
     expect(activatesAt).toBeGreaterThanOrEqual(rotatedAt + ACTIVATION_DELAY_MS);
@@ -126,6 +142,12 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
       expect(decodeProtectedHeader(token).kid).toBe(newKid);
       expect(await verifiesAt(token, hub === a ? b : a)).toBe(true);
       expect(kids(await jwksOf(hub))).toEqual([newKid, firstKid]);
+      for (const [clientId, alg] of OTHER_KINDS) {
+        const other = await idTokenFrom(hub, clientId);
+        expect(decodeProtectedHeader(other)).toMatchObject({ alg, kid: newKids.get(alg) });
+        expect(await verifiesAt(other, hub === a ? b : a)).toBe(true);
+        expect(kids(await jwksOf(hub), KTY[alg])).toEqual([newKids.get(alg), firstOther.get(alg)]);
+      }
     }
 
     // The replaced key retires on both once the new one has signed for the longest token lifetime.
@@ -135,5 +157,6 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300 + CHECK_MS * 3));
     expect(kids(await jwksOf(a))).toEqual([newKid]);
     expect(kids(await jwksOf(b))).toEqual([newKid]);
+    for (const [, alg] of OTHER_KINDS) expect(kids(await jwksOf(b), KTY[alg])).toEqual([newKids.get(alg)]);
   }, 30_000);
 });

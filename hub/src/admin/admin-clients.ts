@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
 import { ForbiddenError } from '../errors.js';
+import { SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, lines, renderAdmin } from './admin-context.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
@@ -25,6 +26,8 @@ function clientForm(req: Request): Omit<ClientInput, 'clientId'> {
     syncTransport: (field(req, 'syncTransport') === 'script' ? 'script' : 'img') as SyncTransport,
     userdeleteUrl: field(req, 'userdeleteUrl'),
     backchannelLogoutUri: field(req, 'backchannelLogoutUri'),
+    // Absent from the form: kept as it is; anything but an offered alg is refused by the registry.
+    ...(field(req, 'idTokenSignedResponseAlg') ? { idTokenSignedResponseAlg: field(req, 'idTokenSignedResponseAlg') as SigningAlg } : {}),
   };
 }
 
@@ -57,7 +60,7 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.get('/admin/clients', async (req, res) => {
     const all = (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap));
-    renderAdmin(req, res, services, 'clients.njk', { section: 'clients', clients: all, grants: GRANTS });
+    renderAdmin(req, res, services, 'clients.njk', { section: 'clients', clients: all, grants: GRANTS, signingAlgs: SIGNING_ALGS });
   });
 
   router.post('/admin/clients', async (req, res) => {
@@ -74,7 +77,7 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.get('/admin/clients/:id', async (req, res) => {
     const client = await editable(String(req.params.id));
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS });
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS });
   });
 
   router.post('/admin/clients/:id', async (req, res) => {
@@ -110,7 +113,7 @@ export function adminClientRoutes(services: HubServices): Router {
     const report = await services.integration.check(existing.clientId);
     await audit.record({ event: 'admin.client.check-sync', ...actorOf(req, res), client: existing.clientId });
     const checks = report.checks.map((check) => ({ ...check, statusText: STATUS_TEXT[check.status] }));
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, syncCheck: { ...report, checks } });
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS, syncCheck: { ...report, checks } });
   });
 
   router.post('/admin/clients/:id/remove', async (req, res) => {

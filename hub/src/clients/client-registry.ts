@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
@@ -35,6 +36,8 @@ export interface ClientInput {
   backchannelLogoutUri?: string;
   casCompat?: boolean;
   allowSecretInQuery?: boolean;
+  /** RS256 (the default), ES256 or EdDSA; '' goes back to the default. */
+  idTokenSignedResponseAlg?: SigningAlg | '';
   internal?: boolean;
 }
 
@@ -214,6 +217,9 @@ export class ClientRegistry {
     const casCompat = input.casCompat ?? existing?.casCompat ?? false;
     const allowSecretInQuery = input.allowSecretInQuery ?? existing?.allowSecretInQuery ?? false;
     if (allowSecretInQuery && !casCompat) throw new ValidationError('Secrets in a query string are only for the CAS-style endpoints; enable those too.');
+    const idTokenAlg = input.idTokenSignedResponseAlg ?? existing?.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG;
+    const idTokenSignedResponseAlg = idTokenAlg === '' ? DEFAULT_SIGNING_ALG : idTokenAlg;
+    if (!isSigningAlg(idTokenSignedResponseAlg)) throw new ValidationError(`The ID token signature must be one of ${SIGNING_ALGS.join(', ')}.`);
     const userdeleteUrl = input.userdeleteUrl ?? existing?.userdeleteUrl;
     const backchannelLogoutUri = input.backchannelLogoutUri ?? existing?.backchannelLogoutUri;
     return {
@@ -235,6 +241,7 @@ export class ClientRegistry {
       ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'back-channel logout URI') } : {}),
       ...(casCompat ? { casCompat: true } : {}),
       ...(allowSecretInQuery ? { allowSecretInQuery: true } : {}),
+      ...(idTokenSignedResponseAlg !== DEFAULT_SIGNING_ALG ? { idTokenSignedResponseAlg } : {}),
       ...((input.internal ?? existing?.internal) ? { internal: true } : {}),
       createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
     };

@@ -1,3 +1,5 @@
+import type { SigningAlg } from '../secrets/secrets.js';
+
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password' | 'implicit';
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 export type SyncTransport = 'img' | 'script';
@@ -39,6 +41,8 @@ export interface SubsiteClient {
   casCompat?: boolean;
   /** Legacy: credentials (`client_secret`, `access_token`) accepted in a query string on the CAS-style endpoints. */
   allowSecretInQuery?: boolean;
+  /** The ID token's signature (`id_token_signed_response_alg`): absent is RS256, what every client accepts. */
+  idTokenSignedResponseAlg?: SigningAlg;
   /** Internal by design: the hub's own portal client is never shown or editable. */
   internal?: boolean;
   createdAt: number; // epoch seconds

@@ -21,6 +21,7 @@ export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet
     scope: client.scope,
     // Read by the hub's pkce.required policy: a legacy confidential client may be registered without PKCE.
     require_pkce: client.requirePkce,
+    ...(client.idTokenSignedResponseAlg ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
     ...(client.backchannelLogoutUri
       ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),

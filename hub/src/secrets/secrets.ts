@@ -7,12 +7,39 @@ export interface Jwks {
   keys: Record<string, unknown>[];
 }
 
-const SIGNING_ALG = 'RS256'; // the one alg every OIDC client must support
+/**
+ * The ID-token signing algorithms the hub offers. RS256 is the one every OIDC client must
+ * support and stays the default; ES256 (P-256) and EdDSA (Ed25519) sign about four times
+ * faster, for clients that register `id_token_signed_response_alg` for them.
+ */
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const DEFAULT_SIGNING_ALG: SigningAlg = 'RS256';
 
-export async function newSigningKey(): Promise<Record<string, unknown>> {
-  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true, modulusLength: 2048 });
+export function isSigningAlg(value: unknown): value is SigningAlg {
+  return typeof value === 'string' && (SIGNING_ALGS as readonly string[]).includes(value);
+}
+
+/** The alg a stored key signs with: its `alg`, or what its key type implies (RSA keys from before: RS256). */
+export function algOfKey(jwk: Record<string, unknown>): SigningAlg | undefined {
+  if (isSigningAlg(jwk.alg)) return jwk.alg;
+  if (jwk.alg !== undefined) return undefined;
+  if (jwk.kty === 'RSA') return 'RS256';
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  return undefined;
+}
+
+export async function newSigningKey(alg: SigningAlg = DEFAULT_SIGNING_ALG): Promise<Record<string, unknown>> {
+  const options = alg === 'RS256' ? { modulusLength: 2048 } : alg === 'EdDSA' ? { crv: 'Ed25519' } : {};
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...options });
   const jwk = await exportJWK(privateKey);
-  return { ...jwk, kid: randomUUID(), alg: SIGNING_ALG, use: 'sig' };
+  return { ...jwk, kid: randomUUID(), alg, use: 'sig' };
+}
+
+/** One new key of each offered alg. */
+export function newSigningKeys(algs: readonly SigningAlg[] = SIGNING_ALGS): Promise<Record<string, unknown>[]> {
+  return Promise.all(algs.map((alg) => newSigningKey(alg)));
 }
 
 /**
@@ -28,10 +55,26 @@ async function loadOrCreate(store: Store, key: string, create: () => Promise<unk
 
 /**
  * The stored signing key set as JSON text (see `signing-keys.ts` for its rules), created
- * on first use with one key that signs at once: no process publishes another yet.
+ * on first use with one key of each offered alg, each signing at once: no process
+ * publishes another yet. A set from before ES256/EdDSA gets the missing kinds at start-up
+ * (a compare-and-set, so processes starting together add them once).
  */
-export function loadSigningKeysText(store: Store, keys: Keys): Promise<string> {
-  return loadOrCreate(store, keys.signingKeys(), async () => ({ keys: [{ ...(await newSigningKey()), activatesAt: Date.now() }] }));
+export async function loadSigningKeysText(store: Store, keys: Keys): Promise<string> {
+  const text = await loadOrCreate(store, keys.signingKeys(), async () => ({ keys: (await newSigningKeys()).map((key) => ({ ...key, activatesAt: Date.now() })) }));
+  let set: { keys?: Record<string, unknown>[] };
+  try {
+    set = JSON.parse(text) as { keys?: Record<string, unknown>[] };
+  } catch {
+    return text; // unreadable: the process reports it (OwnedState); `keys rotate` replaces it
+  }
+  const held = new Set((set.keys ?? []).map(algOfKey));
+  const missing = SIGNING_ALGS.filter((alg) => !held.has(alg));
+  if (missing.length === 0 || !Array.isArray(set.keys)) return text;
+  // No client can hold a token of a kind the hub never signed: the new kinds sign at once.
+  const added = (await newSigningKeys(missing)).map((key) => ({ ...key, activatesAt: Date.now() }));
+  const upgraded = JSON.stringify({ ...set, keys: [...set.keys, ...added] });
+  if (await store.swap(keys.signingKeys(), text, upgraded)) return upgraded;
+  return (await store.get(keys.signingKeys())) ?? text;
 }
 
 export async function loadCookieKeys(store: Store, keys: Keys, configured?: string[]): Promise<string[]> {

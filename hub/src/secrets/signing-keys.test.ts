@@ -33,3 +33,32 @@ describe('signing key set rules', () => {
     expect(effectiveJwks({ keys: [key('a', 1)] }, now, HOUR).keys[0]).toEqual({ kty: 'RSA', kid: 'a' });
   });
 });
+
+describe('signing key set rules, one alg at a time (RS256, ES256, EdDSA)', () => {
+  const now = 10 * HOUR;
+  const typed = (kid: string, kty: string, crv: string | undefined, alg: string, activatesAt: number) => ({ kty, ...(crv ? { crv } : {}), alg, kid, activatesAt });
+  const rsa = (kid: string, at: number) => typed(kid, 'RSA', undefined, 'RS256', at);
+  const ec = (kid: string, at: number) => typed(kid, 'EC', 'P-256', 'ES256', at);
+  const ed = (kid: string, at: number) => typed(kid, 'OKP', 'Ed25519', 'EdDSA', at);
+
+  test('each alg has its own signing key; every signer comes before the keys that do not sign', () => {
+    const set: KeySet = { keys: [ec('ec-next', now + 60_000), rsa('rsa', now - HOUR), ec('ec', now - HOUR), ed('ed', now - 2 * HOUR)] };
+    expect(signingKid(set, now, 'RS256')).toBe('rsa');
+    expect(signingKid(set, now, 'ES256')).toBe('ec');
+    expect(signingKid(set, now, 'EdDSA')).toBe('ed');
+    expect(effectiveJwks(set, now, 2 * HOUR).keys.map((k) => k.kid)).toEqual(['rsa', 'ec', 'ed', 'ec-next']);
+    expect(signingKid(set, now + 60_000, 'ES256')).toBe('ec-next');
+    expect(effectiveJwks(set, now + 60_000, 2 * HOUR).keys.map((k) => k.kid)).toEqual(['ec-next', 'rsa', 'ed', 'ec']);
+  });
+
+  test('a newer key retires only older keys of its own alg', () => {
+    const set: KeySet = { keys: [ed('ed-new', now - 2 * HOUR), rsa('rsa-old', now - 5 * HOUR), ec('ec-old', now - 5 * HOUR), ed('ed-old', now - 5 * HOUR)] };
+    expect(liveKeys(set, now, HOUR).map((k) => k.kid)).toEqual(['ed-new', 'rsa-old', 'ec-old']);
+  });
+
+  test('keys written without alg count by their type (RSA keys from before: RS256)', () => {
+    const set: KeySet = { keys: [{ kty: 'RSA', kid: 'legacy' }, ec('ec', now - HOUR)] };
+    expect(signingKid(set, now, 'RS256')).toBe('legacy');
+    expect(signingKid(set, now, 'ES256')).toBe('ec');
+  });
+});

@@ -1,6 +1,6 @@
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
-import { newSigningKey, type Jwks } from './secrets.js';
+import { algOfKey, newSigningKeys, SIGNING_ALGS, type Jwks, type SigningAlg } from './secrets.js';
 
 /**
  * Live signing-key rotation for a fleet of hub processes sharing one store.
@@ -14,6 +14,9 @@ import { newSigningKey, type Jwks } from './secrets.js';
  *   (the longest lifetime of a token the old key signed).
  * So a rotation is published everywhere before any process signs with it, and every
  * process agrees on the signing key without talking to the others.
+ *
+ * Each alg (RS256, ES256, EdDSA) follows these rules on its own: it has its own signing key,
+ * and a key is retired only by a newer key of the same alg.
  */
 export interface KeySet {
   keys: Record<string, unknown>[];
@@ -38,21 +41,23 @@ export function parseKeySet(text: string): KeySet {
   return { keys: parsed.keys as Record<string, unknown>[] };
 }
 
-/** Keys still published at `now`: retired ones (superseded for longer than `retireAfterMs`) left out. */
+/** Keys still published at `now`: retired ones (superseded by a key of their alg for longer than `retireAfterMs`) left out. */
 export function liveKeys(set: KeySet, now: number, retireAfterMs: number): Record<string, unknown>[] {
   return set.keys.filter((key) => {
     const own = activation(key) ?? 0;
+    const alg = algOfKey(key);
     return !set.keys.some((other) => {
       const at = activation(other);
-      return at !== undefined && at > own && at <= now - retireAfterMs;
+      return at !== undefined && at > own && at <= now - retireAfterMs && algOfKey(other) === alg;
     });
   });
 }
 
-/** The kid that signs at `now`: the newest activated key (the first of the set on a tie). */
-export function signingKid(set: KeySet, now: number): string | undefined {
+/** The kid that signs at `now` (for `alg`, or among all keys): the newest activated key (the first of the set on a tie). */
+export function signingKid(set: KeySet, now: number, alg?: SigningAlg): string | undefined {
   let best: Record<string, unknown> | undefined;
   for (const key of set.keys) {
+    if (alg !== undefined && algOfKey(key) !== alg) continue;
     const at = activation(key) ?? 0;
     if (at > now) continue;
     if (!best || at > (activation(best) ?? 0)) best = key;
@@ -61,23 +66,34 @@ export function signingKid(set: KeySet, now: number): string | undefined {
 }
 
 /**
- * The JWKS a process uses at `now`: live keys without the rotation metadata, the signing
- * key first (oidc-provider and the delivery tokens sign with the first key of an alg).
+ * The JWKS a process uses at `now`: live keys without the rotation metadata, each alg's
+ * signing key ahead of the others (oidc-provider and the delivery tokens sign with the
+ * first key of an alg).
  */
 export function effectiveJwks(set: KeySet, now: number, retireAfterMs: number): Jwks {
-  const signer = signingKid(set, now);
+  const signers = new Set(SIGNING_ALGS.map((alg) => signingKid(set, now, alg)).filter(Boolean));
+  // Keys of another kind (configured by hand): the newest activated one counts as a signer too.
+  const other = signingKid({ keys: set.keys.filter((key) => algOfKey(key) === undefined) }, now);
+  if (other) signers.add(other);
   const keys = liveKeys(set, now, retireAfterMs).map((key) => Object.fromEntries(Object.entries(key).filter(([name]) => !META.includes(name))));
-  keys.sort((a, b) => Number(b.kid === signer) - Number(a.kid === signer));
+  keys.sort((a, b) => Number(signers.has(String(b.kid))) - Number(signers.has(String(a.kid))));
   return { keys };
 }
 
 /**
- * `keys rotate`: a new key, published by every process within HUB_STORE_CHECK_MS and
- * signing after `activationDelayMs`; retired keys are dropped from the set.
+ * `keys rotate`: a new key of each alg in `algs` (all by default), published by every
+ * process within HUB_STORE_CHECK_MS and signing after `activationDelayMs`; retired keys are
+ * dropped from the set.
  */
-export async function rotateSigningKeys(store: Store, keys: Keys, timings: RotationTimings, clock: () => number = Date.now): Promise<{ kid: string; activatesAt: number; set: KeySet }> {
-  // The key first: generating it takes a while, and the delay must start when it is written.
-  const generated = await newSigningKey();
+export async function rotateSigningKeys(
+  store: Store,
+  keys: Keys,
+  timings: RotationTimings,
+  clock: () => number = Date.now,
+  algs: readonly SigningAlg[] = SIGNING_ALGS,
+): Promise<{ rotated: { kid: string; alg: SigningAlg; activatesAt: number }[]; set: KeySet }> {
+  // The keys first: generating them takes a while, and the delay must start when they are written.
+  const generated = await newSigningKeys(algs);
   const raw = await store.get(keys.signingKeys());
   let current: KeySet = { keys: [] };
   let unreadable = false;
@@ -88,10 +104,13 @@ export async function rotateSigningKeys(store: Store, keys: Keys, timings: Rotat
     unreadable = true;
   }
   const now = clock();
-  // With no key at all there is nothing to stay compatible with: the first key signs at once.
-  const activatesAt = current.keys.length || unreadable ? now + timings.activationDelayMs : now;
-  const key: Record<string, unknown> = { ...generated, activatesAt };
-  const set = { keys: [key, ...liveKeys(current, now, timings.retireAfterMs)] };
+  const rotated = generated.map((key) => {
+    const alg = algOfKey(key)!;
+    // With no key of its alg there is nothing to stay compatible with: the first one signs at once.
+    const activatesAt = current.keys.some((held) => algOfKey(held) === alg) || unreadable ? now + timings.activationDelayMs : now;
+    return { key: { ...key, activatesAt }, kid: String(key.kid), alg, activatesAt };
+  });
+  const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, now, timings.retireAfterMs)] };
   await store.set(keys.signingKeys(), JSON.stringify(set));
-  return { kid: String(key.kid), activatesAt, set };
+  return { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set };
 }
