@@ -17,6 +17,7 @@ import { installLogoutSync } from './oidc/logout-sync.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
 import { SignInStartLimit } from './security/signin-start-limit.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
+import { ProtocolHooks } from './oidc/protocol-hooks.js';
 import { createProvider } from './oidc/provider.js';
 import { OwnedState } from './owned-state.js';
 import { PORTAL_CALLBACK_PATH, PORTAL_CLIENT_ID } from './portal/portal-routes.js';
@@ -108,7 +109,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
-  provider.use(signInStarts.authorizationMiddleware((title, description) => views.render('hub/error.njk', { title, description })));
+  ProtocolHooks.of(provider).before(signInStarts.authorizationHook((title, description) => views.render('hub/error.njk', { title, description })));
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { errorName: error.name, stack: error.stack }));
 

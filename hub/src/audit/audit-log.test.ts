@@ -108,12 +108,15 @@ describe('audit log bounds', () => {
     const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
     const recorded: Promise<void>[] = [];
     for (let i = 0; i < 4; i += 1) {
-      recorded.push(log.record({ event: 'token.issued', client: `c${i}` }));
+      recorded.push(log.record({ event: 'token.issued', client: `c${i}` }, { linger: true }));
       await new Promise((resolve) => setImmediate(resolve));
     }
     await Promise.all(recorded);
     expect(await store.zCard(keys.auditLog())).toBe(4);
     expect(writes).toBe(1);
+    // An entry a caller awaits is not held back.
+    await log.record({ event: 'login.success' });
+    expect(writes).toBe(2);
     await store.close();
   });
 

@@ -119,13 +119,13 @@ export class AuditLog {
   }
 
   /**
-   * Records an entry. Entries are written in batches (group commit): an entry waits up to
-   * {@link LINGER_MS} for others, and those that arrive while a write is in flight go together
-   * in the next one, so a busy token endpoint costs the store one write per batch, not per
+   * Records an entry. Entries are written in batches (group commit): those that arrive while a
+   * write is in flight go together in the next one, and with `linger` (for entries nobody
+   * awaits, like the token endpoint's) an entry waits up to {@link LINGER_MS} for others, so a busy token endpoint costs the store one write per batch, not per
    * token. The promise resolves once the entry is stored (or the failure was reported:
    * recording never fails the action).
    */
-  record(input: NewAuditEntry): Promise<void> {
+  record(input: NewAuditEntry, options: { linger?: boolean } = {}): Promise<void> {
     const requestId = currentRequestId();
     const entry: AuditEntry = {
       id: randomUUID(),
@@ -142,8 +142,11 @@ export class AuditLog {
     this.#pending.push({ score: entry.at, member: JSON.stringify(entry) });
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
-      // A write in flight takes this entry in its next batch; otherwise wait for company.
-      if (!this.#flushing) this.#linger ??= setTimeout(() => this.#drainNow(), LINGER_MS);
+      // A write in flight takes this entry in its next batch. Otherwise an entry nobody waits
+      // for (the token endpoint's) waits for company; one that a caller awaits goes at once.
+      if (this.#flushing) return;
+      if (options.linger) this.#linger ??= setTimeout(() => this.#drainNow(), LINGER_MS);
+      else this.#drainNow();
     });
   }
 

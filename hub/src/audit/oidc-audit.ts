@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { ProtocolHooks } from '../oidc/protocol-hooks.js';
 import type { AuditLog } from './audit-log.js';
 
 /** The account a token request acted for, if any (client_credentials has none). */
@@ -22,7 +23,7 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
       ...(ctx.oidc.client ? { client: ctx.oidc.client.clientId } : {}),
       ip: ctx.ip,
       detail: { grant_type: String(ctx.oidc.params?.grant_type ?? '') },
-    });
+    }, { linger: true });
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);
@@ -44,9 +45,8 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
     });
   });
   // RFC 7009 answers 200 whether or not the token existed; record the request of a client.
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.oidc?.route !== 'revocation' || ctx.status !== 200) return;
+  ProtocolHooks.of(provider).after(['revocation'], (ctx) => {
+    if (ctx.status !== 200) return;
     void audit.record({
       event: 'token.revoked',
       ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),

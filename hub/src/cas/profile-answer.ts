@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientRegistry } from '../clients/client-registry.js';
+import { ProtocolHooks } from '../oidc/protocol-hooks.js';
 
 interface ProfileRequest {
   /** The access token came in the query string (seed 001's `/oauth2.0/profile?access_token=`). */
@@ -22,10 +23,9 @@ export function markProfileRequest(request: IncomingMessage, details: ProfileReq
  * have the CAS endpoints switched on, and the query-string token its own opt-in.
  */
 export function installCasProfileAnswer(provider: Provider, clients: ClientRegistry): void {
-  provider.use(async (ctx, next) => {
+  ProtocolHooks.of(provider).after(undefined, async (ctx) => {
     const marked = profileRequests.get(ctx.req);
-    if (!marked) return next();
-    await next();
+    if (!marked) return;
     const claims = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status !== 200 || !claims || typeof claims !== 'object' || Buffer.isBuffer(claims)) return;
     const clientId = ctx.oidc?.client?.clientId;

@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import { ProtocolHooks } from './protocol-hooks.js';
 
 /** Shown to a JavaScript app that still asks for a bare implicit token (seed 003 §2.3). */
 export const BARE_TOKEN_DESCRIPTION =
@@ -31,9 +32,7 @@ function errorParams(url: URL): { params: URLSearchParams; inFragment: boolean }
  * Only redirects to an already validated redirect URI are touched; error pages are not.
  */
 export function installImplicitPolicy(provider: Provider): void {
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.oidc?.route !== 'authorization' && ctx.oidc?.route !== 'resume') return;
+  ProtocolHooks.of(provider).after(['authorization', 'resume'], (ctx) => {
     const location = ctx.response.get('location');
     if (!location) return;
     let url: URL;

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import { localeOfContext } from '../i18n/locale-middleware.js';
+import { ProtocolHooks } from './protocol-hooks.js';
 import type { SyncPlanner } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 
@@ -10,9 +11,8 @@ import type { Views } from '../views/views.js';
  * post-logout URI or the hub's signed-out page.
  */
 export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303) return;
+  ProtocolHooks.of(provider).after(['end_session_confirm'], async (ctx) => {
+    if (ctx.status !== 303) return;
     const params = ctx.oidc.params as { logout?: string } | undefined;
     if (!params?.logout) return; // "stay signed in": nothing ended, nothing to sync
     const continueUrl = ctx.response.get('Location');

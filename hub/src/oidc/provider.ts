@@ -6,11 +6,12 @@ import type { Keys } from '../store/keys.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { Views } from '../views/views.js';
-import type { Jwks } from '../secrets/secrets.js';
+import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
+import { ProtocolHooks } from './protocol-hooks.js';
 import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
@@ -105,6 +106,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     jwks: deps.jwks as Configuration['jwks'],
+    // What a client may register as `id_token_signed_response_alg` (RS256 by default), and
+    // what discovery publishes; the key set holds a key of each (secrets/signing-keys.ts).
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
       keys: deps.cookieKeys,
       long: longCookieOptions(config.secureCookies),
@@ -195,15 +199,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
   });
   // A code or refresh token claimed by a request that then failed stays redeemable by its retry.
-  provider.use(redemptions.middleware());
+  const hooks = ProtocolHooks.of(provider);
+  hooks.after(['token'], (ctx) => redemptions.settle(ctx));
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).
-  provider.use(async (ctx, next) => {
-    await next();
+  hooks.after(['token'], (ctx) => {
     const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
-    if (ctx.oidc?.route === 'token' && body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) {
-      body.error = 'unauthorized_client';
-    }
+    if (body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) body.error = 'unauthorized_client';
   });
   return provider;
 }

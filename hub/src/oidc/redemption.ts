@@ -148,17 +148,14 @@ export class Redemptions {
     return { won, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
   }
 
-  /** Middleware around the protocol routes: commits, releases or replays after the grant handler ran. */
-  middleware() {
-    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
-      await next();
-      const attempts = this.#attempts.get(ctx);
-      if (!attempts) return;
-      for (const attempt of attempts.values()) {
-        if (attempt.replay) await this.#replay(ctx, attempt);
-        else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
-      }
-    };
+  /** After a token request's grant handler ran (see ProtocolHooks): commits, releases or replays. */
+  async settle(ctx: KoaContextWithOIDC): Promise<void> {
+    const attempts = this.#attempts.get(ctx);
+    if (!attempts) return;
+    for (const attempt of attempts.values()) {
+      if (attempt.replay) await this.#replay(ctx, attempt);
+      else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
+    }
   }
 
   async #replay(ctx: KoaContextWithOIDC, attempt: Attempt): Promise<void> {

@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import { ProtocolHooks } from '../oidc/protocol-hooks.js';
 
 /** The CSP of pages oidc-provider renders itself (errors, sign-out confirmation): no inline script, no framing. */
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -9,13 +10,16 @@ const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-s
  * after this runs.
  */
 export function installProtocolHeaders(provider: Provider, secure: boolean): void {
-  provider.use(async (ctx, next) => {
-    ctx.set('Content-Security-Policy', PAGE_CSP);
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    if (secure) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': PAGE_CSP,
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'X-Content-Type-Options': 'nosniff',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    ...(secure ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
+  ProtocolHooks.of(provider).before((ctx) => {
+    ctx.set(headers);
+    return true;
   });
 }

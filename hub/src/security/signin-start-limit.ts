@@ -82,12 +82,12 @@ export class SignInStartLimit {
   }
 
   /**
-   * The same limit on oidc-provider's authorization endpoint (a koa middleware for
-   * `provider.use`): 429 with Retry-After, a page from `render` or JSON; store down, 503.
+   * The same limit on oidc-provider's authorization endpoint (a ProtocolHooks `before` hook):
+   * 429 with Retry-After, a page from `render` or JSON; store down, 503. `false` when it answered.
    */
-  authorizationMiddleware(render: (title: string, description: string) => string) {
-    return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
-      if (!AUTHORIZATION_PATH.test(ctx.path)) return next();
+  authorizationHook(render: (title: string, description: string) => string) {
+    return async (ctx: KoaContextWithOIDC): Promise<boolean> => {
+      if (!AUTHORIZATION_PATH.test(ctx.path)) return true;
       try {
         await this.count(ctx.ip);
       } catch (error) {
@@ -102,9 +102,9 @@ export class SignInStartLimit {
           ctx.type = 'html';
           ctx.body = render(limited ? 'Too many requests' : 'Temporarily unavailable', description);
         }
-        return;
+        return false;
       }
-      return next();
+      return true;
     };
   }
 }

@@ -1,0 +1,52 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+
+/** Runs before oidc-provider handles the request; `false` when it has answered (the request stops there). */
+export type BeforeHook = (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>;
+/** Runs after oidc-provider answered a request of its routes (`ctx.oidc.route`). */
+export type AfterHook = (ctx: KoaContextWithOIDC) => void | Promise<void>;
+
+/**
+ * The hub's additions around oidc-provider's endpoints, as ONE koa middleware instead of one
+ * `provider.use` each: every protocol request used to run eight async middlewares (and
+ * their promises), most of them only to check that the route was not theirs. Hooks keep
+ * the order koa would give them as separate middlewares: `before` hooks in the order they
+ * were added, `after` hooks in reverse order (the last added is the innermost), and only
+ * those registered for the request's route run.
+ */
+export class ProtocolHooks {
+  static readonly #of = new WeakMap<Provider, ProtocolHooks>();
+
+  /** The hooks of a provider; the first call puts their one middleware where `provider.use` would. */
+  static of(provider: Provider): ProtocolHooks {
+    let hooks = ProtocolHooks.#of.get(provider);
+    if (!hooks) ProtocolHooks.#of.set(provider, (hooks = new ProtocolHooks(provider)));
+    return hooks;
+  }
+
+  readonly #before: BeforeHook[] = [];
+  readonly #after: { routes: ReadonlySet<string> | undefined; hook: AfterHook }[] = [];
+
+  private constructor(provider: Provider) {
+    provider.use((ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => this.#run(ctx, next));
+  }
+
+  before(hook: BeforeHook): void {
+    this.#before.push(hook);
+  }
+
+  /** `routes`: oidc-provider route names (`token`, `authorization`, ...); omitted: every request. */
+  after(routes: readonly string[] | undefined, hook: AfterHook): void {
+    this.#after.push({ routes: routes ? new Set(routes) : undefined, hook });
+  }
+
+  async #run(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
+    for (const hook of this.#before) if (!(await hook(ctx))) return;
+    await next();
+    const route = ctx.oidc?.route;
+    for (let i = this.#after.length - 1; i >= 0; i -= 1) {
+      const { routes, hook } = this.#after[i]!;
+      if (routes === undefined || (route !== undefined && routes.has(route))) await hook(ctx);
+    }
+  }
+}
