@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitForOk } from '../hub/src/testing/hub-process.js';
+import { startMailbox } from './mailbox.js';
 import { DEMO_ENV, KEY_PREFIX, PORTS, REDIS_URL } from './ports.js';
 import { deleteRunKeys } from './redis-cleanup.js';
 
@@ -14,6 +15,8 @@ const STOP_WAIT_MS = 15_000;
  * `webServer`: that one is stopped after the global teardown, while the demo can still write.
  */
 export default async function globalSetup(): Promise<() => Promise<void>> {
+  // A real SMTP server for the hub's mail (password reset, e-mail change), before the hub starts.
+  const mailbox = await startMailbox(PORTS.smtp);
   const demo = spawn(process.execPath, ['--import', 'tsx', 'demo-sites/src/start-demo.ts'], {
     cwd: ROOT,
     detached: true, // its own process group: the teardown can always clean up what it started
@@ -33,6 +36,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await waitForOk(`http://127.0.0.1:${PORTS.shop}/`, 30_000);
   } catch (error) {
     killGroup();
+    await mailbox.close();
     throw error;
   }
   return async () => {
@@ -40,6 +44,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const timer = setTimeout(killGroup, STOP_WAIT_MS);
     await exited;
     clearTimeout(timer);
+    await mailbox.close();
     const deleted = await deleteRunKeys(REDIS_URL, KEY_PREFIX);
     process.stdout.write(`e2e teardown: demo stopped, ${deleted} keys under ${KEY_PREFIX} deleted\n`);
   };

@@ -1,7 +1,7 @@
 /** Ports and URLs of the demo the e2e suite starts (not the README demo's, so both can run). */
 const base = Number(process.env.E2E_PORT_BASE ?? 4400);
 
-export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, forum: base + 4, down: base + 9, extra: base + 20 };
+export const PORTS = { hub: base, bbs: base + 1, wiki: base + 2, shop: base + 3, forum: base + 4, down: base + 9, smtp: base + 11, extra: base + 20 };
 
 export const URLS = {
   hub: `http://hub.sso.localhost:${PORTS.hub}`,
@@ -33,4 +33,12 @@ export const DEMO_ENV: Record<string, string> = {
   SYNC_WAIT_MS: '1500',
   // Every test signs in from 127.0.0.1: the per-address limit on sign-in pages is not under test here.
   SIGNIN_STARTS_PER_IP: '100000',
+  // The hub's mail goes to a real SMTP server (smtp-server) the global setup runs; tests read it from MAILBOX_DIR.
+  SMTP_URL: `smtp://127.0.0.1:${PORTS.smtp}`,
+  MAIL_DEV_OUTBOX: 'false',
+  // Journeys ask for several links from one address.
+  RECOVERY_REQUESTS_PER_IP: '100000',
 };
+
+/** Where the global setup's SMTP server writes each message it receives (one JSON file each). */
+export const MAILBOX_DIR = new URL(`./mailbox/${KEY_PREFIX.replace(/[^a-z0-9]/gi, '-')}/`, import.meta.url).pathname;

@@ -45,7 +45,7 @@ function addressText(value: AddressObject | AddressObject[] | undefined): string
  * keeps every message it is given, parsed with `mailparser`. Tests send mail through the hub's
  * real SMTP transport to it and follow the links of what arrived. No TLS, any or no AUTH.
  */
-export async function startSmtpCatcher(): Promise<SmtpCatcher> {
+export async function startSmtpCatcher(options: { port?: number; onMail?: (mail: CaughtMail) => void } = {}): Promise<SmtpCatcher> {
   const messages: CaughtMail[] = [];
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
@@ -69,6 +69,7 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
             links: [...new Set(text.match(LINK) ?? [])],
             receivedAt: Date.now(),
           });
+          options.onMail?.(messages[messages.length - 1]!);
           for (const wake of waiters) wake();
           callback();
         })
@@ -77,7 +78,7 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
   const to = (address: string) => messages.filter((mail) => mail.recipients.includes(address.toLowerCase()));
