@@ -18,7 +18,7 @@ import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 import { STATUS_TEXT } from './sync/integration-check.js';
 
-const USAGE = `sso-hub admin CLI (uses REDIS_URL; KEY_PREFIX and the other hub variables apply)
+const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
@@ -89,8 +89,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return group ? 0 : 2;
   }
   const config = loadConfig({ LOG_LEVEL: 'error', ...env });
-  if (!config.REDIS_URL) print('warning: REDIS_URL is not set; changes go to a throw-away in-process store');
-  const store = await openStore(config.REDIS_URL);
+  if (!config.redis) print('warning: no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); changes go to a throw-away in-process store');
+  const store = await openStore(config);
   try {
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).

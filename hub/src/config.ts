@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RedisNode, RedisTarget } from './store/redis-client.js';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const url = z.string().url().transform((value) => value.replace(/\/+$/, ''));
@@ -6,6 +7,24 @@ const seconds = z.coerce.number().int().positive();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+/** `host:port,host:port` (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
+const nodes = z.string().transform((value, ctx) => {
+  const found: RedisNode[] = [];
+  for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^\[?([^\[\]]+?)\]?:(\d{1,5})$/.exec(item);
+    const nodePort = Number(match?.[2]);
+    if (!match || nodePort < 1 || nodePort > 65_535) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port` });
+      return z.NEVER;
+    }
+    found.push({ host: match[1]!, port: nodePort });
+  }
+  if (found.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one host:port' });
+    return z.NEVER;
+  }
+  return found;
+});
 const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
 /** Every environment variable the hub reads, with its default and unit. */
@@ -16,7 +35,21 @@ const schema = z.object({
   HUB_ISSUER: url.default('http://hub.sso.localhost:4000'),
   /** Unset: the embedded in-process store (for trying out only). */
   REDIS_URL: z.string().url().optional(),
-  KEY_PREFIX: z.string().min(1).default('sso:'),
+  /** A Redis Cluster instead: `host:port` of some of its masters, comma-separated (the rest are discovered). */
+  REDIS_CLUSTER_NODES: nodes.optional(),
+  /** Redis Sentinel instead: `host:port` of the sentinels, comma-separated, with REDIS_SENTINEL_NAME. */
+  REDIS_SENTINELS: nodes.optional(),
+  /** The name the sentinels monitor the primary under (`sentinel monitor NAME …`). */
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  /**
+   * Replicas that must acknowledge the single-use claim of a code or refresh token (`WAIT`)
+   * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
+   * Sentinel (its primary has a replica), 0 otherwise.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(500), // milliseconds
+  // Braces would make part of the prefix a Redis Cluster hash tag and put every key in one slot.
+  KEY_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or } (Redis Cluster hash tags)').default('sso:'),
   /** Comma-separated secrets for cookie signing; the first signs, all verify. Generated and stored when unset. */
   HUB_COOKIE_SECRETS: list.pipe(z.array(z.string().min(32, 'each cookie secret needs at least 32 characters'))).optional(),
   /** A JWKS (JSON) with private signing keys; the first key of an alg signs, all verify. Generated and stored when unset. */
@@ -147,7 +180,13 @@ const schema = z.object({
 
 export const CONFIG_KEYS = Object.keys(schema.shape);
 
-export type HubConfig = Readonly<z.infer<typeof schema>> & { readonly secureCookies: boolean };
+export type HubConfig = Readonly<z.infer<typeof schema>> & {
+  readonly secureCookies: boolean;
+  /** The Redis to use (from REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); unset: the embedded store. */
+  readonly redis: RedisTarget | undefined;
+  /** REDIS_WAIT_REPLICAS with its default applied. */
+  readonly redisWaitReplicas: number;
+};
 
 /** Thrown at start-up; the message names every bad variable and why. */
 export class ConfigError extends Error {
@@ -183,5 +222,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'invalid hub configuration:\n  HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)',
     );
   }
-  return Object.freeze({ ...data, secureCookies });
+  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0) });
+}
+
+/**
+ * Which Redis: a cluster or Sentinel when given (they exclude each other), else REDIS_URL.
+ * REDIS_URL gives way rather than conflicting, so a deployment's default for it (compose has
+ * one) does not get in the way of a cluster or Sentinel set next to it.
+ */
+function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
+  if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
+  if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
+  if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES };
+  if (data.REDIS_SENTINELS) {
+    if (!data.REDIS_SENTINEL_NAME) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
+    return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME };
+  }
+  if (data.REDIS_URL) return { kind: 'single', url: data.REDIS_URL };
+  return undefined;
 }

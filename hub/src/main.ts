@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { describeMail } from './mail/create-mailer.js';
 import { applySeed, loadSeedFile } from './seed.js';
 import type { HubServices } from './services.js';
-import { openStore } from './store/index.js';
+import { describeRedis, openStore } from './store/index.js';
 import { ADMIN_ROLE } from './users/bootstrap-admin.js';
 
 export interface RunningMain {
@@ -28,10 +28,11 @@ export async function main(
 ): Promise<RunningMain> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL);
-  if (!config.REDIS_URL) logger.warn('REDIS_URL is not set: using the embedded in-process store, for trying out only (data is lost on restart)');
+  if (!config.redis) logger.warn('No Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): using the embedded in-process store, for trying out only (data is lost on restart)');
+  else logger.info('store', describeRedis(config.redis, config.redisWaitReplicas));
   const mail = describeMail(config);
   logger[mail.level](mail.message, mail.fields);
-  const store = await openStore(config.REDIS_URL);
+  const store = await openStore(config);
   const hub = await createHub(config, store, logger);
   if (config.HUB_SEED_FILE) {
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.

@@ -3,6 +3,7 @@ import { digest } from '../src/store/keys.js';
 import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import { scanKeys } from '../src/store/redis-client.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const ALICE = { login: 'alice', password: 'wonderland-123' };
@@ -74,7 +75,7 @@ describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)
     if (!(hub.store instanceof RedisStore)) return undefined;
     let count = 0;
     for (const pattern of ['oidc:Interaction:*', 'portal-sess:*']) {
-      for await (const batch of hub.store.client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}${pattern}`, COUNT: 500 })) count += batch.length;
+      for await (const batch of scanKeys(hub.store.client, `${hub.config.KEY_PREFIX}${pattern}`)) count += batch.length;
     }
     return count;
   }

@@ -136,3 +136,36 @@ describe('loadConfig result', () => {
     expect(config.HUB_PORT).toBe(4000);
   });
 });
+
+describe('which Redis: one server, a cluster or Sentinel', () => {
+  test('REDIS_URL alone is one server; nothing is the embedded store', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis).toEqual({ kind: 'single', url: 'redis://r:6379' });
+    expect(loadConfig({}).redis).toBeUndefined();
+  });
+
+  test('REDIS_CLUSTER_NODES is a cluster, and takes the place of a REDIS_URL default', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000, b:7001,[::1]:7002' });
+    expect(config.redis).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }, { host: '::1', port: 7002 }] });
+    expect(config.redisWaitReplicas).toBe(0);
+  });
+
+  test('REDIS_SENTINELS with REDIS_SENTINEL_NAME is Sentinel, waiting for one replica by default', () => {
+    const config = loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(config.redis).toEqual({ kind: 'sentinel', name: 'mymaster', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }] });
+    expect(config.redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_WAIT_REPLICAS: '0' }).redisWaitReplicas).toBe(0);
+  });
+
+  test.each([
+    [{ REDIS_SENTINELS: 's1:26379' }, /REDIS_SENTINEL_NAME: required/],
+    [{ REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS/],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2', REDIS_SENTINEL_NAME: 'm' }, /set only one/],
+    [{ REDIS_CLUSTER_NODES: 'a' }, /REDIS_CLUSTER_NODES: "a" is not host:port/],
+    [{ REDIS_SENTINELS: 'a:99999', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: "a:99999" is not host:port/],
+    [{ REDIS_CLUSTER_NODES: ' , ' }, /REDIS_CLUSTER_NODES: needs at least one/],
+    [{ KEY_PREFIX: 'sso:{x}:' }, /KEY_PREFIX: must not contain/],
+  ])('%j is refused with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

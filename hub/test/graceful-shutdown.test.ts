@@ -14,6 +14,7 @@ import { Keys } from '../src/store/keys.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 
 // Each test starts a hub process (tsx compiles it): slow on a loaded 2-core machine.
 jest.setTimeout(120_000);
@@ -61,7 +62,7 @@ describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
   afterEach(async () => {
     await hub?.stop('SIGKILL');
     hub = undefined;
-    for await (const keys of store.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length) await store.client.del(keys);
+    await deleteByPrefix(store.client, prefix);
   });
   afterAll(async () => {
     await store.close();

@@ -5,6 +5,7 @@
  */
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 
 interface ReadyBody {
   ready: boolean;
@@ -60,7 +61,7 @@ test('with Redis gone /readyz is 503 within the store deadline while /healthz st
   } finally {
     await hub.close();
     const cleaner = new RedisStore(await connectRedis(TEST_REDIS_URL));
-    for await (const keys of cleaner.client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) if (keys.length) await cleaner.client.del(keys);
+    await deleteByPrefix(cleaner.client, hub.config.KEY_PREFIX);
     await cleaner.close();
   }
 });

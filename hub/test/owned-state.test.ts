@@ -9,6 +9,7 @@ import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 
 const CHECK_MS_NUMBER = 200; // how often the test hub re-checks what it owns, in ms
 const CHECK_MS = String(CHECK_MS_NUMBER);
@@ -100,9 +101,7 @@ async function signIn(hub: RunningHub, login: string, password: string): Promise
 /** What Redis losing its data looks like to this hub: every key under its prefix gone. */
 async function flushPrefix(hub: RunningHub): Promise<number> {
   const { client } = hub.store as RedisStore;
-  let removed = 0;
-  for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) if (keys.length) removed += await client.del(keys);
-  return removed;
+  return deleteByPrefix(client, hub.config.KEY_PREFIX);
 }
 
 describe('after the store loses its data (Redis)', () => {

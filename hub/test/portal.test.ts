@@ -11,6 +11,7 @@ import { StoreUnavailableError, type Store } from '../src/store/store.js';
 import { RedisStore } from '../src/store/redis.js';
 import { openTestStore, startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, codeRequest, isSignedIn, signOut, walk, type Credentials } from './support.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const ALICE: Credentials = { login: 'alice', password: 'wonderland-123' };
@@ -528,9 +529,7 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
       if (kind === 'redis') {
         // The hub could not clean up after itself with its Redis client gone: do it here.
         const cleaner = (await openTestStore('redis')) as RedisStore;
-        for await (const keys of cleaner.client.scanIterator({ MATCH: `${downHub.config.KEY_PREFIX}*`, COUNT: 500 })) {
-          if (keys.length) await cleaner.client.del(keys);
-        }
+        await deleteByPrefix(cleaner.client, downHub.config.KEY_PREFIX);
         await cleaner.close();
       }
     });

@@ -6,6 +6,7 @@ import { MemoryStore } from '../store/memory.js';
 import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
 import { ClientRegistry } from './client-registry.js';
+import { deleteByPrefix } from '../store/redis-client.js';
 
 describe('client registration rules', () => {
   const base = { clientId: 'app', redirectUris: ['https://app.example/cb'] };
@@ -74,7 +75,7 @@ describe.each(STORE_KINDS)('issue 14: registering a client reloads only what cha
   });
   afterAll(async () => {
     if (inner instanceof RedisStore) {
-      for await (const found of inner.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (found.length) await inner.client.del(found);
+      await deleteByPrefix(inner.client, prefix);
     }
     await inner.close();
   });

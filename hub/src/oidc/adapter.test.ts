@@ -6,6 +6,7 @@ import { MemoryStore } from '../store/memory.js';
 import { connectRedis, RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
 import { createAdapterFactory, type AdapterHooks } from './adapter.js';
+import { scanKeys } from '../store/redis-client.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test:oidc-adapter:${randomUUID()}:`;
@@ -24,7 +25,7 @@ interface Subject {
 async function scanPrefix(store: Store): Promise<string[]> {
   const { client } = store as RedisStore;
   const found: string[] = [];
-  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) found.push(...batch);
+  for await (const batch of scanKeys(client, `${prefix}*`)) found.push(...batch);
   return found;
 }
 

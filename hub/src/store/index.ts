@@ -1,14 +1,37 @@
 import { MemoryStore } from './memory.js';
-import { connectRedis, RedisStore } from './redis.js';
+import { connectRedis, type RedisTarget } from './redis-client.js';
+import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
 export type { Store, SetOptions } from './store.js';
 export { StoreUnavailableError } from './store.js';
 export { MemoryStore } from './memory.js';
 export { RedisStore, connectRedis } from './redis.js';
+export type { RedisTarget, RedisNode } from './redis-client.js';
 
-/** Redis when a URL is given, else the embedded in-process store. */
-export async function openStore(redisUrl: string | undefined): Promise<Store> {
-  if (!redisUrl) return new MemoryStore();
-  return new RedisStore(await connectRedis(redisUrl));
+/** What opening the store needs from the configuration (see config.ts). */
+export interface StoreSettings {
+  redis: RedisTarget | undefined;
+  redisWaitReplicas?: number;
+  REDIS_WAIT_TIMEOUT_MS?: number;
+}
+
+/** Redis (one server, a cluster or Sentinel) when configured, else the embedded in-process store. */
+export async function openStore(settings: StoreSettings | string | undefined): Promise<Store> {
+  const resolved: StoreSettings = typeof settings === 'string' || settings === undefined ? { redis: settings ? { kind: 'single', url: settings } : undefined } : settings;
+  if (!resolved.redis) return new MemoryStore();
+  const options: RedisStoreOptions = {
+    ...(resolved.redisWaitReplicas !== undefined ? { waitReplicas: resolved.redisWaitReplicas } : {}),
+    ...(resolved.REDIS_WAIT_TIMEOUT_MS !== undefined ? { waitTimeoutMs: resolved.REDIS_WAIT_TIMEOUT_MS } : {}),
+  };
+  return new RedisStore(await connectRedis(resolved.redis), options);
+}
+
+/** What the start-up log says about the store (addresses only: no credentials). */
+export function describeRedis(target: RedisTarget, waitReplicas: number): Record<string, unknown> {
+  const wait = waitReplicas > 0 ? { waitReplicas } : {};
+  if (target.kind === 'cluster') return { redis: 'cluster', nodes: target.nodes.map(({ host, port }) => `${host}:${port}`), ...wait };
+  if (target.kind === 'sentinel') return { redis: 'sentinel', name: target.name, sentinels: target.sentinels.map(({ host, port }) => `${host}:${port}`), ...wait };
+  const url = new URL(target.url);
+  return { redis: 'single', address: `${url.hostname}:${url.port || 6379}`, ...wait };
 }

@@ -6,8 +6,25 @@ export function digest(value: string): string {
 }
 
 /**
- * Every key the hub writes, from one place, under one prefix. Keys that are used together
- * (a user's index and its entries) share a `{hash tag}` so Redis Cluster keeps them on one slot.
+ * Every key the hub writes, from one place, under one prefix.
+ *
+ * Redis Cluster. A Redis Cluster runs a MULTI, a Lua script or a multi-key command only on
+ * keys of one hash slot. The hub's store keeps every atomic operation on ONE key: MULTI
+ * blocks (setAdd, zAddExpiring, incr), the compare-and-set script (swap, the single-use claim
+ * of codes and refresh tokens), the sorted-set indexes, the delivery queue's sets, the audit
+ * log, the rate limiters' counters (rate-limiter-flexible, one key each) and the sessions
+ * (connect-redis, one key each). The only calls that name several keys, `getMany` and `del`,
+ * are sent key by key on a cluster and no caller needs them atomic (a grant's revocation
+ * deletes records found through its index: records are looked up by the digest of a token
+ * oidc-provider hands us, which cannot carry the grant's tag).
+ *
+ * So no two keys MUST share a slot today. Keys of one account still share the account id
+ * as hash tag (`user:{id}`, `consent:{id}:…`, `consents:{id}`, `account-grants:{id}`,
+ * `account-sessions:{id}`, `portal-sessions:{id}`), as do a grant's index (`grant-index:{id}`),
+ * so that a future transaction over a user's records can be written; a new multi-key
+ * operation must put its keys under one tag here first. The key names are those of earlier
+ * releases: moving to a cluster moves no key (see README, "Redis Cluster and Sentinel").
+ * KEY_PREFIX may not contain braces: they would turn the prefix into every key's hash tag.
  */
 export class Keys {
   constructor(readonly prefix: string) {}

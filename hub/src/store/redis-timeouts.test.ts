@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connectRedis, RedisStore } from './redis.js';
 import { StoreUnavailableError } from './store.js';
+import { startOwnRedisCluster, startOwnRedisSentinel } from '../testing/redis-server.js';
 
 const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `test:redis-timeouts:${randomUUID()}:`;
@@ -61,6 +62,30 @@ describe('RedisStore command timeouts', () => {
     await Promise.all(Array.from({ length: 100 }, () => store!.get(`${prefix}k`)));
     expect(timeouts.mock.calls.length + intervals.mock.calls.length).toBeLessThanOrEqual(2);
     expect(races).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a Redis Cluster', async () => {
+      const cluster = await startOwnRedisCluster();
+      return { client: await connectRedis({ kind: 'cluster', nodes: cluster.rootNodes }), stop: () => cluster.stop() };
+    }],
+    ['Redis Sentinel', async () => {
+      const sentinel = await startOwnRedisSentinel();
+      return { client: await connectRedis({ kind: 'sentinel', sentinels: sentinel.sentinelRootNodes, name: sentinel.name }), stop: () => sentinel.stop() };
+    }],
+  ])('creates no per-command AbortSignal.timeout timer on %s either', async (_name, start) => {
+    const { client, stop } = await start();
+    const own = new RedisStore(client, { waitReplicas: 0 });
+    try {
+      const timeouts = jest.spyOn(AbortSignal, 'timeout');
+      await Promise.all(Array.from({ length: 50 }, (_, i) => own.set(`${prefix}k${i}`, String(i), { ttlSeconds: 60 })));
+      await Promise.all(Array.from({ length: 50 }, (_, i) => own.get(`${prefix}k${i}`)));
+      await own.swap(`${prefix}swap`, null, '1', 60);
+      expect(timeouts).not.toHaveBeenCalled();
+    } finally {
+      await own.close();
+      await stop();
+    }
   });
 
   it('a Redis that stalls mid-command still gives StoreUnavailableError within the store deadline', async () => {

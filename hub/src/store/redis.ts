@@ -1,45 +1,18 @@
-import { createClient } from 'redis';
 import { Deadlines } from './deadlines.js';
+import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { StoreUnavailableError, type ClaimBeside, type SetOptions, type Store, type WriteOp } from './store.js';
 
+export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
-const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
 const COMMAND_TIMEOUT_MS = 2_000; // a command that takes longer fails closed
+const REPLICA_COUNT_MAX_AGE_MS = 1_000; // how long a count of the primary's replicas is trusted
 
-function makeClient(url: string, connected: () => boolean = () => true) {
-  return createClient({
-    url,
-    disableOfflineQueue: true,
-    // node-redis 6 gives every command its own 5 s AbortSignal.timeout by default; inside
-    // oidc-provider's AsyncLocalStorage each such timer keeps its whole request alive for 5 s.
-    // guard() below already bounds every command, so the per-command timer is off (0 disables it).
-    commandOptions: { timeout: 0 },
-    socket: {
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      // Before the first connection succeeds, give up at once (`false` stops the retries and
-      // rejects `connect()` with the cause): a hub started against an unreachable Redis fails
-      // fast instead of hanging. After that, keep reconnecting in the background.
-      reconnectStrategy: (retries: number) => (connected() ? Math.min(retries * 100, 2_000) : false),
-    },
-  });
-}
-
-export type RedisClient = ReturnType<typeof makeClient>;
-
-/** Opens a node-redis client that fails fast instead of queueing while Redis is down. */
-export async function connectRedis(url: string): Promise<RedisClient> {
-  let connected = false;
-  const client = makeClient(url, () => connected);
-  // Errors are reported through the failed commands; an unhandled 'error' event would crash.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    client.destroy();
-    throw new StoreUnavailableError(error);
-  }
-  connected = true;
-  return client;
+/** How a single-use claim is made durable before the hub acts on it (see README, "WAIT and persistence"). */
+export interface RedisStoreOptions {
+  /** Replicas that must acknowledge each claim (`WAIT n`); 0: do not wait. */
+  waitReplicas?: number;
+  /** How long to wait for them, in milliseconds; fewer acknowledgements fail closed (503). */
+  waitTimeoutMs?: number;
 }
 
 /** Compare-and-set on one key (see Store.swap); ARGV: has-expected, expected, has-next, next, ttl. */
@@ -113,10 +86,22 @@ function guard<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
-/** The production store: one Redis (or a Redis-compatible server) at `REDIS_URL`. */
+/**
+ * The production store, on one Redis (`REDIS_URL`), a Redis Cluster or a Sentinel-managed
+ * primary. Every atomic step touches one key, or two keys of one hash slot (claimBeside:
+ * keys.ts tags them alike), so each works on a cluster; the calls that take several
+ * independent keys (getMany, del, write) are sent key by key there.
+ */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
-  constructor(readonly client: RedisClient) {}
+  readonly #waitReplicas: number;
+  readonly #waitTimeoutMs: number;
+  #replicas = { count: 0, at: Number.NEGATIVE_INFINITY };
+
+  constructor(readonly client: RedisClient, options: RedisStoreOptions = {}) {
+    this.#waitReplicas = options.waitReplicas ?? 0;
+    this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
+  }
 
   get(key: string): Promise<string | null> {
     return guard(() => this.client.get(key));
@@ -124,11 +109,9 @@ export class RedisStore implements Store {
 
   getMany(keys: string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return guard(async () => {
-      const multi = this.client.multi();
-      for (const key of keys) multi.get(key);
-      return (await multi.exec()) as unknown as (string | null)[];
-    });
+    // One GET per key, pipelined by node-redis into one round trip per node (a MULTI or an
+    // MGET over several keys is refused on a cluster when they lie in different slots).
+    return guard(() => Promise.all(keys.map((key) => this.client.get(key))));
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
@@ -143,11 +126,16 @@ export class RedisStore implements Store {
 
   del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
-    return guard(() => this.client.del(keys));
+    const client = this.client;
+    if (isCluster(client)) return guard(async () => (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0));
+    return guard(() => client.del(keys));
   }
 
   swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
-    return guard(async () => (await this.client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) })) === 1);
+    return guard(async () => {
+      const swapped = await this.#durably(key, (client) => client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1);
+      return swapped === 1;
+    });
   }
 
   write(ops: WriteOp[]): Promise<void> {
@@ -155,6 +143,13 @@ export class RedisStore implements Store {
     if (ops.length === 1 && ops[0]!.op === 'set') {
       const { key, value, ttlSeconds } = ops[0]!;
       return this.set(key, value, ttlSeconds !== undefined ? { ttlSeconds } : {}).then(() => undefined);
+    }
+    if (isCluster(this.client)) {
+      // A pipeline goes to one node: on a cluster each write goes on its own (node-redis still
+      // sends those of one node together).
+      return guard(async () => {
+        await Promise.all(ops.map((op) => this.#writeOne(op)));
+      });
     }
     return guard(async () => {
       const pipeline = this.client.multi();
@@ -181,14 +176,73 @@ export class RedisStore implements Store {
     });
   }
 
+  /** One write of {@link write} on its own (a cluster's keys of one batch lie in many slots). */
+  async #writeOne(op: WriteOp): Promise<void> {
+    switch (op.op) {
+      case 'set':
+        await this.client.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
+        break;
+      case 'del':
+        await this.client.del(op.key);
+        break;
+      case 'swap':
+        await this.client.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
+        break;
+      case 'zAddExpiring':
+        await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
+        break;
+      case 'zRemove':
+        await this.client.zRem(op.key, op.member);
+        break;
+    }
+  }
+
   claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {
     return guard(async () => {
-      const [record, claimed] = (await this.client.eval(CLAIM_BESIDE_SCRIPT, {
-        keys: [key, recordKey],
-        arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))],
-      })) as [string | null, number];
+      const [record, claimed] = (await this.#durably(
+        key,
+        (client) => client.eval(CLAIM_BESIDE_SCRIPT, { keys: [key, recordKey], arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))] }),
+        (reply) => (reply as [unknown, number])[1] === 1,
+      )) as [string | null, number];
       return { record: record ?? null, claimed: claimed === 1 };
     });
+  }
+
+  /**
+   * A single-use claim that must survive a failover: the write, then WAIT right behind it on
+   * the same connection (one round trip). WAIT counts the replicas holding every write of its
+   * connection so far, so a replica promoted after a crash of the primary holds this one. It
+   * waits for as many replicas as are connected now, up to `waitReplicas`: with none connected
+   * (the replica itself was promoted and the old primary is gone) no replica can be promoted
+   * without the write, and the hub keeps serving. Fewer acknowledgements than that: the write
+   * may be lost in a failover, so it fails closed (503, safe to retry). A cluster sends both to
+   * the master of the key's slot; Sentinel keeps one connection to the primary
+   * (`masterPoolSize: 1`) that every command shares in order.
+   */
+  async #durably<T>(key: string, write: (client: Pick<RedisClient, 'eval'>) => Promise<T>, wrote: (reply: T) => boolean): Promise<T> {
+    const wanted = this.#waitReplicas === 0 ? 0 : Math.min(this.#waitReplicas, await this.#connectedReplicas(key));
+    if (wanted === 0) return write(this.client);
+    const client = this.client;
+    const args = ['WAIT', String(wanted), String(this.#waitTimeoutMs)];
+    const wait = isCluster(client) ? () => client.sendCommand(key, false, args) : isSentinel(client) ? () => client.sendCommand(false, args) : () => client.sendCommand(args);
+    const [reply, acknowledged] = await Promise.all([write(client), wait()]);
+    // A write that changed nothing has nothing for a replica to lose.
+    if (wrote(reply) && Number(acknowledged) < wanted) {
+      this.#replicas.at = Number.NEGATIVE_INFINITY; // count them again next time
+      throw new Error(`${String(acknowledged)} of ${wanted} replicas acknowledged the claim within ${this.#waitTimeoutMs} ms`);
+    }
+    return reply;
+  }
+
+  /** Replicas connected to the primary (of the key's slot), from INFO replication, counted at most once a second. */
+  async #connectedReplicas(key: string): Promise<number> {
+    if (Date.now() - this.#replicas.at < REPLICA_COUNT_MAX_AGE_MS) return this.#replicas.count;
+    const client = this.client;
+    const args = ['INFO', 'replication'];
+    const info = String(isCluster(client) ? await client.sendCommand(key, false, args) : isSentinel(client) ? await client.sendCommand(false, args) : await client.sendCommand(args));
+    const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    this.#replicas = { count, at: Date.now() };
+    return count;
   }
 
   take(key: string): Promise<string | null> {
@@ -286,6 +340,6 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.quit();
+    await closeRedis(this.client);
   }
 }

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore } from './memory.js';
 import { connectRedis, RedisStore, type RedisClient } from './redis.js';
+import { deleteByPrefix as deleteKeys } from './redis-client.js';
+import { startOwnRedisCluster, startOwnRedisSentinel } from '../testing/redis-server.js';
 import { StoreUnavailableError, type Store } from './store.js';
 
 /** The real Redis the contract runs against; every key this run writes sits under `prefix`. */
@@ -11,9 +13,7 @@ const prefix = `test:store-contract:${randomUUID()}:`;
 
 /** Deletes every key under the run's prefix, with SCAN (never KEYS). */
 async function deleteByPrefix(client: RedisClient, keyPrefix: string): Promise<void> {
-  for await (const batch of client.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 500 })) {
-    if (batch.length > 0) await client.del(batch);
-  }
+  await deleteKeys(client, keyPrefix);
 }
 
 interface Subject {
@@ -40,7 +40,37 @@ const subjects: [string, Subject][] = [
       },
     },
   ],
+  // The same contract on a 3-master Redis Cluster and on a Sentinel-managed primary with a
+  // replica (each swap then waits for the replica, as the hub does by default with Sentinel).
+  ownServers('RedisStore on a Redis Cluster', async () => {
+    const cluster = await startOwnRedisCluster();
+    return { store: new RedisStore(await connectRedis({ kind: 'cluster', nodes: cluster.rootNodes })), stop: () => cluster.stop() };
+  }),
+  ownServers('RedisStore on Redis Sentinel', async () => {
+    const sentinel = await startOwnRedisSentinel();
+    const client = await connectRedis({ kind: 'sentinel', sentinels: sentinel.sentinelRootNodes, name: sentinel.name });
+    return { store: new RedisStore(client, { waitReplicas: 1, waitTimeoutMs: 2_000 }), stop: () => sentinel.stop() };
+  }),
 ];
+
+/** A subject on servers of its own, stopped (and their files removed) after the suite. */
+function ownServers(name: string, start: () => Promise<{ store: RedisStore; stop(): Promise<void> }>): [string, Subject] {
+  const stops = new Map<Store, () => Promise<void>>();
+  return [
+    name,
+    {
+      open: async () => {
+        const { store, stop } = await start();
+        stops.set(store, stop);
+        return store;
+      },
+      close: async (store) => {
+        await store.close();
+        await stops.get(store)?.();
+      },
+    },
+  ];
+}
 
 describe.each(subjects)('Store contract: %s', (name, subject) => {
   let store: Store;
@@ -381,7 +411,7 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
 
   it('ping answers true while the backend is reachable', async () => {
     expect(await store.ping()).toBe(true);
-    expect(store.kind).toBe(name === 'RedisStore' ? 'redis' : 'memory');
+    expect(store.kind).toBe(name.startsWith('RedisStore') ? 'redis' : 'memory');
   });
 });
 

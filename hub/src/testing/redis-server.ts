@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { freePort } from './hub-process.js';
 
@@ -52,5 +55,241 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       child.kill('SIGTERM');
       await exited;
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis Cluster and Sentinel of a test's own: real servers from Debian's redis-server, on free
+// ports, with their config files in one temporary directory that stop() removes.
+
+interface Spawned {
+  port: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+function spawnRedis(port: number, args: string[], cwd: string): Spawned {
+  const child = spawn('redis-server', args, { stdio: 'ignore', cwd });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return { port, child, exited };
+}
+
+async function waitForPing(port: number, what: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if (await answersPing(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${what} did not start on port ${port}`);
+}
+
+/** One command on a short-lived connection (the helpers need a handful, not a client). */
+async function command(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    let reply = '';
+    socket.setTimeout(2_000, () => {
+      socket.destroy();
+      reject(new Error(`no answer from port ${port} to ${args[0]}`));
+    });
+    socket.once('error', reject);
+    socket.on('data', (data) => {
+      reply += data.toString();
+      if (complete(reply)) {
+        socket.destroy();
+        if (reply.startsWith('-')) reject(new Error(`${args.join(' ')} on port ${port}: ${reply.trim()}`));
+        else resolve(reply);
+      }
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+  });
+}
+
+/** Whether a RESP2 reply is complete (simple strings, errors, integers, bulk strings and flat arrays). */
+function complete(reply: string): boolean {
+  const kind = reply[0];
+  const lineEnd = reply.indexOf('\r\n');
+  if (lineEnd < 0) return false;
+  if (kind === '+' || kind === '-' || kind === ':') return true;
+  if (kind === '$') {
+    const length = Number(reply.slice(1, lineEnd));
+    return length < 0 || Buffer.byteLength(reply) >= lineEnd + 2 + length + 2;
+  }
+  if (kind === '*') {
+    let count = Number(reply.slice(1, lineEnd));
+    let at = lineEnd + 2;
+    while (count > 0) {
+      const end = reply.indexOf('\r\n', at);
+      if (end < 0) return false;
+      if (reply[at] === '$') {
+        const length = Number(reply.slice(at + 1, end));
+        at = end + 2 + (length < 0 ? 0 : length + 2);
+        if (reply.length < at) return false;
+      } else if (reply[at] === '*') {
+        // a nested array: count its elements as ours
+        count += Number(reply.slice(at + 1, end));
+        at = end + 2;
+      } else {
+        at = end + 2;
+      }
+      count -= 1;
+    }
+    return true;
+  }
+  return true;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function stopAll(servers: Spawned[], dir: string): Promise<void> {
+  for (const { child } of servers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.all(servers.map((s) => s.exited));
+  await rm(dir, { recursive: true, force: true });
+}
+
+// Nothing on disk; a replica syncs at once (the default waits 5 s for more replicas to share one transfer).
+const NO_DISK = ['--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
+
+export interface OwnRedisCluster {
+  /** `host:port` of every master, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string[];
+  /** The same as `{ host, port }` objects. */
+  rootNodes: { host: string; port: number }[];
+  /** Stops every node by PID and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A 3-master Redis Cluster (no replicas), set up as `redis-cli --cluster create` would (slots
+ * split in three, distinct config epochs, CLUSTER MEET) but without its one-second polls.
+ */
+export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'sso-cluster-'));
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const servers = ports.map((port) =>
+    spawnRedis(port, ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
+      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], dir),
+  );
+  try {
+    await Promise.all(ports.map((port) => waitForPing(port, 'cluster node')));
+    const ranges = [[0, 5460], [5461, 10922], [10923, 16383]] as const;
+    await Promise.all(ports.map(async (port, i) => {
+      await command(port, ['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i]![0]), String(ranges[i]![1])]);
+      await command(port, ['CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)]);
+    }));
+    for (const port of ports.slice(1)) await command(ports[0]!, ['CLUSTER', 'MEET', '127.0.0.1', String(port)]);
+    await until(async () => {
+      const infos = await Promise.all(ports.map((port) => command(port, ['CLUSTER', 'INFO'])));
+      return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
+    }, 20_000, 'the cluster to agree on its slots');
+  } catch (error) {
+    await stopAll(servers, dir);
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    nodes: ports.map((port) => `127.0.0.1:${port}`),
+    rootNodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+    stop: () => (stopped ??= stopAll(servers, dir)),
+  };
+}
+
+export interface OwnRedisSentinel {
+  /** The name the sentinels monitor the primary under (REDIS_SENTINEL_NAME). */
+  name: string;
+  /** `host:port` of every sentinel, as REDIS_SENTINELS takes them. */
+  sentinels: string[];
+  sentinelRootNodes: { host: string; port: number }[];
+  /** Port of the server that is the primary right now (asks a sentinel). */
+  primaryPort(): Promise<number>;
+  /** Waits until the sentinels know each other and the replica, so a failover can be agreed. */
+  readyForFailover(): Promise<void>;
+  /** SIGKILL of the current primary, by its PID: a crash, with no chance to hand over. */
+  killPrimary(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** How long a sentinel waits before it calls an unanswering primary down, in milliseconds. */
+export const SENTINEL_DOWN_AFTER_MS = 1_000;
+
+/**
+ * A primary, one replica and three sentinels (quorum 2), all `redis-server` (`--sentinel`),
+ * with short detection times so a failover takes seconds, not the default half minute.
+ */
+export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedisSentinel> {
+  const dir = await mkdtemp(join(tmpdir(), 'sso-sentinel-'));
+  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  const servers: Spawned[] = [];
+  const byPort = new Map<number, Spawned>();
+  const track = (spawned: Spawned) => {
+    servers.push(spawned);
+    byPort.set(spawned.port, spawned);
+  };
+  try {
+    track(spawnRedis(primaryPort, ['--port', String(primaryPort), '--bind', '127.0.0.1', ...NO_DISK], dir));
+    track(spawnRedis(replicaPort, ['--port', String(replicaPort), '--bind', '127.0.0.1', ...NO_DISK, '--replicaof', '127.0.0.1', String(primaryPort)], dir));
+    await Promise.all([waitForPing(primaryPort, 'primary'), waitForPing(replicaPort, 'replica')]);
+    await until(async () => (await command(replicaPort, ['INFO', 'replication'])).includes('master_link_status:up'), 20_000, 'the replica to sync');
+    for (const port of sentinelPorts) {
+      const file = join(dir, `sentinel-${port}.conf`);
+      await writeFile(file, [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+        `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
+        `sentinel failover-timeout ${name} 3000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'));
+      track(spawnRedis(port, [file, '--sentinel'], dir));
+    }
+    await Promise.all(sentinelPorts.map((port) => waitForPing(port, 'sentinel')));
+    await until(async () => {
+      const replies = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])));
+      return replies.every((reply) => reply.includes(String(primaryPort)));
+    }, 20_000, 'the sentinels to monitor the primary');
+  } catch (error) {
+    await stopAll(servers, dir);
+    throw error;
+  }
+  const primaryPortNow = async () => {
+    for (const port of sentinelPorts) {
+      const reply = await command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name]).catch(() => '');
+      const found = /\$\d+\r\n(\d+)\r\n$/.exec(reply);
+      if (found) return Number(found[1]);
+    }
+    throw new Error('no sentinel names a primary');
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    name,
+    sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`),
+    sentinelRootNodes: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+    primaryPort: primaryPortNow,
+    async readyForFailover() {
+      await until(async () => {
+        const states = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'MASTER', name])));
+        // The reply is a flat field/value list: each sentinel must see the other two and the replica.
+        return states.every((state) => /num-other-sentinels\r\n\$1\r\n2\r\n/.test(state) && /num-slaves\r\n\$1\r\n1\r\n/.test(state));
+      }, 20_000, 'the sentinels to find each other and the replica');
+    },
+    async killPrimary() {
+      const port = await primaryPortNow();
+      const server = byPort.get(port)!;
+      server.child.kill('SIGKILL');
+      await server.exited;
+      return port;
+    },
+    stop: () => (stopped ??= stopAll(servers, dir)),
   };
 }

@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js';
 import { MemoryStore } from '../store/memory.js';
 import { connectRedis, RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
+import { deleteByPrefix } from '../store/redis-client.js';
 
 export type StoreKind = 'memory' | 'redis';
 
@@ -52,9 +53,7 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
-        for await (const keys of openedStore.client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
-          if (keys.length) await openedStore.client.del(keys);
-        }
+        await deleteByPrefix(openedStore.client, prefix);
       }
       if (!store) await openedStore.close();
     },

@@ -1,0 +1,169 @@
+import { createClient, createCluster, createSentinel } from 'redis';
+import { StoreUnavailableError } from './store.js';
+
+/** A `host:port` of a Redis node or sentinel. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Which Redis the store talks to: one server (`REDIS_URL`), a Redis Cluster
+ * (`REDIS_CLUSTER_NODES`, any reachable masters; the rest is discovered) or a primary found
+ * through Redis Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`).
+ */
+export type RedisTarget =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: RedisNode[] }
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string };
+
+const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
+
+/**
+ * Socket options shared by every kind of client. Before the first connection succeeds, give
+ * up at once (`false` stops the retries and rejects `connect()` with the cause): a hub started
+ * against an unreachable Redis fails fast instead of hanging. After that, keep reconnecting in
+ * the background.
+ */
+function socketOptions(connected: () => boolean) {
+  return {
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    reconnectStrategy: (retries: number) => (connected() ? Math.min(retries * 100, 2_000) : false),
+  };
+}
+
+/**
+ * node-redis 6 gives every command its own 5 s AbortSignal.timeout by default; inside
+ * oidc-provider's AsyncLocalStorage each such timer keeps its whole request alive for 5 s.
+ * The store's own deadline (guard() in redis.ts) already bounds every command, so the
+ * per-command timer is off (0 disables it) for every kind of client.
+ */
+const COMMAND_OPTIONS = { timeout: 0 } as const;
+
+function makeSingle(url: string, connected: () => boolean) {
+  return createClient({ url, disableOfflineQueue: true, commandOptions: COMMAND_OPTIONS, socket: socketOptions(connected) });
+}
+
+function makeCluster(nodes: RedisNode[], connected: () => boolean) {
+  return createCluster({
+    rootNodes: nodes.map(({ host, port }) => ({ socket: { host, port } })),
+    defaults: { disableOfflineQueue: true, socket: socketOptions(connected) },
+    commandOptions: COMMAND_OPTIONS,
+  });
+}
+
+function makeSentinel(sentinels: RedisNode[], name: string, connected: () => boolean) {
+  return createSentinel({
+    name,
+    sentinelRootNodes: sentinels,
+    commandOptions: COMMAND_OPTIONS,
+    nodeClientOptions: { disableOfflineQueue: true, socket: socketOptions(connected) },
+    sentinelClientOptions: { socket: socketOptions(connected) },
+    // One connection to the primary, shared by every command in order: WAIT after a write
+    // (RedisStore.swap) then counts that write.
+    masterPoolSize: 1,
+    // Look for a new primary soon after losing the old one (the default scan is every 10 s).
+    scanInterval: 1_000,
+  });
+}
+
+export type SingleRedisClient = ReturnType<typeof makeSingle>;
+export type ClusterRedisClient = ReturnType<typeof makeCluster>;
+export type SentinelRedisClient = ReturnType<typeof makeSentinel>;
+/** Any of the three: the store, connect-redis and the rate limiters accept each. */
+export type RedisClient = SingleRedisClient | ClusterRedisClient | SentinelRedisClient;
+
+export function isCluster(client: RedisClient): client is ClusterRedisClient {
+  return 'masters' in client;
+}
+
+export function isSentinel(client: RedisClient): client is SentinelRedisClient {
+  return 'getMasterNode' in client && !isCluster(client);
+}
+
+/** Parses `host:port,host:port` (REDIS_CLUSTER_NODES, REDIS_SENTINELS). */
+export function parseNodes(list: string): RedisNode[] {
+  return list
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const match = /^(.+):(\d{1,5})$/.exec(item);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65_535) throw new TypeError(`"${item}" is not host:port`);
+      return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+    });
+}
+
+/** A plain URL is a single server (as `REDIS_URL` has always been). */
+export function toTarget(target: string | RedisTarget): RedisTarget {
+  return typeof target === 'string' ? { kind: 'single', url: target } : target;
+}
+
+/** Opens a node-redis client of the right kind that fails fast instead of queueing while Redis is down. */
+export async function connectRedis(url: string): Promise<SingleRedisClient>;
+export async function connectRedis(target: RedisTarget): Promise<RedisClient>;
+export async function connectRedis(target: string | RedisTarget): Promise<RedisClient> {
+  const resolved = toTarget(target);
+  let connected = false;
+  const isConnected = () => connected;
+  const client: RedisClient =
+    resolved.kind === 'single'
+      ? makeSingle(resolved.url, isConnected)
+      : resolved.kind === 'cluster'
+        ? makeCluster(resolved.nodes, isConnected)
+        : makeSentinel(resolved.sentinels, resolved.name, isConnected);
+  // Errors are reported through the failed commands; an unhandled 'error' event would crash.
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // A sentinel set that answers but names no reachable primary would retry for ever: bound it.
+    await Promise.race([
+      client.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('could not connect to Redis in time')), CONNECT_TIMEOUT_MS * 3);
+      }),
+    ]);
+  } catch (error) {
+    await Promise.resolve(client.destroy()).catch(() => {});
+    throw new StoreUnavailableError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
+  return client;
+}
+
+/**
+ * Every key matching `pattern` (SCAN, never KEYS), batch by batch: on a cluster, each master
+ * in turn (a SCAN sees only its own node's keys).
+ */
+export async function* scanKeys(client: RedisClient, pattern: string, count = 500): AsyncGenerator<string[]> {
+  if (isCluster(client)) {
+    for (const master of client.masters) {
+      const node = await client.nodeClient(master);
+      yield* node.scanIterator({ MATCH: pattern, COUNT: count });
+    }
+    return;
+  }
+  if (isSentinel(client)) {
+    yield* client.scanIterator({ MATCH: pattern, COUNT: count });
+    return;
+  }
+  yield* client.scanIterator({ MATCH: pattern, COUNT: count });
+}
+
+/** Deletes every key under `prefix` (tests and the e2e clean-up); returns how many. */
+export async function deleteByPrefix(client: RedisClient, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const keys of scanKeys(client, `${prefix}*`)) {
+    // One DEL per key: on a cluster the keys of one batch lie in many slots.
+    deleted += (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0);
+  }
+  return deleted;
+}
+
+/** Closes any kind of client, waiting for replies already on their way. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.isOpen) await client.close();
+}
