@@ -127,5 +127,5 @@ await serve(server, port, async () => {
     listener.closeAllConnections();
     listener.close();
   }
-  if (redis.isOpen) await redis.quit();
+  if (redis.isOpen) await redis.close();
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { loadConfig } from '../../hub/src/config.js';
+import type { RedisTarget } from '../../hub/src/store/redis-client.js';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const secret = z.string().min(32, 'needs at least 32 characters');
@@ -53,6 +55,10 @@ const schema = z.object({
   SHOP_INTERNAL_URL: z.string().url().optional(),
   /** Sessions of the demo sites; unset: in-process memory. */
   REDIS_URL: z.string().url().optional(),
+  /** Or a Redis Cluster / Sentinel, as for the hub (the hub's config.ts parses them). */
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().optional(),
   /** Prefix of every Redis key, the hub's and the demo sites' (theirs under `<KEY_PREFIX>demo:<site>:`). */
   KEY_PREFIX: z.string().min(1).default('sso:'),
   SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
@@ -83,7 +89,8 @@ export interface DemoConfig {
   host: string;
   hubUrl: string;
   hubInternalUrl: string;
-  redisUrl: string | undefined;
+  /** The Redis of the hub and the sites (one server, a cluster or Sentinel); unset: memory. */
+  redis: RedisTarget | undefined;
   /** The configured KEY_PREFIX; the sites key their sessions and indexes under it. */
   keyPrefix: string;
   sessionSecret: string;
@@ -110,7 +117,7 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     host: c.DEMO_HOST,
     hubUrl: (c.HUB_URL ?? `http://hub.sso.localhost:${c.HUB_PORT}`).replace(/\/+$/, ''),
     hubInternalUrl: (c.HUB_INTERNAL_URL ?? `http://127.0.0.1:${c.HUB_PORT}`).replace(/\/+$/, ''),
-    redisUrl: c.REDIS_URL,
+    redis: loadConfig({ REDIS_URL: c.REDIS_URL, REDIS_CLUSTER_NODES: c.REDIS_CLUSTER_NODES, REDIS_SENTINELS: c.REDIS_SENTINELS, REDIS_SENTINEL_NAME: c.REDIS_SENTINEL_NAME }).redis,
     keyPrefix: c.KEY_PREFIX,
     sessionSecret: c.SESSION_SECRET,
     metricsToken: c.DEMO_METRICS_TOKEN,

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { createClient } from 'redis';
+import { connectRedis } from '../../hub/src/store/redis-client.js';
 import type { RedisClient } from '@sso-hub/subsite-kit';
 import { loadDemoConfig, type SiteName } from './demo-config.js';
 import { createDemoSite } from './site.js';
@@ -9,11 +9,8 @@ export async function runSite(name: SiteName, env: Record<string, string | undef
   const config = loadDemoConfig(env);
   const site = config.sites[name];
   let redis: RedisClient | undefined;
-  if (config.redisUrl) {
-    redis = createClient({ url: config.redisUrl }) as RedisClient;
-    redis.on('error', () => {});
-    await redis.connect();
-  }
+  // The hub's own client factory: one server, a cluster or Sentinel, failing fast when down.
+  if (config.redis) redis = await connectRedis(config.redis);
   const app = await createDemoSite(site, config, redis);
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(site.port, config.host, resolve));
@@ -21,6 +18,6 @@ export async function runSite(name: SiteName, env: Record<string, string | undef
   return async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (redis?.isOpen) await redis.quit();
+    if (redis?.isOpen) await redis.close();
   };
 }

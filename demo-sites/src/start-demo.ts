@@ -7,7 +7,7 @@ import { runSite } from './run-site.js';
 
 /**
  * `npm start`: the hub, the three demo sites and the UCenter-bound forum in one process, on the embedded store
- * unless REDIS_URL is set. Ports come from HUB_PORT, BBS_PORT, WIKI_PORT, SHOP_PORT.
+ * unless REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) is set. Ports come from HUB_PORT, BBS_PORT, WIKI_PORT, SHOP_PORT.
  */
 export async function startDemo(env: Record<string, string | undefined> = process.env) {
   const config = loadDemoConfig(env);

@@ -124,7 +124,7 @@ export class OwnedState {
     } catch (error) {
       // The details go to the log only: /readyz answers whoever asks.
       this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });
-      reasons.push('the store is unavailable: check REDIS_URL and the Redis server');
+      reasons.push('the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server');
     }
     this.#apply();
     if (reasons.join() !== this.#reasons.join()) {

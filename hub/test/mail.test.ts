@@ -17,6 +17,7 @@ import { RedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { openTestStore, startTestHub, STORE_KINDS } from '../src/testing/test-hub.js';
+import { deleteByPrefix, scanKeys } from '../src/store/redis-client.js';
 
 const silent = createLogger('silent');
 
@@ -156,7 +157,7 @@ describe.each(STORE_KINDS)('the development outbox (%s store)', (kind) => {
   });
   afterEach(async () => {
     if (store instanceof RedisStore) {
-      for await (const found of store.client.scanIterator({ MATCH: `${keys.prefix}*`, COUNT: 500 })) if (found.length) await store.client.del(found);
+      await deleteByPrefix(store.client, keys.prefix);
     }
     await store.close();
   });
@@ -188,7 +189,7 @@ describe.each(STORE_KINDS)('the development outbox (%s store)', (kind) => {
     expect(await store.zCard(keys.mailOutbox())).toBe(3);
     if (store instanceof RedisStore) {
       const items: string[] = [];
-      for await (const found of store.client.scanIterator({ MATCH: `${keys.prefix}mail:outbox:item:*`, COUNT: 500 })) items.push(...found);
+      for await (const found of scanKeys(store.client, `${keys.prefix}mail:outbox:item:*`)) items.push(...found);
       expect(items).toHaveLength(3);
     }
   });

@@ -4,7 +4,7 @@
  * consent and single sign-on. Every block runs against the embedded store and a real Redis.
  */
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
-import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { startTestHub, testStoreKinds, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut, walk, type Credentials, type JsonAnswer } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -16,7 +16,8 @@ interface Tokens {
   id_token: string;
 }
 
-describe.each(STORE_KINDS)('OAuth 2.0 / OIDC protocol on %s', (kind) => {
+// TEST_STORE_KINDS picks the stores (protocol-cluster.test.ts runs it on a cluster and Sentinel).
+describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
   let hub: RunningHub;
   const secrets = new Map<string, string>();
 

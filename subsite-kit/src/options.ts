@@ -1,13 +1,15 @@
-import type { RedisClientType } from 'redis';
+import type { RedisClientType, RedisClusterType, RedisSentinelType } from 'redis';
 import type { AfterCallback } from './after-callback.js';
 import { safeReturnTo } from './return-to.js';
 
 /**
- * A connected node-redis (v5/v6) client, as `createClient({ url })` returns it. (Not
- * `ReturnType<typeof createClient>`: that widens every type parameter, and the client a site
- * creates is then not assignable to it.)
+ * A connected node-redis (v5/v6) client: one server (`createClient({ url })`), a Redis Cluster
+ * (`createCluster({ rootNodes })`) or a primary found through Sentinel (`createSentinel({ name,
+ * sentinelRootNodes })`). Every call the kit makes touches one key, so each works on a cluster.
+ * (Not `ReturnType<typeof createClient>`: that widens every type parameter, and the client a
+ * site creates is then not assignable to it.)
  */
-export type RedisClient = RedisClientType;
+export type RedisClient = RedisClientType | RedisClusterType | RedisSentinelType;
 
 /** Where the kit writes diagnostics. It never passes tokens, codes or secrets to it. */
 export interface KitLogger {
@@ -35,7 +37,10 @@ export interface SubsiteKitOptions {
   previousSyncKey?: string;
   /** Secret(s) that sign the session cookie (at least 32 characters each); the first signs, all verify. */
   sessionSecret: string | string[];
-  /** A connected node-redis client for sessions and the kit's indexes. Default: in-process memory (one process, development). */
+  /**
+   * A connected node-redis client (one server, a cluster or Sentinel) for sessions and the kit's
+   * indexes. Default: in-process memory (one process, development).
+   */
   redis?: RedisClient;
   /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
   redisPrefix?: string;
@@ -214,10 +219,12 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
 
   const redis = options.redis;
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
-    fail('redis', 'must be a node-redis client (from createClient() of the "redis" package)');
+    fail('redis', 'must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package)');
   }
   const redisPrefix = options.redisPrefix ?? 'sso-kit:';
   if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');
+  // Braces would make part of the prefix a Redis Cluster hash tag: every key in one slot.
+  if (/[{}]/.test(redisPrefix)) fail('redisPrefix', 'must not contain { or } (Redis Cluster hash tags)');
 
   const cookiePrefix = options.cookiePrefix ?? 'sso.';
   if (typeof cookiePrefix !== 'string' || !COOKIE_PREFIX.test(cookiePrefix)) fail('cookiePrefix', 'may only contain letters, digits, "_", "." and "-"');

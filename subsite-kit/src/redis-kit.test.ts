@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { cleanUpTestRedis, connectTestRedis } from './test-support/redis.js';
-import type { RedisClient } from './options.js';
+import type { RedisClientType } from 'redis';
 import { makeSite, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
 import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from './test-support/stub-hub.js';
 
 const prefix = `sso-kit-test:${randomUUID()}:`;
 let hub: StubHub;
-let redis: RedisClient;
+let redis: RedisClientType;
 
 beforeAll(async () => {
   hub = await startStubHub();

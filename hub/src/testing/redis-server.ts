@@ -215,6 +215,9 @@ export interface OwnRedisSentinel {
   readyForFailover(): Promise<void>;
   /** SIGKILL of the current primary, by its PID: a crash, with no chance to hand over. */
   killPrimary(): Promise<number>;
+  /** SIGSTOP / SIGCONT of the replica (the data server that is not the primary): it acknowledges nothing meanwhile. */
+  pauseReplica(): Promise<void>;
+  resumeReplica(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -290,6 +293,13 @@ export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedis
       await server.exited;
       return port;
     },
-    stop: () => (stopped ??= stopAll(servers, dir)),
+    async pauseReplica() {
+      const primary = await primaryPortNow();
+      byPort.get(primary === primaryPort ? replicaPort : primaryPort)!.child.kill('SIGSTOP');
+    },
+    async resumeReplica() {
+      for (const port of [primaryPort, replicaPort]) byPort.get(port)!.child.kill('SIGCONT');
+    },
+    stop: () => (stopped ??= stopAll(servers.map((s) => (s.child.kill('SIGCONT'), s)), dir)),
   };
 }

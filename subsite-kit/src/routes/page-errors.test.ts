@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { createClient } from 'redis';
-import type { RedisClient } from '../options.js';
+import type { RedisClientType } from 'redis';
 import { makeSite } from '../test-support/site.js';
 import { SESSION_SECRET } from '../test-support/stub-hub.js';
 
@@ -13,7 +13,7 @@ function signedSessionCookie(id: string): string {
 
 describe('page error handler (store down: fail closed, no stack trace)', () => {
   test('a page view while Redis is unreachable gets a 503 page that leaks nothing', async () => {
-    const redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true }) as RedisClient;
+    const redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true }) as RedisClientType;
     redis.on('error', () => {});
     await redis.connect();
     const { app, sso } = await makeSite(undefined, { redis, redisPrefix: `test:page-errors:${Date.now()}:` });

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import type { RedisClientType } from 'redis';
 import type { RedisClient } from '../options.js';
 
 /** The Redis the kit's tests run against (CI may start its own on another port). */
@@ -16,8 +17,8 @@ export const RECOMMENDED_CLIENT_OPTIONS = {
 } as const;
 
 /** A connected client for tests; errors surface through the failing commands. */
-export async function connectTestRedis(url = TEST_REDIS_URL): Promise<RedisClient> {
-  const redis = createClient({ url, ...RECOMMENDED_CLIENT_OPTIONS }) as RedisClient;
+export async function connectTestRedis(url = TEST_REDIS_URL): Promise<RedisClientType> {
+  const redis = createClient({ url, ...RECOMMENDED_CLIENT_OPTIONS }) as RedisClientType;
   redis.on('error', () => undefined);
   await redis.connect();
   return redis;
@@ -26,7 +27,18 @@ export async function connectTestRedis(url = TEST_REDIS_URL): Promise<RedisClien
 /** Deletes every key a test wrote under `prefix` (SCAN, never KEYS) and closes the client. */
 export async function cleanUpTestRedis(redis: RedisClient, prefix: string): Promise<void> {
   const keys: string[] = [];
-  for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
-  if (keys.length) await redis.del(keys);
-  redis.destroy();
+  if ('masters' in redis) {
+    // A cluster: each master SCANs only its own keys.
+    for (const master of redis.masters) {
+      const node = await redis.nodeClient(master);
+      for await (const batch of node.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+    }
+  } else if ('getMasterNode' in redis) {
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+  } else {
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...batch);
+  }
+  // One DEL per key: on a cluster the keys lie in many slots.
+  await Promise.all(keys.map((key) => redis.del(key)));
+  await redis.destroy();
 }
