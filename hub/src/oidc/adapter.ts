@@ -71,7 +71,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (CONSUMABLE.has(this.model)) {
         // One round trip for the record and its consumption claim.
         const claimKey = keys.oidcConsumed(this.model, digest(id));
-        const [raw, claim] = await store.getMany([this.#key(id), claimKey]);
+        const [raw, current, legacy] = await store.getMany([this.#key(id), claimKey, keys.oidcConsumedLegacy(this.model, digest(id))]);
+        const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
         const consumed = redemptions.consumedAt(this.#key(id), claimKey, id, claim, payload, claimTtl(payload));

@@ -9,21 +9,25 @@ export function digest(value: string): string {
  * Every key the hub writes, from one place, under one prefix.
  *
  * Redis Cluster. A Redis Cluster runs a MULTI, a Lua script or a multi-key command only on
- * keys of one hash slot. The hub's store keeps every atomic operation on ONE key: MULTI
+ * keys of one hash slot. The hub's store keeps every atomic operation on ONE key but one
+ * (claimBeside, below): MULTI
  * blocks (setAdd, zAddExpiring, incr), the compare-and-set script (swap, the single-use claim
  * of codes and refresh tokens), the sorted-set indexes, the delivery queue's sets, the audit
  * log, the rate limiters' counters (rate-limiter-flexible, one key each) and the sessions
- * (connect-redis, one key each). The only calls that name several keys, `getMany` and `del`,
- * are sent key by key on a cluster and no caller needs them atomic (a grant's revocation
+ * (connect-redis, one key each). The calls that name several independent keys (`getMany`,
+ * `del`, `write`) are sent key by key on a cluster and no caller needs them atomic (a grant's revocation
  * deletes records found through its index: records are looked up by the digest of a token
  * oidc-provider hands us, which cannot carry the grant's tag).
  *
- * So no two keys MUST share a slot today. Keys of one account still share the account id
- * as hash tag (`user:{id}`, `consent:{id}:…`, `consents:{id}`, `account-grants:{id}`,
- * `account-sessions:{id}`, `portal-sessions:{id}`), as do a grant's index (`grant-index:{id}`),
- * so that a future transaction over a user's records can be written; a new multi-key
- * operation must put its keys under one tag here first. The key names are those of earlier
- * releases: moving to a cluster moves no key (see README, "Redis Cluster and Sentinel").
+ * Keys that MUST share a slot: a code's or refresh token's single-use claim and its record
+ * (Store.claimBeside reads the record and sets the claim in one script). The claim's hash tag
+ * is the record's whole key, `oidc:consumed:{<prefix>oidc:<Model>:<digest>}`, so the record
+ * keeps its name and slot; the claim moved there from `oidc:consumed:<Model>:<digest>`, which
+ * is still read (oidcConsumedLegacy) so nothing used before the upgrade becomes usable again.
+ * Keys of one account share the account id as hash tag (`user:{id}`, `consent:{id}:…`,
+ * `consents:{id}`, `account-grants:{id}`, `account-sessions:{id}`, `portal-sessions:{id}`),
+ * as does a grant's index (`grant-index:{id}`), so a future transaction over a user's records
+ * can be written; a new multi-key operation must put its keys under one tag here first.
  * KEY_PREFIX may not contain braces: they would turn the prefix into every key's hash tag.
  */
 export class Keys {
@@ -64,7 +68,13 @@ export class Keys {
   // oidc-provider models, by digest of their id
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
   /** The single-use claim of a code or refresh token (SET NX). */
-  oidcConsumed(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:${model}:${idDigest}`; }
+  oidcConsumed(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:{${this.oidc(model, idDigest)}}`; }
+  /**
+   * Where the claim lived before it moved beside its record (this release): still read, so a
+   * code or refresh token used before an upgrade stays used. Remove once HUB_REFRESH_TOKEN_TTL
+   * has passed since every deployment upgraded.
+   */
+  oidcConsumedLegacy(model: string, idDigest: string): string { return `${this.prefix}oidc:consumed:${model}:${idDigest}`; }
   /** grant → its token and code records, scored by expiry (epoch ms). */
   oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }

@@ -184,7 +184,10 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
     });
 
     it('claimBeside claims once beside a live record, with the record\'s expiry; never beside a missing one', async () => {
-      const [claim, record, orphan, plain, plainClaim] = [key('cb-claim'), key('cb-record'), key('cb-orphan'), key('cb-plain'), key('cb-plain-claim')];
+      // A claim carries its record's whole key as hash tag (as keys.ts makes them): one slot on a cluster.
+      const beside = (recordKey: string) => `${prefix}claim:{${recordKey}}`;
+      const [record, orphan, plain] = [key('cb-record'), key('cb-orphan'), key('cb-plain')];
+      const [claim, plainClaim] = [beside(record), beside(plain)];
       await store.set(record, '{"grantId":"g"}', { ttlSeconds: 30 });
       const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimBeside(claim, `v${i}`, record, 3600)));
       expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
@@ -192,7 +195,7 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.ttl(claim)).toBeGreaterThan(25);
       expect(await store.ttl(claim)).toBeLessThanOrEqual(30);
 
-      const none = key('cb-none');
+      const none = beside(orphan);
       expect(await store.claimBeside(none, 'v', orphan, 3600)).toEqual({ record: null, claimed: false });
       expect(await store.get(none)).toBeNull();
 
