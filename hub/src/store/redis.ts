@@ -109,9 +109,15 @@ export class RedisStore implements Store {
 
   getMany(keys: string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    // One GET per key, pipelined by node-redis into one round trip per node (a MULTI or an
-    // MGET over several keys is refused on a cluster when they lie in different slots).
-    return guard(() => Promise.all(keys.map((key) => this.client.get(key))));
+    const client = this.client;
+    // On a cluster, one GET per key, pipelined by node-redis into one round trip per node (a
+    // MULTI or an MGET over several keys is refused there when they lie in different slots).
+    if (isCluster(client)) return guard(() => Promise.all(keys.map((key) => client.get(key))));
+    return guard(async () => {
+      const multi = client.multi();
+      for (const key of keys) multi.get(key);
+      return (await multi.exec()) as unknown as (string | null)[];
+    });
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
