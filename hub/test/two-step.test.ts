@@ -8,6 +8,7 @@ import { RedisStore } from '../src/store/redis.js';
 import { OTP_REQUIRED } from '../src/oidc/password-grant.js';
 import { runCli } from '../src/cli.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut } from './support.js';
+import { scanKeys } from '../src/store/redis-client.js';
 
 const REDIRECT = 'http://rp.test/cb';
 let counter = 0;
@@ -105,7 +106,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const { secret, codes } = await enrolThroughPage(browser);
     const redis = (hub.store as RedisStore).client;
     let everything = '';
-    for await (const keys of redis.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+    for await (const keys of scanKeys(redis, `${hub.config.KEY_PREFIX}*`)) {
       for (const key of keys) {
         everything += `${key}\n`;
         if ((await redis.type(key)) === 'string') everything += `${await redis.get(key)}\n`;

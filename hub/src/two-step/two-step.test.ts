@@ -10,6 +10,7 @@ import { SealError, SecretBox } from './secret-box.js';
 import { STEP_MEMORY_SECONDS } from './totp.js';
 import { TwoStepRepository } from './two-step-repository.js';
 import { amrFor, TwoStepService } from './two-step-service.js';
+import { deleteByPrefix } from '../store/redis-client.js';
 
 const KEK_A = 'a'.repeat(40);
 const KEK_B = 'b'.repeat(40);
@@ -85,7 +86,7 @@ describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => 
   });
   afterAll(async () => {
     if (store instanceof RedisStore) {
-      for await (const found of store.client.scanIterator({ MATCH: `${keys.prefix}*`, COUNT: 500 })) if (found.length) await store.client.del(found);
+      await deleteByPrefix(store.client, keys.prefix);
     }
     await store.close();
   });
