@@ -11,6 +11,7 @@ import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/test
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import type { RedisStore } from '../src/store/redis.js';
 import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import { scanKeys } from '../src/store/redis-client.js';
 
 const PASSWORD = 'looking-glass-42';
 const REDIRECT = 'http://rp.test/cb';
@@ -124,7 +125,7 @@ describe('Change e-mail (redis, real SMTP)', () => {
     const ttl = await client.ttl(key);
     expect(ttl).toBeGreaterThan(hub.config.EMAIL_CHANGE_TTL - 120);
     expect(ttl).toBeLessThanOrEqual(hub.config.EMAIL_CHANGE_TTL);
-    for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+    for await (const keys of scanKeys(client, `${hub.config.KEY_PREFIX}*`)) {
       for (const found of keys) expect(found).not.toContain(token);
     }
   });

@@ -13,6 +13,7 @@ import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { RedisStore } from '../src/store/redis.js';
 import { legacyHashFrom } from '../src/users/legacy-hash.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
+import { scanKeys } from '../src/store/redis-client.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
@@ -141,7 +142,7 @@ describe('Forgotten password (redis, real SMTP)', () => {
     expect(ttl).toBeGreaterThan(hub.config.PASSWORD_RESET_TTL - 120);
     expect(ttl).toBeLessThanOrEqual(hub.config.PASSWORD_RESET_TTL);
     // The token itself appears in no key and no value under the hub's prefix.
-    for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+    for await (const keys of scanKeys(client, `${hub.config.KEY_PREFIX}*`)) {
       for (const key of keys) {
         expect(key).not.toContain(token);
         if ((await client.type(key)) === 'string') expect(await client.get(key)).not.toContain(token);
@@ -341,6 +342,6 @@ describe('Forgotten password with no way to send mail', () => {
 
 async function scanCount(hub: RunningHub, pattern: string): Promise<number> {
   let count = 0;
-  for await (const keys of (hub.store as RedisStore).client.scanIterator({ MATCH: pattern, COUNT: 500 })) count += keys.length;
+  for await (const keys of scanKeys((hub.store as RedisStore).client, pattern)) count += keys.length;
   return count;
 }
