@@ -2,36 +2,65 @@
  * Errors of the hub's own services and portal. Protocol errors on OAuth endpoints are
  * oidc-provider's (RFC 6749 JSON); these are for the portal, the admin and the CLI.
  */
+import { translator, type Translate } from './i18n/i18n.js';
+
+/** A message by its translation key (`errors:…` in hub/locales), with its English text for the CLI and logs. */
+export interface LocalizedMessage {
+  key: string;
+  values?: Record<string, unknown>;
+  text: string;
+}
+
+/** The message `key` of hub/locales, to throw: `new ValidationError(msg('errors:…', { … }))`. */
+export function msg(key: string, values?: Record<string, unknown>): LocalizedMessage {
+  return { key, ...(values ? { values } : {}), text: translator('en')(key, values) };
+}
+
 export class HubError extends Error {
   /** HTTP status for a page that shows this error. */
   readonly status: number;
-  /** A message safe to show to the person using the portal. */
+  /** A message safe to show to the person using the portal (English). */
   readonly publicMessage: string;
+  /** The same message by translation key, where it has one: pages show it in the reader's language. */
+  readonly i18n?: { key: string; values?: Record<string, unknown> };
 
-  constructor(status: number, publicMessage: string, options?: { cause?: unknown }) {
-    super(publicMessage, options);
+  constructor(status: number, publicMessage: string | LocalizedMessage, options?: { cause?: unknown }) {
+    const text = typeof publicMessage === 'string' ? publicMessage : publicMessage.text;
+    super(text, options);
     this.status = status;
-    this.publicMessage = publicMessage;
+    this.publicMessage = text;
+    if (typeof publicMessage !== 'string') this.i18n = { key: publicMessage.key, ...(publicMessage.values ? { values: publicMessage.values } : {}) };
   }
+}
+
+/**
+ * What a page shows for `error` in the reader's language: its translation where it has a key
+ * (`i18n`, or a `messageKey` with `values` as PasswordRejectedError has), else its English text.
+ */
+export function messageOf(error: HubError, t: Translate): string {
+  const keyed = error as HubError & { messageKey?: unknown; values?: Record<string, unknown> };
+  if (error.i18n) return t(error.i18n.key, error.i18n.values);
+  if (typeof keyed.messageKey === 'string') return t(keyed.messageKey, keyed.values);
+  return error.publicMessage;
 }
 
 export class ValidationError extends HubError {
   override readonly name = 'ValidationError';
-  constructor(message: string) {
+  constructor(message: string | LocalizedMessage) {
     super(400, message);
   }
 }
 
 export class NotFoundError extends HubError {
   override readonly name = 'NotFoundError';
-  constructor(message = 'Not found.') {
+  constructor(message: string | LocalizedMessage = msg('errors:notFound')) {
     super(404, message);
   }
 }
 
 export class ConflictError extends HubError {
   override readonly name = 'ConflictError';
-  constructor(message: string) {
+  constructor(message: string | LocalizedMessage) {
     super(409, message);
   }
 }
@@ -39,13 +68,13 @@ export class ConflictError extends HubError {
 export class TooManyAttemptsError extends HubError {
   override readonly name = 'TooManyAttemptsError';
   constructor(readonly retryAfterSeconds: number) {
-    super(429, 'Too many sign-in attempts. Please wait a few minutes and try again.');
+    super(429, msg('errors:tooManyAttempts'));
   }
 }
 
 export class ForbiddenError extends HubError {
   override readonly name = 'ForbiddenError';
-  constructor(message = 'You are not allowed to do that.') {
+  constructor(message: string | LocalizedMessage = msg('errors:forbidden')) {
     super(403, message);
   }
 }

@@ -14,6 +14,7 @@ import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
+import { localeOfContext } from './i18n/locale-middleware.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
 import { SignInStartLimit } from './security/signin-start-limit.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
@@ -109,7 +110,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
-  ProtocolHooks.of(provider).before(signInStarts.authorizationHook((title, description) => views.render('hub/error.njk', { title, description })));
+  ProtocolHooks.of(provider).before(signInStarts.authorizationHook((ctx, title, description) => views.render('hub/error.njk', { title, description }, localeOfContext(ctx))));
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   provider.on('server_error', (_ctx, error) => logger.error('oidc server_error', { errorName: error.name, stack: error.stack }));
 

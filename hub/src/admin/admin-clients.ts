@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import type { ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, msg } from '../errors.js';
 import { SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, lines, renderAdmin } from './admin-context.js';
@@ -54,7 +54,7 @@ export function adminClientRoutes(services: HubServices): Router {
 
   async function editable(id: string): Promise<SubsiteClient> {
     const client = await clients.require(id);
-    if (client.internal) throw new ForbiddenError('The hub’s own portal client cannot be changed here.');
+    if (client.internal) throw new ForbiddenError(msg('errors:portalClientFixed'));
     return client;
   }
 
@@ -69,7 +69,7 @@ export function adminClientRoutes(services: HubServices): Router {
     renderAdmin(req, res, services, 'client-secrets.njk', {
       section: 'clients',
       client: shown(client, overlap),
-      title: 'Subsite registered',
+      titleKey: 'admin:secrets.registered',
       clientSecret: client.clientSecret,
       syncKey: client.sync?.key,
     });
@@ -91,7 +91,7 @@ export function adminClientRoutes(services: HubServices): Router {
     const existing = await editable(String(req.params.id));
     const client = await clients.rotateSecret(existing.clientId);
     await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId });
-    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), title: 'New client secret', clientSecret: client.clientSecret });
+    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret: client.clientSecret });
   });
 
   router.post('/admin/clients/:id/rotate-sync-key', async (req, res) => {
@@ -101,7 +101,7 @@ export function adminClientRoutes(services: HubServices): Router {
     renderAdmin(req, res, services, 'client-secrets.njk', {
       section: 'clients',
       client: shown(client, overlap),
-      title: 'New sync key',
+      titleKey: 'admin:secrets.newSyncKey',
       syncKey: client.sync!.key,
       previousKey: client.sync!.previousKey,
     });

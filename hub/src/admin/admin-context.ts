@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { currentUser } from '../portal/current-user.js';
 import { renderPage } from '../portal/render.js';
@@ -11,21 +11,11 @@ import type { User } from '../users/user.js';
 /** The role that opens the admin console. */
 export const ADMIN_ROLE = 'admin';
 
-/** Messages a redirect may ask a page to show (by code, so no text is reflected from the URL). */
-const NOTICES: Record<string, string> = {
-  'user-created': 'User created.',
-  'password-reset': 'Password reset. The user’s sessions were ended.',
-  disabled: 'User disabled: sessions ended, tokens revoked, subsites notified.',
-  enabled: 'User enabled.',
-  deleted: 'User deleted: sessions ended, tokens revoked, subsites notified.',
-  'session-ended': 'Session ended.',
-  'sessions-ended': 'All sessions ended.',
-  'client-updated': 'Subsite saved.',
-  'client-removed': 'Subsite removed.',
-  retried: 'Queued for delivery now.',
-  'retry-busy': 'That item is being delivered right now; look again in a moment.',
-  'two-step-reset': 'Two-step sign-in reset: the next sign-in asks the password only.',
-};
+/**
+ * Notices a redirect may ask a page to show, by code (`?done=`), so no text is reflected from
+ * the URL: each is `admin:notices.<code>` in the locale files.
+ */
+const NOTICES = new Set(['user-created', 'password-reset', 'disabled', 'enabled', 'deleted', 'session-ended', 'sessions-ended', 'client-updated', 'client-removed', 'retried', 'retry-busy', 'two-step-reset']);
 
 function adminOf(res: Response): User {
   return res.locals.admin as User;
@@ -42,7 +32,7 @@ export function requireAdmin(services: HubServices): RequestHandler {
       res.redirect(303, `/login?next=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : '/admin')}`);
       return;
     }
-    if (!signedIn.user.roles.includes(ADMIN_ROLE)) throw new ForbiddenError('The admin console is for administrators only.');
+    if (!signedIn.user.roles.includes(ADMIN_ROLE)) throw new ForbiddenError(msg('errors:adminOnly'));
     // HUB_ADMIN_REQUIRE_TOTP: an admin without two-step sign-in enrols first.
     if (services.config.HUB_ADMIN_REQUIRE_TOTP && !(await services.twoStepRecords.isEnabled(signedIn.user.id))) {
       res.redirect(303, '/account/two-step?required=admin');
@@ -60,7 +50,7 @@ export function actorOf(req: Request, res: Response): Actor {
 
 /** Renders an admin page with what every admin page needs: the admin, a CSRF token, the section and a notice. */
 export function renderAdmin(req: Request, res: Response, services: HubServices, template: string, context: Record<string, unknown> = {}, status = 200): void {
-  const notice = typeof req.query.done === 'string' ? NOTICES[req.query.done] : undefined;
+  const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
   renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: csrf.generateToken(req), notice, ...context }, status);
 }
 
@@ -86,6 +76,6 @@ export function fields(req: Request, name: string): string[] {
 }
 
 /** The admin account itself cannot be disabled or deleted from the console (no lock-out by accident). */
-export function notSelf(res: Response, userId: string, what: string): void {
-  if (adminOf(res).id === userId) throw new ForbiddenError(`You cannot ${what} your own account from the console.`);
+export function notSelf(res: Response, userId: string, what: 'disable' | 'delete'): void {
+  if (adminOf(res).id === userId) throw new ForbiddenError(msg(`errors:notOwnAccount.${what}`));
 }

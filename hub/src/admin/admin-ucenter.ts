@@ -1,14 +1,13 @@
 import { Router } from 'express';
-import { ValidationError } from '../errors.js';
+import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl } from '../ucenter/ucenter-app.js';
-import { UCENTER_WARNING } from '../ucenter/ucenter-cli.js';
 import { actorOf, field, renderAdmin } from './admin-context.js';
 
 function appIdParam(value: unknown): number {
   const text = String(value);
-  if (!/^\d{1,9}$/.test(text)) throw new ValidationError('That is not an application id.');
+  if (!/^\d{1,9}$/.test(text)) throw new ValidationError(msg('errors:appIdFormat'));
   return Number(text);
 }
 
@@ -27,7 +26,6 @@ export function adminUcenterRoutes(services: HubServices): Router {
       section: 'ucenter',
       apps: apps.map((app) => ({ ...app, key: undefined, noteUrl: noteUrl(app) })),
       legacyHashes,
-      warning: UCENTER_WARNING,
       ucApi: `${services.config.HUB_ISSUER}/ucenter`,
       ...extra,
     });
@@ -44,7 +42,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
   });
 
   router.post('/admin/ucenter', async (req, res) => {
-    if (field(req, 'acceptRc4') !== 'yes') throw new ValidationError('Tick the box to confirm you accept the RC4 and script warnings.');
+    if (field(req, 'acceptRc4') !== 'yes') throw new ValidationError(msg('errors:acceptRc4'));
     const appIdText = field(req, 'appId');
     const app = await ucenter.apps.register({
       name: field(req, 'name'),
@@ -58,13 +56,13 @@ export function adminUcenterRoutes(services: HubServices): Router {
       updatepw: field(req, 'updatepw') === 'yes',
     });
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { ucenter: true } });
-    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, title: 'UCenter application registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
   });
 
   router.post('/admin/ucenter/:appId/rotate-key', async (req, res) => {
     const app = await ucenter.apps.rotateKey(appIdParam(req.params.appId));
     await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
-    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, title: 'New UC_KEY', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
   });
 
   router.post('/admin/ucenter/:appId/remove', async (req, res) => {

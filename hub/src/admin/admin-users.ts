@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { ValidationError } from '../errors.js';
+import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { toPublic } from '../users/user.js';
 import { actorOf, ADMIN_ROLE, field, notSelf, renderAdmin } from './admin-context.js';
@@ -54,7 +54,7 @@ export function adminUserRoutes(services: HubServices): Router {
   router.post('/admin/users/:id/password', async (req, res) => {
     const user = await users.require(String(req.params.id));
     const password = field(req, 'password');
-    if (password !== field(req, 'confirm')) throw new ValidationError('The two passwords differ.');
+    if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
     await users.setPassword(user.id, password);
     // A reset password means whoever had the old one is out: hub sessions, grants and
     // tokens end, and every subsite is told (the same forced logout as a disable).

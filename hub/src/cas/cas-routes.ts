@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { SubsiteClient } from '../clients/client.js';
-import { ValidationError } from '../errors.js';
+import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { internalRequest } from './internal-request.js';
 import { markProfileRequest } from './profile-answer.js';
@@ -79,7 +79,7 @@ export function casRoutes(services: HubServices): Router {
     const query = queryOf(req);
     const client = await clients.find(query.get('client_id') ?? '');
     if (!client?.casCompat) {
-      throw new ValidationError('This application is not set up to sign in through the CAS-style address. Ask its administrator to use the standard authorization endpoint.');
+      throw new ValidationError(msg('errors:casNotEnabled'));
     }
     if (!query.has('scope')) query.set('scope', defaultScope(client));
     res.redirect(302, `${pathOf('authorization')}?${query.toString()}`);

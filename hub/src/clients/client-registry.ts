@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
@@ -164,7 +164,7 @@ export class ClientRegistry {
 
   async require(clientId: string): Promise<SubsiteClient> {
     const client = await this.find(clientId);
-    if (!client) throw new NotFoundError(`No client ${clientId}.`);
+    if (!client) throw new NotFoundError(msg('errors:noClient', { client: clientId }));
     return client;
   }
 

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HubError } from '../errors.js';
+import { HubError, messageOf } from '../errors.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 import type { Logger } from '../logger.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { renderPage } from '../portal/render.js';
@@ -17,7 +19,8 @@ interface OidcLikeError {
 /** The 404 page for anything no route answered. */
 export function notFound(views: Views): RequestHandler {
   return (_req, res) => {
-    renderPage(res, views, 'hub/error.njk', { title: 'Page not found', description: 'There is nothing at this address.' }, 404);
+    const t = translator(localeOf(res));
+    renderPage(res, views, 'hub/error.njk', { title: t('errors:titles.notFound'), description: t('errors:descriptions.notFound') }, 404);
   };
 }
 
@@ -34,34 +37,36 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       res.destroy();
       return;
     }
+    // In the reader's language (localeMiddleware ran for every path that reaches here).
+    const t = translator(localeOf(res));
     let status = 500;
-    let title = 'Something went wrong';
-    let description = 'The sign-in service had a problem. Please try again.';
+    let title = t('errors:generic.title');
+    let description = t('errors:generic.description');
     const oidc = error as OidcLikeError;
     if (error instanceof StoreUnavailableError) {
       status = 503;
-      title = 'Temporarily unavailable';
-      description = 'The sign-in service is temporarily unavailable. Please try again in a moment.';
+      title = t('errors:titles.unavailable');
+      description = t('errors:descriptions.unavailable');
       res.setHeader('Retry-After', '5');
       logger.error('store unavailable', { error: (error.cause as Error | undefined)?.message });
     } else if (error instanceof HubError) {
       status = error.status;
-      title = status === 429 ? 'Too many attempts' : 'That did not work';
-      description = error.publicMessage;
+      title = status === 429 ? t('errors:titles.tooMany') : t('errors:titles.didNotWork');
+      description = messageOf(error, t);
     } else if (oidc?.code === 'EBADCSRFTOKEN') {
       status = 403;
-      title = 'This form has expired';
-      description = 'For your security this form can only be sent once, from the page that showed it. Please go back, reload the page and try again.';
+      title = t('errors:titles.formExpired');
+      description = t('errors:descriptions.formExpired');
     } else if (oidc?.name === 'SessionNotFound') {
       status = 400;
-      title = 'This sign-in page has expired';
-      description = 'Please go back to the site you came from and start the sign-in again.';
+      title = t('errors:titles.signInExpired');
+      description = t('errors:descriptions.signInExpired');
     } else if (oidc?.error && typeof oidc.status === 'number' && oidc.status < 500) {
       status = oidc.status;
       description = oidc.error_description ?? oidc.error;
     } else if (typeof oidc?.statusCode === 'number' && oidc.statusCode < 500) {
       status = oidc.statusCode;
-      description = 'The request could not be understood.';
+      description = t('errors:descriptions.badRequest');
     } else {
       logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });
     }

@@ -1,4 +1,4 @@
-import { HubError } from '../errors.js';
+import { HubError, msg } from '../errors.js';
 
 /** The languages mail is written in; anything else falls back to the first. */
 export const MAIL_LOCALES = ['en', 'zh-CN'] as const;
@@ -44,7 +44,7 @@ export function mailLocale(tag: string | undefined): MailLocale {
 export class MailUnavailableError extends HubError {
   override readonly name = 'MailUnavailableError';
   constructor() {
-    super(503, 'This hub cannot send e-mail at the moment, so this cannot be done here. Please contact the administrator.');
+    super(503, msg('errors:mailUnavailable'));
   }
 }
 
@@ -52,6 +52,6 @@ export class MailUnavailableError extends HubError {
 export class MailDeliveryError extends HubError {
   override readonly name = 'MailDeliveryError';
   constructor(cause: unknown) {
-    super(503, 'The e-mail could not be sent. Please try again in a moment.', { cause });
+    super(503, msg('errors:mailFailed'), { cause });
   }
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { NotFoundError } from '../errors.js';
+import { msg, NotFoundError } from '../errors.js';
 import { renderPage } from '../portal/render.js';
 import { noStore } from '../security/headers.js';
 import type { Views } from '../views/views.js';
@@ -31,13 +31,13 @@ export function outboxRoutes(outbox: DevOutbox, views: Views): Router {
 
   router.get(`${OUTBOX_PATH}/:id`, async (req, res) => {
     const message = await outbox.find(req.params.id);
-    if (!message) throw new NotFoundError('This message is no longer in the outbox.');
+    if (!message) throw new NotFoundError(msg('errors:outboxGone'));
     renderPage(res, views, 'hub/dev-outbox-message.njk', { message, links: linksOf(message.text) });
   });
 
   router.get(`${OUTBOX_PATH}/:id/html`, async (req, res) => {
     const message = await outbox.find(req.params.id);
-    if (!message) throw new NotFoundError('This message is no longer in the outbox.');
+    if (!message) throw new NotFoundError(msg('errors:outboxGone'));
     res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:");
     res.type('html').send(message.html);
   });

@@ -14,6 +14,7 @@ import type { GrantIndex } from './grant-index.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
+import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 
 export interface ProviderDeps {
@@ -178,11 +179,20 @@ export function createProvider(deps: ProviderDeps): Provider {
         ctx.set('Retry-After', STORE_RETRY_AFTER);
       }
       const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
+      const locale = localeOfContext(ctx);
+      const t = translator(locale);
+      // Our own wording where we have it; in English otherwise oidc-provider's precise description,
+      // in Chinese a plain one for the RFC 6749 code (the code itself is on the page).
+      const description =
+        code === 'server_error' ? t('errors:generic.description')
+        : code === 'temporarily_unavailable' ? t('errors:descriptions.unavailableShortly')
+        : locale === 'en' ? out.error_description
+        : t(`errors:oauth.${code}`, { defaultValue: out.error_description ?? '' });
       ctx.body = views.render('hub/error.njk', {
-        title: unavailable ? 'Temporarily unavailable' : 'Something went wrong',
+        title: unavailable ? t('errors:titles.unavailable') : t('errors:generic.title'),
         error: code,
-        description: SAFE_DESCRIPTIONS[code] ?? out.error_description,
-      }, localeOfContext(ctx));
+        description,
+      }, locale);
     },
   };
 

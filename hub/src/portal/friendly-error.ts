@@ -23,6 +23,8 @@ const KEYS: [new (...args: never[]) => HubError, string][] = [
  */
 export function friendlyError(error: HubError): FriendlyError {
   const keyed = error as HubError & { messageKey?: unknown; values?: unknown };
+  // A HubError thrown with msg('errors:…') (hub/src/errors.ts) carries its key as `i18n`.
+  if (error.i18n) return { message: error.publicMessage, key: error.i18n.key, values: error.i18n.values ?? {} };
   if (typeof keyed.messageKey === 'string') {
     return { message: error.publicMessage, key: keyed.messageKey, values: (keyed.values as Record<string, unknown> | undefined) ?? {} };
   }

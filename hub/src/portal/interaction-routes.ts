@@ -1,7 +1,9 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
-import { TooManyAttemptsError, ValidationError } from '../errors.js';
+import { messageOf, msg, TooManyAttemptsError, ValidationError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
@@ -53,7 +55,7 @@ export function interactionRoutes(services: HubServices): Router {
 
   router.post('/interaction/:uid/login', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
-    if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
+    if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     const login = field(req, 'login').slice(0, 320);
     const password = field(req, 'password').slice(0, 1024);
     // Username and e-mail of one user share one failure count.
@@ -68,7 +70,7 @@ export function interactionRoutes(services: HubServices): Router {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showLogin(req, res, details.uid, { error: error.publicMessage, login, status: 429 });
+      return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 429 });
     }
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
@@ -76,7 +78,7 @@ export function interactionRoutes(services: HubServices): Router {
       await throttle.failed(attempt);
       // The typed login is kept (not the password): it shows what an attacker is guessing at.
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
-      return showLogin(req, res, details.uid, { error: 'The username or password is incorrect.', login, status: 401 });
+      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
     }
     await throttle.succeeded(attempt);
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
@@ -94,11 +96,11 @@ export function interactionRoutes(services: HubServices): Router {
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
     const details = await provider.interactionDetails(req, res);
-    if (details.prompt.name !== 'consent') throw new ValidationError('There is nothing to agree to on this page.');
+    if (details.prompt.name !== 'consent') throw new ValidationError(msg('errors:nothingToAgree'));
     const accountId = details.session!.accountId;
     const clientId = String(details.params.client_id);
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
-    if (!grant) throw new ValidationError('This consent request has expired. Please start again.');
+    if (!grant) throw new ValidationError(msg('errors:consentExpired'));
     const promptDetails = details.prompt.details as Record<string, string[] | Record<string, string[]> | undefined>;
     const missingScope = promptDetails.missingOIDCScope as string[] | undefined;
     const missingClaims = promptDetails.missingOIDCClaims as string[] | undefined;

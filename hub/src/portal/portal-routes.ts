@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
-import { ValidationError } from '../errors.js';
+import { msg, ValidationError } from '../errors.js';
 import { saveSession } from '../http/portal-session.js';
 import { safeNext } from '../http/safe-next.js';
 import type { HubServices } from '../services.js';
@@ -58,7 +58,7 @@ export function portalRoutes(services: HubServices): Router {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const pending = req.session.portalLogins ?? {};
     const match = Object.keys(pending).find((candidate) => sameString(candidate, state));
-    if (!match) throw new ValidationError('This sign-in link has expired. Please sign in again.');
+    if (!match) throw new ValidationError(msg('errors:signInLinkExpired'));
     const next = pending[match]!;
     delete pending[match];
     req.session.portalLogins = pending;

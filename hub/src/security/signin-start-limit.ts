@@ -1,8 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { HubError } from '../errors.js';
+import { HubError, messageOf, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 
@@ -15,7 +17,7 @@ const AUTHORIZATION_PATH = /^\/auth(\/|$)/i;
 export class TooManySignInStartsError extends HubError {
   override readonly name = 'TooManySignInStartsError';
   constructor(readonly retryAfterSeconds: number) {
-    super(429, 'Too many sign-in pages were opened from your network. Please wait a few minutes and try again.');
+    super(429, msg('errors:tooManySignInStarts'));
   }
 }
 
@@ -85,7 +87,7 @@ export class SignInStartLimit {
    * The same limit on oidc-provider's authorization endpoint (a ProtocolHooks `before` hook):
    * 429 with Retry-After, a page from `render` or JSON; store down, 503. `false` when it answered.
    */
-  authorizationHook(render: (title: string, description: string) => string) {
+  authorizationHook(render: (ctx: KoaContextWithOIDC, title: string, description: string) => string) {
     return async (ctx: KoaContextWithOIDC): Promise<boolean> => {
       if (!AUTHORIZATION_PATH.test(ctx.path)) return true;
       try {
@@ -95,12 +97,15 @@ export class SignInStartLimit {
         if (!limited && !(error instanceof StoreUnavailableError)) throw error;
         ctx.status = limited ? 429 : 503;
         ctx.set('Retry-After', String(limited ? error.retryAfterSeconds : 5));
-        const description = limited ? error.publicMessage : 'The sign-in service is temporarily unavailable. Please try again shortly.';
         if (ctx.accepts('html', 'json') === 'json') {
+          // RFC 6749-style JSON for programs: English, as the protocol's error descriptions are.
+          const description = limited ? error.publicMessage : translator('en')('errors:descriptions.unavailableShortly');
           ctx.body = { error: 'temporarily_unavailable', error_description: description };
         } else {
+          const t = translator(localeOfContext(ctx));
+          const description = limited ? messageOf(error, t) : t('errors:descriptions.unavailableShortly');
           ctx.type = 'html';
-          ctx.body = render(limited ? 'Too many requests' : 'Temporarily unavailable', description);
+          ctx.body = render(ctx, limited ? t('errors:titles.tooManyRequests') : t('errors:titles.unavailable'), description);
         }
         return false;
       }

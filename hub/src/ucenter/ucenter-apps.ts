@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { UcenterApp } from './ucenter-app.js';
@@ -122,7 +122,7 @@ export class UcenterAppRegistry {
 
   async require(appId: number): Promise<UcenterApp> {
     const app = await this.find(appId);
-    if (!app) throw new NotFoundError(`No UCenter application ${appId}.`);
+    if (!app) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
     return app;
   }
 

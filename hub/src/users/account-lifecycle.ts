@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
-import { NotFoundError } from '../errors.js';
+import { msg, NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
@@ -138,7 +138,7 @@ export class AccountLifecycle {
   async endSession(userId: string, uid: string, by: Actor = { actor: 'system' }): Promise<void> {
     const live = await this.deps.sessions.list(userId);
     const found = live.find(({ payload }) => payload.uid === uid);
-    if (!found) throw new NotFoundError('That session has already ended.');
+    if (!found) throw new NotFoundError(msg('errors:sessionEnded'));
     await this.#end(userId, found);
     await this.deps.audit.record({ event: 'admin.session.end', ...by, subject: userId, detail: { session: uid } });
   }

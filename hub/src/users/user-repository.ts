@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
@@ -39,8 +39,8 @@ export class UserRepository {
   ) {}
 
   static checkPassword(password: string): void {
-    if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError(`The password needs at least ${MIN_PASSWORD_LENGTH} characters.`);
-    if (password.length > MAX_PASSWORD_LENGTH) throw new ValidationError(`The password may have at most ${MAX_PASSWORD_LENGTH} characters.`);
+    if (password.length < MIN_PASSWORD_LENGTH) throw new ValidationError(msg('errors:passwordTooShort', { min: MIN_PASSWORD_LENGTH }));
+    if (password.length > MAX_PASSWORD_LENGTH) throw new ValidationError(msg('errors:passwordTooLong', { max: MAX_PASSWORD_LENGTH }));
   }
 
   async create(input: NewUser): Promise<PublicUser> {
@@ -57,8 +57,8 @@ export class UserRepository {
   async #insert(input: ImportedUser): Promise<PublicUser> {
     const username = input.username.trim();
     const email = input.email.trim();
-    if (!USERNAME.test(username)) throw new ValidationError('A username has 2 to 64 letters, digits, dots, dashes or underscores.');
-    if (!EMAIL.test(email)) throw new ValidationError('That e-mail address does not look right.');
+    if (!USERNAME.test(username)) throw new ValidationError(msg('errors:usernameFormat'));
+    if (!EMAIL.test(email)) throw new ValidationError(msg('errors:emailFormat'));
     const user: User = {
       id: input.id ?? randomUUID(),
       username,
@@ -71,11 +71,11 @@ export class UserRepository {
     };
     // Claim the unique names first so two concurrent creates cannot both succeed.
     if (!(await this.store.set(this.keys.userByName(username), user.id, { onlyIfAbsent: true }))) {
-      throw new ConflictError(`The username ${username} is taken.`);
+      throw new ConflictError(msg('errors:usernameTaken', { username }));
     }
     if (!(await this.store.set(this.keys.userByEmail(email), user.id, { onlyIfAbsent: true }))) {
       await this.store.del(this.keys.userByName(username));
-      throw new ConflictError(`The e-mail address ${email} is already registered.`);
+      throw new ConflictError(msg('errors:emailTaken', { email }));
     }
     try {
       user.uid = await this.#claimUid(user.id, input.uid);
@@ -145,7 +145,7 @@ export class UserRepository {
 
   async require(idOrLogin: string): Promise<User> {
     const user = (await this.findById(idOrLogin)) ?? (await this.findByLogin(idOrLogin));
-    if (!user) throw new NotFoundError(`No user ${idOrLogin}.`);
+    if (!user) throw new NotFoundError(msg('errors:noUser', { user: idOrLogin }));
     return user;
   }
 
@@ -160,7 +160,7 @@ export class UserRepository {
 
   async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid'>>): Promise<User> {
     const user = await this.findById(id);
-    if (!user) throw new NotFoundError(`No user ${id}.`);
+    if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     const next = { ...user, ...change };
     await this.store.set(this.keys.user(id), JSON.stringify(next));
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
@@ -178,11 +178,11 @@ export class UserRepository {
   /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
   async changeEmail(id: string, email: string, options: { verified?: boolean } = {}): Promise<User> {
     const address = email.trim();
-    if (!EMAIL.test(address)) throw new ValidationError('That e-mail address does not look right.');
+    if (!EMAIL.test(address)) throw new ValidationError(msg('errors:emailFormat'));
     const user = await this.findById(id);
-    if (!user) throw new NotFoundError(`No user ${id}.`);
+    if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     if (user.email.toLowerCase() !== address.toLowerCase()) {
-      if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(`The e-mail address ${address} is already registered.`);
+      if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
       await this.store.del(this.keys.userByEmail(user.email));
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
@@ -207,7 +207,7 @@ export class UserRepository {
 
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
-    if (!user) throw new NotFoundError(`No user ${id}.`);
+    if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     await this.store.del(this.keys.user(id), this.keys.userByName(user.username), this.keys.userByEmail(user.email));
     if (user.uid !== undefined) await this.store.del(this.keys.userByUid(user.uid));
     await this.store.setRemove(this.keys.users(), id);
