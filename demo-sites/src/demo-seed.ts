@@ -3,6 +3,8 @@ import type { DemoConfig, SiteSettings } from './demo-config.js';
 export const DEMO_USERS = [
   { username: 'alice', email: 'alice@example.test', name: 'Alice Liddell', password: 'alice-password-1', roles: ['admin'] },
   { username: 'bob', email: 'bob@example.test', name: 'Bob Builder', password: 'bob-password-1', roles: [] as string[] },
+  // A Chinese-named user (issue 13): the hub and the demo sites show 张三 as the display name.
+  { username: 'zhangsan', email: 'zhangsan@example.test', name: '张三', password: 'zhangsan-password-1', roles: [] as string[] },
 ];
 
 function client(site: SiteSettings) {

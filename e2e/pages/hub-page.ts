@@ -69,4 +69,15 @@ export class HubPage {
     await this.page.getByTestId('confirm-logout').click();
     await expect(this.page.getByTestId('signed-out')).toBeVisible();
   }
+
+  /** Clicks the language switcher in the page's header (`en` or `zh-CN`). */
+  async switchLanguage(locale: 'en' | 'zh-CN'): Promise<void> {
+    await this.page.getByTestId(`lang-${locale}`).click();
+    await this.expectLanguage(locale);
+  }
+
+  /** The page is written in `locale`: `<html lang>` says so. */
+  async expectLanguage(locale: 'en' | 'zh-CN'): Promise<void> {
+    await expect(this.page.locator('html')).toHaveAttribute('lang', locale);
+  }
 }

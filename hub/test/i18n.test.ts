@@ -3,7 +3,8 @@
  * switcher's `lang` cookie), `<html lang>` set, English when nothing asks otherwise, and a
  * switcher that cannot be used as an open redirect.
  */
-import { TestBrowser } from '../src/testing/browser.js';
+import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 
 const LANG = /<html lang="([^"]+)">/;
@@ -73,5 +74,98 @@ describe('pages in the reader’s language', () => {
     browser.cookies(hub.url).set('lang', '%3Cscript%3E');
     const response = await browser.get(`${hub.url}/nope`, { 'accept-language': 'zh-CN' });
     expect(LANG.exec(await response.text())?.[1]).toBe('zh-CN');
+  });
+});
+
+describe('every page of the hub in Chinese (phase 2)', () => {
+  let hub: RunningHub;
+  const ROOT = { login: 'root', password: 'admin-password-1' };
+
+  beforeAll(async () => {
+    hub = await startTestHub('memory');
+    await hub.services.users.create({ username: ROOT.login, email: 'root@example.test', name: '管理员', password: ROOT.password, roles: ['admin'] });
+  });
+  afterAll(() => hub.close());
+
+  /** A browser that reads Chinese (the switcher's cookie), at a fresh sign-in page. */
+  async function chineseSignInPage(): Promise<{ browser: TestBrowser; html: string; action: string }> {
+    const browser = new TestBrowser();
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const login = await browser.follow(`${hub.url}/login?next=/admin`);
+    return { browser, html: login.body, action: new URL(attribute(login.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString() };
+  }
+
+  test('a wrong password is answered in Chinese', async () => {
+    const { browser, html, action } = await chineseSignInPage();
+    const answer = await browser.post(action, { _csrf: inputValue(html, '_csrf'), login: 'root', password: 'wrong-password-1' });
+    const page = await answer.text();
+    expect(answer.status).toBe(401);
+    expect(page).toContain('data-testid="login-error">用户名或密码不正确。<');
+    expect(LANG.exec(page)?.[1]).toBe('zh-CN');
+  });
+
+  test('the admin console, its notices and the errors it raises are in Chinese', async () => {
+    const { browser, html, action } = await chineseSignInPage();
+    const answer = await browser.post(action, { _csrf: inputValue(html, '_csrf'), ...ROOT });
+    expect(answer.status).toBe(200);
+    const sync = await answer.text();
+    expect(sync).toContain('正在为你登录所有网站');
+    await browser.follow(continueUrlOf(sync, hub.url));
+    const home = await browser.follow(`${hub.url}/admin`);
+    expect(LANG.exec(home.body)?.[1]).toBe('zh-CN');
+    expect(home.body).toContain('<h1>管理控制台</h1>');
+    expect(home.body).toContain('投递队列');
+    const users = await browser.follow(`${hub.url}/admin/users?done=user-created`);
+    expect(users.body).toContain('data-testid="admin-notice">用户已创建。<');
+    expect(users.body).toContain('共 1 个用户。');
+    // A notice code that is not one of ours shows nothing (no text reflected from the URL).
+    const unknown = await browser.follow(`${hub.url}/admin/users?done=%3Cb%3Ehi`);
+    expect(unknown.body).not.toContain('admin-notice');
+    // A HubError (NotFoundError with a key) on the friendly error page.
+    const missing = await browser.follow(`${hub.url}/admin/users/nobody-here`);
+    expect(missing.response.status).toBe(404);
+    expect(missing.body).toContain('data-testid="error-title">操作未成功<');
+    expect(missing.body).toContain('没有用户 nobody-here。');
+    // The audit log shows times in Chinese (Intl), with the ISO time kept for machines.
+    const audit = await browser.follow(`${hub.url}/admin/audit`);
+    expect(audit.body).toMatch(/<time datetime="\d{4}-\d\d-\d\dT[^"]+Z">\d{4}年\d{1,2}月\d{1,2}日 UTC \d\d:\d\d:\d\d<\/time>/);
+  });
+
+  test('the same errors stay in English for an English reader', async () => {
+    const browser = new TestBrowser();
+    const login = await browser.follow(`${hub.url}/login?next=/admin`);
+    const action = new URL(attribute(login.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+    const answer = await browser.post(action, { _csrf: inputValue(login.body, '_csrf'), ...ROOT });
+    await browser.follow(continueUrlOf(await answer.text(), hub.url));
+    const missing = await browser.follow(`${hub.url}/admin/users/nobody-here`);
+    expect(missing.body).toContain('No user nobody-here.');
+    expect(LANG.exec(missing.body)?.[1]).toBe('en');
+  });
+
+  test('pages oidc-provider renders (errors, sign-out) follow the reader too', async () => {
+    const browser = new TestBrowser();
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const bad = await browser.get(`${hub.url}/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=http://x.test/`);
+    const html = await bad.text();
+    expect(bad.status).toBe(400);
+    expect(LANG.exec(html)?.[1]).toBe('zh-CN');
+    expect(html).toContain('<h1 data-testid="error-title">出错了</h1>');
+    expect(html).toContain('你来自的网站未在此登录服务注册。');
+    expect(html).toContain('<code>invalid_client</code>');
+    // Signed in (in Chinese), the sign-out question, the sync page and the signed-out page.
+    const signIn = await chineseSignInPage();
+    const answer = await signIn.browser.post(signIn.action, { _csrf: inputValue(signIn.html, '_csrf'), ...ROOT });
+    await signIn.browser.follow(continueUrlOf(await answer.text(), hub.url));
+    const logout = await signIn.browser.follow(`${hub.url}/logout`);
+    const page = logout.body;
+    expect(LANG.exec(page)?.[1]).toBe('zh-CN');
+    expect(page).toContain('是的，退出登录');
+    const form = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(page)?.[1] ?? /action="([^"]+)"[^>]*id="op.logoutForm"/.exec(page)?.[1];
+    const confirmed = await signIn.browser.post(new URL(form!, hub.url).toString(), { xsrf: inputValue(page, 'xsrf'), logout: 'yes' });
+    const sync = await confirmed.text();
+    expect(LANG.exec(sync)?.[1]).toBe('zh-CN');
+    expect(sync).toContain('正在为你退出所有网站');
+    const out = await signIn.browser.follow(continueUrlOf(sync, hub.url));
+    expect(out.body).toContain('data-testid="signed-out">你已退出登录<');
   });
 });
