@@ -23,12 +23,13 @@ const EXPRESSION = '\u0001';
 
 /**
  * A string literal inside a nunjucks expression or tag that reads as prose: it has a letter
- * and a space, starts with a capital, or is written in Han characters ("Something went wrong",
- * "Disable", "删除"). Identifiers, template paths and test ids (`login`, `hub/layout.njk`)
- * are not prose.
+ * and a space, is one capitalised word, or is written in Han characters ("Something went wrong",
+ * "Disable", "删除"). Identifiers, names of algorithms, template paths and test ids (`login`,
+ * `RS256`, `EdDSA`, `hub/layout.njk`) are not prose.
  */
 function isProse(literal: string): boolean {
-  return READABLE.test(literal) && (/\s/.test(literal.trim()) || /^\p{Lu}/u.test(literal) || /\p{Script=Han}/u.test(literal));
+  const text = literal.trim();
+  return READABLE.test(text) && (/\s/.test(text) || /^\p{Lu}\p{Ll}+\p{P}*$/u.test(text) || /\p{Script=Han}/u.test(text));
 }
 
 /** The string literals of a nunjucks expression, without the `t('key'` keys (which are keys, not text). */
