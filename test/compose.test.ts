@@ -168,6 +168,9 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
 
     it('the demo is an explicit opt-in layered on top: it seeds the demo file (on both replicas: create-only)', () => {
       for (const hub of HUBS) expect(environmentOf(demo.services[hub]!).HUB_SEED_FILE).toBe('demo-sites/compose-seed.yaml');
+      // Production keeps sign-up closed; the demo opens it.
+      for (const hub of HUBS) expect(interpolate(environmentOf(production.services[hub]!).HUB_SIGNUP ?? '')).toBe('closed');
+      for (const hub of HUBS) expect(environmentOf(services[hub]!).HUB_SIGNUP).toBe('open');
       expect(existsSync(join(ROOT, 'demo-sites/compose-seed.yaml'))).toBe(true);
     });
   });

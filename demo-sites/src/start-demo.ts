@@ -18,6 +18,8 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     HUB_HOST: config.host,
     // No mail server needed: without SMTP_URL the demo keeps its mail in the outbox page.
     MAIL_DEV_OUTBOX: env.MAIL_DEV_OUTBOX ?? (env.SMTP_URL ? 'false' : 'true'),
+    // Anyone may create an account in the demo (verified by e-mail, see the outbox).
+    HUB_SIGNUP: env.HUB_SIGNUP ?? 'open',
   }, async (services) => {
     // Users, clients and the UCenter-bound forum (application 1, with the demo's public key).
     await applySeed(demoSeed(config), services);

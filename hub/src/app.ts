@@ -16,6 +16,7 @@ import { interactionRoutes } from './portal/interaction-routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
 import { recoveryRoutes } from './portal/recovery-routes.js';
+import { signupRoutes } from './signup/signup-routes.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
@@ -24,7 +25,7 @@ import { outboxRoutes } from './mail/outbox-routes.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
-const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/password', '/admin'];
+const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/password', '/admin', '/signup'];
 const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
 
 /**
@@ -85,6 +86,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(accountRoutes(services));
   portal.use(twoStepRoutes(services));
   portal.use(recoveryRoutes(services));
+  portal.use(signupRoutes(services));
   portal.use(adminRoutes(services));
   app.use(portal);
 

@@ -35,6 +35,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
   npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)
   npm run hub -- keys rotate [--alg RS256|ES256|EdDSA ...]   (all three kinds unless --alg)
+  npm run hub -- invites create [--email EMAIL] [--days 7]   (HUB_SIGNUP=invite: a single-use sign-up link, shown once)
   npm run hub -- seed FILE
 ${UCENTER_USAGE}
 `;
@@ -81,6 +82,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'allow-register': { type: 'boolean' },
       updatepw: { type: 'boolean' },
       'accept-rc4': { type: 'boolean' },
+      // invites create
+      days: { type: 'string' },
     },
   });
   const [group, command, target] = positionals;
@@ -214,6 +217,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
               `${new Date(key.activatesAt).toISOString()}; the ${key.alg} keys it replaces stay published ${retireSeconds} s after that (no restart needed)`,
           );
         }
+        break;
+      }
+      case 'invites create': {
+        const days = values.days === undefined ? undefined : Number(values.days);
+        const { link, invite } = await services.invites.create({ createdBy: 'cli', ...(values.email ? { email: values.email } : {}), ...(days !== undefined ? { days } : {}) });
+        await services.audit.record({ event: 'admin.invite.create', ...cli, detail: { bound: Boolean(invite.email) } });
+        if (config.HUB_SIGNUP !== 'invite') print(`warning: HUB_SIGNUP is ${config.HUB_SIGNUP}; the link works only while it is invite`);
+        print(`invite link (single use, shown once, valid until ${new Date(invite.expiresAt).toISOString()}${invite.email ? `, for ${invite.email}` : ''}):`);
+        print(link);
         break;
       }
       case 'seed': {

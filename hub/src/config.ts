@@ -156,6 +156,13 @@ const schema = z.object({
   METRICS_PORT: port.optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+  /** Who may create an account: `closed` (admins only), `open` (anyone, with e-mail verification), `invite` (admin-issued single-use links). */
+  HUB_SIGNUP: z.enum(['closed', 'open', 'invite']).default('closed'),
+  /** Accounts that signed up themselves may sign in only once their e-mail address is verified. */
+  HUB_REQUIRE_VERIFIED_EMAIL: bool.default(true),
+  /** Sign-ups and verification e-mails one address may ask for per window. */
+  SIGNUP_MAX_PER_IP: z.coerce.number().int().positive().default(10),
+  SIGNUP_WINDOW_SECONDS: seconds.default(3600), // one hour
   /** Shortest password people may choose themselves, in characters (ASVS 5: at least 8). */
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8, 'must be at least 8 (OWASP ASVS 5)').max(64).default(8),
   /** Lowest zxcvbn strength score (0 to 4) of a password people choose themselves. */

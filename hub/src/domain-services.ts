@@ -12,6 +12,8 @@ import { SessionIndex } from './oidc/session-index.js';
 import { Keys } from './store/keys.js';
 import { IntegrationCheck } from './sync/integration-check.js';
 import type { Store } from './store/store.js';
+import { Invites } from './signup/invites.js';
+import { AccountTokens } from './users/account-tokens.js';
 import { BreachedPasswords } from './users/breached-passwords.js';
 import { PasswordPolicy } from './users/password-policy.js';
 import { UcenterNotes } from './ucenter/app-notes.js';
@@ -53,6 +55,8 @@ export interface DomainServices {
   ucenterApps: UcenterAppRegistry;
   /** Their deleteuser and updatepw notes, through `deliveries`. */
   ucenterNotes: UcenterNotes;
+  /** Single-use sign-up links for HUB_SIGNUP=invite (admin console, CLI). */
+  invites: Invites;
 }
 
 export function createDomainServices(config: HubConfig, store: Store, logger: Logger): DomainServices {
@@ -105,6 +109,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     outbox,
     ucenterApps,
     ucenterNotes,
+    invites: new Invites(new AccountTokens(store, keys), config.HUB_ISSUER),
   };
 }
 

@@ -27,13 +27,15 @@ import { LoginThrottle } from './security/login-throttle.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
 import type { Store } from './store/store.js';
+import { SignupLimit } from './signup/signup-limit.js';
+import { SignupService } from './signup/signup-service.js';
 import { SyncPlanner } from './sync/sync-page.js';
 import { loadTotpKeys } from './secrets/secrets.js';
 import { SecretBox } from './two-step/secret-box.js';
 import { TwoStepService } from './two-step/two-step-service.js';
+import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
-import { AccountTokens } from './users/account-tokens.js';
 import { EmailChange } from './users/email-change.js';
 import { PasswordRecovery } from './users/password-recovery.js';
 import { RecoveryLimits } from './security/recovery-limits.js';
@@ -119,7 +121,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
   installCasProfileAnswer(provider, clients);
-  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep });
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   queueBackchannelLogout(provider, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(() => owned.jwks(), config.HUB_ISSUER), clients, audit, logger, {
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
@@ -149,7 +151,31 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL,
   });
 
-  const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep }) };
+  // Self-service sign-up and e-mail verification (HUB_SIGNUP), rate-limited per address through the store.
+  const signup = new SignupService({
+    mode: config.HUB_SIGNUP,
+    issuer: config.HUB_ISSUER,
+    store,
+    keys,
+    users,
+    hasher,
+    passwords: domain.passwords,
+    mailer: domain.mailer,
+    tokens: accountTokens,
+    invites: domain.invites,
+    limit: new SignupLimit({
+      perIp: config.SIGNUP_MAX_PER_IP,
+      windowSeconds: config.SIGNUP_WINDOW_SECONDS,
+      keyPrefix: keys.rateLimitPrefix(),
+      ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
+    }),
+    audit,
+  });
+  if (config.HUB_SIGNUP !== 'closed' && !domain.mailer.available) {
+    logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
+  }
+
+  const ucenter = { apps: ucenterApps, service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
@@ -158,7 +184,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, signup, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };

@@ -13,6 +13,7 @@ import type { DeviceCookies } from './security/device-cookie.js';
 import type { LoginThrottle } from './security/login-throttle.js';
 import type { SignInStartLimit } from './security/signin-start-limit.js';
 import type { TwoStepService } from './two-step/two-step-service.js';
+import type { SignupService } from './signup/signup-service.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import type { UcenterService } from './ucenter/ucenter-service.js';
@@ -31,6 +32,8 @@ export interface HubServices extends DomainServices {
   views: Views;
   provider: Provider;
   cookieKeys: string[];
+  /** Self-service sign-up and e-mail verification (HUB_SIGNUP, hub/src/signup/). */
+  signup: SignupService;
   /** Disable, delete, end sessions: with the forced logout at every subsite. */
   lifecycle: AccountLifecycle;
   /** The account page's changes: display name, password. */

@@ -33,6 +33,15 @@ export function adminUserRoutes(services: HubServices): Router {
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=user-created`);
   });
 
+  // HUB_SIGNUP=invite: a single-use sign-up link, shown once (its digest is all the store keeps).
+  router.post('/admin/invites', async (req, res) => {
+    const email = field(req, 'email');
+    const days = Number(field(req, 'days') || '7');
+    const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+    await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
+    renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
+  });
+
   router.get('/admin/users/:id', async (req, res) => {
     const user = await users.require(String(req.params.id));
     const sessions = await lifecycle.sessionsOf(user.id);

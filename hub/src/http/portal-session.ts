@@ -14,6 +14,8 @@ declare module 'express-session' {
     portalLogins?: Record<string, string>;
     /** Finished sign-in pages (interaction uid) → where they were going, for the back button. */
     finishedSignIns?: Record<string, string>;
+    /** The address the last sign-up on this browser was for (the "check your inbox" page shows it). */
+    signupSentTo?: string;
   }
 }
 

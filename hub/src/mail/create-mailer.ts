@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { DevOutbox } from './dev-outbox.js';
 import { MailRenderer, type Translate } from './mail-renderer.js';
-import { loadMailTranslations } from './mail-translations.js';
+import { translator } from '../i18n/i18n.js';
 import { HubMailer } from './mailer.js';
 import { SmtpTransport } from './smtp-transport.js';
 
@@ -14,7 +14,7 @@ export function defaultMailFrom(issuer: string): string {
 }
 
 /** The mailer and, in development, its outbox: SMTP when `SMTP_URL` is set, else the outbox when `MAIL_DEV_OUTBOX`, else off. */
-export function createMailer(config: HubConfig, store: Store, keys: Keys, logger: Logger, translate: Translate = loadMailTranslations()): { mailer: HubMailer; outbox?: DevOutbox } {
+export function createMailer(config: HubConfig, store: Store, keys: Keys, logger: Logger, translate: Translate = (locale, key, values) => translator(locale)(key, values)): { mailer: HubMailer; outbox?: DevOutbox } {
   const renderer = new MailRenderer(translate, config.MAIL_FROM ?? defaultMailFrom(config.HUB_ISSUER), { issuer: config.HUB_ISSUER });
   if (config.SMTP_URL) return { mailer: new HubMailer(renderer, new SmtpTransport(config.SMTP_URL), logger) };
   if (config.MAIL_DEV_OUTBOX) {

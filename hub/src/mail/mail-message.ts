@@ -1,8 +1,9 @@
 import { HubError, msg } from '../errors.js';
+import { LOCALES, type Locale } from '../i18n/i18n.js';
 
-/** The languages mail is written in; anything else falls back to the first. */
-export const MAIL_LOCALES = ['en', 'zh-CN'] as const;
-export type MailLocale = (typeof MAIL_LOCALES)[number];
+/** The languages mail is written in: the hub's (hub/src/i18n); anything else falls back to the first. */
+export const MAIL_LOCALES = LOCALES;
+export type MailLocale = Locale;
 
 /** What a feature asks the mailer to send: a template name, never a ready-made body. */
 export interface MailRequest {

@@ -1,3 +1,4 @@
+import { awaitsVerification } from '../signup/verification-gate.js';
 import Provider, { errors, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import { TooManyAttemptsError } from '../errors.js';
@@ -21,6 +22,8 @@ export interface PasswordGrantDeps {
   throttle: LoginThrottle;
   audit: AuditLog;
   twoStep: TwoStepService;
+  /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
+  requireVerifiedEmail?: boolean;
 }
 
 type PasswordParams = { username?: string; password?: string; scope?: string; otp?: string };
@@ -80,6 +83,11 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       throw invalidGrant(BAD_CREDENTIALS);
     }
     await throttle.succeeded(attempt);
+    if (awaitsVerification(user, deps.requireVerifiedEmail ?? false)) {
+      // Said only after the right password, as at the portal.
+      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
+      throw invalidGrant('the e-mail address of this account is not verified yet');
+    }
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
 
     // Two-step sign-in applies here too: the password alone is not enough (documented in README).

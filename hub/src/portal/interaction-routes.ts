@@ -5,6 +5,9 @@ import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
+import { awaitsVerification } from '../signup/verification-gate.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, startSecondStep } from './second-step.js';
@@ -23,7 +26,7 @@ export function interactionRoutes(services: HubServices): Router {
   const { provider, views, users, hasher, throttle, devices, clients, config, audit, twoStep } = services;
   const router = Router();
 
-  async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number } = {}) {
+  async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean } = {}) {
     const details = await provider.interactionDetails(req, res);
     const client = await clients.find(String(details.params.client_id));
     renderPage(res, views, 'hub/login.njk', {
@@ -32,6 +35,9 @@ export function interactionRoutes(services: HubServices): Router {
       client: client && !client.internal ? client : undefined,
       login: options.login ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: options.error,
+      unverified: options.unverified === true,
+      // Sign-up is offered on the sign-in page only when anyone may sign up and mail can be sent.
+      signupOpen: config.HUB_SIGNUP === 'open' && services.mailer.available,
     }, options.status ?? 200);
   }
 
@@ -81,6 +87,11 @@ export function interactionRoutes(services: HubServices): Router {
       return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
     }
     await throttle.succeeded(attempt);
+    if (awaitsVerification(user, config.HUB_REQUIRE_VERIFIED_EMAIL)) {
+      // Told only after the right password: it reveals nothing to anyone who does not know it.
+      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
+      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('signup:errors.unverified'), login, status: 403, unverified: true });
+    }
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).

@@ -114,6 +114,9 @@ export class Keys {
   /** Held (SET NX, with a TTL) by the one process delivering the item right now. */
   deliveryLease(id: string): string { return `${this.prefix}delivery:lease:${id}`; }
 
+  /** Verification e-mails sent again for one account in the current window (INCR with a TTL). */
+  signupResends(userId: string): string { return `${this.prefix}signup:resends:${userId}`; }
+
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
   mailOutboxItem(id: string): string { return `${this.prefix}mail:outbox:item:${id}`; }

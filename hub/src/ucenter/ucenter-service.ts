@@ -1,3 +1,4 @@
+import { awaitsVerification } from '../signup/verification-gate.js';
 import { isIP } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, TooManyAttemptsError, ValidationError } from '../errors.js';
@@ -39,6 +40,8 @@ export interface UcenterDeps {
   audit: AuditLog;
   sync: SyncPlanner;
   twoStep: TwoStepService;
+  /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
+  requireVerifiedEmail?: boolean;
 }
 
 function whole(value: string | undefined): number {
@@ -103,6 +106,11 @@ export class UcenterService {
       return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
     }
     await throttle.succeeded(attempt);
+    if (awaitsVerification(user, this.deps.requireVerifiedEmail ?? false)) {
+      // UCenter has no code for it: refused like a disabled account.
+      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client, ip });
+      return [UC.LOGIN_WRONG_PASSWORD, '', '', '', 0];
+    }
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     let detail: Record<string, string> | undefined;
     if (withTwoStep) {

@@ -49,12 +49,41 @@ export class UserRepository {
     return this.#insert({ ...rest, passwordHash: await this.hasher.hash(password) });
   }
 
+  /**
+   * A self-service sign-up: the username is claimed, the e-mail address is not (it is claimed
+   * only when verified, see `verifyEmail`), so nobody can hold an address they cannot read.
+   */
+  async createSignedUp(input: Omit<NewUser, 'roles' | 'id' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
+    const { passwordHash, locale, ...rest } = input;
+    return this.#insert({ ...rest, passwordHash }, { claimEmail: false, extra: { emailVerified: false, signedUp: true, ...(locale ? { locale } : {}) } });
+  }
+
+  /**
+   * Marks the address verified and claims it (SET NX on the e-mail index). False when another
+   * account holds the address by now: the first to verify an address gets it.
+   */
+  async verifyEmail(id: string, email: string): Promise<boolean> {
+    const user = await this.findById(id);
+    if (!user || user.email.toLowerCase() !== email.toLowerCase()) return false;
+    const holder = await this.store.get(this.keys.userByEmail(email));
+    if (holder !== id && !(await this.store.set(this.keys.userByEmail(email), id, { onlyIfAbsent: true }))) return false;
+    await this.store.set(this.keys.user(id), JSON.stringify({ ...user, emailVerified: true }));
+    return true;
+  }
+
+  /** The account that holds an address (verified sign-ups, and every account made by an admin or an import). */
+  async findByEmail(email: string): Promise<User | undefined> {
+    const id = await this.store.get(this.keys.userByEmail(email.trim()));
+    return id ? this.findById(id) : undefined;
+  }
+
   /** Creates a user with a hash from another system (see ImportedUser); the uid is kept. */
   importUser(input: ImportedUser): Promise<PublicUser> {
     return this.#insert(input);
   }
 
-  async #insert(input: ImportedUser): Promise<PublicUser> {
+  async #insert(input: ImportedUser, options: { claimEmail?: boolean; extra?: Partial<User> } = {}): Promise<PublicUser> {
+    const claimEmail = options.claimEmail ?? true;
     const username = input.username.trim();
     const email = input.email.trim();
     if (!USERNAME.test(username)) throw new ValidationError(msg('errors:usernameFormat'));
@@ -68,19 +97,20 @@ export class UserRepository {
       disabled: false,
       roles: input.roles ?? [],
       createdAt: input.createdAt ?? Math.floor(Date.now() / 1000),
+      ...options.extra,
     };
     // Claim the unique names first so two concurrent creates cannot both succeed.
     if (!(await this.store.set(this.keys.userByName(username), user.id, { onlyIfAbsent: true }))) {
       throw new ConflictError(msg('errors:usernameTaken', { username }));
     }
-    if (!(await this.store.set(this.keys.userByEmail(email), user.id, { onlyIfAbsent: true }))) {
+    if (claimEmail && !(await this.store.set(this.keys.userByEmail(email), user.id, { onlyIfAbsent: true }))) {
       await this.store.del(this.keys.userByName(username));
       throw new ConflictError(msg('errors:emailTaken', { email }));
     }
     try {
       user.uid = await this.#claimUid(user.id, input.uid);
     } catch (error) {
-      await this.store.del(this.keys.userByName(username), this.keys.userByEmail(email));
+      await this.store.del(this.keys.userByName(username), ...(claimEmail ? [this.keys.userByEmail(email)] : []));
       throw error;
     }
     await this.store.set(this.keys.user(user.id), JSON.stringify(user));
@@ -183,7 +213,8 @@ export class UserRepository {
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     if (user.email.toLowerCase() !== address.toLowerCase()) {
       if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
-      await this.store.del(this.keys.userByEmail(user.email));
+      // Only this account's own claim: an unverified sign-up never held its address.
+      await this.store.swap(this.keys.userByEmail(user.email), id, null);
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
     const next = { ...user, email: address, emailVerified: options.verified ?? (sameAddress ? user.emailVerified === true : false) };
@@ -208,7 +239,9 @@ export class UserRepository {
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
-    await this.store.del(this.keys.user(id), this.keys.userByName(user.username), this.keys.userByEmail(user.email));
+    await this.store.del(this.keys.user(id), this.keys.userByName(user.username));
+    // The address index only when this account holds it (an unverified sign-up does not).
+    await this.store.swap(this.keys.userByEmail(user.email), id, null);
     if (user.uid !== undefined) await this.store.del(this.keys.userByUid(user.uid));
     await this.store.setRemove(this.keys.users(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);

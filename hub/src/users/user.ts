@@ -8,6 +8,13 @@ export interface User {
   disabled: boolean;
   /** The address was proven by a link sent to it (the `email_verified` claim). */
   emailVerified?: boolean;
+  /**
+   * Created through self-service sign-up. Until its address is verified such an account holds
+   * no claim on it (the e-mail index), and with HUB_REQUIRE_VERIFIED_EMAIL it cannot sign in.
+   */
+  signedUp?: boolean;
+  /** The language the person used at sign-up (`en`, `zh-CN`): the language of mail sent later. */
+  locale?: string;
   roles: string[];
   createdAt: number; // epoch seconds
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */

@@ -1,0 +1,189 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { ConflictError } from '../errors.js';
+import { MailUnavailableError } from '../mail/mail-message.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import type { AccountTokens } from '../users/account-tokens.js';
+import type { PasswordPolicy } from '../users/password-policy.js';
+import type { PasswordHasher } from '../users/passwords.js';
+import { EMAIL, USERNAME, type UserRepository } from '../users/user-repository.js';
+import type { User } from '../users/user.js';
+import type { Invites } from './invites.js';
+import { signupErrors } from './signup-errors.js';
+import type { SignupLimit } from './signup-limit.js';
+
+export type SignupMode = 'closed' | 'open' | 'invite';
+
+export const VERIFY_TTL_SECONDS = 24 * 3600; // a verification link lasts a day
+export const RESENDS_PER_ACCOUNT = 3; // verification e-mails sent again per account and window
+export const RESEND_WINDOW_SECONDS = 3600; // one hour
+export const VERIFY_PATH = '/signup/verify';
+
+const MAX_NAME_LENGTH = 100;
+// Control characters and line/paragraph separators: a name goes into mail and pages.
+const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029]/u;
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  name: string;
+  password: string;
+  /** The same password again. */
+  confirm: string;
+  /** The page's language: the language of the mail and of the account's later mail. */
+  locale: string;
+  ip: string;
+  /** The invite token (HUB_SIGNUP=invite). */
+  invite?: string;
+}
+
+/** What the verification token stands for. */
+interface Verification {
+  userId: string;
+  email: string;
+}
+
+export interface SignupDeps {
+  mode: SignupMode;
+  issuer: string;
+  store: Store;
+  keys: Keys;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  passwords: PasswordPolicy;
+  mailer: Mailer;
+  tokens: AccountTokens;
+  invites: Invites;
+  limit: SignupLimit;
+  audit: AuditLog;
+}
+
+/**
+ * Self-service sign-up and e-mail verification (issue 13).
+ *
+ * Enumeration: whether an address belongs to an account is never told to the person at the
+ * form. Every valid sign-up gets the same answer ("if this address can be used, we sent a
+ * link"), does the same work (an argon2id hash, an account with that username) and sends one
+ * mail in the background to the address typed: a verification link when no account holds the
+ * address, else a note to its owner. A new account never holds its address before it is
+ * verified, so an address cannot be squatted, and the username is taken in both cases, so
+ * trying the username again tells nothing about the address. A taken username is said at
+ * once: usernames are public handles (shown on the sites) and contain no `@`, so this reveals
+ * no e-mail-based account.
+ */
+export class SignupService {
+  constructor(private readonly deps: SignupDeps) {}
+
+  get mode(): SignupMode {
+    return this.deps.mode;
+  }
+
+  /** Throws when this hub takes no sign-ups now: closed, or no way to send the verification mail. */
+  ensureOpen(): void {
+    if (this.deps.mode === 'closed') throw signupErrors.closed();
+    if (!this.deps.mailer.available) throw new MailUnavailableError();
+  }
+
+  /** For the form of an invite-only hub: the invite must be live. */
+  async requireInvite(token: string | undefined) {
+    if (this.deps.mode !== 'invite') return undefined;
+    if (!token) throw signupErrors.inviteNeeded();
+    const invite = await this.deps.invites.peek(token);
+    if (!invite) throw signupErrors.inviteInvalid();
+    return invite;
+  }
+
+  async register(input: SignupInput): Promise<void> {
+    this.ensureOpen();
+    const invite = await this.requireInvite(input.invite);
+    const username = input.username.trim();
+    const email = input.email.trim();
+    const name = input.name.trim() || username;
+    if (!USERNAME.test(username)) throw signupErrors.username();
+    if (!EMAIL.test(email) || email.length > 254) throw signupErrors.email();
+    if ([...name].length > MAX_NAME_LENGTH || NAME_FORBIDDEN.test(name)) throw signupErrors.name();
+    if (invite?.email && invite.email.toLowerCase() !== email.toLowerCase()) throw signupErrors.inviteEmail();
+    if (input.password !== input.confirm) throw signupErrors.passwordsDiffer();
+    this.deps.passwords.check(input.password, { username, email, name });
+    // Counted once the form is right: a typo does not use up the address's sign-ups.
+    try {
+      await this.deps.limit.count(input.ip);
+    } catch (error) {
+      await this.deps.audit.record({ event: 'signup.limited', actor: username, ip: input.ip });
+      throw error;
+    }
+    const passwordHash = await this.deps.hasher.hash(input.password);
+    let user: Pick<User, 'id' | 'username'>;
+    try {
+      user = await this.deps.users.createSignedUp({ username, email, name, passwordHash, locale: input.locale });
+    } catch (error) {
+      if (error instanceof ConflictError) throw signupErrors.usernameTaken();
+      throw error;
+    }
+    if (invite && !(await this.deps.invites.take(input.invite!))) {
+      // Two sign-ups raced on one invite: the other one got it.
+      await this.deps.users.delete(user.id);
+      throw signupErrors.inviteInvalid();
+    }
+    const holder = await this.deps.users.findByEmail(email);
+    if (holder) {
+      // The address has an account: its owner hears about it, the form says what it always says.
+      this.deps.mailer.sendInBackground({
+        to: email,
+        template: 'signup-address-taken',
+        locale: holder.locale ?? input.locale,
+        vars: { name: holder.name, username: holder.username, loginLink: `${this.deps.issuer}/login`, resetLink: `${this.deps.issuer}/password/forgot` },
+      });
+      await this.deps.audit.record({ event: 'signup.address-taken', actor: user.id, subject: user.id, ip: input.ip, detail: { holder: holder.id } });
+    } else {
+      await this.#sendVerification({ id: user.id, username, name, email, locale: input.locale });
+    }
+    await this.deps.audit.record({ event: 'signup.created', actor: user.id, subject: user.id, ip: input.ip, detail: { invited: Boolean(invite) } });
+  }
+
+  /**
+   * Sends the verification link again, by username (the form after a refused sign-in, or the
+   * resend page). Always the same answer; per address and per account limits.
+   */
+  async resend(login: string, ip: string): Promise<void> {
+    this.ensureOpen();
+    await this.deps.limit.count(ip);
+    const user = await this.deps.users.findByLogin(login.slice(0, 320));
+    if (!user || !user.signedUp || user.emailVerified) return;
+    const sent = await this.deps.store.incr(this.deps.keys.signupResends(user.id), RESEND_WINDOW_SECONDS);
+    if (sent > RESENDS_PER_ACCOUNT) {
+      await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip });
+      return;
+    }
+    await this.#sendVerification({ id: user.id, username: user.username, name: user.name, email: user.email, locale: user.locale ?? 'en' });
+    await this.deps.audit.record({ event: 'signup.resent', actor: user.id, subject: user.id, ip });
+  }
+
+  /** Whether a verification link is live, without using it (the confirmation page). */
+  async checkLink(token: string): Promise<boolean> {
+    return (await this.deps.tokens.peek<Verification>('email-verify', token)) !== undefined;
+  }
+
+  /**
+   * Uses the link up and verifies the address: the account then holds it and may sign in.
+   * Throws when the link is unknown, expired or used, or another account verified the address first.
+   */
+  async verify(token: string, ip: string): Promise<User> {
+    const verification = await this.deps.tokens.take<Verification>('email-verify', token);
+    if (!verification) throw signupErrors.linkInvalid();
+    if (!(await this.deps.users.verifyEmail(verification.userId, verification.email))) throw signupErrors.addressTaken();
+    await this.deps.audit.record({ event: 'email.verified', actor: verification.userId, subject: verification.userId, ip });
+    return (await this.deps.users.findById(verification.userId))!;
+  }
+
+  async #sendVerification(user: { id: string; username: string; name: string; email: string; locale: string }): Promise<void> {
+    const token = await this.deps.tokens.issue<Verification>('email-verify', { userId: user.id, email: user.email }, VERIFY_TTL_SECONDS);
+    this.deps.mailer.sendInBackground({
+      to: user.email,
+      template: 'verify-email',
+      locale: user.locale,
+      vars: { name: user.name, username: user.username, link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
+    });
+  }
+}

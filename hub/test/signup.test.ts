@@ -1,0 +1,352 @@
+/**
+ * Self-service sign-up and e-mail verification (issue 13), against a real Redis and a real
+ * SMTP server in this process: the mail is received and its link followed. Tokens: single
+ * use, 24 h, only a digest at rest. Answers that could reveal whether an address has an
+ * account are the same; limits per address and per account.
+ */
+import { randomUUID } from 'node:crypto';
+import { createFindAccount } from '../src/oidc/account.js';
+import { digest } from '../src/store/keys.js';
+import { RedisStore } from '../src/store/redis.js';
+import { inputValue, TestBrowser } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import { cliHarness } from '../src/testing/cli-harness.js';
+import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+
+const PASSWORD = 'orbit tulip cactus lantern';
+
+function unique(label: string) {
+  const id = randomUUID().slice(0, 8);
+  return { username: `${label}-${id}`, email: `${label}-${id}@example.com`, name: `${label} ${id}` };
+}
+
+async function signUp(hub: RunningHub, browser: TestBrowser, fields: Record<string, string>, path = '/signup') {
+  const form = await browser.get(`${hub.url}${path}`);
+  const html = await form.text();
+  expect(form.status).toBe(200);
+  return browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...fields });
+}
+
+/** Signs in at the portal; returns the answer to the password form (200: the sync page). */
+async function signIn(hub: RunningHub, browser: TestBrowser, login: string, password = PASSWORD) {
+  const landed = await browser.follow(`${hub.url}/login?next=/account`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
+  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
+  return { status: answer.status, body: await answer.text() };
+}
+
+async function verifyLink(hub: RunningHub, browser: TestBrowser, link: string) {
+  const page = await browser.get(link);
+  const html = await page.text();
+  if (page.status !== 200) return { status: page.status, body: html };
+  const answer = await browser.post(`${hub.url}/signup/verify`, { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') });
+  return { status: answer.status, body: await answer.text() };
+}
+
+function verifyLinkOf(mail: { links: string[] }): string {
+  const link = mail.links.find((candidate) => candidate.includes('/signup/verify?token='));
+  if (!link) throw new Error('no verification link in the mail');
+  return link;
+}
+
+async function claimsOf(hub: RunningHub, userId: string) {
+  const account = await createFindAccount(hub.services.users)(undefined as never, userId);
+  return account!.claims('userinfo', 'openid email profile', {}, []);
+}
+
+async function allStrings(hub: RunningHub): Promise<string> {
+  const client = (hub.store as RedisStore).client;
+  const parts: string[] = [];
+  for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
+    for (const key of keys) {
+      parts.push(key);
+      const type = await client.type(key);
+      if (type === 'string') parts.push((await client.get(key)) ?? '');
+      if (type === 'set') parts.push(...(await client.sMembers(key)));
+      if (type === 'zset') parts.push(...(await client.zRange(key, 0, -1)));
+      if (type === 'hash') parts.push(JSON.stringify(await client.hGetAll(key)));
+    }
+  }
+  return parts.join('\n');
+}
+
+describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', () => {
+  let catcher: SmtpCatcher;
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', SIGNUP_MAX_PER_IP: '1000' });
+    await hub.services.users.create({ username: 'alice', email: 'alice-signup@example.com', name: 'Alice', password: 'alice-password-1' });
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  test('sign up in Chinese, the mail arrives in Chinese, the link verifies once, then sign-in works and email_verified is true', async () => {
+    const person = unique('zh');
+    const browser = new TestBrowser();
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const answer = await signUp(hub, browser, person);
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/signup/sent');
+    const sent = await (await browser.get(`${hub.url}/signup/sent`)).text();
+    expect(sent).toContain(person.email);
+    expect(sent).toContain('请查收邮件');
+
+    const mail = await catcher.waitFor(person.email);
+    expect(mail.subject).toBe('请确认您的电子邮件地址');
+    expect(mail.lang).toBe('zh-CN');
+    const link = verifyLinkOf(mail);
+    expect(link.startsWith(`${hub.url}/signup/verify?token=`)).toBe(true);
+
+    const user = await hub.services.users.findByLogin(person.username);
+    expect(user).toMatchObject({ username: person.username, email: person.email, name: person.name, signedUp: true, emailVerified: false, locale: 'zh-CN' });
+    // A UCenter uid like any user.
+    expect(user!.uid).toEqual(expect.any(Number));
+    // Not verified: the right password is told to verify first (HUB_REQUIRE_VERIFIED_EMAIL defaults to true).
+    const early = await signIn(hub, new TestBrowser(), person.username);
+    expect(early.status).toBe(403);
+    expect(early.body).toContain('data-testid="login-resend"');
+    // The unverified account holds no claim on the address: no sign-in by it either.
+    expect(await hub.services.users.findByEmail(person.email)).toBeUndefined();
+    expect((await claimsOf(hub, user!.id)).email_verified).toBe(false);
+
+    // Opening the link (a mail scanner does) uses nothing up: the button does.
+    expect((await browser.get(link)).status).toBe(200);
+    const verified = await verifyLink(hub, browser, link);
+    expect(verified.status).toBe(200);
+    expect(verified.body).toContain('data-testid="verified"');
+    // Single use.
+    const again = await verifyLink(hub, browser, link);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('data-testid="verify-error"');
+
+    expect((await hub.services.users.findByEmail(person.email))?.id).toBe(user!.id);
+    expect((await claimsOf(hub, user!.id)).email_verified).toBe(true);
+    const signedIn = await signIn(hub, new TestBrowser(), person.username);
+    expect(signedIn.status).toBe(200);
+    expect(continueUrlOf(signedIn.body, hub.url)).toContain('/auth/');
+    // And by the address, now that the account holds it.
+    expect((await signIn(hub, new TestBrowser(), person.email)).status).toBe(200);
+  });
+
+  test('the token is kept only as a digest, with a 24 h TTL, and an expired one is refused', async () => {
+    const person = unique('digest');
+    await signUp(hub, new TestBrowser(), person);
+    const link = verifyLinkOf(await catcher.waitFor(person.email));
+    const token = new URL(link).searchParams.get('token')!;
+    expect(token.length).toBeGreaterThanOrEqual(40);
+    const everything = await allStrings(hub);
+    expect(everything).not.toContain(token);
+    const key = hub.services.keys.accountToken('email-verify', digest(token));
+    expect(everything).toContain(key);
+    const ttl = await hub.store.ttl(key);
+    expect(ttl).toBeGreaterThan(24 * 3600 - 120);
+    expect(ttl).toBeLessThanOrEqual(24 * 3600);
+    // The link at its expiry: Redis drops the key, the link is refused.
+    await (hub.store as RedisStore).client.pExpire(key, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const expired = await verifyLink(hub, new TestBrowser(), link);
+    expect(expired.status).toBe(400);
+    expect((await hub.services.users.findByLogin(person.username))?.emailVerified).toBe(false);
+  });
+
+  test('the same answer whether the address is free, already has an account, or is waiting for another sign-up', async () => {
+    const fresh = unique('fresh');
+    const pending = unique('pending');
+    await signUp(hub, new TestBrowser(), pending);
+    await catcher.waitFor(pending.email);
+    const cases = [
+      { label: 'free', fields: fresh },
+      { label: 'has an account', fields: { ...unique('taker'), email: 'alice-signup@example.com' } },
+      { label: 'waiting', fields: { ...unique('second'), email: pending.email } },
+    ];
+    const answers = [];
+    for (const { fields } of cases) {
+      const browser = new TestBrowser();
+      const answer = await signUp(hub, browser, fields);
+      const page = (await (await browser.get(`${hub.url}/signup/sent`)).text()).replace(fields.email, 'ADDRESS').replace(/name="_csrf" value="[^"]*"/g, '');
+      answers.push({ status: answer.status, location: answer.headers.get('location'), page });
+    }
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    // The username is taken in every case, so trying it again tells nothing about the address.
+    for (const { fields } of cases) {
+      const again = await signUp(hub, new TestBrowser(), { ...unique('x'), username: fields.username });
+      expect(again.status).toBe(409);
+      expect(await again.text()).toContain('data-field="username"');
+    }
+    // What differs is the mail, and only the address's owner reads it: alice is told, with no link to verify.
+    const toAlice = await catcher.waitFor('alice-signup@example.com');
+    expect(toAlice.subject).toBe('Someone tried to sign up with your address');
+    expect(toAlice.text).toContain('alice');
+    expect(toAlice.links.some((link) => link.includes('/signup/verify'))).toBe(false);
+    expect((await hub.services.users.findByEmail('alice-signup@example.com'))?.username).toBe('alice');
+  });
+
+  test('an address cannot be squatted: the first to verify holds it; the other link is refused', async () => {
+    const victim = unique('victim');
+    const squatter = { ...unique('squatter'), email: victim.email };
+    await signUp(hub, new TestBrowser(), squatter);
+    const squatterLink = verifyLinkOf(await catcher.waitFor(victim.email));
+    const since = Date.now();
+    await signUp(hub, new TestBrowser(), victim);
+    const victimLink = verifyLinkOf(await catcher.waitFor(victim.email, { since, filter: (mail) => mail.links.some((link) => link !== squatterLink && link.includes('/signup/verify')) }));
+    expect((await verifyLink(hub, new TestBrowser(), victimLink)).status).toBe(200);
+    const refused = await verifyLink(hub, new TestBrowser(), squatterLink);
+    expect(refused.status).toBe(409);
+    expect((await hub.services.users.findByEmail(victim.email))?.username).toBe(victim.username);
+    expect((await hub.services.users.findByLogin(squatter.username))?.emailVerified).toBe(false);
+  });
+
+  test('bad input gets the form back with a message, never a 500: weak password, format, mismatch, missing CSRF', async () => {
+    const browser = new TestBrowser();
+    const weak = await signUp(hub, browser, { ...unique('weak'), password: 'password1', confirm: 'password1' });
+    expect(weak.status).toBe(400);
+    const weakPage = await weak.text();
+    expect(weakPage).toContain('data-field="password"');
+    expect(weakPage).toContain('too easy to guess');
+    const mine = unique('mine');
+    expect((await signUp(hub, browser, { ...mine, password: `${mine.username}!`, confirm: `${mine.username}!` })).status).toBe(400);
+    expect((await signUp(hub, browser, { ...unique('mismatch'), confirm: 'something else entirely' })).status).toBe(400);
+    expect((await signUp(hub, browser, { ...unique('fmt'), email: 'not-an-address' })).status).toBe(400);
+    expect((await signUp(hub, browser, { ...unique('fmt'), username: 'has space' })).status).toBe(400);
+    const noCsrf = await new TestBrowser().post(`${hub.url}/signup`, { ...unique('csrf'), password: PASSWORD, confirm: PASSWORD });
+    expect(noCsrf.status).toBe(403);
+    // None of these made an account.
+    expect(await hub.services.users.findByLogin(mine.username)).toBeUndefined();
+  });
+
+  test('resend: the same answer for any username; a new link for an account waiting; at most 3 per hour per account', async () => {
+    const person = unique('resend');
+    await signUp(hub, new TestBrowser(), person);
+    await catcher.waitFor(person.email);
+    const resend = async (login: string) => {
+      const browser = new TestBrowser();
+      const form = await (await browser.get(`${hub.url}/signup/resend?login=${encodeURIComponent(login)}`)).text();
+      const answer = await browser.post(`${hub.url}/signup/resend`, { _csrf: inputValue(form, '_csrf'), login });
+      return { status: answer.status, body: (await answer.text()).replace(/name="_csrf" value="[^"]*"/g, '') };
+    };
+    const unknown = await resend(`nobody-${randomUUID().slice(0, 8)}`);
+    const verifiedUser = await resend('alice');
+    const waiting = await resend(person.username);
+    expect(unknown.status).toBe(200);
+    expect(verifiedUser).toEqual(unknown);
+    expect(waiting).toEqual(unknown);
+    for (let index = 0; index < 4; index += 1) await resend(person.username);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await hub.services.mailer.close(); // waits for mail still being sent
+    // One at sign-up, three resent; the two over the limit were not sent.
+    expect(catcher.to(person.email)).toHaveLength(4);
+  });
+});
+
+describe('sign-up limits and modes', () => {
+  let catcher: SmtpCatcher;
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+  });
+  afterAll(() => catcher.close());
+
+  test('per client address: past SIGNUP_MAX_PER_IP a 429 with Retry-After, and no account', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', SIGNUP_MAX_PER_IP: '2' });
+    try {
+      expect((await signUp(hub, new TestBrowser(), unique('one'))).status).toBe(303);
+      expect((await signUp(hub, new TestBrowser(), unique('two'))).status).toBe(303);
+      const third = unique('three');
+      const limited = await signUp(hub, new TestBrowser(), third);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await hub.services.users.findByLogin(third.username)).toBeUndefined();
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('closed (the default): no sign-up page, no link on the sign-in page', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url });
+    try {
+      expect((await fetch(`${hub.url}/signup`)).status).toBe(404);
+      const login = await new TestBrowser().follow(`${hub.url}/login`);
+      expect(login.body).not.toContain('data-testid="login-signup"');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('open without a way to send mail: the page says so (503), nothing is created', async () => {
+    const hub = await startTestHub('redis', { HUB_SIGNUP: 'open' });
+    try {
+      const page = await fetch(`${hub.url}/signup`);
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('cannot send e-mail');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('invite: only with a live single-use invite link, bound to its address when it names one', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'invite' });
+    try {
+      expect((await fetch(`${hub.url}/signup`)).status).toBe(403);
+      expect((await fetch(`${hub.url}/signup?invite=not-a-real-invite-token-at-all`)).status).toBe(400);
+      const person = unique('invited');
+      const { link } = await hub.services.invites.create({ createdBy: 'cli', email: person.email });
+      const path = new URL(link).pathname + new URL(link).search;
+      const invite = new URL(link).searchParams.get('invite')!;
+      expect((await allStrings(hub))).not.toContain(invite);
+      const wrong = await signUp(hub, new TestBrowser(), { ...unique('other'), invite }, path);
+      expect(wrong.status).toBe(400);
+      expect(await wrong.text()).toContain('data-field="email"');
+      expect((await signUp(hub, new TestBrowser(), { ...person, invite }, path)).status).toBe(303);
+      expect(verifyLinkOf(await catcher.waitFor(person.email))).toContain('/signup/verify');
+      // Used up.
+      expect((await fetch(`${hub.url}${path}`)).status).toBe(400);
+      // The admin CLI issues one too, shown once; it works for any address.
+      const cli = cliHarness({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX, HUB_ISSUER: hub.url, HUB_SIGNUP: 'invite' });
+      const made = await cli.run('invites', 'create', '--days', '2');
+      expect(made.code).toBe(0);
+      const cliLink = /^(http:\/\/\S+\/signup\?invite=\S+)$/m.exec(made.out)![1]!;
+      const cliPath = new URL(cliLink).pathname + new URL(cliLink).search;
+      const other = unique('cli-invited');
+      expect((await signUp(hub, new TestBrowser(), { ...other, invite: new URL(cliLink).searchParams.get('invite')! }, cliPath)).status).toBe(303);
+      expect((await cli.run('invites', 'create', '--days', '99')).code).toBe(1);
+      // And the admin console, on the Users page (CSRF-protected, audited).
+      await hub.services.users.create({ username: 'root', email: 'root-invite@example.com', password: 'root-password-1', roles: ['admin'] });
+      const admin = new TestBrowser();
+      const signedIn = await signIn(hub, admin, 'root', 'root-password-1');
+      await admin.follow(continueUrlOf(signedIn.body, hub.url));
+      const usersPage = await (await admin.get(`${hub.url}/admin/users`)).text();
+      expect(usersPage).toContain('data-testid="invite-form"');
+      const created = await admin.post(`${hub.url}/admin/invites`, { _csrf: inputValue(usersPage, '_csrf'), email: '', days: '3' });
+      expect(created.status).toBe(200);
+      const consoleLink = /data-testid="invite-link">([^<]+)</.exec(await created.text())![1]!.replace(/&amp;/g, '&');
+      expect((await fetch(consoleLink)).status).toBe(200);
+      expect((await hub.services.audit.search({ event: 'admin.invite.create' })).map((entry) => entry.actor)).toEqual(expect.arrayContaining(['cli', expect.any(String)]));
+      // Nobody signed in: sent to sign in, no link.
+      const anonymous = await new TestBrowser().post(`${hub.url}/admin/invites`, { days: '3' });
+      expect(anonymous.status).toBe(303);
+      expect(await anonymous.text()).not.toContain('invite=');
+      // Signed in but without the CSRF token: refused.
+      expect((await admin.post(`${hub.url}/admin/invites`, { days: '3' })).status).toBe(403);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('HUB_REQUIRE_VERIFIED_EMAIL=false: an unverified account signs in, with email_verified false', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_REQUIRE_VERIFIED_EMAIL: 'false' });
+    try {
+      const person = unique('lax');
+      await signUp(hub, new TestBrowser(), person);
+      expect((await signIn(hub, new TestBrowser(), person.username)).status).toBe(200);
+      const user = await hub.services.users.findByLogin(person.username);
+      expect((await claimsOf(hub, user!.id)).email_verified).toBe(false);
+    } finally {
+      await hub.close();
+    }
+  });
+});
