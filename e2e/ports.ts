@@ -38,6 +38,8 @@ export const DEMO_ENV: Record<string, string> = {
   MAIL_DEV_OUTBOX: 'false',
   // Journeys ask for several links from one address.
   RECOVERY_REQUESTS_PER_IP: '100000',
+  // Journeys sign up several accounts from one address.
+  SIGNUP_MAX_PER_IP: '100000',
 };
 
 /** Where the global setup's SMTP server writes each message it receives (one JSON file each). */
