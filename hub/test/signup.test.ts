@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createFindAccount } from '../src/oidc/account.js';
 import { digest } from '../src/store/keys.js';
-import { RedisStore } from '../src/store/redis.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { inputValue, TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
@@ -56,7 +56,7 @@ async function claimsOf(hub: RunningHub, userId: string) {
 }
 
 async function allStrings(hub: RunningHub): Promise<string> {
-  const client = (hub.store as RedisStore).client;
+  const client = await connectRedis(TEST_REDIS_URL);
   const parts: string[] = [];
   for await (const keys of client.scanIterator({ MATCH: `${hub.config.KEY_PREFIX}*`, COUNT: 500 })) {
     for (const key of keys) {
@@ -68,6 +68,7 @@ async function allStrings(hub: RunningHub): Promise<string> {
       if (type === 'hash') parts.push(JSON.stringify(await client.hGetAll(key)));
     }
   }
+  await client.quit();
   return parts.join('\n');
 }
 
