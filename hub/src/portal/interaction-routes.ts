@@ -6,8 +6,6 @@ import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
 import { awaitsVerification } from '../signup/verification-gate.js';
-import { translator } from '../i18n/i18n.js';
-import { localeOf } from '../i18n/locale-middleware.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, startSecondStep } from './second-step.js';
