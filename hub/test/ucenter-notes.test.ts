@@ -177,11 +177,15 @@ describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) =
     const html = await answer.text();
     expect(answer.status).toBe(200);
     expect(html).toMatch(/data-testid="ucenter-check" data-status="ok"/);
+    expect(html).toContain('The note handler decrypted the test note and answered 1.');
+    // The diagnosis in the reader's language.
+    const chinese = await (await browser.post(`${hub.url}/admin/ucenter/${optedIn.appId}/test`, { _csrf: inputValue(page, '_csrf') }, { 'accept-language': 'zh-CN' })).text();
+    expect(chinese).toContain('通知处理程序已解密测试通知并返回 1。');
     handler.key = 'y'.repeat(64);
     const wrong = await (await browser.post(`${hub.url}/admin/ucenter/${optedIn.appId}/test`, { _csrf: inputValue(page, '_csrf') })).text();
     expect(wrong).toMatch(/data-status="wrong_key"/);
     const audit = await hub.services.audit.search({ client: `ucenter:${optedIn.appId}` });
-    expect(audit.filter((e) => e.event === 'admin.client.check-sync')).toHaveLength(2);
+    expect(audit.filter((e) => e.event === 'admin.client.check-sync')).toHaveLength(3);
   });
 });
 

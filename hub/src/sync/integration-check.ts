@@ -11,8 +11,11 @@ export interface EndpointCheck {
   /** The URL called (the sync URL, or its path on `baseUrl`). */
   url: string;
   status: IntegrationStatus;
-  /** One line an administrator can act on. */
+  /** One line an administrator can act on (English: the CLI, logs). */
   detail: string;
+  /** The same, as a translation key under `admin:check.` with its values (the console). */
+  reason: string;
+  values?: Record<string, string | number>;
   /** The HTTP status the subsite answered, when it answered. */
   httpStatus?: number;
 }
@@ -99,28 +102,28 @@ export class IntegrationCheck {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      return { endpoint, url: shownUrl, status: 'unreachable', detail: `no answer: ${networkCause(error)}` };
+      return { endpoint, url: shownUrl, status: 'unreachable', detail: `no answer: ${networkCause(error)}`, reason: 'noAnswer', values: { cause: networkCause(error) } };
     }
     const text = (await response.text().catch(() => '')).slice(0, BODY_LIMIT);
     const body = parseJson(text);
     const httpStatus = response.status;
-    if (httpStatus === 200 && body?.sync === 'ok') return { endpoint, url: shownUrl, status: 'ok', detail: 'the subsite verified the test code', httpStatus };
-    if (httpStatus === 404) return { endpoint, url: shownUrl, status: 'wrong_url', detail: 'the subsite answered 404: check the sync URL (the kit serves /sso/synclogin and /sso/synclogout)', httpStatus };
+    if (httpStatus === 200 && body?.sync === 'ok') return { endpoint, url: shownUrl, status: 'ok', detail: 'the subsite verified the test code', reason: 'verified', httpStatus };
+    if (httpStatus === 404) return { endpoint, url: shownUrl, status: 'wrong_url', detail: 'the subsite answered 404: check the sync URL (the kit serves /sso/synclogin and /sso/synclogout)', reason: 'notFound', httpStatus };
     const description = typeof body?.error_description === 'string' ? body.error_description : '';
     if (httpStatus === 400 && /signature/i.test(description)) {
-      return { endpoint, url: shownUrl, status: 'wrong_key', detail: 'the signature does not match the subsite\'s sync key: give the subsite the sync key the hub has (rotate it here to get a new one)', httpStatus };
+      return { endpoint, url: shownUrl, status: 'wrong_key', detail: 'the signature does not match the subsite\'s sync key: give the subsite the sync key the hub has (rotate it here to get a new one)', reason: 'badSignature', httpStatus };
     }
     // A kit that predates test codes still checks the signature first: a complaint about act means the key is right.
     if (httpStatus === 400 && /act must be/.test(description)) {
-      return { endpoint, url: shownUrl, status: 'ok', detail: 'the key is right (the subsite\'s kit does not know test codes and refused act=test after verifying the signature)', httpStatus };
+      return { endpoint, url: shownUrl, status: 'ok', detail: 'the key is right (the subsite\'s kit does not know test codes and refused act=test after verifying the signature)', reason: 'keyRightOldKit', httpStatus };
     }
     if (httpStatus === 400 && body?.error === 'invalid_token') {
-      return { endpoint, url: shownUrl, status: 'rejected', detail: `the subsite refused the code: ${description.slice(0, 300)}`, httpStatus };
+      return { endpoint, url: shownUrl, status: 'rejected', detail: `the subsite refused the code: ${description.slice(0, 300)}`, reason: 'refused', values: { description: description.slice(0, 300) }, httpStatus };
     }
     if (httpStatus >= 300 && httpStatus < 400) {
-      return { endpoint, url: shownUrl, status: 'wrong_url', detail: `the subsite redirected (${httpStatus}) instead of answering: check the sync URL`, httpStatus };
+      return { endpoint, url: shownUrl, status: 'wrong_url', detail: `the subsite redirected (${httpStatus}) instead of answering: check the sync URL`, reason: 'redirected', values: { status: httpStatus }, httpStatus };
     }
-    return { endpoint, url: shownUrl, status: 'unexpected', detail: `the subsite answered ${httpStatus} ${response.headers.get('content-type') ?? ''}`.trim(), httpStatus };
+    return { endpoint, url: shownUrl, status: 'unexpected', detail: `the subsite answered ${httpStatus} ${response.headers.get('content-type') ?? ''}`.trim(), reason: 'unexpected', values: { status: httpStatus, type: response.headers.get('content-type') ?? '' }, httpStatus };
   }
 }
 

@@ -8,8 +8,11 @@ export interface NoteCheck {
   /** The note handler called (the internal URL when one is set). */
   url: string;
   status: IntegrationStatus;
-  /** One line an administrator can act on. */
+  /** One line an administrator can act on (English: the CLI, logs). */
   detail: string;
+  /** The same, as a translation key under `admin:check.` with its values (the console). */
+  reason: string;
+  values: Record<string, string | number>;
   httpStatus?: number;
 }
 
@@ -23,28 +26,30 @@ const BODY_LIMIT = 200; // characters of the handler's answer read for the diagn
  */
 export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<NoteCheck> {
   const url = noteUrl(app, true);
-  const result = (status: IntegrationStatus, detail: string, httpStatus?: number): NoteCheck => ({
+  const result = (status: IntegrationStatus, reason: string, detail: string, httpStatus?: number, values: Record<string, string | number> = {}): NoteCheck => ({
     appId: app.appId,
     url,
     status,
     detail,
+    reason,
+    values: { url, ...values },
     ...(httpStatus !== undefined ? { httpStatus } : {}),
   });
   let response: Response;
   try {
     response = await fetchImpl(noteRequestUrl(app, 'test', {}, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (thrown) {
-    return result('unreachable', `The hub could not reach ${url}: ${errorSummary(thrown)}. Set the internal URL if the hub reaches the application at another address.`);
+    return result('unreachable', 'noteUnreachable', `The hub could not reach ${url}: ${errorSummary(thrown)}. Set the internal URL if the hub reaches the application at another address.`, undefined, { cause: errorSummary(thrown) });
   }
   const body = (await response.text().catch(() => '')).slice(0, BODY_LIMIT).trim();
   const status = response.status;
-  if (status === 404) return result('wrong_url', `${url} answered 404: check the application URL and the note file (api/uc.php).`, status);
-  if (status >= 200 && status < 300 && body === '1') return result('ok', 'The note handler decrypted the test note and answered 1.', status);
+  if (status === 404) return result('wrong_url', 'noteNotFound', `${url} answered 404: check the application URL and the note file (api/uc.php).`, status);
+  if (status >= 200 && status < 300 && body === '1') return result('ok', 'noteOk', 'The note handler decrypted the test note and answered 1.', status);
   if (/invalid request/i.test(body)) {
-    return result('wrong_key', "The note handler could not read the code: its UC_KEY is not this application's key (or its clock is more than a minute ahead of the hub's).", status);
+    return result('wrong_key', 'noteWrongKey', "The note handler could not read the code: its UC_KEY is not this application's key (or its clock is more than a minute ahead of the hub's).", status);
   }
-  if (/expir/i.test(body)) return result('rejected', "The note handler found the code expired: its clock is behind the hub's; set both by NTP.", status);
-  if (/access denied|forbidden/i.test(body) || body === '-2') return result('rejected', 'The note handler refused the test note (API_TEST or its access rules).', status);
+  if (/expir/i.test(body)) return result('rejected', 'noteExpired', "The note handler found the code expired: its clock is behind the hub's; set both by NTP.", status);
+  if (/access denied|forbidden/i.test(body) || body === '-2') return result('rejected', 'noteRefused', 'The note handler refused the test note (API_TEST or its access rules).', status);
   const shown = body.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
-  return result('unexpected', `The note handler answered HTTP ${status}${shown ? ` "${shown}"` : ' with nothing'} instead of 1.`, status);
+  return result('unexpected', 'noteUnexpected', `The note handler answered HTTP ${status}${shown ? ` "${shown}"` : ' with nothing'} instead of 1.`, status, { status, excerpt: shown });
 }
