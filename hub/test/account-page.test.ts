@@ -5,22 +5,12 @@
  * new id (ASVS 5 §7.4.3, §7.2.4). Real Redis.
  */
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
-
-async function signInAtPortal(hub: RunningHub, login: string, password: string, browser = new TestBrowser()): Promise<TestBrowser> {
-  const landed = await browser.follow(`${hub.url}/login?next=/account`);
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
-  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
-  const sync = await answer.text();
-  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
-  await browser.follow(continueUrlOf(sync, hub.url));
-  return browser;
-}
 
 async function accountForm(hub: RunningHub, browser: TestBrowser): Promise<string> {
   const page = await browser.get(`${hub.url}/account`);

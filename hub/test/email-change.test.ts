@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import type { RedisStore } from '../src/store/redis.js';
@@ -15,16 +15,6 @@ import { scanKeys } from '../src/store/redis-client.js';
 
 const PASSWORD = 'looking-glass-42';
 const REDIRECT = 'http://rp.test/cb';
-
-async function signInAtPortal(hub: RunningHub, login: string, password: string, browser = new TestBrowser()): Promise<TestBrowser> {
-  const landed = await browser.follow(`${hub.url}/login?next=/account`);
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(landed.body)![1]!;
-  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
-  const sync = await answer.text();
-  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
-  await browser.follow(continueUrlOf(sync, hub.url));
-  return browser;
-}
 
 describe('Change e-mail (redis, real SMTP)', () => {
   let hub: RunningHub;

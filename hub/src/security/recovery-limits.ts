@@ -1,9 +1,6 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { HubError } from '../errors.js';
 import type { RedisClient } from '../store/redis.js';
-import { StoreUnavailableError } from '../store/store.js';
-
-const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
+import { WindowLimit } from './window-limit.js';
 
 /** One address asked for password resets faster than any person does. */
 export class TooManyRecoveryRequestsError extends HubError {
@@ -31,44 +28,23 @@ export interface RecoveryLimitOptions {
  * refuses the owner anything but another identical mail, so nobody can turn it against them.
  */
 export class RecoveryLimits {
-  readonly #perIp: RateLimiterAbstract;
-  readonly #perAccount: RateLimiterAbstract;
+  readonly #perIp: WindowLimit;
+  readonly #perAccount: WindowLimit;
 
   constructor(options: RecoveryLimitOptions) {
-    const make = (suffix: string, points: number) =>
-      options.redis
-        ? new RateLimiterRedis({ storeClient: options.redis, useRedisPackage: true, keyPrefix: `${options.keyPrefix}:${suffix}`, points, duration: options.windowSeconds })
-        : new RateLimiterMemory({ keyPrefix: suffix, points, duration: options.windowSeconds });
-    this.#perIp = make('recovery-ip', options.requestsPerIp);
-    this.#perAccount = make('recovery-mail', options.mailsPerAccount);
-  }
-
-  static async #consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        limiter.consume(key),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('rate limit store timed out')), DEADLINE_MS);
-        }),
-      ]);
-      return undefined;
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return error;
-      throw new StoreUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    const { windowSeconds, keyPrefix, redis } = options;
+    this.#perIp = new WindowLimit({ name: 'recovery-ip', points: options.requestsPerIp, windowSeconds, keyPrefix, redis });
+    this.#perAccount = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds, keyPrefix, redis });
   }
 
   /** Counts one request from `ip`; throws TooManyRecoveryRequestsError past the limit. */
   async request(ip: string): Promise<void> {
-    const over = await RecoveryLimits.#consume(this.#perIp, ip);
-    if (over) throw new TooManyRecoveryRequestsError(Math.max(1, Math.ceil(over.msBeforeNext / 1000)));
+    const wait = await this.#perIp.count(ip);
+    if (wait !== undefined) throw new TooManyRecoveryRequestsError(wait);
   }
 
   /** Counts one mail about the account; false when it has had its share this window (send nothing). */
   async mail(accountId: string): Promise<boolean> {
-    return (await RecoveryLimits.#consume(this.#perAccount, accountId)) === undefined;
+    return (await this.#perAccount.count(accountId)) === undefined;
   }
 }

@@ -1,14 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { HubError, messageOf, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
-
-const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
+import { WindowLimit } from './window-limit.js';
 
 /** oidc-provider's authorization endpoint and its resume path; its routing ignores case. */
 const AUTHORIZATION_PATH = /^\/auth(\/|$)/i;
@@ -35,12 +33,10 @@ export interface SignInStartLimitOptions {
  * expires on its own) while people elsewhere are not affected.
  */
 export class SignInStartLimit {
-  readonly #limiter: RateLimiterAbstract;
+  readonly #limit: WindowLimit;
 
   constructor(options: SignInStartLimitOptions) {
-    this.#limiter = options.redis
-      ? new RateLimiterRedis({ storeClient: options.redis, useRedisPackage: true, keyPrefix: `${options.keyPrefix}:starts`, points: options.perIp, duration: options.windowSeconds })
-      : new RateLimiterMemory({ keyPrefix: 'starts', points: options.perIp, duration: options.windowSeconds });
+    this.#limit = new WindowLimit({ name: 'starts', points: options.perIp, windowSeconds: options.windowSeconds, keyPrefix: options.keyPrefix, redis: options.redis });
   }
 
   /**
@@ -48,20 +44,8 @@ export class SignInStartLimit {
    * StoreUnavailableError when the store fails or does not answer within the deadline.
    */
   async count(ip: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.#limiter.consume(ip),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('rate limit store timed out')), DEADLINE_MS);
-        }),
-      ]);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw new TooManySignInStartsError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-      throw new StoreUnavailableError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    const wait = await this.#limit.count(ip);
+    if (wait !== undefined) throw new TooManySignInStartsError(wait);
   }
 
   /** Express middleware: 429 with Retry-After (a page, or RFC 6749-style JSON for a client that asks for JSON). */

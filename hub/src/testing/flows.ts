@@ -86,3 +86,17 @@ export async function walk(browser: TestBrowser, hubUrl: string, startUrl: strin
 export async function authorize(browser: TestBrowser, hubUrl: string, authUrl: string, credentials?: Credentials): Promise<URL> {
   return (await walk(browser, hubUrl, authUrl, credentials)).callback;
 }
+
+/**
+ * Signs in at the portal's own sign-in page (`/login?next=…`, no client) and follows the sync
+ * page to `next`; returns the browser, now holding the portal session.
+ */
+export async function signInAtPortal(hub: { url: string }, login: string, password: string, browser = new TestBrowser(), next = '/account'): Promise<TestBrowser> {
+  const landed = await browser.follow(`${hub.url}/login?next=${encodeURIComponent(next)}`);
+  const action = attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/);
+  const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login, password });
+  const sync = await answer.text();
+  if (answer.status !== 200) throw new Error(`sign-in failed (${answer.status})`);
+  await browser.follow(continueUrlOf(sync, hub.url));
+  return browser;
+}
