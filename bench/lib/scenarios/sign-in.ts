@@ -98,13 +98,16 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
     servers: [hub],
     async measure(hooks: WindowHooks, window: number): Promise<Measurement> {
       // Every POST needs its own interaction, session and CSRF token: open a pool of forms first.
-      const size = Math.ceil(Math.max(expectedRps, 5) * (settings.warmupSeconds + settings.durationSeconds) * 1.5) + 4 * settings.connections;
+      // autocannon times whole seconds (a 0.2 s window runs for 1 s): size the pool for that.
+      const seconds = (settings.warmupSeconds > 0 ? Math.max(1, Math.ceil(settings.warmupSeconds)) : 0) + Math.max(1, Math.ceil(settings.durationSeconds));
+      const size = Math.ceil(Math.max(expectedRps, 5) * seconds * 1.5) + 4 * settings.connections;
       const items: PendingSignIn[] = await pool(range(size), PREPARE_CONCURRENCY, async (i) => {
         const { path, cookie, body } = await openSignIn(hub.url, username(i % settings.signInUsers));
         return { path, cookie, body };
       });
       let next = 0;
       let exhausted = 0;
+      let firstFailure = '';
       const m = await measureHttp({
         url: hub.url,
         method: 'POST',
@@ -113,9 +116,13 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
           if (next > items.length) exhausted += 1;
           return { ...request, path: item.path, headers: { ...request.headers, ...form, cookie: item.cookie }, body: item.body };
         },
+        onResponse: (status, body) => {
+          if ((status !== 200 || !body.includes('data-testid="sync-title"')) && !firstFailure) firstFailure = `form ${next}/${items.length}: ${status} ${body.replace(/\s+/g, ' ').slice(0, 300)}`;
+        },
         expectStatus: 200,
         expectBody: 'data-testid="sync-title"',
       }, settings, hooks);
+      if (firstFailure) ctx.log(`${subsites} subsites, first failed sign-in: ${firstFailure}`);
       pools[`n${subsites}-w${window}`] = { size, exhausted };
       expectedRps = Math.max(expectedRps, m.rps);
       return m;
