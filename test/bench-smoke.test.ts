@@ -67,9 +67,15 @@ test('the quick bench runs every scenario with its peers, interleaved, and repor
   for (const id of ['refresh', 'userinfo', 'introspection']) expect(scenario(id).order).toEqual(['hub', 'plain', 'plain', 'hub']);
   expect(scenario('kit-page').order).toEqual(['kit', 'bare', 'bare', 'kit']);
   expect(scenario('sign-in').order).toEqual(['argon2', 'n1', 'n2', 'n2', 'n1', 'argon2']);
-  // No window had a failed answer (a wrong status or body, a refresh queue run dry). How many
-  // succeeded in a 0.2 s window depends on the machine's load, so that is not checked.
-  for (const s of results.scenarios) for (const c of s.contestants) for (const w of c.windows) expect(w.errors).toBe(0);
+  // No window had a failed answer (a wrong status or body, a refresh queue run dry) unless the
+  // machine was overloaded during it: on a 2-core machine at a load average of 4 and more, a
+  // 0.2 s window can see the hub's 2 s store deadline answer 503 or autocannon time out, which
+  // says nothing about the harness. How many succeeded depends on the load, so that is not checked.
+  for (const s of results.scenarios) {
+    for (const c of s.contestants) {
+      for (const w of c.windows) if ((w.pressure?.load1Mean ?? 0) < 4) expect({ scenario: s.id, contestant: c.key, errors: w.errors }).toEqual({ scenario: s.id, contestant: c.key, errors: 0 });
+    }
+  }
   // Ratios pair neighbouring windows: two per round.
   expect(scenario('cc').ratios.map((r) => `${r.of}/${r.to}:${r.ratio.values.length}`)).toEqual(['hub/plain:2', 'hub/oauth2:2']);
   expect(scenario('sign-in').ratios.find((r) => r.of === 'n2' && r.to === 'n1')?.bar).toBe(0.8);
