@@ -1,7 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { answersPing } from '../../hub/src/testing/redis-server.js';
 
 const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
 const READY_TIMEOUT_MS = 600_000; // a hub with 1,000 subsites takes a while on a loaded machine
@@ -145,20 +146,6 @@ export async function runPinned(file: string, env: Record<string, string>): Prom
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (code !== 0 || !line) throw new Error(`${file} failed (exit ${code})\n${stderr}`);
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as Record<string, unknown>;
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
 }
 
 export interface BenchRedis {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { freePort } from './hub-process.js';
 
-async function answersPing(port: number): Promise<boolean> {
+/** A redis-server on 127.0.0.1:`port` answers PING (within half a second). */
+export async function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
