@@ -58,7 +58,8 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
     app2 = await apps.register({ name: 'PHP wiki', url: `${phpUrl}/app2` });
     aliceUid = (await hub.services.users.create(ALICE)).uid!;
     php = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', APP_DIR], {
-      env: { ...process.env, PHP_CLI_SERVER_WORKERS: '4', UC_API: `${hub.url}/ucenter`, UC_KEY: app1.key, UC_APPID: String(app1.appId), APP2_KEY: app2.key, NOTE_LOG: notesLog() },
+      // One process (no PHP_CLI_SERVER_WORKERS: its workers outlive a SIGTERM to the parent).
+      env: { ...process.env, UC_API: `${hub.url}/ucenter`, UC_KEY: app1.key, UC_APPID: String(app1.appId), APP2_KEY: app2.key, NOTE_LOG: notesLog() },
       stdio: 'ignore',
     });
     for (let tries = 0; ; tries++) {
@@ -70,7 +71,11 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
   });
 
   afterAll(async () => {
-    php?.kill('SIGTERM');
+    if (php && php.exitCode === null) {
+      const exited = new Promise((resolve) => php.once('exit', resolve));
+      php.kill('SIGTERM');
+      await exited;
+    }
     await hub?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
