@@ -48,8 +48,8 @@ export interface Hub {
   services: HubServices;
   /** Delivers the queue; started by `main` after listening (tests start it themselves). */
   deliveryWorker: DeliveryWorker;
-  /** Stops this process's background checks (the delivery worker stops on its own). */
-  stop(): void;
+  /** Stops this process's background checks, waiting for one in flight (the delivery worker stops on its own). */
+  stop(): Promise<void>;
 }
 
 /** The hub's own portal client, from its configuration; the running hub owns this record. */

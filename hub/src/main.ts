@@ -66,7 +66,7 @@ export async function main(
       await graceful.stop({
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
         stopWork: async () => {
-          hub.stop();
+          await hub.stop();
           await hub.deliveryWorker.stop();
           // Reset and e-mail-change requests answered already finish their work (and mail) first.
           await Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]);

@@ -42,6 +42,7 @@ export class OwnedState {
   #provider: Provider | undefined;
   #reasons: string[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #activation: NodeJS.Timeout | undefined;
   #checking: Promise<Readiness> | undefined;
   readonly #retireAfterMs: number;
@@ -88,15 +89,22 @@ export class OwnedState {
     this.#timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Stops the periodic checks and waits for one in flight: after this, nothing of this
+   * process writes its records back (a store being cleared or closed stays so).
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     clearTimeout(this.#activation);
     this.#timer = undefined;
     this.#activation = undefined;
+    await this.#checking?.catch(() => undefined);
   }
 
-  /** Checks (and restores) now; one check at a time. */
+  /** Checks (and restores) now; one check at a time; none once stopped. */
   check(): Promise<Readiness> {
+    if (this.#stopped) return Promise.resolve({ ready: false, reasons: ['the hub is stopping'] });
     this.#checking ??= this.#check().finally(() => {
       this.#checking = undefined;
     });

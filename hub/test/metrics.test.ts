@@ -114,7 +114,7 @@ test('one JSON log line per request with a request id that its audit entries car
     expect(logged?.fields).toMatchObject({ method: 'POST', route: '/interaction' });
     expect(JSON.stringify(lines)).not.toMatch(/secret-password-9|should-not-be-logged/);
   } finally {
-    hub.stop();
+    await hub.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();

@@ -9,7 +9,7 @@ import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
-import { deleteByPrefix } from '../src/store/redis-client.js';
+import { deleteByPrefix, scanKeys } from '../src/store/redis-client.js';
 
 const CHECK_MS_NUMBER = 200; // how often the test hub re-checks what it owns, in ms
 const CHECK_MS = String(CHECK_MS_NUMBER);
@@ -171,5 +171,30 @@ describe('after the store loses its data (Redis)', () => {
     const stored = JSON.parse((await hub.store.get(hub.services.keys.signingKeys()))!) as { keys: { kid: string }[] };
     expect(stored.keys.map((key) => key.kid)).toEqual(expect.arrayContaining(before));
     expect(stored.keys).toHaveLength(before.length + 3); // a new key of each kind: RS256, ES256, EdDSA
+  });
+});
+
+describe('stopping the hub', () => {
+  it('waits for a store check in flight, so nothing is written back after the clean-up', async () => {
+    const { faultyStore } = await import('../src/testing/faulty-store.js');
+    const { openTestStore } = await import('../src/testing/test-hub.js');
+    const faulty = faultyStore(await openTestStore('redis'));
+    const hub = await startTestHub('redis', {}, faulty.store);
+    const prefix = hub.config.KEY_PREFIX;
+    try {
+      // The portal client goes missing; the next check puts it back, slowly.
+      await hub.store.del(hub.services.keys.client(PORTAL_CLIENT_ID));
+      faulty.plan((_method, key) => (key === hub.services.keys.client(PORTAL_CLIENT_ID) ? { delayMs: 400 } : 'ok'));
+      const readiness = fetch(`${hub.url}/readyz`).catch(() => undefined); // starts a check
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await hub.close(); // stops the hub, then deletes every key under its prefix
+      await readiness;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const left: string[] = [];
+      for await (const keys of scanKeys((hub.store as RedisStore).client, `${prefix}*`)) left.push(...keys);
+      expect(left).toEqual([]);
+    } finally {
+      await faulty.store.close();
+    }
   });
 });

@@ -108,7 +108,8 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
     store: openedStore,
     server,
     async close() {
-      hub.stop();
+      // Before the clean-up: a store check in flight would write the hub's records back after it.
+      await hub.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
