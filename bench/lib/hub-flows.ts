@@ -74,10 +74,9 @@ export interface TokenSet {
   refresh_token: string;
 }
 
-/** A fresh sign-in of user `i` and an authorization-code grant for the bench RP: its first tokens. */
-export async function rpTokens(hubUrl: string, i: number, secret: string): Promise<TokenSet> {
-  const { verifier, challenge } = pkcePair();
-  const params = new URLSearchParams({
+/** The RP's authorization request for user `i` (code + PKCE S256), the same for the hub and the plain peer. */
+function authorizeParams(i: number, challenge: string, extra: Record<string, string> = {}): URLSearchParams {
+  return new URLSearchParams({
     client_id: RP_CLIENT,
     response_type: 'code',
     scope: 'openid profile email',
@@ -86,7 +85,14 @@ export async function rpTokens(hubUrl: string, i: number, secret: string): Promi
     nonce: `n${i}`,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    ...extra,
   });
+}
+
+/** A fresh sign-in of user `i` and an authorization-code grant for the bench RP: its first tokens. */
+export async function rpTokens(hubUrl: string, i: number, secret: string): Promise<TokenSet> {
+  const { verifier, challenge } = pkcePair();
+  const params = authorizeParams(i, challenge);
   const callback = await authorize(new TestBrowser(), hubUrl, `${hubUrl}/auth?${params}`, { login: username(i), password: PASSWORD });
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code for user ${i}: ${callback.search}`);
@@ -122,17 +128,7 @@ export function total(counters: Counters): number {
  */
 export async function plainRpTokens(peerUrl: string, i: number, secret: string): Promise<TokenSet> {
   const { verifier, challenge } = pkcePair();
-  const params = new URLSearchParams({
-    client_id: RP_CLIENT,
-    response_type: 'code',
-    scope: 'openid profile email',
-    redirect_uri: RP_REDIRECT,
-    state: `s${i}`,
-    nonce: `n${i}`,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    login_hint: username(i),
-  });
+  const params = authorizeParams(i, challenge, { login_hint: username(i) });
   const { url } = await new TestBrowser().follow(`${peerUrl}/auth?${params}`, [new URL(peerUrl).host], 12);
   const code = new URL(url).searchParams.get('code');
   if (!code) throw new Error(`plain peer: no code for user ${i}: ${url}`);
