@@ -21,6 +21,8 @@ export interface WindowPressure {
   /** PSI `some avg10` at the window's end (the kernel's own 10 s average), percent. */
   cpuSomeAvg10?: number;
   samples: number;
+  /** CPU time (ms, every thread) the contestant's server processes used in the window, from /proc. */
+  serverCpuMs?: number;
 }
 
 function readPsi(): { total: number; avg10: number } | undefined {

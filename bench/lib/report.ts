@@ -69,7 +69,8 @@ function pressureText(c: ContestantResult): string {
 
 function ratioText(r: RatioResult): string {
   const verdict = r.pass === undefined ? '' : r.pass ? ' ✅' : ' ❌';
-  return `${fmt(r.ratio.median, 2)}× (${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)})${r.bar !== undefined ? `, bar ≥ ${r.bar}${verdict}` : ''}`;
+  const cpu = r.cpuRatio && Number.isFinite(r.cpuRatio.median) ? `; by server CPU per request ${fmt(r.cpuRatio.median, 2)}× (${fmt(r.cpuRatio.min, 2)}–${fmt(r.cpuRatio.max, 2)})` : '';
+  return `${fmt(r.ratio.median, 2)}× (${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)})${r.bar !== undefined ? `, bar ≥ ${r.bar}${verdict}` : ''}${cpu}`;
 }
 
 export function labelOf(scenario: ScenarioResult, key: string): string {
@@ -81,9 +82,9 @@ export function scenarioMarkdown(s: ScenarioResult): string {
   const lines = [
     `**${s.id}: ${s.name}** — order ${s.order.join(' ')}`,
     '',
-    '| contestant | req/s median (min–max) | p50 ms | p99 ms | errors | load 1 min during (max) | CPU pressure during |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...s.contestants.map((c) => `| ${c.label} | ${spreadText(c.rps, rate)} | ${ms(c.p50.median)} | ${ms(c.p99.median)} | ${c.errors} | ${pressureText(c)} |`),
+    '| contestant | req/s median (min–max) | server CPU ms per request | p50 ms | p99 ms | errors | load 1 min during (max) | CPU pressure during |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...s.contestants.map((c) => `| ${c.label} | ${spreadText(c.rps, rate)} | ${Number.isFinite(c.cpuPerRequest.median) ? spreadText(c.cpuPerRequest, (n) => fmt(n, 2)) : 'n/a'} | ${ms(c.p50.median)} | ${ms(c.p99.median)} | ${c.errors} | ${pressureText(c)} |`),
   ];
   if (s.ratios.length) {
     lines.push('', ...s.ratios.map((r) => `- ${labelOf(s, r.of)} ÷ ${labelOf(s, r.to)}: ${ratioText(r)}`));

@@ -5,6 +5,7 @@
  * k-th window of one contestant with the k-th of the other (neighbours in the sequence);
  * the median of those ratios is the result and their min–max its spread.
  */
+import { cpuTimeMs } from './cpu-time.js';
 import type { Measurement, WindowHooks } from './load.js';
 import { samplePressure, type WindowPressure } from './pressure.js';
 import type { MemorySample } from './probes.js';
@@ -13,7 +14,7 @@ export interface Contestant {
   key: string;
   label: string;
   /** Servers whose timed windows are profiled (when asked) and whose memory is read at the end. */
-  servers: { name: string; url: string }[];
+  servers: { name: string; url: string; pid?: number }[];
   /** One window: prepare what it needs (not timed), warm up, then the timed phase within `hooks`. */
   measure(hooks: WindowHooks, window: number): Promise<Measurement>;
 }
@@ -40,6 +41,8 @@ export interface ContestantResult {
   rps: Spread;
   p50: Spread;
   p99: Spread;
+  /** The servers' CPU time per successful request in each timed window, in milliseconds. */
+  cpuPerRequest: Spread;
   errors: number;
 }
 
@@ -49,6 +52,8 @@ export interface RatioResult {
   bar?: number;
   ratio: Spread;
   pass?: boolean;
+  /** CPU per request of `to` ÷ that of `of`, window by window (above 1: `of` needs less CPU per request). */
+  cpuRatio: Spread;
 }
 
 export interface ScenarioResult {
@@ -69,6 +74,11 @@ export interface RoundOptions {
   log(message: string): void;
 }
 
+/** A window's server CPU time per successful request (ms); NaN when it was not read. */
+function cpuPerRequest(m: Measurement): number {
+  return m.pressure?.serverCpuMs !== undefined && m.requests > 0 ? m.pressure.serverCpuMs / m.requests : NaN;
+}
+
 async function call(url: string): Promise<unknown> {
   const response = await fetch(url);
   return response.json();
@@ -81,13 +91,21 @@ export async function memoryOf(server: { url: string }): Promise<MemorySample> {
 function hooksFor(scenario: string, contestant: Contestant, window: number, options: RoundOptions): WindowHooks {
   const profiled = contestant.servers.filter((s) => options.profile.includes('all') || options.profile.includes(s.name));
   let stop: (() => WindowPressure) | undefined;
+  const cpu = () => contestant.servers.length === 0 ? undefined : contestant.servers.reduce<number | undefined>((sum, s) => {
+    const used = s.pid !== undefined ? cpuTimeMs(s.pid) : undefined;
+    return sum === undefined || used === undefined ? undefined : sum + used;
+  }, 0);
+  let cpuBefore: number | undefined;
   return {
     async before() {
       await Promise.all(profiled.map((s) => call(`${s.url}/__bench/profile/start`)));
       stop = samplePressure();
+      cpuBefore = cpu();
     },
     async after() {
+      const cpuAfter = cpu();
       const pressure = stop?.();
+      if (pressure && cpuBefore !== undefined && cpuAfter !== undefined) pressure.serverCpuMs = cpuAfter - cpuBefore;
       await Promise.all(profiled.map((s) => call(`${s.url}/__bench/profile/stop?name=${encodeURIComponent(`${s.name}-${scenario}-w${window}`)}`)));
       return pressure;
     },
@@ -131,6 +149,7 @@ export async function interleave(
       rps: spread(list.map((m) => m.rps)),
       p50: spread(list.map((m) => m.p50)),
       p99: spread(list.map((m) => m.p99)),
+      cpuPerRequest: spread(list.map(cpuPerRequest)),
       errors: list.reduce((sum, m) => sum + m.errors, 0),
     };
   });
@@ -139,7 +158,8 @@ export async function interleave(
     const b = windows.get(to)!;
     const values = a.slice(0, b.length).map((m, k) => m.rps / b[k]!.rps);
     const ratio = spread(values);
-    return { of, to, ...(bar !== undefined ? { bar, pass: ratio.median >= bar } : {}), ratio };
+    const cpuRatio = spread(a.slice(0, b.length).map((m, k) => cpuPerRequest(b[k]!) / cpuPerRequest(m)));
+    return { of, to, ...(bar !== undefined ? { bar, pass: ratio.median >= bar } : {}), ratio, cpuRatio };
   });
   return { id, name, order, contestants: results, ratios, memory, notes: [] };
 }

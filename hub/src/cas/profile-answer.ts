@@ -23,7 +23,8 @@ export function markProfileRequest(request: IncomingMessage, details: ProfileReq
  * have the CAS endpoints switched on, and the query-string token its own opt-in.
  */
 export function installCasProfileAnswer(provider: Provider, clients: ClientRegistry): void {
-  ProtocolHooks.of(provider).after(undefined, async (ctx) => {
+  // Profile requests are userinfo requests: no other route pays for this hook.
+  ProtocolHooks.of(provider).after(['userinfo'], async (ctx) => {
     const marked = profileRequests.get(ctx.req);
     if (!marked) return;
     const claims = ctx.body as Record<string, unknown> | undefined;

@@ -1,6 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
+import { seal, unseal } from './answer-box.js';
 import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
@@ -53,24 +54,6 @@ class RecordedAnswer extends errors.InvalidGrant {
   constructor() {
     super('grant request is invalid');
   }
-}
-
-function outcomeKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'sso-hub', 'redemption answer', 32));
-}
-
-function seal(secret: string, body: unknown): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', outcomeKey(secret), iv);
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
-}
-
-function unseal(secret: string, box: string): Record<string, unknown> {
-  const raw = Buffer.from(box, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', outcomeKey(secret), raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as Record<string, unknown>;
 }
 
 const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine

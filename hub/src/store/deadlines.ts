@@ -22,30 +22,31 @@ export class Deadlines {
 
   /**
    * Runs `work`, settling as it does, or rejecting with `timeout()` once the limit has passed.
-   * A synchronous throw of `work` becomes a rejection.
+   * A synchronous throw of `work` becomes a rejection. `mapError`, when given, turns every
+   * rejection (the timeout's too) into what the caller throws: one promise per operation,
+   * not a `.catch` chained on it (the store runs every command through here).
    */
-  run<T>(work: () => Promise<T>, timeout: () => unknown): Promise<T> {
+  run<T>(work: () => Promise<T>, timeout: () => unknown, mapError: (error: unknown) => unknown = (error) => error): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.#next++;
-      this.#pending.set(id, { at: Date.now() + this.limitMs, fail: () => reject(timeout()) });
+      this.#pending.set(id, { at: Date.now() + this.limitMs, fail: () => reject(mapError(timeout())) });
       this.#timer ??= setInterval(() => this.#sweep(), this.tickMs).unref();
-      const settle = () => this.#pending.delete(id);
       let promise: Promise<T>;
       try {
         promise = work();
       } catch (error) {
-        settle();
-        reject(error);
+        this.#pending.delete(id);
+        reject(mapError(error));
         return;
       }
       promise.then(
         (value) => {
-          settle();
+          this.#pending.delete(id);
           resolve(value);
         },
         (error: unknown) => {
-          settle();
-          reject(error);
+          this.#pending.delete(id);
+          reject(mapError(error));
         },
       );
     });

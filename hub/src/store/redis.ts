@@ -79,11 +79,12 @@ function zAddExpiringArguments(member: string, expiresAtMs: number): string[] {
 /** One shared sweep bounds every command (see Deadlines): no timer or Promise.race per command. */
 const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
 
+const timedOut = () => new Error('redis command timed out');
+/** A programming error (a TypeError) stays what it is; anything else means the store is unavailable. */
+const unavailable = (error: unknown): unknown => (error instanceof TypeError ? error : new StoreUnavailableError(error));
+
 function guard<T>(work: () => Promise<T>): Promise<T> {
-  return deadlines.run(work, () => new Error('redis command timed out')).catch((error: unknown) => {
-    if (error instanceof TypeError) throw error;
-    throw new StoreUnavailableError(error);
-  });
+  return deadlines.run(work, timedOut, unavailable);
 }
 
 /**

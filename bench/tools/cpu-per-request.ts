@@ -1,0 +1,117 @@
+/**
+ * CPU time per request of the hub and the plain peer, from sequential requests: the servers'
+ * own CPU time (`/proc/<pid>/stat`, every thread) over a fixed number of requests. Unlike
+ * throughput, this hardly moves with what else the machine is doing, so it is the number to
+ * optimise against between two full runs.
+ *
+ *   npx tsx bench/tools/cpu-per-request.ts [requests per scenario, 400] [scenarios: cc,refresh,userinfo,introspection]
+ *
+ * Uses `BENCH_REDIS_URL` or the Redis on 127.0.0.1:6379 (keys under a run prefix, removed at the end).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createClient } from 'redis';
+import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
+import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
+import { freePort, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+
+const requests = Number(process.argv[2] ?? 400);
+const only = new Set((process.argv[3] ?? 'cc,refresh,userinfo,introspection').split(','));
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const salt = randomUUID();
+const root = `bench:cpu-${salt.slice(0, 8)}:`;
+unpin();
+
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
+  return (ticks * 1e6) / 100; // USER_HZ
+}
+
+async function start(name: string, file: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServer(name, file, { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, BENCH_PROFILE_DIR: profileAs ?? '/tmp', PORT: String(await freePort()), ...env });
+}
+
+const concurrency = Number(process.env.CPU_CONCURRENCY ?? 1); // requests in flight (refresh: one chain each)
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const rpSecret = derivedSecret(salt, 'rp-secret');
+const serviceSecret = derivedSecret(salt, 'service-secret');
+
+type Send = () => Promise<void>;
+async function expectOk(response: Response, what: string): Promise<string> {
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`${what}: ${response.status} ${text}`);
+  return text;
+}
+
+async function scenarios(server: ServerProcess, plain: boolean): Promise<Record<string, Send>> {
+  const chains = await Promise.all(Array.from({ length: concurrency }, (_, i) => (plain ? plainRpTokens : rpTokens)(server.url, i + 1, rpSecret)));
+  const first = chains[0]!;
+  const queue = chains.map((tokens) => tokens.refresh_token);
+  return {
+    cc: async () => void (await expectOk(await fetch(`${server.url}/token`, { method: 'POST', headers: { ...form, authorization: basicAuth(SERVICE_CLIENT, serviceSecret) }, body: 'grant_type=client_credentials' }), 'cc')),
+    refresh: async () => {
+      const refresh = queue.shift()!;
+      const text = await expectOk(await fetch(`${server.url}/token`, { method: 'POST', headers: { ...form, authorization: basicAuth(RP_CLIENT, rpSecret) }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }).toString() }), 'refresh');
+      queue.push((JSON.parse(text) as { refresh_token: string }).refresh_token);
+    },
+    userinfo: async () => void (await expectOk(await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${first.access_token}` } }), 'userinfo')),
+    introspection: async () => void (await expectOk(await fetch(`${server.url}/token/introspection`, { method: 'POST', headers: { ...form, authorization: basicAuth(RP_CLIENT, rpSecret) }, body: new URLSearchParams({ token: first.access_token }).toString() }), 'introspection')),
+  };
+}
+
+const profileAs = process.env.CPU_PROFILE_DIR; // also write a profile of each measured loop here
+
+let lastRate = 0;
+
+async function perRequest(server: ServerProcess, send: Send, name: string): Promise<number> {
+  for (let i = 0; i < 30; i += 1) await send(); // warm-up
+  if (profileAs) await fetch(`${server.url}/__bench/profile/start`);
+  const before = cpuMicros(server.pid);
+  const startedAt = performance.now();
+  let left = requests;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (left > 0) {
+      left -= 1;
+      await send();
+    }
+  }));
+  lastRate = requests / ((performance.now() - startedAt) / 1000);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const used = (cpuMicros(server.pid) - before) / requests;
+  if (profileAs) await fetch(`${server.url}/__bench/profile/stop?name=${encodeURIComponent(`${server.name}-${name}`)}`);
+  return used;
+}
+
+const hub = await start('hub', 'hub.ts', { BENCH_USERS: String(concurrency + 2) });
+const plainServer = await start('plain', 'plain-oidc.ts', { BENCH_USERS: String(concurrency + 2) });
+try {
+  const hubSends = await scenarios(hub, false);
+  const plainSends = await scenarios(plainServer, true);
+  for (const name of ['cc', 'refresh', 'userinfo', 'introspection'].filter((n) => only.has(n))) {
+    const samples: { hub: number; plain: number }[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      const h1 = await perRequest(hub, hubSends[name]!, name);
+      const r1 = lastRate;
+      const p1 = await perRequest(plainServer, plainSends[name]!, name);
+      const q1 = lastRate;
+      const p2 = await perRequest(plainServer, plainSends[name]!, name);
+      const q2 = lastRate;
+      const h2 = await perRequest(hub, hubSends[name]!, name);
+      const r2 = lastRate;
+      process.stdout.write(`  ${name} round ${round}: hub ${r1.toFixed(0)}, ${r2.toFixed(0)} req/s; plain ${q1.toFixed(0)}, ${q2.toFixed(0)} req/s\n`);
+      samples.push({ hub: (h1 + h2) / 2, plain: (p1 + p2) / 2 });
+    }
+    const hubUs = samples.map((s) => s.hub).sort((a, b) => a - b);
+    const plainUs = samples.map((s) => s.plain).sort((a, b) => a - b);
+    const h = hubUs.reduce((a, b) => a + b) / hubUs.length;
+    const p = plainUs.reduce((a, b) => a + b) / plainUs.length;
+    process.stdout.write(`${name.padEnd(14)} hub ${(h / 1000).toFixed(2)} ms CPU/request, plain ${(p / 1000).toFixed(2)} ms; hub ÷ plain CPU ${(h / p).toFixed(2)}× (rounds: ${samples.map((s) => (s.hub / s.plain).toFixed(2)).join(', ')})\n`);
+  }
+} finally {
+  await Promise.all([hub.stop(), plainServer.stop()]);
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${root}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+  await client.quit();
+}
