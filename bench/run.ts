@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
   log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
-  const ctx: BenchContext = { settings, rounds: { rounds: settings.rounds, profile, log }, salt, start, stop, log };
+  const ctx: BenchContext = { settings, rounds: { rounds: settings.rounds, profile, log, prewarm: !settings.quick }, salt, start, stop, log };
   const counts = settings.subsiteCounts;
 
   // Every server starts now, side by side (idle ones cost nothing while others are timed):

@@ -71,6 +71,13 @@ export interface RoundOptions {
   rounds: number;
   /** Server names to profile during timed windows (or `all`). */
   profile: string[];
+  /**
+   * One untimed window of every contestant before the first round: V8 compiles hot code on
+   * background threads (pinned to the server's core, and counted in its CPU time) for longer
+   * than one warm-up, and a bigger server for longer, so whoever went first paid for it (seen:
+   * the hub's first client_credentials window at 2.65 ms of CPU per request, its next at 0.52).
+   */
+  prewarm?: boolean;
   log(message: string): void;
 }
 
@@ -126,6 +133,11 @@ export async function interleave(
   const windows = new Map<string, Measurement[]>(contestants.map((c) => [c.key, []]));
   const order: string[] = [];
   const sequence = contestants.length > 1 ? [...contestants, ...[...contestants].reverse()] : contestants;
+  if (options.prewarm) {
+    const untimed: WindowHooks = { before: async () => {}, after: async () => undefined };
+    for (const contestant of contestants) await contestant.measure(untimed, -1);
+    options.log(`${id}: every contestant pre-warmed (one untimed window each)`);
+  }
   for (let round = 0; round < options.rounds; round += 1) {
     for (const contestant of sequence) {
       const list = windows.get(contestant.key)!;

@@ -123,7 +123,7 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
         expectBody: 'data-testid="sync-title"',
       }, settings, hooks);
       if (firstFailure) ctx.log(`${subsites} subsites, first failed sign-in: ${firstFailure}`);
-      pools[`n${subsites}-w${window}`] = { size, exhausted };
+      if (window >= 0) pools[`n${subsites}-w${window}`] = { size, exhausted };
       expectedRps = Math.max(expectedRps, m.rps);
       return m;
     },
