@@ -105,7 +105,7 @@ export class SignupService {
     if ([...name].length > MAX_NAME_LENGTH || NAME_FORBIDDEN.test(name)) throw signupErrors.name();
     if (invite?.email && invite.email.toLowerCase() !== email.toLowerCase()) throw signupErrors.inviteEmail();
     if (input.password !== input.confirm) throw signupErrors.passwordsDiffer();
-    this.deps.passwords.check(input.password, { username, email, name });
+    await this.deps.passwords.check(input.password, { username, email, name });
     // Counted once the form is right: a typo does not use up the address's sign-ups.
     try {
       await this.deps.limit.count(input.ip);

@@ -71,7 +71,7 @@ export class AccountSettings {
     await this.verifyCurrentPassword(user, current, ip);
     if (next !== confirm) throw new AccountInputError('account:errors.passwordsDiffer', 'The two new passwords differ.');
     if (next === current) throw new AccountInputError('account:errors.samePassword', 'The new password must differ from the current one.');
-    this.deps.passwords.check(next, { username: user.username, email: user.email, name: user.name });
+    await this.deps.passwords.check(next, { username: user.username, email: user.email, name: user.name });
     await this.deps.users.setPassword(user.id, next);
     const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);
     await this.deps.audit.record({ event: 'account.password.changed', actor: user.id, subject: user.id, ip, detail: ended });

@@ -9,9 +9,9 @@ import { PasswordPolicy, PasswordRejectedError } from './password-policy.js';
 
 const SAMPLE = fileURLToPath(new URL('../../data/breached-passwords.sample.txt', import.meta.url));
 
-function rejection(policy: PasswordPolicy, password: string, context = {}): string | undefined {
+async function rejection(policy: PasswordPolicy, password: string, context = {}): Promise<string | undefined> {
   try {
-    policy.check(password, context);
+    await policy.check(password, context);
     return undefined;
   } catch (error) {
     if (!(error instanceof PasswordRejectedError)) throw error;
@@ -24,30 +24,30 @@ function rejection(policy: PasswordPolicy, password: string, context = {}): stri
 describe('PasswordPolicy (ASVS 5 §6.2)', () => {
   const policy = new PasswordPolicy({ minLength: 8, minScore: 3 });
 
-  test('a minimum length in characters as people count them, and a maximum', () => {
-    expect(rejection(policy, 'a1b2c3d')).toBe('too-short');
+  test('a minimum length in characters as people count them, and a maximum', async () => {
+    expect(await rejection(policy, 'a1b2c3d')).toBe('too-short');
     // Eight Chinese characters are eight characters, whatever their UTF-16 or UTF-8 length.
-    expect(rejection(new PasswordPolicy({ minLength: 8, minScore: 0 }), '山高月小水落石出')).toBeUndefined();
-    expect(rejection(new PasswordPolicy({ minLength: 9, minScore: 0 }), '山高月小水落石出')).toBe('too-short');
-    expect(rejection(policy, 'x'.repeat(257))).toBe('too-long');
+    expect(await rejection(new PasswordPolicy({ minLength: 8, minScore: 0 }), '山高月小水落石出')).toBeUndefined();
+    expect(await rejection(new PasswordPolicy({ minLength: 9, minScore: 0 }), '山高月小水落石出')).toBe('too-short');
+    expect(await rejection(policy, 'x'.repeat(257))).toBe('too-long');
   });
 
-  test('guessable passwords are refused, long unrelated words pass; no composition rules', () => {
-    for (const weak of ['password1', 'qwertyuiop', 'iloveyou2', 'abcdefgh', '11111111']) expect(rejection(policy, weak)).toBe('too-weak');
-    expect(rejection(policy, 'orbit tulip cactus lantern')).toBeUndefined();
-    expect(rejection(policy, 'vq7#Lm2p!xz9')).toBeUndefined();
+  test('guessable passwords are refused, long unrelated words pass; no composition rules', async () => {
+    for (const weak of ['password1', 'qwertyuiop', 'iloveyou2', 'abcdefgh', '11111111']) expect(await rejection(policy, weak)).toBe('too-weak');
+    expect(await rejection(policy, 'orbit tulip cactus lantern')).toBeUndefined();
+    expect(await rejection(policy, 'vq7#Lm2p!xz9')).toBeUndefined();
   });
 
-  test('the person\'s own username, e-mail and name make a password guessable', () => {
+  test('the person\'s own username, e-mail and name make a password guessable', async () => {
     const mine = 'zhangwei.lantern';
-    expect(rejection(policy, 'zhangwei.lantern', {})).toBeUndefined();
-    expect(rejection(policy, mine, { username: 'zhangwei.lantern' })).toBe('too-weak');
-    expect(rejection(policy, 'kowalczykbartosz', {})).toBeUndefined();
-    expect(rejection(policy, 'kowalczykbartosz', { name: 'Bartosz Kowalczyk', email: 'bk@example.com' })).toBe('too-weak');
+    expect(await rejection(policy, 'zhangwei.lantern', {})).toBeUndefined();
+    expect(await rejection(policy, mine, { username: 'zhangwei.lantern' })).toBe('too-weak');
+    expect(await rejection(policy, 'kowalczykbartosz', {})).toBeUndefined();
+    expect(await rejection(policy, 'kowalczykbartosz', { name: 'Bartosz Kowalczyk', email: 'bk@example.com' })).toBe('too-weak');
   });
 
-  test('the minimum score is configurable', () => {
-    expect(rejection(new PasswordPolicy({ minLength: 8, minScore: 0 }), 'password1')).toBeUndefined();
+  test('the minimum score is configurable', async () => {
+    expect(await rejection(new PasswordPolicy({ minLength: 8, minScore: 0 }), 'password1')).toBeUndefined();
   });
 });
 
@@ -60,21 +60,21 @@ describe('BreachedPasswords', () => {
     for (const other of ['# a comment', '', 'plain-password-2', 'Counted']) expect(list.has(other)).toBe(false);
   });
 
-  test('the shipped sample file is refused even where zxcvbn alone would let it through', () => {
+  test('the shipped sample file is refused even where zxcvbn alone would let it through', async () => {
     const breached = BreachedPasswords.fromFile(SAMPLE);
     expect(breached.has('correcthorsebatterystaple')).toBe(true);
     expect(breached.has('hunter2hunter2')).toBe(true);
     const withoutList = new PasswordPolicy({ minLength: 8, minScore: 3 });
-    expect(rejection(withoutList, 'correcthorsebatterystaple')).toBeUndefined();
+    expect(await rejection(withoutList, 'correcthorsebatterystaple')).toBeUndefined();
     const withList = new PasswordPolicy({ minLength: 8, minScore: 3, breached });
-    expect(rejection(withList, 'correcthorsebatterystaple')).toBe('breached');
+    expect(await rejection(withList, 'correcthorsebatterystaple')).toBe('breached');
   });
 
-  test('HUB_BREACHED_PASSWORDS_FILE that cannot be read stops start-up, naming the variable', () => {
+  test('HUB_BREACHED_PASSWORDS_FILE that cannot be read stops start-up, naming the variable', async () => {
     const config = loadConfig({ HUB_BREACHED_PASSWORDS_FILE: '/nonexistent/breached.txt', LOG_LEVEL: 'silent' });
     expect(() => createDomainServices(config, new MemoryStore(), createLogger('silent'))).toThrow(ConfigError);
     expect(() => createDomainServices(config, new MemoryStore(), createLogger('silent'))).toThrow(/HUB_BREACHED_PASSWORDS_FILE: cannot read \/nonexistent\/breached.txt \(ENOENT\)/);
     const ok = createDomainServices(loadConfig({ HUB_BREACHED_PASSWORDS_FILE: SAMPLE }), new MemoryStore(), createLogger('silent'));
-    expect(() => ok.passwords.check('correcthorsebatterystaple')).toThrow(PasswordRejectedError);
+    await expect(ok.passwords.check('correcthorsebatterystaple')).rejects.toThrow(PasswordRejectedError);
   });
 });

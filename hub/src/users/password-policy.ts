@@ -1,6 +1,3 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
 import { HubError } from '../errors.js';
 import type { BreachedPasswords } from './breached-passwords.js';
 
@@ -46,29 +43,50 @@ export interface PasswordPolicyOptions {
   breached?: BreachedPasswords;
 }
 
+/** What the policy needs of zxcvbn-ts's estimator. */
+interface StrengthEstimator {
+  check(password: string, userInputs: string[]): { score: number };
+}
+
+let shared: Promise<StrengthEstimator> | undefined;
+
+/**
+ * One estimator per process, loaded on first use: its dictionaries are about 11 MiB of heap
+ * once imported and 12 MiB more once built (and about a second), and a running hub only needs
+ * them when someone chooses a password. Nothing else may import zxcvbn-ts
+ * (`password-policy-lazy.test.ts` checks that creating the hub loads none of it).
+ */
+function estimator(): Promise<StrengthEstimator> {
+  shared ??= loadEstimator().catch((error: unknown) => {
+    shared = undefined; // the next check tries again
+    throw error;
+  });
+  return shared;
+}
+
+async function loadEstimator(): Promise<StrengthEstimator> {
+  const [{ ZxcvbnFactory }, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
+  return new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: en.translations,
+  });
+}
+
 /**
  * The policy for passwords people choose themselves (sign-up, reset, change): a minimum and a
  * maximum length, a strength estimate (zxcvbn-ts with its common and English dictionaries, the
  * person's own username, e-mail and name counting as guessable), and, when configured, a list
  * of breached passwords. No composition rules (NIST SP 800-63B, ASVS 5 §6.2).
  */
-let shared: ZxcvbnFactory | undefined;
-
-/** One estimator per process: building its dictionaries takes about a second. */
-function estimator(): ZxcvbnFactory {
-  shared ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-  });
-  return shared;
-}
-
 export class PasswordPolicy {
   constructor(readonly options: PasswordPolicyOptions) {}
 
-  /** Throws PasswordRejectedError when the password is not acceptable. */
-  check(password: string, context: PasswordContext = {}): void {
+  /**
+   * Rejects with PasswordRejectedError when the password is not acceptable. Asynchronous
+   * because the strength estimator is loaded on the first check: callers must await it.
+   */
+  async check(password: string, context: PasswordContext = {}): Promise<void> {
     const { minLength, minScore, breached } = this.options;
     // Length in characters as people count them (code points), not UTF-16 units.
     const length = [...password].length;
@@ -79,6 +97,6 @@ export class PasswordPolicy {
       (value): value is string => typeof value === 'string' && value.length >= 3,
     );
     // zxcvbn's cost grows with the length; past 100 characters a password is long enough anyway.
-    if (estimator().check(password.slice(0, 100), personal).score < minScore) throw new PasswordRejectedError('too-weak');
+    if ((await estimator()).check(password.slice(0, 100), personal).score < minScore) throw new PasswordRejectedError('too-weak');
   }
 }

@@ -109,7 +109,7 @@ export class PasswordRecovery {
   async reset(token: string, password: string, confirm: string, locale: string, ip: string): Promise<User> {
     const user = await this.check(token);
     if (password !== confirm) throw new AccountInputError('recovery:reset.differ', 'The two passwords differ.');
-    this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
+    await this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
     // Used up atomically: of two requests racing with one link, one sets the password.
     const taken = await this.#userOf(await this.deps.tokens.take<ResetGrant>('password-reset', token));
     await this.deps.users.setPassword(taken.id, password);
