@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { memoryAfterGc, startProfile, stopProfile } from './probes.js';
+import { heapSnapshot, memoryAfterGc, startProfile, stopProfile } from './probes.js';
 
 /** Channels node-redis (v5+) publishes every command and every MULTI/pipeline on. */
 const REDIS_COMMAND = 'node-redis:command';
@@ -56,13 +56,19 @@ export function withCounters(handler: RequestListener): RequestListener {
    * `/__bench/stats` reads the counters; `/__bench/reset[?redis=1]` reads them and starts
    * again; `/__bench/memory` collects garbage and reports memory; `/__bench/profile/start`
    * and `/__bench/profile/stop?name=…` bracket a CPU profile of the timed window, written to
-   * `BENCH_PROFILE_DIR/<name>.cpuprofile`.
+   * `BENCH_PROFILE_DIR/<name>.cpuprofile`; `/__bench/heap-snapshot?name=…` writes
+   * `BENCH_PROFILE_DIR/<name>.heapsnapshot`.
    */
   const control = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://bench');
     if (url.pathname === '/__bench/memory') return json(res, memoryAfterGc());
     if (url.pathname === '/__bench/profile/start') {
       void startProfile().then(() => json(res, { profiling: true }), (error: unknown) => json(res, { error: String(error) }));
+      return;
+    }
+    if (url.pathname === '/__bench/heap-snapshot') {
+      const name = (url.searchParams.get('name') ?? 'heap').replace(/[^\w.-]/g, '_');
+      void heapSnapshot(`${process.env.BENCH_PROFILE_DIR ?? 'bench/results/profiles'}/${name}.heapsnapshot`).then((written) => json(res, { written }), (error: unknown) => json(res, { error: String(error) }));
       return;
     }
     if (url.pathname === '/__bench/profile/stop') {

@@ -6,6 +6,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 
 export interface MemorySample {
   /** Resident set size, bytes. */
@@ -27,6 +28,13 @@ export function memoryAfterGc(): MemorySample {
   }
   const usage = process.memoryUsage();
   return { rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers, collected: Boolean(gc) };
+}
+
+/** Writes a heap snapshot of this process to `file` (after two collections), for bench/tools/heap-top.ts. */
+export async function heapSnapshot(file: string): Promise<string> {
+  memoryAfterGc();
+  await mkdir(dirname(file), { recursive: true });
+  return writeHeapSnapshot(file);
 }
 
 let session: Session | undefined;
