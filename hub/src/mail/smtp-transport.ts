@@ -1,4 +1,5 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { MailDeliveryError, type RenderedMail } from './mail-message.js';
 import type { MailTransport } from './mail-transport.js';
 
@@ -7,14 +8,19 @@ const CONNECTION_TIMEOUT_MS = 10_000;
 const GREETING_TIMEOUT_MS = 10_000;
 const SOCKET_TIMEOUT_MS = 20_000;
 
-/** Sends over SMTP with nodemailer (`SMTP_URL`: `smtp://` with STARTTLS when offered, `smtps://` for implicit TLS). */
+/**
+ * Sends over SMTP with nodemailer (`SMTP_URL`: `smtp://` with STARTTLS when offered, `smtps://`
+ * for implicit TLS). nodemailer (about 1.6 MiB of heap) is loaded with the first mail, not at
+ * start-up: a hub sends mail only on sign-up, recovery and notices.
+ */
 export class SmtpTransport implements MailTransport {
   readonly kind = 'smtp' as const;
-  readonly #transport: Transporter;
+  readonly #options: SMTPTransport.Options;
+  #transport: Promise<Transporter> | undefined;
 
   constructor(smtpUrl: string) {
     const url = new URL(smtpUrl);
-    this.#transport = nodemailer.createTransport({
+    this.#options = {
       host: url.hostname,
       port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
       secure: url.protocol === 'smtps:',
@@ -22,18 +28,31 @@ export class SmtpTransport implements MailTransport {
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       greetingTimeout: GREETING_TIMEOUT_MS,
       socketTimeout: SOCKET_TIMEOUT_MS,
-    });
+    };
+  }
+
+  #transporter(): Promise<Transporter> {
+    this.#transport ??= import('nodemailer').then(
+      ({ default: nodemailer }) => nodemailer.createTransport(this.#options),
+      (error: unknown) => {
+        this.#transport = undefined; // the next mail tries again
+        throw error;
+      },
+    );
+    return this.#transport;
   }
 
   async deliver(mail: RenderedMail): Promise<void> {
     try {
-      await this.#transport.sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      await (await this.#transporter()).sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
     } catch (error) {
       throw new MailDeliveryError(error);
     }
   }
 
   async close(): Promise<void> {
-    this.#transport.close();
+    const transport = this.#transport;
+    this.#transport = undefined;
+    if (transport) (await transport.catch(() => undefined))?.close();
   }
 }

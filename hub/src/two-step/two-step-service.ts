@@ -1,10 +1,17 @@
-import QRCode from 'qrcode';
 import { ValidationError } from '../errors.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
 import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
 import type { SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
 import type { TwoStepRepository } from './two-step-repository.js';
+
+/**
+ * qrcode (with pngjs) is loaded on the first enrolment, not at start-up: a running hub draws a
+ * QR code only when someone turns two-step sign-in on (hub/src/lazy-modules.test.ts checks it).
+ */
+async function qrCode(): Promise<typeof import('qrcode')> {
+  return (await import('qrcode')).default;
+}
 
 /** How the second step was passed; it decides the `amr` values of the sign-in (RFC 8176). */
 export type SecondFactor = 'totp' | 'recovery';
@@ -66,7 +73,7 @@ export class TwoStepService {
       await this.repository.savePending(userId, this.box.seal(secret, userId), PENDING_ENROLMENT_SECONDS);
     }
     const uri = totpUri(secret, this.issuerName, accountLabel);
-    return { secret, uri, qrDataUrl: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 }) };
+    return { secret, uri, qrDataUrl: await (await qrCode()).toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 }) };
   }
 
   /**

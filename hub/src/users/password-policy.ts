@@ -54,7 +54,7 @@ let shared: Promise<StrengthEstimator> | undefined;
  * One estimator per process, loaded on first use: its dictionaries are about 11 MiB of heap
  * once imported and 12 MiB more once built (and about a second), and a running hub only needs
  * them when someone chooses a password. Nothing else may import zxcvbn-ts
- * (`password-policy-lazy.test.ts` checks that creating the hub loads none of it).
+ * (`hub/src/lazy-modules.test.ts` checks that creating the hub loads none of it).
  */
 function estimator(): Promise<StrengthEstimator> {
   shared ??= loadEstimator().catch((error: unknown) => {
