@@ -6,14 +6,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Packages a running hub needs only on rare paths, loaded on first use to keep every hub's heap
  * small (docs/performance.md, "Memory"): zxcvbn-ts's dictionaries (choosing a password),
- * nodemailer (the first mail), qrcode (a two-step enrolment).
+ * nodemailer (the first mail), qrcode (a two-step enrolment), yaml (a seed file at start-up).
  */
-const DEFERRED = ['@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'nodemailer', 'qrcode'];
+const DEFERRED = ['@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en', 'nodemailer', 'qrcode', 'yaml'];
 
 /**
  * Runs in a fresh process (jest's module registry would hide what Node loads). A resolve hook
  * reports every ES module Node resolves and Node's CommonJS cache shows the rest; the script
- * creates the hub as main does (with SMTP configured), serves a page, then uses each path.
+ * starts the hub with main() (SMTP configured, no seed file), serves a page, then uses each path.
  */
 const HOOKS = `
 let port;
@@ -39,27 +39,26 @@ const loaded = async () => {
   const files = [...resolved, ...Object.keys(cache)];
   return ${JSON.stringify(DEFERRED)}.filter((name) => files.some((file) => file.includes('/node_modules/' + name + '/')));
 };
-const { loadConfig } = await import('./hub/src/config.ts');
-const { createHub } = await import('./hub/src/hub.ts');
-const { createLogger } = await import('./hub/src/logger.ts');
-const { MemoryStore } = await import('./hub/src/store/memory.ts');
-const hub = await createHub(loadConfig({ LOG_LEVEL: 'silent', SMTP_URL: 'smtp://127.0.0.1:9' }), new MemoryStore(), createLogger('silent'));
-const server = createServer(hub.app);
-await new Promise((done) => server.listen(0, '127.0.0.1', done));
-const page = await fetch('http://127.0.0.1:' + server.address().port + '/login');
+const { main } = await import('./hub/src/main.ts');
+const free = createServer();
+await new Promise((done) => free.listen(0, '127.0.0.1', done));
+const port = free.address().port;
+await new Promise((done) => free.close(done));
+let services;
+const running = await main({ LOG_LEVEL: 'silent', HUB_HOST: '127.0.0.1', HUB_PORT: String(port), HUB_ISSUER: 'http://127.0.0.1:' + port, SMTP_URL: 'smtp://127.0.0.1:9' }, async (built) => { services = built; });
+const page = await fetch('http://127.0.0.1:' + port + '/login');
 await page.arrayBuffer();
 const afterStart = await loaded();
-const reason = await Promise.resolve().then(() => hub.services.passwords.check('password1')).then(() => 'accepted', (error) => error.reason);
-const enrolment = await hub.services.twoStep.beginEnrolment('lazy-modules-user', 'lazy@example.test');
+const reason = await Promise.resolve().then(() => services.passwords.check('password1')).then(() => 'accepted', (error) => error.reason);
+const enrolment = await services.twoStep.beginEnrolment('lazy-modules-user', 'lazy@example.test');
 const afterUse = await loaded();
-server.close();
-await hub.stop();
+await running.close();
 process.stdout.write('RESULT ' + JSON.stringify({ status: page.status, afterStart, reason, qr: enrolment.qrDataUrl.slice(0, 22), afterUse }) + '\\n');
 process.exit(0);
 `;
 
 describe('packages needed only on rare paths are loaded on first use', () => {
-  test('creating the hub and serving a page load none of them; checking a password and enrolling two-step load theirs', () => {
+  test('starting the hub with main() and serving a page load none of them; checking a password and enrolling two-step load theirs', () => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', SCRIPT], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -5,7 +5,6 @@ import { createHub } from './hub.js';
 import { metricsHandler } from './metrics/metrics-routes.js';
 import { createLogger } from './logger.js';
 import { describeMail } from './mail/create-mailer.js';
-import { applySeed, loadSeedFile } from './seed.js';
 import type { HubServices } from './services.js';
 import { describeRedis, openStore } from './store/index.js';
 import { ADMIN_ROLE } from './users/bootstrap-admin.js';
@@ -35,6 +34,8 @@ export async function main(
   const store = await openStore(config);
   const hub = await createHub(config, store, logger);
   if (config.HUB_SEED_FILE) {
+    // Loaded only with a seed file: the YAML parser is not needed otherwise (hub/src/lazy-modules.test.ts).
+    const { applySeed, loadSeedFile } = await import('./seed.js');
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.
     const report = await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services);
     logger.info('seed applied', { file: config.HUB_SEED_FILE, created: report.created, skipped: report.skipped.length });
