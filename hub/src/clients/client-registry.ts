@@ -69,6 +69,7 @@ export class ClientRegistry {
   #loaded = false;
   #checkedAt = 0;
   #loading: Promise<void> | undefined;
+  #views: { of: Map<string, SubsiteClient>; all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } | undefined;
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
   #owned = new Map<string, ClientInput>();
 
@@ -170,12 +171,25 @@ export class ClientRegistry {
 
   async list(): Promise<SubsiteClient[]> {
     await this.#refresh();
-    return [...this.#cache.values()].sort((a, b) => a.clientId.localeCompare(b.clientId));
+    return [...this.#sorted().all];
   }
 
-  /** Subsites that take part in login sync, from the cache: one store read at most. */
-  async syncTargets(): Promise<SubsiteClient[]> {
-    return (await this.list()).filter((client) => client.sync);
+  /**
+   * Subsites that take part in login sync, from the cache: one store read at most. The same
+   * array until the cache changes (a sign-in with 1,000 subsites sorted and filtered them all).
+   */
+  async syncTargets(): Promise<readonly SubsiteClient[]> {
+    await this.#refresh();
+    return this.#sorted().sync;
+  }
+
+  /** The cached clients by id, and those with sync: computed once per state of the cache. */
+  #sorted(): { all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } {
+    if (this.#views?.of !== this.#cache) {
+      const all = [...this.#cache.values()].sort((a, b) => a.clientId.localeCompare(b.clientId));
+      this.#views = { of: this.#cache, all, sync: all.filter((client) => client.sync) };
+    }
+    return this.#views;
   }
 
   static build(input: ClientInput, existing?: SubsiteClient): SubsiteClient {

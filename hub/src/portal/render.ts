@@ -20,5 +20,8 @@ export function renderPage(res: Response, views: Views, template: string, contex
  */
 export function renderSyncPage(res: Response, views: Views, plan: SyncPlan, continueUrl: string, waitMs: number): void {
   res.setHeader('Content-Security-Policy', plan.csp);
-  renderPage(res, views, 'hub/sync.njk', { plan, continueUrl, waitMs });
+  const html = views.render('hub/sync.njk', { switchNext: '/', plan, continueUrl, waitMs }, localeOf(res));
+  // Not res.send: it would hash the whole page (500 KB with 1,000 subsites) for an ETag that a
+  // no-store answer to a POST never uses. Node sets the Content-Length of a body sent whole.
+  res.status(200).type('html').end(html);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
+import { beaconTag, beaconTemplate, beaconUrl, type BeaconTemplate } from './beacon-markup.js';
 import { signSyncCode, type SyncAction } from './sync-codes.js';
 
 export interface Beacon {
@@ -20,6 +21,8 @@ export interface SyncPlan {
   beacons: Beacon[];
   /** The Content-Security-Policy of the sync page (see {@link syncPageCsp}). */
   csp: string;
+  /** The beacons' tags, escaped, in order (`beaconTag`): the page shows them as they are. */
+  markup: string;
 }
 
 /**
@@ -29,8 +32,13 @@ export interface SyncPlan {
  * number of subsites (issue 14: 1,000 origins made a 31 KB header that proxies refuse).
  */
 export function syncPageCsp(beacons: Beacon[]): string {
-  const imgSchemes = new Set(beacons.filter((b) => b.transport === 'img').map((b) => new URL(b.url).protocol));
-  const scriptOrigins = new Set(beacons.filter((b) => b.transport === 'script').map((b) => new URL(b.url).origin));
+  const imgSchemes = new Set<string>();
+  const scriptOrigins = new Set<string>();
+  for (const beacon of beacons) {
+    // A serialised URL starts with its scheme, lower case, and a colon: no parse per image beacon.
+    if (beacon.transport === 'img') imgSchemes.add(beacon.url.slice(0, beacon.url.indexOf(':') + 1));
+    else scriptOrigins.add(new URL(beacon.url).origin);
+  }
   return [
     "default-src 'self'",
     `img-src 'self' ${[...imgSchemes].sort().join(' ')}`.trim(),
@@ -88,17 +96,45 @@ export class SyncPlanner {
     return this.#plan(act, undefined, await this.clients.syncTargets(), randomUUID(), () => undefined);
   }
 
-  async #plan(act: SyncAction, accountId: string | undefined, targets: SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined): Promise<SyncPlan> {
+  async #plan(act: SyncAction, accountId: string | undefined, targets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined): Promise<SyncPlan> {
     const iat = Math.floor(Date.now() / 1000);
+    const time = String(iat);
+    const tags: string[] = [];
     const beacons = targets.map((client): Beacon => {
       const sync = client.sync!;
       const code = signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid: sidFor(client.clientId) ?? sid, iat, ttlSeconds: this.codeTtlSeconds });
-      const url = new URL(act === 'login' ? sync.loginUrl : sync.logoutUrl);
-      url.searchParams.set('time', String(iat));
-      url.searchParams.set('code', code);
-      return { clientId: client.clientId, url: url.toString(), transport: sync.transport };
+      const template = templateOf(client, act === 'login' ? 'login' : 'logout');
+      const beacon: Beacon = { clientId: client.clientId, url: '', transport: sync.transport };
+      if (template) {
+        beacon.url = template.url[0] + time + template.url[1] + code + template.url[2];
+        tags.push(template.tag[0] + time + template.tag[1] + code + template.tag[2]);
+      } else {
+        beacon.url = beaconUrl(act === 'login' ? sync.loginUrl : sync.logoutUrl, time, code);
+        tags.push(beaconTag(beacon));
+      }
+      return beacon;
     });
-    for (const source of this.#sources) beacons.push(...(await source(act, accountId)));
-    return { act, beacons, csp: syncPageCsp(beacons) };
+    for (const source of this.#sources) {
+      for (const beacon of await source(act, accountId)) {
+        beacons.push(beacon);
+        tags.push(beaconTag(beacon));
+      }
+    }
+    return { act, beacons, csp: syncPageCsp(beacons), markup: tags.join('\n    ') };
   }
+}
+
+/**
+ * Each subsite's beacon templates, by its sync settings object: the registry replaces a
+ * client's record (and so this object) on every change, so an entry never outlives what it
+ * was built from, and goes with it.
+ */
+const templates = new WeakMap<NonNullable<SubsiteClient['sync']>, { login?: BeaconTemplate | null; logout?: BeaconTemplate | null }>();
+
+function templateOf(client: SubsiteClient, act: 'login' | 'logout'): BeaconTemplate | undefined {
+  const sync = client.sync!;
+  let entry = templates.get(sync);
+  if (!entry) templates.set(sync, (entry = {}));
+  if (entry[act] === undefined) entry[act] = beaconTemplate(act === 'login' ? sync.loginUrl : sync.logoutUrl, client.clientId, sync.transport) ?? null;
+  return entry[act] ?? undefined;
 }

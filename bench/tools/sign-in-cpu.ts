@@ -1,0 +1,121 @@
+/**
+ * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
+ * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
+ *
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--profile]
+ *
+ * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`, not pinned),
+ * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
+ * and posts them one at a time, reading the hub process's CPU time (user + system, every
+ * thread: argon2's libuv thread included) from /proc/<pid>/stat before and after. CPU time
+ * holds still on a loaded machine where wall time does not; on one core a CPU-bound server's
+ * throughput ratio is the inverse of its CPU-per-request ratio. `--profile`: a CPU profile of
+ * each hub's posts of the last round (`bench/results/profiles/signin-cpu-n<N>.cpuprofile`).
+ * Also prints the time each hub took to register its N subsites at start-up.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import argon2 from 'argon2';
+import { loadConfig } from '../../hub/src/config.js';
+import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flows.js';
+import { PASSWORD, username } from '../lib/fixtures.js';
+import { freePort, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+
+const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
+const counts = (args.get('subsites') ?? '1,1000').split(',').map(Number);
+const posts = Number(args.get('posts') ?? 40);
+const rounds = Number(args.get('rounds') ?? 2);
+const profile = args.has('profile');
+const USERS = 20;
+
+/** CPU seconds (user + system) from a /proc stat file. */
+function statSeconds(file: string): number {
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11], fields[12]: utime, stime (fields 14 and 15 of proc(5)), in clock ticks.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of a process so far: every thread, and its main (JavaScript) thread alone. */
+function cpuSeconds(pid: number): { all: number; main: number } {
+  return { all: statSeconds(`/proc/${pid}/stat`), main: statSeconds(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+unpin();
+const redis = await startBenchRedis();
+const salt = randomBytes(8).toString('hex');
+const hubs: { n: number; server: ServerProcess }[] = [];
+try {
+  for (const n of counts) {
+    const server = await startServer(`hub-${n}`, 'hub.ts', {
+      REDIS_URL: redis.url,
+      BENCH_SALT: salt,
+      BENCH_PREFIX: `signin-cpu:${n}:`,
+      BENCH_PROFILE_DIR: 'bench/results/profiles',
+      PORT: String(await freePort()),
+      BENCH_SUBSITES: String(n),
+      BENCH_SUBSITE_PORT: '9',
+      BENCH_USERS: String(USERS),
+    });
+    hubs.push({ n, server });
+    console.log(`hub N=${n}: registering ${n} subsites took ${String(server.info.registrationMs)} ms`);
+  }
+  // Warm each hub (templates, caches, connections) and show what one answer weighs.
+  for (const { n, server } of hubs) {
+    await postSignIn(server.url, await openSignIn(server.url, username(0)));
+    const bytes = await signInAnswerBytes(server.url, await openSignIn(server.url, username(1)));
+    console.log(`hub N=${n}: answer headers ${bytes.headerBytes} B, page ${bytes.bodyBytes} B`);
+  }
+  if (args.has('monitor')) {
+    // The Redis commands of one sign-in POST at the first N, as redis-cli MONITOR prints them.
+    const { server } = hubs[0]!;
+    const form = await openSignIn(server.url, username(3));
+    const monitor = spawn('redis-cli', ['-u', redis.url, 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let log = '';
+    monitor.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await postSignIn(server.url, form);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    monitor.kill('SIGTERM');
+    console.log(`Redis commands of one sign-in POST (N=${hubs[0]!.n}):`);
+    for (const line of log.split('\n').filter((l) => l.includes('"'))) console.log(`  ${line.replace(/^[\d.]+ \[[^\]]*\] /, '').slice(0, 160)}`);
+  }
+  const results = new Map<number, number[]>(counts.map((n) => [n, []]));
+  const mainThread = new Map<number, number[]>(counts.map((n) => [n, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? hubs : [...hubs].reverse();
+    for (const [index, { n, server }] of [...order, ...[...order].reverse()].entries()) {
+      const forms = await pool(Array.from({ length: posts }, (_, i) => i), 8, (i) => openSignIn(server.url, username(i % USERS)));
+      const profiling = profile && round === rounds - 1 && index < order.length;
+      if (profiling) await fetch(`${server.url}/__bench/profile/start`);
+      const before = cpuSeconds(server.pid);
+      for (const form of forms) await postSignIn(server.url, form);
+      const after = cpuSeconds(server.pid);
+      const ms = ((after.all - before.all) * 1000) / posts;
+      mainThread.get(n)!.push(((after.main - before.main) * 1000) / posts);
+      if (profiling) await fetch(`${server.url}/__bench/profile/stop?name=signin-cpu-n${n}`);
+      results.get(n)!.push(ms);
+    }
+  }
+  // Bare argon2id verification at the hub's cost, in this process (one at a time).
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id as 2, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM });
+  const argonMs: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const start = process.cpuUsage();
+    for (let j = 0; j < 10; j += 1) await argon2.verify(hash, PASSWORD);
+    const used = process.cpuUsage(start);
+    argonMs.push((used.user + used.system) / 1000 / 10);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\nserver CPU per sign-in POST (ms), ${posts} posts per window, ${rounds} rounds interleaved:`);
+  for (const [n, ms] of results) console.log(`  N=${n}: median ${median(ms).toFixed(2)}  windows ${ms.map((m) => m.toFixed(2)).join(' ')}; main thread alone: median ${median(mainThread.get(n)!).toFixed(2)}  windows ${mainThread.get(n)!.map((m) => m.toFixed(2)).join(' ')}`);
+  console.log(`  bare argon2id verification (this process): median ${median(argonMs).toFixed(2)}  ${argonMs.map((m) => m.toFixed(2)).join(' ')}`);
+  const ref = median(results.get(counts[0]!)!);
+  for (const n of counts.slice(1)) console.log(`  CPU N=${n} ÷ N=${counts[0]}: ${(median(results.get(n)!) / ref).toFixed(2)}× (throughput ratio ≈ ${(ref / median(results.get(n)!)).toFixed(2)}×)`);
+  console.log(`  argon2 ÷ sign-in N=${counts[0]} CPU: ${(median(argonMs) / ref).toFixed(2)}× (throughput ratio bound)`);
+} finally {
+  for (const { server } of hubs) await server.stop();
+  await redis.stop();
+}
