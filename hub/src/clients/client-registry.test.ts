@@ -101,6 +101,45 @@ describe.each(STORE_KINDS)('issue 14: registering a client reloads only what cha
     expect((await registry.list()).length).toBe(1_002);
   });
 
+  test('a registration is 2 store round trips: the read of the existing record, and one write that applies itself to the cache', async () => {
+    const calls: string[] = [];
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const registry = new ClientRegistry(store, keys);
+    await registry.register(input(0)); // the first one loads the (empty) cache
+    for (let i = 1; i <= 20; i += 1) {
+      calls.length = 0;
+      await registry.upsert(input(i));
+      expect(calls).toEqual(['get', 'versionedWrite']);
+    }
+    calls.length = 0;
+    await registry.update('site-3', { name: 'Three' });
+    await registry.remove('site-4');
+    expect(calls).toEqual(['versionedWrite', 'versionedWrite']);
+    const listed = await registry.list();
+    expect(calls).toEqual(['versionedWrite', 'versionedWrite']); // the cache was current: nothing read
+    expect(listed.map((c) => c.clientId)).toEqual([...Array.from({ length: 21 }, (_, i) => `site-${i}`)].filter((id) => id !== 'site-4').sort((a, b) => a.localeCompare(b)));
+    expect(listed.find((c) => c.clientId === 'site-3')?.name).toBe('Three');
+    expect(listed).toEqual(await new ClientRegistry(inner, keys).list());
+  });
+
+  test('a registration after another process wrote catches up through the changelog at once', async () => {
+    const one = new ClientRegistry(inner, keys);
+    const two = new ClientRegistry(inner, keys);
+    await one.register(input(0));
+    await two.register(input(1)); // one's cache is now a version behind
+    await one.register(input(2)); // its version is not the next one: it reads the change it missed
+    expect((await one.list()).map((c) => c.clientId)).toEqual(['site-0', 'site-1', 'site-2']);
+  });
+
   test('another process sees registrations, updates and removals (only the changed records reloaded)', async () => {
     const { store, reads } = countingStore(inner);
     const writer = new ClientRegistry(inner, keys);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import type { Store, VersionedOp } from '../store/store.js';
 import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 
 const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
@@ -69,7 +69,9 @@ export class ClientRegistry {
   #loaded = false;
   #checkedAt = 0;
   #loading: Promise<void> | undefined;
-  #views: { of: Map<string, SubsiteClient>; all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } | undefined;
+  /** Bumped on every change to the cache: the sorted views below are kept per generation. */
+  #generation = 0;
+  #views: { generation: number; all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } | undefined;
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
   #owned = new Map<string, ClientInput>();
 
@@ -111,6 +113,11 @@ export class ClientRegistry {
       }
     }
     this.#cache = next;
+    this.#cacheChanged();
+  }
+
+  #cacheChanged(): void {
+    this.#generation += 1;
   }
 
   /**
@@ -121,7 +128,10 @@ export class ClientRegistry {
     for (const input of this.#owned.values()) {
       const stored = this.#cache.get(input.clientId);
       const wanted = ClientRegistry.build(input, stored);
-      if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) this.#cache = new Map(this.#cache).set(wanted.clientId, wanted);
+      if (!stored || JSON.stringify(stored) !== JSON.stringify(wanted)) {
+        this.#cache.set(wanted.clientId, wanted);
+        this.#cacheChanged();
+      }
     }
   }
 
@@ -134,21 +144,38 @@ export class ClientRegistry {
     if (changes.length !== end - start) return false;
     const ids = [...new Set(changes.map((change) => change.slice(change.indexOf(':') + 1)))];
     const raws = await this.store.getMany(ids.map((id) => this.keys.client(id)));
-    const next = new Map(this.#cache);
     ids.forEach((id, index) => {
       const raw = raws[index];
-      if (raw) next.set(id, JSON.parse(raw) as SubsiteClient);
-      else next.delete(id);
+      if (raw) this.#cache.set(id, JSON.parse(raw) as SubsiteClient);
+      else this.#cache.delete(id);
     });
-    this.#cache = next;
+    this.#cacheChanged();
     return true;
   }
 
-  /** Records a change to one client: bumps the version, logs it, and brings this process's cache up to date. */
-  async #changed(clientId: string): Promise<void> {
-    const version = await this.store.incr(this.keys.clientsVersion());
-    await this.store.zAdd(this.keys.clientsChanges(), version, `${version}:${clientId}`);
-    if (version % CHANGELOG_TRIM_EVERY === 0) await this.store.zRemoveByScore(this.keys.clientsChanges(), 0, version - CHANGELOG_KEEP);
+  /**
+   * Writes a change to one client (its record or its removal, the id set, the version and the
+   * changelog) in one store round trip, then brings this process's cache up to date: when the
+   * change's version is the one after the cache's, by applying it (what was written is what
+   * another process would read); otherwise (another process wrote in between) by the changelog.
+   */
+  async #write(clientId: string, record: string | null): Promise<void> {
+    const keys = this.keys;
+    const ops: VersionedOp[] =
+      record === null
+        ? [{ op: 'del', key: keys.client(clientId) }, { op: 'setRemove', key: keys.clients(), member: clientId }]
+        : [{ op: 'set', key: keys.client(clientId), value: record }, { op: 'setAdd', key: keys.clients(), member: clientId }];
+    const version = await this.store.versionedWrite(ops, { versionKey: keys.clientsVersion(), logKey: keys.clientsChanges(), entry: clientId, keep: CHANGELOG_KEEP, trimEvery: CHANGELOG_TRIM_EVERY });
+    // A check in flight may have read the version before this write: let it land first.
+    if (this.#loading) await this.#loading.catch(() => undefined);
+    if (this.#loaded && Number(this.#version ?? 0) + 1 === version) {
+      if (record === null) this.#cache.delete(clientId);
+      else this.#cache.set(clientId, JSON.parse(record) as SubsiteClient);
+      this.#version = String(version);
+      this.#serveOwned();
+      this.#cacheChanged();
+      return;
+    }
     await this.#refresh(true);
   }
 
@@ -185,9 +212,9 @@ export class ClientRegistry {
 
   /** The cached clients by id, and those with sync: computed once per state of the cache. */
   #sorted(): { all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } {
-    if (this.#views?.of !== this.#cache) {
+    if (this.#views?.generation !== this.#generation) {
       const all = [...this.#cache.values()].sort((a, b) => a.clientId.localeCompare(b.clientId));
-      this.#views = { of: this.#cache, all, sync: all.filter((client) => client.sync) };
+      this.#views = { generation: this.#generation, all, sync: all.filter((client) => client.sync) };
     }
     return this.#views;
   }
@@ -262,9 +289,7 @@ export class ClientRegistry {
   }
 
   async #save(client: SubsiteClient): Promise<void> {
-    await this.store.set(this.keys.client(client.clientId), JSON.stringify(client));
-    await this.store.setAdd(this.keys.clients(), client.clientId);
-    await this.#changed(client.clientId);
+    await this.#write(client.clientId, JSON.stringify(client));
   }
 
   /**
@@ -350,9 +375,7 @@ export class ClientRegistry {
 
   async remove(clientId: string): Promise<void> {
     await this.require(clientId);
-    await this.store.del(this.keys.client(clientId));
-    await this.store.setRemove(this.keys.clients(), clientId);
-    await this.#changed(clientId);
+    await this.#write(clientId, null);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ClaimBeside, SetOptions, Store, WriteOp } from './store.js';
+import type { ChangeLog, ClaimBeside, SetOptions, Store, VersionedOp, WriteOp } from './store.js';
 
 interface Entry {
   value: string | Set<string> | Map<string, number>;
@@ -87,6 +87,21 @@ export class MemoryStore implements Store {
         case 'zRemove': await this.zRemove(op.key, op.member); break;
       }
     }
+  }
+
+  async versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number> {
+    for (const op of ops) {
+      switch (op.op) {
+        case 'set': await this.set(op.key, op.value); break;
+        case 'del': await this.del(op.key); break;
+        case 'setAdd': await this.setAdd(op.key, op.member); break;
+        case 'setRemove': await this.setRemove(op.key, op.member); break;
+      }
+    }
+    const version = await this.incr(log.versionKey);
+    await this.zAdd(log.logKey, version, `${version}:${log.entry}`);
+    if (version % log.trimEvery === 0) await this.zRemoveByScore(log.logKey, 0, version - log.keep);
+    return version;
   }
 
   async claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {

@@ -1,6 +1,6 @@
 import { Deadlines } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
-import { StoreUnavailableError, type ClaimBeside, type SetOptions, type Store, type WriteOp } from './store.js';
+import { StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
 
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
@@ -63,6 +63,31 @@ else
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 return { record, 1 }`;
+
+/**
+ * A versioned change (see Store.versionedWrite): KEYS[1] the version counter, KEYS[2] the
+ * changelog, KEYS[2 + i] the key of write i; ARGV[1] the log entry, ARGV[2] keep, ARGV[3] trim
+ * every, then per write its kind and its value or member. Answers the new version.
+ */
+const VERSIONED_WRITE_SCRIPT = `
+for i = 1, #KEYS - 2 do
+  local kind, value, key = ARGV[2 + 2 * i], ARGV[3 + 2 * i], KEYS[2 + i]
+  if kind == 'set' then redis.call('SET', key, value)
+  elseif kind == 'del' then redis.call('DEL', key)
+  elseif kind == 'setAdd' then redis.call('SADD', key, value)
+  elseif kind == 'setRemove' then redis.call('SREM', key, value)
+  else return redis.error_reply('unknown write ' .. tostring(kind)) end
+end
+local version = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], version, string.format('%d', version) .. ':' .. ARGV[1])
+if version % tonumber(ARGV[3]) == 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, version - tonumber(ARGV[2]))
+end
+return version`;
+
+function versionedOpValue(op: VersionedOp): string {
+  return op.op === 'set' ? op.value : op.op === 'del' ? '' : op.member;
+}
 
 function ttlArgument(ttlSeconds: number | undefined): string {
   return ttlSeconds !== undefined ? String(Math.max(1, Math.ceil(ttlSeconds))) : '';
@@ -202,6 +227,32 @@ export class RedisStore implements Store {
         await this.client.zRem(op.key, op.member);
         break;
     }
+  }
+
+  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number> {
+    const client = this.client;
+    if (isCluster(client)) {
+      // Keys of several slots: no script over them. The writes, then the version and its entry.
+      return guard(async () => {
+        await Promise.all(ops.map((op) => {
+          switch (op.op) {
+            case 'set': return client.set(op.key, op.value);
+            case 'del': return client.del(op.key);
+            case 'setAdd': return client.sAdd(op.key, op.member);
+            case 'setRemove': return client.sRem(op.key, op.member);
+          }
+        }));
+        const version = await client.incr(log.versionKey);
+        await client.zAdd(log.logKey, { score: version, value: `${version}:${log.entry}` });
+        if (version % log.trimEvery === 0) await client.zRemRangeByScore(log.logKey, 0, version - log.keep);
+        return version;
+      });
+    }
+    return guard(async () => {
+      const args = [log.entry, String(log.keep), String(log.trimEvery)];
+      for (const op of ops) args.push(op.op, versionedOpValue(op));
+      return Number(await client.eval(VERSIONED_WRITE_SCRIPT, { keys: [log.versionKey, log.logKey, ...ops.map((op) => op.key)], arguments: args }));
+    });
   }
 
   claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {

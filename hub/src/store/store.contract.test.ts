@@ -412,6 +412,34 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
     });
   });
 
+  describe('versioned writes', () => {
+    it('apply the writes, bump the version and log the change under it', async () => {
+      const [record, other, ids, version, log] = [key('vw-record'), key('vw-other'), key('vw-ids'), key('vw-version'), key('vw-log')];
+      await store.set(other, 'to delete');
+      await store.setAdd(ids, 'gone');
+      const change = { versionKey: version, logKey: log, keep: 100, trimEvery: 10 };
+      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":1}' }, { op: 'setAdd', key: ids, member: 'a' }, { op: 'del', key: other }, { op: 'setRemove', key: ids, member: 'gone' }], { ...change, entry: 'a' })).toBe(1);
+      expect(await store.get(record)).toBe('{"a":1}');
+      expect(await store.get(other)).toBeNull();
+      expect(await store.setMembers(ids)).toEqual(['a']);
+      expect(await store.get(version)).toBe('1');
+      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":2}' }], { ...change, entry: 'a:b' })).toBe(2);
+      expect(await store.zRangeByScore(log, 1, 2)).toEqual(['1:a', '2:a:b']);
+      // Nothing of it expires: the registry's records live until removed.
+      expect(await store.ttl(record)).toBe(-1);
+      expect(await store.ttl(log)).toBe(-1);
+    });
+
+    it('trim the log every `trimEvery` versions to the last `keep`', async () => {
+      const [version, log] = [key('vw-version'), key('vw-log')];
+      for (let i = 1; i <= 9; i += 1) await store.versionedWrite([], { versionKey: version, logKey: log, entry: `c${i}`, keep: 3, trimEvery: 5 });
+      // Trimmed at version 5 (entries 1 and 2 gone); 6 to 9 wait for the trim at 10.
+      expect(await store.zRangeByScore(log, 0, 100)).toEqual(['3:c3', '4:c4', '5:c5', '6:c6', '7:c7', '8:c8', '9:c9']);
+      await store.versionedWrite([], { versionKey: version, logKey: log, entry: 'c10', keep: 3, trimEvery: 5 });
+      expect(await store.zRangeByScore(log, 0, 100)).toEqual(['8:c8', '9:c9', '10:c10']);
+    });
+  });
+
   it('ping answers true while the backend is reachable', async () => {
     expect(await store.ping()).toBe(true);
     expect(store.kind).toBe(name.startsWith('RedisStore') ? 'redis' : 'memory');

@@ -18,6 +18,25 @@ export type WriteOp =
   | { op: 'zAddExpiring'; key: string; member: string; expiresAtMs: number }
   | { op: 'zRemove'; key: string; member: string };
 
+/** One write of {@link Store.versionedWrite}. */
+export type VersionedOp =
+  | { op: 'set'; key: string; value: string }
+  | { op: 'del'; key: string }
+  | { op: 'setAdd'; key: string; member: string }
+  | { op: 'setRemove'; key: string; member: string };
+
+/** The version counter and changelog a {@link Store.versionedWrite} bumps and appends to. */
+export interface ChangeLog {
+  /** A counter (INCR): the change's version is its new value. */
+  versionKey: string;
+  /** A sorted set: the change is logged as member `<version>:<entry>`, scored by its version. */
+  logKey: string;
+  entry: string;
+  /** Every `trimEvery` versions, entries older than the last `keep` versions are removed. */
+  keep: number;
+  trimEvery: number;
+}
+
 /** What {@link Store.claimBeside} found and did. */
 export interface ClaimBeside {
   /** The value of the record the claim sits beside; null when it was gone (nothing was set). */
@@ -46,6 +65,14 @@ export interface Store {
    * sends one pipeline per node). Rejects when any write failed; others may have landed.
    */
   write(ops: WriteOp[]): Promise<void>;
+  /**
+   * A versioned change in one round trip (registering a client: its record, the set of ids,
+   * the version and the changelog): applies `ops` (no expiry), then bumps `log.versionKey` and
+   * logs the change under the new version, which comes back. Atomic on one Redis (a script): a
+   * reader that sees the version sees the writes. On a cluster the keys lie in several slots:
+   * the writes go first, then the version and the log (not atomic, in that order).
+   */
+  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number>;
   /**
    * In one atomic step: when `recordKey` exists and `key` does not, sets `key` to `value`
    * with what is left of `recordKey`'s expiry (`fallbackTtlSeconds` when it has none).
