@@ -44,7 +44,19 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // Regenerate the portal session at sign-in to prevent fixation.
   await regenerate(req);
   rememberFinishedSignIn(req, details.uid, details.params);
-  const continueUrl = await provider.interactionResult(req, res, { login: { accountId: userId, amr: amrFor(factor), remember } }, { mergeWithLastSubmission: false });
+  const result = { login: { accountId: userId, amr: amrFor(factor), remember } };
+  // The interaction this request read at its start gets the result, as interactionResult would
+  // (without merging the last submission) after reading it again: one store read fewer. Only
+  // while it has a second left; else the engine's own path, which reads it (and fails if gone).
+  const ttl = details.exp - Math.floor(Date.now() / 1000);
+  let continueUrl: string;
+  if (ttl >= 1) {
+    details.result = result;
+    await details.save(ttl);
+    continueUrl = details.returnTo;
+  } else {
+    continueUrl = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+  }
   const plan = await sync.forSignIn(userId);
   renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
 }

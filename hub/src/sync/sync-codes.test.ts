@@ -1,5 +1,6 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { signSyncCode } from './sync-codes.js';
+import { createHmac } from 'node:crypto';
+import { signSyncCode, syncCodeSigner } from './sync-codes.js';
 
 describe('sync codes (RFC 7515 compact JWS, HS256)', () => {
   const key = 'a-subsite-sync-key-0123456789abcdefghij';
@@ -24,5 +25,18 @@ describe('sync codes (RFC 7515 compact JWS, HS256)', () => {
   test('carry a fresh jti each time', () => {
     const jti = (code: string) => JSON.parse(Buffer.from(code.split('.')[1]!, 'base64url').toString()).jti;
     expect(jti(signSyncCode(input))).not.toBe(jti(signSyncCode(input)));
+  });
+
+  test('a page signer writes the claims byte for byte as JSON.stringify of the claims object, and signs them with HMAC-SHA256', () => {
+    const issuer = 'http://hub.test/o"dd\\path';
+    const sign = syncCodeSigner({ issuer, act: 'logout', sid: 'sid-1', iat, ttlSeconds: 600 });
+    for (const [clientId, sid] of [['bbs', undefined], ['wiki.x-y_z', 'sid-2'], ['shop', 'sid-1']] as const) {
+      const code = sign(clientId, key, sid);
+      const [header, payload, signature] = code.split('.');
+      const claims = Buffer.from(payload!, 'base64url').toString();
+      const jti = (JSON.parse(claims) as { jti: string }).jti;
+      expect(claims).toBe(JSON.stringify({ act: 'logout', sid: sid ?? 'sid-1', iss: issuer, aud: clientId, iat, exp: iat + 60, jti }));
+      expect(signature).toBe(createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url'));
+    }
   });
 });

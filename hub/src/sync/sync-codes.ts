@@ -24,16 +24,24 @@ export function signSyncCode(input: {
   iat: number;
   ttlSeconds: number;
 }): string {
-  const claims = {
-    act: input.act,
-    sid: input.sid,
-    iss: input.issuer,
-    aud: input.clientId,
-    iat: input.iat,
-    exp: input.iat + Math.min(input.ttlSeconds, 60),
-    jti: randomUUID(),
+  return syncCodeSigner(input)(input.clientId, input.key, input.sid);
+}
+
+/**
+ * The codes of one sync page: what all of them share (action, issuer, times, the usual `sid`)
+ * is serialised once, and each code adds its audience, its `jti` and its signature. The claims
+ * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them.
+ */
+export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): (clientId: string, key: string, sid?: string) => string {
+  const exp = input.iat + Math.min(input.ttlSeconds, 60);
+  const act = `{"act":${JSON.stringify(input.act)},"sid":`;
+  const usualSid = JSON.stringify(input.sid);
+  const iss = `,"iss":${JSON.stringify(input.issuer)},"aud":`;
+  const times = `,"iat":${JSON.stringify(input.iat)},"exp":${JSON.stringify(exp)},"jti":"`;
+  return (clientId, key, sid) => {
+    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${JSON.stringify(clientId)}${times}${randomUUID()}"}`;
+    const signingInput = `${HEADER}.${Buffer.from(claims).toString('base64url')}`;
+    const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
+    return `${signingInput}.${signature}`;
   };
-  const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const signature = createHmac('sha256', input.key).update(signingInput).digest('base64url');
-  return `${signingInput}.${signature}`;
 }

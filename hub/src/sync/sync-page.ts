@@ -3,7 +3,7 @@ import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import { beaconTag, beaconTemplate, beaconUrl, type BeaconTemplate } from './beacon-markup.js';
-import { signSyncCode, type SyncAction } from './sync-codes.js';
+import { syncCodeSigner, type SyncAction } from './sync-codes.js';
 
 export interface Beacon {
   clientId: string;
@@ -22,8 +22,13 @@ export interface SyncPlan {
   /** The Content-Security-Policy of the sync page (see {@link syncPageCsp}). */
   csp: string;
   /** The beacons' tags, escaped, in order (`beaconTag`): the page shows them as they are. */
-  markup: string;
+  tags: string[];
+  /** The tags as one string, joined when asked for (`renderSyncPage` sends them in chunks instead). */
+  readonly markup: string;
 }
+
+/** What separates two beacon tags on the page. */
+export const TAG_SEPARATOR = '\n    ';
 
 /**
  * The sync page's CSP. Only origins that run script are named (`script-src`): a subsite's
@@ -100,9 +105,10 @@ export class SyncPlanner {
     const iat = Math.floor(Date.now() / 1000);
     const time = String(iat);
     const tags: string[] = [];
+    const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
     const beacons = targets.map((client): Beacon => {
       const sync = client.sync!;
-      const code = signSyncCode({ issuer: this.issuer, clientId: client.clientId, key: syncSigningKey(sync, this.keyOverlapSeconds, iat), act, sid: sidFor(client.clientId) ?? sid, iat, ttlSeconds: this.codeTtlSeconds });
+      const code = sign(client.clientId, syncSigningKey(sync, this.keyOverlapSeconds, iat), sidFor(client.clientId) ?? sid);
       const template = templateOf(client, act === 'login' ? 'login' : 'logout');
       const beacon: Beacon = { clientId: client.clientId, url: '', transport: sync.transport };
       if (template) {
@@ -120,7 +126,15 @@ export class SyncPlanner {
         tags.push(beaconTag(beacon));
       }
     }
-    return { act, beacons, csp: syncPageCsp(beacons), markup: tags.join('\n    ') };
+    return {
+      act,
+      beacons,
+      csp: syncPageCsp(beacons),
+      tags,
+      get markup() {
+        return tags.join(TAG_SEPARATOR);
+      },
+    };
   }
 }
 

@@ -226,7 +226,15 @@ export class UcenterService {
    */
   async noteBeacons(act: SyncAction, user?: { uid: number; username: string }, exceptAppId?: number): Promise<Beacon[]> {
     if (act === 'login' && !user) return [];
-    const apps = (await this.deps.apps.list()).filter((app) => app.synlogin && app.appId !== exceptAppId);
+    return UcenterService.#beacons(await this.#syncApps(exceptAppId), act, user);
+  }
+
+  /** The applications with sync on, but `exceptAppId`. */
+  async #syncApps(exceptAppId?: number): Promise<UcenterApp[]> {
+    return (await this.deps.apps.list()).filter((app) => app.synlogin && app.appId !== exceptAppId);
+  }
+
+  static #beacons(apps: UcenterApp[], act: SyncAction, user?: { uid: number; username: string }): Beacon[] {
     return apps.map((app) => ({
       clientId: auditClient(app),
       url: act === 'login' ? noteRequestUrl(app, 'synlogin', { uid: user!.uid, username: user!.username }) : noteRequestUrl(app, 'synlogout'),
@@ -238,9 +246,13 @@ export class UcenterService {
   /** The sync page's UCenter beacons for a user signing in at the hub (or out). */
   async syncBeacons(act: SyncAction, accountId: string | undefined): Promise<Beacon[]> {
     if (act === 'logout') return this.noteBeacons('logout');
-    const user = accountId ? await this.deps.users.findById(accountId) : undefined;
+    if (!accountId) return [];
+    // The applications first: with none (most hubs), a sign-in need not read its user again.
+    const apps = await this.#syncApps();
+    if (apps.length === 0) return [];
+    const user = await this.deps.users.findById(accountId);
     if (!user) return [];
-    return this.noteBeacons('login', { uid: await this.deps.users.uidOf(user), username: user.username });
+    return UcenterService.#beacons(apps, 'login', { uid: await this.deps.users.uidOf(user), username: user.username });
   }
 
   /** user/synlogin → script tags for the other applications, or '' (UCenter's answer for an unknown uid). */
