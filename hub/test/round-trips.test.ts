@@ -1,4 +1,4 @@
-import { TestBrowser } from '../src/testing/browser.js';
+import { inputValue, TestBrowser } from '../src/testing/browser.js';
 import { recordRoundTrips } from '../src/testing/round-trips.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
@@ -90,5 +90,19 @@ describe('Redis round trips per protocol request', () => {
   test('introspection: 5, was 6', async () => {
     const { body } = await tokensByCode();
     expectAtMost(await own(() => postForm(`${hub.url}/token/introspection`, { token: body.access_token as string }, { authorization: auth })), 5);
+  });
+
+  test('portal sign-in POST (password check, session, sync page): 14, was 17', async () => {
+    const browser = new TestBrowser();
+    const { response, body } = await browser.follow(`${hub.url}/login`);
+    expect(response.status).toBe(200);
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(body)![1]!;
+    const form = { _csrf: inputValue(body, '_csrf'), login: ALICE.login, password: ALICE.password };
+    expectAtMost(await own(async () => {
+      const answer = await browser.post(`${hub.url}${action}`, form);
+      const html = await answer.text();
+      expect(html).toContain('data-testid="sync-title"');
+      return { status: answer.status, headers: answer.headers, body: {} };
+    }), 14);
   });
 });

@@ -105,9 +105,9 @@ export class LoginThrottle {
    */
   async attempt(attempt: SignInAttempt): Promise<void> {
     try {
-      await this.#perIp.consume(attempt.ip);
       const { checked } = this.#poolsOf(attempt);
-      const waiting = await this.#pools[checked].wait.get(this.#keyOf(attempt, checked));
+      // Independent: sent together (one store round trip); the IP's verdict comes first.
+      const [, waiting] = await Promise.all([this.#perIp.consume(attempt.ip), this.#pools[checked].wait.get(this.#keyOf(attempt, checked))]);
       if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) {
         throw new TooManyAttemptsError(Math.max(1, Math.ceil(waiting.msBeforeNext / 1000)));
       }
