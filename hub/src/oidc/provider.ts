@@ -9,6 +9,7 @@ import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
+import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
 import { ProtocolHooks } from './protocol-hooks.js';
@@ -83,15 +84,16 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const redemptions = new Redemptions(store, keys);
+  const findClientMetadata = async (clientId: string) => {
+    const client = await clients.find(clientId);
+    if (!client) return undefined;
+    // Built once per cached record (the registry hands out the same object until it reloads).
+    let metadata = metadataOf.get(client);
+    if (!metadata) metadataOf.set(client, (metadata = toOidcMetadata(client, enabledGrants)));
+    return metadata;
+  };
   const adapter = createAdapterFactory(store, keys, {
-    findClient: async (clientId) => {
-      const client = await clients.find(clientId);
-      if (!client) return undefined;
-      // Built once per cached record (the registry hands out the same object until it reloads).
-      let metadata = metadataOf.get(client);
-      if (!metadata) metadataOf.set(client, (metadata = toOidcMetadata(client, enabledGrants)));
-      return metadata;
-    },
+    findClient: findClientMetadata,
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
@@ -198,6 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.HUB_ISSUER, configuration);
   provider.proxy = config.HUB_TRUST_PROXY;
+  cacheClientsByMetadata(provider, findClientMetadata);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {
