@@ -40,13 +40,21 @@ export class ProtocolHooks {
     this.#after.push({ routes: routes ? new Set(routes) : undefined, hook });
   }
 
+  // Hooks mostly answer at once (a header set, a route that is not theirs): their results are
+  // awaited only when they are promises, so a request does not pay a microtask per hook.
   async #run(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
-    for (const hook of this.#before) if (!(await hook(ctx))) return;
+    for (const hook of this.#before) {
+      const go = hook(ctx);
+      if (!(typeof go === 'boolean' ? go : await go)) return;
+    }
     await next();
     const route = ctx.oidc?.route;
     for (let i = this.#after.length - 1; i >= 0; i -= 1) {
       const { routes, hook } = this.#after[i]!;
-      if (routes === undefined || (route !== undefined && routes.has(route))) await hook(ctx);
+      if (routes === undefined || (route !== undefined && routes.has(route))) {
+        const done = hook(ctx);
+        if (done) await done;
+      }
     }
   }
 }

@@ -132,9 +132,13 @@ export class Redemptions {
   }
 
   /** After a token request's grant handler ran (see ProtocolHooks): commits, releases or replays. */
-  async settle(ctx: KoaContextWithOIDC): Promise<void> {
+  settle(ctx: KoaContextWithOIDC): Promise<void> | undefined {
     const attempts = this.#attempts.get(ctx);
-    if (!attempts) return;
+    // Most token requests redeem nothing (client_credentials): no promise for them.
+    return attempts ? this.#settleAll(ctx, attempts) : undefined;
+  }
+
+  async #settleAll(ctx: KoaContextWithOIDC, attempts: Map<string, Attempt>): Promise<void> {
     for (const attempt of attempts.values()) {
       if (attempt.replay) await this.#replay(ctx, attempt);
       else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);

@@ -72,8 +72,7 @@ export class SignInStartLimit {
    * 429 with Retry-After, a page from `render` or JSON; store down, 503. `false` when it answered.
    */
   authorizationHook(render: (ctx: KoaContextWithOIDC, title: string, description: string) => string) {
-    return async (ctx: KoaContextWithOIDC): Promise<boolean> => {
-      if (!AUTHORIZATION_PATH.test(ctx.path)) return true;
+    const check = async (ctx: KoaContextWithOIDC): Promise<boolean> => {
       try {
         await this.count(ctx.ip);
       } catch (error) {
@@ -95,5 +94,7 @@ export class SignInStartLimit {
       }
       return true;
     };
+    // Every protocol request passes here: only authorization requests pay for a promise.
+    return (ctx: KoaContextWithOIDC): boolean | Promise<boolean> => (AUTHORIZATION_PATH.test(ctx.path) ? check(ctx) : true);
   }
 }
