@@ -14,20 +14,17 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, reques
   const started = process.hrtime.bigint();
   const route = routeOf(req.url);
   const method = req.method ?? 'GET';
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
+  // 'close' comes once per response, answered (after 'finish') or cut off: one listener, not two.
+  res.once('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // A connection closed before an answer is logged as 499 (as nginx does).
     const status = res.writableFinished ? String(res.statusCode) : '499';
-    metrics.httpRequests.inc({ route, method, status });
-    metrics.httpDuration.observe({ route, method, status }, seconds);
+    const labels = { route, method, status };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, seconds);
     const line = { requestId, method, route, status: Number(status), ms: Math.round(seconds * 1000) };
     // Probes come every few seconds: their lines only at debug level.
     if (PROBES.has(route)) logger.debug('request', line);
     else logger.info('request', line);
-  };
-  res.once('finish', finish);
-  res.once('close', finish);
+  });
 }
