@@ -135,17 +135,14 @@ export class AuditLog {
    */
   record(input: NewAuditEntry, options: { linger?: boolean } = {}): Promise<void> {
     const requestId = currentRequestId();
-    const entry: AuditEntry = {
-      id: randomUUID(),
-      at: Date.now(),
-      event: input.event,
-      ...(input.actor ? { actor: clip(input.actor) } : {}),
-      ...(input.subject ? { subject: clip(input.subject) } : {}),
-      ...(input.client ? { client: clip(input.client) } : {}),
-      ...(input.ip ? { ip: clip(input.ip) } : {}),
-      ...(input.detail ? { detail: input.detail } : {}),
-      ...(requestId ? { requestId } : {}),
-    };
+    // Fields set one by one (same order as before), not spread from small objects: this runs per token.
+    const entry: AuditEntry = { id: randomUUID(), at: Date.now(), event: input.event };
+    if (input.actor) entry.actor = clip(input.actor);
+    if (input.subject) entry.subject = clip(input.subject);
+    if (input.client) entry.client = clip(input.client);
+    if (input.ip) entry.ip = clip(input.ip);
+    if (input.detail) entry.detail = input.detail;
+    if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
     this.#pending.push({ score: entry.at, member: JSON.stringify(entry) });
     return new Promise((resolve) => {

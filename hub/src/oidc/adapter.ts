@@ -69,13 +69,15 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       // Clients live in the hub's client registry, not in oidc-provider's records.
       if (this.model === 'Client') return hooks.findClient?.(id);
       if (CONSUMABLE.has(this.model)) {
-        // One round trip for the record and its consumption claim.
-        const claimKey = keys.oidcConsumed(this.model, digest(id));
-        const [raw, current, legacy] = await store.getMany([this.#key(id), claimKey, keys.oidcConsumedLegacy(this.model, digest(id))]);
+        // One round trip for the record and its consumption claim (one digest for the three keys).
+        const idDigest = digest(id);
+        const key = keys.oidc(this.model, idDigest);
+        const claimKey = keys.oidcConsumed(this.model, idDigest);
+        const [raw, current, legacy] = await store.getMany([key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)]);
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
-        const consumed = redemptions.consumedAt(this.#key(id), claimKey, id, claim, payload, claimTtl(payload));
+        const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload));
         return { ...payload, ...(consumed !== undefined && !payload.consumed ? { consumed } : {}), jti: id };
       }
       const raw = await store.get(this.#key(id));
@@ -114,7 +116,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      * revoked. The record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
-      const claim = await redemptions.claim(keys.oidcConsumed(this.model, digest(id)), this.#key(id), CONSUMED_MARKER_TTL);
+      const idDigest = digest(id);
+      const claim = await redemptions.claim(keys.oidcConsumed(this.model, idDigest), keys.oidc(this.model, idDigest), CONSUMED_MARKER_TTL);
       if (claim.won) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
       if (claim.grantId) await this.revokeByGrantId(claim.grantId);

@@ -18,8 +18,11 @@ export function installProtocolHeaders(provider: Provider, secure: boolean): voi
     'Cross-Origin-Opener-Policy': 'same-origin',
     ...(secure ? { 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' } : {}),
   };
+  // Straight onto the response (koa's `ctx.set(object)` goes through a setter call per header).
+  const entries = Object.entries(headers);
   ProtocolHooks.of(provider).before((ctx) => {
-    ctx.set(headers);
+    const { res } = ctx;
+    for (const [name, value] of entries) res.setHeader(name, value);
     return true;
   });
 }

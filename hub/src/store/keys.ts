@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Tokens, codes and session ids are looked up by digest, never stored as themselves. */
 export function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return hash('sha256', value, 'base64url'); // one-shot: no Hash object per digest
 }
 
 /**
