@@ -78,12 +78,16 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
         const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload));
-        return { ...payload, ...(consumed !== undefined && !payload.consumed ? { consumed } : {}), jti: id };
+        // The parsed record is ours: filled in place, not copied (this runs on every token use).
+        if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
+        payload.jti = id;
+        return payload;
       }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
-      return { ...payload, jti: id };
+      payload.jti = id;
+      return payload;
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
