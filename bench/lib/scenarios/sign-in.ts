@@ -100,7 +100,9 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
       // Every POST needs its own interaction, session and CSRF token: open a pool of forms first.
       // autocannon times whole seconds (a 0.2 s window runs for 1 s): size the pool for that.
       const seconds = (settings.warmupSeconds > 0 ? Math.max(1, Math.ceil(settings.warmupSeconds)) : 0) + Math.max(1, Math.ceil(settings.durationSeconds));
-      const size = Math.ceil(Math.max(expectedRps, 5) * seconds * 1.5) + 4 * settings.connections;
+      // Three times the fastest rate seen so far: a window that runs out of forms answers 403s
+      // (seen in quick mode once sign-in got faster than the argon2 loop's rate it was sized by).
+      const size = Math.ceil(Math.max(expectedRps, 5) * seconds * 3) + 4 * settings.connections;
       const items: PendingSignIn[] = await pool(range(size), PREPARE_CONCURRENCY, async (i) => {
         const { path, cookie, body } = await openSignIn(hub.url, username(i % settings.signInUsers));
         return { path, cookie, body };
