@@ -48,7 +48,7 @@ export interface Hub {
   services: HubServices;
   /** Delivers the queue; started by `main` after listening (tests start it themselves). */
   deliveryWorker: DeliveryWorker;
-  /** Stops this process's background checks, waiting for one in flight (the delivery worker stops on its own). */
+  /** Stops this process's background checks, waiting for one in flight, and writes the audit entries still pending (the delivery worker stops on its own). */
   stop(): Promise<void>;
 }
 
@@ -187,5 +187,11 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, signup, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
-  return { app: createApp(services, logger), services, deliveryWorker, stop: () => owned.stop() };
+  // Stopping also writes the audit entries still waiting for company (the token endpoint's
+  // linger): the store closes right after, and an entry must not be lost with it.
+  const stop = async () => {
+    await owned.stop();
+    await services.audit.flush();
+  };
+  return { app: createApp(services, logger), services, deliveryWorker, stop };
 }

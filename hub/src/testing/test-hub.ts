@@ -108,10 +108,11 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
     store: openedStore,
     server,
     async close() {
-      // Before the clean-up: a store check in flight would write the hub's records back after it.
-      await hub.stop();
+      // No request is answered any more, then the hub stops (a store check in flight and the
+      // audit entries still lingering land now), then the clean-up: nothing written after it.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub.stop();
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
         await deleteByPrefix(openedStore.client, prefix);
       }
