@@ -73,7 +73,12 @@ export async function main(
           await Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]);
           await hub.services.mailer.close();
         },
-        closeStore: () => store.close(),
+        // Last: requests answered during the drain and the settled resets may still have audit
+        // entries waiting for their batch (hub.stop ran alongside the drain).
+        closeStore: async () => {
+          await hub.services.audit.flush().catch(() => undefined);
+          await store.close();
+        },
       });
     },
   };

@@ -22,17 +22,17 @@ jest.setTimeout(120_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Opens a raw connection and sends a POST whose body is only partly written: a request in flight. */
-async function halfSentRequest(port: number): Promise<{ socket: Socket; finish(): void; answer: Promise<string> }> {
+async function halfSentRequest(port: number, request: { path: string; body: string; headers?: string } = { path: '/login', body: 'username=nobody&password=not-the-password' }): Promise<{ socket: Socket; finish(): void; answer: Promise<string> }> {
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const body = 'username=nobody&password=not-the-password';
+  const { body } = request;
   let received = '';
   const answer = new Promise<string>((resolve) => {
     socket.on('data', (chunk) => (received += chunk.toString()));
     socket.on('close', () => resolve(received));
     socket.on('error', () => undefined);
   });
-  socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  socket.write(`POST ${request.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${request.headers ?? ''}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
   await sleep(200); // the hub has read the headers: the request is in flight
   return { socket, finish: () => socket.write(body.slice(10)), answer };
 }
@@ -84,6 +84,20 @@ describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
     expect(answer.toLowerCase()).toContain('connection: close');
     expect(await hub.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('a token issued by a request answered during the drain is in the audit log after exit (written before the store closes)', async () => {
+    const client = await new ClientRegistry(store, new Keys(prefix)).register({ clientId: 'svc', grantTypes: ['client_credentials'] });
+    hub = await startHubProcess(env());
+    const authorization = `Authorization: Basic ${Buffer.from(`svc:${client.clientSecret!}`).toString('base64')}\r\n`;
+    const request = await halfSentRequest(hub.port, { path: '/token', body: 'grant_type=client_credentials', headers: authorization });
+    hub.child.kill('SIGTERM');
+    await sleep(400);
+    request.finish();
+    expect(await request.answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await hub.exited).toBe(0);
+    const entries = (await store.zRevRange(new Keys(prefix).auditLog(), 0, -1)).map((raw) => JSON.parse(raw) as { event: string; client?: string });
+    expect(entries).toContainEqual(expect.objectContaining({ event: 'token.issued', client: 'svc' }));
   });
 
   test('a request that never finishes is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
