@@ -106,7 +106,9 @@ describe('audit log bounds', () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');
     const { writes } = slowWrites(store, 0);
-    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    // A linger far longer than the gaps (event-loop turns), so a loaded machine's slow turns
+    // cannot split the batch (at the default 10 ms, a CI run on a busy machine did).
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, lingerMs: 1_000 });
     const recorded: Promise<void>[] = [];
     for (let i = 0; i < 4; i += 1) {
       recorded.push(log.record({ event: 'token.issued', client: `c${i}` }, { linger: true }));

@@ -85,6 +85,8 @@ export interface AuditFilter {
 export interface AuditLogOptions {
   retentionSeconds: number;
   maxEntries: number;
+  /** How long a lingering entry waits for company, in milliseconds (default {@link LINGER_MS}). */
+  lingerMs?: number;
 }
 
 /**
@@ -150,7 +152,7 @@ export class AuditLog {
       // A write in flight takes this entry in its next batch. Otherwise an entry nobody waits
       // for (the token endpoint's) waits for company; one that a caller awaits goes at once.
       if (this.#flushing) return;
-      if (options.linger) this.#linger ??= setTimeout(() => this.#drainNow(), LINGER_MS);
+      if (options.linger) this.#linger ??= setTimeout(() => this.#drainNow(), this.options.lingerMs ?? LINGER_MS);
       else this.#drainNow();
     });
   }
