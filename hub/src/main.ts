@@ -15,7 +15,7 @@ export interface RunningMain {
    * `SHUTDOWN_TIMEOUT_MS`), the delivery worker stopped after its current item, the store closed.
    */
   close(): Promise<void>;
-  /** The configured shutdown bound, in milliseconds. */
+  /** The longest a stop may take, in milliseconds: the shutdown delay plus the bound on in-flight work. */
   readonly shutdownTimeoutMs: number;
 }
 
@@ -58,7 +58,7 @@ export async function main(
     logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
   }
   return {
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
       if (!graceful.stopping) logger.info('hub stopping', { inFlight: graceful.inFlight });
       hub.services.draining.start();
@@ -66,6 +66,7 @@ export async function main(
       metricsServer?.closeAllConnections();
       await graceful.stop({
         timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        delayMs: config.SHUTDOWN_DELAY_MS,
         stopWork: async () => {
           await hub.stop();
           await hub.deliveryWorker.stop();

@@ -8,11 +8,17 @@ export interface ShutdownSteps {
   closeStore?: () => Promise<void>;
   /** The longest wait for in-flight requests, in milliseconds; then their connections are cut. */
   timeoutMs: number;
+  /**
+   * How long to keep listening and answering (every answer with `Connection: close`) before
+   * the listening socket closes, in milliseconds: the time a balancer polling readiness needs
+   * to stop sending requests here. Default 0.
+   */
+  delayMs?: number;
 }
 
 /**
  * Tracks a server's in-flight requests so it can be stopped without cutting them off:
- * `stop()` closes the listening socket (a load balancer sends new connections elsewhere),
+ * `stop()` keeps answering for `delayMs` (with `Connection: close`), closes the listening socket (a load balancer sends new connections elsewhere),
  * closes idle keep-alive connections, answers `Connection: close` on the requests still
  * running, waits for them for at most `timeoutMs`, then stops background work and closes
  * the store.
@@ -56,7 +62,11 @@ export class GracefulServer {
     return this.#stopping;
   }
 
-  async #stop({ stopWork, closeStore, timeoutMs }: ShutdownSteps): Promise<void> {
+  async #stop({ stopWork, closeStore, timeoutMs, delayMs = 0 }: ShutdownSteps): Promise<void> {
+    // A connection the kernel has accepted but the process has not yet taken when the listening
+    // socket closes is reset, and a proxy never sends a POST again once sent: while a balancer
+    // still sends requests here, closing loses some. The delay lets it notice /readyz first.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const res of this.#answering) if (!res.headersSent) res.setHeader('connection', 'close');
     this.server.closeIdleConnections();

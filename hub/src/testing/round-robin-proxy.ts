@@ -28,6 +28,15 @@ export interface ProxyCounts {
   cutAnswers: number;
 }
 
+export interface ProxyOptions {
+  /**
+   * Poll each backend's readiness like HAProxy's `option httpchk` (`inter`, `fall 1 rise 1`):
+   * a backend whose last answer was not a 200 (or refused) gets no new request while another
+   * one is ready. Unset: no polling, as nginx open source.
+   */
+  readiness?: { path: string; intervalMs: number };
+}
+
 class UpstreamError extends Error {
   constructor(readonly connected: boolean, cause: Error) {
     super(cause.message, { cause });
@@ -41,17 +50,50 @@ class UpstreamError extends Error {
  * connection that is refused or cut before the request was sent moves on to the next
  * backend, for any method; a connection cut after the request was sent moves on only for an
  * idempotent method (nginx never resends a POST it has sent); when no backend answers, 502.
- * Every answer is recorded (status, latency, backend).
+ * Every answer is recorded (status, latency, backend). With `options.readiness` it also
+ * polls each backend's readiness and skips the unready ones, as HAProxy or a Kubernetes
+ * Service does.
  */
 export class RoundRobinProxy {
   readonly server: Server;
   readonly requests: ProxiedRequest[] = [];
   readonly counts: ProxyCounts = { refusedRetried: 0, resetRetried: 0, badGateway: 0, cutAnswers: 0 };
   #next = 0;
+  /** Backends whose last readiness poll failed (only with `options.readiness`). */
+  readonly #unready = new Set<string>();
+  #poller: NodeJS.Timeout | undefined;
 
   /** `backends`: `host:port` of each upstream; the list may be changed while running. */
-  constructor(public backends: string[]) {
+  constructor(
+    public backends: string[],
+    readonly options: ProxyOptions = {},
+  ) {
     this.server = createServer((req, res) => void this.#handle(req, res));
+    const { readiness } = options;
+    let polling = false;
+    const poll = async (path: string) => {
+      if (polling) return; // the last poll is still waiting for a busy backend
+      polling = true;
+      await this.#poll(path, 1_000).finally(() => (polling = false));
+    };
+    if (readiness) this.#poller = setInterval(() => void poll(readiness.path), readiness.intervalMs);
+  }
+
+  async #poll(path: string, timeoutMs: number): Promise<void> {
+    await Promise.all(this.backends.map(async (backend) => {
+      const ready = await new Promise<boolean>((resolve) => {
+        const [host, port] = backend.split(':') as [string, string];
+        const check = request({ host, port: Number(port), path, agent: false, timeout: timeoutMs }, (answer) => {
+          answer.resume();
+          resolve(answer.statusCode === 200);
+        });
+        check.on('timeout', () => check.destroy(new Error('timeout')));
+        check.on('error', () => resolve(false));
+        check.end();
+      });
+      if (ready) this.#unready.delete(backend);
+      else this.#unready.add(backend);
+    }));
   }
 
   async listen(port = 0): Promise<string> {
@@ -60,6 +102,7 @@ export class RoundRobinProxy {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#poller);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -76,10 +119,13 @@ export class RoundRobinProxy {
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '127.0.0.1';
     headers['x-forwarded-proto'] = 'http';
     headers['content-length'] = String(body.length);
-    const first = this.#next;
+    // Round robin over the ready backends (all of them when none is, as a balancer does).
+    const ready = this.backends.filter((backend) => !this.#unready.has(backend));
+    const backends = ready.length > 0 ? ready : this.backends;
+    const first = this.#next % Math.max(backends.length, 1);
     this.#next = (this.#next + 1) % Math.max(this.backends.length, 1);
-    for (let attempt = 0; attempt < this.backends.length; attempt += 1) {
-      const backend = this.backends[(first + attempt) % this.backends.length]!;
+    for (let attempt = 0; attempt < backends.length; attempt += 1) {
+      const backend = backends[(first + attempt) % backends.length]!;
       try {
         const upstream = await this.#send(backend, method, path, headers, body);
         const answer: OutgoingHttpHeaders = {};
