@@ -9,8 +9,17 @@ import { readFileSync } from 'node:fs';
 const USER_HZ = 100; // clock ticks per second of /proc/<pid>/stat on Linux
 
 export function cpuTimeMs(pid: number): number | undefined {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** The same for the process's main (JavaScript) thread alone. */
+export function mainThreadCpuTimeMs(pid: number): number | undefined {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(file: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command name (which may hold spaces, inside parentheses): utime is 14th, stime 15th.
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

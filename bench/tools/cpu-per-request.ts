@@ -9,10 +9,10 @@
  * Uses `BENCH_REDIS_URL` or the Redis on 127.0.0.1:6379 (keys under a run prefix, removed at the end).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
 import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
+import { cpuTimeMs } from '../lib/cpu-time.js';
 import { freePort, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 400);
@@ -22,10 +22,11 @@ const salt = randomUUID();
 const root = `bench:cpu-${salt.slice(0, 8)}:`;
 unpin();
 
+/** CPU time of every thread of the process, in microseconds. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
-  return (ticks * 1e6) / 100; // USER_HZ
+  const ms = cpuTimeMs(pid);
+  if (ms === undefined) throw new Error(`no /proc/${pid}/stat: this tool needs Linux`);
+  return ms * 1000;
 }
 
 async function start(name: string, file: string, env: Record<string, string> = {}): Promise<ServerProcess> {

@@ -15,11 +15,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';
 import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flows.js';
 import { PASSWORD, username } from '../lib/fixtures.js';
+import { cpuTimeMs, mainThreadCpuTimeMs } from '../lib/cpu-time.js';
 import { freePort, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
@@ -29,17 +29,12 @@ const rounds = Number(args.get('rounds') ?? 2);
 const profile = args.has('profile');
 const USERS = 20;
 
-/** CPU seconds (user + system) from a /proc stat file. */
-function statSeconds(file: string): number {
-  const stat = readFileSync(file, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[11], fields[12]: utime, stime (fields 14 and 15 of proc(5)), in clock ticks.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** CPU seconds of a process so far: every thread, and its main (JavaScript) thread alone. */
 function cpuSeconds(pid: number): { all: number; main: number } {
-  return { all: statSeconds(`/proc/${pid}/stat`), main: statSeconds(`/proc/${pid}/task/${pid}/stat`) };
+  const all = cpuTimeMs(pid);
+  const main = mainThreadCpuTimeMs(pid);
+  if (all === undefined || main === undefined) throw new Error(`no /proc/${pid}/stat: this tool needs Linux`);
+  return { all: all / 1000, main: main / 1000 };
 }
 
 unpin();
