@@ -81,18 +81,22 @@ export class RoundRobinProxy {
 
   async #poll(path: string, timeoutMs: number): Promise<void> {
     await Promise.all(this.backends.map(async (backend) => {
-      const ready = await new Promise<boolean>((resolve) => {
+      // A slow answer (a busy process on a loaded machine) leaves the backend as it was.
+      const ready = await new Promise<boolean | undefined>((resolve) => {
         const [host, port] = backend.split(':') as [string, string];
         const check = request({ host, port: Number(port), path, agent: false, timeout: timeoutMs }, (answer) => {
           answer.resume();
           resolve(answer.statusCode === 200);
         });
-        check.on('timeout', () => check.destroy(new Error('timeout')));
+        check.on('timeout', () => {
+          resolve(undefined);
+          check.destroy();
+        });
         check.on('error', () => resolve(false));
         check.end();
       });
-      if (ready) this.#unready.delete(backend);
-      else this.#unready.add(backend);
+      if (ready === true) this.#unready.delete(backend);
+      else if (ready === false) this.#unready.add(backend);
     }));
   }
 
