@@ -2,7 +2,7 @@
  * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
  * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
  *
- *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--profile]
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--profile] [--threads]
  *
  * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`, not pinned),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
@@ -11,6 +11,7 @@
  * holds still on a loaded machine where wall time does not; on one core a CPU-bound server's
  * throughput ratio is the inverse of its CPU-per-request ratio. `--profile`: a CPU profile of
  * each hub's posts of the last round (`bench/results/profiles/signin-cpu-n<N>.cpuprofile`).
+ * `--threads`: the CPU per POST of each kind of thread (main, V8's helpers, libuv's pool).
  * Also prints the time each hub took to register its N subsites at start-up.
  */
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';
 import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flows.js';
 import { PASSWORD, username } from '../lib/fixtures.js';
-import { cpuTimeMs, mainThreadCpuTimeMs } from '../lib/cpu-time.js';
+import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { freePort, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
@@ -78,15 +79,21 @@ try {
   }
   const results = new Map<number, number[]>(counts.map((n) => [n, []]));
   const mainThread = new Map<number, number[]>(counts.map((n) => [n, []]));
+  const byThread = new Map<number, Map<string, number>>(counts.map((n) => [n, new Map()]));
+  let windowsPerN = 0;
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? hubs : [...hubs].reverse();
     for (const [index, { n, server }] of [...order, ...[...order].reverse()].entries()) {
       const forms = await pool(Array.from({ length: posts }, (_, i) => i), 8, (i) => openSignIn(server.url, username(i % USERS)));
       const profiling = profile && round === rounds - 1 && index < order.length;
       if (profiling) await fetch(`${server.url}/__bench/profile/start`);
+      const threadsBefore = threadCpuTimesMs(server.pid);
       const before = cpuSeconds(server.pid);
       for (const form of forms) await postSignIn(server.url, form);
       const after = cpuSeconds(server.pid);
+      const threads = byThread.get(n)!;
+      for (const [name, ms] of threadCpuTimesMs(server.pid)) threads.set(name, (threads.get(name) ?? 0) + (ms - (threadsBefore.get(name) ?? 0)) / posts);
+      if (n === counts[0]) windowsPerN += 1;
       const ms = ((after.all - before.all) * 1000) / posts;
       mainThread.get(n)!.push(((after.main - before.main) * 1000) / posts);
       if (profiling) await fetch(`${server.url}/__bench/profile/stop?name=signin-cpu-n${n}`);
@@ -106,6 +113,12 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\nserver CPU per sign-in POST (ms), ${posts} posts per window, ${rounds} rounds interleaved:`);
   for (const [n, ms] of results) console.log(`  N=${n}: median ${median(ms).toFixed(2)}  windows ${ms.map((m) => m.toFixed(2)).join(' ')}; main thread alone: median ${median(mainThread.get(n)!).toFixed(2)}  windows ${mainThread.get(n)!.map((m) => m.toFixed(2)).join(' ')}`);
+  if (args.has('threads')) {
+    for (const [n, threads] of byThread) {
+      const parts = [...threads].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${(ms / windowsPerN).toFixed(2)}`);
+      console.log(`  N=${n} by thread (ms per POST, mean of the windows): ${parts.join(', ')}`);
+    }
+  }
   console.log(`  bare argon2id verification (this process): median ${median(argonMs).toFixed(2)}  ${argonMs.map((m) => m.toFixed(2)).join(' ')}`);
   const ref = median(results.get(counts[0]!)!);
   for (const n of counts.slice(1)) console.log(`  CPU N=${n} ÷ N=${counts[0]}: ${(median(results.get(n)!) / ref).toFixed(2)}× (throughput ratio ≈ ${(ref / median(results.get(n)!)).toFixed(2)}×)`);

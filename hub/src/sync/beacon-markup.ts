@@ -37,6 +37,8 @@ export function beaconTag(beacon: BeaconFields): string {
 export interface BeaconTemplate {
   url: [before: string, between: string, after: string];
   tag: [before: string, between: string, after: string];
+  /** What the sync page's CSP names for this beacon (see `CspSources`): its scheme for an image, its origin for a script. */
+  cspSource: string;
 }
 
 // Placeholders that cannot occur in a registered URL (random per process) and that the
@@ -66,7 +68,47 @@ export function beaconTemplate(base: string, clientId: string, transport: SyncTr
   const href = url.toString();
   const urlParts = cut(href);
   const tagParts = cut(beaconTag({ clientId, url: href, transport }));
-  return urlParts && tagParts ? { url: urlParts, tag: tagParts } : undefined;
+  return urlParts && tagParts ? { url: urlParts, tag: tagParts, cspSource: cspSourceOf(url, transport) } : undefined;
+}
+
+function cspSourceOf(url: URL, transport: SyncTransport): string {
+  return transport === 'img' ? url.protocol : url.origin;
+}
+
+/**
+ * The sources of the sync page's CSP. Only origins that run script are named
+ * (`script-src`): a subsite's script runs in the hub's origin. Images run no code, so
+ * `img-src` names the URL schemes of the image beacons, not their origins: the header stays
+ * the same size whatever the number of subsites (issue 14: 1,000 origins made a 31 KB header
+ * that proxies refuse). Templated beacons give their source from the template, so a sign-in
+ * with N subsites reads none of its N beacon URLs (each a string of ~400 characters built by
+ * concatenation, which reading would copy into a flat one).
+ */
+export class CspSources {
+  readonly #imgSchemes = new Set<string>();
+  readonly #scriptOrigins = new Set<string>();
+
+  /** A beacon without a template: its URL is parsed. */
+  add(beacon: Pick<BeaconFields, 'url' | 'transport'>): void {
+    this.addSource(cspSourceOf(new URL(beacon.url), beacon.transport), beacon.transport);
+  }
+
+  addSource(source: string, transport: SyncTransport): void {
+    if (transport === 'img') this.#imgSchemes.add(source);
+    else this.#scriptOrigins.add(source);
+  }
+
+  header(): string {
+    return [
+      "default-src 'self'",
+      `img-src 'self' ${[...this.#imgSchemes].sort().join(' ')}`.trim(),
+      `script-src 'self' ${[...this.#scriptOrigins].join(' ')}`.trim(),
+      "style-src 'self'",
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+  }
 }
 
 /** The beacon URL for `base` the general way: one URL object per beacon. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
-import { beaconTag, beaconTemplate, beaconUrl, type BeaconTemplate } from './beacon-markup.js';
+import { beaconTag, beaconTemplate, beaconUrl, CspSources, type BeaconTemplate } from './beacon-markup.js';
 import { syncCodeSigner, type SyncAction } from './sync-codes.js';
 
 export interface Beacon {
@@ -30,29 +30,11 @@ export interface SyncPlan {
 /** What separates two beacon tags on the page. */
 export const TAG_SEPARATOR = '\n    ';
 
-/**
- * The sync page's CSP. Only origins that run script are named (`script-src`): a subsite's
- * script runs in the hub's origin. Images run no code, so `img-src` names the URL schemes
- * of the image beacons, not their origins: the header stays the same size whatever the
- * number of subsites (issue 14: 1,000 origins made a 31 KB header that proxies refuse).
- */
+/** The sync page's CSP for these beacons (see {@link CspSources}). */
 export function syncPageCsp(beacons: Beacon[]): string {
-  const imgSchemes = new Set<string>();
-  const scriptOrigins = new Set<string>();
-  for (const beacon of beacons) {
-    // A serialised URL starts with its scheme, lower case, and a colon: no parse per image beacon.
-    if (beacon.transport === 'img') imgSchemes.add(beacon.url.slice(0, beacon.url.indexOf(':') + 1));
-    else scriptOrigins.add(new URL(beacon.url).origin);
-  }
-  return [
-    "default-src 'self'",
-    `img-src 'self' ${[...imgSchemes].sort().join(' ')}`.trim(),
-    `script-src 'self' ${[...scriptOrigins].join(' ')}`.trim(),
-    "style-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const sources = new CspSources();
+  for (const beacon of beacons) sources.add(beacon);
+  return sources.header();
 }
 
 /**
@@ -105,6 +87,7 @@ export class SyncPlanner {
     const iat = Math.floor(Date.now() / 1000);
     const time = String(iat);
     const tags: string[] = [];
+    const csp = new CspSources();
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
     const beacons = targets.map((client): Beacon => {
       const sync = client.sync!;
@@ -114,9 +97,11 @@ export class SyncPlanner {
       if (template) {
         beacon.url = template.url[0] + time + template.url[1] + code + template.url[2];
         tags.push(template.tag[0] + time + template.tag[1] + code + template.tag[2]);
+        csp.addSource(template.cspSource, sync.transport);
       } else {
         beacon.url = beaconUrl(act === 'login' ? sync.loginUrl : sync.logoutUrl, time, code);
         tags.push(beaconTag(beacon));
+        csp.add(beacon);
       }
       return beacon;
     });
@@ -124,12 +109,13 @@ export class SyncPlanner {
       for (const beacon of await source(act, accountId)) {
         beacons.push(beacon);
         tags.push(beaconTag(beacon));
+        csp.add(beacon);
       }
     }
     return {
       act,
       beacons,
-      csp: syncPageCsp(beacons),
+      csp: csp.header(),
       tags,
       get markup() {
         return tags.join(TAG_SEPARATOR);
