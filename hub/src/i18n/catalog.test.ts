@@ -158,6 +158,20 @@ describe('translator', () => {
     expect(translator('en')('portal:consent.heading', { client: 'A & B' })).toBe('Allow A & B?');
   });
 
+  test('one translator per locale; texts without values are remembered, each locale its own, values never', () => {
+    expect(translator('en')).toBe(translator('en'));
+    expect(translator('en')).not.toBe(translator('zh-CN'));
+    const en = translator('en');
+    const zh = translator('zh-CN');
+    for (const round of [1, 2]) {
+      expect({ round, en: en('common:lang.label') }).toEqual({ round, en: 'Language' });
+      expect({ round, zh: zh('common:lang.label') }).toEqual({ round, zh: '语言' });
+      expect(en('portal:consent.heading', { client: `Site ${round}` })).toBe(`Allow Site ${round}?`);
+    }
+    // Unknown keys (i18next answers the key) past the memo's bound are still answered right.
+    for (let i = 0; i < 2_500; i += 1) expect(en(`common:no.such.key${i}`)).toBe(`no.such.key${i}`);
+  });
+
   test('dates in the reader’s locale', () => {
     const when = Date.UTC(2026, 11, 2, 13, 5, 9);
     expect(formatDateTime(when, 'en')).toBe('Dec 2, 2026, 13:05:09 UTC');
