@@ -2,7 +2,7 @@
  * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
  * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
  *
- *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--profile] [--threads]
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--profile] [--threads]
  *
  * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`, not pinned),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
@@ -28,6 +28,7 @@ const counts = (args.get('subsites') ?? '1,1000').split(',').map(Number);
 const posts = Number(args.get('posts') ?? 40);
 const rounds = Number(args.get('rounds') ?? 2);
 const profile = args.has('profile');
+const concurrency = Number(args.get('concurrency') ?? 1);
 const USERS = 20;
 
 /** CPU seconds of a process so far: every thread, and its main (JavaScript) thread alone. */
@@ -89,7 +90,11 @@ try {
       if (profiling) await fetch(`${server.url}/__bench/profile/start`);
       const threadsBefore = threadCpuTimesMs(server.pid);
       const before = cpuSeconds(server.pid);
-      for (const form of forms) await postSignIn(server.url, form);
+      // `--concurrency=C`: C posts in flight, as the bench's load generator sends them.
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < forms.length) await postSignIn(server.url, forms[next++]!);
+      }));
       const after = cpuSeconds(server.pid);
       const threads = byThread.get(n)!;
       for (const [name, ms] of threadCpuTimesMs(server.pid)) threads.set(name, (threads.get(name) ?? 0) + (ms - (threadsBefore.get(name) ?? 0)) / posts);
