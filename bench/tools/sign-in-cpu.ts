@@ -2,7 +2,7 @@
  * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
  * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
  *
- *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--profile] [--threads]
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads]
  *
  * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`, not pinned),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
@@ -39,7 +39,8 @@ function cpuSeconds(pid: number): { all: number; main: number } {
   return { all: all / 1000, main: main / 1000 };
 }
 
-unpin();
+// `--pin`: the hubs on the bench's server core, as in `npm run bench` (else spread over every core).
+if (!args.has('pin')) unpin();
 const redis = await startBenchRedis();
 const salt = randomBytes(8).toString('hex');
 const hubs: { n: number; server: ServerProcess }[] = [];
