@@ -100,6 +100,24 @@ describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
     expect(entries).toContainEqual(expect.objectContaining({ event: 'token.issued', client: 'svc' }));
   });
 
+  test('SHUTDOWN_DELAY_MS: readiness says 503 at once, requests are still answered (Connection: close) until the delay is over, then refused', async () => {
+    hub = await startHubProcess({ ...env(), SHUTDOWN_DELAY_MS: '1500' });
+    const started = Date.now();
+    hub.child.kill('SIGTERM');
+    await sleep(200);
+    // A balancer polling readiness takes it out; one that has not yet noticed is still answered.
+    const ready = await fetch(`${hub.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toContain('shutting down');
+    const page = await fetch(`${hub.url}/healthz`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('connection')).toBe('close');
+    expect(await refused(hub.port)).toBe(false);
+    expect(await hub.exited).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    expect(await refused(hub.port)).toBe(true);
+  });
+
   test('a request that never finishes is cut after SHUTDOWN_TIMEOUT_MS and the process still exits 0', async () => {
     hub = await startHubProcess({ ...env(), SHUTDOWN_TIMEOUT_MS: '1000' });
     const request = await halfSentRequest(hub.port);

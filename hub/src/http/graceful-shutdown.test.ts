@@ -79,6 +79,31 @@ describe('GracefulServer', () => {
     await expect(rawConnection(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  test('during the delay a route that answers at once (as /healthz) is answered with Connection: close, and nothing throws', async () => {
+    // The application's listener is registered first, as createServer(app) does in main.
+    const quick = createServer((_req, res) => res.end('at once'));
+    const quickGraceful = new GracefulServer(quick);
+    await new Promise<void>((resolve) => quick.listen(0, '127.0.0.1', resolve));
+    const quickPort = (quick.address() as AddressInfo).port;
+    const thrown: unknown[] = [];
+    const onError = (error: unknown) => thrown.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const stopped = quickGraceful.stop({ timeoutMs: 5_000, delayMs: 300 });
+      const { socket, answer } = await rawConnection(quickPort);
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      const text = await answer;
+      expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
+      expect(text).toMatch(/\r\nconnection: close\r\n/i);
+      expect(text).toMatch(/at once$/);
+      await stopped;
+      expect(thrown).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onError);
+      quick.closeAllConnections();
+    }
+  });
+
   test('a request in flight at the stop is finished; new connections are refused', async () => {
     const { socket, answer } = await rawConnection(port);
     socket.write(post(port).slice(0, -3)); // the body is not complete: the request is running

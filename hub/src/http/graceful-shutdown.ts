@@ -29,12 +29,14 @@ export class GracefulServer {
   readonly #answering = new Set<ServerResponse>();
 
   constructor(readonly server: Server) {
-    server.on('request', (req, res) => {
+    // Before the application's own listener: a route that answers at once (`/healthz`) has
+    // sent its headers by the time a listener after it runs, and setting one then throws.
+    server.prependListener('request', (req, res) => {
       const socket = req.socket;
       this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
       this.#answering.add(res);
       // A keep-alive client is told to reconnect (to another process) once this answer is done.
-      if (this.#stopping) res.setHeader('connection', 'close');
+      if (this.#stopping && !res.headersSent) res.setHeader('connection', 'close');
       res.on('close', () => {
         this.#answering.delete(res);
         const left = (this.#busy.get(socket) ?? 1) - 1;
