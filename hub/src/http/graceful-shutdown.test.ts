@@ -79,6 +79,18 @@ describe('GracefulServer', () => {
     await expect(rawConnection(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  test('a request already running when a delayed stop begins, answered during the delay, says Connection: close', async () => {
+    const { socket, answer } = await rawConnection(port);
+    socket.write(post(port).slice(0, -3)); // the body is not complete: the request is running
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopped = graceful.stop({ timeoutMs: 5_000, delayMs: 1_000 });
+    socket.write('n=a');
+    const text = await answer;
+    expect(text).toMatch(/answered POST \/sign-in$/);
+    expect(text).toMatch(/\r\nconnection: close\r\n/i);
+    await stopped;
+  });
+
   test('during the delay a route that answers at once (as /healthz) is answered with Connection: close, and nothing throws', async () => {
     // The application's listener is registered first, as createServer(app) does in main.
     const quick = createServer((_req, res) => res.end('at once'));

@@ -68,9 +68,12 @@ export class GracefulServer {
     // A connection the kernel has accepted but the process has not yet taken when the listening
     // socket closes is reset, and a proxy never sends a POST again once sent: while a balancer
     // still sends requests here, closing loses some. The delay lets it notice /readyz first.
+    // Requests already running say `Connection: close` from now on: their connection is ended
+    // once they are answered, and a client must not take it for reusable (a POST sent on it
+    // then would be reset, and not sent again).
+    for (const res of this.#answering) if (!res.headersSent) res.setHeader('connection', 'close');
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const res of this.#answering) if (!res.headersSent) res.setHeader('connection', 'close');
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
