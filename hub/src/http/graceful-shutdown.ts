@@ -18,10 +18,10 @@ export interface ShutdownSteps {
 
 /**
  * Tracks a server's in-flight requests so it can be stopped without cutting them off:
- * `stop()` keeps answering for `delayMs` (with `Connection: close`), closes the listening socket (a load balancer sends new connections elsewhere),
- * closes idle keep-alive connections, answers `Connection: close` on the requests still
- * running, waits for them for at most `timeoutMs`, then stops background work and closes
- * the store.
+ * `stop()` answers `Connection: close` on the requests still running, keeps answering new
+ * ones (the same way) for `delayMs`, closes the listening socket (a load balancer sends new
+ * connections elsewhere), closes idle keep-alive connections, waits for the running
+ * requests for at most `timeoutMs`, then stops background work and closes the store.
  */
 export class GracefulServer {
   #stopping: Promise<void> | undefined;
@@ -65,13 +65,13 @@ export class GracefulServer {
   }
 
   async #stop({ stopWork, closeStore, timeoutMs, delayMs = 0 }: ShutdownSteps): Promise<void> {
-    // A connection the kernel has accepted but the process has not yet taken when the listening
-    // socket closes is reset, and a proxy never sends a POST again once sent: while a balancer
-    // still sends requests here, closing loses some. The delay lets it notice /readyz first.
     // Requests already running say `Connection: close` from now on: their connection is ended
     // once they are answered, and a client must not take it for reusable (a POST sent on it
     // then would be reset, and not sent again).
     for (const res of this.#answering) if (!res.headersSent) res.setHeader('connection', 'close');
+    // A connection the kernel has accepted but the process has not yet taken when the listening
+    // socket closes is reset, and a proxy never sends a POST again once sent: while a balancer
+    // still sends requests here, closing loses some. The delay lets it notice /readyz first.
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
