@@ -35,14 +35,7 @@ export interface OwnRedis {
  * or stall their store without touching the shared Redis.
  */
 export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; i < 100 && !(await answersPing(port)); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (!(await answersPing(port))) {
-    child.kill('SIGKILL');
-    throw new Error(`redis-server did not start on port ${port}`);
-  }
+  const { port, child, exited } = await launch((free) => ['--port', String(free), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], undefined, 'redis-server');
   let stopped = false;
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -63,13 +56,13 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 // Redis Cluster and Sentinel of a test's own: real servers from Debian's redis-server, on free
 // ports, with their config files in one temporary directory that stop() removes.
 
-interface Spawned {
+export interface Spawned {
   port: number;
   child: ChildProcess;
   exited: Promise<void>;
 }
 
-function spawnRedis(port: number, args: string[], cwd: string): Spawned {
+function spawnRedis(port: number, args: string[], cwd: string | undefined): Spawned {
   const child = spawn('redis-server', args, { stdio: 'ignore', cwd });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -84,6 +77,35 @@ async function waitForPing(port: number, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`${what} did not start on port ${port}`);
+}
+
+/** How many ports `launch` tries before it gives up. */
+const LAUNCH_TRIES = 5;
+
+/**
+ * Starts a redis-server (or sentinel) on a free port and makes sure the port answers for it.
+ * A port found free can be taken by a test in the other jest worker before this server binds
+ * it; this server then exits, and the port answers for the other test's (a CI run once set a
+ * cluster config epoch on another test's node). The answering server's process id must be
+ * this child's, else it is stopped and another port is tried.
+ */
+export async function launch(argsFor: (port: number) => string[] | Promise<string[]>, cwd: string | undefined, what: string, pickPort: () => Promise<number> = freePort): Promise<Spawned> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await pickPort();
+    const spawned = spawnRedis(port, await argsFor(port), cwd);
+    let failure: unknown;
+    try {
+      await waitForPing(port, what);
+      const pid = /process_id:(\d+)/.exec(await command(port, ['INFO', 'server']))?.[1];
+      if (pid !== undefined && pid === String(spawned.child.pid)) return spawned;
+      failure = new Error(`${what}: port ${port} answered for another process (${pid ?? 'unknown'}), not ${String(spawned.child.pid)}`);
+    } catch (error) {
+      failure = error;
+    }
+    if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill('SIGKILL');
+    await spawned.exited;
+    if (attempt >= LAUNCH_TRIES) throw failure;
+  }
 }
 
 /** One command on a short-lived connection (the helpers need a handful, not a client). */
@@ -175,13 +197,15 @@ export interface OwnRedisCluster {
  */
 export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const servers = ports.map((port) =>
-    spawnRedis(port, ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
-      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], dir),
-  );
+  const servers: Spawned[] = [];
+  const ports: number[] = [];
   try {
-    await Promise.all(ports.map((port) => waitForPing(port, 'cluster node')));
+    for (let i = 0; i < 3; i += 1) {
+      const node = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], dir, 'cluster node');
+      servers.push(node);
+      ports.push(node.port);
+    }
     const ranges = [[0, 5460], [5461, 10922], [10923, 16383]] as const;
     await Promise.all(ports.map(async (port, i) => {
       await command(port, ['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i]![0]), String(ranges[i]![1])]);
@@ -231,8 +255,9 @@ export const SENTINEL_DOWN_AFTER_MS = 1_000;
  */
 export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedisSentinel> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-sentinel-'));
-  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
-  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  let primaryPort = 0;
+  let replicaPort = 0;
+  const sentinelPorts: number[] = [];
   const servers: Spawned[] = [];
   const byPort = new Map<number, Spawned>();
   const track = (spawned: Spawned) => {
@@ -240,24 +265,30 @@ export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedis
     byPort.set(spawned.port, spawned);
   };
   try {
-    track(spawnRedis(primaryPort, ['--port', String(primaryPort), '--bind', '127.0.0.1', ...NO_DISK], dir));
-    track(spawnRedis(replicaPort, ['--port', String(replicaPort), '--bind', '127.0.0.1', ...NO_DISK, '--replicaof', '127.0.0.1', String(primaryPort)], dir));
-    await Promise.all([waitForPing(primaryPort, 'primary'), waitForPing(replicaPort, 'replica')]);
+    const primary = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK], dir, 'primary');
+    track(primary);
+    primaryPort = primary.port;
+    const replica = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--replicaof', '127.0.0.1', String(primaryPort)], dir, 'replica');
+    track(replica);
+    replicaPort = replica.port;
     await until(async () => (await command(replicaPort, ['INFO', 'replication'])).includes('master_link_status:up'), 20_000, 'the replica to sync');
-    for (const port of sentinelPorts) {
-      const file = join(dir, `sentinel-${port}.conf`);
-      await writeFile(file, [
-        `port ${port}`,
-        'bind 127.0.0.1',
-        `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
-        `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
-        `sentinel failover-timeout ${name} 3000`,
-        `sentinel parallel-syncs ${name} 1`,
-        '',
-      ].join('\n'));
-      track(spawnRedis(port, [file, '--sentinel'], dir));
+    for (let i = 0; i < 3; i += 1) {
+      const sentinel = await launch(async (port) => {
+        const file = join(dir, `sentinel-${port}.conf`);
+        await writeFile(file, [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
+          `sentinel failover-timeout ${name} 3000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'));
+        return [file, '--sentinel'];
+      }, dir, 'sentinel');
+      track(sentinel);
+      sentinelPorts.push(sentinel.port);
     }
-    await Promise.all(sentinelPorts.map((port) => waitForPing(port, 'sentinel')));
     await until(async () => {
       const replies = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])));
       return replies.every((reply) => reply.includes(String(primaryPort)));
