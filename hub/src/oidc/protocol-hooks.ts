@@ -5,6 +5,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 export type BeforeHook = (ctx: KoaContextWithOIDC) => boolean | Promise<boolean>;
 /** Runs after oidc-provider answered a request of its routes (`ctx.oidc.route`). */
 export type AfterHook = (ctx: KoaContextWithOIDC) => void | Promise<void>;
+/** Given an error that left oidc-provider unanswered, answers it and says `true`, or `false` to let it through. */
+export type RecoverHook = (ctx: KoaContextWithOIDC, error: unknown) => boolean;
 
 /**
  * The hub's additions around oidc-provider's endpoints, as ONE koa middleware instead of one
@@ -26,6 +28,7 @@ export class ProtocolHooks {
 
   readonly #before: BeforeHook[] = [];
   readonly #after: { routes: ReadonlySet<string> | undefined; hook: AfterHook }[] = [];
+  readonly #recover: RecoverHook[] = [];
 
   private constructor(provider: Provider) {
     provider.use((ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => this.#run(ctx, next));
@@ -40,6 +43,15 @@ export class ProtocolHooks {
     this.#after.push({ routes: routes ? new Set(routes) : undefined, hook });
   }
 
+  /**
+   * For errors that escape oidc-provider's own error handling: it saves a touched session
+   * after the route's error handler has run (`ensureSessionSave` wraps every route), so a
+   * failure there would reach koa's default handler, a bare 500.
+   */
+  recover(hook: RecoverHook): void {
+    this.#recover.push(hook);
+  }
+
   // Hooks mostly answer at once (a header set, a route that is not theirs): their results are
   // awaited only when they are promises, so a request does not pay a microtask per hook.
   async #run(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
@@ -47,7 +59,12 @@ export class ProtocolHooks {
       const go = hook(ctx);
       if (!(typeof go === 'boolean' ? go : await go)) return;
     }
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      for (const recover of this.#recover) if (recover(ctx, error)) return;
+      throw error;
+    }
     const route = ctx.oidc?.route;
     for (let i = this.#after.length - 1; i >= 0; i -= 1) {
       const { routes, hook } = this.#after[i]!;

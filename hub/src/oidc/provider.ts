@@ -53,6 +53,22 @@ function storeDown(error: unknown): boolean {
   return error instanceof StoreUnavailableError || (error as { cause?: unknown } | undefined)?.cause instanceof StoreUnavailableError;
 }
 
+/**
+ * Where "try again" goes once the store is back. A resume cannot be reloaded: oidc-provider
+ * consumed its interaction before the session save failed, so the authorization request the
+ * interaction held runs again (same client, redirect URI, state and PKCE challenge, as
+ * validated when it came in). Any other page that is a GET can be reloaded as it is.
+ * The link is a path on the hub: it never leads elsewhere.
+ */
+function retryAfterStoreFailure(ctx: KoaContextWithOIDC): string | undefined {
+  if (ctx.method !== 'GET') return undefined;
+  const params = ctx.oidc?.route === 'resume' ? (ctx.oidc.entities.Interaction as { params?: Record<string, unknown> } | undefined)?.params : undefined;
+  if (!params) return ctx.originalUrl; // (a resume whose interaction could not be read is still there to resume)
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (typeof value === 'string') query.set(name, value);
+  return `${new URL(ctx.oidc.urlFor('authorization')).pathname}?${query.toString()}`;
+}
+
 /** oidc-provider's answer when a client uses a grant it was not registered for. */
 const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
 
@@ -194,6 +210,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         title: unavailable ? t('errors:titles.unavailable') : t('errors:generic.title'),
         error: code,
         description,
+        retry: unavailable ? retryAfterStoreFailure(ctx) : undefined,
       }, locale);
     },
   };
@@ -213,6 +230,31 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   // A code or refresh token claimed by a request that then failed stays redeemable by its retry.
   const hooks = ProtocolHooks.of(provider);
+  // The store failed after the route answered, as oidc-provider saved the session (a failover
+  // in the middle of a resume): fail closed with the same 503 as any store failure, not koa's
+  // bare 500. The answer the route prepared goes: a redirect or cookies for a session that was
+  // not saved would carry on a sign-in the store does not hold. The page offers the way back in.
+  hooks.recover((ctx, error) => {
+    if (!storeDown(error)) return false;
+    ctx.remove('Location');
+    ctx.remove('Set-Cookie');
+    ctx.status = 503;
+    ctx.set('Retry-After', STORE_RETRY_AFTER);
+    if (ctx.accepts('html', 'json') === 'json') {
+      ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
+    } else {
+      const locale = localeOfContext(ctx);
+      const t = translator(locale);
+      ctx.type = 'html';
+      ctx.body = views.render('hub/error.njk', {
+        title: t('errors:titles.unavailable'),
+        error: 'temporarily_unavailable',
+        description: t('errors:descriptions.unavailableShortly'),
+        retry: retryAfterStoreFailure(ctx),
+      }, locale);
+    }
+    return true;
+  });
   hooks.after(['token'], (ctx) => redemptions.settle(ctx));
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).
