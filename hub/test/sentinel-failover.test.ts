@@ -54,7 +54,9 @@ async function hubWith(sentinel: OwnRedisSentinel): Promise<{ hub: RunningHub; s
   const client = await connectRedis({ kind: 'sentinel', sentinels: sentinel.sentinelRootNodes, name: sentinel.name });
   // As the hub runs on Sentinel by default: each single-use claim waits for the replica.
   const store = new RedisStore(client, { waitReplicas: 1, waitTimeoutMs: 500 });
-  const hub = await startTestHub('redis-sentinel', {}, store);
+  // Four users signing in back to back from one address reach the per-network limits on
+  // sign-in starts and attempts within the run (then 429s, not the failover, would decide it).
+  const hub = await startTestHub('redis-sentinel', { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' }, store);
   await hub.services.users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
   const registered = await hub.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
   return { hub, secret: registered.clientSecret! };
