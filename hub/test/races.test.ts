@@ -5,6 +5,12 @@ import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
 const REDIRECT = 'http://rp.test/cb';
 const ALICE = { login: 'alice', password: 'wonderland-123' };
 const CONCURRENCY = 6;
+/**
+ * What a request that lost the race gets: invalid_grant once the winner is done, or, while the
+ * winner's claim is still pending, 503 temporarily_unavailable (it may be a retry of a request
+ * that failed after claiming: README "Retrying after a 503 at /token").
+ */
+const LOSER_ERRORS = ['invalid_grant', 'temporarily_unavailable'];
 
 /**
  * RFC 6749 §4.1.2 and RFC 9700 §4.14.2 under concurrency: oidc-provider checks `consumed`
@@ -37,7 +43,7 @@ describe.each(STORE_KINDS)('RFC 9700 single use under concurrent redemption (%s)
       ),
     );
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
-    for (const answer of answers.filter((a) => a.status !== 200)) expect(answer.body.error).toBe('invalid_grant');
+    for (const answer of answers.filter((a) => a.status !== 200)) expect(LOSER_ERRORS).toContain(answer.body.error);
   });
 
   test('a refresh token redeemed concurrently rotates exactly once', async () => {
@@ -48,6 +54,6 @@ describe.each(STORE_KINDS)('RFC 9700 single use under concurrent redemption (%s)
       Array.from({ length: CONCURRENCY }, () => postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: auth })),
     );
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
-    for (const answer of answers.filter((a) => a.status !== 200)) expect(answer.body.error).toBe('invalid_grant');
+    for (const answer of answers.filter((a) => a.status !== 200)) expect(LOSER_ERRORS).toContain(answer.body.error);
   });
 });

@@ -2,6 +2,7 @@ import { TestBrowser } from '../src/testing/browser.js';
 import { faultyStore, type FaultPlan } from '../src/testing/faulty-store.js';
 import { openTestStore, startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import type { Store } from '../src/store/store.js';
+import { LEASE_MS } from '../src/oidc/redemption.js';
 import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -31,6 +32,16 @@ function afterClaim(): FaultPlan {
     }
     hit = true;
     return 'fail';
+  };
+}
+
+/** Every write from the first one after the redemption claim fails (the claim itself goes through), the claim's release too. */
+function downAfterClaim(): FaultPlan {
+  let claimed = false;
+  return (_method, key) => {
+    if (claimed) return 'fail';
+    claimed = key.includes(CLAIM);
+    return 'ok';
   };
 }
 
@@ -146,6 +157,72 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     plan(undefined);
     await expectWorking(await refresh(String(tokens.body.refresh_token)));
   });
+
+  test('refresh token: the store goes down after the claim, even for its release; an early retry gets 503 and keeps the grant, one after the lease rotates', async () => {
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    expect(tokens.status).toBe(200);
+    plan(downAfterClaim());
+    const failedAt = Date.now();
+    expectUnavailable(await refresh(String(tokens.body.refresh_token)));
+    plan(undefined);
+
+    // Straight away, inside the lease of the claim left pending: not a reuse, nothing revoked.
+    const early = await refresh(String(tokens.body.refresh_token));
+    expect(Date.now() - failedAt).toBeLessThan(LEASE_MS);
+    expectUnavailable(early);
+    expect(await userinfo(String(tokens.body.access_token))).toBe(200);
+
+    await sleep(LEASE_MS + 250 - (Date.now() - failedAt));
+    const rotated = await refresh(String(tokens.body.refresh_token));
+    await expectWorking(rotated);
+    expect(rotated.body.refresh_token).not.toBe(tokens.body.refresh_token);
+    expect(await userinfo(String(tokens.body.access_token))).toBe(200);
+  }, 20_000);
+
+  test('authorization code: the store goes down after the claim, even for its release; an early retry gets 503, one after the lease gets tokens', async () => {
+    const { code, verifier } = await freshCode();
+    plan(downAfterClaim());
+    const failedAt = Date.now();
+    expectUnavailable(await redeem(code, verifier));
+    plan(undefined);
+
+    const early = await redeem(code, verifier);
+    expect(Date.now() - failedAt).toBeLessThan(LEASE_MS);
+    expectUnavailable(early);
+
+    await sleep(LEASE_MS + 250 - (Date.now() - failedAt));
+    await expectWorking(await redeem(code, verifier));
+  }, 20_000);
+
+  test('a redemption concurrent with a pending one gets 503, the pending one wins, and a retry after that is a reuse', async () => {
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    let claimed = false;
+    let slowed = false;
+    plan((_method, key) => {
+      if (!claimed) {
+        claimed = key.includes(CLAIM);
+        return 'ok';
+      }
+      if (slowed) return 'ok';
+      slowed = true;
+      return { delayMs: 1_000 };
+    });
+    const slow = refresh(String(tokens.body.refresh_token));
+    await sleep(300);
+    const concurrent = await refresh(String(tokens.body.refresh_token));
+    expectUnavailable(concurrent);
+    const first = await slow;
+    plan(undefined);
+    await expectWorking(first);
+
+    // The pending one committed and delivered: the concurrent request's retry is a reuse.
+    const retry = await refresh(String(tokens.body.refresh_token));
+    expect(retry.status).toBe(400);
+    expect(retry.body.error).toBe('invalid_grant');
+    expect(await userinfo(String(first.body.access_token))).toBe(401);
+  }, 20_000);
 
   test('the outcome was recorded but its answer lost: the retry gets the same tokens back, once', async () => {
     const { code, verifier } = await freshCode();

@@ -119,9 +119,60 @@ export function saveSession(req: Express.Request & { session: session.Session })
       done = true;
       clearTimeout(timer);
       if (error) reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error));
-      else resolve();
+      else {
+        skipUnchangedResave(req.session);
+        resolve();
+      }
     };
     const timer = setTimeout(() => finish(new Error('session save timed out')), SESSION_STORE_DEADLINE_MS);
     req.session.save((error?: unknown) => finish(error));
   });
+}
+
+/**
+ * express-session does not track a session made by `regenerate()`: saved here, it would be
+ * stored a second time at `res.end` although nothing changed (one more write per sign-in).
+ * This session's `save` now skips the write while its content is what was just stored.
+ */
+function skipUnchangedResave(sess: session.Session): void {
+  const stored = contentOf(sess);
+  const save = sess.save;
+  Object.defineProperty(sess, 'save', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: session.Session, callback?: (error?: unknown) => void) {
+      if (contentOf(this) === stored) {
+        callback?.();
+        return this;
+      }
+      return save.call(this, callback);
+    },
+  });
+}
+
+/** A session's data as express-session compares it: without the cookie (its expiry moves on every touch). */
+function contentOf(sess: session.Session): string {
+  return JSON.stringify(sess, function (this: unknown, key, value: unknown) {
+    return this === sess && key === 'cookie' ? undefined : value;
+  });
+}
+
+/** Requests whose portal session holds something a later request needs (a new CSRF token). */
+const needsSaveFirst = new WeakSet<object>();
+
+/**
+ * Marks the request's portal session as holding what the next request of this browser needs
+ * (the CSRF token of the form being rendered): the page must not go out before it is stored.
+ */
+export function markSaveBeforeAnswer(req: object): void {
+  needsSaveFirst.add(req);
+}
+
+/**
+ * Whether the session must be saved before the answer, clearing the mark (one attempt: an
+ * error page rendered after a failed save does not try again).
+ */
+export function takeSaveBeforeAnswer(req: object): boolean {
+  return needsSaveFirst.delete(req);
 }

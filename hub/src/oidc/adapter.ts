@@ -115,9 +115,10 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     /**
      * Marks a code or refresh token used, atomically: oidc-provider checks `consumed` on an
      * earlier read, so two concurrent redemptions would both pass that check. The claim (a
-     * compare-and-set, see Redemptions) lets exactly one through; the other fails with
-     * invalid_grant and, as for any reuse (RFC 9700 §4.14.2), the tokens of the grant are
-     * revoked. The record itself is not rewritten: `find` reads the claim beside it.
+     * compare-and-set, see Redemptions) lets exactly one through; the other gets a 503 while
+     * the winner's claim is pending inside its lease, and otherwise fails with invalid_grant
+     * and, as for any reuse (RFC 9700 §4.14.2), the tokens of the grant are revoked. The
+     * record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
       const idDigest = digest(id);

@@ -193,6 +193,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       const unavailable = storeDown(error);
       if (unavailable) {
+        // The route may have prepared a redirect (with a code) and cookies before the store
+        // failed, as the session was saved: none of them may go out with the 503.
+        ctx.remove('Location');
+        ctx.remove('Set-Cookie');
         ctx.status = 503;
         ctx.set('Retry-After', STORE_RETRY_AFTER);
       }

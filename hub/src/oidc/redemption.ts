@@ -58,6 +58,24 @@ class RecordedAnswer extends errors.InvalidGrant {
 
 const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine
 
+const UNAVAILABLE_DESCRIPTION = 'The sign-in service is temporarily unavailable. Please try again shortly.';
+
+/**
+ * Another request holds the claim, pending inside its lease: this one may be the client's
+ * retry of a request that failed after claiming (whose release failed too), or a concurrent
+ * redemption. Neither is a reuse yet, so the answer is the hub's 503 for a store that is
+ * down (Retry-After is longer than the lease), not invalid_grant and no revocation; by then
+ * the claim was either committed (the retry is a reuse, or a replay) or it lapsed.
+ */
+class ClaimPending extends errors.OIDCProviderError {
+  constructor() {
+    super(503, 'temporarily_unavailable');
+    this.error_description = UNAVAILABLE_DESCRIPTION;
+    // Answered as it is (oidc-provider would make any 5xx a server_error): this is no fault.
+    this.expose = true;
+  }
+}
+
 /**
  * Single use of authorization codes and refresh tokens that is safe to retry.
  *
@@ -67,6 +85,7 @@ const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine
  * used up (and the retry must not be taken for a reuse, which revokes the grant):
  * - the claim is `pending` until the request commits its answer; a request that fails
  *   releases its claim, and a claim whose request died lapses after {@link LEASE_MS};
+ *   until then another redemption (an early retry, a concurrent request) gets a 503;
  * - the commit records the answer (encrypted); if the commit landed but its reply was
  *   lost, the client's retry gets that same answer back, once;
  * - once the answer has gone out the claim is `done`, and any further use is a reuse.
@@ -98,15 +117,17 @@ export class Redemptions {
     }
     if (!claim) return undefined;
     const now = Date.now();
-    // A pending claim whose request died may be taken over; an answer not yet delivered may be replayed.
-    if (ctx && claim.s === 'pending' && now - claim.t > LEASE_MS) return undefined;
+    // A pending claim is no use yet: `claim` takes it over once its request died (lease over)
+    // and answers 503 before that. An answer not yet delivered may be replayed.
+    if (ctx && claim.s === 'pending') return undefined;
     if (ctx && claim.s === 'issued' && now < claim.u) return undefined;
     return Math.floor(claim.t / 1000);
   }
 
   /**
    * Claims the code or token for this request. `won` false when another redemption holds it
-   * (the caller treats that as a reuse and revokes `grantId`). Outside a token request the
+   * (the caller treats that as a reuse and revokes `grantId`); throws {@link ClaimPending}
+   * (a 503) while that one is pending inside its lease. Outside a token request the
    * claim is final at once: one atomic step beside the record (which must still be there).
    */
   async claim(claimKey: string, recordKey: string, fallbackTtl: number): Promise<{ won: boolean; grantId?: string }> {
@@ -123,12 +144,28 @@ export class Redemptions {
       attempt.replay = unseal(attempt.secret, seen.r);
       throw new RecordedAnswer();
     }
+    if (Redemptions.#leased(seen)) this.#pending(ctx!);
     const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
     // Set before the write: a write that stalls may still land, and must then be released.
     attempt.mine = mine;
     const won = await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl);
-    if (!won) delete attempt.mine;
+    if (!won) {
+      delete attempt.mine;
+      // Lost to a redemption that claimed it since `find` read: still pending, not a reuse yet.
+      if (Redemptions.#leased(parseClaim(await this.store.get(claimKey)))) this.#pending(ctx!);
+    }
     return { won, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+  }
+
+  /** Whether the claim is pending and its request may still commit (inside its lease). */
+  static #leased(claim: Claim | undefined): boolean {
+    return claim?.s === 'pending' && Date.now() - claim.t <= LEASE_MS;
+  }
+
+  /** Answers this token request with a 503, as for a store that is down (see {@link ClaimPending}). */
+  #pending(ctx: KoaContextWithOIDC): never {
+    ctx.set('Retry-After', STORE_RETRY_AFTER);
+    throw new ClaimPending();
   }
 
   /** After a token request's grant handler ran (see ProtocolHooks): commits, releases or replays. */
@@ -172,7 +209,7 @@ export class Redemptions {
       if (await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null))) await this.#discard(ctx);
       ctx.status = 503;
       ctx.set('Retry-After', STORE_RETRY_AFTER);
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'The sign-in service is temporarily unavailable. Please try again shortly.' };
+      ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
       return;
     }
     if (!committed) {

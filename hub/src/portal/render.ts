@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { TAG_SEPARATOR, type SyncPlan } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
+import { saveSession, takeSaveBeforeAnswer } from '../http/portal-session.js';
 
 /**
  * Renders a portal page in the request's locale (`localeMiddleware`), with the no-store
@@ -12,7 +13,18 @@ import type { Views } from '../views/views.js';
 export function renderPage(res: Response, views: Views, template: string, context: Record<string, unknown> = {}, status = 200): void {
   const req = res.req;
   const switchNext = req?.method === 'GET' ? req.originalUrl : '/';
-  res.status(status).type('html').send(views.render(template, { switchNext, ...context }, localeOf(res)));
+  const html = views.render(template, { switchNext, ...context }, localeOf(res));
+  // A page whose form needs what this request put in the portal session (a new CSRF token)
+  // waits for the session to be stored; if it cannot be, the error handler answers (503)
+  // instead of a form that would be refused one hop later. Error pages (5xx) never wait.
+  if (req && takeSaveBeforeAnswer(req) && status < 500) {
+    saveSession(req).then(
+      () => void res.status(status).type('html').send(html),
+      (error: unknown) => req.next?.(error),
+    );
+    return;
+  }
+  res.status(status).type('html').send(html);
 }
 
 /** Where the beacons go in the rendered page; nothing a page could otherwise contain. */

@@ -58,6 +58,9 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
     continueUrl = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
   }
   const plan = await sync.forSignIn(userId);
+  // The new portal session (the finished sign-in, the portal's pending state) is stored before
+  // the sync page goes out: saved after it, a failure would end at the portal callback.
+  await saveSession(req);
   renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
 }
 

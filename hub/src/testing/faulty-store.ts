@@ -7,10 +7,25 @@ import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.
  */
 export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
 
-/** Decides, for each write, what happens to it. */
+/** Decides, for each write (and each read, with `reads`), what happens to it. */
 export type FaultPlan = (method: string, key: string) => Fault;
 
 const READS = new Set(['kind', 'get', 'getMany', 'ttl', 'setMembers', 'zRangeByScore', 'zRevRange', 'zCard', 'ping', 'close']);
+/** Reads of data (not the health check or shutdown): the plan decides on them too when asked. */
+const DATA_READS = new Set(['get', 'getMany', 'ttl', 'setMembers', 'zRangeByScore', 'zRevRange', 'zCard']);
+
+/** Whether a store method is a read of data (one the plan sees only with `reads`). */
+export function isStoreRead(method: string): boolean {
+  return DATA_READS.has(method);
+}
+
+export interface FaultyStoreOptions {
+  /**
+   * Reads go through the plan too (default false: reads always go through). A read's `stall`
+   * is a read whose answer is lost; getMany's key is its keys joined by commas.
+   */
+  reads?: boolean;
+}
 
 /** A batch of writes (Store.write) fails as its worst write would: fail, then stall, then the longest delay. */
 function worst(faults: Fault[]): Fault {
@@ -22,16 +37,16 @@ function worst(faults: Fault[]): Fault {
 
 /**
  * A store that injects faults into chosen writes, for tests of what a client sees when
- * the store stalls part-way through a request. Reads always go through.
+ * the store stalls part-way through a request. Reads always go through, unless `reads`.
  */
-export function faultyStore(inner: Store): { store: Store; plan(next: FaultPlan | undefined): void } {
+export function faultyStore(inner: Store, options: FaultyStoreOptions = {}): { store: Store; plan(next: FaultPlan | undefined): void } {
   let current: FaultPlan | undefined;
   const store = new Proxy(inner, {
     get(target, property) {
       const value = Reflect.get(target, property) as unknown;
       if (typeof value !== 'function') return value;
       // Bound to the store itself: its private fields are not reachable through the proxy.
-      if (typeof property !== 'string' || READS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
+      if (typeof property !== 'string' || (READS.has(property) && !(options.reads && DATA_READS.has(property)))) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
         const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key) ?? 'ok')) : (current?.(property, String(args[0])) ?? 'ok');
         if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
