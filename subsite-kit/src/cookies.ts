@@ -11,6 +11,7 @@ export class KitCookies {
 
   /** Long-lived marker: "the hub signed someone in; check on the next page view". Not a login by itself. */
   setRequestLogin(res: Response): void {
+    this.#dropPending(res, this.options.cookies.requestLogin); // e.g. a clear queued earlier in this answer
     res.cookie(this.options.cookies.requestLogin, '1', { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
   }
 
@@ -63,6 +64,17 @@ export class KitCookies {
     this.clearRequestLogin(req, res);
     this.clearRemember(req, res);
     this.clearConsentRequired(req, res);
+  }
+
+  /** Removes the Set-Cookie lines for `name` queued so far in this answer (the last one would win anyway). */
+  #dropPending(res: Response, name: string): void {
+    const lines = res.getHeader('set-cookie');
+    if (!Array.isArray(lines)) {
+      if (typeof lines === 'string' && lines.startsWith(`${name}=`)) res.removeHeader('set-cookie');
+      return;
+    }
+    const kept = lines.filter((line) => !line.startsWith(`${name}=`));
+    if (kept.length !== lines.length) res.setHeader('set-cookie', kept);
   }
 
   #base(): CookieOptions {

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { KitContext } from './context.js';
 import { LoginRequired } from './errors.js';
 import { HubRequestError } from './hub-errors.js';
+import { StoreTimeout } from './store/deadline.js';
 import { getStoredSession, saveSession, type SsoSessionState } from './session.js';
 import { signOutLocally } from './sign-in.js';
 
@@ -11,7 +12,8 @@ export interface SsoRequestApi {
    * An access token for the hub's APIs, refreshed with the refresh token (kept server-side
    * in the session) when it expires within `refreshBeforeSeconds` (default 60 s).
    * @throws LoginRequired (401) when nobody is signed in, or the hub refused the refresh token
-   *   (`invalid_grant`: the user is then signed out here); HubRequestError (503) when the hub is down.
+   *   (`invalid_grant`: the user is then signed out here and `Request-Login` set, so the next page
+   *   view checks silently with the hub); HubRequestError (503) when the hub is down.
    */
   accessToken(options?: { refreshBeforeSeconds?: number }): Promise<string>;
   /** The hub's userinfo for the signed-in user (with a fresh access token). Same errors as {@link accessToken}. */
@@ -19,11 +21,47 @@ export interface SsoRequestApi {
 }
 
 const REFRESH_BEFORE_SECONDS = 60; // refresh a token that expires within a minute
-const REFRESH_LOCK_SECONDS = 10; // longer than a token request may take (hubTimeoutMs default 5 s)
 const LOCK_POLL_MS = 100;
 
 /** Refreshes in flight in this process, by session id: concurrent requests share one. */
 const inFlight = new Map<string, Promise<string>>();
+
+/**
+ * Refresh locks this process held and could not delete (the store refused the `DEL`), by key,
+ * with when they expire: the lock is this process's own leftover, so its next refresh of that
+ * session goes ahead instead of waiting for a refresh that is not happening. A delete that timed
+ * out is not recorded: it may still land late, and then the lock is another process's to take.
+ */
+const leftoverLocks = new Map<string, number>();
+
+/** The lock outlives a refresh (the token request, then the session save) by a second, and no more. */
+function refreshLockSeconds(ctx: KitContext): number {
+  return Math.ceil((ctx.options.hubTimeoutMs + ctx.options.storeTimeoutMs) / 1000) + 1;
+}
+
+async function claimRefreshLock(ctx: KitContext, lock: string): Promise<boolean> {
+  const ttl = refreshLockSeconds(ctx);
+  if (await ctx.kitStore.claimOnce(lock, ttl)) {
+    leftoverLocks.delete(lock);
+    return true;
+  }
+  const leftover = leftoverLocks.get(lock);
+  if (leftover !== undefined && leftover > Date.now()) return true;
+  leftoverLocks.delete(lock);
+  return false;
+}
+
+async function releaseRefreshLock(ctx: KitContext, lock: string): Promise<void> {
+  try {
+    await ctx.kitStore.delete(lock);
+    leftoverLocks.delete(lock);
+  } catch (error) {
+    if (!(error instanceof StoreTimeout)) {
+      leftoverLocks.set(lock, Date.now() + refreshLockSeconds(ctx) * 1000);
+      for (const [key, until] of leftoverLocks) if (until <= Date.now()) leftoverLocks.delete(key);
+    }
+  }
+}
 
 /** Builds `req.sso` for a request. */
 export function requestApi(ctx: KitContext, req: Request): SsoRequestApi {
@@ -63,7 +101,7 @@ function expiresWithin(state: SsoSessionState, seconds: number): boolean {
  */
 async function refreshOnce(ctx: KitContext, req: Request, state: SsoSessionState, margin: number): Promise<string> {
   const lock = ctx.keys.refreshLock(req.sessionID);
-  if (!(await ctx.kitStore.claimOnce(lock, REFRESH_LOCK_SECONDS))) return waitForOtherRefresh(ctx, req, margin);
+  if (!(await claimRefreshLock(ctx, lock))) return waitForOtherRefresh(ctx, req, margin);
   try {
     let tokens;
     try {
@@ -73,7 +111,12 @@ async function refreshOnce(ctx: KitContext, req: Request, state: SsoSessionState
         // The hub revoked the grant (sign-out, password change, reuse): this sign-in is over here too.
         ctx.options.logger.warn(`subsite-kit: refresh token refused, signing the user out locally: ${error.logMessage}`);
         await signOutLocally(ctx, req);
-        if (req.res && !req.res.headersSent) req.res.clearCookie(ctx.options.cookies.session, { path: '/' });
+        if (req.res && !req.res.headersSent) {
+          req.res.clearCookie(ctx.options.cookies.session, { path: '/' });
+          // The hub may still have a session (the grant went, e.g. a lost rotation): the next
+          // page view checks silently and signs the user in again without a click.
+          ctx.cookies.setRequestLogin(req.res);
+        }
         throw new LoginRequired('the hub no longer honours this sign-in; sign in again', { cause: error });
       }
       throw error;
@@ -91,7 +134,7 @@ async function refreshOnce(ctx: KitContext, req: Request, state: SsoSessionState
     await saveSession(req);
     return updated.accessToken!;
   } finally {
-    await ctx.kitStore.delete(lock).catch(() => undefined);
+    await releaseRefreshLock(ctx, lock);
   }
 }
 

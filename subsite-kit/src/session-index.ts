@@ -24,13 +24,17 @@ export class SessionIndex {
     if (state.hubSid) await this.kitStore.addToSet(this.keys.hubSidSessions(state.hubSid), sessionId, this.ttlSeconds);
   }
 
-  /** Forgets a session that ended here (local logout). */
+  /** Forgets a session that ended here (local logout); call after the session was destroyed. */
   async remove(sessionId: string, state: SsoSessionState): Promise<void> {
     await this.kitStore.removeFromSet(this.keys.userSessions(state.user.sub), sessionId);
     if (state.hubSid) await this.kitStore.removeFromSet(this.keys.hubSidSessions(state.hubSid), sessionId);
   }
 
-  /** Destroys every local session of `sub`. @returns how many session ids were listed. */
+  /**
+   * Destroys every local session of `sub`. An id whose session is gone already (a stale entry
+   * left when an index removal failed) is harmless: destroying it again is a no-op.
+   * @returns how many session ids were listed.
+   */
   async endAllSessionsOf(sub: string): Promise<number> {
     const key = this.keys.userSessions(sub);
     const ids = await this.kitStore.members(key);
@@ -39,14 +43,19 @@ export class SessionIndex {
     return ids.length;
   }
 
-  /** Destroys the local sessions opened under hub session `sid`. @returns how many were listed. */
+  /**
+   * Destroys the local sessions opened under hub session `sid`, each before it leaves the user's
+   * index (a failed destroy leaves it listed for userdelete). An id whose session is gone is
+   * destroyed again (a no-op) and has no user index entry to remove.
+   * @returns how many were listed.
+   */
   async endSessionsOfHubSid(sid: string): Promise<number> {
     const key = this.keys.hubSidSessions(sid);
     const ids = await this.kitStore.members(key);
     await Promise.all(ids.map(async (id) => {
       const data = await getStoredSession(this.sessions, id);
-      if (data?.sso) await this.kitStore.removeFromSet(this.keys.userSessions(data.sso.user.sub), id);
       await destroyStoredSession(this.sessions, id);
+      if (data?.sso) await this.kitStore.removeFromSet(this.keys.userSessions(data.sso.user.sub), id);
     }));
     await this.kitStore.delete(key);
     return ids.length;

@@ -40,10 +40,13 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
   };
 
-  // Forget whoever was signed in here before, then regenerate the session at sign-in to
-  // prevent fixation: an id planted in this browser before login is never the signed-in one.
-  if (req.session.sso) await ctx.index.remove(req.sessionID, req.session.sso);
+  // Regenerate the session at sign-in to prevent fixation: an id planted in this browser before
+  // login is never the signed-in one. Regenerating destroys the old session in the store; only
+  // then is whoever was signed in here before forgotten in the indexes, so a failed destroy
+  // leaves a session that a forced logout can still find.
+  const previous = req.session.sso ? { id: req.sessionID, state: req.session.sso } : undefined;
   await regenerateSession(req);
+  if (previous) await ctx.index.remove(previous.id, previous.state);
   req.session.sso = state;
   try {
     // Indexed before it is saved: a session that a forced logout could not find must not exist.
@@ -56,11 +59,16 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   return state;
 }
 
-/** Ends this browser's local session and removes it from the indexes. */
+/**
+ * Ends this browser's local session, then removes it from the indexes. Destroyed first: when the
+ * destroy fails the session stays listed, so a forced logout can still end it; when only the
+ * index removal fails, the stale entry is harmless (readers skip ids whose session is gone).
+ */
 export async function signOutLocally(ctx: KitContext, req: Request): Promise<void> {
   if (!req.session) return;
+  const id = req.sessionID;
   const state = req.session.sso;
-  if (state) await ctx.index.remove(req.sessionID, state);
   await destroySession(req);
   req.user = undefined;
+  if (state) await ctx.index.remove(id, state);
 }

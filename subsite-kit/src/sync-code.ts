@@ -47,6 +47,22 @@ export async function verifySyncCode(
   act: SyncAction,
   verifier: SyncCodeVerifier,
 ): Promise<SyncClaims> {
+  const claims = await checkSyncCode(code, time, act, verifier);
+  await claimSyncCode(claims, verifier);
+  return claims;
+}
+
+/**
+ * {@link verifySyncCode} without the single-use claim: the handlers do their (idempotent) work
+ * first and claim the `jti` with {@link claimSyncCode} after it, so a store failure half-way
+ * leaves the code unspent and the browser's retry of the same beacon completes the work.
+ */
+export async function checkSyncCode(
+  code: unknown,
+  time: unknown,
+  act: SyncAction,
+  verifier: SyncCodeVerifier,
+): Promise<SyncClaims> {
   const invalid = (why: string, cause?: unknown) => new InvalidToken(`sync code rejected: ${why}`, { status: 400, cause });
   if (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH) throw invalid('missing or malformed');
 
@@ -66,11 +82,19 @@ export async function verifySyncCode(
   if (iat > now() + verifier.clockSkewSeconds) throw invalid('issued in the future');
   if (time !== undefined && time !== String(iat)) throw invalid('time does not match iat');
 
-  // Single use, claimed last so a rejected code never burns a jti.
-  const ttl = Math.max(1, exp + verifier.clockSkewSeconds - now());
-  if (!(await verifier.store.claimOnce(verifier.storeKeys.syncJti(jti), ttl))) throw invalid('already used');
-
   return { act: claimed, sid, iat, exp, jti };
+}
+
+/**
+ * Claims a checked sync code's `jti` (single use), last, so a rejected code or a failed
+ * handler never burns it. Throws {@link InvalidToken} (400) when the code was used already.
+ */
+export async function claimSyncCode(claims: SyncClaims, verifier: SyncCodeVerifier): Promise<void> {
+  const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
+  const ttl = Math.max(1, claims.exp + verifier.clockSkewSeconds - now());
+  if (!(await verifier.store.claimOnce(verifier.storeKeys.syncJti(claims.jti), ttl))) {
+    throw new InvalidToken('sync code rejected: already used', { status: 400 });
+  }
 }
 
 /** Why jose refused a code, in words an operator can act on, with jose's code for the hub's check. */

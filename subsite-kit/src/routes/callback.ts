@@ -14,7 +14,8 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
 
 /**
  * `GET /sso/callback`: the hub's answer to an authorization request (RFC 6749 §4.1.2).
- * The pending request and `Request-Login` are cleared first, whatever happens.
+ * The pending request and `Request-Login` are cleared first; a silent check that fails with a
+ * 503 (store down, hub unreachable) sets `Request-Login` again for the next page view.
  * - a silent check the hub answers with login_required / consent_required / …: back to the
  *   page, anonymous (consent_required is told to the page as `res.locals.sso.consentRequired`);
  * - an interactive sign-in the user cancelled (`access_denied`): the site's public page, never
@@ -35,6 +36,10 @@ export function callback(ctx: KitContext): RequestHandler {
     const { logger, publicPath } = ctx.options;
     const fail = (status: number, message: string, log: string) => {
       if (pending?.silent) ctx.instruments.lazyVerification('failed');
+      // A silent check that failed on the store or an unreachable hub (503) keeps Request-Login,
+      // so the next page view (a new user action, never a redirect from here) checks again once
+      // the store is back; one hub trip per page view at most, no loop.
+      if (status === 503 && pending?.silent) ctx.cookies.setRequestLogin(res);
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}/sso/callback: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };

@@ -45,18 +45,37 @@ export function errorHandler(logger: KitLogger, publicPath: string): ErrorReques
 /**
  * An error handler for the subsite's own pages, to mount last (`app.use(sso.errorHandler)`):
  * when the session store or the hub is down, a page view gets a short 503 page instead of
- * Express's default stack trace; anything else a 500 page that leaks nothing.
+ * Express's default stack trace; anything else a 500 page that leaks nothing. A request that is
+ * not a page view and does not prefer HTML (an API call with `Accept: application/json` or
+ * `*\/*`, an image) gets JSON instead: `{ error,
+ * error_description? }` with the kit error's status (401 `login_required` from
+ * `req.sso.accessToken()`), `{"error":"temporarily_unavailable"}` with a 503.
  */
 export function pageErrorHandler(logger: KitLogger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
+  return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    const status = (error as { status?: unknown })?.status;
+    const kitClientError = error instanceof KitError && error.status < 500;
+    const status = kitClientError ? error.status : (error as { status?: unknown })?.status;
     const clientError = typeof status === 'number' && status >= 400 && status < 500;
     if (!clientError) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
     const code = clientError ? (status as number) : 503;
-    const text = clientError ? 'The request could not be understood.' : 'This site is temporarily unavailable. Please try again in a moment.';
     res.set('Cache-Control', 'no-store');
     if (code === 503) res.set('Retry-After', '5');
-    res.status(code).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${code}</title></head><body><h1>${code === 503 ? 'Temporarily unavailable' : 'Bad request'}</h1><p>${text}</p></body></html>`);
+    // JSON unless the request is a page view or asks for HTML rather than JSON.
+    if (!isPageRequest(req) && req.accepts(['json', 'html']) !== 'html') {
+      if (kitClientError) {
+        res.status(code).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
+      } else {
+        res.status(code).json({ error: clientError ? 'invalid_request' : 'temporarily_unavailable' });
+      }
+      return;
+    }
+    const title = code === 503 ? 'Temporarily unavailable' : code === 401 ? 'Sign-in required' : code === 403 ? 'Forbidden' : 'Bad request';
+    const text = code === 503
+      ? 'This site is temporarily unavailable. Please try again in a moment.'
+      : code === 401
+        ? 'Please sign in again to continue.'
+        : code === 403 ? 'This request is not allowed.' : 'The request could not be understood.';
+    res.status(code).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${code}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`);
   };
 }

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { verifySyncRequest } from './sync-verify.js';
+import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
 
@@ -20,6 +20,9 @@ export function synclogin(ctx: KitContext): RequestHandler {
       await signOutLocally(ctx, req);
       res.clearCookie(ctx.options.cookies.session, { path: '/' });
     }
+    // Single use, spent after the work: a store failure above answers 503 and leaves the code
+    // good for the browser's retry. A replay is refused here, before Request-Login is set.
+    await claimSyncRequest(ctx, req, claims);
     if (!req.session?.sso) ctx.cookies.setRequestLogin(res);
     sendSyncAnswer(req, res);
   };

@@ -2,12 +2,13 @@ import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
-import { verifySyncRequest } from './sync-verify.js';
+import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
 
 /**
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End this browser's local
  * session (if any) and every local session opened under that hub session, and clear
- * `Request-Login`. Idempotent: with nothing to end it still answers 200.
+ * `Request-Login`. Idempotent: with nothing to end it still answers 200. The code is spent
+ * after the work, so a retry after a store failure (503) completes it.
  */
 export function synclogout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
@@ -19,6 +20,9 @@ export function synclogout(ctx: KitContext): RequestHandler {
     }
     // Covers the same user's sessions whose cookie this request did not carry.
     await ctx.index.endSessionsOfHubSid(claims.sid);
+    // Single use, spent after the work: a store failure above answers 503 and leaves the code
+    // good for the browser's retry (a replayed logout code only repeats a logout).
+    await claimSyncRequest(ctx, req, claims);
     ctx.cookies.clearSignInMarkers(req, res);
     sendSyncAnswer(req, res);
   };

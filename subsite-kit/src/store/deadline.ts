@@ -1,6 +1,12 @@
 import session from 'express-session';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { KitStore } from './store.js';
+import { describeError } from '../errors.js';
+
+/** Where the session store reports a failure it absorbs (a missed touch): a rate-limited log. */
+export interface AbsorbedFailureLog {
+  warn(reason: string, message: string): void;
+}
 
 /** A store call that did not finish within the deadline: fail closed (503), never hang. */
 export class StoreTimeout extends TemporarilyUnavailable {
@@ -70,9 +76,25 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  * An express-session store that forwards to another with a deadline on each call: the
  * callback gets a {@link StoreTimeout} once `ms` have passed, and a late answer is dropped.
  * express-session then passes the error on, and the kit's page error handler answers 503.
+ *
+ * Two exceptions, both for calls express-session makes at `res.end`, after the page was sent
+ * (an error then only makes Express cut the connection and log a stack):
+ * - a failed `touch` is counted and logged (rate-limited) and reported as done: a missed touch
+ *   only skips one TTL refresh of a session that was read fine;
+ * - a `set` of the very Session object this store saved last, unchanged, is skipped: after the
+ *   kit saved a regenerated session itself (sign-in), express-session saves it again at
+ *   `res.end` (it does not track a regenerated session's saves).
  */
 export class DeadlineSessionStore extends session.Store {
-  constructor(private readonly inner: session.Store, private readonly ms: number, private readonly onError?: StoreErrorListener) {
+  /** The last successful `set` of each Session object: its id and serialized data. */
+  readonly #saved = new WeakMap<object, string>();
+
+  constructor(
+    private readonly inner: session.Store,
+    private readonly ms: number,
+    private readonly onError?: StoreErrorListener,
+    private readonly log?: AbsorbedFailureLog,
+  ) {
     super();
     // express-session stops using a store that emits 'disconnect'; pass the inner store's state on.
     inner.on('disconnect', () => this.emit('disconnect'));
@@ -84,7 +106,18 @@ export class DeadlineSessionStore extends session.Store {
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.inner.set(sid, data, this.#bounded('set', callback));
+    const snapshot = typeof data === 'object' && data !== null ? `${sid}\n${JSON.stringify(data)}` : undefined;
+    if (snapshot !== undefined && this.#saved.get(data) === snapshot) {
+      callback?.();
+      return;
+    }
+    this.inner.set(sid, data, this.#bounded('set', (error?: unknown) => {
+      if (snapshot !== undefined) {
+        if (error) this.#saved.delete(data);
+        else this.#saved.set(data, snapshot);
+      }
+      callback?.(error);
+    }));
   }
 
   override destroy(sid: string, callback?: Callback): void {
@@ -96,7 +129,13 @@ export class DeadlineSessionStore extends session.Store {
       callback?.();
       return;
     }
-    this.inner.touch(sid, data, this.#bounded('touch', callback));
+    this.inner.touch(sid, data, this.#bounded('touch', (error?: unknown) => {
+      if (error) {
+        // Counted by #bounded (storeError); the answer is already on its way: carry on.
+        this.log?.warn('session touch', `subsite-kit: session touch failed, the session's TTL was not refreshed this time: ${describeError(error)}`);
+      }
+      callback?.();
+    }));
   }
 
   #bounded<T>(operation: string, callback: Callback<T> | undefined): Callback<T> {
