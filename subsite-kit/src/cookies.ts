@@ -9,10 +9,32 @@ export class KitCookies {
     return typeof req.cookies?.[this.options.cookies.requestLogin] === 'string';
   }
 
+  /**
+   * Whether a page view should check with the hub now: `Request-Login` is set and not held
+   * back (see {@link setRequestLoginLater}).
+   */
+  requestLoginDue(req: Request, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+    const value: unknown = req.cookies?.[this.options.cookies.requestLogin];
+    if (typeof value !== 'string') return false;
+    const later = /^later\.(\d{1,12})$/.exec(value);
+    return !later || Number(later[1]) <= nowSeconds;
+  }
+
   /** Long-lived marker: "the hub signed someone in; check on the next page view". Not a login by itself. */
   setRequestLogin(res: Response): void {
     this.#dropPending(res, this.options.cookies.requestLogin); // e.g. a clear queued earlier in this answer
     res.cookie(this.options.cookies.requestLogin, '1', { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
+  }
+
+  /**
+   * `Request-Login`, held back for `seconds`: a silent check that failed because the hub or the
+   * store was unavailable is tried again on a page view after that, not on every page view
+   * (which would send every page of the site through the hub while it is down).
+   */
+  setRequestLoginLater(res: Response, seconds: number): void {
+    this.#dropPending(res, this.options.cookies.requestLogin);
+    const at = Math.floor(Date.now() / 1000) + seconds;
+    res.cookie(this.options.cookies.requestLogin, `later.${at}`, { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
   }
 
   clearRequestLogin(req: Request, res: Response): void {

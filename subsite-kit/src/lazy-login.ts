@@ -17,7 +17,7 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || req.path.startsWith(KIT_PATH_PREFIX)) return next();
 
-    const requestLogin = ctx.cookies.hasRequestLogin(req);
+    const requestLogin = ctx.cookies.requestLoginDue(req);
     // The first page view of a browser session re-checks once: always in crossSite mode (the
     // sync beacons' cookies are dropped there), and after a sign-in here whose browser-session
     // cookie died with the browser (the long-lived remember marker), so the hub session decides.

@@ -2,7 +2,6 @@ import type { Request } from 'express';
 import type { KitContext } from './context.js';
 import { LoginRequired } from './errors.js';
 import { HubRequestError } from './hub-errors.js';
-import { StoreTimeout } from './store/deadline.js';
 import { getStoredSession, saveSession, type SsoSessionState } from './session.js';
 import { signOutLocally } from './sign-in.js';
 
@@ -27,40 +26,25 @@ const LOCK_POLL_MS = 100;
 const inFlight = new Map<string, Promise<string>>();
 
 /**
- * Refresh locks this process held and could not delete (the store refused the `DEL`), by key,
- * with when they expire: the lock is this process's own leftover, so its next refresh of that
- * session goes ahead instead of waiting for a refresh that is not happening. A delete that timed
- * out is not recorded: it may still land late, and then the lock is another process's to take.
+ * The lock outlives a refresh by a second: the hub's discovery document (read first when it is
+ * not cached, one hub timeout), the token request (another), then the session save (one store
+ * timeout). A lock that lapsed while its refresh still ran would let another process present
+ * the same rotating refresh token, which the hub takes for theft (it revokes the grant).
  */
-const leftoverLocks = new Map<string, number>();
-
-/** The lock outlives a refresh (the token request, then the session save) by a second, and no more. */
 function refreshLockSeconds(ctx: KitContext): number {
-  return Math.ceil((ctx.options.hubTimeoutMs + ctx.options.storeTimeoutMs) / 1000) + 1;
+  return Math.ceil((2 * ctx.options.hubTimeoutMs + ctx.options.storeTimeoutMs) / 1000) + 1;
 }
 
-async function claimRefreshLock(ctx: KitContext, lock: string): Promise<boolean> {
-  const ttl = refreshLockSeconds(ctx);
-  if (await ctx.kitStore.claimOnce(lock, ttl)) {
-    leftoverLocks.delete(lock);
-    return true;
-  }
-  const leftover = leftoverLocks.get(lock);
-  if (leftover !== undefined && leftover > Date.now()) return true;
-  leftoverLocks.delete(lock);
-  return false;
+function claimRefreshLock(ctx: KitContext, lock: string): Promise<boolean> {
+  return ctx.kitStore.claimOnce(lock, refreshLockSeconds(ctx));
 }
 
+/**
+ * A lock this process could not delete lapses on its own (its TTL): taking it over later would
+ * be unsafe, as a delete that failed may still have run and another process may hold it now.
+ */
 async function releaseRefreshLock(ctx: KitContext, lock: string): Promise<void> {
-  try {
-    await ctx.kitStore.delete(lock);
-    leftoverLocks.delete(lock);
-  } catch (error) {
-    if (!(error instanceof StoreTimeout)) {
-      leftoverLocks.set(lock, Date.now() + refreshLockSeconds(ctx) * 1000);
-      for (const [key, until] of leftoverLocks) if (until <= Date.now()) leftoverLocks.delete(key);
-    }
-  }
+  await ctx.kitStore.delete(lock).catch(() => undefined);
 }
 
 /** Builds `req.sso` for a request. */

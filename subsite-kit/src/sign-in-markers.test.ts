@@ -79,6 +79,34 @@ describe('keep me signed in across a browser restart: the remember marker', () =
   });
 });
 
+describe('a sync code spent already does nothing (replay)', () => {
+  it('a used synclogout or synclogin code, replayed to another signed-in browser, is refused before it signs anyone out', async () => {
+    const { app } = await makeSite(hub);
+    const signedIn = async () => {
+      const agent = request.agent(app);
+      await agent.get(syncPath('synclogin', await makeSyncCode()));
+      await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+      expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+      return agent;
+    };
+    // Someone's own logout code (another hub session), used once, then put in a victim's page.
+    const logout = syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: 'attacker-hub-sid' }));
+    expect((await request(app).get(logout)).status).toBe(200);
+    const victim = await signedIn();
+    const replayed = await victim.get(logout);
+    expect(replayed.status).toBe(400);
+    expect(replayed.body.error_description).toMatch(/already used/);
+    expect((await victim.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+
+    // The same for a login code of another hub session (it would end the victim's local session as stale).
+    const login = syncPath('synclogin', await makeSyncCode({ sid: 'attacker-hub-sid' }));
+    expect((await request(app).get(login)).status).toBe(200);
+    const replayedLogin = await victim.get(login);
+    expect(replayedLogin.status).toBe(400);
+    expect((await victim.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+});
+
 describe('Cancel at the hub and consent_required', () => {
   it('Cancel on the hub\'s sign-in page (access_denied) started from a protected page → the public page, not a loop', async () => {
     const { app } = await makeSite(hub);

@@ -97,6 +97,18 @@ export async function claimSyncCode(claims: SyncClaims, verifier: SyncCodeVerifi
   }
 }
 
+/**
+ * Refuses a checked code that was spent already (400 "already used"), before the handler's
+ * work: a replayed code does nothing. The handler claims it after its work
+ * ({@link claimSyncCode}); two requests racing between the two may both do the (idempotent)
+ * work, and only one is answered 200.
+ */
+export async function refuseSpentSyncCode(claims: SyncClaims, verifier: SyncCodeVerifier): Promise<void> {
+  if (await verifier.store.isClaimed(verifier.storeKeys.syncJti(claims.jti))) {
+    throw new InvalidToken('sync code rejected: already used', { status: 400 });
+  }
+}
+
 /** Why jose refused a code, in words an operator can act on, with jose's code for the hub's check. */
 function joseReason(error: unknown): string {
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return `signature does not match the sync key: is syncKey the key the hub shows for this client? (${error.code})`;

@@ -4,6 +4,9 @@ import { localeOf } from '../i18n/locale-middleware.js';
 import { TAG_SEPARATOR, type SyncPlan } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 import { saveSession, takeSaveBeforeAnswer } from '../http/portal-session.js';
+import { translator } from '../i18n/i18n.js';
+
+const STORE_RETRY_AFTER = '5'; // seconds, as every other 503 of the hub
 
 /**
  * Renders a portal page in the request's locale (`localeMiddleware`), with the no-store
@@ -15,13 +18,24 @@ export function renderPage(res: Response, views: Views, template: string, contex
   const switchNext = req?.method === 'GET' ? req.originalUrl : '/';
   const html = views.render(template, { switchNext, ...context }, localeOf(res));
   // A page whose form needs what this request put in the portal session (a new CSRF token)
-  // waits for the session to be stored; if it cannot be, the error handler answers (503)
+  // waits for the session to be stored; if it cannot be, a 503 page answers
   // instead of a form that would be refused one hop later. Error pages (5xx) never wait.
   if (req && takeSaveBeforeAnswer(req) && status < 500) {
-    saveSession(req).then(
-      () => void res.status(status).type('html').send(html),
-      (error: unknown) => req.next?.(error),
-    );
+    saveSession(req)
+      .then(
+        () => {
+          if (!res.headersSent) res.status(status).type('html').send(html);
+        },
+        () => {
+          // Answered here, not through next(): this may run inside the error handler itself.
+          if (res.headersSent) return;
+          const locale = localeOf(res);
+          const t = translator(locale);
+          res.setHeader('Retry-After', STORE_RETRY_AFTER);
+          res.status(503).type('html').send(views.render('hub/error.njk', { switchNext, title: t('errors:titles.unavailable'), description: t('errors:descriptions.unavailable') }, locale));
+        },
+      )
+      .catch(() => res.destroy()); // rendering the 503 page failed: the connection ends, the process stays up
     return;
   }
   res.status(status).type('html').send(html);

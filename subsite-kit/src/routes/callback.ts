@@ -10,6 +10,8 @@ import { SignInRefused } from '../after-callback.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+/** How long a silent check that failed with a 503 waits before a page view tries again. */
+export const SILENT_RETRY_AFTER_SECONDS = 30;
 const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
 
 /**
@@ -37,9 +39,10 @@ export function callback(ctx: KitContext): RequestHandler {
     const fail = (status: number, message: string, log: string) => {
       if (pending?.silent) ctx.instruments.lazyVerification('failed');
       // A silent check that failed on the store or an unreachable hub (503) keeps Request-Login,
-      // so the next page view (a new user action, never a redirect from here) checks again once
-      // the store is back; one hub trip per page view at most, no loop.
-      if (status === 503 && pending?.silent) ctx.cookies.setRequestLogin(res);
+      // held back for a while: a page view after that checks again (so the user is signed in
+      // once the store is back), the ones before it are served as they are (no page of the
+      // site goes through the hub on every view while it is down; never a redirect from here).
+      if (status === 503 && pending?.silent) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}/sso/callback: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };

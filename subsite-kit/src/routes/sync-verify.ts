@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { KitContext } from '../context.js';
 import { InvalidToken } from '../errors.js';
-import { checkSyncCode, claimSyncCode, type SyncAction, type SyncClaims } from '../sync-code.js';
+import { checkSyncCode, claimSyncCode, refuseSpentSyncCode, type SyncAction, type SyncClaims } from '../sync-code.js';
 
 /** The sync code verifier for this kit. */
 export function syncVerifier(ctx: KitContext) {
@@ -24,7 +24,8 @@ function logRejected(ctx: KitContext, req: Request, act: SyncAction, error: unkn
 }
 
 /**
- * Verifies the sync code of a synclogin / synclogout request, without spending it: the handler
+ * Verifies the sync code of a synclogin / synclogout request (refusing one already spent),
+ * without spending it: the handler
  * does its idempotent work, then calls {@link claimSyncRequest} (single use) before answering,
  * so a store failure half-way leaves the code good for the browser's retry. A rejected code is
  * logged with its reason (rate-limited), so a wrong sync key cannot silently stop hub
@@ -35,6 +36,9 @@ export async function verifySyncRequest(ctx: KitContext, req: Request, res: Resp
   let claims: SyncClaims;
   try {
     claims = await checkSyncCode(req.query.code, req.query.time, act, syncVerifier(ctx));
+    // A spent code is refused before any work: a replay (an old beacon, or someone else's
+    // code put in a page) changes nothing here.
+    if (claims.act !== 'test') await refuseSpentSyncCode(claims, syncVerifier(ctx));
   } catch (error) {
     logRejected(ctx, req, act, error);
   }

@@ -35,6 +35,17 @@ describe.each(implementations)('KitStore contract: %s', (_name, make) => {
     expect(await store.claimOnce(key('other'), 60)).toBe(true);
   });
 
+  it('isClaimed tells a live claim without taking it', async () => {
+    const store = make();
+    const k = key('check');
+    expect(await store.isClaimed(k)).toBe(false);
+    expect(await store.isClaimed(k)).toBe(false); // looking does not claim
+    expect(await store.claimOnce(k, 60)).toBe(true);
+    expect(await store.isClaimed(k)).toBe(true);
+    await store.delete(k);
+    expect(await store.isClaimed(k)).toBe(false);
+  });
+
   it('claimOnce can be claimed again after its TTL', async () => {
     const store = make();
     const k = key('ttl');

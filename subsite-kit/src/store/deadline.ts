@@ -65,6 +65,10 @@ export class DeadlineKitStore implements KitStore {
     return withDeadline(this.inner.members(key), this.ms, 'index read', this.onError);
   }
 
+  isClaimed(key: string): Promise<boolean> {
+    return withDeadline(this.inner.isClaimed(key), this.ms, 'claim check', this.onError);
+  }
+
   delete(key: string): Promise<void> {
     return withDeadline(this.inner.delete(key), this.ms, 'delete', this.onError);
   }

@@ -44,6 +44,10 @@ export class MemoryKitStore implements KitStore {
     return [...(this.#live(this.#sets, key)?.value ?? [])].filter(([, expiresAt]) => expiresAt > now).map(([member]) => member);
   }
 
+  async isClaimed(key: string): Promise<boolean> {
+    return this.#live(this.#claims, key) !== undefined;
+  }
+
   async delete(key: string): Promise<void> {
     this.#claims.delete(key);
     this.#sets.delete(key);

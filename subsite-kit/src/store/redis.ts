@@ -34,6 +34,10 @@ export class RedisKitStore implements KitStore {
     return this.client.zRangeByScore(key, Date.now() + 1, '+inf');
   }
 
+  async isClaimed(key: string): Promise<boolean> {
+    return (await this.client.exists(key)) === 1;
+  }
+
   async delete(key: string): Promise<void> {
     await this.client.del(key);
   }

@@ -20,6 +20,8 @@ export interface KitStore {
   removeFromSet(key: string, member: string): Promise<void>;
   /** Live members of the set at `key`; empty when there is none. */
   members(key: string): Promise<string[]>;
+  /** Whether `key` is claimed now (a live {@link claimOnce}), without claiming it. */
+  isClaimed(key: string): Promise<boolean>;
   /** Deletes `key` (no-op when absent). */
   delete(key: string): Promise<void>;
 }
