@@ -55,6 +55,21 @@ function onOutcome(): FaultPlan {
   };
 }
 
+/** The first write after the redemption claim takes `ms` longer (the claim itself goes through). */
+function slowAfterClaim(ms: number): FaultPlan {
+  let claimed = false;
+  let slowed = false;
+  return (_method, key) => {
+    if (!claimed) {
+      claimed = key.includes(CLAIM);
+      return 'ok';
+    }
+    if (slowed) return 'ok';
+    slowed = true;
+    return { delayMs: ms };
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -198,17 +213,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
   test('a redemption concurrent with a pending one gets 503, the pending one wins, and a retry after that is a reuse', async () => {
     const { code, verifier } = await freshCode();
     const tokens = await redeem(code, verifier);
-    let claimed = false;
-    let slowed = false;
-    plan((_method, key) => {
-      if (!claimed) {
-        claimed = key.includes(CLAIM);
-        return 'ok';
-      }
-      if (slowed) return 'ok';
-      slowed = true;
-      return { delayMs: 1_000 };
-    });
+    plan(slowAfterClaim(1_000));
     const slow = refresh(String(tokens.body.refresh_token));
     await sleep(300);
     const concurrent = await refresh(String(tokens.body.refresh_token));
@@ -241,17 +246,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
 
   test('a request slower than the lease loses to the one that took its claim over: exactly one winner', async () => {
     const { code, verifier } = await freshCode();
-    let claimed = false;
-    let slowed = false;
-    plan((_method, key) => {
-      if (!claimed) {
-        claimed = key.includes(CLAIM);
-        return 'ok';
-      }
-      if (slowed) return 'ok';
-      slowed = true;
-      return { delayMs: 4_500 };
-    });
+    plan(slowAfterClaim(4_500));
     const slow = redeem(code, verifier);
     await sleep(3_500);
     const second = await redeem(code, verifier);
