@@ -3,7 +3,7 @@ import { HubError, messageOf } from '../errors.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import type { Logger } from '../logger.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError } from '../store/store.js';
 import { renderPage } from '../portal/render.js';
 import type { Views } from '../views/views.js';
 
@@ -47,7 +47,7 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       status = 503;
       title = t('errors:titles.unavailable');
       description = t('errors:descriptions.unavailable');
-      res.setHeader('Retry-After', '5');
+      res.setHeader('Retry-After', STORE_RETRY_AFTER);
       logger.error('store unavailable', { error: (error.cause as Error | undefined)?.message });
     } else if (error instanceof HubError) {
       status = error.status;

@@ -3,7 +3,7 @@ import type { HubConfig } from '../config.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import { toOidcMetadata } from '../clients/oidc-metadata.js';
 import type { Keys } from '../store/keys.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
@@ -46,7 +46,6 @@ export function longCookieOptions(secure: boolean) {
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;
 
-const STORE_RETRY_AFTER = '5'; // seconds a client is asked to wait while the store is down
 
 /** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
 function storeDown(error: unknown): boolean {

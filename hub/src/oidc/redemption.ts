@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
-import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -56,7 +56,6 @@ class RecordedAnswer extends errors.InvalidGrant {
   }
 }
 
-const STORE_RETRY_AFTER = '5'; // seconds, as for every other 503 of the engine
 
 const UNAVAILABLE_DESCRIPTION = 'The sign-in service is temporarily unavailable. Please try again shortly.';
 

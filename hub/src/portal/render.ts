@@ -5,8 +5,7 @@ import { TAG_SEPARATOR, type SyncPlan } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 import { saveSession, takeSaveBeforeAnswer } from '../http/portal-session.js';
 import { translator } from '../i18n/i18n.js';
-
-const STORE_RETRY_AFTER = '5'; // seconds, as every other 503 of the hub
+import { STORE_RETRY_AFTER } from '../store/store.js';
 
 /**
  * Renders a portal page in the request's locale (`localeMiddleware`), with the no-store

@@ -5,7 +5,7 @@ import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError } from '../store/store.js';
 import { WindowLimit } from './window-limit.js';
 
 /** oidc-provider's authorization endpoint and its resume path; its routing ignores case. */
@@ -79,7 +79,7 @@ export class SignInStartLimit {
         const limited = error instanceof TooManySignInStartsError;
         if (!limited && !(error instanceof StoreUnavailableError)) throw error;
         ctx.status = limited ? 429 : 503;
-        ctx.set('Retry-After', String(limited ? error.retryAfterSeconds : 5));
+        ctx.set('Retry-After', limited ? String(error.retryAfterSeconds) : STORE_RETRY_AFTER);
         if (ctx.accepts('html', 'json') === 'json') {
           // RFC 6749-style JSON for programs: English, as the protocol's error descriptions are.
           const description = limited ? error.publicMessage : translator('en')('errors:descriptions.unavailableShortly');

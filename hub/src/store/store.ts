@@ -116,6 +116,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The `Retry-After` (seconds) of every 503 the hub answers while its store is down. */
+export const STORE_RETRY_AFTER = '5';
+
 /** Raised when the backing store cannot be reached: callers fail closed with a 503. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
