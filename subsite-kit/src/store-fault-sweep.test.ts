@@ -118,6 +118,8 @@ function faultyRedis(real: RedisClientType, faults: StoreFaults): RedisClientTyp
       session(key) ? 'session set' : options?.condition === 'NX' ? `claim ${kindOf(key)}` : `set ${kindOf(key)}`,
       () => r.set(key, value, options),
     ),
+    // The compare-and-delete of a claim whose answer came too late (store/deadline.ts).
+    eval: (script, options) => faults.run(`claim release ${kindOf(options?.keys?.[0])}`, () => r.eval(script, options)),
     exists: (key) => faults.run(`claim check ${kindOf(key)}`, () => r.exists(key)),
     del: (key) => faults.run(session(key) ? 'session destroy' : `delete ${kindOf(key)}`, () => r.del(key)),
     expire: (...args) => faults.run(session(args[0]) ? 'session touch' : `expire ${kindOf(args[0])}`, () => r.expire(...args)),
@@ -724,22 +726,6 @@ class Stop extends Error {}
  */
 const IGNORED_BY_DESIGN = new Set(['delete refresh-lock', 'session touch']);
 
-/**
- * NOT HANDLED (defect 4, a stalled claim that lands late): a `SET NX` claim that passes the kit's
- * deadline (the request answers 503) but reaches Redis once it is back takes the key although
- * the work was not done. For a synclogin beacon the sync code is then spent: the browser's retry
- * is refused "already used" and the browser stays anonymous without Request-Login until the hub
- * sends another beacon. For the refresh lock, the lock is held for its TTL
- * (2 × hubTimeoutMs + storeTimeoutMs + 1 s, rounded up: 4 s here), so a refresh within that window
- * waits about hubTimeoutMs + 1 s and answers 503. Fixing it needs a compare-and-delete protocol
- * (a claim owned by a token, released when its late answer arrives). The answer of the request
- * that hit the fault and the store checks stay asserted; only the recovery of these cases is not.
- */
-function lateClaimNotHandled(flow: Flow, label: string | undefined, mode: Omit<Plan, 'at'>): boolean {
-  if (mode.mode !== 'stall' || mode.blip) return false;
-  return (label === 'claim sync-jti' && flow.name.includes('synclogin')) || label === 'claim refresh-lock';
-}
-
 /** What the request that hit the fault must answer. */
 function checkFaultAnswer(answer: Answer, kind: 'page' | 'json', faulted: string[], late: string[], v: Check): void {
   if (answer.status === 0) {
@@ -824,7 +810,7 @@ async function sweep(flow: Flow, modeName: string, mode: Omit<Plan, 'at'>): Prom
     // Until the user or the hub retries, a forced logout must still reach every live session.
     await checkStore((message) => v(`before any retry, ${message}`));
     try {
-      await flow.recover(c, failedStep, lateClaimNotHandled(flow, faults.faulted[0], mode) ? () => undefined : v);
+      await flow.recover(c, failedStep, v);
     } catch (error) {
       v(`recovery broke: ${String(error)}`);
     }

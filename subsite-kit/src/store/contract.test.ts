@@ -46,6 +46,17 @@ describe.each(implementations)('KitStore contract: %s', (_name, make) => {
     expect(await store.isClaimed(k)).toBe(false);
   });
 
+  it('releaseClaim takes a claim back only for its owner (compare-and-delete)', async () => {
+    const store = make();
+    const k = key('owned');
+    expect(await store.claimOnce(k, 60, 'owner-a')).toBe(true);
+    await store.releaseClaim(k, 'owner-b');
+    expect(await store.isClaimed(k)).toBe(true);
+    await store.releaseClaim(k, 'owner-a');
+    expect(await store.isClaimed(k)).toBe(false);
+    expect(await store.claimOnce(k, 60)).toBe(true);
+  });
+
   it('claimOnce can be claimed again after its TTL', async () => {
     const store = make();
     const k = key('ttl');

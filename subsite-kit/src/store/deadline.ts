@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import session from 'express-session';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { KitStore } from './store.js';
@@ -49,8 +50,23 @@ export type StoreErrorListener = (operation: string, kind: 'timeout' | 'error') 
 export class DeadlineKitStore implements KitStore {
   constructor(private readonly inner: KitStore, private readonly ms: number, private readonly onError?: StoreErrorListener) {}
 
-  claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    return withDeadline(this.inner.claimOnce(key, ttlSeconds), this.ms, 'claim', this.onError);
+  /**
+   * Each claim is made under an owner of its own; a claim whose answer did not come back in
+   * time is released by that owner behind it (on Redis, queued on the same connection, so it
+   * runs after the claim if that lands late): a 503 never leaves a sync code spent or a
+   * refresh lock held by work that was not done.
+   */
+  async claimOnce(key: string, ttlSeconds: number, owner: string = randomUUID()): Promise<boolean> {
+    try {
+      return await withDeadline(this.inner.claimOnce(key, ttlSeconds, owner), this.ms, 'claim', this.onError);
+    } catch (error) {
+      if (error instanceof StoreTimeout) void this.inner.releaseClaim(key, owner).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  releaseClaim(key: string, owner: string): Promise<void> {
+    return withDeadline(this.inner.releaseClaim(key, owner), this.ms, 'claim release', this.onError);
   }
 
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {

@@ -9,16 +9,20 @@ const SWEEP_EVERY_WRITES = 1_000; // drop expired entries now and then so memory
 
 /** In-process {@link KitStore} for development and tests: one process only, lost on restart. */
 export class MemoryKitStore implements KitStore {
-  readonly #claims = new Map<string, Entry<true>>();
+  readonly #claims = new Map<string, Entry<string>>();
   /** key → member → expiry (epoch ms); the entry expires with its longest-lived member. */
   readonly #sets = new Map<string, Entry<Map<string, number>>>();
   #writes = 0;
 
-  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+  async claimOnce(key: string, ttlSeconds: number, owner = '1'): Promise<boolean> {
     this.#tick();
     if (this.#live(this.#claims, key)) return false;
-    this.#claims.set(key, { value: true, expiresAt: Date.now() + ttlSeconds * 1000 });
+    this.#claims.set(key, { value: owner, expiresAt: Date.now() + ttlSeconds * 1000 });
     return true;
+  }
+
+  async releaseClaim(key: string, owner: string): Promise<void> {
+    if (this.#live(this.#claims, key)?.value === owner) this.#claims.delete(key);
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {

@@ -1,6 +1,9 @@
 import type { RedisClient } from '../options.js';
 import type { KitStore } from './store.js';
 
+/** Compare-and-delete: the claim goes only if `owner` still holds it. */
+const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
 /**
  * {@link KitStore} on a node-redis client: `SET NX EX` for claims; indexes are sorted sets
  * scored by each member's expiry (epoch ms), trimmed on every add, so a set never needs a
@@ -9,9 +12,13 @@ import type { KitStore } from './store.js';
 export class RedisKitStore implements KitStore {
   constructor(private readonly client: RedisClient) {}
 
-  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    const reply = await this.client.set(key, '1', { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
+  async claimOnce(key: string, ttlSeconds: number, owner = '1'): Promise<boolean> {
+    const reply = await this.client.set(key, owner, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
     return reply === 'OK';
+  }
+
+  async releaseClaim(key: string, owner: string): Promise<void> {
+    await this.client.eval(RELEASE_IF_OWNER, { keys: [key], arguments: [owner] });
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number): Promise<void> {

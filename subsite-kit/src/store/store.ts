@@ -6,10 +6,15 @@
  */
 export interface KitStore {
   /**
-   * Claims `key` for `ttlSeconds` if nobody has (Redis `SET NX EX`).
+   * Claims `key` for `ttlSeconds` if nobody has (Redis `SET NX EX`), as `owner` (default `1`).
    * @returns true the first time, false while the claim lives.
    */
-  claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  claimOnce(key: string, ttlSeconds: number, owner?: string): Promise<boolean>;
+  /**
+   * Removes the claim at `key` if `owner` holds it (compare-and-delete): a claim whose answer
+   * was given up on (a deadline) is taken back even if it lands later.
+   */
+  releaseClaim(key: string, owner: string): Promise<void>;
   /**
    * Adds `member` to the set at `key` for `ttlSeconds`: each member expires on its own (a
    * user's old sessions leave the index by themselves), and the set lives as long as its
