@@ -52,6 +52,11 @@ export async function verifySyncCode(
   return claims;
 }
 
+/** A code refused (400 invalid_token), with why. */
+function invalid(why: string, cause?: unknown): InvalidToken {
+  return new InvalidToken(`sync code rejected: ${why}`, { status: 400, cause });
+}
+
 /**
  * {@link verifySyncCode} without the single-use claim: the handlers do their (idempotent) work
  * first and claim the `jti` with {@link claimSyncCode} after it, so a store failure half-way
@@ -63,7 +68,6 @@ export async function checkSyncCode(
   act: SyncAction,
   verifier: SyncCodeVerifier,
 ): Promise<SyncClaims> {
-  const invalid = (why: string, cause?: unknown) => new InvalidToken(`sync code rejected: ${why}`, { status: 400, cause });
   if (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH) throw invalid('missing or malformed');
 
   const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
@@ -93,7 +97,7 @@ export async function claimSyncCode(claims: SyncClaims, verifier: SyncCodeVerifi
   const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
   const ttl = Math.max(1, claims.exp + verifier.clockSkewSeconds - now());
   if (!(await verifier.store.claimOnce(verifier.storeKeys.syncJti(claims.jti), ttl))) {
-    throw new InvalidToken('sync code rejected: already used', { status: 400 });
+    throw invalid('already used');
   }
 }
 
@@ -104,9 +108,7 @@ export async function claimSyncCode(claims: SyncClaims, verifier: SyncCodeVerifi
  * work, and only one is answered 200.
  */
 export async function refuseSpentSyncCode(claims: SyncClaims, verifier: SyncCodeVerifier): Promise<void> {
-  if (await verifier.store.isClaimed(verifier.storeKeys.syncJti(claims.jti))) {
-    throw new InvalidToken('sync code rejected: already used', { status: 400 });
-  }
+  if (await verifier.store.isClaimed(verifier.storeKeys.syncJti(claims.jti))) throw invalid('already used');
 }
 
 /** Why jose refused a code, in words an operator can act on, with jose's code for the hub's check. */

@@ -13,6 +13,7 @@ import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
 import { ProtocolHooks } from './protocol-hooks.js';
+import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 import { translator } from '../i18n/i18n.js';
@@ -63,9 +64,18 @@ function retryAfterStoreFailure(ctx: KoaContextWithOIDC): string | undefined {
   if (ctx.method !== 'GET') return undefined;
   const params = ctx.oidc?.route === 'resume' ? (ctx.oidc.entities.Interaction as { params?: Record<string, unknown> } | undefined)?.params : undefined;
   if (!params) return ctx.originalUrl; // (a resume whose interaction could not be read is still there to resume)
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (typeof value === 'string') query.set(name, value);
-  return `${new URL(ctx.oidc.urlFor('authorization')).pathname}?${query.toString()}`;
+  return authorizationRequestPath(params, new URL(ctx.oidc.urlFor('authorization')).pathname);
+}
+
+/**
+ * The store is down: 503 with Retry-After, and nothing the route prepared before the failure
+ * goes out with it (a redirect carrying a code, cookies of a session that was not saved).
+ */
+function failClosed(ctx: KoaContextWithOIDC): void {
+  ctx.remove('Location');
+  ctx.remove('Set-Cookie');
+  ctx.status = 503;
+  ctx.set('Retry-After', STORE_RETRY_AFTER);
 }
 
 /** oidc-provider's answer when a client uses a grant it was not registered for. */
@@ -188,35 +198,31 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
-    renderError: async (ctx, out, error) => {
-      ctx.type = 'html';
-      const unavailable = storeDown(error);
-      if (unavailable) {
-        // The route may have prepared a redirect (with a code) and cookies before the store
-        // failed, as the session was saved: none of them may go out with the 503.
-        ctx.remove('Location');
-        ctx.remove('Set-Cookie');
-        ctx.status = 503;
-        ctx.set('Retry-After', STORE_RETRY_AFTER);
-      }
-      const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
-      const locale = localeOfContext(ctx);
-      const t = translator(locale);
-      // Our own wording where we have it; in English otherwise oidc-provider's precise description,
-      // in Chinese a plain one for the RFC 6749 code (the code itself is on the page).
-      const description =
-        code === 'server_error' ? t('errors:generic.description')
-        : code === 'temporarily_unavailable' ? t('errors:descriptions.unavailableShortly')
-        : locale === 'en' ? out.error_description
-        : t(`errors:oauth.${code}`, { defaultValue: out.error_description ?? '' });
-      ctx.body = views.render('hub/error.njk', {
-        title: unavailable ? t('errors:titles.unavailable') : t('errors:generic.title'),
-        error: code,
-        description,
-        retry: unavailable ? retryAfterStoreFailure(ctx) : undefined,
-      }, locale);
-    },
+    renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
+
+  /** The error page of oidc-provider's routes; a store that is down fails closed (see {@link failClosed}). */
+  function errorPage(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }, error: unknown): void {
+    ctx.type = 'html';
+    const unavailable = storeDown(error);
+    if (unavailable) failClosed(ctx);
+    const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
+    const locale = localeOfContext(ctx);
+    const t = translator(locale);
+    // Our own wording where we have it; in English otherwise oidc-provider's precise description,
+    // in Chinese a plain one for the RFC 6749 code (the code itself is on the page).
+    const description =
+      code === 'server_error' ? t('errors:generic.description')
+      : code === 'temporarily_unavailable' ? t('errors:descriptions.unavailableShortly')
+      : locale === 'en' ? String(out.error_description ?? '')
+      : t(`errors:oauth.${code}`, { defaultValue: String(out.error_description ?? '') });
+    ctx.body = views.render('hub/error.njk', {
+      title: unavailable ? t('errors:titles.unavailable') : t('errors:generic.title'),
+      error: code,
+      description,
+      retry: unavailable ? retryAfterStoreFailure(ctx) : undefined,
+    }, locale);
+  }
 
   const provider = new Provider(config.HUB_ISSUER, configuration);
   provider.proxy = config.HUB_TRUST_PROXY;
@@ -225,8 +231,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {
     if (!storeDown(error)) return;
-    ctx.status = 503;
-    ctx.set('Retry-After', STORE_RETRY_AFTER);
+    failClosed(ctx);
     if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
     }
@@ -239,22 +244,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   // not saved would carry on a sign-in the store does not hold. The page offers the way back in.
   hooks.recover((ctx, error) => {
     if (!storeDown(error)) return false;
-    ctx.remove('Location');
-    ctx.remove('Set-Cookie');
-    ctx.status = 503;
-    ctx.set('Retry-After', STORE_RETRY_AFTER);
     if (ctx.accepts('html', 'json') === 'json') {
+      failClosed(ctx);
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
     } else {
-      const locale = localeOfContext(ctx);
-      const t = translator(locale);
-      ctx.type = 'html';
-      ctx.body = views.render('hub/error.njk', {
-        title: t('errors:titles.unavailable'),
-        error: 'temporarily_unavailable',
-        description: t('errors:descriptions.unavailableShortly'),
-        retry: retryAfterStoreFailure(ctx),
-      }, locale);
+      errorPage(ctx, {}, error);
     }
     return true;
   });

@@ -2,17 +2,11 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { HubServices } from '../services.js';
 import { currentUser } from './current-user.js';
 import { PORTAL_CLIENT_ID } from './portal-routes.js';
+import { authorizationRequestPath } from '../oidc/authorization-request.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
 type Params = Record<string, unknown>;
-
-/** The parameters of an authorization request as a query string (only the string values). */
-function reRun(params: Params): string {
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (typeof value === 'string') query.set(name, value);
-  return `/auth?${query.toString()}`;
-}
 
 /**
  * Where a finished sign-in was going, for the back button: the portal's `next`, or the
@@ -61,7 +55,7 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     let target = req.session.finishedSignIns?.[uid] ?? '/account';
     try {
       const details = await provider.interactionDetails(req, res);
-      if (details.uid === uid) target = reRun(details.params);
+      if (details.uid === uid) target = authorizationRequestPath(details.params);
     } catch {
       // The interaction is gone (finished or expired): the remembered destination.
     }
