@@ -1,6 +1,6 @@
 import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
-import { RedisStore } from 'connect-redis';
+import { KitMemorySessionStore, KitRedisSessionStore } from './store/session-stores.js';
 import type { ResolvedOptions } from './options.js';
 import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
@@ -52,10 +52,13 @@ declare global {
   }
 }
 
-/** Builds the session store: connect-redis when a Redis client is given, else express-session's MemoryStore. */
+/**
+ * Builds the session store: connect-redis when a Redis client is given, else express-session's
+ * MemoryStore; each can also write a session back only while it is still stored (`update`).
+ */
 export function createSessionStore(options: ResolvedOptions, keys: KitKeys): session.Store {
-  if (!options.redis) return new session.MemoryStore();
-  return new RedisStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: options.sessionMaxAgeSeconds });
+  if (!options.redis) return new KitMemorySessionStore();
+  return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: options.sessionMaxAgeSeconds });
 }
 
 /** express-session, configured as the design asks. */

@@ -3,6 +3,7 @@ import session from 'express-session';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { KitStore } from './store.js';
 import { describeError } from '../errors.js';
+import { isUpdatable } from './session-stores.js';
 
 /** Where the session store reports a failure it absorbs (a missed touch): a rate-limited log. */
 export interface AbsorbedFailureLog {
@@ -104,10 +105,17 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  * - a `set` of the very Session object this store saved last, unchanged, is skipped: after the
  *   kit saved a regenerated session itself (sign-in), express-session saves it again at
  *   `res.end` (it does not track a regenerated session's saves).
+ *
+ * A session that was loaded from the store is written back only while it is still stored
+ * (the inner store's `update`): a page running when the session was ended (userdelete,
+ * back-channel logout, sign-out in another tab) must not bring it back with its copy. New and
+ * regenerated sessions (sign-in) are written as they are.
  */
 export class DeadlineSessionStore extends session.Store {
   /** The last successful `set` of each Session object: its id and serialized data. */
   readonly #saved = new WeakMap<object, string>();
+  /** Session objects express-session made from stored data (`createSession`), not new ones. */
+  readonly #loaded = new WeakSet<object>();
 
   constructor(
     private readonly inner: session.Store,
@@ -125,13 +133,21 @@ export class DeadlineSessionStore extends session.Store {
     this.inner.get(sid, this.#bounded('get', callback));
   }
 
+  override createSession(req: Parameters<session.Store['createSession']>[0], data: session.SessionData): ReturnType<session.Store['createSession']> {
+    const made = super.createSession(req, data);
+    this.#loaded.add(made);
+    return made;
+  }
+
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
     const snapshot = typeof data === 'object' && data !== null ? `${sid}\n${JSON.stringify(data)}` : undefined;
     if (snapshot !== undefined && this.#saved.get(data) === snapshot) {
       callback?.();
       return;
     }
-    this.inner.set(sid, data, this.#bounded('set', (error?: unknown) => {
+    const inner = this.inner;
+    const write = this.#loaded.has(data) && isUpdatable(inner) ? inner.update.bind(inner) : inner.set.bind(inner);
+    write(sid, data, this.#bounded('set', (error?: unknown) => {
       if (snapshot !== undefined) {
         if (error) this.#saved.delete(data);
         else this.#saved.set(data, snapshot);
