@@ -2,6 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
 import { Redemptions } from './redemption.js';
+import { ENDED_MARK_TTL_SECONDS, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
 const GRANTABLE = new Set([
@@ -46,16 +47,14 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const { jti: _jti, ...stored } = payload;
       const value = JSON.stringify(stored);
       // The record and its indexes in one round trip (a pipeline; each index is only a way to the record).
-      const writes: WriteOp[] = [{ op: 'set', key, value, ttlSeconds: ttl }];
+      // A session's record and uid copy are not written back once the session ended (ended-sessions.ts).
+      const writes: WriteOp[] = this.model === 'Session'
+        ? sessionWrites(keys, key, value, ttl, typeof payload.uid === 'string' ? payload.uid : undefined)
+        : [{ op: 'set', key, value, ttlSeconds: ttl }];
       if (GRANTABLE.has(this.model) && payload.grantId) {
         // Scored by the record's expiry: expired members leave on the next write, so the index
         // holds only what revoking the grant still has to reach.
         writes.push({ op: 'zAddExpiring', key: keys.oidcGrantMembers(payload.grantId), member: key, expiresAtMs: ttl !== undefined ? Date.now() + ttl * 1000 : Infinity });
-      }
-      if (this.model === 'Session' && payload.uid) {
-        // A copy of the session under its uid, so findByUid is one read (tokens find their
-        // session by uid on every refresh, userinfo and introspection), not index then record.
-        writes.push({ op: 'set', key: keys.oidcSessionUid(payload.uid), value, ttlSeconds: ttl });
       }
       if (payload.userCode) writes.push({ op: 'set', key: keys.oidcUserCode(payload.userCode), value: key, ttlSeconds: ttl });
       await store.write(writes);
@@ -131,7 +130,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async destroy(id: string): Promise<void> {
       const key = this.#key(id);
-      const raw = await store.take(key);
+      // An ended session is marked so that a request still holding it cannot write it back.
+      const raw = this.model === 'Session' ? await store.takeMarking(key, keys.oidcEnded(key), key, ENDED_MARK_TTL_SECONDS) : await store.take(key);
       if (raw && GRANTABLE.has(this.model)) {
         // Keep the grant's member set from growing with every rotated or revoked token.
         const { grantId } = JSON.parse(raw) as AdapterPayload;
@@ -139,7 +139,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       }
       if (raw && this.model === 'Session') {
         const payload = JSON.parse(raw) as AdapterPayload;
-        if (payload.uid) await store.del(keys.oidcSessionUid(payload.uid));
+        if (payload.uid) await store.write(endUidCopyWrites(keys, key, payload.uid));
         if (payload.accountId) await hooks.onSessionDestroyed?.(payload.accountId, key);
       }
       if (raw && this.model === 'Grant') {

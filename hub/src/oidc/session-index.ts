@@ -1,5 +1,6 @@
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { endSessionWrites } from './ended-sessions.js';
 
 /** account → the store keys of that account's hub (oidc-provider) sessions. */
 export class SessionIndex {
@@ -31,7 +32,8 @@ export class SessionIndex {
   /** Ends one hub session of the account (the admin's "end this session"). */
   async end(accountId: string, sessionKey: string, payload: Record<string, unknown>): Promise<void> {
     const uid = typeof payload.uid === 'string' ? payload.uid : undefined;
-    await this.store.del(sessionKey, ...(uid ? [this.keys.oidcSessionUid(uid)] : []));
+    // Marked ended, so a request that loaded it cannot write it back (ended-sessions.ts).
+    await this.store.write(endSessionWrites(this.keys, sessionKey, uid));
     await this.remove(accountId, sessionKey);
   }
 
@@ -40,7 +42,7 @@ export class SessionIndex {
     const sessions = await this.list(accountId);
     for (const { key, payload } of sessions) {
       const uid = typeof payload.uid === 'string' ? payload.uid : undefined;
-      await this.store.del(key, ...(uid ? [this.keys.oidcSessionUid(uid)] : []));
+      await this.store.write(endSessionWrites(this.keys, key, uid));
     }
     await this.store.del(this.keys.accountSessions(accountId));
     return sessions.length;

@@ -78,6 +78,8 @@ export class Keys {
   /** grant → its token and code records, scored by expiry (epoch ms). */
   oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
+  /** Marks a session key (a record or its uid copy) ended, beside it: the whole key is its hash tag. */
+  oidcEnded(key: string): string { return `${this.prefix}oidc:ended:{${key}}`; }
   oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }
   /** account → what the user allowed per client (consent remembered across sessions). */
   consent(accountId: string, clientId: string): string { return `${this.prefix}consent:{${accountId}}:${clientId}`; }

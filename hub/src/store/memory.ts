@@ -85,6 +85,9 @@ export class MemoryStore implements Store {
         case 'swap': await this.swap(op.key, op.expected, op.next, op.ttlSeconds); break;
         case 'zAddExpiring': await this.zAddExpiring(op.key, op.member, op.expiresAtMs); break;
         case 'zRemove': await this.zRemove(op.key, op.member); break;
+        case 'setUnlessMarked':
+          if (this.#string(op.marker) !== op.mark) await this.set(op.key, op.value, op.ttlSeconds !== undefined ? { ttlSeconds: op.ttlSeconds } : {});
+          break;
       }
     }
   }
@@ -133,6 +136,11 @@ export class MemoryStore implements Store {
     const value = this.#string(key);
     this.#data.delete(key);
     return value;
+  }
+
+  async takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null> {
+    this.#data.set(marker, { value: mark, expiresAt: MemoryStore.#expiry(markTtlSeconds) });
+    return this.take(key);
   }
 
   async ttl(key: string): Promise<number> {

@@ -85,6 +85,30 @@ if version % tonumber(ARGV[3]) == 0 then
 end
 return version`;
 
+/**
+ * A write that an ended session cannot undo (see Store.takeMarking): KEYS[1] the key, KEYS[2]
+ * its marker; ARGV: value, mark, ttl ('' for none). Answers 1 when written.
+ */
+const SET_UNLESS_MARKED_SCRIPT = `
+if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1`;
+
+/** Store.takeMarking: KEYS[1] the key, KEYS[2] its marker; ARGV: mark, marker TTL. Answers the value taken. */
+const TAKE_MARKING_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+if value then redis.call('DEL', KEYS[1]) end
+return value`;
+
+function setUnlessMarkedArguments(op: { value: string; mark: string; ttlSeconds?: number }): string[] {
+  return [op.value, op.mark, ttlArgument(op.ttlSeconds)];
+}
+
 function versionedOpValue(op: VersionedOp): string {
   return op.op === 'set' ? op.value : op.op === 'del' ? '' : op.member;
 }
@@ -202,6 +226,9 @@ export class RedisStore implements Store {
           case 'zRemove':
             pipeline.zRem(op.key, op.member);
             break;
+          case 'setUnlessMarked':
+            pipeline.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
+            break;
         }
       }
       await pipeline.execAsPipeline();
@@ -225,6 +252,9 @@ export class RedisStore implements Store {
         break;
       case 'zRemove':
         await this.client.zRem(op.key, op.member);
+        break;
+      case 'setUnlessMarked':
+        await this.client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
         break;
     }
   }
@@ -305,6 +335,13 @@ export class RedisStore implements Store {
 
   take(key: string): Promise<string | null> {
     return guard(() => this.client.getDel(key));
+  }
+
+  takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null> {
+    return guard(async () => {
+      const value = await this.client.eval(TAKE_MARKING_SCRIPT, { keys: [key, marker], arguments: [mark, String(Math.max(1, Math.ceil(markTtlSeconds)))] });
+      return typeof value === 'string' ? value : null;
+    });
   }
 
   ttl(key: string): Promise<number> {

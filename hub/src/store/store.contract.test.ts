@@ -203,6 +203,31 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.claimBeside(plainClaim, 'v', plain, 120)).toEqual({ record: 'forever', claimed: true });
       expect(await store.ttl(plainClaim)).toBeGreaterThan(115);
     });
+
+    it('takeMarking takes a key and marks it; setUnlessMarked then refuses that mark only', async () => {
+      const marked = (k: string) => `${prefix}ended:{${k}}`; // beside its key: one slot on a cluster
+      const [record, missing] = [key('tm-record'), key('tm-missing')];
+      await store.set(record, 'live', { ttlSeconds: 60 });
+      expect(await store.takeMarking(record, marked(record), 'rec-1', 120)).toBe('live');
+      expect(await store.get(record)).toBeNull();
+      expect(await store.get(marked(record))).toBe('rec-1');
+      expect(await store.ttl(marked(record))).toBeGreaterThan(115);
+
+      // The request that loaded it writes it back: refused. Another mark (a new session under that key) lands.
+      await store.write([{ op: 'setUnlessMarked', key: record, value: 'stale', ttlSeconds: 60, marker: marked(record), mark: 'rec-1' }]);
+      expect(await store.get(record)).toBeNull();
+      await store.write([{ op: 'setUnlessMarked', key: record, value: 'other', ttlSeconds: 60, marker: marked(record), mark: 'rec-2' }]);
+      expect(await store.get(record)).toBe('other');
+      expect(await store.ttl(record)).toBeGreaterThan(55);
+
+      // Unmarked, it is a plain set (with or without expiry); taking a missing key still marks it.
+      const fresh = key('tm-fresh');
+      await store.write([{ op: 'setUnlessMarked', key: fresh, value: 'v', marker: marked(fresh), mark: 'x' }, { op: 'set', key: key('tm-other'), value: 'o' }]);
+      expect(await store.get(fresh)).toBe('v');
+      expect(await store.ttl(fresh)).toBe(-1);
+      expect(await store.takeMarking(missing, marked(missing), 'm', 30)).toBeNull();
+      expect(await store.get(marked(missing))).toBe('m');
+    });
   });
 
   describe('ttl', () => {

@@ -16,7 +16,9 @@ export type WriteOp =
   | { op: 'del'; key: string }
   | { op: 'swap'; key: string; expected: string | null; next: string | null; ttlSeconds?: number }
   | { op: 'zAddExpiring'; key: string; member: string; expiresAtMs: number }
-  | { op: 'zRemove'; key: string; member: string };
+  | { op: 'zRemove'; key: string; member: string }
+  /** Sets `key` unless `marker` holds `mark` (see {@link Store.takeMarking}); both keys share a hash slot. */
+  | { op: 'setUnlessMarked'; key: string; value: string; ttlSeconds?: number; marker: string; mark: string };
 
 /** One write of {@link Store.versionedWrite}. */
 export type VersionedOp =
@@ -81,6 +83,12 @@ export interface Store {
   claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside>;
   /** Atomically reads and deletes a key (single-use values). */
   take(key: string): Promise<string | null>;
+  /**
+   * Atomically reads and deletes `key` and sets `marker` to `mark` for `markTtlSeconds`: a
+   * later `setUnlessMarked` write of the same mark does not bring `key` back. Both keys share
+   * a hash slot.
+   */
+  takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null>;
   /** Seconds left before the key expires: -1 no expiry, -2 missing. */
   ttl(key: string): Promise<number>;
   /** Adds to a set; when ttlSeconds is given the set's expiry is pushed out to at least that. */
