@@ -22,8 +22,9 @@ export class TwoStepPage {
     return (await this.page.getByTestId('totp-secret').innerText()).trim();
   }
 
-  /** Confirms the enrolment with a code; returns the recovery codes shown once. */
-  async confirm(code: string): Promise<string[]> {
+  /** Confirms the enrolment with the password and a code; returns the recovery codes shown once. */
+  async confirm(password: string, code: string): Promise<string[]> {
+    await this.page.getByTestId('enrol-password').fill(password);
     await this.page.getByTestId('enrol-code').fill(code);
     await this.page.getByTestId('enrol-submit').click();
     const list = this.page.getByTestId('recovery-codes');

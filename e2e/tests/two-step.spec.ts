@@ -22,7 +22,7 @@ for (const locale of ['en', 'zh-CN'] as const) {
       const secret = await twoStep.secret();
       await shot(page, `two-step-enrol-${locale}`);
       await awayFromStepEdge();
-      const codes = await twoStep.confirm(totpCode(secret, -1));
+      const codes = await twoStep.confirm(user.password, totpCode(secret, -1));
       expect(codes).toHaveLength(10);
       await hub.signOut();
 

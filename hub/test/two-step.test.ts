@@ -35,8 +35,12 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     return { ...user, password };
   }
 
+  /** The password each signed-in browser's user signed in with (enrolment asks for it again). */
+  const passwords = new WeakMap<TestBrowser, string>();
+
   async function signedInBrowser(login: string, password: string): Promise<TestBrowser> {
     const browser = new TestBrowser();
+    passwords.set(browser, password);
     const start = await browser.follow(`${hub.url}/login`);
     const { body } = await signInAt(browser, hub.url, start.url, login, password);
     await browser.follow(continueUrlOf(body, hub.url));
@@ -49,7 +53,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     await awayFromStepEdge();
     const page = await (await browser.get(`${hub.url}/account/two-step`)).text();
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
-    const confirmed = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), code: totpCode(secret, -1) });
+    const confirmed = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: passwords.get(browser)!, code: totpCode(secret, -1) });
     const html = await confirmed.text();
     expect(confirmed.status).toBe(200);
     const codes = [...html.matchAll(/<li><code>([0-9a-z]{5}-[0-9a-z]{5})<\/code><\/li>/g)].map((m) => m[1]!);
@@ -70,6 +74,24 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     return { status: answer.status, body: await answer.text(), headers: answer.headers };
   }
 
+  test('turning two-step on needs the password: a session alone (borrowed or stolen) cannot lock the owner out', async () => {
+    const user = await newUser();
+    const browser = await signedInBrowser(user.username, user.password);
+    await awayFromStepEdge();
+    const page = await (await browser.get(`${hub.url}/account/two-step`)).text();
+    const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
+    expect(page).toContain('data-testid="enrol-password"');
+    for (const proof of ['not-the-password', totpCode(secret)]) {
+      const refused = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof, code: totpCode(secret) });
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toContain('data-testid="two-step-error"');
+      expect(await hub.services.twoStep.isEnabled(user.id)).toBe(false);
+    }
+    const ok = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: user.password, code: totpCode(secret) });
+    expect(ok.status).toBe(200);
+    expect(await hub.services.twoStep.isEnabled(user.id)).toBe(true);
+  });
+
   test('enrolment: a QR code (data: image under the CSP) and the secret in text; a wrong first code is refused, a right one turns it on with ten recovery codes', async () => {
     const user = await newUser();
     const browser = await signedInBrowser(user.username, user.password);
@@ -82,7 +104,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
     expect(secret).toHaveLength(32); // 160 bits in base32
 
-    const wrong = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), code: '000000' === totpCode(secret) ? '111111' : '000000' });
+    const wrong = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: user.password, code: '000000' === totpCode(secret) ? '111111' : '000000' });
     expect(wrong.status).toBe(400);
     expect(await hub.services.twoStep.isEnabled(user.id)).toBe(false);
     // The same secret is shown again until it is confirmed.
@@ -90,7 +112,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
 
     await awayFromStepEdge();
     const wrongPage = await (await browser.get(`${hub.url}/account/two-step`)).text();
-    const ok = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(wrongPage, '_csrf'), code: totpCode(secret) });
+    const ok = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(wrongPage, '_csrf'), proof: user.password, code: totpCode(secret) });
     const html = await ok.text();
     expect(ok.status).toBe(200);
     const codes = [...html.matchAll(/<li><code>([0-9a-z]{5}-[0-9a-z]{5})<\/code><\/li>/g)].map((m) => m[1]!);
@@ -248,6 +270,26 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     expect(await hub.services.twoStep.verify(user.id, fresh[1]!)).toBeUndefined();
   });
 
+  test("someone else's failed sign-ins for the account do not block the owner's two-step settings", async () => {
+    const user = await newUser();
+    const browser = await signedInBrowser(user.username, user.password);
+    await enrolThroughPage(browser);
+    // A guesser elsewhere puts the account's untrusted pool into its delays.
+    for (let i = 0; i < 6; i += 1) {
+      const guess = { ip: `203.0.113.${i}`, account: user.id, via: 'portal' as const };
+      await hub.services.throttle.attempt(guess).catch(() => undefined);
+      await hub.services.throttle.failed(guess);
+    }
+    // (The sign-in form from a browser without a device cookie would wait now.)
+    await expect(hub.services.throttle.attempt({ ip: '198.51.100.7', account: user.id, via: 'portal' })).rejects.toThrow();
+    // A real browser sends the device cookie only under /interaction (its Path): not here.
+    const jar = browser.cookies(hub.url);
+    for (const name of [...jar.keys()]) if (name.startsWith('hub_device_')) jar.delete(name);
+    const page = await (await browser.get(`${hub.url}/account/two-step`)).text();
+    const regenerated = await browser.post(`${hub.url}/account/two-step/recovery-codes`, { _csrf: inputValue(page, '_csrf'), proof: user.password });
+    expect(regenerated.status).toBe(200);
+  });
+
   describe('the password grant (legacy first-party apps)', () => {
     const grant = (username: string, password: string, otp?: string) =>
       postForm(`${hub.url}/token`, { grant_type: 'password', username, password, scope: 'openid', ...(otp ? { otp } : {}) }, { authorization: rpAuth });
@@ -345,7 +387,7 @@ describe('HUB_ADMIN_REQUIRE_TOTP', () => {
     const page = await (await browser.get(`${hub.url}/account/two-step?required=admin`)).text();
     expect(page).toContain('data-testid="two-step-required"');
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
-    await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), code: totpCode(secret) });
+    await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: 'root-password-1', code: totpCode(secret) });
     expect((await browser.get(`${hub.url}/admin`)).status).toBe(200);
   });
 });

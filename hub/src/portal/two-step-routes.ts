@@ -1,4 +1,3 @@
-import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
 import { TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
@@ -24,7 +23,7 @@ function field(req: Request, name: string): string {
  * every change is audited.
  */
 export function twoStepRoutes(services: HubServices): Router {
-  const { provider, users, views, twoStep, hasher, throttle, devices, audit } = services;
+  const { provider, users, views, twoStep, hasher, throttle, audit } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -49,15 +48,17 @@ export function twoStepRoutes(services: HubServices): Router {
   }
 
   /**
-   * Proof for a change: the password, or a current TOTP or recovery code (a code is spent).
-   * Each under the throttle of its kind, so the account page is no side door for guessing.
+   * Proof for a change: the password, or (unless `passwordOnly`) a current TOTP or recovery
+   * code (a code is spent). Each under the throttle of its kind, so the account page is no
+   * side door for guessing.
    */
-  async function proven(req: Request, signedIn: SignedIn): Promise<boolean> {
+  async function proven(req: Request, signedIn: SignedIn, passwordOnly: boolean): Promise<boolean> {
     const proof = field(req, 'proof');
     const { user } = signedIn;
-    const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
-    const attempt = { ip: clientIp(req), account: user.id, via: 'portal' as const, ...(device ? { device } : {}) };
-    if (looksLikeTotp(proof) || looksLikeRecoveryCode(proof)) {
+    // A signed-in user at their own settings: judged per account and address (as the password
+    // change is), so someone else's failed sign-ins never block the owner here.
+    const attempt = { ip: clientIp(req), account: user.id, via: 'session' as const };
+    if (!passwordOnly && (looksLikeTotp(proof) || looksLikeRecoveryCode(proof))) {
       if (await twoStep.verifyThrottled(attempt, proof)) return true;
     } else {
       await throttle.attempt(attempt);
@@ -80,6 +81,10 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (await twoStep.isEnabled(signedIn.user.id)) return res.redirect(303, '/account/two-step');
+    // The password first: a session alone (a borrowed or stolen one) must not be able to put
+    // a second step only its holder can pass in front of the owner's account.
+    const failed = await proofFailure(req, res, signedIn, true);
+    if (failed) return show(req, res, signedIn, failed);
     const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
     if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400 });
     const { codes } = confirmed;
@@ -88,7 +93,7 @@ export function twoStepRoutes(services: HubServices): Router {
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: true });
   });
 
-  router.post('/account/two-step/recovery-codes', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/account/two-step/recovery-codes', csrf.csrfSynchronisedProtection, async (req, res) => {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
@@ -99,7 +104,7 @@ export function twoStepRoutes(services: HubServices): Router {
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: false });
   });
 
-  router.post('/account/two-step/disable', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/account/two-step/disable', csrf.csrfSynchronisedProtection, async (req, res) => {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
@@ -111,9 +116,9 @@ export function twoStepRoutes(services: HubServices): Router {
   });
 
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
-  async function proofFailure(req: Request, res: Response, signedIn: SignedIn): Promise<{ error: string; status: number } | undefined> {
+  async function proofFailure(req: Request, res: Response, signedIn: SignedIn, passwordOnly = false): Promise<{ error: string; status: number } | undefined> {
     try {
-      return (await proven(req, signedIn)) ? undefined : { error: 'proof', status: 401 };
+      return (await proven(req, signedIn, passwordOnly)) ? undefined : { error: passwordOnly ? 'password' : 'proof', status: 401 };
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       res.setHeader('Retry-After', String(error.retryAfterSeconds));

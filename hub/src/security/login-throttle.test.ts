@@ -6,6 +6,7 @@ const make = (overrides: Partial<typeof OPTIONS> = {}) => new LoginThrottle({ ..
 
 const portal = (ip: string, account: string, device?: string): SignInAttempt => ({ ip, account, via: 'portal', ...(device ? { device } : {}) });
 const grant = (ip: string, account: string): SignInAttempt => ({ ip, account, via: 'app' });
+const settings = (ip: string, account: string): SignInAttempt => ({ ip, account, via: 'session' });
 
 async function fail(throttle: LoginThrottle, attempt: SignInAttempt, times: number) {
   for (let i = 0; i < times; i += 1) {
@@ -56,13 +57,25 @@ describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone
     expect(await waitOf(throttle, device)).toBeGreaterThan(0);
   });
 
-  test('the password grant is judged per account and IP (no device cookie there), with the same growing delays', async () => {
+  test('applications (password grant, UCenter) share the account\'s untrusted pool: an address they report does not buy more guesses', async () => {
     const throttle = make();
-    await fail(throttle, grant('10.4.0.1', 'user-4'), 3);
-    expect(await waitOf(throttle, grant('10.4.0.1', 'user-4'))).toBe(30);
-    await expect(throttle.attempt(grant('10.4.0.2', 'user-4'))).resolves.toBeUndefined();
-    // Its failures still feed the account's untrusted pool: no way around the portal's delays.
-    expect(await waitOf(throttle, portal('10.4.0.3', 'user-4'))).toBeGreaterThan(0);
+    // One guesser, a new address on every try (an application passes on what its visitor sends).
+    for (let i = 0; i < 3; i += 1) await fail(throttle, grant(`10.4.0.${i}`, 'user-4'), 1);
+    expect(await waitOf(throttle, grant('10.4.0.200', 'user-4'))).toBe(30);
+    // ... and the same pool as browsers without a device cookie; a known browser stays free.
+    expect(await waitOf(throttle, portal('10.4.1.1', 'user-4'))).toBeGreaterThan(0);
+    await expect(throttle.attempt(portal('10.4.1.1', 'user-4', 'device-d'))).resolves.toBeUndefined();
+  });
+
+  test('a signed-in user proving the password on the account pages is judged per account and IP', async () => {
+    const throttle = make();
+    await fail(throttle, portal('10.4.2.1', 'user-6'), 4);
+    // Someone else's failures do not block the owner's settings ...
+    await expect(throttle.attempt(settings('10.4.2.9', 'user-6'))).resolves.toBeUndefined();
+    // ... while guesses from a stolen session slow that session's address, and feed the account's pool.
+    await fail(throttle, settings('10.4.3.1', 'user-7'), 3);
+    expect(await waitOf(throttle, settings('10.4.3.1', 'user-7'))).toBe(30);
+    expect(await waitOf(throttle, portal('10.4.3.2', 'user-7'))).toBeGreaterThan(0);
   });
 
   test('each failure after a wait is over makes the next wait twice as long', async () => {
@@ -81,10 +94,12 @@ describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone
     expect(await waitOf(throttle, portal('10.6.0.2', 'ghost'))).toBeGreaterThan(0);
   });
 
-  test('every attempt counts against the IP', async () => {
+  test('every attempt counts against the IP, except from a browser with the account\'s device cookie', async () => {
     const throttle = make({ maxAttemptsPerIp: 2 });
     await throttle.attempt(portal('10.0.0.4', 'a'));
-    await throttle.attempt(portal('10.0.0.4', 'b', 'device'));
-    await expect(throttle.attempt(grant('10.0.0.4', 'c'))).rejects.toBeInstanceOf(TooManyAttemptsError);
+    await throttle.attempt(grant('10.0.0.4', 'b'));
+    await expect(throttle.attempt(portal('10.0.0.4', 'c'))).rejects.toBeInstanceOf(TooManyAttemptsError);
+    // Whoever else is behind that address (a NAT, a proxy), a known browser still signs in.
+    await expect(throttle.attempt(portal('10.0.0.4', 'd', 'device-e'))).resolves.toBeUndefined();
   });
 });

@@ -27,10 +27,13 @@ export interface SignInAttempt {
   /**
    * `portal`: a browser at the hub's sign-in form; without a device cookie it shares the
    * account's untrusted-client pool. `app`: an application passing on its user's password (the
-   * password grant, UCenter's user/login), which can carry no device cookie: throttled per
-   * account and IP.
+   * password grant, UCenter's user/login): no device cookie, and an address the application
+   * reports (it may come from a header its visitor sets), so it is an untrusted client too and
+   * shares the account's pool. `session`: a signed-in user proving the password or a code on
+   * the hub's account pages: judged per account and IP, so failures from elsewhere never block
+   * the owner's own settings.
    */
-  via: 'portal' | 'app';
+  via: 'portal' | 'app' | 'session';
 }
 
 /** Failures are counted per key far beyond any threshold; a count lasts one window. */
@@ -40,12 +43,15 @@ const COUNT_CEILING = 1_000_000;
  * Sign-in throttling with OWASP's device cookies ("Slow Down Online Guessing Attacks with
  * Device Cookies"), so that nobody can lock an owner out of a browser they signed in with:
  *
- * - every attempt counts against the client IP (a hard limit per window);
+ * - every attempt counts against the client IP (a hard limit per window), except from a
+ *   browser with a device cookie for the account: nobody behind the same address (a NAT, a
+ *   proxy) can lock a known browser out;
  * - a browser with a valid device cookie for the account is a trusted client: only its own
  *   failures count against it, so failures from anywhere else never slow it down;
- * - untrusted browsers (no device cookie for the account) share one pool per account, and the
- *   password grant and UCenter applications are throttled per account and IP; their failures
- *   also feed the account's pool;
+ * - untrusted clients share one pool per account: browsers without a device cookie, and the
+ *   password grant and UCenter applications (whose addresses are the application's word);
+ *   a signed-in user proving the password on the account pages is judged per account and IP;
+ *   every failure also feeds the account's pool and the account-and-IP pool;
  * - a pool over its failures is not locked for a fixed time: each further failure doubles the
  *   delay before the next attempt (exponential backoff, capped), answered as `Retry-After`.
  *
@@ -80,7 +86,7 @@ export class LoginThrottle {
       { pool: 'account' as const, key: account },
       { pool: 'pair' as const, key: `${account}|${attempt.ip}` },
     ];
-    return { checked: attempt.via === 'portal' ? 'account' : 'pair', fed };
+    return { checked: attempt.via === 'session' ? 'pair' : 'account', fed };
   }
 
   #keyOf(attempt: SignInAttempt, pool: 'device' | 'account' | 'pair'): string {
@@ -106,8 +112,9 @@ export class LoginThrottle {
   async attempt(attempt: SignInAttempt): Promise<void> {
     try {
       const { checked } = this.#poolsOf(attempt);
-      // Independent: sent together (one store round trip); the IP's verdict comes first.
-      const [, waiting] = await Promise.all([this.#perIp.consume(attempt.ip), this.#pools[checked].wait.get(this.#keyOf(attempt, checked))]);
+      // Independent: sent together (one store round trip); the IP's verdict comes first. A
+      // browser with the account's device cookie is judged by its own failures only.
+      const [, waiting] = await Promise.all([attempt.device ? undefined : this.#perIp.consume(attempt.ip), this.#pools[checked].wait.get(this.#keyOf(attempt, checked))]);
       if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) {
         throw new TooManyAttemptsError(Math.max(1, Math.ceil(waiting.msBeforeNext / 1000)));
       }

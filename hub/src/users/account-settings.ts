@@ -48,11 +48,11 @@ export class AccountSettings {
 
   /**
    * Proves the current password, throttled like a sign-in (a stolen session must not become a
-   * password-guessing oracle). Counted per account and address, as for applications: the
-   * account page never locks the owner out of the sign-in form.
+   * password-guessing oracle). Judged per account and address: others' failures never block
+   * the owner's account page, and the account page never locks the owner out of the sign-in form.
    */
   async verifyCurrentPassword(user: User, password: string, ip: string): Promise<void> {
-    const attempt = { ip, account: user.id, via: 'app' as const };
+    const attempt = { ip, account: user.id, via: 'session' as const };
     await this.deps.throttle.attempt(attempt);
     if (!(await this.deps.hasher.verify(user.passwordHash, password))) {
       await this.deps.throttle.failed(attempt);
