@@ -12,6 +12,7 @@ import { createAdapterFactory } from './adapter.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
+import { answerUnmatched } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
@@ -252,6 +253,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
     return true;
   });
+  // Registered first, so it runs last: a protocol path no route answered gets a JSON error.
+  hooks.after(undefined, (ctx) => void answerUnmatched(ctx));
   hooks.after(['token'], (ctx) => redemptions.settle(ctx));
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).

@@ -1,0 +1,49 @@
+/**
+ * Protocol paths that no endpoint answers get an RFC 6749-style JSON error (405 with Allow for
+ * a known endpoint asked with the wrong method, 404 otherwise), never koa's bare
+ * `404 text/plain "Not Found"` (found by a review: GET /token, PUT /token, GET
+ * /token/introspection, GET /session/end/confirm, GET /.well-known/foo).
+ */
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+
+describe('protocol paths no endpoint answers', () => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub('memory');
+  });
+  afterAll(() => hub.close());
+
+  test.each([
+    ['GET', '/token', 'POST, OPTIONS'],
+    ['PUT', '/token', 'POST, OPTIONS'],
+    ['DELETE', '/TOKEN', 'POST, OPTIONS'],
+    ['GET', '/token/introspection', 'POST, OPTIONS'],
+    ['GET', '/token/revocation', 'POST, OPTIONS'],
+    ['POST', '/jwks', 'GET, OPTIONS'],
+    ['GET', '/session/end/confirm', 'POST'],
+    ['POST', '/.well-known/openid-configuration', 'GET, OPTIONS'],
+  ])('%s %s: 405, Allow: %s, JSON invalid_request', async (method, path, allow) => {
+    const response = await fetch(`${hub.url}${path}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  test.each(['/.well-known/foo', '/token/nothing', '/me/too', '/session/end/elsewhere'])('GET %s: 404 JSON', async (path) => {
+    const response = await fetch(`${hub.url}${path}`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  test('the endpoints themselves still answer as before', async () => {
+    expect((await fetch(`${hub.url}/jwks`)).status).toBe(200);
+    expect((await fetch(`${hub.url}/.well-known/openid-configuration`)).status).toBe(200);
+    const token = await fetch(`${hub.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    expect(token.status).toBe(400);
+    expect(await token.json()).toMatchObject({ error: 'invalid_request' });
+    const preflight = await fetch(`${hub.url}/token`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).not.toBe(405);
+  });
+});
