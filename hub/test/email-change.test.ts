@@ -135,6 +135,23 @@ describe('Change e-mail (redis, real SMTP)', () => {
     expect(catcher.to(`${alice.username}@new.example.test`)).toHaveLength(0);
   });
 
+  test('the link to the new (unproven) address carries nothing the account holder chose: no display name, no username', async () => {
+    const alice = await newUser();
+    await hub.services.users.update(alice.id, { name: 'IT Support: your account is suspended, visit https://evil.example/verify' });
+    const to = `victim-${alice.username}@new.example.test`;
+    const since = Date.now();
+    expect((await requestChange(alice.browser, to)).status).toBe(303);
+    const confirm = await catcher.waitFor(to, { since });
+    for (const part of [confirm.subject, confirm.text, confirm.html]) {
+      expect(part).not.toContain('IT Support');
+      expect(part).not.toContain('evil.example');
+      expect(part).not.toContain(alice.username + ' ');
+      expect(part).not.toMatch(new RegExp(`account ${alice.username}`));
+    }
+    expect(confirm.text.startsWith('Hello,')).toBe(true);
+    expect(confirmLinkOf(confirm)).toBeTruthy();
+  });
+
   test("another account's address: the same answer, but no link is sent", async () => {
     const alice = await newUser();
     const bob = await newUser();

@@ -137,7 +137,7 @@ export class SignupService {
       });
       await this.deps.audit.record({ event: 'signup.address-taken', actor: user.id, subject: user.id, ip: input.ip, detail: { holder: holder.id } });
     } else {
-      await this.#sendVerification({ id: user.id, username, name, email, locale: input.locale });
+      await this.#sendVerification({ id: user.id, email, locale: input.locale });
     }
     await this.deps.audit.record({ event: 'signup.created', actor: user.id, subject: user.id, ip: input.ip, detail: { invited: Boolean(invite) } });
   }
@@ -156,7 +156,7 @@ export class SignupService {
       await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip });
       return;
     }
-    await this.#sendVerification({ id: user.id, username: user.username, name: user.name, email: user.email, locale: user.locale ?? 'en' });
+    await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' });
     await this.deps.audit.record({ event: 'signup.resent', actor: user.id, subject: user.id, ip });
   }
 
@@ -177,13 +177,18 @@ export class SignupService {
     return (await this.deps.users.findById(verification.userId))!;
   }
 
-  async #sendVerification(user: { id: string; username: string; name: string; email: string; locale: string }): Promise<void> {
+  /**
+   * The address is not proven yet: whoever typed it may not own it, so the mail carries
+   * nothing they chose (display name, username: a username may read as a host name), only the
+   * hub's own words and the link.
+   */
+  async #sendVerification(user: { id: string; email: string; locale: string }): Promise<void> {
     const token = await this.deps.tokens.issue<Verification>('email-verify', { userId: user.id, email: user.email }, VERIFY_TTL_SECONDS);
     this.deps.mailer.sendInBackground({
       to: user.email,
       template: 'verify-email',
       locale: user.locale,
-      vars: { name: user.name, username: user.username, link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
+      vars: { link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
     });
   }
 }

@@ -6,6 +6,8 @@ import type { LoginThrottle } from '../security/login-throttle.js';
 import type { SyncAction } from '../sync/sync-codes.js';
 import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
 import type { TwoStepService } from '../two-step/two-step-service.js';
+import type { AccountLifecycle } from '../users/account-lifecycle.js';
+import { PasswordRejectedError, type PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, USERNAME, UserRepository } from '../users/user-repository.js';
@@ -40,6 +42,10 @@ export interface UcenterDeps {
   audit: AuditLog;
   sync: SyncPlanner;
   twoStep: TwoStepService;
+  /** The policy for passwords people choose (length, strength, breached list): user/edit's new passwords too. */
+  passwords: PasswordPolicy;
+  /** Ends the user's sessions, grants and tokens when user/edit changes the password. */
+  lifecycle: AccountLifecycle;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
 }
@@ -180,9 +186,14 @@ export class UcenterService {
    * user/edit: the user's own password and e-mail change, proven by the old password (the
    * portal's throttle applies). `ignoreoldpw` (an application's admin overriding the user)
    * answers -8, "protected": the hub, not an application, is where accounts are administered.
+   *
+   * A new password follows the account page's rules: the password policy (length, strength,
+   * breached list) and different from the old one, else -7 and nothing changes. A changed
+   * password ends every hub session, grant and token of the user, with a back-channel logout
+   * at subsites, as a password reset does: the application has no hub session to keep.
    */
   async edit(app: UcenterApp, input: UcInput, requestIp: string): Promise<number> {
-    const { users, hasher, throttle, audit } = this.deps;
+    const { users, hasher, throttle, audit, passwords, lifecycle } = this.deps;
     if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
@@ -193,7 +204,8 @@ export class UcenterService {
       if (error instanceof TooManyAttemptsError) return UC.EDIT_WRONG_OLD_PASSWORD;
       throw error;
     }
-    const ok = await hasher.verify(user?.passwordHash, input.oldpw ?? '');
+    const oldPassword = input.oldpw ?? '';
+    const ok = await hasher.verify(user?.passwordHash, oldPassword);
     if (!user || !ok || user.disabled) {
       await throttle.failed(attempt);
       return UC.EDIT_WRONG_OLD_PASSWORD;
@@ -206,6 +218,16 @@ export class UcenterService {
     }
     const newPassword = input.newpw ?? '';
     if (!newPassword && (!newEmail || newEmail.toLowerCase() === user.email.toLowerCase())) return UC.EDIT_NOTHING_CHANGED;
+    // The account page's rules, before anything is written: a refused password leaves the e-mail address too.
+    if (newPassword) {
+      if (newPassword === oldPassword) return UC.EDIT_NOTHING_CHANGED;
+      try {
+        await passwords.check(newPassword, { username: user.username, email: user.email, name: user.name });
+      } catch (error) {
+        if (error instanceof PasswordRejectedError) return UC.EDIT_NOTHING_CHANGED;
+        throw error;
+      }
+    }
     try {
       if (newPassword) UserRepository.checkPassword(newPassword);
       if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) await users.changeEmail(user.id, newEmail);
@@ -215,7 +237,8 @@ export class UcenterService {
       if (error instanceof ValidationError) return UC.EDIT_NOTHING_CHANGED;
       throw error;
     }
-    await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: Boolean(newEmail) } });
+    const ended = newPassword ? await lifecycle.signOutEverywhere(user.id) : {};
+    await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: Boolean(newEmail), ...ended } });
     return 1;
   }
 

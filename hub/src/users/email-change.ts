@@ -76,7 +76,9 @@ export class EmailChange {
     const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user) };
     const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
     const link = `${this.deps.issuer}/account/email/confirm?token=${encodeURIComponent(token)}`;
-    this.#background(this.deps.mailer.send({ to: address, template: 'email-change-confirm', locale, vars: { ...vars, link, hours: Math.round(this.deps.ttlSeconds / 3600) } }));
+    // The new address is not proven yet: its mail carries nothing the account holder chose
+    // (display name, username), so it cannot be used to send a lure from the hub to anyone.
+    this.#background(this.deps.mailer.send({ to: address, template: 'email-change-confirm', locale, vars: { newEmail: address, oldEmail: user.email, link, hours: Math.round(this.deps.ttlSeconds / 3600) } }));
   }
 
   /** The change a live link stands for, without using it up. */
