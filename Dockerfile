@@ -23,5 +23,7 @@ ENV NODE_ENV=production \
 # The code and node_modules stay root-owned and read-only to the process that serves.
 USER node
 
-# Overridden per service in docker-compose.yml.
-CMD ["npx", "tsx", "hub/src/main.ts"]
+# Overridden per service in docker-compose.yml. Node itself, with tsx as a loader: the process
+# the container starts is the one that gets SIGTERM (npx would exit without passing it on, and
+# the hub would be killed without its graceful stop; hub/test/container-command.test.ts).
+CMD ["node", "--import", "tsx", "hub/src/main.ts"]

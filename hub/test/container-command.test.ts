@@ -1,0 +1,78 @@
+/**
+ * The command the image and compose start the hub with must be the process that receives
+ * SIGTERM. `npx tsx hub/src/main.ts` was not: npx exits on SIGTERM without passing it on, the
+ * hub (a grandchild) never logs "hub stopping" and keeps listening, and in a container the
+ * runtime then kills it outright, so SHUTDOWN_DELAY_MS, the /readyz drain and the in-flight
+ * requests are lost (found by a review). This runs the exact commands of the Dockerfile and of
+ * docker-compose.yml, sends SIGTERM to the process they start, and expects a graceful stop.
+ */
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForOk } from '../src/testing/hub-process.js';
+
+jest.setTimeout(120_000);
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function dockerfileCommand(): string[] {
+  const line = readFileSync(`${ROOT}Dockerfile`, 'utf8').split('\n').find((text) => text.startsWith('CMD '));
+  return JSON.parse(line!.slice(4)) as string[];
+}
+
+/** The `command:` of compose's `x-hub` anchor (the two hub replicas' definition). */
+function composeHubCommand(): string[] {
+  const text = readFileSync(`${ROOT}docker-compose.yml`, 'utf8');
+  const anchor = text.slice(text.indexOf('x-hub: &hub'));
+  const match = /^\s+command: (\[.*\])$/m.exec(anchor);
+  return JSON.parse(match![1]!) as string[];
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+describe.each([
+  ['the Dockerfile CMD', dockerfileCommand],
+  ["docker-compose.yml's hub command", composeHubCommand],
+])('%s stops gracefully on SIGTERM', (_name, command) => {
+  test('the process started gets the signal: "hub stopping", exit 0, the port closed', async () => {
+    const argv = command();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HUB_PORT: String(port), HUB_ISSUER: url, LOG_LEVEL: 'info', NPM_CONFIG_UPDATE_NOTIFIER: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // a process group of its own: whatever it starts can be stopped with it
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    try {
+      await waitForOk(`${url}/readyz`, 60_000);
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000))]);
+      expect(code).toBe(0);
+      expect(out).toContain('hub stopping');
+      expect(await refused(port)).toBe(true); // no orphaned hub left listening
+    } finally {
+      // The whole group, so an orphaned hub (the old npx form) does not outlive the test.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
