@@ -89,10 +89,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   const [group, command, target] = positionals;
   if (values.help || !group) {
     print(USAGE);
-    return group ? 0 : 2;
+    return values.help ? 0 : 2;
   }
   const config = loadConfig({ LOG_LEVEL: 'error', ...env });
-  if (!config.redis) print('warning: no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); changes go to a throw-away in-process store');
+  if (!config.redis) {
+    // The embedded store lives inside the hub process (npm start): a CLI run would only change
+    // a throw-away store of its own and report success for nothing.
+    throw new TypeError('no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): the CLI works on the hub\'s Redis, with the hub\'s KEY_PREFIX. '
+      + 'A hub on the embedded store (npm start\'s demo) cannot be reached from here: use its admin console (/admin), or run it with REDIS_URL.');
+  }
   const store = await openStore(config);
   try {
     // Domain services only: the CLI never builds the running hub's wiring, so it never

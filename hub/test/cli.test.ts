@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
@@ -37,6 +38,18 @@ describe('admin CLI against Redis', () => {
     expect(listed.out).not.toContain(secret);
   });
 
+  test('refuses a sync transport or an auth method the hub does not know, and stores nothing', async () => {
+    const base = ['clients', 'add', '--trusted', '--redirect-uri', 'http://pig.test/sso/callback', '--sync-login-url', 'http://pig.test/sso/synclogin', '--sync-logout-url', 'http://pig.test/sso/synclogout'];
+    expect(await run(...base, '--id', 'pig', '--transport', 'carrier-pigeon')).toEqual({ code: 1, out: 'error: Unknown sync transport carrier-pigeon: use img or script.' });
+    const auth = await run('clients', 'add', '--id', 'zz6', '--redirect-uri', 'https://zz.example/sso/callback', '--auth', 'bogus');
+    expect(auth.code).toBe(1);
+    expect(auth.out).toMatch(/^error: Unknown token endpoint auth method bogus: use client_secret_basic, client_secret_post, none\.$/);
+    expect((await run(...base, '--id', 'pig2', '--transport', 'script')).code).toBe(0);
+    const listed = (await run('clients', 'list')).out;
+    expect(listed).not.toMatch(/^pig\s|^zz6\s/m);
+    expect(listed).toMatch(/pig2\s.*sync=script/);
+  });
+
   test('registers a client with ES256 ID tokens; refuses an alg the hub does not offer', async () => {
     const added = await run('clients', 'add', '--id', 'shop', '--redirect-uri', 'http://shop.test/cb', '--id-token-alg', 'ES256');
     expect(added.code).toBe(0);
@@ -62,5 +75,21 @@ describe('admin CLI against Redis', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^error: /);
     expect((await run('nonsense')).code).toBe(2);
+  });
+});
+
+describe('admin CLI without a shared store', () => {
+  test('refuses to run (a throw-away store would report success for nothing), and says what to do', async () => {
+    const lines: string[] = [];
+    const run = runCli(['clients', 'add', '--id', 'newsite', '--redirect-uri', 'http://newsite.test/sso/callback'], { HUB_ISSUER: 'http://hub.test' }, (line) => lines.push(line));
+    await expect(run).rejects.toThrow(/no Redis is configured \(REDIS_URL.*admin console \(\/admin\)/s);
+    expect(lines.join('\n')).not.toMatch(/registered|secret/);
+  });
+
+  test('--help prints the usage and exits 0; no command at all exits 2', async () => {
+    const lines: string[] = [];
+    expect(await runCli(['--help'], {}, (line) => lines.push(line))).toBe(0);
+    expect(lines.join('\n')).toMatch(/clients add/);
+    expect(await runCli([], {}, () => undefined)).toBe(2);
   });
 });

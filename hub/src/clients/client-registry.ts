@@ -10,6 +10,8 @@ const CHANGELOG_KEEP = 10_000; // client changes kept in the changelog; a proces
 const CHANGELOG_TRIM_EVERY = 100; // changes between two trims of the changelog
 const MAX_CHANGES_APPLIED = 1_000; // further behind than this, one full reload is cheaper
 const GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'];
+const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+const SYNC_TRANSPORTS: SyncTransport[] = ['img', 'script'];
 const CLIENT_ID = /^[a-zA-Z0-9._-]{2,64}$/;
 
 /** 256 bits from the CSPRNG, base64url. */
@@ -226,6 +228,11 @@ export class ClientRegistry {
       if (!GRANT_TYPES.includes(grant)) throw new ValidationError(`Unknown grant type ${grant}.`);
     }
     const authMethod = input.tokenEndpointAuthMethod ?? existing?.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    // Checked here, not only by the seed schema: the CLI and the console pass strings through.
+    if (!AUTH_METHODS.includes(authMethod)) throw new ValidationError(`Unknown token endpoint auth method ${String(authMethod)}: use ${AUTH_METHODS.join(', ')}.`);
+    if (input.syncTransport !== undefined && !SYNC_TRANSPORTS.includes(input.syncTransport)) {
+      throw new ValidationError(`Unknown sync transport ${String(input.syncTransport)}: use ${SYNC_TRANSPORTS.join(' or ')}.`);
+    }
     const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirect URI'));
     if ((grantTypes.includes('authorization_code') || grantTypes.includes('implicit')) && redirectUris.length === 0) {
       throw new ValidationError('A client that signs users in needs at least one redirect URI.');
