@@ -144,6 +144,13 @@ const schema = z.object({
    */
   HUB_KEY_ACTIVATION_DELAY_MS: z.coerce.number().int().min(100).default(60_000),
   /**
+   * How long a subsite may go without refetching the hub's key set when a token names a key
+   * it has not seen, in milliseconds: the kit, like jose's createRemoteJWKSet, refetches at
+   * most once per 30 s. The activation delay must cover it on top of the publication, or new
+   * sign-ins fail at such a subsite until its next refetch.
+   */
+  HUB_SUBSITE_JWKS_REFETCH_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
    * A replaced signing key stays published this long after its successor starts signing,
    * in seconds. Unset: the longest of the ID token (1 h), refresh token and session lifetimes.
    */
@@ -220,10 +227,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (data.SMTP_URL && data.MAIL_DEV_OUTBOX) {
     throw new ConfigError('invalid hub configuration:\n  MAIL_DEV_OUTBOX: the development outbox is only for a hub without SMTP_URL; unset one of them');
   }
-  // A rotated key must be on every process's /jwks before any process signs with it.
-  if (data.HUB_KEY_ACTIVATION_DELAY_MS <= 2 * data.HUB_STORE_CHECK_MS) {
+  // A rotated key must be on every process's /jwks before any process signs with it, and a
+  // subsite that fetched the key set just before that must be allowed to fetch it again.
+  const publishedBy = 2 * data.HUB_STORE_CHECK_MS + data.HUB_SUBSITE_JWKS_REFETCH_MS;
+  if (data.HUB_KEY_ACTIVATION_DELAY_MS <= publishedBy) {
     throw new ConfigError(
-      `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS (${2 * data.HUB_STORE_CHECK_MS} ms), so every process publishes a new key before it signs`,
+      `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS (${publishedBy} ms), so every process publishes a new key, and every subsite can fetch it, before any process signs with it`,
     );
   }
   // The hub speaks plain HTTP only: an https:// issuer means TLS ends at a proxy in front of it.

@@ -118,6 +118,15 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(message).not.toContain(secret);
   });
 
+  test('a key activation delay a subsite could not follow is refused (its key set is refetched at most every 30 s)', () => {
+    // 15 s passed the old check (> 2 × 5 s) and failed new sign-ins at kit sites for up to 30 s.
+    expect(() => loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '15000' })).toThrow(/HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS \(40000 ms\)/);
+    expect(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '40001' }).HUB_KEY_ACTIVATION_DELAY_MS).toBe(40_001);
+    expect(loadConfig({}).HUB_SUBSITE_JWKS_REFETCH_MS).toBe(30_000);
+    // Subsites that refetch at once on an unknown kid: only the publication counts.
+    expect(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '15000', HUB_SUBSITE_JWKS_REFETCH_MS: '0' }).HUB_KEY_ACTIVATION_DELAY_MS).toBe(15_000);
+  });
+
   test('the argon2 memory floor itself is accepted', () => {
     expect(loadConfig({ ARGON2_MEMORY_KIB: '19456' }).ARGON2_MEMORY_KIB).toBe(19_456);
   });

@@ -27,6 +27,7 @@ describe('live signing-key rotation with two hub processes (Redis)', () => {
     HUB_ISSUER: 'http://hub.rotation.test',
     HUB_STORE_CHECK_MS: String(CHECK_MS),
     HUB_KEY_ACTIVATION_DELAY_MS: String(ACTIVATION_DELAY_MS),
+    HUB_SUBSITE_JWKS_REFETCH_MS: '0', // no subsite here: the test's hubs verify against each other's /jwks
     HUB_KEY_RETIRE_SECONDS: String(RETIRE_SECONDS),
     HUB_ENABLE_PASSWORD_GRANT: 'true',
     LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
