@@ -10,7 +10,8 @@ import { applySeed, loadSeedFile } from './seed.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
-import { openStore } from './store/index.js';
+import { describeRedis, openStore } from './store/index.js';
+import { StoreUnavailableError } from './store/store.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
@@ -98,7 +99,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     throw new TypeError('no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): the CLI works on the hub\'s Redis, with the hub\'s KEY_PREFIX. '
       + 'A hub on the embedded store (npm start\'s demo) cannot be reached from here: use its admin console (/admin), or run it with REDIS_URL.');
   }
-  const store = await openStore(config);
+  const description = describeRedis(config.redis, 0);
+  const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  const unreachable = () => `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(config);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) throw new TypeError(unreachable());
+    throw error;
+  }
   try {
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).
@@ -244,6 +254,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     return 0;
   } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      print(`error: ${unreachable()}`);
+      return 1;
+    }
     if (error instanceof HubError || error instanceof TypeError) {
       print(`error: ${error instanceof HubError ? error.publicMessage : error.message}`);
       return 1;

@@ -86,6 +86,11 @@ describe('admin CLI without a shared store', () => {
     expect(lines.join('\n')).not.toMatch(/registered|secret/);
   });
 
+  test('a Redis that does not answer is named, with what to check', async () => {
+    const run = runCli(['users', 'list'], { REDIS_URL: 'redis://127.0.0.1:1', KEY_PREFIX: 'test:cli-unreachable:' }, () => undefined);
+    await expect(run).rejects.toThrow(/^Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL/);
+  });
+
   test('--help prints the usage and exits 0; no command at all exits 2', async () => {
     const lines: string[] = [];
     expect(await runCli(['--help'], {}, (line) => lines.push(line))).toBe(0);
