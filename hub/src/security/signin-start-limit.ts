@@ -8,8 +8,12 @@ import type { RedisClient } from '../store/redis.js';
 import { STORE_RETRY_AFTER, StoreUnavailableError } from '../store/store.js';
 import { WindowLimit } from './window-limit.js';
 
-/** oidc-provider's authorization endpoint and its resume path; its routing ignores case. */
-const AUTHORIZATION_PATH = /^\/auth(\/|$)/i;
+/**
+ * oidc-provider's endpoints that may store a record for a browser nobody signed in with: the
+ * authorization endpoint and its resume path (an Interaction), and the end-session pages (an
+ * anonymous GET /session/end stores a session for its form's xsrf token). Its routing ignores case.
+ */
+const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
 
 /** Raised when one address opens sign-in pages faster than any person does. */
 export class TooManySignInStartsError extends HubError {
@@ -68,7 +72,7 @@ export class SignInStartLimit {
   }
 
   /**
-   * The same limit on oidc-provider's authorization endpoint (a ProtocolHooks `before` hook):
+   * The same limit on oidc-provider's authorization and end-session endpoints (a ProtocolHooks `before` hook):
    * 429 with Retry-After, a page from `render` or JSON; store down, 503. `false` when it answered.
    */
   authorizationHook(render: (ctx: KoaContextWithOIDC, title: string, description: string) => string) {
@@ -94,7 +98,7 @@ export class SignInStartLimit {
       }
       return true;
     };
-    // Every protocol request passes here: only authorization requests pay for a promise.
-    return (ctx: KoaContextWithOIDC): boolean | Promise<boolean> => (AUTHORIZATION_PATH.test(ctx.path) ? check(ctx) : true);
+    // Every protocol request passes here: only those that may write a record pay for a promise.
+    return (ctx: KoaContextWithOIDC): boolean | Promise<boolean> => (RECORD_WRITING_PATH.test(ctx.path) ? check(ctx) : true);
   }
 }
