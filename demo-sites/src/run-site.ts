@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { listen } from '../../hub/src/http/listen.js';
 import { connectRedis } from '../../hub/src/store/redis-client.js';
 import type { RedisClient } from '@sso-hub/subsite-kit';
 import { loadDemoConfig, type SiteName } from './demo-config.js';
@@ -13,7 +14,12 @@ export async function runSite(name: SiteName, env: Record<string, string | undef
   if (config.redis) redis = await connectRedis(config.redis);
   const app = await createDemoSite(site, config, redis);
   const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(site.port, config.host, resolve));
+  try {
+    await listen(server, { service: name, port: site.port, host: config.host, portVariable: `${name.toUpperCase()}_PORT`, hostVariable: 'DEMO_HOST' });
+  } catch (error) {
+    if (redis?.isOpen) await redis.close();
+    throw error;
+  }
   process.stdout.write(`${site.title} on ${site.origin}\n`);
   return async () => {
     server.closeAllConnections();

@@ -24,7 +24,15 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     // Users, clients and the UCenter-bound forum (application 1, with the demo's public key).
     await applySeed(demoSeed(config), services);
   });
-  const stops = await Promise.all([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
+  const started = await Promise.allSettled([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
+  const stops = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    // A site could not start (its port taken): nothing of the demo stays listening.
+    for (const stop of stops) await stop();
+    await hub.close();
+    throw failed.reason;
+  }
   const lines = [
     '',
     'sso-hub demo is running (open these in Chromium or Firefox; *.localhost needs no setup):',

@@ -6,7 +6,7 @@ import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
-import { applySeed, loadSeedFile } from './seed.js';
+import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
@@ -246,6 +246,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'seed': {
         const report = await applySeed(await loadSeedFile(need(command, 'FILE')), services);
         print(`applied ${command}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
+        // A client created without a secret or sync key in the file got random ones: shown here, once.
+        for (const line of generatedSecretLines(report)) print(line);
         break;
       }
       default:

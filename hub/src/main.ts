@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { GracefulServer } from './http/graceful-shutdown.js';
+import { listen } from './http/listen.js';
 import { createHub } from './hub.js';
 import { metricsHandler } from './metrics/metrics-routes.js';
 import { createLogger } from './logger.js';
 import { describeMail } from './mail/create-mailer.js';
+import type { SeedReport } from './seed.js';
 import type { HubServices } from './services.js';
 import { describeRedis, openStore } from './store/index.js';
 import { ADMIN_ROLE } from './users/bootstrap-admin.js';
@@ -31,13 +33,15 @@ export async function main(
   else logger.info('store', describeRedis(config.redis, config.redisWaitReplicas));
   const mail = describeMail(config);
   logger[mail.level](mail.message, mail.fields);
+  // Read before anything is opened: a missing or broken file stops start-up naming HUB_SEED_FILE.
+  const seed = config.HUB_SEED_FILE ? await readSeed(config.HUB_SEED_FILE) : undefined;
   const store = await openStore(config);
   const hub = await createHub(config, store, logger);
-  if (config.HUB_SEED_FILE) {
-    // Loaded only with a seed file: the YAML parser is not needed otherwise (hub/src/lazy-modules.test.ts).
-    const { applySeed, loadSeedFile } = await import('./seed.js');
+  if (seed) {
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.
-    const report = await applySeed(await loadSeedFile(config.HUB_SEED_FILE), hub.services);
+    const report = await seed.apply(hub.services);
+    // No secrets here (logs never carry them): a client created with a generated secret gets
+    // it from `clients rotate-secret`, or the file names its clientSecret.
     logger.info('seed applied', { file: config.HUB_SEED_FILE, created: report.created, skipped: report.skipped.length });
   }
   if (prepare) await prepare(hub.services);
@@ -46,17 +50,26 @@ export async function main(
   }
   const server = createServer(hub.app);
   const graceful = new GracefulServer(server);
-  await new Promise<void>((resolve) => server.listen(config.HUB_PORT, config.HUB_HOST, resolve));
-  logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+  // /metrics without a token on its own listener, protected by its bind address (loopback by default).
+  const metricsServer = config.METRICS_PORT ? createServer(metricsHandler(hub.services.metrics, undefined, { open: true })) : undefined;
+  try {
+    await listen(server, { service: 'hub', port: config.HUB_PORT, host: config.HUB_HOST, portVariable: 'HUB_PORT', hostVariable: 'HUB_HOST' });
+    logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+    if (metricsServer && config.METRICS_PORT) {
+      await listen(metricsServer, { service: 'hub metrics', port: config.METRICS_PORT, host: config.METRICS_HOST, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
+      logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
+    }
+  } catch (error) {
+    // A port taken (ListenError, one line naming the variable): nothing is left open behind it.
+    if (server.listening) server.close();
+    await hub.stop().catch(() => undefined);
+    await hub.services.mailer.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
   hub.services.metrics.collectProcessMetrics();
-  // /metrics without a token on its own listener, protected by its bind address (loopback by default).
-  const metricsServer = config.METRICS_PORT ? createServer(metricsHandler(hub.services.metrics, undefined, { open: true })) : undefined;
-  if (metricsServer) {
-    await new Promise<void>((resolve) => metricsServer.listen(config.METRICS_PORT, config.METRICS_HOST, resolve));
-    logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
-  }
   return {
     shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
@@ -83,6 +96,19 @@ export async function main(
       });
     },
   };
+}
+
+/** The seed file of HUB_SEED_FILE, read and checked; a failure is a ConfigError naming the variable. */
+async function readSeed(path: string): Promise<{ apply(services: HubServices): Promise<SeedReport> }> {
+  // Loaded only with a seed file: the YAML parser is not needed otherwise (hub/src/lazy-modules.test.ts).
+  const { applySeed, loadSeedFile, SeedFileError } = await import('./seed.js');
+  try {
+    const seed = await loadSeedFile(path);
+    return { apply: (services) => applySeed(seed, services) };
+  } catch (error) {
+    if (error instanceof SeedFileError) throw new ConfigError(`HUB_SEED_FILE: ${error.message}`);
+    throw error;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConflictError } from './errors.js';
+import { SIGNING_ALGS } from './secrets/secrets.js';
 import type { DomainServices } from './domain-services.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
@@ -40,6 +41,7 @@ const seedSchema = z.object({
         backchannelLogoutUri: z.string().optional(),
         casCompat: z.boolean().optional(),
         allowSecretInQuery: z.boolean().optional(),
+        idTokenSignedResponseAlg: z.enum(SIGNING_ALGS).optional(),
       }),
     )
     .default([]),
@@ -65,17 +67,35 @@ const seedSchema = z.object({
 /** A declarative file of users and clients (the demo's, or a deployment's bootstrap). */
 export type Seed = z.infer<typeof seedSchema>;
 
+/** A seed file that cannot be read or parsed; the message names the file and what is wrong. */
+export class SeedFileError extends TypeError {
+  override readonly name = 'SeedFileError';
+}
+
 export function parseSeed(text: string, source = 'seed'): Seed {
-  const result = seedSchema.safeParse(parse(text));
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (error) {
+    // The YAML parser's message is several lines (with an excerpt): its first line is enough.
+    throw new SeedFileError(`${source} is not valid YAML or JSON: ${((error as Error).message.split('\n')[0] ?? '').trim()}`);
+  }
+  const result = seedSchema.safeParse(data);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new TypeError(`${source} is not a valid seed file:\n${lines.join('\n')}`);
+    throw new SeedFileError(`${source} is not a valid seed file:\n${lines.join('\n')}`);
   }
   return result.data;
 }
 
 export async function loadSeedFile(path: string): Promise<Seed> {
-  return parseSeed(await readFile(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new SeedFileError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return parseSeed(text, path);
 }
 
 export interface SeedReport {
@@ -83,6 +103,25 @@ export interface SeedReport {
   created: string[];
   /** Entries left alone: they exist, or were applied once and since changed or deleted by an admin. */
   skipped: string[];
+  /**
+   * Secrets made up for clients created by this run (the file named none): the CLI shows them
+   * once ({@link generatedSecretLines}); the hub's start-up never logs them.
+   */
+  generated: GeneratedSecrets[];
+}
+
+export interface GeneratedSecrets {
+  clientId: string;
+  clientSecret?: string;
+  syncKey?: string;
+}
+
+/** One line per generated secret, as `clients add` shows them: to print once, never to log. */
+export function generatedSecretLines(report: Pick<SeedReport, 'generated'>): string[] {
+  return report.generated.flatMap(({ clientId, clientSecret, syncKey }) => [
+    ...(clientSecret ? [`client ${clientId}: client secret (shown once): ${clientSecret}`] : []),
+    ...(syncKey ? [`client ${clientId}: sync key (shown once): ${syncKey}`] : []),
+  ]);
 }
 
 /**
@@ -97,7 +136,7 @@ export async function applySeed(
 ): Promise<SeedReport> {
   const { store, keys, users, clients, ucenterApps } = services;
   const applied = new Set(await store.setMembers(keys.seedApplied()));
-  const report: SeedReport = { created: [], skipped: [] };
+  const report: SeedReport = { created: [], skipped: [], generated: [] };
   const once = async (entry: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
     if (applied.has(entry) || (await exists())) {
       report.skipped.push(entry);
@@ -115,7 +154,12 @@ export async function applySeed(
     if (!applied.has(entry)) await store.setAdd(keys.seedApplied(), entry);
   };
   for (const client of seed.clients) {
-    await once(`client:${client.clientId}`, async () => (await clients.findUncached(client.clientId)) !== undefined, () => clients.register(client));
+    await once(`client:${client.clientId}`, async () => (await clients.findUncached(client.clientId)) !== undefined, async () => {
+      const created = await clients.register(client);
+      const clientSecret = client.clientSecret === undefined ? created.clientSecret : undefined;
+      const syncKey = client.syncKey === undefined ? created.sync?.key : undefined;
+      if (clientSecret || syncKey) report.generated.push({ clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) });
+    });
   }
   for (const user of seed.users) {
     await once(`user:${user.username.toLowerCase()}`, async () => (await users.findByLogin(user.username)) !== undefined, () => users.create(user));

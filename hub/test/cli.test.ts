@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
@@ -68,6 +71,23 @@ describe('admin CLI against Redis', () => {
     const bad = await run('keys', 'rotate', '--alg', 'RS512');
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^error: --alg must be one of RS256, ES256, EdDSA/);
+  });
+
+  test('seed shows, once, the secret and sync key it generated for a client the file gives none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seed-cli-'));
+    try {
+      const file = join(dir, 'seed.yaml');
+      writeFileSync(file, 'clients:\n  - clientId: seeded\n    redirectUris: [http://seeded.test/sso/callback]\n    syncLoginUrl: http://seeded.test/sso/synclogin\n    syncLogoutUrl: http://seeded.test/sso/synclogout\n');
+      const first = await run('seed', file);
+      expect(first.code).toBe(0);
+      const secret = /client seeded: client secret \(shown once\): (\S+)/.exec(first.out)?.[1];
+      expect(secret).toBeDefined();
+      expect(first.out).toMatch(/client seeded: sync key \(shown once\): \S{43}/);
+      const again = await run('seed', file);
+      expect(again.out).not.toMatch(/shown once/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('bad input gives a clear error and a non-zero exit code', async () => {

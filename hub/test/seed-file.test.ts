@@ -3,9 +3,24 @@
  * missing; it never overwrites what an admin changed nor brings back what an admin deleted.
  * The first admin is made on purpose, with a random password shown once.
  */
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/main.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
-import { parseSeed, applySeed } from '../src/seed.js';
+import { freePort } from '../src/testing/hub-process.js';
+import { parse } from 'yaml';
+import { ClientRegistry } from '../src/clients/client-registry.js';
+import { Keys } from '../src/store/keys.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
+import { parseSeed, applySeed, generatedSecretLines } from '../src/seed.js';
+import { startHubProcess } from '../src/testing/hub-process.js';
+import { readFileSync } from 'node:fs';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 
 const SEED = parseSeed(`
@@ -43,19 +58,19 @@ describe.each(STORE_KINDS)('a seed file on %s is create-only', (kind) => {
 
   test('UCenter applications too: created with their id and key, never re-keyed or brought back', async () => {
     const apps = hub.services.ucenterApps;
-    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: ['ucenter:3'], skipped: [] });
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: ['ucenter:3'], skipped: [], generated: [] });
     expect(await apps.find(3)).toMatchObject({ appId: 3, key: 'seeded-uc-key-0123456789abcdefghijklmnopqrstuvwxyz', type: 'DISCUZX', synlogin: true, updatepw: false });
     const rotated = (await apps.rotateKey(3)).key;
-    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'] });
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'], generated: [] });
     expect((await apps.find(3))?.key).toBe(rotated);
     await apps.remove(3);
-    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'] });
+    expect(await applySeed(UC_SEED, hub.services)).toEqual({ created: [], skipped: ['ucenter:3'], generated: [] });
     expect(await apps.find(3)).toBeUndefined();
   });
 
   test('creates what is missing, once', async () => {
-    expect(await applySeed(SEED, hub.services)).toEqual({ created: ['client:forum', 'user:sam'], skipped: [] });
-    expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'] });
+    expect(await applySeed(SEED, hub.services)).toEqual({ created: ['client:forum', 'user:sam'], skipped: [], generated: [] });
+    expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'], generated: [] });
     expect((await hub.services.clients.findUncached('forum'))?.clientSecret).toBe('seeded-client-secret-0123456789abcdef');
   });
 
@@ -79,9 +94,35 @@ describe.each(STORE_KINDS)('a seed file on %s is create-only', (kind) => {
     await applySeed(SEED, hub.services);
     await hub.services.lifecycle.delete('sam');
     await hub.services.clients.remove('forum');
-    expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'] });
+    expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'], generated: [] });
     expect(await hub.services.users.findByLogin('sam')).toBeUndefined();
     expect(await hub.services.clients.findUncached('forum')).toBeUndefined();
+  });
+
+  test('a client seeded without clientSecret or syncKey: the generated ones are in the report, once, for the CLI to show', async () => {
+    const seed = parseSeed(`
+clients:
+  - clientId: api
+    redirectUris: [http://api.test/callback]
+    syncLoginUrl: http://api.test/sso/synclogin
+    syncLogoutUrl: http://api.test/sso/synclogout
+  - clientId: spa
+    redirectUris: [http://spa.test/callback]
+    tokenEndpointAuthMethod: none
+`);
+    const report = await applySeed(seed, hub.services);
+    const api = (await hub.services.clients.findUncached('api'))!;
+    expect(api.clientSecret).toHaveLength(43);
+    expect(report).toEqual({ created: ['client:api', 'client:spa'], skipped: [], generated: [{ clientId: 'api', clientSecret: api.clientSecret, syncKey: api.sync!.key }] });
+    expect(generatedSecretLines(report)).toEqual([`client api: client secret (shown once): ${api.clientSecret}`, `client api: sync key (shown once): ${api.sync!.key}`]);
+    // Applied again: nothing created, nothing to show.
+    expect((await applySeed(seed, hub.services)).generated).toEqual([]);
+  });
+
+  test('idTokenSignedResponseAlg (as the README says for seeds) is kept, not dropped', async () => {
+    await applySeed(parseSeed('clients:\n  - clientId: es\n    redirectUris: [http://es.test/cb]\n    idTokenSignedResponseAlg: ES256\n'), hub.services);
+    expect((await hub.services.clients.findUncached('es'))?.idTokenSignedResponseAlg).toBe('ES256');
+    expect(() => parseSeed('clients:\n  - clientId: es\n    idTokenSignedResponseAlg: HS256\n')).toThrow(/clients\.0\.idTokenSignedResponseAlg/);
   });
 
   test('entries that already existed before the seed are left as they are', async () => {
@@ -114,6 +155,94 @@ describe('the first admin (Redis)', () => {
       expect(await hub.services.hasher.verify(root.passwordHash, password)).toBe(true);
     } finally {
       await hub.close();
+    }
+  });
+});
+
+describe('HUB_SEED_FILE that cannot be used stops start-up, naming the variable and the file', () => {
+  // One case starts a hub process (tsx compiles it): slow on a loaded machine.
+  jest.setTimeout(120_000);
+  const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+  test('a missing file: one line naming HUB_SEED_FILE and the path, exit code 1, no stack', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HUB_PORT: String(port), HUB_ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn', HUB_SEED_FILE: '/nonexistent/seed.yaml' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.once('exit', (exitCode, signal) => resolve(exitCode ?? signal)));
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(output).toContain('HUB_SEED_FILE: cannot read /nonexistent/seed.yaml (ENOENT)\n');
+    expect(output).not.toContain('no such file or directory, open');
+    expect(output).not.toMatch(/^\s+at /m);
+  });
+
+  test('a file that is not YAML, or not a seed: the message names HUB_SEED_FILE and the path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seed-file-'));
+    try {
+      const broken = join(dir, 'broken.yaml');
+      await writeFile(broken, 'users: [\n  - username: sam\n');
+      await expect(main({ HUB_SEED_FILE: broken, LOG_LEVEL: 'silent', HUB_PORT: String(await freePort()) })).rejects.toThrow(
+        new RegExp(`^HUB_SEED_FILE: ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid YAML or JSON: .*$`),
+      );
+      const invalid = join(dir, 'invalid.yaml');
+      await writeFile(invalid, 'clients:\n  - name: no id\n');
+      await expect(main({ HUB_SEED_FILE: invalid, LOG_LEVEL: 'silent', HUB_PORT: String(await freePort()) })).rejects.toThrow(`HUB_SEED_FILE: ${invalid} is not a valid seed file:\n  clients.0.clientId:`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm run hub -- seed FILE (Redis)', () => {
+  const prefix = `test:seed-cli:${randomUUID()}:`;
+  const { run, cleanUp } = cliHarness({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix });
+  afterAll(cleanUp);
+
+  test('a missing file: an error line naming the path, exit code 1', async () => {
+    const result = await run('seed', '/nonexistent/seed.yaml');
+    expect(result).toEqual({ code: 1, out: 'error: cannot read /nonexistent/seed.yaml (ENOENT)' });
+  });
+});
+
+describe('the README seed example', () => {
+  test('uses the real field names: every key in it is one the seed schema keeps', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Seeding ('));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf('\n### ', 1)))?.[1];
+    expect(block).toBeDefined();
+    // The schema drops a key it does not know: parsed as a seed, the example must lose nothing.
+    expect(parseSeed(block!)).toEqual(parse(block!));
+  });
+});
+
+describe('HUB_SEED_FILE at start-up (hub process, Redis)', () => {
+  jest.setTimeout(120_000);
+
+  test('a client created with a generated secret: the log names the client, never the secret', async () => {
+    const prefix = `test:seed-log:${randomUUID()}:`;
+    const dir = await mkdtemp(join(tmpdir(), 'seed-log-'));
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    const file = join(dir, 'seed.yaml');
+    await writeFile(file, 'clients:\n  - clientId: api\n    redirectUris: [http://api.test/callback]\n    syncLoginUrl: http://api.test/sso/synclogin\n    syncLogoutUrl: http://api.test/sso/synclogout\n');
+    const hub = await startHubProcess({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, LOG_LEVEL: 'info', HUB_SEED_FILE: file });
+    try {
+      const api = (await new ClientRegistry(store, new Keys(prefix)).findUncached('api'))!;
+      const output = hub.stdout() + hub.stderr();
+      expect(output).toMatch(/"created":\["client:api"\].*"msg":"seed applied"/);
+      expect(output).not.toContain(api.clientSecret!);
+      expect(output).not.toContain(api.sync!.key);
+    } finally {
+      await hub.stop('SIGKILL');
+      await deleteByPrefix(store.client, prefix);
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { listen } from '../../../hub/src/http/listen.js';
 import { loadDemoConfig } from '../demo-config.js';
 import { createForumSite } from './forum-site.js';
 
@@ -6,7 +7,7 @@ import { createForumSite } from './forum-site.js';
 export async function runForum(env: Record<string, string | undefined> = process.env): Promise<() => Promise<void>> {
   const config = loadDemoConfig(env);
   const server = createServer(createForumSite(config));
-  await new Promise<void>((resolve) => server.listen(config.forum.port, config.host, resolve));
+  await listen(server, { service: 'forum', port: config.forum.port, host: config.host, portVariable: 'FORUM_PORT', hostVariable: 'DEMO_HOST' });
   process.stdout.write(`${config.forum.title} on ${config.forum.origin}\n`);
   return async () => {
     server.closeAllConnections();

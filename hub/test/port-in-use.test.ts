@@ -1,0 +1,73 @@
+/**
+ * A port that is taken stops start-up with one line naming the port and the variable to
+ * change, and a non-zero exit: no "Unhandled 'error' event" stack trace.
+ */
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/testing/hub-process.js';
+
+// Each test starts a hub process (tsx compiles it): slow on a loaded machine.
+jest.setTimeout(120_000);
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A plain TCP server on a free loopback port: what "something else listens there" looks like. */
+async function occupy(): Promise<{ port: number; server: Server }> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/** Runs `hub/src/main.ts` with the embedded store and `env` until it exits. */
+function runHub(env: Record<string, string>): Promise<{ code: number | string; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HUB_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // A hub that does not stop is a failure too: it would be listening, not reporting the port.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal ?? -1, output });
+    }),
+  );
+}
+
+function expectNoStack(output: string): void {
+  expect(output).not.toContain('node:events');
+  expect(output).not.toContain('Unhandled');
+  expect(output).not.toMatch(/^\s+at /m);
+}
+
+describe('a port in use at start-up', () => {
+  let taken: { port: number; server: Server };
+  beforeEach(async () => {
+    taken = await occupy();
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => taken.server.close(resolve));
+  });
+
+  test('HUB_PORT taken: one line naming the port and HUB_PORT, exit code 1', async () => {
+    const { port } = taken;
+    const { code, output } = await runHub({ HUB_PORT: String(port), HUB_ISSUER: `http://127.0.0.1:${port}` });
+    expect(code).toBe(1);
+    expect(output).toContain(`hub: port ${port} (HUB_PORT) is already in use: stop what listens there or set HUB_PORT`);
+    expectNoStack(output);
+  });
+
+  test('METRICS_PORT taken: one line naming the port and METRICS_PORT, exit code 1', async () => {
+    const hubPort = await freePort();
+    const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, METRICS_PORT: String(taken.port) });
+    expect(code).toBe(1);
+    expect(output).toContain(`hub metrics: port ${taken.port} (METRICS_PORT) is already in use: stop what listens there or set METRICS_PORT`);
+    expectNoStack(output);
+  });
+});
