@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet } from 'jose';
+import type { JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { AuthorizationCode, type AuthorizationTokenConfig } from 'simple-oauth2';
 import type { ResolvedOptions } from './options.js';
 import { HubRequestError, answered, hubRequestError } from './hub-errors.js';

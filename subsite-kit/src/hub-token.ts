@@ -1,4 +1,5 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { InvalidToken, KitError } from './errors.js';
 import { HUB_SIGNING_ALGORITHMS } from './id-token.js';
 import type { KitStore } from './store/store.js';

@@ -1,4 +1,5 @@
-import { jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import type { SsoUser } from './session.js';
 
 /** Signing algorithms the kit accepts from the hub: asymmetric only (never `none` or HMAC). */

@@ -38,6 +38,8 @@ export { SignInRefused } from './after-callback.js';
 export type { AfterCallback, AfterCallbackContext } from './after-callback.js';
 /** `req.sso` (`accessToken()`, `userinfo()`) and `res.locals.sso` (`consentRequired`). */
 export type { SsoRequestApi } from './request-api.js';
+/** `req.sso` in a route behind `sso.router`, typed as set (throws if the router did not run). */
+export { ssoApi } from './request-api.js';
 export type { SsoLocals } from './current-user.js';
 /** Same-origin check for `next` / return targets, for subsites that build their own links. */
 export { safeReturnTo } from './return-to.js';

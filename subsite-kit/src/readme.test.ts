@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { DEMO_USERS } from '../../demo-sites/src/demo-seed.js';
 import { ENVIRONMENT_VARIABLES } from './environment.js';
 
 /**
@@ -18,16 +19,44 @@ function membersOf(file: string, name: string): string[] {
   return [...body[1]!.matchAll(/^ {2}(?:readonly )?([A-Za-z]+)[?(:]/gm)].map((match) => match[1]!);
 }
 
+/** The text of the README section under `## heading`. */
+function section(heading: string): string {
+  const found = readme.split(/\n## /).find((part) => part.startsWith(heading));
+  if (!found) throw new Error(`README has no "## ${heading}" section`);
+  return found;
+}
+
 /** The first cells of the rows of the README table under a heading. */
 function tableNames(heading: string): string[] {
-  const section = readme.split(/\n## /).find((part) => part.startsWith(heading));
-  if (!section) throw new Error(`README has no "## ${heading}" section`);
-  return [...section.matchAll(/^\| `([A-Za-z]+)[`(]/gm)].map((match) => match[1]!);
+  return [...section(heading).matchAll(/^\| `([A-Za-z]+)[`(]/gm)].map((match) => match[1]!);
 }
 
 describe('subsite-kit/README.md', () => {
-  it('starts with installing the package', () => {
-    expect(readme.split(/\n## /)[1]).toMatch(/^Install\n[\s\S]*npm install @sso-hub\/subsite-kit/);
+  it('starts with installing the package, from a tarball built with npm pack while it is not on the registry', () => {
+    const { name, version } = JSON.parse(source('../package.json')) as { name: string; version: string };
+    const install = readme.split(/\n## /)[1]!;
+    expect(install).toMatch(/^Install\n/);
+    expect(install).toMatch(/not published on the npm registry/);
+    expect(install).toContain('npm pack -w subsite-kit');
+    // What `npm pack` names the tarball of a scoped package: @scope/name → scope-name-version.tgz.
+    const tarball = `${name.replace(/^@/, '').replace('/', '-')}-${version}.tgz`;
+    expect(install).toContain(`npm install /path/to/sso-hub/${tarball} express redis`);
+  });
+
+  it('never calls a method on req.sso without `!`: it is optional on Request and would not compile under strict', () => {
+    expect(readme.match(/req\.sso\??\.[A-Za-z]+\(/g) ?? []).toEqual([]);
+    expect(readme).toContain('await req.sso!.accessToken()');
+    expect(readme).toContain('ssoApi(req)');
+  });
+
+  it('registers the site through the admin console with the demo, through the CLI only with the hub\'s Redis', () => {
+    const register = section('Register the site at the hub');
+    const admin = DEMO_USERS.find((user) => user.roles.includes('admin'))!;
+    expect(register).toContain('/admin/clients');
+    expect(register).toContain(`\`${admin.username}\` / \`${admin.password}\``);
+    expect(register).toMatch(/npm start/);
+    expect(register).toMatch(/REDIS_URL[\s\S]*KEY_PREFIX/);
+    expect(register).toMatch(/REDIS_URL=\S+ KEY_PREFIX=\S+ npm run hub -- clients add/);
   });
 
   it('documents every option of SubsiteKitOptions, with its environment variable', () => {

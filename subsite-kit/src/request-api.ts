@@ -19,6 +19,17 @@ export interface SsoRequestApi {
   userinfo(): Promise<Record<string, unknown>>;
 }
 
+/**
+ * `req.sso`, typed as set: the global `Request` declares it optional, since requests that did not
+ * go through `sso.router` have none. Every request that did has it, so in a route behind the
+ * router `await ssoApi(req).accessToken()` is `await req.sso!.accessToken()` with a check.
+ * @throws Error when `req.sso` is not set: the route is not behind `app.use(sso.router)`.
+ */
+export function ssoApi(req: Pick<Request, 'sso'>): SsoRequestApi {
+  if (!req.sso) throw new Error('subsite-kit: req.sso is not set: mount sso.router (app.use(sso.router)) before this route');
+  return req.sso;
+}
+
 const REFRESH_BEFORE_SECONDS = 60; // refresh a token that expires within a minute
 const LOCK_POLL_MS = 100;
 

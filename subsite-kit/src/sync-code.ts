@@ -1,4 +1,5 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import { InvalidToken } from './errors.js';
 import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
