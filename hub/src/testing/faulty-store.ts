@@ -7,8 +7,11 @@ import { StoreUnavailableError, type Store, type WriteOp } from '../store/store.
  */
 export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
 
-/** Decides, for each write (and each read, with `reads`), what happens to it. */
-export type FaultPlan = (method: string, key: string) => Fault;
+/**
+ * Decides, for each write (and each read, with `reads`), what happens to it. `call` numbers
+ * the store calls: the ops of one batch (Store.write) share it, concurrent calls never do.
+ */
+export type FaultPlan = (method: string, key: string, call: number) => Fault;
 
 const READS = new Set(['kind', 'get', 'getMany', 'ttl', 'setMembers', 'zRangeByScore', 'zRevRange', 'zCard', 'ping', 'close']);
 /** Reads of data (not the health check or shutdown): the plan decides on them too when asked. */
@@ -41,6 +44,7 @@ function worst(faults: Fault[]): Fault {
  */
 export function faultyStore(inner: Store, options: FaultyStoreOptions = {}): { store: Store; plan(next: FaultPlan | undefined): void } {
   let current: FaultPlan | undefined;
+  let calls = 0;
   const store = new Proxy(inner, {
     get(target, property) {
       const value = Reflect.get(target, property) as unknown;
@@ -48,7 +52,8 @@ export function faultyStore(inner: Store, options: FaultyStoreOptions = {}): { s
       // Bound to the store itself: its private fields are not reachable through the proxy.
       if (typeof property !== 'string' || (READS.has(property) && !(options.reads && DATA_READS.has(property)))) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
-        const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key) ?? 'ok')) : (current?.(property, String(args[0])) ?? 'ok');
+        const call = (calls += 1);
+        const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key, call) ?? 'ok')) : (current?.(property, String(args[0]), call) ?? 'ok');
         if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
