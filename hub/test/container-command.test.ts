@@ -62,7 +62,9 @@ describe.each([
     try {
       await waitForOk(`${url}/readyz`, 60_000);
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 15 s'), 15_000)))]);
+      clearTimeout(timer);
       expect(code).toBe(0);
       expect(out).toContain('hub stopping');
       expect(await refused(port)).toBe(true); // no orphaned hub left listening
