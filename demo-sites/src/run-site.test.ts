@@ -3,8 +3,8 @@
  * change (not an unhandled 'error' event), and `npm start` leaves nothing listening behind it.
  */
 import { jest } from '@jest/globals';
-import { connect, createServer, type Server } from 'node:net';
-import { freePort } from '../../hub/src/testing/hub-process.js';
+import { createServer, type Server } from 'node:net';
+import { freePort, portRefuses as refused } from '../../hub/src/testing/hub-process.js';
 import { runForum } from './forum/run-forum.js';
 import { runSite } from './run-site.js';
 import { startDemo } from './start-demo.js';
@@ -18,16 +18,6 @@ async function occupy(): Promise<{ port: number; server: Server }> {
   return { port: (server.address() as { port: number }).port, server };
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe('a demo port in use', () => {
   let taken: { port: number; server: Server };

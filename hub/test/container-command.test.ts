@@ -9,9 +9,8 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForOk } from '../src/testing/hub-process.js';
+import { freePort, portRefuses as refused, waitForOk } from '../src/testing/hub-process.js';
 
 jest.setTimeout(120_000);
 
@@ -30,16 +29,6 @@ function composeHubCommand(): string[] {
   return JSON.parse(match![1]!) as string[];
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe.each([
   ['the Dockerfile CMD', dockerfileCommand],

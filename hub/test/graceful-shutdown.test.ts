@@ -12,7 +12,7 @@ import { ClientRegistry } from '../src/clients/client-registry.js';
 import { DeliveryQueue } from '../src/delivery/delivery-queue.js';
 import { Keys } from '../src/store/keys.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
-import { startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
+import { portRefuses as refused, startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
 
@@ -37,16 +37,6 @@ async function halfSentRequest(port: number, request: { path: string; body: stri
   return { socket, finish: () => socket.write(body.slice(10)), answer };
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
   let store: RedisStore;
