@@ -1,5 +1,5 @@
 import type { Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import type { Store, WriteOp } from '../store/store.js';
 import { endSessionWrites } from './ended-sessions.js';
 
 /** account → the store keys of that account's hub (oidc-provider) sessions. */
@@ -31,20 +31,20 @@ export class SessionIndex {
 
   /** Ends one hub session of the account (the admin's "end this session"). */
   async end(accountId: string, sessionKey: string, payload: Record<string, unknown>): Promise<void> {
-    const uid = typeof payload.uid === 'string' ? payload.uid : undefined;
-    // Marked ended, so a request that loaded it cannot write it back (ended-sessions.ts).
-    await this.store.write(endSessionWrites(this.keys, sessionKey, uid));
+    await this.store.write(this.#endWrites(sessionKey, payload));
     await this.remove(accountId, sessionKey);
   }
 
-  /** Ends every hub session of the account (sign-out everywhere, user disabled or deleted). */
+  /** Ends every hub session of the account (sign-out everywhere, user disabled or deleted): one batch. */
   async endAll(accountId: string): Promise<number> {
     const sessions = await this.list(accountId);
-    for (const { key, payload } of sessions) {
-      const uid = typeof payload.uid === 'string' ? payload.uid : undefined;
-      await this.store.write(endSessionWrites(this.keys, key, uid));
-    }
+    await this.store.write(sessions.flatMap(({ key, payload }) => this.#endWrites(key, payload)));
     await this.store.del(this.keys.accountSessions(accountId));
     return sessions.length;
+  }
+
+  /** Marked ended, so a request that loaded the session cannot write it back (ended-sessions.ts). */
+  #endWrites(sessionKey: string, payload: Record<string, unknown>): WriteOp[] {
+    return endSessionWrites(this.keys, sessionKey, typeof payload.uid === 'string' ? payload.uid : undefined);
   }
 }

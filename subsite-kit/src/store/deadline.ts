@@ -146,14 +146,15 @@ export class DeadlineSessionStore extends session.Store {
       return;
     }
     const inner = this.inner;
-    const write = this.#loaded.has(data) && isUpdatable(inner) ? inner.update.bind(inner) : inner.set.bind(inner);
-    write(sid, data, this.#bounded('set', (error?: unknown) => {
+    const done = this.#bounded('set', (error?: unknown) => {
       if (snapshot !== undefined) {
         if (error) this.#saved.delete(data);
         else this.#saved.set(data, snapshot);
       }
       callback?.(error);
-    }));
+    });
+    if (this.#loaded.has(data) && isUpdatable(inner)) inner.update(sid, data, done);
+    else inner.set(sid, data, done);
   }
 
   override destroy(sid: string, callback?: Callback): void {
