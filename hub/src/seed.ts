@@ -7,10 +7,12 @@ import type { DomainServices } from './domain-services.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
-const seedSchema = z.object({
+// Strict objects: a key the schema does not know (`redirect_uris`, a CLI flag's name, a typo) is an
+// error naming it, not a silently dropped setting (a client with no redirect URI, a site never synced).
+const seedSchema = z.strictObject({
   users: z
     .array(
-      z.object({
+      z.strictObject({
         id: z.string().optional(),
         username: z.string(),
         email: z.string(),
@@ -22,7 +24,7 @@ const seedSchema = z.object({
     .default([]),
   clients: z
     .array(
-      z.object({
+      z.strictObject({
         clientId: z.string(),
         clientSecret: z.string().optional(),
         name: z.string().optional(),
@@ -48,7 +50,7 @@ const seedSchema = z.object({
   /** UCenter applications with their app id and key (the key is in their own configuration). */
   ucenterApps: z
     .array(
-      z.object({
+      z.strictObject({
         appId: z.number().int().positive(),
         name: z.string(),
         url: z.string(),
@@ -82,7 +84,11 @@ export function parseSeed(text: string, source = 'seed'): Seed {
   }
   const result = seedSchema.safeParse(data);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const lines = result.error.issues.flatMap((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      if (issue.code !== 'unrecognized_keys') return [`  ${where}: ${issue.message}`];
+      return issue.keys.map((key) => `  ${where}: unknown key ${JSON.stringify(key)} (keys are the registry's, in camelCase: README, "Seeding")`);
+    });
     throw new SeedFileError(`${source} is not a valid seed file:\n${lines.join('\n')}`);
   }
   return result.data;

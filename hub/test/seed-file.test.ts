@@ -132,6 +132,18 @@ clients:
   });
 });
 
+describe('a seed file with a key it does not know', () => {
+  test('a key the schema does not know (a CLI flag name, snake_case, a typo) is refused and named, not dropped', () => {
+    // Dropped silently, `redirect_uris` made a client with no redirect URI and `syncLoginURL` one that is never synced.
+    expect(() => parseSeed('clients:\n  - clientId: forum\n    redirect_uris: [http://forum.test/cb]\n', 'seed.yaml')).toThrow(
+      /seed\.yaml is not a valid seed file:\n {2}clients\.0: unknown key "redirect_uris"/,
+    );
+    expect(() => parseSeed('users:\n  - username: sam\n    email: sam@x.test\n    password: long-enough-1\n    role: admin\n')).toThrow(/users\.0: unknown key "role"/);
+    expect(() => parseSeed('ucenterApps:\n  - appId: 2\n    name: D\n    url: http://d.test\n    key: 0123456789abcdef0123456789abcdef\n    uc_key: x\n')).toThrow(/ucenterApps\.0: unknown key "uc_key"/);
+    expect(() => parseSeed('client:\n  - clientId: forum\n')).toThrow(/\(top level\): unknown key "client"/);
+  });
+});
+
 describe('the first admin (Redis)', () => {
   const prefix = `test:bootstrap:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix };
