@@ -264,6 +264,20 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
       expect(Number(blocked!.retryAfter)).toBeGreaterThan(0);
       expect(await isSignedIn(browser, limited.url)).toBe(false);
     });
+
+    test('successful sign-ins from one address (an office NAT, new browsers) never use up LOGIN_MAX_ATTEMPTS_PER_IP', async () => {
+      // Before, the sixth new browser signing in from the address was refused with its right password.
+      for (let i = 0; i < 8; i += 1) {
+        const browser = new TestBrowser();
+        const [answer] = await attempts(browser, [i % 2 === 0 ? ALICE : { login: 'bob', password: 'builder-password-1' }]);
+        expect(answer!.status).toBe(200);
+        expect(answer!.html).toContain('data-testid="sync-title"');
+      }
+      // Failures from the address still count: five and it is refused.
+      const tries = ['u1', 'u2', 'u3', 'u4', 'u5'].map((login) => ({ login, password: 'wrong-password' }));
+      expect((await attempts(new TestBrowser(), tries)).map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+      expect((await attempts(new TestBrowser(), [ALICE]))[0]!.status).toBe(429);
+    });
   });
 
   describe('OWASP ASVS V1.2 output encoding', () => {

@@ -102,4 +102,27 @@ describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone
     // Whoever else is behind that address (a NAT, a proxy), a known browser still signs in.
     await expect(throttle.attempt(portal('10.0.0.4', 'd', 'device-e'))).resolves.toBeUndefined();
   });
+
+  test('a success gives its point back to the IP: many people signing in behind one NAT are never refused, guessers still are', async () => {
+    // Before, successes counted too: the 51st colleague signing in from an office's address in a
+    // window was refused (no device cookie yet on a new browser), whatever their password.
+    const throttle = make({ maxAttemptsPerIp: 3 });
+    for (let i = 0; i < 10; i += 1) {
+      const colleague = i % 2 === 0 ? portal('10.0.0.5', `staff-${i}`) : grant('10.0.0.5', `staff-${i}`);
+      await throttle.attempt(colleague);
+      await throttle.succeeded(colleague);
+    }
+    // Failures (and attempts still in flight) keep counting: three and the address is refused.
+    for (let i = 0; i < 3; i += 1) {
+      await throttle.attempt(portal('10.0.0.5', `victim-${i}`));
+      await throttle.failed(portal('10.0.0.5', `victim-${i}`));
+    }
+    await expect(throttle.attempt(portal('10.0.0.5', 'staff-0'))).rejects.toBeInstanceOf(TooManyAttemptsError);
+    // A known browser's success gives nothing back (it took nothing).
+    const known = make({ maxAttemptsPerIp: 1 });
+    await known.attempt(portal('10.0.0.6', 'a', 'device-a'));
+    await known.succeeded(portal('10.0.0.6', 'a', 'device-a'));
+    await known.attempt(portal('10.0.0.6', 'b'));
+    await expect(known.attempt(portal('10.0.0.6', 'c'))).rejects.toBeInstanceOf(TooManyAttemptsError);
+  });
 });

@@ -45,7 +45,8 @@ const COUNT_CEILING = 1_000_000;
  *
  * - every attempt counts against the client IP (a hard limit per window), except from a
  *   browser with a device cookie for the account: nobody behind the same address (a NAT, a
- *   proxy) can lock a known browser out;
+ *   proxy) can lock a known browser out; a success gives its point back, so the limit is on
+ *   failures (and attempts in flight), never on colleagues signing in from one address;
  * - a browser with a valid device cookie for the account is a trusted client: only its own
  *   failures count against it, so failures from anywhere else never slow it down;
  * - untrusted clients share one pool per account: browsers without a device cookie, and the
@@ -161,12 +162,20 @@ export class LoginThrottle {
    * A success clears the failures of the pool it came through: the device's, or the account's
    * from this IP. The account's untrusted pool decays on its own (a success cannot come from it
    * while it waits, and an attacker must not be able to reset it by signing in elsewhere).
+   * It also gives the IP back the point its attempt took: the per-IP limit counts failures and
+   * attempts in flight, so people signing in behind one address (an office's NAT, new browsers
+   * without a device cookie) are never refused for each other's successes.
    */
   async succeeded(attempt: SignInAttempt): Promise<void> {
     const pool = attempt.device ? 'device' : 'pair';
     const key = this.#keyOf(attempt, pool);
     try {
-      await Promise.all([this.#pools[pool].failures.delete(key), this.#pools[pool].wait.delete(key)]);
+      // Sent together: node-redis writes the three in one go.
+      await Promise.all([
+        this.#pools[pool].failures.delete(key),
+        this.#pools[pool].wait.delete(key),
+        attempt.device ? undefined : this.#perIp.reward(attempt.ip, 1),
+      ]);
     } catch (error) {
       LoginThrottle.#storeError(error);
     }
