@@ -13,6 +13,7 @@
  * Redis instead of starting one; not pinned), BENCH_ONLY (groups to run: tokens,kit,sign-in;
  * a partial run never writes the docs).
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -99,9 +100,24 @@ function log(message: string): void {
 
 const prefixOf = (name: string) => `${root}${name}:`;
 
+/**
+ * The kit's package as `npm pack` ships it, built by `buildKit()` before any subsite starts,
+ * into a folder of the bench's own (under the repository, so its imports find node_modules;
+ * never the checkout's subsite-kit/dist, which another process may be reading).
+ */
+const KIT_BUILD = fileURLToPath(new URL('./kit/dist', import.meta.url));
+const KIT_MODULE = `${KIT_BUILD}/esm/index.js`;
+
+function buildKit(): void {
+  const script = fileURLToPath(new URL('../subsite-kit/scripts/build.mjs', import.meta.url));
+  const build = spawnSync(process.execPath, [script, '--out-dir', KIT_BUILD], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`building subsite-kit (node subsite-kit/scripts/build.mjs --out-dir ${KIT_BUILD}) failed`);
+}
+
 async function start(name: string, file: string, env: Record<string, string>): Promise<ServerProcess> {
   const server = await startServer(name, file, {
     REDIS_URL: redisUrl,
+    BENCH_KIT_MODULE: KIT_MODULE,
     BENCH_SALT: salt,
     BENCH_PREFIX: prefixOf(name),
     BENCH_PROFILE_DIR: `${resultsDir}/profiles`,
@@ -167,6 +183,8 @@ async function main(): Promise<void> {
   const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
   log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
+  log('building subsite-kit (its dist/, as npm ships it) …');
+  buildKit();
   const ctx: BenchContext = { settings, rounds: { rounds: settings.rounds, profile, log, prewarm: !settings.quick }, salt, start, stop, log };
   const counts = settings.subsiteCounts;
 

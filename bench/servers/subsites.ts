@@ -11,7 +11,7 @@ import express, { type Request, type Response } from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import { createSubsiteKit, type RedisClient, type SsoUser } from '@sso-hub/subsite-kit';
+import type { RedisClient, SsoUser } from '@sso-hub/subsite-kit';
 import { withCounters } from '../lib/counting.js';
 import { derivedSecret, required, serve, subsiteHost, subsiteId, subsiteOrigin } from '../lib/fixtures.js';
 
@@ -22,6 +22,11 @@ declare module 'express-session' {
     benchTokens?: { idToken: string; accessToken: string; loggedInAt: number };
   }
 }
+
+// The kit as npm ships it (built by run.ts into bench/kit/dist), not its TypeScript through tsx:
+// users run the compiled package, and tsx's transform (a `__name` call around every function
+// made at run time) is a cost they never pay. Its baseline, express-session, is plain JS too.
+const { createSubsiteKit } = (await import(required('BENCH_KIT_MODULE'))) as typeof import('@sso-hub/subsite-kit');
 
 const port = Number(required('PORT'));
 const mode = required('BENCH_MODE');

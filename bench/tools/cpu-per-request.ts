@@ -7,8 +7,15 @@
  *   npx tsx bench/tools/cpu-per-request.ts [requests per scenario, 400] [scenarios: cc,refresh,userinfo,introspection]
  *
  * Uses `BENCH_REDIS_URL` or the Redis on 127.0.0.1:6379 (keys under a run prefix, removed at the end).
+ *
+ * `CPU_WARMUP` (30) untimed requests before each timed loop, `CPU_ROUNDS` (2) A B B A rounds.
+ * `CPU_BASE=<another checkout>`: the peer is that checkout's hub instead of plain oidc-provider
+ * (its `bench/servers/hub.ts`, with its own sources), so a change is measured against the code
+ * before it in one interleaved run: `git worktree add /tmp/base HEAD~1`, link node_modules in.
  */
 import { randomUUID } from 'node:crypto';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
@@ -46,7 +53,7 @@ async function expectOk(response: Response, what: string): Promise<string> {
 }
 
 async function scenarios(server: ServerProcess, plain: boolean): Promise<Record<string, Send>> {
-  const chains = await Promise.all(Array.from({ length: concurrency }, (_, i) => (plain ? plainRpTokens : rpTokens)(server.url, i + 1, rpSecret)));
+  const chains = await Promise.all(Array.from({ length: concurrency }, (_, i) => (plain && !base ? plainRpTokens : rpTokens)(server.url, i + 1, rpSecret)));
   const first = chains[0]!;
   const queue = chains.map((tokens) => tokens.refresh_token);
   return {
@@ -61,12 +68,14 @@ async function scenarios(server: ServerProcess, plain: boolean): Promise<Record<
   };
 }
 
+const warmup = Number(process.env.CPU_WARMUP ?? 30); // untimed requests before each timed loop
+const rounds = Number(process.env.CPU_ROUNDS ?? 2); // A B B A rounds per scenario
 const profileAs = process.env.CPU_PROFILE_DIR; // also write a profile of each measured loop here
 
 let lastRate = 0;
 
 async function perRequest(server: ServerProcess, send: Send, name: string): Promise<number> {
-  for (let i = 0; i < 30; i += 1) await send(); // warm-up
+  for (let i = 0; i < warmup; i += 1) await send(); // warm-up
   if (profileAs) await fetch(`${server.url}/__bench/profile/start`);
   const before = cpuMicros(server.pid);
   const startedAt = performance.now();
@@ -85,13 +94,16 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
 }
 
 const hub = await start('hub', 'hub.ts', { BENCH_USERS: String(concurrency + 2) });
-const plainServer = await start('plain', 'plain-oidc.ts', { BENCH_USERS: String(concurrency + 2) });
+const base = process.env.CPU_BASE;
+const plainServer = base
+  ? await start('base', relative(fileURLToPath(new URL('../servers/', import.meta.url)), `${base}/bench/servers/hub.ts`), { BENCH_USERS: String(concurrency + 2) })
+  : await start('plain', 'plain-oidc.ts', { BENCH_USERS: String(concurrency + 2) });
 try {
   const hubSends = await scenarios(hub, false);
   const plainSends = await scenarios(plainServer, true);
   for (const name of ['cc', 'refresh', 'userinfo', 'introspection'].filter((n) => only.has(n))) {
     const samples: { hub: number; plain: number }[] = [];
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < rounds; round += 1) {
       const h1 = await perRequest(hub, hubSends[name]!, name);
       const r1 = lastRate;
       const p1 = await perRequest(plainServer, plainSends[name]!, name);
@@ -107,7 +119,7 @@ try {
     const plainUs = samples.map((s) => s.plain).sort((a, b) => a - b);
     const h = hubUs.reduce((a, b) => a + b) / hubUs.length;
     const p = plainUs.reduce((a, b) => a + b) / plainUs.length;
-    process.stdout.write(`${name.padEnd(14)} hub ${(h / 1000).toFixed(2)} ms CPU/request, plain ${(p / 1000).toFixed(2)} ms; hub ÷ plain CPU ${(h / p).toFixed(2)}× (rounds: ${samples.map((s) => (s.hub / s.plain).toFixed(2)).join(', ')})\n`);
+    process.stdout.write(`${name.padEnd(14)} hub ${(h / 1000).toFixed(2)} ms CPU/request, plain ${(p / 1000).toFixed(2)} ms; hub ÷ ${base ? 'base' : 'plain'} CPU ${(h / p).toFixed(2)}× (rounds: ${samples.map((s) => (s.hub / s.plain).toFixed(2)).join(', ')})\n`);
   }
 } finally {
   await Promise.all([hub.stop(), plainServer.stop()]);

@@ -113,11 +113,13 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   const metrics = metricsHandler(services.metrics, config.METRICS_TOKEN);
   // Every request: a request id (echoed as X-Request-Id, carried by its audit entries), one
   // JSON log line and its count and latency in the metrics once answered.
-  return (req, res) =>
+  // Protocol requests run in oidc-provider's request context only (request-context.ts).
+  return (req, res) => {
+    const protocolRequest = isProtocolPath(req.url);
     withRequestContext(req, res, (requestId) => {
       observeRequest(req, res, requestId, logger, services.metrics);
       pin(req);
-      if (isProtocolPath(req.url)) {
+      if (protocolRequest) {
         void protocol(req, res);
         return;
       }
@@ -126,5 +128,6 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
         return;
       }
       app(req as express.Request, res as express.Response);
-    });
+    }, !protocolRequest);
+  };
 }

@@ -121,6 +121,30 @@ test('one JSON log line per request with a request id that its audit entries car
   }
 });
 
+test('protocol requests (no context of the hub\'s own) still give their audit entries the request id', async () => {
+  const hub = await startTestHub('memory');
+  try {
+    const { clientSecret } = await hub.services.clients.register({ clientId: 'svc', name: 'Service', grantTypes: ['client_credentials'] });
+    const auth = basic('svc', clientSecret!);
+    const issued = await postForm(`${hub.url}/token`, { grant_type: 'client_credentials' }, { authorization: auth, 'x-request-id': 'proxy-token-0001' });
+    expect(issued.status).toBe(200);
+    // The revocation is audited after oidc-provider's route has finished (an after-hook).
+    const revoked = await postForm(`${hub.url}/token/revocation`, { token: issued.body.access_token as string }, { authorization: auth, 'x-request-id': 'proxy-revoke-0001' });
+    expect(revoked.status).toBe(200);
+    // A request without an id of its own gets a fresh one, and its entry carries it.
+    const again = await fetch(`${hub.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth }, body: 'grant_type=client_credentials' });
+    expect(again.status).toBe(200);
+    const fresh = again.headers.get('x-request-id');
+    expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+    await hub.services.audit.flush();
+    const tokens = (await hub.services.audit.search({ event: 'token.issued' })).map((entry) => entry.requestId);
+    expect(tokens.sort()).toEqual([fresh, 'proxy-token-0001'].sort());
+    expect((await hub.services.audit.search({ event: 'token.revoked' }))[0]?.requestId).toBe('proxy-revoke-0001');
+  } finally {
+    await hub.close();
+  }
+});
+
 test('docs/grafana-dashboard.json graphs only metrics the hub exports', async () => {
   const { readFileSync } = await import('node:fs');
   const dashboard = JSON.parse(readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8')) as { panels: { targets: { expr: string }[] }[] };

@@ -71,7 +71,8 @@ export interface AuditEntry {
   requestId?: string;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'requestId'>;
+/** An entry to record; `requestId` defaults to the current request's (set it where no request context is). */
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
 export interface AuditFilter {
   event?: string;
@@ -136,7 +137,30 @@ export class AuditLog {
    * recording never fails the action).
    */
   record(input: NewAuditEntry, options: { linger?: boolean } = {}): Promise<void> {
-    const requestId = currentRequestId();
+    this.#pending.push(this.#entry(input));
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      // A write in flight takes this entry in its next batch. Otherwise an entry nobody waits
+      // for (the token endpoint's) waits for company; one that a caller awaits goes at once.
+      if (this.#flushing) return;
+      if (options.linger) this.#lingerNow();
+      else this.#drainNow();
+    });
+  }
+
+  /**
+   * Records an entry nobody awaits (the token endpoint's, one per token issued): it lingers
+   * for company as `record(…, { linger: true })` does, without a promise and a waiter for
+   * every token. `flush()` still waits for it.
+   */
+  recordLater(input: NewAuditEntry): void {
+    this.#pending.push(this.#entry(input));
+    if (!this.#flushing) this.#lingerNow();
+  }
+
+  /** The stored form of an entry, observed as it is recorded. */
+  #entry(input: NewAuditEntry): { score: number; member: string } {
+    const requestId = input.requestId ?? currentRequestId();
     // Fields set one by one (same order as before), not spread from small objects: this runs per token.
     const entry: AuditEntry = { id: randomUUID(), at: Date.now(), event: input.event };
     if (input.actor) entry.actor = clip(input.actor);
@@ -146,15 +170,11 @@ export class AuditLog {
     if (input.detail) entry.detail = input.detail;
     if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
-    this.#pending.push({ score: entry.at, member: JSON.stringify(entry) });
-    return new Promise((resolve) => {
-      this.#waiters.push(resolve);
-      // A write in flight takes this entry in its next batch. Otherwise an entry nobody waits
-      // for (the token endpoint's) waits for company; one that a caller awaits goes at once.
-      if (this.#flushing) return;
-      if (options.linger) this.#linger ??= setTimeout(() => this.#drainNow(), this.options.lingerMs ?? LINGER_MS);
-      else this.#drainNow();
-    });
+    return { score: entry.at, member: JSON.stringify(entry) };
+  }
+
+  #lingerNow(): void {
+    this.#linger ??= setTimeout(() => this.#drainNow(), this.options.lingerMs ?? LINGER_MS);
   }
 
   #drainNow(): void {

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ProtocolHooks } from '../oidc/protocol-hooks.js';
+import { requestIdOf } from '../request-context.js';
 import type { AuditLog, NewAuditEntry } from './audit-log.js';
 
 /** The account a token request acted for, if any (client_credentials has none). */
@@ -15,14 +16,13 @@ function accountOf(ctx: KoaContextWithOIDC): string | undefined {
  * Only ids and the grant type are kept; never a token or a code.
  */
 export function auditProvider(provider: Provider, audit: AuditLog): void {
-  const linger = { linger: true };
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     // Every token issued passes here: the entry is built without spreads.
     const account = accountOf(ctx);
     const entry: NewAuditEntry = { event: 'token.issued', ip: ctx.ip, detail: { grant_type: String(ctx.oidc.params?.grant_type ?? '') } };
     if (account) entry.actor = entry.subject = account;
     if (ctx.oidc.client) entry.client = ctx.oidc.client.clientId;
-    void audit.record(entry, linger);
+    audit.recordLater(entry);
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);
@@ -46,9 +46,12 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
   // RFC 7009 answers 200 whether or not the token existed; record the request of a client.
   ProtocolHooks.of(provider).after(['revocation'], (ctx) => {
     if (ctx.status !== 200) return;
+    // After the route, outside oidc-provider's request context: the request id is taken from the request.
+    const requestId = requestIdOf(ctx.req);
     void audit.record({
       event: 'token.revoked',
       ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),
+      ...(requestId ? { requestId } : {}),
       ip: ctx.ip,
       detail: { token_type_hint: String(ctx.oidc.params?.token_type_hint ?? '') },
     });

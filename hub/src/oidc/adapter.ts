@@ -44,8 +44,19 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.#key(id);
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
-      const { jti: _jti, ...stored } = payload;
-      const value = JSON.stringify(stored);
+      // The payload without its id: `jti` is left out by JSON.stringify while undefined (an
+      // object rest copy of every payload cost more than the stringify), then put back.
+      const { jti } = payload;
+      let value: string;
+      if (jti === undefined) value = JSON.stringify(payload);
+      else {
+        payload.jti = undefined;
+        try {
+          value = JSON.stringify(payload);
+        } finally {
+          payload.jti = jti;
+        }
+      }
       // The record and its indexes in one round trip (a pipeline; each index is only a way to the record).
       // A session's record and uid copy are not written back once the session ended (ended-sessions.ts).
       const writes: WriteOp[] = this.model === 'Session'

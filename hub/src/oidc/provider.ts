@@ -19,6 +19,7 @@ import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
+import { setRequestSource } from '../request-context.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -103,6 +104,11 @@ function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
  * store, users, clients and pages. Protocol behaviour comes from the certified library;
  * this file only says which features are on and how the hub's data plugs in.
  */
+/** The request oidc-provider is answering in the current async context, if any. */
+function requestInProviderContext() {
+  return Provider.ctx?.req;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store, keys, users, clients, consents, grants, sessions, views } = deps;
   const enabledGrants = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
@@ -226,6 +232,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   }
 
   const provider = new Provider(config.HUB_ISSUER, configuration);
+  // Protocol requests carry no context of the hub's own: their request id is found through oidc-provider's.
+  setRequestSource(requestInProviderContext);
   provider.proxy = config.HUB_TRUST_PROXY;
   cacheClientsByMetadata(provider, findClientMetadata);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
