@@ -34,11 +34,16 @@ export function noteRequestUrl(
 }
 
 /**
- * UCenter's script tag for a sync note, as the seed's sync page shows it. The URL goes in
- * as it is (its values are URL-encoded and the base URL normalised, so it holds no quote or
- * angle bracket): Discuz! reads the `src` back out of the answer with a regular expression
- * and loads it without HTML-decoding, so `&amp;` would break it.
+ * UCenter's script tag for a sync note, as the seed's sync page shows it. Discuz! reads the
+ * `src` back out of the answer with a regular expression and loads it without HTML-decoding,
+ * so `&` stays as it is (`&amp;` would break it); a character that could end the attribute or
+ * the tag (none should be there: the values are URL-encoded, the base URL's host checked and
+ * its path normalised) is percent-encoded, which leaves the URL's meaning alone.
  */
+function attributeSafe(url: string): string {
+  return url.replace(/["'<>`\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 export function scriptTag(src: string): string {
-  return `<script type="text/javascript" src="${src}" reload="1"></script>`;
+  return `<script type="text/javascript" src="${attributeSafe(src)}" reload="1"></script>`;
 }

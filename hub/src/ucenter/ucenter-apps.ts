@@ -18,6 +18,8 @@ export interface UcenterAppInput {
 
 const NOTE_FILE = /^[A-Za-z0-9._/-]{1,200}$/;
 const TYPE = /^[A-Za-z0-9_]{1,32}$/;
+/** A host name as `new URL()` normalises it (letters lower-cased, IDNA as xn--), or an IPv6 literal. */
+const HOST = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])$/;
 
 /** A UC_KEY: 64 characters from the CSPRNG (UCenter's own keys are 64 characters too). */
 export function generateUcKey(): string {
@@ -34,8 +36,10 @@ function checkBaseUrl(value: string, what: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`${what} must be http(s): ${value}`);
   if (url.search || url.hash) throw new ValidationError(`${what} must not have a query or fragment: ${value}`);
   if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
-  // The normalised form: a quote or angle bracket typed into the URL comes out percent-encoded,
-  // so the URL can go into a script tag's attribute as it is.
+  // `new URL()` keeps characters in a host that no host name has (a quote, a backtick, `%22`):
+  // only host names (after IDNA), IPv4 and bracketed IPv6 literals. The path's quotes and angle
+  // brackets come out percent-encoded in the normalised form; the script tag escapes too.
+  if (!HOST.test(url.hostname)) throw new ValidationError(`${what} must have a host name or IP address as its host: ${value}`);
   return url.href.replace(/\/+$/, '');
 }
 
