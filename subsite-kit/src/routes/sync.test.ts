@@ -110,6 +110,25 @@ describe('GET /sso/synclogout', () => {
     expect((await agent.get('/').set(HTML)).status).toBe(200);
   });
 
+  it('leaves alone a local session of another hub session (someone else\'s logout code planted in a page)', async () => {
+    // Any hub user can take a logout code from their own sync page (or a UCenter app can mint
+    // one) and plant it as an <img> in a forum post: it must not sign readers out of the forum.
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const lazy = await agent.get('/').set(HTML);
+    await agent.get(await browserAtHub(hub, lazy.headers.location!));
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+
+    const planted = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: 'mallory-hub-sid' })));
+    expect(planted.status).toBe(200);
+    expect(planted.headers['set-cookie']).toBeUndefined();
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    // The code of this browser's own hub session still signs it out.
+    await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: hub.sid })));
+    expect((await agent.get('/')).body.user).toBeNull();
+  });
+
   it('ends sessions of that hub sid even when this request carries no session cookie', async () => {
     const { app } = await makeSite(hub);
     const browser = request.agent(app);

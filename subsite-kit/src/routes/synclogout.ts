@@ -5,16 +5,21 @@ import { sendSyncAnswer } from './sync-response.js';
 import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
 
 /**
- * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End this browser's local
- * session (if any) and every local session opened under that hub session, and clear
- * `Request-Login`. Idempotent: with nothing to end it still answers 200. The code is spent
- * after the work, so a retry after a store failure (503) completes it.
+ * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End every local session
+ * opened under that hub session (the code's `sid`), this browser's among them, and clear
+ * `Request-Login`. A local session of another hub session is left alone, markers and all: a
+ * logout code is not a right to end whatever session the browser carries (anyone can take one
+ * from their own sync page and plant it as an `<img>` in a post for others' browsers to
+ * fetch). Idempotent: with nothing to end it still answers 200. The code is spent after the
+ * work, so a retry after a store failure (503) completes it.
  */
 export function synclogout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const claims = await verifySyncRequest(ctx, req, res, 'logout');
     if (!claims) return;
-    if (req.session?.sso) {
+    const local = req.session?.sso;
+    const othersSession = local?.hubSid !== undefined && local.hubSid !== claims.sid;
+    if (local && !othersSession) {
       await signOutLocally(ctx, req);
       res.clearCookie(ctx.options.cookies.session, { path: '/' });
     }
@@ -23,7 +28,7 @@ export function synclogout(ctx: KitContext): RequestHandler {
     // Single use, spent after the work: a store failure above answers 503 and leaves the code
     // good for the browser's retry (a replayed logout code only repeats a logout).
     await claimSyncRequest(ctx, req, claims);
-    ctx.cookies.clearSignInMarkers(req, res);
+    if (!othersSession) ctx.cookies.clearSignInMarkers(req, res);
     sendSyncAnswer(req, res);
   };
 }
