@@ -98,7 +98,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     hasher,
     passwords,
     clients,
-    consents: new ConsentIndex(store, keys),
+    // A consent older than its client's registration was given to a removed client of that id.
+    consents: new ConsentIndex(store, keys, async (clientId) => (await clients.find(clientId))?.createdAt),
     grants: new GrantIndex(store, keys),
     sessions: new SessionIndex(store, keys),
     deliveries,

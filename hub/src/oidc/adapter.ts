@@ -91,13 +91,23 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
         payload.jti = id;
-        return payload;
+        return (await this.#ofRemovedClient(payload)) ? undefined : payload;
       }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
       payload.jti = id;
-      return payload;
+      return (await this.#ofRemovedClient(payload)) ? undefined : payload;
+    }
+
+    /**
+     * Whether a token, code or grant was issued to a client that has since been removed, its id
+     * registered again (another site, a new secret): it must not come back with the id.
+     */
+    async #ofRemovedClient(payload: AdapterPayload): Promise<boolean> {
+      if (!hooks.clientRegisteredAt || typeof payload.clientId !== 'string' || typeof payload.iat !== 'number') return false;
+      const registeredAt = await hooks.clientRegisteredAt(payload.clientId);
+      return registeredAt !== undefined && payload.iat < registeredAt;
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
@@ -170,6 +180,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 /** Indexes the hub keeps beside oidc-provider's records (sessions and consents per user). */
 export interface AdapterHooks {
   findClient?(clientId: string): Promise<AdapterPayload | undefined>;
+  /**
+   * When the client with this id was registered, in epoch seconds (undefined: no such client).
+   * A record issued before it belongs to a removed client of the same id and is not found.
+   */
+  clientRegisteredAt?(clientId: string): Promise<number | undefined>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;

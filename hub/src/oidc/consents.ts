@@ -5,7 +5,16 @@ import type { Store } from '../store/store.js';
 export interface Consent {
   scope: string;
   claims: string[];
+  /**
+   * When it was last given, in epoch seconds: a consent older than the client's registration
+   * was given to a removed client of the same id and counts for nothing. (Absent in records
+   * from before it was kept.)
+   */
+  at?: number;
 }
+
+/** When the client with this id was registered, in epoch seconds; undefined when there is none. */
+export type ClientRegisteredAt = (clientId: string) => Promise<number | undefined>;
 
 /**
  * Remembered consent, a record of its own: account + client → what the user allowed.
@@ -17,7 +26,14 @@ export class ConsentIndex {
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
+    private readonly registeredAt: ClientRegisteredAt = async () => undefined,
   ) {}
+
+  async #ofRemovedClient(clientId: string, consent: Consent): Promise<boolean> {
+    if (consent.at === undefined) return false;
+    const registeredAt = await this.registeredAt(clientId);
+    return registeredAt !== undefined && consent.at < registeredAt;
+  }
 
   /** Adds to what the user allowed the client (scopes and claims only ever grow until withdrawn). */
   async remember(accountId: string, clientId: string, allowed: Consent, ttlSeconds?: number): Promise<void> {
@@ -25,6 +41,7 @@ export class ConsentIndex {
     const consent: Consent = {
       scope: [...new Set([...(earlier?.scope.split(' ') ?? []), ...allowed.scope.split(' ')].filter(Boolean))].join(' '),
       claims: [...new Set([...(earlier?.claims ?? []), ...allowed.claims])],
+      at: Math.floor(Date.now() / 1000),
     };
     await this.store.set(this.keys.consent(accountId, clientId), JSON.stringify(consent), ttlSeconds !== undefined ? { ttlSeconds } : {});
     await this.store.setAdd(this.keys.consents(accountId), clientId, ttlSeconds);
@@ -35,7 +52,8 @@ export class ConsentIndex {
     if (!raw) return null;
     // Records from before consent had its own record held a grant id: nothing to build on.
     if (!raw.startsWith('{')) return null;
-    return JSON.parse(raw) as Consent;
+    const consent = JSON.parse(raw) as Consent;
+    return (await this.#ofRemovedClient(clientId, consent)) ? null : consent;
   }
 
   async forget(accountId: string, clientId: string): Promise<void> {
@@ -47,6 +65,12 @@ export class ConsentIndex {
   async clientsOf(accountId: string): Promise<{ clientId: string }[]> {
     const clientIds = await this.store.setMembers(this.keys.consents(accountId));
     const raws = await this.store.getMany(clientIds.map((clientId) => this.keys.consent(accountId, clientId)));
-    return clientIds.filter((_clientId, index) => raws[index]).map((clientId) => ({ clientId }));
+    const live = await Promise.all(clientIds.map(async (clientId, index) => {
+      const raw = raws[index];
+      if (!raw) return false;
+      if (!raw.startsWith('{')) return true;
+      return !(await this.#ofRemovedClient(clientId, JSON.parse(raw) as Consent));
+    }));
+    return clientIds.filter((_clientId, index) => live[index]).map((clientId) => ({ clientId }));
   }
 }
