@@ -55,6 +55,18 @@ export class TemporarilyUnavailable extends KitError {
 }
 
 /**
+ * The site is set up in a way the kit cannot work with (the router mounted after lazyLogin,
+ * `secureCookies` on a request Express sees as plain http): a 500 "site misconfigured" with
+ * a log line that says what to change, never the 503 "try again" of an outage.
+ */
+export class SiteMisconfigured extends KitError {
+  override readonly name = 'SiteMisconfigured';
+  constructor(description: string) {
+    super(500, 'server_error', description);
+  }
+}
+
+/**
  * A short, secret-free description of an error for logs. The kit's own errors carry a log
  * line they built themselves (which step, which URL, why); for anything else only names and
  * codes along the `cause` chain (`TypeError (ECONNREFUSED)`), never a message that could echo

@@ -28,7 +28,7 @@ export type { SsoUser, SsoSessionState } from './session.js';
 /** The kit's route paths, relative to where `sso.router` is mounted. */
 export { ROUTES } from './context.js';
 /** The protocol errors the kit's endpoints answer with (RFC 6749 / 6750 codes). */
-export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable, LoginRequired } from './errors.js';
+export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable, LoginRequired, SiteMisconfigured } from './errors.js';
 /** A server-to-server step with the hub failed: `step`, `url`, `reason`, `code`, `logMessage`. */
 export { HubRequestError } from './hub-errors.js';
 /** A store call past its deadline (`storeTimeoutMs`). */

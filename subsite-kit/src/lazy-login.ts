@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { KIT_PATH_PREFIX, type KitContext } from './context.js';
-import { describeError } from './errors.js';
+import { SiteMisconfigured, describeError } from './errors.js';
 import { exposeUser } from './current-user.js';
 import { isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
@@ -13,7 +13,7 @@ import { originalPath, redirectToHub } from './authorize.js';
  */
 export function lazyLogin(ctx: KitContext): RequestHandler {
   return async (req, res, next) => {
-    if (!req.session) return next(new Error('subsite-kit: mount sso.router before sso.lazyLogin'));
+    if (!req.session) return next(new SiteMisconfigured('req.session is not set: mount sso.router (app.use(sso.router)) before sso.lazyLogin'));
     exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || req.path.startsWith(KIT_PATH_PREFIX)) return next();
 

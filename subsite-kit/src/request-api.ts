@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { KitContext } from './context.js';
-import { LoginRequired } from './errors.js';
+import { LoginRequired, SiteMisconfigured } from './errors.js';
 import { HubRequestError } from './hub-errors.js';
 import { getStoredSession, saveSession, type SsoSessionState } from './session.js';
 import { signOutLocally } from './sign-in.js';
@@ -23,10 +23,10 @@ export interface SsoRequestApi {
  * `req.sso`, typed as set: the global `Request` declares it optional, since requests that did not
  * go through `sso.router` have none. Every request that did has it, so in a route behind the
  * router `await ssoApi(req).accessToken()` is `await req.sso!.accessToken()` with a check.
- * @throws Error when `req.sso` is not set: the route is not behind `app.use(sso.router)`.
+ * @throws SiteMisconfigured (a 500 through the kit's error handlers) when `req.sso` is not set: the route is not behind `app.use(sso.router)`.
  */
 export function ssoApi(req: Pick<Request, 'sso'>): SsoRequestApi {
-  if (!req.sso) throw new Error('subsite-kit: req.sso is not set: mount sso.router (app.use(sso.router)) before this route');
+  if (!req.sso) throw new SiteMisconfigured('req.sso is not set: mount sso.router (app.use(sso.router)) before this route');
   return req.sso;
 }
 

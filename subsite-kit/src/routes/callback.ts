@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { safeReturnTo } from '../return-to.js';
+import { requireSecureTransport } from '../secure-transport.js';
 import { KitError, describeError } from '../errors.js';
 import { safeEqual } from '../pending-auth.js';
 import { signIn } from '../sign-in.js';
@@ -29,6 +30,7 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
  */
 export function callback(ctx: KitContext): RequestHandler {
   return async (req, res) => {
+    requireSecureTransport(ctx, req);
     const pending = await ctx.pending.read(req);
     ctx.pending.clear(res);
     ctx.cookies.clearRequestLogin(req, res);

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import type { KitLogger } from '../options.js';
-import { KitError, describeError } from '../errors.js';
+import { KitError, SiteMisconfigured, describeError } from '../errors.js';
 import { isPageRequest } from '../page-request.js';
 import { sendKitPage } from '../error-page.js';
 
@@ -13,6 +13,18 @@ export function errorHandler(logger: KitLogger, publicPath: string): ErrorReques
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     res.set('Cache-Control', 'no-store');
+    if (error instanceof SiteMisconfigured) {
+      logger.warn(`subsite-kit: ${req.baseUrl}${req.path}: this site is misconfigured: ${error.message}`);
+      if (isPageRequest(req)) {
+        sendKitPage(res, {
+          status: 500,
+          title: 'Sign-in unavailable',
+          message: 'Sign-in cannot work on this site because of a configuration problem. The site\'s administrator has been told.',
+          continuePath: publicPath,
+        });
+      } else res.status(500).json({ error: error.error });
+      return;
+    }
     if (isPageRequest(req) && !(error instanceof KitError && error.status < 500)) {
       logger.warn(`subsite-kit: ${req.baseUrl}${req.path} failed: ${describeError(error)}`);
       const unreachable = !(error instanceof KitError) || error.status === 503;
@@ -45,7 +57,8 @@ export function errorHandler(logger: KitLogger, publicPath: string): ErrorReques
 /**
  * An error handler for the subsite's own pages, to mount last (`app.use(sso.errorHandler)`):
  * when the session store or the hub is down, a page view gets a short 503 page instead of
- * Express's default stack trace; anything else a 500 page that leaks nothing. A request that is
+ * Express's default stack trace; a site set up wrongly (SiteMisconfigured) a 500 page, with a
+ * log line that says what to change. A request that is
  * not a page view and does not prefer HTML (an API call with `Accept: application/json` or
  * `*\/*`, an image) gets JSON instead: `{ error,
  * error_description? }` with the kit error's status (401 `login_required` from
@@ -57,8 +70,10 @@ export function pageErrorHandler(logger: KitLogger): ErrorRequestHandler {
     const kitClientError = error instanceof KitError && error.status < 500;
     const status = kitClientError ? error.status : (error as { status?: unknown })?.status;
     const clientError = typeof status === 'number' && status >= 400 && status < 500;
-    if (!clientError) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
-    const code = clientError ? (status as number) : 503;
+    const misconfigured = error instanceof SiteMisconfigured;
+    if (misconfigured) logger.warn(`subsite-kit: this site is misconfigured: ${error.message}`);
+    else if (!clientError) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
+    const code = misconfigured ? 500 : clientError ? (status as number) : 503;
     res.set('Cache-Control', 'no-store');
     if (code === 503) res.set('Retry-After', '5');
     // JSON unless the request is a page view or asks for HTML rather than JSON.
@@ -66,12 +81,14 @@ export function pageErrorHandler(logger: KitLogger): ErrorRequestHandler {
       if (kitClientError) {
         res.status(code).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
       } else {
-        res.status(code).json({ error: clientError ? 'invalid_request' : 'temporarily_unavailable' });
+        res.status(code).json({ error: misconfigured ? 'server_error' : clientError ? 'invalid_request' : 'temporarily_unavailable' });
       }
       return;
     }
-    const title = code === 503 ? 'Temporarily unavailable' : code === 401 ? 'Sign-in required' : code === 403 ? 'Forbidden' : 'Bad request';
-    const text = code === 503
+    const title = code === 500 ? 'Site error' : code === 503 ? 'Temporarily unavailable' : code === 401 ? 'Sign-in required' : code === 403 ? 'Forbidden' : 'Bad request';
+    const text = code === 500
+      ? 'This site has a configuration problem. Its administrator has been told.'
+      : code === 503
       ? 'This site is temporarily unavailable. Please try again in a moment.'
       : code === 401
         ? 'Please sign in again to continue.'

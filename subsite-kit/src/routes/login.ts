@@ -4,6 +4,7 @@ import { TemporarilyUnavailable } from '../errors.js';
 import { HubRequestError } from '../hub-errors.js';
 import { redirectToHub } from '../authorize.js';
 import { safeReturnTo } from '../return-to.js';
+import { requireSecureTransport } from '../secure-transport.js';
 
 /**
  * `GET /sso/login?next=/path`: an interactive authorization request (the hub shows its login,
@@ -13,6 +14,7 @@ export function login(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const next = safeReturnTo(req.query.next);
     if (req.session?.sso) return res.redirect(302, next);
+    requireSecureTransport(ctx, req);
     try {
       await redirectToHub(ctx, res, next, false);
     } catch (error) {
