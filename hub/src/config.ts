@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
 
 const port = z.coerce.number().int().min(1).max(65_535);
-const url = z.string().url().transform((value) => value.replace(/\/+$/, ''));
 const seconds = z.coerce.number().int().positive();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -26,15 +25,42 @@ const nodes = z.string().transform((value, ctx) => {
   return found;
 });
 const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+/**
+ * The issuer: an http(s) origin, as the browser writes it (`new URL` lower-cases the scheme and
+ * host and drops a default port). The hub serves every endpoint at the root, so a path, a
+ * query or a fragment would be published in discovery and served nowhere.
+ */
+const issuer = z.string().transform((value, ctx) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `must be http:// or https:// (got ${parsed.protocol})` });
+    return z.NEVER;
+  }
+  if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.hash || parsed.username || parsed.password) {
+    ctx.addIssue({ code: 'custom', message: `must be an origin only (scheme, host, port): the hub serves its endpoints at the root, so put it at the root of its own host name (got ${value})` });
+    return z.NEVER;
+  }
+  return parsed.origin;
+});
+const redisUrl = z
+  .string()
+  .url()
+  .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
 
 /** Every environment variable the hub reads, with its default and unit. */
 const schema = z.object({
   HUB_PORT: port.default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),
   /** The browser-facing base URL, also the OIDC issuer. */
-  HUB_ISSUER: url.default('http://hub.sso.localhost:4000'),
+  HUB_ISSUER: issuer.default('http://hub.sso.localhost:4000'),
   /** Unset: the embedded in-process store (for trying out only). */
-  REDIS_URL: z.string().url().optional(),
+  REDIS_URL: redisUrl.optional(),
   /** A Redis Cluster instead: `host:port` of some of its masters, comma-separated (the rest are discovered). */
   REDIS_CLUSTER_NODES: nodes.optional(),
   /** Redis Sentinel instead: `host:port` of the sentinels, comma-separated, with REDIS_SENTINEL_NAME. */
@@ -51,7 +77,7 @@ const schema = z.object({
   // Braces would make part of the prefix a Redis Cluster hash tag and put every key in one slot.
   KEY_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or } (Redis Cluster hash tags)').default('sso:'),
   /** Comma-separated secrets for cookie signing; the first signs, all verify. Generated and stored when unset. */
-  HUB_COOKIE_SECRETS: list.pipe(z.array(z.string().min(32, 'each cookie secret needs at least 32 characters'))).optional(),
+  HUB_COOKIE_SECRETS: list.pipe(z.array(z.string().min(32, 'each cookie secret needs at least 32 characters')).min(1, 'needs at least one secret (comma-separated, 32 characters or more each)')).optional(),
   /** A JWKS (JSON) with private signing keys; the first key of an alg signs, all verify. Generated and stored when unset. */
   HUB_JWKS: z
     .string()
@@ -70,7 +96,7 @@ const schema = z.object({
    * Comma-separated key-encryption keys (at least 32 characters each) for two-step (TOTP)
    * secrets at rest; the first encrypts, all decrypt. Generated and stored when unset.
    */
-  HUB_TOTP_KEYS: list.pipe(z.array(z.string().min(32, 'each TOTP key needs at least 32 characters'))).optional(),
+  HUB_TOTP_KEYS: list.pipe(z.array(z.string().min(32, 'each TOTP key needs at least 32 characters')).min(1, 'needs at least one key (comma-separated, 32 characters or more each)')).optional(),
   /** Admins must have two-step sign-in on: one without it is sent to enrol before reaching /admin. */
   HUB_ADMIN_REQUIRE_TOTP: bool.default(false),
   /** A YAML/JSON file of users and clients loaded at start (the demo's declarative file). */
@@ -234,6 +260,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS (${publishedBy} ms), so every process publishes a new key, and every subsite can fetch it, before any process signs with it`,
     );
+  }
+  const pairs: [string, number, string, number][] = [
+    ['LOGIN_BACKOFF_BASE_SECONDS', data.LOGIN_BACKOFF_BASE_SECONDS, 'LOGIN_BACKOFF_MAX_SECONDS', data.LOGIN_BACKOFF_MAX_SECONDS],
+    ['DELIVERY_BACKOFF_BASE_MS', data.DELIVERY_BACKOFF_BASE_MS, 'DELIVERY_BACKOFF_MAX_MS', data.DELIVERY_BACKOFF_MAX_MS],
+  ];
+  for (const [base, baseValue, max, maxValue] of pairs) {
+    if (baseValue > maxValue) throw new ConfigError(`invalid hub configuration:\n  ${base}: must not be more than ${max} (${baseValue} > ${maxValue}): the first delay would already be past the longest`);
+  }
+  if (data.METRICS_PORT !== undefined && data.METRICS_PORT === data.HUB_PORT) {
+    throw new ConfigError(`invalid hub configuration:\n  METRICS_PORT: must differ from HUB_PORT (${data.HUB_PORT}): the metrics listener is a second port; leave METRICS_PORT unset to serve /metrics on the hub's port with METRICS_TOKEN`);
   }
   // The hub speaks plain HTTP only: an https:// issuer means TLS ends at a proxy in front of it.
   // Its cookies are Secure, and express-session and oidc-provider set a Secure cookie only on a

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConflictError } from './errors.js';
 import { SIGNING_ALGS } from './secrets/secrets.js';
+import { KNOWN_ROLES } from './users/user.js';
 import type { DomainServices } from './domain-services.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
@@ -18,7 +19,7 @@ const seedSchema = z.strictObject({
         email: z.string(),
         name: z.string().optional(),
         password: z.string(),
-        roles: z.array(z.string()).optional(),
+        roles: z.array(z.enum(KNOWN_ROLES as [string, ...string[]], { message: `a role the hub knows: ${KNOWN_ROLES.join(', ')}` })).optional(),
       }),
     )
     .default([]),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
+import { parseSeed } from '../src/seed.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
 describe('admin CLI against Redis', () => {
@@ -25,6 +26,15 @@ describe('admin CLI against Redis', () => {
     expect((await run('users', 'list')).out).toMatch(/carol\s+carol@example.test\s+disabled/);
     expect((await run('users', 'delete', 'carol')).code).toBe(0);
     expect((await run('users', 'list')).out).not.toMatch(/carol/);
+  });
+
+  test('a role the hub does not know (a typo of admin) is refused, and no user is created', async () => {
+    // Before, `--role admn` made a user listed as [admn] who was no admin at all.
+    const typo = await run('users', 'add', '--username', 'dora', '--email', 'dora@example.test', '--password', 'correct-horse-2', '--role', 'admn');
+    expect(typo.code).toBe(1);
+    expect(typo.out).toMatch(/unknown role "admn": the hub knows admin/);
+    expect((await run('users', 'list')).out).not.toMatch(/dora/);
+    expect(() => parseSeed('users:\n  - username: dora\n    email: dora@example.test\n    password: correct-horse-2\n    roles: [Admin]\n')).toThrow(/users\.0\.roles\.0: a role the hub knows: admin/);
   });
 
   test('registers a client and shows its secret and sync key once', async () => {

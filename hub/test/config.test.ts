@@ -47,6 +47,10 @@ describe('loadConfig defaults', () => {
     });
     expect(config.HUB_PORT).toBe(8443);
     expect(config.HUB_ISSUER).toBe('https://id.example.test');
+    // Written in capitals, it is the same origin (and Secure cookies follow it).
+    const shouted = loadConfig({ HUB_ISSUER: 'HTTPS://ID.Example.TEST:443/', HUB_TRUST_PROXY: 'true' });
+    expect(shouted.HUB_ISSUER).toBe('https://id.example.test');
+    expect(shouted.secureCookies).toBe(true);
     expect(config.secureCookies).toBe(true);
     expect(config.HUB_TRUST_PROXY).toBe(true);
     expect(config.HUB_ENABLE_PASSWORD_GRANT).toBe(true);
@@ -173,6 +177,18 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     [{ REDIS_SENTINELS: 'a:99999', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: "a:99999" is not host:port/],
     [{ REDIS_CLUSTER_NODES: ' , ' }, /REDIS_CLUSTER_NODES: needs at least one/],
     [{ KEY_PREFIX: 'sso:{x}:' }, /KEY_PREFIX: must not contain/],
+    // Accepted before, and then served wrongly: endpoints without the path, an http hub behind an
+    // https issuer, an ftp issuer failing later with a message about a redirect URI.
+    [{ HUB_ISSUER: 'https://id.example.com/sso', HUB_TRUST_PROXY: 'true' }, /HUB_ISSUER: must be an origin only \(scheme, host, port\): the hub serves its endpoints at the root/],
+    [{ HUB_ISSUER: 'ftp://id.example.com' }, /HUB_ISSUER: must be http:\/\/ or https:\/\//],
+    [{ HUB_ISSUER: 'https://id.example.com/?x=1', HUB_TRUST_PROXY: 'true' }, /HUB_ISSUER: must be an origin only/],
+    [{ HUB_ISSUER: 'HTTPS://ID.Example.com' }, /HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:\/\//],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL: must be redis:\/\/ or rediss:\/\//],
+    [{ HUB_COOKIE_SECRETS: ' , ' }, /HUB_COOKIE_SECRETS: needs at least one secret/],
+    [{ HUB_TOTP_KEYS: ',' }, /HUB_TOTP_KEYS: needs at least one key/],
+    [{ LOGIN_BACKOFF_BASE_SECONDS: '600', LOGIN_BACKOFF_MAX_SECONDS: '300' }, /LOGIN_BACKOFF_BASE_SECONDS: must not be more than LOGIN_BACKOFF_MAX_SECONDS/],
+    [{ DELIVERY_BACKOFF_BASE_MS: '5000', DELIVERY_BACKOFF_MAX_MS: '1000' }, /DELIVERY_BACKOFF_BASE_MS: must not be more than DELIVERY_BACKOFF_MAX_MS/],
+    [{ HUB_PORT: '4711', METRICS_PORT: '4711' }, /METRICS_PORT: must differ from HUB_PORT/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import type { PasswordHasher } from './passwords.js';
-import { toPublic, type PublicUser, type User } from './user.js';
+import { checkRoles, toPublic, type PublicUser, type User } from './user.js';
 
 export const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -95,7 +95,7 @@ export class UserRepository {
       name: input.name?.trim() || username,
       passwordHash: input.passwordHash,
       disabled: false,
-      roles: input.roles ?? [],
+      roles: checkRoles(input.roles ?? []),
       createdAt: input.createdAt ?? Math.floor(Date.now() / 1000),
       ...options.extra,
     };
@@ -192,6 +192,7 @@ export class UserRepository {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     const next = { ...user, ...change };
+    if (change.roles) next.roles = checkRoles(change.roles);
     await this.store.set(this.keys.user(id), JSON.stringify(next));
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
     return next;

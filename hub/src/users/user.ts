@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors.js';
+
 export interface User {
   id: string;
   username: string;
@@ -28,3 +30,14 @@ export function toPublic(user: User): PublicUser {
   const { passwordHash: _hash, ...rest } = user;
   return rest;
 }
+
+/** The roles the hub knows: `admin` opens the admin console. Any other name is a typo, refused. */
+export const KNOWN_ROLES: readonly string[] = ['admin'];
+
+/** The roles as given, or a ValidationError naming the first the hub does not know. */
+export function checkRoles(roles: readonly string[]): string[] {
+  const unknown = roles.find((role) => !KNOWN_ROLES.includes(role));
+  if (unknown !== undefined) throw new ValidationError(`unknown role ${JSON.stringify(unknown)}: the hub knows ${KNOWN_ROLES.join(', ')}`);
+  return [...roles];
+}
+
