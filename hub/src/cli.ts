@@ -7,6 +7,8 @@ import { createDomainServices, type DomainServices } from './domain-services.js'
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
+import { hubSettingsFor, readPublishedSettings } from './published-settings.js';
+import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
@@ -92,7 +94,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     print(USAGE);
     return values.help ? 0 : 2;
   }
-  const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+  let config = loadConfig({ LOG_LEVEL: 'error', ...env });
   if (!config.redis) {
     // The embedded store lives inside the hub process (npm start): a CLI run would only change
     // a throw-away store of its own and report success for nothing.
@@ -110,6 +112,17 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     throw error;
   }
   try {
+    // The running hub's issuer, sign-up mode and key timing, not this environment's guesses
+    // (the README says REDIS_URL and KEY_PREFIX are enough next to a running hub).
+    const published = await readPublishedSettings(store, new Keys(config.KEY_PREFIX));
+    const hubSettingsUsed = new Set(['clients check', 'invites create', 'keys rotate', 'clients rotate-sync-key']).has(`${group} ${command ?? ''}`);
+    if (published) {
+      const merged = hubSettingsFor(config, published);
+      config = merged.config;
+      if (hubSettingsUsed && merged.differed.length) print(`note: using the running hub's ${merged.differed.join(', ')} (published in the store), not this environment's`);
+    } else if (hubSettingsUsed) {
+      print(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} (none has started with this version): using this environment's HUB_ISSUER (${config.HUB_ISSUER}) and key timing; set them as the hub has them`);
+    }
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).
     const services = createDomainServices(config, store, createLogger('error'));

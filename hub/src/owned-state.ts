@@ -1,3 +1,4 @@
+import { publishSettings, REPUBLISH_EVERY_MS } from './published-settings.js';
 import type Provider from 'oidc-provider';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
@@ -45,6 +46,8 @@ export class OwnedState {
   #stopped = false;
   #activation: NodeJS.Timeout | undefined;
   #checking: Promise<Readiness> | undefined;
+  /** When this process last published its settings for the CLI. */
+  #publishedAt = 0;
   readonly #retireAfterMs: number;
 
   private constructor(
@@ -69,7 +72,11 @@ export class OwnedState {
     ]);
     // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
     await clients.own(deps.portalClient);
-    return new OwnedState(deps, setText, cookieKeys);
+    // For the CLI run next to this hub: its issuer, sign-up mode and key timing.
+    await publishSettings(store, keys, config);
+    const state = new OwnedState(deps, setText, cookieKeys);
+    state.#publishedAt = Date.now();
+    return state;
   }
 
   /** The signing keys in use now, the signing key first (configured keys: as given). */
@@ -126,6 +133,10 @@ export class OwnedState {
       }
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
+      if (Date.now() - this.#publishedAt >= REPUBLISH_EVERY_MS) {
+        await publishSettings(this.deps.store, this.deps.keys, this.deps.config);
+        this.#publishedAt = Date.now();
+      }
       const restored = await this.deps.clients.verifyOwned();
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
       if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });

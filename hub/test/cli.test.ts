@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { parseSeed } from '../src/seed.js';
-import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+import { startTestHub, TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
 describe('admin CLI against Redis', () => {
   const prefix = `test:cli:${randomUUID()}:`;
@@ -80,7 +80,7 @@ describe('admin CLI against Redis', () => {
     expect(one.out.match(/new signing key \S+ \((\w+)\)/g)).toEqual([expect.stringContaining('(EdDSA)')]);
     const bad = await run('keys', 'rotate', '--alg', 'RS512');
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/^error: --alg must be one of RS256, ES256, EdDSA/);
+    expect(bad.out).toMatch(/^error: --alg must be one of RS256, ES256, EdDSA/m);
   });
 
   test('seed shows, once, the secret and sync key it generated for a client the file gives none', async () => {
@@ -105,6 +105,43 @@ describe('admin CLI against Redis', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^error: /);
     expect((await run('nonsense')).code).toBe(2);
+  });
+});
+
+describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as the README allows)', () => {
+  test('uses the hub\'s issuer, sign-up mode and key timing, not its own environment\'s defaults', async () => {
+    // Before, `invites create` printed a link on the default issuer with a warning about the CLI's
+    // own HUB_SIGNUP, and `keys rotate` activated a key on the CLI's default delay.
+    const hub = await startTestHub('redis', { HUB_ISSUER: 'https://id.example.test', HUB_TRUST_PROXY: 'true', HUB_SIGNUP: 'invite', HUB_KEY_ACTIVATION_DELAY_MS: '90000', HUB_KEY_RETIRE_SECONDS: '7200' });
+    try {
+      const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX };
+      const lines: string[] = [];
+      expect(await runCli(['invites', 'create'], env, (line) => lines.push(line))).toBe(0);
+      const out = lines.join('\n');
+      expect(out).toMatch(/^https:\/\/id\.example\.test\/signup\?invite=/m);
+      expect(out).not.toMatch(/warning: HUB_SIGNUP/);
+      expect(out).toMatch(/note: using the running hub's HUB_ISSUER, HUB_SIGNUP/);
+      const rotated: string[] = [];
+      const before = Date.now();
+      expect(await runCli(['keys', 'rotate', '--alg', 'ES256'], env, (line) => rotated.push(line))).toBe(0);
+      const activatesAt = Date.parse(/signs with it from (\S+);/.exec(rotated.join('\n'))![1]!);
+      expect(activatesAt - before).toBeGreaterThanOrEqual(89_000);
+      expect(rotated.join('\n')).toMatch(/stay published 7200 s after that/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('with no hub\'s settings in the store, says it is using its own environment', async () => {
+    const lines: string[] = [];
+    const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: `test:cli-lonely:${randomUUID()}:` };
+    const { cleanUp } = cliHarness(env);
+    try {
+      expect(await runCli(['invites', 'create'], env, (line) => lines.push(line))).toBe(0);
+      expect(lines.join('\n')).toMatch(/warning: no hub has published its settings under KEY_PREFIX/);
+    } finally {
+      await cleanUp();
+    }
   });
 });
 

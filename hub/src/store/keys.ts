@@ -97,6 +97,8 @@ export class Keys {
   // Secrets the hub generates once and shares between its processes
   signingKeys(): string { return `${this.prefix}secrets:jwks`; }
   cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }
+  /** The running hub's settings for the CLI (published-settings.ts). */
+  hubSettings(): string { return `${this.prefix}hub:settings`; }
   /** Key-encryption keys for two-step secrets, when HUB_TOTP_KEYS is unset. */
   twoStepKeys(): string { return `${this.prefix}secrets:two-step-keys`; }
 
