@@ -67,8 +67,15 @@ describe('TLS terminated by a proxy in front of the hub', () => {
       expect(new URL(account.url).pathname).toBe('/account');
 
       const names = cookies.map((cookie) => cookie.split('=', 1)[0]);
-      expect(names).toEqual(expect.arrayContaining(['hub_portal', 'hub_interaction', 'hub_session']));
+      // The session cookies are `__Host-`: a sibling host on the parent domain cannot plant one (cookie tossing).
+      expect(names).toEqual(expect.arrayContaining(['__Host-hub_portal', 'hub_interaction', '__Host-hub_session']));
+      expect(names).not.toContain('hub_session');
       for (const cookie of cookies) expect({ cookie: cookie.split('=', 1)[0], secure: /;\s*secure\b/i.test(cookie) }).toEqual({ cookie: cookie.split('=', 1)[0], secure: true });
+      // What a browser requires of a __Host- cookie: Secure, Path=/, no Domain.
+      for (const cookie of cookies.filter((line) => line.startsWith('__Host-'))) {
+        expect(cookie).toMatch(/;\s*path=\/(;|$)/i);
+        expect(cookie).not.toMatch(/;\s*domain=/i);
+      }
     });
 
     test('discovery names the https:// issuer and HSTS is on', async () => {

@@ -88,7 +88,7 @@ export interface SubsiteKitOptions {
   afterCallback?: AfterCallback;
 }
 
-/** The cookie names the kit uses, all under `cookiePrefix`. */
+/** The cookie names the kit uses, all under `cookiePrefix` (after `__Host-` with `secureCookies`). */
 export interface CookieNames {
   /** The browser-session cookie holding the session id. */
   session: string;
@@ -226,6 +226,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   // Braces would make part of the prefix a Redis Cluster hash tag: every key in one slot.
   if (/[{}]/.test(redisPrefix)) fail('redisPrefix', 'must not contain { or } (Redis Cluster hash tags)');
 
+  const secureCookies = optionalBoolean(options.secureCookies, 'secureCookies', redirect.protocol === 'https:');
   const cookiePrefix = options.cookiePrefix ?? 'sso.';
   if (typeof cookiePrefix !== 'string' || !COOKIE_PREFIX.test(cookiePrefix)) fail('cookiePrefix', 'may only contain letters, digits, "_", "." and "-"');
 
@@ -262,18 +263,11 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     sessionSecret: Array.isArray(options.sessionSecret) ? [...secrets] : secrets[0]!,
     redis,
     redisPrefix,
-    cookies: Object.freeze({
-      session: `${cookiePrefix}sid`,
-      requestLogin: `${cookiePrefix}request-login`,
-      auth: `${cookiePrefix}auth`,
-      checked: `${cookiePrefix}checked`,
-      remember: `${cookiePrefix}remember`,
-      consent: `${cookiePrefix}consent-required`,
-    }),
+    cookies: cookieNames(secureCookies ? `__Host-${cookiePrefix}` : cookiePrefix),
     crossSite: optionalBoolean(options.crossSite, 'crossSite', false),
     scope: [...new Set(scopes)].join(' '),
     postLogoutRedirectUri,
-    secureCookies: optionalBoolean(options.secureCookies, 'secureCookies', redirect.protocol === 'https:'),
+    secureCookies,
     requestLoginMaxAgeSeconds: optionalPositiveInteger(options.requestLoginMaxAgeSeconds, 'requestLoginMaxAgeSeconds', 2_592_000),
     sessionMaxAgeSeconds: optionalPositiveInteger(options.sessionMaxAgeSeconds, 'sessionMaxAgeSeconds', 86_400),
     clockSkewSeconds: optionalPositiveInteger(options.clockSkewSeconds, 'clockSkewSeconds', 30),
@@ -282,5 +276,22 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     logger,
     publicPath,
     afterCallback: options.afterCallback,
+  });
+}
+
+/**
+ * The kit's cookie names under a prefix. With `secureCookies` the prefix starts `__Host-`: every
+ * kit cookie is Path=/ with no Domain, and the browser then takes it only from this site's own
+ * origin over https, so a sibling host on the same parent domain cannot plant a pending sign-in
+ * or a session of its choosing (cookie tossing: a login CSRF).
+ */
+function cookieNames(prefix: string): Readonly<CookieNames> {
+  return Object.freeze({
+    session: `${prefix}sid`,
+    requestLogin: `${prefix}request-login`,
+    auth: `${prefix}auth`,
+    checked: `${prefix}checked`,
+    remember: `${prefix}remember`,
+    consent: `${prefix}consent-required`,
   });
 }

@@ -76,7 +76,8 @@ class FailClosedRedisStore extends RedisStore {
  */
 export function portalSession(options: { secrets: string[]; secure: boolean; redis?: RedisClient; embedded?: Store; prefix: string }): RequestHandler {
   return session({
-    name: 'hub_portal',
+    // `__Host-` behind https: only the hub's own origin can set it (see hubSessionCookieName).
+    name: options.secure ? '__Host-hub_portal' : 'hub_portal',
     secret: options.secrets,
     resave: false,
     saveUninitialized: false,

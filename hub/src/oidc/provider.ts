@@ -41,6 +41,16 @@ const SAFE_DESCRIPTIONS: Record<string, string> = {
   temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
 };
 
+/**
+ * The hub session cookie's name. Behind https it carries the `__Host-` prefix: the browser then
+ * takes it only from the hub's own origin, Secure, for Path=/ and with no Domain, so a sibling
+ * host (a subsite on the same parent domain, an old forum with an XSS) cannot plant a session of
+ * its choosing there (cookie tossing: a login CSRF at every subsite).
+ */
+export function hubSessionCookieName(secure: boolean): string {
+  return secure ? '__Host-hub_session' : 'hub_session';
+}
+
 /** The hub session cookie's options (oidc-provider's "long" cookies); also used when the portal rotates its id. */
 export function longCookieOptions(secure: boolean) {
   return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure };
@@ -147,9 +157,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
       keys: deps.cookieKeys,
-      long: longCookieOptions(config.secureCookies),
+      long: { ...longCookieOptions(config.secureCookies), path: '/' },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
-      names: { session: 'hub_session', interaction: 'hub_interaction', resume: 'hub_resume' },
+      names: { session: hubSessionCookieName(config.secureCookies), interaction: 'hub_interaction', resume: 'hub_resume' },
     },
     responseTypes: ['code', 'id_token token', 'none'],
     // RFC 9700 §2.1.1: PKCE on every authorization request unless a legacy client was registered without it.

@@ -25,10 +25,14 @@ describe('GET /sso/synclogin', () => {
     expect(cookies['sso.request-login']).not.toMatch(/Secure/);
   });
 
-  it('Secure when secureCookies', async () => {
+  it('Secure and __Host- when secureCookies: a sibling host cannot plant the kit\'s cookies', async () => {
     const { app } = await makeSite(hub, { secureCookies: true });
     const res = await request(app).get(syncPath('synclogin', await makeSyncCode()));
-    expect(setCookies(res)['sso.request-login']).toMatch(/Secure/);
+    const cookies = setCookies(res);
+    expect(Object.keys(cookies)).toEqual(['__Host-sso.request-login']);
+    expect(cookies['__Host-sso.request-login']).toMatch(/Secure/);
+    expect(cookies['__Host-sso.request-login']).toMatch(/Path=\//);
+    expect(cookies['__Host-sso.request-login']).not.toMatch(/Domain=/i);
   });
 
   it('legacy <script>: 200 empty application/javascript', async () => {
