@@ -98,8 +98,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     hasher,
     passwords,
     clients,
-    // A consent older than its client's registration was given to a removed client of that id.
-    consents: new ConsentIndex(store, keys, async (clientId) => (await clients.find(clientId))?.createdAt),
+    // A consent of another client generation was given to a removed client of that id.
+    consents: new ConsentIndex(store, keys, async (clientId) => (await clients.find(clientId))?.generation),
     grants: new GrantIndex(store, keys),
     sessions: new SessionIndex(store, keys),
     deliveries,

@@ -292,6 +292,8 @@ export class ClientRegistry {
       ...(idTokenSignedResponseAlg !== DEFAULT_SIGNING_ALG ? { idTokenSignedResponseAlg } : {}),
       ...((input.internal ?? existing?.internal) ? { internal: true } : {}),
       createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
+      // A new registration is a new generation; a change keeps it (and a client from before generations stays without).
+      ...(existing ? (existing.generation ? { generation: existing.generation } : {}) : { generation: randomBytes(12).toString('base64url') }),
     };
   }
 

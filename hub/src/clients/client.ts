@@ -46,6 +46,13 @@ export interface SubsiteClient {
   /** Internal by design: the hub's own portal client is never shown or editable. */
   internal?: boolean;
   createdAt: number; // epoch seconds
+  /**
+   * Random, set when the client is registered and kept by every change: tokens, grants and
+   * consents carry the generation they were given under, so a removed client's id registered
+   * again (another site, a new secret) inherits none of them. Absent on clients registered
+   * before it was kept (nothing is checked for those).
+   */
+  generation?: string;
 }
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';

@@ -67,7 +67,7 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     store = await subject.open();
     hooks = {
       findClient: jest.fn(async (clientId: string) => (clientId === 'bbs' ? { client_id: 'bbs' } as AdapterPayload : undefined)),
-      clientRegisteredAt: jest.fn(async () => undefined),
+      clientGeneration: jest.fn(async () => undefined),
       onSession: jest.fn(async () => {}),
       onSessionDestroyed: jest.fn(async () => {}),
       onGrant: jest.fn(async () => {}),

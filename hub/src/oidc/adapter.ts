@@ -13,6 +13,9 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/** The field a record keeps its client's generation in (see AdapterHooks.clientGeneration). */
+const GENERATION = 'clientGeneration';
+
 /** Models whose records are single-use: `consume` must be atomic for them. */
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -43,6 +46,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.#key(id);
+      // Stamped with its client's generation (read back by #ofRemovedClient; oidc-provider ignores the field).
+      if (hooks.clientGeneration && typeof payload.clientId === 'string') {
+        const generation = await hooks.clientGeneration(payload.clientId);
+        if (generation !== undefined) payload[GENERATION] = generation;
+      }
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
       // The payload without its id: `jti` is left out by JSON.stringify while undefined (an
       // object rest copy of every payload cost more than the stringify), then put back.
@@ -105,9 +113,9 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      * registered again (another site, a new secret): it must not come back with the id.
      */
     async #ofRemovedClient(payload: AdapterPayload): Promise<boolean> {
-      if (!hooks.clientRegisteredAt || typeof payload.clientId !== 'string' || typeof payload.iat !== 'number') return false;
-      const registeredAt = await hooks.clientRegisteredAt(payload.clientId);
-      return registeredAt !== undefined && payload.iat < registeredAt;
+      if (!hooks.clientGeneration || typeof payload.clientId !== 'string') return false;
+      const generation = await hooks.clientGeneration(payload.clientId);
+      return generation !== undefined && payload[GENERATION] !== generation;
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
@@ -181,10 +189,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 export interface AdapterHooks {
   findClient?(clientId: string): Promise<AdapterPayload | undefined>;
   /**
-   * When the client with this id was registered, in epoch seconds (undefined: no such client).
-   * A record issued before it belongs to a removed client of the same id and is not found.
+   * The generation of the client registered under this id (undefined: no such client, or one
+   * from before generations). Records are stamped with it when written, and a record of
+   * another generation belongs to a removed client of the same id: it is not found.
    */
-  clientRegisteredAt?(clientId: string): Promise<number | undefined>;
+  clientGeneration?(clientId: string): Promise<string | undefined>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;

@@ -6,15 +6,14 @@ export interface Consent {
   scope: string;
   claims: string[];
   /**
-   * When it was last given, in epoch seconds: a consent older than the client's registration
-   * was given to a removed client of the same id and counts for nothing. (Absent in records
-   * from before it was kept.)
+   * The generation of the client it was given to: a consent of another generation was given to
+   * a removed client of the same id and counts for nothing.
    */
-  at?: number;
+  clientGeneration?: string;
 }
 
-/** When the client with this id was registered, in epoch seconds; undefined when there is none. */
-export type ClientRegisteredAt = (clientId: string) => Promise<number | undefined>;
+/** The generation of the client registered under an id (undefined: none, or one from before generations). */
+export type ClientGeneration = (clientId: string) => Promise<string | undefined>;
 
 /**
  * Remembered consent, a record of its own: account + client → what the user allowed.
@@ -26,22 +25,21 @@ export class ConsentIndex {
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
-    private readonly registeredAt: ClientRegisteredAt = async () => undefined,
+    private readonly generationOf: ClientGeneration = async () => undefined,
   ) {}
 
   async #ofRemovedClient(clientId: string, consent: Consent): Promise<boolean> {
-    if (consent.at === undefined) return false;
-    const registeredAt = await this.registeredAt(clientId);
-    return registeredAt !== undefined && consent.at < registeredAt;
+    const generation = await this.generationOf(clientId);
+    return generation !== undefined && consent.clientGeneration !== generation;
   }
 
   /** Adds to what the user allowed the client (scopes and claims only ever grow until withdrawn). */
   async remember(accountId: string, clientId: string, allowed: Consent, ttlSeconds?: number): Promise<void> {
-    const earlier = await this.find(accountId, clientId);
+    const [earlier, generation] = await Promise.all([this.find(accountId, clientId), this.generationOf(clientId)]);
     const consent: Consent = {
       scope: [...new Set([...(earlier?.scope.split(' ') ?? []), ...allowed.scope.split(' ')].filter(Boolean))].join(' '),
       claims: [...new Set([...(earlier?.claims ?? []), ...allowed.claims])],
-      at: Math.floor(Date.now() / 1000),
+      ...(generation !== undefined ? { clientGeneration: generation } : {}),
     };
     await this.store.set(this.keys.consent(accountId, clientId), JSON.stringify(consent), ttlSeconds !== undefined ? { ttlSeconds } : {});
     await this.store.setAdd(this.keys.consents(accountId), clientId, ttlSeconds);

@@ -136,7 +136,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const adapter = createAdapterFactory(store, keys, {
     findClient: findClientMetadata,
-    clientRegisteredAt: async (clientId) => (await clients.find(clientId))?.createdAt,
+    clientGeneration: async (clientId) => (await clients.find(clientId))?.generation,
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
