@@ -73,6 +73,16 @@ describe('GET /sso/synclogin', () => {
   });
 });
 
+/** A browser signed in at the site the way the kit does it: sync beacon, page view, silent check at the hub. */
+async function signedInAgent(app: Parameters<typeof request.agent>[0]) {
+  const agent = request.agent(app);
+  await agent.get(syncPath('synclogin', await makeSyncCode()));
+  const lazy = await agent.get('/').set(HTML);
+  await agent.get(await browserAtHub(hub, lazy.headers.location!));
+  expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  return agent;
+}
+
 describe('GET /sso/synclogout', () => {
   it('is idempotent: with nothing to end it still answers 200, twice', async () => {
     const { app } = await makeSite(hub);
@@ -91,11 +101,7 @@ describe('GET /sso/synclogout', () => {
 
   it('ends the signed-in local session and clears Request-Login', async () => {
     const { app } = await makeSite(hub);
-    const agent = request.agent(app);
-    await agent.get(syncPath('synclogin', await makeSyncCode()));
-    const lazy = await agent.get('/').set(HTML);
-    await agent.get(await browserAtHub(hub, lazy.headers.location!));
-    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    const agent = await signedInAgent(app);
 
     const res = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout' })));
     expect(res.status).toBe(200);
@@ -118,11 +124,7 @@ describe('GET /sso/synclogout', () => {
     // Any hub user can take a logout code from their own sync page (or a UCenter app can mint
     // one) and plant it as an <img> in a forum post: it must not sign readers out of the forum.
     const { app } = await makeSite(hub);
-    const agent = request.agent(app);
-    await agent.get(syncPath('synclogin', await makeSyncCode()));
-    const lazy = await agent.get('/').set(HTML);
-    await agent.get(await browserAtHub(hub, lazy.headers.location!));
-    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    const agent = await signedInAgent(app);
 
     const planted = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: 'mallory-hub-sid' })));
     expect(planted.status).toBe(200);
