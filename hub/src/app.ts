@@ -128,6 +128,6 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
         return;
       }
       app(req as express.Request, res as express.Response);
-    }, !protocolRequest);
+    }, { ownContext: !protocolRequest });
   };
 }

@@ -117,7 +117,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const published = await readPublishedSettings(store, new Keys(config.KEY_PREFIX));
     const hubSettingsUsed = new Set(['clients check', 'invites create', 'keys rotate', 'clients rotate-sync-key']).has(`${group} ${command ?? ''}`);
     if (published) {
-      const merged = hubSettingsFor(config, published);
+      const merged = hubSettingsFor(config, { LOG_LEVEL: 'error', ...env }, published);
       config = merged.config;
       if (hubSettingsUsed && merged.differed.length) print(`note: using the running hub's ${merged.differed.join(', ')} (published in the store), not this environment's`);
     } else if (hubSettingsUsed) {

@@ -1,4 +1,4 @@
-import type { HubConfig } from './config.js';
+import { loadConfig, type HubConfig } from './config.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
 
@@ -18,6 +18,10 @@ const PUBLISHED = [
   'HUB_REFRESH_TOKEN_TTL',
   'HUB_SESSION_TTL',
   'SYNC_KEY_OVERLAP_SECONDS',
+  // What the configuration checks the values above against: an https issuer wants a trusted
+  // proxy, the activation delay the subsites' key-set refetch.
+  'HUB_TRUST_PROXY',
+  'HUB_SUBSITE_JWKS_REFETCH_MS',
 ] as const satisfies readonly (keyof HubConfig)[];
 
 export type PublishedSettings = Partial<Pick<HubConfig, (typeof PUBLISHED)[number]>>;
@@ -42,12 +46,14 @@ export async function readPublishedSettings(store: Store, keys: Keys): Promise<P
 }
 
 /**
- * The CLI's configuration with the running hub's settings over it, and the names of those that
- * differed from the CLI's own environment (to tell the operator).
+ * The CLI's configuration with the running hub's settings over it (loaded again from its
+ * environment and those settings, so what is derived, like Secure cookies from the issuer,
+ * follows them), and the names of those that differ from the CLI's own environment.
  */
-export function hubSettingsFor(config: HubConfig, published: PublishedSettings): { config: HubConfig; differed: string[] } {
-  const differed = PUBLISHED.filter((name) => published[name] !== undefined && published[name] !== config[name]);
-  // The retire time is published only when the hub sets it: the CLI's own must not stand in for it.
-  const merged = { ...config, HUB_KEY_RETIRE_SECONDS: undefined, ...published } as HubConfig;
-  return { config: Object.freeze(merged), differed };
+export function hubSettingsFor(config: HubConfig, env: Record<string, string | undefined>, published: PublishedSettings): { config: HubConfig; differed: string[] } {
+  const differed = PUBLISHED.filter((name) => published[name] !== config[name] && (published[name] !== undefined || env[name] !== undefined));
+  const merged: Record<string, string | undefined> = { ...env };
+  // The hub's values, and none of the CLI's own for what the hub left to its default.
+  for (const name of PUBLISHED) merged[name] = published[name] === undefined ? undefined : String(published[name]);
+  return { config: loadConfig(merged), differed };
 }

@@ -48,11 +48,11 @@ export function requestIdOf(req: IncomingMessage): string | undefined {
  * and oidc-provider's own request context leads to it: a second AsyncLocalStorage would cost
  * every promise of every token request a second context to carry.
  */
-export function withRequestContext(req: IncomingMessage, res: ServerResponse, next: (requestId: string) => void, ownContext = true): void {
+export function withRequestContext(req: IncomingMessage, res: ServerResponse, next: (requestId: string) => void, options: { ownContext: boolean } = { ownContext: true }): void {
   const offered = req.headers['x-request-id'];
   const requestId = typeof offered === 'string' && SAFE_ID.test(offered) ? offered : randomUUID();
   res.setHeader('x-request-id', requestId);
   (req as WithRequestId)[REQUEST_ID] = requestId;
-  if (ownContext) storage.run({ requestId }, () => next(requestId));
+  if (options.ownContext) storage.run({ requestId }, () => next(requestId));
   else next(requestId);
 }

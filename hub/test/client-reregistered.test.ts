@@ -66,3 +66,24 @@ describe.each(STORE_KINDS)('a client removed and registered again (%s)', (kind) 
     expect((await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${newTokens.body.access_token as string}` } })).status).toBe(200);
   });
 });
+
+describe.each(STORE_KINDS)('ID tokens name their hub session (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+  });
+  afterAll(() => hub.close());
+
+  test('every client gets `sid`, not only those registered for back-channel logout', async () => {
+    // The kit ties a local session to its hub session by it, so that a sync code of another hub
+    // session cannot end it. oidc-provider gives `sid` only to back-channel clients by default.
+    const client = await hub.services.clients.register({ clientId: 'plainsite', trusted: true, redirectUris: [OLD_SITE], syncLoginUrl: 'http://app1.test/sso/synclogin', syncLogoutUrl: 'http://app1.test/sso/synclogout' });
+    const request = codeRequest('plainsite', OLD_SITE);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback!.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: OLD_SITE }, { authorization: basic('plainsite', client.clientSecret!) });
+    const claims = JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims.sid).toEqual(expect.any(String));
+  });
+});
+

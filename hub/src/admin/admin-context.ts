@@ -9,7 +9,8 @@ import type { Actor } from '../users/account-lifecycle.js';
 import type { User } from '../users/user.js';
 
 /** The role that opens the admin console. */
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE } from '../users/user.js';
+import { ADMIN_ROLE } from '../users/user.js';
 
 /**
  * Notices a redirect may ask a page to show, by code (`?done=`), so no text is reflected from

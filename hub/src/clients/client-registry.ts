@@ -186,6 +186,19 @@ export class ClientRegistry {
     return this.#cache.get(clientId);
   }
 
+  /**
+   * The generation of the client registered under this id (see SubsiteClient.generation), or
+   * undefined when there is none to check: no such client, one from before generations, or one
+   * this hub owns (its portal client is never removed and registered again, and processes
+   * starting together on an empty store may each make it up). `fresh` reads past the cache:
+   * a record whose stamp the cache does not know is checked again before it is turned away
+   * (another process registered the client again within the cache's second).
+   */
+  async generationOf(clientId: string, options: { fresh?: boolean } = {}): Promise<string | undefined> {
+    const client = options.fresh ? await this.findUncached(clientId) : await this.find(clientId);
+    return client && !client.internal ? client.generation : undefined;
+  }
+
   /** Reads one client from the store, past the cache: for decisions a cache a second stale must not make. */
   async findUncached(clientId: string): Promise<SubsiteClient | undefined> {
     const raw = await this.store.get(this.keys.client(clientId));

@@ -115,7 +115,10 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     async #ofRemovedClient(payload: AdapterPayload): Promise<boolean> {
       if (!hooks.clientGeneration || typeof payload.clientId !== 'string') return false;
       const generation = await hooks.clientGeneration(payload.clientId);
-      return generation !== undefined && payload[GENERATION] !== generation;
+      if (generation === undefined || payload[GENERATION] === generation) return false;
+      // Rare: confirmed past the cache (another process may have registered the id again just now).
+      const current = await hooks.clientGeneration(payload.clientId, { fresh: true });
+      return current !== undefined && payload[GENERATION] !== current;
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
@@ -193,7 +196,7 @@ export interface AdapterHooks {
    * from before generations). Records are stamped with it when written, and a record of
    * another generation belongs to a removed client of the same id: it is not found.
    */
-  clientGeneration?(clientId: string): Promise<string | undefined>;
+  clientGeneration?(clientId: string, options?: { fresh?: boolean }): Promise<string | undefined>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;

@@ -12,8 +12,8 @@ export interface Consent {
   clientGeneration?: string;
 }
 
-/** The generation of the client registered under an id (undefined: none, or one from before generations). */
-export type ClientGeneration = (clientId: string) => Promise<string | undefined>;
+/** ClientRegistry.generationOf: the generation of the client registered under an id (undefined: nothing to check). */
+export type ClientGeneration = (clientId: string, options?: { fresh?: boolean }) => Promise<string | undefined>;
 
 /**
  * Remembered consent, a record of its own: account + client → what the user allowed.
@@ -30,11 +30,14 @@ export class ConsentIndex {
 
   async #ofRemovedClient(clientId: string, consent: Consent): Promise<boolean> {
     const generation = await this.generationOf(clientId);
-    return generation !== undefined && consent.clientGeneration !== generation;
+    if (generation === undefined || consent.clientGeneration === generation) return false;
+    const current = await this.generationOf(clientId, { fresh: true }); // rare: past a stale cache
+    return current !== undefined && consent.clientGeneration !== current;
   }
 
   /** Adds to what the user allowed the client (scopes and claims only ever grow until withdrawn). */
   async remember(accountId: string, clientId: string, allowed: Consent, ttlSeconds?: number): Promise<void> {
+    // The generation is a cached read of the client registry (no store round trip).
     const [earlier, generation] = await Promise.all([this.find(accountId, clientId), this.generationOf(clientId)]);
     const consent: Consent = {
       scope: [...new Set([...(earlier?.scope.split(' ') ?? []), ...allowed.scope.split(' ')].filter(Boolean))].join(' '),

@@ -39,6 +39,11 @@ export class ProtocolHooks {
   }
 
   /** `routes`: oidc-provider route names (`token`, `authorization`, ...); omitted: every request. */
+  /**
+   * An after-hook runs once oidc-provider's route has returned, outside its request context:
+   * `currentRequestId()` finds nothing there, so an audit entry written by one passes the id
+   * itself (`requestIdOf(ctx.req)`, as the revocation audit does).
+   */
   after(routes: readonly string[] | undefined, hook: AfterHook): void {
     this.#after.push({ routes: routes ? new Set(routes) : undefined, hook });
   }

@@ -53,7 +53,8 @@ export function hubSessionCookieName(secure: boolean): string {
 
 /** The hub session cookie's options (oidc-provider's "long" cookies); also used when the portal rotates its id. */
 export function longCookieOptions(secure: boolean) {
-  return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure };
+  // Path=/ as `__Host-` requires (hubSessionCookieName).
+  return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
 }
 
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
@@ -136,7 +137,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const adapter = createAdapterFactory(store, keys, {
     findClient: findClientMetadata,
-    clientGeneration: async (clientId) => (await clients.find(clientId))?.generation,
+    clientGeneration: (clientId, options) => clients.generationOf(clientId, options),
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
@@ -157,7 +158,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
       keys: deps.cookieKeys,
-      long: { ...longCookieOptions(config.secureCookies), path: '/' },
+      long: longCookieOptions(config.secureCookies),
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
       names: { session: hubSessionCookieName(config.secureCookies), interaction: 'hub_interaction', resume: 'hub_resume' },
     },
@@ -243,6 +244,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   }
 
   const provider = new Provider(config.HUB_ISSUER, configuration);
+  // Every ID token names its hub session (`sid`), not only those of clients registered for
+  // back-channel logout (oidc-provider's default): the kit ties a local session to its hub
+  // session by it, so that a sync code of another hub session cannot end it.
+  (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   // Protocol requests carry no context of the hub's own: their request id is found through oidc-provider's.
   setRequestSource(requestInProviderContext);
   provider.proxy = config.HUB_TRUST_PROXY;

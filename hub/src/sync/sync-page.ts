@@ -42,6 +42,9 @@ export function syncPageCsp(beacons: Beacon[]): string {
  * per sign-in or sign-out from the cached client list (no store round trip per subsite).
  * A subsite the user never allowed learns nothing of the user's sign-ins.
  */
+/** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
+export const ANY_HUB_SESSION = '*';
+
 export class SyncPlanner {
   readonly #sources: BeaconSource[] = [];
 
@@ -78,9 +81,12 @@ export class SyncPlanner {
   /**
    * Every subsite with sync on: only for a caller that knows neither the user nor the hub
    * session (UCenter's `user/synlogout` API). Sign-in and sign-out pages use the two above.
+   * Its codes name no hub session but {@link ANY_HUB_SESSION}: a kit ends whatever local
+   * session the browser carries only for such a code (a UCenter application's sign-out means
+   * "this browser"); a code of the hub's own sign-out ends only its hub session's.
    */
   async forEverySubsite(act: SyncAction): Promise<SyncPlan> {
-    return this.#plan(act, undefined, await this.clients.syncTargets(), randomUUID(), () => undefined);
+    return this.#plan(act, undefined, await this.clients.syncTargets(), ANY_HUB_SESSION, () => undefined);
   }
 
   async #plan(act: SyncAction, accountId: string | undefined, targets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined): Promise<SyncPlan> {

@@ -3,7 +3,8 @@ import { ConflictError } from '../errors.js';
 import type { PublicUser } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE } from './user.js';
+import { ADMIN_ROLE } from './user.js';
 
 export interface BootstrapOptions {
   username?: string;

@@ -31,8 +31,11 @@ export function toPublic(user: User): PublicUser {
   return rest;
 }
 
-/** The roles the hub knows: `admin` opens the admin console. Any other name is a typo, refused. */
-export const KNOWN_ROLES: readonly string[] = ['admin'];
+/** The role that opens the admin console. */
+export const ADMIN_ROLE = 'admin';
+
+/** The roles the hub knows: only {@link ADMIN_ROLE}. Any other name is a typo, refused. */
+export const KNOWN_ROLES: readonly string[] = [ADMIN_ROLE];
 
 /** The roles as given, or a ValidationError naming the first the hub does not know. */
 export function checkRoles(roles: readonly string[]): string[] {

@@ -135,6 +135,15 @@ describe('GET /sso/synclogout', () => {
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
+  it('a code for any hub session (sid "*", a UCenter application\'s sign-out) ends this browser\'s session', async () => {
+    const { app } = await makeSite(hub);
+    const agent = await signedInAgent(app);
+    const res = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: '*' })));
+    expect(res.status).toBe(200);
+    expect(isDeletion(setCookies(res)['sso.sid'])).toBe(true);
+    expect((await agent.get('/')).body.user).toBeNull();
+  });
+
   it('ends sessions of that hub sid even when this request carries no session cookie', async () => {
     const { app } = await makeSite(hub);
     const browser = request.agent(app);

@@ -7,18 +7,23 @@ import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
 /**
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End every local session
  * opened under that hub session (the code's `sid`), this browser's among them, and clear
- * `Request-Login`. A local session of another hub session is left alone, markers and all: a
+ * `Request-Login`; a code whose `sid` is `*` (a UCenter application's sign-out, which names no
+ * hub session) ends this browser's. A local session of another hub session is left alone, markers and all: a
  * logout code is not a right to end whatever session the browser carries (anyone can take one
  * from their own sync page and plant it as an `<img>` in a post for others' browsers to
  * fetch). Idempotent: with nothing to end it still answers 200. The code is spent after the
  * work, so a retry after a store failure (503) completes it.
  */
+/** The `sid` of a logout code that means "whatever session this browser has" (the hub sends it for UCenter's sign-out). */
+const ANY_HUB_SESSION = '*';
+
 export function synclogout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const claims = await verifySyncRequest(ctx, req, res, 'logout');
     if (!claims) return;
     const local = req.session?.sso;
-    const othersSession = local?.hubSid !== undefined && local.hubSid !== claims.sid;
+    // `*`: a sign-out that names no hub session (a UCenter application's user/synlogout): this browser's.
+    const othersSession = local?.hubSid !== undefined && claims.sid !== ANY_HUB_SESSION && local.hubSid !== claims.sid;
     if (local && !othersSession) {
       await signOutLocally(ctx, req);
       res.clearCookie(ctx.options.cookies.session, { path: '/' });
