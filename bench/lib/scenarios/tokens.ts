@@ -74,8 +74,8 @@ async function countRoundTrips(scenario: string, server: ServerProcess, send: ()
   await resetCounters(server.url, true);
   for (let i = 0; i < SEQUENTIAL; i += 1) {
     const response = await send();
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`${server.name} ${scenario}: ${response.status}`);
+    const body = await response.text();
+    if (!response.ok) throw new Error(`${server.name} ${scenario}: ${response.status} ${body.slice(0, 200)}`);
   }
   await new Promise((resolve) => setTimeout(resolve, 50)); // batched writes (the audit log) land
   const counters = await resetCounters(server.url, false);
@@ -157,9 +157,12 @@ export async function tokenScenarios(ctx: BenchContext, servers: TokenServers): 
   const roundTrips: RoundTrips[] = [];
   const notes: string[] = [];
   try {
+    // Refresh on a chain of its own: the timed windows' queues may hold tokens of requests cut
+    // off at a window's end (the hub's count failed with a 400 on them in two full runs).
+    const [hubChain, plainChain] = [[(await rpTokens(hub.url, 0, rpSecret)).refresh_token], [(await plainRpTokens(plain.url, 0, rpSecret)).refresh_token]];
     for (const [scenario, targets] of [
       ['client_credentials', [[hub, clientCredentials(hub.url)], [plain, clientCredentials(plain.url)], [oauth2, clientCredentials(oauth2.url)]]],
-      ['refresh (rotation)', [[hub, refreshTarget(hub.url, hubQueue, rpSecret, starved)], [plain, refreshTarget(plain.url, plainQueue, rpSecret, starved)]]],
+      ['refresh (rotation)', [[hub, refreshTarget(hub.url, hubChain, rpSecret, starved)], [plain, refreshTarget(plain.url, plainChain, rpSecret, starved)]]],
       ['userinfo', [[hub, userinfoTarget(hub.url, hubRead)], [plain, userinfoTarget(plain.url, plainRead)]]],
       ['introspection', [[hub, introspection(hub.url, hubRead)], [plain, introspection(plain.url, plainRead)]]],
     ] as [string, [ServerProcess, CannonTarget][]][]) {
