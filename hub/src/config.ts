@@ -24,6 +24,8 @@ const nodes = z.string().transform((value, ctx) => {
   }
   return found;
 });
+/** A From: address, bare or with a display name (`Name <address>`). */
+const MAIL_FROM = /^(?:[^<>@\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
 const list = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 /**
  * The issuer: an http(s) origin, as the browser writes it (`new URL` lower-cases the scheme and
@@ -85,6 +87,14 @@ const schema = z.object({
       try {
         const parsed = JSON.parse(value) as { keys?: unknown };
         if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('no keys');
+        // A public key set (what /jwks publishes) cannot sign: say which key lacks its private part.
+        const keys = parsed.keys as Record<string, unknown>[];
+        const publicOnly = keys.findIndex((key) => typeof key !== 'object' || key === null || typeof key.d !== 'string' || key.d === '');
+        if (publicOnly >= 0) {
+          const kid = typeof keys[publicOnly]?.kid === 'string' ? ` (kid ${String(keys[publicOnly]!.kid)})` : '';
+          ctx.addIssue({ code: 'custom', message: `key ${publicOnly}${kid} has no private part ("d"): HUB_JWKS holds the private signing keys, not the public set that /jwks publishes` });
+          return z.NEVER;
+        }
         return parsed as { keys: Record<string, unknown>[] };
       } catch {
         ctx.addIssue({ code: 'custom', message: 'must be a JSON Web Key Set with at least one private key' });
@@ -216,7 +226,10 @@ const schema = z.object({
     .refine((value) => /^smtps?:\/\//i.test(value), 'must be an smtp:// or smtps:// URL')
     .optional(),
   /** The From: of every mail the hub sends. Unset: `sso-hub <no-reply@{issuer host}>`. */
-  MAIL_FROM: z.string().min(3).optional(),
+  MAIL_FROM: z
+    .string()
+    .refine((value) => MAIL_FROM.test(value.trim()), { message: 'must be an address, or a name and an address: no-reply@example.com or "Example" <no-reply@example.com>' })
+    .optional(),
   /**
    * Keep outgoing mail in a development outbox in the store, shown at `/dev/outbox`, instead
    * of sending it. For the demo only (`npm start` turns it on when SMTP_URL is unset): anyone

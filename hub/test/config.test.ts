@@ -189,6 +189,9 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     [{ LOGIN_BACKOFF_BASE_SECONDS: '600', LOGIN_BACKOFF_MAX_SECONDS: '300' }, /LOGIN_BACKOFF_BASE_SECONDS: must not be more than LOGIN_BACKOFF_MAX_SECONDS/],
     [{ DELIVERY_BACKOFF_BASE_MS: '5000', DELIVERY_BACKOFF_MAX_MS: '1000' }, /DELIVERY_BACKOFF_BASE_MS: must not be more than DELIVERY_BACKOFF_MAX_MS/],
     [{ HUB_PORT: '4711', METRICS_PORT: '4711' }, /METRICS_PORT: must differ from HUB_PORT/],
+    // Accepted before: mail went out with a From: servers refuse; a public key set failed in oidc-provider with "jwks.keys[0].d …".
+    [{ MAIL_FROM: 'not an address' }, /MAIL_FROM: must be an address, or a name and an address/],
+    [{ HUB_JWKS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4', y: '4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM', kid: 'pub-1' }] }) }, /HUB_JWKS: key 0 \(kid pub-1\) has no private part \("d"\)/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
