@@ -12,7 +12,7 @@ const OLD_SITE = 'http://app1.test/sso/callback';
 const NEW_SITE = 'http://other.test/sso/callback';
 const ALICE = { login: 'alice', password: 'alice-password-1' };
 
-describe.each(STORE_KINDS)('a client removed and registered again (%s)', (kind) => {
+describe.each(STORE_KINDS)('clients and the hub sessions their tokens belong to (%s)', (kind) => {
   let hub: RunningHub;
   beforeAll(async () => {
     hub = await startTestHub(kind);
@@ -65,15 +65,6 @@ describe.each(STORE_KINDS)('a client removed and registered again (%s)', (kind) 
     const newTokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: again.callback!.searchParams.get('code')!, code_verifier: fresh.verifier, redirect_uri: NEW_SITE }, { authorization: basic('tmpc', second.clientSecret!) });
     expect((await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${newTokens.body.access_token as string}` } })).status).toBe(200);
   });
-});
-
-describe.each(STORE_KINDS)('ID tokens name their hub session (%s)', (kind) => {
-  let hub: RunningHub;
-  beforeAll(async () => {
-    hub = await startTestHub(kind);
-    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
-  });
-  afterAll(() => hub.close());
 
   test('every client gets `sid`, not only those registered for back-channel logout', async () => {
     // The kit ties a local session to its hub session by it, so that a sync code of another hub
@@ -86,4 +77,3 @@ describe.each(STORE_KINDS)('ID tokens name their hub session (%s)', (kind) => {
     expect(claims.sid).toEqual(expect.any(String));
   });
 });
-
