@@ -4,22 +4,10 @@
  * user runs it; the test only signals the npm process itself.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForOk } from '../hub/src/testing/hub-process.js';
+import { freePort, portRefuses, waitForOk } from '../hub/src/testing/hub-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function within(ms: number, probe: () => Promise<boolean>): Promise<boolean> {
   const until = Date.now() + ms;
@@ -42,11 +30,11 @@ test('SIGTERM to `npm start` stops the hub and every demo site', async () => {
   const exited = new Promise<number | string>((resolve) => npm.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   try {
     await waitForOk(`http://127.0.0.1:${ports.HUB_PORT}/healthz`, 90_000);
-    expect(await within(30_000, () => listening(ports.SHOP_PORT))).toBe(true);
+    expect(await within(30_000, async () => !(await portRefuses(ports.SHOP_PORT)))).toBe(true);
     process.kill(npm.pid!, 'SIGTERM');
     await exited;
     for (const port of Object.values(ports)) {
-      expect(await within(15_000, async () => !(await listening(port)))).toBe(true);
+      expect(await within(15_000, () => portRefuses(port))).toBe(true);
     }
   } finally {
     try {

@@ -131,27 +131,22 @@ export class AuditLog {
 
   /**
    * Records an entry. Entries are written in batches (group commit): those that arrive while a
-   * write is in flight go together in the next one, and with `linger` (for entries nobody
-   * awaits, like the token endpoint's) an entry waits up to {@link LINGER_MS} for others, so a busy token endpoint costs the store one write per batch, not per
-   * token. The promise resolves once the entry is stored (or the failure was reported:
-   * recording never fails the action).
+   * write is in flight go together in the next one; otherwise an entry a caller awaits goes at
+   * once (entries nobody awaits linger for company: {@link recordLater}). The promise resolves
+   * once the entry is stored (or the failure was reported: recording never fails the action).
    */
-  record(input: NewAuditEntry, options: { linger?: boolean } = {}): Promise<void> {
+  record(input: NewAuditEntry): Promise<void> {
     this.#pending.push(this.#entry(input));
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
-      // A write in flight takes this entry in its next batch. Otherwise an entry nobody waits
-      // for (the token endpoint's) waits for company; one that a caller awaits goes at once.
-      if (this.#flushing) return;
-      if (options.linger) this.#lingerNow();
-      else this.#drainNow();
+      if (!this.#flushing) this.#drainNow();
     });
   }
 
   /**
-   * Records an entry nobody awaits (the token endpoint's, one per token issued): it lingers
-   * for company as `record(…, { linger: true })` does, without a promise and a waiter for
-   * every token. `flush()` still waits for it.
+   * Records an entry nobody awaits (the token endpoint's, one per token issued): it waits up to
+   * {@link LINGER_MS} for others to share its write, so a busy token endpoint costs the store
+   * one write per batch, not per token; no promise or waiter per entry. `flush()` waits for it.
    */
   recordLater(input: NewAuditEntry): void {
     this.#pending.push(this.#entry(input));
