@@ -1,12 +1,29 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import providerStorage from 'oidc-provider/lib/helpers/als.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
-interface RequestContext {
-  requestId: string;
+/**
+ * The context of a request express answers (the portal, the CAS and UCenter adapters). It lives
+ * in oidc-provider's own AsyncLocalStorage, not in one of the hub's: every enabled storage
+ * costs every promise made in the process a propagation (Node 20/22's async_hooks storage), and
+ * a second one made token requests about 7 % dearer in CPU (docs/performance.md). oidc-provider
+ * is shown none of it: {@link AsyncLocalStorage.getStore} answers `undefined` for it, as before.
+ */
+class PortalContext {
+  constructor(readonly requestId: string) {}
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+if (!(providerStorage instanceof AsyncLocalStorage)) {
+  // A guard for oidc-provider upgrades: the request ids would silently vanish from audit entries.
+  throw new Error('oidc-provider/lib/helpers/als.js is no longer an AsyncLocalStorage: update hub/src/request-context.ts');
+}
+const storage = providerStorage as AsyncLocalStorage<unknown>;
+const rawStore = storage.getStore.bind(storage);
+storage.getStore = () => {
+  const store = rawStore();
+  return store instanceof PortalContext ? undefined : store;
+};
 
 /** Where a request's id is kept on the request itself (for code that has the request, not the context). */
 const REQUEST_ID = Symbol('sso-hub.requestId');
@@ -17,21 +34,13 @@ type WithRequestId = IncomingMessage & { [REQUEST_ID]?: string };
 const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /**
- * The request being answered where the hub's own context is not set: protocol requests run in
- * oidc-provider's request context only (see {@link withRequestContext}), and the provider
- * module registers how to find the request in it.
+ * The id of the request being answered (for audit entries and log lines), if any: a portal
+ * request's own context, else the request of oidc-provider's context (a protocol request).
  */
-let currentRequestOutsideContext: () => IncomingMessage | undefined = () => undefined;
-
-export function setRequestSource(source: () => IncomingMessage | undefined): void {
-  currentRequestOutsideContext = source;
-}
-
-/** The id of the request being answered (for audit entries and log lines), if any. */
 export function currentRequestId(): string | undefined {
-  const context = storage.getStore();
-  if (context) return context.requestId;
-  const req = currentRequestOutsideContext();
+  const store = rawStore();
+  if (store instanceof PortalContext) return store.requestId;
+  const req = (store as { req?: IncomingMessage } | undefined)?.req;
   return req ? requestIdOf(req) : undefined;
 }
 
@@ -43,16 +52,15 @@ export function requestIdOf(req: IncomingMessage): string | undefined {
 /**
  * Gives the request an id (from `X-Request-Id` when a proxy set a sane one, else new), echoed
  * in the response header and reaching every audit entry written while answering it, and runs
- * `next` with it. With `ownContext` (the portal, everything express answers) `next` runs in
- * the hub's request context; without it (protocol requests) the id is only kept on the request,
- * and oidc-provider's own request context leads to it: a second AsyncLocalStorage would cost
- * every promise of every token request a second context to carry.
+ * `next` with it. With `ownContext` (the portal, everything express answers) `next` runs in a
+ * context of its own; without it (protocol requests) the id is only kept on the request, and
+ * the context oidc-provider makes for the request leads to it.
  */
 export function withRequestContext(req: IncomingMessage, res: ServerResponse, next: (requestId: string) => void, options: { ownContext: boolean } = { ownContext: true }): void {
   const offered = req.headers['x-request-id'];
   const requestId = typeof offered === 'string' && SAFE_ID.test(offered) ? offered : randomUUID();
   res.setHeader('x-request-id', requestId);
   (req as WithRequestId)[REQUEST_ID] = requestId;
-  if (options.ownContext) storage.run({ requestId }, () => next(requestId));
+  if (options.ownContext) storage.run(new PortalContext(requestId), () => next(requestId));
   else next(requestId);
 }

@@ -1,4 +1,10 @@
-/** The one oidc-provider internal the hub uses (see provider-keys.ts). */
+/** The oidc-provider internals the hub uses (see provider-keys.ts and request-context.ts). */
 declare module 'oidc-provider/lib/helpers/initialize_keystore.js' {
   export default function initializeKeystore(this: unknown, jwks: { keys: Record<string, unknown>[] }): void;
+}
+
+/** oidc-provider's request context: the hub keeps its portal requests' context in it too (request-context.ts). */
+declare module 'oidc-provider/lib/helpers/als.js' {
+  const storage: import('node:async_hooks').AsyncLocalStorage<unknown>;
+  export default storage;
 }

@@ -19,7 +19,6 @@ import { Redemptions } from './redemption.js';
 import type { SessionIndex } from './session-index.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
-import { setRequestSource } from '../request-context.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -115,11 +114,6 @@ function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
  * store, users, clients and pages. Protocol behaviour comes from the certified library;
  * this file only says which features are on and how the hub's data plugs in.
  */
-/** The request oidc-provider is answering in the current async context, if any. */
-function requestInProviderContext() {
-  return Provider.ctx?.req;
-}
-
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store, keys, users, clients, consents, grants, sessions, views } = deps;
   const enabledGrants = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'implicit']);
@@ -248,8 +242,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   // back-channel logout (oidc-provider's default): the kit ties a local session to its hub
   // session by it, so that a sync code of another hub session cannot end it.
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
-  // Protocol requests carry no context of the hub's own: their request id is found through oidc-provider's.
-  setRequestSource(requestInProviderContext);
   provider.proxy = config.HUB_TRUST_PROXY;
   cacheClientsByMetadata(provider, findClientMetadata);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
