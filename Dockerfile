@@ -1,5 +1,6 @@
 # One image for the hub and the demo sites; docker-compose.yml picks the command per service.
-# TypeScript runs through tsx (a devDependency), so every dependency is installed.
+# The hub runs compiled by tsc (hub/dist); the demo sites and the CLI's `npx tsx` form run their
+# TypeScript through tsx (a devDependency), so every dependency is installed.
 FROM node:22-bookworm-slim
 
 WORKDIR /app
@@ -15,6 +16,9 @@ COPY e2e/package.json e2e/
 RUN npm install --no-audit --no-fund && npm cache clean --force
 
 COPY --chown=root:root . .
+# The hub as JavaScript: no transpiler on the serving path (tsx's transform costs every function
+# made at run time a `__name` call; docs/performance.md).
+RUN npm run build
 
 # Set after the install: NODE_ENV=production before it would skip the devDependencies (tsx).
 ENV NODE_ENV=production \
@@ -23,7 +27,7 @@ ENV NODE_ENV=production \
 # The code and node_modules stay root-owned and read-only to the process that serves.
 USER node
 
-# Overridden per service in docker-compose.yml. Node itself, with tsx as a loader: the process
-# the container starts is the one that gets SIGTERM (npx would exit without passing it on, and
-# the hub would be killed without its graceful stop; hub/test/container-command.test.ts).
-CMD ["node", "--import", "tsx", "hub/src/main.ts"]
+# Overridden per service in docker-compose.yml. Node itself: the process the container starts is
+# the one that gets SIGTERM (npx would exit without passing it on, and the hub would be killed
+# without its graceful stop; hub/test/container-command.test.ts).
+CMD ["node", "hub/dist/main.js"]

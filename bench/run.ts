@@ -20,6 +20,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { buildHub } from './lib/build-hub.js';
 import type { BenchContext, BenchSettings } from './lib/context.js';
 import { hasPsi } from './lib/pressure.js';
 import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type BenchRedis, type ServerProcess } from './lib/processes.js';
@@ -114,10 +115,14 @@ function buildKit(): void {
   if (build.status !== 0) throw new Error(`building subsite-kit (node subsite-kit/scripts/build.mjs --out-dir ${KIT_BUILD}) failed`);
 }
 
+/** The compiled hub every hub server runs (`buildHub()`, before any starts). */
+let hubDist: string | undefined;
+
 async function start(name: string, file: string, env: Record<string, string>): Promise<ServerProcess> {
   const server = await startServer(name, file, {
     REDIS_URL: redisUrl,
     BENCH_KIT_MODULE: KIT_MODULE,
+    ...(hubDist ? { BENCH_HUB_DIST: hubDist } : {}),
     BENCH_SALT: salt,
     BENCH_PREFIX: prefixOf(name),
     BENCH_PROFILE_DIR: `${resultsDir}/profiles`,
@@ -183,8 +188,9 @@ async function main(): Promise<void> {
   const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
   log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
-  log('building subsite-kit (its dist/, as npm ships it) …');
+  log('building subsite-kit (its dist/, as npm ships it) and the hub (compiled, as its image runs it) …');
   buildKit();
+  hubDist = buildHub();
   const ctx: BenchContext = { settings, rounds: { rounds: settings.rounds, profile, log, prewarm: !settings.quick }, salt, start, stop, log };
   const counts = settings.subsiteCounts;
 

@@ -176,7 +176,7 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
   });
 
   describe('commands', () => {
-    it.each(APP_SERVICES)('%s runs a file that exists in the repo, in node itself with tsx as loader (signals reach it)', (name) => {
+    it.each(DEMO_SITES)('%s runs a file that exists in the repo, in node itself with tsx as loader (signals reach it)', (name) => {
       const command = commandOf(services[name]!);
       // Not `npx tsx …`: npx exits on SIGTERM without passing it on (hub/test/container-command.test.ts).
       expect(command.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
@@ -185,14 +185,23 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       for (const file of files) expect({ file, exists: existsSync(join(ROOT, file)) }).toEqual({ file, exists: true });
     });
 
+    it.each(HUBS)('%s runs the compiled hub in node itself (signals reach it), the file the build project writes', (name) => {
+      // Built in the image by `npm run build` (tsc -p hub/tsconfig.build.json: hub/src → hub/dist).
+      expect(commandOf(services[name]!)).toEqual(['node', 'hub/dist/main.js']);
+      const project = JSON.parse(readFileSync(join(ROOT, 'hub/tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
+      expect(project.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+      expect(existsSync(join(ROOT, 'hub/src/main.ts'))).toBe(true);
+      expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^RUN npm run build$/m);
+    });
+
     it('runs the documented entry points', () => {
-      for (const hub of HUBS) expect(commandOf(services[hub]!)).toContain('hub/src/main.ts');
+      for (const hub of HUBS) expect(commandOf(services[hub]!)).toContain('hub/dist/main.js');
       for (const site of DEMO_SITES) expect(commandOf(services[site]!)).toContain(`demo-sites/src/${site}.ts`);
     });
 
     it('every command anywhere that names a source file names one that exists', () => {
       for (const [name, service] of Object.entries(services)) {
-        for (const arg of commandOf(service).filter((a) => /^[\w./-]+\.(ts|js|mjs)$/.test(a))) {
+        for (const arg of commandOf(service).filter((a) => /^[\w./-]+\.(ts|js|mjs)$/.test(a) && !a.startsWith('hub/dist/'))) {
           expect({ service: name, file: arg, exists: existsSync(join(ROOT, arg)) }).toEqual({ service: name, file: arg, exists: true });
         }
       }

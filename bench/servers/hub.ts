@@ -11,13 +11,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createClient } from 'redis';
-import { loadConfig } from '../../hub/src/config.js';
-import { createHub } from '../../hub/src/hub.js';
-import { createLogger } from '../../hub/src/logger.js';
-import { Keys } from '../../hub/src/store/keys.js';
-import { connectRedis, RedisStore, type RedisClient } from '../../hub/src/store/redis.js';
+import type { RedisClient } from '../../hub/src/store/redis.js';
 import { withCounters } from '../lib/counting.js';
 import { derivedSecret, PASSWORD, required, RP_CLIENT, RP_REDIRECT, serve, SERVICE_CLIENT, subsiteId, subsiteOrigin, username } from '../lib/fixtures.js';
+
+// The hub as its image runs it: compiled by tsc (`BENCH_HUB_DIST`, built by run.ts and the
+// tools with `buildHub()`), not its TypeScript through tsx, whose transform wraps every
+// function made at run time in a `__name` call. Without the variable (an older checkout's
+// bench as the CPU_BASE peer), the sources through tsx.
+const HUB = process.env.BENCH_HUB_DIST ? `${process.env.BENCH_HUB_DIST}/` : '../../hub/src/'; // a file: URL, or relative to this file
+const [{ loadConfig }, { createHub }, { createLogger }, { Keys }, { connectRedis, RedisStore }] = (await Promise.all([
+  import(`${HUB}config.js`),
+  import(`${HUB}hub.js`),
+  import(`${HUB}logger.js`),
+  import(`${HUB}store/keys.js`),
+  import(`${HUB}store/redis.js`),
+])) as [
+  typeof import('../../hub/src/config.js'),
+  typeof import('../../hub/src/hub.js'),
+  typeof import('../../hub/src/logger.js'),
+  typeof import('../../hub/src/store/keys.js'),
+  typeof import('../../hub/src/store/redis.js'),
+];
 
 const port = Number(required('PORT'));
 const salt = required('BENCH_SALT');

@@ -12,6 +12,8 @@
  * `CPU_BASE=<another checkout>`: the peer is that checkout's hub instead of plain oidc-provider
  * (its `bench/servers/hub.ts`, with its own sources), so a change is measured against the code
  * before it in one interleaved run: `git worktree add /tmp/base HEAD~1`, link node_modules in.
+ * Both hubs run compiled (`buildHub()`, as the image runs them), unless the base has no
+ * hub/tsconfig.build.json (then its sources run through tsx).
  */
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
+import { buildHub } from '../lib/build-hub.js';
 import { cpuTimeMs } from '../lib/cpu-time.js';
 import { freePort, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
@@ -93,10 +96,13 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
   return used;
 }
 
-const hub = await start('hub', 'hub.ts', { BENCH_USERS: String(concurrency + 2) });
 const base = process.env.CPU_BASE;
+// Each hub compiled as its image runs it (a base from before that runs its sources through tsx).
+const hubDist = buildHub();
+const baseDist = base ? buildHub(base) : undefined;
+const hub = await start('hub', 'hub.ts', { BENCH_USERS: String(concurrency + 2), ...(hubDist ? { BENCH_HUB_DIST: hubDist } : {}) });
 const plainServer = base
-  ? await start('base', relative(fileURLToPath(new URL('../servers/', import.meta.url)), `${base}/bench/servers/hub.ts`), { BENCH_USERS: String(concurrency + 2) })
+  ? await start('base', relative(fileURLToPath(new URL('../servers/', import.meta.url)), `${base}/bench/servers/hub.ts`), { BENCH_USERS: String(concurrency + 2), ...(baseDist ? { BENCH_HUB_DIST: baseDist } : {}) })
   : await start('plain', 'plain-oidc.ts', { BENCH_USERS: String(concurrency + 2) });
 try {
   const hubSends = await scenarios(hub, false);

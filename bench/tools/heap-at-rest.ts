@@ -8,9 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { buildHub } from '../lib/build-hub.js';
 import { freePort, startBenchRedis, startServer, type ServerProcess } from '../lib/processes.js';
 
 const FILES: Record<string, string> = { hub: 'hub.ts', 'plain-oidc': 'plain-oidc.ts' };
+const hubDist = buildHub(); // compiled, as the image runs it
 const outDir = resolve(process.argv[2] ?? 'bench/results/heap');
 const names = (process.argv[3] ?? 'hub,plain-oidc').split(',');
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -27,6 +29,7 @@ try {
       BENCH_PREFIX: `bench:heap:${name}:`,
       BENCH_PROFILE_DIR: outDir,
       PORT: String(await freePort()),
+      ...(name === 'hub' && hubDist ? { BENCH_HUB_DIST: hubDist } : {}),
     });
     servers.push(server);
     const memory = (await (await fetch(`${server.url}/__bench/memory`)).json()) as { heapUsed: number; rss: number };

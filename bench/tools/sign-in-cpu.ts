@@ -21,6 +21,7 @@ import { loadConfig } from '../../hub/src/config.js';
 import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flows.js';
 import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
+import { buildHub } from '../lib/build-hub.js';
 import { freePort, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
@@ -44,6 +45,7 @@ if (!args.has('pin')) unpin();
 const redis = await startBenchRedis();
 const salt = randomBytes(8).toString('hex');
 const hubs: { n: number; server: ServerProcess }[] = [];
+const hubDist = buildHub(); // compiled, as the image runs it
 try {
   for (const n of counts) {
     const server = await startServer(`hub-${n}`, 'hub.ts', {
@@ -55,6 +57,7 @@ try {
       BENCH_SUBSITES: String(n),
       BENCH_SUBSITE_PORT: '9',
       BENCH_USERS: String(USERS),
+      ...(hubDist ? { BENCH_HUB_DIST: hubDist } : {}),
     });
     hubs.push({ n, server });
     console.log(`hub N=${n}: registering ${n} subsites took ${String(server.info.registrationMs)} ms`);

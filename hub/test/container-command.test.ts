@@ -5,9 +5,11 @@
  * runtime then kills it outright, so SHUTDOWN_DELAY_MS, the /readyz drain and the in-flight
  * requests are lost (found by a review). This runs the exact commands of the Dockerfile and of
  * docker-compose.yml, sends SIGTERM to the process they start, and expects a graceful stop.
+ * Both run the hub compiled (`npm run build`, as the image does before it starts): the build
+ * runs first, and the compiled hub must find its templates and translations.
  */
-import { jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { beforeAll, expect, jest } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, portRefuses as refused, waitForOk } from '../src/testing/hub-process.js';
@@ -30,6 +32,12 @@ function composeHubCommand(): string[] {
 }
 
 
+beforeAll(() => {
+  // What the Dockerfile runs after copying the sources (hub/src → hub/dist).
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NPM_CONFIG_UPDATE_NOTIFIER: 'false' } });
+  expect({ status: build.status, output: build.status === 0 ? '' : `${build.stdout}${build.stderr}` }).toEqual({ status: 0, output: '' });
+});
+
 describe.each([
   ['the Dockerfile CMD', dockerfileCommand],
   ["docker-compose.yml's hub command", composeHubCommand],
@@ -50,6 +58,11 @@ describe.each([
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
     try {
       await waitForOk(`${url}/readyz`, 60_000);
+      // The compiled hub finds templates/ (a page, its stylesheet) and hub/locales/ (the page's words).
+      const page = await fetch(`${url}/no-such-page`);
+      expect(page.status).toBe(404);
+      expect(await page.text()).toContain('<title>Page not found');
+      expect((await fetch(`${url}/static/hub.css`)).status).toBe(200);
       child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const code = await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 15 s'), 15_000)))]);
