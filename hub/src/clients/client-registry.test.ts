@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.js';
 import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
@@ -5,7 +6,7 @@ import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
 import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
-import { ClientRegistry } from './client-registry.js';
+import { ClientRegistry, STALE } from './client-registry.js';
 import { deleteByPrefix } from '../store/redis-client.js';
 
 describe('client registration rules', () => {
@@ -39,6 +40,30 @@ describe('client registration rules', () => {
     expect(Number(await store.get(keys.clientsVersion()))).toBe(Number(version) + 1);
     await store.close();
   });
+});
+
+test('issue 14: a fresh cache answers without a promise (peek, generationOf); after its second it must be checked first', async () => {
+  const store = new MemoryStore();
+  const registry = new ClientRegistry(store, new Keys('t:'));
+  const { generation } = await registry.upsert({ clientId: 'app', redirectUris: ['https://app.example/cb'] });
+  const now = Date.now();
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+  try {
+    await registry.find('app'); // loads the cache at `now`
+    expect(registry.peek('app')).toMatchObject({ clientId: 'app' });
+    expect(registry.peek('nobody')).toBeUndefined();
+    expect(registry.generationOf('app')).toBe(generation); // a value, not a promise
+    expect(registry.generationOf('app', { fresh: true })).toBeInstanceOf(Promise); // past the cache: a store read
+    clock.mockReturnValue(now + 1_000);
+    expect(registry.peek('app')).toBe(STALE);
+    const later = registry.generationOf('app');
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toBe(generation);
+    expect(registry.peek('app')).toMatchObject({ clientId: 'app' }); // checked again: fresh for another second
+  } finally {
+    clock.mockRestore();
+    await store.close();
+  }
 });
 
 /** A store that counts the records it reads (a getMany of n keys is n reads). */

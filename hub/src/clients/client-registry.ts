@@ -57,6 +57,13 @@ function checkUrl(value: string, what: string): string {
   return value;
 }
 
+/** What {@link ClientRegistry.peek} answers when the cache must be checked before it is read. */
+export const STALE: unique symbol = Symbol('client cache stale');
+
+function generationOfRecord(client: SubsiteClient | undefined): string | undefined {
+  return client && !client.internal ? client.generation : undefined;
+}
+
 /**
  * Registered clients, kept in the store and cached in-process. The cache is what lets a
  * sign-in build its sync page for any number of subsites with one store read: a version
@@ -181,9 +188,19 @@ export class ClientRegistry {
     await this.#refresh(true);
   }
 
-  async find(clientId: string): Promise<SubsiteClient | undefined> {
-    await this.#refresh();
-    return this.#cache.get(clientId);
+  find(clientId: string): Promise<SubsiteClient | undefined> {
+    const cached = this.peek(clientId);
+    if (cached !== STALE) return Promise.resolve(cached);
+    return this.#refresh().then(() => this.#cache.get(clientId));
+  }
+
+  /**
+   * The client from the cache without waiting, while the cache is within its second; `STALE`
+   * when it must be checked first (then use {@link find}). The token endpoint looks clients up
+   * several times per request: this path makes no promise.
+   */
+  peek(clientId: string): SubsiteClient | undefined | typeof STALE {
+    return this.#loaded && Date.now() - this.#checkedAt < REFRESH_EVERY_MS ? this.#cache.get(clientId) : STALE;
   }
 
   /**
@@ -194,9 +211,10 @@ export class ClientRegistry {
    * a record whose stamp the cache does not know is checked again before it is turned away
    * (another process registered the client again within the cache's second).
    */
-  async generationOf(clientId: string, options: { fresh?: boolean } = {}): Promise<string | undefined> {
-    const client = options.fresh ? await this.findUncached(clientId) : await this.find(clientId);
-    return client && !client.internal ? client.generation : undefined;
+  generationOf(clientId: string, options: { fresh?: boolean } = {}): string | undefined | Promise<string | undefined> {
+    const cached = options.fresh ? STALE : this.peek(clientId);
+    if (cached !== STALE) return generationOfRecord(cached); // no promise while the cache is fresh
+    return (options.fresh ? this.findUncached(clientId) : this.find(clientId)).then(generationOfRecord);
   }
 
   /** Reads one client from the store, past the cache: for decisions a cache a second stale must not make. */

@@ -48,7 +48,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const key = this.#key(id);
       // Stamped with its client's generation (read back by #ofRemovedClient; oidc-provider ignores the field).
       if (hooks.clientGeneration && typeof payload.clientId === 'string') {
-        const generation = await hooks.clientGeneration(payload.clientId);
+        const known = hooks.clientGeneration(payload.clientId);
+        const generation = known instanceof Promise ? await known : known; // no await while the cache is fresh
         if (generation !== undefined) payload[GENERATION] = generation;
       }
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
@@ -99,26 +100,32 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
         payload.jti = id;
-        return (await this.#ofRemovedClient(payload)) ? undefined : payload;
+        const removed = this.#ofRemovedClient(payload);
+        return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
       }
       const raw = await store.get(this.#key(id));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
       payload.jti = id;
-      return (await this.#ofRemovedClient(payload)) ? undefined : payload;
+      const removed = this.#ofRemovedClient(payload);
+      return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
     }
 
     /**
      * Whether a token, code or grant was issued to a client that has since been removed, its id
      * registered again (another site, a new secret): it must not come back with the id.
      */
-    async #ofRemovedClient(payload: AdapterPayload): Promise<boolean> {
+    #ofRemovedClient(payload: AdapterPayload): boolean | Promise<boolean> {
       if (!hooks.clientGeneration || typeof payload.clientId !== 'string') return false;
-      const generation = await hooks.clientGeneration(payload.clientId);
+      const known = hooks.clientGeneration(payload.clientId);
+      return known instanceof Promise ? known.then((generation) => this.#stampDiffers(payload, generation)) : this.#stampDiffers(payload, known);
+    }
+
+    /** A stamp the cache does not know is checked again past the cache before the record is turned away. */
+    #stampDiffers(payload: AdapterPayload, generation: string | undefined): boolean | Promise<boolean> {
       if (generation === undefined || payload[GENERATION] === generation) return false;
       // Rare: confirmed past the cache (another process may have registered the id again just now).
-      const current = await hooks.clientGeneration(payload.clientId, { fresh: true });
-      return current !== undefined && payload[GENERATION] !== current;
+      return Promise.resolve(hooks.clientGeneration!(payload.clientId as string, { fresh: true })).then((current) => current !== undefined && payload[GENERATION] !== current);
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
@@ -196,7 +203,7 @@ export interface AdapterHooks {
    * from before generations). Records are stamped with it when written, and a record of
    * another generation belongs to a removed client of the same id: it is not found.
    */
-  clientGeneration?(clientId: string, options?: { fresh?: boolean }): Promise<string | undefined>;
+  clientGeneration?(clientId: string, options?: { fresh?: boolean }): string | undefined | Promise<string | undefined>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;

@@ -10,13 +10,14 @@ type OidcClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
  * cached record), so the identity is the key here: the same object, the same built
  * client; a changed record is a new object and goes through oidc-provider's own `find`.
  */
-export function cacheClientsByMetadata(provider: Provider, metadataOf: (clientId: string) => Promise<object | undefined>): void {
+export function cacheClientsByMetadata(provider: Provider, metadataOf: (clientId: string) => object | undefined | Promise<object | undefined>): void {
   const Client = provider.Client as { find(id: string): Promise<OidcClient | undefined> };
   const find = Client.find.bind(Client);
   const built = new WeakMap<object, OidcClient>();
   Client.find = async (clientId: string) => {
     if (typeof clientId !== 'string' || clientId.length === 0) return undefined;
-    const metadata = await metadataOf(clientId);
+    const found = metadataOf(clientId);
+    const metadata = found instanceof Promise ? await found : found; // no await while the registry's cache is fresh
     if (!metadata) return find(clientId);
     const known = built.get(metadata);
     if (known) return known;

@@ -13,7 +13,7 @@ export interface Consent {
 }
 
 /** ClientRegistry.generationOf: the generation of the client registered under an id (undefined: nothing to check). */
-export type ClientGeneration = (clientId: string, options?: { fresh?: boolean }) => Promise<string | undefined>;
+export type ClientGeneration = (clientId: string, options?: { fresh?: boolean }) => string | undefined | Promise<string | undefined>;
 
 /**
  * Remembered consent, a record of its own: account + client → what the user allowed.

@@ -1,6 +1,7 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { HubConfig } from '../config.js';
-import type { ClientRegistry } from '../clients/client-registry.js';
+import { STALE, type ClientRegistry } from '../clients/client-registry.js';
+import type { SubsiteClient } from '../clients/client.js';
 import { toOidcMetadata } from '../clients/oidc-metadata.js';
 import type { Keys } from '../store/keys.js';
 import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
@@ -121,13 +122,18 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const redemptions = new Redemptions(store, keys);
-  const findClientMetadata = async (clientId: string) => {
-    const client = await clients.find(clientId);
+  // Built once per cached record (the registry hands out the same object until it reloads).
+  const metadataOfClient = (client: SubsiteClient | undefined) => {
     if (!client) return undefined;
-    // Built once per cached record (the registry hands out the same object until it reloads).
     let metadata = metadataOf.get(client);
     if (!metadata) metadataOf.set(client, (metadata = toOidcMetadata(client, enabledGrants)));
     return metadata;
+  };
+  const findClientMetadata = (clientId: string) => clients.find(clientId).then(metadataOfClient);
+  // Without a promise while the client cache is fresh (Client.find runs several times per token request).
+  const clientMetadataNow = (clientId: string) => {
+    const cached = clients.peek(clientId);
+    return cached === STALE ? clients.find(clientId).then(metadataOfClient) : metadataOfClient(cached);
   };
   const adapter = createAdapterFactory(store, keys, {
     findClient: findClientMetadata,
@@ -243,7 +249,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // session by it, so that a sync code of another hub session cannot end it.
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   provider.proxy = config.HUB_TRUST_PROXY;
-  cacheClientsByMetadata(provider, findClientMetadata);
+  cacheClientsByMetadata(provider, clientMetadataNow);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {
