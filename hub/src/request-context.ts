@@ -1,15 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import providerStorage from 'oidc-provider/lib/helpers/als.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
 
-/**
- * The context of a request express answers (the portal, the CAS and UCenter adapters). It lives
- * in oidc-provider's own AsyncLocalStorage, not in one of the hub's: every enabled storage
- * costs every promise made in the process a propagation (Node 20/22's async_hooks storage), and
- * a second one made token requests about 7 % dearer in CPU (docs/performance.md). oidc-provider
- * is shown none of it: {@link AsyncLocalStorage.getStore} answers `undefined` for it, as before.
- */
+/** The context of a request express answers (the portal, the CAS and UCenter adapters). */
 class PortalContext {
   constructor(readonly requestId: string) {}
 }
@@ -18,12 +12,26 @@ if (!(providerStorage instanceof AsyncLocalStorage)) {
   // A guard for oidc-provider upgrades: the request ids would silently vanish from audit entries.
   throw new Error('oidc-provider/lib/helpers/als.js is no longer an AsyncLocalStorage: update hub/src/request-context.ts');
 }
-const storage = providerStorage as AsyncLocalStorage<unknown>;
+
+/**
+ * Whether every enabled storage costs every promise of the process a propagation: Node 20 and
+ * 22's AsyncLocalStorage, built on async_hooks (it has `_propagate`). There the portal's context
+ * lives in oidc-provider's own storage instead of a second one, which made token requests
+ * 2–8 % dearer in CPU (docs/performance.md), and oidc-provider's `getStore()` is shown
+ * `undefined` for it, as before. (Their `run()` restores the outer store by itself, not through
+ * `getStore()`.) Node 24's frame-based storage carries every storage in one frame, so there
+ * the hub keeps a storage of its own and changes nothing of oidc-provider's.
+ */
+export const SHARES_PROVIDER_STORAGE = typeof (providerStorage as unknown as { _propagate?: unknown })._propagate === 'function';
+
+const storage: AsyncLocalStorage<unknown> = SHARES_PROVIDER_STORAGE ? providerStorage : new AsyncLocalStorage<unknown>();
 const rawStore = storage.getStore.bind(storage);
-storage.getStore = () => {
-  const store = rawStore();
-  return store instanceof PortalContext ? undefined : store;
-};
+if (SHARES_PROVIDER_STORAGE) {
+  storage.getStore = () => {
+    const store = rawStore();
+    return store instanceof PortalContext ? undefined : store;
+  };
+}
 
 /** Where a request's id is kept on the request itself (for code that has the request, not the context). */
 const REQUEST_ID = Symbol('sso-hub.requestId');
@@ -40,8 +48,8 @@ const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export function currentRequestId(): string | undefined {
   const store = rawStore();
   if (store instanceof PortalContext) return store.requestId;
-  const req = (store as { req?: IncomingMessage } | undefined)?.req;
-  return req ? requestIdOf(req) : undefined;
+  const ctx = (SHARES_PROVIDER_STORAGE ? store : providerStorage.getStore()) as { req?: IncomingMessage } | undefined;
+  return ctx?.req ? requestIdOf(ctx.req) : undefined;
 }
 
 /** The id given to `req` by {@link withRequestContext}. */
