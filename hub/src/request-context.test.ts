@@ -3,7 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import Provider from 'oidc-provider';
 import providerStorage from 'oidc-provider/lib/helpers/als.js';
-import { currentRequestId, requestIdOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
+import { carryRequestId, currentRequestId, requestIdOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
 
 function request(headers: Record<string, string> = {}): { req: IncomingMessage; res: ServerResponse } {
   const req = new IncomingMessage(new Socket());
@@ -15,8 +15,8 @@ function request(headers: Record<string, string> = {}): { req: IncomingMessage; 
 const rawStore = () => AsyncLocalStorage.prototype.getStore.call(providerStorage);
 
 test('on an async_hooks storage (Node 20, 22) a portal request\'s context lives in oidc-provider\'s storage (one storage in the process, not two) and oidc-provider is shown none', async () => {
-  // Node 20 and 22 (without --experimental-async-context-frame) have the async_hooks storage: shared there.
-  if (Number(process.versions.node.split('.')[0]) <= 22 && !process.execArgv.includes('--experimental-async-context-frame')) expect(SHARES_PROVIDER_STORAGE).toBe(true);
+  // An async_hooks storage (Node 20, 22 without --experimental-async-context-frame) has `_propagate`: shared there.
+  expect(SHARES_PROVIDER_STORAGE).toBe(typeof (providerStorage as unknown as { _propagate?: unknown })._propagate === 'function');
   const { req, res } = request({ 'x-request-id': 'proxy-portal-0001' });
   let seen: { raw: unknown; provider: unknown; id: string | undefined; later: string | undefined } | undefined;
   await new Promise<void>((resolve) => {
@@ -45,4 +45,18 @@ test('a protocol request gets no context of the hub\'s: its id is found through 
   }, { ownContext: false });
   expect(id).toMatch(/^[0-9a-f-]{36}$/); // an unsafe offered id is replaced
   expect(requestIdOf(req)).toBe(id);
+});
+
+test('a protocol request the hub makes inside a portal request (the CAS adapters) carries the outer request\'s id', () => {
+  const outer = request({ 'x-request-id': 'proxy-cas-00001' });
+  const inner = request().req; // what internalRequest() builds: a new IncomingMessage
+  withRequestContext(outer.req, outer.res, () => {
+    // oidc-provider's context for the inner request replaces the portal's (one storage on Node 20/22).
+    providerStorage.run({ req: inner }, () => {
+      expect(Provider.ctx).toEqual({ req: inner }); // oidc-provider sees its own context there
+      carryRequestId(inner, outer.req);
+      expect(currentRequestId()).toBe('proxy-cas-00001');
+    });
+    expect(currentRequestId()).toBe('proxy-cas-00001'); // the portal's context again after it
+  });
 });

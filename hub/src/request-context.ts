@@ -3,9 +3,19 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import providerStorage from 'oidc-provider/lib/helpers/als.js';
 
-/** The context of a request express answers (the portal, the CAS and UCenter adapters). */
-class PortalContext {
-  constructor(readonly requestId: string) {}
+/**
+ * The context of a request express answers (the portal, the CAS and UCenter adapters): an object
+ * branded with a registered symbol, so that a second copy of this module in one process (the
+ * sources through tsx beside hub/dist) still recognises it.
+ */
+const PORTAL = Symbol.for('sso-hub.portalContext');
+interface PortalContext {
+  readonly [PORTAL]: true;
+  readonly requestId: string;
+}
+
+function isPortalContext(store: unknown): store is PortalContext {
+  return typeof store === 'object' && store !== null && PORTAL in store;
 }
 
 if (!(providerStorage instanceof AsyncLocalStorage)) {
@@ -16,25 +26,28 @@ if (!(providerStorage instanceof AsyncLocalStorage)) {
 /**
  * Whether every enabled storage costs every promise of the process a propagation: Node 20 and
  * 22's AsyncLocalStorage, built on async_hooks (it has `_propagate`). There the portal's context
- * lives in oidc-provider's own storage instead of a second one, which made token requests
- * 2–8 % dearer in CPU (docs/performance.md), and oidc-provider's `getStore()` is shown
- * `undefined` for it, as before. (Their `run()` restores the outer store by itself, not through
- * `getStore()`.) Node 24's frame-based storage carries every storage in one frame, so there
- * the hub keeps a storage of its own and changes nothing of oidc-provider's.
+ * lives in oidc-provider's own storage instead of a second one (a token request makes 100–350
+ * promises: about 1.5–3 % of its CPU, docs/performance.md), and oidc-provider's `getStore()` is
+ * shown `undefined` for it, as before. (Their `run()` restores the outer store by itself, not
+ * through `getStore()`.) Node 24's frame-based storage carries every storage in one frame, so
+ * there the hub keeps a storage of its own and changes nothing of oidc-provider's.
  */
 export const SHARES_PROVIDER_STORAGE = typeof (providerStorage as unknown as { _propagate?: unknown })._propagate === 'function';
 
 const storage: AsyncLocalStorage<unknown> = SHARES_PROVIDER_STORAGE ? providerStorage : new AsyncLocalStorage<unknown>();
-const rawStore = storage.getStore.bind(storage);
-if (SHARES_PROVIDER_STORAGE) {
+/** The storage's own `getStore`, past the view oidc-provider is given. */
+const rawStore: () => unknown = AsyncLocalStorage.prototype.getStore.bind(storage);
+const PATCHED = Symbol.for('sso-hub.getStoreHidesPortal');
+if (SHARES_PROVIDER_STORAGE && !(PATCHED in storage)) {
+  Object.defineProperty(storage, PATCHED, { value: true });
   storage.getStore = () => {
     const store = rawStore();
-    return store instanceof PortalContext ? undefined : store;
+    return isPortalContext(store) ? undefined : store;
   };
 }
 
 /** Where a request's id is kept on the request itself (for code that has the request, not the context). */
-const REQUEST_ID = Symbol('sso-hub.requestId');
+const REQUEST_ID = Symbol.for('sso-hub.requestId');
 
 type WithRequestId = IncomingMessage & { [REQUEST_ID]?: string };
 
@@ -47,9 +60,19 @@ const SAFE_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 export function currentRequestId(): string | undefined {
   const store = rawStore();
-  if (store instanceof PortalContext) return store.requestId;
+  if (isPortalContext(store)) return store.requestId;
   const ctx = (SHARES_PROVIDER_STORAGE ? store : providerStorage.getStore()) as { req?: IncomingMessage } | undefined;
   return ctx?.req ? requestIdOf(ctx.req) : undefined;
+}
+
+/**
+ * Gives a request the hub makes itself from an outer one (the CAS adapters' calls into the
+ * protocol engine) the outer one's id: oidc-provider's context for it leads to the inner
+ * request, and its audit entries must carry the id of the request that was sent.
+ */
+export function carryRequestId(to: IncomingMessage, from: IncomingMessage): void {
+  const id = requestIdOf(from);
+  if (id !== undefined) (to as WithRequestId)[REQUEST_ID] = id;
 }
 
 /** The id given to `req` by {@link withRequestContext}. */
@@ -69,6 +92,6 @@ export function withRequestContext(req: IncomingMessage, res: ServerResponse, ne
   const requestId = typeof offered === 'string' && SAFE_ID.test(offered) ? offered : randomUUID();
   res.setHeader('x-request-id', requestId);
   (req as WithRequestId)[REQUEST_ID] = requestId;
-  if (options.ownContext) storage.run(new PortalContext(requestId), () => next(requestId));
+  if (options.ownContext) storage.run({ [PORTAL]: true, requestId } satisfies PortalContext, () => next(requestId));
   else next(requestId);
 }

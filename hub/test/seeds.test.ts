@@ -321,9 +321,14 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
       const profile = await getJson(endpoint('/oauth2.0/profile'), { authorization: `Bearer ${String(password.body.access_token)}` });
       expect((profile.body.attributes as Record<string, unknown>).email).toBe('johndoe@example.test');
 
-      const service = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'client_credentials', client_id: CAS_ID, client_secret: secrets.get(CAS_ID)! });
+      const service = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'client_credentials', client_id: CAS_ID, client_secret: secrets.get(CAS_ID)! }, { 'x-request-id': 'cas-request-00001' });
       expect(service.status).toBe(200);
       expect(service.body.token_type).toBe('Bearer');
+      // The token's audit entry carries the id of the request the CAS client sent (not none: the
+      // adapter's inner request to the token endpoint is a request of its own).
+      await hub.services.audit.flush();
+      const issued = await hub.services.audit.search({ event: 'token.issued', client: CAS_ID });
+      expect(issued.map((entry) => entry.requestId)).toContain('cas-request-00001');
 
       const implicit = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'implicit', client_id: CAS_ID, client_secret: secrets.get(CAS_ID)! });
       expect(implicit.status).toBe(400);

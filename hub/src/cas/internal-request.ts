@@ -1,5 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
+import { carryRequestId } from '../request-context.js';
 
 /** Headers an internal request keeps from the outer one: where it came from, never cookies or credentials. */
 const KEPT_HEADERS = ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'user-agent', 'origin'];
@@ -39,5 +40,6 @@ export function internalRequest(from: Request, spec: InternalRequest): IncomingM
   // Whole from the start: an IncomingMessage destroyed while "incomplete" takes its socket with it.
   request.complete = true;
   request.headers = headers;
+  carryRequestId(request, from); // its audit entries (token.issued, …) carry the id of the request sent
   return request;
 }
