@@ -1,5 +1,5 @@
 # One image for the hub and the demo sites; docker-compose.yml picks the command per service.
-# The hub runs compiled by tsc (hub/dist); the demo sites and the CLI's `npx tsx` form run their
+# The hub runs compiled by tsc (hub/dist; its CLI is hub/dist/cli.js); the demo sites run their
 # TypeScript through tsx (a devDependency), so every dependency is installed.
 FROM node:22-bookworm-slim
 

@@ -38,6 +38,12 @@ beforeAll(() => {
   expect({ status: build.status, output: build.status === 0 ? '' : `${build.stdout}${build.stderr}` }).toEqual({ status: 0, output: '' });
 });
 
+test('the compiled CLI (`node hub/dist/cli.js`, as the README gives it for the image) runs', () => {
+  const help = spawnSync(process.execPath, ['hub/dist/cli.js', '--help'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+  expect({ status: help.status, stderr: help.stderr.includes('Error') ? help.stderr : '' }).toEqual({ status: 0, stderr: '' });
+  expect(`${help.stdout}${help.stderr}`).toMatch(/admin bootstrap/);
+});
+
 describe.each([
   ['the Dockerfile CMD', dockerfileCommand],
   ["docker-compose.yml's hub command", composeHubCommand],

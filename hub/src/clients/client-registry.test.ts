@@ -49,11 +49,13 @@ test('issue 14: a fresh cache answers without a promise (peek, generationOf); af
   const now = Date.now();
   const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
   try {
-    await registry.find('app'); // loads the cache at `now`
+    await registry.find('app'); // the cache was loaded by the registration, within the second
     expect(registry.peek('app')).toMatchObject({ clientId: 'app' });
     expect(registry.peek('nobody')).toBeUndefined();
     expect(registry.generationOf('app')).toBe(generation); // a value, not a promise
-    expect(registry.generationOf('app', { fresh: true })).toBeInstanceOf(Promise); // past the cache: a store read
+    const uncached = registry.generationOf('app', { fresh: true });
+    expect(uncached).toBeInstanceOf(Promise); // past the cache: a store read
+    await expect(uncached).resolves.toBe(generation);
     clock.mockReturnValue(now + 1_000);
     expect(registry.peek('app')).toBe(STALE);
     const later = registry.generationOf('app');
