@@ -197,7 +197,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
 /** Indexes the hub keeps beside oidc-provider's records (sessions and consents per user). */
 export interface AdapterHooks {
-  findClient?(clientId: string): Promise<AdapterPayload | undefined>;
+  findClient?(clientId: string): AdapterPayload | undefined | Promise<AdapterPayload | undefined>;
   /**
    * The generation of the client registered under this id (undefined: no such client, or one
    * from before generations). Records are stamped with it when written, and a record of

@@ -129,14 +129,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     if (!metadata) metadataOf.set(client, (metadata = toOidcMetadata(client, enabledGrants)));
     return metadata;
   };
-  const findClientMetadata = (clientId: string) => clients.find(clientId).then(metadataOfClient);
   // Without a promise while the client cache is fresh (Client.find runs several times per token request).
-  const clientMetadataNow = (clientId: string) => {
+  const clientMetadata = (clientId: string) => {
     const cached = clients.peek(clientId);
     return cached === STALE ? clients.find(clientId).then(metadataOfClient) : metadataOfClient(cached);
   };
   const adapter = createAdapterFactory(store, keys, {
-    findClient: findClientMetadata,
+    findClient: clientMetadata,
     clientGeneration: (clientId, options) => clients.generationOf(clientId, options),
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
@@ -249,7 +248,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // session by it, so that a sync code of another hub session cannot end it.
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   provider.proxy = config.HUB_TRUST_PROXY;
-  cacheClientsByMetadata(provider, clientMetadataNow);
+  cacheClientsByMetadata(provider, clientMetadata);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {
