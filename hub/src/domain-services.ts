@@ -99,7 +99,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     passwords,
     clients,
     // A consent of another client generation was given to a removed client of that id.
-    consents: new ConsentIndex(store, keys, (clientId, options) => clients.generationOf(clientId, options)),
+    consents: new ConsentIndex(store, keys, clients),
     grants: new GrantIndex(store, keys),
     sessions: new SessionIndex(store, keys),
     deliveries,

@@ -9,7 +9,7 @@ import { describeMail } from './mail/create-mailer.js';
 import type { SeedReport } from './seed.js';
 import type { HubServices } from './services.js';
 import { describeRedis, openStore } from './store/index.js';
-import { ADMIN_ROLE } from './users/bootstrap-admin.js';
+import { ADMIN_ROLE } from './users/user.js';
 
 export interface RunningMain {
   /**

@@ -6,11 +6,7 @@ import { renderPage } from '../portal/render.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import type { Actor } from '../users/account-lifecycle.js';
-import type { User } from '../users/user.js';
-
-/** The role that opens the admin console. */
-export { ADMIN_ROLE } from '../users/user.js';
-import { ADMIN_ROLE } from '../users/user.js';
+import { ADMIN_ROLE, type User } from '../users/user.js';
 
 /**
  * Notices a redirect may ask a page to show, by code (`?done=`), so no text is reflected from

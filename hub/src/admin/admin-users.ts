@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
-import { toPublic } from '../users/user.js';
-import { actorOf, ADMIN_ROLE, field, notSelf, renderAdmin } from './admin-context.js';
+import { ADMIN_ROLE, toPublic } from '../users/user.js';
+import { actorOf, field, notSelf, renderAdmin } from './admin-context.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
 

@@ -53,9 +53,10 @@ test('issue 14: a fresh cache answers without a promise (peek, generationOf); af
     expect(registry.peek('app')).toMatchObject({ clientId: 'app' });
     expect(registry.peek('nobody')).toBeUndefined();
     expect(registry.generationOf('app')).toBe(generation); // a value, not a promise
-    const uncached = registry.generationOf('app', { fresh: true });
-    expect(uncached).toBeInstanceOf(Promise); // past the cache: a store read
-    await expect(uncached).resolves.toBe(generation);
+    expect(registry.stampOfRemovedClient('app', generation)).toBe(false); // a known stamp: a value
+    const unknown = registry.stampOfRemovedClient('app', 'a-stamp-the-cache-does-not-know');
+    expect(unknown).toBeInstanceOf(Promise); // checked past the cache: a store read
+    await expect(unknown).resolves.toBe(true);
     clock.mockReturnValue(now + 1_000);
     expect(registry.peek('app')).toBe(STALE);
     const later = registry.generationOf('app');

@@ -207,14 +207,35 @@ export class ClientRegistry {
    * The generation of the client registered under this id (see SubsiteClient.generation), or
    * undefined when there is none to check: no such client, one from before generations, or one
    * this hub owns (its portal client is never removed and registered again, and processes
-   * starting together on an empty store may each make it up). `fresh` reads past the cache:
-   * a record whose stamp the cache does not know is checked again before it is turned away
-   * (another process registered the client again within the cache's second).
+   * starting together on an empty store may each make it up). Records are stamped with it;
+   * {@link stampOfRemovedClient} checks a stamp.
    */
-  generationOf(clientId: string, options: { fresh?: boolean } = {}): string | undefined | Promise<string | undefined> {
-    const cached = options.fresh ? STALE : this.peek(clientId);
+  generationOf(clientId: string): string | undefined | Promise<string | undefined> {
+    const cached = this.peek(clientId);
     if (cached !== STALE) return generationOfRecord(cached); // no promise while the cache is fresh
-    return (options.fresh ? this.findUncached(clientId) : this.find(clientId)).then(generationOfRecord);
+    return this.find(clientId).then(generationOfRecord);
+  }
+
+  /**
+   * Whether a record stamped with `stamp` when it was written (a token, code, grant or consent)
+   * belongs to a removed client of this id, registered again since: the stamp is not the
+   * generation registered now. A stamp the cache does not know is checked again past the cache
+   * (another process may have registered the id again just now) before the record is turned
+   * away; ids with nothing to check (no client, one from before generations, the hub's own)
+   * never turn a record away. No promise while the cache is fresh and the stamp matches.
+   */
+  stampOfRemovedClient(clientId: string, stamp: unknown): boolean | Promise<boolean> {
+    const known = this.generationOf(clientId);
+    if (known instanceof Promise) return known.then((generation) => this.#stampDiffers(clientId, stamp, generation));
+    return this.#stampDiffers(clientId, stamp, known);
+  }
+
+  #stampDiffers(clientId: string, stamp: unknown, generation: string | undefined): boolean | Promise<boolean> {
+    if (generation === undefined || stamp === generation) return false;
+    return this.findUncached(clientId).then((client) => {
+      const current = generationOfRecord(client);
+      return current !== undefined && stamp !== current;
+    });
   }
 
   /** Reads one client from the store, past the cache: for decisions a cache a second stale must not make. */

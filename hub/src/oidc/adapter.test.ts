@@ -68,6 +68,7 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
     hooks = {
       findClient: jest.fn(async (clientId: string) => (clientId === 'bbs' ? { client_id: 'bbs' } as AdapterPayload : undefined)),
       clientGeneration: jest.fn(async () => undefined),
+      stampOfRemovedClient: jest.fn(() => false),
       onSession: jest.fn(async () => {}),
       onSessionDestroyed: jest.fn(async () => {}),
       onGrant: jest.fn(async () => {}),

@@ -46,7 +46,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.#key(id);
-      // Stamped with its client's generation (read back by #ofRemovedClient; oidc-provider ignores the field).
+      // Stamped with its client's generation (checked by #ofRemovedClient; oidc-provider ignores the field).
       if (hooks.clientGeneration && typeof payload.clientId === 'string') {
         const known = hooks.clientGeneration(payload.clientId);
         const generation = known instanceof Promise ? await known : known; // no await while the cache is fresh
@@ -116,16 +116,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
      * registered again (another site, a new secret): it must not come back with the id.
      */
     #ofRemovedClient(payload: AdapterPayload): boolean | Promise<boolean> {
-      if (!hooks.clientGeneration || typeof payload.clientId !== 'string') return false;
-      const known = hooks.clientGeneration(payload.clientId);
-      return known instanceof Promise ? known.then((generation) => this.#stampDiffers(payload, generation)) : this.#stampDiffers(payload, known);
-    }
-
-    /** A stamp the cache does not know is checked again past the cache before the record is turned away. */
-    #stampDiffers(payload: AdapterPayload, generation: string | undefined): boolean | Promise<boolean> {
-      if (generation === undefined || payload[GENERATION] === generation) return false;
-      // Rare: confirmed past the cache (another process may have registered the id again just now).
-      return Promise.resolve(hooks.clientGeneration!(payload.clientId as string, { fresh: true })).then((current) => current !== undefined && payload[GENERATION] !== current);
+      if (!hooks.stampOfRemovedClient || typeof payload.clientId !== 'string') return false;
+      return hooks.stampOfRemovedClient(payload.clientId, payload[GENERATION]);
     }
 
     async #findByIndex(indexKey: string): Promise<AdapterPayload | undefined> {
@@ -200,10 +192,11 @@ export interface AdapterHooks {
   findClient?(clientId: string): AdapterPayload | undefined | Promise<AdapterPayload | undefined>;
   /**
    * The generation of the client registered under this id (undefined: no such client, or one
-   * from before generations). Records are stamped with it when written, and a record of
-   * another generation belongs to a removed client of the same id: it is not found.
+   * from before generations): records are stamped with it when written.
    */
-  clientGeneration?(clientId: string, options?: { fresh?: boolean }): string | undefined | Promise<string | undefined>;
+  clientGeneration?(clientId: string): string | undefined | Promise<string | undefined>;
+  /** ClientRegistry.stampOfRemovedClient: a record so stamped belongs to a removed client of the same id and is not found. */
+  stampOfRemovedClient?(clientId: string, stamp: unknown): boolean | Promise<boolean>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;

@@ -1,3 +1,4 @@
+import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
@@ -12,8 +13,8 @@ export interface Consent {
   clientGeneration?: string;
 }
 
-/** ClientRegistry.generationOf: the generation of the client registered under an id (undefined: nothing to check). */
-export type ClientGeneration = (clientId: string, options?: { fresh?: boolean }) => string | undefined | Promise<string | undefined>;
+/** What a consent needs of the client registry: the generation to stamp, and the check of a stamp. */
+export type ClientGenerations = Pick<ClientRegistry, 'generationOf' | 'stampOfRemovedClient'>;
 
 /**
  * Remembered consent, a record of its own: account + client → what the user allowed.
@@ -25,20 +26,19 @@ export class ConsentIndex {
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
-    private readonly generationOf: ClientGeneration = async () => undefined,
+    /** Unset: consents are neither stamped nor checked. */
+    private readonly clients?: ClientGenerations,
   ) {}
 
-  async #ofRemovedClient(clientId: string, consent: Consent): Promise<boolean> {
-    const generation = await this.generationOf(clientId);
-    if (generation === undefined || consent.clientGeneration === generation) return false;
-    const current = await this.generationOf(clientId, { fresh: true }); // rare: past a stale cache
-    return current !== undefined && consent.clientGeneration !== current;
+  /** A consent given to a removed client of this id (registered again since) counts for nothing. */
+  #ofRemovedClient(clientId: string, consent: Consent): boolean | Promise<boolean> {
+    return this.clients ? this.clients.stampOfRemovedClient(clientId, consent.clientGeneration) : false;
   }
 
   /** Adds to what the user allowed the client (scopes and claims only ever grow until withdrawn). */
   async remember(accountId: string, clientId: string, allowed: Consent, ttlSeconds?: number): Promise<void> {
     // The generation is a cached read of the client registry (no store round trip).
-    const [earlier, generation] = await Promise.all([this.find(accountId, clientId), this.generationOf(clientId)]);
+    const [earlier, generation] = await Promise.all([this.find(accountId, clientId), this.clients?.generationOf(clientId)]);
     const consent: Consent = {
       scope: [...new Set([...(earlier?.scope.split(' ') ?? []), ...allowed.scope.split(' ')].filter(Boolean))].join(' '),
       claims: [...new Set([...(earlier?.claims ?? []), ...allowed.claims])],

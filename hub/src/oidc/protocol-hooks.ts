@@ -38,8 +38,8 @@ export class ProtocolHooks {
     this.#before.push(hook);
   }
 
-  /** `routes`: oidc-provider route names (`token`, `authorization`, ...); omitted: every request. */
   /**
+   * `routes`: oidc-provider route names (`token`, `authorization`, ...); omitted: every request.
    * An after-hook runs once oidc-provider's route has returned, outside its request context:
    * `currentRequestId()` finds nothing there, so an audit entry written by one passes the id
    * itself (`requestIdOf(ctx.req)`, as the revocation audit does).

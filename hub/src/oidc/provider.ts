@@ -136,7 +136,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const adapter = createAdapterFactory(store, keys, {
     findClient: clientMetadata,
-    clientGeneration: (clientId, options) => clients.generationOf(clientId, options),
+    clientGeneration: (clientId) => clients.generationOf(clientId),
+    stampOfRemovedClient: (clientId, stamp) => clients.stampOfRemovedClient(clientId, stamp),
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),

@@ -37,14 +37,14 @@ export function syncPageCsp(beacons: Beacon[]): string {
   return sources.header();
 }
 
+/** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
+export const ANY_HUB_SESSION = '*';
+
 /**
  * Builds the sync page's beacons: one signed code per subsite the user uses, computed once
  * per sign-in or sign-out from the cached client list (no store round trip per subsite).
  * A subsite the user never allowed learns nothing of the user's sign-ins.
  */
-/** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
-export const ANY_HUB_SESSION = '*';
-
 export class SyncPlanner {
   readonly #sources: BeaconSource[] = [];
 

@@ -3,7 +3,6 @@ import { ConflictError } from '../errors.js';
 import type { PublicUser } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
-export { ADMIN_ROLE } from './user.js';
 import { ADMIN_ROLE } from './user.js';
 
 export interface BootstrapOptions {
