@@ -111,6 +111,36 @@ describe.each(STORE_KINDS)('OWASP device cookies: a distributed guesser cannot l
   });
 });
 
+describe.each(STORE_KINDS)('a burst of concurrent guesses gets no more than the threshold (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', LOGIN_BACKOFF_BASE_SECONDS: '30', LOGIN_BACKOFF_MAX_SECONDS: '120' });
+    await hub.services.users.create({ username: 'quinn', email: 'quinn@example.test', password: 'quinn-password-1' });
+  });
+  afterAll(() => hub.close());
+
+  test('30 wrong passwords sent at once from 30 addresses: at most the threshold and one more are checked, the rest wait', async () => {
+    // Before, the count only grew after each argon2 check, so every request of a burst passed
+    // the throttle before the first one failed: all 30 were checked (and a right password among
+    // them would have been accepted).
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const browser = new BrowserAt(`198.18.0.${i + 1}`);
+        const start = await browser.follow(`${hub.url}/login`);
+        const action = new URL(attribute(start.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+        return { browser, action, csrf: inputValue(start.body, '_csrf') };
+      }),
+    );
+    const statuses = await Promise.all(burst.map(async ({ browser, action, csrf }) => (await browser.post(action, { _csrf: csrf, login: 'quinn', password: 'wrong-password' })).status));
+    const checked = statuses.filter((status) => status === 401).length;
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(1);
+    expect(checked).toBeLessThanOrEqual(hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 1);
+    // And the pool now waits: the right password from a new browser is refused for now.
+    expect((await signIn(hub, new BrowserAt('198.18.1.1'), 'quinn', 'quinn-password-1'))[0]!.status).toBe(429);
+  });
+});
+
 describe.each(STORE_KINDS)('untrusted clients get growing delays, not a fixed lockout (%s)', (kind) => {
   let hub: RunningHub;
   beforeAll(async () => {

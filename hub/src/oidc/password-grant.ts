@@ -65,8 +65,9 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     const user = await users.findByLogin(login);
     // No device cookie at the token endpoint: throttled per account and IP, with growing delays.
     const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
+    let admitted;
     try {
-      await throttle.attempt(attempt);
+      admitted = await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
@@ -78,11 +79,11 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(attempt);
+      await throttle.failed(admitted);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
       throw invalidGrant(BAD_CREDENTIALS);
     }
-    await throttle.succeeded(attempt);
+    await throttle.succeeded(admitted);
     if (awaitsVerification(user, deps.requireVerifiedEmail ?? false)) {
       // Said only after the right password, as at the portal.
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });

@@ -68,8 +68,9 @@ export function interactionRoutes(services: HubServices): Router {
     // device cookies): nobody else's failures can lock the owner out of it.
     const device = user ? devices.verify(user.id, req.cookies as Record<string, unknown> | undefined) : undefined;
     const attempt = { ip: clientIp(req), account: user?.id ?? login, via: 'portal' as const, ...(device ? { device } : {}) };
+    let admitted;
     try {
-      await throttle.attempt(attempt);
+      admitted = await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
@@ -79,12 +80,12 @@ export function interactionRoutes(services: HubServices): Router {
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     const passwordOk = await hasher.verify(user?.passwordHash, password);
     if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(attempt);
+      await throttle.failed(admitted);
       // The typed login is kept (not the password): it shows what an attacker is guessing at.
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
     }
-    await throttle.succeeded(attempt);
+    await throttle.succeeded(admitted);
     if (awaitsVerification(user, config.HUB_REQUIRE_VERIFIED_EMAIL)) {
       // Told only after the right password: it reveals nothing to anyone who does not know it.
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });

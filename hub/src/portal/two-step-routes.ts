@@ -61,12 +61,12 @@ export function twoStepRoutes(services: HubServices): Router {
     if (!passwordOnly && (looksLikeTotp(proof) || looksLikeRecoveryCode(proof))) {
       if (await twoStep.verifyThrottled(attempt, proof)) return true;
     } else {
-      await throttle.attempt(attempt);
+      const admitted = await throttle.attempt(attempt);
       if (await hasher.verify(user.passwordHash, proof)) {
-        await throttle.succeeded(attempt);
+        await throttle.succeeded(admitted);
         return true;
       }
-      await throttle.failed(attempt);
+      await throttle.failed(admitted);
     }
     await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip: clientIp(req), detail: { step: 'two-step-settings' } });
     return false;

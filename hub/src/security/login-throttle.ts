@@ -36,6 +36,22 @@ export interface SignInAttempt {
   via: 'portal' | 'app' | 'session';
 }
 
+type PoolName = 'device' | 'account' | 'pair';
+
+/**
+ * An attempt the throttle let through (`attempt()`'s answer), to hand to `failed()` or
+ * `succeeded()` once the password or code is checked. It holds a place in its pool's count
+ * while it is checked, so attempts in flight count as failures until they are settled.
+ */
+export interface AdmittedAttempt {
+  readonly attempt: SignInAttempt;
+  /** The pool and key the attempt was judged by, and counted against in advance. */
+  readonly pool: PoolName;
+  readonly key: string;
+  /** The attempt came past the threshold and holds the pool's one place until it is settled. */
+  readonly claimed: boolean;
+}
+
 /** Failures are counted per key far beyond any threshold; a count lasts one window. */
 const COUNT_CEILING = 1_000_000;
 
@@ -61,7 +77,7 @@ const COUNT_CEILING = 1_000_000;
  */
 export class LoginThrottle {
   readonly #perIp: RateLimiterAbstract;
-  readonly #pools: Record<'device' | 'account' | 'pair', { failures: RateLimiterAbstract; wait: RateLimiterAbstract }>;
+  readonly #pools: Record<PoolName, { failures: RateLimiterAbstract; wait: RateLimiterAbstract }>;
   readonly #options: ThrottleOptions;
 
   constructor(options: ThrottleOptions) {
@@ -80,7 +96,7 @@ export class LoginThrottle {
   }
 
   /** The pools an attempt is judged by (checked) and the ones its failure counts against (fed). */
-  #poolsOf(attempt: SignInAttempt): { checked: 'device' | 'account' | 'pair'; fed: { pool: 'device' | 'account' | 'pair'; key: string }[] } {
+  #poolsOf(attempt: SignInAttempt): { checked: PoolName; fed: { pool: PoolName; key: string }[] } {
     const account = LoginThrottle.#accountKey(attempt.account);
     if (attempt.device) return { checked: 'device', fed: [{ pool: 'device', key: `${account}|${attempt.device}` }] };
     const fed = [
@@ -90,7 +106,7 @@ export class LoginThrottle {
     return { checked: attempt.via === 'session' ? 'pair' : 'account', fed };
   }
 
-  #keyOf(attempt: SignInAttempt, pool: 'device' | 'account' | 'pair'): string {
+  #keyOf(attempt: SignInAttempt, pool: PoolName): string {
     return this.#poolsOf(attempt).fed.find((entry) => entry.pool === pool)!.key;
   }
 
@@ -109,16 +125,37 @@ export class LoginThrottle {
   /**
    * Counts an attempt; throws TooManyAttemptsError (with the seconds to wait) when the IP is over
    * its limit or the attempt's pool is still waiting out its delay.
+   *
+   * The attempt is counted against its pool as a failure in advance (one atomic increment), and
+   * given back if it succeeds: checking a password takes a while, and a count that only grew
+   * after each check let a burst of concurrent guesses all through before the first of them
+   * failed. So at most the threshold's worth of attempts are checked at once; past it, one
+   * attempt at a time claims the pool (its delay starts at once, lifted if it succeeds) and the
+   * others are refused with the time to wait.
    */
-  async attempt(attempt: SignInAttempt): Promise<void> {
+  async attempt(attempt: SignInAttempt): Promise<AdmittedAttempt> {
+    const { checked: pool } = this.#poolsOf(attempt);
+    const key = this.#keyOf(attempt, pool);
+    const { failures, wait } = this.#pools[pool];
     try {
-      const { checked } = this.#poolsOf(attempt);
       // Independent: sent together (one store round trip); the IP's verdict comes first. A
       // browser with the account's device cookie is judged by its own failures only.
-      const [, waiting] = await Promise.all([attempt.device ? undefined : this.#perIp.consume(attempt.ip), this.#pools[checked].wait.get(this.#keyOf(attempt, checked))]);
+      const [, waiting] = await Promise.all([attempt.device ? undefined : this.#perIp.consume(attempt.ip), wait.get(key)]);
       if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) {
         throw new TooManyAttemptsError(Math.max(1, Math.ceil(waiting.msBeforeNext / 1000)));
       }
+      const counted = (await failures.consume(key)).consumedPoints;
+      const delay = this.delaySeconds(counted - 1); // what the failures before this one call for
+      if (delay === 0) return { attempt, pool, key, claimed: false };
+      // Past the threshold: the first attempt here claims the pool for the delay its failure
+      // would bring; whoever comes while it is held is refused and takes no count.
+      try {
+        await wait.consume(key, 1, { customDuration: this.delaySeconds(counted) });
+      } catch (refused) {
+        await failures.reward(key, 1);
+        throw refused;
+      }
+      return { attempt, pool, key, claimed: true };
     } catch (error) {
       if (error instanceof TooManyAttemptsError) throw error;
       LoginThrottle.#storeError(error);
@@ -126,11 +163,12 @@ export class LoginThrottle {
   }
 
   /** Counts a failure against the attempt's pools; a pool over its failures waits, longer each time. */
-  async failed(attempt: SignInAttempt): Promise<void> {
+  async failed(admitted: AdmittedAttempt): Promise<void> {
     try {
-      for (const { pool, key } of this.#poolsOf(attempt).fed) {
-        const counted = await this.#pools[pool].failures.consume(key);
-        const delay = this.delaySeconds(counted.consumedPoints);
+      for (const { pool, key } of this.#poolsOf(admitted.attempt).fed) {
+        // The pool the attempt was judged by counted it when it came in.
+        const counted = pool === admitted.pool ? ((await this.#pools[pool].failures.get(key))?.consumedPoints ?? 0) : (await this.#pools[pool].failures.consume(key)).consumedPoints;
+        const delay = this.delaySeconds(counted);
         if (delay > 0) await this.#pools[pool].wait.block(key, delay);
       }
     } catch (error) {
@@ -161,20 +199,24 @@ export class LoginThrottle {
   /**
    * A success clears the failures of the pool it came through: the device's, or the account's
    * from this IP. The account's untrusted pool decays on its own (a success cannot come from it
-   * while it waits, and an attacker must not be able to reset it by signing in elsewhere).
+   * while it waits, and an attacker must not be able to reset it by signing in elsewhere); it
+   * only gets back the count this attempt took in advance, and the place it claimed.
    * It also gives the IP back the point its attempt took: the per-IP limit counts failures and
    * attempts in flight, so people signing in behind one address (an office's NAT, new browsers
    * without a device cookie) are never refused for each other's successes.
    */
-  async succeeded(attempt: SignInAttempt): Promise<void> {
+  async succeeded(admitted: AdmittedAttempt): Promise<void> {
+    const { attempt } = admitted;
     const pool = attempt.device ? 'device' : 'pair';
     const key = this.#keyOf(attempt, pool);
     try {
-      // Sent together: node-redis writes the three in one go.
+      // Sent together: node-redis writes them in one go.
       await Promise.all([
         this.#pools[pool].failures.delete(key),
         this.#pools[pool].wait.delete(key),
         attempt.device ? undefined : this.#perIp.reward(attempt.ip, 1),
+        admitted.pool === 'account' ? this.#pools.account.failures.reward(admitted.key, 1) : undefined,
+        admitted.pool === 'account' && admitted.claimed ? this.#pools.account.wait.delete(admitted.key) : undefined,
       ]);
     } catch (error) {
       LoginThrottle.#storeError(error);

@@ -134,10 +134,10 @@ export class TwoStepService {
    * pool waits out its delay; a wrong answer counts as a failure, a right one clears its pool.
    */
   async verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> {
-    await this.throttle.attempt(attempt);
+    const admitted = await this.throttle.attempt(attempt);
     const factor = await this.verify(attempt.account, input);
-    if (factor) await this.throttle.succeeded(attempt);
-    else await this.throttle.failed(attempt);
+    if (factor) await this.throttle.succeeded(admitted);
+    else await this.throttle.failed(admitted);
     return factor;
   }
 }

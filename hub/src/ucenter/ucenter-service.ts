@@ -93,8 +93,9 @@ export class UcenterService {
     const user = isuid === 0 || isuid === 1 || isuid === 2 ? await this.#findUser(login, isuid) : undefined;
     // No device cookie from an application's server: throttled per account and IP (as the password grant).
     const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
+    let admitted;
     try {
-      await throttle.attempt(attempt);
+      admitted = await throttle.attempt(attempt);
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: login, client, ip });
@@ -106,12 +107,12 @@ export class UcenterService {
     const withTwoStep = user && passwordOk && !user.disabled ? await twoStep.isEnabled(user.id) : false;
     const questionOk = withTwoStep || !questionAsked;
     if (!user || !passwordOk || user.disabled || !questionOk) {
-      await throttle.failed(attempt);
+      await throttle.failed(admitted);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
       const code = !user ? UC.LOGIN_UNKNOWN_USER : !passwordOk || user.disabled ? UC.LOGIN_WRONG_PASSWORD : UC.LOGIN_BAD_QUESTION;
       return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
     }
-    await throttle.succeeded(attempt);
+    await throttle.succeeded(admitted);
     if (awaitsVerification(user, this.deps.requireVerifiedEmail ?? false)) {
       // UCenter has no code for it: refused like a disabled account.
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client, ip });
@@ -198,8 +199,9 @@ export class UcenterService {
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
     const attempt = { ip, account: user?.id ?? (input.username ?? ''), via: 'app' as const };
+    let admitted;
     try {
-      await throttle.attempt(attempt);
+      admitted = await throttle.attempt(attempt);
     } catch (error) {
       if (error instanceof TooManyAttemptsError) return UC.EDIT_WRONG_OLD_PASSWORD;
       throw error;
@@ -207,10 +209,10 @@ export class UcenterService {
     const oldPassword = input.oldpw ?? '';
     const ok = await hasher.verify(user?.passwordHash, oldPassword);
     if (!user || !ok || user.disabled) {
-      await throttle.failed(attempt);
+      await throttle.failed(admitted);
       return UC.EDIT_WRONG_OLD_PASSWORD;
     }
-    await throttle.succeeded(attempt);
+    await throttle.succeeded(admitted);
     const newEmail = (input.email ?? '').trim();
     if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
       const code = await this.checkEmail({ email: newEmail });

@@ -53,13 +53,13 @@ export class AccountSettings {
    */
   async verifyCurrentPassword(user: User, password: string, ip: string): Promise<void> {
     const attempt = { ip, account: user.id, via: 'session' as const };
-    await this.deps.throttle.attempt(attempt);
+    const admitted = await this.deps.throttle.attempt(attempt);
     if (!(await this.deps.hasher.verify(user.passwordHash, password))) {
-      await this.deps.throttle.failed(attempt);
+      await this.deps.throttle.failed(admitted);
       await this.deps.audit.record({ event: 'account.password.wrong', actor: user.id, subject: user.id, ip });
       throw new WrongPasswordError();
     }
-    await this.deps.throttle.succeeded(attempt);
+    await this.deps.throttle.succeeded(admitted);
   }
 
   /**
