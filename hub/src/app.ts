@@ -33,7 +33,7 @@ const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
  * `POST /token` express, helmet and the portal routers cost half the throughput
  * (bench/, scenario 1). Their security headers are set by `protocolHeaders`.
  */
-const PROTOCOL_PATHS = ['/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end'];
+const PROTOCOL_PATHS = ['/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end', '/request'];
 
 function isProtocolPath(url: string | undefined): boolean {
   const path = (url ?? '/').split('?', 1)[0]!;

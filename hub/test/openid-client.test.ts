@@ -24,6 +24,32 @@ describe.each(STORE_KINDS)('openid-client (a certified RP nobody here wrote) aga
   });
   afterAll(() => hub.close());
 
+  test('pushed authorization requests (RFC 9126): the endpoint discovery names answers, and its request_uri signs in', async () => {
+    // Before, discovery named {issuer}/request but the hub answered its HTML 404 page there.
+    const config = await oidc.discovery(new URL(hub.url), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    expect(config.serverMetadata().pushed_authorization_request_endpoint).toBe(`${hub.url}/request`);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const authUrl = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    expect(authUrl.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const callback = await authorize(new TestBrowser(), hub.url, authUrl.toString(), { login: 'alice', password: 'wonderland-123' });
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    expect(tokens.claims()!.sub).toBeTruthy();
+    // Bad input there is an RFC 6749 error in JSON, not a page.
+    const refused = await fetch(`${hub.url}/request`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`rp:${secret}`).toString('base64')}` }, body: 'response_type=code&scope=openid&redirect_uri=http%3A%2F%2Fevil.test%2Fcb' });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await refused.json()).toMatchObject({ error: expect.any(String) });
+    const wrongMethod = await fetch(`${hub.url}/request`);
+    expect(wrongMethod.status).toBe(405);
+  });
+
   test('discovery, authorize + PKCE, token, userinfo, refresh, revoke, end-session', async () => {
     const config = await oidc.discovery(new URL(hub.url), 'rp', secret, undefined, { execute: [oidc.allowInsecureRequests] });
     expect(config.serverMetadata().issuer).toBe(hub.url);

@@ -8,6 +8,8 @@ const ENDPOINTS: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/auth$/, methods: ['GET', 'POST'] },
   { path: /^\/auth\/[^/]+$/, methods: ['GET'] },
   { path: /^\/token$/, methods: ['POST', 'OPTIONS'] },
+  // RFC 9126 pushed authorization requests (oidc-provider's default; published in discovery).
+  { path: /^\/request$/, methods: ['POST', 'OPTIONS'] },
   { path: /^\/token\/(introspection|revocation)$/, methods: ['POST', 'OPTIONS'] },
   { path: /^\/me$/, methods: ['GET', 'POST', 'OPTIONS'] },
   { path: /^\/jwks$/, methods: ['GET', 'OPTIONS'] },
