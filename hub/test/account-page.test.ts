@@ -75,7 +75,7 @@ describe('Account page: display name and password (redis)', () => {
       expect((await hub.services.users.findById(id))!.name).toBe('Before');
     });
 
-    test.each([['', 'Please enter a display name.'], ['x'.repeat(101), 'at most 100'], ['bad\u0007name', 'control characters']])('%j is refused with a friendly message on the page', async (name, message) => {
+    test.each([['', 'Please enter a display name.'], ['x'.repeat(101), 'at most 100'], ['bad\u0007name', 'control or invisible'], ['\u202E\u200Bx', 'control or invisible']])('%j is refused with a friendly message on the page', async (name, message) => {
       const { id, username } = await newUser();
       const browser = await signInAtPortal(hub, username, PASSWORD);
       const html = await accountForm(hub, browser);

@@ -4,7 +4,7 @@ import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { PasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
-import type { User } from './user.js';
+import { hasForbiddenNameCharacter, MAX_NAME_LENGTH, type User } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
 export interface AccountSettingsDeps {
@@ -17,9 +17,6 @@ export interface AccountSettingsDeps {
   audit: AuditLog;
 }
 
-const MAX_NAME_LENGTH = 100;
-// Control characters and line/paragraph separators: a name goes into mail headers and pages.
-const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029]/u;
 
 /** A wrong current password, told apart from other input errors so the page can point at the field. */
 export class WrongPasswordError extends AccountInputError {
@@ -40,7 +37,7 @@ export class AccountSettings {
     const trimmed = name.trim();
     if (!trimmed) throw new AccountInputError('account:errors.nameEmpty', 'Please enter a display name.');
     if ([...trimmed].length > MAX_NAME_LENGTH) throw new AccountInputError('account:errors.nameTooLong', `A display name may have at most ${MAX_NAME_LENGTH} characters.`, { max: MAX_NAME_LENGTH });
-    if (NAME_FORBIDDEN.test(trimmed)) throw new AccountInputError('account:errors.nameControl', 'A display name cannot contain control characters.');
+    if (hasForbiddenNameCharacter(trimmed)) throw new AccountInputError('account:errors.nameControl', 'A display name cannot contain control or invisible formatting characters.');
     const updated = await this.deps.users.update(user.id, { name: trimmed });
     await this.deps.audit.record({ event: 'account.name.changed', actor: user.id, subject: user.id, ip });
     return updated;

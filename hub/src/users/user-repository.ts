@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkRoles, toPublic, type PublicUser, type User } from './user.js';
+import { checkRoles, hasForbiddenNameCharacter, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
 
 export const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -45,6 +45,9 @@ export class UserRepository {
 
   async create(input: NewUser): Promise<PublicUser> {
     UserRepository.checkPassword(input.password);
+    // Imports keep the names they bring; a name typed here (console, CLI, seed file) is checked.
+    if (input.name !== undefined && [...input.name.trim()].length > MAX_NAME_LENGTH) throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));
+    if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:nameControl'));
     const { password, ...rest } = input;
     return this.#insert({ ...rest, passwordHash: await this.hasher.hash(password) });
   }

@@ -31,6 +31,24 @@ export function toPublic(user: User): PublicUser {
   return rest;
 }
 
+/** The longest display name, in characters. */
+export const MAX_NAME_LENGTH = 100;
+
+/**
+ * What a display name may not hold: control characters and line or paragraph separators (a
+ * name goes into mail headers and pages), and invisible format characters that change how the
+ * text around them reads (bidirectional overrides and isolates, zero-width spaces, the BOM):
+ * `\u202E` and a zero-width space make a name show as someone else's. The zero-width joiner
+ * and non-joiner stay (Persian, Indic scripts and emoji sequences need them), and so do tag
+ * characters (subdivision flags).
+ */
+const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029]|(?![\u200C\u200D\u{E0020}-\u{E007F}])\p{Cf}/u;
+
+/** Whether a display name holds a character {@link NAME_FORBIDDEN} refuses. */
+export function hasForbiddenNameCharacter(name: string): boolean {
+  return NAME_FORBIDDEN.test(name);
+}
+
 /** The role that opens the admin console. */
 export const ADMIN_ROLE = 'admin';
 
