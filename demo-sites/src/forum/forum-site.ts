@@ -93,7 +93,11 @@ export function createForumSite(config: DemoConfig): Express {
   });
 
   // api/uc.php: UCenter's notes. Answers "1" for success, as every UCenter application does.
-  app.get('/api/uc.php', (req, res) => {
+  // Sign-in notes seen in the last NOTE_MAX_AGE_SECONDS: each signs one browser in, once
+  // (Discuz! itself does not check; a copied note URL must not sign in a second browser).
+  const usedSignInNotes = new Map<string, number>();
+  // GET, and POST for the notes that carry a body (updateapps: the application list), as Discuz!'s api/uc.php takes both.
+  app.all('/api/uc.php', async (req, res) => {
     const note = decodeNote(String(req.query.code ?? ''), forum.ucKey);
     if (!note) return res.type('text').send('Invalid Request');
     if (Math.floor(Date.now() / 1000) - Number(note.time) > NOTE_MAX_AGE_SECONDS) return res.type('text').send('Authracation has expiried');
@@ -102,7 +106,16 @@ export function createForumSite(config: DemoConfig): Express {
         return res.type('text').send('1');
       case 'synlogin': {
         const uid = Number(note.uid);
-        if (uid > 0 && note.username) signIn(req, { uid, username: note.username });
+        const now = Math.floor(Date.now() / 1000);
+        for (const [seen, at] of usedSignInNotes) if (now - at > NOTE_MAX_AGE_SECONDS) usedSignInNotes.delete(seen);
+        const code = String(req.query.code);
+        if (usedSignInNotes.has(code)) return res.type('text/javascript').send('');
+        usedSignInNotes.set(code, now);
+        if (uid > 0 && note.username) {
+          // A new session id at sign-in: a session id planted before it signs nobody in.
+          await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+          signIn(req, { uid, username: note.username });
+        }
         return res.type('text/javascript').send('');
       }
       case 'synlogout':
