@@ -1,4 +1,4 @@
-import { publishSettings, REPUBLISH_EVERY_MS } from './published-settings.js';
+import { publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText } from './published-settings.js';
 import type Provider from 'oidc-provider';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
@@ -72,11 +72,18 @@ export class OwnedState {
     ]);
     // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
     await clients.own(deps.portalClient);
-    // For the CLI run next to this hub: its issuer, sign-up mode and key timing.
-    await publishSettings(store, keys, config);
-    const state = new OwnedState(deps, setText, cookieKeys);
-    state.#publishedAt = Date.now();
-    return state;
+    return new OwnedState(deps, setText, cookieKeys);
+  }
+
+  /**
+   * Publishes this hub's settings for the CLI run next to it (its issuer, sign-up mode, key
+   * timing): called once the hub listens, so a process that fails to start (a port taken, a
+   * wrong setting found late) never leaves its settings for the CLI to use. From then on every
+   * store check puts them back if another process wrote others.
+   */
+  async publish(): Promise<void> {
+    await publishSettings(this.deps.store, this.deps.keys, this.deps.config);
+    this.#publishedAt = Date.now();
   }
 
   /** The signing keys in use now, the signing key first (configured keys: as given). */
@@ -133,10 +140,7 @@ export class OwnedState {
       }
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
-      if (Date.now() - this.#publishedAt >= REPUBLISH_EVERY_MS) {
-        await publishSettings(this.deps.store, this.deps.keys, this.deps.config);
-        this.#publishedAt = Date.now();
-      }
+      if (this.#publishedAt > 0) await this.#checkPublishedSettings();
       const restored = await this.deps.clients.verifyOwned();
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
       if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });
@@ -152,6 +156,16 @@ export class OwnedState {
     }
     this.#reasons = reasons;
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Puts this hub's published settings back when they are gone or another process wrote others; refreshes their lifetime daily. */
+  async #checkPublishedSettings(): Promise<void> {
+    const { store, keys, config, logger } = this.deps;
+    const stored = await publishedSettingsText(store, keys);
+    if (stored === settingsText(config) && Date.now() - this.#publishedAt < REPUBLISH_EVERY_MS) return;
+    await this.publish();
+    // Two running hubs with different settings on one KEY_PREFIX would make this recur at every check.
+    if (stored !== undefined && stored !== settingsText(config)) logger.warn('restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX)');
   }
 
   /** Picks up a rotation, restores a lost set; returns a reason when the stored set is unusable. */

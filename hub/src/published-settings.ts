@@ -6,8 +6,9 @@ import type { Store } from './store/store.js';
  * The settings of the running hub that a CLI run next to it must use rather than its own
  * environment (which may hold only REDIS_URL and KEY_PREFIX): the issuer (links and sync codes
  * it makes), the sign-up mode, and the timing of key rotation. A hub publishes them in the
- * store when it starts (and again once a day while it runs); `hubSettingsFor` lays them over
- * the CLI's configuration.
+ * store once it listens (a process that fails to start publishes nothing), and puts them back
+ * at every store check when another process wrote others; `hubSettingsFor` lays them over the
+ * CLI's configuration.
  */
 const PUBLISHED = [
   'HUB_ISSUER',
@@ -30,10 +31,20 @@ export type PublishedSettings = Partial<Pick<HubConfig, (typeof PUBLISHED)[numbe
 export const PUBLISHED_TTL_SECONDS = 7 * 86_400;
 export const REPUBLISH_EVERY_MS = 86_400_000;
 
-export async function publishSettings(store: Store, keys: Keys, config: HubConfig): Promise<void> {
+/** The settings as this hub publishes them (the text stored: compared as it is). */
+export function settingsText(config: HubConfig): string {
   const settings: Record<string, unknown> = {};
   for (const name of PUBLISHED) if (config[name] !== undefined) settings[name] = config[name];
-  await store.set(keys.hubSettings(), JSON.stringify(settings), { ttlSeconds: PUBLISHED_TTL_SECONDS });
+  return JSON.stringify(settings);
+}
+
+export async function publishSettings(store: Store, keys: Keys, config: HubConfig): Promise<void> {
+  await store.set(keys.hubSettings(), settingsText(config), { ttlSeconds: PUBLISHED_TTL_SECONDS });
+}
+
+/** The published settings as stored (for a check that they are still this hub's). */
+export async function publishedSettingsText(store: Store, keys: Keys): Promise<string | undefined> {
+  return (await store.get(keys.hubSettings())) ?? undefined;
 }
 
 export async function readPublishedSettings(store: Store, keys: Keys): Promise<PublishedSettings | undefined> {

@@ -101,6 +101,7 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
   const openedStore = store ?? (await openTestStore(kind));
   const hub = await createHub(config, openedStore, createLogger('silent'));
   server.on('request', hub.app);
+  await hub.services.owned.publish(); // as main.ts does once it listens
   return {
     ...hub,
     url,

@@ -1,0 +1,39 @@
+/**
+ * The settings a hub publishes for the CLI next to it (HUB_ISSUER, sign-up mode, key timing).
+ * An operator review found them overwritten by a hub process that never served: started with a
+ * wrong HUB_ISSUER on a port already taken, it exited 1, but the CLI then made invite links and
+ * sync checks with its issuer; the running hubs republished only once a day.
+ */
+import { createHub } from '../src/hub.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { readPublishedSettings } from '../src/published-settings.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+
+describe.each(STORE_KINDS)('published settings (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+  });
+  afterAll(() => hub.close());
+
+  const issuerInStore = async () => (await readPublishedSettings(hub.store, hub.services.keys))?.HUB_ISSUER;
+
+  test('a hub process that is built but never listens publishes nothing', async () => {
+    expect(await issuerInStore()).toBe(hub.url);
+    const config = loadConfig({ HUB_ISSUER: 'http://wrong.example.test', KEY_PREFIX: hub.config.KEY_PREFIX, LOG_LEVEL: 'silent' });
+    const failed = await createHub(config, hub.store, createLogger('silent'));
+    await failed.stop();
+    expect(await issuerInStore()).toBe(hub.url);
+  });
+
+  test('every store check of a running hub puts its settings back: written by another process, or lost with the store', async () => {
+    await hub.store.set(hub.services.keys.hubSettings(), JSON.stringify({ HUB_ISSUER: 'http://wrong.example.test' }), { ttlSeconds: 60 });
+    expect(await issuerInStore()).toBe('http://wrong.example.test');
+    await hub.services.owned.check();
+    expect(await issuerInStore()).toBe(hub.url);
+    await hub.store.del(hub.services.keys.hubSettings());
+    await hub.services.owned.check();
+    expect(await issuerInStore()).toBe(hub.url);
+  });
+});
