@@ -11,6 +11,7 @@ import { createHub } from '../src/hub.js';
 import type { Logger } from '../src/logger.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { TestBrowser } from '../src/testing/browser.js';
+import { faultyStore } from '../src/testing/faulty-store.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
 
@@ -157,5 +158,37 @@ test('docs/grafana-dashboard.json graphs only metrics the hub exports', async ()
     expect(used.filter((name) => !exported.has(name))).toEqual([]);
   } finally {
     await hub.close();
+  }
+});
+
+test('the store down at a protocol endpoint: one "store unavailable" line (as the portal logs it), not a stack trace per request', async () => {
+  // An operator review saw every /token and /me request during a Redis outage log
+  // `oidc server_error` with the StoreUnavailableError's whole stack at error level.
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, fields });
+  const logger: Logger = { error: capture('error'), warn: capture('warn'), info: capture('info'), debug: capture('debug') };
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const inner = new MemoryStore();
+  const { store, plan } = faultyStore(inner, { reads: true });
+  const hub = await createHub(loadConfig({ HUB_ISSUER: url, KEY_PREFIX: `test:${randomUUID()}:` }), store, logger);
+  server.on('request', hub.app);
+  try {
+    const { clientSecret } = await hub.services.clients.register({ clientId: 'svc', name: 'Service', grantTypes: ['client_credentials'] });
+    plan(() => 'fail');
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the client cache: the store is asked
+    const answer = await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', clientSecret!) });
+    expect(answer.status).toBe(503);
+    const errors = lines.filter((line) => line.level === 'error');
+    expect(errors.map((line) => line.message)).toContain('store unavailable');
+    expect(errors.filter((line) => line.message === 'oidc server_error')).toEqual([]);
+    expect(JSON.stringify(errors)).not.toMatch(/\bat [\w.<>]+ \(/); // no stack frame
+  } finally {
+    plan(undefined);
+    await hub.stop();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await inner.close();
   }
 });

@@ -4,7 +4,7 @@ import { STALE, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
 import { toOidcMetadata } from '../clients/oidc-metadata.js';
 import type { Keys } from '../store/keys.js';
-import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
+import { isStoreUnavailable, STORE_RETRY_AFTER, type Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
@@ -62,9 +62,7 @@ export const ID_TOKEN_TTL = 3600;
 
 
 /** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
-function storeDown(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || (error as { cause?: unknown } | undefined)?.cause instanceof StoreUnavailableError;
-}
+const storeDown = isStoreUnavailable;
 
 /**
  * Where "try again" goes once the store is back. A resume cannot be reloaded: oidc-provider

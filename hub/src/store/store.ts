@@ -134,3 +134,8 @@ export class StoreUnavailableError extends Error {
     super('the session store is unavailable', { cause });
   }
 }
+
+/** The store is down: a StoreUnavailableError, or an error a library wrapped around one (oidc-provider's). */
+export function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof StoreUnavailableError || (error as { cause?: unknown } | undefined)?.cause instanceof StoreUnavailableError;
+}
