@@ -7,7 +7,7 @@ import { createDomainServices, type DomainServices } from './domain-services.js'
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
-import { hubSettingsFor, readPublishedSettings } from './published-settings.js';
+import { hubSettingsFor, publishedPinsSigningKeys, readPublishedSettings } from './published-settings.js';
 import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
@@ -233,6 +233,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return report.ok ? 0 : 1;
       }
       case 'keys rotate': {
+        if (config.HUB_JWKS || (await publishedPinsSigningKeys(store, new Keys(config.KEY_PREFIX)))) {
+          throw new ValidationError('the hub signs with the keys of its HUB_JWKS setting, not with keys from the store: a rotation here would not be used. Put the new key in HUB_JWKS and restart the hubs one by one (keep the old public key in it until tokens it signed expire), or remove HUB_JWKS to rotate live with this command');
+        }
         const retireSeconds = config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL);
         const algs = (values.alg ?? [...SIGNING_ALGS]).map((alg) => {
           if (!isSigningAlg(alg)) throw new ValidationError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);

@@ -31,11 +31,21 @@ export type PublishedSettings = Partial<Pick<HubConfig, (typeof PUBLISHED)[numbe
 export const PUBLISHED_TTL_SECONDS = 7 * 86_400;
 export const REPUBLISH_EVERY_MS = 86_400_000;
 
+/** Marks a hub that signs with HUB_JWKS (never the keys themselves): a rotation in the store is not used by it. */
+const PINNED_KEYS = 'signingKeysFromHubJwks';
+
 /** The settings as this hub publishes them (the text stored: compared as it is). */
 export function settingsText(config: HubConfig): string {
   const settings: Record<string, unknown> = {};
   for (const name of PUBLISHED) if (config[name] !== undefined) settings[name] = config[name];
+  if (config.HUB_JWKS) settings[PINNED_KEYS] = true;
   return JSON.stringify(settings);
+}
+
+/** Whether the running hub signs with keys pinned by its HUB_JWKS setting (so `keys rotate` would change nothing it uses). */
+export async function publishedPinsSigningKeys(store: Store, keys: Keys): Promise<boolean> {
+  const raw = await store.get(keys.hubSettings());
+  return raw ? (JSON.parse(raw) as Record<string, unknown>)[PINNED_KEYS] === true : false;
 }
 
 export async function publishSettings(store: Store, keys: Keys, config: HubConfig): Promise<void> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { parseSeed } from '../src/seed.js';
@@ -127,6 +128,23 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       const activatesAt = Date.parse(/signs with it from (\S+);/.exec(rotated.join('\n'))![1]!);
       expect(activatesAt - before).toBeGreaterThanOrEqual(89_000);
       expect(rotated.join('\n')).toMatch(/stay published 7200 s after that/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('keys rotate next to a hub that signs with HUB_JWKS: refused with what to do, nothing written', async () => {
+    // Before, it answered "every hub process publishes it … (no restart needed)" and exit 0, while
+    // the hubs went on signing with their pinned key and never published the new one.
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'ES256', use: 'sig' }] };
+    const hub = await startTestHub('redis', { HUB_JWKS: JSON.stringify(jwks) });
+    try {
+      const lines: string[] = [];
+      const code = await runCli(['keys', 'rotate'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX }, (line) => lines.push(line));
+      expect(code).toBe(1);
+      expect(lines.join('\n')).toMatch(/^error: the hub signs with the keys of its HUB_JWKS setting.*restart the hubs/m);
+      expect(await hub.store.get(hub.services.keys.signingKeys())).toBeNull();
     } finally {
       await hub.close();
     }
