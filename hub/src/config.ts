@@ -297,6 +297,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0) });
 }
 
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
+
+/**
+ * What a server start checks beyond the values themselves: production (`NODE_ENV=production`,
+ * as the image sets it) needs HUB_ISSUER set, since its default is the demo's; an http://
+ * issuer on a host that is not loopback is served without Secure cookies or HSTS, so it is
+ * said at start. The CLI and tests load the configuration without these.
+ * @returns warnings to log; throws ConfigError for what must be fixed first.
+ */
+export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>): string[] {
+  if (env.NODE_ENV === 'production' && !env.HUB_ISSUER) {
+    throw new ConfigError('invalid hub configuration:\n  HUB_ISSUER: required in production (NODE_ENV=production): the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; its default (http://hub.sso.localhost:4000) is the demo\'s');
+  }
+  const warnings: string[] = [];
+  const host = new URL(config.HUB_ISSUER).hostname;
+  if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {
+    warnings.push(`HUB_ISSUER is http:// on ${host}, not a loopback host: the hub's cookies are not Secure and there is no HSTS, so sessions travel in clear; put TLS in front of the hub and set HUB_ISSUER=https://… (with HUB_TRUST_PROXY=true)`);
+  }
+  return warnings;
+}
+
 /**
  * Which Redis: a cluster or Sentinel when given (they exclude each other), else REDIS_URL.
  * REDIS_URL gives way rather than conflicting, so a deployment's default for it (compose has

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { ConfigError, loadConfig } from './config.js';
+import { checkServerStart, ConfigError, loadConfig } from './config.js';
 import { GracefulServer } from './http/graceful-shutdown.js';
 import { listen } from './http/listen.js';
 import { createHub } from './hub.js';
@@ -28,7 +28,9 @@ export async function main(
   prepare?: (services: HubServices) => Promise<void>,
 ): Promise<RunningMain> {
   const config = loadConfig(env);
+  const startWarnings = checkServerStart(config, env);
   const logger = createLogger(config.LOG_LEVEL);
+  for (const warning of startWarnings) logger.warn(warning);
   if (!config.redis) logger.warn('No Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): using the embedded in-process store, for trying out only (data is lost on restart)');
   else logger.info('store', describeRedis(config.redis, config.redisWaitReplicas));
   const mail = describeMail(config);

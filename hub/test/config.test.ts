@@ -2,7 +2,7 @@
  * The hub's configuration: parsed once from the environment, validated, frozen. A bad value
  * fails at start-up with a ConfigError that names the variable.
  */
-import { ConfigError, loadConfig } from '../src/config.js';
+import { checkServerStart, ConfigError, loadConfig } from '../src/config.js';
 
 describe('loadConfig defaults', () => {
   test('an empty environment gives the documented defaults', () => {
@@ -195,5 +195,23 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('what a server start checks (an operator review: a hub started half-configured, silently)', () => {
+  test('production without HUB_ISSUER stops with what to set; the demo issuer is only a default for trying out', () => {
+    const env = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(() => checkServerStart(loadConfig(env), env)).toThrow(/HUB_ISSUER: required in production.*https:\/\/id\.example\.com/);
+    const set = { ...env, HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true' };
+    expect(checkServerStart(loadConfig(set), set)).toEqual([]);
+    expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the demo issuer
+  });
+
+  test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {
+    const env = { HUB_ISSUER: 'http://id.example.com' };
+    expect(checkServerStart(loadConfig(env), env)).toEqual([expect.stringMatching(/http:\/\/ on id\.example\.com.*not Secure.*HUB_ISSUER=https/)]);
+    for (const issuer of ['http://127.0.0.1:4000', 'http://localhost:4000', 'http://hub.sso.localhost:4000', 'http://[::1]:4000']) {
+      expect(checkServerStart(loadConfig({ HUB_ISSUER: issuer }), { HUB_ISSUER: issuer })).toEqual([]);
+    }
   });
 });
