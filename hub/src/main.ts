@@ -105,10 +105,17 @@ export async function main(
 /** The seed file of HUB_SEED_FILE, read and checked; a failure is a ConfigError naming the variable. */
 async function readSeed(path: string): Promise<{ apply(services: HubServices): Promise<SeedReport> }> {
   // Loaded only with a seed file: the YAML parser is not needed otherwise (hub/src/lazy-modules.test.ts).
-  const { applySeed, loadSeedFile, SeedFileError } = await import('./seed.js');
+  const { applySeed, loadSeedFile, SeedEntryError, SeedFileError } = await import('./seed.js');
   try {
     const seed = await loadSeedFile(path);
-    return { apply: (services) => applySeed(seed, services) };
+    return {
+      apply: (services) =>
+        applySeed(seed, services).catch((error: unknown) => {
+          // An entry the hub refuses: named, with the file, and nothing of the seed written.
+          if (error instanceof SeedEntryError) throw new ConfigError(`HUB_SEED_FILE ${path}: ${error.message}`);
+          throw error;
+        }),
+    };
   } catch (error) {
     if (error instanceof SeedFileError) throw new ConfigError(`HUB_SEED_FILE: ${error.message}`);
     throw error;

@@ -5,6 +5,9 @@ import { ConflictError } from './errors.js';
 import { SIGNING_ALGS } from './secrets/secrets.js';
 import { KNOWN_ROLES } from './users/user.js';
 import type { DomainServices } from './domain-services.js';
+import { ClientRegistry } from './clients/client-registry.js';
+import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { UserRepository } from './users/user-repository.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -131,6 +134,34 @@ export function generatedSecretLines(report: Pick<SeedReport, 'generated'>): str
   ]);
 }
 
+/** A seed entry the hub refused: the entry (`client:bbs`, `user:kim`, `ucenter:1`) and why. */
+export class SeedEntryError extends Error {
+  override readonly name = 'SeedEntryError';
+  constructor(
+    readonly entry: string,
+    cause: unknown,
+  ) {
+    super(`${entry}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * Checks every entry as the hub would create it, before anything is written: one wrong entry
+ * among twenty is named (SeedEntryError), and the seed is applied whole or not at all.
+ */
+function checkSeedEntries(seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>): void {
+  const check = (entry: string, run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      throw new SeedEntryError(entry, error);
+    }
+  };
+  for (const client of seed.clients) check(`client:${client.clientId}`, () => ClientRegistry.build(client));
+  for (const user of seed.users) check(`user:${user.username.toLowerCase()}`, () => UserRepository.checkNewUser(user));
+  for (const app of seed.ucenterApps ?? []) check(`ucenter:${app.appId}`, () => UcenterAppRegistry.checked(app));
+}
+
 /**
  * Applies a seed, create-only: what is missing is created; nothing is ever overwritten
  * (a rotated secret, an edited redirect URI stay as the admin left them) and nothing comes
@@ -142,6 +173,7 @@ export async function applySeed(
   services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients' | 'ucenterApps'>,
 ): Promise<SeedReport> {
   const { store, keys, users, clients, ucenterApps } = services;
+  checkSeedEntries(seed);
   const applied = new Set(await store.setMembers(keys.seedApplied()));
   const report: SeedReport = { created: [], skipped: [], generated: [] };
   const once = async (entry: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
@@ -153,7 +185,7 @@ export async function applySeed(
         report.created.push(entry);
       } catch (error) {
         // Taken meanwhile (another process applying the same file, or an email in use).
-        if (!(error instanceof ConflictError)) throw error;
+        if (!(error instanceof ConflictError)) throw new SeedEntryError(entry, error);
         report.skipped.push(entry);
       }
     }

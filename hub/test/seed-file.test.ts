@@ -125,6 +125,26 @@ clients:
     expect(() => parseSeed('clients:\n  - clientId: es\n    idTokenSignedResponseAlg: HS256\n')).toThrow(/clients\.0\.idTokenSignedResponseAlg/);
   });
 
+  test('one wrong entry among several: named, and nothing of the seed written (an operator review: "redirect URI is not a URL" with no entry, the clients before it created)', async () => {
+    const seed = parseSeed(`
+users:
+  - username: kim
+    email: kim@example.test
+    password: seeded-password-1
+clients:
+  - clientId: good1
+    redirectUris: [http://good1.test/sso/callback]
+  - clientId: zz3
+    redirectUris: [not a url]
+`);
+    await expect(applySeed(seed, hub.services)).rejects.toThrow(/^client:zz3: .*not a URL: not a url/);
+    expect(await hub.services.clients.findUncached('good1')).toBeUndefined();
+    expect(await hub.services.users.findByLogin('kim')).toBeUndefined();
+    expect(await hub.store.setMembers(hub.services.keys.seedApplied())).toEqual([]);
+    const shortPassword = parseSeed('users:\n  - username: lee\n    email: lee@example.test\n    password: short\n');
+    await expect(applySeed(shortPassword, hub.services)).rejects.toThrow(/^user:lee: .*8 characters/);
+  });
+
   test('entries that already existed before the seed are left as they are', async () => {
     await hub.services.users.create({ username: 'sam', email: 'sam@elsewhere.test', password: 'made-by-admin-1' });
     expect((await applySeed(SEED, hub.services)).skipped).toContain('user:sam');
@@ -206,6 +226,19 @@ describe('HUB_SEED_FILE that cannot be used stops start-up, naming the variable 
       const invalid = join(dir, 'invalid.yaml');
       await writeFile(invalid, 'clients:\n  - name: no id\n');
       await expect(main({ HUB_SEED_FILE: invalid, LOG_LEVEL: 'silent', HUB_PORT: String(await freePort()) })).rejects.toThrow(`HUB_SEED_FILE: ${invalid} is not a valid seed file:\n  clients.0.clientId:`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('HUB_SEED_FILE with an entry the hub refuses', () => {
+  test('start-up stops naming the variable, the file and the entry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seed-file-'));
+    try {
+      const file = join(dir, 'seed.yaml');
+      await writeFile(file, 'clients:\n  - clientId: good1\n    redirectUris: [http://good1.test/sso/callback]\n  - clientId: zz3\n    redirectUris: [not a url]\n');
+      await expect(main({ HUB_SEED_FILE: file, LOG_LEVEL: 'silent', HUB_PORT: String(await freePort()) })).rejects.toThrow(`HUB_SEED_FILE ${file}: client:zz3: `);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -66,18 +66,24 @@ export class UcenterAppRegistry {
    * key is in their configuration). Keys shorter than 32 characters are refused.
    */
   async put(input: UcenterAppInput & { appId: number; key: string }): Promise<UcenterApp> {
-    if (input.key.length < 32) throw new ValidationError('A UC_KEY needs at least 32 characters.');
-    const app = { ...this.#build(input), appId: input.appId, key: input.key };
-    if (!Number.isSafeInteger(app.appId) || app.appId < 1) throw new ValidationError('An app id is a positive whole number.');
+    const app = UcenterAppRegistry.checked(input);
     await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app));
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
     await this.#listChanged();
     return app;
   }
 
+  /** The application `put` would write, checked (nothing is written): a ValidationError says what is wrong. */
+  static checked(input: UcenterAppInput & { appId: number; key: string }): UcenterApp {
+    if (input.key.length < 32) throw new ValidationError('A UC_KEY needs at least 32 characters.');
+    const app = { ...UcenterAppRegistry.#build(input), appId: input.appId, key: input.key };
+    if (!Number.isSafeInteger(app.appId) || app.appId < 1) throw new ValidationError('An app id is a positive whole number.');
+    return app;
+  }
+
   /** Registers an application with a fresh key; the key is in the answer (show it once). */
   async register(input: UcenterAppInput): Promise<UcenterApp> {
-    const app = this.#build(input);
+    const app = UcenterAppRegistry.#build(input);
     if (input.appId !== undefined) {
       if (!Number.isSafeInteger(input.appId) || input.appId < 1) throw new ValidationError('An app id is a positive whole number.');
       app.appId = input.appId;
@@ -95,7 +101,7 @@ export class UcenterAppRegistry {
     return app;
   }
 
-  #build(input: UcenterAppInput): UcenterApp {
+  static #build(input: UcenterAppInput): UcenterApp {
     const name = input.name.trim();
     if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
     const type = (input.type ?? 'OTHER').trim().toUpperCase();

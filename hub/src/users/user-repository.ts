@@ -43,11 +43,22 @@ export class UserRepository {
     if (password.length > MAX_PASSWORD_LENGTH) throw new ValidationError(msg('errors:passwordTooLong', { max: MAX_PASSWORD_LENGTH }));
   }
 
-  async create(input: NewUser): Promise<PublicUser> {
+  /**
+   * What `create` checks before it writes anything (a seed checks every entry this way first):
+   * the password's length, the username and e-mail formats, and a display name typed here
+   * (console, CLI, seed file; imports keep the names they bring).
+   */
+  static checkNewUser(input: Pick<NewUser, 'username' | 'email' | 'name' | 'password' | 'roles'>): void {
     UserRepository.checkPassword(input.password);
-    // Imports keep the names they bring; a name typed here (console, CLI, seed file) is checked.
+    if (!USERNAME.test(input.username.trim())) throw new ValidationError(msg('errors:usernameFormat'));
+    if (!EMAIL.test(input.email.trim())) throw new ValidationError(msg('errors:emailFormat'));
     if (input.name !== undefined && [...input.name.trim()].length > MAX_NAME_LENGTH) throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));
     if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:nameControl'));
+    checkRoles(input.roles ?? []);
+  }
+
+  async create(input: NewUser): Promise<PublicUser> {
+    UserRepository.checkNewUser(input);
     const { password, ...rest } = input;
     return this.#insert({ ...rest, passwordHash: await this.hasher.hash(password) });
   }
