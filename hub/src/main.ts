@@ -48,7 +48,11 @@ export async function main(
   }
   if (prepare) await prepare(hub.services);
   if (!(await hub.services.users.list()).some((user) => user.roles.includes(ADMIN_ROLE))) {
-    logger.warn('no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)');
+    logger.warn(
+      store.kind === 'redis'
+        ? 'no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)'
+        : 'no admin account exists yet: on the embedded store the CLI cannot reach this process; give one in HUB_SEED_FILE (a user with roles: [admin]), or run on Redis and use `npm run hub -- admin bootstrap`',
+    );
   }
   const server = createServer(hub.app);
   const graceful = new GracefulServer(server);

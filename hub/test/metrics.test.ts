@@ -8,6 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { createHub } from '../src/hub.js';
+import { HubMetrics } from '../src/metrics/hub-metrics.js';
+import { metricsHandler } from '../src/metrics/metrics-routes.js';
 import type { Logger } from '../src/logger.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { TestBrowser } from '../src/testing/browser.js';
@@ -190,5 +192,25 @@ test('the store down at a protocol endpoint: one "store unavailable" line (as th
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await inner.close();
+  }
+});
+
+test('the metrics listener (METRICS_PORT) answers GET /metrics only; any other path is a 404 that says where they are', async () => {
+  // Before, it served the metrics on any path (/healthz on the metrics port returned them).
+  const server = createServer(metricsHandler(new HubMetrics(), undefined, { open: true }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const scraped = await fetch(`${url}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('sso_http_requests_total');
+    for (const [path, method] of [['/healthz', 'GET'], ['/', 'GET'], ['/metrics', 'POST']] as const) {
+      const other = await fetch(`${url}${path}`, { method });
+      expect({ path, method, status: other.status }).toEqual({ path, method, status: 404 });
+      expect(await other.text()).toMatch(/GET \/metrics/);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

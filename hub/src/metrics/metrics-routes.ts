@@ -18,6 +18,11 @@ function sameSecret(offered: string, expected: string): boolean {
 export function metricsHandler(metrics: HubMetrics, token: string | undefined, { open = false } = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('cache-control', 'no-store');
+    // The metrics listener answers /metrics only (a probe or scraper pointed at another path learns that it is wrong).
+    if (open && ((req.url ?? '/').split('?', 1)[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD'))) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: the metrics are at GET /metrics\n');
+      return;
+    }
     if (!open) {
       if (!token) {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
