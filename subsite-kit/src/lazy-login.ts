@@ -13,7 +13,10 @@ import { originalPath, redirectToHub } from './authorize.js';
  */
 export function lazyLogin(ctx: KitContext): RequestHandler {
   return async (req, res, next) => {
-    if (!req.session) return next(new SiteMisconfigured('req.session is not set: mount sso.router (app.use(sso.router)) before sso.lazyLogin'));
+    if (!req.session) {
+      const at = ctx.options.basePath ? ` at '${ctx.options.basePath}', the path redirectUri puts the kit under (app.use('${ctx.options.basePath}', sso.router)),` : '';
+      return next(new SiteMisconfigured(`req.session is not set: this request did not pass through sso.router; mount sso.router (app.use(sso.router))${at} before sso.lazyLogin`));
+    }
     exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || req.path.startsWith(KIT_PATH_PREFIX)) return next();
 

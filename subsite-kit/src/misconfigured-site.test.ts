@@ -75,3 +75,53 @@ describe('sso.lazyLogin mounted before sso.router', () => {
     expect(log.lines.some((line) => line.includes('mount sso.router (app.use(sso.router)) before sso.lazyLogin'))).toBe(true);
   });
 });
+
+describe('sso.router mounted at another path than redirectUri names (a newcomer review: a bare 404 and no log line)', () => {
+  it('says in the log where to mount it, once a minute, and keeps serving the pages', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger, redirectUri: 'http://site.test/app/sso/callback' }));
+    const app = express();
+    app.use(sso.router); // at the root, while redirectUri puts the kit under /app
+    app.use(sso.lazyLogin);
+    app.get('/', (_req, res) => { res.send('home'); });
+    app.use(sso.errorHandler);
+    for (let i = 0; i < 3; i += 1) expect((await request(app).get('/').set(HTML)).status).toBe(200);
+    const said = log.lines.filter((line) => line.includes('sso.router is mounted at'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain("mount it with app.use('/app', sso.router)");
+  });
+
+  it('mounted where redirectUri says: nothing is said', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger, redirectUri: 'http://site.test/app/sso/callback' }));
+    const app = express();
+    app.use('/app', sso.router);
+    app.use('/app', sso.lazyLogin);
+    app.get('/app', (_req, res) => { res.send('home'); });
+    expect((await request(app).get('/app').set(HTML)).status).toBe(200);
+    expect(log.lines.filter((line) => line.includes('sso.router is mounted at'))).toEqual([]);
+  });
+
+  it('the other way round (mounted under /app, redirectUri at the root) names the mount path too', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger, redirectUri: 'http://site.test/sso/callback' }));
+    const app = express();
+    app.use('/app', sso.router);
+    app.use(sso.lazyLogin);
+    app.get('/app/x', (_req, res) => { res.send('x'); });
+    expect((await request(app).get('/app/x').set(HTML)).status).toBe(200);
+    expect(log.lines.some((line) => line.includes("sso.router is mounted at '/app'") && line.includes("mount it with app.use('/', sso.router)"))).toBe(true);
+  });
+});
+
+describe('a sign-in started on another host than redirectUri (a newcomer review: the browser came back to a port nothing listened on, and nothing was logged)', () => {
+  it('still goes to the hub, and says in the log where the browser will come back to', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.router);
+    const login = await request(app).get('/sso/login?next=/').set(HTML).set('Host', 'other.test:4211');
+    expect(login.status).toBe(302);
+    expect(log.lines.some((line) => line.includes('a sign-in started at other.test:4211, but redirectUri sends the browser back to'))).toBe(true);
+  });
+});

@@ -45,7 +45,7 @@ export function callback(ctx: KitContext): RequestHandler {
       // once the store is back), the ones before it are served as they are (no page of the
       // site goes through the hub on every view while it is down; never a redirect from here).
       if (status === 503 && pending?.silent) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
-      logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}/sso/callback: ${log}`);
+      logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}${req.path}: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
     const { state, code, error } = req.query;

@@ -12,6 +12,7 @@ import { backchannelLogout } from './backchannel-logout.js';
 import { errorHandler } from './error-handler.js';
 import { catchRejections } from '../async-handler.js';
 import { countAnswers } from '../metrics/count-answers.js';
+import { mountCheck } from '../mount-check.js';
 
 const BODY_LIMIT = '16kb'; // a signed token and a little more
 
@@ -21,6 +22,7 @@ const BODY_LIMIT = '16kb'; // a signed token and a little more
  */
 export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   const router = Router();
+  router.use(mountCheck(ctx));
   // What the hub sent (sync beacons, signed notices) and how it was answered, for /metrics.
   router.use(countAnswers(ctx.instruments));
   const form = express.urlencoded({ extended: false, limit: BODY_LIMIT });
