@@ -19,7 +19,7 @@ import { installProtocolHeaders } from './security/protocol-headers.js';
 import { SignInStartLimit } from './security/signin-start-limit.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { ProtocolHooks } from './oidc/protocol-hooks.js';
-import { createProvider } from './oidc/provider.js';
+import { createProvider, receivedValue } from './oidc/provider.js';
 import { OwnedState } from './owned-state.js';
 import { PORTAL_CALLBACK_PATH, PORTAL_CLIENT_ID } from './portal/portal-routes.js';
 import { DeviceCookies } from './security/device-cookie.js';
@@ -120,6 +120,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
       const unavailable = error instanceof StoreUnavailableError ? error : ((error as Error).cause as StoreUnavailableError);
       logger.error('store unavailable', { error: (unavailable.cause as Error | undefined)?.message });
     } else logger.error('oidc server_error', { errorName: error.name, stack: error.stack });
+  });
+
+  // An unknown client or an unregistered redirect URI at /auth: the site's developer needs the value that came.
+  provider.on('authorization.error', (ctx, error: { error?: string; error_description?: string }) => {
+    const received = receivedValue(ctx, String(error.error ?? ''));
+    if (received) logger.warn('authorization refused', { error: error.error, [received.name]: received.value, ...(received.name === 'redirect_uri' ? { client_id: String(ctx.oidc?.params?.client_id ?? '').slice(0, 300) } : {}) });
   });
 
   auditProvider(provider, audit);

@@ -64,6 +64,15 @@ export const ID_TOKEN_TTL = 3600;
 /** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
 const storeDown = isStoreUnavailable;
 
+/** The parameter an authorization error is about, for the error page and the log: an unknown client or an unregistered redirect URI. */
+export function receivedValue(ctx: KoaContextWithOIDC, code: string): { name: string; value: string } | undefined {
+  const name = code === 'invalid_client' ? 'client_id' : code === 'invalid_redirect_uri' ? 'redirect_uri' : undefined;
+  if (!name) return undefined;
+  const params = (ctx.oidc?.params ?? ctx.query) as Record<string, unknown> | undefined;
+  const value = params?.[name];
+  return typeof value === 'string' && value ? { name, value: value.slice(0, 300) } : undefined;
+}
+
 /**
  * Where "try again" goes once the store is back. A resume cannot be reloaded: oidc-provider
  * consumed its interaction before the session save failed, so the authorization request the
@@ -237,6 +246,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       title: unavailable ? t('errors:titles.unavailable') : t('errors:generic.title'),
       error: code,
       description,
+      // What a site's developer must compare with the registration: the value that came (escaped by the template).
+      received: receivedValue(ctx, code),
       retry: unavailable ? retryAfterStoreFailure(ctx) : undefined,
     }, locale);
   }
