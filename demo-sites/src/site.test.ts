@@ -32,6 +32,16 @@ describe('demo site', () => {
     }
   });
 
+  test('pages are not cached and not sniffed; the stylesheet keeps its own caching', async () => {
+    const page = await fetch(`${url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    await page.arrayBuffer();
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const css = await fetch(`${url}/static/demo.css`);
+    await css.arrayBuffer();
+    expect(css.headers.get('cache-control')).not.toBe('no-store');
+  });
+
   test('the kit\'s /healthz and /readyz (compose healthchecks) answer, with no cookie', async () => {
     for (const path of ['/healthz', '/readyz']) {
       const response = await fetch(`${url}${path}`);

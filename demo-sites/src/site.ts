@@ -36,9 +36,12 @@ export async function createDemoSite(site: SiteSettings, config: DemoConfig, red
 
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.set('Content-Security-Policy', "default-src 'self'; style-src 'self'; frame-ancestors 'none'");
     res.set('Referrer-Policy', 'no-referrer');
+    res.set('X-Content-Type-Options', 'nosniff');
+    // Pages show who is signed in: never kept by a browser or a proxy (the stylesheet and icon set their own).
+    if (!req.path.startsWith('/static/') && req.path !== '/favicon.ico') res.set('Cache-Control', 'no-store');
     next();
   });
   app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));

@@ -53,3 +53,20 @@ describe('demo forum: UCenter notes', () => {
     expect(await response.text()).toBe('1');
   });
 });
+
+describe('demo forum: headers', () => {
+  test('no framing, no sniffing, no referrer, pages not cached (a security review found none)', async () => {
+    const server = createServer(createForumSite(loadDemoConfig({})));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const page = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(page.headers.get('x-frame-options')).toBe('DENY');
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(page.headers.get('cache-control')).toBe('no-store');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -42,6 +42,16 @@ export function createForumSite(config: DemoConfig): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Discuz!'s pages carry script tags of other applications (the sync notes), so no script CSP
+  // here; but no framing (its login form), no sniffing, no referrer, and pages never cached.
+  app.use((req, res, next) => {
+    res.set('Content-Security-Policy', "frame-ancestors 'none'");
+    res.set('X-Frame-Options', 'DENY');
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Referrer-Policy', 'no-referrer');
+    if (!req.path.startsWith('/static/')) res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use('/static', express.static(`${TEMPLATES}/static`, { index: false }));
   app.use(session({ name: 'forum.sid', secret: config.sessionSecret, store, resave: false, saveUninitialized: false, cookie: { httpOnly: true, sameSite: 'lax' } }));
   app.use(express.urlencoded({ extended: false, limit: '8kb' }));
