@@ -70,7 +70,10 @@ export function receivedValue(ctx: KoaContextWithOIDC, code: string): { name: st
   if (!name) return undefined;
   const params = (ctx.oidc?.params ?? ctx.query) as Record<string, unknown> | undefined;
   const value = params?.[name];
-  return typeof value === 'string' && value ? { name, value: value.slice(0, 300) } : undefined;
+  if (typeof value !== 'string' || !value) return undefined;
+  // Shown as text only, and only what a client id or a URL can be: the page is no place for a message of someone else's.
+  if (name === 'client_id' ? !/^[\x21-\x7e]{1,100}$/.test(value) : value.length > 300 || !URL.canParse(value)) return undefined;
+  return { name, value };
 }
 
 /**

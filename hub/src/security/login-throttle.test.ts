@@ -16,11 +16,15 @@ async function fail(throttle: LoginThrottle, attempt: SignInAttempt, times: numb
   }
 }
 
+/** The wait an attempt is refused with; undefined when it is let through (and then given back unchecked). */
 async function waitOf(throttle: LoginThrottle, attempt: SignInAttempt): Promise<number | undefined> {
-  const error = await throttle.attempt(attempt).catch((caught: unknown) => caught);
-  if (error === undefined) return undefined;
-  expect(error).toBeInstanceOf(TooManyAttemptsError);
-  return (error as TooManyAttemptsError).retryAfterSeconds;
+  const answer = await throttle.attempt(attempt).catch((caught: unknown) => caught);
+  if (!(answer instanceof Error)) {
+    await throttle.release(answer as AdmittedAttempt);
+    return undefined;
+  }
+  expect(answer).toBeInstanceOf(TooManyAttemptsError);
+  return (answer as TooManyAttemptsError).retryAfterSeconds;
 }
 
 describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone lever)', () => {

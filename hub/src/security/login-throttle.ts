@@ -48,9 +48,14 @@ export interface AdmittedAttempt {
   /** The pool and key the attempt was judged by, and counted against in advance. */
   readonly pool: PoolName;
   readonly key: string;
+  /** The pool's count with this attempt in it, when it came in. */
+  readonly counted: number;
   /** The attempt came past the threshold and holds the pool's one place until it is settled. */
   readonly claimed: boolean;
 }
+
+/** How long an attempt past the threshold holds its pool while it is checked, at most (a hub that dies mid-check frees it then). */
+const CLAIM_LEASE_SECONDS = 30;
 
 /** Failures are counted per key far beyond any threshold; a count lasts one window. */
 const COUNT_CEILING = 1_000_000;
@@ -140,37 +145,70 @@ export class LoginThrottle {
     try {
       // Independent: sent together (one store round trip); the IP's verdict comes first. A
       // browser with the account's device cookie is judged by its own failures only.
-      const [, waiting] = await Promise.all([attempt.device ? undefined : this.#perIp.consume(attempt.ip), wait.get(key)]);
-      if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) {
-        throw new TooManyAttemptsError(Math.max(1, Math.ceil(waiting.msBeforeNext / 1000)));
+      const [overIp, waiting, count] = await Promise.all([
+        attempt.device ? undefined : this.#perIp.consume(attempt.ip).then(() => undefined, (refused: unknown) => refused),
+        wait.get(key),
+        failures.consume(key),
+      ]);
+      const waitMs = waiting && waiting.consumedPoints > 0 ? waiting.msBeforeNext : 0;
+      if (overIp !== undefined || waitMs > 0) {
+        await failures.reward(key, 1); // refused: it takes no count
+        if (overIp !== undefined) throw overIp;
+        throw new TooManyAttemptsError(Math.max(1, Math.ceil(waitMs / 1000)));
       }
-      const counted = (await failures.consume(key)).consumedPoints;
-      const delay = this.delaySeconds(counted - 1); // what the failures before this one call for
-      if (delay === 0) return { attempt, pool, key, claimed: false };
-      // Past the threshold: the first attempt here claims the pool for the delay its failure
-      // would bring; whoever comes while it is held is refused and takes no count.
+      const counted = count.consumedPoints;
+      if (this.delaySeconds(counted - 1) === 0) return { attempt, pool, key, counted, claimed: false }; // the failures before it call for no delay
+      // Past the threshold: the first attempt here claims the pool while it is checked (a
+      // short lease: its failure sets the pool's real delay, its success lifts the claim);
+      // whoever comes while it is held is refused and takes no count.
       try {
-        await wait.consume(key, 1, { customDuration: this.delaySeconds(counted) });
+        await wait.consume(key, 1, { customDuration: CLAIM_LEASE_SECONDS });
       } catch (refused) {
         await failures.reward(key, 1);
         throw refused;
       }
-      return { attempt, pool, key, claimed: true };
+      return { attempt, pool, key, counted, claimed: true };
     } catch (error) {
       if (error instanceof TooManyAttemptsError) throw error;
       LoginThrottle.#storeError(error);
     }
   }
 
-  /** Counts a failure against the attempt's pools; a pool over its failures waits, longer each time. */
+  /**
+   * Counts a failure against the attempt's pools; a pool over its failures waits, longer each
+   * time. The pool the attempt was judged by counted it when it came in; its delay is the one
+   * its count calls for now, attempts still being checked included (failures settled side by
+   * side then set the same delay, whatever their order; past the threshold it replaces the
+   * attempt's claim).
+   */
   async failed(admitted: AdmittedAttempt): Promise<void> {
     try {
       for (const { pool, key } of this.#poolsOf(admitted.attempt).fed) {
-        // The pool the attempt was judged by counted it when it came in.
-        const counted = pool === admitted.pool ? ((await this.#pools[pool].failures.get(key))?.consumedPoints ?? 0) : (await this.#pools[pool].failures.consume(key)).consumedPoints;
+        const { failures, wait } = this.#pools[pool];
+        const now = pool === admitted.pool ? (await failures.get(key))?.consumedPoints : undefined;
+        // Another pool, or the count lapsed (its window ended) while the attempt was checked: counted now.
+        const counted = now === undefined ? (await failures.consume(key)).consumedPoints : Math.max(now, admitted.counted);
         const delay = this.delaySeconds(counted);
-        if (delay > 0) await this.#pools[pool].wait.block(key, delay);
+        if (delay > 0) await wait.block(key, delay);
       }
+    } catch (error) {
+      LoginThrottle.#storeError(error);
+    }
+  }
+
+  /**
+   * Gives back an admitted attempt that was never checked (the check failed on the store, the
+   * hub, anything but the password): its count and any claim, so an outage in the middle of a
+   * sign-in neither counts as a wrong password nor holds the pool.
+   */
+  async release(admitted: AdmittedAttempt): Promise<void> {
+    const { failures, wait } = this.#pools[admitted.pool];
+    try {
+      await Promise.all([
+        failures.reward(admitted.key, 1),
+        admitted.claimed ? wait.delete(admitted.key) : undefined,
+        admitted.attempt.device ? undefined : this.#perIp.reward(admitted.attempt.ip, 1),
+      ]);
     } catch (error) {
       LoginThrottle.#storeError(error);
     }

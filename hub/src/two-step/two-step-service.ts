@@ -135,7 +135,14 @@ export class TwoStepService {
    */
   async verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> {
     const admitted = await this.throttle.attempt(attempt);
-    const factor = await this.verify(attempt.account, input);
+    let factor: SecondFactor | undefined;
+    try {
+      factor = await this.verify(attempt.account, input);
+    } catch (error) {
+      // Not checked (the store failed): neither a failure nor a held pool.
+      await this.throttle.release(admitted).catch(() => undefined);
+      throw error;
+    }
     if (factor) await this.throttle.succeeded(admitted);
     else await this.throttle.failed(admitted);
     return factor;

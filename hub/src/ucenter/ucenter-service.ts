@@ -102,9 +102,17 @@ export class UcenterService {
       return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
     }
     // A decoy hash for unknown users keeps the time the same.
-    const passwordOk = await hasher.verify(user?.passwordHash, password);
+    let passwordOk: boolean;
+    let withTwoStep: boolean;
+    try {
+      passwordOk = await hasher.verify(user?.passwordHash, password);
+      withTwoStep = user && passwordOk && !user.disabled ? await twoStep.isEnabled(user.id) : false;
+    } catch (error) {
+      // Not checked (the store failed): neither a failure nor a held pool.
+      await throttle.release(admitted).catch(() => undefined);
+      throw error;
+    }
     const questionAsked = whole(input.checkques) > 0 && whole(input.questionid) > 0;
-    const withTwoStep = user && passwordOk && !user.disabled ? await twoStep.isEnabled(user.id) : false;
     const questionOk = withTwoStep || !questionAsked;
     if (!user || !passwordOk || user.disabled || !questionOk) {
       await throttle.failed(admitted);
