@@ -56,11 +56,16 @@ const redisUrl = z
   .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
 
 /** Every environment variable the hub reads, with its default and unit. */
+/** The demo's issuer (`npm start`, docker-compose.demo.yml): HUB_ISSUER's default, refused in production without HUB_DEMO. */
+export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
+
 const schema = z.object({
   HUB_PORT: port.default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),
   /** The browser-facing base URL, also the OIDC issuer. */
-  HUB_ISSUER: issuer.default('http://hub.sso.localhost:4000'),
+  HUB_ISSUER: issuer.default(DEMO_ISSUER),
+  /** The demo on purpose (docker-compose.demo.yml): with NODE_ENV=production the demo issuer is refused without it. */
+  HUB_DEMO: bool.default(false),
   /** Unset: the embedded in-process store (for trying out only). */
   REDIS_URL: redisUrl.optional(),
   /** A Redis Cluster instead: `host:port` of some of its masters, comma-separated (the rest are discovered). */
@@ -307,8 +312,10 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
  * @returns warnings to log; throws ConfigError for what must be fixed first.
  */
 export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>): string[] {
-  if (env.NODE_ENV === 'production' && !env.HUB_ISSUER) {
-    throw new ConfigError('invalid hub configuration:\n  HUB_ISSUER: required in production (NODE_ENV=production): the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; its default (http://hub.sso.localhost:4000) is the demo\'s');
+  if (env.NODE_ENV === 'production' && config.HUB_ISSUER === DEMO_ISSUER && !config.HUB_DEMO) {
+    throw new ConfigError(
+      `invalid hub configuration:\n  HUB_ISSUER: set it in production (NODE_ENV=production) to the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; ${DEMO_ISSUER} (its default, and .env.example's) is the demo's (HUB_DEMO=true runs the demo on purpose)`,
+    );
   }
   const warnings: string[] = [];
   const host = new URL(config.HUB_ISSUER).hostname;

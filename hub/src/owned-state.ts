@@ -48,6 +48,8 @@ export class OwnedState {
   #checking: Promise<Readiness> | undefined;
   /** When this process last published its settings for the CLI. */
   #publishedAt = 0;
+  /** Set once the hub listens (`publish()`): from then on every check keeps the published settings this process's. */
+  #publishing = false;
   readonly #retireAfterMs: number;
 
   private constructor(
@@ -82,6 +84,7 @@ export class OwnedState {
    * store check puts them back if another process wrote others.
    */
   async publish(): Promise<void> {
+    this.#publishing = true; // even if this write fails: the next check writes them
     await publishSettings(this.deps.store, this.deps.keys, this.deps.config);
     this.#publishedAt = Date.now();
   }
@@ -140,7 +143,7 @@ export class OwnedState {
       }
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
-      if (this.#publishedAt > 0) await this.#checkPublishedSettings();
+      if (this.#publishing) await this.#checkPublishedSettings();
       const restored = await this.deps.clients.verifyOwned();
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
       if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });

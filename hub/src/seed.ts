@@ -8,6 +8,7 @@ import type { DomainServices } from './domain-services.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UserRepository } from './users/user-repository.js';
+import { StoreUnavailableError } from './store/store.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -145,66 +146,79 @@ export class SeedEntryError extends Error {
   }
 }
 
-/**
- * Checks every entry as the hub would create it, before anything is written: one wrong entry
- * among twenty is named (SeedEntryError), and the seed is applied whole or not at all.
- */
-function checkSeedEntries(seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>): void {
-  const check = (entry: string, run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      throw new SeedEntryError(entry, error);
-    }
-  };
-  for (const client of seed.clients) check(`client:${client.clientId}`, () => ClientRegistry.build(client));
-  for (const user of seed.users) check(`user:${user.username.toLowerCase()}`, () => UserRepository.checkNewUser(user));
-  for (const app of seed.ucenterApps ?? []) check(`ucenter:${app.appId}`, () => UcenterAppRegistry.checked(app));
+/** One entry of a seed: whether it is there already, how the hub checks it, how it is made. */
+interface SeedEntry {
+  entry: string;
+  exists: () => Promise<boolean>;
+  /** Throws what `create` would refuse, writing nothing. */
+  check: () => unknown;
+  create: () => Promise<unknown>;
 }
 
 /**
  * Applies a seed, create-only: what is missing is created; nothing is ever overwritten
  * (a rotated secret, an edited redirect URI stay as the admin left them) and nothing comes
  * back (each entry is marked as applied in the store, so a user or client an admin
- * deleted is not created again when the file is applied at the next start).
+ * deleted is not created again when the file is applied at the next start). The entries to
+ * create are checked as the hub would create them before anything is written: one the hub
+ * refuses among twenty is named (SeedEntryError), and none of them is created.
  */
 export async function applySeed(
   seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>,
   services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients' | 'ucenterApps'>,
 ): Promise<SeedReport> {
   const { store, keys, users, clients, ucenterApps } = services;
-  checkSeedEntries(seed);
-  const applied = new Set(await store.setMembers(keys.seedApplied()));
   const report: SeedReport = { created: [], skipped: [], generated: [] };
-  const once = async (entry: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
-    if (applied.has(entry) || (await exists())) {
-      report.skipped.push(entry);
-    } else {
+  const entries: SeedEntry[] = [
+    ...seed.clients.map((client): SeedEntry => ({
+      entry: `client:${client.clientId}`,
+      exists: async () => (await clients.findUncached(client.clientId)) !== undefined,
+      check: () => ClientRegistry.build(client),
+      create: async () => {
+        const created = await clients.register(client);
+        const clientSecret = client.clientSecret === undefined ? created.clientSecret : undefined;
+        const syncKey = client.syncKey === undefined ? created.sync?.key : undefined;
+        if (clientSecret || syncKey) report.generated.push({ clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) });
+      },
+    })),
+    ...seed.users.map((user): SeedEntry => ({
+      entry: `user:${user.username.toLowerCase()}`,
+      exists: async () => (await users.findByLogin(user.username)) !== undefined,
+      check: () => UserRepository.checkNewUser(user),
+      create: () => users.create(user),
+    })),
+    ...(seed.ucenterApps ?? []).map((app): SeedEntry => ({
+      entry: `ucenter:${app.appId}`,
+      exists: async () => (await ucenterApps.find(app.appId)) !== undefined,
+      check: () => UcenterAppRegistry.checked(app),
+      create: () => ucenterApps.put(app),
+    })),
+  ];
+  const applied = new Set(await store.setMembers(keys.seedApplied()));
+  // What is to be made: not applied before, not there already (an entry applied or present is
+  // skipped as it is, even if this version's checks would refuse it now).
+  const missing: SeedEntry[] = [];
+  for (const entry of entries) if (!applied.has(entry.entry) && !(await entry.exists())) missing.push(entry);
+  for (const { entry, check } of missing) {
+    try {
+      check();
+    } catch (error) {
+      throw new SeedEntryError(entry, error);
+    }
+  }
+  for (const { entry, create } of entries) {
+    if (missing.some((one) => one.entry === entry)) {
       try {
         await create();
         report.created.push(entry);
       } catch (error) {
         // Taken meanwhile (another process applying the same file, or an email in use).
-        if (!(error instanceof ConflictError)) throw new SeedEntryError(entry, error);
-        report.skipped.push(entry);
+        if (error instanceof ConflictError) report.skipped.push(entry);
+        else throw error instanceof StoreUnavailableError ? error : new SeedEntryError(entry, error);
       }
-    }
+    } else report.skipped.push(entry);
     // Marked after the write: a crash in between leaves an entry that exists, found above next time.
     if (!applied.has(entry)) await store.setAdd(keys.seedApplied(), entry);
-  };
-  for (const client of seed.clients) {
-    await once(`client:${client.clientId}`, async () => (await clients.findUncached(client.clientId)) !== undefined, async () => {
-      const created = await clients.register(client);
-      const clientSecret = client.clientSecret === undefined ? created.clientSecret : undefined;
-      const syncKey = client.syncKey === undefined ? created.sync?.key : undefined;
-      if (clientSecret || syncKey) report.generated.push({ clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) });
-    });
-  }
-  for (const user of seed.users) {
-    await once(`user:${user.username.toLowerCase()}`, async () => (await users.findByLogin(user.username)) !== undefined, () => users.create(user));
-  }
-  for (const app of seed.ucenterApps ?? []) {
-    await once(`ucenter:${app.appId}`, async () => (await ucenterApps.find(app.appId)) !== undefined, () => ucenterApps.put(app));
   }
   return report;
 }

@@ -107,3 +107,31 @@ describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)
     expect(callback.searchParams.get('code')).toBeTruthy();
   });
 });
+
+describe.each(STORE_KINDS)('pushed authorization requests without HTTP Basic are bounded per address too (%s)', (kind) => {
+  let hub: RunningHub;
+  let secret: string;
+  beforeAll(async () => {
+    hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', SIGNIN_STARTS_PER_IP: String(LIMIT) });
+    await hub.services.clients.register({ clientId: 'spa', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'none' });
+    secret = (await hub.services.clients.register({ clientId: 'server', redirectUris: [REDIRECT] })).clientSecret!;
+  });
+  afterAll(() => hub.close());
+
+  const push = (client: string, headers: Record<string, string> = {}) =>
+    fetch(`${hub.url}/request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '203.0.113.9', accept: 'application/json', ...headers },
+      body: new URLSearchParams({ ...codeRequest(client, REDIRECT).params, client_id: client }).toString(),
+    });
+
+  test('a public client\'s pushes from one address get 429 past the limit (each stores a request for a minute); a server with HTTP Basic is not limited', async () => {
+    // A review found /request open to anyone naming a public client, at line rate, with no limit.
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 5; i += 1) statuses.push((await push('spa')).status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(LIMIT);
+    expect(statuses.slice(LIMIT)).toEqual(Array(5).fill(429));
+    const basic = `Basic ${Buffer.from(`server:${secret}`).toString('base64')}`;
+    for (let i = 0; i < 5; i += 1) expect((await push('server', { authorization: basic })).status).toBe(201);
+  });
+});

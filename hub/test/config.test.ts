@@ -199,9 +199,13 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
 });
 
 describe('what a server start checks (an operator review: a hub started half-configured, silently)', () => {
-  test('production without HUB_ISSUER stops with what to set; the demo issuer is only a default for trying out', () => {
+  test('production on the demo issuer (unset, or .env.example\'s value) stops with what to set, unless the demo is run on purpose', () => {
     const env = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' };
-    expect(() => checkServerStart(loadConfig(env), env)).toThrow(/HUB_ISSUER: required in production.*https:\/\/id\.example\.com/);
+    expect(() => checkServerStart(loadConfig(env), env)).toThrow(/HUB_ISSUER: set it in production.*https:\/\/id\.example\.com/);
+    const copied = { ...env, HUB_ISSUER: 'http://hub.sso.localhost:4000' }; // compose's default, .env.example's value
+    expect(() => checkServerStart(loadConfig(copied), copied)).toThrow(/HUB_DEMO=true/);
+    const demo = { ...copied, HUB_DEMO: 'true' };
+    expect(checkServerStart(loadConfig(demo), demo)).toEqual([]);
     const set = { ...env, HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true' };
     expect(checkServerStart(loadConfig(set), set)).toEqual([]);
     expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the demo issuer

@@ -9,6 +9,9 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { readPublishedSettings } from '../src/published-settings.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { faultyStore } from '../src/testing/faulty-store.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { randomUUID } from 'node:crypto';
 
 describe.each(STORE_KINDS)('published settings (%s)', (kind) => {
   let hub: RunningHub;
@@ -36,4 +39,21 @@ describe.each(STORE_KINDS)('published settings (%s)', (kind) => {
     await hub.services.owned.check();
     expect(await issuerInStore()).toBe(hub.url);
   });
+});
+
+test('a first publish that failed (a store blip right after listening) is made good by the next store check', async () => {
+  const inner = new MemoryStore();
+  const { store, plan } = faultyStore(inner);
+  const config = loadConfig({ HUB_ISSUER: 'http://127.0.0.1:4999', KEY_PREFIX: `test:${randomUUID()}:`, LOG_LEVEL: 'silent' });
+  const hub = await createHub(config, store, createLogger('silent'));
+  try {
+    plan((_method, key) => (key.endsWith('hub:settings') ? 'fail' : 'ok'));
+    await expect(hub.services.owned.publish()).rejects.toThrow();
+    plan(undefined);
+    await hub.services.owned.check();
+    expect((await readPublishedSettings(inner, hub.services.keys))?.HUB_ISSUER).toBe('http://127.0.0.1:4999');
+  } finally {
+    await hub.stop();
+    await inner.close();
+  }
 });

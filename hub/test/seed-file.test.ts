@@ -145,6 +145,15 @@ clients:
     await expect(applySeed(shortPassword, hub.services)).rejects.toThrow(/^user:lee: .*8 characters/);
   });
 
+  test('the check covers only what is to be made: an entry applied before is skipped as it is, even one this version would refuse', async () => {
+    await hub.store.setAdd(hub.services.keys.seedApplied(), 'user:old');
+    const seed = parseSeed('users:\n  - username: old\n    email: old@example.test\n    password: seeded-password-1\n    name: "\\u202Eevil"\n  - username: kim\n    email: kim@example.test\n    password: seeded-password-1\n    name: |\n      Kim\n');
+    const report = await applySeed(seed, hub.services);
+    expect(report.skipped).toEqual(['user:old']);
+    expect(report.created).toEqual(['user:kim']);
+    expect((await hub.services.users.findByLogin('kim'))!.name).toBe('Kim'); // a block scalar's newline is trimmed, not refused
+  });
+
   test('entries that already existed before the seed are left as they are', async () => {
     await hub.services.users.create({ username: 'sam', email: 'sam@elsewhere.test', password: 'made-by-admin-1' });
     expect((await applySeed(SEED, hub.services)).skipped).toContain('user:sam');

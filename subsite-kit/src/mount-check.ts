@@ -16,7 +16,7 @@ export function mountCheck(ctx: KitContext): RequestHandler {
     if (req.baseUrl.toLowerCase() !== expected) {
       const mountedAt = req.baseUrl || '/';
       log.warn(
-        `mount:${mountedAt}`,
+        'mount', // one reason, whatever the path's letter case: one line a minute
         `subsite-kit: sso.router is mounted at '${mountedAt}' but redirectUri (${redirectUri}) puts the kit's routes under '${basePath || '/'}', so the hub's answers go to a path the kit does not serve: ` +
           `mount it with app.use('${basePath || '/'}', sso.router), or change redirectUri (if a proxy in front of this server strips '${basePath}', this is expected)`,
       );
@@ -28,10 +28,11 @@ export function mountCheck(ctx: KitContext): RequestHandler {
 /** At the start of a sign-in: the browser will be sent back to `redirectUri`'s host; say so when it came to another. */
 export function warnOnOtherHost(ctx: KitContext, req: Request, log: RateLimitedLog): void {
   const expected = new URL(ctx.options.redirectUri).host.toLowerCase();
-  const host = (req.host ?? req.get('host') ?? '').toLowerCase(); // X-Forwarded-Host only from a trusted proxy
+  // The Host header as sent (express 4's req.host has no port; a proxy that rewrites Host is the documented exception).
+  const host = (req.get('host') ?? '').toLowerCase();
   if (!host || host === expected) return;
   log.warn(
-    `host:${host}`,
+    'host', // one reason, not one per Host value a visitor sends: one line a minute
     `subsite-kit: a sign-in started at ${host}, but redirectUri sends the browser back to ${expected} (${ctx.options.redirectUri}); ` +
       'browse the site at the address of redirectUri, or register and set the redirectUri of this address (a proxy that rewrites Host makes this expected)',
   );

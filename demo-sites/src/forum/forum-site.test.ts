@@ -32,6 +32,10 @@ describe('demo forum: UCenter notes', () => {
     const second = new TestBrowser();
     await (await second.get(synlogin)).text();
     expect(await member(second)).toBeUndefined();
+    // Nor the same note written another way (padding: base64 decoding ignores it).
+    const third = new TestBrowser();
+    await (await third.get(`${synlogin}%3D%3D`)).text();
+    expect(await member(third)).toBeUndefined();
   });
 
   test('signing in by a note gives the browser a new session id: one planted before signs nobody in', async () => {

@@ -118,7 +118,10 @@ export function createForumSite(config: DemoConfig): Express {
         const uid = Number(note.uid);
         const now = Math.floor(Date.now() / 1000);
         for (const [seen, at] of usedSignInNotes) if (now - at > NOTE_MAX_AGE_SECONDS) usedSignInNotes.delete(seen);
-        const code = String(req.query.code);
+        // Keyed by what the note decodes from (its 4-character key and its bytes), not the text:
+        // base64 decoding ignores padding, whitespace and unused bits, so "code=" is the same note.
+        const text = String(req.query.code);
+        const code = `${text.slice(0, 4)}:${Buffer.from(text.slice(4), 'base64').toString('hex')}`;
         if (usedSignInNotes.has(code)) return res.type('text/javascript').send('');
         usedSignInNotes.set(code, now);
         if (uid > 0 && note.username) {

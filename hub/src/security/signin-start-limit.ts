@@ -15,6 +15,18 @@ import { WindowLimit } from './window-limit.js';
  */
 const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
 
+/**
+ * The pushed authorization request endpoint (RFC 9126) stores a request for a minute. A client
+ * authenticating with HTTP Basic is a server the hub knows (its sign-ins must not be limited per
+ * address); without that header (a public client, or a secret in the body) it counts like a
+ * sign-in start, so nobody can fill the store from one address.
+ */
+const PAR_PATH = /^\/request\/?$/i;
+
+function writesRecord(ctx: KoaContextWithOIDC): boolean {
+  return RECORD_WRITING_PATH.test(ctx.path) || (PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization')));
+}
+
 /** Raised when one address opens sign-in pages faster than any person does. */
 export class TooManySignInStartsError extends HubError {
   override readonly name = 'TooManySignInStartsError';
@@ -99,6 +111,6 @@ export class SignInStartLimit {
       return true;
     };
     // Every protocol request passes here: only those that may write a record pay for a promise.
-    return (ctx: KoaContextWithOIDC): boolean | Promise<boolean> => (RECORD_WRITING_PATH.test(ctx.path) ? check(ctx) : true);
+    return (ctx: KoaContextWithOIDC): boolean | Promise<boolean> => (writesRecord(ctx) ? check(ctx) : true);
   }
 }

@@ -8,7 +8,7 @@ import type { AccountTokens } from '../users/account-tokens.js';
 import type { PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import { EMAIL, USERNAME, type UserRepository } from '../users/user-repository.js';
-import { hasForbiddenNameCharacter, MAX_NAME_LENGTH, type User } from '../users/user.js';
+import { displayNameProblem, type User } from '../users/user.js';
 import type { Invites } from './invites.js';
 import { signupErrors } from './signup-errors.js';
 import type { SignupLimit } from './signup-limit.js';
@@ -99,7 +99,7 @@ export class SignupService {
     const name = input.name.trim() || username;
     if (!USERNAME.test(username)) throw signupErrors.username();
     if (!EMAIL.test(email) || email.length > 254) throw signupErrors.email();
-    if ([...name].length > MAX_NAME_LENGTH || hasForbiddenNameCharacter(name)) throw signupErrors.name();
+    if (displayNameProblem(name)) throw signupErrors.name();
     if (invite?.email && invite.email.toLowerCase() !== email.toLowerCase()) throw signupErrors.inviteEmail();
     if (input.password !== input.confirm) throw signupErrors.passwordsDiffer();
     await this.deps.passwords.check(input.password, { username, email, name });

@@ -4,7 +4,7 @@ import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { PasswordPolicy } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
-import { hasForbiddenNameCharacter, MAX_NAME_LENGTH, type User } from './user.js';
+import { displayNameProblem, MAX_NAME_LENGTH, type User } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
 export interface AccountSettingsDeps {
@@ -36,8 +36,9 @@ export class AccountSettings {
   async changeName(user: User, name: string, ip: string): Promise<User> {
     const trimmed = name.trim();
     if (!trimmed) throw new AccountInputError('account:errors.nameEmpty', 'Please enter a display name.');
-    if ([...trimmed].length > MAX_NAME_LENGTH) throw new AccountInputError('account:errors.nameTooLong', `A display name may have at most ${MAX_NAME_LENGTH} characters.`, { max: MAX_NAME_LENGTH });
-    if (hasForbiddenNameCharacter(trimmed)) throw new AccountInputError('account:errors.nameControl', 'A display name cannot contain control or invisible formatting characters.');
+    const problem = displayNameProblem(trimmed);
+    if (problem === 'tooLong') throw new AccountInputError('account:errors.nameTooLong', `A display name may have at most ${MAX_NAME_LENGTH} characters.`, { max: MAX_NAME_LENGTH });
+    if (problem === 'forbidden') throw new AccountInputError('account:errors.nameControl', 'A display name cannot contain control or invisible formatting characters.');
     const updated = await this.deps.users.update(user.id, { name: trimmed });
     await this.deps.audit.record({ event: 'account.name.changed', actor: user.id, subject: user.id, ip });
     return updated;

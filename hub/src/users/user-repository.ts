@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkRoles, hasForbiddenNameCharacter, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
+import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
 
 export const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -52,8 +52,9 @@ export class UserRepository {
     UserRepository.checkPassword(input.password);
     if (!USERNAME.test(input.username.trim())) throw new ValidationError(msg('errors:usernameFormat'));
     if (!EMAIL.test(input.email.trim())) throw new ValidationError(msg('errors:emailFormat'));
-    if (input.name !== undefined && [...input.name.trim()].length > MAX_NAME_LENGTH) throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));
-    if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:nameControl'));
+    const nameProblem = input.name === undefined ? undefined : displayNameProblem(input.name);
+    if (nameProblem === 'tooLong') throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));
+    if (nameProblem === 'forbidden') throw new ValidationError(msg('errors:nameControl'));
     checkRoles(input.roles ?? []);
   }
 

@@ -49,6 +49,14 @@ export function hasForbiddenNameCharacter(name: string): boolean {
   return NAME_FORBIDDEN.test(name);
 }
 
+/** What is wrong with a display name as it would be kept (trimmed), if anything: the one rule for every place that sets one. */
+export function displayNameProblem(name: string): 'tooLong' | 'forbidden' | undefined {
+  const trimmed = name.trim();
+  if ([...trimmed].length > MAX_NAME_LENGTH) return 'tooLong';
+  if (hasForbiddenNameCharacter(trimmed)) return 'forbidden';
+  return undefined;
+}
+
 /** The role that opens the admin console. */
 export const ADMIN_ROLE = 'admin';
 
