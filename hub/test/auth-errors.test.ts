@@ -8,13 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { createHub, type Hub } from '../src/hub.js';
-import type { Logger } from '../src/logger.js';
+import { captureLogger } from '../src/testing/capture-logger.js';
 import { MemoryStore } from '../src/store/memory.js';
 
 describe('authorization errors name what came', () => {
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, fields });
-  const logger: Logger = { error: capture('error'), warn: capture('warn'), info: capture('info'), debug: capture('debug') };
+  const { lines, logger } = captureLogger();
   let server: Server;
   let url: string;
   let hub: Hub;

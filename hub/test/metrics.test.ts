@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { createHub } from '../src/hub.js';
 import { HubMetrics } from '../src/metrics/hub-metrics.js';
 import { metricsHandler } from '../src/metrics/metrics-routes.js';
-import type { Logger } from '../src/logger.js';
+import { captureLogger } from '../src/testing/capture-logger.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { faultyStore } from '../src/testing/faulty-store.js';
@@ -87,9 +87,7 @@ describe('/metrics on the hub port', () => {
 });
 
 test('one JSON log line per request with a request id that its audit entries carry; no secrets in the line', async () => {
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, fields });
-  const logger: Logger = { error: capture('error'), warn: capture('warn'), info: capture('info'), debug: capture('debug') };
+  const { lines, logger } = captureLogger();
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -166,9 +164,7 @@ test('docs/grafana-dashboard.json graphs only metrics the hub exports', async ()
 test('the store down at a protocol endpoint: one "store unavailable" line (as the portal logs it), not a stack trace per request', async () => {
   // An operator review saw every /token and /me request during a Redis outage log
   // `oidc server_error` with the StoreUnavailableError's whole stack at error level.
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const capture = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, fields });
-  const logger: Logger = { error: capture('error'), warn: capture('warn'), info: capture('info'), debug: capture('debug') };
+  const { lines, logger } = captureLogger();
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

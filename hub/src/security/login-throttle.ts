@@ -162,7 +162,8 @@ export class LoginThrottle {
       // short lease: its failure sets the pool's real delay, its success lifts the claim);
       // whoever comes while it is held is refused and takes no count.
       try {
-        await wait.consume(key, 1, { customDuration: CLAIM_LEASE_SECONDS });
+        // Never longer than the delay its failure would set: a refused attempt is not told to wait more than that.
+        await wait.consume(key, 1, { customDuration: Math.min(CLAIM_LEASE_SECONDS, this.delaySeconds(counted)) });
       } catch (refused) {
         await failures.reward(key, 1);
         throw refused;
