@@ -9,6 +9,7 @@ import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { UcClient } from '../src/testing/ucenter-client.js';
 import type { RedisStore } from '../src/store/redis.js';
 import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
@@ -150,6 +151,26 @@ describe('Change e-mail (redis, real SMTP)', () => {
     }
     expect(confirm.text.startsWith('Hello,')).toBe(true);
     expect(confirmLinkOf(confirm)).toBeTruthy();
+  });
+
+  test('UCenter user/edit with a new address goes the same way: a link to it, a notice to the old one, the address changed only by the link', async () => {
+    // A security review: user/edit changed the address at once, so a member of any UCenter
+    // application could take an address they cannot read (an unverified sign-up's) and sign in with it.
+    const app = await hub.services.ucenter.apps.register({ name: 'Forum', url: 'http://forum.test' });
+    const client = new UcClient({ api: `${hub.url}/ucenter`, key: app.key, appId: app.appId });
+    const alice = await newUser();
+    const to = `${alice.username}@new.example.test`;
+    const since = Date.now();
+    expect(await client.call('user', 'edit', { username: alice.username, oldpw: PASSWORD, newpw: '', email: to, ignoreoldpw: 0 })).toBe('1');
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+    const link = confirmLinkOf(await catcher.waitFor(to, { since }));
+    await catcher.waitFor(alice.email, { since }); // the notice to the old address
+    expect((await openAndConfirm(link, alice.browser)).status).toBeLessThan(400);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(to);
+    // Someone else's address: the same answer, no link, nothing changed.
+    const bob = await newUser();
+    expect(await client.call('user', 'edit', { username: bob.username, oldpw: PASSWORD, newpw: '', email: to, ignoreoldpw: 0 })).toBe('-6');
+    expect((await hub.services.users.findById(bob.id))!.email).toBe(bob.email);
   });
 
   test("another account's address: the same answer, but no link is sent", async () => {

@@ -106,11 +106,16 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect((await client.userLogin('bob', 'builder-1234'))[0]).toBe(String(uid));
   });
 
-  it('user/edit changes password and e-mail with the old password; -1 without it; -8 for ignoreoldpw', async () => {
+  it('user/edit changes the password with the old password; -1 without it; -8 for ignoreoldpw; a new e-mail address never on its word (-5 here: no mail to prove it)', async () => {
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: 'wrong', newpw: 'new-password-1', email: '', ignoreoldpw: 0 })).toBe('-1');
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: '', newpw: 'new-password-1', email: '', ignoreoldpw: 1 })).toBe('-8');
-    expect(await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'new-password-1', email: 'a2@example.com', ignoreoldpw: 0 })).toBe('1');
-    expect(await client.userLogin('alice', 'new-password-1')).toEqual([String(aliceUid), 'alice', '', 'a2@example.com', '0']);
+    // Before, the address changed at once: any member could take an address they cannot read
+    // (an unverified sign-up's, another person's) and sign in with it. It now goes through the
+    // account page's change (a link to the new address); this hub sends no mail, so it is refused, and nothing changes.
+    expect(await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'new-password-1', email: 'a2@example.com', ignoreoldpw: 0 })).toBe('-5');
+    expect((await client.userLogin('alice', ALICE.password))[3]).toBe('alice@example.com');
+    expect(await client.call('user', 'edit', { username: 'alice', oldpw: ALICE.password, newpw: 'new-password-1', email: '', ignoreoldpw: 0 })).toBe('1');
+    expect(await client.userLogin('alice', 'new-password-1')).toEqual([String(aliceUid), 'alice', '', 'alice@example.com', '0']);
   });
 
   it('user/synlogin answers script tags for the OTHER synlogin apps: uid and username, no password, expiring within 60 s', async () => {

@@ -1,12 +1,13 @@
 import { awaitsVerification } from '../signup/verification-gate.js';
 import { isIP } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, TooManyAttemptsError, ValidationError } from '../errors.js';
+import { ConflictError, HubError, TooManyAttemptsError, ValidationError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { SyncAction } from '../sync/sync-codes.js';
 import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
 import type { TwoStepService } from '../two-step/two-step-service.js';
 import type { AccountLifecycle } from '../users/account-lifecycle.js';
+import type { EmailChange } from '../users/email-change.js';
 import { PasswordRejectedError, type PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
@@ -25,6 +26,7 @@ export const UC = {
   USERNAME_INVALID: -1,
   USERNAME_EXISTS: -3,
   EMAIL_INVALID: -4,
+  EMAIL_NOT_ALLOWED: -5,
   EMAIL_EXISTS: -6,
   EDIT_WRONG_OLD_PASSWORD: -1,
   EDIT_NOTHING_CHANGED: -7,
@@ -46,6 +48,8 @@ export interface UcenterDeps {
   passwords: PasswordPolicy;
   /** Ends the user's sessions, grants and tokens when user/edit changes the password. */
   lifecycle: AccountLifecycle;
+  /** user/edit's new e-mail address goes through it: a link to the new address, a notice to the old. */
+  emailChange: Pick<EmailChange, 'request'>;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
 }
@@ -202,7 +206,7 @@ export class UcenterService {
    * at subsites, as a password reset does: the application has no hub session to keep.
    */
   async edit(app: UcenterApp, input: UcInput, requestIp: string): Promise<number> {
-    const { users, hasher, throttle, audit, passwords, lifecycle } = this.deps;
+    const { users, hasher, throttle, audit, passwords, lifecycle, emailChange } = this.deps;
     if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
@@ -238,9 +242,26 @@ export class UcenterService {
         throw error;
       }
     }
+    if (newPassword) {
+      try {
+        UserRepository.checkPassword(newPassword);
+      } catch (error) {
+        if (error instanceof ValidationError) return UC.EDIT_NOTHING_CHANGED;
+        throw error;
+      }
+    }
+    if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
+      // Never on the application's word alone: the account page's change, a single-use link to the
+      // new address and a notice to the old; the address changes once the link is used (nobody
+      // can take an address they cannot read). Asked before the password changes (it checks the old one).
+      try {
+        await emailChange.request(user, oldPassword, newEmail, user.locale ?? 'en', ip);
+      } catch (error) {
+        if (error instanceof HubError) return UC.EMAIL_NOT_ALLOWED; // no mail here, too many mails, a refused address
+        throw error;
+      }
+    }
     try {
-      if (newPassword) UserRepository.checkPassword(newPassword);
-      if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) await users.changeEmail(user.id, newEmail);
       if (newPassword) await users.setPassword(user.id, newPassword);
     } catch (error) {
       if (error instanceof ConflictError) return UC.EMAIL_EXISTS;
