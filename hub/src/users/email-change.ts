@@ -67,7 +67,7 @@ export class EmailChange {
     const address = email.trim();
     if (address.length > MAX_EMAIL_LENGTH || !EMAIL.test(address)) throw new AccountInputError('account:errors.emailInvalid', 'That e-mail address does not look right.');
     if (address.toLowerCase() === user.email.toLowerCase()) throw new AccountInputError('account:errors.emailSame', 'That is already your e-mail address.');
-    if (!(await this.deps.limits.mail(user.id))) throw new TooManyMailsError();
+    if (!(await this.deps.limits.mail(user.id, 'email-change'))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
     const vars = { name: user.name, username: user.username, newEmail: address, oldEmail: user.email };
     // The old address hears of it at once: if this was not its owner, they can act.

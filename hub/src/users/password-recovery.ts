@@ -26,10 +26,12 @@ export interface PasswordRecoveryDeps {
   ttlSeconds: number;
 }
 
-/** What a reset token stands for: the user, and the password it may replace. */
+/** What a reset token stands for: the user, the password it may replace, and the address it was sent to. */
 interface ResetGrant {
   userId: string;
   stamp: string;
+  /** A link sent to an address the account no longer uses is stale (absent in links made before this was kept). */
+  email?: string;
 }
 
 /** A reset link that is unknown, expired, already used, or made stale by a newer password. */
@@ -75,11 +77,11 @@ export class PasswordRecovery {
       await this.deps.audit.record({ event: 'password.reset.requested', actor: login.slice(0, 320), ip, detail: { known: false } });
       return;
     }
-    if (!(await this.deps.limits.mail(user.id))) {
+    if (!(await this.deps.limits.mail(user.id, 'reset'))) {
       await this.deps.audit.record({ event: 'password.reset.limited', actor: user.id, subject: user.id, ip });
       return;
     }
-    const grant: ResetGrant = { userId: user.id, stamp: passwordStamp(user) };
+    const grant: ResetGrant = { userId: user.id, stamp: passwordStamp(user), email: user.email.toLowerCase() };
     const token = await this.deps.tokens.issue('password-reset', grant, this.deps.ttlSeconds);
     await this.deps.audit.record({ event: 'password.reset.requested', actor: user.id, subject: user.id, ip, detail: { known: true } });
     await this.deps.mailer.send({
@@ -122,8 +124,9 @@ export class PasswordRecovery {
 
   async #userOf(grant: ResetGrant | undefined): Promise<User> {
     const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
-    // A link made before the latest password change (or for a disabled account) is stale.
+    // A link made before the latest password change or address change (or for a disabled account) is stale.
     if (!grant || !user || user.disabled || passwordStamp(user) !== grant.stamp) throw new InvalidResetLinkError();
+    if (grant.email !== undefined && grant.email !== user.email.toLowerCase()) throw new InvalidResetLinkError();
     return user;
   }
 }
