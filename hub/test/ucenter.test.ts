@@ -104,6 +104,10 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(uid).toBeGreaterThan(aliceUid);
     expect(await openClient.call('user', 'register', { username: 'bob', password: 'builder-1234', email: 'bob2@example.com' })).toBe('-3');
     expect((await client.userLogin('bob', 'builder-1234'))[0]).toBe(String(uid));
+    // The hub's password policy, as at its own sign-up (a review: "password" was accepted here
+    // while /signup refused it): 0, nothing created.
+    expect(await openClient.call('user', 'register', { username: 'weakreg', password: 'password', email: 'weakreg@example.com' })).toBe('0');
+    expect(await hub.services.users.findByLogin('weakreg')).toBeUndefined();
   });
 
   it('user/edit changes the password with the old password; -1 without it; -8 for ignoreoldpw; a new e-mail address never on its word (-5 here: no mail to prove it)', async () => {

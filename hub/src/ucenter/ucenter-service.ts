@@ -184,8 +184,20 @@ export class UcenterService {
     if (nameCode < 0) return nameCode;
     const emailCode = await this.checkEmail(input);
     if (emailCode < 0) return emailCode;
+    const username = input.username!.trim();
+    const email = input.email!.trim();
+    const password = input.password ?? '';
     try {
-      const created = await this.deps.users.create({ username: input.username!.trim(), email: input.email!.trim(), password: input.password ?? '' });
+      // The one policy for passwords people choose (length, strength, breached list), as at the
+      // hub's sign-up: an application's registration form is no way around it. UCenter has no
+      // code for a refused password: 0, as for one too short.
+      await this.deps.passwords.check(password, { username, email, name: username });
+    } catch (error) {
+      if (error instanceof PasswordRejectedError) return 0;
+      throw error;
+    }
+    try {
+      const created = await this.deps.users.create({ username, email, password });
       await this.deps.audit.record({ event: 'admin.user.create', actor: auditClient(app), subject: created.id, client: auditClient(app) });
       return created.uid ?? 0;
     } catch (error) {
