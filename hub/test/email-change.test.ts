@@ -167,6 +167,14 @@ describe('Change e-mail (redis, real SMTP)', () => {
     await catcher.waitFor(alice.email, { since }); // the notice to the old address
     expect((await openAndConfirm(link, alice.browser)).status).toBeLessThan(400);
     expect((await hub.services.users.findById(alice.id))!.email).toBe(to);
+    // A new password and a new address in one call (a Discuz! profile form): both, the link still good.
+    const carol = await newUser();
+    const carolTo = `${carol.username}@new.example.test`;
+    const carolSince = Date.now();
+    expect(await client.call('user', 'edit', { username: carol.username, oldpw: PASSWORD, newpw: 'a-brand-new-secret-77', email: carolTo, ignoreoldpw: 0 })).toBe('1');
+    const carolLink = confirmLinkOf(await catcher.waitFor(carolTo, { since: carolSince }));
+    expect((await openAndConfirm(carolLink, await signInAtPortal(hub, carol.username, 'a-brand-new-secret-77'))).status).toBeLessThan(400);
+    expect((await hub.services.users.findById(carol.id))!.email).toBe(carolTo);
     // Someone else's address: the same answer, no link, nothing changed.
     const bob = await newUser();
     expect(await client.call('user', 'edit', { username: bob.username, oldpw: PASSWORD, newpw: '', email: to, ignoreoldpw: 0 })).toBe('-6');

@@ -49,7 +49,7 @@ export interface UcenterDeps {
   /** Ends the user's sessions, grants and tokens when user/edit changes the password. */
   lifecycle: AccountLifecycle;
   /** user/edit's new e-mail address goes through it: a link to the new address, a notice to the old. */
-  emailChange: Pick<EmailChange, 'request'>;
+  emailChange: Pick<EmailChange, 'request' | 'available'>;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
 }
@@ -262,26 +262,28 @@ export class UcenterService {
         throw error;
       }
     }
-    if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
+    const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
+    // A new address is proven by a link sent to it: where the hub sends no mail, nothing changes.
+    if (emailChanges && !emailChange.available) return UC.EMAIL_NOT_ALLOWED;
+    if (newPassword) await users.setPassword(user.id, newPassword);
+    let emailRequested = false;
+    if (emailChanges) {
       // Never on the application's word alone: the account page's change, a single-use link to the
       // new address and a notice to the old; the address changes once the link is used (nobody
-      // can take an address they cannot read). Asked before the password changes (it checks the old one).
+      // can take an address they cannot read). Asked after a new password is set: a change asked
+      // before it would die with it, as the account page's do.
+      const current = newPassword ? ((await users.findById(user.id)) ?? user) : user;
       try {
-        await emailChange.request(user, oldPassword, newEmail, user.locale ?? 'en', ip);
+        await emailChange.request(current, newPassword || oldPassword, newEmail, user.locale ?? 'en', ip);
+        emailRequested = true;
       } catch (error) {
-        if (error instanceof HubError) return UC.EMAIL_NOT_ALLOWED; // no mail here, too many mails, a refused address
-        throw error;
+        if (!(error instanceof HubError)) throw error;
+        // Too many mails this hour, say: the address stays; with no new password nothing changed.
+        if (!newPassword) return UC.EMAIL_NOT_ALLOWED;
       }
     }
-    try {
-      if (newPassword) await users.setPassword(user.id, newPassword);
-    } catch (error) {
-      if (error instanceof ConflictError) return UC.EMAIL_EXISTS;
-      if (error instanceof ValidationError) return UC.EDIT_NOTHING_CHANGED;
-      throw error;
-    }
     const ended = newPassword ? await lifecycle.signOutEverywhere(user.id) : {};
-    await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: Boolean(newEmail), ...ended } });
+    await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: emailRequested, ...ended } });
     return 1;
   }
 

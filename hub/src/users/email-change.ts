@@ -61,6 +61,11 @@ export class EmailChange {
 
   constructor(private readonly deps: EmailChangeDeps) {}
 
+  /** Whether a change can be asked for at all: the link goes by mail. */
+  get available(): boolean {
+    return this.deps.mailer.available;
+  }
+
   async request(user: User, password: string, email: string, locale: string, ip: string): Promise<void> {
     if (!this.deps.mailer.available) throw new MailUnavailableError();
     await this.deps.settings.verifyCurrentPassword(user, password, ip);
