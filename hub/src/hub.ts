@@ -26,7 +26,7 @@ import { DeviceCookies } from './security/device-cookie.js';
 import { LoginThrottle } from './security/login-throttle.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
-import { isStoreUnavailable, StoreUnavailableError, type Store } from './store/store.js';
+import { storeUnavailableOf, type Store } from './store/store.js';
 import { SignupLimit } from './signup/signup-limit.js';
 import { SignupService } from './signup/signup-service.js';
 import { SyncPlanner } from './sync/sync-page.js';
@@ -116,10 +116,9 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.
   provider.on('server_error', (_ctx, error) => {
-    if (isStoreUnavailable(error)) {
-      const unavailable = error instanceof StoreUnavailableError ? error : ((error as Error).cause as StoreUnavailableError);
-      logger.error('store unavailable', { error: (unavailable.cause as Error | undefined)?.message });
-    } else logger.error('oidc server_error', { errorName: error.name, stack: error.stack });
+    const unavailable = storeUnavailableOf(error);
+    if (unavailable) logger.error('store unavailable', { error: (unavailable.cause as Error | undefined)?.message });
+    else logger.error('oidc server_error', { errorName: error.name, stack: error.stack });
   });
 
   // An unknown client or an unregistered redirect URI at /auth: the site's developer needs the value that came.

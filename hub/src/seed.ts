@@ -197,8 +197,8 @@ export async function applySeed(
   const applied = new Set(await store.setMembers(keys.seedApplied()));
   // What is to be made: not applied before, not there already (an entry applied or present is
   // skipped as it is, even if this version's checks would refuse it now).
-  const missing: SeedEntry[] = [];
-  for (const entry of entries) if (!applied.has(entry.entry) && !(await entry.exists())) missing.push(entry);
+  const missing = new Set<SeedEntry>();
+  for (const entry of entries) if (!applied.has(entry.entry) && !(await entry.exists())) missing.add(entry);
   for (const { entry, check } of missing) {
     try {
       check();
@@ -206,8 +206,9 @@ export async function applySeed(
       throw new SeedEntryError(entry, error);
     }
   }
-  for (const { entry, create } of entries) {
-    if (missing.some((one) => one.entry === entry)) {
+  for (const one of entries) {
+    const { entry, create } = one;
+    if (missing.has(one)) {
       try {
         await create();
         report.created.push(entry);

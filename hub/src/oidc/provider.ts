@@ -61,8 +61,6 @@ export function longCookieOptions(secure: boolean) {
 export const ID_TOKEN_TTL = 3600;
 
 
-/** The store is down: the design's fail-closed 503, not oidc-provider's 500 server_error. */
-const storeDown = isStoreUnavailable;
 
 /** The parameter an authorization error is about, for the error page and the log: an unknown client or an unregistered redirect URI. */
 export function receivedValue(ctx: KoaContextWithOIDC, code: string): { name: string; value: string } | undefined {
@@ -233,7 +231,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   /** The error page of oidc-provider's routes; a store that is down fails closed (see {@link failClosed}). */
   function errorPage(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }, error: unknown): void {
     ctx.type = 'html';
-    const unavailable = storeDown(error);
+    const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
     const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
     const locale = localeOfContext(ctx);
@@ -265,7 +263,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {
-    if (!storeDown(error)) return;
+    if (!isStoreUnavailable(error)) return;
     failClosed(ctx);
     if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
@@ -278,7 +276,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // bare 500. The answer the route prepared goes: a redirect or cookies for a session that was
   // not saved would carry on a sign-in the store does not hold. The page offers the way back in.
   hooks.recover((ctx, error) => {
-    if (!storeDown(error)) return false;
+    if (!isStoreUnavailable(error)) return false;
     if (ctx.accepts('html', 'json') === 'json') {
       failClosed(ctx);
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };

@@ -135,7 +135,14 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** The store is down: a StoreUnavailableError, or an error a library wrapped around one (oidc-provider's). */
+/** The StoreUnavailableError an error is, or one a library wrapped (oidc-provider's); undefined for any other error. */
+export function storeUnavailableOf(error: unknown): StoreUnavailableError | undefined {
+  if (error instanceof StoreUnavailableError) return error;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return cause instanceof StoreUnavailableError ? cause : undefined;
+}
+
+/** The store is down (see {@link storeUnavailableOf}). */
 export function isStoreUnavailable(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || (error as { cause?: unknown } | undefined)?.cause instanceof StoreUnavailableError;
+  return storeUnavailableOf(error) !== undefined;
 }

@@ -76,17 +76,14 @@ export class UcenterAppRegistry {
   /** The application `put` would write, checked (nothing is written): a ValidationError says what is wrong. */
   static checked(input: UcenterAppInput & { appId: number; key: string }): UcenterApp {
     if (input.key.length < 32) throw new ValidationError('A UC_KEY needs at least 32 characters.');
-    const app = { ...UcenterAppRegistry.#build(input), appId: input.appId, key: input.key };
-    if (!Number.isSafeInteger(app.appId) || app.appId < 1) throw new ValidationError('An app id is a positive whole number.');
-    return app;
+    return { ...UcenterAppRegistry.#build(input), appId: UcenterAppRegistry.#appId(input.appId), key: input.key };
   }
 
   /** Registers an application with a fresh key; the key is in the answer (show it once). */
   async register(input: UcenterAppInput): Promise<UcenterApp> {
     const app = UcenterAppRegistry.#build(input);
     if (input.appId !== undefined) {
-      if (!Number.isSafeInteger(input.appId) || input.appId < 1) throw new ValidationError('An app id is a positive whole number.');
-      app.appId = input.appId;
+      app.appId = UcenterAppRegistry.#appId(input.appId);
       if (!(await this.store.set(this.keys.ucenterApp(input.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
         throw new ConflictError(`The UCenter app id ${input.appId} is taken.`);
       }
@@ -99,6 +96,11 @@ export class UcenterAppRegistry {
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
     await this.#listChanged();
     return app;
+  }
+
+  static #appId(appId: number): number {
+    if (!Number.isSafeInteger(appId) || appId < 1) throw new ValidationError('An app id is a positive whole number.');
+    return appId;
   }
 
   static #build(input: UcenterAppInput): UcenterApp {
