@@ -1,5 +1,5 @@
 import express, { Router, type RequestHandler } from 'express';
-import cookieParser from 'cookie-parser';
+import { parseCookies } from '../cookie-parse.js';
 import { ROUTES, KIT_PATH_PREFIX, type KitContext } from '../context.js';
 import { currentUser } from '../current-user.js';
 import { synclogin } from './synclogin.js';
@@ -33,7 +33,7 @@ export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler)
   router.post(ROUTES.backchannelLogout, form, catchRejections(backchannelLogout(ctx)));
 
   // Browser requests.
-  router.use(cookieParser());
+  router.use(parseCookies());
   router.use(sessionMiddleware);
   router.use(catchRejections(currentUser(ctx)));
   router.get(ROUTES.synclogin, catchRejections(synclogin(ctx)));
