@@ -9,6 +9,8 @@
  * Uses `BENCH_REDIS_URL` or the Redis on 127.0.0.1:6379 (keys under a run prefix, removed at the end).
  *
  * `CPU_WARMUP` (30) untimed requests before each timed loop, `CPU_ROUNDS` (2) A B B A rounds.
+ * Pinned as `npm run bench` pins (servers on core 0, this process on the others) where taskset
+ * exists; `CPU_PIN=0` spreads them over every core.
  * `CPU_BASE=<another checkout>`: the peer is that checkout's hub instead of plain oidc-provider
  * (its `bench/servers/hub.ts`, with its own sources), so a change is measured against the code
  * before it in one interleaved run: `git worktree add /tmp/base HEAD~1`, link node_modules in.
@@ -23,14 +25,15 @@ import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
 import { buildHub } from '../lib/build-hub.js';
 import { cpuTimeMs } from '../lib/cpu-time.js';
-import { freePort, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 400);
 const only = new Set((process.argv[3] ?? 'cc,refresh,userinfo,introspection').split(','));
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const salt = randomUUID();
 const root = `bench:cpu-${salt.slice(0, 8)}:`;
-unpin();
+// As `npm run bench`: the servers on core 0, this process (the load) on the others; CPU_PIN=0 spreads them.
+if (process.env.CPU_PIN === '0' || !pinSelf()) unpin();
 
 /** CPU time of every thread of the process, in microseconds. */
 function cpuMicros(pid: number): number {

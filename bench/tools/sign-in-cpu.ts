@@ -22,7 +22,7 @@ import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flow
 import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { buildHub } from '../lib/build-hub.js';
-import { freePort, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
 const counts = (args.get('subsites') ?? '1,1000').split(',').map(Number);
@@ -40,8 +40,8 @@ function cpuSeconds(pid: number): { all: number; main: number } {
   return { all: all / 1000, main: main / 1000 };
 }
 
-// `--pin`: the hubs on the bench's server core, as in `npm run bench` (else spread over every core).
-if (!args.has('pin')) unpin();
+// `--pin`: the hubs on the bench's server core and this process on the others, as in `npm run bench` (else spread over every core).
+if (!args.has('pin') || !pinSelf()) unpin();
 const redis = await startBenchRedis();
 const salt = randomBytes(8).toString('hex');
 const hubs: { n: number; server: ServerProcess }[] = [];
