@@ -25,7 +25,7 @@ import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
 import { buildHub } from '../lib/build-hub.js';
 import { cpuTimeMs } from '../lib/cpu-time.js';
-import { freePort, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, layout, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 400);
 const only = new Set((process.argv[3] ?? 'cc,refresh,userinfo,introspection').split(','));
@@ -34,6 +34,7 @@ const salt = randomUUID();
 const root = `bench:cpu-${salt.slice(0, 8)}:`;
 // As `npm run bench`: the servers on core 0, this process (the load) on the others; CPU_PIN=0 spreads them.
 if (process.env.CPU_PIN === '0' || !pinSelf()) unpin();
+process.stdout.write(layout.pinned ? `pinned: servers on core ${layout.server}, this tool on ${layout.loadGenerator}\n` : 'not pinned: servers and this tool on every core\n');
 
 /** CPU time of every thread of the process, in microseconds. */
 function cpuMicros(pid: number): number {

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { cpuTimeMs } from '../lib/cpu-time.js';
 import { derivedSecret, subsiteId, subsiteOrigin } from '../lib/fixtures.js';
-import { freePort, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, layout, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 4000);
 const concurrency = Number(process.env.KIT_CONCURRENCY ?? 10);
@@ -38,9 +38,10 @@ const salt = randomUUID();
 const root = `bench:kitcpu-${salt.slice(0, 8)}:`;
 const here = fileURLToPath(new URL('../..', import.meta.url));
 // As `npm run bench`: the servers on core 0, this process (the load) on the others. Unpinned
-// (KIT_PIN=0), the kit's extra cost per page read 1.08x of bare's where pinned it read 1.21x,
-// the bench's own figure: spread over every core, both servers share caches and cores with the load.
+// (KIT_PIN=0), the kit's extra cost per page read 1.08x of bare's where pinned it read 1.21x
+// (the bench: 1.04-1.35x): spread over every core, both servers share caches and cores with the load.
 if (process.env.KIT_PIN === '0' || !pinSelf()) unpin();
+process.stdout.write(layout.pinned ? `pinned: servers on core ${layout.server}, this tool on ${layout.loadGenerator}\n` : 'not pinned: servers and this tool on every core\n');
 // express-session's own cookie signing (it ships no types).
 const signature = createRequire(import.meta.url)('cookie-signature') as { sign(value: string, secret: string): string };
 

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads]
  *
- * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`, not pinned),
+ * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`; pinned as the bench pins with `--pin`),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
  * and posts them one at a time, reading the hub process's CPU time (user + system, every
  * thread: argon2's libuv thread included) from /proc/<pid>/stat before and after. CPU time
@@ -22,7 +22,7 @@ import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flow
 import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { buildHub } from '../lib/build-hub.js';
-import { freePort, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
 const counts = (args.get('subsites') ?? '1,1000').split(',').map(Number);
@@ -42,6 +42,7 @@ function cpuSeconds(pid: number): { all: number; main: number } {
 
 // `--pin`: the hubs on the bench's server core and this process on the others, as in `npm run bench` (else spread over every core).
 if (!args.has('pin') || !pinSelf()) unpin();
+process.stdout.write(layout.pinned ? `pinned: hubs on core ${layout.server}, this tool on ${layout.loadGenerator}\n` : 'not pinned: hubs and this tool on every core\n');
 const redis = await startBenchRedis();
 const salt = randomBytes(8).toString('hex');
 const hubs: { n: number; server: ServerProcess }[] = [];

@@ -1,3 +1,4 @@
+/// <reference path="./cookie.d.ts" />
 import type { RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import { parse } from 'cookie';
