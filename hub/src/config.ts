@@ -55,10 +55,10 @@ const redisUrl = z
   .url()
   .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
 
-/** Every environment variable the hub reads, with its default and unit. */
 /** The demo's issuer (`npm start`, docker-compose.demo.yml): HUB_ISSUER's default, refused in production without HUB_DEMO. */
 export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
 
+/** Every environment variable the hub reads, with its default and unit. */
 const schema = z.object({
   HUB_PORT: port.default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),

@@ -124,7 +124,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // An unknown client or an unregistered redirect URI at /auth: the site's developer needs the value that came.
   provider.on('authorization.error', (ctx, error: { error?: string; error_description?: string }) => {
     const received = receivedValue(ctx, String(error.error ?? ''));
-    if (received) logger.warn('authorization refused', { error: error.error, [received.name]: received.value, ...(received.name === 'redirect_uri' ? { client_id: String(ctx.oidc?.params?.client_id ?? '').slice(0, 300) } : {}) });
+    // For a redirect URI, the client is a registered one: its id, not the raw parameter.
+    if (received) logger.warn('authorization refused', { error: error.error, [received.name]: received.value, ...(received.name === 'redirect_uri' && ctx.oidc?.client ? { client_id: ctx.oidc.client.clientId } : {}) });
   });
 
   auditProvider(provider, audit);

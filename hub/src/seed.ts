@@ -8,7 +8,7 @@ import type { DomainServices } from './domain-services.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UserRepository } from './users/user-repository.js';
-import { StoreUnavailableError } from './store/store.js';
+import { isStoreUnavailable } from './store/store.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -215,7 +215,7 @@ export async function applySeed(
       } catch (error) {
         // Taken meanwhile (another process applying the same file, or an email in use).
         if (error instanceof ConflictError) report.skipped.push(entry);
-        else throw error instanceof StoreUnavailableError ? error : new SeedEntryError(entry, error);
+        else throw isStoreUnavailable(error) ? error : new SeedEntryError(entry, error);
       }
     } else report.skipped.push(entry);
     // Marked after the write: a crash in between leaves an entry that exists, found above next time.

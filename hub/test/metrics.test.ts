@@ -3,11 +3,8 @@
  * by a token on the hub's port or by the bind address of its own listener; one structured
  * JSON log line per request with a request id that the request's audit entries carry.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config.js';
-import { createHub } from '../src/hub.js';
 import { HubMetrics } from '../src/metrics/hub-metrics.js';
 import { metricsHandler } from '../src/metrics/metrics-routes.js';
 import { captureLogger } from '../src/testing/capture-logger.js';
@@ -88,12 +85,9 @@ describe('/metrics on the hub port', () => {
 
 test('one JSON log line per request with a request id that its audit entries carry; no secrets in the line', async () => {
   const { lines, logger } = captureLogger();
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const store = new MemoryStore();
-  const hub = await createHub(loadConfig({ HUB_ISSUER: url, KEY_PREFIX: `test:${randomUUID()}:` }), store, logger);
-  server.on('request', hub.app);
+  const hub = await startTestHub('memory', {}, store, logger);
+  const { url } = hub;
   try {
     await hub.services.clients.register({ clientId: 'rp', name: 'RP', redirectUris: [REDIRECT], trusted: true });
     // A failed sign-in: audited with the request's id.
@@ -115,9 +109,7 @@ test('one JSON log line per request with a request id that its audit entries car
     expect(logged?.fields).toMatchObject({ method: 'POST', route: '/interaction' });
     expect(JSON.stringify(lines)).not.toMatch(/secret-password-9|should-not-be-logged/);
   } finally {
-    await hub.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await hub.close();
     await store.close();
   }
 });
@@ -165,13 +157,10 @@ test('the store down at a protocol endpoint: one "store unavailable" line (as th
   // An operator review saw every /token and /me request during a Redis outage log
   // `oidc server_error` with the StoreUnavailableError's whole stack at error level.
   const { lines, logger } = captureLogger();
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const inner = new MemoryStore();
   const { store, plan } = faultyStore(inner, { reads: true });
-  const hub = await createHub(loadConfig({ HUB_ISSUER: url, KEY_PREFIX: `test:${randomUUID()}:` }), store, logger);
-  server.on('request', hub.app);
+  const hub = await startTestHub('memory', {}, store, logger);
+  const { url } = hub;
   try {
     const { clientSecret } = await hub.services.clients.register({ clientId: 'svc', name: 'Service', grantTypes: ['client_credentials'] });
     plan(() => 'fail');
@@ -184,9 +173,7 @@ test('the store down at a protocol endpoint: one "store unavailable" line (as th
     expect(JSON.stringify(errors)).not.toMatch(/\bat [\w.<>]+ \(/); // no stack frame
   } finally {
     plan(undefined);
-    await hub.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await hub.close();
     await inner.close();
   }
 });

@@ -13,7 +13,8 @@ export function mountCheck(ctx: KitContext): RequestHandler {
   const expected = basePath.toLowerCase();
   const log = new RateLimitedLog(ctx.options.logger);
   return (req, _res, next) => {
-    if (req.baseUrl.toLowerCase() !== expected) {
+    // Every request passes here: the common case (mounted as configured) costs one comparison.
+    if (req.baseUrl !== basePath && req.baseUrl.toLowerCase() !== expected) {
       const mountedAt = req.baseUrl || '/';
       log.warn(
         'mount', // one reason, whatever the path's letter case: one line a minute
@@ -25,15 +26,21 @@ export function mountCheck(ctx: KitContext): RequestHandler {
   };
 }
 
-/** At the start of a sign-in: the browser will be sent back to `redirectUri`'s host; say so when it came to another. */
-export function warnOnOtherHost(ctx: KitContext, req: Request, log: RateLimitedLog): void {
+/**
+ * For the start of a sign-in: the browser will be sent back to `redirectUri`'s host; the
+ * returned check says so (at most once a minute) when the request came to another.
+ */
+export function otherHostWarning(ctx: KitContext): (req: Request) => void {
   const expected = new URL(ctx.options.redirectUri).host.toLowerCase();
-  // The Host header as sent (express 4's req.host has no port; a proxy that rewrites Host is the documented exception).
-  const host = (req.get('host') ?? '').toLowerCase();
-  if (!host || host === expected) return;
-  log.warn(
-    'host', // one reason, not one per Host value a visitor sends: one line a minute
-    `subsite-kit: a sign-in started at ${host}, but redirectUri sends the browser back to ${expected} (${ctx.options.redirectUri}); ` +
-      'browse the site at the address of redirectUri, or register and set the redirectUri of this address (a proxy that rewrites Host makes this expected)',
-  );
+  const log = new RateLimitedLog(ctx.options.logger);
+  return (req) => {
+    // The Host header as sent (express 4's req.host has no port; a proxy that rewrites Host is the documented exception).
+    const host = (req.get('host') ?? '').toLowerCase();
+    if (!host || host === expected) return;
+    log.warn(
+      'host', // one reason, not one per Host value a visitor sends: one line a minute
+      `subsite-kit: a sign-in started at ${host}, but redirectUri sends the browser back to ${expected} (${ctx.options.redirectUri}); ` +
+        'browse the site at the address of redirectUri, or register and set the redirectUri of this address (a proxy that rewrites Host makes this expected)',
+    );
+  };
 }

@@ -69,8 +69,10 @@ export function receivedValue(ctx: KoaContextWithOIDC, code: string): { name: st
   const params = (ctx.oidc?.params ?? ctx.query) as Record<string, unknown> | undefined;
   const value = params?.[name];
   if (typeof value !== 'string' || !value) return undefined;
-  // Shown as text only, and only what a client id or a URL can be: the page is no place for a message of someone else's.
-  if (name === 'client_id' ? !/^[\x21-\x7e]{1,100}$/.test(value) : value.length > 300 || !URL.canParse(value)) return undefined;
+  // Shown as text only, and only what a client id or a URL can be (printable ASCII, no spaces):
+  // the page is no place for a sentence of someone else's ("Call … now" parses as a URL).
+  if (!/^[\x21-\x7e]+$/.test(value) || value.length > (name === 'client_id' ? 100 : 300)) return undefined;
+  if (name === 'redirect_uri' && !URL.canParse(value)) return undefined;
   return { name, value };
 }
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type HubConfig } from '../config.js';
 import { createHub, type Hub } from '../hub.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { MemoryStore } from '../store/memory.js';
 import { connectRedis, RedisStore, type RedisClient, type RedisStoreOptions } from '../store/redis.js';
 import { startOwnRedisCluster, startOwnRedisSentinel } from './redis-server.js';
@@ -89,9 +89,10 @@ export async function openTestStore(kind: StoreKind): Promise<Store> {
 
 /**
  * A hub on an ephemeral loopback port, on the chosen store, under a unique key prefix so
- * tests sharing one Redis never see each other's data. Its keys are removed on close.
+ * tests sharing one Redis never see each other's data. Its keys are removed on close. A test
+ * that reads the log passes its own `logger` (for example `captureLogger()`'s).
  */
-export async function startTestHub(kind: StoreKind, env: Record<string, string> = {}, store?: Store): Promise<RunningHub> {
+export async function startTestHub(kind: StoreKind, env: Record<string, string> = {}, store?: Store, logger: Logger = createLogger('silent')): Promise<RunningHub> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -99,7 +100,7 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
   const prefix = `test:${randomUUID()}:`;
   const config = loadConfig({ HUB_ISSUER: url, KEY_PREFIX: prefix, LOG_LEVEL: 'silent', ...env });
   const openedStore = store ?? (await openTestStore(kind));
-  const hub = await createHub(config, openedStore, createLogger('silent'));
+  const hub = await createHub(config, openedStore, logger);
   server.on('request', hub.app);
   await hub.services.owned.publish(); // as main.ts does once it listens
   return {

@@ -49,7 +49,7 @@ export interface UcenterDeps {
   /** Ends the user's sessions, grants and tokens when user/edit changes the password. */
   lifecycle: AccountLifecycle;
   /** user/edit's new e-mail address goes through it: a link to the new address, a notice to the old. */
-  emailChange: Pick<EmailChange, 'request' | 'available'>;
+  emailChange: Pick<EmailChange, 'requestProven' | 'available'>;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
 }
@@ -238,13 +238,15 @@ export class UcenterService {
     }
     await throttle.succeeded(admitted);
     const newEmail = (input.email ?? '').trim();
-    if (newEmail && newEmail.toLowerCase() !== user.email.toLowerCase()) {
+    const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
+    if (emailChanges) {
       const code = await this.checkEmail({ email: newEmail });
       if (code < 0) return code;
     }
     const newPassword = input.newpw ?? '';
-    if (!newPassword && (!newEmail || newEmail.toLowerCase() === user.email.toLowerCase())) return UC.EDIT_NOTHING_CHANGED;
-    // The account page's rules, before anything is written: a refused password leaves the e-mail address too.
+    if (!newPassword && !emailChanges) return UC.EDIT_NOTHING_CHANGED;
+    // The account page's rules (which include the stored password's length bounds), before
+    // anything is written: a refused password leaves the e-mail address too.
     if (newPassword) {
       if (newPassword === oldPassword) return UC.EDIT_NOTHING_CHANGED;
       try {
@@ -254,27 +256,18 @@ export class UcenterService {
         throw error;
       }
     }
-    if (newPassword) {
-      try {
-        UserRepository.checkPassword(newPassword);
-      } catch (error) {
-        if (error instanceof ValidationError) return UC.EDIT_NOTHING_CHANGED;
-        throw error;
-      }
-    }
-    const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
     // A new address is proven by a link sent to it: where the hub sends no mail, nothing changes.
     if (emailChanges && !emailChange.available) return UC.EMAIL_NOT_ALLOWED;
-    if (newPassword) await users.setPassword(user.id, newPassword);
+    // The user as stored after a new password: the e-mail change is stamped with the new password.
+    const current = newPassword ? await users.setPassword(user.id, newPassword) : user;
     let emailRequested = false;
     if (emailChanges) {
       // Never on the application's word alone: the account page's change, a single-use link to the
       // new address and a notice to the old; the address changes once the link is used (nobody
       // can take an address they cannot read). Asked after a new password is set: a change asked
       // before it would die with it, as the account page's do.
-      const current = newPassword ? ((await users.findById(user.id)) ?? user) : user;
       try {
-        await emailChange.request(current, newPassword || oldPassword, newEmail, user.locale ?? 'en', ip);
+        await emailChange.requestProven(current, newEmail, user.locale ?? 'en', ip);
         emailRequested = true;
       } catch (error) {
         if (!(error instanceof HubError)) throw error;

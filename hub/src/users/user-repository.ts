@@ -246,10 +246,12 @@ export class UserRepository {
     this.#passwordSet.push(listener);
   }
 
-  async setPassword(id: string, password: string): Promise<void> {
+  /** Sets a new password; answers the user as now stored (its new hash, so its new password stamp). */
+  async setPassword(id: string, password: string): Promise<User> {
     UserRepository.checkPassword(password);
     const user = await this.update(id, { passwordHash: await this.hasher.hash(password) });
     for (const listener of this.#passwordSet) await listener(user);
+    return user;
   }
 
   async delete(id: string): Promise<User> {

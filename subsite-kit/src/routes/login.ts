@@ -5,20 +5,19 @@ import { HubRequestError } from '../hub-errors.js';
 import { redirectToHub } from '../authorize.js';
 import { safeReturnTo } from '../return-to.js';
 import { requireSecureTransport } from '../secure-transport.js';
-import { warnOnOtherHost } from '../mount-check.js';
-import { RateLimitedLog } from '../rate-limited-log.js';
+import { otherHostWarning } from '../mount-check.js';
 
 /**
  * `GET /sso/login?next=/path`: an interactive authorization request (the hub shows its login,
  * and consent the first time). `next` is kept only if it is a same-origin path.
  */
 export function login(ctx: KitContext): RequestHandler {
-  const hostLog = new RateLimitedLog(ctx.options.logger);
+  const warnOnOtherHost = otherHostWarning(ctx);
   return async (req, res) => {
     const next = safeReturnTo(req.query.next);
     if (req.session?.sso) return res.redirect(302, next);
     requireSecureTransport(ctx, req);
-    warnOnOtherHost(ctx, req, hostLog);
+    warnOnOtherHost(req);
     try {
       await redirectToHub(ctx, res, next, false);
     } catch (error) {
