@@ -1,5 +1,7 @@
 import type { Account, FindAccount } from 'oidc-provider';
+import type { Keys } from '../store/keys.js';
 import type { UserRepository } from '../users/user-repository.js';
+import type { ReadAhead } from './read-ahead.js';
 
 /** Claims per scope; userinfo answers at least sub, email, name, preferred_username. */
 export const CLAIMS = {
@@ -10,10 +12,13 @@ export const CLAIMS = {
   profile: ['name', 'preferred_username', 'updated_at'],
 };
 
-/** Resolves token subjects to users; a disabled or deleted user has no account. */
-export function createFindAccount(users: UserRepository): FindAccount {
-  return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = await users.findById(sub);
+/**
+ * Resolves token subjects to users; a disabled or deleted user has no account. With `ahead`,
+ * a user record the request's token read ahead (see ReadAhead) is taken instead of read again.
+ */
+export function createFindAccount(users: UserRepository, ahead?: { readAhead: ReadAhead; keys: Keys }): FindAccount {
+  return async (ctx, sub): Promise<Account | undefined> => {
+    const user = await users.findById(sub, ahead?.readAhead.take(ctx, ahead.keys.user(sub)));
     if (!user || user.disabled) return undefined;
     return {
       accountId: user.id,

@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
+import { ReadAhead } from './read-ahead.js';
 import { Redemptions } from './redemption.js';
 import { ENDED_MARK_TTL_SECONDS, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
 
@@ -36,7 +37,7 @@ function claimTtl(payload: AdapterPayload): number {
  * store yields no usable token, code or session id. The id itself (`jti`) is dropped
  * from the stored payload and restored from the caller's copy on `find`.
  */
-export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store, keys)) {
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store, keys), readAhead = new ReadAhead(store, keys)) {
   return class StoreAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -77,6 +78,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         writes.push({ op: 'zAddExpiring', key: keys.oidcGrantMembers(payload.grantId), member: key, expiresAtMs: ttl !== undefined ? Date.now() + ttl * 1000 : Infinity });
       }
       if (payload.userCode) writes.push({ op: 'set', key: keys.oidcUserCode(payload.userCode), value: key, ttlSeconds: ttl });
+      this.#forgetReadAhead(key, payload);
       await store.write(writes);
       if (this.model === 'Session' && payload.uid && payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
       if (this.model === 'Grant' && payload.accountId && payload.clientId) {
@@ -96,6 +98,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
+        readAhead.follow(payload); // the session, account and grant a token request reads next
         const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload));
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
@@ -103,9 +106,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const removed = this.#ofRemovedClient(payload);
         return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
       }
-      const raw = await store.get(this.#key(id));
+      // A grant is read right after its token: the token's find may have read it ahead.
+      const raw = await (this.model === 'Grant' ? readAhead.get(this.#key(id)) : store.get(this.#key(id)));
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
+      if (GRANTABLE.has(this.model)) readAhead.follow(payload); // what userinfo and introspection read next
       payload.jti = id;
       const removed = this.#ofRemovedClient(payload);
       return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
@@ -127,8 +132,15 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
     }
 
+    /** A record this request writes or removes is no longer handed out from what was read ahead of it. */
+    #forgetReadAhead(key: string, payload: AdapterPayload | undefined): void {
+      if (this.model === 'Grant') readAhead.forget(key);
+      else if (this.model === 'Session' && typeof payload?.uid === 'string') readAhead.forget(keys.oidcSessionUid(payload.uid));
+    }
+
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const raw = await store.get(keys.oidcSessionUid(uid));
+      // Read ahead by the token that ends with this session, if a token led here.
+      const raw = await readAhead.get(keys.oidcSessionUid(uid));
       if (!raw) return undefined;
       // Written before the copy was: the key of the session record.
       if (raw.startsWith(keys.oidc('Session', ''))) {
@@ -161,21 +173,22 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
 
     async destroy(id: string): Promise<void> {
       const key = this.#key(id);
+      if (this.model === 'Grant') readAhead.forget(key);
       // An ended session is marked so that a request still holding it cannot write it back.
       const raw = this.model === 'Session' ? await store.takeMarking(key, keys.oidcEnded(key), key, ENDED_MARK_TTL_SECONDS) : await store.take(key);
-      if (raw && GRANTABLE.has(this.model)) {
+      if (!raw) return;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      if (GRANTABLE.has(this.model) && payload.grantId) {
         // Keep the grant's member set from growing with every rotated or revoked token.
-        const { grantId } = JSON.parse(raw) as AdapterPayload;
-        if (grantId) await store.zRemove(keys.oidcGrantMembers(grantId), key);
+        await store.zRemove(keys.oidcGrantMembers(payload.grantId), key);
       }
-      if (raw && this.model === 'Session') {
-        const payload = JSON.parse(raw) as AdapterPayload;
+      if (this.model === 'Session') {
+        this.#forgetReadAhead(key, payload);
         if (payload.uid) await store.write(endUidCopyWrites(keys, key, payload.uid));
         if (payload.accountId) await hooks.onSessionDestroyed?.(payload.accountId, key);
       }
-      if (raw && this.model === 'Grant') {
-        const payload = JSON.parse(raw) as AdapterPayload;
-        if (payload.accountId && payload.clientId) await hooks.onGrantDestroyed?.(payload.accountId, payload.clientId, id);
+      if (this.model === 'Grant' && payload.accountId && payload.clientId) {
+        await hooks.onGrantDestroyed?.(payload.accountId, payload.clientId, id);
       }
     }
 

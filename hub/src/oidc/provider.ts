@@ -10,6 +10,7 @@ import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
+import { ReadAhead } from './read-ahead.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
@@ -132,6 +133,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const redemptions = new Redemptions(store, keys);
+  const readAhead = new ReadAhead(store, keys);
   // Built once per cached record (the registry hands out the same object until it reloads).
   const metadataOfClient = (client: SubsiteClient | undefined) => {
     if (!client) return undefined;
@@ -152,11 +154,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
     onGrantDestroyed: (accountId, clientId, grantId) => grants.remove(accountId, clientId, grantId),
-  }, redemptions);
+  }, redemptions, readAhead);
 
   const configuration: Configuration = {
     adapter,
-    findAccount: createFindAccount(users),
+    findAccount: createFindAccount(users, { readAhead, keys }),
     claims: CLAIMS,
     // Put the profile and email claims in the ID token too, so a subsite signs a user in with
     // one token request (no userinfo round trip on every lazy verification).

@@ -175,8 +175,9 @@ export class UserRepository {
     return this.store.zCard(this.keys.legacyHashUsers());
   }
 
-  async findById(id: string): Promise<User | undefined> {
-    const raw = await this.store.get(this.keys.user(id));
+  /** `read`: the user's record already being read (a read ahead, see oidc/read-ahead.ts); else it is read here. */
+  async findById(id: string, read?: Promise<string | null>): Promise<User | undefined> {
+    const raw = await (read ?? this.store.get(this.keys.user(id)));
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
 

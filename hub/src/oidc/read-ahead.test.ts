@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AdapterPayload } from 'oidc-provider';
+import providerStorage from 'oidc-provider/lib/helpers/als.js';
+import { Keys } from '../store/keys.js';
+import { MemoryStore } from '../store/memory.js';
+import { connectRedis, RedisStore } from '../store/redis.js';
+import type { Store } from '../store/store.js';
+import { createFindAccount } from './account.js';
+import { createAdapterFactory } from './adapter.js';
+import { ReadAhead } from './read-ahead.js';
+import { UserRepository } from '../users/user-repository.js';
+import { scanKeys } from '../store/redis-client.js';
+import type { PasswordHasher } from '../users/passwords.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test:read-ahead:${randomUUID()}:`;
+const keys = new Keys(prefix);
+const newId = (): string => randomBytes(32).toString('base64url');
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** Runs `work` as oidc-provider runs a request's middleware: inside its context, on `route`. */
+function inRequest<T>(route: string, work: () => Promise<T>): Promise<T> {
+  return providerStorage.run({ oidc: { route } }, work);
+}
+
+/** Every store read, by method and keys. */
+function countReads(store: Store): string[] {
+  const reads: string[] = [];
+  const get = store.get.bind(store);
+  const getMany = store.getMany.bind(store);
+  jest.spyOn(store, 'get').mockImplementation((key) => {
+    reads.push(`get ${key.slice(prefix.length)}`);
+    return get(key);
+  });
+  jest.spyOn(store, 'getMany').mockImplementation((many) => {
+    reads.push(`getMany ${many.map((key) => key.slice(prefix.length)).join(' ')}`);
+    return getMany(many);
+  });
+  return reads;
+}
+
+const subjects: [string, () => Promise<Store>][] = [
+  ['MemoryStore', async () => new MemoryStore()],
+  ['RedisStore', async () => new RedisStore(await connectRedis(REDIS_URL))],
+];
+
+describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open) => {
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await open();
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    if (store instanceof RedisStore) {
+      const found: string[] = [];
+      for await (const batch of scanKeys(store.client, `${prefix}*`)) found.push(...batch);
+      if (found.length > 0) await store.del(...found);
+    }
+    await store.close();
+  });
+
+  /** A user, a session (by uid), a grant and an access token bound to the session, stored as the hub stores them. */
+  async function signedIn(adapter: (model: string) => InstanceType<ReturnType<typeof createAdapterFactory>>) {
+    const accountId = randomUUID();
+    const uid = newId();
+    const grantId = newId();
+    const tokenId = newId();
+    await store.set(keys.user(accountId), JSON.stringify({ id: accountId, username: `u${accountId.slice(0, 8)}`, email: `${accountId}@example.test`, createdAt: now() }));
+    await adapter('Session').upsert(newId(), { uid, accountId, exp: now() + 600, authorizations: { bbs: { grantId } } } as AdapterPayload, 600);
+    await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId, clientId: 'bbs', exp: now() + 600, openid: { scope: 'openid' } } as AdapterPayload, 600);
+    await adapter('AccessToken').upsert(tokenId, { jti: tokenId, kind: 'AccessToken', accountId, clientId: 'bbs', grantId, sessionUid: uid, expiresWithSession: true, scope: 'openid', exp: now() + 60 } as AdapterPayload, 60);
+    return { accountId, uid, grantId, tokenId };
+  }
+
+  function setUp() {
+    const readAhead = new ReadAhead(store, keys);
+    const Adapter = createAdapterFactory(store, keys, { findClient: async () => ({ client_id: 'bbs' }) as AdapterPayload }, undefined, readAhead);
+    const users = new UserRepository(store, keys, {} as PasswordHasher);
+    return { readAhead, adapter: (model: string) => new Adapter(model), findAccount: createFindAccount(users, { readAhead, keys }) };
+  }
+
+  it('userinfo: the token, then its session, account and grant in one read (four reads before)', async () => {
+    const { adapter, findAccount } = setUp();
+    const { accountId, uid, grantId, tokenId } = await signedIn(adapter);
+    const reads = countReads(store);
+    const found = await inRequest('userinfo', async () => {
+      const token = await adapter('AccessToken').find(tokenId);
+      const ctx = providerStorage.getStore() as object;
+      // In oidc-provider's order: session binding, account, grant.
+      const session = await adapter('Session').findByUid!(uid);
+      const account = await findAccount(ctx as never, accountId);
+      const grant = await adapter('Grant').find(grantId);
+      return { token, session, account, grant };
+    });
+    jest.restoreAllMocks();
+    expect(found.token).toMatchObject({ accountId, grantId });
+    expect(found.session).toMatchObject({ uid, accountId });
+    expect(found.account?.accountId).toBe(accountId);
+    expect(found.grant).toMatchObject({ accountId, clientId: 'bbs', jti: grantId });
+    expect(reads).toHaveLength(2);
+    expect(reads[0]).toMatch(/^get oidc:AccessToken:/);
+    expect(reads[1]).toMatch(new RegExp(`^getMany oidc:session-uid:\\S+ user:\\{${accountId}\\} oidc:Grant:\\S+$`));
+  });
+
+  it('introspection reads the session and grant ahead, not the account; outside a request nothing is read ahead', async () => {
+    const { adapter } = setUp();
+    const { tokenId } = await signedIn(adapter);
+    let reads = countReads(store);
+    await inRequest('introspection', () => adapter('AccessToken').find(tokenId));
+    jest.restoreAllMocks();
+    expect(reads[1]).toMatch(/^getMany oidc:session-uid:\S+ oidc:Grant:\S+$/);
+
+    reads = countReads(store);
+    await adapter('AccessToken').find(tokenId);
+    await inRequest('authorization', () => adapter('AccessToken').find(tokenId));
+    jest.restoreAllMocks();
+    expect(reads.every((read) => read.startsWith('get oidc:AccessToken:'))).toBe(true);
+  });
+
+  it('a value read ahead is handed out once: the second read of the key goes to the store', async () => {
+    const { adapter } = setUp();
+    const { grantId, tokenId } = await signedIn(adapter);
+    const reads = countReads(store);
+    await inRequest('userinfo', async () => {
+      await adapter('AccessToken').find(tokenId);
+      await adapter('Grant').find(grantId);
+      await adapter('Grant').find(grantId);
+    });
+    jest.restoreAllMocks();
+    expect(reads.filter((read) => read.startsWith('get oidc:Grant:'))).toHaveLength(1);
+  });
+
+  // The request's own write wins over what it read ahead: a read after the write sees the write.
+  it('a grant or session the request writes after reading ahead is read back as written', async () => {
+    const { adapter } = setUp();
+    const { uid, grantId, tokenId, accountId } = await signedIn(adapter);
+    const { grant, session } = await inRequest('token', async () => {
+      await adapter('AccessToken').find(tokenId);
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId, clientId: 'bbs', exp: now() + 600, openid: { scope: 'openid email' } } as AdapterPayload, 600);
+      await adapter('Session').upsert(newId(), { uid, accountId, exp: now() + 600, authorizations: {}, marker: 'rewritten' } as AdapterPayload, 600);
+      return { grant: await adapter('Grant').find(grantId), session: await adapter('Session').findByUid!(uid) };
+    });
+    expect(grant).toMatchObject({ openid: { scope: 'openid email' } });
+    expect(session).toMatchObject({ marker: 'rewritten' });
+  });
+
+  it('a grant the request destroys after reading ahead is gone for it', async () => {
+    const { adapter } = setUp();
+    const { grantId, tokenId } = await signedIn(adapter);
+    const grant = await inRequest('token', async () => {
+      await adapter('AccessToken').find(tokenId);
+      await adapter('Grant').destroy(grantId);
+      return adapter('Grant').find(grantId);
+    });
+    expect(grant).toBeUndefined();
+  });
+
+  it('a failed read ahead fails the reads that take it, and one nobody takes is no unhandled rejection', async () => {
+    const { adapter } = setUp();
+    const { grantId, tokenId } = await signedIn(adapter);
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const outage = new Error('store down');
+      jest.spyOn(store, 'getMany').mockRejectedValue(outage);
+      await expect(inRequest('userinfo', async () => {
+        await adapter('AccessToken').find(tokenId);
+        return adapter('Grant').find(grantId);
+      })).rejects.toBe(outage);
+      // The request fails before anything takes what it read ahead.
+      await inRequest('userinfo', () => adapter('AccessToken').find(tokenId));
+      jest.restoreAllMocks();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('two requests read ahead apart: one request does not take what another read', async () => {
+    const { adapter } = setUp();
+    const { grantId, tokenId } = await signedIn(adapter);
+    const reads = countReads(store);
+    await inRequest('userinfo', () => adapter('AccessToken').find(tokenId));
+    await inRequest('userinfo', () => adapter('Grant').find(grantId));
+    jest.restoreAllMocks();
+    expect(reads.filter((read) => read.startsWith('get oidc:Grant:'))).toHaveLength(1);
+  });
+});
