@@ -163,11 +163,8 @@ export class RedisStore implements Store {
     // On a cluster, one GET per key, pipelined by node-redis into one round trip per node (a
     // MULTI or an MGET over several keys is refused there when they lie in different slots).
     if (isCluster(client)) return guard(() => Promise.all(keys.map((key) => client.get(key))));
-    return guard(async () => {
-      const multi = client.multi();
-      for (const key of keys) multi.get(key);
-      return (await multi.exec()) as unknown as (string | null)[];
-    });
+    // One MGET: one command for Redis to parse and answer, where a MULTI of GETs was n + 2.
+    return guard(() => client.mGet(keys));
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
