@@ -1,5 +1,4 @@
 import type { Account, FindAccount } from 'oidc-provider';
-import type { Keys } from '../store/keys.js';
 import type { UserRepository } from '../users/user-repository.js';
 import type { ReadAhead } from './read-ahead.js';
 
@@ -16,9 +15,9 @@ export const CLAIMS = {
  * Resolves token subjects to users; a disabled or deleted user has no account. With `ahead`,
  * a user record the request's token read ahead (see ReadAhead) is taken instead of read again.
  */
-export function createFindAccount(users: UserRepository, ahead?: { readAhead: ReadAhead; keys: Keys }): FindAccount {
+export function createFindAccount(users: UserRepository, readAhead?: ReadAhead): FindAccount {
   return async (ctx, sub): Promise<Account | undefined> => {
-    const user = await users.findById(sub, ahead?.readAhead.take(ctx, ahead.keys.user(sub)));
+    const user = await users.findById(sub, readAhead && ((key) => readAhead.take(ctx, key)));
     if (!user || user.disabled) return undefined;
     return {
       accountId: user.id,

@@ -37,7 +37,9 @@ function claimTtl(payload: AdapterPayload): number {
  * store yields no usable token, code or session id. The id itself (`jti`) is dropped
  * from the stored payload and restored from the caller's copy on `find`.
  */
-export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, redemptions = new Redemptions(store, keys), readAhead = new ReadAhead(store, keys)) {
+export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHooks = {}, options: AdapterOptions = {}) {
+  const redemptions = options.redemptions ?? new Redemptions(store, keys);
+  const readAhead = options.readAhead ?? new ReadAhead(store, keys);
   return class StoreAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -183,7 +185,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         await store.zRemove(keys.oidcGrantMembers(payload.grantId), key);
       }
       if (this.model === 'Session') {
-        this.#forgetReadAhead(key, payload);
+        this.#forgetReadAhead(key, payload); // the uid copy's key is known only from the record
         if (payload.uid) await store.write(endUidCopyWrites(keys, key, payload.uid));
         if (payload.accountId) await hooks.onSessionDestroyed?.(payload.accountId, key);
       }
@@ -198,6 +200,14 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       await store.del(...members, membersKey);
     }
   };
+}
+
+/** What the adapter shares with the rest of the engine (each made here when not given). */
+export interface AdapterOptions {
+  /** The token endpoint's redemptions (settled by a protocol hook). */
+  redemptions?: Redemptions;
+  /** The read-ahead `findAccount` takes the account from; one made here reads no account ahead. */
+  readAhead?: ReadAhead;
 }
 
 /** Indexes the hub keeps beside oidc-provider's records (sessions and consents per user). */

@@ -133,7 +133,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const redemptions = new Redemptions(store, keys);
-  const readAhead = new ReadAhead(store, keys);
+  const readAhead = new ReadAhead(store, keys, (accountId) => users.recordKey(accountId));
   // Built once per cached record (the registry hands out the same object until it reloads).
   const metadataOfClient = (client: SubsiteClient | undefined) => {
     if (!client) return undefined;
@@ -154,11 +154,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
     onGrantDestroyed: (accountId, clientId, grantId) => grants.remove(accountId, clientId, grantId),
-  }, redemptions, readAhead);
+  }, { redemptions, readAhead });
 
   const configuration: Configuration = {
     adapter,
-    findAccount: createFindAccount(users, { readAhead, keys }),
+    findAccount: createFindAccount(users, readAhead),
     claims: CLAIMS,
     // Put the profile and email claims in the ID token too, so a subsite signs a user in with
     // one token request (no userinfo round trip on every lazy verification).

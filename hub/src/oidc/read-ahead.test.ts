@@ -67,18 +67,19 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
     const uid = newId();
     const grantId = newId();
     const tokenId = newId();
+    const sessionId = newId();
     await store.set(keys.user(accountId), JSON.stringify({ id: accountId, username: `u${accountId.slice(0, 8)}`, email: `${accountId}@example.test`, createdAt: now() }));
-    await adapter('Session').upsert(newId(), { uid, accountId, exp: now() + 600, authorizations: { bbs: { grantId } } } as AdapterPayload, 600);
+    await adapter('Session').upsert(sessionId, { uid, accountId, exp: now() + 600, authorizations: { bbs: { grantId } } } as AdapterPayload, 600);
     await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId, clientId: 'bbs', exp: now() + 600, openid: { scope: 'openid' } } as AdapterPayload, 600);
     await adapter('AccessToken').upsert(tokenId, { jti: tokenId, kind: 'AccessToken', accountId, clientId: 'bbs', grantId, sessionUid: uid, expiresWithSession: true, scope: 'openid', exp: now() + 60 } as AdapterPayload, 60);
-    return { accountId, uid, grantId, tokenId };
+    return { accountId, uid, grantId, tokenId, sessionId };
   }
 
   function setUp() {
-    const readAhead = new ReadAhead(store, keys);
-    const Adapter = createAdapterFactory(store, keys, { findClient: async () => ({ client_id: 'bbs' }) as AdapterPayload }, undefined, readAhead);
     const users = new UserRepository(store, keys, {} as PasswordHasher);
-    return { readAhead, adapter: (model: string) => new Adapter(model), findAccount: createFindAccount(users, { readAhead, keys }) };
+    const readAhead = new ReadAhead(store, keys, (accountId) => users.recordKey(accountId));
+    const Adapter = createAdapterFactory(store, keys, { findClient: async () => ({ client_id: 'bbs' }) as AdapterPayload }, { readAhead });
+    return { readAhead, adapter: (model: string) => new Adapter(model), findAccount: createFindAccount(users, readAhead) };
   }
 
   it('userinfo: the token, then its session, account and grant in one read (four reads before)', async () => {
@@ -135,11 +136,11 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
   // The request's own write wins over what it read ahead: a read after the write sees the write.
   it('a grant or session the request writes after reading ahead is read back as written', async () => {
     const { adapter } = setUp();
-    const { uid, grantId, tokenId, accountId } = await signedIn(adapter);
+    const { uid, grantId, tokenId, accountId, sessionId } = await signedIn(adapter);
     const { grant, session } = await inRequest('token', async () => {
       await adapter('AccessToken').find(tokenId);
       await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId, clientId: 'bbs', exp: now() + 600, openid: { scope: 'openid email' } } as AdapterPayload, 600);
-      await adapter('Session').upsert(newId(), { uid, accountId, exp: now() + 600, authorizations: {}, marker: 'rewritten' } as AdapterPayload, 600);
+      await adapter('Session').upsert(sessionId, { uid, accountId, exp: now() + 600, authorizations: {}, marker: 'rewritten' } as AdapterPayload, 600);
       return { grant: await adapter('Grant').find(grantId), session: await adapter('Session').findByUid!(uid) };
     });
     expect(grant).toMatchObject({ openid: { scope: 'openid email' } });
@@ -155,6 +156,28 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
       return adapter('Grant').find(grantId);
     });
     expect(grant).toBeUndefined();
+  });
+
+  it('a session the request ends after reading ahead is gone for it', async () => {
+    const { adapter } = setUp();
+    const { uid, tokenId, sessionId } = await signedIn(adapter);
+    const session = await inRequest('token', async () => {
+      await adapter('AccessToken').find(tokenId);
+      await adapter('Session').destroy(sessionId);
+      return adapter('Session').findByUid!(uid);
+    });
+    expect(session).toBeUndefined();
+  });
+
+  it('an expired token leads to no read ahead', async () => {
+    const { adapter } = setUp();
+    const { accountId, grantId, uid } = await signedIn(adapter);
+    const expired = newId();
+    await adapter('AccessToken').upsert(expired, { jti: expired, kind: 'AccessToken', accountId, clientId: 'bbs', grantId, sessionUid: uid, expiresWithSession: true, scope: 'openid', exp: now() - 1 } as AdapterPayload, 60);
+    const reads = countReads(store);
+    await inRequest('userinfo', () => adapter('AccessToken').find(expired));
+    jest.restoreAllMocks();
+    expect(reads).toEqual([expect.stringMatching(/^get oidc:AccessToken:/)]);
   });
 
   it('a failed read ahead fails the reads that take it, and one nobody takes is no unhandled rejection', async () => {

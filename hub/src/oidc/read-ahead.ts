@@ -24,18 +24,30 @@ interface Pending {
  * A value read ahead is handed out once, to the first read of its key in the request that
  * asked for it, and dropped when that request writes the key: so a read never sees an older
  * value than the request's own last write, and a second read goes to the store. A failed read
- * fails the reads that take it, as their own would.
+ * fails the reads that take it, as their own would. Only stored records are followed (a token
+ * that was found, not yet expired), never a value from the request.
+ *
+ * The values are as of the token's read. On the token endpoint the account is then checked
+ * after the code or refresh token is claimed (one round trip later) rather than before: a
+ * user disabled in that moment can still get this one answer, as a user disabled just after
+ * the check could before. Disabling a user ends their sessions and grants, and with them the
+ * tokens (hub/src/users/account-lifecycle.ts).
  */
 export class ReadAhead {
   readonly #byRequest = new WeakMap<object, Map<string, Pending>>();
 
+  /**
+   * `accountKey`: the store key of an account's record (the user repository's); without it no
+   * account is read ahead.
+   */
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
+    private readonly accountKey?: (accountId: string) => string,
   ) {}
 
   /** The protocol request being answered, when its route goes on from a token; else undefined. */
-  static request(): { account: boolean; ctx: object } | undefined {
+  static #request(): { account: boolean; ctx: object } | undefined {
     const ctx = Provider.ctx;
     const route = ctx?.oidc?.route;
     const plan = route === undefined ? undefined : FOLLOWS_TOKEN.get(route);
@@ -48,17 +60,19 @@ export class ReadAhead {
    * the route answers claims, and its grant.
    */
   follow(token: AdapterPayload): void {
-    const request = ReadAhead.request();
+    const request = ReadAhead.#request();
     if (!request) return;
+    // An expired token is refused next: nothing it leads to is read.
+    if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return;
     const keys: string[] = [];
     if (token.expiresWithSession && typeof token.sessionUid === 'string') keys.push(this.keys.oidcSessionUid(token.sessionUid));
-    if (request.account && typeof token.accountId === 'string') keys.push(this.keys.user(token.accountId));
+    if (request.account && this.accountKey && typeof token.accountId === 'string') keys.push(this.accountKey(token.accountId));
     if (typeof token.grantId === 'string') keys.push(this.keys.oidc('Grant', digest(token.grantId)));
-    if (keys.length > 0) this.start(request.ctx, keys);
+    if (keys.length > 0) this.#start(request.ctx, keys);
   }
 
   /** Starts reading `keys` in one round trip, for the request `ctx`. */
-  start(ctx: object, keys: string[]): void {
+  #start(ctx: object, keys: string[]): void {
     const read = this.store.getMany(keys);
     // Taken reads rethrow a failure; one nobody takes (the request failed first) is not an unhandled rejection.
     read.catch(() => undefined);

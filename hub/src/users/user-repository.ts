@@ -175,9 +175,18 @@ export class UserRepository {
     return this.store.zCard(this.keys.legacyHashUsers());
   }
 
-  /** `read`: the user's record already being read (a read ahead, see oidc/read-ahead.ts); else it is read here. */
-  async findById(id: string, read?: Promise<string | null>): Promise<User | undefined> {
-    const raw = await (read ?? this.store.get(this.keys.user(id)));
+  /** The store key of a user's record (for a read ahead of it, see oidc/read-ahead.ts). */
+  recordKey(id: string): string {
+    return this.keys.user(id);
+  }
+
+  /**
+   * `readAhead`: given the record's key, the record when it is already being read (see
+   * oidc/read-ahead.ts), else undefined and it is read here.
+   */
+  async findById(id: string, readAhead?: (key: string) => Promise<string | null> | undefined): Promise<User | undefined> {
+    const key = this.keys.user(id);
+    const raw = await (readAhead?.(key) ?? this.store.get(key));
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
 
