@@ -12,8 +12,8 @@ export const CLAIMS = {
 };
 
 /**
- * Resolves token subjects to users; a disabled or deleted user has no account. With `ahead`,
- * a user record the request's token read ahead (see ReadAhead) is taken instead of read again.
+ * Resolves token subjects to users; a disabled or deleted user has no account. With
+ * `readAhead`, a user record the request's token read ahead is taken instead of read again.
  */
 export function createFindAccount(users: UserRepository, readAhead?: ReadAhead): FindAccount {
   return async (ctx, sub): Promise<Account | undefined> => {
