@@ -22,8 +22,11 @@ interface Pending {
  * follow in the same request take them instead of going to the store.
  *
  * A value read ahead is handed out once, to the first read of its key in the request that
- * asked for it, and dropped when that request writes the key: so a read never sees an older
- * value than the request's own last write, and a second read goes to the store. A failed read
+ * asked for it, and dropped when that request writes or removes the grant or the session
+ * through the adapter: so a read never sees an older value than the request's own last write
+ * of them, and a second read goes to the store. (The account's record is not dropped that way:
+ * no userinfo, token or introspection request writes a user; a caller that starts to must
+ * forget the key first.) A failed read
  * fails the reads that take it, as their own would. Only stored records are followed (a token
  * that was found, not yet expired), never a value from the request.
  *
