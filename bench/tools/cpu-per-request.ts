@@ -11,12 +11,18 @@
  * `CPU_WARMUP` (30) untimed requests before each timed loop, `CPU_ROUNDS` (2) A B B A rounds.
  * Pinned as `npm run bench` pins (servers on core 0, this process on the others) where taskset
  * exists; `CPU_PIN=0` spreads them over every core.
+ * `CPU_PERF_DIR=<dir>`: each measured loop is also recorded with Linux `perf record -g`
+ * (`<server>-<scenario>.data`; JavaScript frames named through `--perf-basic-prof`). Unlike the
+ * inspector's profile it samples every thread and the kernel, and charges no frame for the
+ * sampling itself (see docs/performance.md, "What the profiles overstate"):
+ * `perf report -i <file> --no-children --sort sym`.
  * `CPU_BASE=<another checkout>`: the peer is that checkout's hub instead of plain oidc-provider
  * (its `bench/servers/hub.ts`, with its own sources), so a change is measured against the code
  * before it in one interleaved run: `git worktree add /tmp/base HEAD~1`, link node_modules in.
  * Both hubs run compiled (`buildHub()`, as the image runs them), unless the base has no
  * hub/tsconfig.build.json (then its sources run through tsx).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +84,9 @@ async function scenarios(server: ServerProcess, plain: boolean): Promise<Record<
 const warmup = Number(process.env.CPU_WARMUP ?? 30); // untimed requests before each timed loop
 const rounds = Number(process.env.CPU_ROUNDS ?? 2); // A B B A rounds per scenario
 const profileAs = process.env.CPU_PROFILE_DIR; // also write a profile of each measured loop here
+const perfAs = process.env.CPU_PERF_DIR; // also record each measured loop with Linux perf here
+// perf names JavaScript frames from the map file V8 writes with this flag (servers inherit the environment).
+if (perfAs) process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--perf-basic-prof'].filter(Boolean).join(' ');
 
 let lastRate = 0;
 
@@ -85,6 +94,8 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
   for (let i = 0; i < warmup; i += 1) await send(); // warm-up
   if (profileAs) await fetch(`${server.url}/__bench/profile/start`);
   const before = cpuMicros(server.pid);
+  const perf = perfAs ? spawn('perf', ['record', '-F', '4999', '-g', '-p', String(server.pid), '-o', `${perfAs}/${server.name}-${name}.data`], { stdio: 'ignore' }) : undefined;
+  if (perf) await new Promise((resolve) => setTimeout(resolve, 300)); // perf attaches
   const startedAt = performance.now();
   let left = requests;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -96,6 +107,7 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
   lastRate = requests / ((performance.now() - startedAt) / 1000);
   await new Promise((resolve) => setTimeout(resolve, 50));
   const used = (cpuMicros(server.pid) - before) / requests;
+  if (perf) await new Promise((resolve) => perf.once('exit', resolve).kill('SIGINT'));
   if (profileAs) await fetch(`${server.url}/__bench/profile/stop?name=${encodeURIComponent(`${server.name}-${name}`)}`);
   return used;
 }
