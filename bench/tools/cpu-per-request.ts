@@ -22,7 +22,6 @@
  * Both hubs run compiled (`buildHub()`, as the image runs them), unless the base has no
  * hub/tsconfig.build.json (then its sources run through tsx).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
 import { buildHub } from '../lib/build-hub.js';
 import { cpuTimeMs } from '../lib/cpu-time.js';
+import { startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
 import { freePort, layout, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 400);
@@ -94,8 +94,7 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
   for (let i = 0; i < warmup; i += 1) await send(); // warm-up
   if (profileAs) await fetch(`${server.url}/__bench/profile/start`);
   const before = cpuMicros(server.pid);
-  const perf = perfAs ? spawn('perf', ['record', '-F', '4999', '-g', '-p', String(server.pid), '-o', `${perfAs}/${server.name}-${name}.data`], { stdio: 'ignore' }) : undefined;
-  if (perf) await new Promise((resolve) => setTimeout(resolve, 300)); // perf attaches
+  const perf = perfAs ? await startPerfRecord(server.pid, `${perfAs}/${server.name}-${name}.data`) : undefined;
   const startedAt = performance.now();
   let left = requests;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -107,7 +106,7 @@ async function perRequest(server: ServerProcess, send: Send, name: string): Prom
   lastRate = requests / ((performance.now() - startedAt) / 1000);
   await new Promise((resolve) => setTimeout(resolve, 50));
   const used = (cpuMicros(server.pid) - before) / requests;
-  if (perf) await new Promise((resolve) => perf.once('exit', resolve).kill('SIGINT'));
+  if (perf) await stopPerfRecord(perf);
   if (profileAs) await fetch(`${server.url}/__bench/profile/stop?name=${encodeURIComponent(`${server.name}-${name}`)}`);
   return used;
 }

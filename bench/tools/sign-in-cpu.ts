@@ -2,7 +2,7 @@
  * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
  * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
  *
- *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads]
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads] [--perf]
  *
  * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`; pinned as the bench pins with `--pin`),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
@@ -12,9 +12,15 @@
  * throughput ratio is the inverse of its CPU-per-request ratio. `--profile`: a CPU profile of
  * each hub's posts of the last round (`bench/results/profiles/signin-cpu-n<N>.cpuprofile`).
  * `--threads`: the CPU per POST of each kind of thread (main, V8's helpers, libuv's pool).
+ * `--perf`: Linux perf records each hub's posts of the last round (`bench/results/perf/signin-n<N>.data`),
+ * and the tool prints the CPU per POST (samples ÷ posts ÷ the sampling rate) of the whole hub, of
+ * argon2id's own code, of the sync page's planning (`forSignIn`) and of its sending
+ * (`renderSyncPage`). Compare a part with argon2id's share of the same recording: that ratio
+ * holds still where the windows' CPU per POST moves by ±3 ms on a shared machine.
  * Also prints the time each hub took to register its N subsites at start-up.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';
@@ -22,6 +28,7 @@ import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flow
 import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { buildHub } from '../lib/build-hub.js';
+import { countStacks, PERF_HZ, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
 import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
@@ -30,6 +37,12 @@ const posts = Number(args.get('posts') ?? 40);
 const rounds = Number(args.get('rounds') ?? 2);
 const profile = args.has('profile');
 const concurrency = Number(args.get('concurrency') ?? 1);
+const perfDir = args.has('perf') ? 'bench/results/perf' : undefined;
+// perf names JavaScript frames from the map file V8 writes with this flag (the hubs inherit the environment).
+if (perfDir) {
+  mkdirSync(perfDir, { recursive: true });
+  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--perf-basic-prof'].filter(Boolean).join(' ');
+}
 const USERS = 20;
 
 /** CPU seconds of a process so far: every thread, and its main (JavaScript) thread alone. */
@@ -93,6 +106,7 @@ try {
       const forms = await pool(Array.from({ length: posts }, (_, i) => i), 8, (i) => openSignIn(server.url, username(i % USERS)));
       const profiling = profile && round === rounds - 1 && index < order.length;
       if (profiling) await fetch(`${server.url}/__bench/profile/start`);
+      const perf = perfDir && round === rounds - 1 && index < order.length ? await startPerfRecord(server.pid, `${perfDir}/signin-n${n}.data`) : undefined;
       const threadsBefore = threadCpuTimesMs(server.pid);
       const before = cpuSeconds(server.pid);
       // `--concurrency=C`: C posts in flight, as the bench's load generator sends them.
@@ -101,6 +115,7 @@ try {
         while (next < forms.length) await postSignIn(server.url, forms[next++]!);
       }));
       const after = cpuSeconds(server.pid);
+      if (perf) await stopPerfRecord(perf);
       const threads = byThread.get(n)!;
       for (const [name, ms] of threadCpuTimesMs(server.pid)) threads.set(name, (threads.get(name) ?? 0) + (ms - (threadsBefore.get(name) ?? 0)) / posts);
       if (n === counts[0]) windowsPerN += 1;
@@ -130,6 +145,13 @@ try {
     }
   }
   console.log(`  bare argon2id verification (this process): median ${median(argonMs).toFixed(2)}  ${argonMs.map((m) => m.toFixed(2)).join(' ')}`);
+  if (perfDir) {
+    for (const n of counts) {
+      const { samples, within } = await countStacks(`${perfDir}/signin-n${n}.data`, ['argon2.node', 'forSignIn', 'renderSyncPage']);
+      const ms = (count: number) => ((count / posts / PERF_HZ) * 1000).toFixed(2);
+      console.log(`  N=${n} by perf, ms per POST: all threads ${ms(samples)}, argon2id's own code ${ms(within.get('argon2.node')!)}, sync page planned ${ms(within.get('forSignIn')!)}, sent ${ms(within.get('renderSyncPage')!)}`);
+    }
+  }
   const ref = median(results.get(counts[0]!)!);
   for (const n of counts.slice(1)) console.log(`  CPU N=${n} ÷ N=${counts[0]}: ${(median(results.get(n)!) / ref).toFixed(2)}× (throughput ratio ≈ ${(ref / median(results.get(n)!)).toFixed(2)}×)`);
   console.log(`  argon2 ÷ sign-in N=${counts[0]} CPU: ${(median(argonMs) / ref).toFixed(2)}× (throughput ratio bound)`);
