@@ -32,15 +32,14 @@ export function signSyncCode(input: {
  * is serialised once, and each code adds its audience, its `jti` and its signature. The claims
  * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them.
  */
-export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): (clientId: string, key: string, sid?: string, audience?: string) => string {
+export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): (clientId: string, key: string, sid?: string) => string {
   const exp = input.iat + Math.min(input.ttlSeconds, 60);
   const act = `{"act":${JSON.stringify(input.act)},"sid":`;
   const usualSid = JSON.stringify(input.sid);
   const iss = `,"iss":${JSON.stringify(input.issuer)},"aud":`;
   const times = `,"iat":${JSON.stringify(input.iat)},"exp":${JSON.stringify(exp)},"jti":"`;
-  // `audience`: the client id as JSON, when the caller keeps it (a sign-in's page signs one code per subsite).
-  return (clientId, key, sid, audience = JSON.stringify(clientId)) => {
-    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${audience}${times}${randomUUID()}"}`;
+  return (clientId, key, sid) => {
+    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${JSON.stringify(clientId)}${times}${randomUUID()}"}`;
     const signingInput = `${HEADER}.${Buffer.from(claims).toString('base64url')}`;
     const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
     return `${signingInput}.${signature}`;

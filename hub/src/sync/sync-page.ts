@@ -95,7 +95,7 @@ export class SyncPlanner {
   async #plan(act: SyncAction, accountId: string | undefined, targets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined): Promise<SyncPlan> {
     const iat = Math.floor(Date.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
-    const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, audience) => sign(client.clientId, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat), sidFor(client.clientId) ?? sid, audience));
+    const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client) => sign(client.clientId, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat), sidFor(client.clientId) ?? sid));
     for (const source of this.#sources) {
       for (const beacon of await source(act, accountId)) {
         beacons.push(beacon);
@@ -116,7 +116,7 @@ export class SyncPlanner {
  * called a few times a second. The callback form stayed in baseline code in the hub, where
  * measured alone it was optimised (docs/performance.md, "Sign-in").
  */
-function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient, audience: string) => string): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
+function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient) => string): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
   const time = String(iat);
   const which = act === 'login' ? 'login' : 'logout';
   const beacons: Beacon[] = [];
@@ -124,66 +124,34 @@ function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat:
   const csp = new CspSources();
   for (const client of targets) {
     const sync = client.sync!;
-    const prepared = preparedOf(client);
-    const code = codeOf(client, prepared.audience);
-    const template = templateIn(prepared, client, which);
+    const code = codeOf(client);
+    const template = templateOf(client, which);
+    const beacon: Beacon = { clientId: client.clientId, url: '', transport: sync.transport };
     if (template) {
-      beacons.push(new TemplatedBeacon(client.clientId, sync.transport, template.url, time, code));
+      beacon.url = template.url[0] + time + template.url[1] + code + template.url[2];
       tags.push(template.tag[0] + time + template.tag[1] + code + template.tag[2]);
       csp.addSource(template.cspSource, sync.transport);
     } else {
-      const beacon: Beacon = { clientId: client.clientId, url: beaconUrl(which === 'login' ? sync.loginUrl : sync.logoutUrl, time, code), transport: sync.transport };
-      beacons.push(beacon);
+      beacon.url = beaconUrl(which === 'login' ? sync.loginUrl : sync.logoutUrl, time, code);
       tags.push(beaconTag(beacon));
       csp.add(beacon);
     }
+    beacons.push(beacon);
   }
   return { beacons, tags, csp };
 }
 
 /**
- * A beacon cut from its subsite's template: its URL is joined only when read (the UCenter API's
- * sign-out reads it; a sign-in's page needs only the tag, built beside it).
- */
-class TemplatedBeacon implements Beacon {
-  constructor(
-    readonly clientId: string,
-    readonly transport: SyncTransport,
-    private readonly parts: BeaconTemplate['url'],
-    private readonly time: string,
-    private readonly code: string,
-  ) {}
-
-  get url(): string {
-    return this.parts[0] + this.time + this.parts[1] + this.code + this.parts[2];
-  }
-}
-
-/** What a subsite's beacons reuse from one sign-in to the next: its audience as JSON, its beacon templates. */
-interface PreparedSubsite {
-  audience: string;
-  login?: BeaconTemplate | null;
-  logout?: BeaconTemplate | null;
-}
-
-/**
- * Each subsite's prepared parts, by its sync settings object: the registry replaces a
+ * Each subsite's beacon templates, by its sync settings object: the registry replaces a
  * client's record (and so this object) on every change, so an entry never outlives what it
  * was built from, and goes with it.
  */
-const prepared = new WeakMap<NonNullable<SubsiteClient['sync']>, PreparedSubsite>();
+const templates = new WeakMap<NonNullable<SubsiteClient['sync']>, { login?: BeaconTemplate | null; logout?: BeaconTemplate | null }>();
 
-function preparedOf(client: SubsiteClient): PreparedSubsite {
+function templateOf(client: SubsiteClient, act: 'login' | 'logout'): BeaconTemplate | undefined {
   const sync = client.sync!;
-  let entry = prepared.get(sync);
-  if (!entry) prepared.set(sync, (entry = { audience: JSON.stringify(client.clientId) }));
-  return entry;
-}
-
-function templateIn(entry: PreparedSubsite, client: SubsiteClient, act: 'login' | 'logout'): BeaconTemplate | undefined {
-  if (entry[act] === undefined) {
-    const sync = client.sync!;
-    entry[act] = beaconTemplate(act === 'login' ? sync.loginUrl : sync.logoutUrl, client.clientId, sync.transport) ?? null;
-  }
+  let entry = templates.get(sync);
+  if (!entry) templates.set(sync, (entry = {}));
+  if (entry[act] === undefined) entry[act] = beaconTemplate(act === 'login' ? sync.loginUrl : sync.logoutUrl, client.clientId, sync.transport) ?? null;
   return entry[act] ?? undefined;
 }
