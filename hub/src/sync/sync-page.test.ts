@@ -44,4 +44,17 @@ describe('the sync page CSP', () => {
     expect(plan.csp).toContain("img-src 'self' http: https:;");
     expect(plan.csp).toContain("script-src 'self' https://legacy.example.test https://old.example.test https://bbs.example.test;");
   });
+
+  test.each(['login', 'logout'] as const)('at %s each beacon\'s URL is the one its tag points to, templated or not', async (act) => {
+    const sync = planner();
+    const plan = act === 'login'
+      ? await sync.forSignIn('account-1')
+      : await sync.forSignOut('account-1', Object.fromEntries(SUBSITES.map((client) => [client.clientId, { sid: 'sid-1' }])));
+    expect(plan.tags).toHaveLength(plan.beacons.length);
+    plan.beacons.forEach((beacon, i) => {
+      const src = /src="([^"]+)"/.exec(plan.tags[i]!)![1]!.replaceAll('&amp;', '&');
+      expect(beacon.url).toBe(src);
+      expect(new URL(beacon.url).searchParams.get('code')).toMatch(beacon.ucenter ? /./ : /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    });
+  });
 });
