@@ -12,7 +12,8 @@
  * Pinned as `npm run bench` pins (servers on core 0, this process on the others) where taskset
  * exists; `CPU_PIN=0` spreads them over every core.
  * `CPU_PERF_DIR=<dir>`: each measured loop is also recorded with Linux `perf record -g`
- * (`<server>-<scenario>.data`; JavaScript frames named through `--perf-basic-prof`). Unlike the
+ * (`<server>-<scenario>.data`; JavaScript frames named through `--perf-basic-prof`, on in every loop
+ * of such a run, so compare `CPU_PERF_DIR` runs with each other). Unlike the
  * inspector's profile it samples every thread and the kernel, and charges no frame for the
  * sampling itself (see docs/performance.md, "What the profiles overstate"):
  * `perf report -i <file> --no-children --sort sym`.
@@ -23,6 +24,7 @@
  * hub/tsconfig.build.json (then its sources run through tsx).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
@@ -30,7 +32,7 @@ import { derivedSecret, RP_CLIENT, SERVICE_CLIENT } from '../lib/fixtures.js';
 import { basicAuth, plainRpTokens, rpTokens } from '../lib/hub-flows.js';
 import { buildHub } from '../lib/build-hub.js';
 import { cpuTimeMs } from '../lib/cpu-time.js';
-import { startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
+import { perfServerEnv, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
 import { freePort, layout, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 400);
@@ -50,7 +52,7 @@ function cpuMicros(pid: number): number {
 }
 
 async function start(name: string, file: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServer(name, file, { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, BENCH_PROFILE_DIR: profileAs ?? '/tmp', PORT: String(await freePort()), ...env });
+  return startServer(name, file, { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, BENCH_PROFILE_DIR: profileAs ?? '/tmp', PORT: String(await freePort()), ...(perfAs ? perfServerEnv() : {}), ...env });
 }
 
 const concurrency = Number(process.env.CPU_CONCURRENCY ?? 1); // requests in flight (refresh: one chain each)
@@ -85,8 +87,7 @@ const warmup = Number(process.env.CPU_WARMUP ?? 30); // untimed requests before 
 const rounds = Number(process.env.CPU_ROUNDS ?? 2); // A B B A rounds per scenario
 const profileAs = process.env.CPU_PROFILE_DIR; // also write a profile of each measured loop here
 const perfAs = process.env.CPU_PERF_DIR; // also record each measured loop with Linux perf here
-// perf names JavaScript frames from the map file V8 writes with this flag (servers inherit the environment).
-if (perfAs) process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--perf-basic-prof'].filter(Boolean).join(' ');
+if (perfAs) mkdirSync(perfAs, { recursive: true });
 
 let lastRate = 0;
 

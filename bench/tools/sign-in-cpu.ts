@@ -12,7 +12,8 @@
  * throughput ratio is the inverse of its CPU-per-request ratio. `--profile`: a CPU profile of
  * each hub's posts of the last round (`bench/results/profiles/signin-cpu-n<N>.cpuprofile`).
  * `--threads`: the CPU per POST of each kind of thread (main, V8's helpers, libuv's pool).
- * `--perf`: Linux perf records each hub's posts of the last round (`bench/results/perf/signin-n<N>.data`),
+ * `--perf`: Linux perf records each hub's posts of the last round (`bench/results/perf/signin-n<N>.data`;
+ * the hubs then run with `--perf-basic-prof` in every window, so compare `--perf` runs with each other),
  * and the tool prints the CPU per POST (samples ÷ posts ÷ the sampling rate) of the whole hub, of
  * argon2id's own code, of the sync page's planning (`forSignIn`) and of its sending
  * (`renderSyncPage`). Compare a part with argon2id's share of the same recording: that ratio
@@ -28,7 +29,7 @@ import { openSignIn, pool, postSignIn, signInAnswerBytes } from '../lib/hub-flow
 import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { buildHub } from '../lib/build-hub.js';
-import { countStacks, PERF_HZ, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
+import { countStacks, PERF_HZ, perfServerEnv, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
 import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
@@ -38,11 +39,7 @@ const rounds = Number(args.get('rounds') ?? 2);
 const profile = args.has('profile');
 const concurrency = Number(args.get('concurrency') ?? 1);
 const perfDir = args.has('perf') ? 'bench/results/perf' : undefined;
-// perf names JavaScript frames from the map file V8 writes with this flag (the hubs inherit the environment).
-if (perfDir) {
-  mkdirSync(perfDir, { recursive: true });
-  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--perf-basic-prof'].filter(Boolean).join(' ');
-}
+if (perfDir) mkdirSync(perfDir, { recursive: true });
 const USERS = 20;
 
 /** CPU seconds of a process so far: every thread, and its main (JavaScript) thread alone. */
@@ -72,6 +69,7 @@ try {
       BENCH_SUBSITE_PORT: '9',
       BENCH_USERS: String(USERS),
       ...(hubDist ? { BENCH_HUB_DIST: hubDist } : {}),
+      ...(perfDir ? perfServerEnv() : {}),
     });
     hubs.push({ n, server });
     console.log(`hub N=${n}: registering ${n} subsites took ${String(server.info.registrationMs)} ms`);

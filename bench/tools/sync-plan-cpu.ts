@@ -18,14 +18,14 @@ import type { ClientRegistry } from '../../hub/src/clients/client-registry.js';
 import type { SubsiteClient } from '../../hub/src/clients/client.js';
 import type { ConsentIndex } from '../../hub/src/oidc/consents.js';
 import { syncCodeSigner } from '../../hub/src/sync/sync-codes.js';
-import { SyncPlanner, TAG_SEPARATOR, type SyncPlan } from '../../hub/src/sync/sync-page.js';
+import { tagChunks } from '../../hub/src/portal/render.js';
+import { SyncPlanner, type SyncPlan } from '../../hub/src/sync/sync-page.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
 const n = Number(args.get('subsites') ?? 1000);
 const plans = Number(args.get('plans') ?? 200);
 const rounds = Number(args.get('rounds') ?? 4);
 const base = args.get('base');
-const TAGS_PER_CHUNK = 64; // as hub/src/portal/render.ts
 
 const subsites: SubsiteClient[] = Array.from({ length: n }, (_, i) => ({
   clientId: `subsite-${i}`,
@@ -38,9 +38,7 @@ const consents = { clientsOf: async () => [] } as unknown as ConsentIndex;
 type Planner = { forSignIn(accountId: string): Promise<Pick<SyncPlan, 'tags'>> };
 async function planAndEncode(planner: Planner): Promise<number> {
   const plan = await planner.forSignIn('account');
-  let bytes = 0;
-  for (let start = 0; start < plan.tags.length; start += TAGS_PER_CHUNK) bytes += Buffer.from(plan.tags.slice(start, start + TAGS_PER_CHUNK).join(TAG_SEPARATOR)).length;
-  return bytes;
+  return tagChunks(plan.tags).reduce((bytes, chunk) => bytes + chunk.length, 0);
 }
 
 const contestants = new Map<string, () => Promise<unknown>>();

@@ -45,6 +45,16 @@ const BEACONS_MARK = `<!--beacons-${randomUUID()}-->`;
 /** Beacon tags per chunk of the body: ~30 KB, small enough to stay out of V8's and malloc's large-object paths. */
 const TAGS_PER_CHUNK = 64;
 
+/** The beacon tags as the sync page sends them: chunks of {@link TAGS_PER_CHUNK}, each encoded on its own, together `syncMarkup(plan)`. */
+export function tagChunks(tags: readonly string[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let start = 0; start < tags.length; start += TAGS_PER_CHUNK) {
+    const part = tags.slice(start, start + TAGS_PER_CHUNK).join(TAG_SEPARATOR);
+    chunks.push(Buffer.from(start + TAGS_PER_CHUNK < tags.length ? part + TAG_SEPARATOR : part));
+  }
+  return chunks;
+}
+
 /**
  * The sync page: one beacon per subsite, then on to `continueUrl`. Its CSP names only the
  * origins that run script; the waiting is done by a same-origin script (no inline JS).
@@ -59,12 +69,7 @@ export function renderSyncPage(res: Response, views: Views, plan: SyncPlan, cont
   res.setHeader('Content-Security-Policy', plan.csp);
   const html = views.render('hub/sync.njk', { switchNext: '/', plan: { act: plan.act, markup: BEACONS_MARK }, continueUrl, waitMs }, localeOf(res));
   const at = html.indexOf(BEACONS_MARK);
-  const chunks = [Buffer.from(html.slice(0, at))];
-  for (let start = 0; start < plan.tags.length; start += TAGS_PER_CHUNK) {
-    const part = plan.tags.slice(start, start + TAGS_PER_CHUNK).join(TAG_SEPARATOR);
-    chunks.push(Buffer.from(start + TAGS_PER_CHUNK < plan.tags.length ? part + TAG_SEPARATOR : part));
-  }
-  chunks.push(Buffer.from(html.slice(at + BEACONS_MARK.length)));
+  const chunks = [Buffer.from(html.slice(0, at)), ...tagChunks(plan.tags), Buffer.from(html.slice(at + BEACONS_MARK.length))];
   res.status(200).type('html').setHeader('Content-Length', chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   res.cork();
   for (const chunk of chunks.slice(0, -1)) res.write(chunk);
