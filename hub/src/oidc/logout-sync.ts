@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { ProtocolHooks } from './protocol-hooks.js';
-import { syncMarkup, type SyncPlanner } from '../sync/sync-page.js';
+import { renderSyncTemplate, syncMarkup, type SyncPlanner } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 
 /**
@@ -25,6 +25,6 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     ctx.status = 200;
     ctx.type = 'html';
     ctx.set('Content-Security-Policy', plan.csp);
-    ctx.body = views.render('hub/sync.njk', { plan: { act: plan.act, markup: syncMarkup(plan) }, continueUrl, waitMs }, localeOfContext(ctx));
+    ctx.body = renderSyncTemplate(views, { act: plan.act, markup: syncMarkup(plan), continueUrl, waitMs }, localeOfContext(ctx));
   });
 }

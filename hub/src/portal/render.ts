@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { localeOf } from '../i18n/locale-middleware.js';
-import { TAG_SEPARATOR, type SyncPlan } from '../sync/sync-page.js';
+import { renderSyncTemplate, TAG_SEPARATOR, type SyncPlan } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
 import { saveSession, takeSaveBeforeAnswer } from '../http/portal-session.js';
 import { translator } from '../i18n/i18n.js';
@@ -67,7 +67,7 @@ export function tagChunks(tags: readonly string[]): Buffer[] {
  */
 export function renderSyncPage(res: Response, views: Views, plan: SyncPlan, continueUrl: string, waitMs: number): void {
   res.setHeader('Content-Security-Policy', plan.csp);
-  const html = views.render('hub/sync.njk', { switchNext: '/', plan: { act: plan.act, markup: BEACONS_MARK }, continueUrl, waitMs }, localeOf(res));
+  const html = renderSyncTemplate(views, { act: plan.act, markup: BEACONS_MARK, continueUrl, waitMs }, localeOf(res));
   const at = html.indexOf(BEACONS_MARK);
   const chunks = [Buffer.from(html.slice(0, at)), ...tagChunks(plan.tags), Buffer.from(html.slice(at + BEACONS_MARK.length))];
   res.status(200).type('html').setHeader('Content-Length', chunks.reduce((sum, chunk) => sum + chunk.length, 0));

@@ -4,6 +4,8 @@ import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import { beaconTag, beaconTemplate, beaconUrl, CspSources, type BeaconTemplate } from './beacon-markup.js';
 import { syncCodeSigner, type SyncAction } from './sync-codes.js';
+import type { Locale } from '../i18n/i18n.js';
+import type { Views } from '../views/views.js';
 
 export interface Beacon {
   clientId: string;
@@ -31,6 +33,15 @@ export const TAG_SEPARATOR = '\n    ';
 /** The tags as one string (`renderSyncPage` sends them in chunks instead). */
 export function syncMarkup(plan: Pick<SyncPlan, 'tags'>): string {
   return plan.tags.join(TAG_SEPARATOR);
+}
+
+/**
+ * The sync page's HTML (templates/hub/sync.njk). The one place its template gets its context:
+ * the beacons' markup is a required field here, where the template itself prints a missing one
+ * as nothing (a sign-out page once went out without beacons that way).
+ */
+export function renderSyncTemplate(views: Views, page: { act: SyncAction; markup: string; continueUrl: string; waitMs: number }, locale: Locale): string {
+  return views.render('hub/sync.njk', { switchNext: '/', plan: { act: page.act, markup: page.markup }, continueUrl: page.continueUrl, waitMs: page.waitMs }, locale);
 }
 
 /** The sync page's CSP for these beacons (see {@link CspSources}). */
