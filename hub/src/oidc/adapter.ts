@@ -48,7 +48,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const key = this.#key(id);
+      const idDigest = digest(id);
+      const key = keys.oidc(this.model, idDigest);
       // Stamped with its client's generation (checked by #ofRemovedClient; oidc-provider ignores the field).
       if (hooks.clientGeneration && typeof payload.clientId === 'string') {
         const known = hooks.clientGeneration(payload.clientId);
@@ -56,6 +57,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         if (generation !== undefined) payload[GENERATION] = generation;
       }
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
+      // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts).
+      readAhead.learn(this.model, idDigest, payload);
       // The payload without its id: `jti` is left out by JSON.stringify while undefined (an
       // object rest copy of every payload cost more than the stringify), then put back.
       const { jti } = payload;
@@ -91,16 +94,20 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     async find(id: string): Promise<AdapterPayload | undefined> {
       // Clients live in the hub's client registry, not in oidc-provider's records.
       if (this.model === 'Client') return hooks.findClient?.(id);
+      const idDigest = digest(id);
+      const key = keys.oidc(this.model, idDigest);
       if (CONSUMABLE.has(this.model)) {
-        // One round trip for the record and its consumption claim (one digest for the three keys).
-        const idDigest = digest(id);
-        const key = keys.oidc(this.model, idDigest);
+        // One round trip for the record and its consumption claim (one digest for the three keys),
+        // and what a known token leads to.
         const claimKey = keys.oidcConsumed(this.model, idDigest);
-        const [raw, current, legacy] = await store.getMany([key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)]);
+        const own = [key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)];
+        const withLeads = readAhead.readToken(this.model, idDigest, own);
+        if (withLeads === null) return undefined; // the id of another kind of token
+        const [raw, current, legacy] = await (withLeads ?? store.getMany(own));
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
-        readAhead.follow(payload); // the session, account and grant a token request reads next
+        if (!withLeads) readAhead.follow(payload, this.model, idDigest); // the session, account and grant a token request reads next
         const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload));
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
@@ -108,11 +115,18 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const removed = this.#ofRemovedClient(payload);
         return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
       }
-      // A grant is read right after its token: the token's find may have read it ahead.
-      const raw = await (this.model === 'Grant' ? readAhead.get(this.#key(id)) : store.get(this.#key(id)));
+      let raw: string | null;
+      let withLeads: Promise<(string | null)[]> | null | undefined;
+      if (this.model === 'Grant') {
+        raw = await readAhead.get(key); // read right after its token: the token's find may have read it ahead
+      } else {
+        withLeads = readAhead.readToken(this.model, idDigest, [key]);
+        if (withLeads === null) return undefined; // the id of another kind of token
+        raw = withLeads ? ((await withLeads)[0] ?? null) : await store.get(key);
+      }
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;
-      if (GRANTABLE.has(this.model)) readAhead.follow(payload); // what userinfo and introspection read next
+      if (!withLeads) readAhead.follow(payload, this.model, idDigest); // what userinfo and introspection read next
       payload.jti = id;
       const removed = this.#ofRemovedClient(payload);
       return (removed instanceof Promise ? await removed : removed) ? undefined : payload;

@@ -82,42 +82,113 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
     return { readAhead, adapter: (model: string) => new Adapter(model), findAccount: createFindAccount(users, readAhead) };
   }
 
-  it('userinfo: the token, then its session, account and grant in one read (four reads before)', async () => {
-    const { adapter, findAccount } = setUp();
-    const { accountId, uid, grantId, tokenId } = await signedIn(adapter);
-    const reads = countReads(store);
-    const found = await inRequest('userinfo', async () => {
-      const token = await adapter('AccessToken').find(tokenId);
+  /** oidc-provider's reads of a userinfo request, in its order: token, session binding, account, grant. */
+  function userinfo(hub: ReturnType<typeof setUp>, ids: Awaited<ReturnType<typeof signedIn>>) {
+    return inRequest('userinfo', async () => {
+      const token = await hub.adapter('AccessToken').find(ids.tokenId);
       const ctx = providerStorage.getStore() as object;
-      // In oidc-provider's order: session binding, account, grant.
-      const session = await adapter('Session').findByUid!(uid);
-      const account = await findAccount(ctx as never, accountId);
-      const grant = await adapter('Grant').find(grantId);
+      const session = await hub.adapter('Session').findByUid!(ids.uid);
+      const account = await hub.findAccount(ctx as never, ids.accountId);
+      const grant = await hub.adapter('Grant').find(ids.grantId);
       return { token, session, account, grant };
     });
+  }
+
+  it('userinfo with a token this process issued: the token, its session, account and grant in one read (four reads before)', async () => {
+    const hub = setUp();
+    const ids = await signedIn(hub.adapter);
+    const reads = countReads(store);
+    const found = await userinfo(hub, ids);
     jest.restoreAllMocks();
-    expect(found.token).toMatchObject({ accountId, grantId });
-    expect(found.session).toMatchObject({ uid, accountId });
-    expect(found.account?.accountId).toBe(accountId);
-    expect(found.grant).toMatchObject({ accountId, clientId: 'bbs', jti: grantId });
-    expect(reads).toHaveLength(2);
-    expect(reads[0]).toMatch(/^get oidc:AccessToken:/);
-    expect(reads[1]).toMatch(new RegExp(`^getMany oidc:session-uid:\\S+ user:\\{${accountId}\\} oidc:Grant:\\S+$`));
+    expect(found.token).toMatchObject({ accountId: ids.accountId, grantId: ids.grantId });
+    expect(found.session).toMatchObject({ uid: ids.uid, accountId: ids.accountId });
+    expect(found.account?.accountId).toBe(ids.accountId);
+    expect(found.grant).toMatchObject({ accountId: ids.accountId, clientId: 'bbs', jti: ids.grantId });
+    expect(reads).toEqual([expect.stringMatching(new RegExp(`^getMany oidc:AccessToken:\\S+ oidc:session-uid:\\S+ user:\\{${ids.accountId}\\} oidc:Grant:\\S+$`))]);
   });
 
-  it('introspection reads the session and grant ahead, not the account; outside a request nothing is read ahead', async () => {
-    const { adapter } = setUp();
-    const { tokenId } = await signedIn(adapter);
-    let reads = countReads(store);
-    await inRequest('introspection', () => adapter('AccessToken').find(tokenId));
+  it('userinfo with a token another process issued: the token, then the three in one read; the token\'s next request: one read', async () => {
+    const ids = await signedIn(setUp().adapter);
+    const here = setUp(); // another hub process (or this one after a restart): it never saw the token
+    const reads = countReads(store);
+    const first = await userinfo(here, ids);
+    const firstReads = reads.splice(0);
+    const second = await userinfo(here, ids);
     jest.restoreAllMocks();
-    expect(reads[1]).toMatch(/^getMany oidc:session-uid:\S+ oidc:Grant:\S+$/);
+    for (const found of [first, second]) {
+      expect(found.token).toMatchObject({ accountId: ids.accountId, grantId: ids.grantId });
+      expect(found.session).toMatchObject({ uid: ids.uid });
+      expect(found.account?.accountId).toBe(ids.accountId);
+      expect(found.grant).toMatchObject({ jti: ids.grantId });
+    }
+    expect(firstReads).toEqual([
+      expect.stringMatching(/^get oidc:AccessToken:\S+$/),
+      expect.stringMatching(new RegExp(`^getMany oidc:session-uid:\\S+ user:\\{${ids.accountId}\\} oidc:Grant:\\S+$`)),
+    ]);
+    expect(reads).toEqual([expect.stringMatching(/^getMany oidc:AccessToken:\S+ oidc:session-uid:\S+ user:\S+ oidc:Grant:\S+$/)]);
+  });
+
+  it('what is read with a known token is the store\'s value of the moment: a grant changed since is read as changed, a revoked token is gone', async () => {
+    const hub = setUp();
+    const ids = await signedIn(hub.adapter);
+    await userinfo(hub, ids);
+    await hub.adapter('Grant').upsert(ids.grantId, { jti: ids.grantId, kind: 'Grant', accountId: ids.accountId, clientId: 'bbs', exp: now() + 600, openid: { scope: 'openid email' } } as AdapterPayload, 600);
+    const again = await userinfo(hub, ids);
+    expect(again.grant).toMatchObject({ openid: { scope: 'openid email' } });
+    await hub.adapter('AccessToken').destroy(ids.tokenId);
+    const gone = await inRequest('userinfo', () => hub.adapter('AccessToken').find(ids.tokenId));
+    expect(gone).toBeUndefined();
+  });
+
+  /** oidc-provider's lookups of an introspected token with no hint: each kind side by side. */
+  function introspect(hub: ReturnType<typeof setUp>, tokenId: string) {
+    return inRequest('introspection', () => Promise.all(['AccessToken', 'ClientCredentials', 'RefreshToken'].map((model) => hub.adapter(model).find(tokenId))));
+  }
+
+  it('introspection reads the session and grant ahead, not the account, and a known token is not looked up as another kind; outside a request nothing is read ahead', async () => {
+    const issuer = setUp();
+    const { tokenId } = await signedIn(issuer.adapter);
+    let reads = countReads(store);
+    const [asAccessToken, asClientCredentials, asRefreshToken] = await introspect(issuer, tokenId);
+    jest.restoreAllMocks();
+    expect(asAccessToken).toMatchObject({ jti: tokenId });
+    expect(asClientCredentials).toBeUndefined();
+    expect(asRefreshToken).toBeUndefined();
+    expect(reads).toEqual([expect.stringMatching(/^getMany oidc:AccessToken:\S+ oidc:session-uid:\S+ oidc:Grant:\S+$/)]);
+
+    // In another process: each kind is looked up, then the session and grant; the next time, one read.
+    const here = setUp();
+    reads = countReads(store);
+    expect((await introspect(here, tokenId))[0]).toMatchObject({ jti: tokenId });
+    const firstReads = reads.splice(0);
+    expect((await introspect(here, tokenId))[0]).toMatchObject({ jti: tokenId });
+    jest.restoreAllMocks();
+    expect(firstReads).toHaveLength(4);
+    expect(firstReads).toContainEqual(expect.stringMatching(/^getMany oidc:session-uid:\S+ oidc:Grant:\S+$/));
+    expect(reads).toEqual([expect.stringMatching(/^getMany oidc:AccessToken:\S+ oidc:session-uid:\S+ oidc:Grant:\S+$/)]);
 
     reads = countReads(store);
-    await adapter('AccessToken').find(tokenId);
-    await inRequest('authorization', () => adapter('AccessToken').find(tokenId));
+    await setUp().adapter('AccessToken').find(tokenId);
+    await inRequest('authorization', () => setUp().adapter('AccessToken').find(tokenId));
     jest.restoreAllMocks();
     expect(reads.every((read) => read.startsWith('get oidc:AccessToken:'))).toBe(true);
+  });
+
+  it('a client_credentials token, once introspected, is not looked up as an access or refresh token again', async () => {
+    const hub = setUp();
+    const tokenId = newId();
+    await hub.adapter('ClientCredentials').upsert(tokenId, { jti: tokenId, kind: 'ClientCredentials', clientId: 'bbs', scope: 'api', exp: now() + 60 } as AdapterPayload, 60);
+    let reads = countReads(store);
+    expect((await introspect(hub, tokenId))[1]).toMatchObject({ jti: tokenId });
+    jest.restoreAllMocks();
+    expect(reads).toHaveLength(3); // issued tokens of this kind are not remembered: each kind is looked up
+    reads = countReads(store);
+    const [asAccessToken, asClientCredentials, asRefreshToken] = await introspect(hub, tokenId);
+    jest.restoreAllMocks();
+    expect(asClientCredentials).toMatchObject({ jti: tokenId });
+    expect(asAccessToken).toBeUndefined();
+    expect(asRefreshToken).toBeUndefined();
+    expect(reads).toEqual([expect.stringMatching(/^get oidc:ClientCredentials:\S+$/)]);
   });
 
   it('a value read ahead is handed out once: the second read of the key goes to the store', async () => {
@@ -169,35 +240,46 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
     expect(session).toBeUndefined();
   });
 
-  it('an expired token leads to no read ahead', async () => {
-    const { adapter } = setUp();
-    const { accountId, grantId, uid } = await signedIn(adapter);
+  it('an expired token leads to no read ahead (one this process issued: nothing read beside it)', async () => {
+    const issuer = setUp();
+    const { accountId, grantId, uid } = await signedIn(issuer.adapter);
     const expired = newId();
-    await adapter('AccessToken').upsert(expired, { jti: expired, kind: 'AccessToken', accountId, clientId: 'bbs', grantId, sessionUid: uid, expiresWithSession: true, scope: 'openid', exp: now() - 1 } as AdapterPayload, 60);
-    const reads = countReads(store);
-    await inRequest('userinfo', () => adapter('AccessToken').find(expired));
+    await issuer.adapter('AccessToken').upsert(expired, { jti: expired, kind: 'AccessToken', accountId, clientId: 'bbs', grantId, sessionUid: uid, expiresWithSession: true, scope: 'openid', exp: now() - 1 } as AdapterPayload, 60);
+    let reads = countReads(store);
+    await inRequest('userinfo', () => setUp().adapter('AccessToken').find(expired));
     jest.restoreAllMocks();
     expect(reads).toEqual([expect.stringMatching(/^get oidc:AccessToken:/)]);
+    reads = countReads(store);
+    await inRequest('userinfo', () => issuer.adapter('AccessToken').find(expired));
+    jest.restoreAllMocks();
+    expect(reads).toEqual([expect.stringMatching(/^getMany oidc:AccessToken:\S+ oidc:session-uid:\S+ user:\S+ oidc:Grant:\S+$/)]);
   });
 
   it('a failed read ahead fails the reads that take it, and one nobody takes is no unhandled rejection', async () => {
-    const { adapter } = setUp();
-    const { grantId, tokenId } = await signedIn(adapter);
+    const ids = await signedIn(setUp().adapter);
     const unhandled = jest.fn();
     process.on('unhandledRejection', unhandled);
     try {
       const outage = new Error('store down');
       jest.spyOn(store, 'getMany').mockRejectedValue(outage);
+      const here = setUp(); // the token is new to it: read alone, then the three together
       await expect(inRequest('userinfo', async () => {
-        await adapter('AccessToken').find(tokenId);
-        return adapter('Grant').find(grantId);
+        await here.adapter('AccessToken').find(ids.tokenId);
+        return here.adapter('Grant').find(ids.grantId);
       })).rejects.toBe(outage);
       // The request fails before anything takes what it read ahead.
-      await inRequest('userinfo', () => adapter('AccessToken').find(tokenId));
+      await inRequest('userinfo', () => setUp().adapter('AccessToken').find(ids.tokenId));
+      // A token known here is read with the three: the failure is the token's own read's.
+      const issuer = setUp();
+      jest.restoreAllMocks();
+      const known = await signedIn(issuer.adapter);
+      jest.spyOn(store, 'getMany').mockRejectedValue(outage);
+      await expect(inRequest('userinfo', () => issuer.adapter('AccessToken').find(known.tokenId))).rejects.toBe(outage);
       jest.restoreAllMocks();
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(unhandled).not.toHaveBeenCalled();
     } finally {
+      jest.restoreAllMocks();
       process.off('unhandledRejection', unhandled);
     }
   });

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import Provider, { type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +16,35 @@ interface Pending {
 }
 
 /**
+ * Token kinds oidc-provider looks a token value up as, one after another or side by side
+ * (introspection and revocation try each): a value is the id of one of them at most.
+ */
+const TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode']);
+
+/** Token kinds whose leads are learned when they are issued (the next request brings them back). */
+const LEARNED_ON_ISSUE: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
+
+/**
+ * How many tokens' leads one hub process remembers (least recently used go first): about 300
+ * bytes each. A token issued or read within the last few thousand is usually the one a client
+ * brings back next (userinfo right after the token endpoint, a resource server introspecting
+ * the same token on every call).
+ */
+const KNOWN_TOKENS = 10_000;
+
+/**
+ * What a token leads to, by the digest of its id: its kind, and the ids of its session (when the
+ * token ends with it), account and grant. None of them ever changes for a token, so a lead
+ * learned once stays true: the values are still read from the store on every use.
+ */
+interface Leads {
+  model: string;
+  sessionUid: string | undefined;
+  accountId: string | undefined;
+  grantDigest: string | undefined;
+}
+
+/**
  * Reads ahead what a protocol request reads next, in one round trip. oidc-provider reads a
  * token, then its session (by uid), its account and its grant, each awaited before the next
  * is asked for: four round trips where the keys of the last three are known from the first.
@@ -28,7 +58,14 @@ interface Pending {
  * no userinfo, token or introspection request writes a user; a caller that starts to must
  * forget the key first.) A failed read
  * fails the reads that take it, as their own would. Only stored records are followed (a token
- * that was found, not yet expired), never a value from the request.
+ * that was found, not yet expired, or one this process issued), never a value from the request.
+ *
+ * What a token leads to never changes, so it is remembered (by the digest of the token's id,
+ * for the last {@link KNOWN_TOKENS} tokens issued or read here): the next request bringing the
+ * same token reads the token and the three in one round trip, and a lookup of it as another
+ * kind of token (introspection tries each) reads nothing. What is read is still the store's
+ * value on every request; only which keys to read is remembered. Nothing read with a token that
+ * turns out to be gone or expired is used: oidc-provider stops there.
  *
  * The values are as of the token's read. On the token endpoint the account is then checked
  * after the code or refresh token is claimed (one round trip later) rather than before: a
@@ -38,6 +75,7 @@ interface Pending {
  */
 export class ReadAhead {
   readonly #byRequest = new WeakMap<object, Map<string, Pending>>();
+  readonly #leads = new LRUCache<string, Leads>({ max: KNOWN_TOKENS });
 
   /**
    * `accountKey`: the store key of an account's record (the user repository's); without it no
@@ -58,30 +96,83 @@ export class ReadAhead {
   }
 
   /**
-   * Starts reading, for the current request (nothing outside one), what a token record leads
-   * to: its session's uid copy when it ends with the session, its account's user record where
-   * the route answers claims, and its grant.
+   * Remembers what a token leads to (its adapter calls this when the token is written). Only
+   * the kinds a client brings back (access and refresh tokens, codes) are remembered on issue;
+   * a client_credentials token is remembered when it is first read in a request that follows it.
    */
-  follow(token: AdapterPayload): void {
-    const request = ReadAhead.#request();
-    if (!request) return;
-    // An expired token is refused next: nothing it leads to is read.
-    if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return;
-    const keys: string[] = [];
-    if (token.expiresWithSession && typeof token.sessionUid === 'string') keys.push(this.keys.oidcSessionUid(token.sessionUid));
-    if (request.account && this.accountKey && typeof token.accountId === 'string') keys.push(this.accountKey(token.accountId));
-    if (typeof token.grantId === 'string') keys.push(this.keys.oidc('Grant', digest(token.grantId)));
-    if (keys.length > 0) this.#start(request.ctx, keys);
+  learn(model: string, idDigest: string, token: AdapterPayload): void {
+    if (LEARNED_ON_ISSUE.has(model)) this.#leads.set(idDigest, ReadAhead.#leadsOf(model, token));
   }
 
-  /** Starts reading `keys` in one round trip, for the request `ctx`. */
-  #start(ctx: object, keys: string[]): void {
+  static #leadsOf(model: string, token: AdapterPayload): Leads {
+    return {
+      model,
+      sessionUid: token.expiresWithSession && typeof token.sessionUid === 'string' ? token.sessionUid : undefined,
+      accountId: typeof token.accountId === 'string' ? token.accountId : undefined,
+      grantDigest: typeof token.grantId === 'string' ? digest(token.grantId) : undefined,
+    };
+  }
+
+  /** The keys of what `leads` points to that a request with this plan reads next. */
+  #keysOf(leads: Leads, account: boolean): string[] {
+    const keys: string[] = [];
+    if (leads.sessionUid !== undefined) keys.push(this.keys.oidcSessionUid(leads.sessionUid));
+    if (account && this.accountKey && leads.accountId !== undefined) keys.push(this.accountKey(leads.accountId));
+    if (leads.grantDigest !== undefined) keys.push(this.keys.oidc('Grant', leads.grantDigest));
+    return keys;
+  }
+
+  /**
+   * Reads a token's own keys (`own`, the first its record's), for a request that goes on from
+   * it: when the token is known, in the same round trip as what it leads to (those values are
+   * then taken as {@link follow} would have read them). Returns `null` when the id is known to
+   * be a token of another kind (a value is one kind's id only: nothing to read), `undefined`
+   * when nothing is known or no such request runs: the caller reads `own` itself, then calls
+   * {@link follow}.
+   */
+  readToken(model: string, idDigest: string, own: string[]): Promise<(string | null)[]> | null | undefined {
+    if (!TOKEN_MODELS.has(model)) return undefined;
+    const leads = this.#leads.get(idDigest);
+    if (leads === undefined) return undefined;
+    if (leads.model !== model) return null;
+    const request = ReadAhead.#request();
+    if (!request) return undefined;
+    const follows = this.#keysOf(leads, request.account);
+    if (follows.length === 0) return undefined;
+    const read = this.#start(request.ctx, own.concat(follows), own.length);
+    return read;
+  }
+
+  /**
+   * Starts reading, for the current request (nothing outside one), what a token record leads
+   * to: its session's uid copy when it ends with the session, its account's user record where
+   * the route answers claims, and its grant. What it leads to is remembered, so that the next
+   * request bringing the same token reads it all in one round trip ({@link readToken}).
+   */
+  follow(token: AdapterPayload, model: string, idDigest: string): void {
+    if (!TOKEN_MODELS.has(model)) return;
+    const request = ReadAhead.#request();
+    if (!request) return;
+    const leads = ReadAhead.#leadsOf(model, token);
+    this.#leads.set(idDigest, leads);
+    // An expired token is refused next: nothing it leads to is read.
+    if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return;
+    const keys = this.#keysOf(leads, request.account);
+    if (keys.length > 0) this.#start(request.ctx, keys, 0);
+  }
+
+  /**
+   * Starts reading `keys` in one round trip, for the request `ctx`; those from `from` on are
+   * kept for the reads that follow (the ones before are the caller's own).
+   */
+  #start(ctx: object, keys: string[], from: number): Promise<(string | null)[]> {
     const read = this.store.getMany(keys);
     // Taken reads rethrow a failure; one nobody takes (the request failed first) is not an unhandled rejection.
     read.catch(() => undefined);
     let pending = this.#byRequest.get(ctx);
     if (!pending) this.#byRequest.set(ctx, (pending = new Map()));
-    for (let index = 0; index < keys.length; index++) pending.set(keys[index]!, { read, index });
+    for (let index = from; index < keys.length; index++) pending.set(keys[index]!, { read, index });
+    return read;
   }
 
   /** The value of `key` read ahead for `ctx` (handed out once), or undefined when there is none. */
