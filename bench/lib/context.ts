@@ -17,7 +17,7 @@ export interface BenchSettings extends Timing {
   subsiteCounts: number[];
   /** Seconds between the end of userinfo load and the second heap reading. */
   retentionWaitSeconds: number;
-  /** AUDIT_MAX_ENTRIES of the token-scenario hub (its log is filled to it before any window). */
+  /** Both audit caps of the token-scenario hub (its log of tokens issued is filled to it before any window). */
   auditMaxEntries: number;
   /** Users registered in the token-scenario hub and the plain peer. */
   users: number;

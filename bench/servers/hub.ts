@@ -3,8 +3,8 @@
  * bench's clients and users registered first. `BENCH_SUBSITES` subsites with login sync,
  * each on its own origin (`subsiteOrigin(i, BENCH_SUBSITE_PORT)`).
  *
- * `BENCH_AUDIT_FILL=1`: the audit log is filled to `AUDIT_MAX_ENTRIES` before the hub is
- * ready, so every timed window runs with the log at its cap (trimming on every batch).
+ * `BENCH_AUDIT_FILL=1`: the log of tokens issued is filled to its cap (`AUDIT_MAX_ENTRIES`, given
+ * as both caps) before the hub is ready, so every timed window runs with the log at its cap (trimming on every batch).
  * `BENCH_REDIS_TIMER=<ms>`: the control for the memory check; the store's node-redis client
  * gets back the per-command `AbortSignal.timeout` timer the hub turns off.
  */
@@ -51,7 +51,7 @@ const config = loadConfig({
   LOGIN_MAX_ATTEMPTS_PER_IP: ALLOW_ALL,
   LOGIN_MAX_FAILURES_PER_ACCOUNT: ALLOW_ALL,
   SIGNIN_STARTS_PER_IP: ALLOW_ALL,
-  ...(process.env.AUDIT_MAX_ENTRIES ? { AUDIT_MAX_ENTRIES: process.env.AUDIT_MAX_ENTRIES } : {}),
+  ...(process.env.AUDIT_MAX_ENTRIES ? { AUDIT_MAX_ENTRIES: process.env.AUDIT_MAX_ENTRIES, AUDIT_MAX_TOKEN_ENTRIES: process.env.AUDIT_MAX_ENTRIES } : {}),
 });
 
 async function timedClient(url: string, timeout: number): Promise<RedisClient> {
@@ -99,20 +99,24 @@ for (let i = 0; i < userCount; i += 1) {
   await users.create({ username: username(i), email: `${username(i)}@bench.test`, name: `Bench User ${i}`, password: PASSWORD });
 }
 
-/** Fills the audit log up to its cap with entries shaped like `token.issued`, a few thousand per round trip. */
+/**
+ * Fills the log of tokens issued (where the token scenarios' entries go) up to its cap with
+ * `token.issued` entries, a few thousand per round trip.
+ */
 async function fillAuditLog(): Promise<number> {
-  const key = new Keys(config.KEY_PREFIX).auditLog();
+  const key = new Keys(config.KEY_PREFIX).auditTokens();
+  const cap = config.AUDIT_MAX_TOKEN_ENTRIES;
   const now = Date.now();
   const CHUNK = 5_000;
-  for (let written = 0; written < config.AUDIT_MAX_ENTRIES; written += CHUNK) {
-    const count = Math.min(CHUNK, config.AUDIT_MAX_ENTRIES - written);
+  for (let written = 0; written < cap; written += CHUNK) {
+    const count = Math.min(CHUNK, cap - written);
     const batch = Array.from({ length: count }, (_, i) => {
-      const at = now - config.AUDIT_MAX_ENTRIES + written + i;
+      const at = now - cap + written + i;
       return { score: at, member: JSON.stringify({ id: randomUUID(), at, event: 'token.issued', client: SERVICE_CLIENT, ip: '127.0.0.1', detail: { grant: 'client_credentials' } }) };
     });
     await store.zAddMany(key, batch);
   }
-  return config.AUDIT_MAX_ENTRIES;
+  return cap;
 }
 const auditEntries = process.env.BENCH_AUDIT_FILL === '1' ? await fillAuditLog() : 0;
 
@@ -120,7 +124,7 @@ const server = createServer(withCounters(hub.app));
 server.keepAliveTimeout = 60_000;
 await serve(server, port, () => store.close(), {
   argon2: { type: 'argon2id', memoryKiB: config.ARGON2_MEMORY_KIB, iterations: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM },
-  auditMaxEntries: config.AUDIT_MAX_ENTRIES,
+  auditMaxEntries: config.AUDIT_MAX_TOKEN_ENTRIES,
   auditPrefilled: auditEntries,
   registrationMs: Math.round(registrationMs),
   redisTimerMs: timerMs,

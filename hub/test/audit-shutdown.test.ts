@@ -20,7 +20,7 @@ describe('hub stop and the audit log (redis)', () => {
     expect(answer.status).toBe(200);
     await hub.stop();
     // Read past the audit log's own reader, which would flush first.
-    const stored = await hub.store.zRevRange(hub.services.keys.auditLog(), 0, -1);
+    const stored = await hub.store.zRevRange(hub.services.keys.auditTokens(), 0, -1);
     const events = stored.map((raw) => JSON.parse(raw) as { event: string; client?: string });
     expect(events).toContainEqual(expect.objectContaining({ event: 'token.issued', client: 'svc' }));
   });

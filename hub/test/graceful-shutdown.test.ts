@@ -86,7 +86,7 @@ describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
     request.finish();
     expect(await request.answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(await hub.exited).toBe(0);
-    const entries = (await store.zRevRange(new Keys(prefix).auditLog(), 0, -1)).map((raw) => JSON.parse(raw) as { event: string; client?: string });
+    const entries = (await store.zRevRange(new Keys(prefix).auditTokens(), 0, -1)).map((raw) => JSON.parse(raw) as { event: string; client?: string });
     expect(entries).toContainEqual(expect.objectContaining({ event: 'token.issued', client: 'svc' }));
   });
 

@@ -2,7 +2,7 @@ import { TestBrowser } from '../src/testing/browser.js';
 import { faultyStore, type FaultPlan } from '../src/testing/faulty-store.js';
 import { openTestStore, startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import type { Store } from '../src/store/store.js';
-import { LEASE_MS } from '../src/oidc/redemption.js';
+import { DELIVERING_MS, LEASE_MS } from '../src/oidc/redemption.js';
 import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -63,6 +63,16 @@ function onOutcome(): FaultPlan {
     if (!key.includes(CLAIM)) return 'ok';
     writes += 1;
     return writes === 2 ? 'stall' : 'ok';
+  };
+}
+
+/** The third write to the claim (the `done` mark after the commit) takes `ms` longer, then goes through. */
+function slowDoneMark(ms: number): FaultPlan {
+  let writes = 0;
+  return (_method, key) => {
+    if (!key.includes(CLAIM)) return 'ok';
+    writes += 1;
+    return writes === 3 ? { delayMs: ms } : 'ok';
   };
 }
 
@@ -245,6 +255,10 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     plan(onOutcome());
     expectUnavailable(await redeem(code, verifier));
     plan(undefined);
+    // A retry at once (here the lost reply failed at once; a stalled one fails after the store's
+    // deadline) cannot be told from a concurrent redemption: a 503 again, then the answer.
+    expectUnavailable(await redeem(code, verifier));
+    await sleep(DELIVERING_MS);
     const retry = await redeem(code, verifier);
     await expectWorking(retry);
     expect(retry.headers.get('cache-control')).toContain('no-store');
@@ -254,6 +268,22 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(replay.body.error).toBe('invalid_grant');
     expect(await userinfo(String(retry.body.access_token))).toBe(401);
   });
+
+  // Seen in a full test run under load (races.test.ts): two of six concurrent redemptions got
+  // 200 with the same tokens, the second having read the answer between its commit and `done`.
+  test('a redemption that reads the answer while the winner is still delivering it gets 503, not a copy of the tokens', async () => {
+    const { code, verifier } = await freshCode();
+    plan(slowDoneMark(1_500));
+    const first = redeem(code, verifier);
+    await sleep(300); // the first has committed its answer and is writing its `done` mark
+    const concurrent = await redeem(code, verifier);
+    expectUnavailable(concurrent);
+    await expectWorking(await first);
+    plan(undefined);
+    // Delivered: the concurrent request's retry is a reuse.
+    const retry = await redeem(code, verifier);
+    expect(retry.body.error).toBe('invalid_grant');
+  }, 20_000);
 
   test('a request slower than the lease loses to the one that took its claim over: exactly one winner', async () => {
     const { code, verifier } = await freshCode();

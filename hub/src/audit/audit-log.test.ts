@@ -45,8 +45,8 @@ describe('audit log bounds', () => {
     const { store, calls } = countingStore(memory);
     const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries });
     expect(await log.trim(at + 10_000)).toBe(400);
-    // One command for the retention, one for the cap: not one per removed entry.
-    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(2);
+    // One command for the retention, one for the cap, per log (tokens issued, the rest): not one per removed entry.
+    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(4);
     expect(calls.get('zRemove')).toBeUndefined();
     const kept = await memory.zRevRange(keys.auditLog(), 0, -1);
     expect(kept).toHaveLength(maxEntries);
@@ -93,7 +93,7 @@ describe('audit log bounds', () => {
     const keys = new Keys('t:');
     const { writes } = slowWrites(store, 5);
     const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => log.record({ event: 'token.issued', client: `c${i}` })));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.record({ event: 'login.success', client: `c${i}` })));
     expect(await store.zCard(keys.auditLog())).toBe(200);
     expect(writes()).toBeLessThanOrEqual(3);
     let seen = 0;
@@ -114,7 +114,7 @@ describe('audit log bounds', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await log.flush();
-    expect(await store.zCard(keys.auditLog())).toBe(4);
+    expect(await store.zCard(keys.auditTokens())).toBe(4);
     expect(writes()).toBe(1);
     // An entry a caller awaits is not held back.
     await log.record({ event: 'login.success' });
@@ -142,6 +142,56 @@ describe('audit log bounds', () => {
     busy = false;
     await writer;
     await log.flush();
+    await store.close();
+  });
+
+  test('tokens issued cannot push other entries out: they are kept apart, under a cap of their own', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100, maxTokenEntries: 200, lingerMs: 0 });
+    let clock = Date.now();
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1));
+    await log.record({ event: 'admin.user.delete', actor: 'admin-1', subject: 'user-9' });
+    await log.record({ event: 'login.success', actor: 'user-1' });
+    // A flood of tokens (a service client, or someone with a stolen client secret), far past both caps.
+    for (let i = 0; i < 1_000; i += 1) log.recordLater({ event: 'token.issued', client: 'svc' });
+    await log.flush();
+    await log.record({ event: 'logout', actor: 'user-1' });
+    now.mockRestore();
+    await log.trim(clock);
+    expect(await log.search({ event: 'admin' })).toEqual([expect.objectContaining({ event: 'admin.user.delete', actor: 'admin-1', subject: 'user-9' })]);
+    expect(await log.search({ event: 'login' })).toEqual([expect.objectContaining({ event: 'login.success' })]);
+    expect(await store.zCard(keys.auditTokens())).toBe(200);
+    // Read together, newest first: the logout, then the newest tokens, down to the oldest entries.
+    const all: string[] = [];
+    for await (const entry of log.entries()) all.push(entry.event);
+    expect(all).toHaveLength(203);
+    expect(all[0]).toBe('logout');
+    expect(all.slice(1, 201).every((event) => event === 'token.issued')).toBe(true);
+    expect(all.slice(201)).toEqual(['login.success', 'admin.user.delete']);
+    await store.close();
+  });
+
+  test('both logs read together are in time order across pages, filtered, and cut at `since`', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const at = Date.now();
+    // Interleaved in time, more than one page (500) of each.
+    await store.zAddMany(keys.auditTokens(), Array.from({ length: 700 }, (_, i) => ({ score: at + 2 * i, member: JSON.stringify({ id: `t${i}`, at: at + 2 * i, event: 'token.issued', client: i % 2 ? 'a' : 'b' }) })));
+    await store.zAddMany(keys.auditLog(), Array.from({ length: 700 }, (_, i) => ({ score: at + 2 * i + 1, member: JSON.stringify({ id: `s${i}`, at: at + 2 * i + 1, event: 'login.success', client: i % 2 ? 'a' : 'b' }) })));
+    const times: number[] = [];
+    for await (const entry of log.entries()) times.push(entry.at);
+    expect(times).toHaveLength(1_400);
+    expect(times).toEqual([...times].sort((x, y) => y - x));
+    const forA = await log.search({ client: 'a' }, 2_000);
+    expect(forA).toHaveLength(700);
+    expect(forA.every((entry) => entry.client === 'a')).toBe(true);
+    const recent = await log.search({ since: at + 1_000 }, 2_000);
+    expect(recent).toHaveLength(400); // each log's entries 500..699
+    expect(recent.every((entry) => entry.at >= at + 1_000)).toBe(true);
+    // A reader that stops early stops both logs' pages.
+    expect(await log.search({}, 3)).toEqual([expect.objectContaining({ id: 's699' }), expect.objectContaining({ id: 't699' }), expect.objectContaining({ id: 's698' })]);
     await store.close();
   });
 });

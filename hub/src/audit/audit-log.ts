@@ -85,7 +85,10 @@ export interface AuditFilter {
 
 export interface AuditLogOptions {
   retentionSeconds: number;
+  /** The cap of the log of everything but tokens issued. */
   maxEntries: number;
+  /** The cap of the log of tokens issued (default: `maxEntries`). */
+  maxTokenEntries?: number;
   /** How long a lingering entry waits for company, in milliseconds (default {@link LINGER_MS}). */
   lingerMs?: number;
 }
@@ -105,13 +108,29 @@ function clip(value: string | undefined): string | undefined {
 }
 
 /**
- * The audit log: one sorted set in the store, each member a JSON entry scored by its time.
- * Bounded twice, every hundred writes: entries older than the retention go, and the oldest
- * beyond `maxEntries`. Recording never fails the action it records.
+ * Tokens issued are logged apart, under a cap of their own: a busy token endpoint (a service
+ * client asking a token every few milliseconds, or someone flooding it with a stolen client
+ * secret) would otherwise push sign-ins, admin actions and deliveries out of a capped log
+ * within minutes.
+ */
+const TOKEN_ISSUED: AuditEvent = 'token.issued';
+
+/** An entry waiting for its write: its score, its stored form, and whether it goes to the token log. */
+interface PendingEntry {
+  score: number;
+  member: string;
+  token: boolean;
+}
+
+/**
+ * The audit log: two sorted sets in the store, each member a JSON entry scored by its time, one
+ * for tokens issued and one for everything else (read together, newest first). Each is bounded
+ * twice, every hundred writes: entries older than the retention go, and the oldest beyond its
+ * cap (`maxTokenEntries`, `maxEntries`). Recording never fails the action it records.
  */
 export class AuditLog {
   #writes = 0;
-  #pending: { score: number; member: string }[] = [];
+  #pending: PendingEntry[] = [];
   #waiters: (() => void)[] = [];
   readonly #observers: ((entry: AuditEntry) => void)[] = [];
   #flushing: Promise<void> | undefined;
@@ -154,7 +173,7 @@ export class AuditLog {
   }
 
   /** The stored form of an entry, observed as it is recorded. */
-  #entry(input: NewAuditEntry): { score: number; member: string } {
+  #entry(input: NewAuditEntry): PendingEntry {
     const requestId = input.requestId ?? currentRequestId();
     // Fields set one by one (same order as before), not spread from small objects: this runs per token.
     const entry: AuditEntry = { id: randomUUID(), at: Date.now(), event: input.event };
@@ -165,7 +184,7 @@ export class AuditLog {
     if (input.detail) entry.detail = input.detail;
     if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
-    return { score: entry.at, member: JSON.stringify(entry) };
+    return { score: entry.at, member: JSON.stringify(entry), token: entry.event === TOKEN_ISSUED };
   }
 
   #lingerNow(): void {
@@ -198,7 +217,7 @@ export class AuditLog {
         const batch = this.#pending.splice(0);
         const waiters = this.#waiters.splice(0);
         try {
-          await this.store.zAddMany(this.keys.auditLog(), batch);
+          await this.#write(batch);
           // Both bounds are enforced every TRIM_EVERY entries (and after the first), so the
           // log stays within them to about a hundred entries.
           const before = this.#writes;
@@ -215,26 +234,68 @@ export class AuditLog {
     }
   }
 
-  /** Drops entries past the retention, then the oldest beyond the cap. */
-  async trim(now = Date.now()): Promise<number> {
-    const key = this.keys.auditLog();
-    const expired = await this.store.zRemoveByScore(key, -Infinity, now - this.options.retentionSeconds * 1000);
-    // One range command keeps the newest maxEntries: ranks 0 .. -(maxEntries + 1) are the rest.
-    return expired + (await this.store.zRemoveByRank(key, 0, -(this.options.maxEntries + 1)));
+  /** A batch to the store: tokens issued to their log, the rest to theirs (both sent at once). */
+  async #write(batch: PendingEntry[]): Promise<void> {
+    const tokens: PendingEntry[] = [];
+    const others: PendingEntry[] = [];
+    for (const item of batch) (item.token ? tokens : others).push(item);
+    const writes: Promise<unknown>[] = [];
+    if (tokens.length > 0) writes.push(this.store.zAddMany(this.keys.auditTokens(), tokens));
+    if (others.length > 0) writes.push(this.store.zAddMany(this.keys.auditLog(), others));
+    await Promise.all(writes);
   }
 
-  /** Entries matching `filter`, newest first. */
+  /** Drops entries past the retention, then the oldest beyond each log's cap. */
+  async trim(now = Date.now()): Promise<number> {
+    const { retentionSeconds, maxEntries, maxTokenEntries = maxEntries } = this.options;
+    const trimmed = await Promise.all([
+      this.#trim(this.keys.auditLog(), now - retentionSeconds * 1000, maxEntries),
+      this.#trim(this.keys.auditTokens(), now - retentionSeconds * 1000, maxTokenEntries),
+    ]);
+    return trimmed[0] + trimmed[1];
+  }
+
+  async #trim(key: string, before: number, cap: number): Promise<number> {
+    const expired = await this.store.zRemoveByScore(key, -Infinity, before);
+    // One range command keeps the newest `cap`: ranks 0 .. -(cap + 1) are the rest.
+    return expired + (await this.store.zRemoveByRank(key, 0, -(cap + 1)));
+  }
+
+  /** Entries matching `filter`, newest first (both logs, merged by time). */
   async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
     await this.flush();
-    const key = this.keys.auditLog();
+    // The token log holds one event only: it is not read for a filter no token issue matches.
+    const logs = [this.keys.auditLog()];
+    if (filter.event === undefined || TOKEN_ISSUED.startsWith(filter.event)) logs.push(this.keys.auditTokens());
+    const streams = logs.map((key) => this.#newestFirst(key, filter.since));
+    try {
+      const heads = await Promise.all(streams.map((stream) => stream.next()));
+      for (;;) {
+        let newest = -1;
+        for (let i = 0; i < heads.length; i++) {
+          const head = heads[i]!;
+          if (!head.done && (newest === -1 || head.value.at > (heads[newest]!.value as AuditEntry).at)) newest = i;
+        }
+        if (newest === -1) return;
+        const entry = heads[newest]!.value as AuditEntry;
+        heads[newest] = await streams[newest]!.next();
+        if (AuditLog.matches(entry, filter)) yield entry;
+      }
+    } finally {
+      await Promise.all(streams.map((stream) => stream.return(undefined)));
+    }
+  }
+
+  /** One log's entries, newest first, down to `since`, a page per store round trip. */
+  async *#newestFirst(key: string, since: number | undefined): AsyncGenerator<AuditEntry, undefined> {
     for (let start = 0; ; start += PAGE) {
       const page = await this.store.zRevRange(key, start, start + PAGE - 1);
       for (const member of page) {
         const entry = JSON.parse(member) as AuditEntry;
-        if (filter.since !== undefined && entry.at < filter.since) return;
-        if (AuditLog.matches(entry, filter)) yield entry;
+        if (since !== undefined && entry.at < since) return undefined;
+        yield entry;
       }
-      if (page.length < PAGE) return;
+      if (page.length < PAGE) return undefined;
     }
   }
 

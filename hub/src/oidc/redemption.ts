@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
-import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
+import { STORE_COMMAND_DEADLINE_MS, STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -14,6 +14,16 @@ export const LEASE_MS = 3_000;
 
 /** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
 export const REPLAY_WINDOW_MS = 60_000;
+
+/**
+ * For this long after its commit, a recorded answer is taken to be on its way out with its own
+ * request (whose `done` mark follows the commit by one round trip): another redemption that
+ * reads it then is a concurrent one and gets a 503, not a copy of the tokens. A retry of an
+ * answer that was lost comes later: the 503 of a commit whose reply stalled leaves only once
+ * the command has run out its deadline ({@link STORE_COMMAND_DEADLINE_MS}), and every 503 asks
+ * for a wait longer than this (`Retry-After`); a client that retries sooner gets a 503 again.
+ */
+export const DELIVERING_MS = STORE_COMMAND_DEADLINE_MS / 2;
 
 /**
  * The claim of a code or refresh token, one key beside the record:
@@ -86,7 +96,9 @@ class ClaimPending extends errors.OIDCProviderError {
  *   releases its claim, and a claim whose request died lapses after {@link LEASE_MS};
  *   until then another redemption (an early retry, a concurrent request) gets a 503;
  * - the commit records the answer (encrypted); if the commit landed but its reply was
- *   lost, the client's retry gets that same answer back, once;
+ *   lost, the client's retry gets that same answer back, once. In the moment after the commit
+ *   ({@link DELIVERING_MS}) the answer is taken to be on its way out with its own request, so
+ *   a redemption then is a concurrent one (or a retry sooner than the 503 asked): a 503;
  * - once the answer has gone out the claim is `done`, and any further use is a reuse.
  */
 export class Redemptions {
@@ -140,6 +152,8 @@ export class Redemptions {
     }
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
+      // Committed a moment ago: its own request is still delivering it, so this is no retry.
+      if (Date.now() < seen.u - REPLAY_WINDOW_MS + DELIVERING_MS) this.#pending(ctx!);
       attempt.replay = unseal(attempt.secret, seen.r);
       throw new RecordedAnswer();
     }

@@ -125,6 +125,7 @@ export class Keys {
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
   mailOutboxItem(id: string): string { return `${this.prefix}mail:outbox:item:${id}`; }
 
-  // Audit log: one sorted set of JSON entries scored by time (epoch ms)
+  // Audit log: sorted sets of JSON entries scored by time (epoch ms): tokens issued apart from the rest
   auditLog(): string { return `${this.prefix}audit:log`; }
+  auditTokens(): string { return `${this.prefix}audit:tokens`; }
 }

@@ -127,6 +127,9 @@ export interface Store {
 /** The `Retry-After` (seconds) of every 503 the hub answers while its store is down. */
 export const STORE_RETRY_AFTER = '5';
 
+/** Milliseconds after which a store command that has not answered fails closed (a stalled Redis). */
+export const STORE_COMMAND_DEADLINE_MS = 2_000;
+
 /** Raised when the backing store cannot be reached: callers fail closed with a 503. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
