@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     only.has('tokens') && settings.control ? start('hub-timer', 'hub.ts', { BENCH_USERS: '1', BENCH_REDIS_TIMER: '5000' }) : none,
     ...(only.has('sign-in') ? counts.slice(1) : []).map((n) => hubWithSubsites(n, { BENCH_USERS: String(settings.signInUsers) })),
   ]);
-  log(`ready; hub audit log filled to ${String(hub.info.auditPrefilled)} entries (AUDIT_MAX_ENTRIES ${String(hub.info.auditMaxEntries)})`);
+  log(`ready; hub's log of tokens issued filled to ${String(hub.info.auditPrefilled)} entries (AUDIT_MAX_TOKEN_ENTRIES ${String(hub.info.auditMaxEntries)})`);
 
   let tokens: Awaited<ReturnType<typeof tokenScenarios>> = { scenarios: [], retention: [], roundTrips: [], notes: [] };
   if (plain && oauth2) {

@@ -286,16 +286,29 @@ export class AuditLog {
     }
   }
 
-  /** One log's entries, newest first, down to `since`, a page per store round trip. */
+  /**
+   * One log's entries, newest first, down to `since`, a page per store round trip. Each page is
+   * read by time, from where the last one ended (not by rank), so entries recorded while the
+   * reader pages (a busy token endpoint adds thousands a second) neither shift the pages nor
+   * come out twice; those at the boundary's millisecond that were already read are skipped.
+   */
   async *#newestFirst(key: string, since: number | undefined): AsyncGenerator<AuditEntry, undefined> {
-    for (let start = 0; ; start += PAGE) {
-      const page = await this.store.zRevRange(key, start, start + PAGE - 1);
+    let below = Infinity; // the time the last page ended at (inclusive)
+    let readAtBelow = new Set<string>(); // ids already read at that time
+    for (;;) {
+      const limit = PAGE + readAtBelow.size;
+      const page = await this.store.zRevRangeByScore(key, below, since ?? -Infinity, limit);
       for (const member of page) {
         const entry = JSON.parse(member) as AuditEntry;
-        if (since !== undefined && entry.at < since) return undefined;
+        if (entry.at === below && readAtBelow.has(entry.id)) continue;
+        if (entry.at !== below) {
+          below = entry.at;
+          readAtBelow = new Set();
+        }
+        readAtBelow.add(entry.id);
         yield entry;
       }
-      if (page.length < PAGE) return undefined;
+      if (page.length < limit) return undefined;
     }
   }
 

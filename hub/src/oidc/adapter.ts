@@ -1,7 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { digest, type Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
-import { ReadAhead } from './read-ahead.js';
+import { ReadAhead, type TokenRead } from './read-ahead.js';
 import { Redemptions } from './redemption.js';
 import { ENDED_MARK_TTL_SECONDS, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
 
@@ -57,8 +57,6 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         if (generation !== undefined) payload[GENERATION] = generation;
       }
       const ttl = expiresIn ? expiresIn + CLOCK_TOLERANCE : undefined;
-      // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts).
-      readAhead.learn(this.model, idDigest, payload);
       // The payload without its id: `jti` is left out by JSON.stringify while undefined (an
       // object rest copy of every payload cost more than the stringify), then put back.
       const { jti } = payload;
@@ -85,6 +83,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       if (payload.userCode) writes.push({ op: 'set', key: keys.oidcUserCode(payload.userCode), value: key, ttlSeconds: ttl });
       this.#forgetReadAhead(key, payload);
       await store.write(writes);
+      // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts).
+      readAhead.issued(this.model, idDigest, payload);
       if (this.model === 'Session' && payload.uid && payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
       if (this.model === 'Grant' && payload.accountId && payload.clientId) {
         await hooks.onGrant?.(payload.accountId, payload.clientId, id, ttl);
@@ -102,8 +102,8 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const claimKey = keys.oidcConsumed(this.model, idDigest);
         const own = [key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)];
         const withLeads = readAhead.readToken(this.model, idDigest, own);
-        if (withLeads === null) return undefined; // the id of another kind of token
-        const [raw, current, legacy] = await (withLeads ?? store.getMany(own));
+        if (withLeads?.otherKind) return undefined; // the id of another kind of token
+        const [raw, current, legacy] = await (withLeads ? withLeads.values : store.getMany(own));
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
@@ -116,13 +116,13 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         return (removed instanceof Promise ? await removed : removed) ? undefined : payload;
       }
       let raw: string | null;
-      let withLeads: Promise<(string | null)[]> | null | undefined;
+      let withLeads: TokenRead | undefined;
       if (this.model === 'Grant') {
         raw = await readAhead.get(key); // read right after its token: the token's find may have read it ahead
       } else {
         withLeads = readAhead.readToken(this.model, idDigest, [key]);
-        if (withLeads === null) return undefined; // the id of another kind of token
-        raw = withLeads ? ((await withLeads)[0] ?? null) : await store.get(key);
+        if (withLeads?.otherKind) return undefined; // the id of another kind of token
+        raw = withLeads ? ((await withLeads.values)[0] ?? null) : await store.get(key);
       }
       if (!raw) return undefined;
       const payload = JSON.parse(raw) as AdapterPayload;

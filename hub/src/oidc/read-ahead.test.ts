@@ -240,7 +240,7 @@ describe.each(subjects)('reading ahead what a token leads to: %s', (_name, open)
     expect(session).toBeUndefined();
   });
 
-  it('an expired token leads to no read ahead (one this process issued: nothing read beside it)', async () => {
+  it('an expired token leads to no read ahead; one known here is read with its leads in one round trip, as when valid', async () => {
     const issuer = setUp();
     const { accountId, grantId, uid } = await signedIn(issuer.adapter);
     const expired = newId();

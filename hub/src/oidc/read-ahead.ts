@@ -1,7 +1,7 @@
-import { LRUCache } from 'lru-cache';
 import Provider, { type AdapterPayload } from 'oidc-provider';
-import { digest, type Keys } from '../store/keys.js';
+import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { TokenLeads, type Leads } from './token-leads.js';
 
 /** Routes that go on from a token to the records below; the account only where claims are answered. */
 const FOLLOWS_TOKEN: ReadonlyMap<string, { account: boolean }> = new Map([
@@ -16,33 +16,12 @@ interface Pending {
 }
 
 /**
- * Token kinds oidc-provider looks a token value up as, one after another or side by side
- * (introspection and revocation try each): a value is the id of one of them at most.
+ * How a token's own keys are read (see {@link ReadAhead.readToken}): not at all, when the id is
+ * known to be another kind of token's, or together with what the token is known to lead to.
  */
-const TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode']);
+export type TokenRead = { otherKind: true } | { otherKind: false; values: Promise<(string | null)[]> };
 
-/** Token kinds whose leads are learned when they are issued (the next request brings them back). */
-const LEARNED_ON_ISSUE: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
-
-/**
- * How many tokens' leads one hub process remembers (least recently used go first): about 300
- * bytes each. A token issued or read within the last few thousand is usually the one a client
- * brings back next (userinfo right after the token endpoint, a resource server introspecting
- * the same token on every call).
- */
-const KNOWN_TOKENS = 10_000;
-
-/**
- * What a token leads to, by the digest of its id: its kind, and the ids of its session (when the
- * token ends with it), account and grant. None of them ever changes for a token, so a lead
- * learned once stays true: the values are still read from the store on every use.
- */
-interface Leads {
-  model: string;
-  sessionUid: string | undefined;
-  accountId: string | undefined;
-  grantDigest: string | undefined;
-}
+const OTHER_KIND: TokenRead = { otherKind: true };
 
 /**
  * Reads ahead what a protocol request reads next, in one round trip. oidc-provider reads a
@@ -58,14 +37,14 @@ interface Leads {
  * no userinfo, token or introspection request writes a user; a caller that starts to must
  * forget the key first.) A failed read
  * fails the reads that take it, as their own would. Only stored records are followed (a token
- * that was found, not yet expired, or one this process issued), never a value from the request.
+ * that was found, or one this process wrote), never a value from the request.
  *
- * What a token leads to never changes, so it is remembered (by the digest of the token's id,
- * for the last {@link KNOWN_TOKENS} tokens issued or read here): the next request bringing the
- * same token reads the token and the three in one round trip, and a lookup of it as another
- * kind of token (introspection tries each) reads nothing. What is read is still the store's
- * value on every request; only which keys to read is remembered. Nothing read with a token that
- * turns out to be gone or expired is used: oidc-provider stops there.
+ * What a token leads to never changes, so this process remembers it ({@link TokenLeads}): the
+ * next request bringing the same token reads the token and the three in one round trip, and a
+ * lookup of it as another kind of token (introspection tries each) reads nothing. What is read
+ * is still the store's value on every request; only which keys to read is remembered. A known
+ * token that turns out to be gone or expired has had the three read with it, unused:
+ * oidc-provider stops there. An unknown one that was found expired leads to no read.
  *
  * The values are as of the token's read. On the token endpoint the account is then checked
  * after the code or refresh token is claimed (one round trip later) rather than before: a
@@ -75,7 +54,6 @@ interface Leads {
  */
 export class ReadAhead {
   readonly #byRequest = new WeakMap<object, Map<string, Pending>>();
-  readonly #leads = new LRUCache<string, Leads>({ max: KNOWN_TOKENS });
 
   /**
    * `accountKey`: the store key of an account's record (the user repository's); without it no
@@ -85,6 +63,7 @@ export class ReadAhead {
     private readonly store: Store,
     private readonly keys: Keys,
     private readonly accountKey?: (accountId: string) => string,
+    private readonly leads: TokenLeads = new TokenLeads(),
   ) {}
 
   /** The protocol request being answered, when its route goes on from a token; else undefined. */
@@ -95,22 +74,9 @@ export class ReadAhead {
     return plan && ctx ? { account: plan.account, ctx } : undefined;
   }
 
-  /**
-   * Remembers what a token leads to (its adapter calls this when the token is written). Only
-   * the kinds a client brings back (access and refresh tokens, codes) are remembered on issue;
-   * a client_credentials token is remembered when it is first read in a request that follows it.
-   */
-  learn(model: string, idDigest: string, token: AdapterPayload): void {
-    if (LEARNED_ON_ISSUE.has(model)) this.#leads.set(idDigest, ReadAhead.#leadsOf(model, token));
-  }
-
-  static #leadsOf(model: string, token: AdapterPayload): Leads {
-    return {
-      model,
-      sessionUid: token.expiresWithSession && typeof token.sessionUid === 'string' ? token.sessionUid : undefined,
-      accountId: typeof token.accountId === 'string' ? token.accountId : undefined,
-      grantDigest: typeof token.grantId === 'string' ? digest(token.grantId) : undefined,
-    };
+  /** A token was written (its adapter calls this once the write went through): see {@link TokenLeads}. */
+  issued(model: string, idDigest: string, token: AdapterPayload): void {
+    this.leads.issued(model, idDigest, token);
   }
 
   /** The keys of what `leads` points to that a request with this plan reads next. */
@@ -123,24 +89,22 @@ export class ReadAhead {
   }
 
   /**
-   * Reads a token's own keys (`own`, the first its record's), for a request that goes on from
-   * it: when the token is known, in the same round trip as what it leads to (those values are
-   * then taken as {@link follow} would have read them). Returns `null` when the id is known to
-   * be a token of another kind (a value is one kind's id only: nothing to read), `undefined`
-   * when nothing is known or no such request runs: the caller reads `own` itself, then calls
-   * {@link follow}.
+   * Reads a token's own keys (`own`, the first its record's) for a request that goes on from
+   * it, when this process knows what the token leads to: in the same round trip as those records
+   * (then taken as {@link follow} would have read them), or not at all when the id is another
+   * kind of token's (a value is one kind's id only). Undefined when nothing is known or no such
+   * request runs: the caller reads `own` itself, then calls {@link follow}.
    */
-  readToken(model: string, idDigest: string, own: string[]): Promise<(string | null)[]> | null | undefined {
-    if (!TOKEN_MODELS.has(model)) return undefined;
-    const leads = this.#leads.get(idDigest);
+  readToken(model: string, idDigest: string, own: string[]): TokenRead | undefined {
+    if (!TokenLeads.isToken(model)) return undefined;
+    const leads = this.leads.get(idDigest);
     if (leads === undefined) return undefined;
-    if (leads.model !== model) return null;
+    if (leads.model !== model) return OTHER_KIND;
     const request = ReadAhead.#request();
     if (!request) return undefined;
     const follows = this.#keysOf(leads, request.account);
     if (follows.length === 0) return undefined;
-    const read = this.#start(request.ctx, own.concat(follows), own.length);
-    return read;
+    return { otherKind: false, values: this.#start(request.ctx, own.concat(follows), own.length) };
   }
 
   /**
@@ -150,11 +114,10 @@ export class ReadAhead {
    * request bringing the same token reads it all in one round trip ({@link readToken}).
    */
   follow(token: AdapterPayload, model: string, idDigest: string): void {
-    if (!TOKEN_MODELS.has(model)) return;
+    if (!TokenLeads.isToken(model)) return;
     const request = ReadAhead.#request();
     if (!request) return;
-    const leads = ReadAhead.#leadsOf(model, token);
-    this.#leads.set(idDigest, leads);
+    const leads = this.leads.found(model, idDigest, token);
     // An expired token is refused next: nothing it leads to is read.
     if (typeof token.exp === 'number' && token.exp * 1000 <= Date.now()) return;
     const keys = this.#keysOf(leads, request.account);

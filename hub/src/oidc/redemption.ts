@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
-import { STORE_COMMAND_DEADLINE_MS, STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -15,15 +15,6 @@ export const LEASE_MS = 3_000;
 /** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
 export const REPLAY_WINDOW_MS = 60_000;
 
-/**
- * For this long after its commit, a recorded answer is taken to be on its way out with its own
- * request (whose `done` mark follows the commit by one round trip): another redemption that
- * reads it then is a concurrent one and gets a 503, not a copy of the tokens. A retry of an
- * answer that was lost comes later: the 503 of a commit whose reply stalled leaves only once
- * the command has run out its deadline ({@link STORE_COMMAND_DEADLINE_MS}), and every 503 asks
- * for a wait longer than this (`Retry-After`); a client that retries sooner gets a 503 again.
- */
-export const DELIVERING_MS = STORE_COMMAND_DEADLINE_MS / 2;
 
 /**
  * The claim of a code or refresh token, one key beside the record:
@@ -57,6 +48,17 @@ interface Attempt {
   mine?: string;
   /** An earlier attempt's committed answer, to answer this retry with. */
   replay?: Record<string, unknown>;
+}
+
+/**
+ * Another request marked the recorded answer delivered first (the committing request, or a
+ * retry): this one, a concurrent duplicate, gets invalid_grant. Thrown from the claim, so the
+ * adapter revokes nothing: the tokens went to the client.
+ */
+class DeliveredElsewhere extends errors.InvalidGrant {
+  constructor() {
+    super('grant request is invalid');
+  }
 }
 
 /** Thrown inside the grant handler to stop it issuing anew; the middleware answers with the recorded tokens. */
@@ -96,10 +98,11 @@ class ClaimPending extends errors.OIDCProviderError {
  *   releases its claim, and a claim whose request died lapses after {@link LEASE_MS};
  *   until then another redemption (an early retry, a concurrent request) gets a 503;
  * - the commit records the answer (encrypted); if the commit landed but its reply was
- *   lost, the client's retry gets that same answer back, once. In the moment after the commit
- *   ({@link DELIVERING_MS}) the answer is taken to be on its way out with its own request, so
- *   a redemption then is a concurrent one (or a retry sooner than the 503 asked): a 503;
- * - once the answer has gone out the claim is `done`, and any further use is a reuse.
+ *   lost, the client's retry gets that same answer back;
+ * - the answer is handed out once: the request that marks the claim `done` (a compare-and-set:
+ *   the committing request, or a retry that found the answer recorded) answers with it, and
+ *   one that loses that race (a concurrent duplicate) gets invalid_grant, nothing revoked;
+ * - once the claim is `done`, any further use is a reuse.
  */
 export class Redemptions {
   readonly #attempts = new WeakMap<object, Map<string, Attempt>>();
@@ -152,8 +155,8 @@ export class Redemptions {
     }
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
-      // Committed a moment ago: its own request is still delivering it, so this is no retry.
-      if (Date.now() < seen.u - REPLAY_WINDOW_MS + DELIVERING_MS) this.#pending(ctx!);
+      // A recorded answer goes out once: to whichever request marks it delivered first.
+      if (!(await this.#deliver(attempt, attempt.seen!))) throw new DeliveredElsewhere();
       attempt.replay = unseal(attempt.secret, seen.r);
       throw new RecordedAnswer();
     }
@@ -190,16 +193,16 @@ export class Redemptions {
 
   async #settleAll(ctx: KoaContextWithOIDC, attempts: Map<string, Attempt>): Promise<void> {
     for (const attempt of attempts.values()) {
-      if (attempt.replay) await this.#replay(ctx, attempt);
+      if (attempt.replay) this.#replay(ctx, attempt);
       else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
     }
   }
 
-  async #replay(ctx: KoaContextWithOIDC, attempt: Attempt): Promise<void> {
+  /** Answers with the recorded answer, which `claim` marked delivered for this request. */
+  #replay(ctx: KoaContextWithOIDC, attempt: Attempt): void {
     ctx.status = 200;
     ctx.body = attempt.replay;
     ctx.set('Cache-Control', 'no-store');
-    await this.#finish(attempt, attempt.seen!);
   }
 
   async #settle(ctx: KoaContextWithOIDC, attempt: Attempt, mine: string): Promise<void> {
@@ -232,8 +235,37 @@ export class Redemptions {
       ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
       return;
     }
-    // Delivered: from now on, any use is a reuse. If this write fails the answer still goes out.
-    await this.#finish(attempt, issued);
+    // Handed out once: this request answers only if it marks the answer delivered first.
+    let delivered: boolean;
+    try {
+      delivered = await this.#deliver(attempt, issued);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      // The answer stays recorded, not delivered: the client's retry gets it.
+      ctx.status = 503;
+      ctx.set('Retry-After', STORE_RETRY_AFTER);
+      ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
+      return;
+    }
+    if (!delivered) {
+      // A request that found the answer recorded (a retry, or a duplicate of this one) took it
+      // and answers with these very tokens: this one does not, and nothing is revoked.
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    }
+  }
+
+  /**
+   * Marks the recorded answer delivered (`from` → `done`, a compare-and-set): true for the one
+   * request that does; then any further use is a reuse. The spent record leaves its grant's
+   * index in the same round trip (best effort, whoever delivered).
+   */
+  async #deliver(attempt: Attempt, from: string): Promise<boolean> {
+    const [delivered] = await Promise.all([
+      this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl),
+      attempt.grantId ? this.#spent(attempt.recordKey, attempt.grantId) : undefined,
+    ]);
+    return delivered;
   }
 
   /**

@@ -209,6 +209,10 @@ export class MemoryStore implements Store {
     return limit === undefined ? hits : hits.slice(0, limit);
   }
 
+  async zRevRangeByScore(key: string, max: number, min: number, limit: number): Promise<string[]> {
+    return this.#sorted(key).reverse().filter(([, score]) => score <= max && score >= min).slice(0, limit).map(([m]) => m);
+  }
+
   async zRevRange(key: string, start: number, stop: number): Promise<string[]> {
     const all = this.#sorted(key).reverse().map(([m]) => m);
     return all.slice(start, stop < 0 ? all.length + stop + 1 : stop + 1);

@@ -1,9 +1,10 @@
 import { Deadlines } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
-import { STORE_COMMAND_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
+import { StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
 
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
+const COMMAND_TIMEOUT_MS = 2_000; // a command that takes longer fails closed
 const REPLICA_COUNT_MAX_AGE_MS = 1_000; // how long a count of the primary's replicas is trusted
 
 /** How a single-use claim is made durable before the hub acts on it (see README, "WAIT and persistence"). */
@@ -125,7 +126,7 @@ function zAddExpiringArguments(member: string, expiresAtMs: number): string[] {
 }
 
 /** One shared sweep bounds every command (see Deadlines): no timer or Promise.race per command. */
-const deadlines = new Deadlines(STORE_COMMAND_DEADLINE_MS);
+const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
 
 const timedOut = () => new Error('redis command timed out');
 /** A programming error (a TypeError) stays what it is; anything else means the store is unavailable. */
@@ -399,6 +400,10 @@ export class RedisStore implements Store {
 
   zRevRange(key: string, start: number, stop: number): Promise<string[]> {
     return guard(() => this.client.zRange(key, start, stop, { REV: true }));
+  }
+
+  zRevRangeByScore(key: string, max: number, min: number, limit: number): Promise<string[]> {
+    return guard(() => this.client.zRange(key, max, min, { BY: 'SCORE', REV: true, LIMIT: { offset: 0, count: limit } }));
   }
 
   zCard(key: string): Promise<number> {

@@ -332,6 +332,9 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.zRevRange(k, 0, 1)).toEqual(['d', 'c']);
       expect(await store.zRevRange(k, 0, -1)).toEqual(['d', 'c', 'b', 'a']);
       expect(await store.zRevRange(k, 1, 2)).toEqual(['c', 'b']);
+      expect(await store.zRevRangeByScore(k, Infinity, -Infinity, 3)).toEqual(['d', 'c', 'b']);
+      expect(await store.zRevRangeByScore(k, 3, 2, 10)).toEqual(['c', 'b']);
+      expect(await store.zRevRangeByScore(k, 0, -Infinity, 10)).toEqual([]);
     });
 
     it('zAddMany adds several members at once, and an empty list is a no-op', async () => {

@@ -109,6 +109,8 @@ export interface Store {
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;
   /** Members by rank, highest score first. */
   zRevRange(key: string, start: number, stop: number): Promise<string[]>;
+  /** Members with score in [min, max], highest first, at most `limit`. */
+  zRevRangeByScore(key: string, max: number, min: number, limit: number): Promise<string[]>;
   zCard(key: string): Promise<number>;
   /** Removes members with score in [min, max]; returns how many. */
   zRemoveByScore(key: string, min: number, max: number): Promise<number>;
@@ -126,9 +128,6 @@ export interface Store {
 
 /** The `Retry-After` (seconds) of every 503 the hub answers while its store is down. */
 export const STORE_RETRY_AFTER = '5';
-
-/** Milliseconds after which a store command that has not answered fails closed (a stalled Redis). */
-export const STORE_COMMAND_DEADLINE_MS = 2_000;
 
 /** Raised when the backing store cannot be reached: callers fail closed with a 503. */
 export class StoreUnavailableError extends Error {
