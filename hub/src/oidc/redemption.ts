@@ -15,7 +15,6 @@ export const LEASE_MS = 3_000;
 /** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
 export const REPLAY_WINDOW_MS = 60_000;
 
-
 /**
  * The claim of a code or refresh token, one key beside the record:
  * - `pending`: a request is redeeming it (owner `o`, since `t`);
