@@ -235,18 +235,7 @@ export class Redemptions {
       return;
     }
     // Handed out once: this request answers only if it marks the answer delivered first.
-    let delivered: boolean;
-    try {
-      delivered = await this.#deliver(attempt, issued);
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
-      // The answer stays recorded, not delivered: the client's retry gets it.
-      ctx.status = 503;
-      ctx.set('Retry-After', STORE_RETRY_AFTER);
-      ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
-      return;
-    }
-    if (!delivered) {
+    if (!(await this.#deliver(attempt, issued))) {
       // A request that found the answer recorded (a retry, or a duplicate of this one) took it
       // and answers with these very tokens: this one does not, and nothing is revoked.
       ctx.status = 400;
@@ -255,15 +244,18 @@ export class Redemptions {
   }
 
   /**
-   * Marks the recorded answer delivered (`from` → `done`, a compare-and-set): true for the one
-   * request that does; then any further use is a reuse. The spent record leaves its grant's
-   * index in the same round trip (best effort, whoever delivered).
+   * Marks the recorded answer delivered (`from` → `done`, a compare-and-set); then any further
+   * use is a reuse. Whether this request answers with it: it made the mark, or the store failed
+   * on it. Then the mark may have landed, and the client's retry would be taken for a reuse, so
+   * the answer goes out (a duplicate in that moment may get the same tokens). The spent record
+   * leaves its grant's index in the same round trip (best effort, whoever delivered).
    */
   async #deliver(attempt: Attempt, from: string): Promise<boolean> {
-    const [delivered] = await Promise.all([
-      this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl),
-      attempt.grantId ? this.#spent(attempt.recordKey, attempt.grantId) : undefined,
-    ]);
+    const mark = this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl).catch((error: unknown) => {
+      if (error instanceof StoreUnavailableError) return true;
+      throw error;
+    });
+    const [delivered] = await Promise.all([mark, attempt.grantId ? this.#spent(attempt.recordKey, attempt.grantId) : undefined]);
     return delivered;
   }
 
