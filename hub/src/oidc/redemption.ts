@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
-import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -155,7 +155,7 @@ export class Redemptions {
     const seen = parseClaim(attempt.seen);
     if (seen?.s === 'issued') {
       // A recorded answer goes out once: to whichever request marks it delivered first.
-      if (!(await this.#deliver(attempt, attempt.seen!))) throw new DeliveredElsewhere();
+      if (!(await this.#markDone(attempt, attempt.seen!))) throw new DeliveredElsewhere();
       attempt.replay = unseal(attempt.secret, seen.r);
       throw new RecordedAnswer();
     }
@@ -209,7 +209,7 @@ export class Redemptions {
     if (ctx.status !== 200 || !body?.access_token) {
       // Failed on the server (5xx): let a retry in. Failed for good (4xx): the code stays used.
       if (ctx.status >= 500) await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null));
-      else await this.#finish(attempt, mine);
+      else await this.#markDone(attempt, mine);
       return;
     }
     const { o, t } = JSON.parse(mine) as { o: string; t: number };
@@ -230,48 +230,36 @@ export class Redemptions {
     if (!committed) {
       // The claim lapsed and another redemption took it over: that one wins, this one issued nothing.
       await this.#discard(ctx);
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+      Redemptions.#refuse(ctx);
       return;
     }
-    // Handed out once: this request answers only if it marks the answer delivered first.
-    if (!(await this.#deliver(attempt, issued))) {
-      // A request that found the answer recorded (a retry, or a duplicate of this one) took it
-      // and answers with these very tokens: this one does not, and nothing is revoked.
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
-    }
+    // Handed out once: this request answers only if it marks the answer delivered first. One
+    // that loses (a retry, or a duplicate of this one, found it recorded and answers with these
+    // very tokens) does not, and nothing is revoked.
+    if (!(await this.#markDone(attempt, issued))) Redemptions.#refuse(ctx);
+  }
+
+  static #refuse(ctx: KoaContextWithOIDC): void {
+    ctx.status = 400;
+    ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
   }
 
   /**
-   * Marks the recorded answer delivered (`from` → `done`, a compare-and-set); then any further
-   * use is a reuse. Whether this request answers with it: it made the mark, or the store failed
-   * on it. Then the mark may have landed, and the client's retry would be taken for a reuse, so
-   * the answer goes out (a duplicate in that moment may get the same tokens). The spent record
-   * leaves its grant's index in the same round trip (best effort, whoever delivered).
+   * Marks the claim `done` (`from` → `done`, a compare-and-set): from then on any use is a
+   * reuse. True when this request made the mark, or when the store failed on it: the mark may
+   * then have landed, and a recorded answer must still go out, since the client's retry would be
+   * taken for a reuse (a duplicate in that moment may get the same tokens, never new ones).
+   * The spent record leaves its grant's index in the same round trip (best effort; the index
+   * would otherwise keep every rotated refresh token until it expires). The record itself stays
+   * until it expires, so a reuse is still recognised.
    */
-  async #deliver(attempt: Attempt, from: string): Promise<boolean> {
+  async #markDone(attempt: Attempt, from: string): Promise<boolean> {
     const mark = this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl).catch((error: unknown) => {
       if (error instanceof StoreUnavailableError) return true;
       throw error;
     });
-    const [delivered] = await Promise.all([mark, attempt.grantId ? this.#spent(attempt.recordKey, attempt.grantId) : undefined]);
-    return delivered;
-  }
-
-  /**
-   * Marks the claim `done` and takes the spent record out of its grant's index (the index
-   * would otherwise keep every rotated refresh token until it expires). The record itself
-   * stays until it expires, so a reuse is still recognised.
-   */
-  async #finish(attempt: Attempt, from: string): Promise<void> {
-    // One round trip: the claim and the grant's index are independent writes (a pipeline).
-    const done: WriteOp = { op: 'swap', key: attempt.claimKey, expected: from, next: this.#done(), ttlSeconds: attempt.ttl };
-    const spent: WriteOp[] = attempt.grantId ? [{ op: 'zRemove', key: this.keys.oidcGrantMembers(attempt.grantId), member: attempt.recordKey }] : [];
-    await this.#bestEffort(async () => {
-      await this.store.write([done, ...spent]);
-      return true;
-    });
+    const [marked] = await Promise.all([mark, this.#spent(attempt.recordKey, attempt.grantId)]);
+    return marked;
   }
 
   async #spent(recordKey: string, grantId: string | undefined): Promise<void> {
