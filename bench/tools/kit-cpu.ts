@@ -12,19 +12,23 @@
  * straight into Redis (the same record for both kits), so no hub is needed.
  * `KIT_CONCURRENCY` (10) requests in flight, `KIT_ROUNDS` (3) A B B A rounds, `KIT_WARMUP` (300),
  * `KIT_PROFILE_DIR`: also write a CPU profile of each timed window there (`<server>-<round>.cpuprofile`).
+ * `KIT_PERF_DIR`: also record each timed window with Linux `perf record -g` (`<server>-<window>.data`;
+ * JavaScript frames named through `--perf-basic-prof`, on for both servers in such a run):
+ * `perf report -i <file> --no-children --sort sym`.
  * Pinned as `npm run bench` pins (servers on core 0, this process on the others) where taskset
  * exists; `KIT_PIN=0` spreads them over every core.
  * Uses `BENCH_REDIS_URL` or the Redis on 127.0.0.1:6379 (keys under a run prefix, removed at the end).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { cpuTimeMs } from '../lib/cpu-time.js';
 import { derivedSecret, subsiteId, subsiteOrigin } from '../lib/fixtures.js';
+import { perfServerEnv, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
 import { freePort, layout, pinSelf, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const requests = Number(process.argv[2] ?? 4000);
@@ -33,6 +37,8 @@ const rounds = Number(process.env.KIT_ROUNDS ?? 3);
 const warmup = Number(process.env.KIT_WARMUP ?? 300);
 const base = process.env.KIT_BASE ? resolve(process.env.KIT_BASE) : undefined;
 const profileDir = process.env.KIT_PROFILE_DIR;
+const perfDir = process.env.KIT_PERF_DIR;
+if (perfDir) mkdirSync(perfDir, { recursive: true });
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const salt = randomUUID();
 const root = `bench:kitcpu-${salt.slice(0, 8)}:`;
@@ -58,7 +64,7 @@ const redis = createClient({ url: redisUrl });
 await redis.connect();
 
 async function start(name: string, mode: 'kit' | 'bare', kitModule: string): Promise<ServerProcess> {
-  return startServer(name, 'subsites.ts', { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, BENCH_MODE: mode, BENCH_KIT_MODULE: kitModule, BENCH_PROFILE_DIR: profileDir ?? '/tmp', PORT: String(await freePort()) });
+  return startServer(name, 'subsites.ts', { REDIS_URL: redisUrl, BENCH_SALT: salt, BENCH_PREFIX: `${root}${name}:`, BENCH_MODE: mode, BENCH_KIT_MODULE: kitModule, BENCH_PROFILE_DIR: profileDir ?? '/tmp', PORT: String(await freePort()), ...(perfDir ? perfServerEnv() : {}) });
 }
 
 const id = subsiteId(0);
@@ -102,6 +108,7 @@ let window = 0;
 async function perRequest(server: ServerProcess, send: Send): Promise<number> {
   for (let i = 0; i < warmup; i += 1) await send();
   if (profileDir) await control(server, 'start');
+  const perf = perfDir ? await startPerfRecord(server.pid, `${perfDir}/${server.name}-${window}.data`) : undefined;
   const before = cpuTimeMs(server.pid)!;
   let left = requests;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -112,7 +119,9 @@ async function perRequest(server: ServerProcess, send: Send): Promise<number> {
   }));
   await new Promise((done) => setTimeout(done, 50));
   const used = ((cpuTimeMs(server.pid)! - before) * 1000) / requests;
-  if (profileDir) await control(server, `stop?name=${server.name}-${window++}`);
+  if (perf) await stopPerfRecord(perf);
+  if (profileDir) await control(server, `stop?name=${server.name}-${window}`);
+  window += 1;
   return used;
 }
 

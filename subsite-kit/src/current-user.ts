@@ -25,17 +25,25 @@ export function exposeUser(ctx: KitContext, req: Request, res: Response): void {
 /**
  * Sets `req.user` / `res.locals.user` on every request with a session user. A session past
  * its absolute lifetime ends here and `Request-Login` is set, so the next page view re-checks
- * with the hub silently instead of trusting a stale sign-in.
+ * with the hub silently instead of trusting a stale sign-in. Synchronous unless a session
+ * ends: a page view of a signed-in user makes no promise here.
  */
 export function currentUser(ctx: KitContext): RequestHandler {
-  return async (req, res, next) => {
+  return (req, res, next) => {
     const state = req.session?.sso;
     if (state && Math.floor(Date.now() / 1000) - state.loggedInAt > ctx.options.sessionMaxAgeSeconds) {
-      await signOutLocally(ctx, req);
-      res.clearCookie(ctx.options.cookies.session, { path: '/' });
-      ctx.cookies.setRequestLogin(res);
+      return endExpiredSession(ctx, req, res).then(() => {
+        exposeUser(ctx, req, res);
+        next();
+      });
     }
     exposeUser(ctx, req, res);
-    next();
+    return next();
   };
+}
+
+async function endExpiredSession(ctx: KitContext, req: Request, res: Response): Promise<void> {
+  await signOutLocally(ctx, req);
+  res.clearCookie(ctx.options.cookies.session, { path: '/' });
+  ctx.cookies.setRequestLogin(res);
 }

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { KIT_PATH_PREFIX, type KitContext } from './context.js';
 import { SiteMisconfigured, describeError } from './errors.js';
 import { exposeUser } from './current-user.js';
@@ -12,7 +12,8 @@ import { originalPath, redirectToHub } from './authorize.js';
  * that never came back is given up, and the crossSite check is remembered for the browser session.
  */
 export function lazyLogin(ctx: KitContext): RequestHandler {
-  return async (req, res, next) => {
+  // Synchronous up to the silent check: a page view of a signed-in user makes no promise here.
+  return (req, res, next) => {
     if (!req.session) {
       const at = ctx.options.basePath ? ` at '${ctx.options.basePath}', the path redirectUri puts the kit under (app.use('${ctx.options.basePath}', sso.router)),` : '';
       return next(new SiteMisconfigured(`req.session is not set: this request did not pass through sso.router; mount sso.router (app.use(sso.router))${at} before sso.lazyLogin`));
@@ -27,24 +28,28 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     const firstViewCheck = (ctx.options.crossSite || ctx.cookies.hasRemember(req)) && !ctx.cookies.hasChecked(req);
     if (!requestLogin && !firstViewCheck) return next();
     if (firstViewCheck) ctx.cookies.setChecked(res);
-
-    // A silent check is already pending: the browser left it at the hub or never got back.
-    // Give up rather than start another; the visitor carries on anonymous.
-    const pending = await ctx.pending.read(req);
-    if (pending?.silent) {
-      ctx.pending.clear(res);
-      ctx.cookies.clearRequestLogin(req, res);
-      return next();
-    }
-
-    try {
-      return await redirectToHub(ctx, res, originalPath(req), true);
-    } catch (error) {
-      // Hub unreachable: treat as anonymous, and do not try again on every page.
-      ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
-      ctx.pending.clear(res);
-      ctx.cookies.clearRequestLogin(req, res);
-      return next();
-    }
+    return silentCheck(ctx, req, res, next);
   };
+}
+
+/** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */
+async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
+  // A silent check is already pending: the browser left it at the hub or never got back.
+  // Give up rather than start another; the visitor carries on anonymous.
+  const pending = await ctx.pending.read(req);
+  if (pending?.silent) {
+    ctx.pending.clear(res);
+    ctx.cookies.clearRequestLogin(req, res);
+    return next();
+  }
+
+  try {
+    return await redirectToHub(ctx, res, originalPath(req), true);
+  } catch (error) {
+    // Hub unreachable: treat as anonymous, and do not try again on every page.
+    ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
+    ctx.pending.clear(res);
+    ctx.cookies.clearRequestLogin(req, res);
+    return next();
+  }
 }

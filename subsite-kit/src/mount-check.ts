@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request } from 'express';
 import type { KitContext } from './context.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
@@ -8,11 +8,11 @@ import { RateLimitedLog } from './rate-limited-log.js';
  * kit's routes under, or a sign-in started on a host other than `redirectUri`'s. Only said, not
  * refused: a proxy that strips a path prefix, or one that rewrites Host, makes both legitimate.
  */
-export function mountCheck(ctx: KitContext): RequestHandler {
+export function mountCheck(ctx: KitContext): (req: Request) => void {
   const { basePath, redirectUri } = ctx.options;
   const expected = basePath.toLowerCase();
   const log = new RateLimitedLog(ctx.options.logger);
-  return (req, _res, next) => {
+  return (req) => {
     // Every request passes here: the common case (mounted as configured) costs one comparison.
     if (req.baseUrl !== basePath && req.baseUrl.toLowerCase() !== expected) {
       const mountedAt = req.baseUrl || '/';
@@ -22,7 +22,6 @@ export function mountCheck(ctx: KitContext): RequestHandler {
           `mount it with app.use('${basePath || '/'}', sso.router), or change redirectUri (if a proxy in front of this server strips '${basePath}', this is expected)`,
       );
     }
-    next();
   };
 }
 

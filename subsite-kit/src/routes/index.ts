@@ -17,12 +17,50 @@ import { mountCheck } from '../mount-check.js';
 const BODY_LIMIT = '16kb'; // a signed token and a little more
 
 /**
+ * The kit's router. A request under `/sso` (any letter case, as express matches routes) goes
+ * through the kit's route table; any other request (the site's own pages) only through what
+ * a page needs: cookies, the session and `req.user`. A page view does not walk the kit's
+ * dozen route layers (each an express layer match on every page of the site).
+ */
+export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
+  const routes = kitRoutes(ctx, sessionMiddleware);
+  const page = pageRequest(ctx, sessionMiddleware);
+  const check = mountCheck(ctx);
+  const router = Router();
+  router.use((req, res, next) => {
+    check(req);
+    if (isKitPath(req.path)) routes(req, res, next);
+    else page(req, res, next);
+  });
+  return router;
+}
+
+/** `/sso` and what is under it, in any letter case (express routes are case-insensitive). */
+export function isKitPath(path: string): boolean {
+  const head = path.slice(0, KIT_PATH_PREFIX.length).toLowerCase();
+  return head === KIT_PATH_PREFIX || head === KIT_PATH_PREFIX.slice(0, -1);
+}
+
+/** The site's own requests: the Cookie header, the session, then `req.user`; errors go on to the site's handlers. */
+function pageRequest(ctx: KitContext, sessionMiddleware: RequestHandler): RequestHandler {
+  const cookies = parseCookies();
+  const user = catchRejections(currentUser(ctx));
+  return (req, res, next) => {
+    cookies(req, res, () => {
+      sessionMiddleware(req, res, (error?: unknown) => {
+        if (error) next(error);
+        else user(req, res, next);
+      });
+    });
+  };
+}
+
+/**
  * The kit's route table. Server-to-server endpoints come first, before cookies and sessions:
  * the hub calls them without a browser session and they must not need one.
  */
-export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
+function kitRoutes(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   const router = Router();
-  router.use(mountCheck(ctx));
   // What the hub sent (sync beacons, signed notices) and how it was answered, for /metrics.
   router.use(countAnswers(ctx.instruments));
   const form = express.urlencoded({ extended: false, limit: BODY_LIMIT });
