@@ -1,0 +1,30 @@
+import { randomFillSync } from 'node:crypto';
+
+const POOL_BYTES = 4096;
+
+/**
+ * Random bytes drawn from a pool that is refilled from the CSPRNG 4 KB at a time: `randomBytes(12)`
+ * costs about 6 µs (a native job per call), a pooled draw about 0.2 µs. For values drawn on hot
+ * paths, such as the IV of every recorded redemption answer. Each byte is handed out once; the
+ * pool is per process (a Node process does not fork after start), like Node's own UUID pool.
+ */
+export class RandomPool {
+  #pool = Buffer.alloc(0);
+  #offset = 0;
+
+  constructor(private readonly size: number = POOL_BYTES) {}
+
+  /** `count` fresh random bytes (at most the pool's size), in a buffer of their own. */
+  draw(count: number): Buffer {
+    if (!Number.isInteger(count) || count < 1 || count > this.size) throw new RangeError(`draw between 1 and ${this.size} bytes, not ${count}`);
+    if (this.#offset + count > this.#pool.length) {
+      this.#pool = randomFillSync(Buffer.allocUnsafeSlow(this.size));
+      this.#offset = 0;
+    }
+    const bytes = Buffer.from(this.#pool.subarray(this.#offset, this.#offset + count));
+    // Drawn bytes are wiped from the pool: a later reader of the pool cannot learn an IV from it.
+    this.#pool.fill(0, this.#offset, this.#offset + count);
+    this.#offset += count;
+    return bytes;
+  }
+}
