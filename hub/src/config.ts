@@ -169,10 +169,16 @@ const schema = z.object({
   DELIVERY_MAX_AGE_SECONDS: seconds.default(7 * 86_400),
   /** How long audit entries are kept, in seconds (90 days). */
   AUDIT_RETENTION_SECONDS: seconds.default(90 * 86_400),
-  /** At most this many audit entries are kept, tokens issued not counted; the oldest go first. */
+  /** At most this many audit entries are kept, tokens issued and sign-in attempts not counted; the oldest go first. */
   AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
   /** At most this many `token.issued` entries are kept, in a log of their own (so they never push other entries out). */
   AUDIT_MAX_TOKEN_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  /**
+   * At most this many entries of what anyone can cause without signing in (failed, throttled and
+   * unverified sign-ins, password-reset requests, sign-ups) are kept, in a log of their own (so a
+   * guessing attack or a sign-up flood never pushes other entries out).
+   */
+  AUDIT_MAX_ATTEMPT_ENTRIES: z.coerce.number().int().min(100).default(100_000),
   /** After a sync-key rotation the hub keeps signing with the previous key this long, in seconds (one day). */
   SYNC_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(86_400),
   /**

@@ -66,7 +66,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     timeCost: config.ARGON2_ITERATIONS,
     parallelism: config.ARGON2_PARALLELISM,
   });
-  const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES, maxTokenEntries: config.AUDIT_MAX_TOKEN_ENTRIES }, (error) =>
+  const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES, maxTokenEntries: config.AUDIT_MAX_TOKEN_ENTRIES, maxAttemptEntries: config.AUDIT_MAX_ATTEMPT_ENTRIES }, (error) =>
     logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),
   );
   const deliveries = new DeliveryQueue(store, keys, {

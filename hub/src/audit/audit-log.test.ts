@@ -45,8 +45,8 @@ describe('audit log bounds', () => {
     const { store, calls } = countingStore(memory);
     const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries });
     expect(await log.trim(at + 10_000)).toBe(400);
-    // One command for the retention, one for the cap, per log (tokens issued, the rest): not one per removed entry.
-    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(4);
+    // One command for the retention, one for the cap, per log (the rest, tokens issued, attempts): not one per removed entry.
+    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(6);
     expect(calls.get('zRemove')).toBeUndefined();
     const kept = await memory.zRevRange(keys.auditLog(), 0, -1);
     expect(kept).toHaveLength(maxEntries);
@@ -64,7 +64,7 @@ describe('audit log bounds', () => {
     // have no order among themselves).
     let clock = Date.now();
     const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1));
-    for (let i = 0; i < 305; i += 1) await log.record({ event: 'login.failure', actor: `user-${i}` });
+    for (let i = 0; i < 305; i += 1) await log.record({ event: 'logout', actor: `user-${i}` });
     now.mockRestore();
     const count = await store.zCard(keys.auditLog());
     expect(count).toBeGreaterThanOrEqual(50);
@@ -172,6 +172,41 @@ describe('audit log bounds', () => {
     await store.close();
   });
 
+  test('attempts anyone can make without signing in cannot push other entries out: kept apart, under a cap of their own', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100, maxAttemptEntries: 150, lingerMs: 0 });
+    let clock = Date.now();
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1));
+    await log.record({ event: 'admin.user.disable', actor: 'admin-1', subject: 'user-9' });
+    await log.record({ event: 'login.success', actor: 'user-1' });
+    // A guessing attack and a sign-up flood, far past both caps, as fast as the throttles let them.
+    for (let i = 0; i < 300; i += 1) {
+      await log.record({ event: i % 3 === 0 ? 'login.throttled' : 'login.failure', actor: 'user-1', ip: '203.0.113.7' });
+      await log.record({ event: i % 2 ? 'signup.created' : 'password.reset.requested', ip: '203.0.113.7' });
+    }
+    await log.record({ event: 'account.password.wrong', actor: 'user-1' });
+    now.mockRestore();
+    await log.trim(clock);
+    expect(await log.search({ event: 'admin' })).toEqual([expect.objectContaining({ event: 'admin.user.disable', actor: 'admin-1', subject: 'user-9' })]);
+    expect(await log.search({ event: 'login.success' })).toEqual([expect.objectContaining({ actor: 'user-1' })]);
+    expect(await store.zCard(keys.auditAttempts())).toBe(150);
+    expect(await store.zCard(keys.auditLog())).toBe(3);
+    // Read together, newest first: the attempts that are left come between the entries around them.
+    const all: string[] = [];
+    for await (const entry of log.entries()) all.push(entry.event);
+    expect(all).toHaveLength(153);
+    expect(all[0]).toBe('account.password.wrong');
+    expect(all.slice(151)).toEqual(['login.success', 'admin.user.disable']);
+    // A filter that only the attempts match reads only their log.
+    const { store: counted, calls } = countingStore(store);
+    const failures = await new AuditLog(counted, keys, { retentionSeconds: 3600, maxEntries: 100 }).search({ event: 'login.failure' }, 1_000);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((entry) => entry.event === 'login.failure')).toBe(true);
+    expect(calls.get('zRevRangeByScore')).toBe(2); // the main log and the attempts' (login.* may be either), not the tokens'
+    await store.close();
+  });
+
   test('both logs read together are in time order across pages, filtered, and cut at `since`', async () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');
@@ -190,11 +225,11 @@ describe('audit log bounds', () => {
     const recent = await log.search({ since: at + 1_000 }, 2_000);
     expect(recent).toHaveLength(400); // each log's entries 500..699
     expect(recent.every((entry) => entry.at >= at + 1_000)).toBe(true);
-    // A reader that stops early reads one page of each log, no more.
+    // A reader that stops early reads one page of each log (the main log, tokens, attempts), no more.
     const { store: counted, calls } = countingStore(store);
     const early = await new AuditLog(counted, keys, { retentionSeconds: 3600, maxEntries: 10_000 }).search({}, 3);
     expect(early).toEqual([expect.objectContaining({ id: 's699' }), expect.objectContaining({ id: 't699' }), expect.objectContaining({ id: 's698' })]);
-    expect(calls.get('zRevRangeByScore')).toBe(2);
+    expect(calls.get('zRevRangeByScore')).toBe(3);
     await store.close();
   });
 

@@ -85,10 +85,12 @@ export interface AuditFilter {
 
 export interface AuditLogOptions {
   retentionSeconds: number;
-  /** The cap of the log of everything but tokens issued. */
+  /** The cap of the log of what signed-in users, admins and the hub did (everything but the two below). */
   maxEntries: number;
   /** The cap of the log of tokens issued (default: `maxEntries`). */
   maxTokenEntries?: number;
+  /** The cap of the log of what anyone can cause without signing in (default: `maxEntries`): {@link ATTEMPT_EVENTS}. */
+  maxAttemptEntries?: number;
   /** How long a lingering entry waits for company, in milliseconds (default {@link LINGER_MS}). */
   lingerMs?: number;
 }
@@ -115,18 +117,55 @@ function clip(value: string | undefined): string | undefined {
  */
 const TOKEN_ISSUED: AuditEvent = 'token.issued';
 
-/** An entry waiting for its write: its score, its stored form, and whether it goes to the token log. */
+/**
+ * What anyone can cause without signing in, as often as they like (slowed, not stopped, by the
+ * throttles): wrong passwords, throttled and unverified sign-ins, cancelled sign-in pages,
+ * password-reset requests and sign-ups. Logged apart too, under a cap of their own, so that a
+ * guessing attack or a sign-up flood cannot push out what signed-in users and admins did.
+ */
+export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
+  'login.failure',
+  'login.throttled',
+  'login.unverified',
+  'login.cancelled',
+  'password.reset.requested',
+  'password.reset.limited',
+  'signup.created',
+  'signup.address-taken',
+  'signup.limited',
+  'signup.resent',
+  'signup.resend-limited',
+]);
+
+/** The three logs, by index: what signed-in users, admins and the hub did; tokens issued; attempts. */
+const MAIN = 0;
+const TOKENS = 1;
+const ATTEMPTS = 2;
+
+function logOf(event: AuditEvent): number {
+  return event === TOKEN_ISSUED ? TOKENS : ATTEMPT_EVENTS.has(event) ? ATTEMPTS : MAIN;
+}
+
+/** Whether a log holding `events` may hold an entry an event filter (a prefix) matches. */
+function mayMatch(events: Iterable<AuditEvent>, filter: string | undefined): boolean {
+  if (filter === undefined) return true;
+  for (const event of events) if (event.startsWith(filter)) return true;
+  return false;
+}
+
+/** An entry waiting for its write: its score, its stored form, and its log. */
 interface PendingEntry {
   score: number;
   member: string;
-  token: boolean;
+  log: number;
 }
 
 /**
- * The audit log: two sorted sets in the store, each member a JSON entry scored by its time, one
- * for tokens issued and one for everything else (read together, newest first). Each is bounded
- * twice, every hundred writes: entries older than the retention go, and the oldest beyond its
- * cap (`maxTokenEntries`, `maxEntries`). Recording never fails the action it records.
+ * The audit log: three sorted sets in the store, each member a JSON entry scored by its time:
+ * tokens issued, attempts anyone can make without signing in ({@link ATTEMPT_EVENTS}), and
+ * everything else (read together, newest first). Each is bounded twice, every hundred writes:
+ * entries older than the retention go, and the oldest beyond its cap (`maxTokenEntries`,
+ * `maxAttemptEntries`, `maxEntries`). Recording never fails the action it records.
  */
 export class AuditLog {
   #writes = 0;
@@ -184,7 +223,7 @@ export class AuditLog {
     if (input.detail) entry.detail = input.detail;
     if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
-    return { score: entry.at, member: JSON.stringify(entry), token: entry.event === TOKEN_ISSUED };
+    return { score: entry.at, member: JSON.stringify(entry), log: logOf(entry.event) };
   }
 
   #lingerNow(): void {
@@ -234,25 +273,26 @@ export class AuditLog {
     }
   }
 
-  /** A batch to the store: tokens issued to their log, the rest to theirs (both sent at once). */
+  /** The store keys of the three logs, by index ({@link MAIN}, {@link TOKENS}, {@link ATTEMPTS}). */
+  #keys(): string[] {
+    return [this.keys.auditLog(), this.keys.auditTokens(), this.keys.auditAttempts()];
+  }
+
+  /** A batch to the store: each entry to its log (the logs' writes sent at once). */
   async #write(batch: PendingEntry[]): Promise<void> {
-    const tokens: PendingEntry[] = [];
-    const others: PendingEntry[] = [];
-    for (const item of batch) (item.token ? tokens : others).push(item);
-    const writes: Promise<unknown>[] = [];
-    if (tokens.length > 0) writes.push(this.store.zAddMany(this.keys.auditTokens(), tokens));
-    if (others.length > 0) writes.push(this.store.zAddMany(this.keys.auditLog(), others));
-    await Promise.all(writes);
+    const byLog: PendingEntry[][] = [[], [], []];
+    for (const item of batch) byLog[item.log]!.push(item);
+    const keys = this.#keys();
+    await Promise.all(byLog.flatMap((items, log) => (items.length > 0 ? [this.store.zAddMany(keys[log]!, items)] : [])));
   }
 
   /** Drops entries past the retention, then the oldest beyond each log's cap. */
   async trim(now = Date.now()): Promise<number> {
-    const { retentionSeconds, maxEntries, maxTokenEntries = maxEntries } = this.options;
-    const trimmed = await Promise.all([
-      this.#trim(this.keys.auditLog(), now - retentionSeconds * 1000, maxEntries),
-      this.#trim(this.keys.auditTokens(), now - retentionSeconds * 1000, maxTokenEntries),
-    ]);
-    return trimmed[0] + trimmed[1];
+    const { retentionSeconds, maxEntries, maxTokenEntries = maxEntries, maxAttemptEntries = maxEntries } = this.options;
+    const caps = [maxEntries, maxTokenEntries, maxAttemptEntries];
+    const before = now - retentionSeconds * 1000;
+    const trimmed = await Promise.all(this.#keys().map((key, log) => this.#trim(key, before, caps[log]!)));
+    return trimmed.reduce((sum, count) => sum + count, 0);
   }
 
   async #trim(key: string, before: number, cap: number): Promise<number> {
@@ -261,12 +301,13 @@ export class AuditLog {
     return expired + (await this.store.zRemoveByRank(key, 0, -(cap + 1)));
   }
 
-  /** Entries matching `filter`, newest first (both logs, merged by time). */
+  /** Entries matching `filter`, newest first (the three logs, merged by time). */
   async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
     await this.flush();
-    // The token log holds one event only: it is not read for a filter no token issue matches.
+    // The token and attempt logs hold a few events each: neither is read for a filter none of them matches.
     const logs = [this.keys.auditLog()];
-    if (filter.event === undefined || TOKEN_ISSUED.startsWith(filter.event)) logs.push(this.keys.auditTokens());
+    if (mayMatch([TOKEN_ISSUED], filter.event)) logs.push(this.keys.auditTokens());
+    if (mayMatch(ATTEMPT_EVENTS, filter.event)) logs.push(this.keys.auditAttempts());
     const streams = logs.map((key) => this.#newestFirst(key, filter.since));
     try {
       const heads = await Promise.all(streams.map((stream) => stream.next()));

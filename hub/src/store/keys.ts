@@ -125,7 +125,8 @@ export class Keys {
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
   mailOutboxItem(id: string): string { return `${this.prefix}mail:outbox:item:${id}`; }
 
-  // Audit log: sorted sets of JSON entries scored by time (epoch ms): tokens issued apart from the rest
+  // Audit log: sorted sets of JSON entries scored by time (epoch ms): tokens issued and attempts anyone can make apart from the rest
   auditLog(): string { return `${this.prefix}audit:log`; }
   auditTokens(): string { return `${this.prefix}audit:tokens`; }
+  auditAttempts(): string { return `${this.prefix}audit:attempts`; }
 }
