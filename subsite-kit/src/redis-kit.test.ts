@@ -41,6 +41,37 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
+  it('a page view does not extend the stored session; every write stores what is left of its absolute lifetime', async () => {
+    const { app, sso } = await makeSite(hub, { redis, redisPrefix: `${prefix}life:` });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sessions: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}life:sess:*` })) sessions.push(...batch);
+    expect(sessions).toHaveLength(1);
+    const key = sessions[0]!;
+    // Signed in just now: stored for the whole lifetime (a day by default).
+    expect(await redis.ttl(key)).toBeGreaterThan(86_400 - 30);
+    // Page views read it and leave its TTL alone (express-session's touch would set it back to a day).
+    await redis.expire(key, 500);
+    for (let i = 0; i < 3; i += 1) expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(500);
+
+    // Written later (a token refresh saves it): stored for what is left, not a day again.
+    const now = Math.floor(Date.now() / 1000);
+    const data = (sid: string, loggedInAt: number) => new Promise<void>((resolve, reject) => sso.sessionStore.set(sid, {
+      cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
+      sso: { user: { sub: 'user-2', claims: {} }, idToken: 'x', loggedInAt },
+    } as never, (error: unknown) => (error ? reject(error) : resolve())));
+    await data('hour-old', now - 3_600);
+    const ttl = await redis.ttl(`${prefix}life:sess:hour-old`);
+    expect(ttl).toBeGreaterThan(86_400 - 3_600 - 30);
+    expect(ttl).toBeLessThanOrEqual(86_400 - 3_600);
+    // Past its lifetime: not stored at all.
+    await data('day-old', now - 86_401);
+    expect(await redis.exists(`${prefix}life:sess:day-old`)).toBe(0);
+  });
+
   it('a sync code is single-use across kit instances sharing Redis', async () => {
     const one = await makeSite(hub, { redis, redisPrefix: prefix });
     const two = await makeSite(hub, { redis, redisPrefix: prefix });

@@ -55,10 +55,23 @@ declare global {
 /**
  * Builds the session store: connect-redis when a Redis client is given, else express-session's
  * MemoryStore; each can also write a session back only while it is still stored (`update`).
+ * On Redis a session is stored for what is left of its absolute lifetime, and page views do not
+ * extend it (no touch: see `DeadlineSessionStore`).
  */
 export function createSessionStore(options: ResolvedOptions, keys: KitKeys): session.Store {
   if (!options.redis) return new KitMemorySessionStore();
-  return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: options.sessionMaxAgeSeconds });
+  const maxAge = options.sessionMaxAgeSeconds;
+  return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: (data: session.SessionData) => sessionTtl(data, maxAge), disableTouch: true });
+}
+
+/**
+ * The store TTL of a session, in seconds: what is left of its absolute lifetime (`maxAge` after
+ * its sign-in), so it leaves the store when it ends however often it is written; `maxAge` for a
+ * session nobody signed in to. 0 or less: it has ended (the store then deletes it).
+ */
+export function sessionTtl(data: session.SessionData, maxAge: number, now = Date.now()): number {
+  const loggedInAt = data.sso?.loggedInAt;
+  return typeof loggedInAt === 'number' ? loggedInAt + maxAge - Math.floor(now / 1000) : maxAge;
 }
 
 /** express-session, configured as the design asks. */
