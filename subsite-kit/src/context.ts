@@ -38,3 +38,9 @@ export const ROUTES = Object.freeze({
 
 /** Paths under this prefix are the kit's own and never trigger lazy verification. */
 export const KIT_PATH_PREFIX = '/sso/';
+
+/** `/sso` and what is under it, in any letter case (express matches routes case-insensitively). */
+export function isKitPath(path: string): boolean {
+  const head = path.slice(0, KIT_PATH_PREFIX.length).toLowerCase();
+  return head === KIT_PATH_PREFIX || head === KIT_PATH_PREFIX.slice(0, -1);
+}

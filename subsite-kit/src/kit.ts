@@ -76,7 +76,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
   const keys = new KitKeys(resolved.redisPrefix);
   // Every store call has a deadline: a paused or unreachable Redis answers 503, never hangs a page.
   const kitStore = new DeadlineKitStore(resolved.redis ? new RedisKitStore(resolved.redis) : new MemoryKitStore(), resolved.storeTimeoutMs, instruments.storeError);
-  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs, instruments.storeError);
+  const sessionStore = new DeadlineSessionStore(createSessionStore(resolved, keys), resolved.storeTimeoutMs, instruments.storeError, new RateLimitedLog(resolved.logger));
   const ctx: KitContext = Object.freeze({
     options: resolved,
     hub: new HubClient(resolved),

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { cleanUpTestRedis, connectTestRedis } from './test-support/redis.js';
 import type { RedisClientType } from 'redis';
-import { makeSite, HTML } from './test-support/site.js';
+import express from 'express';
+import { createSubsiteKit } from './kit.js';
+import { kitOptions, makeSite, setCookies, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
 import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from './test-support/stub-hub.js';
 
@@ -41,7 +43,7 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
-  it('a page view does not extend the stored session; every write stores what is left of its absolute lifetime', async () => {
+  it('a page view does not extend a signed-in session; each write stores it until one lifetime after its end', async () => {
     const { app, sso } = await makeSite(hub, { redis, redisPrefix: `${prefix}life:` });
     const agent = request.agent(app);
     await agent.get(syncPath('synclogin', await makeSyncCode()));
@@ -50,26 +52,60 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     for await (const batch of redis.scanIterator({ MATCH: `${prefix}life:sess:*` })) sessions.push(...batch);
     expect(sessions).toHaveLength(1);
     const key = sessions[0]!;
-    // Signed in just now: stored for the whole lifetime (a day by default).
-    expect(await redis.ttl(key)).toBeGreaterThan(86_400 - 30);
+    // Signed in just now: stored for its lifetime (a day by default) and one more.
+    expect(await redis.ttl(key)).toBeGreaterThan(2 * 86_400 - 30);
     // Page views read it and leave its TTL alone (express-session's touch would set it back to a day).
     await redis.expire(key, 500);
     for (let i = 0; i < 3; i += 1) expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
     expect(await redis.ttl(key)).toBeLessThanOrEqual(500);
 
-    // Written later (a token refresh saves it): stored for what is left, not a day again.
+    // Written later (a token refresh saves it): until one lifetime after its end, not from now.
     const now = Math.floor(Date.now() / 1000);
-    const data = (sid: string, loggedInAt: number) => new Promise<void>((resolve, reject) => sso.sessionStore.set(sid, {
+    await new Promise<void>((resolve, reject) => sso.sessionStore.set('hour-old', {
       cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
-      sso: { user: { sub: 'user-2', claims: {} }, idToken: 'x', loggedInAt },
+      sso: { user: { sub: 'user-2', claims: {} }, idToken: 'x', loggedInAt: now - 3_600 },
     } as never, (error: unknown) => (error ? reject(error) : resolve())));
-    await data('hour-old', now - 3_600);
     const ttl = await redis.ttl(`${prefix}life:sess:hour-old`);
-    expect(ttl).toBeGreaterThan(86_400 - 3_600 - 30);
-    expect(ttl).toBeLessThanOrEqual(86_400 - 3_600);
-    // Past its lifetime: not stored at all.
-    await data('day-old', now - 86_401);
-    expect(await redis.exists(`${prefix}life:sess:day-old`)).toBe(0);
+    expect(ttl).toBeGreaterThan(2 * 86_400 - 3_600 - 30);
+    expect(ttl).toBeLessThanOrEqual(2 * 86_400 - 3_600);
+  });
+
+  it('a signed-in session past its lifetime is still found by the next page view, which ends it and asks the hub again', async () => {
+    const { app } = await makeSite(hub, { redis, redisPrefix: `${prefix}ended:` });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sessions: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}ended:sess:*` })) sessions.push(...batch);
+    const key = sessions[0]!;
+    // The sign-in was a lifetime and a minute ago (what a day of page views would leave stored).
+    const stored = JSON.parse((await redis.get(key))!) as { sso: { loggedInAt: number } };
+    stored.sso.loggedInAt -= 86_400 + 60;
+    await redis.set(key, JSON.stringify(stored), { KEEPTTL: true } as never);
+    const page = await agent.get('/');
+    expect({ status: page.status, text: page.text }).toEqual({ status: 200, text: expect.stringContaining('"user":null') });
+    expect(setCookies(page)['sso.request-login']).toMatch(/^sso\.request-login=1/);
+    expect(await redis.exists(key)).toBe(0);
+    // The next page view checks silently with the hub.
+    const next = await agent.get('/').set(HTML);
+    expect(next.status).toBe(302);
+    expect(next.headers.location).toContain('prompt=none');
+  });
+
+  it('a session nobody signed in to (a site\'s own data) is still touched on each page view', async () => {
+    const sso = await createSubsiteKit(kitOptions(hub, { redis, redisPrefix: `${prefix}cart:` }));
+    const site = express();
+    site.use(sso.router);
+    site.post('/cart', (req, res) => { (req.session as unknown as { cart: string[] }).cart = ['book']; res.send('added'); });
+    site.get('/', (_req, res) => { res.send('page'); });
+    const agent = request.agent(site);
+    await agent.post('/cart');
+    const sessions: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}cart:sess:*` })) sessions.push(...batch);
+    expect(sessions).toHaveLength(1);
+    await redis.expire(sessions[0]!, 500);
+    await agent.get('/');
+    expect(await redis.ttl(sessions[0]!)).toBeGreaterThan(86_400 - 30);
   });
 
   it('a sync code is single-use across kit instances sharing Redis', async () => {

@@ -55,23 +55,28 @@ declare global {
 /**
  * Builds the session store: connect-redis when a Redis client is given, else express-session's
  * MemoryStore; each can also write a session back only while it is still stored (`update`).
- * On Redis a session is stored for what is left of its absolute lifetime, and page views do not
- * extend it (no touch: see `DeadlineSessionStore`).
+ * On Redis a signed-in session is stored until one lifetime after its absolute end, and page
+ * views do not extend it (no touch for it: see `DeadlineSessionStore`).
  */
 export function createSessionStore(options: ResolvedOptions, keys: KitKeys): session.Store {
   if (!options.redis) return new KitMemorySessionStore();
   const maxAge = options.sessionMaxAgeSeconds;
-  return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: (data: session.SessionData) => sessionTtl(data, maxAge), disableTouch: true });
+  return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: (data: session.SessionData) => sessionTtl(data, maxAge) });
 }
 
 /**
- * The store TTL of a session, in seconds: what is left of its absolute lifetime (`maxAge` after
- * its sign-in), so it leaves the store when it ends however often it is written; `maxAge` for a
- * session nobody signed in to. 0 or less: it has ended (the store then deletes it).
+ * The store TTL of a session, in seconds, as the session is written. A signed-in session ends
+ * `maxAge` after its sign-in (`currentUser`), and is stored until `maxAge` after that: the next
+ * page view within that grace still finds it, so `currentUser` ends it properly (out of the
+ * indexes, `Request-Login` set, so the hub is asked silently whether the user is still signed
+ * in). This is what express-session's touch gave an active user before, bounded: at most two
+ * lifetimes after the sign-in, however often the session is written. Any other session: `maxAge`
+ * (touched on each page view, as express-session does).
  */
 export function sessionTtl(data: session.SessionData, maxAge: number, now = Date.now()): number {
   const loggedInAt = data.sso?.loggedInAt;
-  return typeof loggedInAt === 'number' ? loggedInAt + maxAge - Math.floor(now / 1000) : maxAge;
+  if (typeof loggedInAt !== 'number') return maxAge;
+  return Math.max(1, loggedInAt + 2 * maxAge - Math.floor(now / 1000));
 }
 
 /** express-session, configured as the design asks. */

@@ -720,10 +720,11 @@ class Stop extends Error {}
 
 /**
  * Store calls whose failure the kit ignores on purpose, so a success answer is right; what the
- * leftover does to the next request is checked by the flow's recovery. (Sessions are not touched:
- * a page view makes no `expire` of its session.)
+ * leftover does to the next request is checked by the flow's recovery. A failed `session touch`
+ * (express-session's TTL refresh at the end of an answer) is counted and logged, never an error:
+ * it only skips one TTL refresh.
  */
-const IGNORED_BY_DESIGN = new Set(['delete refresh-lock']);
+const IGNORED_BY_DESIGN = new Set(['delete refresh-lock', 'session touch']);
 
 /** What the request that hit the fault must answer. */
 function checkFaultAnswer(answer: Answer, kind: 'page' | 'json', faulted: string[], late: string[], v: Check): void {

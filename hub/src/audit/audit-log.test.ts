@@ -180,24 +180,34 @@ describe('audit log bounds', () => {
     const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1));
     await log.record({ event: 'admin.user.disable', actor: 'admin-1', subject: 'user-9' });
     await log.record({ event: 'login.success', actor: 'user-1' });
-    // A guessing attack and a sign-up flood, far past both caps, as fast as the throttles let them.
+    // A second step that failed after a correct password: the sign of a stolen one, kept with the rest.
+    await log.record({ event: 'login.failure', actor: 'user-1', subject: 'user-1', detail: { step: 'two-step' } });
+    await log.record({ event: 'logout', actor: 'user-1', subject: 'user-1' });
+    // A guessing attack, a sign-up flood, anonymous sign-out requests and a public client's
+    // revocations, far past both caps, as fast as the throttles let them.
     for (let i = 0; i < 300; i += 1) {
       await log.record({ event: i % 3 === 0 ? 'login.throttled' : 'login.failure', actor: 'user-1', ip: '203.0.113.7' });
       await log.record({ event: i % 2 ? 'signup.created' : 'password.reset.requested', ip: '203.0.113.7' });
+      if (i % 10 === 0) await log.record({ event: 'logout', ip: '203.0.113.7' });
+      if (i % 10 === 5) await log.record({ event: 'token.revoked', actor: 'spa', client: 'spa', detail: { token_type_hint: '', client_auth: 'none' } });
     }
+    await log.record({ event: 'token.revoked', actor: 'forum', client: 'forum', detail: { token_type_hint: '' } });
     await log.record({ event: 'account.password.wrong', actor: 'user-1' });
     now.mockRestore();
     await log.trim(clock);
     expect(await log.search({ event: 'admin' })).toEqual([expect.objectContaining({ event: 'admin.user.disable', actor: 'admin-1', subject: 'user-9' })]);
     expect(await log.search({ event: 'login.success' })).toEqual([expect.objectContaining({ actor: 'user-1' })]);
+    expect(await log.search({ user: 'user-1', event: 'login.failure' }, 1_000)).toContainEqual(expect.objectContaining({ detail: { step: 'two-step' } }));
+    expect(await log.search({ event: 'logout', user: 'user-1' })).toHaveLength(1);
+    expect(await log.search({ event: 'token.revoked', client: 'forum' })).toHaveLength(1);
     expect(await store.zCard(keys.auditAttempts())).toBe(150);
-    expect(await store.zCard(keys.auditLog())).toBe(3);
+    expect(await store.zCard(keys.auditLog())).toBe(6);
     // Read together, newest first: the attempts that are left come between the entries around them.
     const all: string[] = [];
     for await (const entry of log.entries()) all.push(entry.event);
-    expect(all).toHaveLength(153);
-    expect(all[0]).toBe('account.password.wrong');
-    expect(all.slice(151)).toEqual(['login.success', 'admin.user.disable']);
+    expect(all).toHaveLength(156);
+    expect(all.slice(0, 2)).toEqual(['account.password.wrong', 'token.revoked']);
+    expect(all.slice(152)).toEqual(['logout', 'login.failure', 'login.success', 'admin.user.disable']);
     // A filter that only the attempts match reads only their log.
     const { store: counted, calls } = countingStore(store);
     const failures = await new AuditLog(counted, keys, { retentionSeconds: 3600, maxEntries: 100 }).search({ event: 'login.failure' }, 1_000);

@@ -121,7 +121,11 @@ const TOKEN_ISSUED: AuditEvent = 'token.issued';
  * What anyone can cause without signing in, as often as they like (slowed, not stopped, by the
  * throttles): wrong passwords, throttled and unverified sign-ins, cancelled sign-in pages,
  * password-reset requests and sign-ups. Logged apart too, under a cap of their own, so that a
- * guessing attack or a sign-up flood cannot push out what signed-in users and admins did.
+ * guessing attack or a sign-up flood cannot push out what signed-in users and admins did. Not
+ * a failed or throttled second step (`detail.step`): that follows a correct password, the
+ * strongest sign of a stolen one, and stays in the main log. Also apart (see {@link logOf}): a
+ * sign-out request with nobody signed in, and a revocation by a public client (anyone may send
+ * either).
  */
 export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
   'login.failure',
@@ -142,8 +146,16 @@ const MAIN = 0;
 const TOKENS = 1;
 const ATTEMPTS = 2;
 
-function logOf(event: AuditEvent): number {
-  return event === TOKEN_ISSUED ? TOKENS : ATTEMPT_EVENTS.has(event) ? ATTEMPTS : MAIN;
+/** Events of which some entries go to the attempt log ({@link ATTEMPT_EVENTS} and two more). */
+const IN_ATTEMPT_LOG: ReadonlySet<AuditEvent> = new Set<AuditEvent>([...ATTEMPT_EVENTS, 'logout', 'token.revoked']);
+
+function logOf(entry: AuditEntry): number {
+  const { event, detail } = entry;
+  if (event === TOKEN_ISSUED) return TOKENS;
+  if (ATTEMPT_EVENTS.has(event)) return detail?.step === undefined ? ATTEMPTS : MAIN;
+  if (event === 'logout' && entry.actor === undefined) return ATTEMPTS;
+  if (event === 'token.revoked' && detail?.client_auth === 'none') return ATTEMPTS;
+  return MAIN;
 }
 
 /** Whether a log holding `events` may hold an entry an event filter (a prefix) matches. */
@@ -223,7 +235,7 @@ export class AuditLog {
     if (input.detail) entry.detail = input.detail;
     if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
-    return { score: entry.at, member: JSON.stringify(entry), log: logOf(entry.event) };
+    return { score: entry.at, member: JSON.stringify(entry), log: logOf(entry) };
   }
 
   #lingerNow(): void {
@@ -307,7 +319,7 @@ export class AuditLog {
     // The token and attempt logs hold a few events each: neither is read for a filter none of them matches.
     const logs = [this.keys.auditLog()];
     if (mayMatch([TOKEN_ISSUED], filter.event)) logs.push(this.keys.auditTokens());
-    if (mayMatch(ATTEMPT_EVENTS, filter.event)) logs.push(this.keys.auditAttempts());
+    if (mayMatch(IN_ATTEMPT_LOG, filter.event)) logs.push(this.keys.auditAttempts());
     const streams = logs.map((key) => this.#newestFirst(key, filter.since));
     try {
       const heads = await Promise.all(streams.map((stream) => stream.next()));

@@ -53,7 +53,8 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
       ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),
       ...(requestId ? { requestId } : {}),
       ip: ctx.ip,
-      detail: { token_type_hint: String(ctx.oidc.params?.token_type_hint ?? '') },
+      // A public client's revocations can be sent by anyone: they go to the attempt log.
+      detail: { token_type_hint: String(ctx.oidc.params?.token_type_hint ?? ''), ...(ctx.oidc.client?.clientAuthMethod === 'none' ? { client_auth: 'none' } : {}) },
     });
   });
 }

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRequire } from 'node:module';
 import express from 'express';
 import request from 'supertest';
-import { kitOptions, makeSite, setCookies } from '../test-support/site.js';
+import { HTML, kitOptions, makeSite, setCookies } from '../test-support/site.js';
 import { makeSyncCode } from '../test-support/sync-codes.js';
 import { SESSION_SECRET, startStubHub, type StubHub } from '../test-support/stub-hub.js';
 import { createSubsiteKit } from '../kit.js';
-import { isKitPath } from './index.js';
+import { isKitPath } from '../context.js';
 
 // express-session's own cookie signing (it ships no types).
 const signature = createRequire(import.meta.url)('cookie-signature') as { sign(value: string, secret: string): string };
@@ -35,13 +35,20 @@ describe('the kit router: its own paths and the site\'s pages', () => {
     expect(Object.keys(setCookies(res))).toEqual(['sso.request-login']);
   });
 
-  it('an unknown path under /sso gets the kit\'s JSON 404, a site page its own answer with cookies and the user', async () => {
+  it('a path under /sso in any letter case is the kit\'s (never a silent check), any other a site page', async () => {
     const { app } = await makeSite(hub);
-    const unknown = await request(app).get('/sso/nothing-here').set('Accept', 'application/json');
-    expect(unknown.status).toBe(404);
-    const page = await request(app).get('/').set('Cookie', 'j=j%3A%7B%22a%22%3A1%7D');
-    expect(page.status).toBe(200);
-    expect(page.body).toEqual({ user: null, locals: null, sso: { consentRequired: false } });
+    const cookie = 'sso.request-login=1';
+    // The kit's paths never start a silent sign-in check, even with Request-Login set.
+    for (const path of ['/sso/nothing-here', '/SSO/Nothing']) {
+      const res = await request(app).get(path).set(HTML).set('Cookie', cookie);
+      expect(res.status).toBe(404);
+    }
+    // A site page with Request-Login set goes to the hub with prompt=none.
+    const page = await request(app).get('/forum').set(HTML).set('Cookie', cookie);
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toContain('prompt=none');
+    const anonymous = await request(app).get('/');
+    expect(anonymous.body).toEqual({ user: null, locals: null, sso: { consentRequired: false } });
   });
 
   it('a site page sees req.cookies (j: JSON decoded), and a store failure goes to the site\'s error handler', async () => {

@@ -1,6 +1,6 @@
 import express, { Router, type RequestHandler } from 'express';
 import { parseCookies } from '../cookie-parse.js';
-import { ROUTES, KIT_PATH_PREFIX, type KitContext } from '../context.js';
+import { ROUTES, KIT_PATH_PREFIX, isKitPath, type KitContext } from '../context.js';
 import { currentUser } from '../current-user.js';
 import { synclogin } from './synclogin.js';
 import { synclogout } from './synclogout.js';
@@ -33,12 +33,6 @@ export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler)
     else page(req, res, next);
   });
   return router;
-}
-
-/** `/sso` and what is under it, in any letter case (express routes are case-insensitive). */
-export function isKitPath(path: string): boolean {
-  const head = path.slice(0, KIT_PATH_PREFIX.length).toLowerCase();
-  return head === KIT_PATH_PREFIX || head === KIT_PATH_PREFIX.slice(0, -1);
 }
 
 /** The site's own requests: the Cookie header, the session, then `req.user`; errors go on to the site's handlers. */

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import session from 'express-session';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { KitStore } from './store.js';
+import { describeError } from '../errors.js';
 import { isUpdatable } from './session-stores.js';
+
+/** Where the session store reports a failure it absorbs (a missed touch): a rate-limited log. */
+export interface AbsorbedFailureLog {
+  warn(reason: string, message: string): void;
+}
 
 /** A store call that did not finish within the deadline: fail closed (503), never hang. */
 export class StoreTimeout extends TemporarilyUnavailable {
@@ -92,15 +98,16 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  * callback gets a {@link StoreTimeout} once `ms` have passed, and a late answer is dropped.
  * express-session then passes the error on, and the kit's page error handler answers 503.
  *
- * A `set` of the very Session object this store saved last, unchanged, is skipped: after the
- * kit saved a regenerated session itself (sign-in), express-session saves it again at `res.end`
- * (it does not track a regenerated session's saves), after the page was sent.
- *
- * It has no `touch`, so express-session refreshes no TTL at the end of a page view (no store
- * call, and one hash of the session less): a kit session's lifetime is absolute (it ends
- * `sessionMaxAgeSeconds` after the sign-in, see `currentUser`), and its store TTL is what is
- * left of that lifetime whenever it is written (`sessionTtl`), so a refresh would only keep an
- * ended session stored longer.
+ * Two exceptions, both for calls express-session makes at `res.end`, after the page was sent
+ * (an error then only makes Express cut the connection and log a stack):
+ * - a signed-in session is not touched at all: its lifetime is absolute (it ends
+ *   `sessionMaxAgeSeconds` after the sign-in, see `currentUser`) and its store TTL is set from
+ *   that whenever it is written (`sessionTtl`), so a page view of a signed-in user makes no store
+ *   call at its end; a failed `touch` of any other session is counted and logged (rate-limited)
+ *   and reported as done: a missed touch only skips one TTL refresh of a session that was read fine;
+ * - a `set` of the very Session object this store saved last, unchanged, is skipped: after the
+ *   kit saved a regenerated session itself (sign-in), express-session saves it again at
+ *   `res.end` (it does not track a regenerated session's saves).
  *
  * A session that was loaded from the store is written back only while it is still stored
  * (the inner store's `update`): a page running when the session was ended (userdelete,
@@ -117,6 +124,7 @@ export class DeadlineSessionStore extends session.Store {
     private readonly inner: session.Store,
     private readonly ms: number,
     private readonly onError?: StoreErrorListener,
+    private readonly log?: AbsorbedFailureLog,
   ) {
     super();
     // express-session stops using a store that emits 'disconnect'; pass the inner store's state on.
@@ -154,6 +162,20 @@ export class DeadlineSessionStore extends session.Store {
 
   override destroy(sid: string, callback?: Callback): void {
     this.inner.destroy(sid, this.#bounded('destroy', callback));
+  }
+
+  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
+    if (data.sso || typeof this.inner.touch !== 'function') {
+      callback?.();
+      return;
+    }
+    this.inner.touch(sid, data, this.#bounded('touch', (error?: unknown) => {
+      if (error) {
+        // Counted by #bounded (storeError); the answer is already on its way: carry on.
+        this.log?.warn('session touch', `subsite-kit: session touch failed, the session's TTL was not refreshed this time: ${describeError(error)}`);
+      }
+      callback?.();
+    }));
   }
 
   #bounded<T>(operation: string, callback: Callback<T> | undefined): Callback<T> {
