@@ -2,7 +2,6 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isKitPath, type KitContext } from './context.js';
 import { SiteMisconfigured, describeError } from './errors.js';
 import { exposeUser } from './current-user.js';
-import { endedInThisRequest } from './sign-in.js';
 import { isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
 
@@ -15,15 +14,12 @@ import { originalPath, redirectToHub } from './authorize.js';
 export function lazyLogin(ctx: KitContext): RequestHandler {
   // Synchronous up to the silent check: a page view of a signed-in user makes no promise here.
   return (req, res, next) => {
-    if (!req.session) {
-      // Its session ended in this request (past its lifetime: currentUser set Request-Login, so
-      // the next page view checks with the hub): carry on as an anonymous visitor.
-      if (endedInThisRequest(req)) {
-        exposeUser(ctx, req, res);
-        return next();
-      }
+    // Every request through sso.router has `req.sso` (exposeUser); its `req.session` may have
+    // ended in this request (past its lifetime: currentUser set Request-Login, so the next page
+    // view checks with the hub), and the request carries on as an anonymous visitor's.
+    if (!req.sso) {
       const at = ctx.options.basePath ? ` at '${ctx.options.basePath}', the path redirectUri puts the kit under (app.use('${ctx.options.basePath}', sso.router)),` : '';
-      return next(new SiteMisconfigured(`req.session is not set: this request did not pass through sso.router; mount sso.router (app.use(sso.router))${at} before sso.lazyLogin`));
+      return next(new SiteMisconfigured(`req.sso is not set: this request did not pass through sso.router; mount sso.router (app.use(sso.router))${at} before sso.lazyLogin`));
     }
     exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || isKitPath(req.path)) return next();

@@ -59,14 +59,6 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   return state;
 }
 
-/** Requests whose session `signOutLocally` ended: express-session then leaves `req.session` unset. */
-const endedHere = new WeakSet<object>();
-
-/** Whether this request ended its own session (so a missing `req.session` is not a misconfiguration). */
-export function endedInThisRequest(req: Request): boolean {
-  return endedHere.has(req);
-}
-
 /**
  * Ends this browser's local session, then removes it from the indexes. Destroyed first: when the
  * destroy fails the session stays listed, so a forced logout can still end it; when only the
@@ -77,7 +69,6 @@ export async function signOutLocally(ctx: KitContext, req: Request): Promise<voi
   const id = req.sessionID;
   const state = req.session.sso;
   await destroySession(req);
-  endedHere.add(req);
   req.user = undefined;
   if (state) await ctx.index.remove(id, state);
 }
