@@ -68,6 +68,12 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     const ttl = await redis.ttl(`${prefix}life:sess:hour-old`);
     expect(ttl).toBeGreaterThan(2 * 86_400 - 3_600 - 30);
     expect(ttl).toBeLessThanOrEqual(2 * 86_400 - 3_600);
+    // Written two lifetimes after its sign-in: nothing is stored.
+    await new Promise<void>((resolve, reject) => sso.sessionStore.set('two-days-old', {
+      cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' },
+      sso: { user: { sub: 'user-2', claims: {} }, idToken: 'x', loggedInAt: now - 2 * 86_400 - 1 },
+    } as never, (error: unknown) => (error ? reject(error) : resolve())));
+    expect(await redis.exists(`${prefix}life:sess:two-days-old`)).toBe(0);
   });
 
   it('a signed-in session past its lifetime is still found by the next page view, which ends it and asks the hub again', async () => {

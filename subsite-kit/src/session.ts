@@ -1,6 +1,6 @@
 import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
-import { KitMemorySessionStore, KitRedisSessionStore } from './store/session-stores.js';
+import { KitMemorySessionStore, KitRedisSessionStore, sessionTtl } from './store/session-stores.js';
 import type { ResolvedOptions } from './options.js';
 import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
@@ -56,27 +56,12 @@ declare global {
  * Builds the session store: connect-redis when a Redis client is given, else express-session's
  * MemoryStore; each can also write a session back only while it is still stored (`update`).
  * On Redis a signed-in session is stored until one lifetime after its absolute end, and page
- * views do not extend it (no touch for it: see `DeadlineSessionStore`).
+ * views do not extend it (`sessionTtl`, `hasFixedLifetime`).
  */
 export function createSessionStore(options: ResolvedOptions, keys: KitKeys): session.Store {
   if (!options.redis) return new KitMemorySessionStore();
   const maxAge = options.sessionMaxAgeSeconds;
   return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: (data: session.SessionData) => sessionTtl(data, maxAge) });
-}
-
-/**
- * The store TTL of a session, in seconds, as the session is written. A signed-in session ends
- * `maxAge` after its sign-in (`currentUser`), and is stored until `maxAge` after that: the next
- * page view within that grace still finds it, so `currentUser` ends it properly (out of the
- * indexes, `Request-Login` set, so the hub is asked silently whether the user is still signed
- * in). This is what express-session's touch gave an active user before, bounded: at most two
- * lifetimes after the sign-in, however often the session is written. Any other session: `maxAge`
- * (touched on each page view, as express-session does).
- */
-export function sessionTtl(data: session.SessionData, maxAge: number, now = Date.now()): number {
-  const loggedInAt = data.sso?.loggedInAt;
-  if (typeof loggedInAt !== 'number') return maxAge;
-  return Math.max(1, loggedInAt + 2 * maxAge - Math.floor(now / 1000));
 }
 
 /** express-session, configured as the design asks. */

@@ -22,8 +22,6 @@ export class RandomPool {
       this.#offset = 0;
     }
     const bytes = Buffer.from(this.#pool.subarray(this.#offset, this.#offset + count));
-    // Drawn bytes are wiped from the pool: a later reader of the pool cannot learn an IV from it.
-    this.#pool.fill(0, this.#offset, this.#offset + count);
     this.#offset += count;
     return bytes;
   }

@@ -3,7 +3,7 @@ import session from 'express-session';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { KitStore } from './store.js';
 import { describeError } from '../errors.js';
-import { isUpdatable } from './session-stores.js';
+import { hasFixedLifetime, isUpdatable } from './session-stores.js';
 
 /** Where the session store reports a failure it absorbs (a missed touch): a rate-limited log. */
 export interface AbsorbedFailureLog {
@@ -100,11 +100,10 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  *
  * Two exceptions, both for calls express-session makes at `res.end`, after the page was sent
  * (an error then only makes Express cut the connection and log a stack):
- * - a signed-in session is not touched at all: its lifetime is absolute (it ends
- *   `sessionMaxAgeSeconds` after the sign-in, see `currentUser`) and its store TTL is set from
- *   that whenever it is written (`sessionTtl`), so a page view of a signed-in user makes no store
- *   call at its end; a failed `touch` of any other session is counted and logged (rate-limited)
- *   and reported as done: a missed touch only skips one TTL refresh of a session that was read fine;
+ * - a session with a fixed lifetime (`hasFixedLifetime`: signed in) is not touched, so a page
+ *   view of a signed-in user makes no store call at its end (and no deadline timer); a failed
+ *   `touch` of any other session is counted and logged (rate-limited) and reported as done: a
+ *   missed touch only skips one TTL refresh of a session that was read fine;
  * - a `set` of the very Session object this store saved last, unchanged, is skipped: after the
  *   kit saved a regenerated session itself (sign-in), express-session saves it again at
  *   `res.end` (it does not track a regenerated session's saves).
@@ -165,7 +164,7 @@ export class DeadlineSessionStore extends session.Store {
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    if (data.sso || typeof this.inner.touch !== 'function') {
+    if (hasFixedLifetime(data) || typeof this.inner.touch !== 'function') {
       callback?.();
       return;
     }

@@ -18,6 +18,30 @@ export function isUpdatable(store: session.Store): store is UpdatableSessionStor
   return typeof (store as Partial<UpdatableSessionStore>).update === 'function';
 }
 
+/**
+ * Whether a session's lifetime was fixed at its sign-in: a signed-in session ends
+ * `sessionMaxAgeSeconds` after it (`currentUser`), however it is used. Page views do not touch
+ * it (express-session's TTL refresh at the end of each answer would only keep it stored longer);
+ * its TTL is set whenever it is written ({@link sessionTtl}). Any other session (a site's own
+ * data) is touched, as express-session does.
+ */
+export function hasFixedLifetime(data: session.SessionData): boolean {
+  return data.sso !== undefined;
+}
+
+/**
+ * The store TTL of a session, in seconds, as it is written. A signed-in session ends `maxAge`
+ * after its sign-in and is stored until `maxAge` after that: the next page view within that
+ * grace still finds it, so `currentUser` ends it properly (out of the indexes, `Request-Login`
+ * set, so the hub is asked silently whether the user is still signed in). At most two lifetimes
+ * after the sign-in, however often it is written; past that, 0 or less: the store deletes it.
+ * Any other session: `maxAge`.
+ */
+export function sessionTtl(data: session.SessionData, maxAge: number, now = Date.now()): number {
+  const loggedInAt = data.sso?.loggedInAt;
+  return typeof loggedInAt === 'number' ? loggedInAt + 2 * maxAge - Math.floor(now / 1000) : maxAge;
+}
+
 /** connect-redis, plus `update`: its own SET with XX (only if the key exists), one command. */
 export class KitRedisSessionStore extends RedisStore implements UpdatableSessionStore {
   update(sid: string, data: session.SessionData, callback?: Callback): void {
