@@ -73,7 +73,9 @@ test('the quick bench runs every scenario with its peers, interleaved, and repor
   // says nothing about the harness. How many succeeded depends on the load, so that is not checked.
   for (const s of results.scenarios) {
     for (const c of s.contestants) {
-      for (const w of c.windows) if ((w.pressure?.load1Mean ?? 0) < 4) expect({ scenario: s.id, contestant: c.key, errors: w.errors }).toEqual({ scenario: s.id, contestant: c.key, errors: 0 });
+      // The bench's own words on a failed answer (its first failure per window) come with it.
+      const said = output.split('\n').filter((line) => /first fail/i.test(line)).join('\n');
+      for (const w of c.windows) if ((w.pressure?.load1Mean ?? 0) < 4) expect({ scenario: s.id, contestant: c.key, errors: w.errors, ...(w.errors ? { said } : {}) }).toEqual({ scenario: s.id, contestant: c.key, errors: 0 });
     }
   }
   // Ratios pair neighbouring windows: two per round.

@@ -5,11 +5,10 @@
  * libuv pool is as busy as it is in the hub.
  */
 import argon2 from 'argon2';
-import { loadConfig } from '../../hub/src/config.js';
+import { hubArgon2Options } from '../lib/argon2-cost.js';
 import { PASSWORD } from '../lib/fixtures.js';
 
-const config = loadConfig({ LOG_LEVEL: 'silent' });
-const options = { type: argon2.argon2id as 2, memoryCost: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_ITERATIONS, parallelism: config.ARGON2_PARALLELISM };
+const options = hubArgon2Options();
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const warmupMs = Number(process.env.BENCH_WARMUP ?? 3) * 1000;
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;

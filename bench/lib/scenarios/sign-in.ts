@@ -9,6 +9,7 @@ import { continueUrlOf } from '../../../hub/src/testing/flows.js';
 import { username } from '../fixtures.js';
 import { beaconUrls, openSignIn, pool, postSignIn, resetCounters, signedInBrowser, signInAnswerBytes, type AnswerBytes, type Counters, type PendingSignIn } from '../hub-flows.js';
 import { measureHttp, type Measurement, type WindowHooks } from '../load.js';
+import { signInCeiling } from '../argon2-cost.js';
 import { runPinned, type ServerProcess } from '../processes.js';
 import { interleave, type Contestant, type ScenarioResult } from '../rounds.js';
 import { form, PREPARE_CONCURRENCY, range, type BenchContext } from '../context.js';
@@ -72,6 +73,7 @@ async function signInCost(entry: SignInHub): Promise<SignInCost> {
 export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Promise<{ scenario: ScenarioResult; costs: SignInCost[]; pools: Record<string, { size: number; exhausted: number }> }> {
   const { settings } = ctx;
   let expectedRps = 0;
+  const ceiling = await signInCeiling();
   const pools: Record<string, { size: number; exhausted: number }> = {};
 
   const argon: Contestant = {
@@ -100,9 +102,11 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
       // Every POST needs its own interaction, session and CSRF token: open a pool of forms first.
       // autocannon times whole seconds (a 0.2 s window runs for 1 s): size the pool for that.
       const seconds = (settings.warmupSeconds > 0 ? Math.max(1, Math.ceil(settings.warmupSeconds)) : 0) + Math.max(1, Math.ceil(settings.durationSeconds));
-      // Three times the fastest rate seen so far: a window that runs out of forms answers 403s
-      // (seen in quick mode once sign-in got faster than the argon2 loop's rate it was sized by).
-      const size = Math.ceil(Math.max(expectedRps, 5) * seconds * 3) + 4 * settings.connections;
+      // Three times the fastest rate seen so far, and never below what this machine could do at
+      // most (`signInCeiling`): a window that runs out of forms answers 403s (seen in quick mode
+      // once sign-in got faster than the argon2 loop's rate it was sized by, and in a test run
+      // where that loop had run under load: 334 errors in one window).
+      const size = Math.ceil(Math.max(expectedRps * 3, ceiling * 1.2, 5) * seconds) + 4 * settings.connections;
       const items: PendingSignIn[] = await pool(range(size), PREPARE_CONCURRENCY, async (i) => {
         const { path, cookie, body } = await openSignIn(hub.url, username(i % settings.signInUsers));
         return { path, cookie, body };
