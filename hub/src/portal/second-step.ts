@@ -35,29 +35,35 @@ export function pendingSecondStep(req: Request, uid: string): { userId: string; 
 }
 
 /**
- * The end of every portal sign-in, one factor or two: the portal session gets a new id (no
- * fixation), the interaction finishes with the sign-in's `amr` (oidc-provider puts it in the
- * session and in ID tokens), and the sync page tells the subsites.
+ * The end of every portal sign-in, one factor or two: the sign-in is audited
+ * (`login.success`), the portal session gets a new id (no fixation), the interaction finishes
+ * with the sign-in's `amr` (oidc-provider puts it in the session and in ID tokens), and the
+ * sync page tells the subsites.
  */
 export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, userId: string, remember: boolean, factor?: SecondFactor): Promise<void> {
-  const { provider, sync, views, config } = services;
-  // Regenerate the portal session at sign-in to prevent fixation.
-  await regenerate(req);
-  rememberFinishedSignIn(req, details.uid, details.params);
+  const { provider, sync, views, config, audit } = services;
   const result = { login: { accountId: userId, amr: amrFor(factor), remember } };
   // The interaction this request read at its start gets the result, as interactionResult would
   // (without merging the last submission) after reading it again: one store read fewer. Only
   // while it has a second left; else the engine's own path, which reads it (and fails if gone).
   const ttl = details.exp - Math.floor(Date.now() / 1000);
-  let continueUrl: string;
-  if (ttl >= 1) {
+  const finish = async (): Promise<string> => {
+    if (ttl < 1) return provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
     details.result = result;
     await details.save(ttl);
-    continueUrl = details.returnTo;
-  } else {
-    continueUrl = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
-  }
-  const plan = await sync.forSignIn(userId);
+    return details.returnTo;
+  };
+  // Side by side (one wait on the store, not four): the audit entry, the portal session's new id
+  // (no fixation), the interaction's result and the sync page's plan. None reads what another
+  // writes; if one fails the page is an error and the browser holds no new session. Nothing
+  // goes out before the entry is stored (recording never fails the sign-in).
+  const [, , continueUrl, plan] = await Promise.all([
+    audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
+    regenerate(req),
+    finish(),
+    sync.forSignIn(userId),
+  ]);
+  rememberFinishedSignIn(req, details.uid, details.params);
   // The new portal session (the finished sign-in, the portal's pending state) is stored before
   // the sync page goes out: saved after it, a failure would end at the portal callback.
   await saveSession(req);
@@ -117,7 +123,6 @@ export function secondStepRoutes(services: HubServices): Router {
     delete req.session.secondStep;
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
-    await audit.record({ event: 'login.success', actor: user.id, subject: user.id, client, ip, detail: { second_factor: factor } });
     return completeSignIn(services, req, res, details, user.id, pending.remember, factor);
   });
 

@@ -16,16 +16,31 @@ interface Traced {
  * pipeline is one round trip), by node-redis's diagnostics channels: what a request
  * really costs the store, counted, not timed. Each entry names the command (or
  * `MULTI×n`) and its first key.
+ *
+ * `waits` counts the times the work waited on the store: a command sent before any answer
+ * came back since the last wait began (sent side by side, as `Promise.all` sends them: one
+ * socket write) shares that wait; one sent after an answer starts the next. A request's
+ * latency grows with its waits, and each wait is a write and a read on the socket.
  */
-export async function recordRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; trips: string[] }> {
+export async function recordRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; trips: string[]; waits: number }> {
   const trips: string[] = [];
+  let waits = 0;
+  let answeredSinceWait = true;
+  const sent = () => {
+    if (answeredSinceWait) waits += 1;
+    answeredSinceWait = false;
+  };
+  const answered = () => {
+    answeredSinceWait = true;
+  };
   const ignore = () => undefined;
-  const rest = { end: ignore, asyncStart: ignore, asyncEnd: ignore, error: ignore };
+  const rest = { end: ignore, asyncStart: answered, asyncEnd: ignore, error: ignore };
   const onCommand = {
     ...rest,
     start(message: unknown) {
       const traced = message as Traced;
       if (traced.batchMode) return; // counted with its batch
+      sent();
       trips.push(`${traced.command ?? '?'} ${traced.args?.[traced.command === 'EVALSHA' || traced.command === 'EVAL' ? 3 : 1] ?? ''}`.trim());
     },
   };
@@ -33,6 +48,7 @@ export async function recordRoundTrips<T>(work: () => Promise<T>): Promise<{ res
     ...rest,
     start(message: unknown) {
       const traced = message as Traced;
+      sent();
       trips.push(`${traced.batchMode ?? 'MULTI'}×${traced.batchSize ?? 0}`);
     },
   };
@@ -42,7 +58,7 @@ export async function recordRoundTrips<T>(work: () => Promise<T>): Promise<{ res
   batch.subscribe(onBatch);
   try {
     const result = await work();
-    return { result, trips };
+    return { result, trips, waits };
   } finally {
     command.unsubscribe(onCommand);
     batch.unsubscribe(onBatch);
