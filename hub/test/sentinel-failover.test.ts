@@ -30,6 +30,22 @@ interface Sample {
   status: number;
 }
 
+/**
+ * Runs `work` with a signal that aborts after HANG_MS, and clears that timer once `work` is
+ * done. A timer left running (a `sleep` raced against each request, or `AbortSignal.timeout`
+ * held by a fetch that failed) kept the jest worker alive for up to HANG_MS after the last
+ * test: "a worker process has failed to exit gracefully".
+ */
+async function withinHang<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${HANG_MS} ms`)), HANG_MS);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A browser that records the status and duration of every request it makes. */
 class RecordingBrowser extends TestBrowser {
   constructor(private readonly record: (step: string, started: number, status: number) => void) {
@@ -40,7 +56,7 @@ class RecordingBrowser extends TestBrowser {
     const started = Date.now();
     const step = `${init.method ?? 'GET'} ${new URL(url).pathname.replace(/\/interaction\/[^/]+/, '/interaction/:uid')}`;
     try {
-      const response = await super.request(url, { ...init, signal: AbortSignal.timeout(HANG_MS) });
+      const response = await withinHang((signal) => super.request(url, { ...init, signal }));
       this.record(step, started, response.status);
       return response;
     } catch (error) {
@@ -89,7 +105,9 @@ describe('Redis Sentinel: the primary crashes during a stream of sign-ins and to
       samples.push({ at: begun - (Number.isFinite(killedAt) ? killedAt : begun + 1), ms: Date.now() - begun, step, status });
     const post = async (step: string, form: Record<string, string>): Promise<JsonAnswer> => {
       const begun = Date.now();
-      const answer = await Promise.race([postForm(`${running.url}/token`, form, auth), sleep(HANG_MS).then(() => ({ status: 0, body: {} }) as JsonAnswer)]);
+      const answer = await withinHang((signal) =>
+        Promise.race([postForm(`${running.url}/token`, form, auth), new Promise<JsonAnswer>((resolve) => signal.addEventListener('abort', () => resolve({ status: 0, body: {} } as JsonAnswer)))]),
+      );
       record(step, begun, answer.status);
       return answer;
     };

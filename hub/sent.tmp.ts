@@ -1,0 +1,11 @@
+import { startOwnRedisSentinel } from './src/testing/redis-server.js';
+import { connectRedis, closeRedis } from './src/store/redis-client.js';
+const s = await startOwnRedisSentinel();
+const c = await connectRedis({ kind: 'sentinel', sentinels: s.sentinelRootNodes, name: s.name });
+await c.set('x', '1', { EX: 10 });
+await closeRedis(c);
+await s.stop();
+await new Promise((r) => setTimeout(r, 300));
+const handles = (process as any)._getActiveHandles() as any[];
+for (const h of handles) console.log(h.constructor?.name, h._idleTimeout ?? '', String(h._onTimeout ?? '').slice(0, 200), h.hasRef?.());
+console.log(process.getActiveResourcesInfo());
