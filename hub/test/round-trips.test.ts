@@ -106,7 +106,7 @@ describe('Redis round trips per protocol request', () => {
 
   // 15 until the throttle counted attempts in flight (a burst of concurrent guesses got every guess
   // checked): the account's count taken when the attempt comes in, and given back with the success.
-  test('portal sign-in POST (password check, session, sync page): 17 (15 before attempts in flight were counted; the per-IP point and the account\'s count given back with the success)', async () => {
+  test('portal sign-in POST (password check, session, sync page): 17 commands in 7 waits (13 waits before; 15 commands before attempts in flight were counted; the per-IP point and the account\'s count given back with the success)', async () => {
     const browser = new TestBrowser();
     const { response, body } = await browser.follow(`${hub.url}/login`);
     expect(response.status).toBe(200);

@@ -32,9 +32,8 @@ interface Sample {
 
 /**
  * Runs `work` with a signal that aborts after HANG_MS, and clears that timer once `work` is
- * done. A timer left running (a `sleep` raced against each request, or `AbortSignal.timeout`
- * held by a fetch that failed) kept the jest worker alive for up to HANG_MS after the last
- * test: "a worker process has failed to exit gracefully".
+ * done. A `sleep(HANG_MS)` raced against each token request kept a 15 s timer running per
+ * request (78 of them after the run), holding the jest worker up to 15 s after its last test.
  */
 async function withinHang<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();

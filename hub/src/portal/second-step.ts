@@ -53,21 +53,31 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
     await details.save(ttl);
     return details.returnTo;
   };
-  // Side by side (one wait on the store, not four): the audit entry, the portal session's new id
-  // (no fixation), the interaction's result and the sync page's plan. None reads what another
-  // writes; if one fails the page is an error and the browser holds no new session. Nothing
-  // goes out before the entry is stored (recording never fails the sign-in).
-  const [, , continueUrl, plan] = await Promise.all([
+  // Side by side (one wait on the store where they were five): the audit entry, the portal
+  // session's new id (no fixation), the interaction's result and the sync page's reads. None reads
+  // what another writes. All of them settle before anything is answered: an error page sent while
+  // the old session's removal was still in flight would let express-session store the old
+  // session again at the end of the answer. If one fails, the page is an error and the browser
+  // holds no new session. Nothing goes out before the entry is stored (recording never fails).
+  const [, , continueUrl, plan] = await allSettledOrThrow([
     audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
     regenerate(req),
     finish(),
     sync.forSignIn(userId),
-  ]);
+  ] as const);
   rememberFinishedSignIn(req, details.uid, details.params);
   // The new portal session (the finished sign-in, the portal's pending state) is stored before
   // the sync page goes out: saved after it, a failure would end at the portal callback.
   await saveSession(req);
   renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
+}
+
+/** `Promise.all`, but it settles only once every promise has: then it throws the first failure (in order), if any. */
+export async function allSettledOrThrow<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /**
