@@ -1,6 +1,7 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
 import { TooManyAttemptsError, ValidationError } from '../errors.js';
+import { allSettledOrThrow } from '../all-settled.js';
 import { clientIp } from '../http/client-ip.js';
 import { regenerate, saveSession } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
@@ -70,14 +71,6 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // the sync page goes out: saved after it, a failure would end at the portal callback.
   await saveSession(req);
   renderSyncPage(res, views, plan, continueUrl, config.SYNC_WAIT_MS);
-}
-
-/** `Promise.all`, but it settles only once every promise has: then it throws the first failure (in order), if any. */
-export async function allSettledOrThrow<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const settled = await Promise.allSettled(promises);
-  const failed = settled.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /**

@@ -20,7 +20,9 @@ interface Traced {
  * `waits` counts the times the work waited on the store: a command sent before any answer
  * came back since the last wait began (sent side by side, as `Promise.all` sends them: one
  * socket write) shares that wait; one sent after an answer starts the next. A request's
- * latency grows with its waits, and each wait is a write and a read on the socket.
+ * latency grows with its waits, and each wait is a write and a read on the socket. Every
+ * command counts here, also those a caller leaves out of `trips` as shared (the audit log's
+ * batched write, the client list's version check): a request that awaits one waits for it.
  */
 export async function recordRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; trips: string[]; waits: number }> {
   const trips: string[] = [];

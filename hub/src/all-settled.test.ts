@@ -1,6 +1,6 @@
-import { allSettledOrThrow } from './second-step.js';
+import { allSettledOrThrow } from './all-settled.js';
 
-describe('allSettledOrThrow (the end of a sign-in waits for every write before answering)', () => {
+describe('allSettledOrThrow', () => {
   test('a failure is thrown only once every other promise has settled', async () => {
     let slowDone = false;
     const slow = new Promise<string>((resolve) => setTimeout(() => {
