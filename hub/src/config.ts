@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
 
@@ -127,6 +128,16 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (OWASP minimum, 19 MiB)').default(19_456),
   ARGON2_ITERATIONS: z.coerce.number().int().min(2, 'must be at least 2 (OWASP minimum)').default(2),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * argon2id checks and hashes run at once, each on one of libuv's pool threads; the rest wait
+   * their turn. Unset: the cores, and always at least one pool thread left for the rest of the
+   * pool's work (ID-token signatures, DNS lookups, file reads). Must be below UV_THREADPOOL_SIZE.
+   */
+  ARGON2_CONCURRENCY: z.coerce.number().int().min(1).optional(),
+  /** Checks that may wait for a turn; past that a sign-in is answered "busy" (503, Retry-After). Unset: 64 per ARGON2_CONCURRENCY. */
+  ARGON2_QUEUE_LIMIT: z.coerce.number().int().min(1).optional(),
+  /** libuv's pool size, read by Node itself at start (4 when unset); read here to size ARGON2_CONCURRENCY. */
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(2, 'must be at least 2: argon2id takes pool threads, and ID-token signatures need one left').max(1024).default(4),
   /** Failed sign-ins allowed per account per window before a lockout. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   /** Sign-in attempts allowed per IP per window. */
@@ -259,7 +270,14 @@ export type HubConfig = Readonly<z.infer<typeof schema>> & {
   readonly redis: RedisTarget | undefined;
   /** REDIS_WAIT_REPLICAS with its default applied. */
   readonly redisWaitReplicas: number;
+  /** ARGON2_CONCURRENCY and ARGON2_QUEUE_LIMIT with their defaults applied. */
+  readonly argon2Turns: { concurrency: number; queueLimit: number };
 };
+
+/** The default ARGON2_CONCURRENCY: one per core, keeping at least one of libuv's pool threads free. */
+export function defaultArgon2Concurrency(poolSize: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, poolSize - 1));
+}
 
 /** Thrown at start-up; the message names every bad variable and why. */
 export class ConfigError extends Error {
@@ -307,7 +325,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'invalid hub configuration:\n  HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)',
     );
   }
-  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0) });
+  if (data.ARGON2_CONCURRENCY !== undefined && data.ARGON2_CONCURRENCY >= data.UV_THREADPOOL_SIZE) {
+    throw new ConfigError(
+      `invalid hub configuration:\n  ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`,
+    );
+  }
+  const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
+  const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 64 * concurrency };
+  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0), argon2Turns });
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;

@@ -65,7 +65,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     memoryCost: config.ARGON2_MEMORY_KIB,
     timeCost: config.ARGON2_ITERATIONS,
     parallelism: config.ARGON2_PARALLELISM,
-  });
+  }, config.argon2Turns);
   const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES, maxTokenEntries: config.AUDIT_MAX_TOKEN_ENTRIES, maxAttemptEntries: config.AUDIT_MAX_ATTEMPT_ENTRIES }, (error) =>
     logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),
   );

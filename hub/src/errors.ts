@@ -72,6 +72,17 @@ export class TooManyAttemptsError extends HubError {
   }
 }
 
+/**
+ * The hub has more password checks waiting than it lets queue (ARGON2_QUEUE_LIMIT): the request
+ * is turned away at once, with when to try again, instead of waiting behind all of them.
+ */
+export class BusyError extends HubError {
+  override readonly name = 'BusyError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(503, msg('errors:busy'));
+  }
+}
+
 export class ForbiddenError extends HubError {
   override readonly name = 'ForbiddenError';
   constructor(message: string | LocalizedMessage = msg('errors:forbidden')) {

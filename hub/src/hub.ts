@@ -192,6 +192,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
   metrics.watchQueue(queueStats(deliveries));
+  metrics.watchPasswordChecks(hasher.turns);
   installMetrics({ metrics, audit, provider, sync });
 
   const services: HubServices = {

@@ -2,7 +2,7 @@
  * The hub's configuration: parsed once from the environment, validated, frozen. A bad value
  * fails at start-up with a ConfigError that names the variable.
  */
-import { checkServerStart, ConfigError, loadConfig } from '../src/config.js';
+import { checkServerStart, ConfigError, defaultArgon2Concurrency, loadConfig } from '../src/config.js';
 
 describe('loadConfig defaults', () => {
   test('an empty environment gives the documented defaults', () => {
@@ -129,6 +129,22 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(loadConfig({}).HUB_SUBSITE_JWKS_REFETCH_MS).toBe(30_000);
     // Subsites that refetch at once on an unknown kid: only the publication counts.
     expect(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '15000', HUB_SUBSITE_JWKS_REFETCH_MS: '0' }).HUB_KEY_ACTIVATION_DELAY_MS).toBe(15_000);
+  });
+
+  test('argon2id may not take every libuv pool thread: ID-token signatures need one', () => {
+    expect(() => loadConfig({ ARGON2_CONCURRENCY: '4' })).toThrow(/ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE \(4 >= 4\).*lower it, or raise UV_THREADPOOL_SIZE/);
+    expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 256 });
+    expect(() => loadConfig({ UV_THREADPOOL_SIZE: '1' })).toThrow(/UV_THREADPOOL_SIZE: must be at least 2/);
+  });
+
+  test('argon2id turns default to the cores, one pool thread always left, and 64 waiting per turn', () => {
+    expect(defaultArgon2Concurrency(4, 2)).toBe(2);
+    expect(defaultArgon2Concurrency(4, 16)).toBe(3);
+    expect(defaultArgon2Concurrency(2, 1)).toBe(1);
+    const { concurrency, queueLimit } = loadConfig({}).argon2Turns;
+    expect(concurrency).toBe(defaultArgon2Concurrency(4));
+    expect(queueLimit).toBe(64 * concurrency);
+    expect(loadConfig({ ARGON2_QUEUE_LIMIT: '10' }).argon2Turns.queueLimit).toBe(10);
   });
 
   test('the argon2 memory floor itself is accepted', () => {

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { HubError, messageOf } from '../errors.js';
+import { BusyError, HubError, messageOf, TooManyAttemptsError } from '../errors.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import type { Logger } from '../logger.js';
@@ -51,8 +51,9 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       logger.error('store unavailable', { error: (error.cause as Error | undefined)?.message });
     } else if (error instanceof HubError) {
       status = error.status;
-      title = status === 429 ? t('errors:titles.tooMany') : t('errors:titles.didNotWork');
+      title = status === 429 ? t('errors:titles.tooMany') : status === 503 ? t('errors:titles.unavailable') : t('errors:titles.didNotWork');
       description = messageOf(error, t);
+      if (error instanceof BusyError || error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     } else if (oidc?.code === 'EBADCSRFTOKEN') {
       status = 403;
       title = t('errors:titles.formExpired');

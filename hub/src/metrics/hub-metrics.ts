@@ -130,6 +130,38 @@ export class HubMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sso_process_' });
   }
 
+  /**
+   * Password checks (argon2id) running, waiting for a turn, and turned away as busy
+   * (ARGON2_CONCURRENCY, ARGON2_QUEUE_LIMIT), read from `turns` at scrape time.
+   */
+  watchPasswordChecks(turns: { readonly active: number; readonly waiting: number; readonly refused: number }): void {
+    new Gauge({
+      name: 'sso_password_checks_running',
+      help: 'Password checks (argon2id) running now; at most ARGON2_CONCURRENCY.',
+      registers: [this.registry],
+      collect() {
+        this.set(turns.active);
+      },
+    });
+    new Gauge({
+      name: 'sso_password_checks_waiting',
+      help: 'Password checks waiting for a turn; past ARGON2_QUEUE_LIMIT a sign-in is answered busy (503).',
+      registers: [this.registry],
+      collect() {
+        this.set(turns.waiting);
+      },
+    });
+    new Counter({
+      name: 'sso_password_checks_refused_total',
+      help: 'Password checks turned away because ARGON2_QUEUE_LIMIT were waiting (the sign-in was answered busy, 503).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(turns.refused);
+      },
+    });
+  }
+
   /** Where the queue gauges read from, at scrape time. */
   watchQueue(read: () => Promise<{ depth: number; oldestPendingSeconds: number }>): void {
     this.#queue = read;

@@ -1,7 +1,7 @@
 import { awaitsVerification } from '../signup/verification-gate.js';
 import Provider, { errors, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
-import { TooManyAttemptsError } from '../errors.js';
+import { BusyError, TooManyAttemptsError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import { amrFor, type SecondFactor, type TwoStepService } from '../two-step/two-step-service.js';
 import type { PasswordHasher } from '../users/passwords.js';
@@ -24,6 +24,19 @@ export interface PasswordGrantDeps {
   twoStep: TwoStepService;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
+}
+
+/**
+ * Too many password checks were waiting (BusyError): 503 temporarily_unavailable with
+ * Retry-After, so a client tries again rather than telling its user the password was wrong.
+ */
+class PasswordChecksBusy extends errors.OIDCProviderError {
+  constructor() {
+    super(503, 'temporarily_unavailable');
+    this.error_description = 'the sign-in service is busy; try again shortly';
+    // Answered as it is (oidc-provider would make any 5xx a server_error): this is no fault.
+    this.expose = true;
+  }
 }
 
 type PasswordParams = { username?: string; password?: string; scope?: string; otp?: string };
@@ -77,7 +90,16 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       throw invalidGrant('too many sign-in attempts; try again later');
     }
     // Verify against a decoy hash for unknown users, so time and answer are the same.
-    const passwordOk = await hasher.verify(user?.passwordHash, password);
+    let passwordOk: boolean;
+    try {
+      passwordOk = await hasher.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Not checked (too many checks waiting): no failure, and the attempt is given back.
+      await throttle.release(admitted).catch(() => undefined);
+      if (!(error instanceof BusyError)) throw error;
+      ctx.set('Retry-After', String(error.retryAfterSeconds));
+      throw new PasswordChecksBusy();
+    }
     if (!user || !passwordOk || user.disabled) {
       await throttle.failed(admitted);
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });

@@ -1,6 +1,6 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
-import { messageOf, msg, TooManyAttemptsError, ValidationError } from '../errors.js';
+import { BusyError, messageOf, msg, TooManyAttemptsError, ValidationError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
@@ -79,7 +79,16 @@ export function interactionRoutes(services: HubServices): Router {
       return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 429 });
     }
     // Verify against a decoy hash for unknown users, so time and answer are the same.
-    const passwordOk = await hasher.verify(user?.passwordHash, password);
+    let passwordOk: boolean;
+    try {
+      passwordOk = await hasher.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Not checked (too many checks waiting): no failure, and the attempt is given back.
+      await throttle.release(admitted).catch(() => undefined);
+      if (!(error instanceof BusyError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 503 });
+    }
     if (!user || !passwordOk || user.disabled) {
       await throttle.failed(admitted);
       // The typed login is kept (not the password): it shows what an attacker is guessing at.

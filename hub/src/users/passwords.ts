@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import { HashingTurns, type HashingTurnsOptions } from './hashing-turns.js';
 import { isLegacyHash, verifyLegacyHash } from './legacy-hash.js';
 
 export interface PasswordPolicy {
@@ -7,17 +8,23 @@ export interface PasswordPolicy {
   parallelism: number;
 }
 
-/** argon2id hashing at (or above) OWASP's floor; hashes carry their own parameters. */
+/**
+ * argon2id hashing at (or above) OWASP's floor; hashes carry their own parameters. Every
+ * argon2 operation waits for its turn (`turns`): a burst of sign-ins must not hold every
+ * libuv pool thread, and past the queue limit a check throws BusyError instead of waiting.
+ */
 export class PasswordHasher {
   /** A real hash of a random password, verified for unknown users so timing does not tell them apart. */
   #decoy: Promise<string>;
+  readonly turns: HashingTurns;
 
-  constructor(readonly policy: PasswordPolicy) {
+  constructor(readonly policy: PasswordPolicy, turns: HashingTurnsOptions) {
+    this.turns = new HashingTurns(turns);
     this.#decoy = this.hash(`decoy-${Math.random()}`);
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id, ...this.policy });
+    return this.turns.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.policy }));
   }
 
   /**
@@ -26,14 +33,24 @@ export class PasswordHasher {
    * `needsRehash` and replaces it by argon2id.
    */
   async verify(hash: string | undefined, password: string): Promise<boolean> {
-    if (isLegacyHash(hash)) return verifyLegacyHash(hash, password);
-    try {
-      const ok = await argon2.verify(hash ?? (await this.#decoy), password);
+    const legacy = isLegacyHash(hash);
+    // Unknown users and imported (md5) hashes are checked against the decoy too: every check
+    // costs one argon2id verification and one turn, so neither time nor a busy answer tells
+    // an unknown login, an imported account and a current one apart.
+    const stored = hash === undefined || legacy ? await this.#decoy : hash;
+    // A full queue (BusyError) is thrown: the password was not checked, so it is no failure.
+    return this.turns.run(async () => {
+      let ok: boolean;
+      try {
+        ok = await argon2.verify(stored, password);
+      } catch {
+        ok = false;
+      }
+      if (legacy) return verifyLegacyHash(hash, password);
       return ok && hash !== undefined;
-    } catch {
-      return false;
-    }
+    });
   }
+
 
   /** True when a stored hash was made with weaker parameters than the current policy. */
   needsRehash(hash: string): boolean {

@@ -1,0 +1,56 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { BusyError } from '../errors.js';
+
+export interface HashingTurnsOptions {
+  /** argon2id operations that may run at once (ARGON2_CONCURRENCY). */
+  concurrency: number;
+  /** Operations that may wait for a turn; one more is turned away with BusyError (ARGON2_QUEUE_LIMIT). */
+  queueLimit: number;
+}
+
+/** What a turned-away sign-in is told to wait, in seconds: a full queue drains in about this long. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Turns for argon2id. Each argon2 operation holds one of libuv's pool threads for its whole
+ * run (about 25 ms at the hub's cost), and that pool is shared: oidc-provider's ID-token
+ * signatures (jose on WebCrypto), DNS lookups and file reads run there too. Left to the pool,
+ * a burst of sign-ins queued every signature behind every waiting check: a refresh or a
+ * subsite's code exchange waited 1.6 s behind 100 of them. Here at most `concurrency` run,
+ * so the rest of the pool stays free, and at most `queueLimit` wait: past that a sign-in is
+ * told "busy, try again" at once rather than after a wait that outlasts its browser or proxy.
+ */
+export class HashingTurns {
+  readonly #limit: LimitFunction;
+  readonly #queueLimit: number;
+  #refused = 0;
+
+  constructor(options: HashingTurnsOptions) {
+    this.#limit = pLimit(options.concurrency);
+    this.#queueLimit = options.queueLimit;
+  }
+
+  /** Runs `operation` in its turn; throws BusyError at once when the queue is full. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#limit.pendingCount >= this.#queueLimit) {
+      this.#refused += 1;
+      return Promise.reject(new BusyError(BUSY_RETRY_AFTER_SECONDS));
+    }
+    return this.#limit(operation);
+  }
+
+  /** Operations running now. */
+  get active(): number {
+    return this.#limit.activeCount;
+  }
+
+  /** Operations waiting for a turn. */
+  get waiting(): number {
+    return this.#limit.pendingCount;
+  }
+
+  /** Operations turned away (BusyError) since this process started. */
+  get refused(): number {
+    return this.#refused;
+  }
+}
