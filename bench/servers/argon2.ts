@@ -1,15 +1,17 @@
 /**
  * Baseline for the sign-in: bare argon2id verification at the hub's configured cost, with
- * no HTTP, session or store, on the core this process is pinned to. `BENCH_CONCURRENCY`
- * verifications are kept in flight (as many as the load generator's connections), so the
- * libuv pool is as busy as it is in the hub.
+ * no HTTP, session or store, on the core this process is pinned to. As many verifications
+ * are kept in flight as the hub lets run at once (its ARGON2_CONCURRENCY default, computed
+ * here as the hub computes it at start), so the libuv pool is as busy as it is in the hub;
+ * `BENCH_ARGON2_INFLIGHT` sets another number.
  */
 import argon2 from 'argon2';
+import { loadConfig } from '../../hub/src/config.js';
 import { hubArgon2Options } from '../lib/argon2-cost.js';
 import { PASSWORD } from '../lib/fixtures.js';
 
 const options = hubArgon2Options();
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const concurrency = Number(process.env.BENCH_ARGON2_INFLIGHT ?? loadConfig({ LOG_LEVEL: 'silent' }).argon2Turns.concurrency);
 const warmupMs = Number(process.env.BENCH_WARMUP ?? 3) * 1000;
 const durationMs = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 const hash = await argon2.hash(PASSWORD, options);
@@ -42,6 +44,6 @@ process.stdout.write(
     requests: count,
     errors: 0,
     durationSeconds: elapsedMs / 1000,
-    argon2: { type: 'argon2id', memoryKiB: options.memoryCost, iterations: options.timeCost, parallelism: options.parallelism },
+    argon2: { type: 'argon2id', memoryKiB: options.memoryCost, iterations: options.timeCost, parallelism: options.parallelism, inFlight: concurrency },
   })}\n`,
 );

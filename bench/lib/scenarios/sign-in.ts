@@ -83,8 +83,8 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
     async measure(hooks: WindowHooks): Promise<Measurement> {
       // A one-shot process of its own: it times itself; the hooks bracket its whole run.
       await hooks.before();
+      // As many verifications in flight as the hub runs at once (its ARGON2_CONCURRENCY default).
       const m = (await runPinned('argon2.ts', {
-        BENCH_CONCURRENCY: String(settings.connections),
         BENCH_WARMUP: String(settings.warmupSeconds),
         BENCH_DURATION: String(settings.durationSeconds),
       })) as unknown as Measurement;
