@@ -91,9 +91,16 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await client.call('user', 'check_username', { username: 'newbie' })).toBe('1');
     expect(await client.call('user', 'check_username', { username: 'alice' })).toBe('-3');
     expect(await client.call('user', 'check_username', { username: 'a b<' })).toBe('-1');
+    // The forum may not create users: it is not told which addresses have an account.
     expect(await client.call('user', 'check_email', { email: 'new@example.com' })).toBe('1');
-    expect(await client.call('user', 'check_email', { email: ALICE.email })).toBe('-6');
+    expect(await client.call('user', 'check_email', { email: ALICE.email })).toBe('1');
     expect(await client.call('user', 'check_email', { email: 'not-an-address' })).toBe('-4');
+    // One that registers users is (its registration form needs it), as UCenter answers.
+    const open = await hub.services.ucenter.apps.register({ name: 'Open', url: 'http://open.test', allowRegister: true });
+    const openClient = new UcClient({ api: `${hub.url}/ucenter`, key: open.key, appId: open.appId });
+    expect(await openClient.call('user', 'check_email', { email: 'new@example.com' })).toBe('1');
+    expect(await openClient.call('user', 'check_email', { email: ALICE.email })).toBe('-6');
+    expect(await openClient.call('user', 'check_email', { email: 'not-an-address' })).toBe('-4');
   });
 
   it('user/register only where the application may create users', async () => {
@@ -159,6 +166,20 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
       ['an old input', () => client.call('user', 'get_user', { username: 'alice' }, { time: Math.floor(Date.now() / 1000) - 3600 }), 'Authorization has expired'],
     ])('%s', async (_name, call, expected) => {
       expect(await call()).toBe(expected);
+    });
+
+    it('a call sent again (a captured request replayed) is refused; the same call made afresh is not', async () => {
+      const post = async (body: string) =>
+        (await fetch(`${hub.url}/ucenter/index.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': client.userAgent }, body })).text();
+      const body = client.requestBody('user', 'get_user', { username: 'alice' });
+      expect(await post(body)).toContain('<?xml');
+      expect(await post(body)).toBe('Authorization has expired');
+      // The base64 written another way (padding back on) is the same call.
+      const padded = body.replace(/input=([^&]+)/, (_all, input: string) => `input=${input}${'%3D'.repeat((4 - ((decodeURIComponent(input).length - 4) % 4)) % 4)}`);
+      expect(await post(padded)).toBe('Authorization has expired');
+      // The same question in the same second, made afresh (a new dynamic key), is answered.
+      expect(await post(client.requestBody('user', 'get_user', { username: 'alice' }))).toContain('<?xml');
+      expect(await client.call('user', 'synlogout')).not.toBe('Authorization has expired');
     });
 
     it('an unknown app id, a missing or junk input', async () => {

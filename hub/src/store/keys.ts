@@ -57,6 +57,8 @@ export class Keys {
   ucenterApp(appId: number): string { return `${this.prefix}ucenter:app:${appId}`; }
   ucenterApps(): string { return `${this.prefix}ucenter:apps`; }
   ucenterAppCounter(): string { return `${this.prefix}ucenter:app-counter`; }
+  /** A client API call already taken (UcenterInputReplay): by application and digest, with a TTL. */
+  ucenterInputSeen(appId: number, digest: string): string { return `${this.prefix}ucenter:input-seen:${appId}:${digest}`; }
 
   // Clients (subsites)
   client(id: string): string { return `${this.prefix}client:${id}`; }

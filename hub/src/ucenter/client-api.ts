@@ -4,6 +4,7 @@ import { clientIp } from '../http/client-ip.js';
 import { authcodeDecode } from './authcode.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
+import type { UcenterInputReplay } from './input-replay.js';
 import type { UcenterService, UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 
@@ -40,13 +41,13 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
  * key, name the same m/a/appid, carry `agent` = md5 of the request's User-Agent and a
  * `time` within INPUT_MAX_SKEW_SECONDS. Refusals answer as UCenter does.
  */
-export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService): Router {
+export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay): Router {
   const actions: Record<string, Record<string, Action>> = {
     user: {
       login: (app, input, req) => service.login(app, input, clientIp(req)),
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
-      check_email: (_app, input) => service.checkEmail(input),
+      check_email: (app, input) => service.checkEmailFor(app, input),
       register: (app, input) => service.register(app, input),
       edit: (app, input, req) => service.edit(app, input, clientIp(req)),
       synlogin: (app, input) => service.synlogin(app, input),
@@ -78,6 +79,8 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
     const time = /^\d{1,12}$/.test(input.time ?? '') ? Number(input.time) : NaN;
     if (!(Math.abs(Math.floor(Date.now() / 1000) - time) <= INPUT_MAX_SKEW_SECONDS)) return answer(res, 'Authorization has expired');
+    // Once per call: a captured request sent again is refused as UCenter refuses an old one.
+    if (!(await replay.claim(app.appId, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
     return answer(res, await action(app, input, req));
   });
   return router;

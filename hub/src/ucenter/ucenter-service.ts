@@ -170,6 +170,17 @@ export class UcenterService {
     return (await this.deps.users.findByLogin(username)) ? UC.USERNAME_EXISTS : 1;
   }
 
+  /**
+   * user/check_email as an application asks it: only one that may create users (`allowRegister`)
+   * learns whether an address is taken (its registration form needs to). Any other is told
+   * whether it is an address at all: its forms, open to anyone, must not tell which addresses
+   * have an account at the hub (a changed address goes through the account page's mail anyway).
+   */
+  async checkEmailFor(app: UcenterApp, input: UcInput): Promise<number> {
+    if (app.allowRegister) return this.checkEmail(input);
+    return EMAIL.test((input.email ?? '').trim()) ? 1 : UC.EMAIL_INVALID;
+  }
+
   /** user/check_email → 1, -4 (not an address), -6 (taken). */
   async checkEmail(input: UcInput): Promise<number> {
     const email = (input.email ?? '').trim();
