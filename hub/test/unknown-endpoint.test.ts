@@ -22,12 +22,19 @@ describe('protocol paths no endpoint answers', () => {
     ['POST', '/jwks', 'GET, OPTIONS'],
     ['GET', '/session/end/confirm', 'POST'],
     ['POST', '/.well-known/openid-configuration', 'GET, OPTIONS'],
+    // Not offered (it needs the session cookie SameSite=None); said so truthfully (a review:
+    // "405, Allow: GET, POST; POST is not allowed at /auth; use GET or POST").
+    ['POST', '/auth', 'GET'],
+    ['POST', '/session/end', 'GET'],
   ])('%s %s: 405, Allow: %s, JSON invalid_request', async (method, path, allow) => {
     const response = await fetch(`${hub.url}${path}`, { method });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe(allow);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+    const body = (await response.json()) as { error: string; error_description: string };
+    expect(body).toMatchObject({ error: 'invalid_request' });
+    // The advice names only methods the endpoint takes.
+    expect(body.error_description).not.toMatch(new RegExp(`use .*\\b${method}\\b`));
   });
 
   test.each(['/.well-known/foo', '/token/nothing', '/me/too', '/session/end/elsewhere'])('GET %s: 404 JSON', async (path) => {
