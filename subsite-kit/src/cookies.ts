@@ -1,6 +1,9 @@
 import type { CookieOptions, Request, Response } from 'express';
 import type { ResolvedOptions } from './options.js';
 
+/** How long a silent check that failed with a 503 (hub or store unreachable) waits before a page view tries again. */
+export const SILENT_RETRY_AFTER_SECONDS = 30;
+
 /** The kit's marker cookies (`Request-Login`, `checked`, `remember`, `consent-required`): set, read and cleared with the same attributes. */
 export class KitCookies {
   constructor(private readonly options: ResolvedOptions) {}

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isKitPath, type KitContext } from './context.js';
-import { SiteMisconfigured, describeError } from './errors.js';
+import { KitError, SiteMisconfigured, describeError } from './errors.js';
+import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 import { exposeUser } from './current-user.js';
 import { isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
@@ -49,10 +50,14 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
   try {
     return await redirectToHub(ctx, res, originalPath(req), true);
   } catch (error) {
-    // Hub unreachable: treat as anonymous, and do not try again on every page.
     ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
     ctx.pending.clear(res);
-    ctx.cookies.clearRequestLogin(req, res);
+    // Hub or store unreachable (a 503, as at the callback): the visitor is served anonymous, and
+    // Request-Login is held back rather than dropped, so a page view after the delay checks once
+    // more and the sign-in at the hub is not lost. A configuration error (502) drops it.
+    const unreachable = !(error instanceof KitError) || error.status === 503;
+    if (unreachable) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+    else ctx.cookies.clearRequestLogin(req, res);
     return next();
   }
 }

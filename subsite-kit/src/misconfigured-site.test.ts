@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
+import session from 'express-session';
 import request from 'supertest';
 import { createSubsiteKit } from './kit.js';
 import { HTML, kitOptions } from './test-support/site.js';
@@ -126,5 +127,39 @@ describe('a sign-in started on another host than redirectUri (a newcomer review:
     // A visitor sending other Host values cannot flood the log: one line a minute in all.
     for (const host of ['a.test', 'b.test', 'c.test']) await request(app).get('/sso/login?next=/').set(HTML).set('Host', host);
     expect(log.lines.filter((line) => line.includes('a sign-in started at'))).toHaveLength(1);
+  });
+});
+
+describe("a site's own express-session mounted before sso.router (a newcomer review: forced and back-channel logout silently stopped working)", () => {
+  async function site(order: 'before' | 'after') {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const own = session({ secret: 'x'.repeat(40), resave: false, saveUninitialized: false, cookie: { maxAge: 7 * 86_400_000 } });
+    const app = express();
+    if (order === 'before') app.use(own);
+    app.use(sso.router);
+    if (order === 'after') app.use(own);
+    app.use(sso.lazyLogin);
+    app.get('/', (req, res) => { res.send(`home ${req.sessionStore === sso.sessionStore ? 'kit-session' : 'other-session'}`); });
+    app.use(sso.errorHandler);
+    return { app, log };
+  }
+
+  it('refuses every page and the kit routes with the misconfiguration page, and says in the log what to change', async () => {
+    const { app, log } = await site('before');
+    const page = await request(app).get('/').set(HTML);
+    expect(page.status).toBe(500);
+    expect(page.text).toContain('configuration problem');
+    const synclogin = await request(app).get('/sso/synclogin?time=1&code=x').set(HTML);
+    expect(synclogin.status).toBe(500);
+    expect(String(synclogin.headers['set-cookie'] ?? '')).not.toContain('request-login');
+    expect(log.lines.some((line) => line.includes('another session middleware (express-session or cookie-session) ran before sso.router') && line.includes('mount it after sso.router'))).toBe(true);
+  });
+
+  it('mounted after sso.router it steps aside: the pages get the kit session', async () => {
+    const { app } = await site('after');
+    const page = await request(app).get('/').set(HTML);
+    expect(page.status).toBe(200);
+    expect(page.text).toBe('home kit-session');
   });
 });

@@ -2,6 +2,7 @@ import session from 'express-session';
 import type { RequestHandler, Request } from 'express';
 import { KitMemorySessionStore, KitRedisSessionStore, sessionTtl } from './store/session-stores.js';
 import type { ResolvedOptions } from './options.js';
+import { SiteMisconfigured } from './errors.js';
 import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
 
@@ -64,8 +65,26 @@ export function createSessionStore(options: ResolvedOptions, keys: KitKeys): ses
   return new KitRedisSessionStore({ client: options.redis, prefix: keys.sessionPrefix(), ttl: (data: session.SessionData) => sessionTtl(data, maxAge) });
 }
 
-/** express-session, configured as the design asks. */
+/** What a site that mounted its own session before the kit is told, in its log and as the error. */
+export const FOREIGN_SESSION =
+  "another session middleware (express-session or cookie-session) ran before sso.router, so the kit's session would be skipped: " +
+  "its signed-in users would live in that session (that cookie's lifetime, not the browser session's) where forced and back-channel logout cannot end them; " +
+  "remove it, or mount it after sso.router: the kit's session is req.session for your own data too (sso.sessionStore is its store)";
+
+/**
+ * express-session, configured as the design asks. A session some other middleware already put
+ * on the request makes express-session step aside without a word; the kit refuses that
+ * (SiteMisconfigured), since its sign-out and forced logout work on its own store.
+ */
 export function createSessionMiddleware(options: ResolvedOptions, store: session.Store): RequestHandler {
+  const middleware = createExpressSession(options, store);
+  return (req, res, next) => {
+    if (req.session !== undefined && req.sessionStore !== store) return next(new SiteMisconfigured(FOREIGN_SESSION));
+    middleware(req, res, next);
+  };
+}
+
+function createExpressSession(options: ResolvedOptions, store: session.Store): RequestHandler {
   return session({
     name: options.cookies.session,
     secret: options.sessionSecret,

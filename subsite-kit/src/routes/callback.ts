@@ -7,12 +7,12 @@ import { safeEqual } from '../pending-auth.js';
 import { signIn } from '../sign-in.js';
 import { sendKitPage } from '../error-page.js';
 import { HubRequestError } from '../hub-errors.js';
+import { SILENT_RETRY_AFTER_SECONDS } from '../cookies.js';
 import { SignInRefused } from '../after-callback.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
-/** How long a silent check that failed with a 503 waits before a page view tries again. */
-export const SILENT_RETRY_AFTER_SECONDS = 30;
+export { SILENT_RETRY_AFTER_SECONDS };
 const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
 
 /**
