@@ -27,9 +27,21 @@ export async function redirectToHub(ctx: KitContext, res: Response, returnTo: st
 }
 
 /**
- * Path + query of the request, made safe to redirect back to: a request for `//evil.example/x`
- * must not come back from the hub as a redirect to another origin.
+ * Path + query of the request as the browser asked for it, made safe to redirect back to: a
+ * request for `//evil.example/x` must not come back from the hub as a redirect to another
+ * origin. Behind a proxy that strips the site's path (`basePath`, from redirectUri), a request
+ * arrives without it; the browser's address has it, so it is put back in front.
  */
-export function originalPath(req: Request): string {
-  return safeReturnTo(req.originalUrl || req.url || '/');
+export function originalPath(req: Request, basePath: string): string {
+  const path = req.originalUrl || req.url || '/';
+  return safeReturnTo(basePath === '' || isUnder(path, basePath) ? path : `${basePath}${path}`);
+}
+
+/** Whether `path` (with its query) is `basePath` or under it, in any letter case (as express matches). */
+function isUnder(path: string, basePath: string): boolean {
+  const lower = path.toLowerCase();
+  const base = basePath.toLowerCase();
+  if (!lower.startsWith(base)) return false;
+  const next = lower.charAt(base.length);
+  return next === '' || next === '/' || next === '?';
 }

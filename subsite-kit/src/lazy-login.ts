@@ -48,7 +48,7 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
   }
 
   try {
-    return await redirectToHub(ctx, res, originalPath(req), true);
+    return await redirectToHub(ctx, res, originalPath(req, ctx.options.basePath), true);
   } catch (error) {
     ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
     ctx.pending.clear(res);

@@ -68,7 +68,10 @@ describe('options: defaults', () => {
     expect(resolved.hubUrl).toBe('https://hub.test');
     expect(resolved.issuers).toEqual(['https://hub.test', 'https://hub.test/']);
     expect(resolved.basePath).toBe('/forum');
-    expect(resolved.postLogoutRedirectUri).toBe('https://bbs.test/');
+    // The site's root under its path, as publicPath (a review: '/' of the origin, which a site
+    // under /forum does not register, stopped its sign-out at the hub's error page).
+    expect(resolved.postLogoutRedirectUri).toBe('https://bbs.test/forum/');
+    expect(resolved.publicPath).toBe('/forum/');
   });
 
   it('cookiePrefix renames every cookie', () => {

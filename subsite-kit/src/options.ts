@@ -236,11 +236,14 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   }
   if (!scopes.includes('openid')) fail('scopes', 'must include "openid"');
 
+  const basePath = redirect.pathname.slice(0, -'/sso/callback'.length);
+  // The site's root, as publicPath's default: a site under /app is registered with /app/ (it
+  // was the origin's root, which such a site's admin does not register: sign-out then stopped
+  // at the hub's error page, the user still signed in everywhere).
   const postLogoutRedirectUri = options.postLogoutRedirectUri === undefined
-    ? `${redirect.origin}/`
+    ? `${redirect.origin}${basePath}/`
     : requireHttpUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri').href;
 
-  const basePath = redirect.pathname.slice(0, -'/sso/callback'.length);
   const publicPath = options.publicPath === undefined ? `${basePath}/` : requireString(options.publicPath, 'publicPath');
   if (!publicPath.startsWith('/') || publicPath.startsWith('//') || safeReturnTo(publicPath) !== publicPath) {
     fail('publicPath', 'must be a same-origin path such as "/" or "/welcome"');

@@ -12,7 +12,7 @@ export function requireLogin(ctx: KitContext): RequestHandler {
     if (req.session?.sso?.user) return next();
     res.set('Cache-Control', 'no-store');
     if (isPageRequest(req)) {
-      const target = `${ctx.options.basePath}${ROUTES.login}?next=${encodeURIComponent(originalPath(req))}`;
+      const target = `${ctx.options.basePath}${ROUTES.login}?next=${encodeURIComponent(originalPath(req, ctx.options.basePath))}`;
       return res.redirect(302, target);
     }
     res.status(401).json({ error: 'login_required', error_description: 'sign in to use this resource' });

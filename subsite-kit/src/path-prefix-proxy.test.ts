@@ -1,0 +1,76 @@
+/**
+ * A site behind a proxy that strips its path: the browser asks for `/app/...`, the proxy
+ * forwards `/...`, and redirectUri is `http://bbs.test/app/sso/callback`. The README calls this
+ * set-up expected; a review found every sign-in ending outside the app (a 302 to `/private`
+ * instead of `/app/private`), and sign-out stopping at the hub's error page (the default
+ * post-logout target was the origin's `/`, which such a site does not register).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import type { Test } from 'supertest';
+import { makeSite, HTML } from './test-support/site.js';
+import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
+import { HUB_URL, startStubHub, type StubHub } from './test-support/stub-hub.js';
+
+const PUBLIC_REDIRECT = 'http://bbs.test/app/sso/callback';
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+
+/** What the proxy does: a browser path under /app reaches the app without it. */
+function stripped(browserPath: string): string {
+  if (!browserPath.startsWith('/app/')) throw new Error(`the proxy only forwards /app/*, not ${browserPath}`);
+  return browserPath.slice('/app'.length);
+}
+
+/** The hub's answer to the kit's redirect, as the browser's next path (under /app). */
+async function throughHub(location: string): Promise<string> {
+  const url = new URL(location);
+  expect(url.origin).toBe(HUB_URL);
+  expect(url.searchParams.get('redirect_uri')).toBe(PUBLIC_REDIRECT);
+  const answer = await fetch(`${hub.url}${url.pathname}${url.search}`, { redirect: 'manual' });
+  const back = new URL(answer.headers.get('location')!);
+  return `${back.pathname}${back.search}`;
+}
+
+describe('behind a proxy that strips the site path', () => {
+  async function site() {
+    const { app } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT });
+    const agent = request.agent(app);
+    const browse = (browserPath: string): Test => agent.get(stripped(browserPath)).set(HTML);
+    return { agent, browse };
+  }
+
+  it('requireLogin sends the browser to the sign-in under /app and back to /app/private', async () => {
+    const { browse } = await site();
+    const guard = await browse('/app/private');
+    expect(guard.status).toBe(302);
+    expect(guard.headers.location).toBe('/app/sso/login?next=%2Fapp%2Fprivate');
+    const login = await browse(guard.headers.location!);
+    const callback = await browse(await throughHub(login.headers.location!));
+    expect(callback.status).toBe(302);
+    expect(callback.headers.location).toBe('/app/private');
+    const page = await browse(callback.headers.location!);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ secret: true, sub: 'user-1' });
+  });
+
+  it('the silent check after a sign-in at the hub comes back to the page under /app', async () => {
+    const { browse } = await site();
+    expect((await browse(`/app${syncPath('synclogin', await makeSyncCode())}`)).status).toBeLessThan(300);
+    const lazy = await browse('/app/forum?page=2');
+    expect(lazy.status).toBe(302);
+    const callback = await browse(await throughHub(lazy.headers.location!));
+    expect(callback.headers.location).toBe('/app/forum?page=2');
+    expect((await browse('/app/forum')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it('sign-out asks the hub to come back to the site root under /app', async () => {
+    const { browse, agent } = await site();
+    const login = await browse('/app/sso/login?next=/app/');
+    await browse(await throughHub(login.headers.location!));
+    const logout = await agent.post(stripped('/app/sso/logout')).set(HTML).set('Origin', 'http://bbs.test');
+    expect(logout.status).toBe(303);
+    expect(new URL(logout.headers.location!).searchParams.get('post_logout_redirect_uri')).toBe('http://bbs.test/app/');
+  });
+});
