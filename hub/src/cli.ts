@@ -46,7 +46,7 @@ ${UCENTER_USAGE}
 type Print = (line: string) => void;
 
 /** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
-export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log): Promise<number> {
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -122,6 +122,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (hubSettingsUsed && merged.differed.length) print(`note: using the running hub's ${merged.differed.join(', ')} (published in the store), not this environment's`);
     } else if (hubSettingsUsed) {
       print(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} (none has started with this version): using this environment's HUB_ISSUER (${config.HUB_ISSUER}) and key timing; set them as the hub has them`);
+    } else {
+      // Every hub publishes its settings at start: none under this prefix means a hub running on
+      // this Redis has another KEY_PREFIX (a typo), and would never see what this command writes.
+      warn(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}: a hub that runs there uses another KEY_PREFIX and will not see what this command does; set KEY_PREFIX as the hub has it (none has started yet: carry on)`);
     }
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).

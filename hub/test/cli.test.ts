@@ -110,6 +110,26 @@ describe('admin CLI against Redis', () => {
 });
 
 describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as the README allows)', () => {
+  test('a KEY_PREFIX no hub has published under (a typo) is warned about on any command; the right one is not', async () => {
+    // A review: `clients add` and `admin bootstrap` with a mistyped KEY_PREFIX said "registered"
+    // and "created", exit 0, into keys no hub reads; only four commands warned.
+    const hub = await startTestHub('redis');
+    try {
+      const run = async (prefix: string) => {
+        const printed: string[] = [];
+        const warned: string[] = [];
+        const code = await runCli(['clients', 'list'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix }, (line) => printed.push(line), (line) => warned.push(line));
+        return { code, warned: warned.join('\n') };
+      };
+      const typo = await run(`${hub.config.KEY_PREFIX}typo:`);
+      expect(typo.code).toBe(0);
+      expect(typo.warned).toMatch(/^warning: no hub has published its settings under KEY_PREFIX ".*typo:" on Redis .*: a hub that runs there uses another KEY_PREFIX/);
+      expect((await run(hub.config.KEY_PREFIX)).warned).toBe('');
+    } finally {
+      await hub.close();
+    }
+  });
+
   test('uses the hub\'s issuer, sign-up mode and key timing, not its own environment\'s defaults', async () => {
     // Before, `invites create` printed a link on the default issuer with a warning about the CLI's
     // own HUB_SIGNUP, and `keys rotate` activated a key on the CLI's default delay.

@@ -5,6 +5,8 @@ export interface CliRun {
   code: number;
   /** Everything the command printed, one line per print. */
   out: string;
+  /** Its warnings (standard error in a terminal). */
+  warnings: string;
 }
 
 /**
@@ -15,8 +17,9 @@ export function cliHarness(env: Record<string, string> & { REDIS_URL: string; KE
   return {
     async run(...argv: string[]): Promise<CliRun> {
       const lines: string[] = [];
-      const code = await runCli(argv, env, (line) => lines.push(line));
-      return { code, out: lines.join('\n') };
+      const warnings: string[] = [];
+      const code = await runCli(argv, env, (line) => lines.push(line), (line) => warnings.push(line));
+      return { code, out: lines.join('\n'), warnings: warnings.join('\n') };
     },
     async cleanUp(): Promise<void> {
       const client = await connectRedis(env.REDIS_URL);
