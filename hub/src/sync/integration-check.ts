@@ -80,12 +80,37 @@ export class IntegrationCheck {
     return { clientId, ok: checks.every((check) => check.status === 'ok'), checks };
   }
 
+  /**
+   * One endpoint with the key the sync page signs with. Within the overlap after a sync-key
+   * rotation that is still the previous key, and the subsite needs both: the previous one for
+   * the codes signed now, the new one for those signed once the overlap ends (README, "Rotating
+   * secrets": `syncKey` the new key, `previousSyncKey` the old). Both are tried, and the report
+   * says which one the subsite lacks.
+   */
   async #checkOne(client: SubsiteClient, endpoint: EndpointCheck['endpoint'], url: URL): Promise<EndpointCheck> {
+    const sync = client.sync!;
+    const signing = syncSigningKey(sync, this.options.keyOverlapSeconds, Math.floor(Date.now() / 1000));
+    if (signing === sync.key) return this.#attempt(client, endpoint, url, signing);
+    const until = new Date((sync.rotatedAt! + this.options.keyOverlapSeconds) * 1000).toISOString();
+    const [withNew, withPrevious] = await Promise.all([this.#attempt(client, endpoint, new URL(url), sync.key), this.#attempt(client, endpoint, new URL(url), signing)]);
+    if (withNew.status === 'ok' && withPrevious.status === 'ok') {
+      return { ...withNew, detail: `the subsite verified test codes signed with the new sync key and with the previous one (the hub signs with the previous one until ${until})`, reason: 'verifiedBothKeys', values: { until } };
+    }
+    if (withNew.status === 'ok' && withPrevious.status === 'wrong_key') {
+      return { ...withPrevious, detail: `the subsite has only the new sync key, and the hub signs with the previous one until ${until}: sign-ins do not reach it until then; set previousSyncKey to the previous key as well`, reason: 'newKeyOnly', values: { until } };
+    }
+    if (withNew.status === 'wrong_key' && withPrevious.status === 'ok') {
+      return { ...withNew, detail: `the subsite still has only the previous sync key: it works until ${until}, when the hub signs with the new one; give the subsite the new sync key now (syncKey, with previousSyncKey the old one)`, reason: 'previousKeyOnly', values: { until } };
+    }
+    return withNew.status === 'ok' ? withPrevious : withNew;
+  }
+
+  async #attempt(client: SubsiteClient, endpoint: EndpointCheck['endpoint'], url: URL, key: string): Promise<EndpointCheck> {
     const iat = Math.floor(Date.now() / 1000);
     const code = signSyncCode({
       issuer: this.options.issuer,
       clientId: client.clientId,
-      key: syncSigningKey(client.sync!, this.options.keyOverlapSeconds, iat),
+      key,
       act: 'test',
       sid: `integration-check-${randomUUID()}`,
       iat,
