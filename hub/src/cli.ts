@@ -12,7 +12,7 @@ import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
-import { describeRedis, openStore } from './store/index.js';
+import { describeRedis, openStore, unreachableRedisMessage } from './store/index.js';
 import { StoreUnavailableError } from './store/store.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
@@ -101,14 +101,14 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     throw new TypeError('no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): the CLI works on the hub\'s Redis, with the hub\'s KEY_PREFIX. '
       + 'A hub on the embedded store (npm start\'s demo) cannot be reached from here: use its admin console (/admin), or run it with REDIS_URL.');
   }
-  const description = describeRedis(config.redis, 0);
+  const redisTarget = config.redis;
+  const description = describeRedis(redisTarget, 0);
   const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
-  const unreachable = () => `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
     store = await openStore(config);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new TypeError(unreachable());
+    if (error instanceof StoreUnavailableError) throw new TypeError(unreachableRedisMessage(redisTarget));
     throw error;
   }
   try {
@@ -277,7 +277,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 0;
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      print(`error: ${unreachable()}`);
+      print(`error: ${unreachableRedisMessage(redisTarget)}`);
       return 1;
     }
     if (error instanceof HubError || error instanceof TypeError) {

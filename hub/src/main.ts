@@ -8,7 +8,7 @@ import { createLogger } from './logger.js';
 import { describeMail } from './mail/create-mailer.js';
 import type { SeedReport } from './seed.js';
 import type { HubServices } from './services.js';
-import { describeRedis, openStore } from './store/index.js';
+import { describeRedis, openStore, StoreUnavailableError, unreachableRedisMessage, type Store } from './store/index.js';
 import { ADMIN_ROLE } from './users/user.js';
 
 export interface RunningMain {
@@ -37,7 +37,14 @@ export async function main(
   logger[mail.level](mail.message, mail.fields);
   // Read before anything is opened: a missing or broken file stops start-up naming HUB_SEED_FILE.
   const seed = config.HUB_SEED_FILE ? await readSeed(config.HUB_SEED_FILE) : undefined;
-  const store = await openStore(config);
+  let store: Store;
+  try {
+    store = await openStore(config);
+  } catch (error) {
+    // One line naming where Redis was looked for and what to check, not "the session store is unavailable".
+    if (error instanceof StoreUnavailableError && config.redis) throw new Error(unreachableRedisMessage(config.redis), { cause: error.cause });
+    throw error;
+  }
   const hub = await createHub(config, store, logger);
   if (seed) {
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.

@@ -54,7 +54,7 @@ describe('admin CLI against Redis', () => {
 
   test('refuses a sync transport or an auth method the hub does not know, and stores nothing', async () => {
     const base = ['clients', 'add', '--trusted', '--redirect-uri', 'http://pig.test/sso/callback', '--sync-login-url', 'http://pig.test/sso/synclogin', '--sync-logout-url', 'http://pig.test/sso/synclogout'];
-    expect(await run(...base, '--id', 'pig', '--transport', 'carrier-pigeon')).toEqual({ code: 1, out: 'error: Unknown sync transport carrier-pigeon: use img or script.' });
+    expect(await run(...base, '--id', 'pig', '--transport', 'carrier-pigeon')).toMatchObject({ code: 1, out: 'error: Unknown sync transport carrier-pigeon: use img or script.' });
     const auth = await run('clients', 'add', '--id', 'zz6', '--redirect-uri', 'https://zz.example/sso/callback', '--auth', 'bogus');
     expect(auth.code).toBe(1);
     expect(auth.out).toMatch(/^error: Unknown token endpoint auth method bogus: use client_secret_basic, client_secret_post, none\.$/);

@@ -71,3 +71,14 @@ describe('a port in use at start-up', () => {
     expectNoStack(output);
   });
 });
+
+describe('a Redis that does not answer at start-up', () => {
+  test('one line naming where Redis was looked for and the variables to check, exit code 1', async () => {
+    // A review: it said only "the session store is unavailable (connect ECONNREFUSED 127.0.0.1:1)".
+    const hubPort = await freePort();
+    const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL \(or REDIS_CLUSTER_NODES \/ REDIS_SENTINELS\) and its password right\? \(.*ECONNREFUSED/);
+    expectNoStack(output);
+  });
+});

@@ -261,7 +261,7 @@ describe('npm run hub -- seed FILE (Redis)', () => {
 
   test('a missing file: an error line naming the path, exit code 1', async () => {
     const result = await run('seed', '/nonexistent/seed.yaml');
-    expect(result).toEqual({ code: 1, out: 'error: cannot read /nonexistent/seed.yaml (ENOENT)' });
+    expect(result).toMatchObject({ code: 1, out: 'error: cannot read /nonexistent/seed.yaml (ENOENT)' });
   });
 });
 

@@ -206,7 +206,7 @@ describe('ucenter apps test (CLI)', () => {
     handler.key = /UC_KEY \(shown once\) = (\S+)/.exec(added.out)![1]!;
     expect((await cli.run('ucenter', 'apps', 'list')).out).toContain('updatepw=on');
     const ok = await cli.run('ucenter', 'apps', 'test', appId);
-    expect(ok).toEqual({ code: 0, out: expect.stringMatching(/^OK .*api\/uc\.php: /) });
+    expect(ok).toMatchObject({ code: 0, out: expect.stringMatching(/^OK .*api\/uc\.php: /) });
     handler.key = 'z'.repeat(64);
     const wrong = await cli.run('ucenter', 'apps', 'test', appId);
     expect(wrong.code).toBe(1);

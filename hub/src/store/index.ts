@@ -35,3 +35,10 @@ export function describeRedis(target: RedisTarget, waitReplicas: number): Record
   const url = new URL(target.url);
   return { redis: 'single', address: `${url.hostname}:${url.port || 6379}`, ...wait };
 }
+
+/** What to say when the configured Redis did not answer at start: where it was looked for, and which settings to check. */
+export function unreachableRedisMessage(target: RedisTarget): string {
+  const description = describeRedis(target, 0);
+  const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
+}
