@@ -1,6 +1,11 @@
 import { TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf, signInAt } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { passwordStamp } from '../src/users/password-stamp.js';
+import { legacyHashFrom } from '../src/users/legacy-hash.js';
+import { UcClient } from '../src/testing/ucenter-client.js';
+import { BusyError } from '../src/errors.js';
+import { createHash } from 'node:crypto';
 import { basic, isSignedIn, postForm } from './support.js';
 
 /**
@@ -13,7 +18,7 @@ describe('a sign-in while too many password checks wait (Redis)', () => {
   let rpAuth: string;
 
   beforeAll(async () => {
-    // One check at a time and one waiting. An account's pool takes one failure before delays
+    // One check at a time and one waiting. An account's pool takes two failures before delays
     // start: a busy answer that counted as an attempt would make one typo afterwards a lockout.
     hub = await startTestHub('redis', {
       ARGON2_CONCURRENCY: '1',
@@ -83,5 +88,50 @@ describe('a sign-in while too many password checks wait (Redis)', () => {
     const retry = await request();
     expect(retry.status).toBe(200);
     expect(retry.body).toHaveProperty('access_token');
+  });
+
+  test('a password reset that finds the hub busy leaves its link usable', async () => {
+    // A review: the link was used up before the new password was hashed; the retry said "invalid link".
+    const user = (await hub.services.users.findByLogin('erin'))!;
+    const token = await hub.services.accountTokens.issue('password-reset', { userId: user.id, stamp: passwordStamp(user), email: user.email }, 600);
+    const releaseTurns = await fillTurns();
+    await expect(hub.services.recovery.reset(token, 'a-brand-new-pass-1', 'a-brand-new-pass-1', 'en', '127.0.0.1')).rejects.toBeInstanceOf(BusyError);
+    await releaseTurns();
+    await hub.services.recovery.reset(token, 'a-brand-new-pass-1', 'a-brand-new-pass-1', 'en', '127.0.0.1');
+    expect(await hub.services.hasher.verify((await hub.services.users.findByLogin('erin'))!.passwordHash, 'a-brand-new-pass-1')).toBe(true);
+  });
+
+  test('the account page\'s password proof: busy is given back, so a typo afterwards is no lockout', async () => {
+    const user = (await hub.services.users.findByLogin('finn'))!;
+    const settings = hub.services.settings;
+    const releaseTurns = await fillTurns();
+    await expect(settings.verifyCurrentPassword(user, 'finn-password-1', '10.0.0.9')).rejects.toBeInstanceOf(BusyError);
+    await releaseTurns();
+    await expect(settings.verifyCurrentPassword(user, 'typo-password-1', '10.0.0.9')).rejects.toThrow();
+    await expect(settings.verifyCurrentPassword(user, 'finn-password-1', '10.0.0.9')).resolves.toBeUndefined();
+  });
+
+  test('UCenter user/login: busy is UCenter\'s "too many attempts" (-4), counted as no attempt', async () => {
+    const app = await hub.services.ucenter.apps.register({ name: 'Busy forum', url: 'http://busy-forum.test' });
+    const client = new UcClient({ api: `${hub.url}/ucenter`, key: app.key, appId: app.appId });
+    await hub.services.users.create({ username: 'gwen', email: 'gwen@example.test', password: 'gwen-password-1' });
+    const releaseTurns = await fillTurns();
+    const busy = await client.userLogin('gwen', 'gwen-password-1');
+    await releaseTurns();
+    expect(busy[0]).toBe('-4');
+    expect((await client.userLogin('gwen', 'typo-password-1'))[0]).toBe('-2');
+    expect((await client.userLogin('gwen', 'gwen-password-1'))[1]).toBe('gwen');
+  });
+
+  test('an imported (md5) hash is still signed in with when its rehash finds the hub busy; it is rehashed next time', async () => {
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const imported = await hub.services.users.importUser({ username: 'hal', email: 'hal@example.test', passwordHash: legacyHashFrom(md5(md5('old-forum-pw') + 's4lt'), 's4lt')!, uid: 7000 });
+    const releaseTurns = await fillTurns();
+    await hub.services.users.rehash(imported.id, 'old-forum-pw'); // best effort: no BusyError
+    await releaseTurns();
+    const still = (await hub.services.users.findByLogin('hal'))!;
+    expect(hub.services.hasher.needsRehash(still.passwordHash)).toBe(true);
+    await hub.services.users.rehash(imported.id, 'old-forum-pw');
+    expect(hub.services.hasher.needsRehash((await hub.services.users.findByLogin('hal'))!.passwordHash)).toBe(false);
   });
 });

@@ -85,6 +85,8 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await client.getUser('alice')).toEqual([String(aliceUid), 'alice', ALICE.email]);
     expect(await client.getUser(aliceUid, 1)).toEqual([String(aliceUid), 'alice', ALICE.email]);
     expect(await client.getUser('nobody')).toBe('0');
+    // Never by e-mail address (a review: any application could list which addresses have an account).
+    expect(await client.getUser(ALICE.email)).toBe('0');
   });
 
   it('user/check_username and user/check_email answer UCenter\'s codes', async () => {

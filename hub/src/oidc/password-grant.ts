@@ -92,10 +92,9 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     let passwordOk: boolean;
     try {
-      passwordOk = await hasher.verify(user?.passwordHash, password);
+      passwordOk = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, password));
     } catch (error) {
-      // Not checked (too many checks waiting): no failure, and the attempt is given back.
-      await throttle.release(admitted).catch(() => undefined);
+      // Not checked (too many checks waiting): no failure (the attempt was given back).
       if (!(error instanceof BusyError)) throw error;
       ctx.set('Retry-After', String(error.retryAfterSeconds));
       throw new PasswordChecksBusy();

@@ -81,10 +81,9 @@ export function interactionRoutes(services: HubServices): Router {
     // Verify against a decoy hash for unknown users, so time and answer are the same.
     let passwordOk: boolean;
     try {
-      passwordOk = await hasher.verify(user?.passwordHash, password);
+      passwordOk = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, password));
     } catch (error) {
-      // Not checked (too many checks waiting): no failure, and the attempt is given back.
-      await throttle.release(admitted).catch(() => undefined);
+      // Not checked (too many checks waiting): no failure (the attempt was given back), the form again.
       if (!(error instanceof BusyError)) throw error;
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
       return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 503 });

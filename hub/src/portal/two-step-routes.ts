@@ -62,7 +62,7 @@ export function twoStepRoutes(services: HubServices): Router {
       if (await twoStep.verifyThrottled(attempt, proof)) return true;
     } else {
       const admitted = await throttle.attempt(attempt);
-      if (await hasher.verify(user.passwordHash, proof)) {
+      if (await throttle.checking(admitted, () => hasher.verify(user.passwordHash, proof))) {
         await throttle.succeeded(admitted);
         return true;
       }

@@ -198,6 +198,20 @@ export class LoginThrottle {
   }
 
   /**
+   * Runs the password check of an admitted attempt. If the check throws (too many checks
+   * waiting: BusyError; the store), it checked nothing: the attempt is given back before the
+   * error goes on, so it counts as no attempt.
+   */
+  async checking<T>(admitted: AdmittedAttempt, check: () => Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (error) {
+      await this.release(admitted).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
    * Gives back an admitted attempt that was never checked (the check failed on the store, the
    * hub, anything but the password): its count and any claim, so an outage in the middle of a
    * sign-in neither counts as a wrong password nor holds the pool.

@@ -6,6 +6,7 @@ import { renderPage } from '../portal/render.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { PasswordRejectedError } from '../users/password-policy.js';
+import { BusyError } from '../errors.js';
 import { SignupError } from './signup-errors.js';
 import { TooManySignupsError } from './signup-limit.js';
 import { VERIFY_PATH } from './signup-service.js';
@@ -26,6 +27,8 @@ function formError(error: unknown): { key: string; values: Record<string, unknow
   if (error instanceof SignupError) return { key: error.messageKey, values: error.values, ...(error.field ? { field: error.field } : {}), status: error.status };
   if (error instanceof PasswordRejectedError) return { key: error.messageKey, values: error.values, field: 'password', status: 400 };
   if (error instanceof TooManySignupsError) return { key: error.messageKey, values: {}, status: 429, retryAfter: error.retryAfterSeconds };
+  // Too many password hashes waiting: the form again (nothing was created or counted), try later.
+  if (error instanceof BusyError) return { key: 'errors:busy', values: {}, status: 503, retryAfter: error.retryAfterSeconds };
   return undefined;
 }
 

@@ -110,6 +110,8 @@ export class SignupService {
       await this.deps.audit.record({ event: 'signup.limited', actor: username, ip: input.ip });
       throw error;
     }
+    // Counted before the hash, so an address over its limit costs no argon2id run; a busy hub
+    // (BusyError) then costs the address one of its sign-ups, and the form says to try later.
     const passwordHash = await this.deps.hasher.hash(input.password);
     let user: Pick<User, 'id' | 'username'>;
     try {

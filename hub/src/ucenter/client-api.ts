@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
+import { BusyError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecode } from './authcode.js';
 import type { UcenterApp } from './ucenter-app.js';
@@ -81,7 +82,15 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     if (!(Math.abs(Math.floor(Date.now() / 1000) - time) <= INPUT_MAX_SKEW_SECONDS)) return answer(res, 'Authorization has expired');
     // Once per call: a captured request sent again is refused as UCenter refuses an old one.
     if (!(await replay.claim(app.appId, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
-    return answer(res, await action(app, input, req));
+    try {
+      return answer(res, await action(app, input, req));
+    } catch (error) {
+      // Too many password checks waiting (register's or edit's new hash): UCenter has no "busy"
+      // answer; 0 is what its callers take as "not done", and Retry-After says when to try again.
+      if (!(error instanceof BusyError)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      return answer(res, 0);
+    }
   });
   return router;
 }

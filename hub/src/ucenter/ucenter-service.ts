@@ -1,7 +1,7 @@
 import { awaitsVerification } from '../signup/verification-gate.js';
 import { isIP } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, HubError, TooManyAttemptsError, ValidationError } from '../errors.js';
+import { BusyError, ConflictError, HubError, TooManyAttemptsError, ValidationError } from '../errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { SyncAction } from '../sync/sync-codes.js';
 import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
@@ -109,11 +109,14 @@ export class UcenterService {
     let passwordOk: boolean;
     let withTwoStep: boolean;
     try {
-      passwordOk = await hasher.verify(user?.passwordHash, password);
-      withTwoStep = user && passwordOk && !user.disabled ? await twoStep.isEnabled(user.id) : false;
+      // Not checked (too many checks waiting, or the store failed): neither a failure nor a held pool.
+      [passwordOk, withTwoStep] = await throttle.checking(admitted, async () => {
+        const ok = await hasher.verify(user?.passwordHash, password);
+        return [ok, user && ok && !user.disabled ? await twoStep.isEnabled(user.id) : false] as const;
+      });
     } catch (error) {
-      // Not checked (the store failed): neither a failure nor a held pool.
-      await throttle.release(admitted).catch(() => undefined);
+      // Busy: UCenter's "too many attempts" (the application tells its user to try later), not counted.
+      if (error instanceof BusyError) return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
       throw error;
     }
     const questionAsked = whole(input.checkques) > 0 && whole(input.questionid) > 0;
@@ -158,7 +161,10 @@ export class UcenterService {
 
   /** user/get_user → [uid, username, email], or 0. */
   async getUser(input: UcInput): Promise<UcValue[] | number> {
-    const user = await this.#findUser(input.username ?? '', whole(input.isuid) ? 1 : 0);
+    // By uid, or by username as UCenter looks it up: never by e-mail address, which would tell
+    // any application which addresses have an account (check_email tells only registering ones).
+    const login = input.username ?? '';
+    const user = whole(input.isuid) ? await this.deps.users.findByUid(whole(login)) : await this.deps.users.findByUsername(login);
     if (!user || user.disabled) return 0;
     return [await this.deps.users.uidOf(user), user.username, user.email];
   }
@@ -242,7 +248,14 @@ export class UcenterService {
       throw error;
     }
     const oldPassword = input.oldpw ?? '';
-    const ok = await hasher.verify(user?.passwordHash, oldPassword);
+    let ok: boolean;
+    try {
+      ok = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, oldPassword));
+    } catch (error) {
+      // Busy: given back, nothing changed; UCenter has no "busy" code for edit, so "nothing changed".
+      if (error instanceof BusyError) return UC.EDIT_NOTHING_CHANGED;
+      throw error;
+    }
     if (!user || !ok || user.disabled) {
       await throttle.failed(admitted);
       return UC.EDIT_WRONG_OLD_PASSWORD;

@@ -52,7 +52,8 @@ export class AccountSettings {
   async verifyCurrentPassword(user: User, password: string, ip: string): Promise<void> {
     const attempt = { ip, account: user.id, via: 'session' as const };
     const admitted = await this.deps.throttle.attempt(attempt);
-    if (!(await this.deps.hasher.verify(user.passwordHash, password))) {
+    // Busy (BusyError) or the store failed: given back, and the error page says so.
+    if (!(await this.deps.throttle.checking(admitted, () => this.deps.hasher.verify(user.passwordHash, password)))) {
       await this.deps.throttle.failed(admitted);
       await this.deps.audit.record({ event: 'account.password.wrong', actor: user.id, subject: user.id, ip });
       throw new WrongPasswordError();

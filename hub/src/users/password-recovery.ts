@@ -112,9 +112,11 @@ export class PasswordRecovery {
     const user = await this.check(token);
     if (password !== confirm) throw new AccountInputError('recovery:reset.differ', 'The two passwords differ.');
     await this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
+    // Hashed before the link is used up: a busy hub (BusyError, 503) leaves the link usable.
+    const prepared = await this.deps.users.preparePassword(password);
     // Used up atomically: of two requests racing with one link, one sets the password.
     const taken = await this.#userOf(await this.deps.tokens.take<ResetGrant>('password-reset', token));
-    await this.deps.users.setPassword(taken.id, password);
+    await this.deps.users.setPassword(taken.id, prepared);
     const ended = await this.deps.lifecycle.signOutEverywhere(taken.id);
     await this.deps.throttle.clearAccount(taken.id, ip);
     await this.deps.audit.record({ event: 'password.reset.done', actor: taken.id, subject: taken.id, ip, detail: ended });

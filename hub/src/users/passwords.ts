@@ -51,7 +51,6 @@ export class PasswordHasher {
     });
   }
 
-
   /** True when a stored hash was made with weaker parameters than the current policy. */
   needsRehash(hash: string): boolean {
     if (isLegacyHash(hash)) return true;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
+import { BusyError, ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
@@ -29,6 +29,11 @@ export interface ImportedUser extends Omit<NewUser, 'password'> {
 }
 
 /** Users in the store: records by id, with unique username and email indexes. */
+/** A password checked and hashed by {@link UserRepository.preparePassword}, ready to be set. */
+export interface PreparedPassword {
+  readonly passwordHash: string;
+}
+
 export class UserRepository {
   readonly #passwordSet: ((user: User) => Promise<unknown>)[] = [];
 
@@ -190,6 +195,13 @@ export class UserRepository {
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
 
+  /** By username only, case-insensitively (never by e-mail address). */
+  async findByUsername(username: string): Promise<User | undefined> {
+    const trimmed = username.trim();
+    const id = trimmed ? await this.store.get(this.keys.userByName(trimmed)) : null;
+    return id ? this.findById(id) : undefined;
+  }
+
   /** By username or e-mail address, case-insensitively. */
   async findByLogin(login: string): Promise<User | undefined> {
     const trimmed = login.trim();
@@ -225,10 +237,19 @@ export class UserRepository {
 
   /**
    * Replaces a hash that `PasswordHasher.needsRehash` flagged, with the password just proven
-   * at sign-in: no length policy here (an imported password may predate it).
+   * at sign-in: no length policy here (an imported password may predate it). Best effort when
+   * the hub is busy (BusyError): the sign-in goes on, and the hash, still flagged, is replaced
+   * at the next one.
    */
   async rehash(id: string, password: string): Promise<void> {
-    await this.update(id, { passwordHash: await this.hasher.hash(password) });
+    let passwordHash: string;
+    try {
+      passwordHash = await this.hasher.hash(password);
+    } catch (error) {
+      if (error instanceof BusyError) return;
+      throw error;
+    }
+    await this.update(id, { passwordHash });
   }
 
   /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
@@ -256,10 +277,19 @@ export class UserRepository {
     this.#passwordSet.push(listener);
   }
 
-  /** Sets a new password; answers the user as now stored (its new hash, so its new password stamp). */
-  async setPassword(id: string, password: string): Promise<User> {
+  /**
+   * A new password checked and hashed ahead of writing it: what is used up on the way (a reset
+   * link) is taken only once the hash is made, so a busy hub (BusyError) leaves it usable.
+   */
+  async preparePassword(password: string): Promise<PreparedPassword> {
     UserRepository.checkPassword(password);
-    const user = await this.update(id, { passwordHash: await this.hasher.hash(password) });
+    return { passwordHash: await this.hasher.hash(password) };
+  }
+
+  /** Sets a new password; answers the user as now stored (its new hash, so its new password stamp). */
+  async setPassword(id: string, password: string | PreparedPassword): Promise<User> {
+    const { passwordHash } = typeof password === 'string' ? await this.preparePassword(password) : password;
+    const user = await this.update(id, { passwordHash });
     for (const listener of this.#passwordSet) await listener(user);
     return user;
   }
