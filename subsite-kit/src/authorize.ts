@@ -26,22 +26,24 @@ export async function redirectToHub(ctx: KitContext, res: Response, returnTo: st
   res.redirect(302, url.href);
 }
 
+/** Where `sso.router` found itself mounted (its `req.baseUrl`), per request, for a site under a path. */
+const routerMounts = new WeakMap<Request, string>();
+
+/** Called by `sso.router` for every request of a site whose redirectUri has a path (`basePath`). */
+export function noteRouterMount(req: Request): void {
+  routerMounts.set(req, req.baseUrl);
+}
+
 /**
  * Path + query of the request as the browser asked for it, made safe to redirect back to: a
  * request for `//evil.example/x` must not come back from the hub as a redirect to another
- * origin. Behind a proxy that strips the site's path (`basePath`, from redirectUri), a request
- * arrives without it; the browser's address has it, so it is put back in front.
+ * origin. A site whose redirectUri puts it under a path (`basePath`) but whose `sso.router` is
+ * mounted at the root sits behind a proxy that strips that path: the browser's address has it,
+ * so it is put back in front (whatever the rest of the path looks like: `/app/app/x` arrives as
+ * `/app/x`). Mounted under `basePath`, the request already has it.
  */
 export function originalPath(req: Request, basePath: string): string {
   const path = req.originalUrl || req.url || '/';
-  return safeReturnTo(basePath === '' || isUnder(path, basePath) ? path : `${basePath}${path}`);
-}
-
-/** Whether `path` (with its query) is `basePath` or under it, in any letter case (as express matches). */
-function isUnder(path: string, basePath: string): boolean {
-  const lower = path.toLowerCase();
-  const base = basePath.toLowerCase();
-  if (!lower.startsWith(base)) return false;
-  const next = lower.charAt(base.length);
-  return next === '' || next === '/' || next === '?';
+  const stripped = basePath !== '' && routerMounts.get(req) === '';
+  return safeReturnTo(stripped ? `${basePath}${path}` : path);
 }

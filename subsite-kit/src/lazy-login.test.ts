@@ -4,7 +4,7 @@ import { makeSite, setCookies, isDeletion, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
 import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, REDIRECT_URI, type StubHub } from './test-support/stub-hub.js';
 import { codeChallengeOf } from './pending-auth.js';
-import { SILENT_RETRY_AFTER_SECONDS } from './routes/callback.js';
+import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
@@ -249,6 +249,14 @@ describe('callback: code exchange, ID token validation, session', () => {
 });
 
 describe('crossSite: one top-level silent check per browser session', () => {
+  it('a first-view check that cannot reach the hub leaves no Request-Login behind (none asked for it)', async () => {
+    const site = await makeSite(undefined, { crossSite: true }); // hubInternalUrl points at a closed port
+    const res = await request(site.app).get('/forum').set(HTML);
+    expect(res.status).toBe(200);
+    const marker = setCookies(res)['sso.request-login'];
+    expect(marker === undefined || isDeletion(marker)).toBe(true);
+  });
+
   it('first page view checks once, remembered in <prefix>checked, then never again', async () => {
     hub.user = undefined;
     const { app } = await makeSite(hub, { crossSite: true });

@@ -32,12 +32,12 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     const firstViewCheck = (ctx.options.crossSite || ctx.cookies.hasRemember(req)) && !ctx.cookies.hasChecked(req);
     if (!requestLogin && !firstViewCheck) return next();
     if (firstViewCheck) ctx.cookies.setChecked(res);
-    return silentCheck(ctx, req, res, next);
+    return silentCheck(ctx, req, res, next, requestLogin);
   };
 }
 
 /** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */
-async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
+async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean): Promise<void> {
   // A silent check is already pending: the browser left it at the hub or never got back.
   // Give up rather than start another; the visitor carries on anonymous.
   const pending = await ctx.pending.read(req);
@@ -53,11 +53,18 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
     ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
     ctx.pending.clear(res);
     // Hub or store unreachable (a 503, as at the callback): the visitor is served anonymous, and
-    // Request-Login is held back rather than dropped, so a page view after the delay checks once
-    // more and the sign-in at the hub is not lost. A configuration error (502) drops it.
-    const unreachable = !(error instanceof KitError) || error.status === 503;
-    if (unreachable) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+    // a Request-Login that asked for this check is held back rather than dropped, so a page view
+    // after the delay checks once more and the sign-in at the hub is not lost. A configuration
+    // error (502) or a fault in the code drops it; a first-view check (crossSite, remember) that
+    // had none leaves none.
+    if (requestLogin && isUnreachable(error)) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
     else ctx.cookies.clearRequestLogin(req, res);
     return next();
   }
+}
+
+/** The hub or the store could not be reached (worth another try later), as opposed to a configuration error or a fault in the code. */
+function isUnreachable(error: unknown): boolean {
+  if (error instanceof KitError) return error.status === 503;
+  return !(error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError);
 }

@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Test } from 'supertest';
-import { makeSite, HTML } from './test-support/site.js';
+import express from 'express';
+import { createSubsiteKit } from './kit.js';
+import { makeSite, HTML, kitOptions } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
 import { HUB_URL, startStubHub, type StubHub } from './test-support/stub-hub.js';
 
@@ -72,5 +74,25 @@ describe('behind a proxy that strips the site path', () => {
     const logout = await agent.post(stripped('/app/sso/logout')).set(HTML).set('Origin', 'http://bbs.test');
     expect(logout.status).toBe(303);
     expect(new URL(logout.headers.location!).searchParams.get('post_logout_redirect_uri')).toBe('http://bbs.test/app/');
+  });
+
+  it('a page whose own path starts like the site path still gets it in front (/app/app/x arrives as /app/x)', async () => {
+    const { app, sso } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT });
+    app.get('/app/private', sso.requireLogin, (_req, res) => { res.send('secret'); });
+    const guard = await request(app).get(stripped('/app/app/private')).set(HTML);
+    expect(guard.headers.location).toBe('/app/sso/login?next=%2Fapp%2Fapp%2Fprivate');
+  });
+});
+
+describe('mounted under the site path, with no proxy', () => {
+  it('the return path is the request path as it is (no second /app)', async () => {
+    const sso = await createSubsiteKit(kitOptions(hub, { redirectUri: PUBLIC_REDIRECT }));
+    const app = express();
+    app.use('/app', sso.router);
+    app.use(sso.lazyLogin);
+    app.get('/app/private', sso.requireLogin, (_req, res) => { res.send('secret'); });
+    const guard = await request(app).get('/app/private').set(HTML);
+    expect(guard.status).toBe(302);
+    expect(guard.headers.location).toBe('/app/sso/login?next=%2Fapp%2Fprivate');
   });
 });

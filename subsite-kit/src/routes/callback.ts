@@ -12,7 +12,6 @@ import { SignInRefused } from '../after-callback.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
-export { SILENT_RETRY_AFTER_SECONDS };
 const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
 
 /**

@@ -13,6 +13,7 @@ import { errorHandler } from './error-handler.js';
 import { catchRejections } from '../async-handler.js';
 import { countAnswers } from '../metrics/count-answers.js';
 import { mountCheck } from '../mount-check.js';
+import { noteRouterMount } from '../authorize.js';
 
 const BODY_LIMIT = '16kb'; // a signed token and a little more
 
@@ -26,9 +27,11 @@ export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler)
   const routes = kitRoutes(ctx, sessionMiddleware);
   const page = pageRequest(ctx, sessionMiddleware);
   const check = mountCheck(ctx);
+  const underPath = ctx.options.basePath !== '';
   const router = Router();
   router.use((req, res, next) => {
     check(req);
+    if (underPath) noteRouterMount(req);
     if (isKitPath(req.path)) routes(req, res, next);
     else page(req, res, next);
   });
