@@ -23,7 +23,7 @@ import { createClient } from 'redis';
 import { buildHub } from './lib/build-hub.js';
 import type { BenchContext, BenchSettings } from './lib/context.js';
 import { hasPsi } from './lib/pressure.js';
-import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type BenchRedis, type ServerProcess } from './lib/processes.js';
+import { argon2TurnsOnServerCore, freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type BenchRedis, type ServerProcess } from './lib/processes.js';
 import { barsMarkdown, describeMachine, labelOf, machineText, memoryMarkdown, mib, scenarioMarkdown, type Bar } from './lib/report.js';
 import type { RatioResult, ScenarioResult } from './lib/rounds.js';
 import { kitScenarios } from './lib/scenarios/kit.js';
@@ -126,6 +126,7 @@ async function start(name: string, file: string, env: Record<string, string>): P
     BENCH_SALT: salt,
     BENCH_PREFIX: prefixOf(name),
     BENCH_PROFILE_DIR: `${resultsDir}/profiles`,
+    ...(file === 'hub.ts' && argon2TurnsOnServerCore() ? { ARGON2_CONCURRENCY: argon2TurnsOnServerCore()! } : {}),
     ...env,
     PORT: env.PORT ?? String(await freePort()),
   });

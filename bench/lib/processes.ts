@@ -26,6 +26,15 @@ export interface CoreLayout {
   pinned: boolean;
 }
 
+/**
+ * The argon2id turns a hub on the servers' core would take by default (one per core): given to
+ * every hub and to the bare argon2id baseline alike, since both start on every core and are
+ * pinned only once ready, when the hub's own default would count cores it will not have.
+ */
+export function argon2TurnsOnServerCore(): string | undefined {
+  return layout.pinned ? String(layout.server.split(',').length) : undefined;
+}
+
 export function coreLayout(cores = availableParallelism()): CoreLayout {
   if (cores >= 3) return { cores, server: '0', redis: '1', loadGenerator: `2-${cores - 1}`, redisAlone: true, pinned: canPin };
   if (cores === 2) return { cores, server: '0', redis: '1', loadGenerator: '1', redisAlone: false, pinned: canPin };

@@ -1,9 +1,9 @@
 /**
  * Baseline for the sign-in: bare argon2id verification at the hub's configured cost, with
  * no HTTP, session or store, on the core this process is pinned to. As many verifications
- * are kept in flight as the hub lets run at once (its ARGON2_CONCURRENCY default, computed
- * here as the hub computes it at start), so the libuv pool is as busy as it is in the hub;
- * `BENCH_ARGON2_INFLIGHT` sets another number.
+ * are kept in flight as the hubs let run at once: `BENCH_ARGON2_INFLIGHT`, which the bench
+ * sets to the ARGON2_CONCURRENCY it gives the hubs (one per core they are pinned to); unset,
+ * the hub's default computed here.
  */
 import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';

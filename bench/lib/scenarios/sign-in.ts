@@ -10,7 +10,7 @@ import { username } from '../fixtures.js';
 import { beaconUrls, openSignIn, pool, postSignIn, resetCounters, signedInBrowser, signInAnswerBytes, type AnswerBytes, type Counters, type PendingSignIn } from '../hub-flows.js';
 import { measureHttp, type Measurement, type WindowHooks } from '../load.js';
 import { signInCeiling } from '../argon2-cost.js';
-import { runPinned, type ServerProcess } from '../processes.js';
+import { argon2TurnsOnServerCore, runPinned, type ServerProcess } from '../processes.js';
 import { interleave, type Contestant, type ScenarioResult } from '../rounds.js';
 import { form, PREPARE_CONCURRENCY, range, type BenchContext } from '../context.js';
 
@@ -83,8 +83,10 @@ export async function signInScenarios(ctx: BenchContext, hubs: SignInHub[]): Pro
     async measure(hooks: WindowHooks): Promise<Measurement> {
       // A one-shot process of its own: it times itself; the hooks bracket its whole run.
       await hooks.before();
-      // As many verifications in flight as the hub runs at once (its ARGON2_CONCURRENCY default).
+      // As many verifications in flight as the hubs run at once (their ARGON2_CONCURRENCY).
+      const turns = argon2TurnsOnServerCore();
       const m = (await runPinned('argon2.ts', {
+        ...(turns ? { BENCH_ARGON2_INFLIGHT: turns } : {}),
         BENCH_WARMUP: String(settings.warmupSeconds),
         BENCH_DURATION: String(settings.durationSeconds),
       })) as unknown as Measurement;
