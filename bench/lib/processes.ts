@@ -32,6 +32,8 @@ export interface CoreLayout {
  * pinned only once ready, when the hub's own default would count cores it will not have.
  */
 export function argon2TurnsOnServerCore(): string | undefined {
+  // BENCH_ARGON2_TURNS: another number for both (to compare, e.g. 3: the pool's four threads less one).
+  if (process.env.BENCH_ARGON2_TURNS) return process.env.BENCH_ARGON2_TURNS;
   return layout.pinned ? String(layout.server.split(',').length) : undefined;
 }
 
