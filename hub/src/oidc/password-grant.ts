@@ -7,6 +7,7 @@ import { amrFor, type SecondFactor, type TwoStepService } from '../two-step/two-
 import type { PasswordHasher } from '../users/passwords.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { createFindAccount } from './account.js';
+import { TemporarilyUnavailableAnswer } from './temporarily-unavailable.js';
 
 const GRANT_TYPE = 'password';
 const MAX_LOGIN_LENGTH = 320; // the portal's sign-in form takes as much
@@ -24,19 +25,6 @@ export interface PasswordGrantDeps {
   twoStep: TwoStepService;
   /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
   requireVerifiedEmail?: boolean;
-}
-
-/**
- * Too many password checks were waiting (BusyError): 503 temporarily_unavailable with
- * Retry-After, so a client tries again rather than telling its user the password was wrong.
- */
-class PasswordChecksBusy extends errors.OIDCProviderError {
-  constructor() {
-    super(503, 'temporarily_unavailable');
-    this.error_description = 'the sign-in service is busy; try again shortly';
-    // Answered as it is (oidc-provider would make any 5xx a server_error): this is no fault.
-    this.expose = true;
-  }
 }
 
 type PasswordParams = { username?: string; password?: string; scope?: string; otp?: string };
@@ -97,7 +85,8 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       // Not checked (too many checks waiting): no failure (the attempt was given back).
       if (!(error instanceof BusyError)) throw error;
       ctx.set('Retry-After', String(error.retryAfterSeconds));
-      throw new PasswordChecksBusy();
+      // 503 temporarily_unavailable: the client tries again rather than telling its user the password was wrong.
+      throw new TemporarilyUnavailableAnswer('the sign-in service is busy; try again shortly');
     }
     if (!user || !passwordOk || user.disabled) {
       await throttle.failed(admitted);

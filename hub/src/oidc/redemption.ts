@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
+import { TemporarilyUnavailableAnswer } from './temporarily-unavailable.js';
 import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
 
 /**
@@ -77,12 +78,9 @@ const UNAVAILABLE_DESCRIPTION = 'The sign-in service is temporarily unavailable.
  * down (Retry-After is longer than the lease), not invalid_grant and no revocation; by then
  * the claim was either committed (the retry is a reuse, or a replay) or it lapsed.
  */
-class ClaimPending extends errors.OIDCProviderError {
+class ClaimPending extends TemporarilyUnavailableAnswer {
   constructor() {
-    super(503, 'temporarily_unavailable');
-    this.error_description = UNAVAILABLE_DESCRIPTION;
-    // Answered as it is (oidc-provider would make any 5xx a server_error): this is no fault.
-    this.expose = true;
+    super(UNAVAILABLE_DESCRIPTION);
   }
 }
 
