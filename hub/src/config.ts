@@ -134,7 +134,7 @@ const schema = z.object({
    * pool's work (ID-token signatures, DNS lookups, file reads). Must be below UV_THREADPOOL_SIZE.
    */
   ARGON2_CONCURRENCY: z.coerce.number().int().min(1).optional(),
-  /** Checks that may wait for a turn; past that a sign-in is answered "busy" (503, Retry-After). Unset: 64 per ARGON2_CONCURRENCY. */
+  /** Checks that may wait for a turn; past that a sign-in is answered "busy" (503, Retry-After). Unset: 400 per ARGON2_CONCURRENCY, about ten seconds of work. */
   ARGON2_QUEUE_LIMIT: z.coerce.number().int().min(1).optional(),
   /** libuv's pool size, read by Node itself at start (4 when unset); read here to size ARGON2_CONCURRENCY. */
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(2, 'must be at least 2: argon2id takes pool threads, and ID-token signatures need one left').max(1024).default(4),
@@ -331,7 +331,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
-  const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 64 * concurrency };
+  const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
   return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0), argon2Turns });
 }
 

@@ -133,17 +133,17 @@ describe('loadConfig rejects bad values, naming the variable', () => {
 
   test('argon2id may not take every libuv pool thread: ID-token signatures need one', () => {
     expect(() => loadConfig({ ARGON2_CONCURRENCY: '4' })).toThrow(/ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE \(4 >= 4\).*lower it, or raise UV_THREADPOOL_SIZE/);
-    expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 256 });
+    expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 1600 });
     expect(() => loadConfig({ UV_THREADPOOL_SIZE: '1' })).toThrow(/UV_THREADPOOL_SIZE: must be at least 2/);
   });
 
-  test('argon2id turns default to the cores, one pool thread always left, and 64 waiting per turn', () => {
+  test('argon2id turns default to the cores, one pool thread always left, and 400 waiting per turn (about ten seconds)', () => {
     expect(defaultArgon2Concurrency(4, 2)).toBe(2);
     expect(defaultArgon2Concurrency(4, 16)).toBe(3);
     expect(defaultArgon2Concurrency(2, 1)).toBe(1);
     const { concurrency, queueLimit } = loadConfig({}).argon2Turns;
     expect(concurrency).toBe(defaultArgon2Concurrency(4));
-    expect(queueLimit).toBe(64 * concurrency);
+    expect(queueLimit).toBe(400 * concurrency);
     expect(loadConfig({ ARGON2_QUEUE_LIMIT: '10' }).argon2Turns.queueLimit).toBe(10);
   });
 

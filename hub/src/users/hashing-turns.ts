@@ -8,8 +8,8 @@ export interface HashingTurnsOptions {
   queueLimit: number;
 }
 
-/** What a turned-away sign-in is told to wait, in seconds: a full queue drains in about this long. */
-const BUSY_RETRY_AFTER_SECONDS = 2;
+/** What a turned-away sign-in is told to wait, in seconds: long enough for part of a full queue to drain, short for a person. */
+const BUSY_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Turns for argon2id. Each argon2 operation holds one of libuv's pool threads for its whole
@@ -17,8 +17,9 @@ const BUSY_RETRY_AFTER_SECONDS = 2;
  * signatures (jose on WebCrypto), DNS lookups and file reads run there too. Left to the pool,
  * a burst of sign-ins queued every signature behind every waiting check: a refresh or a
  * subsite's code exchange waited 1.6 s behind 100 of them. Here at most `concurrency` run,
- * so the rest of the pool stays free, and at most `queueLimit` wait: past that a sign-in is
- * told "busy, try again" at once rather than after a wait that outlasts its browser or proxy.
+ * so the rest of the pool stays free, and at most `queueLimit` wait (by default about ten
+ * seconds of work): past that a sign-in is told "busy, try again" at once rather than after a
+ * wait that outlasts its browser or proxy.
  */
 export class HashingTurns {
   readonly #limit: LimitFunction;
