@@ -40,7 +40,6 @@ import { EmailChange } from './users/email-change.js';
 import { PasswordRecovery } from './users/password-recovery.js';
 import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
-import { INPUT_MAX_SKEW_SECONDS } from './ucenter/client-api.js';
 import { UcenterInputReplay } from './ucenter/input-replay.js';
 import { Views } from './views/views.js';
 
@@ -189,7 +188,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
 
-  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys, 2 * INPUT_MAX_SKEW_SECONDS), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL }) };
+  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 

@@ -135,22 +135,13 @@ export class HubMetrics {
    * (ARGON2_CONCURRENCY, ARGON2_QUEUE_LIMIT), read from `turns` at scrape time.
    */
   watchPasswordChecks(turns: { readonly active: number; readonly waiting: number; readonly refused: number }): void {
-    new Gauge({
-      name: 'sso_password_checks_running',
-      help: 'Password checks (argon2id) running now; at most ARGON2_CONCURRENCY.',
-      registers: [this.registry],
-      collect() {
-        this.set(turns.active);
-      },
-    });
-    new Gauge({
-      name: 'sso_password_checks_waiting',
-      help: 'Password checks waiting for a turn; past ARGON2_QUEUE_LIMIT a sign-in is answered busy (503).',
-      registers: [this.registry],
-      collect() {
-        this.set(turns.waiting);
-      },
-    });
+    const gauges: [name: string, help: string, read: () => number][] = [
+      ['sso_password_checks_running', 'Password checks (argon2id) running now; at most ARGON2_CONCURRENCY.', () => turns.active],
+      ['sso_password_checks_waiting', 'Password checks waiting for a turn; past ARGON2_QUEUE_LIMIT a sign-in is answered busy (503).', () => turns.waiting],
+    ];
+    for (const [name, help, read] of gauges) {
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    }
     new Counter({
       name: 'sso_password_checks_refused_total',
       help: 'Password checks turned away because ARGON2_QUEUE_LIMIT were waiting (the sign-in was answered busy, 503).',

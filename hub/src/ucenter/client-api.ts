@@ -5,18 +5,12 @@ import { clientIp } from '../http/client-ip.js';
 import { authcodeDecode } from './authcode.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
-import type { UcenterInputReplay } from './input-replay.js';
+import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
 import type { UcenterService, UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
-
-/**
- * How old (or how far ahead) an input's `time` may be, in seconds. UCenter allows an hour
- * into the past; the hub allows ten minutes either way, enough for clock drift.
- */
-export const INPUT_MAX_SKEW_SECONDS = 600;
 
 /** UCenter's modules: one the hub does not serve answers "Action not found!", any other "Module not found!". */
 const UC_MODULES = new Set(['app', 'frame', 'user', 'pm', 'pm_client', 'tag', 'feed', 'friend', 'domain', 'credit', 'mail', 'version', 'seccode']);
