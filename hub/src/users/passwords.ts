@@ -2,6 +2,9 @@ import argon2 from 'argon2';
 import { HashingTurns, type HashingTurnsOptions } from './hashing-turns.js';
 import { isLegacyHash, verifyLegacyHash } from './legacy-hash.js';
 
+/** The argon2 operations the hasher uses: the argon2 package itself, unless a test counts them. */
+export type Argon2 = Pick<typeof argon2, 'hash' | 'verify' | 'needsRehash'>;
+
 export interface PasswordPolicy {
   memoryCost: number; // KiB
   timeCost: number; // iterations
@@ -18,13 +21,16 @@ export class PasswordHasher {
   #decoy: Promise<string>;
   readonly turns: HashingTurns;
 
-  constructor(readonly policy: PasswordPolicy, turns: HashingTurnsOptions) {
+  readonly #argon2: Argon2;
+
+  constructor(readonly policy: PasswordPolicy, turns: HashingTurnsOptions, primitives: Argon2 = argon2) {
+    this.#argon2 = primitives;
     this.turns = new HashingTurns(turns);
     this.#decoy = this.hash(`decoy-${Math.random()}`);
   }
 
   hash(password: string): Promise<string> {
-    return this.turns.run(() => argon2.hash(password, { type: argon2.argon2id, ...this.policy }));
+    return this.turns.run(() => this.#argon2.hash(password, { type: argon2.argon2id, ...this.policy }));
   }
 
   /**
@@ -42,7 +48,7 @@ export class PasswordHasher {
     return this.turns.run(async () => {
       let ok: boolean;
       try {
-        ok = await argon2.verify(stored, password);
+        ok = await this.#argon2.verify(stored, password);
       } catch {
         ok = false;
       }
@@ -54,6 +60,6 @@ export class PasswordHasher {
   /** True when a stored hash was made with weaker parameters than the current policy. */
   needsRehash(hash: string): boolean {
     if (isLegacyHash(hash)) return true;
-    return argon2.needsRehash(hash, this.policy);
+    return this.#argon2.needsRehash(hash, this.policy);
   }
 }
