@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { GrantType, SyncTransport } from './clients/client.js';
 import { loadConfig } from './config.js';
 import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
@@ -9,17 +8,17 @@ import { createProvider } from './oidc/provider.js';
 import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, readPublishedSettings } from './published-settings.js';
 import { Keys } from './store/keys.js';
-import { isSigningAlg, newSigningKeys, SIGNING_ALGS, type SigningAlg } from './secrets/secrets.js';
+import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { describeRedis, openStore, unreachableRedisMessage } from './store/index.js';
 import { StoreUnavailableError } from './store/store.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
+import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
-import { STATUS_TEXT } from './sync/integration-check.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
 
@@ -28,15 +27,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
   npm run hub -- users list
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
-  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
-        [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
-        [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
-        [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
-        [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
-        [--id-token-alg RS256|ES256|EdDSA]   (ID token signature; RS256 by default)
-  npm run hub -- clients list
-  npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
-  npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)
+${CLIENTS_USAGE}
   npm run hub -- keys rotate [--alg RS256|ES256|EdDSA ...]   (all three kinds unless --alg)
   npm run hub -- invites create [--email EMAIL] [--days 7]   (HUB_SIGNUP=invite: a single-use sign-up link, shown once)
   npm run hub -- seed FILE
@@ -63,6 +54,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       public: { type: 'boolean' },
       auth: { type: 'string' },
       trusted: { type: 'boolean' },
+      untrusted: { type: 'boolean' },
+      pkce: { type: 'boolean' },
       'no-pkce': { type: 'boolean' },
       'sync-login-url': { type: 'string' },
       'sync-logout-url': { type: 'string' },
@@ -70,6 +63,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'userdelete-url': { type: 'string' },
       'backchannel-uri': { type: 'string' },
       cas: { type: 'boolean' },
+      'no-cas': { type: 'boolean' },
       'secret-in-query': { type: 'boolean' },
       'id-token-alg': { type: 'string' },
       alg: { type: 'string', multiple: true },
@@ -136,14 +130,12 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);
       return value;
     };
+    if (group === 'clients') {
+      return await runClientsCli(command, target, values, { clients, integration, audit: services.audit, syncKeyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS }, print);
+    }
     if (group === 'ucenter') {
       return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS }, print);
     }
-    /** A client the CLI may change: never one the hub owns. */
-    const changeable = async (id: string): Promise<string> => {
-      if ((await clients.findUncached(id))?.internal) throw new TypeError(`${id} is the hub's own client; the running hub manages it`);
-      return id;
-    };
     switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
       case 'admin bootstrap': {
         const created = await bootstrapAdmin(users, { ...(values.username ? { username: values.username } : {}), ...(values.email ? { email: values.email } : {}) });
@@ -181,60 +173,6 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         const { user, wasOn } = await resetTwoStep(services, need(target, 'LOGIN'), cli);
         print(wasOn ? `two-step sign-in of ${user.username} reset; the next sign-in asks the password only` : `${user.username} had no two-step sign-in; nothing to reset`);
         break;
-      }
-      case 'clients add': {
-        const client = await clients.register({
-          clientId: need(values.id, '--id'),
-          ...(values.name ? { name: values.name } : {}),
-          redirectUris: values['redirect-uri'] ?? [],
-          postLogoutRedirectUris: values['post-logout-uri'] ?? [],
-          ...(values.grant ? { grantTypes: values.grant as GrantType[] } : {}),
-          ...(values.public ? { tokenEndpointAuthMethod: 'none' as const } : values.auth ? { tokenEndpointAuthMethod: values.auth as 'client_secret_basic' } : {}),
-          trusted: Boolean(values.trusted),
-          ...(values['no-pkce'] ? { requirePkce: false } : {}),
-          ...(values['sync-login-url'] ? { syncLoginUrl: values['sync-login-url'] } : {}),
-          ...(values['sync-logout-url'] ? { syncLogoutUrl: values['sync-logout-url'] } : {}),
-          ...(values.transport ? { syncTransport: values.transport as SyncTransport } : {}),
-          ...(values['userdelete-url'] ? { userdeleteUrl: values['userdelete-url'] } : {}),
-          ...(values['backchannel-uri'] ? { backchannelLogoutUri: values['backchannel-uri'] } : {}),
-          ...(values.cas ? { casCompat: true } : {}),
-          ...(values['secret-in-query'] ? { allowSecretInQuery: true } : {}),
-          ...(values['id-token-alg'] ? { idTokenSignedResponseAlg: values['id-token-alg'] as SigningAlg } : {}),
-        });
-        print(`registered client ${client.clientId}`);
-        if (client.clientSecret) print(`client secret (shown once): ${client.clientSecret}`);
-        if (client.sync) print(`sync key (shown once): ${client.sync.key}`);
-        break;
-      }
-      case 'clients list':
-        for (const client of await clients.list()) {
-          if (client.internal) continue;
-          print(`${client.clientId}  ${client.name}  grants=${client.grantTypes.join(',')}  ${client.trusted ? 'trusted' : 'consent'}  sync=${client.sync ? client.sync.transport : 'off'}${client.idTokenSignedResponseAlg ? `  id_token=${client.idTokenSignedResponseAlg}` : ''}`);
-        }
-        break;
-      case 'clients remove':
-        await clients.remove(await changeable(need(target, 'ID')));
-        print(`removed client ${target}`);
-        break;
-      case 'clients rotate-secret':
-        print(`new client secret (shown once): ${(await clients.rotateSecret(await changeable(need(target, 'ID')))).clientSecret}`);
-        break;
-      case 'clients rotate-sync-key':
-        print(
-          `new sync key (shown once): ${(await clients.rotateSyncKey(await changeable(need(target, 'ID')), config.SYNC_KEY_OVERLAP_SECONDS)).sync!.key}; ` +
-            `the hub keeps signing with the previous key for ${config.SYNC_KEY_OVERLAP_SECONDS} s: configure the subsite with the new key ` +
-            'as syncKey and the old one as previousSyncKey within that time',
-        );
-        break;
-      case 'clients check': {
-        const report = await integration.check(need(target, 'ID'), values['base-url']);
-        if (report.checks.length === 0) {
-          print(`${report.clientId}: sync is not configured (no sync URLs)`);
-          return 1;
-        }
-        for (const check of report.checks) print(`${check.endpoint}: ${STATUS_TEXT[check.status]} (${check.url}): ${check.detail}`);
-        print(report.ok ? `${report.clientId}: OK` : `${report.clientId}: FAILED`);
-        return report.ok ? 0 : 1;
       }
       case 'keys rotate': {
         if (config.HUB_JWKS || (await publishedPinsSigningKeys(store, new Keys(config.KEY_PREFIX)))) {

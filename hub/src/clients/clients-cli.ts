@@ -1,0 +1,203 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { SigningAlg } from '../secrets/secrets.js';
+import { STATUS_TEXT, type IntegrationCheck } from '../sync/integration-check.js';
+import type { ClientInput, ClientRegistry } from './client-registry.js';
+import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from './client.js';
+
+export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
+        [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
+        [--auth client_secret_basic|client_secret_post] [--trusted] [--no-pkce]
+        [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
+        [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
+        [--id-token-alg RS256|ES256|EdDSA]   (ID token signature; RS256 by default)
+  npm run hub -- clients update ID [the options of add; a list option replaces the whole list]
+        [--trusted|--untrusted] [--pkce|--no-pkce] [--no-cas]
+        (only what is given changes; '' clears: --post-logout-uri '', --userdelete-url '',
+        --backchannel-uri '', --sync-login-url '' --sync-logout-url '' turns sync off)
+  npm run hub -- clients list
+  npm run hub -- clients show ID   (every setting but its secrets)
+  npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
+  npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)`;
+
+/** The parsed options the `clients` commands read. */
+export interface ClientsCliValues {
+  id?: string;
+  name?: string;
+  'redirect-uri'?: string[];
+  'post-logout-uri'?: string[];
+  grant?: string[];
+  public?: boolean;
+  auth?: string;
+  trusted?: boolean;
+  untrusted?: boolean;
+  pkce?: boolean;
+  'no-pkce'?: boolean;
+  'sync-login-url'?: string;
+  'sync-logout-url'?: string;
+  transport?: string;
+  'userdelete-url'?: string;
+  'backchannel-uri'?: string;
+  cas?: boolean;
+  'no-cas'?: boolean;
+  'secret-in-query'?: boolean;
+  'id-token-alg'?: string;
+  'base-url'?: string;
+}
+
+export interface ClientsCliServices {
+  clients: ClientRegistry;
+  integration: IntegrationCheck;
+  audit: AuditLog;
+  /** SYNC_KEY_OVERLAP_SECONDS of the running hub. */
+  syncKeyOverlapSeconds: number;
+}
+
+type Print = (line: string) => void;
+
+const CLI = { actor: 'cli' };
+
+/** A list option: given as '' alone, it clears the list. */
+function list(values: string[] | undefined): string[] | undefined {
+  return values?.filter((value) => value !== '');
+}
+
+/** What the options change, and only that: an option not given leaves its setting as it is. */
+function changeFrom(values: ClientsCliValues, forUpdate: boolean): Omit<ClientInput, 'clientId'> {
+  const change: Omit<ClientInput, 'clientId'> = {};
+  if (values.name !== undefined) change.name = values.name;
+  if (values['redirect-uri'] !== undefined) change.redirectUris = list(values['redirect-uri']);
+  if (values['post-logout-uri'] !== undefined) change.postLogoutRedirectUris = list(values['post-logout-uri']);
+  if (values.grant !== undefined) change.grantTypes = list(values.grant) as GrantType[];
+  if (values.public) change.tokenEndpointAuthMethod = 'none';
+  else if (values.auth !== undefined) change.tokenEndpointAuthMethod = values.auth as AuthMethod;
+  if (values.trusted && values.untrusted) throw new TypeError('--trusted and --untrusted contradict each other');
+  if (values.pkce && values['no-pkce']) throw new TypeError('--pkce and --no-pkce contradict each other');
+  if (values.cas && values['no-cas']) throw new TypeError('--cas and --no-cas contradict each other');
+  if (values.trusted) change.trusted = true;
+  else if (values.untrusted || !forUpdate) change.trusted = false;
+  if (values['no-pkce']) change.requirePkce = false;
+  else if (values.pkce) change.requirePkce = true;
+  if (values['sync-login-url'] !== undefined) change.syncLoginUrl = values['sync-login-url'];
+  if (values['sync-logout-url'] !== undefined) change.syncLogoutUrl = values['sync-logout-url'];
+  if (values.transport !== undefined) change.syncTransport = values.transport as SyncTransport;
+  if (values['userdelete-url'] !== undefined) change.userdeleteUrl = values['userdelete-url'];
+  if (values['backchannel-uri'] !== undefined) change.backchannelLogoutUri = values['backchannel-uri'];
+  if (values.cas) change.casCompat = true;
+  if (values['no-cas']) {
+    change.casCompat = false;
+    change.allowSecretInQuery = false;
+  }
+  if (values['secret-in-query']) change.allowSecretInQuery = true;
+  if (values['id-token-alg'] !== undefined) change.idTokenSignedResponseAlg = values['id-token-alg'] as SigningAlg | '';
+  return change;
+}
+
+/** Every setting of a client but its secrets, a line each. */
+export function describeClient(client: SubsiteClient): string[] {
+  const none = (items: string[]) => (items.length ? items.join(' ') : '(none)');
+  return [
+    `client ${client.clientId}`,
+    `  name: ${client.name}`,
+    `  redirect URIs: ${none(client.redirectUris)}`,
+    `  post-logout redirect URIs: ${none(client.postLogoutRedirectUris)}`,
+    `  grants: ${client.grantTypes.join(', ')}`,
+    `  token endpoint auth: ${client.tokenEndpointAuthMethod}${client.tokenEndpointAuthMethod === 'none' ? ' (public: no secret)' : ''}`,
+    `  consent: ${client.trusted ? 'never asked (trusted)' : 'asked'}`,
+    `  PKCE required: ${client.requirePkce ? 'yes' : 'no'}`,
+    `  scope: ${client.scope}`,
+    `  sync: ${client.sync ? `${client.sync.transport}, login ${client.sync.loginUrl}, logout ${client.sync.logoutUrl}${client.sync.previousKey ? ' (a key rotation keeps the previous key)' : ''}` : 'off'}`,
+    `  userdelete URL: ${client.userdeleteUrl ?? '(none)'}`,
+    `  back-channel logout URI: ${client.backchannelLogoutUri ?? '(none)'}`,
+    `  CAS endpoints: ${client.casCompat ? `on${client.allowSecretInQuery ? ', secret in the query allowed' : ''}` : 'off'}`,
+    `  ID token signature: ${client.idTokenSignedResponseAlg ?? 'RS256'}`,
+  ];
+}
+
+/**
+ * `clients …` commands of the admin CLI. Every change is audited as the console's are (actor
+ * `cli`); secrets are printed once, when they are made. @returns the exit code.
+ */
+export async function runClientsCli(command: string | undefined, target: string | undefined, values: ClientsCliValues, services: ClientsCliServices, print: Print): Promise<number> {
+  const { clients, audit } = services;
+  const need = (value: string | undefined, what: string): string => {
+    if (!value) throw new TypeError(`missing ${what}\n\n${CLIENTS_USAGE}`);
+    return value;
+  };
+  /** A client the CLI may change: never one the hub owns. */
+  const changeable = async (id: string): Promise<SubsiteClient> => {
+    const client = await clients.findUncached(id);
+    if (client?.internal) throw new TypeError(`${id} is the hub's own client; the running hub manages it`);
+    return client ?? clients.require(id); // require: the registry's "no such client" error
+  };
+  const secretsOf = (client: SubsiteClient, before?: SubsiteClient) => {
+    if (client.clientSecret && client.clientSecret !== before?.clientSecret) print(`client secret (shown once): ${client.clientSecret}`);
+    if (client.sync && client.sync.key !== before?.sync?.key) print(`sync key (shown once): ${client.sync.key}`);
+  };
+  switch (command) {
+    case 'add': {
+      const client = await clients.register({ clientId: need(values.id, '--id'), ...changeFrom(values, false) });
+      await audit.record({ event: 'admin.client.register', ...CLI, client: client.clientId });
+      print(`registered client ${client.clientId}`);
+      secretsOf(client);
+      return 0;
+    }
+    case 'update': {
+      const before = await changeable(need(target, 'ID'));
+      const change = changeFrom(values, true);
+      if (Object.keys(change).length === 0) throw new TypeError(`nothing to change: give the settings to change\n\n${CLIENTS_USAGE}`);
+      const client = await clients.update(before.clientId, change);
+      await audit.record({ event: 'admin.client.update', ...CLI, client: client.clientId, detail: { changed: Object.keys(change).join(',') } });
+      print(`updated client ${client.clientId}`);
+      secretsOf(client, before);
+      for (const line of describeClient(client)) print(line);
+      return 0;
+    }
+    case 'list':
+      for (const client of await clients.list()) {
+        if (client.internal) continue;
+        print(`${client.clientId}  ${client.name}  grants=${client.grantTypes.join(',')}  ${client.trusted ? 'trusted' : 'consent'}  sync=${client.sync ? client.sync.transport : 'off'}${client.idTokenSignedResponseAlg ? `  id_token=${client.idTokenSignedResponseAlg}` : ''}`);
+      }
+      return 0;
+    case 'show':
+      for (const line of describeClient(await changeable(need(target, 'ID')))) print(line);
+      return 0;
+    case 'remove': {
+      const { clientId } = await changeable(need(target, 'ID'));
+      await clients.remove(clientId);
+      await audit.record({ event: 'admin.client.remove', ...CLI, client: clientId });
+      print(`removed client ${clientId}`);
+      return 0;
+    }
+    case 'rotate-secret': {
+      const client = await clients.rotateSecret((await changeable(need(target, 'ID'))).clientId);
+      await audit.record({ event: 'admin.client.rotate-secret', ...CLI, client: client.clientId });
+      print(`new client secret (shown once): ${client.clientSecret}`);
+      return 0;
+    }
+    case 'rotate-sync-key': {
+      const overlap = services.syncKeyOverlapSeconds;
+      const client = await clients.rotateSyncKey((await changeable(need(target, 'ID'))).clientId, overlap);
+      await audit.record({ event: 'admin.client.rotate-sync-key', ...CLI, client: client.clientId });
+      print(
+        `new sync key (shown once): ${client.sync!.key}; ` +
+          `the hub keeps signing with the previous key for ${overlap} s: configure the subsite with the new key ` +
+          'as syncKey and the old one as previousSyncKey within that time',
+      );
+      return 0;
+    }
+    case 'check': {
+      const report = await services.integration.check(need(target, 'ID'), values['base-url']);
+      await audit.record({ event: 'admin.client.check-sync', ...CLI, client: report.clientId, detail: { ok: report.ok } });
+      if (report.checks.length === 0) {
+        print(`${report.clientId}: sync is not configured (no sync URLs)`);
+        return 1;
+      }
+      for (const check of report.checks) print(`${check.endpoint}: ${STATUS_TEXT[check.status]} (${check.url}): ${check.detail}`);
+      print(report.ok ? `${report.clientId}: OK` : `${report.clientId}: FAILED`);
+      return report.ok ? 0 : 1;
+    }
+    default:
+      print(CLIENTS_USAGE);
+      return 2;
+  }
+}

@@ -1,0 +1,102 @@
+import { runCli } from '../src/cli.js';
+import { PORTAL_CLIENT_ID } from '../src/portal/portal-routes.js';
+import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+
+/**
+ * `clients update` and `clients show`: before, an operator without the console could only
+ * remove a client and add it again to change a redirect URI, which printed a new secret and
+ * sync key the subsite then had to be given; and the CLI's client changes were not audited.
+ */
+describe('clients update / show next to a running hub (Redis)', () => {
+  let hub: RunningHub;
+  const run = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const code = await runCli(argv, { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX }, (line) => lines.push(line), () => undefined);
+    return { code, out: lines.join('\n') };
+  };
+  /** The hub's answer to an authorization request for `shop` with this redirect URI: 303 to its sign-in, or 400. */
+  const authorize = (redirectUri: string) =>
+    fetch(`${hub.url}/auth?${new URLSearchParams({ client_id: 'shop', response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+
+  /** The answer once the hub's client cache (checked every 200 ms) has seen the change: polled up to 5 s. */
+  const settledAuthorize = async (redirectUri: string, expected: number) => {
+    let status = 0;
+    for (let tries = 0; tries < 50 && status !== expected; tries += 1) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await authorize(redirectUri)).status;
+    }
+    return status;
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis', { HUB_STORE_CHECK_MS: '200' });
+  });
+  afterAll(async () => {
+    await hub.close();
+  });
+
+  test('changes only what is given, keeps the secret and sync key, and the running hub follows', async () => {
+    const added = await run('clients', 'add', '--id', 'shop', '--name', 'Shop', '--redirect-uri', 'http://shop.test/sso/callback',
+      '--sync-login-url', 'http://shop.test/sso/synclogin', '--sync-logout-url', 'http://shop.test/sso/synclogout');
+    expect(added.code).toBe(0);
+    const secret = /client secret \(shown once\): (\S+)/.exec(added.out)![1]!;
+    const syncKey = /sync key \(shown once\): (\S+)/.exec(added.out)![1]!;
+    expect(await settledAuthorize('http://shop.test/sso/callback', 303)).toBe(303);
+
+    const updated = await run('clients', 'update', 'shop', '--redirect-uri', 'https://shop.test/sso/callback', '--trusted');
+    expect(updated.code).toBe(0);
+    expect(updated.out).toMatch(/^updated client shop$/m);
+    expect(updated.out).toMatch(/redirect URIs: https:\/\/shop\.test\/sso\/callback$/m);
+    expect(updated.out).toMatch(/consent: never asked \(trusted\)/);
+    expect(updated.out).toMatch(/sync: img, login http:\/\/shop\.test\/sso\/synclogin/);
+    // Nothing new to hand the subsite: no secret or key printed, the stored ones unchanged.
+    expect(updated.out).not.toMatch(/shown once/);
+    expect(updated.out).not.toContain(secret);
+    const stored = (await hub.services.clients.findUncached('shop'))!;
+    expect([stored.clientSecret, stored.sync?.key, stored.name]).toEqual([secret, syncKey, 'Shop']);
+
+    // The running hub reloads its client cache: the new redirect URI works, the old one is refused.
+    expect(await settledAuthorize('https://shop.test/sso/callback', 303)).toBe(303);
+    expect((await authorize('http://shop.test/sso/callback')).status).toBe(400);
+
+    // '' clears: sync off; show prints every setting but no secret.
+    expect((await run('clients', 'update', 'shop', '--sync-login-url', '', '--sync-logout-url', '', '--untrusted')).code).toBe(0);
+    const shown = await run('clients', 'show', 'shop');
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/sync: off/);
+    expect(shown.out).toMatch(/consent: asked/);
+    expect(shown.out).not.toContain(secret);
+    expect(shown.out).not.toContain(syncKey);
+
+    // Every change audited, as the console's are, with the CLI as the actor.
+    const events = (await hub.services.audit.search({ client: 'shop' })).map((entry) => `${entry.event} ${entry.actor}`);
+    expect(events).toEqual(expect.arrayContaining(['admin.client.register cli', 'admin.client.update cli']));
+    expect(events.filter((event) => event === 'admin.client.update cli')).toHaveLength(2);
+  });
+
+  test('a secret made by the update (public → confidential) is shown once; --public drops it', async () => {
+    expect((await run('clients', 'add', '--id', 'app', '--redirect-uri', 'http://app.test/cb', '--public')).out).not.toMatch(/client secret/);
+    const confidential = await run('clients', 'update', 'app', '--auth', 'client_secret_post');
+    expect(confidential.code).toBe(0);
+    const secret = /client secret \(shown once\): (\S+)/.exec(confidential.out)![1]!;
+    expect((await hub.services.clients.findUncached('app'))!.clientSecret).toBe(secret);
+    expect((await run('clients', 'update', 'app', '--public')).code).toBe(0);
+    expect((await hub.services.clients.findUncached('app'))!.clientSecret).toBeUndefined();
+  });
+
+  test('bad input is refused with what to fix, and changes nothing', async () => {
+    await run('clients', 'add', '--id', 'blog', '--redirect-uri', 'http://blog.test/cb');
+    const before = await hub.services.clients.findUncached('blog');
+    expect(await run('clients', 'update', 'blog')).toMatchObject({ code: 1, out: expect.stringMatching(/^error: nothing to change/) });
+    expect(await run('clients', 'update', 'blog', '--redirect-uri', '')).toMatchObject({ code: 1, out: 'error: A client that signs users in needs at least one redirect URI.' });
+    expect(await run('clients', 'update', 'blog', '--sync-login-url', 'http://blog.test/sso/synclogin')).toMatchObject({ code: 1, out: 'error: Sync needs both a login and a logout URL.' });
+    expect(await run('clients', 'update', 'blog', '--trusted', '--untrusted')).toMatchObject({ code: 1, out: expect.stringMatching(/contradict/) });
+    expect(await run('clients', 'update', 'blog', '--redirect-uri', 'javascript:alert(1)')).toMatchObject({ code: 1 });
+    expect(await hub.services.clients.findUncached('blog')).toEqual(before);
+    expect((await run('clients', 'update', 'nosuch', '--name', 'X')).code).toBe(1);
+    expect((await hub.services.clients.findUncached('nosuch'))).toBeUndefined();
+    const own = await run('clients', 'update', PORTAL_CLIENT_ID, '--name', 'Mine now');
+    expect(own).toMatchObject({ code: 1, out: expect.stringMatching(/the hub's own client/) });
+    expect((await run('clients', 'show', PORTAL_CLIENT_ID)).code).toBe(1);
+  });
+});
