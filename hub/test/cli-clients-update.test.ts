@@ -18,7 +18,7 @@ describe('clients update / show next to a running hub (Redis)', () => {
   const authorize = (redirectUri: string) =>
     fetch(`${hub.url}/auth?${new URLSearchParams({ client_id: 'shop', response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })}`, { redirect: 'manual' });
 
-  /** The answer once the hub's client cache (checked every 200 ms) has seen the change: polled up to 5 s. */
+  /** The answer once the hub's client cache (checked once a second) has seen the change: polled up to 5 s. */
   const settledAuthorize = async (redirectUri: string, expected: number) => {
     let status = 0;
     for (let tries = 0; tries < 50 && status !== expected; tries += 1) {
@@ -29,7 +29,7 @@ describe('clients update / show next to a running hub (Redis)', () => {
   };
 
   beforeAll(async () => {
-    hub = await startTestHub('redis', { HUB_STORE_CHECK_MS: '200' });
+    hub = await startTestHub('redis');
   });
   afterAll(async () => {
     await hub.close();
