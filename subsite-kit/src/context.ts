@@ -7,6 +7,7 @@ import type { SessionIndex } from './session-index.js';
 import type { KitCookies } from './cookies.js';
 import type { PendingAuthCookie } from './pending-auth.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
+import type { MountCheck } from './mount-check.js';
 import type { KitInstruments } from './metrics/instruments.js';
 
 /** The services the kit's routes and middleware share, assembled once in `kit.ts`. */
@@ -21,6 +22,8 @@ export interface KitContext {
   readonly pending: PendingAuthCookie;
   /** Rejected sync codes, logged at most once per reason per minute. */
   readonly syncLog: RateLimitedLog;
+  /** Says in the log when `sso.router` is mounted elsewhere than `redirectUri` names. */
+  readonly mount: MountCheck;
   /** Counters for `/metrics` (no-ops unless the kit was built with the `metrics` option). */
   readonly instruments: KitInstruments;
 }

@@ -11,6 +11,7 @@ import { SessionIndex } from './session-index.js';
 import { KitCookies } from './cookies.js';
 import { PendingAuthCookie } from './pending-auth.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { MountCheck } from './mount-check.js';
 import { createSessionMiddleware, createSessionStore } from './session.js';
 import { createRouter } from './routes/index.js';
 import { lazyLogin } from './lazy-login.js';
@@ -87,6 +88,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
     syncLog: new RateLimitedLog(resolved.logger),
+    mount: new MountCheck(resolved),
     instruments,
   });
 

@@ -1,28 +1,56 @@
 import type { Request } from 'express';
 import type { KitContext } from './context.js';
+import type { KitLogger, ResolvedOptions } from './options.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 /**
  * Says in the log (at most once a minute) when the site is set up so that the hub's answers
  * cannot come back: `sso.router` mounted at another path than the one `redirectUri` puts the
- * kit's routes under, or a sign-in started on a host other than `redirectUri`'s. Only said, not
- * refused: a proxy that strips a path prefix, or one that rewrites Host, makes both legitimate.
+ * kit's routes under. Only said, not refused: a proxy that strips a path prefix makes it
+ * legitimate, and once a sign-in's answer has come back through this mount (its `state`
+ * matched), that is proven: said once, then no more.
  */
-export function mountCheck(ctx: KitContext): (req: Request) => void {
-  const { basePath, redirectUri } = ctx.options;
-  const expected = basePath.toLowerCase();
-  const log = new RateLimitedLog(ctx.options.logger);
-  return (req) => {
-    // Every request passes here: the common case (mounted as configured) costs one comparison.
-    if (req.baseUrl !== basePath && req.baseUrl.toLowerCase() !== expected) {
-      const mountedAt = req.baseUrl || '/';
-      log.warn(
-        'mount', // one reason, whatever the path's letter case: one line a minute
-        `subsite-kit: sso.router is mounted at '${mountedAt}' but redirectUri (${redirectUri}) puts the kit's routes under '${basePath || '/'}', so the hub's answers go to a path the kit does not serve: ` +
-          `mount it with app.use('${basePath || '/'}', sso.router), or change redirectUri (if a proxy in front of this server strips '${basePath}', this is expected)`,
-      );
-    }
-  };
+export class MountCheck {
+  readonly #basePath: string;
+  readonly #expected: string;
+  readonly #redirectUri: string;
+  readonly #logger: KitLogger;
+  readonly #log: RateLimitedLog;
+  #cameBack = false;
+
+  constructor(options: Pick<ResolvedOptions, 'basePath' | 'redirectUri' | 'logger'>) {
+    this.#basePath = options.basePath;
+    this.#expected = options.basePath.toLowerCase();
+    this.#redirectUri = options.redirectUri;
+    this.#logger = options.logger;
+    this.#log = new RateLimitedLog(options.logger);
+  }
+
+  #elsewhere(req: Request): boolean {
+    return req.baseUrl !== this.#basePath && req.baseUrl.toLowerCase() !== this.#expected;
+  }
+
+  /** Every request passes here: the common case (mounted as configured) costs one comparison. */
+  check(req: Request): void {
+    if (this.#cameBack || !this.#elsewhere(req)) return;
+    const mountedAt = req.baseUrl || '/';
+    const basePath = this.#basePath || '/';
+    this.#log.warn(
+      'mount', // one reason, whatever the path's letter case: one line a minute
+      `subsite-kit: sso.router is mounted at '${mountedAt}' but redirectUri (${this.#redirectUri}) puts the kit's routes under '${basePath}', so the hub's answers go to a path the kit does not serve: ` +
+        `mount it with app.use('${basePath}', sso.router), or change redirectUri (if a proxy in front of this server strips '${this.#basePath}', this is expected, and said no more once a sign-in has come back)`,
+    );
+  }
+
+  /** A sign-in's answer (its state matched) reached the callback through this mount: the mount works as set up. */
+  cameBack(req: Request): void {
+    if (this.#cameBack || !this.#elsewhere(req)) return;
+    this.#cameBack = true;
+    this.#logger.warn(
+      `subsite-kit: the hub's answer to redirectUri (${this.#redirectUri}) came back to sso.router mounted at '${req.baseUrl || '/'}': ` +
+        `a proxy in front of this server maps '${this.#basePath || '/'}' there, as set up; the mount is not warned about again`,
+    );
+  }
 }
 
 /**

@@ -57,6 +57,7 @@ export function callback(ctx: KitContext): RequestHandler {
     if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
       return fail(400, 'This sign-in answer does not belong to this browser. Please try again.', 'state does not match this browser\'s request');
     }
+    ctx.mount.cameBack(req);
 
     if (error !== undefined) {
       const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';

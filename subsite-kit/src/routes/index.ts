@@ -12,7 +12,6 @@ import { backchannelLogout } from './backchannel-logout.js';
 import { errorHandler } from './error-handler.js';
 import { catchRejections } from '../async-handler.js';
 import { countAnswers } from '../metrics/count-answers.js';
-import { mountCheck } from '../mount-check.js';
 import { noteRouterMount } from '../authorize.js';
 
 const BODY_LIMIT = '16kb'; // a signed token and a little more
@@ -26,11 +25,10 @@ const BODY_LIMIT = '16kb'; // a signed token and a little more
 export function createRouter(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   const routes = kitRoutes(ctx, sessionMiddleware);
   const page = pageRequest(ctx, sessionMiddleware);
-  const check = mountCheck(ctx);
   const underPath = ctx.options.basePath !== '';
   const router = Router();
   router.use((req, res, next) => {
-    check(req);
+    ctx.mount.check(req);
     if (underPath) noteRouterMount(req);
     if (isKitPath(req.path)) routes(req, res, next);
     else page(req, res, next);
