@@ -1,5 +1,5 @@
 import { exitOnSignals, main as startHub } from '../../hub/src/main.js';
-import { applySeed } from '../../hub/src/index.js';
+import { applySeed, type HubServices } from '../../hub/src/index.js';
 import { loadDemoConfig } from './demo-config.js';
 import { DEMO_USERS, demoSeed } from './demo-seed.js';
 import { runForum } from './forum/run-forum.js';
@@ -11,6 +11,7 @@ import { runSite } from './run-site.js';
  */
 export async function startDemo(env: Record<string, string | undefined> = process.env) {
   const config = loadDemoConfig(env);
+  let userLines: string[] = [];
   const hub = await startHub({
     ...env,
     HUB_PORT: String(config.hubPort),
@@ -23,6 +24,7 @@ export async function startDemo(env: Record<string, string | undefined> = proces
   }, async (services) => {
     // Users, clients and the UCenter-bound forum (application 1, with the demo's public key).
     await applySeed(demoSeed(config), services);
+    userLines = await demoUserLines(services);
   });
   const started = await Promise.allSettled([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
   const stops = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -42,7 +44,7 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     env.SMTP_URL ? '  mail  sent over SMTP_URL' : `  mail  ${config.hubUrl}/dev/outbox   (not sent: the development outbox)`,
     '',
     'demo users:',
-    ...DEMO_USERS.map((user) => `  ${user.username} / ${user.password}${user.roles.includes('admin') ? '   (admin)' : ''}`),
+    ...userLines,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -51,6 +53,22 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     await hub.close();
   };
   return Object.assign(stop, { boundMs: hub.shutdownTimeoutMs + 2_000 });
+}
+
+/**
+ * The demo users as the store has them now: the seed is create-only, so on a kept Redis a user
+ * an admin deleted stays deleted and a password someone changed stays changed; the banner says
+ * so rather than offering a sign-in that fails.
+ */
+export async function demoUserLines(services: Pick<HubServices, 'users' | 'hasher'>): Promise<string[]> {
+  return Promise.all(DEMO_USERS.map(async (seeded) => {
+    const user = await services.users.findByUsername(seeded.username);
+    if (!user) return `  ${seeded.username}   (deleted: the seed does not bring it back)`;
+    const admin = user.roles.includes('admin') ? '   (admin)' : '';
+    if (user.disabled) return `  ${seeded.username}   (disabled)`;
+    if (!(await services.hasher.verify(user.passwordHash, seeded.password))) return `  ${seeded.username}   (its password was changed since it was seeded)${admin}`;
+    return `  ${seeded.username} / ${seeded.password}${admin}`;
+  }));
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
