@@ -344,7 +344,7 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
  * said at start. The CLI and tests load the configuration without these.
  * @returns warnings to log; throws ConfigError for what must be fixed first.
  */
-export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>): string[] {
+export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>, processEnv: Record<string, string | undefined> = process.env): string[] {
   if (env.NODE_ENV === 'production' && config.HUB_ISSUER === DEMO_ISSUER && !config.HUB_DEMO) {
     throw new ConfigError(
       `invalid hub configuration:\n  HUB_ISSUER: set it in production (NODE_ENV=production) to the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; ${DEMO_ISSUER} (its default, and .env.example's) is the demo's (HUB_DEMO=true runs the demo on purpose)`,
@@ -354,6 +354,13 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   const host = new URL(config.HUB_ISSUER).hostname;
   if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {
     warnings.push(`HUB_ISSUER is http:// on ${host}, not a loopback host: the hub's cookies are not Secure and there is no HSTS, so sessions travel in clear; put TLS in front of the hub and set HUB_ISSUER=https://… (with HUB_TRUST_PROXY=true)`);
+  }
+  // libuv sizes its pool from the process's own environment, once: a value handed to the hub
+  // some other way (main(env) from a script) sizes nothing, and the argon2id turns counted on it
+  // could take every pool thread.
+  const poolSize = processEnv.UV_THREADPOOL_SIZE;
+  if (env.UV_THREADPOOL_SIZE !== undefined && env.UV_THREADPOOL_SIZE !== poolSize) {
+    warnings.push(`UV_THREADPOOL_SIZE is ${env.UV_THREADPOOL_SIZE} in the hub's settings but ${poolSize ?? 'unset (4 threads)'} in this process's environment, which is what sizes libuv's pool: set it in the environment the process starts with (ARGON2_CONCURRENCY, ${config.argon2Turns.concurrency} here, is meant to leave pool threads free for ID-token signatures)`);
   }
   return warnings;
 }

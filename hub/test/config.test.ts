@@ -234,4 +234,11 @@ describe('what a server start checks (an operator review: a hub started half-con
       expect(checkServerStart(loadConfig({ HUB_ISSUER: issuer }), { HUB_ISSUER: issuer })).toEqual([]);
     }
   });
+
+  test('UV_THREADPOOL_SIZE given to the hub but not to the process (main(env) from a script) is warned about: libuv sized its pool from the process', () => {
+    const env = { UV_THREADPOOL_SIZE: '16' };
+    expect(checkServerStart(loadConfig(env), env, {})).toEqual([expect.stringMatching(/^UV_THREADPOOL_SIZE is 16 in the hub's settings but unset \(4 threads\) in this process's environment.*ARGON2_CONCURRENCY, \d+ here/)]);
+    expect(checkServerStart(loadConfig(env), env, { UV_THREADPOOL_SIZE: '16' })).toEqual([]);
+    expect(checkServerStart(loadConfig({}), {}, { UV_THREADPOOL_SIZE: '16' })).toEqual([]); // assumed 4: the safe side
+  });
 });
