@@ -237,8 +237,8 @@ async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle>
   const { config, store, keys, users, clients, consents, grants, sessions, deliveries, audit, ucenterNotes } = services;
   const views = new Views({ issuer: config.HUB_ISSUER });
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: await newSigningKeys() }, cookieKeys: [randomBytes(32).toString('base64url')] });
-  // UCenter applications get their deleteuser notes too, as from the running hub.
-  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId) });
+  // UCenter applications get their notes too (deleteuser, or updatepw for a disabled user), as from the running hub.
+  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason) });
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

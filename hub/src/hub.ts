@@ -144,7 +144,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes, 'ucenter-updateapps': ucenterNotes },
   });
   const lifecycle = new AccountLifecycle({
-    users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId) => ucenterNotes.enqueueDeleteuser(userId),
+    users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason),
   });
 
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit });

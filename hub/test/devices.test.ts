@@ -129,7 +129,7 @@ describe.each(STORE_KINDS)('one grant per sign-in session: two devices of one us
   test('a forced logout (password reset, disable) ends every device', async () => {
     const phone = await signIn();
     const laptop = await signIn();
-    await hub.services.lifecycle.forceLogout(bobId);
+    await hub.services.lifecycle.forceLogout(bobId, 'disabled');
     await expectEnded(phone);
     await expectEnded(laptop);
   });

@@ -157,6 +157,34 @@ describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) =
     expect(await passwordNotes('pending')).toEqual([]);
   });
 
+  const ucenterNotes = async () => (await hub.services.deliveries.list('pending')).filter((item) => item.kind === 'ucenter-updatepw' || item.kind === 'ucenter-deleteuser').map((item) => `${item.kind} ${item.clientId}`).sort();
+
+  it('disabling a user sends no deleteuser (a Discuz! forum deletes the member and all their posts on it): updatepw, which ends the forum sessions', async () => {
+    // A review against Discuz! X3.5: `users disable bob` sent deleteuser, and extend_client.php
+    // ran deletemember(), which deletes every post and attachment; enabling the user again brought nothing back.
+    const alice = await hub.services.users.create(ALICE);
+    await hub.deliveryWorker.runOnce();
+    handler.notes.length = 0;
+    await hub.services.lifecycle.disable(alice.id);
+    expect(await ucenterNotes()).toEqual([`ucenter-updatepw ucenter:${optedIn.appId}`]);
+    await hub.deliveryWorker.runOnce();
+    expect(handler.notes.map((note) => note.action)).toEqual(['updatepw']);
+  });
+
+  it("an admin's password reset sends one updatepw, no deleteuser", async () => {
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.users.setPassword(alice.id, 'looking-glass-456');
+    await hub.services.lifecycle.forceLogout(alice.id, 'password-reset');
+    expect(await ucenterNotes()).toEqual([`ucenter-updatepw ucenter:${optedIn.appId}`]);
+  });
+
+  it('deleting a user sends deleteuser to every application, as UCenter does', async () => {
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.lifecycle.delete(alice.id);
+    const apps = (await hub.services.ucenter.apps.list()).map((app) => `ucenter-deleteuser ucenter:${app.appId}`);
+    expect(await ucenterNotes()).toEqual(apps.sort());
+  });
+
   it("user/edit (a password change through the client API) sends updatepw", async () => {
     await hub.services.users.create(ALICE);
     const client = new UcClient({ api: `${hub.url}/ucenter`, appId: optedIn.appId, key: optedIn.key });

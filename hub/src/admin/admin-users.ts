@@ -67,7 +67,7 @@ export function adminUserRoutes(services: HubServices): Router {
     await users.setPassword(user.id, password);
     // A reset password means whoever had the old one is out: hub sessions, grants and
     // tokens end, and every subsite is told (the same forced logout as a disable).
-    await lifecycle.forceLogout(user.id);
+    await lifecycle.forceLogout(user.id, 'password-reset');
     await audit.record({ event: 'admin.user.password', ...actorOf(req, res), subject: user.id });
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=password-reset`);
   });

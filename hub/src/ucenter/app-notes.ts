@@ -2,6 +2,7 @@ import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import type { DeliveryItem } from '../delivery/delivery.js';
 import { errorSummary, type AttemptResult, type DeliverySender } from '../delivery/delivery-worker.js';
 import type { User } from '../users/user.js';
+import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
@@ -40,6 +41,21 @@ export class UcenterNotes implements DeliverySender {
     private readonly users: UserRepository,
     private readonly deliveries: DeliveryQueue,
   ) {}
+
+  /**
+   * A forced logout's notes. A deleted user: deleteuser at every application (Discuz! deletes the
+   * member and, by default, every post and attachment of theirs, as when UCenter deletes a user).
+   * A disabled user stays: updatepw where the application takes it (Discuz! gives the member a
+   * random local password, which ends every forum session of theirs, and keeps their posts); an
+   * application that takes no updatepw notes gets none, and refuses the user's next sign-in.
+   * An admin's password reset sent its updatepw with the new password already. Returns how many.
+   */
+  async forcedLogout(userId: string, reason: ForcedLogoutReason): Promise<number> {
+    if (reason === 'deleted') return this.enqueueDeleteuser(userId);
+    if (reason === 'password-reset') return 0;
+    const user = await this.users.findById(userId);
+    return user ? this.enqueueUpdatepw(user) : 0;
+  }
 
   /** Queues a deleteuser note at every application; returns how many. */
   async enqueueDeleteuser(userId: string): Promise<number> {

@@ -23,9 +23,19 @@ export interface LifecycleDeps {
   audit: AuditLog;
   /** Two-step enrolments: removed with the user. */
   twoStepRecords?: TwoStepRepository;
-  /** More notices for a forced logout (UCenter applications' deleteuser); returns how many were queued. */
-  moreNotices?: (userId: string) => Promise<number>;
+  /**
+   * More notices for a forced logout (UCenter applications); returns how many were queued. Told
+   * why: a deleted user's applications get deleteuser, which a Discuz! forum answers by deleting
+   * the member and every post of theirs; a user who stays (disabled) gets what only ends sessions.
+   */
+  moreNotices?: (userId: string, reason: ForcedLogoutReason) => Promise<number>;
 }
+
+/**
+ * Why every session of a user ends: `deleted` (the account is going), `disabled` (it stays,
+ * refused), `password-reset` (an admin set a new password; its own notices went with it).
+ */
+export type ForcedLogoutReason = 'deleted' | 'disabled' | 'password-reset';
 
 /** Who asked, for the audit log: a user id (admin console) or `cli`. */
 export interface Actor {
@@ -84,7 +94,7 @@ export class AccountLifecycle {
    * gets a queued notice: a userdelete where it registered a userdelete URL, else a
    * back-channel logout for the user (`sub`) where it registered a back-channel URI.
    */
-  async forceLogout(userId: string): Promise<{ sessions: number; grants: number; deliveries: number }> {
+  async forceLogout(userId: string, reason: ForcedLogoutReason): Promise<{ sessions: number; grants: number; deliveries: number }> {
     const ended = await this.endEverything(userId);
     let deliveries = 0;
     for (const client of await this.deps.clients.list()) {
@@ -97,14 +107,14 @@ export class AccountLifecycle {
         deliveries += 1;
       }
     }
-    if (this.deps.moreNotices) deliveries += await this.deps.moreNotices(userId);
+    if (this.deps.moreNotices) deliveries += await this.deps.moreNotices(userId, reason);
     return { ...ended, deliveries };
   }
 
   async disable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
     const user = await this.deps.users.require(idOrLogin);
     const updated = await this.deps.users.update(user.id, { disabled: true });
-    const ended = await this.forceLogout(user.id);
+    const ended = await this.forceLogout(user.id, 'disabled');
     await this.deps.audit.record({ event: 'admin.user.disable', ...by, subject: user.id, detail: ended });
     return toPublic(updated);
   }
@@ -124,7 +134,7 @@ export class AccountLifecycle {
     const user = await this.deps.users.require(idOrLogin);
     // Disabled first, so no new sign-in slips in while sessions are being ended.
     await this.deps.users.update(user.id, { disabled: true });
-    const ended = await this.forceLogout(user.id);
+    const ended = await this.forceLogout(user.id, 'deleted');
     const deleted = toPublic(await this.deps.users.delete(user.id));
     await this.deps.twoStepRecords?.remove(user.id);
     await this.deps.audit.record({ event: 'admin.user.delete', ...by, subject: user.id, detail: { username: user.username, ...ended } });
