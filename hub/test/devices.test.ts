@@ -108,6 +108,17 @@ describe.each(STORE_KINDS)('one grant per sign-in session: two devices of one us
     await expectWorking(laptop);
   });
 
+  test('revoking an access token on one device (RFC 7009) ends that device\'s grant (its refresh token too, as RFC 7009 allows) and leaves the other working', async () => {
+    // An outside review: the README said only that access token ended; oidc-provider revokes
+    // every token of its grant, which is what the README now says, and this checks.
+    const phone = await signIn();
+    const laptop = await signIn();
+    const revoked = await postForm(`${hub.url}/token/revocation`, { token: phone.accessToken, token_type_hint: 'access_token' }, { authorization: auth });
+    expect(revoked.status).toBe(200);
+    await expectEnded(phone);
+    await expectWorking(laptop);
+  });
+
   test("an admin's end all sessions ends every device", async () => {
     const phone = await signIn();
     const laptop = await signIn();

@@ -188,7 +188,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     rotateRefreshToken: true,
     // Each sign-in session has its own grant (consent is a record of its own), so revoking a
     // grant (signing out, refresh-token or code reuse, revocation of a refresh token) touches
-    // this session's tokens only. Revoking an access token alone keeps the grant.
+    // this session's tokens only. Revoking an access token ends its grant's tokens too (what
+    // oidc-provider does, as RFC 7009 §2.1 allows) but keeps the grant record.
     revokeGrantPolicy: (ctx) => !(ctx.oidc.route === 'revocation' && ctx.oidc.entities.AccessToken),
     features: {
       devInteractions: { enabled: false },

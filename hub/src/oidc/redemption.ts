@@ -13,6 +13,12 @@ import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/s
  */
 export const LEASE_MS = 3_000;
 
+/** How often a redemption that waits for a concurrent one reads the claim again, in milliseconds. */
+const SETTLE_POLL_MS = 25;
+
+/** Claims lost to yet another redemption before this one gives up with a 503 (many retries at once). */
+const MAX_CLAIM_ROUNDS = 3;
+
 /** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
 export const REPLAY_WINDOW_MS = 60_000;
 
@@ -72,11 +78,8 @@ class RecordedAnswer extends errors.InvalidGrant {
 const UNAVAILABLE_DESCRIPTION = 'The sign-in service is temporarily unavailable. Please try again shortly.';
 
 /**
- * Another request holds the claim, pending inside its lease: this one may be the client's
- * retry of a request that failed after claiming (whose release failed too), or a concurrent
- * redemption. Neither is a reuse yet, so the answer is the hub's 503 for a store that is
- * down (Retry-After is longer than the lease), not invalid_grant and no revocation; by then
- * the claim was either committed (the retry is a reuse, or a replay) or it lapsed.
+ * Claims kept being taken by other redemptions while this one waited (many retries of one
+ * request at once): the hub's 503 for a store that is down, not invalid_grant and no revocation.
  */
 class ClaimPending extends TemporarilyUnavailableAnswer {
   constructor() {
@@ -93,7 +96,10 @@ class ClaimPending extends TemporarilyUnavailableAnswer {
  * used up (and the retry must not be taken for a reuse, which revokes the grant):
  * - the claim is `pending` until the request commits its answer; a request that fails
  *   releases its claim, and a claim whose request died lapses after {@link LEASE_MS};
- *   until then another redemption (an early retry, a concurrent request) gets a 503;
+ *   until then another redemption (an early retry, a concurrent request) waits for it, then
+ *   takes the claim over, or gets invalid_grant with nothing revoked where the other request
+ *   spent it (two tabs refreshing at once: one gets tokens, neither loses them; before, the
+ *   other got a 503 whose retry was a reuse that revoked the winner's tokens);
  * - the commit records the answer (encrypted); if the commit landed but its reply was
  *   lost, the client's retry gets that same answer back;
  * - the answer is handed out once: the request that marks the claim `done` (a compare-and-set:
@@ -136,10 +142,13 @@ export class Redemptions {
   }
 
   /**
-   * Claims the code or token for this request. `won` false when another redemption holds it
-   * (the caller treats that as a reuse and revokes `grantId`); throws {@link ClaimPending}
-   * (a 503) while that one is pending inside its lease. Outside a token request the
-   * claim is final at once: one atomic step beside the record (which must still be there).
+   * Claims the code or token for this request. Inside a token request it waits for a concurrent
+   * redemption that holds the claim pending (at most its lease), then claims what that one
+   * released or left to lapse, answers a retry with a recorded answer, or throws
+   * {@link DeliveredElsewhere} (invalid_grant, nothing revoked) where that one spent it; a 503
+   * only when the store fails or claims keep being lost. Outside a token request the claim is
+   * final at once: one atomic step beside the record (which must still be there); `won` false
+   * there is a reuse (the caller revokes `grantId`).
    */
   async claim(claimKey: string, recordKey: string, fallbackTtl: number): Promise<{ won: boolean; grantId?: string }> {
     const ctx = Redemptions.#tokenRequest();
@@ -150,24 +159,47 @@ export class Redemptions {
       if (claimed) await this.#spent(recordKey, grantId);
       return { won: claimed, ...(grantId ? { grantId } : {}) };
     }
-    const seen = parseClaim(attempt.seen);
-    if (seen?.s === 'issued') {
-      // A recorded answer goes out once: to whichever request marks it delivered first.
-      if (!(await this.#markDone(attempt, attempt.seen!))) throw new DeliveredElsewhere();
-      attempt.replay = unseal(attempt.secret, seen.r);
-      throw new RecordedAnswer();
+    // Another request holds the claim, pending: a concurrent redemption (two tabs, two workers),
+    // or this client's earlier attempt whose release failed. This one waits until that request
+    // settles (at most its lease) and goes on from what it left: a committed answer, a spent
+    // code, a released or lapsed claim.
+    let waited = false;
+    if (Redemptions.#leased(parseClaim(attempt.seen))) {
+      attempt.seen = await this.#untilSettled(claimKey, attempt.seen);
+      waited = true;
     }
-    if (Redemptions.#leased(seen)) this.#pending(ctx!);
-    const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
-    // Set before the write: a write that stalls may still land, and must then be released.
-    attempt.mine = mine;
-    const won = await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl);
-    if (!won) {
+    for (let round = 0; ; round += 1) {
+      const seen = parseClaim(attempt.seen);
+      if (seen?.s === 'issued') {
+        // A recorded answer goes out once: to whichever request marks it delivered first.
+        if (!(await this.#markDone(attempt, attempt.seen!))) throw new DeliveredElsewhere();
+        attempt.replay = unseal(attempt.secret, seen.r);
+        throw new RecordedAnswer();
+      }
+      // Spent by the request this one waited for or raced: a concurrent duplicate, not a reuse
+      // found later. invalid_grant, and nothing is revoked: the other request's tokens stand.
+      if (waited && seen?.s === 'done') throw new DeliveredElsewhere();
+      // Released, lapsed, or not claimed yet: this request claims it.
+      const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
+      // Set before the write: a write that stalls may still land, and must then be released.
+      attempt.mine = mine;
+      if (await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl)) return { won: true, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
       delete attempt.mine;
-      // Lost to a redemption that claimed it since `find` read: still pending, not a reuse yet.
-      if (Redemptions.#leased(parseClaim(await this.store.get(claimKey)))) this.#pending(ctx!);
+      // Claimed by another redemption since it was read: wait for that one, as above.
+      if (round >= MAX_CLAIM_ROUNDS) this.#pending(ctx!);
+      attempt.seen = await this.#untilSettled(claimKey, await this.store.get(claimKey));
+      waited = true;
     }
-    return { won, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+  }
+
+  /** The claim once no request holds it pending inside its lease: read again every {@link SETTLE_POLL_MS}, for at most the lease. */
+  async #untilSettled(claimKey: string, raw: string | null): Promise<string | null> {
+    let current = raw;
+    while (Redemptions.#leased(parseClaim(current))) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      current = await this.store.get(claimKey);
+    }
+    return current;
   }
 
   /** Whether the claim is pending and its request may still commit (inside its lease). */

@@ -128,6 +128,25 @@ export class LoginThrottle {
   }
 
   /**
+   * How many attempts the pool an attempt would be judged by takes before its delays start; 1
+   * once past them (one attempt at a time, after each delay), 0 while it or the IP waits. Read
+   * only: nothing is counted (UCenter's user/logincheck).
+   */
+  async attemptsLeft(attempt: SignInAttempt): Promise<number> {
+    const { checked: pool } = this.#poolsOf(attempt);
+    const key = this.#keyOf(attempt, pool);
+    const { failures, wait } = this.#pools[pool];
+    try {
+      const [ip, waiting, count] = await Promise.all([attempt.device ? undefined : this.#perIp.get(attempt.ip), wait.get(key), failures.get(key)]);
+      if (ip && ip.consumedPoints >= this.#options.maxAttemptsPerIp) return 0;
+      if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) return 0;
+      return Math.max(1, this.#options.maxFailuresPerAccount - (count?.consumedPoints ?? 0));
+    } catch (error) {
+      return LoginThrottle.#storeError(error);
+    }
+  }
+
+  /**
    * Counts an attempt; throws TooManyAttemptsError (with the seconds to wait) when the IP is over
    * its limit or the attempt's pool is still waiting out its delay.
    *

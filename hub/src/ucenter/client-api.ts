@@ -40,6 +40,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   const actions: Record<string, Record<string, Action>> = {
     user: {
       login: (app, input, req) => service.login(app, input, clientIp(req)),
+      logincheck: (_app, input, req) => service.loginCheck(input, clientIp(req)),
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
       check_email: (app, input) => service.checkEmailFor(app, input),

@@ -29,6 +29,12 @@ export const UC = {
   EMAIL_NOT_ALLOWED: -5,
   EMAIL_EXISTS: -6,
   EDIT_WRONG_OLD_PASSWORD: -1,
+  /**
+   * A new password the hub refuses (its policy, or too many checks waiting): -1, the one code
+   * Discuz! X3.5's password page stops on (it shows "old password wrong"). Any other code falls
+   * through to "changed": a local random password, a "password changed" mail, a success page.
+   */
+  EDIT_REFUSED: -1,
   EDIT_NOTHING_CHANGED: -7,
   EDIT_PROTECTED: -8,
 } as const;
@@ -72,7 +78,22 @@ export class UcenterService {
 
   async #findUser(login: string, isuid: number): Promise<User | undefined> {
     if (isuid === 1) return this.deps.users.findByUid(whole(login));
-    return this.deps.users.findByLogin(login); // username (0) or e-mail (2): one index each
+    // By username (0) or by e-mail (2), as UCenter looks them up: Discuz!'s "auto" login asks by
+    // e-mail, then by username with the same text; an e-mail address found both times counted
+    // one mistyped password twice against the account.
+    return isuid === 2 ? this.deps.users.findByEmail(login) : this.deps.users.findByUsername(login);
+  }
+
+  /**
+   * user/logincheck → how many sign-ins the user may still try now (Discuz! asks before every
+   * login and shows "N attempts left" after a failure), 0 while the account or the address waits
+   * out a delay (Discuz!: "too many attempts"). Read only: nothing is counted.
+   */
+  async loginCheck(input: UcInput, requestIp: string): Promise<number> {
+    const login = (input.username ?? '').slice(0, 320);
+    const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
+    const user = await this.deps.users.findByLogin(login);
+    return this.deps.throttle.attemptsLeft({ ip, account: user?.id ?? login, via: 'app' });
   }
 
   /**
@@ -252,8 +273,8 @@ export class UcenterService {
     try {
       ok = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, oldPassword));
     } catch (error) {
-      // Busy: given back, nothing changed; UCenter has no "busy" code for edit, so "nothing changed".
-      if (error instanceof BusyError) return UC.EDIT_NOTHING_CHANGED;
+      // Busy: given back, nothing changed, and said so in the one code Discuz! stops on.
+      if (error instanceof BusyError) return UC.EDIT_REFUSED;
       throw error;
     }
     if (!user || !ok || user.disabled) {
@@ -276,14 +297,22 @@ export class UcenterService {
       try {
         await passwords.check(newPassword, { username: user.username, email: user.email, name: user.name });
       } catch (error) {
-        if (error instanceof PasswordRejectedError) return UC.EDIT_NOTHING_CHANGED;
+        if (error instanceof PasswordRejectedError) return UC.EDIT_REFUSED;
         throw error;
       }
     }
     // A new address is proven by a link sent to it: where the hub sends no mail, nothing changes.
     if (emailChanges && !emailChange.available) return UC.EMAIL_NOT_ALLOWED;
     // The user as stored after a new password: the e-mail change is stamped with the new password.
-    const current = newPassword ? await users.setPassword(user.id, newPassword) : user;
+    let current = user;
+    if (newPassword) {
+      try {
+        current = await users.setPassword(user.id, newPassword);
+      } catch (error) {
+        if (error instanceof BusyError) return UC.EDIT_REFUSED; // not hashed: nothing written
+        throw error;
+      }
+    }
     let emailRequested = false;
     if (emailChanges) {
       // Never on the application's word alone: the account page's change, a single-use link to the
