@@ -215,6 +215,17 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
       expect(fragment.get('access_token')).toBeNull();
     });
 
+    test('another unsupported response type keeps its own description, not the pointer meant for a bare token', async () => {
+      // An outside review: every unsupported_response_type (bogus, code id_token) was told
+      // "response_type=token … is not supported".
+      const response = await new TestBrowser().get(`${endpoint('/auth')}?response_type=bogus&client_id=${YOUKU_ID}&state=xyz&redirect_uri=${encodeURIComponent(YOUKU_CB)}&scope=openid`);
+      await response.arrayBuffer();
+      const location = new URL(response.headers.get('location')!);
+      const params = location.hash ? new URLSearchParams(location.hash.slice(1)) : location.searchParams;
+      expect(params.get('error')).toBe('unsupported_response_type');
+      expect(params.get('error_description')).not.toMatch(/response_type=token/);
+    });
+
     test('a client registered for it gets id_token token with a nonce, in the fragment', async () => {
       const params = { response_type: 'id_token token', client_id: YOUKU_ID, state: 'xyz', redirect_uri: YOUKU_CB, scope: 'openid email', nonce: 'n-0S6_WzA2Mj' };
       const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, params), ALICE);

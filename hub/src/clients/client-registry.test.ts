@@ -25,6 +25,16 @@ describe('client registration rules', () => {
 
   test('exact redirect URIs only: a fragment is refused', () => {
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://app.example/cb#x'] })).toThrow(/fragment/);
+    // A bare '#' leaves URL.hash empty; oidc-provider refused the client later, at every request.
+    expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://app.example/cb#'] })).toThrow(/fragment/);
+    expect(() => ClientRegistry.build({ ...base, postLogoutRedirectUris: ['https://app.example/#'] })).toThrow(/fragment/);
+  });
+
+  test('the implicit grant takes https redirect URIs only, not on localhost (oidc-provider\'s rule, checked at registration)', () => {
+    const implicit = { ...base, grantTypes: ['implicit' as const, 'authorization_code' as const] };
+    expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['http://app.example/cb'] })).toThrow(/implicit grant needs https redirect URIs.*http:\/\/app\.example\/cb/);
+    expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['https://localhost/cb'] })).toThrow(/not on localhost/);
+    expect(ClientRegistry.build({ ...implicit, redirectUris: ['https://app.example/cb'] }).grantTypes).toContain('implicit');
   });
 
   test('re-applying an unchanged client writes nothing (other processes keep their cache)', async () => {

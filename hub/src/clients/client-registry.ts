@@ -51,7 +51,8 @@ function checkUrl(value: string, what: string): string {
     throw new ValidationError(`${what} is not a URL: ${value}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`${what} must be http(s): ${value}`);
-  if (url.hash) throw new ValidationError(`${what} must not have a fragment: ${value}`);
+  // `href`, not `hash`: a bare trailing '#' leaves `hash` empty, and oidc-provider refuses it.
+  if (url.href.includes('#')) throw new ValidationError(`${what} must not have a fragment: ${value}`);
   // Credentials in a URL end up in logs and error messages, and fetch refuses them anyway.
   if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
   return value;
@@ -288,6 +289,12 @@ export class ClientRegistry {
     const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirect URI'));
     if ((grantTypes.includes('authorization_code') || grantTypes.includes('implicit')) && redirectUris.length === 0) {
       throw new ValidationError('A client that signs users in needs at least one redirect URI.');
+    }
+    // oidc-provider's own rule for web clients; a client registered past it answered every
+    // request (its code flow too) with invalid_redirect_uri.
+    if (grantTypes.includes('implicit')) {
+      const plain = redirectUris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
+      if (plain) throw new ValidationError(`A client using the implicit grant needs https redirect URIs, not on localhost: ${plain}`);
     }
     if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
       throw new ValidationError('A public client cannot use client_credentials.');

@@ -18,6 +18,12 @@ function errorParams(url: URL): { params: URLSearchParams; inFragment: boolean }
   return undefined;
 }
 
+/** The response_type the authorization request asked for, as oidc-provider read it (or the query's). */
+function requestedResponseType(ctx: { oidc?: { params?: Record<string, unknown> }; query: Record<string, unknown> }): string {
+  const value = ctx.oidc?.params?.response_type ?? ctx.query.response_type;
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 /**
  * The implicit grant's policy at the authorization endpoint. RFC 9700 §2.1.2: clients
  * SHOULD NOT use it. The hub offers only its OpenID Connect form (`id_token token`, which
@@ -45,7 +51,9 @@ export function installImplicitPolicy(provider: Provider): void {
     if (!found) return;
     const { params, inFragment } = found;
     const error = params.get('error');
-    if (error === 'unsupported_response_type') {
+    // Only a bare `token` gets the pointer to code + PKCE: any other unsupported type (`bogus`,
+    // `code id_token`) keeps oidc-provider's own description, which names it.
+    if (error === 'unsupported_response_type' && requestedResponseType(ctx) === 'token') {
       params.set('error_description', BARE_TOKEN_DESCRIPTION);
     } else if (error === 'invalid_request' && params.get('error_description') === RESPONSE_TYPE_NOT_ALLOWED) {
       params.set('error', 'unauthorized_client');
