@@ -20,7 +20,8 @@ import { signupRoutes } from './signup/signup-routes.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
-import { ucenterClientApi } from './ucenter/client-api.js';
+import { UCENTER_API_PATH, ucenterClientApi } from './ucenter/client-api.js';
+import { ucenterAvatars } from './ucenter/avatars.js';
 import { outboxRoutes } from './mail/outbox-routes.js';
 import { TEMPLATES_DIR } from './views/views.js';
 
@@ -97,6 +98,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   app.use(casRoutes(services));
   // The UCenter client API (`UC_API` = {issuer}/ucenter) for applications registered as UCenter apps.
   app.use(ucenterClientApi(services.ucenter.apps, services.ucenter.service, services.ucenter.replay));
+  app.use(ucenterAvatars(UCENTER_API_PATH));
 
   // Protocol paths in another letter case (oidc-provider's routing ignores case) still reach
   // it; any other path gets the hub's 404 page, not oidc-provider's bare "Not Found".

@@ -100,6 +100,30 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await client.call('user', 'logincheck', { username: 'alice', ip: '203.0.113.9' })).toBe('2');
   });
 
+  it('pm/*: no private messages, in the shapes Discuz! indexes (before, "Action not found!" made its Messages page a PHP 8 fatal error)', async () => {
+    expect(await client.call('pm', 'check_newpm', { uid: aliceUid, more: 0 })).toBe('0');
+    expect(ucUnserialize(await client.call('pm', 'check_newpm', { uid: aliceUid, more: 1 }))).toEqual({ newpm: '0', newprivatepm: '0' });
+    expect(ucUnserialize(await client.call('pm', 'check_newpm', { uid: aliceUid, more: 2 }))).toEqual({ newpm: '0', newprivatepm: '0', newchatpm: '0' });
+    const list = ucUnserialize(await client.call('pm', 'ls', { uid: aliceUid, page: 1, pagesize: 10, folder: 'inbox', filter: 'privatepm', msglen: 200 })) as Record<string, unknown>;
+    expect(list.count).toBe('0');
+    expect(await client.call('pm', 'viewnum', { uid: aliceUid, touid: 2 })).toBe('0');
+    expect(await client.call('pm', 'sendpm', { fromuid: aliceUid, msgto: 'bob', subject: 's', message: 'm' })).toBe('0');
+    expect(await client.call('pm', 'nonsense', {})).toBe('Action not found!');
+  });
+
+  it('avatars: a default image for every uid and size, shown cross-origin on the forum\'s pages; no user has one of their own', async () => {
+    for (const path of [`/ucenter/avatar.php?uid=${aliceUid}&size=middle`, '/ucenter/avatar.php?uid=9&size=small&type=virtual', '/ucenter/images/noavatar_big.gif']) {
+      const answer = await fetch(`${hub.url}${path}`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+      expect(answer.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+      expect(await answer.text()).toMatch(/^<svg /);
+    }
+    const exists = await fetch(`${hub.url}/ucenter/avatar.php?uid=${aliceUid}&size=middle&check_file_exists=1`);
+    expect(await exists.text()).toBe('0');
+    expect((await fetch(`${hub.url}/ucenter/images/other.gif`)).status).toBe(404);
+  });
+
   it('user/get_user by name and by uid; 0 for nobody', async () => {
     expect(await client.getUser('alice')).toEqual([String(aliceUid), 'alice', ALICE.email]);
     expect(await client.getUser(aliceUid, 1)).toEqual([String(aliceUid), 'alice', ALICE.email]);
@@ -184,7 +208,7 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     it.each([
       ['an unknown module', () => client.call('nosuch', 'login'), 'Module not found!'],
       ['an unknown action', () => client.call('user', 'nosuch'), 'Action not found!'],
-      ['a UCenter module the hub does not serve', () => client.call('pm', 'check_newpm', { uid: 1 }), 'Action not found!'],
+      ['a UCenter module the hub does not serve', () => client.call('friend', 'ls', { uid: 1 }), 'Action not found!'],
       ['another app\'s key', () => client.call('user', 'get_user', { username: 'alice' }, { key: wiki.key }), 'Invalid input'],
       ['an input for another action', () => client.call('user', 'get_user', { username: 'alice' }, { inputModule: 'app' }), 'Access denied for operation changed'],
       ['another browser agent', () => client.call('user', 'get_user', { username: 'alice' }, { agent: createHash('md5').update('curl').digest('hex') }), 'Access denied for agent changed'],

@@ -8,6 +8,7 @@ import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
 import type { UcenterService, UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
+import { NO_MESSAGES } from './no-messages.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
@@ -52,6 +53,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     app: {
       ls: () => service.appList(),
     },
+    pm: Object.fromEntries(Object.entries(NO_MESSAGES).map(([name, answer]) => [name, async (_app: UcenterApp, input: UcInput) => answer(input)])),
   };
 
   const router = Router();
