@@ -89,6 +89,24 @@ describe('ucenter CLI against Redis', () => {
     }
   });
 
+  test('imports members with Chinese usernames (before: every one skipped, "A username has 2 to 64 letters…"); a name with a space is still skipped, saying why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const csv = join(dir, 'members.csv');
+    await writeFile(csv, `uid,username,email,password,salt,regdate\n100,张三,zs@example.com,${ucHash('zs-pw', 'q1w2e3')},q1w2e3,1300000000\n101,John Smith,js@example.com,${ucHash('js-pw', 'r4t5')},r4t5,0\n`);
+    const imported = await run('ucenter', 'import', csv);
+    expect(imported.out).toMatch(/skipped uid 101 \(John Smith\): A username has 2 to 64 letters \(of any language\)/);
+    expect(imported.out).toMatch(/imported 1 users, skipped 1/);
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      const zs = (await hub.services.users.findByUsername('张三'))!;
+      expect(zs.uid).toBe(100);
+      expect(await hub.services.hasher.verify(zs.passwordHash, 'zs-pw')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a dump without CREATE TABLE uses uc_members\' column order', () => {
     const rows = parseMysqldump(`INSERT INTO uc_members VALUES (1,'a','${'0'.repeat(32)}','a@x.io','','','',5,0,0,'s','');`);
     expect(rows).toEqual([{ uid: 1, username: 'a', email: 'a@x.io', password: '0'.repeat(32), salt: 's', regdate: 5 }]);

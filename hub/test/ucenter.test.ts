@@ -124,6 +124,15 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect((await fetch(`${hub.url}/ucenter/images/other.gif`)).status).toBe(404);
   });
 
+  it('a member with a Chinese username signs in through uc_user_login; check_username takes such names and refuses spaces', async () => {
+    expect(await client.call('user', 'check_username', { username: '张三' })).toBe('1');
+    expect(await client.call('user', 'check_username', { username: 'John Smith' })).toBe('-1');
+    const zs = await hub.services.users.create({ username: '张三', email: 'zs@example.com', password: 'zhangsan-password-1' });
+    expect(await client.userLogin('张三', 'zhangsan-password-1')).toEqual([String(zs.uid), '张三', '', 'zs@example.com', '0']);
+    expect(await client.call('user', 'check_username', { username: '张三' })).toBe('-3');
+    expect(await client.call('user', 'check_username', { username: 'ＡＬＩＣＥ' })).toBe('-3'); // full-width alice is alice
+  });
+
   it('user/get_user by name and by uid; 0 for nobody', async () => {
     expect(await client.getUser('alice')).toEqual([String(aliceUid), 'alice', ALICE.email]);
     expect(await client.getUser(aliceUid, 1)).toEqual([String(aliceUid), 'alice', ALICE.email]);

@@ -35,7 +35,8 @@ export class Keys {
 
   // Users
   user(id: string): string { return `${this.prefix}user:{${id}}`; }
-  userByName(username: string): string { return `${this.prefix}user-name:${username.toLowerCase()}`; }
+  /** Usernames compare in NFKC, case-folded: ｂｏｂ is bob (ASCII names are only case-folded, as before). */
+  userByName(username: string): string { return `${this.prefix}user-name:${username.normalize('NFKC').toLowerCase()}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
   /** UCenter uid → user id, and the counter new uids come from (INCR). */

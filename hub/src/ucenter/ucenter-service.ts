@@ -11,7 +11,8 @@ import type { EmailChange } from '../users/email-change.js';
 import { PasswordRejectedError, type PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
-import { EMAIL, USERNAME, UserRepository } from '../users/user-repository.js';
+import { EMAIL, UserRepository } from '../users/user-repository.js';
+import { isValidUsername, normalUsername } from '../users/username.js';
 import { noteRequestUrl, scriptTag } from './notes.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -193,7 +194,7 @@ export class UcenterService {
   /** user/check_username → 1, -1 (not a valid name), -3 (taken). */
   async checkUsername(input: UcInput): Promise<number> {
     const username = (input.username ?? '').trim();
-    if (!USERNAME.test(username)) return UC.USERNAME_INVALID;
+    if (!isValidUsername(normalUsername(username))) return UC.USERNAME_INVALID;
     return (await this.deps.users.findByLogin(username)) ? UC.USERNAME_EXISTS : 1;
   }
 

@@ -3,10 +3,10 @@ import { BusyError, ConflictError, msg, NotFoundError, ValidationError } from '.
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
+import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
 import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
 
-export const USERNAME = /^[a-zA-Z0-9._-]{2,64}$/;
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
@@ -55,7 +55,7 @@ export class UserRepository {
    */
   static checkNewUser(input: Pick<NewUser, 'username' | 'email' | 'name' | 'password' | 'roles'>): void {
     UserRepository.checkPassword(input.password);
-    if (!USERNAME.test(input.username.trim())) throw new ValidationError(msg('errors:usernameFormat'));
+    if (!isValidUsername(normalUsername(input.username))) throw new ValidationError(msg('errors:usernameFormat'));
     if (!EMAIL.test(input.email.trim())) throw new ValidationError(msg('errors:emailFormat'));
     const nameProblem = input.name === undefined ? undefined : displayNameProblem(input.name);
     if (nameProblem === 'tooLong') throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));
@@ -104,9 +104,9 @@ export class UserRepository {
 
   async #insert(input: ImportedUser, options: { claimEmail?: boolean; extra?: Partial<User> } = {}): Promise<PublicUser> {
     const claimEmail = options.claimEmail ?? true;
-    const username = input.username.trim();
+    const username = normalUsername(input.username);
     const email = input.email.trim();
-    if (!USERNAME.test(username)) throw new ValidationError(msg('errors:usernameFormat'));
+    if (!isValidUsername(username)) throw new ValidationError(msg('errors:usernameFormat'));
     if (!EMAIL.test(email)) throw new ValidationError(msg('errors:emailFormat'));
     const user: User = {
       id: input.id ?? randomUUID(),

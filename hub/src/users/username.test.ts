@@ -1,0 +1,31 @@
+import { Keys } from '../store/keys.js';
+import { isValidUsername, normalUsername } from './username.js';
+
+describe('usernames', () => {
+  it('letters and digits of any script, with . _ -: a Chinese forum\'s 张三 is a username (before, import skipped it)', () => {
+    for (const name of ['alice', 'bob.smith', 'x_y-z', '张三', '小明2024', 'Zoë', 'Ренат', 'Σωκράτης', 'たなか', '김민수', 'ab']) {
+      expect([name, isValidUsername(normalUsername(name))]).toEqual([name, true]);
+    }
+  });
+
+  it('no spaces, no @, no control or symbol characters, 2 to 64 characters, no leading combining mark', () => {
+    for (const name of ['John Smith', 'a@b', 'a', 'x'.repeat(65), 'tab\there', 'emoji😀', '<b>', 'a\u0000b', '\u0301abc', 'a/b', 'a%b']) {
+      expect([name, isValidUsername(normalUsername(name))]).toEqual([name, false]);
+    }
+    expect(isValidUsername('长'.repeat(64))).toBe(true);
+  });
+
+  it('Latin, Cyrillic and Greek letters in one name are refused (look-alike letters: Cyrillic а in "аlice")', () => {
+    expect(isValidUsername('\u0430lice')).toBe(false); // Cyrillic а + Latin lice
+    expect(isValidUsername('p\u03bfst')).toBe(false); // Greek ο
+    expect(isValidUsername('张三abc')).toBe(true); // Han with Latin: no look-alikes
+  });
+
+  it('names compare in NFKC, case-folded: full-width and differently composed forms are the same name; ASCII keys as before', () => {
+    const keys = new Keys('t:');
+    expect(keys.userByName('ｂｏｂ')).toBe(keys.userByName('bob'));
+    expect(keys.userByName('Bob')).toBe('t:user-name:bob');
+    expect(keys.userByName(normalUsername('Zoe\u0308'))).toBe(keys.userByName('Zoë'));
+    expect(normalUsername('  Zoe\u0308 ')).toBe('Zoë');
+  });
+});
