@@ -12,6 +12,7 @@ import { installMetrics, queueStats } from './metrics/install-metrics.js';
 import { instrumentStore } from './metrics/instrument-store.js';
 import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
+import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
@@ -133,6 +134,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // Legacy clients of the seeds (docs/migrating.md): implicit refusals that say what to do,
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
+  installInactiveIntrospection(provider);
   installCasProfileAnswer(provider, clients);
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   queueBackchannelLogout(provider, deliveries);

@@ -357,6 +357,14 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(unknown.status).toBe(200);
     });
 
+    test('introspecting a JWT-shaped string (an ID token, a forged JWS) answers {"active": false}, not 400 unsupported_token_type (RFC 7662 §2.2)', async () => {
+      const tokens = await tokensFor('rp');
+      for (const token of [String(tokens.id_token), 'eyJhbGciOiJub25lIn0.eyJ9.x']) {
+        const answer = await postForm(endpoint('/token/introspection'), { token }, auth('rp'));
+        expect([answer.status, answer.body]).toEqual([200, { active: false }]);
+      }
+    });
+
     test('introspection and revocation need client authentication', async () => {
       const tokens = await tokensFor('rp');
       const anonymous = await postForm(endpoint('/token/introspection'), { token: tokens.access_token });
