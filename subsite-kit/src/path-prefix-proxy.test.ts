@@ -5,7 +5,7 @@
  * instead of `/app/private`), and sign-out stopping at the hub's error page (the default
  * post-logout target was the origin's `/`, which such a site does not register).
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import type { Test } from 'supertest';
 import express from 'express';
@@ -98,52 +98,52 @@ describe('mounted under the site path, with no proxy', () => {
 });
 
 describe('the mount warning behind such a proxy', () => {
-  it('is said at first, and no more once a sign-in has come back through the proxy (before: once a minute, for ever)', async () => {
+  /** A site behind the proxy, its log lines, and a clock the test moves on (`advance(ms)`). */
+  let restoreClock: (() => void) | undefined;
+  afterEach(() => restoreClock?.());
+  async function loggingSite() {
     let offset = 0;
     const realNow = Date.now.bind(Date);
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
-    try {
-      const lines: string[] = [];
-      const { app } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT, logger: { warn: (line: string) => lines.push(line) } });
-      const agent = request.agent(app);
-      const browse = (browserPath: string): Test => agent.get(stripped(browserPath)).set(HTML);
-      const mountWarnings = () => lines.filter((line) => line.includes('sso.router is mounted at'));
-      expect((await browse('/app/')).status).toBe(200);
-      expect(mountWarnings()).toHaveLength(1);
-      expect(mountWarnings()[0]).toContain("if a proxy in front of this server strips '/app', this is expected");
+    restoreClock = () => clock.mockRestore();
+    const lines: string[] = [];
+    const { app } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT, logger: { warn: (line: string) => lines.push(line) } });
+    const agent = request.agent(app);
+    return {
+      agent,
+      lines,
+      browse: (browserPath: string): Test => agent.get(stripped(browserPath)).set(HTML),
+      advance: (ms: number) => { offset += ms; },
+      mountWarnings: () => lines.filter((line) => line.includes('sso.router is mounted at')),
+      cameBack: () => lines.filter((line) => line.includes('came back to sso.router')),
+    };
+  }
 
-      const login = await browse('/app/sso/login?next=/app/forum');
-      const callback = await browse(await throughHub(login.headers.location!));
-      expect(callback.headers.location).toBe('/app/forum');
-      const cameBack = lines.filter((line) => line.includes('came back to sso.router'));
-      expect(cameBack).toEqual([expect.stringContaining("mounted at '/': a proxy in front of this server maps '/app' there")]);
+  it('is said at first, and no more once a sign-in has come back through the proxy (before: once a minute, for ever)', async () => {
+    const { browse, advance, mountWarnings, cameBack } = await loggingSite();
+    expect((await browse('/app/')).status).toBe(200);
+    expect(mountWarnings()).toHaveLength(1);
+    expect(mountWarnings()[0]).toContain("if a proxy in front of this server strips '/app', this is expected");
 
-      for (const minutes of [2, 4]) {
-        offset = minutes * 60_000;
-        expect((await browse('/app/forum')).body.user).toMatchObject({ sub: 'user-1' });
-      }
-      expect(mountWarnings()).toHaveLength(1);
-      expect(lines.filter((line) => line.includes('came back to sso.router'))).toHaveLength(1);
-    } finally {
-      clock.mockRestore();
+    const login = await browse('/app/sso/login?next=/app/forum');
+    const callback = await browse(await throughHub(login.headers.location!));
+    expect(callback.headers.location).toBe('/app/forum');
+    expect(cameBack()).toEqual([expect.stringContaining("mounted at '/': a proxy in front of this server maps '/app' there")]);
+
+    for (let i = 0; i < 2; i += 1) {
+      advance(2 * 60_000);
+      expect((await browse('/app/forum')).body.user).toMatchObject({ sub: 'user-1' });
     }
+    expect(mountWarnings()).toHaveLength(1);
+    expect(cameBack()).toHaveLength(1);
   });
 
   it('a sign-in answer that does not match its browser (no state) proves nothing: the warning goes on', async () => {
-    let offset = 0;
-    const realNow = Date.now.bind(Date);
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
-    try {
-      const lines: string[] = [];
-      const { app } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT, logger: { warn: (line: string) => lines.push(line) } });
-      const agent = request.agent(app);
-      await agent.get('/sso/callback?code=x&state=forged').set(HTML);
-      offset = 2 * 60_000;
-      await agent.get('/').set(HTML);
-      expect(lines.filter((line) => line.includes('sso.router is mounted at'))).toHaveLength(2);
-      expect(lines.some((line) => line.includes('came back to sso.router'))).toBe(false);
-    } finally {
-      clock.mockRestore();
-    }
+    const { agent, advance, mountWarnings, cameBack } = await loggingSite();
+    await agent.get('/sso/callback?code=x&state=forged').set(HTML);
+    advance(2 * 60_000);
+    await agent.get('/').set(HTML);
+    expect(mountWarnings()).toHaveLength(2);
+    expect(cameBack()).toEqual([]);
   });
 });
