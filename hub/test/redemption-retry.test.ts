@@ -244,6 +244,31 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(await userinfo(String(first.body.access_token))).toBe(401);
   }, 20_000);
 
+  test('a code redeemed while another redemption of it is pending: the second waits, then is a reuse (RFC 6749 §4.1.2): invalid_grant, and the first\'s tokens are revoked', async () => {
+    const { code, verifier } = await freshCode();
+    plan(slowAfterClaim(1_000));
+    const slow = redeem(code, verifier);
+    await sleep(300);
+    const concurrent = await redeem(code, verifier);
+    const first = await slow;
+    plan(undefined);
+    expect(first.status).toBe(200);
+    expect(concurrent.status).toBe(400);
+    expect(concurrent.body.error).toBe('invalid_grant');
+    expect(await userinfo(String(first.body.access_token))).toBe(401);
+  }, 20_000);
+
+  test('a pending claim written by a process whose clock runs ahead does not hold a redemption past the lease (a review: 18 s)', async () => {
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    const claimKey = hub.services.keys.oidcConsumed('RefreshToken', digest(String(tokens.body.refresh_token)));
+    await inner.set(claimKey, JSON.stringify({ s: 'pending', o: 'other-host', t: Date.now() + 15_000 }), { ttlSeconds: 600 });
+    const started = Date.now();
+    const rotated = await refresh(String(tokens.body.refresh_token));
+    expect(Date.now() - started).toBeLessThan(LEASE_MS + 1_500);
+    await expectWorking(rotated);
+  }, 20_000);
+
   test('a concurrent refresh whose competitor fails on the server takes over and rotates', async () => {
     const { code, verifier } = await freshCode();
     const tokens = await redeem(code, verifier);

@@ -173,14 +173,15 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
     /**
      * Marks a code or refresh token used, atomically: oidc-provider checks `consumed` on an
      * earlier read, so two concurrent redemptions would both pass that check. The claim (a
-     * compare-and-set, see Redemptions) lets exactly one through; the other gets a 503 while
-     * the winner's claim is pending inside its lease, and otherwise fails with invalid_grant
-     * and, as for any reuse (RFC 9700 §4.14.2), the tokens of the grant are revoked. The
-     * record itself is not rewritten: `find` reads the claim beside it.
+     * compare-and-set, see Redemptions) lets exactly one through; another waits for a pending
+     * winner, then gets invalid_grant (a refresh token: nothing revoked, the winner's tokens
+     * stand; a code: a reuse, the grant's tokens are revoked, RFC 6749 §4.1.2). A use found
+     * later is a reuse (RFC 9700 §4.14.2): invalid_grant, and the tokens of the grant are
+     * revoked. The record itself is not rewritten: `find` reads the claim beside it.
      */
     async consume(id: string): Promise<void> {
       const idDigest = digest(id);
-      const claim = await redemptions.claim(keys.oidcConsumed(this.model, idDigest), keys.oidc(this.model, idDigest), CONSUMED_MARKER_TTL);
+      const claim = await redemptions.claim(keys.oidcConsumed(this.model, idDigest), keys.oidc(this.model, idDigest), CONSUMED_MARKER_TTL, this.model);
       if (claim.won) return;
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
       if (claim.grantId) await this.revokeByGrantId(claim.grantId);

@@ -16,6 +16,9 @@ export const LEASE_MS = 3_000;
 /** How often a redemption that waits for a concurrent one reads the claim again, in milliseconds. */
 const SETTLE_POLL_MS = 25;
 
+/** How long past the lease a waiting redemption keeps waiting, in milliseconds (the holder's commit in flight). */
+const SETTLE_MARGIN_MS = 250;
+
 /** Claims lost to yet another redemption before this one gives up with a 503 (many retries at once). */
 const MAX_CLAIM_ROUNDS = 3;
 
@@ -150,7 +153,7 @@ export class Redemptions {
    * final at once: one atomic step beside the record (which must still be there); `won` false
    * there is a reuse (the caller revokes `grantId`).
    */
-  async claim(claimKey: string, recordKey: string, fallbackTtl: number): Promise<{ won: boolean; grantId?: string }> {
+  async claim(claimKey: string, recordKey: string, fallbackTtl: number, model?: string): Promise<{ won: boolean; grantId?: string }> {
     const ctx = Redemptions.#tokenRequest();
     const attempt = ctx ? this.#attempts.get(ctx)?.get(claimKey) : undefined;
     if (!attempt) {
@@ -163,9 +166,12 @@ export class Redemptions {
     // or this client's earlier attempt whose release failed. This one waits until that request
     // settles (at most its lease) and goes on from what it left: a committed answer, a spent
     // code, a released or lapsed claim.
+    // One local deadline for every wait of this request: a holder's `t` comes from another
+    // process's clock, and one running ahead would keep its claim looking leased for longer.
+    const deadline = Date.now() + LEASE_MS + SETTLE_MARGIN_MS;
     let waited = false;
     if (Redemptions.#leased(parseClaim(attempt.seen))) {
-      attempt.seen = await this.#untilSettled(claimKey, attempt.seen);
+      attempt.seen = await this.#untilSettled(claimKey, attempt.seen, deadline);
       waited = true;
     }
     for (let round = 0; ; round += 1) {
@@ -176,9 +182,14 @@ export class Redemptions {
         attempt.replay = unseal(attempt.secret, seen.r);
         throw new RecordedAnswer();
       }
-      // Spent by the request this one waited for or raced: a concurrent duplicate, not a reuse
-      // found later. invalid_grant, and nothing is revoked: the other request's tokens stand.
-      if (waited && seen?.s === 'done') throw new DeliveredElsewhere();
+      // Spent by the request this one waited for or raced. A refresh token: a concurrent
+      // duplicate (two tabs), not a reuse found later: invalid_grant, and nothing is revoked, the
+      // other request's tokens stand. An authorization code is the client's alone and used once:
+      // a second redemption is a reuse (RFC 6749 §4.1.2), and what was issued is revoked.
+      if (waited && seen?.s === 'done') {
+        if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+        throw new DeliveredElsewhere();
+      }
       // Released, lapsed, or not claimed yet: this request claims it.
       const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
       // Set before the write: a write that stalls may still land, and must then be released.
@@ -187,15 +198,19 @@ export class Redemptions {
       delete attempt.mine;
       // Claimed by another redemption since it was read: wait for that one, as above.
       if (round >= MAX_CLAIM_ROUNDS) this.#pending(ctx!);
-      attempt.seen = await this.#untilSettled(claimKey, await this.store.get(claimKey));
+      attempt.seen = await this.#untilSettled(claimKey, await this.store.get(claimKey), deadline);
       waited = true;
     }
   }
 
-  /** The claim once no request holds it pending inside its lease: read again every {@link SETTLE_POLL_MS}, for at most the lease. */
-  async #untilSettled(claimKey: string, raw: string | null): Promise<string | null> {
+  /**
+   * The claim once no request holds it pending inside its lease, read again every
+   * {@link SETTLE_POLL_MS}; past `deadline` as it stands (a claim still pending then is taken
+   * over by compare-and-set: there is still one winner, and a request past its lease cannot commit).
+   */
+  async #untilSettled(claimKey: string, raw: string | null, deadline: number): Promise<string | null> {
     let current = raw;
-    while (Redemptions.#leased(parseClaim(current))) {
+    while (Redemptions.#leased(parseClaim(current)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
       current = await this.store.get(claimKey);
     }
