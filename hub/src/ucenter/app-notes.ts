@@ -45,16 +45,20 @@ export class UcenterNotes implements DeliverySender {
   /**
    * A forced logout's notes. A deleted user: deleteuser at every application (Discuz! deletes the
    * member and, by default, every post and attachment of theirs, as when UCenter deletes a user).
-   * A disabled user stays: updatepw where the application takes it (Discuz! gives the member a
-   * random local password, which ends every forum session of theirs, and keeps their posts); an
-   * application that takes no updatepw notes gets none, and refuses the user's next sign-in.
-   * An admin's password reset sent its updatepw with the new password already. Returns how many.
+   * A user who stays (disabled, or an admin's new password) gets updatepw at every application,
+   * opted in to password notes or not: Discuz! gives the member a random local password, which
+   * ends every forum session of theirs (its auth cookie carries that password) and keeps their
+   * posts. An application that refuses it shows as a failing delivery in the console, retried.
+   * After a password reset the opted-in applications had theirs already (the new password's own
+   * note): only the others get one here. Returns how many were queued.
    */
   async forcedLogout(userId: string, reason: ForcedLogoutReason): Promise<number> {
     if (reason === 'deleted') return this.enqueueDeleteuser(userId);
-    if (reason === 'password-reset') return 0;
     const user = await this.users.findById(userId);
-    return user ? this.enqueueUpdatepw(user) : 0;
+    if (!user) return 0;
+    const apps = (await this.apps.list()).filter((app) => reason === 'disabled' || !app.updatepw);
+    for (const app of apps) await this.#enqueueUpdatepwAt(app, user);
+    return apps.length;
   }
 
   /** Queues a deleteuser note at every application; returns how many. */
@@ -72,10 +76,12 @@ export class UcenterNotes implements DeliverySender {
   /** Queues an updatepw note at every application that takes them; returns how many. */
   async enqueueUpdatepw(user: Pick<User, 'id' | 'username'>): Promise<number> {
     const apps = (await this.apps.list()).filter((app) => app.updatepw);
-    for (const app of apps) {
-      await this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
-    }
+    for (const app of apps) await this.#enqueueUpdatepwAt(app, user);
     return apps.length;
+  }
+
+  #enqueueUpdatepwAt(app: UcenterApp, user: Pick<User, 'id' | 'username'>): Promise<unknown> {
+    return this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
   }
 
   /** Queues an updateapps note (the current list, read when it is sent) at every application. */
