@@ -182,7 +182,7 @@ export async function applySeed(
       },
     })),
     ...seed.users.map((user): SeedEntry => ({
-      entry: `user:${user.username.toLowerCase()}`,
+      entry: `user:${user.username.normalize('NFKC').toLowerCase()}`,
       exists: async () => (await users.findByLogin(user.username)) !== undefined,
       check: () => UserRepository.checkNewUser(user),
       create: () => users.create(user),

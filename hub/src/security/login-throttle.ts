@@ -97,7 +97,8 @@ export class LoginThrottle {
   }
 
   static #accountKey(account: string): string {
-    return account.trim().toLowerCase();
+    // As usernames are compared (NFKC, case-folded): ｚｅｄ and zed are one pool whether or not the account exists.
+    return account.trim().normalize('NFKC').toLowerCase();
   }
 
   /** The pools an attempt is judged by (checked) and the ones its failure counts against (fed). */

@@ -252,7 +252,7 @@ export class UcenterService {
    * answers -8, "protected": the hub, not an application, is where accounts are administered.
    *
    * A new password follows the account page's rules: the password policy (length, strength,
-   * breached list) and different from the old one, else -7 and nothing changes. A changed
+   * breached list), else -1 and nothing changes (-7 for one equal to the old). A changed
    * password ends every hub session, grant and token of the user, with a back-channel logout
    * at subsites, as a password reset does: the application has no hub session to keep.
    */

@@ -21,6 +21,13 @@ describe('usernames', () => {
     expect(isValidUsername('张三abc')).toBe(true); // Han with Latin: no look-alikes
   });
 
+  it('nothing invisible, no compatibility forms, no pile of combining marks (a review: "alice" + U+034F passed and looked like alice)', () => {
+    for (const name of ['alice\u034F', 'alice\uFE0F', 'alice\u3164', 'alice\u115F', 'alice\u17B4', 'alice\u180B', 'al\u200Bice', 'ｂｏｂ', '\u{1D41A}\u0440\u0440\u{1D425}\u0435', 'ﬁsh', 'a\u0301\u0301\u0301\u0301\u0301b']) {
+      expect([name, isValidUsername(normalUsername(name))]).toEqual([name, false]);
+    }
+    expect(isValidUsername(normalUsername('Zoe\u0308'))).toBe(true); // composed to ë
+  });
+
   it('names compare in NFKC, case-folded: full-width and differently composed forms are the same name; ASCII keys as before', () => {
     const keys = new Keys('t:');
     expect(keys.userByName('ｂｏｂ')).toBe(keys.userByName('bob'));
