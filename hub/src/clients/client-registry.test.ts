@@ -32,7 +32,8 @@ describe('client registration rules', () => {
 
   test('the implicit grant takes https redirect URIs only, not on localhost (oidc-provider\'s rule, checked at registration)', () => {
     const implicit = { ...base, grantTypes: ['implicit' as const, 'authorization_code' as const] };
-    expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['http://app.example/cb'] })).toThrow(/implicit grant needs https redirect URIs.*http:\/\/app\.example\/cb/);
+    expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['http://app.example/cb'] })).toThrow(/implicit grant needs https redirect and post-logout URIs.*http:\/\/app\.example\/cb/);
+    expect(() => ClientRegistry.build({ ...implicit, postLogoutRedirectUris: ['http://app.example/'] })).toThrow(/post-logout URIs.*http:\/\/app\.example\//);
     expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['https://localhost/cb'] })).toThrow(/not on localhost/);
     expect(ClientRegistry.build({ ...implicit, redirectUris: ['https://app.example/cb'] }).grantTypes).toContain('implicit');
   });

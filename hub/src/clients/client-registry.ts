@@ -293,8 +293,9 @@ export class ClientRegistry {
     // oidc-provider's own rule for web clients; a client registered past it answered every
     // request (its code flow too) with invalid_redirect_uri.
     if (grantTypes.includes('implicit')) {
-      const plain = redirectUris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
-      if (plain) throw new ValidationError(`A client using the implicit grant needs https redirect URIs, not on localhost: ${plain}`);
+      const uris = [...redirectUris, ...(input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? [])];
+      const plain = uris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
+      if (plain) throw new ValidationError(`A client using the implicit grant needs https redirect and post-logout URIs, not on localhost: ${plain}`);
     }
     if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
       throw new ValidationError('A public client cannot use client_credentials.');

@@ -20,7 +20,11 @@ function items(value: UcValue[] | { [key: string]: UcValue }, level: number): st
   for (const [key, entry] of Object.entries(value)) {
     out +=
       typeof entry === 'object'
-        ? `${space}<item id="${key}">\r\n${items(entry, level + 1)}${space}</item>\r\n`
+        ? // An empty array has no inner line: UCenter writes "\r\n\t", which Discuz! reads back as
+          // that string (not empty), so an empty list reached its foreach as a string (a warning).
+          Object.keys(entry).length === 0
+          ? `${space}<item id="${key}"></item>\r\n`
+          : `${space}<item id="${key}">\r\n${items(entry, level + 1)}${space}</item>\r\n`
         : `${space}<item id="${key}">${cdata(String(entry))}</item>\r\n`;
   }
   return out;
