@@ -35,6 +35,11 @@ export interface UcenterCliValues {
 
 type Print = (line: string) => void;
 
+/** A name from an imported file, its control and invisible characters escaped (\u001b, not an escape sequence). */
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (char) => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
 /** `ucenter …` commands of the admin CLI. @returns the exit code. */
 export async function runUcenterCli(
   args: string[],
@@ -99,7 +104,8 @@ export async function runUcenterCli(
     case 'import': {
       if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
       const report = await importUcMembers(users, parseUcMembers(await readFile(sub, 'utf8')));
-      for (const skipped of report.skipped) print(`skipped uid ${skipped.uid} (${skipped.username}): ${skipped.reason}`);
+      // The refused name as JSON-escaped text: a dump's control characters (terminal escapes) never reach the operator's terminal raw.
+      for (const skipped of report.skipped) print(`skipped uid ${skipped.uid} (${printable(skipped.username)}): ${skipped.reason}`);
       print(`imported ${report.imported} users, skipped ${report.skipped.length}; ${await users.legacyHashCount()} legacy hashes wait for their owner's next sign-in`);
       return 0;
     }
