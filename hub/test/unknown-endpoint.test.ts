@@ -37,6 +37,22 @@ describe('protocol paths no endpoint answers', () => {
     expect(body.error_description).not.toMatch(new RegExp(`use .*\\b${method}\\b`));
   });
 
+  test.each(['/auth', '/session/end'])('a browser\'s form POSTing to %s gets the error page (405, Allow: GET), not JSON (an outside review)', async (path) => {
+    const response = await fetch(`${hub.url}${path}`, { method: 'POST', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await response.text();
+    expect(page).toContain('invalid_request');
+    expect(page).toMatch(/POST is not allowed at/);
+  });
+
+  test.each([['/token', 'POST, OPTIONS'], ['/me', 'GET, POST, OPTIONS'], ['/jwks', 'GET, OPTIONS']])('a plain OPTIONS %s (no CORS preflight) answers 204 with Allow: %s (before: 405 "OPTIONS is not allowed" beside Allow: …, OPTIONS)', async (path, allow) => {
+    const response = await fetch(`${hub.url}${path}`, { method: 'OPTIONS' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('allow')).toBe(allow);
+  });
+
   test.each(['/.well-known/foo', '/token/nothing', '/me/too', '/session/end/elsewhere'])('GET %s: 404 JSON', async (path) => {
     const response = await fetch(`${hub.url}${path}`);
     expect(response.status).toBe(404);

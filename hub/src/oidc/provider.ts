@@ -14,7 +14,7 @@ import { ReadAhead } from './read-ahead.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
-import { answerUnmatched } from './unknown-endpoint.js';
+import { answerUnmatched, isBrowserEndpoint } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
@@ -291,7 +291,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     return true;
   });
   // Registered first, so it runs last: a protocol path no route answered gets a JSON error.
-  hooks.after(undefined, (ctx) => void answerUnmatched(ctx));
+  hooks.after(undefined, (ctx) => {
+    if (!answerUnmatched(ctx)) return;
+    // A browser sent to /auth or /session/end with the wrong method (a site's form that POSTs
+    // there) gets the error page, in its language, not JSON.
+    if (ctx.status === 405 && isBrowserEndpoint(ctx.path) && ctx.accepts('json', 'html') === 'html') {
+      errorPage(ctx, ctx.body as { error?: unknown; error_description?: unknown }, undefined);
+    }
+  });
   hooks.after(['token'], (ctx) => redemptions.settle(ctx));
   // RFC 6749 §5.2: a grant the client is not registered for is unauthorized_client
   // (oidc-provider answers invalid_request).

@@ -22,6 +22,13 @@ const ENDPOINTS: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/session\/end\/success$/, methods: ['GET'] },
 ];
 
+/** The endpoints a browser is sent to (a page, not JSON, when it comes with the wrong method). */
+const BROWSER_ENDPOINTS = /^\/(auth|session\/end)$/;
+
+export function isBrowserEndpoint(path: string): boolean {
+  return BROWSER_ENDPOINTS.test(path.toLowerCase());
+}
+
 /** The methods `path` answers, when it is a protocol endpoint. */
 export function endpointMethods(path: string): readonly string[] | undefined {
   const lower = path.toLowerCase();
@@ -38,6 +45,12 @@ export function answerUnmatched(ctx: KoaContextWithOIDC): boolean {
   if (ctx.status !== 404 || ctx.body != null) return false;
   const methods = endpointMethods(ctx.path);
   ctx.set('Cache-Control', 'no-store');
+  if (methods?.includes(ctx.method)) {
+    // A plain OPTIONS (no CORS preflight, which oidc-provider answers itself): what is allowed here.
+    ctx.status = 204;
+    ctx.set('Allow', methods.join(', '));
+    return true;
+  }
   if (methods) {
     ctx.status = 405;
     ctx.set('Allow', methods.join(', '));
