@@ -13,6 +13,7 @@ import { instrumentStore } from './metrics/instrument-store.js';
 import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
+import { installDefaultScope } from './oidc/default-scope.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
@@ -135,6 +136,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // the CAS-style profile answer, and the password grant only when switched on.
   installImplicitPolicy(provider);
   installInactiveIntrospection(provider);
+  installDefaultScope(provider);
   installCasProfileAnswer(provider, clients);
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   queueBackchannelLogout(provider, deliveries);

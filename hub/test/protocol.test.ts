@@ -152,6 +152,19 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     });
   });
 
+  describe('RFC 6749 §3.3 a request without a scope', () => {
+    test('is processed with the default scope openid: tokens and an ID token (before: sign-in, then a bare access_denied)', async () => {
+      const request = codeRequest('rp', REDIRECT, { scope: undefined });
+      expect(authUrl(hub.url, request.params)).not.toContain('scope=');
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+      expect(callback.searchParams.get('error')).toBeNull();
+      const answer = await exchange('rp', callback.searchParams.get('code')!, request.verifier);
+      expect(answer.status).toBe(200);
+      expect(answer.body.scope).toBe('openid');
+      expect(answer.body.id_token).toBeTruthy();
+    });
+  });
+
   describe('RFC 7636 PKCE', () => {
     /** The error the hub sends back to the (valid) redirect URI for a bad authorization request. */
     async function authorizationError(overrides: Record<string, string | undefined>, clientId = 'rp') {
