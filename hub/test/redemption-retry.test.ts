@@ -237,6 +237,9 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(concurrent.body.error).toBe('invalid_grant');
     expect(concurrent.headers.get('retry-after')).toBeNull();
     expect(await userinfo(String(first.body.access_token))).toBe(200);
+    // Said in the audit log: a thief racing the real client looks the same.
+    await hub.services.audit.flush();
+    expect((await hub.services.audit.search({ event: 'token.concurrent-use' })).map((entry) => entry.client)).toEqual(['rp']);
 
     // Used again later, the old token is a reuse: the grant goes (RFC 9700 §4.14.2).
     const replay = await refresh(String(tokens.body.refresh_token));

@@ -19,6 +19,7 @@ export type AuditEvent =
   | 'consent.revoked'
   | 'token.issued'
   | 'token.revoked'
+  | 'token.concurrent-use'
   | 'grant.revoked'
   | 'logout'
   | 'account.name.changed'

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ProtocolHooks } from '../oidc/protocol-hooks.js';
+import { isConcurrentRedemption } from '../oidc/redemption.js';
 import { requestIdOf } from '../request-context.js';
 import type { AuditLog, NewAuditEntry } from './audit-log.js';
 
@@ -23,6 +24,20 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
     if (account) entry.actor = entry.subject = account;
     if (ctx.oidc.client) entry.client = ctx.oidc.client.clientId;
     audit.recordLater(entry);
+  });
+  // Two requests redeemed one refresh token at once: one got tokens, the other invalid_grant, and
+  // nothing was revoked (two tabs of one user do this). A thief racing the real client does it
+  // too: said in the audit log, with the account and the address.
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: unknown) => {
+    if (!isConcurrentRedemption(error)) return;
+    const account = accountOf(ctx);
+    void audit.record({
+      event: 'token.concurrent-use',
+      ...(account ? { subject: account } : {}),
+      ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),
+      ip: ctx.ip,
+      detail: { grant_type: String(ctx.oidc.params?.grant_type ?? '') },
+    });
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);

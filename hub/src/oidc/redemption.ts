@@ -70,6 +70,11 @@ class DeliveredElsewhere extends errors.InvalidGrant {
   }
 }
 
+/** Whether a token request was refused as a concurrent duplicate (another request redeemed the same refresh token first). */
+export function isConcurrentRedemption(error: unknown): boolean {
+  return error instanceof DeliveredElsewhere;
+}
+
 /** Thrown inside the grant handler to stop it issuing anew; the middleware answers with the recorded tokens. */
 class RecordedAnswer extends errors.InvalidGrant {
   constructor() {
