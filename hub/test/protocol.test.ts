@@ -394,6 +394,9 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       const response = await fetch(endpoint('/.well-known/openid-configuration'));
       expect(response.status).toBe(200);
       const metadata = (await response.json()) as Record<string, unknown>;
+      // Only the client authentication a client can be registered with (an outside review: it
+      // listed client_secret_jwt and private_key_jwt).
+      expect(metadata.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
       expect(metadata.issuer).toBe(hub.url);
       for (const name of [
         'authorization_endpoint',

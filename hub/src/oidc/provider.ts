@@ -182,6 +182,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: { properties: ['require_pkce'] },
     // Exact redirect-URI matching also means the parameter is never implied.
     allowOmittingSingleRegisteredRedirectUri: false,
+    // The client authentication a client can be registered with (the registry's AUTH_METHODS):
+    // discovery names only these (it listed client_secret_jwt and private_key_jwt, which no client
+    // here can use), and an assertion of another kind is refused as unsupported.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     // Refresh tokens for every client allowed the grant (the seeds' clients do not ask for offline_access).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // RFC 9700 §4.14.2: rotate on every use; reuse of a rotated token revokes the whole grant.
