@@ -226,6 +226,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     // (Retry-After: 5); the retry, as told, was a reuse and revoked the winner's tokens.
     const { code, verifier } = await freshCode();
     const tokens = await redeem(code, verifier);
+    const since = Date.now();
     plan(slowAfterClaim(1_000));
     const slow = refresh(String(tokens.body.refresh_token));
     await sleep(300);
@@ -239,7 +240,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(await userinfo(String(first.body.access_token))).toBe(200);
     // Said in the audit log: a thief racing the real client looks the same.
     await hub.services.audit.flush();
-    expect((await hub.services.audit.search({ event: 'token.concurrent-use' })).map((entry) => entry.client)).toEqual(['rp']);
+    expect((await hub.services.audit.search({ event: 'token.concurrent-use', since })).map((entry) => entry.client)).toEqual(['rp']);
 
     // Used again later, the old token is a reuse: the grant goes (RFC 9700 §4.14.2).
     const replay = await refresh(String(tokens.body.refresh_token));
@@ -249,6 +250,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
 
   test('a code redeemed while another redemption of it is pending: the second waits, then is a reuse (RFC 6749 §4.1.2): invalid_grant, and the first\'s tokens are revoked', async () => {
     const { code, verifier } = await freshCode();
+    const since = Date.now();
     plan(slowAfterClaim(1_000));
     const slow = redeem(code, verifier);
     await sleep(300);
@@ -259,6 +261,8 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(concurrent.status).toBe(400);
     expect(concurrent.body.error).toBe('invalid_grant');
     expect(await userinfo(String(first.body.access_token))).toBe(401);
+    await hub.services.audit.flush();
+    expect((await hub.services.audit.search({ event: 'token.concurrent-use', since })).map((entry) => entry.detail?.revoked)).toEqual([true]);
   }, 20_000);
 
   test('a pending claim written by a process whose clock runs ahead does not hold a redemption past the lease (a review: 18 s)', async () => {
@@ -312,6 +316,7 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
   // had marked it delivered.
   test('the answer goes out once: a duplicate that finds it recorded before the winner marked it delivered takes it, the winner gets invalid_grant, nothing is revoked', async () => {
     const { code, verifier } = await freshCode();
+    const since = Date.now();
     plan(slowDoneMark(1_500));
     const first = redeem(code, verifier);
     for (let waited = 0; (await claimOf(code))?.s !== 'issued'; waited += 10) {
@@ -325,6 +330,9 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(original.status).toBe(400);
     expect(original.body.error).toBe('invalid_grant');
     await expectWorking(duplicate);
+    // On record: the request that lost the answer says so (a review: only a thrown loss was audited).
+    await hub.services.audit.flush();
+    expect((await hub.services.audit.search({ event: 'token.concurrent-use', since })).map((entry) => entry.detail?.grant_type)).toEqual(['authorization_code']);
     // Delivered: any further use is a reuse, and revokes.
     const reuse = await redeem(code, verifier);
     expect(reuse.body.error).toBe('invalid_grant');

@@ -1,7 +1,8 @@
+import type { EventEmitter } from 'node:events';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ProtocolHooks } from '../oidc/protocol-hooks.js';
-import { isConcurrentRedemption } from '../oidc/redemption.js';
+import { CONCURRENT_USE_EVENT } from '../oidc/redemption.js';
 import { requestIdOf } from '../request-context.js';
 import type { AuditLog, NewAuditEntry } from './audit-log.js';
 
@@ -25,19 +26,16 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
     if (ctx.oidc.client) entry.client = ctx.oidc.client.clientId;
     audit.recordLater(entry);
   });
-  // Two requests redeemed one refresh token at once: one got tokens, the other invalid_grant, and
-  // nothing was revoked (two tabs of one user do this). A thief racing the real client does it
-  // too: said in the audit log, with the account and the address.
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: unknown) => {
-    if (!isConcurrentRedemption(error)) return;
+  // Two requests redeemed one code or refresh token at once: one got tokens, the other
+  // invalid_grant (for a refresh token nothing is revoked: two tabs of one user do this). A thief
+  // racing the real client does it too: on record, with the account, the client and the address.
+  // (The hub's own event: oidc-provider's types name only its own, the emitter takes any.)
+  (provider as unknown as EventEmitter).on(CONCURRENT_USE_EVENT, (ctx: KoaContextWithOIDC, revoked: boolean) => {
     const account = accountOf(ctx);
-    void audit.record({
-      event: 'token.concurrent-use',
-      ...(account ? { subject: account } : {}),
-      ...(ctx.oidc.client ? { actor: ctx.oidc.client.clientId, client: ctx.oidc.client.clientId } : {}),
-      ip: ctx.ip,
-      detail: { grant_type: String(ctx.oidc.params?.grant_type ?? '') },
-    });
+    const entry: NewAuditEntry = { event: 'token.concurrent-use', ip: ctx.ip, detail: { grant_type: String(ctx.oidc.params?.grant_type ?? ''), revoked } };
+    if (account) entry.actor = entry.subject = account;
+    if (ctx.oidc.client) entry.client = ctx.oidc.client.clientId;
+    audit.recordLater(entry);
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);

@@ -34,6 +34,8 @@ describe('client registration rules', () => {
     const implicit = { ...base, grantTypes: ['implicit' as const, 'authorization_code' as const] };
     expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['http://app.example/cb'] })).toThrow(/implicit grant needs https redirect and post-logout URIs.*http:\/\/app\.example\/cb/);
     expect(() => ClientRegistry.build({ ...implicit, postLogoutRedirectUris: ['http://app.example/'] })).toThrow(/post-logout URIs.*http:\/\/app\.example\//);
+    // A malformed one is said as such (a review: a TypeError "Invalid URL" before the URL check).
+    expect(() => ClientRegistry.build({ ...implicit, postLogoutRedirectUris: ['not a url'] })).toThrow(ValidationError);
     expect(() => ClientRegistry.build({ ...implicit, redirectUris: ['https://localhost/cb'] })).toThrow(/not on localhost/);
     expect(ClientRegistry.build({ ...implicit, redirectUris: ['https://app.example/cb'] }).grantTypes).toContain('implicit');
   });

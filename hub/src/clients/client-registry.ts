@@ -292,8 +292,9 @@ export class ClientRegistry {
     }
     // oidc-provider's own rule for web clients; a client registered past it answered every
     // request (its code flow too) with invalid_redirect_uri.
+    const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'post-logout redirect URI'));
     if (grantTypes.includes('implicit')) {
-      const uris = [...redirectUris, ...(input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? [])];
+      const uris = [...redirectUris, ...postLogoutRedirectUris];
       const plain = uris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
       if (plain) throw new ValidationError(`A client using the implicit grant needs https redirect and post-logout URIs, not on localhost: ${plain}`);
     }
@@ -335,9 +336,7 @@ export class ClientRegistry {
       ...(clientSecret !== undefined ? { clientSecret } : {}),
       name: input.name ?? existing?.name ?? input.clientId,
       redirectUris,
-      postLogoutRedirectUris: (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) =>
-        checkUrl(uri, 'post-logout redirect URI'),
-      ),
+      postLogoutRedirectUris,
       grantTypes,
       tokenEndpointAuthMethod: authMethod,
       trusted,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
@@ -70,10 +71,8 @@ class DeliveredElsewhere extends errors.InvalidGrant {
   }
 }
 
-/** Whether a token request was refused as a concurrent duplicate (another request redeemed the same refresh token first). */
-export function isConcurrentRedemption(error: unknown): boolean {
-  return error instanceof DeliveredElsewhere;
-}
+/** The provider event of two token requests redeeming one code or refresh token at once: `(ctx, revoked: boolean)`. */
+export const CONCURRENT_USE_EVENT = 'hub:redemption.concurrent_use';
 
 /** Thrown inside the grant handler to stop it issuing anew; the middleware answers with the recorded tokens. */
 class RecordedAnswer extends errors.InvalidGrant {
@@ -152,9 +151,10 @@ export class Redemptions {
   /**
    * Claims the code or token for this request. Inside a token request it waits for a concurrent
    * redemption that holds the claim pending (at most its lease), then claims what that one
-   * released or left to lapse, answers a retry with a recorded answer, or throws
-   * {@link DeliveredElsewhere} (invalid_grant, nothing revoked) where that one spent it; a 503
-   * only when the store fails or claims keep being lost. Outside a token request the claim is
+   * released or left to lapse; where that one issued or spent it, a refresh token throws
+   * {@link DeliveredElsewhere} (invalid_grant, nothing revoked) and a code answers `won` false (a
+   * reuse: revoked). A request that finds an answer recorded without waiting (a retry of one
+   * whose answer was lost) gets it, once. A 503 only when the store fails or claims keep being lost. Outside a token request the claim is
    * final at once: one atomic step beside the record (which must still be there); `won` false
    * there is a reuse (the caller revokes `grantId`).
    */
@@ -181,19 +181,25 @@ export class Redemptions {
     }
     for (let round = 0; ; round += 1) {
       const seen = parseClaim(attempt.seen);
-      if (seen?.s === 'issued') {
-        // A recorded answer goes out once: to whichever request marks it delivered first.
-        if (!(await this.#markDone(attempt, attempt.seen!))) throw new DeliveredElsewhere();
-        attempt.replay = unseal(attempt.secret, seen.r);
-        throw new RecordedAnswer();
-      }
-      // Spent by the request this one waited for or raced. A refresh token: a concurrent
-      // duplicate (two tabs), not a reuse found later: invalid_grant, and nothing is revoked, the
-      // other request's tokens stand. An authorization code is the client's alone and used once:
-      // a second redemption is a reuse (RFC 6749 §4.1.2), and what was issued is revoked.
-      if (waited && seen?.s === 'done') {
+      // Issued or spent by the request this one waited for or raced (it came while that one was
+      // still running, so it is no retry of a lost answer). A refresh token: a concurrent duplicate
+      // (two tabs), not a reuse found later: invalid_grant, and nothing is revoked, the other
+      // request's tokens stand. An authorization code is the client's alone and used once: a
+      // second redemption is a reuse (RFC 6749 §4.1.2), and what was issued is revoked. Either
+      // way it is on record (a thief racing the real client looks the same).
+      if (waited && (seen?.s === 'issued' || seen?.s === 'done')) {
+        this.#concurrentUse(ctx!, model === 'AuthorizationCode');
         if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
         throw new DeliveredElsewhere();
+      }
+      if (seen?.s === 'issued') {
+        // A recorded answer goes out once: to whichever request marks it delivered first.
+        if (!(await this.#markDone(attempt, attempt.seen!))) {
+          this.#concurrentUse(ctx!, false);
+          throw new DeliveredElsewhere();
+        }
+        attempt.replay = unseal(attempt.secret, seen.r);
+        throw new RecordedAnswer();
       }
       // Released, lapsed, or not claimed yet: this request claims it.
       const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
@@ -286,7 +292,19 @@ export class Redemptions {
     // Handed out once: this request answers only if it marks the answer delivered first. One
     // that loses (a retry, or a duplicate of this one, found it recorded and answers with these
     // very tokens) does not, and nothing is revoked.
-    if (!(await this.#markDone(attempt, issued))) Redemptions.#refuse(ctx);
+    if (!(await this.#markDone(attempt, issued))) {
+      this.#concurrentUse(ctx, false);
+      Redemptions.#refuse(ctx);
+    }
+  }
+
+  /**
+   * Says that two requests redeemed one code or refresh token at once (the provider event
+   * {@link CONCURRENT_USE_EVENT}, which the audit log records); `revoked` when the grant's tokens
+   * were revoked for it (a code).
+   */
+  #concurrentUse(ctx: KoaContextWithOIDC, revoked: boolean): void {
+    (ctx.oidc.provider as unknown as EventEmitter).emit(CONCURRENT_USE_EVENT, ctx, revoked);
   }
 
   static #refuse(ctx: KoaContextWithOIDC): void {

@@ -23,11 +23,11 @@ const MAX_ANSWER_BYTES = 1024; // "1" is all a note handler has to say
 
 /**
  * Server-to-server notes to UCenter applications, through the hub's delivery queue:
- * - `deleteuser` (`ids` = the uid) at every application, when a user is deleted or disabled
- *   (forced logout);
+ * - `deleteuser` (`ids` = the uid) at every application, when a user is deleted;
  * - `updatepw` (`username` only: never a password or a hash) at the applications that opted
- *   in, when a user's password is set. Discuz! answers it by giving its local copy a random
- *   password, so the old one stops working there too.
+ *   in, when a user's password is set, and at every application when a user is disabled or an
+ *   admin sets a new password (forced logout, {@link UcenterNotes.forcedLogout}). Discuz!
+ *   answers it by giving its local copy a random password, which ends its forum sessions.
  * - `updateapps` at every application, when the list of applications changes: the list in
  *   UCenter's XML as the request body. uc_client keeps it (`data/cache/apps.php`) and only
  *   asks for `user/synlogin` / `user/synlogout` scripts while it lists another application.

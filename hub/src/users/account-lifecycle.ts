@@ -33,7 +33,8 @@ export interface LifecycleDeps {
 
 /**
  * Why every session of a user ends: `deleted` (the account is going), `disabled` (it stays,
- * refused), `password-reset` (an admin set a new password; its own notices went with it).
+ * refused), `password-reset` (an admin set a new password; the password's own notices went to
+ * the applications that take them, the forced logout's go to the rest).
  */
 export type ForcedLogoutReason = 'deleted' | 'disabled' | 'password-reset';
 
