@@ -92,13 +92,14 @@ describe('ucenter CLI against Redis', () => {
   test('imports members with Chinese usernames (before: every one skipped, "A username has 2 to 64 letters…"); a name with a space is still skipped, saying why', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
     const csv = join(dir, 'members.csv');
-    await writeFile(csv, `uid,username,email,password,salt,regdate\n100,张三,zs@example.com,${ucHash('zs-pw', 'q1w2e3')},q1w2e3,1300000000\n101,John Smith,js@example.com,${ucHash('js-pw', 'r4t5')},r4t5,0\n102,evil\u001b[2Jname,ev@example.com,${ucHash('ev-pw', 'z9')},z9,0\n`);
+    await writeFile(csv, `uid,username,email,password,salt,regdate\n100,张三,zs@example.com,${ucHash('zs-pw', 'q1w2e3')},q1w2e3,1300000000\n101,John Smith,js@example.com,${ucHash('js-pw', 'r4t5')},r4t5,0\n102,evil\u001b[2Jname,ev@example.com,${ucHash('ev-pw', 'z9')},z9,0\n103,mail,ev\u001b[2J@example.com,${ucHash('ev-pw', 'z9')},z9,0\n`);
     const imported = await run('ucenter', 'import', csv);
     // A terminal escape in a refused name is printed escaped, never raw.
     expect(imported.out).toContain('skipped uid 102 (evil\\u001b[2Jname)');
     expect(imported.out).not.toContain('\u001b');
     expect(imported.out).toMatch(/skipped uid 101 \(John Smith\): A username has 2 to 64 letters \(of any language\)/);
-    expect(imported.out).toMatch(/imported 1 users, skipped 2/);
+    expect(imported.out).toMatch(/skipped uid 103 \(mail\)/); // an address with a control character is refused
+    expect(imported.out).toMatch(/imported 1 users, skipped 3/);
     const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
     try {
       const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));

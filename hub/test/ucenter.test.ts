@@ -106,7 +106,8 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(ucUnserialize(await client.call('pm', 'check_newpm', { uid: aliceUid, more: 2 }))).toEqual({ newpm: '0', newprivatepm: '0', newchatpm: '0' });
     const raw = await client.call('pm', 'ls', { uid: aliceUid, page: 1, pagesize: 10, folder: 'inbox', filter: 'privatepm', msglen: 200 });
     expect((ucUnserialize(raw) as Record<string, unknown>).count).toBe('0');
-    // An empty list with no inner line: Discuz! reads "\r\n\t" back as a string, and its foreach warned.
+    // An empty list with no inner line: Discuz! read "\r\n\t" back as a non-empty string, and
+    // its `if (!empty($list)) foreach` warned; '' is empty.
     expect(raw).toContain('\t<item id="data"></item>\r\n');
     expect(await client.call('pm', 'viewnum', { uid: aliceUid, touid: 2 })).toBe('0');
     expect(await client.call('pm', 'sendpm', { fromuid: aliceUid, msgto: 'bob', subject: 's', message: 'm' })).toBe('0');

@@ -12,7 +12,8 @@ export const DEFAULT_REQUEST_SCOPE = 'openid';
  */
 export function installDefaultScope(provider: Provider): void {
   ProtocolHooks.of(provider).before((ctx) => {
-    if (ctx.method !== 'GET' || ctx.path !== '/auth') return true;
+    // Matched as oidc-provider's router matches it: in any letter case.
+    if (ctx.method !== 'GET' || ctx.path.toLowerCase() !== '/auth') return true;
     const { scope, request, request_uri: requestUri } = ctx.query;
     // A request object or a pushed request carries its own parameters.
     if (request !== undefined || requestUri !== undefined) return true;

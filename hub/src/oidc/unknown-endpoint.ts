@@ -45,7 +45,7 @@ export function answerUnmatched(ctx: KoaContextWithOIDC): boolean {
   if (ctx.status !== 404 || ctx.body != null) return false;
   const methods = endpointMethods(ctx.path);
   ctx.set('Cache-Control', 'no-store');
-  if (methods?.includes(ctx.method)) {
+  if (ctx.method === 'OPTIONS' && methods?.includes('OPTIONS')) {
     // A plain OPTIONS (no CORS preflight, which oidc-provider answers itself): what is allowed here.
     ctx.status = 204;
     ctx.set('Allow', methods.join(', '));

@@ -104,8 +104,8 @@ export async function runUcenterCli(
     case 'import': {
       if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
       const report = await importUcMembers(users, parseUcMembers(await readFile(sub, 'utf8')));
-      // The refused name as JSON-escaped text: a dump's control characters (terminal escapes) never reach the operator's terminal raw.
-      for (const skipped of report.skipped) print(`skipped uid ${skipped.uid} (${printable(skipped.username)}): ${skipped.reason}`);
+      // Control characters escaped (\u001b as text): a dump's terminal escapes, in a name or in the reason (which may quote an address), never reach the operator's terminal raw.
+      for (const skipped of report.skipped) print(printable(`skipped uid ${skipped.uid} (${skipped.username}): ${skipped.reason}`));
       print(`imported ${report.imported} users, skipped ${report.skipped.length}; ${await users.legacyHashCount()} legacy hashes wait for their owner's next sign-in`);
       return 0;
     }

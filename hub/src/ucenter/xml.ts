@@ -21,7 +21,7 @@ function items(value: UcValue[] | { [key: string]: UcValue }, level: number): st
     out +=
       typeof entry === 'object'
         ? // An empty array has no inner line: UCenter writes "\r\n\t", which Discuz! reads back as
-          // that string (not empty), so an empty list reached its foreach as a string (a warning).
+          // that string, not empty; this reads back as '', which its empty() checks skip.
           Object.keys(entry).length === 0
           ? `${space}<item id="${key}"></item>\r\n`
           : `${space}<item id="${key}">\r\n${items(entry, level + 1)}${space}</item>\r\n`

@@ -7,7 +7,8 @@ import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
 import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
 
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** An address: no space, no control or format character (a terminal escape in an address reached `users list` raw). */
+export const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
 

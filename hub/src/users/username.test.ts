@@ -19,6 +19,11 @@ describe('usernames', () => {
     expect(isValidUsername('\u0430lice')).toBe(false); // Cyrillic а + Latin lice
     expect(isValidUsername('p\u03bfst')).toBe(false); // Greek ο
     expect(isValidUsername('张三abc')).toBe(true); // Han with Latin: no look-alikes
+    expect(isValidUsername('たなか_tanaka')).toBe(true);
+    expect(isValidUsername('김민수kim')).toBe(true);
+    expect(isValidUsername('Ренат2024')).toBe(true); // ASCII digits belong to every script
+    // Other scripts' look-alikes (a review): Armenian օ, Cherokee Ꭺ, Lisu ꓮ, a Bengali zero.
+    for (const name of ['g\u0585\u0585gle', '\u13AAdmin', '\uA4EEdmin', 'b\u09E6b', 'ab\u05D0']) expect([name, isValidUsername(name)]).toEqual([name, false]);
   });
 
   it('nothing invisible, no compatibility forms, no pile of combining marks (a review: "alice" + U+034F passed and looked like alice)', () => {
