@@ -48,6 +48,8 @@ describe('ucenter CLI against Redis', () => {
     const added = await run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.test', '--type', 'discuzx', '--app-id', '3', '--accept-rc4');
     expect(added.code).toBe(0);
     expect(added.out).toMatch(/UC_APPID = 3/);
+    // Said at registration: without password notes, a disabled user's forum session lives on.
+    expect(added.out).toMatch(/without --updatepw, disabling a user or a new password does not end their sessions at this application/);
     const key = /UC_KEY \(shown once\) = (\S+)/.exec(added.out)![1]!;
     expect(key).toHaveLength(64);
     const listed = await run('ucenter', 'apps', 'list');

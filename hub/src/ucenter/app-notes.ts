@@ -25,9 +25,9 @@ const MAX_ANSWER_BYTES = 1024; // "1" is all a note handler has to say
  * Server-to-server notes to UCenter applications, through the hub's delivery queue:
  * - `deleteuser` (`ids` = the uid) at every application, when a user is deleted;
  * - `updatepw` (`username` only: never a password or a hash) at the applications that opted
- *   in, when a user's password is set, and at every application when a user is disabled or an
- *   admin sets a new password (forced logout, {@link UcenterNotes.forcedLogout}). Discuz!
- *   answers it by giving its local copy a random password, which ends its forum sessions.
+ *   in, when a user's password is set or the user is disabled (forced logout,
+ *   {@link UcenterNotes.forcedLogout}). Discuz! answers it by giving its local copy a random
+ *   password, which ends its forum sessions.
  * - `updateapps` at every application, when the list of applications changes: the list in
  *   UCenter's XML as the request body. uc_client keeps it (`data/cache/apps.php`) and only
  *   asks for `user/synlogin` / `user/synlogout` scripts while it lists another application.
@@ -45,20 +45,19 @@ export class UcenterNotes implements DeliverySender {
   /**
    * A forced logout's notes. A deleted user: deleteuser at every application (Discuz! deletes the
    * member and, by default, every post and attachment of theirs, as when UCenter deletes a user).
-   * A user who stays (disabled, or an admin's new password) gets updatepw at every application,
-   * opted in to password notes or not: Discuz! gives the member a random local password, which
-   * ends every forum session of theirs (its auth cookie carries that password) and keeps their
-   * posts. An application that refuses it shows as a failing delivery in the console, retried.
-   * After a password reset the opted-in applications had theirs already (the new password's own
-   * note): only the others get one here. Returns how many were queued.
+   * A user who stays (disabled) gets updatepw at the applications that take password notes
+   * (`--updatepw`): Discuz! gives the member a random local password, which ends every forum
+   * session of theirs (its auth cookie carries that password) and keeps their posts. Only at
+   * those: real UCenter's updatepw carries the password, and a handler written for it may store
+   * md5 of the empty `password` the hub sends, so an application must say it takes them. A new
+   * password's own note (`onPasswordSet`) went to the same applications already. Returns how
+   * many were queued.
    */
   async forcedLogout(userId: string, reason: ForcedLogoutReason): Promise<number> {
     if (reason === 'deleted') return this.enqueueDeleteuser(userId);
+    if (reason === 'password-reset') return 0;
     const user = await this.users.findById(userId);
-    if (!user) return 0;
-    const apps = (await this.apps.list()).filter((app) => reason === 'disabled' || !app.updatepw);
-    for (const app of apps) await this.#enqueueUpdatepwAt(app, user);
-    return apps.length;
+    return user ? this.enqueueUpdatepw(user) : 0;
   }
 
   /** Queues a deleteuser note at every application; returns how many. */
@@ -76,12 +75,10 @@ export class UcenterNotes implements DeliverySender {
   /** Queues an updatepw note at every application that takes them; returns how many. */
   async enqueueUpdatepw(user: Pick<User, 'id' | 'username'>): Promise<number> {
     const apps = (await this.apps.list()).filter((app) => app.updatepw);
-    for (const app of apps) await this.#enqueueUpdatepwAt(app, user);
+    for (const app of apps) {
+      await this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
+    }
     return apps.length;
-  }
-
-  #enqueueUpdatepwAt(app: UcenterApp, user: Pick<User, 'id' | 'username'>): Promise<unknown> {
-    return this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
   }
 
   /** Queues an updateapps note (the current list, read when it is sent) at every application. */

@@ -74,6 +74,7 @@ export async function runUcenterCli(
       });
       await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: { ucenter: true } });
       print(`warning: ${UCENTER_WARNING}`);
+      if (!app.updatepw) print('note: without --updatepw, disabling a user or a new password does not end their sessions at this application (Discuz! X takes updatepw notes safely: it gives the member a random local password); they last until they expire');
       print(`registered UCenter application ${app.appId} (${app.name}); notes go to ${noteUrl(app)}`);
       print(`UC_APPID = ${app.appId}`);
       print(`UC_KEY (shown once) = ${app.key}`);

@@ -33,9 +33,7 @@ export interface LifecycleDeps {
 
 /**
  * Why every session of a user ends: `deleted` (the account is going), `disabled` (it stays,
- * refused), `password-reset` (a new password, set by an admin, a reset link, the account page or
- * a UCenter application; the password's own notices went to the applications that take them,
- * these go to the rest).
+ * refused), `password-reset` (an admin set a new password: its own notices went with it).
  */
 export type ForcedLogoutReason = 'deleted' | 'disabled' | 'password-reset';
 
@@ -185,9 +183,6 @@ export class AccountLifecycle {
       await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
       deliveries += 1;
     }
-    // A new password (a reset link, a UCenter application's edit): the applications' sessions
-    // end too, at every application, not only at those that take password notes.
-    if (this.deps.moreNotices) deliveries += await this.deps.moreNotices(userId, 'password-reset');
     return { sessions, grants, deliveries };
   }
 
@@ -203,9 +198,6 @@ export class AccountLifecycle {
     const keepGrants = new Set(Object.values((kept?.payload as SessionPayload | undefined)?.authorizations ?? {}).map(({ grantId }) => grantId));
     const others = live.filter((session) => session !== kept);
     for (const session of others) await this.#end(userId, session);
-    // The UCenter applications' sessions are not the hub's: they end at every application, as
-    // at those that take password notes (forum sessions are not tied to one device).
-    if (this.deps.moreNotices) await this.deps.moreNotices(userId, 'password-reset');
     let grants = 0;
     for (const { grantId } of await this.deps.grants.list(userId)) {
       if (keepGrants.has(grantId)) continue;
