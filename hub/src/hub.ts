@@ -133,7 +133,9 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   auditProvider(provider, audit);
   // Legacy clients of the seeds (docs/migrating.md): implicit refusals that say what to do,
-  // the CAS-style profile answer, and the password grant only when switched on.
+  // the CAS-style profile answer, and the password grant only when switched on; and two
+  // answers RFC 6749/7662 ask for that oidc-provider does not give (introspection of a
+  // JWT-shaped string, a request without a scope).
   installImplicitPolicy(provider);
   installInactiveIntrospection(provider);
   installDefaultScope(provider);

@@ -4,11 +4,11 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
  * The methods each protocol endpoint answers (oidc-provider's routes as the hub enables them;
  * OPTIONS where it answers CORS preflights). Paths are matched in lower case, as its router does.
  */
-const ENDPOINTS: readonly { path: RegExp; methods: readonly string[] }[] = [
+const ENDPOINTS: readonly { path: RegExp; methods: readonly string[]; browser?: true }[] = [
   // GET only at /auth and /session/end: oidc-provider takes POST there only with its session
   // cookie SameSite=None (enableHttpPostMethods), and the hub keeps it Lax, so a cross-site
   // POST would arrive without the session it is about.
-  { path: /^\/auth$/, methods: ['GET'] },
+  { path: /^\/auth$/, methods: ['GET'], browser: true },
   { path: /^\/auth\/[^/]+$/, methods: ['GET'] },
   { path: /^\/token$/, methods: ['POST', 'OPTIONS'] },
   // RFC 9126 pushed authorization requests (oidc-provider's default; published in discovery).
@@ -17,16 +17,15 @@ const ENDPOINTS: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/me$/, methods: ['GET', 'POST', 'OPTIONS'] },
   { path: /^\/jwks$/, methods: ['GET', 'OPTIONS'] },
   { path: /^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, methods: ['GET', 'OPTIONS'] },
-  { path: /^\/session\/end$/, methods: ['GET'] },
+  { path: /^\/session\/end$/, methods: ['GET'], browser: true },
   { path: /^\/session\/end\/confirm$/, methods: ['POST'] },
   { path: /^\/session\/end\/success$/, methods: ['GET'] },
 ];
 
-/** The endpoints a browser is sent to (a page, not JSON, when it comes with the wrong method). */
-const BROWSER_ENDPOINTS = /^\/(auth|session\/end)$/;
-
+/** Whether `path` is an endpoint a browser is sent to (a page, not JSON, when it comes with the wrong method). */
 export function isBrowserEndpoint(path: string): boolean {
-  return BROWSER_ENDPOINTS.test(path.toLowerCase());
+  const lower = path.toLowerCase();
+  return ENDPOINTS.some((endpoint) => endpoint.browser === true && endpoint.path.test(lower));
 }
 
 /** The methods `path` answers, when it is a protocol endpoint. */
