@@ -9,6 +9,7 @@ import { ClientRegistry } from './clients/client-registry.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UserRepository } from './users/user-repository.js';
 import { isStoreUnavailable } from './store/store.js';
+import { foldName } from './store/keys.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -182,7 +183,7 @@ export async function applySeed(
       },
     })),
     ...seed.users.map((user): SeedEntry => ({
-      entry: `user:${user.username.normalize('NFKC').toLowerCase()}`,
+      entry: `user:${foldName(user.username)}`,
       exists: async () => (await users.findByLogin(user.username)) !== undefined,
       check: () => UserRepository.checkNewUser(user),
       create: () => users.create(user),

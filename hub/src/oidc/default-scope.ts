@@ -13,7 +13,8 @@ export const DEFAULT_REQUEST_SCOPE = 'openid';
 export function installDefaultScope(provider: Provider): void {
   ProtocolHooks.of(provider).before((ctx) => {
     // Matched as oidc-provider's router matches it: in any letter case.
-    if (ctx.method !== 'GET' || ctx.path.toLowerCase() !== '/auth') return true;
+    // (Length first: every protocol GET passes here, userinfo's too, and most are not /auth.)
+    if (ctx.method !== 'GET' || ctx.path.length !== 5 || ctx.path.toLowerCase() !== '/auth') return true;
     const { scope, request, request_uri: requestUri } = ctx.query;
     // A request object or a pushed request carries its own parameters.
     if (request !== undefined || requestUri !== undefined) return true;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
@@ -222,7 +223,7 @@ export class Redemptions {
   async #untilSettled(claimKey: string, raw: string | null, deadline: number): Promise<string | null> {
     let current = raw;
     while (Redemptions.#leased(parseClaim(current)) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      await delay(SETTLE_POLL_MS);
       current = await this.store.get(claimKey);
     }
     return current;

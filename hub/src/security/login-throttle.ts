@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { TooManyAttemptsError } from '../errors.js';
+import { foldName } from '../store/keys.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 
@@ -97,8 +98,8 @@ export class LoginThrottle {
   }
 
   static #accountKey(account: string): string {
-    // As usernames are compared (NFKC, case-folded): ｚｅｄ and zed are one pool whether or not the account exists.
-    return account.trim().normalize('NFKC').toLowerCase();
+    // As usernames are compared: ｚｅｄ and zed are one pool whether or not the account exists.
+    return foldName(account.trim());
   }
 
   /** The pools an attempt is judged by (checked) and the ones its failure counts against (fed). */

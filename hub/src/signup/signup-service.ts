@@ -8,7 +8,7 @@ import type { AccountTokens } from '../users/account-tokens.js';
 import type { PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import { EMAIL, type UserRepository } from '../users/user-repository.js';
-import { isValidUsername, normalUsername } from '../users/username.js';
+import { isValidUsername } from '../users/username.js';
 import { displayNameProblem, type User } from '../users/user.js';
 import type { Invites } from './invites.js';
 import { signupErrors } from './signup-errors.js';
@@ -98,7 +98,7 @@ export class SignupService {
     const username = input.username.trim();
     const email = input.email.trim();
     const name = input.name.trim() || username;
-    if (!isValidUsername(normalUsername(username))) throw signupErrors.username();
+    if (!isValidUsername(username)) throw signupErrors.username();
     if (!EMAIL.test(email) || email.length > 254) throw signupErrors.email();
     if (displayNameProblem(name)) throw signupErrors.name();
     if (invite?.email && invite.email.toLowerCase() !== email.toLowerCase()) throw signupErrors.inviteEmail();

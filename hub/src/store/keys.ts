@@ -6,6 +6,15 @@ export function digest(value: string): string {
 }
 
 /**
+ * The form usernames (and logins naming an account) are compared in: NFKC, lower case, so ｂｏｂ
+ * is bob; ASCII names are only lower-cased, as before. The username index, the sign-in
+ * throttle's account pools and the seed ledger all compare names this way.
+ */
+export function foldName(name: string): string {
+  return name.normalize('NFKC').toLowerCase();
+}
+
+/**
  * Every key the hub writes, from one place, under one prefix.
  *
  * Redis Cluster. A Redis Cluster runs a MULTI, a Lua script or a multi-key command only on
@@ -35,8 +44,7 @@ export class Keys {
 
   // Users
   user(id: string): string { return `${this.prefix}user:{${id}}`; }
-  /** Usernames compare in NFKC, case-folded: ｂｏｂ is bob (ASCII names are only case-folded, as before). */
-  userByName(username: string): string { return `${this.prefix}user-name:${username.normalize('NFKC').toLowerCase()}`; }
+  userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
   /** UCenter uid → user id, and the counter new uids come from (INCR). */

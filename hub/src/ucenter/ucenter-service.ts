@@ -12,7 +12,7 @@ import { PasswordRejectedError, type PasswordPolicy } from '../users/password-po
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, UserRepository } from '../users/user-repository.js';
-import { isValidUsername, normalUsername } from '../users/username.js';
+import { isValidUsername } from '../users/username.js';
 import { noteRequestUrl, scriptTag } from './notes.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -194,7 +194,7 @@ export class UcenterService {
   /** user/check_username → 1, -1 (not a valid name), -3 (taken). */
   async checkUsername(input: UcInput): Promise<number> {
     const username = (input.username ?? '').trim();
-    if (!isValidUsername(normalUsername(username))) return UC.USERNAME_INVALID;
+    if (!isValidUsername(username)) return UC.USERNAME_INVALID;
     return (await this.deps.users.findByLogin(username)) ? UC.USERNAME_EXISTS : 1;
   }
 

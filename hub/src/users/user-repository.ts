@@ -56,7 +56,7 @@ export class UserRepository {
    */
   static checkNewUser(input: Pick<NewUser, 'username' | 'email' | 'name' | 'password' | 'roles'>): void {
     UserRepository.checkPassword(input.password);
-    if (!isValidUsername(normalUsername(input.username))) throw new ValidationError(msg('errors:usernameFormat'));
+    if (!isValidUsername(input.username)) throw new ValidationError(msg('errors:usernameFormat'));
     if (!EMAIL.test(input.email.trim())) throw new ValidationError(msg('errors:emailFormat'));
     const nameProblem = input.name === undefined ? undefined : displayNameProblem(input.name);
     if (nameProblem === 'tooLong') throw new ValidationError(msg('errors:nameTooLong', { max: MAX_NAME_LENGTH }));

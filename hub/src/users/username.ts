@@ -39,7 +39,9 @@ function scriptsOf(name: string): Set<string> {
   return found;
 }
 
-export function isValidUsername(username: string): boolean {
+/** Whether `input`, in its stored form ({@link normalUsername}: trimmed, NFC), may be a username. */
+export function isValidUsername(input: string): boolean {
+  const username = normalUsername(input);
   if (!SHAPE.test(username) || INVISIBLE.test(username) || MARK_PILE.test(username)) return false;
   // A name is kept in the form it is compared in: no full-width, ligature or mathematical
   // letters (𝐚 is compared as a, so "𝐚рр𝐥е" would hide Latin among Cyrillic from the check below).
