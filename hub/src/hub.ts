@@ -14,6 +14,8 @@ import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installDefaultScope } from './oidc/default-scope.js';
+import type { HookPageRender } from './oidc/hook-answer.js';
+import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
@@ -115,7 +117,10 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
-  ProtocolHooks.of(provider).before(signInStarts.authorizationHook((ctx, title, description) => views.render('hub/error.njk', { title, description }, localeOfContext(ctx))));
+  const errorPage: HookPageRender = (ctx, title, description) => views.render('hub/error.njk', { title, description }, localeOfContext(ctx));
+  ProtocolHooks.of(provider).before(signInStarts.authorizationHook(errorPage));
+  // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
+  installResumeCheck(provider, users, audit, errorPage);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.
   provider.on('server_error', (_ctx, error) => {

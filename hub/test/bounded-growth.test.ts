@@ -71,10 +71,10 @@ describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)
   afterAll(() => hub.close());
 
   /** Store records a flood could create: oidc-provider interactions and portal sessions. */
-  async function records(): Promise<number | undefined> {
+  async function records(patterns = ['oidc:Interaction:*', 'portal-sess:*']): Promise<number | undefined> {
     if (!(hub.store instanceof RedisStore)) return undefined;
     let count = 0;
-    for (const pattern of ['oidc:Interaction:*', 'portal-sess:*']) {
+    for (const pattern of patterns) {
       for await (const batch of scanKeys(hub.store.client, `${hub.config.KEY_PREFIX}${pattern}`)) count += batch.length;
     }
     return count;
@@ -105,6 +105,30 @@ describe.each(STORE_KINDS)('anonymous sign-in pages are bounded per address (%s)
     const request = codeRequest('rp', REDIRECT);
     const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
     expect(callback.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('silent checks (prompt=none) store nothing and are not counted: strangers at the same address cannot turn a signed-in user\'s check into a "too many" page', async () => {
+    // An outside review spent the address's budget with anonymous GET /login, then a signed-in
+    // user's subsite check (prompt=none) from the same address got the hub's 429 page.
+    const address = '203.0.113.8';
+    const from = { 'x-forwarded-for': address, accept: 'text/html' };
+    const everything = ['oidc:*', 'portal-sess:*'];
+    const before = await records(everything);
+    for (let i = 0; i < LIMIT * 2; i += 1) {
+      const silent = await fetch(authUrl(hub.url, codeRequest('rp', REDIRECT, { prompt: 'none' }).params), { redirect: 'manual', headers: from });
+      expect(silent.status).toBe(303);
+      expect(new URL(silent.headers.get('location')!).searchParams.get('error')).toBe('login_required');
+    }
+    const after = await records(everything);
+    if (before !== undefined && after !== undefined) expect(after).toBe(before);
+    // The budget is spent by others (sign-in pages), yet the signed-in user's silent check gets its code.
+    for (let i = 0; i < LIMIT; i += 1) await (await fetch(`${hub.url}/login`, { redirect: 'manual', headers: from })).text();
+    expect((await fetch(`${hub.url}/login`, { redirect: 'manual', headers: from })).status).toBe(429);
+    const browser = new TestBrowser();
+    await walk(browser, hub.url, authUrl(hub.url, codeRequest('rp', REDIRECT).params), ALICE);
+    const check = await browser.get(authUrl(hub.url, codeRequest('rp', REDIRECT, { prompt: 'none' }).params), { 'x-forwarded-for': address });
+    expect(check.status).toBe(303);
+    expect(new URL(check.headers.get('location')!).searchParams.get('code')).toBeTruthy();
   });
 });
 

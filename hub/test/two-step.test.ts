@@ -181,6 +181,23 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     expect((await secondStep(other, again.interactionUrl, next)).status).toBe(200);
   });
 
+  test('a password step taken before an admin ended the user\'s sign-ins gives no session, even with a right code', async () => {
+    const user = await newUser();
+    const enrolled = await enrolThroughPage(await signedInBrowser(user.username, user.password));
+    const browser = new TestBrowser();
+    const request = codeRequest('rp', REDIRECT);
+    const { interactionUrl } = await passwordStep(browser, authUrl(hub.url, request.params), user.username, user.password);
+    // The password was right; then the admin resets it and ends every session.
+    await hub.services.users.update(user.id, { passwordHash: await hub.services.hasher.hash('a-new-password-789') });
+    await hub.services.lifecycle.forceLogout(user.id, 'password-reset');
+    const ok = await secondStep(browser, interactionUrl, totpCode(enrolled.secret, 0));
+    expect(ok.status).toBe(200);
+    const landed = await browser.follow(continueUrlOf(ok.body, hub.url));
+    expect(new URL(landed.url).origin).not.toBe(new URL(REDIRECT).origin);
+    expect(landed.body).toMatch(/action="\/interaction\/[^"]+\/login"/);
+    expect(await isSignedIn(browser, hub.url)).toBe(false);
+  });
+
   test('the password step gives the browser a new portal session id (no fixation), and its pending step is bound to that one sign-in', async () => {
     const user = await newUser();
     const { secret } = await enrolThroughPage(await signedInBrowser(user.username, user.password));

@@ -10,6 +10,7 @@ export type AuditEvent =
   | 'login.throttled'
   | 'login.cancelled'
   | 'login.password'
+  | 'login.ended-before-resume'
   | 'two-step.enabled'
   | 'two-step.disabled'
   | 'two-step.recovery-codes'

@@ -8,7 +8,7 @@ import { csrf } from '../security/csrf.js';
 import { awaitsVerification } from '../signup/verification-gate.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
-import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, startSecondStep } from './second-step.js';
+import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
 import { staleSignIn } from './stale-sign-in.js';
 
 function field(req: Request, name: string): string {
@@ -110,7 +110,7 @@ export function interactionRoutes(services: HubServices): Router {
     }
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
-    return completeSignIn(services, req, res, details, user.id, remember);
+    return completeSignIn(services, req, res, details, { userId: user.id, generation: signInGenerationOf(user) }, remember);
   });
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {

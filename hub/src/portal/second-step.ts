@@ -5,6 +5,7 @@ import { allSettledOrThrow } from '../all-settled.js';
 import { clientIp } from '../http/client-ip.js';
 import { regenerate, saveSession } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
+import type { SignInResult } from '../oidc/resume-check.js';
 import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
 import type { User } from '../users/user.js';
@@ -14,7 +15,7 @@ import { rememberFinishedSignIn } from './stale-sign-in.js';
 declare module 'express-session' {
   interface SessionData {
     /** A sign-in whose password was right, waiting for its second step (bound to one interaction). */
-    secondStep?: { uid: string; userId: string; remember: boolean; expiresAt: number };
+    secondStep?: { uid: string; userId: string; remember: boolean; expiresAt: number; generation: string };
   }
 }
 
@@ -29,10 +30,21 @@ function field(req: Request, name: string): string {
 }
 
 /** The pending second step of this browser for interaction `uid`, if it has not expired. */
-export function pendingSecondStep(req: Request, uid: string): { userId: string; remember: boolean } | undefined {
+export function pendingSecondStep(req: Request, uid: string): { userId: string; remember: boolean; generation: string } | undefined {
   const pending = req.session.secondStep;
   if (!pending || pending.uid !== uid || pending.expiresAt < Date.now()) return undefined;
   return pending;
+}
+
+/** Whose password was checked, and the user's sign-in generation read with the hash it was checked against. */
+export interface CheckedSignIn {
+  userId: string;
+  generation: string;
+}
+
+/** The user's sign-in generation as a sign-in records it (`''` for records from before it). */
+export function signInGenerationOf(user: User): string {
+  return user.signInGeneration ?? '';
 }
 
 /**
@@ -41,9 +53,10 @@ export function pendingSecondStep(req: Request, uid: string): { userId: string; 
  * with the sign-in's `amr` (oidc-provider puts it in the session and in ID tokens), and the
  * sync page tells the subsites.
  */
-export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, userId: string, remember: boolean, factor?: SecondFactor): Promise<void> {
+export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, signIn: CheckedSignIn, remember: boolean, factor?: SecondFactor): Promise<void> {
   const { provider, sync, views, config, audit } = services;
-  const result = { login: { accountId: userId, amr: amrFor(factor), remember } };
+  const { userId } = signIn;
+  const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, signInGeneration: signIn.generation };
   // The interaction this request read at its start gets the result, as interactionResult would
   // (without merging the last submission) after reading it again: one store read fewer. Only
   // while it has a second left; else the engine's own path, which reads it (and fails if gone).
@@ -80,7 +93,7 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
  */
 export async function startSecondStep(req: Request, res: Response, uid: string, user: User, remember: boolean): Promise<void> {
   await regenerate(req);
-  req.session.secondStep = { uid, userId: user.id, remember, expiresAt: Date.now() + SECOND_STEP_MS };
+  req.session.secondStep = { uid, userId: user.id, remember, expiresAt: Date.now() + SECOND_STEP_MS, generation: signInGenerationOf(user) };
   await saveSession(req);
   res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
 }
@@ -126,7 +139,8 @@ export function secondStepRoutes(services: HubServices): Router {
     delete req.session.secondStep;
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
-    return completeSignIn(services, req, res, details, user.id, pending.remember, factor);
+    // The generation read with the password's hash: a reset since then refuses it at resume.
+    return completeSignIn(services, req, res, details, { userId: user.id, generation: pending.generation }, pending.remember, factor);
   });
 
   return router;

@@ -5,7 +5,8 @@ import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
-import { STORE_RETRY_AFTER, StoreUnavailableError } from '../store/store.js';
+import { StoreUnavailableError } from '../store/store.js';
+import { refuseFromHook, storeDownFromHook, type HookPageRender } from '../oidc/hook-answer.js';
 import { WindowLimit } from './window-limit.js';
 
 /**
@@ -23,8 +24,22 @@ const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
  */
 const PAR_PATH = /^\/request\/?$/i;
 
+/** The authorization endpoint itself (not its resume path `/auth/:uid`). */
+const AUTHORIZATION_PATH = /^\/auth\/?$/i;
+
+/**
+ * A silent check (`prompt=none`) stores nothing: oidc-provider answers it at once, with a code or
+ * an error, and never opens an interaction. Not counted, so the sign-in pages strangers at the same
+ * address open (a shared NAT, or someone spending the budget on purpose) never turn a signed-in
+ * user's silent check at a subsite into the hub's "too many" page.
+ */
+function isSilentCheck(ctx: KoaContextWithOIDC): boolean {
+  return AUTHORIZATION_PATH.test(ctx.path) && ctx.query.prompt === 'none';
+}
+
 function writesRecord(ctx: KoaContextWithOIDC): boolean {
-  return RECORD_WRITING_PATH.test(ctx.path) || (PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization')));
+  if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx);
+  return PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization'));
 }
 
 /** Raised when one address opens sign-in pages faster than any person does. */
@@ -87,25 +102,24 @@ export class SignInStartLimit {
    * The same limit on oidc-provider's authorization and end-session endpoints (a ProtocolHooks `before` hook):
    * 429 with Retry-After, a page from `render` or JSON; store down, 503. `false` when it answered.
    */
-  authorizationHook(render: (ctx: KoaContextWithOIDC, title: string, description: string) => string) {
+  authorizationHook(render: HookPageRender) {
     const check = async (ctx: KoaContextWithOIDC): Promise<boolean> => {
       try {
         await this.count(ctx.ip);
       } catch (error) {
-        const limited = error instanceof TooManySignInStartsError;
-        if (!limited && !(error instanceof StoreUnavailableError)) throw error;
-        ctx.status = limited ? 429 : 503;
-        ctx.set('Retry-After', limited ? String(error.retryAfterSeconds) : STORE_RETRY_AFTER);
-        if (ctx.accepts('html', 'json') === 'json') {
-          // RFC 6749-style JSON for programs: English, as the protocol's error descriptions are.
-          const description = limited ? error.publicMessage : translator('en')('errors:descriptions.unavailableShortly');
-          ctx.body = { error: 'temporarily_unavailable', error_description: description };
-        } else {
-          const t = translator(localeOfContext(ctx));
-          const description = limited ? messageOf(error, t) : t('errors:descriptions.unavailableShortly');
-          ctx.type = 'html';
-          ctx.body = render(ctx, limited ? t('errors:titles.tooManyRequests') : t('errors:titles.unavailable'), description);
+        if (error instanceof StoreUnavailableError) {
+          storeDownFromHook(ctx, render);
+          return false;
         }
+        if (!(error instanceof TooManySignInStartsError)) throw error;
+        const t = translator(localeOfContext(ctx));
+        refuseFromHook(ctx, render, {
+          status: 429,
+          retryAfter: String(error.retryAfterSeconds),
+          title: t('errors:titles.tooManyRequests'),
+          description: messageOf(error, t),
+          jsonDescription: error.publicMessage,
+        });
         return false;
       }
       return true;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
@@ -82,6 +83,7 @@ export class AccountLifecycle {
   /** Ends every hub session and revokes every grant and token of the user. */
   async endEverything(userId: string): Promise<{ sessions: number; grants: number }> {
     const { sessions: index, consents, grants: grantIndex, provider } = this.deps;
+    await this.#endSignIns(userId);
     const sessions = await index.endAll(userId);
     // Every device's grant and tokens, and what the user had allowed: it all starts again.
     const grants = await revokeGrantsOf(provider, grantIndex, userId);
@@ -159,6 +161,7 @@ export class AccountLifecycle {
    * remembered consents stay.
    */
   async endAllSessions(userId: string, by: Actor = { actor: 'system' }): Promise<number> {
+    await this.#endSignIns(userId);
     const live = await this.deps.sessions.list(userId);
     for (const session of live) await this.#end(userId, session);
     await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
@@ -175,6 +178,7 @@ export class AccountLifecycle {
    * userdelete. Remembered consents stay.
    */
   async signOutEverywhere(userId: string): Promise<{ sessions: number; grants: number; deliveries: number }> {
+    await this.#endSignIns(userId);
     const sessions = await this.deps.sessions.endAll(userId);
     const grants = await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
     let deliveries = 0;
@@ -193,6 +197,7 @@ export class AccountLifecycle {
    * are revoked too. The session `keepUid` and its grants stay.
    */
   async endOtherSessions(userId: string, keepUid: string): Promise<{ sessions: number; grants: number }> {
+    await this.#endSignIns(userId);
     const live = await this.deps.sessions.list(userId);
     const kept = live.find(({ payload }) => payload.uid === keepUid);
     const keepGrants = new Set(Object.values((kept?.payload as SessionPayload | undefined)?.authorizations ?? {}).map(({ grantId }) => grantId));
@@ -205,6 +210,20 @@ export class AccountLifecycle {
       grants += 1;
     }
     return { sessions: others.length, grants };
+  }
+
+  /**
+   * Sign-ins in progress end too: one whose password was checked before this (a sign-in page
+   * left on its sync page, a second step not yet done) is refused when it resumes
+   * (`installResumeCheck`), as its session would be ended here had it existed. First, so a
+   * sign-in that read the user before it cannot slip in while the sessions are being ended.
+   */
+  async #endSignIns(userId: string): Promise<void> {
+    try {
+      await this.deps.users.update(userId, { signInGeneration: randomUUID() });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error; // no such user: nobody can sign in as them
+    }
   }
 
   async #end(userId: string, session: { key: string; payload: Record<string, unknown> }): Promise<void> {

@@ -226,7 +226,7 @@ export class UserRepository {
       .sort((a, b) => a.username.localeCompare(b.username));
   }
 
-  async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid'>>): Promise<User> {
+  async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     const next = { ...user, ...change };

@@ -19,6 +19,13 @@ export interface User {
   locale?: string;
   roles: string[];
   createdAt: number; // epoch seconds
+  /**
+   * Replaced (a random value) each time the hub ends all of the user's sign-ins (a password reset
+   * or change, disabling, "end all sessions"). A sign-in records it when the password is checked
+   * and is refused at resume if it changed meanwhile: a password checked before a reset gives
+   * no session after it. Absent on records from before it: the same as empty.
+   */
+  signInGeneration?: string;
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */
   uid?: number;
 }

@@ -1,0 +1,46 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { translator } from '../i18n/i18n.js';
+import { localeOfContext } from '../i18n/locale-middleware.js';
+import { STORE_RETRY_AFTER } from '../store/store.js';
+
+/** Renders the hub's error page for a protocol request (the page's title and text). */
+export type HookPageRender = (ctx: KoaContextWithOIDC, title: string, description: string) => string;
+
+export interface HookRefusal {
+  status: number;
+  /** Seconds, for `Retry-After`. */
+  retryAfter: string;
+  /** The page's title and text, in the reader's language. */
+  title: string;
+  description: string;
+  /** The RFC 6749-style `error_description` for a program (English, as the protocol's are). */
+  jsonDescription: string;
+}
+
+/**
+ * Answers a protocol request from a `before` hook (oidc-provider has not run): the hub's error
+ * page for a browser, RFC 6749-style `temporarily_unavailable` JSON for a client that asks for
+ * JSON. Used where the answer is "not now, try again" (too many sign-in pages, the store down).
+ */
+export function refuseFromHook(ctx: KoaContextWithOIDC, render: HookPageRender, refusal: HookRefusal): void {
+  ctx.status = refusal.status;
+  ctx.set('Retry-After', refusal.retryAfter);
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.body = { error: 'temporarily_unavailable', error_description: refusal.jsonDescription };
+    return;
+  }
+  ctx.type = 'html';
+  ctx.body = render(ctx, refusal.title, refusal.description);
+}
+
+/** {@link refuseFromHook} for a store that failed or did not answer in time: 503, the hub's usual words. */
+export function storeDownFromHook(ctx: KoaContextWithOIDC, render: HookPageRender): void {
+  const t = translator(localeOfContext(ctx));
+  refuseFromHook(ctx, render, {
+    status: 503,
+    retryAfter: STORE_RETRY_AFTER,
+    title: t('errors:titles.unavailable'),
+    description: t('errors:descriptions.unavailableShortly'),
+    jsonDescription: translator('en')('errors:descriptions.unavailableShortly'),
+  });
+}

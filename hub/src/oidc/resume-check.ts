@@ -1,0 +1,53 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
+import { storeUnavailableOf } from '../store/store.js';
+import type { UserRepository } from '../users/user-repository.js';
+import { storeDownFromHook, type HookPageRender } from './hook-answer.js';
+import { ProtocolHooks } from './protocol-hooks.js';
+
+/** What a portal sign-in leaves on its interaction for oidc-provider's resume. */
+export type SignInResult = {
+  login: { accountId: string; amr: string[]; remember: boolean };
+  /** The user's sign-in generation when the password was checked (see `User.signInGeneration`). */
+  signInGeneration: string;
+};
+
+/** oidc-provider's resume route, `/auth/:uid` (its routing ignores case). */
+const RESUME_PATH = /^\/auth\/([^/]+)\/?$/i;
+
+/**
+ * A sign-in whose password was checked before the hub ended the user's sign-ins (a password
+ * reset or change, disabling, "end all sessions"), or whose user is disabled or gone by now,
+ * gives no session when it resumes: an outside review parked a sign-in on its sync page, had
+ * the admin reset the password and end every session, then followed the page's continue link
+ * and was signed in with the old password. Such a sign-in's login is taken off its interaction
+ * before oidc-provider resumes it, so the browser is asked to sign in again (a new sign-in
+ * page), and it is audited. Only resumes that carry a login pay for the two reads.
+ */
+export function installResumeCheck(provider: Provider, users: UserRepository, audit: AuditLog, render: HookPageRender): void {
+  const check = async (ctx: KoaContextWithOIDC, uid: string): Promise<boolean> => {
+    try {
+      const interaction = await provider.Interaction.find(uid);
+      const result = interaction?.result as Partial<SignInResult> | undefined;
+      const accountId = result?.login?.accountId;
+      if (!interaction || !result || typeof accountId !== 'string') return true;
+      const user = await users.findById(accountId);
+      if (user && !user.disabled && (user.signInGeneration ?? '') === (result.signInGeneration ?? '')) return true;
+      const { login: _ended, signInGeneration: _generation, ...rest } = result;
+      interaction.result = Object.keys(rest).length > 0 ? rest : undefined;
+      await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+      await audit.record({ event: 'login.ended-before-resume', actor: accountId, subject: accountId, client: String(interaction.params.client_id ?? ''), ip: ctx.ip });
+      return true;
+    } catch (error) {
+      // Fail closed: without the check, no resume.
+      if (!storeUnavailableOf(error)) throw error;
+      storeDownFromHook(ctx, render);
+      return false;
+    }
+  };
+  ProtocolHooks.of(provider).before((ctx) => {
+    const uid = ctx.method === 'GET' ? RESUME_PATH.exec(ctx.path)?.[1] : undefined;
+    return uid ? check(ctx, uid) : true;
+  });
+}
