@@ -79,6 +79,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'allow-register': { type: 'boolean' },
       updatepw: { type: 'boolean' },
       'accept-rc4': { type: 'boolean' },
+      // ucenter import
+      'include-deleted': { type: 'boolean' },
       // invites create
       days: { type: 'string' },
     },
@@ -134,7 +136,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       return await runClientsCli(command, target, values, { clients, integration, audit: services.audit, syncKeyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS }, print);
     }
     if (group === 'ucenter') {
-      return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS }, print);
+      return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, store, keys, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS }, print);
     }
     switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
       case 'admin bootstrap': {

@@ -7,8 +7,9 @@ import { createHub } from '../src/hub.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
-import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
-import { parseMysqldump } from '../src/ucenter/import.js';
+import { legacyHashFrom } from '../src/users/legacy-hash.js';
+import { importUcMembers, parseCsvMembers, parseMysqldump } from '../src/ucenter/import.js';
+import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const ucHash = (password: string, salt: string) => md5(md5(password) + salt);
@@ -113,8 +114,71 @@ describe('ucenter CLI against Redis', () => {
     }
   });
 
+  test('a second run does not bring back a member an admin deleted (before: "imported 1", active again with the old md5 password); --include-deleted does, on purpose', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const csv = join(dir, 'members.csv');
+    await writeFile(csv, `uid,username,email,password,salt,regdate\n501,olduser,old@example.com,${ucHash('old-pw', 'abc123')},abc123,1300000000\n`);
+    expect((await run('ucenter', 'import', csv)).out).toMatch(/imported 1 users, skipped 0;/);
+    expect((await run('users', 'delete', 'olduser')).code).toBe(0);
+    const again = await run('ucenter', 'import', csv);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/skipped uid 501 \(olduser\): imported before and deleted by an admin since \(--include-deleted brings it back\)/);
+    expect(again.out).toMatch(/imported 0 users, skipped 1 \(1 of them deleted by an admin after an earlier import\);/);
+    expect((await run('users', 'list')).out).not.toMatch(/olduser/);
+    // Remembered by name too: a later dump with the member under another uid and spelling does not bring it back either.
+    const renumbered = join(dir, 'renumbered.csv');
+    await writeFile(renumbered, `uid,username,email,password,salt,regdate\n502,OldUser,old@example.com,${ucHash('old-pw', 'abc123')},abc123,0\n`);
+    expect((await run('ucenter', 'import', renumbered)).out).toMatch(/imported 0 users, skipped 1 \(1 of them deleted/);
+
+    const back = await run('ucenter', 'import', csv, '--include-deleted');
+    expect(back.out).toMatch(/imported 1 users, skipped 0;/);
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      const olduser = (await hub.services.users.findByUid(501))!;
+      expect(olduser.username).toBe('olduser');
+      expect(await hub.services.hasher.verify(olduser.passwordHash, 'old-pw')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a dump without CREATE TABLE uses uc_members\' column order', () => {
     const rows = parseMysqldump(`INSERT INTO uc_members VALUES (1,'a','${'0'.repeat(32)}','a@x.io','','','',5,0,0,'s','');`);
     expect(rows).toEqual([{ uid: 1, username: 'a', email: 'a@x.io', password: '0'.repeat(32), salt: 's', regdate: 5 }]);
+  });
+});
+
+describe.each(STORE_KINDS)('ucenter import on %s: an admin\'s deletion stands', (kind) => {
+  let hub: RunningHub;
+  beforeEach(async () => {
+    hub = await startTestHub(kind);
+  });
+  afterEach(async () => {
+    await hub.close();
+  });
+  const members = parseCsvMembers(`uid,username,email,password,salt,regdate\n501,olduser,old@example.com,${ucHash('old-pw', 'abc123')},abc123,1300000000\n`);
+
+  test('a member imported, then deleted, is skipped by the next run and counted', async () => {
+    expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 1, deleted: 0 });
+    await hub.services.users.delete((await hub.services.users.findByUid(501))!.id);
+    const again = await importUcMembers(hub.services, members);
+    expect(again).toEqual({ imported: 0, deleted: 1, skipped: [{ uid: 501, username: 'olduser', reason: expect.stringMatching(/deleted by an admin/) }] });
+    expect(await hub.services.users.findByLogin('olduser')).toBeUndefined();
+    expect(await importUcMembers(hub.services, members, { includeDeleted: true })).toMatchObject({ imported: 1, deleted: 0 });
+  });
+
+  test('a member imported before the hub kept its ledger is remembered when a run finds it there', async () => {
+    await hub.services.users.importUser({ uid: 501, username: 'olduser', email: 'old@example.com', passwordHash: legacyHashFrom(ucHash('old-pw', 'abc123'), 'abc123')! });
+    expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 0, deleted: 0 });
+    await hub.services.users.delete((await hub.services.users.findByUid(501))!.id);
+    expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 0, deleted: 1 });
+  });
+
+  test('a name taken by someone else is not remembered: the member is imported once that user is gone', async () => {
+    const other = await hub.services.users.create({ username: 'olduser', email: 'other@example.com', password: 'long-enough-1' });
+    expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 0, deleted: 0 });
+    await hub.services.users.delete(other.id);
+    expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 1, deleted: 0 });
   });
 });

@@ -8,7 +8,7 @@ export function digest(value: string): string {
 /**
  * The form usernames (and logins naming an account) are compared in: NFKC, lower case, so ｂｏｂ
  * is bob; ASCII names are only lower-cased, as before. The username index, the sign-in
- * throttle's account pools and the seed ledger all compare names this way.
+ * throttle's account pools, the seed ledger and the import ledger all compare names this way.
  */
 export function foldName(name: string): string {
   return name.normalize('NFKC').toLowerCase();
@@ -66,6 +66,11 @@ export class Keys {
   ucenterApp(appId: number): string { return `${this.prefix}ucenter:app:${appId}`; }
   ucenterApps(): string { return `${this.prefix}ucenter:apps`; }
   ucenterAppCounter(): string { return `${this.prefix}ucenter:app-counter`; }
+  /**
+   * Members `ucenter import` created or found already there (`uid:N`, `name:FOLDED`), no TTL
+   * (as seedApplied): a member an admin deleted since is not created again by a later run.
+   */
+  ucenterImported(): string { return `${this.prefix}ucenter:imported`; }
   /** A client API call already taken (UcenterInputReplay): by application and digest, with a TTL. */
   ucenterInputSeen(appId: number, digest: string): string { return `${this.prefix}ucenter:input-seen:${appId}:${digest}`; }
 

@@ -1,7 +1,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ConflictError, ValidationError } from '../errors.js';
 import { legacyHashFrom } from '../users/legacy-hash.js';
-import type { UserRepository } from '../users/user-repository.js';
+import type { DomainServices } from '../domain-services.js';
+import { foldName } from '../store/keys.js';
 
 /** One row of UCenter's `uc_members` table, as far as the hub keeps it. */
 export interface UcMember {
@@ -117,19 +118,57 @@ export function parseUcMembers(text: string): UcMember[] {
 
 export interface ImportReport {
   imported: number;
+  /** Every row not imported and why, those counted in `deleted` included. */
   skipped: { uid: number; username: string; reason: string }[];
+  /** How many of the skipped rows an earlier import created and an admin has deleted since. */
+  deleted: number;
+}
+
+export interface ImportOptions {
+  /** Creates again members an admin deleted after an earlier import (default false: an admin's deletion stands). */
+  includeDeleted?: boolean;
+}
+
+/** The ledger's entries for a member: by uid, and by name as the username index compares it. */
+function ledgerEntries(member: UcMember): string[] {
+  return [`uid:${member.uid}`, `name:${foldName(member.username)}`];
 }
 
 /**
  * Creates the users with their uids and legacy hashes (accepted once at sign-in, then
  * replaced by argon2id). Rows that clash with existing users or are invalid are reported,
- * not imported; running the import again skips what is already there.
+ * not imported; running the import again skips what is already there, and what an admin
+ * deleted after an earlier import: each member created (or found already there) is
+ * remembered in the store by uid and by name (Keys.ucenterImported), as the seed remembers
+ * its entries, so a re-run of the same dump does not bring a deleted user back with its old
+ * password. `includeDeleted` creates those again, on purpose.
  */
-export async function importUcMembers(users: UserRepository, members: UcMember[]): Promise<ImportReport> {
-  const report: ImportReport = { imported: 0, skipped: [] };
+export async function importUcMembers(
+  services: Pick<DomainServices, 'store' | 'keys' | 'users'>,
+  members: UcMember[],
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const { store, keys, users } = services;
+  const report: ImportReport = { imported: 0, skipped: [], deleted: 0 };
+  const ledger = new Set(await store.setMembers(keys.ucenterImported()));
+  const remember = async (member: UcMember) => {
+    for (const entry of ledgerEntries(member)) {
+      if (!ledger.has(entry)) await store.setAdd(keys.ucenterImported(), entry);
+      ledger.add(entry);
+    }
+  };
   let maxUid = 0;
   for (const member of members) {
     maxUid = Math.max(maxUid, member.uid);
+    // Imported before and gone now (by uid or by name: a later dump may spell either differently): an admin deleted it.
+    if (!options.includeDeleted && ledgerEntries(member).some((entry) => ledger.has(entry))) {
+      const present = (await users.findByUid(member.uid)) ?? (await users.findByUsername(member.username));
+      if (!present) {
+        report.skipped.push({ uid: member.uid, username: member.username, reason: 'imported before and deleted by an admin since (--include-deleted brings it back)' });
+        report.deleted += 1;
+        continue;
+      }
+    }
     const passwordHash = legacyHashFrom(member.password, member.salt);
     if (!passwordHash) {
       report.skipped.push({ uid: member.uid, username: member.username, reason: 'the password is not a UCenter md5 hash' });
@@ -138,9 +177,14 @@ export async function importUcMembers(users: UserRepository, members: UcMember[]
     try {
       await users.importUser({ uid: member.uid, username: member.username, email: member.email, passwordHash, ...(member.regdate ? { createdAt: member.regdate } : {}) });
       report.imported += 1;
+      // Remembered after the write: a crash in between leaves a user that is there, remembered below next time.
+      await remember(member);
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
       report.skipped.push({ uid: member.uid, username: member.username, reason: error.publicMessage });
+      // The same member there already (imported before the hub kept this ledger, or by a run beside this one): remembered too, so its deletion stands.
+      const holder = error instanceof ConflictError ? await users.findByUid(member.uid) : undefined;
+      if (holder && foldName(holder.username) === foldName(member.username)) await remember(member);
     }
   }
   // New users get uids above every imported one.

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { importUcMembers, parseUcMembers } from './import.js';
 import { checkUcenterApp } from './note-check.js';
@@ -17,7 +19,8 @@ export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --ur
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
-  npm run hub -- ucenter import FILE        (uc_members as CSV or a mysqldump)
+  npm run hub -- ucenter import FILE [--include-deleted]   (uc_members as CSV or a mysqldump; a member an admin
+        deleted after an earlier import is skipped unless --include-deleted)
   npm run hub -- ucenter legacy-count      (imported md5 hashes not yet replaced)`;
 
 export interface UcenterCliValues {
@@ -31,6 +34,7 @@ export interface UcenterCliValues {
   'allow-register'?: boolean;
   updatepw?: boolean;
   'accept-rc4'?: boolean;
+  'include-deleted'?: boolean;
 }
 
 type Print = (line: string) => void;
@@ -44,7 +48,7 @@ function printable(text: string): string {
 export async function runUcenterCli(
   args: string[],
   values: UcenterCliValues,
-  services: { apps: UcenterAppRegistry; users: UserRepository; audit: AuditLog; timeoutMs?: number },
+  services: { apps: UcenterAppRegistry; users: UserRepository; store: Store; keys: Keys; audit: AuditLog; timeoutMs?: number },
   print: Print,
 ): Promise<number> {
   const { apps, users, audit } = services;
@@ -104,10 +108,11 @@ export async function runUcenterCli(
     }
     case 'import': {
       if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
-      const report = await importUcMembers(users, parseUcMembers(await readFile(sub, 'utf8')));
+      const report = await importUcMembers(services, parseUcMembers(await readFile(sub, 'utf8')), { includeDeleted: Boolean(values['include-deleted']) });
       // Control characters escaped (\u001b as text): a dump's terminal escapes, in a name or in the reason (which may quote an address), never reach the operator's terminal raw.
       for (const skipped of report.skipped) print(printable(`skipped uid ${skipped.uid} (${skipped.username}): ${skipped.reason}`));
-      print(`imported ${report.imported} users, skipped ${report.skipped.length}; ${await users.legacyHashCount()} legacy hashes wait for their owner's next sign-in`);
+      const deleted = report.deleted ? ` (${report.deleted} of them deleted by an admin after an earlier import)` : '';
+      print(`imported ${report.imported} users, skipped ${report.skipped.length}${deleted}; ${await users.legacyHashCount()} legacy hashes wait for their owner's next sign-in`);
       return 0;
     }
     case 'legacy-count':
