@@ -2,8 +2,19 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
 
-const port = z.coerce.number().int().min(1).max(65_535);
-const seconds = z.coerce.number().int().positive();
+/**
+ * A whole number as written in an environment variable: decimal digits only. `z.coerce.number`
+ * also took `0x10`, `1e3`, `0b1` and padded or signed values (HUB_PORT=0x10 listened on 16).
+ */
+function integer(rules: z.ZodNumber) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number in decimal digits (no sign, hex, exponent, decimal point or spaces)')
+    .transform(Number)
+    .pipe(rules);
+}
+const port = integer(z.number().int().min(1).max(65_535));
+const seconds = integer(z.number().int().positive());
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -54,7 +65,9 @@ const issuer = z.string().transform((value, ctx) => {
 const redisUrl = z
   .string()
   .url()
-  .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
+  .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' })
+  // ioredis would take `redis://` (no host) for 127.0.0.1:6379 and connect there silently.
+  .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', { message: 'has no host: name the Redis server (for example redis://127.0.0.1:6379)' });
 
 /** The demo's issuer (`npm start`, docker-compose.demo.yml): HUB_ISSUER's default, refused in production without HUB_DEMO. */
 export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
@@ -80,8 +93,8 @@ const schema = z.object({
    * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
    * Sentinel (its primary has a replica), 0 otherwise.
    */
-  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
-  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(500), // milliseconds
+  REDIS_WAIT_REPLICAS: integer(z.number().int().min(0).max(16)).optional(),
+  REDIS_WAIT_TIMEOUT_MS: integer(z.number().int().min(1).max(10_000)).default(500), // milliseconds
   // Braces would make part of the prefix a Redis Cluster hash tag and put every key in one slot.
   KEY_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or } (Redis Cluster hash tags)').default('sso:'),
   /** Comma-separated secrets for cookie signing; the first signs, all verify. Generated and stored when unset. */
@@ -125,53 +138,53 @@ const schema = z.object({
   HUB_ACCESS_TOKEN_TTL: seconds.default(3600), // one hour, in seconds
   HUB_REFRESH_TOKEN_TTL: seconds.default(14 * 86_400), // two weeks, in seconds
   /** argon2id cost. OWASP's floor is m=19 MiB, t=2, p=1. */
-  ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456, 'must be at least 19456 (OWASP minimum, 19 MiB)').default(19_456),
-  ARGON2_ITERATIONS: z.coerce.number().int().min(2, 'must be at least 2 (OWASP minimum)').default(2),
-  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  ARGON2_MEMORY_KIB: integer(z.number().int().min(19_456, 'must be at least 19456 (OWASP minimum, 19 MiB)')).default(19_456),
+  ARGON2_ITERATIONS: integer(z.number().int().min(2, 'must be at least 2 (OWASP minimum)')).default(2),
+  ARGON2_PARALLELISM: integer(z.number().int().min(1).max(16)).default(1),
   /**
    * argon2id checks and hashes run at once, each on one of libuv's pool threads; the rest wait
    * their turn. Unset: the cores, and always at least one pool thread left for the rest of the
    * pool's work (ID-token signatures, DNS lookups, file reads). Must be below UV_THREADPOOL_SIZE.
    */
-  ARGON2_CONCURRENCY: z.coerce.number().int().min(1).optional(),
+  ARGON2_CONCURRENCY: integer(z.number().int().min(1)).optional(),
   /** Checks that may wait for a turn; past that a sign-in is answered "busy" (503, Retry-After). Unset: 400 per ARGON2_CONCURRENCY, about ten seconds of work. */
-  ARGON2_QUEUE_LIMIT: z.coerce.number().int().min(1).optional(),
+  ARGON2_QUEUE_LIMIT: integer(z.number().int().min(1)).optional(),
   /** libuv's pool size, read by Node itself at start (4 when unset); read here to size ARGON2_CONCURRENCY. */
-  UV_THREADPOOL_SIZE: z.coerce.number().int().min(2, 'must be at least 2: argon2id takes pool threads, and ID-token signatures need one left').max(1024).default(4),
+  UV_THREADPOOL_SIZE: integer(z.number().int().min(2, 'must be at least 2: argon2id takes pool threads, and ID-token signatures need one left').max(1024)).default(4),
   /** Failed sign-ins allowed per account per window before a lockout. */
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(z.number().int().positive()).default(5),
   /** Sign-in attempts allowed per IP per window. */
-  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().positive().default(50),
+  LOGIN_MAX_ATTEMPTS_PER_IP: integer(z.number().int().positive()).default(50),
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60), // fifteen minutes
   /** First delay once an account's untrusted clients (or a device) are over their failures, in seconds; doubles per failure. */
   LOGIN_BACKOFF_BASE_SECONDS: seconds.default(2),
   /** Longest such delay, in seconds (five minutes): sign-in is slowed, never locked for a fixed time. */
   LOGIN_BACKOFF_MAX_SECONDS: seconds.default(5 * 60),
   /** Sign-in pages (`GET /login`, `/auth`) one address may open per window: each may write a record. */
-  SIGNIN_STARTS_PER_IP: z.coerce.number().int().positive().default(300),
+  SIGNIN_STARTS_PER_IP: integer(z.number().int().positive()).default(300),
   SIGNIN_STARTS_WINDOW_SECONDS: seconds.default(5 * 60), // five minutes
   /** How long a password-reset link works, in seconds (30 minutes). */
   PASSWORD_RESET_TTL: seconds.default(30 * 60),
   /** How long an e-mail change confirmation link works, in seconds (24 hours). */
   EMAIL_CHANGE_TTL: seconds.default(24 * 3600),
   /** Password-reset requests one address may make per RECOVERY_WINDOW_SECONDS; past it 429. */
-  RECOVERY_REQUESTS_PER_IP: z.coerce.number().int().positive().default(20),
+  RECOVERY_REQUESTS_PER_IP: integer(z.number().int().positive()).default(20),
   /** Reset and e-mail-change mails one account may be sent per window; past it no mail (the answer stays the same). */
-  RECOVERY_MAILS_PER_ACCOUNT: z.coerce.number().int().positive().default(3),
+  RECOVERY_MAILS_PER_ACCOUNT: integer(z.number().int().positive()).default(3),
   RECOVERY_WINDOW_SECONDS: seconds.default(3600), // one hour
   /** How long the sync page waits for subsites before continuing, in milliseconds. */
-  SYNC_WAIT_MS: z.coerce.number().int().min(100).max(10_000).default(1_500),
-  SYNC_CODE_TTL: z.coerce.number().int().min(5).max(60).default(60), // seconds; the design caps it at 60
+  SYNC_WAIT_MS: integer(z.number().int().min(100).max(10_000)).default(1_500),
+  SYNC_CODE_TTL: integer(z.number().int().min(5).max(60)).default(60), // seconds; the design caps it at 60
   /** Allow the legacy resource-owner password grant for clients registered with it. */
   HUB_ENABLE_PASSWORD_GRANT: bool.default(false),
   /** Delivery queue (userdelete, back-channel logout): first retry delay, in milliseconds; doubles per attempt. */
-  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(2_000),
+  DELIVERY_BACKOFF_BASE_MS: integer(z.number().int().min(1)).default(2_000),
   /** Longest delay between two attempts, in milliseconds (one hour). */
-  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  DELIVERY_BACKOFF_MAX_MS: integer(z.number().int().min(1)).default(3_600_000),
   /** How often the delivery worker looks for due items, in milliseconds. */
-  DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  DELIVERY_POLL_MS: integer(z.number().int().min(10)).default(1_000),
   /** How long one delivery request may take, in milliseconds. */
-  DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  DELIVERY_TIMEOUT_MS: integer(z.number().int().min(100).max(60_000)).default(5_000),
   /** How long delivered items stay visible in the admin console, in seconds (seven days). */
   DELIVERY_RETENTION_SECONDS: seconds.default(7 * 86_400),
   /** How long failed items stay for the admin to see and retry, in seconds (30 days). */
@@ -181,35 +194,35 @@ const schema = z.object({
   /** How long audit entries are kept, in seconds (90 days). */
   AUDIT_RETENTION_SECONDS: seconds.default(90 * 86_400),
   /** At most this many audit entries are kept, tokens issued and sign-in attempts not counted; the oldest go first. */
-  AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  AUDIT_MAX_ENTRIES: integer(z.number().int().min(100)).default(100_000),
   /** At most this many `token.issued` entries are kept, in a log of their own (so they never push other entries out). */
-  AUDIT_MAX_TOKEN_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  AUDIT_MAX_TOKEN_ENTRIES: integer(z.number().int().min(100)).default(100_000),
   /**
    * At most this many entries of what anyone can cause without signing in (failed, throttled and
    * unverified sign-ins, password-reset requests, sign-ups) are kept, in a log of their own (so a
    * guessing attack or a sign-up flood never pushes other entries out).
    */
-  AUDIT_MAX_ATTEMPT_ENTRIES: z.coerce.number().int().min(100).default(100_000),
+  AUDIT_MAX_ATTEMPT_ENTRIES: integer(z.number().int().min(100)).default(100_000),
   /** After a sync-key rotation the hub keeps signing with the previous key this long, in seconds (one day). */
-  SYNC_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(86_400),
+  SYNC_KEY_OVERLAP_SECONDS: integer(z.number().int().min(0)).default(86_400),
   /**
    * How often each hub process re-reads what it shares through the store (signing keys,
    * cookie keys, its own portal client) and restores what is missing, in milliseconds (5 s).
    */
-  HUB_STORE_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  HUB_STORE_CHECK_MS: integer(z.number().int().min(50).max(60_000)).default(5_000),
   /**
    * `keys rotate` publishes a new signing key at once and signs with it only after this
    * delay, in milliseconds (one minute): by then every process publishes it. Must exceed
    * two HUB_STORE_CHECK_MS.
    */
-  HUB_KEY_ACTIVATION_DELAY_MS: z.coerce.number().int().min(100).default(60_000),
+  HUB_KEY_ACTIVATION_DELAY_MS: integer(z.number().int().min(100)).default(60_000),
   /**
    * How long a subsite may go without refetching the hub's key set when a token names a key
    * it has not seen, in milliseconds: the kit, like jose's createRemoteJWKSet, refetches at
    * most once per 30 s. The activation delay must cover it on top of the publication, or new
    * sign-ins fail at such a subsite until its next refetch.
    */
-  HUB_SUBSITE_JWKS_REFETCH_MS: z.coerce.number().int().min(0).default(30_000),
+  HUB_SUBSITE_JWKS_REFETCH_MS: integer(z.number().int().min(0)).default(30_000),
   /**
    * A replaced signing key stays published this long after its successor starts signing,
    * in seconds. Unset: the longest of the ID token (1 h), refresh token and session lifetimes.
@@ -221,9 +234,9 @@ const schema = z.object({
    * for a balancer that polls /readyz to stop sending it requests. A connection the balancer
    * opens while the socket closes is reset by the kernel, and a POST already sent on it is lost.
    */
-  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(300_000).default(0),
+  SHUTDOWN_DELAY_MS: integer(z.number().int().min(0).max(300_000)).default(0),
   /** On SIGTERM/SIGINT, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  SHUTDOWN_TIMEOUT_MS: integer(z.number().int().min(0).max(600_000)).default(10_000),
   /** Bearer token for `GET /metrics` on the hub's own port (at least 32 characters). Unset: /metrics there is a 404. */
   METRICS_TOKEN: z.string().min(32, 'needs at least 32 characters').optional(),
   /** A separate listener that serves only /metrics with no token, protected by its bind address. Unset: none. */
@@ -235,12 +248,12 @@ const schema = z.object({
   /** Accounts that signed up themselves may sign in only once their e-mail address is verified. */
   HUB_REQUIRE_VERIFIED_EMAIL: bool.default(true),
   /** Sign-ups and verification e-mails one address may ask for per window. */
-  SIGNUP_MAX_PER_IP: z.coerce.number().int().positive().default(10),
+  SIGNUP_MAX_PER_IP: integer(z.number().int().positive()).default(10),
   SIGNUP_WINDOW_SECONDS: seconds.default(3600), // one hour
   /** Shortest password people may choose themselves, in characters (ASVS 5: at least 8). */
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8, 'must be at least 8 (OWASP ASVS 5)').max(64).default(8),
+  PASSWORD_MIN_LENGTH: integer(z.number().int().min(8, 'must be at least 8 (OWASP ASVS 5)').max(64)).default(8),
   /** Lowest zxcvbn strength score (0 to 4) of a password people choose themselves. */
-  PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(3),
+  PASSWORD_MIN_SCORE: integer(z.number().int().min(0).max(4)).default(3),
   /** A file of breached passwords refused as new passwords: one password or SHA-1 (hex) a line. Unset: no list. */
   HUB_BREACHED_PASSWORDS_FILE: z.string().optional(),
   /** Outgoing mail (verification, password reset): an SMTP URL, `smtp://user:pass@host:587` or `smtps://…:465`. Unset: no SMTP. */
@@ -339,7 +352,8 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
 
 /**
  * What a server start checks beyond the values themselves: production (`NODE_ENV=production`,
- * as the image sets it) needs HUB_ISSUER set, since its default is the demo's; an http://
+ * as the image sets it) needs HUB_ISSUER set, since its default is the demo's, and refuses the
+ * development outbox (both allowed with HUB_DEMO=true); an http://
  * issuer on a host that is not loopback is served without Secure cookies or HSTS, so it is
  * said at start. The CLI and tests load the configuration without these.
  * @returns warnings to log; throws ConfigError for what must be fixed first.
@@ -348,6 +362,12 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   if (env.NODE_ENV === 'production' && config.HUB_ISSUER === DEMO_ISSUER && !config.HUB_DEMO) {
     throw new ConfigError(
       `invalid hub configuration:\n  HUB_ISSUER: set it in production (NODE_ENV=production) to the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; ${DEMO_ISSUER} (its default, and .env.example's) is the demo's (HUB_DEMO=true runs the demo on purpose)`,
+    );
+  }
+  // Anyone who can reach the hub can read /dev/outbox, password-reset links included.
+  if (env.NODE_ENV === 'production' && config.MAIL_DEV_OUTBOX && !config.HUB_DEMO) {
+    throw new ConfigError(
+      'invalid hub configuration:\n  MAIL_DEV_OUTBOX: refused in production (NODE_ENV=production): anyone who can reach the hub could read the outbox at /dev/outbox, password-reset links included; set SMTP_URL and unset MAIL_DEV_OUTBOX (HUB_DEMO=true runs the demo on purpose)',
     );
   }
   const warnings: string[] = [];

@@ -34,8 +34,6 @@ import { storeUnavailableOf, type Store } from './store/store.js';
 import { SignupLimit } from './signup/signup-limit.js';
 import { SignupService } from './signup/signup-service.js';
 import { SyncPlanner } from './sync/sync-page.js';
-import { loadTotpKeys } from './secrets/secrets.js';
-import { SecretBox } from './two-step/secret-box.js';
 import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
@@ -83,8 +81,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const domain = createDomainServices(config, store, logger);
   const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries, ucenterApps, ucenterNotes } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });
-  // Signing keys, cookie keys and the portal client: loaded (or created) now, then kept
-  // and restored by this process while it runs.
+  // Signing keys, cookie keys, two-step keys and the portal client: loaded (or created) now,
+  // then kept and restored by this process while it runs.
   const owned = await OwnedState.load({ config, store, keys, clients, logger, portalClient: portalClientFor(config) });
   const { cookieKeys } = owned;
   const throttleOf = (keyPrefix: string) =>
@@ -98,12 +96,11 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
     });
   const throttle = throttleOf(keys.rateLimitPrefix());
-  // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
-  const twoStepKeys = await loadTotpKeys(store, keys, config.HUB_TOTP_KEYS);
   if (!config.HUB_TOTP_KEYS && store.kind === 'redis') {
     logger.warn('two-step secrets are encrypted with a key kept in the same store: set HUB_TOTP_KEYS to keep the key apart from the data');
   }
-  const twoStep = new TwoStepService(domain.twoStepRecords, new SecretBox(twoStepKeys), throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host);
+  // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
+  const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host);
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 

@@ -5,10 +5,11 @@ import type { HubConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { replaceProviderKeys } from './oidc/provider-keys.js';
-import { loadCookieKeys, loadSigningKeysText, type Jwks } from './secrets/secrets.js';
+import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './secrets/secrets.js';
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
+import { SecretBox } from './two-step/secret-box.js';
 
 /** What `/readyz` reports: ready, or why not (each reason says what to do). */
 export interface Readiness {
@@ -28,7 +29,7 @@ export interface OwnedStateDeps {
 
 /**
  * What a running hub process owns and shares through the store: the signing key set, the
- * cookie keys and its own portal client. Every HUB_STORE_CHECK_MS it re-reads them:
+ * cookie keys, the two-step (TOTP) key-encryption keys and its own portal client. Every HUB_STORE_CHECK_MS it re-reads them:
  * - a rotated key set is picked up live (published at once, signing from its activation);
  * - what the store lost is written back from this process's memory with `SET NX`, so
  *   processes restoring at the same time agree on one value;
@@ -51,11 +52,16 @@ export class OwnedState {
   /** Set once the hub listens (`publish()`): from then on every check keeps the published settings this process's. */
   #publishing = false;
   readonly #retireAfterMs: number;
+  /** The two-step key-encryption secrets this process seals and opens with (HUB_TOTP_KEYS, or the stored ones). */
+  #twoStepKeys: string[];
+  /** Seals and opens two-step secrets; its keys follow the stored list (see `#checkTwoStepKeys`). */
+  readonly twoStepBox: SecretBox;
 
   private constructor(
     private readonly deps: OwnedStateDeps,
     setText: string | undefined,
     readonly cookieKeys: string[],
+    twoStepKeys: string[],
   ) {
     const { config } = deps;
     this.#retireAfterMs =
@@ -63,18 +69,21 @@ export class OwnedState {
     this.#setText = setText;
     this.#set = setText ? parseKeySet(setText) : { keys: config.HUB_JWKS!.keys };
     this.#jwks = effectiveJwks(this.#set, Date.now(), this.#retireAfterMs);
+    this.#twoStepKeys = twoStepKeys;
+    this.twoStepBox = new SecretBox(twoStepKeys);
   }
 
   /** Reads (or creates, on a first start) the shared secrets and writes the portal client. */
   static async load(deps: OwnedStateDeps): Promise<OwnedState> {
     const { config, store, keys, clients } = deps;
-    const [setText, cookieKeys] = await Promise.all([
+    const [setText, cookieKeys, twoStepKeys] = await Promise.all([
       config.HUB_JWKS ? Promise.resolve(undefined) : loadSigningKeysText(store, keys),
       loadCookieKeys(store, keys, config.HUB_COOKIE_SECRETS),
+      loadTotpKeys(store, keys, config.HUB_TOTP_KEYS),
     ]);
     // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
     await clients.own(deps.portalClient);
-    return new OwnedState(deps, setText, cookieKeys);
+    return new OwnedState(deps, setText, cookieKeys, twoStepKeys);
   }
 
   /**
@@ -143,6 +152,8 @@ export class OwnedState {
       }
       const cookieProblem = await this.#checkCookieKeys();
       if (cookieProblem) reasons.push(cookieProblem);
+      const twoStepProblem = await this.#checkTwoStepKeys();
+      if (twoStepProblem) reasons.push(twoStepProblem);
       if (this.#publishing) await this.#checkPublishedSettings();
       const restored = await this.deps.clients.verifyOwned();
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
@@ -218,6 +229,38 @@ export class OwnedState {
     return 'the cookie keys in the store differ from this process’s (another process created new ones after the store lost them): restart this process to use them';
   }
 
+  /**
+   * Two-step keys kept in the store (HUB_TOTP_KEYS unset): restored when missing, so a secret
+   * sealed after the store lost them still opens after a restart. A list another process
+   * created meanwhile (it started on the emptied store) gets this process's keys added, and
+   * every process takes the stored list: one key seals everywhere, and every key that sealed
+   * a secret still opens it.
+   */
+  async #checkTwoStepKeys(): Promise<string | undefined> {
+    const { config, store, keys, logger } = this.deps;
+    if (config.HUB_TOTP_KEYS) return undefined;
+    const key = keys.twoStepKeys();
+    const mine = JSON.stringify(this.#twoStepKeys);
+    let text = await store.get(key);
+    if (text === null) {
+      if (await store.set(key, mine, { onlyIfAbsent: true })) logger.warn('restored the two-step keys in the store from this process');
+      text = await store.get(key);
+    }
+    if (text === null || text === mine) return undefined;
+    const stored = secretList(text);
+    if (!stored) return 'the stored two-step keys are unreadable: restore them from a backup, or set HUB_TOTP_KEYS to the keys in use';
+    const missing = this.#twoStepKeys.filter((secret) => !stored.includes(secret));
+    const adopted = [...stored, ...missing];
+    if (missing.length) {
+      // Compare-and-set: a list changed meanwhile by another process is merged at the next check.
+      if (!(await store.swap(key, text, JSON.stringify(adopted)))) return undefined;
+      logger.warn('merged this process’s two-step keys into the stored list (another process created new ones after the store lost them)');
+    }
+    this.#twoStepKeys = adopted;
+    this.twoStepBox.use(adopted);
+    return undefined;
+  }
+
   /** Recomputes the keys for now (an activation may have passed) and hands a change to the provider. */
   #apply(): void {
     const now = Date.now();
@@ -237,5 +280,15 @@ export class OwnedState {
       this.#activation = setTimeout(() => this.#apply(), next - now + 1);
       this.#activation.unref();
     }
+  }
+}
+
+/** A stored list of secrets (JSON array of non-empty strings), or undefined when it is not one. */
+function secretList(text: string): string[] | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string' && item !== '') ? (value as string[]) : undefined;
+  } catch {
+    return undefined;
   }
 }

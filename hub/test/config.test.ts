@@ -200,6 +200,19 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     [{ HUB_ISSUER: 'https://id.example.com/?x=1', HUB_TRUST_PROXY: 'true' }, /HUB_ISSUER: must be an origin only/],
     [{ HUB_ISSUER: 'HTTPS://ID.Example.com' }, /HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:\/\//],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL: must be redis:\/\/ or rediss:\/\//],
+    // Accepted before, and connected to 127.0.0.1:6379 without a word (an operator review).
+    [{ REDIS_URL: 'redis://' }, /REDIS_URL: has no host/],
+    [{ REDIS_URL: 'rediss://:secret@/0' }, /REDIS_URL: has no host/],
+    [{ REDIS_CLUSTER_NODES: ':7000' }, /REDIS_CLUSTER_NODES: ":7000" is not host:port/],
+    [{ REDIS_SENTINELS: '[]:26379', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: "\[\]:26379" is not host:port/],
+    // Accepted before as hex, exponent or padded numbers (HUB_PORT=0x10 listened on 16, 1e3 on 1000).
+    [{ HUB_PORT: '0x10' }, /HUB_PORT: must be a whole number in decimal digits/],
+    [{ HUB_PORT: '1e3' }, /HUB_PORT: must be a whole number in decimal digits/],
+    [{ HUB_PORT: ' 4000' }, /HUB_PORT: must be a whole number in decimal digits/],
+    [{ HUB_SESSION_TTL: '0b101' }, /HUB_SESSION_TTL: must be a whole number in decimal digits/],
+    [{ ARGON2_MEMORY_KIB: '2e4' }, /ARGON2_MEMORY_KIB: must be a whole number in decimal digits/],
+    [{ REDIS_WAIT_REPLICAS: '0o1' }, /REDIS_WAIT_REPLICAS: must be a whole number in decimal digits/],
+    [{ METRICS_PORT: '+9100' }, /METRICS_PORT: must be a whole number in decimal digits/],
     [{ HUB_COOKIE_SECRETS: ' , ' }, /HUB_COOKIE_SECRETS: needs at least one secret/],
     [{ HUB_TOTP_KEYS: ',' }, /HUB_TOTP_KEYS: needs at least one key/],
     [{ LOGIN_BACKOFF_BASE_SECONDS: '600', LOGIN_BACKOFF_MAX_SECONDS: '300' }, /LOGIN_BACKOFF_BASE_SECONDS: must not be more than LOGIN_BACKOFF_MAX_SECONDS/],
@@ -225,6 +238,16 @@ describe('what a server start checks (an operator review: a hub started half-con
     const set = { ...env, HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true' };
     expect(checkServerStart(loadConfig(set), set)).toEqual([]);
     expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the demo issuer
+  });
+
+  test('the development outbox (anyone can read /dev/outbox, reset links included) is refused in production, unless the demo is run on purpose', () => {
+    const env = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', MAIL_DEV_OUTBOX: 'true' };
+    expect(() => checkServerStart(loadConfig(env), env)).toThrow(ConfigError);
+    expect(() => checkServerStart(loadConfig(env), env)).toThrow(/MAIL_DEV_OUTBOX: refused in production.*\/dev\/outbox.*set SMTP_URL and unset MAIL_DEV_OUTBOX.*HUB_DEMO=true/);
+    const demo = { ...env, HUB_DEMO: 'true' };
+    expect(checkServerStart(loadConfig(demo), demo)).toEqual([]);
+    const development = { ...env, NODE_ENV: 'development' };
+    expect(checkServerStart(loadConfig(development), development)).toEqual([]);
   });
 
   test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {

@@ -10,6 +10,7 @@ import { continueUrlOf } from '../src/testing/flows.js';
 import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { deleteByPrefix, scanKeys } from '../src/store/redis-client.js';
+import { SecretBox } from '../src/two-step/secret-box.js';
 
 const CHECK_MS_NUMBER = 200; // how often the test hub re-checks what it owns, in ms
 const CHECK_MS = String(CHECK_MS_NUMBER);
@@ -141,6 +142,40 @@ describe('after the store loses its data (Redis)', () => {
     // Users are data the operator restores (here: created again); sign-in works at once.
     await services.users.create({ username: 'dora', email: 'dora@example.test', password: 'data-loss-pass-1' });
     expect(await signIn(hub, 'dora', 'data-loss-pass-1')).toBe(200);
+  });
+
+  test('the two-step key is restored from the running hub, so a secret sealed after the loss still opens after a restart', async () => {
+    const { store, services } = hub;
+    const key = services.keys.twoStepKeys();
+    const before = await store.get(key);
+    expect(before).not.toBeNull();
+    await store.del(key);
+    // An enrolment after the loss: sealed with the key this process holds.
+    const { secret } = await services.twoStep.beginEnrolment('user-1', 'dora');
+    const sealed = (await services.twoStepRecords.findPending('user-1'))!;
+    expect(await services.owned.check()).toEqual({ ready: true, reasons: [] });
+    const restored = await store.get(key);
+    expect(restored).toBe(before);
+    // What a restarted (or second) process loads opens it.
+    expect(new SecretBox(JSON.parse(restored!) as string[]).open(sealed, 'user-1')).toBe(secret);
+  });
+
+  test('two-step keys another process created after the loss are merged with this process’s; both processes seal with one key', async () => {
+    const { store, services } = hub;
+    const key = services.keys.twoStepKeys();
+    const mine = JSON.parse((await store.get(key))!) as string[];
+    const first = await services.twoStep.beginEnrolment('user-1', 'dora');
+    const sealedByMine = (await services.twoStepRecords.findPending('user-1'))!;
+    // A second process started on the emptied store before this one restored its key.
+    const theirs = ['another-process-two-step-key-0123456789abcdef'];
+    await store.set(key, JSON.stringify(theirs));
+    expect(await services.owned.check()).toEqual({ ready: true, reasons: [] });
+    const merged = JSON.parse((await store.get(key))!) as string[];
+    expect(merged).toEqual([...theirs, ...mine]);
+    // The other process's first key now seals here too, and what either sealed opens with the merged list.
+    const second = await services.twoStep.beginEnrolment('user-2', 'erin');
+    expect(new SecretBox(theirs).open((await services.twoStepRecords.findPending('user-2'))!, 'user-2')).toBe(second.secret);
+    expect(new SecretBox(merged).open(sealedByMine, 'user-1')).toBe(first.secret);
   });
 
   test('what the hub cannot take over live makes it not ready, with the reason, on /readyz', async () => {

@@ -9,6 +9,7 @@ import { OTP_REQUIRED } from '../src/oidc/password-grant.js';
 import { runCli } from '../src/cli.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
+import { SecretBox } from '../src/two-step/secret-box.js';
 
 const REDIRECT = 'http://rp.test/cb';
 let counter = 0;
@@ -244,6 +245,24 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const b = await passwordStep(second, `${hub.url}/login`, user.username, user.password);
     expect((await secondStep(second, b.interactionUrl, codes[3]!)).status).toBe(401);
     expect(await isSignedIn(second, hub.url)).toBe(false);
+  });
+
+  test('a secret sealed with a key this hub does not have: a page that says so (not a bare 500), and a recovery code still signs in', async () => {
+    const user = await newUser();
+    const { secret, codes } = await enrolThroughPage(await signedInBrowser(user.username, user.password));
+    // As after a store loss that gave the hub a new two-step key: the record was sealed with another.
+    const record = (await hub.services.twoStepRecords.find(user.id))!;
+    await hub.services.twoStepRecords.save(user.id, { ...record, secret: new SecretBox(['a-key-this-hub-does-not-have-0123456789abcdef']).seal(secret, user.id) });
+    const browser = new TestBrowser();
+    const { interactionUrl } = await passwordStep(browser, `${hub.url}/login`, user.username, user.password);
+    const answer = await secondStep(browser, interactionUrl, totpCode(secret));
+    expect(answer.status).toBe(500);
+    expect(answer.body).toContain('no longer has the key that protects your two-step secret');
+    expect(answer.body).toContain('recovery codes');
+    expect(answer.body).not.toContain('SealError');
+    expect(await isSignedIn(browser, hub.url)).toBe(false);
+    // Back on the same step, a recovery code works (they are kept as digests, not sealed).
+    expect((await secondStep(browser, interactionUrl, codes[0]!)).status).toBe(200);
   });
 
   test('wrong codes are throttled like passwords (429 + Retry-After), and not in the owner\'s known browser', async () => {

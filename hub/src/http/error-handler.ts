@@ -5,6 +5,7 @@ import { localeOf } from '../i18n/locale-middleware.js';
 import type { Logger } from '../logger.js';
 import { STORE_RETRY_AFTER, StoreUnavailableError } from '../store/store.js';
 import { renderPage } from '../portal/render.js';
+import { TwoStepKeyMissingError } from '../two-step/two-step-service.js';
 import type { Views } from '../views/views.js';
 
 interface OidcLikeError {
@@ -54,6 +55,10 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       title = status === 429 ? t('errors:titles.tooMany') : status === 503 ? t('errors:titles.unavailable') : t('errors:titles.didNotWork');
       description = messageOf(error, t);
       if (error instanceof BusyError || error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      // A page that says what is wrong, and a line for the administrator, who has to put it right.
+      if (error instanceof TwoStepKeyMissingError) {
+        logger.error('a two-step secret is sealed with a key this hub does not have: restore secrets:two-step-keys (or HUB_TOTP_KEYS) from a backup, or reset the user’s two-step sign-in (admin console)', { error: (error.cause as Error | undefined)?.message });
+      }
     } else if (oidc?.code === 'EBADCSRFTOKEN') {
       status = 403;
       title = t('errors:titles.formExpired');

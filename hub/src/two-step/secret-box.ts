@@ -50,9 +50,17 @@ function decrypt(key: Buffer, sealed: string, aad: string): Buffer {
  * until `rewrap` has run over every record, or until users re-enrol).
  */
 export class SecretBox {
-  readonly #keks: { kid: string; key: Buffer }[];
+  #keks: { kid: string; key: Buffer }[] = [];
 
   constructor(secrets: string[]) {
+    this.use(secrets);
+  }
+
+  /**
+   * Takes another list of key-encryption secrets (the first seals, all open): the running hub
+   * adopts the stored list when processes merged theirs after the store lost it (OwnedState).
+   */
+  use(secrets: string[]): void {
     if (secrets.length === 0) throw new TypeError('SecretBox needs at least one key-encryption secret');
     this.#keks = secrets.map((secret) => ({
       kid: createHash('sha256').update(`kid:${secret}`).digest('base64url').slice(0, 12),

@@ -1,7 +1,7 @@
-import { ValidationError } from '../errors.js';
+import { HubError, msg, ValidationError } from '../errors.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
 import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
-import type { SecretBox } from './secret-box.js';
+import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
 import type { TwoStepRepository } from './two-step-repository.js';
 
@@ -21,6 +21,18 @@ export function amrFor(factor?: SecondFactor): string[] {
   if (factor === 'totp') return ['pwd', 'otp', 'mfa'];
   if (factor === 'recovery') return ['pwd', 'mfa'];
   return ['pwd'];
+}
+
+/**
+ * A user's two-step secret is sealed with a key this hub does not have (the store lost
+ * `secrets:two-step-keys` and a new one was made, or HUB_TOTP_KEYS changed): app codes cannot
+ * be checked. Recovery codes, kept as digests, still work. A page says so instead of a bare 500.
+ */
+export class TwoStepKeyMissingError extends HubError {
+  override readonly name = 'TwoStepKeyMissingError';
+  constructor(cause: SealError) {
+    super(500, msg('errors:twoStepKeyMissing'), { cause });
+  }
 }
 
 const PENDING_ENROLMENT_SECONDS = 15 * 60; // a started enrolment waits this long for its first code
@@ -67,7 +79,8 @@ export class TwoStepService {
   /** Starts (or shows again) an enrolment: a secret kept pending until a first code confirms it. */
   async beginEnrolment(userId: string, accountLabel: string): Promise<Enrolment> {
     const pending = await this.repository.findPending(userId);
-    let secret = pending ? this.box.open(pending, userId) : undefined;
+    // A set-up sealed with a key this hub does not have starts afresh.
+    let secret = pending ? this.#openPending(pending, userId) : undefined;
     if (!secret) {
       secret = newTotpSecret();
       await this.repository.savePending(userId, this.box.seal(secret, userId), PENDING_ENROLMENT_SECONDS);
@@ -83,8 +96,8 @@ export class TwoStepService {
    */
   async confirmEnrolment(userId: string, code: string): Promise<{ codes: string[] } | { refused: 'enrolExpired' | 'enrolCode' }> {
     const pending = await this.repository.findPending(userId);
-    if (!pending) return { refused: 'enrolExpired' };
-    const secret = this.box.open(pending, userId);
+    const secret = pending ? this.#openPending(pending, userId) : undefined;
+    if (!secret) return { refused: 'enrolExpired' };
     const step = totpStep(secret, code);
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };
     const codes = newRecoveryCodes();
@@ -117,7 +130,7 @@ export class TwoStepService {
     if (looksLikeTotp(answer)) {
       const record = await this.repository.find(userId);
       if (!record) return undefined;
-      const step = totpStep(this.box.open(record.secret, userId), answer);
+      const step = totpStep(this.#open(record.secret, userId), answer);
       if (step === undefined) return undefined;
       // Replay: a code already used (or older than one used) is refused within its window.
       return (await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS)) ? 'totp' : undefined;
@@ -127,6 +140,25 @@ export class TwoStepService {
       return (await this.repository.takeRecoveryCode(userId, recoveryCodeDigest(answer))) ? 'recovery' : undefined;
     }
     return undefined;
+  }
+
+  /** A pending set-up's secret; undefined when it does not open (it is replaced by a new one). */
+  #openPending(sealed: Sealed, userId: string): string | undefined {
+    try {
+      return this.box.open(sealed, userId);
+    } catch (error) {
+      if (error instanceof SealError) return undefined;
+      throw error;
+    }
+  }
+
+  #open(sealed: Sealed, userId: string): string {
+    try {
+      return this.box.open(sealed, userId);
+    } catch (error) {
+      if (error instanceof SealError) throw new TwoStepKeyMissingError(error);
+      throw error;
+    }
   }
 
   /**
