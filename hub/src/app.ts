@@ -125,7 +125,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
         void protocol(req, res);
         return;
       }
-      if (req.method === 'GET' && (req.url ?? '').split('?', 1)[0] === '/metrics') {
+      // Only when a token is set: without one it is any unknown path (the hub's 404 page, with its headers).
+      if (config.METRICS_TOKEN && req.method === 'GET' && (req.url ?? '').split('?', 1)[0] === '/metrics') {
         void metrics(req, res);
         return;
       }

@@ -41,12 +41,18 @@ describe('/metrics on the hub port', () => {
 
   test('is a 404 when no METRICS_TOKEN is set, 401 with a wrong token, 200 with the right one', async () => {
     hub = await startTestHub('memory');
-    expect((await fetch(`${hub.url}/metrics`)).status).toBe(404);
+    // An outside review: a bare text/plain 404 without the hub's security headers. Now the hub's 404 page.
+    const off = await fetch(`${hub.url}/metrics`);
+    expect(off.status).toBe(404);
+    expect(off.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(off.headers.get('x-frame-options')).toBe('DENY');
+    expect(off.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     await hub.close();
     hub = await startTestHub('memory', { METRICS_TOKEN: TOKEN });
     const none = await fetch(`${hub.url}/metrics`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    for (const header of ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'content-security-policy']) expect(none.headers.get(header)).toBeTruthy();
     expect((await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     await scrape(hub);
   });

@@ -251,6 +251,7 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(answer.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(answer.body.error).toBe('invalid_client');
       expect(answer.headers.get('cache-control')).toMatch(/no-store/);
+      expect(answer.headers.get('pragma')).toBe('no-cache');
     });
 
     test('an unknown client with Basic auth is answered the same way', async () => {
@@ -333,6 +334,8 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       const issued = await postForm(endpoint('/token'), { grant_type: 'client_credentials' }, auth('service'));
       expect(issued.status).toBe(200);
       expect(issued.headers.get('cache-control')).toMatch(/no-store/);
+      // RFC 6749 §5.1: and Pragma: no-cache (an outside review found it missing on successful answers).
+      expect(issued.headers.get('pragma')).toBe('no-cache');
       const token = String(issued.body.access_token);
       expect(issued.body.token_type).toBe('Bearer');
       expect(issued.body.refresh_token).toBeUndefined();

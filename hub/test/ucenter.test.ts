@@ -253,6 +253,13 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
       const get = await fetch(`${hub.url}/ucenter/index.php?m=user&a=login&appid=abc&input[]=1`);
       expect(get.status).toBe(200);
       expect(await get.text()).toBe('Invalid input');
+      // A body past the limit, or with too many fields: UCenter-style plain text, not the portal's HTML error page.
+      for (const body of [`m=user&a=login&appid=1&input=${'x'.repeat(100_000)}`, Array.from({ length: 60 }, (_, i) => `f${i}=1`).join('&')]) {
+        const refused = await fetch(`${hub.url}/ucenter/index.php?m=user&a=login&appid=1`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+        expect(refused.status).toBe(413);
+        expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await refused.text()).toBe('Invalid input');
+      }
     });
   });
 

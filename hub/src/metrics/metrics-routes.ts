@@ -11,13 +11,22 @@ function sameSecret(offered: string, expected: string): boolean {
 
 /**
  * `GET /metrics` in the Prometheus text format. On the public listener it needs
- * `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time) and is a 404 when no
- * token is configured; on the metrics listener (`METRICS_PORT`, bound to `METRICS_HOST`, the
+ * `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time); without a token the
+ * hub does not route the path here (its 404 page answers); on the metrics listener (`METRICS_PORT`, bound to `METRICS_HOST`, the
  * loopback by default) the bind address is the protection and no token is asked.
  */
+/** The hub's security headers, for an answer that is never a page (no express, no helmet in front of it). */
+const HEADERS: [string, string][] = [
+  ['cache-control', 'no-store'],
+  ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+];
+
 export function metricsHandler(metrics: HubMetrics, token: string | undefined, { open = false } = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    res.setHeader('cache-control', 'no-store');
+    for (const [name, value] of HEADERS) res.setHeader(name, value);
     // The metrics listener answers /metrics only (a probe or scraper pointed at another path learns that it is wrong).
     if (open && ((req.url ?? '/').split('?', 1)[0] !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD'))) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: the metrics are at GET /metrics\n');

@@ -20,9 +20,15 @@ export function installProtocolHeaders(provider: Provider, secure: boolean): voi
   };
   // Straight onto the response (koa's `ctx.set(object)` goes through a setter call per header).
   const entries = Object.entries(headers);
-  ProtocolHooks.of(provider).before((ctx) => {
+  const hooks = ProtocolHooks.of(provider);
+  hooks.before((ctx) => {
     const { res } = ctx;
     for (const [name, value] of entries) res.setHeader(name, value);
     return true;
+  });
+  // RFC 6749 §5.1 asks token answers for `Pragma: no-cache` beside `Cache-Control: no-store`;
+  // oidc-provider sends only the latter (HTTP/1.0 caches are long gone, but the RFC says MUST).
+  hooks.after(['token'], (ctx) => {
+    ctx.res.setHeader('Pragma', 'no-cache');
   });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { BusyError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecode } from './authcode.js';
@@ -89,5 +89,13 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       return answer(res, 0);
     }
   });
+  // The body parser's refusals (too large, too many fields, a bad encoding) in the API's own
+  // plain text with their 4xx status, not the portal's HTML error page.
+  router.use(`${UCENTER_API_PATH}/index.php`, ((error, _req, res, next) => {
+    const status = (error as { status?: unknown } | undefined)?.status;
+    if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
+    res.status(status === 413 || (error as { type?: unknown }).type === 'parameters.too.many' ? 413 : 400).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
+    res.send('Invalid input');
+  }) as ErrorRequestHandler);
   return router;
 }
