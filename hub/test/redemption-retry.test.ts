@@ -77,6 +77,16 @@ function slowDoneMark(ms: number): FaultPlan {
   };
 }
 
+/** The second write to the claim (the commit of the answer) takes `ms` longer, then goes through. */
+function slowCommit(ms: number): FaultPlan {
+  let writes = 0;
+  return (_method, key) => {
+    if (!key.includes(CLAIM)) return 'ok';
+    writes += 1;
+    return writes === 2 ? { delayMs: ms } : 'ok';
+  };
+}
+
 /** The first write after the redemption claim takes `ms` longer (the claim itself goes through). */
 function slowAfterClaim(ms: number): FaultPlan {
   let claimed = false;
@@ -313,10 +323,10 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
 
   // Seen in a full test run under load (races.test.ts): two of six concurrent redemptions got
   // 200 with the same tokens, the second having found the answer recorded before the first
-  // had marked it delivered.
-  test('the answer goes out once: a duplicate that finds it recorded before the winner marked it delivered takes it, the winner gets invalid_grant, nothing is revoked', async () => {
+  // had marked it delivered. The first now marks it once its answer went out, and a request
+  // that finds it recorded meanwhile waits for that.
+  test('a duplicate that finds the answer recorded before the winner\'s mark is written waits for the mark: the winner answers, the duplicate is a reuse of the code', async () => {
     const { code, verifier } = await freshCode();
-    const since = Date.now();
     plan(slowDoneMark(1_500));
     const first = redeem(code, verifier);
     for (let waited = 0; (await claimOf(code))?.s !== 'issued'; waited += 10) {
@@ -326,17 +336,37 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     const duplicate = await redeem(code, verifier);
     const original = await first;
     plan(undefined);
-    expect(duplicate.status).toBe(200);
-    expect(original.status).toBe(400);
-    expect(original.body.error).toBe('invalid_grant');
-    await expectWorking(duplicate);
-    // On record: the request that lost the answer says so (a review: only a thrown loss was audited).
-    await hub.services.audit.flush();
-    expect((await hub.services.audit.search({ event: 'token.concurrent-use', since })).map((entry) => entry.detail?.grant_type)).toEqual(['authorization_code']);
-    // Delivered: any further use is a reuse, and revokes.
-    const reuse = await redeem(code, verifier);
-    expect(reuse.body.error).toBe('invalid_grant');
-    expect(await userinfo(String(duplicate.body.access_token))).toBe(401);
+    expect(original.status).toBe(200);
+    expect(duplicate.status).toBe(400);
+    expect(duplicate.body.error).toBe('invalid_grant');
+    // A code is used once (RFC 6749 §4.1.2): its second redemption revoked what it gave.
+    expect(await userinfo(String(original.body.access_token))).toBe(401);
+  }, 20_000);
+
+  // An outside review killed a hub mid-refresh: the answer had been marked delivered before it
+  // was written, so the client's retry was taken for a reuse and the chain was revoked.
+  test('the answer never went out (the connection closed first): the retry gets the same tokens back, and they work', async () => {
+    const { code, verifier } = await freshCode();
+    const first = await redeem(code, verifier);
+    const refreshToken = String(first.body.refresh_token);
+    plan(slowCommit(600));
+    const gone = new AbortController();
+    const lost = fetch(`${hub.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+      signal: gone.signal,
+    });
+    await sleep(200);
+    gone.abort();
+    await expect(lost).rejects.toThrow();
+    await sleep(800); // the commit lands, the answer finds the connection closed
+    plan(undefined);
+    const retry = await refresh(refreshToken);
+    await expectWorking(retry);
+    expect(retry.body.refresh_token).not.toBe(refreshToken);
+    // Delivered this time: the chain goes on, and the old token again is a reuse.
+    await expectWorking(await refresh(String(retry.body.refresh_token)));
   }, 20_000);
 
   test('a request slower than the lease loses to the one that took its claim over: exactly one winner', async () => {

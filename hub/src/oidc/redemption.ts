@@ -31,10 +31,12 @@ export const REPLAY_WINDOW_MS = 60_000;
  * The claim of a code or refresh token, one key beside the record:
  * - `pending`: a request is redeeming it (owner `o`, since `t`);
  * - `issued`: that request issued tokens; `r` is its answer, encrypted with a key derived
- *   from the code or token itself (which the store never holds), replayable until `u`;
+ *   from the code or token itself (which the store never holds), replayable until `u`; the
+ *   request is answering since `c` (its commit; claims from before `c` existed: `u` less the
+ *   replay window), and a lease from then keeps others waiting for it, as for `pending`;
  * - `done`: the answer went out (or the redemption failed for good): any further use is a reuse.
  */
-type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number } | { s: 'done'; t: number };
+type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number; c?: number } | { s: 'done'; t: number };
 
 function parseClaim(raw: string | null): Claim | undefined {
   if (raw === null) return undefined;
@@ -59,6 +61,8 @@ interface Attempt {
   mine?: string;
   /** An earlier attempt's committed answer, to answer this retry with. */
   replay?: Record<string, unknown>;
+  /** When this request read the claim (ms): a `done` mark made before then was a delivery before it came. */
+  arrived: number;
 }
 
 /**
@@ -108,11 +112,12 @@ class ClaimPending extends TemporarilyUnavailableAnswer {
  *   takes the claim over, or gets invalid_grant with nothing revoked where the other request
  *   spent it (two tabs refreshing at once: one gets tokens, neither loses them; before, the
  *   other got a 503 whose retry was a reuse that revoked the winner's tokens);
- * - the commit records the answer (encrypted); if the commit landed but its reply was
- *   lost, the client's retry gets that same answer back;
- * - the answer is handed out once: the request that marks the claim `done` (a compare-and-set:
- *   the committing request, or a retry that found the answer recorded) answers with it, and
- *   one that loses that race (a concurrent duplicate) gets invalid_grant, nothing revoked;
+ * - the commit records the answer (encrypted), and the committing request marks the claim
+ *   `done` once its answer has gone out; if the commit's reply was lost, or the process died or
+ *   the connection closed before the answer went out, the client's retry gets that same answer
+ *   back, once (the request that marks it `done` first, a compare-and-set, answers with it);
+ * - a request that comes while the committing one is still answering waits for it (the claim's
+ *   lease from the commit), then gets invalid_grant as any concurrent duplicate;
  * - once the claim is `done`, any further use is a reuse.
  */
 export class Redemptions {
@@ -138,7 +143,7 @@ export class Redemptions {
     if (ctx) {
       let attempts = this.#attempts.get(ctx);
       if (!attempts) this.#attempts.set(ctx, (attempts = new Map()));
-      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined });
+      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined, arrived: Date.now() });
     }
     if (!claim) return undefined;
     const now = Date.now();
@@ -182,19 +187,26 @@ export class Redemptions {
     }
     for (let round = 0; ; round += 1) {
       const seen = parseClaim(attempt.seen);
-      // Issued or spent by the request this one waited for or raced (it came while that one was
-      // still running, so it is no retry of a lost answer). A refresh token: a concurrent duplicate
-      // (two tabs), not a reuse found later: invalid_grant, and nothing is revoked, the other
-      // request's tokens stand. An authorization code is the client's alone and used once: a
-      // second redemption is a reuse (RFC 6749 §4.1.2), and what was issued is revoked. Either
-      // way it is on record (a thief racing the real client looks the same).
-      if (waited && (seen?.s === 'issued' || seen?.s === 'done')) {
+      // Delivered by the request this one waited for or raced (it came while that one was still
+      // running, so it is no retry of a lost answer), or still being answered by it when this
+      // one's wait ran out. A refresh token: a concurrent duplicate (two tabs), not a reuse found
+      // later: invalid_grant, and nothing is revoked, the other request's tokens stand. An
+      // authorization code is the client's alone and used once: a second redemption is a reuse
+      // (RFC 6749 §4.1.2), and what was issued is revoked. Either way it is on record (a thief
+      // racing the real client looks the same).
+      // Marked delivered before this request came (it found the mark not yet written, and waited):
+      // a use after the answer went out, a reuse like any later one (oidc-provider revokes those
+      // it finds `consumed`; this one is revoked here).
+      if (waited && seen?.s === 'done' && seen.t < attempt.arrived) return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+      if (waited && (seen?.s === 'done' || (seen?.s === 'issued' && Redemptions.#leased(seen)))) {
         this.#concurrentUse(ctx!, model === 'AuthorizationCode');
         if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
         throw new DeliveredElsewhere();
       }
       if (seen?.s === 'issued') {
-        // A recorded answer goes out once: to whichever request marks it delivered first.
+        // Recorded, and the request that committed it never said it went out (it died, or its
+        // connection closed first, or it answered 503): this is the client's retry. The answer
+        // goes out once: to whichever request marks it delivered first.
         if (!(await this.#markDone(attempt, attempt.seen!))) {
           this.#concurrentUse(ctx!, false);
           throw new DeliveredElsewhere();
@@ -229,9 +241,14 @@ export class Redemptions {
     return current;
   }
 
-  /** Whether the claim is pending and its request may still commit (inside its lease). */
+  /**
+   * Whether a request holds the claim inside its lease: pending (it may still commit), or
+   * issued and still answering (it marks the answer delivered once the answer has gone out).
+   */
   static #leased(claim: Claim | undefined): boolean {
-    return claim?.s === 'pending' && Date.now() - claim.t <= LEASE_MS;
+    if (claim?.s === 'pending') return Date.now() - claim.t <= LEASE_MS;
+    if (claim?.s === 'issued') return Date.now() - (claim.c ?? claim.u - REPLAY_WINDOW_MS) <= LEASE_MS;
+    return false;
   }
 
   /** Answers this token request with a 503, as for a store that is down (see {@link ClaimPending}). */
@@ -270,15 +287,19 @@ export class Redemptions {
       return;
     }
     const { o, t } = JSON.parse(mine) as { o: string; t: number };
-    const issued = JSON.stringify({ s: 'issued', o, t, r: seal(attempt.secret, body), u: Date.now() + REPLAY_WINDOW_MS });
+    const now = Date.now();
+    const sealed = seal(attempt.secret, body);
+    const issued = JSON.stringify({ s: 'issued', o, t, r: sealed, u: now + REPLAY_WINDOW_MS, c: now });
     let committed: boolean;
     try {
       committed = await this.store.swap(attempt.claimKey, mine, issued, attempt.ttl);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      // Unknown whether the commit landed. If it did, a retry gets this answer back; if it did
-      // not, releasing the claim lets the retry start over, and these tokens were never seen.
+      // Unknown whether the commit landed. If it did not, releasing the claim lets the retry
+      // start over, and these tokens were never seen. If it did, a retry gets this answer back,
+      // at once: the claim says that nobody is answering with it any more.
       if (await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null))) await this.#discard(ctx);
+      else await this.#bestEffort(() => this.store.swap(attempt.claimKey, issued, JSON.stringify({ s: 'issued', o, t, r: sealed, u: now + REPLAY_WINDOW_MS, c: 0 }), attempt.ttl));
       ctx.status = 503;
       ctx.set('Retry-After', STORE_RETRY_AFTER);
       ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
@@ -290,13 +311,15 @@ export class Redemptions {
       Redemptions.#refuse(ctx);
       return;
     }
-    // Handed out once: this request answers only if it marks the answer delivered first. One
-    // that loses (a retry, or a duplicate of this one, found it recorded and answers with these
-    // very tokens) does not, and nothing is revoked.
-    if (!(await this.#markDone(attempt, issued))) {
-      this.#concurrentUse(ctx, false);
-      Redemptions.#refuse(ctx);
-    }
+    // Marked delivered once the answer has gone out (handed to the connection), not before: a
+    // process that dies, or a connection that closes, before then leaves it recorded, and the
+    // client's retry gets these tokens back instead of being taken for a reuse that revokes them
+    // (an outside review killed a hub mid-refresh and lost the chain). Until the mark, a duplicate
+    // waits for it (the claim's lease from the commit). A mark that fails leaves the answer
+    // replayable until `u`: a reuse in that minute gets these tokens, never new ones.
+    ctx.res.once('finish', () => {
+      void this.#markDone(attempt, issued).catch(() => false);
+    });
   }
 
   /**
