@@ -94,7 +94,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
   });
 
   return Object.freeze({
-    router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore)),
+    router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore, ctx.configLog)),
     lazyLogin: catchRejections(lazyLogin(ctx)),
     requireLogin: requireLogin(ctx),
     endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),

@@ -5,13 +5,14 @@
  *   cookie, and every sign-in went round the hub and back forever with nothing logged;
  * - `sso.lazyLogin` mounted before `sso.router` answered every page 503 "temporarily unavailable".
  */
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { createSubsiteKit } from './kit.js';
 import { HTML, isDeletion, kitOptions, setCookies } from './test-support/site.js';
-import { startStubHub, type StubHub } from './test-support/stub-hub.js';
+import { SESSION_SECRET, startStubHub, type StubHub } from './test-support/stub-hub.js';
 
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
@@ -210,5 +211,40 @@ describe("a site's own express-session mounted before sso.router (a newcomer rev
     const page = await request(app).get('/').set(HTML);
     expect(page.status).toBe(200);
     expect(page.text).toBe('home kit-session');
+  });
+});
+
+describe('two kit sites on one host, different ports (an outside review: signing in to one signed the other out, silently)', () => {
+  /** A session cookie signed as express-session signs it. */
+  function sessionCookie(name: string, id: string, secret: string): string {
+    const signature = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+    return `${name}=${encodeURIComponent(`s:${id}.${signature}`)}`;
+  }
+
+  it("a session cookie this site's secret did not sign is said in the log once a minute, with the fix (cookiePrefix)", async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.router);
+    app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    // The other site's cookie (same name, its own secret) as the browser sends it to this one.
+    for (let i = 0; i < 3; i += 1) {
+      const page = await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', `other-${i}`, 'the-other-sites-secret-'.repeat(2)));
+      expect(page.status).toBe(200);
+    }
+    const said = log.lines.filter((line) => line.includes('did not sign'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('a session cookie sso.sid came that this site\'s sessionSecret did not sign');
+    expect(said[0]).toContain('cookiePrefix');
+  });
+
+  it('a cookie this site signed (its session gone from the store, or an anonymous one) is not warned about', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.router);
+    app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    expect((await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', 'gone', SESSION_SECRET))).status).toBe(200);
+    expect(log.lines).toEqual([]);
   });
 });
