@@ -22,6 +22,8 @@ export interface KitContext {
   readonly pending: PendingAuthCookie;
   /** Rejected sync codes, logged at most once per reason per minute. */
   readonly syncLog: RateLimitedLog;
+  /** Misconfiguration warnings (SiteMisconfigured and the like), at most once per kind per minute. */
+  readonly configLog: RateLimitedLog;
   /** Says in the log when `sso.router` is mounted elsewhere than `redirectUri` names. */
   readonly mount: MountCheck;
   /** Counters for `/metrics` (no-ops unless the kit was built with the `metrics` option). */

@@ -31,8 +31,8 @@ export { ROUTES } from './context.js';
 export { KitError, InvalidRequest, InvalidToken, Forbidden, TemporarilyUnavailable, LoginRequired, SiteMisconfigured } from './errors.js';
 /** A server-to-server step with the hub failed: `step`, `url`, `reason`, `code`, `logMessage`. */
 export { HubRequestError } from './hub-errors.js';
-/** A store call past its deadline (`storeTimeoutMs`). */
-export { StoreTimeout } from './store/deadline.js';
+/** A store call that failed (`StoreFailure`) or passed its deadline (`StoreTimeout`): both 503 `TemporarilyUnavailable`. */
+export { StoreFailure, StoreTimeout } from './store/deadline.js';
 /** The `afterCallback` hook: throw `SignInRefused('message')` (or return false) to refuse a user. */
 export { SignInRefused } from './after-callback.js';
 export type { AfterCallback, AfterCallbackContext } from './after-callback.js';

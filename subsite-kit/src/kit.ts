@@ -33,7 +33,7 @@ export interface SubsiteKit {
   readonly requireLogin: RequestHandler;
   /** Ends every local session of a user (as `/sso/userdelete` does). @returns how many sessions were listed. */
   endAllSessionsOf(sub: string): Promise<number>;
-  /** Mount last: page views get a 503 page (store or hub down) instead of a stack trace. */
+  /** Mount last: the kit's errors get its pages (503 store or hub down, 500 misconfigured); any other error goes on to the site's handlers. */
   readonly errorHandler: ErrorRequestHandler;
   /** The express-session store the kit uses (connect-redis or MemoryStore). */
   readonly sessionStore: Store;
@@ -88,16 +88,17 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
     syncLog: new RateLimitedLog(resolved.logger),
+    configLog: new RateLimitedLog(resolved.logger),
     mount: new MountCheck(resolved),
     instruments,
   });
 
   return Object.freeze({
-    router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore)),
+    router: createRouter(ctx, createSessionMiddleware(resolved, sessionStore, ctx.configLog)),
     lazyLogin: catchRejections(lazyLogin(ctx)),
     requireLogin: requireLogin(ctx),
     endAllSessionsOf: (sub: string) => ctx.index.endAllSessionsOf(sub),
-    errorHandler: pageErrorHandler(resolved.logger),
+    errorHandler: pageErrorHandler(ctx.configLog, resolved.logger),
     sessionStore,
     healthRoutes: (healthOptions?: HealthRoutesOptions) => healthRoutes(ctx, healthOptions),
     metricsHandler: (handlerOptions: MetricsHandlerOptions) => {

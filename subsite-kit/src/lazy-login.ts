@@ -5,6 +5,8 @@ import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 import { exposeUser } from './current-user.js';
 import { isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
+import { insecureTransport } from './secure-transport.js';
+import { logMisconfigured } from './routes/error-handler.js';
 
 /**
  * Lazy verification: on a real page view with no local user and a `Request-Login` cookie
@@ -18,10 +20,7 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     // Every request through sso.router has `req.sso` (exposeUser); its `req.session` may have
     // ended in this request (past its lifetime: currentUser set Request-Login, so the next page
     // view checks with the hub), and the request carries on as an anonymous visitor's.
-    if (!req.sso) {
-      const at = ctx.options.basePath ? ` at '${ctx.options.basePath}', the path redirectUri puts the kit under (app.use('${ctx.options.basePath}', sso.router)),` : '';
-      return next(new SiteMisconfigured(`req.sso is not set: this request did not pass through sso.router; mount sso.router (app.use(sso.router))${at} before sso.lazyLogin`));
-    }
+    if (!req.sso) return next(notThroughRouter(ctx));
     exposeUser(ctx, req, res);
     if (req.user || !isPageRequest(req) || isKitPath(req.path)) return next();
 
@@ -32,8 +31,31 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     const firstViewCheck = (ctx.options.crossSite || ctx.cookies.hasRemember(req)) && !ctx.cookies.hasChecked(req);
     if (!requestLogin && !firstViewCheck) return next();
     if (firstViewCheck) ctx.cookies.setChecked(res);
+    // The same refusal as /sso/login's: the session cookie could not be set on this request, so
+    // the hub's answer would only come back to a failing callback. Said in the log (once a
+    // minute), and the visitor carries on anonymous; Request-Login is dropped, so no loop.
+    const insecure = insecureTransport(ctx, req);
+    if (insecure) {
+      logMisconfigured(ctx.configLog, req, insecure);
+      ctx.cookies.clearRequestLogin(req, res);
+      return next();
+    }
     return silentCheck(ctx, req, res, next, requestLogin);
   };
+}
+
+/**
+ * Why `req.sso` is missing, and what the kit needs: `sso.router` mounted where redirectUri puts
+ * the kit's routes (the site root unless redirectUri has a path), so that it sees every page
+ * lazyLogin sees, and before lazyLogin. A router mounted under a path of its own
+ * (`app.use('/auth', sso.router)`) sees only the requests under that path: that is said too.
+ */
+function notThroughRouter(ctx: KitContext): SiteMisconfigured {
+  const { basePath } = ctx.options;
+  const where = basePath ? `at '${basePath}', the path redirectUri puts the kit under (app.use('${basePath}', sso.router))` : 'at the site root (app.use(sso.router))';
+  const seen = ctx.mount.seenElsewhere();
+  const mounted = seen ? `; it is mounted at '${seen}', so it sees only the requests under that path` : '';
+  return new SiteMisconfigured(`req.sso is not set: this request did not pass through sso.router${mounted}; sso.router must see every page lazyLogin sees: mount it ${where}, before sso.lazyLogin`);
 }
 
 /** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */

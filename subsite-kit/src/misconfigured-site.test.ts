@@ -5,13 +5,14 @@
  *   cookie, and every sign-in went round the hub and back forever with nothing logged;
  * - `sso.lazyLogin` mounted before `sso.router` answered every page 503 "temporarily unavailable".
  */
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { createSubsiteKit } from './kit.js';
-import { HTML, kitOptions } from './test-support/site.js';
-import { startStubHub, type StubHub } from './test-support/stub-hub.js';
+import { HTML, isDeletion, kitOptions, setCookies } from './test-support/site.js';
+import { SESSION_SECRET, startStubHub, type StubHub } from './test-support/stub-hub.js';
 
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
@@ -31,6 +32,7 @@ describe('a site behind a TLS proxy (secureCookies) that does not trust it', () 
     app.use(sso.router);
     app.use(sso.lazyLogin);
     app.get('/private', sso.requireLogin, (req, res) => { res.json({ sub: req.user?.sub }); });
+    app.get('/forum', (req, res) => { res.json({ user: req.user ?? null }); });
     app.use(sso.errorHandler);
     return { app, log };
   }
@@ -47,6 +49,21 @@ describe('a site behind a TLS proxy (secureCookies) that does not trust it', () 
     const callback = await request(app).get('/sso/callback?code=x&state=y').set(HTML).set('X-Forwarded-Proto', 'https');
     expect(callback.status).toBe(500);
     expect(callback.headers.location).toBeUndefined();
+  });
+
+  it('the silent check (lazyLogin) makes the same check: logs the fix once a minute, stays anonymous, drops Request-Login, never goes to the hub', async () => {
+    const { app, log } = await site(false);
+    for (let i = 0; i < 3; i += 1) {
+      // supertest talks plain http: send the Secure Request-Login cookie by hand.
+      const page = await request(app).get('/forum').set(HTML).set('X-Forwarded-Proto', 'https').set('Cookie', '__Host-sso.request-login=1');
+      expect(page.status).toBe(200);
+      expect(page.headers.location).toBeUndefined();
+      expect(isDeletion(setCookies(page)['__Host-sso.request-login'])).toBe(true);
+    }
+    const said = log.lines.filter((line) => line.includes('Express sees this request as plain http'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('/forum: this site is misconfigured');
+    expect(said[0]).toContain('pass secureCookies: false');
   });
 
   it('goes to the hub once the proxy is trusted', async () => {
@@ -73,7 +90,37 @@ describe('sso.lazyLogin mounted before sso.router', () => {
     const api = await request(app).get('/').set('Accept', 'application/json');
     expect(api.status).toBe(500);
     expect(api.body).toEqual({ error: 'server_error' });
-    expect(log.lines.some((line) => line.includes('mount sso.router (app.use(sso.router)) before sso.lazyLogin'))).toBe(true);
+    expect(log.lines.some((line) => line.includes('mount it at the site root (app.use(sso.router)), before sso.lazyLogin'))).toBe(true);
+  });
+
+  it('says so once a minute, not once per request (an outside review: 13 lines in a few page views)', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.lazyLogin);
+    app.use(sso.router);
+    app.get('/', (_req, res) => { res.send('home'); });
+    app.use(sso.errorHandler);
+    for (let i = 0; i < 5; i += 1) expect((await request(app).get('/').set(HTML)).status).toBe(500);
+    expect(log.lines.filter((line) => line.includes('req.sso is not set'))).toHaveLength(1);
+  });
+});
+
+describe('sso.router mounted under a path of its own (app.use(\'/auth\', sso.router)), redirectUri at the root', () => {
+  it('the lazyLogin line says where the router is mounted and that it must be at the site root', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use('/auth', sso.router);
+    app.use(sso.lazyLogin);
+    app.get('/', (_req, res) => { res.send('home'); });
+    app.use(sso.errorHandler);
+    await request(app).get('/auth/sso/unknown').set(HTML);
+    expect((await request(app).get('/').set(HTML)).status).toBe(500);
+    const said = log.lines.filter((line) => line.includes('req.sso is not set'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain("it is mounted at '/auth', so it sees only the requests under that path");
+    expect(said[0]).toContain('mount it at the site root (app.use(sso.router))');
   });
 });
 
@@ -154,6 +201,9 @@ describe("a site's own express-session mounted before sso.router (a newcomer rev
     expect(synclogin.status).toBe(500);
     expect(String(synclogin.headers['set-cookie'] ?? '')).not.toContain('request-login');
     expect(log.lines.some((line) => line.includes('another session middleware (express-session or cookie-session) ran before sso.router') && line.includes('mount it after sso.router'))).toBe(true);
+    // Every request fails the same way: said once a minute, not once per request.
+    for (let i = 0; i < 4; i += 1) await request(app).get('/').set(HTML);
+    expect(log.lines.filter((line) => line.includes('another session middleware'))).toHaveLength(1);
   });
 
   it('mounted after sso.router it steps aside: the pages get the kit session', async () => {
@@ -161,5 +211,40 @@ describe("a site's own express-session mounted before sso.router (a newcomer rev
     const page = await request(app).get('/').set(HTML);
     expect(page.status).toBe(200);
     expect(page.text).toBe('home kit-session');
+  });
+});
+
+describe('two kit sites on one host, different ports (an outside review: signing in to one signed the other out, silently)', () => {
+  /** A session cookie signed as express-session signs it. */
+  function sessionCookie(name: string, id: string, secret: string): string {
+    const signature = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+    return `${name}=${encodeURIComponent(`s:${id}.${signature}`)}`;
+  }
+
+  it("a session cookie this site's secret did not sign is said in the log once a minute, with the fix (cookiePrefix)", async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.router);
+    app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    // The other site's cookie (same name, its own secret) as the browser sends it to this one.
+    for (let i = 0; i < 3; i += 1) {
+      const page = await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', `other-${i}`, 'the-other-sites-secret-'.repeat(2)));
+      expect(page.status).toBe(200);
+    }
+    const said = log.lines.filter((line) => line.includes('did not sign'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('a session cookie sso.sid came that this site\'s sessionSecret did not sign');
+    expect(said[0]).toContain('cookiePrefix');
+  });
+
+  it('a cookie this site signed (its session gone from the store, or an anonymous one) is not warned about', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
+    const app = express();
+    app.use(sso.router);
+    app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    expect((await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', 'gone', SESSION_SECRET))).status).toBe(200);
+    expect(log.lines).toEqual([]);
   });
 });

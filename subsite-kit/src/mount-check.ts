@@ -17,6 +17,7 @@ export class MountCheck {
   readonly #logger: KitLogger;
   readonly #log: RateLimitedLog;
   #cameBack = false;
+  #seenElsewhere: string | undefined;
 
   constructor(options: Pick<ResolvedOptions, 'basePath' | 'redirectUri' | 'logger'>) {
     this.#basePath = options.basePath;
@@ -34,12 +35,18 @@ export class MountCheck {
   check(req: Request): void {
     if (this.#cameBack || !this.#elsewhere(req)) return;
     const mountedAt = req.baseUrl || '/';
+    this.#seenElsewhere = mountedAt;
     const basePath = this.#basePath || '/';
     this.#log.warn(
       'mount', // one reason, whatever the path's letter case: one line a minute
       `subsite-kit: sso.router is mounted at '${mountedAt}' but redirectUri (${this.#redirectUri}) puts the kit's routes under '${basePath}', so the hub's answers go to a path the kit does not serve: ` +
         `mount it with app.use('${basePath}', sso.router), or change redirectUri (if a proxy in front of this server strips '${this.#basePath}', this is expected, and said no more once a sign-in has come back)`,
     );
+  }
+
+  /** The other path `sso.router` was last seen mounted at, if any: for the "req.sso is not set" message. */
+  seenElsewhere(): string | undefined {
+    return this.#seenElsewhere;
   }
 
   /** A sign-in's answer (its state matched) reached the callback through this mount: the mount works as set up. */

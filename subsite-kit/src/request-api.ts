@@ -26,7 +26,7 @@ export interface SsoRequestApi {
  * @throws SiteMisconfigured (a 500 through the kit's error handlers) when `req.sso` is not set: the route is not behind `app.use(sso.router)`.
  */
 export function ssoApi(req: Pick<Request, 'sso'>): SsoRequestApi {
-  if (!req.sso) throw new SiteMisconfigured('req.sso is not set: mount sso.router (app.use(sso.router)) before this route');
+  if (!req.sso) throw new SiteMisconfigured('req.sso is not set: this route is not behind sso.router; mount sso.router where redirectUri puts the kit (normally the site root: app.use(sso.router), not under a path of its own such as /auth), before this route');
   return req.sso;
 }
 

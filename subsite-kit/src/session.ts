@@ -5,6 +5,8 @@ import type { ResolvedOptions } from './options.js';
 import { SiteMisconfigured } from './errors.js';
 import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
+import { SessionCookieCheck } from './session-cookie-check.js';
 
 /** The signed-in user as the kit keeps it, from the hub's ID token. */
 export interface SsoUser {
@@ -76,11 +78,18 @@ export const FOREIGN_SESSION =
  * on the request makes express-session step aside without a word; the kit refuses that
  * (SiteMisconfigured), since its sign-out and forced logout work on its own store.
  */
-export function createSessionMiddleware(options: ResolvedOptions, store: session.Store): RequestHandler {
+export function createSessionMiddleware(options: ResolvedOptions, store: session.Store, configLog: RateLimitedLog): RequestHandler {
   const middleware = createExpressSession(options, store);
+  const cookieCheck = new SessionCookieCheck(options.cookies.session, options.sessionSecret, configLog);
   return (req, res, next) => {
     if (req.session !== undefined && req.sessionStore !== store) return next(new SiteMisconfigured(FOREIGN_SESSION));
-    middleware(req, res, next);
+    const cookie: unknown = req.cookies?.[options.cookies.session];
+    if (typeof cookie !== 'string') return middleware(req, res, next);
+    // A cookie that brought no signed-in session: was it signed here at all (another site on this host)?
+    return middleware(req, res, (error?: unknown) => {
+      if (!error && !req.session?.sso) cookieCheck.inspect(req, cookie);
+      next(error);
+    });
   };
 }
 

@@ -27,7 +27,7 @@ describe('ssoApi(req)', () => {
     const app = express();
     app.get('/no-router', (req, res) => {
       expect(req.sso).toBeUndefined();
-      expect(() => ssoApi(req)).toThrow('req.sso is not set: mount sso.router (app.use(sso.router)) before this route');
+      expect(() => ssoApi(req)).toThrow('req.sso is not set: this route is not behind sso.router; mount sso.router where redirectUri puts the kit');
       res.json({ ok: true });
     });
     expect((await request(app).get('/no-router')).body).toEqual({ ok: true });

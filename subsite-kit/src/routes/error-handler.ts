@@ -1,5 +1,6 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 import type { KitLogger } from '../options.js';
+import type { RateLimitedLog } from '../rate-limited-log.js';
 import { KitError, SiteMisconfigured, describeError } from '../errors.js';
 import { isPageRequest } from '../page-request.js';
 import { sendKitPage } from '../error-page.js';
@@ -9,12 +10,12 @@ import { sendKitPage } from '../error-page.js';
  * JSON; anything else a 503 (store or hub down, fail closed) that leaks nothing. A page view
  * (a sign-in link clicked while the hub is down) gets the kit's HTML page instead of JSON.
  */
-export function errorHandler(logger: KitLogger, publicPath: string): ErrorRequestHandler {
+export function errorHandler(configLog: RateLimitedLog, logger: KitLogger, publicPath: string): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     res.set('Cache-Control', 'no-store');
     if (error instanceof SiteMisconfigured) {
-      logger.warn(`subsite-kit: ${req.baseUrl}${req.path}: this site is misconfigured: ${error.message}`);
+      logMisconfigured(configLog, req, error);
       if (isPageRequest(req)) {
         sendKitPage(res, {
           status: 500,
@@ -55,44 +56,52 @@ export function errorHandler(logger: KitLogger, publicPath: string): ErrorReques
 }
 
 /**
- * An error handler for the subsite's own pages, to mount last (`app.use(sso.errorHandler)`):
- * when the session store or the hub is down, a page view gets a short 503 page instead of
+ * An error handler for the subsite's own pages, to mount last (`app.use(sso.errorHandler)`). It
+ * answers only the kit's own errors ({@link KitError}: the session store or the hub down, a
+ * token the hub refused, a site set up wrongly); any other error is the site's and goes on with
+ * `next(error)`, to the site's own handlers or Express's default 500, unlogged here (a site's bug
+ * must not look like an outage, and its message is not the kit's to log or hide).
+ *
+ * When the session store or the hub is down, a page view gets a short 503 page instead of
  * Express's default stack trace; a site set up wrongly (SiteMisconfigured) a 500 page, with a
- * log line that says what to change. A request that is
+ * log line (at most once a minute per kind) that says what to change. A request that is
  * not a page view and does not prefer HTML (an API call with `Accept: application/json` or
  * `*\/*`, an image) gets JSON instead: `{ error,
  * error_description? }` with the kit error's status (401 `login_required` from
  * `req.sso.accessToken()`), `{"error":"temporarily_unavailable"}` with a 503.
  */
-export function pageErrorHandler(logger: KitLogger): ErrorRequestHandler {
+export function pageErrorHandler(configLog: RateLimitedLog, logger: KitLogger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
-    if (res.headersSent) return next(error);
-    const kitClientError = error instanceof KitError && error.status < 500;
-    const status = kitClientError ? error.status : (error as { status?: unknown })?.status;
-    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (res.headersSent || !(error instanceof KitError)) return next(error);
     const misconfigured = error instanceof SiteMisconfigured;
-    if (misconfigured) logger.warn(`subsite-kit: this site is misconfigured: ${error.message}`);
-    else if (!clientError) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
-    const code = misconfigured ? 500 : clientError ? (status as number) : 503;
+    if (misconfigured) logMisconfigured(configLog, req, error);
+    else if (error.status >= 500) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
+    const code = misconfigured ? 500 : error.status < 500 ? error.status : error.status === 503 ? 503 : 502;
     res.set('Cache-Control', 'no-store');
     if (code === 503) res.set('Retry-After', '5');
     // JSON unless the request is a page view or asks for HTML rather than JSON.
     if (!isPageRequest(req) && req.accepts(['json', 'html']) !== 'html') {
-      if (kitClientError) {
-        res.status(code).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
-      } else {
-        res.status(code).json({ error: misconfigured ? 'server_error' : clientError ? 'invalid_request' : 'temporarily_unavailable' });
-      }
+      res.status(code).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
       return;
     }
-    const title = code === 500 ? 'Site error' : code === 503 ? 'Temporarily unavailable' : code === 401 ? 'Sign-in required' : code === 403 ? 'Forbidden' : 'Bad request';
+    const title = code === 500 ? 'Site error' : code === 503 ? 'Temporarily unavailable' : code === 502 ? 'Sign-in unavailable' : code === 401 ? 'Sign-in required' : code === 403 ? 'Forbidden' : 'Bad request';
     const text = code === 500
       ? 'This site has a configuration problem. Its administrator has been told.'
       : code === 503
       ? 'This site is temporarily unavailable. Please try again in a moment.'
+      : code === 502
+      ? 'This site cannot talk to the sign-in service because of a configuration problem. The site\'s administrator has been told.'
       : code === 401
         ? 'Please sign in again to continue.'
         : code === 403 ? 'This request is not allowed.' : 'The request could not be understood.';
     res.status(code).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${code}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`);
   };
+}
+
+/**
+ * A site set up wrongly fails every request the same way: its fix is logged at most once a
+ * minute per kind (the message), with how many were held back, not once per request.
+ */
+export function logMisconfigured(configLog: RateLimitedLog, req: Request, error: SiteMisconfigured): void {
+  configLog.warn(error.message, `subsite-kit: ${req.baseUrl}${req.path}: this site is misconfigured: ${error.message}`);
 }

@@ -75,6 +75,6 @@ function kitRoutes(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   router.get(ROUTES.login, catchRejections(login(ctx)));
   router.post(ROUTES.logout, catchRejections(logout(ctx)));
 
-  router.use(KIT_PATH_PREFIX, errorHandler(ctx.options.logger, ctx.options.publicPath));
+  router.use(KIT_PATH_PREFIX, errorHandler(ctx.configLog, ctx.options.logger, ctx.options.publicPath));
   return router;
 }

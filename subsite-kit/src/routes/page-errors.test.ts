@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import express from 'express';
 import request from 'supertest';
 import { createClient } from 'redis';
 import type { RedisClientType } from 'redis';
@@ -28,5 +29,63 @@ describe('page error handler (store down: fail closed, no stack trace)', () => {
     expect(answer.headers['content-type']).toMatch(/text\/html/);
     expect(answer.text).toContain('Temporarily unavailable');
     expect(answer.text).not.toMatch(/at |node_modules|redis/i);
+  });
+});
+
+describe("sso.errorHandler and the site's own errors (an outside review: a site bug became a 503 \"try again\" logged as `page failed: Error`)", () => {
+  function capture(): { lines: string[]; logger: { warn(message: string): void } } {
+    const lines: string[] = [];
+    return { lines, logger: { warn: (message: string) => lines.push(message) } };
+  }
+
+  test("a site's own error goes on to the site's handlers, unlogged, not the kit's 503", async () => {
+    const log = capture();
+    const { app, sso } = await makeSite(undefined, { logger: log.logger });
+    // next(error) rather than an async throw, so the test means the same on Express 4 and 5.
+    app.get('/boom', (_req, _res, next) => { next(new Error('site bug')); });
+    app.use(sso.errorHandler);
+    const seen: unknown[] = [];
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen.push(error);
+      res.status(500).type('text').send('site error page');
+    });
+
+    const answer = await request(app).get('/boom').set('Accept', 'text/html');
+    expect(answer.status).toBe(500);
+    expect(answer.text).toBe('site error page');
+    expect(answer.headers['retry-after']).toBeUndefined();
+    expect((seen[0] as Error).message).toBe('site bug');
+    expect(log.lines).toEqual([]);
+  });
+
+  test("without a handler of the site's, Express's default answers (500), not the kit's 503", async () => {
+    const { app, sso } = await makeSite(undefined);
+    app.get('/boom', (_req, _res, next) => { next(new Error('site bug')); });
+    app.get('/too-large', (_req, _res, next) => { next(Object.assign(new Error('request entity too large'), { status: 413 })); });
+    app.use(sso.errorHandler);
+    const boom = await request(app).get('/boom').set('Accept', 'text/html');
+    expect(boom.status).toBe(500);
+    expect(boom.headers['retry-after']).toBeUndefined();
+    expect(boom.text).not.toContain('Temporarily unavailable');
+    const tooLarge = await request(app).get('/too-large').set('Accept', 'application/json');
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).not.toEqual({ error: 'invalid_request', error_description: 'malformed request body' });
+  });
+
+  test('a store failure is still the kit\'s: a typed StoreFailure, a 503, logged by names and codes only', async () => {
+    const log = capture();
+    const redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true }) as RedisClientType;
+    redis.on('error', () => {});
+    await redis.connect();
+    const { app, sso } = await makeSite(undefined, { redis, redisPrefix: `test:page-errors:${Date.now()}:`, logger: log.logger });
+    app.use(sso.errorHandler);
+    await redis.disconnect();
+
+    const answer = await request(app).get('/').set('Accept', 'application/json').set('Cookie', signedSessionCookie('a-session-id'));
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({ error: 'temporarily_unavailable' });
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatch(/^subsite-kit: page failed: store session get failed \(is Redis down or unreachable\?\): \w+$/);
   });
 });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import session from 'express-session';
-import { TemporarilyUnavailable } from '../errors.js';
+import { KitError, TemporarilyUnavailable, describeError } from '../errors.js';
 import type { KitStore } from './store.js';
-import { describeError } from '../errors.js';
 import { hasFixedLifetime, isUpdatable } from './session-stores.js';
 
 /** Where the session store reports a failure it absorbs (a missed touch): a rate-limited log. */
@@ -25,7 +24,31 @@ export class StoreTimeout extends TemporarilyUnavailable {
   }
 }
 
-/** `promise`, or a {@link StoreTimeout} after `ms`. The late answer, if any, is ignored. */
+/**
+ * A store call that failed (Redis down, a connection refused or closed, an error reply): the
+ * store's own error wrapped in the kit's type, so the page error handler knows it for an outage
+ * (503) and a site's own errors are left to the site. Logged by name and code only.
+ */
+export class StoreFailure extends TemporarilyUnavailable {
+  override readonly name: string = 'StoreFailure';
+  /** Which call, e.g. `session get`. */
+  readonly operation: string;
+  constructor(operation: string, cause: unknown) {
+    super(`the store failed at ${operation}`, { cause });
+    this.operation = operation;
+  }
+
+  get logMessage(): string {
+    return `store ${this.operation} failed (is Redis down or unreachable?): ${describeError(this.cause)}`;
+  }
+}
+
+/** A store's failure as the kit's type ({@link StoreFailure}); the kit's own errors as they are. */
+function asStoreError(operation: string, error: unknown): unknown {
+  return error instanceof KitError ? error : new StoreFailure(operation, error);
+}
+
+/** `promise`, or a {@link StoreTimeout} after `ms`. The late answer, if any, is ignored. A failure is a {@link StoreFailure}. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, operation: string, onError?: StoreErrorListener): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
@@ -33,10 +56,9 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, operation: stri
     timer.unref?.();
   });
   const raced = Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-  if (!onError) return raced;
   return raced.catch((error: unknown) => {
-    onError(operation, error instanceof StoreTimeout ? 'timeout' : 'error');
-    throw error;
+    onError?.(operation, error instanceof StoreTimeout ? 'timeout' : 'error');
+    throw asStoreError(operation, error);
   });
 }
 
@@ -189,8 +211,10 @@ export class DeadlineSessionStore extends session.Store {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (error) this.onError?.(`session ${operation}`, 'error');
-      callback?.(error, value);
+      if (error) {
+        this.onError?.(`session ${operation}`, 'error');
+        callback?.(asStoreError(`session ${operation}`, error), value);
+      } else callback?.(error, value);
     };
   }
 }

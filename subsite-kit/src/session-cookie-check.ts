@@ -1,0 +1,44 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import type { RateLimitedLog } from './rate-limited-log.js';
+
+/**
+ * Says in the log (at most once a minute) when a browser sends a session cookie under this
+ * site's name that none of its `sessionSecret`s signed. express-session then silently starts an
+ * anonymous session, so the visitor looks signed out. The usual cause is a second site on the
+ * same host: browsers do not scope cookies by port, so http://localhost:3000 and :3001 share
+ * `sso.sid`, and signing in to one signs the other out. Checked only when no signed-in session
+ * was loaded (a signed-in page view costs nothing here).
+ */
+export class SessionCookieCheck {
+  readonly #secrets: readonly string[];
+
+  constructor(private readonly cookieName: string, secret: string | readonly string[], private readonly log: RateLimitedLog) {
+    this.#secrets = typeof secret === 'string' ? [secret] : secret;
+  }
+
+  /** `value` is the session cookie as the browser sent it (`s:<id>.<signature>`, as express-session signs it). */
+  inspect(req: Request, value: string): void {
+    if (this.#signedHere(value)) return;
+    this.log.warn(
+      'foreign session cookie',
+      `subsite-kit: ${req.baseUrl}${req.path}: a session cookie ${this.cookieName} came that this site's sessionSecret did not sign, so the visitor is treated as signed out: ` +
+        'most likely another site on this host uses the same cookie name (browsers share cookies across ports: localhost:3000 and localhost:3001 get the same cookies, so a sign-in to one signs the other out); ' +
+        "give each site on one host its own cookiePrefix (e.g. cookiePrefix: 'forum.', or SSO_COOKIE_PREFIX); if sessionSecret was changed, keep the old secret as the second of sessionSecret for a while",
+    );
+  }
+
+  #signedHere(value: string): boolean {
+    if (!value.startsWith('s:')) return false;
+    const signed = value.slice(2);
+    const dot = signed.lastIndexOf('.');
+    if (dot < 0) return false;
+    const id = signed.slice(0, dot);
+    const signature = Buffer.from(signed.slice(dot + 1));
+    // As cookie-signature (express-session's) signs: HMAC-SHA256, base64 without padding.
+    return this.#secrets.some((secret) => {
+      const expected = Buffer.from(createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, ''));
+      return expected.length === signature.length && timingSafeEqual(expected, signature);
+    });
+  }
+}
