@@ -121,7 +121,7 @@ async function readSeed(path: string): Promise<{ apply(services: HubServices): P
     const seed = await loadSeedFile(path);
     return {
       apply: (services) =>
-        applySeed(seed, services).catch((error: unknown) => {
+        applySeed(seed, services, { secretsShown: false }).catch((error: unknown) => {
           // An entry the hub refuses: named, with the file, and nothing of the seed written.
           if (error instanceof SeedEntryError) throw new ConfigError(`HUB_SEED_FILE ${path}: ${error.message}`);
           throw error;

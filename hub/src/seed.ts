@@ -117,7 +117,8 @@ export interface SeedReport {
   skipped: string[];
   /**
    * Secrets made up for clients created by this run (the file named none): the CLI shows them
-   * once ({@link generatedSecretLines}); the hub's start-up never logs them.
+   * once ({@link generatedSecretLines}); the hub's start-up never logs them (its sync keys stay
+   * marked unshown: their first rotation takes effect at once).
    */
   generated: GeneratedSecrets[];
 }
@@ -167,6 +168,8 @@ interface SeedEntry {
 export async function applySeed(
   seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>,
   services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients' | 'ucenterApps'>,
+  /** Whether the caller shows `generated` (the CLI does; the hub's start-up does not). */
+  { secretsShown = true }: { secretsShown?: boolean } = {},
 ): Promise<SeedReport> {
   const { store, keys, users, clients, ucenterApps } = services;
   const report: SeedReport = { created: [], skipped: [], generated: [] };
@@ -176,7 +179,7 @@ export async function applySeed(
       exists: async () => (await clients.findUncached(client.clientId)) !== undefined,
       check: () => ClientRegistry.build(client),
       create: async () => {
-        const created = await clients.register(client);
+        const created = await clients.register(client, { keyShown: secretsShown });
         const clientSecret = client.clientSecret === undefined ? created.clientSecret : undefined;
         const syncKey = client.syncKey === undefined ? created.sync?.key : undefined;
         if (clientSecret || syncKey) report.generated.push({ clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) });

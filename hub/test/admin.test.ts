@@ -170,6 +170,41 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect((await admin.get(`${hub.url}/admin/clients/hub-portal`)).status).toBe(403);
   });
 
+  test('sync added to a subsite later: its key is shown once on saving; a key no one saw is replaced at once by a rotation', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/clients`);
+    const base = { _csrf: csrf, redirectUris: 'http://site1.test/sso/callback', grant: 'authorization_code', auth: 'client_secret_basic', userdeleteUrl: '', backchannelLogoutUri: '' };
+    await admin.post(`${hub.url}/admin/clients`, { ...base, clientId: 'site1', name: 'Site 1', syncLoginUrl: '', syncLogoutUrl: '', syncTransport: 'img' });
+    expect((await hub.services.clients.findUncached('site1'))!.sync).toBeUndefined();
+
+    // Before, the save redirected to the edit page and the key the hub had made was shown nowhere.
+    const saved = await admin.post(`${hub.url}/admin/clients/site1`, { ...base, name: 'Site 1', syncLoginUrl: 'http://site1.test/sso/synclogin', syncLogoutUrl: 'http://site1.test/sso/synclogout', syncTransport: 'img' });
+    expect(saved.status).toBe(200);
+    const withSync = (await hub.services.clients.findUncached('site1'))!.sync!;
+    expect(/data-testid="sync-key">([^<]+)</.exec(await saved.text())?.[1]).toBe(withSync.key);
+    expect(withSync.keyUnshown).toBeUndefined();
+
+    // That key was shown, so a rotation is a normal one: the hub signs with it for the overlap.
+    const rotated = await (await admin.post(`${hub.url}/admin/clients/site1/rotate-sync-key`, { _csrf: csrf })).text();
+    const afterRotation = (await hub.services.clients.findUncached('site1'))!.sync!;
+    expect(afterRotation.previousKey).toBe(withSync.key);
+    expect(rotated).toContain(afterRotation.key);
+    expect(rotated).toContain('previousSyncKey');
+
+    // A key the hub made and showed no one (a declarative registration without syncKey): no
+    // subsite has it, so the rotation takes effect at once and there is no overlap to speak of.
+    await hub.services.clients.upsert({ clientId: 'site2', redirectUris: ['http://site2.test/sso/callback'], syncLoginUrl: 'http://site2.test/sso/synclogin', syncLogoutUrl: 'http://site2.test/sso/synclogout' });
+    const unseen = (await hub.services.clients.findUncached('site2'))!.sync!;
+    expect(unseen.keyUnshown).toBe(true);
+    const replaced = await (await admin.post(`${hub.url}/admin/clients/site2/rotate-sync-key`, { _csrf: csrf })).text();
+    const site2 = (await hub.services.clients.findUncached('site2'))!.sync!;
+    expect(site2.previousKey).toBeUndefined();
+    expect(site2.keyUnshown).toBeUndefined();
+    expect(/data-testid="sync-key">([^<]+)</.exec(replaced)?.[1]).toBe(site2.key);
+    expect(replaced).not.toContain('previousSyncKey');
+    expect(replaced).toContain('data-testid="sync-key-at-once"');
+    for (const id of ['site1', 'site2']) await hub.services.clients.remove(id);
+  });
+
   test('the own-account guard holds when the account is named by username, not id', async () => {
     const { csrf } = await page(admin, `${hub.url}/admin/users`);
     for (const action of ['disable', 'delete']) {

@@ -84,6 +84,26 @@ describe('clients update / show next to a running hub (Redis)', () => {
     expect((await hub.services.clients.findUncached('app'))!.clientSecret).toBeUndefined();
   });
 
+  test('sync added by an update: its key is shown once; rotate-sync-key of a key no one saw takes effect at once', async () => {
+    await run('clients', 'add', '--id', 'site1', '--redirect-uri', 'http://site1.test/sso/callback');
+    const updated = await run('clients', 'update', 'site1', '--sync-login-url', 'http://site1.test/sso/synclogin', '--sync-logout-url', 'http://site1.test/sso/synclogout');
+    const shownKey = /sync key \(shown once\): (\S+)/.exec(updated.out)?.[1];
+    expect(shownKey).toBe((await hub.services.clients.findUncached('site1'))!.sync!.key);
+    // A shown key may be in use: a normal rotation, with the overlap.
+    const normal = await run('clients', 'rotate-sync-key', 'site1');
+    expect(normal.out).toMatch(/keeps signing with the previous key for \d+ s/);
+    expect((await hub.services.clients.findUncached('site1'))!.sync!.previousKey).toBe(shownKey);
+
+    // Made by a declarative registration and shown to no one: before, the hub kept signing with it for the overlap.
+    await hub.services.clients.upsert({ clientId: 'site2', redirectUris: ['http://site2.test/sso/callback'], syncLoginUrl: 'http://site2.test/sso/synclogin', syncLogoutUrl: 'http://site2.test/sso/synclogout' });
+    const rotated = await run('clients', 'rotate-sync-key', 'site2');
+    expect(rotated.code).toBe(0);
+    const sync = (await hub.services.clients.findUncached('site2'))!.sync!;
+    expect(rotated.out).toContain(`new sync key (shown once): ${sync.key}; the hub signs with it from now on: configure the subsite with it as syncKey`);
+    expect(rotated.out).not.toMatch(/previous/);
+    expect(sync.previousKey).toBeUndefined();
+  });
+
   test('bad input is refused with what to fix, and changes nothing', async () => {
     await run('clients', 'add', '--id', 'blog', '--redirect-uri', 'http://blog.test/cb');
     const before = await hub.services.clients.findUncached('blog');

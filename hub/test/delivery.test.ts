@@ -153,6 +153,26 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await stub.close();
   });
 
+  test('RFC 6761 §6.3: a subsite registered on a *.localhost name (as browsers reach it) gets its userdelete and logout token', async () => {
+    // Node's resolver says ENOTFOUND for *.localhost: the item was retried for ever while the
+    // admin page said the subsites were notified.
+    const stub = await startStub(() => 200);
+    hub = await startTestHub(kind, FAST);
+    const site = stub.url.replace('127.0.0.1', 'site1.sso.localhost');
+    await registerSite(hub, 'site1', site);
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    hub.deliveryWorker.start();
+    await hub.services.deliveries.enqueue({ kind: 'backchannel-logout', clientId: 'site1', sub: user.id, sid: 'a-session', url: `${site}/sso/backchannel-logout` });
+    await hub.services.lifecycle.delete(user.id, { actor: 'test' });
+
+    await waitFor(async () => (await hub.services.deliveries.counts()).delivered >= 2, 'both deliveries', 4_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${JSON.stringify(await hub.services.deliveries.list('pending'))}`);
+    });
+    expect(stub.received.map((r) => r.typ).sort()).toEqual(['logout+jwt', 'userdelete+jwt']);
+    for (const item of await hub.services.deliveries.list('delivered')) expect(item).toMatchObject({ attempts: 1, lastStatus: 200 });
+    await stub.close();
+  });
+
   test('a 4xx is a permanent failure, kept for the admin; retry delivers it; 408 and 429 are retried', async () => {
     let refuse = true;
     const stub = await startStub((n, sub) => (sub === 'flaky' ? (n === 1 ? 429 : n === 2 ? 408 : 204) : refuse ? 404 : 200));

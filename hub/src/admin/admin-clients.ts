@@ -84,6 +84,11 @@ export function adminClientRoutes(services: HubServices): Router {
     const existing = await editable(String(req.params.id));
     const client = await clients.update(existing.clientId, clientForm(req));
     await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId });
+    // Sync turned on: its new key is shown now, once, as at registration (else no one ever sees it).
+    if (client.sync && client.sync.key !== existing.sync?.key) {
+      renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.syncOn', syncKey: client.sync.key });
+      return;
+    }
     res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-updated`);
   });
 

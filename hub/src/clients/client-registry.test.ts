@@ -6,7 +6,7 @@ import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
 import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
-import { ClientRegistry, STALE } from './client-registry.js';
+import { ClientRegistry, STALE, syncSigningKey } from './client-registry.js';
 import { deleteByPrefix } from '../store/redis-client.js';
 
 describe('client registration rules', () => {
@@ -52,6 +52,47 @@ describe('client registration rules', () => {
     await registry.upsert({ ...base, name: 'Renamed' });
     expect(Number(await store.get(keys.clientsVersion()))).toBe(Number(version) + 1);
     await store.close();
+  });
+});
+
+describe('sync keys: who has seen them decides whether a rotation overlaps', () => {
+  const base = { clientId: 'site', redirectUris: ['https://site.example/sso/callback'] };
+  const syncUrls = { syncLoginUrl: 'https://site.example/sso/synclogin', syncLogoutUrl: 'https://site.example/sso/synclogout' };
+  const DAY = 86_400;
+
+  test('a key made for register or for an update that turns sync on is handed to the caller to show; one made by upsert is marked unshown', async () => {
+    const registry = new ClientRegistry(new MemoryStore(), new Keys('t:'));
+    expect((await registry.register({ ...base, ...syncUrls })).sync!.keyUnshown).toBeUndefined();
+    await registry.register({ ...base, clientId: 'later' });
+    const before = (await registry.require('later')).sync;
+    const gained = await registry.update('later', syncUrls);
+    expect(before).toBeUndefined();
+    expect(gained.sync!.key).toHaveLength(43);
+    expect(gained.sync!.keyUnshown).toBeUndefined();
+    const declared = await registry.upsert({ ...base, clientId: 'declared', ...syncUrls });
+    expect(declared.sync!.keyUnshown).toBe(true);
+    // An unrelated change shows no key, so the mark stays; a key given by the operator has none.
+    expect((await registry.update('declared', { name: 'Declared' })).sync!.keyUnshown).toBe(true);
+    expect((await registry.upsert({ ...base, clientId: 'given', ...syncUrls, syncKey: 'k'.repeat(32) })).sync!.keyUnshown).toBeUndefined();
+    // The hub's start-up seed registers and shows no one what it made.
+    expect((await registry.register({ ...base, clientId: 'seeded', ...syncUrls }, { keyShown: false })).sync!.keyUnshown).toBe(true);
+    expect((await registry.rotateSyncKey('seeded', DAY)).sync!.previousKey).toBeUndefined();
+  });
+
+  test('rotating a key no one saw takes effect at once; rotating a key in use keeps the overlap, and both keys verify', async () => {
+    const registry = new ClientRegistry(new MemoryStore(), new Keys('t:'));
+    await registry.upsert({ ...base, ...syncUrls });
+    const replaced = (await registry.rotateSyncKey('site', DAY)).sync!;
+    expect(replaced.previousKey).toBeUndefined();
+    expect(replaced.rotatedAt).toBeUndefined();
+    expect(replaced.keyUnshown).toBeUndefined();
+    expect(syncSigningKey(replaced, DAY)).toBe(replaced.key);
+
+    // The key just shown may be in a subsite now: the next rotation is a normal one.
+    const rotated = (await registry.rotateSyncKey('site', DAY)).sync!;
+    expect(rotated.previousKey).toBe(replaced.key);
+    expect(syncSigningKey(rotated, DAY)).toBe(replaced.key);
+    expect(syncSigningKey(rotated, DAY, rotated.rotatedAt! + DAY)).toBe(rotated.key);
   });
 });
 

@@ -304,15 +304,18 @@ export class ClientRegistry {
     const loginUrl = input.syncLoginUrl ?? existing?.sync?.loginUrl;
     const logoutUrl = input.syncLogoutUrl ?? existing?.sync?.logoutUrl;
     if (Boolean(loginUrl) !== Boolean(logoutUrl)) throw new ValidationError('Sync needs both a login and a logout URL.');
+    const knownKey = input.syncKey ?? existing?.sync?.key;
     const sync =
       loginUrl && logoutUrl
         ? {
             loginUrl: checkUrl(loginUrl, 'sync login URL'),
             logoutUrl: checkUrl(logoutUrl, 'sync logout URL'),
             transport: input.syncTransport ?? existing?.sync?.transport ?? 'img',
-            key: input.syncKey ?? existing?.sync?.key ?? generateSecret(),
+            key: knownKey ?? generateSecret(),
             ...(existing?.sync?.previousKey ? { previousKey: existing.sync.previousKey } : {}),
             ...(existing?.sync?.rotatedAt ? { rotatedAt: existing.sync.rotatedAt } : {}),
+            // A key made here is unshown until a caller shows it (see `#handedOut`); one given is the operator's.
+            ...(knownKey === undefined || (input.syncKey === undefined && existing?.sync?.keyUnshown) ? { keyUnshown: true as const } : {}),
           }
         : undefined;
     if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
@@ -390,10 +393,25 @@ export class ClientRegistry {
     return restored;
   }
 
-  /** Registers a new client; returns it with its generated secret and sync key. */
-  async register(input: ClientInput): Promise<SubsiteClient> {
+  /**
+   * A client whose new sync key goes back to a caller that shows it once (the console, the
+   * CLI, the seed report): no longer unshown. A key the call did not make keeps its mark.
+   */
+  static #handedOut(client: SubsiteClient, before?: SubsiteClient): SubsiteClient {
+    if (!client.sync?.keyUnshown || client.sync.key === before?.sync?.key) return client;
+    const { keyUnshown: _unshown, ...sync } = client.sync;
+    return { ...client, sync };
+  }
+
+  /**
+   * Registers a new client; returns it with its generated secret and sync key, for the caller
+   * to show once. `keyShown: false` for a caller that shows no one (the hub's start-up seed):
+   * a sync key it makes stays marked unshown, so its first rotation has no overlap.
+   */
+  async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
     if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
-    const client = ClientRegistry.build(input);
+    const built = ClientRegistry.build(input);
+    const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
     return client;
   }
@@ -410,25 +428,34 @@ export class ClientRegistry {
     return client;
   }
 
+  /**
+   * Changes a client. A client that gains sync here gets a new sync key, returned for the
+   * caller to show once, as at registration (tell it by comparing with the client before).
+   */
   async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
-    const client = ClientRegistry.build({ ...change, clientId }, existing);
+    const client = ClientRegistry.#handedOut(ClientRegistry.build({ ...change, clientId }, existing), existing);
     await this.#save(client);
     return client;
   }
 
   /**
-   * New sync key. With an overlap (seconds), the hub keeps signing with the key in use now
-   * for that long (see {@link syncSigningKey}); a second rotation inside the overlap keeps
-   * that key as the previous one, since it is still the one the subsite knows.
+   * New sync key, returned for the caller to show once. With an overlap (seconds), the hub
+   * keeps signing with the key in use now for that long (see {@link syncSigningKey}); a second
+   * rotation inside the overlap keeps that key as the previous one, since it is still the one
+   * the subsite knows. A key no one was shown is in use nowhere: the new key replaces it at
+   * once, with no previous key (signing with the unshown one would fail every sync at a
+   * subsite configured with the key just shown).
    */
   async rotateSyncKey(clientId: string, overlapSeconds = 0): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
     if (!existing.sync) throw new ValidationError(`${clientId} has no login sync.`);
     const now = Math.floor(Date.now() / 1000);
+    const { previousKey: _previous, rotatedAt: _rotatedAt, keyUnshown, ...rest } = existing.sync;
     const inOverlap = existing.sync.previousKey !== undefined && (existing.sync.rotatedAt ?? 0) + overlapSeconds > now;
-    const previousKey = inOverlap ? existing.sync.previousKey! : existing.sync.key;
-    const client = { ...existing, sync: { ...existing.sync, previousKey, key: generateSecret(), rotatedAt: inOverlap ? existing.sync.rotatedAt! : now } };
+    const previousKey = inOverlap ? existing.sync.previousKey : keyUnshown ? undefined : existing.sync.key;
+    const sync = { ...rest, key: generateSecret(), ...(previousKey ? { previousKey, rotatedAt: inOverlap ? existing.sync.rotatedAt! : now } : {}) };
+    const client = { ...existing, sync };
     await this.#save(client);
     return client;
   }

@@ -34,6 +34,12 @@ export interface SubsiteClient {
      * the old one as its previous key) without a single sync failing.
      */
     rotatedAt?: number;
+    /**
+     * The hub made `key` and has handed it to no one (a declarative `upsert` without
+     * `syncKey`): no subsite can have it, so a rotation replaces it at once, with no overlap.
+     * `register` and `update` hand a key they make to their caller, who shows it once.
+     */
+    keyUnshown?: true;
   };
   userdeleteUrl?: string;
   backchannelLogoutUri?: string;

@@ -179,9 +179,12 @@ export async function runClientsCli(command: string | undefined, target: string 
       const client = await clients.rotateSyncKey((await changeable(need(target, 'ID'))).clientId, overlap);
       await audit.record({ event: 'admin.client.rotate-sync-key', ...CLI, client: client.clientId });
       print(
-        `new sync key (shown once): ${client.sync!.key}; ` +
-          `the hub keeps signing with the previous key for ${overlap} s: configure the subsite with the new key ` +
-          'as syncKey and the old one as previousSyncKey within that time',
+        client.sync!.previousKey
+          ? `new sync key (shown once): ${client.sync!.key}; ` +
+              `the hub keeps signing with the previous key for ${overlap} s: configure the subsite with the new key ` +
+              'as syncKey and the old one as previousSyncKey within that time'
+          : // The key replaced was shown to no one: no subsite has it, so no overlap.
+            `new sync key (shown once): ${client.sync!.key}; the hub signs with it from now on: configure the subsite with it as syncKey`,
       );
       return 0;
     }

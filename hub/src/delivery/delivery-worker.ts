@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
+import { serverFetch } from '../http/server-fetch.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type DeliveryKind } from './delivery.js';
 import { withoutUserinfo, type Claim, type DeliveryQueue } from './delivery-queue.js';
@@ -203,7 +204,7 @@ export class DeliveryWorker {
       return { retryAfter: 0, error: errorSummary(thrown), unsendable: true };
     }
     try {
-      const response = await fetch(request);
+      const response = await serverFetch(request);
       await response.arrayBuffer().catch(() => undefined);
       const { status } = response;
       return {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
+import { serverFetch, type ServerFetch } from '../http/server-fetch.js';
 import { signSyncCode } from './sync-codes.js';
 
 /** What one endpoint's check found. */
@@ -59,7 +60,7 @@ export class IntegrationCheck {
   constructor(
     private readonly clients: ClientRegistry,
     private readonly options: IntegrationCheckOptions,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly fetchImpl: ServerFetch = serverFetch,
   ) {}
 
   /**

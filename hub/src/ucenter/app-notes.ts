@@ -1,6 +1,7 @@
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import type { DeliveryItem } from '../delivery/delivery.js';
 import { errorSummary, type AttemptResult, type DeliverySender } from '../delivery/delivery-worker.js';
+import { serverFetch } from '../http/server-fetch.js';
 import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
@@ -111,7 +112,7 @@ export class UcenterNotes implements DeliverySender {
       return { retryAfter: 0, error: errorSummary(thrown), unsendable: true };
     }
     try {
-      const response = await fetch(request);
+      const response = await serverFetch(request);
       const body = Buffer.from(await response.arrayBuffer()).subarray(0, MAX_ANSWER_BYTES).toString('latin1').trim();
       const ok = response.status >= 200 && response.status < 300;
       if (ok && body === '1') return { status: response.status, retryAfter: 0 };

@@ -1,4 +1,5 @@
 import { errorSummary } from '../delivery/delivery-worker.js';
+import { serverFetch, type ServerFetch } from '../http/server-fetch.js';
 import type { IntegrationStatus } from '../sync/integration-check.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
@@ -24,7 +25,7 @@ const BODY_LIMIT = 200; // characters of the handler's answer read for the diagn
  * (another UC_KEY, or a clock more than the code's 60 seconds ahead) answers
  * `Invalid Request`; an expired code answers `Authracation has expiried` (sic).
  */
-export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchImpl: typeof fetch = fetch): Promise<NoteCheck> {
+export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchImpl: ServerFetch = serverFetch): Promise<NoteCheck> {
   const url = noteUrl(app, true);
   const result = (status: IntegrationStatus, reason: string, detail: string, httpStatus?: number, values: Record<string, string | number> = {}): NoteCheck => ({
     appId: app.appId,

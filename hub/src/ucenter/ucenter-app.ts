@@ -15,7 +15,8 @@ export interface UcenterApp {
   noteFile: string;
   /**
    * Base URL the hub uses for server-to-server notes (deleteuser, test) when the browser's
-   * `url` does not resolve from the hub (e.g. `*.localhost`); defaults to `url`.
+   * `url` does not reach the application from the hub (the hub resolves `*.localhost` to
+   * loopback itself); defaults to `url`.
    */
   internalUrl?: string;
   /** UC_KEY of this application: encrypts its notes and decrypts its client API input. */
