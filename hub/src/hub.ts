@@ -18,6 +18,7 @@ import type { HookPageRender } from './oidc/hook-answer.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
+import { installPostLogoutTargetCheck } from './oidc/post-logout-target.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
 import { SignInStartLimit } from './security/signin-start-limit.js';
@@ -119,6 +120,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
   installResumeCheck(provider, users, audit, errorPage);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
+  // A site's sign-out with a post-logout URI it did not register still signs the user out (without going there).
+  installPostLogoutTargetCheck(provider, clients, logger);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.
   provider.on('server_error', (_ctx, error) => {
     const unavailable = storeUnavailableOf(error);

@@ -49,6 +49,26 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
     expect(own).toContain('data-autosubmit');
   });
 
+  test('a sign-out naming a post-logout URI the client did not register still signs the user out, never going there', async () => {
+    // An outside review: a site registered without a post-logout URI; its sign-out ended its own
+    // session, then the hub refused the whole request (400), and the user stayed signed in at the hub.
+    for (const name of ['bob', 'alice']) {
+      const user = await signedIn(name);
+      const query = name === 'bob'
+        ? { client_id: 'rp', post_logout_redirect_uri: 'http://rp.test/not-registered', state: 'x' }
+        : { id_token_hint: user.idToken, post_logout_redirect_uri: 'https://evil.example/' };
+      const page = await user.browser.get(`${hub.url}/session/end?${new URLSearchParams(query).toString()}`);
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+      const done = await user.browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' });
+      const syncPage = await done.text();
+      expect(syncPage).not.toContain('not-registered');
+      expect(syncPage).not.toContain('evil.example');
+      expect((await user.browser.get(`${hub.url}/account`)).status).not.toBe(200);
+    }
+  });
+
   test("a synclogout code carries the sid of the client's ID tokens, so the subsite can end that session without cookies", async () => {
     const alice = await signedIn('alice');
     const idTokenSid = JSON.parse(Buffer.from(alice.idToken.split('.')[1]!, 'base64url').toString()).sid as string;
