@@ -67,25 +67,17 @@ function onOutcome(): FaultPlan {
   };
 }
 
-/** The third write to the claim (the `done` mark after the commit) takes `ms` longer, then goes through. */
-function slowDoneMark(ms: number): FaultPlan {
+/** The `nth` write to the claim takes `ms` longer, then goes through (2: the commit of the answer; 3: the `done` mark after it). */
+function slowClaimWrite(nth: number, ms: number): FaultPlan {
   let writes = 0;
   return (_method, key) => {
     if (!key.includes(CLAIM)) return 'ok';
     writes += 1;
-    return writes === 3 ? { delayMs: ms } : 'ok';
+    return writes === nth ? { delayMs: ms } : 'ok';
   };
 }
-
-/** The second write to the claim (the commit of the answer) takes `ms` longer, then goes through. */
-function slowCommit(ms: number): FaultPlan {
-  let writes = 0;
-  return (_method, key) => {
-    if (!key.includes(CLAIM)) return 'ok';
-    writes += 1;
-    return writes === 2 ? { delayMs: ms } : 'ok';
-  };
-}
+const slowDoneMark = (ms: number) => slowClaimWrite(3, ms);
+const slowCommit = (ms: number) => slowClaimWrite(2, ms);
 
 /** The first write after the redemption claim takes `ms` longer (the claim itself goes through). */
 function slowAfterClaim(ms: number): FaultPlan {

@@ -75,7 +75,8 @@ describe('a site behind a TLS proxy (secureCookies) that does not trust it', () 
 });
 
 describe('sso.lazyLogin mounted before sso.router', () => {
-  it('answers 500 "site error", not 503 "try again", and logs which way round to mount them', async () => {
+  /** A site that mounts them the wrong way round, and what the kit logs. */
+  async function wrongWayRound() {
     const log = capture();
     const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
     const app = express();
@@ -83,6 +84,11 @@ describe('sso.lazyLogin mounted before sso.router', () => {
     app.use(sso.router);
     app.get('/', (_req, res) => { res.send('home'); });
     app.use(sso.errorHandler);
+    return { app, log };
+  }
+
+  it('answers 500 "site error", not 503 "try again", and logs which way round to mount them', async () => {
+    const { app, log } = await wrongWayRound();
     const page = await request(app).get('/').set(HTML);
     expect(page.status).toBe(500);
     expect(page.headers['retry-after']).toBeUndefined();
@@ -94,13 +100,7 @@ describe('sso.lazyLogin mounted before sso.router', () => {
   });
 
   it('says so once a minute, not once per request (an outside review: 13 lines in a few page views)', async () => {
-    const log = capture();
-    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
-    const app = express();
-    app.use(sso.lazyLogin);
-    app.use(sso.router);
-    app.get('/', (_req, res) => { res.send('home'); });
-    app.use(sso.errorHandler);
+    const { app, log } = await wrongWayRound();
     for (let i = 0; i < 5; i += 1) expect((await request(app).get('/').set(HTML)).status).toBe(500);
     expect(log.lines.filter((line) => line.includes('req.sso is not set'))).toHaveLength(1);
   });
