@@ -54,7 +54,7 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
     // session, then the hub refused the whole request (400), and the user stayed signed in at the hub.
     for (const name of ['bob', 'alice']) {
       const user = await signedIn(name);
-      const query = name === 'bob'
+      const query: Record<string, string> = name === 'bob'
         ? { client_id: 'rp', post_logout_redirect_uri: 'http://rp.test/not-registered', state: 'x' }
         : { id_token_hint: user.idToken, post_logout_redirect_uri: 'https://evil.example/' };
       const page = await user.browser.get(`${hub.url}/session/end?${new URLSearchParams(query).toString()}`);
