@@ -73,6 +73,21 @@ describe.each(STORE_KINDS)('a sign-in in progress ends with the user\'s sign-ins
     expect(await hub.services.audit.search({ user: userId, event: 'login.ended-before-resume' })).toHaveLength(1);
   });
 
+  test('the check holds for a HEAD resume and for a percent-encoded uid (a review got past a path-reading check with both)', async () => {
+    for (const variant of ['HEAD', 'encoded'] as const) {
+      const { browser, userId, continueUrl } = await parkedSignIn();
+      await hub.services.lifecycle.endAllSessions(userId);
+      const url = new URL(continueUrl);
+      const uid = url.pathname.split('/')[2]!;
+      if (variant === 'encoded') url.pathname = `/auth/%${uid.charCodeAt(0).toString(16).toUpperCase()}${uid.slice(1)}`;
+      const answer = await browser.request(url.toString(), { method: variant === 'HEAD' ? 'HEAD' : 'GET' });
+      await answer.text();
+      expect(answer.headers.get('location') ?? '').not.toContain('code=');
+      expect(await hub.services.sessions.list(userId)).toEqual([]);
+      expect((await browser.get(`${hub.url}/account`)).status).not.toBe(200);
+    }
+  });
+
   test('resumed while the user is disabled: no session is stored (it would come back with enabling)', async () => {
     const { browser, userId, continueUrl } = await parkedSignIn();
     await hub.services.users.update(userId, { disabled: true });

@@ -19,6 +19,8 @@ export class SessionCookieCheck {
 
   /** `value` is the session cookie as the browser sent it (`s:<id>.<signature>`, as express-session signs it). */
   inspect(req: Request, value: string): void {
+    // express-session took it (the id it unsigned is the request's): no second signature check.
+    if (value.startsWith('s:') && value.slice(2, value.lastIndexOf('.')) === req.sessionID) return;
     if (this.#signedHere(value)) return;
     this.log.warn(
       'foreign session cookie',

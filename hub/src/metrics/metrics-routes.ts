@@ -9,12 +9,6 @@ function sameSecret(offered: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/**
- * `GET /metrics` in the Prometheus text format. On the public listener it needs
- * `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time); without a token the
- * hub does not route the path here (its 404 page answers); on the metrics listener (`METRICS_PORT`, bound to `METRICS_HOST`, the
- * loopback by default) the bind address is the protection and no token is asked.
- */
 /** The hub's security headers, for an answer that is never a page (no express, no helmet in front of it). */
 const HEADERS: [string, string][] = [
   ['cache-control', 'no-store'],
@@ -24,6 +18,12 @@ const HEADERS: [string, string][] = [
   ['referrer-policy', 'no-referrer'],
 ];
 
+/**
+ * `GET /metrics` in the Prometheus text format. On the public listener it needs
+ * `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time); without a token the
+ * hub does not route the path here (its 404 page answers); on the metrics listener (`METRICS_PORT`, bound to `METRICS_HOST`, the
+ * loopback by default) the bind address is the protection and no token is asked.
+ */
 export function metricsHandler(metrics: HubMetrics, token: string | undefined, { open = false } = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [name, value] of HEADERS) res.setHeader(name, value);

@@ -103,12 +103,13 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const own = [key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)];
         const withLeads = readAhead.readToken(this.model, idDigest, own);
         if (withLeads?.otherKind) return undefined; // the id of another kind of token
+        const readAt = Date.now(); // before the read: a mark made after this was not there to see
         const [raw, current, legacy] = await (withLeads ? withLeads.values : store.getMany(own));
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
         if (!withLeads) readAhead.follow(payload, this.model, idDigest); // the session, account and grant a token request reads next
-        const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload));
+        const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload), readAt);
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
         payload.jti = id;

@@ -24,6 +24,9 @@ const SETTLE_MARGIN_MS = 250;
 /** Claims lost to yet another redemption before this one gives up with a 503 (many retries at once). */
 const MAX_CLAIM_ROUNDS = 3;
 
+/** How much earlier than a waiting request's read a `done` mark must be to make it a reuse rather than a concurrent duplicate, in milliseconds. */
+const REUSE_MARGIN_MS = 1_000;
+
 /** How long the answer of a committed redemption can be handed to a retry, in milliseconds. */
 export const REPLAY_WINDOW_MS = 60_000;
 
@@ -61,8 +64,8 @@ interface Attempt {
   mine?: string;
   /** An earlier attempt's committed answer, to answer this retry with. */
   replay?: Record<string, unknown>;
-  /** When this request read the claim (ms): a `done` mark made before then was a delivery before it came. */
-  arrived: number;
+  /** When this request started reading the claim (ms, this process's clock). */
+  readAt: number;
 }
 
 /**
@@ -137,13 +140,13 @@ export class Redemptions {
    * What `find` reports as `consumed` (epoch seconds) for a record with this claim, and,
    * inside a token request, remembers what was read for the `consume` that may follow.
    */
-  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number): number | undefined {
+  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number, readAt = Date.now()): number | undefined {
     const claim = parseClaim(claimRaw);
     const ctx = Redemptions.#tokenRequest();
     if (ctx) {
       let attempts = this.#attempts.get(ctx);
       if (!attempts) this.#attempts.set(ctx, (attempts = new Map()));
-      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined, arrived: Date.now() });
+      attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined, readAt });
     }
     if (!claim) return undefined;
     const now = Date.now();
@@ -156,11 +159,12 @@ export class Redemptions {
 
   /**
    * Claims the code or token for this request. Inside a token request it waits for a concurrent
-   * redemption that holds the claim pending (at most its lease), then claims what that one
-   * released or left to lapse; where that one issued or spent it, a refresh token throws
-   * {@link DeliveredElsewhere} (invalid_grant, nothing revoked) and a code answers `won` false (a
-   * reuse: revoked). A request that finds an answer recorded without waiting (a retry of one
-   * whose answer was lost) gets it, once. A 503 only when the store fails or claims keep being lost. Outside a token request the claim is
+   * redemption that holds the claim (pending, or issued and still answering; at most its lease),
+   * then claims what that one released or left to lapse; where that one delivered it, a refresh
+   * token throws {@link DeliveredElsewhere} (invalid_grant, nothing revoked) and a code answers
+   * `won` false (a reuse: revoked), and a delivery marked well before this request read the claim
+   * is a reuse either way (`won` false). A request that finds an answer recorded and nobody
+   * answering with it (a retry of one whose answer was lost) gets it, once. A 503 only when the store fails or claims keep being lost. Outside a token request the claim is
    * final at once: one atomic step beside the record (which must still be there); `won` false
    * there is a reuse (the caller revokes `grantId`).
    */
@@ -194,10 +198,16 @@ export class Redemptions {
       // authorization code is the client's alone and used once: a second redemption is a reuse
       // (RFC 6749 §4.1.2), and what was issued is revoked. Either way it is on record (a thief
       // racing the real client looks the same).
-      // Marked delivered before this request came (it found the mark not yet written, and waited):
-      // a use after the answer went out, a reuse like any later one (oidc-provider revokes those
-      // it finds `consumed`; this one is revoked here).
-      if (waited && seen?.s === 'done' && seen.t < attempt.arrived) return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+      // Marked delivered well before this request read the claim (it found the mark not yet
+      // written: another process's store connection, and waited): a use after the answer went
+      // out, a reuse like any later one (oidc-provider revokes those it finds `consumed`; this
+      // one is revoked here, and on record). The margin covers the two processes' clocks and
+      // the read in flight: inside it, the request is taken for a concurrent duplicate (below),
+      // which revokes nothing.
+      if (waited && seen?.s === 'done' && seen.t < attempt.readAt - REUSE_MARGIN_MS) {
+        this.#concurrentUse(ctx!, true);
+        return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
+      }
       if (waited && (seen?.s === 'done' || (seen?.s === 'issued' && Redemptions.#leased(seen)))) {
         this.#concurrentUse(ctx!, model === 'AuthorizationCode');
         if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };

@@ -13,8 +13,8 @@ export type SignInResult = {
   signInGeneration: string;
 };
 
-/** oidc-provider's resume route, `/auth/:uid` (its routing ignores case). */
-const RESUME_PATH = /^\/auth\/([^/]+)\/?$/i;
+/** oidc-provider's resume route, `/auth/:uid` (its routing ignores case and decodes the uid). */
+const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
 
 /**
  * A sign-in whose password was checked before the hub ended the user's sign-ins (a password
@@ -46,8 +46,13 @@ export function installResumeCheck(provider: Provider, users: UserRepository, au
       return false;
     }
   };
+  const resumeCookie = provider.cookieName('resume');
   ProtocolHooks.of(provider).before((ctx) => {
-    const uid = ctx.method === 'GET' ? RESUME_PATH.exec(ctx.path)?.[1] : undefined;
-    return uid ? check(ctx, uid) : true;
+    // GET and HEAD (oidc-provider's router answers both on a GET route). The interaction is the
+    // one oidc-provider resumes: named by the signed resume cookie, not by the path (which it
+    // decodes: a review resumed `/auth/%41bc…` past a check that read the raw path).
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || !RESUME_PATH.test(ctx.path)) return true;
+    const uid = ctx.cookies.get(resumeCookie, { signed: true });
+    return uid ? check(ctx, uid) : true; // no cookie: oidc-provider refuses the resume itself
   });
 }
