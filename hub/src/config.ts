@@ -1,6 +1,19 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
+
+
+/** Why a JWK cannot sign (an RSA, EC or OKP private key Node can load), or undefined. */
+function unusableSigningKey(key: Record<string, unknown>): string | undefined {
+  if (key.kty !== 'RSA' && key.kty !== 'EC' && key.kty !== 'OKP') return `has kty ${JSON.stringify(key.kty)}: signing keys are RSA, EC or OKP (Ed25519)`;
+  try {
+    createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    return undefined;
+  } catch (error) {
+    return `is not a usable private key (${(error as Error).message}): give the whole private key (for RSA: n, e, d, p, q, dp, dq, qi)`;
+  }
+}
 
 /**
  * A whole number as written in an environment variable: decimal digits only. `z.coerce.number`
@@ -113,6 +126,16 @@ const schema = z.object({
           const kid = typeof keys[publicOnly]?.kid === 'string' ? ` (kid ${String(keys[publicOnly]!.kid)})` : '';
           ctx.addIssue({ code: 'custom', message: `key ${publicOnly}${kid} has no private part ("d"): HUB_JWKS holds the private signing keys, not the public set that /jwks publishes` });
           return z.NEVER;
+        }
+        // Each key must be one Node (and so oidc-provider) can sign with: said here, naming the
+        // variable and the key, before anything is opened (oidc-provider's own words named neither).
+        for (const [index, key] of keys.entries()) {
+          const problem = unusableSigningKey(key);
+          if (problem) {
+            const kid = typeof key.kid === 'string' ? ` (kid ${key.kid})` : '';
+            ctx.addIssue({ code: 'custom', message: `key ${index}${kid} ${problem}` });
+            return z.NEVER;
+          }
         }
         return parsed as { keys: Record<string, unknown>[] };
       } catch {

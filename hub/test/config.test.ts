@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 /**
  * The hub's configuration: parsed once from the environment, validated, frozen. A bad value
  * fails at start-up with a ConfigError that names the variable.
@@ -60,8 +61,19 @@ describe('loadConfig defaults', () => {
   });
 
   test('a valid JWKS is accepted as parsed JSON', () => {
-    const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] };
+    const jwks = { keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })] };
     expect(loadConfig({ HUB_JWKS: JSON.stringify(jwks) }).HUB_JWKS).toEqual(jwks);
+  });
+
+  test('a JWKS key that cannot sign is refused at start, naming HUB_JWKS and the key (an outside review: oidc-provider\'s words named neither, after the store was written)', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ kty: 'RSA', n: rsa.n, e: rsa.e, d: rsa.d, kid: 'half' }, /HUB_JWKS: key 0 \(kid half\) is not a usable private key/],
+      [{ kty: 'oct', k: 'abc', d: 'x' }, /HUB_JWKS: key 0 has kty "oct": signing keys are RSA, EC or OKP/],
+      [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }, /HUB_JWKS: key 0 is not a usable private key/],
+    ];
+    for (const [key, message] of cases) expect(() => loadConfig({ HUB_JWKS: JSON.stringify({ keys: [key] }) })).toThrow(message);
+    expect(loadConfig({ HUB_JWKS: JSON.stringify({ keys: [rsa] }) }).HUB_JWKS?.keys).toHaveLength(1);
   });
 
   test('only the environment it is given is read', () => {
