@@ -53,7 +53,7 @@ export async function verifyHubToken(
   const normalizedTyp = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
   if (!types.includes(normalizedTyp)) throw new InvalidToken('token rejected: unexpected typ');
   const now = Math.floor(Date.now() / 1000);
-  if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new InvalidToken('token rejected: iat in the future');
+  if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new InvalidToken("token rejected: iat in the future: are the hub's and this server's clocks in sync?");
   if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new InvalidToken('token rejected: jti is required');
   check(payload);
 

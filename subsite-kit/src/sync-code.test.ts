@@ -61,6 +61,11 @@ describe('sync code verification (HS256 sync+jwt)', () => {
     await expect(verifySyncCode(code, time, 'login', verifier())).rejects.toMatchObject({ error: 'invalid_token', status: 400 });
   });
 
+  it('a code from the future says to check the clocks, as an expired one does (an outside review: only the expired case said so)', async () => {
+    const { code, time } = await makeSyncCode({ iat: now() + 120, exp: now() + 150 });
+    await expect(verifySyncCode(code, time, 'login', verifier())).rejects.toThrow(/issued in the future: are the hub's and this server's clocks in sync\?/);
+  });
+
   it('rejects a time parameter that does not match iat', async () => {
     const { code, time } = await makeSyncCode();
     await expect(verifySyncCode(code, String(Number(time) - 5), 'login', verifier())).rejects.toThrow(/time does not match iat/);

@@ -84,7 +84,7 @@ export async function checkSyncCode(
   if (typeof sid !== 'string' || sid.length === 0) throw invalid('sid is required');
   if (typeof jti !== 'string' || jti.length === 0) throw invalid('jti is required');
   if (exp <= iat || exp - iat > MAX_SYNC_CODE_LIFETIME_SECONDS) throw invalid(`lifetime must be at most ${MAX_SYNC_CODE_LIFETIME_SECONDS} s`);
-  if (iat > now() + verifier.clockSkewSeconds) throw invalid('issued in the future');
+  if (iat > now() + verifier.clockSkewSeconds) throw invalid("issued in the future: are the hub's and this server's clocks in sync?");
   if (time !== undefined && time !== String(iat)) throw invalid('time does not match iat');
 
   return { act: claimed, sid, iat, exp, jti };
