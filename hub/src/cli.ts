@@ -104,7 +104,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   try {
     store = await openStore(config);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new TypeError(unreachableRedisMessage(redisTarget));
+    if (error instanceof StoreUnavailableError) throw new TypeError(await unreachableRedisMessage(redisTarget));
     throw error;
   }
   try {
@@ -217,7 +217,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 0;
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      print(`error: ${unreachableRedisMessage(redisTarget)}`);
+      print(`error: ${await unreachableRedisMessage(redisTarget)}`);
       return 1;
     }
     if (error instanceof HubError || error instanceof TypeError) {

@@ -1,3 +1,4 @@
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 /**
  * A port that is taken stops start-up with one line naming the port and the variable to
  * change, and a non-zero exit: no "Unhandled 'error' event" stack trace.
@@ -81,4 +82,21 @@ describe('a Redis that does not answer at start-up', () => {
     expect(output).toMatch(/Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL \(or REDIS_CLUSTER_NODES \/ REDIS_SENTINELS\) and its password right\? \(.*ECONNREFUSED/);
     expectNoStack(output);
   });
+
+  test('a plain Redis given as a sentinel or as a cluster node: says what it is and which variable to use', async () => {
+    // An outside operator review: "did not answer (could not connect to Redis in time)" after 10 s,
+    // and "All the root nodes are unavailable", although the Redis answered.
+    const { hostname, port } = new URL(TEST_REDIS_URL);
+    const plain = `${hostname}:${port || 6379}`;
+    const hubPort = await freePort();
+    const base = { HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}` };
+    const sentinel = await runHub({ ...base, REDIS_SENTINELS: plain, REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(sentinel.code).toBe(1);
+    expect(sentinel.output).toMatch(/answers as a Redis server \(redis_mode standalone\), not as a sentinel: REDIS_SENTINELS lists the sentinels/);
+    expectNoStack(sentinel.output);
+    const cluster = await runHub({ ...base, REDIS_CLUSTER_NODES: plain });
+    expect(cluster.code).toBe(1);
+    expect(cluster.output).toMatch(/answers as a Redis server without cluster mode \(cluster_enabled:0\): REDIS_CLUSTER_NODES lists the nodes of a Redis Cluster/);
+    expectNoStack(cluster.output);
+  }, 60_000);
 });

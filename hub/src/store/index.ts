@@ -1,3 +1,4 @@
+import { wrongKindOfRedis } from './redis-probe.js';
 import { MemoryStore } from './memory.js';
 import { connectRedis, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
@@ -36,9 +37,15 @@ export function describeRedis(target: RedisTarget, waitReplicas: number): Record
   return { redis: 'single', address: `${url.hostname}:${url.port || 6379}`, ...wait };
 }
 
-/** What to say when the configured Redis did not answer at start: where it was looked for, and which settings to check. */
-export function unreachableRedisMessage(target: RedisTarget): string {
+/**
+ * What to say when the configured Redis did not answer at start: where it was looked for, and
+ * which settings to check; for a Sentinel or Cluster setting whose first address answers as
+ * another kind of server, that instead (`wrongKindOfRedis`).
+ */
+export async function unreachableRedisMessage(target: RedisTarget): Promise<string> {
   const description = describeRedis(target, 0);
   const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  const wrongKind = await wrongKindOfRedis(target);
+  if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
   return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
 }

@@ -1,0 +1,54 @@
+import { createClient } from 'redis';
+import type { RedisNode, RedisTarget } from './redis-client.js';
+
+const PROBE_TIMEOUT_MS = 1_500;
+
+/** The `redis_mode` and `cluster_enabled` a server reports, or undefined when it does not answer (down, a password, not Redis). */
+async function modeOf(node: RedisNode): Promise<{ mode: string; clusterEnabled: boolean } | undefined> {
+  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: PROBE_TIMEOUT_MS, reconnectStrategy: false }, disableClientInfo: true });
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const info = await Promise.race([
+      (async () => {
+        await client.connect();
+        return String(await client.sendCommand(['INFO', 'server']));
+      })(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('probe timed out')), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    const mode = /^redis_mode:(\w+)/m.exec(info)?.[1];
+    if (!mode) return undefined;
+    const cluster = mode === 'sentinel' ? '' : String(await client.sendCommand(['INFO', 'cluster']));
+    return { mode, clusterEnabled: /^cluster_enabled:1/m.test(cluster) };
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await Promise.resolve(client.destroy()).catch(() => {});
+  }
+}
+
+/**
+ * Why a Sentinel or Cluster setting found no Redis, when the first address it names answers as
+ * another kind of server (an operator gave the Redis server itself as a sentinel, or a Redis
+ * without cluster mode as a cluster node): node-redis then only says it timed out, or that "all
+ * the root nodes are unavailable", although something answered. Undefined when nothing more
+ * can be said (the address does not answer, wants a password, or is what it should be).
+ */
+export async function wrongKindOfRedis(target: RedisTarget): Promise<string | undefined> {
+  if (target.kind === 'single') return undefined;
+  const node = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
+  if (!node) return undefined;
+  const found = await modeOf(node);
+  if (!found) return undefined;
+  const address = `${node.host}:${node.port}`;
+  if (target.kind === 'sentinel' && found.mode !== 'sentinel') {
+    return `${address} answers as a Redis server (redis_mode ${found.mode}), not as a sentinel: REDIS_SENTINELS lists the sentinels (redis-sentinel, usually port 26379), which name the primary; for one Redis server set REDIS_URL instead`;
+  }
+  if (target.kind === 'cluster' && !found.clusterEnabled) {
+    return `${address} answers as a ${found.mode === 'sentinel' ? 'sentinel' : 'Redis server without cluster mode (cluster_enabled:0)'}: REDIS_CLUSTER_NODES lists the nodes of a Redis Cluster; for one Redis server set REDIS_URL, for sentinels REDIS_SENTINELS`;
+  }
+  return undefined;
+}
