@@ -221,12 +221,18 @@ describe('two kit sites on one host, different ports (an outside review: signing
     return `${name}=${encodeURIComponent(`s:${id}.${signature}`)}`;
   }
 
-  it("a session cookie this site's secret did not sign is said in the log once a minute, with the fix (cookiePrefix)", async () => {
+  /** A kit site with one page, and what the kit logs. */
+  async function siteWithLog() {
     const log = capture();
     const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
     const app = express();
     app.use(sso.router);
     app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    return { app, log };
+  }
+
+  it("a session cookie this site's secret did not sign is said in the log once a minute, with the fix (cookiePrefix)", async () => {
+    const { app, log } = await siteWithLog();
     // The other site's cookie (same name, its own secret) as the browser sends it to this one.
     for (let i = 0; i < 3; i += 1) {
       const page = await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', `other-${i}`, 'the-other-sites-secret-'.repeat(2)));
@@ -239,11 +245,7 @@ describe('two kit sites on one host, different ports (an outside review: signing
   });
 
   it('a cookie this site signed (its session gone from the store, or an anonymous one) is not warned about', async () => {
-    const log = capture();
-    const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
-    const app = express();
-    app.use(sso.router);
-    app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    const { app, log } = await siteWithLog();
     expect((await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', 'gone', SESSION_SECRET))).status).toBe(200);
     expect(log.lines).toEqual([]);
   });
