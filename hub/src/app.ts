@@ -78,6 +78,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
       secrets: services.cookieKeys,
       secure: config.secureCookies,
       prefix: services.keys.portalSessionPrefix(),
+      logger,
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : { embedded: store }),
     }),
   );

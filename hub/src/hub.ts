@@ -14,7 +14,7 @@ import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installDefaultScope } from './oidc/default-scope.js';
-import type { HookPageRender } from './oidc/hook-answer.js';
+import { serverErrorFromHook, type HookPageRender } from './oidc/hook-answer.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
@@ -128,6 +128,14 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     if (unavailable) logger.error('store unavailable', { error: (unavailable.cause as Error | undefined)?.message });
     else logger.error('oidc server_error', { errorName: error.name, stack: error.stack });
   });
+  // What escaped oidc-provider and the store's recovery (a hook's bug): one log line and a 500
+  // the client can read (RFC 6749 server_error, or the error page), not koa's bare text; koa's
+  // own last handler logs through the hub too, never a raw multi-line stack on stderr.
+  ProtocolHooks.of(provider).recover((ctx, error) => {
+    logger.error('protocol request failed', { errorName: (error as Error | undefined)?.name, stack: (error as Error | undefined)?.stack });
+    return serverErrorFromHook(ctx, errorPage);
+  });
+  (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error) => logger.error('protocol request failed', { errorName: error?.name, stack: error?.stack }));
 
   // An unknown client or an unregistered redirect URI at /auth: the site's developer needs the value that came.
   provider.on('authorization.error', (ctx, error: { error?: string; error_description?: string }) => {

@@ -1,6 +1,7 @@
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { RedisClient } from '../store/redis.js';
 import { EmbeddedSessionStore } from './memory-session-store.js';
@@ -74,7 +75,10 @@ class FailClosedRedisStore extends RedisStore {
  * The portal's own session (express-session; connect-redis in production). It carries the
  * CSRF token and pending sign-ins; who is signed in is the hub's OIDC session.
  */
-export function portalSession(options: { secrets: string[]; secure: boolean; redis?: RedisClient; embedded?: Store; prefix: string }): RequestHandler {
+export function portalSession(options: { secrets: string[]; secure: boolean; redis?: RedisClient; embedded?: Store; prefix: string; logger?: Logger }): RequestHandler {
+  const store = options.redis
+    ? new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL })
+    : options.embedded ? new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL, SESSION_STORE_DEADLINE_MS) : undefined;
   return session({
     // `__Host-` behind https: only the hub's own origin can set it (see hubSessionCookieName).
     name: options.secure ? '__Host-hub_portal' : 'hub_portal',
@@ -82,10 +86,26 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     resave: false,
     saveUninitialized: false,
     rolling: false,
-    ...(options.redis ? { store: new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL }) } : {}),
-    ...(options.embedded ? { store: new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL, SESSION_STORE_DEADLINE_MS) } : {}),
+    ...(store ? { store: absorbTouchFailures(store, options.logger) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
   });
+}
+
+/**
+ * express-session touches an unchanged session once the answer's headers are out, and hands a
+ * failed touch to `next(error)`: too late for a 503, so the error handler could only cut the
+ * connection, perhaps before the page had gone out whole. A missed touch only skips one refresh
+ * of the session's TTL (it was read fine), so it is logged and the page goes out as it is.
+ */
+function absorbTouchFailures<S extends session.Store>(store: S, logger: Logger | undefined): S {
+  const touch = store.touch?.bind(store);
+  if (!touch) return store;
+  store.touch = (sid, data, callback) =>
+    touch(sid, data, (error?: unknown) => {
+      if (error) logger?.warn('portal session touch failed: its TTL was not refreshed this time', { error: ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message });
+      callback?.();
+    });
+  return store;
 }
 
 /**

@@ -44,3 +44,22 @@ export function storeDownFromHook(ctx: KoaContextWithOIDC, render: HookPageRende
     jsonDescription: translator('en')('errors:descriptions.unavailableShortly'),
   });
 }
+
+/**
+ * An error nothing else answered (a bug in a hook, not the store): RFC 6749 `server_error` JSON
+ * for a client, the hub's generic error page for a browser, status 500; never koa's bare text.
+ * Says `false` when the answer has started, for koa to cut it off.
+ */
+export function serverErrorFromHook(ctx: KoaContextWithOIDC, render: HookPageRender): boolean {
+  if (ctx.headerSent) return false;
+  ctx.status = 500;
+  ctx.remove('Retry-After');
+  const t = translator(localeOfContext(ctx));
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.body = { error: 'server_error', error_description: translator('en')('errors:generic.description') };
+    return true;
+  }
+  ctx.type = 'html';
+  ctx.body = render(ctx, t('errors:generic.title'), t('errors:generic.description'));
+  return true;
+}

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { captureLogger } from '../testing/capture-logger.js';
 import { startTestHub, type RunningHub } from '../testing/test-hub.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 
 /** koa keeps a provider's middleware in `middleware`; the hub's additions should be one entry. */
@@ -57,6 +59,53 @@ describe('ProtocolHooks: the hub’s additions around oidc-provider as one middl
       expect(answer.status).toBe(429);
       expect(await answer.json()).toEqual({ error: 'stopped' });
       expect(log).toEqual(['before 1', 'before 2']);
+    });
+  });
+
+  describe('a hook that fails: an answer the client can read and one log line, not koa\'s bare 500 and a raw stack', () => {
+    let failing: RunningHub;
+    const capture = captureLogger();
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => {});
+    beforeAll(async () => {
+      failing = await startTestHub('memory', {}, undefined, capture.logger);
+      const hooks = ProtocolHooks.of(failing.services.provider);
+      const failure = (ctx: { get(name: string): string }) => {
+        const kind = ctx.get('x-fail');
+        if (kind === 'bug') throw new TypeError('a hook\'s bug');
+        if (kind === 'store') throw new StoreUnavailableError(new Error('connection lost'));
+      };
+      hooks.before((ctx) => (ctx.get('x-fail-at') === 'before' && failure(ctx), true));
+      hooks.after(undefined, async (ctx) => { if (ctx.get('x-fail-at') === 'after') failure(ctx); });
+    });
+    afterEach(() => { capture.lines.length = 0; consoleError.mockClear(); });
+    afterAll(async () => { consoleError.mockRestore(); await failing.close(); });
+
+    const discovery = (headers: Record<string, string>) => fetch(`${failing.url}/.well-known/openid-configuration`, { headers });
+
+    it.each(['before', 'after'])('a bug in a %s hook: RFC 6749 server_error JSON (500) for a client, logged once through the hub', async (at) => {
+      const answer = await discovery({ 'x-fail-at': at, 'x-fail': 'bug', accept: 'application/json' });
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toEqual({ error: 'server_error', error_description: expect.any(String) });
+      expect(capture.lines.filter((line) => line.message === 'protocol request failed')).toEqual([
+        expect.objectContaining({ level: 'error', fields: expect.objectContaining({ errorName: 'TypeError' }) }),
+      ]);
+      expect(consoleError).not.toHaveBeenCalled();
+    });
+
+    it('a bug in a hook on a browser\'s request: the hub\'s error page', async () => {
+      const answer = await discovery({ 'x-fail-at': 'before', 'x-fail': 'bug', accept: 'text/html' });
+      expect(answer.status).toBe(500);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await answer.text()).toContain('Something went wrong');
+      expect(consoleError).not.toHaveBeenCalled();
+    });
+
+    it('the store down in a hook: the fail-closed 503 with Retry-After', async () => {
+      const answer = await discovery({ 'x-fail-at': 'before', 'x-fail': 'store', accept: 'application/json' });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBeTruthy();
+      expect(await answer.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      expect(consoleError).not.toHaveBeenCalled();
     });
   });
 });

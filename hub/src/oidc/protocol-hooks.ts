@@ -49,9 +49,10 @@ export class ProtocolHooks {
   }
 
   /**
-   * For errors that escape oidc-provider's own error handling: it saves a touched session
-   * after the route's error handler has run (`ensureSessionSave` wraps every route), so a
-   * failure there would reach koa's default handler, a bare 500.
+   * For errors that escape oidc-provider's own error handling, or a hook's: oidc-provider saves
+   * a touched session after the route's error handler has run (`ensureSessionSave` wraps every
+   * route), so a failure there would reach koa's default handler, a bare 500. Recover hooks run
+   * in the order they were added; the first that answers ends the request.
    */
   recover(hook: RecoverHook): void {
     this.#recover.push(hook);
@@ -60,23 +61,25 @@ export class ProtocolHooks {
   // Hooks mostly answer at once (a header set, a route that is not theirs): their results are
   // awaited only when they are promises, so a request does not pay a microtask per hook.
   async #run(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
-    for (const hook of this.#before) {
-      const go = hook(ctx);
-      if (!(typeof go === 'boolean' ? go : await go)) return;
-    }
     try {
+      for (const hook of this.#before) {
+        const go = hook(ctx);
+        if (!(typeof go === 'boolean' ? go : await go)) return;
+      }
       await next();
+      const route = ctx.oidc?.route;
+      for (let i = this.#after.length - 1; i >= 0; i -= 1) {
+        const { routes, hook } = this.#after[i]!;
+        if (routes === undefined || (route !== undefined && routes.has(route))) {
+          const done = hook(ctx);
+          if (done) await done;
+        }
+      }
     } catch (error) {
+      // A hook's failure too (the store down in a before-hook, an after-hook that threw):
+      // koa's default would answer a bare 500 and print the stack raw.
       for (const recover of this.#recover) if (recover(ctx, error)) return;
       throw error;
-    }
-    const route = ctx.oidc?.route;
-    for (let i = this.#after.length - 1; i >= 0; i -= 1) {
-      const { routes, hook } = this.#after[i]!;
-      if (routes === undefined || (route !== undefined && routes.has(route))) {
-        const done = hook(ctx);
-        if (done) await done;
-      }
     }
   }
 }
