@@ -127,11 +127,11 @@ describe('a sign-in while too many password checks wait (Redis)', () => {
     const md5 = (text: string) => createHash('md5').update(text).digest('hex');
     const imported = await hub.services.users.importUser({ username: 'hal', email: 'hal@example.test', passwordHash: legacyHashFrom(md5(md5('old-forum-pw') + 's4lt'), 's4lt')!, uid: 7000 });
     const releaseTurns = await fillTurns();
-    await hub.services.users.rehash(imported.id, 'old-forum-pw'); // best effort: no BusyError
+    await hub.services.users.rehash(imported.id, 'old-forum-pw', (await hub.services.users.findById(imported.id))!.passwordHash); // best effort: no BusyError
     await releaseTurns();
     const still = (await hub.services.users.findByLogin('hal'))!;
     expect(hub.services.hasher.needsRehash(still.passwordHash)).toBe(true);
-    await hub.services.users.rehash(imported.id, 'old-forum-pw');
+    await hub.services.users.rehash(imported.id, 'old-forum-pw', still.passwordHash);
     expect(hub.services.hasher.needsRehash((await hub.services.users.findByLogin('hal'))!.passwordHash)).toBe(false);
   });
 });

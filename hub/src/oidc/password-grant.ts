@@ -99,7 +99,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
       throw invalidGrant('the e-mail address of this account is not verified yet');
     }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
 
     // Two-step sign-in applies here too: the password alone is not enough (documented in README).
     let factor: SecondFactor | undefined;

@@ -101,7 +101,7 @@ export function interactionRoutes(services: HubServices): Router {
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: translator(localeOf(res))('signup:errors.unverified'), login, status: 403, unverified: true });
     }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).
     if (secondStep) {

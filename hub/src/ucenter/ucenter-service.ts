@@ -155,7 +155,7 @@ export class UcenterService {
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client, ip });
       return [UC.LOGIN_WRONG_PASSWORD, '', '', '', 0];
     }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password);
+    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
     let detail: Record<string, string> | undefined;
     if (withTwoStep) {
       const refused = [UC.LOGIN_BAD_QUESTION, user.username, '', user.email, 0];

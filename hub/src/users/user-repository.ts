@@ -11,6 +11,8 @@ import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicU
 export const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
+/** Compare-and-set tries of one user record write before it gives up (each lost to another write). */
+const MAX_WRITE_ATTEMPTS = 8;
 
 export interface NewUser {
   username: string;
@@ -88,8 +90,9 @@ export class UserRepository {
     if (!user || user.email.toLowerCase() !== email.toLowerCase()) return false;
     const holder = await this.store.get(this.keys.userByEmail(email));
     if (holder !== id && !(await this.store.set(this.keys.userByEmail(email), id, { onlyIfAbsent: true }))) return false;
-    await this.store.set(this.keys.user(id), JSON.stringify({ ...user, emailVerified: true }));
-    return true;
+    // Still the address the link was for (a change that landed meanwhile keeps its own state).
+    const verified = await this.#modify(id, (current) => (current.email.toLowerCase() === email.toLowerCase() ? { ...current, emailVerified: true } : undefined));
+    return verified !== undefined && verified.email.toLowerCase() === email.toLowerCase();
   }
 
   /** The account that holds an address (verified sign-ups, and every account made by an admin or an import). */
@@ -227,13 +230,28 @@ export class UserRepository {
   }
 
   async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
-    const user = await this.findById(id);
-    if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
-    const next = { ...user, ...change };
-    if (change.roles) next.roles = checkRoles(change.roles);
-    await this.store.set(this.keys.user(id), JSON.stringify(next));
+    const roles = change.roles ? checkRoles(change.roles) : undefined;
+    const next = await this.#modify(id, (user) => ({ ...user, ...change, ...(roles ? { roles } : {}) }));
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
-    return next;
+    return next!;
+  }
+
+  /**
+   * Rewrites a user's record from what is stored now (compare-and-set, re-read and redone when
+   * another write landed in between): two writes at once both land, and one racing a delete
+   * does not bring the record back. `change` answers undefined to leave the record as it is
+   * (then so does this). NotFoundError when there is no such user.
+   */
+  async #modify(id: string, change: (user: User) => User | undefined): Promise<User | undefined> {
+    const key = this.keys.user(id);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const raw = await this.store.get(key);
+      if (!raw) throw new NotFoundError(msg('errors:noUser', { user: id }));
+      const next = change(JSON.parse(raw) as User);
+      if (next === undefined) return undefined;
+      if (await this.store.swap(key, raw, JSON.stringify(next))) return next;
+    }
+    throw new ConflictError(msg('errors:userBusy'));
   }
 
   /**
@@ -242,7 +260,7 @@ export class UserRepository {
    * the hub is busy (BusyError): the sign-in goes on, and the hash, still flagged, is replaced
    * at the next one.
    */
-  async rehash(id: string, password: string): Promise<void> {
+  async rehash(id: string, password: string, verifiedHash: string): Promise<void> {
     let passwordHash: string;
     try {
       passwordHash = await this.hasher.hash(password);
@@ -250,7 +268,10 @@ export class UserRepository {
       if (error instanceof BusyError) return;
       throw error;
     }
-    await this.update(id, { passwordHash });
+    // Only over the hash the password was checked against: a password set meanwhile (an admin's
+    // reset, the user's change) stays, and the old password does not come back with a new hash.
+    const rehashed = await this.#modify(id, (user) => (user.passwordHash === verifiedHash ? { ...user, passwordHash } : undefined));
+    if (rehashed && !isLegacyHash(passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
   }
 
   /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
@@ -265,9 +286,8 @@ export class UserRepository {
       await this.store.swap(this.keys.userByEmail(user.email), id, null);
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
-    const next = { ...user, email: address, emailVerified: options.verified ?? (sameAddress ? user.emailVerified === true : false) };
-    await this.store.set(this.keys.user(id), JSON.stringify(next));
-    return next;
+    const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
+    return (await this.#modify(id, (current) => ({ ...current, email: address, emailVerified })))!;
   }
 
   /**
