@@ -4,7 +4,8 @@
  * sign-in whose imported (md5) password was being rehashed while an admin reset the password
  * wrote the OLD password's new hash over the reset, so the password the admin had replaced
  * worked again. Now every write of the record is a compare-and-set from what is stored, and a
- * rehash replaces only the hash the password was checked against. On Redis (node-redis sends
+ * rehash replaces only the hash the password was checked against. A UCenter application's key
+ * rotation is a compare-and-set too (it brought a removed application back). On Redis (node-redis sends
  * the two requests' reads before either write, as concurrent requests do) and the embedded store.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -15,7 +16,7 @@ import { legacyHashFrom } from '../src/users/legacy-hash.js';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
-describe.each(['redis', 'memory'] as const)('user record writes at the same time (%s store)', (kind) => {
+describe.each(['redis', 'memory'] as const)('records written whole, at the same time (%s store)', (kind) => {
   let hub: RunningHub;
   beforeAll(async () => {
     hub = await startTestHub(kind);
@@ -59,5 +60,12 @@ describe.each(['redis', 'memory'] as const)('user record writes at the same time
     expect(hub.services.hasher.needsRehash(stored.passwordHash)).toBe(false);
     expect(await hub.services.hasher.verify(stored.passwordHash, 'forum-pw-2')).toBe(true);
     expect(await hub.services.users.legacyHashCount()).toBe(0);
+  });
+
+  it('a UCenter key rotation racing the application\'s removal does not bring the application back', async () => {
+    const apps = hub.services.ucenter.apps;
+    const app = await apps.register({ name: `Forum ${kind}`, url: 'http://forum.test' });
+    await Promise.allSettled([apps.remove(app.appId), apps.rotateKey(app.appId)]);
+    expect(await apps.find(app.appId)).toBeUndefined();
   });
 });

@@ -151,10 +151,13 @@ export class UcenterAppRegistry {
 
   /** A new key for the application (shown once); the old one stops working at once. */
   async rotateKey(appId: number): Promise<UcenterApp> {
-    const app = await this.require(appId);
-    const next = { ...app, key: generateUcKey() };
-    await this.store.set(this.keys.ucenterApp(appId), JSON.stringify(next));
-    return next;
+    // Compare-and-set: a rotation racing the application's removal does not bring its record back.
+    for (;;) {
+      const raw = await this.store.get(this.keys.ucenterApp(appId));
+      if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
+      const next: UcenterApp = { ...(JSON.parse(raw) as UcenterApp), key: generateUcKey() };
+      if (await this.store.swap(this.keys.ucenterApp(appId), raw, JSON.stringify(next))) return next;
+    }
   }
 
   async remove(appId: number): Promise<void> {
