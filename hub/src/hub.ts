@@ -158,7 +158,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason),
   });
 
-  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit });
+  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, mailer: domain.mailer, issuer: config.HUB_ISSUER });
   const accountTokens = new AccountTokens(store, keys);
   const recoveryLimits = new RecoveryLimits({
     requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,

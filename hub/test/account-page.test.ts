@@ -6,6 +6,7 @@
  */
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
+import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
 
@@ -179,5 +180,36 @@ describe('Account page: display name and password (redis)', () => {
       expect(await isSignedIn(await signInAtPortal(hub, username, 'a-new-secret-99'), hub.url)).toBe(true);
       expect(await hub.services.audit.search({ event: 'account.password.changed', user: id })).toHaveLength(1);
     });
+  });
+});
+
+describe('Account page: the owner is told of a password change (ASVS 5 §6.3.7; redis, real SMTP)', () => {
+  let catcher: SmtpCatcher;
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  test('a change on the account page sends "your password was changed" to the address, in the page\'s language', async () => {
+    const username = `notice-${Date.now()}`;
+    const email = `${username}@example.test`;
+    await hub.services.users.create({ username, email, name: 'Notice', password: PASSWORD });
+    const browser = await signInAtPortal(hub, username, PASSWORD);
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const since = Date.now();
+    const html = await accountForm(hub, browser);
+    const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    const mail = await catcher.waitFor(email, { since });
+    expect(mail.subject).toBe('您的密码已更改');
+    expect(mail.text).toContain('账号页面');
+    expect(mail.links).toContain(`${hub.url}/password/forgot`);
   });
 });

@@ -89,7 +89,7 @@ export function accountRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     try {
-      await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req));
+      await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req), localeOf(res));
     } catch (error) {
       return failed(req, res, signedIn, 'password', error);
     }
