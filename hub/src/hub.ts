@@ -164,6 +164,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,
     mailsPerAccount: config.RECOVERY_MAILS_PER_ACCOUNT,
     windowSeconds: config.RECOVERY_WINDOW_SECONDS,
+    resetLinkSeconds: config.PASSWORD_RESET_TTL,
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
