@@ -166,12 +166,13 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason),
   });
 
-  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit });
+  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, mailer: domain.mailer, issuer: config.HUB_ISSUER });
   const accountTokens = new AccountTokens(store, keys);
   const recoveryLimits = new RecoveryLimits({
     requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,
     mailsPerAccount: config.RECOVERY_MAILS_PER_ACCOUNT,
     windowSeconds: config.RECOVERY_WINDOW_SECONDS,
+    resetLinkSeconds: config.PASSWORD_RESET_TTL,
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });

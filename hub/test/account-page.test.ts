@@ -6,6 +6,7 @@
  */
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
+import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
 
@@ -179,5 +180,75 @@ describe('Account page: display name and password (redis)', () => {
       expect(await isSignedIn(await signInAtPortal(hub, username, 'a-new-secret-99'), hub.url)).toBe(true);
       expect(await hub.services.audit.search({ event: 'account.password.changed', user: id })).toHaveLength(1);
     });
+  });
+});
+
+describe('Account page: other browsers and devices, "sign out everywhere else" (redis)', () => {
+  let hub: RunningHub;
+  let rpAuth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+    const rp = await hub.services.clients.register({ clientId: 'rp', name: 'Relying Party', trusted: true, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
+    rpAuth = basic('rp', rp.clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  test('lists the other sessions, and ends them with their tokens while this one stays', async () => {
+    const username = `others-${Date.now()}`;
+    const user = await hub.services.users.create({ username, email: `${username}@example.test`, name: 'Others', password: PASSWORD });
+    const a = await signInAtPortal(hub, username, PASSWORD);
+    expect(await accountForm(hub, a)).toContain('data-testid="no-other-sessions"');
+    const b = await signInAtPortal(hub, username, PASSWORD);
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const { callback } = await walk(b, hub.url, authUrl(hub.url, request.params), { login: username, password: PASSWORD });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    expect(tokens.status).toBe(200);
+    const refreshToken = String(tokens.body.refresh_token);
+
+    const html = await accountForm(hub, a);
+    expect(/data-testid="other-sessions">([\s\S]*?)<\/ul>/.exec(html)?.[1]).toContain('Relying Party');
+    const answer = await a.post(`${hub.url}/account/sessions/end-others`, { _csrf: inputValue(html, '_csrf') });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/account?done=others');
+
+    expect(await isSignedIn(b, hub.url)).toBe(false);
+    expect(await isSignedIn(a, hub.url)).toBe(true);
+    const refreshed = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: rpAuth });
+    expect(refreshed.status).toBe(400);
+    expect(await accountForm(hub, a)).toContain('data-testid="no-other-sessions"');
+    expect(await hub.services.audit.search({ event: 'account.sessions.end-others', user: user.id })).toHaveLength(1);
+  });
+});
+
+describe('Account page: the owner is told of a password change (ASVS 5 §6.3.7; redis, real SMTP)', () => {
+  let catcher: SmtpCatcher;
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  test('a change on the account page sends "your password was changed" to the address, in the page\'s language', async () => {
+    const username = `notice-${Date.now()}`;
+    const email = `${username}@example.test`;
+    await hub.services.users.create({ username, email, name: 'Notice', password: PASSWORD });
+    const browser = await signInAtPortal(hub, username, PASSWORD);
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const since = Date.now();
+    const html = await accountForm(hub, browser);
+    const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    const mail = await catcher.waitFor(email, { since });
+    expect(mail.subject).toBe('您的密码已更改');
+    expect(mail.text).toContain('账号页面');
+    expect(mail.links).toContain(`${hub.url}/password/forgot`);
   });
 });

@@ -215,6 +215,14 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect((await signUp(hub, browser, { ...unique('mismatch'), confirm: 'something else entirely' })).status).toBe(400);
     expect((await signUp(hub, browser, { ...unique('fmt'), email: 'not-an-address' })).status).toBe(400);
     expect((await signUp(hub, browser, { ...unique('fmt'), username: 'has space' })).status).toBe(400);
+    // Too long: refused as typed, not cut to a shorter name or address that would pass.
+    const long = unique('long');
+    const longName = `${long.username.replace(/-/g, '')}${'x'.repeat(64)}`.slice(0, 70);
+    expect((await signUp(hub, browser, { ...long, username: longName })).status).toBe(400);
+    expect(await hub.services.users.findByLogin(longName.slice(0, 64))).toBeUndefined();
+    // 272 characters whose first 254 are an address of their own.
+    const longMail = `${long.username.replace(/-/g, '')}@${'b'.repeat(200)}.${'c'.repeat(60)}`;
+    expect((await signUp(hub, browser, { ...unique('longmail'), email: longMail })).status).toBe(400);
     const noCsrf = await new TestBrowser().post(`${hub.url}/signup`, { ...unique('csrf'), password: PASSWORD, confirm: PASSWORD });
     expect(noCsrf.status).toBe(403);
     // None of these made an account.

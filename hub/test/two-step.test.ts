@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
-import { continueUrlOf, signInAt } from '../src/testing/flows.js';
+import { continueUrlOf, signInAt, signInAtPortal } from '../src/testing/flows.js';
+import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { awayFromStepEdge, totpCode } from '../src/testing/totp.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
@@ -426,5 +427,48 @@ describe('HUB_ADMIN_REQUIRE_TOTP', () => {
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
     await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: 'root-password-1', code: totpCode(secret) });
     expect((await browser.get(`${hub.url}/admin`)).status).toBe(200);
+  });
+});
+
+describe('two-step changes are mailed to the owner (ASVS 5 §6.3.7; redis, real SMTP)', () => {
+  let catcher: SmtpCatcher;
+  let hub: RunningHub;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
+  });
+  afterAll(async () => {
+    await hub.close();
+    await catcher.close();
+  });
+
+  test('turning it on, making new recovery codes and turning it off each send a notice to the address', async () => {
+    const username = `mailed-${Date.now()}`;
+    const email = `${username}@example.test`;
+    const password = `${username}-password-1`;
+    await hub.services.users.create({ username, email, password });
+    const browser = await signInAtPortal(hub, username, password);
+    const notice = (since: number, text: string) => catcher.waitFor(email, { since, filter: (mail) => mail.text.includes(text) });
+
+    await awayFromStepEdge();
+    let since = Date.now();
+    const page = await (await browser.get(`${hub.url}/account/two-step`)).text();
+    const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
+    expect((await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: password, code: totpCode(secret, -1) })).status).toBe(200);
+    expect((await notice(since, 'turned on')).subject).toBe('Two-step sign-in on your account changed');
+
+    since = Date.now();
+    const page2 = await (await browser.get(`${hub.url}/account/two-step`)).text();
+    expect((await browser.post(`${hub.url}/account/two-step/recovery-codes`, { _csrf: inputValue(page2, '_csrf'), proof: password })).status).toBe(200);
+    await notice(since, 'New recovery codes');
+
+    since = Date.now();
+    browser.cookies(hub.url).set('lang', 'zh-CN');
+    const page3 = await (await browser.get(`${hub.url}/account/two-step`)).text();
+    expect((await browser.post(`${hub.url}/account/two-step/disable`, { _csrf: inputValue(page3, '_csrf'), proof: password })).status).toBe(303);
+    const off = await notice(since, '关闭了两步验证');
+    expect(off.subject).toBe('您账号的两步验证已更改');
+    expect(off.links).toContain(`${hub.url}/password/forgot`);
   });
 });

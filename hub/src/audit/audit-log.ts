@@ -25,6 +25,7 @@ export type AuditEvent =
   | 'logout'
   | 'account.name.changed'
   | 'account.password.changed'
+  | 'account.sessions.end-others'
   | 'account.password.wrong'
   | 'account.email.requested'
   | 'account.email.changed'

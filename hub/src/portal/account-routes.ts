@@ -14,7 +14,7 @@ import { localeOf } from '../i18n/locale-middleware.js';
 type Section = 'name' | 'password' | 'email';
 
 /** Notices shown after a change (`?done=`), by name: never text from the query. */
-const DONE = new Set(['name', 'password', 'email-sent', 'email']);
+const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others']);
 
 function field(req: Request, name: string, max = 1024): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -27,7 +27,7 @@ function field(req: Request, name: string, max = 1024): string {
  * audited by the services behind it.
  */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents, grants, audit, settings, emailChange, config } = services;
+  const { provider, users, views, clients, consents, grants, audit, settings, emailChange, config, lifecycle } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -47,9 +47,14 @@ export function accountRoutes(services: HubServices): Router {
       .map((entry) => ({ ...entry, client: visible(entry.clientId) }))
       .filter((entry) => entry.client && !entry.client.trusted);
     const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : undefined;
+    // The user's other hub sessions (other browsers and devices), with the sites each signed in to.
+    const otherSessions = (await lifecycle.sessionsOf(signedIn.user.id))
+      .filter((session) => session.uid !== signedIn.sessionUid)
+      .map((session) => ({ loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => visible(clientId)?.name).filter(Boolean) }));
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
       signedInTo: signedIn.clientIds.map(visible).filter(Boolean),
+      otherSessions,
       consents: remembered,
       csrfToken: csrf.generateToken(req),
       revoked: req.query.revoked === '1',
@@ -89,7 +94,7 @@ export function accountRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     try {
-      await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req));
+      await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req), localeOf(res));
     } catch (error) {
       return failed(req, res, signedIn, 'password', error);
     }
@@ -135,6 +140,19 @@ export function accountRoutes(services: HubServices): Router {
       if (error instanceof ConflictError) return renderPage(res, views, 'hub/email-confirm.njk', { taken: true }, 409);
       throw error;
     }
+  });
+
+  /**
+   * "Sign out everywhere else": every other hub session of the user ends, with its grants and
+   * tokens and a back-channel logout at the subsites it was signed in to; this one stays. For
+   * a session the owner does not recognise, without having to change the password.
+   */
+  router.post('/account/sessions/end-others', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const ended = await lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid);
+    await audit.record({ event: 'account.sessions.end-others', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended });
+    res.redirect(303, '/account?done=others');
   });
 
   router.post('/account/consents/:clientId/revoke', csrf.csrfSynchronisedProtection, async (req, res) => {

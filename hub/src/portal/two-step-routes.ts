@@ -7,6 +7,7 @@ import { looksLikeRecoveryCode } from '../two-step/recovery-codes.js';
 import { looksLikeTotp } from '../two-step/totp.js';
 import { currentUser, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 
 /** Notices a redirect may ask the page to show, by code (no text reflected from the URL): keys of totp:settings. */
 const NOTICES = new Set(['disabled']);
@@ -89,6 +90,7 @@ export function twoStepRoutes(services: HubServices): Router {
     if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400 });
     const { codes } = confirmed;
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    tellOwner(res, signedIn, 'enabled');
     // Shown once, in this answer: the store has only their digests.
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: true });
   });
@@ -101,6 +103,7 @@ export function twoStepRoutes(services: HubServices): Router {
     if (failed) return show(req, res, signedIn, failed);
     const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
     await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    tellOwner(res, signedIn, 'codes');
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: false });
   });
 
@@ -112,8 +115,18 @@ export function twoStepRoutes(services: HubServices): Router {
     if (failed) return show(req, res, signedIn, failed);
     await twoStep.disable(signedIn.user.id);
     await audit.record({ event: 'two-step.disabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    tellOwner(res, signedIn, 'disabled');
     return res.redirect(303, '/account/two-step?done=disabled');
   });
+
+  /**
+   * Tells the owner by mail that the second step changed (ASVS 5 §6.3.7), as a password change
+   * is told: turning it off from a stolen session with a phished password must not go unseen.
+   */
+  function tellOwner(res: Response, signedIn: SignedIn, change: 'enabled' | 'disabled' | 'codes'): void {
+    const { user } = signedIn;
+    services.mailer.sendInBackground({ to: user.email, template: 'two-step-changed', locale: localeOf(res), vars: { name: user.name, username: user.username, change, link: `${services.config.HUB_ISSUER}/password/forgot` } });
+  }
 
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
   async function proofFailure(req: Request, res: Response, signedIn: SignedIn, passwordOnly = false): Promise<{ error: string; status: number } | undefined> {

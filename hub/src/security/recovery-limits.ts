@@ -14,6 +14,8 @@ export interface RecoveryLimitOptions {
   requestsPerIp: number;
   mailsPerAccount: number;
   windowSeconds: number;
+  /** How long a reset link works (PASSWORD_RESET_TTL): the reset-mail window is never longer. */
+  resetLinkSeconds: number;
   keyPrefix: string;
   redis?: RedisClient;
 }
@@ -26,15 +28,22 @@ export interface RecoveryLimitOptions {
  *
  * The account limit caps what the owner's mailbox receives; it never locks the account or
  * refuses the owner anything but another identical mail, so nobody can turn it against them.
+ * For reset mails that holds only if a mail refused always leaves a working link in the
+ * mailbox: their window is therefore at most a link's lifetime, so the mails that used up the
+ * window (whoever asked for them) still hold live links. Before, with one-hour windows and
+ * 30-minute links, three anonymous requests at the top of each hour left the owner without a
+ * working link, and unable to get one, for the second half of every hour (a review).
  */
 export class RecoveryLimits {
   readonly #perIp: WindowLimit;
-  readonly #perAccount: WindowLimit;
+  readonly #resetMails: WindowLimit;
+  readonly #changeMails: WindowLimit;
 
   constructor(options: RecoveryLimitOptions) {
     const { windowSeconds, keyPrefix, redis } = options;
     this.#perIp = new WindowLimit({ name: 'recovery-ip', points: options.requestsPerIp, windowSeconds, keyPrefix, redis });
-    this.#perAccount = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds, keyPrefix, redis });
+    this.#resetMails = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds: Math.min(windowSeconds, options.resetLinkSeconds), keyPrefix, redis });
+    this.#changeMails = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds, keyPrefix, redis });
   }
 
   /** Counts one request from `ip`; throws TooManyRecoveryRequestsError past the limit. */
@@ -49,6 +58,7 @@ export class RecoveryLimits {
    * signed-in owner's e-mail change (a review: three anonymous reset requests blocked it for an hour).
    */
   async mail(accountId: string, purpose: 'reset' | 'email-change'): Promise<boolean> {
-    return (await this.#perAccount.count(purpose === 'reset' ? accountId : `${purpose}:${accountId}`)) === undefined;
+    const limit = purpose === 'reset' ? this.#resetMails : this.#changeMails;
+    return (await limit.count(purpose === 'reset' ? accountId : `${purpose}:${accountId}`)) === undefined;
   }
 }

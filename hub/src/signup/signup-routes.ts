@@ -60,7 +60,10 @@ export function signupRoutes(services: HubServices): Router {
   });
 
   router.post('/signup', csrf.csrfSynchronisedProtection, async (req, res) => {
-    const values = { username: field(req, 'username', 64), email: field(req, 'email', 254), name: field(req, 'name', 200), invite: field(req, 'invite', 200) };
+    // Bounded well above what the rules allow (64-character usernames, 254-character addresses),
+    // so an over-long value is refused by them, never cut to a shorter one that passes: a
+    // 70-letter username cut to 64 made an account its owner could not sign in to by the name typed.
+    const values = { username: field(req, 'username', 256), email: field(req, 'email', 320), name: field(req, 'name', 200), invite: field(req, 'invite', 200) };
     try {
       await signup.register({
         ...values,

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Mailer } from '../mail/mailer.js';
 import { AccountInputError } from './account-errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
@@ -15,6 +16,10 @@ export interface AccountSettingsDeps {
   passwords: PasswordPolicy;
   lifecycle: AccountLifecycle;
   audit: AuditLog;
+  /** Tells the owner of a password change (ASVS 5 §6.3.7), as a reset does. */
+  mailer: Mailer;
+  /** The hub's base URL, for the mail's "reset your password" link. */
+  issuer: string;
 }
 
 
@@ -64,9 +69,10 @@ export class AccountSettings {
   /**
    * Changes the password after proving the current one; every other hub session of the user
    * ends, with its grants and tokens and a back-channel logout at subsites. `keepSessionUid`
-   * is the session the change was made in: it stays (the portal rotates its id).
+   * is the session the change was made in: it stays (the portal rotates its id). The owner
+   * gets a "your password was changed" mail in `locale`.
    */
-  async changePassword(user: User, current: string, next: string, confirm: string, keepSessionUid: string, ip: string): Promise<{ sessions: number; grants: number }> {
+  async changePassword(user: User, current: string, next: string, confirm: string, keepSessionUid: string, ip: string, locale: string): Promise<{ sessions: number; grants: number }> {
     await this.verifyCurrentPassword(user, current, ip);
     if (next !== confirm) throw new AccountInputError('account:errors.passwordsDiffer', 'The two new passwords differ.');
     if (next === current) throw new AccountInputError('account:errors.samePassword', 'The new password must differ from the current one.');
@@ -74,6 +80,9 @@ export class AccountSettings {
     await this.deps.users.setPassword(user.id, next);
     const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);
     await this.deps.audit.record({ event: 'account.password.changed', actor: user.id, subject: user.id, ip, detail: ended });
+    // The owner hears of it, as after a reset: whoever changed it from a borrowed or stolen
+    // session (and a phished password) has locked the owner out, and the mail says how back in.
+    this.deps.mailer.sendInBackground({ to: user.email, template: 'password-changed', locale, vars: { name: user.name, username: user.username, link: `${this.deps.issuer}/password/forgot`, kept: true } });
     return ended;
   }
 }
