@@ -61,6 +61,7 @@ export function accountRoutes(services: HubServices): Router {
       done,
       error: options.error,
       values: options.values ?? {},
+      minLength: services.passwords.options.minLength,
     }, options.status ?? 200);
   }
 

@@ -46,6 +46,7 @@ export function recoveryRoutes(services: HubServices): Router {
       invalid: options.invalid ?? false,
       done: options.done ?? false,
       error: options.error,
+      minLength: services.passwords.options.minLength,
     }, options.status ?? 200);
   }
 
