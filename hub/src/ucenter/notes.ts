@@ -20,13 +20,14 @@ export function noteRequestUrl(
   app: UcenterApp,
   action: NoteAction,
   args: Record<string, string | number> = {},
-  options: { internal?: boolean; now?: number } = {},
+  /** `expirySeconds`: authcode's expiry, NOTE_TTL_SECONDS unless given (0: none, as UCenter's own notes). */
+  options: { internal?: boolean; now?: number; expirySeconds?: number } = {},
 ): string {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const query = Object.entries({ action, ...args, time: now })
     .map(([key, value]) => `${phpUrlencode(key)}=${phpUrlencode(String(value), app.charset)}`)
     .join('&');
-  const code = authcodeEncode(query, app.key, { now, expirySeconds: NOTE_TTL_SECONDS });
+  const code = authcodeEncode(query, app.key, { now, expirySeconds: options.expirySeconds ?? NOTE_TTL_SECONDS });
   return `${noteUrl(app, options.internal)}?time=${now}&code=${phpUrlencode(code)}`;
 }
 
