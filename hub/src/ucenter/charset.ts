@@ -66,8 +66,12 @@ export function encodeText(text: string, charset: UcCharset = 'utf-8'): Buffer {
 
 /** Bytes in the application's charset as text (a byte sequence it does not have becomes U+FFFD). */
 export function decodeBytes(bytes: Uint8Array, charset: UcCharset = 'utf-8'): string {
-  return new TextDecoder(charset).decode(bytes);
+  let decoder = decoders.get(charset);
+  if (!decoder) decoders.set(charset, (decoder = new TextDecoder(charset)));
+  return decoder.decode(bytes);
 }
+
+const decoders = new Map<UcCharset, TextDecoder>();
 
 /** PHP's urlencode of `value` in the application's charset: letters, digits and `-_.` stay, a space is `+`. */
 export function phpUrlencode(value: string, charset: UcCharset = 'utf-8'): string {
