@@ -93,3 +93,31 @@ test('U4. an imported UCenter user with a legacy md5 hash signs in at the forum 
   await hub.signInAtPortal(name, 'old-pw');
   await context.close();
 });
+
+test('U5. the sync page moves on once the forum note has answered, also when it answered before the page script ran', async ({ browser }) => {
+  const user = await newUser('ucquick');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // The page's own script arrives after the note's answer (a slow link, a cold cache): the note's
+  // async <script> has fired its load event before anyone listened.
+  await page.route(`${URLS.hub}/static/sync.js`, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await route.continue();
+  });
+  let noteAnswered = 0;
+  page.on('requestfinished', (request) => {
+    if (request.url().startsWith(`${URLS.forum}/api/uc.php?`)) noteAnswered = Date.now();
+  });
+  const hub = new HubPage(page);
+  await hub.gotoLogin();
+  const leaving = page.waitForRequest(`${URLS.hub}/account`);
+  await hub.signIn(user.login, user.password);
+  await leaving;
+  const left = Date.now();
+  expect(noteAnswered).toBeGreaterThan(0);
+  // SYNC_WAIT_MS is 1,500 in e2e: the page waited all of it after its script ran (about 2 s after the note).
+  expect(left - noteAnswered).toBeLessThan(1_300);
+  await new ForumPage(page).open();
+  await new ForumPage(page).expectSignedInAs(user.login);
+  await context.close();
+});

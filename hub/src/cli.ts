@@ -75,6 +75,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'app-id': { type: 'string' },
       'note-file': { type: 'string' },
       'internal-url': { type: 'string' },
+      charset: { type: 'string' },
       'no-synlogin': { type: 'boolean' },
       'allow-register': { type: 'boolean' },
       updatepw: { type: 'boolean' },

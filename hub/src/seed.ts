@@ -64,6 +64,7 @@ const seedSchema = z.strictObject({
         type: z.string().optional(),
         noteFile: z.string().optional(),
         internalUrl: z.string().optional(),
+        charset: z.string().optional(),
         synlogin: z.boolean().optional(),
         updatepw: z.boolean().optional(),
         allowRegister: z.boolean().optional(),

@@ -57,6 +57,9 @@ describe('ucenter CLI against Redis', () => {
     expect(listed.out).toMatch(/3\s+Forum\s+DISCUZX\s+http:\/\/forum.test\s+note=api\/uc.php\s+synlogin=on/);
     expect(listed.out).not.toContain(key);
     expect((await run('ucenter', 'apps', 'add', '--name', 'Again', '--url', 'http://x.test', '--app-id', '3', '--accept-rc4')).out).toMatch(/taken/);
+    // A GBK edition of Discuz! X: its UC_CHARSET.
+    expect((await run('ucenter', 'apps', 'add', '--name', 'GBK', '--url', 'http://gbk.test', '--app-id', '4', '--charset', 'gbk', '--accept-rc4')).code).toBe(0);
+    expect((await run('ucenter', 'apps', 'list')).out).toMatch(/4\s+GBK\s+.*charset=gbk/);
   });
 
   test('imports uc_members from CSV and from a mysqldump, keeping uids; counts legacy hashes', async () => {

@@ -18,23 +18,27 @@ import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
 const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
 
 /**
- * An application's api/uc.php as Discuz! writes it: decode with its UC_KEY; an unreadable
- * code is "Invalid Request", a stale one "Authracation has expiried" (sic); `test` and the
- * notes it takes answer 1.
+ * An application's api/uc.php as Discuz! X writes it: decode with its UC_KEY and parse_str;
+ * a note over an hour old is "Authracation has expiried" (sic), checked first, so an unreadable
+ * code is that too (`time() - null`); then an empty one is "Invalid Request". `emptyFirst`: a
+ * handler that checks the other way round. `test` and the notes it takes answer 1.
  */
 class NoteHandler {
   key = '';
   /** Seconds this application's clock is off the hub's. */
   clockOffset = 0;
+  emptyFirst = false;
   readonly notes: Record<string, string>[] = [];
   server: Server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname !== '/api/uc.php') return void res.writeHead(404).end('Not Found');
     const now = Math.floor(Date.now() / 1000) + this.clockOffset;
     const plain = authcodeDecode(url.searchParams.get('code') ?? '', this.key, now);
-    const note = plain ? Object.fromEntries(new URLSearchParams(plain)) : undefined;
-    if (!note) return void res.end('Invalid Request');
-    if (now - Number(note.time) > 3600) return void res.end('Authracation has expiried');
+    const note: Record<string, string> = plain ? Object.fromEntries(new URLSearchParams(plain)) : {};
+    const empty = Object.keys(note).length === 0;
+    if (this.emptyFirst && empty) return void res.end('Invalid Request');
+    if (now - Number(note.time ?? 0) > 3600) return void res.end('Authracation has expiried');
+    if (empty) return void res.end('Invalid Request');
     this.notes.push(note);
     res.end(['test', 'updatepw', 'deleteuser', 'updateapps'].includes(note.action ?? '') ? '1' : '0');
   });
@@ -63,6 +67,7 @@ describe('the test note (checkUcenterApp)', () => {
   beforeEach(() => {
     handler.key = 'k'.repeat(64);
     handler.clockOffset = 0;
+    handler.emptyFirst = false;
     handler.notes.length = 0;
   });
   afterAll(() => handler.close());
@@ -73,16 +78,30 @@ describe('the test note (checkUcenterApp)', () => {
     expect(handler.notes).toEqual([{ action: 'test', time: handler.notes[0]!.time }]);
   });
 
-  it('wrong key when the handler holds another UC_KEY', async () => {
+  it.each([false, true])('wrong key when the handler holds another UC_KEY (Discuz! X answers it "Authracation has expiried"; empty checked first: %s)', async (emptyFirst) => {
+    handler.emptyFirst = emptyFirst;
     handler.key = 'x'.repeat(64);
     const check = await checkUcenterApp(app(), 2_000);
-    expect(check.status).toBe('wrong_key');
+    expect(check).toMatchObject({ status: 'wrong_key', reason: 'noteWrongKey' });
     expect(check.detail).toMatch(/UC_KEY/);
+    expect(handler.notes).toEqual([]);
   });
 
-  it("wrong key (or clock) when the handler's clock is more than the code's minute ahead", async () => {
+  it.each([false, true])("the handler's clock more than the code's minute ahead is told apart from a wrong key (empty checked first: %s)", async (emptyFirst) => {
+    handler.emptyFirst = emptyFirst;
     handler.clockOffset = 120;
-    expect((await checkUcenterApp(app(), 2_000)).status).toBe('wrong_key');
+    const check = await checkUcenterApp(app(), 2_000);
+    expect(check).toMatchObject({ status: 'rejected', reason: 'noteClockAhead' });
+    expect(check.detail).toMatch(/ahead/);
+  });
+
+  it('a clock more than an hour ahead is named with the wrong key (Discuz! X answers both alike); one behind takes notes', async () => {
+    handler.clockOffset = 7200;
+    const check = await checkUcenterApp(app(), 2_000);
+    expect(check).toMatchObject({ status: 'wrong_key' });
+    expect(check.detail).toMatch(/an hour ahead/);
+    handler.clockOffset = -7200;
+    expect((await checkUcenterApp(app(), 2_000)).status).toBe('ok');
   });
 
   it('wrong URL on a 404 (another note file)', async () => {

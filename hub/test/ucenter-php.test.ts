@@ -84,6 +84,8 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
     const check = await checkUcenterApp(app1, 5_000);
     expect(check).toMatchObject({ status: 'ok', httpStatus: 200 });
     expect((await notes()).filter((line) => line.note.action === 'test').at(-1)).toEqual({ app: 'app1', note: { action: 'test', time: expect.stringMatching(/^\d{10}$/) } });
+    // Another key: the handler, in Discuz! X's order, answers "Authracation has expiried", which names the key.
+    expect(await checkUcenterApp({ ...app1, key: app2.key }, 5_000)).toMatchObject({ status: 'wrong_key', reason: 'noteWrongKey' });
   });
 
   it('user/login by username, by uid; wrong password and unknown user answer -2 and -1; the password is never echoed', async () => {

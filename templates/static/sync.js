@@ -17,12 +17,27 @@
     pending -= 1;
     if (pending <= 0) go();
   }
-  for (var i = 0; i < beacons.length; i += 1) {
-    var el = beacons[i];
-    if (el.tagName === 'IMG' && el.complete) { settle(); continue; }
-    el.addEventListener('load', settle, { once: true });
-    el.addEventListener('error', settle, { once: true });
+  // Whether a script beacon has answered already: its entry in the page's resource timing,
+  // made when the answer is in (before its load event). Failed connections may have none.
+  function answered(src) {
+    var timing = window.performance;
+    return Boolean(timing && timing.getEntriesByName && timing.getEntriesByName(src, 'resource').length);
   }
+  function watch(el) {
+    var settled = false;
+    function once() {
+      if (settled) return;
+      settled = true;
+      settle();
+    }
+    el.addEventListener('load', once);
+    el.addEventListener('error', once);
+    // A beacon that answered before this script ran fired its event already (the UCenter notes'
+    // scripts are async, and this file may come after them): an image says so itself, a script
+    // through its timing entry. Without this the page waited the whole cap on every such sign-in.
+    if (el.tagName === 'IMG' ? el.complete : answered(el.src)) once();
+  }
+  for (var i = 0; i < beacons.length; i += 1) watch(beacons[i]);
   if (pending <= 0) go();
   setTimeout(go, waitMs);
 })();

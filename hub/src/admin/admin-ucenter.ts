@@ -51,6 +51,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
       ...(field(req, 'type') ? { type: field(req, 'type') } : {}),
       ...(field(req, 'noteFile') ? { noteFile: field(req, 'noteFile') } : {}),
       ...(field(req, 'internalUrl') ? { internalUrl: field(req, 'internalUrl') } : {}),
+      ...(field(req, 'charset') ? { charset: field(req, 'charset') } : {}),
       synlogin: field(req, 'synlogin') === 'yes',
       allowRegister: field(req, 'allowRegister') === 'yes',
       updatepw: field(req, 'updatepw') === 'yes',

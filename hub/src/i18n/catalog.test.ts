@@ -12,7 +12,7 @@ import { LOCALES, loadResources, namespacesOf, pickLocale, translator, formatDat
 /** Template folders whose pages and e-mails people read. */
 const TEMPLATE_ROOTS = ['hub', 'mail'].map((name) => join(TEMPLATES_DIR, name)).filter((dir) => existsSync(dir));
 /** Texts that are the same in every language: the brand, and example values shown as placeholders. */
-const ALLOWED_LITERALS = ['sso-hub', '2026-01-31T00:00:00Z', 'https://bbs.example.com', 'DISCUZX', 'api/uc.php'];
+const ALLOWED_LITERALS = ['sso-hub', '2026-01-31T00:00:00Z', 'https://bbs.example.com', 'DISCUZX', 'api/uc.php', 'UTF-8', 'GBK', 'BIG5'];
 /** i18next plural suffixes: `key_one` / `key_other` are one key (Chinese has only `_other`). */
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 

@@ -5,6 +5,7 @@ import { serverFetch } from '../http/server-fetch.js';
 import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
+import { encodeText } from './charset.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 import { xmlSerialize, type UcValue } from './xml.js';
@@ -102,7 +103,8 @@ export class UcenterNotes implements DeliverySender {
     if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
     let request: Request;
     try {
-      const body = args.action === 'updateapps' ? xmlSerialize(appList(await this.apps.list())) : undefined;
+      // In the application's charset: its handler keeps the names' bytes as they come.
+      const body = args.action === 'updateapps' ? new Uint8Array(encodeText(xmlSerialize(appList(await this.apps.list())), app.charset)) : undefined;
       request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
@@ -132,7 +134,7 @@ export function appList(apps: UcenterApp[]): Record<string, UcValue> {
   for (const app of apps) {
     out[String(app.appId)] = {
       appid: app.appId, type: app.type, name: app.name, url: app.url, ip: '', viewprourl: '', apifilename: app.noteFile.split('/').pop() ?? 'uc.php',
-      charset: '', dbcharset: '', synlogin: app.synlogin ? 1 : 0, recvnote: 1, extra: '', tagtemplates: '', allowips: '',
+      charset: app.charset ?? '', dbcharset: '', synlogin: app.synlogin ? 1 : 0, recvnote: 1, extra: '', tagtemplates: '', allowips: '',
     };
   }
   return out;

@@ -78,6 +78,11 @@ function phpInt(text: string): number {
  * key, a flipped byte, a truncated code) or the embedded expiry has passed.
  */
 export function authcodeDecode(code: string, key: string, now: number = Math.floor(Date.now() / 1000)): string | undefined {
+  return authcodeDecodeBytes(code, key, now)?.toString('utf8');
+}
+
+/** authcodeDecode's data as the bytes the sender encrypted (an application's charset, say). */
+export function authcodeDecodeBytes(code: string, key: string, now: number = Math.floor(Date.now() / 1000)): Buffer | undefined {
   if (typeof code !== 'string' || code.length <= CKEY_LENGTH) return undefined;
   const { keya, keyb } = subkeys(key);
   const keyc = code.slice(0, CKEY_LENGTH);
@@ -91,5 +96,5 @@ export function authcodeDecode(code: string, key: string, now: number = Math.flo
   const expected = Buffer.from(md5(Buffer.concat([payload, Buffer.from(keyb, 'latin1')])).slice(0, 16), 'latin1');
   // Constant-time compare of the integrity tag.
   if (!timingSafeEqual(plain.subarray(10, 26), expected)) return undefined;
-  return payload.toString('utf8');
+  return payload;
 }

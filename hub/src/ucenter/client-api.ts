@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { BusyError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
-import { authcodeDecode } from './authcode.js';
+import { authcodeDecodeBytes } from './authcode.js';
+import { encodeText, parseQuery, type UcCharset } from './charset.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
@@ -25,10 +26,13 @@ function param(req: Request, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** UCenter answers 200 with a short text for every refusal; the application shows or logs it. */
-function answer(res: Response, body: UcValue[] | Record<string, UcValue> | string | number): void {
-  res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
-  res.send(typeof body === 'object' ? xmlSerialize(body) : String(body));
+/**
+ * UCenter answers 200 with a short text for every refusal; the application shows or logs it.
+ * In the application's charset: uc_client's XML parser passes the bytes through as they come.
+ */
+function answer(res: Response, body: UcValue[] | Record<string, UcValue> | string | number, charset: UcCharset = 'utf-8'): void {
+  res.status(200).type(`text/plain; charset=${charset}`).setHeader('Cache-Control', 'no-store');
+  res.send(encodeText(typeof body === 'object' ? xmlSerialize(body) : String(body), charset));
 }
 
 /**
@@ -68,9 +72,11 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
 
     const appidText = param(req, 'appid');
     const app = /^\d{1,9}$/.test(appidText) ? await apps.find(Number(appidText)) : undefined;
-    const decoded = app ? authcodeDecode(param(req, 'input'), app.key) : undefined;
-    if (!app || !decoded) return answer(res, 'Invalid input');
-    const input = Object.fromEntries(new URLSearchParams(decoded)) as UcInput;
+    const bytes = app ? authcodeDecodeBytes(param(req, 'input'), app.key) : undefined;
+    if (!app || !bytes?.length) return answer(res, 'Invalid input');
+    // The values are in the application's charset (a GBK forum sends 张三 as D5C5 C8FD).
+    const input = parseQuery(bytes, app.charset) as UcInput;
+    const decoded = bytes.toString('latin1');
     // The operation is bound into the encrypted input, so one call cannot be replayed as another.
     if (input.m !== m || input.a !== a || input.appid !== appidText) return answer(res, 'Access denied for operation changed');
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
@@ -80,13 +86,13 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     // Once per call: a captured request sent again is refused as UCenter refuses an old one.
     if (!(await replay.claim(app.appId, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
     try {
-      return answer(res, await action(app, input, req));
+      return answer(res, await action(app, input, req), app.charset);
     } catch (error) {
       // Too many password checks waiting (register's or edit's new hash): UCenter has no "busy"
       // answer; 0 is what its callers take as "not done", and Retry-After says when to try again.
       if (!(error instanceof BusyError)) throw error;
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return answer(res, 0);
+      return answer(res, 0, app.charset);
     }
   });
   // The body parser's refusals (too large, too many fields, a bad encoding) in the API's own

@@ -21,9 +21,13 @@ const BODY_LIMIT = 200; // characters of the handler's answer read for the diagn
 
 /**
  * UCenter's "communication test": a `test` note, as UCenter's console sends one, to the
- * application's note handler. A handler that decrypted it answers `1`; one that could not
- * (another UC_KEY, or a clock more than the code's 60 seconds ahead) answers
- * `Invalid Request`; an expired code answers `Authracation has expiried` (sic).
+ * application's note handler. A handler that decrypted it answers `1`. One that could not
+ * (another UC_KEY, or a clock more than the code's 60 seconds ahead) answers `Invalid Request`,
+ * or, as Discuz! X's api/uc.php (it checks the note's `time` before whether anything was read:
+ * `time() - null` is always over an hour), `Authracation has expiried` (sic), its answer to a
+ * note over an hour old by its clock too. Those two answers get a second test note without
+ * authcode's expiry: answered 1, the key is right and the clock is ahead; refused again, the key
+ * is wrong (or the clock more than an hour ahead). A clock behind takes every note.
  */
 export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchImpl: ServerFetch = serverFetch): Promise<NoteCheck> {
   const url = noteUrl(app, true);
@@ -36,20 +40,26 @@ export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchI
     values: { url, ...values },
     ...(httpStatus !== undefined ? { httpStatus } : {}),
   });
-  let response: Response;
+  const send = async (expirySeconds?: number): Promise<{ status: number; body: string }> => {
+    const response = await fetchImpl(noteRequestUrl(app, 'test', {}, { internal: true, ...(expirySeconds !== undefined ? { expirySeconds } : {}) }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, body: (await response.text().catch(() => '')).slice(0, BODY_LIMIT).trim() };
+  };
+  let status: number;
+  let body: string;
   try {
-    response = await fetchImpl(noteRequestUrl(app, 'test', {}, { internal: true }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    ({ status, body } = await send());
   } catch (thrown) {
     return result('unreachable', 'noteUnreachable', `The hub could not reach ${url}: ${errorSummary(thrown)}. Set the internal URL if the hub reaches the application at another address.`, undefined, { cause: errorSummary(thrown) });
   }
-  const body = (await response.text().catch(() => '')).slice(0, BODY_LIMIT).trim();
-  const status = response.status;
+  const ok = (answer: { status: number; body: string }) => answer.status >= 200 && answer.status < 300 && answer.body === '1';
   if (status === 404) return result('wrong_url', 'noteNotFound', `${url} answered 404: check the application URL and the note file (api/uc.php).`, status);
-  if (status >= 200 && status < 300 && body === '1') return result('ok', 'noteOk', 'The note handler decrypted the test note and answered 1.', status);
-  if (/invalid request/i.test(body)) {
-    return result('wrong_key', 'noteWrongKey', "The note handler could not read the code: its UC_KEY is not this application's key (or its clock is more than a minute ahead of the hub's).", status);
+  if (ok({ status, body })) return result('ok', 'noteOk', 'The note handler decrypted the test note and answered 1.', status);
+  if (/invalid request|expir/i.test(body)) {
+    // A test note is harmless to replay: this one carries no expiry, so only the key and the note's `time` count.
+    const again = await send(0).catch(() => undefined);
+    if (again && ok(again)) return result('rejected', 'noteClockAhead', "The note handler's clock is more than a minute ahead of the hub's, so it finds the hub's notes expired: set both by NTP.", status);
+    return result('wrong_key', 'noteWrongKey', "The note handler could not use the code: its UC_KEY is not this application's key (Discuz! X answers a wrong key \"Authracation has expiried\"), or its clock is more than an hour ahead of the hub's.", status);
   }
-  if (/expir/i.test(body)) return result('rejected', 'noteExpired', "The note handler found the code expired: its clock is behind the hub's; set both by NTP.", status);
   if (/access denied|forbidden/i.test(body) || body === '-2') return result('rejected', 'noteRefused', 'The note handler refused the test note (API_TEST or its access rules).', status);
   const shown = body.replace(/[^\x20-\x7e]/g, '?').slice(0, 60);
   return result('unexpected', 'noteUnexpected', `The note handler answered HTTP ${status}${shown ? ` "${shown}"` : ' with nothing'} instead of 1.`, status, { status, excerpt: shown });

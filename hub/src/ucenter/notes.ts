@@ -1,4 +1,5 @@
 import { authcodeEncode } from './authcode.js';
+import { phpUrlencode } from './charset.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 
 /**
@@ -11,25 +12,22 @@ export const NOTE_TTL_SECONDS = 60;
 
 export type NoteAction = 'synlogin' | 'synlogout' | 'deleteuser' | 'test' | 'updatepw' | 'renameuser' | 'updateapps';
 
-/** PHP's urlencode (spaces as `+`), which the application's parse_str undoes. */
-function phpUrlencode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
-
-/** The note's URL with its fresh code. `internal`: the address the hub itself calls. */
+/**
+ * The note's URL with its fresh code. `internal`: the address the hub itself calls. Values are
+ * PHP-urlencoded in the application's charset (its parse_str gives it those bytes).
+ */
 export function noteRequestUrl(
   app: UcenterApp,
   action: NoteAction,
   args: Record<string, string | number> = {},
-  options: { internal?: boolean; now?: number } = {},
+  /** `expirySeconds`: authcode's expiry, NOTE_TTL_SECONDS unless given (0: none, as UCenter's own notes). */
+  options: { internal?: boolean; now?: number; expirySeconds?: number } = {},
 ): string {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const query = Object.entries({ action, ...args, time: now })
-    .map(([key, value]) => `${phpUrlencode(key)}=${phpUrlencode(String(value))}`)
+    .map(([key, value]) => `${phpUrlencode(key)}=${phpUrlencode(String(value), app.charset)}`)
     .join('&');
-  const code = authcodeEncode(query, app.key, { now, expirySeconds: NOTE_TTL_SECONDS });
+  const code = authcodeEncode(query, app.key, { now, expirySeconds: options.expirySeconds ?? NOTE_TTL_SECONDS });
   return `${noteUrl(app, options.internal)}?time=${now}&code=${phpUrlencode(code)}`;
 }
 

@@ -1,3 +1,5 @@
+import type { UcCharset } from './charset.js';
+
 /**
  * A UCenter application: a site bound to UCenter (Discuz!, MediaWiki's Auth_UC, ...) that
  * the hub serves as its UCenter server. It knows the hub as `UC_API`, itself as `UC_APPID`
@@ -29,6 +31,11 @@ export interface UcenterApp {
    * an empty password, since the hub never sends one; Discuz! picks a random one.
    */
   updatepw?: boolean;
+  /**
+   * UC_CHARSET of the application (a GBK or BIG5 Discuz! edition): the bytes its client API
+   * calls, the hub's answers and its notes carry. UTF-8 unless set.
+   */
+  charset?: UcCharset;
   /** May create hub users through `user/register`. Off unless set. */
   allowRegister: boolean;
   createdAt: number; // epoch seconds

@@ -3,6 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { UcenterApp } from './ucenter-app.js';
+import { isUcCharset, UC_CHARSETS } from './charset.js';
 
 export interface UcenterAppInput {
   appId?: number;
@@ -14,6 +15,8 @@ export interface UcenterAppInput {
   synlogin?: boolean;
   updatepw?: boolean;
   allowRegister?: boolean;
+  /** UC_CHARSET: utf-8 (the default), gbk or big5. */
+  charset?: string;
 }
 
 const NOTE_FILE = /^[A-Za-z0-9._/-]{1,200}$/;
@@ -110,6 +113,8 @@ export class UcenterAppRegistry {
     if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
     const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
     if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError('The note file is a path such as api/uc.php.');
+    const charset = (input.charset ?? 'utf-8').trim().toLowerCase().replace(/^utf8$/, 'utf-8');
+    if (!isUcCharset(charset)) throw new ValidationError(`The charset is the application's UC_CHARSET: ${UC_CHARSETS.join(', ')}.`);
     const app: UcenterApp = {
       appId: 0,
       name,
@@ -121,6 +126,7 @@ export class UcenterAppRegistry {
       synlogin: input.synlogin ?? true,
       updatepw: input.updatepw ?? false,
       allowRegister: input.allowRegister ?? false,
+      ...(charset !== 'utf-8' ? { charset } : {}),
       createdAt: Math.floor(Date.now() / 1000),
     };
     return app;

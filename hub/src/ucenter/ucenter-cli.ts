@@ -15,7 +15,7 @@ export const UCENTER_WARNING =
   'code runs in the hub\'s origin: a compromised application could act for any user signed in at the hub.';
 
 export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --url URL --accept-rc4 [--app-id N] [--type DISCUZX]
-        [--note-file api/uc.php] [--internal-url URL] [--no-synlogin] [--allow-register] [--updatepw]
+        [--note-file api/uc.php] [--internal-url URL] [--charset utf-8|gbk|big5] [--no-synlogin] [--allow-register] [--updatepw]
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
@@ -30,6 +30,7 @@ export interface UcenterCliValues {
   'app-id'?: string;
   'note-file'?: string;
   'internal-url'?: string;
+  charset?: string;
   'no-synlogin'?: boolean;
   'allow-register'?: boolean;
   updatepw?: boolean;
@@ -72,6 +73,7 @@ export async function runUcenterCli(
         ...(values.type ? { type: values.type } : {}),
         ...(values['note-file'] ? { noteFile: values['note-file'] } : {}),
         ...(values['internal-url'] ? { internalUrl: values['internal-url'] } : {}),
+        ...(values.charset ? { charset: values.charset } : {}),
         synlogin: !values['no-synlogin'],
         allowRegister: Boolean(values['allow-register']),
         updatepw: Boolean(values.updatepw),
@@ -86,7 +88,7 @@ export async function runUcenterCli(
     }
     case 'apps list':
       for (const app of await apps.list()) {
-        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  updatepw=${app.updatepw ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}`);
+        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  updatepw=${app.updatepw ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}  charset=${app.charset ?? 'utf-8'}`);
       }
       return 0;
     case 'apps test': {

@@ -10,8 +10,9 @@ if (!defined('NOTE_APP')) define('NOTE_APP', 'app1');
 
 $get = array();
 parse_str((string) decode(NOTE_KEY, isset($_GET['code']) ? (string) $_GET['code'] : '', time()), $get);
+// Discuz! X's order: the time first, so a code it cannot read (another UC_KEY) is "expiried" too.
+if (time() - (int) ($get['time'] ?? 0) > 3600) exit('Authracation has expiried');
 if (empty($get)) exit('Invalid Request');
-if (time() - (int) $get['time'] > 3600) exit('Authracation has expiried');
 file_put_contents((string) getenv('NOTE_LOG'), json_encode(array('app' => NOTE_APP, 'note' => $get)) . "\n", FILE_APPEND | LOCK_EX);
 
 switch ($get['action']) {
