@@ -78,6 +78,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       charset: { type: 'string' },
       'no-synlogin': { type: 'boolean' },
       'allow-register': { type: 'boolean' },
+      'insecure-operation': { type: 'boolean' },
       updatepw: { type: 'boolean' },
       'accept-rc4': { type: 'boolean' },
       // ucenter import

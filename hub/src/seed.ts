@@ -68,6 +68,7 @@ const seedSchema = z.strictObject({
         synlogin: z.boolean().optional(),
         updatepw: z.boolean().optional(),
         allowRegister: z.boolean().optional(),
+        insecureOperation: z.boolean().optional(),
       }),
     )
     .default([]),

@@ -55,6 +55,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
       synlogin: field(req, 'synlogin') === 'yes',
       allowRegister: field(req, 'allowRegister') === 'yes',
       updatepw: field(req, 'updatepw') === 'yes',
+      insecureOperation: field(req, 'insecureOperation') === 'yes',
     });
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { ucenter: true } });
     renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });

@@ -54,11 +54,15 @@ export class UcClient {
     return this.options.userAgent ?? 'Mozilla/5.0 (forum demo)';
   }
 
-  /** The POST body uc_api_post sends; `time` and `input` overrides let tests forge bad ones. */
-  requestBody(module: string, action: string, args: Record<string, string | number>, override: { time?: number; agent?: string; key?: string; inputModule?: string } = {}): string {
+  /**
+   * The POST body uc_api_post sends; `time` and `input` overrides let tests forge bad ones.
+   * `unbound`: as the uc_client of Discuz! X3.4 and older sends it, without `m`, `a` and
+   * `appid` in the encrypted input.
+   */
+  requestBody(module: string, action: string, args: Record<string, string | number>, override: { time?: number; agent?: string; key?: string; inputModule?: string; unbound?: boolean } = {}): string {
     const { appId } = this.options;
     const argString = Object.entries(args).map(([k, v]) => `${phpUrlencode(k)}=${phpUrlencode(String(v))}`).join('&');
-    const data = `${argString}&m=${override.inputModule ?? module}&a=${action}&appid=${appId}`;
+    const data = override.unbound ? argString : `${argString}&m=${override.inputModule ?? module}&a=${action}&appid=${appId}`;
     const agent = override.agent ?? createHash('md5').update(this.userAgent).digest('hex');
     const time = override.time ?? Math.floor(Date.now() / 1000);
     const input = phpUrlencode(authcodeEncode(`${data}&agent=${agent}&time=${time}`, override.key ?? this.options.key));

@@ -77,8 +77,10 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     // The values are in the application's charset (a GBK forum sends 张三 as D5C5 C8FD).
     const input = parseQuery(bytes, app.charset) as UcInput;
     const decoded = bytes.toString('latin1');
-    // The operation is bound into the encrypted input, so one call cannot be replayed as another.
-    if (input.m !== m || input.a !== a || input.appid !== appidText) return answer(res, 'Access denied for operation changed');
+    // The operation is bound into the encrypted input, so one call cannot be replayed as another;
+    // an older uc_client binds none of it, taken only from an application set up for it.
+    const unbound = input.m === undefined && input.a === undefined && input.appid === undefined;
+    if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) return answer(res, 'Access denied for operation changed');
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
     const time = /^\d{1,12}$/.test(input.time ?? '') ? Number(input.time) : NaN;

@@ -38,6 +38,13 @@ export interface UcenterApp {
   charset?: UcCharset;
   /** May create hub users through `user/register`. Off unless set. */
   allowRegister: boolean;
+  /**
+   * Takes client API calls whose encrypted input does not name its operation (`m`, `a`,
+   * `appid`): the uc_client of Discuz! X3.4 and older (UCenter 1.6) sends them so, and UCenter
+   * 1.7 refuses them ("Access denied for operation changed") unless its `insecureoperation`
+   * setting is on. An input that does name them must still name this call. Off unless set.
+   */
+  insecureOperation?: boolean;
   createdAt: number; // epoch seconds
 }
 

@@ -17,6 +17,8 @@ export interface UcenterAppInput {
   allowRegister?: boolean;
   /** UC_CHARSET: utf-8 (the default), gbk or big5. */
   charset?: string;
+  /** An older uc_client's calls, which do not name their operation in the input (see UcenterApp). */
+  insecureOperation?: boolean;
 }
 
 const NOTE_FILE = /^[A-Za-z0-9._/-]{1,200}$/;
@@ -126,6 +128,7 @@ export class UcenterAppRegistry {
       synlogin: input.synlogin ?? true,
       updatepw: input.updatepw ?? false,
       allowRegister: input.allowRegister ?? false,
+      ...(input.insecureOperation ? { insecureOperation: true } : {}),
       ...(charset !== 'utf-8' ? { charset } : {}),
       createdAt: Math.floor(Date.now() / 1000),
     };

@@ -15,7 +15,7 @@ export const UCENTER_WARNING =
   'code runs in the hub\'s origin: a compromised application could act for any user signed in at the hub.';
 
 export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --url URL --accept-rc4 [--app-id N] [--type DISCUZX]
-        [--note-file api/uc.php] [--internal-url URL] [--charset utf-8|gbk|big5] [--no-synlogin] [--allow-register] [--updatepw]
+        [--note-file api/uc.php] [--internal-url URL] [--charset utf-8|gbk|big5] [--no-synlogin] [--allow-register] [--updatepw] [--insecure-operation]
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
@@ -33,6 +33,7 @@ export interface UcenterCliValues {
   charset?: string;
   'no-synlogin'?: boolean;
   'allow-register'?: boolean;
+  'insecure-operation'?: boolean;
   updatepw?: boolean;
   'accept-rc4'?: boolean;
   'include-deleted'?: boolean;
@@ -77,6 +78,7 @@ export async function runUcenterCli(
         synlogin: !values['no-synlogin'],
         allowRegister: Boolean(values['allow-register']),
         updatepw: Boolean(values.updatepw),
+        insecureOperation: Boolean(values['insecure-operation']),
       });
       await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: { ucenter: true } });
       print(`warning: ${UCENTER_WARNING}`);
@@ -88,7 +90,7 @@ export async function runUcenterCli(
     }
     case 'apps list':
       for (const app of await apps.list()) {
-        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  updatepw=${app.updatepw ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}  charset=${app.charset ?? 'utf-8'}`);
+        print(`${app.appId}  ${app.name}  ${app.type}  ${app.url}  note=${app.noteFile}  synlogin=${app.synlogin ? 'on' : 'off'}  updatepw=${app.updatepw ? 'on' : 'off'}  register=${app.allowRegister ? 'on' : 'off'}  charset=${app.charset ?? 'utf-8'}${app.insecureOperation ? '  insecure-operation=on' : ''}`);
       }
       return 0;
     case 'apps test': {

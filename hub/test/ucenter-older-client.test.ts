@@ -1,0 +1,56 @@
+/**
+ * Forums on Discuz! X3.4 and older (UCenter 1.6's uc_client) do not name the operation inside
+ * the encrypted input (`m`, `a`, `appid`); UCenter 1.7 refuses their calls ("Access denied for
+ * operation changed") unless its `insecureoperation` setting is on. The hub refused them with no
+ * way to let them in, so such a forum could not join the hub unchanged. An application can now
+ * be registered with `insecureOperation` (`--insecure-operation`, the console, a seed): its calls
+ * without those fields are taken; a call that names them must still name itself, and every
+ * other check (key, agent, time, once per input) still holds.
+ */
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { UcClient } from '../src/testing/ucenter-client.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+
+let hub: RunningHub;
+let strict: UcClient;
+let older: UcClient;
+
+beforeAll(async () => {
+  hub = await startTestHub('memory');
+  const apps = hub.services.ucenter.apps;
+  const strictApp = await apps.register({ name: 'Forum 1.7', type: 'DISCUZX', url: 'http://forum17.test' });
+  const olderApp = await apps.register({ name: 'Forum X3.4', type: 'DISCUZX', url: 'http://forum34.test', insecureOperation: true });
+  strict = new UcClient({ api: `${hub.url}/ucenter`, key: strictApp.key, appId: strictApp.appId });
+  older = new UcClient({ api: `${hub.url}/ucenter`, key: olderApp.key, appId: olderApp.appId });
+  await hub.services.users.create({ username: 'oldtimer', email: 'oldtimer@example.test', password: 'oldtimer-pw-1' });
+});
+afterAll(() => hub.close());
+
+const login = { username: 'oldtimer', password: 'oldtimer-pw-1', isuid: 0 };
+
+it('an application not set up for it refuses an older client\'s call, as UCenter 1.7 does', async () => {
+  expect(await strict.call('user', 'login', login, { unbound: true })).toBe('Access denied for operation changed');
+});
+
+it('an application set up for it takes the older client\'s call', async () => {
+  const answer = await older.call('user', 'login', login, { unbound: true });
+  expect(answer).toContain('oldtimer');
+  expect(answer).not.toContain('Access denied');
+});
+
+it('a call that names another operation is still refused there', async () => {
+  expect(await older.call('user', 'login', login, { inputModule: 'pm' })).toBe('Access denied for operation changed');
+});
+
+it('the rest of the checks hold: a wrong key, and the same input sent twice', async () => {
+  expect(await older.call('user', 'login', login, { unbound: true, key: 'x'.repeat(64) })).toBe('Invalid input');
+  const body = older.requestBody('user', 'login', login, { unbound: true });
+  const send = () => fetch(`${hub.url}/ucenter/index.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': older.userAgent }, body }).then((response) => response.text());
+  expect(await send()).toContain('oldtimer');
+  expect(await send()).toBe('Authorization has expired');
+});
+
+it('the setting is kept on the application and listed', async () => {
+  const listed = await hub.services.ucenter.apps.list();
+  expect(listed.map((app) => [app.name, app.insecureOperation === true])).toEqual([['Forum 1.7', false], ['Forum X3.4', true]]);
+});
