@@ -57,7 +57,8 @@ describeWithNginx('deploy/nginx/hub.conf.template with Debian\'s nginx in front 
     const conf = readFileSync(join(ROOT, 'deploy/nginx/hub.conf.template'), 'utf8')
       .replace('server hub-1:${HUB_PORT}', `server 127.0.0.1:${first}`)
       .replace('server hub-2:${HUB_PORT}', `server 127.0.0.1:${second}`)
-      .replace('listen ${HUB_PORT};', `listen 127.0.0.1:${port};`);
+      .replace('listen ${HUB_PORT};', `listen 127.0.0.1:${port};`)
+      .replace('access_log /var/log/nginx/access.log sso_hub;', `access_log ${join(dir, 'access.log')} sso_hub;`);
     expect(conf.split('\n').filter((line) => !line.trim().startsWith('#') && line.includes('${'))).toEqual([]);
     const temp = join(dir, 'temp');
     mkdirSync(temp);
@@ -69,7 +70,9 @@ describeWithNginx('deploy/nginx/hub.conf.template with Debian\'s nginx in front 
       `pid ${join(dir, 'nginx.pid')};`,
       'events { worker_connections 256; }',
       'http {',
-      '  access_log off;',
+      // As the nginx image's own nginx.conf has it: the `main` format logs "$request", query included.
+      `  log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"';`,
+      `  access_log ${join(dir, 'access.log')} main;`,
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${join(temp, kind)};`),
       `  include ${join(dir, 'hub.conf')};`,
       '}',
@@ -160,6 +163,19 @@ describeWithNginx('deploy/nginx/hub.conf.template with Debian\'s nginx in front 
     const response = await fetch(`${url}/healthz`);
     await response.arrayBuffer();
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('the access log names paths, never query strings (a GET sign-out carries an ID token; an outside operator review found one in the log)', async () => {
+    const hint = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.not-a-real-signature';
+    const response = await fetch(`${url}/session/end?id_token_hint=${hint}&client_secret=query-secret-0123`, { redirect: 'manual' });
+    await response.arrayBuffer();
+    // nginx writes the line once the answer is sent; give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const log = readFileSync(join(dir, 'access.log'), 'utf8');
+    expect(log).toMatch(/"GET \/session\/end HTTP\/1\.1" \d{3} /);
+    expect(log).not.toContain(hint);
+    expect(log).not.toContain('query-secret-0123');
+    expect(log).not.toContain('id_token_hint');
   });
 
   test('with one replica stopped every request is still answered, and lb\'s compose healthcheck passes; with none it fails', async () => {

@@ -17,6 +17,7 @@ import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
+import { ADMIN_ROLE } from './users/user.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 
@@ -156,6 +157,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           ...(values.name ? { name: values.name } : {}),
           ...(values.role ? { roles: values.role } : {}),
         });
+        // Audited as the console's: an admin added from a shell must leave a trace too.
+        await services.audit.record({ event: 'admin.user.create', ...cli, subject: user.id, detail: { username: user.username, admin: user.roles.includes(ADMIN_ROLE) } });
         print(`created user ${user.username} (${user.id})`);
         break;
       }
@@ -188,6 +191,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           return alg;
         });
         const { rotated } = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 }, Date.now, algs);
+        // Key ids and times only: they are public (/jwks), the private keys never leave the store.
+        await services.audit.record({ event: 'admin.keys.rotate', ...cli, detail: { keys: rotated.map(({ kid, alg, activatesAt }) => `${kid} ${alg} from ${new Date(activatesAt).toISOString()}`).join(', ') } });
         for (const key of rotated) {
           print(
             `new signing key ${key.kid} (${key.alg}): every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from ` +
@@ -207,6 +212,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'seed': {
         const report = await applySeed(await loadSeedFile(need(command, 'FILE')), services);
+        // Entry names only (`user:alice`, `client:forum`), never a secret or password of the file.
+        await services.audit.record({ event: 'admin.seed.apply', ...cli, detail: { file: command, created: report.created.join(', ') } });
         print(`applied ${command}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
         // A client created without a secret or sync key in the file got random ones: shown here, once.
         for (const line of generatedSecretLines(report)) print(line);

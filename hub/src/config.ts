@@ -376,9 +376,9 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
 /**
  * What a server start checks beyond the values themselves: production (`NODE_ENV=production`,
  * as the image sets it) needs HUB_ISSUER set, since its default is the demo's, and refuses the
- * development outbox (both allowed with HUB_DEMO=true); an http://
- * issuer on a host that is not loopback is served without Secure cookies or HSTS, so it is
- * said at start. The CLI and tests load the configuration without these.
+ * development outbox and the embedded store (all three allowed with HUB_DEMO=true); an http://
+ * issuer on a host that is not loopback is served without Secure cookies or HSTS, and a
+ * variable that looks like a mistyped setting is ignored, so both are said at start. The CLI and tests load the configuration without these.
  * @returns warnings to log; throws ConfigError for what must be fixed first.
  */
 export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>, processEnv: Record<string, string | undefined> = process.env): string[] {
@@ -393,7 +393,18 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
       'invalid hub configuration:\n  MAIL_DEV_OUTBOX: refused in production (NODE_ENV=production): anyone who can reach the hub could read the outbox at /dev/outbox, password-reset links included; set SMTP_URL and unset MAIL_DEV_OUTBOX (HUB_DEMO=true runs the demo on purpose)',
     );
   }
-  const warnings: string[] = [];
+  const nearMisses = misspelledVariables(env);
+  // The embedded store lives inside this one process: behind a balancer each process would
+  // have its own users, sessions and codes, so a sign-in begun on one fails on the next, while
+  // every process reports ready. A Redis variable mistyped or left out of one replica's
+  // environment must stop it, not split the fleet.
+  if (env.NODE_ENV === 'production' && !config.redis && !config.HUB_DEMO) {
+    const hint = nearMisses.filter((miss) => /^REDIS_/.test(miss.known)).map((miss) => ` (${miss.given} is set: did you mean ${miss.known}?)`).join('');
+    throw new ConfigError(
+      `invalid hub configuration:\n  REDIS_URL: set it in production (NODE_ENV=production), or REDIS_CLUSTER_NODES or REDIS_SENTINELS${hint}; without one the hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see (HUB_DEMO=true runs on it on purpose)`,
+    );
+  }
+  const warnings: string[] = nearMisses.map((miss) => `${miss.given} is not a setting of the hub and is ignored: did you mean ${miss.known}?`);
   const host = new URL(config.HUB_ISSUER).hostname;
   if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {
     warnings.push(`HUB_ISSUER is http:// on ${host}, not a loopback host: the hub's cookies are not Secure and there is no HSTS, so sessions travel in clear; put TLS in front of the hub and set HUB_ISSUER=https://… (with HUB_TRUST_PROXY=true)`);
@@ -406,6 +417,40 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
     warnings.push(`UV_THREADPOOL_SIZE is ${env.UV_THREADPOOL_SIZE} in the hub's settings but ${poolSize ?? 'unset (4 threads)'} in this process's environment, which is what sizes libuv's pool: set it in the environment the process starts with (ARGON2_CONCURRENCY, ${config.argon2Turns.concurrency} here, is meant to leave pool threads free for ID-token signatures)`);
   }
   return warnings;
+}
+
+/** A variable the hub does not read whose name is one or two typos away from one it does. */
+export interface MisspelledVariable {
+  given: string;
+  known: string;
+}
+
+/**
+ * Variables that look like a mistyped hub setting (`REDIS_URI`, `hub_issuer`, `HUB_SESION_TTL`):
+ * the schema ignores names it does not know, so a typo would silently leave the default in
+ * place. Only names with an underscore, of 6 characters or more, within two edits of a
+ * setting (case aside) are reported, so the rest of a process's environment stays quiet.
+ */
+export function misspelledVariables(env: Record<string, string | undefined>): MisspelledVariable[] {
+  const known = Object.keys(schema.shape);
+  const found: MisspelledVariable[] = [];
+  for (const [given, value] of Object.entries(env)) {
+    if (value === undefined || known.includes(given) || given.length < 6 || !given.includes('_')) continue;
+    const match = known.find((name) => editDistance(given.toUpperCase(), name) <= 2);
+    if (match) found.push({ given, known: match });
+  }
+  return found;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
+import { connectRedis } from '../src/store/redis.js';
 import { parseSeed } from '../src/seed.js';
 import { startTestHub, TEST_REDIS_URL } from '../src/testing/test-hub.js';
 
@@ -27,6 +28,32 @@ describe('admin CLI against Redis', () => {
     expect((await run('users', 'list')).out).toMatch(/carol\s+carol@example.test\s+disabled/);
     expect((await run('users', 'delete', 'carol')).code).toBe(0);
     expect((await run('users', 'list')).out).not.toMatch(/carol/);
+  });
+
+  test('users add, keys rotate and seed are audited as CLI actions, as every other command is; no password, secret or private key in the entries (an outside operator review: an admin added from a shell left no trace)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seed-audit-'));
+    try {
+      const file = join(dir, 'seed.yaml');
+      writeFileSync(file, 'users:\n  - username: sid\n    email: sid@example.test\n    password: seeded-password-for-sid-1\n');
+      const added = await run('users', 'add', '--username', 'ada', '--email', 'ada@example.test', '--password', 'correct-horse-ada-1', '--role', 'admin');
+      expect(added.code).toBe(0);
+      const adaId = /created user ada \((\S+)\)/.exec(added.out)![1];
+      expect((await run('keys', 'rotate', '--alg', 'ES256')).code).toBe(0);
+      expect((await run('seed', file)).code).toBe(0);
+      const client = await connectRedis(TEST_REDIS_URL);
+      const raw = await client.zRange(`${prefix}audit:log`, 0, -1);
+      await client.quit();
+      const entries = raw.map((entry) => JSON.parse(entry) as { event: string; actor?: string; subject?: string; detail?: Record<string, unknown> });
+      expect(entries).toEqual(expect.arrayContaining([
+        expect.objectContaining({ event: 'admin.user.create', actor: 'cli', subject: adaId, detail: { username: 'ada', admin: true } }),
+        expect.objectContaining({ event: 'admin.keys.rotate', actor: 'cli', detail: { keys: expect.stringMatching(/^\S+ ES256 from \d{4}-\d\d-\d\dT[\d:.]+Z$/) } }),
+        expect.objectContaining({ event: 'admin.seed.apply', actor: 'cli', detail: { file, created: 'user:sid' } }),
+      ]));
+      const text = raw.join('\n');
+      for (const secret of ['correct-horse-ada-1', 'seeded-password-for-sid-1', '"d":']) expect(text).not.toContain(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a role the hub does not know (a typo of admin) is refused, and no user is created', async () => {

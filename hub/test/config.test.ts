@@ -262,6 +262,28 @@ describe('what a server start checks (an operator review: a hub started half-con
     expect(checkServerStart(loadConfig(development), development)).toEqual([]);
   });
 
+  test('production without a Redis setting (left out, or its name mistyped) stops naming REDIS_URL instead of running on a store of its own (an outside operator review: that replica reported ready and split the fleet)', () => {
+    const base = { NODE_ENV: 'production', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true' };
+    expect(() => checkServerStart(loadConfig(base), base)).toThrow(ConfigError);
+    expect(() => checkServerStart(loadConfig(base), base)).toThrow(/REDIS_URL: set it in production.*REDIS_CLUSTER_NODES or REDIS_SENTINELS; without one.*embedded store inside this process.*HUB_DEMO=true/);
+    const typo = { ...base, REDIS_URI: 'redis://127.0.0.1:6379' };
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/REDIS_URI is set: did you mean REDIS_URL\?/);
+    for (const set of [{ REDIS_URL: 'redis://127.0.0.1:6379' }, { REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'hub' }, { REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, { HUB_DEMO: 'true' }]) {
+      const env = { ...base, ...set };
+      expect(checkServerStart(loadConfig(env), env)).toEqual([]);
+    }
+    expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the embedded store
+  });
+
+  test('a variable one or two typos from a setting is said at start with the setting it resembles; the rest of the environment is not', () => {
+    const env = { HUB_SESION_TTL: '60', hub_issuer: 'http://127.0.0.1:4000', REDIS_URI: 'redis://x', PATH: '/usr/bin', HOME: '/root', HOSTNAME: 'box', NODE_ENV: 'development', HUB_URL: 'http://hub', HUB_INTERNAL_URL: 'http://127.0.0.1:4000', BBS_PORT: '4001', SHOP_PORT: '4003', DEMO_HOST: '0.0.0.0', SMTP_HOST: 'mail', REDIS_PORT: 'tcp://10.0.0.2:6379' };
+    expect(checkServerStart(loadConfig(env), env)).toEqual([
+      'HUB_SESION_TTL is not a setting of the hub and is ignored: did you mean HUB_SESSION_TTL?',
+      'hub_issuer is not a setting of the hub and is ignored: did you mean HUB_ISSUER?',
+      'REDIS_URI is not a setting of the hub and is ignored: did you mean REDIS_URL?',
+    ]);
+  });
+
   test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {
     const env = { HUB_ISSUER: 'http://id.example.com' };
     expect(checkServerStart(loadConfig(env), env)).toEqual([expect.stringMatching(/http:\/\/ on id\.example\.com.*not Secure.*HUB_ISSUER=https/)]);

@@ -54,6 +54,8 @@ export type AuditEvent =
   | 'admin.client.check-sync'
   | 'admin.client.remove'
   | 'admin.delivery.retry'
+  | 'admin.keys.rotate'
+  | 'admin.seed.apply'
   | 'delivery.delivered'
   | 'delivery.retry'
   | 'delivery.failed';

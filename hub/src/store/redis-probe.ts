@@ -3,25 +3,24 @@ import type { RedisNode, RedisTarget } from './redis-client.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
 
-/** The `redis_mode` and `cluster_enabled` a server reports, or undefined when it does not answer (down, a password, not Redis). */
-async function modeOf(node: RedisNode): Promise<{ mode: string; clusterEnabled: boolean } | undefined> {
+/**
+ * Runs `ask` on a short-lived connection to one node, bounded by PROBE_TIMEOUT_MS; undefined
+ * when it does not answer (down, a password, not Redis).
+ */
+async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>): Promise<T | undefined> {
   const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: PROBE_TIMEOUT_MS, reconnectStrategy: false }, disableClientInfo: true });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
-    const info = await Promise.race([
+    return await Promise.race([
       (async () => {
         await client.connect();
-        return String(await client.sendCommand(['INFO', 'server']));
+        return ask((args) => client.sendCommand(args));
       })(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('probe timed out')), PROBE_TIMEOUT_MS);
       }),
     ]);
-    const mode = /^redis_mode:(\w+)/m.exec(info)?.[1];
-    if (!mode) return undefined;
-    const cluster = mode === 'sentinel' ? '' : String(await client.sendCommand(['INFO', 'cluster']));
-    return { mode, clusterEnabled: /^cluster_enabled:1/m.test(cluster) };
   } catch {
     return undefined;
   } finally {
@@ -30,12 +29,35 @@ async function modeOf(node: RedisNode): Promise<{ mode: string; clusterEnabled: 
   }
 }
 
+/** The `redis_mode` and `cluster_enabled` a server reports, or undefined when it does not answer. */
+async function modeOf(node: RedisNode): Promise<{ mode: string; clusterEnabled: boolean } | undefined> {
+  return probe(node, async (send) => {
+    const mode = /^redis_mode:(\w+)/m.exec(String(await send(['INFO', 'server'])))?.[1];
+    if (!mode) return undefined;
+    const cluster = mode === 'sentinel' ? '' : String(await send(['INFO', 'cluster']));
+    return { mode, clusterEnabled: /^cluster_enabled:1/m.test(cluster) };
+  });
+}
+
+/** The names a sentinel monitors (`SENTINEL MASTERS`), or undefined when it does not answer. */
+async function monitoredNames(node: RedisNode): Promise<string[] | undefined> {
+  return probe(node, async (send) => {
+    const masters = (await send(['SENTINEL', 'MASTERS'])) as unknown[];
+    // Each entry is a flat [field, value, …] list (RESP2) or a map (RESP3): the value after "name".
+    return masters.map((entry) => {
+      if (Array.isArray(entry)) return String(entry[entry.indexOf('name') + 1]);
+      return String((entry as Record<string, unknown>).name);
+    });
+  });
+}
+
 /**
  * Why a Sentinel or Cluster setting found no Redis, when the first address it names answers as
  * another kind of server (an operator gave the Redis server itself as a sentinel, or a Redis
  * without cluster mode as a cluster node): node-redis then only says it timed out, or that "all
  * the root nodes are unavailable", although something answered. Undefined when nothing more
- * can be said (the address does not answer, wants a password, or is what it should be).
+ * can be said (the address does not answer, wants a password, or is what it should be). Sentinels
+ * that answer but monitor no primary under REDIS_SENTINEL_NAME (a typo) are said the same way.
  */
 export async function wrongKindOfRedis(target: RedisTarget): Promise<string | undefined> {
   if (target.kind === 'single') return undefined;
@@ -46,6 +68,14 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
   const address = `${node.host}:${node.port}`;
   if (target.kind === 'sentinel' && found.mode !== 'sentinel') {
     return `${address} answers as a Redis server (redis_mode ${found.mode}), not as a sentinel: REDIS_SENTINELS lists the sentinels (redis-sentinel, usually port 26379), which name the primary; for one Redis server set REDIS_URL instead`;
+  }
+  if (target.kind === 'sentinel') {
+    // A mistyped REDIS_SENTINEL_NAME: the sentinels answer, and know no primary by that name.
+    const names = await monitoredNames(node);
+    if (names && !names.includes(target.name)) {
+      const known = names.length ? `they monitor ${names.map((name) => `"${name}"`).join(', ')}` : 'they monitor nothing yet';
+      return `the sentinel at ${address} monitors no primary named "${target.name}" (${known}): set REDIS_SENTINEL_NAME to the name in their \`sentinel monitor NAME …\` line`;
+    }
   }
   if (target.kind === 'cluster' && !found.clusterEnabled) {
     return `${address} answers as a ${found.mode === 'sentinel' ? 'sentinel' : 'Redis server without cluster mode (cluster_enabled:0)'}: REDIS_CLUSTER_NODES lists the nodes of a Redis Cluster; for one Redis server set REDIS_URL, for sentinels REDIS_SENTINELS`;
