@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Keys } from '../store/keys.js';
+import { faultyStore } from '../testing/faulty-store.js';
 import { MemoryStore } from '../store/memory.js';
 import { algOfKey, loadSigningKeysText, newSigningKey } from './secrets.js';
 import { effectiveJwks, parseKeySet, rotateSigningKeys, signingKid } from './signing-keys.js';
@@ -45,5 +46,22 @@ describe('the stored signing key set holds a key of each offered alg', () => {
     expect(signingKid(set, now + 60_000, 'ES256')).toBe(rotated[0]!.kid);
     expect(effectiveJwks(set, now, 3_600_000).keys.map((key) => key.kid)).toContain(rotated[0]!.kid);
     await store.close();
+  });
+
+  it('two rotations at once both land: the one written second keeps the first one\'s key (compare-and-set)', async () => {
+    const faulty = faultyStore(new MemoryStore());
+    const keys = new Keys('t:');
+    await loadSigningKeysText(faulty.store, keys);
+    // The first rotation to write is slowed: the other reads, writes and is done meanwhile.
+    let writes = 0;
+    faulty.plan((_method, key) => (key === keys.signingKeys() && ++writes === 1 ? { delayMs: 300 } : 'ok'));
+    const timings = { activationDelayMs: 60_000, retireAfterMs: 3_600_000 };
+    const [slow, fast] = await Promise.all([
+      rotateSigningKeys(faulty.store, keys, timings, Date.now, ['ES256']),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => rotateSigningKeys(faulty.store, keys, timings, Date.now, ['EdDSA'])),
+    ]);
+    const stored = parseKeySet((await faulty.store.get(keys.signingKeys()))!);
+    expect(stored.keys.map((key) => String(key.kid))).toEqual(expect.arrayContaining([slow.rotated[0]!.kid, fast.rotated[0]!.kid]));
+    await faulty.store.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 import { algOfKey, newSigningKeys, SIGNING_ALGS, type Jwks, type SigningAlg } from './secrets.js';
 
 /**
@@ -80,6 +80,9 @@ export function effectiveJwks(set: KeySet, now: number, retireAfterMs: number): 
   return { keys };
 }
 
+/** Compare-and-set tries of a rotation before it gives up (each lost to another write of the set). */
+const MAX_ROTATION_ATTEMPTS = 8;
+
 /**
  * `keys rotate`: a new key of each alg in `algs` (all by default), published by every
  * process within HUB_STORE_CHECK_MS and signing after `activationDelayMs`; retired keys are
@@ -94,23 +97,29 @@ export async function rotateSigningKeys(
 ): Promise<{ rotated: { kid: string; alg: SigningAlg; activatesAt: number }[]; set: KeySet }> {
   // The keys first: generating them takes a while, and the delay must start when they are written.
   const generated = await newSigningKeys(algs);
-  const raw = await store.get(keys.signingKeys());
-  let current: KeySet = { keys: [] };
-  let unreadable = false;
-  try {
-    if (raw) current = parseKeySet(raw);
-  } catch {
-    // A damaged set is replaced; running processes merge back the keys they still publish.
-    unreadable = true;
+  // Compare-and-set from the set as read: a rotation or a hub's restore written in between is
+  // kept (re-read, and these keys added to it), never overwritten.
+  for (let attempt = 0; ; attempt++) {
+    const raw = await store.get(keys.signingKeys());
+    let current: KeySet = { keys: [] };
+    let unreadable = false;
+    try {
+      if (raw) current = parseKeySet(raw);
+    } catch {
+      // A damaged set is replaced; running processes merge back the keys they still publish.
+      unreadable = true;
+    }
+    const now = clock();
+    const rotated = generated.map((key) => {
+      const alg = algOfKey(key)!;
+      // With no key of its alg there is nothing to stay compatible with: the first one signs at once.
+      const activatesAt = current.keys.some((held) => algOfKey(held) === alg) || unreadable ? now + timings.activationDelayMs : now;
+      return { key: { ...key, activatesAt }, kid: String(key.kid), alg, activatesAt };
+    });
+    const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, now, timings.retireAfterMs)] };
+    if (await store.swap(keys.signingKeys(), raw, JSON.stringify(set))) {
+      return { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set };
+    }
+    if (attempt >= MAX_ROTATION_ATTEMPTS) throw new StoreUnavailableError(new Error('the signing key set kept changing while it was being rotated'));
   }
-  const now = clock();
-  const rotated = generated.map((key) => {
-    const alg = algOfKey(key)!;
-    // With no key of its alg there is nothing to stay compatible with: the first one signs at once.
-    const activatesAt = current.keys.some((held) => algOfKey(held) === alg) || unreadable ? now + timings.activationDelayMs : now;
-    return { key: { ...key, activatesAt }, kid: String(key.kid), alg, activatesAt };
-  });
-  const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, now, timings.retireAfterMs)] };
-  await store.set(keys.signingKeys(), JSON.stringify(set));
-  return { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set };
 }
