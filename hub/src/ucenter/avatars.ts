@@ -21,7 +21,8 @@ export function ucenterAvatars(basePath: string): Router {
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     res.send(SILHOUETTE);
   };
-  router.get(`${basePath}/avatar.php`, (req, res) => {
+  // `UC_API` with a trailing slash puts a double slash before the file, as with the client API.
+  router.get([`${basePath}/avatar.php`, `${basePath}//avatar.php`], (req, res) => {
     // UCenter's "does this user have an avatar?" check (`check_file_exists=1`): never, here.
     if (req.query.check_file_exists !== undefined) return void res.status(200).type('text/plain').send('0');
     sendDefault(res);

@@ -61,8 +61,11 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   };
 
   const router = Router();
-  router.use(`${UCENTER_API_PATH}/index.php`, express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
-  router.all(`${UCENTER_API_PATH}/index.php`, async (req, res) => {
+  // `UC_API` set with a trailing slash (`…/ucenter/`): uc_client posts to `…/ucenter//index.php`,
+  // which UCenter behind Apache or nginx served; so does the hub.
+  const apiPaths = [`${UCENTER_API_PATH}/index.php`, `${UCENTER_API_PATH}//index.php`];
+  router.use(apiPaths, express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  router.all(apiPaths, async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'POST') return answer(res, 'Action not found!');
     const m = param(req, 'm');
     const a = param(req, 'a');
@@ -99,7 +102,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   });
   // The body parser's refusals (too large, too many fields, a bad encoding) in the API's own
   // plain text with their 4xx status, not the portal's HTML error page.
-  router.use(`${UCENTER_API_PATH}/index.php`, ((error, _req, res, next) => {
+  router.use(apiPaths, ((error, _req, res, next) => {
     const status = (error as { status?: unknown } | undefined)?.status;
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
     res.status(status === 413 || (error as { type?: unknown }).type === 'parameters.too.many' ? 413 : 400).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');

@@ -6,6 +6,10 @@
  * be registered with `insecureOperation` (`--insecure-operation`, the console, a seed): its calls
  * without those fields are taken; a call that names them must still name itself, and every
  * other check (key, agent, time, once per input) still holds.
+ *
+ * And a forum whose `UC_API` was saved with a trailing slash posts to `…/ucenter//index.php`
+ * and loads `…/ucenter//avatar.php`: UCenter behind Apache or nginx served them, the hub
+ * answered 404, so every call failed.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { UcClient } from '../src/testing/ucenter-client.js';
@@ -53,4 +57,12 @@ it('the rest of the checks hold: a wrong key, and the same input sent twice', as
 it('the setting is kept on the application and listed', async () => {
   const listed = await hub.services.ucenter.apps.list();
   expect(listed.map((app) => [app.name, app.insecureOperation === true])).toEqual([['Forum 1.7', false], ['Forum X3.4', true]]);
+});
+
+it('UC_API set with a trailing slash (`…/ucenter/`): the calls to `…/ucenter//index.php` and the avatars are answered', async () => {
+  const slashed = new UcClient({ ...strict.options, api: `${hub.url}/ucenter/` });
+  expect((await slashed.userLogin('oldtimer', 'oldtimer-pw-1'))[1]).toBe('oldtimer');
+  const avatar = await fetch(`${hub.url}/ucenter//avatar.php?uid=1&size=middle`);
+  expect(avatar.status).toBe(200);
+  expect(avatar.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
 });
