@@ -21,6 +21,9 @@ export class RecoveryPage {
     await this.page.getByTestId('reset-confirm').fill(password);
     await this.page.getByTestId('reset-submit').click();
     await expect(this.page.getByTestId('reset-done')).toBeVisible();
+    // Post/redirect/get: a reload shows the same page, not "link expired" for the link just used.
+    await this.page.reload();
+    await expect(this.page.getByTestId('reset-done')).toBeVisible();
   }
 
   /** On the account page: asks to change the e-mail address. */

@@ -40,7 +40,13 @@ async function useResetLink(link: string, password: string, confirm = password, 
   const html = await page.text();
   if (page.status !== 200) return { status: page.status, body: html };
   const answer = await browser.post(new URL('/password/reset', link).toString(), { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token'), password, confirm });
-  return { status: answer.status, body: await answer.text() };
+  // A reset that went through redirects (post/redirect/get), so a reload does not send it again.
+  const location = answer.headers.get('location');
+  if (answer.status === 303 && location) {
+    const landed = await browser.get(new URL(location, link).toString());
+    return { status: landed.status, body: await landed.text(), redirected: true };
+  }
+  return { status: answer.status, body: await answer.text(), redirected: false };
 }
 
 describe('Forgotten password (redis, real SMTP)', () => {
@@ -148,6 +154,10 @@ describe('Forgotten password (redis, real SMTP)', () => {
     const first = await useResetLink(link, NEW_PASSWORD);
     expect(first.status).toBe(200);
     expect(first.body).toContain('data-testid="reset-done"');
+    expect(first.redirected).toBe(true); // a reload of the page it lands on shows it done again, not "link expired"
+    const reloaded = await fetch(`${hub.url}/password/reset?done=1`);
+    expect(reloaded.status).toBe(200);
+    expect(await reloaded.text()).toContain('data-testid="reset-done"');
     const again = await useResetLink(link, 'another-new-secret-55');
     expect(again.status).toBe(400);
     expect(again.body).toContain('data-testid="reset-invalid"');

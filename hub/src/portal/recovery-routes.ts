@@ -70,6 +70,9 @@ export function recoveryRoutes(services: HubServices): Router {
   });
 
   router.get('/password/reset', async (req, res) => {
+    // Where a reset that went through lands (post/redirect/get): a reload shows this again,
+    // not "link expired" for the link it has just used.
+    if (req.query.done === '1' && req.query.token === undefined) return showReset(req, res, '', { done: true });
     const token = queryToken(req);
     try {
       await recovery.check(token);
@@ -89,7 +92,7 @@ export function recoveryRoutes(services: HubServices): Router {
       if (error instanceof HubError && error.status < 500) return showReset(req, res, token, { error: friendlyError(error), status: error.status });
       throw error;
     }
-    showReset(req, res, '', { done: true });
+    res.redirect(303, '/password/reset?done=1');
   });
 
   return router;
