@@ -9,18 +9,22 @@
  *
  * And a forum whose `UC_API` was saved with a trailing slash posts to `…/ucenter//index.php`
  * and loads `…/ucenter//avatar.php`: UCenter behind Apache or nginx served them, the hub
- * answered 404, so every call failed.
+ * answered 404, so every call failed. And a forum whose clock is off fails every call with
+ * UCenter's "Authorization has expired", which only the forum saw: the hub now logs it (once a
+ * minute per application) with the offset.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { captureLogger } from '../src/testing/capture-logger.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 
+const capture = captureLogger();
 let hub: RunningHub;
 let strict: UcClient;
 let older: UcClient;
 
 beforeAll(async () => {
-  hub = await startTestHub('memory');
+  hub = await startTestHub('memory', {}, undefined, capture.logger);
   const apps = hub.services.ucenter.apps;
   const strictApp = await apps.register({ name: 'Forum 1.7', type: 'DISCUZX', url: 'http://forum17.test' });
   const olderApp = await apps.register({ name: 'Forum X3.4', type: 'DISCUZX', url: 'http://forum34.test', insecureOperation: true });
@@ -65,4 +69,13 @@ it('UC_API set with a trailing slash (`…/ucenter/`): the calls to `…/ucenter
   const avatar = await fetch(`${hub.url}/ucenter//avatar.php?uid=1&size=middle`);
   expect(avatar.status).toBe(200);
   expect(avatar.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+});
+
+it('calls refused for the application\'s clock are logged for the hub\'s operator, once a minute per application', async () => {
+  const ahead = Math.floor(Date.now() / 1000) + 3_600;
+  expect(await strict.call('user', 'login', login, { time: ahead })).toBe('Authorization has expired');
+  expect(await strict.call('user', 'login', login, { time: ahead + 1 })).toBe('Authorization has expired');
+  const lines = capture.lines.filter((line) => line.message.includes('check the application server\'s clock'));
+  expect(lines).toEqual([expect.objectContaining({ level: 'warn', fields: { appId: strict.options.appId, offsetSeconds: expect.any(Number) } })]);
+  expect(Math.abs((lines[0]!.fields.offsetSeconds as number) - 3_600)).toBeLessThanOrEqual(2);
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { BusyError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
 import { encodeText, parseQuery, type UcCharset } from './charset.js';
@@ -41,7 +42,20 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
  * key, name the same m/a/appid, carry `agent` = md5 of the request's User-Agent and a
  * `time` within INPUT_MAX_SKEW_SECONDS. Refusals answer as UCenter does.
  */
-export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay): Router {
+/** How often (milliseconds) an application's refusals for its clock are logged, at most. */
+const CLOCK_LOG_INTERVAL_MS = 60_000;
+
+export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay, logger?: Logger): Router {
+  // A forum whose clock is off fails every call with UCenter's own words, which only the forum
+  // sees: the hub's operator is told, at most once a minute per application.
+  const clockLogged = new Map<number, number>();
+  const clockRefused = (app: UcenterApp, time: number) => {
+    const now = Date.now();
+    if (now - (clockLogged.get(app.appId) ?? 0) < CLOCK_LOG_INTERVAL_MS) return;
+    clockLogged.set(app.appId, now);
+    const offset = Number.isFinite(time) ? Math.round(time - now / 1000) : undefined;
+    logger?.warn(`UCenter application ${app.appId}: calls refused, their time is outside ±${INPUT_MAX_SKEW_SECONDS} s of the hub's: check the application server's clock (NTP)`, { appId: app.appId, ...(offset !== undefined ? { offsetSeconds: offset } : {}) });
+  };
   const actions: Record<string, Record<string, Action>> = {
     user: {
       login: (app, input, req) => service.login(app, input, clientIp(req)),
@@ -87,7 +101,10 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
     const time = /^\d{1,12}$/.test(input.time ?? '') ? Number(input.time) : NaN;
-    if (!(Math.abs(Math.floor(Date.now() / 1000) - time) <= INPUT_MAX_SKEW_SECONDS)) return answer(res, 'Authorization has expired');
+    if (!(Math.abs(Math.floor(Date.now() / 1000) - time) <= INPUT_MAX_SKEW_SECONDS)) {
+      clockRefused(app, time);
+      return answer(res, 'Authorization has expired');
+    }
     // Once per call: a captured request sent again is refused as UCenter refuses an old one.
     if (!(await replay.claim(app.appId, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
     try {
