@@ -165,6 +165,23 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     });
   });
 
+  describe('OIDC Core §3.1.2.1 prompt=select_account', () => {
+    test('shows the sign-in page (where another account is chosen) and then answers with a code (before: invalid_request)', async () => {
+      const { browser } = await codeFor('rp');
+      for (const prompt of ['select_account', 'select_account consent']) {
+        const request = codeRequest('rp', REDIRECT, { prompt });
+        const { callback, sawLogin } = await walk(browser, hub.url, authUrl(hub.url, request.params), ALICE);
+        expect(callback.searchParams.get('error')).toBeNull();
+        expect(sawLogin).toBe(true);
+        expect((await exchange('rp', callback.searchParams.get('code')!, request.verifier)).status).toBe(200);
+      }
+      // Still never with prompt=none.
+      const silent = codeRequest('rp', REDIRECT, { prompt: 'none select_account' });
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, silent.params));
+      expect(callback.searchParams.get('error')).toBe('invalid_request');
+    });
+  });
+
   describe('RFC 7636 PKCE', () => {
     /** The error the hub sends back to the (valid) redirect URI for a bad authorization request. */
     async function authorizationError(overrides: Record<string, string | undefined>, clientId = 'rp') {
