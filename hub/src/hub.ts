@@ -14,7 +14,6 @@ import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installDefaultScope } from './oidc/default-scope.js';
-import { installSelectAccountPrompt } from './oidc/select-account.js';
 import { serverErrorFromHook, type HookPageRender } from './oidc/hook-answer.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
@@ -149,11 +148,10 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // Legacy clients of the seeds (docs/migrating.md): implicit refusals that say what to do,
   // the CAS-style profile answer, and the password grant only when switched on; and two
   // answers RFC 6749/7662 ask for that oidc-provider does not give (introspection of a
-  // JWT-shaped string, a request without a scope), and OIDC Core's prompt=select_account.
+  // JWT-shaped string, a request without a scope).
   installImplicitPolicy(provider);
   installInactiveIntrospection(provider);
   installDefaultScope(provider);
-  installSelectAccountPrompt(provider);
   installCasProfileAnswer(provider, clients);
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   queueBackchannelLogout(provider, deliveries);

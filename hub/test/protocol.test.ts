@@ -180,6 +180,17 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       const { callback } = await walk(browser, hub.url, authUrl(hub.url, silent.params));
       expect(callback.searchParams.get('error')).toBe('invalid_request');
     });
+
+    test('in a pushed authorization request (RFC 9126) too', async () => {
+      const { browser } = await codeFor('rp');
+      const request = codeRequest('rp', REDIRECT, { prompt: 'select_account' });
+      const pushed = await postForm(endpoint('/request'), request.params as Record<string, string>, auth('rp'));
+      expect(pushed.status).toBe(201);
+      const { callback, sawLogin } = await walk(browser, hub.url, authUrl(hub.url, { client_id: 'rp', request_uri: String(pushed.body.request_uri) }), ALICE);
+      expect(callback.searchParams.get('error')).toBeNull();
+      expect(sawLogin).toBe(true);
+      expect((await exchange('rp', callback.searchParams.get('code')!, request.verifier)).status).toBe(200);
+    });
   });
 
   describe('RFC 7636 PKCE', () => {
