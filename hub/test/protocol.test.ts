@@ -94,6 +94,8 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     await register({ clientId: 'legacy-rp', name: 'Legacy RP', redirectUris: [REDIRECT], requirePkce: false });
     await register({ clientId: 'public-rp', name: 'Public RP', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'none', requirePkce: false });
     await register({ clientId: 'service', name: 'Service', grantTypes: ['client_credentials'] });
+    await register({ clientId: 'native-app', name: 'Native app', redirectUris: ['http://127.0.0.1/callback'], tokenEndpointAuthMethod: 'none' });
+    await register({ clientId: 'loopback-web', name: 'Loopback web', redirectUris: ['http://127.0.0.1:8400/callback'] });
     await register({ clientId: 'service-2', name: 'Another service', grantTypes: ['client_credentials'] });
   });
   afterAll(() => hub.close());
@@ -149,6 +151,23 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       const stolen = await exchange('rp-other', code, verifier);
       expect(stolen.status).toBe(400);
       expect(stolen.body.error).toBe('invalid_grant');
+    });
+  });
+
+  describe('RFC 8252 §7.3 / RFC 9700 §2.1 loopback redirect URIs of native apps', () => {
+    test('a public client on the loopback interface may name any port; nothing else about the URI may differ', async () => {
+      const redirect = 'http://127.0.0.1:53123/callback';
+      const request = codeRequest('native-app', redirect);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+      expect(callback.origin + callback.pathname).toBe(redirect);
+      const answer = await postForm(endpoint('/token'), { grant_type: 'authorization_code', client_id: 'native-app', code: callback.searchParams.get('code')!, redirect_uri: redirect, code_verifier: request.verifier });
+      expect(answer.status).toBe(200);
+      // Another path, or a confidential client's registered port: exact as ever (an error page).
+      for (const [clientId, uri] of [['native-app', 'http://127.0.0.1:53123/other'], ['loopback-web', 'http://127.0.0.1:53123/callback']] as const) {
+        const response = await new TestBrowser().get(authUrl(hub.url, codeRequest(clientId, uri).params));
+        await response.arrayBuffer();
+        expect(response.status).toBe(400);
+      }
     });
   });
 
