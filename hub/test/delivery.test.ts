@@ -153,6 +153,29 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await stub.close();
   });
 
+  test.each(['ES256', 'EdDSA'] as const)('Back-Channel Logout 1.0 §2.4: a client registered for %s ID tokens gets its logout token in that algorithm', async (alg) => {
+    // A relying party checks a logout token as its ID tokens, with its one algorithm
+    // (express-openid-connect: algorithms [idTokenSigningAlg]); an RS256 token was refused
+    // with a 400, a permanent failure, and the site never heard of the sign-out.
+    const stub = await startStub(() => 200);
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'bbs', stub.url);
+    await hub.services.clients.update('bbs', { trusted: true, userdeleteUrl: '', idTokenSignedResponseAlg: alg });
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    hub.deliveryWorker.start();
+    const browser = new TestBrowser();
+    const { params } = codeRequest('bbs', `${stub.url}/sso/callback`);
+    await walk(browser, hub.url, authUrl(hub.url, params), { login: 'alice', password: 'wonderland-123' });
+    expect((await signOut(browser, hub.url)).status).toBe(200);
+
+    await waitFor(async () => (await hub.services.deliveries.counts()).delivered === 1, 'the logout token');
+    const jwks = createLocalJWKSet((await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet);
+    const { payload, protectedHeader } = await jwtVerify(stub.received[0]!.token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'logout+jwt', algorithms: [alg] });
+    expect(protectedHeader.alg).toBe(alg);
+    expect(payload.sub).toBe(user.id);
+    await stub.close();
+  });
+
   test('RFC 6761 §6.3: a subsite registered on a *.localhost name (as browsers reach it) gets its userdelete and logout token', async () => {
     // Node's resolver says ENOTFOUND for *.localhost: the item was retried for ever while the
     // admin page said the subsites were notified.

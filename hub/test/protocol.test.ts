@@ -94,6 +94,8 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     await register({ clientId: 'legacy-rp', name: 'Legacy RP', redirectUris: [REDIRECT], requirePkce: false });
     await register({ clientId: 'public-rp', name: 'Public RP', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'none', requirePkce: false });
     await register({ clientId: 'service', name: 'Service', grantTypes: ['client_credentials'] });
+    await register({ clientId: 'native-app', name: 'Native app', redirectUris: ['http://127.0.0.1/callback'], tokenEndpointAuthMethod: 'none' });
+    await register({ clientId: 'loopback-web', name: 'Loopback web', redirectUris: ['http://127.0.0.1:8400/callback'] });
     await register({ clientId: 'service-2', name: 'Another service', grantTypes: ['client_credentials'] });
   });
   afterAll(() => hub.close());
@@ -152,6 +154,23 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     });
   });
 
+  describe('RFC 8252 §7.3 / RFC 9700 §2.1 loopback redirect URIs of native apps', () => {
+    test('a public client on the loopback interface may name any port; nothing else about the URI may differ', async () => {
+      const redirect = 'http://127.0.0.1:53123/callback';
+      const request = codeRequest('native-app', redirect);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+      expect(callback.origin + callback.pathname).toBe(redirect);
+      const answer = await postForm(endpoint('/token'), { grant_type: 'authorization_code', client_id: 'native-app', code: callback.searchParams.get('code')!, redirect_uri: redirect, code_verifier: request.verifier });
+      expect(answer.status).toBe(200);
+      // Another path, or a confidential client's registered port: exact as ever (an error page).
+      for (const [clientId, uri] of [['native-app', 'http://127.0.0.1:53123/other'], ['loopback-web', 'http://127.0.0.1:53123/callback']] as const) {
+        const response = await new TestBrowser().get(authUrl(hub.url, codeRequest(clientId, uri).params));
+        await response.arrayBuffer();
+        expect(response.status).toBe(400);
+      }
+    });
+  });
+
   describe('RFC 6749 §3.3 a request without a scope', () => {
     test('is processed with the default scope openid: tokens and an ID token (before: sign-in, then a bare access_denied)', async () => {
       const request = codeRequest('rp', REDIRECT, { scope: undefined });
@@ -162,6 +181,34 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(answer.status).toBe(200);
       expect(answer.body.scope).toBe('openid');
       expect(answer.body.id_token).toBeTruthy();
+    });
+  });
+
+  describe('OIDC Core §3.1.2.1 prompt=select_account', () => {
+    test('shows the sign-in page (where another account is chosen) and then answers with a code (before: invalid_request)', async () => {
+      const { browser } = await codeFor('rp');
+      for (const prompt of ['select_account', 'select_account consent']) {
+        const request = codeRequest('rp', REDIRECT, { prompt });
+        const { callback, sawLogin } = await walk(browser, hub.url, authUrl(hub.url, request.params), ALICE);
+        expect(callback.searchParams.get('error')).toBeNull();
+        expect(sawLogin).toBe(true);
+        expect((await exchange('rp', callback.searchParams.get('code')!, request.verifier)).status).toBe(200);
+      }
+      // Still never with prompt=none.
+      const silent = codeRequest('rp', REDIRECT, { prompt: 'none select_account' });
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, silent.params));
+      expect(callback.searchParams.get('error')).toBe('invalid_request');
+    });
+
+    test('in a pushed authorization request (RFC 9126) too', async () => {
+      const { browser } = await codeFor('rp');
+      const request = codeRequest('rp', REDIRECT, { prompt: 'select_account' });
+      const pushed = await postForm(endpoint('/request'), request.params as Record<string, string>, auth('rp'));
+      expect(pushed.status).toBe(201);
+      const { callback, sawLogin } = await walk(browser, hub.url, authUrl(hub.url, { client_id: 'rp', request_uri: String(pushed.body.request_uri) }), ALICE);
+      expect(callback.searchParams.get('error')).toBeNull();
+      expect(sawLogin).toBe(true);
+      expect((await exchange('rp', callback.searchParams.get('code')!, request.verifier)).status).toBe(200);
     });
   });
 

@@ -1,6 +1,29 @@
 import type { AdapterPayload } from 'oidc-provider';
 import type { SubsiteClient } from './client.js';
 
+/** Loopback hosts, as oidc-provider names them (RFC 8252 §7.3, §8.3). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function isLoopbackHttp(uri: string): boolean {
+  const url = URL.parse(uri);
+  return url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/**
+ * A native app (RFC 8252): a public client whose every redirect and post-logout URI is plain
+ * http on the loopback interface. Such an app listens on a port the system hands it at each
+ * sign-in, and RFC 8252 §7.3 (and RFC 9700 §2.1, the one exception to exact matching) has the
+ * server allow any port there; oidc-provider does so for `application_type: native` only, and
+ * refused every port but the registered one with invalid_redirect_uri. Everything else about the
+ * URI (scheme, host, path, query) still matches exactly, and PKCE stays required.
+ */
+export function isNativeApp(client: Pick<SubsiteClient, 'tokenEndpointAuthMethod' | 'redirectUris' | 'postLogoutRedirectUris'>): boolean {
+  return client.tokenEndpointAuthMethod === 'none'
+    && client.redirectUris.length > 0
+    && client.redirectUris.every(isLoopbackHttp)
+    && client.postLogoutRedirectUris.every(isLoopbackHttp);
+}
+
 /** The oidc-provider view of a registered client: an explicit allow-list of grants and URIs. */
 export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet<string>): AdapterPayload {
   const responseTypes: string[] = [];
@@ -13,6 +36,7 @@ export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet
     client_id: client.clientId,
     ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
     client_name: client.name,
+    ...(isNativeApp(client) ? { application_type: 'native' } : {}),
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     grant_types: grantTypes,

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import { serverFetch } from '../http/server-fetch.js';
 import type { Logger } from '../logger.js';
+import type { SigningAlg } from '../secrets/secrets.js';
 import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type DeliveryKind } from './delivery.js';
 import { withoutUserinfo, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
@@ -145,12 +146,13 @@ export class DeliveryWorker {
     try {
       // From the store, not the cache: a client registered a moment ago in another process is no reason to give up.
       const sender = this.options.senders?.[item.kind];
-      const url = sender ? await sender.target(item) : targetOf(item, await this.clients.findUncached(item.clientId));
+      const client = sender ? undefined : await this.clients.findUncached(item.clientId);
+      const url = sender ? await sender.target(item) : targetOf(item, client);
       if (!url) {
         const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
         return this.#audit('delivery.failed', failed);
       }
-      const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url);
+      const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url, client?.idTokenSignedResponseAlg);
       const change = {
         ...attempt,
         url: withoutUserinfo(url),
@@ -188,11 +190,12 @@ export class DeliveryWorker {
   /**
    * One POST. `unsendable` when the request could not be built at all (an invalid URL, one
    * with a user name or password, a scheme other than http(s)): nothing went out.
+   * `idTokenAlg`: the client's ID token algorithm, read with its URL at this attempt.
    */
-  async #attempt(item: DeliveryItem, url: string): Promise<AttemptResult> {
+  async #attempt(item: DeliveryItem, url: string, idTokenAlg: SigningAlg | undefined): Promise<AttemptResult> {
     let token: string;
     try {
-      token = await this.tokens.sign(item);
+      token = await this.tokens.sign(item, idTokenAlg);
     } catch (thrown) {
       // The hub's own key, not the item: worth retrying.
       return { retryAfter: 0, error: errorSummary(thrown) };

@@ -18,6 +18,7 @@ import { answerUnmatched, isBrowserEndpoint } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
+import { addSelectAccountPrompt } from './select-account.js';
 import type { SessionIndex } from './session-index.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
@@ -108,7 +109,8 @@ const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
 /**
  * The default prompts plus one login check: a session whose account was disabled or
  * deleted since sign-in is no session. Without it oidc-provider finds no account for the
- * session's accountId and fails later (a 500 instead of login_required).
+ * session's accountId and fails later (a 500 instead of login_required). And
+ * `prompt=select_account`, which the sign-in page answers (select-account.ts).
  */
 function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
   const { base, Check } = interactionPolicy;
@@ -118,6 +120,7 @@ function interactionPolicyWithAccountCheck(): interactionPolicy.Prompt[] {
       ctx.oidc.session?.accountId && !ctx.oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
     ),
   );
+  addSelectAccountPrompt(policy);
   return policy;
 }
 
