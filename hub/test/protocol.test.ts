@@ -369,6 +369,13 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(answer.body.error).toBe('unauthorized_client');
     });
 
+    test('no client authentication at all is invalid_client (401), on every endpoint that authenticates clients', async () => {
+      for (const [path, body] of [['/token', { grant_type: 'client_credentials' }], ['/token/introspection', { token: 'x' }], ['/token/revocation', { token: 'x' }], ['/request', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT }]] as const) {
+        const answer = await postForm(endpoint(path), { ...body });
+        expect([path, answer.status, answer.body.error]).toEqual([path, 401, 'invalid_client']);
+      }
+    });
+
     test('authorization_code from a client registered with client_credentials only is refused', async () => {
       const answer = await postForm(endpoint('/token'), { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, code_verifier: 'y'.repeat(43) }, auth('service'));
       expect(answer.status).toBe(400);

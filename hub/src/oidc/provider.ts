@@ -105,6 +105,7 @@ function failClosed(ctx: KoaContextWithOIDC): void {
 
 /** oidc-provider's answer when a client uses a grant it was not registered for. */
 const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+const NO_CLIENT_AUTHENTICATION = 'no client authentication mechanism provided';
 
 /**
  * The default prompts plus one login check: a session whose account was disabled or
@@ -312,6 +313,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   hooks.after(['token'], (ctx) => {
     const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
     if (body?.error === 'invalid_request' && body.error_description === GRANT_NOT_ALLOWED) body.error = 'unauthorized_client';
+  });
+  // RFC 6749 §5.2: a request with no client authentication at all is invalid_client (401), as a
+  // failed one is (oidc-provider answers invalid_request 400).
+  hooks.after(['token', 'introspection', 'revocation', 'pushed_authorization_request'], (ctx) => {
+    const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+    if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTHENTICATION) {
+      body.error = 'invalid_client';
+      ctx.status = 401;
+    }
   });
   return provider;
 }
