@@ -194,8 +194,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         // Key ids and times only: they are public (/jwks), the private keys never leave the store.
         await services.audit.record({ event: 'admin.keys.rotate', ...cli, detail: { keys: rotated.map(({ kid, alg, activatesAt }) => `${kid} ${alg} from ${new Date(activatesAt).toISOString()}`).join(', ') } });
         for (const key of rotated) {
+          // Only a hub that runs under this KEY_PREFIX reads the set: none has published settings
+          // here, so the usual "every hub publishes it" would be a claim nothing backs.
+          const who = published
+            ? `every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from`
+            : `no hub has run under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)}: a hub started with it will publish it and sign with it from`;
           print(
-            `new signing key ${key.kid} (${key.alg}): every hub process publishes it within ${config.HUB_STORE_CHECK_MS} ms and signs with it from ` +
+            `new signing key ${key.kid} (${key.alg}): ${who} ` +
               `${new Date(key.activatesAt).toISOString()}; the ${key.alg} keys it replaces stay published ${retireSeconds} s after that (no restart needed)`,
           );
         }

@@ -104,6 +104,9 @@ describe('admin CLI against Redis', () => {
     const all = await run('keys', 'rotate');
     expect(all.code).toBe(0);
     expect(all.out.match(/new signing key \S+ \((RS256|ES256|EdDSA)\)/g)).toHaveLength(3);
+    // No hub has run under this test's KEY_PREFIX: the command does not claim that every hub publishes the key (an outside operator review: a mistyped KEY_PREFIX).
+    expect(all.out).toMatch(/no hub has run under KEY_PREFIX "test:cli:[^"]+": a hub started with it will publish it and sign with it from/);
+    expect(all.out).not.toMatch(/every hub process publishes it/);
     const one = await run('keys', 'rotate', '--alg', 'EdDSA');
     expect(one.out.match(/new signing key \S+ \((\w+)\)/g)).toEqual([expect.stringContaining('(EdDSA)')]);
     const bad = await run('keys', 'rotate', '--alg', 'RS512');
@@ -175,6 +178,7 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       const activatesAt = Date.parse(/signs with it from (\S+);/.exec(rotated.join('\n'))![1]!);
       expect(activatesAt - before).toBeGreaterThanOrEqual(89_000);
       expect(rotated.join('\n')).toMatch(/stay published 7200 s after that/);
+      expect(rotated.join('\n')).toMatch(/every hub process publishes it within/);
     } finally {
       await hub.close();
     }
