@@ -46,6 +46,23 @@ it('an application set up for it takes the older client\'s call', async () => {
   expect(answer).not.toContain('Access denied');
 });
 
+it('an unbound input is not taken for an operation that acts for a member: another call\'s uid=N sent as synlogin gets no scripts (a review: sign-in as N at every other application)', async () => {
+  const uid = (await hub.services.users.findByLogin('oldtimer'))!.uid!;
+  const checkNewPm = older.requestBody('pm', 'check_newpm', { uid, more: 0 }, { unbound: true });
+  const swapped = checkNewPm.replace('m=pm&a=check_newpm', 'm=user&a=synlogin');
+  expect(swapped).not.toBe(checkNewPm);
+  const answer = await fetch(`${hub.url}/ucenter/index.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': older.userAgent }, body: swapped });
+  expect(await answer.text()).toBe('');
+  // Nor from the older client itself: its synlogin, register and edit are refused; its reads go on.
+  expect(await older.call('user', 'synlogin', { uid }, { unbound: true })).toBe('');
+  expect(await older.call('user', 'edit', { username: 'oldtimer', oldpw: 'oldtimer-pw-1', newpw: 'another-pw-12', email: '', ignoreoldpw: 0 }, { unbound: true })).toBe('Access denied for operation changed');
+  expect(await older.call('user', 'check_username', { username: 'someone-new' }, { unbound: true })).toBe('1');
+  expect(capture.lines.filter((line) => line.message.includes('does not name its operation'))).toEqual([
+    expect.objectContaining({ fields: { appId: older.options.appId, operation: 'user/synlogin' } }),
+    expect.objectContaining({ fields: { appId: older.options.appId, operation: 'user/edit' } }),
+  ]);
+});
+
 it('a call that names another operation is still refused there', async () => {
   expect(await older.call('user', 'login', login, { inputModule: 'pm' })).toBe('Access denied for operation changed');
 });

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
-import { noteUrl } from '../ucenter/ucenter-app.js';
+import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
 import { actorOf, field, renderAdmin } from './admin-context.js';
 
 function appIdParam(value: unknown): number {
@@ -57,7 +57,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
       updatepw: field(req, 'updatepw') === 'yes',
       insecureOperation: field(req, 'insecureOperation') === 'yes',
     });
-    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: { ucenter: true } });
+    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
     renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
   });
 

@@ -42,6 +42,16 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
  * key, name the same m/a/appid, carry `agent` = md5 of the request's User-Agent and a
  * `time` within INPUT_MAX_SKEW_SECONDS. Refusals answer as UCenter does.
  */
+/**
+ * The operations an older uc_client's unbound input is taken for (`insecureOperation`): reads,
+ * a password check, sign-out scripts and the private-message no-ops. Not synlogin, register,
+ * edit: sent as one of them, another call's input would act for a member it names.
+ */
+const UNBOUND_SAFE: ReadonlySet<string> = new Set([
+  'user/login', 'user/logincheck', 'user/get_user', 'user/check_username', 'user/check_email', 'user/synlogout', 'app/ls',
+  ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
+]);
+
 /** How often (milliseconds) an application's refusals for its clock are logged, at most. */
 const CLOCK_LOG_INTERVAL_MS = 60_000;
 
@@ -49,6 +59,14 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   // A forum whose clock is off fails every call with UCenter's own words, which only the forum
   // sees: the hub's operator is told, at most once a minute per application.
   const clockLogged = new Map<number, number>();
+  const unboundLogged = new Map<string, number>();
+  const unboundRefused = (app: UcenterApp, operation: string) => {
+    const now = Date.now();
+    const key = `${app.appId} ${operation}`;
+    if (now - (unboundLogged.get(key) ?? 0) < CLOCK_LOG_INTERVAL_MS) return;
+    unboundLogged.set(key, now);
+    logger?.warn(`UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to Discuz! X3.5's`, { appId: app.appId, operation });
+  };
   const clockRefused = (app: UcenterApp, time: number) => {
     const now = Date.now();
     if (now - (clockLogged.get(app.appId) ?? 0) < CLOCK_LOG_INTERVAL_MS) return;
@@ -98,6 +116,14 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     // an older uc_client binds none of it, taken only from an application set up for it.
     const unbound = input.m === undefined && input.a === undefined && input.appid === undefined;
     if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) return answer(res, 'Access denied for operation changed');
+    // An unbound input can be sent as another operation by whoever sees it on the way (another
+    // call's `uid=N` as user/synlogin would sign member N in at every other application): only
+    // operations that change nothing, or need the member's password, take one.
+    if (unbound && !UNBOUND_SAFE.has(`${m}/${a}`)) {
+      unboundRefused(app, `${m}/${a}`);
+      // uc_client puts synlogin's answer into the page: no scripts rather than an error text.
+      return answer(res, m === 'user' && a === 'synlogin' ? '' : 'Access denied for operation changed', app.charset);
+    }
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
     const time = /^\d{1,12}$/.test(input.time ?? '') ? Number(input.time) : NaN;

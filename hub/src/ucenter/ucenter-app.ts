@@ -42,7 +42,9 @@ export interface UcenterApp {
    * Takes client API calls whose encrypted input does not name its operation (`m`, `a`,
    * `appid`): the uc_client of Discuz! X3.4 and older (UCenter 1.6) sends them so, and UCenter
    * 1.7 refuses them ("Access denied for operation changed") unless its `insecureoperation`
-   * setting is on. An input that does name them must still name this call. Off unless set.
+   * setting is on. Such a call is taken only for operations that act for no member on the
+   * input's word (client-api.ts, UNBOUND_SAFE). An input that does name them must still name
+   * this call. Off unless set.
    */
   insecureOperation?: boolean;
   createdAt: number; // epoch seconds
@@ -52,4 +54,9 @@ export interface UcenterApp {
 export function noteUrl(app: UcenterApp, internal = false): string {
   const base = (internal && app.internalUrl) || app.url;
   return `${base}/${app.noteFile.replace(/^\/+/, '')}`;
+}
+
+/** What the audit records of an application's registration: the settings that widen what it may do. */
+export function ucenterAuditDetail(app: UcenterApp): Record<string, string | boolean> {
+  return { ucenter: true, charset: app.charset ?? 'utf-8', allowRegister: app.allowRegister, insecureOperation: app.insecureOperation === true };
 }

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { importUcMembers, parseUcMembers } from './import.js';
 import { checkUcenterApp } from './note-check.js';
-import { noteUrl } from './ucenter-app.js';
+import { noteUrl, ucenterAuditDetail } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 
 /** Shown wherever a UCenter application is registered (CLI, console, README). */
@@ -80,7 +80,7 @@ export async function runUcenterCli(
         updatepw: Boolean(values.updatepw),
         insecureOperation: Boolean(values['insecure-operation']),
       });
-      await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: { ucenter: true } });
+      await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
       print(`warning: ${UCENTER_WARNING}`);
       if (!app.updatepw) print('note: without --updatepw, disabling a user or a new password does not end their sessions at this application (Discuz! X takes updatepw notes safely: it gives the member a random local password); they last until they expire');
       print(`registered UCenter application ${app.appId} (${app.name}); notes go to ${noteUrl(app)}`);
