@@ -205,9 +205,13 @@ export class OwnedState {
     // key this process still publishes, so tokens it signed keep verifying everywhere.
     const missing = liveKeys(this.#set, Date.now(), this.#retireAfterMs).filter((mine) => !stored.keys.some((other) => other.kid === mine.kid));
     if (missing.length) {
-      stored = { keys: [...stored.keys, ...missing] };
-      text = JSON.stringify(stored);
-      await store.set(key, text);
+      const merged = { keys: [...stored.keys, ...missing] };
+      const mergedText = JSON.stringify(merged);
+      // Compare-and-set over the set as read: a rotation written meanwhile is kept (this merge
+      // is redone at the next check), never overwritten.
+      if (!(await store.swap(key, text, mergedText))) return undefined;
+      stored = merged;
+      text = mergedText;
       logger.warn('merged this process’s signing keys into the stored set', { kids: missing.map((mine) => mine.kid) });
     }
     this.#set = stored;
