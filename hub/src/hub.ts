@@ -121,7 +121,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   installResumeCheck(provider, users, audit, errorPage);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   // A site's sign-out with a post-logout URI it did not register still signs the user out (without going there).
-  installPostLogoutTargetCheck(provider, clients, logger);
+  installPostLogoutTargetCheck(provider, logger);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.
   provider.on('server_error', (_ctx, error) => {
     const unavailable = storeUnavailableOf(error);

@@ -69,6 +69,21 @@ describe.each(STORE_KINDS)('RP-Initiated Logout: id_token_hint (%s)', (kind) => 
     }
   });
 
+  test('a native app\'s sign-out may name its post-logout URI on any loopback port (RFC 8252), as its sign-in may', async () => {
+    // A review: the hub's own unregistered-target check matched exactly, so GET dropped the target on the app's ephemeral port.
+    await hub.services.clients.register({ clientId: 'native-cli', redirectUris: ['http://127.0.0.1/callback'], postLogoutRedirectUris: ['http://127.0.0.1/signed-out'], tokenEndpointAuthMethod: 'none' });
+    const browser = new TestBrowser();
+    const request = codeRequest('native-cli', 'http://127.0.0.1:53150/callback');
+    await walk(browser, hub.url, authUrl(hub.url, request.params), { login: 'alice', password: 'alice-password-1' });
+    const target = 'http://127.0.0.1:53150/signed-out';
+    const page = await browser.get(`${hub.url}/session/end?${new URLSearchParams({ client_id: 'native-cli', post_logout_redirect_uri: target, state: 'bye' }).toString()}`);
+    const html = await page.text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const done = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' });
+    const answer = `${done.headers.get('location') ?? ''} ${await done.text()}`.replace(/&amp;/g, '&');
+    expect(answer).toContain(`${target}?state=bye`);
+  });
+
   test("a synclogout code carries the sid of the client's ID tokens, so the subsite can end that session without cookies", async () => {
     const alice = await signedIn('alice');
     const idTokenSid = JSON.parse(Buffer.from(alice.idToken.split('.')[1]!, 'base64url').toString()).sid as string;

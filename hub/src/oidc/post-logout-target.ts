@@ -1,7 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { decodeJwt } from 'jose';
-import type { ClientRegistry } from '../clients/client-registry.js';
 import type { Logger } from '../logger.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 
@@ -32,17 +31,18 @@ function clientIdOf(ctx: KoaContextWithOIDC): string | undefined {
  * the site's developer. A target that is registered, or a request that names no client, is
  * oidc-provider's to judge as before.
  */
-export function installPostLogoutTargetCheck(provider: Provider, clients: ClientRegistry, logger: Logger): void {
+export function installPostLogoutTargetCheck(provider: Provider, logger: Logger): void {
   const check = async (ctx: KoaContextWithOIDC, target: string): Promise<boolean> => {
     const clientId = clientIdOf(ctx);
     if (!clientId) return true;
-    let registered: readonly string[] | undefined;
+    let client: Awaited<ReturnType<Provider['Client']['find']>>;
     try {
-      registered = (await clients.find(clientId))?.postLogoutRedirectUris;
+      client = await provider.Client.find(clientId);
     } catch {
       return true; // the store failed: oidc-provider's own read of the client answers it (503)
     }
-    if (!registered || registered.includes(target)) return true;
+    // oidc-provider's own matching: exact, or for a native app any port on the loopback (RFC 8252).
+    if (!client || client.postLogoutRedirectUriAllowed(target)) return true;
     const params = new URLSearchParams(ctx.querystring);
     params.delete('post_logout_redirect_uri');
     params.delete('state'); // only ever returned with the target
