@@ -372,7 +372,7 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     test('no client authentication at all is invalid_client (401), on every endpoint that authenticates clients', async () => {
       for (const [path, body] of [['/token', { grant_type: 'client_credentials' }], ['/token/introspection', { token: 'x' }], ['/token/revocation', { token: 'x' }], ['/request', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT }]] as const) {
         const answer = await postForm(endpoint(path), { ...body });
-        expect([path, answer.status, answer.body.error]).toEqual([path, 401, 'invalid_client']);
+        expect([path, answer.status, answer.body.error, answer.headers.get('www-authenticate')]).toEqual([path, 401, 'invalid_client', `Basic realm="${hub.url}"`]);
       }
     });
 
@@ -438,8 +438,8 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     test('introspection and revocation need client authentication', async () => {
       const tokens = await tokensFor('rp');
       const anonymous = await postForm(endpoint('/token/introspection'), { token: tokens.access_token });
-      expect(anonymous.status).toBe(400);
-      expect(anonymous.body.error).toBe('invalid_request');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error).toBe('invalid_client');
       const badSecret = await postForm(endpoint('/token/introspection'), { token: tokens.access_token }, { authorization: basic('rp', 'z'.repeat(43)) });
       expect(badSecret.status).toBe(401);
       expect(badSecret.body.error).toBe('invalid_client');

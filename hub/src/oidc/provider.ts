@@ -321,6 +321,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTHENTICATION) {
       body.error = 'invalid_client';
       ctx.status = 401;
+      // RFC 9110 §11.6.1: a 401 names how to authenticate.
+      ctx.set('WWW-Authenticate', `Basic realm="${ctx.oidc.provider.issuer}"`);
     }
   });
   return provider;
