@@ -42,7 +42,7 @@ export class RecoveryLimits {
   constructor(options: RecoveryLimitOptions) {
     const { windowSeconds, keyPrefix, redis } = options;
     this.#perIp = new WindowLimit({ name: 'recovery-ip', points: options.requestsPerIp, windowSeconds, keyPrefix, redis });
-    this.#resetMails = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds: Math.min(windowSeconds, options.resetLinkSeconds), keyPrefix, redis });
+    this.#resetMails = new WindowLimit({ name: 'recovery-reset-mail', points: options.mailsPerAccount, windowSeconds: Math.min(windowSeconds, options.resetLinkSeconds), keyPrefix, redis });
     this.#changeMails = new WindowLimit({ name: 'recovery-mail', points: options.mailsPerAccount, windowSeconds, keyPrefix, redis });
   }
 
