@@ -132,10 +132,16 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // the client can read (RFC 6749 server_error, or the error page), not koa's bare text; koa's
   // own last handler logs through the hub too, never a raw multi-line stack on stderr.
   ProtocolHooks.of(provider).recover((ctx, error) => {
+    // An answer already on its way is koa's to cut off; its 'error' below logs it once.
+    if (ctx.headerSent) return false;
     logger.error('protocol request failed', { errorName: (error as Error | undefined)?.name, stack: (error as Error | undefined)?.stack });
     return serverErrorFromHook(ctx, errorPage);
   });
-  (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error) => logger.error('protocol request failed', { errorName: error?.name, stack: error?.stack }));
+  // As koa's own last handler: a client's error (404, an exposed 4xx) is not the hub's failure.
+  (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error & { status?: number; expose?: boolean }) => {
+    if (error?.status === 404 || error?.expose) return;
+    logger.error('protocol request failed', { errorName: error?.name, stack: error?.stack });
+  });
 
   // An unknown client or an unregistered redirect URI at /auth: the site's developer needs the value that came.
   provider.on('authorization.error', (ctx, error: { error?: string; error_description?: string }) => {

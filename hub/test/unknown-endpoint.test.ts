@@ -64,8 +64,8 @@ describe('protocol paths no endpoint answers', () => {
     expect((await fetch(`${hub.url}/jwks`)).status).toBe(200);
     expect((await fetch(`${hub.url}/.well-known/openid-configuration`)).status).toBe(200);
     const token = await fetch(`${hub.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
-    expect(token.status).toBe(400);
-    expect(await token.json()).toMatchObject({ error: 'invalid_request' });
+    expect(token.status).toBe(401); // no client authentication: invalid_client (RFC 6749 §5.2)
+    expect(await token.json()).toMatchObject({ error: 'invalid_client' });
     const preflight = await fetch(`${hub.url}/token`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
     expect(preflight.status).not.toBe(405);
   });

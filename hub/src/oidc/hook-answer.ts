@@ -3,6 +3,17 @@ import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { STORE_RETRY_AFTER } from '../store/store.js';
 
+/** The endpoints only programs call (token, PAR, introspection, revocation, userinfo, keys, discovery). */
+const PROGRAM_ENDPOINTS = /^\/(token(\/(introspection|revocation))?|request|me|jwks|\.well-known\/[^/]+)$/i;
+
+/**
+ * Whether an error answer is JSON: always at an endpoint only programs call (a client that
+ * sends no Accept, or `*\/*`, must not get the error page), else when the request prefers it.
+ */
+export function wantsJson(ctx: KoaContextWithOIDC): boolean {
+  return PROGRAM_ENDPOINTS.test(ctx.path) || ctx.accepts('html', 'json') === 'json';
+}
+
 /** Renders the hub's error page for a protocol request (the page's title and text). */
 export type HookPageRender = (ctx: KoaContextWithOIDC, title: string, description: string) => string;
 
@@ -25,7 +36,7 @@ export interface HookRefusal {
 export function refuseFromHook(ctx: KoaContextWithOIDC, render: HookPageRender, refusal: HookRefusal): void {
   ctx.status = refusal.status;
   ctx.set('Retry-After', refusal.retryAfter);
-  if (ctx.accepts('html', 'json') === 'json') {
+  if (wantsJson(ctx)) {
     ctx.body = { error: 'temporarily_unavailable', error_description: refusal.jsonDescription };
     return;
   }
@@ -55,7 +66,7 @@ export function serverErrorFromHook(ctx: KoaContextWithOIDC, render: HookPageRen
   ctx.status = 500;
   ctx.remove('Retry-After');
   const t = translator(localeOfContext(ctx));
-  if (ctx.accepts('html', 'json') === 'json') {
+  if (wantsJson(ctx)) {
     ctx.body = { error: 'server_error', error_description: translator('en')('errors:generic.description') };
     return true;
   }

@@ -92,8 +92,19 @@ describe('ProtocolHooks: the hub’s additions around oidc-provider as one middl
       expect(consoleError).not.toHaveBeenCalled();
     });
 
+    it('a client that sends no Accept (or */*) at a program\'s endpoint gets JSON, not the page', async () => {
+      for (const accept of [undefined, '*/*']) {
+        const answer = await discovery({ 'x-fail-at': 'before', 'x-fail': 'bug', ...(accept ? { accept } : {}) });
+        expect(answer.status).toBe(500);
+        expect(await answer.json()).toEqual({ error: 'server_error', error_description: expect.any(String) });
+        const down = await discovery({ 'x-fail-at': 'before', 'x-fail': 'store', ...(accept ? { accept } : {}) });
+        expect(down.status).toBe(503);
+        expect(await down.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      }
+    });
+
     it('a bug in a hook on a browser\'s request: the hub\'s error page', async () => {
-      const answer = await discovery({ 'x-fail-at': 'before', 'x-fail': 'bug', accept: 'text/html' });
+      const answer = await fetch(`${failing.url}/auth?client_id=x`, { headers: { 'x-fail-at': 'before', 'x-fail': 'bug', accept: 'text/html' } });
       expect(answer.status).toBe(500);
       expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await answer.text()).toContain('Something went wrong');

@@ -20,6 +20,7 @@ import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import type { SessionIndex } from './session-index.js';
+import { wantsJson } from './hook-answer.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 
@@ -290,7 +291,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // not saved would carry on a sign-in the store does not hold. The page offers the way back in.
   hooks.recover((ctx, error) => {
     if (!isStoreUnavailable(error)) return false;
-    if (ctx.accepts('html', 'json') === 'json') {
+    if (wantsJson(ctx)) {
       failClosed(ctx);
       ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
     } else {
