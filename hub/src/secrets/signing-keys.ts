@@ -1,5 +1,6 @@
 import type { Keys } from '../store/keys.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { compareAndSet } from '../store/compare-and-set.js';
+import type { Store } from '../store/store.js';
 import { algOfKey, newSigningKeys, SIGNING_ALGS, type Jwks, type SigningAlg } from './secrets.js';
 
 /**
@@ -80,9 +81,6 @@ export function effectiveJwks(set: KeySet, now: number, retireAfterMs: number): 
   return { keys };
 }
 
-/** Compare-and-set tries of a rotation before it gives up (each lost to another write of the set). */
-const MAX_ROTATION_ATTEMPTS = 8;
-
 /**
  * `keys rotate`: a new key of each alg in `algs` (all by default), published by every
  * process within HUB_STORE_CHECK_MS and signing after `activationDelayMs`; retired keys are
@@ -99,8 +97,7 @@ export async function rotateSigningKeys(
   const generated = await newSigningKeys(algs);
   // Compare-and-set from the set as read: a rotation or a hub's restore written in between is
   // kept (re-read, and these keys added to it), never overwritten.
-  for (let attempt = 0; ; attempt++) {
-    const raw = await store.get(keys.signingKeys());
+  return compareAndSet(store, keys.signingKeys(), (raw) => {
     let current: KeySet = { keys: [] };
     let unreadable = false;
     try {
@@ -117,9 +114,6 @@ export async function rotateSigningKeys(
       return { key: { ...key, activatesAt }, kid: String(key.kid), alg, activatesAt };
     });
     const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, now, timings.retireAfterMs)] };
-    if (await store.swap(keys.signingKeys(), raw, JSON.stringify(set))) {
-      return { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set };
-    }
-    if (attempt >= MAX_ROTATION_ATTEMPTS) throw new StoreUnavailableError(new Error('the signing key set kept changing while it was being rotated'));
-  }
+    return { write: JSON.stringify(set), result: { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set } };
+  });
 }

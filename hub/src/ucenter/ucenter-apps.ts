@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
+import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
 import type { UcenterApp } from './ucenter-app.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
@@ -161,12 +162,11 @@ export class UcenterAppRegistry {
   /** A new key for the application (shown once); the old one stops working at once. */
   async rotateKey(appId: number): Promise<UcenterApp> {
     // Compare-and-set: a rotation racing the application's removal does not bring its record back.
-    for (;;) {
-      const raw = await this.store.get(this.keys.ucenterApp(appId));
+    return compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
       const next: UcenterApp = { ...(JSON.parse(raw) as UcenterApp), key: generateUcKey() };
-      if (await this.store.swap(this.keys.ucenterApp(appId), raw, JSON.stringify(next))) return next;
-    }
+      return { write: JSON.stringify(next), result: next };
+    });
   }
 
   async remove(appId: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BusyError, ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
+import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import { isValidUsername, normalUsername } from './username.js';
@@ -11,8 +12,6 @@ import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicU
 export const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
-/** Compare-and-set tries of one user record write before it gives up (each lost to another write). */
-const MAX_WRITE_ATTEMPTS = 8;
 
 export interface NewUser {
   username: string;
@@ -242,16 +241,12 @@ export class UserRepository {
    * does not bring the record back. `change` answers undefined to leave the record as it is
    * (then so does this). NotFoundError when there is no such user.
    */
-  async #modify(id: string, change: (user: User) => User | undefined): Promise<User | undefined> {
-    const key = this.keys.user(id);
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const raw = await this.store.get(key);
+  #modify(id: string, change: (user: User) => User | undefined): Promise<User | undefined> {
+    return compareAndSet(this.store, this.keys.user(id), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUser', { user: id }));
       const next = change(JSON.parse(raw) as User);
-      if (next === undefined) return undefined;
-      if (await this.store.swap(key, raw, JSON.stringify(next))) return next;
-    }
-    throw new ConflictError(msg('errors:userBusy'));
+      return next === undefined ? { result: undefined } : { write: JSON.stringify(next), result: next };
+    });
   }
 
   /**
