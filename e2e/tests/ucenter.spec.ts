@@ -117,6 +117,8 @@ test('U5. the sync page moves on once the forum note has answered, also when it 
   expect(noteAnswered).toBeGreaterThan(0);
   // SYNC_WAIT_MS is 1,500 in e2e: the page waited all of it after its script ran (about 2 s after the note).
   expect(left - noteAnswered).toBeLessThan(1_300);
+  // The move to /account finished before the next navigation (else one interrupts the other).
+  await page.waitForURL(`${URLS.hub}/account`);
   await new ForumPage(page).open();
   await new ForumPage(page).expectSignedInAs(user.login);
   await context.close();
