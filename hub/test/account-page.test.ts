@@ -6,9 +6,8 @@
  */
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
-import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
@@ -223,19 +222,10 @@ describe('Account page: other browsers and devices, "sign out everywhere else" (
 });
 
 describe('Account page: the owner is told of a password change (ASVS 5 §6.3.7; redis, real SMTP)', () => {
-  let catcher: SmtpCatcher;
-  let hub: RunningHub;
-
-  beforeAll(async () => {
-    catcher = await startSmtpCatcher();
-    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
-  });
-  afterAll(async () => {
-    await hub.close();
-    await catcher.close();
-  });
+  const mailbox = hubWithMailbox();
 
   test('a change on the account page sends "your password was changed" to the address, in the page\'s language', async () => {
+    const { hub, catcher } = mailbox;
     const username = `notice-${Date.now()}`;
     const email = `${username}@example.test`;
     await hub.services.users.create({ username, email, name: 'Notice', password: PASSWORD });

@@ -4,6 +4,8 @@
  * sign-in and consent pages that records which pages it was shown.
  */
 import { inputValue, type TestBrowser } from '../src/testing/browser.js';
+import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { pkcePair, walk, type Credentials, type Walk } from '../src/testing/flows.js';
 
 export { walk, type Credentials, type Walk };
@@ -81,4 +83,18 @@ export async function isSignedIn(browser: TestBrowser, hubUrl: string): Promise<
   const response = await browser.get(`${hubUrl}/account`);
   await response.text();
   return response.status === 200;
+}
+
+/** A Redis hub with a real SMTP catcher, for one describe block: started before its tests, stopped after. */
+export function hubWithMailbox(env: Record<string, string> = {}): { hub: RunningHub; catcher: SmtpCatcher } {
+  const started = {} as { hub: RunningHub; catcher: SmtpCatcher };
+  beforeAll(async () => {
+    started.catcher = await startSmtpCatcher();
+    started.hub = await startTestHub('redis', { SMTP_URL: started.catcher.url, ...env });
+  });
+  afterAll(async () => {
+    await started.hub?.close();
+    await started.catcher?.close();
+  });
+  return started;
 }

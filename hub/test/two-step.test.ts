@@ -1,14 +1,13 @@
 import { decodeJwt } from 'jose';
 import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf, signInAt, signInAtPortal } from '../src/testing/flows.js';
-import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { awayFromStepEdge, totpCode } from '../src/testing/totp.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
 import { RedisStore } from '../src/store/redis.js';
 import { OTP_REQUIRED } from '../src/oidc/password-grant.js';
 import { runCli } from '../src/cli.js';
-import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, signOut } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
 import { SecretBox } from '../src/two-step/secret-box.js';
 
@@ -431,19 +430,10 @@ describe('HUB_ADMIN_REQUIRE_TOTP', () => {
 });
 
 describe('two-step changes are mailed to the owner (ASVS 5 §6.3.7; redis, real SMTP)', () => {
-  let catcher: SmtpCatcher;
-  let hub: RunningHub;
-
-  beforeAll(async () => {
-    catcher = await startSmtpCatcher();
-    hub = await startTestHub('redis', { SMTP_URL: catcher.url });
-  });
-  afterAll(async () => {
-    await hub.close();
-    await catcher.close();
-  });
+  const mailbox = hubWithMailbox();
 
   test('turning it on, making new recovery codes and turning it off each send a notice to the address', async () => {
+    const { hub, catcher } = mailbox;
     const username = `mailed-${Date.now()}`;
     const email = `${username}@example.test`;
     const password = `${username}-password-1`;
