@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installDefaultScope } from './oidc/default-scope.js';
 import { serverErrorFromHook, type HookPageRender } from './oidc/hook-answer.js';
+import { OwnerNotices } from './users/owner-notices.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
@@ -172,7 +173,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason),
   });
 
-  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, mailer: domain.mailer, issuer: config.HUB_ISSUER });
+  const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
+  const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
   const accountTokens = new AccountTokens(store, keys);
   const recoveryLimits = new RecoveryLimits({
     requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,
@@ -184,7 +186,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   });
   const { mailer, passwords } = domain;
   const recovery = new PasswordRecovery({
-    users, tokens: accountTokens, mailer, limits: recoveryLimits, lifecycle, throttle, passwords, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.PASSWORD_RESET_TTL,
+    users, tokens: accountTokens, mailer, limits: recoveryLimits, lifecycle, throttle, passwords, audit, logger, issuer: config.HUB_ISSUER, notices, ttlSeconds: config.PASSWORD_RESET_TTL,
   });
   const emailChange = new EmailChange({
     users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL,
@@ -224,7 +226,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, signup, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's

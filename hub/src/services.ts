@@ -6,6 +6,7 @@ import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
 import type { AccountTokens } from './users/account-tokens.js';
+import type { OwnerNotices } from './users/owner-notices.js';
 import type { EmailChange } from './users/email-change.js';
 import type { PasswordRecovery } from './users/password-recovery.js';
 import type { RecoveryLimits } from './security/recovery-limits.js';
@@ -39,6 +40,8 @@ export interface HubServices extends DomainServices {
   lifecycle: AccountLifecycle;
   /** The account page's changes: display name, password. */
   settings: AccountSettings;
+  /** Mails that tell an owner their account changed (password, two-step). */
+  notices: OwnerNotices;
   /** Single-use links sent by e-mail (digest at rest). */
   accountTokens: AccountTokens;
   /** Per-address request and per-account mail limits for reset and e-mail change. */

@@ -119,14 +119,8 @@ export function twoStepRoutes(services: HubServices): Router {
     return res.redirect(303, '/account/two-step?done=disabled');
   });
 
-  /**
-   * Tells the owner by mail that the second step changed (ASVS 5 §6.3.7), as a password change
-   * is told: turning it off from a stolen session with a phished password must not go unseen.
-   */
-  function tellOwner(res: Response, signedIn: SignedIn, change: 'enabled' | 'disabled' | 'codes'): void {
-    const { user } = signedIn;
-    services.mailer.sendInBackground({ to: user.email, template: 'two-step-changed', locale: localeOf(res), vars: { name: user.name, username: user.username, change, link: `${services.config.HUB_ISSUER}/password/forgot` } });
-  }
+  /** Turning the second step off from a stolen session with a phished password must not go unseen. */
+  const tellOwner = (res: Response, signedIn: SignedIn, change: 'enabled' | 'disabled' | 'codes') => services.notices.twoStepChanged(signedIn.user, localeOf(res), change);
 
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
   async function proofFailure(req: Request, res: Response, signedIn: SignedIn, passwordOnly = false): Promise<{ error: string; status: number } | undefined> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { authcodeDecode, authcodeEncode } from '../ucenter/authcode.js';
+import { phpUrlencode } from '../ucenter/php-form.js';
 
 /**
  * A UCenter client as a UCenter-bound application runs it (uc_client's uc_api_post with
@@ -19,12 +20,6 @@ export interface UcClientOptions {
 }
 
 export type UcParsed = string | UcParsed[] | { [key: string]: UcParsed };
-
-function phpUrlencode(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', cdataPropName: '#cdata', textNodeName: '#text', parseTagValue: false, isArray: (name) => name === 'item' });
 

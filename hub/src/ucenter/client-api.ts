@@ -4,7 +4,8 @@ import { BusyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
-import { encodeText, parseQuery, type UcCharset } from './charset.js';
+import { encodeText, type UcCharset } from './charset.js';
+import { parseQuery } from './php-form.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
@@ -52,27 +53,25 @@ const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
 ]);
 
-/** How often (milliseconds) an application's refusals for its clock are logged, at most. */
-const CLOCK_LOG_INTERVAL_MS = 60_000;
+/** How often (milliseconds) one kind of refusal of one application is logged, at most. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay, logger?: Logger): Router {
-  // A forum whose clock is off fails every call with UCenter's own words, which only the forum
-  // sees: the hub's operator is told, at most once a minute per application.
-  const clockLogged = new Map<number, number>();
-  const unboundLogged = new Map<string, number>();
-  const unboundRefused = (app: UcenterApp, operation: string) => {
+  // Refusals in UCenter's own words reach only the application: the hub's operator is told why,
+  // at most once a minute per application and kind.
+  const lastLogged = new Map<string, number>();
+  const logRefusal = (kind: string, message: string, fields: Record<string, unknown>) => {
     const now = Date.now();
-    const key = `${app.appId} ${operation}`;
-    if (now - (unboundLogged.get(key) ?? 0) < CLOCK_LOG_INTERVAL_MS) return;
-    unboundLogged.set(key, now);
-    logger?.warn(`UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to Discuz! X3.5's`, { appId: app.appId, operation });
+    if (now - (lastLogged.get(kind) ?? 0) < REFUSAL_LOG_INTERVAL_MS) return;
+    lastLogged.set(kind, now);
+    logger?.warn(message, fields);
   };
+  const unboundRefused = (app: UcenterApp, operation: string) =>
+    logRefusal(`${app.appId} ${operation}`, `UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to Discuz! X3.5's`, { appId: app.appId, operation });
+  // A forum whose clock is off fails every call.
   const clockRefused = (app: UcenterApp, time: number) => {
-    const now = Date.now();
-    if (now - (clockLogged.get(app.appId) ?? 0) < CLOCK_LOG_INTERVAL_MS) return;
-    clockLogged.set(app.appId, now);
-    const offset = Number.isFinite(time) ? Math.round(time - now / 1000) : undefined;
-    logger?.warn(`UCenter application ${app.appId}: calls refused, their time is outside ±${INPUT_MAX_SKEW_SECONDS} s of the hub's: check the application server's clock (NTP)`, { appId: app.appId, ...(offset !== undefined ? { offsetSeconds: offset } : {}) });
+    const offset = Number.isFinite(time) ? Math.round(time - Date.now() / 1000) : undefined;
+    logRefusal(`${app.appId} clock`, `UCenter application ${app.appId}: calls refused, their time is outside ±${INPUT_MAX_SKEW_SECONDS} s of the hub's: check the application server's clock (NTP)`, { appId: app.appId, ...(offset !== undefined ? { offsetSeconds: offset } : {}) });
   };
   const actions: Record<string, Record<string, Action>> = {
     user: {

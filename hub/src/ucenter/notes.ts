@@ -1,5 +1,5 @@
 import { authcodeEncode } from './authcode.js';
-import { phpUrlencode } from './charset.js';
+import { phpUrlencode } from './php-form.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Mailer } from '../mail/mailer.js';
+import type { OwnerNotices } from './owner-notices.js';
 import { AccountInputError } from './account-errors.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
@@ -17,9 +17,7 @@ export interface AccountSettingsDeps {
   lifecycle: AccountLifecycle;
   audit: AuditLog;
   /** Tells the owner of a password change (ASVS 5 §6.3.7), as a reset does. */
-  mailer: Mailer;
-  /** The hub's base URL, for the mail's "reset your password" link. */
-  issuer: string;
+  notices: OwnerNotices;
 }
 
 
@@ -80,9 +78,8 @@ export class AccountSettings {
     await this.deps.users.setPassword(user.id, next);
     const ended = await this.deps.lifecycle.endOtherSessions(user.id, keepSessionUid);
     await this.deps.audit.record({ event: 'account.password.changed', actor: user.id, subject: user.id, ip, detail: ended });
-    // The owner hears of it, as after a reset: whoever changed it from a borrowed or stolen
-    // session (and a phished password) has locked the owner out, and the mail says how back in.
-    this.deps.mailer.sendInBackground({ to: user.email, template: 'password-changed', locale, vars: { name: user.name, username: user.username, link: `${this.deps.issuer}/password/forgot`, kept: true } });
+    // The owner hears of it, as after a reset (a phished password and a stolen session lock them out).
+    this.deps.notices.passwordChanged(user, locale, { kept: true });
     return ended;
   }
 }

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { OwnerNotices } from './owner-notices.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
 import { AccountInputError } from './account-errors.js';
@@ -22,6 +23,8 @@ export interface PasswordRecoveryDeps {
   audit: AuditLog;
   logger: Logger;
   issuer: string;
+  /** Tells the owner once the password was reset. */
+  notices: OwnerNotices;
   /** How long a reset link works, in seconds. */
   ttlSeconds: number;
 }
@@ -120,7 +123,7 @@ export class PasswordRecovery {
     const ended = await this.deps.lifecycle.signOutEverywhere(taken.id);
     await this.deps.throttle.clearAccount(taken.id, ip);
     await this.deps.audit.record({ event: 'password.reset.done', actor: taken.id, subject: taken.id, ip, detail: ended });
-    this.deps.mailer.sendInBackground({ to: taken.email, template: 'password-changed', locale, vars: { name: taken.name, username: taken.username, link: `${this.deps.issuer}/password/forgot` } });
+    this.deps.notices.passwordChanged(taken, locale);
     return taken;
   }
 
