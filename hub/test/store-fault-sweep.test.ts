@@ -28,6 +28,8 @@ const REDIRECT = 'http://rp.test/cb';
 const POST_LOGOUT = 'http://rp.test/';
 const PASSWORD = 'wonderland-123';
 const HANG_MS = 6_000; // the store's deadline is 2 s: a request still open after this hangs
+// One test replays a whole flow once per write it makes (a portal sign-in hashes a password each time): slow on a busy machine.
+const SWEEP_TIMEOUT_MS = 120_000;
 
 /**
  * What a fault does to the write it hits (faulty-store.ts): `fail`, it never reaches the store;
@@ -518,7 +520,7 @@ describe('store fault sweep: each store call of a flow fails in turn; 503, then 
       const { writes, problems } = await sweep(flow, kind);
       expect(writes.length).toBeGreaterThan(0);
       expect(problems).toEqual([]);
-    });
+    }, SWEEP_TIMEOUT_MS);
 
     test('every audit write fails: recording never fails the action', async () => {
       const state = await flow.setup();
