@@ -196,6 +196,33 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await stub.close();
   });
 
+  test('the userdelete token says why (events reason): only "deleted" means the account is gone', async () => {
+    // Disabling a user and an admin's password reset send the same forced logout; a subsite
+    // that deletes the account and its data on a userdelete (as the name invites; UCenter's
+    // deleteuser does) could not tell them from a deletion and lost the data of a user who
+    // comes back. The kit only ends sessions and ignores the reason.
+    const stub = await startStub(() => 200);
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'bbs', stub.url);
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    const jwks = createLocalJWKSet((await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet);
+    const reasons: unknown[] = [];
+    const deliverAndRead = async () => {
+      await hub.deliveryWorker.runOnce();
+      const { payload } = await jwtVerify(stub.received.at(-1)!.token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'userdelete+jwt' });
+      reasons.push((payload.events as Record<string, { reason?: string }>)['urn:sso-hub:event:userdelete']?.reason);
+    };
+    await hub.services.lifecycle.disable(user.id);
+    await deliverAndRead();
+    await hub.services.lifecycle.enable(user.id);
+    await hub.services.lifecycle.forceLogout(user.id, 'password-reset');
+    await deliverAndRead();
+    await hub.services.lifecycle.delete(user.id, { actor: 'test' });
+    await deliverAndRead();
+    expect(reasons).toEqual(['disabled', 'password-reset', 'deleted']);
+    await stub.close();
+  });
+
   test.each([
     ['delay-seconds', () => '2'],
     ['an HTTP date', () => new Date(Date.now() + 2_500).toUTCString()],

@@ -182,7 +182,7 @@ describe('a plain PHP subsite (no kit) built from docs/subsite-protocol.md', () 
     const userdelete = (await hub.services.deliveries.list('delivered')).find((item) => item.kind === 'userdelete');
     expect(userdelete).toMatchObject({ clientId: 'phpsite', sub: userId, lastStatus: 200, attempts: 1 });
     // RS256 although the client's ID tokens are ES256 (§7), and the site found the session to end.
-    expect(await readFile(join(dir, 'site.log'), 'utf8')).toMatch(new RegExp(`userdelete ${userId} alg=RS256 ended [1-9]`));
+    expect(await readFile(join(dir, 'site.log'), 'utf8')).toMatch(new RegExp(`userdelete ${userId} alg=RS256 reason=deleted ended [1-9]`));
     expect(await view(browser)).toBe('anonymous');
   });
 

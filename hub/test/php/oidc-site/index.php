@@ -105,7 +105,9 @@ try {
                 json_out(401, ['error' => 'invalid_token', 'error_description' => $e->getMessage()]);
             }
             $n = end_indexed('sub', $c['sub']);
-            log_line("userdelete {$c['sub']} alg={$h['alg']} ended $n");
+            // Every reason ends the sessions; only "deleted" would let a site remove the user's data.
+            $reason = $c['events']['urn:sso-hub:event:userdelete']['reason'] ?? 'unknown';
+            log_line("userdelete {$c['sub']} alg={$h['alg']} reason=$reason ended $n");
             json_out(200, ['sessions_ended' => $n]);
 
         case 'POST /sso/backchannel-logout':
