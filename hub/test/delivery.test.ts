@@ -196,6 +196,62 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await stub.close();
   });
 
+  test('the userdelete token says why (events reason): only "deleted" means the account is gone', async () => {
+    // Disabling a user and an admin's password reset send the same forced logout; a subsite
+    // that deletes the account and its data on a userdelete (as the name invites; UCenter's
+    // deleteuser does) could not tell them from a deletion and lost the data of a user who
+    // comes back. The kit only ends sessions and ignores the reason.
+    const stub = await startStub(() => 200);
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'bbs', stub.url);
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    const jwks = createLocalJWKSet((await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet);
+    const reasons: unknown[] = [];
+    const deliverAndRead = async () => {
+      await hub.deliveryWorker.runOnce();
+      const { payload } = await jwtVerify(stub.received.at(-1)!.token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'userdelete+jwt' });
+      reasons.push((payload.events as Record<string, { reason?: string }>)['urn:sso-hub:event:userdelete']?.reason);
+    };
+    await hub.services.lifecycle.disable(user.id);
+    await deliverAndRead();
+    await hub.services.lifecycle.enable(user.id);
+    await hub.services.lifecycle.forceLogout(user.id, 'password-reset');
+    await deliverAndRead();
+    await hub.services.lifecycle.delete(user.id, { actor: 'test' });
+    await deliverAndRead();
+    expect(reasons).toEqual(['disabled', 'password-reset', 'deleted']);
+    await stub.close();
+  });
+
+  test.each([
+    ['delay-seconds', () => '2'],
+    ['an HTTP date', () => new Date(Date.now() + 2_500).toUTCString()],
+  ])('RFC 9110 §10.2.3: a 503 with a Retry-After in %s is retried no sooner than it asks', async (_form, retryAfter) => {
+    // A subsite in maintenance (a PHP framework's maintenance mode, a proxy) may send the date
+    // form; the worker read only seconds and retried it after its own 20 ms backoff.
+    const attempts: number[] = [];
+    const server = createServer((req, res) => {
+      attempts.push(Date.now());
+      req.resume();
+      if (attempts.length === 1) res.writeHead(503, { 'retry-after': retryAfter() }).end();
+      else res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      hub = await startTestHub(kind, { ...FAST, DELIVERY_BACKOFF_MAX_MS: '5000' });
+      await registerSite(hub, 'bbs', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+      hub.deliveryWorker.start();
+      await hub.services.lifecycle.delete(user.id, { actor: 'test' });
+      await waitFor(() => attempts.length >= 2, 'the retry', 6_000);
+      // HTTP dates have whole seconds: at least 1.5 s of the 2.5 s asked for survive the rounding.
+      expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(1_500);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   test('a 4xx is a permanent failure, kept for the admin; retry delivers it; 408 and 429 are retried', async () => {
     let refuse = true;
     const stub = await startStub((n, sub) => (sub === 'flaky' ? (n === 1 ? 429 : n === 2 ? 408 : 204) : refuse ? 404 : 200));

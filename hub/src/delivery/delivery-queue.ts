@@ -72,6 +72,7 @@ export class DeliveryQueue {
       clientId: input.clientId,
       sub: input.sub,
       ...(input.sid ? { sid: input.sid } : {}),
+      ...(input.reason ? { reason: input.reason } : {}),
       ...(input.ucenterUid !== undefined ? { ucenterUid: input.ucenterUid } : {}),
       ...(input.username ? { username: input.username } : {}),
       url: withoutUserinfo(input.url),

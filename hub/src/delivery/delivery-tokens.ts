@@ -6,6 +6,9 @@ import type { DeliveryItem } from './delivery.js';
 /** The OIDC Back-Channel Logout 1.0 event in a logout token's `events` claim. */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
+/** The userdelete event; its `reason` says whether the account is gone (`deleted`) or may come back. */
+export const USERDELETE_EVENT = 'urn:sso-hub:event:userdelete';
+
 const TOKEN_TTL_SECONDS = 120; // two minutes: long enough for one request, short enough to be useless later
 
 /** Whether `jwk` signs with `alg`: its own `alg`, or for a key without one, its type and curve. */
@@ -69,7 +72,7 @@ export class DeliveryTokens {
     const claims =
       item.kind === 'backchannel-logout'
         ? { events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...(item.sid ? { sid: item.sid } : {}) }
-        : { events: { 'urn:sso-hub:event:userdelete': {} } };
+        : { events: { [USERDELETE_EVENT]: item.reason ? { reason: item.reason } : {} } };
     return new SignJWT(claims)
       .setProtectedHeader({ alg, typ: item.kind === 'backchannel-logout' ? 'logout+jwt' : 'userdelete+jwt', ...(kid ? { kid } : {}) })
       .setIssuer(this.issuer)

@@ -61,10 +61,18 @@ function targetOf(item: DeliveryItem, client: { userdeleteUrl?: string; backchan
   return item.kind === 'userdelete' ? client.userdeleteUrl : client.backchannelLogoutUri;
 }
 
-/** A `Retry-After` in seconds, in milliseconds; dates and junk are ignored. */
-function retryAfterMs(value: string | null): number {
-  const seconds = value && /^\d{1,6}$/.test(value.trim()) ? Number(value) : 0;
-  return seconds * 1000;
+/** IMF-fixdate (RFC 9110 §5.6.7), the form a server must send: `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * A `Retry-After` in milliseconds from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3;
+ * a subsite in maintenance may send either); junk and dates in the past count as none.
+ */
+export function retryAfterMs(value: string | null, now = Date.now()): number {
+  const text = value?.trim() ?? '';
+  if (/^\d{1,6}$/.test(text)) return Number(text) * 1000;
+  if (HTTP_DATE.test(text)) return Math.max(0, Date.parse(text) - now);
+  return 0;
 }
 
 /**

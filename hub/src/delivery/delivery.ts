@@ -4,6 +4,13 @@
  * until the subsite answers 2xx, so nothing is lost to a subsite outage or a hub restart.
  */
 export type DeliveryKind = 'userdelete' | 'backchannel-logout' | 'ucenter-deleteuser' | 'ucenter-updatepw' | 'ucenter-updateapps';
+
+/**
+ * Why a userdelete was sent, in its token's `events` claim: only `deleted` means the account
+ * is gone; after `disabled` or `password-reset` the user may come back, and a subsite that
+ * deletes local data on a userdelete must keep it.
+ */
+export type UserdeleteReason = 'deleted' | 'disabled' | 'password-reset';
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered';
 
 export interface DeliveryItem {
@@ -14,6 +21,8 @@ export interface DeliveryItem {
   sub: string;
   /** Back-channel logout only: the hub session id as that client knows it (`sid`). */
   sid?: string;
+  /** Userdelete only: why (absent on items queued before the reason was recorded). */
+  reason?: UserdeleteReason;
   /** UCenter deleteuser only: the user's UCenter uid (the note's `ids`); the user may be gone by then. */
   ucenterUid?: number;
   /** UCenter updatepw only: the username the note names. */
@@ -38,6 +47,7 @@ export interface NewDelivery {
   clientId: string;
   sub: string;
   sid?: string;
+  reason?: UserdeleteReason;
   ucenterUid?: number;
   username?: string;
   url: string;

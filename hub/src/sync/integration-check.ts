@@ -90,6 +90,18 @@ export class IntegrationCheck {
    */
   async #checkOne(client: SubsiteClient, endpoint: EndpointCheck['endpoint'], url: URL): Promise<EndpointCheck> {
     const sync = client.sync!;
+    const browserUrl = endpoint === 'synclogin' ? sync.loginUrl : sync.logoutUrl;
+    if (blockedAsMixedContent(this.options.issuer, browserUrl)) {
+      // The server-to-server call would pass; the browser's beacon on the https sync page would not.
+      const shown = new URL(browserUrl);
+      return {
+        endpoint,
+        url: `${shown.origin}${shown.pathname}`,
+        status: 'wrong_url',
+        detail: 'the hub is https and this sync URL is http: browsers block (or upgrade to https) an http image or script on the hub\'s sync page, so the beacons never reach the subsite; serve the endpoint over https and register that URL',
+        reason: 'mixedContent',
+      };
+    }
     const signing = syncSigningKey(sync, this.options.keyOverlapSeconds, Math.floor(Date.now() / 1000));
     if (signing === sync.key) return this.#attempt(client, endpoint, url, signing);
     const until = new Date((sync.rotatedAt! + this.options.keyOverlapSeconds) * 1000).toISOString();
@@ -151,6 +163,19 @@ export class IntegrationCheck {
     }
     return { endpoint, url: shownUrl, status: 'unexpected', detail: `the subsite answered ${httpStatus} ${response.headers.get('content-type') ?? ''}`.trim(), reason: 'unexpected', values: { status: httpStatus, type: response.headers.get('content-type') ?? '' }, httpStatus };
   }
+}
+
+/**
+ * Whether browsers refuse `syncUrl` as a subresource of the hub's sync page (W3C Mixed Content
+ * §4.3): an http URL under an https issuer, unless its host is potentially trustworthy
+ * (Secure Contexts §3.1: loopback addresses, `localhost` and `*.localhost`).
+ */
+function blockedAsMixedContent(issuer: string, syncUrl: string): boolean {
+  const url = new URL(syncUrl);
+  if (new URL(issuer).protocol !== 'https:' || url.protocol !== 'http:') return false;
+  const host = url.hostname.toLowerCase();
+  const trustworthy = host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return !trustworthy;
 }
 
 /** The origin of a server-to-server URL the client registered, if any. */

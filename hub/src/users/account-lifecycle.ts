@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
+import type { UserdeleteReason } from '../delivery/delivery.js';
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import { msg, NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
@@ -36,7 +37,7 @@ export interface LifecycleDeps {
  * Why every session of a user ends: `deleted` (the account is going), `disabled` (it stays,
  * refused), `password-reset` (an admin set a new password: its own notices went with it).
  */
-export type ForcedLogoutReason = 'deleted' | 'disabled' | 'password-reset';
+export type ForcedLogoutReason = UserdeleteReason;
 
 /** Who asked, for the audit log: a user id (admin console) or `cli`. */
 export interface Actor {
@@ -102,7 +103,7 @@ export class AccountLifecycle {
     for (const client of await this.deps.clients.list()) {
       if (client.internal) continue;
       if (client.userdeleteUrl) {
-        await this.deps.deliveries.enqueue({ kind: 'userdelete', clientId: client.clientId, sub: userId, url: client.userdeleteUrl });
+        await this.deps.deliveries.enqueue({ kind: 'userdelete', clientId: client.clientId, sub: userId, reason, url: client.userdeleteUrl });
         deliveries += 1;
       } else if (client.backchannelLogoutUri) {
         await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
