@@ -71,6 +71,7 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
       stampOfRemovedClient: jest.fn(() => false),
       onSession: jest.fn(async () => {}),
       onSessionDestroyed: jest.fn(async () => {}),
+      endedByHub: jest.fn(async () => false),
       onGrant: jest.fn(async () => {}),
       onGrantDestroyed: jest.fn(async () => {}),
     };

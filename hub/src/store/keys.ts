@@ -104,6 +104,8 @@ export class Keys {
   accountGrants(accountId: string): string { return `${this.prefix}account-grants:{${accountId}}`; }
   /** account → oidc session digests, to end every session of a user. */
   accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
+  /** account → when the hub last ended its sessions, and the one it kept (SessionIndex.markEnded). */
+  accountSessionsEnded(accountId: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}`; }
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
