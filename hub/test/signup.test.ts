@@ -275,6 +275,25 @@ describe('sign-up limits and modes', () => {
     }
   });
 
+  test('an IPv6 client counts as its /64: fresh addresses of one network do not reset the limit (nor the owner\'s "address taken" mails)', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', SIGNUP_MAX_PER_IP: '2', HUB_TRUST_PROXY: 'true' });
+    try {
+      const from = (address: string) => async (fields: Record<string, string>) => {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        return browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...fields }, { 'x-forwarded-for': address });
+      };
+      expect((await from('2001:db8:7:1::a')(unique('v6-one'))).status).toBe(303);
+      expect((await from('2001:db8:7:1::b')(unique('v6-two'))).status).toBe(303);
+      const third = unique('v6-three');
+      expect((await from('2001:db8:7:1:ffff::c')(third)).status).toBe(429);
+      expect(await hub.services.users.findByLogin(third.username)).toBeUndefined();
+      expect((await from('2001:db8:7:2::a')(unique('v6-other'))).status).toBe(303);
+    } finally {
+      await hub.close();
+    }
+  });
+
   test('closed (the default): no sign-up page, no link on the sign-in page', async () => {
     const hub = await startTestHub('redis', { SMTP_URL: catcher.url });
     try {
