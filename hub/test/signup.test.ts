@@ -294,6 +294,28 @@ describe('sign-up limits and modes', () => {
     }
   });
 
+  test('an account\'s owner is told of sign-ups with its address at most three times a window, whichever addresses they come from', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_TRUST_PROXY: 'true' });
+    try {
+      const owner = unique('owner');
+      const held = await hub.services.users.create({ ...owner, password: PASSWORD });
+      for (const address of ['198.51.100.1', '198.51.100.2', '203.0.113.3', '192.0.2.4']) {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...unique('taker'), email: owner.email }, { 'x-forwarded-for': address });
+        expect(answer.status).toBe(303);
+      }
+      const events = async (event: 'signup.address-taken' | 'signup.address-taken-limited') => (await hub.services.audit.search({ event })).filter((entry) => entry.event === event && (entry.detail as { holder?: string } | undefined)?.holder === held.id);
+      expect(await events('signup.address-taken')).toHaveLength(3);
+      expect(await events('signup.address-taken-limited')).toHaveLength(1);
+      await catcher.waitFor(owner.email, { filter: () => catcher.to(owner.email).length >= 3 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(catcher.to(owner.email)).toHaveLength(3);
+    } finally {
+      await hub.close();
+    }
+  });
+
   test('closed (the default): no sign-up page, no link on the sign-in page', async () => {
     const hub = await startTestHub('redis', { SMTP_URL: catcher.url });
     try {

@@ -138,6 +138,8 @@ export class Keys {
 
   /** Verification e-mails sent again for one account in the current window (INCR with a TTL). */
   signupResends(userId: string): string { return `${this.prefix}signup:resends:${userId}`; }
+  /** "Someone signed up with your address" mails sent to one account in the current window (INCR with a TTL). */
+  signupTakenNotices(userId: string): string { return `${this.prefix}signup:taken-notices:${userId}`; }
 
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
