@@ -294,7 +294,7 @@ describe('sign-up limits and modes', () => {
     }
   });
 
-  test('an account\'s owner is told of sign-ups with its address at most three times a window, whichever addresses they come from', async () => {
+  test('an address gets at most three sign-up mails a window, whichever client addresses ask: an owner\'s notes and a stranger\'s links alike', async () => {
     const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_TRUST_PROXY: 'true' });
     try {
       const owner = unique('owner');
@@ -305,12 +305,21 @@ describe('sign-up limits and modes', () => {
         const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...unique('taker'), email: owner.email }, { 'x-forwarded-for': address });
         expect(answer.status).toBe(303);
       }
-      const events = async (event: 'signup.address-taken' | 'signup.address-taken-limited') => (await hub.services.audit.search({ event })).filter((entry) => entry.event === event && (entry.detail as { holder?: string } | undefined)?.holder === held.id);
+      const events = async (event: 'signup.address-taken' | 'signup.mail-limited') => (await hub.services.audit.search({ event })).filter((entry) => entry.event === event && (entry.detail as { holder?: string } | undefined)?.holder === held.id);
       expect(await events('signup.address-taken')).toHaveLength(3);
-      expect(await events('signup.address-taken-limited')).toHaveLength(1);
-      await catcher.waitFor(owner.email, { filter: () => catcher.to(owner.email).length >= 3 });
+      expect(await events('signup.mail-limited')).toHaveLength(1);
+      // Nobody's address: verification links, three as well.
+      const stranger = `stranger-${Date.now()}@example.com`;
+      for (const address of ['198.51.100.5', '198.51.100.6', '203.0.113.7', '192.0.2.8']) {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...unique('bomb'), email: stranger.toUpperCase() }, { 'x-forwarded-for': address });
+        expect(answer.status).toBe(303);
+      }
+      for (const address of [owner.email, stranger]) await catcher.waitFor(address, { filter: () => catcher.to(address).length >= 3 });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(catcher.to(owner.email)).toHaveLength(3);
+      expect(catcher.to(stranger)).toHaveLength(3);
     } finally {
       await hub.close();
     }

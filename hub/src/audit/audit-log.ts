@@ -34,7 +34,7 @@ export type AuditEvent =
   | 'password.reset.done'
   | 'signup.created'
   | 'signup.address-taken'
-  | 'signup.address-taken-limited'
+  | 'signup.mail-limited'
   | 'signup.limited'
   | 'signup.resent'
   | 'signup.resend-limited'
@@ -142,7 +142,7 @@ export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
   'password.reset.limited',
   'signup.created',
   'signup.address-taken',
-  'signup.address-taken-limited',
+  'signup.mail-limited',
   'signup.limited',
   'signup.resent',
   'signup.resend-limited',

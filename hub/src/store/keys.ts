@@ -138,8 +138,8 @@ export class Keys {
 
   /** Verification e-mails sent again for one account in the current window (INCR with a TTL). */
   signupResends(userId: string): string { return `${this.prefix}signup:resends:${userId}`; }
-  /** "Someone signed up with your address" mails sent to one account in the current window (INCR with a TTL). */
-  signupTakenNotices(userId: string): string { return `${this.prefix}signup:taken-notices:${userId}`; }
+  /** Sign-up mails (a verification link, or "someone signed up with your address") sent to one address in the current window (INCR with a TTL). */
+  signupAddressMails(email: string): string { return `${this.prefix}signup:address-mails:${digest(email.trim().toLowerCase())}`; }
 
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
