@@ -73,9 +73,11 @@ describe.each(STORE_KINDS)('a resume in flight when the hub ends the sign-in (%s
   }
 
   /** "Sign out everywhere else" in the owner's browser while the other browser's resume is held up at its first `op` on `key`. */
-  async function endOthersDuringResume(key: string, op: string) {
+  async function endOthersDuringResume(key: string, op: string, admin = false) {
     const owner = await signInAtPortal(hub, 'owner', PASSWORD);
+    const ownerUid = await sessionUids();
     const other = await otherBrowserAtResume();
+    const byAdmin = admin ? { uid: (await sessionUids()).find((uid) => !ownerUid.includes(uid))! } : undefined;
     const form = await (await owner.get(`${hub.url}/account`)).text();
     // The ending ends sign-ins made before its second (sign-in times are in seconds).
     await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
@@ -86,23 +88,35 @@ describe.each(STORE_KINDS)('a resume in flight when the hub ends the sign-in (%s
       if (waited > 5000) throw new Error('the resume never reached the store call held up');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const ended = await owner.post(`${hub.url}/account/sessions/end-others`, { _csrf: inputValue(form, '_csrf') });
-    await ended.arrayBuffer();
-    expect(ended.headers.get('location')).toBe('/account?done=others');
+    if (byAdmin) {
+      // The admin ends the other browser's session by its uid (as listed before the resume began).
+      const user = await hub.services.users.findByLogin('owner');
+      await hub.services.lifecycle.endSession(user!.id, byAdmin.uid).catch((error: unknown) => expect((error as Error).name).toBe('NotFoundError'));
+    } else {
+      const ended = await owner.post(`${hub.url}/account/sessions/end-others`, { _csrf: inputValue(form, '_csrf') });
+      await ended.arrayBuffer();
+      expect(ended.headers.get('location')).toBe('/account?done=others');
+    }
     hold = undefined;
     release();
     const answer = await resumed;
     await answer.arrayBuffer();
-    return { owner, other, callback: new URL(answer.headers.get('location')!, hub.url) };
+    return { owner, other, ended: byAdmin?.uid, callback: new URL(answer.headers.get('location')!, hub.url) };
   }
 
-  async function expectOnlyOwnerSignedIn(owner: TestBrowser, other: TestBrowser): Promise<void> {
+  async function sessionUids(): Promise<string[]> {
+    const user = await hub.services.users.findByLogin('owner');
+    return (await hub.services.lifecycle.sessionsOf(user!.id)).map(({ uid }) => uid);
+  }
+
+  /** The other browser is signed out (`endedUid`: only its session ended, by an admin; else every session but the owner's). */
+  async function expectOnlyOwnerSignedIn(owner: TestBrowser, other: TestBrowser, endedUid?: string): Promise<void> {
     expect(await isSignedIn(other, hub.url)).toBe(false);
     const silent = await other.get(authUrl(hub.url, codeRequest('rp', REDIRECT, { prompt: 'none' }).params));
     expect(new URL(silent.headers.get('location')!, hub.url).searchParams.get('error')).toBe('login_required');
     expect(await isSignedIn(owner, hub.url)).toBe(true);
-    const user = await hub.services.users.findByLogin('owner');
-    expect(await hub.services.lifecycle.sessionsOf(user!.id)).toHaveLength(1);
+    if (endedUid) expect(await sessionUids()).not.toContain(endedUid);
+    else expect(await sessionUids()).toHaveLength(1);
   }
 
   test('held up before reading its grant: no code that outlives the ending, and the other browser stays signed out', async () => {
@@ -118,5 +132,18 @@ describe.each(STORE_KINDS)('a resume in flight when the hub ends the sign-in (%s
   test('held up while saving the session under its new id: the other browser stays signed out', async () => {
     const { owner, other } = await endOthersDuringResume(':oidc:Session:', 'setUnlessMarked');
     await expectOnlyOwnerSignedIn(owner, other.browser);
+  });
+
+  test.each([
+    ['before reading its grant', ':oidc:Grant:', 'get'],
+    ['while saving the session under its new id', ':oidc:Session:', 'setUnlessMarked'],
+  ])('an admin ending that one session, the resume held up %s: it stays ended, and no code outlives it', async (_when, key, op) => {
+    const { owner, other, ended, callback } = await endOthersDuringResume(key, op, true);
+    const code = callback.searchParams.get('code');
+    if (code) {
+      const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code, code_verifier: other.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+      expect(tokens.status).toBe(400);
+    }
+    await expectOnlyOwnerSignedIn(owner, other.browser, ended);
   });
 });

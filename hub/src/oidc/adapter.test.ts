@@ -72,6 +72,7 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
       onSession: jest.fn(async () => {}),
       onSessionDestroyed: jest.fn(async () => {}),
       endedByHub: jest.fn(async () => false),
+      onSessionEndedByHub: jest.fn(async () => {}),
       onGrant: jest.fn(async () => {}),
       onGrantDestroyed: jest.fn(async () => {}),
     };

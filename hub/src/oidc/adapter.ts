@@ -93,6 +93,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         if (await hooks.endedByHub?.(payload.accountId, { uid: payload.uid, ...(typeof payload.loginTs === 'number' ? { loginTs: payload.loginTs } : {}) })) {
           await store.write(endSessionWrites(keys, key, payload.uid));
           await hooks.onSessionDestroyed?.(payload.accountId, key);
+          await hooks.onSessionEndedByHub?.(payload);
         }
       }
       if (this.model === 'Grant' && payload.accountId && payload.clientId) {
@@ -248,6 +249,8 @@ export interface AdapterHooks {
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
   /** SessionIndex.endedByHub: a session written after the hub ended its sign-in is ended again. */
   endedByHub?(accountId: string, session: SessionSignIn): Promise<boolean>;
+  /** A session ended again after {@link endedByHub}: its grants go too (one the request saved is in no list the ending read). */
+  onSessionEndedByHub?(payload: AdapterPayload): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;
   onGrantDestroyed?(accountId: string, clientId: string, grantId: string): Promise<void>;

@@ -18,6 +18,7 @@ import { answerUnmatched, isBrowserEndpoint } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
+import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import type { SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
@@ -158,6 +159,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
     endedByHub: (accountId, session) => sessions.endedByHub(accountId, session),
+    onSessionEndedByHub: async (payload) => {
+      const authorizations = (payload as { authorizations?: Record<string, { grantId?: string }> }).authorizations ?? {};
+      for (const { grantId } of Object.values(authorizations)) if (grantId) await revokeGrant(provider, grantId);
+    },
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
     onGrantDestroyed: (accountId, clientId, grantId) => grants.remove(accountId, clientId, grantId),
   }, { redemptions, readAhead });

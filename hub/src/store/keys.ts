@@ -106,6 +106,8 @@ export class Keys {
   accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
   /** account → when the hub last ended its sessions, and the one it kept (SessionIndex.markEnded). */
   accountSessionsEnded(accountId: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}`; }
+  /** One sign-in (uid) of the account the hub ended (SessionIndex.markEnded), beside the account's mark. */
+  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}:${uid}`; }
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
