@@ -275,6 +275,56 @@ describe('sign-up limits and modes', () => {
     }
   });
 
+  test('an IPv6 client counts as its /64: fresh addresses of one network do not reset the limit (nor the owner\'s "address taken" mails)', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', SIGNUP_MAX_PER_IP: '2', HUB_TRUST_PROXY: 'true' });
+    try {
+      const from = (address: string) => async (fields: Record<string, string>) => {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        return browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...fields }, { 'x-forwarded-for': address });
+      };
+      expect((await from('2001:db8:7:1::a')(unique('v6-one'))).status).toBe(303);
+      expect((await from('2001:db8:7:1::b')(unique('v6-two'))).status).toBe(303);
+      const third = unique('v6-three');
+      expect((await from('2001:db8:7:1:ffff::c')(third)).status).toBe(429);
+      expect(await hub.services.users.findByLogin(third.username)).toBeUndefined();
+      expect((await from('2001:db8:7:2::a')(unique('v6-other'))).status).toBe(303);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('an address gets at most three sign-up mails a window, whichever client addresses ask: an owner\'s notes and a stranger\'s links alike', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_TRUST_PROXY: 'true' });
+    try {
+      const owner = unique('owner');
+      const held = await hub.services.users.create({ ...owner, password: PASSWORD });
+      for (const address of ['198.51.100.1', '198.51.100.2', '203.0.113.3', '192.0.2.4']) {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...unique('taker'), email: owner.email }, { 'x-forwarded-for': address });
+        expect(answer.status).toBe(303);
+      }
+      const events = async (event: 'signup.address-taken' | 'signup.mail-limited') => (await hub.services.audit.search({ event })).filter((entry) => entry.event === event && (entry.detail as { holder?: string } | undefined)?.holder === held.id);
+      expect(await events('signup.address-taken')).toHaveLength(3);
+      expect(await events('signup.mail-limited')).toHaveLength(1);
+      // Nobody's address: verification links, three as well.
+      const stranger = `stranger-${Date.now()}@example.com`;
+      for (const address of ['198.51.100.5', '198.51.100.6', '203.0.113.7', '192.0.2.8']) {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(`${hub.url}/signup`, { 'x-forwarded-for': address })).text();
+        const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...unique('bomb'), email: stranger.toUpperCase() }, { 'x-forwarded-for': address });
+        expect(answer.status).toBe(303);
+      }
+      for (const address of [owner.email, stranger]) await catcher.waitFor(address, { filter: () => catcher.to(address).length >= 3 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(catcher.to(owner.email)).toHaveLength(3);
+      expect(catcher.to(stranger)).toHaveLength(3);
+    } finally {
+      await hub.close();
+    }
+  });
+
   test('closed (the default): no sign-up page, no link on the sign-in page', async () => {
     const hub = await startTestHub('redis', { SMTP_URL: catcher.url });
     try {

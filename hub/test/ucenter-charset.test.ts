@@ -117,6 +117,19 @@ describe('UCenter applications in GBK and BIG5', () => {
     expect(toUtf8!.body.includes(Buffer.from('<![CDATA[中文论坛]]>'))).toBe(true);
   });
 
+  it("a GBK character whose second byte is ']' does not end an answer's CDATA early (the address after it is not read as markup)", async () => {
+    // 癩 is B0 5D in GBK: "癩]>" has no "]]>" as text and one as bytes.
+    const email = '癩]><x>y</x><![CDATA[@evil.example';
+    const uid = (await hub.services.users.create({ username: 'cdata-test', email, password: ZHANG.password })).uid!;
+    const answer = (await call(gbk, 'user', 'get_user', `username=${uid}&isuid=1`)).toString('latin1');
+    // What uc_client's parser reads: outside the CDATA sections, nothing but the items' own tags;
+    // inside item 2's sections (joined), the address's GBK bytes.
+    const cdata = /<!\[CDATA\[([\s\S]*?)\]\]>/g;
+    expect(answer.replace(cdata, '').replace(/<\?xml[^>]*\?>|<\/?root>|<item id="\d+">|<\/item>|\s/g, '')).toBe('');
+    const item2 = answer.split('\r\n').find((line) => line.startsWith('\t<item id="2">'))!;
+    expect([...item2.matchAll(cdata)].map((match) => match[1]).join('')).toBe(`\xb0]${email.slice(1)}`);
+  });
+
   it('an application is registered with UTF-8, GBK or BIG5 only', async () => {
     await expect(hub.services.ucenter.apps.register({ name: 'Latin-1', url: 'http://latin1.forum.test', charset: 'latin1' })).rejects.toThrow(/UC_CHARSET/);
     expect((await hub.services.ucenter.apps.register({ name: 'UTF8', url: 'http://u.forum.test', charset: 'utf8' })).charset).toBeUndefined();

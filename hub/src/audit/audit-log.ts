@@ -34,6 +34,7 @@ export type AuditEvent =
   | 'password.reset.done'
   | 'signup.created'
   | 'signup.address-taken'
+  | 'signup.mail-limited'
   | 'signup.limited'
   | 'signup.resent'
   | 'signup.resend-limited'
@@ -141,6 +142,7 @@ export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
   'password.reset.limited',
   'signup.created',
   'signup.address-taken',
+  'signup.mail-limited',
   'signup.limited',
   'signup.resent',
   'signup.resend-limited',

@@ -71,6 +71,8 @@ describe.each(subjects)('oidc-provider adapter over the Store: %s', (_name, subj
       stampOfRemovedClient: jest.fn(() => false),
       onSession: jest.fn(async () => {}),
       onSessionDestroyed: jest.fn(async () => {}),
+      endedByHub: jest.fn(async () => false),
+      onSessionEndedByHub: jest.fn(async () => {}),
       onGrant: jest.fn(async () => {}),
       onGrantDestroyed: jest.fn(async () => {}),
     };

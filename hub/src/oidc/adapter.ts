@@ -3,7 +3,8 @@ import { digest, type Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
 import { ReadAhead, type TokenRead } from './read-ahead.js';
 import { Redemptions } from './redemption.js';
-import { ENDED_MARK_TTL_SECONDS, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
+import type { SessionSignIn } from './session-index.js';
+import { ENDED_MARK_TTL_SECONDS, endSessionWrites, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
 const GRANTABLE = new Set([
@@ -85,7 +86,16 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       await store.write(writes);
       // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts).
       readAhead.issued(this.model, idDigest, payload);
-      if (this.model === 'Session' && payload.uid && payload.accountId) await hooks.onSession?.(payload.accountId, key, ttl);
+      if (this.model === 'Session' && payload.uid && payload.accountId) {
+        await hooks.onSession?.(payload.accountId, key, ttl);
+        // Written back under a new id (a resume) by a request that loaded it before the hub ended
+        // its sign-in: ended here. Checked once the index holds it: an ending marked later lists it.
+        if (await hooks.endedByHub?.(payload.accountId, { uid: payload.uid, ...(typeof payload.loginTs === 'number' ? { loginTs: payload.loginTs } : {}) })) {
+          await store.write(endSessionWrites(keys, key, payload.uid));
+          await hooks.onSessionDestroyed?.(payload.accountId, key);
+          await hooks.onSessionEndedByHub?.(payload);
+        }
+      }
       if (this.model === 'Grant' && payload.accountId && payload.clientId) {
         await hooks.onGrant?.(payload.accountId, payload.clientId, id, ttl);
       }
@@ -237,6 +247,10 @@ export interface AdapterHooks {
   /** ClientRegistry.stampOfRemovedClient: a record so stamped belongs to a removed client of the same id and is not found. */
   stampOfRemovedClient?(clientId: string, stamp: unknown): boolean | Promise<boolean>;
   onSession?(accountId: string, sessionKey: string, ttlSeconds: number | undefined): Promise<void>;
+  /** SessionIndex.endedByHub: a session written after the hub ended its sign-in is ended again. */
+  endedByHub?(accountId: string, session: SessionSignIn): Promise<boolean>;
+  /** A session ended again after {@link endedByHub}: its grants go too (one the request saved is in no list the ending read). */
+  onSessionEndedByHub?(payload: AdapterPayload): Promise<void>;
   onSessionDestroyed?(accountId: string, sessionKey: string): Promise<void>;
   onGrant?(accountId: string, clientId: string, grantId: string, ttlSeconds: number | undefined): Promise<void>;
   onGrantDestroyed?(accountId: string, clientId: string, grantId: string): Promise<void>;

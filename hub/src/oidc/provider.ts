@@ -1,4 +1,4 @@
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { HubConfig } from '../config.js';
 import { STALE, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
@@ -18,6 +18,7 @@ import { answerUnmatched, isBrowserEndpoint } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
+import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import type { SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
@@ -157,6 +158,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     stampOfRemovedClient: (clientId, stamp) => clients.stampOfRemovedClient(clientId, stamp),
     onSession: (accountId, sessionKey, ttl) => sessions.add(accountId, sessionKey, ttl),
     onSessionDestroyed: (accountId, sessionKey) => sessions.remove(accountId, sessionKey),
+    endedByHub: (accountId, session) => sessions.endedByHub(accountId, session),
+    onSessionEndedByHub: async (payload) => {
+      const authorizations = (payload as { authorizations?: Record<string, { grantId?: string }> }).authorizations ?? {};
+      for (const { grantId } of Object.values(authorizations)) if (grantId) await revokeGrant(provider, grantId);
+    },
     onGrant: (accountId, clientId, grantId, ttl) => grants.add(accountId, clientId, grantId, ttl),
     onGrantDestroyed: (accountId, clientId, grantId) => grants.remove(accountId, clientId, grantId),
   }, { redemptions, readAhead });
@@ -237,7 +243,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: config.HUB_CONSENT_TTL,
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents),
+    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
     renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
@@ -346,7 +352,7 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
  * no tokens shared with another device. Trusted (first-party) clients get what they ask
  * without a consent page.
  */
-async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex) {
+async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const accountId = oidc.session?.accountId;
@@ -368,6 +374,17 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
     if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
     if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
     await grant.save();
+    // The hub may have ended this sign-in while the request ran ("sign out everywhere else", a
+    // password change, a forced logout): those mark it ended, then revoke the grants in the user's
+    // grant index. A grant saved after that (a new one in the revoked one's place, or the revoked
+    // one saved again) escaped them, and its code's tokens (offline_access ones outlive the
+    // session) kept working (a review: a resume held up between reading the session and the
+    // grant). Checked after the save: an ending marked later lists this grant.
+    const { uid, loginTs } = oidc.session!;
+    if (await sessions.endedByHub(accountId, { uid, ...(typeof loginTs === 'number' ? { loginTs } : {}) })) {
+      await grant.destroy();
+      throw new errors.LoginRequired('the session ended while the request was processed');
+    }
   }
   return grant;
 }

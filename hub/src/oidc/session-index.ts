@@ -1,6 +1,12 @@
 import type { Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
-import { endSessionWrites } from './ended-sessions.js';
+import { ENDED_MARK_TTL_SECONDS, endSessionWrites } from './ended-sessions.js';
+
+/** What {@link SessionIndex.endedByHub} reads of a session: its sign-in's uid and time (epoch seconds). */
+export interface SessionSignIn {
+  uid: string;
+  loginTs?: number;
+}
 
 /** account → the store keys of that account's hub (oidc-provider) sessions. */
 export class SessionIndex {
@@ -35,8 +41,37 @@ export class SessionIndex {
     await this.remove(accountId, sessionKey);
   }
 
+  /**
+   * Marks sign-ins of the account ended before their sessions are listed and ended: every one
+   * made until now (but `keep`'s), or the one `uid`. A request that loaded one of them may write
+   * it back under a new id (oidc-provider gives a session a new id at every resume of an
+   * authorization), which the ended-session markers of the old record do not stop, and which is
+   * in no list while the request holds it: that write checks this mark after it (the adapter),
+   * as does a grant saved for such a session (provider.ts). Written before the listing, so a
+   * write that missed the mark is in the list.
+   */
+  async markEnded(accountId: string, which: { keep?: string } | { uid: string } = {}): Promise<void> {
+    if ('uid' in which) {
+      await this.store.set(this.keys.accountSessionEnded(accountId, which.uid), '1', { ttlSeconds: ENDED_MARK_TTL_SECONDS });
+      return;
+    }
+    const mark = { at: Math.floor(Date.now() / 1000), ...(which.keep ? { keep: which.keep } : {}) };
+    await this.store.set(this.keys.accountSessionsEnded(accountId), JSON.stringify(mark), { ttlSeconds: ENDED_MARK_TTL_SECONDS });
+  }
+
+  /** Whether the hub ended this sign-in of the account ({@link markEnded}) while a request held it. */
+  async endedByHub(accountId: string, session: SessionSignIn): Promise<boolean> {
+    const [all, one] = await this.store.getMany([this.keys.accountSessionsEnded(accountId), this.keys.accountSessionEnded(accountId, session.uid)]);
+    if (one) return true;
+    if (!all) return false;
+    const mark = JSON.parse(all) as { at: number; keep?: string };
+    // Signed in before the mark's second (a sign-in in that second may be after it: it stays).
+    return session.uid !== mark.keep && (session.loginTs ?? 0) < mark.at;
+  }
+
   /** Ends every hub session of the account (sign-out everywhere, user disabled or deleted): one batch. */
   async endAll(accountId: string): Promise<number> {
+    await this.markEnded(accountId);
     const sessions = await this.list(accountId);
     await this.store.write(sessions.flatMap(({ key, payload }) => this.#endWrites(key, payload)));
     await this.store.del(this.keys.accountSessions(accountId));

@@ -3,6 +3,7 @@ import { TooManyAttemptsError } from '../errors.js';
 import { foldName } from '../store/keys.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { addressKey } from './address-key.js';
 
 export interface ThrottleOptions {
   /** Failures a pool (a device, the account's untrusted clients, an account from one IP) takes before delays start. */
@@ -139,7 +140,7 @@ export class LoginThrottle {
     const key = this.#keyOf(attempt, pool);
     const { failures, wait } = this.#pools[pool];
     try {
-      const [ip, waiting, count] = await Promise.all([attempt.device ? undefined : this.#perIp.get(attempt.ip), wait.get(key), failures.get(key)]);
+      const [ip, waiting, count] = await Promise.all([attempt.device ? undefined : this.#perIp.get(addressKey(attempt.ip)), wait.get(key), failures.get(key)]);
       if (ip && ip.consumedPoints >= this.#options.maxAttemptsPerIp) return 0;
       if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) return 0;
       return Math.max(1, this.#options.maxFailuresPerAccount - (count?.consumedPoints ?? 0));
@@ -167,7 +168,7 @@ export class LoginThrottle {
       // Independent: sent together (one store round trip); the IP's verdict comes first. A
       // browser with the account's device cookie is judged by its own failures only.
       const [overIp, waiting, count] = await Promise.all([
-        attempt.device ? undefined : this.#perIp.consume(attempt.ip).then(() => undefined, (refused: unknown) => refused),
+        attempt.device ? undefined : this.#perIp.consume(addressKey(attempt.ip)).then(() => undefined, (refused: unknown) => refused),
         wait.get(key),
         failures.consume(key),
       ]);
@@ -243,7 +244,7 @@ export class LoginThrottle {
       await Promise.all([
         failures.reward(admitted.key, 1),
         admitted.claimed ? wait.delete(admitted.key) : undefined,
-        admitted.attempt.device ? undefined : this.#perIp.reward(admitted.attempt.ip, 1),
+        admitted.attempt.device ? undefined : this.#perIp.reward(addressKey(admitted.attempt.ip), 1),
       ]);
     } catch (error) {
       LoginThrottle.#storeError(error);
@@ -288,7 +289,7 @@ export class LoginThrottle {
       await Promise.all([
         this.#pools[pool].failures.delete(key),
         this.#pools[pool].wait.delete(key),
-        attempt.device ? undefined : this.#perIp.reward(attempt.ip, 1),
+        attempt.device ? undefined : this.#perIp.reward(addressKey(attempt.ip), 1),
         admitted.pool === 'account' ? this.#pools.account.failures.reward(admitted.key, 1) : undefined,
         admitted.pool === 'account' && admitted.claimed ? this.#pools.account.wait.delete(admitted.key) : undefined,
       ]);

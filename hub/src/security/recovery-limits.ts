@@ -1,5 +1,6 @@
 import { HubError } from '../errors.js';
 import type { RedisClient } from '../store/redis.js';
+import { addressKey } from './address-key.js';
 import { WindowLimit } from './window-limit.js';
 
 /** One address asked for password resets faster than any person does. */
@@ -48,7 +49,7 @@ export class RecoveryLimits {
 
   /** Counts one request from `ip`; throws TooManyRecoveryRequestsError past the limit. */
   async request(ip: string): Promise<void> {
-    const wait = await this.#perIp.count(ip);
+    const wait = await this.#perIp.count(addressKey(ip));
     if (wait !== undefined) throw new TooManyRecoveryRequestsError(wait);
   }
 

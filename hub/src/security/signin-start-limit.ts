@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { HubError, messageOf, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
+import { addressKey } from './address-key.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
@@ -75,7 +76,7 @@ export class SignInStartLimit {
    * StoreUnavailableError when the store fails or does not answer within the deadline.
    */
   async count(ip: string): Promise<void> {
-    const wait = await this.#limit.count(ip);
+    const wait = await this.#limit.count(addressKey(ip));
     if (wait !== undefined) throw new TooManySignInStartsError(wait);
   }
 

@@ -1,4 +1,5 @@
 import { HubError } from '../errors.js';
+import { addressKey } from '../security/address-key.js';
 import { WindowLimit } from '../security/window-limit.js';
 import type { RedisClient } from '../store/redis.js';
 
@@ -32,7 +33,7 @@ export class SignupLimit {
 
   /** Counts one request from `ip`: TooManySignupsError over the limit, StoreUnavailableError when the store fails. */
   async count(ip: string): Promise<void> {
-    const wait = await this.#limit.count(ip);
+    const wait = await this.#limit.count(addressKey(ip));
     if (wait !== undefined) throw new TooManySignupsError(wait);
   }
 }

@@ -127,7 +127,13 @@ export class SignupService {
       throw signupErrors.inviteInvalid();
     }
     const holder = await this.deps.users.findByEmail(email);
-    if (holder) {
+    // At most RESENDS_PER_ACCOUNT sign-up mails to one address a window, whoever asks: the limit
+    // per client address alone let anyone with many addresses fill any mailbox through the hub
+    // (a review). Past it the answer is the same and no mail goes; the resend page sends the link later.
+    const mailed = await this.deps.store.incr(this.deps.keys.signupAddressMails(email), RESEND_WINDOW_SECONDS);
+    if (mailed > RESENDS_PER_ACCOUNT) {
+      await this.deps.audit.record({ event: 'signup.mail-limited', actor: user.id, subject: user.id, ip: input.ip, ...(holder ? { detail: { holder: holder.id } } : {}) });
+    } else if (holder) {
       // The address has an account: its owner hears about it, the form says what it always says.
       this.deps.mailer.sendInBackground({
         to: email,

@@ -104,6 +104,10 @@ export class Keys {
   accountGrants(accountId: string): string { return `${this.prefix}account-grants:{${accountId}}`; }
   /** account → oidc session digests, to end every session of a user. */
   accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
+  /** account → when the hub last ended its sessions, and the one it kept (SessionIndex.markEnded). */
+  accountSessionsEnded(accountId: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}`; }
+  /** One sign-in (uid) of the account the hub ended (SessionIndex.markEnded), beside the account's mark. */
+  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}:${uid}`; }
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
@@ -136,6 +140,8 @@ export class Keys {
 
   /** Verification e-mails sent again for one account in the current window (INCR with a TTL). */
   signupResends(userId: string): string { return `${this.prefix}signup:resends:${userId}`; }
+  /** Sign-up mails (a verification link, or "someone signed up with your address") sent to one address in the current window (INCR with a TTL). */
+  signupAddressMails(email: string): string { return `${this.prefix}signup:address-mails:${digest(email.trim().toLowerCase())}`; }
 
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }

@@ -5,7 +5,6 @@ import { serverFetch } from '../http/server-fetch.js';
 import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
-import { encodeText } from './charset.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 import { xmlSerialize, type UcValue } from './xml.js';
@@ -104,7 +103,7 @@ export class UcenterNotes implements DeliverySender {
     let request: Request;
     try {
       // In the application's charset: its handler keeps the names' bytes as they come.
-      const body = args.action === 'updateapps' ? new Uint8Array(encodeText(xmlSerialize(appList(await this.apps.list())), app.charset)) : undefined;
+      const body = args.action === 'updateapps' ? new Uint8Array(xmlSerialize(appList(await this.apps.list()), app.charset)) : undefined;
       request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),

@@ -34,7 +34,7 @@ function param(req: Request, name: string): string {
  */
 function answer(res: Response, body: UcValue[] | Record<string, UcValue> | string | number, charset: UcCharset = 'utf-8'): void {
   res.status(200).type(`text/plain; charset=${charset}`).setHeader('Cache-Control', 'no-store');
-  res.send(encodeText(typeof body === 'object' ? xmlSerialize(body) : String(body), charset));
+  res.send(typeof body === 'object' ? xmlSerialize(body, charset) : encodeText(String(body), charset));
 }
 
 /**

@@ -149,6 +149,7 @@ export class AccountLifecycle {
    * back-channel URI get a logout token for its `sid`.
    */
   async endSession(userId: string, uid: string, by: Actor = { actor: 'system' }): Promise<void> {
+    await this.deps.sessions.markEnded(userId, { uid });
     const live = await this.deps.sessions.list(userId);
     const found = live.find(({ payload }) => payload.uid === uid);
     if (!found) throw new NotFoundError(msg('errors:sessionEnded'));
@@ -163,6 +164,7 @@ export class AccountLifecycle {
    */
   async endAllSessions(userId: string, by: Actor = { actor: 'system' }): Promise<number> {
     await this.#endSignIns(userId);
+    await this.deps.sessions.markEnded(userId);
     const live = await this.deps.sessions.list(userId);
     for (const session of live) await this.#end(userId, session);
     await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
@@ -199,6 +201,8 @@ export class AccountLifecycle {
    */
   async endOtherSessions(userId: string, keepUid: string): Promise<{ sessions: number; grants: number }> {
     await this.#endSignIns(userId);
+    // Before the listing: a request that holds one of the others and writes it back later ends it again.
+    await this.deps.sessions.markEnded(userId, { keep: keepUid });
     const live = await this.deps.sessions.list(userId);
     const kept = live.find(({ payload }) => payload.uid === keepUid);
     const keepGrants = new Set(Object.values((kept?.payload as SessionPayload | undefined)?.authorizations ?? {}).map(({ grantId }) => grantId));
