@@ -9,9 +9,27 @@ import { ProtocolHooks } from './protocol-hooks.js';
 /** What a portal sign-in leaves on its interaction for oidc-provider's resume. */
 export type SignInResult = {
   login: { accountId: string; amr: string[]; remember: boolean };
-  /** The user's sign-in generation when the password was checked (see `User.signInGeneration`). */
-  signInGeneration: string;
+  /**
+   * The user's sign-in generation when the password was checked (see `User.signInGeneration`):
+   * always written by this version; absent when an older hub checked the password.
+   */
+  signInGeneration?: string;
 };
+
+/**
+ * Whether the sign-in's password was checked in the user's current sign-in generation. A result
+ * without the field was written by a hub from before it (a rolling update or a rollback runs
+ * both versions on one store): that hub checked the password and records no generation, so
+ * there is nothing to compare, and it counts as current. Compared as `''` against a record with
+ * none, it refused every sign-in whose password went to an older process and whose resume came
+ * to a newer one, for each user whose sign-ins a newer process had once ended (a password reset,
+ * "end all sessions"): the sign-in page again, at every other try behind a round-robin balancer.
+ * The newer hub always writes the field (`''` for a user without a generation).
+ */
+function sameGeneration(current: string | undefined, result: Partial<SignInResult>): boolean {
+  if (typeof result.signInGeneration !== 'string') return true;
+  return (current ?? '') === result.signInGeneration;
+}
 
 /** oidc-provider's resume route, `/auth/:uid` (its routing ignores case and decodes the uid). */
 const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
@@ -33,7 +51,7 @@ export function installResumeCheck(provider: Provider, users: UserRepository, au
       const accountId = result?.login?.accountId;
       if (!interaction || !result || typeof accountId !== 'string') return true;
       const user = await users.findById(accountId);
-      if (user && !user.disabled && (user.signInGeneration ?? '') === (result.signInGeneration ?? '')) return true;
+      if (user && !user.disabled && sameGeneration(user.signInGeneration, result)) return true;
       const { login: _ended, signInGeneration: _generation, ...rest } = result;
       interaction.result = Object.keys(rest).length > 0 ? rest : undefined;
       await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));

@@ -15,7 +15,8 @@ import { rememberFinishedSignIn } from './stale-sign-in.js';
 declare module 'express-session' {
   interface SessionData {
     /** A sign-in whose password was right, waiting for its second step (bound to one interaction). */
-    secondStep?: { uid: string; userId: string; remember: boolean; expiresAt: number; generation: string };
+    /** `generation` is absent on a pending step an older hub stored (a rolling update): see `CheckedSignIn`. */
+    secondStep?: { uid: string; userId: string; remember: boolean; expiresAt: number; generation?: string };
   }
 }
 
@@ -30,7 +31,7 @@ function field(req: Request, name: string): string {
 }
 
 /** The pending second step of this browser for interaction `uid`, if it has not expired. */
-export function pendingSecondStep(req: Request, uid: string): { userId: string; remember: boolean; generation: string } | undefined {
+export function pendingSecondStep(req: Request, uid: string): { userId: string; remember: boolean; generation?: string } | undefined {
   const pending = req.session.secondStep;
   if (!pending || pending.uid !== uid || pending.expiresAt < Date.now()) return undefined;
   return pending;
@@ -39,7 +40,11 @@ export function pendingSecondStep(req: Request, uid: string): { userId: string; 
 /** Whose password was checked, and the user's sign-in generation read with the hash it was checked against. */
 export interface CheckedSignIn {
   userId: string;
-  generation: string;
+  /**
+   * Absent only when an older hub checked the password (its pending second step records none):
+   * the result then carries none either, and the resume check has nothing to compare.
+   */
+  generation?: string;
 }
 
 /** The user's sign-in generation as a sign-in records it (`''` for records from before it). */
@@ -56,7 +61,7 @@ export function signInGenerationOf(user: User): string {
 export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, signIn: CheckedSignIn, remember: boolean, factor?: SecondFactor): Promise<void> {
   const { provider, sync, views, config, audit } = services;
   const { userId } = signIn;
-  const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, signInGeneration: signIn.generation };
+  const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, ...(signIn.generation === undefined ? {} : { signInGeneration: signIn.generation }) };
   // The interaction this request read at its start gets the result, as interactionResult would
   // (without merging the last submission) after reading it again: one store read fewer. Only
   // while it has a second left; else the engine's own path, which reads it (and fails if gone).
