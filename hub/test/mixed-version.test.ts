@@ -1,4 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DeliveryItem } from '../src/delivery/delivery.js';
 import { TestBrowser } from '../src/testing/browser.js';
+import { LEGACY_DELETEUSER_GRACE_MS, UcenterNotes } from '../src/ucenter/app-notes.js';
 import { continueUrlOf, signInAt } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, codeRequest } from './support.js';
@@ -59,5 +63,74 @@ describe('records written by the previous version of the hub (redis)', () => {
     await hub.services.lifecycle.endAllSessions(user.id);
     const landed = await browser.follow(continueUrlOf(body, hub.url));
     expect(landed.body).toMatch(/action="\/interaction\/[^"]+\/login"/);
+  });
+});
+
+/**
+ * Hubs before a6464bf queued a UCenter deleteuser at every disable (Discuz! deletes the member
+ * and every post on it). Such a note left pending (the forum down during the update) was sent by
+ * this version, which sends deleteuser for deleted users only: reproduced with 807e9d2's CLI
+ * (`users disable`) and this hub delivering once the forum was back.
+ */
+describe('a UCenter deleteuser an older hub queued (redis)', () => {
+  let hub: RunningHub;
+  const received: string[] = [];
+  const forum = createServer((req, res) => {
+    received.push(req.url ?? '');
+    res.end('1');
+  });
+  let notes: UcenterNotes;
+  let url: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+    await new Promise<void>((resolve) => forum.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(forum.address() as AddressInfo).port}`;
+    await hub.services.ucenterApps.register({ appId: 1, name: 'Forum', url });
+    notes = new UcenterNotes(hub.services.ucenterApps, hub.services.users, hub.services.deliveries);
+  });
+  afterAll(async () => {
+    forum.closeAllConnections();
+    await new Promise((resolve) => forum.close(resolve));
+    await hub.close();
+  });
+  beforeEach(() => {
+    received.length = 0;
+  });
+
+  /** The item as 807e9d2 stored it: no `reason`. */
+  function olderHubsItem(sub: string, ageMs: number): DeliveryItem {
+    const now = Date.now();
+    return { id: `older-${sub}`, kind: 'ucenter-deleteuser', clientId: 'ucenter:1', sub, ucenterUid: 42, url: `${url}/api/uc.php`, status: 'pending', attempts: 3, createdAt: now - ageMs, nextAttemptAt: now };
+  }
+
+  test('queued at a disable (the user is still there): not sent, failed with the reason', async () => {
+    const user = await hub.services.users.create({ username: 'stays', email: 'stays@example.test', password: PASSWORD });
+    await hub.services.users.update(user.id, { disabled: true });
+    const outcome = await notes.attempt(olderHubsItem(user.id, LEGACY_DELETEUSER_GRACE_MS + 1_000), `${url}/api/uc.php`, 2_000);
+    expect(outcome).toMatchObject({ unsendable: true, error: expect.stringMatching(/older hub/) });
+    expect(received).toEqual([]);
+  });
+
+  test('queued a moment ago with its user still there (a deletion in progress): retried, not sent, not failed', async () => {
+    const user = await hub.services.users.create({ username: 'going', email: 'going@example.test', password: PASSWORD });
+    const outcome = await notes.attempt(olderHubsItem(user.id, 0), `${url}/api/uc.php`, 2_000);
+    expect(outcome.unsendable).toBeFalsy();
+    expect(outcome.error).toMatch(/still exists/);
+    expect(received).toEqual([]);
+  });
+
+  test('queued for a deletion (the user is gone): sent', async () => {
+    const outcome = await notes.attempt(olderHubsItem('a-deleted-user', LEGACY_DELETEUSER_GRACE_MS + 1_000), `${url}/api/uc.php`, 2_000);
+    expect(outcome).toMatchObject({ status: 200 });
+    expect(received).toHaveLength(1);
+  });
+
+  test("this version's deleteuser says why, and is sent even before the user's record has gone", async () => {
+    const user = await hub.services.users.create({ username: 'deleted', email: 'deleted@example.test', password: PASSWORD });
+    await notes.enqueueDeleteuser(user.id);
+    const queued = (await hub.services.deliveries.list('pending')).find((item) => item.sub === user.id)!;
+    expect(queued.reason).toBe('deleted');
+    expect(await notes.attempt(queued, queued.url, 2_000)).toMatchObject({ status: 200 });
   });
 });

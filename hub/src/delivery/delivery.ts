@@ -21,7 +21,10 @@ export interface DeliveryItem {
   sub: string;
   /** Back-channel logout only: the hub session id as that client knows it (`sid`). */
   sid?: string;
-  /** Userdelete only: why (absent on items queued before the reason was recorded). */
+  /**
+   * Userdelete: why (absent on items queued before the reason was recorded). UCenter deleteuser:
+   * always `deleted` (absent on an older hub's, which queued one at a disable too).
+   */
   reason?: UserdeleteReason;
   /** UCenter deleteuser only: the user's UCenter uid (the note's `ids`); the user may be gone by then. */
   ucenterUid?: number;

@@ -68,7 +68,8 @@ export class UcenterNotes implements DeliverySender {
     const uid = await this.users.uidOf(user);
     const apps = await this.apps.list();
     for (const app of apps) {
-      await this.deliveries.enqueue({ kind: 'ucenter-deleteuser', clientId: appClientId(app.appId), sub: userId, ucenterUid: uid, url: noteUrl(app, true) });
+      // `reason` tells this version's items from an older hub's (see LEGACY_DELETEUSER_GRACE_MS).
+      await this.deliveries.enqueue({ kind: 'ucenter-deleteuser', clientId: appClientId(app.appId), sub: userId, reason: 'deleted', ucenterUid: uid, url: noteUrl(app, true) });
     }
     return apps.length;
   }
@@ -97,6 +98,8 @@ export class UcenterNotes implements DeliverySender {
   }
 
   async attempt(item: DeliveryItem, _url: string, timeoutMs: number): Promise<AttemptResult> {
+    const held = await this.#heldDeleteuser(item);
+    if (held) return held;
     const app = await this.apps.find(appIdOf(item.clientId));
     const args = noteArgs(item);
     if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
@@ -122,7 +125,35 @@ export class UcenterNotes implements DeliverySender {
       return { retryAfter: 0, error: errorSummary(thrown) };
     }
   }
+
+  /**
+   * A deleteuser an older hub queued (no `reason`) for a user who is still there: hubs before
+   * this rule queued one at every disable too, and Discuz! deletes the member and every post of
+   * theirs on it. Left pending in a queue (the application down during a rolling update), it was
+   * sent by this version: a disabled user lost their posts. Queued for a deletion, the user's
+   * record goes right after the note is queued, so the note waits a short while for that; a user
+   * still there after it was disabled, not deleted: the note fails, said so in the console
+   * (delete the user to send one). This version sends updatepw for a disable.
+   */
+  async #heldDeleteuser(item: DeliveryItem): Promise<AttemptResult | undefined> {
+    if (item.kind !== 'ucenter-deleteuser' || item.reason !== undefined) return undefined;
+    if (!(await this.users.findById(item.sub))) return undefined;
+    if (Date.now() - item.createdAt < LEGACY_DELETEUSER_GRACE_MS) {
+      return { retryAfter: LEGACY_DELETEUSER_GRACE_MS / 4, error: 'the user still exists: waiting for the deletion this note was queued for' };
+    }
+    return {
+      retryAfter: 0,
+      unsendable: true,
+      error: 'not sent: queued by an older hub version when the user was disabled (the user still exists), and deleteuser deletes the member and their posts at the application; delete the user to send one',
+    };
+  }
 }
+
+/**
+ * How long a deleteuser an older hub queued waits for its user's record to go before it counts
+ * as queued at a disable: a deletion removes the record right after queuing its notes.
+ */
+export const LEGACY_DELETEUSER_GRACE_MS = 60_000;
 
 /**
  * The application list as uc_client caches it (`$_CACHE['apps']`), keyed by app id. No
