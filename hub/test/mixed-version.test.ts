@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ClientRegistry, syncSigningKey } from '../src/clients/client-registry.js';
 import type { DeliveryItem } from '../src/delivery/delivery.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { LEGACY_DELETEUSER_GRACE_MS, UcenterNotes } from '../src/ucenter/app-notes.js';
@@ -132,5 +133,37 @@ describe('a UCenter deleteuser an older hub queued (redis)', () => {
     const queued = (await hub.services.deliveries.list('pending')).find((item) => item.sub === user.id)!;
     expect(queued.reason).toBe('deleted');
     expect(await notes.attempt(queued, queued.url, 2_000)).toMatchObject({ status: 200 });
+  });
+});
+
+/**
+ * A client this version's start-up seed made (its sync key marked unshown), then, after a
+ * rollback, a sync key rotation on the older hub: it copied the sync settings whole, so the key
+ * it had just shown (and the subsite now holds) kept the mark. Back on this version, the next
+ * rotation after the overlap replaced that key at once, with no overlap: every sync failed at
+ * the subsite until it was configured again.
+ */
+describe("a sync key an older hub's rotation showed (redis)", () => {
+  let hub: RunningHub;
+  const DAY = 86_400;
+  beforeAll(async () => {
+    hub = await startTestHub('redis');
+  });
+  afterAll(() => hub.close());
+
+  test('is no longer taken as unshown: the next rotation keeps it as the previous key', async () => {
+    const { store, keys } = hub.services;
+    const registry = new ClientRegistry(store, keys);
+    const seeded = await registry.register({ clientId: 'seeded', redirectUris: ['https://app.example/cb'], syncLoginUrl: 'https://app.example/sso/synclogin', syncLogoutUrl: 'https://app.example/sso/synclogout' }, { keyShown: false });
+    expect(seeded.sync!.keyUnshown).toBe(true);
+    // What 807e9d2's rotateSyncKey wrote two days ago: { ...sync, previousKey, key, rotatedAt }.
+    const shownKey = 'S'.repeat(43);
+    const rotatedByOlderHub = { ...seeded, sync: { ...seeded.sync!, previousKey: seeded.sync!.key, key: shownKey, rotatedAt: Math.floor(Date.now() / 1000) - 2 * DAY } };
+    await store.set(keys.client('seeded'), JSON.stringify(rotatedByOlderHub));
+
+    const fresh = new ClientRegistry(store, keys);
+    const rotated = (await fresh.rotateSyncKey('seeded', DAY)).sync!;
+    expect(rotated.previousKey).toBe(shownKey);
+    expect(syncSigningKey(rotated, DAY)).toBe(shownKey);
   });
 });

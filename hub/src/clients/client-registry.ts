@@ -315,7 +315,7 @@ export class ClientRegistry {
             ...(existing?.sync?.previousKey ? { previousKey: existing.sync.previousKey } : {}),
             ...(existing?.sync?.rotatedAt ? { rotatedAt: existing.sync.rotatedAt } : {}),
             // A key made here is unshown until a caller shows it (see `#handedOut`); one given is the operator's.
-            ...(knownKey === undefined || (input.syncKey === undefined && existing?.sync?.keyUnshown) ? { keyUnshown: true as const } : {}),
+            ...(knownKey === undefined || (input.syncKey === undefined && existing?.sync && keyIsUnshown(existing.sync)) ? { keyUnshown: true as const } : {}),
           }
         : undefined;
     if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
@@ -453,7 +453,7 @@ export class ClientRegistry {
     const now = Math.floor(Date.now() / 1000);
     const { previousKey: _previous, rotatedAt: _rotatedAt, keyUnshown, ...rest } = existing.sync;
     const inOverlap = existing.sync.previousKey !== undefined && (existing.sync.rotatedAt ?? 0) + overlapSeconds > now;
-    const previousKey = inOverlap ? existing.sync.previousKey : keyUnshown ? undefined : existing.sync.key;
+    const previousKey = inOverlap ? existing.sync.previousKey : keyUnshown && keyIsUnshown(existing.sync) ? undefined : existing.sync.key;
     const sync = { ...rest, key: generateSecret(), ...(previousKey ? { previousKey, rotatedAt: inOverlap ? existing.sync.rotatedAt! : now } : {}) };
     const client = { ...existing, sync };
     await this.#save(client);
@@ -472,6 +472,17 @@ export class ClientRegistry {
     await this.require(clientId);
     await this.#write(clientId, null);
   }
+}
+
+/**
+ * Whether a client's sync key was shown to no one. A rotation by a hub from before the mark kept
+ * it (it copied the sync settings whole) beside the key it had just shown, and with a previous
+ * key: this version never writes the mark beside one. Taken as unshown, that key would be
+ * replaced at the next rotation with no overlap, while the subsite holds it (after a rollback and
+ * a rotation on the older hub).
+ */
+function keyIsUnshown(sync: NonNullable<SubsiteClient['sync']>): boolean {
+  return sync.keyUnshown === true && sync.previousKey === undefined;
 }
 
 /** The key the hub signs a subsite's sync codes with: the previous one while a rotation's overlap lasts. */
