@@ -236,3 +236,66 @@ describe.each(STORE_KINDS)('a grant is kept as long as its tokens can be used (%
     expect((await grantOf('AccessToken', String(refreshing.body.access_token))).ttl).toBeGreaterThan(180 * DAY - 60);
   });
 });
+
+/**
+ * The account → sessions index. A soak run found it a plain set whose members never left when
+ * their sessions expired, while each new sign-in pushed the set's expiry out: a regular user's
+ * index grew with every sign-in, and "sign out everywhere" read all of it.
+ */
+describe('an account\'s session index holds its live sessions only (redis)', () => {
+  let hub: RunningHub;
+  const SESSION_TTL = 1; // seconds; records are kept RECORD_TOLERANCE longer
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis', { HUB_SESSION_TTL: String(SESSION_TTL) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+  });
+  afterAll(() => hub.close());
+
+  /** Every member of every index key of the account, whatever the key's type (a set before, a sorted set now). */
+  async function indexed(accountId: string): Promise<string[]> {
+    const client = (hub.store as RedisStore).client;
+    const members: string[] = [];
+    for await (const batch of scanKeys(client, `${hub.config.KEY_PREFIX}account-session*{${accountId}}`)) {
+      for (const key of batch) {
+        const type = await client.type(key);
+        members.push(...(type === 'set' ? await client.sMembers(key) : await client.zRange(key, 0, -1)));
+      }
+    }
+    return members;
+  }
+
+  test('sessions that expired leave the index at the next sign-in, while the user\'s other sessions go on', async () => {
+    const alice = (await hub.services.users.findByUsername('alice'))!;
+    const signIn = () => walk(new TestBrowser(), hub.url, authUrl(hub.url, codeRequest('rp', REDIRECT).params), ALICE);
+    const lifetime = (SESSION_TTL + RECORD_TOLERANCE) * 1000;
+    for (let i = 0; i < 3; i += 1) await signIn();
+    expect(await indexed(alice.id)).toHaveLength(3);
+    // Another sign-in before those three expire, then one more after: the user always has a live session.
+    await new Promise((resolve) => setTimeout(resolve, lifetime * 0.6));
+    await signIn();
+    await new Promise((resolve) => setTimeout(resolve, lifetime * 0.6));
+    await signIn();
+    const members = await indexed(alice.id); // read before list(), which drops what it finds gone
+    const live = await hub.services.sessions.list(alice.id);
+    expect(live).toHaveLength(2);
+    expect(members.sort()).toEqual(live.map(({ key }) => key).sort());
+  }, 20_000);
+
+  test('sessions listed in the set of an earlier release are still found and ended, and that set goes', async () => {
+    const { keys, sessions, users } = hub.services;
+    const alice = (await users.findByUsername('alice'))!;
+    await walk(new TestBrowser(), hub.url, authUrl(hub.url, codeRequest('rp', REDIRECT).params), ALICE);
+    const [session] = await sessions.list(alice.id);
+    // As a hub of the earlier release left it: the session in the plain set only.
+    const client = (hub.store as RedisStore).client;
+    await client.zRem(keys.accountSessions(alice.id), session!.key);
+    await client.sAdd(keys.accountSessionsLegacy(alice.id), session!.key);
+    await client.expire(keys.accountSessionsLegacy(alice.id), 60);
+    expect((await sessions.list(alice.id)).map(({ key }) => key)).toContain(session!.key);
+    expect(await sessions.endAll(alice.id)).toBeGreaterThanOrEqual(1);
+    expect(await hub.store.get(session!.key)).toBeNull();
+    expect(await indexed(alice.id)).toEqual([]);
+  });
+});
