@@ -19,7 +19,7 @@ type GrantContext = { oidc?: { params?: { grant_type?: unknown }; client?: { gra
  * session"); the remembered consent is a record of its own with `HUB_CONSENT_TTL`. Without
  * `offline_access` the grant's tokens end with their session (oidc-provider's
  * `expiresWithSession`), so the grant is of no use past the session and its last refresh
- * token: it is kept `max(HUB_SESSION_TTL, HUB_REFRESH_TOKEN_TTL)`. A session that runs longer
+ * token: it is kept `max(HUB_SESSION_TTL, HUB_REFRESH_TOKEN_TTL, HUB_ACCESS_TOKEN_TTL)`. A session that runs longer
  * gets a new grant at its next authorization request, silently (the consent is still there).
  * Before, every grant was kept `HUB_CONSENT_TTL` (180 days): a grant record and a member of
  * the account's grant index per sign-in and client, long after the session had expired, so
