@@ -111,9 +111,9 @@ export class Keys {
    */
   accountSessionsLegacy(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
   /** account → when the hub last ended its sessions, and the one it kept (SessionIndex.markEnded). */
-  accountSessionsEnded(accountId: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}`; }
+  accountSessionsEnded(accountId: string): string { return `${this.prefix}sign-ins-ended:{${accountId}}`; }
   /** One sign-in (uid) of the account the hub ended (SessionIndex.markEnded), beside the account's mark. */
-  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}:${uid}`; }
+  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}sign-ins-ended:{${accountId}}:${uid}`; }
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
