@@ -43,8 +43,8 @@ function isStale(error: unknown): boolean {
 
 /**
  * Whether the stale form was for another account than the one signed in: the password form's
- * typed login (username or e-mail) or the two-step form's account. Forms that name nobody
- * (consent, cancel) and a GET are not.
+ * typed login (username or e-mail), or the account the two-step and consent forms carry.
+ * Forms that name nobody (cancel) and a GET are not.
  */
 function formForAnother(req: Request, user: User): boolean {
   const body = (req.body ?? {}) as Record<string, unknown>;
@@ -52,7 +52,7 @@ function formForAnother(req: Request, user: User): boolean {
     const typed = body.login.trim().toLowerCase();
     return typed !== user.username.toLowerCase() && typed !== user.email.toLowerCase();
   }
-  return typeof body.account === 'string' && body.account !== user.id;
+  return typeof body.account === 'string' && body.account !== '' && body.account !== user.id;
 }
 
 /**
