@@ -159,3 +159,143 @@ describe.each(STORE_KINDS)('pushed authorization requests without HTTP Basic are
     for (let i = 0; i < 5; i += 1) expect((await push('server', { authorization: basic })).status).toBe(201);
   });
 });
+
+const DAY = 86_400; // seconds
+
+/**
+ * A grant belongs to one sign-in session (README, "Grants: one per sign-in session"). A soak
+ * run found every grant kept HUB_CONSENT_TTL (180 days): each sign-in left a grant record and a
+ * member of the account's grant index for half a year after its session had expired.
+ */
+describe.each(STORE_KINDS)('a grant is kept as long as its tokens can be used (%s)', (kind) => {
+  let hub: RunningHub;
+  let auth: string;
+  let legacyAuth: string;
+
+  beforeAll(async () => {
+    // The defaults: sessions 12 h, refresh tokens 14 days, consent 180 days, access tokens 1 h.
+    hub = await startTestHub(kind, { HUB_ENABLE_PASSWORD_GRANT: 'true' });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token', 'password'] });
+    auth = basic('rp', client.clientSecret!);
+    const legacy = await hub.services.clients.register({ clientId: 'legacy', trusted: true, redirectUris: [REDIRECT], grantTypes: ['password'] });
+    legacyAuth = basic('legacy', legacy.clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  /** The grant a token was issued under, and the seconds its record and its place in the account's index have left. */
+  async function grantOf(model: 'RefreshToken' | 'AccessToken', token: string): Promise<{ ttl: number; indexedFor: number }> {
+    const { keys, store } = hub.services;
+    const { grantId, accountId } = JSON.parse((await store.get(keys.oidc(model, digest(token))))!) as { grantId: string; accountId: string };
+    const ttl = await store.ttl(keys.oidc('Grant', digest(grantId)));
+    const index = keys.accountGrants(accountId);
+    const [member] = (await store.zRangeByScore(index, -Infinity, Infinity)).filter((entry) => entry.startsWith(`${grantId} `));
+    expect(member).toBeDefined();
+    // The member's score is its expiry (epoch ms): is it still listed that many seconds from now?
+    let indexedFor = 0;
+    for (const seconds of [ttl - 60, ttl + 60]) if ((await store.zRangeByScore(index, Date.now() + seconds * 1000, Infinity)).includes(member!)) indexedFor = seconds;
+    return { ttl, indexedFor };
+  }
+
+  async function signIn(scope: string): Promise<Record<string, unknown>> {
+    const request = codeRequest('rp', REDIRECT, { scope, ...(scope.includes('offline_access') ? { prompt: 'consent' } : {}) });
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+    const answer = await postForm(
+      `${hub.url}/token`,
+      { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT },
+      { authorization: auth },
+    );
+    expect(answer.status).toBe(200);
+    return answer.body;
+  }
+
+  test('a sign-in session\'s grant (no offline_access) goes with its refresh tokens, not after the consent\'s 180 days', async () => {
+    const tokens = await signIn('openid profile');
+    const { ttl, indexedFor } = await grantOf('RefreshToken', String(tokens.refresh_token));
+    // max(HUB_SESSION_TTL, HUB_REFRESH_TOKEN_TTL) and the record's 5 s of tolerance.
+    expect(ttl).toBeGreaterThan(14 * DAY - 60);
+    expect(ttl).toBeLessThanOrEqual(14 * DAY + 5);
+    expect(indexedFor).toBe(ttl - 60); // the index lets go of it with the record
+  });
+
+  test('an offline_access grant bounds its refresh tokens\' rotation: HUB_CONSENT_TTL, as before', async () => {
+    const tokens = await signIn('openid offline_access');
+    const { ttl } = await grantOf('RefreshToken', String(tokens.refresh_token));
+    expect(ttl).toBeGreaterThan(180 * DAY - 60);
+  });
+
+  test('a password-grant sign-in\'s grant lasts as long as its access token when the client cannot refresh', async () => {
+    const answer = await postForm(`${hub.url}/token`, { grant_type: 'password', username: 'alice', password: ALICE.password, scope: 'openid' }, { authorization: legacyAuth });
+    expect(answer.status).toBe(200);
+    const { ttl } = await grantOf('AccessToken', String(answer.body.access_token));
+    expect(ttl).toBeLessThanOrEqual(3600 + 5);
+    expect(ttl).toBeGreaterThan(3600 - 60);
+    // A client that may refresh keeps its chain as long as before.
+    const refreshing = await postForm(`${hub.url}/token`, { grant_type: 'password', username: 'alice', password: ALICE.password, scope: 'openid' }, { authorization: auth });
+    expect(refreshing.status).toBe(200);
+    expect((await grantOf('AccessToken', String(refreshing.body.access_token))).ttl).toBeGreaterThan(180 * DAY - 60);
+  });
+});
+
+/**
+ * The account → sessions index. A soak run found it a plain set whose members never left when
+ * their sessions expired, while each new sign-in pushed the set's expiry out: a regular user's
+ * index grew with every sign-in, and "sign out everywhere" read all of it.
+ */
+describe('an account\'s session index holds its live sessions only (redis)', () => {
+  let hub: RunningHub;
+  const SESSION_TTL = 1; // seconds; records are kept RECORD_TOLERANCE longer
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis', { HUB_SESSION_TTL: String(SESSION_TTL) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+  });
+  afterAll(() => hub.close());
+
+  /** Every member of every index key of the account, whatever the key's type (a set before, a sorted set now). */
+  async function indexed(accountId: string): Promise<string[]> {
+    const client = (hub.store as RedisStore).client;
+    const members: string[] = [];
+    for await (const batch of scanKeys(client, `${hub.config.KEY_PREFIX}account-session*{${accountId}}`)) {
+      for (const key of batch) {
+        const type = await client.type(key);
+        members.push(...(type === 'set' ? await client.sMembers(key) : await client.zRange(key, 0, -1)));
+      }
+    }
+    return members;
+  }
+
+  test('sessions that expired leave the index at the next sign-in, while the user\'s other sessions go on', async () => {
+    const alice = (await hub.services.users.findByUsername('alice'))!;
+    const signIn = () => walk(new TestBrowser(), hub.url, authUrl(hub.url, codeRequest('rp', REDIRECT).params), ALICE);
+    const lifetime = (SESSION_TTL + RECORD_TOLERANCE) * 1000;
+    for (let i = 0; i < 3; i += 1) await signIn();
+    expect(await indexed(alice.id)).toHaveLength(3);
+    // Another sign-in before those three expire, then one more after: the user always has a live session.
+    await new Promise((resolve) => setTimeout(resolve, lifetime * 0.6));
+    await signIn();
+    await new Promise((resolve) => setTimeout(resolve, lifetime * 0.6));
+    await signIn();
+    const members = await indexed(alice.id); // read before list(), which drops what it finds gone
+    const live = await hub.services.sessions.list(alice.id);
+    expect(live).toHaveLength(2);
+    expect(members.sort()).toEqual(live.map(({ key }) => key).sort());
+  }, 20_000);
+
+  test('sessions listed in the set of an earlier release are still found and ended, and that set goes', async () => {
+    const { keys, sessions, users } = hub.services;
+    const alice = (await users.findByUsername('alice'))!;
+    await walk(new TestBrowser(), hub.url, authUrl(hub.url, codeRequest('rp', REDIRECT).params), ALICE);
+    const [session] = await sessions.list(alice.id);
+    // As a hub of the earlier release left it: the session in the plain set only.
+    const client = (hub.store as RedisStore).client;
+    await client.zRem(keys.accountSessions(alice.id), session!.key);
+    await client.sAdd(keys.accountSessionsLegacy(alice.id), session!.key);
+    await client.expire(keys.accountSessionsLegacy(alice.id), 60);
+    expect((await sessions.list(alice.id)).map(({ key }) => key)).toContain(session!.key);
+    expect(await sessions.endAll(alice.id)).toBeGreaterThanOrEqual(1);
+    expect(await hub.store.get(session!.key)).toBeNull();
+    expect(await indexed(alice.id)).toEqual([]);
+  });
+});

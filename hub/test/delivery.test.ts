@@ -488,6 +488,22 @@ describe.each(STORE_KINDS)('delivery queue bookkeeping on %s', (kind) => {
     expect(await store.ttl(keys.deliveryItem(newClaim!.item.id))).toBe(-1);
   });
 
+  test('the counts leave out finished items that expired, also when nothing finished since', async () => {
+    // A soak run ended with `delivered: 58` while every one of those items had expired: the
+    // lists were trimmed only when another item of that status finished.
+    const { store, keys } = hub.services;
+    const brief = new DeliveryQueue(store, keys, { ...options, retentionSeconds: 1, failedRetentionSeconds: 1 });
+    await brief.enqueue(newItem('a'));
+    await brief.enqueue(newItem('b'));
+    const [first, second] = await brief.claimDue(2);
+    await brief.delivered(first!, {});
+    await brief.failed(second!, { lastError: 'HTTP 404' });
+    expect(await brief.counts()).toEqual({ pending: 0, failed: 1, delivered: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(await brief.counts()).toEqual({ pending: 0, failed: 0, delivered: 0 });
+    expect(await store.zCard(keys.deliveryDelivered())).toBe(0);
+  });
+
   test('a shorter failed retention is an option of the queue', async () => {
     const { store, keys } = hub.services;
     const short = new DeliveryQueue(store, keys, { ...options, failedRetentionSeconds: 120 });

@@ -7,9 +7,11 @@
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, codeRequest } from './support.js';
+import { authUrl, codeRequest, signOut } from './support.js';
 
 const ALICE = { login: 'alice', password: 'wonderland-123' };
+const BOB = { login: 'bob', password: 'builder-password-1' };
+const WIKI = 'http://wiki.sso.test:5302';
 const BBS = 'http://bbs.sso.test:5301';
 const REDIRECT = `${BBS}/sso/callback`;
 
@@ -45,7 +47,9 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
   beforeAll(async () => {
     hub = await startTestHub(kind);
     await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    await hub.services.users.create({ username: 'bob', email: 'bob@example.test', password: BOB.password, name: 'Bob Builder' });
     await hub.services.clients.register({ clientId: 'bbs', trusted: true, redirectUris: [REDIRECT] });
+    await hub.services.clients.register({ clientId: 'wiki', trusted: false, redirectUris: [`${WIKI}/sso/callback`] });
   });
   afterAll(() => hub.close());
 
@@ -96,6 +100,31 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(landed.origin + landed.pathname).toBe(REDIRECT);
     expect(landed.searchParams.get('state')).toBe('tab-2-state');
     expect(landed.searchParams.get('code')).toBeTruthy();
+  });
+
+  test('forms for another account, sent after that user signed out and someone else signed in: a page names who is signed in, nothing goes on as them', async () => {
+    const browser = new TestBrowser();
+    // Tab 3: the portal's sign-in form, left open; alice types into it later.
+    const aliceForm = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    // Tab 2: alice at the wiki's consent page.
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('wiki', `${WIKI}/sso/callback`).params));
+    const consent = await browser.follow(continueUrlOf(await (await browser.post(form.action, { _csrf: form.csrf, ...ALICE })).text(), hub.url), [hubHost()]);
+    expect(consent.body).toContain('data-testid="consent-allow"');
+    // Tab 1: alice signs out, bob signs in.
+    await signOut(browser, hub.url);
+    const bobForm = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    await browser.follow(continueUrlOf(await (await browser.post(bobForm.action, { _csrf: bobForm.csrf, ...BOB })).text(), hub.url), [hubHost()]);
+    for (const [action, fields] of [
+      [new URL(attribute(consent.body, /action="(\/interaction\/[^"]+\/confirm)"/), hub.url).toString(), { _csrf: inputValue(consent.body, '_csrf'), account: inputValue(consent.body, 'account') }],
+      [aliceForm.action, { _csrf: aliceForm.csrf, ...ALICE }],
+    ] as const) {
+      const answer = await browser.post(action, fields);
+      const html = await answer.text();
+      expect(answer.status).toBe(200);
+      expect(html).toContain('data-testid="signed-in-as"');
+      expect(html).toContain('Bob Builder');
+    }
+    expect(await hub.services.consents.find((await hub.services.users.findByUsername('alice'))!.id, 'wiki')).toBeFalsy();
   });
 
   test('not signed in: a stale form is still refused (403) and an expired sign-in page still says so (400)', async () => {

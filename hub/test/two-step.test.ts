@@ -76,6 +76,29 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     return { status: answer.status, body: await answer.text(), headers: answer.headers };
   }
 
+  test('two tabs: a code sent after another account signed in in this browser says who is signed in, never goes on as them', async () => {
+    const owner = await newUser();
+    const other = await newUser();
+    const { secret } = await enrolThroughPage(await signedInBrowser(owner.username, owner.password));
+    const browser = new TestBrowser();
+    // Tab 1: the owner's password is right, the code page waits.
+    const { interactionUrl } = await passwordStep(browser, authUrl(hub.url, codeRequest('rp', REDIRECT).params), owner.username, owner.password);
+    const page = await (await browser.get(interactionUrl)).text();
+    expect(page).toContain('data-testid="two-step-code"');
+    // Tab 2: someone else signs in at the portal in the same browser.
+    const start = await browser.follow(`${hub.url}/login`);
+    const { body } = await signInAt(browser, hub.url, start.url, other.username, other.password);
+    await browser.follow(continueUrlOf(body, hub.url));
+    // Tab 1's code: not a silent sign-in to the site as the other account.
+    const action = attribute(page, /action="(\/interaction\/[^"]+\/two-step)"/);
+    const account = /name="account" value="([^"]*)"/.exec(page)?.[1] ?? '';
+    const answer = await browser.post(new URL(action, hub.url).toString(), { _csrf: inputValue(page, '_csrf'), account, code: totpCode(secret) });
+    const html = await answer.text();
+    expect(answer.status).toBe(200);
+    expect(html).toContain('data-testid="signed-in-as"');
+    expect(html).toContain(other.name || other.username);
+  });
+
   test('turning two-step on needs the password: a session alone (borrowed or stolen) cannot lock the owner out', async () => {
     const user = await newUser();
     const browser = await signedInBrowser(user.username, user.password);

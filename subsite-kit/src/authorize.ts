@@ -8,7 +8,7 @@ import { safeReturnTo } from './return-to.js';
  * `state`, `nonce`); `silent` adds `prompt=none` so the hub answers at once, never with a page.
  * Rejects when the hub's discovery document cannot be read; the caller decides what then.
  */
-export async function redirectToHub(ctx: KitContext, res: Response, returnTo: string, silent: boolean): Promise<void> {
+export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean): Promise<void> {
   const { authorization_endpoint } = await ctx.hub.metadata();
   const pending = ctx.pending.create(returnTo, silent);
   const url = new URL(authorization_endpoint);
@@ -21,7 +21,7 @@ export async function redirectToHub(ctx: KitContext, res: Response, returnTo: st
   url.searchParams.set('code_challenge', codeChallengeOf(pending.codeVerifier));
   url.searchParams.set('code_challenge_method', 'S256');
   if (silent) url.searchParams.set('prompt', 'none');
-  await ctx.pending.write(res, pending);
+  await ctx.pending.add(req, res, pending);
   res.set('Cache-Control', 'no-store');
   res.redirect(302, url.href);
 }

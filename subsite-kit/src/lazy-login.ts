@@ -62,18 +62,18 @@ function notThroughRouter(ctx: KitContext): SiteMisconfigured {
 async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean): Promise<void> {
   // A silent check is already pending: the browser left it at the hub or never got back.
   // Give up rather than start another; the visitor carries on anonymous.
-  const pending = await ctx.pending.read(req);
+  const pending = await ctx.pending.newest(req);
   if (pending?.silent) {
-    ctx.pending.clear(res);
+    await ctx.pending.dropSilent(req, res);
     ctx.cookies.clearRequestLogin(req, res);
     return next();
   }
 
   try {
-    return await redirectToHub(ctx, res, originalPath(req, ctx.options.basePath), true);
+    return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true);
   } catch (error) {
     ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
-    ctx.pending.clear(res);
+    await ctx.pending.dropSilent(req, res);
     // Hub or store unreachable (a 503, as at the callback): the visitor is served anonymous, and
     // a Request-Login that asked for this check is held back rather than dropped, so a page view
     // after the delay checks once more and the sign-in at the hub is not lost. A configuration

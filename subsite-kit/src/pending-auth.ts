@@ -33,10 +33,33 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Keeps the pending authorization request in a short-lived cookie encrypted and
- * authenticated with a key derived from the session secret (JWE `dir` + A256GCM). No server
- * session is created for an anonymous visitor, the PKCE verifier stays unreadable, and a
- * tampered cookie fails to decrypt.
+ * How many authorization requests a browser may have pending at once: a sign-in started in a
+ * second tab (or a silent check on another page) does not void the first tab's, so each tab's
+ * answer finds its own request. Bounded, so the cookie stays small (about 350 bytes each).
+ */
+export const MAX_PENDING = 4;
+
+/** Bytes of pending requests (JSON) one cookie holds: encrypted and encoded, under 4 KB. */
+const MAX_PLAINTEXT_BYTES = 2_800;
+
+/** A pending request with when it stops being good (seconds since the epoch). */
+type Entry = PendingAuth & { exp: number };
+
+function isEntry(value: unknown): value is Entry {
+  const { state, nonce, codeVerifier, returnTo, silent, exp } = (value ?? {}) as Record<string, unknown>;
+  return typeof state === 'string' && typeof nonce === 'string' && typeof codeVerifier === 'string' && typeof returnTo === 'string' && typeof silent === 'boolean' && typeof exp === 'number';
+}
+
+function strip({ state, nonce, codeVerifier, returnTo, silent }: Entry): PendingAuth {
+  return { state, nonce, codeVerifier, returnTo, silent };
+}
+
+/**
+ * Keeps the browser's pending authorization requests (newest first, at most MAX_PENDING, each
+ * good for ten minutes) in one short-lived cookie, encrypted and authenticated with a key
+ * derived from the session secret (JWE `dir` + A256GCM). No server session is created for an
+ * anonymous visitor, the PKCE verifiers stay unreadable, and a tampered cookie fails to decrypt.
+ * The callback takes out the request its `state` names and leaves the others for their tabs.
  */
 export class PendingAuthCookie {
   readonly #key: Uint8Array;
@@ -51,8 +74,51 @@ export class PendingAuthCookie {
     return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent };
   }
 
-  async write(res: Response, pending: PendingAuth): Promise<void> {
-    const value = await new EncryptJWT({ ...pending })
+  /** Adds a request to those this browser has pending (the oldest beyond MAX_PENDING is dropped). */
+  async add(req: Request, res: Response, pending: PendingAuth): Promise<void> {
+    const exp = Math.floor(Date.now() / 1000) + PENDING_AUTH_TTL_SECONDS;
+    const kept: Entry[] = [{ ...pending, exp }];
+    // The newest always; older ones while the cookie stays under browsers' 4 KB (long return paths).
+    for (const older of (await this.#entries(req)).slice(0, MAX_PENDING - 1)) {
+      if (JSON.stringify([...kept, older]).length > MAX_PLAINTEXT_BYTES) break;
+      kept.push(older);
+    }
+    await this.#write(res, kept);
+  }
+
+  /** The newest pending request, or undefined when there is none (absent, expired or tampered with). */
+  async newest(req: Request): Promise<PendingAuth | undefined> {
+    const [first] = await this.#entries(req);
+    return first ? strip(first) : undefined;
+  }
+
+  /**
+   * Takes out the pending request whose state is `state` and keeps the others. `found` is false
+   * when the browser has none at all (not started here, or too long ago), as opposed to none
+   * with this state (an answer meant for another browser).
+   */
+  async take(req: Request, res: Response, state: unknown): Promise<{ pending?: PendingAuth; found: boolean }> {
+    const entries = await this.#entries(req);
+    const match = typeof state === 'string' ? entries.find((entry) => safeEqual(entry.state, state)) : undefined;
+    const rest = entries.filter((entry) => entry !== match);
+    if (rest.length === 0) this.clear(res);
+    else if (match) await this.#write(res, rest);
+    return { ...(match ? { pending: strip(match) } : {}), found: entries.length > 0 };
+  }
+
+  /** Drops the pending silent checks, keeping interactive sign-ins other tabs are in the middle of. */
+  async dropSilent(req: Request, res: Response): Promise<void> {
+    const rest = (await this.#entries(req)).filter((entry) => !entry.silent);
+    if (rest.length === 0) this.clear(res);
+    else await this.#write(res, rest);
+  }
+
+  clear(res: Response): void {
+    res.clearCookie(this.options.cookies.auth, this.#cookieOptions());
+  }
+
+  async #write(res: Response, entries: Entry[]): Promise<void> {
+    const value = await new EncryptJWT({ pending: entries })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
       .setIssuedAt()
       .setExpirationTime(`${PENDING_AUTH_TTL_SECONDS}s`)
@@ -60,24 +126,19 @@ export class PendingAuthCookie {
     res.cookie(this.options.cookies.auth, value, { ...this.#cookieOptions(), maxAge: PENDING_AUTH_TTL_SECONDS * 1000 });
   }
 
-  /** The pending request, or undefined when the cookie is absent, expired or tampered with. */
-  async read(req: Request): Promise<PendingAuth | undefined> {
+  /** The requests still good, newest first; none when the cookie is absent, expired or tampered with. */
+  async #entries(req: Request): Promise<Entry[]> {
     const value: unknown = req.cookies?.[this.options.cookies.auth];
-    if (typeof value !== 'string' || value.length === 0) return undefined;
+    if (typeof value !== 'string' || value.length === 0) return [];
     try {
       const { payload } = await jwtDecrypt(value, this.#key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-      const { state, nonce, codeVerifier, returnTo, silent } = payload;
-      if (typeof state !== 'string' || typeof nonce !== 'string' || typeof codeVerifier !== 'string' || typeof returnTo !== 'string' || typeof silent !== 'boolean') {
-        return undefined;
-      }
-      return { state, nonce, codeVerifier, returnTo, silent };
+      // A cookie written before several could be pending holds one request, good until the JWE's exp.
+      const list: unknown[] = Array.isArray(payload.pending) ? payload.pending : [{ ...payload }];
+      const now = Math.floor(Date.now() / 1000);
+      return list.filter(isEntry).filter((entry) => entry.exp > now).slice(0, MAX_PENDING);
     } catch {
-      return undefined;
+      return [];
     }
-  }
-
-  clear(res: Response): void {
-    res.clearCookie(this.options.cookies.auth, this.#cookieOptions());
   }
 
   #cookieOptions(): CookieOptions {

@@ -236,6 +236,14 @@ export class DeliveryQueue {
   }
 
   async counts(): Promise<Record<DeliveryStatus, number>> {
+    // Finished items expire on their own; their ids leave the lists here too, not only when
+    // another item of that status finishes (after a quiet spell the console and the
+    // `sso_delivery_queue` gauge counted items long gone).
+    const now = Date.now();
+    await Promise.all([
+      this.store.zRemoveByScore(this.keys.deliveryDelivered(), -Infinity, now - this.options.retentionSeconds * 1000),
+      this.store.zRemoveByScore(this.keys.deliveryFailed(), -Infinity, now - (this.options.failedRetentionSeconds ?? DEFAULT_FAILED_RETENTION_SECONDS) * 1000),
+    ]);
     const [pending, failed, delivered] = await Promise.all([
       this.store.zCard(this.keys.deliveryDue()),
       this.store.zCard(this.keys.deliveryFailed()),

@@ -10,6 +10,7 @@ import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
+import { grantTtl } from './grant-ttl.js';
 import { ReadAhead } from './read-ahead.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
@@ -240,7 +241,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       RefreshToken: config.HUB_REFRESH_TOKEN_TTL,
       Interaction: 3600, // an unfinished sign-in page is good for an hour
       Session: config.HUB_SESSION_TTL,
-      Grant: config.HUB_CONSENT_TTL,
+      // A sign-in session's grant ends soon after its tokens can (grant-ttl.ts); the consent has its own record.
+      Grant: grantTtl(config) as NonNullable<Configuration['ttl']>['Grant'],
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions),

@@ -8,7 +8,14 @@ export interface SessionSignIn {
   loginTs?: number;
 }
 
-/** account → the store keys of that account's hub (oidc-provider) sessions. */
+/**
+ * account → the store keys of that account's hub (oidc-provider) sessions. A sorted set scored
+ * by each session's expiry (pushed out whenever oidc-provider saves the session): a session that
+ * simply expires leaves on the next write, so the index holds about the live sessions only.
+ * Before, a plain set kept every session a user ever had while new sign-ins kept pushing the
+ * set's expiry out: it grew with every sign-in of a regular user. That set is still read and
+ * emptied here (Keys.accountSessionsLegacy), never written.
+ */
 export class SessionIndex {
   constructor(
     private readonly store: Store,
@@ -16,16 +23,24 @@ export class SessionIndex {
   ) {}
 
   add(accountId: string, sessionKey: string, ttlSeconds?: number): Promise<void> {
-    return this.store.setAdd(this.keys.accountSessions(accountId), sessionKey, ttlSeconds);
+    const expiresAt = ttlSeconds !== undefined ? Date.now() + ttlSeconds * 1000 : Infinity;
+    return this.store.zAddExpiring(this.keys.accountSessions(accountId), sessionKey, expiresAt);
   }
 
-  remove(accountId: string, sessionKey: string): Promise<void> {
-    return this.store.setRemove(this.keys.accountSessions(accountId), sessionKey);
+  async remove(accountId: string, sessionKey: string): Promise<void> {
+    await Promise.all([
+      this.store.zRemove(this.keys.accountSessions(accountId), sessionKey),
+      this.store.setRemove(this.keys.accountSessionsLegacy(accountId), sessionKey),
+    ]);
   }
 
   /** Sessions of the account that still exist, as parsed oidc-provider payloads. */
   async list(accountId: string): Promise<{ key: string; payload: Record<string, unknown> }[]> {
-    const sessionKeys = await this.store.setMembers(this.keys.accountSessions(accountId));
+    const [listed, legacy] = await Promise.all([
+      this.store.zRangeByScore(this.keys.accountSessions(accountId), Date.now(), Infinity),
+      this.store.setMembers(this.keys.accountSessionsLegacy(accountId)),
+    ]);
+    const sessionKeys = [...new Set([...listed, ...legacy])];
     const raws = await this.store.getMany(sessionKeys);
     const live: { key: string; payload: Record<string, unknown> }[] = [];
     for (const [index, raw] of raws.entries()) {
@@ -74,7 +89,7 @@ export class SessionIndex {
     await this.markEnded(accountId);
     const sessions = await this.list(accountId);
     await this.store.write(sessions.flatMap(({ key, payload }) => this.#endWrites(key, payload)));
-    await this.store.del(this.keys.accountSessions(accountId));
+    await this.store.del(this.keys.accountSessions(accountId), this.keys.accountSessionsLegacy(accountId));
     return sessions.length;
   }
 

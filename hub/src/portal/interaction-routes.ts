@@ -50,6 +50,8 @@ export function interactionRoutes(services: HubServices): Router {
     const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
     return renderPage(res, views, 'hub/consent.njk', {
       uid: details.uid,
+      // Whose consent this is: Allow sent after another account signed in here is told apart (stale-sign-in.ts).
+      account: details.session?.accountId,
       csrfToken: csrf.generateToken(req),
       client,
       // Each scope's label comes from portal:consent.scopes.<scope> (the scope name where none).

@@ -105,7 +105,10 @@ export async function startSecondStep(req: Request, res: Response, uid: string, 
 
 /** The second-step page; `error` is a key of totp:errors; `expired`: the pending step is gone, start again. */
 export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; expired?: boolean; status?: number } = {}): void {
-  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, csrfToken: csrf.generateToken(req), error: options.error, expired: options.expired }, options.status ?? 200);
+  // The form names whose sign-in it finishes: sent after another account signed in in this
+  // browser, it is told apart from one of the same account (stale-sign-in.ts).
+  const account = pendingSecondStep(req, uid)?.userId;
+  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, account, csrfToken: csrf.generateToken(req), error: options.error, expired: options.expired }, options.status ?? 200);
 }
 
 /** `POST /interaction/:uid/two-step`: the code from the app or a recovery code. */

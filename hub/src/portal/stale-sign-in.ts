@@ -3,6 +3,8 @@ import type { HubServices } from '../services.js';
 import { currentUser } from './current-user.js';
 import { PORTAL_CLIENT_ID } from './portal-routes.js';
 import { authorizationRequestPath } from '../oidc/authorization-request.js';
+import type { User } from '../users/user.js';
+import { renderPage } from './render.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
@@ -40,17 +42,35 @@ function isStale(error: unknown): boolean {
 }
 
 /**
+ * Whether the stale form was for another account than the one signed in: the password form's
+ * typed login (username or e-mail), or the account the two-step and consent forms carry.
+ * Forms that name nobody (cancel) and a GET are not.
+ */
+function formForAnother(req: Request, user: User): boolean {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  if (typeof body.login === 'string' && body.login.trim() !== '') {
+    const typed = body.login.trim().toLowerCase();
+    return typed !== user.username.toLowerCase() && typed !== user.email.toLowerCase();
+  }
+  return typeof body.account === 'string' && body.account !== '' && body.account !== user.id;
+}
+
+/**
  * An old sign-in page in a browser that is signed in by now (the back button after a
  * sign-in; a second tab's form sent after the first tab signed in): no "expired" error,
  * the browser continues. A sign-in page still pending runs its authorization request again
  * (with the session it needs no password, so the form's content is never used); a finished
  * one goes where it was going, or to the account page. Not signed in: the error stands.
+ * A form sent for another account than the one signed in meanwhile (a second tab signed in
+ * as someone else) does not continue silently as that one: a page says who is signed in and
+ * offers to continue as them or to sign out.
  * Redirecting is safe under CSRF: it performs nothing a top-level GET of /auth could not.
  */
 export function staleSignIn(services: HubServices): ErrorRequestHandler {
-  const { provider, users } = services;
+  const { provider, users, views } = services;
   return async (error: unknown, req: Request, res: Response, next: (error?: unknown) => void) => {
-    if (!isStale(error) || !(await currentUser(provider, users, req, res))) return next(error);
+    const signedIn = isStale(error) ? await currentUser(provider, users, req, res) : undefined;
+    if (!signedIn) return next(error);
     const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
     let target = req.session.finishedSignIns?.[uid] ?? '/account';
     try {
@@ -58,6 +78,9 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
       if (details.uid === uid) target = authorizationRequestPath(details.params);
     } catch {
       // The interaction is gone (finished or expired): the remembered destination.
+    }
+    if (req.method === 'POST' && formForAnother(req, signedIn.user)) {
+      return renderPage(res, views, 'hub/signed-in-as.njk', { name: signedIn.user.name || signedIn.user.username, target });
     }
     res.redirect(303, target);
   };

@@ -34,7 +34,7 @@ export function foldName(name: string): string {
  * keeps its name and slot; the claim moved there from `oidc:consumed:<Model>:<digest>`, which
  * is still read (oidcConsumedLegacy) so nothing used before the upgrade becomes usable again.
  * Keys of one account share the account id as hash tag (`user:{id}`, `consent:{id}:…`,
- * `consents:{id}`, `account-grants:{id}`, `account-sessions:{id}`, `portal-sessions:{id}`),
+ * `consents:{id}`, `account-grants:{id}`, `account-session-expiry:{id}`, `portal-sessions:{id}`),
  * as does a grant's index (`grant-index:{id}`), so a future transaction over a user's records
  * can be written; a new multi-key operation must put its keys under one tag here first.
  * KEY_PREFIX may not contain braces: they would turn the prefix into every key's hash tag.
@@ -102,12 +102,18 @@ export class Keys {
   consents(accountId: string): string { return `${this.prefix}consents:{${accountId}}`; }
   /** account → its grants (one per sign-in session and client), scored by expiry. */
   accountGrants(accountId: string): string { return `${this.prefix}account-grants:{${accountId}}`; }
-  /** account → oidc session digests, to end every session of a user. */
-  accountSessions(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
+  /** account → the store keys of its oidc sessions, scored by expiry (epoch ms): expired sessions leave on the next write. */
+  accountSessions(accountId: string): string { return `${this.prefix}account-session-expiry:{${accountId}}`; }
+  /**
+   * The plain set the account's sessions were listed in before (no member ever left it when its
+   * session expired, and each sign-in pushed the set's expiry out): still read and emptied, never
+   * written. Remove once HUB_SESSION_TTL has passed since every deployment upgraded.
+   */
+  accountSessionsLegacy(accountId: string): string { return `${this.prefix}account-sessions:{${accountId}}`; }
   /** account → when the hub last ended its sessions, and the one it kept (SessionIndex.markEnded). */
-  accountSessionsEnded(accountId: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}`; }
+  accountSessionsEnded(accountId: string): string { return `${this.prefix}sign-ins-ended:{${accountId}}`; }
   /** One sign-in (uid) of the account the hub ended (SessionIndex.markEnded), beside the account's mark. */
-  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}account-sessions-ended:{${accountId}}:${uid}`; }
+  accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}sign-ins-ended:{${accountId}}:${uid}`; }
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 

@@ -3,7 +3,6 @@ import type { KitContext } from '../context.js';
 import { safeReturnTo } from '../return-to.js';
 import { requireSecureTransport } from '../secure-transport.js';
 import { KitError, describeError } from '../errors.js';
-import { safeEqual } from '../pending-auth.js';
 import { signIn } from '../sign-in.js';
 import { sendKitPage } from '../error-page.js';
 import { HubRequestError } from '../hub-errors.js';
@@ -30,8 +29,9 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
 export function callback(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     requireSecureTransport(ctx, req);
-    const pending = await ctx.pending.read(req);
-    ctx.pending.clear(res);
+    const { state, code, error } = req.query;
+    // This answer's own request is taken out; those of other tabs stay pending for their answers.
+    const { pending, found } = await ctx.pending.take(req, res, state);
     ctx.cookies.clearRequestLogin(req, res);
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
@@ -47,14 +47,13 @@ export function callback(ctx: KitContext): RequestHandler {
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}${req.path}: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
-    const { state, code, error } = req.query;
 
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
-    if (!pending) {
+    if (!found) {
       return fail(400, 'This sign-in was not started in this browser, or took too long. Please try again.',
         'no pending sign-in cookie (expired after 10 minutes, opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
     }
-    if (typeof state !== 'string' || !safeEqual(state, pending.state)) {
+    if (!pending) {
       return fail(400, 'This sign-in answer does not belong to this browser. Please try again.', 'state does not match this browser\'s request');
     }
     ctx.mount.cameBack(req);

@@ -19,7 +19,7 @@ export function login(ctx: KitContext): RequestHandler {
     requireSecureTransport(ctx, req);
     warnOnOtherHost(req);
     try {
-      await redirectToHub(ctx, res, next, false);
+      await redirectToHub(ctx, req, res, next, false);
     } catch (error) {
       // A discovery document that names another issuer is a misconfiguration (502), not an outage.
       if (error instanceof HubRequestError && error.status !== 503) throw error;

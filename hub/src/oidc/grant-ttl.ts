@@ -1,0 +1,41 @@
+import type { HubConfig } from '../config.js';
+
+/** The lifetimes a grant's expiry is chosen from. */
+export type GrantTtlConfig = Pick<HubConfig, 'HUB_SESSION_TTL' | 'HUB_REFRESH_TOKEN_TTL' | 'HUB_CONSENT_TTL' | 'HUB_ACCESS_TOKEN_TTL'>;
+
+/** What of a grant its lifetime depends on (oidc-provider's Grant). */
+interface GrantScopes {
+  getOIDCScope(): string;
+}
+
+/** What of the request it depends on (oidc-provider passes its context, when there is one). */
+type GrantContext = { oidc?: { params?: { grant_type?: unknown }; client?: { grantTypeAllowed(type: string): boolean } } } | undefined;
+
+/**
+ * How long a grant record is kept, in seconds (oidc-provider's `ttl.Grant`, fixed when the
+ * grant is first saved).
+ *
+ * A grant belongs to one sign-in session and client (README, "Grants: one per sign-in
+ * session"); the remembered consent is a record of its own with `HUB_CONSENT_TTL`. Without
+ * `offline_access` the grant's tokens end with their session (oidc-provider's
+ * `expiresWithSession`), so the grant is of no use past the session and its last refresh
+ * token: it is kept `max(HUB_SESSION_TTL, HUB_REFRESH_TOKEN_TTL, HUB_ACCESS_TOKEN_TTL)`. A session that runs longer
+ * gets a new grant at its next authorization request, silently (the consent is still there).
+ * Before, every grant was kept `HUB_CONSENT_TTL` (180 days): a grant record and a member of
+ * the account's grant index per sign-in and client, long after the session had expired, so
+ * Redis grew with every sign-in for half a year.
+ *
+ * With `offline_access` the refresh tokens outlive the session, and the grant bounds how long
+ * their rotation can go on: `HUB_CONSENT_TTL`, as before. A password-grant sign-in has no
+ * session: its grant is kept as long as a refresh chain may run when the client may refresh
+ * (`HUB_CONSENT_TTL`, as before), else as long as the access token it came with.
+ */
+export function grantTtl(config: GrantTtlConfig): (ctx: GrantContext, grant: GrantScopes) => number {
+  const sessionBound = Math.max(config.HUB_SESSION_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_ACCESS_TOKEN_TTL);
+  return (ctx, grant) => {
+    if (ctx?.oidc?.params?.grant_type === 'password') {
+      return ctx.oidc.client?.grantTypeAllowed('refresh_token') === false ? config.HUB_ACCESS_TOKEN_TTL : config.HUB_CONSENT_TTL;
+    }
+    return grant.getOIDCScope().split(' ').includes('offline_access') ? config.HUB_CONSENT_TTL : sessionBound;
+  };
+}
