@@ -5,12 +5,12 @@ import { safeReturnTo } from './return-to.js';
 
 /**
  * Sends the browser to the hub's authorization endpoint (authorization code + PKCE S256,
- * `state`, `nonce`); `silent` adds `prompt=none` so the hub answers at once, never with a page.
- * Rejects when the hub's discovery document cannot be read; the caller decides what then.
+ * `state`, `nonce`); `silent` adds `prompt=none` so the hub answers at once, never with a page;
+ * `recheck` marks a silent re-check of the signed-in session (crossSite). Rejects when the hub's discovery document cannot be read; the caller decides what then.
  */
-export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean): Promise<void> {
+export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean, recheck = false): Promise<void> {
   const { authorization_endpoint } = await ctx.hub.metadata();
-  const pending = ctx.pending.create(returnTo, silent);
+  const pending = ctx.pending.create(returnTo, silent, recheck);
   const url = new URL(authorization_endpoint);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', ctx.options.clientId);

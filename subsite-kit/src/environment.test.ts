@@ -44,6 +44,7 @@ describe('options from the environment (SSO_* variables, as express-openid-conne
       SSO_SESSION_MAX_AGE_SECONDS: '3600',
       SSO_CLOCK_SKEW_SECONDS: '5',
       SSO_HUB_TIMEOUT_MS: '2000',
+      SSO_CROSS_SITE_RECHECK_SECONDS: '0',
     });
     expect(resolved.hubInternalUrl).toBe('http://127.0.0.1:4000');
     expect(resolved.syncKeys).toHaveLength(2);
@@ -58,6 +59,7 @@ describe('options from the environment (SSO_* variables, as express-openid-conne
     expect(resolved.sessionMaxAgeSeconds).toBe(3600);
     expect(resolved.clockSkewSeconds).toBe(5);
     expect(resolved.hubTimeoutMs).toBe(2000);
+    expect(resolved.crossSiteRecheckSeconds).toBe(0); // 0 turns the re-check off
   });
 
   it('explicit options win over the environment', () => {

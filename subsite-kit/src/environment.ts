@@ -22,6 +22,7 @@ const ENVIRONMENT: { readonly [K in keyof SubsiteKitOptions]?: readonly [variabl
   redisPrefix: ['SSO_REDIS_PREFIX', 'string'],
   cookiePrefix: ['SSO_COOKIE_PREFIX', 'string'],
   crossSite: ['SSO_CROSS_SITE', 'boolean'],
+  crossSiteRecheckSeconds: ['SSO_CROSS_SITE_RECHECK_SECONDS', 'integer'], // 0 turns it off
   scopes: ['SSO_SCOPES', 'scopes'], // space-separated, as in an authorization request
   postLogoutRedirectUri: ['SSO_POST_LOGOUT_REDIRECT_URI', 'string'],
   secureCookies: ['SSO_SECURE_COOKIES', 'boolean'],

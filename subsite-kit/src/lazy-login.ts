@@ -7,22 +7,32 @@ import { isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
 import { insecureTransport } from './secure-transport.js';
 import { logMisconfigured } from './routes/error-handler.js';
+import { recheckDue, startRecheck } from './recheck.js';
 
 /**
  * Lazy verification: on a real page view with no local user and a `Request-Login` cookie
  * (or, in `crossSite` mode, the first page view of a browser session), redirect to the hub
  * with `prompt=none`. Never loops: the callback always clears `Request-Login`, a silent check
  * that never came back is given up, and the crossSite check is remembered for the browser session.
+ * In `crossSite` mode a signed-in session is also re-checked silently once its last verification
+ * is older than `crossSiteRecheckSeconds` (see {@link startRecheck}).
  */
 export function lazyLogin(ctx: KitContext): RequestHandler {
-  // Synchronous up to the silent check: a page view of a signed-in user makes no promise here.
+  const recheckSeconds = ctx.options.crossSite ? ctx.options.crossSiteRecheckSeconds : 0;
+  // Synchronous up to the silent check: a page view of a signed-in user makes no promise here
+  // (in crossSite mode, one comparison of timestamps until a re-check is due).
   return (req, res, next) => {
     // Every request through sso.router has `req.sso` (exposeUser); its `req.session` may have
     // ended in this request (past its lifetime: currentUser set Request-Login, so the next page
     // view checks with the hub), and the request carries on as an anonymous visitor's.
     if (!req.sso) return next(notThroughRouter(ctx));
     exposeUser(ctx, req, res);
-    if (req.user || !isPageRequest(req) || isKitPath(req.path)) return next();
+    if (req.user) {
+      const due = recheckSeconds > 0 && recheckDue(req.session.sso!, recheckSeconds);
+      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return startRecheck(ctx, req, res, next);
+      return next();
+    }
+    if (!isPageRequest(req) || isKitPath(req.path)) return next();
 
     const requestLogin = ctx.cookies.requestLoginDue(req);
     // The first page view of a browser session re-checks once: always in crossSite mode (the

@@ -24,6 +24,8 @@ describe('options: early TypeErrors naming the bad option', () => {
     ['scopes without openid', { scopes: ['profile'] }, /"scopes" must include "openid"/],
     ['scopes not strings', { scopes: ['openid', 1] }, /"scopes" must be an array of scope strings/],
     ['crossSite not boolean', { crossSite: 'yes' }, /"crossSite" must be a boolean/],
+    ['crossSiteRecheckSeconds negative', { crossSiteRecheckSeconds: -1 }, /"crossSiteRecheckSeconds" must be 0 or a positive integer/],
+    ['crossSiteRecheckSeconds fractional', { crossSiteRecheckSeconds: 0.5 }, /"crossSiteRecheckSeconds" must be 0 or a positive integer/],
     ['secureCookies not boolean', { secureCookies: 1 }, /"secureCookies" must be a boolean/],
     ['requestLoginMaxAgeSeconds negative', { requestLoginMaxAgeSeconds: -1 }, /"requestLoginMaxAgeSeconds" must be a positive integer/],
     ['sessionMaxAgeSeconds fractional', { sessionMaxAgeSeconds: 1.5 }, /"sessionMaxAgeSeconds"/],
@@ -58,6 +60,7 @@ describe('options: defaults', () => {
     expect(resolved.sessionMaxAgeSeconds).toBe(86_400);
     expect(resolved.clockSkewSeconds).toBe(30);
     expect(resolved.crossSite).toBe(false);
+    expect(resolved.crossSiteRecheckSeconds).toBe(900);
     expect(resolved.basePath).toBe('');
     expect(Object.isFrozen(resolved)).toBe(true);
   });

@@ -51,6 +51,14 @@ export interface SubsiteKitOptions {
    * cross-site sync beacons are dropped: do one top-level silent check per browser session. Default: `false`.
    */
   crossSite?: boolean;
+  /**
+   * With `crossSite`: a signed-in session last verified with the hub longer ago than this is
+   * re-checked silently (`prompt=none`) on the next page view, so a user who signed out or
+   * whose hub session ended without a back-channel logout, or another user signed in at the hub
+   * in this browser, is not kept here until `sessionMaxAgeSeconds`. `0` turns it off; ignored
+   * without `crossSite`. Default: `900` (15 minutes, in seconds).
+   */
+  crossSiteRecheckSeconds?: number;
   /** Scopes to request; must include `openid`. Default: `['openid', 'profile', 'email']`. */
   scopes?: string[];
   /** Where the hub sends the browser after a logout started here. Default: the origin of `redirectUri` + `/`. */
@@ -123,6 +131,8 @@ export interface ResolvedOptions {
   readonly redisPrefix: string;
   readonly cookies: Readonly<CookieNames>;
   readonly crossSite: boolean;
+  /** Seconds after its last verification before a crossSite session is re-checked; 0: never. */
+  readonly crossSiteRecheckSeconds: number;
   readonly scope: string;
   readonly postLogoutRedirectUri: string;
   readonly secureCookies: boolean;
@@ -180,6 +190,12 @@ function requireSecret(value: unknown, option: string): string {
 function optionalPositiveInteger(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) fail(option, 'must be a positive integer');
+  return value;
+}
+
+function optionalNonNegativeInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(option, 'must be 0 or a positive integer');
   return value;
 }
 
@@ -268,6 +284,9 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     redisPrefix,
     cookies: cookieNames(secureCookies ? `__Host-${cookiePrefix}` : cookiePrefix),
     crossSite: optionalBoolean(options.crossSite, 'crossSite', false),
+    // A quarter of an hour: a user switch or sign-out at the hub shows here within that (at the
+    // next page view after it), for one hub round trip per signed-in user per 15 minutes.
+    crossSiteRecheckSeconds: optionalNonNegativeInteger(options.crossSiteRecheckSeconds, 'crossSiteRecheckSeconds', 900),
     scope: [...new Set(scopes)].join(' '),
     postLogoutRedirectUri,
     secureCookies,

@@ -12,6 +12,8 @@ export interface PendingAuth {
   returnTo: string;
   /** A `prompt=none` check (lazy verification), as opposed to an interactive login. */
   silent: boolean;
+  /** A silent re-check of a signed-in `crossSite` session: its answer decides whether that session stays. */
+  recheck?: true;
 }
 
 const PENDING_AUTH_TTL_SECONDS = 600; // ten minutes to finish at the hub
@@ -50,8 +52,8 @@ function isEntry(value: unknown): value is Entry {
   return typeof state === 'string' && typeof nonce === 'string' && typeof codeVerifier === 'string' && typeof returnTo === 'string' && typeof silent === 'boolean' && typeof exp === 'number';
 }
 
-function strip({ state, nonce, codeVerifier, returnTo, silent }: Entry): PendingAuth {
-  return { state, nonce, codeVerifier, returnTo, silent };
+function strip({ state, nonce, codeVerifier, returnTo, silent, recheck }: Entry): PendingAuth {
+  return { state, nonce, codeVerifier, returnTo, silent, ...(recheck === true ? { recheck } : {}) };
 }
 
 /**
@@ -70,8 +72,8 @@ export class PendingAuthCookie {
   }
 
   /** A fresh request: random state, nonce and PKCE verifier. */
-  create(returnTo: string, silent: boolean): PendingAuth {
-    return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent };
+  create(returnTo: string, silent: boolean, recheck = false): PendingAuth {
+    return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent, ...(recheck ? { recheck: true as const } : {}) };
   }
 
   /** Adds a request to those this browser has pending (the oldest beyond MAX_PENDING is dropped). */

@@ -30,6 +30,11 @@ export class SessionIndex {
     if (state.hubSid) await this.kitStore.removeFromSet(this.keys.hubSidSessions(state.hubSid), sessionId);
   }
 
+  /** Forgets that a session belongs to hub session `sid` (a re-check found it under another one). */
+  async forgetHubSid(sessionId: string, sid: string): Promise<void> {
+    await this.kitStore.removeFromSet(this.keys.hubSidSessions(sid), sessionId);
+  }
+
   /**
    * Destroys every local session of `sub`. An id whose session is gone already (a stale entry
    * left when an index removal failed) is harmless: destroying it again is a no-op.

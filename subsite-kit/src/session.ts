@@ -34,6 +34,13 @@ export interface SsoSessionState {
   refreshToken?: string;
   /** When this local session started (epoch seconds); bounds its absolute lifetime. */
   loggedInAt: number;
+  /**
+   * When the hub last confirmed this user here (epoch seconds): the sign-in, then each `crossSite`
+   * re-check that found the same user. Absent in sessions signed in before it was kept: `loggedInAt`.
+   */
+  verifiedAt?: number;
+  /** When the last `crossSite` re-check was started (epoch seconds): none is started again within `crossSiteRecheckSeconds`. */
+  recheckStartedAt?: number;
 }
 
 declare module 'express-session' {

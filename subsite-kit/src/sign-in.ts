@@ -34,11 +34,15 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     user,
     idToken: tokens.id_token,
     loggedInAt: now,
+    verifiedAt: now,
     ...(hubSid ? { hubSid } : {}),
     ...(tokens.access_token ? { accessToken: tokens.access_token } : {}),
     ...(tokens.expires_in ? { accessTokenExpiresAt: now + tokens.expires_in } : {}),
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
   };
+
+  const current = req.session.sso;
+  if (pending.recheck && current?.user.sub === user.sub) return reverify(ctx, req, current, state);
 
   // Regenerate the session at sign-in to prevent fixation: an id planted in this browser before
   // login is never the signed-in one. Regenerating destroys the old session in the store; only
@@ -56,6 +60,21 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     await destroySession(req).catch(() => undefined);
     throw error;
   }
+  return state;
+}
+
+/**
+ * A crossSite re-check that found the same user: the session keeps its id and the site's data in
+ * it (it was regenerated at its sign-in; the hub confirmed the same user), takes the new tokens,
+ * and counts as verified now. Its absolute lifetime still runs from the sign-in. Indexed under
+ * the hub session it now belongs to before it is saved; the one it leaves is forgotten after.
+ */
+async function reverify(ctx: KitContext, req: Request, current: SsoSessionState, fresh: SsoSessionState): Promise<SsoSessionState> {
+  const state: SsoSessionState = { ...fresh, loggedInAt: current.loggedInAt };
+  await ctx.index.add(req.sessionID, state);
+  req.session.sso = state;
+  await saveSession(req);
+  if (current.hubSid && current.hubSid !== state.hubSid) await ctx.index.forgetHubSid(req.sessionID, current.hubSid);
   return state;
 }
 

@@ -8,6 +8,7 @@ import { sendKitPage } from '../error-page.js';
 import { HubRequestError } from '../hub-errors.js';
 import { SILENT_RETRY_AFTER_SECONDS } from '../cookies.js';
 import { SignInRefused } from '../after-callback.js';
+import { endRecheckedSession } from '../recheck.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
@@ -25,6 +26,9 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
  *   secret, a bad ID token, the hub or the store down, a user the site refuses): the kit's
  *   error page, which says what failed and does not redirect. At most one hub round trip per
  *   user action, whatever is misconfigured.
+ * A crossSite re-check of a signed-in session: the same user keeps the session, another user
+ * replaces it (regenerated, as at any sign-in); a silent "no" or any failure but an unreachable
+ * hub or store (503) ends it, so the hub's word, not a stale session, decides who is signed in.
  */
 export function callback(ctx: KitContext): RequestHandler {
   return async (req, res) => {
@@ -37,13 +41,18 @@ export function callback(ctx: KitContext): RequestHandler {
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
 
     const { logger, publicPath } = ctx.options;
-    const fail = (status: number, message: string, log: string) => {
+    const fail = async (status: number, message: string, log: string) => {
       if (pending?.silent) ctx.instruments.lazyVerification('failed');
       // A silent check that failed on the store or an unreachable hub (503) keeps Request-Login,
       // held back for a while: a page view after that checks again (so the user is signed in
       // once the store is back), the ones before it are served as they are (no page of the
       // site goes through the hub on every view while it is down; never a redirect from here).
-      if (status === 503 && pending?.silent) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+      // A re-check that failed so keeps its session (the next re-check is one interval later);
+      // one the hub answered with nothing this site takes for the same user (a refused ID token,
+      // a user afterCallback refuses, a hub error) ends it: fail closed.
+      if (pending?.recheck) {
+        if (status !== 503) await endRecheckedSession(ctx, req, res);
+      } else if (status === 503 && pending?.silent) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}${req.path}: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
@@ -64,6 +73,9 @@ export function callback(ctx: KitContext): RequestHandler {
         ctx.instruments.lazyVerification(hubError);
         if (hubError === 'consent_required') ctx.cookies.setConsentRequired(res);
         if (hubError === 'login_required') ctx.cookies.clearRemember(req, res); // the hub session is gone
+        // A re-check answered so: no hub session here, or one of a user who has not consented to
+        // this site yet (another user signed in at the hub). Either way this session ends.
+        if (pending.recheck) await endRecheckedSession(ctx, req, res);
         return res.redirect(302, safeReturnTo(pending.returnTo));
       }
       // Cancel at the hub's sign-in page: the public page, not back into the protected one.
@@ -86,7 +98,7 @@ export function callback(ctx: KitContext): RequestHandler {
 }
 
 /** The page for a sign-in that failed after the hub answered with a code. */
-function failPage(failure: unknown, fail: (status: number, message: string, log: string) => void): void {
+function failPage(failure: unknown, fail: (status: number, message: string, log: string) => Promise<void>): Promise<void> {
   if (failure instanceof SignInRefused) return fail(403, failure.message, 'refused by afterCallback');
   if (failure instanceof HubRequestError) {
     const message = failure.status === 503
