@@ -39,3 +39,15 @@ export function grantTtl(config: GrantTtlConfig): (ctx: GrantContext, grant: Gra
     return grant.getOIDCScope().split(' ').includes('offline_access') ? config.HUB_CONSENT_TTL : sessionBound;
   };
 }
+
+/**
+ * oidc-provider fixes a grant's lifetime at its first save ({@link grantTtl}) and keeps it at every
+ * later one. A session's grant that gets `offline_access` later in the session (a consent, a
+ * remembered consent that now holds it) would keep the session's 14 days: its refresh tokens,
+ * which outlive the session, would stop there (a review). Call before saving a grant whose scope
+ * may have grown: one holding `offline_access` is kept at least `HUB_CONSENT_TTL` from now.
+ */
+export function keepOfflineGrant(grant: GrantScopes & { exp?: number }, consentTtlSeconds: number): void {
+  if (grant.exp === undefined || !grant.getOIDCScope().split(' ').includes('offline_access')) return;
+  grant.exp = Math.max(grant.exp, Math.floor(Date.now() / 1000) + consentTtlSeconds);
+}

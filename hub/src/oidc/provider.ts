@@ -10,7 +10,7 @@ import type { Views } from '../views/views.js';
 import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
-import { grantTtl } from './grant-ttl.js';
+import { grantTtl, keepOfflineGrant } from './grant-ttl.js';
 import { ReadAhead } from './read-ahead.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
@@ -245,7 +245,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: grantTtl(config) as NonNullable<Configuration['ttl']>['Grant'],
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions),
+    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions, config.HUB_CONSENT_TTL),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
     renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
@@ -354,7 +354,7 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
  * no tokens shared with another device. Trusted (first-party) clients get what they ask
  * without a consent page.
  */
-async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex) {
+async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, consentTtl: number) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const accountId = oidc.session?.accountId;
@@ -375,6 +375,7 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
   if (missing.length > 0 || missingClaims.length > 0 || !grant.jti) {
     if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
     if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
+    keepOfflineGrant(grant, consentTtl);
     await grant.save();
     // The hub may have ended this sign-in while the request ran ("sign out everywhere else", a
     // password change, a forced logout): those mark it ended, then revoke the grants in the user's

@@ -10,6 +10,7 @@ import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
 import { staleSignIn } from './stale-sign-in.js';
+import { keepOfflineGrant } from '../oidc/grant-ttl.js';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -129,6 +130,7 @@ export function interactionRoutes(services: HubServices): Router {
     if (missingScope) grant.addOIDCScope(missingScope.join(' '));
     if (missingClaims) grant.addOIDCClaims(missingClaims);
     if (missingResource) for (const [indicator, scopes] of Object.entries(missingResource)) grant.addResourceScope(indicator, scopes.join(' '));
+    keepOfflineGrant(grant, config.HUB_CONSENT_TTL);
     const grantId = await grant.save();
     // Remembered for the next sign-in sessions (each gets its own grant built from it).
     await services.consents.remember(accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() }, config.HUB_CONSENT_TTL);

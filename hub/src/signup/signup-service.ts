@@ -157,8 +157,13 @@ export class SignupService {
     await this.deps.limit.count(ip);
     const user = await this.deps.users.findByLogin(login.slice(0, 320));
     if (!user || !user.signedUp || user.emailVerified) return;
-    const sent = await this.deps.store.incr(this.deps.keys.signupResends(user.id), RESEND_WINDOW_SECONDS);
-    if (sent > RESENDS_PER_ACCOUNT) {
+    // Per account, and per address as sign-ups are: K accounts signed up with one address would
+    // otherwise each get their own resends, K times the cap to that mailbox (a review).
+    const [sent, mailed] = await Promise.all([
+      this.deps.store.incr(this.deps.keys.signupResends(user.id), RESEND_WINDOW_SECONDS),
+      this.deps.store.incr(this.deps.keys.signupAddressMails(user.email), RESEND_WINDOW_SECONDS),
+    ]);
+    if (sent > RESENDS_PER_ACCOUNT || mailed > RESENDS_PER_ACCOUNT) {
       await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip });
       return;
     }
