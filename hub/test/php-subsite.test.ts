@@ -7,7 +7,7 @@
  * headers, so what the document says is what a site in another language meets. CI installs
  * php-cli (.ci/run); without PHP this test fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { freePort } from '../src/testing/hub-process.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { startPhpServer, stopPhpServer } from './php-server.js';
 import { signOut, walk } from './support.js';
 
 const SITE_DIR = fileURLToPath(new URL('./php/oidc-site', import.meta.url));
@@ -71,34 +72,21 @@ describe('a plain PHP subsite (no kit) built from docs/subsite-protocol.md', () 
       idTokenSignedResponseAlg: 'ES256',
     });
     userId = (await hub.services.users.create(POLLY)).id;
-    php = spawn('php', ['-S', `127.0.0.1:${port}`, join(SITE_DIR, 'index.php')], {
-      env: {
-        ...process.env,
-        HUB_ISSUER: hub.url,
-        HUB_INTERNAL_URL: hub.url,
-        SSO_CLIENT_ID: 'phpsite',
-        SSO_CLIENT_SECRET: client.clientSecret!,
-        SSO_SYNC_KEY: client.sync!.key,
-        SSO_REDIRECT_URI: `${site}/sso/callback`,
-        SSO_ID_TOKEN_ALG: 'ES256',
-        SITE_URL: site,
-        SITE_DATA: dir,
-      },
-      stdio: 'ignore',
-    });
-    for (let tries = 0; ; tries++) {
-      if (await fetch(`${site}/`).then(() => true, () => false)) break;
-      if (tries > 100 || php.exitCode !== null) throw new Error('php -S did not start (is php-cli installed?)');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    php = await startPhpServer([`127.0.0.1:${port}`, join(SITE_DIR, 'index.php')], {
+      HUB_ISSUER: hub.url,
+      HUB_INTERNAL_URL: hub.url,
+      SSO_CLIENT_ID: 'phpsite',
+      SSO_CLIENT_SECRET: client.clientSecret!,
+      SSO_SYNC_KEY: client.sync!.key,
+      SSO_REDIRECT_URI: `${site}/sso/callback`,
+      SSO_ID_TOKEN_ALG: 'ES256',
+      SITE_URL: site,
+      SITE_DATA: dir,
+    }, `${site}/`);
   });
 
   afterAll(async () => {
-    if (php && php.exitCode === null) {
-      const exited = new Promise((resolve) => php.once('exit', resolve));
-      php.kill('SIGTERM');
-      await exited;
-    }
+    await stopPhpServer(php);
     await hub?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -6,12 +6,13 @@
  * UC_APPID (UC_CONNECT = HTTP). Written from the protocol, not from UCenter's code (which is
  * not free software); CI installs php-cli (.ci/run), and without PHP this test fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/testing/hub-process.js';
+import { startPhpServer, stopPhpServer } from './php-server.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { checkUcenterApp } from '../src/ucenter/note-check.js';
 import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
@@ -57,25 +58,11 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
     app1 = await apps.register({ name: 'PHP forum', type: 'DISCUZX', url: phpUrl, updatepw: true });
     app2 = await apps.register({ name: 'PHP wiki', url: `${phpUrl}/app2` });
     aliceUid = (await hub.services.users.create(ALICE)).uid!;
-    php = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', APP_DIR], {
-      // One process (no PHP_CLI_SERVER_WORKERS: its workers outlive a SIGTERM to the parent).
-      env: { ...process.env, UC_API: `${hub.url}/ucenter`, UC_KEY: app1.key, UC_APPID: String(app1.appId), APP2_KEY: app2.key, NOTE_LOG: notesLog() },
-      stdio: 'ignore',
-    });
-    for (let tries = 0; ; tries++) {
-      const up = await fetch(`${phpUrl}/client.php`).then(() => true, () => false);
-      if (up) break;
-      if (tries > 100 || php.exitCode !== null) throw new Error('php -S did not start (is php-cli installed?)');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    php = await startPhpServer([`127.0.0.1:${port}`, '-t', APP_DIR], { UC_API: `${hub.url}/ucenter`, UC_KEY: app1.key, UC_APPID: String(app1.appId), APP2_KEY: app2.key, NOTE_LOG: notesLog() }, `${phpUrl}/client.php`);
   });
 
   afterAll(async () => {
-    if (php && php.exitCode === null) {
-      const exited = new Promise((resolve) => php.once('exit', resolve));
-      php.kill('SIGTERM');
-      await exited;
-    }
+    await stopPhpServer(php);
     await hub?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -177,6 +177,19 @@ describe.each(['memory', 'Redis'])('crossSite (%s store): a signed-in session is
     expect(page.body.user).toMatchObject({ sub: 'bob' });
   });
 
+  it('a store that fails when the re-check starts: the page is served, still signed in (no error page)', async () => {
+    const { agent, sso } = await signedInAtShop();
+    later(RECHECK + 1);
+    const set = jest.spyOn(sso.sessionStore, 'set').mockImplementation((_sid, _data, callback) => callback?.(new Error('store down')));
+    try {
+      const page = await agent.get('/forum').set(HTML);
+      expect(page.status).toBe(200);
+      expect(page.body.user).toMatchObject({ sub: 'bob' });
+    } finally {
+      set.mockRestore();
+    }
+  });
+
   it('a hub answer this site refuses (afterCallback refuses the new user) ends the session: no 403 page followed by the old user', async () => {
     const { agent } = await signedInAtShop({ afterCallback: ({ user }) => (user.sub === 'mallory' ? false : undefined) });
     hub.user = { sub: 'mallory' };

@@ -26,12 +26,13 @@ export function recheckDue(state: SsoSessionState, seconds: number, now = Math.f
  * not restarted on every page, and the session is kept until the next one.
  */
 export async function startRecheck(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
-  req.session.sso = { ...req.session.sso!, recheckStartedAt: Math.floor(Date.now() / 1000) };
-  await saveSession(req);
-  // This browser session has now checked with the hub: if the answer leaves the visitor
-  // anonymous, the crossSite first-view check does not ask again.
-  if (!ctx.cookies.hasChecked(req)) ctx.cookies.setChecked(res);
   try {
+    req.session.sso = { ...req.session.sso!, recheckStartedAt: Math.floor(Date.now() / 1000) };
+    // A store that fails here keeps the session and serves the page (the next page tries again).
+    await saveSession(req);
+    // This browser session has now checked with the hub: if the answer leaves the visitor
+    // anonymous, the crossSite first-view check does not ask again.
+    if (!ctx.cookies.hasChecked(req)) ctx.cookies.setChecked(res);
     return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true, true);
   } catch (error) {
     ctx.options.logger.warn(`subsite-kit: silent re-check skipped, the session is kept until the next one: ${describeError(error)}`);

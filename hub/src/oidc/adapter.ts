@@ -3,7 +3,7 @@ import { digest, type Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
 import { ReadAhead, type TokenRead } from './read-ahead.js';
 import { Redemptions } from './redemption.js';
-import type { SessionSignIn } from './session-index.js';
+import { signInOf, type SessionSignIn } from './session-index.js';
 import { ENDED_MARK_TTL_SECONDS, endSessionWrites, endUidCopyWrites, sessionWrites } from './ended-sessions.js';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
@@ -90,7 +90,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         await hooks.onSession?.(payload.accountId, key, ttl);
         // Written back under a new id (a resume) by a request that loaded it before the hub ended
         // its sign-in: ended here. Checked once the index holds it: an ending marked later lists it.
-        if (await hooks.endedByHub?.(payload.accountId, { uid: payload.uid, ...(typeof payload.loginTs === 'number' ? { loginTs: payload.loginTs } : {}) })) {
+        if (await hooks.endedByHub?.(payload.accountId, signInOf({ uid: payload.uid, loginTs: payload.loginTs }))) {
           await store.write(endSessionWrites(keys, key, payload.uid));
           await hooks.onSessionDestroyed?.(payload.accountId, key);
           await hooks.onSessionEndedByHub?.(payload);

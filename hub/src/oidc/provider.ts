@@ -21,7 +21,7 @@ import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
 import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
-import type { SessionIndex } from './session-index.js';
+import { signInOf, type SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
@@ -383,8 +383,7 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
     // one saved again) escaped them, and its code's tokens (offline_access ones outlive the
     // session) kept working (a review: a resume held up between reading the session and the
     // grant). Checked after the save: an ending marked later lists this grant.
-    const { uid, loginTs } = oidc.session!;
-    if (await sessions.endedByHub(accountId, { uid, ...(typeof loginTs === 'number' ? { loginTs } : {}) })) {
+    if (await sessions.endedByHub(accountId, signInOf(oidc.session!))) {
       await grant.destroy();
       throw new errors.LoginRequired('the session ended while the request was processed');
     }

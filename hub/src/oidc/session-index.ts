@@ -8,6 +8,11 @@ export interface SessionSignIn {
   loginTs?: number;
 }
 
+/** The sign-in of a session (its payload, or oidc-provider's Session), as {@link SessionIndex.endedByHub} reads it. */
+export function signInOf(session: { uid: string; loginTs?: unknown }): SessionSignIn {
+  return typeof session.loginTs === 'number' ? { uid: session.uid, loginTs: session.loginTs } : { uid: session.uid };
+}
+
 /**
  * account → the store keys of that account's hub (oidc-provider) sessions. A sorted set scored
  * by each session's expiry (pushed out whenever oidc-provider saves the session): a session that
