@@ -43,7 +43,6 @@ export function currentUser(ctx: KitContext): RequestHandler {
 }
 
 async function endExpiredSession(ctx: KitContext, req: Request, res: Response): Promise<void> {
-  await signOutLocally(ctx, req);
-  res.clearCookie(ctx.options.cookies.session, { path: '/' });
+  await signOutLocally(ctx, req, res);
   ctx.cookies.setRequestLogin(res);
 }

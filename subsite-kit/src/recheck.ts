@@ -43,6 +43,5 @@ export async function startRecheck(ctx: KitContext, req: Request, res: Response,
 /** A re-check the hub did not answer with this session's user: the local session ends, the visitor is anonymous. */
 export async function endRecheckedSession(ctx: KitContext, req: Request, res: Response): Promise<void> {
   if (!req.session?.sso) return;
-  await signOutLocally(ctx, req);
-  res.clearCookie(ctx.options.cookies.session, { path: '/' });
+  await signOutLocally(ctx, req, res);
 }

@@ -105,9 +105,8 @@ async function refreshOnce(ctx: KitContext, req: Request, state: SsoSessionState
       if (error instanceof HubRequestError && error.code === 'invalid_grant') {
         // The hub revoked the grant (sign-out, password change, reuse): this sign-in is over here too.
         ctx.options.logger.warn(`subsite-kit: refresh token refused, signing the user out locally: ${error.logMessage}`);
-        await signOutLocally(ctx, req);
+        await signOutLocally(ctx, req, req.res);
         if (req.res && !req.res.headersSent) {
-          req.res.clearCookie(ctx.options.cookies.session, { path: '/' });
           // The hub may still have a session (the grant went, e.g. a lost rotation): the next
           // page view checks silently and signs the user in again without a click.
           ctx.cookies.setRequestLogin(req.res);

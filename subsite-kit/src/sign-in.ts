@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { KitContext } from './context.js';
 import type { PendingAuth } from './pending-auth.js';
 import type { SsoSessionState } from './session.js';
@@ -83,11 +83,13 @@ async function reverify(ctx: KitContext, req: Request, current: SsoSessionState,
  * destroy fails the session stays listed, so a forced logout can still end it; when only the
  * index removal fails, the stale entry is harmless (readers skip ids whose session is gone).
  */
-export async function signOutLocally(ctx: KitContext, req: Request): Promise<void> {
+export async function signOutLocally(ctx: KitContext, req: Request, res?: Response): Promise<void> {
   if (!req.session) return;
   const id = req.sessionID;
   const state = req.session.sso;
   await destroySession(req);
   req.user = undefined;
   if (state) await ctx.index.remove(id, state);
+  // The browser drops the ended session's cookie (when this answer can still carry a header).
+  if (res && !res.headersSent) res.clearCookie(ctx.options.cookies.session, { path: '/' });
 }

@@ -32,8 +32,7 @@ export function logout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     if (!isSameOriginRequest(req, ctx.options.siteOrigin)) throw new Forbidden('logout must be posted from this site');
     const idToken = req.session?.sso?.idToken;
-    await signOutLocally(ctx, req);
-    res.clearCookie(ctx.options.cookies.session, { path: '/' });
+    await signOutLocally(ctx, req, res);
     ctx.cookies.clearSignInMarkers(req, res);
 
     let endpoint = `${ctx.options.hubUrl}/session/end`;

@@ -17,8 +17,7 @@ export function synclogin(ctx: KitContext): RequestHandler {
     // A local session from another hub session is stale (someone else, or an older login):
     // end it so the lazy check can sign in whoever the hub has now.
     if (req.session?.sso && req.session.sso.hubSid !== claims.sid) {
-      await signOutLocally(ctx, req);
-      res.clearCookie(ctx.options.cookies.session, { path: '/' });
+      await signOutLocally(ctx, req, res);
     }
     // Single use, spent after the work: a store failure above answers 503 and leaves the code
     // good for the browser's retry. A replay is refused here, before Request-Login is set.

@@ -25,8 +25,7 @@ export function synclogout(ctx: KitContext): RequestHandler {
     // `*`: a sign-out that names no hub session (a UCenter application's user/synlogout): this browser's.
     const othersSession = local?.hubSid !== undefined && claims.sid !== ANY_HUB_SESSION && local.hubSid !== claims.sid;
     if (local && !othersSession) {
-      await signOutLocally(ctx, req);
-      res.clearCookie(ctx.options.cookies.session, { path: '/' });
+      await signOutLocally(ctx, req, res);
     }
     // Covers the same user's sessions whose cookie this request did not carry.
     await ctx.index.endSessionsOfHubSid(claims.sid);
