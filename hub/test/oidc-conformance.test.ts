@@ -297,6 +297,30 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       if ('name' in answer.body) expect(answer.body.name).toBe('Alice Liddell');
     });
 
+    it('updated_at (OIDC Core §5.1) is when the claims last changed, not when the account was made', async () => {
+      const dora = await hub.services.users.create({ username: 'dora', email: 'dora@example.test', name: 'Dora', password: 'dora-password-1' });
+      const request = codeRequest('rp-post', REDIRECT, { scope: 'openid profile email' });
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: 'dora', password: 'dora-password-1' });
+      const tokens = await postForm(endpoint('/token'), { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: request.verifier, client_id: 'rp-post', client_secret: secrets.get('rp-post')! });
+      const read = async () => (await userinfo({ headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } })).body;
+      const before = await read();
+      expect(before.updated_at).toBe(dora.createdAt);
+      await sleep(1100);
+      // A relying party that refreshes its copy of the profile when updated_at moves sees each change.
+      await hub.services.users.update(dora.id, { name: 'Dora Explorer' });
+      const renamed = await read();
+      expect(renamed.name).toBe('Dora Explorer');
+      expect(renamed.updated_at).toBeGreaterThan(before.updated_at as number);
+      await sleep(1100);
+      await hub.services.users.changeEmail(dora.id, 'dora@elsewhere.test', { verified: true });
+      const moved = await read();
+      expect(moved.email).toBe('dora@elsewhere.test');
+      expect(moved.updated_at).toBeGreaterThan(renamed.updated_at as number);
+      // A change of no claim (the password's sign-in generation) leaves it.
+      await hub.services.users.update(dora.id, { signInGeneration: 'another' });
+      expect((await hub.services.users.findById(dora.id))?.updatedAt ?? moved.updated_at).toBe(moved.updated_at);
+    });
+
     it('oidcc-ensure-other-scope-order-succeeds', async () => {
       const flow = await codeFlow({ scope: 'email openid' });
       expect(String(flow.tokens.scope).split(' ').sort()).toEqual(['email', 'openid']);
@@ -517,6 +541,44 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(bareToken.error).toBe('unsupported_response_type');
       const notRegistered = await authorizationError(codeRequest('rp', REDIRECT, { response_type: 'id_token token' }).params, undefined, 'fragment');
       expect(notRegistered.error).toBe('unauthorized_client');
+    });
+  });
+
+  describe('more of what the modules check on the way', () => {
+    it('a code redeemed with another redirect_uri than its request named: invalid_grant (RFC 6749 §4.1.3)', async () => {
+      const request = codeRequest('rp', REDIRECT);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+      const answer = await exchange('rp', callback.searchParams.get('code')!, request.verifier, 'http://rp.test/other');
+      expect([answer.status, answer.body.error]).toEqual([400, 'invalid_grant']);
+    });
+
+    it('response_mode=fragment for a code: code, state and iss in the fragment', async () => {
+      const browser = new TestBrowser();
+      await codeFlow({}, browser);
+      const request = codeRequest('rp', REDIRECT, { response_mode: 'fragment' });
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params));
+      expect(callback.search).toBe('');
+      const fragment = expectAuthorizationResponse(callback, request.params.state, 'fragment');
+      expect((await exchange('rp', fragment.get('code')!, request.verifier)).status).toBe(200);
+    });
+
+    it("prompt=none with another user's id_token_hint: login_required, no code (OIDC Core §3.1.2.1)", async () => {
+      const request = codeRequest('rp', REDIRECT);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: 'carol', password: CAROL_PASSWORD });
+      const carolToken = String((await exchange('rp', callback.searchParams.get('code')!, request.verifier)).body.id_token);
+      const alice = await codeFlow();
+      const { error } = await authorizationError(codeRequest('rp', REDIRECT, { prompt: 'none', id_token_hint: carolToken }).params, alice.browser);
+      expect(error).toBe('login_required');
+    });
+
+    it('request_uri that no pushed request issued: an error at the redirect URI, not a fetch', async () => {
+      const { params } = codeRequest('rp', REDIRECT);
+      const response = await new TestBrowser().get(authUrl(hub.url, { ...params, request_uri: 'https://attacker.example/request.jwt' }));
+      const body = await response.text();
+      expect(response.status).not.toBe(500);
+      const location = response.headers.get('location');
+      const error = location ? new URL(location).searchParams.get('error') : /invalid_request_uri|request_uri_not_supported|invalid_request/.exec(body)?.[0];
+      expect(['invalid_request_uri', 'request_uri_not_supported', 'invalid_request']).toContain(error);
     });
   });
 

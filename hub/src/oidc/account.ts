@@ -27,7 +27,7 @@ export function createFindAccount(users: UserRepository, readAhead?: ReadAhead):
         email_verified: user.emailVerified === true,
         name: user.name,
         preferred_username: user.username,
-        updated_at: user.createdAt,
+        updated_at: user.updatedAt ?? user.createdAt,
       }),
     };
   };

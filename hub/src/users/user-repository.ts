@@ -36,6 +36,9 @@ export interface PreparedPassword {
   readonly passwordHash: string;
 }
 
+/** The fields of a user record that the hub hands out as claims (`account.ts`): a change of one is an `updated_at`. */
+const CLAIM_FIELDS = ['username', 'name', 'email', 'emailVerified'] as const satisfies readonly (keyof User)[];
+
 export class UserRepository {
   readonly #passwordSet: ((user: User) => Promise<unknown>)[] = [];
 
@@ -244,8 +247,13 @@ export class UserRepository {
   #modify(id: string, change: (user: User) => User | undefined): Promise<User | undefined> {
     return compareAndSet(this.store, this.keys.user(id), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUser', { user: id }));
-      const next = change(JSON.parse(raw) as User);
-      return next === undefined ? { result: undefined } : { write: JSON.stringify(next), result: next };
+      const current = JSON.parse(raw) as User;
+      const changed = change(current);
+      if (changed === undefined) return { result: undefined };
+      // OIDC Core §5.1: `updated_at` moves with the claims, so a relying party that refreshes its
+      // copy of a profile when it moves sees a new name or address (it was the creation time forever).
+      const next = CLAIM_FIELDS.some((field) => changed[field] !== current[field]) ? { ...changed, updatedAt: Math.floor(Date.now() / 1000) } : changed;
+      return { write: JSON.stringify(next), result: next };
     });
   }
 

@@ -20,6 +20,12 @@ export interface User {
   roles: string[];
   createdAt: number; // epoch seconds
   /**
+   * When a claim the hub hands out (username, name, e-mail, its verification) last changed, in
+   * epoch seconds: the `updated_at` claim (OIDC Core §5.1). Absent until the first change (then
+   * `createdAt`).
+   */
+  updatedAt?: number;
+  /**
    * Replaced (a random value) each time the hub ends all of the user's sign-ins (a password reset
    * or change, disabling, "end all sessions"). A sign-in records it when the password is checked
    * and is refused at resume if it changed meanwhile: a password checked before a reset gives
