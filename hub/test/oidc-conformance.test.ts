@@ -9,10 +9,10 @@
  * test checks that the departure is the documented one and answers with the spec's error code.
  * A real Redis; the relying party is this file, with jose for the JWT checks.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { signInAtPortal } from '../src/testing/flows.js';
@@ -569,6 +569,45 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       const alice = await codeFlow();
       const { error } = await authorizationError(codeRequest('rp', REDIRECT, { prompt: 'none', id_token_hint: carolToken }).params, alice.browser);
       expect(error).toBe('login_required');
+    });
+
+    it('DPoP (RFC 9449; discovery advertises dpop_signing_alg_values_supported): a bound token works only with its proof', async () => {
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const jwk = await exportJWK(publicKey);
+      const proof = (htm: string, htu: string, accessToken?: string) =>
+        new SignJWT({ htm, htu, ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}) })
+          .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+          .setIssuedAt()
+          .setJti(randomUUID())
+          .sign(privateKey);
+      const request = codeRequest('rp', REDIRECT);
+      const browser = new TestBrowser();
+      await codeFlow({}, browser);
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params));
+      const tokenUrl = String(metadata.token_endpoint);
+      const answer = await postForm(tokenUrl, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: request.verifier }, { ...auth('rp'), dpop: await proof('POST', tokenUrl) });
+      expect(answer.status).toBe(200);
+      expect(answer.body.token_type).toBe('DPoP');
+      const accessToken = String(answer.body.access_token);
+      const userinfoUrl = String(metadata.userinfo_endpoint);
+      const bound = await userinfo({ headers: { authorization: `DPoP ${accessToken}`, dpop: await proof('GET', userinfoUrl, accessToken) } });
+      expect(bound.status).toBe(200);
+      // Without its proof (as a Bearer token): refused.
+      const bearer = await userinfo({ headers: { authorization: `Bearer ${accessToken}` } });
+      expect(bearer.status).toBe(401);
+      // RFC 9449 §5: a confidential client's refresh token is bound by its client authentication,
+      // not to the key: a refresh with a proof gets a DPoP token again, one without a Bearer token.
+      const proven = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: String(answer.body.refresh_token) }, { ...auth('rp'), dpop: await proof('POST', tokenUrl) });
+      expect([proven.status, proven.body.token_type]).toEqual([200, 'DPoP']);
+    });
+
+    it('prompt=consent asks again, even with the consent remembered (OIDC Core §3.1.2.1)', async () => {
+      const first = await codeFlow();
+      const again = await codeFlow({}, first.browser);
+      expect(again.sawConsent).toBe(false);
+      const asked = await codeFlow({ prompt: 'consent' }, first.browser);
+      expect(asked.sawLogin).toBe(false);
+      expect(asked.sawConsent).toBe(true);
     });
 
     it('request_uri that no pushed request issued: an error at the redirect URI, not a fetch', async () => {
