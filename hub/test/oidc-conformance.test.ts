@@ -29,6 +29,15 @@ const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/**
+ * RFC 6749 §4.1.2.1 / §5.2: `error` and `error_description` hold only %x20-21 / %x23-5B / %x5D-7E
+ * (printable ASCII without `"` and `\`); the suite checks every error it is sent.
+ */
+function expectErrorText(error: string | null | unknown, description: string | null | unknown): void {
+  expect(error).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);
+  if (description !== null && description !== undefined) expect(description).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/);
+}
+
 /** OIDC Core §3.1.3.6 / §3.2.2.9: the left half of the SHA-256 of the ASCII value, base64url. */
 function halfHash(value: string): string {
   const digest = createHash('sha256').update(value, 'ascii').digest();
@@ -106,6 +115,9 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
     const answer = expectAuthorizationResponse(callback, params.state, where, params.redirect_uri);
     expect(answer.has('code')).toBe(false);
     expect(answer.has('access_token')).toBe(false);
+    // Nothing but the error response's own parameters (RFC 6749 §4.1.2.1, RFC 9207).
+    for (const name of answer.keys()) expect(['error', 'error_description', 'error_uri', 'state', 'iss']).toContain(name);
+    expectErrorText(answer.get('error'), answer.get('error_description'));
     return { error: answer.get('error'), description: answer.get('error_description') };
   }
 
@@ -529,6 +541,7 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(wrongSecret.status).toBe(401);
       expect(wrongSecret.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(wrongSecret.body.error).toBe('invalid_client');
+      for (const answer of [bad, unsupported, wrongSecret]) expectErrorText(answer.body.error, answer.body.error_description);
     });
 
     it('authorization errors (RFC 6749 §4.1.2.1, RFC 9207): at the redirect URI with state and iss', async () => {

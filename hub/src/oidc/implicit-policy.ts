@@ -1,9 +1,13 @@
 import type Provider from 'oidc-provider';
 import { ProtocolHooks } from './protocol-hooks.js';
 
-/** Shown to a JavaScript app that still asks for a bare implicit token (seed 003 §2.3). */
+/**
+ * Shown to a JavaScript app that still asks for a bare implicit token (seed 003 §2.3). Printable
+ * ASCII without `"` or `\` only, as RFC 6749 §4.1.2.1 allows in an `error_description` (it said
+ * "§", which a strict client or the OpenID Foundation's suite rejects as a malformed answer).
+ */
 export const BARE_TOKEN_DESCRIPTION =
-  'response_type=token (the OAuth 2.0 implicit grant) is not supported (RFC 9700 §2.1.2): ' +
+  'response_type=token (the OAuth 2.0 implicit grant) is not supported (RFC 9700 section 2.1.2): ' +
   'use response_type=code with PKCE (code_challenge_method=S256); ' +
   'a client registered for it may still use the OpenID Connect form response_type=id_token token with a nonce';
 
