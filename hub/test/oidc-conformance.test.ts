@@ -103,6 +103,8 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
     const answer = await exchange(clientId, code, request.verifier);
     expect(answer.status).toBe(200);
     expect(answer.body.token_type).toBe('Bearer');
+    expect(answer.body.expires_in).toBeGreaterThan(0);
+    expect(answer.headers.get('cache-control')).toMatch(/no-store/);
     const idToken = String(answer.body.id_token);
     const claims = await validIdToken(idToken, clientId, request.params.nonce);
     return { ...result, browser, request, code, tokens: answer.body as Record<string, string>, idToken, claims };
@@ -381,6 +383,10 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(second.sawLogin).toBe(true);
       expect(typeof second.claims.auth_time).toBe('number');
       expect(second.claims.auth_time).toBeGreaterThan(first.claims.auth_time as number);
+      // And without a page allowed: login_required, never a code for the old authentication.
+      await sleep(2100);
+      const { error } = await authorizationError(codeRequest('rp', REDIRECT, { max_age: '1', prompt: 'none' }).params, first.browser);
+      expect(error).toBe('login_required');
     }, 20_000);
 
     it('oidcc-max-age-10000', async () => {
@@ -807,6 +813,20 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       // Nothing ended: the session still answers silently.
       const silent = await codeFlow({ prompt: 'none' }, flow.browser);
       expect(silent.claims.sub).toBe(flow.claims.sub);
+    });
+
+    it('end_session by POST (deliberate: GET only, README; RP-Initiated Logout §2 asks for POST too): 405, Allow: GET, invalid_request', async () => {
+      const flow = await codeFlow();
+      const response = await fetch(endpoint('/session/end'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ id_token_hint: flow.idToken, post_logout_redirect_uri: POST_LOGOUT }).toString(),
+        redirect: 'manual',
+      });
+      const answer = await readJson(response);
+      expect([answer.status, answer.headers.get('allow'), answer.body.error]).toEqual([405, 'GET', 'invalid_request']);
+      // Nothing ended.
+      expect((await codeFlow({ prompt: 'none' }, flow.browser)).claims.sub).toBe(flow.claims.sub);
     });
 
     it('oidcc-backchannel-rp-initiated-logout', async () => {
