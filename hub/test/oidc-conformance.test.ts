@@ -13,9 +13,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { TestBrowser } from '../src/testing/browser.js';
+import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { signInAtPortal } from '../src/testing/flows.js';
+import { continueUrlOf, signInAt, signInAtPortal } from '../src/testing/flows.js';
 import { authUrl, basic, codeRequest, postForm, readJson, walk, type Credentials, type JsonAnswer } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -168,7 +168,8 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       backchannelLogoutUri: receiverUrl,
     });
     await register({ clientId: 'rp-post', name: 'Posting RP', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'], tokenEndpointAuthMethod: 'client_secret_post', trusted: true });
-        await hub.services.users.create({ username: 'carol', email: 'carol@example.test', password: CAROL_PASSWORD });
+        await hub.services.users.create({ username: 'erin', email: 'erin@example.test', password: 'erin-password-1' });
+    await hub.services.users.create({ username: 'carol', email: 'carol@example.test', password: CAROL_PASSWORD });
     await register({ clientId: 'rp-other', name: 'Other RP', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'], trusted: true });
     await register({ clientId: 'rp-implicit', name: 'Implicit RP', redirectUris: [IMPLICIT_REDIRECT], grantTypes: ['authorization_code', 'implicit'], trusted: true });
     metadata = (await (await fetch(endpoint('/.well-known/openid-configuration'))).json()) as Record<string, unknown>;
@@ -627,6 +628,32 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       const asked = await codeFlow({ prompt: 'consent' }, first.browser);
       expect(asked.sawLogin).toBe(false);
       expect(asked.sawConsent).toBe(true);
+    });
+
+    it('access_denied from the sign-in page (Cancel) and from the consent page (Deny): with state and iss', async () => {
+      const cancelRequest = codeRequest('rp', REDIRECT);
+      const browser = new TestBrowser();
+      const landed = await browser.follow(authUrl(hub.url, cancelRequest.params));
+      const abort = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/abort)"/), hub.url).toString();
+      const cancelled = await browser.post(abort, { _csrf: inputValue(landed.body, '_csrf') });
+      const { callback: afterCancel } = await walk(browser, hub.url, new URL(cancelled.headers.get('location')!, hub.url).toString());
+      const cancelAnswer = expectAuthorizationResponse(afterCancel, cancelRequest.params.state);
+      expect(cancelAnswer.get('error')).toBe('access_denied');
+      expectErrorText(cancelAnswer.get('error'), cancelAnswer.get('error_description'));
+
+      // Erin has not allowed rp yet: signs in, then denies on the consent page.
+      const denyRequest = codeRequest('rp', REDIRECT);
+      const denier = new TestBrowser();
+      const start = await denier.follow(authUrl(hub.url, denyRequest.params));
+      const { response, body } = await signInAt(denier, hub.url, start.url, 'erin', 'erin-password-1');
+      expect(response.status).toBe(200);
+      const consent = await denier.follow(continueUrlOf(body, hub.url));
+      const deny = attribute(consent.body, /action="(\/interaction\/[^"]+\/(?:abort|deny|cancel))"/);
+      const denied = await denier.post(new URL(deny, hub.url).toString(), { _csrf: inputValue(consent.body, '_csrf') });
+      const { callback: afterDeny } = await walk(denier, hub.url, new URL(denied.headers.get('location')!, hub.url).toString());
+      const denyAnswer = expectAuthorizationResponse(afterDeny, denyRequest.params.state);
+      expect(denyAnswer.get('error')).toBe('access_denied');
+      expectErrorText(denyAnswer.get('error'), denyAnswer.get('error_description'));
     });
 
     it('request_uri that no pushed request issued: an error at the redirect URI, not a fetch', async () => {
