@@ -656,6 +656,26 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expectErrorText(denyAnswer.get('error'), denyAnswer.get('error_description'));
     });
 
+    it('tokens of an account disabled since: userinfo 401 invalid_token, refresh 400 invalid_grant (never a 500)', async () => {
+      const fay = await hub.services.users.create({ username: 'fay', email: 'fay@example.test', password: 'fay-password-1' });
+      const request = codeRequest('rp-other', REDIRECT);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: 'fay', password: 'fay-password-1' });
+      const tokens = await exchange('rp-other', callback.searchParams.get('code')!, request.verifier);
+      expect(tokens.status).toBe(200);
+      await hub.services.users.update(fay.id, { disabled: true });
+      const info = await userinfo({ headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } });
+      expect([info.status, info.body.error]).toEqual([401, 'invalid_token']);
+      expect(info.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+      const refreshed = await postForm(endpoint('/token'), { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) }, auth('rp-other'));
+      expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);
+    });
+
+    it('a token request that is not form-encoded: 400 invalid_request in JSON (RFC 6749 §3.2)', async () => {
+      const answer = await readJson(await fetch(endpoint('/token'), { method: 'POST', headers: { 'content-type': 'application/json', ...auth('rp') }, body: JSON.stringify({ grant_type: 'client_credentials' }) }));
+      expect([answer.status, answer.body.error]).toEqual([400, 'invalid_request']);
+      expectErrorText(answer.body.error, answer.body.error_description);
+    });
+
     it('request_uri that no pushed request issued: an error at the redirect URI, not a fetch', async () => {
       const { params } = codeRequest('rp', REDIRECT);
       const response = await new TestBrowser().get(authUrl(hub.url, { ...params, request_uri: 'https://attacker.example/request.jwt' }));
