@@ -670,6 +670,13 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);
     });
 
+    it('two client authentication methods in one request: refused (RFC 6749 §2.3)', async () => {
+      const answer = await postForm(endpoint('/token'), { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'rp', client_secret: secrets.get('rp')! }, auth('rp'));
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+      expect(['invalid_request', 'invalid_client']).toContain(answer.body.error);
+    });
+
     it('a token request that is not form-encoded: 400 invalid_request in JSON (RFC 6749 §3.2)', async () => {
       const answer = await readJson(await fetch(endpoint('/token'), { method: 'POST', headers: { 'content-type': 'application/json', ...auth('rp') }, body: JSON.stringify({ grant_type: 'client_credentials' }) }));
       expect([answer.status, answer.body.error]).toEqual([400, 'invalid_request']);
@@ -708,6 +715,10 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
 
       const noNonce = await authorizationError({ ...params, nonce: undefined }, undefined, 'fragment');
       expect(noNonce.error).toBe('invalid_request');
+      // OAuth 2.0 Multiple Response Type Encoding §5: tokens never travel in the query.
+      const inQuery = await walk(new TestBrowser(), hub.url, authUrl(hub.url, { ...params, response_mode: 'query' }));
+      expect(inQuery.callback.searchParams.has('access_token')).toBe(false);
+      expect(new URLSearchParams(inQuery.callback.hash.slice(1)).get('error') ?? inQuery.callback.searchParams.get('error')).toBe('invalid_request');
     });
   });
 
@@ -742,6 +753,22 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(fields.iss).toBe(hub.url);
       const answer = await exchange('rp', fields.code!, request.verifier);
       expect(answer.status).toBe(200);
+    });
+
+    it('oidcc-response-mode-form-post after a sign-in (the resume answers with the form)', async () => {
+      const browser = new TestBrowser();
+      const request = codeRequest('rp-other', REDIRECT, { response_mode: 'form_post' });
+      const start = await browser.follow(authUrl(hub.url, request.params));
+      const { response, body } = await signInAt(browser, hub.url, start.url, ALICE.login, ALICE.password);
+      expect(response.status).toBe(200);
+      let page = await browser.get(continueUrlOf(body, hub.url));
+      for (let hop = 0; hop < 5 && page.status >= 300 && page.status < 400; hop += 1) {
+        page = await browser.get(new URL(page.headers.get('location')!, hub.url).toString());
+      }
+      const { action, fields } = await formPostPage(page);
+      expect(action).toBe(REDIRECT);
+      expect(fields).toMatchObject({ state: request.params.state, iss: hub.url });
+      expect((await exchange('rp-other', fields.code!, request.verifier)).status).toBe(200);
     });
 
     it('oidcc-response-mode-form-post-error', async () => {
