@@ -168,4 +168,41 @@ describe('every page of the hub in Chinese (phase 2)', () => {
     const out = await signIn.browser.follow(continueUrlOf(sync, hub.url));
     expect(out.body).toContain('data-testid="signed-out">你已退出登录<');
   });
+
+  test('a relying party’s ui_locales picks the sign-in pages’ language, under the reader’s own choice', async () => {
+    await hub.services.clients.register({ clientId: 'ui-locales-rp', name: 'RP', redirectUris: ['http://rp.test/cb'], grantTypes: ['authorization_code'] });
+    const metadata = (await (await fetch(`${hub.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata.ui_locales_supported).toEqual(['en', 'zh-CN']);
+    const params = (uiLocales: string) => new URLSearchParams({
+      client_id: 'ui-locales-rp', response_type: 'code', redirect_uri: 'http://rp.test/cb', scope: 'openid', state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSvtM-cM', code_challenge_method: 'S256', ui_locales: uiLocales,
+    });
+    /** The sign-in page an authorization request leads to, the browser asking for English. */
+    async function signInPage(browser: TestBrowser, uiLocales: string): Promise<{ html: string; url: string }> {
+      let url = `${hub.url}/auth?${params(uiLocales)}`;
+      for (let hop = 0; hop < 5; hop += 1) {
+        const response = await browser.get(url, { 'accept-language': 'en-US,en;q=0.9' });
+        const location = response.headers.get('location');
+        if (!location) return { html: await response.text(), url };
+        url = new URL(location, url).toString();
+      }
+      throw new Error('too many redirects');
+    }
+    // The first of its list that the hub has; a tag it lacks is passed over.
+    const chinese = await signInPage(new TestBrowser(), 'fr-CA zh-Hans en');
+    expect(LANG.exec(chinese.html)?.[1]).toBe('zh-CN');
+    expect(chinese.html).toContain('<h1>登录</h1>');
+    // A wrong password on that sign-in is answered in that language too.
+    const browser = new TestBrowser();
+    const page = await signInPage(browser, 'zh-CN');
+    const action = new URL(attribute(page.html, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+    const wrong = await browser.post(action, { login: 'nobody', password: 'wrong-password-1', _csrf: inputValue(page.html, '_csrf') }, { 'accept-language': 'en' });
+    expect(LANG.exec(await wrong.text())?.[1]).toBe('zh-CN');
+    // None of the hub's languages in the list: Accept-Language decides, as without it.
+    expect(LANG.exec((await signInPage(new TestBrowser(), 'fr de')).html)?.[1]).toBe('en');
+    // The reader chose English with the switcher: that stays.
+    const chose = new TestBrowser();
+    await chose.get(`${hub.url}/lang?to=en&next=/`);
+    expect(LANG.exec((await signInPage(chose, 'zh-CN')).html)?.[1]).toBe('en');
+  });
 });

@@ -77,6 +77,20 @@ export function normalizeLocale(tag: unknown): Locale | undefined {
 }
 
 /**
+ * The first hub locale in a space-separated list of language tags in order of preference
+ * (OIDC Core §3.1.2.1 `ui_locales`), if one is there.
+ */
+export function firstLocale(list: unknown): Locale | undefined {
+  if (typeof list !== 'string') return undefined;
+  // A list is short; a long one is not read past this.
+  for (const tag of list.split(/\s+/, 20)) {
+    const locale = normalizeLocale(tag);
+    if (locale) return locale;
+  }
+  return undefined;
+}
+
+/**
  * The locale for a request: the `lang` cookie (the switcher's choice) when it names a hub
  * locale, else the best match in `Accept-Language` by quality, else English.
  */

@@ -1,8 +1,8 @@
 import cookieParser from 'cookie-parser';
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { safeNext } from '../http/safe-next.js';
 import { noStore } from '../security/headers.js';
-import { DEFAULT_LOCALE, isLocale, normalizeLocale, pickLocale, type Locale } from './i18n.js';
+import { DEFAULT_LOCALE, firstLocale, isLocale, normalizeLocale, pickLocale, type Locale } from './i18n.js';
 
 /** The switcher's cookie: the reader's choice, over `Accept-Language`. */
 export const LANG_COOKIE = 'lang';
@@ -29,6 +29,17 @@ export function localeMiddleware(): RequestHandler {
       next();
     });
   };
+}
+
+/**
+ * A sign-in's pages in the relying party's `ui_locales` (OIDC Core §3.1.2.1: the languages it
+ * prefers for the user interface, in order), when one is a hub locale: over `Accept-Language`,
+ * under the reader's own choice in the switcher (the `lang` cookie), which a click on it sets.
+ */
+export function useUiLocales(req: Request, res: Response, uiLocales: unknown): void {
+  if (normalizeLocale((req.cookies as Record<string, unknown> | undefined)?.[LANG_COOKIE])) return;
+  const locale = firstLocale(uiLocales);
+  if (locale) res.locals.locale = locale;
 }
 
 /**

@@ -23,7 +23,7 @@ import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import { signInOf, type SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
-import { translator } from '../i18n/i18n.js';
+import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 
 export interface ProviderDeps {
@@ -186,6 +186,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
       names: { session: hubSessionCookieName(config.secureCookies), interaction: 'hub_interaction', resume: 'hub_resume' },
     },
+    // ui_locales picks the sign-in pages' language (interaction-details.ts): discovery says which.
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...LOCALES] },
     responseTypes: ['code', 'id_token token', 'none'],
     // RFC 9700 §2.1.1: PKCE on every authorization request unless a legacy client was registered without it.
     pkce: {

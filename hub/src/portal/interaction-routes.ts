@@ -11,6 +11,7 @@ import { renderPage } from './render.js';
 import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
 import { staleSignIn } from './stale-sign-in.js';
 import { keepOfflineGrant } from '../oidc/grant-ttl.js';
+import { interactionDetails } from './interaction-details.js';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -26,7 +27,7 @@ export function interactionRoutes(services: HubServices): Router {
   const router = Router();
 
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean } = {}) {
-    const details = await provider.interactionDetails(req, res);
+    const details = await interactionDetails(provider, req, res);
     const client = await clients.find(String(details.params.client_id));
     renderPage(res, views, 'hub/login.njk', {
       uid,
@@ -41,7 +42,7 @@ export function interactionRoutes(services: HubServices): Router {
   }
 
   router.get('/interaction/:uid', async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await interactionDetails(provider, req, res);
     if (details.prompt.name === 'login') {
       // Password done, second step pending: the code page, not the password form again.
       if (pendingSecondStep(req, details.uid)) return showSecondStep(services, req, res, details.uid);
@@ -66,7 +67,7 @@ export function interactionRoutes(services: HubServices): Router {
     // The interaction and the user are read side by side (one wait on the store, not two); the
     // user is only a read, and nothing is checked or counted before the interaction is known.
     // Username and e-mail of one user share one failure count.
-    const [details, user] = await Promise.all([provider.interactionDetails(req, res), users.findByLogin(login)]);
+    const [details, user] = await Promise.all([interactionDetails(provider, req, res), users.findByLogin(login)]);
     if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     // A browser with this account's device cookie is judged by its own failures only (OWASP
     // device cookies): nobody else's failures can lock the owner out of it.
@@ -117,7 +118,7 @@ export function interactionRoutes(services: HubServices): Router {
   });
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await interactionDetails(provider, req, res);
     if (details.prompt.name !== 'consent') throw new ValidationError(msg('errors:nothingToAgree'));
     const accountId = details.session!.accountId;
     const clientId = String(details.params.client_id);
@@ -144,7 +145,7 @@ export function interactionRoutes(services: HubServices): Router {
    * and carries on anonymous; the portal's own callback sends the browser to the hub's home.
    */
   router.post('/interaction/:uid/abort', csrf.csrfSynchronisedProtection, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await interactionDetails(provider, req, res);
     const accountId = details.session?.accountId;
     const cancelledLogin = details.prompt.name === 'login';
     await audit.record({

@@ -11,6 +11,7 @@ import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
 import type { User } from '../users/user.js';
 import { renderPage, renderSyncPage } from './render.js';
 import { rememberFinishedSignIn } from './stale-sign-in.js';
+import { interactionDetails, type InteractionDetails as Details } from './interaction-details.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -23,7 +24,6 @@ declare module 'express-session' {
 /** How long the second-step page waits for a code after the password, in milliseconds. */
 const SECOND_STEP_MS = 5 * 60_000;
 
-type Details = Awaited<ReturnType<HubServices['provider']['interactionDetails']>>;
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -117,7 +117,7 @@ export function secondStepRoutes(services: HubServices): Router {
   const router = Router();
 
   router.post('/interaction/:uid/two-step', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await interactionDetails(provider, req, res);
     if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
     const client = String(details.params.client_id);
     const ip = clientIp(req);

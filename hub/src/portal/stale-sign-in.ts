@@ -5,6 +5,7 @@ import { PORTAL_CLIENT_ID } from './portal-routes.js';
 import { authorizationRequestPath } from '../oidc/authorization-request.js';
 import type { User } from '../users/user.js';
 import { renderPage } from './render.js';
+import { interactionDetails } from './interaction-details.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
@@ -74,7 +75,7 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
     let target = req.session.finishedSignIns?.[uid] ?? '/account';
     try {
-      const details = await provider.interactionDetails(req, res);
+      const details = await interactionDetails(provider, req, res);
       if (details.uid === uid) target = authorizationRequestPath(details.params);
     } catch {
       // The interaction is gone (finished or expired): the remembered destination.
