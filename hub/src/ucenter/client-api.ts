@@ -9,7 +9,7 @@ import { parseQuery } from './php-form.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
-import type { UcenterService, UcInput } from './ucenter-service.js';
+import { UC, type UcenterService, type UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
 
@@ -53,6 +53,19 @@ const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
 ]);
 
+/**
+ * What an older uc_client's refused call is answered, in the words its caller takes as "not done".
+ * Discuz! puts synlogin's answer into the page: no scripts. Its registration goes on unless the
+ * answer is 0 or below, and on PHP 8 a text is not (it made a local member of "Access denied…");
+ * 0 shows "undefined action". Its password page stops only on -1 ("old password wrong"), and
+ * on a text it set a local password and said the password was changed.
+ */
+const UNBOUND_REFUSAL: Readonly<Record<string, string | number>> = {
+  'user/synlogin': '',
+  'user/register': 0,
+  'user/edit': UC.EDIT_REFUSED,
+};
+
 /** How often (milliseconds) one kind of refusal of one application is logged, at most. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
@@ -67,7 +80,11 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     logger?.warn(message, fields);
   };
   const unboundRefused = (app: UcenterApp, operation: string) =>
-    logRefusal(`${app.appId} ${operation}`, `UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to Discuz! X3.5's`, { appId: app.appId, operation });
+    logRefusal(`${app.appId} ${operation}`, `UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to one that names it`, { appId: app.appId, operation });
+  // An older uc_client at an application not set up for it: every call fails, and the forum shows
+  // only "wrong password" (or a PHP error page): the operator is told what to change.
+  const unboundAtStrict = (app: UcenterApp, operation: string) =>
+    logRefusal(`${app.appId} unbound`, `UCenter application ${app.appId}: calls refused ("Access denied for operation changed"): its uc_client does not name the operation inside its input (Discuz! X3.4 and older, and X3.5 copies whose uc_api_input() takes only $data); register the application with --insecure-operation (the console's "Older uc_client" box) or upgrade its uc_client`, { appId: app.appId, operation });
   // A forum whose clock is off fails every call.
   const clockRefused = (app: UcenterApp, time: number) => {
     const offset = Number.isFinite(time) ? Math.round(time - Date.now() / 1000) : undefined;
@@ -114,14 +131,16 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     // The operation is bound into the encrypted input, so one call cannot be replayed as another;
     // an older uc_client binds none of it, taken only from an application set up for it.
     const unbound = input.m === undefined && input.a === undefined && input.appid === undefined;
-    if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) return answer(res, 'Access denied for operation changed');
+    if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) {
+      if (unbound) unboundAtStrict(app, `${m}/${a}`);
+      return answer(res, 'Access denied for operation changed');
+    }
     // An unbound input can be sent as another operation by whoever sees it on the way (another
     // call's `uid=N` as user/synlogin would sign member N in at every other application): only
     // operations that change nothing, or need the member's password, take one.
     if (unbound && !UNBOUND_SAFE.has(`${m}/${a}`)) {
       unboundRefused(app, `${m}/${a}`);
-      // uc_client puts synlogin's answer into the page: no scripts rather than an error text.
-      return answer(res, m === 'user' && a === 'synlogin' ? '' : 'Access denied for operation changed', app.charset);
+      return answer(res, UNBOUND_REFUSAL[`${m}/${a}`] ?? 'Access denied for operation changed', app.charset);
     }
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');
