@@ -176,6 +176,13 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await hub.services.users.findByLogin('weakreg')).toBeUndefined();
   });
 
+  it('user/delete and user/chgusername change nothing at the hub and answer UCenter\'s "not done" (0, -8), not "Action not found!" (on PHP 8 Discuz!\'s rename card took that text as done)', async () => {
+    expect(await client.call('user', 'delete', { uid: aliceUid, action: 'delete' })).toBe('0');
+    expect(await client.call('user', 'chgusername', { uid: aliceUid, newusername: 'alice2' })).toBe('-8');
+    expect(await client.userLogin('alice', ALICE.password)).toEqual([String(aliceUid), 'alice', '', 'alice@example.com', '0']);
+    expect(await hub.services.users.findByLogin('alice2')).toBeUndefined();
+  });
+
   it('user/edit changes the password with the old password; -1 without it; -8 for ignoreoldpw; a new e-mail address never on its word (-5 here: no mail to prove it)', async () => {
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: 'wrong', newpw: 'new-password-1', email: '', ignoreoldpw: 0 })).toBe('-1');
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: '', newpw: 'new-password-1', email: '', ignoreoldpw: 1 })).toBe('-8');

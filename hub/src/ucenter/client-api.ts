@@ -50,6 +50,7 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
  */
 const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   'user/login', 'user/logincheck', 'user/get_user', 'user/check_username', 'user/check_email', 'user/synlogout', 'app/ls',
+  'user/delete', 'user/chgusername', // refused: nothing changes
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
 ]);
 
@@ -101,6 +102,12 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       edit: (app, input, req) => service.edit(app, input, clientIp(req)),
       synlogin: (app, input) => service.synlogin(app, input),
       synlogout: (app) => service.synlogout(app),
+      // Accounts are the hub's: one application neither deletes nor renames a member of every
+      // other. Answered in UCenter's codes for "not done" rather than "Action not found!", which
+      // Discuz!'s callers (`$result < 0`, `!$result`) took as done on PHP 8: its rename card was
+      // used up and said "renamed", with the name unchanged everywhere.
+      delete: async () => 0,
+      chgusername: async () => UC.EDIT_PROTECTED,
     },
     app: {
       ls: () => service.appList(),
