@@ -219,6 +219,10 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(srcs.some((u) => u.hostname === 'forum.sso.test')).toBe(false);
   });
 
+  it('version/check answers UCenter 1.7.0 (Discuz!\'s upgrade script reads its `db` first; before, "Action not found!" stopped it)', async () => {
+    expect(ucUnserialize(await client.call('version', 'check'))).toEqual({ file: '1.7.0', db: '1.7.0' });
+  });
+
   it('app/ls lists the applications in UCenter\'s shape', async () => {
     const list = ucUnserialize(await client.call('app', 'ls')) as Record<string, Record<string, string>>;
     expect(list[String(forum.appId)]).toMatchObject({ appid: String(forum.appId), type: 'DISCUZX', name: 'Forum', url: 'http://forum.sso.test:5004', synlogin: '1' });

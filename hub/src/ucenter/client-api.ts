@@ -16,6 +16,9 @@ import { NO_MESSAGES } from './no-messages.js';
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
 
+/** The UCenter server version the hub answers as (Discuz! X3.5's UCenter). */
+export const UC_SERVER_VERSION = '1.7.0';
+
 /** UCenter's modules: one the hub does not serve answers "Action not found!", any other "Module not found!". */
 const UC_MODULES = new Set(['app', 'frame', 'user', 'pm', 'pm_client', 'tag', 'feed', 'friend', 'domain', 'credit', 'mail', 'version', 'seccode']);
 
@@ -51,6 +54,7 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
 const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   'user/login', 'user/logincheck', 'user/get_user', 'user/check_username', 'user/check_email', 'user/synlogout', 'app/ls',
   'user/delete', 'user/chgusername', // refused: nothing changes
+  'version/check',
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
 ]);
 
@@ -111,6 +115,12 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     },
     app: {
       ls: () => service.appList(),
+    },
+    // uc_check_version(): Discuz!'s upgrade script (install/update.php) reads its `db` before it
+    // runs and stops unless it is above 1.5.2 ("upgrade UCenter first"); on "Action not found!"
+    // PHP 8 stopped it with a TypeError. The hub answers as the UCenter it stands in for.
+    version: {
+      check: async () => ({ file: UC_SERVER_VERSION, db: UC_SERVER_VERSION }),
     },
     pm: Object.fromEntries(Object.entries(NO_MESSAGES).map(([name, answer]) => [name, async (_app: UcenterApp, input: UcInput) => answer(input)])),
   };
