@@ -176,6 +176,14 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await hub.services.users.findByLogin('weakreg')).toBeUndefined();
   });
 
+  it('an address sent through addslashes(), as Discuz!\'s e-mail sign-in sends it (o\\\'neil@…), is read as UCenter reads it: without the backslash', async () => {
+    const oneil = await hub.services.users.create({ username: 'oneil', email: "o'neil@example.com", password: 'irish-coffee-12' });
+    // Before, the hub looked for o\'neil@example.com and answered -1 ("no such user").
+    expect(await client.userLogin("o\\'neil@example.com", 'irish-coffee-12', 2)).toEqual([String(oneil.uid), 'oneil', '', "o'neil@example.com", '0']);
+    // A password is taken as sent (Discuz! refuses one with a quote or a backslash itself).
+    expect((await client.userLogin('oneil', 'irish\\-coffee-12'))[0]).toBe('-2');
+  });
+
   it('user/delete and user/chgusername change nothing at the hub and answer UCenter\'s "not done" (0, -8), not "Action not found!" (on PHP 8 Discuz!\'s rename card took that text as done)', async () => {
     expect(await client.call('user', 'delete', { uid: aliceUid, action: 'delete' })).toBe('0');
     expect(await client.call('user', 'chgusername', { uid: aliceUid, newusername: 'alice2' })).toBe('-8');
