@@ -176,10 +176,12 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await hub.services.users.findByLogin('weakreg')).toBeUndefined();
   });
 
-  it('an address sent through addslashes(), as Discuz!\'s e-mail sign-in sends it (o\\\'neil@…), is read as UCenter reads it: without the backslash', async () => {
+  it('an address sent through addslashes(), as Discuz!\'s e-mail sign-in sends it (o\\\'neil@…), is read as UCenter reads it: without the backslash, trimmed', async () => {
     const oneil = await hub.services.users.create({ username: 'oneil', email: "o'neil@example.com", password: 'irish-coffee-12' });
     // Before, the hub looked for o\'neil@example.com and answered -1 ("no such user").
     expect(await client.userLogin("o\\'neil@example.com", 'irish-coffee-12', 2)).toEqual([String(oneil.uid), 'oneil', '', "o'neil@example.com", '0']);
+    // Trimmed as UCenter trims its input: a uid sign-in typed with a space after it (before, -1).
+    expect((await client.userLogin(`${oneil.uid} `, 'irish-coffee-12', 1))[0]).toBe(String(oneil.uid));
     // A password is taken as sent (Discuz! refuses one with a quote or a backslash itself).
     expect((await client.userLogin('oneil', 'irish\\-coffee-12'))[0]).toBe('-2');
   });

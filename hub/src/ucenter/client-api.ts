@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
 import { encodeText, type UcCharset } from './charset.js';
-import { parseQuery, phpStripslashes } from './php-form.js';
+import { parseQuery, phpStripslashes, phpTrim } from './php-form.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
@@ -148,8 +148,9 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     // The values are in the application's charset (a GBK forum sends 张三 as D5C5 C8FD).
     const input = parseQuery(bytes, app.charset) as UcInput;
     // Names and addresses as UCenter reads them: without the backslashes Discuz!'s addslashes()
-    // put in. Passwords are taken as sent (Discuz! refuses one with a quote or a backslash).
-    for (const field of UNSLASHED_FIELDS) if (input[field] !== undefined) input[field] = phpStripslashes(input[field]!);
+    // put in, trimmed as PHP trims (a uid sign-in typed "1 " is uid 1). Passwords are taken as
+    // sent (Discuz! refuses one with a quote or a backslash).
+    for (const field of UNSLASHED_FIELDS) if (input[field] !== undefined) input[field] = phpTrim(phpStripslashes(input[field]!));
     const decoded = bytes.toString('latin1');
     // The operation is bound into the encrypted input, so one call cannot be replayed as another;
     // an older uc_client binds none of it, taken only from an application set up for it.

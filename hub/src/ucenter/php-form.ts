@@ -59,3 +59,8 @@ export function parseQuery(bytes: Buffer, charset: UcCharset = 'utf-8'): Record<
 export function phpStripslashes(value: string): string {
   return value.replace(/\\([\s\S]?)/g, (_match, next: string) => (next === '0' ? '\0' : next));
 }
+
+/** PHP's trim: spaces, tabs, line ends, NUL and vertical tabs at both ends (UCenter trims its input values). */
+export function phpTrim(value: string): string {
+  return value.replace(/^[ \t\n\r\0\x0B]+|[ \t\n\r\0\x0B]+$/g, '');
+}
