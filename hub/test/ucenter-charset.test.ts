@@ -93,6 +93,18 @@ describe('UCenter applications in GBK and BIG5', () => {
     expect((await hub.services.users.findByUid(uid))?.username).toBe('李四');
   });
 
+  it("a GBK name whose second byte is 0x5C, as Discuz! sends it through addslashes() (淺 is 9C 5C, sent 9C 5C 5C), registers and signs in as that name", async () => {
+    // Before, the hub read 王淺\ (the backslash addslashes() added): "invalid name" (-1) at
+    // registration, "no such user" (-1) at sign-in. UCenter strips such backslashes from its input.
+    const slashed = '%CD%F5%9C%5C%5C';
+    const uid = Number((await call(gbk, 'user', 'register', `username=${slashed}&password=Sunflower-seed-77&email=wang%40example.com&questionid=&answer=&regip=`)).toString('latin1'));
+    expect(uid).toBeGreaterThan(0);
+    expect((await hub.services.users.findByUid(uid))?.username).toBe('王淺');
+    const answer = await call(gbk, 'user', 'login', `username=${slashed}&password=Sunflower-seed-77&isuid=0&checkques=1&questionid=0&answer=&ip=&nolog=0`);
+    expect(answer.includes(Buffer.from(`<item id="0"><![CDATA[${uid}]]></item>`))).toBe(true);
+    expect(answer.includes(Buffer.from('<item id="1"><![CDATA[\xcd\xf5\x9c\x5c]]></item>', 'latin1'))).toBe(true);
+  });
+
   it("the sync page's synlogin notes name the user in the application's charset", async () => {
     const user = (await hub.services.users.findByLogin('张三'))!;
     const beacons = await hub.services.ucenter.service.syncBeacons('login', user.id);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   hub = await startTestHub('memory', {}, undefined, capture.logger);
   const apps = hub.services.ucenter.apps;
   const strictApp = await apps.register({ name: 'Forum 1.7', type: 'DISCUZX', url: 'http://forum17.test' });
-  const olderApp = await apps.register({ name: 'Forum X3.4', type: 'DISCUZX', url: 'http://forum34.test', insecureOperation: true });
+  const olderApp = await apps.register({ name: 'Forum X3.4', type: 'DISCUZX', url: 'http://forum34.test', insecureOperation: true, allowRegister: true });
   strict = new UcClient({ api: `${hub.url}/ucenter`, key: strictApp.key, appId: strictApp.appId });
   older = new UcClient({ api: `${hub.url}/ucenter`, key: olderApp.key, appId: olderApp.appId });
   await hub.services.users.create({ username: 'oldtimer', email: 'oldtimer@example.test', password: 'oldtimer-pw-1' });
@@ -36,8 +36,16 @@ afterAll(() => hub.close());
 
 const login = { username: 'oldtimer', password: 'oldtimer-pw-1', isuid: 0 };
 
-it('an application not set up for it refuses an older client\'s call, as UCenter 1.7 does', async () => {
+it('an application not set up for it refuses an older client\'s call, as UCenter 1.7 does, and the hub\'s operator is told what to change (once a minute)', async () => {
   expect(await strict.call('user', 'login', login, { unbound: true })).toBe('Access denied for operation changed');
+  expect(await strict.call('user', 'logincheck', { username: 'oldtimer', ip: '' }, { unbound: true })).toBe('Access denied for operation changed');
+  // The forum itself shows only "wrong password" for it: the log names the setting.
+  expect(capture.lines.filter((line) => line.message.includes('--insecure-operation'))).toEqual([
+    expect.objectContaining({ level: 'warn', fields: { appId: strict.options.appId, operation: 'user/login' } }),
+  ]);
+  // A call that names another operation is no older client: not put down to one.
+  expect(await strict.call('user', 'login', login, { inputModule: 'pm' })).toBe('Access denied for operation changed');
+  expect(capture.lines.filter((line) => line.message.includes('--insecure-operation'))).toHaveLength(1);
 });
 
 it('an application set up for it takes the older client\'s call', async () => {
@@ -48,6 +56,7 @@ it('an application set up for it takes the older client\'s call', async () => {
 
 it('an unbound input is not taken for an operation that acts for a member: another call\'s uid=N sent as synlogin gets no scripts (a review: sign-in as N at every other application)', async () => {
   const uid = (await hub.services.users.findByLogin('oldtimer'))!.uid!;
+  const passwordHashBefore = (await hub.services.users.findByLogin('oldtimer'))!.passwordHash;
   const checkNewPm = older.requestBody('pm', 'check_newpm', { uid, more: 0 }, { unbound: true });
   const swapped = checkNewPm.replace('m=pm&a=check_newpm', 'm=user&a=synlogin');
   expect(swapped).not.toBe(checkNewPm);
@@ -55,11 +64,17 @@ it('an unbound input is not taken for an operation that acts for a member: anoth
   expect(await answer.text()).toBe('');
   // Nor from the older client itself: its synlogin, register and edit are refused; its reads go on.
   expect(await older.call('user', 'synlogin', { uid }, { unbound: true })).toBe('');
-  expect(await older.call('user', 'edit', { username: 'oldtimer', oldpw: 'oldtimer-pw-1', newpw: 'another-pw-12', email: '', ignoreoldpw: 0 }, { unbound: true })).toBe('Access denied for operation changed');
+  // Answered in the codes Discuz! stops on: -1 for edit (its password page said "changed" to a
+  // text), 0 for register (on PHP 8 a text counted as a new uid and became a local member).
+  expect(await older.call('user', 'edit', { username: 'oldtimer', oldpw: 'oldtimer-pw-1', newpw: 'another-pw-12', email: '', ignoreoldpw: 0 }, { unbound: true })).toBe('-1');
+  expect(await older.call('user', 'register', { username: 'newcomer', password: 'newcomer-pw-12', email: 'newcomer@example.test' }, { unbound: true })).toBe('0');
+  expect(await hub.services.users.findByLogin('newcomer')).toBeUndefined();
+  expect((await hub.services.users.findByLogin('oldtimer'))!.passwordHash).toBe(passwordHashBefore);
   expect(await older.call('user', 'check_username', { username: 'someone-new' }, { unbound: true })).toBe('1');
   expect(capture.lines.filter((line) => line.message.includes('does not name its operation'))).toEqual([
     expect.objectContaining({ fields: { appId: older.options.appId, operation: 'user/synlogin' } }),
     expect.objectContaining({ fields: { appId: older.options.appId, operation: 'user/edit' } }),
+    expect.objectContaining({ fields: { appId: older.options.appId, operation: 'user/register' } }),
   ]);
 });
 

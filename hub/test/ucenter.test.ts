@@ -176,6 +176,23 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(await hub.services.users.findByLogin('weakreg')).toBeUndefined();
   });
 
+  it('an address sent through addslashes(), as Discuz!\'s e-mail sign-in sends it (o\\\'neil@…), is read as UCenter reads it: without the backslash, trimmed', async () => {
+    const oneil = await hub.services.users.create({ username: 'oneil', email: "o'neil@example.com", password: 'irish-coffee-12' });
+    // Before, the hub looked for o\'neil@example.com and answered -1 ("no such user").
+    expect(await client.userLogin("o\\'neil@example.com", 'irish-coffee-12', 2)).toEqual([String(oneil.uid), 'oneil', '', "o'neil@example.com", '0']);
+    // Trimmed as UCenter trims its input: a uid sign-in typed with a space after it (before, -1).
+    expect((await client.userLogin(`${oneil.uid} `, 'irish-coffee-12', 1))[0]).toBe(String(oneil.uid));
+    // A password is taken as sent (Discuz! refuses one with a quote or a backslash itself).
+    expect((await client.userLogin('oneil', 'irish\\-coffee-12'))[0]).toBe('-2');
+  });
+
+  it('user/delete and user/chgusername change nothing at the hub and answer UCenter\'s "not done" (0, -8), not "Action not found!" (on PHP 8 Discuz!\'s rename card took that text as done)', async () => {
+    expect(await client.call('user', 'delete', { uid: aliceUid, action: 'delete' })).toBe('0');
+    expect(await client.call('user', 'chgusername', { uid: aliceUid, newusername: 'alice2' })).toBe('-8');
+    expect(await client.userLogin('alice', ALICE.password)).toEqual([String(aliceUid), 'alice', '', 'alice@example.com', '0']);
+    expect(await hub.services.users.findByLogin('alice2')).toBeUndefined();
+  });
+
   it('user/edit changes the password with the old password; -1 without it; -8 for ignoreoldpw; a new e-mail address never on its word (-5 here: no mail to prove it)', async () => {
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: 'wrong', newpw: 'new-password-1', email: '', ignoreoldpw: 0 })).toBe('-1');
     expect(await client.call('user', 'edit', { username: 'alice', oldpw: '', newpw: 'new-password-1', email: '', ignoreoldpw: 1 })).toBe('-8');
@@ -210,6 +227,10 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(decodeNote(wikiNote.searchParams.get('code')!, wiki.key)).toMatchObject({ action: 'synlogout' });
     expect(srcs.some((u) => u.href.startsWith('http://bbs.sso.test:5001/sso/synclogout?'))).toBe(true);
     expect(srcs.some((u) => u.hostname === 'forum.sso.test')).toBe(false);
+  });
+
+  it('version/check answers UCenter 1.7.0 (Discuz!\'s upgrade script reads its `db` first; before, "Action not found!" stopped it)', async () => {
+    expect(ucUnserialize(await client.call('version', 'check'))).toEqual({ file: '1.7.0', db: '1.7.0' });
   });
 
   it('app/ls lists the applications in UCenter\'s shape', async () => {

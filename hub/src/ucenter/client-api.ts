@@ -5,16 +5,19 @@ import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
 import { encodeText, type UcCharset } from './charset.js';
-import { parseQuery } from './php-form.js';
+import { parseQuery, phpStripslashes, phpTrim } from './php-form.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
-import type { UcenterService, UcInput } from './ucenter-service.js';
+import { UC, type UcenterService, type UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
+
+/** The UCenter server version the hub answers as (Discuz! X3.5's UCenter). */
+export const UC_SERVER_VERSION = '1.7.0';
 
 /** UCenter's modules: one the hub does not serve answers "Action not found!", any other "Module not found!". */
 const UC_MODULES = new Set(['app', 'frame', 'user', 'pm', 'pm_client', 'tag', 'feed', 'friend', 'domain', 'credit', 'mail', 'version', 'seccode']);
@@ -50,8 +53,26 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
  */
 const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   'user/login', 'user/logincheck', 'user/get_user', 'user/check_username', 'user/check_email', 'user/synlogout', 'app/ls',
+  'user/delete', 'user/chgusername', // refused: nothing changes
+  'version/check',
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
 ]);
+
+/**
+ * What an older uc_client's refused call is answered, in the words its caller takes as "not done".
+ * Discuz! puts synlogin's answer into the page: no scripts. Its registration goes on unless the
+ * answer is 0 or below, and on PHP 8 a text is not (it made a local member of "Access denied…");
+ * 0 shows "undefined action". Its password page stops only on -1 ("old password wrong"), and
+ * on a text it set a local password and said the password was changed.
+ */
+const UNBOUND_REFUSAL: Readonly<Record<string, string | number>> = {
+  'user/synlogin': '',
+  'user/register': 0,
+  'user/edit': UC.EDIT_REFUSED,
+};
+
+/** Input fields that name a member: read through PHP's stripslashes, as UCenter reads them. */
+const UNSLASHED_FIELDS = ['username', 'email', 'newusername'] as const;
 
 /** How often (milliseconds) one kind of refusal of one application is logged, at most. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -67,7 +88,11 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     logger?.warn(message, fields);
   };
   const unboundRefused = (app: UcenterApp, operation: string) =>
-    logRefusal(`${app.appId} ${operation}`, `UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to Discuz! X3.5's`, { appId: app.appId, operation });
+    logRefusal(`${app.appId} ${operation}`, `UCenter application ${app.appId}: ${operation} refused: an older uc_client's call (insecureOperation) does not name its operation, and this one acts for a member; upgrade the application's uc_client to one that names it`, { appId: app.appId, operation });
+  // An older uc_client at an application not set up for it: every call fails, and the forum shows
+  // only "wrong password" (or a PHP error page): the operator is told what to change.
+  const unboundAtStrict = (app: UcenterApp, operation: string) =>
+    logRefusal(`${app.appId} unbound`, `UCenter application ${app.appId}: calls refused ("Access denied for operation changed"): its uc_client does not name the operation inside its input (Discuz! X3.4 and older, and X3.5 copies whose uc_api_input() takes only $data); register the application with --insecure-operation (the console's "Older uc_client" box) or upgrade its uc_client`, { appId: app.appId, operation });
   // A forum whose clock is off fails every call.
   const clockRefused = (app: UcenterApp, time: number) => {
     const offset = Number.isFinite(time) ? Math.round(time - Date.now() / 1000) : undefined;
@@ -84,9 +109,21 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       edit: (app, input, req) => service.edit(app, input, clientIp(req)),
       synlogin: (app, input) => service.synlogin(app, input),
       synlogout: (app) => service.synlogout(app),
+      // Accounts are the hub's: one application neither deletes nor renames a member of every
+      // other. Answered in UCenter's codes for "not done" rather than "Action not found!", which
+      // Discuz!'s callers (`$result < 0`, `!$result`) took as done on PHP 8: its rename card was
+      // used up and said "renamed", with the name unchanged everywhere.
+      delete: async () => 0,
+      chgusername: async () => UC.EDIT_PROTECTED,
     },
     app: {
       ls: () => service.appList(),
+    },
+    // uc_check_version(): Discuz!'s upgrade script (install/update.php) reads its `db` before it
+    // runs and stops unless it is above 1.5.2 ("upgrade UCenter first"); on "Action not found!"
+    // PHP 8 stopped it with a TypeError. The hub answers as the UCenter it stands in for.
+    version: {
+      check: async () => ({ file: UC_SERVER_VERSION, db: UC_SERVER_VERSION }),
     },
     pm: Object.fromEntries(Object.entries(NO_MESSAGES).map(([name, answer]) => [name, async (_app: UcenterApp, input: UcInput) => answer(input)])),
   };
@@ -110,18 +147,24 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     if (!app || !bytes?.length) return answer(res, 'Invalid input');
     // The values are in the application's charset (a GBK forum sends 张三 as D5C5 C8FD).
     const input = parseQuery(bytes, app.charset) as UcInput;
+    // Names and addresses as UCenter reads them: without the backslashes Discuz!'s addslashes()
+    // put in, trimmed as PHP trims (a uid sign-in typed "1 " is uid 1). Passwords are taken as
+    // sent (Discuz! refuses one with a quote or a backslash).
+    for (const field of UNSLASHED_FIELDS) if (input[field] !== undefined) input[field] = phpTrim(phpStripslashes(input[field]!));
     const decoded = bytes.toString('latin1');
     // The operation is bound into the encrypted input, so one call cannot be replayed as another;
     // an older uc_client binds none of it, taken only from an application set up for it.
     const unbound = input.m === undefined && input.a === undefined && input.appid === undefined;
-    if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) return answer(res, 'Access denied for operation changed');
+    if (!(unbound && app.insecureOperation) && (input.m !== m || input.a !== a || input.appid !== appidText)) {
+      if (unbound) unboundAtStrict(app, `${m}/${a}`);
+      return answer(res, 'Access denied for operation changed');
+    }
     // An unbound input can be sent as another operation by whoever sees it on the way (another
     // call's `uid=N` as user/synlogin would sign member N in at every other application): only
     // operations that change nothing, or need the member's password, take one.
     if (unbound && !UNBOUND_SAFE.has(`${m}/${a}`)) {
       unboundRefused(app, `${m}/${a}`);
-      // uc_client puts synlogin's answer into the page: no scripts rather than an error text.
-      return answer(res, m === 'user' && a === 'synlogin' ? '' : 'Access denied for operation changed', app.charset);
+      return answer(res, UNBOUND_REFUSAL[`${m}/${a}`] ?? 'Access denied for operation changed', app.charset);
     }
     const agent = createHash('md5').update(req.get('user-agent') ?? '').digest('hex');
     if (input.agent !== agent) return answer(res, 'Access denied for agent changed');

@@ -48,3 +48,19 @@ export function parseQuery(bytes: Buffer, charset: UcCharset = 'utf-8'): Record<
   }
   return Object.fromEntries(out);
 }
+
+/**
+ * PHP's stripslashes: a backslash takes the character after it as it is (`\0` is a NUL), and a
+ * lone one at the end goes. UCenter reads every input value so (its `daddslashes($input, 1,
+ * TRUE)` strips before it escapes for SQL), and Discuz! sends names as addslashes() made them:
+ * `o\'neil@example.com`, or a GBK name whose second byte is 0x5C (淺 is 9C 5C) with a backslash
+ * after it.
+ */
+export function phpStripslashes(value: string): string {
+  return value.replace(/\\([\s\S]?)/g, (_match, next: string) => (next === '0' ? '\0' : next));
+}
+
+/** PHP's trim: spaces, tabs, line ends, NUL and vertical tabs at both ends (UCenter trims its input values). */
+export function phpTrim(value: string): string {
+  return value.replace(/^[ \t\n\r\0\x0B]+|[ \t\n\r\0\x0B]+$/g, '');
+}
