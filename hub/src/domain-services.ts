@@ -84,7 +84,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   });
   const users = new UserRepository(store, keys, hasher);
   const ucenterApps = new UcenterAppRegistry(store, keys);
-  const ucenterNotes = new UcenterNotes(ucenterApps, users, deliveries);
+  const ucenterNotes = new UcenterNotes(ucenterApps, users, deliveries, { url: config.HUB_ISSUER, name: 'sso-hub' }, store, keys);
   // Wherever a password is set (console, CLI, account page, reset link, user/edit), the
   // UCenter applications that asked for it hear of it.
   users.onPasswordSet((user) => ucenterNotes.enqueueUpdatepw(user));

@@ -82,6 +82,8 @@ export async function main(
   }
   // For the CLI next to it, only now that this process serves (see OwnedState.publish).
   await hub.services.owned.publish().catch((error: unknown) => logger.warn('could not publish the hub’s settings for the CLI yet; the next store check does', { error: error instanceof Error ? error.message : String(error) }));
+  // UCenter applications whose cached list an older hub (or another address) sent get the current one.
+  await hub.services.ucenterNotes.sendListIfChanged().catch((error: unknown) => logger.warn('could not send the UCenter applications their list yet; it goes at the next start or list change', { error: error instanceof Error ? error.message : String(error) }));
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
   hub.services.metrics.collectProcessMetrics();

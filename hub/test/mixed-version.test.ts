@@ -88,7 +88,7 @@ describe('a UCenter deleteuser an older hub queued (redis)', () => {
     await new Promise<void>((resolve) => forum.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(forum.address() as AddressInfo).port}`;
     await hub.services.ucenterApps.register({ appId: 1, name: 'Forum', url });
-    notes = new UcenterNotes(hub.services.ucenterApps, hub.services.users, hub.services.deliveries);
+    notes = new UcenterNotes(hub.services.ucenterApps, hub.services.users, hub.services.deliveries, { url: hub.url, name: 'sso-hub' }, hub.services.store, hub.services.keys);
   });
   afterAll(async () => {
     forum.closeAllConnections();

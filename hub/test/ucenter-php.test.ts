@@ -16,6 +16,7 @@ import { startPhpServer, stopPhpServer } from './php-server.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { checkUcenterApp } from '../src/ucenter/note-check.js';
 import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
+import { UcenterNotes } from '../src/ucenter/app-notes.js';
 
 const APP_DIR = fileURLToPath(new URL('./php/uc-app', import.meta.url));
 const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
@@ -104,7 +105,8 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
     const updates = (await notes()).filter((line) => line.note.action === 'updateapps');
     expect(updates.map((line) => line.app).sort()).toEqual(['app1', 'app1', 'app2']); // app1 heard of each registration
     const cached = JSON.parse(await readFile(join(dir, 'apps-app1.json'), 'utf8')) as Record<string, Record<string, string>>;
-    expect(Object.keys(cached).sort()).toEqual([String(app1.appId), String(app2.appId)].sort());
+    // The hub's own entry (app id 0) beside the applications.
+    expect(Object.keys(cached).sort()).toEqual(['0', String(app1.appId), String(app2.appId)].sort());
     expect(cached[String(app2.appId)]).toMatchObject({ appid: String(app2.appId), name: 'PHP wiki', url: `${phpUrl}/app2`, synlogin: '1' });
     expect(JSON.stringify(cached)).not.toContain('UC_API');
   });
@@ -142,5 +144,64 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
       ]),
     );
     expect(received).toHaveLength(3);
+  });
+});
+
+describe("a PHP forum that is the hub's only UCenter application", () => {
+  let hub: RunningHub;
+  let php: ChildProcess;
+  let phpUrl: string;
+  let dir: string;
+  let forum: UcenterApp;
+
+  async function call(params: Record<string, string | number>): Promise<Record<string, unknown>> {
+    const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const response = await fetch(`${phpUrl}/client.php?${query}`, { headers: { 'user-agent': BROWSER } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  beforeAll(async () => {
+    hub = await startTestHub('redis', { DELIVERY_BACKOFF_BASE_MS: '1', DELIVERY_BACKOFF_MAX_MS: '2' });
+    dir = await mkdtemp(join(tmpdir(), 'uc-php-one-'));
+    const port = await freePort();
+    phpUrl = `http://127.0.0.1:${port}`;
+    forum = await hub.services.ucenter.apps.register({ name: 'PHP forum', type: 'DISCUZX', url: phpUrl });
+    // An OIDC subsite beside it: signing out at the forum must sign the browser out there too.
+    await hub.services.clients.register({ clientId: 'wiki', name: 'Wiki', redirectUris: ['http://wiki.sso.test/sso/callback'], syncLoginUrl: 'http://wiki.sso.test/sso/synclogin', syncLogoutUrl: 'http://wiki.sso.test/sso/synclogout' });
+    php = await startPhpServer([`127.0.0.1:${port}`, '-t', APP_DIR], { UC_API: `${hub.url}/ucenter`, UC_KEY: forum.key, UC_APPID: String(forum.appId), APP2_KEY: '', NOTE_LOG: join(dir, 'notes.log') }, `${phpUrl}/client.php`);
+  });
+
+  afterAll(async () => {
+    await stopPhpServer(php);
+    await hub?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('its cached list names the hub too, so uc_client asks for synlogout, and the answer signs the browser out of the subsites', async () => {
+    await hub.deliveryWorker.runOnce();
+    const cached = JSON.parse(await readFile(join(dir, 'apps-app1.json'), 'utf8')) as Record<string, Record<string, string>>;
+    // uc_client asks for sync scripts only while its list holds more than one entry.
+    expect(Object.keys(cached).sort()).toEqual(['0', String(forum.appId)]);
+    expect(cached['0']).toMatchObject({ appid: '0', type: 'OTHER', url: hub.url, apifilename: '' });
+    const out = (await call({ call: 'synlogout' })) as { html: string };
+    expect(out.html).toMatch(/<script type="text\/javascript" src="http:\/\/wiki\.sso\.test\/sso\/synclogout\?[^"]*code=/);
+    // Nothing to sign in to at other applications: the synlogin answer is empty, not an error.
+    const alice = await hub.services.users.create(ALICE);
+    expect(await call({ call: 'synlogin', uid: alice.uid! })).toEqual({ html: '' });
+  });
+
+  it('a hub whose applications hold an older list sends it again once, across processes and restarts; a new hub address sends it again', async () => {
+    await hub.deliveryWorker.runOnce();
+    const updates = async () => (await hub.services.deliveries.list('pending')).filter((item) => item.kind === 'ucenter-updateapps').length;
+    expect(await updates()).toBe(0);
+    const notes = hub.services.ucenterNotes;
+    // Two processes starting at once: one sends.
+    expect((await Promise.all([notes.sendListIfChanged(), notes.sendListIfChanged()])).sort()).toEqual([0, 1]);
+    expect(await updates()).toBe(1);
+    expect(await notes.sendListIfChanged()).toBe(0);
+    const moved = new UcenterNotes(hub.services.ucenterApps, hub.services.users, hub.services.deliveries, { url: 'https://sso.example.com', name: 'sso-hub' }, hub.services.store, hub.services.keys);
+    expect(await moved.sendListIfChanged()).toBe(1);
+    expect(await updates()).toBe(2);
   });
 });

@@ -65,6 +65,8 @@ export class Keys {
   // UCenter applications (hub/src/ucenter/)
   ucenterApp(appId: number): string { return `${this.prefix}ucenter:app:${appId}`; }
   ucenterApps(): string { return `${this.prefix}ucenter:apps`; }
+  /** The form and hub address of the application list last sent (app-notes.ts). */
+  ucenterAppListSent(): string { return `${this.prefix}ucenter:apps:list-sent`; }
   ucenterAppCounter(): string { return `${this.prefix}ucenter:app-counter`; }
   /**
    * Members `ucenter import` created or found already there (`uid:N`, `name:FOLDED`), no TTL

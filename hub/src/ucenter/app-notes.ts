@@ -9,6 +9,8 @@ import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
 
 /** The delivery queue's client name for an application, and back. */
 export function appClientId(appId: number): string {
@@ -41,7 +43,25 @@ export class UcenterNotes implements DeliverySender {
     private readonly apps: UcenterAppRegistry,
     private readonly users: UserRepository,
     private readonly deliveries: DeliveryQueue,
+    private readonly hub: HubEntry,
+    private readonly store: Store,
+    private readonly keys: Keys,
   ) {}
+
+  /**
+   * Sends the application list again where the applications' cached copy may be of an older
+   * form: the one a hub before the hub's own entry sent (a forum that was the only application
+   * then never asks for synlogin/synlogout scripts), or one naming another hub address. Once
+   * per form and address across hub processes (a compare-and-set on what was last sent; a
+   * process that loses it sends nothing). Returns how many notes were queued.
+   */
+  async sendListIfChanged(): Promise<number> {
+    const key = this.keys.ucenterAppListSent();
+    const sent = await this.store.get(key);
+    const now = `${APP_LIST_FORM}:${this.hub.url}`;
+    if (sent === now || !(await this.store.swap(key, sent, now))) return 0;
+    return this.enqueueUpdateapps();
+  }
 
   /**
    * A forced logout's notes. A deleted user: deleteuser at every application (Discuz! deletes the
@@ -106,7 +126,7 @@ export class UcenterNotes implements DeliverySender {
     let request: Request;
     try {
       // In the application's charset: its handler keeps the names' bytes as they come.
-      const body = args.action === 'updateapps' ? new Uint8Array(xmlSerialize(appList(await this.apps.list()), app.charset)) : undefined;
+      const body = args.action === 'updateapps' ? new Uint8Array(xmlSerialize(appList(await this.apps.list(), this.hub), app.charset)) : undefined;
       request = new Request(noteRequestUrl(app, args.action, args.args, { internal: true }), {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
@@ -155,12 +175,35 @@ export class UcenterNotes implements DeliverySender {
  */
 export const LEGACY_DELETEUSER_GRACE_MS = 60_000;
 
+/** The hub in the application list: its address and name. */
+export interface HubEntry {
+  url: string;
+  name: string;
+}
+
+/** The form of the list this version sends (2: with the hub's own entry). */
+const APP_LIST_FORM = 2;
+
+/** The hub's entry's app id: UCenter numbers applications from 1, so none has it. */
+export const HUB_APP_ID = 0;
+
 /**
  * The application list as uc_client caches it (`$_CACHE['apps']`), keyed by app id. No
  * `UC_API` entry: Discuz! would rewrite its own UC_API setting with it.
+ *
+ * The hub is in it too (app id 0, type OTHER, no note file): uc_client asks for
+ * `user/synlogin` and `user/synlogout` scripts only while its cached list holds more than one
+ * entry, so a forum that was the hub's only UCenter application never asked, and signing out
+ * at the forum signed the browser out of none of the hub's subsites. An application that
+ * lists the others as links (some do) links to the hub.
  */
-export function appList(apps: UcenterApp[]): Record<string, UcValue> {
-  const out: Record<string, UcValue> = {};
+export function appList(apps: UcenterApp[], hub: HubEntry): Record<string, UcValue> {
+  const out: Record<string, UcValue> = {
+    [String(HUB_APP_ID)]: {
+      appid: HUB_APP_ID, type: 'OTHER', name: hub.name, url: hub.url, ip: '', viewprourl: '', apifilename: '',
+      charset: '', dbcharset: '', synlogin: 1, recvnote: 0, extra: '', tagtemplates: '', allowips: '',
+    },
+  };
   for (const app of apps) {
     out[String(app.appId)] = {
       appid: app.appId, type: app.type, name: app.name, url: app.url, ip: '', viewprourl: '', apifilename: app.noteFile.split('/').pop() ?? 'uc.php',
