@@ -22,6 +22,14 @@ const APP_DIR = fileURLToPath(new URL('./php/uc-app', import.meta.url));
 const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) php-app-test';
 
+/** A page of the PHP application that calls UCenter, as the browser opens it. */
+async function callPhp(phpUrl: string, params: Record<string, string | number>): Promise<Record<string, unknown>> {
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+  const response = await fetch(`${phpUrl}/client.php?${query}`, { headers: { 'user-agent': BROWSER } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
 interface NoteLine {
   app: 'app1' | 'app2';
   note: Record<string, string>;
@@ -42,13 +50,7 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
     return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as NoteLine);
   }
 
-  /** A page of the PHP application that calls UCenter, as the browser opens it. */
-  async function call(params: Record<string, string | number>): Promise<Record<string, unknown>> {
-    const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
-    const response = await fetch(`${phpUrl}/client.php?${query}`, { headers: { 'user-agent': BROWSER } });
-    expect(response.status).toBe(200);
-    return (await response.json()) as Record<string, unknown>;
-  }
+  const call = (params: Record<string, string | number>) => callPhp(phpUrl, params);
 
   beforeAll(async () => {
     hub = await startTestHub('redis', { DELIVERY_BACKOFF_BASE_MS: '1', DELIVERY_BACKOFF_MAX_MS: '2' });
@@ -154,12 +156,7 @@ describe("a PHP forum that is the hub's only UCenter application", () => {
   let dir: string;
   let forum: UcenterApp;
 
-  async function call(params: Record<string, string | number>): Promise<Record<string, unknown>> {
-    const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
-    const response = await fetch(`${phpUrl}/client.php?${query}`, { headers: { 'user-agent': BROWSER } });
-    expect(response.status).toBe(200);
-    return (await response.json()) as Record<string, unknown>;
-  }
+  const call = (params: Record<string, string | number>) => callPhp(phpUrl, params);
 
   beforeAll(async () => {
     hub = await startTestHub('redis', { DELIVERY_BACKOFF_BASE_MS: '1', DELIVERY_BACKOFF_MAX_MS: '2' });
