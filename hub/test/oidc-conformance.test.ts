@@ -496,18 +496,29 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(error).toBe('invalid_request');
     });
 
-    it('oidcc-ensure-post-request-succeeds (deliberate: GET only, 405 with Allow: GET)', async () => {
-      const { params } = codeRequest('rp', REDIRECT);
-      const response = await fetch(endpoint('/auth'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams(params as Record<string, string>).toString(),
-        redirect: 'manual',
-      });
-      const answer = await readJson(response);
-      expect(answer.status).toBe(405);
-      expect(answer.headers.get('allow')).toBe('GET');
-      expect(answer.body.error).toBe('invalid_request');
+    it('oidcc-ensure-post-request-succeeds', async () => {
+      // OIDC Core §3.1.2.1: the authorization endpoint takes POST. A signed-in browser's form POST
+      // (cross-site in real life: the hub's Lax session cookie rides only on the GET it becomes).
+      const browser = new TestBrowser();
+      const first = await codeFlow({}, browser);
+      const request = codeRequest('rp', REDIRECT, { prompt: 'none' });
+      const posted = await browser.post(endpoint('/auth'), request.params as Record<string, string>);
+      expect(posted.status).toBe(303);
+      const location = new URL(posted.headers.get('location')!, hub.url);
+      expect(location.pathname).toBe('/auth');
+      const { callback, pages } = await walk(browser, hub.url, location.toString());
+      expect(pages).toHaveLength(0); // silent: the session was found
+      const code = expectAuthorizationResponse(callback, request.params.state).get('code')!;
+      const answer = await exchange('rp', code, request.verifier);
+      expect(answer.status).toBe(200);
+      expect((await validIdToken(String(answer.body.id_token), 'rp', request.params.nonce)).sub).toBe(first.claims.sub);
+      // A parameter given twice (once in the URL, once in the form) is refused as at a GET.
+      const twice = await browser.post(`${endpoint('/auth')}?state=one`, { ...(codeRequest('rp', REDIRECT).params as Record<string, string>), state: 'two' });
+      const again = await browser.get(new URL(twice.headers.get('location')!, hub.url).toString());
+      const refused = new URL(again.headers.get('location')!);
+      expect(refused.origin + refused.pathname).toBe(REDIRECT);
+      expect(refused.searchParams.get('error')).toBe('invalid_request');
+      expect(refused.searchParams.has('code')).toBe(false);
     });
 
     it('oidcc-ensure-client-secret-basic', async () => {
@@ -889,18 +900,15 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(silent.claims.sub).toBe(flow.claims.sub);
     });
 
-    it('end_session by POST (deliberate: GET only, README; RP-Initiated Logout §2 asks for POST too): 405, Allow: GET, invalid_request', async () => {
+    it('end_session by POST (RP-Initiated Logout 1.0 §2): the form goes on as a GET and ends the session', async () => {
       const flow = await codeFlow();
-      const response = await fetch(endpoint('/session/end'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ id_token_hint: flow.idToken, post_logout_redirect_uri: POST_LOGOUT }).toString(),
-        redirect: 'manual',
-      });
-      const answer = await readJson(response);
-      expect([answer.status, answer.headers.get('allow'), answer.body.error]).toEqual([405, 'GET', 'invalid_request']);
-      // Nothing ended.
-      expect((await codeFlow({ prompt: 'none' }, flow.browser)).claims.sub).toBe(flow.claims.sub);
+      const posted = await flow.browser.post(endpoint('/session/end'), { id_token_hint: flow.idToken, post_logout_redirect_uri: POST_LOGOUT, state: 'bye-post' });
+      expect(posted.status).toBe(303);
+      const location = new URL(posted.headers.get('location')!, hub.url);
+      expect(location.pathname).toBe('/session/end');
+      const { target } = await endSession(flow.browser, Object.fromEntries(location.searchParams));
+      expect(target).toBe(`${POST_LOGOUT}?state=bye-post`);
+      await signedOut(flow.browser);
     });
 
     it('oidcc-backchannel-rp-initiated-logout', async () => {

@@ -22,10 +22,9 @@ describe('protocol paths no endpoint answers', () => {
     ['POST', '/jwks', 'GET, OPTIONS'],
     ['GET', '/session/end/confirm', 'POST'],
     ['POST', '/.well-known/openid-configuration', 'GET, OPTIONS'],
-    // Not offered (it needs the session cookie SameSite=None); said so truthfully (a review:
-    // "405, Allow: GET, POST; POST is not allowed at /auth; use GET or POST").
-    ['POST', '/auth', 'GET'],
-    ['POST', '/session/end', 'GET'],
+    // A form POST goes on as a GET (post-as-get.ts); other methods are not offered.
+    ['PUT', '/auth', 'GET, POST'],
+    ['DELETE', '/session/end', 'GET, POST'],
   ])('%s %s: 405, Allow: %s, JSON invalid_request', async (method, path, allow) => {
     const response = await fetch(`${hub.url}${path}`, { method });
     expect(response.status).toBe(405);
@@ -37,14 +36,25 @@ describe('protocol paths no endpoint answers', () => {
     expect(body.error_description).not.toMatch(new RegExp(`use .*\\b${method}\\b`));
   });
 
-  test.each(['/auth', '/session/end'])('a browser\'s form POSTing to %s gets the error page (405, Allow: GET), not JSON (an outside review)', async (path) => {
-    const response = await fetch(`${hub.url}${path}`, { method: 'POST', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x' });
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+  test.each(['/auth', '/session/end', '/AUTH'])('a browser\'s form POSTing to %s goes on as a GET of the same endpoint with the form as its query (303; before: 405)', async (path) => {
+    const response = await fetch(`${hub.url}${path}?ui_locales=en`, { method: 'POST', redirect: 'manual', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=x&state=a%20b&state=c' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    // The URL's parameters first, then the form's in their order, a repeated one kept (the endpoint refuses it).
+    expect(response.headers.get('location')).toBe(`${path.toLowerCase()}?ui_locales=en&client_id=x&state=a+b&state=c`);
+  });
+
+  test.each(['/auth', '/session/end'])('a POST to %s that is not a form gets a 400 page saying what to send', async (path) => {
+    const response = await fetch(`${hub.url}${path}`, { method: 'POST', redirect: 'manual', headers: { accept: 'text/html', 'content-type': 'application/json' }, body: '{"client_id":"x"}' });
+    expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    const page = await response.text();
-    expect(page).toContain('invalid_request');
-    expect(page).toMatch(/POST is not allowed at/);
+    expect(await response.text()).toContain('application/x-www-form-urlencoded');
+  });
+
+  test('a form past 8 KB is refused with a page (413), not sent on as a URL proxies refuse', async () => {
+    const response = await fetch(`${hub.url}/auth`, { method: 'POST', redirect: 'manual', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: `client_id=${'x'.repeat(9000)}` });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
   });
 
   test.each([['/token', 'POST, OPTIONS'], ['/me', 'GET, POST, OPTIONS'], ['/jwks', 'GET, OPTIONS']])('a plain OPTIONS %s (no CORS preflight) answers 204 with Allow: %s (before: 405 "OPTIONS is not allowed" beside Allow: …, OPTIONS)', async (path, allow) => {

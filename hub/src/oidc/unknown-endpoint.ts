@@ -5,10 +5,9 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
  * OPTIONS where it answers CORS preflights). Paths are matched in lower case, as its router does.
  */
 const ENDPOINTS: readonly { path: RegExp; methods: readonly string[]; browser?: true }[] = [
-  // GET only at /auth and /session/end: oidc-provider takes POST there only with its session
-  // cookie SameSite=None (enableHttpPostMethods), and the hub keeps it Lax, so a cross-site
-  // POST would arrive without the session it is about.
-  { path: /^\/auth$/, methods: ['GET'], browser: true },
+  // A form POST to /auth and /session/end is sent on as a GET before it reaches oidc-provider
+  // (post-as-get.ts); a POST of another content type reaches it and is refused here.
+  { path: /^\/auth$/, methods: ['GET', 'POST'], browser: true },
   { path: /^\/auth\/[^/]+$/, methods: ['GET'] },
   { path: /^\/token$/, methods: ['POST', 'OPTIONS'] },
   // RFC 9126 pushed authorization requests (oidc-provider's default; published in discovery).
@@ -17,7 +16,7 @@ const ENDPOINTS: readonly { path: RegExp; methods: readonly string[]; browser?: 
   { path: /^\/me$/, methods: ['GET', 'POST', 'OPTIONS'] },
   { path: /^\/jwks$/, methods: ['GET', 'OPTIONS'] },
   { path: /^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, methods: ['GET', 'OPTIONS'] },
-  { path: /^\/session\/end$/, methods: ['GET'], browser: true },
+  { path: /^\/session\/end$/, methods: ['GET', 'POST'], browser: true },
   { path: /^\/session\/end\/confirm$/, methods: ['POST'] },
   { path: /^\/session\/end\/success$/, methods: ['GET'] },
 ];
