@@ -84,6 +84,8 @@ export async function main(
   await hub.services.owned.publish().catch((error: unknown) => logger.warn('could not publish the hub’s settings for the CLI yet; the next store check does', { error: error instanceof Error ? error.message : String(error) }));
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
+  // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
+  hub.unverified.start();
   hub.services.metrics.collectProcessMetrics();
   return {
     shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
