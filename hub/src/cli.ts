@@ -17,7 +17,8 @@ import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
-import { ADMIN_ROLE } from './users/user.js';
+import { ADMIN_ROLE, type PublicUser } from './users/user.js';
+import { removalTime } from './signup/unverified-accounts.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 
@@ -25,7 +26,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
-  npm run hub -- users list
+  npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
 ${CLIENTS_USAGE}
@@ -164,7 +165,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'users list':
         for (const user of await users.list()) {
-          print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}`);
+          print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}${unverifiedNote(user, config.HUB_UNVERIFIED_ACCOUNT_DAYS)}`);
         }
         break;
       case 'users disable':
@@ -255,6 +256,14 @@ async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle>
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: await newSigningKeys() }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their notes too (deleteuser, or updatepw for a disabled user), as from the running hub.
   return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason) });
+}
+
+/** For `users list`: a self-sign-up whose address is not verified, and when the hub removes it. */
+function unverifiedNote(user: PublicUser, days: number): string {
+  if (!user.signedUp || user.emailVerified) return '';
+  const at = removalTime(user, days);
+  if (at !== undefined) return `  unverified, removed ${new Date(at * 1000).toISOString()} unless verified`;
+  return user.signedInUnverifiedAt !== undefined ? '  unverified, kept (signed in before verifying)' : '  unverified';
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

@@ -270,6 +270,17 @@ const schema = z.object({
   HUB_SIGNUP: z.enum(['closed', 'open', 'invite']).default('closed'),
   /** Accounts that signed up themselves may sign in only once their e-mail address is verified. */
   HUB_REQUIRE_VERIFIED_EMAIL: bool.default(true),
+  /**
+   * A self-service sign-up that neither verifies its address nor ever signs in is removed this
+   * many days after it signed up, freeing its username (signup/unverified-accounts.ts). Whole
+   * days, at least 1 (the verification link lasts 24 hours); 0 keeps such accounts for good.
+   */
+  HUB_UNVERIFIED_ACCOUNT_DAYS: z
+    .string()
+    .refine((value) => /^\d+$/.test(value), 'must be whole days in decimal digits: at least 1 (the verification link lasts 24 hours, so an account is never removed before its link could be used), or 0 to keep unverified accounts for good')
+    .transform(Number)
+    .pipe(z.number().int().max(3650, 'must be at most 3650 (ten years); 0 keeps unverified accounts for good'))
+    .default(7), // a week, in days
   /** Sign-ups and verification e-mails one address may ask for per window. */
   SIGNUP_MAX_PER_IP: integer(z.number().int().positive()).default(10),
   SIGNUP_WINDOW_SECONDS: seconds.default(3600), // one hour

@@ -35,6 +35,7 @@ import type { RedisStore } from './store/redis.js';
 import { storeUnavailableOf, type Store } from './store/store.js';
 import { SignupLimit } from './signup/signup-limit.js';
 import { SignupService } from './signup/signup-service.js';
+import { UnverifiedAccounts } from './signup/unverified-accounts.js';
 import { SyncPlanner } from './sync/sync-page.js';
 import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountTokens } from './users/account-tokens.js';
@@ -53,6 +54,8 @@ export interface Hub {
   services: HubServices;
   /** Delivers the queue; started by `main` after listening (tests start it themselves). */
   deliveryWorker: DeliveryWorker;
+  /** Removes unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS; started by `main` (tests run its passes themselves). */
+  unverified: UnverifiedAccounts;
   /** Stops this process's background checks, waiting for one in flight, and writes the audit entries still pending (the delivery worker stops on its own). */
   stop(): Promise<void>;
 }
@@ -212,6 +215,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     }),
     audit,
   });
+  // Every hub process runs it; a lock in the store lets one of them work at a time.
+  const unverified = new UnverifiedAccounts({
+    store, keys, users, sessions, grants, consents, twoStepRecords: domain.twoStepRecords, audit, logger,
+    days: config.HUB_UNVERIFIED_ACCOUNT_DAYS,
+    requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL,
+  });
   if (config.HUB_SIGNUP !== 'closed' && !domain.mailer.available) {
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
@@ -226,14 +235,15 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's
   // linger): the store closes right after, and an entry must not be lost with it.
   const stop = async () => {
     await owned.stop();
+    await unverified.stop();
     await services.audit.flush();
   };
-  return { app: createApp(services, logger), services, deliveryWorker, stop };
+  return { app: createApp(services, logger), services, deliveryWorker, unverified, stop };
 }

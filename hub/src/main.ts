@@ -86,6 +86,8 @@ export async function main(
   await hub.services.ucenterNotes.sendListIfChanged().catch((error: unknown) => logger.warn('could not send the UCenter applications their list yet; it goes at the next start or list change', { error: error instanceof Error ? error.message : String(error) }));
   // Every hub process delivers the queue; per-item leases keep them from delivering one item twice.
   hub.deliveryWorker.start();
+  // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
+  hub.unverified.start();
   hub.services.metrics.collectProcessMetrics();
   return {
     shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,

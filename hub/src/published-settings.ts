@@ -19,6 +19,8 @@ const PUBLISHED = [
   'HUB_REFRESH_TOKEN_TTL',
   'HUB_SESSION_TTL',
   'SYNC_KEY_OVERLAP_SECONDS',
+  // `users list` says when an unverified sign-up is removed by the running hub's period.
+  'HUB_UNVERIFIED_ACCOUNT_DAYS',
   // What the configuration checks the values above against: an https issuer wants a trusted
   // proxy, the activation delay the subsites' key-set refetch.
   'HUB_TRUST_PROXY',

@@ -15,6 +15,7 @@ import type { LoginThrottle } from './security/login-throttle.js';
 import type { SignInStartLimit } from './security/signin-start-limit.js';
 import type { TwoStepService } from './two-step/two-step-service.js';
 import type { SignupService } from './signup/signup-service.js';
+import type { UnverifiedAccounts } from './signup/unverified-accounts.js';
 import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import type { UcenterService } from './ucenter/ucenter-service.js';
@@ -36,6 +37,8 @@ export interface HubServices extends DomainServices {
   cookieKeys: string[];
   /** Self-service sign-up and e-mail verification (HUB_SIGNUP, hub/src/signup/). */
   signup: SignupService;
+  /** Removes self-service sign-ups never verified nor signed in after HUB_UNVERIFIED_ACCOUNT_DAYS (started by `main`). */
+  unverified: UnverifiedAccounts;
   /** Disable, delete, end sessions: with the forced logout at every subsite. */
   lifecycle: AccountLifecycle;
   /** The account page's changes: display name, password. */

@@ -143,6 +143,17 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '15000', HUB_SUBSITE_JWKS_REFETCH_MS: '0' }).HUB_KEY_ACTIVATION_DELAY_MS).toBe(15_000);
   });
 
+  test('HUB_UNVERIFIED_ACCOUNT_DAYS: whole days, 7 by default, 0 keeps unverified accounts; less than the 24 h link is refused, naming the setting', () => {
+    expect(loadConfig({}).HUB_UNVERIFIED_ACCOUNT_DAYS).toBe(7);
+    expect(loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: '0' }).HUB_UNVERIFIED_ACCOUNT_DAYS).toBe(0);
+    expect(loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: '1' }).HUB_UNVERIFIED_ACCOUNT_DAYS).toBe(1);
+    // Half a day would remove an account while its verification link still works.
+    for (const value of ['0.5', '-1', '1e1', 'week', ' 7']) {
+      expect(() => loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: value })).toThrow(/HUB_UNVERIFIED_ACCOUNT_DAYS: must be whole days .*at least 1 \(the verification link lasts 24 hours.*or 0 to keep unverified accounts for good/);
+    }
+    expect(() => loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: '36500' })).toThrow(/HUB_UNVERIFIED_ACCOUNT_DAYS: must be at most 3650/);
+  });
+
   test('argon2id may not take every libuv pool thread: ID-token signatures need one', () => {
     expect(() => loadConfig({ ARGON2_CONCURRENCY: '4' })).toThrow(/ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE \(4 >= 4\).*lower it, or raise UV_THREADPOOL_SIZE/);
     expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 1600 });

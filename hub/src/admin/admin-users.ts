@@ -18,7 +18,9 @@ export function adminUserRoutes(services: HubServices): Router {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().toLowerCase() : '';
     const all = await users.list();
     const found = q ? all.filter((u) => [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))) : all;
-    renderAdmin(req, res, services, 'users.njk', { section: 'users', q, users: found.slice(0, SEARCH_LIMIT), total: found.length });
+    // An unverified self-sign-up shows when it will be removed (HUB_UNVERIFIED_ACCOUNT_DAYS).
+    const shown = found.slice(0, SEARCH_LIMIT).map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
+    renderAdmin(req, res, services, 'users.njk', { section: 'users', q, users: shown, total: found.length });
   });
 
   router.post('/admin/users', async (req, res) => {
@@ -51,7 +53,7 @@ export function adminUserRoutes(services: HubServices): Router {
     const remembered = (await consents.clientsOf(user.id)).map((c) => c.clientId).filter(visible);
     renderAdmin(req, res, services, 'user.njk', {
       section: 'users',
-      user: toPublic(user),
+      user: { ...toPublic(user), removeAt: services.unverified.removalTime(user) },
       sessions: sessions.map((s) => ({ ...s, clients: s.clients.filter((c) => visible(c.clientId)) })),
       signedInTo,
       remembered,

@@ -38,6 +38,7 @@ export type AuditEvent =
   | 'signup.limited'
   | 'signup.resent'
   | 'signup.resend-limited'
+  | 'signup.expired'
   | 'email.verified'
   | 'login.unverified'
   | 'admin.invite.create'
@@ -146,6 +147,8 @@ export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
   'signup.limited',
   'signup.resent',
   'signup.resend-limited',
+  // One a week after each sign-up never verified: a sign-up flood must not push out the main log later either.
+  'signup.expired',
 ]);
 
 /** The three logs, by index: what signed-in users, admins and the hub did; tokens issued; attempts. */

@@ -105,6 +105,12 @@ export function interactionRoutes(services: HubServices): Router {
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
       return showLogin(req, res, details.uid, { error: translator(localeOf(res))('signup:errors.unverified'), login, status: 403, unverified: true });
     }
+    // An unverified self-sign-up that signs in (HUB_REQUIRE_VERIFIED_EMAIL=false) is kept from now
+    // on; one removed a moment ago (past HUB_UNVERIFIED_ACCOUNT_DAYS) is answered as unknown.
+    if (!(await users.keepSignedIn(user))) {
+      await audit.record({ event: 'login.failure', actor: login, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
+      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
+    }
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).

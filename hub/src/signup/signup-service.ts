@@ -156,7 +156,8 @@ export class SignupService {
     this.ensureOpen();
     await this.deps.limit.count(ip);
     const user = await this.deps.users.findByLogin(login.slice(0, 320));
-    if (!user || !user.signedUp || user.emailVerified) return;
+    // Not for an account being removed (unverified past HUB_UNVERIFIED_ACCOUNT_DAYS): its link could never work.
+    if (!user || !user.signedUp || user.emailVerified || user.removing) return;
     // Per account, and per address as sign-ups are: K accounts signed up with one address would
     // otherwise each get their own resends, K times the cap to that mailbox (a review).
     const [sent, mailed] = await Promise.all([
@@ -173,7 +174,11 @@ export class SignupService {
 
   /** Whether a verification link is live, without using it (the confirmation page). */
   async checkLink(token: string): Promise<boolean> {
-    return (await this.deps.tokens.peek<Verification>('email-verify', token)) !== undefined;
+    const verification = await this.deps.tokens.peek<Verification>('email-verify', token);
+    if (!verification) return false;
+    // An account removed meanwhile (unverified past its time) has nothing left to verify.
+    const user = await this.deps.users.findById(verification.userId);
+    return user !== undefined && !user.removing;
   }
 
   /**
@@ -183,7 +188,11 @@ export class SignupService {
   async verify(token: string, ip: string): Promise<User> {
     const verification = await this.deps.tokens.take<Verification>('email-verify', token);
     if (!verification) throw signupErrors.linkInvalid();
-    if (!(await this.deps.users.verifyEmail(verification.userId, verification.email))) throw signupErrors.addressTaken();
+    const outcome = await this.deps.users.verifyEmail(verification.userId, verification.email);
+    // No account: removed meanwhile (an unverified account past HUB_UNVERIFIED_ACCOUNT_DAYS, or by
+    // an admin); its username may belong to someone else by now. The link is simply dead.
+    if (outcome === 'no-account') throw signupErrors.linkInvalid();
+    if (outcome === 'address-taken') throw signupErrors.addressTaken();
     await this.deps.audit.record({ event: 'email.verified', actor: verification.userId, subject: verification.userId, ip });
     return (await this.deps.users.findById(verification.userId))!;
   }

@@ -52,6 +52,15 @@ export class Keys {
   userUidCounter(): string { return `${this.prefix}user-uid-counter`; }
   /** Users still holding an imported legacy (UCenter md5) hash, scored by uid: the admin's count. */
   legacyHashUsers(): string { return `${this.prefix}users:legacy-hash`; }
+  /**
+   * Self-service sign-ups that have neither verified their address nor signed in, scored by the
+   * time their removal period counts from (epoch ms; `User.unverifiedSince`).
+   */
+  unverifiedUsers(): string { return `${this.prefix}users:unverified`; }
+  /** Held (SET NX, with a TTL) by the one hub process removing expired unverified accounts right now. */
+  unverifiedSweepLock(): string { return `${this.prefix}users:unverified:lock`; }
+  /** Set (with a TTL of a day) once every account was looked at for unverified sign-ups an older release made. */
+  unverifiedScanned(): string { return `${this.prefix}users:unverified:scanned`; }
 
   // Two-step sign-in (hub/src/two-step/): the enrolment, one key per unused recovery code, the last TOTP step used
   twoStep(userId: string): string { return `${this.prefix}two-step:{${userId}}`; }

@@ -172,6 +172,14 @@ export class MemoryStore implements Store {
     return entry && entry.value instanceof Set ? [...entry.value] : [];
   }
 
+  /** The cursor is `>` and the last member returned: members come in sorted order, so one there throughout is never skipped. */
+  async setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
+    const after = cursor.startsWith('>') ? cursor.slice(1) : undefined;
+    const members = (await this.setMembers(key)).sort().filter((member) => after === undefined || member > after);
+    const batch = members.slice(0, Math.max(1, count));
+    return { cursor: members.length > batch.length ? `>${batch[batch.length - 1]}` : '0', members: batch };
+  }
+
   #sorted(key: string): [string, number][] {
     const entry = this.#entry(key);
     if (!entry || !(entry.value instanceof Map)) return [];

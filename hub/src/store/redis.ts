@@ -366,6 +366,13 @@ export class RedisStore implements Store {
     return guard(() => this.client.sMembers(key));
   }
 
+  setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
+    return guard(async () => {
+      const reply = await this.client.sScan(key, cursor, { COUNT: count });
+      return { cursor: String(reply.cursor), members: reply.members.map(String) };
+    });
+  }
+
   zAdd(key: string, score: number, member: string): Promise<void> {
     return guard(async () => {
       await this.client.zAdd(key, { score, value: member });

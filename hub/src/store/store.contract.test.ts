@@ -291,6 +291,29 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       await store.setRemove(key('set-missing'), 'x');
     });
 
+    it('setScan walks a set a batch at a time, every member at least once, also while members come and go', async () => {
+      const k = key('set-scan');
+      expect(await store.setScan(k, '0', 10)).toEqual({ cursor: '0', members: [] });
+      const all = Array.from({ length: 300 }, (_, i) => `m${i}`);
+      for (const member of all) await store.setAdd(k, member);
+      const seen = new Set<string>();
+      let cursor = '0';
+      let calls = 0;
+      do {
+        const page = await store.setScan(k, cursor, 50);
+        page.members.forEach((member) => seen.add(member));
+        cursor = page.cursor;
+        calls += 1;
+        // Members leave and arrive during the walk: those there throughout are still all seen.
+        if (calls === 2) {
+          await store.setRemove(k, 'm0');
+          await store.setAdd(k, 'late');
+        }
+      } while (cursor !== '0' && calls < 1000);
+      expect(calls).toBeGreaterThan(1);
+      for (const member of all.slice(1)) expect(seen.has(member)).toBe(true);
+    });
+
     it('setAdd with a ttl pushes the expiry out and never shortens it', async () => {
       const k = key('set-ttl');
       await store.setAdd(k, 'a', 10);

@@ -95,6 +95,12 @@ export interface Store {
   setAdd(key: string, member: string, ttlSeconds?: number): Promise<void>;
   setRemove(key: string, member: string): Promise<void>;
   setMembers(key: string): Promise<string[]>;
+  /**
+   * Walks a set a few members at a time (Redis `SSCAN`): start with cursor `'0'`, pass back the
+   * cursor each answer gives, stop when it is `'0'` again. Every member there for the whole walk
+   * is returned at least once (some may come twice); `count` is a hint of how many per call.
+   */
+  setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }>;
   /** Sorted set (for queues and logs): add or move a member to a score. */
   zAdd(key: string, score: number, member: string): Promise<void>;
   /** Adds several members in one round trip. */

@@ -155,6 +155,11 @@ export class UcenterService {
       await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client, ip });
       return [UC.LOGIN_WRONG_PASSWORD, '', '', '', 0];
     }
+    // Kept from now on when it is an unverified self-sign-up (see UserRepository.keepSignedIn); removed a moment ago: unknown.
+    if (!(await users.keepSignedIn(user))) {
+      await audit.record({ event: 'login.failure', actor: login, subject: user.id, client, ip });
+      return [UC.LOGIN_UNKNOWN_USER, '', '', '', 0];
+    }
     if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
     let detail: Record<string, string> | undefined;
     if (withTwoStep) {

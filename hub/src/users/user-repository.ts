@@ -80,21 +80,136 @@ export class UserRepository {
    */
   async createSignedUp(input: Omit<NewUser, 'roles' | 'id' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
     const { passwordHash, locale, ...rest } = input;
-    return this.#insert({ ...rest, passwordHash }, { claimEmail: false, extra: { emailVerified: false, signedUp: true, ...(locale ? { locale } : {}) } });
+    const createdAt = Math.floor(Date.now() / 1000);
+    // Neither verified nor signed in yet: removed HUB_UNVERIFIED_ACCOUNT_DAYS from now unless it
+    // verifies (signup/unverified-accounts.ts), so an unverified sign-up cannot hold a username for good.
+    const user = await this.#insert({ ...rest, passwordHash, createdAt }, { claimEmail: false, extra: { emailVerified: false, signedUp: true, unverifiedSince: createdAt, ...(locale ? { locale } : {}) } });
+    await this.store.zAdd(this.keys.unverifiedUsers(), createdAt * 1000, user.id);
+    return user;
   }
 
   /**
-   * Marks the address verified and claims it (SET NX on the e-mail index). False when another
-   * account holds the address by now: the first to verify an address gets it.
+   * Marks the address verified and claims it (SET NX on the e-mail index), and the account is
+   * kept from then on (its `unverifiedSince` goes in the same write). `address-taken` when another
+   * account holds the address by now (the first to verify an address gets it); `no-account` when
+   * the account is gone or being removed (an unverified account past its time), or moved to
+   * another address meanwhile. In both failures no index is left pointing at it.
    */
-  async verifyEmail(id: string, email: string): Promise<boolean> {
+  async verifyEmail(id: string, email: string): Promise<'verified' | 'address-taken' | 'no-account'> {
+    const sameAddress = (user: User) => user.email.toLowerCase() === email.toLowerCase();
     const user = await this.findById(id);
-    if (!user || user.email.toLowerCase() !== email.toLowerCase()) return false;
-    const holder = await this.store.get(this.keys.userByEmail(email));
-    if (holder !== id && !(await this.store.set(this.keys.userByEmail(email), id, { onlyIfAbsent: true }))) return false;
-    // Still the address the link was for (a change that landed meanwhile keeps its own state).
-    const verified = await this.#modify(id, (current) => (current.email.toLowerCase() === email.toLowerCase() ? { ...current, emailVerified: true } : undefined));
-    return verified !== undefined && verified.email.toLowerCase() === email.toLowerCase();
+    if (!user || user.removing || !sameAddress(user)) return 'no-account';
+    const emailKey = this.keys.userByEmail(email);
+    const claimed = (await this.store.get(emailKey)) !== id;
+    if (claimed && !(await this.store.set(emailKey, id, { onlyIfAbsent: true }))) return 'address-taken';
+    let verified: User | undefined;
+    try {
+      // One compare-and-set on the record decides a race with the removal of an unverified
+      // account: whichever writes the record first wins, and the other sees what it wrote.
+      verified = await this.#modify(id, (current) => (current.removing || !sameAddress(current) ? undefined : keptAccount({ ...current, emailVerified: true })));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (!verified) {
+      // Removed (or being removed, or moved to another address) meanwhile: the claim made here
+      // is given back, so the address index never points at a missing account.
+      if (claimed) await this.store.swap(emailKey, id, null);
+      return 'no-account';
+    }
+    await this.store.zRemove(this.keys.unverifiedUsers(), id);
+    return 'verified';
+  }
+
+  /**
+   * A sign-in of the account is about to succeed (its password, and its verification when
+   * HUB_REQUIRE_VERIFIED_EMAIL asks for it, were checked). An unverified self-sign-up is kept from
+   * now on: it may use subsites, and an account someone uses never goes away unasked. False when
+   * the account is gone or being removed: the sign-in then fails as for an unknown account.
+   */
+  async keepSignedIn(user: User): Promise<boolean> {
+    // Any self-sign-up not verified and not yet marked, also one an older release made (no
+    // `unverifiedSince`): the mark keeps it off the list should the upgrade's scan come to it later.
+    const unmarked = (current: User) => current.signedUp === true && current.emailVerified !== true && current.signedInUnverifiedAt === undefined;
+    if (!unmarked(user) && !user.removing) return true; // nothing would remove it (as read just now)
+    let kept: User | undefined;
+    try {
+      kept = await this.#modify(user.id, (current) => {
+        if (current.removing) return undefined;
+        if (!unmarked(current)) return current;
+        return keptAccount({ ...current, signedInUnverifiedAt: Math.floor(Date.now() / 1000) });
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (!kept) return false;
+    await this.store.zRemove(this.keys.unverifiedUsers(), user.id);
+    return true;
+  }
+
+  /**
+   * Puts an unverified self-sign-up an older release made (no `unverifiedSince`) on the removal
+   * list, its period counting from `since` (epoch seconds); also re-adds a listed account whose
+   * list entry is missing (a crash between its record and its entry). False when the account no
+   * longer qualifies (verified, signed in, removed meanwhile).
+   */
+  async listUnverified(id: string, since: number): Promise<boolean> {
+    let listed: User | undefined;
+    try {
+      listed = await this.#modify(id, (current) => {
+        if (!current.signedUp || current.emailVerified === true || current.signedInUnverifiedAt !== undefined || current.removing || current.roles.length > 0) return undefined;
+        return current.unverifiedSince === undefined ? { ...current, unverifiedSince: since } : current;
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (!listed) return false;
+    await this.store.zAdd(this.keys.unverifiedUsers(), listed.unverifiedSince! * 1000, id);
+    return true;
+  }
+
+  /** Unverified self-sign-ups whose period began at or before `sinceMs` (epoch ms), oldest first, at most `limit`. */
+  unverifiedDue(sinceMs: number, limit: number): Promise<string[]> {
+    return this.store.zRangeByScore(this.keys.unverifiedUsers(), 0, sinceMs, limit);
+  }
+
+  /**
+   * Removes an unverified self-sign-up whose time ran out (`due` decides from the record as
+   * stored). First a compare-and-set marks the record `removing`: a verification or first
+   * sign-in racing it either landed before (the account no longer qualifies, nothing is removed)
+   * or sees the mark and refuses. Then each index lets go of it only where it still points at
+   * this account, the record goes, and its list entry last: a crash part-way leaves the entry,
+   * and the next pass finishes the job. `kept`: it no longer qualifies (taken off the list);
+   * `gone`: no record (an admin deleted it, or a pass before finished all but the entry).
+   */
+  async removeUnverified(id: string, due: (user: User) => boolean): Promise<{ outcome: 'removed'; user: User } | { outcome: 'kept' | 'gone' }> {
+    // An account an admin gave a role to was vouched for: kept as one an admin made.
+    const unverified = (user: User) => user.signedUp === true && user.emailVerified !== true && user.signedInUnverifiedAt === undefined && user.unverifiedSince !== undefined && user.roles.length === 0;
+    let marked: User | undefined;
+    try {
+      marked = await this.#modify(id, (current) => {
+        if (current.removing) return current;
+        return unverified(current) && due(current) ? { ...current, removing: true } : undefined;
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      await this.store.zRemove(this.keys.unverifiedUsers(), id);
+      return { outcome: 'gone' };
+    }
+    if (!marked) {
+      const current = await this.findById(id);
+      // Not yet due (a record whose period was restarted) stays listed; anything else is kept for good.
+      if (!current || !unverified(current)) await this.store.zRemove(this.keys.unverifiedUsers(), id);
+      return { outcome: 'kept' };
+    }
+    await this.store.swap(this.keys.userByName(marked.username), id, null);
+    // It never held its address, unless a verification claimed it just before the mark (that one gives it back too).
+    await this.store.swap(this.keys.userByEmail(marked.email), id, null);
+    if (marked.uid !== undefined) await this.store.swap(this.keys.userByUid(marked.uid), id, null);
+    await this.store.setRemove(this.keys.users(), id);
+    await this.store.zRemove(this.keys.legacyHashUsers(), id);
+    await this.store.del(this.keys.user(id));
+    await this.store.zRemove(this.keys.unverifiedUsers(), id);
+    return { outcome: 'removed', user: marked };
   }
 
   /** The account that holds an address (verified sign-ups, and every account made by an admin or an import). */
@@ -227,7 +342,10 @@ export class UserRepository {
     const raws = await this.store.getMany(ids.map((id) => this.keys.user(id)));
     return raws
       .filter((raw): raw is string => raw !== null)
-      .map((raw) => toPublic(JSON.parse(raw) as User))
+      .map((raw) => JSON.parse(raw) as User)
+      // An unverified account being removed is on its way out: not shown, not counted.
+      .filter((user) => !user.removing)
+      .map(toPublic)
       .sort((a, b) => a.username.localeCompare(b.username));
   }
 
@@ -321,12 +439,22 @@ export class UserRepository {
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
-    await this.store.del(this.keys.user(id), this.keys.userByName(user.username));
-    // The address index only when this account holds it (an unverified sign-up does not).
+    await this.store.del(this.keys.user(id));
+    // Each index only where it still points at this account: a username freed meanwhile (an
+    // unverified account's removal) may already belong to a new sign-up. The address index only
+    // when this account holds it (an unverified sign-up does not).
+    await this.store.swap(this.keys.userByName(user.username), id, null);
     await this.store.swap(this.keys.userByEmail(user.email), id, null);
-    if (user.uid !== undefined) await this.store.del(this.keys.userByUid(user.uid));
+    if (user.uid !== undefined) await this.store.swap(this.keys.userByUid(user.uid), id, null);
     await this.store.setRemove(this.keys.users(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);
+    await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return user;
   }
+}
+
+/** The account with nothing left that would remove it as an unverified sign-up. */
+function keptAccount(user: User): User {
+  const { unverifiedSince: _since, ...kept } = user;
+  return kept;
 }

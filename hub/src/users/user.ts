@@ -15,6 +15,25 @@ export interface User {
    * no claim on it (the e-mail index), and with HUB_REQUIRE_VERIFIED_EMAIL it cannot sign in.
    */
   signedUp?: boolean;
+  /**
+   * A self-service sign-up that has neither verified its address nor signed in: the time (epoch
+   * seconds) its removal period (HUB_UNVERIFIED_ACCOUNT_DAYS) counts from, its sign-up (or, for an
+   * account an older release made, when this release first saw it). Dropped, in the same write,
+   * when the address is verified or the account first signs in: from then on it is kept.
+   */
+  unverifiedSince?: number;
+  /**
+   * When an account that signed up itself first signed in before verifying its address (only
+   * possible with HUB_REQUIRE_VERIFIED_EMAIL=false), epoch seconds: it may have used subsites, so
+   * it is never removed as an unverified account.
+   */
+  signedInUnverifiedAt?: number;
+  /**
+   * Set (compare-and-set) by the removal of an unverified account as its first step: a
+   * verification or a first sign-in that reads it refuses, and the removal can be run again after
+   * a crash part-way. Never on a live account.
+   */
+  removing?: boolean;
   /** The language the person used at sign-up (`en`, `zh-CN`): the language of mail sent later. */
   locale?: string;
   roles: string[];

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Logger } from '../logger.js';
+import type { ConsentIndex } from '../oidc/consents.js';
+import type { GrantIndex } from '../oidc/grant-index.js';
+import type { SessionIndex } from '../oidc/session-index.js';
+import type { Keys } from '../store/keys.js';
+import type { Store } from '../store/store.js';
+import type { TwoStepRepository } from '../two-step/two-step-repository.js';
+import type { User } from '../users/user.js';
+import type { UserRepository } from '../users/user-repository.js';
+
+export const DAY_SECONDS = 86_400;
+/** How often each hub process tries to take the lock and remove what is due, in milliseconds. */
+export const SWEEP_INTERVAL_MS = 60_000; // a minute
+/** Accounts removed per pass at most; a full pass runs the next one at once. */
+export const SWEEP_BATCH = 100;
+/** Records looked at per pass by the scan for accounts an older release made. */
+export const SCAN_BATCH = 1_000;
+/** Between two passes of that scan while it is not done, in milliseconds: a million users take about 17 minutes. */
+export const SCAN_PAUSE_MS = 1_000;
+/** How long the lock is held at most (a process that died holding it frees it by then), in seconds. */
+const LOCK_SECONDS = 300;
+/** The scan for older accounts runs again this long after it finished (accounts an older process made during a rolling upgrade), in seconds. */
+const RESCAN_SECONDS = DAY_SECONDS;
+
+/** When an unverified self-sign-up will be removed (epoch seconds), or undefined when it never will be. */
+export function removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>, days: number): number | undefined {
+  if (days <= 0 || user.unverifiedSince === undefined || user.roles.length > 0) return undefined;
+  return user.unverifiedSince + days * DAY_SECONDS;
+}
+
+export interface UnverifiedAccountsDeps {
+  store: Store;
+  keys: Keys;
+  users: UserRepository;
+  sessions: SessionIndex;
+  grants: GrantIndex;
+  consents: ConsentIndex;
+  twoStepRecords: TwoStepRepository;
+  audit: AuditLog;
+  logger: Logger;
+  /** HUB_UNVERIFIED_ACCOUNT_DAYS: 0 keeps them for good. */
+  days: number;
+  /** HUB_REQUIRE_VERIFIED_EMAIL: accounts of an older release are listed only with it on (see scanOlder). */
+  requireVerifiedEmail: boolean;
+  /** The clock, epoch ms (tests move it). */
+  now?: () => number;
+  /** Records the walk for older accounts looks at per pass; {@link SCAN_BATCH} unless a test walks in smaller steps. */
+  scanBatch?: number;
+}
+
+/** What one pass did. */
+export interface SweepPass {
+  /** Whether this process held the lock (another one may be sweeping). */
+  ran: boolean;
+  removed: number;
+  /** Accounts of an older release put on the list (or list entries restored). */
+  listed: number;
+  /** Whether a full batch was due: the next pass follows at once. */
+  more: boolean;
+  /** Whether the scan for older accounts has more to look at: the next pass follows after {@link SCAN_PAUSE_MS}. */
+  scanning: boolean;
+}
+
+/**
+ * Removes self-service sign-ups that neither verified their address nor ever signed in,
+ * HUB_UNVERIFIED_ACCOUNT_DAYS after they signed up, so that a sign-up nobody completes does not
+ * hold its username (a person's handle, squatted) or its records for good.
+ *
+ * Not TTLs on the records: the set of all users and the uid index cannot expire one member at a
+ * time, and a verification would have to take the TTL off the record, the username index and the
+ * uid index at once, which Redis Cluster cannot do (they lie in different slots): an index expiring
+ * under a verified account was possible. Instead a sorted set lists them, the record is the one
+ * place a race is decided (UserRepository.removeUnverified), and one hub process at a time (a lock
+ * in the store) removes at most {@link SWEEP_BATCH} per pass, on a timer in every process.
+ *
+ * Removal is no forced logout: such an account never signed in (a first sign-in takes it off the
+ * list, UserRepository.keepSignedIn), so no subsite knows it. As a second guard, an account with
+ * anything of a sign-in (a hub session, a grant, a remembered consent, two-step sign-in) is kept.
+ */
+export class UnverifiedAccounts {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #started = false;
+
+  constructor(private readonly deps: UnverifiedAccountsDeps) {}
+
+  #now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  /** When the account will be removed (epoch seconds), or undefined when it never will be. */
+  removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>): number | undefined {
+    return removalTime(user, this.deps.days);
+  }
+
+  start(): void {
+    if (this.#started || this.deps.days <= 0) return;
+    this.#started = true;
+    this.#schedule(0);
+  }
+
+  /** Stops the timer and waits for the pass in progress. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#started) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.runOnce()
+        .then((pass) => (pass.more ? 0 : pass.scanning ? SCAN_PAUSE_MS : SWEEP_INTERVAL_MS))
+        .catch((error: unknown) => {
+          this.deps.logger.warn('removing unverified accounts failed; the next pass tries again', { error: error instanceof Error ? error.name : 'Error' });
+          return SWEEP_INTERVAL_MS;
+        })
+        .then((delay) => {
+          this.#running = undefined;
+          this.#schedule(delay);
+        });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** One pass, under the lock: older accounts listed (a batch), then what is due removed (a batch). */
+  async runOnce(): Promise<SweepPass> {
+    const { store, keys } = this.deps;
+    if (this.deps.days <= 0) return { ran: false, removed: 0, listed: 0, more: false, scanning: false };
+    const token = randomUUID();
+    // One process at a time: two would race each other for the same accounts (harmless, every
+    // step is a compare-and-set, but twice the work and twice the audit entries).
+    if (!(await store.set(keys.unverifiedSweepLock(), token, { onlyIfAbsent: true, ttlSeconds: LOCK_SECONDS }))) {
+      return { ran: false, removed: 0, listed: 0, more: false, scanning: false };
+    }
+    try {
+      const scan = await this.#scanOlder();
+      const cutoffMs = this.#now() - this.deps.days * DAY_SECONDS * 1000;
+      const due = await this.deps.users.unverifiedDue(cutoffMs, SWEEP_BATCH);
+      let removed = 0;
+      for (const id of due) if (await this.#remove(id, cutoffMs)) removed += 1;
+      return { ran: true, removed, listed: scan.listed, more: due.length === SWEEP_BATCH, scanning: scan.more };
+    } finally {
+      await store.swap(keys.unverifiedSweepLock(), token, null);
+    }
+  }
+
+  async #remove(id: string, cutoffMs: number): Promise<boolean> {
+    const user = await this.deps.users.findById(id);
+    if (user && !user.removing && (await this.#signedInOnce(id))) {
+      // Cannot happen through the hub (a first sign-in takes it off the list), but if anything
+      // of a sign-in exists the account was used: kept, never removed silently.
+      await this.deps.users.keepSignedIn(user);
+      this.deps.logger.warn('an unverified account due for removal has sign-in records: kept', { user: id });
+      return false;
+    }
+    const result = await this.deps.users.removeUnverified(id, (current) => current.unverifiedSince! * 1000 <= cutoffMs);
+    if (result.outcome !== 'removed') return false;
+    // Nothing of two-step can exist without a sign-in; removed all the same, as a deletion does.
+    await this.deps.twoStepRecords.remove(id);
+    // No address: the username (public) and the period, so an admin can answer "where did my account go".
+    await this.deps.audit.record({ event: 'signup.expired', actor: 'system', subject: id, detail: { username: result.user.username, days: this.deps.days } });
+    return true;
+  }
+
+  /** Whether the store holds anything only a sign-in makes. */
+  async #signedInOnce(id: string): Promise<boolean> {
+    const [sessions, grants, consents, twoStep] = await Promise.all([
+      this.deps.sessions.list(id),
+      this.deps.grants.list(id),
+      this.deps.consents.clientsOf(id),
+      this.deps.twoStepRecords.isEnabled(id),
+    ]);
+    return sessions.length > 0 || grants.length > 0 || consents.length > 0 || twoStep;
+  }
+
+  /**
+   * Older releases kept unverified sign-ups for good and wrote no `unverifiedSince`: each found
+   * here gets the whole period from now (the upgrade), none is removed at once. Only with
+   * HUB_REQUIRE_VERIFIED_EMAIL on: with it off, an older release let such accounts sign in and
+   * kept no record of it, so they are left alone (their use cannot be ruled out). One with
+   * anything of a sign-in is kept for good. Walks the set of all users (SSCAN), about
+   * {@link SCAN_BATCH} a pass, its cursor kept in the store; after a full walk it rests a day, then walks again
+   * (accounts an older process made during a rolling upgrade, a list entry a crash lost).
+   */
+  async #scanOlder(): Promise<{ listed: number; more: boolean }> {
+    const { store, keys, users } = this.deps;
+    const stateKey = keys.unverifiedScanned();
+    const state = await store.get(stateKey);
+    if (state === 'done') return { listed: 0, more: false };
+    // The walk's place: an SSCAN cursor over the set of all users, kept between passes (and processes).
+    const cursor = state?.startsWith('cursor:') ? state.slice('cursor:'.length) : '0';
+    const page = await store.setScan(keys.users(), cursor, this.deps.scanBatch ?? SCAN_BATCH);
+    const raws = await store.getMany(page.members.map((id) => keys.user(id)));
+    const since = Math.floor(this.#now() / 1000);
+    let listed = 0;
+    for (const raw of raws) {
+      if (!raw) continue;
+      const user = JSON.parse(raw) as User;
+      if (!user.signedUp || user.emailVerified === true || user.signedInUnverifiedAt !== undefined || user.removing) continue;
+      if (user.unverifiedSince === undefined) {
+        if (!this.deps.requireVerifiedEmail) continue;
+        if (await this.#signedInOnce(user.id)) {
+          await users.keepSignedIn(user);
+          continue;
+        }
+      }
+      if (await users.listUnverified(user.id, since)) listed += 1;
+    }
+    const more = page.cursor !== '0';
+    await store.set(stateKey, more ? `cursor:${page.cursor}` : 'done', { ttlSeconds: RESCAN_SECONDS });
+    return { listed, more };
+  }
+}
