@@ -221,6 +221,22 @@ for (const locale of LOCALES) {
       await expectErrorOn('email-current', 'email-error', locale);
       await expect(page.getByTestId('email-new-input')).toHaveValue(`${user.login}-new@example.test`);
 
+      // The e-mail change: the confirmation page from the mail, and the same page for a link that is not valid.
+      const since = Date.now();
+      await page.getByTestId('email-new-input').fill(`${user.login}-new@example.test`);
+      await page.getByTestId('email-current').fill(user.password);
+      await page.getByTestId('email-submit').click();
+      await expect(page.getByTestId('account-done')).toBeVisible();
+      const confirmMail = await waitForMail(`${user.login}-new@example.test`, { since });
+      await page.goto(confirmMail.links.find((link) => link.startsWith(`${URLS.hub}/account/email/confirm`))!);
+      await expect(page.getByTestId('email-confirm')).toBeVisible();
+      await expectAccessible('e-mail confirmation', locale);
+      await page.goto(`${URLS.hub}/account/email/confirm?token=nonsense`);
+      await expect(page.getByTestId('email-invalid')).toBeVisible();
+      await expectAccessible('e-mail confirmation link not valid', locale);
+      expect(await page.title()).toMatch(new RegExp(`^${TITLE_ERROR[locale]}`));
+      await page.goto(`${URLS.hub}/account`);
+
       await page.getByTestId('name-input').fill('   ');
       await page.getByTestId('name-submit').click();
       await expect(page.getByTestId('name-error')).toBeVisible();
