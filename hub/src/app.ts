@@ -37,8 +37,16 @@ const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
  */
 const PROTOCOL_PATHS = ['/.well-known', '/auth', '/token', '/me', '/jwks', '/session/end', '/request'];
 
+/**
+ * Where password managers send a user to change a saved password (W3C "A Well-Known URL for
+ * Changing Passwords"): a redirect to the account page's password form. Under `/.well-known`,
+ * but answered by the portal, not the protocol engine.
+ */
+const CHANGE_PASSWORD_PATH = '/.well-known/change-password';
+
 function isProtocolPath(url: string | undefined): boolean {
   const path = (url ?? '/').split('?', 1)[0]!;
+  if (path.toLowerCase() === CHANGE_PASSWORD_PATH) return false;
   return PROTOCOL_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 }
 
@@ -60,6 +68,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   app.use('/static', express.static(`${TEMPLATES_DIR}/static`, { index: false, maxAge: '1h' }));
   // Browsers ask every origin for /favicon.ico: a small icon instead of a 404 on every page.
   app.get('/favicon.ico', (_req, res) => res.sendFile(`${TEMPLATES_DIR}/static/favicon.ico`, { maxAge: '1d' }));
+  // The account page signs in first when needed (and keeps the fragment through the redirects).
+  app.get(CHANGE_PASSWORD_PATH, (_req, res) => res.redirect(303, '/account#change-password'));
   app.use(healthRoutes(services));
   // Every page below is read in the reader's language: the `lang` cookie, else Accept-Language.
   app.use(localeMiddleware());

@@ -79,4 +79,17 @@ describe('protocol paths no endpoint answers', () => {
     const preflight = await fetch(`${hub.url}/token`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
     expect(preflight.status).not.toBe(405);
   });
+
+  // W3C "A Well-Known URL for Changing Passwords": password managers send a user here to change a
+  // saved password; it was a JSON 404 under /.well-known. They trust it only when a path that
+  // cannot exist is not 2xx (the spec's probe), which still holds.
+  test('GET /.well-known/change-password: 303 to the account page\'s password form; the probe path stays 404', async () => {
+    for (const path of ['/.well-known/change-password', '/.WELL-KNOWN/change-password']) {
+      const response = await fetch(`${hub.url}${path}`, { redirect: 'manual' });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('location')).toBe('/account#change-password');
+    }
+    const probe = await fetch(`${hub.url}/.well-known/resource-that-should-not-exist-whose-status-code-should-not-be-200`);
+    expect(probe.status).toBe(404);
+  });
 });

@@ -6,12 +6,21 @@ import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
 import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
+import { WrongPasswordError } from '../users/account-settings.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 
 /** Which form of the account page an error belongs to. */
 type Section = 'name' | 'password' | 'email';
+
+/** The field of the section's form an error is about: the page marks it invalid and focuses it. */
+type ErrorField = 'current' | 'new';
+
+/** A wrong or throttled current password is about the current-password field; anything else about what is being changed. */
+function fieldOf(error: HubError): ErrorField {
+  return error instanceof WrongPasswordError || error instanceof TooManyAttemptsError ? 'current' : 'new';
+}
 
 /** Notices shown after a change (`?done=`), by name: never text from the query. */
 const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others']);
@@ -36,7 +45,7 @@ export function accountRoutes(services: HubServices): Router {
     return signedIn;
   }
 
-  async function showAccount(req: Request, res: Response, signedIn: SignedIn, options: { error?: { section: Section } & FriendlyError; status?: number; values?: Record<string, string> } = {}) {
+  async function showAccount(req: Request, res: Response, signedIn: SignedIn, options: { error?: { section: Section; field: ErrorField } & FriendlyError; status?: number; values?: Record<string, string> } = {}) {
     const all = await clients.list();
     const byId = new Map(all.map((client) => [client.clientId, client]));
     const visible = (clientId: string) => {
@@ -70,7 +79,7 @@ export function accountRoutes(services: HubServices): Router {
     if (!(error instanceof HubError) || error.status >= 500) throw error;
     if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     if (error instanceof TooManyMailsError) res.setHeader('Retry-After', String(services.config.RECOVERY_WINDOW_SECONDS));
-    await showAccount(req, res, signedIn, { error: { section, ...friendlyError(error) }, status: error.status, values });
+    await showAccount(req, res, signedIn, { error: { section, field: fieldOf(error), ...friendlyError(error) }, status: error.status, values });
   }
 
   router.get('/account', async (req, res) => {

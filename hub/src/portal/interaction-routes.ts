@@ -26,7 +26,7 @@ export function interactionRoutes(services: HubServices): Router {
   const { provider, views, users, hasher, throttle, devices, clients, config, audit, twoStep } = services;
   const router = Router();
 
-  async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean } = {}) {
+  async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean; invalid?: boolean } = {}) {
     const details = await interactionDetails(provider, req, res);
     const client = await clients.find(String(details.params.client_id));
     renderPage(res, views, 'hub/login.njk', {
@@ -35,6 +35,8 @@ export function interactionRoutes(services: HubServices): Router {
       client: client && !client.internal ? client : undefined,
       login: options.login ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: options.error,
+      // The typed username or password was wrong (not a wait or a busy hub): both fields are marked invalid.
+      invalid: options.invalid === true,
       unverified: options.unverified === true,
       // Sign-up is offered on the sign-in page only when anyone may sign up and mail can be sent.
       signupOpen: config.HUB_SIGNUP === 'open' && services.mailer.available,
@@ -96,7 +98,7 @@ export function interactionRoutes(services: HubServices): Router {
       await throttle.failed(admitted);
       // The typed login is kept (not the password): it shows what an attacker is guessing at.
       await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
-      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
+      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401, invalid: true });
     }
     // Whether a second step follows is read while the success is counted (one wait, not two).
     const [, secondStep] = await Promise.all([throttle.succeeded(admitted), twoStep.isEnabled(user.id)]);

@@ -39,10 +39,12 @@ export function recoveryRoutes(services: HubServices): Router {
     }, options.status ?? (unavailable ? 503 : 200));
   }
 
-  function showReset(req: Request, res: Response, token: string, options: { error?: FriendlyError; status?: number; invalid?: boolean; done?: boolean } = {}) {
+  function showReset(req: Request, res: Response, token: string, options: { error?: FriendlyError; status?: number; invalid?: boolean; done?: boolean; username?: string } = {}) {
     renderPage(res, views, 'hub/password-reset.njk', {
       csrfToken: csrf.generateToken(req),
       token,
+      // In the form for password managers, which save the new password under it (only to the link's holder).
+      username: options.username,
       invalid: options.invalid ?? false,
       done: options.done ?? false,
       error: options.error,
@@ -74,13 +76,14 @@ export function recoveryRoutes(services: HubServices): Router {
     // not "link expired" for the link it has just used.
     if (req.query.done === '1' && req.query.token === undefined) return showReset(req, res, '', { done: true });
     const token = queryToken(req);
+    let username: string;
     try {
-      await recovery.check(token);
+      ({ username } = await recovery.check(token));
     } catch (error) {
       if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
       throw error;
     }
-    showReset(req, res, token);
+    showReset(req, res, token, { username });
   });
 
   router.post('/password/reset', csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -89,7 +92,10 @@ export function recoveryRoutes(services: HubServices): Router {
       await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), localeOf(res), clientIp(req));
     } catch (error) {
       if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
-      if (error instanceof HubError && error.status < 500) return showReset(req, res, token, { error: friendlyError(error), status: error.status });
+      if (error instanceof HubError && error.status < 500) {
+        const username = await recovery.check(token).then((user) => user.username, () => undefined);
+        return showReset(req, res, token, { error: friendlyError(error), status: error.status, username });
+      }
       throw error;
     }
     res.redirect(303, '/password/reset?done=1');

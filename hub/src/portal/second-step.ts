@@ -103,12 +103,15 @@ export async function startSecondStep(req: Request, res: Response, uid: string, 
   res.redirect(303, `/interaction/${encodeURIComponent(uid)}`);
 }
 
-/** The second-step page; `error` is a key of totp:errors; `expired`: the pending step is gone, start again. */
-export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; expired?: boolean; status?: number } = {}): void {
+/**
+ * The second-step page; `error` is a key of totp:errors; `expired`: the pending step is gone,
+ * start again; `recovery`: the error answers the recovery-code field (it is shown, marked and focused).
+ */
+export function showSecondStep(services: HubServices, req: Request, res: Response, uid: string, options: { error?: string; expired?: boolean; status?: number; recovery?: boolean } = {}): void {
   // The form names whose sign-in it finishes: sent after another account signed in in this
   // browser, it is told apart from one of the same account (stale-sign-in.ts).
   const account = pendingSecondStep(req, uid)?.userId;
-  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, account, csrfToken: csrf.generateToken(req), error: options.error, expired: options.expired }, options.status ?? 200);
+  renderPage(res, services.views, 'hub/two-step-challenge.njk', { uid, account, csrfToken: csrf.generateToken(req), error: options.error, expired: options.expired, recovery: options.recovery === true }, options.status ?? 200);
 }
 
 /** `POST /interaction/:uid/two-step`: the code from the app or a recovery code. */
@@ -131,6 +134,8 @@ export function secondStepRoutes(services: HubServices): Router {
     // As for passwords: the owner's known browser is judged by its own failures only.
     const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
     const attempt = { ip, account: user.id, via: 'portal' as const, ...(device ? { device } : {}) };
+    // Which of the page's two fields was sent (the app's code or a recovery code): an error goes back to it.
+    const recovery = field(req, 'via') === 'recovery';
     let factor: SecondFactor | undefined;
     try {
       factor = await twoStep.verifyThrottled(attempt, field(req, 'code'));
@@ -138,11 +143,11 @@ export function secondStepRoutes(services: HubServices): Router {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       await audit.record({ event: 'login.throttled', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showSecondStep(services, req, res, details.uid, { error: 'tooMany', status: 429 });
+      return showSecondStep(services, req, res, details.uid, { error: 'tooMany', status: 429, recovery });
     }
     if (!factor) {
       await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, client, ip, detail: { step: 'two-step' } });
-      return showSecondStep(services, req, res, details.uid, { error: 'wrongCode', status: 401 });
+      return showSecondStep(services, req, res, details.uid, { error: 'wrongCode', status: 401, recovery });
     }
     delete req.session.secondStep;
     const issued = devices.issue(user.id);

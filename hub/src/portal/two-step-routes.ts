@@ -33,8 +33,8 @@ export function twoStepRoutes(services: HubServices): Router {
     return signedIn;
   }
 
-  /** The page; `error` is a key of totp:errors. */
-  async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number } = {}) {
+  /** The page; `error` is a key of totp:errors, `form` the form it answers (its field is marked and focused). */
+  async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number; form?: 'enable' | 'regenerate' | 'disable' } = {}) {
     const status = await twoStep.status(signedIn.user.id);
     const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username);
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
@@ -44,6 +44,8 @@ export function twoStepRoutes(services: HubServices): Router {
       notice,
       required: req.query.required === 'admin',
       error: options.error,
+      form: options.form,
+      username: signedIn.user.username,
       csrfToken: csrf.generateToken(req),
     }, options.status ?? 200);
   }
@@ -85,9 +87,9 @@ export function twoStepRoutes(services: HubServices): Router {
     // The password first: a session alone (a borrowed or stolen one) must not be able to put
     // a second step only its holder can pass in front of the owner's account.
     const failed = await proofFailure(req, res, signedIn, true);
-    if (failed) return show(req, res, signedIn, failed);
+    if (failed) return show(req, res, signedIn, { ...failed, form: 'enable' });
     const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
-    if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400 });
+    if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400, form: 'enable' });
     const { codes } = confirmed;
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'enabled');
@@ -100,7 +102,7 @@ export function twoStepRoutes(services: HubServices): Router {
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
     const failed = await proofFailure(req, res, signedIn);
-    if (failed) return show(req, res, signedIn, failed);
+    if (failed) return show(req, res, signedIn, { ...failed, form: 'regenerate' });
     const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
     await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'codes');
@@ -112,7 +114,7 @@ export function twoStepRoutes(services: HubServices): Router {
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
     const failed = await proofFailure(req, res, signedIn);
-    if (failed) return show(req, res, signedIn, failed);
+    if (failed) return show(req, res, signedIn, { ...failed, form: 'disable' });
     await twoStep.disable(signedIn.user.id);
     await audit.record({ event: 'two-step.disabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'disabled');
