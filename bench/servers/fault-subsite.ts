@@ -1,7 +1,7 @@
 /**
  * One subsite built on the kit's public API for `bench/tools/faults-under-load.ts`: the kit's
- * router, lazy verification, health routes (`/healthz`, `/readyz`) and a page that says who is
- * signed in, on 127.0.0.1:`PORT`, with its sessions in the Redis at `REDIS_URL` (the one the
+ * router, lazy verification, health routes (`/healthz`, `/readyz`), its error handler and a page
+ * that says who is signed in, on 127.0.0.1:`PORT`, with its sessions in the Redis at `REDIS_URL` (the one the
  * fault tool pauses, kills and fills). The kit's sources run through tsx (`--import tsx`).
  */
 import { createServer } from 'node:http';
@@ -50,6 +50,7 @@ app.get('/page', (req: Request, res: Response) => {
   const who = req.user ? `Signed in as ${escapeHtml(req.user.preferred_username ?? req.user.sub)}` : 'Not signed in';
   res.type('html').send(`<!doctype html><title>Forum</title><h1>Forum</h1><p data-user>${who}</p>`);
 });
+app.use(sso.errorHandler); // last, as the kit's README says: a store or hub failure is its 503 page
 
 const server = createServer(app);
 await serve(server, port, async () => {

@@ -11,6 +11,7 @@
  *   client-kill                    CLIENT KILL TYPE normal, three times in two seconds
  *   oom                            maxmemory 1 byte with noeviction for 8 s (every write: OOM)
  *   sigterm-hub                    one hub process SIGTERM'd under load (and 20 requests sent to it directly), then started again
+ *   sigterm-during-pause           one hub process SIGTERM'd while Redis is paused (SIGCONT once it exited, at most 20 s), then started again
  *   slow-subsite                   users deleted while one subsite's userdelete endpoint hangs
  *   redis-restart-empty            redis-server SIGKILLed and started again empty; 12 s later the seed is applied again (the operator's restore)
  *
@@ -65,6 +66,7 @@ interface Sample {
   status: number; // 0: no answer (connection error or timeout)
   problems: string[];
   ok: boolean; // the flow's step did what it should
+  body?: string; // the start of an answer that has a problem other than its speed
 }
 const samples: Sample[] = [];
 const health: { at: number; target: string; status: number; body: string }[] = [];
@@ -101,8 +103,9 @@ function problemsOf(url: string, status: number, headers: Headers, body: string,
   return problems;
 }
 
-function record(flow: string, step: string, at: number, status: number, problems: string[], ok: boolean): void {
-  samples.push({ at, ms: Date.now() - at, flow, step, status, problems, ok });
+function record(flow: string, step: string, at: number, status: number, problems: string[], ok: boolean, body?: string): void {
+  const kept = body !== undefined && problems.some((p) => !p.startsWith('slow')) ? { body: body.slice(0, 600) } : {};
+  samples.push({ at, ms: Date.now() - at, flow, step, status, problems, ok, ...kept });
 }
 
 /** A browser whose every exchange is recorded under its current flow. */
@@ -117,7 +120,7 @@ class RecordingBrowser extends TestBrowser {
       const response = await super.request(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const body = await response.clone().text();
       const problems = problemsOf(url, response.status, response.headers, body, Date.now() - at);
-      record(this.flow, `${init.method ?? 'GET'} ${stepOf(url)}`, at, response.status, problems, response.status < 400);
+      record(this.flow, `${init.method ?? 'GET'} ${stepOf(url)}`, at, response.status, problems, response.status < 400, body);
       return response;
     } catch (error) {
       record(this.flow, `${init.method ?? 'GET'} ${stepOf(url)}`, at, 0, [error instanceof Error && error.name === 'TimeoutError' ? 'no answer in 20 s' : 'connection error'], false);
@@ -145,7 +148,7 @@ async function call(flow: string, url: string, init: { method?: string; headers?
     } catch {
       // left empty: problemsOf says so for a protocol endpoint
     }
-    record(flow, step, at, response.status, problemsOf(url, response.status, response.headers, body, Date.now() - at), response.ok);
+    record(flow, step, at, response.status, problemsOf(url, response.status, response.headers, body, Date.now() - at), response.ok, body);
     return { status: response.status, json };
   } catch (error) {
     record(flow, step, at, 0, [error instanceof Error && error.name === 'TimeoutError' ? 'no answer in 20 s' : 'connection error'], false);
@@ -536,6 +539,22 @@ async function sigtermHub(): Promise<string[]> {
   return [`exit ${code} ${took} ms after SIGTERM; direct requests: ${answers.map((a) => a.status).join(',')}`, `proxy so far: ${JSON.stringify(proxy.counts)}`];
 }
 
+/** A hub SIGTERM'd while Redis is paused: does it still stop within its bound, and with which exit code? */
+async function sigtermDuringPause(): Promise<string[]> {
+  const hub = hubs[1]!;
+  const exit = new Promise<string>((resolve) => hub.child.once('exit', (code, signal) => resolve(String(code ?? signal))));
+  process.kill(redisRef.child.pid!, 'SIGSTOP');
+  await sleep(500);
+  const signalled = Date.now();
+  process.kill(hub.child.pid!, 'SIGTERM');
+  const code = await Promise.race([exit, sleep(20_000).then(() => 'still running after 20 s')]);
+  const took = Date.now() - signalled;
+  process.kill(redisRef.child.pid!, 'SIGCONT');
+  if (code === 'still running after 20 s') hub.child.kill('SIGKILL');
+  hubs[1] = await startHub(hub.name, hub.port, hub.metrics);
+  return [`Redis paused; hub-b SIGTERM'd: ${code === 'still running after 20 s' ? code : `exit ${code} ${took} ms after SIGTERM`} (bound: SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS + 2 s = 13 s)`];
+}
+
 /** Runs the compiled admin CLI against the fault Redis (without blocking the load's event loop). */
 function hubCli(...args: string[]): Promise<string> {
   return new Promise((resolve) => {
@@ -560,16 +579,21 @@ async function slowSubsite(): Promise<string[]> {
       // recorded
     }
   }
-  const deletedAt = Date.now();
-  out.push(...(await Promise.all(DOOMED.map((login) => hubCli('users', 'delete', login)))));
+  // All at once (an admin clearing out accounts), each timed from its CLI's exit, when its
+  // notices are queued: the CLIs end seconds apart, so later notices find the hung subsite's
+  // earlier ones in flight.
   const forcedOut = await Promise.all(browsers.map(async ({ login, browser }) => {
+    const cliStarted = Date.now();
+    const cli = await hubCli('users', 'delete', login);
+    const queuedAt = Date.now();
+    out.push(`${cli} (${login}, ${queuedAt - cliStarted} ms)`);
     browser.flow = 'forced logout at the kit';
     for (;;) {
       const page = await browser.get(`${subsiteUrl}/page`);
       const body = await page.text();
-      if (!body.includes('Signed in as')) return `${login} ${Date.now() - deletedAt} ms`;
-      if (Date.now() - deletedAt > 30_000) return `${login} still signed in after 30 s`;
-      await sleep(250);
+      if (!body.includes('Signed in as')) return `${login} ${Date.now() - queuedAt} ms`;
+      if (Date.now() - queuedAt > 30_000) return `${login} still signed in after 30 s`;
+      await sleep(100);
     }
   }));
   out.push(`signed out at the forum after the delete: ${forcedOut.join('; ')}`);
@@ -600,6 +624,7 @@ const FAULTS: Record<string, () => Promise<string[]>> = {
   'client-kill': clientKill,
   oom,
   'sigterm-hub': sigtermHub,
+  'sigterm-during-pause': sigtermDuringPause,
   'slow-subsite': slowSubsite,
   'redis-restart-empty': redisRestartEmpty,
 };
@@ -660,6 +685,7 @@ function table(window: Window): string {
     const late = mine.filter((s) => s.at > window.to + 5_000 && (s.status === 0 || s.status >= 500)).length;
     lines.push(`| ${flow} | ${[...statuses].sort((a, b) => a[0] - b[0]).map(([status, n]) => `${status || 'none'}×${n}`).join(' ')} | ${slowest.ms} ms (${slowest.step} → ${slowest.status || 'none'}) | ${[...problems].map(([p, n]) => `${p}×${n}`).join(', ') || '–'} | ${firstOk ? `${((firstOk.at - window.to) / 1000).toFixed(1)} s` : 'never'} | ${late} |`);
   }
+  for (const s of during.filter((s) => s.body !== undefined).slice(0, 3)) lines.push(`  answer with a problem: ${s.flow}, ${s.step} → ${s.status}: ${s.body!.replace(/\s+/g, ' ').slice(0, 300)}`);
   const probes = health.filter((h) => h.at >= window.from - 500 && h.at < window.to + AFTER_MS);
   for (const target of [...new Set(probes.map((h) => h.target))]) {
     const seq: string[] = [];
