@@ -3,6 +3,7 @@
  * (a Redis outage must not get every hub process restarted); `/readyz` says whether it can
  * serve: what `OwnedState` checks (store, keys, portal client), and not shutting down.
  */
+import { MemoryStore } from '../src/store/memory.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
@@ -63,5 +64,33 @@ test('with Redis gone /readyz is 503 within the store deadline while /healthz st
     const cleaner = new RedisStore(await connectRedis(TEST_REDIS_URL));
     await deleteByPrefix(cleaner.client, hub.config.KEY_PREFIX);
     await cleaner.close();
+  }
+});
+
+test('a draining process answers /readyz 503 at once, also while the store stalls (found by bench/tools/faults-under-load.ts)', async () => {
+  // SIGTERM'd while Redis was paused, a hub answered /readyz only after the store's 2 s
+  // deadline: a balancer's check (HAProxy's `timeout check`, the tests' proxy: 1 s) timed out,
+  // left the process in rotation while it drained, and requests still went to it.
+  let stalled = false;
+  const memory = new MemoryStore();
+  const store = new Proxy(memory, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || property === 'close') return value;
+      return (...args: unknown[]) => (stalled ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+  const hub = await startTestHub('memory', {}, store);
+  try {
+    stalled = true;
+    hub.services.draining.start();
+    const started = Date.now();
+    const ready = await readyz(hub);
+    expect(ready.status).toBe(503);
+    expect(ready.body.reasons).toContain('shutting down');
+    expect(Date.now() - started).toBeLessThan(500);
+  } finally {
+    stalled = false;
+    await hub.close();
   }
 });

@@ -82,6 +82,12 @@ export function retryAfterMs(value: string | null, now = Date.now()): number {
  * a freshly signed token, and records the outcome: delivered on 2xx, retried with
  * exponential backoff and jitter on 408/429/5xx or no answer, failed for good on another 4xx,
  * on a request that cannot be built (a bad URL), or once the item is older than `maxAgeSeconds`.
+ *
+ * At most `batch` deliveries are in flight at once, and each finishes on its own: a round
+ * claims only as many items as there are free slots and does not wait for the deliveries it
+ * started, and a finished delivery wakes the worker. So a subsite that hangs until the
+ * request's timeout holds one slot, not every other subsite's notices (before, a round waited
+ * for all its deliveries, and a forced logout enqueued meanwhile waited up to `timeoutMs`).
  */
 export class DeliveryWorker {
   #timer: NodeJS.Timeout | undefined;
@@ -89,6 +95,8 @@ export class DeliveryWorker {
   #again = false;
   #started = false;
   #unsubscribe: (() => void) | undefined;
+  /** Deliveries started by the timer loop and not finished yet. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -107,12 +115,13 @@ export class DeliveryWorker {
     this.#schedule(0);
   }
 
-  /** Stops polling and waits for the round in progress to finish. */
+  /** Stops polling and waits for the round in progress and every delivery in flight to finish. */
   async stop(): Promise<void> {
     this.#started = false;
     this.#unsubscribe?.();
     clearTimeout(this.#timer);
     await this.#running;
+    await Promise.all([...this.#inFlight]);
   }
 
   #schedule(delayMs: number): void {
@@ -128,8 +137,7 @@ export class DeliveryWorker {
       this.#again = true;
       return;
     }
-    this.#running = this.runOnce()
-      .then(() => undefined)
+    this.#running = this.#round()
       .catch((error: unknown) => this.logger.warn('delivery round failed', { error: errorSummary(error) }))
       .finally(() => {
         this.#running = undefined;
@@ -139,7 +147,23 @@ export class DeliveryWorker {
       });
   }
 
-  /** One round: claims what is due and delivers it. @returns how many items were attempted. */
+  /** A round of the timer loop: claims what is due for the free slots and starts delivering it, without waiting. */
+  async #round(): Promise<void> {
+    const batch = this.options.batch ?? DEFAULT_BATCH;
+    const free = batch - this.#inFlight.size;
+    if (free <= 0) return; // the next delivery to finish wakes the worker
+    const claims = await this.queue.claimDue(free);
+    for (const claim of claims) {
+      const delivery = this.#deliver(claim).finally(() => {
+        this.#inFlight.delete(delivery);
+        this.#wake(); // a slot is free: more may be due
+      });
+      this.#inFlight.add(delivery);
+    }
+    if (claims.length === free) this.#again = true;
+  }
+
+  /** One round, waited for (tests and tools that deliver by hand): claims what is due and delivers it. @returns how many items were attempted. */
   async runOnce(): Promise<number> {
     const claims = await this.queue.claimDue(this.options.batch ?? DEFAULT_BATCH);
     await Promise.all(claims.map((claim) => this.#deliver(claim)));

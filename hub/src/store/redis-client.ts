@@ -163,7 +163,25 @@ export async function deleteByPrefix(client: RedisClient, prefix: string): Promi
   return deleted;
 }
 
-/** Closes any kind of client, waiting for replies already on their way. */
-export async function closeRedis(client: RedisClient): Promise<void> {
-  if (client.isOpen) await client.close();
+/** How long `closeRedis` waits for replies still due, in milliseconds: the store's deadline. */
+export const CLOSE_WITHIN_MS = 2_000;
+
+/**
+ * Closes any kind of client, waiting for replies already on their way for at most
+ * `withinMs`, then cutting the connections. node-redis's `close()` waits for every pending
+ * reply, also those of commands the store's deadline already gave up on: on a stalled Redis
+ * (paused, a half-open connection) it never returned, and a hub SIGTERM'd then sat out its
+ * hard bound and exited 1.
+ */
+export async function closeRedis(client: RedisClient, withinMs = CLOSE_WITHIN_MS): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'gave up'>((resolve) => {
+    timer = setTimeout(() => resolve('gave up'), withinMs);
+  });
+  const closing = client.close().then(() => 'closed' as const);
+  closing.catch(() => undefined); // cut below: its rejection, if any, is expected
+  const outcome = await Promise.race([closing, gaveUp]);
+  clearTimeout(timer);
+  if (outcome === 'gave up' && client.isOpen) client.destroy();
 }

@@ -104,4 +104,25 @@ describe('RedisStore command timeouts', () => {
       await proxy.close();
     }
   });
+
+  it('close() on a stalled Redis with commands still pending returns within the deadline (the connection is cut)', async () => {
+    // Found by bench/tools/faults-under-load.ts: a hub SIGTERM'd while Redis was paused waited
+    // in close() for the replies of commands its deadline had already given up on, until the
+    // process's hard bound (SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS + 2 s), and exited 1.
+    const proxy = await stallableProxy();
+    const stalled = new RedisStore(await connectRedis(proxy.url));
+    try {
+      expect(await stalled.ping()).toBe(true);
+      proxy.stall();
+      await expect(stalled.get(`${prefix}stalled`)).rejects.toBeInstanceOf(StoreUnavailableError);
+      const started = Date.now();
+      const closed = await Promise.race([stalled.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 6_000))]);
+      expect(closed).toBe('closed');
+      expect(Date.now() - started).toBeLessThan(3_500);
+      expect(stalled.client.isOpen).toBe(false);
+    } finally {
+      if (stalled.client.isOpen) stalled.client.destroy();
+      await proxy.close();
+    }
+  });
 });
