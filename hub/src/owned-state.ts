@@ -161,7 +161,7 @@ export class OwnedState {
     } catch (error) {
       // The details go to the log only: /readyz answers whoever asks.
       this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });
-      reasons.push('the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server');
+      reasons.push(storeProblem(error));
     }
     this.#apply();
     if (reasons.join() !== this.#reasons.join()) {
@@ -295,4 +295,23 @@ function secretList(text: string): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The messages of an error and its causes, joined (a few levels: StoreUnavailableError wraps the client's). */
+function messagesOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let at = error, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth += 1) messages.push(at.message);
+  return messages.join(' / ');
+}
+
+/**
+ * What /readyz says of a failed store check, with what to fix. Redis refusing writes for memory
+ * (`OOM command not allowed when used memory > 'maxmemory'`) answers every read and PING: its
+ * address is not the problem.
+ */
+export function storeProblem(error: unknown): string {
+  if (/\bOOM\b/.test(messagesOf(error))) {
+    return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
+  }
+  return 'the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server';
 }

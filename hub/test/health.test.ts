@@ -7,6 +7,8 @@ import { MemoryStore } from '../src/store/memory.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
+import { startOwnRedis } from '../src/testing/redis-server.js';
+import { createClient } from 'redis';
 
 interface ReadyBody {
   ready: boolean;
@@ -92,5 +94,34 @@ test('a draining process answers /readyz 503 at once, also while the store stall
   } finally {
     stalled = false;
     await hub.close();
+  }
+});
+
+test('Redis out of memory (maxmemory, noeviction): /readyz says so and what to fix, not "check REDIS_URL" (found by bench/tools/faults-under-load.ts)', async () => {
+  const redis = await startOwnRedis();
+  const store = new RedisStore(await connectRedis(redis.url));
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  try {
+    const hub = await startTestHub('redis', {}, store);
+    try {
+      expect((await readyz(hub)).status).toBe(200);
+      await admin.configSet('maxmemory-policy', 'noeviction');
+      await admin.configSet('maxmemory', '1');
+      // Reads and PING still answer; the check's writes are refused.
+      expect(await store.get('anything')).toBeNull();
+      const ready = await readyz(hub);
+      expect(ready.status).toBe(503);
+      expect(ready.body.reasons.join(' ')).toMatch(/out of memory.*maxmemory/);
+      expect(ready.body.reasons.join(' ')).not.toMatch(/REDIS_URL/);
+      await admin.configSet('maxmemory', '0');
+      expect((await readyz(hub)).status).toBe(200);
+    } finally {
+      await hub.close();
+    }
+  } finally {
+    await store.close().catch(() => undefined);
+    await admin.quit().catch(() => undefined);
+    await redis.stop();
   }
 });
