@@ -183,5 +183,7 @@ export async function closeRedis(client: RedisClient, withinMs = CLOSE_WITHIN_MS
   closing.catch(() => undefined); // cut below: its rejection, if any, is expected
   const outcome = await Promise.race([closing, gaveUp]);
   clearTimeout(timer);
-  if (outcome === 'gave up' && client.isOpen) client.destroy();
+  // Not gated on isOpen: close() takes it to false at once while the socket drains, so such a
+  // check never cut anything. destroy() tears the draining socket down (and settles close()).
+  if (outcome === 'gave up') client.destroy();
 }

@@ -9,12 +9,15 @@ const REDIS_URL = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `test:redis-timeouts:${randomUUID()}:`;
 
 /** A TCP proxy to the shared Redis that can stop forwarding: a Redis that stalls mid-command. */
-async function stallableProxy(): Promise<{ url: string; stall(): void; close(): Promise<void> }> {
+async function stallableProxy(): Promise<{ url: string; stall(): void; close(): Promise<void>; clientsOpen(): number }> {
   let stalled = false;
   const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(REDIS_URL.port || 6379), REDIS_URL.hostname);
     sockets.add(client).add(upstream);
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     client.on('data', (chunk) => { if (!stalled) upstream.write(chunk); });
     upstream.on('data', (chunk) => { if (!stalled) client.write(chunk); });
     for (const s of [client, upstream]) s.on('error', () => {}).on('close', () => { client.destroy(); upstream.destroy(); });
@@ -24,6 +27,8 @@ async function stallableProxy(): Promise<{ url: string; stall(): void; close(): 
   return {
     url: `redis://127.0.0.1:${port}`,
     stall: () => { stalled = true; },
+    /** Connections from the client under test that it has not closed (a stalled proxy never closes them itself). */
+    clientsOpen: () => clients.size,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -120,6 +125,12 @@ describe('RedisStore command timeouts', () => {
       expect(closed).toBe('closed');
       expect(Date.now() - started).toBeLessThan(3_500);
       expect(stalled.client.isOpen).toBe(false);
+      // Cut, not left open: node-redis's close() takes isOpen to false at once, so a check of
+      // isOpen after the deadline never cut anything (the socket and its pending replies stayed,
+      // and a process that does not call process.exit, the CLI, waited on them).
+      const cutBy = Date.now() + 1_000;
+      while (proxy.clientsOpen() > 0 && Date.now() < cutBy) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(proxy.clientsOpen()).toBe(0);
     } finally {
       if (stalled.client.isOpen) stalled.client.destroy();
       await proxy.close();

@@ -439,13 +439,15 @@ export class UserRepository {
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
-    await this.store.del(this.keys.user(id));
     // Each index only where it still points at this account: a username freed meanwhile (an
     // unverified account's removal) may already belong to a new sign-up. The address index only
-    // when this account holds it (an unverified sign-up does not).
+    // when this account holds it (an unverified sign-up does not). The indices before the record:
+    // a deletion cut off part-way leaves the record, and deleting again finishes the job (the
+    // other order left the username pointing at no account, taken for good).
     await this.store.swap(this.keys.userByName(user.username), id, null);
     await this.store.swap(this.keys.userByEmail(user.email), id, null);
     if (user.uid !== undefined) await this.store.swap(this.keys.userByUid(user.uid), id, null);
+    await this.store.del(this.keys.user(id));
     await this.store.setRemove(this.keys.users(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);
     await this.store.zRemove(this.keys.unverifiedUsers(), id);
