@@ -6,23 +6,14 @@
  */
 import { createServer } from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { createClient } from 'redis';
-import { createSubsiteKit, type RedisClient } from '../../subsite-kit/src/index.js';
+import { createSubsiteKit } from '../../subsite-kit/src/index.js';
+import { kitRedisClient } from '../lib/kit-redis.js';
 import { required, serve } from '../lib/fixtures.js';
 
 const port = Number(required('PORT'));
 const origin = `http://127.0.0.1:${port}`;
 
-// As the kit's README recommends: no per-command 5 s timer, a socket idle timeout instead.
-const redis = createClient({
-  url: required('REDIS_URL'),
-  disableOfflineQueue: true,
-  commandOptions: { timeout: 0 },
-  socket: { socketTimeout: 5_000 },
-  pingInterval: 1_000,
-}) as RedisClient;
-redis.on('error', () => undefined);
-await redis.connect();
+const redis = await kitRedisClient(required('REDIS_URL'));
 
 const sso = await createSubsiteKit({
   hubUrl: required('HUB_URL'),

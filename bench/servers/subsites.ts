@@ -10,8 +10,8 @@ import { createServer } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import session from 'express-session';
 import { RedisStore } from 'connect-redis';
-import { createClient } from 'redis';
-import type { RedisClient, SsoUser } from '@sso-hub/subsite-kit';
+import type { SsoUser } from '@sso-hub/subsite-kit';
+import { kitRedisClient } from '../lib/kit-redis.js';
 import { withCounters } from '../lib/counting.js';
 import { derivedSecret, required, serve, subsiteHost, subsiteId, subsiteOrigin } from '../lib/fixtures.js';
 
@@ -37,16 +37,7 @@ const hubUrl = process.env.BENCH_HUB_URL ?? 'http://127.0.0.1:9';
 const SESSION_TTL = 86_400; // one day, in seconds: the kit's default session lifetime
 const ID_TOKEN_LENGTH = 900; // characters of an RS256 ID token with the hub's profile and email claims
 
-// As the kit's README recommends: no per-command 5 s timer, a socket idle timeout instead.
-const redis = createClient({
-  url: required('REDIS_URL'),
-  disableOfflineQueue: true,
-  commandOptions: { timeout: 0 },
-  socket: { socketTimeout: 5_000 },
-  pingInterval: 1_000,
-}) as RedisClient;
-redis.on('error', () => undefined);
-await redis.connect();
+const redis = await kitRedisClient(required('REDIS_URL'));
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

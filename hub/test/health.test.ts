@@ -3,11 +3,11 @@
  * (a Redis outage must not get every hub process restarted); `/readyz` says whether it can
  * serve: what `OwnedState` checks (store, keys, portal client), and not shutting down.
  */
-import { MemoryStore } from '../src/store/memory.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
 import { startOwnRedis } from '../src/testing/redis-server.js';
+import { stallableStore } from '../src/testing/stallable-store.js';
 import { createClient } from 'redis';
 
 interface ReadyBody {
@@ -73,18 +73,10 @@ test('a draining process answers /readyz 503 at once, also while the store stall
   // SIGTERM'd while Redis was paused, a hub answered /readyz only after the store's 2 s
   // deadline: a balancer's check (HAProxy's `timeout check`, the tests' proxy: 1 s) timed out,
   // left the process in rotation while it drained, and requests still went to it.
-  let stalled = false;
-  const memory = new MemoryStore();
-  const store = new Proxy(memory, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || property === 'close') return value;
-      return (...args: unknown[]) => (stalled ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(target, args));
-    },
-  });
+  const { store, stall, resume } = stallableStore();
   const hub = await startTestHub('memory', {}, store);
   try {
-    stalled = true;
+    stall();
     hub.services.draining.start();
     const started = Date.now();
     const ready = await readyz(hub);
@@ -92,7 +84,7 @@ test('a draining process answers /readyz 503 at once, also while the store stall
     expect(ready.body.reasons).toContain('shutting down');
     expect(Date.now() - started).toBeLessThan(500);
   } finally {
-    stalled = false;
+    resume();
     await hub.close();
   }
 });

@@ -6,10 +6,9 @@
  */
 import { TestBrowser } from '../src/testing/browser.js';
 import { SESSION_STORE_DEADLINE_MS } from '../src/http/portal-session.js';
-import { MemoryStore } from '../src/store/memory.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
-import type { Store } from '../src/store/store.js';
 import { startOwnRedis, type OwnRedis } from '../src/testing/redis-server.js';
+import { stallableStore } from '../src/testing/stallable-store.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 
 /** The store deadline, and room for a loaded machine. */
@@ -31,23 +30,11 @@ function expectFailedClosed(answer: Awaited<ReturnType<typeof freshLogin>>) {
   expect(answer.ms).toBeLessThan(WITHIN_MS);
 }
 
-/** The embedded store behind a switch: once stalled, every call hangs for ever. */
-function stallable(): { store: Store; stall: () => void } {
-  let stalled = false;
-  const memory = new MemoryStore();
-  const store = new Proxy(memory, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || property === 'close') return value;
-      return (...args: unknown[]) => (stalled ? new Promise(() => {}) : (value as (...a: unknown[]) => unknown).apply(target, args));
-    },
-  });
-  return { store, stall: () => (stalled = true) };
-}
+
 
 describe('DESIGN store down: GET /login from a new browser fails closed', () => {
   test('a Store whose calls hang: 503 within the deadline, not 303', async () => {
-    const { store, stall } = stallable();
+    const { store, stall } = stallableStore();
     const hub = await startTestHub('memory', {}, store);
     try {
       expect((await freshLogin(hub)).status).toBe(303); // healthy: on to the sign-in page
