@@ -161,6 +161,10 @@ const basic = (id: string) => `Basic ${Buffer.from(`${id}:${SECRET(id)}`).toStri
 // ---------------------------------------------------------------- processes
 
 const started: ChildProcess[] = [];
+// Whatever ends this script (an error while starting included), nothing it started outlives it.
+process.once('exit', () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 function spawnLogged(name: string, cmd: string, args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn(cmd, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { output: () => string };
@@ -186,7 +190,7 @@ function redisCli(...args: string[]): string {
   return `${result.stdout}${result.stderr}`.trim();
 }
 
-async function waitFor(url: string, withinMs: number): Promise<void> {
+async function waitFor(url: string, withinMs: number, child?: { output: () => string }): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (Date.now() < deadline) {
     try {
@@ -197,7 +201,7 @@ async function waitFor(url: string, withinMs: number): Promise<void> {
     }
     await sleep(200);
   }
-  throw new Error(`${url} was not ready within ${withinMs} ms`);
+  throw new Error(`${url} was not ready within ${withinMs} ms${child ? `; its output:\n${child.output().slice(-4_000)}` : ''}`);
 }
 
 // ---------------------------------------------------------------- set-up
@@ -206,6 +210,7 @@ const proxyUrl = `http://127.0.0.1:${PORTS.proxy}`;
 const subsiteUrl = `http://127.0.0.1:${PORTS.subsite}`;
 const slowUrl = `http://127.0.0.1:${PORTS.slow}`;
 const dir = mkdtempSync(join(tmpdir(), 'faults-under-load-'));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 const seedFile = join(dir, 'seed.yaml');
 writeFileSync(seedFile, stringify({
   users: [...USERS, ...DOOMED].map((username) => ({ username, email: `${username}@faults.test`, password: PASSWORD })),
@@ -245,7 +250,7 @@ const hubEnv = (port: number, metricsPort: number): Record<string, string> => ({
 type Hub = { name: string; port: number; metrics: number; child: ChildProcess & { output: () => string } };
 async function startHub(name: string, port: number, metrics: number): Promise<Hub> {
   const child = spawnLogged(name, process.execPath, [join(dist, 'main.js')], hubEnv(port, metrics));
-  await waitFor(`http://127.0.0.1:${port}/readyz`, 120_000);
+  await waitFor(`http://127.0.0.1:${port}/readyz`, 120_000, child);
   return { name, port, metrics, child };
 }
 
@@ -259,7 +264,7 @@ const subsite = spawnLogged('subsite', process.execPath, ['--import', 'tsx', 'be
   PORT: String(PORTS.subsite), REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`, HUB_URL: proxyUrl, CLIENT_ID: 'forum', CLIENT_SECRET: SECRET('forum'),
   SYNC_KEY: SECRET('forum-sync'), SESSION_SECRET: SECRET('forum-session'), REDIS_PREFIX: `${PREFIX}forum:`,
 });
-await waitFor(`${subsiteUrl}/healthz`, 60_000);
+await waitFor(`${subsiteUrl}/healthz`, 60_000, subsite);
 
 // The subsite whose userdelete endpoint hangs while `slowHangs` (a request is held until then).
 let slowHangs = false;
