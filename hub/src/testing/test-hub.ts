@@ -114,6 +114,9 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
       // audit entries still lingering land now), then the clean-up: nothing written after it.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A test that started the delivery worker (as main.ts does): its deliveries in flight
+      // finish and write their audit entries before the clean-up, not after it.
+      await hub.deliveryWorker.stop();
       await hub.stop();
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
         await deleteByPrefix(openedStore.client, prefix);
