@@ -1,6 +1,6 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
-import { TooManyAttemptsError, ValidationError } from '../errors.js';
+import { msg, TooManyAttemptsError, ValidationError } from '../errors.js';
 import { allSettledOrThrow } from '../all-settled.js';
 import { clientIp } from '../http/client-ip.js';
 import { regenerate, saveSession } from '../http/portal-session.js';
@@ -121,7 +121,7 @@ export function secondStepRoutes(services: HubServices): Router {
 
   router.post('/interaction/:uid/two-step', cookieParser(), csrf.csrfSynchronisedProtection, async (req, res) => {
     const details = await interactionDetails(provider, req, res);
-    if (details.prompt.name !== 'login') throw new ValidationError('This sign-in step is already done.');
+    if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     const client = String(details.params.client_id);
     const ip = clientIp(req);
     const pending = pendingSecondStep(req, details.uid);
