@@ -197,7 +197,16 @@ describe('every page of the hub in Chinese (phase 2)', () => {
     const page = await signInPage(browser, 'zh-CN');
     const action = new URL(attribute(page.html, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
     const wrong = await browser.post(action, { login: 'nobody', password: 'wrong-password-1', _csrf: inputValue(page.html, '_csrf') }, { 'accept-language': 'en' });
-    expect(LANG.exec(await wrong.text())?.[1]).toBe('zh-CN');
+    const wrongHtml = await wrong.text();
+    expect(LANG.exec(wrongHtml)?.[1]).toBe('zh-CN');
+    // Its language switcher goes back to this sign-in (not the start page, which would drop the
+    // relying party's request), and the page it leads to is that sign-in's form, in English.
+    const uid = /\/interaction\/([^/]+)\/login/.exec(action)![1]!;
+    const switchHref = attribute(wrongHtml, /href="(\/lang\?to=en[^"]*)"/).replaceAll('&amp;', '&');
+    expect(new URL(switchHref, hub.url).searchParams.get('next')).toBe(`/interaction/${uid}`);
+    const switched = await browser.follow(new URL(switchHref, hub.url).toString());
+    expect(LANG.exec(switched.body)?.[1]).toBe('en');
+    expect(switched.body).toContain(`action="/interaction/${uid}/login"`);
     // None of the hub's languages in the list: Accept-Language decides, as without it.
     expect(LANG.exec((await signInPage(new TestBrowser(), 'fr de')).html)?.[1]).toBe('en');
     // The reader chose English with the switcher: that stays.

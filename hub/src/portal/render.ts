@@ -6,15 +6,16 @@ import type { Views } from '../views/views.js';
 import { saveSession, takeSaveBeforeAnswer } from '../http/portal-session.js';
 import { translator } from '../i18n/i18n.js';
 import { STORE_RETRY_AFTER } from '../store/store.js';
+import { switchNextOf } from './switch-next.js';
 
 /**
  * Renders a portal page in the request's locale (`localeMiddleware`), with the no-store
- * header every portal page carries. The language switcher on a page read by GET comes back
- * to that page (`switchNext`); elsewhere it goes to the hub's start page.
+ * header every portal page carries. The language switcher comes back to that page, or for a
+ * form's answer to the page the form was on (`switchNextOf`).
  */
 export function renderPage(res: Response, views: Views, template: string, context: Record<string, unknown> = {}, status = 200): void {
   const req = res.req;
-  const switchNext = req?.method === 'GET' ? req.originalUrl : '/';
+  const switchNext = req ? switchNextOf(req.method, req.originalUrl) : '/';
   const html = views.render(template, { switchNext, ...context }, localeOf(res));
   // A page whose form needs what this request put in the portal session (a new CSRF token)
   // waits for the session to be stored; if it cannot be, a 503 page answers
