@@ -284,6 +284,14 @@ const schema = z.object({
   /** Sign-ups and verification e-mails one address may ask for per window. */
   SIGNUP_MAX_PER_IP: integer(z.number().int().positive()).default(10),
   SIGNUP_WINDOW_SECONDS: seconds.default(3600), // one hour
+  /**
+   * Sign-up mails (verification links, "someone tried to sign up with your address") to one
+   * address an hour: per asking network (an IPv4 address, an IPv6 /64), and all networks
+   * together. One network never uses up an address's mails for everyone; only
+   * ceil(per address / per network) networks together reach the overall cap.
+   */
+  SIGNUP_MAILS_PER_NETWORK: integer(z.number().int().positive()).default(3),
+  SIGNUP_MAILS_PER_ADDRESS: integer(z.number().int().positive().max(100, 'must be at most 100: it is what bounds the mail one address can be sent through the hub in an hour')).default(10),
   /** Shortest password people may choose themselves, in characters (ASVS 5: at least 8). */
   PASSWORD_MIN_LENGTH: integer(z.number().int().min(8, 'must be at least 8 (OWASP ASVS 5)').max(64)).default(8),
   /** Lowest zxcvbn strength score (0 to 4) of a password people choose themselves. */
@@ -358,6 +366,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ];
   for (const [base, baseValue, max, maxValue] of pairs) {
     if (baseValue > maxValue) throw new ConfigError(`invalid hub configuration:\n  ${base}: must not be more than ${max} (${baseValue} > ${maxValue}): the first delay would already be past the longest`);
+  }
+  if (data.SIGNUP_MAILS_PER_NETWORK >= data.SIGNUP_MAILS_PER_ADDRESS) {
+    throw new ConfigError(
+      `invalid hub configuration:\n  SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS (${data.SIGNUP_MAILS_PER_NETWORK} >= ${data.SIGNUP_MAILS_PER_ADDRESS}): otherwise one network could use up an address's sign-up mails for everyone, its owner too`,
+    );
   }
   if (data.METRICS_PORT !== undefined && data.METRICS_PORT === data.HUB_PORT) {
     throw new ConfigError(`invalid hub configuration:\n  METRICS_PORT: must differ from HUB_PORT (${data.HUB_PORT}): the metrics listener is a second port; leave METRICS_PORT unset to serve /metrics on the hub's port with METRICS_TOKEN`);

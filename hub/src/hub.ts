@@ -34,6 +34,7 @@ import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
 import { storeUnavailableOf, type Store } from './store/store.js';
 import { SignupLimit } from './signup/signup-limit.js';
+import { SignupMailBudget } from './signup/signup-mail-budget.js';
 import { SignupService } from './signup/signup-service.js';
 import { UnverifiedAccounts } from './signup/unverified-accounts.js';
 import { SyncPlanner } from './sync/sync-page.js';
@@ -199,8 +200,6 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const signup = new SignupService({
     mode: config.HUB_SIGNUP,
     issuer: config.HUB_ISSUER,
-    store,
-    keys,
     users,
     hasher,
     passwords: domain.passwords,
@@ -213,6 +212,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
       keyPrefix: keys.rateLimitPrefix(),
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
     }),
+    mailBudget: new SignupMailBudget({ store, keys, perNetwork: config.SIGNUP_MAILS_PER_NETWORK, perAddress: config.SIGNUP_MAILS_PER_ADDRESS }),
     audit,
   });
   // Every hub process runs it; a lock in the store lets one of them work at a time.

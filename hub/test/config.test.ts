@@ -154,6 +154,17 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(() => loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: '36500' })).toThrow(/HUB_UNVERIFIED_ACCOUNT_DAYS: must be at most 3650/);
   });
 
+  test('SIGNUP_MAILS_PER_NETWORK and SIGNUP_MAILS_PER_ADDRESS: 3 and 10 by default; one network\'s share must stay below the address\'s cap', () => {
+    expect(loadConfig({})).toMatchObject({ SIGNUP_MAILS_PER_NETWORK: 3, SIGNUP_MAILS_PER_ADDRESS: 10 });
+    expect(loadConfig({ SIGNUP_MAILS_PER_NETWORK: '1', SIGNUP_MAILS_PER_ADDRESS: '2' })).toMatchObject({ SIGNUP_MAILS_PER_NETWORK: 1, SIGNUP_MAILS_PER_ADDRESS: 2 });
+    // Equal: one network could use up an address's mails for everyone again.
+    expect(() => loadConfig({ SIGNUP_MAILS_PER_NETWORK: '10' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SIGNUP_MAILS_PER_NETWORK: '10' })).toThrow(/SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS \(10 >= 10\).*one network could use up an address's sign-up mails for everyone/);
+    expect(() => loadConfig({ SIGNUP_MAILS_PER_ADDRESS: '3' })).toThrow(/SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS \(3 >= 3\)/);
+    expect(() => loadConfig({ SIGNUP_MAILS_PER_ADDRESS: '1000' })).toThrow(/SIGNUP_MAILS_PER_ADDRESS: must be at most 100/);
+    for (const value of ['0', '-1', '2.5', 'ten']) expect(() => loadConfig({ SIGNUP_MAILS_PER_NETWORK: value })).toThrow(/SIGNUP_MAILS_PER_NETWORK: /);
+  });
+
   test('argon2id may not take every libuv pool thread: ID-token signatures need one', () => {
     expect(() => loadConfig({ ARGON2_CONCURRENCY: '4' })).toThrow(/ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE \(4 >= 4\).*lower it, or raise UV_THREADPOOL_SIZE/);
     expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 1600 });

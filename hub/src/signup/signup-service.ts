@@ -2,8 +2,6 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
 import type { Mailer } from '../mail/mailer.js';
-import type { Keys } from '../store/keys.js';
-import type { Store } from '../store/store.js';
 import type { AccountTokens } from '../users/account-tokens.js';
 import type { PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
@@ -13,12 +11,11 @@ import { displayNameProblem, type User } from '../users/user.js';
 import type { Invites } from './invites.js';
 import { signupErrors } from './signup-errors.js';
 import type { SignupLimit } from './signup-limit.js';
+import type { SignupMailBudget } from './signup-mail-budget.js';
 
 export type SignupMode = 'closed' | 'open' | 'invite';
 
 export const VERIFY_TTL_SECONDS = 24 * 3600; // a verification link lasts a day
-export const RESENDS_PER_ACCOUNT = 3; // verification e-mails sent again per account and window
-export const RESEND_WINDOW_SECONDS = 3600; // one hour
 export const VERIFY_PATH = '/signup/verify';
 
 
@@ -45,8 +42,6 @@ interface Verification {
 export interface SignupDeps {
   mode: SignupMode;
   issuer: string;
-  store: Store;
-  keys: Keys;
   users: UserRepository;
   hasher: PasswordHasher;
   passwords: PasswordPolicy;
@@ -54,6 +49,7 @@ export interface SignupDeps {
   tokens: AccountTokens;
   invites: Invites;
   limit: SignupLimit;
+  mailBudget: SignupMailBudget;
   audit: AuditLog;
 }
 
@@ -127,12 +123,13 @@ export class SignupService {
       throw signupErrors.inviteInvalid();
     }
     const holder = await this.deps.users.findByEmail(email);
-    // At most RESENDS_PER_ACCOUNT sign-up mails to one address a window, whoever asks: the limit
-    // per client address alone let anyone with many addresses fill any mailbox through the hub
-    // (a review). Past it the answer is the same and no mail goes; the resend page sends the link later.
-    const mailed = await this.deps.store.incr(this.deps.keys.signupAddressMails(email), RESEND_WINDOW_SECONDS);
-    if (mailed > RESENDS_PER_ACCOUNT) {
-      await this.deps.audit.record({ event: 'signup.mail-limited', actor: user.id, subject: user.id, ip: input.ip, ...(holder ? { detail: { holder: holder.id } } : {}) });
+    // Sign-up mails to one address are capped per asking network and overall (signup-mail-budget.ts):
+    // the limit per client address alone let anyone with many addresses fill any mailbox through
+    // the hub, and one cap for the address alone let a stranger's network use up the owner's (two
+    // reviews). Past either the answer is the same and no mail goes; the resend page sends the link later.
+    const refused = await this.deps.mailBudget.take(email, input.ip);
+    if (refused) {
+      await this.deps.audit.record({ event: 'signup.mail-limited', actor: user.id, subject: user.id, ip: input.ip, detail: { limit: refused, ...(holder ? { holder: holder.id } : {}) } });
     } else if (holder) {
       // The address has an account: its owner hears about it, the form says what it always says.
       this.deps.mailer.sendInBackground({
@@ -150,7 +147,8 @@ export class SignupService {
 
   /**
    * Sends the verification link again, by username (the form after a refused sign-in, or the
-   * resend page). Always the same answer; per address and per account limits.
+   * resend page). Always the same answer; the mail counts as a sign-up's does (per asking network
+   * and per address).
    */
   async resend(login: string, ip: string): Promise<void> {
     this.ensureOpen();
@@ -158,14 +156,14 @@ export class SignupService {
     const user = await this.deps.users.findByLogin(login.slice(0, 320));
     // Not for an account being removed (unverified past HUB_UNVERIFIED_ACCOUNT_DAYS): its link could never work.
     if (!user || !user.signedUp || user.emailVerified || user.removing) return;
-    // Per account, and per address as sign-ups are: K accounts signed up with one address would
-    // otherwise each get their own resends, K times the cap to that mailbox (a review).
-    const [sent, mailed] = await Promise.all([
-      this.deps.store.incr(this.deps.keys.signupResends(user.id), RESEND_WINDOW_SECONDS),
-      this.deps.store.incr(this.deps.keys.signupAddressMails(user.email), RESEND_WINDOW_SECONDS),
-    ]);
-    if (sent > RESENDS_PER_ACCOUNT || mailed > RESENDS_PER_ACCOUNT) {
-      await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip });
+    // Counted per address as sign-ups are: K accounts signed up with one address would otherwise
+    // each get their own resends, K times the cap to that mailbox (a review). Not per account any
+    // more: usernames are public, so a count per account alone let anyone who knew the owner's
+    // username use up the owner's resends from anywhere (a review); the per-network share now
+    // bounds what one asker can cause.
+    const refused = await this.deps.mailBudget.take(user.email, ip);
+    if (refused) {
+      await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip, detail: { limit: refused } });
       return;
     }
     await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' });

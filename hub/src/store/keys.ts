@@ -155,10 +155,10 @@ export class Keys {
   /** Held (SET NX, with a TTL) by the one process delivering the item right now. */
   deliveryLease(id: string): string { return `${this.prefix}delivery:lease:${id}`; }
 
-  /** Verification e-mails sent again for one account in the current window (INCR with a TTL). */
-  signupResends(userId: string): string { return `${this.prefix}signup:resends:${userId}`; }
-  /** Sign-up mails (a verification link, or "someone signed up with your address") sent to one address in the current window (INCR with a TTL). */
+  /** Sign-up mails (a verification link, or "someone signed up with your address") sent to one address in the current window, all networks together (INCR with a TTL). */
   signupAddressMails(email: string): string { return `${this.prefix}signup:address-mails:${digest(email.trim().toLowerCase())}`; }
+  /** Sign-up mails to one address asked for from one network (`addressKey`) in the current window (INCR with a TTL). */
+  signupNetworkMails(email: string, network: string): string { return `${this.prefix}signup:network-mails:${digest(`${email.trim().toLowerCase()}\n${network}`)}`; }
 
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }
