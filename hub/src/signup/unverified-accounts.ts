@@ -7,7 +7,7 @@ import type { SessionIndex } from '../oidc/session-index.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
-import type { User } from '../users/user.js';
+import { isUnverifiedSignUp, mayBeRemovedUnverified, type User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
 
 export const DAY_SECONDS = 86_400;
@@ -24,9 +24,12 @@ const LOCK_SECONDS = 300;
 /** The scan for older accounts runs again this long after it finished (accounts an older process made during a rolling upgrade), in seconds. */
 const RESCAN_SECONDS = DAY_SECONDS;
 
+/** What {@link removalTime} reads of a user record. */
+export type RemovalFields = Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'unverifiedSince' | 'roles'>;
+
 /** When an unverified self-sign-up will be removed (epoch seconds), or undefined when it never will be. */
-export function removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>, days: number): number | undefined {
-  if (days <= 0 || user.unverifiedSince === undefined || user.roles.length > 0) return undefined;
+export function removalTime(user: RemovalFields, days: number): number | undefined {
+  if (days <= 0 || user.unverifiedSince === undefined || !mayBeRemovedUnverified(user)) return undefined;
   return user.unverifiedSince + days * DAY_SECONDS;
 }
 
@@ -91,7 +94,7 @@ export class UnverifiedAccounts {
   }
 
   /** When the account will be removed (epoch seconds), or undefined when it never will be. */
-  removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>): number | undefined {
+  removalTime(user: RemovalFields): number | undefined {
     return removalTime(user, this.deps.days);
   }
 
@@ -200,7 +203,7 @@ export class UnverifiedAccounts {
     for (const raw of raws) {
       if (!raw) continue;
       const user = JSON.parse(raw) as User;
-      if (!user.signedUp || user.emailVerified === true || user.signedInUnverifiedAt !== undefined || user.removing) continue;
+      if (user.removing || !isUnverifiedSignUp(user)) continue;
       if (user.unverifiedSince === undefined) {
         if (!this.deps.requireVerifiedEmail) continue;
         if (await this.#signedInOnce(user.id)) {

@@ -55,6 +55,26 @@ export interface User {
   uid?: number;
 }
 
+/**
+ * A self-service sign-up that nothing keeps yet: its address is not verified and it has not
+ * signed in before verifying (`signedInUnverifiedAt`, only possible with
+ * HUB_REQUIRE_VERIFIED_EMAIL=false). A first sign-in of such an account marks it.
+ */
+export function isUnverifiedSignUp(user: Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt'>): boolean {
+  return user.signedUp === true && user.emailVerified !== true && user.signedInUnverifiedAt === undefined;
+}
+
+/**
+ * The rule for an unverified self-sign-up that may be removed (HUB_UNVERIFIED_ACCOUNT_DAYS,
+ * signup/unverified-accounts.ts): {@link isUnverifiedSignUp}, and no role (an admin who gave it
+ * one vouched for it: kept as an account an admin made). Whether it is listed yet
+ * (`unverifiedSince`) and whether its removal is under way (`removing`) are steps of the removal,
+ * not part of the rule.
+ */
+export function mayBeRemovedUnverified(user: Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'roles'>): boolean {
+  return isUnverifiedSignUp(user) && user.roles.length === 0;
+}
+
 /** What the hub shows of a user (no hash). */
 export type PublicUser = Omit<User, 'passwordHash'>;
 
