@@ -4,7 +4,7 @@
  * application asks for synlogin/synlogout scripts. The `app/ls` answer is pinned over HTTP in
  * hub/test/ucenter.test.ts.
  */
-import { appList } from './app-notes.js';
+import { appList } from './app-rows.js';
 import type { UcenterApp } from './ucenter-app.js';
 import { xmlSerialize } from './xml.js';
 
