@@ -18,7 +18,8 @@ export interface User {
   /**
    * A self-service sign-up that has neither verified its address nor signed in: the time (epoch
    * seconds) its removal period (HUB_UNVERIFIED_ACCOUNT_DAYS) counts from, its sign-up (or, for an
-   * account an older release made, when this release first saw it). Dropped, in the same write,
+   * account an older release made, when an admin asked for those to be listed:
+   * `users expire-older-unverified`). Dropped, in the same write,
    * when the address is verified or the account first signs in: from then on it is kept.
    */
   unverifiedSince?: number;
