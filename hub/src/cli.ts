@@ -18,7 +18,7 @@ import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { ADMIN_ROLE, type PublicUser } from './users/user.js';
-import { removalTime } from './signup/unverified-accounts.js';
+import { removalTime, UnverifiedAccounts } from './signup/unverified-accounts.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 
@@ -29,6 +29,8 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
   npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
+  npm run hub -- users expire-older-unverified   (unverified sign-ups a release before the removal made: removed
+                  HUB_UNVERIFIED_ACCOUNT_DAYS from now unless verified; only if no hub ever ran with HUB_REQUIRE_VERIFIED_EMAIL=false)
 ${CLIENTS_USAGE}
   npm run hub -- keys rotate [--alg RS256|ES256|EdDSA ...]   (all three kinds unless --alg)
   npm run hub -- invites create [--email EMAIL] [--days 7]   (HUB_SIGNUP=invite: a single-use sign-up link, shown once)
@@ -180,6 +182,16 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'users reset-two-step': {
         const { user, wasOn } = await resetTwoStep(services, need(target, 'LOGIN'), cli);
         print(wasOn ? `two-step sign-in of ${user.username} reset; the next sign-in asks the password only` : `${user.username} had no two-step sign-in; nothing to reset`);
+        break;
+      }
+      case 'users expire-older-unverified': {
+        const days = config.HUB_UNVERIFIED_ACCOUNT_DAYS;
+        if (days <= 0) throw new TypeError('HUB_UNVERIFIED_ACCOUNT_DAYS is 0: the hub removes no unverified account, so there is nothing to list');
+        const { sessions, grants, consents, twoStepRecords, audit } = services;
+        const unverified = new UnverifiedAccounts({ store, keys, users, sessions, grants, consents, twoStepRecords, audit, logger: createLogger('error'), days });
+        const { listed, kept } = await unverified.listOlder();
+        await audit.record({ event: 'admin.unverified.list-older', ...cli, detail: { listed, kept, days } });
+        print(`${listed} unverified account(s) made by an older release listed: removed in ${days} day(s) unless verified first (\`users list\` shows the dates); ${kept} with sign-in records kept for good`);
         break;
       }
       case 'keys rotate': {

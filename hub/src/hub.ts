@@ -219,7 +219,6 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const unverified = new UnverifiedAccounts({
     store, keys, users, sessions, grants, consents, twoStepRecords: domain.twoStepRecords, audit, logger,
     days: config.HUB_UNVERIFIED_ACCOUNT_DAYS,
-    requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL,
   });
   if (config.HUB_SIGNUP !== 'closed' && !domain.mailer.available) {
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);

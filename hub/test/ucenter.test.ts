@@ -239,6 +239,16 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(Object.keys(list)).toHaveLength(2);
   });
 
+  it('app/ls answers in UCenter\'s XML byte for byte: its SELECT\'s columns in its order, no hub entry', async () => {
+    const row = (app: UcenterApp) =>
+      `\t<item id="${app.appId}">\r\n\t\t<item id="appid"><![CDATA[${app.appId}]]></item>\r\n\t\t<item id="type"><![CDATA[${app.type}]]></item>\r\n` +
+      `\t\t<item id="name"><![CDATA[${app.name}]]></item>\r\n\t\t<item id="url"><![CDATA[${app.url}]]></item>\r\n` +
+      `\t\t<item id="tagtemplates"><![CDATA[]]></item>\r\n\t\t<item id="viewprourl"><![CDATA[]]></item>\r\n` +
+      `\t\t<item id="synlogin"><![CDATA[${app.synlogin ? 1 : 0}]]></item>\r\n\t</item>\r\n`;
+    expect(wiki.type).toBe('OTHER');
+    expect(await client.call('app', 'ls')).toBe(`<?xml version="1.0" encoding="ISO-8859-1"?>\r\n<root>\r\n${row(forum)}${row(wiki)}</root>`);
+  });
+
   describe('refusals answer as UCenter does, never a 500', () => {
     it.each([
       ['an unknown module', () => client.call('nosuch', 'login'), 'Module not found!'],

@@ -16,6 +16,7 @@ import { cliHarness } from '../src/testing/cli-harness.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, testStoreKinds, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { UcClient } from '../src/testing/ucenter-client.js';
 import type { User } from '../src/users/user.js';
 
 const PASSWORD = 'orbit tulip cactus lantern';
@@ -57,7 +58,6 @@ function sweeperAt(hub: RunningHub, nowMs: number, change: Partial<UnverifiedAcc
     store: s.store, keys: s.keys, users: s.users, sessions: s.sessions, grants: s.grants, consents: s.consents, twoStepRecords: s.twoStepRecords, audit: s.audit,
     logger: createLogger('silent'),
     days: hub.config.HUB_UNVERIFIED_ACCOUNT_DAYS,
-    requireVerifiedEmail: hub.config.HUB_REQUIRE_VERIFIED_EMAIL,
     now: () => nowMs,
     ...change,
   });
@@ -320,7 +320,7 @@ describe.each(testStoreKinds())('unverified sign-ups are removed after HUB_UNVER
     expect(await hub.services.store.get(hub.services.keys.unverifiedSweepLock())).toBeNull();
   });
 
-  test('upgrade: an unverified account an older release made gets the whole period from the upgrade, one used since is kept for good', async () => {
+  test('upgrade: an unverified account an older release made is listed only when the operator asks, then gets the whole period; one with sign-in records is kept for good', async () => {
     const { store, keys, users } = hub.services;
     /** The record as an older release left it: no `unverifiedSince`, not on the list, made long ago. */
     const older = async (label: string) => {
@@ -342,19 +342,36 @@ describe.each(testStoreKinds())('unverified sign-ups are removed after HUB_UNVER
     await store.del(keys.unverifiedScanned());
 
     const upgrade = Date.now();
-    // The passes after the upgrade (a few accounts each here) remove neither, though they are 90
-    // days old: the walk lists the idle one from now.
+    // The passes after the upgrade (a few accounts each here) walk every account: the used one
+    // is marked as signed in, kept for good; the idle one is not listed, though 90 days old (an
+    // older release may have let it sign in, see the HUB_REQUIRE_VERIFIED_EMAIL=false tests).
     const walk = sweeperAt(hub, upgrade, { scanBatch: 3 });
     let passes = 0;
     for (let more = true; more && passes < 100; passes += 1) more = (await walk.runOnce()).scanning;
     if (kind === 'memory') expect(passes).toBeGreaterThan(2); // (Redis answers a set this small in one SSCAN)
     expect(await store.get(keys.unverifiedScanned())).toBe('done');
-    expect(await users.findById(idle.id)).toMatchObject({ unverifiedSince: Math.floor(upgrade / 1000) });
+    expect(await users.findById(idle.id)).not.toHaveProperty('unverifiedSince');
     expect(await users.findById(used.id)).toMatchObject({ signedInUnverifiedAt: expect.any(Number) });
-    await sweeperAt(hub, upgrade + 6 * DAY_MS).runOnce();
+    await sweeperAt(hub, upgrade + 400 * DAY_MS).runOnce();
     expect(await users.findById(idle.id)).toBeDefined();
 
-    await sweeperAt(hub, upgrade + 7 * DAY_MS + 1000).runOnce();
+    // The operator asks (`users expire-older-unverified`): the idle one gets the whole period from then.
+    if (kind === 'redis') {
+      const cli = cliHarness({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX, HUB_ISSUER: hub.url });
+      const asked = await cli.run('users', 'expire-older-unverified');
+      expect(asked.code).toBe(0);
+      expect(asked.out).toContain('1 unverified account(s) made by an older release listed: removed in 7 day(s) unless verified first');
+      expect(asked.out).toContain('0 with sign-in records kept for good');
+      await hub.services.audit.flush();
+      expect(await hub.services.audit.search({ event: 'admin.unverified.list-older' })).toEqual([expect.objectContaining({ actor: 'cli', detail: { listed: 1, kept: 0, days: 7 } })]);
+    } else {
+      expect(await sweeperAt(hub, Date.now(), { scanBatch: 3 }).listOlder()).toEqual({ listed: 1, kept: 0 });
+    }
+    const since = (await users.findById(idle.id))!.unverifiedSince!;
+    expect(since * 1000).toBeGreaterThanOrEqual(upgrade - 1000);
+    await sweeperAt(hub, since * 1000 + 6 * DAY_MS).runOnce();
+    expect(await users.findById(idle.id)).toBeDefined();
+    await sweeperAt(hub, since * 1000 + 7 * DAY_MS + 1000).runOnce();
     await expectGone(hub, idle);
     expect(await users.findById(used.id)).toBeDefined();
     await sweeperAt(hub, upgrade + 400 * DAY_MS).runOnce();
@@ -393,6 +410,41 @@ describe.each(testStoreKinds())('HUB_REQUIRE_VERIFIED_EMAIL=false (%s): an unver
     await expectGone(hub, idleUser);
     // Still signs in.
     await signInAtPortal(hub, user.username, PASSWORD);
+  });
+
+  test('turned on later (HUB_REQUIRE_VERIFIED_EMAIL=true): an account an older release let sign in unverified, a forum member through UCenter user/login, is never removed', async () => {
+    const { store, keys, users } = hub.services;
+    const forum = await hub.services.ucenter.apps.register({ name: 'Forum', type: 'DISCUZX', url: 'http://forum.sso.test:5004' });
+    const client = new UcClient({ api: `${hub.url}/ucenter`, key: forum.key, appId: forum.appId });
+    const person = unique('member');
+    await signUp(hub, person);
+    await catcher.waitFor(person.email);
+    // Signed in at the forum (it keeps its own copy of the member, by uid), never at the hub's portal.
+    const [uid] = await client.userLogin(person.username, PASSWORD);
+    const member = (await users.findByUsername(person.username))!;
+    expect(Number(uid)).toBe(member.uid);
+    // The record as an older release left it after that sign-in: it wrote neither `unverifiedSince`
+    // nor a mark of the sign-in, and UCenter's user/login leaves no session, grant or consent.
+    const { unverifiedSince: _since, signedInUnverifiedAt: _signedIn, ...asOlder } = member;
+    await store.set(keys.user(member.id), JSON.stringify(asOlder));
+    await store.zRemove(keys.unverifiedUsers(), member.id);
+    await store.del(keys.unverifiedScanned());
+
+    // The operator restarts the hub with HUB_REQUIRE_VERIFIED_EMAIL=true (the same store and prefix).
+    const strict = await startTestHub(kind, { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', KEY_PREFIX: hub.config.KEY_PREFIX }, hub.store);
+    try {
+      expect(strict.config.HUB_REQUIRE_VERIFIED_EMAIL).toBe(true);
+      const now = Date.now();
+      for (let more = true, passes = 0; more && passes < 100; passes += 1) more = (await sweeperAt(strict, now).runOnce()).scanning;
+      await sweeperAt(strict, now + 8 * DAY_MS).runOnce();
+      await sweeperAt(strict, now + 400 * DAY_MS).runOnce();
+      // The forum's member is still the hub's: not removed, its username and uid its own.
+      expect(await users.findById(member.id)).toBeDefined();
+      expect(await footprint(hub, member)).toMatchObject({ byName: member.id, byUid: member.id, listed: true });
+      expect(await hub.services.audit.search({ event: 'signup.expired', user: member.id })).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 
   test('a sign-in racing the removal: once the removal marked the record, the sign-in fails as for an unknown account', async () => {

@@ -42,6 +42,7 @@ export type AuditEvent =
   | 'email.verified'
   | 'login.unverified'
   | 'admin.invite.create'
+  | 'admin.unverified.list-older'
   | 'admin.user.create'
   | 'admin.user.password'
   | 'admin.user.disable'

@@ -7,7 +7,7 @@ import type { SessionIndex } from '../oidc/session-index.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
-import type { User } from '../users/user.js';
+import { isUnverifiedSignUp, mayBeRemovedUnverified, type User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
 
 export const DAY_SECONDS = 86_400;
@@ -15,18 +15,21 @@ export const DAY_SECONDS = 86_400;
 export const SWEEP_INTERVAL_MS = 60_000; // a minute
 /** Accounts removed per pass at most; a full pass runs the next one at once. */
 export const SWEEP_BATCH = 100;
-/** Records looked at per pass by the scan for accounts an older release made. */
+/** Records looked at per pass by the walk over every account (see scanOlder). */
 export const SCAN_BATCH = 1_000;
 /** Between two passes of that scan while it is not done, in milliseconds: a million users take about 17 minutes. */
 export const SCAN_PAUSE_MS = 1_000;
 /** How long the lock is held at most (a process that died holding it frees it by then), in seconds. */
 const LOCK_SECONDS = 300;
-/** The scan for older accounts runs again this long after it finished (accounts an older process made during a rolling upgrade), in seconds. */
+/** The walk runs again this long after it finished (accounts an older process made or let sign in during a rolling upgrade), in seconds. */
 const RESCAN_SECONDS = DAY_SECONDS;
 
+/** What {@link removalTime} reads of a user record. */
+export type RemovalFields = Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'unverifiedSince' | 'roles'>;
+
 /** When an unverified self-sign-up will be removed (epoch seconds), or undefined when it never will be. */
-export function removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>, days: number): number | undefined {
-  if (days <= 0 || user.unverifiedSince === undefined || user.roles.length > 0) return undefined;
+export function removalTime(user: RemovalFields, days: number): number | undefined {
+  if (days <= 0 || user.unverifiedSince === undefined || !mayBeRemovedUnverified(user)) return undefined;
   return user.unverifiedSince + days * DAY_SECONDS;
 }
 
@@ -42,8 +45,6 @@ export interface UnverifiedAccountsDeps {
   logger: Logger;
   /** HUB_UNVERIFIED_ACCOUNT_DAYS: 0 keeps them for good. */
   days: number;
-  /** HUB_REQUIRE_VERIFIED_EMAIL: accounts of an older release are listed only with it on (see scanOlder). */
-  requireVerifiedEmail: boolean;
   /** The clock, epoch ms (tests move it). */
   now?: () => number;
   /** Records the walk for older accounts looks at per pass; {@link SCAN_BATCH} unless a test walks in smaller steps. */
@@ -55,7 +56,7 @@ export interface SweepPass {
   /** Whether this process held the lock (another one may be sweeping). */
   ran: boolean;
   removed: number;
-  /** Accounts of an older release put on the list (or list entries restored). */
+  /** Listed accounts whose list entry the walk wrote (again: there already, unless a crash between record and entry lost it). */
   listed: number;
   /** Whether a full batch was due: the next pass follows at once. */
   more: boolean;
@@ -91,7 +92,7 @@ export class UnverifiedAccounts {
   }
 
   /** When the account will be removed (epoch seconds), or undefined when it never will be. */
-  removalTime(user: Pick<User, 'unverifiedSince' | 'roles'>): number | undefined {
+  removalTime(user: RemovalFields): number | undefined {
     return removalTime(user, this.deps.days);
   }
 
@@ -126,7 +127,7 @@ export class UnverifiedAccounts {
     this.#timer.unref();
   }
 
-  /** One pass, under the lock: older accounts listed (a batch), then what is due removed (a batch). */
+  /** One pass, under the lock: a batch of the walk (see scanOlder), then what is due removed (a batch). */
   async runOnce(): Promise<SweepPass> {
     const { store, keys } = this.deps;
     if (this.deps.days <= 0) return { ran: false, removed: 0, listed: 0, more: false, scanning: false };
@@ -178,40 +179,77 @@ export class UnverifiedAccounts {
   }
 
   /**
-   * Older releases kept unverified sign-ups for good and wrote no `unverifiedSince`: each found
-   * here gets the whole period from now (the upgrade), none is removed at once. Only with
-   * HUB_REQUIRE_VERIFIED_EMAIL on: with it off, an older release let such accounts sign in and
-   * kept no record of it, so they are left alone (their use cannot be ruled out). One with
-   * anything of a sign-in is kept for good. Walks the set of all users (SSCAN), about
-   * {@link SCAN_BATCH} a pass, its cursor kept in the store; after a full walk it rests a day, then walks again
-   * (accounts an older process made during a rolling upgrade, a list entry a crash lost).
+   * The walk over every account, in each hub's passes: restores the list entry of a listed account
+   * whose entry a crash lost, and marks an account an older release made (no `unverifiedSince`)
+   * that has anything of a sign-in as signed in, kept for good (the evidence is recorded while it
+   * lasts: sessions and grants expire). It never lists an older account by itself: an older
+   * release kept unverified sign-ups for good and, with HUB_REQUIRE_VERIFIED_EMAIL=false at any
+   * time, let them sign in and use subsites without writing anything that lasts (a UCenter
+   * `user/login` leaves no session at all), so nothing tells a used one from an idle one, and a
+   * subsite's user must never lose the account without being asked. The operator who knows no
+   * older account was ever used asks with {@link listOlder}. Walks the set of all users (SSCAN),
+   * about {@link SCAN_BATCH} a pass, its cursor kept in the store; after a full walk it rests a
+   * day, then walks again (accounts an older process marked or restored during a rolling update).
    */
   async #scanOlder(): Promise<{ listed: number; more: boolean }> {
-    const { store, keys, users } = this.deps;
+    const { store, keys } = this.deps;
     const stateKey = keys.unverifiedScanned();
     const state = await store.get(stateKey);
     if (state === 'done') return { listed: 0, more: false };
     // The walk's place: an SSCAN cursor over the set of all users, kept between passes (and processes).
     const cursor = state?.startsWith('cursor:') ? state.slice('cursor:'.length) : '0';
     const page = await store.setScan(keys.users(), cursor, this.deps.scanBatch ?? SCAN_BATCH);
-    const raws = await store.getMany(page.members.map((id) => keys.user(id)));
     const since = Math.floor(this.#now() / 1000);
     let listed = 0;
-    for (const raw of raws) {
-      if (!raw) continue;
-      const user = JSON.parse(raw) as User;
-      if (!user.signedUp || user.emailVerified === true || user.signedInUnverifiedAt !== undefined || user.removing) continue;
-      if (user.unverifiedSince === undefined) {
-        if (!this.deps.requireVerifiedEmail) continue;
-        if (await this.#signedInOnce(user.id)) {
-          await users.keepSignedIn(user);
-          continue;
-        }
-      }
-      if (await users.listUnverified(user.id, since)) listed += 1;
-    }
+    for (const user of await this.#records(page.members)) if ((await this.#visit(user, since, false)) === 'restored') listed += 1;
     const more = page.cursor !== '0';
     await store.set(stateKey, more ? `cursor:${page.cursor}` : 'done', { ttlSeconds: RESCAN_SECONDS });
     return { listed, more };
+  }
+
+  /**
+   * The operator's request (`npm run hub -- users expire-older-unverified`): every unverified
+   * self-sign-up an older release made is put on the list with the whole period from now, unless
+   * it has anything of a sign-in (then marked kept). Only for a hub that never let unverified
+   * accounts sign in (HUB_REQUIRE_VERIFIED_EMAIL=false on no release, at no time): the hub cannot
+   * tell. One whole walk, apart from the passes' own. A sign-in or verification meanwhile keeps an
+   * account as for any other.
+   */
+  async listOlder(): Promise<{ listed: number; kept: number }> {
+    const { store, keys } = this.deps;
+    const since = Math.floor(this.#now() / 1000);
+    let listed = 0;
+    let kept = 0;
+    let cursor = '0';
+    do {
+      const page = await store.setScan(keys.users(), cursor, this.deps.scanBatch ?? SCAN_BATCH);
+      for (const user of await this.#records(page.members)) {
+        const done = await this.#visit(user, since, true);
+        if (done === 'listed') listed += 1;
+        if (done === 'kept') kept += 1;
+      }
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    return { listed, kept };
+  }
+
+  async #records(ids: string[]): Promise<User[]> {
+    const { store, keys } = this.deps;
+    const raws = await store.getMany(ids.map((id) => keys.user(id)));
+    return raws.filter((raw): raw is string => raw !== null).map((raw) => JSON.parse(raw) as User);
+  }
+
+  /**
+   * One account the walk finds. `restored`: a listed account's entry put back (or there);
+   * `kept`: an older account with sign-in records, marked; `listed`: an older account put on the
+   * list (only when the operator asked: `listOlder`).
+   */
+  async #visit(user: User, since: number, listOlder: boolean): Promise<'restored' | 'kept' | 'listed' | 'left'> {
+    const { users } = this.deps;
+    if (user.removing || !isUnverifiedSignUp(user)) return 'left';
+    if (user.unverifiedSince !== undefined) return (await users.listUnverified(user.id, since)) ? 'restored' : 'left';
+    if (await this.#signedInOnce(user.id)) return (await users.keepSignedIn(user)) ? 'kept' : 'left';
+    if (!listOlder) return 'left';
+    return (await users.listUnverified(user.id, since)) ? 'listed' : 'left';
   }
 }

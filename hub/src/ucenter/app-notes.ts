@@ -6,8 +6,9 @@ import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
-import { noteUrl, type UcenterApp } from './ucenter-app.js';
-import { xmlSerialize, type UcValue } from './xml.js';
+import { noteUrl } from './ucenter-app.js';
+import { xmlSerialize } from './xml.js';
+import { appList, type HubEntry } from './app-rows.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
@@ -175,43 +176,8 @@ export class UcenterNotes implements DeliverySender {
  */
 export const LEGACY_DELETEUSER_GRACE_MS = 60_000;
 
-/** The hub in the application list: its address and name. */
-export interface HubEntry {
-  url: string;
-  name: string;
-}
-
 /** The form of the list this version sends (2: with the hub's own entry). */
 const APP_LIST_FORM = 2;
-
-/** The hub's entry's app id: UCenter numbers applications from 1, so none has it. */
-export const HUB_APP_ID = 0;
-
-/**
- * The application list as uc_client caches it (`$_CACHE['apps']`), keyed by app id. No
- * `UC_API` entry: Discuz! would rewrite its own UC_API setting with it.
- *
- * The hub is in it too (app id 0, type OTHER, no note file): uc_client asks for
- * `user/synlogin` and `user/synlogout` scripts only while its cached list holds more than one
- * entry, so a forum that was the hub's only UCenter application never asked, and signing out
- * at the forum signed the browser out of none of the hub's subsites. An application that
- * lists the others as links (some do) links to the hub.
- */
-export function appList(apps: UcenterApp[], hub: HubEntry): Record<string, UcValue> {
-  const out: Record<string, UcValue> = {
-    [String(HUB_APP_ID)]: {
-      appid: HUB_APP_ID, type: 'OTHER', name: hub.name, url: hub.url, ip: '', viewprourl: '', apifilename: '',
-      charset: '', dbcharset: '', synlogin: 1, recvnote: 0, extra: '', tagtemplates: '', allowips: '',
-    },
-  };
-  for (const app of apps) {
-    out[String(app.appId)] = {
-      appid: app.appId, type: app.type, name: app.name, url: app.url, ip: '', viewprourl: '', apifilename: app.noteFile.split('/').pop() ?? 'uc.php',
-      charset: app.charset ?? '', dbcharset: '', synlogin: app.synlogin ? 1 : 0, recvnote: 1, extra: '', tagtemplates: '', allowips: '',
-    };
-  }
-  return out;
-}
 
 function noteArgs(item: DeliveryItem): { action: 'deleteuser' | 'updatepw' | 'updateapps'; args: Record<string, string | number> } | undefined {
   if (item.kind === 'ucenter-updateapps') return { action: 'updateapps', args: {} };

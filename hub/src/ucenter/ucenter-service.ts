@@ -13,6 +13,7 @@ import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, UserRepository } from '../users/user-repository.js';
 import { isValidUsername } from '../users/username.js';
+import { appLsList } from './app-rows.js';
 import { noteRequestUrl, scriptTag } from './notes.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -397,12 +398,8 @@ export class UcenterService {
     return tags.join('');
   }
 
-  /** app/ls → every application by app id, with UCenter's fields. */
+  /** app/ls → every application by app id, with UCenter's fields (app-rows.ts). */
   async appList(): Promise<Record<string, UcValue>> {
-    const out: Record<string, UcValue> = {};
-    for (const app of await this.deps.apps.list()) {
-      out[String(app.appId)] = { appid: app.appId, type: app.type, name: app.name, url: app.url, tagtemplates: '', viewprourl: '', synlogin: app.synlogin ? 1 : 0 };
-    }
-    return out;
+    return appLsList(await this.deps.apps.list());
   }
 }

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkRoles, displayNameProblem, MAX_NAME_LENGTH, toPublic, type PublicUser, type User } from './user.js';
+import { checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, mayBeRemovedUnverified, toPublic, type PublicUser, type User } from './user.js';
 
 /** An address: no space, no control or format character (a terminal escape in an address reached `users list` raw). */
 export const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
@@ -127,15 +127,14 @@ export class UserRepository {
    * the account is gone or being removed: the sign-in then fails as for an unknown account.
    */
   async keepSignedIn(user: User): Promise<boolean> {
-    // Any self-sign-up not verified and not yet marked, also one an older release made (no
-    // `unverifiedSince`): the mark keeps it off the list should the upgrade's scan come to it later.
-    const unmarked = (current: User) => current.signedUp === true && current.emailVerified !== true && current.signedInUnverifiedAt === undefined;
-    if (!unmarked(user) && !user.removing) return true; // nothing would remove it (as read just now)
+    // Any self-sign-up not verified and not yet marked (isUnverifiedSignUp), also one an older release
+    // made (no `unverifiedSince`), or one with a role: the mark keeps it off the list for good.
+    if (!isUnverifiedSignUp(user) && !user.removing) return true; // nothing would remove it (as read just now)
     let kept: User | undefined;
     try {
       kept = await this.#modify(user.id, (current) => {
         if (current.removing) return undefined;
-        if (!unmarked(current)) return current;
+        if (!isUnverifiedSignUp(current)) return current;
         return keptAccount({ ...current, signedInUnverifiedAt: Math.floor(Date.now() / 1000) });
       });
     } catch (error) {
@@ -156,7 +155,7 @@ export class UserRepository {
     let listed: User | undefined;
     try {
       listed = await this.#modify(id, (current) => {
-        if (!current.signedUp || current.emailVerified === true || current.signedInUnverifiedAt !== undefined || current.removing || current.roles.length > 0) return undefined;
+        if (current.removing || !mayBeRemovedUnverified(current)) return undefined;
         return current.unverifiedSince === undefined ? { ...current, unverifiedSince: since } : current;
       });
     } catch (error) {
@@ -182,8 +181,8 @@ export class UserRepository {
    * `gone`: no record (an admin deleted it, or a pass before finished all but the entry).
    */
   async removeUnverified(id: string, due: (user: User) => boolean): Promise<{ outcome: 'removed'; user: User } | { outcome: 'kept' | 'gone' }> {
-    // An account an admin gave a role to was vouched for: kept as one an admin made.
-    const unverified = (user: User) => user.signedUp === true && user.emailVerified !== true && user.signedInUnverifiedAt === undefined && user.unverifiedSince !== undefined && user.roles.length === 0;
+    // The rule (mayBeRemovedUnverified), and listed: its period has a start.
+    const unverified = (user: User) => mayBeRemovedUnverified(user) && user.unverifiedSince !== undefined;
     let marked: User | undefined;
     try {
       marked = await this.#modify(id, (current) => {

@@ -1,4 +1,4 @@
-import { hasForbiddenNameCharacter } from './user.js';
+import { hasForbiddenNameCharacter, isUnverifiedSignUp, mayBeRemovedUnverified } from './user.js';
 
 describe('display names', () => {
   test.each([
@@ -22,5 +22,21 @@ describe('display names', () => {
     ['\u200Ealice'], // left-to-right mark
   ])('%j is refused', (name) => {
     expect(hasForbiddenNameCharacter(name)).toBe(true);
+  });
+});
+
+describe('an unverified self-sign-up that may be removed', () => {
+  const waiting = { signedUp: true, emailVerified: false, roles: [] as string[] };
+  test.each([
+    ['waiting for its verification', waiting, true, true],
+    ['an older record without emailVerified', { signedUp: true, roles: [] }, true, true],
+    ['verified', { ...waiting, emailVerified: true }, false, false],
+    ['signed in before verifying', { ...waiting, signedInUnverifiedAt: 1_700_000_000 }, false, false],
+    ['made by an admin (not signed up)', { emailVerified: false, roles: [] }, false, false],
+    ['signedUp false', { ...waiting, signedUp: false }, false, false],
+    ['given a role by an admin', { ...waiting, roles: ['admin'] }, true, false],
+  ])('%s', (_label, user, unverified, removable) => {
+    expect(isUnverifiedSignUp(user)).toBe(unverified);
+    expect(mayBeRemovedUnverified(user)).toBe(removable);
   });
 });

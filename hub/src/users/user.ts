@@ -18,7 +18,8 @@ export interface User {
   /**
    * A self-service sign-up that has neither verified its address nor signed in: the time (epoch
    * seconds) its removal period (HUB_UNVERIFIED_ACCOUNT_DAYS) counts from, its sign-up (or, for an
-   * account an older release made, when this release first saw it). Dropped, in the same write,
+   * account an older release made, when an admin asked for those to be listed:
+   * `users expire-older-unverified`). Dropped, in the same write,
    * when the address is verified or the account first signs in: from then on it is kept.
    */
   unverifiedSince?: number;
@@ -53,6 +54,26 @@ export interface User {
   signInGeneration?: string;
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */
   uid?: number;
+}
+
+/**
+ * A self-service sign-up that nothing keeps yet: its address is not verified and it has not
+ * signed in before verifying (`signedInUnverifiedAt`, only possible with
+ * HUB_REQUIRE_VERIFIED_EMAIL=false). A first sign-in of such an account marks it.
+ */
+export function isUnverifiedSignUp(user: Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt'>): boolean {
+  return user.signedUp === true && user.emailVerified !== true && user.signedInUnverifiedAt === undefined;
+}
+
+/**
+ * The rule for an unverified self-sign-up that may be removed (HUB_UNVERIFIED_ACCOUNT_DAYS,
+ * signup/unverified-accounts.ts): {@link isUnverifiedSignUp}, and no role (an admin who gave it
+ * one vouched for it: kept as an account an admin made). Whether it is listed yet
+ * (`unverifiedSince`) and whether its removal is under way (`removing`) are steps of the removal,
+ * not part of the rule.
+ */
+export function mayBeRemovedUnverified(user: Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'roles'>): boolean {
+  return isUnverifiedSignUp(user) && user.roles.length === 0;
 }
 
 /** What the hub shows of a user (no hash). */
