@@ -3,7 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import Provider from 'oidc-provider';
 import providerStorage from 'oidc-provider/lib/helpers/als.js';
-import { carryRequestId, currentRequestId, requestIdOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
+import { carryRequestId, currentRequestId, currentRequestScope, requestIdOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
 
 function request(headers: Record<string, string> = {}): { req: IncomingMessage; res: ServerResponse } {
   const req = new IncomingMessage(new Socket());
@@ -59,4 +59,39 @@ test('a protocol request the hub makes inside a portal request (the CAS adapters
     });
     expect(currentRequestId()).toBe('proxy-cas-00001'); // the portal's context again after it
   });
+});
+
+test('currentRequestScope: the request being answered, one object per request, and nothing once its answer has ended (work it started that outlives it sees none)', async () => {
+  const first = request();
+  const second = request();
+  const seen: unknown[] = [];
+  await new Promise<void>((resolve) => {
+    withRequestContext(first.req, first.res, () => {
+      seen.push(currentRequestScope());
+      setTimeout(() => {
+        seen.push(currentRequestScope()); // still answering: the same object
+        first.res.end();
+        seen.push(currentRequestScope()); // answered: a timer it left behind sees no request
+        resolve();
+      }, 1);
+    });
+  });
+  withRequestContext(second.req, second.res, () => seen.push(currentRequestScope()));
+  expect(seen[0]).toBeDefined();
+  expect(seen[1]).toBe(seen[0]);
+  expect(seen[2]).toBeUndefined();
+  expect(seen[3]).toBeDefined();
+  expect(seen[3]).not.toBe(seen[0]);
+  expect(currentRequestScope()).toBeUndefined(); // outside any request
+
+  // A protocol request: oidc-provider's koa context, while its answer is open.
+  const protocol = request();
+  const ctx = { req: protocol.req, res: protocol.res };
+  withRequestContext(protocol.req, protocol.res, () => {
+    providerStorage.run(ctx, () => {
+      expect(currentRequestScope()).toBe(ctx);
+      protocol.res.end();
+      expect(currentRequestScope()).toBeUndefined();
+    });
+  }, { ownContext: false });
 });

@@ -12,6 +12,8 @@ const PORTAL = Symbol.for('sso-hub.portalContext');
 interface PortalContext {
   readonly [PORTAL]: true;
   readonly requestId: string;
+  /** The answer: per-request state ({@link currentRequestScope}) is read only until it has ended. */
+  readonly res: ServerResponse;
 }
 
 function isPortalContext(store: unknown): store is PortalContext {
@@ -66,6 +68,20 @@ export function currentRequestId(): string | undefined {
 }
 
 /**
+ * The request being answered, as an object to key per-request state by (the portal's context,
+ * or oidc-provider's for a protocol request), until its answer has ended; then, and outside any
+ * request, undefined. Work started from a request that lives past its answer (an audit batch, a
+ * delivery) still runs in its context: it must not see state meant for the request itself (the
+ * store's stall mark, store/stall-watch.ts).
+ */
+export function currentRequestScope(): object | undefined {
+  const store = rawStore();
+  if (isPortalContext(store)) return store.res.writableEnded ? undefined : store;
+  const ctx = (SHARES_PROVIDER_STORAGE ? store : providerStorage.getStore()) as { res?: ServerResponse } | undefined;
+  return ctx?.res && !ctx.res.writableEnded ? ctx : undefined;
+}
+
+/**
  * Gives a request the hub makes itself from an outer one (the CAS adapters' calls into the
  * protocol engine) the outer one's id: oidc-provider's context for it leads to the inner
  * request, and its audit entries must carry the id of the request that was sent.
@@ -92,6 +108,6 @@ export function withRequestContext(req: IncomingMessage, res: ServerResponse, ne
   const requestId = typeof offered === 'string' && SAFE_ID.test(offered) ? offered : randomUUID();
   res.setHeader('x-request-id', requestId);
   (req as WithRequestId)[REQUEST_ID] = requestId;
-  if (options.ownContext) storage.run({ [PORTAL]: true, requestId } satisfies PortalContext, () => next(requestId));
+  if (options.ownContext) storage.run({ [PORTAL]: true, requestId, res } satisfies PortalContext, () => next(requestId));
   else next(requestId);
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { RedisClient } from '../store/redis.js';
 import { EmbeddedSessionStore } from './memory-session-store.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { gaveUp, stallWatchOf, type StallWatch } from '../store/stall-watch.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -32,14 +33,32 @@ type Callback = NonNullable<Parameters<RedisStore['get']>[1]>;
  * in time is a StoreUnavailableError (a 503 page), never a raw client error (a 500) or a hang.
  */
 class FailClosedRedisStore extends RedisStore {
-  static #guard(call: (cb: Callback) => Promise<unknown>, cb?: Callback): Promise<unknown> {
+  /** Shared with the hub's store on the same client: a request whose store call timed out does not wait here again. */
+  readonly #stalls: StallWatch;
+
+  constructor(options: ConstructorParameters<typeof RedisStore>[0]) {
+    super(options);
+    this.#stalls = stallWatchOf(options.client as object);
+  }
+
+  #guard(call: (cb: Callback) => Promise<unknown>, cb?: Callback): Promise<unknown> {
+    const stalls = this.#stalls;
+    const scope = stalls.scope();
     return new Promise((resolve, reject) => {
       let done = false;
+      let late = false; // failed by the deadline, the reply still to come
+      let timer: NodeJS.Timeout | undefined;
       const finish = (error?: unknown, data?: unknown) => {
-        if (done) return;
+        if (done) {
+          if (late) {
+            late = false;
+            stalls.answeredLate();
+          }
+          return;
+        }
         done = true;
         clearTimeout(timer);
-        const failure = error ? new StoreUnavailableError(error) : undefined;
+        const failure = error ? (error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error)) : undefined;
         if (cb) {
           try {
             resolve(cb(failure, data));
@@ -49,25 +68,33 @@ class FailClosedRedisStore extends RedisStore {
         } else if (failure) reject(failure);
         else resolve(data);
       };
-      const timer = setTimeout(() => finish(new Error('redis session call timed out')), SESSION_STORE_DEADLINE_MS);
+      if (stalls.givesUp(scope)) {
+        finish(new StoreUnavailableError(gaveUp()));
+        return;
+      }
+      timer = setTimeout(() => {
+        finish(new Error('redis session call timed out'));
+        late = true;
+        stalls.timedOut(scope);
+      }, SESSION_STORE_DEADLINE_MS);
       call(finish).catch((error: unknown) => finish(error));
     });
   }
 
   override get(sid: string, cb?: Callback): Promise<unknown> {
-    return FailClosedRedisStore.#guard((done) => super.get(sid, done), cb);
+    return this.#guard((done) => super.get(sid, done), cb);
   }
 
   override set(sid: string, sess: session.SessionData, cb?: Callback): Promise<unknown> {
-    return FailClosedRedisStore.#guard((done) => super.set(sid, sess, done), cb);
+    return this.#guard((done) => super.set(sid, sess, done), cb);
   }
 
   override touch(sid: string, sess: session.SessionData, cb?: Callback): Promise<unknown> {
-    return FailClosedRedisStore.#guard((done) => super.touch(sid, sess, done), cb);
+    return this.#guard((done) => super.touch(sid, sess, done), cb);
   }
 
   override destroy(sid: string, cb?: Callback): Promise<unknown> {
-    return FailClosedRedisStore.#guard((done) => super.destroy(sid, done), cb);
+    return this.#guard((done) => super.destroy(sid, done), cb);
   }
 }
 

@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { gaveUp, stallWatchOf, type StallWatch } from '../store/stall-watch.js';
 
 const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
 
@@ -20,9 +21,12 @@ export interface WindowLimitOptions {
  */
 export class WindowLimit {
   readonly #limiter: RateLimiterAbstract;
+  /** Shared with the hub's store on the same client: a request whose store call timed out does not wait here again. */
+  readonly #stalls: StallWatch | undefined;
 
   constructor(options: WindowLimitOptions) {
     const { name, points, windowSeconds: duration } = options;
+    this.#stalls = options.redis ? stallWatchOf(options.redis) : undefined;
     this.#limiter = options.redis
       ? new RateLimiterRedis({ storeClient: options.redis, useRedisPackage: true, keyPrefix: `${options.keyPrefix}:${name}`, points, duration })
       : new RateLimiterMemory({ keyPrefix: name, points, duration });
@@ -33,16 +37,27 @@ export class WindowLimit {
    * Throws StoreUnavailableError when the store fails or does not answer within the deadline.
    */
   async count(key: string): Promise<number | undefined> {
+    const stalls = this.#stalls;
+    const scope = stalls?.scope();
+    if (stalls?.givesUp(scope)) throw new StoreUnavailableError(gaveUp());
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    let consumed: Promise<unknown> | undefined;
     try {
+      consumed = this.#limiter.consume(key);
       await Promise.race([
-        this.#limiter.consume(key),
+        consumed,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('rate limit store timed out')), DEADLINE_MS);
+          timer = setTimeout(() => {
+            timedOut = true;
+            stalls?.timedOut(scope);
+            reject(new Error('rate limit store timed out'));
+          }, DEADLINE_MS);
         }),
       ]);
       return undefined;
     } catch (error) {
+      if (timedOut && stalls && consumed) consumed.then(stalls.answeredLate, stalls.answeredLate);
       if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
       throw new StoreUnavailableError(error);
     } finally {

@@ -35,4 +35,20 @@ describe('Deadlines: one sweep bounds every operation', () => {
     await late;
     expect(lateDone).toBe(true);
   });
+
+  it('calls answeredLate when an operation the limit already failed settles after all, and only then', async () => {
+    const deadlines = new Deadlines(50, 10);
+    let late = 0;
+    const answeredLate = () => (late += 1);
+    let release!: () => void;
+    const slow = () => new Promise<void>((resolve) => (release = resolve));
+    await expect(deadlines.run(slow, timedOut, undefined, answeredLate)).rejects.toThrow('timed out');
+    expect(late).toBe(0);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late).toBe(1);
+    await deadlines.run(async () => 1, timedOut, undefined, answeredLate); // in time: not late
+    await expect(deadlines.run(async () => { throw new Error('refused'); }, timedOut, undefined, answeredLate)).rejects.toThrow('refused');
+    expect(late).toBe(1);
+  });
 });

@@ -24,9 +24,10 @@ export class Deadlines {
    * Runs `work`, settling as it does, or rejecting with `timeout()` once the limit has passed.
    * A synchronous throw of `work` becomes a rejection. `mapError`, when given, turns every
    * rejection (the timeout's too) into what the caller throws: one promise per operation,
-   * not a `.catch` chained on it (the store runs every command through here).
+   * not a `.catch` chained on it (the store runs every command through here). `answeredLate`,
+   * when given, is called when an operation the limit already failed settles after all.
    */
-  run<T>(work: () => Promise<T>, timeout: () => unknown, mapError: (error: unknown) => unknown = (error) => error): Promise<T> {
+  run<T>(work: () => Promise<T>, timeout: () => unknown, mapError: (error: unknown) => unknown = (error) => error, answeredLate?: () => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { at: Date.now() + this.limitMs, fail: () => reject(mapError(timeout())) });
@@ -41,11 +42,11 @@ export class Deadlines {
       }
       promise.then(
         (value) => {
-          this.#pending.delete(id);
+          if (!this.#pending.delete(id)) answeredLate?.();
           resolve(value);
         },
         (error: unknown) => {
-          this.#pending.delete(id);
+          if (!this.#pending.delete(id)) answeredLate?.();
           reject(mapError(error));
         },
       );

@@ -1,5 +1,6 @@
 import { Deadlines } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
+import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
 import { StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
 
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
@@ -132,8 +133,18 @@ const timedOut = () => new Error('redis command timed out');
 /** A programming error (a TypeError) stays what it is; anything else means the store is unavailable. */
 const unavailable = (error: unknown): unknown => (error instanceof TypeError ? error : new StoreUnavailableError(error));
 
-function guard<T>(work: () => Promise<T>): Promise<T> {
-  return deadlines.run(work, timedOut, unavailable);
+/**
+ * A command under the deadline. A request that already had a command time out on a Redis that
+ * has not answered since gets StoreUnavailableError at once instead of waiting again
+ * (stall-watch.ts): its 503 comes after one deadline, not one per command.
+ */
+function guard<T>(watch: StallWatch, work: () => Promise<T>): Promise<T> {
+  const scope = watch.scope();
+  if (watch.givesUp(scope)) return Promise.reject(new StoreUnavailableError(gaveUp()));
+  return deadlines.run(work, () => {
+    watch.timedOut(scope);
+    return timedOut();
+  }, unavailable, watch.answeredLate);
 }
 
 /**
@@ -146,15 +157,18 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly #waitReplicas: number;
   readonly #waitTimeoutMs: number;
+  /** What the deadlines learnt of a stall, shared with the other users of this client (stall-watch.ts). */
+  readonly stalls: StallWatch;
   #replicas = { count: 0, at: Number.NEGATIVE_INFINITY };
 
   constructor(readonly client: RedisClient, options: RedisStoreOptions = {}) {
     this.#waitReplicas = options.waitReplicas ?? 0;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
+    this.stalls = stallWatchOf(client);
   }
 
   get(key: string): Promise<string | null> {
-    return guard(() => this.client.get(key));
+    return guard(this.stalls, () => this.client.get(key));
   }
 
   getMany(keys: string[]): Promise<(string | null)[]> {
@@ -162,13 +176,13 @@ export class RedisStore implements Store {
     const client = this.client;
     // On a cluster, one GET per key, pipelined by node-redis into one round trip per node (a
     // MULTI or an MGET over several keys is refused there when they lie in different slots).
-    if (isCluster(client)) return guard(() => Promise.all(keys.map((key) => client.get(key))));
+    if (isCluster(client)) return guard(this.stalls, () => Promise.all(keys.map((key) => client.get(key))));
     // One MGET: one command for Redis to parse and answer, where a MULTI of GETs was n + 2.
-    return guard(() => client.mGet(keys));
+    return guard(this.stalls, () => client.mGet(keys));
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const reply = await this.client.set(key, value, {
         ...(options.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(options.ttlSeconds)) } } : {}),
         ...(options.onlyIfAbsent ? { condition: 'NX' } : {}),
@@ -180,12 +194,12 @@ export class RedisStore implements Store {
   del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
     const client = this.client;
-    if (isCluster(client)) return guard(async () => (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0));
-    return guard(() => client.del(keys));
+    if (isCluster(client)) return guard(this.stalls, async () => (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0));
+    return guard(this.stalls, () => client.del(keys));
   }
 
   swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const swapped = await this.#durably(key, (client) => client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1);
       return swapped === 1;
     });
@@ -200,11 +214,11 @@ export class RedisStore implements Store {
     if (isCluster(this.client)) {
       // A pipeline goes to one node: on a cluster each write goes on its own (node-redis still
       // sends those of one node together).
-      return guard(async () => {
+      return guard(this.stalls, async () => {
         await Promise.all(ops.map((op) => this.#writeOne(op)));
       });
     }
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const pipeline = this.client.multi();
       for (const op of ops) {
         switch (op.op) {
@@ -260,7 +274,7 @@ export class RedisStore implements Store {
     const client = this.client;
     if (isCluster(client)) {
       // Keys of several slots: no script over them. The writes, then the version and its entry.
-      return guard(async () => {
+      return guard(this.stalls, async () => {
         await Promise.all(ops.map((op) => {
           switch (op.op) {
             case 'set': return client.set(op.key, op.value);
@@ -275,7 +289,7 @@ export class RedisStore implements Store {
         return version;
       });
     }
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const args = [log.entry, String(log.keep), String(log.trimEvery)];
       for (const op of ops) args.push(op.op, versionedOpValue(op));
       return Number(await client.eval(VERSIONED_WRITE_SCRIPT, { keys: [log.versionKey, log.logKey, ...ops.map((op) => op.key)], arguments: args }));
@@ -283,7 +297,7 @@ export class RedisStore implements Store {
   }
 
   claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const [record, claimed] = (await this.#durably(
         key,
         (client) => client.eval(CLAIM_BESIDE_SCRIPT, { keys: [key, recordKey], arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))] }),
@@ -331,22 +345,22 @@ export class RedisStore implements Store {
   }
 
   take(key: string): Promise<string | null> {
-    return guard(() => this.client.getDel(key));
+    return guard(this.stalls, () => this.client.getDel(key));
   }
 
   takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const value = await this.client.eval(TAKE_MARKING_SCRIPT, { keys: [key, marker], arguments: [mark, String(Math.max(1, Math.ceil(markTtlSeconds)))] });
       return typeof value === 'string' ? value : null;
     });
   }
 
   ttl(key: string): Promise<number> {
-    return guard(() => this.client.ttl(key));
+    return guard(this.stalls, () => this.client.ttl(key));
   }
 
   setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const multi = this.client.multi().sAdd(key, member);
       if (ttlSeconds !== undefined) {
         // GT keeps a later expiry; a set with no expiry yet gets one through NX.
@@ -357,47 +371,47 @@ export class RedisStore implements Store {
   }
 
   setRemove(key: string, member: string): Promise<void> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       await this.client.sRem(key, member);
     });
   }
 
   setMembers(key: string): Promise<string[]> {
-    return guard(() => this.client.sMembers(key));
+    return guard(this.stalls, () => this.client.sMembers(key));
   }
 
   setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const reply = await this.client.sScan(key, cursor, { COUNT: count });
       return { cursor: String(reply.cursor), members: reply.members.map(String) };
     });
   }
 
   zAdd(key: string, score: number, member: string): Promise<void> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       await this.client.zAdd(key, { score, value: member });
     });
   }
 
   zAddMany(key: string, items: { score: number; member: string }[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       await this.client.zAdd(key, items.map(({ score, member }) => ({ score, value: member })));
     });
   }
 
   zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [key], arguments: zAddExpiringArguments(member, expiresAtMs) });
     });
   }
 
   zRemove(key: string, member: string): Promise<number> {
-    return guard(() => this.client.zRem(key, member));
+    return guard(this.stalls, () => this.client.zRem(key, member));
   }
 
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]> {
-    return guard(() =>
+    return guard(this.stalls, () =>
       this.client.zRange(key, min, max, {
         BY: 'SCORE',
         ...(limit !== undefined ? { LIMIT: { offset: 0, count: limit } } : {}),
@@ -406,27 +420,27 @@ export class RedisStore implements Store {
   }
 
   zRevRange(key: string, start: number, stop: number): Promise<string[]> {
-    return guard(() => this.client.zRange(key, start, stop, { REV: true }));
+    return guard(this.stalls, () => this.client.zRange(key, start, stop, { REV: true }));
   }
 
   zRevRangeByScore(key: string, max: number, min: number, limit: number): Promise<string[]> {
-    return guard(() => this.client.zRange(key, max, min, { BY: 'SCORE', REV: true, LIMIT: { offset: 0, count: limit } }));
+    return guard(this.stalls, () => this.client.zRange(key, max, min, { BY: 'SCORE', REV: true, LIMIT: { offset: 0, count: limit } }));
   }
 
   zCard(key: string): Promise<number> {
-    return guard(() => this.client.zCard(key));
+    return guard(this.stalls, () => this.client.zCard(key));
   }
 
   zRemoveByScore(key: string, min: number, max: number): Promise<number> {
-    return guard(() => this.client.zRemRangeByScore(key, min, max));
+    return guard(this.stalls, () => this.client.zRemRangeByScore(key, min, max));
   }
 
   zRemoveByRank(key: string, start: number, stop: number): Promise<number> {
-    return guard(() => this.client.zRemRangeByRank(key, start, stop));
+    return guard(this.stalls, () => this.client.zRemRangeByRank(key, start, stop));
   }
 
   incr(key: string, ttlSeconds?: number): Promise<number> {
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const multi = this.client.multi().incr(key);
       if (ttlSeconds !== undefined) multi.expire(key, Math.ceil(ttlSeconds), 'NX');
       const [count] = (await multi.exec()) as unknown as [number];
@@ -436,7 +450,7 @@ export class RedisStore implements Store {
 
   async ping(): Promise<boolean> {
     try {
-      return (await guard(() => this.client.ping())) === 'PONG';
+      return (await guard(this.stalls, () => this.client.ping())) === 'PONG';
     } catch {
       return false;
     }

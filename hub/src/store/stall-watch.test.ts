@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { connectRedis, RedisStore } from './redis.js';
+import { StoreUnavailableError } from './store.js';
+import { startOwnRedis, type OwnRedis } from '../testing/redis-server.js';
+
+/**
+ * store/stall-watch.ts on a redis-server of the test's own, SIGSTOPped: a request whose call
+ * timed out gives up its later calls at once, and nothing else does: not another request, not
+ * work outside any request, not the same request once Redis answers again or a deadline later.
+ */
+describe('StallWatch: one deadline per request on a stalled Redis', () => {
+  let redis: OwnRedis;
+  let store: RedisStore;
+  /** The request the next call belongs to (what request-context.ts tells the hub's store). */
+  let current: object | undefined;
+  const requestA = { name: 'A' };
+  const requestB = { name: 'B' };
+
+  beforeEach(async () => {
+    redis = await startOwnRedis();
+    store = new RedisStore(await connectRedis(redis.url));
+    store.stalls.scopeBy(() => current);
+    current = undefined;
+  });
+  afterEach(async () => {
+    redis.resume();
+    store.client.destroy();
+    await redis.stop();
+  });
+
+  /** How a call of `scope` ends and after how long (settled within `capMs`, else 'pending'). */
+  async function outcome(scope: object | undefined, call: () => Promise<unknown>, capMs = 4_000) {
+    current = scope;
+    const started = Date.now();
+    const promise = call();
+    current = undefined;
+    const result = await Promise.race([
+      promise.then(() => 'ok' as const, (error: unknown) => (error instanceof StoreUnavailableError ? ('unavailable' as const) : error)),
+      new Promise((resolve) => setTimeout(() => resolve('pending'), capMs)),
+    ]);
+    return { result, ms: Date.now() - started, promise: promise.catch(() => undefined) };
+  }
+
+  it('after a timeout, the same request fails at once; another request and work outside any request still wait', async () => {
+    redis.pause();
+    const first = await outcome(requestA, () => store.get('k'));
+    expect(first.result).toBe('unavailable');
+    expect(first.ms).toBeGreaterThanOrEqual(1_900);
+    expect(store.stalls.overdue).toBe(1);
+
+    const again = await outcome(requestA, () => store.set('k', 'v'));
+    expect(again.result).toBe('unavailable');
+    expect(again.ms).toBeLessThan(100);
+
+    const other = await outcome(requestB, () => store.get('k'), 300);
+    const background = await outcome(undefined, () => store.get('k'), 300);
+    expect(other.result).toBe('pending'); // waits for Redis, as before
+    expect(background.result).toBe('pending');
+    await Promise.all([other.promise, background.promise]);
+  });
+
+  it('once Redis answers again, the same request\'s calls go through at once and its writes land', async () => {
+    redis.pause();
+    expect((await outcome(requestA, () => store.get('k'))).result).toBe('unavailable');
+    redis.resume();
+    // The overdue reply arrives within a round trip: from then on nothing is given up.
+    for (let i = 0; i < 50 && store.stalls.overdue > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.stalls.overdue).toBe(0);
+    const write = await outcome(requestA, () => store.set('k', 'written after the stall', { ttlSeconds: 60 }));
+    expect(write.result).toBe('ok');
+    expect(write.ms).toBeLessThan(500);
+    expect(await store.get('k')).toBe('written after the stall');
+  });
+
+  it('the mark lasts one deadline: later calls of the same request wait again while Redis still stalls', async () => {
+    redis.pause();
+    expect((await outcome(requestA, () => store.get('k'))).result).toBe('unavailable');
+    await new Promise((resolve) => setTimeout(resolve, store.stalls.windowMs + 50));
+    const later = await outcome(requestA, () => store.get('k'), 500);
+    expect(later.result).toBe('pending'); // given its own deadline, not failed by an old mark
+    await later.promise;
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * DESIGN "Store down: fail closed with a clear 503, never hang", for a Redis that stalls in the
+ * middle of a request (docs/faults.md, `pause-10s`): a portal sign-out confirmation answered 503
+ * after 6.2 s. The grant's and session's deletions timed out after 2 s, then two more writes
+ * (oidc-provider saving the session on its way out, then one more) each waited out the full
+ * deadline. A sign-in and the account page waited two deadlines. Now a request whose store call
+ * timed out gives up its later calls at once (store/stall-watch.ts): its 503 comes after one
+ * deadline. The redis-server is the test's own, SIGSTOPped as the request sends its first
+ * store call (or write), so the request is caught half-way, as the faults run caught it.
+ */
+import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
+import { signInAtPortal } from '../src/testing/flows.js';
+import { SESSION_STORE_DEADLINE_MS } from '../src/http/portal-session.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
+import type { Store } from '../src/store/store.js';
+import { startOwnRedis, type OwnRedis } from '../src/testing/redis-server.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+
+/** One store deadline, and room for a loaded machine; two deadlines (what a sign-in took) are past it. */
+const WITHIN_MS = SESSION_STORE_DEADLINE_MS + 1_500;
+/** Past the old 6.2 s: a request still open by then is a hang. */
+const HANG_MS = SESSION_STORE_DEADLINE_MS * 5;
+
+const WRITES = new Set(['set', 'del', 'swap', 'write', 'versionedWrite', 'claimBeside', 'take', 'takeMarking', 'setAdd', 'setRemove', 'zAdd', 'zAddMany', 'zAddExpiring', 'zRemove', 'zRemoveByScore', 'zRemoveByRank', 'incr']);
+
+/** The store, SIGSTOPping the server as the next store call (or write) of anyone is made, once armed. */
+function pausingStore(store: RedisStore, redis: OwnRedis): { store: Store; pauseAtNext(kind: 'call' | 'write'): void } {
+  let armed: 'call' | 'write' | undefined;
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || property === 'close' || property === 'constructor') return value;
+      return (...args: unknown[]) => {
+        if (armed === 'call' || (armed === 'write' && WRITES.has(String(property)))) {
+          armed = undefined;
+          redis.pause();
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, pauseAtNext: (kind) => (armed = kind) };
+}
+
+async function timed(send: (signal: AbortSignal) => Promise<Response>) {
+  const started = Date.now();
+  const response = await send(AbortSignal.timeout(HANG_MS));
+  const html = await response.text();
+  return { status: response.status, html, ms: Date.now() - started, retryAfter: response.headers.get('retry-after') };
+}
+
+function expectOneDeadline(answer: Awaited<ReturnType<typeof timed>>) {
+  expect(answer.status).toBe(503);
+  expect(answer.html).toContain('temporarily unavailable');
+  expect(answer.retryAfter).toBeTruthy();
+  expect(answer.ms).toBeLessThan(WITHIN_MS);
+}
+
+function form(fields: Record<string, string>) {
+  return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() };
+}
+
+describe('DESIGN store down: a request caught by a stall fails closed after one deadline, not one per store call', () => {
+  let redis: OwnRedis;
+  let store: RedisStore;
+  let pausing: ReturnType<typeof pausingStore>;
+  let hub: RunningHub;
+
+  beforeEach(async () => {
+    redis = await startOwnRedis();
+    store = new RedisStore(await connectRedis(redis.url));
+    pausing = pausingStore(store, redis);
+    hub = await startTestHub('redis', {}, pausing.store);
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'alice-password-1' });
+  });
+  afterEach(async () => {
+    // The server and its data are thrown away whole: no key cleanup, no QUIT to a dead server.
+    redis.resume();
+    store.client.destroy();
+    await hub.close();
+    await redis.stop();
+  });
+
+  async function signOutForm(browser: TestBrowser): Promise<string> {
+    const page = await (await browser.get(`${hub.url}/session/end`)).text();
+    return /name="xsrf" value="([^"]+)"/.exec(page)![1]!;
+  }
+
+  test('portal sign-out (POST /session/end/confirm): 503 within one deadline (was 6.2 s); once Redis is back, the sign-out goes through', async () => {
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    const xsrf = await signOutForm(browser);
+    pausing.pauseAtNext('write'); // after the session was read: its grant's revocation stalls
+    const stalled = await timed((signal) => browser.request(`${hub.url}/session/end/confirm`, { ...form({ xsrf, logout: 'yes' }), signal }));
+    expectOneDeadline(stalled);
+    expect(stalled.html).toContain('temporarily_unavailable'); // the RFC 6749 code, on the page
+
+    redis.resume();
+    // At once: the request's mark does not outlive it, and Redis answering clears the stall.
+    const fresh = await signOutForm(browser);
+    const again = await timed((signal) => browser.request(`${hub.url}/session/end/confirm`, { ...form({ xsrf: fresh, logout: 'yes' }), signal }));
+    expect(again.status).toBe(200);
+    expect(again.ms).toBeLessThan(1_000);
+    expect((await browser.get(`${hub.url}/account`)).status).not.toBe(200); // signed out
+  });
+
+  test('sign-in (POST of the sign-in form): 503 within one deadline (was 4.2 s); then the same sign-in goes through', async () => {
+    const browser = new TestBrowser();
+    const landed = await browser.follow(`${hub.url}/login?next=/account`);
+    const action = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+    const fields = { _csrf: inputValue(landed.body, '_csrf'), login: 'alice', password: 'alice-password-1' };
+    pausing.pauseAtNext('write'); // the password was checked: the sign-in's writes stall
+    expectOneDeadline(await timed((signal) => browser.request(action, { ...form(fields), signal })));
+
+    redis.resume();
+    const retried = await timed(() => signInAtPortal(hub, 'alice', 'alice-password-1').then(async (signedIn) => signedIn.get(`${hub.url}/account`)));
+    expect(retried.status).toBe(200);
+  });
+
+  test('account page: 503 within one deadline (was 4.1 s); then it shows', async () => {
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    pausing.pauseAtNext('call'); // the portal session was read: the hub session's read stalls
+    expectOneDeadline(await timed((signal) => browser.request(`${hub.url}/account`, { signal })));
+
+    redis.resume();
+    const shown = await timed((signal) => browser.request(`${hub.url}/account`, { signal }));
+    expect(shown.status).toBe(200);
+    expect(shown.ms).toBeLessThan(1_000);
+  });
+});
