@@ -125,6 +125,8 @@ class ClaimPending extends TemporarilyUnavailableAnswer {
  */
 export class Redemptions {
   readonly #attempts = new WeakMap<object, Map<string, Attempt>>();
+  /** Writes of the tokens a token request issues under its claim, awaited by `settle` before the commit. */
+  readonly #writes = new WeakMap<object, Promise<unknown>[]>();
 
   constructor(
     private readonly store: Store,
@@ -267,6 +269,28 @@ export class Redemptions {
     throw new ClaimPending();
   }
 
+  /**
+   * A token record written by the current token request while it holds its claim: true when
+   * `settle` waits for the write before it commits (the caller goes on without waiting),
+   * false outside such a request (the caller waits as usual). The refresh token and access
+   * token of one redemption then go to the store side by side (one wait instead of two), and
+   * still land before the answer is committed: a write that failed makes the answer a 503
+   * with the claim released, as a failure in the grant handler does.
+   */
+  defer(write: Promise<unknown>): boolean {
+    const ctx = Redemptions.#tokenRequest();
+    const attempts = ctx && this.#attempts.get(ctx);
+    if (!attempts) return false;
+    let claimed = false;
+    for (const attempt of attempts.values()) if (attempt.mine) claimed = true;
+    if (!claimed) return false;
+    write.catch(() => undefined); // awaited (and its failure answered) by settle
+    let writes = this.#writes.get(ctx);
+    if (!writes) this.#writes.set(ctx, (writes = []));
+    writes.push(write);
+    return true;
+  }
+
   /** After a token request's grant handler ran (see ProtocolHooks): commits, releases or replays. */
   settle(ctx: KoaContextWithOIDC): Promise<void> | undefined {
     const attempts = this.#attempts.get(ctx);
@@ -275,6 +299,23 @@ export class Redemptions {
   }
 
   async #settleAll(ctx: KoaContextWithOIDC, attempts: Map<string, Attempt>): Promise<void> {
+    const writes = this.#writes.get(ctx);
+    if (writes) {
+      this.#writes.delete(ctx);
+      try {
+        await Promise.all(writes);
+      } catch (error) {
+        // A token of this answer may not be stored: nothing is committed, the claim is released
+        // for the retry (as after a failure in the grant handler), what did land is removed.
+        for (const attempt of attempts.values()) if (attempt.mine) await this.#bestEffort(() => this.store.swap(attempt.claimKey, attempt.mine!, null));
+        await this.#discard(ctx);
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        ctx.status = 503;
+        ctx.set('Retry-After', STORE_RETRY_AFTER);
+        ctx.body = { error: 'temporarily_unavailable', error_description: UNAVAILABLE_DESCRIPTION };
+        return;
+      }
+    }
     for (const attempt of attempts.values()) {
       if (attempt.replay) this.#replay(ctx, attempt);
       else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
