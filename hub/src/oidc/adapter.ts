@@ -18,7 +18,7 @@ const GRANTABLE = new Set([
 /** The field a record keeps its client's generation in (see AdapterHooks.clientGeneration). */
 const GENERATION = 'clientGeneration';
 
-/** Models whose records a redemption issues: written side by side, waited for before its answer is committed. */
+/** Models whose records a redemption issues: written together with its answer's commit. */
 const DEFERRABLE = new Set(['AccessToken', 'RefreshToken']);
 
 /** Models whose records are single-use: `consume` must be atomic for them. */
@@ -88,10 +88,11 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       this.#forgetReadAhead(key, payload);
       // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts),
       // once it is stored.
-      const written = store.write(writes).then(() => readAhead.issued(this.model, idDigest, payload));
-      // The tokens a redemption issues: committed with its answer, which waits for them (redemption.ts).
-      if (DEFERRABLE.has(this.model) && redemptions.defer(written)) return;
-      await written;
+      const issued = () => readAhead.issued(this.model, idDigest, payload);
+      // The tokens a redemption issues: written in the round trip that commits its answer (redemption.ts).
+      if (DEFERRABLE.has(this.model) && redemptions.defer(writes, issued)) return;
+      await store.write(writes);
+      issued();
       if (this.model === 'Session' && payload.uid && payload.accountId) {
         await hooks.onSession?.(payload.accountId, key, ttl);
         // Written back under a new id (a resume) by a request that loaded it before the hub ended
