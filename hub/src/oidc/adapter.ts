@@ -18,6 +18,9 @@ const GRANTABLE = new Set([
 /** The field a record keeps its client's generation in (see AdapterHooks.clientGeneration). */
 const GENERATION = 'clientGeneration';
 
+/** Models whose records a redemption issues: written together with its answer's commit. */
+const DEFERRABLE = new Set(['AccessToken', 'RefreshToken']);
+
 /** Models whose records are single-use: `consume` must be atomic for them. */
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -83,9 +86,13 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       }
       if (payload.userCode) writes.push({ op: 'set', key: keys.oidcUserCode(payload.userCode), value: key, ttlSeconds: ttl });
       this.#forgetReadAhead(key, payload);
+      // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts),
+      // once it is stored.
+      const issued = () => readAhead.issued(this.model, idDigest, payload);
+      // The tokens a redemption issues: written in the round trip that commits its answer (redemption.ts).
+      if (DEFERRABLE.has(this.model) && redemptions.defer(writes, issued)) return;
       await store.write(writes);
-      // What a token leads to, for the request that brings it back (one round trip; read-ahead.ts).
-      readAhead.issued(this.model, idDigest, payload);
+      issued();
       if (this.model === 'Session' && payload.uid && payload.accountId) {
         await hooks.onSession?.(payload.accountId, key, ttl);
         // Written back under a new id (a resume) by a request that loaded it before the hub ended

@@ -5,7 +5,7 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
 import { seal, unseal } from './answer-box.js';
 import { TemporarilyUnavailableAnswer } from './temporarily-unavailable.js';
-import { STORE_RETRY_AFTER, StoreUnavailableError, type Store } from '../store/store.js';
+import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
 
 /**
  * How long a claim whose request has not finished keeps other redemptions out, in
@@ -125,6 +125,8 @@ class ClaimPending extends TemporarilyUnavailableAnswer {
  */
 export class Redemptions {
   readonly #attempts = new WeakMap<object, Map<string, Attempt>>();
+  /** Writes of the tokens a token request issues under its claim, sent with the commit (see {@link defer}). */
+  readonly #deferred = new WeakMap<object, { ops: WriteOp[]; written: (() => void)[] }>();
 
   constructor(
     private readonly store: Store,
@@ -267,6 +269,29 @@ export class Redemptions {
     throw new ClaimPending();
   }
 
+  /**
+   * The writes of a token record the current token request issues while it holds its claim:
+   * true when they are left to `settle`, which sends them in the round trip that commits the
+   * answer (before the commit, in one pipeline) and then calls `written`; false outside such a
+   * request (the caller writes as usual). A refresh or a code exchange then writes its refresh
+   * token, its access token and its commit in one round trip instead of three. Tokens of a
+   * request that fails are never written; a write that fails fails the commit (a 503, the claim
+   * released where it can be, as when the commit's write fails).
+   */
+  defer(ops: WriteOp[], written: () => void): boolean {
+    const ctx = Redemptions.#tokenRequest();
+    const attempts = ctx && this.#attempts.get(ctx);
+    if (!attempts) return false;
+    let claimed = false;
+    for (const attempt of attempts.values()) if (attempt.mine) claimed = true;
+    if (!claimed) return false;
+    let deferred = this.#deferred.get(ctx);
+    if (!deferred) this.#deferred.set(ctx, (deferred = { ops: [], written: [] }));
+    for (const op of ops) deferred.ops.push(op);
+    deferred.written.push(written);
+    return true;
+  }
+
   /** After a token request's grant handler ran (see ProtocolHooks): commits, releases or replays. */
   settle(ctx: KoaContextWithOIDC): Promise<void> | undefined {
     const attempts = this.#attempts.get(ctx);
@@ -275,9 +300,14 @@ export class Redemptions {
   }
 
   async #settleAll(ctx: KoaContextWithOIDC, attempts: Map<string, Attempt>): Promise<void> {
+    let deferred = this.#deferred.get(ctx);
+    this.#deferred.delete(ctx);
     for (const attempt of attempts.values()) {
       if (attempt.replay) this.#replay(ctx, attempt);
-      else if (attempt.mine) await this.#settle(ctx, attempt, attempt.mine);
+      else if (attempt.mine) {
+        await this.#settle(ctx, attempt, attempt.mine, deferred);
+        deferred = undefined; // one redemption per request: its tokens go with its commit
+      }
     }
   }
 
@@ -288,7 +318,7 @@ export class Redemptions {
     ctx.set('Cache-Control', 'no-store');
   }
 
-  async #settle(ctx: KoaContextWithOIDC, attempt: Attempt, mine: string): Promise<void> {
+  async #settle(ctx: KoaContextWithOIDC, attempt: Attempt, mine: string, deferred?: { ops: WriteOp[]; written: (() => void)[] }): Promise<void> {
     const body = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status !== 200 || !body?.access_token) {
       // Failed on the server (5xx): let a retry in. Failed for good (4xx): the code stays used.
@@ -302,7 +332,9 @@ export class Redemptions {
     const issued = JSON.stringify({ s: 'issued', o, t, r: sealed, u: now + REPLAY_WINDOW_MS, c: now });
     let committed: boolean;
     try {
-      committed = await this.store.swap(attempt.claimKey, mine, issued, attempt.ttl);
+      // The tokens issued first, in the same round trip: stored before the answer is committed.
+      committed = deferred ? await this.store.swapAfter(deferred.ops, attempt.claimKey, mine, issued, attempt.ttl) : await this.store.swap(attempt.claimKey, mine, issued, attempt.ttl);
+      if (deferred) for (const written of deferred.written) written();
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       // Unknown whether the commit landed. If it did not, releasing the claim lets the retry

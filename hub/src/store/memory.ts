@@ -92,6 +92,11 @@ export class MemoryStore implements Store {
     }
   }
 
+  async swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
+    await this.write(ops);
+    return this.swap(key, expected, next, ttlSeconds);
+  }
+
   async versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number> {
     for (const op of ops) {
       switch (op.op) {

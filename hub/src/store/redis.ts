@@ -220,30 +220,56 @@ export class RedisStore implements Store {
     }
     return guard(this.stalls, async () => {
       const pipeline = this.client.multi();
-      for (const op of ops) {
-        switch (op.op) {
-          case 'set':
-            pipeline.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
-            break;
-          case 'del':
-            pipeline.del(op.key);
-            break;
-          case 'swap':
-            pipeline.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
-            break;
-          case 'zAddExpiring':
-            pipeline.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
-            break;
-          case 'zRemove':
-            pipeline.zRem(op.key, op.member);
-            break;
-          case 'setUnlessMarked':
-            pipeline.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
-            break;
-        }
-      }
+      RedisStore.#queue(pipeline, ops);
       await pipeline.execAsPipeline();
     });
+  }
+
+  swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
+    if (ops.length === 0) return this.swap(key, expected, next, ttlSeconds);
+    const client = this.client;
+    if (isCluster(client)) {
+      return guard(async () => {
+        await Promise.all(ops.map((op) => this.#writeOne(op)));
+        return (await this.#durably(key, (c) => c.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1)) === 1;
+      });
+    }
+    return guard(async () => {
+      const swapped = await this.#durably(key, async () => {
+        const pipeline = client.multi();
+        RedisStore.#queue(pipeline, ops);
+        pipeline.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) });
+        const replies = (await pipeline.execAsPipeline()) as unknown[];
+        return replies[replies.length - 1];
+      }, (reply) => reply === 1);
+      return swapped === 1;
+    });
+  }
+
+  /** Queues {@link write}'s ops on a pipeline. */
+  static #queue(pipeline: ReturnType<RedisClient['multi']>, ops: WriteOp[]): void {
+    for (const op of ops) {
+      switch (op.op) {
+        case 'set':
+          pipeline.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
+          break;
+        case 'del':
+          pipeline.del(op.key);
+          break;
+        case 'swap':
+          pipeline.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
+          break;
+        case 'zAddExpiring':
+          pipeline.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
+          break;
+        case 'zRemove':
+          pipeline.zRem(op.key, op.member);
+          break;
+        case 'setUnlessMarked':
+          pipeline.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
+          break;
+      }
+    }
   }
 
   /** One write of {@link write} on its own (a cluster's keys of one batch lie in many slots). */

@@ -175,6 +175,24 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.getMany([a, b])).toEqual(['A', 'other']);
     });
 
+    it('swapAfter writes the batch, then swaps, and answers the swap; with no writes it is a swap', async () => {
+      const [a, index, claim] = [key('sa-a'), key('sa-index'), key('sa-claim')];
+      await store.set(claim, 'mine');
+      expect(await store.swapAfter([
+        { op: 'set', key: a, value: 'A', ttlSeconds: 60 },
+        { op: 'zAddExpiring', key: index, member: 'm', expiresAtMs: Date.now() + 30_000 },
+      ], claim, 'mine', 'issued', 60)).toBe(true);
+      expect(await store.getMany([a, claim])).toEqual(['A', 'issued']);
+      expect(await store.ttl(claim)).toBeGreaterThan(55);
+      expect(await store.zRangeByScore(index, -Infinity, Infinity)).toEqual(['m']);
+      // The swap's answer, whatever the writes did: they land even when it finds another value.
+      const b = key('sa-b');
+      expect(await store.swapAfter([{ op: 'set', key: b, value: 'B' }], claim, 'mine', 'again')).toBe(false);
+      expect(await store.getMany([b, claim])).toEqual(['B', 'issued']);
+      expect(await store.swapAfter([], claim, 'issued', null)).toBe(true);
+      expect(await store.get(claim)).toBeNull();
+    });
+
     it('zAddExpiring with no expiry keeps the index for ever', async () => {
       const k = key('w-forever');
       await store.zAddExpiring(k, 'a', Date.now() + 10_000);

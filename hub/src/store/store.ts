@@ -68,6 +68,12 @@ export interface Store {
    */
   write(ops: WriteOp[]): Promise<void>;
   /**
+   * {@link write}, then {@link swap}, in one round trip (a pipeline; on a cluster the writes
+   * first, then the swap), in that order: the answer is the swap's. Rejects when a write or the
+   * swap failed; the others may have landed. The swap is as durable as {@link swap}'s.
+   */
+  swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
+  /**
    * A versioned change in one round trip (registering a client: its record, the set of ids,
    * the version and the changelog): applies `ops` (no expiry), then bumps `log.versionKey` and
    * logs the change under the new version, which comes back. Atomic on one Redis (a script): a

@@ -53,7 +53,10 @@ export function faultyStore(inner: Store, options: FaultyStoreOptions = {}): { s
       if (typeof property !== 'string' || (READS.has(property) && !(options.reads && DATA_READS.has(property)))) return (value as (...a: unknown[]) => unknown).bind(target);
       return async (...args: unknown[]) => {
         const call = (calls += 1);
-        const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key, call) ?? 'ok')) : (current?.(property, String(args[0]), call) ?? 'ok');
+        const fault = property === 'write' ? worst((args[0] as WriteOp[]).map((op) => current?.(op.op, op.key, call) ?? 'ok'))
+          // The writes, then the compare-and-set (Store.swapAfter): each as the plan sees it alone.
+          : property === 'swapAfter' ? worst([...(args[0] as WriteOp[]).map((op) => current?.(op.op, op.key, call) ?? 'ok'), current?.('swap', String(args[1]), call) ?? 'ok'])
+          : (current?.(property, String(args[0]), call) ?? 'ok');
         if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (fault === 'fail') throw new StoreUnavailableError(new Error(`injected failure of ${property}`));
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
