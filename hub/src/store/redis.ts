@@ -229,12 +229,12 @@ export class RedisStore implements Store {
     if (ops.length === 0) return this.swap(key, expected, next, ttlSeconds);
     const client = this.client;
     if (isCluster(client)) {
-      return guard(async () => {
+      return guard(this.stalls, async () => {
         await Promise.all(ops.map((op) => this.#writeOne(op)));
         return (await this.#durably(key, (c) => c.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1)) === 1;
       });
     }
-    return guard(async () => {
+    return guard(this.stalls, async () => {
       const swapped = await this.#durably(key, async () => {
         const pipeline = client.multi();
         RedisStore.#queue(pipeline, ops);
