@@ -25,6 +25,7 @@ import { signInOf, type SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
+import { CookieSigner } from '../security/cookie-signer.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -181,7 +182,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // what discovery publishes; the key set holds a key of each (secrets/signing-keys.ts).
     enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
-      keys: deps.cookieKeys,
+      // keygrip's signatures without keygrip's per-comparison HMACs and random draw (cookie-signer.ts).
+      keys: new CookieSigner(deps.cookieKeys),
       long: longCookieOptions(config.secureCookies),
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure: config.secureCookies },
       names: { session: hubSessionCookieName(config.secureCookies), interaction: 'hub_interaction', resume: 'hub_resume' },

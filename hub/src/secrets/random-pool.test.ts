@@ -24,3 +24,17 @@ describe('RandomPool', () => {
     for (const count of [0, -1, 1.5, 33]) expect(() => pool.draw(count)).toThrow(RangeError);
   });
 });
+
+describe('RandomPool.token', () => {
+  it('is base64url of as many fresh bytes, each byte handed out once', () => {
+    const pool = new RandomPool(64);
+    const tokens = Array.from({ length: 100 }, () => pool.token(24));
+    for (const token of tokens) {
+      expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(Buffer.from(token, 'base64url')).toHaveLength(24);
+    }
+    expect(new Set(tokens).size).toBe(100);
+    expect(pool.token(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(() => pool.token(65)).toThrow(RangeError);
+  });
+});

@@ -54,4 +54,21 @@ describe('OWASP device cookies', () => {
     expect(new DeviceCookies([OTHER_KEY, KEY], false).verify(ALICE, jar(before))).toBeTruthy();
     expect(new DeviceCookies([OTHER_KEY], false).verify(ALICE, jar(before))).toBeUndefined();
   });
+
+  test('names are remembered per key and account (one HMAC fewer per sign-in), and stay right past the memory\'s size', () => {
+    const rotated = new DeviceCookies([OTHER_KEY, KEY], false);
+    const aliceBefore = devices.issue(ALICE);
+    // Many accounts in between (the memory starts over past 1,000 names).
+    for (let i = 0; i < 2_500; i += 1) rotated.issue(`account-${i}`);
+    expect(rotated.verify(ALICE, jar(aliceBefore))).toBeTruthy();
+    expect(rotated.issue(ALICE).name).toBe(new DeviceCookies([OTHER_KEY], false).issue(ALICE).name);
+    expect(rotated.issue(ALICE).name).not.toBe(aliceBefore.name);
+    // A copy of the keys: changing the array given does not change what the instance signs with.
+    const keys = [KEY];
+    const own = new DeviceCookies(keys, false);
+    const name = own.issue(BOB).name;
+    keys[0] = OTHER_KEY;
+    expect(own.issue(BOB).name).toBe(name);
+    expect(own.verify(BOB, jar(devices.issue(BOB)))).toBeTruthy();
+  });
 });

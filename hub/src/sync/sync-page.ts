@@ -41,7 +41,54 @@ export function syncMarkup(plan: Pick<SyncPlan, 'tags'>): string {
  * as nothing (a sign-out page once went out without beacons that way).
  */
 export function renderSyncTemplate(views: Views, page: { act: SyncAction; markup: string; continueUrl: string; waitMs: number }, locale: Locale): string {
-  return views.render('hub/sync.njk', { switchNext: '/', plan: { act: page.act, markup: page.markup }, continueUrl: page.continueUrl, waitMs: page.waitMs }, locale);
+  const stencil = syncStencil(views, page.act, page.waitMs, locale);
+  let html = stencil.parts[0]!;
+  for (let i = 0; i < stencil.slots.length; i += 1) {
+    html += (stencil.slots[i] === 'markup' ? page.markup : escapeHtml(page.continueUrl)) + stencil.parts[i + 1]!;
+  }
+  return html;
+}
+
+/**
+ * The sync page rendered once per language, action and wait, around marks where its two
+ * variable values go: the continue URL (escaped as the template's autoescape does) and the
+ * beacons' markup (as it is). Rendering the template on every sign-in was ~2 % of a sign-in's
+ * main-thread time (perf, 2026-12-05); the page is the same for every sign-in but for these.
+ * `sync-page-stencil.test.ts` checks it is byte for byte what the template renders.
+ */
+interface SyncStencil {
+  parts: string[];
+  slots: ('markup' | 'continueUrl')[];
+}
+
+/** Letters, digits and dashes: nothing the template's escaping changes, nothing a page could otherwise contain. */
+const MARKUP_MARK = `sync-markup-${randomUUID()}`;
+const CONTINUE_MARK = `sync-continue-${randomUUID()}`;
+const SPLIT = new RegExp(`(${MARKUP_MARK}|${CONTINUE_MARK})`);
+/** Past this many (language, action, wait) combinations the remembered pages start over. */
+const STENCILS_REMEMBERED = 64;
+const stencils = new WeakMap<Views, Map<string, SyncStencil>>();
+
+function syncStencil(views: Views, act: SyncAction, waitMs: number, locale: Locale): SyncStencil {
+  let byPage = stencils.get(views);
+  if (!byPage) stencils.set(views, (byPage = new Map()));
+  const key = `${locale} ${act} ${String(waitMs)}`;
+  let stencil = byPage.get(key);
+  if (!stencil) {
+    const html = views.render('hub/sync.njk', { switchNext: '/', plan: { act, markup: MARKUP_MARK }, continueUrl: CONTINUE_MARK, waitMs }, locale);
+    const pieces = html.split(SPLIT);
+    stencil = { parts: pieces.filter((_, i) => i % 2 === 0), slots: pieces.filter((_, i) => i % 2 === 1).map((mark) => (mark === MARKUP_MARK ? 'markup' : 'continueUrl')) };
+    if (byPage.size >= STENCILS_REMEMBERED) byPage.clear();
+    byPage.set(key, stencil);
+  }
+  return stencil;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '\\': '&#92;' };
+
+/** What nunjucks' autoescape makes of a string (its `lib.escape`). */
+function escapeHtml(text: string): string {
+  return text.replace(/[&"'<>\\]/g, (ch) => HTML_ESCAPES[ch]!);
 }
 
 /** The sync page's CSP for these beacons (see {@link CspSources}). */

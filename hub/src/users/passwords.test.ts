@@ -51,3 +51,21 @@ describe('PasswordHasher: every check costs the same, whatever the account', () 
     await Promise.all(held);
   });
 });
+
+describe('PasswordHasher.needsRehash', () => {
+  it('answers as argon2.needsRehash does, and reads a hash of the current policy without parsing it again', async () => {
+    const parsed: string[] = [];
+    const counting = { ...argon2, needsRehash: (stored: string, options?: Parameters<typeof argon2.needsRehash>[1]) => (parsed.push(stored), argon2.needsRehash(stored, options)) };
+    const hasher = new PasswordHasher(POLICY, { concurrency: 2, queueLimit: 10 }, counting);
+    const current = await hasher.hash('current-pass');
+    const weaker = await argon2.hash('weaker-pass', { type: argon2.argon2id, memoryCost: 8_192, timeCost: 2, parallelism: 1 });
+    const moreThreads = await argon2.hash('threads-pass', { type: argon2.argon2id, ...POLICY, parallelism: 2 });
+    const argon2i = await argon2.hash('argon2i-pass', { type: argon2.argon2i, ...POLICY });
+    for (const stored of [current, weaker, moreThreads, argon2i]) expect(hasher.needsRehash(stored)).toBe(argon2.needsRehash(stored, POLICY));
+    expect(hasher.needsRehash(current)).toBe(false);
+    expect(hasher.needsRehash(weaker)).toBe(true);
+    expect(hasher.needsRehash(importedHash('old-forum-pass'))).toBe(true);
+    // Only the hashes that are not the current policy's were parsed.
+    expect(parsed).toEqual([weaker, moreThreads, argon2i, weaker]);
+  });
+});

@@ -22,9 +22,12 @@ export class PasswordHasher {
   readonly turns: HashingTurns;
 
   readonly #argon2: Argon2;
+  /** How argon2 writes the start of a hash made with this policy (version 0x13 = 19; parameters in its order, m, p, t). */
+  readonly #currentPrefix: string;
 
   constructor(readonly policy: PasswordPolicy, turns: HashingTurnsOptions, primitives: Argon2 = argon2) {
     this.#argon2 = primitives;
+    this.#currentPrefix = `$argon2id$v=19$m=${policy.memoryCost},p=${policy.parallelism},t=${policy.timeCost}$`;
     this.turns = new HashingTurns(turns);
     this.#decoy = this.hash(`decoy-${Math.random()}`);
   }
@@ -59,7 +62,11 @@ export class PasswordHasher {
 
   /** True when a stored hash was made with weaker parameters than the current policy. */
   needsRehash(hash: string): boolean {
-    if (isLegacyHash(hash)) return true;
+    const stored: string = hash; // isLegacyHash's guard would leave `never` below
+    if (isLegacyHash(stored)) return true;
+    // A hash this policy made starts with exactly this (the `$` after `p=` ends the list): no
+    // second parse of the hash after verify's (@phc/format, ~50 µs of a sign-in under load).
+    if (hash.startsWith(this.#currentPrefix)) return false;
     return this.#argon2.needsRehash(hash, this.policy);
   }
 }
