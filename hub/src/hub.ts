@@ -44,6 +44,7 @@ import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
 import { EmailChange } from './users/email-change.js';
+import { PasswordCheck } from './users/password-check.js';
 import { PasswordRecovery } from './users/password-recovery.js';
 import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
@@ -111,6 +112,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   }
   // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
   const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host);
+  // The one password sign-in check of the portal, the password grant and UCenter's user/login.
+  const passwordCheck = new PasswordCheck({ users, hasher, throttle, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
@@ -168,7 +171,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   installInactiveIntrospection(provider);
   installDefaultScope(provider);
   installCasProfileAnswer(provider, clients);
-  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, hasher, throttle, audit, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
+  if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, check: passwordCheck, audit, twoStep });
   queueBackchannelLogout(provider, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(() => owned.jwks(), config.HUB_ISSUER), clients, audit, logger, {
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
@@ -228,7 +231,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
 
-  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL }) };
+  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 
@@ -238,7 +241,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's

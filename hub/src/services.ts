@@ -7,6 +7,7 @@ import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
 import type { AccountTokens } from './users/account-tokens.js';
 import type { OwnerNotices } from './users/owner-notices.js';
+import type { PasswordCheck } from './users/password-check.js';
 import type { EmailChange } from './users/email-change.js';
 import type { PasswordRecovery } from './users/password-recovery.js';
 import type { RecoveryLimits } from './security/recovery-limits.js';
@@ -32,6 +33,8 @@ export interface HubServices extends DomainServices {
   sync: SyncPlanner;
   /** Two-step sign-in (TOTP and recovery codes), with its own throttle. */
   twoStep: TwoStepService;
+  /** The password sign-in check of the portal, the password grant and UCenter's user/login. */
+  passwordCheck: PasswordCheck;
   views: Views;
   provider: Provider;
   cookieKeys: string[];

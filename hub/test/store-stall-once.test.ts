@@ -15,23 +15,29 @@ import { connectRedis, RedisStore } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
 import { startOwnRedis, type OwnRedis } from '../src/testing/redis-server.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
 
 /** One store deadline, and room for a loaded machine; two deadlines (what a sign-in took) are past it. */
 const WITHIN_MS = SESSION_STORE_DEADLINE_MS + 1_500;
 /** Past the old 6.2 s: a request still open by then is a hang. */
 const HANG_MS = SESSION_STORE_DEADLINE_MS * 5;
 
-const WRITES = new Set(['set', 'del', 'swap', 'write', 'versionedWrite', 'claimBeside', 'take', 'takeMarking', 'setAdd', 'setRemove', 'zAdd', 'zAddMany', 'zAddExpiring', 'zRemove', 'zRemoveByScore', 'zRemoveByRank', 'incr']);
+const WRITES = new Set(['set', 'del', 'swap', 'swapAfter', 'write', 'versionedWrite', 'claimBeside', 'take', 'takeMarking', 'setAdd', 'setRemove', 'zAdd', 'zAddMany', 'zAddExpiring', 'zRemove', 'zRemoveByScore', 'zRemoveByRank', 'incr']);
 
-/** The store, SIGSTOPping the server as the next store call (or write) of anyone is made, once armed. */
-function pausingStore(store: RedisStore, redis: OwnRedis): { store: Store; pauseAtNext(kind: 'call' | 'write'): void } {
-  let armed: 'call' | 'write' | undefined;
+/**
+ * The store, SIGSTOPping the server as the next store call (or write) of anyone is made, once
+ * armed; with `keyPart`, the next one whose key contains it, and with `method`, of that store method.
+ */
+function pausingStore(store: RedisStore, redis: OwnRedis): { store: Store; pauseAtNext(kind: 'call' | 'write', keyPart?: string, method?: string): void } {
+  let armed: { kind: 'call' | 'write'; keyPart: string | undefined; method: string | undefined } | undefined;
   const proxy = new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function' || property === 'close' || property === 'constructor') return value;
       return (...args: unknown[]) => {
-        if (armed === 'call' || (armed === 'write' && WRITES.has(String(property)))) {
+        const kindMatches = armed?.kind === 'call' || (armed?.kind === 'write' && WRITES.has(String(property)));
+        const key = String(property === 'swapAfter' ? args[1] : args[0]); // swapAfter(ops, key, ...)
+        if (kindMatches && (armed!.keyPart === undefined || key.includes(armed!.keyPart)) && (armed!.method === undefined || armed!.method === property)) {
           armed = undefined;
           redis.pause();
         }
@@ -39,7 +45,7 @@ function pausingStore(store: RedisStore, redis: OwnRedis): { store: Store; pause
       };
     },
   });
-  return { store: proxy, pauseAtNext: (kind) => (armed = kind) };
+  return { store: proxy, pauseAtNext: (kind, keyPart, method) => (armed = { kind, keyPart, method }) };
 }
 
 async function timed(send: (signal: AbortSignal) => Promise<Response>) {
@@ -125,5 +131,41 @@ describe('DESIGN store down: a request caught by a stall fails closed after one 
     const shown = await timed((signal) => browser.request(`${hub.url}/account`, { signal }));
     expect(shown.status).toBe(200);
     expect(shown.ms).toBeLessThan(1_000);
+  });
+
+  // The claim's release (and, after a commit that timed out, the release or the replay mark) ran
+  // after the answer was made, outside the request's stall mark, and the 503 waited for it.
+  test.each([
+    ['claim', 'was 4.1 s', undefined],
+    ['commit', 'was 6.1 s', 'swapAfter'],
+  ])('refresh (POST /token) whose %s write stalls: 503 JSON within one deadline (%s); once Redis is back, the same refresh token rotates and nothing is revoked', async (_what, _before, method) => {
+    const redirect = 'http://rp.test/cb';
+    const client = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [redirect] });
+    const authorization = basic('rp', client.clientSecret!);
+    const request = codeRequest('rp', redirect);
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: 'alice', password: 'alice-password-1' });
+    const token = (fields: Record<string, string>) => postForm(`${hub.url}/token`, fields, { authorization });
+    const tokens = await token({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: redirect });
+    expect(tokens.status).toBe(200);
+    const userinfo = async (accessToken: unknown) => (await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${String(accessToken)}` } })).status;
+    const refresh = { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) };
+
+    pausing.pauseAtNext('write', ':oidc:consumed:', method); // the refresh token's claim, or the commit of its answer, stalls
+    const started = Date.now();
+    const stalled = await token(refresh);
+    const ms = Date.now() - started;
+    expect(stalled.status).toBe(503);
+    expect(stalled.body.error).toBe('temporarily_unavailable');
+    expect(stalled.headers.get('retry-after')).toBeTruthy();
+    expect(ms).toBeLessThan(WITHIN_MS);
+
+    redis.resume();
+    // The retry, at once: the claim's release lands before it (one connection, in order), so it
+    // is neither a reuse (which would revoke the chain) nor kept waiting.
+    const retried = await token(refresh);
+    expect(retried.status).toBe(200);
+    expect(retried.body.refresh_token).not.toBe(tokens.body.refresh_token);
+    expect(await userinfo(retried.body.access_token)).toBe(200);
+    expect(await userinfo(tokens.body.access_token)).toBe(200);
   });
 });

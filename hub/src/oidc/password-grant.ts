@@ -1,10 +1,8 @@
-import { awaitsVerification } from '../signup/verification-gate.js';
 import Provider, { errors, type TokenEndpointGrantContext } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
-import { BusyError, TooManyAttemptsError } from '../errors.js';
-import type { LoginThrottle } from '../security/login-throttle.js';
+import { TooManyAttemptsError } from '../errors.js';
 import { amrFor, type SecondFactor, type TwoStepService } from '../two-step/two-step-service.js';
-import type { PasswordHasher } from '../users/passwords.js';
+import type { PasswordCheck } from '../users/password-check.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { createFindAccount } from './account.js';
 import { TemporarilyUnavailableAnswer } from './temporarily-unavailable.js';
@@ -19,12 +17,10 @@ const BAD_CREDENTIALS = 'invalid username or password';
 
 export interface PasswordGrantDeps {
   users: UserRepository;
-  hasher: PasswordHasher;
-  throttle: LoginThrottle;
+  /** The password check shared with the portal and UCenter (throttle, decoy hash, verification gate, rehash). */
+  check: PasswordCheck;
   audit: AuditLog;
   twoStep: TwoStepService;
-  /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
-  requireVerifiedEmail?: boolean;
 }
 
 type PasswordParams = { username?: string; password?: string; scope?: string; otp?: string };
@@ -45,7 +41,7 @@ const OTP_WRONG = 'the otp code is not right, or it was used already';
  * refresh, rotation, introspection, revocation and forced logout treat them like any other.
  */
 export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDeps): void {
-  const { users, hasher, throttle, audit, twoStep } = deps;
+  const { users, check, audit, twoStep } = deps;
   // The provider's own account lookup (a disabled or deleted user has no account).
   const findAccount = createFindAccount(users);
 
@@ -63,48 +59,36 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     const scope = requestedScope(params.scope, client.scope);
 
     // Username and e-mail of one user share one failure count (as at the portal).
-    const user = await users.findByLogin(login);
+    const found = await users.findByLogin(login);
     // No device cookie at the token endpoint: throttled per account and IP, with growing delays.
-    const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
-    let admitted;
-    try {
-      admitted = await throttle.attempt(attempt);
-    } catch (error) {
-      if (!(error instanceof TooManyAttemptsError)) throw error;
-      await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
-      // RFC 6749 §5.2 has no "slow down" code for this endpoint: answer invalid_grant (what
-      // every client library handles as "sign-in failed") and say when to try again.
-      ctx.set('Retry-After', String(error.retryAfterSeconds));
-      throw invalidGrant('too many sign-in attempts; try again later');
+    const outcome = await check.check({ login, user: found, password, ip, via: 'app' });
+    switch (outcome.kind) {
+      case 'throttled':
+        await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
+        // RFC 6749 §5.2 has no "slow down" code for this endpoint: answer invalid_grant (what
+        // every client library handles as "sign-in failed") and say when to try again.
+        ctx.set('Retry-After', String(outcome.retryAfter));
+        throw invalidGrant('too many sign-in attempts; try again later');
+      case 'busy':
+        // Not checked (too many checks waiting): no failure (the attempt was given back).
+        ctx.set('Retry-After', String(outcome.retryAfter));
+        // 503 temporarily_unavailable: the client tries again rather than telling its user the password was wrong.
+        throw new TemporarilyUnavailableAnswer('the sign-in service is busy; try again shortly');
+      case 'wrong':
+        await audit.record({ event: 'login.failure', actor: login, ...(outcome.user ? { subject: outcome.user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
+        throw invalidGrant(BAD_CREDENTIALS);
+      case 'unverified':
+        // Said only after the right password, as at the portal.
+        await audit.record({ event: 'login.unverified', actor: outcome.user.id, subject: outcome.user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
+        throw invalidGrant('the e-mail address of this account is not verified yet');
+      case 'gone':
+        // Removed a moment ago (an unverified sign-up past its days): unknown.
+        await audit.record({ event: 'login.failure', actor: login, subject: outcome.user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
+        throw invalidGrant(BAD_CREDENTIALS);
+      case 'ok':
+        break;
     }
-    // Verify against a decoy hash for unknown users, so time and answer are the same.
-    let passwordOk: boolean;
-    try {
-      passwordOk = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, password));
-    } catch (error) {
-      // Not checked (too many checks waiting): no failure (the attempt was given back).
-      if (!(error instanceof BusyError)) throw error;
-      ctx.set('Retry-After', String(error.retryAfterSeconds));
-      // 503 temporarily_unavailable: the client tries again rather than telling its user the password was wrong.
-      throw new TemporarilyUnavailableAnswer('the sign-in service is busy; try again shortly');
-    }
-    if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(admitted);
-      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: client.clientId, ip, detail: PASSWORD_DETAIL });
-      throw invalidGrant(BAD_CREDENTIALS);
-    }
-    await throttle.succeeded(admitted);
-    if (awaitsVerification(user, deps.requireVerifiedEmail ?? false)) {
-      // Said only after the right password, as at the portal.
-      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
-      throw invalidGrant('the e-mail address of this account is not verified yet');
-    }
-    // Kept from now on when it is an unverified self-sign-up (see UserRepository.keepSignedIn); removed a moment ago: unknown.
-    if (!(await users.keepSignedIn(user))) {
-      await audit.record({ event: 'login.failure', actor: login, subject: user.id, client: client.clientId, ip, detail: PASSWORD_DETAIL });
-      throw invalidGrant(BAD_CREDENTIALS);
-    }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
+    const { user } = outcome;
 
     // Two-step sign-in applies here too: the password alone is not enough (documented in README).
     let factor: SecondFactor | undefined;

@@ -1,11 +1,10 @@
 import cookieParser from 'cookie-parser';
 import { Router, type Request, type Response } from 'express';
-import { BusyError, messageOf, msg, TooManyAttemptsError, ValidationError } from '../errors.js';
+import { messageOf, msg, ValidationError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
-import { awaitsVerification } from '../signup/verification-gate.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
@@ -23,7 +22,7 @@ function field(req: Request, name: string): string {
  * the portal or from a subsite, ends here, so this is where the sync page is rendered.
  */
 export function interactionRoutes(services: HubServices): Router {
-  const { provider, views, users, hasher, throttle, devices, clients, config, audit, twoStep } = services;
+  const { provider, views, users, devices, clients, config, audit, passwordCheck } = services;
   const router = Router();
 
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean; invalid?: boolean } = {}) {
@@ -69,51 +68,38 @@ export function interactionRoutes(services: HubServices): Router {
     // The interaction and the user are read side by side (one wait on the store, not two); the
     // user is only a read, and nothing is checked or counted before the interaction is known.
     // Username and e-mail of one user share one failure count.
-    const [details, user] = await Promise.all([interactionDetails(provider, req, res), users.findByLogin(login)]);
+    const [details, found] = await Promise.all([interactionDetails(provider, req, res), users.findByLogin(login)]);
     if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     // A browser with this account's device cookie is judged by its own failures only (OWASP
     // device cookies): nobody else's failures can lock the owner out of it.
-    const device = user ? devices.verify(user.id, req.cookies as Record<string, unknown> | undefined) : undefined;
-    const attempt = { ip: clientIp(req), account: user?.id ?? login, via: 'portal' as const, ...(device ? { device } : {}) };
-    let admitted;
-    try {
-      admitted = await throttle.attempt(attempt);
-    } catch (error) {
-      if (!(error instanceof TooManyAttemptsError)) throw error;
-      await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 429 });
-    }
-    // Verify against a decoy hash for unknown users, so time and answer are the same.
-    let passwordOk: boolean;
-    try {
-      passwordOk = await throttle.checking(admitted, () => hasher.verify(user?.passwordHash, password));
-    } catch (error) {
-      // Not checked (too many checks waiting): no failure (the attempt was given back), the form again.
-      if (!(error instanceof BusyError)) throw error;
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return showLogin(req, res, details.uid, { error: messageOf(error, translator(localeOf(res))), login, status: 503 });
-    }
-    if (!user || !passwordOk || user.disabled) {
-      await throttle.failed(admitted);
-      // The typed login is kept (not the password): it shows what an attacker is guessing at.
-      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
-      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401, invalid: true });
-    }
+    const device = found ? devices.verify(found.id, req.cookies as Record<string, unknown> | undefined) : undefined;
     // Whether a second step follows is read while the success is counted (one wait, not two).
-    const [, secondStep] = await Promise.all([throttle.succeeded(admitted), twoStep.isEnabled(user.id)]);
-    if (awaitsVerification(user, config.HUB_REQUIRE_VERIFIED_EMAIL)) {
-      // Told only after the right password: it reveals nothing to anyone who does not know it.
-      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
-      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('signup:errors.unverified'), login, status: 403, unverified: true });
+    const outcome = await passwordCheck.check({ login, user: found, password, ip: clientIp(req), via: 'portal', ...(device ? { device } : {}), twoStep: 'with-success' });
+    switch (outcome.kind) {
+      case 'throttled':
+        await audit.record({ event: 'login.throttled', actor: login, client: String(details.params.client_id), ip: clientIp(req) });
+        res.setHeader('Retry-After', String(outcome.retryAfter));
+        return showLogin(req, res, details.uid, { error: messageOf(outcome.error, translator(localeOf(res))), login, status: 429 });
+      case 'busy':
+        // Not checked (too many checks waiting): no failure (the attempt was given back), the form again.
+        res.setHeader('Retry-After', String(outcome.retryAfter));
+        return showLogin(req, res, details.uid, { error: messageOf(outcome.error, translator(localeOf(res))), login, status: 503 });
+      case 'wrong':
+        // The typed login is kept (not the password): it shows what an attacker is guessing at.
+        await audit.record({ event: 'login.failure', actor: login, ...(outcome.user ? { subject: outcome.user.id } : {}), client: String(details.params.client_id), ip: clientIp(req) });
+        return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401, invalid: true });
+      case 'unverified':
+        // Told only after the right password: it reveals nothing to anyone who does not know it.
+        await audit.record({ event: 'login.unverified', actor: outcome.user.id, subject: outcome.user.id, client: String(details.params.client_id), ip: clientIp(req) });
+        return showLogin(req, res, details.uid, { error: translator(localeOf(res))('signup:errors.unverified'), login, status: 403, unverified: true });
+      case 'gone':
+        // An unverified self-sign-up removed a moment ago (past HUB_UNVERIFIED_ACCOUNT_DAYS) is answered as unknown.
+        await audit.record({ event: 'login.failure', actor: login, subject: outcome.user.id, client: String(details.params.client_id), ip: clientIp(req) });
+        return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
+      case 'ok':
+        break;
     }
-    // An unverified self-sign-up that signs in (HUB_REQUIRE_VERIFIED_EMAIL=false) is kept from now
-    // on; one removed a moment ago (past HUB_UNVERIFIED_ACCOUNT_DAYS) is answered as unknown.
-    if (!(await users.keepSignedIn(user))) {
-      await audit.record({ event: 'login.failure', actor: login, subject: user.id, client: String(details.params.client_id), ip: clientIp(req) });
-      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:wrongLogin'), login, status: 401 });
-    }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
+    const { user, secondStep } = outcome;
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).
     if (secondStep) {

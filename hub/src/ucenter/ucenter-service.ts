@@ -1,4 +1,3 @@
-import { awaitsVerification } from '../signup/verification-gate.js';
 import { isIP } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
 import { BusyError, ConflictError, HubError, TooManyAttemptsError, ValidationError } from '../errors.js';
@@ -9,6 +8,7 @@ import type { TwoStepService } from '../two-step/two-step-service.js';
 import type { AccountLifecycle } from '../users/account-lifecycle.js';
 import type { EmailChange } from '../users/email-change.js';
 import { PasswordRejectedError, type PasswordPolicy } from '../users/password-policy.js';
+import type { PasswordCheck } from '../users/password-check.js';
 import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, UserRepository } from '../users/user-repository.js';
@@ -58,8 +58,8 @@ export interface UcenterDeps {
   lifecycle: AccountLifecycle;
   /** user/edit's new e-mail address goes through it: a link to the new address, a notice to the old. */
   emailChange: Pick<EmailChange, 'requestProven' | 'available'>;
-  /** HUB_REQUIRE_VERIFIED_EMAIL: self-signed-up accounts sign in only once their address is verified. */
-  requireVerifiedEmail?: boolean;
+  /** user/login's password check, shared with the portal and the password grant. */
+  check: PasswordCheck;
 }
 
 function whole(value: string | undefined): number {
@@ -110,58 +110,44 @@ export class UcenterService {
    * security questions otherwise: a question asked for any other user cannot be answered right.
    */
   async login(app: UcenterApp, input: UcInput, requestIp: string): Promise<UcValue[]> {
-    const { users, hasher, throttle, audit, twoStep } = this.deps;
+    const { users, check, audit, twoStep } = this.deps;
     const login = (input.username ?? '').slice(0, 320);
     const password = (input.password ?? '').slice(0, 1024);
     const isuid = whole(input.isuid);
     // The application passes its user's address; without one, the application server's counts.
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
     const client = auditClient(app);
-    const user = isuid === 0 || isuid === 1 || isuid === 2 ? await this.#findUser(login, isuid) : undefined;
-    // No device cookie from an application's server: throttled per account and IP (as the password grant).
-    const attempt = { ip, account: user?.id ?? login, via: 'app' as const };
-    let admitted;
-    try {
-      admitted = await throttle.attempt(attempt);
-    } catch (error) {
-      if (!(error instanceof TooManyAttemptsError)) throw error;
-      await audit.record({ event: 'login.throttled', actor: login, client, ip });
-      return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
-    }
-    // A decoy hash for unknown users keeps the time the same.
-    let passwordOk: boolean;
-    let withTwoStep: boolean;
-    try {
-      // Not checked (too many checks waiting, or the store failed): neither a failure nor a held pool.
-      [passwordOk, withTwoStep] = await throttle.checking(admitted, async () => {
-        const ok = await hasher.verify(user?.passwordHash, password);
-        return [ok, user && ok && !user.disabled ? await twoStep.isEnabled(user.id) : false] as const;
-      });
-    } catch (error) {
-      // Busy: UCenter's "too many attempts" (the application tells its user to try later), not counted.
-      if (error instanceof BusyError) return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
-      throw error;
-    }
+    const found = isuid === 0 || isuid === 1 || isuid === 2 ? await this.#findUser(login, isuid) : undefined;
     const questionAsked = whole(input.checkques) > 0 && whole(input.questionid) > 0;
-    const questionOk = withTwoStep || !questionAsked;
-    if (!user || !passwordOk || user.disabled || !questionOk) {
-      await throttle.failed(admitted);
-      await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
-      const code = !user ? UC.LOGIN_UNKNOWN_USER : !passwordOk || user.disabled ? UC.LOGIN_WRONG_PASSWORD : UC.LOGIN_BAD_QUESTION;
-      return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
+    // No device cookie from an application's server: throttled per account and IP (as the password grant).
+    // Whether two-step is on is read within the check: a question asked of a user without it
+    // cannot be answered right, and counts as a failure like a wrong password.
+    const outcome = await check.check({ login, user: found, password, ip, via: 'app', twoStep: 'in-check', accept: (withTwoStep) => withTwoStep || !questionAsked });
+    switch (outcome.kind) {
+      case 'throttled':
+        await audit.record({ event: 'login.throttled', actor: login, client, ip });
+        return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
+      case 'busy':
+        // Busy: UCenter's "too many attempts" (the application tells its user to try later), not counted.
+        return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
+      case 'wrong': {
+        const { user, reason } = outcome;
+        await audit.record({ event: 'login.failure', actor: login, ...(user ? { subject: user.id } : {}), client, ip });
+        const code = reason === 'unknown' ? UC.LOGIN_UNKNOWN_USER : reason === 'refused' ? UC.LOGIN_BAD_QUESTION : UC.LOGIN_WRONG_PASSWORD;
+        return [code, user && !user.disabled ? user.username : '', '', user && !user.disabled ? user.email : '', 0];
+      }
+      case 'unverified':
+        // UCenter has no code for it: refused like a disabled account.
+        await audit.record({ event: 'login.unverified', actor: outcome.user.id, subject: outcome.user.id, client, ip });
+        return [UC.LOGIN_WRONG_PASSWORD, '', '', '', 0];
+      case 'gone':
+        // Removed a moment ago (an unverified sign-up past its days): unknown.
+        await audit.record({ event: 'login.failure', actor: login, subject: outcome.user.id, client, ip });
+        return [UC.LOGIN_UNKNOWN_USER, '', '', '', 0];
+      case 'ok':
+        break;
     }
-    await throttle.succeeded(admitted);
-    if (awaitsVerification(user, this.deps.requireVerifiedEmail ?? false)) {
-      // UCenter has no code for it: refused like a disabled account.
-      await audit.record({ event: 'login.unverified', actor: user.id, subject: user.id, client, ip });
-      return [UC.LOGIN_WRONG_PASSWORD, '', '', '', 0];
-    }
-    // Kept from now on when it is an unverified self-sign-up (see UserRepository.keepSignedIn); removed a moment ago: unknown.
-    if (!(await users.keepSignedIn(user))) {
-      await audit.record({ event: 'login.failure', actor: login, subject: user.id, client, ip });
-      return [UC.LOGIN_UNKNOWN_USER, '', '', '', 0];
-    }
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
+    const { user, secondStep: withTwoStep } = outcome;
     let detail: Record<string, string> | undefined;
     if (withTwoStep) {
       const refused = [UC.LOGIN_BAD_QUESTION, user.username, '', user.email, 0];
