@@ -44,6 +44,8 @@ export class Keys {
 
   // Users
   user(id: string): string { return `${this.prefix}user:{${id}}`; }
+  /** {@link user}'s key around the id, for a lookup that reads the id and the record in one go (Store.getIndexed). */
+  userAroundId(): { prefix: string; suffix: string } { return { prefix: `${this.prefix}user:{`, suffix: '}' }; }
   userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
