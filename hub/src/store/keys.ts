@@ -24,7 +24,7 @@ export function foldName(name: string): string {
  * of codes and refresh tokens), the sorted-set indexes, the delivery queue's sets, the audit
  * log, the rate limiters' counters (rate-limiter-flexible, one key each) and the sessions
  * (connect-redis, one key each). The calls that name several independent keys (`getMany`,
- * `del`, `write`) are sent key by key on a cluster and no caller needs them atomic (a grant's revocation
+ * `del`, `write`, `getIndexed`) are sent key by key on a cluster and no caller needs them atomic (a grant's revocation
  * deletes records found through its index: records are looked up by the digest of a token
  * oidc-provider hands us, which cannot carry the grant's tag).
  *
@@ -44,6 +44,8 @@ export class Keys {
 
   // Users
   user(id: string): string { return `${this.prefix}user:{${id}}`; }
+  /** {@link user}'s key around the id, for a lookup that reads the id and the record in one go (Store.getIndexed). */
+  userAroundId(): { prefix: string; suffix: string } { return { prefix: `${this.prefix}user:{`, suffix: '}' }; }
   userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }

@@ -71,6 +71,14 @@ export class MemoryStore implements Store {
     return keys.map((key) => this.#string(key));
   }
 
+  async getIndexed(indexKeys: string[], record: { prefix: string; suffix: string }): Promise<string | null> {
+    for (const key of indexKeys) {
+      const value = this.#string(key);
+      if (value !== null) return this.#string(record.prefix + value + record.suffix);
+    }
+    return null;
+  }
+
   async set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
     if (options.onlyIfAbsent && this.#entry(key)) return false;
     this.#data.set(key, { value, expiresAt: MemoryStore.#expiry(options.ttlSeconds) });

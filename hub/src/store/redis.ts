@@ -34,6 +34,19 @@ end
 return 1`;
 
 /**
+ * Follows an index (see Store.getIndexed): KEYS the index keys, tried in order; ARGV the
+ * record key's prefix and suffix around the first value found. Answers the record, or nil.
+ * Reads only; the record's key is not among KEYS (it is the index's value), which one Redis
+ * allows and a cluster would not: the cluster path does not use it.
+ */
+const GET_INDEXED_SCRIPT = `
+for i = 1, #KEYS do
+  local value = redis.call('GET', KEYS[i])
+  if value then return redis.call('GET', ARGV[1] .. value .. ARGV[2]) end
+end
+return false`;
+
+/**
  * Adds a member scored by its expiry (ARGV[1], epoch ms, '+inf' for none), drops members
  * expired by ARGV[2] (now), and keeps the key until its last member expires: one command, so
  * it can go in a pipeline and stays atomic there.
@@ -179,6 +192,26 @@ export class RedisStore implements Store {
     if (isCluster(client)) return guard(this.stalls, () => Promise.all(keys.map((key) => client.get(key))));
     // One MGET: one command for Redis to parse and answer, where a MULTI of GETs was n + 2.
     return guard(this.stalls, () => client.mGet(keys));
+  }
+
+  getIndexed(indexKeys: string[], record: { prefix: string; suffix: string }): Promise<string | null> {
+    if (indexKeys.length === 0) return Promise.resolve(null);
+    const client = this.client;
+    if (isCluster(client)) {
+      // The index keys and the record lie in different slots: no script over them. One GET after another, as before.
+      return guard(this.stalls, async () => {
+        for (const key of indexKeys) {
+          const value = await client.get(key);
+          if (value !== null) return client.get(record.prefix + value + record.suffix);
+        }
+        return null;
+      });
+    }
+    // One round trip where it was two or three, one after another (a sign-in's user lookup).
+    return guard(this.stalls, async () => {
+      const reply = await client.eval(GET_INDEXED_SCRIPT, { keys: indexKeys, arguments: [record.prefix, record.suffix] });
+      return typeof reply === 'string' ? reply : null;
+    });
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {

@@ -111,6 +111,22 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.getMany([])).toEqual([]);
     });
 
+    it('getIndexed follows the first index key that holds a value to its record, null when none does or the record is missing', async () => {
+      const [byName, byEmail, unused] = [key('index-name'), key('index-email'), key('index-none')];
+      const record = { prefix: `${prefix}record:{`, suffix: '}' };
+      const id = randomUUID();
+      await store.set(`${prefix}record:{${id}}`, '{"id":"one"}');
+      await store.set(byEmail, id);
+      // The first index key is empty: the second one's value names the record.
+      expect(await store.getIndexed([byName, byEmail], record)).toBe('{"id":"one"}');
+      // The first key that holds a value decides, even when its record is missing.
+      await store.set(byName, 'no-such-record');
+      expect(await store.getIndexed([byName, byEmail], record)).toBeNull();
+      expect(await store.getIndexed([byEmail, byName], record)).toBe('{"id":"one"}');
+      expect(await store.getIndexed([unused], record)).toBeNull();
+      expect(await store.getIndexed([], record)).toBeNull();
+    });
+
     it('del returns how many of the keys existed', async () => {
       const [a, b, missing] = [key('del'), key('del'), key('del')];
       await store.set(a, '1');

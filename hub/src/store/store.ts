@@ -52,6 +52,14 @@ export interface Store {
   get(key: string): Promise<string | null>;
   /** Reads several keys in one round trip; missing keys come back as null. */
   getMany(keys: string[]): Promise<(string | null)[]>;
+  /**
+   * Follows an index in one round trip: the first of `indexKeys` (in order) that holds a value
+   * names a record, read at `record.prefix + value + record.suffix`; its value comes back. Null
+   * when no index key holds a value or the record is missing. On one Redis a read-only script
+   * (the record's key is built from the index's value, so it cannot be declared: scripts may do
+   * so outside a cluster); on a cluster the keys lie in several slots: one GET after another.
+   */
+  getIndexed(indexKeys: string[], record: { prefix: string; suffix: string }): Promise<string | null>;
   /** Returns false when `onlyIfAbsent` was set and the key already existed. */
   set(key: string, value: string, options?: SetOptions): Promise<boolean>;
   /** Deletes keys; returns how many existed. */

@@ -326,8 +326,9 @@ export class UserRepository {
   async findByLogin(login: string): Promise<User | undefined> {
     const trimmed = login.trim();
     if (!trimmed) return undefined;
-    const id = (await this.store.get(this.keys.userByName(trimmed))) ?? (await this.store.get(this.keys.userByEmail(trimmed)));
-    return id ? this.findById(id) : undefined;
+    // The name index, else the address index, then the record: one round trip (one script).
+    const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(trimmed)], this.keys.userAroundId());
+    return raw ? (JSON.parse(raw) as User) : undefined;
   }
 
   async require(idOrLogin: string): Promise<User> {
