@@ -32,7 +32,7 @@ import { DeviceCookies } from './security/device-cookie.js';
 import { LoginThrottle } from './security/login-throttle.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
-import { currentRequestScope } from './request-context.js';
+import { currentRequestHandle, requestScopeOf } from './request-context.js';
 import { storeUnavailableOf, type Store } from './store/store.js';
 import { SignupLimit } from './signup/signup-limit.js';
 import { SignupMailBudget } from './signup/signup-mail-budget.js';
@@ -88,7 +88,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const store = instrumentStore(openedStore, metrics);
   // A request whose store call timed out on a stalled Redis gets its 503 after that one
   // deadline: its later calls are given up at once (store/stall-watch.ts).
-  if (store.kind === 'redis') (store as Partial<RedisStore>).stalls?.scopeBy(currentRequestScope);
+  if (store.kind === 'redis') (store as Partial<RedisStore>).stalls?.scopeBy(currentRequestHandle, requestScopeOf);
   const domain = createDomainServices(config, store, logger);
   const { keys, users, hasher, clients, consents, grants, sessions, audit, deliveries, ucenterApps, ucenterNotes } = domain;
   const views = new Views({ issuer: config.HUB_ISSUER });

@@ -3,7 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import Provider from 'oidc-provider';
 import providerStorage from 'oidc-provider/lib/helpers/als.js';
-import { carryRequestId, currentRequestId, currentRequestScope, requestIdOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
+import { carryRequestId, currentRequestHandle, currentRequestId, currentRequestScope, requestIdOf, requestScopeOf, SHARES_PROVIDER_STORAGE, withRequestContext } from './request-context.js';
 
 function request(headers: Record<string, string> = {}): { req: IncomingMessage; res: ServerResponse } {
   const req = new IncomingMessage(new Socket());
@@ -92,6 +92,31 @@ test('currentRequestScope: the request being answered, one object per request, a
       expect(currentRequestScope()).toBe(ctx);
       protocol.res.end();
       expect(currentRequestScope()).toBeUndefined();
+    });
+  }, { ownContext: false });
+});
+
+test('currentRequestHandle, resolved by requestScopeOf, is currentRequestScope at the time it is resolved (what the store takes per command, resolving it only when needed)', async () => {
+  expect(requestScopeOf(currentRequestHandle())).toBeUndefined(); // outside any request
+  const portal = request();
+  let handle: unknown;
+  withRequestContext(portal.req, portal.res, () => {
+    handle = currentRequestHandle();
+    expect(requestScopeOf(handle)).toBe(currentRequestScope());
+    expect(requestScopeOf(handle)).toBeDefined();
+  });
+  expect(requestScopeOf(handle)).toBeDefined(); // resolved later, outside its context: still the request while it is answered
+  portal.res.end();
+  expect(requestScopeOf(handle)).toBeUndefined(); // answered: no scope
+
+  const protocol = request();
+  const ctx = { req: protocol.req, res: protocol.res };
+  withRequestContext(protocol.req, protocol.res, () => {
+    providerStorage.run(ctx, () => {
+      const taken = currentRequestHandle();
+      expect(requestScopeOf(taken)).toBe(ctx);
+      protocol.res.end();
+      expect(requestScopeOf(taken)).toBeUndefined();
     });
   }, { ownContext: false });
 });

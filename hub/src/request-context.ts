@@ -75,9 +75,23 @@ export function currentRequestId(): string | undefined {
  * store's stall mark, store/stall-watch.ts).
  */
 export function currentRequestScope(): object | undefined {
+  return requestScopeOf(currentRequestHandle());
+}
+
+/**
+ * What {@link currentRequestScope} is found from, cheap enough to take for every store command:
+ * the async context's own object (the portal's context, or oidc-provider's), unresolved. Turned
+ * into the scope by {@link requestScopeOf}, when it is needed (store/stall-watch.ts).
+ */
+export function currentRequestHandle(): unknown {
   const store = rawStore();
-  if (isPortalContext(store)) return store.res.writableEnded ? undefined : store;
-  const ctx = (SHARES_PROVIDER_STORAGE ? store : providerStorage.getStore()) as { res?: ServerResponse } | undefined;
+  return SHARES_PROVIDER_STORAGE || isPortalContext(store) ? store : providerStorage.getStore();
+}
+
+/** The scope of a request from what {@link currentRequestHandle} took: the request, until its answer has ended; then undefined. */
+export function requestScopeOf(handle: unknown): object | undefined {
+  if (isPortalContext(handle)) return handle.res.writableEnded ? undefined : handle;
+  const ctx = handle as { res?: ServerResponse } | undefined;
   return ctx?.res && !ctx.res.writableEnded ? ctx : undefined;
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { Deadlines } from './deadlines.js';
+import { Deadlines, type DeadlineHooks } from './deadlines.js';
 
 const never = () => new Promise<never>(() => {});
-const timedOut = () => new Error('timed out');
+const timedOut: DeadlineHooks = { timeout: () => new Error('timed out'), mapError: (error) => error };
 
 describe('Deadlines: one sweep bounds every operation', () => {
   it('fails a stalled operation between the limit and the limit plus a tick, and leaves nothing behind', async () => {
@@ -42,13 +42,40 @@ describe('Deadlines: one sweep bounds every operation', () => {
     const answeredLate = () => (late += 1);
     let release!: () => void;
     const slow = () => new Promise<void>((resolve) => (release = resolve));
-    await expect(deadlines.run(slow, timedOut, undefined, answeredLate)).rejects.toThrow('timed out');
+    await expect(deadlines.run(slow, { ...timedOut, answeredLate })).rejects.toThrow('timed out');
     expect(late).toBe(0);
     release();
     await new Promise((resolve) => setImmediate(resolve));
     expect(late).toBe(1);
-    await deadlines.run(async () => 1, timedOut, undefined, answeredLate); // in time: not late
-    await expect(deadlines.run(async () => { throw new Error('refused'); }, timedOut, undefined, answeredLate)).rejects.toThrow('refused');
+    await deadlines.run(async () => 1, { ...timedOut, answeredLate }); // in time: not late
+    await expect(deadlines.run(async () => { throw new Error('refused'); }, { ...timedOut, answeredLate })).rejects.toThrow('refused');
     expect(late).toBe(1);
+  });
+
+  it('maps every rejection, hands the timeout its context, and tells settled of each operation once, in the same promise', async () => {
+    const deadlines = new Deadlines(50, 10);
+    const settled: [string, boolean][] = [];
+    const timeouts: unknown[] = [];
+    const hooks: DeadlineHooks<string> = {
+      timeout: (context) => {
+        timeouts.push(context);
+        return new Error('late');
+      },
+      mapError: (error) => new Error(`mapped: ${(error as Error).message}`),
+      settled: (label, ms, failed) => {
+        expect(ms).toBeGreaterThanOrEqual(0);
+        settled.push([label, failed]);
+      },
+    };
+    await expect(deadlines.run(async () => 'x', hooks, 'ok', 'request 1')).resolves.toBe('x');
+    await expect(deadlines.run(async () => { throw new Error('refused'); }, hooks, 'refused', 'request 2')).rejects.toThrow('mapped: refused');
+    await expect(deadlines.run(() => { throw new Error('sync'); }, hooks, 'sync', 'request 3')).rejects.toThrow('mapped: sync');
+    let release!: () => void;
+    await expect(deadlines.run(() => new Promise<void>((resolve) => (release = resolve)), hooks, 'stalled', 'request 4')).rejects.toThrow('mapped: late');
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(timeouts).toEqual(['request 4']);
+    expect(settled).toEqual([['ok', false], ['refused', true], ['sync', true], ['stalled', true]]); // the late answer is not told again
+    expect(deadlines.size).toBe(0);
   });
 });

@@ -1,18 +1,62 @@
 /**
+ * What a caller of {@link Deadlines.run} does at each step of an operation: one object per
+ * caller (the store keeps one), so that an operation carries no closures of its own for them.
+ * `C` is what the caller keeps per operation (the store: the request it belongs to).
+ */
+export interface DeadlineHooks<C = unknown> {
+  /** The operation's failure once its limit has passed (called once, from the sweep). */
+  timeout(context: C): unknown;
+  /** What every rejection (the timeout's too) becomes: one promise per operation, not a `.catch` chained on it. */
+  mapError(error: unknown): unknown;
+  /** An operation the limit already failed settled after all. */
+  answeredLate?(): void;
+  /**
+   * Every operation, once, as it settles or its limit fails it: its label, how long it took
+   * (milliseconds) and whether it failed. The store's metrics: timed in the same promise.
+   */
+  settled?(label: string, ms: number, failed: boolean): void;
+}
+
+/**
+ * One operation in flight: a node of the insertion-ordered list the sweep walks. Unlinked as it
+ * settles, and its references dropped then (a request's context must not outlive its call).
+ */
+class Operation<C> {
+  prev: Operation<C> | undefined;
+  next: Operation<C> | undefined;
+  linked = true;
+
+  constructor(
+    readonly at: number,
+    readonly started: number,
+    readonly label: string,
+    public context: C | undefined,
+    public hooks: DeadlineHooks<C>,
+    public resolve: (value: never) => void,
+    public reject: (error: unknown) => void,
+  ) {}
+}
+
+function noop(): void {}
+
+/**
  * Deadlines for many in-flight operations with one shared timer. All operations get the
  * same time limit, so the order they start in is the order their deadlines fall in: a
- * Map (insertion-ordered) is the queue, and one sweep every `tickMs` fails the expired
- * ones from its head and stops at the first that still has time. An operation's failure
- * comes between `limitMs` and `limitMs + tickMs` after it started.
+ * linked list in insertion order is the queue (an operation that settles unlinks itself,
+ * no hashing), and one sweep every `tickMs` fails the expired ones from its head and stops
+ * at the first that still has time. An operation's failure comes between `limitMs` and
+ * `limitMs + tickMs` after it started.
  *
  * It replaces a `Promise.race` with a timer of its own per command: under load that was
  * one timer (and, inside oidc-provider's AsyncLocalStorage, one retained request context)
  * per store command. The sweeper runs only while something is in flight and does not keep
- * the process alive.
+ * the process alive. One promise per operation carries the deadline, the error mapping and
+ * the timing ({@link DeadlineHooks.settled}).
  */
 export class Deadlines {
-  readonly #pending = new Map<number, { at: number; fail: () => void }>();
-  #next = 0;
+  #head: Operation<unknown> | undefined;
+  #tail: Operation<unknown> | undefined;
+  #size = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -21,51 +65,83 @@ export class Deadlines {
   ) {}
 
   /**
-   * Runs `work`, settling as it does, or rejecting with `timeout()` once the limit has passed.
-   * A synchronous throw of `work` becomes a rejection. `mapError`, when given, turns every
-   * rejection (the timeout's too) into what the caller throws: one promise per operation,
-   * not a `.catch` chained on it (the store runs every command through here). `answeredLate`,
-   * when given, is called when an operation the limit already failed settles after all.
+   * Runs `work`, settling as it does, or rejecting with `hooks.timeout(context)` once the limit
+   * has passed. A synchronous throw of `work` becomes a rejection. Every rejection goes through
+   * `hooks.mapError`; `hooks.settled` is told of every operation once.
    */
-  run<T>(work: () => Promise<T>, timeout: () => unknown, mapError: (error: unknown) => unknown = (error) => error, answeredLate?: () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const id = this.#next++;
-      this.#pending.set(id, { at: Date.now() + this.limitMs, fail: () => reject(mapError(timeout())) });
-      this.#timer ??= setInterval(() => this.#sweep(), this.tickMs).unref();
-      let promise: Promise<T>;
-      try {
-        promise = work();
-      } catch (error) {
-        this.#pending.delete(id);
-        reject(mapError(error));
-        return;
-      }
-      promise.then(
-        (value) => {
-          if (!this.#pending.delete(id)) answeredLate?.();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (!this.#pending.delete(id)) answeredLate?.();
-          reject(mapError(error));
-        },
-      );
+  run<T, C>(work: () => Promise<T>, hooks: DeadlineHooks<C>, label = '', context?: C): Promise<T> {
+    const started = performance.now();
+    let op!: Operation<C>;
+    const promise = new Promise<T>((resolve, reject) => {
+      op = new Operation<C>(started + this.limitMs, started, label, context, hooks, resolve as (value: never) => void, reject);
     });
+    this.#link(op as Operation<unknown>);
+    this.#timer ??= setInterval(() => this.#sweep(), this.tickMs).unref();
+    let answer: Promise<T>;
+    try {
+      answer = work();
+    } catch (error) {
+      this.#settle(op as Operation<unknown>, true, error);
+      return promise;
+    }
+    answer.then(
+      (value) => this.#settle(op as Operation<unknown>, false, value),
+      (error: unknown) => this.#settle(op as Operation<unknown>, true, error),
+    );
+    return promise;
   }
 
   /** Operations still in flight. */
   get size(): number {
-    return this.#pending.size;
+    return this.#size;
+  }
+
+  #link(op: Operation<unknown>): void {
+    op.prev = this.#tail;
+    if (this.#tail) this.#tail.next = op;
+    else this.#head = op;
+    this.#tail = op;
+    this.#size += 1;
+  }
+
+  #unlink(op: Operation<unknown>): void {
+    op.linked = false;
+    if (op.prev) op.prev.next = op.next;
+    else this.#head = op.next;
+    if (op.next) op.next.prev = op.prev;
+    else this.#tail = op.prev;
+    op.prev = op.next = undefined;
+    this.#size -= 1;
+  }
+
+  /** The work settled: in time (the answer), or after its limit had failed it (reported late). */
+  #settle(op: Operation<unknown>, failed: boolean, outcome: unknown): void {
+    const hooks = op.hooks;
+    if (!op.linked) {
+      hooks.answeredLate?.();
+      return;
+    }
+    this.#unlink(op);
+    hooks.settled?.(op.label, performance.now() - op.started, failed);
+    if (failed) op.reject(hooks.mapError(outcome));
+    else op.resolve(outcome as never);
+    op.context = undefined;
+    op.resolve = op.reject = noop;
   }
 
   #sweep(): void {
-    const now = Date.now();
-    for (const [id, entry] of this.#pending) {
-      if (entry.at > now) break; // later entries started later: none of them is due either
-      this.#pending.delete(id);
-      entry.fail();
+    const now = performance.now();
+    for (let op = this.#head; op !== undefined && op.at <= now; op = this.#head) {
+      // Later operations started later: none of them is due before this one.
+      this.#unlink(op);
+      const { hooks, context } = op;
+      op.context = undefined;
+      const error = hooks.mapError(hooks.timeout(context));
+      hooks.settled?.(op.label, now - op.started, true);
+      op.reject(error);
+      op.resolve = op.reject = noop;
     }
-    if (this.#pending.size === 0) {
+    if (this.#size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

@@ -1,4 +1,4 @@
-import { Deadlines } from './deadlines.js';
+import { Deadlines, type DeadlineHooks } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
 import { StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
@@ -146,19 +146,15 @@ const timedOut = () => new Error('redis command timed out');
 /** A programming error (a TypeError) stays what it is; anything else means the store is unavailable. */
 const unavailable = (error: unknown): unknown => (error instanceof TypeError ? error : new StoreUnavailableError(error));
 
+/** A Store method that sends commands: what the store's metrics label a command with. */
+export type StoreCommand = Exclude<keyof Store, 'kind' | 'close'>;
+
 /**
- * A command under the deadline. A request that already had a command time out on a Redis that
- * has not answered since gets StoreUnavailableError at once instead of waiting again
- * (stall-watch.ts): its 503 comes after one deadline, not one per command.
+ * Told of every store call as it ends (metrics/instrument-store.ts): its Store method, how long
+ * it took in milliseconds, and whether it failed (an error, its deadline, given up at once;
+ * for `ping`, answering false).
  */
-function guard<T>(watch: StallWatch, work: () => Promise<T>): Promise<T> {
-  const scope = watch.scope();
-  if (watch.givesUp(scope)) return Promise.reject(new StoreUnavailableError(gaveUp()));
-  return deadlines.run(work, () => {
-    watch.timedOut(scope);
-    return timedOut();
-  }, unavailable, watch.answeredLate);
-}
+export type StoreObserver = (command: string, ms: number, failed: boolean) => void;
 
 /**
  * The production store, on one Redis (`REDIS_URL`), a Redis Cluster or a Sentinel-managed
@@ -173,25 +169,84 @@ export class RedisStore implements Store {
   /** What the deadlines learnt of a stall, shared with the other users of this client (stall-watch.ts). */
   readonly stalls: StallWatch;
   #replicas = { count: 0, at: Number.NEGATIVE_INFINITY };
+  /**
+   * What the deadline does for this store's commands (one object, no closures per command): a
+   * timed-out command marks its request for the stall watch, every failure is mapped, a late
+   * reply is reported, and each command is timed for the observers in the same promise.
+   */
+  readonly #hooks: DeadlineHooks<unknown>;
+  /** The same, without the timing (ping times itself). */
+  readonly #untimed: DeadlineHooks<unknown>;
+  readonly #observers: StoreObserver[] = [];
 
   constructor(readonly client: RedisClient, options: RedisStoreOptions = {}) {
     this.#waitReplicas = options.waitReplicas ?? 0;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
-    this.stalls = stallWatchOf(client);
+    const stalls = (this.stalls = stallWatchOf(client));
+    this.#hooks = {
+      timeout(scope) {
+        stalls.timedOut(scope);
+        return timedOut();
+      },
+      mapError: unavailable,
+      answeredLate: stalls.answeredLate,
+    };
+    this.#untimed = { ...this.#hooks };
+  }
+
+  /**
+   * Whether `store` is a RedisStore itself, not a wrapper around one (a test's Proxy: a private
+   * field's brand check is false through a Proxy), whose own calls are the ones to time.
+   */
+  static isOwn(store: object): store is RedisStore {
+    return #hooks in store;
+  }
+
+  /**
+   * Tells `observer` of every call of this store as it ends (the store's metrics), timed inside
+   * the call's own deadline: no wrapper and no second promise per command.
+   */
+  observeCommands(observer: StoreObserver): void {
+    const observers = this.#observers;
+    observers.push(observer);
+    this.#hooks.settled = observers.length === 1 ? observer : (command, ms, failed) => {
+      for (const each of observers) each(command, ms, failed);
+    };
+  }
+
+  /**
+   * A command under the deadline. A request that already had a command time out on a Redis that
+   * has not answered since gets StoreUnavailableError at once instead of waiting again
+   * (stall-watch.ts): its 503 comes after one deadline, not one per command.
+   */
+  #run<T>(command: StoreCommand, work: () => Promise<T>, hooks: DeadlineHooks<unknown> = this.#hooks): Promise<T> {
+    const stalls = this.stalls;
+    const scope = stalls.scope();
+    if (stalls.givesUp(scope)) {
+      hooks.settled?.(command, 0, true);
+      return Promise.reject(new StoreUnavailableError(gaveUp()));
+    }
+    return deadlines.run(work, hooks, command, scope);
+  }
+
+  /** A call answered without a command (nothing to do): told to the observers all the same, as every call is. */
+  #answered<T>(command: StoreCommand, value: T): Promise<T> {
+    this.#hooks.settled?.(command, 0, false);
+    return Promise.resolve(value);
   }
 
   get(key: string): Promise<string | null> {
-    return guard(this.stalls, () => this.client.get(key));
+    return this.#run('get', () => this.client.get(key));
   }
 
   getMany(keys: string[]): Promise<(string | null)[]> {
-    if (keys.length === 0) return Promise.resolve([]);
+    if (keys.length === 0) return this.#answered('getMany', []);
     const client = this.client;
     // On a cluster, one GET per key, pipelined by node-redis into one round trip per node (a
     // MULTI or an MGET over several keys is refused there when they lie in different slots).
-    if (isCluster(client)) return guard(this.stalls, () => Promise.all(keys.map((key) => client.get(key))));
+    if (isCluster(client)) return this.#run('getMany', () => Promise.all(keys.map((key) => client.get(key))));
     // One MGET: one command for Redis to parse and answer, where a MULTI of GETs was n + 2.
-    return guard(this.stalls, () => client.mGet(keys));
+    return this.#run('getMany', () => client.mGet(keys));
   }
 
   getIndexed(indexKeys: string[], record: { prefix: string; suffix: string }): Promise<string | null> {
@@ -215,7 +270,12 @@ export class RedisStore implements Store {
   }
 
   set(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    return guard(this.stalls, async () => {
+    return this.#set('set', key, value, options);
+  }
+
+  /** {@link set}, timed as `command` (write's single SET is timed as the write it is). */
+  #set(command: StoreCommand, key: string, value: string, options: SetOptions): Promise<boolean> {
+    return this.#run(command, async () => {
       const reply = await this.client.set(key, value, {
         ...(options.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(options.ttlSeconds)) } } : {}),
         ...(options.onlyIfAbsent ? { condition: 'NX' } : {}),
@@ -225,33 +285,38 @@ export class RedisStore implements Store {
   }
 
   del(...keys: string[]): Promise<number> {
-    if (keys.length === 0) return Promise.resolve(0);
+    if (keys.length === 0) return this.#answered('del', 0);
     const client = this.client;
-    if (isCluster(client)) return guard(this.stalls, async () => (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0));
-    return guard(this.stalls, () => client.del(keys));
+    if (isCluster(client)) return this.#run('del', async () => (await Promise.all(keys.map((key) => client.del(key)))).reduce((sum, n) => sum + n, 0));
+    return this.#run('del', () => client.del(keys));
   }
 
   swap(key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
-    return guard(this.stalls, async () => {
+    return this.#swap('swap', key, expected, next, ttlSeconds);
+  }
+
+  /** {@link swap}, timed as `command` (swapAfter with no writes is timed as the swapAfter it is). */
+  #swap(command: StoreCommand, key: string, expected: string | null, next: string | null, ttlSeconds: number | undefined): Promise<boolean> {
+    return this.#run(command, async () => {
       const swapped = await this.#durably(key, (client) => client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1);
       return swapped === 1;
     });
   }
 
   write(ops: WriteOp[]): Promise<void> {
-    if (ops.length === 0) return Promise.resolve();
+    if (ops.length === 0) return this.#answered('write', undefined);
     if (ops.length === 1 && ops[0]!.op === 'set') {
       const { key, value, ttlSeconds } = ops[0]!;
-      return this.set(key, value, ttlSeconds !== undefined ? { ttlSeconds } : {}).then(() => undefined);
+      return this.#set('write', key, value, ttlSeconds !== undefined ? { ttlSeconds } : {}).then(() => undefined);
     }
     if (isCluster(this.client)) {
       // A pipeline goes to one node: on a cluster each write goes on its own (node-redis still
       // sends those of one node together).
-      return guard(this.stalls, async () => {
+      return this.#run('write', async () => {
         await Promise.all(ops.map((op) => this.#writeOne(op)));
       });
     }
-    return guard(this.stalls, async () => {
+    return this.#run('write', async () => {
       const pipeline = this.client.multi();
       RedisStore.#queue(pipeline, ops);
       await pipeline.execAsPipeline();
@@ -259,15 +324,15 @@ export class RedisStore implements Store {
   }
 
   swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean> {
-    if (ops.length === 0) return this.swap(key, expected, next, ttlSeconds);
+    if (ops.length === 0) return this.#swap('swapAfter', key, expected, next, ttlSeconds);
     const client = this.client;
     if (isCluster(client)) {
-      return guard(this.stalls, async () => {
+      return this.#run('swapAfter', async () => {
         await Promise.all(ops.map((op) => this.#writeOne(op)));
         return (await this.#durably(key, (c) => c.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1)) === 1;
       });
     }
-    return guard(this.stalls, async () => {
+    return this.#run('swapAfter', async () => {
       const swapped = await this.#durably(key, async () => {
         const pipeline = client.multi();
         RedisStore.#queue(pipeline, ops);
@@ -333,7 +398,7 @@ export class RedisStore implements Store {
     const client = this.client;
     if (isCluster(client)) {
       // Keys of several slots: no script over them. The writes, then the version and its entry.
-      return guard(this.stalls, async () => {
+      return this.#run('versionedWrite', async () => {
         await Promise.all(ops.map((op) => {
           switch (op.op) {
             case 'set': return client.set(op.key, op.value);
@@ -348,7 +413,7 @@ export class RedisStore implements Store {
         return version;
       });
     }
-    return guard(this.stalls, async () => {
+    return this.#run('versionedWrite', async () => {
       const args = [log.entry, String(log.keep), String(log.trimEvery)];
       for (const op of ops) args.push(op.op, versionedOpValue(op));
       return Number(await client.eval(VERSIONED_WRITE_SCRIPT, { keys: [log.versionKey, log.logKey, ...ops.map((op) => op.key)], arguments: args }));
@@ -356,7 +421,7 @@ export class RedisStore implements Store {
   }
 
   claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {
-    return guard(this.stalls, async () => {
+    return this.#run('claimBeside', async () => {
       const [record, claimed] = (await this.#durably(
         key,
         (client) => client.eval(CLAIM_BESIDE_SCRIPT, { keys: [key, recordKey], arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))] }),
@@ -404,22 +469,22 @@ export class RedisStore implements Store {
   }
 
   take(key: string): Promise<string | null> {
-    return guard(this.stalls, () => this.client.getDel(key));
+    return this.#run('take', () => this.client.getDel(key));
   }
 
   takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null> {
-    return guard(this.stalls, async () => {
+    return this.#run('takeMarking', async () => {
       const value = await this.client.eval(TAKE_MARKING_SCRIPT, { keys: [key, marker], arguments: [mark, String(Math.max(1, Math.ceil(markTtlSeconds)))] });
       return typeof value === 'string' ? value : null;
     });
   }
 
   ttl(key: string): Promise<number> {
-    return guard(this.stalls, () => this.client.ttl(key));
+    return this.#run('ttl', () => this.client.ttl(key));
   }
 
   setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
-    return guard(this.stalls, async () => {
+    return this.#run('setAdd', async () => {
       const multi = this.client.multi().sAdd(key, member);
       if (ttlSeconds !== undefined) {
         // GT keeps a later expiry; a set with no expiry yet gets one through NX.
@@ -430,47 +495,47 @@ export class RedisStore implements Store {
   }
 
   setRemove(key: string, member: string): Promise<void> {
-    return guard(this.stalls, async () => {
+    return this.#run('setRemove', async () => {
       await this.client.sRem(key, member);
     });
   }
 
   setMembers(key: string): Promise<string[]> {
-    return guard(this.stalls, () => this.client.sMembers(key));
+    return this.#run('setMembers', () => this.client.sMembers(key));
   }
 
   setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
-    return guard(this.stalls, async () => {
+    return this.#run('setScan', async () => {
       const reply = await this.client.sScan(key, cursor, { COUNT: count });
       return { cursor: String(reply.cursor), members: reply.members.map(String) };
     });
   }
 
   zAdd(key: string, score: number, member: string): Promise<void> {
-    return guard(this.stalls, async () => {
+    return this.#run('zAdd', async () => {
       await this.client.zAdd(key, { score, value: member });
     });
   }
 
   zAddMany(key: string, items: { score: number; member: string }[]): Promise<void> {
-    if (items.length === 0) return Promise.resolve();
-    return guard(this.stalls, async () => {
+    if (items.length === 0) return this.#answered('zAddMany', undefined);
+    return this.#run('zAddMany', async () => {
       await this.client.zAdd(key, items.map(({ score, member }) => ({ score, value: member })));
     });
   }
 
   zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
-    return guard(this.stalls, async () => {
+    return this.#run('zAddExpiring', async () => {
       await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [key], arguments: zAddExpiringArguments(member, expiresAtMs) });
     });
   }
 
   zRemove(key: string, member: string): Promise<number> {
-    return guard(this.stalls, () => this.client.zRem(key, member));
+    return this.#run('zRemove', () => this.client.zRem(key, member));
   }
 
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]> {
-    return guard(this.stalls, () =>
+    return this.#run('zRangeByScore', () =>
       this.client.zRange(key, min, max, {
         BY: 'SCORE',
         ...(limit !== undefined ? { LIMIT: { offset: 0, count: limit } } : {}),
@@ -479,27 +544,27 @@ export class RedisStore implements Store {
   }
 
   zRevRange(key: string, start: number, stop: number): Promise<string[]> {
-    return guard(this.stalls, () => this.client.zRange(key, start, stop, { REV: true }));
+    return this.#run('zRevRange', () => this.client.zRange(key, start, stop, { REV: true }));
   }
 
   zRevRangeByScore(key: string, max: number, min: number, limit: number): Promise<string[]> {
-    return guard(this.stalls, () => this.client.zRange(key, max, min, { BY: 'SCORE', REV: true, LIMIT: { offset: 0, count: limit } }));
+    return this.#run('zRevRangeByScore', () => this.client.zRange(key, max, min, { BY: 'SCORE', REV: true, LIMIT: { offset: 0, count: limit } }));
   }
 
   zCard(key: string): Promise<number> {
-    return guard(this.stalls, () => this.client.zCard(key));
+    return this.#run('zCard', () => this.client.zCard(key));
   }
 
   zRemoveByScore(key: string, min: number, max: number): Promise<number> {
-    return guard(this.stalls, () => this.client.zRemRangeByScore(key, min, max));
+    return this.#run('zRemoveByScore', () => this.client.zRemRangeByScore(key, min, max));
   }
 
   zRemoveByRank(key: string, start: number, stop: number): Promise<number> {
-    return guard(this.stalls, () => this.client.zRemRangeByRank(key, start, stop));
+    return this.#run('zRemoveByRank', () => this.client.zRemRangeByRank(key, start, stop));
   }
 
   incr(key: string, ttlSeconds?: number): Promise<number> {
-    return guard(this.stalls, async () => {
+    return this.#run('incr', async () => {
       const multi = this.client.multi().incr(key);
       if (ttlSeconds !== undefined) multi.expire(key, Math.ceil(ttlSeconds), 'NX');
       const [count] = (await multi.exec()) as unknown as [number];
@@ -508,11 +573,16 @@ export class RedisStore implements Store {
   }
 
   async ping(): Promise<boolean> {
+    // Timed here, not by the deadline: a ping fails by answering false, whatever the reason.
+    const started = performance.now();
+    let ok: boolean;
     try {
-      return (await guard(this.stalls, () => this.client.ping())) === 'PONG';
+      ok = (await this.#run('ping', () => this.client.ping(), this.#untimed)) === 'PONG';
     } catch {
-      return false;
+      ok = false;
     }
+    this.#hooks.settled?.('ping', performance.now() - started, !ok);
+    return ok;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { connectRedis, RedisStore } from './redis.js';
 import { StoreUnavailableError } from './store.js';
+import { StallWatch } from './stall-watch.js';
 import { startOwnRedis, type OwnRedis } from '../testing/redis-server.js';
 
 /**
@@ -80,4 +81,24 @@ describe('StallWatch: one deadline per request on a stalled Redis', () => {
     expect(later.result).toBe('pending'); // given its own deadline, not failed by an old mark
     await later.promise;
   });
+});
+
+test('StallWatch resolves what it captured into a request only when it matters: a deadline fired, or a call starts while one is overdue', () => {
+  const watch = new StallWatch(1_000);
+  const request = { answered: false };
+  const resolved: unknown[] = [];
+  watch.scopeBy(() => request, (captured) => {
+    resolved.push(captured);
+    return (captured as typeof request).answered ? undefined : (captured as object);
+  });
+  const scope = watch.scope();
+  expect(watch.givesUp(scope)).toBe(false);
+  expect(resolved).toEqual([]); // nothing overdue: the hot path resolves nothing
+  watch.timedOut(scope);
+  expect(watch.givesUp(watch.scope())).toBe(true);
+  expect(resolved).toHaveLength(2);
+  request.answered = true; // its answer has ended: its mark is not read any more
+  expect(watch.givesUp(watch.scope())).toBe(false);
+  watch.answeredLate();
+  expect(watch.overdue).toBe(0);
 });

@@ -23,37 +23,48 @@ export class StallWatch {
   #overdue = 0;
   /** Request context → when one of its calls timed out (epoch ms). */
   readonly #timedOutAt = new WeakMap<object, number>();
-  #scopeOf: () => object | undefined = () => undefined;
+  #capture: () => unknown = () => undefined;
+  #resolve: (captured: unknown) => object | undefined = (captured) => captured as object | undefined;
 
   constructor(readonly windowMs: number) {}
 
   /**
    * How to find the request a call belongs to, while it is being answered (request-context.ts,
    * set by createHub). Without it (the CLI, a bare store) nothing is ever given up early.
+   * `capture` runs for every call, so it only takes what the request's scope is found from
+   * (the request's raw async context); `resolve` turns that into the scope, or undefined once
+   * the request's answer has ended, and runs only when it matters: a call starting while some
+   * call is overdue, or a deadline firing. (A request whose answer has ended by the time its
+   * call's deadline fires is not marked; it would not have been read: a mark is only read
+   * while the answer is still being written.) Without `resolve`, what `capture` answers is the scope.
    */
-  scopeBy(scopeOf: () => object | undefined): void {
-    this.#scopeOf = scopeOf;
+  scopeBy(capture: () => unknown, resolve?: (captured: unknown) => object | undefined): void {
+    this.#capture = capture;
+    this.#resolve = resolve ?? ((captured) => captured as object | undefined);
   }
 
-  /** The request of a call starting now: taken before the call, since its deadline fires in another context. */
-  scope(): object | undefined {
-    return this.#scopeOf();
+  /** What the request of a call starting now is found from: taken before the call, since its deadline fires in another context. */
+  scope(): unknown {
+    return this.#capture();
   }
 
-  /** Whether a call of `scope` starting now is given up at once (see the class). */
-  givesUp(scope: object | undefined): boolean {
+  /** Whether a call of `scope` (what {@link scope} took) starting now is given up at once (see the class). */
+  givesUp(scope: unknown): boolean {
     if (scope === undefined || this.#overdue === 0) return false;
-    const at = this.#timedOutAt.get(scope);
+    const request = this.#resolve(scope);
+    if (request === undefined) return false;
+    const at = this.#timedOutAt.get(request);
     if (at === undefined) return false;
     if (Date.now() - at < this.windowMs) return true;
-    this.#timedOutAt.delete(scope);
+    this.#timedOutAt.delete(request);
     return false;
   }
 
   /** A call of `scope` ran out its deadline without an answer. */
-  timedOut(scope: object | undefined): void {
+  timedOut(scope: unknown): void {
     this.#overdue += 1;
-    if (scope !== undefined) this.#timedOutAt.set(scope, Date.now());
+    const request = scope === undefined ? undefined : this.#resolve(scope);
+    if (request !== undefined) this.#timedOutAt.set(request, Date.now());
   }
 
   /** A call that had timed out was answered (or failed) after all: Redis is talking again. */
