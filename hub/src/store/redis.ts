@@ -254,7 +254,7 @@ export class RedisStore implements Store {
     const client = this.client;
     if (isCluster(client)) {
       // The index keys and the record lie in different slots: no script over them. One GET after another, as before.
-      return guard(this.stalls, async () => {
+      return this.#run('getIndexed', async () => {
         for (const key of indexKeys) {
           const value = await client.get(key);
           if (value !== null) return client.get(record.prefix + value + record.suffix);
@@ -263,7 +263,7 @@ export class RedisStore implements Store {
       });
     }
     // One round trip where it was two or three, one after another (a sign-in's user lookup).
-    return guard(this.stalls, async () => {
+    return this.#run('getIndexed', async () => {
       const reply = await client.eval(GET_INDEXED_SCRIPT, { keys: indexKeys, arguments: [record.prefix, record.suffix] });
       return typeof reply === 'string' ? reply : null;
     });
