@@ -337,8 +337,19 @@ export class RedisStore implements Store {
         const pipeline = client.multi();
         RedisStore.#queue(pipeline, ops);
         pipeline.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) });
-        const replies = (await pipeline.execAsPipeline()) as unknown[];
-        return replies[replies.length - 1];
+        try {
+          const replies = (await pipeline.execAsPipeline()) as unknown[];
+          return replies[replies.length - 1];
+        } catch (error) {
+          // A pipeline does not stop at a failed command: a write refused (WRONGTYPE, say) left the
+          // compare-and-set to run after it, and node-redis throws the first error without the
+          // other replies. "A write that fails fails the commit": a commit that may have landed
+          // is set back (a compare-and-set from `next`, which only this call wrote), so the
+          // caller's release finds its claim and a retry starts over, never given an answer whose
+          // tokens were not stored.
+          if (next !== null) await client.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(next, expected, ttlSeconds) }).catch(() => undefined);
+          throw error;
+        }
       }, (reply) => reply === 1);
       return swapped === 1;
     });

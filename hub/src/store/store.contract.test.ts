@@ -209,6 +209,19 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.get(claim)).toBeNull();
     });
 
+    it('swapAfter: a write that is refused fails the commit, and the claim keeps its value', async () => {
+      const [a, index, claim] = [key('sa-fail-a'), key('sa-fail-index'), key('sa-fail-claim')];
+      await store.set(claim, 'mine', { ttlSeconds: 60 });
+      await store.set(index, 'a string, not a sorted set'); // the index write is refused (WRONGTYPE)
+      await expect(store.swapAfter([
+        { op: 'set', key: a, value: 'A', ttlSeconds: 60 },
+        { op: 'zAddExpiring', key: index, member: 'm', expiresAtMs: Date.now() + 30_000 },
+      ], claim, 'mine', 'issued', 60)).rejects.toThrow();
+      // Not committed: the caller's release (mine → null) finds its claim, a retry starts over.
+      expect(await store.get(claim)).toBe('mine');
+      expect(await store.swap(claim, 'mine', null)).toBe(true);
+    });
+
     it('zAddExpiring with no expiry keeps the index for ever', async () => {
       const k = key('w-forever');
       await store.zAddExpiring(k, 'a', Date.now() + 10_000);
