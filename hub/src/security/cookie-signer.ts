@@ -17,7 +17,7 @@ export class CookieSigner {
 
   constructor(keys: readonly (string | Buffer)[]) {
     if (keys.length === 0) throw new TypeError('cookie signing needs at least one key');
-    this.#keys = keys.map((key) => createSecretKey(typeof key === 'string' ? Buffer.from(key) : Buffer.from(key)));
+    this.#keys = keys.map((key) => createSecretKey(Buffer.from(key)));
   }
 
   /** The signature of `data` with the first key. */

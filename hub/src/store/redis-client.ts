@@ -35,7 +35,7 @@ function socketOptions(connected: () => boolean) {
 /**
  * node-redis 6 gives every command its own 5 s AbortSignal.timeout by default; inside
  * oidc-provider's AsyncLocalStorage each such timer keeps its whole request alive for 5 s.
- * The store's own deadline (guard() in redis.ts) already bounds every command, so the
+ * The store's own deadline (RedisStore's #run, one shared sweep in deadlines.ts) already bounds every command, so the
  * per-command timer is off (0 disables it) for every kind of client.
  */
 const COMMAND_OPTIONS = { timeout: 0 } as const;

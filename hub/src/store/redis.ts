@@ -250,7 +250,7 @@ export class RedisStore implements Store {
   }
 
   getIndexed(indexKeys: string[], record: { prefix: string; suffix: string }): Promise<string | null> {
-    if (indexKeys.length === 0) return Promise.resolve(null);
+    if (indexKeys.length === 0) return this.#answered('getIndexed', null);
     const client = this.client;
     if (isCluster(client)) {
       // The index keys and the record lie in different slots: no script over them. One GET after another, as before.

@@ -9,11 +9,11 @@ export interface BeaconFields {
   ucenter?: boolean;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;' };
+const ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '\\': '&#92;' };
 
-/** HTML-escapes as nunjucks' autoescape does (the same five characters, the same entities). */
+/** HTML-escapes as nunjucks' autoescape does (its `lib.escape`: the same six characters, the same entities). */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&"'<>]/g, (c) => ESCAPES[c]!);
+  return value.replace(/[&"'<>\\]/g, (c) => ESCAPES[c]!);
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
-import { beaconTag, beaconTemplate, beaconUrl, CspSources, type BeaconTemplate } from './beacon-markup.js';
+import { beaconTag, beaconTemplate, beaconUrl, CspSources, escapeHtml, type BeaconTemplate } from './beacon-markup.js';
 import { syncCodeSigner, type SyncAction } from './sync-codes.js';
 import type { Locale } from '../i18n/i18n.js';
 import type { Views } from '../views/views.js';
@@ -84,12 +84,6 @@ function syncStencil(views: Views, act: SyncAction, waitMs: number, locale: Loca
   return stencil;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '\\': '&#92;' };
-
-/** What nunjucks' autoescape makes of a string (its `lib.escape`). */
-function escapeHtml(text: string): string {
-  return text.replace(/[&"'<>\\]/g, (ch) => HTML_ESCAPES[ch]!);
-}
 
 /** The sync page's CSP for these beacons (see {@link CspSources}). */
 export function syncPageCsp(beacons: Beacon[]): string {
