@@ -12,8 +12,12 @@ const PORTAL = Symbol.for('sso-hub.portalContext');
 interface PortalContext {
   readonly [PORTAL]: true;
   readonly requestId: string;
-  /** The answer: per-request state ({@link currentRequestScope}) is read only until it has ended. */
-  readonly res: ServerResponse;
+  /**
+   * The answer: per-request state ({@link currentRequestScope}) is read only until it has ended.
+   * Weakly held: a timer or resource first made inside a portal request keeps this context for
+   * its own life, and must not keep the request's response and socket with it.
+   */
+  readonly res: WeakRef<ServerResponse>;
 }
 
 function isPortalContext(store: unknown): store is PortalContext {
@@ -90,7 +94,7 @@ export function currentRequestHandle(): unknown {
 
 /** The scope of a request from what {@link currentRequestHandle} took: the request, until its answer has ended; then undefined. */
 export function requestScopeOf(handle: unknown): object | undefined {
-  if (isPortalContext(handle)) return handle.res.writableEnded ? undefined : handle;
+  if (isPortalContext(handle)) return handle.res.deref()?.writableEnded === false ? handle : undefined;
   const ctx = handle as { res?: ServerResponse } | undefined;
   return ctx?.res && !ctx.res.writableEnded ? ctx : undefined;
 }
@@ -122,6 +126,6 @@ export function withRequestContext(req: IncomingMessage, res: ServerResponse, ne
   const requestId = typeof offered === 'string' && SAFE_ID.test(offered) ? offered : randomUUID();
   res.setHeader('x-request-id', requestId);
   (req as WithRequestId)[REQUEST_ID] = requestId;
-  if (options.ownContext) storage.run({ [PORTAL]: true, requestId, res } satisfies PortalContext, () => next(requestId));
+  if (options.ownContext) storage.run({ [PORTAL]: true, requestId, res: new WeakRef(res) } satisfies PortalContext, () => next(requestId));
   else next(requestId);
 }

@@ -23,7 +23,7 @@ declare module 'express-session' {
 }
 
 /** A portal session id's random bytes: 24, as express-session's own ids (uid-safe), 32 base64url characters. */
-export const SESSION_ID_BYTES = 24;
+const SESSION_ID_BYTES = 24;
 
 const PORTAL_SESSION_TTL = 3600; // seconds; the portal session only carries CSRF and pending sign-ins
 /** As the hub's store: a session store call that takes longer than this (milliseconds) fails closed. */

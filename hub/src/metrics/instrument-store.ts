@@ -7,7 +7,7 @@ import type { HubMetrics } from './hub-metrics.js';
  * and, when it failed, one more in `sso_store_command_errors_total`, labelled by Store method
  * (a small, fixed set: one histogram child and one label object per method, made on first use).
  */
-export function storeMetricsObserver(metrics: HubMetrics): StoreObserver {
+function storeMetricsObserver(metrics: HubMetrics): StoreObserver {
   const byCommand = new Map<string, { duration: { observe(seconds: number): void }; labels: { command: string } }>();
   return (command, ms, failed) => {
     let known = byCommand.get(command);

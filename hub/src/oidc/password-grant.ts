@@ -61,7 +61,8 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
     // Username and e-mail of one user share one failure count (as at the portal).
     const found = await users.findByLogin(login);
     // No device cookie at the token endpoint: throttled per account and IP, with growing delays.
-    const outcome = await check.check({ login, user: found, password, ip, via: 'app' });
+    // Whether a second step follows is read while the success is counted (one wait, as at the portal).
+    const outcome = await check.check({ login, user: found, password, ip, via: 'app', twoStep: 'with-success' });
     switch (outcome.kind) {
       case 'throttled':
         await audit.record({ event: 'login.throttled', actor: login, client: client.clientId, ip, detail: PASSWORD_DETAIL });
@@ -92,7 +93,7 @@ export function registerPasswordGrant(provider: Provider, deps: PasswordGrantDep
 
     // Two-step sign-in applies here too: the password alone is not enough (documented in README).
     let factor: SecondFactor | undefined;
-    if (await twoStep.isEnabled(user.id)) {
+    if (outcome.secondStep) {
       const otp = typeof params.otp === 'string' ? params.otp : '';
       if (!otp) {
         await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: client.clientId, ip, detail: { ...PASSWORD_DETAIL, next: 'two-step' } });

@@ -25,7 +25,7 @@ const LOCK_SECONDS = 300;
 const RESCAN_SECONDS = DAY_SECONDS;
 
 /** What {@link removalTime} reads of a user record. */
-export type RemovalFields = Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'unverifiedSince' | 'roles'>;
+type RemovalFields = Pick<User, 'signedUp' | 'emailVerified' | 'signedInUnverifiedAt' | 'unverifiedSince' | 'roles'>;
 
 /** When an unverified self-sign-up will be removed (epoch seconds), or undefined when it never will be. */
 export function removalTime(user: RemovalFields, days: number): number | undefined {
