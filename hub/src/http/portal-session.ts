@@ -2,7 +2,7 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/store.js';
+import { STORE_DEADLINE_MS, type Store } from '../store/store.js';
 import type { RedisClient } from '../store/redis.js';
 import { EmbeddedSessionStore } from './memory-session-store.js';
 import { StoreUnavailableError } from '../store/store.js';
@@ -27,7 +27,7 @@ const SESSION_ID_BYTES = 24;
 
 const PORTAL_SESSION_TTL = 3600; // seconds; the portal session only carries CSRF and pending sign-ins
 /** As the hub's store: a session store call that takes longer than this (milliseconds) fails closed. */
-export const SESSION_STORE_DEADLINE_MS = 2_000;
+export const SESSION_STORE_DEADLINE_MS = STORE_DEADLINE_MS;
 
 /** connect-redis's callback: (error, data). */
 type Callback = NonNullable<Parameters<RedisStore['get']>[1]>;

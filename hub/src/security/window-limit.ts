@@ -1,9 +1,9 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient } from '../store/redis.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { STORE_DEADLINE_MS, StoreUnavailableError } from '../store/store.js';
 import { gaveUp, stallWatchOf, type StallWatch } from '../store/stall-watch.js';
 
-const DEADLINE_MS = 2_000; // the store's own command deadline: a stalled store is a 503, not a hang
+const DEADLINE_MS = STORE_DEADLINE_MS; // the store's own command deadline: a stalled store is a 503, not a hang
 
 export interface WindowLimitOptions {
   /** Names the counters: Redis keys are `${keyPrefix}:${name}:${key}`, each expiring with its window. */

@@ -1,11 +1,11 @@
 import { Deadlines, type DeadlineHooks } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
-import { StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
+import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
 
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
-const COMMAND_TIMEOUT_MS = 2_000; // a command that takes longer fails closed
+const COMMAND_TIMEOUT_MS = STORE_DEADLINE_MS; // a command that takes longer fails closed
 const REPLICA_COUNT_MAX_AGE_MS = 1_000; // how long a count of the primary's replicas is trusted
 
 /** How a single-use claim is made durable before the hub acts on it (see README, "WAIT and persistence"). */

@@ -1,3 +1,5 @@
+import { STORE_DEADLINE_MS } from './store.js';
+
 /**
  * What the store's deadlines learnt about a stalled Redis (connected, but not answering), kept
  * for the request that learnt it. A sign-out used to run three store calls one after another
@@ -79,7 +81,7 @@ export class StallWatch {
 }
 
 /** The store's deadline (redis.ts, portal-session.ts, window-limit.ts): the window a request's mark lasts. */
-const WINDOW_MS = 2_000;
+const WINDOW_MS = STORE_DEADLINE_MS;
 
 const watches = new WeakMap<object, StallWatch>();
 

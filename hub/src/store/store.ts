@@ -148,6 +148,12 @@ export interface Store {
 
 /** The `Retry-After` (seconds) of every 503 the hub answers while its store is down. */
 export const STORE_RETRY_AFTER = '5';
+/**
+ * How long one store command may take before it fails closed (StoreUnavailableError, a 503), in
+ * milliseconds: the store's, the portal session store's and the rate limits' deadline, and the
+ * window a stalled request's mark lasts (stall-watch.ts), which only makes sense at the same length.
+ */
+export const STORE_DEADLINE_MS = 2_000;
 
 /** Raised when the backing store cannot be reached: callers fail closed with a 503. */
 export class StoreUnavailableError extends Error {
