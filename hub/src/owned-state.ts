@@ -137,9 +137,19 @@ export class OwnedState {
     return this.#checking;
   }
 
-  /** For `/readyz`: a fresh check of the store and of what this process owns. */
+  /**
+   * For `/readyz`: a fresh check of the store and of what this process owns, one that reads the
+   * store after this call. A check already in flight (the periodic one) may have read it before
+   * an operator's repair: that one is waited out, never handed back. Callers meanwhile share the
+   * next check.
+   */
   readiness(): Promise<Readiness> {
-    return this.check();
+    const inFlight = this.#checking;
+    if (!inFlight) return this.check();
+    return inFlight.then(
+      () => this.check(),
+      () => this.check(),
+    );
   }
 
   async #check(): Promise<Readiness> {

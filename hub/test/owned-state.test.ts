@@ -40,15 +40,6 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 
-/**
- * A check that starts after this point: `check()` hands back one already in flight (the hub's
- * own timer may have started it before the test changed the store), so wait that one out first.
- */
-async function checkAfterInFlight(owned: { check(): Promise<{ ready: boolean; reasons: string[] }> }) {
-  await owned.check();
-  return owned.check();
-}
-
 describe('the hub owns its portal client (Redis)', () => {
   let hub: RunningHub;
 
@@ -163,7 +154,7 @@ describe('after the store loses its data (Redis)', () => {
     // An enrolment after the loss: sealed with the key this process holds.
     const { secret } = await services.twoStep.beginEnrolment('user-1', 'dora');
     const sealed = (await services.twoStepRecords.findPending('user-1'))!;
-    expect(await checkAfterInFlight(services.owned)).toEqual({ ready: true, reasons: [] });
+    expect(await services.readiness()).toEqual({ ready: true, reasons: [] });
     const restored = await store.get(key);
     expect(restored).toBe(before);
     // What a restarted (or second) process loads opens it.
@@ -179,7 +170,7 @@ describe('after the store loses its data (Redis)', () => {
     // A second process started on the emptied store before this one restored its key.
     const theirs = ['another-process-two-step-key-0123456789abcdef'];
     await store.set(key, JSON.stringify(theirs));
-    expect(await checkAfterInFlight(services.owned)).toEqual({ ready: true, reasons: [] });
+    expect(await services.readiness()).toEqual({ ready: true, reasons: [] });
     const merged = JSON.parse((await store.get(key))!) as string[];
     expect(merged).toEqual([...theirs, ...mine]);
     // The other process's first key now seals here too, and what either sealed opens with the merged list.
@@ -239,6 +230,34 @@ describe('stopping the hub', () => {
       for await (const keys of scanKeys((hub.store as RedisStore).client, `${prefix}*`)) left.push(...keys);
       expect(left).toEqual([]);
     } finally {
+      await faulty.store.close();
+    }
+  });
+});
+
+describe('readiness is a fresh check', () => {
+  it('does not hand back a check that read the store before the call (a periodic check in flight)', async () => {
+    const { faultyStore } = await import('../src/testing/faulty-store.js');
+    const { openTestStore } = await import('../src/testing/test-hub.js');
+    const faulty = faultyStore(await openTestStore('redis'), { reads: true });
+    let hub: RunningHub | undefined;
+    try {
+      // Checks only when asked (in the test's time): the test starts the one "in flight" itself.
+      hub = await startTestHub('redis', { HUB_STORE_CHECK_MS: '60000', HUB_KEY_ACTIVATION_DELAY_MS: '300000' }, faulty.store);
+      const signingKeys = hub.services.keys.signingKeys();
+      const good = (await hub.store.get(signingKeys))!;
+      await hub.store.set(signingKeys, '{"keys":');
+      // The check reads the damaged set, then waits on its next read.
+      const cookieKeys = hub.services.keys.cookieKeys();
+      faulty.plan((method, key) => (method === 'get' && key === cookieKeys ? { delayMs: 400 } : 'ok'));
+      const inFlight = hub.services.owned.check();
+      await sleep(100);
+      faulty.plan(undefined);
+      await hub.store.set(signingKeys, good); // repaired meanwhile (an operator's `keys rotate`)
+      expect(await hub.services.readiness()).toEqual({ ready: true, reasons: [] });
+      expect((await inFlight).ready).toBe(false); // the check in flight did read the damaged set
+    } finally {
+      await hub?.close();
       await faulty.store.close();
     }
   });
