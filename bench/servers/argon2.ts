@@ -4,6 +4,7 @@
  * are kept in flight as the hubs let run at once: `BENCH_ARGON2_INFLIGHT`, which the bench
  * sets to the ARGON2_CONCURRENCY it gives the hubs (one per core they are pinned to); unset,
  * the hub's default computed here.
+ * `BENCH_ARGON2_CPU=1`: its CPU time per verification is reported too (`bench/tools/sign-in-cpu.ts`).
  */
 import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';
@@ -33,7 +34,9 @@ async function run(ms: number): Promise<{ count: number; latencies: number[]; el
 }
 
 await run(warmupMs);
+const cpuBefore = process.cpuUsage();
 const { count, latencies, elapsedMs } = await run(durationMs);
+const cpu = process.cpuUsage(cpuBefore);
 latencies.sort((a, b) => a - b);
 const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
 process.stdout.write(
@@ -45,5 +48,7 @@ process.stdout.write(
     errors: 0,
     durationSeconds: elapsedMs / 1000,
     argon2: { type: 'argon2id', memoryKiB: options.memoryCost, iterations: options.timeCost, parallelism: options.parallelism, inFlight: concurrency },
+    // `BENCH_ARGON2_CPU=1` (sign-in-cpu.ts): this process's CPU time per verification, every thread.
+    ...(process.env.BENCH_ARGON2_CPU === '1' ? { cpuMsPerVerification: (cpu.user + cpu.system) / 1000 / count } : {}),
   })}\n`,
 );

@@ -18,6 +18,8 @@
  * argon2id's own code, of the sync page's planning (`forSignIn`) and of its sending
  * (`renderSyncPage`). Compare a part with argon2id's share of the same recording: that ratio
  * holds still where the windows' CPU per POST moves by ±3 ms on a shared machine.
+ * With `--pin` the bare loop also runs in a process of its own on the hubs' core (as the bench's
+ * baseline does), since this process runs on another core, which a shared machine may load differently.
  * Also prints the time each hub took to register its N subsites at start-up.
  */
 import { spawn } from 'node:child_process';
@@ -30,7 +32,7 @@ import { PASSWORD, username } from '../lib/fixtures.js';
 import { cpuTimeMs, mainThreadCpuTimeMs, threadCpuTimesMs } from '../lib/cpu-time.js';
 import { buildHub } from '../lib/build-hub.js';
 import { countStacks, PERF_HZ, perfServerEnv, startPerfRecord, stopPerfRecord } from '../lib/perf-samples.js';
-import { freePort, layout, pinSelf, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
+import { freePort, layout, pinSelf, runPinned, startBenchRedis, startServer, unpin, type ServerProcess } from '../lib/processes.js';
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [name, value] = a.replace(/^--/, '').split('='); return [name!, value]; }));
 const counts = (args.get('subsites') ?? '1,1000').split(',').map(Number);
@@ -134,6 +136,16 @@ try {
     argonMs.push((used.user + used.system) / 1000 / 10);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  // Pinned: the same loop on the hubs' core too (a process of its own, one verification at a time),
+  // the core the bench's own baseline uses. On a shared machine the cores are not alike at a given
+  // moment (2026-12-05: 10 % dearer on either core in turn, as other sessions' servers came and went).
+  const onServerCore: number[] = [];
+  if (layout.pinned) {
+    for (let i = 0; i < 3; i += 1) {
+      const result = await runPinned('argon2.ts', { BENCH_ARGON2_CPU: '1', BENCH_ARGON2_INFLIGHT: '1', BENCH_WARMUP: '0.5', BENCH_DURATION: '2' });
+      onServerCore.push(Number(result.cpuMsPerVerification));
+    }
+  }
   console.log(`\nserver CPU per sign-in POST (ms), ${posts} posts per window, ${rounds} rounds interleaved:`);
   for (const [n, ms] of results) console.log(`  N=${n}: median ${median(ms).toFixed(2)}  windows ${ms.map((m) => m.toFixed(2)).join(' ')}; main thread alone: median ${median(mainThread.get(n)!).toFixed(2)}  windows ${mainThread.get(n)!.map((m) => m.toFixed(2)).join(' ')}`);
   if (args.has('threads')) {
@@ -143,6 +155,7 @@ try {
     }
   }
   console.log(`  bare argon2id verification (this process): median ${median(argonMs).toFixed(2)}  ${argonMs.map((m) => m.toFixed(2)).join(' ')}`);
+  if (onServerCore.length > 0) console.log(`  bare argon2id verification (a process on the hubs' core ${layout.server}): median ${median(onServerCore).toFixed(2)}  ${onServerCore.map((m) => m.toFixed(2)).join(' ')}`);
   if (perfDir) {
     for (const n of counts) {
       const { samples, within } = await countStacks(`${perfDir}/signin-n${n}.data`, ['argon2.node', 'forSignIn', 'renderSyncPage']);
@@ -153,6 +166,7 @@ try {
   const ref = median(results.get(counts[0]!)!);
   for (const n of counts.slice(1)) console.log(`  CPU N=${n} ÷ N=${counts[0]}: ${(median(results.get(n)!) / ref).toFixed(2)}× (throughput ratio ≈ ${(ref / median(results.get(n)!)).toFixed(2)}×)`);
   console.log(`  argon2 ÷ sign-in N=${counts[0]} CPU: ${(median(argonMs) / ref).toFixed(2)}× (throughput ratio bound)`);
+  if (onServerCore.length > 0) console.log(`  argon2 on the hubs' core ÷ sign-in N=${counts[0]} CPU: ${(median(onServerCore) / ref).toFixed(2)}× (throughput ratio bound, like with like)`);
 } finally {
   for (const { server } of hubs) await server.stop();
   await redis.stop();

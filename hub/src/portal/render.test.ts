@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { Views } from '../views/views.js';
 import { syncMarkup, type SyncPlan } from '../sync/sync-page.js';
-import { renderSyncPage } from './render.js';
+import { renderSyncPage, tagChunks } from './render.js';
 
 describe('the sync page sent in chunks (issue 14)', () => {
   const views = new Views({ issuer: 'http://hub.test' });
@@ -24,5 +24,15 @@ describe('the sync page sent in chunks (issue 14)', () => {
     expect(response.headers['content-security-policy']).toBe(plan.csp);
     expect(response.headers.etag).toBeUndefined();
     expect((response.text.match(/class="beacon"/g) ?? []).length).toBe(count);
+  });
+
+  test('each chunk is the UTF-8 of its tags: ASCII ones copied byte for byte, others encoded (a client id or URL that is not ASCII)', () => {
+    const tags = [...planOf(70).tags];
+    tags[3] = tags[3]!.replace('data-client="s3"', 'data-client="s3-é"');
+    tags[66] = tags[66]!.replace('data-client="s66"', 'data-client="s66-论坛-\u{1F600}-\u00ff"');
+    const chunks = tagChunks(tags);
+    expect(chunks).toHaveLength(2);
+    expect(Buffer.concat(chunks).equals(Buffer.from(syncMarkup({ tags })))).toBe(true);
+    expect(Buffer.concat(tagChunks(planOf(70).tags)).equals(Buffer.from(syncMarkup(planOf(70))))).toBe(true);
   });
 });

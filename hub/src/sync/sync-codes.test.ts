@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { createHmac } from 'node:crypto';
-import { signSyncCode, syncCodeSigner } from './sync-codes.js';
+import { signSyncCode, syncCodeSigner, syncHmacKey } from './sync-codes.js';
 
 describe('sync codes (RFC 7515 compact JWS, HS256)', () => {
   const key = 'a-subsite-sync-key-0123456789abcdefghij';
@@ -37,6 +37,10 @@ describe('sync codes (RFC 7515 compact JWS, HS256)', () => {
       const jti = (JSON.parse(claims) as { jti: string }).jti;
       expect(claims).toBe(JSON.stringify({ act: 'logout', sid: sid ?? 'sid-1', iss: issuer, aud: clientId, iat, exp: iat + 60, jti }));
       expect(signature).toBe(createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url'));
+      // The same code's signature with the key as a key object and the audience given serialised.
+      const [, samePayload, sameSignature] = sign(clientId, syncHmacKey(key), sid, JSON.stringify(clientId)).split('.');
+      expect(JSON.parse(Buffer.from(samePayload!, 'base64url').toString()).aud).toBe(clientId);
+      expect(sameSignature).toBe(createHmac('sha256', key).update(`${header}.${samePayload}`).digest('base64url'));
     }
   });
 });

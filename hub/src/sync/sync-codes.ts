@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 
 /** `test`: the integration check's code (hub/src/sync/integration-check.ts); subsites verify it and change nothing. */
 export type SyncAction = 'login' | 'logout' | 'test';
@@ -28,18 +28,35 @@ export function signSyncCode(input: {
 }
 
 /**
+ * A sync key as an HMAC key object, for a signer that signs with it many times (a sign-in's
+ * page signs one code per subsite with each subsite's key). The same HMAC as the key string
+ * itself (`createHmac` reads a string key as its UTF-8 bytes), without copying the string into
+ * a new buffer on every code: measured alone, about a tenth of a code's cost.
+ */
+export function syncHmacKey(key: string): KeyObject {
+  return createSecretKey(Buffer.from(key, 'utf8'));
+}
+
+/**
+ * Signs one code of a page: for the subsite `clientId` (its audience), with its key (the key
+ * string, or {@link syncHmacKey} of it), for the hub session `sid` (the page's usual one when
+ * absent). `audience`: `JSON.stringify(clientId)` where the caller keeps it with the subsite.
+ */
+export type SyncCodeSigner = (clientId: string, key: string | KeyObject, sid?: string, audience?: string) => string;
+
+/**
  * The codes of one sync page: what all of them share (action, issuer, times, the usual `sid`)
  * is serialised once, and each code adds its audience, its `jti` and its signature. The claims
  * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them.
  */
-export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): (clientId: string, key: string, sid?: string) => string {
+export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): SyncCodeSigner {
   const exp = input.iat + Math.min(input.ttlSeconds, 60);
   const act = `{"act":${JSON.stringify(input.act)},"sid":`;
   const usualSid = JSON.stringify(input.sid);
   const iss = `,"iss":${JSON.stringify(input.issuer)},"aud":`;
   const times = `,"iat":${JSON.stringify(input.iat)},"exp":${JSON.stringify(exp)},"jti":"`;
-  return (clientId, key, sid) => {
-    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${JSON.stringify(clientId)}${times}${randomUUID()}"}`;
+  return (clientId, key, sid, audience = JSON.stringify(clientId)) => {
+    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${audience}${times}${randomUUID()}"}`;
     const signingInput = `${HEADER}.${Buffer.from(claims).toString('base64url')}`;
     const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
     return `${signingInput}.${signature}`;

@@ -3,6 +3,7 @@
  * read back): it must be what the general computation over the finished beacons gives, for
  * image and script subsites, templated or not, and for the UCenter notes added by a source.
  */
+import { jwtVerify } from 'jose';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
@@ -56,5 +57,30 @@ describe('the sync page CSP', () => {
       expect(beacon.url).toBe(src);
       expect(new URL(beacon.url).searchParams.get('code')).toMatch(beacon.ucenter ? /./ : /^[\w-]+\.[\w-]+\.[\w-]+$/);
     });
+  });
+});
+
+describe('the sync codes of a page', () => {
+  const codeOf = (tag: string) => new URL(/src="([^"]+)"/.exec(tag)![1]!.replaceAll('&amp;', '&')).searchParams.get('code')!;
+  const verifies = async (code: string, key: string, audience: string) => (await jwtVerify(code, new TextEncoder().encode(key), { audience, issuer: 'https://hub.example.test' })).payload;
+
+  test('each is signed with its subsite\'s key, the previous one during a rotation\'s overlap, and names that subsite (keys kept per record)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const rotating = { clientId: 'rotating', trusted: true, sync: { loginUrl: 'https://r.example.test/sso/synclogin', logoutUrl: 'https://r.example.test/sso/synclogout', transport: 'img', key: 'new-key-0123456789abcdef0123456789', previousKey: 'old-key-0123456789abcdef0123456789', rotatedAt: now } } as SubsiteClient;
+    // Two records sharing one settings object (as a test double might): each code still names its own subsite.
+    const shared = { ...SUBSITES[0]!, clientId: 'forum-twin' } as SubsiteClient;
+    let targets: SubsiteClient[] = [SUBSITES[0]!, shared, rotating];
+    const clients = { syncTargets: async () => targets } as unknown as ClientRegistry;
+    const sync = new SyncPlanner(clients, { clientsOf: async () => [] } as unknown as ConsentIndex, 'https://hub.example.test', 60, 3600);
+    for (let round = 0; round < 2; round += 1) {
+      const plan = await sync.forSignIn('account-1');
+      await verifies(codeOf(plan.tags[0]!), SUBSITES[0]!.sync!.key, 'forum');
+      await verifies(codeOf(plan.tags[1]!), SUBSITES[0]!.sync!.key, 'forum-twin');
+      await verifies(codeOf(plan.tags[2]!), 'old-key-0123456789abcdef0123456789', 'rotating');
+    }
+    // The overlap over (the registry's record replaced): the new key signs.
+    targets = [{ ...rotating, sync: { ...rotating.sync!, rotatedAt: now - 7200 } }];
+    await verifies(codeOf((await sync.forSignIn('account-1')).tags[0]!), 'new-key-0123456789abcdef0123456789', 'rotating');
+    await expect(verifies(codeOf((await sync.forSignIn('account-1')).tags[0]!), 'old-key-0123456789abcdef0123456789', 'rotating')).rejects.toThrow();
   });
 });

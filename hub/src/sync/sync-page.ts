@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import { beaconTag, beaconTemplate, beaconUrl, CspSources, escapeHtml, type BeaconTemplate } from './beacon-markup.js';
-import { syncCodeSigner, type SyncAction } from './sync-codes.js';
+import { syncCodeSigner, syncHmacKey, type SyncAction } from './sync-codes.js';
 import type { Locale } from '../i18n/i18n.js';
 import type { Views } from '../views/views.js';
 
@@ -156,7 +156,7 @@ export class SyncPlanner {
   #plan(act: SyncAction, targets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, more: readonly Beacon[]): SyncPlan {
     const iat = Math.floor(Date.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
-    const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client) => sign(client.clientId, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat), sidFor(client.clientId) ?? sid));
+    const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));
     for (const beacon of more) {
       beacons.push(beacon);
       tags.push(beaconTag(beacon));
@@ -175,7 +175,7 @@ export class SyncPlanner {
  * few times a second. With the callback, the planner around it stayed in baseline code in the
  * hub (docs/performance.md, 3.).
  */
-function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient) => string): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
+function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient, subsite: SubsiteSigning) => string): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
   const time = String(iat);
   const which = act === 'login' ? 'login' : 'logout';
   const beacons: Beacon[] = [];
@@ -183,8 +183,9 @@ function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat:
   const csp = new CspSources();
   for (const client of targets) {
     const sync = client.sync!;
-    const code = codeOf(client);
-    const template = templateOf(client, which);
+    const subsite = subsiteOf(client);
+    const code = codeOf(client, subsite);
+    const template = templateOf(client, subsite, which);
     const beacon: Beacon = { clientId: client.clientId, url: '', transport: sync.transport };
     if (template) {
       beacon.url = template.url[0] + time + template.url[1] + code + template.url[2];
@@ -201,16 +202,40 @@ function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat:
 }
 
 /**
- * Each subsite's beacon templates, by its sync settings object: the registry replaces a
- * client's record (and so this object) on every change, so an entry never outlives what it
- * was built from, and goes with it.
+ * What a sign-in's page needs of each subsite besides its code's values, built once per record:
+ * its beacon templates, its audience as the claims write it, and its sync keys as HMAC key
+ * objects. Kept by the subsite's sync settings object: the registry replaces a client's record
+ * (and so this object) on every change, a key rotation included, so an entry never outlives
+ * what it was built from, and goes with it.
  */
-const templates = new WeakMap<NonNullable<SubsiteClient['sync']>, { login?: BeaconTemplate | null; logout?: BeaconTemplate | null }>();
+interface SubsiteSigning {
+  /** Whose entry this is (a settings object shared by two records would be built again, not mixed up). */
+  clientId: string;
+  login?: BeaconTemplate | null;
+  logout?: BeaconTemplate | null;
+  /** `JSON.stringify(clientId)`. */
+  audience: string;
+  /** The sync key and, in a rotation's overlap, the previous one (at most two). */
+  hmacKeys: Map<string, KeyObject>;
+}
 
-function templateOf(client: SubsiteClient, act: 'login' | 'logout'): BeaconTemplate | undefined {
+const subsites = new WeakMap<NonNullable<SubsiteClient['sync']>, SubsiteSigning>();
+
+function subsiteOf(client: SubsiteClient): SubsiteSigning {
   const sync = client.sync!;
-  let entry = templates.get(sync);
-  if (!entry) templates.set(sync, (entry = {}));
+  let entry = subsites.get(sync);
+  if (entry?.clientId !== client.clientId) subsites.set(sync, (entry = { clientId: client.clientId, audience: JSON.stringify(client.clientId), hmacKeys: new Map() }));
+  return entry;
+}
+
+function hmacKeyOf(subsite: SubsiteSigning, key: string): KeyObject {
+  let hmacKey = subsite.hmacKeys.get(key);
+  if (!hmacKey) subsite.hmacKeys.set(key, (hmacKey = syncHmacKey(key)));
+  return hmacKey;
+}
+
+function templateOf(client: SubsiteClient, entry: SubsiteSigning, act: 'login' | 'logout'): BeaconTemplate | undefined {
+  const sync = client.sync!;
   if (entry[act] === undefined) entry[act] = beaconTemplate(act === 'login' ? sync.loginUrl : sync.logoutUrl, client.clientId, sync.transport) ?? null;
   return entry[act] ?? undefined;
 }
