@@ -56,12 +56,25 @@ export function pinSelf(): boolean {
   return spawnSync('taskset', ['-a', '-p', '-c', layout.loadGenerator, String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
+// BENCH_PORTS=<first>-<last>: take ports from that range only (helpers sharing a machine each have one).
+const portRange = process.env.BENCH_PORTS?.split('-').map(Number);
+let nextInRange = portRange?.[0] ?? 0;
+
 /** A free loopback port, to hand a server its URL before it starts. */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  if (!portRange) return probePort(0);
+  while (nextInRange <= portRange[1]!) {
+    const port = await probePort(nextInRange++).catch(() => undefined);
+    if (port !== undefined) return port;
+  }
+  throw new Error(`no free port left in BENCH_PORTS ${process.env.BENCH_PORTS}`);
+}
+
+function probePort(wanted: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.listen(wanted, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };
       probe.close(() => resolve(port));
     });

@@ -39,7 +39,7 @@ const requests = Number(process.argv[2] ?? 400);
 const only = new Set((process.argv[3] ?? 'cc,refresh,userinfo,introspection').split(','));
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const salt = randomUUID();
-const root = `bench:cpu-${salt.slice(0, 8)}:`;
+const root = `${process.env.BENCH_KEY_PREFIX ?? 'bench:'}cpu-${salt.slice(0, 8)}:`; // BENCH_KEY_PREFIX: another prefix for the run's keys
 // As `npm run bench`: the servers on core 0, this process (the load) on the others; CPU_PIN=0 spreads them.
 if (process.env.CPU_PIN === '0' || !pinSelf()) unpin();
 process.stdout.write(layout.pinned ? `pinned: servers on core ${layout.server}, this tool on ${layout.loadGenerator}\n` : 'not pinned: servers and this tool on every core\n');
