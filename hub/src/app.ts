@@ -44,10 +44,14 @@ const PROTOCOL_PATHS = ['/.well-known', '/auth', '/token', '/me', '/jwks', '/ses
  */
 const CHANGE_PASSWORD_PATH = '/.well-known/change-password';
 
+/** Each protocol path with its sub-path prefix (made once: this runs on every request). */
+const PROTOCOL_PREFIXES = PROTOCOL_PATHS.map((path) => [path, `${path}/`] as const);
+
 function isProtocolPath(url: string | undefined): boolean {
   const path = (url ?? '/').split('?', 1)[0]!;
   if (path.toLowerCase() === CHANGE_PASSWORD_PATH) return false;
-  return PROTOCOL_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  for (const [prefix, below] of PROTOCOL_PREFIXES) if (path === prefix || path.startsWith(below)) return true;
+  return false;
 }
 
 /** What `createApp` returns: a Node request listener (for `http.createServer` or tests). */

@@ -14,8 +14,10 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, reques
   const started = process.hrtime.bigint();
   const route = routeOf(req.url);
   const method = req.method ?? 'GET';
-  // 'close' comes once per response, answered (after 'finish') or cut off: one listener, not two.
-  res.once('close', () => {
+  // 'close' comes once per response, answered (after 'finish') or cut off: one listener, not two,
+  // and `on`, not `once` (Node emits a response's 'close' at most once; `once` wraps the listener
+  // and removes it again on every request).
+  res.on('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // A connection closed before an answer is logged as 499 (as nginx does).
     const status = res.writableFinished ? String(res.statusCode) : '499';

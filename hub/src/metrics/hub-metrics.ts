@@ -7,15 +7,15 @@ const ROUTES = [
   '/uc', '/ucenter', '/password',
 ] as const;
 
+/** The routes longest first, each with its sub-path prefix (made once: this runs on every request). */
+const ROUTES_LONGEST_FIRST = [...ROUTES].sort((a, b) => b.length - a.length).map((route) => [route, `${route}/`] as const);
+
 /** The route label of a request path: the longest known prefix, `/` for the root, else `other`. */
 export function routeOf(url: string | undefined): string {
   const path = (url ?? '/').split('?', 1)[0]!.toLowerCase();
   if (path === '/') return '/';
-  let best = 'other';
-  for (const route of ROUTES) {
-    if ((path === route || path.startsWith(`${route}/`)) && route.length > (best === 'other' ? 0 : best.length)) best = route;
-  }
-  return best;
+  for (const [route, below] of ROUTES_LONGEST_FIRST) if (path === route || path.startsWith(below)) return route;
+  return 'other';
 }
 
 export type SignInOutcome = 'succeeded' | 'failed' | 'throttled';
