@@ -214,6 +214,21 @@ describe.each(testStoreKinds())('unverified sign-ups are removed after HUB_UNVER
     expect(await hub.services.users.findById(waitingUser.id)).toBeUndefined();
   });
 
+  test('a new address proven by its link keeps the account: off the removal list, no removal time left on the record', async () => {
+    const mover = unique('mover');
+    await signUp(hub, mover);
+    await catcher.waitFor(mover.email);
+    const before = (await hub.services.users.findByUsername(mover.username))!;
+    expect((await footprint(hub, before)).unverified).toBe(true);
+    const moved = await hub.services.users.changeEmail(before.id, `moved-${mover.email}`, { verified: true });
+    expect(moved.emailVerified).toBe(true);
+    expect(moved.unverifiedSince).toBeUndefined();
+    expect((await hub.services.users.findById(before.id))?.unverifiedSince).toBeUndefined();
+    expect((await footprint(hub, moved)).unverified).toBe(false);
+    await sweeperAt(hub, Date.now() + 30 * DAY_MS).runOnce();
+    expect(await hub.services.users.findById(before.id)).toBeDefined();
+  });
+
   test('a verification racing the removal ends verified and whole, or removed and gone: never half of each', async () => {
     const { users } = hub.services;
     const people = await Promise.all(Array.from({ length: 12 }, async () => {

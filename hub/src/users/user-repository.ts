@@ -408,7 +408,10 @@ export class UserRepository {
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
-    return (await this.#modify(id, (current) => ({ ...current, email: address, emailVerified })))!;
+    // A proven address keeps the account as `verifyEmail` does: its removal time goes in the same write.
+    const changed = (await this.#modify(id, (current) => (emailVerified ? keptAccount({ ...current, email: address, emailVerified }) : { ...current, email: address, emailVerified })))!;
+    if (emailVerified) await this.store.zRemove(this.keys.unverifiedUsers(), id);
+    return changed;
   }
 
   /**
