@@ -1,4 +1,4 @@
-import { AuditLog } from './audit/audit-log.js';
+import { AuditEntriesDroppedError, AuditLog, AuditWriteRefusedError } from './audit/audit-log.js';
 import { ClientRegistry } from './clients/client-registry.js';
 import { ConfigError, type HubConfig } from './config.js';
 import { DeliveryQueue } from './delivery/delivery-queue.js';
@@ -67,7 +67,9 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     parallelism: config.ARGON2_PARALLELISM,
   }, config.argon2Turns);
   const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES, maxTokenEntries: config.AUDIT_MAX_TOKEN_ENTRIES, maxAttemptEntries: config.AUDIT_MAX_ATTEMPT_ENTRIES }, (error) =>
-    logger.warn('audit entry not recorded', { error: error instanceof Error ? error.message : String(error) }),
+    error instanceof AuditEntriesDroppedError
+      ? logger.error('audit entries not recorded', { count: error.count, error: error.message })
+      : logger.warn(error instanceof AuditWriteRefusedError ? 'audit entries not written yet' : 'audit log not trimmed', { error: error instanceof Error ? error.message : String(error) }),
   );
   const deliveries = new DeliveryQueue(store, keys, {
     retentionSeconds: config.DELIVERY_RETENTION_SECONDS,

@@ -245,10 +245,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's
-  // linger): the store closes right after, and an entry must not be lost with it.
+  // linger) or for another try: the store closes right after, and an entry must not be lost
+  // with it (one the store still refuses is reported as given up, not tried again later).
   const stop = async () => {
     await owned.stop();
     await unverified.stop();
+    services.audit.stop();
     await services.audit.flush();
   };
   return { app: createApp(services, logger), services, deliveryWorker, unverified, stop };

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store } from '../store/store.js';
-import { AuditLog, type AuditEntry } from './audit-log.js';
+import { AuditEntriesDroppedError, AuditLog, AuditWriteRefusedError, type AuditEntry } from './audit-log.js';
 
 /** Wraps a store and counts the calls made to it, by method. */
 function countingStore(store: Store): { store: Store; calls: Map<string, number> } {
@@ -261,6 +261,111 @@ describe('audit log bounds', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.filter((id) => id.startsWith('t'))).toHaveLength(1_200);
     expect(seen.map((entry) => entry.at)).toEqual(seen.map((entry) => entry.at).sort((x, y) => y - x));
+    await store.close();
+  });
+});
+
+/** Makes the store refuse batch writes (zAddMany) while `refusing()` says so; `tries()` counts them. */
+function refusingWrites(store: MemoryStore): { refuse(on: boolean): void; tries: () => number } {
+  let refusing = false;
+  let tries = 0;
+  const original = store.zAddMany.bind(store);
+  store.zAddMany = async (key, items) => {
+    tries += 1;
+    if (refusing) throw new Error('store unavailable (test)');
+    return original(key, items);
+  };
+  return { refuse: (on) => (refusing = on), tries: () => tries };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('audit log: a batch the store refuses is written again, not lost', () => {
+  test('entries refused by a store that is down are kept and written once it is back; no caller is held up', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const writes = refusingWrites(store);
+    const errors: unknown[] = [];
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, retryMs: 20, lingerMs: 0 }, (error) => errors.push(error));
+    writes.refuse(true);
+    const started = Date.now();
+    await log.record({ event: 'login.success', actor: 'u1' }); // refused: resolves all the same
+    log.recordLater({ event: 'token.issued', client: 'c1' });
+    await log.record({ event: 'admin.user.create', actor: 'admin' }); // while a try is due: at once
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await store.zCard(keys.auditLog())).toBe(0);
+    expect(errors[0]).toBeInstanceOf(AuditWriteRefusedError);
+    // Tries back off while the store stays down…
+    await until(() => writes.tries() >= 3);
+    writes.refuse(false);
+    // …and once it is back, everything recorded is there, each entry once.
+    await until(async () => (await store.zCard(keys.auditLog())) === 2 && (await store.zCard(keys.auditTokens())) === 1);
+    const events = (await log.search({}, 10)).map((entry) => entry.event).sort();
+    expect(events).toEqual(['admin.user.create', 'login.success', 'token.issued']);
+    expect(errors.some((error) => error instanceof AuditEntriesDroppedError)).toBe(false);
+    log.stop();
+    await store.close();
+  });
+
+  test('a write that went through but whose answer was lost is sent again without a duplicate', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const original = store.zAddMany.bind(store);
+    let lostAnswers = 1;
+    store.zAddMany = async (key, items) => {
+      const written = await original(key, items);
+      if (lostAnswers-- > 0) throw new Error('connection reset after the write (test)');
+      return written;
+    };
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, retryMs: 10 }, () => {});
+    await log.record({ event: 'login.success', actor: 'u1' });
+    await until(() => lostAnswers < 0);
+    await log.flush();
+    expect(await store.zCard(keys.auditLog())).toBe(1);
+    log.stop();
+    await store.close();
+  });
+
+  test('a store down for long: the oldest entries past maxPendingEntries are given up and reported once, the newest kept', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const writes = refusingWrites(store);
+    const errors: unknown[] = [];
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, maxPendingEntries: 5, retryMs: 60_000, lingerMs: 0 }, (error) => errors.push(error));
+    writes.refuse(true);
+    for (let i = 0; i < 8; i += 1) await log.record({ event: 'login.success', actor: `u${i}` });
+    writes.refuse(false);
+    await log.flush();
+    const actors = (await log.search({}, 20)).map((entry) => entry.actor).sort();
+    expect(actors).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
+    const dropped = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
+    expect(dropped.map((error) => error.count)).toEqual([3]);
+    log.stop();
+    await store.close();
+  });
+
+  test('once stopped, what the store still refuses at the last flush is reported as given up, and nothing is tried later', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const writes = refusingWrites(store);
+    const errors: unknown[] = [];
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, retryMs: 10, lingerMs: 0 }, (error) => errors.push(error));
+    writes.refuse(true);
+    await log.record({ event: 'login.success', actor: 'u1' });
+    log.stop();
+    await log.flush();
+    const tries = writes.tries();
+    expect(errors.filter((error) => error instanceof AuditEntriesDroppedError).map((error) => (error as AuditEntriesDroppedError).count)).toEqual([1]);
+    writes.refuse(false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writes.tries()).toBe(tries);
+    expect(await store.zCard(keys.auditLog())).toBe(0);
     await store.close();
   });
 });

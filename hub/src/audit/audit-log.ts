@@ -101,6 +101,26 @@ export interface AuditLogOptions {
   maxAttemptEntries?: number;
   /** How long a lingering entry waits for company, in milliseconds (default {@link LINGER_MS}). */
   lingerMs?: number;
+  /** The first wait before a batch the store refused is written again, in milliseconds (default {@link RETRY_MS}; doubled per failure up to {@link RETRY_MAX_MS}). */
+  retryMs?: number;
+  /** Entries kept for another try while the store refuses them (default {@link MAX_PENDING}); past it the oldest are given up, and reported. */
+  maxPendingEntries?: number;
+}
+
+/** The store refused a batch of entries: they are kept and written again later (see {@link RETRY_MS}). */
+export class AuditWriteRefusedError extends Error {
+  override readonly name = 'AuditWriteRefusedError';
+  constructor(readonly count: number, cause: unknown) {
+    super(`${count} audit ${count === 1 ? 'entry' : 'entries'} not written yet, kept for another try: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Entries given up: the store refused them for longer than the log keeps them waiting ({@link AuditLogOptions.maxPendingEntries}), or the hub stopped. */
+export class AuditEntriesDroppedError extends Error {
+  override readonly name = 'AuditEntriesDroppedError';
+  constructor(readonly count: number, why: string) {
+    super(`${count} audit ${count === 1 ? 'entry' : 'entries'} given up: ${why}`);
+  }
 }
 
 /**
@@ -109,6 +129,17 @@ export interface AuditLogOptions {
  * costing the store a write each (client_credentials: 2 round trips per token became ~1).
  */
 const LINGER_MS = 10;
+/**
+ * A batch the store refused (Redis down, failing over, past its deadline) is kept and written
+ * again: first after this many milliseconds, then twice as long each time, at most
+ * {@link RETRY_MAX_MS}, and at once when another entry comes that a caller awaits or a reader
+ * flushes. Writing an entry twice is harmless (a sorted-set member is its JSON, which carries its
+ * id), so a write whose answer was lost is simply sent again.
+ */
+const RETRY_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+/** Entries kept for another try at most (about 3 MB): a store down for long loses the oldest, reported, not the process's memory. */
+const MAX_PENDING = 10_000;
 const TRIM_EVERY = 100; // writes between two checks of the entry cap
 const PAGE = 500; // entries read per store round trip when filtering or exporting
 const MAX_FIELD = 200; // characters kept of any one field, so a typed login cannot bloat the log
@@ -197,6 +228,11 @@ export class AuditLog {
   readonly #observers: ((entry: AuditEntry) => void)[] = [];
   #flushing: Promise<void> | undefined;
   #linger: NodeJS.Timeout | undefined;
+  /** The next try of entries the store refused, and how long the one after it waits. */
+  #retry: NodeJS.Timeout | undefined;
+  #retryWait = 0;
+  #dropped = 0;
+  #stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -215,9 +251,14 @@ export class AuditLog {
    * write is in flight go together in the next one; otherwise an entry a caller awaits goes at
    * once (entries nobody awaits linger for company: {@link recordLater}). The promise resolves
    * once the entry is stored (or the failure was reported: recording never fails the action).
+   * While the store refuses writes (a try is due later), at once: the entry waits for that try.
    */
   record(input: NewAuditEntry): Promise<void> {
     this.#pending.push(this.#entry(input));
+    if (this.#retry) {
+      this.#bound();
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
       if (!this.#flushing) this.#drainNow();
@@ -231,7 +272,8 @@ export class AuditLog {
    */
   recordLater(input: NewAuditEntry): void {
     this.#pending.push(this.#entry(input));
-    if (!this.#flushing) this.#lingerNow();
+    if (this.#retry) this.#bound();
+    else if (!this.#flushing) this.#lingerNow();
   }
 
   /** The stored form of an entry, observed as it is recorded. */
@@ -256,7 +298,19 @@ export class AuditLog {
   #drainNow(): void {
     clearTimeout(this.#linger);
     this.#linger = undefined;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     this.#flushing ??= this.#drain();
+  }
+
+  /**
+   * No more tries later (the hub is stopping): a `flush()` still tries once more, and what it
+   * cannot write is reported as given up. Entries recorded after this are written as before.
+   */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   /**
@@ -274,17 +328,29 @@ export class AuditLog {
   }
 
   async #drain(): Promise<void> {
+    let refused = false;
     try {
-      while (this.#pending.length > 0 || this.#waiters.length > 0) {
+      while (!refused && (this.#pending.length > 0 || this.#waiters.length > 0)) {
         const batch = this.#pending.splice(0);
         const waiters = this.#waiters.splice(0);
         try {
           await this.#write(batch);
+          this.#retryWait = 0;
+          this.#reportDropped();
+        } catch (error) {
+          // Kept for another try, ahead of what came meanwhile; the callers are not held up
+          // (recording never fails nor stalls the action), and neither is anyone who waits now.
+          refused = true;
+          this.onError(new AuditWriteRefusedError(batch.length, error));
+          this.#keep(batch);
+          waiters.push(...this.#waiters.splice(0));
+        }
+        try {
           // Both bounds are enforced every TRIM_EVERY entries (and after the first), so the
           // log stays within them to about a hundred entries.
           const before = this.#writes;
-          this.#writes += batch.length;
-          if (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY)) await this.trim();
+          if (!refused) this.#writes += batch.length;
+          if (!refused && (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY))) await this.trim();
         } catch (error) {
           this.onError(error);
         } finally {
@@ -293,7 +359,48 @@ export class AuditLog {
       }
     } finally {
       this.#flushing = undefined;
+      if (refused) this.#tryAgainLater();
     }
+  }
+
+  /** A refused batch back in front of the queue. */
+  #keep(batch: PendingEntry[]): void {
+    this.#pending = batch.concat(this.#pending);
+    this.#bound();
+  }
+
+  /** The queue within {@link MAX_PENDING} while the store refuses writes: the oldest given up, reported. */
+  #bound(): void {
+    const over = this.#pending.length - (this.options.maxPendingEntries ?? MAX_PENDING);
+    if (over <= 0) return;
+    this.#pending.splice(0, over);
+    this.#dropped += over;
+  }
+
+  /** Entries given up since the last report, reported once (not a log line per entry). */
+  #reportDropped(): void {
+    if (this.#dropped === 0) return;
+    this.onError(new AuditEntriesDroppedError(this.#dropped, 'the store refused them for too long'));
+    this.#dropped = 0;
+  }
+
+  #tryAgainLater(): void {
+    this.#reportDropped();
+    if (this.#pending.length === 0) return;
+    if (this.#stopped) {
+      const count = this.#pending.splice(0).length;
+      this.onError(new AuditEntriesDroppedError(count, 'the hub stopped while the store refused them'));
+      return;
+    }
+    const first = this.options.retryMs ?? RETRY_MS;
+    const wait = this.#retryWait === 0 ? first : Math.min(this.#retryWait * 2, Math.max(first, RETRY_MAX_MS));
+    this.#retryWait = wait;
+    clearTimeout(this.#retry);
+    // Not a reason to keep the process alive: stopping writes or reports what is left (`flush`, `stop`).
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#flushing) this.#drainNow();
+    }, wait).unref();
   }
 
   /** The store keys of the three logs, by index ({@link MAIN}, {@link TOKENS}, {@link ATTEMPTS}). */
