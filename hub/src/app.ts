@@ -24,7 +24,7 @@ import { UCENTER_API_PATH, ucenterClientApi } from './ucenter/client-api.js';
 import { ucenterAvatars } from './ucenter/avatars.js';
 import { outboxRoutes } from './mail/outbox-routes.js';
 import { TEMPLATES_DIR } from './views/views.js';
-import { isPostToBrowserEndpoint, postAsGet } from './oidc/post-as-get.js';
+import { isPostToBrowserEndpoint, mayCarryPostedForm, postAsGet } from './oidc/post-as-get.js';
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
 const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/password', '/admin', '/signup'];
@@ -118,9 +118,10 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
 
   // Protocol paths in another letter case (oidc-provider's routing ignores case) still reach
   // it; any other path gets the hub's 404 page, not oidc-provider's bare "Not Found".
-  // A relying party's form POST to /auth or /session/end goes on as a GET (post-as-get.ts).
-  app.use(postAsGet());
+  // A relying party's form POST to /auth or /session/end goes on as a GET carrying only the
+  // handle of the form, kept in the store (post-as-get.ts).
   const protocol = provider.callback();
+  app.use(postAsGet({ forms: services.postedForms, countStart: services.signInStarts.middleware(), protocol }));
   app.use((req, res, next) => (isProtocolPath(req.path.toLowerCase()) ? protocol(req, res) : next()));
 
   app.use(notFound(views));
@@ -135,8 +136,9 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   // JSON log line and its count and latency in the metrics once answered.
   // Protocol requests run in oidc-provider's request context only (request-context.ts).
   return (req, res) => {
-    // A form POST to /auth or /session/end goes through express (post-as-get.ts).
-    const protocolRequest = isProtocolPath(req.url) && !isPostToBrowserEndpoint(req.method, req.url);
+    // A form POST to /auth or /session/end, and the GET carrying its handle, go through express
+    // (post-as-get.ts); any other GET there pays one substring test for it.
+    const protocolRequest = isProtocolPath(req.url) && !isPostToBrowserEndpoint(req.method, req.url) && !mayCarryPostedForm(req.method, req.url);
     withRequestContext(req, res, (requestId) => {
       observeRequest(req, res, requestId, logger, services.metrics);
       pin(req);

@@ -23,6 +23,7 @@ import { installPostLogoutTargetCheck } from './oidc/post-logout-target.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
 import { SignInStartLimit } from './security/signin-start-limit.js';
+import { PostedForms } from './oidc/posted-forms.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { ProtocolHooks } from './oidc/protocol-hooks.js';
 import { createProvider, receivedValue } from './oidc/provider.js';
@@ -187,6 +188,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
   const accountTokens = new AccountTokens(store, keys);
+  const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({
     requestsPerIp: config.RECOVERY_REQUESTS_PER_IP,
     mailsPerAccount: config.RECOVERY_MAILS_PER_ACCOUNT,
@@ -241,7 +243,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's

@@ -6,6 +6,7 @@ import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
 import type { AccountTokens } from './users/account-tokens.js';
+import type { PostedForms } from './oidc/posted-forms.js';
 import type { OwnerNotices } from './users/owner-notices.js';
 import type { PasswordCheck } from './users/password-check.js';
 import type { EmailChange } from './users/email-change.js';
@@ -50,6 +51,8 @@ export interface HubServices extends DomainServices {
   notices: OwnerNotices;
   /** Single-use links sent by e-mail (digest at rest). */
   accountTokens: AccountTokens;
+  /** Forms POSTed to /auth and /session/end, kept for the GET they become (single use, digest at rest). */
+  postedForms: PostedForms;
   /** Per-address request and per-account mail limits for reset and e-mail change. */
   recoveryLimits: RecoveryLimits;
   /** Forgotten password: reset links by e-mail, and the reset that signs out everywhere. */

@@ -506,6 +506,8 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(posted.status).toBe(303);
       const location = new URL(posted.headers.get('location')!, hub.url);
       expect(location.pathname).toBe('/auth');
+      // Only the handle of the form kept at the hub: nothing the RP posted is in the URL (post-as-get.test.ts).
+      expect([...location.searchParams.keys()]).toEqual(['hub-posted-form']);
       const { callback, pages } = await walk(browser, hub.url, location.toString());
       expect(pages).toHaveLength(0); // silent: the session was found
       const code = expectAuthorizationResponse(callback, request.params.state).get('code')!;
@@ -900,12 +902,13 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(silent.claims.sub).toBe(flow.claims.sub);
     });
 
-    it('end_session by POST (RP-Initiated Logout 1.0 §2): the form goes on as a GET and ends the session', async () => {
+    it('end_session by POST (RP-Initiated Logout 1.0 §2): the form goes on as a GET carrying only its handle and ends the session', async () => {
       const flow = await codeFlow();
       const posted = await flow.browser.post(endpoint('/session/end'), { id_token_hint: flow.idToken, post_logout_redirect_uri: POST_LOGOUT, state: 'bye-post' });
       expect(posted.status).toBe(303);
       const location = new URL(posted.headers.get('location')!, hub.url);
       expect(location.pathname).toBe('/session/end');
+      expect([...location.searchParams.keys()]).toEqual(['hub-posted-form']); // no id_token_hint in the URL
       const { target } = await endSession(flow.browser, Object.fromEntries(location.searchParams));
       expect(target).toBe(`${POST_LOGOUT}?state=bye-post`);
       await signedOut(flow.browser);

@@ -1,17 +1,18 @@
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { HubError, msg, ValidationError } from '../errors.js';
 import { noStore } from '../security/headers.js';
+import type { PostedForms } from './posted-forms.js';
 
 /** The largest form taken. */
 const FORM_LIMIT = '8kb';
 
 /**
- * The longest URL the form is sent on as (path and query, in characters). Proxies refuse a
- * longer request line (nginx: 8 KB by default, 414), and so does the hub past its 16 KB of
- * request headers (Node: a bare 431, no page). The form's 8 KB alone does not bound it: a
- * character sent on percent-encoded takes 3 to 9 characters in the URL (`<` is `%3C`).
+ * The one query parameter of the GET a form POST becomes: the handle of the form kept in the store
+ * (posted-forms.ts). OAuth and OpenID Connect parameter names are lower case with underscores (the
+ * IANA "OAuth Parameters" registry has no hyphenated name); this one cannot be one of them.
  */
-export const MAX_REDIRECT_LENGTH = 8_000;
+export const POSTED_FORM_PARAM = 'hub-posted-form';
 
 /** The browser endpoints that must take a form POST as well as GET, as their canonical paths. */
 const ENDPOINTS: Record<string, string> = { '/auth': '/auth', '/session/end': '/session/end' };
@@ -21,9 +22,39 @@ export function isPostToBrowserEndpoint(method: string | undefined, url: string 
   return method === 'POST' && Object.hasOwn(ENDPOINTS, (url ?? '').split('?', 1)[0]!.toLowerCase());
 }
 
-/** A form too long to be sent on as a URL: a 413 page that says so, not a redirect a proxy or the hub refuses. */
+/**
+ * Whether this GET may carry a posted form's handle (express answers it, not oidc-provider). Runs
+ * on every protocol GET, so a substring test on the raw URL, no parse: only a match is parsed
+ * strictly ({@link postAsGet}). A name spelled another way (`hub%2Dposted-form`) does not match:
+ * that request goes to oidc-provider as any GET, which ignores a parameter it does not know, and
+ * no kept form is read for it.
+ */
+export function mayCarryPostedForm(method: string | undefined, url: string | undefined): boolean {
+  return method === 'GET' && url !== undefined && url.includes(POSTED_FORM_PARAM);
+}
+
+/** The query of a request URL, raw (`''` when there is none). */
+function rawQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}
+
+/** A form past 8 KB: a 413 page that says so. */
 function tooLong(): HubError {
   return new HubError(413, msg('errors:protocolPostTooLong'));
+}
+
+/** A handle unknown, used or expired: a page that sends the reader back to the site, not a stack or a 500. */
+function expired(): HubError {
+  return new ValidationError(msg('errors:protocolPostExpired'));
+}
+
+export interface PostAsGetDeps {
+  forms: PostedForms;
+  /** Counts the POST as a sign-in start of its address (it writes a record before anyone signed in). */
+  countStart: RequestHandler;
+  /** oidc-provider's request handler: the GET a kept form becomes is handed to it. */
+  protocol: (req: IncomingMessage, res: ServerResponse) => unknown;
 }
 
 /**
@@ -31,27 +62,63 @@ function tooLong(): HubError {
  * must take POST as well as GET. oidc-provider takes POST there only with its cookies
  * `SameSite=None` (`enableHttpPostMethods`); the hub keeps them `Lax`, so a relying party's
  * cross-site form POST would arrive without the hub session it is about (a signed-in user
- * asked to sign in again, a sign-out that finds no session). A form POST is answered `303` to
- * the same endpoint with the form's parameters (after any in the URL, in their order,
- * repeated ones kept, so the endpoint still refuses a repeated parameter) as the query: the
- * browser follows with a top-level GET, which carries the `Lax` cookie, and the endpoint
- * handles it as any GET. Nothing is decided here. A POST of another content type is a 400
- * page that says what to send; a form past 8 KB, or whose URL would be past
- * {@link MAX_REDIRECT_LENGTH}, a 413 page. None of these answers is cached.
+ * asked to sign in again, a sign-out that finds no session).
+ *
+ * A form POST is kept in the store under a random single-use handle (the form's parameters after
+ * any in the URL, in their order, repeated ones kept, so the endpoint still refuses a repeated
+ * parameter) and answered `303` to the same endpoint with only `?hub-posted-form=<handle>`: the
+ * browser follows with a top-level GET, which carries the `Lax` cookie; that GET takes the form
+ * (once) and the endpoint handles it as if the form had been its query. What the site posted
+ * (`id_token_hint`, `login_hint`, `state`, `nonce`, a request object) never reaches the address
+ * bar, the history or a proxy's log, as a site that chose POST expects. Nothing is decided at the
+ * POST: it only keeps what the GET then carries (CSRF-neutral, as a link to the GET would be).
+ *
+ * A POST of another content type is a 400 page that says what to send; a form past 8 KB, a 413
+ * page. A handle unknown, used or expired: a 400 page that says to go back to the site and try
+ * again; a handle beside any other parameter is refused (and used up), so nothing can be slipped
+ * in next to a kept form. The store down: the hub's 503. None of these answers is cached.
  */
-export function postAsGet(): Router {
+export function postAsGet(deps: PostAsGetDeps): Router {
   const router = Router();
   const form = express.text({ type: 'application/x-www-form-urlencoded', limit: FORM_LIMIT });
   const paths = Object.keys(ENDPOINTS);
-  router.post(paths, noStore, form, (req: Request, res: Response, next) => {
+  router.post(paths, noStore, deps.countStart, form, async (req: Request, res: Response, next) => {
     const path = ENDPOINTS[req.path.toLowerCase()];
     if (!path) return next();
     if (typeof req.body !== 'string') return next(new ValidationError(msg('errors:protocolPostNotForm')));
-    const query = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+    const query = new URLSearchParams(rawQuery(req.url));
     for (const [name, value] of new URLSearchParams(req.body)) query.append(name, value);
-    const location = `${path}?${query}`;
-    if (location.length > MAX_REDIRECT_LENGTH) return next(tooLong());
-    res.redirect(303, location);
+    try {
+      const handle = await deps.forms.keep(`${path}?${query}`);
+      res.redirect(303, `${path}?${POSTED_FORM_PARAM}=${handle}`);
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.get(paths, async (req: Request, res: Response, next) => {
+    const path = ENDPOINTS[req.path.toLowerCase()];
+    const raw = rawQuery(req.url);
+    if (!path || !raw.includes(POSTED_FORM_PARAM)) return next();
+    const params = new URLSearchParams(raw);
+    // The name only inside another parameter's value: any GET.
+    if (!params.has(POSTED_FORM_PARAM)) return next();
+    noStore(req, res, () => undefined);
+    try {
+      const handles = params.getAll(POSTED_FORM_PARAM);
+      if (params.size !== 1) {
+        // A parameter slipped in beside the handle: refused, and the form is used up, not kept for a retry.
+        await Promise.all(handles.map((handle) => deps.forms.take(handle)));
+        return next(new ValidationError(msg('errors:protocolPostAltered')));
+      }
+      const location = await deps.forms.take(handles[0]!);
+      // A form kept for the other endpoint is not taken here either (used up all the same).
+      if (!location?.startsWith(`${path}?`)) return next(expired());
+      // oidc-provider reads the request from its URL: the GET, as if the form had been its query.
+      req.url = location;
+      void deps.protocol(req, res);
+    } catch (error) {
+      next(error);
+    }
   });
   // The body parser's refusal of a form past 8 KB: the same page.
   router.use(paths, ((error, _req, _res, next) => {

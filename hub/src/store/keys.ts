@@ -130,6 +130,9 @@ export class Keys {
   /** account → portal (express-session) ids. */
   portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
+  /** A relying party's form POST to /auth or /session/end, kept for its follow-up GET (oidc/posted-forms.ts), by digest of its handle. */
+  postedForm(handleDigest: string): string { return `${this.prefix}posted-form:${handleDigest}`; }
+
   /** Single-use links sent by e-mail (password reset, e-mail change), by digest of the token. */
   accountToken(purpose: string, tokenDigest: string): string { return `${this.prefix}account-token:${purpose}:${tokenDigest}`; }
 
