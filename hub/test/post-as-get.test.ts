@@ -271,4 +271,23 @@ describe.each(testStoreKinds())('a form POST to /auth counts as a sign-in start 
     expect(refused.headers.get('cache-control')).toBe('no-store');
     expect(refused.headers.get('location')).toBeNull();
   });
+
+  test('a POSTed sign-in counts once, at its POST: its GET is not counted a second time', async () => {
+    const other = await startTestHub(kind, { SIGNIN_STARTS_PER_IP: '3' });
+    try {
+      await other.services.clients.register({ clientId: 'rp', redirectUris: ['http://rp.example.test/cb'], grantTypes: ['authorization_code'] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const browser = new TestBrowser();
+        const posted = await browser.post(`${other.url}/auth`, { client_id: 'rp', response_type: 'code', scope: 'openid', redirect_uri: 'http://rp.example.test/cb', state: `s${i}`, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+        statuses.push(posted.status);
+        if (posted.status !== 303) continue;
+        // The follow-up GET opens the sign-in (an interaction): not refused, and not counted again.
+        statuses.push((await browser.get(new URL(posted.headers.get('location')!, other.url).toString())).status);
+      }
+      expect(statuses).toEqual([303, 303, 303, 303, 303, 303, 429]);
+    } finally {
+      await other.close();
+    }
+  });
 });

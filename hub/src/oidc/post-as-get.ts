@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { HubError, msg, ValidationError } from '../errors.js';
 import { noStore } from '../security/headers.js';
+import { countedAtPost } from '../security/signin-start-limit.js';
 import type { PostedForms } from './posted-forms.js';
 
 /** The largest form taken. */
@@ -114,7 +115,9 @@ export function postAsGet(deps: PostAsGetDeps): Router {
       // A form kept for the other endpoint is not taken here either (used up all the same).
       if (!location?.startsWith(`${path}?`)) return next(expired());
       // oidc-provider reads the request from its URL: the GET, as if the form had been its query.
+      // Counted as a sign-in start at its POST already: not a second time.
       req.url = location;
+      countedAtPost(req);
       void deps.protocol(req, res);
     } catch (error) {
       next(error);

@@ -38,8 +38,16 @@ function isSilentCheck(ctx: KoaContextWithOIDC): boolean {
   return AUTHORIZATION_PATH.test(ctx.path) && ctx.query.prompt === 'none';
 }
 
+/** Requests counted before they reach oidc-provider: the GET a form POST becomes, counted at its POST (post-as-get.ts). */
+const countedBefore = new WeakSet<object>();
+
+/** This request was counted already (its form's POST was): oidc-provider's hook does not count it again. */
+export function countedAtPost(req: object): void {
+  countedBefore.add(req);
+}
+
 function writesRecord(ctx: KoaContextWithOIDC): boolean {
-  if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx);
+  if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx) && !countedBefore.has(ctx.req);
   return PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization'));
 }
 
