@@ -239,6 +239,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   metrics.watchQueue(queueStats(deliveries));
   metrics.watchPasswordChecks(hasher.turns);
+  metrics.watchAudit(audit);
   installMetrics({ metrics, audit, provider, sync });
 
   const services: HubServices = {

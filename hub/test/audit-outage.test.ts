@@ -74,6 +74,10 @@ describe('audit log and a Redis that refuses writes (own redis-server)', () => {
     expect(answer.status).toBe(200);
     // The batch's write was refused (the log says so, whatever it calls it).
     await until(async () => refusing.refused() && log.lines.some((line) => line.message.startsWith('audit ')), 3_000);
+    // An operator sees it: the entry waits (a gauge), nothing given up.
+    const waiting = async () => (await hub.services.metrics.exposition()).body;
+    expect(await waiting()).toMatch(/^sso_audit_entries_waiting 1$/m);
+    expect(await waiting()).toMatch(/^sso_audit_entries_given_up_total 0$/m);
     await admin.configSet('maxmemory', '0');
     // Read past the audit log's own reader (which would flush first): the retry alone writes it.
     const issued = async () => (await store.zRevRange(hub.services.keys.auditTokens(), 0, -1)).map((raw) => JSON.parse(raw) as { event: string; client?: string }).filter((entry) => entry.client === 'svc');
@@ -81,5 +85,6 @@ describe('audit log and a Redis that refuses writes (own redis-server)', () => {
     expect(await issued()).toEqual([expect.objectContaining({ event: 'token.issued', client: 'svc' })]);
     expect(log.lines.some((line) => line.message === 'audit entries not written yet')).toBe(true);
     expect(log.lines.some((line) => line.message === 'audit entries not recorded')).toBe(false);
+    expect(await waiting()).toMatch(/^sso_audit_entries_waiting 0$/m);
   });
 });

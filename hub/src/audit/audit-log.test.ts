@@ -340,12 +340,15 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, maxPendingEntries: 5, retryMs: 60_000, lingerMs: 0 }, (error) => errors.push(error));
     writes.refuse(true);
     for (let i = 0; i < 8; i += 1) await log.record({ event: 'login.success', actor: `u${i}` });
+    expect(log.waiting).toBe(5);
     writes.refuse(false);
     await log.flush();
     const actors = (await log.search({}, 20)).map((entry) => entry.actor).sort();
     expect(actors).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
     const dropped = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
     expect(dropped.map((error) => error.count)).toEqual([3]);
+    expect(log.givenUp).toBe(3);
+    expect(log.waiting).toBe(0);
     log.stop();
     await store.close();
   });

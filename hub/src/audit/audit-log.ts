@@ -232,6 +232,7 @@ export class AuditLog {
   #retry: NodeJS.Timeout | undefined;
   #retryWait = 0;
   #dropped = 0;
+  #givenUp = 0;
   #stopped = false;
 
   constructor(
@@ -375,6 +376,17 @@ export class AuditLog {
     if (over <= 0) return;
     this.#pending.splice(0, over);
     this.#dropped += over;
+    this.#givenUp += over;
+  }
+
+  /** Entries recorded and not stored yet: lingering for company, or kept while the store refuses them (metrics). */
+  get waiting(): number {
+    return this.#pending.length;
+  }
+
+  /** Entries given up since the process started: past `maxPendingEntries`, or left at a stop (metrics). */
+  get givenUp(): number {
+    return this.#givenUp;
   }
 
   /** Entries given up since the last report, reported once (not a log line per entry). */
@@ -389,6 +401,7 @@ export class AuditLog {
     if (this.#pending.length === 0) return;
     if (this.#stopped) {
       const count = this.#pending.splice(0).length;
+      this.#givenUp += count;
       this.onError(new AuditEntriesDroppedError(count, 'the hub stopped while the store refused them'));
       return;
     }

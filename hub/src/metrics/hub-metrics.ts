@@ -153,6 +153,31 @@ export class HubMetrics {
     });
   }
 
+  /**
+   * Audit entries not stored yet (lingering for company, or kept while the store refuses them) and
+   * those given up (hub/src/audit/audit-log.ts), read from `audit` at scrape time. A waiting count
+   * that keeps growing means the store refuses the log's writes.
+   */
+  watchAudit(audit: { readonly waiting: number; readonly givenUp: number }): void {
+    new Gauge({
+      name: 'sso_audit_entries_waiting',
+      help: 'Audit entries recorded and not stored yet: lingering for a batch, or kept while the store refuses writes.',
+      registers: [this.registry],
+      collect() {
+        this.set(audit.waiting);
+      },
+    });
+    new Counter({
+      name: 'sso_audit_entries_given_up_total',
+      help: 'Audit entries given up: more were waiting than the log keeps while the store refused them, or the store still refused them at a stop.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(audit.givenUp);
+      },
+    });
+  }
+
   /** Where the queue gauges read from, at scrape time. */
   watchQueue(read: () => Promise<{ depth: number; oldestPendingSeconds: number }>): void {
     this.#queue = read;
