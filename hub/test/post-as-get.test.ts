@@ -243,6 +243,44 @@ describe.each(testStoreKinds())('a form POST to /auth or /session/end is kept se
     expect(await followed.text()).toContain('temporarily unavailable');
   });
 
+  test('no page links what the site posted: the sign-out question\'s language switch and the 503 page\'s "try again" (a review)', async () => {
+    const { browser } = await signedIn();
+    // Someone else's hint (or none): the question is asked, and the page has a language switch.
+    const { location } = await post(browser, '/session/end', { client_id: 'rp', state: 'SECRET_STATE', logout_hint: 'SECRET_LOGOUT_HINT' });
+    const question = await browser.get(`${hub.url}${location}`);
+    expect(question.status).toBe(200);
+    const html = await question.text();
+    expect(html).toContain('/lang?'); // the switch is there…
+    for (const value of ['SECRET_STATE', 'SECRET_LOGOUT_HINT', 'logout_hint']) expect(html).not.toContain(value); // …and links none of it
+    // The store fails once the form was taken: the 503 page has no link that would carry the form.
+    const request = codeRequest('rp', REDIRECT, { login_hint: 'SECRET_LOGIN_HINT', state: 'SECRET_AUTH_STATE' });
+    const kept = await post(new TestBrowser(), '/auth', request.params as Record<string, string>);
+    faults.plan((method) => (method === 'take' ? 'ok' : 'fail'));
+    const failed = await new TestBrowser().get(`${hub.url}${kept.location}`);
+    faults.plan(undefined);
+    expect(failed.status).toBe(503);
+    const page = await failed.text();
+    for (const value of ['SECRET_LOGIN_HINT', 'SECRET_AUTH_STATE', request.params.nonce!, 'client_id=rp']) expect(page).not.toContain(value);
+  });
+
+  test('a HEAD of the handle\'s URL does not use the form up (only the browser\'s GET does)', async () => {
+    const browser = new TestBrowser();
+    const { location } = await post(browser, '/auth', codeRequest('rp', REDIRECT).params as Record<string, string>);
+    const upper = location.replace('/auth', '/AUTH');
+    for (const url of [location, upper]) await browser.request(`${hub.url}${url}`, { method: 'HEAD' });
+    const followed = await browser.get(`${hub.url}${location}`);
+    expect(followed.status).toBe(303);
+    expect(followed.headers.get('location')).toMatch(/^\/interaction\//);
+  });
+
+  test('a request that would be kept past MAX_KEPT_LENGTH (bytes that are not UTF-8 grow 9 times once re-encoded) is the 413 page, no handle', async () => {
+    const query = `y=${'%FF'.repeat(4_500)}`;
+    const response = await fetch(`${hub.url}/auth?${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: Buffer.alloc(8_000, 0xff), redirect: 'manual' });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.text()).toContain('too long');
+  });
+
   test('POST of another content type: still the 400 page saying what to send; a form past 8 KB: still the 413 page', async () => {
     const wrongType = await new TestBrowser().request(`${hub.url}/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_id":"rp"}' });
     expect(wrongType.status).toBe(400);

@@ -15,6 +15,25 @@ const FORM_LIMIT = '8kb';
  */
 export const POSTED_FORM_PARAM = 'hub-posted-form';
 
+/**
+ * The longest request kept (the endpoint's path and the merged query, in characters). The form's
+ * 8 KB do not bound it alone: the action URL's own query comes on top, and a byte that is not
+ * UTF-8 is kept as `%EF%BF%BD` (9 characters for 1). Four times a form's worth of room, and one
+ * address's kept forms stay within what its sign-in pages could store.
+ */
+export const MAX_KEPT_LENGTH = 32_768;
+
+/** Requests that are the GET a kept form became (their URL holds what the site posted). */
+const fromPostedForm = new WeakSet<object>();
+
+/**
+ * Whether this request is the GET a kept form became: its URL (`req.url`, koa's `originalUrl`)
+ * holds what the site posted, so no page may put it in a link (a language switch, a "try again").
+ */
+export function cameFromPostedForm(req: object): boolean {
+  return fromPostedForm.has(req);
+}
+
 /** The browser endpoints that must take a form POST as well as GET, as their canonical paths. */
 const ENDPOINTS: Record<string, string> = { '/auth': '/auth', '/session/end': '/session/end' };
 
@@ -74,8 +93,8 @@ export interface PostAsGetDeps {
  * bar, the history or a proxy's log, as a site that chose POST expects. Nothing is decided at the
  * POST: it only keeps what the GET then carries (CSRF-neutral, as a link to the GET would be).
  *
- * A POST of another content type is a 400 page that says what to send; a form past 8 KB, a 413
- * page. A handle unknown, used or expired: a 400 page that says to go back to the site and try
+ * A POST of another content type is a 400 page that says what to send; a form past 8 KB (or a
+ * request past {@link MAX_KEPT_LENGTH}), a 413 page. A handle unknown, used or expired: a 400 page that says to go back to the site and try
  * again; a handle beside any other parameter is refused (and used up), so nothing can be slipped
  * in next to a kept form. The store down: the hub's 503. None of these answers is cached.
  */
@@ -89,14 +108,18 @@ export function postAsGet(deps: PostAsGetDeps): Router {
     if (typeof req.body !== 'string') return next(new ValidationError(msg('errors:protocolPostNotForm')));
     const query = new URLSearchParams(rawQuery(req.url));
     for (const [name, value] of new URLSearchParams(req.body)) query.append(name, value);
+    const location = `${path}?${query}`;
+    if (location.length > MAX_KEPT_LENGTH) return next(tooLong());
     try {
-      const handle = await deps.forms.keep(`${path}?${query}`);
+      const handle = await deps.forms.keep(location);
       res.redirect(303, `${path}?${POSTED_FORM_PARAM}=${handle}`);
     } catch (error) {
       next(error);
     }
   });
   router.get(paths, async (req: Request, res: Response, next) => {
+    // Not a HEAD (express routes it here too): only the browser's GET uses a kept form up.
+    if (req.method !== 'GET') return next();
     const path = ENDPOINTS[req.path.toLowerCase()];
     const raw = rawQuery(req.url);
     if (!path || !raw.includes(POSTED_FORM_PARAM)) return next();
@@ -118,6 +141,7 @@ export function postAsGet(deps: PostAsGetDeps): Router {
       // Counted as a sign-in start at its POST already: not a second time.
       req.url = location;
       countedAtPost(req);
+      fromPostedForm.add(req);
       void deps.protocol(req, res);
     } catch (error) {
       next(error);

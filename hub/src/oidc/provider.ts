@@ -23,6 +23,7 @@ import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import { signInOf, type SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
+import { cameFromPostedForm } from './post-as-get.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
@@ -90,7 +91,8 @@ export function receivedValue(ctx: KoaContextWithOIDC, code: string): { name: st
  * The link is a path on the hub: it never leads elsewhere.
  */
 function retryAfterStoreFailure(ctx: KoaContextWithOIDC): string | undefined {
-  if (ctx.method !== 'GET') return undefined;
+  // A kept form's GET: its URL holds what the site posted, and its handle is used up (the site starts over).
+  if (ctx.method !== 'GET' || cameFromPostedForm(ctx.req)) return undefined;
   const params = ctx.oidc?.route === 'resume' ? (ctx.oidc.entities.Interaction as { params?: Record<string, unknown> } | undefined)?.params : undefined;
   if (!params) return ctx.originalUrl; // (a resume whose interaction could not be read is still there to resume)
   return authorizationRequestPath(params, new URL(ctx.oidc.urlFor('authorization')).pathname);
@@ -229,7 +231,7 @@ export function createProvider(deps: ProviderDeps): Provider {
           const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
           const auto = Boolean(ctx.oidc.params?.id_token_hint) && hint?.payload?.sub !== undefined && hint.payload.sub === ctx.oidc.session?.accountId;
           ctx.type = 'html';
-          ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName, switchNext: ctx.method === 'GET' ? ctx.originalUrl : '/' }, localeOfContext(ctx));
+          ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName, switchNext: ctx.method === 'GET' && !cameFromPostedForm(ctx.req) ? ctx.originalUrl : '/' }, localeOfContext(ctx));
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
