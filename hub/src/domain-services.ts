@@ -68,7 +68,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   }, config.argon2Turns);
   const audit = new AuditLog(store, keys, { retentionSeconds: config.AUDIT_RETENTION_SECONDS, maxEntries: config.AUDIT_MAX_ENTRIES, maxTokenEntries: config.AUDIT_MAX_TOKEN_ENTRIES, maxAttemptEntries: config.AUDIT_MAX_ATTEMPT_ENTRIES }, (error) =>
     error instanceof AuditEntriesDroppedError
-      ? logger.error('audit entries not recorded', { count: error.count, error: error.message })
+      ? auditGivenUp(logger, error)
       : logger.warn(error instanceof AuditWriteRefusedError ? 'audit entries not written yet' : 'audit log not trimmed', { error: error instanceof Error ? error.message : String(error) }),
   );
   const deliveries = new DeliveryQueue(store, keys, {
@@ -122,4 +122,10 @@ function loadBreachedList(path: string): BreachedPasswords {
   } catch (error) {
     throw new ConfigError(`invalid hub configuration:\n  HUB_BREACHED_PASSWORDS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+}
+
+/** Audit entries given up: one line with the count, and each main-log entry (a sign-in, an admin action) whole, so its trail survives in the process log. */
+function auditGivenUp(logger: Logger, error: AuditEntriesDroppedError): void {
+  logger.error('audit entries not recorded', { count: error.count, error: error.message });
+  for (const entry of error.mainEntries) logger.error('audit entry not recorded', { entry: JSON.parse(entry) as unknown });
 }

@@ -248,12 +248,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's
-  // linger) or for another try: the store closes right after, and an entry must not be lost
-  // with it (one the store still refuses is reported as given up, not tried again later).
+  // linger) or for another try. Tries later go on: main.ts runs this beside the drain of the
+  // requests still being answered, and stops them (`audit.stop()`) only before its last flush,
+  // just before the store closes.
   const stop = async () => {
     await owned.stop();
     await unverified.stop();
-    services.audit.stop();
     await services.audit.flush();
   };
   return { app: createApp(services, logger), services, deliveryWorker, unverified, stop };

@@ -76,6 +76,7 @@ export async function main(
     // A port taken (ListenError, one line naming the variable): nothing is left open behind it.
     if (server.listening) server.close();
     await hub.stop().catch(() => undefined);
+    hub.services.audit.stop();
     await hub.services.mailer.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
@@ -109,6 +110,8 @@ export async function main(
         // Last: requests answered during the drain and the settled resets may still have audit
         // entries waiting for their batch (hub.stop ran alongside the drain).
         closeStore: async () => {
+          // No tries later: what the store still refuses now is given up and reported (an error line each for sign-ins and admin actions).
+          hub.services.audit.stop();
           await hub.services.audit.flush().catch(() => undefined);
           await store.close();
         },

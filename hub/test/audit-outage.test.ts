@@ -87,4 +87,20 @@ describe('audit log and a Redis that refuses writes (own redis-server)', () => {
     expect(log.lines.some((line) => line.message === 'audit entries not recorded')).toBe(false);
     expect(await waiting()).toMatch(/^sso_audit_entries_waiting 0$/m);
   });
+
+  test('a stop that runs while Redis still refuses (main.ts stops the hub beside the drain) does not give the entry up: it is written once Redis takes writes, before the store closes', async () => {
+    await hub?.close();
+    const refusing = refusingAuditWrites(store, admin);
+    const log = captureLogger();
+    hub = await startTestHub('redis', {}, refusing.store, log.logger);
+    const client = await hub.services.clients.register({ clientId: 'svc2', grantTypes: ['client_credentials'] });
+    refusing.arm();
+    expect((await postForm(`${hub.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc2', client.clientSecret!) })).status).toBe(200);
+    await until(async () => refusing.refused() && log.lines.some((line) => line.message.startsWith('audit ')), 3_000);
+    await hub.stop(); // its flush is refused too
+    await admin.configSet('maxmemory', '0');
+    const issued = async () => (await store.zRevRange(hub.services.keys.auditTokens(), 0, -1)).filter((raw) => raw.includes('"svc2"'));
+    await until(async () => (await issued()).length === 1, 10_000);
+    expect(log.lines.some((line) => line.message === 'audit entries not recorded')).toBe(false);
+  });
 });

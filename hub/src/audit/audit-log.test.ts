@@ -353,6 +353,38 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     await store.close();
   });
 
+  test('each log is bounded on its own: a flood of tokens issued (or of failed sign-ins) never pushes out a waiting admin action, and a main-log entry given up is handed over whole', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const writes = refusingWrites(store);
+    const errors: unknown[] = [];
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, maxPendingEntries: 5, retryMs: 60_000, lingerMs: 0 }, (error) => errors.push(error));
+    writes.refuse(true);
+    await log.record({ event: 'admin.user.delete', actor: 'admin', subject: 'victim' });
+    for (let i = 0; i < 1_000; i += 1) log.recordLater({ event: 'token.issued', client: `c${i}` });
+    for (let i = 0; i < 1_000; i += 1) log.recordLater({ event: 'login.failure', actor: `guess${i}` });
+    expect(log.waiting).toBe(11);
+    writes.refuse(false);
+    await log.flush();
+    expect((await store.zRevRange(keys.auditLog(), 0, -1)).map((raw) => (JSON.parse(raw) as AuditEntry).event)).toEqual(['admin.user.delete']);
+    expect(await store.zCard(keys.auditTokens())).toBe(5);
+    expect(await store.zCard(keys.auditAttempts())).toBe(5);
+    const dropped = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
+    expect(dropped.map((error) => error.count)).toEqual([1_990]);
+    expect(dropped[0]!.mainEntries).toEqual([]);
+
+    // Past the cap of the main log itself: its oldest are handed over whole, for the process log.
+    writes.refuse(true);
+    for (let i = 0; i < 7; i += 1) await log.record({ event: 'admin.user.create', actor: 'admin', subject: `u${i}` });
+    writes.refuse(false);
+    await log.flush();
+    const mainGivenUp = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError).at(-1)!;
+    expect(mainGivenUp.count).toBe(2);
+    expect(mainGivenUp.mainEntries.map((raw) => (JSON.parse(raw) as AuditEntry).subject)).toEqual(['u0', 'u1']);
+    log.stop();
+    await store.close();
+  });
+
   test('once stopped, what the store still refuses at the last flush is reported as given up, and nothing is tried later', async () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');

@@ -118,7 +118,12 @@ export class AuditWriteRefusedError extends Error {
 /** Entries given up: the store refused them for longer than the log keeps them waiting ({@link AuditLogOptions.maxPendingEntries}), or the hub stopped. */
 export class AuditEntriesDroppedError extends Error {
   override readonly name = 'AuditEntriesDroppedError';
-  constructor(readonly count: number, why: string) {
+  constructor(
+    readonly count: number,
+    why: string,
+    /** The stored form (JSON) of those that were for the main log (sign-ins, admin actions): for the process log. */
+    readonly mainEntries: readonly string[] = [],
+  ) {
     super(`${count} audit ${count === 1 ? 'entry' : 'entries'} given up: ${why}`);
   }
 }
@@ -132,8 +137,8 @@ const LINGER_MS = 10;
 /**
  * A batch the store refused (Redis down, failing over, past its deadline) is kept and written
  * again: first after this many milliseconds, then twice as long each time, at most
- * {@link RETRY_MAX_MS}, and at once when another entry comes that a caller awaits or a reader
- * flushes. Writing an entry twice is harmless (a sorted-set member is its JSON, which carries its
+ * {@link RETRY_MAX_MS}, and at once when a reader or a stop flushes (entries recorded meanwhile
+ * wait for that try, their callers are not held up). Writing an entry twice is harmless (a sorted-set member is its JSON, which carries its
  * id), so a write whose answer was lost is simply sent again.
  */
 const RETRY_MS = 1_000;
@@ -223,7 +228,9 @@ interface PendingEntry {
  */
 export class AuditLog {
   #writes = 0;
-  #pending: PendingEntry[] = [];
+  /** Entries not written yet, by log ({@link MAIN}, {@link TOKENS}, {@link ATTEMPTS}), oldest first. */
+  #pending: PendingEntry[][] = [[], [], []];
+  #pendingCount = 0;
   #waiters: (() => void)[] = [];
   readonly #observers: ((entry: AuditEntry) => void)[] = [];
   #flushing: Promise<void> | undefined;
@@ -232,6 +239,8 @@ export class AuditLog {
   #retry: NodeJS.Timeout | undefined;
   #retryWait = 0;
   #dropped = 0;
+  /** The stored form of main-log entries given up and not reported yet. */
+  #droppedMain: string[] = [];
   #givenUp = 0;
   #stopped = false;
 
@@ -255,7 +264,7 @@ export class AuditLog {
    * While the store refuses writes (a try is due later), at once: the entry waits for that try.
    */
   record(input: NewAuditEntry): Promise<void> {
-    this.#pending.push(this.#entry(input));
+    this.#add(this.#entry(input));
     if (this.#retry) {
       this.#bound();
       return Promise.resolve();
@@ -272,7 +281,7 @@ export class AuditLog {
    * one write per batch, not per token; no promise or waiter per entry. `flush()` waits for it.
    */
   recordLater(input: NewAuditEntry): void {
-    this.#pending.push(this.#entry(input));
+    this.#add(this.#entry(input));
     if (this.#retry) this.#bound();
     else if (!this.#flushing) this.#lingerNow();
   }
@@ -319,7 +328,7 @@ export class AuditLog {
    * are not waited for, so a reader never hangs behind a busy token endpoint.
    */
   flush(): Promise<void> {
-    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#pendingCount === 0 && !this.#flushing) return Promise.resolve();
     // Resolved with the next batch: the one that carries what is pending now, or (when a
     // write is in flight and nothing waits) an empty one right after it.
     return new Promise((resolve) => {
@@ -331,8 +340,11 @@ export class AuditLog {
   async #drain(): Promise<void> {
     let refused = false;
     try {
-      while (!refused && (this.#pending.length > 0 || this.#waiters.length > 0)) {
-        const batch = this.#pending.splice(0);
+      while (!refused && (this.#pendingCount > 0 || this.#waiters.length > 0)) {
+        const batch = this.#pending;
+        const count = this.#pendingCount;
+        this.#pending = [[], [], []];
+        this.#pendingCount = 0;
         const waiters = this.#waiters.splice(0);
         try {
           await this.#write(batch);
@@ -342,7 +354,7 @@ export class AuditLog {
           // Kept for another try, ahead of what came meanwhile; the callers are not held up
           // (recording never fails nor stalls the action), and neither is anyone who waits now.
           refused = true;
-          this.onError(new AuditWriteRefusedError(batch.length, error));
+          this.onError(new AuditWriteRefusedError(count, error));
           this.#keep(batch);
           waiters.push(...this.#waiters.splice(0));
         }
@@ -350,7 +362,7 @@ export class AuditLog {
           // Both bounds are enforced every TRIM_EVERY entries (and after the first), so the
           // log stays within them to about a hundred entries.
           const before = this.#writes;
-          if (!refused) this.#writes += batch.length;
+          if (!refused) this.#writes += count;
           if (!refused && (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY))) await this.trim();
         } catch (error) {
           this.onError(error);
@@ -364,24 +376,47 @@ export class AuditLog {
     }
   }
 
-  /** A refused batch back in front of the queue. */
-  #keep(batch: PendingEntry[]): void {
-    this.#pending = batch.concat(this.#pending);
+  #add(entry: PendingEntry): void {
+    this.#pending[entry.log]!.push(entry);
+    this.#pendingCount += 1;
+  }
+
+  /** A refused batch back in front of the queue, each log's entries in front of its own. */
+  #keep(batch: PendingEntry[][]): void {
+    for (let log = 0; log < batch.length; log += 1) {
+      const kept = batch[log]!;
+      if (kept.length === 0) continue;
+      this.#pending[log] = kept.concat(this.#pending[log]!);
+      this.#pendingCount += kept.length;
+    }
     this.#bound();
   }
 
-  /** The queue within {@link MAX_PENDING} while the store refuses writes: the oldest given up, reported. */
+  /**
+   * Each log's queue within {@link MAX_PENDING} while the store refuses writes: its oldest given
+   * up, reported. Per log, as the store caps them: a flood of tokens issued or of failed sign-ins
+   * never pushes out a waiting sign-in or admin action. What the main log gives up goes to the
+   * process log whole (an entry holds no secret), so the trail survives there.
+   */
   #bound(): void {
-    const over = this.#pending.length - (this.options.maxPendingEntries ?? MAX_PENDING);
-    if (over <= 0) return;
-    this.#pending.splice(0, over);
-    this.#dropped += over;
-    this.#givenUp += over;
+    const cap = this.options.maxPendingEntries ?? MAX_PENDING;
+    for (let log = 0; log < this.#pending.length; log += 1) {
+      const over = this.#pending[log]!.length - cap;
+      if (over > 0) this.#giveUp(log, over);
+    }
+  }
+
+  #giveUp(log: number, count: number): void {
+    const given = this.#pending[log]!.splice(0, count);
+    this.#pendingCount -= given.length;
+    this.#dropped += given.length;
+    this.#givenUp += given.length;
+    if (log === MAIN) this.#droppedMain.push(...given.map((entry) => entry.member));
   }
 
   /** Entries recorded and not stored yet: lingering for company, or kept while the store refuses them (metrics). */
   get waiting(): number {
-    return this.#pending.length;
+    return this.#pendingCount;
   }
 
   /** Entries given up since the process started: past `maxPendingEntries`, or left at a stop (metrics). */
@@ -392,17 +427,18 @@ export class AuditLog {
   /** Entries given up since the last report, reported once (not a log line per entry). */
   #reportDropped(): void {
     if (this.#dropped === 0) return;
-    this.onError(new AuditEntriesDroppedError(this.#dropped, 'the store refused them for too long'));
+    this.onError(new AuditEntriesDroppedError(this.#dropped, 'the store refused them for too long', this.#droppedMain.splice(0)));
     this.#dropped = 0;
   }
 
   #tryAgainLater(): void {
     this.#reportDropped();
-    if (this.#pending.length === 0) return;
+    if (this.#pendingCount === 0) return;
     if (this.#stopped) {
-      const count = this.#pending.splice(0).length;
-      this.#givenUp += count;
-      this.onError(new AuditEntriesDroppedError(count, 'the hub stopped while the store refused them'));
+      const count = this.#pendingCount;
+      for (let log = 0; log < this.#pending.length; log += 1) this.#giveUp(log, this.#pending[log]!.length);
+      this.#dropped -= count; // reported here, with its own reason
+      this.onError(new AuditEntriesDroppedError(count, 'the hub stopped while the store refused them', this.#droppedMain.splice(0)));
       return;
     }
     const first = this.options.retryMs ?? RETRY_MS;
@@ -422,9 +458,7 @@ export class AuditLog {
   }
 
   /** A batch to the store: each entry to its log (the logs' writes sent at once). */
-  async #write(batch: PendingEntry[]): Promise<void> {
-    const byLog: PendingEntry[][] = [[], [], []];
-    for (const item of batch) byLog[item.log]!.push(item);
+  async #write(byLog: PendingEntry[][]): Promise<void> {
     const keys = this.#keys();
     await Promise.all(byLog.flatMap((items, log) => (items.length > 0 ? [this.store.zAddMany(keys[log]!, items)] : [])));
   }

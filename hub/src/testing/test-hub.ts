@@ -118,6 +118,9 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
       // finish and write their audit entries before the clean-up, not after it.
       await hub.deliveryWorker.stop();
       await hub.stop();
+      // As main.ts before it closes the store: no audit tries later.
+      hub.services.audit.stop();
+      await hub.services.audit.flush();
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
         await deleteByPrefix(openedStore.client, prefix);
       }
