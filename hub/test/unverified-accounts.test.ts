@@ -6,6 +6,7 @@
  * ends one way or the other, and accounts an older release made get the whole period from the
  * upgrade. The sweeper's clock is moved; the records are the hub's own.
  */
+import { NotFoundError } from '../src/errors.js';
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../src/logger.js';
 import { UnverifiedAccounts, type UnverifiedAccountsDeps } from '../src/signup/unverified-accounts.js';
@@ -227,6 +228,22 @@ describe.each(testStoreKinds())('unverified sign-ups are removed after HUB_UNVER
     expect((await footprint(hub, moved)).unverified).toBe(false);
     await sweeperAt(hub, Date.now() + 30 * DAY_MS).runOnce();
     expect(await hub.services.users.findById(before.id)).toBeDefined();
+  });
+
+  test('an address change confirmed once the removal has marked the account: refused, and the new address is not left claimed by a removed account', async () => {
+    const late = unique('late');
+    await signUp(hub, late);
+    await catcher.waitFor(late.email);
+    const user = (await hub.services.users.findByUsername(late.username))!;
+    const { store, keys } = hub.services;
+    // The removal's first step (removeUnverified's mark), its index releases still to come.
+    await store.set(keys.user(user.id), JSON.stringify({ ...user, removing: true }));
+    const newAddress = `new-${late.email}`;
+    await expect(hub.services.users.changeEmail(user.id, newAddress, { verified: true })).rejects.toThrow(NotFoundError);
+    expect(await store.get(keys.userByEmail(newAddress))).toBeNull();
+    expect(JSON.parse((await store.get(keys.user(user.id)))!)).toMatchObject({ email: late.email, removing: true });
+    await hub.services.users.removeUnverified(user.id, () => true);
+    await expectGone(hub, user, { scan: false });
   });
 
   test('a verification racing the removal ends verified and whole, or removed and gone: never half of each', async () => {

@@ -401,15 +401,28 @@ export class UserRepository {
     if (!EMAIL.test(address)) throw new ValidationError(msg('errors:emailFormat'));
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
-    if (user.email.toLowerCase() !== address.toLowerCase()) {
+    if (user.removing) throw new NotFoundError(msg('errors:noUser', { user: id }));
+    const claims = user.email.toLowerCase() !== address.toLowerCase();
+    if (claims) {
       if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
       // Only this account's own claim: an unverified sign-up never held its address.
       await this.store.swap(this.keys.userByEmail(user.email), id, null);
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
-    // A proven address keeps the account as `verifyEmail` does: its removal time goes in the same write.
-    const changed = (await this.#modify(id, (current) => (emailVerified ? keptAccount({ ...current, email: address, emailVerified }) : { ...current, email: address, emailVerified })))!;
+    // A proven address keeps the account as `verifyEmail` does: its removal time goes in the same
+    // write. One compare-and-set on the record decides a race with the removal of an unverified
+    // account: once the removal marked it, nothing is written and the new address is given back.
+    let changed: User | undefined;
+    try {
+      changed = await this.#modify(id, (current) => (current.removing ? undefined : emailVerified ? keptAccount({ ...current, email: address, emailVerified }) : { ...current, email: address, emailVerified }));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (!changed) {
+      if (claims) await this.store.swap(this.keys.userByEmail(address), id, null);
+      throw new NotFoundError(msg('errors:noUser', { user: id }));
+    }
     if (emailVerified) await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return changed;
   }
