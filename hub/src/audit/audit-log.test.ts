@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store } from '../store/store.js';
-import { AuditEntriesDroppedError, AuditLog, AuditWriteRefusedError, type AuditEntry } from './audit-log.js';
+import { AuditEntriesDroppedError, AuditLog, AuditWriteRefusedError, type AuditEntry, type AuditLogOptions } from './audit-log.js';
 
 /** Wraps a store and counts the calls made to it, by method. */
 function countingStore(store: Store): { store: Store; calls: Map<string, number> } {
@@ -278,6 +278,17 @@ function refusingWrites(store: MemoryStore): { refuse(on: boolean): void; tries:
   return { refuse: (on) => (refusing = on), tries: () => tries };
 }
 
+/** An audit log on an embedded store whose batch writes can be refused; what the log reported, and the "given up" reports. */
+function refusingLog(options: Partial<AuditLogOptions> = {}) {
+  const store = new MemoryStore();
+  const keys = new Keys('t:');
+  const writes = refusingWrites(store);
+  const errors: unknown[] = [];
+  const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, lingerMs: 0, ...options }, (error) => errors.push(error));
+  const givenUp = () => errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
+  return { store, keys, writes, errors, log, givenUp };
+}
+
 async function until(check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -288,11 +299,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 3_000): Promi
 
 describe('audit log: a batch the store refuses is written again, not lost', () => {
   test('entries refused by a store that is down are kept and written once it is back; no caller is held up', async () => {
-    const store = new MemoryStore();
-    const keys = new Keys('t:');
-    const writes = refusingWrites(store);
-    const errors: unknown[] = [];
-    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, retryMs: 20, lingerMs: 0 }, (error) => errors.push(error));
+    const { store, keys, writes, errors, log } = refusingLog({ retryMs: 20 });
     writes.refuse(true);
     const started = Date.now();
     await log.record({ event: 'login.success', actor: 'u1' }); // refused: resolves all the same
@@ -333,11 +340,7 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
   });
 
   test('a store down for long: the oldest entries past maxPendingEntries are given up and reported once, the newest kept', async () => {
-    const store = new MemoryStore();
-    const keys = new Keys('t:');
-    const writes = refusingWrites(store);
-    const errors: unknown[] = [];
-    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, maxPendingEntries: 5, retryMs: 60_000, lingerMs: 0 }, (error) => errors.push(error));
+    const { store, writes, log, givenUp } = refusingLog({ maxPendingEntries: 5, retryMs: 60_000 });
     writes.refuse(true);
     for (let i = 0; i < 8; i += 1) await log.record({ event: 'login.success', actor: `u${i}` });
     expect(log.waiting).toBe(5);
@@ -345,7 +348,7 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     await log.flush();
     const actors = (await log.search({}, 20)).map((entry) => entry.actor).sort();
     expect(actors).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
-    const dropped = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
+    const dropped = givenUp();
     expect(dropped.map((error) => error.count)).toEqual([3]);
     expect(log.givenUp).toBe(3);
     expect(log.waiting).toBe(0);
@@ -354,11 +357,7 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
   });
 
   test('each log is bounded on its own: a flood of tokens issued (or of failed sign-ins) never pushes out a waiting admin action, and a main-log entry given up is handed over whole', async () => {
-    const store = new MemoryStore();
-    const keys = new Keys('t:');
-    const writes = refusingWrites(store);
-    const errors: unknown[] = [];
-    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, maxPendingEntries: 5, retryMs: 60_000, lingerMs: 0 }, (error) => errors.push(error));
+    const { store, keys, writes, log, givenUp } = refusingLog({ maxPendingEntries: 5, retryMs: 60_000 });
     writes.refuse(true);
     await log.record({ event: 'admin.user.delete', actor: 'admin', subject: 'victim' });
     for (let i = 0; i < 1_000; i += 1) log.recordLater({ event: 'token.issued', client: `c${i}` });
@@ -369,7 +368,7 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     expect((await store.zRevRange(keys.auditLog(), 0, -1)).map((raw) => (JSON.parse(raw) as AuditEntry).event)).toEqual(['admin.user.delete']);
     expect(await store.zCard(keys.auditTokens())).toBe(5);
     expect(await store.zCard(keys.auditAttempts())).toBe(5);
-    const dropped = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError);
+    const dropped = givenUp();
     expect(dropped.map((error) => error.count)).toEqual([1_990]);
     expect(dropped[0]!.mainEntries).toEqual([]);
 
@@ -378,7 +377,7 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     for (let i = 0; i < 7; i += 1) await log.record({ event: 'admin.user.create', actor: 'admin', subject: `u${i}` });
     writes.refuse(false);
     await log.flush();
-    const mainGivenUp = errors.filter((error): error is AuditEntriesDroppedError => error instanceof AuditEntriesDroppedError).at(-1)!;
+    const mainGivenUp = givenUp().at(-1)!;
     expect(mainGivenUp.count).toBe(2);
     expect(mainGivenUp.mainEntries.map((raw) => (JSON.parse(raw) as AuditEntry).subject)).toEqual(['u0', 'u1']);
     log.stop();
@@ -386,17 +385,13 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
   });
 
   test('once stopped, what the store still refuses at the last flush is reported as given up, and nothing is tried later', async () => {
-    const store = new MemoryStore();
-    const keys = new Keys('t:');
-    const writes = refusingWrites(store);
-    const errors: unknown[] = [];
-    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, retryMs: 10, lingerMs: 0 }, (error) => errors.push(error));
+    const { store, keys, writes, log, givenUp } = refusingLog({ retryMs: 10 });
     writes.refuse(true);
     await log.record({ event: 'login.success', actor: 'u1' });
     log.stop();
     await log.flush();
     const tries = writes.tries();
-    expect(errors.filter((error) => error instanceof AuditEntriesDroppedError).map((error) => (error as AuditEntriesDroppedError).count)).toEqual([1]);
+    expect(givenUp().map((error) => error.count)).toEqual([1]);
     writes.refuse(false);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(writes.tries()).toBe(tries);
