@@ -13,7 +13,9 @@
  * untimed requests first, `GC_CONCURRENCY` (10) in flight. `GC_NODE_FLAGS`: more flags for both
  * servers (e.g. `--max-semi-space-size=64`). Uses `BENCH_REDIS_URL` or the Redis on
  * 127.0.0.1:6379 (keys under `BENCH_KEY_PREFIX`, removed at the end). The load is not pinned:
- * GC counts and bytes do not depend on the machine's other work, pause times do.
+ * GC counts and bytes do not depend on the machine's other work, pause times do. V8 traces every
+ * isolate of the process: a worker thread's collections (the hub's, idle under this load) are in
+ * the sums too.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
