@@ -19,7 +19,8 @@ async function within(ms: number, probe: () => Promise<boolean>): Promise<boolea
 }
 
 test('SIGTERM to `npm start` stops the hub and every demo site', async () => {
-  const ports = { HUB_PORT: await freePort(), BBS_PORT: await freePort(), WIKI_PORT: await freePort(), SHOP_PORT: await freePort() };
+  // Every port the demo opens is given (the forum's default, the hub's + 4, may be another process's port).
+  const ports = { HUB_PORT: await freePort(), BBS_PORT: await freePort(), WIKI_PORT: await freePort(), SHOP_PORT: await freePort(), FORUM_PORT: await freePort() };
   // Its own process group, so whatever happens the test can clean up exactly what it started.
   const npm = spawn('npm', ['start'], {
     cwd: ROOT,

@@ -28,6 +28,7 @@
  * process it starts is stopped by its PID at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -130,13 +131,15 @@ class RecordingBrowser extends TestBrowser {
 }
 
 /** A server-to-server call (JSON), recorded. */
-async function call(flow: string, url: string, init: { method?: string; headers?: Record<string, string>; form?: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(flow: string, url: string, init: { method?: string; headers?: Record<string, string>; form?: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown>; requestId: string }> {
   const at = Date.now();
   const step = `${init.method ?? 'GET'} ${stepOf(url)}`;
+  // The hub keeps a caller's plain request id and puts it on the audit entries of the request.
+  const requestId = `fault-${randomUUID()}`;
   try {
     const response = await fetch(url, {
       method: init.method ?? 'GET',
-      headers: { accept: 'application/json', ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
+      headers: { accept: 'application/json', 'x-request-id': requestId, ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...init.headers },
       ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
       redirect: 'manual',
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
@@ -149,11 +152,17 @@ async function call(flow: string, url: string, init: { method?: string; headers?
       // left empty: problemsOf says so for a protocol endpoint
     }
     record(flow, step, at, response.status, problemsOf(url, response.status, response.headers, body, Date.now() - at), response.ok, body);
-    return { status: response.status, json };
+    return { status: response.status, json, requestId };
   } catch (error) {
     record(flow, step, at, 0, [error instanceof Error && error.name === 'TimeoutError' ? 'no answer in 20 s' : 'connection error'], false);
-    return { status: 0, json: {} };
+    return { status: 0, json: {}, requestId };
   }
+}
+
+/** Every client_credentials token a hub answered 200 for: its request id and when it was asked. The audit log must hold each. */
+const issued: { requestId: string; at: number }[] = [];
+function issuedToken(answer: { status: number; requestId: string }, at: number): void {
+  if (answer.status === 200) issued.push({ requestId: answer.requestId, at });
 }
 
 const basic = (id: string) => `Basic ${Buffer.from(`${id}:${SECRET(id)}`).toString('base64')}`;
@@ -243,6 +252,8 @@ const hubEnv = (port: number, metricsPort: number): Record<string, string> => ({
   SHUTDOWN_TIMEOUT_MS: '10000',
   METRICS_PORT: String(metricsPort),
   HUB_STORE_CHECK_MS: '1000',
+  // Room for every token of the run in the log of tokens issued (the audit check reads them all).
+  AUDIT_MAX_TOKEN_ENTRIES: '2000000',
   DELIVERY_BACKOFF_BASE_MS: '500',
   DELIVERY_BACKOFF_MAX_MS: '5000',
   DELIVERY_POLL_MS: '250',
@@ -284,7 +295,9 @@ let running = true;
 let tokenForIntrospection = '';
 
 async function clientCredentials(): Promise<void> {
+  const at = Date.now();
   const answer = await call('client_credentials', `${proxyUrl}/token`, { method: 'POST', headers: { authorization: basic('svc') }, form: { grant_type: 'client_credentials' } });
+  issuedToken(answer, at);
   if (answer.status === 200) tokenForIntrospection = String(answer.json.access_token);
   if (tokenForIntrospection) {
     const seen = await call('introspection', `${proxyUrl}/token/introspection`, { method: 'POST', headers: { authorization: basic('svc') }, form: { token: tokenForIntrospection } });
@@ -531,7 +544,8 @@ async function oom(): Promise<string[]> {
 
 async function sigtermHub(): Promise<string[]> {
   const hub = hubs[1]!;
-  const direct = Array.from({ length: 20 }, () => call('direct to the stopping hub', `http://127.0.0.1:${hub.port}/token`, { method: 'POST', headers: { authorization: basic('svc') }, form: { grant_type: 'client_credentials' } }));
+  const directAt = Date.now();
+  const direct = Array.from({ length: 20 }, () => call('direct to the stopping hub', `http://127.0.0.1:${hub.port}/token`, { method: 'POST', headers: { authorization: basic('svc') }, form: { grant_type: 'client_credentials' } }).then((answer) => (issuedToken(answer, directAt), answer)));
   const exit = new Promise<string>((resolve) => hub.child.once('exit', (code, signal) => resolve(String(code ?? signal))));
   await sleep(5);
   const signalled = Date.now();
@@ -671,10 +685,39 @@ try {
   await Promise.race([Promise.all(loops), sleep(30_000)]);
 }
 
+// ---------------------------------------------------------------- the audit log: no token it answered is missing
+
+/** Entries each hub still holds for a later write (`sso_audit_entries_waiting`); undefined when its metrics do not answer. */
+async function auditWaiting(hub: Hub): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${hub.metrics}/metrics`, { signal: AbortSignal.timeout(3_000) })).text();
+    const match = /^sso_audit_entries_waiting (\d+)/m.exec(text);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+// Entries a refused write kept are written within the retry's backoff (at most 30 s between tries).
+const auditDeadline = Date.now() + 45_000;
+while (Date.now() < auditDeadline && (await Promise.all(hubs.map(auditWaiting))).some((n) => n === undefined || n > 0)) await sleep(500);
+const audited = new Set<string>();
+for (const raw of redisCli('--raw', 'ZRANGE', `${PREFIX}audit:tokens`, '0', '-1').split('\n')) {
+  const match = /"requestId":"(fault-[^"]+)"/.exec(raw);
+  if (match && raw.includes('"client":"svc"')) audited.add(match[1]!);
+}
+/** The wipe of `redis-restart-empty` takes every entry before it with it (no persistence): not counted as missing. */
+const wipedAt = windows.find((w) => w.name === 'redis-restart-empty')?.from;
+function auditLine(window: Window): string {
+  const mine = issued.filter((t) => t.at >= window.from - 500 && t.at < window.to + AFTER_MS);
+  const missing = mine.filter((t) => !audited.has(t.requestId));
+  const wiped = wipedAt !== undefined && window.from <= wipedAt ? ' (Redis was later restarted empty: entries before it are gone with it)' : '';
+  return `  audit: ${mine.length} client_credentials tokens answered 200, ${mine.length - missing.length} in the audit log, ${missing.length} missing${wiped}`;
+}
+
 // ---------------------------------------------------------------- report
 
 function table(window: Window): string {
-  const lines = [`\n## ${window.name} (${((window.to - window.from) / 1000).toFixed(1)} s)`, ...window.detail.map((d) => `  ${d}`)];
+  const lines = [`\n## ${window.name} (${((window.to - window.from) / 1000).toFixed(1)} s)`, ...window.detail.map((d) => `  ${d}`), auditLine(window)];
   const during = samples.filter((s) => s.at >= window.from - 500 && s.at < window.to + AFTER_MS);
   const flows = [...new Set(during.map((s) => s.flow))].sort();
   lines.push('| flow | answers during the fault and 10 s after | slowest (step → status) | what was wrong | first success after the fault | 5xx/no answer > 5 s after |', '| --- | --- | --- | --- | --- | --- |');
@@ -713,6 +756,7 @@ const report = [
   ...memoryAt.map((m) => `  ${m.label}: ${m.rss.map((r) => (r ? (r / 2 ** 20).toFixed(0) : '?')).join(' / ')}`),
   '\n## everything run',
   `  ${samples.length} requests; ${samples.filter((s) => s.status >= 500 && s.status !== 503).length} 5xx other than 503; ${samples.filter((s) => s.problems.includes('stack trace')).length} stack traces; ${samples.filter((s) => s.problems.some((p) => p.startsWith('double-spent'))).length} double spends`,
+  `  audit log: ${issued.length} client_credentials tokens answered 200, ${issued.filter((t) => audited.has(t.requestId)).length} of them in the log of tokens issued${wipedAt === undefined ? '' : ' (those before redis-restart-empty are gone with it)'}; every hub's audit queue empty at the end: ${(await Promise.all(hubs.map(auditWaiting))).every((n) => n === 0)}`,
   `  proxy: ${JSON.stringify(proxy.counts)}`,
   ...notes.map((n) => `  ${n}`),
   '\n## process logs: error lines',
