@@ -195,7 +195,8 @@ async function startRedis(): Promise<ChildProcess> {
 }
 
 function redisCli(...args: string[]): string {
-  const result = spawnSync('redis-cli', ['-p', String(PORTS.redis), ...args], { encoding: 'utf8' });
+  // Room for a whole log (spawnSync keeps 1 MB by default and cuts the rest off silently).
+  const result = spawnSync('redis-cli', ['-p', String(PORTS.redis), ...args], { encoding: 'utf8', maxBuffer: 1024 * 2 ** 20 });
   return `${result.stdout}${result.stderr}`.trim();
 }
 
