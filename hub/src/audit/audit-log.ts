@@ -138,12 +138,13 @@ const LINGER_MS = 10;
  * A batch the store refused (Redis down, failing over, past its deadline) is kept and written
  * again: first after this many milliseconds, then twice as long each time, at most
  * {@link RETRY_MAX_MS}, and at once when a reader or a stop flushes (entries recorded meanwhile
- * wait for that try, their callers are not held up). Writing an entry twice is harmless (a sorted-set member is its JSON, which carries its
- * id), so a write whose answer was lost is simply sent again.
+ * wait for that try, their callers are not held up). Writing an entry twice is harmless (a
+ * sorted-set member is its JSON, which carries its id), so a write whose answer was lost is
+ * simply sent again.
  */
 const RETRY_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
-/** Entries kept for another try at most (about 3 MB): a store down for long loses the oldest, reported, not the process's memory. */
+/** Entries of each log kept for another try at most (about 3 MB a log): a store down for long loses the oldest, reported, not the process's memory. */
 const MAX_PENDING = 10_000;
 const TRIM_EVERY = 100; // writes between two checks of the entry cap
 const PAGE = 500; // entries read per store round trip when filtering or exporting

@@ -94,9 +94,10 @@ export interface PostAsGetDeps {
  * POST: it only keeps what the GET then carries (CSRF-neutral, as a link to the GET would be).
  *
  * A POST of another content type is a 400 page that says what to send; a form past 8 KB (or a
- * request past {@link MAX_KEPT_LENGTH}), a 413 page. A handle unknown, used or expired: a 400 page that says to go back to the site and try
- * again; a handle beside any other parameter is refused (and used up), so nothing can be slipped
- * in next to a kept form. The store down: the hub's 503. None of these answers is cached.
+ * request past {@link MAX_KEPT_LENGTH}), a 413 page. A handle unknown, used or expired: a 400
+ * page that says to go back to the site and try again; a handle beside any other parameter is
+ * refused (and used up), so nothing can be slipped in next to a kept form. The store down: the
+ * hub's 503. None of these answers is cached.
  */
 export function postAsGet(deps: PostAsGetDeps): Router {
   const router = Router();
