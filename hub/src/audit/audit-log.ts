@@ -426,9 +426,9 @@ export class AuditLog {
   }
 
   /** Entries given up since the last report, reported once (not a log line per entry). */
-  #reportDropped(): void {
+  #reportDropped(why = 'the store refused them for too long'): void {
     if (this.#dropped === 0) return;
-    this.onError(new AuditEntriesDroppedError(this.#dropped, 'the store refused them for too long', this.#droppedMain.splice(0)));
+    this.onError(new AuditEntriesDroppedError(this.#dropped, why, this.#droppedMain.splice(0)));
     this.#dropped = 0;
   }
 
@@ -436,10 +436,8 @@ export class AuditLog {
     this.#reportDropped();
     if (this.#pendingCount === 0) return;
     if (this.#stopped) {
-      const count = this.#pendingCount;
       for (let log = 0; log < this.#pending.length; log += 1) this.#giveUp(log, this.#pending[log]!.length);
-      this.#dropped -= count; // reported here, with its own reason
-      this.onError(new AuditEntriesDroppedError(count, 'the hub stopped while the store refused them', this.#droppedMain.splice(0)));
+      this.#reportDropped('the hub stopped while the store refused them');
       return;
     }
     const first = this.options.retryMs ?? RETRY_MS;

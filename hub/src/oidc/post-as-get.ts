@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { HubError, msg, ValidationError } from '../errors.js';
 import { noStore } from '../security/headers.js';
-import { countedAtPost } from '../security/signin-start-limit.js';
-import type { PostedForms } from './posted-forms.js';
+import { markFromPostedForm, type PostedForms } from './posted-forms.js';
 
 /** The largest form taken. */
 const FORM_LIMIT = '8kb';
@@ -22,17 +21,6 @@ export const POSTED_FORM_PARAM = 'hub-posted-form';
  * address's kept forms stay within what its sign-in pages could store.
  */
 export const MAX_KEPT_LENGTH = 32_768;
-
-/** Requests that are the GET a kept form became (their URL holds what the site posted). */
-const fromPostedForm = new WeakSet<object>();
-
-/**
- * Whether this request is the GET a kept form became: its URL (`req.url`, koa's `originalUrl`)
- * holds what the site posted, so no page may put it in a link (a language switch, a "try again").
- */
-export function cameFromPostedForm(req: object): boolean {
-  return fromPostedForm.has(req);
-}
 
 /** The browser endpoints that must take a form POST as well as GET, as their canonical paths. */
 const ENDPOINTS: Record<string, string> = { '/auth': '/auth', '/session/end': '/session/end' };
@@ -139,10 +127,9 @@ export function postAsGet(deps: PostAsGetDeps): Router {
       // A form kept for the other endpoint is not taken here either (used up all the same).
       if (!location?.startsWith(`${path}?`)) return next(expired());
       // oidc-provider reads the request from its URL: the GET, as if the form had been its query.
-      // Counted as a sign-in start at its POST already: not a second time.
+      // Counted as a sign-in start at its POST already, and linked from no page (posted-forms.ts).
       req.url = location;
-      countedAtPost(req);
-      fromPostedForm.add(req);
+      markFromPostedForm(req);
       void deps.protocol(req, res);
     } catch (error) {
       next(error);

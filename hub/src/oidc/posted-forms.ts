@@ -8,6 +8,23 @@ import type { Store } from '../store/store.js';
  */
 export const POSTED_FORM_TTL_SECONDS = 120;
 
+/** Requests that are the GET a kept form became (their URL holds what the site posted). */
+const fromPostedForm = new WeakSet<object>();
+
+/**
+ * Marks the request as the GET a kept form became (post-as-get.ts), once its URL holds the form
+ * again. Such a request was counted as a sign-in start at its POST already, and its URL (`req.url`,
+ * koa's `originalUrl`) holds what the site posted, so no page may put it in a link.
+ */
+export function markFromPostedForm(req: object): void {
+  fromPostedForm.add(req);
+}
+
+/** Whether this request is the GET a kept form became ({@link markFromPostedForm}). */
+export function cameFromPostedForm(req: object): boolean {
+  return fromPostedForm.has(req);
+}
+
 /** The handle's randomness: 256 bits, base64url (43 characters) in the URL. */
 const HANDLE_BYTES = 32;
 /** What a handle looks like: anything else is not looked up. */

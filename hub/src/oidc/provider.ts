@@ -23,7 +23,7 @@ import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import { signInOf, type SessionIndex } from './session-index.js';
 import { wantsJson } from './hook-answer.js';
-import { cameFromPostedForm } from './post-as-get.js';
+import { cameFromPostedForm } from './posted-forms.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';

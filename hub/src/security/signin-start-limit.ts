@@ -8,6 +8,7 @@ import { localeOfContext } from '../i18n/locale-middleware.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { refuseFromHook, storeDownFromHook, type HookPageRender } from '../oidc/hook-answer.js';
+import { cameFromPostedForm } from '../oidc/posted-forms.js';
 import { WindowLimit } from './window-limit.js';
 
 /**
@@ -38,16 +39,8 @@ function isSilentCheck(ctx: KoaContextWithOIDC): boolean {
   return AUTHORIZATION_PATH.test(ctx.path) && ctx.query.prompt === 'none';
 }
 
-/** Requests counted before they reach oidc-provider: the GET a form POST becomes, counted at its POST (post-as-get.ts). */
-const countedBefore = new WeakSet<object>();
-
-/** This request was counted already (its form's POST was): oidc-provider's hook does not count it again. */
-export function countedAtPost(req: object): void {
-  countedBefore.add(req);
-}
-
 function writesRecord(ctx: KoaContextWithOIDC): boolean {
-  if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx) && !countedBefore.has(ctx.req);
+  if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx) && !cameFromPostedForm(ctx.req); // a kept form's GET: counted at its POST
   return PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization'));
 }
 
