@@ -8,3 +8,8 @@ declare module 'oidc-provider/lib/helpers/als.js' {
   const storage: import('node:async_hooks').AsyncLocalStorage<unknown>;
   export default storage;
 }
+
+/** oidc-provider's router: its routes are registered through it in the provider's constructor (shared-oidc-getter.ts). */
+declare module 'oidc-provider/lib/helpers/router.js' {
+  export default class Router {}
+}

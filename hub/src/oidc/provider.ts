@@ -17,6 +17,7 @@ import type { ConsentIndex } from './consents.js';
 import type { GrantIndex } from './grant-index.js';
 import { answerUnmatched, isBrowserEndpoint } from './unknown-endpoint.js';
 import { ProtocolHooks } from './protocol-hooks.js';
+import { constructWithSharedOidcGetter } from './shared-oidc-getter.js';
 import { authorizationRequestPath } from './authorization-request.js';
 import { Redemptions } from './redemption.js';
 import { revokeGrant } from './revoke-grant.js';
@@ -281,7 +282,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     }, locale);
   }
 
-  const provider = new Provider(config.HUB_ISSUER, configuration);
+  // ctx.oidc defined with one getter for every request (shared-oidc-getter.ts: requests are not promoted whole).
+  const { provider } = constructWithSharedOidcGetter(() => new Provider(config.HUB_ISSUER, configuration));
   // Every ID token names its hub session (`sid`), not only those of clients registered for
   // back-channel logout (oidc-provider's default): the kit ties a local session to its hub
   // session by it, so that a sync code of another hub session cannot end it.
