@@ -1,6 +1,7 @@
 /** Jest runs the TypeScript sources as native ESM (oidc-provider and jose are ESM-only). */
 export default {
-  testEnvironment: 'node',
+  // jest's node environment; a worker still alive after it was asked to end says why (the file's header).
+  testEnvironment: '<rootDir>/test/open-handles-environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/hub', '<rootDir>/subsite-kit', '<rootDir>/demo-sites', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
@@ -14,4 +15,8 @@ export default {
   },
   testTimeout: 30000,
   maxWorkers: 2,
+  // A worker is replaced once its heap passes this after a test file. Every file's ESM modules stay in
+  // the worker's heap (2.4 GB each by the end of a run), and a process that large takes longer than the
+  // 500 ms jest allows it to exit: "A worker process has failed to exit gracefully", with no handle open.
+  workerIdleMemoryLimit: '1GB',
 };
