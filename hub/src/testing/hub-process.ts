@@ -1,12 +1,48 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = 'hub/src/main.ts';
 
-/** A free loopback port (bound, read, released). */
-export function freePort(): Promise<number> {
+/**
+ * Where {@link freePort} picks from: below the kernel's ephemeral range (Linux's
+ * `ip_local_port_range`, 32768–60999 by default). A port the kernel hands out for `listen(0)` is
+ * in that range, and so is the local port of every outgoing connection: between the pick and the
+ * caller's own listen, another test's connection or server could take it (a start-up then failed
+ * with "port … is already in use"). Nothing takes a port below the range unless it asks for it.
+ */
+function pickRange(): { from: number; to: number } | undefined {
+  let low = 32_768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    // not Linux: its default range
+  }
+  return low > 21_000 ? { from: 20_000, to: low - 1 } : undefined;
+}
+const RANGE = pickRange();
+/** Ports this process handed out, never handed out twice (a caller may not have bound its port yet). */
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free loopback port (bound, released), below the ephemeral range where there is room. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; RANGE && attempt < 100; attempt += 1) {
+    const port = RANGE.from + randomInt(RANGE.to - RANGE.from + 1);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
