@@ -16,6 +16,7 @@ import Provider, { type Adapter, type AdapterPayload, type Configuration } from 
 import { loadConfig } from '../../hub/src/config.js';
 import { CLAIMS } from '../../hub/src/oidc/account.js';
 import { ID_TOKEN_TTL } from '../../hub/src/oidc/provider.js';
+import { constructWithSharedOidcGetter } from '../../hub/src/oidc/shared-oidc-getter.js';
 import { connectRedis } from '../../hub/src/store/redis.js';
 import { withCounters } from '../lib/counting.js';
 import { derivedSecret, required, RP_CLIENT, RP_REDIRECT, serve, SERVICE_CLIENT, username } from '../lib/fixtures.js';
@@ -160,7 +161,12 @@ const configuration: Configuration = {
 };
 
 const port = Number(process.env.PORT ?? 0);
-const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
+// BENCH_PLAIN_SHARED_GETTER=1: with the hub's fix for oidc-provider's per-request `ctx.oidc` getter
+// (hub/src/oidc/shared-oidc-getter.ts), to read the hub's own cost apart from that fix. Off in `npm run bench`:
+// the peer there is oidc-provider as it ships.
+const provider = process.env.BENCH_PLAIN_SHARED_GETTER === '1'
+  ? constructWithSharedOidcGetter(() => new Provider(`http://127.0.0.1:${port}`, configuration)).provider
+  : new Provider(`http://127.0.0.1:${port}`, configuration);
 const callback = provider.callback();
 
 /** Signs in the `login_hint` user, then grants what the client asked for: no page, no password. */

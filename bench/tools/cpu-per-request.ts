@@ -22,6 +22,8 @@
  * before it in one interleaved run: `git worktree add /tmp/base HEAD~1`, link node_modules in.
  * Both hubs run compiled (`buildHub()`, as the image runs them), unless the base has no
  * hub/tsconfig.build.json (then its sources run through tsx).
+ * `BENCH_PLAIN_SHARED_GETTER=1`: plain oidc-provider with the hub's fix for its per-request
+ * `ctx.oidc` getter (hub/src/oidc/shared-oidc-getter.ts), to read the hub's own cost apart from it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
