@@ -11,7 +11,7 @@
  * BENCH_QUICK=1 (smoke run: tiny windows, small N, no docs), BENCH_DOCS=0 (do not update
  * docs/performance.md), BENCH_RESULTS_DIR (default bench/results), BENCH_REDIS_URL (use this
  * Redis instead of starting one; not pinned), BENCH_ONLY (groups to run: tokens,kit,sign-in;
- * a partial run never writes the docs).
+ * a partial run never writes the docs, nor does a run with BENCH_PLAIN_SHARED_GETTER=1).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
     ? `servers under test on core ${layout.server}, load generator on core ${layout.loadGenerator} (taskset)`
     : 'not pinned (taskset missing or a single core)';
   const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
+  if (process.env.BENCH_PLAIN_SHARED_GETTER === '1') log('BENCH_PLAIN_SHARED_GETTER=1: "plain oidc-provider" below runs with the hub\'s ctx.oidc getter fix (not the bars\' peer)');
   log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
   log('building subsite-kit (its dist/, as npm ships it) and the hub (compiled, as its image runs it) …');
@@ -343,7 +344,9 @@ async function main(): Promise<void> {
   await writeFile(`${resultsDir}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`raw results: ${resultsDir}/${stamp}.json\n`);
 
-  if (process.env.BENCH_DOCS !== '0' && !settings.quick && only.size === 3) {
+  // A run whose plain peer carries the hub's getter fix is not the bars' peer: never the docs' table.
+  if (process.env.BENCH_PLAIN_SHARED_GETTER === '1') log('BENCH_PLAIN_SHARED_GETTER=1: the plain peer had the hub\'s ctx.oidc getter fix; docs/performance.md not updated');
+  else if (process.env.BENCH_DOCS !== '0' && !settings.quick && only.size === 3) {
     const docs = await readFile(DOCS_FILE, 'utf8').catch(() => '');
     const begin = docs.indexOf(DOCS_START);
     const end = docs.indexOf(DOCS_END);

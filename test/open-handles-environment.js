@@ -114,16 +114,29 @@ function watchForEnd() {
   process.on('message', onMessage);
 }
 
+const WRAPPERS = { setTimeout: wrapSetTimeout, setInterval: wrapSetInterval, clearTimeout: wrapClearTimeout, clearInterval: wrapClearInterval };
+const REAL = { setTimeout: realSetTimeout, setInterval: realSetInterval, clearTimeout: realClearTimeout, clearInterval: realClearInterval };
+
 export default class OpenHandlesEnvironment extends TestEnvironment {
   constructor(config, context) {
-    super(config, context);
+    // jest's environment copies the process's timers into the test's global, and its legacy fake
+    // timers keep what it copied as the real ones: the wrappers are in place while it copies.
+    Object.assign(globalThis, WRAPPERS);
+    try {
+      super(config, context);
+    } finally {
+      Object.assign(globalThis, REAL);
+    }
     files.push(context.testPath);
     watchForEnd();
-    Object.assign(this.global, {
-      setTimeout: wrapSetTimeout,
-      setInterval: wrapSetInterval,
-      clearTimeout: wrapClearTimeout,
-      clearInterval: wrapClearInterval,
-    });
+  }
+
+  async teardown() {
+    // Only timers that can still keep the worker alive stay listed (one cleared some other way,
+    // by id or through node:timers, would otherwise stay with its file's objects).
+    for (const timer of timers.keys()) {
+      if (timer._destroyed || (typeof timer.hasRef === 'function' && !timer.hasRef())) timers.delete(timer);
+    }
+    await super.teardown();
   }
 }

@@ -124,6 +124,23 @@ describe('ctx.oidc with one getter for every request (shared-oidc-getter.ts)', (
       expect(plain.seen[0]!.getter).not.toBe(plain.seen[1]!.getter);
     });
 
+    it('each request gets the context of the provider that owns it, also when the constructor built two', async () => {
+      let first: Provider | undefined;
+      const { provider: second } = constructWithSharedOidcGetter(() => {
+        first = new Provider('http://first.test', QUIET);
+        return new Provider('http://second.test', QUIET);
+      });
+      for (const [provider, issuer] of [[first!, 'http://first.test'], [second, 'http://second.test']] as const) {
+        const served = await serve(provider);
+        try {
+          const discovery = (await (await fetch(`${served.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
+          expect(discovery.issuer).toBe(issuer);
+        } finally {
+          await new Promise((resolve) => served.server.close(resolve));
+        }
+      }
+    });
+
     it('puts the router back after the constructor, and after a constructor that throws', () => {
       const methods = ['get', 'post', 'put', 'delete', 'options'] as const;
       const before = methods.map((method) => (Router.prototype as Record<string, unknown>)[method]);

@@ -29,9 +29,10 @@ const OIDC = Symbol('sso-hub.oidcContext');
  * test pins it), and nothing else changes.
  */
 export function constructWithSharedOidcGetter(construct: () => Provider): { provider: Provider; replaced: number } {
-  let made: Provider | undefined;
-  function oidcGetter(this: Record<symbol, unknown>): unknown {
-    return (this[OIDC] ??= new made!.OIDCContext(this as never));
+  // The provider that owns the request is its koa app (oidc-provider's Provider extends Koa), as
+  // `this` is in the original: right even if `construct` built more than one provider.
+  function oidcGetter(this: { app: Provider; [OIDC]?: unknown }): unknown {
+    return (this[OIDC] ??= new this.app.OIDCContext(this as never));
   }
   const ensureOidc: Middleware = (ctx, next) => {
     Object.defineProperty(ctx, 'oidc', { get: oidcGetter });
@@ -52,9 +53,8 @@ export function constructWithSharedOidcGetter(construct: () => Provider): { prov
     };
   }
   try {
-    made = construct();
+    return { provider: construct(), replaced };
   } finally {
     for (const [method, original] of originals) prototype[method] = original;
   }
-  return { provider: made, replaced };
 }
