@@ -1,4 +1,6 @@
 import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { openTestStore } from '../testing/test-hub.js';
 import { Keys } from '../store/keys.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store } from '../store/store.js';
@@ -397,5 +399,37 @@ describe('audit log: a batch the store refuses is written again, not lost', () =
     expect(writes.tries()).toBe(tries);
     expect(await store.zCard(keys.auditLog())).toBe(0);
     await store.close();
+  });
+});
+
+describe('audit log: a log the store refuses does not hold back the others (real Redis)', () => {
+  test('the token log’s key holds a string (WRONGTYPE): the main log’s entry is stored at once, only the token entry waits', async () => {
+    const store = await openTestStore('redis');
+    const keys = new Keys(`t-audit-wrongtype-${randomUUID()}:`);
+    const errors: unknown[] = [];
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000, lingerMs: 0, retryMs: 60_000 }, (error) => errors.push(error));
+    try {
+      await store.set(keys.auditTokens(), 'not a sorted set', { ttlSeconds: 60 });
+      log.recordLater({ event: 'login.success', actor: 'alice' });
+      log.recordLater({ event: 'token.issued', client: 'svc' });
+      await log.flush();
+      expect(await store.zCard(keys.auditLog())).toBe(1);
+      expect(log.waiting).toBe(1); // the token entry alone, kept for another try
+      const refused = errors.filter((error): error is AuditWriteRefusedError => error instanceof AuditWriteRefusedError);
+      expect(refused.map((error) => error.count)).toEqual([1]);
+      const causes: string[] = [];
+      for (let error: unknown = refused[0]; error instanceof Error; error = error.cause) causes.push(error.message);
+      expect(causes.join(' / ')).toContain('WRONGTYPE');
+      // Once the key is a log again, the kept entry is written, and the main entry only once.
+      await store.del(keys.auditTokens());
+      await log.flush();
+      expect(log.waiting).toBe(0);
+      expect(await store.zCard(keys.auditTokens())).toBe(1);
+      expect(await store.zCard(keys.auditLog())).toBe(1);
+    } finally {
+      await log.stop();
+      await store.del(keys.auditLog(), keys.auditTokens(), keys.auditAttempts());
+      await store.close();
+    }
   });
 });

@@ -347,16 +347,17 @@ export class AuditLog {
         this.#pending = [[], [], []];
         this.#pendingCount = 0;
         const waiters = this.#waiters.splice(0);
-        try {
-          await this.#write(batch);
+        const failed = await this.#write(batch);
+        if (!failed) {
           this.#retryWait = 0;
           this.#reportDropped();
-        } catch (error) {
+        } else {
           // Kept for another try, ahead of what came meanwhile; the callers are not held up
           // (recording never fails nor stalls the action), and neither is anyone who waits now.
+          // Only the logs whose write was refused: the others' entries are stored.
           refused = true;
-          this.onError(new AuditWriteRefusedError(count, error));
-          this.#keep(batch);
+          this.onError(new AuditWriteRefusedError(failed.count, failed.error));
+          this.#keep(failed.refused);
           waiters.push(...this.#waiters.splice(0));
         }
         try {
@@ -456,10 +457,22 @@ export class AuditLog {
     return [this.keys.auditLog(), this.keys.auditTokens(), this.keys.auditAttempts()];
   }
 
-  /** A batch to the store: each entry to its log (the logs' writes sent at once). */
-  async #write(byLog: PendingEntry[][]): Promise<void> {
+  /**
+   * A batch to the store: each entry to its log (the logs' writes sent at once). What a log refused
+   * comes back (with the first refusal); a log that refuses (a key of the wrong type, say) does not
+   * hold back the entries of the others.
+   */
+  async #write(byLog: PendingEntry[][]): Promise<{ refused: PendingEntry[][]; count: number; error: unknown } | undefined> {
     const keys = this.#keys();
-    await Promise.all(byLog.flatMap((items, log) => (items.length > 0 ? [this.store.zAddMany(keys[log]!, items)] : [])));
+    const written = await Promise.allSettled(byLog.map((items, log) => (items.length > 0 ? this.store.zAddMany(keys[log]!, items) : undefined)));
+    let failed: { refused: PendingEntry[][]; count: number; error: unknown } | undefined;
+    written.forEach((result, log) => {
+      if (result.status === 'fulfilled') return;
+      failed ??= { refused: byLog.map(() => []), count: 0, error: result.reason };
+      failed.refused[log] = byLog[log]!;
+      failed.count += byLog[log]!.length;
+    });
+    return failed;
   }
 
   /** Drops entries past the retention, then the oldest beyond each log's cap. */
