@@ -21,7 +21,14 @@ function pickRange(): { from: number; to: number } | undefined {
   } catch {
     // not Linux: its default range
   }
-  return low > 21_000 ? { from: 20_000, to: low - 1 } : undefined;
+  if (!(low > 21_000)) return undefined;
+  // Each jest worker picks from a slice of its own, so two workers never draw the same port.
+  const worker = Number(process.env.JEST_WORKER_ID);
+  if (!Number.isInteger(worker) || worker < 1) return { from: 20_000, to: low - 1 };
+  const slices = 8;
+  const size = Math.floor((low - 20_000) / slices);
+  const from = 20_000 + ((worker - 1) % slices) * size;
+  return { from, to: from + size - 1 };
 }
 const RANGE = pickRange();
 /** Ports this process handed out, never handed out twice (a caller may not have bound its port yet). */
