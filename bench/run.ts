@@ -172,6 +172,9 @@ function ratioBar(what: string, target: string, r: RatioResult | undefined): Bar
   return { what, bar: target, measured: `${r.ratio.median.toFixed(2)}× (${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)})`, pass: r.pass };
 }
 
+/** BENCH_PLAIN_SHARED_GETTER=1: the plain peer runs with the hub's ctx.oidc getter fix (bench/servers/plain-oidc.ts); not the bars' peer. */
+const plainHasGetterFix = process.env.BENCH_PLAIN_SHARED_GETTER === '1';
+
 async function main(): Promise<void> {
   const pinned = pinSelf();
   if (!redisUrl) {
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
     ? `servers under test on core ${layout.server}, load generator on core ${layout.loadGenerator} (taskset)`
     : 'not pinned (taskset missing or a single core)';
   const machine = describeMachine(redisVersion, redis ? redis.placement : 'external (BENCH_REDIS_URL), not pinned', layoutText, hasPsi);
-  if (process.env.BENCH_PLAIN_SHARED_GETTER === '1') log('BENCH_PLAIN_SHARED_GETTER=1: "plain oidc-provider" below runs with the hub\'s ctx.oidc getter fix (not the bars\' peer)');
+  if (plainHasGetterFix) log('BENCH_PLAIN_SHARED_GETTER=1: "plain oidc-provider" below runs with the hub\'s ctx.oidc getter fix (not the bars\' peer)');
   log(`run ${runId}: ${settings.rounds} rounds of ${settings.durationSeconds} s windows after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; ${machine.redisPlacement}; load ${machine.loadavgBefore.join(', ')}`);
 
   log('building subsite-kit (its dist/, as npm ships it) and the hub (compiled, as its image runs it) …');
@@ -345,7 +348,7 @@ async function main(): Promise<void> {
   process.stdout.write(`raw results: ${resultsDir}/${stamp}.json\n`);
 
   // A run whose plain peer carries the hub's getter fix is not the bars' peer: never the docs' table.
-  if (process.env.BENCH_PLAIN_SHARED_GETTER === '1') log('BENCH_PLAIN_SHARED_GETTER=1: the plain peer had the hub\'s ctx.oidc getter fix; docs/performance.md not updated');
+  if (plainHasGetterFix) log('BENCH_PLAIN_SHARED_GETTER=1: the plain peer had the hub\'s ctx.oidc getter fix; docs/performance.md not updated');
   else if (process.env.BENCH_DOCS !== '0' && !settings.quick && only.size === 3) {
     const docs = await readFile(DOCS_FILE, 'utf8').catch(() => '');
     const begin = docs.indexOf(DOCS_START);

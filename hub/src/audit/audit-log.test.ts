@@ -432,4 +432,24 @@ describe('audit log: a log the store refuses does not hold back the others (real
       await store.close();
     }
   });
+
+  test('while the token log refuses, the main log is still kept within its cap', async () => {
+    const store = await openTestStore('redis');
+    const keys = new Keys(`t-audit-wrongtype-${randomUUID()}:`);
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 50, lingerMs: 0, retryMs: 60_000 }, () => {});
+    try {
+      await store.set(keys.auditTokens(), 'not a sorted set', { ttlSeconds: 60 });
+      for (let i = 0; i < 300; i += 1) {
+        log.recordLater({ event: 'login.success', actor: `user-${i}` });
+        log.recordLater({ event: 'token.issued', client: 'svc' });
+        if (i % 20 === 19) await log.flush();
+      }
+      await log.flush();
+      expect(await store.zCard(keys.auditLog())).toBeLessThanOrEqual(50 + 100);
+    } finally {
+      log.stop();
+      await store.del(keys.auditLog(), keys.auditTokens(), keys.auditAttempts());
+      await store.close();
+    }
+  });
 });

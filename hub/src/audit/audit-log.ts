@@ -214,6 +214,13 @@ function mayMatch(events: Iterable<AuditEvent>, filter: string | undefined): boo
 }
 
 /** An entry waiting for its write: its score, its stored form, and its log. */
+/** What a batch's write left unstored: each log's refused entries (empty for a log stored), their count, the first refusal. */
+interface RefusedWrite {
+  refused: PendingEntry[][];
+  count: number;
+  error: unknown;
+}
+
 interface PendingEntry {
   score: number;
   member: string;
@@ -361,11 +368,11 @@ export class AuditLog {
           waiters.push(...this.#waiters.splice(0));
         }
         try {
-          // Both bounds are enforced every TRIM_EVERY entries (and after the first), so the
-          // log stays within them to about a hundred entries.
+          // Both bounds are enforced every TRIM_EVERY entries stored (and after the first), so
+          // the logs stay within them to about a hundred entries, also while one log refuses.
           const before = this.#writes;
-          if (!refused) this.#writes += count;
-          if (!refused && (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY))) await this.trim();
+          this.#writes += count - (failed?.count ?? 0);
+          if (this.#writes > before && (before === 0 || Math.floor(before / TRIM_EVERY) !== Math.floor(this.#writes / TRIM_EVERY))) await this.trim();
         } catch (error) {
           this.onError(error);
         } finally {
@@ -462,10 +469,10 @@ export class AuditLog {
    * comes back (with the first refusal); a log that refuses (a key of the wrong type, say) does not
    * hold back the entries of the others.
    */
-  async #write(byLog: PendingEntry[][]): Promise<{ refused: PendingEntry[][]; count: number; error: unknown } | undefined> {
+  async #write(byLog: PendingEntry[][]): Promise<RefusedWrite | undefined> {
     const keys = this.#keys();
     const written = await Promise.allSettled(byLog.map((items, log) => (items.length > 0 ? this.store.zAddMany(keys[log]!, items) : undefined)));
-    let failed: { refused: PendingEntry[][]; count: number; error: unknown } | undefined;
+    let failed: RefusedWrite | undefined;
     written.forEach((result, log) => {
       if (result.status === 'fulfilled') return;
       failed ??= { refused: byLog.map(() => []), count: 0, error: result.reason };
