@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { authcodeEncode } from '../../../hub/src/ucenter/authcode.js';
 import { TestBrowser } from '../../../hub/src/testing/browser.js';
+import { UcClient, UcenterUnavailableError } from '../../../hub/src/testing/ucenter-client.js';
 import { loadDemoConfig } from '../demo-config.js';
 import { createForumSite } from './forum-site.js';
 
@@ -38,6 +40,25 @@ describe('demo forum: UCenter notes', () => {
     expect(await member(third)).toBeUndefined();
   });
 
+  test('a used sign-in note with its expiry digits rewritten is still used: authcode does not cover them (a review)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const code = authcodeEncode(`action=synlogin&uid=9&username=carol&time=${now}`, config.forum.ucKey, { now, expirySeconds: 60 });
+    const first = new TestBrowser();
+    await (await first.get(`${url}/api/uc.php?time=${now}&code=${encodeURIComponent(code)}`)).text();
+    expect(await member(first)).toBe('carol');
+    // The first 10 bytes after the 4-character key are the expiry, RC4-encrypted: XOR turns them into "0000000000" (none).
+    const bytes = Buffer.from(code.slice(4), 'base64');
+    const expiry = Buffer.from(String(now + 60).padStart(10, '0'));
+    for (let i = 0; i < 10; i += 1) bytes[i]! ^= expiry[i]! ^ 0x30;
+    const rewritten = `${code.slice(0, 4)}${bytes.toString('base64').replace(/=+$/, '')}`;
+    expect(rewritten).not.toBe(code);
+    const second = new TestBrowser();
+    const answer = await second.get(`${url}/api/uc.php?time=${now}&code=${encodeURIComponent(rewritten)}`);
+    expect(answer.status).toBe(200);
+    await answer.text();
+    expect(await member(second)).toBeUndefined();
+  });
+
   test('signing in by a note gives the browser a new session id: one planted before signs nobody in', async () => {
     const attacker = new TestBrowser();
     await (await attacker.get(`${url}/`)).text(); // a session (the form's CSRF token)
@@ -71,6 +92,70 @@ describe('demo forum: headers', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+/** The forum when UCenter (the hub) is down or stalled, as a review found it: 500s with a stack trace, a member unable to sign out, a hang. */
+describe('demo forum: the hub unreachable or stalled', () => {
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    // A port nothing listens on: taken, then let go.
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    server = createServer(createForumSite(loadDemoConfig({ HUB_INTERNAL_URL: `http://127.0.0.1:${closedPort}` })));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const flashOf = (page: string) => /data-testid="flash">([^<]*)</.exec(page)?.[1];
+
+  test('signing in says the service is unavailable: no 500, no stack trace', async () => {
+    const browser = new TestBrowser();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get(`${url}/`)).text())![1]!;
+    const answer = await browser.post(`${url}/login`, { _csrf: csrf, username: 'bob', password: 'x' });
+    expect(answer.status).toBe(303);
+    await answer.text();
+    const page = await (await browser.get(`${url}/`)).text();
+    expect(flashOf(page)).toMatch(/unavailable/);
+    expect(page).not.toMatch(/at async|TypeError|fetch failed/);
+  });
+
+  test('a member can still sign out of the forum', async () => {
+    const browser = new TestBrowser();
+    const now = Math.floor(Date.now() / 1000);
+    await (await browser.get(`${url}/api/uc.php?code=${encodeURIComponent(authcodeEncode(`action=synlogin&uid=11&username=dave&time=${now}`, loadDemoConfig({}).forum.ucKey))}`)).text();
+    const signedIn = await (await browser.get(`${url}/`)).text();
+    expect(/data-testid="user-name">([^<]*)</.exec(signedIn)?.[1]).toBe('dave');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(signedIn)![1]!;
+    const answer = await browser.post(`${url}/logout`, { _csrf: csrf });
+    expect(answer.status).toBe(303);
+    await answer.text();
+    const page = await (await browser.get(`${url}/`)).text();
+    expect(/data-testid="user-name">/.test(page)).toBe(false);
+    expect(flashOf(page)).toMatch(/Signed out here/);
+  });
+
+  test('a UCenter call gives up at its deadline when the hub never answers', async () => {
+    const held: Socket[] = [];
+    const silent: TcpServer = createTcpServer((socket) => void held.push(socket)); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new UcClient({ api: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/ucenter`, key: 'k', appId: 1, timeoutMs: 300 });
+      const started = Date.now();
+      await expect(client.userLogin('bob', 'x')).rejects.toBeInstanceOf(UcenterUnavailableError);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });

@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import nunjucks from 'nunjucks';
-import { decodeNote, UcClient } from '../../../hub/src/testing/ucenter-client.js';
+import { decodeNote, UcClient, UcenterUnavailableError } from '../../../hub/src/testing/ucenter-client.js';
 import type { DemoConfig } from '../demo-config.js';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
@@ -18,8 +18,15 @@ declare module 'express-session' {
   }
 }
 
-/** How old a note's `time` may be, in seconds (Discuz!'s api/uc.php allows an hour; the hub's codes expire in 60 s anyway). */
+/**
+ * How old a note's `time` may be, in seconds: Discuz!'s api/uc.php allows an hour, and so does
+ * this stand-in. (The hub writes authcode's own expiry 60 s ahead, but authcode's tag does not
+ * cover those digits: whoever holds a note URL can rewrite them, so the note's `time` is what holds.)
+ */
 const NOTE_MAX_AGE_SECONDS = 3600;
+
+/** What the visitor reads when UCenter (the hub) is down or stalled: uc_client's empty answer, as Discuz! words it. */
+const UNAVAILABLE = 'The sign-in service is unavailable right now; please try again shortly.';
 
 /**
  * A UCenter-bound forum, as Discuz! behaves: its own member sessions, a login form that
@@ -80,13 +87,27 @@ export function createForumSite(config: DemoConfig): Express {
   app.post('/login', async (req, res) => {
     if (!csrfOk(req)) return res.status(403).type('text').send('Bad form token; go back and try again.');
     const body = req.body as Record<string, string>;
-    const [uid, username] = await uc(req).userLogin(String(body.username ?? ''), String(body.password ?? ''), 0, { ip: req.ip ?? '' });
+    let answer: string[];
+    try {
+      answer = await uc(req).userLogin(String(body.username ?? ''), String(body.password ?? ''), 0, { ip: req.ip ?? '' });
+    } catch (error) {
+      if (!(error instanceof UcenterUnavailableError)) throw error;
+      req.session.flash = UNAVAILABLE;
+      return res.redirect(303, '/');
+    }
+    const [uid, username] = answer;
     const code = Number(uid);
     if (code > 0) {
       await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
       signIn(req, { uid: code, username: username! });
-      req.session.scripts = await uc(req).synlogin(code);
       req.session.flash = 'Signed in.';
+      // Signed in here even when the other sites cannot be told (Discuz! shows the page without the notes).
+      try {
+        req.session.scripts = await uc(req).synlogin(code);
+      } catch (error) {
+        if (!(error instanceof UcenterUnavailableError)) throw error;
+        req.session.flash = 'Signed in here; the other sites could not be told (the sign-in service is unavailable).';
+      }
     } else {
       req.session.flash = code === -1 ? 'No such user.' : code === -4 ? 'Too many attempts; try again later.' : 'Wrong password.';
     }
@@ -95,10 +116,15 @@ export function createForumSite(config: DemoConfig): Express {
 
   app.post('/logout', async (req, res) => {
     if (!csrfOk(req)) return res.status(403).type('text').send('Bad form token; go back and try again.');
-    const scripts = await uc(req).synlogout();
+    // Signed out here first: a member can always leave the forum, whatever UCenter's state.
     delete req.session.member;
-    req.session.scripts = scripts;
     req.session.flash = 'Signed out.';
+    try {
+      req.session.scripts = await uc(req).synlogout();
+    } catch (error) {
+      if (!(error instanceof UcenterUnavailableError)) throw error;
+      req.session.flash = 'Signed out here; the other sites could not be told (the sign-in service is unavailable).';
+    }
     return res.redirect(303, '/');
   });
 
@@ -118,10 +144,10 @@ export function createForumSite(config: DemoConfig): Express {
         const uid = Number(note.uid);
         const now = Math.floor(Date.now() / 1000);
         for (const [seen, at] of usedSignInNotes) if (now - at > NOTE_MAX_AGE_SECONDS) usedSignInNotes.delete(seen);
-        // Keyed by what the note decodes from (its 4-character key and its bytes), not the text:
-        // base64 decoding ignores padding, whitespace and unused bits, so "code=" is the same note.
-        const text = String(req.query.code);
-        const code = `${text.slice(0, 4)}:${Buffer.from(text.slice(4), 'base64').toString('hex')}`;
+        // Keyed by the note's 4-character key and what it decodes to, not by its text or its bytes:
+        // base64 decoding ignores padding, whitespace and unused bits, and authcode's tag does not
+        // cover its expiry digits (rewritable by XOR), so neither makes another note.
+        const code = `${String(req.query.code).slice(0, 4)}:${new URLSearchParams(note).toString()}`;
         if (usedSignInNotes.has(code)) return res.type('text/javascript').send('');
         usedSignInNotes.set(code, now);
         if (uid > 0 && note.username) {
@@ -151,6 +177,13 @@ export function createForumSite(config: DemoConfig): Express {
       default:
         return res.type('text').send('-1');
     }
+  });
+
+  // Anything else that fails: a plain page, never express's default with its stack trace.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    process.stderr.write(`forum: ${error instanceof Error ? error.name : 'error'} while answering a request\n`);
+    if (res.headersSent) return res.end();
+    return res.status(500).type('text').send('Something went wrong on the forum; please try again.');
   });
 
   return app;

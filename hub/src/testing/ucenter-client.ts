@@ -17,6 +17,19 @@ export interface UcClientOptions {
   userAgent?: string;
   /** UC_CLIENT_RELEASE. */
   release?: string;
+  /** How long a call may take, in milliseconds (default {@link UC_CALL_TIMEOUT_MS}); uc_client's own socket timeout is 15 s. */
+  timeoutMs?: number;
+}
+
+/** A call's default deadline: a stalled UCenter must not hold a sign-in page for minutes (undici's own wait). */
+export const UC_CALL_TIMEOUT_MS = 5_000;
+
+/** UCenter (the hub) could not be reached, did not answer in time, or answered other than 200: uc_client's empty answer. */
+export class UcenterUnavailableError extends Error {
+  override readonly name = 'UcenterUnavailableError';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`UCenter is unavailable: ${reason}`, options);
+  }
 }
 
 export type UcParsed = string | UcParsed[] | { [key: string]: UcParsed };
@@ -64,15 +77,28 @@ export class UcClient {
     return `m=${module}&a=${action}&inajax=2&release=${this.options.release ?? '20170101'}&input=${input}&appid=${appId}`;
   }
 
-  /** The raw answer text. */
+  /** The raw answer text; {@link UcenterUnavailableError} when there is none (unreachable, past the deadline, not 200). */
   async call(module: string, action: string, args: Record<string, string | number> = {}, override: Parameters<UcClient['requestBody']>[3] = {}): Promise<string> {
-    const response = await fetch(`${this.options.api}/index.php?__times__=1`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': this.userAgent },
-      body: this.requestBody(module, action, args, override),
-    });
-    if (response.status !== 200) throw new Error(`UCenter answered HTTP ${response.status}`);
-    return response.text();
+    const timeoutMs = this.options.timeoutMs ?? UC_CALL_TIMEOUT_MS;
+    try {
+      // One deadline for the answer and its body.
+      const signal = AbortSignal.timeout(timeoutMs);
+      const response = await fetch(`${this.options.api}/index.php?__times__=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': this.userAgent },
+        body: this.requestBody(module, action, args, override),
+        signal,
+      });
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new UcenterUnavailableError(`it answered HTTP ${response.status}`);
+      }
+      return await response.text();
+    } catch (error) {
+      if (error instanceof UcenterUnavailableError) throw error;
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      throw new UcenterUnavailableError(timedOut ? `no answer within ${timeoutMs} ms` : 'it could not be reached', { cause: error });
+    }
   }
 
   /** uc_user_login → [uid or code, username, password, email, duplicate]. */

@@ -4,9 +4,11 @@ import { noteUrl, type UcenterApp } from './ucenter-app.js';
 
 /**
  * Notes from the hub to a UCenter application: `GET {app}/api/uc.php?time=T&code=C` where
- * C = authcode("action=…&…&time=T", ENCODE, app key). The hub's codes expire within
- * NOTE_TTL_SECONDS (authcode's own expiry field; UCenter itself allows an hour), and a note
- * never carries a password or a hash: synlogin names the uid and username only.
+ * C = authcode("action=…&…&time=T", ENCODE, app key). The hub writes authcode's own expiry
+ * field NOTE_TTL_SECONDS ahead, but authcode's checksum does not cover that field: whoever holds
+ * a note URL can rewrite it (XOR), so what holds at the application is the note's `time`
+ * (Discuz!'s api/uc.php allows an hour). A note never carries a password or a hash: synlogin
+ * names the uid and username only.
  */
 export const NOTE_TTL_SECONDS = 60;
 
