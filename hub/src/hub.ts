@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { auditProvider } from './audit/oidc-audit.js';
 import { installCasProfileAnswer } from './cas/profile-answer.js';
 import type { ClientInput } from './clients/client-registry.js';
@@ -14,7 +15,7 @@ import { queueBackchannelLogout } from './delivery/queued-backchannel.js';
 import type { Logger } from './logger.js';
 import { installInactiveIntrospection } from './oidc/introspection-inactive.js';
 import { installDefaultScope } from './oidc/default-scope.js';
-import { serverErrorFromHook, type HookPageRender } from './oidc/hook-answer.js';
+import { cutOffByClient, serverErrorFromHook, type HookPageRender } from './oidc/hook-answer.js';
 import { OwnerNotices } from './users/owner-notices.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
@@ -147,12 +148,14 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   ProtocolHooks.of(provider).recover((ctx, error) => {
     // An answer already on its way is koa's to cut off; its 'error' below logs it once.
     if (ctx.headerSent) return false;
+    // Nobody is left to answer (its 'error' below logs nothing either).
+    if (cutOffByClient(ctx)) return false;
     logger.error('protocol request failed', { errorName: (error as Error | undefined)?.name, stack: (error as Error | undefined)?.stack });
     return serverErrorFromHook(ctx, errorPage);
   });
   // As koa's own last handler: a client's error (404, an exposed 4xx) is not the hub's failure.
-  (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error & { status?: number; expose?: boolean }) => {
-    if (error?.status === 404 || error?.expose) return;
+  (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error & { status?: number; expose?: boolean }, ctx?: { req?: IncomingMessage }) => {
+    if (error?.status === 404 || error?.expose || cutOffByClient(ctx)) return;
     logger.error('protocol request failed', { errorName: error?.name, stack: error?.stack });
   });
 

@@ -100,6 +100,14 @@ describe.each(testStoreKinds())('a form POST to /auth or /session/end is kept se
     expect(decodeJwt(String(tokens.body.id_token)).nonce).toBe(form.nonce);
   });
 
+  test('POST /auth/ and /session/end/ (a trailing slash, which their GETs take) are kept as well: not a 404 (a review)', async () => {
+    const request = codeRequest('rp', REDIRECT, { login_hint: 'alice' });
+    const { location } = await post(new TestBrowser(), '/auth/', request.params as Record<string, string>);
+    expect(location.startsWith('/auth?')).toBe(true);
+    const signOut = await post(new TestBrowser(), '/session/end/', { client_id: 'rp' });
+    expect(signOut.location.startsWith('/session/end?')).toBe(true);
+  });
+
   test('POST /auth from a signed-out browser: the GET of the handle goes to the sign-in interaction, as the GET of the form would', async () => {
     const request = codeRequest('rp', REDIRECT, { login_hint: 'alice' });
     const asGet = await new TestBrowser().get(authUrl(hub.url, request.params));

@@ -376,6 +376,25 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       }
     });
 
+    test("errors stay JSON when the client's Accept prefers HTML (Java's HttpURLConnection default: a review)", async () => {
+      const accept = { accept: 'text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2' };
+      const cases: [string, Record<string, string>, Record<string, string>, number, string][] = [
+        ['/token', { grant_type: 'client_credentials' }, {}, 401, 'invalid_client'],
+        ['/token', { grant_type: 'client_credentials' }, auth('rp'), 400, 'unauthorized_client'],
+        ['/token', { grant_type: 'refresh_token', refresh_token: 'whatever' }, { authorization: basic('rp', 'x'.repeat(43)) }, 401, 'invalid_client'],
+        ['/token', { grant_type: 'refresh_token', refresh_token: 'whatever' }, auth('rp'), 400, 'invalid_grant'],
+        ['/token/introspection', { token: 'x' }, {}, 401, 'invalid_client'],
+        ['/token/revocation', { token: 'x' }, {}, 401, 'invalid_client'],
+        ['/request', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT }, {}, 401, 'invalid_client'],
+      ];
+      for (const [path, body, headers, status, error] of cases) {
+        const answer = await postForm(endpoint(path), body, { ...headers, ...accept });
+        expect([path, answer.status, answer.headers.get('content-type'), answer.body.error]).toEqual([path, status, 'application/json; charset=utf-8', error]);
+      }
+      const userinfo = await fetch(endpoint('/me'), { headers: { authorization: 'Bearer not-a-token', ...accept } });
+      expect([userinfo.status, userinfo.headers.get('content-type'), ((await userinfo.json()) as { error?: string }).error]).toEqual([401, 'application/json; charset=utf-8', 'invalid_token']);
+    });
+
     test('authorization_code from a client registered with client_credentials only is refused', async () => {
       const answer = await postForm(endpoint('/token'), { grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT, code_verifier: 'y'.repeat(43) }, auth('service'));
       expect(answer.status).toBe(400);

@@ -378,6 +378,14 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
       const token = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'refresh_token', refresh_token: 'x' }, auth('web-only'));
       expect(token.status).toBe(400);
       expect(token.body.error).toBe('unauthorized_client');
+      // An empty client_id beside the Basic header (the engine ignores it) names no other client: still refused (a review).
+      for (const clientId of ['', ' ']) {
+        const hidden = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId }, auth('web-only'));
+        expect([clientId, hidden.status, hidden.body.error]).toEqual([clientId, 400, 'unauthorized_client']);
+      }
+      // Nor does an opted-in client's id beside another client's Basic header.
+      const mixed = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'cas-strict' }, auth('web-only'));
+      expect(mixed.body.error).toBe('unauthorized_client');
 
       const password = await postForm(endpoint('/token'), { grant_type: 'password', username: 'johndoe', password: JOHNDOE.password }, auth(YOUKU_ID));
       const profile = await postForm(endpoint('/oauth2.0/profile'), { access_token: String(password.body.access_token) });

@@ -91,13 +91,16 @@ export function casRoutes(services: HubServices): Router {
     // Drop the query from the request now: a secret in it must reach nothing that logs URLs.
     req.url = req.path;
     const params = new URLSearchParams([...query, ...bodyOf(req)]);
-    const clientId = params.get('client_id') ?? basicClientId(req.headers.authorization);
-    const client = clientId ? await clients.find(clientId) : undefined;
-    if (client && !client.casCompat) {
+    // Every client the request names, by parameter and by Basic header: the engine authenticates
+    // one of them, so each must have opted in. (An empty `client_id=`, which the engine ignores,
+    // once hid the Basic header's client from this check: a review.)
+    const named = new Set([...params.getAll('client_id'), basicClientId(req.headers.authorization)].filter((id): id is string => Boolean(id)));
+    const found = await Promise.all([...named].map((id) => clients.find(id)));
+    if (found.some((client) => client && !client.casCompat)) {
       return oauthError(res, 400, 'unauthorized_client', 'the CAS-style endpoints are not enabled for this client; use the token endpoint');
     }
     const inQuery = credentialsInQuery(query);
-    if (inQuery.length > 0 && !client?.allowSecretInQuery) {
+    if (inQuery.length > 0 && !(found.length > 0 && found.every((client) => client?.allowSecretInQuery))) {
       return oauthError(res, 400, 'invalid_request', `${inQuery.join(', ')} must not be sent in the query string for this client; send a form body (POST)`);
     }
     const headers: Record<string, string> = req.headers.authorization ? { authorization: req.headers.authorization } : {};

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
@@ -11,7 +12,12 @@ const PROGRAM_ENDPOINTS = /^\/(token(\/(introspection|revocation))?|request|me|j
  * sends no Accept, or `*\/*`, must not get the error page), else when the request prefers it.
  */
 export function wantsJson(ctx: KoaContextWithOIDC): boolean {
-  return PROGRAM_ENDPOINTS.test(ctx.path) || ctx.accepts('html', 'json') === 'json';
+  return isProgramEndpoint(ctx) || ctx.accepts('html', 'json') === 'json';
+}
+
+/** Whether the request is at an endpoint only programs call: its errors are JSON whatever `Accept` prefers. */
+export function isProgramEndpoint(ctx: Pick<KoaContextWithOIDC, 'path'>): boolean {
+  return PROGRAM_ENDPOINTS.test(ctx.path);
 }
 
 /** Renders the hub's error page for a protocol request (the page's title and text). */
@@ -73,4 +79,15 @@ export function serverErrorFromHook(ctx: KoaContextWithOIDC, render: HookPageRen
   ctx.type = 'html';
   ctx.body = render(ctx, t('errors:generic.title'), t('errors:generic.description'));
   return true;
+}
+
+/**
+ * Whether the client went away before it had sent the whole request (a body cut short, then the
+ * connection closed): the request log's 499, the client's doing. Its error (Node's "Parse Error"
+ * as the body is read) is not the hub's failure, so it is not logged as one (a review: anyone
+ * could write error lines with a stack trace into the hub's log this way).
+ */
+export function cutOffByClient(ctx: { req?: IncomingMessage } | undefined): boolean {
+  const req = ctx?.req;
+  return req !== undefined && !req.complete && (req.destroyed || req.socket?.destroyed === true);
 }

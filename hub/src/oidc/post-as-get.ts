@@ -22,8 +22,11 @@ export const POSTED_FORM_PARAM = 'hub-posted-form';
  */
 export const MAX_KEPT_LENGTH = 32_768;
 
-/** The browser endpoints that must take a form POST as well as GET, as their canonical paths. */
-const ENDPOINTS: Record<string, string> = { '/auth': '/auth', '/session/end': '/session/end' };
+/**
+ * The browser endpoints that must take a form POST as well as GET, as their canonical paths; with
+ * a trailing slash too, which oidc-provider's GET takes (a review: the POST was a 404 there).
+ */
+const ENDPOINTS: Record<string, string> = { '/auth': '/auth', '/auth/': '/auth', '/session/end': '/session/end', '/session/end/': '/session/end' };
 
 /** Whether this request is a POST to one of those endpoints (express answers it, not oidc-provider). */
 export function isPostToBrowserEndpoint(method: string | undefined, url: string | undefined): boolean {

@@ -6,6 +6,7 @@ import { captureLogger } from '../testing/capture-logger.js';
 import { startTestHub, type RunningHub } from '../testing/test-hub.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { ProtocolHooks } from './protocol-hooks.js';
+import { connect } from 'node:net';
 
 /** koa keeps a provider's middleware in `middleware`; the hub's additions should be one entry. */
 const stackOf = (provider: Provider) => (provider as unknown as { middleware: unknown[] }).middleware.length;
@@ -101,6 +102,20 @@ describe('ProtocolHooks: the hub’s additions around oidc-provider as one middl
         expect(down.status).toBe(503);
         expect(await down.json()).toMatchObject({ error: 'temporarily_unavailable' });
       }
+    });
+
+    it('a client that closes the connection before its body is sent is its 499, not an error line with a stack (a review)', async () => {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(failing.url).port), '127.0.0.1', () => {
+          socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=');
+          setTimeout(() => { socket.destroy(); resolve(); }, 200);
+        });
+        socket.on('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(capture.lines).toContainEqual(expect.objectContaining({ message: 'request', fields: expect.objectContaining({ route: '/token', status: 499 }) }));
+      expect(capture.lines.filter((line) => line.level === 'error')).toEqual([]);
+      expect(consoleError).not.toHaveBeenCalled();
     });
 
     it('a bug in a hook on a browser\'s request: the hub\'s error page', async () => {

@@ -23,7 +23,7 @@ import { Redemptions } from './redemption.js';
 import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import { signInOf, type SessionIndex } from './session-index.js';
-import { wantsJson } from './hook-answer.js';
+import { isProgramEndpoint, wantsJson } from './hook-answer.js';
 import { cameFromPostedForm } from './posted-forms.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
@@ -257,11 +257,20 @@ export function createProvider(deps: ProviderDeps): Provider {
     renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
 
-  /** The error page of oidc-provider's routes; a store that is down fails closed (see {@link failClosed}). */
+  /**
+   * The error page of oidc-provider's routes; a store that is down fails closed (see {@link failClosed}).
+   * oidc-provider asks for a page whenever the request prefers HTML, on every route; at an endpoint
+   * only programs call the answer stays RFC 6749 §5.2 JSON (Java's HttpURLConnection, for one, sends
+   * `Accept: text/html, image/gif, image/jpeg, *; q=.2, *\/*; q=.2` by default: a review).
+   */
   function errorPage(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }, error: unknown): void {
-    ctx.type = 'html';
     const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
+    if (isProgramEndpoint(ctx)) {
+      ctx.body = unavailable ? { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable } : { ...out };
+      return;
+    }
+    ctx.type = 'html';
     const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
     const locale = localeOfContext(ctx);
     const t = translator(locale);
