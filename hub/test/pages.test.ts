@@ -6,7 +6,7 @@
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { postForm, signOut } from './support.js';
+import { isSignedIn, postForm, signOut } from './support.js';
 
 const ROOT = { login: 'root', password: 'admin-password-1' };
 const ALICE = { login: 'alice', password: 'wonderland-123' };
@@ -43,6 +43,22 @@ describe.each(STORE_KINDS)("the hub's small pages (%s)", (kind) => {
     const text = /data-testid="signed-out-text">([^<]*)</.exec(landed.body)?.[1];
     expect(text).toBe('You have been signed out of sso-hub and every site you used with it.');
     expect(landed.body).not.toMatch(/signed out and of/);
+  });
+
+  test('"No, stay signed in" signs nobody out and says nothing of the kind; with a site that asked, it names that site alone (a review: it landed on "You are signed out")', async () => {
+    const browser = await signIn(hub, ALICE);
+    const question = await (await browser.get(`${hub.url}/session/end`)).text();
+    expect(attribute(question, /<a href="([^"]*)" class="link" data-testid="stay-signed-in"/)).toBe('/');
+    expect(await isSignedIn(browser, hub.url)).toBe(true);
+
+    const asked = await (await browser.get(`${hub.url}/session/end?client_id=bbs`)).text();
+    expect(/data-testid="stay-signed-in">([^<]*)</.exec(asked)?.[1]).toBe('No, sign me out of Forum only');
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf: inputValue(asked, 'xsrf') });
+    expect(answer.status).toBe(303);
+    const landed = await browser.follow(new URL(answer.headers.get('location')!, hub.url).toString());
+    expect(/data-testid="signed-out">([^<]*)</.exec(landed.body)?.[1]).toBe('You are signed out of Forum');
+    expect(/data-testid="signed-out-text">([^<]*)</.exec(landed.body)?.[1]).toBe('You were signed out of Forum only. Your sign-in at sso-hub and at the other sites is unchanged.');
+    expect(await isSignedIn(browser, hub.url)).toBe(true);
   });
 
   test('/favicon.ico is an icon, cacheable', async () => {
