@@ -160,6 +160,9 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     const newSecret = (await hub.services.clients.findUncached('wiki'))!.clientSecret!;
     expect(newSecret).not.toBe(wiki.clientSecret);
     expect(rotated).toContain(newSecret);
+    // Shown once: no language switch that would leave the page and lose it (a review), a note instead.
+    expect(rotated).toContain('data-testid="lang-held"');
+    expect(rotated).not.toMatch(/href="\/lang\?/);
 
     expect((await admin.post(`${hub.url}/admin/clients/wiki/remove`, { _csrf: csrf })).status).toBe(303);
     expect(await hub.services.clients.findUncached('wiki')).toBeUndefined();

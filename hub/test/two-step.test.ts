@@ -59,6 +59,9 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const html = await confirmed.text();
     expect(confirmed.status).toBe(200);
     const codes = [...html.matchAll(/<li><code>([0-9a-z]{5}-[0-9a-z]{5})<\/code><\/li>/g)].map((m) => m[1]!);
+    // Shown once: no language switch that would leave the page and lose them (a review), a note instead.
+    expect(html).toContain('data-testid="lang-held"');
+    expect(html).not.toMatch(/href="\/lang\?/);
     return { secret, codes, page };
   }
 
