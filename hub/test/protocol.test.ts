@@ -581,6 +581,23 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       await expectRevoked('consent-rp', tokens);
     });
 
+    test('withdrawing consent tells the site to end the user\'s sessions there (back-channel logout; a review: they stayed signed in)', async () => {
+      const client = await hub.services.clients.register({ clientId: 'consent-bcl', name: 'Consent BCL', redirectUris: [REDIRECT], backchannelLogoutUri: 'http://127.0.0.1:9/sso/backchannel-logout' });
+      secrets.set('consent-bcl', client.clientSecret!);
+      const browser = new TestBrowser();
+      const { params } = codeRequest('consent-bcl', REDIRECT);
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, params), CAROL);
+      expect(callback.searchParams.get('code')).toBeTruthy();
+      const carol = (await hub.services.users.findByLogin(CAROL.login))!;
+      const html = await (await browser.get(`${hub.url}/account`)).text();
+      const withdrawn = await browser.post(`${hub.url}/account/consents/consent-bcl/revoke`, { _csrf: inputValue(html, '_csrf') });
+      await withdrawn.arrayBuffer();
+      expect(withdrawn.status).toBe(303);
+      const queued = [...(await hub.services.deliveries.list('pending')), ...(await hub.services.deliveries.list('delivered')), ...(await hub.services.deliveries.list('failed'))]
+        .filter((item) => item.clientId === 'consent-bcl' && item.sub === carol.id);
+      expect(queued.map((item) => item.kind)).toEqual(['backchannel-logout']);
+    });
+
     test('a trusted (first-party) client never asks', async () => {
       const browser = new TestBrowser();
       const first = await walk(browser, hub.url, request('first-party'), CAROL);

@@ -2,7 +2,6 @@ import { Router, type Request, type Response } from 'express';
 import { ConflictError, HubError, TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
-import { withdrawConsent } from '../oidc/revoke-grant.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
 import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
@@ -36,7 +35,7 @@ function field(req: Request, name: string, max = 1024): string {
  * audited by the services behind it.
  */
 export function accountRoutes(services: HubServices): Router {
-  const { provider, users, views, clients, consents, grants, audit, settings, emailChange, config, lifecycle } = services;
+  const { provider, users, views, clients, consents, audit, settings, emailChange, config, lifecycle } = services;
   const router = Router();
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
@@ -170,8 +169,8 @@ export function accountRoutes(services: HubServices): Router {
     if (!signedIn) return;
     const clientId = String(req.params.clientId);
     if (await consents.find(signedIn.user.id, clientId)) {
-      // Withdrawing consent also revokes every token issued under it, on every device.
-      await withdrawConsent(provider, consents, grants, signedIn.user.id, clientId);
+      // Withdrawing consent also revokes every token issued under it, on every device, and signs the user out at the site.
+      await lifecycle.withdrawConsent(signedIn.user.id, clientId);
       await audit.record({ event: 'consent.revoked', actor: signedIn.user.id, subject: signedIn.user.id, client: clientId, ip: clientIp(req) });
     }
     res.redirect(303, '/account?revoked=1');

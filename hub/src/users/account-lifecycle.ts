@@ -12,7 +12,7 @@ import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
 import type { UserRepository } from './user-repository.js';
-import { revokeGrant, revokeGrantsOf } from '../oidc/revoke-grant.js';
+import { revokeGrant, revokeGrantsOf, withdrawConsent } from '../oidc/revoke-grant.js';
 
 export interface LifecycleDeps {
   users: UserRepository;
@@ -90,6 +90,20 @@ export class AccountLifecycle {
     const grants = await revokeGrantsOf(provider, grantIndex, userId);
     for (const { clientId } of await consents.clientsOf(userId)) await consents.forget(userId, clientId);
     return { sessions, grants };
+  }
+
+  /**
+   * The user withdraws a site's access (the account page): its remembered consent goes, every
+   * token it holds for the user is revoked, on every device, and the site, where it registered
+   * a back-channel URI, is told to end the user's sessions there (a review: it kept the user
+   * signed in with their profile until the browser closed). Returns the notices queued.
+   */
+  async withdrawConsent(userId: string, clientId: string): Promise<number> {
+    await withdrawConsent(this.deps.provider, this.deps.consents, this.deps.grants, userId, clientId);
+    const client = await this.deps.clients.find(clientId);
+    if (!client || client.internal || !client.backchannelLogoutUri) return 0;
+    await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
+    return 1;
   }
 
   /**
