@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { loadConfig } from '../../hub/src/config.js';
+import { badPortProblem } from '../../hub/src/http/fetch-bad-ports.js';
 import type { RedisTarget } from '../../hub/src/store/redis-client.js';
 
-const port = z.coerce.number().int().min(1).max(65_535);
+const port = z.coerce.number().int().min(1).max(65_535).superRefine((value, ctx) => {
+  // Browsers visit every demo site and the hub: a port they refuse would leave every visitor anonymous.
+  const problem = badPortProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const secret = z.string().min(32, 'needs at least 32 characters');
 
 /**

@@ -60,3 +60,11 @@ describe('demo site', () => {
     expect(await response.text()).toContain('sso_kit_sync_requests_total');
   });
 });
+
+describe('demo configuration', () => {
+  test('a port browsers refuse (a Fetch "bad port") is refused at start, naming the variable (a review: the demo ran on HUB_PORT=6000 and nobody could sign in)', () => {
+    expect(() => loadDemoConfig({ HUB_PORT: '6000' })).toThrow(/HUB_PORT: browsers and Node's fetch refuse port 6000/);
+    expect(() => loadDemoConfig({ BBS_PORT: '6665' })).toThrow(/BBS_PORT: browsers and Node's fetch refuse port 6665/);
+    expect(loadDemoConfig({ HUB_PORT: '6010' }).hubUrl).toContain(':6010');
+  });
+});

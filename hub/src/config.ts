@@ -2,6 +2,7 @@ import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
+import { badPortProblem } from './http/fetch-bad-ports.js';
 
 
 /** Why a JWK cannot sign (an RSA, EC or OKP private key Node can load), or undefined. */
@@ -71,6 +72,11 @@ const issuer = z.string().transform((value, ctx) => {
   }
   if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search || parsed.hash || parsed.username || parsed.password) {
     ctx.addIssue({ code: 'custom', message: `must be an origin only (scheme, host, port): the hub serves its endpoints at the root, so put it at the root of its own host name (got ${value})` });
+    return z.NEVER;
+  }
+  const badPort = badPortProblem(Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)));
+  if (badPort) {
+    ctx.addIssue({ code: 'custom', message: badPort });
     return z.NEVER;
   }
   return parsed.origin;

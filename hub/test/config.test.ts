@@ -231,6 +231,9 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     // https issuer, an ftp issuer failing later with a message about a redirect URI.
     [{ HUB_ISSUER: 'https://id.example.com/sso', HUB_TRUST_PROXY: 'true' }, /HUB_ISSUER: must be an origin only \(scheme, host, port\): the hub serves its endpoints at the root/],
     [{ HUB_ISSUER: 'ftp://id.example.com' }, /HUB_ISSUER: must be http:\/\/ or https:\/\//],
+    // Accepted before: browsers refuse the port (Fetch "bad ports"), so nobody could sign in (a review).
+    [{ HUB_ISSUER: 'http://hub.sso.localhost:6000' }, /HUB_ISSUER: browsers and Node's fetch refuse port 6000 \(a "bad port" of the Fetch standard\): pick another/],
+    [{ HUB_ISSUER: 'http://127.0.0.1:6667' }, /HUB_ISSUER: browsers and Node's fetch refuse port 6667/],
     [{ HUB_ISSUER: 'https://id.example.com/?x=1', HUB_TRUST_PROXY: 'true' }, /HUB_ISSUER: must be an origin only/],
     [{ HUB_ISSUER: 'HTTPS://ID.Example.com' }, /HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:\/\//],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL: must be redis:\/\/ or rediss:\/\//],
