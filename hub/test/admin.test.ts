@@ -57,6 +57,41 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(await hub.services.users.findById(aliceId)).toBeDefined();
   });
 
+  test('creating a user with a taken username: the form again inside the console, what was typed kept (never the password), the reason beside it (a review: a bare page lost it all)', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/users`);
+    const answer = await admin.post(`${hub.url}/admin/users`, { _csrf: csrf, username: ALICE.login, email: 'second-alice@example.test', name: 'Second Alice', password: 'a-long-new-password-1', admin: 'yes' });
+    const html = await answer.text();
+    expect(answer.status).toBe(409);
+    expect(html).toContain('class="admin-nav"');
+    expect(/data-testid="create-error">([^<]*)</.exec(html)?.[1]).toContain(ALICE.login);
+    expect(html).toContain('value="second-alice@example.test"');
+    expect(html).toContain('value="Second Alice"');
+    expect(html).toMatch(/name="admin" value="yes" checked/);
+    expect(html).not.toContain('a-long-new-password-1');
+    expect((await hub.services.users.findByLogin('second-alice@example.test'))).toBeUndefined();
+  });
+
+  test('registering a subsite with a bad redirect URI: the form again with every field kept and the reason in the reader\'s language (a review: a bare page, in English on zh-CN pages)', async () => {
+    const { csrf } = await page(admin, `${hub.url}/admin/clients`);
+    const form = { _csrf: csrf, clientId: 'typed-site', name: 'Typed Site', redirectUris: 'not a url', syncLoginUrl: 'http://typed.test/sso/synclogin', syncLogoutUrl: 'http://typed.test/sso/synclogout', backchannelLogoutUri: 'http://typed.test/sso/bcl', trusted: 'yes' };
+    const answer = await admin.post(`${hub.url}/admin/clients`, form);
+    const html = await answer.text();
+    expect(answer.status).toBe(400);
+    expect(html).toContain('class="admin-nav"');
+    expect(/data-testid="form-error">([^<]*)</.exec(html)?.[1]).toBe('redirect URI is not a URL: not a url');
+    for (const value of ['typed-site', 'Typed Site', 'http://typed.test/sso/synclogin', 'http://typed.test/sso/synclogout', 'http://typed.test/sso/bcl']) expect(html).toContain(`value="${value}"`);
+    expect(html).toContain('>not a url</textarea>');
+    expect(html).toMatch(/name="trusted" value="yes" checked/);
+    expect(await hub.services.clients.findUncached('typed-site')).toBeUndefined();
+    admin.cookies(hub.url).set('lang', 'zh-CN');
+    try {
+      const chinese = await admin.post(`${hub.url}/admin/clients`, form);
+      expect(/data-testid="form-error">([^<]*)</.exec(await chinese.text())?.[1]).toBe('回调地址（redirect URI）不是有效的网址：not a url');
+    } finally {
+      admin.cookies(hub.url).delete('lang');
+    }
+  });
+
   test('every form needs the CSRF token of the admin’s session', async () => {
     const missing = await admin.post(`${hub.url}/admin/users`, { username: 'mallory', email: 'm@example.test', password: 'mallory-pass-1' });
     expect(missing.status).toBe(403);

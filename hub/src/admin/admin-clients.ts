@@ -4,7 +4,8 @@ import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../cli
 import { ForbiddenError, msg } from '../errors.js';
 import { SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
-import { actorOf, field, fields, lines, renderAdmin } from './admin-context.js';
+import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
+import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
@@ -29,6 +30,12 @@ function clientForm(req: Request): Omit<ClientInput, 'clientId'> {
     // Absent from the form: kept as it is; anything but an offered alg is refused by the registry.
     ...(field(req, 'idTokenSignedResponseAlg') ? { idTokenSignedResponseAlg: field(req, 'idTokenSignedResponseAlg') as SigningAlg } : {}),
   };
+}
+
+/** What a refused form said, in the shape the form shows a client (client-form.njk): typed again, not lost. */
+function typedClient(req: Request, clientId: string): Record<string, unknown> {
+  const { syncLoginUrl, syncLogoutUrl, syncTransport, ...rest } = clientForm(req);
+  return { clientId, ...rest, ...(syncLoginUrl || syncLogoutUrl ? { sync: { loginUrl: syncLoginUrl, logoutUrl: syncLogoutUrl, transport: syncTransport } } : {}) };
 }
 
 /** A client as the console shows it: never its secret or sync keys. */
@@ -58,13 +65,22 @@ export function adminClientRoutes(services: HubServices): Router {
     return client;
   }
 
+  const listed = async () => ({ section: 'clients', clients: (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap)), grants: GRANTS, signingAlgs: SIGNING_ALGS });
+
   router.get('/admin/clients', async (req, res) => {
-    const all = (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap));
-    renderAdmin(req, res, services, 'clients.njk', { section: 'clients', clients: all, grants: GRANTS, signingAlgs: SIGNING_ALGS });
+    renderAdmin(req, res, services, 'clients.njk', await listed());
   });
 
   router.post('/admin/clients', async (req, res) => {
-    const client = await clients.register({ clientId: field(req, 'clientId'), ...clientForm(req) });
+    let client;
+    try {
+      client = await clients.register({ clientId: field(req, 'clientId'), ...clientForm(req) });
+    } catch (error) {
+      // A refused value: the form again with what was typed and why, inside the console (a review: a bare page lost a dozen fields).
+      if (!isFormError(error)) throw error;
+      renderAdmin(req, res, services, 'clients.njk', { ...(await listed()), formError: friendlyError(error), typed: typedClient(req, field(req, 'clientId')) }, error.status);
+      return;
+    }
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: client.clientId });
     renderAdmin(req, res, services, 'client-secrets.njk', {
       section: 'clients',
@@ -82,7 +98,15 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.post('/admin/clients/:id', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    const client = await clients.update(existing.clientId, clientForm(req));
+    let client;
+    try {
+      client = await clients.update(existing.clientId, clientForm(req));
+    } catch (error) {
+      if (!isFormError(error)) throw error;
+      const current = shown(existing, overlap);
+      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS }, error.status);
+      return;
+    }
     await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId });
     // Sync turned on: its new key is shown now, once, as at registration (else no one ever sees it).
     if (client.sync && client.sync.key !== existing.sync?.key) {

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ForbiddenError, msg } from '../errors.js';
+import { ForbiddenError, HubError, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { currentUser } from '../portal/current-user.js';
 import { renderPage } from '../portal/render.js';
@@ -75,4 +75,9 @@ export function fields(req: Request, name: string): string[] {
 /** The admin account itself cannot be disabled or deleted from the console (no lock-out by accident). */
 export function notSelf(res: Response, userId: string, what: 'disable' | 'delete'): void {
   if (adminOf(res).id === userId) throw new ForbiddenError(msg(`errors:notOwnAccount.${what}`));
+}
+
+/** An error about what a form said (4xx, not a throttle): shown beside the form, with what was typed, not on a page of its own. */
+export function isFormError(error: unknown): error is HubError {
+  return error instanceof HubError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { msg, ValidationError } from '../errors.js';
+import { friendlyError } from '../portal/friendly-error.js';
 import type { HubServices } from '../services.js';
 import { ADMIN_ROLE, toPublic } from '../users/user.js';
-import { actorOf, field, notSelf, renderAdmin } from './admin-context.js';
+import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
 
@@ -14,23 +15,32 @@ export function adminUserRoutes(services: HubServices): Router {
   const { users, lifecycle, consents, clients, audit } = services;
   const router = Router();
 
-  router.get('/admin/users', async (req, res) => {
-    const q = typeof req.query.q === 'string' ? req.query.q.trim().toLowerCase() : '';
+  /** The users page's list: those matching `q` (all when empty), at most SEARCH_LIMIT. */
+  async function listed(q: string): Promise<Record<string, unknown>> {
     const all = await users.list();
     const found = q ? all.filter((u) => [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))) : all;
     // An unverified self-sign-up shows when it will be removed (HUB_UNVERIFIED_ACCOUNT_DAYS).
     const shown = found.slice(0, SEARCH_LIMIT).map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
-    renderAdmin(req, res, services, 'users.njk', { section: 'users', q, users: shown, total: found.length });
+    return { section: 'users', q, users: shown, total: found.length };
+  }
+
+  router.get('/admin/users', async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().toLowerCase() : '';
+    renderAdmin(req, res, services, 'users.njk', await listed(q));
   });
 
   router.post('/admin/users', async (req, res) => {
-    const user = await users.create({
-      username: field(req, 'username'),
-      email: field(req, 'email'),
-      name: field(req, 'name'),
-      password: field(req, 'password'),
-      roles: field(req, 'admin') === 'yes' ? [ADMIN_ROLE] : [],
-    });
+    const values = { username: field(req, 'username'), email: field(req, 'email'), name: field(req, 'name'), admin: field(req, 'admin') === 'yes' };
+    let user;
+    try {
+      user = await users.create({ ...values, password: field(req, 'password'), roles: values.admin ? [ADMIN_ROLE] : [] });
+    } catch (error) {
+      // A refused value (a taken username, a weak password): the form again, with what was typed
+      // (never the password) and why, inside the console (a review: a bare page lost it all).
+      if (!isFormError(error)) throw error;
+      renderAdmin(req, res, services, 'users.njk', { ...(await listed('')), createError: friendlyError(error), createValues: values }, error.status);
+      return;
+    }
     await audit.record({ event: 'admin.user.create', ...actorOf(req, res), subject: user.id, detail: { username: user.username, admin: user.roles.includes(ADMIN_ROLE) } });
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=user-created`);
   });

@@ -43,18 +43,21 @@ export interface ClientInput {
   internal?: boolean;
 }
 
-function checkUrl(value: string, what: string): string {
+/** Which URL of a client a message is about: a key of `errors:clients.fields` (its name in the reader's language). */
+type UrlField = 'redirectUri' | 'postLogoutRedirectUri' | 'syncLoginUrl' | 'syncLogoutUrl' | 'userdeleteUrl' | 'backchannelLogoutUri';
+
+function checkUrl(value: string, what: UrlField): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ValidationError(`${what} is not a URL: ${value}`);
+    throw new ValidationError(msg('errors:clients.notUrl', { field: what, value }));
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(`${what} must be http(s): ${value}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(msg('errors:clients.notHttp', { field: what, value }));
   // `href`, not `hash`: a bare trailing '#' leaves `hash` empty, and oidc-provider refuses it.
-  if (url.href.includes('#')) throw new ValidationError(`${what} must not have a fragment: ${value}`);
+  if (url.href.includes('#')) throw new ValidationError(msg('errors:clients.fragment', { field: what, value }));
   // Credentials in a URL end up in logs and error messages, and fetch refuses them anyway.
-  if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
+  if (url.username || url.password) throw new ValidationError(msg('errors:clients.credentialsInUrl', { field: what }));
   return value;
 }
 
@@ -275,41 +278,41 @@ export class ClientRegistry {
   }
 
   static build(input: ClientInput, existing?: SubsiteClient): SubsiteClient {
-    if (!CLIENT_ID.test(input.clientId)) throw new ValidationError('A client id has 2 to 64 letters, digits, dots, dashes or underscores.');
+    if (!CLIENT_ID.test(input.clientId)) throw new ValidationError(msg('errors:clients.clientIdFormat'));
     const grantTypes = input.grantTypes ?? existing?.grantTypes ?? ['authorization_code', 'refresh_token'];
     for (const grant of grantTypes) {
-      if (!GRANT_TYPES.includes(grant)) throw new ValidationError(`Unknown grant type ${grant}.`);
+      if (!GRANT_TYPES.includes(grant)) throw new ValidationError(msg('errors:clients.unknownGrant', { grant }));
     }
     const authMethod = input.tokenEndpointAuthMethod ?? existing?.tokenEndpointAuthMethod ?? 'client_secret_basic';
     // Checked here, not only by the seed schema: the CLI and the console pass strings through.
-    if (!AUTH_METHODS.includes(authMethod)) throw new ValidationError(`Unknown token endpoint auth method ${String(authMethod)}: use ${AUTH_METHODS.join(', ')}.`);
+    if (!AUTH_METHODS.includes(authMethod)) throw new ValidationError(msg('errors:clients.unknownAuthMethod', { method: String(authMethod), known: AUTH_METHODS.join(', ') }));
     if (input.syncTransport !== undefined && !SYNC_TRANSPORTS.includes(input.syncTransport)) {
-      throw new ValidationError(`Unknown sync transport ${String(input.syncTransport)}: use ${SYNC_TRANSPORTS.join(' or ')}.`);
+      throw new ValidationError(msg('errors:clients.unknownTransport', { transport: String(input.syncTransport), known: SYNC_TRANSPORTS.join(' or ') }));
     }
-    const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirect URI'));
+    const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirectUri'));
     if ((grantTypes.includes('authorization_code') || grantTypes.includes('implicit')) && redirectUris.length === 0) {
-      throw new ValidationError('A client that signs users in needs at least one redirect URI.');
+      throw new ValidationError(msg('errors:clients.redirectUriNeeded'));
     }
     // oidc-provider's own rule for web clients; a client registered past it answered every
     // request (its code flow too) with invalid_redirect_uri.
-    const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'post-logout redirect URI'));
+    const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'postLogoutRedirectUri'));
     if (grantTypes.includes('implicit')) {
       const uris = [...redirectUris, ...postLogoutRedirectUris];
       const plain = uris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
-      if (plain) throw new ValidationError(`A client using the implicit grant needs https redirect and post-logout URIs, not on localhost: ${plain}`);
+      if (plain) throw new ValidationError(msg('errors:clients.implicitNeedsHttps', { value: plain }));
     }
     if (authMethod === 'none' && grantTypes.includes('client_credentials')) {
-      throw new ValidationError('A public client cannot use client_credentials.');
+      throw new ValidationError(msg('errors:clients.publicClientCredentials'));
     }
     const loginUrl = input.syncLoginUrl ?? existing?.sync?.loginUrl;
     const logoutUrl = input.syncLogoutUrl ?? existing?.sync?.logoutUrl;
-    if (Boolean(loginUrl) !== Boolean(logoutUrl)) throw new ValidationError('Sync needs both a login and a logout URL.');
+    if (Boolean(loginUrl) !== Boolean(logoutUrl)) throw new ValidationError(msg('errors:clients.syncNeedsBoth'));
     const knownKey = input.syncKey ?? existing?.sync?.key;
     const sync =
       loginUrl && logoutUrl
         ? {
-            loginUrl: checkUrl(loginUrl, 'sync login URL'),
-            logoutUrl: checkUrl(logoutUrl, 'sync logout URL'),
+            loginUrl: checkUrl(loginUrl, 'syncLoginUrl'),
+            logoutUrl: checkUrl(logoutUrl, 'syncLogoutUrl'),
             transport: input.syncTransport ?? existing?.sync?.transport ?? 'img',
             key: knownKey ?? generateSecret(),
             ...(existing?.sync?.previousKey ? { previousKey: existing.sync.previousKey } : {}),
@@ -318,20 +321,20 @@ export class ClientRegistry {
             ...(knownKey === undefined || (input.syncKey === undefined && existing?.sync && keyIsUnshown(existing.sync)) ? { keyUnshown: true as const } : {}),
           }
         : undefined;
-    if (sync && sync.key.length < 32) throw new ValidationError('A sync key needs at least 32 characters.');
+    if (sync && sync.key.length < 32) throw new ValidationError(msg('errors:clients.syncKeyShort'));
     const clientSecret = authMethod === 'none' ? undefined : (input.clientSecret ?? existing?.clientSecret ?? generateSecret());
-    if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError('A client secret needs at least 32 characters.');
+    if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError(msg('errors:clients.secretShort'));
     const trusted = input.trusted ?? existing?.trusted ?? false;
     // RFC 9700 §2.4: the client sees the password, so only a first-party app may ask for it.
-    if (grantTypes.includes('password') && !trusted) throw new ValidationError('The password grant is for trusted first-party clients only.');
+    if (grantTypes.includes('password') && !trusted) throw new ValidationError(msg('errors:clients.passwordGrantTrusted'));
     // A public client has no secret: anyone knowing its id could use it to check passwords.
-    if (grantTypes.includes('password') && authMethod === 'none') throw new ValidationError('The password grant needs a confidential client (with a secret).');
+    if (grantTypes.includes('password') && authMethod === 'none') throw new ValidationError(msg('errors:clients.passwordGrantConfidential'));
     const casCompat = input.casCompat ?? existing?.casCompat ?? false;
     const allowSecretInQuery = input.allowSecretInQuery ?? existing?.allowSecretInQuery ?? false;
-    if (allowSecretInQuery && !casCompat) throw new ValidationError('Secrets in a query string are only for the CAS-style endpoints; enable those too.');
+    if (allowSecretInQuery && !casCompat) throw new ValidationError(msg('errors:clients.secretInQueryNeedsCas'));
     const idTokenAlg = input.idTokenSignedResponseAlg ?? existing?.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG;
     const idTokenSignedResponseAlg = idTokenAlg === '' ? DEFAULT_SIGNING_ALG : idTokenAlg;
-    if (!isSigningAlg(idTokenSignedResponseAlg)) throw new ValidationError(`The ID token signature must be one of ${SIGNING_ALGS.join(', ')}.`);
+    if (!isSigningAlg(idTokenSignedResponseAlg)) throw new ValidationError(msg('errors:clients.idTokenAlg', { known: SIGNING_ALGS.join(', ') }));
     const userdeleteUrl = input.userdeleteUrl ?? existing?.userdeleteUrl;
     const backchannelLogoutUri = input.backchannelLogoutUri ?? existing?.backchannelLogoutUri;
     return {
@@ -347,8 +350,8 @@ export class ClientRegistry {
       requirePkce: authMethod === 'none' ? true : (input.requirePkce ?? existing?.requirePkce ?? true),
       scope: input.scope ?? existing?.scope ?? DEFAULT_SCOPE,
       ...(sync ? { sync } : {}),
-      ...(userdeleteUrl ? { userdeleteUrl: checkUrl(userdeleteUrl, 'userdelete URL') } : {}),
-      ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'back-channel logout URI') } : {}),
+      ...(userdeleteUrl ? { userdeleteUrl: checkUrl(userdeleteUrl, 'userdeleteUrl') } : {}),
+      ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'backchannelLogoutUri') } : {}),
       ...(casCompat ? { casCompat: true } : {}),
       ...(allowSecretInQuery ? { allowSecretInQuery: true } : {}),
       ...(idTokenSignedResponseAlg !== DEFAULT_SIGNING_ALG ? { idTokenSignedResponseAlg } : {}),
@@ -449,7 +452,7 @@ export class ClientRegistry {
    */
   async rotateSyncKey(clientId: string, overlapSeconds = 0): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
-    if (!existing.sync) throw new ValidationError(`${clientId} has no login sync.`);
+    if (!existing.sync) throw new ValidationError(msg('errors:clients.noSync', { clientId }));
     const now = Math.floor(Date.now() / 1000);
     const { previousKey: _previous, rotatedAt: _rotatedAt, keyUnshown, ...rest } = existing.sync;
     const inOverlap = existing.sync.previousKey !== undefined && (existing.sync.rotatedAt ?? 0) + overlapSeconds > now;
@@ -462,7 +465,7 @@ export class ClientRegistry {
 
   async rotateSecret(clientId: string): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
-    if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(`${clientId} is a public client with no secret.`);
+    if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(msg('errors:clients.publicNoSecret', { clientId }));
     const client = { ...existing, clientSecret: generateSecret() };
     await this.#save(client);
     return client;
