@@ -68,7 +68,9 @@ export class ConflictError extends HubError {
 export class TooManyAttemptsError extends HubError {
   override readonly name = 'TooManyAttemptsError';
   constructor(readonly retryAfterSeconds: number) {
-    super(429, msg('errors:tooManyAttempts'));
+    // The wait it says is the wait it sends (Retry-After): "a few minutes" read oddly beside 2 s (a review).
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(429, seconds < 90 ? msg('errors:tooManyAttemptsSeconds', { count: seconds }) : msg('errors:tooManyAttemptsMinutes', { count: Math.ceil(seconds / 60) }));
   }
 }
 

@@ -240,6 +240,9 @@ describe.each(STORE_KINDS)('hub portal on %s', (kind) => {
       expect(Number(locked.retryAfter)).toBeGreaterThan(0);
       expect(locked.html).not.toContain('data-continue');
       expect(loginError(locked.html)).toMatch(/Too many/);
+      // The wait it says is the wait it sends (it said "a few minutes" beside Retry-After: 2; a review).
+      const seconds = Number(locked.retryAfter);
+      expect(loginError(locked.html)).toBe(`Too many sign-in attempts. Please wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`);
       expect(await isSignedIn(browser, limited.url)).toBe(false);
 
       // The lock is on the account, not the browser: bob still signs in from a new browser.

@@ -1,4 +1,4 @@
-import { HubError, TooManyAttemptsError } from '../errors.js';
+import { HubError } from '../errors.js';
 import { MailDeliveryError, MailUnavailableError } from '../mail/mail-message.js';
 import { TooManyRecoveryRequestsError } from '../security/recovery-limits.js';
 
@@ -11,7 +11,6 @@ export interface FriendlyError {
 
 /** Errors of other modules the account and recovery pages show, by their translation key. */
 const KEYS: [new (...args: never[]) => HubError, string][] = [
-  [TooManyAttemptsError, 'account:errors.tooManyAttempts'],
   [TooManyRecoveryRequestsError, 'recovery:forgot.tooMany'],
   [MailUnavailableError, 'account:errors.mailUnavailable'],
   [MailDeliveryError, 'account:errors.mailFailed'],
