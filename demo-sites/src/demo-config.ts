@@ -113,6 +113,9 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     throw new TypeError(`invalid demo configuration:\n${result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
   const c = result.data;
+  // The forum's default (the hub's port + 4) is checked as a port given would be.
+  const forumPortProblem = c.FORUM_PORT === undefined ? badPortProblem(c.HUB_PORT + 4) : undefined;
+  if (forumPortProblem) throw new TypeError(`invalid demo configuration:\n  FORUM_PORT: its default, HUB_PORT + 4 = ${c.HUB_PORT + 4}: ${forumPortProblem} (set FORUM_PORT)`);
   const internal = { bbs: c.BBS_INTERNAL_URL, wiki: c.WIKI_INTERNAL_URL, shop: c.SHOP_INTERNAL_URL };
   const site = (name: SiteName, title: string, host: string, p: number, clientSecret: string, syncKey: string, trusted: boolean, crossSite: boolean): SiteSettings => ({
     name, title, port: p, origin: `http://${host}:${p}`, internalOrigin: (internal[name] ?? `http://127.0.0.1:${p}`).replace(/\/+$/, ''), clientSecret, syncKey, trusted, crossSite,

@@ -66,5 +66,8 @@ describe('demo configuration', () => {
     expect(() => loadDemoConfig({ HUB_PORT: '6000' })).toThrow(/HUB_PORT: browsers and Node's fetch refuse port 6000/);
     expect(() => loadDemoConfig({ BBS_PORT: '6665' })).toThrow(/BBS_PORT: browsers and Node's fetch refuse port 6665/);
     expect(loadDemoConfig({ HUB_PORT: '6010' }).hubUrl).toContain(':6010');
+    // The forum's default port (the hub's + 4) too.
+    expect(() => loadDemoConfig({ HUB_PORT: '6662' })).toThrow(/FORUM_PORT: its default, HUB_PORT \+ 4 = 6666: browsers and Node's fetch refuse port 6666/);
+    expect(loadDemoConfig({ HUB_PORT: '6662', FORUM_PORT: '6700' }).forum.port).toBe(6700);
   });
 });

@@ -148,14 +148,12 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   ProtocolHooks.of(provider).recover((ctx, error) => {
     // An answer already on its way is koa's to cut off; its 'error' below logs it once.
     if (ctx.headerSent) return false;
-    // Nobody is left to answer (its 'error' below logs nothing either).
-    if (cutOffByClient(ctx)) return false;
     logger.error('protocol request failed', { errorName: (error as Error | undefined)?.name, stack: (error as Error | undefined)?.stack });
     return serverErrorFromHook(ctx, errorPage);
   });
   // As koa's own last handler: a client's error (404, an exposed 4xx) is not the hub's failure.
   (provider as unknown as NodeJS.EventEmitter).on('error', (error: Error & { status?: number; expose?: boolean }, ctx?: { req?: IncomingMessage }) => {
-    if (error?.status === 404 || error?.expose || cutOffByClient(ctx)) return;
+    if (error?.status === 404 || error?.expose || cutOffByClient(error, ctx)) return;
     logger.error('protocol request failed', { errorName: error?.name, stack: error?.stack });
   });
 

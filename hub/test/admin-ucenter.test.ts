@@ -60,7 +60,10 @@ describe('admin console: UCenter applications', () => {
     const rotated = await admin.post(`${hub.url}/admin/ucenter/7/rotate-key`, { _csrf: (await page()).csrf });
     const after = await hub.services.ucenter.apps.require(7);
     expect(after.key).not.toBe(before.key);
-    expect(await rotated.text()).toContain(after.key);
+    const rotatedPage = await rotated.text();
+    expect(rotatedPage).toContain(after.key);
+    // Shown once: a note in place of the language switch, which would leave the page and lose it.
+    expect(rotatedPage).toContain('data-testid="lang-held"');
     const removed = await admin.post(`${hub.url}/admin/ucenter/7/remove`, { _csrf: (await page()).csrf });
     expect(removed.status).toBe(303);
     expect(await hub.services.ucenter.apps.find(7)).toBeUndefined();

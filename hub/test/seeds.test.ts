@@ -383,6 +383,9 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
         const hidden = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId }, auth('web-only'));
         expect([clientId, hidden.status, hidden.body.error]).toEqual([clientId, 400, 'unauthorized_client']);
       }
+      // A repeated client_id is refused before any lookup.
+      const twice = await postForm(endpoint('/oauth2.0/accessToken'), 'grant_type=refresh_token&refresh_token=x&client_id=a&client_id=b', auth('web-only'));
+      expect([twice.status, twice.body.error]).toEqual([400, 'invalid_request']);
       // Nor does an opted-in client's id beside another client's Basic header.
       const mixed = await postForm(endpoint('/oauth2.0/accessToken'), { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'cas-strict' }, auth('web-only'));
       expect(mixed.body.error).toBe('unauthorized_client');

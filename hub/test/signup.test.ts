@@ -382,7 +382,10 @@ describe('sign-up limits and modes', () => {
       expect(usersPage).toContain('data-testid="invite-form"');
       const created = await admin.post(`${hub.url}/admin/invites`, { _csrf: inputValue(usersPage, '_csrf'), email: '', days: '3' });
       expect(created.status).toBe(200);
-      const consoleLink = /data-testid="invite-link">([^<]+)</.exec(await created.text())![1]!.replace(/&amp;/g, '&');
+      const createdPage = await created.text();
+      // Shown once: a note in place of the language switch, which would leave the page and lose it.
+      expect(createdPage).toContain('data-testid="lang-held"');
+      const consoleLink = /data-testid="invite-link">([^<]+)</.exec(createdPage)![1]!.replace(/&amp;/g, '&');
       expect((await fetch(consoleLink)).status).toBe(200);
       expect((await hub.services.audit.search({ event: 'admin.invite.create' })).map((entry) => entry.actor)).toEqual(expect.arrayContaining(['cli', expect.any(String)]));
       // Nobody signed in: sent to sign in, no link.

@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import type { AddressInfo } from 'node:net';
 import { authcodeEncode } from '../../../hub/src/ucenter/authcode.js';
 import { TestBrowser } from '../../../hub/src/testing/browser.js';
-import { UcClient, UcenterUnavailableError } from '../../../hub/src/testing/ucenter-client.js';
+import { decodeNote, UcClient, UcenterUnavailableError } from '../../../hub/src/testing/ucenter-client.js';
 import { loadDemoConfig } from '../demo-config.js';
 import { createForumSite } from './forum-site.js';
 
@@ -52,6 +52,9 @@ describe('demo forum: UCenter notes', () => {
     for (let i = 0; i < 10; i += 1) bytes[i]! ^= expiry[i]! ^ 0x30;
     const rewritten = `${code.slice(0, 4)}${bytes.toString('base64').replace(/=+$/, '')}`;
     expect(rewritten).not.toBe(code);
+    // The same note, accepted by authcode: only its expiry changed (none now), the checksum still holds.
+    expect(decodeNote(rewritten, config.forum.ucKey)).toEqual(decodeNote(code, config.forum.ucKey));
+    expect(decodeNote(rewritten, config.forum.ucKey)).toBeDefined();
     const second = new TestBrowser();
     const answer = await second.get(`${url}/api/uc.php?time=${now}&code=${encodeURIComponent(rewritten)}`);
     expect(answer.status).toBe(200);
@@ -101,19 +104,21 @@ describe('demo forum: the hub unreachable or stalled', () => {
   let server: Server;
   let url: string;
 
+  let refusing: TcpServer;
+
   beforeAll(async () => {
-    // A port nothing listens on: taken, then let go.
-    const probe = createTcpServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const closedPort = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    server = createServer(createForumSite(loadDemoConfig({ HUB_INTERNAL_URL: `http://127.0.0.1:${closedPort}` })));
+    // A hub that hangs up on every connection: unreachable, as far as a client can tell (a port
+    // let go could be taken by another test's server meanwhile).
+    refusing = createTcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    server = createServer(createForumSite(loadDemoConfig({ HUB_INTERNAL_URL: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}` })));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => refusing.close(() => resolve()));
   });
 
   const flashOf = (page: string) => /data-testid="flash">([^<]*)</.exec(page)?.[1];

@@ -94,7 +94,10 @@ export function casRoutes(services: HubServices): Router {
     // Every client the request names, by parameter and by Basic header: the engine authenticates
     // one of them, so each must have opted in. (An empty `client_id=`, which the engine ignores,
     // once hid the Basic header's client from this check: a review.)
-    const named = new Set([...params.getAll('client_id'), basicClientId(req.headers.authorization)].filter((id): id is string => Boolean(id)));
+    const given = params.getAll('client_id').filter(Boolean);
+    // RFC 6749 §3.2: a parameter once at most (the engine refuses it too; refused here before any lookup).
+    if (given.length > 1) return oauthError(res, 400, 'invalid_request', "'client_id' parameter must not be provided twice");
+    const named = new Set([...given, basicClientId(req.headers.authorization)].filter((id): id is string => Boolean(id)));
     const found = await Promise.all([...named].map((id) => clients.find(id)));
     if (found.some((client) => client && !client.casCompat)) {
       return oauthError(res, 400, 'unauthorized_client', 'the CAS-style endpoints are not enabled for this client; use the token endpoint');

@@ -5,7 +5,7 @@ import { localeOfContext } from '../i18n/locale-middleware.js';
 import { STORE_RETRY_AFTER } from '../store/store.js';
 
 /** The endpoints only programs call (token, PAR, introspection, revocation, userinfo, keys, discovery). */
-const PROGRAM_ENDPOINTS = /^\/(token(\/(introspection|revocation))?|request|me|jwks|\.well-known\/[^/]+)$/i;
+const PROGRAM_ENDPOINTS = /^\/(token(\/(introspection|revocation))?|request|me|jwks|\.well-known\/[^/]+)\/?$/i; // oidc-provider's router takes one trailing slash, in any letter case
 
 /**
  * Whether an error answer is JSON: always at an endpoint only programs call (a client that
@@ -87,7 +87,10 @@ export function serverErrorFromHook(ctx: KoaContextWithOIDC, render: HookPageRen
  * as the body is read) is not the hub's failure, so it is not logged as one (a review: anyone
  * could write error lines with a stack trace into the hub's log this way).
  */
-export function cutOffByClient(ctx: { req?: IncomingMessage } | undefined): boolean {
+export function cutOffByClient(error: unknown, ctx: { req?: IncomingMessage } | undefined): boolean {
   const req = ctx?.req;
-  return req !== undefined && !req.complete && (req.destroyed || req.socket?.destroyed === true);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  // Node's HTTP parser (HPE_*) or the socket (reset, aborted) said so: not any error that merely came after the client left.
+  const fromTheConnection = typeof code === 'string' && (code.startsWith('HPE_') || code === 'ECONNRESET' || code === 'ECONNABORTED');
+  return fromTheConnection && req !== undefined && !req.complete && (req.destroyed || req.socket?.destroyed === true);
 }

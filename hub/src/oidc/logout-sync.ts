@@ -14,7 +14,7 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
   ProtocolHooks.of(provider).after(['end_session_confirm'], async (ctx) => {
     if (ctx.status !== 303) return;
     const params = ctx.oidc.params as { logout?: string } | undefined;
-    if (!params?.logout) return; // "stay signed in": nothing ended, nothing to sync
+    if (!params?.logout) return; // "No": the hub session stays (oidc-provider signs the browser out of the asking site alone, by back-channel), no sync page
     const continueUrl = ctx.response.get('Location');
     // The ended session's authorizations (the clients it signed in to, each with the `sid` of
     // its ID tokens) are still on the in-memory session object after oidc-provider destroyed

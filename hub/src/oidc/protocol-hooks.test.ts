@@ -104,18 +104,33 @@ describe('ProtocolHooks: the hub’s additions around oidc-provider as one middl
       }
     });
 
-    it('a client that closes the connection before its body is sent is its 499, not an error line with a stack (a review)', async () => {
+    /** POSTs /token with a body cut short (headers `extra`), lets the hub start on it, hangs up, and waits for the request's log line. */
+    async function cutShort(extra = ''): Promise<void> {
       await new Promise<void>((resolve, reject) => {
         const socket = connect(Number(new URL(failing.url).port), '127.0.0.1', () => {
-          socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=');
-          setTimeout(() => { socket.destroy(); resolve(); }, 200);
+          socket.write(`POST /token HTTP/1.1\r\nHost: x\r\n${extra}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=`);
+          setTimeout(() => { socket.destroy(); resolve(); }, 100);
         });
         socket.on('error', reject);
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const deadline = Date.now() + 5_000; !capture.lines.some((line) => line.message === 'request' && line.fields?.route === '/token'); ) {
+        if (Date.now() > deadline) throw new Error('no request log line within 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    it('a client that closes the connection before its body is sent is its 499, not an error line with a stack (a review)', async () => {
+      await cutShort();
       expect(capture.lines).toContainEqual(expect.objectContaining({ message: 'request', fields: expect.objectContaining({ route: '/token', status: 499 }) }));
       expect(capture.lines.filter((line) => line.level === 'error')).toEqual([]);
       expect(consoleError).not.toHaveBeenCalled();
+    });
+
+    it('a bug that fails such a request is still logged as one: only the connection\'s own error is the client\'s', async () => {
+      await cutShort('x-fail-at: before\r\nx-fail: bug\r\n');
+      expect(capture.lines.filter((line) => line.message === 'protocol request failed')).toEqual([
+        expect.objectContaining({ level: 'error', fields: expect.objectContaining({ errorName: 'TypeError' }) }),
+      ]);
     });
 
     it('a bug in a hook on a browser\'s request: the hub\'s error page', async () => {

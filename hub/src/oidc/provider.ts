@@ -49,6 +49,11 @@ const SAFE_DESCRIPTIONS: Record<string, string> = {
   temporarily_unavailable: 'The sign-in service is temporarily unavailable. Please try again shortly.',
 };
 
+/** The RFC 6749 JSON answer of a store that is down (fail closed, with failClosed's 503 and Retry-After). */
+function unavailableBody(): { error: string; error_description: string } {
+  return { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable! };
+}
+
 /**
  * The hub session cookie's name. Behind https it carries the `__Host-` prefix: the browser then
  * takes it only from the hub's own origin, Secure, for Path=/ and with no Domain, so a sibling
@@ -267,7 +272,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
     if (isProgramEndpoint(ctx)) {
-      ctx.body = unavailable ? { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable } : { ...out };
+      ctx.body = unavailable ? unavailableBody() : { ...out };
       return;
     }
     ctx.type = 'html';
@@ -305,7 +310,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     if (!isStoreUnavailable(error)) return;
     failClosed(ctx);
     if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
-      ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
+      ctx.body = unavailableBody();
     }
   });
   // A code or refresh token claimed by a request that then failed stays redeemable by its retry.
@@ -318,7 +323,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     if (!isStoreUnavailable(error)) return false;
     if (wantsJson(ctx)) {
       failClosed(ctx);
-      ctx.body = { error: 'temporarily_unavailable', error_description: SAFE_DESCRIPTIONS.temporarily_unavailable };
+      ctx.body = unavailableBody();
     } else {
       errorPage(ctx, {}, error);
     }

@@ -80,13 +80,15 @@ export class UcClient {
   /** The raw answer text; {@link UcenterUnavailableError} when there is none (unreachable, past the deadline, not 200). */
   async call(module: string, action: string, args: Record<string, string | number> = {}, override: Parameters<UcClient['requestBody']>[3] = {}): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? UC_CALL_TIMEOUT_MS;
+    // Built before the call: a fault of its own is not UCenter being unavailable.
+    const body = this.requestBody(module, action, args, override);
     try {
       // One deadline for the answer and its body.
       const signal = AbortSignal.timeout(timeoutMs);
       const response = await fetch(`${this.options.api}/index.php?__times__=1`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': this.userAgent },
-        body: this.requestBody(module, action, args, override),
+        body,
         signal,
       });
       if (response.status !== 200) {
