@@ -26,7 +26,7 @@ test.describe('a browser set to Chinese (zh-CN)', () => {
     await page.waitForURL(`${URLS.hub}/account`);
     await hub.expectLanguage('zh-CN');
     await expect(page.getByTestId('account-name')).toHaveText(ZHANGSAN.name);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(`你好，${ZHANGSAN.name}`);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(`您好，${ZHANGSAN.name}`);
     await expect(page).toHaveTitle(/我的账号/);
     await shot(page, 'i18n-zh-account');
 
@@ -55,7 +55,7 @@ test.describe('a browser set to Chinese (zh-CN)', () => {
     await hub.switchLanguage('zh-CN');
     await expect(page.getByTestId('confirm-logout')).toHaveText('是的，退出登录');
     await page.getByTestId('confirm-logout').click();
-    await expect(page.getByTestId('signed-out')).toHaveText('你已退出登录');
+    await expect(page.getByTestId('signed-out')).toHaveText('您已退出登录');
     await hub.expectLanguage('zh-CN');
     await shot(page, 'i18n-zh-signed-out');
   });

@@ -109,7 +109,7 @@ describe('every page of the hub in Chinese (phase 2)', () => {
     const answer = await browser.post(action, { _csrf: inputValue(html, '_csrf'), ...ROOT });
     expect(answer.status).toBe(200);
     const sync = await answer.text();
-    expect(sync).toContain('正在为你登录所有网站');
+    expect(sync).toContain('正在为您登录所有网站');
     await browser.follow(continueUrlOf(sync, hub.url));
     const home = await browser.follow(`${hub.url}/admin`);
     expect(LANG.exec(home.body)?.[1]).toBe('zh-CN');
@@ -150,7 +150,7 @@ describe('every page of the hub in Chinese (phase 2)', () => {
     expect(bad.status).toBe(400);
     expect(LANG.exec(html)?.[1]).toBe('zh-CN');
     expect(html).toContain('<h1 data-testid="error-title">出错了</h1>');
-    expect(html).toContain('你来自的网站未在此登录服务注册。');
+    expect(html).toContain('您来自的网站未在此登录服务注册。');
     expect(html).toContain('<code>invalid_client</code>');
     // Signed in (in Chinese), the sign-out question, the sync page and the signed-out page.
     const signIn = await chineseSignInPage();
@@ -164,9 +164,9 @@ describe('every page of the hub in Chinese (phase 2)', () => {
     const confirmed = await signIn.browser.post(new URL(form!, hub.url).toString(), { xsrf: inputValue(page, 'xsrf'), logout: 'yes' });
     const sync = await confirmed.text();
     expect(LANG.exec(sync)?.[1]).toBe('zh-CN');
-    expect(sync).toContain('正在为你退出所有网站');
+    expect(sync).toContain('正在为您退出所有网站');
     const out = await signIn.browser.follow(continueUrlOf(sync, hub.url));
-    expect(out.body).toContain('data-testid="signed-out">你已退出登录<');
+    expect(out.body).toContain('data-testid="signed-out">您已退出登录<');
   });
 
   test('a relying party’s ui_locales picks the sign-in pages’ language, under the reader’s own choice', async () => {
