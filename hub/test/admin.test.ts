@@ -92,6 +92,14 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     }
   });
 
+  test('every table header names its column, the buttons\' one for screen readers (axe: empty-table-header, a review)', async () => {
+    for (const path of ['/admin/deliveries', '/admin/ucenter', `/admin/users/${aliceId}`]) {
+      const { status, html } = await page(admin, `${hub.url}${path}`);
+      expect([path, status]).toEqual([path, 200]);
+      expect([path, html.includes('<th></th>')]).toEqual([path, false]);
+    }
+  });
+
   test('every form needs the CSRF token of the admin’s session', async () => {
     const missing = await admin.post(`${hub.url}/admin/users`, { username: 'mallory', email: 'm@example.test', password: 'mallory-pass-1' });
     expect(missing.status).toBe(403);
