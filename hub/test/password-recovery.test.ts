@@ -236,6 +236,9 @@ describe('Forgotten password (redis, real SMTP)', () => {
     const mismatch = await useResetLink(link, NEW_PASSWORD, `${NEW_PASSWORD}x`);
     expect(mismatch.status).toBe(400);
     expect(mismatch.body).toContain('data-testid="reset-error">The two passwords differ.<');
+    // The language switch on that answer goes back to the link, not to the start page (a review: it lost the link).
+    const switchTo = /href="\/lang\?to=zh-CN&amp;next=([^"]+)"/.exec(mismatch.body)?.[1];
+    expect(decodeURIComponent(switchTo ?? '')).toBe(new URL(link).pathname + new URL(link).search);
     expect((await useResetLink(link, NEW_PASSWORD)).status).toBe(200);
   });
 

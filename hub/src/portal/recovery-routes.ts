@@ -49,6 +49,9 @@ export function recoveryRoutes(services: HubServices): Router {
       done: options.done ?? false,
       error: options.error,
       minLength: services.passwords.options.minLength,
+      // The answer to the form has the link's token only in its body: the language switch goes
+      // back to the link itself, not to the start page (a review: it lost the link).
+      ...(token && req.method === 'POST' ? { switchNext: `/password/reset?token=${encodeURIComponent(token)}` } : {}),
     }, options.status ?? 200);
   }
 
