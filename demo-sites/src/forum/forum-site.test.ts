@@ -82,6 +82,31 @@ describe('demo forum: UCenter notes', () => {
   });
 });
 
+describe('demo forum: signing out', () => {
+  test('a visitor who is not a member gets no sign-out notes: nothing is asked of UCenter (a review: anyone could collect codes that sign others out)', async () => {
+    let asked = 0;
+    const hub = createServer((_req, res) => { asked += 1; res.end(''); });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const forum = createServer(createForumSite(loadDemoConfig({ HUB_INTERNAL_URL: `http://127.0.0.1:${(hub.address() as AddressInfo).port}` })));
+    await new Promise<void>((resolve) => forum.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(forum.address() as AddressInfo).port}`;
+    try {
+      const browser = new TestBrowser();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get(`${url}/`)).text())![1]!;
+      const answer = await browser.post(`${url}/logout`, { _csrf: csrf });
+      expect(answer.status).toBe(303);
+      await answer.text();
+      expect(await (await browser.get(`${url}/`)).text()).not.toContain('data-testid="uc-scripts"');
+      expect(asked).toBe(0);
+    } finally {
+      forum.closeAllConnections();
+      hub.closeAllConnections();
+      await new Promise<void>((resolve) => forum.close(() => resolve()));
+      await new Promise<void>((resolve) => hub.close(() => resolve()));
+    }
+  });
+});
+
 describe('demo forum: headers', () => {
   test('no framing, no sniffing, no referrer, pages not cached (a security review found none)', async () => {
     const server = createServer(createForumSite(loadDemoConfig({})));

@@ -116,6 +116,9 @@ export function createForumSite(config: DemoConfig): Express {
 
   app.post('/logout', async (req, res) => {
     if (!csrfOk(req)) return res.status(403).type('text').send('Bad form token; go back and try again.');
+    // As Discuz!: only a member signs out, so a visitor gets no sign-out notes to collect (their
+    // codes for the kit's subsites end whatever session the browser that loads them has: README).
+    if (!req.session.member) return res.redirect(303, '/');
     // Signed out here first: a member can always leave the forum, whatever UCenter's state.
     delete req.session.member;
     req.session.flash = 'Signed out.';
