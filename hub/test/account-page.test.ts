@@ -7,7 +7,7 @@
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, walk } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, signOut, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
@@ -64,6 +64,22 @@ describe('Account page: display name and password (redis)', () => {
       expect(await accountForm(hub, browser)).toContain('data-testid="account-name">Alice 爱丽丝<');
       const audit = await hub.services.audit.search({ event: 'account.name.changed', user: id });
       expect(audit).toHaveLength(1);
+    });
+
+    test('sent after signing out in another tab: nothing changes, and the sign-in page says so, once (a review: it was dropped without a word)', async () => {
+      const { id, username } = await newUser();
+      const browser = await signInAtPortal(hub, username, PASSWORD);
+      const html = await accountForm(hub, browser);
+      await signOut(browser, hub.url); // the other tab, same browser
+      const answer = await browser.post(`${hub.url}/account/name`, { _csrf: inputValue(html, '_csrf'), name: 'Lost Name' });
+      expect(answer.status).toBe(303);
+      expect(answer.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/account')}`);
+      expect((await hub.services.users.findById(id))!.name).toBe('Before');
+      const signInPage = await browser.follow(`${hub.url}${answer.headers.get('location')!}`);
+      expect(signInPage.body).toContain('data-testid="login-form-not-saved"');
+      const again = await browser.follow(signInPage.url);
+      expect(again.body).toContain('data-testid="login-username"');
+      expect(again.body).not.toContain('data-testid="login-form-not-saved"');
     });
 
     test('without the CSRF token nothing changes (403)', async () => {

@@ -19,6 +19,8 @@ declare module 'express-session' {
     finishedSignIns?: Record<string, string>;
     /** The address the last sign-up on this browser was for (the "check your inbox" page shows it). */
     signupSentTo?: string;
+    /** A form came after this browser was signed out, and was not acted on: the next sign-in page says so, once. */
+    formNotSaved?: boolean;
   }
 }
 

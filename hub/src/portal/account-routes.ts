@@ -3,7 +3,7 @@ import { ConflictError, HubError, TooManyAttemptsError } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { csrf } from '../security/csrf.js';
-import { currentUser, rotateHubSession, type SignedIn } from './current-user.js';
+import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './current-user.js';
 import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
 import { WrongPasswordError } from '../users/account-settings.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
@@ -40,7 +40,7 @@ export function accountRoutes(services: HubServices): Router {
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
     const signedIn = await currentUser(provider, users, req, res);
-    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent('/account')}`);
+    if (!signedIn) signInFirst(req, res, '/account');
     return signedIn;
   }
 

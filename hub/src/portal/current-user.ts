@@ -56,3 +56,13 @@ export async function rotateHubSession(provider: Provider, req: Request, res: Re
     ...(session.transient ? {} : { expires: new Date(session.exp * 1000) }),
   });
 }
+
+/**
+ * Sends a browser that is no longer signed in to sign in, and back to `next` after. A form it
+ * sent (signed out meanwhile, in another tab) was not acted on: the sign-in page says so, once,
+ * instead of dropping the change without a word (a review).
+ */
+export function signInFirst(req: Request, res: Response, next: string): void {
+  if (req.method === 'POST' && req.session) req.session.formNotSaved = true;
+  res.redirect(303, `/login?next=${encodeURIComponent(next)}`);
+}

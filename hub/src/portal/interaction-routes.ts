@@ -28,7 +28,10 @@ export function interactionRoutes(services: HubServices): Router {
   async function showLogin(req: Request, res: Response, uid: string, options: { error?: string; login?: string; status?: number; unverified?: boolean; invalid?: boolean } = {}) {
     const details = await interactionDetails(provider, req, res);
     const client = await clients.find(String(details.params.client_id));
+    const formNotSaved = req.session?.formNotSaved === true;
+    if (formNotSaved) delete req.session.formNotSaved;
     renderPage(res, views, 'hub/login.njk', {
+      formNotSaved,
       uid,
       csrfToken: csrf.generateToken(req),
       client: client && !client.internal ? client : undefined,

@@ -5,7 +5,7 @@ import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { looksLikeRecoveryCode } from '../two-step/recovery-codes.js';
 import { looksLikeTotp } from '../two-step/totp.js';
-import { currentUser, type SignedIn } from './current-user.js';
+import { currentUser, signInFirst, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 
@@ -29,7 +29,7 @@ export function twoStepRoutes(services: HubServices): Router {
 
   async function requireUser(req: Request, res: Response): Promise<SignedIn | undefined> {
     const signedIn = await currentUser(provider, users, req, res);
-    if (!signedIn) res.redirect(303, `/login?next=${encodeURIComponent('/account/two-step')}`);
+    if (!signedIn) signInFirst(req, res, '/account/two-step');
     return signedIn;
   }
 
