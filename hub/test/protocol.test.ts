@@ -595,9 +595,12 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(callback.searchParams.get('code')).toBeTruthy();
       const carol = (await hub.services.users.findByLogin(CAROL.login))!;
       const html = await (await browser.get(`${hub.url}/account`)).text();
+      expect(/data-testid="signed-in-to">(.*?)<\/ul>/.exec(html)?.[1]).toContain('Consent BCL');
       const withdrawn = await browser.post(`${hub.url}/account/consents/consent-bcl/revoke`, { _csrf: inputValue(html, '_csrf') });
       await withdrawn.arrayBuffer();
       expect(withdrawn.status).toBe(303);
+      // Nor is it listed as a site this browser is signed in to.
+      expect(/data-testid="signed-in-to">(.*?)<\/ul>/.exec(await (await browser.get(`${hub.url}/account`)).text())?.[1] ?? '').not.toContain('Consent BCL');
       const queued = [...(await hub.services.deliveries.list('pending')), ...(await hub.services.deliveries.list('delivered')), ...(await hub.services.deliveries.list('failed'))]
         .filter((item) => item.clientId === 'consent-bcl' && item.sub === carol.id);
       expect(queued.map((item) => item.kind)).toEqual(['backchannel-logout']);

@@ -51,17 +51,25 @@ export function accountRoutes(services: HubServices): Router {
       const client = byId.get(clientId);
       return client && !client.internal ? client : undefined;
     };
-    const remembered = (await consents.clientsOf(signedIn.user.id))
+    const consentList = await consents.clientsOf(signedIn.user.id);
+    const remembered = consentList
       .map((entry) => ({ ...entry, client: visible(entry.clientId) }))
       .filter((entry) => entry.client && !entry.client.trusted);
+    // A site that asks consent is signed in to only while the consent holds: withdrawn (it was
+    // told to sign the user out) or expired, its next silent check fails (a review: it stayed listed).
+    const consented = new Set(consentList.map((entry) => entry.clientId));
+    const signedInHere = (clientId: string) => {
+      const client = visible(clientId);
+      return client && (client.trusted || consented.has(clientId)) ? client : undefined;
+    };
     const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : undefined;
     // The user's other hub sessions (other browsers and devices), with the sites each signed in to.
     const otherSessions = (await lifecycle.sessionsOf(signedIn.user.id))
       .filter((session) => session.uid !== signedIn.sessionUid)
-      .map((session) => ({ loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => visible(clientId)?.name).filter(Boolean) }));
+      .map((session) => ({ loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean) }));
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
-      signedInTo: signedIn.clientIds.map(visible).filter(Boolean),
+      signedInTo: signedIn.clientIds.map(signedInHere).filter(Boolean),
       otherSessions,
       consents: remembered,
       csrfToken: csrf.generateToken(req),
