@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '../../hub/src/config.js';
-import { badPortProblem } from '../../hub/src/http/fetch-bad-ports.js';
+import { badPortProblem } from '../../hub/src/fetch-bad-ports.js';
 import type { RedisTarget } from '../../hub/src/store/redis-client.js';
 
 const port = z.coerce.number().int().min(1).max(65_535).superRefine((value, ctx) => {

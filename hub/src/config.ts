@@ -2,7 +2,7 @@ import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
-import { badPortProblem } from './http/fetch-bad-ports.js';
+import { badPortProblem } from './fetch-bad-ports.js';
 
 
 /** Why a JWK cannot sign (an RSA, EC or OKP private key Node can load), or undefined. */

@@ -272,7 +272,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
     if (isProgramEndpoint(ctx)) {
-      ctx.body = unavailable ? unavailableBody() : { ...out };
+      ctx.body = unavailable ? unavailableBody() : out;
       return;
     }
     ctx.type = 'html';

@@ -22,7 +22,8 @@ function pickRange(): { from: number; to: number } | undefined {
     // not Linux: its default range
   }
   if (!(low > 21_000)) return undefined;
-  // Each jest worker picks from a slice of its own, so two workers never draw the same port.
+  // Each jest worker picks from a slice of its own (eight slices: with more workers, two share one,
+  // and the bind check below still keeps them apart).
   const worker = Number(process.env.JEST_WORKER_ID);
   if (!Number.isInteger(worker) || worker < 1) return { from: 20_000, to: low - 1 };
   const slices = 8;
