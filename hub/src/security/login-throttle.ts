@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { TooManyAttemptsError } from '../errors.js';
-import { foldName } from '../store/keys.js';
+import { loginForm } from '../store/keys.js';
 import type { RedisClient } from '../store/redis.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { addressKey } from './address-key.js';
@@ -99,8 +99,9 @@ export class LoginThrottle {
   }
 
   static #accountKey(account: string): string {
-    // As usernames are compared: ｚｅｄ and zed are one pool whether or not the account exists.
-    return foldName(account.trim());
+    // As logins are looked up: ｚｅｄ and zed are one pool whether or not the account exists, and
+    // so are Bob@x and bob@x; ｂob@x (which finds no account) is not bob@x's pool.
+    return loginForm(account.trim());
   }
 
   /** The pools an attempt is judged by (checked) and the ones its failure counts against (fed). */
