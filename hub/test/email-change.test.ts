@@ -129,6 +129,10 @@ describe('Change e-mail (redis, real SMTP)', () => {
     const bad = await requestChange(alice.browser, 'not an address');
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('data-testid="email-error">That e-mail address does not look right.<');
+    // A display name before the address would be the requester's text in the mail to an unproven address.
+    const lure = await requestChange(alice.browser, `Account-suspended<${alice.username}@new.example.test>`);
+    expect(lure.status).toBe(400);
+    expect(lure.body).toContain('data-testid="email-error">That e-mail address does not look right.<');
     const same = await requestChange(alice.browser, alice.email.toUpperCase());
     expect(same.status).toBe(400);
     expect(same.body).toContain('data-testid="email-error">That is already your e-mail address.<');

@@ -214,6 +214,13 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect((await signUp(hub, browser, { ...mine, password: `${mine.username}!`, confirm: `${mine.username}!` })).status).toBe(400);
     expect((await signUp(hub, browser, { ...unique('mismatch'), confirm: 'something else entirely' })).status).toBe(400);
     expect((await signUp(hub, browser, { ...unique('fmt'), email: 'not-an-address' })).status).toBe(400);
+    // A mailbox with a display name (a review): the mail library addressed the verification mail to
+    // the victim's address with the requester's text before it, and each spelling had budgets of its own.
+    const lure = unique('lure');
+    for (const email of [`Account-suspended<${lure.email}>`, `"x y"@example.test`, `${lure.email},other@example.test`]) {
+      expect((await signUp(hub, browser, { ...lure, email })).status).toBe(400);
+    }
+    expect(await hub.services.users.findByLogin(lure.username)).toBeUndefined();
     expect((await signUp(hub, browser, { ...unique('fmt'), username: 'has space' })).status).toBe(400);
     // Too long: refused as typed, not cut to a shorter name or address that would pass.
     const long = unique('long');

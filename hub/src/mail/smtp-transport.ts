@@ -44,7 +44,9 @@ export class SmtpTransport implements MailTransport {
 
   async deliver(mail: RenderedMail): Promise<void> {
     try {
-      await (await this.#transporter()).sendMail({ from: mail.from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      // The recipient as an address object: nodemailer parses a string as a mailbox list, so an
+      // address stored before the hub refused `Name<address>` would reach that address with the name.
+      await (await this.#transporter()).sendMail({ from: mail.from, to: { name: '', address: mail.to }, subject: mail.subject, text: mail.text, html: mail.html });
     } catch (error) {
       throw new MailDeliveryError(error);
     }

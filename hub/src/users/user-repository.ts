@@ -8,8 +8,17 @@ import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
 import { checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, mayBeRemovedUnverified, toPublic, type PublicUser, type User } from './user.js';
 
-/** An address: no space, no control or format character (a terminal escape in an address reached `users list` raw). */
-export const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@[^\s@\p{Cc}\p{Cf}]+\.[^\s@\p{Cc}\p{Cf}]+$/u;
+/**
+ * An address, bare (`local@domain`, RFC 5322's addr-spec without quoted local parts or domain
+ * literals): no space, no control or format character (a terminal escape in an address reached
+ * `users list` raw), and none of the characters of a mailbox around an address (`<>()[]\,;:"`).
+ * `Lure<victim@x>` passed before: a mail library reads it as a display name the requester chose
+ * before the victim's address, so a sign-up's mail to an unproven address carried the requester's
+ * text, each such spelling had mail budgets of its own, and a second account could claim a
+ * verified mailbox through it.
+ */
+const ADDRESS_CHARS = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:"]+';
+export const EMAIL = new RegExp(`^${ADDRESS_CHARS}@${ADDRESS_CHARS}\\.${ADDRESS_CHARS}$`, 'u');
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
 
