@@ -20,7 +20,7 @@ function lure() {
   return { username: `${id}.evil-example.com`, email: `victim-${id}@example.com`, name: `IT Support: ${PHRASE}, visit ${URL_IN_NAME} now` };
 }
 
-function expectNoSignerText(mail: CaughtMail, person: ReturnType<typeof lure>): void {
+function expectNoSignerText(mail: CaughtMail, person: ReturnType<typeof lure>, link = '/signup/verify?token='): void {
   for (const part of [mail.subject, mail.text, mail.html]) {
     expect(part).not.toContain(PHRASE);
     expect(part).not.toContain('IT Support');
@@ -28,8 +28,8 @@ function expectNoSignerText(mail: CaughtMail, person: ReturnType<typeof lure>): 
     expect(part).not.toContain(person.username);
     expect(part).not.toContain('evil-example');
   }
-  // The mail is still a working verification mail.
-  expect(mail.links.some((link) => link.includes('/signup/verify?token='))).toBe(true);
+  // The mail is still a working mail of its kind (a verification link, a reset link).
+  expect(mail.links.some((found) => found.includes(link))).toBe(true);
 }
 
 describe('the verification mail carries nothing the signer typed (HUB_SIGNUP=open, redis, real SMTP)', () => {
@@ -75,5 +75,45 @@ describe('the verification mail carries nothing the signer typed (HUB_SIGNUP=ope
     await hub.services.signup.resend(person.username, '198.51.100.20');
     const again = await catcher.waitFor(person.email, { filter: (mail) => mail !== first });
     expectNoSignerText(again, person);
+  });
+
+  test.each([
+    ['en', 'Hello,', 'the account registered with this e-mail address'],
+    ['zh-CN', '您好：', '以此电子邮件地址注册的账号'],
+  ])('in %s: a password reset asked by its username, and the notice after it, carry none of it while the address is unproven; once verified they greet the owner', async (lang, greeting, plain) => {
+    // A review: "forgot password" with the sign-up's username mailed the unproven address
+    // "Hello IT Support: your account is suspended … visit …" with a reset link.
+    const person = lure();
+    const browser = new TestBrowser();
+    browser.cookies(hub.url).set('lang', lang);
+    const html = await (await browser.get(`${hub.url}/signup`)).text();
+    expect((await browser.post(`${hub.url}/signup`, { _csrf: inputValue(html, '_csrf'), password: PASSWORD, confirm: PASSWORD, ...person })).status).toBe(303);
+    const verification = await catcher.waitFor(person.email);
+
+    await hub.services.recovery.request(person.username, lang, '198.51.100.21');
+    const reset = await catcher.waitFor(person.email, { filter: (mail) => mail.subject !== verification.subject });
+    expect(reset.text.startsWith(greeting)).toBe(true);
+    expect(reset.text).toContain(plain);
+    expectNoSignerText(reset, person, '/password/reset?token=');
+    // The notice a reset sends: the same.
+    const user = (await hub.services.users.findByLogin(person.username))!;
+    hub.services.notices.passwordChanged(user, lang);
+    hub.services.notices.twoStepChanged(user, lang, 'enabled');
+    const mails = () => catcher.to(person.email);
+    await catcher.waitFor(person.email, { filter: () => mails().length >= 4 });
+    expect(mails()).toHaveLength(4);
+    for (const notice of mails().slice(2)) {
+      expect(notice.text).toContain(plain);
+      expectNoSignerText(notice, person, '/password/forgot');
+    }
+
+    // Verified: the address is the owner's, and the mail names the account again.
+    const verifier = new TestBrowser();
+    const page = await (await verifier.get(verification.links.find((link) => link.includes('/signup/verify?token='))!)).text();
+    expect((await verifier.post(`${hub.url}/signup/verify`, { _csrf: inputValue(page, '_csrf'), token: inputValue(page, 'token') })).status).toBe(200);
+    expect((await hub.services.users.findByLogin(person.username))?.emailVerified).toBe(true);
+    await hub.services.recovery.request(person.username, lang, '198.51.100.21');
+    const owned = await catcher.waitFor(person.email, { filter: (mail) => mails().indexOf(mail) === 4 });
+    expect(owned.text).toContain(person.username);
   });
 });

@@ -8,7 +8,7 @@ import type { RecoveryLimits } from '../security/recovery-limits.js';
 import type { AccountSettings } from './account-settings.js';
 import type { AccountTokens } from './account-tokens.js';
 import { passwordStamp } from './password-stamp.js';
-import type { User } from './user.js';
+import { ownerMailVars, type User } from './user.js';
 import { EMAIL, type UserRepository } from './user-repository.js';
 
 export interface EmailChangeDeps {
@@ -83,7 +83,7 @@ export class EmailChange {
     if (address.toLowerCase() === user.email.toLowerCase()) throw new AccountInputError('account:errors.emailSame', 'That is already your e-mail address.');
     if (!(await this.deps.limits.mail(user.id, 'email-change'))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
-    const vars = { name: user.name, username: user.username, newEmail: address, oldEmail: user.email };
+    const vars = { ...ownerMailVars(user), newEmail: address, oldEmail: user.email };
     // The old address hears of it at once: if this was not its owner, they can act.
     this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }));
     if (await this.deps.users.findByLogin(address)) return;

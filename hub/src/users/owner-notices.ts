@@ -1,5 +1,5 @@
 import type { Mailer } from '../mail/mailer.js';
-import type { User } from './user.js';
+import { ownerMailVars, type User } from './user.js';
 
 /**
  * The mails that tell an account's owner it changed (ASVS 5 §6.3.7): whoever changed it from a
@@ -14,13 +14,13 @@ export class OwnerNotices {
   ) {}
 
   /** The password was set: by a reset link, or on the account page (`kept`: this session stays). */
-  passwordChanged(user: Pick<User, 'email' | 'name' | 'username'>, locale: string, options: { kept?: boolean } = {}): void {
-    this.mailer.sendInBackground({ to: user.email, template: 'password-changed', locale, vars: { name: user.name, username: user.username, link: this.#resetLink(), ...(options.kept ? { kept: true } : {}) } });
+  passwordChanged(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, options: { kept?: boolean } = {}): void {
+    this.mailer.sendInBackground({ to: user.email, template: 'password-changed', locale, vars: { ...ownerMailVars(user), link: this.#resetLink(), ...(options.kept ? { kept: true } : {}) } });
   }
 
   /** Two-step sign-in was turned on or off, or new recovery codes were made. */
-  twoStepChanged(user: Pick<User, 'email' | 'name' | 'username'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): void {
-    this.mailer.sendInBackground({ to: user.email, template: 'two-step-changed', locale, vars: { name: user.name, username: user.username, change, link: this.#resetLink() } });
+  twoStepChanged(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): void {
+    this.mailer.sendInBackground({ to: user.email, template: 'two-step-changed', locale, vars: { ...ownerMailVars(user), change, link: this.#resetLink() } });
   }
 
   #resetLink(): string {

@@ -9,7 +9,7 @@ import type { AccountLifecycle } from './account-lifecycle.js';
 import type { AccountTokens } from './account-tokens.js';
 import { passwordStamp } from './password-stamp.js';
 import type { PasswordPolicy } from './password-policy.js';
-import type { User } from './user.js';
+import { ownerMailVars, type User } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
 export interface PasswordRecoveryDeps {
@@ -91,7 +91,7 @@ export class PasswordRecovery {
       to: user.email,
       template: 'password-reset',
       locale,
-      vars: { name: user.name, username: user.username, link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
+      vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
     });
   }
 

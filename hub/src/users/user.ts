@@ -66,6 +66,16 @@ export function isUnverifiedSignUp(user: Pick<User, 'signedUp' | 'emailVerified'
 }
 
 /**
+ * What mail to the account's own address may say of the account: its display name and username,
+ * unless the address was typed at a self-service sign-up and never proven (then nothing: whoever
+ * signed up chose both, and the address may be anyone's, so a reset link or a notice would carry
+ * their text to a stranger; the templates then speak of "the account registered with this address").
+ */
+export function ownerMailVars(user: Pick<User, 'signedUp' | 'emailVerified' | 'name' | 'username'>): { name?: string; username?: string } {
+  return user.signedUp === true && user.emailVerified !== true ? {} : { name: user.name, username: user.username };
+}
+
+/**
  * The rule for an unverified self-sign-up that may be removed (HUB_UNVERIFIED_ACCOUNT_DAYS,
  * signup/unverified-accounts.ts): {@link isUnverifiedSignUp}, and no role (an admin who gave it
  * one vouched for it: kept as an account an admin made). Whether it is listed yet
