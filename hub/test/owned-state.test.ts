@@ -152,8 +152,8 @@ describe('after the store loses its data (Redis)', () => {
     expect(before).not.toBeNull();
     await store.del(key);
     // An enrolment after the loss: sealed with the key this process holds.
-    const { secret } = await services.twoStep.beginEnrolment('user-1', 'dora');
-    const sealed = (await services.twoStepRecords.findPending('user-1'))!;
+    const { secret } = await services.twoStep.beginEnrolment('user-1', 'dora', 'session-1');
+    const sealed = (await services.twoStepRecords.findPending('user-1'))!.secret;
     expect(await services.readiness()).toEqual({ ready: true, reasons: [] });
     const restored = await store.get(key);
     expect(restored).toBe(before);
@@ -165,8 +165,8 @@ describe('after the store loses its data (Redis)', () => {
     const { store, services } = hub;
     const key = services.keys.twoStepKeys();
     const mine = JSON.parse((await store.get(key))!) as string[];
-    const first = await services.twoStep.beginEnrolment('user-1', 'dora');
-    const sealedByMine = (await services.twoStepRecords.findPending('user-1'))!;
+    const first = await services.twoStep.beginEnrolment('user-1', 'dora', 'session-1');
+    const sealedByMine = (await services.twoStepRecords.findPending('user-1'))!.secret;
     // A second process started on the emptied store before this one restored its key.
     const theirs = ['another-process-two-step-key-0123456789abcdef'];
     await store.set(key, JSON.stringify(theirs));
@@ -174,8 +174,8 @@ describe('after the store loses its data (Redis)', () => {
     const merged = JSON.parse((await store.get(key))!) as string[];
     expect(merged).toEqual([...theirs, ...mine]);
     // The other process's first key now seals here too, and what either sealed opens with the merged list.
-    const second = await services.twoStep.beginEnrolment('user-2', 'erin');
-    expect(new SecretBox(theirs).open((await services.twoStepRecords.findPending('user-2'))!, 'user-2')).toBe(second.secret);
+    const second = await services.twoStep.beginEnrolment('user-2', 'erin', 'session-1');
+    expect(new SecretBox(theirs).open((await services.twoStepRecords.findPending('user-2'))!.secret, 'user-2')).toBe(second.secret);
     expect(new SecretBox(merged).open(sealedByMine, 'user-1')).toBe(first.secret);
   });
 

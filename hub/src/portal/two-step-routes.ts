@@ -36,7 +36,7 @@ export function twoStepRoutes(services: HubServices): Router {
   /** The page; `error` is a key of totp:errors, `form` the form it answers (its field is marked and focused). */
   async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number; form?: 'enable' | 'regenerate' | 'disable' } = {}) {
     const status = await twoStep.status(signedIn.user.id);
-    const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username);
+    const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username, signedIn.sessionUid);
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
     renderPage(res, views, 'hub/two-step.njk', {
       status,
@@ -88,7 +88,7 @@ export function twoStepRoutes(services: HubServices): Router {
     // a second step only its holder can pass in front of the owner's account.
     const failed = await proofFailure(req, res, signedIn, true);
     if (failed) return show(req, res, signedIn, { ...failed, form: 'enable' });
-    const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, field(req, 'code'));
+    const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, signedIn.sessionUid, field(req, 'code'));
     if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400, form: 'enable' });
     const { codes } = confirmed;
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });

@@ -2,6 +2,12 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { Sealed } from './secret-box.js';
 
+/** A two-step set-up waiting for its first code: the sealed secret and a digest of the hub session that started it. */
+export interface PendingEnrolment {
+  secret: Sealed;
+  holder: string;
+}
+
 /** A user's two-step sign-in, as stored: the TOTP secret sealed, recovery codes only as digests. */
 export interface TwoStepRecord {
   v: 1;
@@ -64,14 +70,20 @@ export class TwoStepRepository {
     return this.store.swap(key, last, String(step), ttlSeconds);
   }
 
-  /** An enrolment started and not yet confirmed (expires on its own). */
-  async savePending(userId: string, secret: Sealed, ttlSeconds: number): Promise<void> {
-    await this.store.set(this.keys.twoStepPending(userId), JSON.stringify(secret), { ttlSeconds });
+  /**
+   * An enrolment started and not yet confirmed (expires on its own), with the session that
+   * started it (`holder`, a digest): one per user, the newest replacing any other.
+   */
+  async savePending(userId: string, pending: PendingEnrolment, ttlSeconds: number): Promise<void> {
+    await this.store.set(this.keys.twoStepPending(userId), JSON.stringify(pending), { ttlSeconds });
   }
 
-  async findPending(userId: string): Promise<Sealed | undefined> {
+  async findPending(userId: string): Promise<PendingEnrolment | undefined> {
     const raw = await this.store.get(this.keys.twoStepPending(userId));
-    return raw ? (JSON.parse(raw) as Sealed) : undefined;
+    if (!raw) return undefined;
+    const parsed = JSON.parse(raw) as PendingEnrolment | Sealed;
+    // One saved before enrolments had a holder is the bare sealed secret: held by no session.
+    return 'secret' in parsed && 'holder' in parsed ? parsed : { secret: parsed as Sealed, holder: '' };
   }
 
   async dropPending(userId: string): Promise<void> {

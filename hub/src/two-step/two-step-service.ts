@@ -1,4 +1,5 @@
 import { HubError, msg, ValidationError } from '../errors.js';
+import { digest } from '../store/keys.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
 import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
@@ -76,14 +77,20 @@ export class TwoStepService {
     return this.repository.isEnabled(userId);
   }
 
-  /** Starts (or shows again) an enrolment: a secret kept pending until a first code confirms it. */
-  async beginEnrolment(userId: string, accountLabel: string): Promise<Enrolment> {
+  /**
+   * Starts (or shows again) an enrolment: a secret kept pending until a first code confirms it,
+   * held by the hub session that started it (`sessionUid`). Another session of the user (a
+   * second browser, or a stolen session) never sees it: its visit starts a set-up of its own,
+   * which replaces the first (whose confirmation is then refused as expired, and starts again).
+   */
+  async beginEnrolment(userId: string, accountLabel: string, sessionUid: string): Promise<Enrolment> {
+    const holder = digest(sessionUid);
     const pending = await this.repository.findPending(userId);
-    // A set-up sealed with a key this hub does not have starts afresh.
-    let secret = pending ? this.#openPending(pending, userId) : undefined;
+    // A set-up of another session, or sealed with a key this hub does not have, starts afresh.
+    let secret = pending && pending.holder === holder ? this.#openPending(pending.secret, userId) : undefined;
     if (!secret) {
       secret = newTotpSecret();
-      await this.repository.savePending(userId, this.box.seal(secret, userId), PENDING_ENROLMENT_SECONDS);
+      await this.repository.savePending(userId, { secret: this.box.seal(secret, userId), holder }, PENDING_ENROLMENT_SECONDS);
     }
     const uri = totpUri(secret, this.issuerName, accountLabel);
     return { secret, uri, qrDataUrl: await (await qrCode()).toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 }) };
@@ -94,9 +101,10 @@ export class TwoStepService {
    * recovery codes come back, to be shown once. Otherwise why not: the set-up expired, or
    * the code is wrong.
    */
-  async confirmEnrolment(userId: string, code: string): Promise<{ codes: string[] } | { refused: 'enrolExpired' | 'enrolCode' }> {
+  async confirmEnrolment(userId: string, sessionUid: string, code: string): Promise<{ codes: string[] } | { refused: 'enrolExpired' | 'enrolCode' }> {
     const pending = await this.repository.findPending(userId);
-    const secret = pending ? this.#openPending(pending, userId) : undefined;
+    // Only the session that started the set-up confirms it (see beginEnrolment).
+    const secret = pending && pending.holder === digest(sessionUid) ? this.#openPending(pending.secret, userId) : undefined;
     if (!secret) return { refused: 'enrolExpired' };
     const step = totpStep(secret, code);
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };

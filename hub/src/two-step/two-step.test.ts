@@ -14,6 +14,8 @@ import { deleteByPrefix } from '../store/redis-client.js';
 
 const KEK_A = 'a'.repeat(40);
 const KEK_B = 'b'.repeat(40);
+/** The hub session (its uid) that enrols. */
+const SESSION = 'session-uid-1';
 
 describe('SecretBox: envelope encryption of two-step secrets', () => {
   const box = new SecretBox([KEK_A]);
@@ -94,9 +96,9 @@ describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => 
   async function enrolled(): Promise<{ userId: string; secret: string; codes: string[] }> {
     const userId = randomUUID();
     await awayFromStepEdge();
-    const { secret, uri } = await service.beginEnrolment(userId, 'someone');
+    const { secret, uri } = await service.beginEnrolment(userId, 'someone', SESSION);
     expect(uri).toMatch(/^otpauth:\/\/totp\/hub\.test:someone\?/);
-    const confirmed = await service.confirmEnrolment(userId, totpCode(secret, -1));
+    const confirmed = await service.confirmEnrolment(userId, SESSION, totpCode(secret, -1));
     if (!('codes' in confirmed)) throw new Error(`enrolment refused: ${confirmed.refused}`);
     return { userId, secret, codes: confirmed.codes };
   }
@@ -137,15 +139,34 @@ describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => 
 
   test('a wrong first code does not enrol; disable removes every key of the enrolment', async () => {
     const userId = randomUUID();
-    const { secret } = await service.beginEnrolment(userId, 'someone');
+    const { secret } = await service.beginEnrolment(userId, 'someone', SESSION);
     const wrong = totpCode(secret) === '123456' ? '654321' : '123456';
-    expect(await service.confirmEnrolment(userId, wrong)).toEqual({ refused: 'enrolCode' });
+    expect(await service.confirmEnrolment(userId, SESSION, wrong)).toEqual({ refused: 'enrolCode' });
     expect(await service.isEnabled(userId)).toBe(false);
     const other = await enrolled();
     expect(await service.disable(other.userId)).toBe(true);
     expect(await service.verify(other.userId, other.codes[2]!)).toBeUndefined();
     expect(await store.get(keys.twoStepRecoveryCode(other.userId, recoveryCodeDigest(other.codes[2]!)))).toBeNull();
     expect(await store.get(keys.twoStep(other.userId))).toBeNull();
+  });
+
+  test('a set-up is held by the session that started it: another session of the user neither sees its secret nor confirms it', async () => {
+    // A review: the pending secret was the user's, shown to every session for 15 minutes, so a
+    // stolen session could read the secret its owner was about to confirm and make codes for good.
+    const userId = randomUUID();
+    await awayFromStepEdge();
+    const owners = await service.beginEnrolment(userId, 'someone', SESSION);
+    expect((await service.beginEnrolment(userId, 'someone', SESSION)).secret).toBe(owners.secret); // shown again to its own session
+    const thiefs = await service.beginEnrolment(userId, 'someone', 'session-uid-2');
+    expect(thiefs.secret).not.toBe(owners.secret);
+    // The owner's set-up was replaced: its code is refused as expired (the page starts it again).
+    expect(await service.confirmEnrolment(userId, SESSION, totpCode(owners.secret))).toEqual({ refused: 'enrolExpired' });
+    // The other session's code does not confirm from the owner's session, nor the other way round.
+    const again = await service.beginEnrolment(userId, 'someone', SESSION);
+    expect(again.secret).not.toBe(thiefs.secret);
+    expect(await service.confirmEnrolment(userId, 'session-uid-2', totpCode(again.secret))).toEqual({ refused: 'enrolExpired' });
+    expect(await service.isEnabled(userId)).toBe(false);
+    expect(await service.confirmEnrolment(userId, SESSION, totpCode(again.secret))).toHaveProperty('codes');
   });
 
   test('the throttle: failures past the threshold make the next attempt wait, even with the right code', async () => {

@@ -94,8 +94,8 @@ describe('PasswordCheck outcomes', () => {
   test('two-step on: secondStep true, read beside the success or in the check', async () => {
     const { users, twoStep } = hub.services;
     const bob = await users.create({ username: 'bob', email: 'bob@example.test', password: 'bob-password-12' });
-    const { secret } = await twoStep.beginEnrolment(bob.id, 'bob');
-    expect(await twoStep.confirmEnrolment(bob.id, totpCode(secret))).toHaveProperty('codes');
+    const { secret } = await twoStep.beginEnrolment(bob.id, 'bob', 'session-1');
+    expect(await twoStep.confirmEnrolment(bob.id, 'session-1', totpCode(secret))).toHaveProperty('codes');
     const user = (await users.findByLogin('bob'))!;
     expect(await check.check(request(user, 'bob-password-12', { twoStep: 'with-success' }))).toEqual({ kind: 'ok', user, secondStep: true });
     expect(await check.check(request(user, 'bob-password-12', { twoStep: 'in-check', accept: (on) => on }))).toEqual({ kind: 'ok', user, secondStep: true });
