@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ConflictError } from './errors.js';
+import { ConflictError, msg, type LocalizedMessage } from './errors.js';
 import { SIGNING_ALGS } from './secrets/secrets.js';
 import { KNOWN_ROLES } from './users/user.js';
 import type { DomainServices } from './domain-services.js';
@@ -156,6 +156,8 @@ interface SeedEntry {
   exists: () => Promise<boolean>;
   /** Throws what `create` would refuse, writing nothing. */
   check: () => unknown;
+  /** What another record holds that `create` needs (a user's e-mail address, its id), reading only. */
+  clash?: () => Promise<LocalizedMessage | undefined>;
   create: () => Promise<unknown>;
 }
 
@@ -191,6 +193,12 @@ export async function applySeed(
       entry: `user:${foldName(user.username)}`,
       exists: async () => (await users.findByLogin(user.username)) !== undefined,
       check: () => UserRepository.checkNewUser(user),
+      // Another account holding the address or the id is the file's mistake, not "there already".
+      clash: async () => {
+        if (user.id !== undefined && (await users.findById(user.id))) return msg('errors:idTaken', { id: user.id });
+        if (await users.findByEmail(user.email)) return msg('errors:emailTaken', { email: user.email.trim() });
+        return undefined;
+      },
       create: () => users.create(user),
     })),
     ...(seed.ucenterApps ?? []).map((app): SeedEntry => ({
@@ -205,12 +213,14 @@ export async function applySeed(
   // skipped as it is, even if this version's checks would refuse it now).
   const missing = new Set<SeedEntry>();
   for (const entry of entries) if (!applied.has(entry.entry) && !(await entry.exists())) missing.add(entry);
-  for (const { entry, check } of missing) {
+  for (const { entry, check, clash } of missing) {
     try {
       check();
     } catch (error) {
       throw new SeedEntryError(entry, error);
     }
+    const held = await clash?.();
+    if (held !== undefined) throw new SeedEntryError(entry, new ConflictError(held));
   }
   for (const one of entries) {
     const { entry, create } = one;
@@ -219,8 +229,10 @@ export async function applySeed(
         await create();
         report.created.push(entry);
       } catch (error) {
-        // Taken meanwhile (another process applying the same file, or an email in use).
-        if (error instanceof ConflictError) report.skipped.push(entry);
+        // Made meanwhile by another process applying the same file: there already. Any other
+        // conflict (an address or id another account took meanwhile) is named, and the entry is
+        // not marked applied, so the corrected file creates it.
+        if (error instanceof ConflictError && (await one.exists())) report.skipped.push(entry);
         else throw isStoreUnavailable(error) ? error : new SeedEntryError(entry, error);
       }
     } else report.skipped.push(entry);

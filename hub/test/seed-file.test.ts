@@ -154,6 +154,26 @@ clients:
     expect((await hub.services.users.findByLogin('kim'))!.name).toBe('Kim'); // a block scalar's newline is trimmed, not refused
   });
 
+  test("a seed user with another account's id or address is refused, naming the entry, and is not marked applied; the corrected file creates it (an operator review)", async () => {
+    // The id: the record was written over, so the seed's user took carol's identity (her sub,
+    // sessions, grants) with her name and address still leading to it, and the admin role.
+    const carol = await hub.services.users.create({ username: 'carol', email: 'carol@example.test', password: 'carol-password-long-1' });
+    const byId = parseSeed(`users:\n  - id: ${carol.id}\n    username: mallory\n    email: mallory@example.test\n    password: mallory-password-1\n    roles: [admin]\n`);
+    await expect(applySeed(byId, hub.services)).rejects.toThrow(`user:mallory: The user id ${carol.id} belongs to another account.`);
+    // Not even through the repository: a given id another account holds is a conflict, and the claims are given back.
+    await expect(hub.services.users.create({ id: carol.id, username: 'mallory', email: 'mallory@example.test', password: 'mallory-password-1' })).rejects.toThrow('belongs to another account');
+    expect(await hub.services.users.findById(carol.id)).toMatchObject({ username: 'carol', email: 'carol@example.test', roles: [] });
+    expect(await hub.services.users.findByLogin('mallory')).toBeUndefined();
+    expect(await hub.services.users.findByLogin('mallory@example.test')).toBeUndefined();
+    // The address: "left as they are" and marked applied for good, so the corrected file never created hank.
+    const clash = parseSeed('users:\n  - username: hank\n    email: carol@example.test\n    password: hank-password-long-1\n');
+    await expect(applySeed(clash, hub.services)).rejects.toThrow('user:hank: The e-mail address carol@example.test is already registered.');
+    expect(await hub.store.setMembers(hub.services.keys.seedApplied())).toEqual([]);
+    const fixed = parseSeed('users:\n  - username: hank\n    email: hank@example.test\n    password: hank-password-long-1\n');
+    expect((await applySeed(fixed, hub.services)).created).toEqual(['user:hank']);
+    expect(await hub.services.users.findByLogin('hank@example.test')).toMatchObject({ username: 'hank' });
+  });
+
   test('entries that already existed before the seed are left as they are', async () => {
     await hub.services.users.create({ username: 'sam', email: 'sam@elsewhere.test', password: 'made-by-admin-1' });
     expect((await applySeed(SEED, hub.services)).skipped).toContain('user:sam');

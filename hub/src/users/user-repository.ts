@@ -262,7 +262,13 @@ export class UserRepository {
       await this.store.del(this.keys.userByName(username), ...(claimEmail ? [this.keys.userByEmail(email)] : []));
       throw error;
     }
-    await this.store.set(this.keys.user(user.id), JSON.stringify(user));
+    // The record only where none is: an id given (a seed, an import) that another account holds
+    // would otherwise replace that account, its sessions, grants and subsites' accounts included,
+    // while its name and address still led to the record.
+    if (!(await this.store.set(this.keys.user(user.id), JSON.stringify(user), { onlyIfAbsent: true }))) {
+      await this.store.del(this.keys.userByName(username), ...(claimEmail ? [this.keys.userByEmail(email)] : []), this.keys.userByUid(user.uid));
+      throw new ConflictError(msg('errors:idTaken', { id: user.id }));
+    }
     await this.store.setAdd(this.keys.users(), user.id);
     if (isLegacyHash(user.passwordHash)) await this.store.zAdd(this.keys.legacyHashUsers(), user.uid, user.id);
     return toPublic(user);
