@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { KitContext } from './context.js';
 import { signOutLocally } from './sign-in.js';
 import { requestApi } from './request-api.js';
+import { ssoState } from './session.js';
 
 /** What the kit tells the site's templates besides the user (`res.locals.sso`). */
 export interface SsoLocals {
@@ -14,7 +15,7 @@ export interface SsoLocals {
 
 /** Exposes the session user as `req.user` and `res.locals.user`, the request API as `req.sso`, and `res.locals.sso`. */
 export function exposeUser(ctx: KitContext, req: Request, res: Response): void {
-  const user = req.session?.sso?.user;
+  const user = ssoState(req)?.user;
   req.user = user;
   res.locals.user = user;
   req.sso = requestApi(ctx, req);
@@ -30,7 +31,7 @@ export function exposeUser(ctx: KitContext, req: Request, res: Response): void {
  */
 export function currentUser(ctx: KitContext): RequestHandler {
   return (req, res, next) => {
-    const state = req.session?.sso;
+    const state = ssoState(req);
     if (state && Math.floor(Date.now() / 1000) - state.loggedInAt > ctx.options.sessionMaxAgeSeconds) {
       return endExpiredSession(ctx, req, res).then(() => {
         exposeUser(ctx, req, res);

@@ -8,6 +8,7 @@ import { originalPath, redirectToHub } from './authorize.js';
 import { insecureTransport } from './secure-transport.js';
 import { logMisconfigured } from './routes/error-handler.js';
 import { recheckDue, startRecheck } from './recheck.js';
+import { ssoState } from './session.js';
 
 /**
  * Lazy verification: on a real page view with no local user and a `Request-Login` cookie
@@ -28,7 +29,7 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     if (!req.sso) return next(notThroughRouter(ctx));
     exposeUser(ctx, req, res);
     if (req.user) {
-      const due = recheckSeconds > 0 && recheckDue(req.session.sso!, recheckSeconds);
+      const due = recheckSeconds > 0 && recheckDue(ssoState(req)!, recheckSeconds);
       if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return startRecheck(ctx, req, res, next);
       return next();
     }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { KitContext } from './context.js';
 import type { SsoSessionState } from './session.js';
-import { saveSession } from './session.js';
+import { saveSession, ssoState } from './session.js';
 import { describeError } from './errors.js';
 import { originalPath, redirectToHub } from './authorize.js';
 import { signOutLocally } from './sign-in.js';
@@ -27,7 +27,7 @@ export function recheckDue(state: SsoSessionState, seconds: number, now = Math.f
  */
 export async function startRecheck(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
   try {
-    req.session.sso = { ...req.session.sso!, recheckStartedAt: Math.floor(Date.now() / 1000) };
+    req.session.sso = { ...ssoState(req)!, recheckStartedAt: Math.floor(Date.now() / 1000) };
     // A store that fails here keeps the session and serves the page (the next page tries again).
     await saveSession(req);
     // This browser session has now checked with the hub: if the answer leaves the visitor
@@ -42,6 +42,6 @@ export async function startRecheck(ctx: KitContext, req: Request, res: Response,
 
 /** A re-check the hub did not answer with this session's user: the local session ends, the visitor is anonymous. */
 export async function endRecheckedSession(ctx: KitContext, req: Request, res: Response): Promise<void> {
-  if (!req.session?.sso) return;
+  if (!ssoState(req)) return;
   await signOutLocally(ctx, req, res);
 }

@@ -122,3 +122,35 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     expect((await request(two.app).get(path)).status).toBe(400);
   });
 });
+
+describe('two kit sites on one host sharing a cookie name, a sessionSecret and a Redis (one .env copied between them)', () => {
+  it("a session signed in at one is not the other's: the visitor is signed out there, the log says what to change, and the first site's session is left alone", async () => {
+    // An outside review: signed in at :7211 (client revb), :7210 (client revsite) showed the user
+    // signed in without asking the hub, with revb's tokens, and nothing in its log.
+    const shared = { redis, redisPrefix: `${prefix}shared:` };
+    const bbs = await makeSite(hub, shared);
+    const lines: string[] = [];
+    const wiki = await makeSite(hub, { ...shared, clientId: 'wiki', logger: { warn: (line: string) => lines.push(line) } });
+    const agent = request.agent(bbs.app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const done = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sessionCookie = setCookies(done)['sso.sid']!.split(';')[0]!;
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+
+    for (let i = 0; i < 3; i += 1) {
+      const page = await request(wiki.app).get('/').set(HTML).set('Cookie', sessionCookie);
+      expect(page.status).toBe(200);
+      expect(page.body.user).toBeNull();
+      expect(setCookies(page)['sso.sid']).toBeUndefined(); // the browser keeps the other site's cookie
+    }
+    const refused = await request(wiki.app).get('/private').set(HTML).set('Cookie', sessionCookie);
+    expect(refused.status).toBe(302);
+    expect(refused.headers.location).toMatch(/\/sso\/login\?next=/);
+    const said = lines.filter((line) => line.includes('a session signed in for client'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('"bbs"');
+    expect(said[0]).toContain('cookiePrefix');
+    // bbs's session is as it was.
+    expect((await agent.get('/private').set(HTML)).body).toEqual({ secret: true, sub: 'user-1' });
+  });
+});

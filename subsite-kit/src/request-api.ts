@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { KitContext } from './context.js';
 import { LoginRequired, SiteMisconfigured } from './errors.js';
 import { HubRequestError } from './hub-errors.js';
-import { getStoredSession, saveSession, type SsoSessionState } from './session.js';
+import { getStoredSession, saveSession, type SsoSessionState, ssoState } from './session.js';
 import { signOutLocally } from './sign-in.js';
 
 /** `req.sso`: what a route can ask the kit about the signed-in user. */
@@ -62,7 +62,7 @@ async function releaseRefreshLock(ctx: KitContext, lock: string): Promise<void> 
 export function requestApi(ctx: KitContext, req: Request): SsoRequestApi {
   const api: SsoRequestApi = {
     async accessToken(options = {}) {
-      const state = req.session?.sso;
+      const state = ssoState(req);
       if (!state) throw new LoginRequired('nobody is signed in');
       const margin = options.refreshBeforeSeconds ?? REFRESH_BEFORE_SECONDS;
       if (state.accessToken && !expiresWithin(state, margin)) return state.accessToken;

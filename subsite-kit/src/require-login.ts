@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { ROUTES, type KitContext } from './context.js';
 import { originalPath } from './authorize.js';
 import { isPageRequest } from './page-request.js';
+import { ssoState } from './session.js';
 
 /**
  * Guards a route: a page view without a user goes to `/sso/login?next=<this page>`; any
@@ -9,7 +10,7 @@ import { isPageRequest } from './page-request.js';
  */
 export function requireLogin(ctx: KitContext): RequestHandler {
   return (req, res, next) => {
-    if (req.session?.sso?.user) return next();
+    if (ssoState(req)?.user) return next();
     res.set('Cache-Control', 'no-store');
     if (isPageRequest(req)) {
       const target = `${ctx.options.basePath}${ROUTES.login}?next=${encodeURIComponent(originalPath(req, ctx.options.basePath))}`;

@@ -7,6 +7,7 @@ import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import { SessionCookieCheck } from './session-cookie-check.js';
+import { sessionIsFor } from './session-owner.js';
 
 /** The signed-in user as the kit keeps it, from the hub's ID token. */
 export interface SsoUser {
@@ -32,6 +33,12 @@ export interface SsoSessionState {
   accessTokenExpiresAt?: number;
   /** Refresh token (kept server-side in the session store, never in a cookie); rotated at each refresh. */
   refreshToken?: string;
+  /**
+   * The client (`clientId`) this session was signed in for: another site that loads it (one on
+   * this host sharing the cookie name, secret and store) treats the visitor as signed out.
+   * Absent in sessions signed in before it was kept: the ID token's audience says.
+   */
+  clientId?: string;
   /** When this local session started (epoch seconds); bounds its absolute lifetime. */
   loggedInAt: number;
   /**
@@ -94,10 +101,43 @@ export function createSessionMiddleware(options: ResolvedOptions, store: session
     if (typeof cookie !== 'string') return middleware(req, res, next);
     // A cookie that brought no signed-in session: was it signed here at all (another site on this host)?
     return middleware(req, res, (error?: unknown) => {
-      if (!error && !req.session?.sso) cookieCheck.inspect(req, cookie);
+      if (!error) {
+        const state = req.session?.sso;
+        if (!state) cookieCheck.inspect(req, cookie);
+        else if (!sessionIsFor(state, options.clientId)) setAsideForeign(req, state, options, configLog);
+      }
       next(error);
     });
   };
+}
+
+/** Requests whose session was signed in for another client ({@link sessionIsFor}): anonymous to the kit, their session left as it is. */
+const foreignSessions = new WeakSet<Request>();
+
+/**
+ * What the kit keeps of this request's sign-in: none for an anonymous visitor, nor for a session
+ * signed in for another client (a site on this host sharing this one's cookie name, secret and
+ * store), which this site neither uses nor writes. Every read of `req.session.sso` goes through it.
+ */
+export function ssoState(req: Request): SsoSessionState | undefined {
+  const state = req.session?.sso;
+  return state === undefined || foreignSessions.has(req) ? undefined : state;
+}
+
+/**
+ * A signed-in session of another client (see {@link sessionIsFor}): the visitor is anonymous
+ * here ({@link ssoState}), and that session is neither changed nor destroyed (express-session
+ * saves it only if it changed); a sign-in here starts a session of its own (see
+ * {@link regenerateSession}). Said in the log, at most once a minute.
+ */
+function setAsideForeign(req: Request, state: SsoSessionState, options: ResolvedOptions, log: RateLimitedLog): void {
+  foreignSessions.add(req);
+  log.warn(
+    'session of another client',
+    `subsite-kit: ${req.baseUrl}${req.path}: a session signed in for client ${JSON.stringify(state.clientId ?? 'another client')} came to this site (client ${JSON.stringify(options.clientId)}), so the visitor is treated as signed out here: ` +
+      'another site on this host uses the same session cookie, sessionSecret and session store (browsers share cookies across ports), so each would take the other\'s sign-ins; ' +
+      "give each site on one host its own cookiePrefix (e.g. cookiePrefix: 'forum.', or SSO_COOKIE_PREFIX) and its own sessionSecret",
+  );
 }
 
 function createExpressSession(options: ResolvedOptions, store: session.Store): RequestHandler {
@@ -122,6 +162,11 @@ function createExpressSession(options: ResolvedOptions, store: session.Store): R
 
 /** `req.session.regenerate` as a promise. */
 export function regenerateSession(req: Request): Promise<void> {
+  if (foreignSessions.delete(req)) {
+    // Another client's session is not this site's to destroy: a new one takes its place here.
+    (req.sessionStore as session.Store & { generate: (req: Request) => void }).generate(req);
+    return Promise.resolve();
+  }
   return new Promise((resolve, reject) => req.session.regenerate((error: unknown) => (error ? reject(error) : resolve())));
 }
 
@@ -132,7 +177,7 @@ export function saveSession(req: Request): Promise<void> {
 
 /** `req.session.destroy` as a promise; a request without a session resolves at once. */
 export function destroySession(req: Request): Promise<void> {
-  if (!req.session) return Promise.resolve();
+  if (!req.session || foreignSessions.has(req)) return Promise.resolve();
   return new Promise((resolve, reject) => req.session.destroy((error: unknown) => (error ? reject(error) : resolve())));
 }
 

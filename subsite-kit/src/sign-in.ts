@@ -5,7 +5,7 @@ import type { SsoSessionState } from './session.js';
 import { validateIdToken } from './id-token.js';
 import { applyAfterCallback } from './after-callback.js';
 import { HubRequestError } from './hub-errors.js';
-import { destroySession, regenerateSession, saveSession } from './session.js';
+import { destroySession, regenerateSession, saveSession, ssoState } from './session.js';
 
 /**
  * Completes a sign-in: exchanges the code, validates the ID token against this browser's
@@ -33,6 +33,7 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   const state: SsoSessionState = {
     user,
     idToken: tokens.id_token,
+    clientId: ctx.options.clientId,
     loggedInAt: now,
     verifiedAt: now,
     ...(hubSid ? { hubSid } : {}),
@@ -41,14 +42,15 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
   };
 
-  const current = req.session.sso;
+  const current = ssoState(req);
   if (pending.recheck && current?.user.sub === user.sub) return reverify(ctx, req, current, state);
 
   // Regenerate the session at sign-in to prevent fixation: an id planted in this browser before
   // login is never the signed-in one. Regenerating destroys the old session in the store; only
   // then is whoever was signed in here before forgotten in the indexes, so a failed destroy
   // leaves a session that a forced logout can still find.
-  const previous = req.session.sso ? { id: req.sessionID, state: req.session.sso } : undefined;
+  const own = ssoState(req);
+  const previous = own ? { id: req.sessionID, state: own } : undefined;
   await regenerateSession(req);
   if (previous) await ctx.index.remove(previous.id, previous.state);
   req.session.sso = state;
@@ -86,7 +88,7 @@ async function reverify(ctx: KitContext, req: Request, current: SsoSessionState,
 export async function signOutLocally(ctx: KitContext, req: Request, res?: Response): Promise<void> {
   if (!req.session) return;
   const id = req.sessionID;
-  const state = req.session.sso;
+  const state = ssoState(req);
   await destroySession(req);
   req.user = undefined;
   if (state) await ctx.index.remove(id, state);

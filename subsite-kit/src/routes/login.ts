@@ -6,6 +6,7 @@ import { redirectToHub } from '../authorize.js';
 import { safeReturnTo } from '../return-to.js';
 import { requireSecureTransport } from '../secure-transport.js';
 import { otherHostWarning } from '../mount-check.js';
+import { ssoState } from '../session.js';
 
 /**
  * `GET /sso/login?next=/path`: an interactive authorization request (the hub shows its login,
@@ -15,7 +16,7 @@ export function login(ctx: KitContext): RequestHandler {
   const warnOnOtherHost = otherHostWarning(ctx);
   return async (req, res) => {
     const next = safeReturnTo(req.query.next);
-    if (req.session?.sso) return res.redirect(302, next);
+    if (ssoState(req)) return res.redirect(302, next);
     requireSecureTransport(ctx, req);
     warnOnOtherHost(req);
     try {

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { Forbidden } from '../errors.js';
 import { signOutLocally } from '../sign-in.js';
+import { ssoState } from '../session.js';
 
 /**
  * CSRF defence for `POST /sso/logout` (no token needed in the subsite's forms): the request
@@ -31,7 +32,7 @@ export function isSameOriginRequest(req: Request, siteOrigin: string): boolean {
 export function logout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     if (!isSameOriginRequest(req, ctx.options.siteOrigin)) throw new Forbidden('logout must be posted from this site');
-    const idToken = req.session?.sso?.idToken;
+    const idToken = ssoState(req)?.idToken;
     await signOutLocally(ctx, req, res);
     ctx.cookies.clearSignInMarkers(req, res);
 

@@ -3,6 +3,7 @@ import type { KitContext } from '../context.js';
 import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
+import { ssoState } from '../session.js';
 
 /**
  * `GET /sso/synclogin?time=T&code=C`: the hub signed someone in. After verifying the code,
@@ -16,13 +17,14 @@ export function synclogin(ctx: KitContext): RequestHandler {
     if (!claims) return;
     // A local session from another hub session is stale (someone else, or an older login):
     // end it so the lazy check can sign in whoever the hub has now.
-    if (req.session?.sso && req.session.sso.hubSid !== claims.sid) {
+    const local = ssoState(req);
+    if (local && local.hubSid !== claims.sid) {
       await signOutLocally(ctx, req, res);
     }
     // Single use, spent after the work: a store failure above answers 503 and leaves the code
     // good for the browser's retry. A replay is refused here, before Request-Login is set.
     await claimSyncRequest(ctx, req, claims);
-    if (!req.session?.sso) ctx.cookies.setRequestLogin(res);
+    if (!ssoState(req)) ctx.cookies.setRequestLogin(res);
     sendSyncAnswer(req, res);
   };
 }

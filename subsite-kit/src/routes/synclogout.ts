@@ -3,6 +3,7 @@ import type { KitContext } from '../context.js';
 import { signOutLocally } from '../sign-in.js';
 import { sendSyncAnswer } from './sync-response.js';
 import { claimSyncRequest, verifySyncRequest } from './sync-verify.js';
+import { ssoState } from '../session.js';
 
 /**
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End every local session
@@ -21,7 +22,7 @@ export function synclogout(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const claims = await verifySyncRequest(ctx, req, res, 'logout');
     if (!claims) return;
-    const local = req.session?.sso;
+    const local = ssoState(req);
     // `*`: a sign-out that names no hub session (a UCenter application's user/synlogout): this browser's.
     const othersSession = local?.hubSid !== undefined && claims.sid !== ANY_HUB_SESSION && local.hubSid !== claims.sid;
     if (local && !othersSession) {
