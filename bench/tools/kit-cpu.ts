@@ -78,7 +78,7 @@ async function kitCookie(server: ServerProcess): Promise<string> {
   const claims = { iss: 'http://127.0.0.1:4000', aud: id, sub, sid: randomUUID(), auth_time: now, iat: now, exp: now + 3600, name: 'bench-user-0', preferred_username: 'bench-user-0', email: 'bench-user-0@bench.test', email_verified: true };
   const data = {
     cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/', sameSite: 'lax', secure: false },
-    sso: { user: { sub, name: 'bench-user-0', preferred_username: 'bench-user-0', email: 'bench-user-0@bench.test', claims }, hubSid: claims.sid, idToken: 'x'.repeat(900), accessToken: 'y'.repeat(43), accessTokenExpiresAt: now + 3600, loggedInAt: now },
+    sso: { user: { sub, name: 'bench-user-0', preferred_username: 'bench-user-0', email: 'bench-user-0@bench.test', claims }, hubSid: claims.sid, idToken: 'x'.repeat(900), clientId: id, accessToken: 'y'.repeat(43), accessTokenExpiresAt: now + 3600, loggedInAt: now },
   };
   await redis.set(`${root}${server.name}:${id}:sess:${sid}`, JSON.stringify(data), { EX: 3600 });
   return `${id}.sid=${encodeURIComponent(`s:${signature.sign(sid, sessionSecret)}`)}`;
