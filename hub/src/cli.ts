@@ -196,7 +196,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'keys rotate': {
         if (config.HUB_JWKS || (await publishedPinsSigningKeys(store, new Keys(config.KEY_PREFIX)))) {
-          throw new ValidationError('the hub signs with the keys of its HUB_JWKS setting, not with keys from the store: a rotation here would not be used. Put the new key in HUB_JWKS and restart the hubs one by one (keep the old public key in it until tokens it signed expire), or remove HUB_JWKS to rotate live with this command');
+          throw new ValidationError('the hub signs with the keys of its HUB_JWKS setting, not with keys from the store: a rotation here would not be used. Rotate a pinned key in three passes, restarting the hubs one by one each time: add the new private key to HUB_JWKS second (the first signs, all verify); then move it first; then, once the tokens the old key signed have expired, remove the old one. Or remove HUB_JWKS from every hub to rotate live with this command');
         }
         const retireSeconds = config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL);
         const algs = (values.alg ?? [...SIGNING_ALGS]).map((alg) => {

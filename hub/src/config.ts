@@ -401,6 +401,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0), argon2Turns });
 }
 
+/** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
+export const ID_TOKEN_TTL = 3600;
+
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
 
 /**
@@ -434,7 +437,24 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
       `invalid hub configuration:\n  REDIS_URL: set it in production (NODE_ENV=production), or REDIS_CLUSTER_NODES or REDIS_SENTINELS${hint}; without one the hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see (HUB_DEMO=true runs on it on purpose)`,
     );
   }
+  // A replaced signing key retired before the ID tokens it signed expire: subsites can no longer
+  // verify them, and every sign-out that sends one as id_token_hint is refused.
+  const retire = config.HUB_KEY_RETIRE_SECONDS;
+  if (retire !== undefined && retire < ID_TOKEN_TTL) {
+    throw new ConfigError(
+      `invalid hub configuration:\n  HUB_KEY_RETIRE_SECONDS: must be at least the ID token's lifetime (${ID_TOKEN_TTL} s; ${retire} given): a replaced key must stay on /jwks while tokens it signed are in date, or subsites cannot verify them and every sign-out sending one as id_token_hint is refused; leave it unset for the safe default (the longest of the ID token, refresh token and session lifetimes)`,
+    );
+  }
   const warnings: string[] = nearMisses.map((miss) => `${miss.given} is not a setting of the hub and is ignored: did you mean ${miss.known}?`);
+  const sessionLife = Math.max(config.HUB_SESSION_TTL, config.HUB_REFRESH_TOKEN_TTL);
+  if (retire !== undefined && retire < sessionLife) {
+    warnings.push(`HUB_KEY_RETIRE_SECONDS (${retire} s) is less than the session and refresh token lifetimes (${sessionLife} s): after a key rotation, a subsite session older than that which signs out with its ID token as id_token_hint is sent to the hub's error page instead of signed out; leave it unset for the longest of them`);
+  }
+  // NODE_ENV=production refuses this (above); without it, an https:// issuer is still never a
+  // "trying it out" set-up, and a mistyped REDIS_URL must not go unnoticed.
+  if (config.secureCookies && !config.redis && !config.HUB_DEMO) {
+    warnings.push('HUB_ISSUER is https:// but no Redis is set (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): this hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see; set one, and NODE_ENV=production, which refuses to start without it');
+  }
   const host = new URL(config.HUB_ISSUER).hostname;
   if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {
     warnings.push(`HUB_ISSUER is http:// on ${host}, not a loopback host: the hub's cookies are not Secure and there is no HSTS, so sessions travel in clear; put TLS in front of the hub and set HUB_ISSUER=https://… (with HUB_TRUST_PROXY=true)`);

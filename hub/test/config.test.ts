@@ -277,6 +277,24 @@ describe('what a server start checks (an operator review: a hub started half-con
     expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the demo issuer
   });
 
+  test('HUB_KEY_RETIRE_SECONDS below the ID token lifetime is refused, below the session lifetime warned about; an https:// issuer on the embedded store is warned about without NODE_ENV=production (an operator review)', () => {
+    // Retired after 1 s, a rotated key left ID tokens in date that no /jwks verified, and sign-outs with them as id_token_hint failed.
+    const https = { HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379' };
+    for (const value of ['1', '3599']) {
+      const env = { ...https, HUB_KEY_RETIRE_SECONDS: value };
+      expect(() => checkServerStart(loadConfig(env), env)).toThrow(/HUB_KEY_RETIRE_SECONDS: must be at least the ID token's lifetime \(3600 s/);
+    }
+    const short = { ...https, HUB_KEY_RETIRE_SECONDS: '3600' };
+    expect(checkServerStart(loadConfig(short), short)).toEqual([expect.stringMatching(/^HUB_KEY_RETIRE_SECONDS \(3600 s\) is less than the session and refresh token lifetimes/)]);
+    const long = { ...https, HUB_KEY_RETIRE_SECONDS: String(40 * 86_400) };
+    expect(checkServerStart(loadConfig(long), long)).toEqual([]);
+    // A mistyped REDIS_URL without NODE_ENV=production: an https hub on the embedded store, ready.
+    const typo = { HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URI: 'redis://127.0.0.1:6379' };
+    const said = checkServerStart(loadConfig(typo), typo);
+    expect(said).toContain('REDIS_URI is not a setting of the hub and is ignored: did you mean REDIS_URL?');
+    expect(said.some((line) => line.startsWith('HUB_ISSUER is https:// but no Redis is set'))).toBe(true);
+  });
+
   test('the development outbox (anyone can read /dev/outbox, reset links included) is refused in production, unless the demo is run on purpose', () => {
     const env = { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', MAIL_DEV_OUTBOX: 'true' };
     expect(() => checkServerStart(loadConfig(env), env)).toThrow(ConfigError);

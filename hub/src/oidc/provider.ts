@@ -1,5 +1,5 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { HubConfig } from '../config.js';
+import { ID_TOKEN_TTL, type HubConfig } from '../config.js';
 import { STALE, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
 import { toOidcMetadata } from '../clients/oidc-metadata.js';
@@ -70,8 +70,7 @@ export function longCookieOptions(secure: boolean) {
   return { signed: true, httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
 }
 
-/** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
-export const ID_TOKEN_TTL = 3600;
+export { ID_TOKEN_TTL };
 
 
 
