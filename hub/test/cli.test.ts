@@ -194,7 +194,7 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       const lines: string[] = [];
       const code = await runCli(['keys', 'rotate'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX }, (line) => lines.push(line));
       expect(code).toBe(1);
-      expect(lines.join('\n')).toMatch(/^error: the hub signs with the keys of its HUB_JWKS setting.*restart the hubs/m);
+      expect(lines.join('\n')).toMatch(/^error: the hub signs with the keys of its HUB_JWKS setting.*add the new private key to HUB_JWKS second.*then move it first/m);
       expect(await hub.store.get(hub.services.keys.signingKeys())).toBeNull();
     } finally {
       await hub.close();
