@@ -32,7 +32,8 @@ export async function openStore(settings: StoreSettings | string | undefined): P
 export function describeRedis(target: RedisTarget, waitReplicas: number): Record<string, unknown> {
   const wait = waitReplicas > 0 ? { waitReplicas } : {};
   if (target.kind === 'cluster') return { redis: 'cluster', nodes: target.nodes.map(({ host, port }) => `${host}:${port}`), ...wait };
-  if (target.kind === 'sentinel') return { redis: 'sentinel', name: target.name, sentinels: target.sentinels.map(({ host, port }) => `${host}:${port}`), ...wait };
+  // `sentinelName`, not `name`: the logger's own `name` field (the process's) would overwrite it.
+  if (target.kind === 'sentinel') return { redis: 'sentinel', sentinelName: target.name, sentinels: target.sentinels.map(({ host, port }) => `${host}:${port}`), ...wait };
   const url = new URL(target.url);
   return { redis: 'single', address: `${url.hostname}:${url.port || 6379}`, ...wait };
 }
