@@ -59,6 +59,11 @@ const list = z.string().transform((value) => value.split(',').map((item) => item
  * query or a fragment would be published in discovery and served nowhere.
  */
 const issuer = z.string().transform((value, ctx) => {
+  // `hub.example.com:4000` parses as the scheme `hub.example.com:`: say what is missing instead.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    ctx.addIssue({ code: 'custom', message: `has no scheme: write https://… (or http://… on loopback), e.g. https://${value.replace(/^\/+/, '')} (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }
   let parsed: URL;
   try {
     parsed = new URL(value);
@@ -81,12 +86,18 @@ const issuer = z.string().transform((value, ctx) => {
   }
   return parsed.origin;
 });
-const redisUrl = z
-  .string()
-  .url()
-  .refine((value) => /^rediss?:\/\//i.test(value), { message: 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' })
-  // ioredis would take `redis://` (no host) for 127.0.0.1:6379 and connect there silently.
-  .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', { message: 'has no host: name the Redis server (for example redis://127.0.0.1:6379)' });
+const redisUrl = z.string().superRefine((value, ctx) => {
+  // One line each: `127.0.0.1:6379` was "Invalid URL", "must be redis://" and "has no host" at once.
+  if (!/^rediss?:\/\//i.test(value)) {
+    const bare = !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+    ctx.addIssue({ code: 'custom', message: bare ? `has no scheme: write redis://${value} (or rediss:// for TLS)` : 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
+  } else if (!URL.canParse(value)) {
+    ctx.addIssue({ code: 'custom', message: 'has no host, or is not a URL: name the Redis server (for example redis://127.0.0.1:6379)' });
+  } else if (new URL(value).hostname === '') {
+    // ioredis would take `redis://` (no host) for 127.0.0.1:6379 and connect there silently.
+    ctx.addIssue({ code: 'custom', message: 'has no host: name the Redis server (for example redis://127.0.0.1:6379)' });
+  }
+});
 
 /** The demo's issuer (`npm start`, docker-compose.demo.yml): HUB_ISSUER's default, refused in production without HUB_DEMO. */
 export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';

@@ -258,6 +258,9 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     // Accepted before: mail went out with a From: servers refuse; a public key set failed in oidc-provider with "jwks.keys[0].d …".
     [{ MAIL_FROM: 'not an address' }, /MAIL_FROM: must be an address, or a name and an address/],
     [{ HUB_JWKS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4', y: '4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM', kid: 'pub-1' }] }) }, /HUB_JWKS: key 0 \(kid pub-1\) has no private part \("d"\)/],
+    // One line that says what is missing (an operator review: a bare host:port got three lines, or a scheme of "hub.sso.localhost:").
+    [{ REDIS_URL: '127.0.0.1:7190' }, /^invalid hub configuration:\n  REDIS_URL: has no scheme: write redis:\/\/127\.0\.0\.1:7190 \(or rediss:\/\/ for TLS\)$/],
+    [{ HUB_ISSUER: 'hub.sso.localhost:7101' }, /^invalid hub configuration:\n  HUB_ISSUER: has no scheme: write https:\/\/… \(or http:\/\/… on loopback\), e\.g\. https:\/\/hub\.sso\.localhost:7101 /],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
