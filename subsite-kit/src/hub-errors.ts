@@ -112,7 +112,11 @@ export function hubRequestError(step: string, url: string, error: unknown, timeo
     return new HubRequestError(503, step, url, networkReason(error, timeoutMs), { cause: error, code });
   }
   // simple-oauth2 (wreck) puts the HTTP answer on a Boom error: output.statusCode and data.payload.
-  const boom = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown } };
+  const boom = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown; res?: unknown }; message?: unknown };
+  // wreck's own deadline (the kit's hubTimeoutMs) is a Boom 504 with no answer: the hub sent nothing.
+  if (boom?.isBoom && boom.output?.statusCode === 504 && boom.data?.res === undefined && boom.message === 'Client request timeout') {
+    return new HubRequestError(503, step, url, `timed out after ${timeoutMs} ms (the hub sent no answer)`, { cause: error, code: 'ETIMEDOUT' });
+  }
   if (boom?.isBoom && typeof boom.output?.statusCode === 'number') {
     return answered(step, url, boom.output.statusCode, boom.data?.payload, error);
   }
