@@ -68,8 +68,10 @@ export function otherHostWarning(ctx: KitContext): (req: Request) => void {
   const expected = new URL(ctx.options.redirectUri).host.toLowerCase();
   const log = new RateLimitedLog(ctx.options.logger);
   return (req) => {
-    // The Host header as sent (express 4's req.host has no port; a proxy that rewrites Host is the documented exception).
-    const host = (req.get('host') ?? '').toLowerCase();
+    // The host the browser used: X-Forwarded-Host from a proxy the app trusts ('trust proxy', as
+    // express reads it; nginx's proxy_pass rewrites Host by default), else the Host header as sent
+    // (express 4's req.host has no port, so neither is taken from express).
+    const host = browserHost(req).toLowerCase();
     if (!host || host === expected) return;
     log.warn(
       'host', // one reason, not one per Host value a visitor sends: one line a minute
@@ -77,4 +79,12 @@ export function otherHostWarning(ctx: KitContext): (req: Request) => void {
         'browse the site at the address of redirectUri, or register and set the redirectUri of this address (a proxy that rewrites Host makes this expected)',
     );
   };
+}
+
+/** The host (with its port) the browser asked for: see {@link otherHostWarning}. */
+function browserHost(req: Request): string {
+  const forwarded = req.get('x-forwarded-host');
+  const trust = req.app.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  if (forwarded && trust?.(req.socket.remoteAddress, 0)) return forwarded.split(',', 1)[0]!.trim();
+  return req.get('host') ?? '';
 }
