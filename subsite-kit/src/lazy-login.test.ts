@@ -93,12 +93,47 @@ describe('callback: code exchange, ID token validation, session', () => {
     const again = await request(app).get('/sso/login?next=/').set('Cookie', firstSid!);
     expect(again.status).toBe(302); // already signed in → straight to next
     expect(again.headers.location).toBe('/');
+    // Someone else signs in at the hub in this browser: the next page view re-checks and signs them in here.
+    hub.user = { sub: 'user-2', name: 'Grace Hopper' };
     await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'another-hub-session' })));
     const second = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
     const secondSid = setCookies(second)['sso.sid']!.split(';')[0];
     expect(secondSid).not.toBe(firstSid);
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-2' });
     // The old id no longer carries a user.
     expect((await request(app).get('/').set('Cookie', firstSid!)).body.user).toBeNull();
+  });
+
+  it("a login code of another hub session planted in a signed-in visitor's page (an <img> in a post) does not sign them out: the next page view asks the hub, which keeps them, session data and all", async () => {
+    // A review: synclogin ended any local session of another hub session at once, so anyone could
+    // take an unused login code from their own sync page and sign other visitors out here (a cart lost).
+    const { app } = await makeSite(hub);
+    app.get('/cart', (req, res) => {
+      const data = req.session as unknown as { cart?: string[] };
+      if (typeof req.query.add === 'string') data.cart = [...(data.cart ?? []), req.query.add];
+      res.json({ cart: data.cart ?? [] });
+    });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const signedIn = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sid = setCookies(signedIn)['sso.sid']!.split(';')[0];
+    await agent.get('/cart?add=book');
+
+    const planted = await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'the-attackers-hub-session' })));
+    expect(planted.status).toBe(200);
+    expect(setCookies(planted)['sso.sid']).toBeUndefined(); // the session is not ended
+    expect((await agent.get('/cart')).body).toEqual({ cart: ['book'] }); // nor, for an API call, re-checked
+    hub.resetCounts();
+    const recheck = await agent.get('/forum').set(HTML);
+    expect(new URL(recheck.headers.location!).searchParams.get('prompt')).toBe('none');
+    const back = await agent.get(await browserAtHub(hub, recheck.headers.location!));
+    expect(back.headers.location).toBe('/forum');
+    expect(hub.counts).toEqual({ '/auth': 1, '/token': 1 });
+    expect(setCookies(back)['sso.sid']).toBeUndefined(); // the same session: no new id
+    expect((await agent.get('/cart')).body).toEqual({ cart: ['book'] });
+    expect((await agent.get('/').set('Cookie', sid!)).body.user).toMatchObject({ sub: 'user-1' });
+    // Asked once: the next page views go nowhere.
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
   });
 
   it('steady state: one lazy verification costs exactly two hub requests (authorize + token)', async () => {

@@ -29,8 +29,11 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
     if (!req.sso) return next(notThroughRouter(ctx));
     exposeUser(ctx, req, res);
     if (req.user) {
-      const due = recheckSeconds > 0 && recheckDue(ssoState(req)!, recheckSeconds);
-      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return startRecheck(ctx, req, res, next);
+      // Request-Login beside a session: the hub's sync beacon told of a sign-in of another hub
+      // session (someone else, or this user again): the next page view asks the hub (a re-check).
+      const asked = ctx.cookies.requestLoginDue(req);
+      const due = asked || (recheckSeconds > 0 && recheckDue(ssoState(req)!, recheckSeconds));
+      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return asked ? recheckAsked(ctx, req, res, next) : startRecheck(ctx, req, res, next);
       return next();
     }
     if (!isPageRequest(req) || isKitPath(req.path)) return next();
@@ -67,6 +70,32 @@ function notThroughRouter(ctx: KitContext): SiteMisconfigured {
   const seen = ctx.mount.seenElsewhere();
   const mounted = seen ? `; it is mounted at '${seen}', so it sees only the requests under that path` : '';
   return new SiteMisconfigured(`req.sso is not set: this request did not pass through sso.router${mounted}; sso.router must see every page lazyLogin sees: mount it ${where}, before sso.lazyLogin`);
+}
+
+/**
+ * The re-check a sync beacon asked for (Request-Login beside a session), unless one is already
+ * pending: the browser left it at the hub or never got back; then it is given up and Request-Login
+ * dropped, so the visitor keeps the session and is not sent round the hub on every page.
+ */
+async function recheckAsked(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
+  const pending = await ctx.pending.newest(req);
+  if (pending?.silent) {
+    await ctx.pending.dropSilent(req, res);
+    ctx.cookies.clearRequestLogin(req, res);
+    return next();
+  }
+  try {
+    // A re-check (recheck: the same user keeps this session, its data included; another replaces it).
+    return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true, true);
+  } catch (error) {
+    // As for an anonymous visitor's check: the page is served, with the session as it is, and a
+    // hub or store that could not be reached is asked again after a while.
+    ctx.options.logger.warn(`subsite-kit: silent re-check skipped, the session is kept: ${describeError(error)}`);
+    await ctx.pending.dropSilent(req, res);
+    if (isUnreachable(error)) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+    else ctx.cookies.clearRequestLogin(req, res);
+    return next();
+  }
 }
 
 /** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */
