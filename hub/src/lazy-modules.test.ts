@@ -50,7 +50,7 @@ const page = await fetch('http://127.0.0.1:' + port + '/login');
 await page.arrayBuffer();
 const afterStart = await loaded();
 const reason = await Promise.resolve().then(() => services.passwords.check('password1')).then(() => 'accepted', (error) => error.reason);
-const enrolment = await services.twoStep.beginEnrolment('lazy-modules-user', 'lazy@example.test');
+const enrolment = await services.twoStep.beginEnrolment('lazy-modules-user', 'lazy@example.test', 'lazy-modules-session');
 const afterUse = await loaded();
 await running.close();
 process.stdout.write('RESULT ' + JSON.stringify({ status: page.status, afterStart, reason, qr: enrolment.qrDataUrl.slice(0, 22), afterUse }) + '\\n');

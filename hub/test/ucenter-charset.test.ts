@@ -132,7 +132,12 @@ describe('UCenter applications in GBK and BIG5', () => {
   it("a GBK character whose second byte is ']' does not end an answer's CDATA early (the address after it is not read as markup)", async () => {
     // 癩 is B0 5D in GBK: "癩]>" has no "]]>" as text and one as bytes.
     const email = '癩]><x>y</x><![CDATA[@evil.example';
-    const uid = (await hub.services.users.create({ username: 'cdata-test', email, password: ZHANG.password })).uid!;
+    // Such an address is refused at creation now (no brackets in an address); a record stored
+    // before that (or by an older release) may still hold one, so it is written into the store.
+    const created = await hub.services.users.create({ username: 'cdata-test', email: 'cdata-test@example.test', password: ZHANG.password });
+    const key = hub.services.keys.user(created.id);
+    await hub.store.set(key, JSON.stringify({ ...JSON.parse((await hub.store.get(key))!), email }));
+    const uid = created.uid!;
     const answer = (await call(gbk, 'user', 'get_user', `username=${uid}&isuid=1`)).toString('latin1');
     // What uc_client's parser reads: outside the CDATA sections, nothing but the items' own tags;
     // inside item 2's sections (joined), the address's GBK bytes.
