@@ -87,6 +87,19 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(landed.response.status).toBe(200);
   });
 
+  test('two portal tabs, the second form with the name typed full-width (ａｌｉｃｅ, which signs alice in): it continues too', async () => {
+    // A review: the stale form was compared in lower case only, so it got the "signed in as alice" page.
+    const browser = new TestBrowser();
+    const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);
+    const second = await openForm(hub, browser, `${hub.url}/login?next=${encodeURIComponent('/account?from=wide')}`);
+    expect(await submit(hub, browser, first)).toBe(`${hub.url}/account`);
+    const answer = await browser.post(second.action, { _csrf: second.csrf, login: 'ａｌｉｃｅ', password: ALICE.password });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    const landed = await browser.follow(new URL(answer.headers.get('location')!, hub.url).toString());
+    expect(landed.url).toBe(`${hub.url}/account?from=wide`);
+  });
+
   test("two tabs, the second a subsite's sign-in: it continues to the subsite with a code", async () => {
     const browser = new TestBrowser();
     const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);

@@ -6,6 +6,7 @@ import { authorizationRequestPath } from '../oidc/authorization-request.js';
 import type { User } from '../users/user.js';
 import { renderPage } from './render.js';
 import { interactionDetails } from './interaction-details.js';
+import { loginForm } from '../store/keys.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
@@ -50,8 +51,10 @@ function isStale(error: unknown): boolean {
 function formForAnother(req: Request, user: User): boolean {
   const body = (req.body ?? {}) as Record<string, unknown>;
   if (typeof body.login === 'string' && body.login.trim() !== '') {
-    const typed = body.login.trim().toLowerCase();
-    return typed !== user.username.toLowerCase() && typed !== user.email.toLowerCase();
+    // In the form the login is looked up in (ｂｏｂ is bob; an address in lower case), so a name
+    // that signs this user in is not taken for another account's.
+    const typed = loginForm(body.login.trim());
+    return typed !== loginForm(user.username) && typed !== loginForm(user.email);
   }
   return typeof body.account === 'string' && body.account !== '' && body.account !== user.id;
 }
