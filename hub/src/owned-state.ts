@@ -1,4 +1,4 @@
-import { publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText } from './published-settings.js';
+import { differingSettings, publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText } from './published-settings.js';
 import type Provider from 'oidc-provider';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
@@ -189,7 +189,12 @@ export class OwnedState {
     if (stored === settingsText(config) && Date.now() - this.#publishedAt < REPUBLISH_EVERY_MS) return;
     await this.publish();
     // Two running hubs with different settings on one KEY_PREFIX would make this recur at every check.
-    if (stored !== undefined && stored !== settingsText(config)) logger.warn('restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX)');
+    if (stored !== undefined && stored !== settingsText(config)) {
+      // Named, so the operator knows what to align (HUB_JWKS: one process pins its signing keys and
+      // another does not, so their /jwks differ and half the ID tokens fail against half the answers).
+      const differing = differingSettings(stored, config);
+      logger.warn(`restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX: ${differing.join(', ')}); give every hub process of one KEY_PREFIX the same values${differing.includes('HUB_JWKS') ? ' (HUB_JWKS: every process pins its signing keys, or none does)' : ''}`, { differing });
+    }
   }
 
   /** Picks up a rotation, restores a lost set; returns a reason when the stored set is unusable. */

@@ -44,6 +44,23 @@ export function settingsText(config: HubConfig): string {
   return JSON.stringify(settings);
 }
 
+/**
+ * The settings on which a stored text (another process's) and this configuration differ, by
+ * variable name; `HUB_JWKS` when one pins its signing keys and the other does not (never the keys).
+ */
+export function differingSettings(storedText: string, config: HubConfig): string[] {
+  let stored: Record<string, unknown>;
+  try {
+    stored = JSON.parse(storedText) as Record<string, unknown>;
+  } catch {
+    return ['(unreadable)'];
+  }
+  const mine = JSON.parse(settingsText(config)) as Record<string, unknown>;
+  const names = PUBLISHED.filter((name) => JSON.stringify(stored[name]) !== JSON.stringify(mine[name])) as string[];
+  if ((stored[PINNED_KEYS] === true) !== (mine[PINNED_KEYS] === true)) names.push('HUB_JWKS');
+  return names;
+}
+
 /** Whether the running hub signs with keys pinned by its HUB_JWKS setting (so `keys rotate` would change nothing it uses). */
 export async function publishedPinsSigningKeys(store: Store, keys: Keys): Promise<boolean> {
   const raw = await store.get(keys.hubSettings());

@@ -57,3 +57,16 @@ test('a first publish that failed (a store blip right after listening) is made g
     await inner.close();
   }
 });
+
+describe('what differs between two processes of one KEY_PREFIX (an operator review: the warning at every check named nothing)', () => {
+  test('the differing settings are named, HUB_JWKS when one process pins its signing keys and the other does not', async () => {
+    const { settingsText, differingSettings } = await import('../src/published-settings.js');
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'ES256', use: 'sig' }] });
+    const stored = loadConfig({ HUB_ISSUER: 'http://hub.test:4000', LOG_LEVEL: 'silent' });
+    const pinned = loadConfig({ HUB_ISSUER: 'http://hub.test:4000', LOG_LEVEL: 'silent', HUB_JWKS: jwks, HUB_SIGNUP: 'open' });
+    expect(differingSettings(settingsText(stored), pinned)).toEqual(['HUB_SIGNUP', 'HUB_JWKS']);
+    expect(differingSettings(settingsText(stored), stored)).toEqual([]);
+  });
+});
