@@ -13,6 +13,9 @@ COPY subsite-kit/package.json subsite-kit/
 COPY demo-sites/package.json demo-sites/
 COPY e2e/package.json e2e/
 # argon2, esbuild and swc ship prebuilt binaries for linux-x64/arm64: no compiler needed.
+# `npm install`, not `npm ci`: the lockfile is written on machines whose npm omits registry
+# addresses, which leaves other platforms' optional packages out of it, and `npm ci` refuses such
+# a lockfile; `npm install` installs the versions it locks (as .ci/run does).
 RUN npm install --no-audit --no-fund && npm cache clean --force
 
 COPY --chown=root:root . .
