@@ -48,3 +48,45 @@ describe('hubRequestError with wreck\'s own errors', () => {
     expect(refused.logMessage).toContain('failed: the hub answered 504');
   });
 });
+
+describe('hubRequestError with a TLS misconfiguration (a review: https against an http hub showed "temporarily unavailable" and was retried every 30 s for good)', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('plain http'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('https against a hub that speaks plain http is a configuration problem (502), named, not an outage (503)', async () => {
+    let error: unknown;
+    try {
+      await fetch(`https://127.0.0.1:${port}/.well-known/openid-configuration`);
+    } catch (caught) {
+      error = caught;
+    }
+    const refused = hubRequestError('discovery', `https://127.0.0.1:${port}/.well-known/openid-configuration`, error, 1000);
+    expect(refused.status).toBe(502);
+    expect(refused.logMessage).toContain('TLS handshake failed (https against an http hub?)');
+  });
+
+  it('a hub that is down is still an outage (503)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const gone = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    let error: unknown;
+    try {
+      await fetch(gone);
+    } catch (caught) {
+      error = caught;
+    }
+    const refused = hubRequestError('discovery', gone, error, 1000);
+    expect(refused.status).toBe(503);
+    expect(refused.logMessage).toContain('ECONNREFUSED');
+  });
+});

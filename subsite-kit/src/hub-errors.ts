@@ -55,6 +55,22 @@ const NETWORK_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'the hub\'s TLS certificate does not name this host',
 };
 
+/**
+ * TLS failures that are the site's configuration, not an outage: https against an http hub, a
+ * certificate nobody vouches for or that names another host. They never clear by themselves, so
+ * they are answered as a configuration problem (502: the page says so, a silent check drops
+ * Request-Login) rather than "try again in a moment" with a retry every 30 s.
+ */
+const MISCONFIGURED_TLS = new Set([
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** The first `code` along an error's `cause` chain (fetch puts the socket's code on `cause`). */
 export function networkCodeOf(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth += 1) {
@@ -109,7 +125,7 @@ export function hubRequestError(step: string, url: string, error: unknown, timeo
   if (error instanceof HubRequestError) return error;
   if (isNetworkError(error)) {
     const code = networkCodeOf(error) ?? 'fetch_failed';
-    return new HubRequestError(503, step, url, networkReason(error, timeoutMs), { cause: error, code });
+    return new HubRequestError(MISCONFIGURED_TLS.has(code) ? 502 : 503, step, url, networkReason(error, timeoutMs), { cause: error, code });
   }
   // simple-oauth2 (wreck) puts the HTTP answer on a Boom error: output.statusCode and data.payload.
   const boom = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown; res?: unknown }; message?: unknown };
