@@ -273,13 +273,16 @@ describe('callback: code exchange, ID token validation, session', () => {
     }
   });
 
-  it('a silent check that never came back is not started again (no loop)', async () => {
-    const { agent } = await syncedBrowser();
+  it('a silent check that never came back is not started again (no loop), and the log says what to check (a review: a redirectUri the hub did not have registered left nothing in the site\'s log)', async () => {
+    const lines: string[] = [];
+    const { agent } = await syncedBrowser({ logger: { warn: (line: string) => lines.push(line) } });
     expect((await agent.get('/forum').set(HTML)).status).toBe(302);
-    // The browser never reached the callback; the next page view gives up.
+    // The browser never reached the callback (the hub's error page: redirect_uri not registered); the next page view gives up.
     const res = await agent.get('/forum').set(HTML);
     expect(res.status).toBe(200);
     expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+    expect(lines).toEqual([expect.stringContaining('a silent sign-in check sent to the hub did not come back to redirectUri (http://bbs.test/sso/callback)')]);
+    expect(lines[0]).toContain('check at the hub that client "bbs" has this redirectUri registered');
   });
 });
 

@@ -82,6 +82,7 @@ async function recheckAsked(ctx: KitContext, req: Request, res: Response, next: 
   if (pending?.silent) {
     await ctx.pending.dropSilent(req, res);
     ctx.cookies.clearRequestLogin(req, res);
+    silentCheckLost(ctx);
     return next();
   }
   try {
@@ -98,6 +99,20 @@ async function recheckAsked(ctx: KitContext, req: Request, res: Response, next: 
   }
 }
 
+/**
+ * A silent check that never came back: the hub answers `prompt=none` at once, so this is most
+ * often the hub's error page for this client (a redirectUri it does not have registered, an
+ * unknown clientId), which only the hub's log names. Said here too, at most once a minute.
+ */
+function silentCheckLost(ctx: KitContext): void {
+  const { clientId, redirectUri } = ctx.options;
+  ctx.configLog.warn(
+    'silent check lost',
+    `subsite-kit: a silent sign-in check sent to the hub did not come back to redirectUri (${redirectUri}), so it was given up and the visitor carries on as they were; ` +
+      `if this repeats, check at the hub that client ${JSON.stringify(clientId)} has this redirectUri registered (the hub's log names what it refused)`,
+  );
+}
+
 /** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */
 async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean): Promise<void> {
   // A silent check is already pending: the browser left it at the hub or never got back.
@@ -106,6 +121,7 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
   if (pending?.silent) {
     await ctx.pending.dropSilent(req, res);
     ctx.cookies.clearRequestLogin(req, res);
+    silentCheckLost(ctx);
     return next();
   }
 
