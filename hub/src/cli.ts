@@ -110,7 +110,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   try {
     store = await openStore(config);
   } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new TypeError(await unreachableRedisMessage(redisTarget));
+    if (error instanceof StoreUnavailableError) throw new TypeError(await unreachableRedisMessage(redisTarget, error.cause));
     throw error;
   }
   try {

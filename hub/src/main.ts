@@ -42,7 +42,7 @@ export async function main(
     store = await openStore(config);
   } catch (error) {
     // One line naming where Redis was looked for and what to check, not "the session store is unavailable".
-    if (error instanceof StoreUnavailableError && config.redis) throw new Error(await unreachableRedisMessage(config.redis), { cause: error.cause });
+    if (error instanceof StoreUnavailableError && config.redis) throw new Error(await unreachableRedisMessage(config.redis, error.cause), { cause: error.cause });
     throw error;
   }
   const hub = await createHub(config, store, logger);

@@ -227,6 +227,12 @@ describe('admin CLI without a shared store', () => {
     await expect(run).rejects.toThrow(/^Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL/);
   });
 
+  test('a Redis that answers but has no such database is said so, not "did not answer" (an operator review)', async () => {
+    const { hostname, port } = new URL(TEST_REDIS_URL);
+    const run = runCli(['users', 'list'], { REDIS_URL: `redis://${hostname}:${port || 6379}/99`, KEY_PREFIX: 'test:cli-db:' }, () => undefined);
+    await expect(run).rejects.toThrow(/^Redis .* \(single\) answered, but has no database 99 \(the \/99 of REDIS_URL\): a Redis server has databases 0 to 15/);
+  });
+
   test('--help prints the usage and exits 0; no command at all exits 2', async () => {
     const lines: string[] = [];
     expect(await runCli(['--help'], {}, (line) => lines.push(line))).toBe(0);

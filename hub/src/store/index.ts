@@ -43,9 +43,14 @@ export function describeRedis(target: RedisTarget, waitReplicas: number): Record
  * which settings to check; for a Sentinel or Cluster setting whose first address answers as
  * another kind of server, that instead (`wrongKindOfRedis`).
  */
-export async function unreachableRedisMessage(target: RedisTarget): Promise<string> {
+export async function unreachableRedisMessage(target: RedisTarget, cause?: unknown): Promise<string> {
   const description = describeRedis(target, 0);
   const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  // It answered, and refused the database number (`redis://host:6379/99`): not "did not answer".
+  if (target.kind === 'single' && /DB index is out of range/i.test(cause instanceof Error ? cause.message : String(cause ?? ''))) {
+    const db = new URL(target.url).pathname.replace(/^\//, '');
+    return `${where} answered, but has no database ${db} (the /${db} of REDIS_URL): a Redis server has databases 0 to 15 unless its "databases" setting says more; use one of those, or leave the path off for database 0`;
+  }
   const wrongKind = await wrongKindOfRedis(target);
   if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
   return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
