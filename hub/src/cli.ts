@@ -25,7 +25,8 @@ import { Views } from './views/views.js';
 const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
-  npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD [--role admin]
+  npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD|- [--role admin]
+                  (--password -: the first line of standard input, kept out of the shell's history and of ps)
   npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
@@ -41,7 +42,21 @@ ${UCENTER_USAGE}
 type Print = (line: string) => void;
 
 /** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
-export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error): Promise<number> {
+/**
+ * A password given as `--password -`: the first line of standard input (a pipe, a file, or typed),
+ * so it stays out of the shell's history and of `ps`, which show a command line to other users.
+ */
+async function passwordFrom(value: string | undefined, input: NodeJS.ReadableStream): Promise<string | undefined> {
+  if (value !== '-') return value;
+  let text = '';
+  for await (const chunk of input) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/, 1)[0];
+}
+
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -156,7 +171,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         const user = await users.create({
           username: need(values.username, '--username'),
           email: need(values.email, '--email'),
-          password: need(values.password, '--password'),
+          password: need(await passwordFrom(values.password, input), '--password'),
           ...(values.name ? { name: values.name } : {}),
           ...(values.role ? { roles: values.role } : {}),
         });

@@ -8,6 +8,7 @@ import { cliHarness } from '../src/testing/cli-harness.js';
 import { connectRedis } from '../src/store/redis.js';
 import { parseSeed } from '../src/seed.js';
 import { startTestHub, TEST_REDIS_URL } from '../src/testing/test-hub.js';
+import { Readable } from 'node:stream';
 
 describe('admin CLI against Redis', () => {
   const prefix = `test:cli:${randomUUID()}:`;
@@ -155,6 +156,21 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       expect(typo.code).toBe(0);
       expect(typo.warned).toMatch(/^warning: no hub has published its settings under KEY_PREFIX ".*typo:" on Redis .*: a hub that runs there uses another KEY_PREFIX/);
       expect((await run(hub.config.KEY_PREFIX)).warned).toBe('');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('users add --password -: the password is read from standard input, not the command line (an operator review: it was in the shell history and ps)', async () => {
+    const hub = await startTestHub('redis');
+    try {
+      const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX };
+      const lines: string[] = [];
+      const code = await runCli(['users', 'add', '--username', 'piped', '--email', 'piped@example.test', '--password', '-'], env, (line) => lines.push(line), () => undefined, Readable.from(['piped-password-long-1\nignored second line\n']));
+      expect(code).toBe(0);
+      expect(lines.join('\n')).not.toContain('piped-password-long-1');
+      const user = (await hub.services.users.findByLogin('piped'))!;
+      expect(await hub.services.hasher.verify(user.passwordHash, 'piped-password-long-1')).toBe(true);
     } finally {
       await hub.close();
     }
