@@ -33,7 +33,7 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
       // session (someone else, or this user again): the next page view asks the hub (a re-check).
       const asked = ctx.cookies.requestLoginDue(req);
       const due = asked || (recheckSeconds > 0 && recheckDue(ssoState(req)!, recheckSeconds));
-      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return asked ? recheckAsked(ctx, req, res, next) : startRecheck(ctx, req, res, next);
+      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return asked ? silentCheck(ctx, req, res, next, true, true) : startRecheck(ctx, req, res, next);
       return next();
     }
     if (!isPageRequest(req) || isKitPath(req.path)) return next();
@@ -73,33 +73,6 @@ function notThroughRouter(ctx: KitContext): SiteMisconfigured {
 }
 
 /**
- * The re-check a sync beacon asked for (Request-Login beside a session), unless one is already
- * pending: the browser left it at the hub or never got back; then it is given up and Request-Login
- * dropped, so the visitor keeps the session and is not sent round the hub on every page.
- */
-async function recheckAsked(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
-  const pending = await ctx.pending.newest(req);
-  if (pending?.silent) {
-    await ctx.pending.dropSilent(req, res);
-    ctx.cookies.clearRequestLogin(req, res);
-    silentCheckLost(ctx);
-    return next();
-  }
-  try {
-    // A re-check (recheck: the same user keeps this session, its data included; another replaces it).
-    return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true, true);
-  } catch (error) {
-    // As for an anonymous visitor's check: the page is served, with the session as it is, and a
-    // hub or store that could not be reached is asked again after a while.
-    ctx.options.logger.warn(`subsite-kit: silent re-check skipped, the session is kept: ${describeError(error)}`);
-    await ctx.pending.dropSilent(req, res);
-    if (isUnreachable(error)) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
-    else ctx.cookies.clearRequestLogin(req, res);
-    return next();
-  }
-}
-
-/**
  * A silent check that never came back: the hub answers `prompt=none` at once, so this is most
  * often the hub's error page for this client (a redirectUri it does not have registered, an
  * unknown clientId), which only the hub's log names. Said here too, at most once a minute.
@@ -113,10 +86,14 @@ function silentCheckLost(ctx: KitContext): void {
   );
 }
 
-/** Sends the browser to the hub with `prompt=none`, unless a silent check is already pending. */
-async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean): Promise<void> {
+/**
+ * Sends the browser to the hub with `prompt=none`, unless a silent check is already pending.
+ * `recheck`: the check a sync beacon asked for beside a signed-in session (Request-Login): the
+ * same user keeps the session, its data included; another user replaces it.
+ */
+async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean, recheck = false): Promise<void> {
   // A silent check is already pending: the browser left it at the hub or never got back.
-  // Give up rather than start another; the visitor carries on anonymous.
+  // Give up rather than start another; the visitor carries on as they were (anonymous, or with the session).
   const pending = await ctx.pending.newest(req);
   if (pending?.silent) {
     await ctx.pending.dropSilent(req, res);
@@ -126,9 +103,9 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
   }
 
   try {
-    return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true);
+    return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true, recheck);
   } catch (error) {
-    ctx.options.logger.warn(`subsite-kit: silent sign-in check skipped, the visitor stays anonymous: ${describeError(error)}`);
+    ctx.options.logger.warn(`subsite-kit: silent ${recheck ? 're-check skipped, the session is kept' : 'sign-in check skipped, the visitor stays anonymous'}: ${describeError(error)}`);
     await ctx.pending.dropSilent(req, res);
     // Hub or store unreachable (a 503, as at the callback): the visitor is served anonymous, and
     // a Request-Login that asked for this check is held back rather than dropped, so a page view
