@@ -213,14 +213,19 @@ export async function applySeed(
   // skipped as it is, even if this version's checks would refuse it now).
   const missing = new Set<SeedEntry>();
   for (const entry of entries) if (!applied.has(entry.entry) && !(await entry.exists())) missing.add(entry);
-  for (const { entry, check, clash } of missing) {
+  for (const one of [...missing]) {
+    const { entry, check, clash } = one;
     try {
       check();
     } catch (error) {
       throw new SeedEntryError(entry, error);
     }
-    const held = await clash?.();
-    if (held !== undefined) throw new SeedEntryError(entry, new ConflictError(held));
+    if (!clash) continue;
+    const held = await clash();
+    // Made meanwhile by another process applying the same file (replicas started together): the
+    // address or id is the entry's own, so it is there already, not a clash.
+    if (held !== undefined && (await one.exists())) missing.delete(one);
+    else if (held !== undefined) throw new SeedEntryError(entry, new ConflictError(held));
   }
   for (const one of entries) {
     const { entry, create } = one;

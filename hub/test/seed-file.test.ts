@@ -174,6 +174,29 @@ clients:
     expect(await hub.services.users.findByLogin('hank@example.test')).toMatchObject({ username: 'hank' });
   });
 
+  test('replicas applying one file together: an entry another process made between this one\'s two looks is there already, not a clash (a review of the clash check)', async () => {
+    const seed = parseSeed('users:\n  - username: rita\n    email: rita@example.test\n    password: rita-password-long-1\n');
+    const { users } = hub.services;
+    let raced = false;
+    // "Process A" finishes applying the same file at this process's first look at the address.
+    const racing = new Proxy(users, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'findByEmail' && prop !== 'findById') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (...args: unknown[]) => {
+          if (!raced) {
+            raced = true;
+            await applySeed(seed, hub.services);
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const report = await applySeed(seed, { ...hub.services, users: racing });
+    expect(raced).toBe(true);
+    expect(report).toMatchObject({ created: [], skipped: ['user:rita'] });
+  });
+
   test('entries that already existed before the seed are left as they are', async () => {
     await hub.services.users.create({ username: 'sam', email: 'sam@elsewhere.test', password: 'made-by-admin-1' });
     expect((await applySeed(SEED, hub.services)).skipped).toContain('user:sam');

@@ -6,7 +6,7 @@ import { authorizationRequestPath } from '../oidc/authorization-request.js';
 import type { User } from '../users/user.js';
 import { renderPage } from './render.js';
 import { interactionDetails } from './interaction-details.js';
-import { loginForm } from '../store/keys.js';
+import { loginForm } from '../users/login-form.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 

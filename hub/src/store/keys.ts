@@ -15,18 +15,6 @@ export function foldName(name: string): string {
 }
 
 /**
- * The form a typed login is looked up in: an e-mail address (a login with an '@', which no
- * username has) as the address index compares it (lower case, {@link Keys.userByEmail}), anything
- * else as a username ({@link foldName}). Two logins in one form find the same account, or both none:
- * the sign-in throttle keys an unknown login's pools by it, so the pools tell nothing about which
- * accounts exist (folding ｂob@x into bob@x there, while the lookup does not, told an address with an
- * account, whose failures go to its own pool, from one without).
- */
-export function loginForm(login: string): string {
-  return login.includes('@') ? login.toLowerCase() : foldName(login);
-}
-
-/**
  * Every key the hub writes, from one place, under one prefix.
  *
  * Redis Cluster. A Redis Cluster runs a MULTI, a Lua script or a multi-key command only on
