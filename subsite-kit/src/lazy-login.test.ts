@@ -104,6 +104,22 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect((await request(app).get('/').set('Cookie', firstSid!)).body.user).toBeNull();
   });
 
+  it('two tabs while a silent check is at the hub: the second page is served as it is, and the first comes back signed in, not to "not started in this browser" (a review of the re-check)', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'hub-sid-2' })));
+    const first = await agent.get('/forum').set(HTML);
+    expect(first.status).toBe(302);
+    const second = await agent.get('/forum?tab=2').set(HTML);
+    expect(second.status).toBe(200);
+    expect(second.body.user).toMatchObject({ sub: 'user-1' });
+    const back = await agent.get(await browserAtHub(hub, first.headers.location!));
+    expect(back.status).toBe(302);
+    expect(back.headers.location).toBe('/forum');
+  });
+
   it("a login code of another hub session planted in a signed-in visitor's page (an <img> in a post) does not sign them out: the next page view asks the hub, which keeps them, session data and all", async () => {
     // A review: synclogin ended any local session of another hub session at once, so anyone could
     // take an unused login code from their own sync page and sign other visitors out here (a cart lost).
@@ -277,8 +293,19 @@ describe('callback: code exchange, ID token validation, session', () => {
     const lines: string[] = [];
     const { agent } = await syncedBrowser({ logger: { warn: (line: string) => lines.push(line) } });
     expect((await agent.get('/forum').set(HTML)).status).toBe(302);
-    // The browser never reached the callback (the hub's error page: redirect_uri not registered); the next page view gives up.
-    const res = await agent.get('/forum').set(HTML);
+    // Moments later: maybe in flight in another tab; the page is served and the check left alone.
+    const soon = await agent.get('/forum').set(HTML);
+    expect(soon.status).toBe(200);
+    expect(setCookies(soon)['sso.request-login']).toBeUndefined();
+    expect(lines).toEqual([]);
+    // The browser never reached the callback (the hub's error page: redirect_uri not registered); a page view later gives up.
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 11_000);
+    let res;
+    try {
+      res = await agent.get('/forum').set(HTML);
+    } finally {
+      clock.mockRestore();
+    }
     expect(res.status).toBe(200);
     expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
     expect(lines).toEqual([expect.stringContaining('a silent sign-in check sent to the hub did not come back to redirectUri (http://bbs.test/sso/callback)')]);

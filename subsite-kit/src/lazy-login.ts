@@ -72,6 +72,9 @@ function notThroughRouter(ctx: KitContext): SiteMisconfigured {
   return new SiteMisconfigured(`req.sso is not set: this request did not pass through sso.router${mounted}; sso.router must see every page lazyLogin sees: mount it ${where}, before sso.lazyLogin`);
 }
 
+/** How long a silent check counts as in flight in another tab, not lost (the hub answers `prompt=none` at once). */
+const IN_FLIGHT_SECONDS = 10;
+
 /**
  * A silent check that never came back: the hub answers `prompt=none` at once, so this is most
  * often the hub's error page for this client (a redirectUri it does not have registered, an
@@ -96,6 +99,10 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
   // Give up rather than start another; the visitor carries on as they were (anonymous, or with the session).
   const pending = await ctx.pending.newest(req);
   if (pending?.silent) {
+    // Started moments ago: in flight in another tab (a second page opened while the first is at
+    // the hub). This page is served as it is and that check left to come back; giving it up here
+    // sent the first tab to "this sign-in was not started in this browser".
+    if (pending.startedAt !== undefined && Math.floor(Date.now() / 1000) - pending.startedAt < IN_FLIGHT_SECONDS) return next();
     await ctx.pending.dropSilent(req, res);
     ctx.cookies.clearRequestLogin(req, res);
     silentCheckLost(ctx);

@@ -12,8 +12,10 @@ export interface PendingAuth {
   returnTo: string;
   /** A `prompt=none` check (lazy verification), as opposed to an interactive login. */
   silent: boolean;
-  /** A silent re-check of a signed-in `crossSite` session: its answer decides whether that session stays. */
+  /** A silent re-check of a signed-in session: its answer decides whether that session stays. */
   recheck?: true;
+  /** When it was started (epoch seconds), on a request read back from the cookie. */
+  startedAt?: number;
 }
 
 const PENDING_AUTH_TTL_SECONDS = 600; // ten minutes to finish at the hub
@@ -52,8 +54,8 @@ function isEntry(value: unknown): value is Entry {
   return typeof state === 'string' && typeof nonce === 'string' && typeof codeVerifier === 'string' && typeof returnTo === 'string' && typeof silent === 'boolean' && typeof exp === 'number';
 }
 
-function strip({ state, nonce, codeVerifier, returnTo, silent, recheck }: Entry): PendingAuth {
-  return { state, nonce, codeVerifier, returnTo, silent, ...(recheck === true ? { recheck } : {}) };
+function strip({ state, nonce, codeVerifier, returnTo, silent, recheck, exp }: Entry): PendingAuth {
+  return { state, nonce, codeVerifier, returnTo, silent, ...(recheck === true ? { recheck } : {}), startedAt: exp - PENDING_AUTH_TTL_SECONDS };
 }
 
 /**
@@ -79,7 +81,8 @@ export class PendingAuthCookie {
   /** Adds a request to those this browser has pending (the oldest beyond MAX_PENDING is dropped). */
   async add(req: Request, res: Response, pending: PendingAuth): Promise<void> {
     const exp = Math.floor(Date.now() / 1000) + PENDING_AUTH_TTL_SECONDS;
-    const kept: Entry[] = [{ ...pending, exp }];
+    const { startedAt: _read, ...fresh } = pending;
+    const kept: Entry[] = [{ ...fresh, exp }];
     // The newest always; older ones while the cookie stays under browsers' 4 KB (long return paths).
     for (const older of (await this.#entries(req)).slice(0, MAX_PENDING - 1)) {
       if (JSON.stringify([...kept, older]).length > MAX_PLAINTEXT_BYTES) break;
