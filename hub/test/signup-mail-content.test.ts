@@ -106,6 +106,17 @@ describe('the verification mail carries nothing the signer typed (HUB_SIGNUP=ope
       expect(notice.text).toContain(plain);
       expectNoSignerText(notice, person, '/password/forgot');
     }
+    // The e-mail change notice to the old (unproven) address: not the new address either, which the
+    // signer typed (a review of this fix: "asked to change its address to account-suspended-…@evil.example").
+    await hub.services.emailChange.requestProven(user, `it-support-${person.username}@evil.example`, lang, '198.51.100.21');
+    await hub.services.emailChange.settled();
+    await catcher.waitFor(person.email, { filter: () => mails().length >= 5 });
+    const changeNotice = mails()[4]!;
+    expect(changeNotice.text).toContain(plain);
+    for (const part of [changeNotice.subject, changeNotice.text, changeNotice.html]) {
+      expect(part).not.toContain('evil.example');
+      expect(part).not.toContain(PHRASE);
+    }
 
     // Verified: the address is the owner's, and the mail names the account again.
     const verifier = new TestBrowser();
@@ -113,7 +124,7 @@ describe('the verification mail carries nothing the signer typed (HUB_SIGNUP=ope
     expect((await verifier.post(`${hub.url}/signup/verify`, { _csrf: inputValue(page, '_csrf'), token: inputValue(page, 'token') })).status).toBe(200);
     expect((await hub.services.users.findByLogin(person.username))?.emailVerified).toBe(true);
     await hub.services.recovery.request(person.username, lang, '198.51.100.21');
-    const owned = await catcher.waitFor(person.email, { filter: (mail) => mails().indexOf(mail) === 4 });
+    const owned = await catcher.waitFor(person.email, { filter: (mail) => mails().indexOf(mail) === 5 });
     expect(owned.text).toContain(person.username);
   });
 });
