@@ -26,7 +26,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD|- [--role admin]
-                  (--password -: the first line of standard input, kept out of the shell's history and of ps)
+                  (--password -: the first line of standard input, a pipe or a file, kept out of the shell's history and of ps)
   npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
@@ -41,21 +41,25 @@ ${UCENTER_USAGE}
 
 type Print = (line: string) => void;
 
-/** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
 /**
- * A password given as `--password -`: the first line of standard input (a pipe, a file, or typed),
- * so it stays out of the shell's history and of `ps`, which show a command line to other users.
+ * A password given as `--password -`: the first line of standard input (a pipe or a file), so it
+ * stays out of the shell's history and of `ps`, which show a command line to other users. Not
+ * from a terminal, which would show it as it is typed.
  */
 async function passwordFrom(value: string | undefined, input: NodeJS.ReadableStream): Promise<string | undefined> {
   if (value !== '-') return value;
-  let text = '';
+  if ((input as { isTTY?: boolean }).isTTY) throw new TypeError('--password - reads the password from a pipe or a file (… --password - < file), not from the terminal, which would show it');
+  const chunks: Buffer[] = [];
   for await (const chunk of input) {
-    text += String(chunk);
-    if (text.includes('\n')) break;
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    if (chunks[chunks.length - 1]!.includes(0x0a)) break;
   }
-  return text.split(/\r?\n/, 1)[0];
+  // Decoded once, whole: a multi-byte character split across chunks stays whole.
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/, 1)[0];
 }
 
+
+/** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,

@@ -193,7 +193,8 @@ export class OwnedState {
       // Named, so the operator knows what to align (HUB_JWKS: one process pins its signing keys and
       // another does not, so their /jwks differ and half the ID tokens fail against half the answers).
       const differing = differingSettings(stored, config);
-      logger.warn(`restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX: ${differing.join(', ')}); give every hub process of one KEY_PREFIX the same values${differing.includes('HUB_JWKS') ? ' (HUB_JWKS: every process pins its signing keys, or none does)' : ''}`, { differing });
+      const what = differing.length > 0 ? differing.join(', ') : 'none this version publishes differs: another version of the hub';
+      logger.warn(`restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX: ${what}); give every hub process of one KEY_PREFIX the same values${differing.includes('HUB_JWKS') ? ' (HUB_JWKS: every process pins its signing keys, or none does)' : ''}`, { differing });
     }
   }
 

@@ -53,6 +53,9 @@ const NETWORK_REASONS: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the hub\'s TLS certificate cannot be verified',
   CERT_HAS_EXPIRED: 'the hub\'s TLS certificate has expired',
   ERR_TLS_CERT_ALTNAME_INVALID: 'the hub\'s TLS certificate does not name this host',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the hub\'s TLS certificate is from a CA this server does not trust (a private CA: NODE_EXTRA_CA_CERTS?)',
+  UNABLE_TO_GET_ISSUER_CERT: 'the hub\'s TLS certificate chain is incomplete or from a CA this server does not trust',
+  CERT_UNTRUSTED: 'the hub\'s TLS certificate is not trusted here',
 };
 
 /**
@@ -69,6 +72,10 @@ const MISCONFIGURED_TLS = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+  // Not CERT_HAS_EXPIRED: it clears once the certificate is renewed, so it stays an outage (503).
 ]);
 
 /** The first `code` along an error's `cause` chain (fetch puts the socket's code on `cause`). */

@@ -152,5 +152,16 @@ describe('two kit sites on one host sharing a cookie name, a sessionSecret and a
     expect(said[0]).toContain('cookiePrefix');
     // bbs's session is as it was.
     expect((await agent.get('/private').set(HTML)).body).toEqual({ secret: true, sub: 'user-1' });
+
+    // A session stored before sessions recorded their client goes by its ID token's audience (bbs).
+    const keys: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}shared:sess:*` })) keys.push(...batch);
+    expect(keys).toHaveLength(1);
+    const stored = JSON.parse((await redis.get(keys[0]!))!) as { sso: { clientId?: string } };
+    expect(stored.sso.clientId).toBe('bbs');
+    delete stored.sso.clientId;
+    await redis.set(keys[0]!, JSON.stringify(stored), { KEEPTTL: true });
+    expect((await agent.get('/private').set(HTML)).body).toEqual({ secret: true, sub: 'user-1' });
+    expect((await request(wiki.app).get('/').set(HTML).set('Cookie', sessionCookie)).body.user).toBeNull();
   });
 });

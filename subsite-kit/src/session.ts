@@ -134,7 +134,7 @@ function setAsideForeign(req: Request, state: SsoSessionState, options: Resolved
   foreignSessions.add(req);
   log.warn(
     'session of another client',
-    `subsite-kit: ${req.baseUrl}${req.path}: a session signed in for client ${JSON.stringify(state.clientId ?? 'another client')} came to this site (client ${JSON.stringify(options.clientId)}), so the visitor is treated as signed out here: ` +
+    `subsite-kit: ${req.baseUrl}${req.path}: a session signed in for ${state.clientId === undefined ? 'another client' : `client ${JSON.stringify(state.clientId)}`} came to this site (client ${JSON.stringify(options.clientId)}), so the visitor is treated as signed out here: ` +
       'another site on this host uses the same session cookie, sessionSecret and session store (browsers share cookies across ports), so each would take the other\'s sign-ins; ' +
       "give each site on one host its own cookiePrefix (e.g. cookiePrefix: 'forum.', or SSO_COOKIE_PREFIX) and its own sessionSecret",
   );
