@@ -58,9 +58,10 @@ const list = z.string().transform((value) => value.split(',').map((item) => item
  * host and drops a default port). The hub serves every endpoint at the root, so a path, a
  * query or a fragment would be published in discovery and served nowhere.
  */
+/** A URL's scheme and `//`: without them `hub.example.com:4000` parses as the scheme `hub.example.com:`. */
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const issuer = z.string().transform((value, ctx) => {
-  // `hub.example.com:4000` parses as the scheme `hub.example.com:`: say what is missing instead.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+  if (!HAS_SCHEME.test(value)) {
     ctx.addIssue({ code: 'custom', message: `has no scheme: write https://… (or http://… on loopback), e.g. https://${value.replace(/^\/+/, '')} (got ${JSON.stringify(value)})` });
     return z.NEVER;
   }
@@ -89,7 +90,7 @@ const issuer = z.string().transform((value, ctx) => {
 const redisUrl = z.string().superRefine((value, ctx) => {
   // One line each: `127.0.0.1:6379` was "Invalid URL", "must be redis://" and "has no host" at once.
   if (!/^rediss?:\/\//i.test(value)) {
-    const bare = !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+    const bare = !HAS_SCHEME.test(value);
     ctx.addIssue({ code: 'custom', message: bare ? `has no scheme: write redis://${value} (or rediss:// for TLS)` : 'must be redis:// or rediss:// (for example redis://127.0.0.1:6379)' });
   } else if (!URL.canParse(value)) {
     ctx.addIssue({ code: 'custom', message: 'has no host, or is not a URL: name the Redis server (for example redis://127.0.0.1:6379)' });

@@ -49,8 +49,7 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   // login is never the signed-in one. Regenerating destroys the old session in the store; only
   // then is whoever was signed in here before forgotten in the indexes, so a failed destroy
   // leaves a session that a forced logout can still find.
-  const own = ssoState(req);
-  const previous = own ? { id: req.sessionID, state: own } : undefined;
+  const previous = current ? { id: req.sessionID, state: current } : undefined;
   await regenerateSession(req);
   if (previous) await ctx.index.remove(previous.id, previous.state);
   req.session.sso = state;
