@@ -15,7 +15,7 @@ function legacyBox(secret: string, body: unknown): string {
 
 describe('recorded redemption answers', () => {
   it('open only with the code or token they were sealed with', () => {
-    const box = seal(TOKEN, ANSWER);
+    const box = seal(TOKEN, JSON.stringify(ANSWER));
     expect(box).not.toContain('access_token');
     expect(unseal(TOKEN, box)).toEqual(ANSWER);
     expect(() => unseal(`${TOKEN}x`, box)).toThrow();

@@ -41,6 +41,15 @@ export const REPLAY_WINDOW_MS = 60_000;
  */
 type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number; c?: number } | { s: 'done'; t: number };
 
+/**
+ * The `issued` claim's text, as `JSON.stringify` would write it, joined without scanning the
+ * sealed answer (about 1.5 KB) for characters to escape: `o` is a UUID, `r` base64url with a
+ * prefix of letters and a dot, the rest numbers.
+ */
+function issuedClaim(o: string, t: number, r: string, u: number, c: number): string {
+  return `{"s":"issued","o":"${o}","t":${t},"r":"${r}","u":${u},"c":${c}}`;
+}
+
 function parseClaim(raw: string | null): Claim | undefined {
   if (raw === null) return undefined;
   // Claims written before this format were the consumption time in seconds.
@@ -333,8 +342,16 @@ export class Redemptions {
     }
     const { o, t } = JSON.parse(mine) as { o: string; t: number };
     const now = Date.now();
-    const sealed = seal(attempt.secret, body);
-    const issued = JSON.stringify({ s: 'issued', o, t, r: sealed, u: now + REPLAY_WINDOW_MS, c: now });
+    // The answer is serialized once: the text sealed is the text sent (koa would serialize the object again).
+    const answer = JSON.stringify(body);
+    const sealed = seal(attempt.secret, answer);
+    const issued = issuedClaim(o, t, sealed, now + REPLAY_WINDOW_MS, now);
+    // The spent record leaves its grant's index with the commit, not with the `done` mark after
+    // the answer went out: one command fewer on every redemption. Should the commit fail and the
+    // claim be released, the record is usable again outside the index; revoking the grant still
+    // ends it (oidc-provider refuses a refresh token whose grant is gone).
+    const spent = deferred !== undefined && attempt.grantId !== undefined;
+    if (spent) deferred!.ops.push({ op: 'zRemove', key: this.keys.oidcGrantMembers(attempt.grantId!), member: attempt.recordKey });
     let committed: boolean;
     try {
       // The tokens issued first, in the same round trip: stored before the answer is committed.
@@ -351,7 +368,7 @@ export class Redemptions {
       // (at most the lease), as when these writes fail.
       void (async () => {
         if (await this.#bestEffort(() => this.store.swap(attempt.claimKey, mine, null))) await this.#discard(ctx);
-        else await this.#bestEffort(() => this.store.swap(attempt.claimKey, issued, JSON.stringify({ s: 'issued', o, t, r: sealed, u: now + REPLAY_WINDOW_MS, c: 0 }), attempt.ttl));
+        else await this.#bestEffort(() => this.store.swap(attempt.claimKey, issued, issuedClaim(o, t, sealed, now + REPLAY_WINDOW_MS, 0), attempt.ttl));
       })().catch(() => undefined);
       ctx.status = 503;
       ctx.set('Retry-After', STORE_RETRY_AFTER);
@@ -364,6 +381,7 @@ export class Redemptions {
       Redemptions.#refuse(ctx);
       return;
     }
+    ctx.body = answer; // the text sealed, sent as it is (koa keeps the JSON content type already set)
     // Marked delivered once the answer has gone out (handed to the connection), not before: a
     // process that dies, or a connection that closes, before then leaves it recorded, and the
     // client's retry gets these tokens back instead of being taken for a reuse that revokes them
@@ -371,7 +389,7 @@ export class Redemptions {
     // waits for it (the claim's lease from the commit). A mark that fails leaves the answer
     // replayable until `u`: a reuse in that minute gets these tokens, never new ones.
     ctx.res.once('finish', () => {
-      void this.#markDone(attempt, issued).catch(() => false);
+      void this.#markDone(attempt, issued, !spent).catch(() => false);
     });
   }
 
@@ -395,14 +413,16 @@ export class Redemptions {
    * then have landed, and a recorded answer must still go out, since the client's retry would be
    * taken for a reuse (a duplicate in that moment may get the same tokens, never new ones).
    * The spent record leaves its grant's index in the same round trip (best effort; the index
-   * would otherwise keep every rotated refresh token until it expires). The record itself stays
+   * would otherwise keep every rotated refresh token until it expires), unless `unindex` is
+   * false (the commit took it out already). The record itself stays
    * until it expires, so a reuse is still recognised.
    */
-  async #markDone(attempt: Attempt, from: string): Promise<boolean> {
+  async #markDone(attempt: Attempt, from: string, unindex = true): Promise<boolean> {
     const mark = this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl).catch((error: unknown) => {
       if (error instanceof StoreUnavailableError) return true;
       throw error;
     });
+    if (!unindex) return mark;
     const [marked] = await Promise.all([mark, this.#spent(attempt.recordKey, attempt.grantId)]);
     return marked;
   }
