@@ -604,6 +604,37 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(error).toBe('login_required');
     });
 
+    it("an id_token_hint naming another user: a sign-in as someone else gets no code, the form says so; a sign-in as the user named gets theirs (OIDC Core §3.1.2.1)", async () => {
+      const first = codeRequest('rp', REDIRECT);
+      const carolFlow = await walk(new TestBrowser(), hub.url, authUrl(hub.url, first.params), { login: 'carol', password: CAROL_PASSWORD });
+      const carolToken = String((await exchange('rp', carolFlow.callback.searchParams.get('code')!, first.verifier)).body.id_token);
+      const alice = await codeFlow(); // this browser is signed in as alice
+      const request = codeRequest('rp', REDIRECT, { id_token_hint: carolToken });
+      const start = await alice.browser.get(authUrl(hub.url, request.params));
+      const interactionUrl = new URL(start.headers.get('location')!, hub.url).toString();
+      expect(interactionUrl).toMatch(/\/interaction\//);
+      // The right password of the wrong account: the form again, no code for alice.
+      const wrong = await signInAt(alice.browser, hub.url, interactionUrl, ALICE.login, ALICE.password);
+      expect(wrong.response.status).toBe(403);
+      expect(wrong.body).toContain('This site asked for a different account.');
+      expect(wrong.body).toMatch(/action="\/interaction\/[^"]+\/login"/);
+      // The account the hint names: its code.
+      const right = await signInAt(alice.browser, hub.url, interactionUrl, 'carol', CAROL_PASSWORD);
+      expect(right.response.status).toBe(200);
+      // Another account than the session's: oidc-provider ends alice's session first (a form the
+      // browser posts by itself), then answers the request.
+      const switching = await alice.browser.get(continueUrlOf(right.body, hub.url));
+      const form = await switching.text();
+      expect(form).toContain('/session/end/confirm');
+      const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const ended = await alice.browser.post(`${hub.url}/session/end/confirm`, fields);
+      expect(ended.status).toBe(200); // the sign-out's sync page, which goes on to the request
+      const { callback } = await walk(alice.browser, hub.url, continueUrlOf(await ended.text(), hub.url));
+      const params = expectAuthorizationResponse(callback, request.params.state);
+      const answer = await exchange('rp', params.get('code')!, request.verifier);
+      expect(decodeJwt(String(answer.body.id_token)).sub).toBe(decodeJwt(carolToken).sub);
+    });
+
     it('DPoP (RFC 9449; discovery advertises dpop_signing_alg_values_supported): a bound token works only with its proof', async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const jwk = await exportJWK(publicKey);

@@ -11,6 +11,7 @@ import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, si
 import { staleSignIn } from './stale-sign-in.js';
 import { keepOfflineGrant } from '../oidc/grant-ttl.js';
 import { interactionDetails } from './interaction-details.js';
+import { signInAnswersHint } from '../oidc/id-token-hint.js';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -103,6 +104,11 @@ export function interactionRoutes(services: HubServices): Router {
         break;
     }
     const { user, secondStep } = outcome;
+    // The site asked for a given user (id_token_hint) and this is another: the right password, but
+    // no answer for this account; the form again, to sign in as the one asked for or cancel.
+    if (!signInAnswersHint(details.params, user.id)) {
+      return showLogin(req, res, details.uid, { error: translator(localeOf(res))('errors:notHintedAccount'), login, status: 403 });
+    }
     const remember = field(req, 'remember') === 'yes';
     // Two-step sign-in: no session until the second step (the device cookie comes with it too).
     if (secondStep) {
