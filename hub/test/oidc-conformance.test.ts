@@ -562,6 +562,15 @@ describe('OpenID Foundation conformance modules (Basic OP, Config OP, refresh, f
       expect(wrongSecret.headers.get('www-authenticate')).toMatch(/^Basic /);
       expect(wrongSecret.body.error).toBe('invalid_client');
       for (const answer of [bad, unsupported, wrongSecret]) expectErrorText(answer.body.error, answer.body.error_description);
+      // A failed client_secret_post (or an unknown client_id in the body) is a 401 too, and a 401
+      // names how to authenticate (RFC 9110 §11.6.1): at every endpoint that authenticates clients.
+      for (const path of ['/token', '/token/introspection', '/token/revocation', '/request']) {
+        for (const client of [{ client_id: 'rp-post', client_secret: 'wrong' }, { client_id: 'nobody', client_secret: 'x' }]) {
+          const failed = await postForm(endpoint(path), { grant_type: 'refresh_token', refresh_token: 'x', token: 'x', response_type: 'code', redirect_uri: REDIRECT, ...client });
+          expect([path, failed.status, failed.body.error]).toEqual([path, 401, 'invalid_client']);
+          expect(failed.headers.get('www-authenticate')).toMatch(/^Basic realm="/);
+        }
+      }
     });
 
     it('authorization errors (RFC 6749 §4.1.2.1, RFC 9207): at the redirect URI with state and iss', async () => {

@@ -212,6 +212,27 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     });
   });
 
+  describe('RFC 9126 pushed authorization requests', () => {
+    test('a request_uri used once more is invalid_request_uri on the error page (RFC 9126 §4, RFC 9101 §6.2), not invalid_grant at the redirect URI, and revokes nothing', async () => {
+      const { browser } = await codeFor('rp');
+      const request = codeRequest('rp', REDIRECT);
+      const pushed = await postForm(endpoint('/request'), request.params as Record<string, string>, auth('rp'));
+      expect(pushed.status).toBe(201);
+      const url = authUrl(hub.url, { client_id: 'rp', request_uri: String(pushed.body.request_uri) });
+      const { callback } = await walk(browser, hub.url, url, ALICE);
+      const tokens = await exchange('rp', callback.searchParams.get('code')!, request.verifier);
+      expect(tokens.status).toBe(200);
+      // As oidc-provider answers a request_uri it finds used: its page, no redirect (the redirect
+      // URI is the used request's); before, invalid_grant at the redirect URI.
+      const again = await browser.get(url);
+      expect(again.status).toBe(400);
+      expect(again.headers.get('location')).toBeNull();
+      expect(await again.text()).toContain('invalid_request_uri');
+      const userinfo = await fetch(endpoint('/me'), { headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } });
+      expect(userinfo.status).toBe(200);
+    });
+  });
+
   describe('RFC 7636 PKCE', () => {
     /** The error the hub sends back to the (valid) redirect URI for a bad authorization request. */
     async function authorizationError(overrides: Record<string, string | undefined>, clientId = 'rp') {

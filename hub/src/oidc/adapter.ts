@@ -22,7 +22,7 @@ const GENERATION = 'clientGeneration';
 const DEFERRABLE = new Set(['AccessToken', 'RefreshToken']);
 
 /** Models whose records are single-use: `consume` must be atomic for them. */
-const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
 
 const CONSUMED_MARKER_TTL = 3600; // seconds, for a record that has no expiry of its own
 
@@ -201,6 +201,10 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
       const idDigest = digest(id);
       const claim = await redemptions.claim(keys.oidcConsumed(this.model, idDigest), keys.oidc(this.model, idDigest), CONSUMED_MARKER_TTL, this.model);
       if (claim.won) return;
+      // A pushed request's request_uri used again (found unused, then lost to a concurrent use):
+      // the authorization endpoint's own error for it (RFC 9126 §4), as oidc-provider answers a
+      // use it finds consumed. It leads to no grant: nothing to revoke.
+      if (this.model === 'PushedAuthorizationRequest') throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
       // Lost the race, or the record was revoked by a concurrent loser: this redemption fails.
       if (claim.grantId) await this.revokeByGrantId(claim.grantId);
       throw new errors.InvalidGrant('grant request is invalid');

@@ -346,12 +346,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   // RFC 6749 §5.2: a request with no client authentication at all is invalid_client (401), as a
   // failed one is (oidc-provider answers invalid_request 400).
+  // RFC 9110 §11.6.1: a 401 names how to authenticate. oidc-provider names Basic only after a
+  // failed Basic header; a failed client_secret_post (or an unknown client_id in the body) was a
+  // 401 without it.
   hooks.after(['token', 'introspection', 'revocation', 'pushed_authorization_request'], (ctx) => {
     const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
     if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTHENTICATION) {
       body.error = 'invalid_client';
       ctx.status = 401;
-      // RFC 9110 §11.6.1: a 401 names how to authenticate.
+    }
+    if (ctx.status === 401 && body?.error === 'invalid_client' && ctx.response.get('WWW-Authenticate') === undefined) {
       ctx.set('WWW-Authenticate', `Basic realm="${ctx.oidc.provider.issuer}"`);
     }
   });
