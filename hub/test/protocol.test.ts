@@ -3,6 +3,7 @@
  * claims (RFC 6749, RFC 7636, RFC 7009, RFC 7662, RFC 9700) and the hub's own rules on
  * consent and single sign-on. Every block runs against the embedded store and a real Redis.
  */
+import { AuthorizationCode } from 'simple-oauth2';
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
 import { startTestHub, testStoreKinds, type RunningHub } from '../src/testing/test-hub.js';
 import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut, walk, type Credentials, type JsonAnswer } from './support.js';
@@ -470,6 +471,19 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
 
       const unknown = await postForm(endpoint('/token/revocation'), { token: 'not-a-token-we-issued' }, auth('rp'));
       expect(unknown.status).toBe(200);
+    });
+
+    test("a revocation answers JSON ({}), which clients that read every answer as JSON take (simple-oauth2's revoke threw on oidc-provider's empty text/plain 200)", async () => {
+      const tokens = await tokensFor('rp');
+      const oauth = new AuthorizationCode({
+        client: { id: 'rp', secret: secrets.get('rp')! },
+        auth: { tokenHost: hub.url, tokenPath: '/token', revokePath: '/token/revocation' },
+      });
+      const token = oauth.createToken({ ...tokens });
+      await expect(token.revokeAll()).resolves.toBeUndefined();
+      expect((await introspect('rp', tokens.refresh_token)).body).toEqual({ active: false });
+      const answer = await fetch(endpoint('/token/revocation'), { method: 'POST', headers: { ...auth('rp'), 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=unknown' });
+      expect([answer.status, answer.headers.get('content-type'), await answer.text()]).toEqual([200, 'application/json; charset=utf-8', '{}']);
     });
 
     test('introspecting a JWT-shaped string (an ID token, a forged JWS) answers {"active": false}, not 400 unsupported_token_type (RFC 7662 §2.2)', async () => {
