@@ -332,6 +332,30 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(decodeNote(forumSrc.searchParams.get('code')!, forum.key)).toMatchObject({ action: 'synlogin', uid: String(aliceUid), username: 'alice' });
     expect(answer.headers.get('content-security-policy')).toContain('http://forum.sso.test:5004');
   });
+
+  it("an admin's sign-in pings no script beacon: no app's note and no legacy script subsite run in the hub's origin, where they could use the console (a review: a note created an admin account)", async () => {
+    await hub.services.clients.upsert({
+      clientId: 'old', name: 'Old', redirectUris: ['http://old.sso.test:5007/sso/callback'],
+      syncLoginUrl: 'http://old.sso.test:5007/sso/synclogin', syncLogoutUrl: 'http://old.sso.test:5007/sso/synclogout', syncTransport: 'script', trusted: true,
+    });
+    await hub.services.users.create({ username: 'root', email: 'root@example.com', password: 'root-password-12', roles: ['admin'] });
+    const signIn = async (login: string, password: string) => {
+      const browser = new TestBrowser();
+      const landed = await browser.follow(`${hub.url}/login`, [new URL(hub.url).host]);
+      const action = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
+      const answer = await browser.post(action, { _csrf: inputValue(landed.body, '_csrf'), login, password });
+      return { page: await answer.text(), csp: answer.headers.get('content-security-policy') ?? '' };
+    };
+    const admin = await signIn('root', 'root-password-12');
+    expect(admin.page).toContain('data-testid="sync-title"');
+    expect(admin.page).not.toMatch(/<script class="beacon"/);
+    expect(admin.page).toMatch(/<img class="beacon" src="http:\/\/bbs\.sso\.test:5001\/sso\/synclogin/);
+    expect(admin.csp).toMatch(/script-src 'self';/);
+    // Anyone else: as before.
+    const user = await signIn('alice', ALICE.password);
+    expect(user.page.match(/<script class="beacon"/g)).toHaveLength(3); // two notes and the script subsite
+    expect(user.csp).toContain('http://old.sso.test:5007');
+  });
 });
 
 describe.each(STORE_KINDS)('UCenter deleteuser through the delivery queue on %s', (kind) => {

@@ -8,7 +8,7 @@ import { csrf } from '../security/csrf.js';
 import type { SignInResult } from '../oidc/resume-check.js';
 import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
-import type { User } from '../users/user.js';
+import { ADMIN_ROLE, type User } from '../users/user.js';
 import { renderPage, renderSyncPage } from './render.js';
 import { rememberFinishedSignIn } from './stale-sign-in.js';
 import { interactionDetails, type InteractionDetails as Details } from './interaction-details.js';
@@ -40,6 +40,8 @@ export function pendingSecondStep(req: Request, uid: string): { userId: string; 
 /** Whose password was checked, and the user's sign-in generation read with the hash it was checked against. */
 export interface CheckedSignIn {
   userId: string;
+  /** An admin's sign-in pings no script beacons (see SyncPlanner.forSignIn). */
+  admin: boolean;
   /**
    * Absent only when an older hub checked the password (its pending second step records none):
    * the result then carries none either, and the resume check has nothing to compare.
@@ -82,7 +84,7 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
     audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
     regenerate(req),
     finish(),
-    sync.forSignIn(userId),
+    sync.forSignIn(userId, { scripts: !signIn.admin }),
   ] as const);
   rememberFinishedSignIn(req, details.uid, details.params);
   // The new portal session (the finished sign-in, the portal's pending state) is stored before
@@ -153,7 +155,7 @@ export function secondStepRoutes(services: HubServices): Router {
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
     // The generation read with the password's hash: a reset since then refuses it at resume.
-    return completeSignIn(services, req, res, details, { userId: user.id, generation: pending.generation }, pending.remember, factor);
+    return completeSignIn(services, req, res, details, { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), generation: pending.generation }, pending.remember, factor);
   });
 
   return router;

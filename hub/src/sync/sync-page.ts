@@ -92,6 +92,8 @@ export function syncPageCsp(beacons: Beacon[]): string {
   return sources.header();
 }
 
+const NO_BEACONS: Promise<Beacon[]> = Promise.resolve([]);
+
 /** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
 export const ANY_HUB_SESSION = '*';
 
@@ -116,12 +118,22 @@ export class SyncPlanner {
     this.#sources.push(source);
   }
 
-  /** At sign-in: trusted (first-party) subsites and those the user has consented to. */
-  async forSignIn(accountId: string): Promise<SyncPlan> {
+  /**
+   * At sign-in: trusted (first-party) subsites and those the user has consented to.
+   * `scripts: false` leaves out every beacon that is a script (UCenter notes, subsites on the
+   * legacy `script` transport): a script beacon runs in the hub's origin, in the browser that has
+   * just signed in, so its site could act there as the user. For an admin that is the console:
+   * an outside review had a UCenter application's note create an admin account through it.
+   * An admin's sign-in therefore pings image beacons only; sign-outs are unaffected (the hub
+   * session has ended when their page runs).
+   */
+  async forSignIn(accountId: string, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
+    const scripts = options.scripts !== false;
     // Read side by side: one wait on the store, not two.
-    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('login', accountId)]);
+    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), scripts ? this.#moreBeacons('login', accountId) : NO_BEACONS]);
     const allowed = new Set(consented.map((entry) => entry.clientId));
-    return this.#plan('login', targets.filter((client) => client.trusted || allowed.has(client.clientId)), randomUUID(), () => undefined, more);
+    const wanted = targets.filter((client) => (client.trusted || allowed.has(client.clientId)) && (scripts || client.sync!.transport !== 'script'));
+    return this.#plan('login', wanted, randomUUID(), () => undefined, more);
   }
 
   /**
