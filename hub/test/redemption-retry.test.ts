@@ -3,7 +3,7 @@ import { faultyStore, type FaultPlan } from '../src/testing/faulty-store.js';
 import { openTestStore, startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import type { Store } from '../src/store/store.js';
 import { LEASE_MS } from '../src/oidc/redemption.js';
-import { digest } from '../src/store/keys.js';
+import { digest, Keys } from '../src/store/keys.js';
 import { authUrl, basic, codeRequest, postForm, walk, type JsonAnswer } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -256,6 +256,31 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     const replay = await refresh(String(tokens.body.refresh_token));
     expect(replay.status).toBe(400);
     expect(await userinfo(String(first.body.access_token))).toBe(401);
+  }, 20_000);
+
+  test('a refresh that another replica answered a moment before this one read the token: invalid_grant, nothing revoked; a mark over a second old is a reuse that revokes', async () => {
+    // An outside review: two tabs refreshing at once behind a load balancer reached two replicas;
+    // when one replica had answered and marked the token delivered before the other read it,
+    // the other took its request for a reuse and revoked the grant (15 of 70 pairs).
+    const { code, verifier } = await freshCode();
+    const tokens = await redeem(code, verifier);
+    const old = String(tokens.body.refresh_token);
+    const first = await refresh(old);
+    await expectWorking(first);
+    const claimKey = new Keys(hub.config.KEY_PREFIX).oidcConsumed('RefreshToken', digest(old));
+    // The mark as another process writes it (this hub's own mark follows its answer: wait for it first).
+    for (let i = 0; i < 50 && !String(await inner.get(claimKey)).includes('"done"'); i += 1) await sleep(20);
+    const markedBy = async (process: string, ageMs: number) => inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - ageMs, p: process }), { ttlSeconds: 3600 });
+    await markedBy('another-replica', 0);
+    const duplicate = await refresh(old);
+    expect([duplicate.status, duplicate.body.error]).toEqual([400, 'invalid_grant']);
+    expect(await userinfo(String(first.body.access_token))).toBe(200);
+    const next = await refresh(String(first.body.refresh_token));
+    await expectWorking(next);
+    // The same mark 2 s old: a use after the answer went out, a reuse.
+    await markedBy('another-replica', 2_000);
+    expect((await refresh(old)).status).toBe(400);
+    expect(await userinfo(String(next.body.access_token))).toBe(401);
   }, 20_000);
 
   test('a code redeemed while another redemption of it is pending: the second waits, then is a reuse (RFC 6749 §4.1.2): invalid_grant, and the first\'s tokens are revoked', async () => {

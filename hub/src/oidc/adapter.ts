@@ -126,7 +126,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         if (!raw) return undefined;
         const payload = JSON.parse(raw) as AdapterPayload;
         if (!withLeads) readAhead.follow(payload, this.model, idDigest); // the session, account and grant a token request reads next
-        const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload), readAt);
+        const consumed = redemptions.consumedAt(key, claimKey, id, claim, payload, claimTtl(payload), readAt, this.model);
         // The parsed record is ours: filled in place, not copied (this runs on every token use).
         if (consumed !== undefined && !payload.consumed) payload.consumed = consumed;
         payload.jti = id;

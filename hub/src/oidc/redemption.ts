@@ -37,9 +37,13 @@ export const REPLAY_WINDOW_MS = 60_000;
  *   from the code or token itself (which the store never holds), replayable until `u`; the
  *   request is answering since `c` (its commit; claims from before `c` existed: `u` less the
  *   replay window), and a lease from then keeps others waiting for it, as for `pending`;
- * - `done`: the answer went out (or the redemption failed for good): any further use is a reuse.
+ * - `done`: the answer went out (or the redemption failed for good), marked by process `p`: any
+ *   further use is a reuse, but for a refresh token redeemed at once in another process (see `consumedAt`).
  */
-type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number; c?: number } | { s: 'done'; t: number };
+type Claim = { s: 'pending'; o: string; t: number } | { s: 'issued'; o: string; t: number; r: string; u: number; c?: number } | { s: 'done'; t: number; p?: string };
+
+/** This process, in the `done` marks it makes (`p`; marks from before it name none). */
+const PROCESS = randomUUID();
 
 /**
  * The `issued` claim's text, as `JSON.stringify` would write it, joined without scanning the
@@ -151,7 +155,7 @@ export class Redemptions {
    * What `find` reports as `consumed` (epoch seconds) for a record with this claim, and,
    * inside a token request, remembers what was read for the `consume` that may follow.
    */
-  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number, readAt = Date.now()): number | undefined {
+  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number, readAt = Date.now(), model?: string): number | undefined {
     const claim = parseClaim(claimRaw);
     const ctx = Redemptions.#tokenRequest();
     if (ctx) {
@@ -165,6 +169,16 @@ export class Redemptions {
     // and answers 503 before that. An answer not yet delivered may be replayed.
     if (ctx && claim.s === 'pending') return undefined;
     if (ctx && claim.s === 'issued' && now < claim.u) return undefined;
+    // A refresh token that another process marked delivered just before this request read it:
+    // the other request of a pair sent at once (two tabs behind a load balancer), which that
+    // process answered first. `claim` answers this one as the concurrent duplicate it is
+    // (invalid_grant, nothing revoked), as it answers one that waited for the other; reported as
+    // consumed, oidc-provider would revoke the grant, the winner's tokens with it (an outside
+    // review: 15 of 70 such pairs across two replicas, none of 20 on one). On one process the
+    // second request of a pair reads the first's claim while it is pending and waits, so a mark
+    // of this process stays a reuse however recent (a replay right after the answer is one);
+    // the margin covers two processes' clocks and the read in flight, as for a request that waited.
+    if (ctx && claim.s === 'done' && model === 'RefreshToken' && claim.p !== undefined && claim.p !== PROCESS && claim.t >= readAt - REUSE_MARGIN_MS) return undefined;
     return Math.floor(claim.t / 1000);
   }
 
@@ -215,11 +229,12 @@ export class Redemptions {
       // one is revoked here, and on record). The margin covers the two processes' clocks and
       // the read in flight: inside it, the request is taken for a concurrent duplicate (below),
       // which revokes nothing.
-      if (waited && seen?.s === 'done' && seen.t < attempt.readAt - REUSE_MARGIN_MS) {
+      if (seen?.s === 'done' && seen.t < attempt.readAt - REUSE_MARGIN_MS) {
         this.#concurrentUse(ctx!, true);
         return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
       }
-      if (waited && (seen?.s === 'done' || (seen?.s === 'issued' && Redemptions.#leased(seen)))) {
+      // Also a refresh token found marked a moment ago without waiting (see consumedAt).
+      if (seen?.s === 'done' || (waited && seen?.s === 'issued' && Redemptions.#leased(seen))) {
         this.#concurrentUse(ctx!, model === 'AuthorizationCode');
         if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
         throw new DeliveredElsewhere();
@@ -432,7 +447,7 @@ export class Redemptions {
   }
 
   #done(): string {
-    return JSON.stringify({ s: 'done', t: Date.now() });
+    return JSON.stringify({ s: 'done', t: Date.now(), p: PROCESS });
   }
 
   async #discard(ctx: KoaContextWithOIDC): Promise<void> {
