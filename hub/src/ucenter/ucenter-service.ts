@@ -32,9 +32,10 @@ export const UC = {
   EMAIL_EXISTS: -6,
   EDIT_WRONG_OLD_PASSWORD: -1,
   /**
-   * A new password the hub refuses (its policy, or too many checks waiting): -1, the one code
-   * Discuz! X3.5's password page stops on (it shows "old password wrong"). Any other code falls
-   * through to "changed": a local random password, a "password changed" mail, a success page.
+   * A new password the hub refuses (its policy, or too many checks waiting), or any change for
+   * a user with two-step sign-in: -1, the one code Discuz! X3.5's password page stops on (it
+   * shows "old password wrong"). Any other code, UCenter's -8 "protected" too, falls through to
+   * "changed": a local random password, a "password changed" mail, a success page.
    */
   EDIT_REFUSED: -1,
   EDIT_NOTHING_CHANGED: -7,
@@ -247,9 +248,14 @@ export class UcenterService {
    * breached list), else -1 and nothing changes (-7 for one equal to the old). A changed
    * password ends every hub session, grant and token of the user, with a back-channel logout
    * at subsites, as a password reset does: the application has no hub session to keep.
+   *
+   * Two-step sign-in: a user who turned it on changes neither password nor address here (-1,
+   * after the right old password only). UCenter has no second factor to ask for, and the old
+   * password alone is what two-step makes not enough: with it, a new password would end the
+   * owner's sessions and a new address would take their mail, the way back into the account.
    */
   async edit(app: UcenterApp, input: UcInput, requestIp: string): Promise<number> {
-    const { users, hasher, throttle, audit, passwords, lifecycle, emailChange } = this.deps;
+    const { users, hasher, throttle, audit, passwords, lifecycle, emailChange, twoStep } = this.deps;
     if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
@@ -274,7 +280,15 @@ export class UcenterService {
       await throttle.failed(admitted);
       return UC.EDIT_WRONG_OLD_PASSWORD;
     }
-    await throttle.succeeded(admitted);
+    // Read beside the success (one wait), and only after the right password: a wrong one learns
+    // nothing of the account's second step.
+    const [, withTwoStep] = await Promise.all([throttle.succeeded(admitted), twoStep.isEnabled(user.id)]);
+    if (withTwoStep) {
+      // Audited as user/login's refusal for want of the second step: the right password of a
+      // two-step user, the strongest sign of a stolen one, in the main log.
+      await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { next: 'two-step', call: 'user/edit' } });
+      return UC.EDIT_REFUSED;
+    }
     const newEmail = (input.email ?? '').trim();
     const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
     if (emailChanges) {
