@@ -7,7 +7,7 @@ const REDIRECT = 'http://rp.test/cb';
 const ALICE = { login: 'alice', password: 'wonderland-123' };
 
 /** Round trips that are not the request's own: the audit log's shared write (batched, see audit-log.test.ts) and the client cache's once-a-second check. */
-const SHARED = /ZADD \S*audit:(log|tokens)|GET \S*clients:version/;
+const SHARED = /ZADD \S*audit:(log|tokens)|MGET \S*clients:version/;
 
 /**
  * Redis round trips per protocol request (a MULTI, a pipeline or a script is one), counted

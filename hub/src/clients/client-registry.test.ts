@@ -255,4 +255,58 @@ describe.each(STORE_KINDS)('issue 14: registering a client reloads only what cha
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await reader.list()).map((c) => c.clientId)).toContain('site-6000');
   });
+
+  /** What FLUSHALL or a restart of Redis without persistence does to the registry: its keys gone, the counter with them. */
+  async function loseData(ids: string[]): Promise<void> {
+    if (inner instanceof RedisStore) await deleteByPrefix(inner.client, keys.prefix);
+    else await inner.del(keys.clients(), keys.clientsVersion(), keys.clientsEpoch(), keys.clientsChanges(), ...ids.map((id) => keys.client(id)));
+  }
+
+  test('after a data loss, the counter back at a process\'s version with other records: that process serves the records written since (an outside review: its tokens carried a removed generation)', async () => {
+    const writer = new ClientRegistry(inner, keys);
+    const before = await writer.register(input(0));
+    await writer.register(input(1));
+    const reader = new ClientRegistry(inner, keys);
+    expect(await reader.generationOf('site-0')).toBe(before.generation);
+    const version = await inner.get(keys.clientsVersion());
+
+    await loseData(['site-0', 'site-1']);
+    // The hubs and the seed write the same ids again: new generations, and the counter back where it was.
+    const again = await writer.register(input(0));
+    await writer.register(input(1));
+    expect(again.generation).not.toBe(before.generation);
+    expect(await inner.get(keys.clientsVersion())).toBe(version);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await reader.generationOf('site-0')).toBe(again.generation);
+    expect(await reader.list()).toEqual(await new ClientRegistry(inner, keys).list());
+  });
+
+  test('after a data loss, a write whose version follows the cache\'s does not apply itself on top of the records from before', async () => {
+    const writer = new ClientRegistry(inner, keys);
+    await writer.register(input(0));
+    await writer.register(input(1));
+    const reader = new ClientRegistry(inner, keys);
+    await reader.list();
+
+    await loseData(['site-0', 'site-1']);
+    const again = await writer.register(input(0));
+    await writer.register(input(1));
+    await reader.register(input(2)); // version 3: the one after the reader's 2, in another history
+
+    expect(await reader.generationOf('site-0')).toBe(again.generation);
+    expect(await reader.list()).toEqual(await new ClientRegistry(inner, keys).list());
+  });
+
+  test('a store from before epochs (none beside the version) keeps working: the first write makes one, and other processes reload once', async () => {
+    const writer = new ClientRegistry(inner, keys);
+    await writer.register(input(0));
+    await inner.del(keys.clientsEpoch()); // as an older hub left the store
+    const reader = new ClientRegistry(inner, keys);
+    await reader.list();
+    await writer.register(input(1));
+    expect(await inner.get(keys.clientsEpoch())).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await reader.list()).map((c) => c.clientId)).toEqual(['site-0', 'site-1']);
+  });
 });

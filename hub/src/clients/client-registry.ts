@@ -75,10 +75,14 @@ function generationOfRecord(client: SubsiteClient | undefined): string | undefin
  * `version:clientId` in a changelog, so a process that is behind reloads only the records
  * that changed since its version (registering 1,000 clients used to reload every client
  * 1,000 times); a changelog with a gap (trimmed, or a write in flight) means a full reload.
+ * A version is read with its epoch: after a data loss the counter starts again from 1 and
+ * may come back to the number a process holds with other records; the epoch does not.
  */
 export class ClientRegistry {
   #cache = new Map<string, SubsiteClient>();
   #version: string | null = null;
+  /** The store's epoch at {@link #version}: the two name the cached state only together. */
+  #epoch: string | null = null;
   #loaded = false;
   #checkedAt = 0;
   #loading: Promise<void> | undefined;
@@ -105,11 +109,15 @@ export class ClientRegistry {
   }
 
   async #load(): Promise<void> {
-    const version = await this.store.get(this.keys.clientsVersion());
-    if (!this.#loaded || version !== this.#version) {
-      if (!(this.#loaded && (await this.#loadChanges(this.#version, version)))) await this.#loadAll();
+    // The version first: on a cluster the two GETs go in this order, and the epoch is written before the version.
+    const [version = null, epoch = null] = await this.store.getMany([this.keys.clientsVersion(), this.keys.clientsEpoch()]);
+    // Another epoch is another history: its changelog does not follow on from the cache.
+    const sameHistory = this.#loaded && epoch === this.#epoch;
+    if (!sameHistory || version !== this.#version) {
+      if (!(sameHistory && (await this.#loadChanges(this.#version, version)))) await this.#loadAll();
       this.#serveOwned();
       this.#version = version;
+      this.#epoch = epoch;
       this.#loaded = true;
     }
     this.#checkedAt = Date.now();
@@ -169,8 +177,9 @@ export class ClientRegistry {
   /**
    * Writes a change to one client (its record or its removal, the id set, the version and the
    * changelog) in one store round trip, then brings this process's cache up to date: when the
-   * change's version is the one after the cache's, by applying it (what was written is what
-   * another process would read); otherwise (another process wrote in between) by the changelog.
+   * change's version is the one after the cache's in the same epoch, by applying it (what was
+   * written is what another process would read); otherwise (another process wrote in between,
+   * or the store lost its data since the cache was loaded) by the changelog or a full reload.
    */
   async #write(clientId: string, record: string | null): Promise<void> {
     const keys = this.keys;
@@ -178,10 +187,17 @@ export class ClientRegistry {
       record === null
         ? [{ op: 'del', key: keys.client(clientId) }, { op: 'setRemove', key: keys.clients(), member: clientId }]
         : [{ op: 'set', key: keys.client(clientId), value: record }, { op: 'setAdd', key: keys.clients(), member: clientId }];
-    const version = await this.store.versionedWrite(ops, { versionKey: keys.clientsVersion(), logKey: keys.clientsChanges(), entry: clientId, keep: CHANGELOG_KEEP, trimEvery: CHANGELOG_TRIM_EVERY });
+    const { version, epoch } = await this.store.versionedWrite(ops, {
+      versionKey: keys.clientsVersion(),
+      logKey: keys.clientsChanges(),
+      entry: clientId,
+      keep: CHANGELOG_KEEP,
+      trimEvery: CHANGELOG_TRIM_EVERY,
+      epoch: { key: keys.clientsEpoch(), value: randomBytes(12).toString('base64url') },
+    });
     // A check in flight may have read the version before this write: let it land first.
     if (this.#loading) await this.#loading.catch(() => undefined);
-    if (this.#loaded && Number(this.#version ?? 0) + 1 === version) {
+    if (this.#loaded && epoch === this.#epoch && Number(this.#version ?? 0) + 1 === version) {
       if (record === null) this.#cache.delete(clientId);
       else this.#cache.set(clientId, JSON.parse(record) as SubsiteClient);
       this.#version = String(version);

@@ -91,6 +91,12 @@ export class Keys {
   client(id: string): string { return `${this.prefix}client:${id}`; }
   clients(): string { return `${this.prefix}clients`; }
   clientsVersion(): string { return `${this.prefix}clients:version`; }
+  /**
+   * Random, created by the first client write after the store lost its data: the counter
+   * starts again from 1 then, and a process that held the same number from before would keep
+   * its old cache. In the version's hash slot, so the two are written and read together.
+   */
+  clientsEpoch(): string { return `${this.prefix}clients:epoch:{${this.clientsVersion()}}`; }
   /** Sorted set: one member `version:clientId` per change, scored by the version it made. */
   clientsChanges(): string { return `${this.prefix}clients:changes`; }
 

@@ -1,4 +1,4 @@
-import type { ChangeLog, ClaimBeside, SetOptions, Store, VersionedOp, WriteOp } from './store.js';
+import type { ChangeLog, ClaimBeside, SetOptions, Store, VersionedChange, VersionedOp, WriteOp } from './store.js';
 
 interface Entry {
   value: string | Set<string> | Map<string, number>;
@@ -105,7 +105,7 @@ export class MemoryStore implements Store {
     return this.swap(key, expected, next, ttlSeconds);
   }
 
-  async versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number> {
+  async versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<VersionedChange> {
     for (const op of ops) {
       switch (op.op) {
         case 'set': await this.set(op.key, op.value); break;
@@ -114,10 +114,12 @@ export class MemoryStore implements Store {
         case 'setRemove': await this.setRemove(op.key, op.member); break;
       }
     }
+    if (log.epoch) await this.set(log.epoch.key, log.epoch.value, { onlyIfAbsent: true });
+    const epoch = log.epoch ? this.#string(log.epoch.key) : null;
     const version = await this.incr(log.versionKey);
     await this.zAdd(log.logKey, version, `${version}:${log.entry}`);
     if (version % log.trimEvery === 0) await this.zRemoveByScore(log.logKey, 0, version - log.keep);
-    return version;
+    return { version, epoch };
   }
 
   async claimBeside(key: string, value: string, recordKey: string, fallbackTtlSeconds: number): Promise<ClaimBeside> {

@@ -1,7 +1,7 @@
 import { Deadlines, type DeadlineHooks } from './deadlines.js';
 import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
-import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedOp, type WriteOp } from './store.js';
+import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedChange, type VersionedOp, type WriteOp } from './store.js';
 
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
@@ -80,24 +80,31 @@ return { record, 1 }`;
 
 /**
  * A versioned change (see Store.versionedWrite): KEYS[1] the version counter, KEYS[2] the
- * changelog, KEYS[2 + i] the key of write i; ARGV[1] the log entry, ARGV[2] keep, ARGV[3] trim
- * every, then per write its kind and its value or member. Answers the new version.
+ * changelog, KEYS[2 + i] the key of write i, then the epoch's key when there is one; ARGV[1]
+ * the log entry, ARGV[2] keep, ARGV[3] trim every, ARGV[4] the epoch to create when absent ('':
+ * none), then per write its kind and its value or member. Answers the new version and the epoch.
  */
 const VERSIONED_WRITE_SCRIPT = `
-for i = 1, #KEYS - 2 do
-  local kind, value, key = ARGV[2 + 2 * i], ARGV[3 + 2 * i], KEYS[2 + i]
+local writes = (#ARGV - 4) / 2
+for i = 1, writes do
+  local kind, value, key = ARGV[3 + 2 * i], ARGV[4 + 2 * i], KEYS[2 + i]
   if kind == 'set' then redis.call('SET', key, value)
   elseif kind == 'del' then redis.call('DEL', key)
   elseif kind == 'setAdd' then redis.call('SADD', key, value)
   elseif kind == 'setRemove' then redis.call('SREM', key, value)
   else return redis.error_reply('unknown write ' .. tostring(kind)) end
 end
+local epoch = false
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[3 + writes], ARGV[4], 'NX')
+  epoch = redis.call('GET', KEYS[3 + writes])
+end
 local version = redis.call('INCR', KEYS[1])
 redis.call('ZADD', KEYS[2], version, string.format('%d', version) .. ':' .. ARGV[1])
 if version % tonumber(ARGV[3]) == 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], 0, version - tonumber(ARGV[2]))
 end
-return version`;
+return { version, epoch }`;
 
 /**
  * A write that an ended session cannot undo (see Store.takeMarking): KEYS[1] the key, KEYS[2]
@@ -405,10 +412,11 @@ export class RedisStore implements Store {
     }
   }
 
-  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number> {
+  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<VersionedChange> {
     const client = this.client;
+    const epoch = log.epoch;
     if (isCluster(client)) {
-      // Keys of several slots: no script over them. The writes, then the version and its entry.
+      // Keys of several slots: no script over them. The writes, the epoch, then the version and its entry.
       return this.#run('versionedWrite', async () => {
         await Promise.all(ops.map((op) => {
           switch (op.op) {
@@ -418,16 +426,20 @@ export class RedisStore implements Store {
             case 'setRemove': return client.sRem(op.key, op.member);
           }
         }));
+        if (epoch) await client.set(epoch.key, epoch.value, { condition: 'NX' });
+        const inForce = epoch ? await client.get(epoch.key) : null;
         const version = await client.incr(log.versionKey);
         await client.zAdd(log.logKey, { score: version, value: `${version}:${log.entry}` });
         if (version % log.trimEvery === 0) await client.zRemRangeByScore(log.logKey, 0, version - log.keep);
-        return version;
+        return { version, epoch: inForce };
       });
     }
     return this.#run('versionedWrite', async () => {
-      const args = [log.entry, String(log.keep), String(log.trimEvery)];
+      const args = [log.entry, String(log.keep), String(log.trimEvery), epoch?.value ?? ''];
       for (const op of ops) args.push(op.op, versionedOpValue(op));
-      return Number(await client.eval(VERSIONED_WRITE_SCRIPT, { keys: [log.versionKey, log.logKey, ...ops.map((op) => op.key)], arguments: args }));
+      const keys = [log.versionKey, log.logKey, ...ops.map((op) => op.key), ...(epoch ? [epoch.key] : [])];
+      const [version, inForce] = (await client.eval(VERSIONED_WRITE_SCRIPT, { keys, arguments: args })) as [number, string | null];
+      return { version: Number(version), epoch: inForce ?? null };
     });
   }
 

@@ -516,12 +516,12 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       await store.set(other, 'to delete');
       await store.setAdd(ids, 'gone');
       const change = { versionKey: version, logKey: log, keep: 100, trimEvery: 10 };
-      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":1}' }, { op: 'setAdd', key: ids, member: 'a' }, { op: 'del', key: other }, { op: 'setRemove', key: ids, member: 'gone' }], { ...change, entry: 'a' })).toBe(1);
+      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":1}' }, { op: 'setAdd', key: ids, member: 'a' }, { op: 'del', key: other }, { op: 'setRemove', key: ids, member: 'gone' }], { ...change, entry: 'a' })).toEqual({ version: 1, epoch: null });
       expect(await store.get(record)).toBe('{"a":1}');
       expect(await store.get(other)).toBeNull();
       expect(await store.setMembers(ids)).toEqual(['a']);
       expect(await store.get(version)).toBe('1');
-      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":2}' }], { ...change, entry: 'a:b' })).toBe(2);
+      expect(await store.versionedWrite([{ op: 'set', key: record, value: '{"a":2}' }], { ...change, entry: 'a:b' })).toEqual({ version: 2, epoch: null });
       expect(await store.zRangeByScore(log, 1, 2)).toEqual(['1:a', '2:a:b']);
       // Nothing of it expires: the registry's records live until removed.
       expect(await store.ttl(record)).toBe(-1);
@@ -535,6 +535,18 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.zRangeByScore(log, 0, 100)).toEqual(['3:c3', '4:c4', '5:c5', '6:c6', '7:c7', '8:c8', '9:c9']);
       await store.versionedWrite([], { versionKey: version, logKey: log, entry: 'c10', keep: 3, trimEvery: 5 });
       expect(await store.zRangeByScore(log, 0, 100)).toEqual(['8:c8', '9:c9', '10:c10']);
+    });
+
+    it('create the epoch when absent and answer the one in force: a counter that starts again after a data loss starts under a new one', async () => {
+      const [version, log] = [key('vw-version'), key('vw-log')];
+      const epochKey = `${key('vw-epoch')}:{${version}}`;
+      const change = { versionKey: version, logKey: log, entry: 'a', keep: 100, trimEvery: 10 };
+      expect(await store.versionedWrite([], { ...change, epoch: { key: epochKey, value: 'first' } })).toEqual({ version: 1, epoch: 'first' });
+      expect(await store.versionedWrite([], { ...change, epoch: { key: epochKey, value: 'second' } })).toEqual({ version: 2, epoch: 'first' });
+      expect(await store.get(epochKey)).toBe('first');
+      await store.del(version, log, epochKey);
+      expect(await store.versionedWrite([], { ...change, epoch: { key: epochKey, value: 'third' } })).toEqual({ version: 1, epoch: 'third' });
+      expect(await store.ttl(epochKey)).toBe(-1);
     });
   });
 

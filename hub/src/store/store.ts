@@ -37,6 +37,21 @@ export interface ChangeLog {
   /** Every `trimEvery` versions, entries older than the last `keep` versions are removed. */
   keep: number;
   trimEvery: number;
+  /**
+   * The key naming the counter's history, set to `value` when absent (SET NX) before the
+   * version is bumped. A counter that starts again after a data loss repeats its versions;
+   * the first write after the loss puts a new epoch beside them, so (epoch, version) never
+   * names two states. Same hash slot as `versionKey`.
+   */
+  epoch?: { key: string; value: string };
+}
+
+/** What {@link Store.versionedWrite} answers. */
+export interface VersionedChange {
+  /** The version the change made. */
+  version: number;
+  /** The epoch in force when the version was bumped; null when no `epoch` was asked for. */
+  epoch: string | null;
 }
 
 /** What {@link Store.claimBeside} found and did. */
@@ -83,12 +98,13 @@ export interface Store {
   swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
   /**
    * A versioned change in one round trip (registering a client: its record, the set of ids,
-   * the version and the changelog): applies `ops` (no expiry), then bumps `log.versionKey` and
-   * logs the change under the new version, which comes back. Atomic on one Redis (a script): a
-   * reader that sees the version sees the writes. On a cluster the keys lie in several slots:
-   * the writes go first, then the version and the log (not atomic, in that order).
+   * the version and the changelog): applies `ops` (no expiry), creates the epoch when absent,
+   * then bumps `log.versionKey` and logs the change under the new version, which comes back
+   * with the epoch. Atomic on one Redis (a script): a reader that sees the version sees the
+   * writes and the epoch. On a cluster the keys lie in several slots: the writes go first, then
+   * the epoch, the version and the log (not atomic, in that order).
    */
-  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<number>;
+  versionedWrite(ops: VersionedOp[], log: ChangeLog): Promise<VersionedChange>;
   /**
    * In one atomic step: when `recordKey` exists and `key` does not, sets `key` to `value`
    * with what is left of `recordKey`'s expiry (`fallbackTtlSeconds` when it has none).
