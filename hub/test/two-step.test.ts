@@ -453,6 +453,28 @@ describe('HUB_ADMIN_REQUIRE_TOTP', () => {
     await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: 'root-password-1', code: totpCode(secret) });
     expect((await browser.get(`${hub.url}/admin`)).status).toBe(200);
   });
+
+  test("turning two-step on ends the user's other sessions: one signed in with the password alone does not reach /admin once the owner enrols (a review)", async () => {
+    await hub.services.users.create({ username: 'root2', email: 'root2@example.test', password: 'root2-password-1', roles: ['admin'] });
+    const signIn = async () => {
+      const browser = new TestBrowser();
+      const start = await browser.follow(`${hub.url}/login`);
+      const { body } = await signInAt(browser, hub.url, start.url, 'root2', 'root2-password-1');
+      await browser.follow(continueUrlOf(body, hub.url));
+      return browser;
+    };
+    const thief = await signIn();
+    const owner = await signIn();
+    await awayFromStepEdge();
+    const page = await (await owner.get(`${hub.url}/account/two-step?required=admin`)).text();
+    const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
+    expect((await owner.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: 'root2-password-1', code: totpCode(secret) })).status).toBe(200);
+    expect((await owner.get(`${hub.url}/admin`)).status).toBe(200);
+    const gate = await thief.get(`${hub.url}/admin`);
+    expect(gate.status).toBe(303);
+    expect(gate.headers.get('location')).toMatch(/^\/login\?next=/);
+    expect(await isSignedIn(thief, hub.url)).toBe(false);
+  });
 });
 
 describe('two-step changes are mailed to the owner (ASVS 5 §6.3.7; redis, real SMTP)', () => {

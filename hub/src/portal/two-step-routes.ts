@@ -91,7 +91,11 @@ export function twoStepRoutes(services: HubServices): Router {
     const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, signedIn.sessionUid, field(req, 'code'));
     if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400, form: 'enable' });
     const { codes } = confirmed;
-    await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
+    // Every other session of the user ends, as after a password change: one signed in with the
+    // password alone (a stolen password) would otherwise keep going, and reach the admin console
+    // once HUB_ADMIN_REQUIRE_TOTP's per-user check saw two-step on (a review). This one proved the code.
+    const ended = await services.lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid);
+    await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended });
     tellOwner(res, signedIn, 'enabled');
     // Shown once, in this answer: the store has only their digests.
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: true });
