@@ -18,6 +18,13 @@ describe('client registration rules', () => {
     expect(ClientRegistry.build({ ...base, grantTypes: ['password'], trusted: true }).grantTypes).toEqual(['password']);
   });
 
+  test("a name with a control or invisible formatting character is refused, as a display name's is (a right-to-left override turned the consent page's sentence around: a review)", () => {
+    for (const name of ['Evil\u202Egnp.', 'Zero\u200Bwidth', 'Line\nbreak', 'Isolate\u2066x']) {
+      expect(() => ClientRegistry.build({ ...base, name })).toThrow(/formatting characters/);
+    }
+    expect(ClientRegistry.build({ ...base, name: 'فروشگاه ‌آنلاین 论坛 👩‍💻' }).name).toBe('فروشگاه ‌آنلاین 论坛 👩‍💻');
+  });
+
   test('URLs carrying a user name or password are refused (they would reach logs and errors)', () => {
     expect(() => ClientRegistry.build({ ...base, userdeleteUrl: 'http://user:secret@app.internal/sso/userdelete' })).toThrow(/user name or password/);
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://user@app.example/cb'] })).toThrow(ValidationError);

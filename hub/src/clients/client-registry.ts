@@ -4,6 +4,7 @@ import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
 import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
+import { hasForbiddenNameCharacter } from '../users/user.js';
 
 const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
 const CHANGELOG_KEEP = 10_000; // client changes kept in the changelog; a process further behind reloads all
@@ -295,6 +296,9 @@ export class ClientRegistry {
 
   static build(input: ClientInput, existing?: SubsiteClient): SubsiteClient {
     if (!CLIENT_ID.test(input.clientId)) throw new ValidationError(msg('errors:clients.clientIdFormat'));
+    // Shown on the consent, account and sign-out pages: a right-to-left override in it turned
+    // "Allow … ?" around on the page (a review), as a display name's would.
+    if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:clients.nameForbidden'));
     const grantTypes = input.grantTypes ?? existing?.grantTypes ?? ['authorization_code', 'refresh_token'];
     for (const grant of grantTypes) {
       if (!GRANT_TYPES.includes(grant)) throw new ValidationError(msg('errors:clients.unknownGrant', { grant }));

@@ -36,6 +36,10 @@ describe('UCenter application URLs', () => {
     expect((await registry().register({ name: 'Forum', url })).url).toBe(stored);
   });
 
+  test("a name with a control or invisible formatting character is refused (a review: right-to-left overrides in names shown on pages)", async () => {
+    await expect(registry().register({ name: 'Forum\u202E', url: 'https://bbs.example.com' })).rejects.toThrow(/formatting characters/);
+  });
+
   test('the script tag cannot be broken out of: a quote, bracket or space is percent-encoded, & stays (Discuz! does not HTML-decode)', () => {
     expect(scriptTag('http://a.test/api/uc.php?time=1&code=a"b<c> d\'e')).toBe('<script type="text/javascript" src="http://a.test/api/uc.php?time=1&code=a%22b%3Cc%3E%20d%27e" reload="1"></script>');
   });

@@ -5,6 +5,7 @@ import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
 import type { UcenterApp } from './ucenter-app.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
+import { hasForbiddenNameCharacter } from '../users/user.js';
 
 export interface UcenterAppInput {
   appId?: number;
@@ -112,6 +113,7 @@ export class UcenterAppRegistry {
   static #build(input: UcenterAppInput): UcenterApp {
     const name = input.name.trim();
     if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
+    if (hasForbiddenNameCharacter(name)) throw new ValidationError('An application\'s name must not contain control or invisible formatting characters (such as a right-to-left override).');
     const type = (input.type ?? 'OTHER').trim().toUpperCase();
     if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
     const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
