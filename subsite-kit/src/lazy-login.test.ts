@@ -188,6 +188,23 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect((await agent.get('/forum').set(HTML)).status).toBe(200);
   });
 
+  it('hub answers error=temporarily_unavailable to a silent check (its store is down) → back to the page as it is, Request-Login held back for a later page view, no error page', async () => {
+    const { agent } = await syncedBrowser();
+    const lazy = await agent.get('/forum').set(HTML);
+    const state = new URL(lazy.headers.location!).searchParams.get('state')!;
+    const res = await agent.get(`/sso/callback?error=temporarily_unavailable&error_description=try+again&state=${state}`);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/forum');
+    const held = /^later\.(\d+)$/.exec(decodeURIComponent(setCookies(res)['sso.request-login']!.split(';')[0]!.split('=')[1]!));
+    expect(Number(held![1])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + SILENT_RETRY_AFTER_SECONDS - 2);
+    // The page views before then are served without a trip to the hub; the user stays anonymous.
+    hub.resetCounts();
+    const next = await agent.get('/forum').set(HTML);
+    expect(next.status).toBe(200);
+    expect(next.body.user).toBeNull();
+    expect(hub.counts).toEqual({});
+  });
+
   it('hub answers error=server_error to a silent check → the kit\'s error page naming it, Request-Login cleared, no redirect', async () => {
     const { agent } = await syncedBrowser();
     const lazy = await agent.get('/forum').set(HTML);

@@ -28,6 +28,7 @@ import { cameFromPostedForm } from './posted-forms.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
+import { silentUnavailableTarget } from './silent-unavailable.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -270,6 +271,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   function errorPage(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }, error: unknown): void {
     const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
+    // A silent check (prompt=none) goes back to its client with the error, as oidc-provider's own errors do.
+    const silentTarget = unavailable ? silentUnavailableTarget(ctx, SAFE_DESCRIPTIONS.temporarily_unavailable!) : undefined;
+    if (silentTarget !== undefined) {
+      ctx.remove('Retry-After');
+      ctx.body = ''; // (not null: koa would make a 204 of it)
+      ctx.status = 303;
+      ctx.set('Location', silentTarget);
+      return;
+    }
     if (isProgramEndpoint(ctx)) {
       ctx.body = unavailable ? unavailableBody() : out;
       return;

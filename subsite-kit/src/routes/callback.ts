@@ -20,6 +20,8 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
  * 503 (store down, hub unreachable) sets `Request-Login` again for the next page view.
  * - a silent check the hub answers with login_required / consent_required / …: back to the
  *   page, anonymous (consent_required is told to the page as `res.locals.sso.consentRequired`);
+ * - a silent check the hub answers with temporarily_unavailable (its store down): back to the
+ *   page as it is, `Request-Login` held back as for a 503;
  * - an interactive sign-in the user cancelled (`access_denied`): the site's public page, never
  *   the protected page that started it (that would send the user straight back to the hub);
  * - anything else that goes wrong (a forged or lost `state`, a hub error, a refused client
@@ -76,6 +78,16 @@ export function callback(ctx: KitContext): RequestHandler {
         // A re-check answered so: no hub session here, or one of a user who has not consented to
         // this site yet (another user signed in at the hub). Either way this session ends.
         if (pending.recheck) await endRecheckedSession(ctx, req, res);
+        return res.redirect(302, safeReturnTo(pending.returnTo));
+      }
+      // The hub could not answer the check now (its store down) and said so at the redirect URI
+      // (RFC 6749 §4.1.2.1): as for a 503 of its own, Request-Login is held back and the page is
+      // served as it is (a re-checked session stays); a page view after that checks again. An
+      // error page here stranded the visitor of a page that never asked to sign in.
+      if (pending.silent && hubError === 'temporarily_unavailable') {
+        ctx.instruments.lazyVerification('failed');
+        ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: the hub answered temporarily_unavailable; checking again on a page view after ${SILENT_RETRY_AFTER_SECONDS} s`);
         return res.redirect(302, safeReturnTo(pending.returnTo));
       }
       // Cancel at the hub's sign-in page: the public page, not back into the protected one.
