@@ -271,16 +271,34 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     // The mark as another process writes it (this hub's own mark follows its answer: wait for it first).
     for (let i = 0; i < 50 && !String(await inner.get(claimKey)).includes('"done"'); i += 1) await sleep(20);
     const markedBy = async (process: string, ageMs: number) => inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - ageMs, p: process }), { ttlSeconds: 3600 });
+    const since = Date.now();
     await markedBy('another-replica', 0);
     const duplicate = await refresh(old);
     expect([duplicate.status, duplicate.body.error]).toEqual([400, 'invalid_grant']);
     expect(await userinfo(String(first.body.access_token))).toBe(200);
+    await hub.services.audit.flush();
+    expect((await hub.services.audit.search({ event: 'token.concurrent-use', since })).map((entry) => entry.detail?.revoked)).toEqual([false]);
     const next = await refresh(String(first.body.refresh_token));
     await expectWorking(next);
-    // The same mark 2 s old: a use after the answer went out, a reuse.
-    await markedBy('another-replica', 2_000);
+    // The same mark 2 s old, or dated 2 s ahead (a clock running ahead): a use after the answer went out, a reuse.
+    await markedBy('another-replica', -2_000);
     expect((await refresh(old)).status).toBe(400);
     expect(await userinfo(String(next.body.access_token))).toBe(401);
+  }, 20_000);
+
+  test('a mark 2 s old from another replica, and a fresh one from a hub before marks named their process, are reuses that revoke', async () => {
+    for (const mark of [{ p: 'another-replica', ageMs: 2_000 }, { p: undefined, ageMs: 0 }]) {
+      const { code, verifier } = await freshCode();
+      const tokens = await redeem(code, verifier);
+      const old = String(tokens.body.refresh_token);
+      const first = await refresh(old);
+      await expectWorking(first);
+      const claimKey = new Keys(hub.config.KEY_PREFIX).oidcConsumed('RefreshToken', digest(old));
+      for (let i = 0; i < 50 && !String(await inner.get(claimKey)).includes('"done"'); i += 1) await sleep(20);
+      await inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - mark.ageMs, ...(mark.p ? { p: mark.p } : {}) }), { ttlSeconds: 3600 });
+      expect((await refresh(old)).status).toBe(400);
+      expect(await userinfo(String(first.body.access_token))).toBe(401);
+    }
   }, 20_000);
 
   test('a code redeemed while another redemption of it is pending: the second waits, then is a reuse (RFC 6749 §4.1.2): invalid_grant, and the first\'s tokens are revoked', async () => {

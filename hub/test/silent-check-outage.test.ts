@@ -59,6 +59,20 @@ describe('a silent check while the store is down (redis)', () => {
     expect(callback.searchParams.get('code')).toBeTruthy();
   });
 
+  test('also once the client cache is older than its second (oidc-provider then finds no client): by the record this process last loaded', async () => {
+    down();
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const request = codeRequest('rp', REDIRECT, { prompt: 'none' });
+    const answer = await browser.get(authUrl(hub.url, request.params));
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    expect(new URL(answer.headers.get('location')!).searchParams.get('error')).toBe('temporarily_unavailable');
+    // Not to a URI that record does not hold.
+    const elsewhere = await browser.get(authUrl(hub.url, codeRequest('rp', 'http://evil.test/cb', { prompt: 'none' }).params));
+    await elsewhere.arrayBuffer();
+    expect(elsewhere.headers.get('location')).toBeNull();
+  });
+
   test('in the fragment when the response mode says so', async () => {
     down();
     const request = codeRequest('rp', REDIRECT, { prompt: 'none', response_mode: 'fragment' });
@@ -71,6 +85,10 @@ describe('a silent check while the store is down (redis)', () => {
 
   test('an interactive request, a form_post check and an unregistered redirect URI keep the 503 page', async () => {
     down();
+    // At the same moment a registered one is redirected: what follows is refused for what it is.
+    const registered = await browser.get(authUrl(hub.url, codeRequest('rp', REDIRECT, { prompt: 'none' }).params));
+    await registered.arrayBuffer();
+    expect(registered.status).toBe(303);
     for (const params of [
       codeRequest('rp', REDIRECT).params,
       codeRequest('rp', REDIRECT, { prompt: 'none', response_mode: 'form_post' }).params,

@@ -179,7 +179,13 @@ describe('UCenter user/edit for a user with two-step sign-in (redis, real SMTP)'
     const { catcher } = mailbox;
     const bob = await newUser();
     await turnOnTwoStep(bob.id, bob.username);
+    const wrongAt = Date.now();
     expect(await client.call('user', 'edit', { username: bob.username, oldpw: 'not-the-password-1', newpw: STRONG, email: '', ignoreoldpw: 0 })).toBe('-1');
+    // Refused as a wrong password, not as a two-step user's (whose refusal is audited as a
+    // password without its second step): the order of the checks tells nothing.
+    const { hub } = mailbox;
+    await hub.services.audit.flush();
+    expect(await hub.services.audit.search({ event: 'login.password', since: wrongAt, user: bob.id })).toEqual([]);
 
     const carol = await newUser();
     const to = `${carol.username}@new.example.test`;

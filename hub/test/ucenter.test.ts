@@ -13,6 +13,8 @@ import { decodeNote, UcClient, ucUnserialize } from '../src/testing/ucenter-clie
 import { authcodeDecode } from '../src/ucenter/authcode.js';
 import { legacyHashFrom } from '../src/users/legacy-hash.js';
 import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
+import { authUrl, codeRequest, isSignedIn } from './support.js';
+import { continueUrlOf } from '../src/testing/flows.js';
 
 const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
 
@@ -355,6 +357,37 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     const user = await signIn('alice', ALICE.password);
     expect(user.page.match(/<script class="beacon"/g)).toHaveLength(3); // two notes and the script subsite
     expect(user.csp).toContain('http://old.sso.test:5007');
+
+    // A browser that still holds the admin's hub session signs in as someone else (a site's
+    // prompt=login, an account switch): oidc-provider ends the admin's session only after the sync
+    // page, so the page runs no script either (a review).
+    const browser = new TestBrowser();
+    const hubHost = new URL(hub.url).host;
+    const landed = await browser.follow(`${hub.url}/login`, [hubHost]);
+    const rootPage = await browser.post(new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(landed.body, '_csrf'), login: 'root', password: 'root-password-12' });
+    await browser.follow(continueUrlOf(await rootPage.text(), hub.url), [hubHost]); // the hub session is made as the sign-in resumes
+    expect(await isSignedIn(browser, hub.url)).toBe(true);
+    const relogin = await browser.follow(authUrl(hub.url, codeRequest('bbs', 'http://bbs.sso.test:5001/sso/callback', { prompt: 'login' }).params), [hubHost]);
+    expect(relogin.body).toMatch(/action="\/interaction\/[^"]+\/login"/);
+    const switched = await browser.post(new URL(attribute(relogin.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(relogin.body, '_csrf'), login: 'alice', password: ALICE.password });
+    const page = await switched.text();
+    expect(page).toContain('data-testid="sync-title"');
+    expect(page).not.toMatch(/<script class="beacon"/);
+    expect(switched.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+
+    // The admin signed in (another tab) after this sign-in page was opened: its interaction knew
+    // of no session, the browser holds the admin's now. The form is refused as stale (its CSRF
+    // token was the portal session's before the admin's sign-in regenerated it): no sync page.
+    const other = new TestBrowser();
+    const early = await other.follow(authUrl(hub.url, codeRequest('bbs', 'http://bbs.sso.test:5001/sso/callback').params), [hubHost]);
+    const tab = await other.follow(`${hub.url}/login`, [hubHost]);
+    const adminPage = await other.post(new URL(attribute(tab.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(tab.body, '_csrf'), login: 'root', password: 'root-password-12' });
+    await other.follow(continueUrlOf(await adminPage.text(), hub.url), [hubHost]);
+    expect(await isSignedIn(other, hub.url)).toBe(true);
+    const late = await other.post(new URL(attribute(early.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(early.body, '_csrf'), login: 'alice', password: ALICE.password });
+    const latePage = await late.text();
+    expect(latePage).toContain('data-testid="signed-in-as"');
+    expect(latePage).not.toMatch(/class="beacon"/);
   });
 });
 

@@ -225,6 +225,15 @@ export class ClientRegistry {
   }
 
   /**
+   * The client as this process last loaded it, however long ago, without asking the store: only
+   * for what may go by a record a little out of date while the store cannot be read (where a
+   * silent check's error is sent during an outage: silent-unavailable.ts).
+   */
+  lastLoaded(clientId: string): SubsiteClient | undefined {
+    return this.#cache.get(clientId);
+  }
+
+  /**
    * The generation of the client registered under this id (see SubsiteClient.generation), or
    * undefined when there is none to check: no such client, one from before generations, or one
    * this hub owns (its portal client is never removed and registered again, and processes

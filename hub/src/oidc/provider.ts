@@ -272,7 +272,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     const unavailable = isStoreUnavailable(error);
     if (unavailable) failClosed(ctx);
     // A silent check (prompt=none) goes back to its client with the error, as oidc-provider's own errors do.
-    const silentTarget = unavailable ? silentUnavailableTarget(ctx, SAFE_DESCRIPTIONS.temporarily_unavailable!) : undefined;
+    const silentTarget = unavailable ? silentUnavailableTarget(ctx, SAFE_DESCRIPTIONS.temporarily_unavailable!, (clientId) => clients.lastLoaded(clientId)) : undefined;
     if (silentTarget !== undefined) {
       ctx.remove('Retry-After');
       ctx.body = ''; // (not null: koa would make a 204 of it)

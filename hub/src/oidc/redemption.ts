@@ -178,7 +178,9 @@ export class Redemptions {
     // second request of a pair reads the first's claim while it is pending and waits, so a mark
     // of this process stays a reuse however recent (a replay right after the answer is one);
     // the margin covers two processes' clocks and the read in flight, as for a request that waited.
-    if (ctx && claim.s === 'done' && model === 'RefreshToken' && claim.p !== undefined && claim.p !== PROCESS && claim.t >= readAt - REUSE_MARGIN_MS) return undefined;
+    // Bounded both ways: a mark dated well after this read comes from a clock running ahead, and
+    // taking it for "just now" would spare every later reuse within that lead (a thief's chain).
+    if (ctx && claim.s === 'done' && model === 'RefreshToken' && claim.p !== undefined && claim.p !== PROCESS && Math.abs(readAt - claim.t) <= REUSE_MARGIN_MS) return undefined;
     return Math.floor(claim.t / 1000);
   }
 
@@ -361,12 +363,6 @@ export class Redemptions {
     const answer = JSON.stringify(body);
     const sealed = seal(attempt.secret, answer);
     const issued = issuedClaim(o, t, sealed, now + REPLAY_WINDOW_MS, now);
-    // The spent record leaves its grant's index with the commit, not with the `done` mark after
-    // the answer went out: one command fewer on every redemption. Should the commit fail and the
-    // claim be released, the record is usable again outside the index; revoking the grant still
-    // ends it (oidc-provider refuses a refresh token whose grant is gone).
-    const spent = deferred !== undefined && attempt.grantId !== undefined;
-    if (spent) deferred!.ops.push({ op: 'zRemove', key: this.keys.oidcGrantMembers(attempt.grantId!), member: attempt.recordKey });
     let committed: boolean;
     try {
       // The tokens issued first, in the same round trip: stored before the answer is committed.
@@ -404,7 +400,7 @@ export class Redemptions {
     // waits for it (the claim's lease from the commit). A mark that fails leaves the answer
     // replayable until `u`: a reuse in that minute gets these tokens, never new ones.
     ctx.res.once('finish', () => {
-      void this.#markDone(attempt, issued, !spent).catch(() => false);
+      void this.#markDone(attempt, issued).catch(() => false);
     });
   }
 
@@ -428,16 +424,16 @@ export class Redemptions {
    * then have landed, and a recorded answer must still go out, since the client's retry would be
    * taken for a reuse (a duplicate in that moment may get the same tokens, never new ones).
    * The spent record leaves its grant's index in the same round trip (best effort; the index
-   * would otherwise keep every rotated refresh token until it expires), unless `unindex` is
-   * false (the commit took it out already). The record itself stays
+   * would otherwise keep every rotated refresh token until it expires). Not with the commit: a
+   * commit that fails releases the claim, and the record, usable again, must still be in the
+   * index that revoking the grant's tokens goes by (a review). The record itself stays
    * until it expires, so a reuse is still recognised.
    */
-  async #markDone(attempt: Attempt, from: string, unindex = true): Promise<boolean> {
+  async #markDone(attempt: Attempt, from: string): Promise<boolean> {
     const mark = this.store.swap(attempt.claimKey, from, this.#done(), attempt.ttl).catch((error: unknown) => {
       if (error instanceof StoreUnavailableError) return true;
       throw error;
     });
-    if (!unindex) return mark;
     const [marked] = await Promise.all([mark, this.#spent(attempt.recordKey, attempt.grantId)]);
     return marked;
   }

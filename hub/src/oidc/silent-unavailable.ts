@@ -12,15 +12,14 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
  * one the client registered (checked here, as oidc-provider checks it), and only the response
  * modes that carry an error in the URL are used; anything else keeps the page.
  */
-export function silentUnavailableTarget(ctx: KoaContextWithOIDC, description: string): string | undefined {
+export function silentUnavailableTarget(ctx: KoaContextWithOIDC, description: string, lastLoaded: (clientId: string) => { redirectUris?: string[] } | undefined): string | undefined {
   const { oidc } = ctx;
   if (oidc?.route !== 'authorization') return undefined;
   const params = (oidc.params ?? (ctx.method === 'POST' ? oidc.body : ctx.query) ?? {}) as Record<string, unknown>;
   const prompt = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
   if (!prompt.includes('none')) return undefined;
-  const client = oidc.client;
   const redirectUri = params.redirect_uri;
-  if (!client || typeof redirectUri !== 'string' || !client.redirectUriAllowed(redirectUri)) return undefined;
+  if (typeof redirectUri !== 'string' || !registered(ctx, params.client_id, redirectUri, lastLoaded)) return undefined;
   const mode = typeof params.response_mode === 'string' ? params.response_mode : params.response_type === 'code' ? 'query' : 'fragment';
   if (mode !== 'query' && mode !== 'fragment') return undefined;
   const answer = new URLSearchParams({ error: 'temporarily_unavailable', error_description: description });
@@ -33,4 +32,16 @@ export function silentUnavailableTarget(ctx: KoaContextWithOIDC, description: st
   }
   for (const [name, value] of answer) target.searchParams.append(name, value);
   return target.toString();
+}
+
+/**
+ * Whether the client registered `redirectUri`: by oidc-provider's check when it found the client,
+ * else (the store down past the client cache's second: oidc-provider's own lookup failed) exactly
+ * in the record this process last loaded. The answer carries no code, only the error.
+ */
+function registered(ctx: KoaContextWithOIDC, clientId: unknown, redirectUri: string, lastLoaded: (clientId: string) => { redirectUris?: string[] } | undefined): boolean {
+  const client = ctx.oidc.client;
+  if (client) return client.redirectUriAllowed(redirectUri);
+  if (typeof clientId !== 'string') return false;
+  return lastLoaded(clientId)?.redirectUris?.includes(redirectUri) === true;
 }

@@ -7,12 +7,11 @@ import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
-import { completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
+import { checkedSignIn, completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
 import { staleSignIn } from './stale-sign-in.js';
 import { keepOfflineGrant } from '../oidc/grant-ttl.js';
 import { interactionDetails } from './interaction-details.js';
 import { signInAnswersHint } from '../oidc/id-token-hint.js';
-import { ADMIN_ROLE } from '../users/user.js';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -118,7 +117,7 @@ export function interactionRoutes(services: HubServices): Router {
     }
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
-    return completeSignIn(services, req, res, details, { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), generation: signInGenerationOf(user) }, remember);
+    return completeSignIn(services, req, res, details, checkedSignIn(user, signInGenerationOf(user)), remember);
   });
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {

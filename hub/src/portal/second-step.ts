@@ -49,6 +49,11 @@ export interface CheckedSignIn {
   generation?: string;
 }
 
+/** The sign-in checked for `user`; `generation` as read with the password's hash (see above). */
+export function checkedSignIn(user: User, generation: string | undefined): CheckedSignIn {
+  return { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), ...(generation === undefined ? {} : { generation }) };
+}
+
 /** The user's sign-in generation as a sign-in records it (`''` for records from before it). */
 export function signInGenerationOf(user: User): string {
   return user.signInGeneration ?? '';
@@ -80,11 +85,18 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // the old session's removal was still in flight would let express-session store the old
   // session again at the end of the answer. If one fails, the page is an error and the browser
   // holds no new session. Nothing goes out before the entry is stored (recording never fails).
+  // Script beacons run in the hub's origin (SyncPlanner.forSignIn): not for an admin, nor while
+  // this browser still holds another account's hub session, which oidc-provider ends only after
+  // the sync page, through a form the browser posts (a review: switching from an admin's account
+  // to another one left the admin's session live under the scripts). The interaction knows the
+  // session it started with; one made since (another tab) regenerated the portal session, so
+  // this form's CSRF token is refused before it gets here (stale-sign-in.ts).
+  const scripts = !signIn.admin && (details.session?.accountId ?? userId) === userId;
   const [, , continueUrl, plan] = await allSettledOrThrow([
     audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
     regenerate(req),
     finish(),
-    sync.forSignIn(userId, { scripts: !signIn.admin }),
+    sync.forSignIn(userId, { scripts }),
   ] as const);
   rememberFinishedSignIn(req, details.uid, details.params);
   // The new portal session (the finished sign-in, the portal's pending state) is stored before
@@ -155,7 +167,7 @@ export function secondStepRoutes(services: HubServices): Router {
     const issued = devices.issue(user.id);
     res.cookie(issued.name, issued.value, issued.options);
     // The generation read with the password's hash: a reset since then refuses it at resume.
-    return completeSignIn(services, req, res, details, { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), generation: pending.generation }, pending.remember, factor);
+    return completeSignIn(services, req, res, details, checkedSignIn(user, pending.generation), pending.remember, factor);
   });
 
   return router;

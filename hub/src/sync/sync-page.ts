@@ -92,7 +92,9 @@ export function syncPageCsp(beacons: Beacon[]): string {
   return sources.header();
 }
 
-const NO_BEACONS: Promise<Beacon[]> = Promise.resolve([]);
+function isImage(beacon: Beacon): boolean {
+  return beacon.transport !== 'script' && !beacon.ucenter;
+}
 
 /** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
 export const ANY_HUB_SESSION = '*';
@@ -130,10 +132,10 @@ export class SyncPlanner {
   async forSignIn(accountId: string, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
     const scripts = options.scripts !== false;
     // Read side by side: one wait on the store, not two.
-    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), scripts ? this.#moreBeacons('login', accountId) : NO_BEACONS]);
+    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('login', accountId)]);
     const allowed = new Set(consented.map((entry) => entry.clientId));
     const wanted = targets.filter((client) => (client.trusted || allowed.has(client.clientId)) && (scripts || client.sync!.transport !== 'script'));
-    return this.#plan('login', wanted, randomUUID(), () => undefined, more);
+    return this.#plan('login', wanted, randomUUID(), () => undefined, scripts ? more : more.filter(isImage));
   }
 
   /**

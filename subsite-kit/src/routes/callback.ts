@@ -81,12 +81,13 @@ export function callback(ctx: KitContext): RequestHandler {
         return res.redirect(302, safeReturnTo(pending.returnTo));
       }
       // The hub could not answer the check now (its store down) and said so at the redirect URI
-      // (RFC 6749 §4.1.2.1): as for a 503 of its own, Request-Login is held back and the page is
-      // served as it is (a re-checked session stays); a page view after that checks again. An
-      // error page here stranded the visitor of a page that never asked to sign in.
+      // (RFC 6749 §4.1.2.1): Request-Login is held back as for a 503 of the kit's own, but the
+      // page is served as it is, not the error page, which stranded the visitor of a page that
+      // never asked to sign in; a page view after that checks again.
       if (pending.silent && hubError === 'temporarily_unavailable') {
         ctx.instruments.lazyVerification('failed');
-        ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+        // As `fail` does for a 503: a re-checked session stays and is re-checked one interval later.
+        if (!pending.recheck) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
         logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: the hub answered temporarily_unavailable; checking again on a page view after ${SILENT_RETRY_AFTER_SECONDS} s`);
         return res.redirect(302, safeReturnTo(pending.returnTo));
       }
