@@ -258,19 +258,29 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
     expect(await userinfo(String(first.body.access_token))).toBe(401);
   }, 20_000);
 
-  test('a refresh that another replica answered a moment before this one read the token: invalid_grant, nothing revoked; a mark over a second old is a reuse that revokes', async () => {
-    // An outside review: two tabs refreshing at once behind a load balancer reached two replicas;
-    // when one replica had answered and marked the token delivered before the other read it,
-    // the other took its request for a reuse and revoked the grant (15 of 70 pairs).
+  /**
+   * A refresh token used once (its answer marked delivered by this hub), and a way to rewrite that
+   * mark as another process, or a hub from before marks named their process (`p` undefined), makes it.
+   */
+  async function refreshedOnce() {
     const { code, verifier } = await freshCode();
     const tokens = await redeem(code, verifier);
     const old = String(tokens.body.refresh_token);
     const first = await refresh(old);
     await expectWorking(first);
     const claimKey = new Keys(hub.config.KEY_PREFIX).oidcConsumed('RefreshToken', digest(old));
-    // The mark as another process writes it (this hub's own mark follows its answer: wait for it first).
+    // This hub's own mark follows its answer: waited for, then written over.
     for (let i = 0; i < 50 && !String(await inner.get(claimKey)).includes('"done"'); i += 1) await sleep(20);
-    const markedBy = async (process: string, ageMs: number) => inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - ageMs, p: process }), { ttlSeconds: 3600 });
+    const markedBy = (process: string | undefined, ageMs: number) =>
+      inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - ageMs, ...(process ? { p: process } : {}) }), { ttlSeconds: 3600 });
+    return { old, first, markedBy };
+  }
+
+  test('a refresh that another replica answered a moment before this one read the token: invalid_grant, nothing revoked; a mark over a second old is a reuse that revokes', async () => {
+    // An outside review: two tabs refreshing at once behind a load balancer reached two replicas;
+    // when one replica had answered and marked the token delivered before the other read it,
+    // the other took its request for a reuse and revoked the grant (15 of 70 pairs).
+    const { old, first, markedBy } = await refreshedOnce();
     const since = Date.now();
     await markedBy('another-replica', 0);
     const duplicate = await refresh(old);
@@ -288,14 +298,8 @@ describe.each(STORE_KINDS)('a retry after 503 keeps the grant (%s)', (kind) => {
 
   test('a mark 2 s old from another replica, and a fresh one from a hub before marks named their process, are reuses that revoke', async () => {
     for (const mark of [{ p: 'another-replica', ageMs: 2_000 }, { p: undefined, ageMs: 0 }]) {
-      const { code, verifier } = await freshCode();
-      const tokens = await redeem(code, verifier);
-      const old = String(tokens.body.refresh_token);
-      const first = await refresh(old);
-      await expectWorking(first);
-      const claimKey = new Keys(hub.config.KEY_PREFIX).oidcConsumed('RefreshToken', digest(old));
-      for (let i = 0; i < 50 && !String(await inner.get(claimKey)).includes('"done"'); i += 1) await sleep(20);
-      await inner.set(claimKey, JSON.stringify({ s: 'done', t: Date.now() - mark.ageMs, ...(mark.p ? { p: mark.p } : {}) }), { ttlSeconds: 3600 });
+      const { old, first, markedBy } = await refreshedOnce();
+      await markedBy(mark.p, mark.ageMs);
       expect((await refresh(old)).status).toBe(400);
       expect(await userinfo(String(first.body.access_token))).toBe(401);
     }
