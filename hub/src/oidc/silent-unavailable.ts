@@ -20,7 +20,8 @@ export function silentUnavailableTarget(ctx: KoaContextWithOIDC, description: st
   if (!prompt.includes('none')) return undefined;
   const redirectUri = params.redirect_uri;
   if (typeof redirectUri !== 'string' || !registered(ctx, params.client_id, redirectUri, lastLoaded)) return undefined;
-  const mode = typeof params.response_mode === 'string' ? params.response_mode : params.response_type === 'code' ? 'query' : 'fragment';
+  // The default response modes: query for `code` and `none` (OAuth 2.0 Multiple Response Types), fragment for the rest.
+  const mode = typeof params.response_mode === 'string' ? params.response_mode : params.response_type === 'code' || params.response_type === 'none' ? 'query' : 'fragment';
   if (mode !== 'query' && mode !== 'fragment') return undefined;
   const answer = new URLSearchParams({ error: 'temporarily_unavailable', error_description: description });
   if (typeof params.state === 'string') answer.set('state', params.state);
