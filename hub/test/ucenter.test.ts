@@ -13,7 +13,7 @@ import { decodeNote, UcClient, ucUnserialize } from '../src/testing/ucenter-clie
 import { authcodeDecode } from '../src/ucenter/authcode.js';
 import { legacyHashFrom } from '../src/users/legacy-hash.js';
 import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
-import { authUrl, codeRequest, isSignedIn } from './support.js';
+import { authUrl, codeRequest, isSignedIn, signOut } from './support.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 
 const ALICE = { username: 'alice', email: 'alice@example.com', password: 'wonderland-123' };
@@ -374,6 +374,28 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     expect(page).toContain('data-testid="sync-title"');
     expect(page).not.toMatch(/<script class="beacon"/);
     expect(switched.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+
+    // The other way round: a browser signed in as alice switches to the admin. oidc-provider ends
+    // alice's session first, on a sign-out page that goes on to the admin's sign-in, whose session
+    // cookie arrives while that page still runs: no script there either (a review created an admin so).
+    const switcher = new TestBrowser();
+    const aliceLanded = await switcher.follow(`${hub.url}/login`, [hubHost]);
+    const alicePage = await switcher.post(new URL(attribute(aliceLanded.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(aliceLanded.body, '_csrf'), login: 'alice', password: ALICE.password });
+    await switcher.follow(continueUrlOf(await alicePage.text(), hub.url), [hubHost]);
+    const toAdmin = await switcher.follow(authUrl(hub.url, codeRequest('bbs', 'http://bbs.sso.test:5001/sso/callback', { prompt: 'login' }).params), [hubHost]);
+    const adminSync = await switcher.post(new URL(attribute(toAdmin.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString(), { _csrf: inputValue(toAdmin.body, '_csrf'), login: 'root', password: 'root-password-12' });
+    const ending = await switcher.get(continueUrlOf(await adminSync.text(), hub.url));
+    const endForm = await ending.text();
+    expect(endForm).toContain('/session/end/confirm');
+    const fields = Object.fromEntries([...endForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const signOutPage = await switcher.post(`${hub.url}/session/end/confirm`, fields);
+    const signOutHtml = await signOutPage.text();
+    expect(signOutHtml).toContain('data-testid="sync-title"');
+    expect(signOutHtml).not.toMatch(/<script class="beacon"/);
+    expect(signOutPage.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+    // A plain sign-out still carries the notes.
+    const plain = await signOut(browser, hub.url);
+    expect(plain.html).toMatch(/<script class="beacon" type="text\/javascript"/);
 
     // The admin signed in (another tab) after this sign-in page was opened: its interaction knew
     // of no session, the browser holds the admin's now. The form is refused as stale (its CSRF

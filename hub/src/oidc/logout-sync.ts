@@ -20,7 +20,13 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     // its ID tokens) are still on the in-memory session object after oidc-provider destroyed
     // the stored one.
     const authorizations = (ctx.oidc.session?.authorizations ?? {}) as Record<string, { sid?: string }>;
-    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations);
+    // A sign-out that goes on to an authorization request is an account switch (oidc-provider ends
+    // the old account's session before it resumes the sign-in of the next): the resume sets the
+    // next account's session cookie while this page still runs, so a script beacon here could act
+    // as that account, an admin's included (an outside review created an admin this way).
+    const authorization = ctx.oidc.urlFor('authorization');
+    const switching = new URL(continueUrl, authorization).href.startsWith(`${authorization}/`);
+    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations, { scripts: !switching });
     ctx.remove('Location');
     ctx.status = 200;
     ctx.type = 'html';

@@ -126,8 +126,9 @@ export class SyncPlanner {
    * legacy `script` transport): a script beacon runs in the hub's origin, in the browser that has
    * just signed in, so its site could act there as the user. For an admin that is the console:
    * an outside review had a UCenter application's note create an admin account through it.
-   * An admin's sign-in therefore pings image beacons only; sign-outs are unaffected (the hub
-   * session has ended when their page runs).
+   * An admin's sign-in therefore pings image beacons only. A sign-out's page runs after its
+   * hub session ended, but one that is part of an account switch goes on to the next sign-in,
+   * whose session cookie arrives while the page still runs (see `forSignOut`'s `scripts`).
    */
   async forSignIn(accountId: string, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
     const scripts = options.scripts !== false;
@@ -143,10 +144,11 @@ export class SyncPlanner {
    * client id), each with the `sid` that client's ID tokens carry, so a subsite can end that
    * hub session's local sessions even when the beacon arrives without its cookies.
    */
-  async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>): Promise<SyncPlan> {
+  async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
+    const scripts = options.scripts !== false;
     const [all, more] = await Promise.all([this.clients.syncTargets(), this.#moreBeacons('logout', accountId)]);
-    const targets = all.filter((client) => Object.hasOwn(signedInTo, client.clientId));
-    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, more);
+    const targets = all.filter((client) => Object.hasOwn(signedInTo, client.clientId) && (scripts || client.sync!.transport !== 'script'));
+    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, scripts ? more : more.filter(isImage));
   }
 
   /**
