@@ -93,9 +93,9 @@ export function twoStepRoutes(services: HubServices): Router {
     const { codes } = confirmed;
     // Every other session of the user ends, as after a password change: one signed in with the
     // password alone (a stolen password) would otherwise keep going, and reach the admin console
-    // once HUB_ADMIN_REQUIRE_TOTP's per-user check saw two-step on (a review). This one proved the code.
-    // Two-step is on and the codes exist whether or not this works: a failure here (the store
-    // gone a moment) must not lose the codes, shown only in this answer. The page says so instead.
+    // once HUB_ADMIN_REQUIRE_TOTP's per-user check saw two-step on (a review). This one proved the
+    // code. Two-step is on and the codes exist whether or not the ending works, so a failure (the
+    // store gone a moment) does not lose the codes, shown only in this answer: the page says so.
     const ended = await services.lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid).catch(() => undefined);
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended ?? { others_ended: false } });
     tellOwner(res, signedIn, 'enabled');

@@ -131,12 +131,11 @@ export class SyncPlanner {
    * whose session cookie arrives while the page still runs (see `forSignOut`'s `scripts`).
    */
   async forSignIn(accountId: string, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
-    const scripts = options.scripts !== false;
     // Read side by side: one wait on the store, not two.
     const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('login', accountId)]);
     const allowed = new Set(consented.map((entry) => entry.clientId));
-    const wanted = targets.filter((client) => (client.trusted || allowed.has(client.clientId)) && (scripts || client.sync!.transport !== 'script'));
-    return this.#plan('login', wanted, randomUUID(), () => undefined, scripts ? more : more.filter(isImage));
+    const wanted = targets.filter((client) => client.trusted || allowed.has(client.clientId));
+    return this.#plan('login', wanted, randomUUID(), () => undefined, more, options.scripts !== false);
   }
 
   /**
@@ -145,10 +144,9 @@ export class SyncPlanner {
    * hub session's local sessions even when the beacon arrives without its cookies.
    */
   async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
-    const scripts = options.scripts !== false;
     const [all, more] = await Promise.all([this.clients.syncTargets(), this.#moreBeacons('logout', accountId)]);
-    const targets = all.filter((client) => Object.hasOwn(signedInTo, client.clientId) && (scripts || client.sync!.transport !== 'script'));
-    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, scripts ? more : more.filter(isImage));
+    const targets = all.filter((client) => Object.hasOwn(signedInTo, client.clientId));
+    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, more, options.scripts !== false);
   }
 
   /**
@@ -169,7 +167,10 @@ export class SyncPlanner {
     return (await Promise.all(this.#sources.map((source) => source(act, accountId)))).flat();
   }
 
-  #plan(act: SyncAction, targets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, more: readonly Beacon[]): SyncPlan {
+  #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true): SyncPlan {
+    // The one place script beacons are left out (see forSignIn): no copy of the list when they stay.
+    const targets = scripts ? allTargets : allTargets.filter((client) => client.sync!.transport !== 'script');
+    const more = scripts ? allMore : allMore.filter(isImage);
     const iat = Math.floor(Date.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
     const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));
