@@ -208,6 +208,8 @@ const schema = z.object({
   PASSWORD_RESET_TTL: seconds.default(30 * 60),
   /** How long an e-mail change confirmation link works, in seconds (24 hours). */
   EMAIL_CHANGE_TTL: seconds.default(24 * 3600),
+  /** How long the link mailed to the old address after a change gives it back, in seconds (7 days). */
+  EMAIL_UNDO_TTL: seconds.default(7 * 24 * 3600),
   /** Password-reset requests one address may make per RECOVERY_WINDOW_SECONDS; past it 429. */
   RECOVERY_REQUESTS_PER_IP: integer(z.number().int().positive()).default(20),
   /** Reset and e-mail-change mails one account may be sent per window; past it no mail (the answer stays the same). */

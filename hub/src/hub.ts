@@ -203,7 +203,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, tokens: accountTokens, mailer, limits: recoveryLimits, lifecycle, throttle, passwords, audit, logger, issuer: config.HUB_ISSUER, notices, ttlSeconds: config.PASSWORD_RESET_TTL,
   });
   const emailChange = new EmailChange({
-    users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL,
+    users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL, lifecycle, undoTtlSeconds: config.EMAIL_UNDO_TTL,
   });
 
   // Self-service sign-up and e-mail verification (HUB_SIGNUP), rate-limited per address through the store.

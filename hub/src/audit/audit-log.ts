@@ -29,6 +29,7 @@ export type AuditEvent =
   | 'account.password.wrong'
   | 'account.email.requested'
   | 'account.email.changed'
+  | 'account.email.restored'
   | 'password.reset.requested'
   | 'password.reset.limited'
   | 'password.reset.done'

@@ -4,7 +4,7 @@ import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './current-user.js';
-import { InvalidEmailLinkError, TooManyMailsError } from '../users/email-change.js';
+import { InvalidEmailLinkError, InvalidUndoLinkError, TooManyMailsError } from '../users/email-change.js';
 import { WrongPasswordError } from '../users/account-settings.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
@@ -150,11 +150,38 @@ export function accountRoutes(services: HubServices): Router {
 
   router.post('/account/email/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
     try {
-      const changed = await emailChange.confirm(field(req, 'token', 200), clientIp(req));
+      const changed = await emailChange.confirm(field(req, 'token', 200), clientIp(req), localeOf(res));
       renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: changed.email });
     } catch (error) {
       if (error instanceof InvalidEmailLinkError) return renderPage(res, views, 'hub/email-confirm.njk', { invalid: true }, 400);
       if (error instanceof ConflictError) return renderPage(res, views, 'hub/email-confirm.njk', { taken: true }, 409);
+      throw error;
+    }
+  });
+
+  /**
+   * The link mailed to the OLD address once a change was made: a page with a button (a GET
+   * never acts), then the old address is the account's again and every session ends. Works
+   * without signing in: holding the link proves the old mailbox.
+   */
+  router.get('/account/email/undo', async (req, res) => {
+    const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
+    try {
+      const { from } = await emailChange.checkUndo(token);
+      renderPage(res, views, 'hub/email-undo.njk', { csrfToken: csrf.generateToken(req), token, email: from });
+    } catch (error) {
+      if (!(error instanceof InvalidUndoLinkError)) throw error;
+      renderPage(res, views, 'hub/email-undo.njk', { invalid: true }, 400);
+    }
+  });
+
+  router.post('/account/email/undo', csrf.csrfSynchronisedProtection, async (req, res) => {
+    try {
+      const restored = await emailChange.undo(field(req, 'token', 200), clientIp(req));
+      renderPage(res, views, 'hub/email-undo.njk', { done: true, email: restored.email });
+    } catch (error) {
+      if (error instanceof InvalidUndoLinkError) return renderPage(res, views, 'hub/email-undo.njk', { invalid: true }, 400);
+      if (error instanceof ConflictError) return renderPage(res, views, 'hub/email-undo.njk', { taken: true }, 409);
       throw error;
     }
   });

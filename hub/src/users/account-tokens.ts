@@ -3,7 +3,7 @@ import { digest, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
 /** What a single-use link is for; each purpose has its own key space. */
-export type TokenPurpose = 'password-reset' | 'email-change' | 'email-verify' | 'signup-invite';
+export type TokenPurpose = 'password-reset' | 'email-change' | 'email-undo' | 'email-verify' | 'signup-invite';
 
 const TOKEN_BYTES = 32; // 256 bits of randomness, base64url in the link
 

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
+import type { AccountLifecycle } from './account-lifecycle.js';
 import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
@@ -22,6 +23,10 @@ export interface EmailChangeDeps {
   issuer: string;
   /** How long a confirmation link works, in seconds. */
   ttlSeconds: number;
+  /** Ends every session and token of the account when the old address takes it back. */
+  lifecycle: Pick<AccountLifecycle, 'signOutEverywhere'>;
+  /** How long the link that gives the address back works, in seconds. */
+  undoTtlSeconds: number;
 }
 
 /** What a confirmation token stands for. */
@@ -32,10 +37,28 @@ interface EmailGrant {
   stamp: string;
 }
 
+/** What the link sent to the old address after a change stands for: the address to give back. */
+interface UndoGrant {
+  userId: string;
+  /** The address before the change, and whether it was verified then. */
+  from: string;
+  fromVerified: boolean;
+  /** The address it was changed to. */
+  to: string;
+}
+
 export class InvalidEmailLinkError extends AccountInputError {
   override readonly name = 'InvalidEmailLinkError';
   constructor() {
     super('account:emailConfirm.invalid', 'This confirmation link has expired or was already used. Please ask for the change again on your account page.');
+  }
+}
+
+/** A link that gives the old address back, unknown, expired or already used. */
+export class InvalidUndoLinkError extends AccountInputError {
+  override readonly name = 'InvalidUndoLinkError';
+  constructor() {
+    super('account:emailUndo.invalid', 'This link has expired or was already used.');
   }
 }
 
@@ -101,8 +124,12 @@ export class EmailChange {
     return this.#changeOf(grant);
   }
 
-  /** Uses the link up and changes the address; it is verified from now on. */
-  async confirm(token: string, ip: string): Promise<User> {
+  /**
+   * Uses the link up and changes the address; it is verified from now on. The old address is
+   * then sent a link that gives it back ({@link undo}): whoever holds the password can confirm a
+   * change to a mailbox of theirs within minutes, and then reset the password through it.
+   */
+  async confirm(token: string, ip: string, locale: string): Promise<User> {
     const { user, to } = await this.#changeOf(await this.deps.tokens.take<EmailGrant>('email-change', token));
     let changed: User;
     try {
@@ -112,7 +139,38 @@ export class EmailChange {
       throw error;
     }
     await this.deps.audit.record({ event: 'account.email.changed', actor: user.id, subject: user.id, ip });
+    this.#background(this.#offerUndo(user, to, locale));
     return changed;
+  }
+
+  /** The address a live "give my address back" link restores, without using it up. */
+  async checkUndo(token: string): Promise<{ user: User; from: string }> {
+    const { user, grant } = await this.#undoOf(await this.deps.tokens.peek<UndoGrant>('email-undo', token));
+    return { user, from: grant.from };
+  }
+
+  /**
+   * Uses the link up: the account's address is the old one again (verified if it was), and
+   * every session and token of the account ends, at the hub and at subsites, as a password
+   * reset ends them. A later change does not make the link stale: a taker could otherwise
+   * change the address again to keep the owner out. The owner then resets the password
+   * through the address they hold again.
+   */
+  async undo(token: string, ip: string): Promise<User> {
+    const { user, grant } = await this.#undoOf(await this.deps.tokens.take<UndoGrant>('email-undo', token));
+    const { from, fromVerified } = grant;
+    let restored = user;
+    if (user.email.toLowerCase() !== from.toLowerCase()) {
+      try {
+        restored = await this.deps.users.changeEmail(user.id, from, { verified: fromVerified });
+      } catch (error) {
+        if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account.');
+        throw error;
+      }
+    }
+    const ended = await this.deps.lifecycle.signOutEverywhere(user.id);
+    await this.deps.audit.record({ event: 'account.email.restored', actor: user.id, subject: user.id, ip, detail: ended });
+    return restored;
   }
 
   /** Resolves when mail started so far has been handed over (tests, shutdown). */
@@ -128,6 +186,20 @@ export class EmailChange {
     );
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));
+  }
+
+  async #offerUndo(user: User, to: string, locale: string): Promise<void> {
+    const grant: UndoGrant = { userId: user.id, from: user.email, fromVerified: user.emailVerified === true, to };
+    const token = await this.deps.tokens.issue('email-undo', grant, this.deps.undoTtlSeconds);
+    const link = `${this.deps.issuer}/account/email/undo?token=${encodeURIComponent(token)}`;
+    const days = Math.max(1, Math.round(this.deps.undoTtlSeconds / 86_400));
+    await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars: { ...ownerMailVars(user), newEmail: to, link, days } });
+  }
+
+  async #undoOf(grant: UndoGrant | undefined): Promise<{ user: User; grant: UndoGrant }> {
+    const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
+    if (!grant || !user || user.disabled || user.removing) throw new InvalidUndoLinkError();
+    return { user, grant };
   }
 
   async #changeOf(grant: EmailGrant | undefined): Promise<{ user: User; to: string }> {

@@ -1,0 +1,165 @@
+/**
+ * Giving the old address back after an e-mail change. Whoever holds an account's password
+ * could change its address to a mailbox of theirs, confirm it within minutes, and reset the
+ * password through it: the notice to the old address ("change your password") came too late
+ * and the owner had no way back. Once a change is made, the old address now gets a link that
+ * makes it the account's address again and ends every session and token. Real Redis, real
+ * SMTP server in-process.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { signInAtPortal } from '../src/testing/flows.js';
+import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+
+const PASSWORD = 'looking-glass-42';
+const REDIRECT = 'http://rp.test/cb';
+
+describe('Giving the old e-mail address back (redis, real SMTP)', () => {
+  let hub: RunningHub;
+  let catcher: SmtpCatcher;
+  let rpAuth: string;
+
+  beforeAll(async () => {
+    catcher = await startSmtpCatcher();
+    hub = await startTestHub('redis', { SMTP_URL: catcher.url, RECOVERY_MAILS_PER_ACCOUNT: '20' });
+    const rp = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
+    rpAuth = basic('rp', rp.clientSecret!);
+  });
+  afterAll(async () => {
+    await Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]);
+    await hub.close();
+    await catcher.close();
+  });
+
+  async function newUser() {
+    const username = `u${randomUUID().slice(0, 8)}`;
+    const email = `${username}@old.example.test`;
+    const user = await hub.services.users.create({ username, email, name: 'Alice', password: PASSWORD });
+    await hub.services.users.changeEmail(user.id, email, { verified: true });
+    return { id: user.id, username, email };
+  }
+
+  const linkOf = (mail: CaughtMail, path: string): string => {
+    const link = mail.links.find((candidate) => candidate.startsWith(`${hub.url}${path}?token=`));
+    if (!link) throw new Error(`no ${path} link in: ${mail.text}`);
+    return link;
+  };
+  const withLink = (path: string) => (mail: CaughtMail) => mail.links.some((link) => link.startsWith(`${hub.url}${path}?token=`));
+
+  /** A change asked for and confirmed from `browser` (signed in as the account). */
+  async function changeAddress(browser: TestBrowser, to: string): Promise<void> {
+    const since = Date.now();
+    const html = await (await browser.get(`${hub.url}/account`)).text();
+    const asked = await browser.post(`${hub.url}/account/email`, { _csrf: inputValue(html, '_csrf'), email: to, current: PASSWORD });
+    expect(asked.status).toBe(303);
+    const link = linkOf(await catcher.waitFor(to, { since, filter: withLink('/account/email/confirm') }), '/account/email/confirm');
+    const page = await (await browser.get(link)).text();
+    const done = await browser.post(`${hub.url}/account/email/confirm`, { _csrf: inputValue(page, '_csrf'), token: inputValue(page, 'token') });
+    expect(done.status).toBe(200);
+  }
+
+  async function openAndUndo(link: string, browser = new TestBrowser()) {
+    const page = await browser.get(link);
+    const html = await page.text();
+    if (page.status !== 200) return { status: page.status, body: html };
+    const answer = await browser.post(`${hub.url}/account/email/undo`, { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') });
+    return { status: answer.status, body: await answer.text() };
+  }
+
+  async function askForReset(login: string): Promise<void> {
+    const browser = new TestBrowser();
+    const html = await (await browser.get(`${hub.url}/password/forgot`)).text();
+    expect((await browser.post(`${hub.url}/password/forgot`, { _csrf: inputValue(html, '_csrf'), login })).status).toBe(303);
+  }
+
+  async function refreshTokenOf(username: string): Promise<string> {
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid offline_access', prompt: 'consent' });
+    const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: username, password: PASSWORD });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    expect(tokens.status).toBe(200);
+    return String(tokens.body.refresh_token);
+  }
+
+  test('a taker who changed the address and asked for a reset there: the old address gets it back, every session and token ends, the reset link dies', async () => {
+    const alice = await newUser();
+    const taker = await signInAtPortal(hub, alice.username, PASSWORD);
+    const refreshToken = await refreshTokenOf(alice.username);
+    const theirs = `taker-${alice.username}@evil.example.test`;
+    const since = Date.now();
+    await changeAddress(taker, theirs);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(theirs);
+    await askForReset(theirs);
+    const resetLink = linkOf(await catcher.waitFor(theirs, { since, filter: withLink('/password/reset') }), '/password/reset');
+
+    const changed = await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') });
+    expect(changed.subject).toBe('The e-mail address of your account was changed');
+    expect(changed.text).toContain(theirs);
+    expect(changed.text).toContain('7 days');
+    const undo = linkOf(changed, '/account/email/undo');
+    // Opening the link (a mail scanner does) changes nothing; the button does.
+    const opened = await new TestBrowser().get(undo);
+    expect(await opened.text()).toContain(`data-testid="email-old">${alice.email}<`);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(theirs);
+
+    const done = await openAndUndo(undo);
+    expect(done.status).toBe(200);
+    expect(done.body).toContain('data-testid="email-restored"');
+    expect(done.body).toContain('href="/password/forgot"');
+    const user = await hub.services.users.findById(alice.id);
+    expect([user!.email, user!.emailVerified]).toEqual([alice.email, true]);
+    expect((await hub.services.users.findByLogin(alice.email))?.id).toBe(alice.id);
+    expect(await hub.services.users.findByLogin(theirs)).toBeUndefined();
+    // The taker's hub session, the subsite's refresh token and the reset link sent to their mailbox are dead.
+    const account = await taker.get(`${hub.url}/account`);
+    expect(account.status).toBe(303);
+    expect(account.headers.get('location')).toMatch(/^\/login/);
+    const refreshed = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken }, { authorization: rpAuth });
+    expect([refreshed.status, refreshed.body.error]).toEqual([400, 'invalid_grant']);
+    const resetPage = await new TestBrowser().get(resetLink);
+    expect(resetPage.status).toBe(400);
+    const audited = await hub.services.audit.search({ event: 'account.email.restored', user: alice.id });
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.detail).toMatchObject({ sessions: expect.any(Number), grants: expect.any(Number) });
+    expect(Number(audited[0]!.detail!.sessions)).toBeGreaterThanOrEqual(1);
+
+    const again = await openAndUndo(undo);
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('data-testid="email-undo-invalid"');
+  });
+
+  test('a second change does not make the first link stale: the taker cannot keep the owner out by changing again', async () => {
+    const alice = await newUser();
+    const taker = await signInAtPortal(hub, alice.username, PASSWORD);
+    const since = Date.now();
+    await changeAddress(taker, `one-${alice.username}@evil.example.test`);
+    await changeAddress(taker, `two-${alice.username}@evil.example.test`);
+    const undo = linkOf(await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') }), '/account/email/undo');
+    expect((await openAndUndo(undo)).status).toBe(200);
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+  });
+
+  test('an old address another account has proven since: refused on the page (409), nothing changed', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    const to = `new-${alice.username}@new.example.test`;
+    await changeAddress(await signInAtPortal(hub, alice.username, PASSWORD), to);
+    const undo = linkOf(await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') }), '/account/email/undo');
+    const bob = await newUser();
+    await hub.services.users.changeEmail(bob.id, alice.email, { verified: true });
+    const answer = await openAndUndo(undo);
+    expect(answer.status).toBe(409);
+    expect(answer.body).toContain('data-testid="email-undo-taken"');
+    expect((await hub.services.users.findById(alice.id))!.email).toBe(to);
+  });
+
+  test('an unknown link, and a POST without the CSRF token, change nothing', async () => {
+    const unknown = await new TestBrowser().get(`${hub.url}/account/email/undo?token=${'A'.repeat(43)}`);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain('data-testid="email-undo-invalid"');
+    const browser = new TestBrowser();
+    await (await browser.get(`${hub.url}/account/email/undo?token=x`)).arrayBuffer();
+    expect((await browser.post(`${hub.url}/account/email/undo`, { token: 'A'.repeat(43) })).status).toBe(403);
+  });
+});
