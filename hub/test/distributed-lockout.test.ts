@@ -7,6 +7,7 @@
  */
 import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { continueUrlOf } from '../src/testing/flows.js';
 import { signOut } from './support.js';
 
 /** A browser at one client address (the hub trusts X-Forwarded-For from its proxy). */
@@ -90,7 +91,7 @@ describe.each(STORE_KINDS)('OWASP device cookies: a distributed guesser cannot l
     for (const ip of ATTACKER_IPS.slice(0, 2)) await signIn(hub, new BrowserAt(ip), OWNER.login, 'wrong-password', 5);
     const untrusted = await signIn(hub, new BrowserAt('192.0.2.65'), OWNER.login, OWNER.password);
     expect(untrusted[0]!.status).toBe(429);
-    const ownerCookieName = hub.services.devices.issue(ownerId).name;
+    const ownerCookieName = hub.services.devices.issue(ownerId, '').name;
 
     // Mallory signs in to her own account and gets her own device cookie ...
     const mallory = new BrowserAt('192.0.2.66');
@@ -164,5 +165,45 @@ describe.each(STORE_KINDS)('untrusted clients get growing delays, not a fixed lo
     // And once the wait is over, the right password goes through.
     await new Promise((resolve) => setTimeout(resolve, 4_150));
     expect((await signIn(hub, browser, 'uma', 'uma-password-1'))[0]!.status).toBe(200);
+  });
+});
+
+describe.each(STORE_KINDS)('device cookies from before a password change prove nothing (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    // The default limits (5 failures per pool, 50 attempts per IP); a first delay long enough to look at.
+    hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', LOGIN_BACKOFF_BASE_SECONDS: '30', LOGIN_BACKOFF_MAX_SECONDS: '120' });
+    await hub.services.users.create({ username: 'vera', email: 'vera@example.test', password: 'vera-password-1' });
+  });
+  afterAll(() => hub.close());
+
+  test('a cookie kept from each sign-in while the password was known: after the change, its guesses share the account\'s count; the browser that changed it stays known', async () => {
+    // An outside review: someone who once knew the password signed in 15 times, kept each
+    // device cookie, and after the owner's reset had 5 guesses per cookie (75, none refused).
+    const hoarded: BrowserAt[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const browser = new BrowserAt(`203.0.113.${100 + i}`);
+      const [signedIn] = await signIn(hub, browser, 'vera', 'vera-password-1');
+      expect(signedIn!.deviceCookie).toBeDefined();
+      await signOut(browser, hub.url);
+      hoarded.push(browser);
+    }
+    // The owner changes the password on the account page.
+    const owner = new BrowserAt('198.51.100.30');
+    const [ownerIn] = await signIn(hub, owner, 'vera', 'vera-password-1');
+    await owner.follow(continueUrlOf(ownerIn!.html, hub.url));
+    const account = await (await owner.get(`${hub.url}/account`)).text();
+    const changed = await owner.post(`${hub.url}/account/password`, { _csrf: inputValue(account, '_csrf'), current: 'vera-password-1', password: 'vera-new-password-2', confirm: 'vera-new-password-2' });
+    expect([changed.status, changed.headers.get('location')]).toEqual([303, '/account?done=password']);
+    const renewed = changed.headers.getSetCookie().some((header) => header.startsWith('hub_device_'));
+
+    const statuses: number[] = [];
+    for (const browser of hoarded) statuses.push((await signIn(hub, browser, 'vera', 'wrong-password'))[0]!.status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // An unknown browser waits too; the owner's, given a new cookie with the change, does not.
+    expect((await signIn(hub, new BrowserAt('192.0.2.80'), 'vera', 'vera-new-password-2'))[0]!.status).toBe(429);
+    await signOut(owner, hub.url);
+    expect((await signIn(hub, owner, 'vera', 'vera-new-password-2'))[0]!.status).toBe(200);
+    expect(renewed).toBe(true);
   });
 });

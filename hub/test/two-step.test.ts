@@ -311,6 +311,26 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     expect((await secondStep(owner, mine.interactionUrl, totpCode(secret, 1))).status).toBe(200);
   });
 
+  test('device cookies from before enrolment prove nothing: wrong codes sent with them share the account\'s count', async () => {
+    // An outside review: cookies kept from sign-ins with a stolen password each had their own
+    // allowance of codes after the owner enrolled (60 wrong codes, none refused).
+    const user = await newUser();
+    const hoarded: TestBrowser[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const browser = await signedInBrowser(user.username, user.password);
+      await signOut(browser, hub.url);
+      hoarded.push(browser);
+    }
+    const { secret } = await enrolThroughPage(await signedInBrowser(user.username, user.password));
+    const bad = totpCode(secret) === '000001' ? '000002' : '000001';
+    const statuses: number[] = [];
+    for (const browser of hoarded) {
+      const { interactionUrl } = await passwordStep(browser, `${hub.url}/login`, user.username, user.password);
+      statuses.push((await secondStep(browser, interactionUrl, bad)).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
   test('remove and regenerate need the password or a current code', async () => {
     const user = await newUser();
     const browser = await signedInBrowser(user.username, user.password);

@@ -4,6 +4,7 @@ import { clientIp } from '../http/client-ip.js';
 import type { HubServices } from '../services.js';
 import { csrf } from '../security/csrf.js';
 import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './current-user.js';
+import { renewDeviceCookie } from './device-renewal.js';
 import { InvalidEmailLinkError, InvalidUndoLinkError, TooManyMailsError } from '../users/email-change.js';
 import { WrongPasswordError } from '../users/account-settings.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
@@ -115,6 +116,8 @@ export function accountRoutes(services: HubServices): Router {
     } catch (error) {
       return failed(req, res, signedIn, 'password', error);
     }
+    // This browser stays a known device (the change renewed the sign-in generation: device cookies from before prove nothing).
+    await renewDeviceCookie(services, res, signedIn.user.id);
     // This session stays, under a new id: one that leaked with the old password is worthless.
     await rotateHubSession(provider, req, res, config.secureCookies);
     res.redirect(303, '/account?done=password');

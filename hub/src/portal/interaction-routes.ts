@@ -76,7 +76,7 @@ export function interactionRoutes(services: HubServices): Router {
     if (details.prompt.name !== 'login') throw new ValidationError(msg('errors:signInStepDone'));
     // A browser with this account's device cookie is judged by its own failures only (OWASP
     // device cookies): nobody else's failures can lock the owner out of it.
-    const device = found ? devices.verify(found.id, req.cookies as Record<string, unknown> | undefined) : undefined;
+    const device = found ? devices.verify(found.id, signInGenerationOf(found), req.cookies as Record<string, unknown> | undefined) : undefined;
     // Whether a second step follows is read while the success is counted (one wait, not two).
     const outcome = await passwordCheck.check({ login, user: found, password, ip: clientIp(req), via: 'portal', ...(device ? { device } : {}), twoStep: 'with-success' });
     switch (outcome.kind) {
@@ -115,9 +115,10 @@ export function interactionRoutes(services: HubServices): Router {
       await audit.record({ event: 'login.password', actor: user.id, subject: user.id, client: String(details.params.client_id), ip: clientIp(req), detail: { next: 'two-step' } });
       return startSecondStep(req, res, details.uid, user, remember);
     }
-    const issued = devices.issue(user.id);
+    const generation = signInGenerationOf(user);
+    const issued = devices.issue(user.id, generation);
     res.cookie(issued.name, issued.value, issued.options);
-    return completeSignIn(services, req, res, details, checkedSignIn(user, signInGenerationOf(user)), remember);
+    return completeSignIn(services, req, res, details, checkedSignIn(user, generation), remember);
   });
 
   router.post('/interaction/:uid/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {

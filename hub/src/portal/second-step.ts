@@ -146,7 +146,7 @@ export function secondStepRoutes(services: HubServices): Router {
       return showSecondStep(services, req, res, details.uid, { expired: true, status: 400 });
     }
     // As for passwords: the owner's known browser is judged by its own failures only.
-    const device = devices.verify(user.id, req.cookies as Record<string, unknown> | undefined);
+    const device = devices.verify(user.id, signInGenerationOf(user), req.cookies as Record<string, unknown> | undefined);
     const attempt = { ip, account: user.id, via: 'portal' as const, ...(device ? { device } : {}) };
     // Which of the page's two fields was sent (the app's code or a recovery code): an error goes back to it.
     const recovery = field(req, 'via') === 'recovery';
@@ -164,7 +164,7 @@ export function secondStepRoutes(services: HubServices): Router {
       return showSecondStep(services, req, res, details.uid, { error: 'wrongCode', status: 401, recovery });
     }
     delete req.session.secondStep;
-    const issued = devices.issue(user.id);
+    const issued = devices.issue(user.id, signInGenerationOf(user));
     res.cookie(issued.name, issued.value, issued.options);
     // The generation read with the password's hash: a reset since then refuses it at resume.
     return completeSignIn(services, req, res, details, checkedSignIn(user, pending.generation), pending.remember, factor);

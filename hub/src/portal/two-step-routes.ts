@@ -8,6 +8,7 @@ import { looksLikeTotp } from '../two-step/totp.js';
 import { currentUser, signInFirst, type SignedIn } from './current-user.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
+import { renewDeviceCookie } from './device-renewal.js';
 
 /** Notices a redirect may ask the page to show, by code (no text reflected from the URL): keys of totp:settings. */
 const NOTICES = new Set(['disabled']);
@@ -97,6 +98,8 @@ export function twoStepRoutes(services: HubServices): Router {
     // code. Two-step is on and the codes exist whether or not the ending works, so a failure (the
     // store gone a moment) does not lose the codes, shown only in this answer: the page says so.
     const ended = await services.lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid).catch(() => undefined);
+    // This browser proved the password and a code: it stays a known device under the new generation.
+    if (ended) await renewDeviceCookie(services, res, signedIn.user.id);
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended ?? { others_ended: false } });
     tellOwner(res, signedIn, 'enabled');
     // Shown once, in this answer: the store has only their digests.

@@ -8,7 +8,7 @@ export const DEVICE_COOKIE_TTL = 365 * 86_400;
 export const DEVICE_COOKIE_PATH = '/interaction';
 const NAME_PREFIX = 'hub_device_';
 /** Domain separation: these HMACs can never be mistaken for another use of the cookie keys. */
-const SIGN_LABEL = 'sso-hub device cookie v1';
+const SIGN_LABEL = 'sso-hub device cookie v2';
 const NAME_LABEL = 'sso-hub device cookie name v1';
 const NONCE_BYTES = 16;
 /** Cookie names remembered per key (accounts that signed in lately); past this the memory starts over. */
@@ -22,10 +22,15 @@ export interface IssuedDeviceCookie {
 
 /**
  * OWASP's device cookies: proof that this browser signed in to this account before. The value
- * is `nonce.HMAC(key, label | account | nonce)` with the hub's cookie keys (the first signs, all
- * verify, so rotating the keys keeps known devices). The account is inside the MAC, so a cookie
- * can be neither forged nor moved to another account; the nonce is the device's id, under which
- * its own failures are counted. One cookie per account, named by an HMAC of the account id (a
+ * is `nonce.HMAC(key, label | account | generation | nonce)` with the hub's cookie keys (the
+ * first signs, all verify, so rotating the keys keeps known devices). The account is inside the
+ * MAC, so a cookie can be neither forged nor moved to another account; the nonce is the device's
+ * id, under which its own failures are counted. So is the account's sign-in generation, which
+ * every password change or reset, two-step enrolment and "sign out everywhere" renews: a
+ * browser that signed in before then is a known device no more. Someone who once knew the
+ * password could otherwise keep a cookie per sign-in, each with its own allowance of guesses
+ * outside the account's shared count and the per-address limit (an outside review: 75 wrong
+ * passwords after a reset, 60 wrong codes after two-step enrolment, none refused). One cookie per account, named by an HMAC of the account id (a
  * shared browser can be a known device of several accounts, and the name tells no user id;
  * each key names its own cookies, so a cookie issued before a key rotation is still found).
  */
@@ -66,34 +71,34 @@ export class DeviceCookies {
     return name;
   }
 
-  /** A fresh device cookie for an account, after a successful sign-in. */
-  issue(accountId: string): IssuedDeviceCookie {
+  /** A fresh device cookie for an account (at its sign-in `generation`), after a successful sign-in. */
+  issue(accountId: string, generation: string): IssuedDeviceCookie {
     const nonce = randomPool.token(NONCE_BYTES);
     return {
       name: this.#name(0, accountId),
-      value: `${nonce}.${DeviceCookies.#mac(this.#keys[0]!, SIGN_LABEL, accountId, nonce)}`,
+      value: `${nonce}.${DeviceCookies.#mac(this.#keys[0]!, SIGN_LABEL, accountId, generation, nonce)}`,
       options: { httpOnly: true, secure: this.#secure, sameSite: 'strict', path: DEVICE_COOKIE_PATH, maxAge: DEVICE_COOKIE_TTL * 1000 },
     };
   }
 
   /**
-   * The device id in a valid device cookie for `accountId`, among the request's cookies, or
-   * undefined. The MAC is compared in constant time against every key.
+   * The device id in a valid device cookie for `accountId` at its current sign-in `generation`,
+   * among the request's cookies, or undefined. The MAC is compared in constant time against every key.
    */
-  verify(accountId: string, cookies: Record<string, unknown> | undefined): string | undefined {
+  verify(accountId: string, generation: string, cookies: Record<string, unknown> | undefined): string | undefined {
     for (let index = 0; index < this.#keys.length; index += 1) {
-      const nonce = DeviceCookies.#check(this.#keys[index]!, accountId, cookies?.[this.#name(index, accountId)]);
+      const nonce = DeviceCookies.#check(this.#keys[index]!, accountId, generation, cookies?.[this.#name(index, accountId)]);
       if (nonce) return nonce;
     }
     return undefined;
   }
 
-  static #check(key: string, accountId: string, value: unknown): string | undefined {
+  static #check(key: string, accountId: string, generation: string, value: unknown): string | undefined {
     if (typeof value !== 'string' || value.length > 200) return undefined;
     const [nonce, mac, extra] = value.split('.');
     if (!nonce || !mac || extra !== undefined) return undefined;
     const given = Buffer.from(mac);
-    const expected = Buffer.from(DeviceCookies.#mac(key, SIGN_LABEL, accountId, nonce));
+    const expected = Buffer.from(DeviceCookies.#mac(key, SIGN_LABEL, accountId, generation, nonce));
     return expected.length === given.length && timingSafeEqual(expected, given) ? nonce : undefined;
   }
 }
