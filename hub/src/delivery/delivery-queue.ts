@@ -100,18 +100,24 @@ export class DeliveryQueue {
    * process may have delivered or rescheduled it since the list was read). Ids leased by
    * another process (or by a dead one, until the lease lapses) are skipped: the due list is
    * read in growing windows until `limit` claims succeed or the due ids run out.
+   *
+   * `accept`: asked of each due item before it is leased (read with the window's other items in
+   * one wait); an item it turns down is left due and not leased, and the walk goes on past it.
+   * The worker turns down the items of a subsite that already holds its share of the slots.
    */
-  async claimDue(limit: number, now = Date.now()): Promise<Claim[]> {
+  async claimDue(limit: number, now = Date.now(), accept?: (item: DeliveryItem) => boolean): Promise<Claim[]> {
     const claims: Claim[] = [];
     if (limit <= 0) return claims;
     const due = this.keys.deliveryDue();
     const tried = new Set<string>();
     for (let window = limit; ; window *= 2) {
       const ids = await this.store.zRangeByScore(due, -Infinity, now, window);
+      const turnedDown = accept ? await this.#turnedDown(ids.filter((id) => !tried.has(id)), now, accept) : undefined;
       let stale: Set<string> | undefined; // due ids listed before the orphan grace period, read when needed
       for (const id of ids) {
         if (tried.has(id)) continue;
         tried.add(id);
+        if (turnedDown?.has(id)) continue;
         const claim = await this.#claim(id);
         if (claim === 'leased') continue;
         if (claim === 'missing') {
@@ -141,6 +147,20 @@ export class DeliveryQueue {
       }
       if (ids.length < window) return claims; // the whole due range was read
     }
+  }
+
+  /** The ids among `ids` whose items, pending and due, `accept` turns down (one read for all of them). */
+  async #turnedDown(ids: string[], now: number, accept: (item: DeliveryItem) => boolean): Promise<Set<string>> {
+    const turnedDown = new Set<string>();
+    if (ids.length === 0) return turnedDown;
+    const raws = await this.store.getMany(ids.map((id) => this.keys.deliveryItem(id)));
+    ids.forEach((id, index) => {
+      const raw = raws[index];
+      if (!raw) return; // an orphan or an item being written: the claim below sorts it out
+      const item = JSON.parse(raw) as DeliveryItem;
+      if (item.status === 'pending' && item.nextAttemptAt <= now && !accept(item)) turnedDown.add(id);
+    });
+    return turnedDown;
   }
 
   get #orphanGraceMs(): number {
