@@ -52,6 +52,7 @@ import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { UcenterInputReplay } from './ucenter/input-replay.js';
 import { Views } from './views/views.js';
+import { StoreClock } from './store/store-clock.js';
 
 export interface Hub {
   /** The request listener: `http.createServer(hub.app)`. */
@@ -119,7 +120,11 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
-  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys });
+  // The store's clock: hub processes compare the times of each other's redemption claims on it.
+  const clock = new StoreClock(store, logger);
+  await clock.sync();
+  clock.start();
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
   // Each authorization request may write an Interaction before anyone signed in: bounded per address.
@@ -253,6 +258,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // requests still being answered, and stops them (`audit.stop()`) only before its last flush,
   // just before the store closes.
   const stop = async () => {
+    clock.stop();
     await owned.stop();
     await unverified.stop();
     await services.audit.flush();

@@ -120,7 +120,7 @@ export function createAdapterFactory(store: Store, keys: Keys, hooks: AdapterHoo
         const own = [key, claimKey, keys.oidcConsumedLegacy(this.model, idDigest)];
         const withLeads = readAhead.readToken(this.model, idDigest, own);
         if (withLeads?.otherKind) return undefined; // the id of another kind of token
-        const readAt = Date.now(); // before the read: a mark made after this was not there to see
+        const readAt = redemptions.now(); // before the read: a mark made after this was not there to see
         const [raw, current, legacy] = await (withLeads ? withLeads.values : store.getMany(own));
         const claim = current ?? legacy ?? null;
         if (!raw) return undefined;

@@ -29,6 +29,7 @@ import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
 import { silentUnavailableTarget } from './silent-unavailable.js';
+import type { Clock } from '../store/store-clock.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -42,6 +43,8 @@ export interface ProviderDeps {
   views: Views;
   jwks: Jwks;
   cookieKeys: string[];
+  /** The clock claims of codes and refresh tokens are dated by: the store's (store-clock.ts); this process's when absent (the CLI). */
+  clock?: Clock;
 }
 
 /** Descriptions for errors whose own text would reveal internals. */
@@ -148,7 +151,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   if (config.HUB_ENABLE_PASSWORD_GRANT) enabledGrants.add('password');
 
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
-  const redemptions = new Redemptions(store, keys);
+  const redemptions = new Redemptions(store, keys, deps.clock);
   const readAhead = new ReadAhead(store, keys, (accountId) => users.recordKey(accountId));
   // Built once per cached record (the registry hands out the same object until it reloads).
   const metadataOfClient = (client: SubsiteClient | undefined) => {

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Keys } from '../store/keys.js';
+import { PROCESS_CLOCK, type Clock } from '../store/store-clock.js';
 import { seal, unseal } from './answer-box.js';
 import { TemporarilyUnavailableAnswer } from './temporarily-unavailable.js';
 import { STORE_RETRY_AFTER, StoreUnavailableError, type Store, type WriteOp } from '../store/store.js';
@@ -77,7 +78,7 @@ interface Attempt {
   mine?: string;
   /** An earlier attempt's committed answer, to answer this retry with. */
   replay?: Record<string, unknown>;
-  /** When this request started reading the claim (ms, this process's clock). */
+  /** When this request started reading the claim (ms, the shared clock: see {@link Redemptions.now}). */
   readAt: number;
 }
 
@@ -141,10 +142,21 @@ export class Redemptions {
   /** Writes of the tokens a token request issues under its claim, sent with the commit (see {@link defer}). */
   readonly #deferred = new WeakMap<object, { ops: WriteOp[]; written: (() => void)[] }>();
 
+  /**
+   * `clock`: the store's clock as this process reads it (store-clock.ts). Every time a claim
+   * carries, and every time compared with one, is on it: claims are written and read by every
+   * hub process, whose own clocks may be seconds apart.
+   */
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
+    private readonly clock: Clock = PROCESS_CLOCK,
   ) {}
+
+  /** Now on the clock claims are dated by (the adapter's read of a claim is timed with it). */
+  now(): number {
+    return this.clock.now();
+  }
 
   static #tokenRequest(): KoaContextWithOIDC | undefined {
     const ctx = Provider.ctx;
@@ -155,7 +167,7 @@ export class Redemptions {
    * What `find` reports as `consumed` (epoch seconds) for a record with this claim, and,
    * inside a token request, remembers what was read for the `consume` that may follow.
    */
-  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number, readAt = Date.now(), model?: string): number | undefined {
+  consumedAt(recordKey: string, claimKey: string, secret: string, claimRaw: string | null, record: { grantId?: unknown }, ttl: number, readAt = this.clock.now(), model?: string): number | undefined {
     const claim = parseClaim(claimRaw);
     const ctx = Redemptions.#tokenRequest();
     if (ctx) {
@@ -164,7 +176,7 @@ export class Redemptions {
       attempts.set(claimKey, { claimKey, recordKey, secret, ttl, seen: claimRaw, grantId: typeof record.grantId === 'string' ? record.grantId : undefined, readAt });
     }
     if (!claim) return undefined;
-    const now = Date.now();
+    const now = this.clock.now();
     // A pending claim is no use yet: `claim` takes it over once its request died (lease over)
     // and answers 503 before that. An answer not yet delivered may be replayed.
     if (ctx && claim.s === 'pending') return undefined;
@@ -177,7 +189,8 @@ export class Redemptions {
     // review: 15 of 70 such pairs across two replicas, none of 20 on one). On one process the
     // second request of a pair reads the first's claim while it is pending and waits, so a mark
     // of this process stays a reuse however recent (a replay right after the answer is one);
-    // the margin covers two processes' clocks and the read in flight, as for a request that waited.
+    // the margin covers the read in flight and what is left of two processes' clock difference
+    // (both read the store's clock), as for a request that waited.
     // Bounded both ways: a mark dated well after this read comes from a clock running ahead, and
     // taking it for "just now" would spare every later reuse within that lead (a thief's chain).
     if (ctx && claim.s === 'done' && model === 'RefreshToken' && claim.p !== undefined && claim.p !== PROCESS && Math.abs(readAt - claim.t) <= REUSE_MARGIN_MS) return undefined;
@@ -212,7 +225,7 @@ export class Redemptions {
     // process's clock, and one running ahead would keep its claim looking leased for longer.
     const deadline = Date.now() + LEASE_MS + SETTLE_MARGIN_MS;
     let waited = false;
-    if (Redemptions.#leased(parseClaim(attempt.seen))) {
+    if (this.#leased(parseClaim(attempt.seen))) {
       attempt.seen = await this.#untilSettled(claimKey, attempt.seen, deadline);
       waited = true;
     }
@@ -236,7 +249,7 @@ export class Redemptions {
         return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
       }
       // Also a refresh token found marked a moment ago without waiting (see consumedAt).
-      if (seen?.s === 'done' || (waited && seen?.s === 'issued' && Redemptions.#leased(seen))) {
+      if (seen?.s === 'done' || (waited && seen?.s === 'issued' && this.#leased(seen))) {
         this.#concurrentUse(ctx!, model === 'AuthorizationCode');
         if (model === 'AuthorizationCode') return { won: false, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
         throw new DeliveredElsewhere();
@@ -253,7 +266,7 @@ export class Redemptions {
         throw new RecordedAnswer();
       }
       // Released, lapsed, or not claimed yet: this request claims it.
-      const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: Date.now() });
+      const mine = JSON.stringify({ s: 'pending', o: randomUUID(), t: this.clock.now() });
       // Set before the write: a write that stalls may still land, and must then be released.
       attempt.mine = mine;
       if (await this.store.swap(claimKey, attempt.seen, mine, attempt.ttl)) return { won: true, ...(attempt.grantId ? { grantId: attempt.grantId } : {}) };
@@ -272,7 +285,7 @@ export class Redemptions {
    */
   async #untilSettled(claimKey: string, raw: string | null, deadline: number): Promise<string | null> {
     let current = raw;
-    while (Redemptions.#leased(parseClaim(current)) && Date.now() < deadline) {
+    while (this.#leased(parseClaim(current)) && Date.now() < deadline) {
       await delay(SETTLE_POLL_MS);
       current = await this.store.get(claimKey);
     }
@@ -283,9 +296,9 @@ export class Redemptions {
    * Whether a request holds the claim inside its lease: pending (it may still commit), or
    * issued and still answering (it marks the answer delivered once the answer has gone out).
    */
-  static #leased(claim: Claim | undefined): boolean {
-    if (claim?.s === 'pending') return Date.now() - claim.t <= LEASE_MS;
-    if (claim?.s === 'issued') return Date.now() - (claim.c ?? claim.u - REPLAY_WINDOW_MS) <= LEASE_MS;
+  #leased(claim: Claim | undefined): boolean {
+    if (claim?.s === 'pending') return this.clock.now() - claim.t <= LEASE_MS;
+    if (claim?.s === 'issued') return this.clock.now() - (claim.c ?? claim.u - REPLAY_WINDOW_MS) <= LEASE_MS;
     return false;
   }
 
@@ -358,7 +371,7 @@ export class Redemptions {
       return;
     }
     const { o, t } = JSON.parse(mine) as { o: string; t: number };
-    const now = Date.now();
+    const now = this.clock.now();
     // The answer is serialized once: the text sealed is the text sent (koa would serialize the object again).
     const answer = JSON.stringify(body);
     const sealed = seal(attempt.secret, answer);
@@ -443,7 +456,7 @@ export class Redemptions {
   }
 
   #done(): string {
-    return JSON.stringify({ s: 'done', t: Date.now(), p: PROCESS });
+    return JSON.stringify({ s: 'done', t: this.clock.now(), p: PROCESS });
   }
 
   async #discard(ctx: KoaContextWithOIDC): Promise<void> {

@@ -276,6 +276,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async time(): Promise<number> {
+    return Date.now();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#data.clear();

@@ -154,6 +154,9 @@ const timedOut = () => new Error('redis command timed out');
 const unavailable = (error: unknown): unknown => (error instanceof TypeError ? error : new StoreUnavailableError(error));
 
 /** A Store method that sends commands: what the store's metrics label a command with. */
+/** The key whose slot's master answers `TIME` on a cluster: one server's clock for every process. */
+const CLOCK_ROUTING_KEY = 'sso-hub:clock';
+
 export type StoreCommand = Exclude<keyof Store, 'kind' | 'close'>;
 
 /**
@@ -606,6 +609,19 @@ export class RedisStore implements Store {
     }
     this.#hooks.settled?.('ping', performance.now() - started, !ok);
     return ok;
+  }
+
+  /**
+   * `TIME`. On a cluster it goes to the master of one fixed slot, so every process reads the
+   * same server's clock; with Sentinel, to the primary.
+   */
+  time(): Promise<number> {
+    return this.#run('time', async () => {
+      const client = this.client;
+      const args = ['TIME'];
+      const reply = (isCluster(client) ? await client.sendCommand(CLOCK_ROUTING_KEY, false, args) : isSentinel(client) ? await client.sendCommand(false, args) : await client.sendCommand(args)) as unknown as [string, string];
+      return Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+    });
   }
 
   async close(): Promise<void> {

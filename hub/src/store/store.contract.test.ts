@@ -550,6 +550,14 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
     });
   });
 
+  it("time is the backend's clock in epoch milliseconds (here, the same machine's)", async () => {
+    const before = Date.now();
+    const time = await store.time();
+    expect(Number.isInteger(time)).toBe(true);
+    expect(time).toBeGreaterThanOrEqual(before - 1_000);
+    expect(time).toBeLessThanOrEqual(Date.now() + 1_000);
+  });
+
   it('ping answers true while the backend is reachable', async () => {
     expect(await store.ping()).toBe(true);
     expect(store.kind).toBe(name.startsWith('RedisStore') ? 'redis' : 'memory');

@@ -159,6 +159,11 @@ export interface Store {
   incr(key: string, ttlSeconds?: number): Promise<number>;
   /** Answers quickly whether the backend is reachable. */
   ping(): Promise<boolean>;
+  /**
+   * The backend's own clock, in milliseconds since the epoch (Redis `TIME`; the process's clock
+   * in memory): the one clock every hub process sharing the store can agree on (store-clock.ts).
+   */
+  time(): Promise<number>;
   close(): Promise<void>;
 }
 
