@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
 import { badPortProblem } from './fetch-bad-ports.js';
+import { algOfKey } from './secrets/signing-algs.js';
 
 
 /** Why a JWK cannot sign (an RSA, EC or OKP private key Node can load), or undefined. */
@@ -10,10 +11,26 @@ function unusableSigningKey(key: Record<string, unknown>): string | undefined {
   if (key.kty !== 'RSA' && key.kty !== 'EC' && key.kty !== 'OKP') return `has kty ${JSON.stringify(key.kty)}: signing keys are RSA, EC or OKP (Ed25519)`;
   try {
     createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
-    return undefined;
   } catch (error) {
     return `is not a usable private key (${(error as Error).message}): give the whole private key (for RSA: n, e, d, p, q, dp, dq, qi)`;
   }
+  // The hub signs RS256, ES256 and EdDSA: a key of another curve, or one whose alg its type cannot
+  // sign with, oidc-provider refused at start as "of no use given the other configuration".
+  const implied = algOfKey({ kty: key.kty, crv: key.crv });
+  if (!implied) return `is an ${String(key.kty)} key on curve ${JSON.stringify(key.crv)}: the hub signs with RSA (RS256), EC P-256 (ES256) or OKP Ed25519 (EdDSA) keys`;
+  if (key.alg !== undefined && key.alg !== implied) return `has alg ${JSON.stringify(key.alg)}, which an ${String(key.kty)}${key.crv ? ` ${String(key.crv)}` : ''} key does not sign with: give it alg "${implied}" or leave alg out`;
+  return undefined;
+}
+
+/** What is wrong with the key set as a whole: kids used twice, or no RS256 key (every client's default). */
+function unusableSigningKeySet(keys: Record<string, unknown>[]): string | undefined {
+  const kids = keys.map((key) => key.kid).filter((kid): kid is string => typeof kid === 'string');
+  const twice = kids.find((kid, index) => kids.indexOf(kid) !== index);
+  if (twice !== undefined) return `has kid ${JSON.stringify(twice)} on two keys: each key needs its own kid`;
+  if (!keys.some((key) => algOfKey(key) === 'RS256')) {
+    return `has no RSA (RS256) key: RS256 signs the ID tokens of every client by default and of the hub's own portal sign-in, so without one the hub would start and every sign-in fail; add an RSA private key (2048 bits or more) beside the others`;
+  }
+  return undefined;
 }
 
 /**
@@ -154,6 +171,11 @@ const schema = z.object({
             ctx.addIssue({ code: 'custom', message: `key ${index}${kid} ${problem}` });
             return z.NEVER;
           }
+        }
+        const problem = unusableSigningKeySet(keys);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+          return z.NEVER;
         }
         return parsed as { keys: Record<string, unknown>[] };
       } catch {

@@ -203,8 +203,8 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
   test('keys rotate next to a hub that signs with HUB_JWKS: refused with what to do, nothing written', async () => {
     // Before, it answered "every hub process publishes it … (no restart needed)" and exit 0, while
     // the hubs went on signing with their pinned key and never published the new one.
-    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-    const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'ES256', use: 'sig' }] };
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'RS256', use: 'sig' }] };
     const hub = await startTestHub('redis', { HUB_JWKS: JSON.stringify(jwks) });
     try {
       const lines: string[] = [];

@@ -61,8 +61,22 @@ describe('loadConfig defaults', () => {
   });
 
   test('a valid JWKS is accepted as parsed JSON', () => {
-    const jwks = { keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })] };
+    const jwks = { keys: [generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })] };
     expect(loadConfig({ HUB_JWKS: JSON.stringify(jwks) }).HUB_JWKS).toEqual(jwks);
+  });
+
+  test('a JWKS the hub would start with and then fail every sign-in is refused, naming HUB_JWKS and what to fix (an outside review: ready, and every RS256 client and the portal failed)', () => {
+    const rsa = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'r1' };
+    const ec = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'e1' };
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
+    const cases: [Record<string, unknown>[], RegExp][] = [
+      [[ec], /HUB_JWKS: has no RSA \(RS256\) key: RS256 signs the ID tokens of every client by default.*add an RSA private key/],
+      [[rsa, { ...ec, kid: 'r1' }], /HUB_JWKS: has kid "r1" on two keys/],
+      [[{ ...rsa, alg: 'ES256' }], /HUB_JWKS: key 0 \(kid r1\) has alg "ES256", which an RSA key does not sign with: give it alg "RS256" or leave alg out/],
+      [[rsa, p384], /HUB_JWKS: key 1 is an EC key on curve "P-384": the hub signs with RSA \(RS256\), EC P-256 \(ES256\) or OKP Ed25519 \(EdDSA\) keys/],
+    ];
+    for (const [keys, message] of cases) expect(() => loadConfig({ HUB_JWKS: JSON.stringify({ keys }) })).toThrow(message);
+    expect(loadConfig({ HUB_JWKS: JSON.stringify({ keys: [rsa, ec] }) }).HUB_JWKS?.keys).toHaveLength(2);
   });
 
   test('a JWKS key that cannot sign is refused at start, naming HUB_JWKS and the key (an outside review: oidc-provider\'s words named neither, after the store was written)', () => {

@@ -62,8 +62,8 @@ describe('what differs between two processes of one KEY_PREFIX (an operator revi
   test('the differing settings are named, HUB_JWKS when one process pins its signing keys and the other does not', async () => {
     const { settingsText, differingSettings } = await import('../src/published-settings.js');
     const { generateKeyPair, exportJWK } = await import('jose');
-    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'ES256', use: 'sig' }] });
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid: 'pinned-1', alg: 'RS256', use: 'sig' }] });
     const stored = loadConfig({ HUB_ISSUER: 'http://hub.test:4000', LOG_LEVEL: 'silent' });
     const pinned = loadConfig({ HUB_ISSUER: 'http://hub.test:4000', LOG_LEVEL: 'silent', HUB_JWKS: jwks, HUB_SIGNUP: 'open' });
     expect(differingSettings(settingsText(stored), pinned)).toEqual(['HUB_SIGNUP', 'HUB_JWKS']);
