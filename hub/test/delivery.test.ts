@@ -200,7 +200,8 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     // Disabling a user and an admin's password reset send the same forced logout; a subsite
     // that deletes the account and its data on a userdelete (as the name invites; UCenter's
     // deleteuser does) could not tell them from a deletion and lost the data of a user who
-    // comes back. The kit only ends sessions and ignores the reason.
+    // comes back. The kit only ends sessions. `at` says when it happened: a notice that reaches a
+    // subsite late (it was down) ends the sessions of before, not those since the account came back.
     const stub = await startStub(() => 200);
     hub = await startTestHub(kind, FAST);
     await registerSite(hub, 'bbs', stub.url);
@@ -210,10 +211,17 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     const deliverAndRead = async () => {
       await hub.deliveryWorker.runOnce();
       const { payload } = await jwtVerify(stub.received.at(-1)!.token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'userdelete+jwt' });
-      reasons.push((payload.events as Record<string, { reason?: string }>)['urn:sso-hub:event:userdelete']?.reason);
+      const event = (payload.events as Record<string, { reason?: string; at?: number }>)['urn:sso-hub:event:userdelete'];
+      reasons.push(event?.reason);
+      return { at: event?.at, iat: payload.iat! };
     };
+    const disabledAt = Math.floor(Date.now() / 1000);
     await hub.services.lifecycle.disable(user.id);
-    await deliverAndRead();
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // delivered later than it happened
+    const { at, iat } = await deliverAndRead();
+    expect(at).toBeGreaterThanOrEqual(disabledAt);
+    expect(at).toBeLessThanOrEqual(disabledAt + 1);
+    expect(iat).toBeGreaterThanOrEqual(disabledAt + 2);
     await hub.services.lifecycle.enable(user.id);
     await hub.services.lifecycle.forceLogout(user.id, 'password-reset');
     await deliverAndRead();

@@ -63,11 +63,27 @@ export async function verifyHubToken(
 }
 
 /** Rules for a userdelete token: `typ: userdelete+jwt` and a `sub`. @returns the `sub`. */
-export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVerifier): Promise<string> {
+/** What a verified userdelete token says: whose sessions end, and (from hubs that say it) why and when it happened. */
+export interface UserDeleteNotice {
+  sub: string;
+  /** `deleted`, `disabled` or `password-reset`; absent from older hubs. */
+  reason?: string | undefined;
+  /** When the account was deleted, disabled or reset (epoch seconds); absent from older hubs. */
+  at?: number | undefined;
+}
+
+/** The userdelete event's name in the token's `events` claim (its `reason` and `at`). */
+const USERDELETE_EVENT = 'urn:sso-hub:event:userdelete';
+
+export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVerifier): Promise<UserDeleteNotice> {
   const payload = await verifyHubToken(token, ['userdelete+jwt'], verifier, (claims) => {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidToken('token rejected: sub is required');
   });
-  return payload.sub!;
+  const events = payload.events as Record<string, unknown> | undefined;
+  const event = events && typeof events === 'object' ? (events[USERDELETE_EVENT] as Record<string, unknown> | undefined) : undefined;
+  const reason = typeof event?.reason === 'string' ? event.reason : undefined;
+  const at = typeof event?.at === 'number' && Number.isFinite(event.at) ? event.at : undefined;
+  return { sub: payload.sub!, reason, at };
 }
 
 /** The subject of a verified back-channel logout token. */

@@ -49,6 +49,26 @@ export class SessionIndex {
   }
 
   /**
+   * Destroys the local sessions of `sub` signed in before `before` (epoch seconds), and keeps
+   * later ones: a notice of an event that reached this site late (it was down while the hub
+   * retried) ends the sessions the event was about, not one the user signed in to since (the
+   * account enabled again). A listed id whose session is gone leaves the index too.
+   * @returns how many sessions were ended.
+   */
+  async endSessionsOfSignedInBefore(sub: string, before: number): Promise<number> {
+    const key = this.keys.userSessions(sub);
+    const ids = await this.kitStore.members(key);
+    const ended = await Promise.all(ids.map(async (id) => {
+      const data = await getStoredSession(this.sessions, id);
+      if (data?.sso && data.sso.loggedInAt >= before) return false;
+      await destroyStoredSession(this.sessions, id);
+      await this.kitStore.removeFromSet(key, id);
+      return data?.sso !== undefined;
+    }));
+    return ended.filter(Boolean).length;
+  }
+
+  /**
    * Destroys the local sessions opened under hub session `sid`, each before it leaves the user's
    * index (a failed destroy leaves it listed for userdelete). An id whose session is gone is
    * destroyed again (a no-op) and has no user index entry to remove.

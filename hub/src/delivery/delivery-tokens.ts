@@ -72,7 +72,8 @@ export class DeliveryTokens {
     const claims =
       item.kind === 'backchannel-logout'
         ? { events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...(item.sid ? { sid: item.sid } : {}) }
-        : { events: { [USERDELETE_EVENT]: item.reason ? { reason: item.reason } : {} } };
+        : // `at`: when it happened, so a subsite reached late ends the sessions of before, not later ones.
+          { events: { [USERDELETE_EVENT]: { ...(item.reason ? { reason: item.reason } : {}), at: Math.floor(item.createdAt / 1000) } } };
     return new SignJWT(claims)
       .setProtectedHeader({ alg, typ: item.kind === 'backchannel-logout' ? 'logout+jwt' : 'userdelete+jwt', ...(kid ? { kid } : {}) })
       .setIssuer(this.issuer)

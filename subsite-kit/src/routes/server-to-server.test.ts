@@ -47,6 +47,30 @@ describe('POST /sso/userdelete (hub-signed userdelete+jwt)', () => {
     expect(await userOf(c)).toMatchObject({ sub: 'user-2' });
   });
 
+  it('a disable or reset that reached the site late ends the sessions of before it, not those signed in since (an outside review)', async () => {
+    const { app, a, b, c } = await threeBrowsers();
+    const notice = (reason: string, at: number) => hub.sign(claims({ sub: 'user-1', events: { 'urn:sso-hub:event:userdelete': { reason, at } } }), 'userdelete+jwt');
+    // Disabled an hour ago (the site was down); the user, enabled again, signed in since.
+    const late = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('disabled', now() - 3_600)}`);
+    expect([late.status, late.body]).toEqual([200, { sessions_ended: 0 }]);
+    expect(await userOf(a)).toMatchObject({ sub: 'user-1' });
+    expect(await userOf(b)).toMatchObject({ sub: 'user-1' });
+    // A reset just now: these sessions are from before it.
+    const fresh = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('password-reset', now())}`);
+    expect(fresh.body).toEqual({ sessions_ended: 2 });
+    expect(await userOf(a)).toBeNull();
+    expect(await userOf(b)).toBeNull();
+    expect(await userOf(c)).toMatchObject({ sub: 'user-2' });
+  });
+
+  it('a deletion ends every session whenever it arrives', async () => {
+    const { app, a, b } = await threeBrowsers();
+    const token = await hub.sign(claims({ sub: 'user-1', events: { 'urn:sso-hub:event:userdelete': { reason: 'deleted', at: now() - 3_600 } } }), 'userdelete+jwt');
+    expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).body).toEqual({ sessions_ended: 2 });
+    expect(await userOf(a)).toBeNull();
+    expect(await userOf(b)).toBeNull();
+  });
+
   it('accepts the token as a form field and as a JSON field', async () => {
     const { app } = await makeSite(hub);
     const form = await request(app).post('/sso/userdelete').type('form').send({ token: await hub.sign(claims({ sub: 'x' }), 'userdelete+jwt') });

@@ -15,16 +15,30 @@ function tokenOf(req: Request): unknown {
 }
 
 /**
- * `POST /sso/userdelete`: the hub deleted or disabled a user. The hub-signed token
- * (`typ: userdelete+jwt`) comes as a Bearer token or a `token` body field. Every local
- * session of its `sub` ends; an unknown user is fine (2xx), so the hub's queue can stop.
+ * Sessions signed in this long after a disable or reset are kept by its notice, in seconds:
+ * the hub's and this site's clocks may differ by this much. No session can start at the hub
+ * between the event and the account's enabling again, so nothing the event was about is kept.
+ */
+const EVENT_CLOCK_MARGIN_SECONDS = 60;
+
+/**
+ * `POST /sso/userdelete`: the hub deleted or disabled a user, or reset their password. The
+ * hub-signed token (`typ: userdelete+jwt`) comes as a Bearer token or a `token` body field.
+ * Every local session of its `sub` ends; an unknown user is fine (2xx), so the hub's queue can
+ * stop. For an account that stays (`disabled`, `password-reset`) and a hub that says when it
+ * happened (`at`), only sessions signed in before then end: the hub retries a notice until this
+ * site answers, and one that arrives after the account was enabled again (this site was down
+ * meanwhile) must not end the sessions the user signed in to since (an outside review).
  */
 export function userdelete(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const token = tokenOf(req);
     if (token === undefined) throw new InvalidRequest('token is required');
-    const sub = await verifyUserDeleteToken(token, hubTokenVerifier(ctx));
-    const ended = await ctx.index.endAllSessionsOf(sub);
+    const { sub, reason, at } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx));
+    const ended =
+      at !== undefined && reason !== undefined && reason !== 'deleted'
+        ? await ctx.index.endSessionsOfSignedInBefore(sub, at + EVENT_CLOCK_MARGIN_SECONDS)
+        : await ctx.index.endAllSessionsOf(sub);
     res.set('Cache-Control', 'no-store');
     res.status(200).json({ sessions_ended: ended });
   };
