@@ -5,7 +5,7 @@ import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
-import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
+import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, readPublishedSettings } from './published-settings.js';
 import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
@@ -248,12 +248,19 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         break;
       }
       case 'seed': {
-        const report = await applySeed(await loadSeedFile(need(command, 'FILE')), services);
+        const file = need(command, 'FILE');
+        // Each entry is audited as it is made, and a generated secret printed as its client is
+        // made (its sync key marked shown only then): a run interrupted halfway leaves a trace of
+        // what it wrote, and no key no one saw counted as shown.
+        const report = await applySeed(await loadSeedFile(file), services, {
+          show: (secrets) => {
+            for (const line of secretLines(secrets)) print(line);
+          },
+          created: (entry) => services.audit.record({ event: 'admin.seed.create', ...cli, detail: { file, entry } }),
+        });
         // Entry names only (`user:alice`, `client:forum`), never a secret or password of the file.
-        await services.audit.record({ event: 'admin.seed.apply', ...cli, detail: { file: command, created: report.created.join(', ') } });
-        print(`applied ${command}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
-        // A client created without a secret or sync key in the file got random ones: shown here, once.
-        for (const line of generatedSecretLines(report)) print(line);
+        await services.audit.record({ event: 'admin.seed.apply', ...cli, detail: { file, created: report.created.join(', ') } });
+        print(`applied ${file}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
         break;
       }
       default:
