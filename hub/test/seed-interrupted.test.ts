@@ -47,7 +47,7 @@ test('a CLI seed interrupted halfway: what it made is audited, and only a sync k
   try {
     const file = join(dir, 'big.yaml');
     await writeFile(file, bigSeed(30, 60));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/cli.ts', 'seed', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/src/cli.ts', 'seed', file, '--new-prefix'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' },
       stdio: ['ignore', 'pipe', 'pipe'],
