@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.js';
+import { ConfigError, loadConfig, misspelledVariables } from './config.js';
 import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
-import { applySeed, generatedSecretLines, loadSeedFile } from './seed.js';
+import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, readPublishedSettings } from './published-settings.js';
 import { Keys } from './store/keys.js';
+import { RedisStore } from './store/redis.js';
+import { scanKeys } from './store/redis-client.js';
+import type { Store } from './store/store.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
@@ -23,6 +26,9 @@ import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
+  A variable that looks like a mistyped hub setting (KEY_PREFX, REDIS_URI) is refused. So is a KEY_PREFIX no hub has
+  published its settings under while hubs on the same Redis have under others: --new-prefix runs it all the same
+  (a prefix for a hub not started yet).
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD|- [--role admin]
@@ -108,12 +114,22 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'include-deleted': { type: 'boolean' },
       // invites create
       days: { type: 'string' },
+      // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)
+      'new-prefix': { type: 'boolean' },
     },
   });
   const [group, command, target] = positionals;
   if (values.help || !group) {
     print(USAGE);
     return values.help ? 0 : 2;
+  }
+  // A mistyped variable (KEY_PREFX, REDIS_URI) would leave its default in place: this run would
+  // write under another KEY_PREFIX or find no Redis, and report success. The hub warns at start;
+  // a command that writes at once is refused instead.
+  const misspelled = misspelledVariables(env);
+  if (misspelled.length) {
+    throw new ConfigError(`refused: ${misspelled.map((miss) => `${miss.given} is not a setting of the hub: did you mean ${miss.known}?`).join('; ')} `
+      + `(this command would run without it, on the default). Set it by its right name, and unset the other for this command (env -u ${misspelled[0]!.given} npm run hub -- …)`);
   }
   let config = loadConfig({ LOG_LEVEL: 'error', ...env });
   if (!config.redis) {
@@ -141,12 +157,21 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       const merged = hubSettingsFor(config, { LOG_LEVEL: 'error', ...env }, published);
       config = merged.config;
       if (hubSettingsUsed && merged.differed.length) print(`note: using the running hub's ${merged.differed.join(', ')} (published in the store), not this environment's`);
-    } else if (hubSettingsUsed) {
+    }
+    // A hub that runs on this Redis under another KEY_PREFIX would never see what this command
+    // writes: one under a prefix no hub has published is refused, naming those found, unless the
+    // operator says this prefix is for a hub not started yet (--new-prefix).
+    const others = published || values['new-prefix'] ? [] : await otherPublishedPrefixes(store, new Keys(config.KEY_PREFIX));
+    if (others.length) {
+      throw new ConfigError(`no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}, but hubs have under ${others.map((prefix) => JSON.stringify(prefix)).join(', ')}: `
+        + 'set KEY_PREFIX as the running hub has it (a typo?); if this KEY_PREFIX is for a hub not started yet, run the command again with --new-prefix');
+    }
+    if (!published && hubSettingsUsed) {
       print(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} (none has started with this version): using this environment's HUB_ISSUER (${config.HUB_ISSUER}) and key timing; set them as the hub has them`);
-    } else {
-      // Every hub publishes its settings at start: none under this prefix means a hub running on
-      // this Redis has another KEY_PREFIX (a typo), and would never see what this command writes.
-      warn(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}: a hub that runs there uses another KEY_PREFIX and will not see what this command does; set KEY_PREFIX as the hub has it (none has started yet: carry on)`);
+    } else if (!published) {
+      // Every hub publishes its settings at start: none under this prefix (and, without
+      // --new-prefix, none under any other) means no hub of this version has run on this Redis yet.
+      warn(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}${values['new-prefix'] ? ' (--new-prefix)' : ', nor under any other'}: a hub started later must have this KEY_PREFIX to see what this command does`);
     }
     // Domain services only: the CLI never builds the running hub's wiring, so it never
     // writes what the hub owns (its portal client, its keys).
@@ -248,12 +273,19 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         break;
       }
       case 'seed': {
-        const report = await applySeed(await loadSeedFile(need(command, 'FILE')), services);
+        const file = need(command, 'FILE');
+        // Each entry is audited as it is made, and a generated secret printed as its client is
+        // made (its sync key marked shown only then): a run interrupted halfway leaves a trace of
+        // what it wrote, and no key no one saw counted as shown.
+        const report = await applySeed(await loadSeedFile(file), services, {
+          show: (secrets) => {
+            for (const line of secretLines(secrets)) print(line);
+          },
+          created: (entry) => services.audit.record({ event: 'admin.seed.create', ...cli, detail: { file, entry } }),
+        });
         // Entry names only (`user:alice`, `client:forum`), never a secret or password of the file.
-        await services.audit.record({ event: 'admin.seed.apply', ...cli, detail: { file: command, created: report.created.join(', ') } });
-        print(`applied ${command}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
-        // A client created without a secret or sync key in the file got random ones: shown here, once.
-        for (const line of generatedSecretLines(report)) print(line);
+        await services.audit.record({ event: 'admin.seed.apply', ...cli, detail: { file, created: report.created.join(', ') } });
+        print(`applied ${file}: created ${report.created.join(', ') || 'nothing'}; left as they are ${report.skipped.join(', ') || 'none'}`);
         break;
       }
       default:
@@ -266,7 +298,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       print(`error: ${await unreachableRedisMessage(redisTarget)}`);
       return 1;
     }
-    if (error instanceof HubError || error instanceof TypeError) {
+    if (error instanceof HubError || error instanceof TypeError || error instanceof ConfigError) {
       print(`error: ${error instanceof HubError ? error.publicMessage : error.message}`);
       return 1;
     }
@@ -295,6 +327,22 @@ function unverifiedNote(user: PublicUser, days: number): string {
   const at = removalTime(user, days);
   if (at !== undefined) return `  unverified, removed ${new Date(at * 1000).toISOString()} unless verified`;
   return user.signedInUnverifiedAt !== undefined ? '  unverified, kept (signed in before verifying)' : '  unverified';
+}
+
+/**
+ * Other KEY_PREFIXes of this Redis under which a hub has published its settings (at most
+ * `limit`, found by SCAN): for a CLI run whose own prefix has none, most likely a typo of one of them.
+ */
+export async function otherPublishedPrefixes(store: Store, keys: Keys, limit = 5): Promise<string[]> {
+  if (!(store instanceof RedisStore)) return [];
+  const mine = keys.hubSettings();
+  const suffix = mine.slice(keys.prefix.length);
+  const found = new Set<string>();
+  for await (const batch of scanKeys(store.client, `*${suffix}`, 1_000)) {
+    for (const key of batch) if (key !== mine && key.endsWith(suffix)) found.add(key.slice(0, -suffix.length));
+    if (found.size >= limit) break;
+  }
+  return [...found].sort().slice(0, limit);
 }
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));

@@ -48,10 +48,13 @@ export async function main(
   const hub = await createHub(config, store, logger);
   if (seed) {
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.
-    const report = await seed.apply(hub.services);
+    // Each entry made is audited as it is made (actor `system`), as the CLI's seed is (actor `cli`).
+    const file = config.HUB_SEED_FILE!;
+    const report = await seed.apply(hub.services, (entry) => hub.services.audit.record({ event: 'admin.seed.create', actor: 'system', detail: { file, entry } }));
+    if (report.created.length) await hub.services.audit.record({ event: 'admin.seed.apply', actor: 'system', detail: { file, created: report.created.join(', ') } });
     // No secrets here (logs never carry them): a client created with a generated secret gets
     // it from `clients rotate-secret`, or the file names its clientSecret.
-    logger.info('seed applied', { file: config.HUB_SEED_FILE, created: report.created, skipped: report.skipped.length });
+    logger.info('seed applied', { file, created: report.created, skipped: report.skipped.length });
   }
   if (prepare) await prepare(hub.services);
   if (!(await hub.services.users.list()).some((user) => user.roles.includes(ADMIN_ROLE))) {
@@ -121,14 +124,15 @@ export async function main(
 }
 
 /** The seed file of HUB_SEED_FILE, read and checked; a failure is a ConfigError naming the variable. */
-async function readSeed(path: string): Promise<{ apply(services: HubServices): Promise<SeedReport> }> {
+async function readSeed(path: string): Promise<{ apply(services: HubServices, created: (entry: string) => Promise<void>): Promise<SeedReport> }> {
   // Loaded only with a seed file: the YAML parser is not needed otherwise (hub/src/lazy-modules.test.ts).
   const { applySeed, loadSeedFile, SeedEntryError, SeedFileError } = await import('./seed.js');
   try {
     const seed = await loadSeedFile(path);
     return {
-      apply: (services) =>
-        applySeed(seed, services, { secretsShown: false }).catch((error: unknown) => {
+      // No `show`: start-up shows no generated secret, so its sync keys stay marked unshown.
+      apply: (services, created) =>
+        applySeed(seed, services, { created }).catch((error: unknown) => {
           // An entry the hub refuses: named, with the file, and nothing of the seed written.
           if (error instanceof SeedEntryError) throw new ConfigError(`HUB_SEED_FILE ${path}: ${error.message}`);
           throw error;

@@ -1,4 +1,4 @@
-import { differingSettings, publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText } from './published-settings.js';
+import { differingSettings, publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText, unreadableCookieSigners } from './published-settings.js';
 import type Provider from 'oidc-provider';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
@@ -51,6 +51,8 @@ export class OwnedState {
   #publishedAt = 0;
   /** Set once the hub listens (`publish()`): from then on every check keeps the published settings this process's. */
   #publishing = false;
+  /** The other processes' cookie signing keys this one cannot verify, as last reported (fingerprints). */
+  #unreadableSigners = '';
   readonly #retireAfterMs: number;
   /** The two-step key-encryption secrets this process seals and opens with (HUB_TOTP_KEYS, or the stored ones). */
   #twoStepKeys: string[];
@@ -165,6 +167,7 @@ export class OwnedState {
       const twoStepProblem = await this.#checkTwoStepKeys();
       if (twoStepProblem) reasons.push(twoStepProblem);
       if (this.#publishing) await this.#checkPublishedSettings();
+      if (this.#publishing) await this.#checkCookieSigners();
       const restored = await this.deps.clients.verifyOwned();
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
       if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });
@@ -196,6 +199,32 @@ export class OwnedState {
       const what = differing.length > 0 ? differing.join(', ') : 'none this version publishes differs: another version of the hub';
       logger.warn(`restored this hub’s published settings in the store (written by a process with other settings on this KEY_PREFIX: ${what}); give every hub process of one KEY_PREFIX the same values${differing.includes('HUB_JWKS') ? ' (HUB_JWKS: every process pins its signing keys, or none does)' : ''}`, { differing });
     }
+  }
+
+  /**
+   * Cookie keys across the processes of this KEY_PREFIX, compared by fingerprint (never the keys):
+   * one that signs with a key this process does not verify (HUB_COOKIE_SECRETS set on one process
+   * and not on another, whose stored key differs; a mistyped key in a rotation) makes every sign-in
+   * that crosses between them fail with "This sign-in page has expired". Logged with what to fix
+   * when it starts and when it ends; not a /readyz reason, which would take every process of the
+   * fleet out of the load balancer at once (each finds the other's key unreadable).
+   */
+  async #checkCookieSigners(): Promise<void> {
+    const { store, keys, config, logger } = this.deps;
+    // Kept three checks and a second: a process that stopped drops out soon after.
+    const unreadable = await unreadableCookieSigners(store, keys, this.cookieKeys, 3 * config.HUB_STORE_CHECK_MS + 1_000);
+    const text = unreadable.join(',');
+    if (text === this.#unreadableSigners) return;
+    this.#unreadableSigners = text;
+    if (unreadable.length === 0) {
+      logger.info('every hub process of this KEY_PREFIX signs cookies with a key this one verifies again');
+      return;
+    }
+    logger.warn(
+      `another hub process on this KEY_PREFIX signs cookies with a key this process does not have (HUB_COOKIE_SECRETS differ${config.HUB_COOKIE_SECRETS ? '' : '; this process has none set and uses the key kept in the store'}): sign-ins that pass through both fail with "This sign-in page has expired". `
+        + 'Give every hub process the same HUB_COOKIE_SECRETS (or none on all); to rotate, add the new key second on every process first (README, "Rotating secrets")',
+      { unreadableKeyFingerprints: unreadable },
+    );
   }
 
   /** Picks up a rotation, restores a lost set; returns a reason when the stored set is unusable. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { loadConfig, type HubConfig } from './config.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
@@ -96,4 +97,26 @@ export function hubSettingsFor(config: HubConfig, env: Record<string, string | u
   // The hub's values, and none of the CLI's own for what the hub left to its default.
   for (const name of PUBLISHED) merged[name] = published[name] === undefined ? undefined : String(published[name]);
   return { config: loadConfig(merged), differed };
+}
+
+/**
+ * A cookie key's fingerprint, to compare keys between hub processes through the store without
+ * publishing them: a truncated SHA-256 of a key of at least 32 characters, which tells nothing of it.
+ */
+export function cookieKeyFingerprint(key: string): string {
+  return createHash('sha256').update(`sso-hub cookie key\0${key}`).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Publishes the fingerprint of the cookie key this process signs with (kept `liveMs`, refreshed
+ * at every store check) and returns those of the keys other live processes of this KEY_PREFIX
+ * sign with that this one cannot verify: a cookie one of them set is refused here ("This sign-in
+ * page has expired"). Empty when every process signs with a key every other verifies, as in
+ * both steps of a cookie-key rotation.
+ */
+export async function unreadableCookieSigners(store: Store, keys: Keys, cookieKeys: readonly string[], liveMs: number, now = Date.now()): Promise<string[]> {
+  const mine = cookieKeys.map(cookieKeyFingerprint);
+  await store.zAddExpiring(keys.cookieSigners(), mine[0]!, now + liveMs);
+  const signers = await store.zRangeByScore(keys.cookieSigners(), now, Infinity);
+  return signers.filter((signer) => !mine.includes(signer));
 }

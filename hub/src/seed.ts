@@ -118,11 +118,24 @@ export interface SeedReport {
   /** Entries left alone: they exist, or were applied once and since changed or deleted by an admin. */
   skipped: string[];
   /**
-   * Secrets made up for clients created by this run (the file named none): the CLI shows them
-   * once ({@link generatedSecretLines}); the hub's start-up never logs them (its sync keys stay
-   * marked unshown: their first rotation takes effect at once).
+   * Secrets made up for clients created by this run (the file named none). A caller that shows
+   * them passes `show`, which gets each client's as it is created; a sync key counts as shown
+   * (its first rotation keeps it signing for the overlap) only once `show` has returned. The
+   * hub's start-up shows none: its sync keys stay marked unshown, so their first rotation takes
+   * effect at once.
    */
   generated: GeneratedSecrets[];
+}
+
+export interface ApplySeedOptions {
+  /**
+   * Shows one client's generated secrets, at once (the CLI prints them): called right after the
+   * client is written and before its sync key is marked shown, so a run interrupted before it
+   * leaves a key no one saw marked unshown.
+   */
+  show?: (secrets: GeneratedSecrets) => void;
+  /** Called right after each entry is created (the caller audits it), before the next one is written. */
+  created?: (entry: string) => Promise<void>;
 }
 
 export interface GeneratedSecrets {
@@ -133,10 +146,15 @@ export interface GeneratedSecrets {
 
 /** One line per generated secret, as `clients add` shows them: to print once, never to log. */
 export function generatedSecretLines(report: Pick<SeedReport, 'generated'>): string[] {
-  return report.generated.flatMap(({ clientId, clientSecret, syncKey }) => [
+  return report.generated.flatMap(secretLines);
+}
+
+/** The lines of one client's generated secrets. */
+export function secretLines({ clientId, clientSecret, syncKey }: GeneratedSecrets): string[] {
+  return [
     ...(clientSecret ? [`client ${clientId}: client secret (shown once): ${clientSecret}`] : []),
     ...(syncKey ? [`client ${clientId}: sync key (shown once): ${syncKey}`] : []),
-  ]);
+  ];
 }
 
 /** A seed entry the hub refused: the entry (`client:bbs`, `user:kim`, `ucenter:1`) and why. */
@@ -172,8 +190,7 @@ interface SeedEntry {
 export async function applySeed(
   seed: Pick<Seed, 'users' | 'clients'> & Partial<Pick<Seed, 'ucenterApps'>>,
   services: Pick<DomainServices, 'store' | 'keys' | 'users' | 'clients' | 'ucenterApps'>,
-  /** Whether the caller shows `generated` (the CLI does; the hub's start-up does not). */
-  { secretsShown = true }: { secretsShown?: boolean } = {},
+  { show, created: onCreated }: ApplySeedOptions = {},
 ): Promise<SeedReport> {
   const { store, keys, users, clients, ucenterApps } = services;
   const report: SeedReport = { created: [], skipped: [], generated: [] };
@@ -183,10 +200,17 @@ export async function applySeed(
       exists: async () => (await clients.findUncached(client.clientId)) !== undefined,
       check: () => ClientRegistry.build(client),
       create: async () => {
-        const created = await clients.register(client, { keyShown: secretsShown });
+        // Written as unshown: the key counts as shown only once `show` has printed it (a run
+        // killed in between leaves a key no one saw, which a rotation replaces at once).
+        const created = await clients.register(client, { keyShown: false });
         const clientSecret = client.clientSecret === undefined ? created.clientSecret : undefined;
         const syncKey = client.syncKey === undefined ? created.sync?.key : undefined;
-        if (clientSecret || syncKey) report.generated.push({ clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) });
+        if (!clientSecret && !syncKey) return;
+        const secrets = { clientId: created.clientId, ...(clientSecret ? { clientSecret } : {}), ...(syncKey ? { syncKey } : {}) };
+        report.generated.push(secrets);
+        if (!show) return;
+        show(secrets);
+        if (syncKey) await clients.markSyncKeyShown(created.clientId, syncKey);
       },
     })),
     ...seed.users.map((user): SeedEntry => ({
@@ -233,6 +257,8 @@ export async function applySeed(
       try {
         await create();
         report.created.push(entry);
+        // Audited as it is made: a run interrupted later still leaves a trace of what it wrote.
+        await onCreated?.(entry);
       } catch (error) {
         // Made meanwhile by another process applying the same file: there already. Any other
         // conflict (an address or id another account took meanwhile) is named, and the entry is

@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { runCli } from '../src/cli.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { connectRedis } from '../src/store/redis.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 import { parseSeed } from '../src/seed.js';
 import { startTestHub, TEST_REDIS_URL } from '../src/testing/test-hub.js';
 import { Readable } from 'node:stream';
@@ -141,23 +142,52 @@ describe('admin CLI against Redis', () => {
 });
 
 describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as the README allows)', () => {
-  test('a KEY_PREFIX no hub has published under (a typo) is warned about on any command; the right one is not', async () => {
+  test('a KEY_PREFIX no hub has published under while a hub has under another is refused, naming it, with nothing written; --new-prefix runs it; the right one runs quietly', async () => {
     // A review: `clients add` and `admin bootstrap` with a mistyped KEY_PREFIX said "registered"
-    // and "created", exit 0, into keys no hub reads; only four commands warned.
+    // and "created", exit 0, into keys no hub reads; then a warning ending "carry on" and exit 0.
     const hub = await startTestHub('redis');
+    const typoPrefix = `${hub.config.KEY_PREFIX}typo:`;
     try {
-      const run = async (prefix: string) => {
+      const run = async (prefix: string, ...more: string[]) => {
         const printed: string[] = [];
         const warned: string[] = [];
-        const code = await runCli(['clients', 'list'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix }, (line) => printed.push(line), (line) => warned.push(line));
-        return { code, warned: warned.join('\n') };
+        const code = await runCli(['clients', 'add', '--id', `typo-${randomUUID()}`, '--redirect-uri', 'https://t.test/cb', ...more], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix }, (line) => printed.push(line), (line) => warned.push(line));
+        return { code, printed: printed.join('\n'), warned: warned.join('\n') };
       };
-      const typo = await run(`${hub.config.KEY_PREFIX}typo:`);
-      expect(typo.code).toBe(0);
-      expect(typo.warned).toMatch(/^warning: no hub has published its settings under KEY_PREFIX ".*typo:" on Redis .*: a hub that runs there uses another KEY_PREFIX/);
-      expect((await run(hub.config.KEY_PREFIX)).warned).toBe('');
+      const typo = await run(typoPrefix);
+      expect(typo.code).toBe(1);
+      expect(typo.printed).toMatch(new RegExp(`^error: no hub has published its settings under KEY_PREFIX ".*typo:" on Redis .*, but hubs have under .*${JSON.stringify(hub.config.KEY_PREFIX).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*run the command again with --new-prefix`));
+      expect(typo.printed).not.toMatch(/registered client/);
+      const client = await connectRedis(TEST_REDIS_URL);
+      try {
+        const written: string[] = [];
+        for await (const keys of client.scanIterator({ MATCH: `${typoPrefix}*` })) written.push(...keys);
+        expect(written).toEqual([]);
+        const forced = await run(typoPrefix, '--new-prefix');
+        expect(forced.code).toBe(0);
+        expect(forced.printed).toMatch(/registered client/);
+        expect(forced.warned).toMatch(/^warning: no hub has published its settings under KEY_PREFIX ".*typo:" on Redis .* \(--new-prefix\)/);
+      } finally {
+        await deleteByPrefix(client, typoPrefix);
+        await client.quit();
+      }
+      const right = await run(hub.config.KEY_PREFIX);
+      expect(right.code).toBe(0);
+      expect(right.warned).toBe('');
     } finally {
       await hub.close();
+    }
+  });
+
+  test('a mistyped variable (KEY_PREFX, REDIS_URI) is refused with the setting it looks like, before anything is written (as the hub warns at start)', async () => {
+    const prefix = `test:cli-typo:${randomUUID()}:`;
+    await expect(runCli(['clients', 'add', '--id', 'typo1', '--redirect-uri', 'https://t.test/cb'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFX: prefix }, () => undefined, () => undefined)).rejects.toThrow(/^refused: KEY_PREFX is not a setting of the hub: did you mean KEY_PREFIX\?/);
+    await expect(runCli(['users', 'list'], { REDIS_URI: TEST_REDIS_URL }, () => undefined, () => undefined)).rejects.toThrow(/REDIS_URI is not a setting of the hub: did you mean REDIS_URL\?/);
+    const client = await connectRedis(TEST_REDIS_URL);
+    try {
+      expect(await client.exists('sso:client:{typo1}')).toBe(0);
+    } finally {
+      await client.quit();
     }
   });
 
@@ -222,7 +252,7 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
     const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: `test:cli-lonely:${randomUUID()}:` };
     const { cleanUp } = cliHarness(env);
     try {
-      expect(await runCli(['invites', 'create'], env, (line) => lines.push(line))).toBe(0);
+      expect(await runCli(['invites', 'create', '--new-prefix'], env, (line) => lines.push(line))).toBe(0);
       expect(lines.join('\n')).toMatch(/warning: no hub has published its settings under KEY_PREFIX/);
     } finally {
       await cleanUp();

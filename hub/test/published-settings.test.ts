@@ -70,3 +70,72 @@ describe('what differs between two processes of one KEY_PREFIX (an operator revi
     expect(differingSettings(settingsText(stored), stored)).toEqual([]);
   });
 });
+
+describe('cookie keys across the processes of one KEY_PREFIX (an outside review: hub1 with HUB_COOKIE_SECRETS=NEW,CUR, hub2 without it, both ready, every sign-in alternating between them failed with no log line)', () => {
+  const CUR = 'current-cookie-key-0123456789abcdefghijklmn';
+  const NEW = 'the-new-cookie-key-0123456789abcdefghijklmn';
+  const warnings = (lines: { level: string; message: string }[]) => lines.filter((line) => line.level === 'warn' && /HUB_COOKIE_SECRETS/.test(line.message));
+
+  /** Two hub processes on one store and prefix; the first one's cookie key is what the store keeps. */
+  async function pair(first: Record<string, string>, second: (storedKey: string) => Record<string, string>) {
+    const { captureLogger } = await import('../src/testing/capture-logger.js');
+    const store = new MemoryStore();
+    const KEY_PREFIX = `test:${randomUUID()}:`;
+    const one = captureLogger();
+    const two = captureLogger();
+    const hub1 = await startTestHub('memory', { KEY_PREFIX, HUB_STORE_CHECK_MS: '200', ...first }, store, one.logger);
+    const stored = JSON.parse((await store.get(hub1.services.keys.cookieKeys())) ?? '["(none stored)"]') as string[];
+    const hub2 = await startTestHub('memory', { KEY_PREFIX, HUB_STORE_CHECK_MS: '200', ...second(stored[0]!) }, store, two.logger);
+    await hub1.services.owned.check();
+    await hub2.services.owned.check();
+    await hub1.services.owned.check();
+    return {
+      one: one.lines,
+      two: two.lines,
+      published: await store.zRangeByScore(hub1.services.keys.cookieSigners(), -Infinity, Infinity),
+      close: async () => {
+        await hub1.close();
+        await hub2.close();
+        await store.close();
+      },
+    };
+  }
+
+  test('one process pinned with HUB_COOKIE_SECRETS, the other on the key kept in the store: both warn, naming HUB_COOKIE_SECRETS; only fingerprints are published', async () => {
+    const run = await pair({}, () => ({ HUB_COOKIE_SECRETS: `${NEW},${CUR}` }));
+    try {
+      expect(warnings(run.one)).toHaveLength(1);
+      expect(warnings(run.two)).toHaveLength(1);
+      expect(warnings(run.one)[0]!.message).toMatch(/this process has none set/);
+      expect(run.published).toHaveLength(2);
+      for (const published of run.published) expect([NEW, CUR]).not.toContain(published);
+    } finally {
+      await run.close();
+    }
+  });
+
+  test('a mistyped CURRENT in step 1 of a rotation is warned about', async () => {
+    const run = await pair({ HUB_COOKIE_SECRETS: CUR }, () => ({ HUB_COOKIE_SECRETS: `${CUR.replace('0', 'O')},${NEW}` }));
+    try {
+      expect(warnings(run.one)).toHaveLength(1);
+      expect(warnings(run.two)).toHaveLength(1);
+    } finally {
+      await run.close();
+    }
+  });
+
+  test('both steps of the README rotation, and a process on the stored key beside one that lists it: no warning', async () => {
+    for (const [first, second] of [
+      [{ HUB_COOKIE_SECRETS: CUR }, () => ({ HUB_COOKIE_SECRETS: `${CUR},${NEW}` })],
+      [{ HUB_COOKIE_SECRETS: `${CUR},${NEW}` }, () => ({ HUB_COOKIE_SECRETS: `${NEW},${CUR}` })],
+      [{}, (stored: string) => ({ HUB_COOKIE_SECRETS: `${stored},${NEW}` })],
+    ] as const) {
+      const run = await pair(first, second);
+      try {
+        expect([...warnings(run.one), ...warnings(run.two)]).toEqual([]);
+      } finally {
+        await run.close();
+      }
+    }
+  });
+});

@@ -60,6 +60,7 @@ export type AuditEvent =
   | 'admin.delivery.retry'
   | 'admin.keys.rotate'
   | 'admin.seed.apply'
+  | 'admin.seed.create'
   | 'delivery.delivered'
   | 'delivery.retry'
   | 'delivery.failed';

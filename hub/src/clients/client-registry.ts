@@ -448,6 +448,17 @@ export class ClientRegistry {
     return client;
   }
 
+  /**
+   * Marks a sync key as shown, once the caller has shown it (a seed run prints each client's as it
+   * is created): from then on its rotation keeps it signing for the overlap. Nothing changes when
+   * the client's key is another by now (rotated or removed meanwhile).
+   */
+  async markSyncKeyShown(clientId: string, key: string): Promise<void> {
+    const existing = await this.findUncached(clientId);
+    if (!existing?.sync?.keyUnshown || existing.sync.key !== key) return;
+    await this.#save(ClientRegistry.#handedOut(existing));
+  }
+
   /** Creates or replaces a client from a declarative file, keeping its secrets when not given. */
   async upsert(input: ClientInput): Promise<SubsiteClient> {
     const raw = await this.store.get(this.keys.client(input.clientId));

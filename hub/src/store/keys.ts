@@ -147,6 +147,8 @@ export class Keys {
   cookieKeys(): string { return `${this.prefix}secrets:cookie-keys`; }
   /** The running hub's settings for the CLI (published-settings.ts). */
   hubSettings(): string { return `${this.prefix}hub:settings`; }
+  /** Fingerprints of the cookie keys the running hub processes sign with, scored by expiry (published-settings.ts). */
+  cookieSigners(): string { return `${this.prefix}hub:cookie-signers`; }
   /** Key-encryption keys for two-step secrets, when HUB_TOTP_KEYS is unset. */
   twoStepKeys(): string { return `${this.prefix}secrets:two-step-keys`; }
 

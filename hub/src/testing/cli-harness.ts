@@ -11,14 +11,16 @@ export interface CliRun {
 
 /**
  * Runs admin CLI commands in-process against the test Redis under `env.KEY_PREFIX`, with
- * their output captured; `cleanUp()` deletes every key under that prefix afterwards.
+ * their output captured; `cleanUp()` deletes every key under that prefix afterwards. Each run
+ * passes `--new-prefix`: the prefix is the test's own, while hubs of other tests publish theirs
+ * on the shared Redis.
  */
 export function cliHarness(env: Record<string, string> & { REDIS_URL: string; KEY_PREFIX: string }) {
   return {
     async run(...argv: string[]): Promise<CliRun> {
       const lines: string[] = [];
       const warnings: string[] = [];
-      const code = await runCli(argv, env, (line) => lines.push(line), (line) => warnings.push(line));
+      const code = await runCli([...argv, '--new-prefix'], env, (line) => lines.push(line), (line) => warnings.push(line));
       return { code, out: lines.join('\n'), warnings: warnings.join('\n') };
     },
     async cleanUp(): Promise<void> {
