@@ -6,7 +6,7 @@ import { createDomainServices, type DomainServices } from './domain-services.js'
 import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
-import { hubSettingsFor, publishedPinsSigningKeys, readPublishedSettings } from './published-settings.js';
+import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
 import { Keys } from './store/keys.js';
 import { RedisStore } from './store/redis.js';
 import { scanKeys } from './store/redis-client.js';
@@ -177,6 +177,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     // writes what the hub owns (its portal client, its keys).
     const services = createDomainServices(config, store, createLogger('error'));
     const { users, clients, keys, integration } = services;
+    // A running hub that pins its keys (HUB_JWKS) signs only with their kinds: a client registered
+    // here for another would answer every token request with invalid_client_metadata.
+    const pinnedAlgs = config.HUB_JWKS ? undefined : await publishedSigningAlgs(store, keys);
+    if (pinnedAlgs) clients.limitSigningAlgs(pinnedAlgs);
     const cli = { actor: 'cli' };
     const need = (value: string | undefined, what: string): string => {
       if (!value) throw new TypeError(`missing ${what}\n\n${USAGE}`);

@@ -21,6 +21,7 @@ import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { TwoStepRepository } from './two-step/two-step-repository.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
+import { signingAlgsOf } from './secrets/signing-algs.js';
 
 /**
  * The domain services over the store, shared by the running hub and the admin CLI: no
@@ -78,6 +79,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
   });
   const clients = new ClientRegistry(store, keys);
+  // A hub that pins its keys signs ID tokens only with their kinds.
+  if (config.HUB_JWKS) clients.limitSigningAlgs(signingAlgsOf(config.HUB_JWKS.keys));
   const { mailer, outbox } = createMailer(config, store, keys, logger);
   const passwords = new PasswordPolicy({
     minLength: config.PASSWORD_MIN_LENGTH,

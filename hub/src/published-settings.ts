@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { loadConfig, type HubConfig } from './config.js';
+import { isSigningAlg, signingAlgsOf, type SigningAlg } from './secrets/signing-algs.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
 
@@ -36,12 +37,18 @@ export const REPUBLISH_EVERY_MS = 86_400_000;
 
 /** Marks a hub that signs with HUB_JWKS (never the keys themselves): a rotation in the store is not used by it. */
 const PINNED_KEYS = 'signingKeysFromHubJwks';
+/** The kinds of key (RS256, ES256, EdDSA) of a hub that signs with HUB_JWKS. */
+const PINNED_ALGS = 'signingAlgsFromHubJwks';
 
 /** The settings as this hub publishes them (the text stored: compared as it is). */
 export function settingsText(config: HubConfig): string {
   const settings: Record<string, unknown> = {};
   for (const name of PUBLISHED) if (config[name] !== undefined) settings[name] = config[name];
-  if (config.HUB_JWKS) settings[PINNED_KEYS] = true;
+  if (config.HUB_JWKS) {
+    settings[PINNED_KEYS] = true;
+    // Its kinds of key (never the keys): what the CLI may register a client's ID token algorithm for.
+    settings[PINNED_ALGS] = signingAlgsOf(config.HUB_JWKS.keys);
+  }
   return JSON.stringify(settings);
 }
 
@@ -58,7 +65,7 @@ export function differingSettings(storedText: string, config: HubConfig): string
   }
   const mine = JSON.parse(settingsText(config)) as Record<string, unknown>;
   const names = PUBLISHED.filter((name) => JSON.stringify(stored[name]) !== JSON.stringify(mine[name])) as string[];
-  if ((stored[PINNED_KEYS] === true) !== (mine[PINNED_KEYS] === true)) names.push('HUB_JWKS');
+  if ((stored[PINNED_KEYS] === true) !== (mine[PINNED_KEYS] === true) || JSON.stringify(stored[PINNED_ALGS]) !== JSON.stringify(mine[PINNED_ALGS])) names.push('HUB_JWKS');
   return names;
 }
 
@@ -66,6 +73,13 @@ export function differingSettings(storedText: string, config: HubConfig): string
 export async function publishedPinsSigningKeys(store: Store, keys: Keys): Promise<boolean> {
   const raw = await store.get(keys.hubSettings());
   return raw ? (JSON.parse(raw) as Record<string, unknown>)[PINNED_KEYS] === true : false;
+}
+
+/** The ID token algorithms a running hub that pins its keys (HUB_JWKS) can sign with; undefined for one that does not. */
+export async function publishedSigningAlgs(store: Store, keys: Keys): Promise<SigningAlg[] | undefined> {
+  const raw = await store.get(keys.hubSettings());
+  const algs = raw ? (JSON.parse(raw) as Record<string, unknown>)[PINNED_ALGS] : undefined;
+  return Array.isArray(algs) ? algs.filter(isSigningAlg) : undefined;
 }
 
 export async function publishSettings(store: Store, keys: Keys, config: HubConfig): Promise<void> {

@@ -242,6 +242,16 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       expect(code).toBe(1);
       expect(lines.join('\n')).toMatch(/^error: the hub signs with the keys of its HUB_JWKS setting.*add the new private key to HUB_JWKS second.*then move it first/m);
       expect(await hub.store.get(hub.services.keys.signingKeys())).toBeNull();
+      // Nor can a client be registered for an ID token algorithm the pinned keys do not sign (an
+      // outside review: registered, and every token request of it answered invalid_client_metadata).
+      const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX };
+      const refused: string[] = [];
+      expect(await runCli(['clients', 'add', '--id', 'pinned-es', '--redirect-uri', 'http://es.test/cb', '--id-token-alg', 'ES256'], env, (line) => refused.push(line))).toBe(1);
+      expect(refused.join('\n')).toMatch(/^error: This hub signs ID tokens with RS256 only \(the kinds of key in its HUB_JWKS\): ES256 cannot be chosen/m);
+      expect(await hub.services.clients.findUncached('pinned-es')).toBeUndefined();
+      expect(await runCli(['clients', 'add', '--id', 'pinned-rs', '--redirect-uri', 'http://rs.test/cb', '--id-token-alg', 'RS256'], env, () => undefined)).toBe(0);
+      // The hub's own registry (the console) says the same.
+      await expect(hub.services.clients.register({ clientId: 'pinned-ed', redirectUris: ['http://ed.test/cb'], idTokenSignedResponseAlg: 'EdDSA' })).rejects.toThrow(/RS256 only/);
     } finally {
       await hub.close();
     }

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
 import { ForbiddenError, msg } from '../errors.js';
-import { SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
+import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
 import { friendlyError } from '../portal/friendly-error.js';
@@ -65,7 +65,7 @@ export function adminClientRoutes(services: HubServices): Router {
     return client;
   }
 
-  const listed = async () => ({ section: 'clients', clients: (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap)), grants: GRANTS, signingAlgs: SIGNING_ALGS });
+  const listed = async () => ({ section: 'clients', clients: (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap)), grants: GRANTS, signingAlgs: clients.signingAlgs });
 
   router.get('/admin/clients', async (req, res) => {
     renderAdmin(req, res, services, 'clients.njk', await listed());
@@ -93,7 +93,7 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.get('/admin/clients/:id', async (req, res) => {
     const client = await editable(String(req.params.id));
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS });
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs });
   });
 
   router.post('/admin/clients/:id', async (req, res) => {
@@ -104,7 +104,7 @@ export function adminClientRoutes(services: HubServices): Router {
     } catch (error) {
       if (!isFormError(error)) throw error;
       const current = shown(existing, overlap);
-      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS }, error.status);
+      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
       return;
     }
     await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId });
@@ -142,7 +142,7 @@ export function adminClientRoutes(services: HubServices): Router {
     const report = await services.integration.check(existing.clientId);
     await audit.record({ event: 'admin.client.check-sync', ...actorOf(req, res), client: existing.clientId });
     const checks = report.checks.map((check) => ({ ...check, statusText: STATUS_TEXT[check.status] }));
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: SIGNING_ALGS, syncCheck: { ...report, checks } });
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs, syncCheck: { ...report, checks } });
   });
 
   router.post('/admin/clients/:id/remove', async (req, res) => {

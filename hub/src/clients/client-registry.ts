@@ -93,10 +93,37 @@ export class ClientRegistry {
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
   #owned = new Map<string, ClientInput>();
 
+  /** The ID token algorithms this hub can sign with: every one, or the kinds of key its HUB_JWKS pins. */
+  #signingAlgs: readonly SigningAlg[] = SIGNING_ALGS;
+
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
   ) {}
+
+  /**
+   * Only these ID token algorithms can be chosen from now on (a hub that pins its keys with
+   * HUB_JWKS signs only with their kinds; the CLI learns them from the running hub's published
+   * settings). A client registered for another answered every token request with
+   * invalid_client_metadata (an outside review). Clients already registered are left as they are.
+   */
+  limitSigningAlgs(algs: readonly SigningAlg[]): void {
+    this.#signingAlgs = algs;
+  }
+
+  /** The ID token algorithms that can be chosen (the admin console's list). */
+  get signingAlgs(): readonly SigningAlg[] {
+    return this.#signingAlgs;
+  }
+
+  /** Refuses a newly chosen ID token algorithm this hub cannot sign with; one kept from before stays. */
+  #checkSigningAlg(client: SubsiteClient, existing?: SubsiteClient): SubsiteClient {
+    const alg = client.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG;
+    if (alg !== (existing?.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG) && !this.#signingAlgs.includes(alg)) {
+      throw new ValidationError(msg('errors:clients.idTokenAlgUnavailable', { alg, known: this.#signingAlgs.join(', ') }));
+    }
+    return client;
+  }
 
   /** `force`: check now (after this process's own write), not only once a second. */
   async #refresh(force = false): Promise<void> {
@@ -442,7 +469,7 @@ export class ClientRegistry {
    */
   async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
     if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
-    const built = ClientRegistry.build(input);
+    const built = this.#checkSigningAlg(ClientRegistry.build(input));
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
     return client;
@@ -463,7 +490,7 @@ export class ClientRegistry {
   async upsert(input: ClientInput): Promise<SubsiteClient> {
     const raw = await this.store.get(this.keys.client(input.clientId));
     const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
-    const client = ClientRegistry.build(input, existing);
+    const client = this.#checkSigningAlg(ClientRegistry.build(input, existing), existing);
     // Unchanged (every hub start re-applies its own client and the seed): no write, and no
     // version bump that would make every other hub process reload its client cache.
     if (raw === JSON.stringify(client)) return client;
@@ -477,7 +504,7 @@ export class ClientRegistry {
    */
   async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
-    const client = ClientRegistry.#handedOut(ClientRegistry.build({ ...change, clientId }, existing), existing);
+    const client = ClientRegistry.#handedOut(this.#checkSigningAlg(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
     await this.#save(client);
     return client;
   }

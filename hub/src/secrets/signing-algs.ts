@@ -23,3 +23,9 @@ export function algOfKey(jwk: Record<string, unknown>): SigningAlg | undefined {
   return undefined;
 }
 
+
+/** The kinds of key in a key set, in the order of SIGNING_ALGS. */
+export function signingAlgsOf(keys: readonly Record<string, unknown>[]): SigningAlg[] {
+  const held = new Set(keys.map(algOfKey));
+  return SIGNING_ALGS.filter((alg) => held.has(alg));
+}
