@@ -25,6 +25,7 @@ const ROOT = join(KIT, '..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 const CONSUMER = `import type { RequestHandler } from 'express';
+import type { RedisClientType, RedisFunctions, RedisModules, RedisScripts, RespVersions, TypeMapping } from 'redis';
 import { createSubsiteKit, ssoApi, type SubsiteKit } from '@sso-hub/subsite-kit';
 
 // CommonJS: no top-level await.
@@ -42,6 +43,17 @@ export const orders: RequestHandler = async (req, res, next) => {
   }
 };
 void start;
+
+// Any node-redis client is accepted as it is (a review: node-redis 5's createClient() was
+// TS2322 "'RespVersions' is not assignable to type '2'"): these stand in for such clients with
+// node-redis 6's own types (RESP versions left open, RESP 3 with a type mapping).
+declare const anyResp: RedisClientType<RedisModules, RedisFunctions, RedisScripts, RespVersions>;
+declare const resp3: RedisClientType<{}, {}, {}, 3, TypeMapping>;
+export async function withRedis(): Promise<SubsiteKit[]> {
+  // @ts-expect-error not a Redis client: still refused by the type
+  void createSubsiteKit({ redis: { isOpen: true } });
+  return [await createSubsiteKit({ redis: anyResp }), await createSubsiteKit({ redis: resp3 })];
+}
 `;
 
 /** The README's example of a route that calls the hub's APIs (the ```ts block that uses ssoApi), in a site. */
@@ -79,12 +91,14 @@ beforeAll(async () => {
   expect(shipped).toContain('hub-token.d.ts');
   await symlink(join(ROOT, 'node_modules'), join(kit, 'node_modules'), 'dir');
 
-  // The consumer: CommonJS (no "type"), the kit, @types/node and @types/express in its node_modules.
+  // The consumer: CommonJS (no "type"), the kit, redis, @types/node and @types/express in its node_modules.
   const app = join(work, 'app');
   await mkdir(join(app, 'node_modules/@sso-hub'), { recursive: true });
   await mkdir(join(app, 'node_modules/@types'), { recursive: true });
   await symlink(kit, join(app, 'node_modules/@sso-hub/subsite-kit'), 'dir');
   for (const types of ['node', 'express']) await symlink(join(ROOT, 'node_modules/@types', types), join(app, 'node_modules/@types', types), 'dir');
+  // The site's own node-redis (a peer of the kit), for the client types it passes.
+  for (const dependency of ['redis', '@redis']) await symlink(join(ROOT, 'node_modules', dependency), join(app, 'node_modules', dependency), 'dir');
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'kit-cjs-consumer', private: true }, null, 2));
   await writeFile(join(app, 'app.ts'), CONSUMER);
   await writeFile(join(app, 'readme-api.ts'), await readmeApiExample());

@@ -1,15 +1,8 @@
-import type { RedisClientType, RedisClusterType, RedisSentinelType } from 'redis';
 import type { AfterCallback } from './after-callback.js';
+import type { KitRedisClient } from './redis-client.js';
 import { safeReturnTo } from './return-to.js';
 
-/**
- * A connected node-redis (v5/v6) client: one server (`createClient({ url })`), a Redis Cluster
- * (`createCluster({ rootNodes })`) or a primary found through Sentinel (`createSentinel({ name,
- * sentinelRootNodes })`). Every call the kit makes touches one key, so each works on a cluster.
- * (Not `ReturnType<typeof createClient>`: that widens every type parameter, and the client a
- * site creates is then not assignable to it.)
- */
-export type RedisClient = RedisClientType | RedisClusterType | RedisSentinelType;
+export type { KitRedisClient, RedisClient } from './redis-client.js';
 
 /** Where the kit writes diagnostics. It never passes tokens, codes or secrets to it. */
 export interface KitLogger {
@@ -41,7 +34,7 @@ export interface SubsiteKitOptions {
    * A connected node-redis client (one server, a cluster or Sentinel) for sessions and the kit's
    * indexes. Default: in-process memory (one process, development).
    */
-  redis?: RedisClient;
+  redis?: KitRedisClient;
   /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
   redisPrefix?: string;
   /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth`, `<prefix>checked`). Default: `'sso.'`. */
@@ -127,7 +120,7 @@ export interface ResolvedOptions {
   readonly basePath: string;
   readonly syncKeys: readonly Uint8Array[];
   readonly sessionSecret: string | string[];
-  readonly redis: RedisClient | undefined;
+  readonly redis: KitRedisClient | undefined;
   readonly redisPrefix: string;
   readonly cookies: Readonly<CookieNames>;
   readonly crossSite: boolean;
