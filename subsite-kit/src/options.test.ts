@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createClient } from 'redis';
 import { resolveOptions, type SubsiteKitOptions } from './options.js';
 import { createSubsiteKit } from './kit.js';
 import { kitOptions } from './test-support/site.js';
@@ -40,6 +41,17 @@ describe('options: early TypeErrors naming the bad option', () => {
 
   it('createSubsiteKit rejects with the same TypeError', async () => {
     await expect(createSubsiteKit({ ...valid(), clientId: '' })).rejects.toThrow(TypeError);
+  });
+
+  it('refuses a node-redis client that was never connected, saying to connect it (a review: every signed-in page was a 503 blaming Redis)', () => {
+    const redis = createClient({ url: 'redis://127.0.0.1:6379' }); // not connected: opens no socket
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(TypeError);
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" is a client that was never connected: call await redis\.connect\(\) before createSubsiteKit\(\)/);
+  });
+
+  it('accepts a client that is open but reconnecting (isOpen, not isReady)', () => {
+    const reconnecting = { isOpen: true, isReady: false, sendCommand: () => undefined } as unknown as SubsiteKitOptions['redis'];
+    expect(resolveOptions({ ...valid(), redis: reconnecting }).redis).toBe(reconnecting);
   });
 
   it('rejects a non-object', () => {

@@ -230,6 +230,11 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
     fail('redis', 'must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package)');
   }
+  // Never opened: every command would fail (or queue for ever), each signed-in page a 503 that
+  // blames Redis. Open but reconnecting (isOpen true, isReady false) is fine: it recovers.
+  if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
+    fail('redis', 'is a client that was never connected: call await redis.connect() before createSubsiteKit()');
+  }
   const redisPrefix = options.redisPrefix ?? 'sso-kit:';
   if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');
   // Braces would make part of the prefix a Redis Cluster hash tag: every key in one slot.
