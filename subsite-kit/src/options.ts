@@ -105,6 +105,19 @@ export interface CookieNames {
   consent: string;
 }
 
+/**
+ * The name of every option of {@link SubsiteKitOptions}, for refusing unknown ones. The type makes
+ * the compiler hold it to the interface: an option added there and not here (or a name here that
+ * is not there) does not compile.
+ */
+export const OPTION_NAMES: readonly (keyof SubsiteKitOptions)[] = Object.freeze(Object.keys({
+  hubUrl: true, hubInternalUrl: true, clientId: true, clientSecret: true, redirectUri: true, syncKey: true,
+  previousSyncKey: true, sessionSecret: true, redis: true, redisPrefix: true, cookiePrefix: true, crossSite: true,
+  crossSiteRecheckSeconds: true, scopes: true, postLogoutRedirectUri: true, secureCookies: true,
+  requestLoginMaxAgeSeconds: true, sessionMaxAgeSeconds: true, clockSkewSeconds: true, hubTimeoutMs: true,
+  storeTimeoutMs: true, logger: true, publicPath: true, afterCallback: true,
+} satisfies { [K in keyof Required<SubsiteKitOptions>]: true }) as (keyof SubsiteKitOptions)[]);
+
 /** Validated, defaulted, frozen options used inside the kit. */
 export interface ResolvedOptions {
   readonly hubUrl: string;
