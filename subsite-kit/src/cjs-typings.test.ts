@@ -56,23 +56,37 @@ export async function withRedis(): Promise<SubsiteKit[]> {
 }
 `;
 
-/** The README's example of a route that calls the hub's APIs (the ```ts block that uses ssoApi), in a site. */
-async function readmeApiExample(): Promise<string> {
-  const readme = await readFile(join(KIT, 'README.md'), 'utf8');
-  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!).find((code) => code.includes('ssoApi(req)'));
-  if (!block) throw new Error('subsite-kit/README.md has no ```ts example that uses ssoApi(req)');
-  return `import express from 'express';
-import { createSubsiteKit, ssoApi } from '@sso-hub/subsite-kit';
+/** What a README example may use without importing it: the modules it names, and a site around it. */
+const PRELUDE_IMPORTS: Record<string, string[]> = {
+  express: ['type Express'],
+  redis: ['createClient', 'createCluster', 'createSentinel'],
+  '@sso-hub/subsite-kit': ['createSubsiteKit', 'ssoApi', 'type SubsiteKit', 'type SubsiteKitConfig'],
+};
+const PRELUDE_DECLARATIONS = 'declare const options: SubsiteKitConfig;\ndeclare const app: Express;\ndeclare const sso: SubsiteKit;\n';
 
-export async function site() {
-  const sso = await createSubsiteKit();
-  const app = express();
-  app.use(sso.router);
-${block}
-  app.use(sso.errorHandler);
-  return app;
-}
-`;
+/**
+ * Every ```ts example of the README as a file of a site: its imports on top (merged with the
+ * prelude's), its code in an async function (so `await` works in CommonJS), `options`, `app`
+ * and `sso` declared around it. So a snippet that does not compile verbatim (a comment in place
+ * of options before `, metrics: true`, an option that is `string | undefined` under
+ * exactOptionalPropertyTypes) fails here.
+ */
+async function readmeExamples(): Promise<Record<string, string>> {
+  const readme = await readFile(join(KIT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  if (!blocks.some((code) => code.includes('ssoApi(req)'))) throw new Error('subsite-kit/README.md has no ```ts example that uses ssoApi(req)');
+  return Object.fromEntries(blocks.map((block, i) => {
+    const imports = new Map(Object.entries(PRELUDE_IMPORTS).map(([module, names]) => [module, new Set(names)]));
+    const body = block.split('\n').filter((line) => {
+      // `import express from 'express'` or `import { a, b } from 'm'`: the prelude imports express's default.
+      const imported = /^import (?:\w+|\{ ([^}]*) \}) from '([^']+)';$/.exec(line);
+      if (!imported) return true;
+      for (const name of imported[1]?.split(',').map((part) => part.trim()) ?? []) imports.get(imported[2]!)?.add(name) ?? imports.set(imported[2]!, new Set([name]));
+      return false;
+    });
+    const head = [...imports].map(([module, names]) => `import ${module === 'express' ? 'express, ' : ''}{ ${[...names].join(', ')} } from '${module}';`).join('\n');
+    return [`readme-${i}.ts`, `${head}\n${PRELUDE_DECLARATIONS}\nexport async function example${i}(): Promise<void> {\n${body.join('\n')}\n}\nvoid [options, app, sso, express, createClient, createCluster, createSentinel, createSubsiteKit, ssoApi];\n`];
+  }));
 }
 
 let work: string;
@@ -101,13 +115,16 @@ beforeAll(async () => {
   for (const dependency of ['redis', '@redis']) await symlink(join(ROOT, 'node_modules', dependency), join(app, 'node_modules', dependency), 'dir');
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'kit-cjs-consumer', private: true }, null, 2));
   await writeFile(join(app, 'app.ts'), CONSUMER);
-  await writeFile(join(app, 'readme-api.ts'), await readmeApiExample());
+  const examples = await readmeExamples();
+  for (const [file, code] of Object.entries(examples)) await writeFile(join(app, file), code);
   await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
       module: 'node16',
       moduleResolution: 'node16',
       target: 'es2022',
       strict: true,
+      // As the README promises: its examples, and the kit's .d.ts, compile with it too.
+      exactOptionalPropertyTypes: true,
       // The kit's .d.ts are checked too: that is where TS1479 is reported.
       skipLibCheck: false,
       noEmit: true,
@@ -115,7 +132,7 @@ beforeAll(async () => {
     },
     // app.ts reaches the .d.ts behind index.d.ts; the rest are listed so that every .d.ts the
     // package ships is checked as CommonJS.
-    files: ['app.ts', 'readme-api.ts', ...shipped.map((file) => `../kit/dist/cjs/${file}`)],
+    files: ['app.ts', ...Object.keys(examples), ...shipped.map((file) => `../kit/dist/cjs/${file}`)],
   }, null, 2));
   try {
     const { stdout, stderr } = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--explainFiles'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
@@ -136,7 +153,7 @@ describe('the built kit in a CommonJS TypeScript project (module node16, strict)
     expect(output.text).toMatch(/[/\\]kit[/\\]dist[/\\]cjs[/\\]index\.d\.ts\n\s+Imported via '@sso-hub\/subsite-kit' from file 'app\.ts'/);
   });
 
-  it('compiles with no errors, the kit\'s .d.ts and the README\'s API example included', () => {
+  it('compiles with no errors, the kit\'s .d.ts and every ```ts example of the README included', () => {
     const errors = output.text.split('\n').filter((line) => /error TS\d+/.test(line));
     expect(errors).toEqual([]);
     expect(output.status).toBe(0);
