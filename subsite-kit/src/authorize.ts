@@ -1,14 +1,20 @@
 import type { Request, Response } from 'express';
 import type { KitContext } from './context.js';
+import type { HubClient } from './hub-client.js';
 import { codeChallengeOf } from './pending-auth.js';
 import { safeReturnTo } from './return-to.js';
 
 /**
  * Sends the browser to the hub's authorization endpoint (authorization code + PKCE S256,
  * `state`, `nonce`); `silent` adds `prompt=none` so the hub answers at once, never with a page;
- * `recheck` marks a silent re-check of the signed-in session (crossSite). Rejects when the hub's discovery document cannot be read; the caller decides what then.
+ * `recheck` marks a silent re-check of the signed-in session (crossSite). Rejects when the hub's discovery document cannot be read,
+ * or for a silent check when the hub does not answer ({@link HubClient.ensureReachable}); the caller decides what then.
  */
 export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean, recheck = false): Promise<void> {
+  // A silent check is not something the visitor asked for: sent to a hub that is down, the
+  // browser would show a connection error instead of this site's page. The callers serve the
+  // page when this rejects (503: Request-Login held back). A sign-in click goes to the hub as it is.
+  if (silent) await ctx.hub.ensureReachable();
   const { authorization_endpoint } = await ctx.hub.metadata();
   const pending = ctx.pending.create(returnTo, silent, recheck);
   const url = new URL(authorization_endpoint);

@@ -25,6 +25,7 @@ const ROOT = join(KIT, '..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 const CONSUMER = `import type { RequestHandler } from 'express';
+import type { RedisClientType, RedisFunctions, RedisModules, RedisScripts, RespVersions, TypeMapping } from 'redis';
 import { createSubsiteKit, ssoApi, type SubsiteKit } from '@sso-hub/subsite-kit';
 
 // CommonJS: no top-level await.
@@ -42,25 +43,50 @@ export const orders: RequestHandler = async (req, res, next) => {
   }
 };
 void start;
-`;
 
-/** The README's example of a route that calls the hub's APIs (the ```ts block that uses ssoApi), in a site. */
-async function readmeApiExample(): Promise<string> {
-  const readme = await readFile(join(KIT, 'README.md'), 'utf8');
-  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!).find((code) => code.includes('ssoApi(req)'));
-  if (!block) throw new Error('subsite-kit/README.md has no ```ts example that uses ssoApi(req)');
-  return `import express from 'express';
-import { createSubsiteKit, ssoApi } from '@sso-hub/subsite-kit';
-
-export async function site() {
-  const sso = await createSubsiteKit();
-  const app = express();
-  app.use(sso.router);
-${block}
-  app.use(sso.errorHandler);
-  return app;
+// Any node-redis client is accepted as it is (a review: node-redis 5's createClient() was
+// TS2322 "'RespVersions' is not assignable to type '2'"): these stand in for such clients with
+// node-redis 6's own types (RESP versions left open, RESP 3 with a type mapping).
+declare const anyResp: RedisClientType<RedisModules, RedisFunctions, RedisScripts, RespVersions>;
+declare const resp3: RedisClientType<{}, {}, {}, 3, TypeMapping>;
+export async function withRedis(): Promise<SubsiteKit[]> {
+  // @ts-expect-error not a Redis client: still refused by the type
+  void createSubsiteKit({ redis: { isOpen: true } });
+  return [await createSubsiteKit({ redis: anyResp }), await createSubsiteKit({ redis: resp3 })];
 }
 `;
+
+/** What a README example may use without importing it: the modules it names, and a site around it. */
+const PRELUDE_IMPORTS: Record<string, string[]> = {
+  express: ['type Express'],
+  redis: ['createClient', 'createCluster', 'createSentinel'],
+  '@sso-hub/subsite-kit': ['createSubsiteKit', 'ssoApi', 'type SubsiteKit', 'type SubsiteKitConfig'],
+};
+const PRELUDE_DECLARATIONS = 'declare const options: SubsiteKitConfig;\ndeclare const app: Express;\ndeclare const sso: SubsiteKit;\n';
+
+/**
+ * Every ```ts example of the README as a file of a site: its imports on top (merged with the
+ * prelude's), its code in an async function (so `await` works in CommonJS), `options`, `app`
+ * and `sso` declared around it. So a snippet that does not compile verbatim (a comment in place
+ * of options before `, metrics: true`, an option that is `string | undefined` under
+ * exactOptionalPropertyTypes) fails here.
+ */
+async function readmeExamples(): Promise<Record<string, string>> {
+  const readme = await readFile(join(KIT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  if (!blocks.some((code) => code.includes('ssoApi(req)'))) throw new Error('subsite-kit/README.md has no ```ts example that uses ssoApi(req)');
+  return Object.fromEntries(blocks.map((block, i) => {
+    const imports = new Map(Object.entries(PRELUDE_IMPORTS).map(([module, names]) => [module, new Set(names)]));
+    const body = block.split('\n').filter((line) => {
+      // `import express from 'express'` or `import { a, b } from 'm'`: the prelude imports express's default.
+      const imported = /^import (?:\w+|\{ ([^}]*) \}) from '([^']+)';$/.exec(line);
+      if (!imported) return true;
+      for (const name of imported[1]?.split(',').map((part) => part.trim()) ?? []) imports.get(imported[2]!)?.add(name) ?? imports.set(imported[2]!, new Set([name]));
+      return false;
+    });
+    const head = [...imports].map(([module, names]) => `import ${module === 'express' ? 'express, ' : ''}{ ${[...names].join(', ')} } from '${module}';`).join('\n');
+    return [`readme-${i}.ts`, `${head}\n${PRELUDE_DECLARATIONS}\nexport async function example${i}(): Promise<void> {\n${body.join('\n')}\n}\nvoid [options, app, sso, express, createClient, createCluster, createSentinel, createSubsiteKit, ssoApi];\n`];
+  }));
 }
 
 let work: string;
@@ -79,21 +105,26 @@ beforeAll(async () => {
   expect(shipped).toContain('hub-token.d.ts');
   await symlink(join(ROOT, 'node_modules'), join(kit, 'node_modules'), 'dir');
 
-  // The consumer: CommonJS (no "type"), the kit, @types/node and @types/express in its node_modules.
+  // The consumer: CommonJS (no "type"), the kit, redis, @types/node and @types/express in its node_modules.
   const app = join(work, 'app');
   await mkdir(join(app, 'node_modules/@sso-hub'), { recursive: true });
   await mkdir(join(app, 'node_modules/@types'), { recursive: true });
   await symlink(kit, join(app, 'node_modules/@sso-hub/subsite-kit'), 'dir');
   for (const types of ['node', 'express']) await symlink(join(ROOT, 'node_modules/@types', types), join(app, 'node_modules/@types', types), 'dir');
+  // The site's own node-redis (a peer of the kit), for the client types it passes.
+  for (const dependency of ['redis', '@redis']) await symlink(join(ROOT, 'node_modules', dependency), join(app, 'node_modules', dependency), 'dir');
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'kit-cjs-consumer', private: true }, null, 2));
   await writeFile(join(app, 'app.ts'), CONSUMER);
-  await writeFile(join(app, 'readme-api.ts'), await readmeApiExample());
+  const examples = await readmeExamples();
+  for (const [file, code] of Object.entries(examples)) await writeFile(join(app, file), code);
   await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
       module: 'node16',
       moduleResolution: 'node16',
       target: 'es2022',
       strict: true,
+      // As the README promises: its examples, and the kit's .d.ts, compile with it too.
+      exactOptionalPropertyTypes: true,
       // The kit's .d.ts are checked too: that is where TS1479 is reported.
       skipLibCheck: false,
       noEmit: true,
@@ -101,7 +132,7 @@ beforeAll(async () => {
     },
     // app.ts reaches the .d.ts behind index.d.ts; the rest are listed so that every .d.ts the
     // package ships is checked as CommonJS.
-    files: ['app.ts', 'readme-api.ts', ...shipped.map((file) => `../kit/dist/cjs/${file}`)],
+    files: ['app.ts', ...Object.keys(examples), ...shipped.map((file) => `../kit/dist/cjs/${file}`)],
   }, null, 2));
   try {
     const { stdout, stderr } = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--explainFiles'], { cwd: app, maxBuffer: 16 * 1024 * 1024 });
@@ -122,7 +153,7 @@ describe('the built kit in a CommonJS TypeScript project (module node16, strict)
     expect(output.text).toMatch(/[/\\]kit[/\\]dist[/\\]cjs[/\\]index\.d\.ts\n\s+Imported via '@sso-hub\/subsite-kit' from file 'app\.ts'/);
   });
 
-  it('compiles with no errors, the kit\'s .d.ts and the README\'s API example included', () => {
+  it('compiles with no errors, the kit\'s .d.ts and every ```ts example of the README included', () => {
     const errors = output.text.split('\n').filter((line) => /error TS\d+/.test(line));
     expect(errors).toEqual([]);
     expect(output.status).toBe(0);

@@ -3,6 +3,7 @@ import type { JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' }
 import { AuthorizationCode, type AuthorizationTokenConfig } from 'simple-oauth2';
 import type { ResolvedOptions } from './options.js';
 import { HubRequestError, answered, hubRequestError } from './hub-errors.js';
+import { HubReachability } from './hub-reachability.js';
 
 /** The parts of the hub's discovery document the kit uses. */
 export interface HubMetadata {
@@ -42,14 +43,48 @@ export class HubClient {
   #metadataAt = 0;
   #jwks: { uri: string; get: JWTVerifyGetKey } | undefined;
   #oauth: { tokenEndpoint: string; client: AuthorizationCode } | undefined;
+  readonly #reachability: HubReachability;
 
-  constructor(private readonly options: ResolvedOptions) {}
+  constructor(private readonly options: ResolvedOptions) {
+    this.#reachability = new HubReachability(options.hubInternalUrl, options.hubTimeoutMs);
+  }
+
+  /**
+   * Before a browser is sent to the hub for a silent check: resolves when the hub answers,
+   * rejects with a 503 {@link HubRequestError} when it cannot be reached (so the page is served
+   * instead of a browser connection error). No hub request when the kit heard from the hub in
+   * the last seconds ({@link HubReachability}); the discovery fetch when it is due anyway.
+   */
+  async ensureReachable(): Promise<void> {
+    if (this.#reachability.trusted()) return;
+    if (!this.#metadata || Date.now() - this.#metadataAt > DISCOVERY_TTL_MS) {
+      await this.metadata(); // fetched now: that fetch is the check
+      return;
+    }
+    await this.#reachability.check();
+  }
+
+  /**
+   * A server-to-server call, noted for {@link ensureReachable}: an answer trusts the hub for a
+   * few seconds; a failure that would be a 503 (no answer, a timeout, a 5xx) makes the next
+   * silent check probe first.
+   */
+  async #tracked<T>(call: Promise<T>): Promise<T> {
+    try {
+      const result = await call;
+      this.#reachability.answered();
+      return result;
+    } catch (error) {
+      if (hubRequestError('hub call', this.options.hubInternalUrl, error, this.options.hubTimeoutMs).status === 503) this.#reachability.unreachable();
+      throw error;
+    }
+  }
 
   /** The hub's discovery document, cached for an hour; a failed fetch is retried on the next call. */
   metadata(): Promise<HubMetadata> {
     if (!this.#metadata || Date.now() - this.#metadataAt > DISCOVERY_TTL_MS) {
       this.#metadataAt = Date.now();
-      const pending = this.#fetchMetadata();
+      const pending = this.#tracked(this.#fetchMetadata());
       pending.catch(() => {
         if (this.#metadata === pending) this.#metadata = undefined;
       });
@@ -91,7 +126,7 @@ export class HubClient {
     const { token_endpoint } = await this.metadata();
     let token: Record<string, unknown>;
     try {
-      ({ token } = await client.getToken(params));
+      ({ token } = await this.#tracked(client.getToken(params)));
     } catch (error) {
       throw hubRequestError('token request', token_endpoint, error, this.options.hubTimeoutMs);
     }
@@ -114,7 +149,7 @@ export class HubClient {
     const { token_endpoint } = await this.metadata();
     let token: Record<string, unknown>;
     try {
-      ({ token } = await client.createToken({ refresh_token: refreshToken }).refresh());
+      ({ token } = await this.#tracked(client.createToken({ refresh_token: refreshToken }).refresh()));
     } catch (error) {
       throw hubRequestError('refresh request', token_endpoint, error, this.options.hubTimeoutMs);
     }

@@ -19,8 +19,8 @@ export type { HealthRoutesOptions } from './health.js';
 /** The `metrics` option (prom-client, an optional peer dependency) and the `/metrics` handler's protection. */
 export type { KitMetricsOptions, MetricsRegistry } from './metrics/prometheus.js';
 export type { MetricsHandlerOptions } from './metrics/metrics-handler.js';
-/** Options of `createSubsiteKit`, the node-redis client type it accepts, and its logger. */
-export type { SubsiteKitOptions, RedisClient, KitLogger } from './options.js';
+/** Options of `createSubsiteKit`, the node-redis client types (`KitRedisClient`: what the `redis` option accepts), and its logger. */
+export type { SubsiteKitOptions, RedisClient, KitRedisClient, KitLogger } from './options.js';
 /** What `createSubsiteKit` accepts (options may come from `SSO_*` variables) and those variables' names. */
 export { ENVIRONMENT_VARIABLES, type SubsiteKitConfig } from './environment.js';
 /** The signed-in user (`req.user`, `res.locals.user`) and what the kit keeps in `req.session.sso`. */

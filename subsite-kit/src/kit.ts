@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import type { Store } from 'express-session';
 import { resolveOptionsWithEnvironment, type SubsiteKitConfig } from './environment.js';
+import { OPTION_NAMES } from './options.js';
+import { rejectUnknownOptions } from './unknown-options.js';
 import type { KitContext } from './context.js';
 import { HubClient } from './hub-client.js';
 import { KitKeys } from './store/keys.js';
@@ -20,7 +22,7 @@ import { pageErrorHandler } from './routes/error-handler.js';
 import { catchRejections } from './async-handler.js';
 import { healthRoutes, type HealthRoutesOptions } from './health.js';
 import { NO_INSTRUMENTS } from './metrics/instruments.js';
-import { createKitMetrics, type KitMetrics, type KitMetricsOptions, type MetricsRegistry } from './metrics/prometheus.js';
+import { METRICS_OPTION_NAMES, createKitMetrics, type KitMetrics, type KitMetricsOptions, type MetricsRegistry } from './metrics/prometheus.js';
 import { metricsHandler, type MetricsHandlerOptions } from './metrics/metrics-handler.js';
 
 /** What {@link createSubsiteKit} returns. */
@@ -60,18 +62,24 @@ export interface SubsiteKitExtras {
   metrics?: boolean | KitMetricsOptions;
 }
 
+/** The names of {@link SubsiteKitExtras}, held to the interface by the compiler. */
+const EXTRA_NAMES: readonly (keyof SubsiteKitExtras)[] = Object.keys({ metrics: true } satisfies { [K in keyof Required<SubsiteKitExtras>]: true }) as (keyof SubsiteKitExtras)[];
+
 /**
  * Builds the kit from options; an option left out is read from its `SSO_*` environment
  * variable (explicit options win). Throws `TypeError` at once for a bad or missing option,
- * naming the option and its variable; the hub is not contacted until the first sign-in, so a
+ * naming the option and its variable, and for an unknown (misspelled) option; the hub is not contacted until the first sign-in, so a
  * subsite can start while the hub is down.
  */
 export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExtras = {}): Promise<SubsiteKit> {
+  // Before the environment is read: a misspelled option must not be filled in from its variable.
+  if (typeof options === 'object' && options !== null) rejectUnknownOptions(options, [...OPTION_NAMES, ...EXTRA_NAMES]);
   const { metrics: metricsOption, ...config } = options;
   const resolved = resolveOptionsWithEnvironment(config, process.env);
   if (metricsOption !== undefined && typeof metricsOption !== 'boolean' && (typeof metricsOption !== 'object' || metricsOption === null)) {
     throw new TypeError('subsite-kit: metrics must be true, false or { registry, prefix }');
   }
+  if (typeof metricsOption === 'object') rejectUnknownOptions(metricsOption, METRICS_OPTION_NAMES, 'metrics.');
   const metrics: KitMetrics | undefined = metricsOption ? await createKitMetrics(metricsOption === true ? {} : metricsOption) : undefined;
   const instruments = metrics?.instruments ?? NO_INSTRUMENTS;
   const keys = new KitKeys(resolved.redisPrefix);

@@ -367,3 +367,56 @@ describe('crossSite: one top-level silent check per browser session', () => {
     expect((await request(app).get('/forum').set(HTML)).status).toBe(200);
   });
 });
+
+describe('a silent check never sends the browser to a hub that is down', () => {
+  /** A site that signed a user in once (discovery cached for an hour), and a clock the test moves on. */
+  async function siteThatSignedInOnce() {
+    const ownHub = await startStubHub();
+    const site = await makeSite(ownHub);
+    const first = request.agent(site.app);
+    await first.get(syncPath('synclogin', await makeSyncCode()));
+    await first.get(await browserAtHub(ownHub, (await first.get('/').set(HTML)).headers.location!));
+    expect((await first.get('/').set(HTML)).body.user).toMatchObject({ sub: 'user-1' });
+    let offset = 0;
+    const realNow = Date.now.bind(Date);
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+    return { ...site, hub: ownHub, advance: (ms: number) => { offset += ms; }, restore: () => clock.mockRestore() };
+  }
+
+  it('hub killed after a sign-in: a new browser with Request-Login or the remember marker gets the page anonymous, not a redirect to the hub (a review: ERR_CONNECTION_REFUSED)', async () => {
+    const site = await siteThatSignedInOnce();
+    try {
+      await site.hub.close();
+      site.advance(60_000);
+      const asked = await request(site.app).get('/forum').set(HTML).set('Cookie', 'sso.request-login=1');
+      expect(asked.status).toBe(200);
+      expect(asked.headers.location).toBeUndefined();
+      expect(asked.body.user).toBeNull();
+      // As when the site never reached the hub: Request-Login held back, checked again later.
+      expect(setCookies(asked)['sso.request-login']).toMatch(/^sso\.request-login=later\.\d+;/);
+      const remembered = await request(site.app).get('/').set(HTML).set('Cookie', 'sso.remember=1');
+      expect(remembered.status).toBe(200);
+      expect(remembered.headers.location).toBeUndefined();
+      expect(remembered.body.user).toBeNull();
+    } finally {
+      site.restore();
+    }
+  });
+
+  it('hub up but not heard from for a while: one probe of its discovery, shared by the checks of the next seconds; none while it answers', async () => {
+    const site = await siteThatSignedInOnce();
+    try {
+      site.advance(60_000);
+      site.hub.resetCounts();
+      const first = await request(site.app).get('/forum').set(HTML).set('Cookie', 'sso.request-login=1');
+      expect(first.status).toBe(302);
+      expect(new URL(first.headers.location!).searchParams.get('prompt')).toBe('none');
+      const second = await request(site.app).get('/forum').set(HTML).set('Cookie', 'sso.request-login=1');
+      expect(second.status).toBe(302);
+      expect(site.hub.counts).toEqual({ '/.well-known/openid-configuration': 1 });
+    } finally {
+      site.restore();
+      await site.hub.close();
+    }
+  });
+});

@@ -37,10 +37,13 @@ export class MountCheck {
     const mountedAt = req.baseUrl || '/';
     this.#seenElsewhere = mountedAt;
     const basePath = this.#basePath || '/';
+    // The proxy that would make this right: one that strips the site's path (mounted at the
+    // root), or one that maps the browser's path to this mount (e.g. '/' to '/auth').
+    const proxy = mountedAt === '/' ? `strips '${basePath}'` : `maps the browser's '${basePath}' to '${mountedAt}'`;
     this.#log.warn(
       'mount', // one reason, whatever the path's letter case: one line a minute
       `subsite-kit: sso.router is mounted at '${mountedAt}' but redirectUri (${this.#redirectUri}) puts the kit's routes under '${basePath}', so the hub's answers go to a path the kit does not serve: ` +
-        `mount it with app.use('${basePath}', sso.router), or change redirectUri (if a proxy in front of this server strips '${this.#basePath}', this is expected, and said no more once a sign-in has come back)`,
+        `mount it with app.use('${basePath}', sso.router), or change redirectUri (if a proxy in front of this server ${proxy}, this is expected, and said no more once a sign-in has come back)`,
     );
   }
 

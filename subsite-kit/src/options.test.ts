@@ -1,4 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { createClient } from 'redis';
 import { resolveOptions, type SubsiteKitOptions } from './options.js';
 import { createSubsiteKit } from './kit.js';
 import { kitOptions } from './test-support/site.js';
@@ -42,6 +44,17 @@ describe('options: early TypeErrors naming the bad option', () => {
     await expect(createSubsiteKit({ ...valid(), clientId: '' })).rejects.toThrow(TypeError);
   });
 
+  it('refuses a node-redis client that was never connected, saying to connect it (a review: every signed-in page was a 503 blaming Redis)', () => {
+    const redis = createClient({ url: 'redis://127.0.0.1:6379' }); // not connected: opens no socket
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(TypeError);
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" is a client that was never connected: call await redis\.connect\(\) before createSubsiteKit\(\)/);
+  });
+
+  it('accepts a client that is open but reconnecting (isOpen, not isReady)', () => {
+    const reconnecting = { isOpen: true, isReady: false, sendCommand: () => undefined } as unknown as SubsiteKitOptions['redis'];
+    expect(resolveOptions({ ...valid(), redis: reconnecting }).redis).toBe(reconnecting);
+  });
+
   it('rejects a non-object', () => {
     expect(() => resolveOptions(null as unknown as SubsiteKitOptions)).toThrow(TypeError);
   });
@@ -79,5 +92,54 @@ describe('options: defaults', () => {
 
   it('cookiePrefix renames every cookie', () => {
     expect(resolveOptions({ ...valid(), cookiePrefix: 'bbs_' }).cookies.requestLogin).toBe('bbs_request-login');
+  });
+});
+
+describe('options: an unknown (misspelled) option is a TypeError naming it and the one it probably meant', () => {
+  const saved = { SSO_HUB_URL: process.env.SSO_HUB_URL, SSO_CLIENT_SECRET: process.env.SSO_CLIENT_SECRET };
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it.each([
+    ['hubInternalURL', 'http://127.0.0.1:4000', 'hubInternalUrl'],
+    ['secureCookie', true, 'secureCookies'],
+    ['metric', true, 'metrics'],
+    ['sessionSecrets', 'x'.repeat(40), 'sessionSecret'],
+  ])('%s (a review: dropped without a word)', async (name, value, meant) => {
+    const options = { ...valid(), [name]: value } as SubsiteKitOptions;
+    await expect(createSubsiteKit(options)).rejects.toThrow(TypeError);
+    await expect(createSubsiteKit(options)).rejects.toThrow(`subsite-kit: option "${name}" is unknown: did you mean "${meant}"?`);
+  });
+
+  it('a misspelled required option is not filled in from its SSO_* variable', async () => {
+    process.env.SSO_HUB_URL = 'http://hub.test';
+    process.env.SSO_CLIENT_SECRET = 'from-the-environment';
+    const { hubUrl: _hubUrl, clientSecret: _secret, ...rest } = valid();
+    await expect(createSubsiteKit({ ...rest, hubURL: 'http://other.test' } as unknown as SubsiteKitOptions)).rejects.toThrow('option "hubURL" is unknown: did you mean "hubUrl"?');
+    await expect(createSubsiteKit({ ...rest, clientSecert: 'typed-here' } as unknown as SubsiteKitOptions)).rejects.toThrow('option "clientSecert" is unknown: did you mean "clientSecret"?');
+  });
+
+  it('a nested option of metrics too, before prom-client is loaded', async () => {
+    await expect(createSubsiteKit({ ...valid(), metrics: { prefx: 'bbs_' } as never })).rejects.toThrow('option "metrics.prefx" is unknown: did you mean "metrics.prefix"?');
+  });
+
+  it('nothing close: the message lists the options', async () => {
+    await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, metrics$/);
+  });
+
+  it('every option of the README\'s table, and metrics with its nested options, is still accepted', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.split(/\n## /).find((part) => part.startsWith('Options'))!;
+    const names = [...table.matchAll(/^\| `([A-Za-z]+)[`(]/gm)].map((match) => match[1]!);
+    expect(names.length).toBeGreaterThan(20);
+    const everything = { ...Object.fromEntries(names.map((name) => [name, undefined])), ...valid(), metrics: false };
+    await expect(createSubsiteKit(everything)).resolves.toHaveProperty('router');
+    // Nested: metrics' own options pass the check (prom-client is a dev dependency here).
+    const kit = await createSubsiteKit({ ...valid(), metrics: { prefix: 'bbs_unknown_options_', registry: undefined } });
+    expect(kit.metricsRegistry).toBeDefined();
   });
 });

@@ -1,15 +1,8 @@
-import type { RedisClientType, RedisClusterType, RedisSentinelType } from 'redis';
 import type { AfterCallback } from './after-callback.js';
+import type { KitRedisClient } from './redis-client.js';
 import { safeReturnTo } from './return-to.js';
 
-/**
- * A connected node-redis (v5/v6) client: one server (`createClient({ url })`), a Redis Cluster
- * (`createCluster({ rootNodes })`) or a primary found through Sentinel (`createSentinel({ name,
- * sentinelRootNodes })`). Every call the kit makes touches one key, so each works on a cluster.
- * (Not `ReturnType<typeof createClient>`: that widens every type parameter, and the client a
- * site creates is then not assignable to it.)
- */
-export type RedisClient = RedisClientType | RedisClusterType | RedisSentinelType;
+export type { KitRedisClient, RedisClient } from './redis-client.js';
 
 /** Where the kit writes diagnostics. It never passes tokens, codes or secrets to it. */
 export interface KitLogger {
@@ -41,7 +34,7 @@ export interface SubsiteKitOptions {
    * A connected node-redis client (one server, a cluster or Sentinel) for sessions and the kit's
    * indexes. Default: in-process memory (one process, development).
    */
-  redis?: RedisClient;
+  redis?: KitRedisClient;
   /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
   redisPrefix?: string;
   /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth`, `<prefix>checked`). Default: `'sso.'`. */
@@ -112,6 +105,19 @@ export interface CookieNames {
   consent: string;
 }
 
+/**
+ * The name of every option of {@link SubsiteKitOptions}, for refusing unknown ones. The type makes
+ * the compiler hold it to the interface: an option added there and not here (or a name here that
+ * is not there) does not compile.
+ */
+export const OPTION_NAMES: readonly (keyof SubsiteKitOptions)[] = Object.freeze(Object.keys({
+  hubUrl: true, hubInternalUrl: true, clientId: true, clientSecret: true, redirectUri: true, syncKey: true,
+  previousSyncKey: true, sessionSecret: true, redis: true, redisPrefix: true, cookiePrefix: true, crossSite: true,
+  crossSiteRecheckSeconds: true, scopes: true, postLogoutRedirectUri: true, secureCookies: true,
+  requestLoginMaxAgeSeconds: true, sessionMaxAgeSeconds: true, clockSkewSeconds: true, hubTimeoutMs: true,
+  storeTimeoutMs: true, logger: true, publicPath: true, afterCallback: true,
+} satisfies { [K in keyof Required<SubsiteKitOptions>]: true }) as (keyof SubsiteKitOptions)[]);
+
 /** Validated, defaulted, frozen options used inside the kit. */
 export interface ResolvedOptions {
   readonly hubUrl: string;
@@ -127,7 +133,7 @@ export interface ResolvedOptions {
   readonly basePath: string;
   readonly syncKeys: readonly Uint8Array[];
   readonly sessionSecret: string | string[];
-  readonly redis: RedisClient | undefined;
+  readonly redis: KitRedisClient | undefined;
   readonly redisPrefix: string;
   readonly cookies: Readonly<CookieNames>;
   readonly crossSite: boolean;
@@ -236,6 +242,11 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   const redis = options.redis;
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
     fail('redis', 'must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package)');
+  }
+  // Never opened: every command would fail (or queue for ever), each signed-in page a 503 that
+  // blames Redis. Open but reconnecting (isOpen true, isReady false) is fine: it recovers.
+  if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
+    fail('redis', 'is a client that was never connected: call await redis.connect() before createSubsiteKit()');
   }
   const redisPrefix = options.redisPrefix ?? 'sso-kit:';
   if (typeof redisPrefix !== 'string') fail('redisPrefix', 'must be a string');

@@ -147,3 +147,17 @@ describe('the mount warning behind such a proxy', () => {
     expect(cameBack()).toEqual([]);
   });
 });
+
+describe('the mount warning of a router mounted under a path of its own', () => {
+  it("names the paths involved, not an empty one (a review: \"strips ''\" for app.use('/auth', sso.router) with redirectUri at the root)", async () => {
+    const lines: string[] = [];
+    const sso = await createSubsiteKit(kitOptions(hub, { logger: { warn: (line: string) => lines.push(line) } }));
+    const app = express();
+    app.use('/auth', sso.router);
+    await request(app).get('/auth/sso/login').set(HTML);
+    const warning = lines.find((line) => line.includes('sso.router is mounted at'));
+    expect(warning).toContain("sso.router is mounted at '/auth' but redirectUri (http://bbs.test/sso/callback) puts the kit's routes under '/'");
+    expect(warning).toContain("if a proxy in front of this server maps the browser's '/' to '/auth', this is expected");
+    expect(warning).not.toContain("''");
+  });
+});

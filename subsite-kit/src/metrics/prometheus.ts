@@ -20,6 +20,11 @@ export interface KitMetricsOptions {
   prefix?: string;
 }
 
+/** The names of {@link KitMetricsOptions}, held to the interface by the compiler, for refusing unknown ones. */
+export const METRICS_OPTION_NAMES: readonly (keyof KitMetricsOptions)[] = Object.freeze(Object.keys({
+  registry: true, prefix: true,
+} satisfies { [K in keyof Required<KitMetricsOptions>]: true }) as (keyof KitMetricsOptions)[]);
+
 export interface KitMetrics {
   readonly instruments: KitInstruments;
   readonly registry: MetricsRegistry;

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../options.js';
+import type { KitRedisClient } from '../redis-client.js';
 import type { KitStore } from './store.js';
 
 /** Compare-and-delete: the claim goes only if `owner` still holds it. */
@@ -10,7 +10,7 @@ const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return r
  * read of the sessions it lists to stay small.
  */
 export class RedisKitStore implements KitStore {
-  constructor(private readonly client: RedisClient) {}
+  constructor(private readonly client: KitRedisClient) {}
 
   async claimOnce(key: string, ttlSeconds: number, owner = '1'): Promise<boolean> {
     const reply = await this.client.set(key, owner, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
@@ -38,7 +38,8 @@ export class RedisKitStore implements KitStore {
   }
 
   async members(key: string): Promise<string[]> {
-    return this.client.zRangeByScore(key, Date.now() + 1, '+inf');
+    const reply = await this.client.zRangeByScore(key, Date.now() + 1, '+inf');
+    return Array.isArray(reply) ? reply.map(String) : [];
   }
 
   async isClaimed(key: string): Promise<boolean> {
