@@ -152,11 +152,14 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     // The running hub's issuer, sign-up mode and key timing, not this environment's guesses
     // (the README says REDIS_URL and KEY_PREFIX are enough next to a running hub).
     const published = await readPublishedSettings(store, new Keys(config.KEY_PREFIX));
-    const hubSettingsUsed = new Set(['clients check', 'invites create', 'keys rotate', 'clients rotate-sync-key']).has(`${group} ${command ?? ''}`);
+    const settingsUsed = HUB_SETTINGS_USED[`${group} ${command ?? ''}`];
+    const hubSettingsUsed = settingsUsed !== undefined;
     if (published) {
       const merged = hubSettingsFor(config, { LOG_LEVEL: 'error', ...env }, published);
       config = merged.config;
-      if (hubSettingsUsed && merged.differed.length) print(`note: using the running hub's ${merged.differed.join(', ')} (published in the store), not this environment's`);
+      // Only the settings this command goes by (a review: `clients rotate-sync-key` named the key timing).
+      const named = merged.differed.filter((name) => settingsUsed?.includes(name));
+      if (named.length) print(`note: using the running hub's ${named.join(', ')} (published in the store), not this environment's`);
     }
     // A hub that runs on this Redis under another KEY_PREFIX would never see what this command
     // writes: one under a prefix no hub has published is refused, naming those found, unless the
@@ -218,9 +221,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}${unverifiedNote(user, config.HUB_UNVERIFIED_ACCOUNT_DAYS)}`);
         }
         break;
-      case 'users disable':
-        print(`disabled ${(await (await lifecycleFor(services)).disable(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
+      case 'users disable': {
+        const disabled = await (await lifecycleFor(services)).disable(need(target, 'LOGIN'), cli);
+        print(disabled.alreadyDisabled
+          ? `${disabled.username} was disabled already: nothing ended or sent again (its subsites were notified then)`
+          : `disabled ${disabled.username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
+      }
       case 'users enable':
         print(`enabled ${(await (await lifecycleFor(services)).enable(need(target, 'LOGIN'), cli)).username}`);
         break;
@@ -332,6 +339,14 @@ function unverifiedNote(user: PublicUser, days: number): string {
   if (at !== undefined) return `  unverified, removed ${new Date(at * 1000).toISOString()} unless verified`;
   return user.signedInUnverifiedAt !== undefined ? '  unverified, kept (signed in before verifying)' : '  unverified';
 }
+
+/** The running hub's published settings each command goes by (the others go by none). */
+const HUB_SETTINGS_USED: Record<string, readonly string[]> = {
+  'invites create': ['HUB_ISSUER', 'HUB_SIGNUP'],
+  'keys rotate': ['HUB_KEY_ACTIVATION_DELAY_MS', 'HUB_KEY_RETIRE_SECONDS', 'HUB_STORE_CHECK_MS', 'HUB_REFRESH_TOKEN_TTL', 'HUB_SESSION_TTL'],
+  'clients rotate-sync-key': ['SYNC_KEY_OVERLAP_SECONDS'],
+  'clients check': ['HUB_ISSUER'],
+};
 
 /**
  * Other KEY_PREFIXes of this Redis under which a hub has published its settings (at most

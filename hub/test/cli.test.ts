@@ -217,7 +217,12 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       const out = lines.join('\n');
       expect(out).toMatch(/^https:\/\/id\.example\.test\/signup\?invite=/m);
       expect(out).not.toMatch(/warning: HUB_SIGNUP/);
-      expect(out).toMatch(/note: using the running hub's HUB_ISSUER, HUB_SIGNUP/);
+      // Only what the command goes by (before, every setting that differed: the key timing too).
+      expect(out).toMatch(/note: using the running hub's HUB_ISSUER, HUB_SIGNUP \(published/);
+      await hub.services.clients.register({ clientId: 'synced', redirectUris: ['http://synced.test/cb'], syncLoginUrl: 'http://synced.test/sso/synclogin', syncLogoutUrl: 'http://synced.test/sso/synclogout' });
+      const syncRotated: string[] = [];
+      expect(await runCli(['clients', 'rotate-sync-key', 'synced'], env, (line) => syncRotated.push(line))).toBe(0);
+      expect(syncRotated.join('\n')).not.toMatch(/note: using the running hub's/);
       const rotated: string[] = [];
       const before = Date.now();
       expect(await runCli(['keys', 'rotate', '--alg', 'ES256'], env, (line) => rotated.push(line))).toBe(0);

@@ -3,7 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
-import { DEFAULT_SCOPE, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
+import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 import { hasForbiddenNameCharacter } from '../users/user.js';
 
 const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
@@ -332,6 +332,9 @@ export class ClientRegistry {
 
   static build(input: ClientInput, existing?: SubsiteClient): SubsiteClient {
     if (!CLIENT_ID.test(input.clientId)) throw new ValidationError(msg('errors:clients.clientIdFormat'));
+    // The hub's own client, which every hub start writes back as its configuration says: one added
+    // under its id (a fresh KEY_PREFIX, where it was missing) was overwritten at the next start.
+    if (input.clientId === PORTAL_CLIENT_ID && !(input.internal ?? existing?.internal)) throw new ValidationError(msg('errors:clients.reservedId', { id: PORTAL_CLIENT_ID }));
     // Shown on the consent, account and sign-out pages: a right-to-left override in it turned
     // "Allow … ?" around on the page (a review), as a display name's would.
     if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:clients.nameForbidden'));
@@ -468,8 +471,9 @@ export class ClientRegistry {
    * a sync key it makes stays marked unshown, so its first rotation has no overlap.
    */
   async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
-    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
+    // Checked first: the hub's own id is refused as such, whether or not its record is there yet.
     const built = this.#checkSigningAlg(ClientRegistry.build(input));
+    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
     return client;

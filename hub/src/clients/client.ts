@@ -62,3 +62,6 @@ export interface SubsiteClient {
 }
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';
+
+/** The id of the hub's own client (its portal sign-in): the hub registers it itself, nobody else may. */
+export const PORTAL_CLIENT_ID = 'hub-portal';

@@ -5,9 +5,10 @@ import { saveSession } from '../http/portal-session.js';
 import { safeNext } from '../http/safe-next.js';
 import type { HubServices } from '../services.js';
 import { currentUser } from './current-user.js';
+import { PORTAL_CLIENT_ID } from '../clients/client.js';
 
 /** The hub's own client: the portal signs in through the same OIDC engine as every subsite. */
-export const PORTAL_CLIENT_ID = 'hub-portal';
+export { PORTAL_CLIENT_ID } from '../clients/client.js';
 export const PORTAL_CALLBACK_PATH = '/portal/callback';
 
 function sameString(a: string, b: string): boolean {

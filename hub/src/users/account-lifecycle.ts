@@ -128,17 +128,25 @@ export class AccountLifecycle {
     return { ...ended, deliveries };
   }
 
-  async disable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+  /**
+   * Disables the user: no sign-in from now on, and the forced logout (sessions, tokens, a notice
+   * to every subsite). `alreadyDisabled` when it was done before: nothing is ended or sent again
+   * (a second run sent every subsite another round of notices, an outside review). A disable
+   * that stopped part-way (the user disabled, the notices not all queued) is finished instead.
+   */
+  async disable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser & { alreadyDisabled?: true }> {
     const user = await this.deps.users.require(idOrLogin);
-    const updated = await this.deps.users.update(user.id, { disabled: true });
+    if (user.disabled && user.disabledAt !== undefined) return { ...toPublic(user), alreadyDisabled: true };
+    await this.deps.users.update(user.id, { disabled: true });
     const ended = await this.forceLogout(user.id, 'disabled');
+    const updated = await this.deps.users.update(user.id, { disabledAt: Date.now() });
     await this.deps.audit.record({ event: 'admin.user.disable', ...by, subject: user.id, detail: ended });
     return toPublic(updated);
   }
 
   async enable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
     const user = await this.deps.users.require(idOrLogin);
-    const updated = toPublic(await this.deps.users.update(user.id, { disabled: false }));
+    const updated = toPublic(await this.deps.users.update(user.id, { disabled: false, disabledAt: undefined }));
     await this.deps.audit.record({ event: 'admin.user.enable', ...by, subject: user.id });
     return updated;
   }

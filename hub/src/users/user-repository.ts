@@ -364,7 +364,7 @@ export class UserRepository {
       .sort((a, b) => a.username.localeCompare(b.username));
   }
 
-  async update(id: string, change: Partial<Pick<User, 'disabled' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
+  async update(id: string, change: Partial<Pick<User, 'disabled' | 'disabledAt' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
     const roles = change.roles ? checkRoles(change.roles) : undefined;
     const next = await this.#modify(id, (user) => ({ ...user, ...change, ...(roles ? { roles } : {}) }));
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);

@@ -52,6 +52,12 @@ export interface User {
    * no session after it. Absent on records from before it: the same as empty.
    */
   signInGeneration?: string;
+  /**
+   * When the forced logout of the user's disabling was queued in full (epoch ms); cleared when
+   * enabled. A second disable of a user with it ends and sends nothing again; one without it (a
+   * disable that stopped part-way) finishes the forced logout.
+   */
+  disabledAt?: number;
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */
   uid?: number;
 }
