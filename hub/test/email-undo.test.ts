@@ -129,15 +129,39 @@ describe('Giving the old e-mail address back (redis, real SMTP)', () => {
     expect(again.body).toContain('data-testid="email-undo-invalid"');
   });
 
-  test('a second change does not make the first link stale: the taker cannot keep the owner out by changing again', async () => {
+  test('a second change does not make the first link stale, and the address it replaces, set a moment ago, gets no link of its own', async () => {
+    // A review: A → B → C sent B (the taker's) an undo link too; after the owner gave A back, the
+    // taker used B's link, took the address back and reset the password there.
     const alice = await newUser();
     const taker = await signInAtPortal(hub, alice.username, PASSWORD);
     const since = Date.now();
-    await changeAddress(taker, `one-${alice.username}@evil.example.test`);
+    const first = `one-${alice.username}@evil.example.test`;
+    await changeAddress(taker, first);
     await changeAddress(taker, `two-${alice.username}@evil.example.test`);
+    const toFirst = await catcher.waitFor(first, { since, filter: (mail) => mail.subject === 'The e-mail address of your account was changed' });
+    expect(toFirst.links.some((link) => link.includes('/account/email/undo'))).toBe(false);
+    expect(toFirst.text).toContain('write to the administrator');
     const undo = linkOf(await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') }), '/account/email/undo');
     expect((await openAndUndo(undo)).status).toBe(200);
     expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
+    // A given back keeps its age: a taker who changes it again at once (the password not reset
+    // yet) sends the owner a new link, as the first time.
+    const again = Date.now();
+    await changeAddress(await signInAtPortal(hub, alice.username, PASSWORD), `three-${alice.username}@evil.example.test`);
+    expect(linkOf(await catcher.waitFor(alice.email, { since: again, filter: withLink('/account/email/undo') }), '/account/email/undo')).toBeTruthy();
+  });
+
+  test('an address never verified gets the notice, not the link: it would take the account from the owner who moved on', async () => {
+    // A review: an address mistyped at sign-up and never proven got the undo link, restored
+    // itself and reset the password through it.
+    const username = `u${randomUUID().slice(0, 8)}`;
+    const mistyped = `${username}@mistyped.example.test`;
+    const user = await hub.services.users.create({ username, email: mistyped, password: PASSWORD });
+    expect((await hub.services.users.findById(user.id))!.emailVerified).not.toBe(true);
+    const since = Date.now();
+    await changeAddress(await signInAtPortal(hub, username, PASSWORD), `${username}@real.example.test`);
+    const notice = await catcher.waitFor(mistyped, { since, filter: (mail) => mail.subject === 'The e-mail address of your account was changed' });
+    expect(notice.links.some((link) => link.includes('/account/email/undo'))).toBe(false);
   });
 
   test('an old address another account has proven since: refused on the page (409), nothing changed', async () => {

@@ -40,9 +40,11 @@ interface EmailGrant {
 /** What the link sent to the old address after a change stands for: the address to give back. */
 interface UndoGrant {
   userId: string;
-  /** The address before the change, and whether it was verified then. */
+  /** The address before the change, verified then (an unverified one is offered no link). */
   from: string;
   fromVerified: boolean;
+  /** When that address was set by a change of its own (its `emailChangedAt`), kept with it when it is given back. */
+  fromChangedAt?: number;
   /** The address it was changed to. */
   to: string;
 }
@@ -133,7 +135,7 @@ export class EmailChange {
     const { user, to } = await this.#changeOf(await this.deps.tokens.take<EmailGrant>('email-change', token));
     let changed: User;
     try {
-      changed = await this.deps.users.changeEmail(user.id, to, { verified: true });
+      changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now() });
     } catch (error) {
       if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account. Please choose another one on your account page.');
       throw error;
@@ -162,7 +164,7 @@ export class EmailChange {
     let restored = user;
     if (user.email.toLowerCase() !== from.toLowerCase()) {
       try {
-        restored = await this.deps.users.changeEmail(user.id, from, { verified: fromVerified });
+        restored = await this.deps.users.changeEmail(user.id, from, { verified: fromVerified, changedAt: grant.fromChangedAt ?? null });
       } catch (error) {
         if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account.');
         throw error;
@@ -188,12 +190,25 @@ export class EmailChange {
     void work.finally(() => this.#pending.delete(work));
   }
 
+  /**
+   * The link that gives the replaced address back, mailed to it. Only to an address that was
+   * verified: the owner of an address mistyped at sign-up and never proven would get the account.
+   * And only to one that held the account longer than such a link lives: one set by a change
+   * since (the taker's first mailbox, after A → B → C) gets none, so it cannot take the account
+   * back from the owner of A after A's link was used (a review); A's link still works.
+   */
   async #offerUndo(user: User, to: string, locale: string): Promise<void> {
-    const grant: UndoGrant = { userId: user.id, from: user.email, fromVerified: user.emailVerified === true, to };
+    const vars = { ...ownerMailVars(user), newEmail: to };
+    const recent = user.emailChangedAt !== undefined && Date.now() - user.emailChangedAt < this.deps.undoTtlSeconds * 1000;
+    if (user.emailVerified !== true || recent) {
+      await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars });
+      return;
+    }
+    const grant: UndoGrant = { userId: user.id, from: user.email, fromVerified: true, to, ...(user.emailChangedAt !== undefined ? { fromChangedAt: user.emailChangedAt } : {}) };
     const token = await this.deps.tokens.issue('email-undo', grant, this.deps.undoTtlSeconds);
     const link = `${this.deps.issuer}/account/email/undo?token=${encodeURIComponent(token)}`;
     const days = Math.max(1, Math.round(this.deps.undoTtlSeconds / 86_400));
-    await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars: { ...ownerMailVars(user), newEmail: to, link, days } });
+    await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars: { ...vars, link, days } });
   }
 
   async #undoOf(grant: UndoGrant | undefined): Promise<{ user: User; grant: UndoGrant }> {

@@ -411,7 +411,11 @@ export class UserRepository {
   }
 
   /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
-  async changeEmail(id: string, email: string, options: { verified?: boolean } = {}): Promise<User> {
+  /**
+   * `changedAt`: the address's `emailChangedAt` from now on (`null` clears it); left as it is when
+   * not given (an admin's change, a sign-up's verification).
+   */
+  async changeEmail(id: string, email: string, options: { verified?: boolean; changedAt?: number | null } = {}): Promise<User> {
     const address = email.trim();
     if (!EMAIL.test(address)) throw new ValidationError(msg('errors:emailFormat'));
     const user = await this.findById(id);
@@ -430,7 +434,12 @@ export class UserRepository {
     // account: once the removal marked it, nothing is written and the new address is given back.
     let changed: User | undefined;
     try {
-      changed = await this.#modify(id, (current) => (current.removing ? undefined : emailVerified ? keptAccount({ ...current, email: address, emailVerified }) : { ...current, email: address, emailVerified }));
+      const dated = (current: User): User => {
+        if (options.changedAt === undefined) return current;
+        const { emailChangedAt: _previous, ...rest } = current;
+        return options.changedAt === null ? rest : { ...rest, emailChangedAt: options.changedAt };
+      };
+      changed = await this.#modify(id, (current) => (current.removing ? undefined : emailVerified ? keptAccount(dated({ ...current, email: address, emailVerified })) : dated({ ...current, email: address, emailVerified })));
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }

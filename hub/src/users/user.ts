@@ -11,6 +11,12 @@ export interface User {
   /** The address was proven by a link sent to it (the `email_verified` claim). */
   emailVerified?: boolean;
   /**
+   * When the address was last set by a confirmed change on the account page (epoch ms); kept as
+   * it was when an undo link gives an older address back. The address it replaces is offered an
+   * undo link only when it had held the account longer than such a link lives (email-change.ts).
+   */
+  emailChangedAt?: number;
+  /**
    * Created through self-service sign-up. Until its address is verified such an account holds
    * no claim on it (the e-mail index), and with HUB_REQUIRE_VERIFIED_EMAIL it cannot sign in.
    */
