@@ -68,8 +68,10 @@ export interface UserDeleteNotice {
   sub: string;
   /** `deleted`, `disabled` or `password-reset`; absent from older hubs. */
   reason?: string | undefined;
-  /** When the account was deleted, disabled or reset (epoch seconds); absent from older hubs. */
+  /** When the account was deleted, disabled or reset (epoch seconds, the hub's clock); absent from older hubs. */
   at?: number | undefined;
+  /** When the hub signed this token (epoch seconds, the hub's clock): how far this site's clock is from the hub's. */
+  iat: number;
 }
 
 /** The userdelete event's name in the token's `events` claim (its `reason` and `at`). */
@@ -83,7 +85,7 @@ export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVe
   const event = events && typeof events === 'object' ? (events[USERDELETE_EVENT] as Record<string, unknown> | undefined) : undefined;
   const reason = typeof event?.reason === 'string' ? event.reason : undefined;
   const at = typeof event?.at === 'number' && Number.isFinite(event.at) ? event.at : undefined;
-  return { sub: payload.sub!, reason, at };
+  return { sub: payload.sub!, reason, at, iat: typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000) };
 }
 
 /** The subject of a verified back-channel logout token. */

@@ -63,6 +63,16 @@ describe('POST /sso/userdelete (hub-signed userdelete+jwt)', () => {
     expect(await userOf(c)).toMatchObject({ sub: 'user-2' });
   });
 
+  it("a site whose clock runs ahead of the hub's still ends the sessions of before the event (the token's iat lines the clocks up)", async () => {
+    const { app, a, b } = await threeBrowsers();
+    // The hub's clock is two minutes behind this site's: it disabled the user just now, by its clock.
+    const hubNow = now() - 120;
+    const token = await hub.sign(claims({ sub: 'user-1', iat: hubNow, exp: hubNow + 300, events: { 'urn:sso-hub:event:userdelete': { reason: 'disabled', at: hubNow } } }), 'userdelete+jwt');
+    expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).body).toEqual({ sessions_ended: 2 });
+    expect(await userOf(a)).toBeNull();
+    expect(await userOf(b)).toBeNull();
+  });
+
   it('a deletion ends every session whenever it arrives', async () => {
     const { app, a, b } = await threeBrowsers();
     const token = await hub.sign(claims({ sub: 'user-1', events: { 'urn:sso-hub:event:userdelete': { reason: 'deleted', at: now() - 3_600 } } }), 'userdelete+jwt');

@@ -15,9 +15,10 @@ function tokenOf(req: Request): unknown {
 }
 
 /**
- * Sessions signed in this long after a disable or reset are kept by its notice, in seconds:
- * the hub's and this site's clocks may differ by this much. No session can start at the hub
- * between the event and the account's enabling again, so nothing the event was about is kept.
+ * Sessions signed in this long after a disable or reset are kept by its notice, in seconds
+ * (after the two clocks are lined up by the token's `iat`: what is left is its rounding and the
+ * request's time). No session can start at the hub between the event and the account's
+ * enabling again, so nothing the event was about is kept.
  */
 const EVENT_CLOCK_MARGIN_SECONDS = 60;
 
@@ -34,10 +35,14 @@ export function userdelete(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const token = tokenOf(req);
     if (token === undefined) throw new InvalidRequest('token is required');
-    const { sub, reason, at } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx));
+    const { sub, reason, at, iat } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx));
+    // `at` is on the hub's clock and a session's `loggedInAt` on this site's: the token was signed
+    // a moment ago (`iat`), which says how far apart they are. Without it, a site whose clock ran
+    // more than the margin ahead kept a session signed in before the event (a review).
+    const hubToLocal = Math.floor(Date.now() / 1000) - iat;
     const ended =
       at !== undefined && reason !== undefined && reason !== 'deleted'
-        ? await ctx.index.endSessionsOfSignedInBefore(sub, at + EVENT_CLOCK_MARGIN_SECONDS)
+        ? await ctx.index.endSessionsOfSignedInBefore(sub, at + hubToLocal + EVENT_CLOCK_MARGIN_SECONDS)
         : await ctx.index.endAllSessionsOf(sub);
     res.set('Cache-Control', 'no-store');
     res.status(200).json({ sessions_ended: ended });
