@@ -38,6 +38,30 @@ describe('the store clock', () => {
     expect(clock.offsetMs).toBe(offset);
   });
 
+  test('a clock that cannot be read is said so after three tries in a row, once; until a first reading it is tried every second', async () => {
+    const log = logger();
+    let answer = false;
+    let calls = 0;
+    const clock = new StoreClock({
+      time: async () => {
+        calls += 1;
+        if (!answer) throw new Error('down');
+        return Date.now() + 3_000;
+      },
+    }, log, 60_000);
+    for (let i = 0; i < 4; i += 1) await clock.sync();
+    expect(log.lines.map((line) => line.message)).toEqual(["the store's clock could not be read; claims of codes and refresh tokens are compared on this process's clock until it can"]);
+    // Started while the store is down: a reading within seconds of its return, not after the 60 s refresh.
+    calls = 0;
+    clock.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    expect(calls).toBeGreaterThanOrEqual(1);
+    answer = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    clock.stop();
+    expect(Math.abs(clock.offsetMs - 3_000)).toBeLessThan(100);
+  });
+
   test('a small offset is not logged', async () => {
     const log = logger();
     await new StoreClock({ time: async () => Date.now() + 100 }, log).sync();

@@ -15,6 +15,10 @@ const REFRESH_MS = 30_000;
 const MAX_ROUND_TRIP_MS = 250;
 /** An offset past this is logged (once, and again when it moves by as much), in milliseconds. */
 const WARN_OFFSET_MS = 500;
+/** Until a first measurement is taken, it is tried again this often, in milliseconds. */
+const FIRST_RETRY_MS = 1_000;
+/** Failed measurements in a row that are logged (the hub then compares claims on its own clock). */
+const FAILURES_LOGGED = 3;
 
 /**
  * The store's clock, read in this process: `Date.now()` plus an offset measured against the
@@ -31,6 +35,8 @@ const WARN_OFFSET_MS = 500;
  */
 export class StoreClock implements Clock {
   #offset = 0;
+  #measured = false;
+  #failures = 0;
   #warnedAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -56,10 +62,12 @@ export class StoreClock implements Clock {
     try {
       server = await this.store.time();
     } catch {
-      return false;
+      return this.#failed('the store did not answer');
     }
     const after = Date.now();
-    if (after - before > MAX_ROUND_TRIP_MS || !Number.isFinite(server)) return false;
+    if (after - before > MAX_ROUND_TRIP_MS || !Number.isFinite(server)) return this.#failed(`its answer took ${after - before} ms, more than ${MAX_ROUND_TRIP_MS} ms to tell the time by`);
+    this.#failures = 0;
+    this.#measured = true;
     const offset = server - Math.round((before + after) / 2);
     if (Math.abs(offset) > WARN_OFFSET_MS && (this.#warnedAt === undefined || Math.abs(offset - this.#warnedAt) > WARN_OFFSET_MS)) {
       this.#warnedAt = offset;
@@ -72,15 +80,39 @@ export class StoreClock implements Clock {
     return true;
   }
 
-  /** Measures now and then every `refreshMs`, without keeping the process alive. */
+  /**
+   * Measures every `refreshMs` from now on, and every second until a first measurement is
+   * taken (a store that was down at start), without keeping the process alive.
+   */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.sync(), this.refreshMs);
-    this.#timer.unref();
+    this.#schedule();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      void this.sync().finally(() => {
+        if (this.#timer) this.#schedule();
+      });
+    }, this.#measured ? this.refreshMs : Math.min(FIRST_RETRY_MS, this.refreshMs));
+    this.#timer.unref();
+  }
+
+  /** A measurement not taken: logged once it has failed a few times in a row (said once, until one succeeds). */
+  #failed(why: string): false {
+    this.#failures += 1;
+    if (this.#failures === FAILURES_LOGGED) {
+      this.logger.warn("the store's clock could not be read; claims of codes and refresh tokens are compared on this process's clock until it can", {
+        why,
+        offsetMs: this.#offset,
+        fix: 'a Redis within a few milliseconds of the hub; every host on NTP time',
+      });
+    }
+    return false;
   }
 }
