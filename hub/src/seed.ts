@@ -5,7 +5,6 @@ import { ConflictError, msg, type LocalizedMessage } from './errors.js';
 import { SIGNING_ALGS } from './secrets/secrets.js';
 import { KNOWN_ROLES } from './users/user.js';
 import type { DomainServices } from './domain-services.js';
-import { ClientRegistry } from './clients/client-registry.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UserRepository } from './users/user-repository.js';
 import { isStoreUnavailable } from './store/store.js';
@@ -198,7 +197,7 @@ export async function applySeed(
     ...seed.clients.map((client): SeedEntry => ({
       entry: `client:${client.clientId}`,
       exists: async () => (await clients.findUncached(client.clientId)) !== undefined,
-      check: () => ClientRegistry.build(client),
+      check: () => clients.check(client),
       create: async () => {
         // Written as unshown: the key counts as shown only once `show` has printed it (a run
         // killed in between leaves a key no one saw, which a rotation replaces at once).

@@ -145,6 +145,18 @@ clients:
     await expect(applySeed(shortPassword, hub.services)).rejects.toThrow(/^user:lee: .*8 characters/);
   });
 
+  test('a client for an ID token algorithm the pinned keys cannot sign: named, and nothing of the seed written (a review: the entries before it were written, then the start failed)', async () => {
+    hub.services.clients.limitSigningAlgs(['RS256']);
+    try {
+      const seed = parseSeed('users:\n  - username: pat\n    email: pat@example.test\n    password: seeded-password-1\nclients:\n  - clientId: es-site\n    redirectUris: [http://es.test/cb]\n    idTokenSignedResponseAlg: ES256\n');
+      await expect(applySeed(seed, hub.services)).rejects.toThrow(/^client:es-site: This hub signs ID tokens with RS256 only/);
+      expect(await hub.services.users.findByLogin('pat')).toBeUndefined();
+      expect(await hub.services.clients.findUncached('es-site')).toBeUndefined();
+    } finally {
+      hub.services.clients.limitSigningAlgs(['RS256', 'ES256', 'EdDSA']);
+    }
+  });
+
   test('the check covers only what is to be made: an entry applied before is skipped as it is, even one this version would refuse', async () => {
     await hub.store.setAdd(hub.services.keys.seedApplied(), 'user:old');
     const seed = parseSeed('users:\n  - username: old\n    email: old@example.test\n    password: seeded-password-1\n    name: "\\u202Eevil"\n  - username: kim\n    email: kim@example.test\n    password: seeded-password-1\n    name: |\n      Kim\n');

@@ -116,6 +116,11 @@ export class ClientRegistry {
     return this.#signingAlgs;
   }
 
+  /** What registering `input` would store, checked as `register` checks it, without writing (a seed's check before its first write). */
+  check(input: ClientInput): SubsiteClient {
+    return this.#checkSigningAlg(ClientRegistry.build(input));
+  }
+
   /** Refuses a newly chosen ID token algorithm this hub cannot sign with; one kept from before stays. */
   #checkSigningAlg(client: SubsiteClient, existing?: SubsiteClient): SubsiteClient {
     const alg = client.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG;
