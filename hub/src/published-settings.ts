@@ -65,7 +65,10 @@ export function differingSettings(storedText: string, config: HubConfig): string
   }
   const mine = JSON.parse(settingsText(config)) as Record<string, unknown>;
   const names = PUBLISHED.filter((name) => JSON.stringify(stored[name]) !== JSON.stringify(mine[name])) as string[];
-  if ((stored[PINNED_KEYS] === true) !== (mine[PINNED_KEYS] === true) || JSON.stringify(stored[PINNED_ALGS]) !== JSON.stringify(mine[PINNED_ALGS])) names.push('HUB_JWKS');
+  // The kinds of key are compared only when both published them: a hub of the version before
+  // publishes none, and during a rolling upgrade every check would warn and publish again.
+  const kindsDiffer = stored[PINNED_ALGS] !== undefined && mine[PINNED_ALGS] !== undefined && JSON.stringify(stored[PINNED_ALGS]) !== JSON.stringify(mine[PINNED_ALGS]);
+  if ((stored[PINNED_KEYS] === true) !== (mine[PINNED_KEYS] === true) || kindsDiffer) names.push('HUB_JWKS');
   return names;
 }
 
