@@ -250,6 +250,8 @@ const schema = z.object({
   DELIVERY_POLL_MS: integer(z.number().int().min(10)).default(1_000),
   /** How long one delivery request may take, in milliseconds. */
   DELIVERY_TIMEOUT_MS: integer(z.number().int().min(100).max(60_000)).default(5_000),
+  /** Deliveries to one subsite in flight at once per hub process (of the worker's 20): a subsite that never answers holds no more. */
+  DELIVERY_PER_SUBSITE: integer(z.number().int().min(1).max(100)).default(5),
   /** How long delivered items stay visible in the admin console, in seconds (seven days). */
   DELIVERY_RETENTION_SECONDS: seconds.default(7 * 86_400),
   /** How long failed items stay for the admin to see and retry, in seconds (30 days). */

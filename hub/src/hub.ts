@@ -184,6 +184,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     backoff: { baseMs: config.DELIVERY_BACKOFF_BASE_MS, maxMs: config.DELIVERY_BACKOFF_MAX_MS },
     pollMs: config.DELIVERY_POLL_MS,
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
+    perClient: config.DELIVERY_PER_SUBSITE,
     maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
     senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes, 'ucenter-updateapps': ucenterNotes },
   });

@@ -168,6 +168,13 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(() => loadConfig({ HUB_UNVERIFIED_ACCOUNT_DAYS: '36500' })).toThrow(/HUB_UNVERIFIED_ACCOUNT_DAYS: must be at most 3650/);
   });
 
+  test('DELIVERY_PER_SUBSITE: 5 by default, whole numbers from 1 to 100, else refused naming the setting', () => {
+    expect(loadConfig({}).DELIVERY_PER_SUBSITE).toBe(5);
+    expect(loadConfig({ DELIVERY_PER_SUBSITE: '1' }).DELIVERY_PER_SUBSITE).toBe(1);
+    expect(loadConfig({ DELIVERY_PER_SUBSITE: '100' }).DELIVERY_PER_SUBSITE).toBe(100);
+    for (const value of ['0', '101', '2.5', 'five']) expect(() => loadConfig({ DELIVERY_PER_SUBSITE: value })).toThrow(/DELIVERY_PER_SUBSITE: /);
+  });
+
   test('SIGNUP_MAILS_PER_NETWORK and SIGNUP_MAILS_PER_ADDRESS: 3 and 10 by default; one network\'s share must stay below the address\'s cap', () => {
     expect(loadConfig({})).toMatchObject({ SIGNUP_MAILS_PER_NETWORK: 3, SIGNUP_MAILS_PER_ADDRESS: 10 });
     expect(loadConfig({ SIGNUP_MAILS_PER_NETWORK: '1', SIGNUP_MAILS_PER_ADDRESS: '2' })).toMatchObject({ SIGNUP_MAILS_PER_NETWORK: 1, SIGNUP_MAILS_PER_ADDRESS: 2 });

@@ -31,6 +31,26 @@ export interface Claim {
 const LIST_LIMIT = 200; // items shown per list in the admin console
 
 /**
+ * With a filter, one `claimDue` examines at most this many due ids (each read and parsed):
+ * items a subsite at its cap may not take are walked past, and this bounds that walk.
+ */
+export const CLAIM_SCAN_LIMIT = 1_024;
+
+/** What the worker makes of a due item before it is leased: take it, leave it due, or move it on. */
+export type Admission = 'claim' | 'skip' | 'defer';
+
+/** How `claimDue` picks among due items (the worker's cap per subsite). */
+export interface ClaimFilter {
+  /**
+   * Asked of each pending, due item before it is leased, with how many items of the same client
+   * this call has claimed so far (leases taken, not items admitted).
+   */
+  admit(item: DeliveryItem, claimedForClient: number): Admission;
+  /** How far past `now` a deferred item's due entry is moved, in milliseconds. */
+  deferMs: number;
+}
+
+/**
  * The delivery queue in the store, shared by every hub process. Items are JSON by id; the
  * `due` sorted set orders pending items by their next attempt. Claiming an item is a
  * `SET NX` lease with a TTL, so two processes never deliver one item at the same time, and
@@ -101,23 +121,47 @@ export class DeliveryQueue {
    * another process (or by a dead one, until the lease lapses) are skipped: the due list is
    * read in growing windows until `limit` claims succeed or the due ids run out.
    *
-   * `accept`: asked of each due item before it is leased (read with the window's other items in
-   * one wait); an item it turns down is left due and not leased, and the walk goes on past it.
-   * The worker turns down the items of a subsite that already holds its share of the slots.
+   * With a `filter` (the worker's cap per subsite), each window's items are read in one wait
+   * and the filter is asked of each pending, due one before it is leased: an item it skips is
+   * left due, one it defers has its due entry moved `deferMs` on (one write for the call), and
+   * the walk goes on past both, over at most {@link CLAIM_SCAN_LIMIT} ids. Before, the walk was
+   * unbounded and a turned-down item stayed at the head of the list: with 20,000 items of a
+   * black-holed subsite ahead, every round (one per finished delivery) read all 20,000.
    */
-  async claimDue(limit: number, now = Date.now(), accept?: (item: DeliveryItem) => boolean): Promise<Claim[]> {
+  async claimDue(limit: number, now = Date.now(), filter?: ClaimFilter): Promise<Claim[]> {
     const claims: Claim[] = [];
     if (limit <= 0) return claims;
+    const deferred: string[] = [];
+    await this.#walk(claims, deferred, limit, now, filter);
+    if (filter && deferred.length > 0) {
+      // Only the due entry moves: the record, and so a process delivering the item meanwhile,
+      // is untouched; an entry moved past a finished or rescheduled item is set right by the
+      // walk that reaches it (listed under its status, or due again at its own time). A failed
+      // write leaves the items where they were: the next walk sees them again.
+      const at = now + filter.deferMs;
+      await this.store.zAddMany(this.keys.deliveryDue(), deferred.map((member) => ({ score: at, member }))).catch(() => undefined);
+    }
+    return claims;
+  }
+
+  /** The walk of {@link claimDue}: fills `claims` and lists in `deferred` the ids to move on. */
+  async #walk(claims: Claim[], deferred: string[], limit: number, now: number, filter: ClaimFilter | undefined): Promise<void> {
     const due = this.keys.deliveryDue();
     const tried = new Set<string>();
-    for (let window = limit; ; window *= 2) {
-      const ids = await this.store.zRangeByScore(due, -Infinity, now, window);
-      const turnedDown = accept ? await this.#turnedDown(ids.filter((id) => !tried.has(id)), now, accept) : undefined;
+    const claimedPerClient = new Map<string, number>(); // by this call: the filter's count
+    for (let window = filter ? Math.min(limit, CLAIM_SCAN_LIMIT) : limit; ; window = filter ? Math.min(window * 2, CLAIM_SCAN_LIMIT) : window * 2) {
+      const listedIds = await this.store.zRangeByScore(due, -Infinity, now, window);
+      const ids = listedIds.filter((id) => !tried.has(id));
+      const items = filter ? await this.#readMany(ids) : undefined;
       let stale: Set<string> | undefined; // due ids listed before the orphan grace period, read when needed
       for (const id of ids) {
-        if (tried.has(id)) continue;
         tried.add(id);
-        if (turnedDown?.has(id)) continue;
+        const listed = items?.get(id);
+        if (filter && listed && listed.status === 'pending' && listed.nextAttemptAt <= now) {
+          const admission = filter.admit(listed, claimedPerClient.get(listed.clientId) ?? 0);
+          if (admission === 'defer') deferred.push(id);
+          if (admission !== 'claim') continue;
+        }
         const claim = await this.#claim(id);
         if (claim === 'leased') continue;
         if (claim === 'missing') {
@@ -143,24 +187,25 @@ export class DeliveryQueue {
           continue;
         }
         claims.push(claim);
-        if (claims.length >= limit) return claims;
+        const { clientId } = claim.item;
+        claimedPerClient.set(clientId, (claimedPerClient.get(clientId) ?? 0) + 1);
+        if (claims.length >= limit) return;
       }
-      if (ids.length < window) return claims; // the whole due range was read
+      if (listedIds.length < window) return; // the whole due range was read
+      if (filter && window >= CLAIM_SCAN_LIMIT) return; // as far as one call looks
     }
   }
 
-  /** The ids among `ids` whose items, pending and due, `accept` turns down (one read for all of them). */
-  async #turnedDown(ids: string[], now: number, accept: (item: DeliveryItem) => boolean): Promise<Set<string>> {
-    const turnedDown = new Set<string>();
-    if (ids.length === 0) return turnedDown;
+  /** The items of `ids` in one read, by id (orphans and items being written are absent). */
+  async #readMany(ids: string[]): Promise<Map<string, DeliveryItem>> {
+    const items = new Map<string, DeliveryItem>();
+    if (ids.length === 0) return items;
     const raws = await this.store.getMany(ids.map((id) => this.keys.deliveryItem(id)));
     ids.forEach((id, index) => {
       const raw = raws[index];
-      if (!raw) return; // an orphan or an item being written: the claim below sorts it out
-      const item = JSON.parse(raw) as DeliveryItem;
-      if (item.status === 'pending' && item.nextAttemptAt <= now && !accept(item)) turnedDown.add(id);
+      if (raw) items.set(id, JSON.parse(raw) as DeliveryItem);
     });
-    return turnedDown;
+    return items;
   }
 
   get #orphanGraceMs(): number {

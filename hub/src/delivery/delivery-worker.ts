@@ -4,7 +4,7 @@ import { serverFetch } from '../http/server-fetch.js';
 import type { Logger } from '../logger.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type DeliveryKind } from './delivery.js';
-import { withoutUserinfo, type Claim, type DeliveryQueue } from './delivery-queue.js';
+import { withoutUserinfo, type Admission, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
 
 export interface DeliveryWorkerOptions {
@@ -17,7 +17,8 @@ export interface DeliveryWorkerOptions {
   batch?: number;
   /**
    * Deliveries to one client in flight at once in this process (default: a quarter of
-   * `batch`): a subsite that never answers holds at most these slots, not every slot.
+   * `batch`; the hub passes DELIVERY_PER_SUBSITE): a subsite that never answers holds at
+   * most these slots, not every slot.
    */
   perClient?: number;
   /**
@@ -45,6 +46,13 @@ export interface DeliverySender {
 }
 
 const DEFAULT_BATCH = 20;
+/**
+ * A client whose oldest delivery in flight here started this long ago is slow, in milliseconds:
+ * its items past its cap are deferred by a timeout rather than walked past in every round.
+ * A healthy subsite answers well within it, so a bulk to it is only skipped, its slots freeing
+ * within milliseconds.
+ */
+const SLOW_AFTER_MS = 1_000;
 export const DEFAULT_MAX_AGE_SECONDS = 7 * 86_400;
 
 /**
@@ -102,8 +110,10 @@ export class DeliveryWorker {
   #unsubscribe: (() => void) | undefined;
   /** Deliveries started by the timer loop and not finished yet. */
   readonly #inFlight = new Set<Promise<void>>();
-  /** Of those, how many per client. */
-  readonly #inFlightPerClient = new Map<string, number>();
+  /** Of those, when each started, per client (oldest first). */
+  readonly #startedPerClient = new Map<string, number[]>();
+  /** Clients whose last attempt from this process got no answer (a timeout, no connection). */
+  readonly #unanswered = new Set<string>();
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -162,33 +172,47 @@ export class DeliveryWorker {
    * timeout, its retries staying ahead of newer items in due order: every other subsite's
    * notices went out at 4 a second (an outside review: 200 deletions took 98 s to reach the
    * healthy subsites, and a later one over 20 s).
+   *
+   * A slow client's items past its cap are deferred by `timeoutMs` (its slots will not free
+   * sooner), so they leave the head of the due list and the next rounds do not read them
+   * again; a fast client's are only skipped (deferring them would slow a bulk to a healthy
+   * subsite to one batch per timeout).
    */
   async #round(): Promise<void> {
     const batch = this.options.batch ?? DEFAULT_BATCH;
     const free = batch - this.#inFlight.size;
     if (free <= 0) return; // the next delivery to finish wakes the worker
     const perClient = this.options.perClient ?? Math.max(1, Math.ceil(batch / 4));
-    const planned = new Map(this.#inFlightPerClient);
-    const accept = ({ clientId }: DeliveryItem): boolean => {
-      const held = planned.get(clientId) ?? 0;
-      if (held >= perClient) return false;
-      planned.set(clientId, held + 1);
-      return true;
+    const now = Date.now();
+    // Counted from leases taken (in flight here, claimed in this walk), not from items admitted:
+    // an admitted item leased by another process, or by a dead one, takes no slot.
+    const admit = ({ clientId }: DeliveryItem, claimed: number): Admission => {
+      if ((this.#startedPerClient.get(clientId)?.length ?? 0) + claimed < perClient) return 'claim';
+      return this.#slow(clientId, now) ? 'defer' : 'skip';
     };
-    const claims = await this.queue.claimDue(free, Date.now(), accept);
+    const claims = await this.queue.claimDue(free, now, { admit, deferMs: this.options.timeoutMs });
     for (const claim of claims) {
       const { clientId } = claim.item;
-      this.#inFlightPerClient.set(clientId, (this.#inFlightPerClient.get(clientId) ?? 0) + 1);
+      const startedAt = Date.now();
+      const started = this.#startedPerClient.get(clientId) ?? [];
+      started.push(startedAt);
+      this.#startedPerClient.set(clientId, started);
       const delivery = this.#deliver(claim).finally(() => {
         this.#inFlight.delete(delivery);
-        const left = (this.#inFlightPerClient.get(clientId) ?? 1) - 1;
-        if (left > 0) this.#inFlightPerClient.set(clientId, left);
-        else this.#inFlightPerClient.delete(clientId);
+        started.splice(started.indexOf(startedAt), 1);
+        if (started.length === 0 && this.#startedPerClient.get(clientId) === started) this.#startedPerClient.delete(clientId);
         this.#wake(); // a slot is free: more may be due
       });
       this.#inFlight.add(delivery);
     }
     if (claims.length === free) this.#again = true;
+  }
+
+  /** Whether a client's deliveries here are slow: its oldest in flight started over {@link SLOW_AFTER_MS} ago, or its last attempt got no answer. */
+  #slow(clientId: string, now: number): boolean {
+    if (this.#unanswered.has(clientId)) return true;
+    const oldest = this.#startedPerClient.get(clientId)?.[0];
+    return oldest !== undefined && now - oldest > SLOW_AFTER_MS;
   }
 
   /** One round, waited for (tests and tools that deliver by hand): claims what is due and delivers it. @returns how many items were attempted. */
@@ -213,6 +237,9 @@ export class DeliveryWorker {
         return this.#audit('delivery.failed', failed);
       }
       const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url, client?.idTokenSignedResponseAlg);
+      // No answer at all (not an error status): the client's items past its cap are deferred.
+      if (status !== undefined) this.#unanswered.delete(item.clientId);
+      else if (!unsendable) this.#unanswered.add(item.clientId);
       const change = {
         ...attempt,
         url: withoutUserinfo(url),
