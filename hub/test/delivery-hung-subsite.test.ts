@@ -41,29 +41,46 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
-describe.each(STORE_KINDS)('delivery queue on %s: a hung subsite', (kind) => {
-  let hub: RunningHub | undefined;
+/**
+ * Two subsites for userdelete: `silent` accepts every request and never answers (held until the
+ * end), `answering` records each notice's `sub` and answers 204 at once.
+ */
+function subsitePair() {
   const held: ServerResponse[] = [];
-  const hung = createServer((req, res) => {
+  const received: { sub: string; at: number }[] = [];
+  const silent = createServer((req, res) => {
     req.resume();
     held.push(res); // never answered: the worker's timeout ends it
   });
-  const fastReceived: { sub: string; at: number }[] = [];
-  const fast = createServer((req, res) => {
+  const answering = createServer((req, res) => {
     req.resume();
-    fastReceived.push({ sub: subOf(req), at: Date.now() });
-    res.writeHead(200).end();
+    received.push({ sub: subOf(req), at: Date.now() });
+    res.writeHead(204).end();
   });
+  return {
+    held,
+    received,
+    listen: () => Promise.all([listen(silent), listen(answering)]),
+    async close(): Promise<void> {
+      for (const res of held) res.destroy();
+      await Promise.all([close(silent), close(answering)]);
+    },
+  };
+}
+
+describe.each(STORE_KINDS)('delivery queue on %s: a hung subsite', (kind) => {
+  let hub: RunningHub | undefined;
+  const sites = subsitePair();
+  const { held, received: fastReceived } = sites;
 
   afterAll(async () => {
     await hub?.deliveryWorker.stop();
     await hub?.close();
-    for (const res of held) res.destroy();
-    await Promise.all([close(hung), close(fast)]);
+    await sites.close();
   });
 
   test('does not delay the userdelete of another subsite (each delivery finishes on its own)', async () => {
-    const [hungUrl, fastUrl] = await Promise.all([listen(hung), listen(fast)]);
+    const [hungUrl, fastUrl] = await sites.listen();
     hub = await startTestHub(kind, { DELIVERY_BACKOFF_BASE_MS: '20', DELIVERY_BACKOFF_MAX_MS: '60', DELIVERY_POLL_MS: '10', DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS) });
     await hub.services.clients.register({ clientId: 'hung', redirectUris: [`${hungUrl}/cb`], userdeleteUrl: `${hungUrl}/sso/userdelete` });
     await hub.services.clients.register({ clientId: 'fast', redirectUris: [`${fastUrl}/cb`], userdeleteUrl: `${fastUrl}/sso/userdelete` });
@@ -85,30 +102,20 @@ describe.each(STORE_KINDS)('delivery queue on %s: a hung subsite', (kind) => {
 
 describe.each(STORE_KINDS)('delivery queue on %s: a black-holed subsite with many items', (kind) => {
   let hub: RunningHub | undefined;
-  const held: ServerResponse[] = [];
-  const hole = createServer((req, res) => {
-    req.resume();
-    held.push(res); // accepts, never answers
-  });
-  const received: { sub: string; at: number }[] = [];
-  const healthy = createServer((req, res) => {
-    req.resume();
-    received.push({ sub: subOf(req), at: Date.now() });
-    res.writeHead(204).end();
-  });
+  const sites = subsitePair();
+  const { held, received } = sites;
 
   afterAll(async () => {
     await hub?.deliveryWorker.stop();
     await hub?.close();
-    for (const res of held) res.destroy();
-    await Promise.all([close(hole), close(healthy)]);
+    await sites.close();
   });
 
   test('holds a share of the slots, not all of them: a mass deletion reaches the healthy subsite at once', async () => {
     // An outside review: 200 deletions with one subsite black-holed reached the healthy ones
     // over 98 s, at 4 a second: every slot ended up on the dead subsite for the whole timeout,
     // and its retries stayed ahead of newer items in due order.
-    const [holeUrl, healthyUrl] = await Promise.all([listen(hole), listen(healthy)]);
+    const [holeUrl, healthyUrl] = await sites.listen();
     hub = await startTestHub(kind, { DELIVERY_BACKOFF_BASE_MS: '20', DELIVERY_BACKOFF_MAX_MS: '60', DELIVERY_POLL_MS: '10', DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS) });
     const users = Array.from({ length: 80 }, (_, i) => `user-${i}`);
     for (const sub of users) {
@@ -147,24 +154,14 @@ function countingItemReads(inner: Store): { store: Store; reads(): number } {
 describe.each(STORE_KINDS)('delivery queue on %s: a black-holed subsite with a large backlog ahead', (kind) => {
   let hub: RunningHub | undefined;
   let inner: Store | undefined;
-  const held: ServerResponse[] = [];
-  const hole = createServer((req, res) => {
-    req.resume();
-    held.push(res); // accepts, never answers
-  });
-  const received: { sub: string; at: number }[] = [];
-  const healthy = createServer((req, res) => {
-    req.resume();
-    received.push({ sub: subOf(req), at: Date.now() });
-    res.writeHead(204).end();
-  });
+  const sites = subsitePair();
+  const { held, received } = sites;
 
   afterAll(async () => {
     await hub?.deliveryWorker.stop();
     await hub?.close();
     await inner?.close();
-    for (const res of held) res.destroy();
-    await Promise.all([close(hole), close(healthy)]);
+    await sites.close();
   });
 
   test('its items are deferred, not read again in every round: the reads per round stay bounded and the healthy items go out', async () => {
@@ -172,7 +169,7 @@ describe.each(STORE_KINDS)('delivery queue on %s: a black-holed subsite with a l
     // round read all 20,001 items (~300 ms on the memory store), and a round runs after every
     // finished delivery. Here, on the code before, every round read the whole backlog.
     const BACKLOG = 3_000;
-    const [holeUrl, healthyUrl] = await Promise.all([listen(hole), listen(healthy)]);
+    const [holeUrl, healthyUrl] = await sites.listen();
     inner = await openTestStore(kind);
     const counting = countingItemReads(inner);
     hub = await startTestHub(kind, { DELIVERY_BACKOFF_BASE_MS: '20', DELIVERY_BACKOFF_MAX_MS: '60', DELIVERY_POLL_MS: '10', DELIVERY_TIMEOUT_MS: String(TIMEOUT_MS) }, counting.store);

@@ -9,29 +9,26 @@
 import { randomUUID } from 'node:crypto';
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
-import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
-import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import type { CaughtMail, SmtpCatcher } from '../src/testing/smtp-catcher.js';
+import type { RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, postForm, walk } from './support.js';
 
 const PASSWORD = 'looking-glass-42';
 const REDIRECT = 'http://rp.test/cb';
 
 describe('Giving the old e-mail address back (redis, real SMTP)', () => {
+  const started = hubWithMailbox({ RECOVERY_MAILS_PER_ACCOUNT: '20' });
   let hub: RunningHub;
   let catcher: SmtpCatcher;
   let rpAuth: string;
 
   beforeAll(async () => {
-    catcher = await startSmtpCatcher();
-    hub = await startTestHub('redis', { SMTP_URL: catcher.url, RECOVERY_MAILS_PER_ACCOUNT: '20' });
+    ({ hub, catcher } = started);
     const rp = await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] });
     rpAuth = basic('rp', rp.clientSecret!);
   });
-  afterAll(async () => {
-    await Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]);
-    await hub.close();
-    await catcher.close();
-  });
+  // Mail still being sent when the hub closes would outlive the test file.
+  afterAll(() => Promise.all([hub.services.recovery.settled(), hub.services.emailChange.settled()]));
 
   async function newUser() {
     const username = `u${randomUUID().slice(0, 8)}`;
