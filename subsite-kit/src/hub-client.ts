@@ -46,7 +46,13 @@ export class HubClient {
   readonly #reachability: HubReachability;
 
   constructor(private readonly options: ResolvedOptions) {
-    this.#reachability = new HubReachability(options.hubInternalUrl, options.hubTimeoutMs);
+    // The probe is the discovery fetch itself, with the probe's shorter timeout: what it reads
+    // is kept as the cached document, as any discovery fetch's is.
+    this.#reachability = new HubReachability(async (timeoutMs) => {
+      const fresh = await this.#fetchMetadata(timeoutMs);
+      this.#metadata = Promise.resolve(fresh);
+      this.#metadataAt = Date.now();
+    }, options.hubTimeoutMs);
   }
 
   /**
@@ -207,7 +213,7 @@ export class HubClient {
     return this.#oauth.client;
   }
 
-  async #fetchMetadata(): Promise<HubMetadata> {
+  async #fetchMetadata(timeoutMs = this.options.hubTimeoutMs): Promise<HubMetadata> {
     const url = `${this.options.hubInternalUrl}/.well-known/openid-configuration`;
     const step = 'hub discovery';
     let document: Record<string, unknown>;
@@ -215,7 +221,7 @@ export class HubClient {
       const response = await fetch(url, {
         headers: { accept: 'application/json' },
         redirect: 'error',
-        signal: AbortSignal.timeout(this.options.hubTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
       if (!response.ok) throw answered(step, url, response.status, text);
@@ -225,7 +231,7 @@ export class HubClient {
         throw new HubRequestError(502, step, url, 'the answer is not JSON: is hubInternalUrl the hub\'s root?');
       }
     } catch (error) {
-      throw hubRequestError(step, url, error, this.options.hubTimeoutMs);
+      throw hubRequestError(step, url, error, timeoutMs);
     }
 
     // The document must describe the hub we were configured for (OIDC Discovery 1.0 §4.3).

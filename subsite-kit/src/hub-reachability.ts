@@ -8,10 +8,10 @@ const PROBE_TIMEOUT_MS = 2_000; // at most (or hubTimeoutMs if shorter): a silen
  * Whether the hub can be reached from here, for the silent checks (`prompt=none`): a browser
  * sent to a hub that is down gets a connection error instead of the site's page, so the kit
  * makes sure before it sends one. Costs no hub request while the hub answers the kit's own
- * calls (the token request of each sign-in, discovery, JWKS, userinfo, refresh): a hub that
+ * calls (discovery, and the token request of each sign-in and each refresh): a hub that
  * answered in the last {@link TRUSTED_FOR_MS} is trusted, so lazy verification stays at two hub
  * requests. Otherwise (nothing heard for a while, or a call failed as unreachable) one probe,
- * shared by the requests that wait for it: GET of the discovery document at `hubInternalUrl`
+ * shared by the requests that wait for it: the kit's own discovery fetch at `hubInternalUrl`
  * with a short timeout; its failure is kept {@link PROBE_RESULT_MS}.
  */
 export class HubReachability {
@@ -19,11 +19,13 @@ export class HubReachability {
   #failedAt = 0;
   #probe: Promise<void> | undefined;
   #probeFailure: { at: number; error: HubRequestError } | undefined;
-  readonly #url: string;
   readonly #timeoutMs: number;
 
-  constructor(hubInternalUrl: string, hubTimeoutMs: number) {
-    this.#url = `${hubInternalUrl}/.well-known/openid-configuration`;
+  /** `probe`: the kit's discovery fetch, given the probe's timeout (the hub client's own, which keeps what it reads). */
+  constructor(
+    private readonly probe: (timeoutMs: number) => Promise<unknown>,
+    hubTimeoutMs: number,
+  ) {
     this.#timeoutMs = Math.min(hubTimeoutMs, PROBE_TIMEOUT_MS);
   }
 
@@ -44,8 +46,8 @@ export class HubReachability {
   }
 
   /**
-   * Resolves when the hub is known to answer; rejects with the 503 (or, for a TLS
-   * misconfiguration, 502) {@link HubRequestError} of the probe otherwise.
+   * Resolves when the hub is known to answer; rejects with the {@link HubRequestError} of the
+   * probe otherwise (503 unreachable, 502 for a hub that answered with something unusable).
    */
   async check(): Promise<void> {
     const now = Date.now();
@@ -56,15 +58,11 @@ export class HubReachability {
   }
 
   async #run(): Promise<void> {
-    const step = 'hub reachability check';
     try {
-      const response = await fetch(this.#url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: AbortSignal.timeout(this.#timeoutMs) });
-      await response.body?.cancel();
-      // A gateway in front of a hub that is down answers for it.
-      if (response.status === 502 || response.status === 503 || response.status === 504) throw new HubRequestError(503, step, this.#url, `the hub answered ${response.status}`);
+      await this.probe(this.#timeoutMs);
       this.answered();
     } catch (error) {
-      const failure = hubRequestError(step, this.#url, error, this.#timeoutMs);
+      const failure = error instanceof HubRequestError ? error : hubRequestError('hub reachability check', 'hub discovery', error, this.#timeoutMs);
       this.#failedAt = Date.now();
       this.#probeFailure = { at: this.#failedAt, error: failure };
       throw failure;

@@ -42,7 +42,6 @@ interface UndoGrant {
   userId: string;
   /** The address before the change, verified then (an unverified one is offered no link). */
   from: string;
-  fromVerified: boolean;
   /** When that address was set by a change of its own (its `emailChangedAt`), kept with it when it is given back. */
   fromChangedAt?: number;
   /** The address it was changed to. */
@@ -152,7 +151,7 @@ export class EmailChange {
   }
 
   /**
-   * Uses the link up: the account's address is the old one again (verified if it was), and
+   * Uses the link up: the account's address is the old one again (verified, as it was), and
    * every session and token of the account ends, at the hub and at subsites, as a password
    * reset ends them. A later change does not make the link stale: a taker could otherwise
    * change the address again to keep the owner out. The owner then resets the password
@@ -160,11 +159,11 @@ export class EmailChange {
    */
   async undo(token: string, ip: string): Promise<User> {
     const { user, grant } = await this.#undoOf(await this.deps.tokens.take<UndoGrant>('email-undo', token));
-    const { from, fromVerified } = grant;
+    const { from } = grant;
     let restored = user;
     if (user.email.toLowerCase() !== from.toLowerCase()) {
       try {
-        restored = await this.deps.users.changeEmail(user.id, from, { verified: fromVerified, changedAt: grant.fromChangedAt ?? null });
+        restored = await this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null });
       } catch (error) {
         if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account.');
         throw error;
@@ -204,7 +203,7 @@ export class EmailChange {
       await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars });
       return;
     }
-    const grant: UndoGrant = { userId: user.id, from: user.email, fromVerified: true, to, ...(user.emailChangedAt !== undefined ? { fromChangedAt: user.emailChangedAt } : {}) };
+    const grant: UndoGrant = { userId: user.id, from: user.email, to, ...(user.emailChangedAt !== undefined ? { fromChangedAt: user.emailChangedAt } : {}) };
     const token = await this.deps.tokens.issue('email-undo', grant, this.deps.undoTtlSeconds);
     const link = `${this.deps.issuer}/account/email/undo?token=${encodeURIComponent(token)}`;
     const days = Math.max(1, Math.round(this.deps.undoTtlSeconds / 86_400));

@@ -410,10 +410,10 @@ export class UserRepository {
     if (rehashed && !isLegacyHash(passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
   }
 
-  /** Changes the e-mail address, keeping the unique index right; `verified` when the new address was proven by a link. */
   /**
-   * `changedAt`: the address's `emailChangedAt` from now on (`null` clears it); left as it is when
-   * not given (an admin's change, a sign-up's verification).
+   * Changes the e-mail address, keeping the unique index right; `verified` when the new address
+   * was proven by a link. `changedAt`: the address's `emailChangedAt` from now on (`null` clears
+   * it); left as it is when not given (an admin's change, a sign-up's verification).
    */
   async changeEmail(id: string, email: string, options: { verified?: boolean; changedAt?: number | null } = {}): Promise<User> {
     const address = email.trim();
@@ -434,12 +434,13 @@ export class UserRepository {
     // account: once the removal marked it, nothing is written and the new address is given back.
     let changed: User | undefined;
     try {
-      const dated = (current: User): User => {
-        if (options.changedAt === undefined) return current;
-        const { emailChangedAt: _previous, ...rest } = current;
-        return options.changedAt === null ? rest : { ...rest, emailChangedAt: options.changedAt };
-      };
-      changed = await this.#modify(id, (current) => (current.removing ? undefined : emailVerified ? keptAccount(dated({ ...current, email: address, emailVerified })) : dated({ ...current, email: address, emailVerified })));
+      changed = await this.#modify(id, (current) => {
+        if (current.removing) return undefined;
+        const { emailChangedAt, ...rest } = current;
+        const dated = options.changedAt === undefined ? emailChangedAt : (options.changedAt ?? undefined);
+        const next: User = { ...rest, email: address, emailVerified, ...(dated !== undefined ? { emailChangedAt: dated } : {}) };
+        return emailVerified ? keptAccount(next) : next;
+      });
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
