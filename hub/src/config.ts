@@ -1,5 +1,6 @@
 import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { RedisNode, RedisTarget } from './store/redis-client.js';
 import { badPortProblem } from './fetch-bad-ports.js';
@@ -524,21 +525,10 @@ export function misspelledVariables(env: Record<string, string | undefined>): Mi
   const found: MisspelledVariable[] = [];
   for (const [given, value] of Object.entries(env)) {
     if (value === undefined || known.includes(given) || given.length < 6 || !given.includes('_')) continue;
-    const match = known.find((name) => editDistance(given.toUpperCase(), name) <= 2);
+    const match = known.find((name) => distance(given.toUpperCase(), name) <= 2);
     if (match) found.push({ given, known: match });
   }
   return found;
-}
-
-/** Levenshtein distance (insertions, deletions, substitutions). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import { KitOptionError } from './options.js';
 
 /**
@@ -26,22 +27,8 @@ function closest(name: string, known: readonly string[]): string | undefined {
   if (sameLetters) return sameLetters;
   let best: { option: string; distance: number } | undefined;
   for (const option of known) {
-    const distance = editDistance(lower, option.toLowerCase());
-    if (distance <= Math.max(2, Math.floor(option.length / 4)) && (!best || distance < best.distance)) best = { option, distance };
+    const edits = distance(lower, option.toLowerCase());
+    if (edits <= Math.max(2, Math.floor(option.length / 4)) && (!best || edits < best.distance)) best = { option, distance: edits };
   }
   return best?.option;
-}
-
-/** Levenshtein distance, with a swap of two neighbouring letters as one edit (`Secert` → `Secret`). */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = value;
-    }
-  }
-  return rows[a.length]![b.length]!;
 }
