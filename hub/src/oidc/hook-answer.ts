@@ -25,13 +25,15 @@ export type HookPageRender = (ctx: KoaContextWithOIDC, title: string, descriptio
 
 export interface HookRefusal {
   status: number;
-  /** Seconds, for `Retry-After`. */
-  retryAfter: string;
+  /** Seconds, for `Retry-After` (a refusal that waiting does not mend has none). */
+  retryAfter?: string;
   /** The page's title and text, in the reader's language. */
   title: string;
   description: string;
   /** The RFC 6749-style `error_description` for a program (English, as the protocol's are). */
   jsonDescription: string;
+  /** The RFC 6749 `error` code for a program: `temporarily_unavailable` unless said. */
+  error?: string;
 }
 
 /**
@@ -41,9 +43,9 @@ export interface HookRefusal {
  */
 export function refuseFromHook(ctx: KoaContextWithOIDC, render: HookPageRender, refusal: HookRefusal): void {
   ctx.status = refusal.status;
-  ctx.set('Retry-After', refusal.retryAfter);
+  if (refusal.retryAfter !== undefined) ctx.set('Retry-After', refusal.retryAfter);
   if (wantsJson(ctx)) {
-    ctx.body = { error: 'temporarily_unavailable', error_description: refusal.jsonDescription };
+    ctx.body = { error: refusal.error ?? 'temporarily_unavailable', error_description: refusal.jsonDescription };
     return;
   }
   ctx.type = 'html';

@@ -10,6 +10,7 @@ import { StoreUnavailableError } from '../store/store.js';
 import { refuseFromHook, storeDownFromHook, type HookPageRender } from '../oidc/hook-answer.js';
 import { cameFromPostedForm } from '../oidc/posted-forms.js';
 import { WindowLimit } from './window-limit.js';
+import { isEmbeddedRequest } from './fetch-metadata.js';
 
 /**
  * oidc-provider's endpoints that may store a record for a browser nobody signed in with: the
@@ -42,6 +43,14 @@ function isSilentCheck(ctx: KoaContextWithOIDC): boolean {
 function writesRecord(ctx: KoaContextWithOIDC): boolean {
   if (RECORD_WRITING_PATH.test(ctx.path)) return !isSilentCheck(ctx) && !cameFromPostedForm(ctx.req); // a kept form's GET: counted at its POST
   return PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization'));
+}
+
+/** A sign-in or sign-out page fetched as an image, a script, a frame or by `fetch()` ({@link isEmbeddedRequest}): refused, not counted. */
+export class EmbeddedSignInPageError extends HubError {
+  override readonly name = 'EmbeddedSignInPageError';
+  constructor() {
+    super(400, msg('errors:embeddedSignInPage'));
+  }
 }
 
 /** Raised when one address opens sign-in pages faster than any person does. */
@@ -85,6 +94,7 @@ export class SignInStartLimit {
   middleware() {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       if (req.method !== 'GET' && req.method !== 'POST') return next();
+      if (isEmbeddedRequest(req.get('sec-fetch-dest'))) return next(new EmbeddedSignInPageError());
       try {
         await this.count(clientIp(req));
         next();
@@ -106,6 +116,12 @@ export class SignInStartLimit {
    */
   authorizationHook(render: HookPageRender) {
     const check = async (ctx: KoaContextWithOIDC): Promise<boolean> => {
+      if (isEmbeddedRequest(ctx.get('sec-fetch-dest'))) {
+        const t = translator(localeOfContext(ctx));
+        const error = new EmbeddedSignInPageError();
+        refuseFromHook(ctx, render, { status: 400, title: t('errors:titles.notAPage'), description: messageOf(error, t), jsonDescription: error.publicMessage, error: 'invalid_request' });
+        return false;
+      }
       try {
         await this.count(ctx.ip);
       } catch (error) {
