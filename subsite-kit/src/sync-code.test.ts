@@ -44,6 +44,9 @@ describe('sync code verification (HS256 sync+jwt)', () => {
   const rejected: [string, () => Promise<{ code: string; time: string }>, string?][] = [
     ['forged signature (another key)', () => makeSyncCode({ key: 'attacker-key-0123456789abcdef0123456789' })],
     ['wrong audience', () => makeSyncCode({ aud: 'wiki' })],
+    // docs/subsite-protocol.md §3.1: `aud` a string, and no `kid` (an outside review found both taken).
+    ['audience as a list holding this client', () => makeSyncCode({ aud: [CLIENT_ID, 'wiki'] })],
+    ['a kid in the header', () => makeSyncCode({ kid: 'k1' })],
     ['wrong issuer', () => makeSyncCode({ iss: 'http://evil.test' })],
     ['expired', () => makeSyncCode({ iat: now() - 200, exp: now() - 140 })],
     ['iat in the future beyond the skew', () => makeSyncCode({ iat: now() + 120, exp: now() + 150 })],

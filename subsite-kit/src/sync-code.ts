@@ -125,7 +125,7 @@ async function verifyWithAnyKey(code: string, verifier: SyncCodeVerifier, now: n
   let lastError: unknown;
   for (const key of verifier.keys) {
     try {
-      const { payload } = await jwtVerify(code, key, {
+      const { payload, protectedHeader } = await jwtVerify(code, key, {
         algorithms: ['HS256'],
         typ: 'sync+jwt',
         issuer: [...verifier.issuers],
@@ -134,6 +134,9 @@ async function verifyWithAnyKey(code: string, verifier: SyncCodeVerifier, now: n
         clockTolerance: verifier.clockSkewSeconds,
         currentDate: new Date(now * 1000),
       });
+      // The hub's codes, as docs/subsite-protocol.md §3.1 writes them: one audience, no key id.
+      if (typeof payload.aud !== 'string') throw new joseErrors.JWTClaimValidationFailed('"aud" must be one string', payload, 'aud', 'check_failed');
+      if (protectedHeader.kid !== undefined) throw new joseErrors.JWSInvalid('a sync code has no "kid"');
       return payload;
     } catch (error) {
       lastError = error;

@@ -6,12 +6,14 @@ export interface SyncCodeSpec {
   act?: string;
   sid?: string;
   iss?: string;
-  aud?: string;
+  aud?: string | string[];
   iat?: number;
   exp?: number;
   jti?: string;
   typ?: string;
   key?: string;
+  /** A `kid` in the header (the hub's codes have none). */
+  kid?: string;
   omit?: (keyof JWTPayload | 'act' | 'sid')[];
 }
 
@@ -29,7 +31,7 @@ export async function makeSyncCode(spec: SyncCodeSpec = {}): Promise<{ code: str
   };
   for (const name of spec.omit ?? []) delete claims[name];
   const code = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: spec.typ ?? 'sync+jwt' })
+    .setProtectedHeader({ alg: 'HS256', typ: spec.typ ?? 'sync+jwt', ...(spec.kid !== undefined ? { kid: spec.kid } : {}) })
     .sign(new TextEncoder().encode(spec.key ?? SYNC_KEY));
   return { code, time: String(iat), jti: String(claims.jti) };
 }
