@@ -65,11 +65,11 @@ test('Cancel on the hub sign-in started from bbs /private: back on bbs, anonymou
   await context.close();
 });
 
-test('/favicon.ico answers on every origin (hub, bbs, wiki, shop)', async ({ browser }) => {
+test('/favicon.ico answers on every origin (hub, bbs, wiki, shop, forum)', async ({ browser }) => {
   // In Chromium: Node does not resolve *.localhost.
   const context = await browser.newContext();
   const page = await context.newPage();
-  for (const origin of [URLS.hub, URLS.bbs, URLS.wiki, URLS.shop]) {
+  for (const origin of [URLS.hub, URLS.bbs, URLS.wiki, URLS.shop, URLS.forum]) {
     const response = await page.goto(`${origin}/favicon.ico`);
     expect(response!.status(), origin).toBe(200);
     expect(response!.headers()['content-type'], origin).toMatch(/^image\//);

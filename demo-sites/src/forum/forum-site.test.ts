@@ -23,6 +23,13 @@ describe('demo forum: UCenter notes', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  test('/favicon.ico is an icon (every forum page logged a 404 for it, an outside review)', async () => {
+    const response = await fetch(`${url}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^image\//);
+    expect([...Buffer.from(await response.arrayBuffer()).subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+  });
+
   const note = (query: string) => `${url}/api/uc.php?code=${encodeURIComponent(authcodeEncode(`${query}&time=${Math.floor(Date.now() / 1000)}`, config.forum.ucKey))}`;
   const member = async (browser: TestBrowser) => /data-testid="user-name">([^<]*)</.exec(await (await browser.get(`${url}/`)).text())?.[1];
 
