@@ -15,7 +15,7 @@ import { RedisStore, connectRedis } from '../src/store/redis.js';
 import type { Store } from '../src/store/store.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, codeRequest, signOut, walk } from './support.js';
+import { authUrl, basic, codeRequest, postForm, signOut, walk } from './support.js';
 
 const FAST = { DELIVERY_BACKOFF_BASE_MS: '20', DELIVERY_BACKOFF_MAX_MS: '60', DELIVERY_POLL_MS: '10', DELIVERY_TIMEOUT_MS: '2000' };
 
@@ -173,6 +173,47 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     const { payload, protectedHeader } = await jwtVerify(stub.received[0]!.token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'logout+jwt', algorithms: [alg] });
     expect(protectedHeader.alg).toBe(alg);
     expect(payload.sub).toBe(user.id);
+    await stub.close();
+  });
+
+  test.each([
+    ['disabling the user (forced logout)', (hub: RunningHub, id: string) => hub.services.lifecycle.disable(id).then(() => undefined)],
+    ['a password reset ("sign out everywhere")', (hub: RunningHub, id: string) => hub.services.lifecycle.signOutEverywhere(id).then(() => undefined)],
+  ])('Back-Channel Logout 1.0 §2.4: %s sends a logout token for each sid the site was given, besides the one for sub', async (_event, end) => {
+    // The hub registers every client with backchannel_logout_session_required (for sid in ID
+    // tokens), but sent these events only a token with sub and no sid. A relying party that
+    // requires sid (pac4j), or finds its sessions by sid only, ignored it: the disabled user
+    // stayed signed in there (an outside review with express-openid-connect / openid-client).
+    const stub = await startStub(() => 200);
+    hub = await startTestHub(kind, FAST);
+    const { clientSecret } = await hub.services.clients.register({ clientId: 'bbs', redirectUris: [`${stub.url}/sso/callback`], backchannelLogoutUri: `${stub.url}/sso/backchannel-logout`, trusted: true });
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    // Signed in at the site from two browsers: two hub sessions, a sid each, read from the ID tokens the site got.
+    const sids: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const request = codeRequest('bbs', `${stub.url}/sso/callback`);
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), { login: 'alice', password: 'wonderland-123' });
+      const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: `${stub.url}/sso/callback` }, { authorization: basic('bbs', clientSecret!) });
+      expect(tokens.status).toBe(200);
+      sids.push(JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1]!, 'base64url').toString()).sid as string);
+    }
+    expect(new Set(sids).size).toBe(2);
+    hub.deliveryWorker.start();
+
+    await end(hub, user.id);
+
+    await waitFor(async () => (await hub.services.deliveries.counts()).delivered === 3, 'three logout tokens').catch(async (error: unknown) => {
+      const queued = [...(await hub.services.deliveries.list('delivered')), ...(await hub.services.deliveries.list('pending'))].map((item) => item.sid ?? 'no sid');
+      throw new Error(`${String(error)}: the site was sent ${JSON.stringify(queued)}`);
+    });
+    await sleep(100); // and nothing more
+    expect(stub.received).toHaveLength(3);
+    const jwks = createLocalJWKSet((await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet);
+    const payloads = await Promise.all(stub.received.map(async ({ token }) => (await jwtVerify(token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'logout+jwt' })).payload));
+    for (const payload of payloads) expect(payload).toMatchObject({ sub: user.id, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+    // One per session (its sid), and one with no sid for every session of sub there, also those the hub no longer knows of.
+    expect(payloads.filter((payload) => payload.sid === undefined)).toHaveLength(1);
+    expect(payloads.flatMap((payload) => (payload.sid === undefined ? [] : [payload.sid])).sort()).toEqual(sids.sort());
     await stub.close();
   });
 

@@ -629,6 +629,8 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       const { callback } = await walk(browser, hub.url, authUrl(hub.url, params), CAROL);
       expect(callback.searchParams.get('code')).toBeTruthy();
       const carol = (await hub.services.users.findByLogin(CAROL.login))!;
+      const sids = (await hub.services.lifecycle.sessionsOf(carol.id)).flatMap((s) => s.clients).filter((c) => c.clientId === 'consent-bcl').map((c) => c.sid);
+      expect(sids).toHaveLength(1);
       const html = await (await browser.get(`${hub.url}/account`)).text();
       expect(/data-testid="signed-in-to">(.*?)<\/ul>/.exec(html)?.[1]).toContain('Consent BCL');
       const withdrawn = await browser.post(`${hub.url}/account/consents/consent-bcl/revoke`, { _csrf: inputValue(html, '_csrf') });
@@ -638,7 +640,11 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
       expect(/data-testid="signed-in-to">(.*?)<\/ul>/.exec(await (await browser.get(`${hub.url}/account`)).text())?.[1] ?? '').not.toContain('Consent BCL');
       const queued = [...(await hub.services.deliveries.list('pending')), ...(await hub.services.deliveries.list('delivered')), ...(await hub.services.deliveries.list('failed'))]
         .filter((item) => item.clientId === 'consent-bcl' && item.sub === carol.id);
-      expect(queued.map((item) => item.kind)).toEqual(['backchannel-logout']);
+      // One for the user (no sid: every session there), one for the sid this session gave it (an RP that requires sid ignores the first).
+      expect(queued.map((item) => ({ kind: item.kind, sid: item.sid })).sort((a, b) => (a.sid ?? '').localeCompare(b.sid ?? ''))).toEqual([
+        { kind: 'backchannel-logout', sid: undefined },
+        { kind: 'backchannel-logout', sid: sids[0] },
+      ]);
     });
 
     test('a trusted (first-party) client never asks', async () => {

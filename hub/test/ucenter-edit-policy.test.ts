@@ -94,9 +94,14 @@ describe.each(STORE_KINDS)('UCenter user/edit under the hub\'s password rules on
     expect(refresh.body.error).toBe('invalid_grant');
     const userinfo = await fetch(`${hub.url}/me`, { headers: { authorization: `Bearer ${String(tokens.body.access_token)}` } });
     expect(userinfo.status).toBe(401);
-    // As a password reset: a back-channel logout for the user (no sid), not a userdelete.
+    // As a password reset: a back-channel logout for the user (no sid) and one for the ended session's sid, not a userdelete.
+    const sid = JSON.parse(Buffer.from(String(tokens.body.id_token).split('.')[1]!, 'base64url').toString()).sid as string;
+    expect(sid).toBeTruthy();
     const pending = (await hub.services.deliveries.list('pending')).filter((item) => item.sub === zs.id);
-    expect(pending.map((item) => ({ kind: item.kind, clientId: item.clientId, sid: item.sid }))).toEqual([{ kind: 'backchannel-logout', clientId: 'rp', sid: undefined }]);
+    expect(pending.map((item) => ({ kind: item.kind, clientId: item.clientId, sid: item.sid })).sort((a, b) => (a.sid ?? '').localeCompare(b.sid ?? ''))).toEqual([
+      { kind: 'backchannel-logout', clientId: 'rp', sid: undefined },
+      { kind: 'backchannel-logout', clientId: 'rp', sid },
+    ]);
     // Nobody else is signed out.
     expect(await isSignedIn(bystander, hub.url)).toBe(true);
     // The new password works at the portal and through the application; the old one does not.

@@ -99,19 +99,20 @@ export class AccountLifecycle {
    * signed in with their profile until the browser closed). Returns the notices queued.
    */
   async withdrawConsent(userId: string, clientId: string): Promise<number> {
+    const sids = await this.#sidsByClient(userId); // before the grants go
     await withdrawConsent(this.deps.provider, this.deps.consents, this.deps.grants, userId, clientId);
     const client = await this.deps.clients.find(clientId);
     if (!client || client.internal || !client.backchannelLogoutUri) return 0;
-    await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
-    return 1;
+    return this.#logoutTokens(userId, client.clientId, client.backchannelLogoutUri, sids.get(client.clientId));
   }
 
   /**
    * The forced logout: everything the hub holds for the user ends now, and every subsite
    * gets a queued notice: a userdelete where it registered a userdelete URL, else a
-   * back-channel logout for the user (`sub`) where it registered a back-channel URI.
+   * back-channel logout where it registered a back-channel URI (see {@link #logoutTokens}).
    */
   async forceLogout(userId: string, reason: ForcedLogoutReason): Promise<{ sessions: number; grants: number; deliveries: number }> {
+    const sids = await this.#sidsByClient(userId); // before they are ended
     const ended = await this.endEverything(userId);
     let deliveries = 0;
     for (const client of await this.deps.clients.list()) {
@@ -120,8 +121,7 @@ export class AccountLifecycle {
         await this.deps.deliveries.enqueue({ kind: 'userdelete', clientId: client.clientId, sub: userId, reason, url: client.userdeleteUrl });
         deliveries += 1;
       } else if (client.backchannelLogoutUri) {
-        await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
-        deliveries += 1;
+        deliveries += await this.#logoutTokens(userId, client.clientId, client.backchannelLogoutUri, sids.get(client.clientId));
       }
     }
     if (this.deps.moreNotices) deliveries += await this.deps.moreNotices(userId, reason);
@@ -197,20 +197,19 @@ export class AccountLifecycle {
   /**
    * "Sign out everywhere" (a password reset): every hub session ends, every grant and token
    * of the user is revoked on every device (password-grant sign-ins too), and every subsite
-   * that registered a back-channel URI gets a logout token for the user's `sub` with no `sid`
-   * (OIDC Back-Channel Logout 1.0 §2.4: all of the user's sessions there). Not a userdelete:
-   * the user still exists (DESIGN flows 6 and 7), and a subsite may delete local data on a
-   * userdelete. Remembered consents stay.
+   * that registered a back-channel URI gets logout tokens for the user (see {@link #logoutTokens}).
+   * Not a userdelete: the user still exists (DESIGN flows 6 and 7), and a subsite may delete
+   * local data on a userdelete. Remembered consents stay.
    */
   async signOutEverywhere(userId: string): Promise<{ sessions: number; grants: number; deliveries: number }> {
     await this.#endSignIns(userId);
+    const sids = await this.#sidsByClient(userId); // before they are ended
     const sessions = await this.deps.sessions.endAll(userId);
     const grants = await revokeGrantsOf(this.deps.provider, this.deps.grants, userId);
     let deliveries = 0;
     for (const client of await this.deps.clients.list()) {
       if (client.internal || !client.backchannelLogoutUri) continue;
-      await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId: client.clientId, sub: userId, url: client.backchannelLogoutUri });
-      deliveries += 1;
+      deliveries += await this.#logoutTokens(userId, client.clientId, client.backchannelLogoutUri, sids.get(client.clientId));
     }
     return { sessions, grants, deliveries };
   }
@@ -251,6 +250,30 @@ export class AccountLifecycle {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error; // no such user: nobody can sign in as them
     }
+  }
+
+  /** Each client's `sid`s in the user's live hub sessions (read before they are ended). */
+  async #sidsByClient(userId: string): Promise<Map<string, Set<string>>> {
+    const sids = new Map<string, Set<string>>();
+    for (const { clients } of await this.sessionsOf(userId)) {
+      for (const { clientId, sid } of clients) if (sid) sids.set(clientId, (sids.get(clientId) ?? new Set()).add(sid));
+    }
+    return sids;
+  }
+
+  /**
+   * The back-channel logout tokens of an "all sessions" event (disable, delete, a password reset,
+   * a withdrawn consent): one for the user's `sub` with no `sid` (OIDC Back-Channel Logout 1.0
+   * §2.4: all of the user's sessions there, also those the hub no longer knows of), and one
+   * with `sub` and `sid` for each session the hub knows the client was given. The hub registers
+   * every client as requiring `sid` (oidc-metadata.ts), and a relying party that does (pac4j)
+   * or that finds its sessions by `sid` only ignored the first: a disabled user stayed signed
+   * in there (an outside review). Returns how many were queued.
+   */
+  async #logoutTokens(userId: string, clientId: string, url: string, sids: Set<string> = new Set()): Promise<number> {
+    await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId, sub: userId, url });
+    for (const sid of sids) await this.deps.deliveries.enqueue({ kind: 'backchannel-logout', clientId, sub: userId, sid, url });
+    return 1 + sids.size;
   }
 
   async #end(userId: string, session: { key: string; payload: Record<string, unknown> }): Promise<void> {
