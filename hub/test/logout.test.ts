@@ -155,16 +155,19 @@ describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)',
     expect(html).not.toContain('invalid_request');
   });
 
-  test('another user signed in meanwhile: the old question shows the signed-out page and that user stays signed in', async () => {
+  test('another user signed in meanwhile: the old question asks again, for that user, who stays signed in', async () => {
     const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
     const xsrf = await openQuestion(browser, {});
     await signOut(browser, hub.url); // tab 1: alice signs out, bob signs in
     await signInAtPortal(hub, 'bob', 'bob-password-1', browser);
     const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' });
     const html = await answer.text();
-    expect(answer.status).toBe(200);
-    expect(html).toContain('You are signed out');
+    // Not "you are signed out" (bob is not), and not the 400: the question again, for bob's session.
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/logout');
+    expect(html).not.toContain('You are signed out');
     expect(html).not.toContain('invalid_request');
+    expect(html).not.toContain('synclogout'); // no sign-out beacons for bob's subsites
     const account = await browser.get(`${hub.url}/account`);
     expect(account.status).toBe(200);
     expect(await account.text()).toContain('Bob Builder');

@@ -129,8 +129,9 @@ const NO_LOGOUT_DETAILS = 'could not find logout details';
  * signed out in another tab: the session that asked is gone (the browser holds none, or one
  * started since, another user's perhaps), so oidc-provider finds no question to answer. The
  * browser is signed out of the session the form was for, which is what the person asked: the
- * signed-out page, not a 400 "invalid request". Nothing is ended here (oidc-provider stopped
- * before its sign-out), so a session started since stays. A wrong xsrf token keeps its error.
+ * signed-out page, not a 400 "invalid request"; where someone signed in since, the question again
+ * for that session. Nothing is ended here (oidc-provider stopped before its sign-out), so a
+ * session started since stays. A wrong xsrf token keeps its error.
  */
 function isStaleSignOutForm(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }): boolean {
   return ctx.oidc?.route === 'end_session_confirm' && ctx.method === 'POST'
@@ -304,6 +305,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     }
     ctx.type = 'html';
     if (!unavailable && isStaleSignOutForm(ctx, out)) {
+      // Someone signed in since (the same user again, or another): "you are signed out" would be
+      // untrue, so the question again, for the session the browser holds now.
+      if (ctx.oidc.session?.accountId) {
+        ctx.redirect('/logout');
+        ctx.status = 303;
+        return;
+      }
       // The page a sign-out ends on (postLogoutSuccessSource), without a site's name: the question's is gone with its session.
       ctx.status = 200;
       ctx.set('Cache-Control', 'no-store');
