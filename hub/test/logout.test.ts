@@ -1,6 +1,7 @@
-import { TestBrowser } from '../src/testing/browser.js';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import { authUrl, basic, codeRequest, isSignedIn, postForm, signOut, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 
@@ -110,5 +111,76 @@ describe.each(STORE_KINDS)('URLs in protocol pages come from the issuer, not the
     const discovery = (await page.json()) as Record<string, string>;
     expect(discovery.authorization_endpoint).toBe(`${hub.url}/auth`);
     expect(JSON.stringify(discovery)).not.toContain('evil.example');
+  });
+});
+
+describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)', (kind) => {
+  let hub: RunningHub;
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'alice-password-1' });
+    await hub.services.users.create({ username: 'bob', email: 'bob@example.test', password: 'bob-password-1', name: 'Bob Builder' });
+  });
+  afterAll(() => hub.close());
+
+  /** Tab 2: the hub's sign-out question (/logout, then oidc-provider's form); returns its xsrf token. */
+  async function openQuestion(browser: TestBrowser, headers: Record<string, string>): Promise<string> {
+    const logout = await browser.get(`${hub.url}/logout`, headers);
+    await logout.arrayBuffer();
+    expect(logout.status).toBe(303);
+    const page = await browser.get(new URL(logout.headers.get('location')!, hub.url).toString(), headers);
+    const html = await page.text();
+    expect(html).toContain('data-testid="confirm-logout"');
+    return inputValue(html, 'xsrf');
+  }
+
+  // An outside review (Chromium): "Yes, sign me out" in tab 2 after tab 1 had signed out was a
+  // 400 "could not find logout details — invalid_request"; in Chinese it blamed "the site you came from".
+  test.each([
+    ['en', 'You are signed out', 'could not find logout details'],
+    ['zh-CN', '您已退出登录', '您来自的网站发出的请求无效'],
+  ])('signed out in another tab meanwhile: "Yes" shows the signed-out page (%s)', async (language, heading, oldError) => {
+    const headers = { 'accept-language': language };
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    const xsrf = await openQuestion(browser, headers);
+    await signOut(browser, hub.url); // tab 1
+    expect(await isSignedIn(browser, hub.url)).toBe(false);
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' }, headers);
+    const html = await answer.text();
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toContain('no-store');
+    expect(html).toContain('data-testid="signed-out"');
+    expect(html).toContain(heading);
+    expect(html).not.toContain(oldError);
+    expect(html).not.toContain('invalid_request');
+  });
+
+  test('another user signed in meanwhile: the old question asks again, for that user, who stays signed in', async () => {
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    const xsrf = await openQuestion(browser, {});
+    await signOut(browser, hub.url); // tab 1: alice signs out, bob signs in
+    await signInAtPortal(hub, 'bob', 'bob-password-1', browser);
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' });
+    const html = await answer.text();
+    // Not "you are signed out" (bob is not), and not the 400: the question again, for bob's session.
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/logout');
+    expect(html).not.toContain('You are signed out');
+    expect(html).not.toContain('invalid_request');
+    expect(html).not.toContain('synclogout'); // no sign-out beacons for bob's subsites
+    const account = await browser.get(`${hub.url}/account`);
+    expect(account.status).toBe(200);
+    expect(await account.text()).toContain('Bob Builder');
+  });
+
+  test('a wrong xsrf token still gets the error page, and nobody is signed out', async () => {
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    await openQuestion(browser, {});
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf: 'not-the-token', logout: 'yes' });
+    const html = await answer.text();
+    expect(answer.status).toBe(400);
+    expect(html).toContain('invalid_request');
+    expect(html).not.toContain('data-testid="signed-out"');
+    expect(await isSignedIn(browser, hub.url)).toBe(true);
   });
 });

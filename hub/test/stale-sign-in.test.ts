@@ -74,6 +74,29 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(new URL(back.headers.get('location')!, hub.url).origin).toBe(BBS);
   });
 
+  test('back button after a first sign-in with consent (password, then Allow): on to that subsite, not /account', async () => {
+    // README: a finished sign-in page goes back to the subsite's origin. The consent page has its
+    // own interaction uid, which Allow did not remember: Back from it landed on /account.
+    // A client of its own: alice's consent, once given, is remembered (the other tests need wiki's page).
+    const blog = 'http://blog.sso.test:5303';
+    await hub.services.clients.register({ clientId: 'blog', trusted: false, redirectUris: [`${blog}/sso/callback`] });
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('blog', `${blog}/sso/callback`).params));
+    const consent = await browser.follow(continueUrlOf(await (await browser.post(form.action, { _csrf: form.csrf, ...ALICE })).text(), hub.url), [hubHost()]);
+    expect(consent.body).toContain('data-testid="consent-allow"');
+    const allowed = await browser.post(new URL(attribute(consent.body, /action="(\/interaction\/[^"]+\/confirm)"/), hub.url).toString(), { _csrf: inputValue(consent.body, '_csrf'), account: inputValue(consent.body, 'account') });
+    await allowed.arrayBuffer();
+    expect(allowed.status).toBe(303);
+    const landed = new URL((await browser.follow(new URL(allowed.headers.get('location')!, hub.url).toString(), [hubHost()])).url);
+    expect(landed.origin + landed.pathname).toBe(`${blog}/sso/callback`);
+    for (const page of [consent.url, form.url]) {
+      const back = await browser.get(page);
+      await back.arrayBuffer();
+      expect(back.status).toBe(303);
+      expect(new URL(back.headers.get('location')!, hub.url).origin).toBe(blog);
+    }
+  });
+
   test('two portal tabs: the second form, sent after the first signed in, continues instead of 403', async () => {
     const browser = new TestBrowser();
     const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);

@@ -12,7 +12,9 @@ import type { Views } from '../views/views.js';
  */
 export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
   ProtocolHooks.of(provider).after(['end_session_confirm'], async (ctx) => {
-    if (ctx.status !== 303) return;
+    // Only a sign-out that ended its session: the error page's 303 for a stale question (provider.ts)
+    // sends a browser signed in since to the question again, and must not ping that session's subsites.
+    if (ctx.status !== 303 || !(ctx.oidc.session as { destroyed?: boolean } | undefined)?.destroyed) return;
     const params = ctx.oidc.params as { logout?: string } | undefined;
     if (!params?.logout) return; // "No": the hub session stays (oidc-provider signs the browser out of the asking site alone, by back-channel), no sync page
     const continueUrl = ctx.response.get('Location');

@@ -121,6 +121,22 @@ function failClosed(ctx: KoaContextWithOIDC): void {
 /** oidc-provider's answer when a client uses a grant it was not registered for. */
 const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
 const NO_CLIENT_AUTHENTICATION = 'no client authentication mechanism provided';
+/** oidc-provider's answer at POST /session/end/confirm when the browser's session holds no sign-out question (its xsrf state). */
+const NO_LOGOUT_DETAILS = 'could not find logout details';
+
+/**
+ * "Yes, sign me out" (or "No") sent from a sign-out question left open while the browser was
+ * signed out in another tab: the session that asked is gone (the browser holds none, or one
+ * started since, another user's perhaps), so oidc-provider finds no question to answer. The
+ * browser is signed out of the session the form was for, which is what the person asked: the
+ * signed-out page, not a 400 "invalid request"; where someone signed in since, the question again
+ * for that session. Nothing is ended here (oidc-provider stopped before its sign-out), so a
+ * session started since stays. A wrong xsrf token keeps its error.
+ */
+function isStaleSignOutForm(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }): boolean {
+  return ctx.oidc?.route === 'end_session_confirm' && ctx.method === 'POST'
+    && out.error === 'invalid_request' && out.error_description === NO_LOGOUT_DETAILS;
+}
 
 /**
  * The default prompts plus one login check: a session whose account was disabled or
@@ -288,6 +304,20 @@ export function createProvider(deps: ProviderDeps): Provider {
       return;
     }
     ctx.type = 'html';
+    if (!unavailable && isStaleSignOutForm(ctx, out)) {
+      // Someone signed in since (the same user again, or another): "you are signed out" would be
+      // untrue, so the question again, for the session the browser holds now.
+      if (ctx.oidc.session?.accountId) {
+        ctx.redirect('/logout');
+        ctx.status = 303;
+        return;
+      }
+      // The page a sign-out ends on (postLogoutSuccessSource), without a site's name: the question's is gone with its session.
+      ctx.status = 200;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = views.render('hub/logged-out.njk', { switchNext: '/login' }, localeOfContext(ctx));
+      return;
+    }
     const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
     const locale = localeOfContext(ctx);
     const t = translator(locale);

@@ -8,7 +8,8 @@ import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { checkedSignIn, completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
-import { staleSignIn } from './stale-sign-in.js';
+import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
+import { saveSession } from '../http/portal-session.js';
 import { keepOfflineGrant } from '../oidc/grant-ttl.js';
 import { interactionDetails } from './interaction-details.js';
 import { signInAnswersHint } from '../oidc/id-token-hint.js';
@@ -140,6 +141,10 @@ export function interactionRoutes(services: HubServices): Router {
     // Remembered for the next sign-in sessions (each gets its own grant built from it).
     await services.consents.remember(accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() }, config.HUB_CONSENT_TTL);
     await audit.record({ event: 'consent.granted', actor: accountId, subject: accountId, client: clientId, ip: clientIp(req), detail: { scope: missingScope?.join(' ') ?? '' } });
+    // The consent page is a sign-in page of its own (its own uid): Back to it after Allow goes
+    // where the sign-in was going, as after the password page. Stored before the redirect goes out.
+    rememberFinishedSignIn(req, details.uid, details.params);
+    await saveSession(req);
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
