@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { makeSite, setCookies, isDeletion, HTML } from './test-support/site.js';
@@ -5,6 +6,9 @@ import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
 import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, REDIRECT_URI, type StubHub } from './test-support/stub-hub.js';
 import { codeChallengeOf } from './pending-auth.js';
 import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
+
+/** The name of a pending request's cookie: `sso.auth.` and the first 12 base64url characters of SHA-256(state). */
+const pendingCookieOf = (state: string) => `sso.auth.${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`;
 
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
@@ -35,10 +39,11 @@ describe('lazy verification: only real page views are redirected', () => {
     expect(q.nonce!.length).toBeGreaterThanOrEqual(43);
     expect(q.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.code_challenge).not.toBe(codeChallengeOf(q.state!));
-    // The pending request lives in an encrypted cookie, not in a server session.
+    // The pending request lives in an encrypted cookie of its own (named by a hash of its state,
+    // so tabs opened together do not overwrite each other's), not in a server session.
     const cookies = setCookies(res);
-    expect(Object.keys(cookies)).toEqual(['sso.auth']);
-    expect(cookies['sso.auth']).not.toContain(q.state!);
+    expect(Object.keys(cookies)).toEqual([pendingCookieOf(q.state!)]);
+    expect(cookies[pendingCookieOf(q.state!)]).not.toContain(q.state!);
   });
 
   it.each([
@@ -70,7 +75,7 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect(res.headers.location).toBe('/forum?page=2');
     const cookies = setCookies(res);
     expect(isDeletion(cookies['sso.request-login'])).toBe(true);
-    expect(isDeletion(cookies['sso.auth'])).toBe(true);
+    expect(isDeletion(cookies[pendingCookieOf(new URL(lazy.headers.location!).searchParams.get('state')!)])).toBe(true);
     expect(cookies['sso.sid']).toMatch(/HttpOnly/);
     expect(cookies['sso.sid']).toMatch(/SameSite=Lax/);
     expect(cookies['sso.sid']).not.toMatch(/Max-Age|Expires/); // browser-session cookie

@@ -37,7 +37,7 @@ export interface SubsiteKitOptions {
   redis?: KitRedisClient;
   /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
   redisPrefix?: string;
-  /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth`, `<prefix>checked`). Default: `'sso.'`. */
+  /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth.<id>`, `<prefix>checked`). Default: `'sso.'`. */
   cookiePrefix?: string;
   /**
    * The subsite is on a different registrable domain from the hub, so cookies set by the hub's
@@ -95,7 +95,7 @@ export interface CookieNames {
   session: string;
   /** Long-lived marker set by synclogin: "check with the hub on the next page view". */
   requestLogin: string;
-  /** Short-lived, encrypted pending authorization request (state, nonce, PKCE verifier, return URL). */
+  /** Short-lived, encrypted pending authorization requests (state, nonce, PKCE verifier, return URL): one cookie each, `<auth>.<id>`; `<auth>` alone is the single cookie of earlier versions. */
   auth: string;
   /** Browser-session marker of the one silent check made in `crossSite` mode or after a browser restart. */
   checked: string;

@@ -39,15 +39,58 @@ export function safeEqual(a: string, b: string): boolean {
 /**
  * How many authorization requests a browser may have pending at once: a sign-in started in a
  * second tab (or a silent check on another page) does not void the first tab's, so each tab's
- * answer finds its own request. Bounded, so the cookie stays small (about 350 bytes each).
+ * answer finds its own request. Bounded, so the browser's cookies stay few and small (about 500
+ * bytes each).
  */
 export const MAX_PENDING = 4;
 
-/** Bytes of pending requests (JSON) one cookie holds: encrypted and encoded, under 4 KB. */
+/** Bytes of pending requests (JSON) kept at once: their cookies together stay under 4 KB or so. */
 const MAX_PLAINTEXT_BYTES = 2_800;
 
-/** A pending request with when it stops being good (seconds since the epoch). */
-type Entry = PendingAuth & { exp: number };
+/**
+ * The start of a silent check's `state` (`prompt=none`): the callback can tell a silent answer
+ * whose request it no longer has from an interactive one. Not a secret, and nothing is granted on
+ * it: a forged one only turns a 400 page into a redirect to the site's home page.
+ */
+const SILENT_STATE_PREFIX = 'none.';
+
+/** Whether `state` is that of a silent check (see {@link SILENT_STATE_PREFIX}). */
+export function isSilentState(state: unknown): boolean {
+  return typeof state === 'string' && state.startsWith(SILENT_STATE_PREFIX);
+}
+
+/** The short, non-secret id of a request's cookie: the first 12 base64url characters of SHA-256(state). */
+function cookieIdOf(state: string): string {
+  return createHash('sha256').update(state).digest('base64url').slice(0, 12);
+}
+
+const COOKIE_ID = /^[A-Za-z0-9_-]{12}$/;
+
+/** A pending request with when it stops being good (seconds since the epoch), and when it started (ms, for the order; not in the old cookie). */
+type Entry = PendingAuth & { exp: number; at?: number };
+
+/** Newest first: by the start in ms, so requests of one second keep the order they were started in. */
+function newestFirst(a: Entry, b: Entry): number {
+  return startOf(b) - startOf(a);
+}
+
+function startOf(entry: Entry): number {
+  return typeof entry.at === 'number' ? entry.at : (entry.exp - PENDING_AUTH_TTL_SECONDS) * 1000;
+}
+
+let lastStart = 0;
+
+/** Now in ms, never twice the same in this process: two requests started in one ms still have an order. */
+function startNow(): number {
+  lastStart = Math.max(Date.now(), lastStart + 1);
+  return lastStart;
+}
+
+/** One of this browser's pending-request cookies: its name, and its request when it is still good. */
+interface Held {
+  name: string;
+  entry?: Entry;
+}
 
 function isEntry(value: unknown): value is Entry {
   const { state, nonce, codeVerifier, returnTo, silent, exp } = (value ?? {}) as Record<string, unknown>;
@@ -58,12 +101,23 @@ function strip({ state, nonce, codeVerifier, returnTo, silent, recheck, exp }: E
   return { state, nonce, codeVerifier, returnTo, silent, ...(recheck === true ? { recheck } : {}), startedAt: exp - PENDING_AUTH_TTL_SECONDS };
 }
 
+function size(entry: Entry): number {
+  return JSON.stringify(entry).length;
+}
+
 /**
- * Keeps the browser's pending authorization requests (newest first, at most MAX_PENDING, each
- * good for ten minutes) in one short-lived cookie, encrypted and authenticated with a key
- * derived from the session secret (JWE `dir` + A256GCM). No server session is created for an
- * anonymous visitor, the PKCE verifiers stay unreadable, and a tampered cookie fails to decrypt.
- * The callback takes out the request its `state` names and leaves the others for their tabs.
+ * Keeps each of the browser's pending authorization requests (at most MAX_PENDING, each good for
+ * ten minutes) in a short-lived cookie of its own, `<auth>.<id>` where the id is a hash of the
+ * request's state, encrypted and authenticated with a key derived from the session secret (JWE
+ * `dir` + A256GCM). No server session is created for an anonymous visitor, the PKCE verifiers
+ * stay unreadable, and a tampered cookie fails to decrypt. One cookie per request, because tabs
+ * opened together (a browser restoring its session, several sites opened after a sign-in at the
+ * hub) start their requests with the same cookies: each answer sets only its own cookie, so none
+ * overwrites another's request. The callback reads and deletes the one cookie its `state` names.
+ *
+ * The single cookie of earlier versions (`<auth>`, a list of requests) is still read, so a
+ * sign-in started before the upgrade completes; it is deleted where it is seen, its other
+ * requests moved to cookies of their own.
  */
 export class PendingAuthCookie {
   readonly #key: Uint8Array;
@@ -73,74 +127,138 @@ export class PendingAuthCookie {
     this.#key = createHash('sha256').update('subsite-kit pending-auth\0').update(secret).digest();
   }
 
-  /** A fresh request: random state, nonce and PKCE verifier. */
+  /** A fresh request: random state (marked for a silent check), nonce and PKCE verifier. */
   create(returnTo: string, silent: boolean, recheck = false): PendingAuth {
-    return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent, ...(recheck ? { recheck: true as const } : {}) };
+    const state = `${silent ? SILENT_STATE_PREFIX : ''}${randomToken()}`;
+    return { state, nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent, ...(recheck ? { recheck: true as const } : {}) };
   }
 
-  /** Adds a request to those this browser has pending (the oldest beyond MAX_PENDING is dropped). */
+  /**
+   * Adds a request in a cookie of its own. The browser's other pending requests stay, the newest
+   * first while they are fewer than MAX_PENDING and small enough together; the cookies of the
+   * oldest beyond that (and of any that no longer decrypt or have expired) are deleted.
+   */
   async add(req: Request, res: Response, pending: PendingAuth): Promise<void> {
     const exp = Math.floor(Date.now() / 1000) + PENDING_AUTH_TTL_SECONDS;
     const { startedAt: _read, ...fresh } = pending;
-    const kept: Entry[] = [{ ...fresh, exp }];
-    // The newest always; older ones while the cookie stays under browsers' 4 KB (long return paths).
-    for (const older of (await this.#entries(req)).slice(0, MAX_PENDING - 1)) {
-      if (JSON.stringify([...kept, older]).length > MAX_PLAINTEXT_BYTES) break;
-      kept.push(older);
+    const entry: Entry = { ...fresh, exp, at: startNow() };
+    await this.#write(res, entry);
+    const { held, legacy } = await this.#held(req);
+    const older = [...held.filter((one) => one.entry !== undefined), ...legacy.map((one) => ({ entry: one }))]
+      .sort((a, b) => newestFirst(a.entry!, b.entry!));
+    let bytes = size(entry);
+    let kept = 1;
+    const moved: Entry[] = [];
+    for (const one of older) {
+      const fits = kept < MAX_PENDING && bytes + size(one.entry!) <= MAX_PLAINTEXT_BYTES;
+      if (fits) {
+        kept += 1;
+        bytes += size(one.entry!);
+        if (!('name' in one)) moved.push(one.entry!);
+      } else if ('name' in one) this.#delete(res, one.name);
     }
-    await this.#write(res, kept);
+    for (const one of held) if (one.entry === undefined) this.#delete(res, one.name);
+    await this.#dropLegacy(req, res, moved);
   }
 
   /** The newest pending request, or undefined when there is none (absent, expired or tampered with). */
   async newest(req: Request): Promise<PendingAuth | undefined> {
-    const [first] = await this.#entries(req);
+    const { held, legacy } = await this.#held(req);
+    const entries = [...held.flatMap((one) => (one.entry ? [one.entry] : [])), ...legacy];
+    const first = entries.sort(newestFirst)[0];
     return first ? strip(first) : undefined;
   }
 
   /**
-   * Takes out the pending request whose state is `state` and keeps the others. `found` is false
-   * when the browser has none at all (not started here, or too long ago), as opposed to none
-   * with this state (an answer meant for another browser).
+   * Takes out the pending request whose state is `state`: reads the one cookie that state names
+   * and deletes it, leaving the others for their tabs. `found` is false when the browser has no
+   * pending request at all (not started here, or too long ago), as opposed to none with this
+   * state (an answer meant for another browser, or a request no longer kept).
    */
   async take(req: Request, res: Response, state: unknown): Promise<{ pending?: PendingAuth; found: boolean }> {
-    const entries = await this.#entries(req);
-    const match = typeof state === 'string' ? entries.find((entry) => safeEqual(entry.state, state)) : undefined;
-    const rest = entries.filter((entry) => entry !== match);
-    if (rest.length === 0) this.clear(res);
-    else if (match) await this.#write(res, rest);
-    return { ...(match ? { pending: strip(match) } : {}), found: entries.length > 0 };
+    let match: Entry | undefined;
+    if (typeof state === 'string' && state.length > 0) {
+      const name = this.#nameOf(state);
+      const value: unknown = req.cookies?.[name];
+      if (value !== undefined) {
+        this.#delete(res, name);
+        const [entry] = await this.#decrypt(value);
+        if (entry && safeEqual(entry.state, state)) match = entry;
+      }
+    }
+    // A request started before the upgrade, in the single cookie of earlier versions.
+    const legacy = await this.#legacy(req);
+    if (!match && typeof state === 'string') match = legacy.find((entry) => safeEqual(entry.state, state));
+    await this.#dropLegacy(req, res, legacy.filter((entry) => entry !== match));
+    if (match) return { pending: strip(match), found: true };
+    const { held } = await this.#held(req);
+    return { found: legacy.length > 0 || held.some((one) => one.entry !== undefined) };
   }
 
   /** Drops the pending silent checks, keeping interactive sign-ins other tabs are in the middle of. */
   async dropSilent(req: Request, res: Response): Promise<void> {
-    const rest = (await this.#entries(req)).filter((entry) => !entry.silent);
-    if (rest.length === 0) this.clear(res);
-    else await this.#write(res, rest);
+    const { held, legacy } = await this.#held(req);
+    for (const one of held) if (one.entry === undefined || one.entry.silent) this.#delete(res, one.name);
+    await this.#dropLegacy(req, res, legacy.filter((entry) => !entry.silent));
   }
 
-  clear(res: Response): void {
-    res.clearCookie(this.options.cookies.auth, this.#cookieOptions());
+  #nameOf(state: string): string {
+    return `${this.options.cookies.auth}.${cookieIdOf(state)}`;
   }
 
-  async #write(res: Response, entries: Entry[]): Promise<void> {
-    const value = await new EncryptJWT({ pending: entries })
+  async #write(res: Response, entry: Entry): Promise<void> {
+    const { exp: _exp, ...claims } = entry;
+    const value = await new EncryptJWT({ ...claims })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
       .setIssuedAt()
-      .setExpirationTime(`${PENDING_AUTH_TTL_SECONDS}s`)
+      .setExpirationTime(entry.exp)
       .encrypt(this.#key);
-    res.cookie(this.options.cookies.auth, value, { ...this.#cookieOptions(), maxAge: PENDING_AUTH_TTL_SECONDS * 1000 });
+    // As long as the request is good: ten minutes for a new one, what is left for one moved from the old cookie.
+    const seconds = Math.max(1, Math.min(PENDING_AUTH_TTL_SECONDS, entry.exp - Math.floor(Date.now() / 1000)));
+    res.cookie(this.#nameOf(entry.state), value, { ...this.#cookieOptions(), maxAge: seconds * 1000 });
   }
 
-  /** The requests still good, newest first; none when the cookie is absent, expired or tampered with. */
-  async #entries(req: Request): Promise<Entry[]> {
-    const value: unknown = req.cookies?.[this.options.cookies.auth];
+  #delete(res: Response, name: string): void {
+    res.clearCookie(name, this.#cookieOptions());
+  }
+
+  /**
+   * Deletes the single cookie of earlier versions, if the browser sent one, and moves `keep` (its
+   * requests still wanted) to cookies of their own. For one release: then only `<auth>.<id>`.
+   */
+  async #dropLegacy(req: Request, res: Response, keep: Entry[]): Promise<void> {
+    if (req.cookies?.[this.options.cookies.auth] === undefined) return;
+    this.#delete(res, this.options.cookies.auth);
+    for (const entry of keep) await this.#write(res, entry);
+  }
+
+  /** This browser's pending-request cookies, each with its request when still good; and the requests of the single cookie of earlier versions. */
+  async #held(req: Request): Promise<{ held: Held[]; legacy: Entry[] }> {
+    const prefix = `${this.options.cookies.auth}.`;
+    const cookies: Record<string, unknown> = req.cookies ?? {};
+    const held: Held[] = [];
+    for (const name of Object.keys(cookies)) {
+      if (!name.startsWith(prefix) || !COOKIE_ID.test(name.slice(prefix.length))) continue;
+      const [entry] = await this.#decrypt(cookies[name]);
+      // A cookie under another request's name (copied by hand) is not that request's.
+      held.push(entry && this.#nameOf(entry.state) === name ? { name, entry } : { name });
+    }
+    return { held, legacy: await this.#legacy(req) };
+  }
+
+  async #legacy(req: Request): Promise<Entry[]> {
+    return (await this.#decrypt(req.cookies?.[this.options.cookies.auth])).slice(0, MAX_PENDING);
+  }
+
+  /** The requests a cookie value holds that are still good; none when it is absent, expired or tampered with. */
+  async #decrypt(value: unknown): Promise<Entry[]> {
     if (typeof value !== 'string' || value.length === 0) return [];
     try {
       const { payload } = await jwtDecrypt(value, this.#key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-      // A cookie written before several could be pending holds one request, good until the JWE's exp.
+      // One request (its own cookie, good until the JWE's exp); the single cookie of earlier versions holds a list.
       const list: unknown[] = Array.isArray(payload.pending) ? payload.pending : [{ ...payload }];
       const now = Math.floor(Date.now() / 1000);
-      return list.filter(isEntry).filter((entry) => entry.exp > now).slice(0, MAX_PENDING);
+      return list.filter(isEntry).filter((entry) => entry.exp > now);
     } catch {
       return [];
     }

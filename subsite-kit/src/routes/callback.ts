@@ -9,6 +9,7 @@ import { HubRequestError } from '../hub-errors.js';
 import { SILENT_RETRY_AFTER_SECONDS } from '../cookies.js';
 import { SignInRefused } from '../after-callback.js';
 import { endRecheckedSession } from '../recheck.js';
+import { isSilentState } from '../pending-auth.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
@@ -24,6 +25,8 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
  *   page as it is, `Request-Login` held back as for a 503;
  * - an interactive sign-in the user cancelled (`access_denied`): the site's public page, never
  *   the protected page that started it (that would send the user straight back to the hub);
+ * - a silent check's answer whose request this browser no longer holds (it holds others): the
+ *   site's home page, anonymous, not the error page;
  * - anything else that goes wrong (a forged or lost `state`, a hub error, a refused client
  *   secret, a bad ID token, the hub or the store down, a user the site refuses): the kit's
  *   error page, which says what failed and does not redirect. At most one hub round trip per
@@ -65,6 +68,15 @@ export function callback(ctx: KitContext): RequestHandler {
         'no pending sign-in cookie (expired after 10 minutes, opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
     }
     if (!pending) {
+      // A silent check's answer (its state says so) whose request this browser no longer holds,
+      // though it holds others (one of many tabs opened at once, beyond what is kept): nobody
+      // asked to sign in, so no error page; as for any failed silent check, the visitor carries
+      // on anonymous, at the site's home page (Request-Login is deleted above: no loop).
+      if (isSilentState(state)) {
+        ctx.instruments.lazyVerification('failed');
+        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: its answer matches no pending request of this browser (more tabs checking at once than are kept?); the visitor carries on anonymous at the home page`);
+        return res.redirect(302, safeReturnTo(`${ctx.options.basePath}/`));
+      }
       return fail(400, 'This sign-in answer does not belong to this browser. Please try again.', 'state does not match this browser\'s request');
     }
     ctx.mount.cameBack(req);

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { Express } from 'express';
+import { EncryptJWT } from 'jose';
+import { makeSite, isDeletion, HTML } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
+import { browserAtHub, startStubHub, CLIENT_ID, HUB_URL, REDIRECT_URI, SESSION_SECRET, type StubHub } from '../test-support/stub-hub.js';
+import { MAX_PENDING, codeChallengeOf } from '../pending-auth.js';
+
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+beforeEach(() => {
+  hub.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
+  hub.idTokenOverrides = {};
+  hub.tokenFails = false;
+});
+
+type Answer = { status: number; headers: Record<string, unknown>; body: { user?: unknown } };
+
+/**
+ * One browser's cookie jar, kept by hand: the requests of tabs opened together all carry the
+ * cookies the jar has when they leave, and their answers are stored in the order they arrive.
+ */
+class Jar {
+  readonly cookies = new Map<string, string>();
+  constructor(private readonly app: Express) {}
+
+  /** Sends a GET with the jar's cookies as they are now; the answer's cookies are stored when it arrives. */
+  async get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+    const header = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const req = request(this.app).get(path).set(headers);
+    const res = await (header ? req.set('Cookie', header) : req);
+    this.store(res);
+    return res as unknown as Answer;
+  }
+
+  store(res: { headers: Record<string, unknown> }): void {
+    const raw = res.headers['set-cookie'];
+    for (const line of Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : []) {
+      const pair = line.split(';')[0]!;
+      const name = pair.slice(0, pair.indexOf('='));
+      if (isDeletion(line)) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(pair.indexOf('=') + 1));
+    }
+  }
+
+  pendingCookies(): string[] {
+    return [...this.cookies.keys()].filter((name) => name.startsWith('sso.auth'));
+  }
+}
+
+const TABS = ['/', '/private?thread=5', '/?page=2'];
+
+describe('tabs of the site opened at once: each silent check keeps its own pending request (a review: two of three tabs ended on "does not belong to this browser")', () => {
+  it.each([
+    ['a browser restart restoring three tabs (keep me signed in: the remember marker)', async (jar: Jar) => { jar.cookies.set('sso.remember', '1'); }],
+    ['three tabs opened right after a sign-in at the hub (Request-Login)', async (jar: Jar) => { await jar.get(syncPath('synclogin', await makeSyncCode())); }],
+  ])('%s: all three come back signed in, each to its own page, none to the 400 page', async (_name, prepare) => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    await prepare(jar);
+
+    // The three page views leave together, with the same cookies: none has a pending request yet.
+    const starts = await Promise.all(TABS.map((path) => jar.get(path, HTML)));
+    for (const start of starts) {
+      expect(start.status).toBe(302);
+      expect(new URL(start.headers.location as string).searchParams.get('prompt')).toBe('none');
+    }
+
+    // The hub answers each at once; the three callbacks also arrive together.
+    const answers = await Promise.all(starts.map((start) => browserAtHub(hub, start.headers.location as string)));
+    const backs = await Promise.all(answers.map((answer) => jar.get(answer)));
+    expect(backs.map((back) => [back.status, back.headers.location])).toEqual(TABS.map((path) => [302, path]));
+    expect((await jar.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    // Each request had a cookie of its own, and each callback deleted its own.
+    expect(jar.pendingCookies()).toEqual([]);
+  });
+
+  it('a silent check\'s answer whose request the browser no longer keeps (more started than MAX_PENDING) goes to the home page anonymous, not to the error page, and does not loop', async () => {
+    const lines: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line: string) => lines.push(line) } });
+    const jar = new Jar(app);
+    await jar.get(syncPath('synclogin', await makeSyncCode()));
+    const silent = await jar.get('/forum?page=2', HTML);
+    expect(new URL(silent.headers.location as string).searchParams.get('prompt')).toBe('none');
+    // MAX_PENDING sign-ins started after it in other tabs: the silent check's request is the oldest, dropped.
+    const others: string[] = [];
+    for (let i = 0; i < MAX_PENDING; i++) others.push((await jar.get(`/sso/login?next=/p${i}`)).headers.location as string);
+
+    const back = await jar.get(await browserAtHub(hub, silent.headers.location as string));
+    expect(back.status).toBe(302);
+    expect(back.headers.location).toBe('/');
+    expect(jar.cookies.has('sso.request-login')).toBe(false);
+    expect(lines).toContainEqual(expect.stringContaining('its answer matches no pending request of this browser'));
+    const home = await jar.get('/', HTML);
+    expect(home.status).toBe(200);
+    expect(home.body.user).toBeNull();
+    // The other tabs' sign-ins are still pending, and complete.
+    expect(jar.pendingCookies()).toHaveLength(MAX_PENDING);
+    const first = await jar.get(await browserAtHub(hub, others[0]!));
+    expect([first.status, first.headers.location]).toEqual([302, '/p0']);
+  });
+});
+
+describe('a sign-in started before the upgrade (the single pending cookie of earlier versions)', () => {
+  /** A request as an earlier version kept it, and the hub's authorization URL it sent the browser to. */
+  function oldRequest(returnTo: string, silent: boolean) {
+    const entry = { state: randomBytes(32).toString('base64url'), nonce: randomBytes(32).toString('base64url'), codeVerifier: randomBytes(32).toString('base64url'), returnTo, silent, exp: Math.floor(Date.now() / 1000) + 600 };
+    const url = new URL(`${HUB_URL}/auth`);
+    url.search = new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid profile email', state: entry.state, nonce: entry.nonce, code_challenge: codeChallengeOf(entry.codeVerifier), code_challenge_method: 'S256', ...(silent ? { prompt: 'none' } : {}) }).toString();
+    return { entry, url: url.href };
+  }
+
+  async function oldCookie(entries: object[]): Promise<string> {
+    const key = createHash('sha256').update('subsite-kit pending-auth\0').update(SESSION_SECRET).digest();
+    return new EncryptJWT({ pending: entries }).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).setIssuedAt().setExpirationTime('600s').encrypt(key);
+  }
+
+  it('completes, the old cookie is deleted, and another tab\'s request in it is kept in a cookie of its own and completes too', async () => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    const first = oldRequest('/forum', false);
+    const second = oldRequest('/wiki', false);
+    jar.cookies.set('sso.auth', await oldCookie([second.entry, first.entry]));
+
+    const back = await jar.get(await browserAtHub(hub, first.url));
+    expect([back.status, back.headers.location]).toEqual([302, '/forum']);
+    expect(jar.cookies.has('sso.auth')).toBe(false);
+    expect(jar.pendingCookies()).toHaveLength(1);
+    const late = await jar.get(await browserAtHub(hub, second.url));
+    expect([late.status, late.headers.location]).toEqual([302, '/wiki']);
+    expect(jar.pendingCookies()).toEqual([]);
+    expect((await jar.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+});
