@@ -17,6 +17,7 @@ import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
 import { recoveryRoutes } from './portal/recovery-routes.js';
 import { signupRoutes } from './signup/signup-routes.js';
+import { signInReturn } from './portal/sign-in-return.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
 import type { RedisStore } from './store/redis.js';
@@ -102,6 +103,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));
   portal.use(twoStepRoutes(services));
+  // The pages a sign-in page's "Forgot your password?" and "Create an account" lead to: their "Back to sign-in" goes back to it.
+  portal.use(['/password', '/signup'], signInReturn(services.provider));
   portal.use(recoveryRoutes(services));
   portal.use(signupRoutes(services));
   portal.use(adminRoutes(services));

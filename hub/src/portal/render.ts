@@ -16,7 +16,9 @@ import { switchNextOf } from './switch-next.js';
 export function renderPage(res: Response, views: Views, template: string, context: Record<string, unknown> = {}, status = 200): void {
   const req = res.req;
   const switchNext = req ? switchNextOf(req.method, req.originalUrl) : '/';
-  const html = views.render(template, { switchNext, ...context }, localeOf(res));
+  // "Back to sign-in": the site's sign-in page these pages were opened from (portal/sign-in-return.ts), else the hub's.
+  const signInLink = typeof res.locals.signInLink === 'string' ? res.locals.signInLink : '/login';
+  const html = views.render(template, { switchNext, signInLink, ...context }, localeOf(res));
   // A page whose form needs what this request put in the portal session (a new CSRF token)
   // waits for the session to be stored; if it cannot be, a 503 page answers
   // instead of a form that would be refused one hop later. Error pages (5xx) never wait.
