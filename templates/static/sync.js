@@ -4,6 +4,11 @@
   var box = document.getElementById('sync');
   if (!box) return;
   var target = box.getAttribute('data-continue');
+  // The #fragment of the site page the sign-in started from (keep-fragment.js put it on the
+  // form, so this page's address has it): on to the site page the sign-in returns to, which the
+  // browser carries across the redirects that follow.
+  var hash = window.location.hash;
+  if (hash && hash.length <= 2048 && target && target.indexOf('#') < 0) target += hash;
   var waitMs = Number(box.getAttribute('data-wait-ms')) || 1500;
   var beacons = box.querySelectorAll('.beacon');
   var pending = beacons.length;
