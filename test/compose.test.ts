@@ -299,6 +299,8 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
 
     it('persists with AOF on a named volume', () => {
       expect(commandOf(redis).join(' ')).toContain('--appendonly yes');
+      // A full Redis refuses writes instead of evicting users and clients (README, "What Redis holds").
+      expect(commandOf(redis).join(' ')).toContain('--maxmemory-policy noeviction');
       const mounts = (redis.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume : `:${volume.target}`));
       const data = mounts.find((mount) => mount.endsWith(':/data'));
       expect(data).toBeDefined();

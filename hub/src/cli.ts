@@ -306,7 +306,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 0;
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      print(`error: ${await unreachableRedisMessage(redisTarget)}`);
+      print(`error: ${await unreachableRedisMessage(redisTarget, error.cause)}`);
       return 1;
     }
     if (error instanceof HubError || error instanceof TypeError || error instanceof ConfigError) {

@@ -247,6 +247,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   metrics.watchQueue(queueStats(deliveries));
   metrics.watchPasswordChecks(hasher.turns);
   metrics.watchAudit(audit);
+  metrics.watchEvictionPolicy(() => owned.evictionPolicySafe);
   installMetrics({ metrics, audit, provider, sync });
 
   const services: HubServices = {

@@ -9,6 +9,8 @@ import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
+import { isAuthFailure, lastConnectionError, onConnectionError, type RedisClient } from './store/redis-client.js';
+import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
 /** What `/readyz` reports: ready, or why not (each reason says what to do). */
@@ -54,6 +56,15 @@ export class OwnedState {
   /** The other processes' cookie signing keys this one cannot verify, as last reported (fingerprints). */
   #unreadableSigners = '';
   readonly #retireAfterMs: number;
+  /** The Redis eviction policies last read (sorted, joined): '' before the first read, or when none could be read. */
+  #policies = '';
+  /** Whether Redis keeps every key when memory runs out (noeviction): undefined until read (the memory store: always). */
+  #evictionSafe: boolean | undefined;
+  /** `evicted_keys` as last read, and the count and time of the last warning about it. */
+  #evicted: { seen: number | undefined; warned: number; warnedAt: number } = { seen: undefined, warned: 0, warnedAt: Number.NEGATIVE_INFINITY };
+  /** The last time each Redis connection error was logged (once per message per CONNECTION_ERROR_LOG_MS). */
+  readonly #connectionErrorsLogged = new Map<string, number>();
+  #unsubscribe: (() => void) | undefined;
   /** The two-step key-encryption secrets this process seals and opens with (HUB_TOTP_KEYS, or the stored ones). */
   #twoStepKeys: string[];
   /** Seals and opens two-step secrets; its keys follow the stored list (see `#checkTwoStepKeys`). */
@@ -73,6 +84,9 @@ export class OwnedState {
     this.#jwks = effectiveJwks(this.#set, Date.now(), this.#retireAfterMs);
     this.#twoStepKeys = twoStepKeys;
     this.twoStepBox = new SecretBox(twoStepKeys);
+    const client = redisClientOf(deps.store);
+    if (client) this.#unsubscribe = onConnectionError(client, (message) => this.#logConnectionError(message));
+    else if (deps.store.kind === 'memory') this.#evictionSafe = true;
   }
 
   /** Reads (or creates, on a first start) the shared secrets and writes the portal client. */
@@ -85,7 +99,10 @@ export class OwnedState {
     ]);
     // The portal is a client of the hub's own OIDC engine (like Keycloak's account console).
     await clients.own(deps.portalClient);
-    return new OwnedState(deps, setText, cookieKeys, twoStepKeys);
+    const owned = new OwnedState(deps, setText, cookieKeys, twoStepKeys);
+    // Said at start, then at every store check when it changes.
+    await owned.#checkEviction();
+    return owned;
   }
 
   /**
@@ -127,6 +144,7 @@ export class OwnedState {
     clearTimeout(this.#activation);
     this.#timer = undefined;
     this.#activation = undefined;
+    this.#unsubscribe?.();
     await this.#checking?.catch(() => undefined);
   }
 
@@ -157,7 +175,14 @@ export class OwnedState {
   async #check(): Promise<Readiness> {
     const reasons: string[] = [];
     try {
-      if (!(await this.deps.store.ping())) throw new Error('no answer');
+      if (!(await this.deps.store.ping())) {
+        // The client's own last error says why (NOAUTH, WRONGPASS after a password change), where
+        // the failed command only says the client is offline.
+        const client = redisClientOf(this.deps.store);
+        const cause = client && lastConnectionError(client, 2 * this.deps.config.HUB_STORE_CHECK_MS + 5_000);
+        throw new Error(cause ? `no answer: ${cause}` : 'no answer');
+      }
+      await this.#checkEviction();
       if (this.#setText !== undefined) {
         const keyProblem = await this.#checkSigningKeys();
         if (keyProblem) reasons.push(keyProblem);
@@ -183,6 +208,68 @@ export class OwnedState {
     }
     this.#reasons = reasons;
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Whether Redis may delete keys when its memory runs out. Under any `maxmemory-policy` but
+   * noeviction it silently drops users, name indexes, clients, the clients changelog, the seed
+   * marker (keys without expiry under allkeys-*), or sign-in throttle counters and single-use
+   * claims (volatile-*): logged as an error when first seen and when the policy changes, and shown
+   * as `sso_redis_eviction_policy_safe`. Not a /readyz reason: on a managed Redis set up so, every
+   * process of the fleet would leave the load balancer at once. Keys evicted since the last read
+   * (INFO stats `evicted_keys`) are warned of, at most every EVICTED_WARN_MS. Nothing is said
+   * when neither CONFIG GET nor INFO can be read; a failed read never fails the check.
+   */
+  async #checkEviction(): Promise<void> {
+    const client = redisClientOf(this.deps.store);
+    if (!client) return;
+    const { logger } = this.deps;
+    const { policies, evictedKeys } = await readEvictionStatus(client);
+    const text = policies.join(',');
+    if (policies.length && text !== this.#policies) {
+      const safe = policies.every((policy) => policy === SAFE_EVICTION_POLICY);
+      if (!safe) logger.error(unsafePolicyMessage(policies), { maxmemoryPolicy: text });
+      else if (this.#evictionSafe === false) logger.info(`Redis maxmemory-policy is ${SAFE_EVICTION_POLICY} again: it no longer deletes the hub’s keys when memory runs out`);
+      this.#evictionSafe = safe;
+      this.#policies = text;
+    }
+    if (evictedKeys === undefined) return;
+    const evicted = this.#evicted;
+    // The first read is the baseline; keys evicted before it are said once (a policy changed since).
+    if (evicted.seen === undefined) {
+      evicted.seen = evicted.warned = evictedKeys;
+      if (evictedKeys > 0) {
+        evicted.warnedAt = Date.now();
+        logger.warn(`Redis has evicted ${evictedKeys} keys since it started (INFO stats evicted_keys): the hub’s records may be gone; set maxmemory-policy ${SAFE_EVICTION_POLICY} (README 'What Redis holds')`, { evictedKeys });
+      }
+      return;
+    }
+    // A restarted Redis (or a CONFIG RESETSTAT) counts from 0 again.
+    if (evictedKeys < evicted.warned) evicted.warned = evictedKeys;
+    evicted.seen = evictedKeys;
+    if (evictedKeys > evicted.warned && Date.now() - evicted.warnedAt >= EVICTED_WARN_MS) {
+      logger.warn(`Redis evicted ${evictedKeys - evicted.warned} more keys (INFO stats evicted_keys ${evictedKeys}): the hub’s records may be gone; set maxmemory-policy ${SAFE_EVICTION_POLICY} (README 'What Redis holds')`, { evictedKeys, evictedSinceLastWarning: evictedKeys - evicted.warned });
+      evicted.warned = evictedKeys;
+      evicted.warnedAt = Date.now();
+    }
+  }
+
+  /** 1 when Redis keeps every key when memory runs out (noeviction), 0 when it may evict, undefined when unknown. */
+  get evictionPolicySafe(): boolean | undefined {
+    return this.#evictionSafe;
+  }
+
+  /** A Redis connection error (credentials already removed), once per message per CONNECTION_ERROR_LOG_MS. */
+  #logConnectionError(message: string): void {
+    const now = Date.now();
+    const logged = this.#connectionErrorsLogged;
+    const at = logged.get(message);
+    if (at !== undefined && now - at < CONNECTION_ERROR_LOG_MS) return;
+    for (const [each, when] of logged) if (now - when >= CONNECTION_ERROR_LOG_MS) logged.delete(each);
+    if (logged.size >= 50) return; // many distinct messages at once: enough is said
+    logged.set(message, now);
+    const hint = isAuthFailure(message) ? ': Redis refuses this hub’s credentials; check the password in REDIS_URL (or the ACL user) against the Redis server’s' : '';
+    this.deps.logger.warn(`Redis connection error${hint}`, { error: message });
   }
 
   /** Puts this hub's published settings back when they are gone or another process wrote others; refreshes their lifetime daily. */
@@ -332,6 +419,18 @@ export class OwnedState {
   }
 }
 
+/** How often the same Redis connection error is logged at most: once per this many ms. */
+const CONNECTION_ERROR_LOG_MS = 30_000;
+/** How often keys evicted by Redis are warned of at most. */
+const EVICTED_WARN_MS = 5 * 60_000;
+
+/** The node-redis client under a Redis store (a RedisStore, or a wrapper that passes `client` through); undefined for any other. */
+function redisClientOf(store: Store): RedisClient | undefined {
+  if (store.kind !== 'redis') return undefined;
+  const client = (store as { client?: RedisClient }).client;
+  return client && typeof client === 'object' ? client : undefined;
+}
+
 /** A stored list of secrets (JSON array of non-empty strings), or undefined when it is not one. */
 function secretList(text: string): string[] | undefined {
   try {
@@ -355,7 +454,11 @@ function messagesOf(error: unknown): string {
  * address is not the problem.
  */
 export function storeProblem(error: unknown): string {
-  if (/\bOOM\b/.test(messagesOf(error))) {
+  const messages = messagesOf(error);
+  if (isAuthFailure(messages)) {
+    return 'the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check the password in REDIS_URL (or the Redis ACL user) against the Redis server’s';
+  }
+  if (/\bOOM\b/.test(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
   }
   return 'the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server';

@@ -178,6 +178,24 @@ export class HubMetrics {
     });
   }
 
+  /**
+   * `sso_redis_eviction_policy_safe`: 1 when Redis runs with maxmemory-policy noeviction (or the
+   * embedded store), 0 when it may delete the hub's keys when memory runs out, no value when it
+   * could not be read. Read from `read` at scrape time (the store check keeps it current).
+   */
+  watchEvictionPolicy(read: () => boolean | undefined): void {
+    new Gauge({
+      name: 'sso_redis_eviction_policy_safe',
+      help: 'Whether Redis keeps every key when memory runs out (maxmemory-policy noeviction): 1 yes, 0 it may delete users, clients and counters.',
+      registers: [this.registry],
+      collect() {
+        const safe = read();
+        if (safe === undefined) this.reset();
+        else this.set(safe ? 1 : 0);
+      },
+    });
+  }
+
   /** Where the queue gauges read from, at scrape time. */
   watchQueue(read: () => Promise<{ depth: number; oldestPendingSeconds: number }>): void {
     this.#queue = read;

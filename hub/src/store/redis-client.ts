@@ -100,6 +100,52 @@ export function toTarget(target: string | RedisTarget): RedisTarget {
   return typeof target === 'string' ? { kind: 'single', url: target } : target;
 }
 
+interface ConnectionErrors {
+  last: { message: string; at: number } | undefined;
+  listeners: Set<(message: string) => void>;
+}
+
+/** What each client opened by connectRedis last reported on its 'error' event. */
+const connectionErrors = new WeakMap<object, ConnectionErrors>();
+
+/** The user name and password of a redis:// URL, decoded and as written (to be kept out of messages). */
+function credentialsOf(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    return [parsed.password, parsed.username].flatMap((part) => (part ? [part, decodeURIComponent(part)] : []));
+  } catch {
+    return [];
+  }
+}
+
+/** `message` without any `user:password@` of a URL and without the given secrets. */
+export function redactCredentials(message: string, secrets: string[] = []): string {
+  let text = message.replace(/(\w+:\/\/)[^@\s/]*@/g, '$1***@');
+  for (const secret of secrets) if (secret.length >= 3) text = text.split(secret).join('***');
+  return text;
+}
+
+/**
+ * The last connection error `client` reported (credentials removed) within `withinMs`, or
+ * undefined: none, or it connected since. Only for clients opened by connectRedis.
+ */
+export function lastConnectionError(client: object, withinMs = Number.POSITIVE_INFINITY): string | undefined {
+  const last = connectionErrors.get(client)?.last;
+  return last && Date.now() - last.at <= withinMs ? last.message : undefined;
+}
+
+/** Tells `listener` of every connection error of `client` (credentials removed); returns the unsubscribe. */
+export function onConnectionError(client: object, listener: (message: string) => void): () => void {
+  const listeners = connectionErrors.get(client)?.listeners;
+  listeners?.add(listener);
+  return () => listeners?.delete(listener);
+}
+
+/** Whether an error message is Redis refusing this client's credentials. */
+export function isAuthFailure(message: string): boolean {
+  return /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password|Authentication required/i.test(message);
+}
+
 /** Opens a node-redis client of the right kind that fails fast instead of queueing while Redis is down. */
 export async function connectRedis(url: string): Promise<SingleRedisClient>;
 export async function connectRedis(target: RedisTarget): Promise<RedisClient>;
@@ -113,8 +159,27 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
       : resolved.kind === 'cluster'
         ? makeCluster(resolved.nodes, isConnected)
         : makeSentinel(resolved.sentinels, resolved.name, isConnected);
-  // Errors are reported through the failed commands; an unhandled 'error' event would crash.
-  client.on('error', () => {});
+  // Errors are reported through the failed commands too; an unhandled 'error' event would
+  // crash. The connection's own (a refused password after a reconnect: NOAUTH, WRONGPASS) are
+  // kept, without credentials, for the store check and the log (see onConnectionError).
+  const errors: ConnectionErrors = { last: undefined, listeners: new Set() };
+  connectionErrors.set(client, errors);
+  const secrets = resolved.kind === 'single' ? credentialsOf(resolved.url) : [];
+  client.on('error', (error: unknown) => {
+    const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
+    errors.last = { message, at: Date.now() };
+    for (const listener of errors.listeners) {
+      try {
+        listener(message);
+      } catch {
+        // a listener's failure must not reach the client
+      }
+    }
+  });
+  // Connected again: an error from before is not the cause of anything now.
+  client.on('ready', () => {
+    errors.last = undefined;
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     // A sentinel set that answers but names no reachable primary would retry for ever: bound it.
