@@ -62,6 +62,17 @@ describe.each(testStoreKinds())('sign-in and sign-out pages fetched as images, s
     expect(posted.headers.get('location')).toBeNull();
   });
 
+  test('a public client\'s pushed authorization request by fetch() from its page (CORS) is no page: not refused (a review)', async () => {
+    await hub.services.clients.register({ clientId: 'spa', redirectUris: ['http://spa.example.test/cb'], tokenEndpointAuthMethod: 'none' });
+    const push = await fetch(`${hub.url}/request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', origin: 'http://spa.example.test', 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ ...RP, client_id: 'spa', redirect_uri: 'http://spa.example.test/cb', state: 'par' }).toString(),
+    });
+    expect(push.status).toBe(201);
+    expect(await push.json()).toMatchObject({ request_uri: expect.any(String) });
+  });
+
   test('pages and requests that say nothing (an older browser, a program) are still counted', async () => {
     const statuses: number[] = [];
     for (let i = 0; i <= LIMIT; i += 1) statuses.push((await new TestBrowser().get(authorize(`plain${i}`))).status);

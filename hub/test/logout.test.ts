@@ -123,6 +123,9 @@ describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)',
   });
   afterAll(() => hub.close());
 
+  /** What a browser says of a form on one of the hub's own pages. */
+  const FROM_THE_HUB = { 'sec-fetch-site': 'same-origin' };
+
   /** Tab 2: the hub's sign-out question (/logout, then oidc-provider's form); returns its xsrf token. */
   async function openQuestion(browser: TestBrowser, headers: Record<string, string>): Promise<string> {
     const logout = await browser.get(`${hub.url}/logout`, headers);
@@ -145,7 +148,7 @@ describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)',
     const xsrf = await openQuestion(browser, headers);
     await signOut(browser, hub.url); // tab 1
     expect(await isSignedIn(browser, hub.url)).toBe(false);
-    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' }, headers);
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' }, { ...headers, ...FROM_THE_HUB });
     const html = await answer.text();
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toContain('no-store');
@@ -160,7 +163,7 @@ describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)',
     const xsrf = await openQuestion(browser, {});
     await signOut(browser, hub.url); // tab 1: alice signs out, bob signs in
     await signInAtPortal(hub, 'bob', 'bob-password-1', browser);
-    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' });
+    const answer = await browser.post(`${hub.url}/session/end/confirm`, { xsrf, logout: 'yes' }, FROM_THE_HUB);
     const html = await answer.text();
     // Not "you are signed out" (bob is not), and not the 400: the question again, for bob's session.
     expect(answer.status).toBe(303);
@@ -171,6 +174,22 @@ describe.each(STORE_KINDS)('a sign-out question left open in a second tab (%s)',
     const account = await browser.get(`${hub.url}/account`);
     expect(account.status).toBe(200);
     expect(await account.text()).toContain('Bob Builder');
+  });
+
+  test('another site\'s form POSTed there (no hub cookie: SameSite=Lax) gets the error page, not "You are signed out", and the user stays signed in', async () => {
+    const browser = await signInAtPortal(hub, 'alice', 'alice-password-1');
+    const crossSite = await new TestBrowser().post(`${hub.url}/session/end/confirm`, { xsrf: 'x', logout: 'yes' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-dest': 'document' });
+    const html = await crossSite.text();
+    expect(crossSite.status).toBe(400);
+    expect(html).not.toContain('data-testid="signed-out"');
+    // A browser without Fetch Metadata: its Origin decides.
+    const noMetadata = await new TestBrowser().post(`${hub.url}/session/end/confirm`, { xsrf: 'x', logout: 'yes' }, { origin: 'https://evil.example' });
+    expect(noMetadata.status).toBe(400);
+    await noMetadata.arrayBuffer();
+    const sameOrigin = await new TestBrowser().post(`${hub.url}/session/end/confirm`, { xsrf: 'x', logout: 'yes' }, { origin: new URL(hub.url).origin });
+    expect(sameOrigin.status).toBe(200);
+    expect(await sameOrigin.text()).toContain('data-testid="signed-out"');
+    expect(await isSignedIn(browser, hub.url)).toBe(true);
   });
 
   test('a wrong xsrf token still gets the error page, and nobody is signed out', async () => {

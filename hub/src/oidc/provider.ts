@@ -133,9 +133,23 @@ const NO_LOGOUT_DETAILS = 'could not find logout details';
  * for that session. Nothing is ended here (oidc-provider stopped before its sign-out), so a
  * session started since stays. A wrong xsrf token keeps its error.
  */
-function isStaleSignOutForm(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }): boolean {
+function isStaleSignOutForm(ctx: KoaContextWithOIDC, out: { error?: unknown; error_description?: unknown }, issuer: string): boolean {
   return ctx.oidc?.route === 'end_session_confirm' && ctx.method === 'POST'
-    && out.error === 'invalid_request' && out.error_description === NO_LOGOUT_DETAILS;
+    && out.error === 'invalid_request' && out.error_description === NO_LOGOUT_DETAILS
+    && isFromTheHub(ctx, issuer);
+}
+
+/**
+ * Whether a form came from one of the hub's own pages: the browser says so (`Sec-Fetch-Site:
+ * same-origin`), or, from one that sends no Fetch Metadata, its `Origin` is the issuer's. Another
+ * site's form POSTed to `/session/end/confirm` carries none of the hub's (SameSite=Lax) cookies,
+ * so it too finds no sign-out question: it must not get "You are signed out" while the browser
+ * stays signed in (a review of the change above), only the error page.
+ */
+function isFromTheHub(ctx: KoaContextWithOIDC, issuer: string): boolean {
+  const site = ctx.get('sec-fetch-site');
+  if (site) return site === 'same-origin';
+  return ctx.get('origin') === new URL(issuer).origin;
 }
 
 /**
@@ -304,7 +318,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return;
     }
     ctx.type = 'html';
-    if (!unavailable && isStaleSignOutForm(ctx, out)) {
+    if (!unavailable && isStaleSignOutForm(ctx, out, config.HUB_ISSUER)) {
       // Someone signed in since (the same user again, or another): "you are signed out" would be
       // untrue, so the question again, for the session the browser holds now.
       if (ctx.oidc.session?.accountId) {

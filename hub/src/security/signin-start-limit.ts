@@ -116,7 +116,8 @@ export class SignInStartLimit {
    */
   authorizationHook(render: HookPageRender) {
     const check = async (ctx: KoaContextWithOIDC): Promise<boolean> => {
-      if (isEmbeddedRequest(ctx.get('sec-fetch-dest'))) {
+      // Pages only: a public client's pushed request (PAR) is a program's fetch(), with CORS (a review found it refused).
+      if (RECORD_WRITING_PATH.test(ctx.path) && isEmbeddedRequest(ctx.get('sec-fetch-dest'))) {
         const t = translator(localeOfContext(ctx));
         const error = new EmbeddedSignInPageError();
         refuseFromHook(ctx, render, { status: 400, title: t('errors:titles.notAPage'), description: messageOf(error, t), jsonDescription: error.publicMessage, error: 'invalid_request' });
