@@ -9,6 +9,7 @@ import { insecureTransport } from './secure-transport.js';
 import { logMisconfigured } from './routes/error-handler.js';
 import { recheckDue, startRecheck } from './recheck.js';
 import { ssoState } from './session.js';
+import { MAX_PENDING } from './pending-auth.js';
 
 /**
  * Lazy verification: on a real page view with no local user and a `Request-Login` cookie
@@ -97,7 +98,7 @@ function silentCheckLost(ctx: KitContext): void {
 async function silentCheck(ctx: KitContext, req: Request, res: Response, next: NextFunction, requestLogin: boolean, recheck = false): Promise<void> {
   // A silent check is already pending: the browser left it at the hub or never got back.
   // Give up rather than start another; the visitor carries on as they were (anonymous, or with the session).
-  const pending = await ctx.pending.newest(req);
+  const { newest: pending, count } = await ctx.pending.overview(req);
   if (pending?.silent) {
     // Started moments ago: in flight in another tab (a second page opened while the first is at
     // the hub). This page is served as it is and that check left to come back; giving it up here
@@ -108,6 +109,11 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
     silentCheckLost(ctx);
     return next();
   }
+  // The browser already holds as many pending requests as are kept (tabs opened together, each
+  // with its check; sign-ins under way in other tabs): another would only push one of theirs out
+  // and grow the Cookie header. This page is served as it is, Request-Login kept (no redirect, so
+  // no loop): a page view once they have come back or expired (a silent check's within a minute) checks.
+  if (count >= MAX_PENDING) return next();
 
   try {
     return await redirectToHub(ctx, req, res, originalPath(req, ctx.options.basePath), true, recheck);

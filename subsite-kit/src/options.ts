@@ -37,7 +37,7 @@ export interface SubsiteKitOptions {
   redis?: KitRedisClient;
   /** Prefix of every Redis key the kit writes. Default: `'sso-kit:'`. */
   redisPrefix?: string;
-  /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth.<id>`, `<prefix>checked`). Default: `'sso.'`. */
+  /** Prefix of the kit's cookie names (`<prefix>sid`, `<prefix>request-login`, `<prefix>auth.<id>`, `<prefix>auth-dropped`, `<prefix>checked`). Default: `'sso.'`. */
   cookiePrefix?: string;
   /**
    * The subsite is on a different registrable domain from the hub, so cookies set by the hub's

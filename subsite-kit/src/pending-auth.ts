@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import type { CookieOptions, Request, Response } from 'express';
 import type { ResolvedOptions } from './options.js';
@@ -18,7 +18,21 @@ export interface PendingAuth {
   startedAt?: number;
 }
 
-const PENDING_AUTH_TTL_SECONDS = 600; // ten minutes to finish at the hub
+const PENDING_AUTH_TTL_SECONDS = 600; // ten minutes to finish a sign-in at the hub
+
+/**
+ * How long a silent check's request (`prompt=none`) is good, its cookie and its JWE alike. The
+ * hub answers such a check at once, so it is back within a second or two. Short, because tabs
+ * opened together each add a cookie the others cannot see (none is over MAX_PENDING when it is
+ * added): a browser left holding too many (dozens of tabs restored at once) is rid of them
+ * within a minute even if no answer comes back to clean them up.
+ */
+export const SILENT_PENDING_TTL_SECONDS = 60;
+
+/** How long a request is good: a silent check's a minute, an interactive sign-in's ten. */
+function ttlOf(silent: boolean): number {
+  return silent ? SILENT_PENDING_TTL_SECONDS : PENDING_AUTH_TTL_SECONDS;
+}
 
 function randomToken(): string {
   return randomBytes(32).toString('base64url');
@@ -39,8 +53,9 @@ export function safeEqual(a: string, b: string): boolean {
 /**
  * How many authorization requests a browser may have pending at once: a sign-in started in a
  * second tab (or a silent check on another page) does not void the first tab's, so each tab's
- * answer finds its own request. Bounded, so the browser's cookies stay few and small (about 500
- * bytes each).
+ * answer finds its own request. Bounded, so the browser's cookies stay few and small (about 300
+ * bytes each): a request is not added beyond it, the callback trims back to it, and a page view
+ * of a browser already holding this many starts no silent check.
  */
 export const MAX_PENDING = 4;
 
@@ -66,8 +81,13 @@ function cookieIdOf(state: string): string {
 
 const COOKIE_ID = /^[A-Za-z0-9_-]{12}$/;
 
-/** A pending request with when it stops being good (seconds since the epoch), and when it started (ms, for the order; not in the old cookie). */
-type Entry = PendingAuth & { exp: number; at?: number };
+/**
+ * A pending request as a cookie holds it, with when it stops being good (seconds since the
+ * epoch) and when it started (ms, for the order; not in the old single cookie). `nonce` and
+ * `codeVerifier` are derived from the state (see {@link PendingAuthCookie.create}); cookies of
+ * the previous version store them, and what is stored is used.
+ */
+type Entry = Omit<PendingAuth, 'nonce' | 'codeVerifier' | 'startedAt'> & { nonce?: string; codeVerifier?: string; exp: number; at?: number };
 
 /** Newest first: by the start in ms, so requests of one second keep the order they were started in. */
 function newestFirst(a: Entry, b: Entry): number {
@@ -94,11 +114,8 @@ interface Held {
 
 function isEntry(value: unknown): value is Entry {
   const { state, nonce, codeVerifier, returnTo, silent, exp } = (value ?? {}) as Record<string, unknown>;
-  return typeof state === 'string' && typeof nonce === 'string' && typeof codeVerifier === 'string' && typeof returnTo === 'string' && typeof silent === 'boolean' && typeof exp === 'number';
-}
-
-function strip({ state, nonce, codeVerifier, returnTo, silent, recheck, exp }: Entry): PendingAuth {
-  return { state, nonce, codeVerifier, returnTo, silent, ...(recheck === true ? { recheck } : {}), startedAt: exp - PENDING_AUTH_TTL_SECONDS };
+  const optional = (field: unknown) => field === undefined || typeof field === 'string';
+  return typeof state === 'string' && optional(nonce) && optional(codeVerifier) && typeof returnTo === 'string' && typeof silent === 'boolean' && typeof exp === 'number';
 }
 
 function size(entry: Entry): number {
@@ -107,7 +124,7 @@ function size(entry: Entry): number {
 
 /**
  * Keeps each of the browser's pending authorization requests (at most MAX_PENDING, each good for
- * ten minutes) in a short-lived cookie of its own, `<auth>.<id>` where the id is a hash of the
+ * ten minutes, a silent check's for one) in a short-lived cookie of its own, `<auth>.<id>` where the id is a hash of the
  * request's state, encrypted and authenticated with a key derived from the session secret (JWE
  * `dir` + A256GCM). No server session is created for an anonymous visitor, the PKCE verifiers
  * stay unreadable, and a tampered cookie fails to decrypt. One cookie per request, because tabs
@@ -127,10 +144,15 @@ export class PendingAuthCookie {
     this.#key = createHash('sha256').update('subsite-kit pending-auth\0').update(secret).digest();
   }
 
-  /** A fresh request: random state (marked for a silent check), nonce and PKCE verifier. */
+  /**
+   * A fresh request: a random state (32 bytes, marked for a silent check); its nonce and PKCE
+   * verifier are HMAC-SHA256 of the state under the cookies' key, each with a label of its own,
+   * so the cookie need not carry them (about 110 bytes less each): unguessable without the
+   * session secret, as random ones are, and found again from the state at the callback.
+   */
   create(returnTo: string, silent: boolean, recheck = false): PendingAuth {
     const state = `${silent ? SILENT_STATE_PREFIX : ''}${randomToken()}`;
-    return { state, nonce: randomToken(), codeVerifier: randomToken(), returnTo, silent, ...(recheck ? { recheck: true as const } : {}) };
+    return { state, nonce: this.#derive('nonce', state), codeVerifier: this.#derive('code-verifier', state), returnTo, silent, ...(recheck ? { recheck: true as const } : {}) };
   }
 
   /**
@@ -139,60 +161,60 @@ export class PendingAuthCookie {
    * oldest beyond that (and of any that no longer decrypt or have expired) are deleted.
    */
   async add(req: Request, res: Response, pending: PendingAuth): Promise<void> {
-    const exp = Math.floor(Date.now() / 1000) + PENDING_AUTH_TTL_SECONDS;
-    const { startedAt: _read, ...fresh } = pending;
-    const entry: Entry = { ...fresh, exp, at: startNow() };
+    const exp = Math.floor(Date.now() / 1000) + ttlOf(pending.silent);
+    // Only what cannot be derived from the state: nonce and verifier are not stored.
+    const { state, returnTo, silent, recheck } = pending;
+    const entry: Entry = { state, returnTo, silent, ...(recheck === true ? { recheck } : {}), exp, at: startNow() };
     await this.#write(res, entry);
-    const { held, legacy } = await this.#held(req);
-    const older = [...held.filter((one) => one.entry !== undefined), ...legacy.map((one) => ({ entry: one }))]
-      .sort((a, b) => newestFirst(a.entry!, b.entry!));
-    let bytes = size(entry);
-    let kept = 1;
-    const moved: Entry[] = [];
-    for (const one of older) {
-      const fits = kept < MAX_PENDING && bytes + size(one.entry!) <= MAX_PLAINTEXT_BYTES;
-      if (fits) {
-        kept += 1;
-        bytes += size(one.entry!);
-        if (!('name' in one)) moved.push(one.entry!);
-      } else if ('name' in one) this.#delete(res, one.name);
-    }
-    for (const one of held) if (one.entry === undefined) this.#delete(res, one.name);
-    await this.#dropLegacy(req, res, moved);
+    await this.#trim(req, res, { kept: entry });
   }
 
-  /** The newest pending request, or undefined when there is none (absent, expired or tampered with). */
-  async newest(req: Request): Promise<PendingAuth | undefined> {
+  /**
+   * The newest pending request (undefined when there is none: absent, expired or tampered
+   * with), and how many this browser holds that are still good.
+   */
+  async overview(req: Request): Promise<{ newest?: PendingAuth; count: number }> {
     const { held, legacy } = await this.#held(req);
     const entries = [...held.flatMap((one) => (one.entry ? [one.entry] : [])), ...legacy];
     const first = entries.sort(newestFirst)[0];
-    return first ? strip(first) : undefined;
+    return { ...(first ? { newest: this.#toPending(first) } : {}), count: entries.length };
   }
 
   /**
    * Takes out the pending request whose state is `state`: reads the one cookie that state names
    * and deletes it, leaving the others for their tabs. `found` is false when the browser has no
    * pending request at all (not started here, or too long ago), as opposed to none with this
-   * state (an answer meant for another browser, or a request no longer kept).
+   * state (an answer meant for another browser, or a request no longer kept). A silent check's
+   * answer whose request an earlier trim here dropped (the browser then got the dropped marker)
+   * counts as found, so it gets the graceful path, not the page for a sign-in never started here.
+   *
+   * The others are then trimmed as {@link add} trims them: the newest MAX_PENDING kept, the
+   * cookies of the oldest beyond that (and of any that no longer decrypt or have expired)
+   * deleted. Tabs opened together each add a cookie without seeing the others' (dozens of tabs
+   * restored at once leave dozens, a Cookie header past what servers accept): the first answer
+   * back brings the browser down to MAX_PENDING.
    */
   async take(req: Request, res: Response, state: unknown): Promise<{ pending?: PendingAuth; found: boolean }> {
     let match: Entry | undefined;
+    let own: string | undefined;
     if (typeof state === 'string' && state.length > 0) {
       const name = this.#nameOf(state);
       const value: unknown = req.cookies?.[name];
       if (value !== undefined) {
+        own = name;
         this.#delete(res, name);
         const [entry] = await this.#decrypt(value);
         if (entry && safeEqual(entry.state, state)) match = entry;
       }
     }
     // A request started before the upgrade, in the single cookie of earlier versions.
-    const legacy = await this.#legacy(req);
-    if (!match && typeof state === 'string') match = legacy.find((entry) => safeEqual(entry.state, state));
-    await this.#dropLegacy(req, res, legacy.filter((entry) => entry !== match));
-    if (match) return { pending: strip(match), found: true };
-    const { held } = await this.#held(req);
-    return { found: legacy.length > 0 || held.some((one) => one.entry !== undefined) };
+    const { held, legacy } = await this.#held(req);
+    const fromLegacy = match ? undefined : typeof state === 'string' ? legacy.find((entry) => safeEqual(entry.state, state)) : undefined;
+    match ??= fromLegacy;
+    await this.#trim(req, res, { taken: own, takenLegacy: fromLegacy });
+    if (match) return { pending: this.#toPending(match), found: true };
+    const dropped = isSilentState(state) && req.cookies?.[this.#droppedName()] !== undefined;
+    return { found: dropped || legacy.length > 0 || held.some((one) => one.entry !== undefined) };
   }
 
   /** Drops the pending silent checks, keeping interactive sign-ins other tabs are in the middle of. */
@@ -206,15 +228,79 @@ export class PendingAuthCookie {
     return `${this.options.cookies.auth}.${cookieIdOf(state)}`;
   }
 
+  /**
+   * The marker left when a trim drops a silent check's request still good (`<auth>-dropped`,
+   * for as long as that request would have been good): its answer, when it comes back, goes
+   * to the home page anonymous rather than to the 400 page, though by then the browser may
+   * hold no pending request at all. Absent when cookies are not stored, so a browser that
+   * keeps none still gets the 400 page (no loop of silent checks).
+   */
+  #droppedName(): string {
+    return `${this.options.cookies.auth}-dropped`;
+  }
+
+  /** HMAC-SHA256 of a state under the cookies' key, with a label of its own per use: 43 base64url characters (a valid PKCE verifier). */
+  #derive(label: 'nonce' | 'code-verifier', state: string): string {
+    return createHmac('sha256', this.#key).update(`subsite-kit pending-auth ${label}\0`).update(state).digest('base64url');
+  }
+
+  /** The request a cookie holds, its nonce and verifier derived unless stored (cookies of the previous version). */
+  #toPending({ state, nonce, codeVerifier, returnTo, silent, recheck, exp }: Entry): PendingAuth {
+    return {
+      state,
+      nonce: nonce ?? this.#derive('nonce', state),
+      codeVerifier: codeVerifier ?? this.#derive('code-verifier', state),
+      returnTo,
+      silent,
+      ...(recheck === true ? { recheck } : {}),
+      // From the exp and the life it was given (`at` is only for the order: never twice the same,
+      // it can run ahead of the clock). Cookies that store the nonce are of earlier versions,
+      // where every request was given ten minutes.
+      startedAt: exp - (nonce === undefined ? ttlOf(silent) : PENDING_AUTH_TTL_SECONDS),
+    };
+  }
+
+  /**
+   * Keeps the newest of the browser's pending requests, while they are fewer than MAX_PENDING
+   * and small enough together (`kept`: one already kept, the request being added), and deletes
+   * the cookies of the others and of any that no longer decrypt or have expired. `taken`: the
+   * cookie (and `takenLegacy`: the old cookie's request) the callback has taken out, left alone.
+   * The old single cookie's requests that are kept move to cookies of their own.
+   */
+  async #trim(req: Request, res: Response, { kept, taken, takenLegacy }: { kept?: Entry; taken?: string | undefined; takenLegacy?: Entry | undefined }): Promise<void> {
+    const { held, legacy } = await this.#held(req);
+    const others = held.filter((one) => one.name !== taken);
+    const older = [...others.filter((one) => one.entry !== undefined), ...legacy.filter((one) => takenLegacy === undefined || one.state !== takenLegacy.state).map((one) => ({ entry: one }))]
+      .sort((a, b) => newestFirst(a.entry!, b.entry!));
+    let bytes = kept ? size(kept) : 0;
+    let count = kept ? 1 : 0;
+    let droppedSilent = false;
+    const moved: Entry[] = [];
+    for (const one of older) {
+      const fits = count < MAX_PENDING && bytes + size(one.entry!) <= MAX_PLAINTEXT_BYTES;
+      if (fits) {
+        count += 1;
+        bytes += size(one.entry!);
+        if (!('name' in one)) moved.push(one.entry!);
+        continue;
+      }
+      if ('name' in one) this.#delete(res, one.name);
+      if (one.entry!.silent) droppedSilent = true;
+    }
+    for (const one of others) if (one.entry === undefined) this.#delete(res, one.name);
+    if (droppedSilent) res.cookie(this.#droppedName(), '1', { ...this.#cookieOptions(), maxAge: SILENT_PENDING_TTL_SECONDS * 1000 });
+    await this.#dropLegacy(req, res, moved);
+  }
+
   async #write(res: Response, entry: Entry): Promise<void> {
     const { exp: _exp, ...claims } = entry;
+    // No iat: `at` says when it started, and every byte counts times the tabs opened together.
     const value = await new EncryptJWT({ ...claims })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
-      .setIssuedAt()
       .setExpirationTime(entry.exp)
       .encrypt(this.#key);
-    // As long as the request is good: ten minutes for a new one, what is left for one moved from the old cookie.
-    const seconds = Math.max(1, Math.min(PENDING_AUTH_TTL_SECONDS, entry.exp - Math.floor(Date.now() / 1000)));
+    // As long as the request is good: a minute for a new silent check, ten for a new sign-in, what is left for one moved from the old cookie.
+    const seconds = Math.max(1, Math.min(ttlOf(entry.silent), entry.exp - Math.floor(Date.now() / 1000)));
     res.cookie(this.#nameOf(entry.state), value, { ...this.#cookieOptions(), maxAge: seconds * 1000 });
   }
 

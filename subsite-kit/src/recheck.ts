@@ -5,6 +5,7 @@ import { saveSession, ssoState } from './session.js';
 import { describeError } from './errors.js';
 import { originalPath, redirectToHub } from './authorize.js';
 import { signOutLocally } from './sign-in.js';
+import { MAX_PENDING } from './pending-auth.js';
 
 /**
  * Whether a `crossSite` session is due for a silent re-check with the hub: last verified more
@@ -27,6 +28,9 @@ export function recheckDue(state: SsoSessionState, seconds: number, now = Math.f
  */
 export async function startRecheck(ctx: KitContext, req: Request, res: Response, next: NextFunction): Promise<void> {
   try {
+    // As for lazy verification: with as many requests pending as are kept, none is started (nor
+    // recorded): the session stays, and a later page view re-checks.
+    if ((await ctx.pending.overview(req)).count >= MAX_PENDING) return next();
     req.session.sso = { ...ssoState(req)!, recheckStartedAt: Math.floor(Date.now() / 1000) };
     // A store that fails here keeps the session and serves the page (the next page tries again).
     await saveSession(req);

@@ -65,11 +65,12 @@ export function callback(ctx: KitContext): RequestHandler {
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
     if (!found) {
       return fail(400, 'This sign-in was not started in this browser, or took too long. Please try again.',
-        'no pending sign-in cookie (expired after 10 minutes, opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
+        'no pending sign-in cookie (expired: after 10 minutes, a silent check\'s after 1; opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
     }
     if (!pending) {
       // A silent check's answer (its state says so) whose request this browser no longer holds,
-      // though it holds others (one of many tabs opened at once, beyond what is kept): nobody
+      // though it holds others, or a trim here dropped it (one of many tabs opened at once,
+      // beyond what is kept; see PendingAuthCookie.take): nobody
       // asked to sign in, so no error page; as for any failed silent check, the visitor carries
       // on anonymous, at the site's home page (Request-Login is deleted above: no loop).
       if (isSilentState(state)) {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
-import { EncryptJWT } from 'jose';
+import { EncryptJWT, jwtDecrypt } from 'jose';
 import { makeSite, isDeletion, HTML } from '../test-support/site.js';
 import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
 import { browserAtHub, startStubHub, CLIENT_ID, HUB_URL, REDIRECT_URI, SESSION_SECRET, type StubHub } from '../test-support/stub-hub.js';
-import { MAX_PENDING, codeChallengeOf } from '../pending-auth.js';
+import { MAX_PENDING, SILENT_PENDING_TTL_SECONDS, codeChallengeOf } from '../pending-auth.js';
 
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
@@ -46,10 +46,20 @@ class Jar {
     }
   }
 
+  /** The pending-request cookies (`sso.auth.<id>`, and the single `sso.auth` of earlier versions), not the dropped marker. */
   pendingCookies(): string[] {
-    return [...this.cookies.keys()].filter((name) => name.startsWith('sso.auth'));
+    return [...this.cookies.keys()].filter((name) => name === 'sso.auth' || /^sso\.auth\.[A-Za-z0-9_-]{12}$/.test(name));
+  }
+
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 }
+
+/** The cookies' key, as the kit derives it from the session secret. */
+const pendingKey = () => createHash('sha256').update('subsite-kit pending-auth\0').update(SESSION_SECRET).digest();
+const cookieNameOf = (state: string) => `sso.auth.${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`;
+const stateOf = (location: string) => new URL(location, 'http://bbs.test').searchParams.get('state')!;
 
 const TABS = ['/', '/private?thread=5', '/?page=2'];
 
@@ -101,6 +111,97 @@ describe('tabs of the site opened at once: each silent check keeps its own pendi
     expect(jar.pendingCookies()).toHaveLength(MAX_PENDING);
     const first = await jar.get(await browserAtHub(hub, others[0]!));
     expect([first.status, first.headers.location]).toEqual([302, '/p0']);
+  });
+});
+
+describe('many tabs opened at once: the pending cookies stay bounded (a review: 40 tabs left 40 cookies, Node answered 431 to every page for 10 minutes)', () => {
+  it('40 silent page views at once, then their answers: none refused (431), the first answer back leaves at most MAX_PENDING pending cookies, and no tab ends on the 400 page', async () => {
+    const lines: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line: string) => lines.push(line) } });
+    const jar = new Jar(app);
+    await jar.get(syncPath('synclogin', await makeSyncCode()));
+    const paths = Array.from({ length: 40 }, (_, i) => `/?tab=${i}`);
+    const starts = await Promise.all(paths.map((path) => jar.get(path, HTML)));
+    for (const start of starts) expect(new URL(start.headers.location as string).searchParams.get('prompt')).toBe('none');
+    // Each added its own cookie, none seeing the others'; together they stay under Node's 16 KB of headers.
+    expect(jar.pendingCookies()).toHaveLength(40);
+    expect(jar.header().length).toBeLessThan(14_000);
+
+    const answers = await Promise.all(starts.map((start) => browserAtHub(hub, start.headers.location as string)));
+    const first = await jar.get(answers[0]!);
+    expect([first.status, first.headers.location]).toEqual([302, paths[0]]);
+    expect(jar.pendingCookies().length).toBeLessThanOrEqual(MAX_PENDING);
+    expect((await jar.get('/', HTML)).status).toBe(200);
+
+    // The tabs whose requests were kept come back to their pages; then those whose requests the
+    // trim dropped, when the browser holds no pending request at all: the home page, not the 400 page.
+    const kept = new Set(jar.pendingCookies());
+    const order = answers.slice(1).map((answer, i) => ({ answer, path: paths[i + 1]! }))
+      .sort((a, b) => Number(kept.has(cookieNameOf(stateOf(b.answer)))) - Number(kept.has(cookieNameOf(stateOf(a.answer)))));
+    const backs: Array<[number, unknown]> = [];
+    for (const { answer } of order) {
+      const back = await jar.get(answer);
+      backs.push([back.status, back.headers.location]);
+    }
+    expect(backs).toEqual(order.map(({ answer, path }) => [302, kept.has(cookieNameOf(stateOf(answer))) ? path : '/']));
+    expect(backs.filter(([, location]) => location !== '/')).toHaveLength(kept.size);
+    expect(jar.pendingCookies()).toEqual([]);
+    expect(lines).toContainEqual(expect.stringContaining('its answer matches no pending request of this browser'));
+    expect((await jar.get('/', HTML)).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it('a page view of a browser holding MAX_PENDING pending requests starts no silent check: served as it is, Request-Login kept for a later page view', async () => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    await jar.get(syncPath('synclogin', await makeSyncCode()));
+    for (let i = 0; i < MAX_PENDING; i++) await jar.get(`/sso/login?next=/p${i}`);
+    expect(jar.pendingCookies()).toHaveLength(MAX_PENDING);
+
+    const page = await jar.get('/forum', HTML);
+    expect(page.status).toBe(200);
+    expect(page.headers.location).toBeUndefined();
+    expect(page.body.user).toBeNull();
+    expect(jar.cookies.has('sso.request-login')).toBe(true);
+    expect(jar.pendingCookies()).toHaveLength(MAX_PENDING);
+
+    // One of them gone (finished or expired): the next page view checks.
+    jar.cookies.delete(jar.pendingCookies()[0]!);
+    const later = await jar.get('/forum', HTML);
+    expect(later.status).toBe(302);
+    expect(new URL(later.headers.location as string).searchParams.get('prompt')).toBe('none');
+  });
+
+  it(`a silent check's cookie lives ${SILENT_PENDING_TTL_SECONDS} s (Max-Age and the JWE's exp), an interactive sign-in's ten minutes; neither stores the nonce or the PKCE verifier`, async () => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    await jar.get(syncPath('synclogin', await makeSyncCode()));
+    const silent = await request(app).get('/forum').set(HTML).set('Cookie', jar.header());
+    const login = await request(app).get('/sso/login?next=/wiki');
+    for (const [res, seconds] of [[silent, SILENT_PENDING_TTL_SECONDS], [login, 600]] as const) {
+      const name = cookieNameOf(stateOf(res.headers.location!));
+      const line = (res.headers['set-cookie'] as unknown as string[]).find((one) => one.startsWith(`${name}=`))!;
+      expect(line).toContain(`Max-Age=${seconds};`);
+      const { payload } = await jwtDecrypt(line.slice(name.length + 1, line.indexOf(';')), pendingKey());
+      expect(payload.exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(seconds - 5);
+      expect(payload.exp! - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(seconds);
+      expect(payload).not.toHaveProperty('nonce');
+      expect(payload).not.toHaveProperty('codeVerifier');
+      expect(line.indexOf(';')).toBeLessThan(340);
+    }
+  });
+
+  it('a request in a cookie of its own as the previous version wrote it (nonce and verifier stored) still completes', async () => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    const entry = { state: randomBytes(32).toString('base64url'), nonce: randomBytes(32).toString('base64url'), codeVerifier: randomBytes(32).toString('base64url'), returnTo: '/forum', silent: false, at: Date.now() };
+    const url = new URL(`${HUB_URL}/auth`);
+    url.search = new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'openid profile email', state: entry.state, nonce: entry.nonce, code_challenge: codeChallengeOf(entry.codeVerifier), code_challenge_method: 'S256' }).toString();
+    jar.cookies.set(cookieNameOf(entry.state), await new EncryptJWT(entry).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).setIssuedAt().setExpirationTime('600s').encrypt(pendingKey()));
+
+    const back = await jar.get(await browserAtHub(hub, url.href));
+    expect([back.status, back.headers.location]).toEqual([302, '/forum']);
+    expect(jar.pendingCookies()).toEqual([]);
+    expect((await jar.get('/')).body.user).toMatchObject({ sub: 'user-1' });
   });
 });
 
