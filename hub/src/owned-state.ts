@@ -9,7 +9,7 @@ import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
-import { isAuthFailure, lastConnectionError, onConnectionError, type RedisClient } from './store/redis-client.js';
+import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, type RedisClient } from './store/redis-client.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
@@ -441,24 +441,17 @@ function secretList(text: string): string[] | undefined {
   }
 }
 
-/** The messages of an error and its causes, joined (a few levels: StoreUnavailableError wraps the client's). */
-function messagesOf(error: unknown): string {
-  const messages: string[] = [];
-  for (let at = error, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth += 1) messages.push(at.message);
-  return messages.join(' / ');
-}
-
 /**
  * What /readyz says of a failed store check, with what to fix. Redis refusing writes for memory
  * (`OOM command not allowed when used memory > 'maxmemory'`) answers every read and PING: its
  * address is not the problem.
  */
 export function storeProblem(error: unknown): string {
-  const messages = messagesOf(error);
+  const messages = errorMessagesOf(error);
   if (isAuthFailure(messages)) {
     return 'the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check the password in REDIS_URL (or the Redis ACL user) against the Redis server’s';
   }
-  if (/\bOOM\b/.test(messages)) {
+  if (isOutOfMemory(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
   }
   return 'the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
 import { makeSite, setCookies, isDeletion, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
-import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, REDIRECT_URI, type StubHub } from './test-support/stub-hub.js';
+import { useStubHub, browserAtHub, startStubHub, HUB_URL, CLIENT_ID, REDIRECT_URI, type StubHub } from './test-support/stub-hub.js';
 import { codeChallengeOf } from './pending-auth.js';
 import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 
@@ -11,13 +11,7 @@ import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 const pendingCookieOf = (state: string) => `sso.auth.${createHash('sha256').update(state).digest('base64url').slice(0, 12)}`;
 
 let hub: StubHub;
-beforeAll(async () => { hub = await startStubHub(); });
-afterAll(async () => { await hub.close(); });
-beforeEach(() => {
-  hub.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
-  hub.idTokenOverrides = {};
-  hub.tokenFails = false;
-});
+useStubHub((started) => { hub = started; });
 
 async function syncedBrowser(extra = {}) {
   const site = await makeSite(hub, extra);

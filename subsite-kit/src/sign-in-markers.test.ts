@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { makeSite, setCookies, isDeletion, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
-import { browserAtHub, startStubHub, type StubHub } from './test-support/stub-hub.js';
+import { useStubHub, browserAtHub, type StubHub } from './test-support/stub-hub.js';
 import { SignInRefused } from './after-callback.js';
 
 let hub: StubHub;
-beforeAll(async () => { hub = await startStubHub(); });
-afterAll(async () => { await hub.close(); });
-beforeEach(() => {
-  hub.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
-  hub.idTokenOverrides = {};
-  hub.tokenFails = false;
-});
+useStubHub((started) => { hub = started; });
 
 /** Cookies of a response as `name=value` pairs a new agent can carry (what a browser keeps). */
 function persistent(res: { headers: Record<string, unknown> }): string[] {

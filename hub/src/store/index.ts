@@ -1,6 +1,6 @@
 import { wrongKindOfRedis } from './redis-probe.js';
 import { MemoryStore } from './memory.js';
-import { connectRedis, isAuthFailure, redactCredentials, type RedisTarget } from './redis-client.js';
+import { connectRedis, credentialsOf, errorMessagesOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
@@ -53,35 +53,15 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   }
   // It answered, and refused a write for memory (`OOM command not allowed when used memory >
   // 'maxmemory'`, under noeviction): it is running, and its address and password are right.
-  const causes = messagesOf(cause);
-  if (/\bOOM\b/.test(causes)) {
+  const causes = errorMessagesOf(cause);
+  if (isOutOfMemory(causes)) {
     return `${where} answered, but is out of memory and refuses writes (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server, then run the command again`;
   }
   // It answered, and refused the credentials (a password changed on the server, a wrong one).
   if (isAuthFailure(causes)) {
-    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), credentialsOf(target))}): check the password in REDIS_URL (or the Redis ACL user) against the Redis server's`;
+    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), target.kind === 'single' ? credentialsOf(target.url) : [])}): check the password in REDIS_URL (or the Redis ACL user) against the Redis server's`;
   }
   const wrongKind = await wrongKindOfRedis(target);
   if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
   return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
-}
-
-/** The messages of an error and its causes, joined (StoreUnavailableError wraps the client's). */
-function messagesOf(error: unknown): string {
-  const messages: string[] = [];
-  for (let at = error, depth = 0; at !== undefined && at !== null && depth < 4; at = at instanceof Error ? at.cause : undefined, depth += 1) {
-    messages.push(at instanceof Error ? at.message : String(at));
-  }
-  return messages.join(' / ');
-}
-
-/** The password and user name of a single server's URL, to keep out of messages. */
-function credentialsOf(target: RedisTarget): string[] {
-  if (target.kind !== 'single') return [];
-  try {
-    const url = new URL(target.url);
-    return [url.password, url.username].flatMap((part) => (part ? [part, decodeURIComponent(part)] : []));
-  } catch {
-    return [];
-  }
 }

@@ -109,7 +109,7 @@ interface ConnectionErrors {
 const connectionErrors = new WeakMap<object, ConnectionErrors>();
 
 /** The user name and password of a redis:// URL, decoded and as written (to be kept out of messages). */
-function credentialsOf(url: string): string[] {
+export function credentialsOf(url: string): string[] {
   try {
     const parsed = new URL(url);
     return [parsed.password, parsed.username].flatMap((part) => (part ? [part, decodeURIComponent(part)] : []));
@@ -139,6 +139,20 @@ export function onConnectionError(client: object, listener: (message: string) =>
   const listeners = connectionErrors.get(client)?.listeners;
   listeners?.add(listener);
   return () => listeners?.delete(listener);
+}
+
+/** The messages of an error and its causes, joined (StoreUnavailableError wraps the client's). */
+export function errorMessagesOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let at = error, depth = 0; at !== undefined && at !== null && depth < 4; at = at instanceof Error ? at.cause : undefined, depth += 1) {
+    messages.push(at instanceof Error ? at.message : String(at));
+  }
+  return messages.join(' / ');
+}
+
+/** Whether an error message is Redis refusing a write for memory (`OOM command not allowed when used memory > 'maxmemory'`, under noeviction). */
+export function isOutOfMemory(message: string): boolean {
+  return /\bOOM\b/.test(message);
 }
 
 /** Whether an error message is Redis refusing this client's credentials. */

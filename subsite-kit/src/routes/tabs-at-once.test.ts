@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
 import { EncryptJWT, jwtDecrypt } from 'jose';
 import { makeSite, isDeletion, HTML } from '../test-support/site.js';
 import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
-import { browserAtHub, startStubHub, CLIENT_ID, HUB_URL, REDIRECT_URI, SESSION_SECRET, type StubHub } from '../test-support/stub-hub.js';
+import { useStubHub, browserAtHub, CLIENT_ID, HUB_URL, REDIRECT_URI, SESSION_SECRET, type StubHub } from '../test-support/stub-hub.js';
 import { MAX_PENDING, SILENT_PENDING_TTL_SECONDS, codeChallengeOf } from '../pending-auth.js';
 
 let hub: StubHub;
-beforeAll(async () => { hub = await startStubHub(); });
-afterAll(async () => { await hub.close(); });
-beforeEach(() => {
-  hub.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
-  hub.idTokenOverrides = {};
-  hub.tokenFails = false;
-});
+useStubHub((started) => { hub = started; });
 
 type Answer = { status: number; headers: Record<string, unknown>; body: { user?: unknown } };
 

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import { afterAll, beforeAll, beforeEach } from '@jest/globals';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
 export const HUB_URL = 'http://hub.test';
@@ -145,4 +146,25 @@ export async function startStubHub(): Promise<StubHub> {
   hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   hub.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
   return hub;
+}
+
+/**
+ * A stub hub for a whole test file: started before its tests, closed after them, and before each
+ * test back to its usual user (Ada), with no ID token overrides and token requests that succeed.
+ * `started` receives it once it runs.
+ */
+export function useStubHub(started: (hub: StubHub) => void): void {
+  let hub: StubHub | undefined;
+  beforeAll(async () => {
+    hub = await startStubHub();
+    started(hub);
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+  beforeEach(() => {
+    hub!.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
+    hub!.idTokenOverrides = {};
+    hub!.tokenFails = false;
+  });
 }
