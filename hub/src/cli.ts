@@ -94,6 +94,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       cas: { type: 'boolean' },
       'no-cas': { type: 'boolean' },
       'secret-in-query': { type: 'boolean' },
+      'allow-http': { type: 'boolean' },
+      'no-allow-http': { type: 'boolean' },
       'id-token-alg': { type: 'string' },
       alg: { type: 'string', multiple: true },
       'base-url': { type: 'string' },

@@ -81,6 +81,8 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   const clients = new ClientRegistry(store, keys);
   // A hub that pins its keys signs ID tokens only with their kinds.
   if (config.HUB_JWKS) clients.limitSigningAlgs(signingAlgsOf(config.HUB_JWKS.keys));
+  // An https hub takes no new plain-http client URL off loopback (the CLI's HUB_ISSUER is the running hub's, published).
+  if (new URL(config.HUB_ISSUER).protocol === 'https:') clients.requireHttps();
   const { mailer, outbox } = createMailer(config, store, keys, logger);
   const passwords = new PasswordPolicy({
     minLength: config.PASSWORD_MIN_LENGTH,

@@ -48,6 +48,7 @@ const seedSchema = z.strictObject({
         backchannelLogoutUri: z.string().optional(),
         casCompat: z.boolean().optional(),
         allowSecretInQuery: z.boolean().optional(),
+        allowHttp: z.boolean().optional(),
         idTokenSignedResponseAlg: z.enum(SIGNING_ALGS).optional(),
       }),
     )

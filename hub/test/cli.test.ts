@@ -219,7 +219,7 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       expect(out).not.toMatch(/warning: HUB_SIGNUP/);
       // Only what the command goes by (before, every setting that differed: the key timing too).
       expect(out).toMatch(/note: using the running hub's HUB_ISSUER, HUB_SIGNUP \(published/);
-      await hub.services.clients.register({ clientId: 'synced', redirectUris: ['http://synced.test/cb'], syncLoginUrl: 'http://synced.test/sso/synclogin', syncLogoutUrl: 'http://synced.test/sso/synclogout' });
+      await hub.services.clients.register({ clientId: 'synced', redirectUris: ['https://synced.test/cb'], syncLoginUrl: 'https://synced.test/sso/synclogin', syncLogoutUrl: 'https://synced.test/sso/synclogout' });
       const syncRotated: string[] = [];
       expect(await runCli(['clients', 'rotate-sync-key', 'synced'], env, (line) => syncRotated.push(line))).toBe(0);
       expect(syncRotated.join('\n')).not.toMatch(/note: using the running hub's/);
@@ -230,6 +230,55 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
       expect(activatesAt - before).toBeGreaterThanOrEqual(89_000);
       expect(rotated.join('\n')).toMatch(/stay published 7200 s after that/);
       expect(rotated.join('\n')).toMatch(/every hub process publishes it within/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('an https hub takes no new plain-http client URL off loopback, unless the client is registered with --allow-http; what a client already has stays', async () => {
+    // Before, `clients add --redirect-uri http://forum.example/cb` on an https hub was taken
+    // without a word: its codes, ID tokens and logout tokens then crossed the network in clear.
+    const hub = await startTestHub('redis', { HUB_ISSUER: 'https://id.example.test', HUB_TRUST_PROXY: 'true' });
+    try {
+      const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX };
+      const refused: string[] = [];
+      expect(await runCli(['clients', 'add', '--id', 'plain', '--redirect-uri', 'http://forum.example/cb'], env, (line) => refused.push(line))).toBe(1);
+      expect(refused.join('\n')).toMatch(/^error: redirect URI must be https on this hub \(its issuer is https\).*--allow-http.*: http:\/\/forum\.example\/cb$/m);
+      expect(await hub.services.clients.findUncached('plain')).toBeUndefined();
+      // Every URL a browser is sent to: the sync beacons too (an http image on the https sync page is
+      // mixed content, which Chromium upgrades to https). The hub's own server-to-server calls
+      // (signed, single-use) may stay on an internal http network. Loopback stays allowed (RFC 8252 §7.3).
+      await hub.services.clients.register({ clientId: 'bcl', redirectUris: ['https://bcl.example/cb'], backchannelLogoutUri: 'http://bcl.internal/logout', userdeleteUrl: 'http://bcl.internal/sso/userdelete' });
+      await expect(hub.services.clients.register({ clientId: 'post', redirectUris: ['https://post.example/cb'], postLogoutRedirectUris: ['http://post.example/'] })).rejects.toThrow(/post-logout redirect URI must be https/);
+      await expect(hub.services.clients.register({ clientId: 'sync', redirectUris: ['https://sync.example/cb'], syncLoginUrl: 'http://sync.example/sso/synclogin', syncLogoutUrl: 'https://sync.example/sso/synclogout' })).rejects.toThrow(/sync login URL must be https/);
+      for (const uri of ['http://127.0.0.1:7000/cb', 'http://[::1]/cb', 'http://localhost/cb', 'http://bbs.sso.localhost:4001/cb']) {
+        await hub.services.clients.register({ clientId: `loop-${randomUUID().slice(0, 8)}`, redirectUris: [uri] });
+      }
+      // With --allow-http it is registered, and `clients show` says so.
+      expect(await runCli(['clients', 'add', '--id', 'plain', '--redirect-uri', 'http://forum.example/cb', '--allow-http'], env, () => undefined)).toBe(0);
+      const shown: string[] = [];
+      expect(await runCli(['clients', 'show', 'plain'], env, (line) => shown.push(line))).toBe(0);
+      expect(shown.join('\n')).toMatch(/plain-http URLs: allowed on an https hub \(--allow-http\)/);
+      // Turned off again: its http URI stays (a running site is not broken), a new one is refused.
+      expect(await runCli(['clients', 'update', 'plain', '--no-allow-http', '--name', 'Forum'], env, () => undefined)).toBe(0);
+      expect((await hub.services.clients.findUncached('plain'))!.redirectUris).toEqual(['http://forum.example/cb']);
+      const again: string[] = [];
+      expect(await runCli(['clients', 'update', 'plain', '--redirect-uri', 'http://forum.example/cb', '--redirect-uri', 'http://forum.example/cb2'], env, (line) => again.push(line))).toBe(1);
+      expect(again.join('\n')).toMatch(/http:\/\/forum\.example\/cb2$/m);
+      // A seed's new client is checked the same way before anything is written.
+      expect(() => hub.services.clients.check({ clientId: 'seeded', redirectUris: ['http://seeded.example/cb'] })).toThrow(/allowHttp in a seed file/);
+      expect(hub.services.clients.check({ clientId: 'seeded', redirectUris: ['http://seeded.example/cb'], allowHttp: true }).allowHttp).toBe(true);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('an http hub (a development set-up) takes plain-http client URLs as before', async () => {
+    const hub = await startTestHub('redis');
+    try {
+      expect(new URL(hub.config.HUB_ISSUER).protocol).toBe('http:');
+      const client = await hub.services.clients.register({ clientId: 'dev', redirectUris: ['http://dev.example/cb'] });
+      expect(client.allowHttp).toBeUndefined();
     } finally {
       await hub.close();
     }

@@ -39,6 +39,8 @@ export interface ClientInput {
   backchannelLogoutUri?: string;
   casCompat?: boolean;
   allowSecretInQuery?: boolean;
+  /** Plain-http URLs off loopback accepted on an https hub (see {@link SubsiteClient.allowHttp}). */
+  allowHttp?: boolean;
   /** RS256 (the default), ES256 or EdDSA; '' goes back to the default. */
   idTokenSignedResponseAlg?: SigningAlg | '';
   internal?: boolean;
@@ -60,6 +62,28 @@ function checkUrl(value: string, what: UrlField): string {
   // Credentials in a URL end up in logs and error messages, and fetch refuses them anyway.
   if (url.username || url.password) throw new ValidationError(msg('errors:clients.credentialsInUrl', { field: what }));
   return value;
+}
+
+/**
+ * The URLs of a client a browser is sent to, with the field each is in: where an authorization
+ * code, a sync code or a signed-out user lands. (The userdelete and back-channel logout URLs are
+ * the hub's own server-to-server calls, often on an internal network: their messages are signed
+ * and single-use.)
+ */
+function browserUrlsOf(client: SubsiteClient): [UrlField, string][] {
+  return [
+    ...client.redirectUris.map((uri): [UrlField, string] => ['redirectUri', uri]),
+    ...client.postLogoutRedirectUris.map((uri): [UrlField, string] => ['postLogoutRedirectUri', uri]),
+    ...(client.sync ? [['syncLoginUrl', client.sync.loginUrl], ['syncLogoutUrl', client.sync.logoutUrl]] as [UrlField, string][] : []),
+  ];
+}
+
+/** http on a host that is not the loopback interface: 127.0.0.0/8, [::1], localhost and *.localhost (RFC 6761 §6.3) are. */
+export function isPlainHttpOffLoopback(value: string): boolean {
+  const url = URL.parse(value);
+  if (url?.protocol !== 'http:') return false;
+  const host = url.hostname;
+  return !(host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
 /** What {@link ClientRegistry.peek} answers when the cache must be checked before it is read. */
@@ -93,6 +117,9 @@ export class ClientRegistry {
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
   #owned = new Map<string, ClientInput>();
 
+  /** An https hub: a client's URLs must be https too, but on loopback (see {@link requireHttps}). */
+  #httpsOnly = false;
+
   /** The ID token algorithms this hub can sign with: every one, or the kinds of key its HUB_JWKS pins. */
   #signingAlgs: readonly SigningAlg[] = SIGNING_ALGS;
 
@@ -111,6 +138,19 @@ export class ClientRegistry {
     this.#signingAlgs = algs;
   }
 
+  /**
+   * This hub's issuer is https: a URL of a client that a browser is sent to (redirect,
+   * post-logout, sync) given from now on must be https, or http on the loopback interface
+   * (RFC 8252 §7.3; `localhost` and `*.localhost`, which browsers resolve to loopback), unless
+   * the client is registered with `allowHttp`. Over plain http an authorization code crosses
+   * the network in clear, and an http sync beacon on the https sync page is mixed content,
+   * which browsers upgrade or block. URLs a client already has are left as they are: a change
+   * of another setting, or a hub upgraded to this rule, never refuses what was registered before.
+   */
+  requireHttps(): void {
+    this.#httpsOnly = true;
+  }
+
   /** The ID token algorithms that can be chosen (the admin console's list). */
   get signingAlgs(): readonly SigningAlg[] {
     return this.#signingAlgs;
@@ -118,7 +158,21 @@ export class ClientRegistry {
 
   /** What registering `input` would store, checked as `register` checks it, without writing (a seed's check before its first write). */
   check(input: ClientInput): SubsiteClient {
-    return this.#checkSigningAlg(ClientRegistry.build(input));
+    return this.#checked(ClientRegistry.build(input));
+  }
+
+  /** The registry's policies on a built client: its ID token algorithm and its URLs' scheme. */
+  #checked(client: SubsiteClient, existing?: SubsiteClient): SubsiteClient {
+    return this.#checkPlainHttp(this.#checkSigningAlg(client, existing), existing);
+  }
+
+  /** Refuses a plain-http URL off loopback that `client` did not have before, on an https hub (see {@link requireHttps}). */
+  #checkPlainHttp(client: SubsiteClient, existing?: SubsiteClient): SubsiteClient {
+    if (!this.#httpsOnly || client.allowHttp) return client;
+    const before = new Set(existing ? browserUrlsOf(existing).map(([, value]) => value) : []);
+    const plain = browserUrlsOf(client).find(([, value]) => !before.has(value) && isPlainHttpOffLoopback(value));
+    if (plain) throw new ValidationError(msg('errors:clients.httpOnHttpsHub', { field: plain[0], value: plain[1] }));
+    return client;
   }
 
   /** Refuses a newly chosen ID token algorithm this hub cannot sign with; one kept from before stays. */
@@ -396,6 +450,7 @@ export class ClientRegistry {
     const casCompat = input.casCompat ?? existing?.casCompat ?? false;
     const allowSecretInQuery = input.allowSecretInQuery ?? existing?.allowSecretInQuery ?? false;
     if (allowSecretInQuery && !casCompat) throw new ValidationError(msg('errors:clients.secretInQueryNeedsCas'));
+    const allowHttp = input.allowHttp ?? existing?.allowHttp ?? false;
     const idTokenAlg = input.idTokenSignedResponseAlg ?? existing?.idTokenSignedResponseAlg ?? DEFAULT_SIGNING_ALG;
     const idTokenSignedResponseAlg = idTokenAlg === '' ? DEFAULT_SIGNING_ALG : idTokenAlg;
     if (!isSigningAlg(idTokenSignedResponseAlg)) throw new ValidationError(msg('errors:clients.idTokenAlg', { known: SIGNING_ALGS.join(', ') }));
@@ -418,6 +473,7 @@ export class ClientRegistry {
       ...(backchannelLogoutUri ? { backchannelLogoutUri: checkUrl(backchannelLogoutUri, 'backchannelLogoutUri') } : {}),
       ...(casCompat ? { casCompat: true } : {}),
       ...(allowSecretInQuery ? { allowSecretInQuery: true } : {}),
+      ...(allowHttp ? { allowHttp: true } : {}),
       ...(idTokenSignedResponseAlg !== DEFAULT_SIGNING_ALG ? { idTokenSignedResponseAlg } : {}),
       ...((input.internal ?? existing?.internal) ? { internal: true } : {}),
       createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
@@ -477,7 +533,7 @@ export class ClientRegistry {
    */
   async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
     // Checked first: the hub's own id is refused as such, whether or not its record is there yet.
-    const built = this.#checkSigningAlg(ClientRegistry.build(input));
+    const built = this.#checked(ClientRegistry.build(input));
     if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
@@ -499,7 +555,7 @@ export class ClientRegistry {
   async upsert(input: ClientInput): Promise<SubsiteClient> {
     const raw = await this.store.get(this.keys.client(input.clientId));
     const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
-    const client = this.#checkSigningAlg(ClientRegistry.build(input, existing), existing);
+    const client = this.#checked(ClientRegistry.build(input, existing), existing);
     // Unchanged (every hub start re-applies its own client and the seed): no write, and no
     // version bump that would make every other hub process reload its client cache.
     if (raw === JSON.stringify(client)) return client;
@@ -513,7 +569,7 @@ export class ClientRegistry {
    */
   async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
     const existing = await this.require(clientId);
-    const client = ClientRegistry.#handedOut(this.#checkSigningAlg(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
+    const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
     await this.#save(client);
     return client;
   }

@@ -47,6 +47,12 @@ export interface SubsiteClient {
   casCompat?: boolean;
   /** Legacy: credentials (`client_secret`, `access_token`) accepted in a query string on the CAS-style endpoints. */
   allowSecretInQuery?: boolean;
+  /**
+   * Plain-http URLs off the loopback interface accepted for this client although the hub's
+   * issuer is https (an intranet site without TLS): its codes, tokens and logout notices then
+   * cross the network in clear. Off unless an operator sets it.
+   */
+  allowHttp?: boolean;
   /** The ID token's signature (`id_token_signed_response_alg`): absent is RS256, what every client accepts. */
   idTokenSignedResponseAlg?: SigningAlg;
   /** Internal by design: the hub's own portal client is never shown or editable. */

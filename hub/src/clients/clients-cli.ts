@@ -10,8 +10,9 @@ export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME]
         [--sync-login-url URL --sync-logout-url URL [--transport img|script]]
         [--userdelete-url URL] [--backchannel-uri URL] [--cas [--secret-in-query]]
         [--id-token-alg RS256|ES256|EdDSA]   (ID token signature; RS256 by default)
+        [--allow-http]   (plain-http URLs off loopback on an https hub: a site without TLS)
   npm run hub -- clients update ID [the options of add; a list option replaces the whole list]
-        [--trusted|--untrusted] [--pkce|--no-pkce] [--no-cas]
+        [--trusted|--untrusted] [--pkce|--no-pkce] [--no-cas] [--no-allow-http]
         (only what is given changes; '' clears: --post-logout-uri '', --userdelete-url '',
         --backchannel-uri '', --sync-login-url '' --sync-logout-url '' turns sync off)
   npm run hub -- clients list
@@ -40,6 +41,8 @@ export interface ClientsCliValues {
   cas?: boolean;
   'no-cas'?: boolean;
   'secret-in-query'?: boolean;
+  'allow-http'?: boolean;
+  'no-allow-http'?: boolean;
   'id-token-alg'?: string;
   'base-url'?: string;
 }
@@ -88,6 +91,9 @@ function changeFrom(values: ClientsCliValues, forUpdate: boolean): Omit<ClientIn
     change.allowSecretInQuery = false;
   }
   if (values['secret-in-query']) change.allowSecretInQuery = true;
+  if (values['allow-http'] && values['no-allow-http']) throw new TypeError('--allow-http and --no-allow-http contradict each other');
+  if (values['allow-http']) change.allowHttp = true;
+  else if (values['no-allow-http']) change.allowHttp = false;
   if (values['id-token-alg'] !== undefined) change.idTokenSignedResponseAlg = values['id-token-alg'] as SigningAlg | '';
   return change;
 }
@@ -110,6 +116,7 @@ export function describeClient(client: SubsiteClient): string[] {
     `  back-channel logout URI: ${client.backchannelLogoutUri ?? '(none)'}`,
     `  CAS endpoints: ${client.casCompat ? `on${client.allowSecretInQuery ? ', secret in the query allowed' : ''}` : 'off'}`,
     `  ID token signature: ${client.idTokenSignedResponseAlg ?? 'RS256'}`,
+    ...(client.allowHttp ? ['  plain-http URLs: allowed on an https hub (--allow-http)'] : []),
   ];
 }
 
