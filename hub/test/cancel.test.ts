@@ -47,6 +47,35 @@ describe.each(STORE_KINDS)('RFC 6749 §4.1.2.1: Cancel on the sign-in page (%s)'
     expect(silent.callback.searchParams.get('error')).toBe('login_required');
   });
 
+  test('Back from the site after Cancel: the page says the sign-in was cancelled and links back to that site, not to the hub (a browser review)', async () => {
+    const browser = new TestBrowser();
+    const request = codeRequest('bbs', REDIRECT, { state: 'bbs-state-back' });
+    const landed = await browser.follow(authUrl(hub.url, request.params));
+    const page = landed.url;
+    const cancel = new URL(attribute(landed.body, /action="(\/interaction\/[^"]+\/abort)"/), hub.url).toString();
+    const cancelled = await browser.post(cancel, { _csrf: inputValue(landed.body, '_csrf') });
+    expect(cancelled.status).toBe(303);
+    const atSite = await browser.follow(new URL(cancelled.headers.get('location')!, hub.url).toString(), [new URL(hub.url).host]);
+    expect(new URL(atSite.url).searchParams.get('error')).toBe('access_denied');
+    // Before: 400 "This sign-in page has expired", whose only link went to the hub.
+    const back = await browser.get(page);
+    expect(back.status).toBe(400);
+    const body = await back.text();
+    expect(body).toContain('This sign-in was cancelled');
+    expect(attribute(body, /href="([^"]+)" data-testid="error-back"/)).toBe(`${SUBSITE}/`);
+    expect(body).toContain('Back to bbs.sso.test:5201');
+    // Its language follows the reader's.
+    const zh = await browser.get(page, { 'accept-language': 'zh-CN' });
+    expect(await zh.text()).toContain('此次登录已取消');
+    // The password form's stale POST from that page says the same (CSRF or interaction gone).
+    const stale = await browser.post(page.replace(/\/?$/, '') + '/login', { _csrf: inputValue(landed.body, '_csrf'), login: 'alice', password: 'wonderland-123' });
+    expect(stale.status).toBeGreaterThanOrEqual(400);
+    // Another browser, which never cancelled it, still gets the plain "expired" page.
+    const other = await new TestBrowser().get(page);
+    expect(other.status).toBe(400);
+    expect(await other.text()).toContain('This sign-in page has expired');
+  });
+
   test('audited as login.cancelled (not consent.denied)', async () => {
     const browser = new TestBrowser();
     const answer = await cancelAt(hub, browser, authUrl(hub.url, codeRequest('wiki', 'http://wiki.sso.test:5202/sso/callback').params));

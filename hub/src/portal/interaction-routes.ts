@@ -7,6 +7,7 @@ import { localeOf } from '../i18n/locale-middleware.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
+import { PORTAL_CLIENT_ID } from './portal-routes.js';
 import { checkedSignIn, completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
 import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
 import { saveSession } from '../http/portal-session.js';
@@ -163,6 +164,11 @@ export function interactionRoutes(services: HubServices): Router {
       client: String(details.params.client_id),
       ip: clientIp(req),
     });
+    // Back from the site to this page then offers the way back to the site, not the hub.
+    if (details.params.client_id !== PORTAL_CLIENT_ID) {
+      rememberFinishedSignIn(req, details.uid, details.params);
+      await saveSession(req);
+    }
     await provider.interactionFinished(
       req,
       res,

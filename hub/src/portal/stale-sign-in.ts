@@ -7,6 +7,8 @@ import type { User } from '../users/user.js';
 import { renderPage } from './render.js';
 import { interactionDetails } from './interaction-details.js';
 import { loginForm } from '../users/login-form.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
@@ -64,7 +66,8 @@ function formForAnother(req: Request, user: User): boolean {
  * sign-in; a second tab's form sent after the first tab signed in): no "expired" error,
  * the browser continues. A sign-in page still pending runs its authorization request again
  * (with the session it needs no password, so the form's content is never used); a finished
- * one goes where it was going, or to the account page. Not signed in: the error stands.
+ * one goes where it was going, or to the account page. Not signed in: the error stands, but for
+ * a sign-in this browser cancelled, whose page says so and links back to the site.
  * A form sent for another account than the one signed in meanwhile (a second tab signed in
  * as someone else) does not continue silently as that one: a page says who is signed in and
  * offers to continue as them or to sign out.
@@ -73,9 +76,20 @@ function formForAnother(req: Request, user: User): boolean {
 export function staleSignIn(services: HubServices): ErrorRequestHandler {
   const { provider, users, views } = services;
   return async (error: unknown, req: Request, res: Response, next: (error?: unknown) => void) => {
-    const signedIn = isStale(error) ? await currentUser(provider, users, req, res) : undefined;
-    if (!signedIn) return next(error);
+    if (!isStale(error)) return next(error);
+    const signedIn = await currentUser(provider, users, req, res);
     const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
+    if (!signedIn) {
+      // A sign-in this browser cancelled (Back from the site after Cancel): the way back to that site.
+      const back = req.session.finishedSignIns?.[uid];
+      if (back === undefined || !/^https?:\/\//.test(back)) return next(error);
+      const t = translator(localeOf(res));
+      return renderPage(res, views, 'hub/error.njk', {
+        title: t('errors:titles.signInCancelled'),
+        description: t('errors:descriptions.signInCancelled'),
+        back: { href: back, host: new URL(back).host },
+      }, 400);
+    }
     let target = req.session.finishedSignIns?.[uid] ?? '/account';
     try {
       const details = await interactionDetails(provider, req, res);
