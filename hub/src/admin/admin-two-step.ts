@@ -7,7 +7,9 @@ import { actorOf } from './admin-context.js';
 export function adminTwoStepRoutes(services: HubServices): Router {
   const router = Router();
   router.post('/admin/users/:id/two-step/reset', async (req, res) => {
-    const { user } = await resetTwoStep(services, String(req.params.id), actorOf(req, res));
+    const { user, wasOn } = await resetTwoStep(services, String(req.params.id), actorOf(req, res));
+    // The owner hears of it, as when they turn it off themselves: their password alone signs in now.
+    if (wasOn) services.notices.twoStepChanged(user, user.locale ?? 'en', 'disabled');
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=two-step-reset`);
   });
   return router;

@@ -81,6 +81,9 @@ export function adminUserRoutes(services: HubServices): Router {
     // tokens end, and every subsite is told (the same forced logout as a disable).
     await lifecycle.forceLogout(user.id, 'password-reset');
     await audit.record({ event: 'admin.user.password', ...actorOf(req, res), subject: user.id });
+    // The owner hears of it (ASVS 5 §6.3.7), in their own language: a reset they did not ask
+    // for (a stolen admin session, a mistaken account) does not go unseen.
+    services.notices.passwordChanged(user, user.locale ?? 'en');
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=password-reset`);
   });
 
