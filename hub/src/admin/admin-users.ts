@@ -74,6 +74,7 @@ export function adminUserRoutes(services: HubServices): Router {
 
   router.post('/admin/users/:id/password', async (req, res) => {
     const user = await users.require(String(req.params.id));
+    notSelf(res, user.id, 'password');
     const password = field(req, 'password');
     if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
     await users.setPassword(user.id, password);
