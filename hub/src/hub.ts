@@ -240,7 +240,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
 
-  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck }) };
+  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck, notices }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 

@@ -5,6 +5,7 @@
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+import { totpCode } from '../src/testing/totp.js';
 import { isSignedIn } from './support.js';
 
 const ADMIN = { login: 'root', password: 'admin-password-1' };
@@ -171,6 +172,32 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     const { csrf } = await page(admin, `${hub.url}/admin/users/${adminId}`);
     expect((await admin.post(`${hub.url}/admin/users/${adminId}/delete`, { _csrf: csrf })).status).toBe(403);
     expect(await hub.services.users.findById(adminId)).toBeDefined();
+  });
+
+  test('an admin cannot reset their own password or two-step sign-in from the console: the account page asks for proof first', async () => {
+    // A review: the console turned the admin's own two-step sign-in off, and set a new password,
+    // with no password or code (the account page refuses both without one): a borrowed or stolen
+    // admin session could drop the admin's second step.
+    const { twoStep } = hub.services;
+    const { secret } = await twoStep.beginEnrolment(adminId, ADMIN.login, 'own-session');
+    expect('codes' in (await twoStep.confirmEnrolment(adminId, 'own-session', totpCode(secret)))).toBe(true);
+    const before = (await hub.services.users.findById(adminId))!.passwordHash;
+    const own = await page(admin, `${hub.url}/admin/users/${adminId}`);
+    expect(own.html).toContain('data-testid="own-account"');
+    expect(own.html).not.toContain(`/admin/users/${adminId}/two-step/reset`);
+    expect(own.html).not.toContain(`/admin/users/${adminId}/password`);
+    for (const target of [adminId, ADMIN.login]) {
+      const reset = await admin.post(`${hub.url}/admin/users/${target}/two-step/reset`, { _csrf: own.csrf });
+      expect(reset.status).toBe(403);
+      expect(await reset.text()).toContain('account page');
+      const password = await admin.post(`${hub.url}/admin/users/${target}/password`, { _csrf: own.csrf, password: 'another-pw-123', confirm: 'another-pw-123' });
+      expect(password.status).toBe(403);
+      await password.arrayBuffer();
+    }
+    expect(await twoStep.isEnabled(adminId)).toBe(true);
+    expect((await hub.services.users.findById(adminId))!.passwordHash).toBe(before);
+    expect(await isSignedIn(admin, hub.url)).toBe(true);
+    await hub.services.twoStepRecords.remove(adminId);
   });
 
   test('subsites: register (secrets shown once), edit, rotate secret and sync key, remove', async () => {

@@ -174,6 +174,7 @@ describe.each(STORE_KINDS)('device cookies from before a password change prove n
     // The default limits (5 failures per pool, 50 attempts per IP); a first delay long enough to look at.
     hub = await startTestHub(kind, { HUB_TRUST_PROXY: 'true', LOGIN_BACKOFF_BASE_SECONDS: '30', LOGIN_BACKOFF_MAX_SECONDS: '120' });
     await hub.services.users.create({ username: 'vera', email: 'vera@example.test', password: 'vera-password-1' });
+    await hub.services.users.create({ username: 'wendy', email: 'wendy@example.test', password: 'wendy-password-1' });
   });
   afterAll(() => hub.close());
 
@@ -205,5 +206,25 @@ describe.each(STORE_KINDS)('device cookies from before a password change prove n
     await signOut(owner, hub.url);
     expect((await signIn(hub, owner, 'vera', 'vera-new-password-2'))[0]!.status).toBe(200);
     expect(renewed).toBe(true);
+  });
+
+  test('"Sign out everywhere else" renews the generation, and the browser that asked stays known: guessers elsewhere do not slow its owner', async () => {
+    // A review: after the owner used it (a session they did not recognise), the owner's own browser
+    // had lost its device cookie's worth, and 5 wrong passwords from elsewhere made it wait (429).
+    const owner = new BrowserAt('198.51.100.40');
+    const [ownerIn] = await signIn(hub, owner, 'wendy', 'wendy-password-1');
+    await owner.follow(continueUrlOf(ownerIn!.html, hub.url));
+    const other = new BrowserAt('203.0.113.140');
+    const [otherIn] = await signIn(hub, other, 'wendy', 'wendy-password-1');
+    await other.follow(continueUrlOf(otherIn!.html, hub.url));
+    const account = await (await owner.get(`${hub.url}/account`)).text();
+    const ended = await owner.post(`${hub.url}/account/sessions/end-others`, { _csrf: inputValue(account, '_csrf') });
+    expect([ended.status, ended.headers.get('location')]).toEqual([303, '/account?done=others']);
+    // The other browser's cookie, from before, proves nothing now: its guesses share the account's count.
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await signIn(hub, i === 0 ? other : new BrowserAt(`203.0.113.${150 + i}`), 'wendy', 'wrong-password'))[0]!.status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    await signOut(owner, hub.url);
+    expect((await signIn(hub, owner, 'wendy', 'wendy-password-1'))[0]!.status).toBe(200);
   });
 });

@@ -222,6 +222,34 @@ describe('Change e-mail (redis, real SMTP)', () => {
     expect((await hub.services.users.findById(alice.id))!.email).toBe(alice.email);
   });
 
+  test('two confirmation links used at once: one address wins, the other changes nothing and is not left naming the account', async () => {
+    // A review: both answered "confirmed", the account ended with one address, and the other's
+    // index entry still named it (signing in by that address worked; nobody else could take it).
+    for (let round = 0; round < 3; round += 1) {
+      const alice = await newUser();
+      const [first, second] = [`${alice.username}@one.example.test`, `${alice.username}@two.example.test`];
+      const since = Date.now();
+      await requestChange(alice.browser, first);
+      await requestChange(alice.browser, second);
+      const links = [confirmLinkOf(await catcher.waitFor(first, { since })), confirmLinkOf(await catcher.waitFor(second, { since }))];
+      const pages = await Promise.all(links.map(async (link) => {
+        const browser = new TestBrowser();
+        const html = await (await browser.get(link)).text();
+        return { browser, csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') };
+      }));
+      const answers = await Promise.all(pages.map(({ browser, csrf, token }) => browser.post(`${hub.url}/account/email/confirm`, { _csrf: csrf, token })));
+      const statuses = answers.map((answer) => answer.status);
+      await Promise.all(answers.map((answer) => answer.arrayBuffer()));
+      expect([...statuses].sort()).toEqual([200, 400]);
+      const winner = statuses[0] === 200 ? first : second;
+      const loser = winner === first ? second : first;
+      expect((await hub.services.users.findById(alice.id))!.email).toBe(winner);
+      expect((await hub.services.users.findByLogin(winner))?.id).toBe(alice.id);
+      expect(await hub.services.users.findByLogin(loser)).toBeUndefined();
+      expect(await hub.services.users.findByLogin(alice.email)).toBeUndefined();
+    }
+  });
+
   test('without the CSRF token nothing is sent (403)', async () => {
     const alice = await newUser();
     await (await alice.browser.get(`${hub.url}/account`)).arrayBuffer();

@@ -293,6 +293,28 @@ describe('Forgotten password (redis, real SMTP)', () => {
     expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
   });
 
+  test('the browser that reset the password stays a known device: a guesser who keeps at it does not hold the owner out', async () => {
+    // A review: the reset renewed the sign-in generation (every device cookie from before proves
+    // nothing) but gave the browser that set the new password none, so five more wrong guesses
+    // from elsewhere right after the reset made the owner wait there too (429).
+    const alice = await newUser();
+    const owner = new TestBrowser();
+    const since = Date.now();
+    await askForReset(hub, alice.username, owner);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    expect((await useResetLink(link, NEW_PASSWORD, NEW_PASSWORD, owner)).status).toBe(200);
+    const attacker = new TestBrowser();
+    let throttled = false;
+    for (let i = 0; i < hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2 && !throttled; i += 1) {
+      await signInAtPortal(hub, alice.username, `wrong-${i}-guess`, attacker).catch((error: Error) => {
+        if (error.message.includes('429')) throttled = true;
+      });
+    }
+    expect(throttled).toBe(true);
+    await expect(signInAtPortal(hub, alice.username, NEW_PASSWORD)).rejects.toThrow('429');
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD, owner), hub.url)).toBe(true);
+  });
+
   test('works for a user imported with a legacy UCenter hash, which becomes argon2id', async () => {
     const salt = 'abc123';
     const md5 = (value: string) => createHash('md5').update(value).digest('hex');

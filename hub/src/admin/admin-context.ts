@@ -72,8 +72,13 @@ export function fields(req: Request, name: string): string[] {
   return typeof value === 'string' ? [value] : [];
 }
 
-/** The admin account itself cannot be disabled or deleted from the console (no lock-out by accident). */
-export function notSelf(res: Response, userId: string, what: 'disable' | 'delete'): void {
+/**
+ * The admin account itself cannot be disabled or deleted from the console (no lock-out by
+ * accident), nor have its password or two-step sign-in reset there: the account page asks for
+ * the current password (or a code) first, and the console must not be a way around it for a
+ * borrowed or stolen admin session.
+ */
+export function notSelf(res: Response, userId: string, what: 'disable' | 'delete' | 'password' | 'twoStep'): void {
   if (adminOf(res).id === userId) throw new ForbiddenError(msg(`errors:notOwnAccount.${what}`));
 }
 

@@ -74,6 +74,7 @@ export function adminUserRoutes(services: HubServices): Router {
 
   router.post('/admin/users/:id/password', async (req, res) => {
     const user = await users.require(String(req.params.id));
+    notSelf(res, user.id, 'password');
     const password = field(req, 'password');
     if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
     await users.setPassword(user.id, password);
@@ -81,6 +82,9 @@ export function adminUserRoutes(services: HubServices): Router {
     // tokens end, and every subsite is told (the same forced logout as a disable).
     await lifecycle.forceLogout(user.id, 'password-reset');
     await audit.record({ event: 'admin.user.password', ...actorOf(req, res), subject: user.id });
+    // The owner hears of it (ASVS 5 §6.3.7), in their own language: a reset they did not ask
+    // for (a stolen admin session, a mistaken account) does not go unseen.
+    services.notices.passwordChanged(user, user.locale ?? 'en');
     res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=password-reset`);
   });
 

@@ -198,6 +198,10 @@ export function accountRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     const ended = await lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid);
+    // Ending them renewed the sign-in generation (device cookies from before prove nothing): this
+    // browser, the session that stays, stays a known device, as after a password change, so
+    // guessers elsewhere cannot slow the owner right after they ended a session they did not know.
+    await renewDeviceCookie(services, res, signedIn.user.id);
     await audit.record({ event: 'account.sessions.end-others', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended });
     res.redirect(303, '/account?done=others');
   });

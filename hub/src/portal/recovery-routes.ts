@@ -7,6 +7,7 @@ import type { HubServices } from '../services.js';
 import { InvalidResetLinkError } from '../users/password-recovery.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
+import { renewDeviceCookie } from './device-renewal.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 
 function field(req: Request, name: string, max = 1024): string {
@@ -91,8 +92,9 @@ export function recoveryRoutes(services: HubServices): Router {
 
   router.post('/password/reset', csrf.csrfSynchronisedProtection, async (req, res) => {
     const token = field(req, 'token', 200);
+    let user;
     try {
-      await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), localeOf(res), clientIp(req));
+      user = await recovery.reset(token, field(req, 'password'), field(req, 'confirm'), localeOf(res), clientIp(req));
     } catch (error) {
       if (error instanceof InvalidResetLinkError) return showReset(req, res, '', { invalid: true, status: 400 });
       if (error instanceof HubError && error.status < 500) {
@@ -101,6 +103,10 @@ export function recoveryRoutes(services: HubServices): Router {
       }
       throw error;
     }
+    // The reset renewed the sign-in generation (every device cookie from before proves nothing):
+    // this browser, which has just set the new password, is a known device of the account, so
+    // a guesser who keeps at it elsewhere cannot hold its owner out right after the reset.
+    await renewDeviceCookie(services, res, user.id);
     res.redirect(303, '/password/reset?done=1');
   });
 

@@ -83,6 +83,15 @@ describe('sign-in throttle (OWASP device cookies; ASVS 5 V6.3: no lockout-anyone
     expect(await waitOf(throttle, portal('10.4.3.2', 'user-7'))).toBeGreaterThan(0);
   });
 
+  test('the account-and-address pool counts an IPv6 client by its /64: a stolen session gets no fresh pool per address it picks', async () => {
+    const throttle = make();
+    // A review: 14 wrong current passwords from one /64, each from another address, were all checked.
+    for (let i = 1; i <= 3; i += 1) await fail(throttle, settings(`2001:db8:1:2::${i}`, 'user-64'), 1);
+    expect(await waitOf(throttle, settings('2001:db8:1:2:ffff::9', 'user-64'))).toBe(30);
+    // Another network is another pool (the owner elsewhere is not slowed by it).
+    await expect(throttle.attempt(settings('2001:db8:1:3::1', 'user-64'))).resolves.toBeDefined();
+  });
+
   test('each failure after a wait is over makes the next wait twice as long', async () => {
     const throttle = make({ backoffBaseSeconds: 1 });
     const attempt = portal('10.5.0.1', 'user-5');

@@ -110,7 +110,9 @@ export class LoginThrottle {
     if (attempt.device) return { checked: 'device', fed: [{ pool: 'device', key: `${account}|${attempt.device}` }] };
     const fed = [
       { pool: 'account' as const, key: account },
-      { pool: 'pair' as const, key: `${account}|${attempt.ip}` },
+      // The address as every per-address limit counts it (an IPv6 client by its /64): a stolen
+      // session on one IPv6 network must not get a fresh pool per address it picks (a review).
+      { pool: 'pair' as const, key: `${account}|${addressKey(attempt.ip)}` },
     ];
     return { checked: attempt.via === 'session' ? 'pair' : 'account', fed };
   }
@@ -259,7 +261,7 @@ export class LoginThrottle {
    */
   async clearAccount(account: string, ip: string): Promise<void> {
     const key = LoginThrottle.#accountKey(account);
-    const pair = `${key}|${ip}`;
+    const pair = `${key}|${addressKey(ip)}`;
     try {
       await Promise.all([
         this.#pools.account.failures.delete(key),

@@ -5,6 +5,7 @@ import type { LoginThrottle } from '../security/login-throttle.js';
 import type { SyncAction } from '../sync/sync-codes.js';
 import type { Beacon, SyncPlanner } from '../sync/sync-page.js';
 import type { TwoStepService } from '../two-step/two-step-service.js';
+import type { OwnerNotices } from '../users/owner-notices.js';
 import type { AccountLifecycle } from '../users/account-lifecycle.js';
 import type { EmailChange } from '../users/email-change.js';
 import { PasswordRejectedError, type PasswordPolicy } from '../users/password-policy.js';
@@ -61,6 +62,8 @@ export interface UcenterDeps {
   emailChange: Pick<EmailChange, 'requestProven' | 'available'>;
   /** user/login's password check, shared with the portal and the password grant. */
   check: PasswordCheck;
+  /** Tells the owner when user/edit set a new password (ASVS 5 §6.3.7), as the account page does. */
+  notices: Pick<OwnerNotices, 'passwordChanged'>;
 }
 
 function whole(value: string | undefined): number {
@@ -337,6 +340,9 @@ export class UcenterService {
     }
     const ended = newPassword ? await lifecycle.signOutEverywhere(user.id) : {};
     await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: emailRequested, ...ended } });
+    // The owner hears of it, as after a change on the account page: whoever had the old password
+    // (a phished one) changed it at a forum and signed the owner out everywhere (a review: no mail).
+    if (newPassword) this.deps.notices.passwordChanged(current, user.locale ?? 'en');
     return 1;
   }
 

@@ -10,7 +10,7 @@ import type { AccountSettings } from './account-settings.js';
 import type { AccountTokens } from './account-tokens.js';
 import { passwordStamp } from './password-stamp.js';
 import { ownerMailVars, type User } from './user.js';
-import { EMAIL, type UserRepository } from './user-repository.js';
+import { AccountChangedMeanwhileError, EMAIL, type UserRepository } from './user-repository.js';
 
 export interface EmailChangeDeps {
   users: UserRepository;
@@ -131,11 +131,15 @@ export class EmailChange {
    * change to a mailbox of theirs within minutes, and then reset the password through it.
    */
   async confirm(token: string, ip: string, locale: string): Promise<User> {
-    const { user, to } = await this.#changeOf(await this.deps.tokens.take<EmailGrant>('email-change', token));
+    const grant = await this.deps.tokens.take<EmailGrant>('email-change', token);
+    const { user, to } = await this.#changeOf(grant);
     let changed: User;
     try {
-      changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now() });
+      // Checked again as it is written: of two links used at once (or a password changed
+      // meanwhile), the one the account no longer matches changes nothing.
+      changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now(), expect: (current) => EmailChange.#matches(grant!, current) });
     } catch (error) {
+      if (error instanceof AccountChangedMeanwhileError) throw new InvalidEmailLinkError();
       if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account. Please choose another one on your account page.');
       throw error;
     }
@@ -163,9 +167,13 @@ export class EmailChange {
     let restored = user;
     if (user.email.toLowerCase() !== from.toLowerCase()) {
       try {
-        restored = await this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null });
+        restored = await this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null }).catch((error: unknown) => {
+          // Another change of the address landed meanwhile: a later change does not make this link stale, so once more.
+          if (error instanceof AccountChangedMeanwhileError) return this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null });
+          throw error;
+        });
       } catch (error) {
-        if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account.');
+        if (error instanceof ConflictError || error instanceof AccountChangedMeanwhileError) throw new ConflictError('That e-mail address now belongs to another account.');
         throw error;
       }
     }
@@ -219,9 +227,12 @@ export class EmailChange {
   async #changeOf(grant: EmailGrant | undefined): Promise<{ user: User; to: string }> {
     const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
     // Stale when the address or the password changed since the link was made.
-    if (!grant || !user || user.disabled || user.email.toLowerCase() !== grant.from.toLowerCase() || passwordStamp(user) !== grant.stamp) {
-      throw new InvalidEmailLinkError();
-    }
+    if (!grant || !user || !EmailChange.#matches(grant, user)) throw new InvalidEmailLinkError();
     return { user, to: grant.to };
+  }
+
+  /** Whether the account is still as the link found it: enabled, the same address, the same password. */
+  static #matches(grant: EmailGrant, user: User): boolean {
+    return !user.disabled && user.email.toLowerCase() === grant.from.toLowerCase() && passwordStamp(user) === grant.stamp;
   }
 }

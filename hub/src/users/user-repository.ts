@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BusyError, ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
+import { BusyError, ConflictError, HubError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
@@ -47,6 +47,18 @@ export interface PreparedPassword {
 
 /** The fields of a user record that the hub hands out as claims (`account.ts`): a change of one is an `updated_at`. */
 const CLAIM_FIELDS = ['username', 'name', 'email', 'emailVerified'] as const satisfies readonly (keyof User)[];
+
+/**
+ * An address change found the account other than its caller checked it (another change of the
+ * address won a race, or `expect` no longer holds): nothing was changed, and the address it would
+ * have claimed was given back.
+ */
+export class AccountChangedMeanwhileError extends HubError {
+  override readonly name = 'AccountChangedMeanwhileError';
+  constructor() {
+    super(409, 'The account changed meanwhile.');
+  }
+}
 
 export class UserRepository {
   readonly #passwordSet: ((user: User) => Promise<unknown>)[] = [];
@@ -415,17 +427,16 @@ export class UserRepository {
    * was proven by a link. `changedAt`: the address's `emailChangedAt` from now on (`null` clears
    * it); left as it is when not given (an admin's change, a sign-up's verification).
    */
-  async changeEmail(id: string, email: string, options: { verified?: boolean; changedAt?: number | null } = {}): Promise<User> {
+  async changeEmail(id: string, email: string, options: { verified?: boolean; changedAt?: number | null; expect?: (current: User) => boolean } = {}): Promise<User> {
     const address = email.trim();
     if (!EMAIL.test(address)) throw new ValidationError(msg('errors:emailFormat'));
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     if (user.removing) throw new NotFoundError(msg('errors:noUser', { user: id }));
+    if (options.expect && !options.expect(user)) throw new AccountChangedMeanwhileError();
     const claims = user.email.toLowerCase() !== address.toLowerCase();
     if (claims) {
       if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
-      // Only this account's own claim: an unverified sign-up never held its address.
-      await this.store.swap(this.keys.userByEmail(user.email), id, null);
     }
     const sameAddress = user.email.toLowerCase() === address.toLowerCase();
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
@@ -433,9 +444,18 @@ export class UserRepository {
     // write. One compare-and-set on the record decides a race with the removal of an unverified
     // account: once the removal marked it, nothing is written and the new address is given back.
     let changed: User | undefined;
+    // Another change of the address between the read above and this write (two confirmation
+    // links used at once) must not be overwritten: its address's claim would stay behind, naming
+    // this account for an address it no longer has (a review: signing in by it still worked, and
+    // nobody else could ever take it).
+    let meanwhile = false;
     try {
       changed = await this.#modify(id, (current) => {
         if (current.removing) return undefined;
+        if (current.email.toLowerCase() !== user.email.toLowerCase() || (options.expect && !options.expect(current))) {
+          meanwhile = true;
+          return undefined;
+        }
         const { emailChangedAt, ...rest } = current;
         const dated = options.changedAt === undefined ? emailChangedAt : (options.changedAt ?? undefined);
         const next: User = { ...rest, email: address, emailVerified, ...(dated !== undefined ? { emailChangedAt: dated } : {}) };
@@ -446,8 +466,13 @@ export class UserRepository {
     }
     if (!changed) {
       if (claims) await this.store.swap(this.keys.userByEmail(address), id, null);
+      if (meanwhile) throw new AccountChangedMeanwhileError();
       throw new NotFoundError(msg('errors:noUser', { user: id }));
     }
+    // The old address is let go once the record has the new one (only this account's own claim:
+    // an unverified sign-up never held its address). Let go before, a change refused by the
+    // record left the account's address without its index.
+    if (claims) await this.store.swap(this.keys.userByEmail(user.email), id, null);
     if (emailVerified) await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return changed;
   }
