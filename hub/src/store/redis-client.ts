@@ -1,5 +1,6 @@
 import { createClient, createCluster, createSentinel } from 'redis';
 import { StoreUnavailableError } from './store.js';
+import { answeringFirst } from './redis-probe.js';
 
 /** A `host:port` of a Redis node or sentinel. */
 export interface RedisNode {
@@ -172,7 +173,7 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
       ? makeSingle(resolved.url, isConnected)
       : resolved.kind === 'cluster'
         ? makeCluster(resolved.nodes, isConnected)
-        : makeSentinel(resolved.sentinels, resolved.name, isConnected);
+        : makeSentinel(await answeringFirst(resolved.sentinels), resolved.name, isConnected);
   // Errors are reported through the failed commands too; an unhandled 'error' event would
   // crash. The connection's own (a refused password after a reconnect: NOAUTH, WRONGPASS) are
   // kept, without credentials, for the store check and the log (see onConnectionError).
@@ -204,7 +205,16 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
       }),
     ]);
   } catch (error) {
-    await Promise.resolve(client.destroy()).catch(() => {});
+    // Bounded too: node-redis's Sentinel client never finishes destroy() while a sentinel it is
+    // waiting on stays silent, and the hub then neither started nor exited.
+    let destroyTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.resolve(client.destroy()).catch(() => {}),
+      new Promise<void>((resolve) => {
+        destroyTimer = setTimeout(resolve, CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(destroyTimer);
     throw new StoreUnavailableError(error);
   } finally {
     clearTimeout(timer);

@@ -82,3 +82,15 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
   }
   return undefined;
 }
+
+/**
+ * The sentinels in the order given, those that answer a PING (any reply, an error included)
+ * first. node-redis asks its sentinels in list order and waits without limit for one that
+ * accepts the connection and never replies (a frozen host, a half-open link): a hub started
+ * while the first listed sentinel was so hung never started (nor exited), although the other
+ * two answered. Asked once, at start; each probe bounded by PROBE_TIMEOUT_MS, all at once.
+ */
+export async function answeringFirst(sentinels: RedisNode[]): Promise<RedisNode[]> {
+  const answered = await Promise.all(sentinels.map((node) => probe(node, (send) => send(['PING']).then(() => true, () => true))));
+  return [...sentinels.filter((_, index) => answered[index]), ...sentinels.filter((_, index) => !answered[index])];
+}
