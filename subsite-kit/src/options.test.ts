@@ -134,6 +134,10 @@ describe('options: an unknown (misspelled) option is a TypeError naming it and t
     await expect(createSubsiteKit(options)).rejects.toThrow('pass redis');
   });
 
+  it('a name of Object.prototype (constructor) is an unknown option like any other', async () => {
+    await expect(createSubsiteKit({ ...valid(), constructor: 1 } as unknown as SubsiteKitOptions)).rejects.toThrow(/option "constructor" is unknown: the options are hubUrl/);
+  });
+
   it('nothing close: the message lists the options', async () => {
     await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, metrics$/);
   });
