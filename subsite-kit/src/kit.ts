@@ -65,6 +65,9 @@ export interface SubsiteKitExtras {
 /** The names of {@link SubsiteKitExtras}, held to the interface by the compiler. */
 const EXTRA_NAMES: readonly (keyof SubsiteKitExtras)[] = Object.keys({ metrics: true } satisfies { [K in keyof Required<SubsiteKitExtras>]: true }) as (keyof SubsiteKitExtras)[];
 
+/** Said at start when a production site keeps its sessions in memory (express-session warns the same of its MemoryStore). */
+const MEMORY_IN_PRODUCTION = 'subsite-kit: no redis option under NODE_ENV=production: sessions and the indexes that forced and back-channel logout use are kept in this process\'s memory, lost at every restart, and a /sso/userdelete or back-channel logout answered by one process does not end the sessions another process holds: pass redis (a connected node-redis client)';
+
 /**
  * Builds the kit from options; an option left out is read from its `SSO_*` environment
  * variable (explicit options win). Throws `TypeError` at once for a bad or missing option,
@@ -76,6 +79,7 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
   if (typeof options === 'object' && options !== null) rejectUnknownOptions(options, [...OPTION_NAMES, ...EXTRA_NAMES]);
   const { metrics: metricsOption, ...config } = options;
   const resolved = resolveOptionsWithEnvironment(config, process.env);
+  if (!resolved.redis && process.env.NODE_ENV === 'production') resolved.logger.warn(MEMORY_IN_PRODUCTION);
   if (metricsOption !== undefined && typeof metricsOption !== 'boolean' && (typeof metricsOption !== 'object' || metricsOption === null)) {
     throw new TypeError('subsite-kit: metrics must be true, false or { registry, prefix }');
   }

@@ -127,6 +127,17 @@ describe('options: an unknown (misspelled) option is a TypeError naming it and t
     await expect(createSubsiteKit({ ...valid(), metrics: { prefx: 'bbs_' } as never })).rejects.toThrow('option "metrics.prefx" is unknown: did you mean "metrics.prefix"?');
   });
 
+  it.each(['store', 'sessionStore'])('%s (express-session\'s store, passed on): says the kit takes redis instead, not "did you mean sessionSecret"', async (name) => {
+    const options = { ...valid(), [name]: {} } as SubsiteKitOptions;
+    await expect(createSubsiteKit(options)).rejects.toThrow(TypeError);
+    await expect(createSubsiteKit(options)).rejects.toThrow(`subsite-kit: option "${name}" is unknown: the kit keeps its sessions in a store of its own`);
+    await expect(createSubsiteKit(options)).rejects.toThrow('pass redis');
+  });
+
+  it('a name of Object.prototype (constructor) is an unknown option like any other', async () => {
+    await expect(createSubsiteKit({ ...valid(), constructor: 1 } as unknown as SubsiteKitOptions)).rejects.toThrow(/option "constructor" is unknown: the options are hubUrl/);
+  });
+
   it('nothing close: the message lists the options', async () => {
     await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, metrics$/);
   });
@@ -141,5 +152,26 @@ describe('options: an unknown (misspelled) option is a TypeError naming it and t
     // Nested: metrics' own options pass the check (prom-client is a dev dependency here).
     const kit = await createSubsiteKit({ ...valid(), metrics: { prefix: 'bbs_unknown_options_', registry: undefined } });
     expect(kit.metricsRegistry).toBeDefined();
+  });
+});
+
+describe('options: no redis under NODE_ENV=production', () => {
+  const saved = process.env.NODE_ENV;
+  afterEach(() => { process.env.NODE_ENV = saved; });
+
+  it('is said at start, once (express-session says the same of its MemoryStore; the kit passes its own store, which silenced it)', async () => {
+    process.env.NODE_ENV = 'production';
+    const logs: string[] = [];
+    await createSubsiteKit(kitOptions(undefined, { logger: { warn: (line) => logs.push(line) } }));
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('no redis option under NODE_ENV=production');
+    expect(logs[0]).toContain('pass redis');
+  });
+
+  it('nothing outside production', async () => {
+    process.env.NODE_ENV = 'development';
+    const logs: string[] = [];
+    await createSubsiteKit(kitOptions(undefined, { logger: { warn: (line) => logs.push(line) } }));
+    expect(logs).toEqual([]);
   });
 });

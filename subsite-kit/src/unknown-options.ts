@@ -12,6 +12,8 @@ import { KitOptionError } from './options.js';
 export function rejectUnknownOptions(given: object, known: readonly string[], prefix = ''): void {
   for (const name of Object.keys(given)) {
     if (known.includes(name)) continue;
+    const instead = prefix === '' ? NOT_THE_KITS.get(name.toLowerCase()) : undefined;
+    if (instead) throw new KitOptionError(name, `is unknown: ${instead}`);
     const meant = closest(name, known);
     throw new KitOptionError(
       `${prefix}${name}`,
@@ -19,6 +21,14 @@ export function rejectUnknownOptions(given: object, known: readonly string[], pr
     );
   }
 }
+
+/**
+ * Options of express-session that a site moving to the kit passes on, and that the kit does not
+ * take: said as what to do instead, not as the known name a few letters away (`sessionStore` is
+ * not a misspelled `sessionSecret`).
+ */
+const SESSION_STORE = 'the kit keeps its sessions in a store of its own, since forced and back-channel logout need its indexes beside them: pass redis (a connected node-redis client, Cluster or Sentinel), or leave it out to keep them in memory (one process, development); another express-session store cannot be passed';
+const NOT_THE_KITS: ReadonlyMap<string, string> = new Map([['store', SESSION_STORE], ['sessionstore', SESSION_STORE]]);
 
 /** The known name a misspelling most likely meant: same letters in another case, else within a few edits. */
 function closest(name: string, known: readonly string[]): string | undefined {

@@ -58,3 +58,34 @@ describe('act=test: the hub\'s integration check', () => {
     expect((await request(app).get(syncPath('synclogin', code))).status).toBe(400);
   });
 });
+
+describe('a sign-in beacon that came cross-site is said in the log (the browser drops its cookie)', () => {
+  it('Sec-Fetch-Site: cross-site without crossSite: 200 as before, and the log names both sites and the fix', async () => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });
+    const res = await request(app).get(syncPath('synclogin', await makeSyncCode())).set('Sec-Fetch-Site', 'cross-site').set('Sec-Fetch-Dest', 'image');
+    expect(res.status).toBe(200);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('/sso/synclogin');
+    expect(logs[0]).toContain('came from another site');
+    expect(logs[0]).toContain('http://hub.test');
+    expect(logs[0]).toContain('http://bbs.test');
+    expect(logs[0]).toContain('set crossSite: true');
+    // once a minute, not per beacon
+    await request(app).get(syncPath('synclogin', await makeSyncCode())).set('Sec-Fetch-Site', 'cross-site');
+    expect(logs).toHaveLength(1);
+  });
+
+  it.each([
+    ['a same-site beacon', 'same-site', {}],
+    ['a beacon without Fetch Metadata', undefined, {}],
+    ['a cross-site beacon to a crossSite site', 'cross-site', { crossSite: true }],
+  ] as const)('%s: nothing logged', async (_name, fetchSite, extra) => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { ...extra, logger: { warn: (line) => logs.push(line) } });
+    const call = request(app).get(syncPath('synclogin', await makeSyncCode()));
+    const res = fetchSite ? await call.set('Sec-Fetch-Site', fetchSite) : await call;
+    expect(res.status).toBe(200);
+    expect(logs).toEqual([]);
+  });
+});

@@ -24,6 +24,17 @@ export function synclogin(ctx: KitContext): RequestHandler {
     // good for the browser's retry. A replay is refused here, before Request-Login is set.
     await claimSyncRequest(ctx, req, claims);
     if (!local || local.hubSid !== claims.sid) ctx.cookies.setRequestLogin(res);
+    if (!ctx.options.crossSite && req.get('sec-fetch-site') === 'cross-site') warnCrossSiteBeacon(ctx);
     sendSyncAnswer(req, res);
   };
+}
+
+/**
+ * The hub's sync page is on another site than this one (another registrable domain, or http
+ * against https: browsers compare the scheme too). Browsers drop a `SameSite=Lax` cookie set by
+ * a cross-site image or script, so `Request-Login` never arrives and sign-ins at the hub never
+ * reach this site, without an error anywhere: say so, and what to change.
+ */
+function warnCrossSiteBeacon(ctx: KitContext): void {
+  ctx.configLog.warn('cross-site-beacon', `subsite-kit: /sso/synclogin: the hub's sync beacon came from another site (Sec-Fetch-Site: cross-site), so the browser drops the Request-Login cookie it sets and a sign-in at the hub does not sign the visitor in here: the hub (${ctx.options.hubUrl}) and this site (${ctx.options.siteOrigin}) are not the same site (another registrable domain, or http and https; sibling names directly under localhost, such as hub.localhost and app.localhost, are separate sites too, while hub.example.localhost and app.example.localhost are one); serve both on one registrable domain with one scheme, or set crossSite: true`);
 }
