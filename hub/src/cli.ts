@@ -7,10 +7,8 @@ import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
+import { otherPublishedPrefixes } from './other-prefixes.js';
 import { Keys } from './store/keys.js';
-import { RedisStore } from './store/redis.js';
-import { scanKeys } from './store/redis-client.js';
-import type { Store } from './store/store.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
@@ -349,22 +347,6 @@ const HUB_SETTINGS_USED: Record<string, readonly string[]> = {
   'clients rotate-sync-key': ['SYNC_KEY_OVERLAP_SECONDS'],
   'clients check': ['HUB_ISSUER'],
 };
-
-/**
- * Other KEY_PREFIXes of this Redis under which a hub has published its settings (at most
- * `limit`, found by SCAN): for a CLI run whose own prefix has none, most likely a typo of one of them.
- */
-export async function otherPublishedPrefixes(store: Store, keys: Keys, limit = 5): Promise<string[]> {
-  if (!(store instanceof RedisStore)) return [];
-  const mine = keys.hubSettings();
-  const suffix = mine.slice(keys.prefix.length);
-  const found = new Set<string>();
-  for await (const batch of scanKeys(store.client, `*${suffix}`, 1_000)) {
-    for (const key of batch) if (key !== mine && key.endsWith(suffix)) found.add(key.slice(0, -suffix.length));
-    if (found.size >= limit) break;
-  }
-  return [...found].sort().slice(0, limit);
-}
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {
