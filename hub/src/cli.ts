@@ -8,6 +8,7 @@ import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
 import { otherPublishedPrefixes } from './other-prefixes.js';
+import { replicaMessage, replicaOf } from './store/replica-check.js';
 import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
@@ -149,6 +150,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     throw error;
   }
   try {
+    // A replica answers reads and refuses every write (READONLY): said before any command runs.
+    const primary = await replicaOf(store);
+    if (primary) throw new ConfigError(replicaMessage(where, primary));
     // The running hub's issuer, sign-up mode and key timing, not this environment's guesses
     // (the README says REDIS_URL and KEY_PREFIX are enough next to a running hub).
     const published = await readPublishedSettings(store, new Keys(config.KEY_PREFIX));
