@@ -7,10 +7,9 @@ import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
+import { otherPublishedPrefixes } from './other-prefixes.js';
+import { replicaMessage, replicaOf } from './store/replica-check.js';
 import { Keys } from './store/keys.js';
-import { RedisStore } from './store/redis.js';
-import { scanKeys } from './store/redis-client.js';
-import type { Store } from './store/store.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
@@ -151,6 +150,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     throw error;
   }
   try {
+    // A replica answers reads and refuses every write (READONLY): said before any command runs.
+    const primary = await replicaOf(store);
+    if (primary) throw new ConfigError(replicaMessage(where, primary));
     // The running hub's issuer, sign-up mode and key timing, not this environment's guesses
     // (the README says REDIS_URL and KEY_PREFIX are enough next to a running hub).
     const published = await readPublishedSettings(store, new Keys(config.KEY_PREFIX));
@@ -349,22 +351,6 @@ const HUB_SETTINGS_USED: Record<string, readonly string[]> = {
   'clients rotate-sync-key': ['SYNC_KEY_OVERLAP_SECONDS'],
   'clients check': ['HUB_ISSUER'],
 };
-
-/**
- * Other KEY_PREFIXes of this Redis under which a hub has published its settings (at most
- * `limit`, found by SCAN): for a CLI run whose own prefix has none, most likely a typo of one of them.
- */
-export async function otherPublishedPrefixes(store: Store, keys: Keys, limit = 5): Promise<string[]> {
-  if (!(store instanceof RedisStore)) return [];
-  const mine = keys.hubSettings();
-  const suffix = mine.slice(keys.prefix.length);
-  const found = new Set<string>();
-  for await (const batch of scanKeys(store.client, `*${suffix}`, 1_000)) {
-    for (const key of batch) if (key !== mine && key.endsWith(suffix)) found.add(key.slice(0, -suffix.length));
-    if (found.size >= limit) break;
-  }
-  return [...found].sort().slice(0, limit);
-}
 
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {

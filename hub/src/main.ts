@@ -3,6 +3,9 @@ import { checkServerStart, ConfigError, loadConfig } from './config.js';
 import { GracefulServer } from './http/graceful-shutdown.js';
 import { listen } from './http/listen.js';
 import { createHub } from './hub.js';
+import { strayPrefixWarning } from './other-prefixes.js';
+import { replicaMessage, replicaOf } from './store/replica-check.js';
+import { Keys } from './store/keys.js';
 import { metricsHandler } from './metrics/metrics-routes.js';
 import { createLogger } from './logger.js';
 import { describeMail } from './mail/create-mailer.js';
@@ -45,6 +48,16 @@ export async function main(
     if (error instanceof StoreUnavailableError && config.redis) throw new Error(await unreachableRedisMessage(config.redis, error.cause), { cause: error.cause });
     throw error;
   }
+  // A replica answers reads and refuses every write: said at start, not as "unavailable" later.
+  const primary = config.redis ? await replicaOf(store) : undefined;
+  if (primary && config.redis) {
+    await store.close().catch(() => undefined);
+    const description = describeRedis(config.redis, 0);
+    throw new ConfigError(replicaMessage(`Redis ${String(description.address)} (single)`, primary));
+  }
+  // A replica with a mistyped KEY_PREFIX would start empty and answer ready: said, with the prefixes found.
+  const strayPrefix = await strayPrefixWarning(store, new Keys(config.KEY_PREFIX), config.HUB_ISSUER).catch(() => undefined);
+  if (strayPrefix) logger.warn(strayPrefix);
   const hub = await createHub(config, store, logger);
   if (seed) {
     // Create-only: a seed never overwrites or brings back what an admin changed or deleted.

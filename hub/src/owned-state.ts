@@ -454,5 +454,8 @@ export function storeProblem(error: unknown): string {
   if (isOutOfMemory(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
   }
+  if (/\bREADONLY\b/.test(messages)) {
+    return 'the store refuses writes: Redis answers READONLY, a read-only replica: point REDIS_URL at the primary, or use REDIS_SENTINELS, which finds it';
+  }
   return 'the store is unavailable: check REDIS_URL (or REDIS_CLUSTER_NODES, REDIS_SENTINELS) and the Redis server';
 }

@@ -68,6 +68,22 @@ describe.each(STORE_KINDS)('a seed file on %s is create-only', (kind) => {
     expect(await apps.find(3)).toBeUndefined();
   });
 
+  test('a UCenter application listed twice is created once, the first as written (an operator review: "created ucenter:9, ucenter:9", the second overwrote the first, key and URL)', async () => {
+    const twice = parseSeed(`
+ucenterApps:
+  - appId: 9
+    name: First
+    url: http://first.test
+    key: first-uc-key-0123456789abcdefghijklmnopqrstuvwxyz
+  - appId: 9
+    name: Second
+    url: http://second.test
+    key: second-uc-key-0123456789abcdefghijklmnopqrstuvwxyz
+`);
+    expect(await applySeed(twice, hub.services)).toEqual({ created: ['ucenter:9'], skipped: ['ucenter:9'], generated: [] });
+    expect(await hub.services.ucenterApps.find(9)).toMatchObject({ name: 'First', url: 'http://first.test', key: 'first-uc-key-0123456789abcdefghijklmnopqrstuvwxyz' });
+  });
+
   test('creates what is missing, once', async () => {
     expect(await applySeed(SEED, hub.services)).toEqual({ created: ['client:forum', 'user:sam'], skipped: [], generated: [] });
     expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'], generated: [] });

@@ -152,6 +152,81 @@ describe('ucenter CLI against Redis', () => {
   });
 });
 
+describe('ucenter import: what an operator hands it (an operator review)', () => {
+  const prefix = `test:ucli-op:${randomUUID()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
+  const rows = `uid,username,email,password,salt,regdate\n1,管理员,founder@forum.test,${ucHash('founder-pw', 'a1')},a1,1200000000\n2,张三,zs@forum.test,${ucHash('zs-pw', 'b2')},b2,1200000001\n3,lisi,ls@forum.test,${ucHash('ls-pw', 'c3')},c3,1200000002\n`;
+  const uidOf = async (uid: number) => {
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      return (await hub.services.users.findByUid(uid))?.username;
+    } finally {
+      await store.close();
+    }
+  };
+
+  test('an export in GBK is refused, nothing written, until --charset gbk reads it (before: its Chinese names skipped as "A username has 2 to 64 letters", the ASCII ones imported)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const gbk = join(dir, 'members-gbk.csv');
+    // 张三 and 管理员 in GBK: not UTF-8.
+    const encoded = Buffer.concat(rows.split(/(管理员|张三)/).map((part) => (part === '张三' ? Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]) : part === '管理员' ? Buffer.from([0xb9, 0xdc, 0xc0, 0xed, 0xd4, 0xb1]) : Buffer.from(part))));
+    await writeFile(gbk, encoded);
+    const refused = await run('ucenter', 'import', gbk);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`${gbk} is not UTF-8 text (the export of a GBK or BIG5 forum?): nothing imported; run the import again with --charset gbk`);
+    expect(await uidOf(3)).toBeUndefined();
+    expect((await run('ucenter', 'import', gbk, '--charset', 'latin1')).out).toMatch(/--charset names the export's character set: utf-8, gbk, big5/);
+    const read = await run('ucenter', 'import', gbk, '--charset', 'gbk');
+    expect(read.out).toMatch(/imported 3 users, skipped 0;/);
+    expect(await uidOf(1)).toBe('管理员');
+    expect(await uidOf(2)).toBe('张三');
+  });
+});
+
+describe('ucenter import after users were made at the hub (an operator review)', () => {
+  const prefix = `test:ucli-uid:${randomUUID()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
+  const rows = `uid,username,email,password,salt,regdate\n1,管理员,founder@forum.test,${ucHash('founder-pw', 'a1')},a1,1200000000\n2,张三,zs@forum.test,${ucHash('zs-pw', 'b2')},b2,1200000001\n3,lisi,ls@forum.test,${ucHash('ls-pw', 'c3')},c3,1200000002\n`;
+  const uidOf = async (uid: number) => {
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      return (await hub.services.users.findByUid(uid))?.username;
+    } finally {
+      await store.close();
+    }
+  };
+
+  test('hub users holding the export\'s uids under other names stop the import, named, nothing written (before: "skipped uid 1: The uid 1 is taken", exit 0, and the hub user became that member at every UCenter application)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const csv = join(dir, 'members.csv');
+    await writeFile(csv, rows);
+    // Made at the hub first (admin bootstrap, users add): uids 1 and 2.
+    expect((await run('users', 'add', '--username', 'staff', '--email', 'staff@hub.test', '--password', 'correct-horse-staff-1')).code).toBe(0);
+    expect((await run('users', 'add', '--username', '张三', '--email', 'zs@forum.test', '--password', 'correct-horse-zs-1')).code).toBe(0);
+    expect(await uidOf(1)).toBe('staff');
+    const refused = await run('ucenter', 'import', csv);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('1 uid(s) of the export belong to hub users of other names, made at the hub before the import: nothing imported');
+    expect(refused.out).toContain('  uid 1: hub user staff, in the export 管理员');
+    // 张三 holds uid 2 under the same name: the same member, not a clash.
+    expect(refused.out).not.toContain('uid 2');
+    expect(refused.out).toContain('Delete those hub users (users delete NAME) and run the import again');
+    expect(await uidOf(3)).toBeUndefined();
+    expect((await run('users', 'delete', 'staff')).code).toBe(0);
+    expect((await run('ucenter', 'import', csv)).out).toMatch(/imported 2 users, skipped 1;/);
+    expect(await uidOf(1)).toBe('管理员');
+    expect((await run('users', 'add', '--username', 'staff', '--email', 'staff@hub.test', '--password', 'correct-horse-staff-1')).code).toBe(0);
+    expect((await run('users', 'list')).out).toMatch(/staff/);
+    expect(await uidOf(4)).toBe('staff');
+  });
+});
+
 describe.each(STORE_KINDS)('ucenter import on %s: an admin\'s deletion stands', (kind) => {
   let hub: RunningHub;
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import { legacyHashFrom } from '../users/legacy-hash.js';
 import type { DomainServices } from '../domain-services.js';
 import { foldName } from '../store/keys.js';
+import { isUcCharset, UC_CHARSETS } from './charset.js';
 
 /** One row of UCenter's `uc_members` table, as far as the hub keeps it. */
 export interface UcMember {
@@ -116,6 +117,56 @@ export function parseUcMembers(text: string): UcMember[] {
   return /INSERT INTO/i.test(text) ? parseMysqldump(text) : parseCsvMembers(text);
 }
 
+/**
+ * The text of an export file, from its bytes: UTF-8 unless `charset` names the forum's (a GBK or
+ * BIG5 edition's Discuz! backup or CSV). Bytes that are not text in that charset stop the import
+ * before anything is written: read as UTF-8, a GBK export's Chinese names came out as U+FFFD, so
+ * their members were skipped ("A username has 2 to 64 letters") and the ASCII ones imported.
+ */
+export function decodeExport(bytes: Uint8Array, file: string, charset?: string): string {
+  if (charset !== undefined && !isUcCharset(charset)) throw new ValidationError(`--charset names the export's character set: ${UC_CHARSETS.join(', ')}`);
+  try {
+    return new TextDecoder(charset ?? 'utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError(charset
+      ? `${file} is not ${charset} text: nothing imported; check the forum's UC_CHARSET (utf-8, gbk or big5) and the export`
+      : `${file} is not UTF-8 text (the export of a GBK or BIG5 forum?): nothing imported; run the import again with --charset gbk (or big5, the forum's UC_CHARSET), or convert the file first (iconv -f gbk -t utf-8)`);
+  }
+}
+
+/** A uid of the export that a hub user of another name holds (made at the hub before the import). */
+export interface UidClash {
+  uid: number;
+  member: string;
+  holder: string;
+}
+
+/**
+ * Refuses an import while hub users of other names hold uids of the export: UCenter applications
+ * know a member by uid (Discuz! X's synlogin note signs in the local member with that uid), so
+ * each such hub user would be signed in there as that member, and the member could not be
+ * imported. Nothing is written; `clashes` lists them.
+ */
+export class UidClashError extends ValidationError {
+  constructor(readonly clashes: UidClash[]) {
+    super(`${clashes.length} uid(s) of the export belong to hub users of other names, made at the hub before the import: nothing imported`);
+  }
+}
+
+/**
+ * The export's uids that hub users of other names hold, leaving out uids an earlier import gave
+ * (`imported`, the ledger's entries: the same member, renamed in a later dump).
+ */
+export async function findUidClashes(users: Pick<DomainServices['users'], 'findByUid'>, members: UcMember[], imported: ReadonlySet<string> = new Set()): Promise<UidClash[]> {
+  const clashes: UidClash[] = [];
+  for (const member of members) {
+    if (imported.has(`uid:${member.uid}`)) continue;
+    const holder = await users.findByUid(member.uid);
+    if (holder && foldName(holder.username) !== foldName(member.username)) clashes.push({ uid: member.uid, member: member.username, holder: holder.username });
+  }
+  return clashes;
+}
+
 export interface ImportReport {
   imported: number;
   /** Every row not imported and why, those counted in `deleted` included. */
@@ -151,6 +202,8 @@ export async function importUcMembers(
   const { store, keys, users } = services;
   const report: ImportReport = { imported: 0, skipped: [], deleted: 0 };
   const ledger = new Set(await store.setMembers(keys.ucenterImported()));
+  const clashes = await findUidClashes(users, members, ledger);
+  if (clashes.length) throw new UidClashError(clashes);
   const remember = async (member: UcMember) => {
     for (const entry of ledgerEntries(member)) {
       if (!ledger.has(entry)) await store.setAdd(keys.ucenterImported(), entry);

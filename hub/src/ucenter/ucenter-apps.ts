@@ -69,12 +69,15 @@ export class UcenterAppRegistry {
   }
 
   /**
-   * Writes an application with a given id and key, replacing any (seeds and the demo, whose
-   * key is in their configuration). Keys shorter than 32 characters are refused.
+   * Creates an application with a given id and key (a seed, whose key is in its file), only where
+   * none is: an application there already (registered meanwhile, or listed twice in one file) is a
+   * ConflictError and stays as it is. Keys shorter than 32 characters are refused.
    */
   async put(input: UcenterAppInput & { appId: number; key: string }): Promise<UcenterApp> {
     const app = UcenterAppRegistry.checked(input);
-    await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app));
+    if (!(await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
+      throw new ConflictError(`The UCenter app id ${app.appId} is taken.`);
+    }
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
     await this.#listChanged();
     return app;

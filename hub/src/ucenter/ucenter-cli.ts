@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
-import { importUcMembers, parseUcMembers } from './import.js';
+import { decodeExport, importUcMembers, parseUcMembers, UidClashError } from './import.js';
 import { checkUcenterApp } from './note-check.js';
 import { noteUrl, ucenterAuditDetail } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -19,7 +19,8 @@ export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --ur
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
-  npm run hub -- ucenter import FILE [--include-deleted]   (uc_members as CSV or a mysqldump; a member an admin
+  npm run hub -- ucenter import FILE [--include-deleted] [--charset utf-8|gbk|big5]   (uc_members as CSV or a mysqldump, in UTF-8 unless
+        --charset names the forum's; refused while hub users hold its uids under other names; a member an admin
         deleted after an earlier import is skipped unless --include-deleted)
   npm run hub -- ucenter legacy-count      (imported md5 hashes not yet replaced)`;
 
@@ -112,7 +113,18 @@ export async function runUcenterCli(
     }
     case 'import': {
       if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
-      const report = await importUcMembers(services, parseUcMembers(await readFile(sub, 'utf8')), { includeDeleted: Boolean(values['include-deleted']) });
+      const members = parseUcMembers(decodeExport(await readFile(sub), sub, values.charset));
+      let report: Awaited<ReturnType<typeof importUcMembers>>;
+      try {
+        report = await importUcMembers(services, members, { includeDeleted: Boolean(values['include-deleted']) });
+      } catch (error) {
+        if (!(error instanceof UidClashError)) throw error;
+        print(`error: ${error.publicMessage}. UCenter applications know a member by uid (synlogin signs in the member with that uid), so each of these hub users would be signed in there as that member:`);
+        for (const clash of error.clashes.slice(0, 20)) print(printable(`  uid ${clash.uid}: hub user ${clash.holder}, in the export ${clash.member}`));
+        if (error.clashes.length > 20) print(`  … and ${error.clashes.length - 20} more`);
+        print('Delete those hub users (users delete NAME) and run the import again, then create them again (users add, admin bootstrap): users made after an import get uids above every imported one. Import before creating anyone at the hub (docs/migrating.md).');
+        return 1;
+      }
       // Control characters escaped (\u001b as text): a dump's terminal escapes, in a name or in the reason (which may quote an address), never reach the operator's terminal raw.
       for (const skipped of report.skipped) print(printable(`skipped uid ${skipped.uid} (${skipped.username}): ${skipped.reason}`));
       const deleted = report.deleted ? ` (${report.deleted} of them deleted by an admin after an earlier import)` : '';
