@@ -24,13 +24,18 @@ export async function otherPublishedPrefixes(store: Store, keys: Keys, limit = 5
 /**
  * Said at a hub's start when hubs on the same Redis have published their settings under other
  * KEY_PREFIXes: a replica whose prefix is mistyped (`sso` for `sso:`) would otherwise start empty,
- * answer ready and know none of the fleet's users, clients or sessions. Hubs there with this
- * hub's HUB_ISSUER are one deployment for certain (named at every start); others only while
- * nothing is published under this prefix yet (a second deployment under a prefix of its own
- * starts this way once). Only a warning: a refusal would stop that second deployment too.
+ * answer ready and know none of the fleet's users, clients or sessions. Looked for only while
+ * nothing is published under this prefix yet (its first start): hubs there with this hub's
+ * HUB_ISSUER are one deployment for certain, and named so; others are named as possibly so (a
+ * second deployment under a prefix of its own starts this way once). Only a warning: a refusal
+ * would stop that second deployment too.
  */
 export async function strayPrefixWarning(store: Store, keys: Keys, issuer: string): Promise<string | undefined> {
   if (!(store instanceof RedisStore)) return undefined;
+  // Only while this prefix has no published settings (its first start): the SCAN reads the whole
+  // keyspace, which on a Redis of millions of sessions would add seconds to every start of a
+  // rolling restart. A mistyped prefix is new at its first start, and said then.
+  if (await readPublishedSettings(store, keys)) return undefined;
   const others = await otherPublishedPrefixes(store, keys);
   if (!others.length) return undefined;
   const sameIssuer: string[] = [];
@@ -38,6 +43,5 @@ export async function strayPrefixWarning(store: Store, keys: Keys, issuer: strin
   const named = (prefixes: string[]) => prefixes.map((prefix) => JSON.stringify(prefix)).join(', ');
   const fix = 'set KEY_PREFIX as they have it (a typo?) and restart this process: under its own prefix it knows none of their users, clients or sessions, and a load balancer sending it their sign-ins splits the fleet';
   if (sameIssuer.length) return `hubs with this HUB_ISSUER (${issuer}) run on this Redis under KEY_PREFIX ${named(sameIssuer)}, not this process's ${JSON.stringify(keys.prefix)}: ${fix}`;
-  if (await readPublishedSettings(store, keys)) return undefined;
   return `no hub has published its settings under KEY_PREFIX ${JSON.stringify(keys.prefix)} on this Redis, but hubs have under ${named(others)}: if this process belongs to their fleet, ${fix}; a hub of its own under a new prefix can ignore this (said only until it has published its settings)`;
 }

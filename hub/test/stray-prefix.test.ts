@@ -44,7 +44,9 @@ const strayLines = () => warnings.filter((line) => line.includes('KEY_PREFIX'));
 
 test('a hub with the fleet’s issuer under another prefix is told which prefix the fleet uses', async () => {
   await start(`${base}sso:`, 'http://hub.stray.localhost:4000');
-  expect(strayLines()).toEqual([]);
+  // The shared Redis may hold other tests' hubs (other issuers): at most the weaker line, never this one.
+  expect(strayLines().filter((line) => line.includes('hubs with this HUB_ISSUER'))).toEqual([]);
+  warnings = [];
   await start(`${base}sso`, 'http://hub.stray.localhost:4000');
   expect(strayLines()).toHaveLength(1);
   expect(strayLines()[0]).toContain(`hubs with this HUB_ISSUER (http://hub.stray.localhost:4000) run on this Redis under KEY_PREFIX \\"${base}sso:\\", not this process's \\"${base}sso\\"`);
