@@ -116,7 +116,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   // CAS 6-style /oauth2.0/* for clients that opted in (seed 001): adapters onto the endpoints below.
   app.use(casRoutes(services));
   // The UCenter client API (`UC_API` = {issuer}/ucenter) for applications registered as UCenter apps.
-  app.use(ucenterClientApi(services.ucenter.apps, services.ucenter.service, services.ucenter.replay, logger));
+  app.use(ucenterClientApi(services.ucenter.apps, services.ucenter.service, services.ucenter.replay, services.ucenter.proofs, logger));
   app.use(ucenterAvatars(UCENTER_API_PATH));
 
   // Protocol paths in another letter case (oidc-provider's routing ignores case) still reach

@@ -197,7 +197,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       return await runClientsCli(command, target, values, { clients, integration, audit: services.audit, syncKeyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS }, print);
     }
     if (group === 'ucenter') {
-      return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, store, keys, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS }, print);
+      return await runUcenterCli(positionals.slice(1), values, { apps: services.ucenterApps, users, store, keys, audit: services.audit, timeoutMs: services.config.DELIVERY_TIMEOUT_MS, issuer: services.config.HUB_ISSUER }, print);
     }
     switch (group === 'seed' ? 'seed' : `${group} ${command ?? ''}`.trim()) {
       case 'admin bootstrap': {

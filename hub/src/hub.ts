@@ -51,6 +51,7 @@ import { PasswordRecovery } from './users/password-recovery.js';
 import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { UcenterInputReplay } from './ucenter/input-replay.js';
+import { UcenterSignInProofs } from './ucenter/synlogin-proofs.js';
 import { Views } from './views/views.js';
 import { StoreClock } from './store/store-clock.js';
 
@@ -240,7 +241,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
 
-  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck, notices }) };
+  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), proofs: new UcenterSignInProofs(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck, notices }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 

@@ -22,6 +22,7 @@ import type { SyncPlanner } from './sync/sync-page.js';
 import type { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import type { UcenterService } from './ucenter/ucenter-service.js';
 import type { UcenterInputReplay } from './ucenter/input-replay.js';
+import type { UcenterSignInProofs } from './ucenter/synlogin-proofs.js';
 import type { Views } from './views/views.js';
 
 /** Everything the hub's routes use, assembled once in `createHub`: the domain services plus the engine. */
@@ -60,7 +61,7 @@ export interface HubServices extends DomainServices {
   /** E-mail change on the account page: confirm the new address, notify the old. */
   emailChange: EmailChange;
   /** The hub as UCenter server for applications bound to UCenter (hub/src/ucenter/). */
-  ucenter: { apps: UcenterAppRegistry; service: UcenterService; replay: UcenterInputReplay };
+  ucenter: { apps: UcenterAppRegistry; service: UcenterService; replay: UcenterInputReplay; proofs: UcenterSignInProofs };
   /** What this process owns in the store (signing keys, cookie keys, portal client), kept and restored. */
   owned: OwnedState;
   /** Ready to serve, or why not (for `/readyz`). */

@@ -55,6 +55,17 @@ describe('admin console: UCenter applications', () => {
     expect(audit.map((entry) => entry.event)).toContain('admin.client.register');
   });
 
+  it("notes an application on another site than the hub's, whose sign-ins and sign-outs the hub cannot reach (a forum helper's review in Chromium)", async () => {
+    const far = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, name: 'Far', url: 'http://forum.example.org', appId: '8', type: 'DISCUZX', synlogin: 'yes', acceptRc4: 'yes' });
+    expect(far.status).toBe(200);
+    expect(await far.text()).toMatch(/data-testid="uc-cross-site">forum\.example\.org is another site than the hub(&#39;|')s 127\.0\.0\.1:\d+: [^<]*signing in or out at the hub does not reach this application/);
+    // The hub's own host, another port: the same site (cookies know no ports).
+    const near = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, name: 'Near', url: 'http://127.0.0.1:5999', appId: '9', type: 'DISCUZX', synlogin: 'yes', acceptRc4: 'yes' });
+    expect(near.status).toBe(200);
+    expect(await near.text()).not.toContain('uc-cross-site');
+    for (const appId of [8, 9]) await hub.services.ucenter.apps.remove(appId);
+  });
+
   it('rotates the key (shown once) and removes the application', async () => {
     const before = await hub.services.ucenter.apps.require(7);
     const rotated = await admin.post(`${hub.url}/admin/ucenter/7/rotate-key`, { _csrf: (await page()).csrf });

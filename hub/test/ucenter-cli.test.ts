@@ -41,6 +41,17 @@ describe('ucenter CLI against Redis', () => {
   const { run, cleanUp } = cliHarness(env);
   afterAll(cleanUp);
 
+  test('an application on another site than the hub is told at registration that the hub\'s sign-ins and sign-outs will not reach it', async () => {
+    // A forum helper's review: Discuz! X3.5 on 127.0.0.1 beside a hub on hub.sso.localhost kept no cookie from
+    // the sync page's notes in Chromium; its member stayed signed in there after signing out at the hub.
+    const far = await run('ucenter', 'apps', 'add', '--name', 'Far', '--url', 'http://127.0.0.1:7513', '--accept-rc4', '--updatepw');
+    expect(far.code).toBe(0);
+    expect(far.out).toMatch(/note: 127\.0\.0\.1:7513 is another site than the hub's hub\.test: .*signing in or out at the hub does not reach this application/);
+    const near = await run('ucenter', 'apps', 'add', '--name', 'Near', '--url', 'http://bbs.hub.test', '--accept-rc4', '--updatepw');
+    expect(near.code).toBe(0);
+    expect(near.out).not.toMatch(/another site/);
+  });
+
   test('registering an application needs --accept-rc4, warns, and shows UC_KEY once', async () => {
     const refused = await run('ucenter', 'apps', 'add', '--name', 'Forum', '--url', 'http://forum.test');
     expect(refused.code).toBe(1);

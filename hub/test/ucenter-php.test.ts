@@ -114,6 +114,8 @@ describe('a PHP UCenter application (UC_CONNECT = HTTP) against the hub', () => 
   });
 
   it("user/synlogin answers the other application's script tag; loaded as the browser would, its handler signs the user in", async () => {
+    // As Discuz! asks: right after the member signed in there with their password.
+    expect(await call({ call: 'login', username: 'alice', password: ALICE.password })).toMatchObject({ uid: aliceUid });
     const { html } = (await call({ call: 'synlogin', uid: aliceUid })) as { html: string };
     const srcs = [...html.matchAll(/<script type="text\/javascript" src="([^"]+)" reload="1"><\/script>/g)].map((m) => m[1]!);
     expect(srcs).toHaveLength(1);
@@ -185,6 +187,7 @@ describe("a PHP forum that is the hub's only UCenter application", () => {
     expect(out.html).toMatch(/<script type="text\/javascript" src="http:\/\/wiki\.sso\.test\/sso\/synclogout\?[^"]*code=/);
     // Nothing to sign in to at other applications: the synlogin answer is empty, not an error.
     const alice = await hub.services.users.create(ALICE);
+    expect(await call({ call: 'login', username: 'alice', password: ALICE.password })).toMatchObject({ uid: alice.uid! });
     expect(await call({ call: 'synlogin', uid: alice.uid! })).toEqual({ html: '' });
   });
 

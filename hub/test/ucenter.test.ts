@@ -212,6 +212,8 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
   });
 
   it('user/synlogin answers script tags for the OTHER synlogin apps: uid and username, no password, expiring within 60 s', async () => {
+    // Right after the member's sign-in at this application, as Discuz! asks (hub/test/ucenter-synlogin-proof.test.ts).
+    expect((await client.userLogin('alice', ALICE.password))[0]).toBe(String(aliceUid));
     const tags = await client.synlogin(aliceUid);
     const srcs = scriptSrcs(tags);
     expect(srcs.map((u) => `${u.origin}${u.pathname}`)).toEqual(['http://wiki.sso.test:5002/extensions/Auth_UC/api/uc.php']);

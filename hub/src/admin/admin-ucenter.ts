@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
+import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
 import { actorOf, field, renderAdmin } from './admin-context.js';
@@ -58,7 +59,9 @@ export function adminUcenterRoutes(services: HubServices): Router {
       insecureOperation: field(req, 'insecureOperation') === 'yes',
     });
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
-    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+    // A forum on another site than the hub's: the sync page's notes set no cookie there (README, UCenter applications).
+    const crossSite = isCrossSiteApp(app.url, services.config.HUB_ISSUER) ? { appHost: new URL(app.url).host, hubHost: new URL(services.config.HUB_ISSUER).host } : undefined;
+    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter`, crossSite });
   });
 
   router.post('/admin/ucenter/:appId/rotate-key', async (req, res) => {

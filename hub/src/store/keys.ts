@@ -86,6 +86,8 @@ export class Keys {
   ucenterImported(): string { return `${this.prefix}ucenter:imported`; }
   /** A client API call already taken (UcenterInputReplay): by application and digest, with a TTL. */
   ucenterInputSeen(appId: number, digest: string): string { return `${this.prefix}ucenter:input-seen:${appId}:${digest}`; }
+  /** An application signed member `uid` in just now (UcenterSignInProofs): its next user/synlogin for them, with a TTL. */
+  ucenterSignedIn(appId: number, uid: number): string { return `${this.prefix}ucenter:signed-in:${appId}:${uid}`; }
 
   // Clients (subsites)
   client(id: string): string { return `${this.prefix}client:${id}`; }

@@ -13,6 +13,11 @@ export interface Beacon {
   transport: SyncTransport;
   /** A UCenter application's note (hub/src/ucenter/): a `<script … reload="1">` tag, as the seed's page. */
   ucenter?: boolean;
+  /**
+   * A UCenter note whose handler answers with a cookie header and no code (Discuz! X's
+   * api/uc.php): an `<img>` does its job where no script may run (see `forSignIn`).
+   */
+  asImage?: boolean;
 }
 
 /** More beacons for a sync page (UCenter applications' notes), given who signs in. */
@@ -96,6 +101,21 @@ function isImage(beacon: Beacon): boolean {
   return beacon.transport !== 'script' && !beacon.ucenter;
 }
 
+/**
+ * The beacons that run no code: images, and UCenter notes that work as images (Discuz! X), as
+ * images. Before, those notes were left out too, so an admin's sign-in never reached a forum,
+ * and an account switch left the previous user signed in there (a forum helper's review in
+ * Chromium with Discuz! X3.5's own api/uc.php: it takes a note loaded as an image).
+ */
+function imagesOnly(beacons: readonly Beacon[]): Beacon[] {
+  const images: Beacon[] = [];
+  for (const beacon of beacons) {
+    if (isImage(beacon)) images.push(beacon);
+    else if (beacon.ucenter && beacon.asImage) images.push({ clientId: beacon.clientId, url: beacon.url, transport: 'img' });
+  }
+  return images;
+}
+
 /** The `sid` of a code that means "whatever session this browser has" (UCenter's sign-out). */
 export const ANY_HUB_SESSION = '*';
 
@@ -126,7 +146,8 @@ export class SyncPlanner {
    * legacy `script` transport): a script beacon runs in the hub's origin, in the browser that has
    * just signed in, so its site could act there as the user. For an admin that is the console:
    * an outside review had a UCenter application's note create an admin account through it.
-   * An admin's sign-in therefore pings image beacons only. A sign-out's page runs after its
+   * An admin's sign-in therefore pings image beacons only (Discuz! X's notes among them, as
+   * images: its handler needs no script). A sign-out's page runs after its
    * hub session ended, but one that is part of an account switch goes on to the next sign-in,
    * whose session cookie arrives while the page still runs (see `forSignOut`'s `scripts`).
    */
@@ -170,7 +191,7 @@ export class SyncPlanner {
   #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true): SyncPlan {
     // The one place script beacons are left out (see forSignIn): no copy of the list when they stay.
     const targets = scripts ? allTargets : allTargets.filter((client) => client.sync!.transport !== 'script');
-    const more = scripts ? allMore : allMore.filter(isImage);
+    const more = scripts ? allMore : imagesOnly(allMore);
     const iat = Math.floor(Date.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
     const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));

@@ -9,6 +9,7 @@ import { parseQuery, phpStripslashes, phpTrim } from './php-form.js';
 import type { UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import { INPUT_MAX_SKEW_SECONDS, type UcenterInputReplay } from './input-replay.js';
+import { UcenterSignInProofs } from './synlogin-proofs.js';
 import { UC, type UcenterService, type UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
@@ -77,7 +78,7 @@ const UNSLASHED_FIELDS = ['username', 'email', 'newusername'] as const;
 /** How often (milliseconds) one kind of refusal of one application is logged, at most. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
-export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay, logger?: Logger): Router {
+export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterService, replay: UcenterInputReplay, proofs: UcenterSignInProofs, logger?: Logger): Router {
   // Refusals in UCenter's own words reach only the application: the hub's operator is told why,
   // at most once a minute per application and kind.
   const lastLogged = new Map<string, number>();
@@ -98,16 +99,35 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     const offset = Number.isFinite(time) ? Math.round(time - Date.now() / 1000) : undefined;
     logRefusal(`${app.appId} clock`, `UCenter application ${app.appId}: calls refused, their time is outside ±${INPUT_MAX_SKEW_SECONDS} s of the hub's: check the application server's clock (NTP)`, { appId: app.appId, ...(offset !== undefined ? { offsetSeconds: offset } : {}) });
   };
+  // user/synlogin for a member this application did not just sign in or register: no scripts.
+  const unprovenSynlogin = (app: UcenterApp) =>
+    logRefusal(`${app.appId} synlogin`, `UCenter application ${app.appId}: user/synlogin answered no scripts: it did not sign that member in with their password (user/login) or register them (user/register) in the last ${UcenterSignInProofs.KEEP_SECONDS / 60} minutes; a sign-in that proves no password (a QQ or WeChat login plugin, say) signs the member in at this application only`, { appId: app.appId });
   const actions: Record<string, Record<string, Action>> = {
     user: {
-      login: (app, input, req) => service.login(app, input, clientIp(req)),
+      login: async (app, input, req) => {
+        const answer = await service.login(app, input, clientIp(req));
+        await proofs.record(app.appId, Number(answer[0]));
+        return answer;
+      },
       logincheck: (_app, input, req) => service.loginCheck(input, clientIp(req)),
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
       check_email: (app, input) => service.checkEmailFor(app, input),
-      register: (app, input) => service.register(app, input),
+      register: async (app, input) => {
+        const uid = await service.register(app, input);
+        await proofs.record(app.appId, uid);
+        return uid;
+      },
       edit: (app, input, req) => service.edit(app, input, clientIp(req)),
-      synlogin: (app, input) => service.synlogin(app, input),
+      // Only for a member this application has just proven (a sign-in with their password, or a
+      // registration): `uid` is the application's word, and its scripts sign that member in at
+      // every other application. Before, any application's key signed anyone in everywhere.
+      synlogin: async (app, input) => {
+        if (!app.synlogin) return '';
+        if (await proofs.take(app.appId, /^\d{1,15}$/.test(input.uid ?? '') ? Number(input.uid) : 0)) return service.synlogin(app, input);
+        unprovenSynlogin(app);
+        return '';
+      },
       synlogout: (app) => service.synlogout(app),
       // Accounts are the hub's: one application neither deletes nor renames a member of every
       // other. Answered in UCenter's codes for "not done" rather than "Action not found!", which

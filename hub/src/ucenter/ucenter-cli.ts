@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
+import { isCrossSiteApp } from './app-site.js';
 import { decodeExport, importUcMembers, parseUcMembers, UidClashError } from './import.js';
 import { checkUcenterApp } from './note-check.js';
 import { noteUrl, ucenterAuditDetail } from './ucenter-app.js';
@@ -51,7 +52,7 @@ function printable(text: string): string {
 export async function runUcenterCli(
   args: string[],
   values: UcenterCliValues,
-  services: { apps: UcenterAppRegistry; users: UserRepository; store: Store; keys: Keys; audit: AuditLog; timeoutMs?: number },
+  services: { apps: UcenterAppRegistry; users: UserRepository; store: Store; keys: Keys; audit: AuditLog; timeoutMs?: number; issuer?: string },
   print: Print,
 ): Promise<number> {
   const { apps, users, audit } = services;
@@ -84,6 +85,7 @@ export async function runUcenterCli(
       await audit.record({ event: 'admin.client.register', actor: 'cli', client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
       print(`warning: ${UCENTER_WARNING}`);
       if (!app.updatepw) print('note: without --updatepw, disabling a user or a new password does not end their sessions at this application (Discuz! X takes updatepw notes safely: it gives the member a random local password); they last until they expire');
+      if (services.issuer && isCrossSiteApp(app.url, services.issuer)) print(`note: ${new URL(app.url).host} is another site than the hub's ${new URL(services.issuer).host}: browsers keep no cookie from the sync page's notes there (third-party cookies blocked, and Discuz!'s cookie has no SameSite), so signing in or out at the hub does not reach this application, and a member signed in there stays signed in after signing out at the hub; serve it under the hub's domain (bbs.example.com beside sso.example.com)`);
       print(`registered UCenter application ${app.appId} (${app.name}); notes go to ${noteUrl(app)}`);
       print(`UC_APPID = ${app.appId}`);
       print(`UC_KEY (shown once) = ${app.key}`);

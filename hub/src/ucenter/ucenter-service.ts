@@ -367,6 +367,8 @@ export class UcenterService {
       url: act === 'login' ? noteRequestUrl(app, 'synlogin', { uid: user!.uid, username: user!.username }) : noteRequestUrl(app, 'synlogout'),
       transport: 'script' as const,
       ucenter: true,
+      // Discuz! X's api/uc.php sets or clears its cookie in a header: an image does it where no script may run.
+      ...(app.type === 'DISCUZX' ? { asImage: true } : {}),
     }));
   }
 
