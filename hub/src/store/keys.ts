@@ -34,7 +34,7 @@ export function foldName(name: string): string {
  * keeps its name and slot; the claim moved there from `oidc:consumed:<Model>:<digest>`, which
  * is still read (oidcConsumedLegacy) so nothing used before the upgrade becomes usable again.
  * Keys of one account share the account id as hash tag (`user:{id}`, `consent:{id}:…`,
- * `consents:{id}`, `account-grants:{id}`, `account-session-expiry:{id}`, `portal-sessions:{id}`),
+ * `consents:{id}`, `account-grants:{id}`, `account-session-expiry:{id}`),
  * as does a grant's index (`grant-index:{id}`), so a future transaction over a user's records
  * can be written; a new multi-key operation must put its keys under one tag here first.
  * KEY_PREFIX may not contain braces: they would turn the prefix into every key's hash tag.
@@ -136,7 +136,6 @@ export class Keys {
   /** One sign-in (uid) of the account the hub ended (SessionIndex.markEnded), beside the account's mark. */
   accountSessionEnded(accountId: string, uid: string): string { return `${this.prefix}sign-ins-ended:{${accountId}}:${uid}`; }
   /** account → portal (express-session) ids. */
-  portalSessions(accountId: string): string { return `${this.prefix}portal-sessions:{${accountId}}`; }
 
   /** A relying party's form POST to /auth or /session/end, kept for its follow-up GET (oidc/posted-forms.ts), by digest of its handle. */
   postedForm(handleDigest: string): string { return `${this.prefix}posted-form:${handleDigest}`; }
