@@ -163,6 +163,19 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(await hub.services.consents.find((await hub.services.users.findByUsername('alice'))!.id, 'wiki')).toBeFalsy();
   });
 
+  test('signed in at a subsite, then signed out: Back to that sign-in page does not say the sign-in was cancelled (it was not)', async () => {
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('bbs', REDIRECT).params));
+    const landed = new URL(await submit(hub, browser, form));
+    expect(landed.origin + landed.pathname).toBe(REDIRECT);
+    await signOut(browser, hub.url);
+    const back = await browser.get(form.url);
+    const body = await back.text();
+    expect(back.status).toBe(400);
+    expect(body).not.toContain('cancelled');
+    expect(body).toContain('This sign-in page has expired');
+  });
+
   test('not signed in: a stale form is still refused (403) and an expired sign-in page still says so (400)', async () => {
     const browser = new TestBrowser();
     const form = await openForm(hub, browser, `${hub.url}/login?next=/account`);

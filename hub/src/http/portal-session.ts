@@ -17,6 +17,8 @@ declare module 'express-session' {
     portalLogins?: Record<string, string>;
     /** Finished sign-in pages (interaction uid) → where they were going, for the back button. */
     finishedSignIns?: Record<string, string>;
+    /** Of those, the ones this browser cancelled (Cancel, Deny): Back to one, signed out, says so. */
+    cancelledSignIns?: string[];
     /** The address the last sign-up on this browser was for (the "check your inbox" page shows it). */
     signupSentTo?: string;
     /** The site's sign-in page (interaction uid) that "Forgot your password?" or "Create an account" was opened from (portal/sign-in-return.ts). */
@@ -152,12 +154,13 @@ function absorbTouchFailures<S extends session.Store>(store: S, logger: Logger |
  * after this sign-in); the CSRF token is not.
  */
 export function regenerate(req: Express.Request & { session: session.Session & Partial<session.SessionData> }): Promise<void> {
-  const { portalLogins, finishedSignIns } = req.session;
+  const { portalLogins, finishedSignIns, cancelledSignIns } = req.session;
   return new Promise((resolve, reject) =>
     req.session.regenerate((error) => {
       if (error) return reject(error);
       if (portalLogins) (req.session as session.Session & Partial<session.SessionData>).portalLogins = portalLogins;
       if (finishedSignIns) (req.session as session.Session & Partial<session.SessionData>).finishedSignIns = finishedSignIns;
+      if (cancelledSignIns) (req.session as session.Session & Partial<session.SessionData>).cancelledSignIns = cancelledSignIns;
       resolve();
     }),
   );

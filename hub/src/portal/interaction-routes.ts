@@ -9,7 +9,7 @@ import type { HubServices } from '../services.js';
 import { renderPage } from './render.js';
 import { PORTAL_CLIENT_ID } from './portal-routes.js';
 import { checkedSignIn, completeSignIn, pendingSecondStep, secondStepRoutes, showSecondStep, signInGenerationOf, startSecondStep } from './second-step.js';
-import { rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
+import { rememberCancelledSignIn, rememberFinishedSignIn, staleSignIn } from './stale-sign-in.js';
 import { saveSession } from '../http/portal-session.js';
 import { keepOfflineGrant } from '../oidc/grant-ttl.js';
 import { interactionDetails } from './interaction-details.js';
@@ -166,7 +166,7 @@ export function interactionRoutes(services: HubServices): Router {
     });
     // Back from the site to this page then offers the way back to the site, not the hub.
     if (details.params.client_id !== PORTAL_CLIENT_ID) {
-      rememberFinishedSignIn(req, details.uid, details.params);
+      rememberCancelledSignIn(req, details.uid, details.params);
       await saveSession(req);
     }
     await provider.interactionFinished(

@@ -40,6 +40,17 @@ export function rememberFinishedSignIn(req: Request, uid: string, params: Params
   req.session.finishedSignIns = remembered;
 }
 
+/**
+ * Remembers a sign-in page this browser cancelled (Cancel, Deny) as finished, and as cancelled:
+ * Back to it while signed out says it was cancelled and links back to the site. A sign-in that
+ * was finished with a password and then signed out is not called cancelled.
+ */
+export function rememberCancelledSignIn(req: Request, uid: string, params: Params): void {
+  rememberFinishedSignIn(req, uid, params);
+  const cancelled = (req.session.cancelledSignIns ?? []).filter((one) => one !== uid && Object.hasOwn(req.session.finishedSignIns ?? {}, one));
+  req.session.cancelledSignIns = [...cancelled, uid].slice(-MAX_REMEMBERED);
+}
+
 function isStale(error: unknown): boolean {
   const { name, code } = (error ?? {}) as { name?: string; code?: string };
   return name === 'SessionNotFound' || code === 'EBADCSRFTOKEN';
@@ -81,7 +92,7 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
     if (!signedIn) {
       // A sign-in this browser cancelled (Back from the site after Cancel): the way back to that site.
-      const back = req.session.finishedSignIns?.[uid];
+      const back = req.session.cancelledSignIns?.includes(uid) ? req.session.finishedSignIns?.[uid] : undefined;
       if (back === undefined || !/^https?:\/\//.test(back)) return next(error);
       const t = translator(localeOf(res));
       return renderPage(res, views, 'hub/error.njk', {
