@@ -1,6 +1,6 @@
 import { createClient, createCluster, createSentinel } from 'redis';
 import { StoreUnavailableError } from './store.js';
-import { answeringFirst } from './redis-probe.js';
+import { SENTINEL_IDLE_MS, SENTINEL_PING_MS, SentinelWatch } from './sentinel-watch.js';
 
 /** A `host:port` of a Redis node or sentinel. */
 export interface RedisNode {
@@ -53,13 +53,17 @@ function makeCluster(nodes: RedisNode[], connected: () => boolean) {
   });
 }
 
-function makeSentinel(sentinels: RedisNode[], name: string, connected: () => boolean) {
+function makeSentinel(sentinels: RedisNode[], name: string, watch: SentinelWatch, connected: () => boolean) {
   return createSentinel({
     name,
     sentinelRootNodes: sentinels,
     commandOptions: COMMAND_OPTIONS,
     nodeClientOptions: { disableOfflineQueue: true, socket: socketOptions(connected) },
-    sentinelClientOptions: { socket: socketOptions(connected) },
+    // A sentinel that stops answering: a topology read (or its handshake) waiting on it is cut
+    // after SENTINEL_IDLE_MS, the connection node-redis listens on pings so that it is never idle
+    // while it answers, and the watch has node-redis skip that sentinel from then on.
+    sentinelClientOptions: { pingInterval: SENTINEL_PING_MS, socket: { ...socketOptions(connected), socketTimeout: SENTINEL_IDLE_MS } },
+    nodeAddressMap: watch.nodeAddress,
     // One connection to the primary, shared by every command in order: WAIT after a write
     // (RedisStore.swap) then counts that write.
     masterPoolSize: 1,
@@ -168,20 +172,11 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   const resolved = toTarget(target);
   let connected = false;
   const isConnected = () => connected;
-  const client: RedisClient =
-    resolved.kind === 'single'
-      ? makeSingle(resolved.url, isConnected)
-      : resolved.kind === 'cluster'
-        ? makeCluster(resolved.nodes, isConnected)
-        : makeSentinel(await answeringFirst(resolved.sentinels), resolved.name, isConnected);
   // Errors are reported through the failed commands too; an unhandled 'error' event would
   // crash. The connection's own (a refused password after a reconnect: NOAUTH, WRONGPASS) are
   // kept, without credentials, for the store check and the log (see onConnectionError).
   const errors: ConnectionErrors = { last: undefined, listeners: new Set() };
-  connectionErrors.set(client, errors);
-  const secrets = resolved.kind === 'single' ? credentialsOf(resolved.url) : [];
-  client.on('error', (error: unknown) => {
-    const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
+  const report = (message: string) => {
     errors.last = { message, at: Date.now() };
     for (const listener of errors.listeners) {
       try {
@@ -190,7 +185,26 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
         // a listener's failure must not reach the client
       }
     }
+  };
+  // Sentinel: which sentinels answer, asked before the first connection (node-redis asks the
+  // answering ones first) and every second after it (see SentinelWatch).
+  const watch = resolved.kind === 'sentinel' ? new SentinelWatch(resolved.sentinels, report) : undefined;
+  await watch?.check();
+  const client: RedisClient =
+    resolved.kind === 'single'
+      ? makeSingle(resolved.url, isConnected)
+      : resolved.kind === 'cluster'
+        ? makeCluster(resolved.nodes, isConnected)
+        : makeSentinel(watch!.answeringFirst(), resolved.name, watch!, isConnected);
+  connectionErrors.set(client, errors);
+  const secrets = resolved.kind === 'single' ? credentialsOf(resolved.url) : [];
+  client.on('error', (error: unknown) => {
+    const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
+    // A silent sentinel refused on purpose: the watch said so once, in its own words.
+    if (watch && SentinelWatch.isRefusal(message)) return;
+    report(message);
   });
+  client.on('end', () => watch?.stop());
   // Connected again: an error from before is not the cause of anything now.
   client.on('ready', () => {
     errors.last = undefined;
@@ -220,6 +234,7 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
     clearTimeout(timer);
   }
   connected = true;
+  watch?.start();
   return client;
 }
 

@@ -4,11 +4,11 @@ import type { RedisNode, RedisTarget } from './redis-client.js';
 const PROBE_TIMEOUT_MS = 1_500;
 
 /**
- * Runs `ask` on a short-lived connection to one node, bounded by PROBE_TIMEOUT_MS; undefined
+ * Runs `ask` on a short-lived connection to one node, bounded by `withinMs`; undefined
  * when it does not answer (down, a password, not Redis).
  */
-async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>): Promise<T | undefined> {
-  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: PROBE_TIMEOUT_MS, reconnectStrategy: false }, disableClientInfo: true });
+async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>, withinMs = PROBE_TIMEOUT_MS): Promise<T | undefined> {
+  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: withinMs, reconnectStrategy: false }, disableClientInfo: true });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -18,7 +18,7 @@ async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise
         return ask((args) => client.sendCommand(args));
       })(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('probe timed out')), PROBE_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error('probe timed out')), withinMs);
       }),
     ]);
   } catch {
@@ -84,13 +84,10 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
 }
 
 /**
- * The sentinels in the order given, those that answer a PING (any reply, an error included)
- * first. node-redis asks its sentinels in list order and waits without limit for one that
- * accepts the connection and never replies (a frozen host, a half-open link): a hub started
- * while the first listed sentinel was so hung never started (nor exited), although the other
- * two answered. Asked once, at start; each probe bounded by PROBE_TIMEOUT_MS, all at once.
+ * Whether `node` answers a PING (any reply, an error included) within `withinMs`: false when it
+ * refuses, times out, or accepts the connection and never replies (a frozen host, a half-open
+ * link), which node-redis's Sentinel client would wait on without limit (see sentinel-watch.ts).
  */
-export async function answeringFirst(sentinels: RedisNode[]): Promise<RedisNode[]> {
-  const answered = await Promise.all(sentinels.map((node) => probe(node, (send) => send(['PING']).then(() => true, () => true))));
-  return [...sentinels.filter((_, index) => answered[index]), ...sentinels.filter((_, index) => !answered[index])];
+export async function answersPing(node: RedisNode, withinMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  return (await probe(node, (send) => send(['PING']).then(() => true, () => true), withinMs)) === true;
 }

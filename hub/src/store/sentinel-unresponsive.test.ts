@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Socket } from 'node:net';
 import { startOwnRedisSentinel, type OwnRedisSentinel } from '../testing/redis-server.js';
-import { connectRedis, type RedisClient } from './redis-client.js';
+import { connectRedis, type RedisClient, type SentinelRedisClient } from './redis-client.js';
 import { StoreUnavailableError } from './store.js';
 
 jest.setTimeout(60_000);
@@ -71,6 +71,58 @@ describe('a sentinel that accepts connections but never answers', () => {
     }
   });
 
+  /** `work` bounded like a store call (its 2 s deadline): its result, or 'no answer in 2 s'. */
+  function within2s<T>(work: Promise<T>): Promise<T | string> {
+    work.catch(() => {}); // an answer after the bound is not waited for
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([work, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('no answer in 2 s'), 2_000)))]).finally(() => clearTimeout(timer));
+  }
+
+  /** Milliseconds from `since` until `client` answers three store-bounded SETs in a row (a try every 250 ms), or undefined after `limitMs`. */
+  async function untilAnswering(client: RedisClient, since: number, limitMs: number): Promise<number | undefined> {
+    let inARow = 0;
+    let firstOfRow = 0;
+    while (Date.now() - since < limitMs) {
+      const at = Date.now();
+      const outcome = await within2s(client.set('sso-unresponsive:running', 'after', { EX: 30 })).catch((error: unknown) => String(error));
+      if (outcome === 'OK') {
+        if (inARow === 0) firstOfRow = at;
+        inARow += 1;
+        if (inARow === 3) return firstOfRow - since;
+      } else {
+        inARow = 0;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return undefined;
+  }
+
+  /**
+   * The running case (the start is the test above): a hub's client connected through all three,
+   * then the sentinel node-redis asks first froze. node-redis re-reads the topology every second
+   * (scanInterval) and every command waits for that read, which waited for the frozen sentinel
+   * without limit: every store call of a running hub timed out (503 on everything) for as long
+   * as it stayed frozen, the primary and the other two sentinels fine.
+   */
+  test('a sentinel that freezes while the store is connected: commands succeed again within 10 s while it stays frozen', async () => {
+    const client = await connectRedis({ kind: 'sentinel', sentinels: own.sentinelRootNodes, name: own.name });
+    clients.push(client);
+    await expect(within2s(client.set('sso-unresponsive:running', 'before', { EX: 30 }))).resolves.toBe('OK');
+    // The first listed: node-redis reads the topology through it (and listens to it) first.
+    await freeze(own.sentinelRootNodes[0]!.port);
+    const frozenAt = Date.now();
+    // Until a re-read has met the frozen sentinel: commands sent before that still pass.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const recoveredAfter = await untilAnswering(client, frozenAt, 20_000);
+    expect(recoveredAfter).toBeDefined();
+    expect(recoveredAfter).toBeLessThan(10_000);
+    // And it stays so, the sentinel still frozen: ten more, each within the store's deadline.
+    for (let i = 0; i < 10; i += 1) {
+      await expect(within2s(client.get('sso-unresponsive:running'))).resolves.toBe('after');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  });
+
   test('every sentinel silent: the start fails within its bound instead of waiting for ever', async () => {
     for (const { port } of own.sentinelRootNodes) await freeze(port);
     const started = Date.now();
@@ -86,5 +138,43 @@ describe('a sentinel that accepts connections but never answers', () => {
     ]);
     expect(outcome).toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  // A set of its own: it kills the primary, and sentinels of the set above were stopped for
+  // seconds (a sentinel resumed after a pause goes into TILT for 30 s and fails nothing over).
+  test('with it frozen, a failover is still followed: writes go to the promoted replica within 20 s, and still after it resumes', async () => {
+    const fresh = await startOwnRedisSentinel('sso-unresponsive-failover');
+    try {
+      await fresh.readyForFailover();
+      const client = await connectRedis({ kind: 'sentinel', sentinels: fresh.sentinelRootNodes, name: fresh.name });
+      clients.push(client);
+      await freeze(fresh.sentinelRootNodes[0]!.port);
+      // Until the client skips it (the test above: within a few seconds).
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      await expect(within2s(client.set('sso-unresponsive:failover', 'before', { EX: 30 }))).resolves.toBe('OK');
+      const killedAt = Date.now();
+      const killed = await fresh.killPrimary();
+      // The other two sentinels (a majority of the three) promote the replica; a SET that
+      // succeeds went to it (the replica refuses writes until promoted, the old primary is gone).
+      const answeredAfter = await untilAnswering(client, killedAt, 30_000);
+      expect(answeredAfter).toBeDefined();
+      expect(answeredAfter).toBeLessThan(20_000);
+      expect(await fresh.primaryPort()).not.toBe(killed);
+      // It resumes (with the old primary in its config, and in TILT for 30 s): once it answers
+      // again node-redis asks it first again, and the writes must still find the promoted one.
+      for (const pid of stopped.splice(0)) process.kill(pid, 'SIGCONT');
+      const resumedAt = Date.now();
+      const results: unknown[] = [];
+      while (Date.now() - resumedAt < 12_000) {
+        results.push(await within2s(client.set('sso-unresponsive:failover', 'resumed', { EX: 30 })).catch((error: unknown) => String(error)));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(results.slice(-5)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
+      expect((client as SentinelRedisClient).getMasterNode()?.port).not.toBe(killed);
+    } finally {
+      for (const pid of stopped.splice(0)) process.kill(pid, 'SIGCONT');
+      for (const client of clients.splice(0)) await Promise.resolve(client.destroy()).catch(() => {});
+      await fresh.stop();
+    }
   });
 });
