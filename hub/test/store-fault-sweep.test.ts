@@ -104,6 +104,10 @@ class CallLog {
     // the live ones at every check): it landed in a flow's request now and then, which then "wrote
     // differently each time" (seen under load in CI rehearsals).
     if (key === `${this.prefix}hub:cookie-signers`) return 'ok';
+    // And the store clock's re-measure (StoreClock: a TIME every 30 s, on its timer; the
+    // faulty store counts it with the writes): it fell inside a flow's sign-in POST in a CI
+    // rehearsal under load (30 writes in a run, 31 recorded). Its failures are StoreClock's tests'.
+    if (method === 'time') return 'ok';
     if (call !== this.#lastCall) {
       this.#lastCall = call;
       this.#count += 1;
