@@ -163,9 +163,12 @@ describe('ucenter CLI against Redis', () => {
   });
 });
 
-describe('ucenter import: what an operator hands it (an operator review)', () => {
-  const prefix = `test:ucli-op:${randomUUID()}:`;
-  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
+/**
+ * A CLI on a KEY_PREFIX of its own, a forum export of three members (a founder, a Chinese name,
+ * an ASCII one), and who holds a uid at the hub (read through a hub on that prefix).
+ */
+function importFixture(tag: string) {
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: `test:${tag}:${randomUUID()}:`, HUB_ISSUER: 'http://hub.test' };
   const { run, cleanUp } = cliHarness(env);
   afterAll(cleanUp);
   const rows = `uid,username,email,password,salt,regdate\n1,管理员,founder@forum.test,${ucHash('founder-pw', 'a1')},a1,1200000000\n2,张三,zs@forum.test,${ucHash('zs-pw', 'b2')},b2,1200000001\n3,lisi,ls@forum.test,${ucHash('ls-pw', 'c3')},c3,1200000002\n`;
@@ -178,6 +181,11 @@ describe('ucenter import: what an operator hands it (an operator review)', () =>
       await store.close();
     }
   };
+  return { run, rows, uidOf };
+}
+
+describe('ucenter import: what an operator hands it (an operator review)', () => {
+  const { run, rows, uidOf } = importFixture('ucli-op');
 
   test('an export in GBK is refused, nothing written, until --charset gbk reads it (before: its Chinese names skipped as "A username has 2 to 64 letters", the ASCII ones imported)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
@@ -198,20 +206,7 @@ describe('ucenter import: what an operator hands it (an operator review)', () =>
 });
 
 describe('ucenter import after users were made at the hub (an operator review)', () => {
-  const prefix = `test:ucli-uid:${randomUUID()}:`;
-  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test' };
-  const { run, cleanUp } = cliHarness(env);
-  afterAll(cleanUp);
-  const rows = `uid,username,email,password,salt,regdate\n1,管理员,founder@forum.test,${ucHash('founder-pw', 'a1')},a1,1200000000\n2,张三,zs@forum.test,${ucHash('zs-pw', 'b2')},b2,1200000001\n3,lisi,ls@forum.test,${ucHash('ls-pw', 'c3')},c3,1200000002\n`;
-  const uidOf = async (uid: number) => {
-    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
-    try {
-      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
-      return (await hub.services.users.findByUid(uid))?.username;
-    } finally {
-      await store.close();
-    }
-  };
+  const { run, rows, uidOf } = importFixture('ucli-uid');
 
   test('hub users holding the export\'s uids under other names stop the import, named, nothing written (before: "skipped uid 1: The uid 1 is taken", exit 0, and the hub user became that member at every UCenter application)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
