@@ -144,4 +144,11 @@ describe('unreachableRedisMessage (the admin CLI and the start)', () => {
     expect(message).toMatch(/refused the credentials \(WRONGPASS/);
     expect(message).not.toContain('s3cret-pw');
   });
+
+  test('an ACL user named like a word: its name is left as it is, so Redis\'s own text stays readable (an operator review: "invalid ***name-password pair or *** is disabled")', async () => {
+    const named = { kind: 'single' as const, url: 'redis://user:s3cret-pw@127.0.0.1:1/0' };
+    const message = await unreachableRedisMessage(named, new Error('WRONGPASS invalid username-password pair or user is disabled.'));
+    expect(message).toContain('WRONGPASS invalid username-password pair or user is disabled.');
+    expect(message).not.toContain('s3cret-pw');
+  });
 });

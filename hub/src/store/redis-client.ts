@@ -113,11 +113,13 @@ interface ConnectionErrors {
 /** What each client opened by connectRedis last reported on its 'error' event. */
 const connectionErrors = new WeakMap<object, ConnectionErrors>();
 
-/** The user name and password of a redis:// URL, decoded and as written (to be kept out of messages). */
+/** The password of a redis:// URL, decoded and as written (to be kept out of messages). */
 export function credentialsOf(url: string): string[] {
   try {
     const parsed = new URL(url);
-    return [parsed.password, parsed.username].flatMap((part) => (part ? [part, decodeURIComponent(part)] : []));
+    // The password only: a user name is no secret, and masking one named like a word (`user`)
+    // garbled Redis's own text ("invalid ***name-password pair or *** is disabled").
+    return [parsed.password].flatMap((part) => (part ? [part, decodeURIComponent(part)] : []));
   } catch {
     return [];
   }
