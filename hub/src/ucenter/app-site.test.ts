@@ -1,7 +1,7 @@
 import { isCrossSiteApp, siteOf } from './app-site.js';
 
 describe('a UCenter application on another site than the hub', () => {
-  it('siteOf: the registrable part of a name, three labels under co.uk-like registries, an IP address as it is', () => {
+  it('siteOf: the registrable part of a name by the Public Suffix List (co.uk, com.cn), an IP address as it is', () => {
     expect(siteOf('forum.sso.localhost')).toBe('sso.localhost');
     expect(siteOf('BBS.Example.com.')).toBe('example.com');
     expect(siteOf('bbs.example.co.uk')).toBe('example.co.uk');
@@ -16,5 +16,9 @@ describe('a UCenter application on another site than the hub', () => {
     expect(isCrossSiteApp('https://bbs.example.co.uk', 'https://sso.other.co.uk')).toBe(true);
     expect(isCrossSiteApp('http://forum.sso.localhost:7508', 'http://hub.sso.localhost:7500')).toBe(false);
     expect(isCrossSiteApp('https://bbs.example.com/forum', 'https://sso.example.com')).toBe(false);
+    // Browsers count the scheme too: an http forum beside an https hub is another site.
+    expect(isCrossSiteApp('http://bbs.example.com', 'https://sso.example.com')).toBe(true);
+    // The list knows more than co.uk-like registries: two sites under github.io.
+    expect(siteOf('forum.example.github.io')).toBe('example.github.io');
   });
 });

@@ -1,30 +1,26 @@
-import { isIP } from 'node:net';
+import { getDomain } from 'tldts';
 
 /**
- * Second-level labels under which names are registered three labels deep (example.co.uk,
- * example.com.cn): enough to tell a forum on another domain than the hub's, not a public
- * suffix list.
+ * The registrable part of a host name (its "site", by the Public Suffix List, through tldts);
+ * an IP address, or a name with none, is its own.
  */
-const REGISTRY_LABELS = new Set(['co', 'com', 'net', 'org', 'edu', 'gov', 'ac', 'or', 'ne', 'go']);
-
-/** The registrable part of a host name, as far as this can tell it; an IP address is its own. */
 export function siteOf(host: string): string {
   const name = host.toLowerCase().replace(/\.$/, '');
-  if (isIP(name) || name.startsWith('[')) return name;
-  const labels = name.split('.');
-  const keep = labels.length >= 3 && labels.at(-1)!.length === 2 && REGISTRY_LABELS.has(labels.at(-2)!) ? 3 : 2;
-  return labels.slice(-keep).join('.');
+  return getDomain(name, { allowPrivateDomains: true }) ?? name; // private entries too (github.io), as browsers use them
 }
 
 /**
- * True when a UCenter application's URL looks like another site than the hub's issuer. The
+ * True when a UCenter application's URL is another site than the hub's issuer: another
+ * registrable domain, or another scheme (browsers count http and https as two sites). The
  * sync page's notes reach such an application as third-party requests: browsers that block
  * third-party cookies, and every browser for the cookie Discuz! sets without `SameSite`
  * (taken as `Lax`), keep no cookie from them, so sign-ins and sign-outs at the hub do not reach it.
  */
 export function isCrossSiteApp(appUrl: string, issuer: string): boolean {
   try {
-    return siteOf(new URL(appUrl).hostname) !== siteOf(new URL(issuer).hostname);
+    const app = new URL(appUrl);
+    const hub = new URL(issuer);
+    return app.protocol !== hub.protocol || siteOf(app.hostname) !== siteOf(hub.hostname);
   } catch {
     return false;
   }
