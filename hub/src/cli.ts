@@ -18,6 +18,7 @@ import { StoreUnavailableError } from './store/store.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
+import { setAdminRole } from './users/admin-role.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { ADMIN_ROLE, type PublicUser } from './users/user.js';
 import { removalTime, UnverifiedAccounts } from './signup/unverified-accounts.js';
@@ -35,6 +36,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
   npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
+  npm run hub -- users grant-admin|revoke-admin LOGIN   (gives or takes the admin role; the last enabled admin keeps it)
   npm run hub -- users expire-older-unverified   (unverified sign-ups a release before the removal made: removed
                   HUB_UNVERIFIED_ACCOUNT_DAYS from now unless verified; only if no hub ever ran with HUB_REQUIRE_VERIFIED_EMAIL=false)
 ${CLIENTS_USAGE}
@@ -241,6 +243,17 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'users reset-two-step': {
         const { user, wasOn } = await resetTwoStep(services, need(target, 'LOGIN'), cli);
         print(wasOn ? `two-step sign-in of ${user.username} reset; the next sign-in asks the password only` : `${user.username} had no two-step sign-in; nothing to reset`);
+        break;
+      }
+      case 'users grant-admin':
+      case 'users revoke-admin': {
+        const on = command === 'grant-admin';
+        const { user, changed } = await setAdminRole(services, need(target, 'LOGIN'), on, cli);
+        print(!changed
+          ? `${user.username} ${on ? 'is an admin already' : 'is not an admin'}: nothing changed`
+          : on
+            ? `${user.username} is an admin now: the console opens to them${user.disabled ? ' once the account is enabled' : ''}`
+            : `${user.username} is no longer an admin: the console is closed to them from their next request`);
         break;
       }
       case 'users expire-older-unverified': {

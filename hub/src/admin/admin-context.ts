@@ -12,7 +12,7 @@ import { ADMIN_ROLE, type User } from '../users/user.js';
  * Notices a redirect may ask a page to show, by code (`?done=`), so no text is reflected from
  * the URL: each is `admin:notices.<code>` in the locale files.
  */
-const NOTICES = new Set(['user-created', 'password-reset', 'disabled', 'enabled', 'deleted', 'session-ended', 'sessions-ended', 'client-updated', 'client-removed', 'retried', 'retry-busy', 'two-step-reset']);
+const NOTICES = new Set(['user-created', 'password-reset', 'disabled', 'enabled', 'deleted', 'session-ended', 'sessions-ended', 'client-updated', 'client-removed', 'retried', 'retry-busy', 'two-step-reset', 'admin-granted', 'admin-revoked']);
 
 function adminOf(res: Response): User {
   return res.locals.admin as User;
@@ -76,9 +76,9 @@ export function fields(req: Request, name: string): string[] {
  * The admin account itself cannot be disabled or deleted from the console (no lock-out by
  * accident), nor have its password or two-step sign-in reset there: the account page asks for
  * the current password (or a code) first, and the console must not be a way around it for a
- * borrowed or stolen admin session.
+ * borrowed or stolen admin session. Nor can it take its own admin role (another admin can).
  */
-export function notSelf(res: Response, userId: string, what: 'disable' | 'delete' | 'password' | 'twoStep'): void {
+export function notSelf(res: Response, userId: string, what: 'disable' | 'delete' | 'password' | 'twoStep' | 'admin'): void {
   if (adminOf(res).id === userId) throw new ForbiddenError(msg(`errors:notOwnAccount.${what}`));
 }
 

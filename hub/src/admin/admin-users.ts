@@ -2,14 +2,15 @@ import { Router } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import type { HubServices } from '../services.js';
+import { setAdminRole } from '../users/admin-role.js';
 import { ADMIN_ROLE, toPublic } from '../users/user.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
 
 /**
- * Users: search, create, reset password, disable/enable, delete (the forced logout), their
- * hub sessions and the subsites they signed in to, end one session or all.
+ * Users: search, create, reset password, disable/enable, delete (the forced logout), give or
+ * take the admin role, their hub sessions and the subsites they signed in to, end one session or all.
  */
 export function adminUserRoutes(services: HubServices): Router {
   const { users, lifecycle, consents, clients, audit } = services;
@@ -108,6 +109,20 @@ export function adminUserRoutes(services: HubServices): Router {
     notSelf(res, id, 'delete');
     await lifecycle.delete(id, actorOf(req, res));
     res.redirect(303, '/admin/users?done=deleted');
+  });
+
+  // The admin role: given or taken here or with `users grant-admin|revoke-admin` (admin-role.ts).
+  router.post('/admin/users/:id/grant-admin', async (req, res) => {
+    const { user } = await setAdminRole(services, String(req.params.id), true, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(user.id)}?done=admin-granted`);
+  });
+
+  router.post('/admin/users/:id/revoke-admin', async (req, res) => {
+    // Resolve first: the parameter may be a username or e-mail, and the guard compares ids.
+    const { id } = await users.require(String(req.params.id));
+    notSelf(res, id, 'admin');
+    await setAdminRole(services, id, false, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=admin-revoked`);
   });
 
   router.post('/admin/users/:id/sessions/:uid/end', async (req, res) => {

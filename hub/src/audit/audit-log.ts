@@ -49,6 +49,7 @@ export type AuditEvent =
   | 'admin.user.disable'
   | 'admin.user.enable'
   | 'admin.user.delete'
+  | 'admin.user.role'
   | 'admin.session.end'
   | 'admin.sessions.end-all'
   | 'admin.client.register'

@@ -384,6 +384,22 @@ export class UserRepository {
   }
 
   /**
+   * Gives or takes one role, read and written in one compare-and-set: a write in between (a
+   * disable, a password change) is kept, not overwritten with an older copy of the record.
+   * `changed` is false when the user had (or lacked) the role already: nothing is written.
+   */
+  async setRole(id: string, role: string, on: boolean): Promise<{ user: User; changed: boolean }> {
+    checkRoles([role]);
+    let found: User | undefined;
+    const next = await this.#modify(id, (user) => {
+      found = user;
+      if (user.roles.includes(role) === on) return undefined;
+      return { ...user, roles: on ? [...user.roles, role] : user.roles.filter((held) => held !== role) };
+    });
+    return next ? { user: next, changed: true } : { user: found!, changed: false };
+  }
+
+  /**
    * Rewrites a user's record from what is stored now (compare-and-set, re-read and redone when
    * another write landed in between): two writes at once both land, and one racing a delete
    * does not bring the record back. `change` answers undefined to leave the record as it is
