@@ -20,6 +20,7 @@ import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { setAdminRole } from './users/admin-role.js';
 import { bootstrapAdmin } from './users/bootstrap-admin.js';
+import { OwnerNotices } from './users/owner-notices.js';
 import { ADMIN_ROLE, type PublicUser } from './users/user.js';
 import { removalTime, UnverifiedAccounts } from './signup/unverified-accounts.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
@@ -67,6 +68,17 @@ async function passwordFrom(value: string | undefined, input: NodeJS.ReadableStr
 
 
 /** Runs one admin command; returns the process exit code. Secrets are printed once, at creation. */
+/** What became of a mail to an account's owner, as a line for the operator (never the address's content, never the mail). */
+async function mailOwner(send: () => Promise<'sent' | 'off'>): Promise<string> {
+  try {
+    return (await send()) === 'sent'
+      ? 'the owner was mailed that their two-step sign-in was turned off'
+      : 'warning: the owner was not mailed: this command has no mail settings (set SMTP_URL as the hub has it to have the owner told)';
+  } catch (error) {
+    return `warning: the owner was not mailed: the mail server refused (${(error as Error).name}); the reset stands`;
+  }
+}
+
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -243,6 +255,9 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       case 'users reset-two-step': {
         const { user, wasOn } = await resetTwoStep(services, need(target, 'LOGIN'), cli);
         print(wasOn ? `two-step sign-in of ${user.username} reset; the next sign-in asks the password only` : `${user.username} had no two-step sign-in; nothing to reset`);
+        // The owner is told, as after the console's reset (ASVS 5 §6.3.7); the CLI waits for the
+        // mail and says what became of it, since it exits as soon as it is done.
+        if (wasOn) print(await mailOwner(() => new OwnerNotices(services.mailer, config.HUB_ISSUER).twoStepChangedNow(user, user.locale ?? 'en', 'disabled')));
         break;
       }
       case 'users grant-admin':

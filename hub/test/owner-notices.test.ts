@@ -10,6 +10,8 @@ import { inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { totpCode } from '../src/testing/totp.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
+import { runCli } from '../src/cli.js';
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 import { hubWithMailbox } from './support.js';
 
 const PASSWORD = 'looking-glass-42';
@@ -69,6 +71,30 @@ describe('the owner is told of a new password or two-step reset, whoever made it
     await again.arrayBuffer();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(catcher.to(owner.email).filter((m) => m.receivedAt >= since)).toHaveLength(1);
+  });
+
+  test('the CLI\'s users reset-two-step mails the owner too, and says so; without mail settings it says the owner was not told', async () => {
+    // The note of an earlier session: the console's reset mailed the owner, the CLI's mailed nobody.
+    const { hub, catcher } = mailbox;
+    const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: hub.config.KEY_PREFIX, LOG_LEVEL: 'silent' };
+    const { twoStep } = hub.services;
+    for (const [extra, expected] of [[{ SMTP_URL: hub.config.SMTP_URL! }, 'the owner was mailed'], [{}, 'the owner was not mailed: this command has no mail settings']] as const) {
+      const owner = await newUser('zh-CN');
+      const { secret } = await twoStep.beginEnrolment(owner.id, owner.username, 'session-1');
+      expect('codes' in (await twoStep.confirmEnrolment(owner.id, 'session-1', totpCode(secret)))).toBe(true);
+      const since = Date.now();
+      const lines: string[] = [];
+      expect(await runCli(['users', 'reset-two-step', owner.username], { ...env, ...extra }, (line) => lines.push(line))).toBe(0);
+      expect(lines.join('\n')).toContain(expected);
+      expect(await twoStep.isEnabled(owner.id)).toBe(false);
+      if ('SMTP_URL' in extra) {
+        const mail = await catcher.waitFor(owner.email, { since, timeoutMs: 5000 });
+        expect(mail.subject).toBe('您账号的两步验证已更改');
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(catcher.to(owner.email).filter((m) => m.receivedAt >= since)).toHaveLength(0);
+      }
+    }
   });
 
   test('a new password through a UCenter application\'s user/edit mails the owner "your password was changed"', async () => {

@@ -1,4 +1,5 @@
 import type { Mailer } from '../mail/mailer.js';
+import type { MailRequest } from '../mail/mail-message.js';
 import { ownerMailVars, type User } from './user.js';
 
 /**
@@ -20,7 +21,22 @@ export class OwnerNotices {
 
   /** Two-step sign-in was turned on or off, or new recovery codes were made. */
   twoStepChanged(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): void {
-    this.mailer.sendInBackground({ to: user.email, template: 'two-step-changed', locale, vars: { ...ownerMailVars(user), change, link: this.#resetLink() } });
+    this.mailer.sendInBackground(this.#twoStepMail(user, locale, change));
+  }
+
+  /**
+   * The same mail, sent before the promise settles, for a command that exits once done (the
+   * CLI's `users reset-two-step`) and says whether the owner was told: 'off' when this process
+   * has no way to send mail, an error when the mail server refused.
+   */
+  async twoStepChangedNow(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): Promise<'sent' | 'off'> {
+    if (!this.mailer.available) return 'off';
+    await this.mailer.send(this.#twoStepMail(user, locale, change));
+    return 'sent';
+  }
+
+  #twoStepMail(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): MailRequest {
+    return { to: user.email, template: 'two-step-changed', locale, vars: { ...ownerMailVars(user), change, link: this.#resetLink() } };
   }
 
   #resetLink(): string {
