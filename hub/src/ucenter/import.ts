@@ -153,18 +153,62 @@ export class UidClashError extends ValidationError {
   }
 }
 
+/** Members whose uids are looked up at once (two MGETs a batch). */
+const CLASH_BATCH = 1000;
+
 /**
  * The export's uids that hub users of other names hold, leaving out uids an earlier import gave
  * (`imported`, the ledger's entries: the same member, renamed in a later dump).
  */
-export async function findUidClashes(users: Pick<DomainServices['users'], 'findByUid'>, members: UcMember[], imported: ReadonlySet<string> = new Set()): Promise<UidClash[]> {
+export async function findUidClashes(users: Pick<DomainServices['users'], 'findManyByUid'>, members: UcMember[], imported: ReadonlySet<string> = new Set()): Promise<UidClash[]> {
   const clashes: UidClash[] = [];
-  for (const member of members) {
-    if (imported.has(`uid:${member.uid}`)) continue;
-    const holder = await users.findByUid(member.uid);
-    if (holder && foldName(holder.username) !== foldName(member.username)) clashes.push({ uid: member.uid, member: member.username, holder: holder.username });
+  const asked = members.filter((member) => !imported.has(`uid:${member.uid}`));
+  for (let start = 0; start < asked.length; start += CLASH_BATCH) {
+    const batch = asked.slice(start, start + CLASH_BATCH);
+    const holders = await users.findManyByUid(batch.map((member) => member.uid));
+    batch.forEach((member, index) => {
+      const holder = holders[index];
+      if (holder && foldName(holder.username) !== foldName(member.username)) clashes.push({ uid: member.uid, member: member.username, holder: holder.username });
+    });
   }
   return clashes;
+}
+
+/** Members imported at once. */
+const IMPORT_CONCURRENCY = 32;
+
+/**
+ * The rows' indexes: those that share nothing the store keeps unique (uid, name as the name index
+ * folds it, address as the address index lowers it) with an earlier row, and those that do.
+ */
+function splitByEarlierRows(members: readonly UcMember[]): { independent: number[]; after: number[] } {
+  const seen = new Set<string>();
+  const independent: number[] = [];
+  const after: number[] = [];
+  members.forEach((member, index) => {
+    const claims = [`uid:${member.uid}`, `name:${foldName(member.username.trim())}`, `email:${member.email.trim().toLowerCase()}`];
+    (claims.some((claim) => seen.has(claim)) ? after : independent).push(index);
+    for (const claim of claims) seen.add(claim);
+  });
+  return { independent, after };
+}
+
+/** Runs `work` on the members at `indexes`, at most `limit` at once; the first failure stops new work and is thrown once the running ones settle. */
+async function eachConcurrently(members: readonly UcMember[], indexes: readonly number[], limit: number, work: (member: UcMember, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < indexes.length) {
+      const index = indexes[next++]!;
+      try {
+        await work(members[index]!, index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, indexes.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 export interface ImportReport {
@@ -210,22 +254,22 @@ export async function importUcMembers(
       ledger.add(entry);
     }
   };
-  let maxUid = 0;
-  for (const member of members) {
-    maxUid = Math.max(maxUid, member.uid);
+  const skipped: { index: number; uid: number; username: string; reason: string }[] = [];
+  const importOne = async (member: UcMember, index: number): Promise<void> => {
+    const skip = (reason: string) => skipped.push({ index, uid: member.uid, username: member.username, reason });
     // Imported before and gone now (by uid or by name: a later dump may spell either differently): an admin deleted it.
     if (!options.includeDeleted && ledgerEntries(member).some((entry) => ledger.has(entry))) {
       const present = (await users.findByUid(member.uid)) ?? (await users.findByUsername(member.username));
       if (!present) {
-        report.skipped.push({ uid: member.uid, username: member.username, reason: 'imported before and deleted by an admin since (--include-deleted brings it back)' });
+        skip('imported before and deleted by an admin since (--include-deleted brings it back)');
         report.deleted += 1;
-        continue;
+        return;
       }
     }
     const passwordHash = legacyHashFrom(member.password, member.salt);
     if (!passwordHash) {
-      report.skipped.push({ uid: member.uid, username: member.username, reason: 'the password is not a UCenter md5 hash' });
-      continue;
+      skip('the password is not a UCenter md5 hash');
+      return;
     }
     try {
       await users.importUser({ uid: member.uid, username: member.username, email: member.email, passwordHash, ...(member.regdate ? { createdAt: member.regdate } : {}) });
@@ -234,12 +278,21 @@ export async function importUcMembers(
       await remember(member);
     } catch (error) {
       if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
-      report.skipped.push({ uid: member.uid, username: member.username, reason: error.publicMessage });
+      skip(error.publicMessage);
       // The same member there already (imported before the hub kept this ledger, or by a run beside this one): remembered too, so its deletion stands.
       const holder = error instanceof ConflictError ? await users.findByUid(member.uid) : undefined;
       if (holder && foldName(holder.username) === foldName(member.username)) await remember(member);
     }
-  }
+  };
+  // Members go IMPORT_CONCURRENCY at a time (each is a few store round trips, so a big forum over a
+  // network waited on each in turn). Rows that share a uid, a name or an address with an earlier
+  // row of the export wait for the rest and go one by one, in the file's order: whichever comes
+  // first in the file wins, as when every row went in turn.
+  const { independent, after } = splitByEarlierRows(members);
+  await eachConcurrently(members, independent, IMPORT_CONCURRENCY, importOne);
+  for (const index of after) await importOne(members[index]!, index);
+  report.skipped = skipped.sort((a, b) => a.index - b.index).map(({ index: _index, ...row }) => row);
+  const maxUid = members.reduce((max, member) => Math.max(max, member.uid), 0);
   // New users get uids above every imported one.
   if (maxUid > 0) await users.reserveUidsUpTo(maxUid);
   return report;

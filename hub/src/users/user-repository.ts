@@ -322,6 +322,22 @@ export class UserRepository {
     return id ? this.findById(id) : undefined;
   }
 
+  /** The users holding these uids, in their order (undefined where none does): two MGETs, not two reads a uid. */
+  async findManyByUid(uids: readonly number[]): Promise<(User | undefined)[]> {
+    const valid = uids.map((uid) => Number.isSafeInteger(uid) && uid >= 1);
+    const ids = await this.store.getMany(uids.filter((_, index) => valid[index]).map((uid) => this.keys.userByUid(uid)));
+    const records = await this.store.getMany(ids.filter((id): id is string => id !== null).map((id) => this.keys.user(id)));
+    let found = 0;
+    let read = 0;
+    return uids.map((_, index) => {
+      if (!valid[index]) return undefined;
+      const id = ids[found++];
+      if (id === null || id === undefined) return undefined;
+      const raw = records[read++];
+      return raw ? (JSON.parse(raw) as User) : undefined;
+    });
+  }
+
   /** How many users still hold an imported legacy hash (replaced at their next sign-in). */
   legacyHashCount(): Promise<number> {
     return this.store.zCard(this.keys.legacyHashUsers());
