@@ -66,6 +66,17 @@ describe('admin console: UCenter applications', () => {
     for (const appId of [8, 9]) await hub.services.ucenter.apps.remove(appId);
   });
 
+  it('says what is wrong with a refused application in the reader\'s language (a review: the console\'s UCenter form answered in English only)', async () => {
+    for (const [language, expected] of [['en', 'The application URL is not a URL: not a url'], ['zh-CN', '应用地址不是有效的网址：not a url']] as const) {
+      const refused = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, name: 'Bad', url: 'not a url', appId: '11', type: 'DISCUZX', acceptRc4: 'yes' }, { 'accept-language': language });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain(expected);
+    }
+    const key = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, name: 'Bad', url: 'http://forum.sso.test', appId: '0', type: 'DISCUZX', acceptRc4: 'yes' }, { 'accept-language': 'zh-CN' });
+    expect(await key.text()).toContain('应用 ID 必须是正整数。');
+    expect(await hub.services.ucenter.apps.list()).toHaveLength(1);
+  });
+
   it('rotates the key (shown once) and removes the application', async () => {
     const before = await hub.services.ucenter.apps.require(7);
     const rotated = await admin.post(`${hub.url}/admin/ucenter/7/rotate-key`, { _csrf: (await page()).csrf });

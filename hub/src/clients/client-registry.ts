@@ -534,7 +534,7 @@ export class ClientRegistry {
   async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
     // Checked first: the hub's own id is refused as such, whether or not its record is there yet.
     const built = this.#checked(ClientRegistry.build(input));
-    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(`The client id ${input.clientId} is taken.`);
+    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(msg('errors:clients.idTaken', { clientId: input.clientId }));
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
     return client;

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { msg, ValidationError } from '../errors.js';
 import type { AccountTokens } from '../users/account-tokens.js';
 import { EMAIL } from '../users/user-repository.js';
 
@@ -27,9 +27,9 @@ export class Invites {
 
   async create(input: { createdBy: string; email?: string; days?: number }): Promise<{ link: string; invite: Invite }> {
     const days = input.days ?? INVITE_DEFAULT_DAYS;
-    if (!Number.isInteger(days) || days < 1 || days > INVITE_MAX_DAYS) throw new ValidationError(`An invite is valid for 1 to ${INVITE_MAX_DAYS} days.`);
+    if (!Number.isInteger(days) || days < 1 || days > INVITE_MAX_DAYS) throw new ValidationError(msg('errors:inviteDays', { max: INVITE_MAX_DAYS }));
     const email = input.email?.trim() || undefined;
-    if (email && !EMAIL.test(email)) throw new ValidationError('That e-mail address does not look right.');
+    if (email && !EMAIL.test(email)) throw new ValidationError(msg('errors:emailFormat'));
     const now = Date.now();
     const invite: Invite = { createdBy: input.createdBy, createdAt: now, expiresAt: now + days * 86_400_000, ...(email ? { email } : {}) };
     const token = await this.tokens.issue('signup-invite', invite, days * 86_400);

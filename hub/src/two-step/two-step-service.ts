@@ -118,7 +118,7 @@ export class TwoStepService {
   /** New recovery codes; the old ones stop working. */
   async regenerateRecoveryCodes(userId: string): Promise<string[]> {
     const record = await this.repository.find(userId);
-    if (!record) throw new ValidationError('Two-step sign-in is not on.');
+    if (!record) throw new ValidationError(msg('errors:twoStepNotOn'));
     const codes = newRecoveryCodes();
     await this.repository.save(userId, { ...record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) });
     return codes;

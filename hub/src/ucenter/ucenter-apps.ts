@@ -33,20 +33,20 @@ export function generateUcKey(): string {
   return randomBytes(48).toString('base64url');
 }
 
-function checkBaseUrl(value: string, what: string): string {
+function checkBaseUrl(value: string, field: 'url' | 'internalUrl'): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ValidationError(`${what} is not a URL: ${value}`);
+    throw new ValidationError(msg('errors:ucenterApps.notUrl', { field, value }));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`${what} must be http(s): ${value}`);
-  if (url.search || url.hash) throw new ValidationError(`${what} must not have a query or fragment: ${value}`);
-  if (url.username || url.password) throw new ValidationError(`${what} must not contain a user name or password.`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(msg('errors:ucenterApps.notHttp', { field, value }));
+  if (url.search || url.hash) throw new ValidationError(msg('errors:ucenterApps.queryOrFragment', { field, value }));
+  if (url.username || url.password) throw new ValidationError(msg('errors:ucenterApps.credentialsInUrl', { field }));
   // `new URL()` keeps characters in a host that no host name has (a quote, a backtick, `%22`):
   // only host names (after IDNA), IPv4 and bracketed IPv6 literals. The path's quotes and angle
   // brackets come out percent-encoded in the normalised form; the script tag escapes too.
-  if (!HOST.test(url.hostname)) throw new ValidationError(`${what} must have a host name or IP address as its host: ${value}`);
+  if (!HOST.test(url.hostname)) throw new ValidationError(msg('errors:ucenterApps.badHost', { field, value }));
   return url.href.replace(/\/+$/, '');
 }
 
@@ -76,7 +76,7 @@ export class UcenterAppRegistry {
   async put(input: UcenterAppInput & { appId: number; key: string }): Promise<UcenterApp> {
     const app = UcenterAppRegistry.checked(input);
     if (!(await this.store.set(this.keys.ucenterApp(app.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
-      throw new ConflictError(`The UCenter app id ${app.appId} is taken.`);
+      throw new ConflictError(msg('errors:ucenterApps.appIdTaken', { appId: app.appId }));
     }
     await this.store.setAdd(this.keys.ucenterApps(), String(app.appId));
     await this.#listChanged();
@@ -85,7 +85,7 @@ export class UcenterAppRegistry {
 
   /** The application `put` would write, checked (nothing is written): a ValidationError says what is wrong. */
   static checked(input: UcenterAppInput & { appId: number; key: string }): UcenterApp {
-    if (input.key.length < 32) throw new ValidationError('A UC_KEY needs at least 32 characters.');
+    if (input.key.length < 32) throw new ValidationError(msg('errors:ucenterApps.keyShort'));
     return { ...UcenterAppRegistry.#build(input), appId: UcenterAppRegistry.#appId(input.appId), key: input.key };
   }
 
@@ -95,7 +95,7 @@ export class UcenterAppRegistry {
     if (input.appId !== undefined) {
       app.appId = UcenterAppRegistry.#appId(input.appId);
       if (!(await this.store.set(this.keys.ucenterApp(input.appId), JSON.stringify(app), { onlyIfAbsent: true }))) {
-        throw new ConflictError(`The UCenter app id ${input.appId} is taken.`);
+        throw new ConflictError(msg('errors:ucenterApps.appIdTaken', { appId: input.appId }));
       }
     } else {
       for (;;) {
@@ -109,27 +109,27 @@ export class UcenterAppRegistry {
   }
 
   static #appId(appId: number): number {
-    if (!Number.isSafeInteger(appId) || appId < 1) throw new ValidationError('An app id is a positive whole number.');
+    if (!Number.isSafeInteger(appId) || appId < 1) throw new ValidationError(msg('errors:ucenterApps.appIdFormat'));
     return appId;
   }
 
   static #build(input: UcenterAppInput): UcenterApp {
     const name = input.name.trim();
-    if (!name || name.length > 100) throw new ValidationError('An application needs a name (at most 100 characters).');
-    if (hasForbiddenNameCharacter(name)) throw new ValidationError('An application\'s name must not contain control or invisible formatting characters (such as a right-to-left override).');
+    if (!name || name.length > 100) throw new ValidationError(msg('errors:ucenterApps.nameNeeded'));
+    if (hasForbiddenNameCharacter(name)) throw new ValidationError(msg('errors:ucenterApps.nameForbidden'));
     const type = (input.type ?? 'OTHER').trim().toUpperCase();
-    if (!TYPE.test(type)) throw new ValidationError('The type is a word such as DISCUZX or OTHER.');
+    if (!TYPE.test(type)) throw new ValidationError(msg('errors:ucenterApps.typeFormat'));
     const noteFile = (input.noteFile ?? 'api/uc.php').trim().replace(/^\/+/, '');
-    if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError('The note file is a path such as api/uc.php.');
+    if (!NOTE_FILE.test(noteFile) || noteFile.includes('..')) throw new ValidationError(msg('errors:ucenterApps.noteFileFormat'));
     const charset = (input.charset ?? 'utf-8').trim().toLowerCase().replace(/^utf8$/, 'utf-8');
-    if (!isUcCharset(charset)) throw new ValidationError(`The charset is the application's UC_CHARSET: ${UC_CHARSETS.join(', ')}.`);
+    if (!isUcCharset(charset)) throw new ValidationError(msg('errors:ucenterApps.charset', { known: UC_CHARSETS.join(', ') }));
     const app: UcenterApp = {
       appId: 0,
       name,
       type,
-      url: checkBaseUrl(input.url.trim(), 'The application URL'),
+      url: checkBaseUrl(input.url.trim(), 'url'),
       noteFile,
-      ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'The internal URL') } : {}),
+      ...(input.internalUrl?.trim() ? { internalUrl: checkBaseUrl(input.internalUrl.trim(), 'internalUrl') } : {}),
       key: generateUcKey(),
       synlogin: input.synlogin ?? true,
       updatepw: input.updatepw ?? false,

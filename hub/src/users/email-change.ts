@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, msg } from '../errors.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
@@ -140,7 +140,7 @@ export class EmailChange {
       changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now(), expect: (current) => EmailChange.#matches(grant!, current) });
     } catch (error) {
       if (error instanceof AccountChangedMeanwhileError) throw new InvalidEmailLinkError();
-      if (error instanceof ConflictError) throw new ConflictError('That e-mail address now belongs to another account. Please choose another one on your account page.');
+      if (error instanceof ConflictError) throw new ConflictError(msg('errors:emailNowOther'));
       throw error;
     }
     await this.deps.audit.record({ event: 'account.email.changed', actor: user.id, subject: user.id, ip });
@@ -173,7 +173,7 @@ export class EmailChange {
           throw error;
         });
       } catch (error) {
-        if (error instanceof ConflictError || error instanceof AccountChangedMeanwhileError) throw new ConflictError('That e-mail address now belongs to another account.');
+        if (error instanceof ConflictError || error instanceof AccountChangedMeanwhileError) throw new ConflictError(msg('errors:emailNowOther'));
         throw error;
       }
     }
