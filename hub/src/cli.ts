@@ -236,7 +236,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       case 'users list':
         for (const user of await users.list()) {
-          print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}${unverifiedNote(user, config.HUB_UNVERIFIED_ACCOUNT_DAYS)}`);
+          // The uid too: UCenter applications know a member by it (the import's messages name uids).
+          print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}${user.uid !== undefined ? `  uid ${user.uid}` : ''}${unverifiedNote(user, config.HUB_UNVERIFIED_ACCOUNT_DAYS)}`);
         }
         break;
       case 'users disable': {

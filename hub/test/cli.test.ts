@@ -24,7 +24,7 @@ describe('admin CLI against Redis', () => {
     expect(added.out).toMatch(/created user carol/);
     expect(added.out).not.toContain('correct-horse-1');
     const listed = await run('users', 'list');
-    expect(listed.out).toMatch(/carol\s+carol@example.test\s+active/);
+    expect(listed.out).toMatch(/carol\s+carol@example.test\s+active\s+uid \d+/);
     expect(listed.out).not.toMatch(/argon2/);
     expect((await run('users', 'disable', 'carol')).out).toMatch(/disabled carol/);
     expect((await run('users', 'list')).out).toMatch(/carol\s+carol@example.test\s+disabled/);
