@@ -323,6 +323,19 @@ describe('HUB_SEED_FILE with an entry the hub refuses', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('a client secret with a character outside printable ASCII stops it too, before anything is written (RFC 6749 Appendix A.2: oidc-provider refused every request of such a client)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seed-file-'));
+    try {
+      const file = join(dir, 'seed.yaml');
+      await writeFile(file, 'clients:\n  - clientId: uni\n    clientSecret: "pässwörd-of-more-than-32-characters-xyz"\n    redirectUris: [http://uni.test/sso/callback]\n');
+      await expect(main({ HUB_SEED_FILE: file, LOG_LEVEL: 'silent', HUB_PORT: String(await freePort()) })).rejects.toThrow(
+        `HUB_SEED_FILE ${file}: client:uni: A client secret takes printable ASCII characters only`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('npm run hub -- seed FILE (Redis)', () => {

@@ -14,6 +14,8 @@ const GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 const SYNC_TRANSPORTS: SyncTransport[] = ['img', 'script'];
 const CLIENT_ID = /^[a-zA-Z0-9._-]{2,64}$/;
+/** A client secret's characters (RFC 6749 Appendix A.2, VSCHAR): printable ASCII, the space included. */
+const SECRET_CHARACTERS = /^[\x20-\x7E]*$/;
 
 /** 256 bits from the CSPRNG, base64url. */
 export function generateSecret(): string {
@@ -442,6 +444,9 @@ export class ClientRegistry {
     if (sync && sync.key.length < 32) throw new ValidationError(msg('errors:clients.syncKeyShort'));
     const clientSecret = authMethod === 'none' ? undefined : (input.clientSecret ?? existing?.clientSecret ?? generateSecret());
     if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError(msg('errors:clients.secretShort'));
+    // RFC 6749 Appendix A.2: printable ASCII only. oidc-provider refuses any other secret as
+    // client metadata, so a client registered with one answered every request with an error.
+    if (input.clientSecret !== undefined && !SECRET_CHARACTERS.test(input.clientSecret)) throw new ValidationError(msg('errors:clients.secretCharacters'));
     const trusted = input.trusted ?? existing?.trusted ?? false;
     // RFC 9700 §2.4: the client sees the password, so only a first-party app may ask for it.
     if (grantTypes.includes('password') && !trusted) throw new ValidationError(msg('errors:clients.passwordGrantTrusted'));

@@ -57,6 +57,10 @@ export function interactionRoutes(services: HubServices): Router {
     }
     const client = await clients.require(String(details.params.client_id));
     const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    // prompt=consent asks again for what the grant holds already (OIDC Core §3.1.2.1), and it is
+    // how a site gets offline_access (§11), a trusted one too: nothing is missing then, and the
+    // page listed nothing under "would like to". It lists the scopes asked for instead.
+    const asked = missing.length > 0 ? missing : askedScopes(details.params, client.scope);
     return renderPage(res, views, 'hub/consent.njk', {
       uid: details.uid,
       // Whose consent this is: Allow sent after another account signed in here is told apart (stale-sign-in.ts).
@@ -64,7 +68,7 @@ export function interactionRoutes(services: HubServices): Router {
       csrfToken: csrf.generateToken(req),
       client,
       // Each scope's label comes from portal:consent.scopes.<scope> (the scope name where none).
-      scopes: missing.map((scope) => ({ scope })),
+      scopes: asked.map((scope) => ({ scope })),
     });
   });
 
@@ -182,4 +186,15 @@ export function interactionRoutes(services: HubServices): Router {
   // An old sign-in page in a browser signed in by now continues instead of an error page.
   router.use('/interaction/:uid', staleSignIn(services));
   return router;
+}
+
+/**
+ * The scopes an authorization request asks for that its client may have, in its order:
+ * `offline_access` only with `prompt=consent`, since the hub grants it only then (OIDC Core §11).
+ */
+function askedScopes(params: Record<string, unknown>, clientScope: string): string[] {
+  const allowed = new Set(clientScope.split(' '));
+  const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
+  const requested = typeof params.scope === 'string' ? params.scope.split(' ') : [];
+  return [...new Set(requested)].filter((scope) => allowed.has(scope) && (scope !== 'offline_access' || prompts.includes('consent')));
 }
