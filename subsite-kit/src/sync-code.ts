@@ -15,6 +15,12 @@ export interface SyncClaims {
   iat: number;
   exp: number;
   jti: string;
+  /**
+   * At `logout`: the hub session ended because another account is signing in in this browser (an
+   * account switch). The new account's `login` code may have set `Request-Login` just before
+   * (its sign-in's page comes first): that stays, so the next page view signs the new account in.
+   */
+  switch?: true;
 }
 
 /** Everything {@link verifySyncCode} needs besides the code. */
@@ -87,7 +93,7 @@ export async function checkSyncCode(
   if (iat > now() + verifier.clockSkewSeconds) throw invalid("issued in the future: are the hub's and this server's clocks in sync?");
   if (time !== undefined && time !== String(iat)) throw invalid('time does not match iat');
 
-  return { act: claimed, sid, iat, exp, jti };
+  return { act: claimed, sid, iat, exp, jti, ...(claimed === 'logout' && payload.switch === true ? { switch: true as const } : {}) };
 }
 
 /**

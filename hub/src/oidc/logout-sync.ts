@@ -28,7 +28,7 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     // as that account, an admin's included (an outside review created an admin this way).
     const authorization = ctx.oidc.urlFor('authorization');
     const switching = new URL(continueUrl, authorization).href.startsWith(`${authorization}/`);
-    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations, { scripts: !switching });
+    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations, { scripts: !switching, switching });
     ctx.remove('Location');
     ctx.status = 200;
     ctx.type = 'html';

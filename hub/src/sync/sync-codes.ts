@@ -49,14 +49,16 @@ export type SyncCodeSigner = (clientId: string, key: string | KeyObject, sid?: s
  * is serialised once, and each code adds its audience, its `jti` and its signature. The claims
  * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them.
  */
-export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number }): SyncCodeSigner {
+export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number; switching?: boolean }): SyncCodeSigner {
   const exp = input.iat + Math.min(input.ttlSeconds, 60);
+  // `"switch":true` on the logout codes of an account switch (docs/subsite-protocol.md §3.3).
+  const end = input.switching && input.act === 'logout' ? '","switch":true}' : '"}';
   const act = `{"act":${JSON.stringify(input.act)},"sid":`;
   const usualSid = JSON.stringify(input.sid);
   const iss = `,"iss":${JSON.stringify(input.issuer)},"aud":`;
   const times = `,"iat":${JSON.stringify(input.iat)},"exp":${JSON.stringify(exp)},"jti":"`;
   return (clientId, key, sid, audience = JSON.stringify(clientId)) => {
-    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${audience}${times}${randomUUID()}"}`;
+    const claims = `${act}${sid === undefined || sid === input.sid ? usualSid : JSON.stringify(sid)}${iss}${audience}${times}${randomUUID()}${end}`;
     const signingInput = `${HEADER}.${Buffer.from(claims).toString('base64url')}`;
     const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
     return `${signingInput}.${signature}`;

@@ -162,12 +162,14 @@ export class SyncPlanner {
   /**
    * At sign-out: the subsites the ended hub session signed in to (its authorizations, by
    * client id), each with the `sid` that client's ID tokens carry, so a subsite can end that
-   * hub session's local sessions even when the beacon arrives without its cookies.
+   * hub session's local sessions even when the beacon arrives without its cookies. `switching`:
+   * the session ended for an account switch; its codes say so (`"switch": true`), so a subsite
+   * keeps the `Request-Login` the next account's login code set just before.
    */
-  async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
+  async forSignOut(accountId: string | undefined, signedInTo: Record<string, { sid?: string } | undefined>, options: { scripts?: boolean; switching?: boolean } = {}): Promise<SyncPlan> {
     const [all, more] = await Promise.all([this.clients.syncTargets(), this.#moreBeacons('logout', accountId)]);
     const targets = all.filter((client) => Object.hasOwn(signedInTo, client.clientId));
-    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, more, options.scripts !== false);
+    return this.#plan('logout', targets, randomUUID(), (clientId) => signedInTo[clientId]?.sid, more, options.scripts !== false, options.switching === true);
   }
 
   /**
@@ -188,12 +190,12 @@ export class SyncPlanner {
     return (await Promise.all(this.#sources.map((source) => source(act, accountId)))).flat();
   }
 
-  #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true): SyncPlan {
+  #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true, switching = false): SyncPlan {
     // The one place script beacons are left out (see forSignIn): no copy of the list when they stay.
     const targets = scripts ? allTargets : allTargets.filter((client) => client.sync!.transport !== 'script');
     const more = scripts ? allMore : imagesOnly(allMore);
     const iat = Math.floor(Date.now() / 1000);
-    const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds });
+    const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds, switching });
     const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));
     for (const beacon of more) {
       beacons.push(beacon);

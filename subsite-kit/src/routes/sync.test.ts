@@ -135,6 +135,28 @@ describe('GET /sso/synclogout', () => {
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
+  it('an account switch ("switch": true): the old user\'s session ends, and the Request-Login the new account\'s login code set just before stays, so the next page view signs the new account in', async () => {
+    // A review of a subsite built from the docs: the switch's login code came first, its logout
+    // code cleared the marker, and the site showed the new account signed out.
+    const { app } = await makeSite(hub);
+    const agent = await signedInAgent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 'new-sign-in' })));
+    const res = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: hub.sid, switch: true })));
+    expect(res.status).toBe(200);
+    const cookies = setCookies(res);
+    expect(isDeletion(cookies['sso.sid'])).toBe(true);
+    expect(cookies['sso.request-login']).toBeUndefined();
+    // The next page view asks the hub (the silent check), as after any sign-in.
+    const next = await agent.get('/').set(HTML);
+    expect(next.status).toBe(302);
+    expect(next.headers.location).toContain('prompt=none');
+    // A switch code without a login code before it: signed out, nothing to ask.
+    const lone = await signedInAgent(app);
+    await lone.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: hub.sid, switch: true })));
+    expect((await lone.get('/').set(HTML)).status).toBe(200);
+    expect((await lone.get('/')).body.user).toBeNull();
+  });
+
   it('a code for any hub session (sid "*", a UCenter application\'s sign-out) ends this browser\'s session', async () => {
     const { app } = await makeSite(hub);
     const agent = await signedInAgent(app);

@@ -9,7 +9,8 @@ import { ssoState } from '../session.js';
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End every local session
  * opened under that hub session (the code's `sid`), this browser's among them, and clear
  * `Request-Login`; a code whose `sid` is `*` (a UCenter application's sign-out, which names no
- * hub session) ends this browser's. A local session of another hub session is left alone, markers and all: a
+ * hub session) ends this browser's. A code marked `switch` (an account switch) leaves `Request-Login`:
+ * the next account's login code may have just set it. A local session of another hub session is left alone, markers and all: a
  * logout code is not a right to end whatever session the browser carries (anyone can take one
  * from their own sync page and plant it as an `<img>` in a post for others' browsers to
  * fetch). Idempotent: with nothing to end it still answers 200. The code is spent after the
@@ -33,7 +34,13 @@ export function synclogout(ctx: KitContext): RequestHandler {
     // Single use, spent after the work: a store failure above answers 503 and leaves the code
     // good for the browser's retry (a replayed logout code only repeats a logout).
     await claimSyncRequest(ctx, req, claims);
-    if (!othersSession) ctx.cookies.clearSignInMarkers(req, res);
+    // An account switch (`switch`): the next account's login code may have set Request-Login a
+    // moment ago (its page comes first). It stays, or the new account would find itself signed
+    // out here until it signed in again; the old session's other markers go.
+    if (!othersSession && claims.switch) {
+      ctx.cookies.clearRemember(req, res);
+      ctx.cookies.clearConsentRequired(req, res);
+    } else if (!othersSession) ctx.cookies.clearSignInMarkers(req, res);
     sendSyncAnswer(req, res);
   };
 }

@@ -14,6 +14,8 @@ export interface SyncCodeSpec {
   key?: string;
   /** A `kid` in the header (the hub's codes have none). */
   kid?: string;
+  /** `"switch": true`: a logout code of an account switch. */
+  switch?: boolean;
   omit?: (keyof JWTPayload | 'act' | 'sid')[];
 }
 
@@ -28,6 +30,7 @@ export async function makeSyncCode(spec: SyncCodeSpec = {}): Promise<{ code: str
     iat,
     exp: spec.exp ?? iat + 60,
     jti: spec.jti ?? randomUUID(),
+    ...(spec.switch !== undefined ? { switch: spec.switch } : {}),
   };
   for (const name of spec.omit ?? []) delete claims[name];
   const code = await new SignJWT(claims)
