@@ -18,6 +18,8 @@ export interface HubMetadata {
   jwks_uri: string;
   /** Server-to-server: already rewritten to `hubInternalUrl`; absent if the hub has none. */
   userinfo_endpoint?: string;
+  /** RFC 9207: the hub adds `iss` to its authorization answers, so an answer without it is refused. */
+  authorization_response_iss_parameter_supported?: boolean;
 }
 
 /** The token endpoint's answer, as far as the kit uses it. */
@@ -257,6 +259,7 @@ export class HubClient {
       token_endpoint: this.#internal(endpoint('token_endpoint', true)!),
       jwks_uri: this.#internal(endpoint('jwks_uri', true)!),
       ...(endpoint('userinfo_endpoint', false) ? { userinfo_endpoint: this.#internal(endpoint('userinfo_endpoint', false)!) } : {}),
+      ...(document.authorization_response_iss_parameter_supported === true ? { authorization_response_iss_parameter_supported: true } : {}),
     };
   }
 

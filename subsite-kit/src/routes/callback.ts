@@ -27,7 +27,8 @@ const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the 
  *   the protected page that started it (that would send the user straight back to the hub);
  * - a silent check's answer whose request this browser no longer holds (it holds others): the
  *   site's home page, anonymous, not the error page;
- * - anything else that goes wrong (a forged or lost `state`, a hub error, a refused client
+ * - anything else that goes wrong (a forged or lost `state`, an `iss` that is not the hub's or,
+ *   from a hub that says it sends one, none (RFC 9207), a hub error, a refused client
  *   secret, a bad ID token, the hub or the store down, a user the site refuses): the kit's
  *   error page, which says what failed and does not redirect. At most one hub round trip per
  *   user action, whatever is misconfigured.
@@ -81,6 +82,27 @@ export function callback(ctx: KitContext): RequestHandler {
       return fail(400, 'This sign-in answer does not belong to this browser. Please try again.', 'state does not match this browser\'s request');
     }
     ctx.mount.cameBack(req);
+
+    // RFC 9207 / RFC 9700 §4.4.2.1 (mix-up): the answer must come from this site's hub. An `iss`
+    // that is not the hub's issuer is refused, error answers included; a code answer without one
+    // is refused when the hub's discovery says it always sends it (sso-hub does).
+    const iss = req.query.iss;
+    if (iss !== undefined && (typeof iss !== 'string' || !ctx.options.issuers.includes(iss))) {
+      const named = typeof iss === 'string' ? `"${iss.slice(0, 200)}"` : 'more than one iss';
+      return fail(400, 'This sign-in answer did not come from this site\'s sign-in service. Please try again.',
+        `the answer's iss is ${named}, not the hub's issuer "${ctx.options.hubUrl}" (RFC 9207: another server's answer, or a mix-up attack); the code was not used`);
+    }
+    if (iss === undefined && error === undefined) {
+      try {
+        const metadata = await ctx.hub.metadata();
+        if (metadata.authorization_response_iss_parameter_supported === true) {
+          return fail(400, 'This sign-in answer did not come from this site\'s sign-in service. Please try again.',
+            'the answer carries no iss, though the hub\'s discovery says it always sends one (RFC 9207); the code was not used');
+        }
+      } catch (failure) {
+        return failPage(failure, fail);
+      }
+    }
 
     if (error !== undefined) {
       const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';

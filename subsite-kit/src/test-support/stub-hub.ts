@@ -46,6 +46,8 @@ export interface StubHub {
   idTokenOverrides: JWTPayload;
   /** Makes /token fail with 500. */
   tokenFails: boolean;
+  /** RFC 9207: discovery says `authorization_response_iss_parameter_supported` and /auth adds `iss` (as the real hub does). */
+  issParameter: boolean;
   /** Signs a JWT with the hub's key (for userdelete / back-channel tokens). */
   sign(claims: JWTPayload, typ: string | undefined, key?: CryptoKey): Promise<string>;
   /** A key pair the hub does NOT publish (for forged tokens). */
@@ -78,6 +80,7 @@ export async function startStubHub(): Promise<StubHub> {
     sid: 'hub-sid-1',
     idTokenOverrides: {},
     tokenFails: false,
+    issParameter: false,
     foreignKey: foreign.privateKey,
     async sign(claims, typ, key = privateKey) {
       return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: 'hub-key-1', typ } : { alg: 'RS256', kid: 'hub-key-1' }).sign(key);
@@ -97,6 +100,7 @@ export async function startStubHub(): Promise<StubHub> {
       jwks_uri: `${HUB_URL}/jwks`,
       end_session_endpoint: `${HUB_URL}/session/end`,
       userinfo_endpoint: `${HUB_URL}/me`,
+      ...(hub.issParameter ? { authorization_response_iss_parameter_supported: true } : {}),
     });
   });
   app.get('/jwks', (_req, res) => { res.json({ keys: [jwk] }); });
@@ -104,6 +108,7 @@ export async function startStubHub(): Promise<StubHub> {
     const q = req.query as Record<string, string>;
     const back = new URL(q.redirect_uri!);
     back.searchParams.set('state', q.state!);
+    if (hub.issParameter) back.searchParams.set('iss', HUB_URL);
     if (q.code_challenge_method !== 'S256' || !q.code_challenge || !q.nonce) {
       back.searchParams.set('error', 'invalid_request');
     } else if (!hub.user) {
