@@ -8,6 +8,12 @@ export interface PendingEnrolment {
   holder: string;
 }
 
+/**
+ * The holder of a set-up an older hub (before 76fabb4) started: its record is the bare sealed
+ * secret, which that version showed to every session of the user.
+ */
+export const OLDER_HUB_HOLDER = '';
+
 /** A user's two-step sign-in, as stored: the TOTP secret sealed, recovery codes only as digests. */
 export interface TwoStepRecord {
   v: 1;
@@ -82,8 +88,8 @@ export class TwoStepRepository {
     const raw = await this.store.get(this.keys.twoStepPending(userId));
     if (!raw) return undefined;
     const parsed = JSON.parse(raw) as PendingEnrolment | Sealed;
-    // One saved before enrolments had a holder is the bare sealed secret: held by no session.
-    return 'secret' in parsed && 'holder' in parsed ? parsed : { secret: parsed as Sealed, holder: '' };
+    // One saved before enrolments had a holder (an older hub) is the bare sealed secret.
+    return 'secret' in parsed && 'holder' in parsed ? parsed : { secret: parsed as Sealed, holder: OLDER_HUB_HOLDER };
   }
 
   async dropPending(userId: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js
 import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
-import type { TwoStepRepository } from './two-step-repository.js';
+import { OLDER_HUB_HOLDER, type TwoStepRepository } from './two-step-repository.js';
 
 /**
  * qrcode (with pngjs) is loaded on the first enrolment, not at start-up: a running hub draws a
@@ -103,8 +103,12 @@ export class TwoStepService {
    */
   async confirmEnrolment(userId: string, sessionUid: string, code: string): Promise<{ codes: string[] } | { refused: 'enrolExpired' | 'enrolCode' }> {
     const pending = await this.repository.findPending(userId);
-    // Only the session that started the set-up confirms it (see beginEnrolment).
-    const secret = pending && pending.holder === digest(sessionUid) ? this.#openPending(pending.secret, userId) : undefined;
+    // Only the session that started the set-up confirms it (see beginEnrolment). One an older hub
+    // started (a rolling update: its page on an older process, the code sent to this one) is held
+    // by no session, as that version showed it to every session of the user: the code confirms it
+    // here as it would have there (it was refused as expired, and a new QR code shown).
+    const held = pending && (pending.holder === digest(sessionUid) || pending.holder === OLDER_HUB_HOLDER);
+    const secret = held ? this.#openPending(pending.secret, userId) : undefined;
     if (!secret) return { refused: 'enrolExpired' };
     const step = totpStep(secret, code);
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };

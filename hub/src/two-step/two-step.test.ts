@@ -169,6 +169,30 @@ describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => 
     expect(await service.confirmEnrolment(userId, SESSION, totpCode(again.secret))).toHaveProperty('codes');
   });
 
+  test('a set-up an older hub started (a rolling update: the page from an older process, the code to this one) is confirmed', async () => {
+    // Before 76fabb4 the pending record was the bare sealed secret, shown to every session of the
+    // user. Reproduced with 3c63625 and this version on one Redis: the first code was refused as
+    // expired and a new QR code shown (the authenticator app already held the first secret).
+    const userId = randomUUID();
+    await awayFromStepEdge();
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    await store.set(keys.twoStepPending(userId), JSON.stringify(new SecretBox([KEK_A]).seal(secret, userId)), { ttlSeconds: 900 });
+    expect(await service.confirmEnrolment(userId, SESSION, totpCode(secret))).toHaveProperty('codes');
+    expect(await service.isEnabled(userId)).toBe(true);
+    expect(await store.get(keys.twoStepPending(userId))).toBeNull();
+  });
+
+  test('a set-up an older hub started is not shown here: a visit to the page on this version starts one held by its session', async () => {
+    const userId = randomUUID();
+    await awayFromStepEdge();
+    const older = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    await store.set(keys.twoStepPending(userId), JSON.stringify(new SecretBox([KEK_A]).seal(older, userId)), { ttlSeconds: 900 });
+    const shown = await service.beginEnrolment(userId, 'someone', SESSION);
+    expect(shown.secret).not.toBe(older);
+    expect(await service.confirmEnrolment(userId, 'session-uid-2', totpCode(shown.secret))).toEqual({ refused: 'enrolExpired' });
+    expect(await service.confirmEnrolment(userId, SESSION, totpCode(older))).toEqual({ refused: 'enrolCode' });
+  });
+
   test('the throttle: failures past the threshold make the next attempt wait, even with the right code', async () => {
     const { userId, secret } = await enrolled();
     const attempt = { ip: '198.51.100.7', account: userId, via: 'portal' as const };
