@@ -38,9 +38,9 @@ function typedClient(req: Request, clientId: string): Record<string, unknown> {
   return { clientId, ...rest, ...(syncLoginUrl || syncLogoutUrl ? { sync: { loginUrl: syncLoginUrl, logoutUrl: syncLogoutUrl, transport: syncTransport } } : {}) };
 }
 
-/** A client as the console shows it: never its secret or sync keys. */
+/** A client as the console shows it: never its secret, the secret's digests or its sync keys. */
 function shown(client: SubsiteClient, overlapSeconds: number) {
-  const { clientSecret: _secret, sync, ...rest } = client;
+  const { clientSecret: _secret, clientSecretDigest: _digest, previousSecret: _previous, sync, ...rest } = client;
   const overlapEnds = sync?.rotatedAt !== undefined && sync.previousKey ? sync.rotatedAt + overlapSeconds : undefined;
   return {
     ...rest,
@@ -118,9 +118,9 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.post('/admin/clients/:id/rotate-secret', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    const client = await clients.rotateSecret(existing.clientId);
+    const { client, clientSecret } = await clients.rotateSecret(existing.clientId);
     await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId });
-    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret: client.clientSecret });
+    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret });
   });
 
   router.post('/admin/clients/:id/rotate-sync-key', async (req, res) => {

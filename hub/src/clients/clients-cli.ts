@@ -18,6 +18,7 @@ export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME]
   npm run hub -- clients list
   npm run hub -- clients show ID   (every setting but its secrets)
   npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
+  npm run hub -- clients hash-secrets   (once every hub process runs this version: no client secret stays in clear)
   npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)`;
 
 /** The parsed options the `clients` commands read. */
@@ -98,6 +99,15 @@ function changeFrom(values: ClientsCliValues, forUpdate: boolean): Omit<ClientIn
   return change;
 }
 
+/** How a client's secret is kept: never the secret. */
+function secretLine(client: SubsiteClient): string[] {
+  if (client.tokenEndpointAuthMethod === 'none') return [];
+  return [
+    `  secret: ${client.clientSecretDigest ? 'stored as a digest' : 'stored in clear by an older hub (clients hash-secrets hashes it)'}`
+      + `${client.clientSecretDigest && client.clientSecret !== undefined ? ', and in clear for older hub processes until clients hash-secrets' : ''}`,
+  ];
+}
+
 /** Every setting of a client but its secrets, a line each. */
 export function describeClient(client: SubsiteClient): string[] {
   const none = (items: string[]) => (items.length ? items.join(' ') : '(none)');
@@ -108,6 +118,7 @@ export function describeClient(client: SubsiteClient): string[] {
     `  post-logout redirect URIs: ${none(client.postLogoutRedirectUris)}`,
     `  grants: ${client.grantTypes.join(', ')}`,
     `  token endpoint auth: ${client.tokenEndpointAuthMethod}${client.tokenEndpointAuthMethod === 'none' ? ' (public: no secret)' : ''}`,
+    ...secretLine(client),
     `  consent: ${client.trusted ? 'never asked (trusted)' : 'asked'}`,
     `  PKCE required: ${client.requirePkce ? 'yes' : 'no'}`,
     `  scope: ${client.scope}`,
@@ -176,9 +187,16 @@ export async function runClientsCli(command: string | undefined, target: string 
       return 0;
     }
     case 'rotate-secret': {
-      const client = await clients.rotateSecret((await changeable(need(target, 'ID'))).clientId);
+      const { client, clientSecret } = await clients.rotateSecret((await changeable(need(target, 'ID'))).clientId);
       await audit.record({ event: 'admin.client.rotate-secret', ...CLI, client: client.clientId });
-      print(`new client secret (shown once): ${client.clientSecret}`);
+      print(`new client secret (shown once): ${clientSecret}`);
+      return 0;
+    }
+    case 'hash-secrets': {
+      const hashed = await clients.hashClearSecrets();
+      await audit.record({ event: 'admin.clients.hash-secrets', ...CLI, detail: { hashed: hashed.length } });
+      print(hashed.length ? `hashed the secrets of ${hashed.length} client(s): ${hashed.join(', ')}` : 'no client secret was stored in clear');
+      print('from now on every record holds only a digest of its secret (hub processes of an older version can no longer authenticate these clients)');
       return 0;
     }
     case 'rotate-sync-key': {
