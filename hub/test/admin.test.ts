@@ -234,7 +234,8 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     const newSecret = /data-testid="client-secret">([^<]+)</.exec(rotated)![1]!;
     expect(newSecret).not.toBe(firstSecret);
     expect((await hub.services.clients.findUncached('wiki'))!.clientSecretDigest).toBe(secretDigest(newSecret));
-    expect(rotated).toContain(newSecret);
+    // No overlap asked: the old secret stopped, and the page says so.
+    expect(rotated).toContain('data-testid="old-secret-stopped"');
     // Shown once: no language switch that would leave the page and lose it (a review), a note instead.
     expect(rotated).toContain('data-testid="lang-held"');
     expect(rotated).not.toMatch(/href="\/lang\?/);
