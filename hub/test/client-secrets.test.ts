@@ -183,13 +183,20 @@ describe('client secrets: hashed at rest (RFC 6819 §5.1.4.1.3), rotation with o
   test('a record an older hub wrote (secret in clear) authenticates unchanged; hash-secrets leaves only its digest', async () => {
     const { clientSecret } = await hub.services.clients.register({ clientId: 'legacy', ...SERVICE });
     // As the version before wrote it: the secret in clear, no digest.
-    const { clientSecretDigest: _digest, ...record } = (await hub.services.clients.findUncached('legacy'))!;
-    await writeAsOlderHub({ ...record, clientSecret });
+    const { clientId, clientSecretDigest: _digest, ...record } = (await hub.services.clients.findUncached('legacy'))!;
+    await writeAsOlderHub({ clientId, clientSecret, ...record }); // (its field order)
     expect((await clientCredentials(hub, 'legacy', clientSecret!)).status).toBe(200);
     expect((await clientCredentials(hub, 'legacy', `${clientSecret!}x`)).status).toBe(401);
     expect((await clientCredentials(hub, 'legacy', `${clientSecret!.slice(0, -1)}${clientSecret!.endsWith('A') ? 'B' : 'A'}`)).status).toBe(401);
     expect((await hub.services.clients.findUncached('legacy'))!.clientSecret).toBe(clientSecret);
     expect((await run('clients', 'show', 'legacy')).out).toMatch(/secret: stored in clear by an older hub/);
+    // Applied again as it is (every start re-applies the hub's own client): nothing written. A
+    // digest added here and dropped by an older process's next write would rewrite the record
+    // at every store check of both while a rolling update lasts.
+    const raw = await hub.store.get(hub.services.keys.client('legacy'));
+    const version = await hub.store.get(hub.services.keys.clientsVersion());
+    await hub.services.clients.upsert({ clientId: 'legacy' });
+    expect([await hub.store.get(hub.services.keys.client('legacy')), await hub.store.get(hub.services.keys.clientsVersion())]).toEqual([raw, version]);
 
     const hashed = await run('clients', 'hash-secrets');
     expect(hashed.code).toBe(0);

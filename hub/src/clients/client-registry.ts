@@ -724,9 +724,12 @@ function secretFields(given: string | undefined, existing: SubsiteClient | undef
   const previous = livePreviousSecret(existing!);
   return {
     ...(existing!.clientSecret !== undefined ? { clientSecret: existing!.clientSecret } : {}),
-    // From the clear secret where the record has one (currentSecretDigest): a digest an older
-    // process's rotation left beside the secret it put there names the secret it replaced.
-    clientSecretDigest: held,
+    // From the clear secret where the record has both (currentSecretDigest): a digest an older
+    // process's rotation left beside the secret it put there names the secret it replaced. A
+    // record with no digest gets none here: older processes drop the field at each of their
+    // writes, and adding it back at each of ours made every store check of both rewrite their
+    // own client record during a rolling update (`clients hash-secrets` hashes those).
+    ...(existing!.clientSecretDigest !== undefined ? { clientSecretDigest: held } : {}),
     ...(previous ? { previousSecret: previous } : {}),
   };
 }
