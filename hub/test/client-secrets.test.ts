@@ -211,14 +211,18 @@ describe('client secrets: hashed at rest (RFC 6819 §5.1.4.1.3), rotation with o
     expect((await run('clients', 'hash-secrets')).out).toMatch(/no client secret was stored in clear/);
   });
 
-  test('an older process\'s rotation of a record holding both (it replaces the clear secret, carries the digest over): the new secret works, the replaced one not', async () => {
-    const { clientSecret: replaced } = await hub.services.clients.register({ clientId: 'rotated-by-older', ...SERVICE });
-    const stored = (await hub.services.clients.findUncached('rotated-by-older'))!;
+  test('an older process\'s rotation of a record holding both (it replaces the clear secret, carries the rest over): the new secret works, the replaced one and an overlap\'s previous one not', async () => {
+    const { clientSecret: first } = await hub.services.clients.register({ clientId: 'rotated-by-older', ...SERVICE });
+    const { clientSecret: replaced } = await hub.services.clients.rotateSecret('rotated-by-older', { overlapSeconds: 600 });
+    // As on a store older processes may still read: the clear secret beside its digest.
+    const stored = { ...(await hub.services.clients.findUncached('rotated-by-older'))!, clientSecret: replaced };
     const fromOlder = 'a-secret-an-older-hub-rotated-in-0123456789';
     // The older hub's rotateSecret: `{ ...existing, clientSecret: generateSecret() }`.
     await writeAsOlderHub({ ...stored, clientSecret: fromOlder });
     expect((await clientCredentials(hub, 'rotated-by-older', fromOlder)).status).toBe(200);
     expect((await clientCredentials(hub, 'rotated-by-older', replaced!)).status).toBe(401);
+    // The older rotation stops every other secret (it knows no overlap): the previous one too.
+    expect((await clientCredentials(hub, 'rotated-by-older', first!)).status).toBe(401);
     // A change here keeps it, with its own digest.
     await hub.services.clients.upsert({ clientId: 'rotated-by-older', name: 'Renamed' });
     expect((await hub.services.clients.findUncached('rotated-by-older'))!.clientSecretDigest).toBe(secretDigest(fromOlder));

@@ -32,10 +32,17 @@ function digestMatches(stored: string, given: Buffer): boolean {
   return expected !== undefined && timingSafeEqual(expected, given);
 }
 
-/** The previous secret of a rotation with overlap while it is still valid (its end is exclusive). */
-export function livePreviousSecret(client: Pick<SubsiteClient, 'previousSecret'>, nowMs = Date.now()): SubsiteClient['previousSecret'] {
+/**
+ * The previous secret of a rotation with overlap while it is still valid (its end is exclusive).
+ * None when an older hub process rotated the secret since: it replaces only the clear
+ * `clientSecret` and carries the rest over, so the digest beside it no longer matches it; its
+ * rotation stops every other secret at once (a leaked one), and so does this.
+ */
+export function livePreviousSecret(client: Pick<SubsiteClient, 'previousSecret' | 'clientSecret' | 'clientSecretDigest'>, nowMs = Date.now()): SubsiteClient['previousSecret'] {
   const previous = client.previousSecret;
-  return previous && nowMs < previous.validUntil * 1000 ? previous : undefined;
+  if (!previous || nowMs >= previous.validUntil * 1000) return undefined;
+  if (client.clientSecret !== undefined && client.clientSecretDigest !== undefined && secretDigest(client.clientSecret) !== client.clientSecretDigest) return undefined;
+  return previous;
 }
 
 /** Which of a client's secrets `given` is: the current one, the previous one of a rotation's overlap, or none. */
