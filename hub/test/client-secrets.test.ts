@@ -99,6 +99,9 @@ describe('client secrets: hashed at rest (RFC 6819 §5.1.4.1.3), rotation with o
     expect(client.clientSecret).not.toBe(clientSecret);
     expect(client.clientSecret).not.toContain(secretDigest(clientSecret!).slice(7));
     expect([...(client as unknown as { symmetricKeyStore: Iterable<unknown> }).symmetricKeyStore]).toEqual([]);
+    // oidc-provider's own expiry check, run before the comparison, finds no client_secret_expires_at and lets it go on.
+    expect(client.clientSecretExpiresAt ?? 0).toBe(0);
+    expect(() => (client as unknown as { checkClientSecretExpiration(message: string): void }).checkClientSecretExpiration('expired')).not.toThrow();
     // An HS256 assertion signed with the real secret (client_secret_jwt) does not authenticate.
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
