@@ -112,6 +112,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       'id-token-alg': { type: 'string' },
       alg: { type: 'string', multiple: true },
       'base-url': { type: 'string' },
+      overlap: { type: 'string' },
+      'end-overlap': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       // ucenter apps add
       url: { type: 'string' },

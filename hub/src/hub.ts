@@ -125,7 +125,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const clock = new StoreClock(store, logger);
   await clock.sync();
   clock.start();
-  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock });
+  const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock, logger });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
   // Each authorization request may write an Interaction before anyone signed in: bounded per address.

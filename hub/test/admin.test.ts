@@ -2,6 +2,7 @@
  * The admin console (/admin): admins only, CSRF on every form, every action audited; user
  * deletion is the forced logout (hub sessions end, subsites get a queued userdelete).
  */
+import { secretDigest } from '../src/clients/client-secret.js';
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
@@ -209,10 +210,13 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     });
     const shown = await registered.text();
     const wiki = (await hub.services.clients.find('wiki'))!;
-    expect(shown).toContain(wiki.clientSecret!);
+    // Shown from the registration's answer: the store holds only the secret's digest.
+    const firstSecret = /data-testid="client-secret">([^<]+)</.exec(shown)![1]!;
+    expect(wiki.clientSecret).toBeUndefined();
+    expect(wiki.clientSecretDigest).toBe(secretDigest(firstSecret));
     expect(shown).toContain(wiki.sync!.key);
     expect(wiki).toMatchObject({ grantTypes: ['authorization_code'], backchannelLogoutUri: 'http://127.0.0.1:9/sso/backchannel-logout' });
-    expect((await page(admin, `${hub.url}/admin/clients/wiki`)).html).not.toContain(wiki.clientSecret!);
+    expect((await page(admin, `${hub.url}/admin/clients/wiki`)).html).not.toContain(firstSecret);
 
     const form = new URLSearchParams({
       _csrf: csrf, name: 'Wiki 2', redirectUris: 'http://wiki.test/sso/callback\nhttp://wiki.test/alt', grant: 'authorization_code',
@@ -227,9 +231,11 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(edited.backchannelLogoutUri).toBeUndefined();
 
     const rotated = await (await admin.post(`${hub.url}/admin/clients/wiki/rotate-secret`, { _csrf: csrf })).text();
-    const newSecret = (await hub.services.clients.findUncached('wiki'))!.clientSecret!;
-    expect(newSecret).not.toBe(wiki.clientSecret);
-    expect(rotated).toContain(newSecret);
+    const newSecret = /data-testid="client-secret">([^<]+)</.exec(rotated)![1]!;
+    expect(newSecret).not.toBe(firstSecret);
+    expect((await hub.services.clients.findUncached('wiki'))!.clientSecretDigest).toBe(secretDigest(newSecret));
+    // No overlap asked: the old secret stopped, and the page says so.
+    expect(rotated).toContain('data-testid="old-secret-stopped"');
     // Shown once: no language switch that would leave the page and lose it (a review), a note instead.
     expect(rotated).toContain('data-testid="lang-held"');
     expect(rotated).not.toMatch(/href="\/lang\?/);

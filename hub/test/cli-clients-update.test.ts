@@ -1,4 +1,5 @@
 import { runCli } from '../src/cli.js';
+import { secretDigest } from '../src/clients/client-secret.js';
 import { PORTAL_CLIENT_ID } from '../src/portal/portal-routes.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 
@@ -53,7 +54,7 @@ describe('clients update / show next to a running hub (Redis)', () => {
     expect(updated.out).not.toMatch(/shown once/);
     expect(updated.out).not.toContain(secret);
     const stored = (await hub.services.clients.findUncached('shop'))!;
-    expect([stored.clientSecret, stored.sync?.key, stored.name]).toEqual([secret, syncKey, 'Shop']);
+    expect([stored.clientSecretDigest, stored.clientSecret, stored.sync?.key, stored.name]).toEqual([secretDigest(secret), undefined, syncKey, 'Shop']);
 
     // The running hub reloads its client cache: the new redirect URI works, the old one is refused.
     expect(await settledAuthorize('https://shop.test/sso/callback', 303)).toBe(303);
@@ -79,8 +80,9 @@ describe('clients update / show next to a running hub (Redis)', () => {
     const confidential = await run('clients', 'update', 'app', '--auth', 'client_secret_post');
     expect(confidential.code).toBe(0);
     const secret = /client secret \(shown once\): (\S+)/.exec(confidential.out)![1]!;
-    expect((await hub.services.clients.findUncached('app'))!.clientSecret).toBe(secret);
+    expect((await hub.services.clients.findUncached('app'))!.clientSecretDigest).toBe(secretDigest(secret));
     expect((await run('clients', 'update', 'app', '--public')).code).toBe(0);
+    expect((await hub.services.clients.findUncached('app'))!.clientSecretDigest).toBeUndefined();
     expect((await hub.services.clients.findUncached('app'))!.clientSecret).toBeUndefined();
   });
 

@@ -15,6 +15,7 @@ import { cliHarness } from '../src/testing/cli-harness.js';
 import { freePort } from '../src/testing/hub-process.js';
 import { parse } from 'yaml';
 import { ClientRegistry } from '../src/clients/client-registry.js';
+import { secretDigest } from '../src/clients/client-secret.js';
 import { Keys } from '../src/store/keys.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
@@ -87,7 +88,10 @@ ucenterApps:
   test('creates what is missing, once', async () => {
     expect(await applySeed(SEED, hub.services)).toEqual({ created: ['client:forum', 'user:sam'], skipped: [], generated: [] });
     expect(await applySeed(SEED, hub.services)).toEqual({ created: [], skipped: ['client:forum', 'user:sam'], generated: [] });
-    expect((await hub.services.clients.findUncached('forum'))?.clientSecret).toBe('seeded-client-secret-0123456789abcdef');
+    // Stored as its digest only: the file's secret authenticates, the store does not hold it.
+    const forum = (await hub.services.clients.findUncached('forum'))!;
+    expect(forum.clientSecret).toBeUndefined();
+    expect(forum.clientSecretDigest).toBe(secretDigest('seeded-client-secret-0123456789abcdef'));
   });
 
   test('never overwrites a rotated secret, an edited redirect URI or a changed password', async () => {
@@ -100,7 +104,8 @@ ucenterApps:
     await users.setPassword(sam.id, 'changed-by-sam-1');
     await applySeed(SEED, hub.services);
     const forum = (await clients.findUncached('forum'))!;
-    expect(forum.clientSecret).toBe(rotated);
+    expect(forum.clientSecretDigest).toBe(secretDigest(rotated));
+    expect(forum.clientSecret).toBeUndefined();
     expect(forum.sync?.key).toBe(rekeyed);
     expect(forum.redirectUris).toEqual(['http://forum.example/sso/callback']);
     expect(await hub.services.hasher.verify((await users.findByLogin('sam'))!.passwordHash, 'changed-by-sam-1')).toBe(true);
@@ -128,9 +133,13 @@ clients:
 `);
     const report = await applySeed(seed, hub.services);
     const api = (await hub.services.clients.findUncached('api'))!;
-    expect(api.clientSecret).toHaveLength(43);
-    expect(report).toEqual({ created: ['client:api', 'client:spa'], skipped: [], generated: [{ clientId: 'api', clientSecret: api.clientSecret, syncKey: api.sync!.key }] });
-    expect(generatedSecretLines(report)).toEqual([`client api: client secret (shown once): ${api.clientSecret}`, `client api: sync key (shown once): ${api.sync!.key}`]);
+    // The report's secret is the one the registration returned: the store holds only its digest.
+    const generated = report.generated[0]!.clientSecret!;
+    expect(generated).toHaveLength(43);
+    expect(api.clientSecret).toBeUndefined();
+    expect(api.clientSecretDigest).toBe(secretDigest(generated));
+    expect(report).toEqual({ created: ['client:api', 'client:spa'], skipped: [], generated: [{ clientId: 'api', clientSecret: generated, syncKey: api.sync!.key }] });
+    expect(generatedSecretLines(report)).toEqual([`client api: client secret (shown once): ${generated}`, `client api: sync key (shown once): ${api.sync!.key}`]);
     // Applied again: nothing created, nothing to show.
     expect((await applySeed(seed, hub.services)).generated).toEqual([]);
   });
@@ -374,7 +383,10 @@ describe('HUB_SEED_FILE at start-up (hub process, Redis)', () => {
       const api = (await new ClientRegistry(store, new Keys(prefix)).findUncached('api'))!;
       const output = hub.stdout() + hub.stderr();
       expect(output).toMatch(/"created":\["client:api"\].*"msg":"seed applied"/);
-      expect(output).not.toContain(api.clientSecret!);
+      // The store holds the secret's digest only: no 43-character value in the output is the secret.
+      expect(api.clientSecret).toBeUndefined();
+      const candidates = output.match(/[A-Za-z0-9_-]{43}/g) ?? [];
+      expect(candidates.filter((candidate) => secretDigest(candidate) === api.clientSecretDigest)).toEqual([]);
       expect(output).not.toContain(api.sync!.key);
     } finally {
       await hub.stop('SIGKILL');

@@ -1,7 +1,8 @@
 import { Router, type Request } from 'express';
 import type { ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
-import { ForbiddenError, msg } from '../errors.js';
+import { livePreviousSecret } from '../clients/client-secret.js';
+import { ForbiddenError, msg, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
@@ -38,16 +39,25 @@ function typedClient(req: Request, clientId: string): Record<string, unknown> {
   return { clientId, ...rest, ...(syncLoginUrl || syncLogoutUrl ? { sync: { loginUrl: syncLoginUrl, logoutUrl: syncLogoutUrl, transport: syncTransport } } : {}) };
 }
 
-/** A client as the console shows it: never its secret or sync keys. */
+/** A client as the console shows it: never its secret, the secret's digests or its sync keys. */
 function shown(client: SubsiteClient, overlapSeconds: number) {
-  const { clientSecret: _secret, sync, ...rest } = client;
+  const { clientSecret: _secret, clientSecretDigest: _digest, previousSecret: _previous, sync, ...rest } = client;
   const overlapEnds = sync?.rotatedAt !== undefined && sync.previousKey ? sync.rotatedAt + overlapSeconds : undefined;
+  const previousSecret = livePreviousSecret(client);
   return {
     ...rest,
     confidential: client.tokenEndpointAuthMethod !== 'none',
+    ...(previousSecret ? { previousSecretUntil: previousSecret.validUntil } : {}),
     ...(sync ? { sync: { loginUrl: sync.loginUrl, logoutUrl: sync.logoutUrl, transport: sync.transport } } : {}),
     ...(overlapEnds && overlapEnds * 1000 > Date.now() ? { overlapEnds } : {}),
   };
+}
+
+/** The rotate form's overlap: empty for none; otherwise whole seconds above 0, refused with the reason. */
+function overlapOf(value: string): number | undefined {
+  if (value.trim() === '') return undefined;
+  if (!/^[1-9][0-9]{0,9}$/.test(value.trim())) throw new ValidationError(msg('errors:clients.overlapSeconds'));
+  return Number(value.trim());
 }
 
 /**
@@ -116,11 +126,35 @@ export function adminClientRoutes(services: HubServices): Router {
     res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-updated`);
   });
 
+  // The previous secret stops at once (the form's overlap left empty: a leaked secret), or stays valid for the overlap given.
   router.post('/admin/clients/:id/rotate-secret', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    const client = await clients.rotateSecret(existing.clientId);
-    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId });
-    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret: client.clientSecret });
+    let rotated;
+    try {
+      rotated = await clients.rotateSecret(existing.clientId, { overlapSeconds: overlapOf(field(req, 'overlap')) });
+    } catch (error) {
+      if (!isFormError(error)) throw error;
+      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+      return;
+    }
+    const { client, clientSecret, droppedPrevious } = rotated;
+    const previous = client.previousSecret;
+    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId, ...(previous ? { detail: { overlapEnds: new Date(previous.validUntil * 1000).toISOString() } } : {}) });
+    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret, droppedPrevious: Boolean(droppedPrevious) });
+  });
+
+  router.post('/admin/clients/:id/end-secret-overlap', async (req, res) => {
+    const existing = await editable(String(req.params.id));
+    let ended;
+    try {
+      ended = await clients.endSecretOverlap(existing.clientId);
+    } catch (error) {
+      if (!isFormError(error)) throw error;
+      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+      return;
+    }
+    await audit.record({ event: 'admin.client.end-secret-overlap', ...actorOf(req, res), client: existing.clientId, detail: { wouldHaveEnded: new Date(ended * 1000).toISOString() } });
+    res.redirect(303, `/admin/clients/${encodeURIComponent(existing.clientId)}?done=secret-overlap-ended`);
   });
 
   router.post('/admin/clients/:id/rotate-sync-key', async (req, res) => {

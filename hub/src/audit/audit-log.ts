@@ -55,6 +55,8 @@ export type AuditEvent =
   | 'admin.client.register'
   | 'admin.client.update'
   | 'admin.client.rotate-secret'
+  | 'admin.client.end-secret-overlap'
+  | 'admin.clients.hash-secrets'
   | 'admin.client.rotate-sync-key'
   | 'admin.client.check-sync'
   | 'admin.client.remove'

@@ -3,6 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
+import { currentSecretDigest, livePreviousSecret, secretDigest } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 import { hasForbiddenNameCharacter } from '../users/user.js';
 
@@ -88,6 +89,14 @@ export function isPlainHttpOffLoopback(value: string): boolean {
   return !(host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
+/** What {@link ClientRegistry.rotateSecret} made: the client, and its new secret in clear to show once. */
+export interface RotatedSecret {
+  client: SubsiteClient;
+  clientSecret: string;
+  /** A second rotation inside an overlap: the previous secret of the first, which stopped now. */
+  droppedPrevious?: { digest: string; validUntil: number };
+}
+
 /** What {@link ClientRegistry.peek} answers when the cache must be checked before it is read. */
 export const STALE: unique symbol = Symbol('client cache stale');
 
@@ -116,6 +125,8 @@ export class ClientRegistry {
   /** Bumped on every change to the cache: the sorted views below are kept per generation. */
   #generation = 0;
   #views: { generation: number; all: readonly SubsiteClient[]; sync: readonly SubsiteClient[] } | undefined;
+  /** The store is marked as holding secrets as digests only (see {@link #secretsHashed}). */
+  #hashedSeen = false;
   /** Clients this process owns (its portal client): its own configuration wins over the store. */
   #owned = new Map<string, ClientInput>();
 
@@ -442,11 +453,10 @@ export class ClientRegistry {
           }
         : undefined;
     if (sync && sync.key.length < 32) throw new ValidationError(msg('errors:clients.syncKeyShort'));
-    const clientSecret = authMethod === 'none' ? undefined : (input.clientSecret ?? existing?.clientSecret ?? generateSecret());
-    if (clientSecret !== undefined && clientSecret.length < 32) throw new ValidationError(msg('errors:clients.secretShort'));
     // RFC 6749 Appendix A.2: printable ASCII only. oidc-provider refuses any other secret as
     // client metadata, so a client registered with one answered every request with an error.
     if (input.clientSecret !== undefined && !SECRET_CHARACTERS.test(input.clientSecret)) throw new ValidationError(msg('errors:clients.secretCharacters'));
+    const secret = authMethod === 'none' ? {} : secretFields(input.clientSecret, existing);
     const trusted = input.trusted ?? existing?.trusted ?? false;
     // RFC 9700 §2.4: the client sees the password, so only a first-party app may ask for it.
     if (grantTypes.includes('password') && !trusted) throw new ValidationError(msg('errors:clients.passwordGrantTrusted'));
@@ -463,7 +473,7 @@ export class ClientRegistry {
     const backchannelLogoutUri = input.backchannelLogoutUri ?? existing?.backchannelLogoutUri;
     return {
       clientId: input.clientId,
-      ...(clientSecret !== undefined ? { clientSecret } : {}),
+      ...secret,
       name: input.name ?? existing?.name ?? input.clientId,
       redirectUris,
       postLogoutRedirectUris,
@@ -487,8 +497,34 @@ export class ClientRegistry {
     };
   }
 
-  async #save(client: SubsiteClient): Promise<void> {
-    await this.#write(client.clientId, JSON.stringify(client));
+  /** Writes a client's record (no clear secret once the store is hashed: {@link #record}), or `record` when the caller made it. */
+  async #save(client: SubsiteClient, record?: string): Promise<void> {
+    await this.#write(client.clientId, record ?? (await this.#record(client)));
+  }
+
+  /**
+   * The text stored for a client. A secret with its digest is stored as the digest alone, unless
+   * older hub processes may still read the store: those know only a clear `clientSecret`, and a
+   * record without one would lock the subsite out of every one of them (its new or rotated secret
+   * refused, its metadata invalid). So until `clients hash-secrets` says every process runs this
+   * version (or on a store no client was ever written to, where no older process can have been),
+   * the clear secret is kept beside its digest; this version checks the digest only.
+   */
+  async #record(client: SubsiteClient): Promise<string> {
+    if (client.clientSecret === undefined || client.clientSecretDigest === undefined || !(await this.#secretsHashed())) return JSON.stringify(client);
+    const { clientSecret: _clear, ...hashed } = client;
+    return JSON.stringify(hashed);
+  }
+
+  /** Whether records hold only digests: the store is marked so, or it never held a client (then it is marked now). */
+  async #secretsHashed(): Promise<boolean> {
+    // Once seen, for good: the mark is never taken back (a rolled-back hub cannot read digests anyway).
+    if (this.#hashedSeen) return true;
+    const [marked, epoch] = await this.store.getMany([this.keys.clientSecretsHashed(), this.keys.clientsEpoch()]);
+    if (!marked && epoch) return false;
+    if (!marked) await this.store.set(this.keys.clientSecretsHashed(), String(Math.floor(Date.now() / 1000)));
+    this.#hashedSeen = true;
+    return true;
   }
 
   /**
@@ -542,6 +578,7 @@ export class ClientRegistry {
     if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(msg('errors:clients.idTaken', { clientId: input.clientId }));
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
     await this.#save(client);
+    // With its secret in clear for the caller to show once (the record holds its digest).
     return client;
   }
 
@@ -563,8 +600,9 @@ export class ClientRegistry {
     const client = this.#checked(ClientRegistry.build(input, existing), existing);
     // Unchanged (every hub start re-applies its own client and the seed): no write, and no
     // version bump that would make every other hub process reload its client cache.
-    if (raw === JSON.stringify(client)) return client;
-    await this.#save(client);
+    const record = await this.#record(client);
+    if (raw === record) return client;
+    await this.#save(client, record);
     return client;
   }
 
@@ -600,18 +638,100 @@ export class ClientRegistry {
     return client;
   }
 
-  async rotateSecret(clientId: string): Promise<SubsiteClient> {
-    const existing = await this.require(clientId);
-    if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(msg('errors:clients.publicNoSecret', { clientId }));
-    const client = { ...existing, clientSecret: generateSecret() };
+  /**
+   * A new client secret, returned in clear for the caller to show once (the record holds its
+   * digest). Without an overlap the secret in use stops at once (a leaked one). With one (seconds),
+   * it stays valid for that long beside the new one, so the subsite can be given the new secret
+   * without a failed token request. One previous secret at most: a second rotation inside an overlap
+   * keeps the secret it replaces (the one the subsites were told to switch to) and drops the one
+   * before at once (see {@link RotatedSecret.droppedPrevious}).
+   */
+  async rotateSecret(clientId: string, { overlapSeconds }: { overlapSeconds?: number } = {}): Promise<RotatedSecret> {
+    if (overlapSeconds !== undefined && !(Number.isSafeInteger(overlapSeconds) && overlapSeconds > 0)) throw new ValidationError(msg('errors:clients.overlapSeconds'));
+    const existing = await this.#requireConfidential(clientId);
+    const droppedPrevious = livePreviousSecret(existing);
+    const clientSecret = generateSecret();
+    const { clientSecret: _clear, previousSecret: _previous, ...rest } = existing;
+    const replaced = currentSecretDigest(existing)!;
+    const client: SubsiteClient = {
+      ...rest,
+      clientSecret,
+      clientSecretDigest: secretDigest(clientSecret),
+      ...(overlapSeconds ? { previousSecret: { digest: replaced, validUntil: Math.floor(Date.now() / 1000) + overlapSeconds } } : {}),
+    };
     await this.#save(client);
-    return client;
+    return { client, clientSecret, ...(droppedPrevious ? { droppedPrevious } : {}) };
+  }
+
+  /** Ends a rotation's overlap now: the previous secret stops. Returns when it would have ended; a typed error when there is none. */
+  async endSecretOverlap(clientId: string): Promise<number> {
+    const existing = await this.#requireConfidential(clientId);
+    const previous = livePreviousSecret(existing);
+    if (!previous) throw new ValidationError(msg('errors:clients.noSecretOverlap', { clientId }));
+    const { previousSecret: _previous, ...client } = existing;
+    await this.#save(client);
+    return previous.validUntil;
+  }
+
+  /**
+   * Once every hub process runs this version: marks the store as holding digests only and
+   * rewrites each record that still holds a clear secret (an older hub's, or one kept for older
+   * processes) with its digest alone. Returns the ids rewritten. Read past the cache, record by record.
+   */
+  async hashClearSecrets(): Promise<string[]> {
+    await this.store.set(this.keys.clientSecretsHashed(), String(Math.floor(Date.now() / 1000)));
+    this.#hashedSeen = true;
+    const hashed: string[] = [];
+    for (const id of (await this.store.setMembers(this.keys.clients())).sort()) {
+      const existing = await this.findUncached(id);
+      if (existing?.clientSecret === undefined) continue;
+      const previous = livePreviousSecret(existing);
+      const { clientSecret: _clear, previousSecret: _previous, ...rest } = existing;
+      await this.#save({ ...rest, clientSecretDigest: currentSecretDigest(existing)!, ...(previous ? { previousSecret: previous } : {}) });
+      hashed.push(id);
+    }
+    return hashed;
+  }
+
+  async #requireConfidential(clientId: string): Promise<SubsiteClient> {
+    // Past the cache: a rotation builds on the record as it is now, not as this process saw it up to a second ago.
+    const existing = (await this.findUncached(clientId)) ?? (await this.require(clientId));
+    if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(msg('errors:clients.publicNoSecret', { clientId }));
+    return existing;
   }
 
   async remove(clientId: string): Promise<void> {
     await this.require(clientId);
     await this.#write(clientId, null);
   }
+}
+
+/**
+ * The secret of a confidential client: a given one that is not its secret already, or a new one
+ * when it has none, comes back in clear (`clientSecret`, for the caller to show once) beside its
+ * digest, and ends an overlap (the previous secret goes); otherwise the record's are kept as they
+ * are (a record an older hub wrote keeps its clear secret: see {@link ClientRegistry.hashClearSecrets}),
+ * with a previous secret whose overlap has ended dropped.
+ */
+function secretFields(given: string | undefined, existing: SubsiteClient | undefined): Pick<SubsiteClient, 'clientSecret' | 'clientSecretDigest' | 'previousSecret'> {
+  if (given !== undefined && given.length < 32) throw new ValidationError(msg('errors:clients.secretShort'));
+  const held = existing ? currentSecretDigest(existing) : undefined;
+  const digest = given !== undefined ? secretDigest(given) : undefined;
+  if (held === undefined || (digest !== undefined && digest !== held)) {
+    const issued = given ?? generateSecret();
+    return { clientSecret: issued, clientSecretDigest: digest ?? secretDigest(issued) };
+  }
+  const previous = livePreviousSecret(existing!);
+  return {
+    ...(existing!.clientSecret !== undefined ? { clientSecret: existing!.clientSecret } : {}),
+    // From the clear secret where the record has both (currentSecretDigest): a digest an older
+    // process's rotation left beside the secret it put there names the secret it replaced. A
+    // record with no digest gets none here: older processes drop the field at each of their
+    // writes, and adding it back at each of ours made every store check of both rewrite their
+    // own client record during a rolling update (`clients hash-secrets` hashes those).
+    ...(existing!.clientSecretDigest !== undefined ? { clientSecretDigest: held } : {}),
+    ...(previous ? { previousSecret: previous } : {}),
+  };
 }
 
 /**

@@ -7,8 +7,22 @@ export type SyncTransport = 'img' | 'script';
 /** A registered relying party; "subsite" when it takes part in login sync. */
 export interface SubsiteClient {
   clientId: string;
-  /** Absent for public clients (auth method `none`). */
+  /**
+   * The client secret in clear. On a stored record: only in one written by a hub before secrets
+   * were hashed, or by this version while older hub processes may still read the store (see
+   * `clients hash-secrets`); this version authenticates it as it is. On the value `register`,
+   * `update`, `upsert` and `rotateSecret` return: the secret the call made or was given, for the
+   * caller to show once. Absent for public clients (auth method `none`).
+   */
   clientSecret?: string;
+  /** The SHA-256 of the client secret (client-secret.ts): what the hub checks a presented secret against. */
+  clientSecretDigest?: string;
+  /**
+   * The secret replaced by a rotation with overlap: still accepted until `validUntil` (epoch
+   * seconds, exclusive), so the subsite can be given the new one without a failed token request.
+   * Dropped at the next write after it ends, or at once by `clients rotate-secret ID --end-overlap`.
+   */
+  previousSecret?: { digest: string; validUntil: number };
   name: string;
   /** Exact-match list; no wildcards, no prefix matching (RFC 9700 §4.1.3). */
   redirectUris: string[];

@@ -3,6 +3,7 @@ import type { SigningAlg } from '../secrets/secrets.js';
 import { STATUS_TEXT, type IntegrationCheck } from '../sync/integration-check.js';
 import type { ClientInput, ClientRegistry } from './client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from './client.js';
+import { livePreviousSecret } from './client-secret.js';
 
 export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
         [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
@@ -17,7 +18,10 @@ export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME]
         --backchannel-uri '', --sync-login-url '' --sync-logout-url '' turns sync off)
   npm run hub -- clients list
   npm run hub -- clients show ID   (every setting but its secrets)
-  npm run hub -- clients remove|rotate-secret|rotate-sync-key ID
+  npm run hub -- clients remove|rotate-sync-key ID
+  npm run hub -- clients rotate-secret ID [--overlap SECONDS]   (the old secret stops at once, or stays valid that long)
+  npm run hub -- clients rotate-secret ID --end-overlap   (the previous secret stops now)
+  npm run hub -- clients hash-secrets   (once every hub process runs this version: no client secret stays in clear)
   npm run hub -- clients check ID [--base-url URL]   (test sync to the subsite's endpoints; exit 1 unless OK)`;
 
 /** The parsed options the `clients` commands read. */
@@ -45,6 +49,8 @@ export interface ClientsCliValues {
   'no-allow-http'?: boolean;
   'id-token-alg'?: string;
   'base-url'?: string;
+  overlap?: string;
+  'end-overlap'?: boolean;
 }
 
 export interface ClientsCliServices {
@@ -98,6 +104,29 @@ function changeFrom(values: ClientsCliValues, forUpdate: boolean): Omit<ClientIn
   return change;
 }
 
+/** The overlap of `--overlap`: a whole number of seconds above 0, written in decimal digits. */
+export function parseOverlap(value: string): number {
+  const seconds = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(seconds)) throw new TypeError(`--overlap takes a whole number of seconds above 0 (how long the previous secret stays valid), not '${value}'; leave it out to stop the previous secret at once`);
+  return seconds;
+}
+
+/** When a previous secret's overlap ends, as `show` and `rotate-secret` say it. */
+function until(validUntil: number): string {
+  return new Date(validUntil * 1000).toISOString();
+}
+
+/** How a client's secret is kept, and the previous secret of a rotation while it is still valid: never the secrets. */
+function secretLine(client: SubsiteClient): string[] {
+  if (client.tokenEndpointAuthMethod === 'none') return [];
+  const previous = livePreviousSecret(client);
+  return [
+    `  secret: ${client.clientSecretDigest ? 'stored as a digest' : 'stored in clear by an older hub (clients hash-secrets hashes it)'}`
+      + `${client.clientSecretDigest && client.clientSecret !== undefined ? ', and in clear for older hub processes until clients hash-secrets' : ''}`,
+    ...(previous ? [`  previous secret valid until ${until(previous.validUntil)} (clients rotate-secret ${client.clientId} --end-overlap stops it now)`] : []),
+  ];
+}
+
 /** Every setting of a client but its secrets, a line each. */
 export function describeClient(client: SubsiteClient): string[] {
   const none = (items: string[]) => (items.length ? items.join(' ') : '(none)');
@@ -108,6 +137,7 @@ export function describeClient(client: SubsiteClient): string[] {
     `  post-logout redirect URIs: ${none(client.postLogoutRedirectUris)}`,
     `  grants: ${client.grantTypes.join(', ')}`,
     `  token endpoint auth: ${client.tokenEndpointAuthMethod}${client.tokenEndpointAuthMethod === 'none' ? ' (public: no secret)' : ''}`,
+    ...secretLine(client),
     `  consent: ${client.trusted ? 'never asked (trusted)' : 'asked'}`,
     `  PKCE required: ${client.requirePkce ? 'yes' : 'no'}`,
     `  scope: ${client.scope}`,
@@ -176,9 +206,34 @@ export async function runClientsCli(command: string | undefined, target: string 
       return 0;
     }
     case 'rotate-secret': {
-      const client = await clients.rotateSecret((await changeable(need(target, 'ID'))).clientId);
-      await audit.record({ event: 'admin.client.rotate-secret', ...CLI, client: client.clientId });
-      print(`new client secret (shown once): ${client.clientSecret}`);
+      const id = need(target, 'ID');
+      if (values['end-overlap']) {
+        if (values.overlap !== undefined) throw new TypeError('--end-overlap and --overlap contradict each other');
+        const { clientId } = await changeable(id);
+        const ended = await clients.endSecretOverlap(clientId);
+        await audit.record({ event: 'admin.client.end-secret-overlap', ...CLI, client: clientId, detail: { wouldHaveEnded: until(ended) } });
+        print(`${clientId}: the previous secret stopped now (it was valid until ${until(ended)}); only the current secret works`);
+        return 0;
+      }
+      const overlapSeconds = values.overlap === undefined ? undefined : parseOverlap(values.overlap);
+      const { clientId } = await changeable(id);
+      const { client, clientSecret, droppedPrevious } = await clients.rotateSecret(clientId, { overlapSeconds });
+      const previous = client.previousSecret;
+      await audit.record({ event: 'admin.client.rotate-secret', ...CLI, client: clientId, ...(previous ? { detail: { overlapEnds: until(previous.validUntil) } } : {}) });
+      print(`new client secret (shown once): ${clientSecret}`);
+      if (droppedPrevious) print(`the secret replaced by the rotation before (valid until ${until(droppedPrevious.validUntil)}) stopped now: one previous secret at most`);
+      print(
+        previous
+          ? `the previous secret stays valid until ${until(previous.validUntil)} (${overlapSeconds} s): configure the subsite with the new secret before then`
+          : 'the previous secret stopped working now: configure the subsite with the new secret',
+      );
+      return 0;
+    }
+    case 'hash-secrets': {
+      const hashed = await clients.hashClearSecrets();
+      await audit.record({ event: 'admin.clients.hash-secrets', ...CLI, detail: { hashed: hashed.length } });
+      print(hashed.length ? `hashed the secrets of ${hashed.length} client(s): ${hashed.join(', ')}` : 'no client secret was stored in clear');
+      print('from now on every record holds only a digest of its secret (hub processes of an older version can no longer authenticate these clients)');
       return 0;
     }
     case 'rotate-sync-key': {

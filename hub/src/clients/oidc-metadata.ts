@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import type { SubsiteClient } from './client.js';
 
@@ -24,6 +25,16 @@ export function isNativeApp(client: Pick<SubsiteClient, 'tokenEndpointAuthMethod
     && client.postLogoutRedirectUris.every(isLoopbackHttp);
 }
 
+/**
+ * What oidc-provider is given as a confidential client's `client_secret`: it wants one in the
+ * metadata, but the hub holds only the secret's digest and checks a presented secret itself
+ * (oidc/client-secret-check.ts). Drawn at random per process, stored and sent nowhere, so it is
+ * neither the secret nor its digest, and no one knows it. Nothing in oidc-provider uses it as a
+ * key either: client_secret_jwt is not offered, the ID token algorithms are asymmetric, and
+ * request objects, encryption and JWT responses are off (provider.ts, `enabledJWA`).
+ */
+const UNUSABLE_SECRET = randomBytes(32).toString('base64url');
+
 /** The oidc-provider view of a registered client: an explicit allow-list of grants and URIs. */
 export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet<string>): AdapterPayload {
   const responseTypes: string[] = [];
@@ -34,7 +45,7 @@ export function toOidcMetadata(client: SubsiteClient, enabledGrants: ReadonlySet
   const grantTypes = client.grantTypes.filter((grant) => enabledGrants.has(grant));
   return {
     client_id: client.clientId,
-    ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
+    ...(client.tokenEndpointAuthMethod !== 'none' ? { client_secret: UNUSABLE_SECRET } : {}),
     client_name: client.name,
     ...(isNativeApp(client) ? { application_type: 'native' } : {}),
     redirect_uris: client.redirectUris,

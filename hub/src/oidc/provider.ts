@@ -30,6 +30,8 @@ import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
 import { silentUnavailableTarget } from './silent-unavailable.js';
 import type { Clock } from '../store/store-clock.js';
+import type { Logger } from '../logger.js';
+import { checkClientSecretsByDigest, PreviousSecretWarnings } from './client-secret-check.js';
 
 export interface ProviderDeps {
   config: HubConfig;
@@ -45,6 +47,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   /** The clock claims of codes and refresh tokens are dated by: the store's (store-clock.ts); this process's when absent (the CLI). */
   clock?: Clock;
+  /** Where a client authenticating with its previous secret is said (at warn); nowhere when absent (the CLI). */
+  logger?: Logger;
 }
 
 /** Descriptions for errors whose own text would reveal internals. */
@@ -221,7 +225,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: deps.jwks as Configuration['jwks'],
     // What a client may register as `id_token_signed_response_alg` (RS256 by default), and
     // what discovery publishes; the key set holds a key of each (secrets/signing-keys.ts).
-    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
+    // No HS* anywhere: a symmetric algorithm would take the client's `client_secret` as its key,
+    // and the hub gives oidc-provider no secret, only a value no one knows (oidc-metadata.ts).
+    // Request objects and client_secret_jwt are off besides; these lists say so twice.
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS], requestObjectSigningAlgValues: [...SIGNING_ALGS], clientAuthSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
       // keygrip's signatures without keygrip's per-comparison HMACs and random draw (cookie-signer.ts).
       keys: new CookieSigner(deps.cookieKeys),
@@ -360,6 +367,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   provider.proxy = config.HUB_TRUST_PROXY;
   cacheClientsByMetadata(provider, clientMetadata);
+  // Secrets are checked against the digest the registry holds, and a rotation's previous secret while its overlap lasts.
+  checkClientSecretsByDigest(provider, (clientId) => {
+    const cached = clients.peek(clientId);
+    return cached === STALE ? clients.find(clientId) : cached;
+  }, deps.logger ? new PreviousSecretWarnings(deps.logger) : undefined);
   // Store down on a JSON endpoint (token, introspection, ...): 503 temporarily_unavailable.
   // Pages get the same from renderError; on JSON endpoints this event comes after the body is set.
   provider.on('server_error', (ctx, error) => {

@@ -101,6 +101,11 @@ export class Keys {
   clientsEpoch(): string { return `${this.prefix}clients:epoch:{${this.clientsVersion()}}`; }
   /** Sorted set: one member `version:clientId` per change, scored by the version it made. */
   clientsChanges(): string { return `${this.prefix}clients:changes`; }
+  /**
+   * Set (no TTL) once every hub process of the store hashes client secrets: from then on a record
+   * holds only a secret's digest (client-registry.ts, `clients hash-secrets`).
+   */
+  clientSecretsHashed(): string { return `${this.prefix}clients:secrets-hashed`; }
 
   // oidc-provider models, by digest of their id
   oidc(model: string, idDigest: string): string { return `${this.prefix}oidc:${model}:${idDigest}`; }
