@@ -15,6 +15,12 @@ export interface DeliveryQueueOptions {
    * lists an item as due before writing it, so a missing item may be one being written.
    */
   orphanGraceSeconds?: number;
+  /**
+   * The generation of the client registered under an id now (`ClientRegistry.generationOf`),
+   * stamped on each item as it is queued, so the worker can tell a client removed and
+   * registered again since from the one the notice was meant for.
+   */
+  clientGeneration?: (clientId: string) => string | undefined | Promise<string | undefined>;
 }
 
 /** Failed items are kept for the admin for 30 days, then trimmed like delivered ones. */
@@ -85,6 +91,7 @@ export class DeliveryQueue {
   }
 
   async enqueue(input: NewDelivery): Promise<DeliveryItem> {
+    const generation = await this.options.clientGeneration?.(input.clientId);
     const now = Date.now();
     const item: DeliveryItem = {
       id: randomUUID(),
@@ -96,6 +103,7 @@ export class DeliveryQueue {
       ...(input.ucenterUid !== undefined ? { ucenterUid: input.ucenterUid } : {}),
       ...(input.username ? { username: input.username } : {}),
       url: withoutUserinfo(input.url),
+      ...(generation !== undefined ? { clientGeneration: generation } : {}),
       status: 'pending',
       attempts: 0,
       createdAt: now,
