@@ -225,6 +225,9 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(edited).toMatchObject({ name: 'Wiki 2', trusted: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://wiki.test/sso/callback', 'http://wiki.test/alt'], userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete' });
     expect(edited.sync).toBeUndefined();
     expect(edited.backchannelLogoutUri).toBeUndefined();
+    // The audit entry says what changed, as the CLI's does (an outside review: the console's said nothing).
+    const [update] = await hub.services.audit.search({ event: 'admin.client.update', client: 'wiki' });
+    expect(update!.detail).toEqual({ changed: 'name,redirectUris,grantTypes,trusted,syncLoginUrl,syncLogoutUrl,syncTransport,userdeleteUrl,backchannelLogoutUri' });
 
     const rotated = await (await admin.post(`${hub.url}/admin/clients/wiki/rotate-secret`, { _csrf: csrf })).text();
     const newSecret = (await hub.services.clients.findUncached('wiki'))!.clientSecret!;
