@@ -257,6 +257,9 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     form.append('grant', 'refresh_token'); // checkboxes: a repeated field
     const saved = await admin.request(`${hub.url}/admin/clients/wiki`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
     expect(saved.status).toBe(303);
+    // Sync and the back-channel URI both gone: the console says sign-outs no longer reach it.
+    expect(saved.headers.get('location')).toContain('done=client-updated-no-logout');
+    expect((await page(admin, `${hub.url}${saved.headers.get('location')!}`)).html).toContain('sign-outs at the hub no longer reach it');
     const edited = (await hub.services.clients.findUncached('wiki'))!;
     expect(edited).toMatchObject({ name: 'Wiki 2', trusted: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://wiki.test/sso/callback', 'http://wiki.test/alt'], userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete' });
     expect(edited.sync).toBeUndefined();

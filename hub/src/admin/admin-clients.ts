@@ -7,7 +7,7 @@ import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
-import { changedSettings } from '../clients/client-changes.js';
+import { changedSettings, signOutNoLongerReaches } from '../clients/client-changes.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -114,7 +114,7 @@ export function adminClientRoutes(services: HubServices): Router {
       renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.syncOn', syncKey: client.sync.key });
       return;
     }
-    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-updated`);
+    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=${signOutNoLongerReaches(existing, client) ? 'client-updated-no-logout' : 'client-updated'}`);
   });
 
   router.post('/admin/clients/:id/rotate-secret', async (req, res) => {

@@ -29,3 +29,13 @@ export function changedSettings(before: SubsiteClient, after: SubsiteClient): st
     .filter(([, read]) => JSON.stringify(read(before)) !== JSON.stringify(read(after)))
     .map(([name]) => name);
 }
+
+/**
+ * Whether an edit left a subsite that had a way to hear of sign-outs (a sync logout URL, a
+ * back-channel logout URI) with none: a user who signs out at the hub, or at another subsite,
+ * then stays signed in there until its own session ends. The CLI and the console say so.
+ */
+export function signOutNoLongerReaches(before: SubsiteClient, after: SubsiteClient): boolean {
+  const hears = (client: SubsiteClient) => client.sync !== undefined || client.backchannelLogoutUri !== undefined;
+  return hears(before) && !hears(after);
+}
