@@ -72,13 +72,15 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
       ? auditGivenUp(logger, error)
       : logger.warn(error instanceof AuditWriteRefusedError ? 'audit entries not written yet' : 'audit log not trimmed', { error: error instanceof Error ? error.message : String(error) }),
   );
+  const clients = new ClientRegistry(store, keys);
   const deliveries = new DeliveryQueue(store, keys, {
     retentionSeconds: config.DELIVERY_RETENTION_SECONDS,
     failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
     // A lease outlives the longest delivery request, so it only lapses when its process died.
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
+    // Each notice names the registration it is for: a removed client's never reaches its id's next owner.
+    clientGeneration: (clientId) => clients.generationOf(clientId),
   });
-  const clients = new ClientRegistry(store, keys);
   // A hub that pins its keys signs ID tokens only with their kinds.
   if (config.HUB_JWKS) clients.limitSigningAlgs(signingAlgsOf(config.HUB_JWKS.keys));
   // An https hub takes no new plain-http client URL off loopback (the CLI's HUB_ISSUER is the running hub's, published).

@@ -169,6 +169,42 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(lines).toEqual([expect.objectContaining({ event: 'admin.user.delete', subject: aliceId })]);
   });
 
+  test('delivery queue with many items: says how many it shows, lists one subsite, and makes all of its notices due at once', async () => {
+    // An outside review: a subsite back from a day of maintenance had its notices waiting up to
+    // an hour each (their backoff), behind 200 other items the console listed with no word of the
+    // rest, and "Retry now" one item at a time was the only way to send them sooner.
+    const { deliveries } = hub.services;
+    const later = Date.now() + 3_600_000;
+    const park = async (clientId: string, count: number) => {
+      for (let n = 0; n < count; n++) await deliveries.enqueue({ kind: 'userdelete', clientId, sub: `${clientId}-user-${n}`, url: `http://127.0.0.1:9/${clientId}/sso/userdelete` });
+      // Retried before: each waits for its backoff.
+      for (const claim of await deliveries.claimDue(count + 300)) await deliveries.reschedule(claim, { attempts: 9 }, later);
+    };
+    await park('elsewhere', 201);
+    await park('backagain', 3);
+
+    const all = await page(admin, `${hub.url}/admin/deliveries`);
+    expect(all.html).toContain(`Showing the first 200 of ${(await deliveries.counts()).pending}`);
+    const one = await page(admin, `${hub.url}/admin/deliveries?status=pending&client=backagain`);
+    expect(one.html.match(/data-testid="delivery"/g)).toHaveLength(3);
+    expect(one.html).not.toContain('data-client="elsewhere"');
+    expect(one.html).toContain('data-testid="retry-subsite"');
+
+    const retried = await admin.post(`${hub.url}/admin/deliveries/retry-subsite`, { _csrf: one.csrf, client: 'backagain', status: 'pending' });
+    expect(retried.status).toBe(303);
+    expect(retried.headers.get('location')).toContain('done=retried-subsite');
+    const items = await deliveries.list('pending', 1000);
+    expect(items.filter((item) => item.clientId === 'backagain').every((item) => item.nextAttemptAt <= Date.now())).toBe(true);
+    expect(items.filter((item) => item.clientId === 'elsewhere').every((item) => item.nextAttemptAt === later)).toBe(true);
+    const [entry] = await hub.services.audit.search({ event: 'admin.delivery.retry', client: 'backagain' });
+    expect(entry).toMatchObject({ actor: adminId, detail: { status: 'pending', count: 3 } });
+    // Out of the way of the tests after this one.
+    for (const item of items.filter((queued) => ['elsewhere', 'backagain'].includes(queued.clientId))) {
+      await hub.services.store.del(hub.services.keys.deliveryItem(item.id));
+      await hub.services.store.zRemove(hub.services.keys.deliveryDue(), item.id);
+    }
+  });
+
   test('an admin cannot delete or disable their own account from the console', async () => {
     const { csrf } = await page(admin, `${hub.url}/admin/users/${adminId}`);
     expect((await admin.post(`${hub.url}/admin/users/${adminId}/delete`, { _csrf: csrf })).status).toBe(403);
@@ -225,10 +261,16 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     form.append('grant', 'refresh_token'); // checkboxes: a repeated field
     const saved = await admin.request(`${hub.url}/admin/clients/wiki`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
     expect(saved.status).toBe(303);
+    // Sync and the back-channel URI both gone: the console says sign-outs no longer reach it.
+    expect(saved.headers.get('location')).toContain('done=client-updated-no-logout');
+    expect((await page(admin, `${hub.url}${saved.headers.get('location')!}`)).html).toContain('sign-outs at the hub no longer reach it');
     const edited = (await hub.services.clients.findUncached('wiki'))!;
     expect(edited).toMatchObject({ name: 'Wiki 2', trusted: true, grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://wiki.test/sso/callback', 'http://wiki.test/alt'], userdeleteUrl: 'http://127.0.0.1:9/sso/userdelete' });
     expect(edited.sync).toBeUndefined();
     expect(edited.backchannelLogoutUri).toBeUndefined();
+    // The audit entry says what changed, as the CLI's does (an outside review: the console's said nothing).
+    const [update] = await hub.services.audit.search({ event: 'admin.client.update', client: 'wiki' });
+    expect(update!.detail).toEqual({ changed: 'name,redirectUris,grantTypes,trusted,syncLoginUrl,syncLogoutUrl,syncTransport,userdeleteUrl,backchannelLogoutUri' });
 
     const rotated = await (await admin.post(`${hub.url}/admin/clients/wiki/rotate-secret`, { _csrf: csrf })).text();
     const newSecret = /data-testid="client-secret">([^<]+)</.exec(rotated)![1]!;

@@ -121,4 +121,18 @@ describe('clients update / show next to a running hub (Redis)', () => {
     expect(own).toMatchObject({ code: 1, out: expect.stringMatching(/the hub's own client/) });
     expect((await run('clients', 'show', PORTAL_CLIENT_ID)).code).toBe(1);
   });
+  test('sync turned off on a subsite without a back-channel URI: told that sign-outs no longer reach it', async () => {
+    // An outside review switched a subsite's sync off: a user who signed out at the hub stayed
+    // signed in there, and neither the CLI nor the console had said a word.
+    await run('clients', 'add', '--id', 'quiet', '--redirect-uri', 'http://quiet.test/sso/callback',
+      '--sync-login-url', 'http://quiet.test/sso/synclogin', '--sync-logout-url', 'http://quiet.test/sso/synclogout');
+    const off = await run('clients', 'update', 'quiet', '--sync-login-url', '', '--sync-logout-url', '');
+    expect(off.code).toBe(0);
+    expect(off.out).toMatch(/sign-outs at the hub no longer reach it/);
+    // With a back-channel URI, sign-outs still reach it: no note.
+    await run('clients', 'add', '--id', 'heard', '--redirect-uri', 'http://heard.test/sso/callback', '--backchannel-uri', 'http://127.0.0.1:9/sso/backchannel-logout',
+      '--sync-login-url', 'http://heard.test/sso/synclogin', '--sync-logout-url', 'http://heard.test/sso/synclogout');
+    const kept = await run('clients', 'update', 'heard', '--sync-login-url', '', '--sync-logout-url', '');
+    expect(kept.out).not.toMatch(/no longer reach/);
+  });
 });

@@ -321,6 +321,36 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     await stub.close();
   });
 
+  test('a notice queued for a removed subsite never reaches a subsite registered under its id since, not even on retry', async () => {
+    // An outside review retired a subsite (its userdelete notices still retrying: it was down)
+    // and registered its id again for another site: the next retry sent the old notice (a user
+    // of the old site, disabled) to the new one.
+    const newSite = await startStub(() => 200);
+    const dead = await startStub(() => 200);
+    await dead.close();
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'forum', dead.url);
+    const user = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    await hub.services.lifecycle.disable(user.id, { actor: 'test' });
+    const [queued] = await hub.services.deliveries.list('pending');
+    expect(queued).toMatchObject({ clientId: 'forum', sub: user.id });
+
+    await hub.services.clients.remove('forum');
+    await registerSite(hub, 'forum', newSite.url);
+    hub.deliveryWorker.start();
+    await waitFor(async () => (await hub.services.deliveries.get(queued!.id))?.status === 'failed', 'the old notice to fail');
+    expect((await hub.services.deliveries.get(queued!.id))!.lastError).toMatch(/removed after this notice was queued/);
+    expect(await hub.services.deliveries.retryNow(queued!.id)).toBe(true);
+    await waitFor(async () => (await hub.services.deliveries.get(queued!.id))?.status === 'failed', 'the retried notice to fail again');
+    expect(newSite.received).toEqual([]);
+
+    // The new registration's own notices go out as usual.
+    const bob = await hub.services.users.create({ username: 'bob', email: 'bob@example.test', password: 'wonderland-123' });
+    await hub.services.lifecycle.disable(bob.id, { actor: 'test' });
+    await waitFor(() => newSite.received.length === 1, 'the new site\'s notice');
+    expect(newSite.received[0]!.sub).toBe(bob.id);
+  });
+
   test('a subsite that does not answer is retried, and the item waits in the store meanwhile', async () => {
     // A port nobody listens on: connection refused.
     const dead = await startStub(() => 200);

@@ -8,6 +8,7 @@ import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
+import { changedSettings, signOutNoLongerReaches } from '../clients/client-changes.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -117,13 +118,13 @@ export function adminClientRoutes(services: HubServices): Router {
       renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
       return;
     }
-    await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId });
+    await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId, detail: { changed: changedSettings(existing, client).join(',') } });
     // Sync turned on: its new key is shown now, once, as at registration (else no one ever sees it).
     if (client.sync && client.sync.key !== existing.sync?.key) {
       renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.syncOn', syncKey: client.sync.key });
       return;
     }
-    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-updated`);
+    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=${signOutNoLongerReaches(existing, client) ? 'client-updated-no-logout' : 'client-updated'}`);
   });
 
   // The previous secret stops at once (the form's overlap left empty: a leaked secret), or stays valid for the overlap given.

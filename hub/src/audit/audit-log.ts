@@ -11,6 +11,7 @@ export type AuditEvent =
   | 'login.cancelled'
   | 'login.password'
   | 'login.ended-before-resume'
+  | 'login.redirect-uri-gone'
   | 'two-step.enabled'
   | 'two-step.disabled'
   | 'two-step.recovery-codes'

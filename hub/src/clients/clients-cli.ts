@@ -4,6 +4,7 @@ import { STATUS_TEXT, type IntegrationCheck } from '../sync/integration-check.js
 import type { ClientInput, ClientRegistry } from './client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from './client.js';
 import { livePreviousSecret } from './client-secret.js';
+import { signOutNoLongerReaches } from './client-changes.js';
 
 export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
         [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
@@ -185,6 +186,9 @@ export async function runClientsCli(command: string | undefined, target: string 
       const client = await clients.update(before.clientId, change);
       await audit.record({ event: 'admin.client.update', ...CLI, client: client.clientId, detail: { changed: Object.keys(change).join(',') } });
       print(`updated client ${client.clientId}`);
+      if (signOutNoLongerReaches(before, client)) {
+        print(`note: ${client.clientId} now has neither sync nor a back-channel logout URI: sign-outs at the hub no longer reach it, and its users stay signed in there until its own session ends (give it --backchannel-uri to keep them)`);
+      }
       secretsOf(client, before);
       for (const line of describeClient(client)) print(line);
       return 0;

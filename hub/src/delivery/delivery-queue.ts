@@ -15,6 +15,12 @@ export interface DeliveryQueueOptions {
    * lists an item as due before writing it, so a missing item may be one being written.
    */
   orphanGraceSeconds?: number;
+  /**
+   * The generation of the client registered under an id now (`ClientRegistry.generationOf`),
+   * stamped on each item as it is queued, so the worker can tell a client removed and
+   * registered again since from the one the notice was meant for.
+   */
+  clientGeneration?: (clientId: string) => string | undefined | Promise<string | undefined>;
 }
 
 /** Failed items are kept for the admin for 30 days, then trimmed like delivered ones. */
@@ -29,6 +35,16 @@ export interface Claim {
 }
 
 const LIST_LIMIT = 200; // items shown per list in the admin console
+
+/**
+ * How many ids of one list a listing or bulk retry for one subsite reads at most (each read
+ * and parsed), in windows of {@link FILTER_WINDOW}: a subsite back from maintenance may have
+ * thousands of notices waiting behind other subsites' items.
+ */
+export const FILTER_SCAN_LIMIT = 20_000;
+const FILTER_WINDOW = 500;
+/** How many items one bulk retry makes due at once; pressing it again takes the next ones. */
+export const BULK_RETRY_LIMIT = 2_000;
 
 /**
  * With a filter, one `claimDue` examines at most this many due ids (each read and parsed):
@@ -85,6 +101,7 @@ export class DeliveryQueue {
   }
 
   async enqueue(input: NewDelivery): Promise<DeliveryItem> {
+    const generation = await this.options.clientGeneration?.(input.clientId);
     const now = Date.now();
     const item: DeliveryItem = {
       id: randomUUID(),
@@ -96,6 +113,7 @@ export class DeliveryQueue {
       ...(input.ucenterUid !== undefined ? { ucenterUid: input.ucenterUid } : {}),
       ...(input.username ? { username: input.username } : {}),
       url: withoutUserinfo(input.url),
+      ...(generation !== undefined ? { clientGeneration: generation } : {}),
       status: 'pending',
       attempts: 0,
       createdAt: now,
@@ -290,14 +308,57 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** Items of one status for the admin console: pending soonest first, the others newest first. */
-  async list(status: DeliveryStatus, limit = LIST_LIMIT): Promise<DeliveryItem[]> {
+  /**
+   * Items of one status for the admin console: pending soonest first, the others newest first;
+   * with `clientId`, only that subsite's (read past other subsites' items, up to
+   * {@link FILTER_SCAN_LIMIT} ids of the list).
+   */
+  async list(status: DeliveryStatus, limit = LIST_LIMIT, clientId?: string): Promise<DeliveryItem[]> {
+    if (clientId !== undefined) return (await this.#itemsOf(status, clientId, limit)).items;
     const ids =
       status === 'pending'
         ? await this.store.zRangeByScore(this.keys.deliveryDue(), -Infinity, Infinity, limit)
         : await this.store.zRevRange(status === 'failed' ? this.keys.deliveryFailed() : this.keys.deliveryDelivered(), 0, limit - 1);
     const raws = await this.store.getMany(ids.map((id) => this.keys.deliveryItem(id)));
     return raws.filter((raw): raw is string => raw !== null).map((raw) => JSON.parse(raw) as DeliveryItem).filter((item) => item.status === status);
+  }
+
+  /**
+   * Makes a subsite's pending (or failed) items due now, up to {@link BULK_RETRY_LIMIT} of them:
+   * for a subsite back from maintenance, whose notices would otherwise wait for their backoff
+   * (up to `DELIVERY_BACKOFF_MAX_MS`, an hour by default), or failed for good while it answered
+   * a maintenance page. Items leased at the moment (being delivered) are left to their attempt.
+   * @returns how many were made due, and whether more are left for another press.
+   */
+  async retryAllOf(clientId: string, status: 'pending' | 'failed'): Promise<{ retried: number; more: boolean }> {
+    const { items, more } = await this.#itemsOf(status, clientId, BULK_RETRY_LIMIT);
+    let retried = 0;
+    for (const item of items) if (await this.retryNow(item.id)) retried += 1;
+    return { retried, more };
+  }
+
+  /** Up to `limit` items of one status and subsite, in the order `list` shows them; `more` when there may be others. */
+  async #itemsOf(status: DeliveryStatus, clientId: string, limit: number): Promise<{ items: DeliveryItem[]; more: boolean }> {
+    const key = status === 'pending' ? this.keys.deliveryDue() : status === 'failed' ? this.keys.deliveryFailed() : this.keys.deliveryDelivered();
+    const items: DeliveryItem[] = [];
+    let more = false;
+    for (let start = 0; ; start += FILTER_WINDOW) {
+      if (start >= FILTER_SCAN_LIMIT) {
+        more = true;
+        break;
+      }
+      const ids = await this.store.zRevRange(key, start, start + FILTER_WINDOW - 1);
+      const raws = await this.store.getMany(ids.map((id) => this.keys.deliveryItem(id)));
+      for (const raw of raws) {
+        const item = raw === null ? undefined : (JSON.parse(raw) as DeliveryItem);
+        if (item?.status === status && item.clientId === clientId) items.push(item);
+      }
+      if (ids.length < FILTER_WINDOW) break;
+    }
+    // The due list was read latest first: pending items are shown soonest first.
+    if (status === 'pending') items.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    if (items.length > limit) more = true;
+    return { items: items.slice(0, limit), more };
   }
 
   async counts(): Promise<Record<DeliveryStatus, number>> {

@@ -236,6 +236,11 @@ export class DeliveryWorker {
         const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
         return this.#audit('delivery.failed', failed);
       }
+      if (!sender && item.clientGeneration !== undefined && client?.generation !== item.clientGeneration) {
+        // Queued for a client since removed: its id now names another registration (another site).
+        const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client was removed after this notice was queued; not sent to the client registered under its id since' });
+        return this.#audit('delivery.failed', failed);
+      }
       const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url, client?.idTokenSignedResponseAlg);
       // No answer at all (not an error status): the client's items past its cap are deferred.
       if (status !== undefined) this.#unanswered.delete(item.clientId);

@@ -32,6 +32,12 @@ export interface DeliveryItem {
   username?: string;
   /** Where it goes; resolved again from the client's registration on every attempt. */
   url: string;
+  /**
+   * The generation of the client registration it was queued for (`SubsiteClient.generation`):
+   * a notice for a removed client is never sent to a client registered under its id since.
+   * Absent on items queued before it was recorded, and for ids without a generation.
+   */
+  clientGeneration?: string;
   status: DeliveryStatus;
   attempts: number;
   createdAt: number; // epoch ms

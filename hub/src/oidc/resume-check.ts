@@ -3,7 +3,9 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
 import { storeUnavailableOf } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
-import { storeDownFromHook, type HookPageRender } from './hook-answer.js';
+import { translator } from '../i18n/i18n.js';
+import { localeOfContext } from '../i18n/locale-middleware.js';
+import { refuseFromHook, storeDownFromHook, type HookPageRender } from './hook-answer.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 
 /** What a portal sign-in leaves on its interaction for oidc-provider's resume. */
@@ -31,6 +33,20 @@ function sameGeneration(current: string | undefined, result: Partial<SignInResul
   return (current ?? '') === result.signInGeneration;
 }
 
+/**
+ * Whether the address a sign-in returns to is still one its client registers. oidc-provider
+ * checks `redirect_uri` when the request comes in, not when it resumes: a redirect URI an
+ * admin removed meanwhile (a subsite moved to a new domain, an old address given up) still got
+ * the code, up to the interaction's hour later (an outside review). A client that is gone is
+ * left to oidc-provider, which refuses the resume itself.
+ */
+async function redirectStillRegistered(provider: Provider, params: Record<string, unknown>): Promise<boolean> {
+  const { client_id: clientId, redirect_uri: redirectUri } = params;
+  if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return true;
+  const client = await provider.Client.find(clientId);
+  return !client || client.redirectUriAllowed(redirectUri);
+}
+
 /** oidc-provider's resume route, `/auth/:uid` (its routing ignores case and decodes the uid). */
 const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
 
@@ -47,6 +63,19 @@ export function installResumeCheck(provider: Provider, users: UserRepository, au
   const check = async (ctx: KoaContextWithOIDC, uid: string): Promise<boolean> => {
     try {
       const interaction = await provider.Interaction.find(uid);
+      if (interaction && !(await redirectStillRegistered(provider, interaction.params))) {
+        const clientId = String(interaction.params.client_id ?? '');
+        await audit.record({ event: 'login.redirect-uri-gone', client: clientId, ip: ctx.ip, detail: { redirect_uri: String(interaction.params.redirect_uri ?? '') } });
+        const t = translator(localeOfContext(ctx));
+        refuseFromHook(ctx, render, {
+          status: 400,
+          error: 'invalid_request',
+          title: t('errors:titles.signInExpired'),
+          description: t('errors:descriptions.redirectUriGone'),
+          jsonDescription: translator('en')('errors:descriptions.redirectUriGone'),
+        });
+        return false;
+      }
       const result = interaction?.result as Partial<SignInResult> | undefined;
       const accountId = result?.login?.accountId;
       if (!interaction || !result || typeof accountId !== 'string') return true;
