@@ -8,7 +8,8 @@ import { ADMIN_ROLE, type User } from './user.js';
  * Gives a user the admin role, or takes it away (console and `users grant-admin|revoke-admin`).
  * The role is read from the store at every console request, so a revocation closes the console
  * at the user's next click, in every hub process. The last enabled admin keeps the role: with
- * none left, only `admin bootstrap` from a shell could open the console again. Audited as
+ * none left, only `admin bootstrap` from a shell could open the console again; two admins taking
+ * each other's role at the same moment cannot both succeed. Audited as
  * `admin.user.role` (`detail.admin` the new state); a call that changes nothing writes nothing
  * and is not audited.
  */
@@ -19,11 +20,25 @@ export async function setAdminRole(
   by: Actor,
 ): Promise<{ user: User; changed: boolean }> {
   const user = await deps.users.require(idOrLogin);
+  const lastAdmin = () => new ConflictError(msg('errors:lastAdmin', { user: user.username }));
   if (!on && user.roles.includes(ADMIN_ROLE) && !user.disabled) {
-    const others = (await deps.users.list()).filter((other) => other.id !== user.id && other.roles.includes(ADMIN_ROLE) && !other.disabled);
-    if (others.length === 0) throw new ConflictError(msg('errors:lastAdmin', { user: user.username }));
+    if (!(await enabledAdminBesides(deps.users, user.id))) throw lastAdmin();
   }
   const result = await deps.users.setRole(user.id, ADMIN_ROLE, on);
+  // The check above and the write are two steps: two admins taking each other's role at the same
+  // moment both passed it and left no admin (an outside review, in the console). So a revocation
+  // is checked again once written: with no enabled admin left, the role goes back and the call is
+  // refused as above. Of revocations racing, the last to check sees every one of them written and
+  // gives its role back, so at least one enabled admin remains; those refused are not audited.
+  if (!on && result.changed && !result.user.disabled && !(await enabledAdminBesides(deps.users, undefined))) {
+    await deps.users.setRole(user.id, ADMIN_ROLE, true);
+    throw lastAdmin();
+  }
   if (result.changed) await deps.audit.record({ event: 'admin.user.role', ...by, subject: user.id, detail: { username: user.username, admin: on } });
   return result;
+}
+
+/** Whether an enabled user other than `except` holds the admin role, as the store has it now. */
+async function enabledAdminBesides(users: UserRepository, except: string | undefined): Promise<boolean> {
+  return (await users.list()).some((other) => other.id !== except && other.roles.includes(ADMIN_ROLE) && !other.disabled);
 }
