@@ -191,7 +191,7 @@ describe.each(STORE_KINDS)('issue 14: registering a client reloads only what cha
     expect((await registry.list()).length).toBe(1_002);
   });
 
-  test('a registration is 2 store round trips: the read of the existing record, and one write that applies itself to the cache', async () => {
+  test('a registration is the read of the existing record and one write that applies itself to the cache, inside the client\'s lock (taken, then given back: client-secret-races.test.ts)', async () => {
     const calls: string[] = [];
     const store = new Proxy(inner, {
       get(target, property, receiver) {
@@ -208,14 +208,17 @@ describe.each(STORE_KINDS)('issue 14: registering a client reloads only what cha
     for (let i = 1; i <= 20; i += 1) {
       calls.length = 0;
       await registry.upsert(input(i));
-      expect(calls).toEqual(['get', 'versionedWrite']);
+      // Read outside the lock first: an upsert that changes nothing (each store check of the portal client) takes none.
+      expect(calls).toEqual(['get', 'set', 'get', 'versionedWrite', 'swap']);
     }
     calls.length = 0;
     await registry.update('site-3', { name: 'Three' });
     await registry.remove('site-4');
-    expect(calls).toEqual(['versionedWrite', 'versionedWrite']);
+    // Each reads the record past the cache inside the lock: one a second old could put back a secret rotated since.
+    const locked = ['set', 'get', 'versionedWrite', 'swap'];
+    expect(calls).toEqual([...locked, ...locked]);
     const listed = await registry.list();
-    expect(calls).toEqual(['versionedWrite', 'versionedWrite']); // the cache was current: nothing read
+    expect(calls).toEqual([...locked, ...locked]); // the cache was current: nothing read
     expect(listed.map((c) => c.clientId)).toEqual([...Array.from({ length: 21 }, (_, i) => `site-${i}`)].filter((id) => id !== 'site-4').sort((a, b) => a.localeCompare(b)));
     expect(listed.find((c) => c.clientId === 'site-3')?.name).toBe('Three');
     expect(listed).toEqual(await new ClientRegistry(inner, keys).list());

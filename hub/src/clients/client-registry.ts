@@ -15,6 +15,9 @@ const GRANT_TYPES: GrantType[] = ['authorization_code', 'refresh_token', 'client
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 const SYNC_TRANSPORTS: SyncTransport[] = ['img', 'script'];
 const CLIENT_ID = /^[a-zA-Z0-9._-]{2,64}$/;
+const CLIENT_LOCK_TTL_SECONDS = 10; // a change holds its client's lock for one read and one write; a crashed holder's expires
+const CLIENT_LOCK_WAIT_MS = 5_000; // how long a change waits for another change to the same client
+const CLIENT_LOCK_POLL_MS = 20; // between tries while it waits
 /** A client secret's characters (RFC 6749 Appendix A.2, VSCHAR): printable ASCII, the space included. */
 const SECRET_CHARACTERS = /^[\x20-\x7E]*$/;
 
@@ -497,6 +500,38 @@ export class ClientRegistry {
     };
   }
 
+  /**
+   * Runs a change to one client holding that client's lock: each change reads the record and
+   * writes it back whole, so two at once (two console tabs, the CLI beside the console) lost one
+   * of them. An outside review rotated a secret in two tabs at once, one without an overlap (a
+   * leaked secret, to stop now) and one with: the leaked secret stayed valid for the overlap and
+   * the secret the first tab showed was refused. A change that waits longer than
+   * {@link CLIENT_LOCK_WAIT_MS} is refused (409) and changes nothing. Hub processes of an older
+   * version take no lock (a rolling update).
+   */
+  async #exclusive<T>(clientId: string, change: () => Promise<T>): Promise<T> {
+    const key = this.keys.clientLock(clientId);
+    const token = randomBytes(12).toString('base64url');
+    const giveUpAt = Date.now() + CLIENT_LOCK_WAIT_MS;
+    while (!(await this.store.set(key, token, { onlyIfAbsent: true, ttlSeconds: CLIENT_LOCK_TTL_SECONDS }))) {
+      if (Date.now() >= giveUpAt) throw new ConflictError(msg('errors:clients.busy', { clientId }));
+      await new Promise((resolve) => setTimeout(resolve, CLIENT_LOCK_POLL_MS));
+    }
+    try {
+      return await change();
+    } finally {
+      // Only our own token: a lock that expired and another change took is left to it.
+      await this.store.swap(key, token, null).catch(() => undefined);
+    }
+  }
+
+  /** The client as the store holds it now, past the cache, or a typed 404. */
+  async #requireUncached(clientId: string): Promise<SubsiteClient> {
+    const client = await this.findUncached(clientId);
+    if (!client) throw new NotFoundError(msg('errors:noClient', { client: clientId }));
+    return client;
+  }
+
   /** Writes a client's record (no clear secret once the store is hashed: {@link #record}), or `record` when the caller made it. */
   async #save(client: SubsiteClient, record?: string): Promise<void> {
     await this.#write(client.clientId, record ?? (await this.#record(client)));
@@ -575,9 +610,11 @@ export class ClientRegistry {
   async register(input: ClientInput, { keyShown = true }: { keyShown?: boolean } = {}): Promise<SubsiteClient> {
     // Checked first: the hub's own id is refused as such, whether or not its record is there yet.
     const built = this.#checked(ClientRegistry.build(input));
-    if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(msg('errors:clients.idTaken', { clientId: input.clientId }));
     const client = keyShown ? ClientRegistry.#handedOut(built) : built;
-    await this.#save(client);
+    await this.#exclusive(input.clientId, async () => {
+      if (await this.store.get(this.keys.client(input.clientId))) throw new ConflictError(msg('errors:clients.idTaken', { clientId: input.clientId }));
+      await this.#save(client);
+    });
     // With its secret in clear for the caller to show once (the record holds its digest).
     return client;
   }
@@ -588,22 +625,29 @@ export class ClientRegistry {
    * the client's key is another by now (rotated or removed meanwhile).
    */
   async markSyncKeyShown(clientId: string, key: string): Promise<void> {
-    const existing = await this.findUncached(clientId);
-    if (!existing?.sync?.keyUnshown || existing.sync.key !== key) return;
-    await this.#save(ClientRegistry.#handedOut(existing));
+    await this.#exclusive(clientId, async () => {
+      const existing = await this.findUncached(clientId);
+      if (!existing?.sync?.keyUnshown || existing.sync.key !== key) return;
+      await this.#save(ClientRegistry.#handedOut(existing));
+    });
   }
 
   /** Creates or replaces a client from a declarative file, keeping its secrets when not given. */
   async upsert(input: ClientInput): Promise<SubsiteClient> {
-    const raw = await this.store.get(this.keys.client(input.clientId));
-    const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
-    const client = this.#checked(ClientRegistry.build(input, existing), existing);
-    // Unchanged (every hub start re-applies its own client and the seed): no write, and no
-    // version bump that would make every other hub process reload its client cache.
-    const record = await this.#record(client);
-    if (raw === record) return client;
-    await this.#save(client, record);
-    return client;
+    const apply = async (write: boolean): Promise<SubsiteClient | undefined> => {
+      const raw = await this.store.get(this.keys.client(input.clientId));
+      const existing = raw ? (JSON.parse(raw) as SubsiteClient) : undefined;
+      const client = this.#checked(ClientRegistry.build(input, existing), existing);
+      // Unchanged (every hub start re-applies its own client and the seed): no write, and no
+      // version bump that would make every other hub process reload its client cache.
+      const record = await this.#record(client);
+      if (raw === record) return client;
+      if (!write) return undefined;
+      await this.#save(client, record);
+      return client;
+    };
+    // The lock only for a write: most calls (each store check of the portal client) change nothing.
+    return (await apply(false)) ?? (await this.#exclusive(input.clientId, () => apply(true)))!;
   }
 
   /**
@@ -611,10 +655,13 @@ export class ClientRegistry {
    * caller to show once, as at registration (tell it by comparing with the client before).
    */
   async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
-    const existing = await this.require(clientId);
-    const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
-    await this.#save(client);
-    return client;
+    return this.#exclusive(clientId, async () => {
+      // Past the cache: a record a second old would put back a secret rotated since.
+      const existing = await this.#requireUncached(clientId);
+      const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
+      await this.#save(client);
+      return client;
+    });
   }
 
   /**
@@ -626,7 +673,11 @@ export class ClientRegistry {
    * subsite configured with the key just shown).
    */
   async rotateSyncKey(clientId: string, overlapSeconds = 0): Promise<SubsiteClient> {
-    const existing = await this.require(clientId);
+    return this.#exclusive(clientId, () => this.#rotateSyncKey(clientId, overlapSeconds));
+  }
+
+  async #rotateSyncKey(clientId: string, overlapSeconds: number): Promise<SubsiteClient> {
+    const existing = await this.#requireUncached(clientId);
     if (!existing.sync) throw new ValidationError(msg('errors:clients.noSync', { clientId }));
     const now = Math.floor(Date.now() / 1000);
     const { previousKey: _previous, rotatedAt: _rotatedAt, keyUnshown, ...rest } = existing.sync;
@@ -648,6 +699,10 @@ export class ClientRegistry {
    */
   async rotateSecret(clientId: string, { overlapSeconds }: { overlapSeconds?: number } = {}): Promise<RotatedSecret> {
     if (overlapSeconds !== undefined && !(Number.isSafeInteger(overlapSeconds) && overlapSeconds > 0)) throw new ValidationError(msg('errors:clients.overlapSeconds'));
+    return this.#exclusive(clientId, () => this.#rotateSecret(clientId, overlapSeconds));
+  }
+
+  async #rotateSecret(clientId: string, overlapSeconds: number | undefined): Promise<RotatedSecret> {
     const existing = await this.#requireConfidential(clientId);
     const droppedPrevious = livePreviousSecret(existing);
     const clientSecret = generateSecret();
@@ -665,12 +720,14 @@ export class ClientRegistry {
 
   /** Ends a rotation's overlap now: the previous secret stops. Returns when it would have ended; a typed error when there is none. */
   async endSecretOverlap(clientId: string): Promise<number> {
-    const existing = await this.#requireConfidential(clientId);
-    const previous = livePreviousSecret(existing);
-    if (!previous) throw new ValidationError(msg('errors:clients.noSecretOverlap', { clientId }));
-    const { previousSecret: _previous, ...client } = existing;
-    await this.#save(client);
-    return previous.validUntil;
+    return this.#exclusive(clientId, async () => {
+      const existing = await this.#requireConfidential(clientId);
+      const previous = livePreviousSecret(existing);
+      if (!previous) throw new ValidationError(msg('errors:clients.noSecretOverlap', { clientId }));
+      const { previousSecret: _previous, ...client } = existing;
+      await this.#save(client);
+      return previous.validUntil;
+    });
   }
 
   /**
@@ -683,12 +740,15 @@ export class ClientRegistry {
     this.#hashedSeen = true;
     const hashed: string[] = [];
     for (const id of (await this.store.setMembers(this.keys.clients())).sort()) {
-      const existing = await this.findUncached(id);
-      if (existing?.clientSecret === undefined) continue;
-      const previous = livePreviousSecret(existing);
-      const { clientSecret: _clear, previousSecret: _previous, ...rest } = existing;
-      await this.#save({ ...rest, clientSecretDigest: currentSecretDigest(existing)!, ...(previous ? { previousSecret: previous } : {}) });
-      hashed.push(id);
+      const rewritten = await this.#exclusive(id, async () => {
+        const existing = await this.findUncached(id);
+        if (existing?.clientSecret === undefined) return false;
+        const previous = livePreviousSecret(existing);
+        const { clientSecret: _clear, previousSecret: _previous, ...rest } = existing;
+        await this.#save({ ...rest, clientSecretDigest: currentSecretDigest(existing)!, ...(previous ? { previousSecret: previous } : {}) });
+        return true;
+      });
+      if (rewritten) hashed.push(id);
     }
     return hashed;
   }
@@ -701,8 +761,10 @@ export class ClientRegistry {
   }
 
   async remove(clientId: string): Promise<void> {
-    await this.require(clientId);
-    await this.#write(clientId, null);
+    await this.#exclusive(clientId, async () => {
+      await this.#requireUncached(clientId);
+      await this.#write(clientId, null);
+    });
   }
 }
 

@@ -102,6 +102,11 @@ export class Keys {
   /** Sorted set: one member `version:clientId` per change, scored by the version it made. */
   clientsChanges(): string { return `${this.prefix}clients:changes`; }
   /**
+   * One client's change lock (a random token, with a TTL): held from a change's read of the record
+   * to its write, so two changes to one client at once apply one after the other (client-registry.ts).
+   */
+  clientLock(id: string): string { return `${this.prefix}clients:lock:${id}`; }
+  /**
    * Set (no TTL) once every hub process of the store hashes client secrets: from then on a record
    * holds only a secret's digest (client-registry.ts, `clients hash-secrets`).
    */
