@@ -4,21 +4,11 @@
  * a new account, and an admin who left could be disabled but never lose the role).
  */
 import { randomUUID } from 'node:crypto';
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import type { TestBrowser } from '../src/testing/browser.js';
 import { cliHarness } from '../src/testing/cli-harness.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { connectRedis } from '../src/store/redis.js';
-
-async function signIn(hub: RunningHub, login: string, password: string): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  const page = await browser.follow(`${hub.url}/login?next=${encodeURIComponent('/account')}`);
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(page.body)![1]!;
-  const answer = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(page.body, '_csrf'), login, password });
-  expect(answer.status).toBe(200);
-  await browser.follow(continueUrlOf(await answer.text(), hub.url));
-  return browser;
-}
 
 async function csrfOf(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
   const response = await browser.get(url);
@@ -36,12 +26,12 @@ describe.each(STORE_KINDS)('the admin role in the console on %s', (kind) => {
     hub = await startTestHub(kind);
     rootId = (await hub.services.users.create({ username: 'root', email: 'root@example.test', password: 'root-password-12', roles: ['admin'] })).id;
     bobId = (await hub.services.users.create({ username: 'bob', email: 'bob@example.test', password: 'bob-password-123' })).id;
-    root = await signIn(hub, 'root', 'root-password-12');
+    root = await signInAtPortal(hub, 'root', 'root-password-12');
   });
   afterAll(() => hub.close());
 
   test('an admin gives another user the role, which opens the console to them; taking it closes it at their next request, same session', async () => {
-    const bob = await signIn(hub, 'bob', 'bob-password-123');
+    const bob = await signInAtPortal(hub, 'bob', 'bob-password-123');
     expect((await bob.get(`${hub.url}/admin/users`)).status).toBe(403);
 
     const page = await csrfOf(root, `${hub.url}/admin/users/${bobId}`);

@@ -17,6 +17,8 @@ describe('delivery backoff and outcomes', () => {
     expect(outcomeOf(200)).toBe('delivered');
     expect(outcomeOf(204)).toBe('delivered');
     for (const status of [undefined, 408, 429, 500, 502, 503]) expect(outcomeOf(status)).toBe('retry');
-    for (const status of [301, 400, 401, 403, 404, 410]) expect(outcomeOf(status)).toBe('failed');
+    // A maintenance page's redirect is temporary: retried, not failed for good (an outside review).
+    for (const status of [302, 303, 307]) expect(outcomeOf(status)).toBe('retry');
+    for (const status of [301, 308, 400, 401, 403, 404, 410]) expect(outcomeOf(status)).toBe('failed');
   });
 });

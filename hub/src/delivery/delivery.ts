@@ -77,13 +77,20 @@ export function backoffDelay(attempts: number, backoff: Backoff, random: () => n
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/** Redirects that say "not here for now": a maintenance page, a site behind a holding page. */
+const TEMPORARY_REDIRECTS = new Set([302, 303, 307]);
+
 /**
  * What an answer means for the queue: 2xx delivered; 408, 429 and 5xx (and no answer at
- * all) are worth retrying; any other 4xx is the subsite refusing for good.
+ * all) are worth retrying, and so is a temporary redirect (302, 303, 307: a subsite down for
+ * maintenance that sends every request to its maintenance page; an outside review had every
+ * notice queued during such a day fail for good at once, leaving the users disabled meanwhile
+ * signed in there); any other 4xx, or a permanent redirect (301, 308: the registered URL is
+ * wrong, fix it and press retry), is the subsite refusing for good.
  */
 export function outcomeOf(status: number | undefined): 'delivered' | 'retry' | 'failed' {
   if (status === undefined) return 'retry';
   if (status >= 200 && status < 300) return 'delivered';
-  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  if (status === 408 || status === 429 || status >= 500 || TEMPORARY_REDIRECTS.has(status)) return 'retry';
   return 'failed';
 }
