@@ -238,6 +238,8 @@ const schema = z.object({
   /** Reset and e-mail-change mails one account may be sent per window; past it no mail (the answer stays the same). */
   RECOVERY_MAILS_PER_ACCOUNT: integer(z.number().int().positive()).default(3),
   RECOVERY_WINDOW_SECONDS: seconds.default(3600), // one hour
+  /** How long a request may take to arrive whole (headers and body), in milliseconds; past it 408 and the connection closed. */
+  HUB_REQUEST_TIMEOUT_MS: integer(z.number().int().min(1_000).max(300_000)).default(30_000),
   /** How long the sync page waits for subsites before continuing, in milliseconds. */
   SYNC_WAIT_MS: integer(z.number().int().min(100).max(10_000)).default(1_500),
   SYNC_CODE_TTL: integer(z.number().int().min(5).max(60)).default(60), // seconds; the design caps it at 60

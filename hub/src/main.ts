@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { checkServerStart, ConfigError, loadConfig } from './config.js';
 import { GracefulServer } from './http/graceful-shutdown.js';
+import { createHubServer } from './http/hub-server.js';
 import { listen } from './http/listen.js';
 import { createHub } from './hub.js';
 import { strayPrefixWarning } from './other-prefixes.js';
@@ -77,7 +78,7 @@ export async function main(
         : 'no admin account exists yet: on the embedded store the CLI cannot reach this process; give one in HUB_SEED_FILE (a user with roles: [admin]), or run on Redis and use `npm run hub -- admin bootstrap`',
     );
   }
-  const server = createServer(hub.app);
+  const server = createHubServer(hub.app, config.HUB_REQUEST_TIMEOUT_MS);
   const graceful = new GracefulServer(server);
   // /metrics without a token on its own listener, protected by its bind address (loopback by default).
   const metricsServer = config.METRICS_PORT ? createServer(metricsHandler(hub.services.metrics, undefined, { open: true })) : undefined;
