@@ -755,7 +755,8 @@ export class ClientRegistry {
 
   async #requireConfidential(clientId: string): Promise<SubsiteClient> {
     // Past the cache: a rotation builds on the record as it is now, not as this process saw it up to a second ago.
-    const existing = (await this.findUncached(clientId)) ?? (await this.require(clientId));
+    // Not found means gone: the cached copy of a client another process removed would be written back.
+    const existing = await this.#requireUncached(clientId);
     if (existing.tokenEndpointAuthMethod === 'none') throw new ValidationError(msg('errors:clients.publicNoSecret', { clientId }));
     return existing;
   }

@@ -45,4 +45,17 @@ describe('concurrent changes to one client apply one after the other', () => {
     // One after the other: rotated then removed (gone), or removed then the rotation refused (gone).
     expect(after).toBeUndefined();
   });
+
+  test('a rotation or an overlap\'s end in another hub process just after a removal is refused and does not bring the client back', async () => {
+    const store = new MemoryStore();
+    const console = new ClientRegistry(store, new Keys('race:'));
+    const cli = new ClientRegistry(store, new Keys('race:'));
+    await console.register({ clientId: 'svc', redirectUris: ['https://svc.example/cb'], grantTypes: ['client_credentials'] });
+    await console.rotateSecret('svc', { overlapSeconds: 600 });
+    await console.list(); // its cache is loaded, and fresh for a second
+    await cli.remove('svc');
+    await expect(console.rotateSecret('svc')).rejects.toMatchObject({ status: 404 });
+    await expect(console.endSecretOverlap('svc')).rejects.toMatchObject({ status: 404 });
+    expect(await cli.findUncached('svc')).toBeUndefined();
+  });
 });
