@@ -190,6 +190,12 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(one.html).not.toContain('data-client="elsewhere"');
     expect(one.html).toContain('data-testid="retry-subsite"');
 
+    // The subsite's view says itself that it shows fewer than it has (the last read saw it from the URL).
+    const many = await page(admin, `${hub.url}/admin/deliveries?status=pending&client=elsewhere`);
+    expect(many.html.match(/data-testid="delivery"/g)).toHaveLength(200);
+    expect(many.html).toContain('More are left');
+    expect(one.html).not.toContain('More are left');
+
     const retried = await admin.post(`${hub.url}/admin/deliveries/retry-subsite`, { _csrf: one.csrf, client: 'backagain', status: 'pending' });
     expect(retried.status).toBe(303);
     expect(retried.headers.get('location')).toContain('done=retried-subsite');

@@ -13,8 +13,9 @@ export function adminDeliveryRoutes(services: HubServices): Router {
   router.get('/admin/deliveries', async (req, res) => {
     const status = STATUSES.find((s) => s === req.query.status) ?? 'pending';
     const client = typeof req.query.client === 'string' && req.query.client.trim() !== '' ? req.query.client.trim() : undefined;
-    const [items, counts] = await Promise.all([deliveries.list(status, undefined, client), deliveries.counts()]);
-    const more = typeof req.query.more === 'string' ? req.query.more === '1' : undefined;
+    // One subsite's view says itself when it shows fewer than it has (it was read from the URL).
+    const [listed, counts] = await Promise.all([client !== undefined ? deliveries.listOf(status, client) : deliveries.list(status).then((items) => ({ items, more: false })), deliveries.counts()]);
+    const { items, more } = listed;
     renderAdmin(req, res, services, 'deliveries.njk', { section: 'deliveries', status, statuses: STATUSES, items, counts, client, more });
   });
 
@@ -28,7 +29,9 @@ export function adminDeliveryRoutes(services: HubServices): Router {
     }
     const { retried, more } = await deliveries.retryAllOf(client, status);
     await audit.record({ event: 'admin.delivery.retry', ...actorOf(req, res), client, detail: { status, count: retried, ...(more ? { more: true } : {}) } });
-    res.redirect(303, `/admin/deliveries?status=pending&client=${encodeURIComponent(client)}&done=retried-subsite${more ? '&more=1' : ''}`);
+    // Back where more of them wait (the failed tab, for failed ones beyond this press), else to
+    // the pending tab, where those made due now are.
+    res.redirect(303, `/admin/deliveries?status=${more ? status : 'pending'}&client=${encodeURIComponent(client)}&done=retried-subsite`);
   });
 
   router.post('/admin/deliveries/:id/retry', async (req, res) => {

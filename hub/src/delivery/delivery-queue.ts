@@ -314,7 +314,7 @@ export class DeliveryQueue {
    * {@link FILTER_SCAN_LIMIT} ids of the list).
    */
   async list(status: DeliveryStatus, limit = LIST_LIMIT, clientId?: string): Promise<DeliveryItem[]> {
-    if (clientId !== undefined) return (await this.#itemsOf(status, clientId, limit)).items;
+    if (clientId !== undefined) return (await this.listOf(status, clientId, limit)).items;
     const ids =
       status === 'pending'
         ? await this.store.zRangeByScore(this.keys.deliveryDue(), -Infinity, Infinity, limit)
@@ -335,6 +335,11 @@ export class DeliveryQueue {
     let retried = 0;
     for (const item of items) if (await this.retryNow(item.id)) retried += 1;
     return { retried, more };
+  }
+
+  /** One subsite's items of one status, as `list` shows them, and whether there are more than `limit` (the console says so). */
+  listOf(status: DeliveryStatus, clientId: string, limit = LIST_LIMIT): Promise<{ items: DeliveryItem[]; more: boolean }> {
+    return this.#itemsOf(status, clientId, limit);
   }
 
   /** Up to `limit` items of one status and subsite, in the order `list` shows them; `more` when there may be others. */

@@ -57,7 +57,8 @@ const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
  * the admin reset the password and end every session, then followed the page's continue link
  * and was signed in with the old password. Such a sign-in's login is taken off its interaction
  * before oidc-provider resumes it, so the browser is asked to sign in again (a new sign-in
- * page), and it is audited. Only resumes that carry a login pay for the two reads.
+ * page), and it is audited. Only resumes that carry a login pay for the user's read; every resume
+ * looks its client up (in the client cache, refreshed once a second) to check its redirect URI.
  */
 export function installResumeCheck(provider: Provider, users: UserRepository, audit: AuditLog, render: HookPageRender): void {
   const check = async (ctx: KoaContextWithOIDC, uid: string): Promise<boolean> => {
