@@ -204,6 +204,10 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(items.filter((item) => item.clientId === 'elsewhere').every((item) => item.nextAttemptAt === later)).toBe(true);
     const [entry] = await hub.services.audit.search({ event: 'admin.delivery.retry', client: 'backagain' });
     expect(entry).toMatchObject({ actor: adminId, detail: { status: 'pending', count: 3 } });
+    // A press for a subsite with nothing to retry changes nothing and is not audited.
+    expect((await admin.post(`${hub.url}/admin/deliveries/retry-subsite`, { _csrf: one.csrf, client: 'nothing-here', status: 'failed' })).status).toBe(303);
+    await hub.services.audit.flush();
+    expect(await hub.services.audit.search({ event: 'admin.delivery.retry', client: 'nothing-here' })).toEqual([]);
     // Out of the way of the tests after this one.
     for (const item of items.filter((queued) => ['elsewhere', 'backagain'].includes(queued.clientId))) {
       await hub.services.store.del(hub.services.keys.deliveryItem(item.id));

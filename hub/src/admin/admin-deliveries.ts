@@ -28,7 +28,8 @@ export function adminDeliveryRoutes(services: HubServices): Router {
       return;
     }
     const { retried, more } = await deliveries.retryAllOf(client, status);
-    await audit.record({ event: 'admin.delivery.retry', ...actorOf(req, res), client, detail: { status, count: retried, ...(more ? { more: true } : {}) } });
+    // A press that made nothing due (no such items, or each being delivered right now) changes nothing: not audited.
+    if (retried > 0) await audit.record({ event: 'admin.delivery.retry', ...actorOf(req, res), client, detail: { status, count: retried, ...(more ? { more: true } : {}) } });
     // Back where more of them wait (the failed tab, for failed ones beyond this press), else to
     // the pending tab, where those made due now are.
     res.redirect(303, `/admin/deliveries?status=${more ? status : 'pending'}&client=${encodeURIComponent(client)}&done=retried-subsite`);
