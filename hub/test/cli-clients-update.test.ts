@@ -73,6 +73,12 @@ describe('clients update / show next to a running hub (Redis)', () => {
     const events = (await hub.services.audit.search({ client: 'shop' })).map((entry) => `${entry.event} ${entry.actor}`);
     expect(events).toEqual(expect.arrayContaining(['admin.client.register cli', 'admin.client.update cli']));
     expect(events.filter((event) => event === 'admin.client.update cli')).toHaveLength(2);
+    // Each entry names the settings that changed, as the console's does: the CLI's named every
+    // option given, a name given as it was among them (the last read of the session's changes).
+    expect((await run('clients', 'update', 'shop', '--name', 'Shop', '--trusted')).code).toBe(0);
+    await hub.services.audit.flush();
+    const changed = (await hub.services.audit.search({ client: 'shop', event: 'admin.client.update' })).map((entry) => entry.detail?.changed);
+    expect(changed.sort()).toEqual(['redirectUris,trusted', 'trusted', 'trusted,syncLoginUrl,syncLogoutUrl,syncTransport'].sort());
   });
 
   test('a secret made by the update (public → confidential) is shown once; --public drops it', async () => {

@@ -109,22 +109,24 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.post('/admin/clients/:id', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    let client;
+    let updated;
     try {
-      client = await clients.update(existing.clientId, clientForm(req));
+      updated = await clients.updateFrom(existing.clientId, clientForm(req));
     } catch (error) {
       if (!isFormError(error)) throw error;
       const current = shown(existing, overlap);
       renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
       return;
     }
-    await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId, detail: { changed: changedSettings(existing, client).join(',') } });
+    // Compared with the record the change was made on, not the page's copy read before the client's lock.
+    const { before, client } = updated;
+    await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId, detail: { changed: changedSettings(before, client).join(',') } });
     // Sync turned on: its new key is shown now, once, as at registration (else no one ever sees it).
-    if (client.sync && client.sync.key !== existing.sync?.key) {
+    if (client.sync && client.sync.key !== before.sync?.key) {
       renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.syncOn', syncKey: client.sync.key });
       return;
     }
-    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=${signOutNoLongerReaches(existing, client) ? 'client-updated-no-logout' : 'client-updated'}`);
+    res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=${signOutNoLongerReaches(before, client) ? 'client-updated-no-logout' : 'client-updated'}`);
   });
 
   // The previous secret stops at once (the form's overlap left empty: a leaked secret), or stays valid for the overlap given.

@@ -655,12 +655,21 @@ export class ClientRegistry {
    * caller to show once, as at registration (tell it by comparing with the client before).
    */
   async update(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<SubsiteClient> {
+    return (await this.updateFrom(clientId, change)).client;
+  }
+
+  /**
+   * {@link update}, also returning the record the change was made on (`before`), read under the
+   * client's lock: what an edit's audit entry and warnings compare with. A copy the caller read
+   * first may be older (another change in between) and would name that change's settings too.
+   */
+  async updateFrom(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<{ before: SubsiteClient; client: SubsiteClient }> {
     return this.#exclusive(clientId, async () => {
       // Past the cache: a record a second old would put back a secret rotated since.
-      const existing = await this.#requireUncached(clientId);
-      const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, existing), existing), existing);
+      const before = await this.#requireUncached(clientId);
+      const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, before), before), before);
       await this.#save(client);
-      return client;
+      return { before, client };
     });
   }
 

@@ -4,7 +4,7 @@ import { STATUS_TEXT, type IntegrationCheck } from '../sync/integration-check.js
 import type { ClientInput, ClientRegistry } from './client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from './client.js';
 import { livePreviousSecret } from './client-secret.js';
-import { signOutNoLongerReaches } from './client-changes.js';
+import { changedSettings, signOutNoLongerReaches } from './client-changes.js';
 
 export const CLIENTS_USAGE = `  npm run hub -- clients add --id ID [--name NAME] --redirect-uri URI [--redirect-uri URI ...]
         [--post-logout-uri URI] [--grant authorization_code --grant refresh_token ...] [--public]
@@ -180,11 +180,12 @@ export async function runClientsCli(command: string | undefined, target: string 
       return 0;
     }
     case 'update': {
-      const before = await changeable(need(target, 'ID'));
+      const found = await changeable(need(target, 'ID'));
       const change = changeFrom(values, true);
       if (Object.keys(change).length === 0) throw new TypeError(`nothing to change: give the settings to change\n\n${CLIENTS_USAGE}`);
-      const client = await clients.update(before.clientId, change);
-      await audit.record({ event: 'admin.client.update', ...CLI, client: client.clientId, detail: { changed: Object.keys(change).join(',') } });
+      // The settings that changed, as the console's entry names them (not every option given).
+      const { before, client } = await clients.updateFrom(found.clientId, change);
+      await audit.record({ event: 'admin.client.update', ...CLI, client: client.clientId, detail: { changed: changedSettings(before, client).join(',') } });
       print(`updated client ${client.clientId}`);
       if (signOutNoLongerReaches(before, client)) {
         print(`note: ${client.clientId} now has neither sync nor a back-channel logout URI: sign-outs at the hub no longer reach it, and its users stay signed in there until its own session ends (give it --backchannel-uri to keep them)`);
