@@ -5,12 +5,25 @@ import { codeChallengeOf } from './pending-auth.js';
 import { safeReturnTo } from './return-to.js';
 
 /**
+ * The `prompt` a sign-in link may ask for (OIDC Core §3.1.2.1): `login`, the hub's sign-in page
+ * even with a hub session (someone else signs in: an account switch); `select_account`, the same
+ * page with the signed-in account offered. `none` is the kit's own silent check, never a link's.
+ */
+export type InteractivePrompt = 'login' | 'select_account';
+
+/** The prompt of a `?prompt=` value, when it is one a link may ask for. */
+export function interactivePrompt(value: unknown): InteractivePrompt | undefined {
+  return value === 'login' || value === 'select_account' ? value : undefined;
+}
+
+/**
  * Sends the browser to the hub's authorization endpoint (authorization code + PKCE S256,
  * `state`, `nonce`); `silent` adds `prompt=none` so the hub answers at once, never with a page;
- * `recheck` marks a silent re-check of the signed-in session (crossSite). Rejects when the hub's discovery document cannot be read,
+ * `recheck` marks a silent re-check of the signed-in session (crossSite); `prompt`, a sign-in
+ * link's `login` or `select_account`. Rejects when the hub's discovery document cannot be read,
  * or for a silent check when the hub does not answer ({@link HubClient.ensureReachable}); the caller decides what then.
  */
-export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean, recheck = false): Promise<void> {
+export async function redirectToHub(ctx: KitContext, req: Request, res: Response, returnTo: string, silent: boolean, recheck = false, prompt?: InteractivePrompt): Promise<void> {
   // A silent check is not something the visitor asked for: sent to a hub that is down, the
   // browser would show a connection error instead of this site's page. The callers serve the
   // page when this rejects (503: Request-Login held back). A sign-in click goes to the hub as it is.
@@ -27,6 +40,7 @@ export async function redirectToHub(ctx: KitContext, req: Request, res: Response
   url.searchParams.set('code_challenge', codeChallengeOf(pending.codeVerifier));
   url.searchParams.set('code_challenge_method', 'S256');
   if (silent) url.searchParams.set('prompt', 'none');
+  else if (prompt) url.searchParams.set('prompt', prompt);
   await ctx.pending.add(req, res, pending);
   res.set('Cache-Control', 'no-store');
   res.redirect(302, url.href);

@@ -30,6 +30,23 @@ describe('GET /sso/login: interactive authorization request', () => {
     expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
   });
 
+  it('?prompt=login: to the hub with prompt=login even when signed in here (sign in as someone else); another prompt is not passed on', async () => {
+    // The account-switch review had to build the /auth link by hand: the kit's login route sent a
+    // signed-in visitor straight back to `next`, and took no prompt.
+    const { agent } = await signedIn();
+    expect((await agent.get('/sso/login?next=/x')).headers.location).toBe('/x');
+    for (const prompt of ['login', 'select_account']) {
+      const res = await agent.get(`/sso/login?next=/x&prompt=${prompt}`);
+      const url = new URL(res.headers.location!);
+      expect(`${url.origin}${url.pathname}`).toBe(`${HUB_URL}/auth`);
+      expect(url.searchParams.get('prompt')).toBe(prompt);
+    }
+    expect((await agent.get('/sso/login?next=/x&prompt=none')).headers.location).toBe('/x');
+    const { app } = await makeSite(hub);
+    const anonymous = new URL((await request(app).get('/sso/login?prompt=consent%20login')).headers.location!);
+    expect(anonymous.searchParams.has('prompt')).toBe(false);
+  });
+
   it.each(['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'http:%2F%2Fevil.example', '%2F%2Fevil.example'])(
     'next=%s (open redirect attempt) → returns to /',
     async (next) => {
