@@ -9,12 +9,7 @@ import { cliHarness } from '../src/testing/cli-harness.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { connectRedis } from '../src/store/redis.js';
-
-async function csrfOf(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
-  const response = await browser.get(url);
-  const html = await response.text();
-  return { status: response.status, html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
-}
+import { pageWithCsrf } from './support.js';
 
 describe.each(STORE_KINDS)('the admin role in the console on %s', (kind) => {
   let hub: RunningHub;
@@ -34,7 +29,7 @@ describe.each(STORE_KINDS)('the admin role in the console on %s', (kind) => {
     const bob = await signInAtPortal(hub, 'bob', 'bob-password-123');
     expect((await bob.get(`${hub.url}/admin/users`)).status).toBe(403);
 
-    const page = await csrfOf(root, `${hub.url}/admin/users/${bobId}`);
+    const page = await pageWithCsrf(root, `${hub.url}/admin/users/${bobId}`);
     expect(page.html).toContain('data-testid="grant-admin"');
     expect(page.html).not.toContain('data-testid="revoke-admin"');
     const granted = await root.post(`${hub.url}/admin/users/${bobId}/grant-admin`, { _csrf: page.csrf });
@@ -43,7 +38,7 @@ describe.each(STORE_KINDS)('the admin role in the console on %s', (kind) => {
     expect((await hub.services.users.findById(bobId))!.roles).toEqual(['admin']);
     expect((await bob.get(`${hub.url}/admin/users`)).status).toBe(200);
 
-    const again = await csrfOf(root, `${hub.url}/admin/users/${bobId}`);
+    const again = await pageWithCsrf(root, `${hub.url}/admin/users/${bobId}`);
     expect(again.html).toContain('data-testid="revoke-admin"');
     const revoked = await root.post(`${hub.url}/admin/users/${bobId}/revoke-admin`, { _csrf: again.csrf });
     expect(revoked.headers.get('location')).toBe(`/admin/users/${bobId}?done=admin-revoked`);
@@ -57,7 +52,7 @@ describe.each(STORE_KINDS)('the admin role in the console on %s', (kind) => {
   test('without a CSRF token nothing changes; an admin cannot take their own role in the console', async () => {
     expect((await root.post(`${hub.url}/admin/users/${bobId}/grant-admin`, {})).status).toBe(403);
     expect((await hub.services.users.findById(bobId))!.roles).toEqual([]);
-    const own = await csrfOf(root, `${hub.url}/admin/users/${rootId}`);
+    const own = await pageWithCsrf(root, `${hub.url}/admin/users/${rootId}`);
     expect(own.html).not.toContain('data-testid="revoke-admin"');
     for (const target of [rootId, 'root']) {
       const refused = await root.post(`${hub.url}/admin/users/${target}/revoke-admin`, { _csrf: own.csrf });

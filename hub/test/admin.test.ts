@@ -7,7 +7,7 @@ import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import { totpCode } from '../src/testing/totp.js';
-import { isSignedIn } from './support.js';
+import { isSignedIn, pageWithCsrf } from './support.js';
 
 const ADMIN = { login: 'root', password: 'admin-password-1' };
 const ALICE = { login: 'alice', password: 'wonderland-123' };
@@ -23,12 +23,8 @@ async function signIn(hub: RunningHub, credentials: { login: string; password: s
   return browser;
 }
 
-/** GETs an admin page and returns its HTML and CSRF token. */
-async function page(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
-  const response = await browser.get(url);
-  const html = await response.text();
-  return { status: response.status, html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
-}
+/** An admin page, with its CSRF token. */
+const page = pageWithCsrf;
 
 describe.each(STORE_KINDS)('admin console on %s', (kind) => {
   let hub: RunningHub;

@@ -98,3 +98,10 @@ export function hubWithMailbox(env: Record<string, string> = {}): { hub: Running
   });
   return started;
 }
+
+/** GETs a page and returns its status, its HTML and the CSRF token of its forms ('' when it has none). */
+export async function pageWithCsrf(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
+  const response = await browser.get(url);
+  const html = await response.text();
+  return { status: response.status, html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
+}

@@ -359,6 +359,10 @@ export class DeliveryQueue {
         if (item?.status === status && item.clientId === clientId) items.push(item);
       }
       if (ids.length < FILTER_WINDOW) break;
+      // Failed and delivered lists are read newest first, the order they are shown in: once one
+      // more than the limit is found, the rest is not needed. The due list is shown soonest first,
+      // the reverse of this walk, so it is read through (up to FILTER_SCAN_LIMIT).
+      if (status !== 'pending' && items.length > limit) break;
     }
     // The due list was read latest first: pending items are shown soonest first.
     if (status === 'pending') items.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);

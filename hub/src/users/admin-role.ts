@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { Actor } from './account-lifecycle.js';
 import type { UserRepository } from './user-repository.js';
-import { ADMIN_ROLE, type User } from './user.js';
+import { ADMIN_ROLE, isEnabledAdmin, type User } from './user.js';
 
 /**
  * Gives a user the admin role, or takes it away (console and `users grant-admin|revoke-admin`).
@@ -21,7 +21,7 @@ export async function setAdminRole(
 ): Promise<{ user: User; changed: boolean }> {
   const user = await deps.users.require(idOrLogin);
   const lastAdmin = () => new ConflictError(msg('errors:lastAdmin', { user: user.username }));
-  if (!on && user.roles.includes(ADMIN_ROLE) && !user.disabled) {
+  if (!on && isEnabledAdmin(user)) {
     if (!(await enabledAdminBesides(deps.users, user.id))) throw lastAdmin();
   }
   const result = await deps.users.setRole(user.id, ADMIN_ROLE, on);
@@ -40,5 +40,5 @@ export async function setAdminRole(
 
 /** Whether an enabled user other than `except` holds the admin role, as the store has it now. */
 async function enabledAdminBesides(users: UserRepository, except: string | undefined): Promise<boolean> {
-  return (await users.list()).some((other) => other.id !== except && other.roles.includes(ADMIN_ROLE) && !other.disabled);
+  return (await users.list()).some((other) => other.id !== except && isEnabledAdmin(other));
 }

@@ -3,7 +3,7 @@ import { ConflictError } from '../errors.js';
 import type { PublicUser } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
-import { ADMIN_ROLE } from './user.js';
+import { ADMIN_ROLE, isEnabledAdmin } from './user.js';
 
 export interface BootstrapOptions {
   username?: string;
@@ -16,7 +16,7 @@ export interface BootstrapOptions {
  * it. No fixed or default password exists anywhere.
  */
 export async function bootstrapAdmin(users: UserRepository, options: BootstrapOptions = {}): Promise<{ user: PublicUser; password: string }> {
-  const admins = (await users.list()).filter((user) => user.roles.includes(ADMIN_ROLE) && !user.disabled);
+  const admins = (await users.list()).filter(isEnabledAdmin);
   if (admins.length > 0) {
     throw new ConflictError(`An admin already exists (${admins.map((user) => user.username).join(', ')}); add more with users add --role admin.`);
   }

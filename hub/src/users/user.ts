@@ -135,6 +135,11 @@ export function displayNameProblem(name: string): 'tooLong' | 'forbidden' | unde
 /** The role that opens the admin console. */
 export const ADMIN_ROLE = 'admin';
 
+/** An admin who can open the console: the admin role on an account that is not disabled. */
+export function isEnabledAdmin(user: Pick<User, 'roles' | 'disabled'>): boolean {
+  return user.roles.includes(ADMIN_ROLE) && !user.disabled;
+}
+
 /** The roles the hub knows: only {@link ADMIN_ROLE}. Any other name is a typo, refused. */
 export const KNOWN_ROLES: readonly string[] = [ADMIN_ROLE];
 
