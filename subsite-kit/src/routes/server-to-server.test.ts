@@ -140,6 +140,18 @@ describe('POST /sso/userdelete (hub-signed userdelete+jwt)', () => {
     expect((await request(app).post('/sso/userdelete').set('Authorization', 'Basic abc')).status).toBe(400);
   });
 
+  it('a token sent both as a Bearer token and as a body field → 400 invalid_request, no session ended (RFC 6750 §3.1)', async () => {
+    const { app, a, b } = await threeBrowsers();
+    const token = await hub.sign(claims({ sub: 'user-1' }), 'userdelete+jwt');
+    const res = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`).send({ token });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_request' });
+    expect(await userOf(a)).toMatchObject({ sub: 'user-1' });
+    // Refused before it was used: the same token, sent once, still works.
+    expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).body).toEqual({ sessions_ended: 2 });
+    expect(await userOf(b)).toBeNull();
+  });
+
   it('needs no browser session or CSRF header', async () => {
     const { app } = await makeSite(hub);
     const res = await request(app).post('/sso/userdelete').set('Sec-Fetch-Site', 'cross-site')

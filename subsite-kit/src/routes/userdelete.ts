@@ -4,14 +4,21 @@ import { InvalidRequest } from '../errors.js';
 import { verifyUserDeleteToken } from '../hub-token.js';
 import { hubTokenVerifier } from './backchannel-logout.js';
 
+/**
+ * The notice's token: an `Authorization: Bearer` header or a `token` body field, never both
+ * (RFC 6750 §2 and §3.1: a request that uses more than one method is `invalid_request`). Before,
+ * the header won and the body's token was ignored without a word (an outside review).
+ */
 function tokenOf(req: Request): unknown {
   const authorization = req.get('authorization');
+  const body = (req.body as Record<string, unknown> | undefined)?.token;
   if (authorization !== undefined) {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization);
     if (!match) throw new InvalidRequest('Authorization must be "Bearer <token>"');
+    if (body !== undefined) throw new InvalidRequest('send the token once: as a Bearer token or as the token field, not both');
     return match[1];
   }
-  return (req.body as Record<string, unknown> | undefined)?.token;
+  return body;
 }
 
 /**
