@@ -18,10 +18,16 @@ export function adminRoutes(services: HubServices): Router {
   router.use('/admin', requireAdmin(services), csrf.csrfSynchronisedProtection);
 
   router.get('/admin', async (req, res) => {
-    const [users, clients, counts] = await Promise.all([services.users.list(), services.clients.list(), services.deliveries.counts()]);
+    // Counted a batch at a time (users.each): no one store command reads every user.
+    const countUsers = async () => {
+      let count = 0;
+      for await (const _user of services.users.each()) count += 1;
+      return count;
+    };
+    const [userCount, clients, counts] = await Promise.all([countUsers(), services.clients.list(), services.deliveries.counts()]);
     renderAdmin(req, res, services, 'index.njk', {
       section: 'home',
-      userCount: users.length,
+      userCount,
       clientCount: clients.filter((client) => !client.internal).length,
       counts,
     });
