@@ -1,8 +1,8 @@
 /**
  * One rule for an e-mail address everywhere an account gets one (console, CLI, seed, UCenter's
- * user/register and check_email): at most 254 characters, and a domain of labels joined by single
- * dots. An attacker's review: a UCenter application registered `bob@example.test.` (the root's
- * dot: bob's mailbox) and `bob@mail。example.test` (a mail library sends it to
+ * user/register and check_email): at most 254 characters, and a domain that neither ends with a
+ * dot nor has a full stop IDNA reads as one. An attacker's review: a UCenter application
+ * registered `bob@example.test.` (the root's dot: bob's mailbox) and `bob@mail。example.test` (a mail library sends it to
  * bob@mail.example.test) beside the accounts that hold those addresses, and a 20,000-character
  * address, which the sign-up and the e-mail change refuse.
  */
@@ -29,8 +29,6 @@ describe('e-mail address format', () => {
     ['bob@example.test.', 'a trailing dot (the same domain)'],
     ['carol@mail\u3002example.test', 'an ideographic full stop (IDNA reads it as a dot)'],
     ['carol@mail\uFF0Eexample.test', 'a full-width full stop'],
-    ['bob@example..test', 'an empty label'],
-    ['bob@.example.test', 'an empty first label'],
     [`${'a'.repeat(250)}@x.yz`, 'more than 254 characters'],
   ])('%j is not an address: %s', async (address) => {
     expect(EMAIL.test(address)).toBe(false);
@@ -40,7 +38,7 @@ describe('e-mail address format', () => {
     expect(await hub.services.users.findByUsername('squatter')).toBeUndefined();
   });
 
-  test.each([['bob2@example.test'], ["o'neil@example.test"], ['张三@例子.中国'], [`${'a'.repeat(249)}@x.yz`]])('%j is an address', (address) => {
+  test.each([['bob2@example.test'], ["o'neil@example.test"], ['张三@例子.中国'], [`${'a'.repeat(249)}@x.yz`], ['typo@mail..example.test']])('%j is an address', (address) => {
     expect(EMAIL.test(address)).toBe(true);
   });
 });

@@ -18,19 +18,20 @@ import { checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, ma
  * verified mailbox through it.
  */
 const ADDRESS_CHARS = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:"]+';
-/**
- * A label of the domain: no dot, and none of the dots IDNA takes for one (。．｡, which a mail
- * library's punycode turns into `.`), so the domain is its labels joined by single dots.
- */
-const DOMAIN_LABEL = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:".\\u3002\\uFF0E\\uFF61]+';
+/** The domain's characters: an address's, but for the full stops IDNA takes for a dot (。．｡: a mail library's punycode turns them into `.`). */
+const DOMAIN_CHARS = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:"\\u3002\\uFF0E\\uFF61]+';
+/** The domain's last label: no dot at all. */
+const LAST_LABEL = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:".\\u3002\\uFF0E\\uFF61]+';
 /**
  * At most 254 characters (RFC 5321's path limit, as the sign-up and the e-mail change counted
- * it; the console, CLI, seed and UCenter took 20,000), and a domain of labels joined by single
- * dots: `bob@example.com.` (the root's dot, the same mailbox as bob@example.com) or
- * `bob@mail。example.com` (a mail library sends it to bob@mail.example.com) was another address
- * to the e-mail index, so a second account, and a budget of mails of its own, for one mailbox.
+ * it; the console, CLI, seed and UCenter took 20,000), and a domain that neither ends with a dot
+ * nor has one IDNA reads as a dot: `bob@example.com.` (the root's dot, the same mailbox as
+ * bob@example.com) or `bob@mail。example.com` (a mail library sends it to bob@mail.example.com)
+ * was another address to the e-mail index, so a second account, and a budget of mails of its
+ * own, for one mailbox. (UCenter's own check let `a@b..c` in, so forums' members may have one:
+ * no mailbox of anyone else's, and still taken.)
  */
-export const EMAIL = new RegExp(`^(?=.{3,254}$)${ADDRESS_CHARS}@${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})+$`, 'u');
+export const EMAIL = new RegExp(`^(?=.{3,254}$)${ADDRESS_CHARS}@${DOMAIN_CHARS}\\.${LAST_LABEL}$`, 'u');
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
 /** Users read per store round trip when all are walked ({@link UserRepository.each}): no one command reads them all. */
