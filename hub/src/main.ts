@@ -71,7 +71,7 @@ export async function main(
     logger.info('seed applied', { file, created: report.created, skipped: report.skipped.length });
   }
   if (prepare) await prepare(hub.services);
-  if (!(await hub.services.users.list()).some((user) => user.roles.includes(ADMIN_ROLE))) {
+  if (!(await hub.services.users.some((user) => user.roles.includes(ADMIN_ROLE)))) {
     logger.warn(
       store.kind === 'redis'
         ? 'no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)'

@@ -77,6 +77,27 @@ describe('admin console: UCenter applications', () => {
     expect(await hub.services.ucenter.apps.list()).toHaveLength(1);
   });
 
+  it('shows a refused registration beside the form, in the console, with what was typed (an attacker review: a bare error page lost every field)', async () => {
+    const typed = { name: 'Second forum', url: 'http://forum2.sso.test:5006/?x=1', appId: '12', type: 'DISCUZX', noteFile: 'api/uc.php', internalUrl: 'http://127.0.0.1:5006', charset: 'gbk', updatepw: 'yes', allowRegister: 'yes', acceptRc4: 'yes' };
+    const refused = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, ...typed });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toMatch(/<title>Error: /);
+    expect(html).toMatch(/data-testid="form-error">[^<]*query/);
+    expect(html).toContain('data-testid="ucenter-apps"'); // the console's page, not the bare error page
+    for (const name of ['name', 'url', 'appId', 'type', 'internalUrl'] as const) expect(html).toMatch(new RegExp(`name="${name}"[^>]* value="${typed[name].replace(/[.?]/g, '\\$&')}"`));
+    expect(html).toMatch(/<option value="gbk" selected>/);
+    expect(html).toMatch(/name="synlogin" value="yes">/); // left unticked
+    expect(html).toMatch(/name="allowRegister" value="yes" checked>/);
+    // Without the acknowledgement: beside the form too, nothing registered.
+    const unacknowledged = await admin.post(`${hub.url}/admin/ucenter`, { _csrf: (await page()).csrf, ...typed, url: 'http://forum2.sso.test:5006', acceptRc4: '' });
+    expect(unacknowledged.status).toBe(400);
+    const second = await unacknowledged.text();
+    expect(second).toMatch(/data-testid="form-error">/);
+    expect(second).toContain('name="name" value="Second forum"');
+    expect(await hub.services.ucenter.apps.find(12)).toBeUndefined();
+  });
+
   it('rotates the key (shown once) and removes the application', async () => {
     const before = await hub.services.ucenter.apps.require(7);
     const rotated = await admin.post(`${hub.url}/admin/ucenter/7/rotate-key`, { _csrf: (await page()).csrf });

@@ -138,6 +138,23 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(exported).not.toMatch(/carol-pass-123|new-carol-pass-1|wonderland-123/);
   });
 
+  test('the audit log finds a user by username or address, not only by id (an attacker review: "root" found none of root\'s own actions)', async () => {
+    const dave = await hub.services.users.create({ username: 'dave', email: 'dave@example.test', password: 'dave-password-77' });
+    await signIn(hub, { login: 'dave', password: 'dave-password-77' });
+    const events = async (query: string) => {
+      const { html } = await page(admin, `${hub.url}/admin/audit?${query}`);
+      return [...html.matchAll(/data-testid="audit-entry" data-event="([^"]*)"/g)].map((match) => match[1]);
+    };
+    for (const user of ['dave', 'DAVE', 'dave@example.test', dave.id]) expect(await events(`user=${encodeURIComponent(user)}`)).toContain('login.success');
+    // The admin's own actions, by the admin's name.
+    expect(await events(`user=${ADMIN.login}&event=admin.`)).toContain('admin.user.create');
+    const exported = await (await admin.get(`${hub.url}/admin/audit.jsonl?user=dave&event=login.success`)).text();
+    expect(exported.trim().split('\n').map((line) => JSON.parse(line) as { actor: string })).toEqual([expect.objectContaining({ actor: dave.id })]);
+    // A login typed for nobody still finds the failures typed so.
+    await hub.services.audit.record({ event: 'login.failure', actor: 'nobody-here', ip: '127.0.0.1' });
+    expect(await events('user=nobody-here')).toEqual(['login.failure']);
+  });
+
   test('shows a user’s sessions; ends one; delete is the forced logout, queued for every subsite', async () => {
     const first = await signIn(hub, ALICE);
     const second = await signIn(hub, ALICE);

@@ -5,7 +5,21 @@ import { renderAdmin } from './admin-context.js';
 
 const SHOWN = 200; // entries on the console page; the export has them all
 
-function filterOf(req: Request): AuditFilter {
+/**
+ * The filter a request asks for. A user is given as the console shows them (a username or an
+ * e-mail address) or by id: entries keep ids (and, for a failed sign-in, the login typed), so a
+ * name that finds an account also matches that account's id. Before, "alice" matched only the
+ * failed sign-ins typed as alice: none of her sign-ins, sign-outs or admin actions (an attacker's
+ * review: the trail of a stolen admin session was invisible to a search by the admin's name).
+ */
+async function filterOf(req: Request, services: HubServices): Promise<AuditFilter> {
+  const filter = textFilterOf(req);
+  if (typeof filter.user !== 'string') return filter;
+  const user = (await services.users.findByLogin(filter.user)) ?? (await services.users.findById(filter.user));
+  return user && user.id !== filter.user ? { ...filter, user: [filter.user, user.id] } : filter;
+}
+
+function textFilterOf(req: Request): AuditFilter {
   const text = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string).trim().slice(0, 200) : '');
   const time = (name: string) => {
     const value = Date.parse(text(name));
@@ -50,7 +64,7 @@ export function adminAuditRoutes(services: HubServices): Router {
   const router = Router();
 
   router.get('/admin/audit', async (req, res) => {
-    const filter = filterOf(req);
+    const filter = await filterOf(req, services);
     const entries = await audit.search(filter, SHOWN);
     const names = await displayNames(services, entries);
     const query = new URLSearchParams(Object.entries(req.query).filter((pair): pair is [string, string] => typeof pair[1] === 'string' && pair[0] !== 'done'));
@@ -58,9 +72,10 @@ export function adminAuditRoutes(services: HubServices): Router {
   });
 
   router.get('/admin/audit.jsonl', async (req, res) => {
+    const filter = await filterOf(req, services);
     res.status(200).type('application/x-ndjson');
     res.setHeader('Content-Disposition', 'attachment; filename="sso-hub-audit.jsonl"');
-    for await (const entry of audit.entries(filterOf(req))) res.write(`${JSON.stringify(entry)}\n`);
+    for await (const entry of audit.entries(filter)) res.write(`${JSON.stringify(entry)}\n`);
     res.end();
   });
 

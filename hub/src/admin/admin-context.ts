@@ -3,7 +3,7 @@ import { ForbiddenError, HubError, msg } from '../errors.js';
 import { clientIp } from '../http/client-ip.js';
 import { currentUser } from '../portal/current-user.js';
 import { renderPage } from '../portal/render.js';
-import { csrf } from '../security/csrf.js';
+import { adminCsrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import type { Actor } from '../users/account-lifecycle.js';
 import { ADMIN_ROLE, type User } from '../users/user.js';
@@ -48,7 +48,7 @@ export function actorOf(req: Request, res: Response): Actor {
 /** Renders an admin page with what every admin page needs: the admin, a CSRF token, the section and a notice. */
 export function renderAdmin(req: Request, res: Response, services: HubServices, template: string, context: Record<string, unknown> = {}, status = 200): void {
   const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
-  renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: csrf.generateToken(req), notice, ...context }, status);
+  renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: adminCsrf.generateToken(req), notice, ...context }, status);
 }
 
 /** A string field of a form body ('' when absent). */

@@ -1,5 +1,6 @@
-import { Router } from 'express';
-import { csrf } from '../security/csrf.js';
+import { Router, type RequestHandler } from 'express';
+import { ForbiddenError, msg } from '../errors.js';
+import { adminCsrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
@@ -10,18 +11,48 @@ import { adminUcenterRoutes } from './admin-ucenter.js';
 import { adminUserRoutes } from './admin-users.js';
 
 /**
+ * The console is opened as pages only (Fetch Metadata): its links and forms are navigations
+ * (`Sec-Fetch-Mode: navigate`), and a `fetch()` or XMLHttpRequest of an admin page, which a
+ * script running in the hub's origin (a sync page's `<script>` beacon) could read, is refused.
+ * An attacker's review left such a script running on a user's sync page; when an admin signed in
+ * in the same browser, it read the console's token and created an admin. A request without the
+ * header (an older browser, a program) is taken as a page.
+ */
+const pagesOnly: RequestHandler = (req, _res, next) => {
+  const mode = req.get('sec-fetch-mode');
+  if (mode && mode.toLowerCase() !== 'navigate') throw new ForbiddenError(msg('errors:adminPagesOnly'));
+  next();
+};
+
+/**
+ * No window a hub page opened keeps a hold on an admin page: `noopener-allow-popups` puts the
+ * console in a browsing context group of its own even when a same-origin page opened it, so a
+ * script on that page cannot read it through `window.open`'s handle.
+ */
+const noOpener: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cross-Origin-Opener-Policy', 'noopener-allow-popups');
+  next();
+};
+
+/**
  * The admin console under `/admin`: only for users with the admin role, CSRF on every form
  * (csrf-sync checks every method but GET/HEAD/OPTIONS), every action audited.
  */
 export function adminRoutes(services: HubServices): Router {
   const router = Router();
-  router.use('/admin', requireAdmin(services), csrf.csrfSynchronisedProtection);
+  router.use('/admin', pagesOnly, requireAdmin(services), adminCsrf.csrfSynchronisedProtection, noOpener);
 
   router.get('/admin', async (req, res) => {
-    const [users, clients, counts] = await Promise.all([services.users.list(), services.clients.list(), services.deliveries.counts()]);
+    // Counted a batch at a time (users.each): no one store command reads every user.
+    const countUsers = async () => {
+      let count = 0;
+      for await (const _user of services.users.each()) count += 1;
+      return count;
+    };
+    const [userCount, clients, counts] = await Promise.all([countUsers(), services.clients.list(), services.deliveries.counts()]);
     renderAdmin(req, res, services, 'index.njk', {
       section: 'home',
-      userCount: users.length,
+      userCount,
       clientCount: clients.filter((client) => !client.internal).length,
       counts,
     });

@@ -4,7 +4,8 @@ import type { HubServices } from '../services.js';
 import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
-import { actorOf, field, renderAdmin } from './admin-context.js';
+import { friendlyError } from '../portal/friendly-error.js';
+import { actorOf, field, isFormError, renderAdmin } from './admin-context.js';
 
 function appIdParam(value: unknown): number {
   const text = String(value);
@@ -21,7 +22,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
   const { ucenter, users, audit } = services;
   const router = Router();
 
-  const list = async (req: Parameters<typeof renderAdmin>[0], res: Parameters<typeof renderAdmin>[1], extra: Record<string, unknown> = {}) => {
+  const list = async (req: Parameters<typeof renderAdmin>[0], res: Parameters<typeof renderAdmin>[1], extra: Record<string, unknown> = {}, status = 200) => {
     const [apps, legacyHashes] = await Promise.all([ucenter.apps.list(), users.legacyHashCount()]);
     renderAdmin(req, res, services, 'ucenter.njk', {
       section: 'ucenter',
@@ -29,7 +30,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
       legacyHashes,
       ucApi: `${services.config.HUB_ISSUER}/ucenter`,
       ...extra,
-    });
+    }, status);
   };
 
   router.get('/admin/ucenter', (req, res) => list(req, res));
@@ -43,21 +44,35 @@ export function adminUcenterRoutes(services: HubServices): Router {
   });
 
   router.post('/admin/ucenter', async (req, res) => {
-    if (field(req, 'acceptRc4') !== 'yes') throw new ValidationError(msg('errors:acceptRc4'));
-    const appIdText = field(req, 'appId');
-    const app = await ucenter.apps.register({
-      name: field(req, 'name'),
-      url: field(req, 'url'),
-      ...(appIdText ? { appId: appIdParam(appIdText) } : {}),
-      ...(field(req, 'type') ? { type: field(req, 'type') } : {}),
-      ...(field(req, 'noteFile') ? { noteFile: field(req, 'noteFile') } : {}),
-      ...(field(req, 'internalUrl') ? { internalUrl: field(req, 'internalUrl') } : {}),
-      ...(field(req, 'charset') ? { charset: field(req, 'charset') } : {}),
-      synlogin: field(req, 'synlogin') === 'yes',
-      allowRegister: field(req, 'allowRegister') === 'yes',
-      updatepw: field(req, 'updatepw') === 'yes',
-      insecureOperation: field(req, 'insecureOperation') === 'yes',
-    });
+    // What was typed, to show again beside the form when it is refused (never the key: there is none yet).
+    const typed = {
+      name: field(req, 'name'), url: field(req, 'url'), appId: field(req, 'appId'), type: field(req, 'type'), noteFile: field(req, 'noteFile'),
+      internalUrl: field(req, 'internalUrl'), charset: field(req, 'charset'), synlogin: field(req, 'synlogin') === 'yes', updatepw: field(req, 'updatepw') === 'yes',
+      allowRegister: field(req, 'allowRegister') === 'yes', insecureOperation: field(req, 'insecureOperation') === 'yes', acceptRc4: field(req, 'acceptRc4') === 'yes',
+    };
+    let app;
+    try {
+      if (!typed.acceptRc4) throw new ValidationError(msg('errors:acceptRc4'));
+      app = await ucenter.apps.register({
+        name: typed.name,
+        url: typed.url,
+        ...(typed.appId ? { appId: appIdParam(typed.appId) } : {}),
+        ...(typed.type ? { type: typed.type } : {}),
+        ...(typed.noteFile ? { noteFile: typed.noteFile } : {}),
+        ...(typed.internalUrl ? { internalUrl: typed.internalUrl } : {}),
+        ...(typed.charset ? { charset: typed.charset } : {}),
+        synlogin: typed.synlogin,
+        allowRegister: typed.allowRegister,
+        updatepw: typed.updatepw,
+        insecureOperation: typed.insecureOperation,
+      });
+    } catch (error) {
+      // A refused value (a taken app id, a URL with a query): the form again beside the list, with
+      // what was typed and why, as the console's other forms do (a review: a bare error page lost it all).
+      if (!isFormError(error)) throw error;
+      await list(req, res, { formError: friendlyError(error), typed }, error.status);
+      return;
+    }
     await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
     // A forum on another site than the hub's: the sync page's notes set no cookie there (README, UCenter applications).
     const crossSite = isCrossSiteApp(app.url, services.config.HUB_ISSUER) ? { appHost: new URL(app.url).host, hubHost: new URL(services.config.HUB_ISSUER).host } : undefined;

@@ -3,7 +3,8 @@ import { msg, ValidationError } from '../errors.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import type { HubServices } from '../services.js';
 import { setAdminRole } from '../users/admin-role.js';
-import { ADMIN_ROLE, toPublic } from '../users/user.js';
+import { ADMIN_ROLE, toPublic, type PublicUser } from '../users/user.js';
+import { byUsername } from '../users/user-repository.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
@@ -18,11 +19,22 @@ export function adminUserRoutes(services: HubServices): Router {
 
   /** The users page's list: those matching `q` (all when empty), at most SEARCH_LIMIT. */
   async function listed(q: string): Promise<Record<string, unknown>> {
-    const all = await users.list();
-    const found = q ? all.filter((u) => [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))) : all;
+    // Walked a batch at a time, keeping only the first SEARCH_LIMIT by username and a count: the
+    // whole list in one store command and one sort stalled the hub for everyone (users.each).
+    const first: PublicUser[] = [];
+    let total = 0;
+    for await (const u of users.each()) {
+      if (q && ![u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))) continue;
+      total += 1;
+      if (first.length === SEARCH_LIMIT && byUsername(u, first[SEARCH_LIMIT - 1]!) >= 0) continue;
+      let at = first.length;
+      while (at > 0 && byUsername(u, first[at - 1]!) < 0) at -= 1;
+      first.splice(at, 0, u);
+      if (first.length > SEARCH_LIMIT) first.pop();
+    }
     // An unverified self-sign-up shows when it will be removed (HUB_UNVERIFIED_ACCOUNT_DAYS).
-    const shown = found.slice(0, SEARCH_LIMIT).map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
-    return { section: 'users', q, users: shown, total: found.length };
+    const shown = first.map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
+    return { section: 'users', q, users: shown, total };
   }
 
   router.get('/admin/users', async (req, res) => {

@@ -90,8 +90,8 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
 
 export interface AuditFilter {
   event?: string;
-  /** Matches actor or subject. */
-  user?: string;
+  /** Matches actor or subject (any of them, when several: a user's id and the login typed for them). */
+  user?: string | readonly string[];
   client?: string;
   since?: number; // epoch ms
   until?: number; // epoch ms
@@ -567,7 +567,10 @@ export class AuditLog {
 
   static matches(entry: AuditEntry, filter: AuditFilter): boolean {
     if (filter.event && !entry.event.startsWith(filter.event)) return false;
-    if (filter.user && entry.actor !== filter.user && entry.subject !== filter.user) return false;
+    if (filter.user !== undefined) {
+      const users = typeof filter.user === 'string' ? [filter.user] : filter.user;
+      if (users.length > 0 && !users.some((user) => user !== '' && (entry.actor === user || entry.subject === user))) return false;
+    }
     if (filter.client && entry.client !== filter.client) return false;
     if (filter.since !== undefined && entry.at < filter.since) return false;
     if (filter.until !== undefined && entry.at > filter.until) return false;

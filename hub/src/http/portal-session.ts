@@ -13,6 +13,8 @@ declare module 'express-session' {
   interface SessionData {
     /** csrf-sync's synchroniser token. */
     csrfToken?: string | null; // as csrf-sync declares it
+    /** The admin console's CSRF token (security/csrf.ts, adminCsrf): never on a portal page. */
+    adminCsrfToken?: string | null;
     /** Pending portal sign-ins started at GET /login: state → where to go after. */
     portalLogins?: Record<string, string>;
     /** Finished sign-in pages (interaction uid) → where they were going, for the back button. */

@@ -167,9 +167,9 @@ export class EmailChange {
     let restored = user;
     if (user.email.toLowerCase() !== from.toLowerCase()) {
       try {
-        restored = await this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null }).catch((error: unknown) => {
+        restored = await this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null, restoring: true }).catch((error: unknown) => {
           // Another change of the address landed meanwhile: a later change does not make this link stale, so once more.
-          if (error instanceof AccountChangedMeanwhileError) return this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null });
+          if (error instanceof AccountChangedMeanwhileError) return this.deps.users.changeEmail(user.id, from, { verified: true, changedAt: grant.fromChangedAt ?? null, restoring: true });
           throw error;
         });
       } catch (error) {

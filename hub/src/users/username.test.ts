@@ -33,6 +33,14 @@ describe('usernames', () => {
     expect(isValidUsername(normalUsername('Zoe\u0308'))).toBe(true); // composed to ë
   });
 
+  it('no mark that draws nothing on its letter (an attacker review: "ali\\u0307ce" showed as alice in Chromium, "admi\\u0307n" as admin)', () => {
+    for (const name of ['ali\u0307ce', 'admi\u0307n', 'j\u0307oe', 'ali\u0323\u0307ce', 'e\u0301\u0301ve', 'zhangsan\u0307\u0307']) {
+      expect([name, isValidUsername(normalUsername(name))]).toEqual([name, false]);
+    }
+    // Marks that show: Vietnamese, a dot below on i, a dot above on another letter (Polish ż).
+    for (const name of ['Nguyễn', 'Phạm', 'Lịch', 'ża\u0307ba', 'Hoa\u0300ng']) expect([name, isValidUsername(normalUsername(name))]).toEqual([name, true]);
+  });
+
   it('names compare in NFKC, case-folded: full-width and differently composed forms are the same name; ASCII keys as before', () => {
     const keys = new Keys('t:');
     expect(keys.userByName('ｂｏｂ')).toBe(keys.userByName('bob'));

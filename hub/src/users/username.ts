@@ -17,6 +17,14 @@ const SHAPE = /^(?!\p{M})[\p{L}\p{M}\p{N}._-]{2,64}$/u;
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
 /** More combining marks on one letter than any script's spelling needs (Zalgo text). */
 const MARK_PILE = /\p{M}{4}/u;
+/**
+ * A mark that draws nothing a reader can see on its letter (UTS #39 §5.4): a dot above on a
+ * soft-dotted letter (i, j and their kin, which have a dot already), or one mark twice in a row.
+ * "ali\u0307ce" showed as alice and "admi\u0307n" as admin, and both were other names (an
+ * attacker's review registered them through a UCenter application, in Chromium). Read decomposed
+ * (NFD), so a mark repeating the one a composed letter holds (é + U+0301) counts too.
+ */
+const HIDDEN_MARK = /\p{Soft_Dotted}\p{M}*\u0307|(\p{M})\1/u;
 
 /** Scripts told apart (a letter or digit of none of them counts as a script of its own). */
 const SCRIPTS = [
@@ -42,7 +50,7 @@ function scriptsOf(name: string): Set<string> {
 /** Whether `input`, in its stored form ({@link normalUsername}: trimmed, NFC), may be a username. */
 export function isValidUsername(input: string): boolean {
   const username = normalUsername(input);
-  if (!SHAPE.test(username) || INVISIBLE.test(username) || MARK_PILE.test(username)) return false;
+  if (!SHAPE.test(username) || INVISIBLE.test(username) || MARK_PILE.test(username) || HIDDEN_MARK.test(username.normalize('NFD'))) return false;
   // A name is kept in the form it is compared in: no full-width, ligature or mathematical
   // letters (𝐚 is compared as a, so "𝐚рр𝐥е" would hide Latin among Cyrillic from the check below).
   if (username.normalize('NFKC') !== username) return false;
