@@ -23,6 +23,7 @@ import { bootstrapAdmin } from './users/bootstrap-admin.js';
 import { OwnerNotices } from './users/owner-notices.js';
 import { ADMIN_ROLE, type PublicUser } from './users/user.js';
 import { removalTime, UnverifiedAccounts } from './signup/unverified-accounts.js';
+import { parseInviteDays } from './signup/invites.js';
 import { resetTwoStep } from './two-step/reset-two-step.js';
 import { Views } from './views/views.js';
 
@@ -310,7 +311,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         break;
       }
       case 'invites create': {
-        const days = values.days === undefined ? undefined : Number(values.days);
+        const days = values.days === undefined ? undefined : parseInviteDays(values.days);
         const { link, invite } = await services.invites.create({ createdBy: 'cli', ...(values.email ? { email: values.email } : {}), ...(days !== undefined ? { days } : {}) });
         await services.audit.record({ event: 'admin.invite.create', ...cli, detail: { bound: Boolean(invite.email) } });
         if (config.HUB_SIGNUP !== 'invite') print(`warning: HUB_SIGNUP is ${config.HUB_SIGNUP}; the link works only while it is invite`);

@@ -31,7 +31,7 @@ describe('client secret rotation with overlap: CLI and console (redis)', () => {
   describe('clients rotate-secret (CLI)', () => {
     test('--overlap takes whole seconds above 0; refused otherwise with the reason, and nothing changes', async () => {
       const { clientSecret } = await hub.services.clients.register({ clientId: 'cli-rot', ...SERVICE });
-      for (const bad of ['0', '-5', '1.5', 'abc', '', '1e3', '60s']) {
+      for (const bad of ['0', '-5', '1.5', 'abc', '', '1e3', '60s', '2592001', '9999999999']) {
         const refused = await run('clients', 'rotate-secret', 'cli-rot', `--overlap=${bad}`);
         expect(refused.code).not.toBe(0);
         expect(refused.out).toMatch(/--overlap takes a whole number of seconds above 0/);
@@ -101,6 +101,10 @@ describe('client secret rotation with overlap: CLI and console (redis)', () => {
       const bad = await admin.post(`${hub.url}/admin/clients/console-rot/rotate-secret`, { _csrf: csrf, overlap: '-1' });
       expect(bad.status).toBe(400);
       expect(await bad.text()).toMatch(/data-testid="form-error"[^>]*>[^<]*The overlap is a whole number of seconds/);
+      // An attacker's review had 317 years accepted: at most 30 days.
+      const forever = await admin.post(`${hub.url}/admin/clients/console-rot/rotate-secret`, { _csrf: csrf, overlap: '9999999999' });
+      expect(forever.status).toBe(400);
+      expect(await forever.text()).toMatch(/at most 2592000 \(30 days\)/);
       expect((await clientCredentials(hub, 'console-rot', old!)).status).toBe(200);
       // CSRF-protected as every console form.
       expect((await admin.post(`${hub.url}/admin/clients/console-rot/rotate-secret`, { overlap: '600' })).status).toBe(403);

@@ -385,6 +385,8 @@ describe('sign-up limits and modes', () => {
       const other = unique('cli-invited');
       expect((await signUp(hub, new TestBrowser(), { ...other, invite: new URL(cliLink).searchParams.get('invite')! }, cliPath)).status).toBe(303);
       expect((await cli.run('invites', 'create', '--days', '99')).code).toBe(1);
+      // Digits only: `0x10` and `1e1` were taken as 16 and 10 days (an attacker's review).
+      for (const odd of ['0x10', '1e1']) expect((await cli.run('invites', 'create', '--days', odd)).out).toMatch(/valid for 1 to \d+ days/);
       // And the admin console, on the Users page (CSRF-protected, audited).
       await hub.services.users.create({ username: 'root', email: 'root-invite@example.com', password: 'root-password-1', roles: ['admin'] });
       const admin = new TestBrowser();
@@ -406,6 +408,9 @@ describe('sign-up limits and modes', () => {
       expect(await anonymous.text()).not.toContain('invite=');
       // Signed in but without the CSRF token: refused.
       expect((await admin.post(`${hub.url}/admin/invites`, { days: '3' })).status).toBe(403);
+      const hex = await admin.post(`${hub.url}/admin/invites`, { _csrf: inputValue(usersPage, '_csrf'), email: '', days: '0x10' });
+      expect(hex.status).toBe(400);
+      expect(await hex.text()).not.toContain('invite=');
     } finally {
       await hub.close();
     }

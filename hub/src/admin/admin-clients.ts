@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { ClientInput } from '../clients/client-registry.js';
+import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
 import { livePreviousSecret } from '../clients/client-secret.js';
 import { ForbiddenError, msg, ValidationError } from '../errors.js';
@@ -54,10 +54,10 @@ function shown(client: SubsiteClient, overlapSeconds: number) {
   };
 }
 
-/** The rotate form's overlap: empty for none; otherwise whole seconds above 0, refused with the reason. */
+/** The rotate form's overlap: empty for none; otherwise whole seconds above 0 (at most {@link MAX_SECRET_OVERLAP_SECONDS}, checked by the registry), refused with the reason. */
 function overlapOf(value: string): number | undefined {
   if (value.trim() === '') return undefined;
-  if (!/^[1-9][0-9]{0,9}$/.test(value.trim())) throw new ValidationError(msg('errors:clients.overlapSeconds'));
+  if (!/^[1-9][0-9]{0,9}$/.test(value.trim())) throw new ValidationError(msg('errors:clients.overlapSeconds', { max: MAX_SECRET_OVERLAP_SECONDS }));
   return Number(value.trim());
 }
 

@@ -5,6 +5,7 @@ import type { HubServices } from '../services.js';
 import { setAdminRole } from '../users/admin-role.js';
 import { ADMIN_ROLE, toPublic, type PublicUser } from '../users/user.js';
 import { byUsername } from '../users/user-repository.js';
+import { parseInviteDays } from '../signup/invites.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
@@ -61,7 +62,7 @@ export function adminUserRoutes(services: HubServices): Router {
   // HUB_SIGNUP=invite: a single-use sign-up link, shown once (its digest is all the store keeps).
   router.post('/admin/invites', async (req, res) => {
     const email = field(req, 'email');
-    const days = Number(field(req, 'days') || '7');
+    const days = parseInviteDays(field(req, 'days') || '7');
     const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
     await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
     renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });

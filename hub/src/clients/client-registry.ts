@@ -117,6 +117,13 @@ function generationOfRecord(client: SubsiteClient | undefined): string | undefin
  * A version is read with its epoch: after a data loss the counter starts again from 1 and
  * may come back to the number a process holds with other records; the epoch does not.
  */
+/**
+ * The longest a rotated-out client secret stays valid beside the new one: 30 days, time for a
+ * planned change across a fleet. An attacker's review had 9,999,999,999 s (317 years) accepted,
+ * which kept the old secret valid for good while the console showed it as rotated.
+ */
+export const MAX_SECRET_OVERLAP_SECONDS = 30 * 24 * 3600;
+
 export class ClientRegistry {
   #cache = new Map<string, SubsiteClient>();
   #version: string | null = null;
@@ -707,7 +714,7 @@ export class ClientRegistry {
    * before at once (see {@link RotatedSecret.droppedPrevious}).
    */
   async rotateSecret(clientId: string, { overlapSeconds }: { overlapSeconds?: number } = {}): Promise<RotatedSecret> {
-    if (overlapSeconds !== undefined && !(Number.isSafeInteger(overlapSeconds) && overlapSeconds > 0)) throw new ValidationError(msg('errors:clients.overlapSeconds'));
+    if (overlapSeconds !== undefined && !(Number.isSafeInteger(overlapSeconds) && overlapSeconds > 0 && overlapSeconds <= MAX_SECRET_OVERLAP_SECONDS)) throw new ValidationError(msg('errors:clients.overlapSeconds', { max: MAX_SECRET_OVERLAP_SECONDS }));
     return this.#exclusive(clientId, () => this.#rotateSecret(clientId, overlapSeconds));
   }
 

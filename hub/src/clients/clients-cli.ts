@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import { STATUS_TEXT, type IntegrationCheck } from '../sync/integration-check.js';
-import type { ClientInput, ClientRegistry } from './client-registry.js';
+import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput, type ClientRegistry } from './client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from './client.js';
 import { livePreviousSecret } from './client-secret.js';
 import { changedSettings, signOutNoLongerReaches } from './client-changes.js';
@@ -105,10 +105,10 @@ function changeFrom(values: ClientsCliValues, forUpdate: boolean): Omit<ClientIn
   return change;
 }
 
-/** The overlap of `--overlap`: a whole number of seconds above 0, written in decimal digits. */
+/** The overlap of `--overlap`: a whole number of seconds above 0 and at most {@link MAX_SECRET_OVERLAP_SECONDS}, written in decimal digits. */
 export function parseOverlap(value: string): number {
   const seconds = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(seconds)) throw new TypeError(`--overlap takes a whole number of seconds above 0 (how long the previous secret stays valid), not '${value}'; leave it out to stop the previous secret at once`);
+  if (!(Number.isSafeInteger(seconds) && seconds <= MAX_SECRET_OVERLAP_SECONDS)) throw new TypeError(`--overlap takes a whole number of seconds above 0, at most ${MAX_SECRET_OVERLAP_SECONDS} (30 days): how long the previous secret stays valid; not '${value}'; leave it out to stop the previous secret at once`);
   return seconds;
 }
 
