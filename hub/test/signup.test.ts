@@ -241,6 +241,32 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect(await hub.services.users.findByLogin(mine.username)).toBeUndefined();
   });
 
+  test('resend by e-mail address: the form says to type the username (a username has no @), for any address alike, and nothing is sent', async () => {
+    // A browser review typed the address into the resend form, was told "if this account is
+    // waiting, we sent a new link" and never got one: the resend goes by username, and an
+    // unverified account is not found by its address. No username contains "@", so the answer
+    // tells nothing about any account.
+    const person = unique('resendmail');
+    await signUp(hub, new TestBrowser(), person);
+    await catcher.waitFor(person.email);
+    const resend = async (login: string, lang = 'en') => {
+      const browser = new TestBrowser();
+      const form = await (await browser.get(`${hub.url}/signup/resend`, { 'accept-language': lang })).text();
+      const answer = await browser.post(`${hub.url}/signup/resend`, { _csrf: inputValue(form, '_csrf'), login }, { 'accept-language': lang });
+      return { status: answer.status, body: (await answer.text()).replace(/name="_csrf" value="[^"]*"/g, '').replaceAll(login, 'LOGIN') };
+    };
+    const waiting = await resend(` ${person.email.toUpperCase()} `);
+    expect(waiting.status).toBe(400);
+    expect(waiting.body).toMatch(/<title>Error: /);
+    expect(waiting.body).toMatch(/role="alert" id="resend-error"[^>]*>Type the username you chose when you signed up/);
+    expect(waiting.body).toMatch(/<input name="login"[^>]*aria-invalid="true" aria-describedby="resend-error" autofocus/);
+    expect(await resend(`nobody-${randomUUID().slice(0, 8)}@example.test`)).toEqual(await resend('alice@example.test'));
+    expect((await resend(`nobody-${randomUUID().slice(0, 8)}@example.test`)).body).toEqual((await resend(` ${person.email.toUpperCase()} `)).body);
+    expect((await resend(person.email, 'zh-CN')).body).toContain('请输入注册时选择的用户名');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(catcher.to(person.email)).toHaveLength(1); // the sign-up's own link only
+  });
+
   test('resend: the same answer for any username; a new link for an account waiting; at most 3 sign-up mails an hour to its address from one network', async () => {
     const person = unique('resend');
     await signUp(hub, new TestBrowser(), person);
