@@ -255,6 +255,10 @@ describe('Account page: other browsers and devices, "sign out everywhere else" (
     expect(ends.every(({ session }) => session)).toBe(true);
     // Each button names its row for a screen reader, as "Withdraw" does.
     expect(ends[0]!.row).toMatch(/<button[^>]*aria-label="Sign out the session signed in [^"]+"/);
+    // Its name holds the button's visible text (WCAG 2.5.3; axe's label-content-name-mismatch), in both languages.
+    const zh = await (await a.get(`${hub.url}/account`, { 'accept-language': 'zh-CN' })).text();
+    const zhButton = /<button[^>]*data-testid="end-session">([^<]*)<\/button>/.exec(zh)!;
+    expect(/aria-label="([^"]+)"/.exec(zhButton[0])![1]).toContain(zhButton[1]);
     const bRow = ends.find(({ row }) => row.includes('Relying Party'))!;
 
     // Another user's session, or one already ended, ends nothing and says nothing of it.
