@@ -288,6 +288,12 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect((await hub.services.users.findByEmail(first.email))?.id).toBe(owner.id);
   });
 
+  test('the resend form puts the focus in its field, as the forgotten-password form does', async () => {
+    // A keyboard-only review landed on the page with the focus nowhere (only an error put it in the field).
+    const html = await (await new TestBrowser().get(`${hub.url}/signup/resend?login=someone`)).text();
+    expect(/<input name="login"[^>]*>/.exec(html)![0]).toMatch(/ autofocus[ >]/);
+  });
+
   test('resend by e-mail address: the form says to type the username (a username has no @), for any address alike, and nothing is sent', async () => {
     // A browser review typed the address into the resend form, was told "if this account is
     // waiting, we sent a new link" and never got one: the resend goes by username, and an
@@ -306,7 +312,10 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect(waiting.status).toBe(400);
     expect(waiting.body).toMatch(/<title>Error: /);
     expect(waiting.body).toMatch(/role="alert" id="resend-error"[^>]*>Type the username you chose when you signed up/);
-    expect(waiting.body).toMatch(/<input name="login"[^>]*aria-invalid="true" aria-describedby="resend-error" autofocus/);
+    const field = /<input name="login"[^>]*>/.exec(waiting.body)![0];
+    expect(field).toContain('aria-invalid="true"');
+    expect(field).toContain('aria-describedby="resend-error"');
+    expect(field).toMatch(/ autofocus[ >]/);
     expect(await resend(`nobody-${randomUUID().slice(0, 8)}@example.test`)).toEqual(await resend('alice@example.test'));
     expect((await resend(`nobody-${randomUUID().slice(0, 8)}@example.test`)).body).toEqual((await resend(` ${person.email.toUpperCase()} `)).body);
     expect((await resend(person.email, 'zh-CN')).body).toContain('请输入注册时选择的用户名');
