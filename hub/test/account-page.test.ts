@@ -235,6 +235,57 @@ describe('Account page: other browsers and devices, "sign out everywhere else" (
     expect(await accountForm(hub, a)).toContain('data-testid="no-other-sessions"');
     expect(await hub.services.audit.search({ event: 'account.sessions.end-others', user: user.id })).toHaveLength(1);
   });
+
+  test('signs out one other session on its own: its tokens end, the third browser and this one stay; another user\'s session cannot be named', async () => {
+    // A browser review: the page listed the other browsers but could only end all of them at
+    // once (ASVS 5 V7.5.2: view and terminate any or all sessions). Each row now has its button.
+    const username = `one-${Date.now()}`;
+    const user = await hub.services.users.create({ username, email: `${username}@example.test`, name: 'One', password: PASSWORD });
+    const a = await signInAtPortal(hub, username, PASSWORD);
+    const b = await signInAtPortal(hub, username, PASSWORD);
+    const request = codeRequest('rp', REDIRECT, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const { callback } = await walk(b, hub.url, authUrl(hub.url, request.params), { login: username, password: PASSWORD });
+    const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: rpAuth });
+    const c = await signInAtPortal(hub, username, PASSWORD);
+
+    const html = await accountForm(hub, a);
+    const rows = /data-testid="other-sessions">([\s\S]*?)<\/ul>/.exec(html)![1]!;
+    const ends = [...rows.matchAll(/<li[\s\S]*?<\/li>/g)].map((row) => ({ row: row[0], session: /name="session" value="([^"]+)"/.exec(row[0])?.[1] }));
+    expect(ends).toHaveLength(2);
+    expect(ends.every(({ session }) => session)).toBe(true);
+    // Each button names its row for a screen reader, as "Withdraw" does.
+    expect(ends[0]!.row).toMatch(/<button[^>]*aria-label="Sign out the session signed in [^"]+"/);
+    // Its name holds the button's visible text (WCAG 2.5.3; axe's label-content-name-mismatch), in both languages.
+    const zh = await (await a.get(`${hub.url}/account`, { 'accept-language': 'zh-CN' })).text();
+    const zhButton = /<button[^>]*data-testid="end-session">([^<]*)<\/button>/.exec(zh)!;
+    expect(/aria-label="([^"]+)"/.exec(zhButton[0])![1]).toContain(zhButton[1]);
+    const bRow = ends.find(({ row }) => row.includes('Relying Party'))!;
+
+    // Another user's session, or one already ended, ends nothing and says nothing of it.
+    const stranger = await hub.services.users.create({ username: `stranger-${Date.now()}`, email: `s${Date.now()}@example.test`, password: PASSWORD });
+    const s = await signInAtPortal(hub, stranger.username, PASSWORD);
+    const strangerHtml = await accountForm(hub, s);
+    const foreign = await s.post(`${hub.url}/account/sessions/end`, { _csrf: inputValue(strangerHtml, '_csrf'), session: bRow.session! });
+    await foreign.arrayBuffer();
+    expect(foreign.status).toBe(303);
+    expect(await isSignedIn(b, hub.url)).toBe(true);
+
+    const answer = await a.post(`${hub.url}/account/sessions/end`, { _csrf: inputValue(html, '_csrf'), session: bRow.session! });
+    await answer.arrayBuffer();
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/account?done=session');
+    expect(await isSignedIn(b, hub.url)).toBe(false);
+    expect(await isSignedIn(a, hub.url)).toBe(true);
+    expect(await isSignedIn(c, hub.url)).toBe(true);
+    const refreshed = await postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token) }, { authorization: rpAuth });
+    expect(refreshed.status).toBe(400);
+    const after = await (await a.get(`${hub.url}/account?done=session`)).text();
+    expect(after).toContain('That browser or device was signed out');
+    expect([...(/data-testid="other-sessions">([\s\S]*?)<\/ul>/.exec(after)![1]!).matchAll(/<li/g)]).toHaveLength(1);
+    expect(await hub.services.audit.search({ event: 'account.session.end', user: user.id })).toHaveLength(1);
+    // This browser's own session is not in the list and cannot be ended here (that is "Sign out").
+    expect(after).not.toContain('name="session" value=""');
+  });
 });
 
 describe('Account page: the owner is told of a password change (ASVS 5 §6.3.7; redis, real SMTP)', () => {

@@ -175,6 +175,25 @@ describe('Giving the old e-mail address back (redis, real SMTP)', () => {
     expect((await hub.services.users.findById(alice.id))!.email).toBe(to);
   });
 
+  test('the notice to the old address is in the language the change was asked in, not that of whoever opens the confirmation link', async () => {
+    // A browser review: an English owner's "your address was changed" mail, the one with the
+    // link back, came in Chinese because the link to the new mailbox was opened in a zh-CN browser
+    // (another device, or the taker's). It follows the account page's language at the request.
+    const user = await newUser();
+    const owner = await signInAtPortal(hub, user.username, PASSWORD);
+    const to = `${user.username}@new.example.test`;
+    const since = Date.now();
+    const html = await (await owner.get(`${hub.url}/account`, { 'accept-language': 'en' })).text();
+    expect((await owner.post(`${hub.url}/account/email`, { _csrf: inputValue(html, '_csrf'), email: to, current: PASSWORD }, { 'accept-language': 'en' })).status).toBe(303);
+    const link = linkOf(await catcher.waitFor(to, { since, filter: withLink('/account/email/confirm') }), '/account/email/confirm');
+    const elsewhere = new TestBrowser();
+    const page = await (await elsewhere.get(link, { 'accept-language': 'zh-CN' })).text();
+    expect((await elsewhere.post(`${hub.url}/account/email/confirm`, { _csrf: inputValue(page, '_csrf'), token: inputValue(page, 'token') }, { 'accept-language': 'zh-CN' })).status).toBe(200);
+    const notice = await catcher.waitFor(user.email, { since, filter: withLink('/account/email/undo') });
+    expect(notice.lang).toBe('en');
+    expect(notice.subject).toMatch(/e-mail address/);
+  });
+
   test('an unknown link, and a POST without the CSRF token, change nothing', async () => {
     const unknown = await new TestBrowser().get(`${hub.url}/account/email/undo?token=${'A'.repeat(43)}`);
     expect(unknown.status).toBe(400);

@@ -27,6 +27,7 @@ export type AuditEvent =
   | 'account.name.changed'
   | 'account.password.changed'
   | 'account.sessions.end-others'
+  | 'account.session.end'
   | 'account.password.wrong'
   | 'account.email.requested'
   | 'account.email.changed'

@@ -23,7 +23,7 @@ function fieldOf(error: HubError): ErrorField {
 }
 
 /** Notices shown after a change (`?done=`), by name: never text from the query. */
-const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others']);
+const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others', 'session']);
 
 function field(req: Request, name: string, max = 1024): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -67,7 +67,7 @@ export function accountRoutes(services: HubServices): Router {
     // The user's other hub sessions (other browsers and devices), with the sites each signed in to.
     const otherSessions = (await lifecycle.sessionsOf(signedIn.user.id))
       .filter((session) => session.uid !== signedIn.sessionUid)
-      .map((session) => ({ loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean) }));
+      .map((session) => ({ uid: session.uid, loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean) }));
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
       signedInTo: signedIn.clientIds.map(signedInHere).filter(Boolean),
@@ -204,6 +204,21 @@ export function accountRoutes(services: HubServices): Router {
     await renewDeviceCookie(services, res, signedIn.user.id);
     await audit.record({ event: 'account.sessions.end-others', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended });
     res.redirect(303, '/account?done=others');
+  });
+
+  /**
+   * One other session ends ("Sign out" on its row; ASVS 5 V7.5.2: any or all sessions): with its
+   * grants and tokens, and a back-channel logout for the `sid` each subsite was given. Not this
+   * browser's own session (that is "Sign out"), and nothing for one that is not the user's.
+   */
+  router.post('/account/sessions/end', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const signedIn = await requireUser(req, res);
+    if (!signedIn) return;
+    const uid = field(req, 'session', 200);
+    if (uid && uid !== signedIn.sessionUid && (await lifecycle.endOwnSession(signedIn.user.id, uid))) {
+      await audit.record({ event: 'account.session.end', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: { session: uid } });
+    }
+    res.redirect(303, '/account?done=session');
   });
 
   router.post('/account/consents/:clientId/revoke', csrf.csrfSynchronisedProtection, async (req, res) => {

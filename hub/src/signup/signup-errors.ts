@@ -26,6 +26,7 @@ export const signupErrors = {
   email: () => new SignupError(400, 'That e-mail address does not look right.', 'signup:errors.email-format', 'email'),
   name: () => new SignupError(400, 'A display name has 1 to 100 characters and no control characters.', 'signup:errors.name-format', 'name'),
   passwordsDiffer: () => new SignupError(400, 'The two passwords differ.', 'signup:errors.passwords-differ', 'password'),
+  resendByEmail: () => new SignupError(400, 'Type the username you chose when you signed up, not the e-mail address.', 'signup:errors.resend-by-email', 'username'),
   linkInvalid: () => new SignupError(400, 'This link is not valid: it was used already, has expired (after 24 hours) or was mistyped.', 'signup:errors.link-invalid'),
   addressTaken: () => new SignupError(409, 'This e-mail address now belongs to another account, so it cannot be confirmed for this one.', 'signup:errors.address-taken'),
 };

@@ -152,6 +152,10 @@ export class SignupService {
    */
   async resend(login: string, ip: string): Promise<void> {
     this.ensureOpen();
+    // An unverified account is not found by its address, so an address typed here never brought a
+    // link, while the page said it might have (a browser review). No username has an "@": saying
+    // so tells nothing about any account.
+    if (login.includes('@')) throw signupErrors.resendByEmail();
     await this.deps.limit.count(ip);
     const user = await this.deps.users.findByLogin(login.slice(0, 320));
     // Not for an account being removed (unverified past HUB_UNVERIFIED_ACCOUNT_DAYS): its link could never work.

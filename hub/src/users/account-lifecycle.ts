@@ -180,6 +180,21 @@ export class AccountLifecycle {
   }
 
   /**
+   * The owner ends one of their other sessions from the account page ("Sign out" on its row):
+   * as {@link endSession}, but a session that is not the user's, or is gone already, ends
+   * nothing and says nothing (false), so the form cannot probe other users' sessions.
+   */
+  async endOwnSession(userId: string, uid: string): Promise<boolean> {
+    const live = await this.deps.sessions.list(userId);
+    const found = live.find(({ payload }) => payload.uid === uid);
+    if (!found) return false;
+    // Before the end: a request that holds this session and writes it back later ends it again.
+    await this.deps.sessions.markEnded(userId, { uid });
+    await this.#end(userId, found);
+    return true;
+  }
+
+  /**
    * Ends every hub session of the user and revokes every token on every device (also those
    * of password-grant sign-ins, which have no session). The user stays enabled and
    * remembered consents stay.

@@ -28,17 +28,28 @@ export class AccountTokens {
   }
 
   /** The data of a live token without using it up (the page that asks for the new password). */
-  async peek<T>(purpose: TokenPurpose, token: string): Promise<T | undefined> {
+  async peek<T>(purpose: TokenPurpose, pasted: string): Promise<T | undefined> {
+    const token = AccountTokens.#clean(pasted);
     if (!AccountTokens.#plausible(token)) return undefined;
     const raw = await this.store.get(this.#key(purpose, token));
     return raw ? (JSON.parse(raw) as T) : undefined;
   }
 
   /** Uses the token up and returns its data; undefined when unknown, expired or already used. */
-  async take<T>(purpose: TokenPurpose, token: string): Promise<T | undefined> {
+  async take<T>(purpose: TokenPurpose, pasted: string): Promise<T | undefined> {
+    const token = AccountTokens.#clean(pasted);
     if (!AccountTokens.#plausible(token)) return undefined;
     const raw = await this.store.take(this.#key(purpose, token));
     return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
+  /**
+   * A link pasted with what followed it in the mail or the chat (`…?token=T).`, a space, a
+   * Chinese full stop) still works: a token is base64url, so anything else around it is not
+   * part of it. A wrong or extra letter is still a wrong token.
+   */
+  static #clean(pasted: string): string {
+    return pasted.replace(/^[^A-Za-z0-9_-]+|[^A-Za-z0-9_-]+$/g, '');
   }
 
   static #plausible(token: string): boolean {

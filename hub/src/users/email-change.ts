@@ -35,6 +35,12 @@ interface EmailGrant {
   from: string;
   to: string;
   stamp: string;
+  /**
+   * The language the change was asked in (the signed-in holder's account page): the notice to
+   * the old address follows it, not the browser that opens the link, which may be another
+   * device's or the taker's. Absent in links an older release issued.
+   */
+  locale?: string;
 }
 
 /** What the link sent to the old address after a change stands for: the address to give back. */
@@ -111,7 +117,7 @@ export class EmailChange {
     // The old address hears of it at once: if this was not its owner, they can act.
     this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }));
     if (await this.deps.users.findByLogin(address)) return;
-    const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user) };
+    const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user), locale };
     const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
     const link = `${this.deps.issuer}/account/email/confirm?token=${encodeURIComponent(token)}`;
     // The new address is not proven yet: its mail carries nothing the account holder chose
@@ -144,7 +150,7 @@ export class EmailChange {
       throw error;
     }
     await this.deps.audit.record({ event: 'account.email.changed', actor: user.id, subject: user.id, ip });
-    this.#background(this.#offerUndo(user, to, locale));
+    this.#background(this.#offerUndo(user, to, grant?.locale ?? locale));
     return changed;
   }
 

@@ -118,11 +118,19 @@ export class PasswordRecovery {
     // Hashed before the link is used up: a busy hub (BusyError, 503) leaves the link usable.
     const prepared = await this.deps.users.preparePassword(password);
     // Used up atomically: of two requests racing with one link, one sets the password.
-    const taken = await this.#userOf(await this.deps.tokens.take<ResetGrant>('password-reset', token));
+    const grant = await this.deps.tokens.take<ResetGrant>('password-reset', token);
+    const taken = await this.#userOf(grant);
     await this.deps.users.setPassword(taken.id, prepared);
     const ended = await this.deps.lifecycle.signOutEverywhere(taken.id);
     await this.deps.throttle.clearAccount(taken.id, ip);
     await this.deps.audit.record({ event: 'password.reset.done', actor: taken.id, subject: taken.id, ip, detail: ended });
+    // The link went to the account's address and was used: the same proof the verification link
+    // gives. An account that signed up and never verified would otherwise be told, right after
+    // "sign in with your new password", to confirm its address first (a browser review). Claimed
+    // as the verification link claims it: an address another account has proven stays theirs.
+    if (taken.emailVerified !== true && grant?.email !== undefined && (await this.deps.users.verifyEmail(taken.id, grant.email)) === 'verified') {
+      await this.deps.audit.record({ event: 'email.verified', actor: taken.id, subject: taken.id, ip, detail: { via: 'password-reset' } });
+    }
     this.deps.notices.passwordChanged(taken, locale);
     return taken;
   }
