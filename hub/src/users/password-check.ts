@@ -109,7 +109,7 @@ export class PasswordCheck {
     // Told only after the right password: it reveals nothing to anyone who does not know it.
     if (awaitsVerification(user, this.deps.requireVerifiedEmail)) return { kind: 'unverified', user };
     if (!(await users.keepSignedIn(user))) return { kind: 'gone', user };
-    if (hasher.needsRehash(user.passwordHash)) await users.rehash(user.id, password, user.passwordHash);
+    if (hasher.needsRehash(user.passwordHash, password)) await users.rehash(user.id, password, user.passwordHash);
     return { kind: 'ok', user, ...(secondStep !== undefined ? { secondStep } : {}) };
   }
 }

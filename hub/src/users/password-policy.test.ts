@@ -24,6 +24,11 @@ async function rejection(policy: PasswordPolicy, password: string, context = {})
 describe('PasswordPolicy (ASVS 5 §6.2)', () => {
   const policy = new PasswordPolicy({ minLength: 8, minScore: 3 });
 
+  test('judged in the form it is hashed in (NFKC): circled or full-width digits are the digits they stand for', async () => {
+    expect(await rejection(policy, '①②③④⑤⑥⑦⑧')).toBe('too-weak');
+    expect(await rejection(policy, 'ｐａｓｓｗｏｒｄ')).toBe('too-weak');
+  });
+
   test('a minimum length in characters as people count them, and a maximum', async () => {
     expect(await rejection(policy, 'a1b2c3d')).toBe('too-short');
     // Eight Chinese characters are eight characters, whatever their UTF-16 or UTF-8 length.

@@ -86,8 +86,10 @@ export class PasswordPolicy {
    * Rejects with PasswordRejectedError when the password is not acceptable. Asynchronous
    * because the strength estimator is loaded on the first check: callers must await it.
    */
-  async check(password: string, context: PasswordContext = {}): Promise<void> {
+  async check(typed: string, context: PasswordContext = {}): Promise<void> {
     const { minLength, minScore, breached } = this.options;
+    // Judged as it is hashed (PasswordHasher: its NFKC form): ①②③④⑤⑥⑦⑧ is 12345678.
+    const password = typed.normalize('NFKC');
     // Length in characters as people count them (code points), not UTF-16 units.
     const length = [...password].length;
     if (length < minLength) throw new PasswordRejectedError('too-short', { min: minLength });

@@ -52,6 +52,36 @@ describe('PasswordHasher: every check costs the same, whatever the account', () 
   });
 });
 
+describe('PasswordHasher: one password however it is typed (NFKC)', () => {
+  const NFC = 'Crème brûlée'.normalize('NFC');
+  const NFD = NFC.normalize('NFD');
+
+  it('a new hash is of the NFKC form and says so; composed, decomposed and full-width forms all verify', async () => {
+    const hasher = new PasswordHasher(POLICY, { concurrency: 2, queueLimit: 10 });
+    const stored = await hasher.hash(`${NFD} ２０２６`);
+    expect(stored).toContain(',data=bmZrYw$');
+    await expect(hasher.verify(stored, `${NFC} 2026`)).resolves.toBe(true);
+    await expect(hasher.verify(stored, `${NFD} ２０２６`)).resolves.toBe(true);
+    await expect(hasher.verify(stored, `${NFC} 2027`)).resolves.toBe(false);
+    expect(hasher.needsRehash(stored, NFD)).toBe(false);
+  });
+
+  it('an older hash is checked as typed, once: a wrong form costs one argon2id check, as an unknown login does', async () => {
+    const verified: string[] = [];
+    const counting = { ...argon2, verify: (stored: string, password: string | Buffer) => (verified.push(stored), argon2.verify(stored, password)) };
+    const hasher = new PasswordHasher(POLICY, { concurrency: 2, queueLimit: 10 }, counting);
+    const older = await argon2.hash(NFD, { type: argon2.argon2id, ...POLICY });
+    await expect(hasher.verify(older, NFD)).resolves.toBe(true);
+    verified.length = 0;
+    await expect(hasher.verify(older, NFC)).resolves.toBe(false);
+    await expect(hasher.verify(undefined, NFD)).resolves.toBe(false);
+    expect(verified).toHaveLength(2);
+    // Rehashed at the sign-in that proved it, since NFKC changes it; an older ASCII one is left.
+    expect(hasher.needsRehash(older, NFD)).toBe(true);
+    expect(hasher.needsRehash(await argon2.hash('plain-ascii', { type: argon2.argon2id, ...POLICY }), 'plain-ascii')).toBe(false);
+  });
+});
+
 describe('PasswordHasher.needsRehash', () => {
   it('answers as argon2.needsRehash does, and reads a hash of the current policy without parsing it again', async () => {
     const parsed: string[] = [];
