@@ -103,6 +103,22 @@ describe('Forgotten password (redis, real SMTP)', () => {
     expect(zh.lang).toBe('zh-CN');
   });
 
+  test("the reset mail is in the language the owner last signed in in, not the asker's (an accounts review)", async () => {
+    const owner = await newUser(); // made by an admin: no language recorded
+    expect((await hub.services.users.findById(owner.id))!.locale).toBeUndefined();
+    const browser = new TestBrowser();
+    await browser.get(`${hub.url}/lang?to=zh-CN&next=/`);
+    await signInAtPortal(hub, owner.username, PASSWORD, browser);
+    expect((await hub.services.users.findById(owner.id))!.locale).toBe('zh-CN');
+    const since = Date.now();
+    await askForReset(hub, owner.username, new TestBrowser(), { 'accept-language': 'en' });
+    const mail = await resetMailFor(owner.email, since);
+    expect([mail.lang, mail.subject]).toEqual(['zh-CN', '重置您的密码']);
+    // Signed in again in English: from then on English.
+    await signInAtPortal(hub, owner.username, PASSWORD, new TestBrowser());
+    expect((await hub.services.users.findById(owner.id))!.locale).toBe('en');
+  });
+
   test('an unknown account gets the same answer and no mail is sent', async () => {
     const known = await newUser();
     const knownAnswer = await askForReset(hub, known.username);

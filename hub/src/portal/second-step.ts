@@ -9,6 +9,7 @@ import type { SignInResult } from '../oidc/resume-check.js';
 import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
 import { ADMIN_ROLE, type User } from '../users/user.js';
+import { localeOf } from '../i18n/locale-middleware.js';
 import { renderPage, renderSyncPage } from './render.js';
 import { rememberFinishedSignIn } from './stale-sign-in.js';
 import { interactionDetails, type InteractionDetails as Details } from './interaction-details.js';
@@ -47,11 +48,13 @@ export interface CheckedSignIn {
    * the result then carries none either, and the resume check has nothing to compare.
    */
   generation?: string;
+  /** The language the account's record keeps (User.locale): a sign-in in another one records it. */
+  locale?: string;
 }
 
 /** The sign-in checked for `user`; `generation` as read with the password's hash (see above). */
 export function checkedSignIn(user: User, generation: string | undefined): CheckedSignIn {
-  return { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), ...(generation === undefined ? {} : { generation }) };
+  return { userId: user.id, admin: user.roles.includes(ADMIN_ROLE), ...(generation === undefined ? {} : { generation }), ...(user.locale === undefined ? {} : { locale: user.locale }) };
 }
 
 /** The user's sign-in generation as a sign-in records it (`''` for records from before it). */
@@ -66,7 +69,7 @@ export function signInGenerationOf(user: User): string {
  * sync page tells the subsites.
  */
 export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, signIn: CheckedSignIn, remember: boolean, factor?: SecondFactor): Promise<void> {
-  const { provider, sync, views, config, audit } = services;
+  const { provider, sync, views, config, audit, users } = services;
   const { userId } = signIn;
   const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, ...(signIn.generation === undefined ? {} : { signInGeneration: signIn.generation }) };
   // The interaction this request read at its start gets the result, as interactionResult would
@@ -92,7 +95,13 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // session it started with; one made since (another tab) regenerated the portal session, so
   // this form's CSRF token is refused before it gets here (stale-sign-in.ts).
   const scripts = !signIn.admin && (details.session?.accountId ?? userId) === userId;
-  const [, , continueUrl, plan] = await allSettledOrThrow([
+  // The language the owner reads, for the mails the hub sends them later without a page of
+  // theirs to go by (an admin's reset of their two-step, a password reset asked by anyone): the
+  // one they last signed in in. Before, only a self-sign-up recorded one, and an account an admin,
+  // a seed or a UCenter import made got English mail (an accounts review). Written only when it changed.
+  const locale = localeOf(res);
+  const [, , , continueUrl, plan] = await allSettledOrThrow([
+    signIn.locale === locale ? Promise.resolve() : users.rememberLocale(userId, locale),
     audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
     regenerate(req),
     finish(),

@@ -90,7 +90,9 @@ export class PasswordRecovery {
     await this.deps.mailer.send({
       to: user.email,
       template: 'password-reset',
-      locale,
+      // The owner's language where the account keeps one (their last sign-in's, or their sign-up's),
+      // not the asker's: anyone can ask, and an accounts review had an English owner sent Chinese mail.
+      locale: user.locale ?? locale,
       vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
     });
   }

@@ -445,6 +445,11 @@ export class UserRepository {
     return next!;
   }
 
+  /** Records the language the user reads (User.locale); no write when it is that already. */
+  async rememberLocale(id: string, locale: string): Promise<void> {
+    await this.#modify(id, (user) => (user.locale === locale ? undefined : { ...user, locale }));
+  }
+
   /**
    * Gives or takes one role, read and written in one compare-and-set: a write in between (a
    * disable, a password change) is kept, not overwritten with an older copy of the record.
