@@ -1,0 +1,50 @@
+/**
+ * A Redis Cluster node listed in REDIS_CLUSTER_NODES that accepts connections and never replies
+ * (SIGSTOP, `DEBUG SLEEP`, a frozen host), after its replica has taken over: the cluster serves
+ * every slot, and a hub or admin CLI must connect through the other listed nodes. node-redis
+ * reads the cluster's map from a root node picked at random and waits on a silent one without
+ * limit: before, one start in three failed with "did not answer" for as long as the node stayed
+ * frozen (the failover review's `users disable` failed for 20-27 s of a 30 s `DEBUG SLEEP`).
+
+ */
+import { jest } from '@jest/globals';
+import { startOwnRedisClusterWithReplicas, type OwnRedisClusterWithReplicas } from '../testing/redis-server.js';
+import { closeRedis, connectRedis, type RedisClient } from './redis-client.js';
+
+jest.setTimeout(60_000);
+
+let cluster: OwnRedisClusterWithReplicas | undefined;
+let client: RedisClient | undefined;
+
+afterEach(async () => {
+  if (client) await closeRedis(client, 500).catch(() => undefined);
+  client = undefined;
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+test('the first listed master frozen after its replica took over: the client connects through the other listed nodes', async () => {
+  cluster = await startOwnRedisClusterWithReplicas();
+  const own = cluster;
+  const [first, second] = own.shards as [{ master: number; replica: number }, { master: number; replica: number }];
+  own.processOf(first.master).kill('SIGSTOP');
+  await own.command(first.replica, ['CLUSTER', 'FAILOVER', 'TAKEOVER']);
+  await own.waitForMaster(first.replica);
+  // The other masters know the new master of slots 0-5460: the cluster serves every slot.
+  const deadline = Date.now() + 20_000;
+  while (!(await own.command(second.master, ['CLUSTER', 'SLOTS'])).includes(`:${first.replica}\r\n`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  // node-redis starts at a random root node: made the frozen one, listed first.
+  const random = Math.random;
+  Math.random = () => 0;
+  const started = Date.now();
+  try {
+    client = await connectRedis({ kind: 'cluster', nodes: own.rootNodes });
+  } finally {
+    Math.random = random;
+  }
+  expect(Date.now() - started).toBeLessThan(4_000);
+  // Every slot is served: keys of all three shards are written and read back.
+  for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) await client.set(`frozen:${key}`, key);
+  expect(await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((key) => client!.get(`frozen:${key}`)))).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+});
