@@ -1,5 +1,6 @@
 import { createClient, createCluster, createSentinel } from 'redis';
 import { StoreUnavailableError } from './store.js';
+import { ClusterWatch } from './cluster-watch.js';
 import { answersPing } from './redis-probe.js';
 import { SENTINEL_IDLE_MS, SENTINEL_PING_MS, SentinelWatch } from './sentinel-watch.js';
 
@@ -166,6 +167,26 @@ export function isOutOfMemory(message: string): boolean {
 /** How many hash slots a Redis Cluster has. */
 const CLUSTER_SLOTS = 16_384;
 
+/** CRC16 (XMODEM), as Redis Cluster hashes keys. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The hash slot of a key, as Redis Cluster computes it (the part between the first `{` and the next `}` when not empty). */
+export function clusterSlotOf(key: string): number {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  return crc16(Buffer.from(key)) % CLUSTER_SLOTS;
+}
+
 /**
  * The hash slots no master serves in node-redis's map of a cluster, as ranges (`0-5460`);
  * empty when every one of the 16384 is served.
@@ -299,6 +320,8 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   }
   connected = true;
   watch?.start();
+  // Cluster: a master that stops answering is looked past once its replica is promoted (cluster-watch.ts).
+  if (isCluster(client)) new ClusterWatch(client, report).start();
   return client;
 }
 
