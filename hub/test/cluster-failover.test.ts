@@ -3,9 +3,11 @@
  * Redis replicates asynchronously, so the single-use claim of a code or refresh token has to be
  * acknowledged by the replica (WAIT) before tokens go out, as with Sentinel. Before, the hub
  * waited for no replica on a cluster by default (REDIS_WAIT_REPLICAS was 1 with Sentinel only):
- * with the replicas not acknowledging (here SIGSTOP; in production a lagging link), a code
- * exchange got its tokens at once, its claim on the master alone (the failover review). The
- * hub here runs with the configuration's defaults, as `main` opens it.
+ * with the replicas not acknowledging and lagging (here SIGSTOP behind 48 MB of other writes; in
+ * production a slow link or a busy replica), a code exchange got its tokens at once, the master
+ * was SIGKILLed, its replica promoted, and the same code gave a second set of tokens (200, then
+ * 200: the failover review). The hub here runs with the configuration's defaults, as `main`
+ * opens it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
@@ -45,8 +47,14 @@ test('a code exchanged before its master crashes is refused after the replica is
   const { callback } = await walk(new TestBrowser(), running.url, authUrl(running.url, request.params), ALICE);
   const exchange = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: request.verifier };
 
-  // The replicas stop acknowledging: a claim only a master holds would be lost with it.
+  // The replicas stop acknowledging: a claim only a master holds would be lost with it. Each
+  // master then takes 48 MB of other writes, more than the sockets between it and its stopped
+  // replica hold, so what it writes next waits in its own buffer (a replica lagging behind).
   for (const { replica } of own.shards) own.processOf(replica).kill('SIGSTOP');
+  const filler = 'x'.repeat(8 * 2 ** 20);
+  for (const [i, tag] of ['b', 'c', 'foo'].entries()) {
+    for (let n = 0; n < 6; n += 1) await own.command(own.shards[i]!.master, ['SET', `{${tag}}filler:${n}`, filler]);
+  }
   let issued: JsonAnswer = await token(exchange);
   const firstAnswer = issued.status;
   if (issued.status === 503) {
@@ -74,6 +82,7 @@ test('a code exchanged before its master crashes is refused after the replica is
     await sleep(250);
     reused = await token(exchange);
   }
-  // Before: the first exchange gave tokens without any replica's acknowledgement.
+  // Before: the first exchange gave tokens without any replica's acknowledgement, and the
+  // promoted replica, which never had the claim, gave tokens for the same code again.
   expect({ firstAnswer, reused: reused.status, error: reused.body.error }).toEqual({ firstAnswer: 503, reused: 400, error: 'invalid_grant' });
 }, 60_000);
