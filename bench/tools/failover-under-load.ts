@@ -617,10 +617,11 @@ const windows: Window[] = [];
 /** Runs the compiled admin CLI against the fault Redis (without blocking the load's event loop). */
 function hubCli(...args: string[]): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(dist, 'cli.js'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...hubEnv(PORTS.hubA, PORTS.metricsA) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(dist, 'cli.js'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...hubEnv(PORTS.hubA, PORTS.metricsA) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => resolve(`${args.slice(0, 2).join(' ')}: exit ${code}${code ? ` ${out.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''}`));
+    child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => resolve(`${args.slice(0, 2).join(' ')}: exit ${code}${code ? ` ${out.trim().split('\n').filter((line) => !/Unsupported runtime/.test(line)).slice(-2).join(' | ').slice(0, 300)}` : ''}`));
   });
 }
 
