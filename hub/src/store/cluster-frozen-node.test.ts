@@ -14,6 +14,7 @@
  */
 import { jest } from '@jest/globals';
 import { startOwnRedisClusterWithReplicas, type OwnRedisClusterWithReplicas } from '../testing/redis-server.js';
+import { unreachableRedisMessage } from './index.js';
 import { closeRedis, connectRedis, type RedisClient } from './redis-client.js';
 
 jest.setTimeout(60_000);
@@ -85,4 +86,16 @@ test('the first listed master frozen after its replica took over: the client con
   // Every slot is served: keys of all three shards are written and read back.
   for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) await client.set(`frozen:${key}`, key);
   expect(await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((key) => client!.get(`frozen:${key}`)))).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+});
+
+test('a listed master frozen before any failover: the start fails naming that node, not "is it running, and are … right?"', async () => {
+  cluster = await startOwnRedisClusterWithReplicas();
+  const own = cluster;
+  const [first] = own.shards as [{ master: number; replica: number }];
+  own.processOf(first.master).kill('SIGSTOP');
+  const target = { kind: 'cluster' as const, nodes: own.rootNodes };
+  const error = await connectRedis(target).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeDefined();
+  const message = await unreachableRedisMessage(target, (error as Error).cause ?? error);
+  expect(message).toContain(`did not answer in time: 127.0.0.1:${first.master} does not answer a PING while the other listed nodes do`);
 });

@@ -1,4 +1,4 @@
-import { wrongKindOfRedis } from './redis-probe.js';
+import { answersPing, wrongKindOfRedis } from './redis-probe.js';
 import { MemoryStore } from './memory.js';
 import { ClusterNotServingError, connectRedis, credentialsOf, errorMessagesOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
@@ -74,5 +74,15 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   }
   const wrongKind = await wrongKindOfRedis(target);
   if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
+  // Some listed cluster nodes answer and some accept connections but do not (a master stopped or
+  // in DEBUG SLEEP, a frozen host): node-redis waits on those, and "did not answer" sent the
+  // operator to check an address and password that were right.
+  if (target.kind === 'cluster' && target.nodes.length > 1) {
+    const answering = await Promise.all(target.nodes.map((node) => answersPing(node, 1_000)));
+    const silent = target.nodes.filter((_, i) => !answering[i]).map(({ host, port }) => `${host}:${port}`);
+    if (silent.length > 0 && silent.length < target.nodes.length) {
+      return `${where} did not answer in time: ${silent.join(', ')} ${silent.length === 1 ? 'does' : 'do'} not answer a PING while the other listed nodes do (down, frozen or overloaded); a master that stays so is replaced by its replica after cluster-node-timeout: try again then, or start the hub with the nodes that answer`;
+    }
+  }
   return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
 }
