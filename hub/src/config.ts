@@ -439,7 +439,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
   const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
-  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS ? 1 : 0), argon2Turns });
+  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
 }
 
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */

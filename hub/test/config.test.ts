@@ -227,10 +227,11 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     expect(loadConfig({}).redis).toBeUndefined();
   });
 
-  test('REDIS_CLUSTER_NODES is a cluster, and takes the place of a REDIS_URL default', () => {
+  test('REDIS_CLUSTER_NODES is a cluster, and takes the place of a REDIS_URL default; it waits for one replica by default, as Sentinel does', () => {
     const config = loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_CLUSTER_NODES: 'a:7000, b:7001,[::1]:7002' });
     expect(config.redis).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }, { host: '::1', port: 7002 }] });
-    expect(config.redisWaitReplicas).toBe(0);
+    expect(config.redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_WAIT_REPLICAS: '0' }).redisWaitReplicas).toBe(0);
   });
 
   test('REDIS_SENTINELS with REDIS_SENTINEL_NAME is Sentinel, waiting for one replica by default', () => {

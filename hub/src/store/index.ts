@@ -1,6 +1,6 @@
-import { wrongKindOfRedis } from './redis-probe.js';
+import { answersPing, wrongKindOfRedis } from './redis-probe.js';
 import { MemoryStore } from './memory.js';
-import { connectRedis, credentialsOf, errorMessagesOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
+import { ClusterNotServingError, connectRedis, credentialsOf, errorMessagesOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
@@ -26,6 +26,12 @@ export async function openStore(settings: StoreSettings | string | undefined): P
     ...(resolved.REDIS_WAIT_TIMEOUT_MS !== undefined ? { waitTimeoutMs: resolved.REDIS_WAIT_TIMEOUT_MS } : {}),
   };
   return new RedisStore(await connectRedis(resolved.redis), options);
+}
+
+/** `error` or one of its causes that is a `kind`. */
+function errorOf<T extends Error>(error: unknown, kind: new (...args: never[]) => T): T | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 4; at = at.cause, depth += 1) if (at instanceof kind) return at;
+  return undefined;
 }
 
 /** What the start-up log says about the store (addresses only: no credentials). */
@@ -61,7 +67,22 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   if (isAuthFailure(causes)) {
     return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), target.kind === 'single' ? credentialsOf(target.url) : [])}): check the password in REDIS_URL (or the Redis ACL user) against the Redis server's`;
   }
+  // It answered as a cluster that does not serve every slot: not formed yet, or a shard down.
+  const notServing = errorOf(cause, ClusterNotServingError)?.message;
+  if (target.kind === 'cluster' && notServing) {
+    return `${where} answered, but the cluster is not serving: ${notServing}. A new cluster must be formed first (redis-cli --cluster create host:port … --cluster-replicas 1); a running one needs a master for every slot range (a failed master's replica promoted, or the node started again): check \`redis-cli -p PORT cluster info\` and \`cluster nodes\`, then start the hub again`;
+  }
   const wrongKind = await wrongKindOfRedis(target);
   if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
+  // Some listed cluster nodes answer and some accept connections but do not (a master stopped or
+  // in DEBUG SLEEP, a frozen host): node-redis waits on those, and "did not answer" sent the
+  // operator to check an address and password that were right.
+  if (target.kind === 'cluster' && target.nodes.length > 1) {
+    const answering = await Promise.all(target.nodes.map((node) => answersPing(node, 1_000)));
+    const silent = target.nodes.filter((_, i) => !answering[i]).map(({ host, port }) => `${host}:${port}`);
+    if (silent.length > 0 && silent.length < target.nodes.length) {
+      return `${where} did not answer in time: ${silent.join(', ')} ${silent.length === 1 ? 'does' : 'do'} not answer a PING while the other listed nodes do (down, frozen or overloaded); a master that stays so is replaced by its replica after cluster-node-timeout: try again then, or start the hub with the nodes that answer`;
+    }
+  }
   return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
 }

@@ -1,5 +1,7 @@
 import { createClient, createCluster, createSentinel } from 'redis';
 import { StoreUnavailableError } from './store.js';
+import { ClusterWatch } from './cluster-watch.js';
+import { answersPing } from './redis-probe.js';
 import { SENTINEL_IDLE_MS, SENTINEL_PING_MS, SentinelWatch } from './sentinel-watch.js';
 
 /** A `host:port` of a Redis node or sentinel. */
@@ -162,9 +164,90 @@ export function isOutOfMemory(message: string): boolean {
   return /\bOOM\b/.test(message);
 }
 
+/** How many hash slots a Redis Cluster has. */
+const CLUSTER_SLOTS = 16_384;
+
+/** CRC16 (XMODEM), as Redis Cluster hashes keys. */
+function crc16(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The hash slot of a key, as Redis Cluster computes it (the part between the first `{` and the next `}` when not empty). */
+export function clusterSlotOf(key: string): number {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  return crc16(Buffer.from(key)) % CLUSTER_SLOTS;
+}
+
+/**
+ * The hash slots no master serves in node-redis's map of a cluster, as ranges (`0-5460`);
+ * empty when every one of the 16384 is served.
+ */
+export function uncoveredSlots(slots: ArrayLike<unknown>): string[] {
+  const ranges: string[] = [];
+  let start = -1;
+  for (let slot = 0; slot <= CLUSTER_SLOTS; slot += 1) {
+    const missing = slot < CLUSTER_SLOTS && !(slots[slot] as { master?: unknown } | undefined)?.master;
+    if (missing && start < 0) start = slot;
+    if (!missing && start >= 0) {
+      ranges.push(start === slot - 1 ? String(start) : `${start}-${slot - 1}`);
+      start = -1;
+    }
+  }
+  return ranges;
+}
+
+/** A Redis Cluster that answers but does not serve every hash slot (not formed yet, or down). */
+export class ClusterNotServingError extends Error {
+  override readonly name = 'ClusterNotServingError';
+}
+
+/**
+ * A cluster answered at start: does it serve every slot? node-redis connects to a cluster whose
+ * nodes run but were never joined (`redis-cli --cluster create` not run yet, or a slot range left
+ * out) and then fails each command on an unserved slot with a TypeError from its own slot map
+ * ("Cannot read properties of undefined (reading 'replicas')"), which the hub printed as the whole
+ * reason for exiting. A cluster whose nodes agree it is down (a master and its replicas gone:
+ * `cluster_state:fail`) is said here too, before the first command's CLUSTERDOWN.
+ */
+async function checkClusterServes(client: ClusterRedisClient): Promise<void> {
+  const missing = uncoveredSlots(client.slots);
+  if (missing.length > 0) {
+    const shown = missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more ranges` : missing.join(', ');
+    throw new ClusterNotServingError(`no master serves hash slots ${shown} (of 0-16383)`);
+  }
+  const info = String(await client.sendCommand(undefined, true, ['CLUSTER', 'INFO']));
+  const state = /cluster_state:(\w+)/.exec(info)?.[1];
+  if (state !== undefined && state !== 'ok') throw new ClusterNotServingError(`the cluster reports cluster_state:${state}`);
+}
+
 /** Whether an error message is Redis refusing this client's credentials. */
 export function isAuthFailure(message: string): boolean {
   return /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password|Authentication required/i.test(message);
+}
+
+/**
+ * The cluster nodes of REDIS_CLUSTER_NODES that answer a PING within a second (asked all at
+ * once), or all of them when none does (the connection then fails as it would have). node-redis
+ * reads the cluster's map from a root node picked at random and waits without limit for one that
+ * accepts the connection and never replies (a master frozen by SIGSTOP or `DEBUG SLEEP`, a
+ * half-open link): a hub or an admin CLI started while one listed node was frozen failed one time
+ * in three with "did not answer", also after that node's replica had taken over and the cluster
+ * served every slot (the failover review: `users disable` failed for 20-27 s of a 30 s freeze).
+ */
+async function answeringRootNodes(nodes: RedisNode[]): Promise<RedisNode[]> {
+  if (nodes.length < 2) return nodes;
+  const answering = await Promise.all(nodes.map((node) => answersPing(node, 1_000)));
+  const kept = nodes.filter((_, i) => answering[i]);
+  return kept.length > 0 ? kept : nodes;
 }
 
 /** Opens a node-redis client of the right kind that fails fast instead of queueing while Redis is down. */
@@ -196,7 +279,7 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
     resolved.kind === 'single'
       ? makeSingle(resolved.url, isConnected)
       : resolved.kind === 'cluster'
-        ? makeCluster(resolved.nodes, isConnected)
+        ? makeCluster(await answeringRootNodes(resolved.nodes), isConnected)
         : makeSentinel(watch!.answeringFirst(), resolved.name, watch!, isConnected);
   connectionErrors.set(client, errors);
   const secrets = resolved.kind === 'single' ? credentialsOf(resolved.url) : [];
@@ -215,7 +298,7 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   try {
     // A sentinel set that answers but names no reachable primary would retry for ever: bound it.
     await Promise.race([
-      client.connect(),
+      client.connect().then(() => (isCluster(client) ? checkClusterServes(client) : undefined)),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('could not connect to Redis in time')), CONNECT_TIMEOUT_MS * 3);
       }),
@@ -237,6 +320,8 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   }
   connected = true;
   watch?.start();
+  // Cluster: a master that stops answering is looked past once its replica is promoted (cluster-watch.ts).
+  if (isCluster(client)) new ClusterWatch(client, report).start();
   return client;
 }
 

@@ -51,6 +51,16 @@ async function monitoredNames(node: RedisNode): Promise<string[] | undefined> {
   });
 }
 
+/** The primary a sentinel names for `name` (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or undefined. */
+async function primaryNamedBy(node: RedisNode, name: string): Promise<RedisNode | undefined> {
+  return probe(node, async (send) => {
+    const reply = (await send(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])) as unknown;
+    if (!Array.isArray(reply) || reply.length < 2) return undefined;
+    const port = Number(reply[1]);
+    return Number.isInteger(port) && port > 0 ? { host: String(reply[0]), port } : undefined;
+  });
+}
+
 /**
  * Why a Sentinel or Cluster setting found no Redis, when the first address it names answers as
  * another kind of server (an operator gave the Redis server itself as a sentinel, or a Redis
@@ -75,6 +85,14 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
     if (names && !names.includes(target.name)) {
       const known = names.length ? `they monitor ${names.map((name) => `"${name}"`).join(', ')}` : 'they monitor nothing yet';
       return `the sentinel at ${address} monitors no primary named "${target.name}" (${known}): set REDIS_SENTINEL_NAME to the name in their \`sentinel monitor NAME …\` line`;
+    }
+  }
+  if (target.kind === 'sentinel') {
+    // The sentinels answer and know the name: the primary they name may be what is down (not
+    // started yet, crashed with no replica to promote, a failover still under way).
+    const primary = await primaryNamedBy(node, target.name);
+    if (primary && !(await answersPing(primary))) {
+      return `the sentinels name ${primary.host}:${primary.port} as the primary "${target.name}", and it does not answer: start it, or let the sentinels promote a replica (\`redis-cli -p ${node.port} sentinel master ${target.name}\` shows what they see), then start again`;
     }
   }
   if (target.kind === 'cluster' && !found.clusterEnabled) {

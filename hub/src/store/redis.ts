@@ -1,5 +1,5 @@
 import { Deadlines, type DeadlineHooks } from './deadlines.js';
-import { closeRedis, isCluster, isSentinel, type RedisClient } from './redis-client.js';
+import { closeRedis, clusterSlotOf, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
 import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedChange, type VersionedOp, type WriteOp } from './store.js';
 
@@ -178,7 +178,12 @@ export class RedisStore implements Store {
   readonly #waitTimeoutMs: number;
   /** What the deadlines learnt of a stall, shared with the other users of this client (stall-watch.ts). */
   readonly stalls: StallWatch;
-  #replicas = { count: 0, at: Number.NEGATIVE_INFINITY };
+  /**
+   * Replicas connected to the primary, counted at most once a second: one count for one Redis or
+   * Sentinel, one per master on a cluster (keyed by its address: a master whose replica was
+   * promoted after a crash has none, the others still have theirs).
+   */
+  readonly #replicas = new Map<string, { count: number; at: number }>();
   /**
    * What the deadline does for this store's commands (one object, no closures per command): a
    * timed-out command marks its request for the stall watch, every failure is mapped, a late
@@ -477,7 +482,7 @@ export class RedisStore implements Store {
     const [reply, acknowledged] = await Promise.all([write(client), wait()]);
     // A write that changed nothing has nothing for a replica to lose.
     if (wrote(reply) && Number(acknowledged) < wanted) {
-      this.#replicas.at = Number.NEGATIVE_INFINITY; // count them again next time
+      this.#replicas.delete(this.#primaryOf(key)); // count them again next time
       throw new Error(`${String(acknowledged)} of ${wanted} replicas acknowledged the claim within ${this.#waitTimeoutMs} ms`);
     }
     return reply;
@@ -485,13 +490,23 @@ export class RedisStore implements Store {
 
   /** Replicas connected to the primary (of the key's slot), from INFO replication, counted at most once a second. */
   async #connectedReplicas(key: string): Promise<number> {
-    if (Date.now() - this.#replicas.at < REPLICA_COUNT_MAX_AGE_MS) return this.#replicas.count;
+    const primary = this.#primaryOf(key);
+    const known = this.#replicas.get(primary);
+    if (known && Date.now() - known.at < REPLICA_COUNT_MAX_AGE_MS) return known.count;
     const client = this.client;
     const args = ['INFO', 'replication'];
     const info = String(isCluster(client) ? await client.sendCommand(key, false, args) : isSentinel(client) ? await client.sendCommand(false, args) : await client.sendCommand(args));
     const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
-    this.#replicas = { count, at: Date.now() };
+    this.#replicas.set(primary, { count, at: Date.now() });
     return count;
+  }
+
+  /** Which primary a key's claim goes to: on a cluster the master of its slot (as node-redis knows it), else the one primary. */
+  #primaryOf(key: string): string {
+    const client = this.client;
+    if (!isCluster(client)) return '';
+    const master = (client.slots[clusterSlotOf(key)] as { master?: { address?: string } } | undefined)?.master;
+    return master?.address ?? '';
   }
 
   take(key: string): Promise<string | null> {

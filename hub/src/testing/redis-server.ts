@@ -335,3 +335,71 @@ export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedis
     stop: () => (stopped ??= stopAll(servers.map((s) => (s.child.kill('SIGCONT'), s)), dir)),
   };
 }
+
+export interface OwnRedisClusterWithReplicas extends OwnRedisCluster {
+  /** Each master's port with its replica's port, in slot order (the first serves slots 0-5460). */
+  shards: { master: number; replica: number }[];
+  /** The process of the server on `port` (to SIGSTOP, SIGCONT or SIGKILL it). */
+  processOf(port: number): ChildProcess;
+  /** One command to the server on `port`, its RESP2 reply as text. */
+  command(port: number, args: string[]): Promise<string>;
+  /** Waits until the server on `port` calls itself a master (ROLE). */
+  waitForMaster(port: number, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A 3-master Redis Cluster with one replica per master (as `redis-cli --cluster create …
+ * --cluster-replicas 1` builds it, without its one-second polls), nothing on disk, every
+ * replica in sync before it returns. For failover tests: `CLUSTER FAILOVER TAKEOVER` on a
+ * replica promotes it at once, without the other masters' vote.
+ */
+export async function startOwnRedisClusterWithReplicas(): Promise<OwnRedisClusterWithReplicas> {
+  const dir = await mkdtemp(join(tmpdir(), 'sso-cluster-replicas-'));
+  const servers: Spawned[] = [];
+  const byPort = new Map<number, Spawned>();
+  const shards: { master: number; replica: number }[] = [];
+  try {
+    for (let i = 0; i < 6; i += 1) {
+      const node = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
+        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], dir, 'cluster node');
+      servers.push(node);
+      byPort.set(node.port, node);
+    }
+    const ports = servers.map((s) => s.port);
+    const masters = ports.slice(0, 3);
+    const ranges = [[0, 5460], [5461, 10922], [10923, 16383]] as const;
+    await Promise.all(masters.map(async (port, i) => {
+      await command(port, ['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i]![0]), String(ranges[i]![1])]);
+      await command(port, ['CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)]);
+    }));
+    for (const port of ports.slice(1)) await command(ports[0]!, ['CLUSTER', 'MEET', '127.0.0.1', String(port)]);
+    await until(async () => (await Promise.all(ports.map((port) => command(port, ['CLUSTER', 'INFO'])))).every((info) => info.includes('cluster_known_nodes:6')), 20_000, 'the cluster nodes to meet');
+    for (let i = 0; i < 3; i += 1) {
+      const masterId = (await command(masters[i]!, ['CLUSTER', 'MYID'])).split('\r\n')[1]!;
+      const replica = ports[3 + i]!;
+      // A replica learns of its master through gossip: retried until it knows the id.
+      await until(async () => (await command(replica, ['CLUSTER', 'REPLICATE', masterId])).startsWith('+OK'), 20_000, 'a replica to follow its master');
+      shards.push({ master: masters[i]!, replica });
+    }
+    await until(async () => {
+      const infos = await Promise.all(ports.map((port) => command(port, ['CLUSTER', 'INFO'])));
+      const links = await Promise.all(shards.map(({ replica }) => command(replica, ['INFO', 'replication'])));
+      return infos.every((info) => info.includes('cluster_state:ok')) && links.every((info) => info.includes('master_link_status:up'));
+    }, 30_000, 'the cluster to agree and the replicas to sync');
+  } catch (error) {
+    await stopAll(servers, dir);
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    nodes: shards.map(({ master }) => `127.0.0.1:${master}`),
+    rootNodes: shards.map(({ master }) => ({ host: '127.0.0.1', port: master })),
+    shards,
+    processOf: (port) => byPort.get(port)!.child,
+    command,
+    async waitForMaster(port, timeoutMs = 20_000) {
+      await until(async () => (await command(port, ['ROLE'])).includes('$6\r\nmaster\r\n'), timeoutMs, `the node on ${port} to be a master`);
+    },
+    stop: () => (stopped ??= stopAll(servers.map((s) => (s.child.kill('SIGCONT'), s)), dir)),
+  };
+}
