@@ -90,9 +90,9 @@ export class PasswordRecovery {
     await this.deps.mailer.send({
       to: user.email,
       template: 'password-reset',
-      // The owner's language where the account keeps one (their last sign-in's, or their sign-up's),
-      // not the asker's: anyone can ask, and an accounts review had an English owner sent Chinese mail.
-      locale: user.locale ?? locale,
+      // The asker's: the person reading the page that asked for it, almost always the owner on the
+      // device at hand (e2e/tests/recovery.spec.ts). Notices no page asks for use the account's.
+      locale,
       vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
     });
   }
