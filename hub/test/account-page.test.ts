@@ -286,6 +286,21 @@ describe('Account page: other browsers and devices, "sign out everywhere else" (
     // This browser's own session is not in the list and cannot be ended here (that is "Sign out").
     expect(after).not.toContain('name="session" value=""');
   });
+
+  test('one session\'s "Sign out" is a form of the page (CSRF, OWASP ASVS V3.5): without the page\'s token it is refused and ends nothing', async () => {
+    const username = `onecsrf-${Date.now()}`;
+    await hub.services.users.create({ username, email: `${username}@example.test`, name: 'One', password: PASSWORD });
+    const a = await signInAtPortal(hub, username, PASSWORD);
+    const b = await signInAtPortal(hub, username, PASSWORD);
+    const html = await accountForm(hub, a);
+    const session = /name="session" value="([^"]+)"/.exec(html)![1]!;
+    for (const token of [undefined, 'not-the-token-of-this-session']) {
+      const refused = await a.post(`${hub.url}/account/sessions/end`, { ...(token !== undefined ? { _csrf: token } : {}), session });
+      expect(refused.status).toBe(403);
+      expect(await refused.text()).toContain('This form has expired');
+      expect(await isSignedIn(b, hub.url)).toBe(true);
+    }
+  });
 });
 
 describe('Account page: the owner is told of a password change (ASVS 5 §6.3.7; redis, real SMTP)', () => {

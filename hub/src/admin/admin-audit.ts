@@ -15,7 +15,8 @@ const SHOWN = 200; // entries on the console page; the export has them all
 async function filterOf(req: Request, services: HubServices): Promise<AuditFilter> {
   const filter = textFilterOf(req);
   if (typeof filter.user !== 'string') return filter;
-  const user = (await services.users.findByLogin(filter.user)) ?? (await services.users.findById(filter.user));
+  // An id needs nothing more (a record found by its id has that id): only a name or an address is looked up.
+  const user = await services.users.findByLogin(filter.user);
   return user && user.id !== filter.user ? { ...filter, user: [filter.user, user.id] } : filter;
 }
 

@@ -108,6 +108,13 @@ function generationOfRecord(client: SubsiteClient | undefined): string | undefin
 }
 
 /**
+ * The longest a rotated-out client secret stays valid beside the new one: 30 days, time for a
+ * planned change across a fleet. An attacker's review had 9,999,999,999 s (317 years) accepted,
+ * which kept the old secret valid for good while the console showed it as rotated.
+ */
+export const MAX_SECRET_OVERLAP_SECONDS = 30 * 24 * 3600;
+
+/**
  * Registered clients, kept in the store and cached in-process. The cache is what lets a
  * sign-in build its sync page for any number of subsites with one store read: a version
  * counter is checked at most once a second. Every change bumps the version and logs
@@ -117,13 +124,6 @@ function generationOfRecord(client: SubsiteClient | undefined): string | undefin
  * A version is read with its epoch: after a data loss the counter starts again from 1 and
  * may come back to the number a process holds with other records; the epoch does not.
  */
-/**
- * The longest a rotated-out client secret stays valid beside the new one: 30 days, time for a
- * planned change across a fleet. An attacker's review had 9,999,999,999 s (317 years) accepted,
- * which kept the old secret valid for good while the console showed it as rotated.
- */
-export const MAX_SECRET_OVERLAP_SECONDS = 30 * 24 * 3600;
-
 export class ClientRegistry {
   #cache = new Map<string, SubsiteClient>();
   #version: string | null = null;

@@ -98,10 +98,12 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // The language the owner reads, for the mails the hub sends them later without a page of
   // theirs to go by (an admin's reset of their two-step, a password reset asked by anyone): the
   // one they last signed in in. Before, only a self-sign-up recorded one, and an account an admin,
-  // a seed or a UCenter import made got English mail (an accounts review). Written only when it changed.
+  // a seed or a UCenter import made got English mail (an accounts review). Written only when it changed,
+  // and best effort: the sign-in does not fail for it (a write racing with others on the record gives
+  // up with a ConflictError); the record still differs, so the next sign-in writes it.
   const locale = localeOf(res);
   const [, , , continueUrl, plan] = await allSettledOrThrow([
-    signIn.locale === locale ? Promise.resolve() : users.rememberLocale(userId, locale),
+    signIn.locale === locale ? Promise.resolve() : users.rememberLocale(userId, locale).catch(() => undefined),
     audit.record({ event: 'login.success', actor: userId, subject: userId, client: String(details.params.client_id), ip: clientIp(req), ...(factor ? { detail: { second_factor: factor } } : {}) }),
     regenerate(req),
     finish(),

@@ -16,10 +16,6 @@ export interface Invite {
 }
 
 /**
- * Single-use sign-up links for `HUB_SIGNUP=invite`, issued by an admin (console or CLI). The
- * token is only in the link; the store keeps its digest (AccountTokens), with a TTL.
- */
-/**
  * The days of an invite as typed (the console's field, the CLI's `--days`): decimal digits only.
  * `Number()` took `0x10` as 16 and `1e1` as 10 (an attacker's review); anything but digits is NaN,
  * which {@link Invites.create} refuses with the reason.
@@ -29,6 +25,10 @@ export function parseInviteDays(text: string): number {
   return /^[0-9]{1,6}$/.test(trimmed) ? Number(trimmed) : NaN;
 }
 
+/**
+ * Single-use sign-up links for `HUB_SIGNUP=invite`, issued by an admin (console or CLI). The
+ * token is only in the link; the store keeps its digest (AccountTokens), with a TTL.
+ */
 export class Invites {
   constructor(
     private readonly tokens: AccountTokens,
