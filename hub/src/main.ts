@@ -71,13 +71,6 @@ export async function main(
     logger.info('seed applied', { file, created: report.created, skipped: report.skipped.length });
   }
   if (prepare) await prepare(hub.services);
-  if (!(await hub.services.users.some((user) => user.roles.includes(ADMIN_ROLE)))) {
-    logger.warn(
-      store.kind === 'redis'
-        ? 'no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)'
-        : 'no admin account exists yet: on the embedded store the CLI cannot reach this process; give one in HUB_SEED_FILE (a user with roles: [admin]), or run on Redis and use `npm run hub -- admin bootstrap`',
-    );
-  }
   const server = createHubServer(hub.app, config.HUB_REQUEST_TIMEOUT_MS);
   const graceful = new GracefulServer(server);
   // /metrics without a token on its own listener, protected by its bind address (loopback by default).
@@ -107,6 +100,19 @@ export async function main(
   // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
   hub.unverified.start();
   hub.services.metrics.collectProcessMetrics();
+  // Said once the hub serves, not waited for: the walk reads the users 500 at a time, and with a
+  // forum's 300,000 imported members a start would wait for hundreds of round trips (a last read).
+  void hub.services.users
+    .some((user) => user.roles.includes(ADMIN_ROLE))
+    .then((found) => {
+      if (found) return;
+      logger.warn(
+        store.kind === 'redis'
+          ? 'no admin account exists yet: create the first one with `npm run hub -- admin bootstrap` (a random password is shown once)'
+          : 'no admin account exists yet: on the embedded store the CLI cannot reach this process; give one in HUB_SEED_FILE (a user with roles: [admin]), or run on Redis and use `npm run hub -- admin bootstrap`',
+      );
+    })
+    .catch(() => undefined); // the store closed under it (a stop right after the start): nothing to say
   return {
     shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
