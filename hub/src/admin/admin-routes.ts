@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { ForbiddenError, msg } from '../errors.js';
 import { adminCsrf } from '../security/csrf.js';
+import { isNavigation } from '../security/fetch-metadata.js';
 import type { HubServices } from '../services.js';
 import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
@@ -19,8 +20,7 @@ import { adminUserRoutes } from './admin-users.js';
  * header (an older browser, a program) is taken as a page.
  */
 const pagesOnly: RequestHandler = (req, _res, next) => {
-  const mode = req.get('sec-fetch-mode');
-  if (mode && mode.toLowerCase() !== 'navigate') throw new ForbiddenError(msg('errors:adminPagesOnly'));
+  if (!isNavigation(req.get('sec-fetch-mode'))) throw new ForbiddenError(msg('errors:adminPagesOnly'));
   next();
 };
 

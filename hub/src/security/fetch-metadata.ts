@@ -13,3 +13,13 @@
 export function isEmbeddedRequest(secFetchDest: string | undefined): boolean {
   return secFetchDest !== undefined && secFetchDest !== '' && secFetchDest.toLowerCase() !== 'document';
 }
+
+/**
+ * With `Sec-Fetch-Mode` a browser says how it fetches: `navigate` for a page the user opens or a
+ * form the user sends, `cors`/`same-origin`/`no-cors` for a `fetch()`, an XMLHttpRequest or a
+ * subresource, whose answer a script may read. A request without the header is taken as a
+ * navigation, as above. The admin console answers navigations only (admin-routes.ts).
+ */
+export function isNavigation(secFetchMode: string | undefined): boolean {
+  return secFetchMode === undefined || secFetchMode === '' || secFetchMode.toLowerCase() === 'navigate';
+}
