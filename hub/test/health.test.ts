@@ -9,6 +9,7 @@ import { deleteByPrefix } from '../src/store/redis-client.js';
 import { startOwnRedis } from '../src/testing/redis-server.js';
 import { stallableStore } from '../src/testing/stallable-store.js';
 import { createClient } from 'redis';
+import { READYZ_ANSWER_MS } from '../src/health/health-routes.js';
 
 interface ReadyBody {
   ready: boolean;
@@ -116,4 +117,52 @@ test('Redis out of memory (maxmemory, noeviction): /readyz says so and what to f
     await admin.quit().catch(() => undefined);
     await redis.stop();
   }
+});
+
+describe('/readyz answers within READYZ_ANSWER_MS while the store stalls (a balancer check times out at 2-3 s)', () => {
+  // The check asks the store several things in turn (ping, eviction, keys, the hub's own
+  // records), each within the store's 2 s deadline: a failover review saw /readyz answer after
+  // 3.4 s while a cluster master was frozen, past compose's 3 s healthcheck timeout.
+  test('a stalled store: 503 "store: no answer in time" in under READYZ_ANSWER_MS + 500 ms, and 200 again once it answers', async () => {
+    const { store, stall, resume } = stallableStore();
+    const hub = await startTestHub('memory', {}, store);
+    try {
+      expect((await readyz(hub)).status).toBe(200);
+      stall();
+      for (let i = 0; i < 2; i += 1) {
+        const started = Date.now();
+        const ready = await readyz(hub);
+        expect(ready.status).toBe(503);
+        expect(ready.body.reasons.join(' ')).toMatch(/store/);
+        expect(Date.now() - started).toBeLessThan(READYZ_ANSWER_MS + 500);
+      }
+      resume();
+      const deadline = Date.now() + 15_000;
+      let status = 0;
+      while (Date.now() < deadline && (status = (await readyz(hub)).status) !== 200) await new Promise((r) => setTimeout(r, 200));
+      expect(status).toBe(200);
+    } finally {
+      resume();
+      await hub.close();
+    }
+  }, 40_000);
+
+  test('a paused redis-server (SIGSTOP): 503 in under READYZ_ANSWER_MS + 500 ms', async () => {
+    const redis = await startOwnRedis();
+    const store = new RedisStore(await connectRedis(redis.url));
+    const hub = await startTestHub('redis', {}, store);
+    try {
+      expect((await readyz(hub)).status).toBe(200);
+      redis.pause();
+      const started = Date.now();
+      const ready = await readyz(hub);
+      expect(ready.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(READYZ_ANSWER_MS + 500);
+    } finally {
+      redis.resume();
+      store.client.destroy();
+      await hub.close();
+      await redis.stop();
+    }
+  }, 40_000);
 });
