@@ -2,7 +2,7 @@ import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import type { RedisNode, RedisTarget } from './store/redis-client.js';
+import type { RedisAccess, RedisNode, RedisTarget } from './store/redis-client.js';
 import { badPortProblem } from './fetch-bad-ports.js';
 import { algOfKey } from './secrets/signing-algs.js';
 
@@ -137,6 +137,14 @@ const schema = z.object({
   REDIS_SENTINELS: nodes.optional(),
   /** The name the sentinels monitor the primary under (`sentinel monitor NAME …`). */
   REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  /** A cluster's nodes, or Sentinel's primary and replicas: the Redis ACL user (`AUTH user password`); unset: `default`. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  /** Their password (`requirepass`, or the ACL user's). A single server's goes in REDIS_URL. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** The sentinels' own password (`requirepass` in sentinel.conf), which is not the primary's. */
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** TLS to a cluster's nodes, or to the sentinels and their primary and replicas (Node's trusted CAs; NODE_EXTRA_CA_CERTS adds yours). A single server: `rediss://`. */
+  REDIS_TLS: bool.default(false),
   /**
    * Replicas that must acknowledge the single-use claim of a code or refresh token (`WAIT`)
    * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
@@ -533,6 +541,11 @@ export function misspelledVariables(env: Record<string, string | undefined>): Mi
   return found;
 }
 
+function redisAccess(username: string | undefined, password: string | undefined, tls: boolean): RedisAccess | undefined {
+  if (!username && !password && !tls) return undefined;
+  return { ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls } : {}) };
+}
+
 /**
  * Which Redis: a cluster or Sentinel when given (they exclude each other), else REDIS_URL.
  * REDIS_URL gives way rather than conflicting, so a deployment's default for it (compose has
@@ -541,10 +554,19 @@ export function misspelledVariables(env: Record<string, string | undefined>): Mi
 function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
   if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
   if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
-  if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES };
+  if (data.REDIS_SENTINEL_PASSWORD && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS (the sentinels\' own password)');
+  if (!data.REDIS_CLUSTER_NODES && !data.REDIS_SENTINELS) {
+    // Left unused, a password or TLS would look set up and not be: a single server's are in its URL.
+    const unused = (['REDIS_USERNAME', 'REDIS_PASSWORD'] as const).filter((name) => data[name] !== undefined);
+    if (unused.length) throw new ConfigError(`invalid hub configuration:\n  ${unused.join(', ')}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; one server's user and password go in REDIS_URL (redis://USER:PASSWORD@host:6379)`);
+    if (data.REDIS_TLS) throw new ConfigError('invalid hub configuration:\n  REDIS_TLS: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; for one server write REDIS_URL as rediss://host:port');
+  }
+  const access = redisAccess(data.REDIS_USERNAME, data.REDIS_PASSWORD, data.REDIS_TLS);
+  if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES, ...(access ? { access } : {}) };
   if (data.REDIS_SENTINELS) {
     if (!data.REDIS_SENTINEL_NAME) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
-    return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME };
+    const sentinelAccess = redisAccess(undefined, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS);
+    return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME, ...(access ? { access } : {}), ...(sentinelAccess ? { sentinelAccess } : {}) };
   }
   if (data.REDIS_URL) return { kind: 'single', url: data.REDIS_URL };
   return undefined;

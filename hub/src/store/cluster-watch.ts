@@ -1,3 +1,4 @@
+import type { RedisAccess } from './redis-access.js';
 import type { ClusterRedisClient, RedisNode } from './redis-client.js';
 import { answersPing } from './redis-probe.js';
 
@@ -27,13 +28,15 @@ export class ClusterWatch {
   readonly #client: ClusterRedisClient;
   readonly #onSilent: (message: string) => void;
   readonly #silent = new Set<string>();
+  readonly #access: RedisAccess | undefined;
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
 
-  /** `onSilent` hears when a master starts not answering. */
-  constructor(client: ClusterRedisClient, onSilent: (message: string) => void = () => {}) {
+  /** `onSilent` hears when a master starts not answering; `access`: the nodes' password and TLS (REDIS_PASSWORD, REDIS_TLS). */
+  constructor(client: ClusterRedisClient, onSilent: (message: string) => void = () => {}, access?: RedisAccess) {
     this.#client = client;
     this.#onSilent = onSilent;
+    this.#access = access;
   }
 
   /** Pings every master node-redis knows; while one is silent, has node-redis read the map again without it. */
@@ -42,7 +45,7 @@ export class ClusterWatch {
     this.#checking = true;
     try {
       const masters = this.#client.masters.map((master) => master.address);
-      const answered = await Promise.all(masters.map((address) => answersPing(nodeOf(address), MASTER_ANSWER_MS)));
+      const answered = await Promise.all(masters.map((address) => answersPing(nodeOf(address), MASTER_ANSWER_MS, this.#access)));
       const silent = masters.filter((_, i) => !answered[i]);
       for (const address of silent) {
         if (!this.#silent.has(address)) this.#onSilent(`cluster master ${address} does not answer a PING within ${MASTER_ANSWER_MS} ms: the cluster's map is read again every second from the other nodes until it answers or is replaced`);

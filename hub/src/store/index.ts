@@ -1,6 +1,6 @@
-import { answersPing, wrongKindOfRedis } from './redis-probe.js';
+import { answeringNodes, refusedCredentials, wrongKindOfRedis } from './redis-probe.js';
 import { MemoryStore } from './memory.js';
-import { ClusterNotServingError, connectRedis, credentialsOf, errorMessagesOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
+import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
@@ -65,8 +65,12 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   }
   // It answered, and refused the credentials (a password changed on the server, a wrong one).
   if (isAuthFailure(causes)) {
-    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), target.kind === 'single' ? credentialsOf(target.url) : [])}): check the password in REDIS_URL (or the Redis ACL user) against the Redis server's`;
+    const settings = target.kind === 'single' ? 'the password in REDIS_URL (or the Redis ACL user)' : target.kind === 'cluster' ? 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)' : 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user) for the primary and replicas, REDIS_SENTINEL_PASSWORD for the sentinels';
+    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${settings} against the Redis server's`;
   }
+  // A cluster's or Sentinel's refusal that node-redis kept to itself: asked again, with the same credentials.
+  const refused = await refusedCredentials(target);
+  if (refused) return `${where} answered, but ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target))}): check ${refused.settings} against the Redis server's`;
   // It answered as a cluster that does not serve every slot: not formed yet, or a shard down.
   const notServing = errorOf(cause, ClusterNotServingError)?.message;
   if (target.kind === 'cluster' && notServing) {
@@ -78,8 +82,7 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   // in DEBUG SLEEP, a frozen host): node-redis waits on those, and "did not answer" sent the
   // operator to check an address and password that were right.
   if (target.kind === 'cluster' && target.nodes.length > 1) {
-    const answering = await Promise.all(target.nodes.map((node) => answersPing(node, 1_000)));
-    const silent = target.nodes.filter((_, i) => !answering[i]).map(({ host, port }) => `${host}:${port}`);
+    const { silent } = await answeringNodes(target.nodes, target.access);
     if (silent.length > 0 && silent.length < target.nodes.length) {
       return `${where} did not answer in time: ${silent.join(', ')} ${silent.length === 1 ? 'does' : 'do'} not answer a PING while the other listed nodes do (down, frozen or overloaded); a master that stays so is replaced by its replica after cluster-node-timeout: try again then, or start the hub with the nodes that answer`;
     }

@@ -1,7 +1,12 @@
 import { createClient, createCluster, createSentinel } from 'redis';
+import { accessOptions, isAuthFailure } from './redis-access.js';
 import { StoreUnavailableError } from './store.js';
 import { ClusterWatch } from './cluster-watch.js';
-import { answersPing } from './redis-probe.js';
+import { answeringNodes } from './redis-probe.js';
+import type { RedisAccess } from './redis-access.js';
+
+export type { RedisAccess } from './redis-access.js';
+export { isAuthFailure } from './redis-access.js';
 import { SENTINEL_IDLE_MS, SENTINEL_PING_MS, SentinelWatch } from './sentinel-watch.js';
 
 /** A `host:port` of a Redis node or sentinel. */
@@ -13,12 +18,21 @@ export interface RedisNode {
 /**
  * Which Redis the store talks to: one server (`REDIS_URL`), a Redis Cluster
  * (`REDIS_CLUSTER_NODES`, any reachable masters; the rest is discovered) or a primary found
- * through Redis Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`).
+ * through Redis Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). `access`: the data nodes'
+ * (REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS); `sentinelAccess`: the sentinels' own
+ * (REDIS_SENTINEL_PASSWORD, and REDIS_TLS).
  */
 export type RedisTarget =
   | { kind: 'single'; url: string }
-  | { kind: 'cluster'; nodes: RedisNode[] }
-  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string };
+  | { kind: 'cluster'; nodes: RedisNode[]; access?: RedisAccess }
+  | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; access?: RedisAccess; sentinelAccess?: RedisAccess };
+
+/** The secrets a message about `target` must never show: its URL's password, or the nodes' and the sentinels' passwords. */
+export function secretsOf(target: RedisTarget): string[] {
+  if (target.kind === 'single') return credentialsOf(target.url);
+  const passwords = [target.access?.password, target.kind === 'sentinel' ? target.sentinelAccess?.password : undefined];
+  return passwords.filter((password): password is string => Boolean(password));
+}
 
 const CONNECT_TIMEOUT_MS = 2_000; // give up connecting after two seconds
 
@@ -47,24 +61,28 @@ function makeSingle(url: string, connected: () => boolean) {
   return createClient({ url, disableOfflineQueue: true, commandOptions: COMMAND_OPTIONS, socket: socketOptions(connected) });
 }
 
-function makeCluster(nodes: RedisNode[], connected: () => boolean) {
+function makeCluster(nodes: RedisNode[], access: RedisAccess | undefined, connected: () => boolean) {
+  const { socket: tls, ...credentials } = accessOptions(access);
   return createCluster({
     rootNodes: nodes.map(({ host, port }) => ({ socket: { host, port } })),
-    defaults: { disableOfflineQueue: true, socket: socketOptions(connected) },
+    // `defaults` apply to every node's client, those discovered later too (the socket merged per node).
+    defaults: { ...credentials, disableOfflineQueue: true, socket: { ...socketOptions(connected), ...tls } },
     commandOptions: COMMAND_OPTIONS,
   });
 }
 
-function makeSentinel(sentinels: RedisNode[], name: string, watch: SentinelWatch, connected: () => boolean) {
+function makeSentinel(sentinels: RedisNode[], name: string, access: { nodes?: RedisAccess; sentinels?: RedisAccess }, watch: SentinelWatch, connected: () => boolean) {
+  const { socket: nodeTls, ...nodeCredentials } = accessOptions(access.nodes);
+  const { socket: sentinelTls, ...sentinelCredentials } = accessOptions(access.sentinels);
   return createSentinel({
     name,
     sentinelRootNodes: sentinels,
     commandOptions: COMMAND_OPTIONS,
-    nodeClientOptions: { disableOfflineQueue: true, socket: socketOptions(connected) },
+    nodeClientOptions: { ...nodeCredentials, disableOfflineQueue: true, socket: { ...socketOptions(connected), ...nodeTls } },
     // A sentinel that stops answering: a topology read (or its handshake) waiting on it is cut
     // after SENTINEL_IDLE_MS, the connection node-redis listens on pings so that it is never idle
     // while it answers, and the watch has node-redis skip that sentinel from then on.
-    sentinelClientOptions: { pingInterval: SENTINEL_PING_MS, socket: { ...socketOptions(connected), socketTimeout: SENTINEL_IDLE_MS } },
+    sentinelClientOptions: { ...sentinelCredentials, pingInterval: SENTINEL_PING_MS, socket: { ...socketOptions(connected), ...sentinelTls, socketTimeout: SENTINEL_IDLE_MS } },
     nodeAddressMap: watch.nodeAddress,
     // One connection to the primary, shared by every command in order: WAIT after a write
     // (RedisStore.swap) then counts that write.
@@ -229,10 +247,6 @@ async function checkClusterServes(client: ClusterRedisClient): Promise<void> {
   if (state !== undefined && state !== 'ok') throw new ClusterNotServingError(`the cluster reports cluster_state:${state}`);
 }
 
-/** Whether an error message is Redis refusing this client's credentials. */
-export function isAuthFailure(message: string): boolean {
-  return /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password|Authentication required/i.test(message);
-}
 
 /**
  * The cluster nodes of REDIS_CLUSTER_NODES that answer a PING within a second (asked all at
@@ -243,11 +257,10 @@ export function isAuthFailure(message: string): boolean {
  * in three with "did not answer", also after that node's replica had taken over and the cluster
  * served every slot (the failover review: `users disable` failed for 20-27 s of a 30 s freeze).
  */
-async function answeringRootNodes(nodes: RedisNode[]): Promise<RedisNode[]> {
+async function answeringRootNodes(nodes: RedisNode[], access: RedisAccess | undefined): Promise<RedisNode[]> {
   if (nodes.length < 2) return nodes;
-  const answering = await Promise.all(nodes.map((node) => answersPing(node, 1_000)));
-  const kept = nodes.filter((_, i) => answering[i]);
-  return kept.length > 0 ? kept : nodes;
+  const { answering } = await answeringNodes(nodes, access);
+  return answering.length > 0 ? answering : nodes;
 }
 
 /** Opens a node-redis client of the right kind that fails fast instead of queueing while Redis is down. */
@@ -273,16 +286,16 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   };
   // Sentinel: which sentinels answer, asked before the first connection (node-redis asks the
   // answering ones first) and every second after it (see SentinelWatch).
-  const watch = resolved.kind === 'sentinel' ? new SentinelWatch(resolved.sentinels, report) : undefined;
+  const watch = resolved.kind === 'sentinel' ? new SentinelWatch(resolved.sentinels, report, resolved.sentinelAccess) : undefined;
   await watch?.check();
   const client: RedisClient =
     resolved.kind === 'single'
       ? makeSingle(resolved.url, isConnected)
       : resolved.kind === 'cluster'
-        ? makeCluster(await answeringRootNodes(resolved.nodes), isConnected)
-        : makeSentinel(watch!.answeringFirst(), resolved.name, watch!, isConnected);
+        ? makeCluster(await answeringRootNodes(resolved.nodes, resolved.access), resolved.access, isConnected)
+        : makeSentinel(watch!.answeringFirst(), resolved.name, { nodes: resolved.access, sentinels: resolved.sentinelAccess }, watch!, isConnected);
   connectionErrors.set(client, errors);
-  const secrets = resolved.kind === 'single' ? credentialsOf(resolved.url) : [];
+  const secrets = secretsOf(resolved);
   client.on('error', (error: unknown) => {
     const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
     // A silent sentinel refused on purpose: the watch said so once, in its own words.
@@ -314,14 +327,17 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
       }),
     ]);
     clearTimeout(destroyTimer);
-    throw new StoreUnavailableError(error);
+    // A cluster's or Sentinel's client says only that no node was available; the refusal of the
+    // credentials came as a connection error (redacted by `report`): the cause the operator needs.
+    const refused = errors.last && isAuthFailure(errors.last.message) ? errors.last.message : undefined;
+    throw new StoreUnavailableError(refused ? new Error(refused, { cause: error }) : error);
   } finally {
     clearTimeout(timer);
   }
   connected = true;
   watch?.start();
   // Cluster: a master that stops answering is looked past once its replica is promoted (cluster-watch.ts).
-  if (isCluster(client)) new ClusterWatch(client, report).start();
+  if (isCluster(client)) new ClusterWatch(client, report, resolved.kind === 'cluster' ? resolved.access : undefined).start();
   return client;
 }
 

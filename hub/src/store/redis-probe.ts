@@ -1,14 +1,16 @@
-import { createClient } from 'redis';
+import { createClient, ErrorReply } from 'redis';
+import { accessOptions, isAuthFailure, type RedisAccess } from './redis-access.js';
 import type { RedisNode, RedisTarget } from './redis-client.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
 
 /**
- * Runs `ask` on a short-lived connection to one node, bounded by `withinMs`; undefined
- * when it does not answer (down, a password, not Redis).
+ * Runs `ask` on a short-lived connection to one node (with `access`: its password, TLS),
+ * bounded by `withinMs`; undefined when it does not answer (down, a wrong password, not Redis).
  */
-async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>, withinMs = PROBE_TIMEOUT_MS): Promise<T | undefined> {
-  const client = createClient({ socket: { host: node.host, port: node.port, connectTimeout: withinMs, reconnectStrategy: false }, disableClientInfo: true });
+async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>, withinMs = PROBE_TIMEOUT_MS, access?: RedisAccess, refused?: (reply: ErrorReply) => T): Promise<T | undefined> {
+  const { socket: tls, ...credentials } = accessOptions(access);
+  const client = createClient({ ...credentials, socket: { host: node.host, port: node.port, connectTimeout: withinMs, reconnectStrategy: false, ...tls }, disableClientInfo: true });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -21,8 +23,9 @@ async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise
         timer = setTimeout(() => reject(new Error('probe timed out')), withinMs);
       }),
     ]);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // A reply refusing the connection (NOAUTH, WRONGPASS at the handshake) is still a reply.
+    return refused && error instanceof ErrorReply ? refused(error) : undefined;
   } finally {
     clearTimeout(timer);
     await Promise.resolve(client.destroy()).catch(() => {});
@@ -30,17 +33,17 @@ async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise
 }
 
 /** The `redis_mode` and `cluster_enabled` a server reports, or undefined when it does not answer. */
-async function modeOf(node: RedisNode): Promise<{ mode: string; clusterEnabled: boolean } | undefined> {
+async function modeOf(node: RedisNode, access: RedisAccess | undefined): Promise<{ mode: string; clusterEnabled: boolean } | undefined> {
   return probe(node, async (send) => {
     const mode = /^redis_mode:(\w+)/m.exec(String(await send(['INFO', 'server'])))?.[1];
     if (!mode) return undefined;
     const cluster = mode === 'sentinel' ? '' : String(await send(['INFO', 'cluster']));
     return { mode, clusterEnabled: /^cluster_enabled:1/m.test(cluster) };
-  });
+  }, PROBE_TIMEOUT_MS, access);
 }
 
 /** The names a sentinel monitors (`SENTINEL MASTERS`), or undefined when it does not answer. */
-async function monitoredNames(node: RedisNode): Promise<string[] | undefined> {
+async function monitoredNames(node: RedisNode, access: RedisAccess | undefined): Promise<string[] | undefined> {
   return probe(node, async (send) => {
     const masters = (await send(['SENTINEL', 'MASTERS'])) as unknown[];
     // Each entry is a flat [field, value, …] list (RESP2) or a map (RESP3): the value after "name".
@@ -48,17 +51,17 @@ async function monitoredNames(node: RedisNode): Promise<string[] | undefined> {
       if (Array.isArray(entry)) return String(entry[entry.indexOf('name') + 1]);
       return String((entry as Record<string, unknown>).name);
     });
-  });
+  }, PROBE_TIMEOUT_MS, access);
 }
 
 /** The primary a sentinel names for `name` (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or undefined. */
-async function primaryNamedBy(node: RedisNode, name: string): Promise<RedisNode | undefined> {
+async function primaryNamedBy(node: RedisNode, name: string, access: RedisAccess | undefined): Promise<RedisNode | undefined> {
   return probe(node, async (send) => {
     const reply = (await send(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])) as unknown;
     if (!Array.isArray(reply) || reply.length < 2) return undefined;
     const port = Number(reply[1]);
     return Number.isInteger(port) && port > 0 ? { host: String(reply[0]), port } : undefined;
-  });
+  }, PROBE_TIMEOUT_MS, access);
 }
 
 /**
@@ -73,7 +76,9 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
   if (target.kind === 'single') return undefined;
   const node = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
   if (!node) return undefined;
-  const found = await modeOf(node);
+  // What the first address is asked with: a sentinel's own password for REDIS_SENTINELS.
+  const nodeAccess = target.kind === 'sentinel' ? target.sentinelAccess : target.access;
+  const found = await modeOf(node, nodeAccess);
   if (!found) return undefined;
   const address = `${node.host}:${node.port}`;
   if (target.kind === 'sentinel' && found.mode !== 'sentinel') {
@@ -81,7 +86,7 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
   }
   if (target.kind === 'sentinel') {
     // A mistyped REDIS_SENTINEL_NAME: the sentinels answer, and know no primary by that name.
-    const names = await monitoredNames(node);
+    const names = await monitoredNames(node, nodeAccess);
     if (names && !names.includes(target.name)) {
       const known = names.length ? `they monitor ${names.map((name) => `"${name}"`).join(', ')}` : 'they monitor nothing yet';
       return `the sentinel at ${address} monitors no primary named "${target.name}" (${known}): set REDIS_SENTINEL_NAME to the name in their \`sentinel monitor NAME …\` line`;
@@ -90,8 +95,8 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
   if (target.kind === 'sentinel') {
     // The sentinels answer and know the name: the primary they name may be what is down (not
     // started yet, crashed with no replica to promote, a failover still under way).
-    const primary = await primaryNamedBy(node, target.name);
-    if (primary && !(await answersPing(primary))) {
+    const primary = await primaryNamedBy(node, target.name, nodeAccess);
+    if (primary && !(await answersPing(primary, PROBE_TIMEOUT_MS, target.access))) {
       return `the sentinels name ${primary.host}:${primary.port} as the primary "${target.name}", and it does not answer: start it, or let the sentinels promote a replica (\`redis-cli -p ${node.port} sentinel master ${target.name}\` shows what they see), then start again`;
     }
   }
@@ -106,6 +111,40 @@ export async function wrongKindOfRedis(target: RedisTarget): Promise<string | un
  * refuses, times out, or accepts the connection and never replies (a frozen host, a half-open
  * link), which node-redis's Sentinel client would wait on without limit (see sentinel-watch.ts).
  */
-export async function answersPing(node: RedisNode, withinMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  return (await probe(node, (send) => send(['PING']).then(() => true, () => true), withinMs)) === true;
+export async function answersPing(node: RedisNode, withinMs = PROBE_TIMEOUT_MS, access?: RedisAccess): Promise<boolean> {
+  return (await probe(node, (send) => send(['PING']).then(() => true, () => true), withinMs, access, () => true)) === true;
+}
+
+/** Redis's refusal of `access` at `node` (NOAUTH, WRONGPASS), or undefined when it takes them (or does not answer). */
+async function refusalAt(node: RedisNode, access: RedisAccess | undefined): Promise<string | undefined> {
+  const refusal = (error: unknown) => (error instanceof ErrorReply && isAuthFailure(error.message) ? error.message : undefined);
+  return probe(node, (send) => send(['PING']).then(() => undefined, refusal), PROBE_TIMEOUT_MS, access, refusal);
+}
+
+/**
+ * Which credentials a cluster or Sentinel set refused, asked of its first listed node with the
+ * configured ones (and for Sentinel, of the primary the sentinels name): node-redis's cluster and
+ * Sentinel clients retry quietly and end with "no node available" or a timeout. Undefined when
+ * nothing refused them.
+ */
+export async function refusedCredentials(target: RedisTarget): Promise<{ who: string; settings: string; refusal: string } | undefined> {
+  if (target.kind === 'single') return undefined;
+  const dataSettings = 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)';
+  const first = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
+  if (!first) return undefined;
+  const atFirst = await refusalAt(first, target.kind === 'sentinel' ? target.sentinelAccess : target.access);
+  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? 'REDIS_SENTINEL_PASSWORD (the sentinels\' own requirepass)' : dataSettings, refusal: atFirst };
+  if (target.kind !== 'sentinel') return undefined;
+  const primary = await primaryNamedBy(first, target.name, target.sentinelAccess);
+  const atPrimary = primary && (await refusalAt(primary, target.access));
+  return atPrimary ? { who: `the primary ${primary.host}:${primary.port}`, settings: dataSettings, refusal: atPrimary } : undefined;
+}
+
+/** Which of `nodes` answer a PING within a second, asked all at once; and those that do not, as `host:port`. */
+export async function answeringNodes(nodes: RedisNode[], access?: RedisAccess): Promise<{ answering: RedisNode[]; silent: string[] }> {
+  const answered = await Promise.all(nodes.map((node) => answersPing(node, 1_000, access)));
+  return {
+    answering: nodes.filter((_, i) => answered[i]),
+    silent: nodes.filter((_, i) => !answered[i]).map(({ host, port }) => `${host}:${port}`),
+  };
 }

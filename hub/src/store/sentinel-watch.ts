@@ -1,3 +1,4 @@
+import type { RedisAccess } from './redis-access.js';
 import type { RedisNode } from './redis-client.js';
 import { answersPing } from './redis-probe.js';
 
@@ -36,12 +37,14 @@ export class SentinelWatch {
   readonly #nextCheckAt = new Map<string, number>();
   readonly #checking = new Set<string>();
   readonly #onSilent: (message: string) => void;
+  readonly #access: RedisAccess | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  /** `onSilent` hears when a sentinel starts being skipped. */
-  constructor(sentinels: RedisNode[], onSilent: (message: string) => void = () => {}) {
+  /** `onSilent` hears when a sentinel starts being skipped; `access`: the sentinels' password and TLS. */
+  constructor(sentinels: RedisNode[], onSilent: (message: string) => void = () => {}, access?: RedisAccess) {
     this.#sentinels = sentinels;
     this.#onSilent = onSilent;
+    this.#access = access;
   }
 
   /** Asks every sentinel due (all at once, each bounded) and records which answered. */
@@ -54,7 +57,7 @@ export class SentinelWatch {
     if (this.#checking.has(address) || (this.#nextCheckAt.get(address) ?? 0) > now) return;
     this.#checking.add(address);
     try {
-      const answered = await answersPing(node, SENTINEL_ANSWER_MS);
+      const answered = await answersPing(node, SENTINEL_ANSWER_MS, this.#access);
       const wasSilent = this.#silent.has(address);
       if (answered) this.#silent.delete(address);
       else this.#silent.add(address);

@@ -108,11 +108,13 @@ export async function launch(argsFor: (port: number) => string[] | Promise<strin
   }
 }
 
-/** One command on a short-lived connection (the helpers need a handful, not a client). */
-async function command(port: number, args: string[]): Promise<string> {
+/** One command on a short-lived connection (the helpers need a handful, not a client); `password`: sent with AUTH first. */
+async function command(port: number, args: string[], password?: string): Promise<string> {
+  const encode = (parts: string[]) => `*${parts.length}\r\n${parts.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let reply = '';
+    let authenticating = password !== undefined;
     socket.setTimeout(2_000, () => {
       socket.destroy();
       reject(new Error(`no answer from port ${port} to ${args[0]}`));
@@ -120,13 +122,18 @@ async function command(port: number, args: string[]): Promise<string> {
     socket.once('error', reject);
     socket.on('data', (data) => {
       reply += data.toString();
-      if (complete(reply)) {
-        socket.destroy();
-        if (reply.startsWith('-')) reject(new Error(`${args.join(' ')} on port ${port}: ${reply.trim()}`));
-        else resolve(reply);
+      if (!complete(reply)) return;
+      if (authenticating && !reply.startsWith('-')) {
+        authenticating = false;
+        reply = '';
+        socket.write(encode(args));
+        return;
       }
+      socket.destroy();
+      if (reply.startsWith('-')) reject(new Error(`${authenticating ? 'AUTH' : args.join(' ')} on port ${port}: ${reply.trim()}`));
+      else resolve(reply);
     });
-    socket.connect(port, '127.0.0.1', () => socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
+    socket.connect(port, '127.0.0.1', () => socket.write(password !== undefined ? encode(['AUTH', password]) : encode(args)));
   });
 }
 
@@ -195,7 +202,7 @@ export interface OwnRedisCluster {
  * A 3-master Redis Cluster (no replicas), set up as `redis-cli --cluster create` would (slots
  * split in three, distinct config epochs, CLUSTER MEET) but without its one-second polls.
  */
-export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
+export async function startOwnRedisCluster(options: { password?: string } = {}): Promise<OwnRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-cluster-'));
   const servers: Spawned[] = [];
   const ports: number[] = [];
@@ -216,6 +223,8 @@ export async function startOwnRedisCluster(): Promise<OwnRedisCluster> {
       const infos = await Promise.all(ports.map((port) => command(port, ['CLUSTER', 'INFO'])));
       return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
     }, 20_000, 'the cluster to agree on its slots');
+    // `requirepass` once formed (the set-up above speaks without one); the cluster bus needs none.
+    if (options.password) for (const port of ports) await command(port, ['CONFIG', 'SET', 'masterauth', options.password, 'requirepass', options.password]);
   } catch (error) {
     await stopAll(servers, dir);
     throw error;
@@ -253,7 +262,7 @@ export const SENTINEL_DOWN_AFTER_MS = 1_000;
  * A primary, one replica and three sentinels (quorum 2), all `redis-server` (`--sentinel`),
  * with short detection times so a failover takes seconds, not the default half minute.
  */
-export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedisSentinel> {
+export async function startOwnRedisSentinel(name = 'sso-test', options: { password?: string; sentinelPassword?: string } = {}): Promise<OwnRedisSentinel> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-sentinel-'));
   let primaryPort = 0;
   let replicaPort = 0;
@@ -293,13 +302,25 @@ export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedis
       const replies = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])));
       return replies.every((reply) => reply.includes(String(primaryPort)));
     }, 20_000, 'the sentinels to monitor the primary');
+    // Passwords once it runs (the set-up above speaks without them): the data servers' for the
+    // sentinels (auth-pass) and each other (masterauth), then the sentinels' own (an ACL password
+    // on their default user; sentinel-pass is what they give each other).
+    if (options.password) {
+      for (const port of [primaryPort, replicaPort]) await command(port, ['CONFIG', 'SET', 'masterauth', options.password]);
+      for (const port of sentinelPorts) await command(port, ['SENTINEL', 'SET', name, 'auth-pass', options.password]);
+      for (const port of [primaryPort, replicaPort]) await command(port, ['CONFIG', 'SET', 'requirepass', options.password]);
+    }
+    if (options.sentinelPassword) {
+      for (const port of sentinelPorts) await command(port, ['SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', options.sentinelPassword]);
+      for (const port of sentinelPorts) await command(port, ['ACL', 'SETUSER', 'default', 'on', 'resetpass', `>${options.sentinelPassword}`]);
+    }
   } catch (error) {
     await stopAll(servers, dir);
     throw error;
   }
   const primaryPortNow = async () => {
     for (const port of sentinelPorts) {
-      const reply = await command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name]).catch(() => '');
+      const reply = await command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name], options.sentinelPassword).catch(() => '');
       const found = /\$\d+\r\n(\d+)\r\n$/.exec(reply);
       if (found) return Number(found[1]);
     }
@@ -313,7 +334,7 @@ export async function startOwnRedisSentinel(name = 'sso-test'): Promise<OwnRedis
     primaryPort: primaryPortNow,
     async readyForFailover() {
       await until(async () => {
-        const states = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'MASTER', name])));
+        const states = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'MASTER', name], options.sentinelPassword)));
         // The reply is a flat field/value list: each sentinel must see the other two and the replica.
         return states.every((state) => /num-other-sentinels\r\n\$1\r\n2\r\n/.test(state) && /num-slaves\r\n\$1\r\n1\r\n/.test(state));
       }, 20_000, 'the sentinels to find each other and the replica');

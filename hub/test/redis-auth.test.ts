@@ -1,0 +1,131 @@
+/**
+ * A Redis Cluster or Sentinel set with passwords (`requirepass`, the sentinels' own), as a
+ * production one has: before REDIS_USERNAME / REDIS_PASSWORD / REDIS_SENTINEL_PASSWORD, a hub
+ * could reach a cluster or Sentinel only when it had no password at all (a URL carries one
+ * server's; the node lists carry none), and said "did not answer" when it had one.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { unreachableRedisMessage } from '../src/store/index.js';
+import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
+import { StoreUnavailableError } from '../src/store/store.js';
+import { startOwnRedisCluster, startOwnRedisSentinel, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
+import { startTestHub } from '../src/testing/test-hub.js';
+
+const PASSWORD = `data-${randomUUID()}`;
+const SENTINEL_PASSWORD = `sentinels-${randomUUID()}`;
+
+/** Why `target` could not be reached, as the hub's start and the CLI say it. */
+async function refusal(target: RedisTarget): Promise<string> {
+  const error = await connectRedis(target).then(
+    async (client) => {
+      await client.close();
+      return undefined;
+    },
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(StoreUnavailableError);
+  return unreachableRedisMessage(target, (error as StoreUnavailableError).cause);
+}
+
+/** A write and a read of keys on every master (their names fall into different slots), all with a TTL. */
+async function roundTrip(store: RedisStore): Promise<void> {
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `auth-test:${k}:${randomUUID()}`);
+  for (const key of keys) await store.set(key, "v", { ttlSeconds: 60 });
+  for (const key of keys) expect(await store.get(key)).toBe('v');
+}
+
+describe('a Redis Cluster with requirepass', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ password: PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('REDIS_PASSWORD reaches every master; the hub on it answers /readyz 200', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD });
+    expect(config.redis).toEqual({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: PASSWORD } });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    await roundTrip(store);
+    const hub = await startTestHub('redis', {}, store);
+    try {
+      const ready = await fetch(`${hub.url}/readyz`);
+      expect(await ready.json()).toEqual({ ready: true, reasons: [] });
+    } finally {
+      await hub.close();
+    }
+  }, 60_000);
+
+  test('without it, or with a wrong one: "refused the credentials", naming REDIS_PASSWORD, never showing the password', async () => {
+    const missing = await refusal({ kind: 'cluster', nodes: cluster.rootNodes });
+    expect(missing).toMatch(/refused the credentials \(NOAUTH/);
+    expect(missing).toMatch(/REDIS_PASSWORD/);
+    const wrongPassword = `wrong-${randomUUID()}`;
+    const wrong = await refusal({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: wrongPassword } });
+    expect(wrong).toMatch(/refused the credentials \(WRONGPASS/);
+    expect(wrong).not.toContain(wrongPassword);
+  }, 60_000);
+});
+
+describe('Sentinel with passwords on the data servers and on the sentinels', () => {
+  let sentinel: OwnRedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startOwnRedisSentinel('sso-auth', { password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await sentinel.stop();
+  });
+
+  test('REDIS_PASSWORD and REDIS_SENTINEL_PASSWORD: the store works, and keeps working after the primary crashes and a replica is promoted', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_PASSWORD: PASSWORD, REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD });
+    expect(config.redis).toMatchObject({ kind: 'sentinel', access: { password: PASSWORD }, sentinelAccess: { password: SENTINEL_PASSWORD } });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    try {
+      await roundTrip(store);
+      await sentinel.readyForFailover();
+      await sentinel.killPrimary();
+      // The promoted replica takes the same password (masterauth, auth-pass): writes come back.
+      const deadline = Date.now() + 30_000;
+      let written = false;
+      while (!written && Date.now() < deadline) {
+        written = await store.set(`auth-test:after:${randomUUID()}`, "v", { ttlSeconds: 60 }).then(() => true, () => false);
+        if (!written) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(written).toBe(true);
+      await roundTrip(store);
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+
+  test('without the sentinels\' password, or the data servers\': refused naming the setting to fix, never a password', async () => {
+    const base = { kind: 'sentinel' as const, sentinels: sentinel.sentinelRootNodes, name: sentinel.name };
+    const noSentinelPassword = await refusal({ ...base, access: { password: PASSWORD } });
+    expect(noSentinelPassword).toMatch(/refused the credentials/);
+    expect(noSentinelPassword).toMatch(/REDIS_SENTINEL_PASSWORD/);
+    expect(noSentinelPassword).not.toContain(PASSWORD);
+    const noDataPassword = await refusal({ ...base, sentinelAccess: { password: SENTINEL_PASSWORD } });
+    expect(noDataPassword).toMatch(/refused the credentials/);
+    expect(noDataPassword).toMatch(/REDIS_PASSWORD/);
+    expect(noDataPassword).not.toContain(SENTINEL_PASSWORD);
+  }, 60_000);
+});
+
+describe('the settings are refused where they would do nothing', () => {
+  test.each([
+    [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PASSWORD: 'p' }, /REDIS_PASSWORD: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; one server's user and password go in REDIS_URL/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hub' }, /REDIS_USERNAME: only used with/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_TLS: 'true' }, /REDIS_TLS: only used with .* rediss:\/\//],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_SENTINEL_PASSWORD: 'p' }, /REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS/],
+  ])('%j', (env, message) => {
+    expect(() => loadConfig({ LOG_LEVEL: 'silent', ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ LOG_LEVEL: 'silent', ...env })).toThrow(message);
+  });
+
+  test('REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS go to a cluster\'s nodes; the sentinels get their own password and TLS', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_USERNAME: 'hub', REDIS_PASSWORD: 'p', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], access: { username: 'hub', password: 'p', tls: true } });
+    expect(loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 's', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'm', access: { password: 'p', tls: true }, sentinelAccess: { password: 's', tls: true } });
+  });
+});
