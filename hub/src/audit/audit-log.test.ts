@@ -453,3 +453,41 @@ describe('audit log: a log the store refuses does not hold back the others (real
     }
   });
 });
+
+describe('OWASP ASVS 5 V16: control and bidi characters in entries', () => {
+  const RLO = '\u202e';
+  test('a typed login keeps its text, with controls and bidi overrides as visible escapes, in the store and on reading', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100 });
+    // A login typed to forge a line in a text export and to show as "admin" + "exe.png" reversed.
+    const typed = `admin${RLO}gnp.exe\r\n2026-01-01 login.success actor=root\u0000\u0085\u2066x\u2069 李 é ok`;
+    await log.record({ event: 'login.failure', actor: typed, client: `c\u0007lient`, ip: '203.0.113.9', detail: { reason: `two\u200fstep`, count: 3 } });
+    const [stored] = await store.zRevRange(keys.auditAttempts(), 0, -1);
+    const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const parsed = JSON.parse(stored!) as AuditEntry;
+    for (const text of [parsed.actor!, parsed.client!, String(parsed.detail!.reason)]) expect(text).not.toMatch(unsafe);
+    expect(parsed.actor).toBe('admin\\u202egnp.exe\\u000d\\u000a2026-01-01 login.success actor=root\\u0000\\u0085\\u2066x\\u2069 李 é ok');
+    expect(parsed.client).toBe('c\\u0007lient');
+    expect(parsed.detail).toEqual({ reason: 'two\\u200fstep', count: 3 });
+    // The export's line (JSON of the entry as read) holds no such character either.
+    const [read] = await log.search({});
+    expect(read).toEqual(parsed);
+    expect(JSON.stringify(read)).not.toMatch(unsafe);
+    // Searched for as typed (the console's filter), it is found.
+    expect((await log.search({ user: typed })).map((entry) => entry.id)).toEqual([parsed.id]);
+    await store.close();
+  });
+
+  test('an entry stored before (raw override, raw line break) is read in the same safe form', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100 });
+    const at = Date.now();
+    await store.zAdd(keys.auditAttempts(), at, JSON.stringify({ id: 'old', at, event: 'login.failure', actor: `eve${RLO}nimda\nx`, detail: { why: `a${RLO}` } }));
+    const [entry] = await log.search({ event: 'login' });
+    expect(entry!.actor).toBe('eve\\u202enimda\\u000ax');
+    expect(entry!.detail).toEqual({ why: 'a\\u202e' });
+    await store.close();
+  });
+});

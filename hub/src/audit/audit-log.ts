@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentRequestId } from '../request-context.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { hasUnsafeCharacter, neutralise } from './neutralise.js';
 
 /** What happened. Names are `area.action`; the console filters on them. */
 export type AuditEvent =
@@ -157,8 +158,38 @@ const TRIM_EVERY = 100; // writes between two checks of the entry cap
 const PAGE = 500; // entries read per store round trip when filtering or exporting
 const MAX_FIELD = 200; // characters kept of any one field, so a typed login cannot bloat the log
 
+/**
+ * A field as stored: at most MAX_FIELD characters as given, then control and bidi-override
+ * characters as visible escapes (neutralise.ts), so a typed login can neither forge a line nor
+ * reorder the console's row.
+ */
 function clip(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : value.slice(0, MAX_FIELD);
+  return value === undefined ? undefined : neutralise(value.slice(0, MAX_FIELD));
+}
+
+/** A detail's names and text values, neutralised as fields are (numbers and booleans as they are). */
+function safeDetail(detail: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
+  let unsafe = false;
+  for (const [name, value] of Object.entries(detail)) if (hasUnsafeCharacter(name) || (typeof value === 'string' && hasUnsafeCharacter(value))) unsafe = true;
+  if (!unsafe) return detail;
+  return Object.fromEntries(Object.entries(detail).map(([name, value]) => [neutralise(name), typeof value === 'string' ? neutralise(value) : value]));
+}
+
+/**
+ * An entry as read: one written before entries were neutralised (or by an older hub during a
+ * rolling update) is shown and exported in the same safe form. Most members hold no such
+ * character and are only parsed.
+ */
+function readEntry(member: string): AuditEntry {
+  const entry = JSON.parse(member) as AuditEntry;
+  // JSON keeps C0 controls escaped (\u000a), so they are tested on the parsed text below.
+  if (!hasUnsafeCharacter(member) && !/\\u00[01]|\\u007f/i.test(member)) return entry;
+  for (const field of ['actor', 'subject', 'client', 'ip'] as const) {
+    const value = entry[field];
+    if (value !== undefined) entry[field] = neutralise(value);
+  }
+  if (entry.detail) entry.detail = safeDetail(entry.detail);
+  return entry;
 }
 
 /**
@@ -310,7 +341,7 @@ export class AuditLog {
     if (input.subject) entry.subject = clip(input.subject);
     if (input.client) entry.client = clip(input.client);
     if (input.ip) entry.ip = clip(input.ip);
-    if (input.detail) entry.detail = input.detail;
+    if (input.detail) entry.detail = safeDetail(input.detail);
     if (requestId) entry.requestId = requestId;
     for (const observer of this.#observers) observer(entry);
     return { score: entry.at, member: JSON.stringify(entry), log: logOf(entry) };
@@ -505,7 +536,10 @@ export class AuditLog {
   }
 
   /** Entries matching `filter`, newest first (the three logs, merged by time). */
-  async *entries(filter: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+  async *entries(asked: AuditFilter = {}): AsyncGenerator<AuditEntry> {
+    // Users and clients as entries keep them (neutralised): a login searched for as typed finds its entries.
+    const users = asked.user === undefined ? undefined : typeof asked.user === 'string' ? neutralise(asked.user) : asked.user.map(neutralise);
+    const filter: AuditFilter = { ...asked, ...(users !== undefined ? { user: users } : {}), ...(asked.client ? { client: neutralise(asked.client) } : {}) };
     await this.flush();
     // The token and attempt logs hold a few events each: neither is read for a filter none of them matches.
     const logs = [this.keys.auditLog()];
@@ -543,7 +577,7 @@ export class AuditLog {
       const limit = PAGE + readAtBelow.size;
       const page = await this.store.zRevRangeByScore(key, below, since ?? -Infinity, limit);
       for (const member of page) {
-        const entry = JSON.parse(member) as AuditEntry;
+        const entry = readEntry(member);
         if (entry.at === below && readAtBelow.has(entry.id)) continue;
         if (entry.at !== below) {
           below = entry.at;
