@@ -491,3 +491,48 @@ describe('OWASP ASVS 5 V16: control and bidi characters in entries', () => {
     await store.close();
   });
 });
+
+describe('a console page of the log: `until` as a range, a bounded scan', () => {
+  test('`until` starts the read there (the store range), and includes its millisecond', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const at = Date.now() - 60_000;
+    await store.zAddMany(keys.auditLog(), Array.from({ length: 3_000 }, (_, i) => ({ score: at + i, member: JSON.stringify({ id: `e${i}`, at: at + i, event: 'logout', actor: 'u' }) })));
+    const { store: counted, calls } = countingStore(store);
+    const log = new AuditLog(counted, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const found = await log.search({ until: at + 99 }, 1_000);
+    expect(found.map((entry) => entry.id)).toEqual(Array.from({ length: 100 }, (_, i) => `e${99 - i}`));
+    // One page of each log read (all three: no event filter); before, the 2,900 newer entries were read first (6 pages of the main log).
+    expect(calls.get('zRevRangeByScore')).toBe(3);
+    await store.close();
+  });
+
+  test('a filter that matches nothing examines about scanLimit entries, stops between two milliseconds, and the next page goes on from there', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const at = Date.now() - 60_000;
+    // Three entries a millisecond: the limit falls inside one.
+    await store.zAddMany(keys.auditTokens(), Array.from({ length: 3_000 }, (_, i) => ({ score: at + Math.floor(i / 3), member: JSON.stringify({ id: `t${i}`, at: at + Math.floor(i / 3), event: 'token.issued', client: 'svc' }) })));
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const first = await log.page({ client: 'nobody' }, 200, 1_000);
+    expect(first.entries).toEqual([]);
+    // 1,000 reached inside the millisecond of entries 1,998..2,000 from the top: that millisecond is examined whole.
+    expect(first.stopped).toEqual({ examined: 1_002, until: at + 665 });
+    const second = await log.page({ client: 'nobody', until: first.stopped!.until }, 200, 1_000);
+    expect(second.stopped).toEqual({ examined: 1_002, until: at + 331 });
+    const third = await log.page({ client: 'nobody', until: second.stopped!.until }, 200, 1_000);
+    expect(third).toEqual({ entries: [] });
+    // Pages of a filter that matches: every entry once across the stops.
+    const ids: string[] = [];
+    let until: number | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await log.page({ client: 'svc', ...(until !== undefined ? { until } : {}) }, 5_000, 700);
+      ids.push(...page.entries.map((entry) => entry.id));
+      if (!page.stopped) break;
+      until = page.stopped.until;
+    }
+    expect(ids).toHaveLength(3_000);
+    expect(new Set(ids).size).toBe(3_000);
+    await store.close();
+  });
+});
