@@ -109,7 +109,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
         await proofs.record(app, Number(answer[0]));
         return answer;
       },
-      logincheck: (_app, input, req) => service.loginCheck(input, clientIp(req)),
+      logincheck: (app, input, req) => service.loginCheck(app, input, clientIp(req)),
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
       check_email: (app, input) => service.checkEmailFor(app, input),
