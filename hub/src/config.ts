@@ -228,6 +228,14 @@ const schema = z.object({
   /** Sign-in attempts allowed per IP per window. */
   LOGIN_MAX_ATTEMPTS_PER_IP: integer(z.number().int().positive()).default(50),
   LOGIN_WINDOW_SECONDS: seconds.default(15 * 60), // fifteen minutes
+  /**
+   * Failed (and in-flight) password checks one UCenter application may make per
+   * LOGIN_WINDOW_SECONDS, whatever user addresses it reports (user/login, user/edit): a leaked
+   * UC_KEY giving each guess a new address meets this. Size it above the failed sign-ins the
+   * busiest forum sees in a window: past it, that application's sign-ins are refused until the
+   * window ends (not the hub's, not another application's).
+   */
+  UCENTER_MAX_FAILURES_PER_APP: integer(z.number().int().positive()).default(500),
   /** First delay once an account's untrusted clients (or a device) are over their failures, in seconds; doubles per failure. */
   LOGIN_BACKOFF_BASE_SECONDS: seconds.default(2),
   /** Longest such delay, in seconds (five minutes): sign-in is slowed, never locked for a fixed time. */

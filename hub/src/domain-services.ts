@@ -99,6 +99,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   users.onPasswordSet((user) => ucenterNotes.enqueueUpdatepw(user));
   // uc_client only asks for synlogin/synlogout scripts while its cached list names another application.
   ucenterApps.onListChange(() => ucenterNotes.enqueueUpdateapps());
+  ucenterApps.onRemove((app) => ucenterNotes.dropPending(app));
   return {
     config,
     store,

@@ -67,7 +67,11 @@ export class ConflictError extends HubError {
 
 export class TooManyAttemptsError extends HubError {
   override readonly name = 'TooManyAttemptsError';
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** Which limit: `application` when a UCenter application is over its own (LoginThrottle, `maxFailuresPerApp`), else the account's or the address's. */
+    readonly limit?: 'application',
+  ) {
     // The wait it says is the wait it sends (Retry-After): "a few minutes" read oddly beside 2 s (a review).
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
     super(429, seconds < 90 ? msg('errors:tooManyAttemptsSeconds', { count: seconds }) : msg('errors:tooManyAttemptsMinutes', { count: Math.ceil(seconds / 60) }));

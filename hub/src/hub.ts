@@ -104,6 +104,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     new LoginThrottle({
       maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxAttemptsPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+      maxFailuresPerApp: config.UCENTER_MAX_FAILURES_PER_APP,
       windowSeconds: config.LOGIN_WINDOW_SECONDS,
       backoffBaseSeconds: config.LOGIN_BACKOFF_BASE_SECONDS,
       backoffMaxSeconds: config.LOGIN_BACKOFF_MAX_SECONDS,

@@ -87,7 +87,10 @@ describe('a UCenter deleteuser an older hub queued (redis)', () => {
     hub = await startTestHub('redis');
     await new Promise<void>((resolve) => forum.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(forum.address() as AddressInfo).port}`;
-    await hub.services.ucenterApps.register({ appId: 1, name: 'Forum', url });
+    const app = await hub.services.ucenterApps.register({ appId: 1, name: 'Forum', url });
+    // As the older hub registered it (before its notes were queued): no generation, an earlier date.
+    const { generation: _generation, ...older } = app;
+    await hub.services.store.set(hub.services.keys.ucenterApp(1), JSON.stringify({ ...older, createdAt: older.createdAt - 86_400 }));
     notes = new UcenterNotes(hub.services.ucenterApps, hub.services.users, hub.services.deliveries, { url: hub.url, name: 'sso-hub' }, hub.services.store, hub.services.keys);
   });
   afterAll(async () => {

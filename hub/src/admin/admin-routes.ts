@@ -43,13 +43,9 @@ export function adminRoutes(services: HubServices): Router {
   router.use('/admin', pagesOnly, requireAdmin(services), adminCsrf.csrfSynchronisedProtection, noOpener);
 
   router.get('/admin', async (req, res) => {
-    // Counted a batch at a time (users.each): no one store command reads every user.
-    const countUsers = async () => {
-      let count = 0;
-      for await (const _user of services.users.each()) count += 1;
-      return count;
-    };
-    const [userCount, clients, counts] = await Promise.all([countUsers(), services.clients.list(), services.deliveries.counts()]);
+    // The size of the set of user ids (SCARD): one store command whatever the number of users.
+    // Before, every record was read, 500 per round trip: seconds at a forum's 300,000 members.
+    const [userCount, clients, counts] = await Promise.all([services.users.count(), services.clients.list(), services.deliveries.counts()]);
     renderAdmin(req, res, services, 'index.njk', {
       section: 'home',
       userCount,

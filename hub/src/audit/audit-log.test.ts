@@ -453,3 +453,86 @@ describe('audit log: a log the store refuses does not hold back the others (real
     }
   });
 });
+
+describe('OWASP ASVS 5 V16: control and bidi characters in entries', () => {
+  const RLO = '\u202e';
+  test('a typed login keeps its text, with controls and bidi overrides as visible escapes, in the store and on reading', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100 });
+    // A login typed to forge a line in a text export and to show as "admin" + "exe.png" reversed.
+    const typed = `admin${RLO}gnp.exe\r\n2026-01-01 login.success actor=root\u0000\u0085\u2066x\u2069 李 é ok`;
+    await log.record({ event: 'login.failure', actor: typed, client: `c\u0007lient`, ip: '203.0.113.9', detail: { reason: `two\u200fstep`, count: 3 } });
+    const [stored] = await store.zRevRange(keys.auditAttempts(), 0, -1);
+    const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const parsed = JSON.parse(stored!) as AuditEntry;
+    for (const text of [parsed.actor!, parsed.client!, String(parsed.detail!.reason)]) expect(text).not.toMatch(unsafe);
+    expect(parsed.actor).toBe('admin\\u202egnp.exe\\u000d\\u000a2026-01-01 login.success actor=root\\u0000\\u0085\\u2066x\\u2069 李 é ok');
+    expect(parsed.client).toBe('c\\u0007lient');
+    expect(parsed.detail).toEqual({ reason: 'two\\u200fstep', count: 3 });
+    // The export's line (JSON of the entry as read) holds no such character either.
+    const [read] = await log.search({});
+    expect(read).toEqual(parsed);
+    expect(JSON.stringify(read)).not.toMatch(unsafe);
+    // Searched for as typed (the console's filter), it is found.
+    expect((await log.search({ user: typed })).map((entry) => entry.id)).toEqual([parsed.id]);
+    await store.close();
+  });
+
+  test('an entry stored before (raw override, raw line break) is read in the same safe form', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100 });
+    const at = Date.now();
+    await store.zAdd(keys.auditAttempts(), at, JSON.stringify({ id: 'old', at, event: 'login.failure', actor: `eve${RLO}nimda\nx`, detail: { why: `a${RLO}` } }));
+    const [entry] = await log.search({ event: 'login' });
+    expect(entry!.actor).toBe('eve\\u202enimda\\u000ax');
+    expect(entry!.detail).toEqual({ why: 'a\\u202e' });
+    await store.close();
+  });
+});
+
+describe('a console page of the log: `until` as a range, a bounded scan', () => {
+  test('`until` starts the read there (the store range), and includes its millisecond', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const at = Date.now() - 60_000;
+    await store.zAddMany(keys.auditLog(), Array.from({ length: 3_000 }, (_, i) => ({ score: at + i, member: JSON.stringify({ id: `e${i}`, at: at + i, event: 'logout', actor: 'u' }) })));
+    const { store: counted, calls } = countingStore(store);
+    const log = new AuditLog(counted, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const found = await log.search({ until: at + 99 }, 1_000);
+    expect(found.map((entry) => entry.id)).toEqual(Array.from({ length: 100 }, (_, i) => `e${99 - i}`));
+    // One page of each log read (all three: no event filter); before, the 2,900 newer entries were read first (6 pages of the main log).
+    expect(calls.get('zRevRangeByScore')).toBe(3);
+    await store.close();
+  });
+
+  test('a filter that matches nothing examines about scanLimit entries, stops between two milliseconds, and the next page goes on from there', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const at = Date.now() - 60_000;
+    // Three entries a millisecond: the limit falls inside one.
+    await store.zAddMany(keys.auditTokens(), Array.from({ length: 3_000 }, (_, i) => ({ score: at + Math.floor(i / 3), member: JSON.stringify({ id: `t${i}`, at: at + Math.floor(i / 3), event: 'token.issued', client: 'svc' }) })));
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 10_000 });
+    const first = await log.page({ client: 'nobody' }, 200, 1_000);
+    expect(first.entries).toEqual([]);
+    // 1,000 reached inside the millisecond of entries 1,998..2,000 from the top: that millisecond is examined whole.
+    expect(first.stopped).toEqual({ examined: 1_002, until: at + 665 });
+    const second = await log.page({ client: 'nobody', until: first.stopped!.until }, 200, 1_000);
+    expect(second.stopped).toEqual({ examined: 1_002, until: at + 331 });
+    const third = await log.page({ client: 'nobody', until: second.stopped!.until }, 200, 1_000);
+    expect(third).toEqual({ entries: [] });
+    // Pages of a filter that matches: every entry once across the stops.
+    const ids: string[] = [];
+    let until: number | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await log.page({ client: 'svc', ...(until !== undefined ? { until } : {}) }, 5_000, 700);
+      ids.push(...page.entries.map((entry) => entry.id));
+      if (!page.stopped) break;
+      until = page.stopped.until;
+    }
+    expect(ids).toHaveLength(3_000);
+    expect(new Set(ids).size).toBe(3_000);
+    await store.close();
+  });
+});

@@ -101,7 +101,7 @@ export class DeliveryQueue {
   }
 
   async enqueue(input: NewDelivery): Promise<DeliveryItem> {
-    const generation = await this.options.clientGeneration?.(input.clientId);
+    const generation = input.clientGeneration ?? (await this.options.clientGeneration?.(input.clientId));
     const now = Date.now();
     const item: DeliveryItem = {
       id: randomUUID(),

@@ -60,6 +60,8 @@ export interface NewDelivery {
   ucenterUid?: number;
   username?: string;
   url: string;
+  /** The generation of the registration it is for, where the caller knows it (a UCenter application's); else the queue asks `clientGeneration`. */
+  clientGeneration?: string;
 }
 
 export interface Backoff {

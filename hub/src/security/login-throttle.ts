@@ -15,6 +15,11 @@ export interface ThrottleOptions {
   backoffBaseSeconds: number;
   /** The longest delay, in seconds. */
   backoffMaxSeconds: number;
+  /**
+   * Failed (and in-flight) password checks one application (`SignInAttempt.app`) may make per
+   * window, whatever addresses it reports; unset: no such limit.
+   */
+  maxFailuresPerApp?: number;
   keyPrefix: string;
   redis?: RedisClient;
 }
@@ -36,6 +41,14 @@ export interface SignInAttempt {
    * the owner's own settings.
    */
   via: 'portal' | 'app' | 'session';
+  /**
+   * The application the password came through, when it reports the address itself (a UCenter
+   * application: its registration, `registrationKey`). Its failures share one count per window
+   * (`maxFailuresPerApp`): a leaked key that gives every guess a new address still meets a limit.
+   * Past it the attempt is refused before anything else is counted (the account's pools, the
+   * address), so the limit never slows the owner anywhere else.
+   */
+  app?: string;
 }
 
 type PoolName = 'device' | 'account' | 'pair';
@@ -84,6 +97,7 @@ const COUNT_CEILING = 1_000_000;
  */
 export class LoginThrottle {
   readonly #perIp: RateLimiterAbstract;
+  readonly #perApp: RateLimiterAbstract | undefined;
   readonly #pools: Record<PoolName, { failures: RateLimiterAbstract; wait: RateLimiterAbstract }>;
   readonly #options: ThrottleOptions;
 
@@ -95,6 +109,7 @@ export class LoginThrottle {
         : new RateLimiterMemory({ keyPrefix: suffix, points, duration: options.windowSeconds });
     const pool = (name: string) => ({ failures: make(name, COUNT_CEILING), wait: make(`${name}-wait`, 1) });
     this.#perIp = make('ip', options.maxAttemptsPerIp);
+    this.#perApp = options.maxFailuresPerApp === undefined ? undefined : make('app', options.maxFailuresPerApp);
     this.#pools = { device: pool('dev'), account: pool('acct'), pair: pool('acct-ip') };
   }
 
@@ -128,6 +143,11 @@ export class LoginThrottle {
     return Math.min(this.#options.backoffMaxSeconds, this.#options.backoffBaseSeconds * 2 ** Math.min(over, 30));
   }
 
+  /** The application's count, when the attempt names one and the limit is on. */
+  #appOf(attempt: SignInAttempt): string | undefined {
+    return this.#perApp && attempt.app !== undefined ? attempt.app : undefined;
+  }
+
   static #storeError(error: unknown): never {
     if (error instanceof RateLimiterRes) throw new TooManyAttemptsError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
     throw new StoreUnavailableError(error);
@@ -143,8 +163,10 @@ export class LoginThrottle {
     const key = this.#keyOf(attempt, pool);
     const { failures, wait } = this.#pools[pool];
     try {
-      const [ip, waiting, count] = await Promise.all([attempt.device ? undefined : this.#perIp.get(addressKey(attempt.ip)), wait.get(key), failures.get(key)]);
+      const app = this.#appOf(attempt);
+      const [ip, waiting, count, appCount] = await Promise.all([attempt.device ? undefined : this.#perIp.get(addressKey(attempt.ip)), wait.get(key), failures.get(key), app !== undefined ? this.#perApp!.get(app) : undefined]);
       if (ip && ip.consumedPoints >= this.#options.maxAttemptsPerIp) return 0;
+      if (appCount && appCount.consumedPoints >= this.#options.maxFailuresPerApp!) return 0;
       if (waiting && waiting.consumedPoints > 0 && waiting.msBeforeNext > 0) return 0;
       return Math.max(1, this.#options.maxFailuresPerAccount - (count?.consumedPoints ?? 0));
     } catch (error) {
@@ -170,14 +192,26 @@ export class LoginThrottle {
     try {
       // Independent: sent together (one store round trip); the IP's verdict comes first. A
       // browser with the account's device cookie is judged by its own failures only.
-      const [overIp, waiting, count] = await Promise.all([
+      const app = this.#appOf(attempt);
+      const [overIp, waiting, count, overApp] = await Promise.all([
         attempt.device ? undefined : this.#perIp.consume(addressKey(attempt.ip)).then(() => undefined, (refused: unknown) => refused),
         wait.get(key),
         failures.consume(key),
+        app !== undefined ? this.#perApp!.consume(app).then(() => undefined, (refused: unknown) => refused) : undefined,
       ]);
       const waitMs = waiting && waiting.consumedPoints > 0 ? waiting.msBeforeNext : 0;
+      if (overApp !== undefined) {
+        // The application is over its limit: refused first, and nothing else keeps a count of it
+        // (the account's pool, the address), so a flood through one application never slows the
+        // owner at the hub or at another application. Its own count keeps the point: every
+        // further try meets the limit until the window ends.
+        if (!(overApp instanceof RateLimiterRes)) throw overApp;
+        await Promise.all([failures.reward(key, 1), attempt.device || overIp !== undefined ? undefined : this.#perIp.reward(addressKey(attempt.ip), 1)]);
+        throw new TooManyAttemptsError(Math.max(1, Math.ceil(overApp.msBeforeNext / 1000)), 'application');
+      }
       if (overIp !== undefined || waitMs > 0) {
-        await failures.reward(key, 1); // refused: it takes no count
+        // Refused: it takes no count (the application's neither: nothing was checked).
+        await Promise.all([failures.reward(key, 1), app !== undefined ? this.#perApp!.reward(app, 1) : undefined]);
         if (overIp !== undefined) throw overIp;
         throw new TooManyAttemptsError(Math.max(1, Math.ceil(waitMs / 1000)));
       }
@@ -190,7 +224,7 @@ export class LoginThrottle {
         // Never longer than the delay its failure would set: a refused attempt is not told to wait more than that.
         await wait.consume(key, 1, { customDuration: Math.min(CLAIM_LEASE_SECONDS, this.delaySeconds(counted)) });
       } catch (refused) {
-        await failures.reward(key, 1);
+        await Promise.all([failures.reward(key, 1), app !== undefined ? this.#perApp!.reward(app, 1) : undefined]);
         throw refused;
       }
       return { attempt, pool, key, counted, claimed: true };
@@ -248,6 +282,7 @@ export class LoginThrottle {
         failures.reward(admitted.key, 1),
         admitted.claimed ? wait.delete(admitted.key) : undefined,
         admitted.attempt.device ? undefined : this.#perIp.reward(addressKey(admitted.attempt.ip), 1),
+        this.#appOf(admitted.attempt) !== undefined ? this.#perApp!.reward(this.#appOf(admitted.attempt)!, 1) : undefined,
       ]);
     } catch (error) {
       LoginThrottle.#storeError(error);
@@ -293,6 +328,8 @@ export class LoginThrottle {
         this.#pools[pool].failures.delete(key),
         this.#pools[pool].wait.delete(key),
         attempt.device ? undefined : this.#perIp.reward(addressKey(attempt.ip), 1),
+        // The application's count is of failures too: its members signing in are never refused for each other.
+        this.#appOf(attempt) !== undefined ? this.#perApp!.reward(this.#appOf(attempt)!, 1) : undefined,
         admitted.pool === 'account' ? this.#pools.account.failures.reward(admitted.key, 1) : undefined,
         admitted.pool === 'account' && admitted.claimed ? this.#pools.account.wait.delete(admitted.key) : undefined,
       ]);

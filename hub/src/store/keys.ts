@@ -84,10 +84,13 @@ export class Keys {
    * (as seedApplied): a member an admin deleted since is not created again by a later run.
    */
   ucenterImported(): string { return `${this.prefix}ucenter:imported`; }
-  /** A client API call already taken (UcenterInputReplay): by application and digest, with a TTL. */
-  ucenterInputSeen(appId: number, digest: string): string { return `${this.prefix}ucenter:input-seen:${appId}:${digest}`; }
-  /** An application signed member `uid` in just now (UcenterSignInProofs): its next user/synlogin for them, with a TTL. */
-  ucenterSignedIn(appId: number, uid: number): string { return `${this.prefix}ucenter:signed-in:${appId}:${uid}`; }
+  /**
+   * A client API call already taken (UcenterInputReplay): by application registration (`registrationKey`:
+   * the app id and its generation) and digest, with a TTL.
+   */
+  ucenterInputSeen(registration: string, digest: string): string { return `${this.prefix}ucenter:input-seen:${registration}:${digest}`; }
+  /** An application registration signed member `uid` in just now (UcenterSignInProofs): its next user/synlogin for them, with a TTL. */
+  ucenterSignedIn(registration: string, uid: number): string { return `${this.prefix}ucenter:signed-in:${registration}:${uid}`; }
 
   // Clients (subsites)
   client(id: string): string { return `${this.prefix}client:${id}`; }

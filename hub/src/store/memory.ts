@@ -187,6 +187,11 @@ export class MemoryStore implements Store {
     return entry && entry.value instanceof Set ? [...entry.value] : [];
   }
 
+  async setCard(key: string): Promise<number> {
+    const entry = this.#entry(key);
+    return entry && entry.value instanceof Set ? entry.value.size : 0;
+  }
+
   /** The cursor is `>` and the last member returned: members come in sorted order, so one there throughout is never skipped. */
   async setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
     const after = cursor.startsWith('>') ? cursor.slice(1) : undefined;

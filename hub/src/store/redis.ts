@@ -545,6 +545,10 @@ export class RedisStore implements Store {
     return this.#run('setMembers', () => this.client.sMembers(key));
   }
 
+  setCard(key: string): Promise<number> {
+    return this.#run('setCard', () => this.client.sCard(key));
+  }
+
   setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
     return this.#run('setScan', async () => {
       const reply = await this.client.sScan(key, cursor, { COUNT: count });

@@ -380,6 +380,15 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect((await store.setMembers(k)).sort()).toEqual(['a', 'b', 'c', 'd']);
     });
 
+    it('setCard counts the members without reading them: 0 for a missing set', async () => {
+      const k = key('set-card');
+      expect(await store.setCard(k)).toBe(0);
+      for (const member of ['a', 'b', 'c', 'a']) await store.setAdd(k, member, 60);
+      expect(await store.setCard(k)).toBe(3);
+      await store.setRemove(k, 'b');
+      expect(await store.setCard(k)).toBe(2);
+    });
+
     it('setAdd without a ttl leaves the set without expiry', async () => {
       const k = key('set-forever');
       await store.setAdd(k, 'a');

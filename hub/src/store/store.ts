@@ -125,6 +125,8 @@ export interface Store {
   setAdd(key: string, member: string, ttlSeconds?: number): Promise<void>;
   setRemove(key: string, member: string): Promise<void>;
   setMembers(key: string): Promise<string[]>;
+  /** How many members a set has, without reading them (Redis `SCARD`); 0 for a missing key. */
+  setCard(key: string): Promise<number>;
   /**
    * Walks a set a few members at a time (Redis `SSCAN`): start with cursor `'0'`, pass back the
    * cursor each answer gives, stop when it is `'0'` again. Every member there for the whole walk

@@ -13,9 +13,9 @@ export type Fault = 'ok' | 'stall' | 'fail' | { delayMs: number };
  */
 export type FaultPlan = (method: string, key: string, call: number) => Fault;
 
-const READS = new Set(['kind', 'get', 'getMany', 'getIndexed', 'ttl', 'setMembers', 'setScan', 'zRangeByScore', 'zRevRange', 'zRevRangeByScore', 'zCard', 'ping', 'close']);
+const READS = new Set(['kind', 'get', 'getMany', 'getIndexed', 'ttl', 'setMembers', 'setCard', 'setScan', 'zRangeByScore', 'zRevRange', 'zRevRangeByScore', 'zCard', 'ping', 'close']);
 /** Reads of data (not the health check or shutdown): the plan decides on them too when asked. */
-const DATA_READS = new Set(['get', 'getMany', 'getIndexed', 'ttl', 'setMembers', 'setScan', 'zRangeByScore', 'zRevRange', 'zRevRangeByScore', 'zCard']);
+const DATA_READS = new Set(['get', 'getMany', 'getIndexed', 'ttl', 'setMembers', 'setCard', 'setScan', 'zRangeByScore', 'zRevRange', 'zRevRangeByScore', 'zCard']);
 
 /** Whether a store method is a read of data (one the plan sees only with `reads`). */
 export function isStoreRead(method: string): boolean {

@@ -6,7 +6,7 @@ import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
-import { noteUrl } from './ucenter-app.js';
+import { noteUrl, queuedForAnother, type UcenterApp } from './ucenter-app.js';
 import { xmlSerialize } from './xml.js';
 import { appList, type HubEntry } from './app-rows.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -90,7 +90,7 @@ export class UcenterNotes implements DeliverySender {
     const apps = await this.apps.list();
     for (const app of apps) {
       // `reason` tells this version's items from an older hub's (see LEGACY_DELETEUSER_GRACE_MS).
-      await this.deliveries.enqueue({ kind: 'ucenter-deleteuser', clientId: appClientId(app.appId), sub: userId, reason: 'deleted', ucenterUid: uid, url: noteUrl(app, true) });
+      await this.deliveries.enqueue({ kind: 'ucenter-deleteuser', clientId: appClientId(app.appId), sub: userId, reason: 'deleted', ucenterUid: uid, url: noteUrl(app, true), ...registrationOf(app) });
     }
     return apps.length;
   }
@@ -99,7 +99,7 @@ export class UcenterNotes implements DeliverySender {
   async enqueueUpdatepw(user: Pick<User, 'id' | 'username'>): Promise<number> {
     const apps = (await this.apps.list()).filter((app) => app.updatepw);
     for (const app of apps) {
-      await this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true) });
+      await this.deliveries.enqueue({ kind: 'ucenter-updatepw', clientId: appClientId(app.appId), sub: user.id, username: user.username, url: noteUrl(app, true), ...registrationOf(app) });
     }
     return apps.length;
   }
@@ -108,20 +108,37 @@ export class UcenterNotes implements DeliverySender {
   async enqueueUpdateapps(): Promise<number> {
     const apps = await this.apps.list();
     for (const app of apps) {
-      await this.deliveries.enqueue({ kind: 'ucenter-updateapps', clientId: appClientId(app.appId), sub: '', url: noteUrl(app, true) });
+      await this.deliveries.enqueue({ kind: 'ucenter-updateapps', clientId: appClientId(app.appId), sub: '', url: noteUrl(app, true), ...registrationOf(app) });
     }
     return apps.length;
   }
 
+  /**
+   * A removed application's pending notes are made due now: the worker finds the application
+   * gone (or another registered under its id since) and fails them at once, listed for the admin,
+   * instead of leaving them pending for their backoff (up to an hour). At most BULK_RETRY_LIMIT
+   * of them at once; any left fail at their own next attempt.
+   */
+  async dropPending(app: UcenterApp): Promise<number> {
+    return (await this.deliveries.retryAllOf(appClientId(app.appId), 'pending')).retried;
+  }
+
   async target(item: DeliveryItem): Promise<string | undefined> {
     const app = await this.apps.find(appIdOf(item.clientId));
-    return app ? noteUrl(app, true) : undefined;
+    if (!app) return undefined;
+    // Where it was queued for, not the new registration's address: it is not sent (attempt).
+    return queuedForAnother(item, app) ? item.url : noteUrl(app, true);
   }
 
   async attempt(item: DeliveryItem, _url: string, timeoutMs: number): Promise<AttemptResult> {
     const held = await this.#heldDeleteuser(item);
     if (held) return held;
     const app = await this.apps.find(appIdOf(item.clientId));
+    // Queued for an application removed since, whose app id another registration took (another
+    // site): a deleteuser there would delete a member of that site, and every post of theirs.
+    if (app && queuedForAnother(item, app)) {
+      return { retryAfter: 0, error: 'the application was removed after this note was queued; not sent to the application registered under its app id since', unsendable: true };
+    }
     const args = noteArgs(item);
     if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
     let request: Request;
@@ -178,6 +195,11 @@ export const LEGACY_DELETEUSER_GRACE_MS = 60_000;
 
 /** The form of the list this version sends (2: with the hub's own entry). */
 const APP_LIST_FORM = 2;
+
+/** The registration a note is queued for (see UcenterApp.generation). */
+function registrationOf(app: UcenterApp): { clientGeneration?: string } {
+  return app.generation ? { clientGeneration: app.generation } : {};
+}
 
 function noteArgs(item: DeliveryItem): { action: 'deleteuser' | 'updatepw' | 'updateapps'; args: Record<string, string | number> } | undefined {
   if (item.kind === 'ucenter-updateapps') return { action: 'updateapps', args: {} };

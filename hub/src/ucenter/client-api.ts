@@ -106,16 +106,16 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     user: {
       login: async (app, input, req) => {
         const answer = await service.login(app, input, clientIp(req));
-        await proofs.record(app.appId, Number(answer[0]));
+        await proofs.record(app, Number(answer[0]));
         return answer;
       },
-      logincheck: (_app, input, req) => service.loginCheck(input, clientIp(req)),
+      logincheck: (app, input, req) => service.loginCheck(app, input, clientIp(req)),
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
       check_email: (app, input) => service.checkEmailFor(app, input),
       register: async (app, input) => {
         const uid = await service.register(app, input);
-        await proofs.record(app.appId, uid);
+        await proofs.record(app, uid);
         return uid;
       },
       edit: (app, input, req) => service.edit(app, input, clientIp(req)),
@@ -124,7 +124,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       // every other application. Before, any application's key signed anyone in everywhere.
       synlogin: async (app, input) => {
         if (!app.synlogin) return '';
-        if (await proofs.take(app.appId, /^\d{1,15}$/.test(input.uid ?? '') ? Number(input.uid) : 0)) return service.synlogin(app, input);
+        if (await proofs.take(app, /^\d{1,15}$/.test(input.uid ?? '') ? Number(input.uid) : 0)) return service.synlogin(app, input);
         unprovenSynlogin(app);
         return '';
       },
@@ -194,7 +194,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       return answer(res, 'Authorization has expired');
     }
     // Once per call: a captured request sent again is refused as UCenter refuses an old one.
-    if (!(await replay.claim(app.appId, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
+    if (!(await replay.claim(app, param(req, 'input'), decoded))) return answer(res, 'Authorization has expired');
     try {
       return answer(res, await action(app, input, req), app.charset);
     } catch (error) {

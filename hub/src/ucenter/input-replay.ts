@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { registrationKey, type UcenterApp } from './ucenter-app.js';
 
 /**
  * How old (or how far ahead) a client API input's `time` may be, in seconds. UCenter allows an
@@ -26,8 +27,8 @@ export class UcenterInputReplay {
   ) {}
 
   /** True the first time this application sends this call; false for a replay. */
-  async claim(appId: number, input: string, decoded: string): Promise<boolean> {
+  async claim(app: Pick<UcenterApp, 'appId' | 'generation'>, input: string, decoded: string): Promise<boolean> {
     const digest = createHash('sha256').update(`${input.slice(0, 4)}\n${decoded}`).digest('base64url');
-    return this.store.set(this.keys.ucenterInputSeen(appId, digest), '1', { ttlSeconds: UcenterInputReplay.REMEMBER_SECONDS, onlyIfAbsent: true });
+    return this.store.set(this.keys.ucenterInputSeen(registrationKey(app), digest), '1', { ttlSeconds: UcenterInputReplay.REMEMBER_SECONDS, onlyIfAbsent: true });
   }
 }

@@ -48,6 +48,32 @@ export interface UcenterApp {
    */
   insecureOperation?: boolean;
   createdAt: number; // epoch seconds
+  /**
+   * Names this registration (random, made when the application is registered; a key rotation
+   * keeps it). What the hub keeps per application beside its record (pending notes, sign-in
+   * proofs, replay marks, rate-limit counts) is tied to it, so an application registered later
+   * under a removed one's app id inherits none of it. Absent on applications registered before it
+   * was recorded.
+   */
+  generation?: string;
+}
+
+/**
+ * The part of store keys that names one registration of an application: its app id, and its
+ * generation when it has one (`7.Jx3…`). Keys of an application registered before generations
+ * keep the app id alone, as before.
+ */
+export function registrationKey(app: Pick<UcenterApp, 'appId' | 'generation'>): string {
+  return app.generation ? `${app.appId}.${app.generation}` : String(app.appId);
+}
+
+/**
+ * Whether a note was queued for an earlier registration under this app id (removed since): its
+ * generation differs, or, for a note without one, it is older than this registration.
+ */
+export function queuedForAnother(item: { clientGeneration?: string; createdAt: number }, app: Pick<UcenterApp, 'generation' | 'createdAt'>): boolean {
+  if (item.clientGeneration !== undefined) return item.clientGeneration !== app.generation;
+  return item.createdAt < app.createdAt * 1000;
 }
 
 /** The note handler URL of an application: browser-facing, or the one the hub calls itself. */

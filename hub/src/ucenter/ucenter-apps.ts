@@ -53,6 +53,7 @@ function checkBaseUrl(value: string, field: 'url' | 'internalUrl'): string {
 /** The registered UCenter applications, in the store (few; read whole when a sync page needs them). */
 export class UcenterAppRegistry {
   readonly #changed: (() => Promise<unknown>)[] = [];
+  readonly #removed: ((app: UcenterApp) => Promise<unknown>)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -62,6 +63,11 @@ export class UcenterAppRegistry {
   /** Runs after an application is added or removed (the list the applications cache changed). */
   onListChange(listener: () => Promise<unknown>): void {
     this.#changed.push(listener);
+  }
+
+  /** Runs after an application is removed, with the record it had (its pending notes are dropped so). */
+  onRemove(listener: (app: UcenterApp) => Promise<unknown>): void {
+    this.#removed.push(listener);
   }
 
   async #listChanged(): Promise<void> {
@@ -137,6 +143,7 @@ export class UcenterAppRegistry {
       ...(input.insecureOperation ? { insecureOperation: true } : {}),
       ...(charset !== 'utf-8' ? { charset } : {}),
       createdAt: Math.floor(Date.now() / 1000),
+      generation: randomBytes(12).toString('base64url'),
     };
     return app;
   }
@@ -175,9 +182,10 @@ export class UcenterAppRegistry {
   }
 
   async remove(appId: number): Promise<void> {
-    await this.require(appId);
+    const app = await this.require(appId);
     await this.store.del(this.keys.ucenterApp(appId));
     await this.store.setRemove(this.keys.ucenterApps(), String(appId));
+    for (const listener of this.#removed) await listener(app);
     await this.#listChanged();
   }
 }

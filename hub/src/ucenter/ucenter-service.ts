@@ -16,7 +16,7 @@ import { EMAIL, UserRepository } from '../users/user-repository.js';
 import { isValidUsername } from '../users/username.js';
 import { appLsList } from './app-rows.js';
 import { noteRequestUrl, scriptTag } from './notes.js';
-import type { UcenterApp } from './ucenter-app.js';
+import { registrationKey, type UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import type { UcValue } from './xml.js';
 
@@ -70,6 +70,11 @@ function whole(value: string | undefined): number {
   return /^\d{1,15}$/.test(value ?? '') ? Number(value) : 0;
 }
 
+/** The sign-in throttle's per-application count of an application: its registration (a later one under its app id starts afresh). */
+function appCount(app: UcenterApp): string {
+  return `ucenter:${registrationKey(app)}`;
+}
+
 /** The audit log's client name for an application. */
 export function auditClient(app: UcenterApp): string {
   return `ucenter:${app.appId}`;
@@ -95,11 +100,11 @@ export class UcenterService {
    * login and shows "N attempts left" after a failure), 0 while the account or the address waits
    * out a delay (Discuz!: "too many attempts"). Read only: nothing is counted.
    */
-  async loginCheck(input: UcInput, requestIp: string): Promise<number> {
+  async loginCheck(app: UcenterApp, input: UcInput, requestIp: string): Promise<number> {
     const login = (input.username ?? '').slice(0, 320);
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
     const user = await this.deps.users.findByLogin(login);
-    return this.deps.throttle.attemptsLeft({ ip, account: user?.id ?? login, via: 'app' });
+    return this.deps.throttle.attemptsLeft({ ip, account: user?.id ?? login, via: 'app', app: appCount(app) });
   }
 
   /**
@@ -126,10 +131,12 @@ export class UcenterService {
     // No device cookie from an application's server: throttled per account and IP (as the password grant).
     // Whether two-step is on is read within the check: a question asked of a user without it
     // cannot be answered right, and counts as a failure like a wrong password.
-    const outcome = await check.check({ login, user: found, password, ip, via: 'app', twoStep: 'in-check', accept: (withTwoStep) => withTwoStep || !questionAsked });
+    const outcome = await check.check({ login, user: found, password, ip, via: 'app', app: appCount(app), twoStep: 'in-check', accept: (withTwoStep) => withTwoStep || !questionAsked });
     switch (outcome.kind) {
       case 'throttled':
-        await audit.record({ event: 'login.throttled', actor: login, client, ip });
+        // Over the application's own limit (UCENTER_MAX_FAILURES_PER_APP): said so in the entry,
+        // a leaked key's spray shows as such rather than as one account's throttling.
+        await audit.record({ event: 'login.throttled', actor: login, client, ip, ...(outcome.error.limit ? { detail: { limit: outcome.error.limit } } : {}) });
         return [UC.LOGIN_TOO_MANY_ATTEMPTS, '', '', '', 0];
       case 'busy':
         // Busy: UCenter's "too many attempts" (the application tells its user to try later), not counted.
@@ -262,13 +269,14 @@ export class UcenterService {
     if (whole(input.ignoreoldpw)) return UC.EDIT_PROTECTED;
     const user = await users.findByLogin(input.username ?? '');
     const ip = input.ip && isIP(input.ip) ? input.ip : requestIp;
-    const attempt = { ip, account: user?.id ?? (input.username ?? ''), via: 'app' as const };
+    const attempt = { ip, account: user?.id ?? (input.username ?? ''), via: 'app' as const, app: appCount(app) };
     let admitted;
     try {
       admitted = await throttle.attempt(attempt);
     } catch (error) {
-      if (error instanceof TooManyAttemptsError) return UC.EDIT_WRONG_OLD_PASSWORD;
-      throw error;
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      if (error.limit) await audit.record({ event: 'login.throttled', actor: user?.id ?? (input.username ?? '').slice(0, 320), ...(user ? { subject: user.id } : {}), client: auditClient(app), ip, detail: { limit: error.limit, call: 'user/edit' } });
+      return UC.EDIT_WRONG_OLD_PASSWORD;
     }
     const oldPassword = input.oldpw ?? '';
     let ok: boolean;

@@ -38,6 +38,8 @@ export interface PasswordCheckRequest {
   password: string;
   ip: string;
   via: SignInAttempt['via'];
+  /** The application the password came through, where it reports the address itself (UCenter's user/login): counted per application too. */
+  app?: string;
   /** A valid device cookie's id for this user (the portal): judged by its own failures only. */
   device?: string;
   /**
@@ -74,7 +76,7 @@ export class PasswordCheck {
   async check(request: PasswordCheckRequest): Promise<PasswordCheckOutcome> {
     const { users, hasher, throttle, twoStep } = this.deps;
     const { user, password } = request;
-    const attempt: SignInAttempt = { ip: request.ip, account: user?.id ?? request.login, via: request.via, ...(request.device ? { device: request.device } : {}) };
+    const attempt: SignInAttempt = { ip: request.ip, account: user?.id ?? request.login, via: request.via, ...(request.device ? { device: request.device } : {}), ...(request.app !== undefined ? { app: request.app } : {}) };
     let admitted;
     try {
       admitted = await throttle.attempt(attempt);
