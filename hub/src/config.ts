@@ -233,9 +233,11 @@ const schema = z.object({
    * LOGIN_WINDOW_SECONDS, whatever user addresses it reports (user/login, user/edit): a leaked
    * UC_KEY giving each guess a new address meets this. Size it above the failed sign-ins the
    * busiest forum sees in a window: past it, that application's sign-ins are refused until the
-   * window ends (not the hub's, not another application's).
+   * window ends (not the hub's, not another application's). Unset: off, because anyone who
+   * fails sign-ins at a forum's own form from a few addresses (50 each) could otherwise stop all
+   * of that forum's sign-ins, key or no key.
    */
-  UCENTER_MAX_FAILURES_PER_APP: integer(z.number().int().positive()).default(500),
+  UCENTER_MAX_FAILURES_PER_APP: integer(z.number().int().positive()).optional(),
   /** First delay once an account's untrusted clients (or a device) are over their failures, in seconds; doubles per failure. */
   LOGIN_BACKOFF_BASE_SECONDS: seconds.default(2),
   /** Longest such delay, in seconds (five minutes): sign-in is slowed, never locked for a fixed time. */

@@ -91,3 +91,21 @@ describe.each(STORE_KINDS)('per-application limit of UCenter sign-ins on %s', (k
     expect(await spray(fresh, 202)).toBe('-1');
   });
 });
+
+describe('off unless UCENTER_MAX_FAILURES_PER_APP is set', () => {
+  // On, it is a lever: wrong passwords at a forum's own form from a few addresses (each within
+  // LOGIN_MAX_ATTEMPTS_PER_IP) would stop every member's sign-in there, key or no key.
+  it('a flood of failed sign-ins through one application leaves its members signing in', async () => {
+    const hub = await startTestHub('memory', { LOGIN_MAX_ATTEMPTS_PER_IP: '1000' });
+    try {
+      expect(hub.config.UCENTER_MAX_FAILURES_PER_APP).toBeUndefined();
+      const forum = await hub.services.ucenter.apps.register({ appId: 7, name: 'Forum', type: 'DISCUZX', url: 'http://forum.sso.test:5004' });
+      await hub.services.users.create(ALICE);
+      const client = new UcClient({ api: `${hub.url}/ucenter`, key: forum.key, appId: forum.appId });
+      for (let n = 0; n < 30; n += 1) expect((await client.userLogin(`member${n}`, 'Summer2026!', 0, { ip: addressOf(n) }))[0]).toBe('-1');
+      expect(Number((await client.userLogin('alice', ALICE.password, 0, { ip: addressOf(500) }))[0])).toBeGreaterThan(0);
+    } finally {
+      await hub.close();
+    }
+  });
+});
