@@ -202,23 +202,33 @@ export interface OwnRedisCluster {
  * A 3-master Redis Cluster (no replicas), set up as `redis-cli --cluster create` would (slots
  * split in three, distinct config epochs, CLUSTER MEET) but without its one-second polls.
  */
-export async function startOwnRedisCluster(options: { password?: string } = {}): Promise<OwnRedisCluster> {
+export async function startOwnRedisCluster(options: { password?: string; tls?: ClusterTls } = {}): Promise<OwnRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-cluster-'));
   const servers: Spawned[] = [];
   const ports: number[] = [];
+  // With TLS each node has a TLS port too (clients and the cluster bus speak TLS; the set-up
+  // below speaks plain text on the other port) and the cluster answers clients with TLS ports.
+  const tlsPorts: number[] = [];
   try {
     for (let i = 0; i < 3; i += 1) {
-      const node = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], dir, 'cluster node');
+      let tlsPort = 0;
+      const node = await launch(async (port) => {
+        const tls = options.tls ? ['--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
+        return ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
+          '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', ...tls];
+      }, dir, 'cluster node');
       servers.push(node);
       ports.push(node.port);
+      tlsPorts.push(tlsPort);
     }
     const ranges = [[0, 5460], [5461, 10922], [10923, 16383]] as const;
     await Promise.all(ports.map(async (port, i) => {
       await command(port, ['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i]![0]), String(ranges[i]![1])]);
       await command(port, ['CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1)]);
     }));
-    for (const port of ports.slice(1)) await command(ports[0]!, ['CLUSTER', 'MEET', '127.0.0.1', String(port)]);
+    // The bus listens at the clients' port + 10000: the TLS port's with TLS.
+    const meetPorts = options.tls ? tlsPorts : ports;
+    for (const port of meetPorts.slice(1)) await command(ports[0]!, ['CLUSTER', 'MEET', '127.0.0.1', String(port)]);
     await until(async () => {
       const infos = await Promise.all(ports.map((port) => command(port, ['CLUSTER', 'INFO'])));
       return infos.every((info) => info.includes('cluster_state:ok') && info.includes('cluster_known_nodes:3'));
@@ -230,11 +240,19 @@ export async function startOwnRedisCluster(options: { password?: string } = {}):
     throw error;
   }
   let stopped: Promise<void> | undefined;
+  const clientPorts = options.tls ? tlsPorts : ports;
   return {
-    nodes: ports.map((port) => `127.0.0.1:${port}`),
-    rootNodes: ports.map((port) => ({ host: '127.0.0.1', port })),
+    nodes: clientPorts.map((port) => `127.0.0.1:${port}`),
+    rootNodes: clientPorts.map((port) => ({ host: '127.0.0.1', port })),
     stop: () => (stopped ??= stopAll(servers, dir)),
   };
+}
+
+/** PEM files of a TLS cluster: the server's certificate and key, and the CA that signed it. */
+export interface ClusterTls {
+  cert: string;
+  key: string;
+  ca: string;
 }
 
 export interface OwnRedisSentinel {
