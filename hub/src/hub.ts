@@ -45,6 +45,7 @@ import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
+import { AccountDeletion } from './users/account-deletion.js';
 import { EmailChange } from './users/email-change.js';
 import { PasswordCheck } from './users/password-check.js';
 import { PasswordRecovery } from './users/password-recovery.js';
@@ -195,6 +196,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
+  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, notices });
   const accountTokens = new AccountTokens(store, keys);
   const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({
@@ -253,7 +255,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, deletion, notices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's
