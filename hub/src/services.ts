@@ -6,6 +6,7 @@ import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
 import type { AccountDeletion } from './users/account-deletion.js';
+import type { SessionDevices } from './oidc/session-devices.js';
 import type { AccountTokens } from './users/account-tokens.js';
 import type { PostedForms } from './oidc/posted-forms.js';
 import type { OwnerNotices } from './users/owner-notices.js';
@@ -51,6 +52,8 @@ export interface HubServices extends DomainServices {
   settings: AccountSettings;
   /** The owner deletes their own account (account page): re-authenticated, then the console's delete path. */
   deletion: AccountDeletion;
+  /** The browser each hub sign-in session signed in from (account page). */
+  sessionDevices: SessionDevices;
   /** Mails that tell an owner their account changed (password, two-step, deleted). */
   notices: OwnerNotices;
   /** Single-use links sent by e-mail (digest at rest). */

@@ -7,6 +7,7 @@ import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './cur
 import { renewDeviceCookie } from './device-renewal.js';
 import { InvalidEmailLinkError, InvalidUndoLinkError, TooManyMailsError } from '../users/email-change.js';
 import { WrongPasswordError } from '../users/account-settings.js';
+import type { UserSession } from '../users/account-lifecycle.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
@@ -24,6 +25,17 @@ function fieldOf(error: HubError): ErrorField {
 
 /** Notices shown after a change (`?done=`), by name: never text from the query. */
 const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others', 'session']);
+
+/**
+ * When a session was last used at the hub's protocol endpoints (a sign-in, a site's sign-in or
+ * silent check), epoch seconds: each such request saves the session, which sets its expiry to
+ * that moment plus HUB_SESSION_TTL. Undefined when not after its sign-in (nothing to add).
+ */
+function lastUsed(session: UserSession, sessionTtl: number): number | undefined {
+  if (session.expiresAt === undefined) return undefined;
+  const at = Math.min(session.expiresAt - sessionTtl, Math.floor(Date.now() / 1000));
+  return session.loginTs !== undefined && at <= session.loginTs + 60 ? undefined : at;
+}
 
 function field(req: Request, name: string, max = 1024): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -64,14 +76,24 @@ export function accountRoutes(services: HubServices): Router {
       return client && (client.trusted || consented.has(clientId)) ? client : undefined;
     };
     const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : undefined;
-    // The user's other hub sessions (other browsers and devices), with the sites each signed in to.
-    const otherSessions = (await lifecycle.sessionsOf(signedIn.user.id))
+    // The user's other hub sessions (other browsers and devices), with the sites each signed in to,
+    // the browser each signed in from and when it was last used.
+    const sessions = await lifecycle.sessionsOf(signedIn.user.id);
+    const devices = await services.sessionDevices.read([signedIn.sessionUid, ...sessions.map(({ uid }) => uid)]);
+    const otherSessions = sessions
       .filter((session) => session.uid !== signedIn.sessionUid)
-      .map((session) => ({ uid: session.uid, loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean) }));
+      .map((session) => ({
+        uid: session.uid,
+        loginTs: session.loginTs,
+        lastSeen: lastUsed(session, config.HUB_SESSION_TTL),
+        device: devices.get(session.uid),
+        sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean),
+      }));
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
       signedInTo: signedIn.clientIds.map(signedInHere).filter(Boolean),
       otherSessions,
+      thisDevice: devices.get(signedIn.sessionUid),
       consents: remembered,
       csrfToken: csrf.generateToken(req),
       revoked: req.query.revoked === '1',
