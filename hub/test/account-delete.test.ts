@@ -8,7 +8,7 @@
 import { attribute, inputValue, TestBrowser } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, signOut, walk } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postAccountForm, postForm, signOut, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
@@ -115,7 +115,10 @@ describe('Account page: delete my account (redis)', () => {
       const body = new URLSearchParams();
       body.set('_csrf', inputValue(html, '_csrf'));
       for (const [name, value] of Object.entries(form)) for (const one of [value].flat()) body.append(name, one);
-      const answer = await browser.request(`${hub.url}/account/delete`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      const posted = await browser.request(`${hub.url}/account/delete`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: body.toString() });
+      await posted.arrayBuffer();
+      expect([posted.status, posted.headers.get('location')]).toEqual([303, '/account/delete']);
+      const answer = await browser.get(`${hub.url}/account/delete`);
       const text = await answer.text();
       expect(answer.status).toBe(status);
       expect(/data-testid="delete-error">([^<]*)</.exec(text)?.[1]).toContain(message);
@@ -145,7 +148,7 @@ describe('Account page: delete my account (redis)', () => {
     let last: Response | undefined;
     for (let i = 0; i < hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2; i += 1) {
       const html = await deletePage(hub, browser);
-      last = await browser.post(`${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: `guess-${i}`, confirm: 'yes' });
+      last = await postAccountForm(browser, `${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: `guess-${i}`, confirm: 'yes' });
       await last.arrayBuffer();
     }
     expect(last!.status).toBe(429);
@@ -171,7 +174,7 @@ describe('Account page: delete my account (redis)', () => {
     let html = await deletePage(hub, browser);
     expect(html).toMatch(/<label>Two-step code or recovery code <input name="code" autocomplete="one-time-code"/);
     for (const code of ['', '000000-not-a-code']) {
-      const refused = await browser.post(`${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, code, confirm: 'yes' });
+      const refused = await postAccountForm(browser, `${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, code, confirm: 'yes' });
       const text = await refused.text();
       expect(refused.status).toBe(400);
       expect(/data-testid="delete-error">([^<]*)</.exec(text)?.[1]).toContain('That code is not right');
@@ -194,7 +197,7 @@ describe('Account page: delete my account (redis)', () => {
       const admin = await newUser(['admin']);
       const browser = await signInAtPortal(hub, admin.username, PASSWORD);
       const html = await deletePage(hub, browser);
-      const refused = await browser.post(`${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, confirm: 'yes' });
+      const refused = await postAccountForm(browser, `${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, confirm: 'yes' });
       const text = await refused.text();
       expect(refused.status).toBe(409);
       expect(/data-testid="delete-error">([^<]*)</.exec(text)?.[1]).toContain('You are the only enabled admin');

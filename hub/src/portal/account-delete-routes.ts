@@ -10,6 +10,7 @@ import { WrongPasswordError } from '../users/account-settings.js';
 import { DeletionNotConfirmedError, WrongCodeError } from '../users/account-deletion.js';
 import { currentUser, signInFirst, type SignedIn } from './current-user.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
+import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 
 declare module 'express-session' {
@@ -38,8 +39,8 @@ function field(req: Request, name: string, max = 1024): string {
  * "Delete my account" (`/account/delete`): a page of its own that says what happens, asks the
  * current password (and a two-step code where the account has it) and a ticked confirmation,
  * with a CSRF token; then the console's delete path (users/account-deletion.ts) and a
- * signed-out page. A mistake comes back on the page (400, 409 for the last admin, 429 with
- * `Retry-After` when throttled), never a 500.
+ * signed-out page. A mistake comes back on the page through a redirect (GET /account/delete answers
+ * 400, 409 for the last admin, 429 with `Retry-After` when throttled), never a 500.
  */
 export function accountDeleteRoutes(services: HubServices): Router {
   const { provider, users, views, twoStep, deletion, config } = services;
@@ -62,7 +63,10 @@ export function accountDeleteRoutes(services: HubServices): Router {
 
   router.get('/account/delete', async (req, res) => {
     const signedIn = await requireUser(req, res);
-    if (signedIn) await show(req, res, signedIn);
+    if (!signedIn) return;
+    // A refused form comes back here (POST-redirect-GET, portal/failed-form.ts): no POST result in the history.
+    const refused = takeFailedForm(req, res, '/account/delete');
+    await show(req, res, signedIn, refused?.error as (FriendlyError & { field: ErrorField }) | undefined, refused?.status);
   });
 
   router.post('/account/delete', csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -73,8 +77,13 @@ export function accountDeleteRoutes(services: HubServices): Router {
       await deletion.deleteOwn(signedIn.user, proof, clientIp(req), localeOf(res));
     } catch (error) {
       if (!(error instanceof HubError) || error.status >= 500) throw error;
-      if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return show(req, res, signedIn, { ...friendlyError(error), field: fieldOf(error) }, error.status);
+      return redirectWithFailedForm(req, res, {
+        page: '/account/delete',
+        status: error.status,
+        ...(error instanceof TooManyAttemptsError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+        error: { ...friendlyError(error), field: fieldOf(error) },
+        values: {}, // a password and a code only: nothing kept
+      });
     }
     // The hub session is gone with the account (the forced logout); its cookie goes too, and the
     // portal session starts afresh, holding only the notice for the page after.

@@ -9,6 +9,7 @@ import { InvalidEmailLinkError, InvalidUndoLinkError, TooManyMailsError } from '
 import { WrongPasswordError } from '../users/account-settings.js';
 import type { UserSession } from '../users/account-lifecycle.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
+import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 
@@ -104,18 +105,30 @@ export function accountRoutes(services: HubServices): Router {
     }, options.status ?? 200);
   }
 
-  /** A friendly answer on the account page for what the person can fix; anything else goes to the error handler. */
-  async function failed(req: Request, res: Response, signedIn: SignedIn, section: Section, error: unknown, values: Record<string, string> = {}) {
+  /**
+   * A friendly answer on the account page for what the person can fix, through a redirect to
+   * the page (POST-redirect-GET, portal/failed-form.ts): the message, its status and what was
+   * typed (never a password) come back on GET /account, so Back never lands on a POST result.
+   * Anything else goes to the error handler.
+   */
+  async function failed(req: Request, res: Response, section: Section, error: unknown, values: Record<string, string> = {}) {
     if (!(error instanceof HubError) || error.status >= 500) throw error;
-    if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    if (error instanceof TooManyMailsError) res.setHeader('Retry-After', String(services.config.RECOVERY_WINDOW_SECONDS));
-    await showAccount(req, res, signedIn, { error: { section, field: fieldOf(error), ...friendlyError(error) }, status: error.status, values });
+    const retryAfterSeconds = error instanceof TooManyAttemptsError ? error.retryAfterSeconds : error instanceof TooManyMailsError ? services.config.RECOVERY_WINDOW_SECONDS : undefined;
+    await redirectWithFailedForm(req, res, {
+      page: '/account',
+      status: error.status,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      error: { section, field: fieldOf(error), ...friendlyError(error) },
+      values,
+    });
   }
 
   router.get('/account', async (req, res) => {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
-    await showAccount(req, res, signedIn);
+    const refused = takeFailedForm(req, res, '/account');
+    if (!refused) return showAccount(req, res, signedIn);
+    await showAccount(req, res, signedIn, { error: refused.error as { section: Section; field: ErrorField } & FriendlyError, status: refused.status, values: refused.values });
   });
 
   router.post('/account/name', csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -125,7 +138,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await settings.changeName(signedIn.user, name, clientIp(req));
     } catch (error) {
-      return failed(req, res, signedIn, 'name', error, { name });
+      return failed(req, res, 'name', error, { name });
     }
     res.redirect(303, '/account?done=name');
   });
@@ -136,7 +149,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req), localeOf(res));
     } catch (error) {
-      return failed(req, res, signedIn, 'password', error);
+      return failed(req, res, 'password', error);
     }
     // This browser stays a known device (the change renewed the sign-in generation: device cookies from before prove nothing).
     await renewDeviceCookie(services, res, signedIn.user.id);
@@ -152,7 +165,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await emailChange.request(signedIn.user, field(req, 'current'), email, localeOf(res), clientIp(req));
     } catch (error) {
-      return failed(req, res, signedIn, 'email', error, { email });
+      return failed(req, res, 'email', error, { email });
     }
     res.redirect(303, '/account?done=email-sent');
   });
