@@ -27,7 +27,7 @@ const BROWSERS: readonly [name: string, pattern: RegExp][] = [
   ['Vivaldi', /\bVivaldi\/(\d{1,4})/],
   ['Yandex', /\bYaBrowser\/(\d{1,4})/],
   ['Firefox', /\b(?:Firefox|FxiOS)\/(\d{1,4})/],
-  ['Chrome', /\b(?:Chrome|CriOS)\/(\d{1,4})/],
+  ['Chrome', /\b(?:Chrome|HeadlessChrome|CriOS)\/(\d{1,4})/],
   ['Chromium', /\bChromium\/(\d{1,4})/],
   ['Safari', /\bVersion\/(\d{1,4})(?:\.\d{1,4}){0,3} (?:Mobile\/\w{1,16} )?Safari\//],
   ['Internet Explorer', /\b(?:MSIE |Trident\/\d{1,4}\.\d{1,4}; rv:)(\d{1,4})/],
