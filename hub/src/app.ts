@@ -12,6 +12,7 @@ import { originPin } from './http/pin-origin.js';
 import { portalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
 import { accountRoutes } from './portal/account-routes.js';
+import { accountDeleteRoutes } from './portal/account-delete-routes.js';
 import { interactionRoutes } from './portal/interaction-routes.js';
 import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
@@ -102,6 +103,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(portalRoutes(services));
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));
+  portal.use(accountDeleteRoutes(services));
   portal.use(twoStepRoutes(services));
   // The pages a sign-in page's "Forgot your password?" and "Create an account" lead to: their "Back to sign-in" goes back to it.
   portal.use(['/password', '/signup'], signInReturn(services.provider));

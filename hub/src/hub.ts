@@ -28,6 +28,7 @@ import { PostedForms } from './oidc/posted-forms.js';
 import { registerPasswordGrant } from './oidc/password-grant.js';
 import { ProtocolHooks } from './oidc/protocol-hooks.js';
 import { createProvider, receivedValue } from './oidc/provider.js';
+import { recordSignInDevices, SessionDevices } from './oidc/session-devices.js';
 import { OwnedState } from './owned-state.js';
 import { PORTAL_CALLBACK_PATH, PORTAL_CLIENT_ID } from './portal/portal-routes.js';
 import { DeviceCookies } from './security/device-cookie.js';
@@ -45,6 +46,7 @@ import { TwoStepService } from './two-step/two-step-service.js';
 import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
+import { AccountDeletion } from './users/account-deletion.js';
 import { EmailChange } from './users/email-change.js';
 import { PasswordCheck } from './users/password-check.js';
 import { PasswordRecovery } from './users/password-recovery.js';
@@ -129,6 +131,9 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock, logger });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);
+  // The browser each sign-in came from, for the account page's list of sessions (no address kept).
+  const sessionDevices = new SessionDevices(store, keys);
+  recordSignInDevices(provider, sessionDevices, config.HUB_SESSION_TTL, (error) => logger.warn('session device not recorded', { error: (error as Error).message }));
   // Each authorization request may write an Interaction before anyone signed in: bounded per address.
   const signInStarts = new SignInStartLimit({
     perIp: config.SIGNIN_STARTS_PER_IP,
@@ -196,6 +201,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
+  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, notices });
   const accountTokens = new AccountTokens(store, keys);
   const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({
@@ -254,7 +260,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const services: HubServices = {
     metrics,
-    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, notices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, deletion, notices, sessionDevices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's

@@ -5,6 +5,8 @@ import type { HubMetrics } from './metrics/hub-metrics.js';
 import type { OwnedState, Readiness } from './owned-state.js';
 import type { AccountLifecycle } from './users/account-lifecycle.js';
 import type { AccountSettings } from './users/account-settings.js';
+import type { AccountDeletion } from './users/account-deletion.js';
+import type { SessionDevices } from './oidc/session-devices.js';
 import type { AccountTokens } from './users/account-tokens.js';
 import type { PostedForms } from './oidc/posted-forms.js';
 import type { OwnerNotices } from './users/owner-notices.js';
@@ -48,7 +50,11 @@ export interface HubServices extends DomainServices {
   lifecycle: AccountLifecycle;
   /** The account page's changes: display name, password. */
   settings: AccountSettings;
-  /** Mails that tell an owner their account changed (password, two-step). */
+  /** The owner deletes their own account (account page): re-authenticated, then the console's delete path. */
+  deletion: AccountDeletion;
+  /** The browser each hub sign-in session signed in from (account page). */
+  sessionDevices: SessionDevices;
+  /** Mails that tell an owner their account changed (password, two-step, deleted). */
   notices: OwnerNotices;
   /** Single-use links sent by e-mail (digest at rest). */
   accountTokens: AccountTokens;

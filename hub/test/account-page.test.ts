@@ -7,7 +7,7 @@
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, signOut, walk } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postAccountForm, postForm, signOut, walk } from './support.js';
 
 const REDIRECT = 'http://rp.test/cb';
 const PASSWORD = 'looking-glass-42';
@@ -95,7 +95,7 @@ describe('Account page: display name and password (redis)', () => {
       const { id, username } = await newUser();
       const browser = await signInAtPortal(hub, username, PASSWORD);
       const html = await accountForm(hub, browser);
-      const answer = await browser.post(`${hub.url}/account/name`, { _csrf: inputValue(html, '_csrf'), name });
+      const answer = await postAccountForm(browser, `${hub.url}/account/name`, { _csrf: inputValue(html, '_csrf'), name });
       const body = await answer.text();
       expect(answer.status).toBe(400);
       expect(/data-testid="name-error">([^<]*)</.exec(body)?.[1]).toContain(message);
@@ -120,7 +120,7 @@ describe('Account page: display name and password (redis)', () => {
       const browser = await signInAtPortal(hub, username, PASSWORD);
       const html = await accountForm(hub, browser);
       const before = (await hub.services.users.findById(id))!.passwordHash;
-      const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: 'not-the-password', password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+      const answer = await postAccountForm(browser, `${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: 'not-the-password', password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
       const body = await answer.text();
       expect(answer.status).toBe(400);
       expect(body).toContain('data-testid="password-error">Your current password is not right.<');
@@ -134,7 +134,7 @@ describe('Account page: display name and password (redis)', () => {
       const before = (await hub.services.users.findById(id))!.passwordHash;
       for (const [password, confirm, message] of [['short', 'short', 'at least 8'], ['password1234', 'password1234', 'too easy to guess'], ['a-new-secret-99', 'a-new-secret-98', 'differ']] as const) {
         const html = await accountForm(hub, browser);
-        const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password, confirm });
+        const answer = await postAccountForm(browser, `${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, password, confirm });
         const body = await answer.text();
         expect(answer.status).toBe(400);
         expect(/data-testid="password-error">([^<]*)</.exec(body)?.[1]).toContain(message);
@@ -148,7 +148,7 @@ describe('Account page: display name and password (redis)', () => {
       let last = 0;
       for (let i = 0; i < hub.config.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2; i += 1) {
         const html = await accountForm(hub, browser);
-        const answer = await browser.post(`${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: `guess-${i}-wrong`, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
+        const answer = await postAccountForm(browser, `${hub.url}/account/password`, { _csrf: inputValue(html, '_csrf'), current: `guess-${i}-wrong`, password: 'a-new-secret-99', confirm: 'a-new-secret-99' });
         await answer.arrayBuffer();
         last = answer.status;
       }

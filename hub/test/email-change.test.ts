@@ -11,7 +11,7 @@ import { startSmtpCatcher, type CaughtMail, type SmtpCatcher } from '../src/test
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
 import type { RedisStore } from '../src/store/redis.js';
-import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import { authUrl, basic, codeRequest, postForm, walk, postAccountForm } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
 
 const PASSWORD = 'looking-glass-42';
@@ -43,7 +43,7 @@ describe('Change e-mail (redis, real SMTP)', () => {
   async function requestChange(browser: TestBrowser, email: string, current = PASSWORD) {
     const page = await browser.get(`${hub.url}/account`);
     const html = await page.text();
-    const answer = await browser.post(`${hub.url}/account/email`, { _csrf: inputValue(html, '_csrf'), email, current });
+    const answer = await postAccountForm(browser, `${hub.url}/account/email`, { _csrf: inputValue(html, '_csrf'), email, current });
     return { status: answer.status, location: answer.headers.get('location'), body: await answer.text() };
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { passwordStamp } from '../src/users/password-stamp.js';
+import { postAccountForm } from './support.js';
 
 const PASSWORD = 'a-long-enough-password-1';
 let hub: RunningHub;
@@ -63,7 +64,7 @@ it('with an error the field is described by the error and the rule', async () =>
   const browser = await signInAtPortal(hub, 'fields', PASSWORD);
   const html = await (await browser.get(`${hub.url}/account`)).text();
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-  const answer = await browser.post(`${hub.url}/account/password`, { _csrf: csrf, current: PASSWORD, password: 'aaaaaaaaaaaa', confirm: 'aaaaaaaaaaaa' });
+  const answer = await postAccountForm(browser, `${hub.url}/account/password`, { _csrf: csrf, current: PASSWORD, password: 'aaaaaaaaaaaa', confirm: 'aaaaaaaaaaaa' });
   expect(answer.status).toBe(400);
   const page = await answer.text();
   const field = /<input name="password" type="password" autocomplete="new-password"[^>]*>/.exec(page)![0];

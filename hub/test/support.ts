@@ -99,6 +99,19 @@ export function hubWithMailbox(env: Record<string, string> = {}): { hub: Running
   return started;
 }
 
+/**
+ * POSTs an account-page form. A refused one is answered with a redirect to its page, which shows
+ * the error (POST-redirect-GET, hub/src/portal/failed-form.ts): then that GET's answer (its status
+ * the error's); else the POST's own answer (a 303 to `?done=…`, a 403, …).
+ */
+export async function postAccountForm(browser: TestBrowser, url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const answer = await browser.post(url, form, headers);
+  const location = answer.headers.get('location');
+  if (answer.status !== 303 || (location !== '/account' && location !== '/account/delete')) return answer;
+  await answer.arrayBuffer();
+  return browser.get(new URL(location, url).toString(), headers);
+}
+
 /** GETs a page and returns its status, its HTML and the CSRF token of its forms ('' when it has none). */
 export async function pageWithCsrf(browser: TestBrowser, url: string): Promise<{ status: number; html: string; csrf: string }> {
   const response = await browser.get(url);

@@ -30,6 +30,7 @@ export type AuditEvent =
   | 'account.sessions.end-others'
   | 'account.session.end'
   | 'account.password.wrong'
+  | 'account.deleted'
   | 'account.email.requested'
   | 'account.email.changed'
   | 'account.email.restored'

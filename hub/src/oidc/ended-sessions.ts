@@ -23,6 +23,9 @@ export function sessionWrites(keys: Keys, recordKey: string, value: string, ttlS
     // session by uid on every refresh, userinfo and introspection), not index then record.
     const uidKey = keys.oidcSessionUid(uid);
     writes.push({ op: 'setUnlessMarked', key: uidKey, value, ttlSeconds, marker: keys.oidcEnded(uidKey), mark: recordKey });
+    // The browser it signed in from (session-devices.ts) lives as long as the session: pushed out
+    // with it at every write, in the same round trip; nothing where none was recorded.
+    if (ttlSeconds !== undefined) writes.push({ op: 'expire', key: keys.oidcSessionDevice(uid), ttlSeconds });
   }
   return writes;
 }

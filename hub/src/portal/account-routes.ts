@@ -7,7 +7,9 @@ import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './cur
 import { renewDeviceCookie } from './device-renewal.js';
 import { InvalidEmailLinkError, InvalidUndoLinkError, TooManyMailsError } from '../users/email-change.js';
 import { WrongPasswordError } from '../users/account-settings.js';
+import type { UserSession } from '../users/account-lifecycle.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
+import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 
@@ -24,6 +26,17 @@ function fieldOf(error: HubError): ErrorField {
 
 /** Notices shown after a change (`?done=`), by name: never text from the query. */
 const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others', 'session']);
+
+/**
+ * When a session was last used at the hub's protocol endpoints (a sign-in, a site's sign-in or
+ * silent check), epoch seconds: each such request saves the session, which sets its expiry to
+ * that moment plus HUB_SESSION_TTL. Undefined when not after its sign-in (nothing to add).
+ */
+function lastUsed(session: UserSession, sessionTtl: number): number | undefined {
+  if (session.expiresAt === undefined) return undefined;
+  const at = Math.min(session.expiresAt - sessionTtl, Math.floor(Date.now() / 1000));
+  return session.loginTs !== undefined && at <= session.loginTs + 60 ? undefined : at;
+}
 
 function field(req: Request, name: string, max = 1024): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -64,14 +77,24 @@ export function accountRoutes(services: HubServices): Router {
       return client && (client.trusted || consented.has(clientId)) ? client : undefined;
     };
     const done = typeof req.query.done === 'string' && DONE.has(req.query.done) ? req.query.done : undefined;
-    // The user's other hub sessions (other browsers and devices), with the sites each signed in to.
-    const otherSessions = (await lifecycle.sessionsOf(signedIn.user.id))
+    // The user's other hub sessions (other browsers and devices), with the sites each signed in to,
+    // the browser each signed in from and when it was last used.
+    const sessions = await lifecycle.sessionsOf(signedIn.user.id);
+    const devices = await services.sessionDevices.read([signedIn.sessionUid, ...sessions.map(({ uid }) => uid)]);
+    const otherSessions = sessions
       .filter((session) => session.uid !== signedIn.sessionUid)
-      .map((session) => ({ uid: session.uid, loginTs: session.loginTs, sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean) }));
+      .map((session) => ({
+        uid: session.uid,
+        loginTs: session.loginTs,
+        lastSeen: lastUsed(session, config.HUB_SESSION_TTL),
+        device: devices.get(session.uid),
+        sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean),
+      }));
     renderPage(res, views, 'hub/account.njk', {
       user: signedIn.user,
       signedInTo: signedIn.clientIds.map(signedInHere).filter(Boolean),
       otherSessions,
+      thisDevice: devices.get(signedIn.sessionUid),
       consents: remembered,
       csrfToken: csrf.generateToken(req),
       revoked: req.query.revoked === '1',
@@ -82,18 +105,30 @@ export function accountRoutes(services: HubServices): Router {
     }, options.status ?? 200);
   }
 
-  /** A friendly answer on the account page for what the person can fix; anything else goes to the error handler. */
-  async function failed(req: Request, res: Response, signedIn: SignedIn, section: Section, error: unknown, values: Record<string, string> = {}) {
+  /**
+   * A friendly answer on the account page for what the person can fix, through a redirect to
+   * the page (POST-redirect-GET, portal/failed-form.ts): the message, its status and what was
+   * typed (never a password) come back on GET /account, so Back never lands on a POST result.
+   * Anything else goes to the error handler.
+   */
+  async function failed(req: Request, res: Response, section: Section, error: unknown, values: Record<string, string> = {}) {
     if (!(error instanceof HubError) || error.status >= 500) throw error;
-    if (error instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    if (error instanceof TooManyMailsError) res.setHeader('Retry-After', String(services.config.RECOVERY_WINDOW_SECONDS));
-    await showAccount(req, res, signedIn, { error: { section, field: fieldOf(error), ...friendlyError(error) }, status: error.status, values });
+    const retryAfterSeconds = error instanceof TooManyAttemptsError ? error.retryAfterSeconds : error instanceof TooManyMailsError ? services.config.RECOVERY_WINDOW_SECONDS : undefined;
+    await redirectWithFailedForm(req, res, {
+      page: '/account',
+      status: error.status,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      error: { section, field: fieldOf(error), ...friendlyError(error) },
+      values,
+    });
   }
 
   router.get('/account', async (req, res) => {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
-    await showAccount(req, res, signedIn);
+    const refused = takeFailedForm(req, res, '/account');
+    if (!refused) return showAccount(req, res, signedIn);
+    await showAccount(req, res, signedIn, { error: refused.error as { section: Section; field: ErrorField } & FriendlyError, status: refused.status, values: refused.values });
   });
 
   router.post('/account/name', csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -103,7 +138,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await settings.changeName(signedIn.user, name, clientIp(req));
     } catch (error) {
-      return failed(req, res, signedIn, 'name', error, { name });
+      return failed(req, res, 'name', error, { name });
     }
     res.redirect(303, '/account?done=name');
   });
@@ -114,7 +149,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await settings.changePassword(signedIn.user, field(req, 'current'), field(req, 'password'), field(req, 'confirm'), signedIn.sessionUid, clientIp(req), localeOf(res));
     } catch (error) {
-      return failed(req, res, signedIn, 'password', error);
+      return failed(req, res, 'password', error);
     }
     // This browser stays a known device (the change renewed the sign-in generation: device cookies from before prove nothing).
     await renewDeviceCookie(services, res, signedIn.user.id);
@@ -130,7 +165,7 @@ export function accountRoutes(services: HubServices): Router {
     try {
       await emailChange.request(signedIn.user, field(req, 'current'), email, localeOf(res), clientIp(req));
     } catch (error) {
-      return failed(req, res, signedIn, 'email', error, { email });
+      return failed(req, res, 'email', error, { email });
     }
     res.redirect(303, '/account?done=email-sent');
   });

@@ -128,6 +128,8 @@ export class Keys {
   /** grant → its token and code records, scored by expiry (epoch ms). */
   oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
+  /** The browser a sign-in session (uid) signed in from, for the account page (oidc/session-devices.ts): lives as the session does. */
+  oidcSessionDevice(uid: string): string { return `${this.prefix}oidc:session-device:${uid}`; }
   /** Marks a session key (a record or its uid copy) ended, beside it: the whole key is its hash tag. */
   oidcEnded(key: string): string { return `${this.prefix}oidc:ended:{${key}}`; }
   oidcUserCode(userCode: string): string { return `${this.prefix}oidc:user-code:${digest(userCode)}`; }

@@ -93,6 +93,11 @@ export class MemoryStore implements Store {
         case 'swap': await this.swap(op.key, op.expected, op.next, op.ttlSeconds); break;
         case 'zAddExpiring': await this.zAddExpiring(op.key, op.member, op.expiresAtMs); break;
         case 'zRemove': await this.zRemove(op.key, op.member); break;
+        case 'expire': {
+          const entry = this.#entry(op.key);
+          if (entry) entry.expiresAt = MemoryStore.#expiry(op.ttlSeconds);
+          break;
+        }
         case 'setUnlessMarked':
           if (this.#string(op.marker) !== op.mark) await this.set(op.key, op.value, op.ttlSeconds !== undefined ? { ttlSeconds: op.ttlSeconds } : {});
           break;

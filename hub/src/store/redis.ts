@@ -389,6 +389,9 @@ export class RedisStore implements Store {
         case 'zRemove':
           pipeline.zRem(op.key, op.member);
           break;
+        case 'expire':
+          pipeline.expire(op.key, Math.max(1, Math.ceil(op.ttlSeconds)));
+          break;
         case 'setUnlessMarked':
           pipeline.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
           break;
@@ -413,6 +416,9 @@ export class RedisStore implements Store {
         break;
       case 'zRemove':
         await this.client.zRem(op.key, op.member);
+        break;
+      case 'expire':
+        await this.client.expire(op.key, Math.max(1, Math.ceil(op.ttlSeconds)));
         break;
       case 'setUnlessMarked':
         await this.client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });

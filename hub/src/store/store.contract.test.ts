@@ -184,6 +184,15 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.ttl(index)).toBeLessThanOrEqual(60);
     });
 
+    it('write: expire sets the TTL of a key that exists, and creates none', async () => {
+      const [kept, missing] = [key('w-exp'), key('w-exp-missing')];
+      await store.set(kept, 'x', { ttlSeconds: 5 });
+      await store.write([{ op: 'expire', key: kept, ttlSeconds: 600 }, { op: 'expire', key: missing, ttlSeconds: 600 }]);
+      expect(await store.ttl(kept)).toBeGreaterThan(590);
+      expect(await store.get(kept)).toBe('x');
+      expect(await store.ttl(missing)).toBe(-2);
+    });
+
     it('write: a swap from an unexpected value changes nothing, the other writes still land', async () => {
       const [a, b] = [key('w2-a'), key('w2-b')];
       await store.set(b, 'other');

@@ -17,6 +17,8 @@ export type WriteOp =
   | { op: 'swap'; key: string; expected: string | null; next: string | null; ttlSeconds?: number }
   | { op: 'zAddExpiring'; key: string; member: string; expiresAtMs: number }
   | { op: 'zRemove'; key: string; member: string }
+  /** Sets the TTL of `key` where it exists; nothing where it does not (a record that follows another's life). */
+  | { op: 'expire'; key: string; ttlSeconds: number }
   /** Sets `key` unless `marker` holds `mark` (see {@link Store.takeMarking}); both keys share a hash slot. */
   | { op: 'setUnlessMarked'; key: string; value: string; ttlSeconds?: number; marker: string; mark: string };
 

@@ -29,6 +29,9 @@ function send(url: string, method: string, headers: Record<string, string>, body
 export class TestBrowser {
   readonly jar = new Map<string, Map<string, string>>();
 
+  /** `userAgent`: sent as `User-Agent` with every request that does not set one. */
+  constructor(readonly userAgent?: string) {}
+
   cookies(url: string): Map<string, string> {
     const host = new URL(url).host;
     let cookies = this.jar.get(host);
@@ -95,6 +98,7 @@ export class TestBrowser {
     const cookie = this.#cookieHeader(url);
     if (cookie) headers.cookie = cookie;
     if (!has('accept')) headers.accept = 'text/html';
+    if (this.userAgent !== undefined && !has('user-agent')) headers['user-agent'] = this.userAgent;
     // Like a browser navigation. (node:http, not fetch: fetch forces `Sec-Fetch-Mode: cors`.)
     if (!has('sec-fetch-mode')) headers['sec-fetch-mode'] = 'navigate';
     const response = await send(url, init.method ?? 'GET', headers, init.body, init.signal);

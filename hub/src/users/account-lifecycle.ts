@@ -153,16 +153,17 @@ export class AccountLifecycle {
 
   /**
    * Deletes the user after the forced logout is queued: a crash part-way leaves the user in
-   * place, so the deletion can simply be run again.
+   * place, so the deletion can simply be run again. `event`: `account.deleted` when the owner
+   * deleted the account on the account page (the same path, told apart in the audit log).
    */
-  async delete(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+  async delete(idOrLogin: string, by: Actor = { actor: 'system' }, event: 'admin.user.delete' | 'account.deleted' = 'admin.user.delete'): Promise<PublicUser> {
     const user = await this.deps.users.require(idOrLogin);
     // Disabled first, so no new sign-in slips in while sessions are being ended.
     await this.deps.users.update(user.id, { disabled: true });
     const ended = await this.forceLogout(user.id, 'deleted');
     const deleted = toPublic(await this.deps.users.delete(user.id));
     await this.deps.twoStepRecords?.remove(user.id);
-    await this.deps.audit.record({ event: 'admin.user.delete', ...by, subject: user.id, detail: { username: user.username, ...ended } });
+    await this.deps.audit.record({ event, ...by, subject: user.id, detail: { username: user.username, ...ended } });
     return deleted;
   }
 

@@ -39,6 +39,6 @@ export async function setAdminRole(
 }
 
 /** Whether an enabled user other than `except` holds the admin role, as the store has it now. */
-async function enabledAdminBesides(users: UserRepository, except: string | undefined): Promise<boolean> {
+export async function enabledAdminBesides(users: UserRepository, except: string | undefined): Promise<boolean> {
   return users.some((other) => other.id !== except && isEnabledAdmin(other));
 }

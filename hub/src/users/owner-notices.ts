@@ -19,6 +19,15 @@ export class OwnerNotices {
     this.mailer.sendInBackground({ to: user.email, template: 'password-changed', locale, vars: { ...ownerMailVars(user), link: this.#resetLink(), ...(options.kept ? { kept: true } : {}) } });
   }
 
+  /**
+   * The owner deleted the account on the account page. Sent to the address the account had: a
+   * deletion made from a stolen session (with a phished password) does not go unseen; no link,
+   * as there is no account left to act on.
+   */
+  accountDeleted(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string): void {
+    this.mailer.sendInBackground({ to: user.email, template: 'account-deleted', locale, vars: ownerMailVars(user) });
+  }
+
   /** Two-step sign-in was turned on or off, or new recovery codes were made. */
   twoStepChanged(user: Pick<User, 'email' | 'name' | 'username' | 'signedUp' | 'emailVerified'>, locale: string, change: 'enabled' | 'disabled' | 'codes'): void {
     this.mailer.sendInBackground(this.#twoStepMail(user, locale, change));

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { AccessibilityCheck } from '../pages/accessibility.js';
+import { AccountDeletePage } from '../pages/account-delete-page.js';
+import { HubPage } from '../pages/hub-page.js';
+import { URLS } from '../ports.js';
+import { newUser } from '../support.js';
+
+/**
+ * The account page's self-service in Debian's Chromium: "Delete my account" (axe WCAG 2.2 A/AA,
+ * errors tied to their field and focused, en and zh-CN), each session's browser, and Back after a
+ * refused form, which must not ask "Confirm Form Resubmission" (POST-redirect-GET).
+ */
+const LOCALES = ['en', 'zh-CN'] as const;
+type Locale = (typeof LOCALES)[number];
+const TITLE_ERROR: Record<Locale, string> = Object.fromEntries(
+  LOCALES.map((locale) => [locale, (JSON.parse(readFileSync(new URL(`../../hub/locales/${locale}/common.json`, import.meta.url), 'utf8')) as { titleError: string }).titleError]),
+) as Record<Locale, string>;
+
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const check = new AccessibilityCheck(page);
+  expect.soft(await check.violations(), `axe on ${name}`).toEqual([]);
+  expect.soft(await check.overflowAt(320), `sideways scrolling at 320 px on ${name}`).toBe(0);
+}
+
+for (const locale of LOCALES) {
+  test(`delete my account: accessible, errors on their field, then signed out (${locale})`, async ({ browser }) => {
+    const context = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale } });
+    const page = await context.newPage();
+    const hub = new HubPage(page);
+    const user = await newUser('self-delete');
+    await hub.signInAtPortal(user.login, user.password);
+    // This browser, named on the account page (Chromium on Linux).
+    await expect(page.getByTestId('this-device')).toContainText('Chrom');
+
+    const deletion = new AccountDeletePage(page);
+    await deletion.openFromAccount();
+    await expectAccessible(page, `delete page (${locale})`);
+
+    await deletion.submit('not-the-password');
+    await expect(page.getByTestId('delete-error')).toBeVisible();
+    expect(page.url()).toBe(`${URLS.hub}/account/delete`);
+    expect(await page.title()).toMatch(new RegExp(`^${TITLE_ERROR[locale]}`));
+    await expect(page.getByTestId('delete-current')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByTestId('delete-current')).toBeFocused();
+    await expectAccessible(page, `delete page with an error (${locale})`);
+
+    await deletion.submit(user.password);
+    await deletion.expectDeleted();
+    await expectAccessible(page, `account deleted (${locale})`);
+    expect(await hub.isSignedIn()).toBe(false);
+    await context.close();
+  });
+}
+
+test('Back after a refused form and a change: no "Confirm Form Resubmission", the page is fetched with GET', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const hub = new HubPage(page);
+  const user = await newUser('prg');
+  await hub.signInAtPortal(user.login, user.password);
+
+  // Refused: a wrong current password. The page shows the error, under GET /account.
+  await page.getByTestId('password-current').fill('not-the-password');
+  await page.getByTestId('password-new').fill('orbit tulip cactus lantern');
+  await page.getByTestId('password-confirm').fill('orbit tulip cactus lantern');
+  await page.getByTestId('password-submit').click();
+  await expect(page.getByTestId('password-error')).toBeVisible();
+  await expect(page.getByTestId('password-current')).toBeFocused();
+
+  // A change that goes through, then Back to the page with the error.
+  await page.getByTestId('name-input').fill('New Name');
+  await page.getByTestId('name-submit').click();
+  await expect(page.getByTestId('account-done')).toBeVisible();
+  const back = await page.goBack();
+  // Before, this entry was the POST's answer: Chromium refused to show it without sending the form again (ERR_CACHE_MISS).
+  expect(back).not.toBeNull();
+  expect(back!.request().method()).toBe('GET');
+  expect(page.url()).toBe(`${URLS.hub}/account`);
+  await expect(page.getByTestId('account-name')).toHaveText('New Name');
+  await context.close();
+});

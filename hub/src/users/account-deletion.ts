@@ -1,0 +1,92 @@
+import { ConflictError, msg } from '../errors.js';
+import type { SignInAttempt } from '../security/login-throttle.js';
+import type { SecondFactor } from '../two-step/two-step-service.js';
+import { AccountInputError } from './account-errors.js';
+import type { AccountLifecycle } from './account-lifecycle.js';
+import type { AccountSettings } from './account-settings.js';
+import { enabledAdminBesides } from './admin-role.js';
+import type { OwnerNotices } from './owner-notices.js';
+import { isEnabledAdmin, type PublicUser, type User } from './user.js';
+import type { UserRepository } from './user-repository.js';
+
+export interface AccountDeletionDeps {
+  users: UserRepository;
+  /** Proves the current password under the sign-in throttle (per account and address). */
+  settings: Pick<AccountSettings, 'verifyCurrentPassword'>;
+  /** The second step, when the account has it on (its own throttle). */
+  twoStep: { isEnabled(userId: string): Promise<boolean>; verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> };
+  /** The admin console's path: the forced logout at every subsite, then the record goes. */
+  lifecycle: Pick<AccountLifecycle, 'delete'>;
+  notices: Pick<OwnerNotices, 'accountDeleted'>;
+}
+
+/** What the owner gave to delete their account. */
+export interface DeletionProof {
+  password: string;
+  /** A current TOTP or recovery code; asked for only when two-step sign-in is on. */
+  code: string;
+  /** The "I understand" box was ticked. */
+  confirmed: boolean;
+}
+
+/** The deletion was not confirmed on the form: nothing was checked or spent. */
+export class DeletionNotConfirmedError extends AccountInputError {
+  override readonly name = 'DeletionNotConfirmedError';
+  constructor() {
+    super('account:errors.deleteNotConfirmed', 'Please tick the box to confirm that the account is to be deleted.');
+  }
+}
+
+/** A wrong or missing two-step code: the page points at the code field. */
+export class WrongCodeError extends AccountInputError {
+  override readonly name = 'WrongCodeError';
+  constructor() {
+    super('account:errors.wrongCode', 'That code is not right. Enter a current code from your app, or a recovery code.');
+  }
+}
+
+/**
+ * The owner deletes their own account from the account page (GDPR art. 17 self-service; ASVS 5
+ * V6/V7 re-authentication for a sensitive action). A session alone (borrowed, stolen, left open)
+ * is not enough: the current password, and the second step when the account has it, are proven
+ * again, each under its throttle judged per account and address (a stolen session is no
+ * guessing oracle, and guessers elsewhere never lock the owner out of this form). Then the
+ * same path as the console's delete: the forced logout (sessions, grants, tokens, a signed
+ * userdelete or back-channel notice to every subsite through the delivery queue), the record
+ * goes, audited as `account.deleted`; the address is told (a deletion from a stolen session
+ * does not go unseen).
+ */
+export class AccountDeletion {
+  constructor(private readonly deps: AccountDeletionDeps) {}
+
+  async deleteOwn(user: User, proof: DeletionProof, ip: string, locale: string): Promise<PublicUser> {
+    // First, so an unticked box spends no password attempt.
+    if (!proof.confirmed) throw new DeletionNotConfirmedError();
+    await this.deps.settings.verifyCurrentPassword(user, proof.password, ip);
+    if (await this.deps.twoStep.isEnabled(user.id)) {
+      const attempt = { ip, account: user.id, via: 'session' as const };
+      if (!proof.code || !(await this.deps.twoStep.verifyThrottled(attempt, proof.code))) throw new WrongCodeError();
+    }
+    await this.#keepAnAdmin(user);
+    const deleted = await this.deps.lifecycle.delete(user.id, { actor: user.id, ip }, 'account.deleted');
+    this.deps.notices.accountDeleted(user, locale);
+    return deleted;
+  }
+
+  /**
+   * The last enabled admin cannot delete themselves (the console's last-admin rule,
+   * admin-role.ts): with none left, only `admin bootstrap` from a shell opens the console again.
+   * Checked again once the account is disabled, as a revocation is: two last admins deleting
+   * themselves at the same moment cannot both go; the one that finds none left is enabled again.
+   */
+  async #keepAnAdmin(user: User): Promise<void> {
+    if (!isEnabledAdmin(user)) return;
+    const lastAdmin = () => new ConflictError(msg('errors:lastAdminDelete'));
+    if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
+    await this.deps.users.update(user.id, { disabled: true });
+    if (!(await enabledAdminBesides(this.deps.users, undefined))) {
+      await this.deps.users.update(user.id, { disabled: false });
+      throw lastAdmin();
+    }
+  }
+}
