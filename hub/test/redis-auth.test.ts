@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { storeProblem } from '../src/owned-state.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
@@ -127,5 +128,21 @@ describe('the settings are refused where they would do nothing', () => {
   test('REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS go to a cluster\'s nodes; the sentinels get their own password and TLS', () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_USERNAME: 'hub', REDIS_PASSWORD: 'p', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], access: { username: 'hub', password: 'p', tls: true } });
     expect(loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 's', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'm', access: { password: 'p', tls: true }, sentinelAccess: { password: 's', tls: true } });
+  });
+});
+
+describe('a password refused while the hub runs (changed on the servers) names the settings of this kind of Redis', () => {
+  // Before, /readyz and the connection-error log said "the password in REDIS_URL" on a cluster or
+  // Sentinel too, where REDIS_URL is ignored: only the start-up message named REDIS_PASSWORD.
+  const refused = new Error('WRONGPASS invalid username-password pair or user is disabled.');
+  test.each([
+    ['single', /the password in REDIS_URL/, /REDIS_PASSWORD/],
+    ['cluster', /REDIS_PASSWORD \(and REDIS_USERNAME for a Redis ACL user\)/, /REDIS_URL/],
+    ['sentinel', /REDIS_PASSWORD .* REDIS_SENTINEL_PASSWORD for the sentinels/, /REDIS_URL/],
+  ] as const)('%s', (kind, named, notNamed) => {
+    const problem = storeProblem(refused, kind);
+    expect(problem).toMatch(/refuses this hub’s credentials/);
+    expect(problem).toMatch(named);
+    expect(problem).not.toMatch(notNamed);
   });
 });
