@@ -9,7 +9,8 @@ import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
-import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, type RedisClient, type RedisTarget } from './store/redis-client.js';
+import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, redactCredentials, secretsOf, type RedisClient, type RedisTarget } from './store/redis-client.js';
+import { refusedCredentials } from './store/redis-probe.js';
 import { credentialSettings } from './store/redis-access.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
@@ -181,7 +182,12 @@ export class OwnedState {
         // the failed command only says the client is offline.
         const client = redisClientOf(this.deps.store);
         const cause = client && lastConnectionError(client, 2 * this.deps.config.HUB_STORE_CHECK_MS + 5_000);
-        throw new Error(cause ? `no answer: ${cause}` : 'no answer');
+        if (cause) throw new Error(`no answer: ${cause}`);
+        // A cluster's or Sentinel's client retries a refused password quietly (no error event to
+        // keep): asked once more with the same credentials, as at start-up, only while it fails.
+        const target = this.deps.config.redis;
+        const refused = target && target.kind !== 'single' ? await refusedCredentials(target) : undefined;
+        throw new Error(refused ? `no answer: ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target!))})` : 'no answer');
       }
       await this.#checkEviction();
       if (this.#setText !== undefined) {

@@ -5,6 +5,7 @@
  * server's; the node lists carry none), and said "did not answer" when it had one.
  */
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { storeProblem } from '../src/owned-state.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
@@ -55,6 +56,40 @@ describe('a Redis Cluster with requirepass', () => {
       const ready = await fetch(`${hub.url}/readyz`);
       expect(await ready.json()).toEqual({ ready: true, reasons: [] });
     } finally {
+      await hub.close();
+    }
+  }, 60_000);
+
+  test('the password changed on the nodes under a running hub: /readyz says the credentials are refused, naming REDIS_PASSWORD, never a password', async () => {
+    const env = { REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD, HUB_STORE_CHECK_MS: '200' };
+    const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    const hub = await startTestHub('redis', env, store);
+    const changed = `changed-${randomUUID()}`;
+    const setPassword = (from: string, to: string) =>
+      Promise.all(cluster.rootNodes.map(async ({ port }) => {
+        const admin = createClient({ socket: { host: '127.0.0.1', port }, password: from });
+        await admin.connect();
+        await admin.sendCommand(['CONFIG', 'SET', 'masterauth', to, 'requirepass', to]);
+        await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+        await admin.destroy();
+      }));
+    try {
+      await setPassword(PASSWORD, changed);
+      // node-redis's cluster client retries quietly: before, /readyz said only "the store is
+      // unavailable: check REDIS_URL …", a variable a cluster hub ignores.
+      let reasons: string[] = [];
+      for (let i = 0; i < 40 && !reasons.some((reason) => reason.includes('credentials')); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        reasons = ((await (await fetch(`${hub.url}/readyz`)).json()) as { reasons: string[] }).reasons;
+      }
+      expect(reasons).toEqual([expect.stringMatching(/refuses this hub’s credentials.*check REDIS_PASSWORD \(and REDIS_USERNAME/)]);
+      expect(JSON.stringify(reasons)).not.toContain(PASSWORD);
+      expect(JSON.stringify(reasons)).not.toContain(changed);
+    } finally {
+      await setPassword(changed, PASSWORD).catch(() => undefined);
+      // Ready again before the clean-up, which reads the cluster.
+      for (let i = 0; i < 60 && !(await fetch(`${hub.url}/readyz`)).ok; i += 1) await new Promise((resolve) => setTimeout(resolve, 250));
       await hub.close();
     }
   }, 60_000);
