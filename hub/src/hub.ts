@@ -201,7 +201,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
 
   const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
-  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, notices });
+  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, notices, audit });
   const accountTokens = new AccountTokens(store, keys);
   const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({

@@ -181,6 +181,11 @@ describe('Account page: delete my account (redis)', () => {
       expect(text).toMatch(/name="code"[^>]*aria-invalid="true"[^>]*autofocus/);
       html = text;
     }
+    // A wrong code is a failed proof like a wrong password (audited as account.password.wrong):
+    // a deletion tried from a stolen session with a phished password shows in the log. The empty
+    // field was no guess and is not recorded.
+    const failures = await hub.services.audit.search({ event: 'login.failure', user: id });
+    expect(failures.map((entry) => entry.detail)).toEqual([{ step: 'account-delete' }]);
     expect(await hub.services.users.findById(id)).toBeDefined();
     const answer = await browser.post(`${hub.url}/account/delete`, { _csrf: inputValue(html, '_csrf'), current: PASSWORD, code: codes[0]!, confirm: 'yes' });
     await answer.arrayBuffer();

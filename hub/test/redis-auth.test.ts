@@ -5,7 +5,9 @@
  * server's; the node lists carry none), and said "did not answer" when it had one.
  */
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { storeProblem } from '../src/owned-state.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
@@ -54,6 +56,40 @@ describe('a Redis Cluster with requirepass', () => {
       const ready = await fetch(`${hub.url}/readyz`);
       expect(await ready.json()).toEqual({ ready: true, reasons: [] });
     } finally {
+      await hub.close();
+    }
+  }, 60_000);
+
+  test('the password changed on the nodes under a running hub: /readyz says the credentials are refused, naming REDIS_PASSWORD, never a password', async () => {
+    const env = { REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD, HUB_STORE_CHECK_MS: '200' };
+    const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    const hub = await startTestHub('redis', env, store);
+    const changed = `changed-${randomUUID()}`;
+    const setPassword = (from: string, to: string) =>
+      Promise.all(cluster.rootNodes.map(async ({ port }) => {
+        const admin = createClient({ socket: { host: '127.0.0.1', port }, password: from });
+        await admin.connect();
+        await admin.sendCommand(['CONFIG', 'SET', 'masterauth', to, 'requirepass', to]);
+        await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+        await admin.destroy();
+      }));
+    try {
+      await setPassword(PASSWORD, changed);
+      // node-redis's cluster client retries quietly: before, /readyz said only "the store is
+      // unavailable: check REDIS_URL …", a variable a cluster hub ignores.
+      let reasons: string[] = [];
+      for (let i = 0; i < 40 && !reasons.some((reason) => reason.includes('credentials')); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        reasons = ((await (await fetch(`${hub.url}/readyz`)).json()) as { reasons: string[] }).reasons;
+      }
+      expect(reasons).toEqual([expect.stringMatching(/refuses this hub’s credentials.*check REDIS_PASSWORD \(and REDIS_USERNAME/)]);
+      expect(JSON.stringify(reasons)).not.toContain(PASSWORD);
+      expect(JSON.stringify(reasons)).not.toContain(changed);
+    } finally {
+      await setPassword(changed, PASSWORD).catch(() => undefined);
+      // Ready again before the clean-up, which reads the cluster.
+      for (let i = 0; i < 60 && !(await fetch(`${hub.url}/readyz`)).ok; i += 1) await new Promise((resolve) => setTimeout(resolve, 250));
       await hub.close();
     }
   }, 60_000);
@@ -127,5 +163,21 @@ describe('the settings are refused where they would do nothing', () => {
   test('REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS go to a cluster\'s nodes; the sentinels get their own password and TLS', () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_USERNAME: 'hub', REDIS_PASSWORD: 'p', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'cluster', nodes: [{ host: '127.0.0.1', port: 7000 }], access: { username: 'hub', password: 'p', tls: true } });
     expect(loadConfig({ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: 'p', REDIS_SENTINEL_PASSWORD: 's', REDIS_TLS: 'true' }).redis).toEqual({ kind: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'm', access: { password: 'p', tls: true }, sentinelAccess: { password: 's', tls: true } });
+  });
+});
+
+describe('a password refused while the hub runs (changed on the servers) names the settings of this kind of Redis', () => {
+  // Before, /readyz and the connection-error log said "the password in REDIS_URL" on a cluster or
+  // Sentinel too, where REDIS_URL is ignored: only the start-up message named REDIS_PASSWORD.
+  const refused = new Error('WRONGPASS invalid username-password pair or user is disabled.');
+  test.each([
+    ['single', /the password in REDIS_URL/, /REDIS_PASSWORD/],
+    ['cluster', /REDIS_PASSWORD \(and REDIS_USERNAME for a Redis ACL user\)/, /REDIS_URL/],
+    ['sentinel', /REDIS_PASSWORD .* REDIS_SENTINEL_PASSWORD for the sentinels/, /REDIS_URL/],
+  ] as const)('%s', (kind, named, notNamed) => {
+    const problem = storeProblem(refused, kind);
+    expect(problem).toMatch(/refuses this hub’s credentials/);
+    expect(problem).toMatch(named);
+    expect(problem).not.toMatch(notNamed);
   });
 });

@@ -479,6 +479,27 @@ describe('OWASP ASVS 5 V16: control and bidi characters in entries', () => {
     await store.close();
   });
 
+  test('invisible format characters and lone surrogates are escaped too: a typed login cannot show as another account\'s', async () => {
+    const store = new MemoryStore();
+    const keys = new Keys('t:');
+    const log = new AuditLog(store, keys, { retentionSeconds: 3600, maxEntries: 100 });
+    // Each shows as "alice" in the console (a zero-width space, a word joiner, a BOM, a soft
+    // hyphen, an invisible tag letter: "ASCII smuggling"); the last keeps half of an emoji.
+    const typed = ['alice\u200b', 'ali\u2060ce', '\ufeffalice', 'ali\u00adce', 'alice\u{E0041}', `alice\ud83d`];
+    for (const actor of typed) await log.record({ event: 'login.failure', actor, detail: { typed: actor } });
+    const stored = (await store.zRevRange(keys.auditAttempts(), 0, -1)).map((member) => JSON.parse(member) as AuditEntry);
+    expect(stored.map((entry) => entry.actor).sort()).toEqual(['alice\\u200b', 'ali\\u2060ce', '\\ufeffalice', 'ali\\u00adce', 'alice\\u{e0041}', 'alice\\ud83d'].sort());
+    expect(stored.map((entry) => entry.detail!.typed)).toEqual(stored.map((entry) => entry.actor));
+    // A whole emoji, and letters of any script, stay as typed.
+    await log.record({ event: 'login.failure', actor: 'bob 😀 李 é' });
+    expect((await log.search({ user: 'bob 😀 李 é' }))[0]!.actor).toBe('bob 😀 李 é');
+    // Entries stored before are read in the same form.
+    const at = Date.now();
+    await store.zAdd(keys.auditAttempts(), at + 1, JSON.stringify({ id: 'old', at: at + 1, event: 'login.failure', actor: 'alice\u200b\ud83d' }));
+    expect((await log.search({ event: 'login' }))[0]!.actor).toBe('alice\\u200b\\ud83d');
+    await store.close();
+  });
+
   test('an entry stored before (raw override, raw line break) is read in the same safe form', async () => {
     const store = new MemoryStore();
     const keys = new Keys('t:');

@@ -172,9 +172,9 @@ export const AUDIT_SCAN_LIMIT = 20_000;
 const MAX_FIELD = 200; // characters kept of any one field, so a typed login cannot bloat the log
 
 /**
- * A field as stored: at most MAX_FIELD characters as given, then control and bidi-override
- * characters as visible escapes (neutralise.ts), so a typed login can neither forge a line nor
- * reorder the console's row.
+ * A field as stored: at most MAX_FIELD characters as given, then control, format (bidi, invisible)
+ * characters and lone surrogates as visible escapes (neutralise.ts), so a typed login can neither
+ * forge a line, reorder the console's row nor pass for another login.
  */
 function clip(value: string | undefined): string | undefined {
   return value === undefined ? undefined : neutralise(value.slice(0, MAX_FIELD));
@@ -195,8 +195,8 @@ function safeDetail(detail: Record<string, string | number | boolean>): Record<s
  */
 function readEntry(member: string): AuditEntry {
   const entry = JSON.parse(member) as AuditEntry;
-  // JSON keeps C0 controls escaped (\u000a), so they are tested on the parsed text below.
-  if (!hasUnsafeCharacter(member) && !/\\u00[01]|\\u007f/i.test(member)) return entry;
+  // JSON keeps C0 controls and lone surrogates escaped (\u000a, \ud83d), so they are tested on the parsed text below.
+  if (!hasUnsafeCharacter(member) && !/\\u00[01]|\\u007f|\\ud[89a-f]/i.test(member)) return entry;
   for (const field of ['actor', 'subject', 'client', 'ip'] as const) {
     const value = entry[field];
     if (value !== undefined) entry[field] = neutralise(value);

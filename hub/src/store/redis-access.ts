@@ -22,3 +22,16 @@ export function accessOptions(access: RedisAccess | undefined): { username?: str
 export function isAuthFailure(message: string): boolean {
   return /\b(NOAUTH|WRONGPASS)\b|invalid (username-)?password|Authentication required/i.test(message);
 }
+
+/** A cluster's nodes, or Sentinel's primary and replicas: where their credentials are set. */
+export const DATA_NODE_CREDENTIALS = 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)';
+
+/**
+ * Where the operator fixes credentials Redis refused, for the kind of Redis the hub is set up
+ * with: the one phrase the start-up message, /readyz and the connection-error log all use.
+ */
+export function credentialSettings(kind: 'single' | 'cluster' | 'sentinel' | undefined): string {
+  if (kind === 'cluster') return DATA_NODE_CREDENTIALS;
+  if (kind === 'sentinel') return `${DATA_NODE_CREDENTIALS} for the primary and replicas, REDIS_SENTINEL_PASSWORD for the sentinels`;
+  return 'the password in REDIS_URL (or the Redis ACL user)';
+}

@@ -1,5 +1,5 @@
 import { createClient, ErrorReply } from 'redis';
-import { accessOptions, isAuthFailure, type RedisAccess } from './redis-access.js';
+import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, type RedisAccess } from './redis-access.js';
 import type { RedisNode, RedisTarget } from './redis-client.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
@@ -129,15 +129,14 @@ async function refusalAt(node: RedisNode, access: RedisAccess | undefined): Prom
  */
 export async function refusedCredentials(target: RedisTarget): Promise<{ who: string; settings: string; refusal: string } | undefined> {
   if (target.kind === 'single') return undefined;
-  const dataSettings = 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)';
   const first = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
   if (!first) return undefined;
   const atFirst = await refusalAt(first, target.kind === 'sentinel' ? target.sentinelAccess : target.access);
-  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? 'REDIS_SENTINEL_PASSWORD (the sentinels\' own requirepass)' : dataSettings, refusal: atFirst };
+  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? 'REDIS_SENTINEL_PASSWORD (the sentinels\' own requirepass)' : DATA_NODE_CREDENTIALS, refusal: atFirst };
   if (target.kind !== 'sentinel') return undefined;
   const primary = await primaryNamedBy(first, target.name, target.sentinelAccess);
   const atPrimary = primary && (await refusalAt(primary, target.access));
-  return atPrimary ? { who: `the primary ${primary.host}:${primary.port}`, settings: dataSettings, refusal: atPrimary } : undefined;
+  return atPrimary ? { who: `the primary ${primary.host}:${primary.port}`, settings: DATA_NODE_CREDENTIALS, refusal: atPrimary } : undefined;
 }
 
 /** Which of `nodes` answer a PING within a second, asked all at once; and those that do not, as `host:port`. */

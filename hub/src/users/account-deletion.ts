@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { SignInAttempt } from '../security/login-throttle.js';
 import type { SecondFactor } from '../two-step/two-step-service.js';
@@ -18,6 +19,8 @@ export interface AccountDeletionDeps {
   /** The admin console's path: the forced logout at every subsite, then the record goes. */
   lifecycle: Pick<AccountLifecycle, 'delete'>;
   notices: Pick<OwnerNotices, 'accountDeleted'>;
+  /** A wrong second step is recorded (a wrong password is, by `verifyCurrentPassword`). */
+  audit: Pick<AuditLog, 'record'>;
 }
 
 /** What the owner gave to delete their account. */
@@ -65,7 +68,13 @@ export class AccountDeletion {
     await this.deps.settings.verifyCurrentPassword(user, proof.password, ip);
     if (await this.deps.twoStep.isEnabled(user.id)) {
       const attempt = { ip, account: user.id, via: 'session' as const };
-      if (!proof.code || !(await this.deps.twoStep.verifyThrottled(attempt, proof.code))) throw new WrongCodeError();
+      if (!proof.code) throw new WrongCodeError();
+      if (!(await this.deps.twoStep.verifyThrottled(attempt, proof.code))) {
+        // As the two-step settings record theirs: a deletion tried from a stolen session with a
+        // phished password, stopped at the code, must show in the log as the wrong password does.
+        await this.deps.audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip, detail: { step: 'account-delete' } });
+        throw new WrongCodeError();
+      }
     }
     await this.#keepAnAdmin(user);
     const deleted = await this.deps.lifecycle.delete(user.id, { actor: user.id, ip }, 'account.deleted');
