@@ -10,7 +10,8 @@ const PROBE_TIMEOUT_MS = 1_500;
  */
 async function probe<T>(node: RedisNode, ask: (send: (args: string[]) => Promise<unknown>) => Promise<T>, withinMs = PROBE_TIMEOUT_MS, access?: RedisAccess, refused?: (reply: ErrorReply) => T): Promise<T | undefined> {
   const { socket: tls, ...credentials } = accessOptions(access);
-  const client = createClient({ ...credentials, socket: { host: node.host, port: node.port, connectTimeout: withinMs, reconnectStrategy: false, ...tls }, disableClientInfo: true });
+  // No per-command timer (node-redis's default 5 s one): `withinMs` bounds the whole probe.
+  const client = createClient({ ...credentials, socket: { host: node.host, port: node.port, connectTimeout: withinMs, reconnectStrategy: false, ...tls }, disableClientInfo: true, commandOptions: { timeout: 0 } });
   client.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   try {
