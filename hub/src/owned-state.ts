@@ -9,7 +9,8 @@ import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
 import type { Store } from './store/store.js';
-import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, type RedisClient } from './store/redis-client.js';
+import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, type RedisClient, type RedisTarget } from './store/redis-client.js';
+import { credentialSettings } from './store/redis-access.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
@@ -199,7 +200,7 @@ export class OwnedState {
     } catch (error) {
       // The details go to the log only: /readyz answers whoever asks.
       this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });
-      reasons.push(storeProblem(error));
+      reasons.push(storeProblem(error, this.deps.config.redis));
     }
     this.#apply();
     if (reasons.join() !== this.#reasons.join()) {
@@ -268,7 +269,7 @@ export class OwnedState {
     for (const [each, when] of logged) if (now - when >= CONNECTION_ERROR_LOG_MS) logged.delete(each);
     if (logged.size >= 50) return; // many distinct messages at once: enough is said
     logged.set(message, now);
-    const hint = isAuthFailure(message) ? ': Redis refuses this hub’s credentials; check the password in REDIS_URL (or the ACL user) against the Redis server’s' : '';
+    const hint = isAuthFailure(message) ? `: Redis refuses this hub’s credentials; check ${credentialSettings(this.deps.config.redis)} against the Redis server’s` : '';
     this.deps.logger.warn(`Redis connection error${hint}`, { error: message });
   }
 
@@ -446,10 +447,11 @@ function secretList(text: string): string[] | undefined {
  * (`OOM command not allowed when used memory > 'maxmemory'`) answers every read and PING: its
  * address is not the problem.
  */
-export function storeProblem(error: unknown): string {
+export function storeProblem(error: unknown, target?: RedisTarget): string {
   const messages = errorMessagesOf(error);
   if (isAuthFailure(messages)) {
-    return 'the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check the password in REDIS_URL (or the Redis ACL user) against the Redis server’s';
+    // A cluster's or Sentinel's password is not in REDIS_URL: name the variable that holds it.
+    return `the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check ${credentialSettings(target)} against the Redis server’s`;
   }
   if (isOutOfMemory(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';

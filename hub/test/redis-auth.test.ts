@@ -5,12 +5,14 @@
  * server's; the node lists carry none), and said "did not answer" when it had one.
  */
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { startOwnRedisCluster, startOwnRedisSentinel, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
 import { startTestHub } from '../src/testing/test-hub.js';
+import { captureLogger } from '../src/testing/capture-logger.js';
 
 const PASSWORD = `data-${randomUUID()}`;
 const SENTINEL_PASSWORD = `sentinels-${randomUUID()}`;
@@ -66,6 +68,70 @@ describe('a Redis Cluster with requirepass', () => {
     const wrong = await refusal({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: wrongPassword } });
     expect(wrong).toMatch(/refused the credentials \(WRONGPASS/);
     expect(wrong).not.toContain(wrongPassword);
+  }, 60_000);
+});
+
+/** `CONFIG SET requirepass NEW masterauth NEW` on each node (asked with `current`), then its clients other than this one cut off, as a restart or a network blip would. */
+async function changePassword(nodes: { host: string; port: number }[], current: string, next: string): Promise<void> {
+  for (const { host, port } of nodes) {
+    const admin = createClient({ socket: { host, port, reconnectStrategy: false }, password: current });
+    admin.on('error', () => {});
+    await admin.connect();
+    await admin.sendCommand(['CONFIG', 'SET', 'masterauth', next, 'requirepass', next]);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await admin.destroy();
+  }
+}
+
+describe('a cluster\'s password changed under a running hub', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ password: PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('the log and /readyz name REDIS_PASSWORD (not REDIS_URL, which a cluster does not read), never a password; the old one back: ready again', async () => {
+    const env = { REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD };
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', ...env }).redis!));
+    const { lines, logger } = captureLogger();
+    const hub = await startTestHub('redis', env, store, logger);
+    const changed = `changed-${randomUUID()}`;
+    let restored = false;
+    try {
+      expect((await hub.services.owned.readiness()).ready).toBe(true);
+      await changePassword(cluster.rootNodes, PASSWORD, changed);
+      const deadline = Date.now() + 10_000;
+      let readiness = await hub.services.owned.readiness();
+      while (readiness.ready && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        readiness = await hub.services.owned.readiness();
+      }
+      expect(readiness.ready).toBe(false);
+      const reasons = readiness.reasons.join(' ');
+      expect(reasons).toMatch(/credentials.*check REDIS_PASSWORD/);
+      expect(reasons).not.toMatch(/REDIS_URL/);
+      const warned = lines.filter((line) => /^Redis connection error: Redis refuses this hub’s credentials/.test(line.message));
+      expect(warned.length).toBeGreaterThan(0);
+      for (const line of warned) {
+        expect(line.message).toMatch(/check REDIS_PASSWORD/);
+        expect(line.message).not.toMatch(/REDIS_URL/);
+      }
+      const logged = JSON.stringify(lines);
+      expect(logged).not.toContain(PASSWORD);
+      expect(logged).not.toContain(changed);
+      // The servers' password put back (as a rolling restart with the new REDIS_PASSWORD would match them): ready again.
+      await changePassword(cluster.rootNodes, changed, PASSWORD);
+      restored = true;
+      const back = Date.now() + 15_000;
+      while (!(readiness = await hub.services.owned.readiness()).ready && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readiness).toEqual({ ready: true, reasons: [] });
+    } finally {
+      if (!restored) await changePassword(cluster.rootNodes, changed, PASSWORD).catch(() => undefined);
+      await hub.close();
+      await store.close();
+    }
   }, 60_000);
 });
 

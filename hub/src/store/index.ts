@@ -1,4 +1,5 @@
 import { answeringNodes, refusedCredentials, wrongKindOfRedis } from './redis-probe.js';
+import { credentialSettings } from './redis-access.js';
 import { MemoryStore } from './memory.js';
 import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
@@ -65,8 +66,7 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   }
   // It answered, and refused the credentials (a password changed on the server, a wrong one).
   if (isAuthFailure(causes)) {
-    const settings = target.kind === 'single' ? 'the password in REDIS_URL (or the Redis ACL user)' : target.kind === 'cluster' ? 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)' : 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user) for the primary and replicas, REDIS_SENTINEL_PASSWORD for the sentinels';
-    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${settings} against the Redis server's`;
+    return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${credentialSettings(target)} against the Redis server's`;
   }
   // A cluster's or Sentinel's refusal that node-redis kept to itself: asked again, with the same credentials.
   const refused = await refusedCredentials(target);

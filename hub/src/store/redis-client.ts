@@ -302,6 +302,15 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
     if (watch && SentinelWatch.isRefusal(message)) return;
     report(message);
   });
+  // A cluster's node connections report their errors as 'node-error', not 'error': without this,
+  // a node refusing the password after a reconnect (changed on the servers under a running hub)
+  // was said nowhere, and /readyz only said that the store was unavailable.
+  if (isCluster(client)) {
+    client.on('node-error', (error: unknown, node?: { host?: string; port?: number }) => {
+      const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
+      report(node?.host ? `${node.host}:${node.port}: ${message}` : message);
+    });
+  }
   client.on('end', () => watch?.stop());
   // Connected again: an error from before is not the cause of anything now.
   client.on('ready', () => {
