@@ -71,6 +71,23 @@ describe('a Redis Cluster with requirepass', () => {
   }, 60_000);
 });
 
+describe('REDIS_TLS against a cluster without TLS', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ password: PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('refused saying the nodes answer without TLS and to unset REDIS_TLS, never showing the password', async () => {
+    const message = await refusal({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: PASSWORD, tls: true } });
+    expect(message).toMatch(/answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS/);
+    expect(message).not.toMatch(/is it running/);
+    expect(message).not.toContain(PASSWORD);
+  }, 60_000);
+});
+
 /** `CONFIG SET requirepass NEW masterauth NEW` on each node (asked with `current`), then its clients other than this one cut off, as a restart or a network blip would. */
 async function changePassword(nodes: { host: string; port: number }[], current: string, next: string): Promise<void> {
   for (const { host, port } of nodes) {
