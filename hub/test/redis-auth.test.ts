@@ -183,6 +183,43 @@ describe('Sentinel with passwords on the data servers and on the sentinels', () 
     }
   }, 90_000);
 
+  test('the data servers\' password changed under a running hub: the log and /readyz name REDIS_PASSWORD, never a password; the old one back: ready again', async () => {
+    const env = { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_PASSWORD: PASSWORD, REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD };
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', ...env }).redis!));
+    const { lines, logger } = captureLogger();
+    const hub = await startTestHub('redis', env, store, logger);
+    const changed = `changed-${randomUUID()}`;
+    const primary = { host: '127.0.0.1', port: await sentinel.primaryPort() };
+    let restored = false;
+    try {
+      expect((await hub.services.owned.readiness()).ready).toBe(true);
+      await changePassword([primary], PASSWORD, changed);
+      const deadline = Date.now() + 10_000;
+      let readiness = await hub.services.owned.readiness();
+      while (!/credentials/.test(readiness.reasons.join(' ')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        readiness = await hub.services.owned.readiness();
+      }
+      expect(readiness.ready).toBe(false);
+      expect(readiness.reasons.join(' ')).toMatch(/credentials.*check REDIS_PASSWORD/);
+      expect(readiness.reasons.join(' ')).not.toMatch(/REDIS_URL/);
+      expect(lines.some((line) => /^Redis connection error: Redis refuses this hub’s credentials; check REDIS_PASSWORD/.test(line.message))).toBe(true);
+      const logged = JSON.stringify(lines);
+      expect(logged).not.toContain(PASSWORD);
+      expect(logged).not.toContain(SENTINEL_PASSWORD);
+      expect(logged).not.toContain(changed);
+      await changePassword([primary], changed, PASSWORD);
+      restored = true;
+      const back = Date.now() + 15_000;
+      while (!(readiness = await hub.services.owned.readiness()).ready && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readiness).toEqual({ ready: true, reasons: [] });
+    } finally {
+      if (!restored) await changePassword([primary], changed, PASSWORD).catch(() => undefined);
+      await hub.close();
+      await store.close();
+    }
+  }, 60_000);
+
   test('without the sentinels\' password, or the data servers\': refused naming the setting to fix, never a password', async () => {
     const base = { kind: 'sentinel' as const, sentinels: sentinel.sentinelRootNodes, name: sentinel.name };
     const noSentinelPassword = await refusal({ ...base, access: { password: PASSWORD } });

@@ -84,6 +84,10 @@ function makeSentinel(sentinels: RedisNode[], name: string, access: { nodes?: Re
     // while it answers, and the watch has node-redis skip that sentinel from then on.
     sentinelClientOptions: { ...sentinelCredentials, pingInterval: SENTINEL_PING_MS, socket: { ...socketOptions(connected), ...sentinelTls, socketTimeout: SENTINEL_IDLE_MS } },
     nodeAddressMap: watch.nodeAddress,
+    // The primary's, replicas' and sentinels' connection errors as 'error' events (node-redis
+    // otherwise keeps them to a 'client-error' event of an inner object the client does not pass
+    // on): a primary refusing the password after a reconnect was said nowhere.
+    passthroughClientErrorEvents: true,
     // One connection to the primary, shared by every command in order: WAIT after a write
     // (RedisStore.swap) then counts that write.
     masterPoolSize: 1,
