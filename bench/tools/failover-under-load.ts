@@ -24,6 +24,13 @@
  *
  *   FAILOVER_STORE=cluster npx tsx bench/tools/failover-under-load.ts [fault ...]
  *
+ * Passwords: FAILOVER_PASSWORD puts `requirepass` and `masterauth` on every data server (cluster
+ * nodes, Sentinel's primary and replica; the sentinels get it as `auth-pass`), and the hubs and the
+ * admin CLI get it as REDIS_PASSWORD; FAILOVER_SENTINEL_PASSWORD is the sentinels' own
+ * `requirepass` (REDIS_SENTINEL_PASSWORD). With either, the report says whether a password showed
+ * up anywhere: every line any process printed (hubs, kit, admin CLI), every /readyz body, every
+ * answer kept, the report itself.
+ *
  * Ports: FAULT_PORT_BASE (default 46100) to +7, +10..15 (cluster), +20..24 (Sentinel). Every
  * process it starts is stopped by its PID at the end.
  */
@@ -32,7 +39,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive, redisCliAt as cli } from '../lib/faults/children.js';
+import { alive, redisCliAt as cli, redisCliPasswords } from '../lib/faults/children.js';
 import { authorizationCode, exchangeCode, refreshToken } from '../lib/faults/chains.js';
 import { signInAtKit } from '../lib/faults/flows.js';
 import { loadState, runUnderLoad, type Fault } from '../lib/faults/load.js';
@@ -51,6 +58,13 @@ const SENTINEL_NAME = 'failover';
 const NODE_TIMEOUT_MS = Number(process.env.CLUSTER_NODE_TIMEOUT ?? 3000);
 const PREFIX = process.env.FAULT_KEY_PREFIX ?? 'h-failover:';
 const DOOMED = Array.from({ length: 12 }, (_, i) => `doomed-${i}`);
+const PASSWORD = process.env.FAILOVER_PASSWORD || undefined;
+const SENTINEL_PASSWORD = process.env.FAILOVER_SENTINEL_PASSWORD || undefined;
+if (SENTINEL_PASSWORD && KIND !== 'sentinel') throw new Error('FAILOVER_SENTINEL_PASSWORD is for FAILOVER_STORE=sentinel');
+for (const port of KIND === 'cluster' ? CLUSTER_PORTS : DATA_PORTS) if (PASSWORD) redisCliPasswords.set(port, PASSWORD);
+if (SENTINEL_PASSWORD) for (const port of SENTINEL_PORTS) redisCliPasswords.set(port, SENTINEL_PASSWORD);
+/** A data server's password options (also given again to one started after a kill, as its config file would). */
+const passwordArgs = () => (PASSWORD ? ['--requirepass', PASSWORD, '--masterauth', PASSWORD] : []);
 
 const rig = new Rig({
   ports: PORTS,
@@ -59,12 +73,15 @@ const rig = new Rig({
   storeEnv: {
     ...(KIND === 'cluster' ? { REDIS_CLUSTER_NODES: CLUSTER_PORTS.slice(0, 3).map((p) => `127.0.0.1:${p}`).join(',') } : { REDIS_SENTINELS: SENTINEL_PORTS.map((p) => `127.0.0.1:${p}`).join(','), REDIS_SENTINEL_NAME: SENTINEL_NAME }),
     ...(process.env.REDIS_WAIT_REPLICAS ? { REDIS_WAIT_REPLICAS: process.env.REDIS_WAIT_REPLICAS } : {}),
+    ...(PASSWORD ? { REDIS_PASSWORD: PASSWORD } : {}),
+    ...(SENTINEL_PASSWORD ? { REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD } : {}),
   },
   logLevel: process.env.HUB_LOG_LEVEL ?? 'warn',
   ...(process.env.FAILOVER_DIST ? { dist: process.env.FAILOVER_DIST } : {}),
   cliOutput: true,
 });
 const { recording } = rig;
+rig.children.secrets.push(...[PASSWORD, SENTINEL_PASSWORD].filter((p): p is string => Boolean(p)));
 
 // ---------------------------------------------------------------- the store: a cluster or Sentinel
 
@@ -79,14 +96,14 @@ const clusterDir = mkdtempSync(join(tmpdir(), 'failover-cluster-'));
 process.once('exit', () => rmSync(clusterDir, { recursive: true, force: true }));
 
 async function startDataNode(port: number, extra: string[]): Promise<void> {
-  const child = await rig.children.redisServer(`redis-server :${port}`, port, ['--dir', clusterDir, ...extra]);
+  const child = await rig.children.redisServer(`redis-server :${port}`, port, ['--dir', clusterDir, ...passwordArgs(), ...extra]);
   dataProcs.set(port, { child, alive: () => alive(child) });
 }
 const clusterArgs = (port: number) => ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--enable-debug-command', 'local'];
 
 async function startCluster(): Promise<void> {
   for (const port of CLUSTER_PORTS) await startDataNode(port, clusterArgs(port));
-  const create = spawnSync('redis-cli', ['--cluster', 'create', ...CLUSTER_PORTS.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' });
+  const create = spawnSync('redis-cli', ['--cluster', 'create', ...CLUSTER_PORTS.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8', ...(PASSWORD ? { env: { ...process.env, REDISCLI_AUTH: PASSWORD } } : {}) });
   if (create.status !== 0) throw new Error(`cluster create failed: ${create.stdout}${create.stderr}`);
   await clusterSettled();
 }
@@ -139,7 +156,11 @@ async function startSentinel(): Promise<void> {
   await startDataNode(DATA_PORTS[1]!, ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--replicaof', '127.0.0.1', String(DATA_PORTS[0]), ...min]);
   for (const port of SENTINEL_PORTS) {
     const file = join(clusterDir, `sentinel-${port}.conf`);
-    writeFileSync(file, [`port ${port}`, 'bind 127.0.0.1', `dir ${clusterDir}`, `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${DATA_PORTS[0]} 2`, `sentinel down-after-milliseconds ${SENTINEL_NAME} ${process.env.SENTINEL_DOWN_MS ?? 2000}`, `sentinel failover-timeout ${SENTINEL_NAME} 10000`, ''].join('\n'));
+    writeFileSync(file, [`port ${port}`, 'bind 127.0.0.1', `dir ${clusterDir}`, `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${DATA_PORTS[0]} 2`, `sentinel down-after-milliseconds ${SENTINEL_NAME} ${process.env.SENTINEL_DOWN_MS ?? 2000}`, `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
+      // The data servers' password, and the sentinels' own (what they also give each other).
+      ...(PASSWORD ? [`sentinel auth-pass ${SENTINEL_NAME} ${PASSWORD}`] : []),
+      ...(SENTINEL_PASSWORD ? [`requirepass ${SENTINEL_PASSWORD}`, `sentinel sentinel-pass ${SENTINEL_PASSWORD}`] : []),
+      ''].join('\n'));
     const child = rig.children.spawn(`sentinel :${port}`, 'redis-sentinel', [file], {});
     dataProcs.set(port, { child, alive: () => alive(child) });
   }
@@ -190,7 +211,7 @@ async function clusterManualFailover(): Promise<string[]> {
 
 async function clusterMasterSleep(): Promise<string[]> {
   const { master, replica } = masterAndReplica(1);
-  const sleeper = spawn('redis-cli', ['-p', String(master.port), 'DEBUG', 'SLEEP', '30'], { stdio: 'ignore' });
+  const sleeper = spawn('redis-cli', ['-p', String(master.port), 'DEBUG', 'SLEEP', '30'], { stdio: 'ignore', ...(PASSWORD ? { env: { ...process.env, REDISCLI_AUTH: PASSWORD } } : {}) });
   await sleep(200);
   if (cli(replica.port, 'PING') !== 'PONG') throw new Error('replica down');
   const took = await promoted(replica.port);
@@ -356,6 +377,14 @@ const report = await faultReport({
   ],
 });
 log(report);
+if (rig.children.secrets.length) {
+  // Whatever left a process or came back to a client: a password must be in none of it.
+  for (const sample of recording.samples) if (sample.body) rig.children.noteLeaks(`an answer (${sample.step})`, sample.body);
+  for (const probe of recording.health) rig.children.noteLeaks(`${probe.target} body`, probe.body);
+  rig.children.noteLeaks('the report', report);
+  const leaks = [...rig.children.leaks].map(([where, n]) => `${where} ×${n}`);
+  log(`  passwords in output: ${leaks.length ? `SEEN in ${leaks.join(', ')}` : 'none'} (every line of ${rig.children.started.length} processes and the admin CLI runs, ${recording.health.length} /readyz bodies, the answers kept, the report)`);
+}
 if (process.env.FAULT_SAMPLES) writeFileSync(process.env.FAULT_SAMPLES, JSON.stringify({ samples: recording.samples, health: recording.health, windows }));
 if (process.env.FAULT_REPORT) writeFileSync(process.env.FAULT_REPORT, `${report}\n`);
 await rig.stop();

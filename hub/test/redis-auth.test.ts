@@ -13,6 +13,7 @@ import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.j
 import { StoreUnavailableError } from '../src/store/store.js';
 import { startOwnRedisCluster, startOwnRedisSentinel, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
 import { startTestHub } from '../src/testing/test-hub.js';
+import { captureLogger } from '../src/testing/capture-logger.js';
 
 const PASSWORD = `data-${randomUUID()}`;
 const SENTINEL_PASSWORD = `sentinels-${randomUUID()}`;
@@ -105,6 +106,87 @@ describe('a Redis Cluster with requirepass', () => {
   }, 60_000);
 });
 
+describe('REDIS_TLS against a cluster without TLS', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ password: PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('refused saying the nodes answer without TLS and to unset REDIS_TLS, never showing the password', async () => {
+    const message = await refusal({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: PASSWORD, tls: true } });
+    expect(message).toMatch(/answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS/);
+    expect(message).not.toMatch(/is it running/);
+    expect(message).not.toContain(PASSWORD);
+  }, 60_000);
+});
+
+/** `CONFIG SET requirepass NEW masterauth NEW` on each node (asked with `current`), then its clients other than this one cut off, as a restart or a network blip would. */
+async function changePassword(nodes: { host: string; port: number }[], current: string, next: string): Promise<void> {
+  for (const { host, port } of nodes) {
+    const admin = createClient({ socket: { host, port, reconnectStrategy: false }, password: current });
+    admin.on('error', () => {});
+    await admin.connect();
+    await admin.sendCommand(['CONFIG', 'SET', 'masterauth', next, 'requirepass', next]);
+    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await admin.destroy();
+  }
+}
+
+describe('a cluster\'s password changed under a running hub', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ password: PASSWORD });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('the log and /readyz name REDIS_PASSWORD (not REDIS_URL, which a cluster does not read), never a password; the old one back: ready again', async () => {
+    const env = { REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD };
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', ...env }).redis!));
+    const { lines, logger } = captureLogger();
+    const hub = await startTestHub('redis', env, store, logger);
+    const changed = `changed-${randomUUID()}`;
+    let restored = false;
+    try {
+      expect((await hub.services.owned.readiness()).ready).toBe(true);
+      await changePassword(cluster.rootNodes, PASSWORD, changed);
+      const deadline = Date.now() + 10_000;
+      let readiness = await hub.services.owned.readiness();
+      while (readiness.ready && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        readiness = await hub.services.owned.readiness();
+      }
+      expect(readiness.ready).toBe(false);
+      const reasons = readiness.reasons.join(' ');
+      expect(reasons).toMatch(/credentials.*check REDIS_PASSWORD/);
+      expect(reasons).not.toMatch(/REDIS_URL/);
+      const warned = lines.filter((line) => /^Redis connection error: Redis refuses this hub’s credentials/.test(line.message));
+      expect(warned.length).toBeGreaterThan(0);
+      for (const line of warned) {
+        expect(line.message).toMatch(/check REDIS_PASSWORD/);
+        expect(line.message).not.toMatch(/REDIS_URL/);
+      }
+      const logged = JSON.stringify(lines);
+      expect(logged).not.toContain(PASSWORD);
+      expect(logged).not.toContain(changed);
+      // The servers' password put back (as a rolling restart with the new REDIS_PASSWORD would match them): ready again.
+      await changePassword(cluster.rootNodes, changed, PASSWORD);
+      restored = true;
+      const back = Date.now() + 15_000;
+      while (!(readiness = await hub.services.owned.readiness()).ready && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readiness).toEqual({ ready: true, reasons: [] });
+    } finally {
+      if (!restored) await changePassword(cluster.rootNodes, changed, PASSWORD).catch(() => undefined);
+      await hub.close();
+      await store.close();
+    }
+  }, 60_000);
+});
+
 describe('Sentinel with passwords on the data servers and on the sentinels', () => {
   let sentinel: OwnRedisSentinel;
   beforeAll(async () => {
@@ -135,6 +217,43 @@ describe('Sentinel with passwords on the data servers and on the sentinels', () 
       await store.close();
     }
   }, 90_000);
+
+  test('the data servers\' password changed under a running hub: the log and /readyz name REDIS_PASSWORD, never a password; the old one back: ready again', async () => {
+    const env = { REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_PASSWORD: PASSWORD, REDIS_SENTINEL_PASSWORD: SENTINEL_PASSWORD };
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', ...env }).redis!));
+    const { lines, logger } = captureLogger();
+    const hub = await startTestHub('redis', env, store, logger);
+    const changed = `changed-${randomUUID()}`;
+    const primary = { host: '127.0.0.1', port: await sentinel.primaryPort() };
+    let restored = false;
+    try {
+      expect((await hub.services.owned.readiness()).ready).toBe(true);
+      await changePassword([primary], PASSWORD, changed);
+      const deadline = Date.now() + 10_000;
+      let readiness = await hub.services.owned.readiness();
+      while (!/credentials/.test(readiness.reasons.join(' ')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        readiness = await hub.services.owned.readiness();
+      }
+      expect(readiness.ready).toBe(false);
+      expect(readiness.reasons.join(' ')).toMatch(/credentials.*check REDIS_PASSWORD/);
+      expect(readiness.reasons.join(' ')).not.toMatch(/REDIS_URL/);
+      expect(lines.some((line) => /^Redis connection error: Redis refuses this hub’s credentials; check REDIS_PASSWORD/.test(line.message))).toBe(true);
+      const logged = JSON.stringify(lines);
+      expect(logged).not.toContain(PASSWORD);
+      expect(logged).not.toContain(SENTINEL_PASSWORD);
+      expect(logged).not.toContain(changed);
+      await changePassword([primary], changed, PASSWORD);
+      restored = true;
+      const back = Date.now() + 15_000;
+      while (!(readiness = await hub.services.owned.readiness()).ready && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readiness).toEqual({ ready: true, reasons: [] });
+    } finally {
+      if (!restored) await changePassword([primary], changed, PASSWORD).catch(() => undefined);
+      await hub.close();
+      await store.close();
+    }
+  }, 60_000);
 
   test('without the sentinels\' password, or the data servers\': refused naming the setting to fix, never a password', async () => {
     const base = { kind: 'sentinel' as const, sentinels: sentinel.sentinelRootNodes, name: sentinel.name };

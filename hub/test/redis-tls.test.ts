@@ -51,5 +51,5 @@ test('REDIS_TLS=true with NODE_EXTRA_CA_CERTS: the hub starts on the TLS cluster
 }, 90_000);
 
 test('without REDIS_TLS the same nodes are refused at start with what to check, not a hang', async () => {
-  await expect(startHubProcess({ REDIS_CLUSTER_NODES: cluster.nodes.join(','), NODE_EXTRA_CA_CERTS: ca }, '/readyz', 30_000)).rejects.toThrow(/hub exited \(1\) before it was ready: [\s\S]*did not answer/);
+  await expect(startHubProcess({ REDIS_CLUSTER_NODES: cluster.nodes.join(','), NODE_EXTRA_CA_CERTS: ca }, '/readyz', 30_000)).rejects.toThrow(/hub exited \(1\) before it was ready: [\s\S]*did not answer: 127\.0\.0\.1:\d+ answers only with TLS: set REDIS_TLS=true/);
 }, 60_000);

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { answersPing } from '../../../hub/src/testing/redis-server.js';
+import { Socket } from 'node:net';
 
 /** The repository: every process runs from its root. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -17,6 +17,14 @@ export const alive = (child: ChildProcess) => child.exitCode === null && child.s
 
 export class Children {
   readonly started: ChildProcess[] = [];
+  /** Passwords no process may print (`leaks` counts where one was seen: every byte of output is looked at, not only what is kept). */
+  readonly secrets: string[] = [];
+  readonly leaks = new Map<string, number>();
+
+  /** Counts each of `secrets` in `text` against `name` (`text` may be a chunk: the caller keeps an overlap). */
+  noteLeaks(name: string, text: string): void {
+    for (const secret of this.secrets) if (text.includes(secret)) this.leaks.set(name, (this.leaks.get(name) ?? 0) + text.split(secret).length - 1);
+  }
 
   /** `notes`: where each exit is written (`name (pid N) exited: code`). */
   constructor(private readonly notes: string[]) {
@@ -29,7 +37,14 @@ export class Children {
   spawn(name: string, cmd: string, args: string[], env: Record<string, string>): LoggedChild {
     const child = spawn(cmd, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) as LoggedChild;
     let out = '';
-    const keep = (chunk: Buffer) => (out = (out + chunk.toString()).slice(-200_000));
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      const text = chunk.toString();
+      // The end of the previous chunk too, for a password cut in two; counted once: the overlap is shorter than any password.
+      if (this.secrets.length) this.noteLeaks(name, tail + text);
+      tail = text.slice(-Math.max(0, ...this.secrets.map((secret) => secret.length - 1)));
+      out = (out + text).slice(-200_000);
+    };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     child.output = () => out;
@@ -38,11 +53,14 @@ export class Children {
     return child;
   }
 
-  /** A redis-server without persistence on `port`, once it answers PING; `extra`: more of its options. */
+  /**
+   * A redis-server without persistence on `port`, once it answers PING (a NOAUTH reply counts:
+   * one started with `--requirepass` answers so); `extra`: more of its options.
+   */
   async redisServer(name: string, port: number, extra: string[]): Promise<LoggedChild> {
     const child = this.spawn(name, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {});
-    for (let i = 0; i < 100 && !(await answersPing(port)); i += 1) await sleep(50);
-    if (!(await answersPing(port))) throw new Error(`redis-server did not start on ${port}`);
+    for (let i = 0; i < 100 && !(await answers(port)); i += 1) await sleep(50);
+    if (!(await answers(port))) throw new Error(`redis-server did not start on ${port}`);
     return child;
   }
 
@@ -59,10 +77,29 @@ export class Children {
   }
 }
 
-/** redis-cli against the server on `port`, its answer (stdout and stderr) as text. */
+/** A server (or sentinel) on 127.0.0.1:`port` replies to PING within half a second: PONG, or NOAUTH when it wants a password. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}
+
+/** The password redis-cli gives each port that has one (a tool with passwords on its servers sets them). */
+export const redisCliPasswords = new Map<number, string>();
+
+/** redis-cli against the server on `port`, its answer (stdout and stderr) as text; its password through REDISCLI_AUTH, never on the command line. */
 export function redisCliAt(port: number, ...args: string[]): string {
+  const password = redisCliPasswords.get(port);
   // Room for a whole log (spawnSync keeps 1 MB by default and cuts the rest off silently).
-  const result = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', maxBuffer: 1024 * 2 ** 20 });
+  const result = spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', maxBuffer: 1024 * 2 ** 20, ...(password ? { env: { ...process.env, REDISCLI_AUTH: password } } : {}) });
   return `${result.stdout}${result.stderr}`.trim();
 }
 

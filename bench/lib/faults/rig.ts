@@ -152,7 +152,10 @@ export class Rig {
       let out = '';
       child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
       child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-      child.once('exit', (code) => resolve(`${args.slice(0, 2).join(' ')}: exit ${code}${code && this.options.cliOutput ? ` ${out.trim().split('\n').filter((line) => !/Unsupported runtime/.test(line)).slice(-2).join(' | ').slice(0, 300)}` : ''}`));
+      child.once('exit', (code) => {
+        this.children.noteLeaks(`admin CLI ${args.slice(0, 2).join(' ')}`, out);
+        resolve(`${args.slice(0, 2).join(' ')}: exit ${code}${code && this.options.cliOutput ? ` ${out.trim().split('\n').filter((line) => !/Unsupported runtime/.test(line)).slice(-2).join(' | ').slice(0, 300)}` : ''}`);
+      });
     });
   }
 

@@ -1,4 +1,4 @@
-import { answeringNodes, refusedCredentials, wrongKindOfRedis } from './redis-probe.js';
+import { answeringNodes, refusedCredentials, tlsMismatch, wrongKindOfRedis } from './redis-probe.js';
 import { credentialSettings } from './redis-access.js';
 import { MemoryStore } from './memory.js';
 import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
@@ -76,6 +76,9 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   if (target.kind === 'cluster' && notServing) {
     return `${where} answered, but the cluster is not serving: ${notServing}. A new cluster must be formed first (redis-cli --cluster create host:port … --cluster-replicas 1); a running one needs a master for every slot range (a failed master's replica promoted, or the node started again): check \`redis-cli -p PORT cluster info\` and \`cluster nodes\`, then start the hub again`;
   }
+  // REDIS_TLS not matching the servers: nothing answers either way round but the other.
+  const tls = await tlsMismatch(target);
+  if (tls) return `${where} did not answer: ${tls}`;
   const wrongKind = await wrongKindOfRedis(target);
   if (wrongKind) return `${where} found no ${target.kind === 'sentinel' ? 'primary' : 'cluster'}: ${wrongKind}`;
   // Some listed cluster nodes answer and some accept connections but do not (a master stopped or

@@ -84,6 +84,10 @@ function makeSentinel(sentinels: RedisNode[], name: string, access: { nodes?: Re
     // while it answers, and the watch has node-redis skip that sentinel from then on.
     sentinelClientOptions: { ...sentinelCredentials, pingInterval: SENTINEL_PING_MS, socket: { ...socketOptions(connected), ...sentinelTls, socketTimeout: SENTINEL_IDLE_MS } },
     nodeAddressMap: watch.nodeAddress,
+    // The primary's, replicas' and sentinels' connection errors as 'error' events (node-redis
+    // otherwise keeps them to a 'client-error' event of an inner object the client does not pass
+    // on): a primary refusing the password after a reconnect was said nowhere.
+    passthroughClientErrorEvents: true,
     // One connection to the primary, shared by every command in order: WAIT after a write
     // (RedisStore.swap) then counts that write.
     masterPoolSize: 1,
@@ -302,6 +306,15 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
     if (watch && SentinelWatch.isRefusal(message)) return;
     report(message);
   });
+  // A cluster's node connections report their errors as 'node-error', not 'error': without this,
+  // a node refusing the password after a reconnect (changed on the servers under a running hub)
+  // was said nowhere, and /readyz only said that the store was unavailable.
+  if (isCluster(client)) {
+    client.on('node-error', (error: unknown, node?: { host?: string; port?: number }) => {
+      const message = redactCredentials(error instanceof Error ? error.message || error.name : String(error), secrets);
+      report(node?.host ? `${node.host}:${node.port}: ${message}` : message);
+    });
+  }
   client.on('end', () => watch?.stop());
   // Connected again: an error from before is not the cause of anything now.
   client.on('ready', () => {

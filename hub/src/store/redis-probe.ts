@@ -148,3 +148,24 @@ export async function answeringNodes(nodes: RedisNode[], access?: RedisAccess): 
     silent: nodes.filter((_, i) => !answered[i]).map(({ host, port }) => `${host}:${port}`),
   };
 }
+
+/**
+ * REDIS_TLS the other way round from the servers: the first listed node (a sentinel for
+ * REDIS_SENTINELS) does not answer as configured, and does with TLS switched. A TLS client
+ * on a plain-text port (or the reverse) gets no reply at all, so node-redis only timed out and
+ * the start said "did not answer: is it running …", which sent the operator to the addresses and
+ * the password. Undefined when it answers as configured, or not either way.
+ */
+export async function tlsMismatch(target: RedisTarget): Promise<string | undefined> {
+  if (target.kind === 'single') return undefined;
+  const node = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
+  if (!node) return undefined;
+  const access = target.kind === 'sentinel' ? target.sentinelAccess : target.access;
+  const tls = access?.tls === true;
+  if (await answersPing(node, PROBE_TIMEOUT_MS, access)) return undefined;
+  if (!(await answersPing(node, PROBE_TIMEOUT_MS, { ...access, tls: !tls }))) return undefined;
+  const address = `${node.host}:${node.port}`;
+  return tls
+    ? `${address} answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS, or list the servers' TLS ports (tls-port) if they have TLS on`
+    : `${address} answers only with TLS: set REDIS_TLS=true (with NODE_EXTRA_CA_CERTS=/path/ca.pem for a private CA)`;
+}
