@@ -31,7 +31,7 @@ export function notFound(views: Views): RequestHandler {
  * says what to do; anything unexpected is logged (name and stack, never request data).
  */
 export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+  return (error: unknown, req, res, _next) => {
     if (res.headersSent) {
       // Part of the answer is out (a streamed export): cut it off, say nothing more.
       logger.error('error after the answer started', { errorName: (error as Error)?.name });
@@ -76,6 +76,11 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
     } else {
       logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });
     }
+    // A 5xx page saves no portal session: express-session would save a changed one as the page
+    // ends, and with the store failing (the usual cause of a 503) that save fails too and goes to
+    // its router's next() after the page went out: Express's final handler printed the raw stack
+    // and could cut the connection under the page (a Sentinel failover run).
+    if (status >= 500) (req as { session?: unknown }).session = undefined;
     renderPage(res, views, 'hub/error.njk', { title, description }, status);
   };
 }
