@@ -122,7 +122,16 @@ export async function startTestHub(kind: StoreKind, env: Record<string, string> 
       hub.services.audit.stop();
       await hub.services.audit.flush();
       if (openedStore instanceof RedisStore && openedStore.client.isOpen) {
-        await deleteByPrefix(openedStore.client, prefix);
+        // A cluster node's connection may still be coming back (a test that cut it off): try again for a while.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await deleteByPrefix(openedStore.client, prefix);
+            break;
+          } catch (error) {
+            if (attempt >= 40) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
       }
       if (!store) await openedStore.close();
     },
