@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Socket } from 'node:net';
+import { answersPing } from '../../../hub/src/testing/redis-server.js';
 
 /** The repository: every process runs from its root. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -78,19 +78,7 @@ export class Children {
 }
 
 /** A server (or sentinel) on 127.0.0.1:`port` replies to PING within half a second: PONG, or NOAUTH when it wants a password. */
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
-}
+const answers = (port: number) => answersPing(port, { passwordAsked: true });
 
 /** The password redis-cli gives each port that has one (a tool with passwords on its servers sets them). */
 export const redisCliPasswords = new Map<number, string>();

@@ -12,6 +12,7 @@ import { currentUser, signInFirst, type SignedIn } from './current-user.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
+import { formField } from './form-field.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -30,10 +31,7 @@ function fieldOf(error: HubError): ErrorField {
   return 'none'; // the last admin: nothing on the form can fix it
 }
 
-function field(req: Request, name: string, max = 1024): string {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
-}
+const field = formField;
 
 /**
  * "Delete my account" (`/account/delete`): a page of its own that says what happens, asks the

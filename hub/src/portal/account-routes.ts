@@ -12,6 +12,7 @@ import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
+import { formField } from './form-field.js';
 
 /** Which form of the account page an error belongs to. */
 type Section = 'name' | 'password' | 'email';
@@ -38,10 +39,7 @@ function lastUsed(session: UserSession, sessionTtl: number): number | undefined 
   return session.loginTs !== undefined && at <= session.loginTs + 60 ? undefined : at;
 }
 
-function field(req: Request, name: string, max = 1024): string {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
-}
+const field = formField;
 
 /**
  * The account page: profile (display name), password, e-mail; "where am I signed in",

@@ -9,11 +9,9 @@ import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { renderPage } from './render.js';
 import { renewDeviceCookie } from './device-renewal.js';
 import { localeOf } from '../i18n/locale-middleware.js';
+import { formField } from './form-field.js';
 
-function field(req: Request, name: string, max = 1024): string {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
-}
+const field = formField;
 
 function queryToken(req: Request): string {
   return typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';

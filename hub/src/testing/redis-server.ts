@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { Socket } from 'node:net';
 import { freePort } from './hub-process.js';
 
-/** A redis-server on 127.0.0.1:`port` answers PING (within half a second). */
-export async function answersPing(port: number): Promise<boolean> {
+/**
+ * A redis-server on 127.0.0.1:`port` answers PING (within half a second): PONG, or with
+ * `passwordAsked` also NOAUTH (a server started with `--requirepass` is up too).
+ */
+export async function answersPing(port: number, options: { passwordAsked?: boolean } = {}): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
@@ -15,7 +18,7 @@ export async function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.once('data', (data) => done((options.passwordAsked ? /^(\+PONG|-NOAUTH)/ : /^\+PONG/).test(data.toString())));
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
   });
 }
