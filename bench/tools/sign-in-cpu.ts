@@ -2,7 +2,7 @@
  * Server CPU per portal sign-in POST, at N registered subsites (each on its own origin), and
  * for comparison the CPU of one bare argon2id verification at the hub's cost in this process.
  *
- *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads] [--perf]
+ *   npx tsx bench/tools/sign-in-cpu.ts [--subsites=1,1000] [--posts=40] [--rounds=2] [--concurrency=1] [--pin] [--profile] [--threads] [--perf] [--strace[=full]]
  *
  * Starts the bench's own redis-server and one hub per N (`bench/servers/hub.ts`; pinned as the bench pins with `--pin`),
  * then in interleaved rounds (A B … B A) opens `posts` sign-in forms per hub (not measured)
@@ -20,10 +20,14 @@
  * holds still where the windows' CPU per POST moves by ±3 ms on a shared machine.
  * With `--pin` the bare loop also runs in a process of its own on the hubs' core (as the bench's
  * baseline does), since this process runs on another core, which a shared machine may load differently.
+ * `--strace`: counts each hub's system calls (`strace -f -c`, every thread) over its posts of the
+ * last round and prints them per POST: a count, not a time, so it holds on a loaded machine (the
+ * CPU figures of those windows are strace's, not the hub's). `--strace=full`: every call with its
+ * time and arguments instead (epoll waits left out), in `bench/results/strace/signin-n<N>.txt`.
  * Also prints the time each hub took to register its N subsites at start-up.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { loadConfig } from '../../hub/src/config.js';
@@ -41,6 +45,9 @@ const rounds = Number(args.get('rounds') ?? 2);
 const profile = args.has('profile');
 const concurrency = Number(args.get('concurrency') ?? 1);
 const perfDir = args.has('perf') ? 'bench/results/perf' : undefined;
+const straceDir = args.has('strace') ? 'bench/results/strace' : undefined;
+const straceFull = args.get('strace') === 'full';
+if (straceDir) mkdirSync(straceDir, { recursive: true });
 if (perfDir) mkdirSync(perfDir, { recursive: true });
 const USERS = 20;
 
@@ -50,6 +57,28 @@ function cpuSeconds(pid: number): { all: number; main: number } {
   const main = mainThreadCpuTimeMs(pid);
   if (all === undefined || main === undefined) throw new Error(`no /proc/${pid}/stat: this tool needs Linux`);
   return { all: all / 1000, main: main / 1000 };
+}
+
+/** `strace -f -c` attached to every thread of `pid`, its summary written to `file` when stopped. */
+async function startStrace(pid: number, file: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn('strace', [...(straceFull ? ['-tt', '-e', 'trace=!epoll_pwait'] : ['-c']), '-f', '-o', file, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let attached = false;
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.stderr.on('data', (chunk: Buffer) => { if (!attached && chunk.toString().includes('attached')) { attached = true; resolve(); } });
+    setTimeout(resolve, 2000);
+  });
+  return {
+    stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGINT'); }),
+  };
+}
+
+/** The system calls of a `strace -c` summary per POST, most frequent first. */
+function straceSummary(file: string, posts: number): string {
+  const rows = readFileSync(file, 'utf8').split('\n').map((line) => line.trim().split(/\s+/)).filter((cols) => cols.length >= 5 && /^\d/.test(cols[0]!) && cols[cols.length - 1] !== 'total');
+  const calls = rows.map((cols) => ({ name: cols[cols.length - 1]!, calls: Number(cols[3]) })).filter((r) => Number.isFinite(r.calls)).sort((a, b) => b.calls - a.calls);
+  const total = calls.reduce((sum, r) => sum + r.calls, 0);
+  return `${(total / posts).toFixed(1)} in all; ${calls.slice(0, 12).map((r) => `${r.name} ${(r.calls / posts).toFixed(1)}`).join(', ')}`;
 }
 
 // `--pin`: the hubs on the bench's server core and this process on the others, as in `npm run bench` (else spread over every core).
@@ -107,6 +136,7 @@ try {
       const profiling = profile && round === rounds - 1 && index < order.length;
       if (profiling) await fetch(`${server.url}/__bench/profile/start`);
       const perf = perfDir && round === rounds - 1 && index < order.length ? await startPerfRecord(server.pid, `${perfDir}/signin-n${n}.data`) : undefined;
+      const traced = straceDir && round === rounds - 1 && index < order.length ? await startStrace(server.pid, `${straceDir}/signin-n${n}.txt`) : undefined;
       const threadsBefore = threadCpuTimesMs(server.pid);
       const before = cpuSeconds(server.pid);
       // `--concurrency=C`: C posts in flight, as the bench's load generator sends them.
@@ -116,6 +146,7 @@ try {
       }));
       const after = cpuSeconds(server.pid);
       if (perf) await stopPerfRecord(perf);
+      if (traced) await traced.stop();
       const threads = byThread.get(n)!;
       for (const [name, ms] of threadCpuTimesMs(server.pid)) threads.set(name, (threads.get(name) ?? 0) + (ms - (threadsBefore.get(name) ?? 0)) / posts);
       if (n === counts[0]) windowsPerN += 1;
@@ -162,6 +193,9 @@ try {
       const ms = (count: number) => ((count / posts / PERF_HZ) * 1000).toFixed(2);
       console.log(`  N=${n} by perf, ms per POST: all threads ${ms(samples)}, argon2id's own code ${ms(within.get('argon2.node')!)}, sync page planned ${ms(within.get('forSignIn')!)}, sent ${ms(within.get('renderSyncPage')!)}`);
     }
+  }
+  if (straceDir && !straceFull) {
+    for (const n of counts) console.log(`  N=${n} system calls per POST (strace -f -c): ${straceSummary(`${straceDir}/signin-n${n}.txt`, posts)}`);
   }
   const ref = median(results.get(counts[0]!)!);
   for (const n of counts.slice(1)) console.log(`  CPU N=${n} ÷ N=${counts[0]}: ${(median(results.get(n)!) / ref).toFixed(2)}× (throughput ratio ≈ ${(ref / median(results.get(n)!)).toFixed(2)}×)`);
