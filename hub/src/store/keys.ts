@@ -49,6 +49,8 @@ export class Keys {
   userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
+  /** Ids of accounts given the admin role (a superset: each record is checked; UserRepository.someAdmin). */
+  admins(): string { return `${this.prefix}users:admins`; }
   /** UCenter uid → user id, and the counter new uids come from (INCR). */
   userByUid(uid: number): string { return `${this.prefix}user-uid:${uid}`; }
   userUidCounter(): string { return `${this.prefix}user-uid-counter`; }

@@ -3,6 +3,9 @@ import { closeRedis, clusterSlotOf, isCluster, isSentinel, type RedisClient } fr
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
 import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedChange, type VersionedOp, type WriteOp } from './store.js';
 
+/** SSCAN's largest cursor (an unsigned 64-bit number). */
+const MAX_CURSOR = 18_446_744_073_709_551_615n;
+
 export { connectRedis, type RedisClient, type RedisTarget } from './redis-client.js';
 
 const COMMAND_TIMEOUT_MS = STORE_DEADLINE_MS; // a command that takes longer fails closed
@@ -556,8 +559,10 @@ export class RedisStore implements Store {
   }
 
   setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }> {
+    // A cursor Redis never gave (one typed into a console URL) reads from the start: SSCAN would refuse it.
+    const from = /^\d{1,20}$/.test(cursor) && BigInt(cursor) <= MAX_CURSOR ? cursor : '0';
     return this.#run('setScan', async () => {
-      const reply = await this.client.sScan(key, cursor, { COUNT: count });
+      const reply = await this.client.sScan(key, from, { COUNT: count });
       return { cursor: String(reply.cursor), members: reply.members.map(String) };
     });
   }

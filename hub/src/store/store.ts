@@ -133,6 +133,7 @@ export interface Store {
    * Walks a set a few members at a time (Redis `SSCAN`): start with cursor `'0'`, pass back the
    * cursor each answer gives, stop when it is `'0'` again. Every member there for the whole walk
    * is returned at least once (some may come twice); `count` is a hint of how many per call.
+   * A cursor this store never answered (one typed into a URL) starts from the beginning.
    */
   setScan(key: string, cursor: string, count: number): Promise<{ cursor: string; members: string[] }>;
   /** Sorted set (for queues and logs): add or move a member to a score. */

@@ -40,5 +40,5 @@ export async function setAdminRole(
 
 /** Whether an enabled user other than `except` holds the admin role, as the store has it now. */
 export async function enabledAdminBesides(users: UserRepository, except: string | undefined): Promise<boolean> {
-  return users.some((other) => other.id !== except && isEnabledAdmin(other));
+  return users.someAdmin((other) => other.id !== except && isEnabledAdmin(other));
 }

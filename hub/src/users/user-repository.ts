@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
-import { checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, mayBeRemovedUnverified, toPublic, type PublicUser, type User } from './user.js';
+import { ADMIN_ROLE, checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, mayBeRemovedUnverified, toPublic, type PublicUser, type User } from './user.js';
 
 /**
  * An address, bare (`local@domain`, RFC 5322's addr-spec without quoted local parts or domain
@@ -299,6 +299,8 @@ export class UserRepository {
       await this.store.del(this.keys.userByName(username), ...(claimEmail ? [this.keys.userByEmail(email)] : []));
       throw error;
     }
+    // Listed as an admin before the record says so: the list is never short of an admin (someAdmin).
+    if (user.roles.includes(ADMIN_ROLE)) await this.store.setAdd(this.keys.admins(), user.id);
     // The record only where none is: an id given (a seed, an import) that another account holds
     // would otherwise replace that account, its sessions, grants and subsites' accounts included,
     // while its name and address still led to the record.
@@ -431,19 +433,51 @@ export class UserRepository {
     const seen = new Set<string>(); // SSCAN may return a member twice
     let cursor = '0';
     do {
-      const page = await this.store.setScan(this.keys.users(), cursor, LIST_BATCH);
-      cursor = page.cursor;
-      const ids = page.members.filter((id) => !seen.has(id));
-      for (const id of ids) seen.add(id);
-      if (ids.length === 0) continue;
-      const raws = await this.store.getMany(ids.map((id) => this.keys.user(id)));
-      for (const raw of raws) {
-        if (raw === null) continue;
-        const user = JSON.parse(raw) as User;
-        // An unverified account being removed is on its way out: not shown, not counted.
-        if (!user.removing) yield toPublic(user);
-      }
+      const batch = await this.#batch(cursor, seen);
+      cursor = batch.cursor;
+      yield* batch.users;
     } while (cursor !== '0');
+  }
+
+  /**
+   * A part of {@link each} for a page that must not read every record (the console's list): whole
+   * batches from `from` (a cursor this answered; '0' for the start) until at least `examine` ids
+   * were read, and the cursor to go on from ('0' when the walk is done). A cursor stays good
+   * between requests: SSCAN returns every id present from the first call to the last at least
+   * once (one that came or went meanwhile may be missed, or seen twice across pages).
+   */
+  async scan(from: string, examine: number): Promise<{ users: PublicUser[]; next: string; examined: number }> {
+    const seen = new Set<string>();
+    const users: PublicUser[] = [];
+    let cursor = from;
+    do {
+      const batch = await this.#batch(cursor, seen);
+      cursor = batch.cursor;
+      users.push(...batch.users);
+    } while (cursor !== '0' && seen.size < examine);
+    return { users, next: cursor, examined: seen.size };
+  }
+
+  /** One SSCAN batch of ids from `cursor` and their records (one GET of them all); `seen` drops repeats. */
+  async #batch(cursor: string, seen: Set<string>): Promise<{ cursor: string; users: PublicUser[] }> {
+    const page = await this.store.setScan(this.keys.users(), cursor, LIST_BATCH);
+    const ids = page.members.filter((id) => !seen.has(id));
+    for (const id of ids) seen.add(id);
+    return { cursor: page.cursor, users: await this.#records(ids) };
+  }
+
+  /** The users of `ids` as stored (one round trip), leaving out the missing and those being removed. */
+  async #records(ids: string[]): Promise<PublicUser[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.store.getMany(ids.map((id) => this.keys.user(id)));
+    const users: PublicUser[] = [];
+    for (const raw of raws) {
+      if (raw === null) continue;
+      const user = JSON.parse(raw) as User;
+      // An unverified account being removed is on its way out: not shown, not counted.
+      if (!user.removing) users.push(toPublic(user));
+    }
+    return users;
   }
 
   /** Whether any user is as `test` says, read as {@link each} reads them and stopping at the first. */
@@ -452,8 +486,30 @@ export class UserRepository {
     return false;
   }
 
+  /**
+   * Whether an admin is as `test` says (an enabled one besides some account: the last-admin
+   * guards). The admins' ids are kept in a set beside the records (`users:admins`), so this reads
+   * a handful of records, not every user: with a forum's 300,000 members a walk took seconds for
+   * each revocation. The set holds every admin (an id goes in before a record gains the role and
+   * leaves after it lost it) and maybe some that are no longer: each record is read and tested as
+   * stored now. Where it finds none, every user is walked as before, and the admins found go into
+   * the set: a deployment from before the set, or a revocation that raced a grant of the same
+   * account, is answered right, never "no other admin" by mistake.
+   */
+  async someAdmin(test: (user: PublicUser) => boolean): Promise<boolean> {
+    const listed = await this.#records(await this.store.setMembers(this.keys.admins()));
+    if (listed.some(test)) return true;
+    for await (const user of this.each()) {
+      if (!user.roles.includes(ADMIN_ROLE)) continue;
+      if (!listed.some((known) => known.id === user.id)) await this.store.setAdd(this.keys.admins(), user.id);
+      if (test(user)) return true;
+    }
+    return false;
+  }
+
   async update(id: string, change: Partial<Pick<User, 'disabled' | 'disabledAt' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
     const roles = change.roles ? checkRoles(change.roles) : undefined;
+    if (roles?.includes(ADMIN_ROLE)) await this.store.setAdd(this.keys.admins(), id);
     const next = await this.#modify(id, (user) => ({ ...user, ...change, ...(roles ? { roles } : {}) }));
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
     return next!;
@@ -471,12 +527,16 @@ export class UserRepository {
    */
   async setRole(id: string, role: string, on: boolean): Promise<{ user: User; changed: boolean }> {
     checkRoles([role]);
+    const admin = role === ADMIN_ROLE;
+    if (admin && on) await this.store.setAdd(this.keys.admins(), id);
     let found: User | undefined;
     const next = await this.#modify(id, (user) => {
       found = user;
       if (user.roles.includes(role) === on) return undefined;
       return { ...user, roles: on ? [...user.roles, role] : user.roles.filter((held) => held !== role) };
     });
+    // Off the list once the record no longer says admin (a grant racing this may leave it off: someAdmin then walks).
+    if (admin && !on && next) await this.store.setRemove(this.keys.admins(), id);
     return next ? { user: next, changed: true } : { user: found!, changed: false };
   }
 
@@ -614,6 +674,7 @@ export class UserRepository {
     if (user.uid !== undefined) await this.store.swap(this.keys.userByUid(user.uid), id, null);
     await this.store.del(this.keys.user(id));
     await this.store.setRemove(this.keys.users(), id);
+    await this.store.setRemove(this.keys.admins(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);
     await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return user;
