@@ -100,10 +100,11 @@ export async function main(
   // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
   hub.unverified.start();
   hub.services.metrics.collectProcessMetrics();
-  // Said once the hub serves, not waited for: the walk reads the users 500 at a time, and with a
+  // Said once the hub serves, not waited for: the admins' set answers at once, but where it names
+  // none (no admin, or a store from before the set) every user is walked, 500 at a time, and with a
   // forum's 300,000 imported members a start would wait for hundreds of round trips (a last read).
   void hub.services.users
-    .some((user) => user.roles.includes(ADMIN_ROLE))
+    .someAdmin((user) => user.roles.includes(ADMIN_ROLE))
     .then((found) => {
       if (found) return;
       logger.warn(

@@ -27,7 +27,7 @@ test('the hub listens while the walk is still going; "no admin account exists ye
   const port = await freePort();
   let finish!: (found: boolean) => void;
   running = await main({ HUB_PORT: String(port), HUB_ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn' }, async (services) => {
-    services.users.some = () => new Promise<boolean>((resolve) => (finish = resolve));
+    services.users.someAdmin = () => new Promise<boolean>((resolve) => (finish = resolve));
   });
   expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   const noAdmin = () => warnings.filter((line) => line.includes('no admin account exists yet'));

@@ -480,12 +480,6 @@ export class UserRepository {
     return users;
   }
 
-  /** Whether any user is as `test` says, read as {@link each} reads them and stopping at the first. */
-  async some(test: (user: PublicUser) => boolean): Promise<boolean> {
-    for await (const user of this.each()) if (test(user)) return true;
-    return false;
-  }
-
   /**
    * Whether an admin is as `test` says (an enabled one besides some account: the last-admin
    * guards). The admins' ids are kept in a set beside the records (`users:admins`), so this reads
