@@ -69,7 +69,8 @@ const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
  * page), and it is audited. So is a login resumed by a browser without the sign-in's binding
  * cookie (security/sign-in-binding.ts: another browser's resume or interaction cookie, planted
  * by a sibling host), audited as `login.resumed-elsewhere`. Only resumes that carry a login pay
- * for the user's read; every resume looks its client up (in the client cache, refreshed once a second) to check its redirect URI.
+ * for the user's read; every resume looks its client up (in the client cache, refreshed once a
+ * second) to check its redirect URI.
  */
 export function installResumeCheck(provider: Provider, users: UserRepository, audit: AuditLog, render: HookPageRender, secureCookies = false): void {
   /** Takes the login off the interaction (the browser is asked to sign in again) and audits why. */
