@@ -144,7 +144,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const errorPage: HookPageRender = (ctx, title, description) => views.render('hub/error.njk', { title, description }, localeOfContext(ctx));
   ProtocolHooks.of(provider).before(signInStarts.authorizationHook(errorPage));
   // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
-  installResumeCheck(provider, users, audit, errorPage);
+  installResumeCheck(provider, users, audit, errorPage, config.secureCookies);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
   // A site's sign-out with a post-logout URI it did not register still signs the user out (without going there).
   installPostLogoutTargetCheck(provider, logger);

@@ -70,6 +70,8 @@ describe('TLS terminated by a proxy in front of the hub', () => {
       // The session cookies are `__Host-`: a sibling host on the parent domain cannot plant one (cookie tossing).
       expect(names).toEqual(expect.arrayContaining(['__Host-hub_portal', 'hub_interaction', '__Host-hub_session']));
       expect(names).not.toContain('hub_session');
+      // So is the sign-in's binding cookie (only this browser resumes it: security/sign-in-binding.ts).
+      expect(names.filter((name) => name.startsWith('__Host-hub_signin_'))).toHaveLength(1);
       for (const cookie of cookies) expect({ cookie: cookie.split('=', 1)[0], secure: /;\s*secure\b/i.test(cookie) }).toEqual({ cookie: cookie.split('=', 1)[0], secure: true });
       // What a browser requires of a __Host- cookie: Secure, Path=/, no Domain.
       for (const cookie of cookies.filter((line) => line.startsWith('__Host-'))) {

@@ -30,6 +30,16 @@ describe('demo forum: UCenter notes', () => {
     expect([...Buffer.from(await response.arrayBuffer()).subarray(0, 4)]).toEqual([0, 0, 1, 0]);
   });
 
+  test('a form in another encoding, or none, is a 4xx, not a 500 (an outside review fuzzed content types)', async () => {
+    for (const [path, type] of [['/login', 'application/json'], ['/logout', 'text/plain'], ['/login', 'application/x-www-form-urlencoded; charset=bogus'], ['/logout', 'application/x-www-form-urlencoded; charset=utf-16'], ['/api/uc.php', 'application/x-www-form-urlencoded; charset=bogus']]) {
+      const response = await fetch(`${url}${path!}`, { method: 'POST', headers: { 'content-type': type! }, body: '{"_csrf":"x"}' });
+      const body = await response.text();
+      expect({ path, type, status: response.status }).toEqual({ path, type, status: expect.any(Number) });
+      expect({ path, type, clientError: response.status >= 400 && response.status < 500 }).toEqual({ path, type, clientError: true });
+      expect(body).not.toMatch(/at |Error/);
+    }
+  });
+
   const note = (query: string) => `${url}/api/uc.php?code=${encodeURIComponent(authcodeEncode(`${query}&time=${Math.floor(Date.now() / 1000)}`, config.forum.ucKey))}`;
   const member = async (browser: TestBrowser) => /data-testid="user-name">([^<]*)</.exec(await (await browser.get(`${url}/`)).text())?.[1];
 

@@ -73,7 +73,8 @@ export function createForumSite(config: DemoConfig): Express {
   };
   const csrfToken = (req: Request) => (req.session.csrf ??= randomBytes(16).toString('hex'));
   const csrfOk = (req: Request) => {
-    const sent = Buffer.from(String((req.body as Record<string, unknown>)._csrf ?? ''));
+    // No form body (another content type): no token, a 403 (it read a property of undefined: a 500).
+    const sent = Buffer.from(String((req.body as Record<string, unknown> | undefined)?._csrf ?? ''));
     const expected = Buffer.from(req.session.csrf ?? '');
     return expected.length > 0 && sent.length === expected.length && timingSafeEqual(sent, expected);
   };
@@ -186,8 +187,13 @@ export function createForumSite(config: DemoConfig): Express {
 
   // Anything else that fails: a plain page, never express's default with its stack trace.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    process.stderr.write(`forum: ${error instanceof Error ? error.name : 'error'} while answering a request\n`);
     if (res.headersSent) return res.end();
+    // A request the body parser refused (a charset it cannot read, too large): the client's 4xx, said plainly.
+    const status = (error as { status?: unknown; expose?: unknown } | undefined)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+      return res.status(status).type('text').send('The forum could not read this request.');
+    }
+    process.stderr.write(`forum: ${error instanceof Error ? error.name : 'error'} while answering a request\n`);
     return res.status(500).type('text').send('Something went wrong on the forum; please try again.');
   });
 

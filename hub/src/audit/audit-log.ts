@@ -13,6 +13,7 @@ export type AuditEvent =
   | 'login.password'
   | 'login.ended-before-resume'
   | 'login.redirect-uri-gone'
+  | 'login.resumed-elsewhere'
   | 'two-step.enabled'
   | 'two-step.disabled'
   | 'two-step.recovery-codes'

@@ -7,6 +7,7 @@ import { translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { refuseFromHook, storeDownFromHook, type HookPageRender } from './hook-answer.js';
 import { ProtocolHooks } from './protocol-hooks.js';
+import { signInBindingCookieName, signInBindingMatches } from '../security/sign-in-binding.js';
 
 /** What a portal sign-in leaves on its interaction for oidc-provider's resume. */
 export type SignInResult = {
@@ -16,6 +17,14 @@ export type SignInResult = {
    * always written by this version; absent when an older hub checked the password.
    */
   signInGeneration?: string;
+  /**
+   * The browser's sign-in binding (security/sign-in-binding.ts): the interaction the sign-in
+   * finished on (its cookie's name; a consent page after it is another interaction, whose result
+   * oidc-provider merges with this one) and the SHA-256 of the cookie's token. Only that browser
+   * resumes the login. Always written by this version; absent when an older hub finished the
+   * sign-in (a rolling update), which is then resumed as before.
+   */
+  browser?: { uid: string; digest: string };
 };
 
 /**
@@ -57,10 +66,20 @@ const RESUME_PATH = /^\/auth\/[^/]+\/?$/i;
  * the admin reset the password and end every session, then followed the page's continue link
  * and was signed in with the old password. Such a sign-in's login is taken off its interaction
  * before oidc-provider resumes it, so the browser is asked to sign in again (a new sign-in
- * page), and it is audited. Only resumes that carry a login pay for the user's read; every resume
- * looks its client up (in the client cache, refreshed once a second) to check its redirect URI.
+ * page), and it is audited. So is a login resumed by a browser without the sign-in's binding
+ * cookie (security/sign-in-binding.ts: another browser's resume or interaction cookie, planted
+ * by a sibling host), audited as `login.resumed-elsewhere`. Only resumes that carry a login pay
+ * for the user's read; every resume looks its client up (in the client cache, refreshed once a
+ * second) to check its redirect URI.
  */
-export function installResumeCheck(provider: Provider, users: UserRepository, audit: AuditLog, render: HookPageRender): void {
+export function installResumeCheck(provider: Provider, users: UserRepository, audit: AuditLog, render: HookPageRender, secureCookies = false): void {
+  /** Takes the login off the interaction (the browser is asked to sign in again) and audits why. */
+  const takeLoginOff = async (ctx: KoaContextWithOIDC, interaction: InstanceType<Provider['Interaction']>, result: Partial<SignInResult>, event: 'login.ended-before-resume' | 'login.resumed-elsewhere', accountId: string) => {
+    const { login: _ended, signInGeneration: _generation, browser: _browser, ...rest } = result;
+    interaction.result = Object.keys(rest).length > 0 ? rest : undefined;
+    await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+    await audit.record({ event, actor: accountId, subject: accountId, client: String(interaction.params.client_id ?? ''), ip: ctx.ip });
+  };
   const check = async (ctx: KoaContextWithOIDC, uid: string): Promise<boolean> => {
     try {
       const interaction = await provider.Interaction.find(uid);
@@ -80,12 +99,18 @@ export function installResumeCheck(provider: Provider, users: UserRepository, au
       const result = interaction?.result as Partial<SignInResult> | undefined;
       const accountId = result?.login?.accountId;
       if (!interaction || !result || typeof accountId !== 'string') return true;
+      // Only the browser that finished the sign-in resumes it (a planted resume or interaction
+      // cookie otherwise let another browser take the login: security/sign-in-binding.ts).
+      const { browser } = result;
+      if (browser !== undefined && !(typeof browser.uid === 'string' && signInBindingMatches(browser.digest, ctx.cookies.get(signInBindingCookieName(secureCookies, browser.uid), { signed: false })))) {
+        await takeLoginOff(ctx, interaction, result, 'login.resumed-elsewhere', accountId);
+        return true;
+      }
       const user = await users.findById(accountId);
+      // The binding cookie is left to expire with the interaction: an account switch resumes twice
+      // (oidc-provider's sign-out of the previous account comes back to `/auth/:uid`).
       if (user && !user.disabled && sameGeneration(user.signInGeneration, result)) return true;
-      const { login: _ended, signInGeneration: _generation, ...rest } = result;
-      interaction.result = Object.keys(rest).length > 0 ? rest : undefined;
-      await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
-      await audit.record({ event: 'login.ended-before-resume', actor: accountId, subject: accountId, client: String(interaction.params.client_id ?? ''), ip: ctx.ip });
+      await takeLoginOff(ctx, interaction, result, 'login.ended-before-resume', accountId);
       return true;
     } catch (error) {
       // Fail closed: without the check, no resume.

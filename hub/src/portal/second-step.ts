@@ -5,6 +5,7 @@ import { allSettledOrThrow } from '../all-settled.js';
 import { clientIp } from '../http/client-ip.js';
 import { regenerate, saveSession } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
+import { newSignInBinding, signInBindingCookieOptions } from '../security/sign-in-binding.js';
 import type { SignInResult } from '../oidc/resume-check.js';
 import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
@@ -71,11 +72,15 @@ export function signInGenerationOf(user: User): string {
 export async function completeSignIn(services: HubServices, req: Request, res: Response, details: Details, signIn: CheckedSignIn, remember: boolean, factor?: SecondFactor): Promise<void> {
   const { provider, sync, views, config, audit, users } = services;
   const { userId } = signIn;
-  const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, ...(signIn.generation === undefined ? {} : { signInGeneration: signIn.generation }) };
+  // Only this browser may resume the login (security/sign-in-binding.ts): its token in a cookie,
+  // its digest in the interaction's result.
+  const binding = newSignInBinding(config.secureCookies, details.uid);
+  const result: SignInResult = { login: { accountId: userId, amr: amrFor(factor), remember }, ...(signIn.generation === undefined ? {} : { signInGeneration: signIn.generation }), browser: { uid: details.uid, digest: binding.digest } };
   // The interaction this request read at its start gets the result, as interactionResult would
   // (without merging the last submission) after reading it again: one store read fewer. Only
   // while it has a second left; else the engine's own path, which reads it (and fails if gone).
   const ttl = details.exp - Math.floor(Date.now() / 1000);
+  res.cookie(binding.name, binding.token, signInBindingCookieOptions(config.secureCookies, ttl));
   const finish = async (): Promise<string> => {
     if (ttl < 1) return provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
     details.result = result;

@@ -10,6 +10,7 @@ import { SILENT_RETRY_AFTER_SECONDS } from '../cookies.js';
 import { SignInRefused } from '../after-callback.js';
 import { endRecheckedSession } from '../recheck.js';
 import { isSilentState } from '../pending-auth.js';
+import { logText } from '../log-text.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
@@ -88,7 +89,7 @@ export function callback(ctx: KitContext): RequestHandler {
     // is refused when the hub's discovery says it always sends it (sso-hub does).
     const iss = req.query.iss;
     if (iss !== undefined && (typeof iss !== 'string' || !ctx.options.issuers.includes(iss))) {
-      const named = typeof iss === 'string' ? `"${iss.slice(0, 200)}"` : 'more than one iss';
+      const named = typeof iss === 'string' ? `"${logText(iss.slice(0, 200))}"` : 'more than one iss';
       return fail(400, 'This sign-in answer did not come from this site\'s sign-in service. Please try again.',
         `the answer's iss is ${named}, not the hub's issuer "${ctx.options.hubUrl}" (RFC 9207: another server's answer, or a mix-up attack); the code was not used`);
     }
@@ -128,8 +129,8 @@ export function callback(ctx: KitContext): RequestHandler {
       }
       // Cancel at the hub's sign-in page: the public page, not back into the protected one.
       if (hubError === 'access_denied' && !pending.silent) return res.redirect(302, publicPath);
-      const described = typeof req.query.error_description === 'string' ? ` (${req.query.error_description.slice(0, 200)})` : '';
-      return fail(502, `The sign-in service answered with an error: ${hubError}.`, `the hub answered error=${hubError}${described}`);
+      const described = typeof req.query.error_description === 'string' ? ` (${logText(req.query.error_description.slice(0, 200))})` : '';
+      return fail(502, `The sign-in service answered with an error: ${hubError}.`, `the hub answered error=${logText(hubError)}${described}`);
     }
     if (typeof code !== 'string' || code.length === 0) return fail(400, 'The sign-in answer carries no code.', 'callback without code or error');
 
