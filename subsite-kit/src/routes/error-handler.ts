@@ -42,7 +42,8 @@ export function errorHandler(configLog: RateLimitedLog, logger: KitLogger, publi
     }
     if (error instanceof KitError) {
       if (error.status >= 500) {
-        logger.warn(`subsite-kit: ${error.error}: ${describeError(error.cause ?? error)}`);
+        // An error that words its own log line (a store failure, a hub request) says it; else its cause.
+        logger.warn(`subsite-kit: ${error.error}: ${describeError('logMessage' in error ? error : error.cause ?? error)}`);
         skipSessionSave(res);
       }
       res.status(error.status).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });

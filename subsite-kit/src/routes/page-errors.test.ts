@@ -105,5 +105,10 @@ describe("sso.errorHandler and the site's own errors (an outside review: a site 
         + ' restart this site, and give the client a socket.reconnectStrategy (node-redis gives up for good after a socket timeout;'
         + ' the kit\'s README, "Redis client and store deadlines")',
     ]);
+    // A kit route's JSON answer (a sync beacon, an API caller) says the same, not "temporarily_unavailable: Error".
+    log.lines.length = 0;
+    const beacon = await request(app).get('/sso/login?next=/').set('Accept', 'application/json').set('Cookie', signedSessionCookie('a-session-id'));
+    expect(beacon.status).toBe(503);
+    expect(log.lines).toEqual([expect.stringMatching(/^subsite-kit: temporarily_unavailable: store session get failed: the Redis client given as `redis` is closed \(ClientClosedError\)/)]);
   });
 });
