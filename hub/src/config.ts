@@ -523,6 +523,12 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   if (config.secureCookies && !config.redis && !config.HUB_DEMO) {
     warnings.push('HUB_ISSUER is https:// but no Redis is set (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): this hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see; set one, and NODE_ENV=production, which refuses to start without it');
   }
+  // The default issuer names the default port: a hub moved to another one by HUB_PORT alone
+  // listens there and sends every browser and subsite to :4000 (npm start's demo derives it).
+  const demoPort = Number(new URL(DEMO_ISSUER).port);
+  if (!env.HUB_ISSUER && config.HUB_ISSUER === DEMO_ISSUER && config.HUB_PORT !== demoPort) {
+    warnings.push(`HUB_ISSUER is not set, so it is its default ${DEMO_ISSUER}, but the hub listens on HUB_PORT ${config.HUB_PORT}: browsers and subsites are sent to port ${demoPort}; set HUB_ISSUER=http://hub.sso.localhost:${config.HUB_PORT} (or the URL of the proxy in front of the hub)`);
+  }
   const host = new URL(config.HUB_ISSUER).hostname;
   if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {
     warnings.push(`HUB_ISSUER is http:// on ${host}, not a loopback host: the hub's cookies are not Secure and there is no HSTS, so sessions travel in clear; put TLS in front of the hub and set HUB_ISSUER=https://… (with HUB_TRUST_PROXY=true)`);

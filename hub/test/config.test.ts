@@ -380,6 +380,16 @@ describe('what a server start checks (an operator review: a hub started half-con
     }
   });
 
+  test('HUB_PORT set without HUB_ISSUER is said at start: the default issuer names port 4000, where browsers and subsites would be sent (a first-day operator review: HUB_PORT=4876 alone listened on 4876 and sent every sign-in to :4000)', () => {
+    const env = { HUB_PORT: '4876' };
+    expect(checkServerStart(loadConfig(env), env)).toEqual([
+      'HUB_ISSUER is not set, so it is its default http://hub.sso.localhost:4000, but the hub listens on HUB_PORT 4876: browsers and subsites are sent to port 4000; set HUB_ISSUER=http://hub.sso.localhost:4876 (or the URL of the proxy in front of the hub)',
+    ]);
+    for (const quiet of [{}, { HUB_PORT: '4000' }, { HUB_PORT: '4876', HUB_ISSUER: 'http://hub.sso.localhost:4000' }, { HUB_PORT: '4876', HUB_ISSUER: 'http://127.0.0.1:4876' }]) {
+      expect(checkServerStart(loadConfig(quiet), quiet)).toEqual([]);
+    }
+  });
+
   test('UV_THREADPOOL_SIZE given to the hub but not to the process (main(env) from a script) is warned about: libuv sized its pool from the process', () => {
     const env = { UV_THREADPOOL_SIZE: '16' };
     expect(checkServerStart(loadConfig(env), env, {})).toEqual([expect.stringMatching(/^UV_THREADPOOL_SIZE is 16 in the hub's settings but unset \(4 threads\) in this process's environment.*ARGON2_CONCURRENCY, \d+ here/)]);
