@@ -10,7 +10,7 @@ export async function kitRedisClient(url: string): Promise<RedisClient> {
     url,
     disableOfflineQueue: true,
     commandOptions: { timeout: 0 },
-    socket: { socketTimeout: 5_000 },
+    socket: { socketTimeout: 5_000, reconnectStrategy: (retries) => Math.min(retries * 100, 2_000) },
     pingInterval: 1_000,
   }) as RedisClient;
   redis.on('error', () => undefined);

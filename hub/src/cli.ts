@@ -153,8 +153,12 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   if (!config.redis) {
     // The embedded store lives inside the hub process (npm start): a CLI run would only change
     // a throw-away store of its own and report success for nothing.
+    // Its console needs an admin to sign in with: the first one of such a hub comes from its seed.
+    const instead = group === 'admin' && command === 'bootstrap'
+      ? 'the first admin of a hub on the embedded store comes from HUB_SEED_FILE (a user with roles: [admin]) at its start, or run it with REDIS_URL and bootstrap here.'
+      : 'use its admin console (/admin), or run it with REDIS_URL.';
     throw new TypeError('no Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): the CLI works on the hub\'s Redis, with the hub\'s KEY_PREFIX. '
-      + 'A hub on the embedded store (npm start\'s demo) cannot be reached from here: use its admin console (/admin), or run it with REDIS_URL.');
+      + `A hub on the embedded store (npm start's demo) cannot be reached from here: ${instead}`);
   }
   const redisTarget = config.redis;
   const description = describeRedis(redisTarget, 0);

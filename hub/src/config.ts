@@ -404,41 +404,58 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * A refusal in the README's words: a number out of range says its bound and the value given,
+ * where zod says "Too big: expected number to be <=65535". Messages written in the schema stay.
+ */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'too_big' && issue.origin === 'number' && issue.message.startsWith('Too big')) {
+    return `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}${given(issue.input)}`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'number' && issue.message.startsWith('Too small')) {
+    return `must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}${given(issue.input)}`;
+  }
+  return issue.message;
+}
+
+function given(input: unknown): string {
+  return typeof input === 'number' ? ` (${input} given)` : '';
+}
+
 /** Parses and freezes the hub's configuration. Nothing else reads `process.env`. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
   // An empty variable (`FOO=` in a .env file or compose) means "not set", not "set to nothing".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = schema.safeParse(present);
+  const result = schema.safeParse(present, { reportInput: true });
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issueMessage(issue)}`);
     throw new ConfigError(`invalid hub configuration:\n${lines.join('\n')}`);
   }
   const data = result.data;
+  // Every check across variables is made and all refusals are said together: an operator fixes
+  // them in one go rather than one per start.
+  const problems: string[] = [];
   if (data.SMTP_URL && data.MAIL_DEV_OUTBOX) {
-    throw new ConfigError('invalid hub configuration:\n  MAIL_DEV_OUTBOX: the development outbox is only for a hub without SMTP_URL; unset one of them');
+    problems.push('MAIL_DEV_OUTBOX: the development outbox is only for a hub without SMTP_URL; unset one of them');
   }
   // A rotated key must be on every process's /jwks before any process signs with it, and a
   // subsite that fetched the key set just before that must be allowed to fetch it again.
   const publishedBy = 2 * data.HUB_STORE_CHECK_MS + data.HUB_SUBSITE_JWKS_REFETCH_MS;
   if (data.HUB_KEY_ACTIVATION_DELAY_MS <= publishedBy) {
-    throw new ConfigError(
-      `invalid hub configuration:\n  HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS (${publishedBy} ms), so every process publishes a new key, and every subsite can fetch it, before any process signs with it`,
-    );
+    problems.push(`HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS (${publishedBy} ms), so every process publishes a new key, and every subsite can fetch it, before any process signs with it`);
   }
   const pairs: [string, number, string, number][] = [
     ['LOGIN_BACKOFF_BASE_SECONDS', data.LOGIN_BACKOFF_BASE_SECONDS, 'LOGIN_BACKOFF_MAX_SECONDS', data.LOGIN_BACKOFF_MAX_SECONDS],
     ['DELIVERY_BACKOFF_BASE_MS', data.DELIVERY_BACKOFF_BASE_MS, 'DELIVERY_BACKOFF_MAX_MS', data.DELIVERY_BACKOFF_MAX_MS],
   ];
   for (const [base, baseValue, max, maxValue] of pairs) {
-    if (baseValue > maxValue) throw new ConfigError(`invalid hub configuration:\n  ${base}: must not be more than ${max} (${baseValue} > ${maxValue}): the first delay would already be past the longest`);
+    if (baseValue > maxValue) problems.push(`${base}: must not be more than ${max} (${baseValue} > ${maxValue}): the first delay would already be past the longest`);
   }
   if (data.SIGNUP_MAILS_PER_NETWORK >= data.SIGNUP_MAILS_PER_ADDRESS) {
-    throw new ConfigError(
-      `invalid hub configuration:\n  SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS (${data.SIGNUP_MAILS_PER_NETWORK} >= ${data.SIGNUP_MAILS_PER_ADDRESS}): otherwise one network could use up an address's sign-up mails for everyone, its owner too`,
-    );
+    problems.push(`SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS (${data.SIGNUP_MAILS_PER_NETWORK} >= ${data.SIGNUP_MAILS_PER_ADDRESS}): otherwise one network could use up an address's sign-up mails for everyone, its owner too`);
   }
   if (data.METRICS_PORT !== undefined && data.METRICS_PORT === data.HUB_PORT) {
-    throw new ConfigError(`invalid hub configuration:\n  METRICS_PORT: must differ from HUB_PORT (${data.HUB_PORT}): the metrics listener is a second port; leave METRICS_PORT unset to serve /metrics on the hub's port with METRICS_TOKEN`);
+    problems.push(`METRICS_PORT: must differ from HUB_PORT (${data.HUB_PORT}): the metrics listener is a second port; leave METRICS_PORT unset to serve /metrics on the hub's port with METRICS_TOKEN`);
   }
   // The hub speaks plain HTTP only: an https:// issuer means TLS ends at a proxy in front of it.
   // Its cookies are Secure, and express-session and oidc-provider set a Secure cookie only on a
@@ -446,15 +463,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // it the portal cookie is silently dropped and /auth fails with a 500.
   const secureCookies = data.HUB_ISSUER.startsWith('https://');
   if (secureCookies && !data.HUB_TRUST_PROXY) {
-    throw new ConfigError(
-      'invalid hub configuration:\n  HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)',
-    );
+    problems.push('HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)');
   }
   if (data.ARGON2_CONCURRENCY !== undefined && data.ARGON2_CONCURRENCY >= data.UV_THREADPOOL_SIZE) {
-    throw new ConfigError(
-      `invalid hub configuration:\n  ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`,
-    );
+    problems.push(`ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`);
   }
+  if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
   const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
   return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
@@ -474,16 +488,14 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
  * @returns warnings to log; throws ConfigError for what must be fixed first.
  */
 export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>, processEnv: Record<string, string | undefined> = process.env): string[] {
+  // Every refusal is said at once (a first-day operator review took three starts to learn three).
+  const problems: string[] = [];
   if (env.NODE_ENV === 'production' && config.HUB_ISSUER === DEMO_ISSUER && !config.HUB_DEMO) {
-    throw new ConfigError(
-      `invalid hub configuration:\n  HUB_ISSUER: set it in production (NODE_ENV=production) to the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com; ${DEMO_ISSUER} (its default, and .env.example's) is the demo's (HUB_DEMO=true runs the demo on purpose)`,
-    );
+    problems.push(`HUB_ISSUER: set it in production (NODE_ENV=production) to the https:// URL browsers and subsites reach the hub at, e.g. https://id.example.com (with HUB_TRUST_PROXY=true: TLS ends at your proxy); ${DEMO_ISSUER} (its default, and .env.example's) is the demo's (HUB_DEMO=true runs the demo on purpose)`);
   }
   // Anyone who can reach the hub can read /dev/outbox, password-reset links included.
   if (env.NODE_ENV === 'production' && config.MAIL_DEV_OUTBOX && !config.HUB_DEMO) {
-    throw new ConfigError(
-      'invalid hub configuration:\n  MAIL_DEV_OUTBOX: refused in production (NODE_ENV=production): anyone who can reach the hub could read the outbox at /dev/outbox, password-reset links included; set SMTP_URL and unset MAIL_DEV_OUTBOX (HUB_DEMO=true runs the demo on purpose)',
-    );
+    problems.push('MAIL_DEV_OUTBOX: refused in production (NODE_ENV=production): anyone who can reach the hub could read the outbox at /dev/outbox, password-reset links included; set SMTP_URL and unset MAIL_DEV_OUTBOX (HUB_DEMO=true runs the demo on purpose)');
   }
   const nearMisses = misspelledVariables(env);
   // The embedded store lives inside this one process: behind a balancer each process would
@@ -492,18 +504,15 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   // environment must stop it, not split the fleet.
   if (env.NODE_ENV === 'production' && !config.redis && !config.HUB_DEMO) {
     const hint = nearMisses.filter((miss) => /^REDIS_/.test(miss.known)).map((miss) => ` (${miss.given} is set: did you mean ${miss.known}?)`).join('');
-    throw new ConfigError(
-      `invalid hub configuration:\n  REDIS_URL: set it in production (NODE_ENV=production), or REDIS_CLUSTER_NODES or REDIS_SENTINELS${hint}; without one the hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see (HUB_DEMO=true runs on it on purpose)`,
-    );
+    problems.push(`REDIS_URL: set it in production (NODE_ENV=production), or REDIS_CLUSTER_NODES or REDIS_SENTINELS${hint}; without one the hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see (HUB_DEMO=true runs on it on purpose)`);
   }
   // A replaced signing key retired before the ID tokens it signed expire: subsites can no longer
   // verify them, and every sign-out that sends one as id_token_hint is refused.
   const retire = config.HUB_KEY_RETIRE_SECONDS;
   if (retire !== undefined && retire < ID_TOKEN_TTL) {
-    throw new ConfigError(
-      `invalid hub configuration:\n  HUB_KEY_RETIRE_SECONDS: must be at least the ID token's lifetime (${ID_TOKEN_TTL} s; ${retire} given): a replaced key must stay on /jwks while tokens it signed are in date, or subsites cannot verify them and every sign-out sending one as id_token_hint is refused; leave it unset for the safe default (the longest of the ID token, refresh token and session lifetimes)`,
-    );
+    problems.push(`HUB_KEY_RETIRE_SECONDS: must be at least the ID token's lifetime (${ID_TOKEN_TTL} s; ${retire} given): a replaced key must stay on /jwks while tokens it signed are in date, or subsites cannot verify them and every sign-out sending one as id_token_hint is refused; leave it unset for the safe default (the longest of the ID token, refresh token and session lifetimes)`);
   }
+  if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const warnings: string[] = nearMisses.map((miss) => `${miss.given} is not a setting of the hub and is ignored: did you mean ${miss.known}?`);
   const sessionLife = Math.max(config.HUB_SESSION_TTL, config.HUB_REFRESH_TOKEN_TTL);
   if (retire !== undefined && retire < sessionLife) {
@@ -513,6 +522,12 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   // "trying it out" set-up, and a mistyped REDIS_URL must not go unnoticed.
   if (config.secureCookies && !config.redis && !config.HUB_DEMO) {
     warnings.push('HUB_ISSUER is https:// but no Redis is set (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): this hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see; set one, and NODE_ENV=production, which refuses to start without it');
+  }
+  // The default issuer names the default port: a hub moved to another one by HUB_PORT alone
+  // listens there and sends every browser and subsite to :4000 (npm start's demo derives it).
+  const demoPort = Number(new URL(DEMO_ISSUER).port);
+  if (!env.HUB_ISSUER && config.HUB_ISSUER === DEMO_ISSUER && config.HUB_PORT !== demoPort) {
+    warnings.push(`HUB_ISSUER is not set, so it is its default ${DEMO_ISSUER}, but the hub listens on HUB_PORT ${config.HUB_PORT}: browsers and subsites are sent to port ${demoPort}; set HUB_ISSUER=http://hub.sso.localhost:${config.HUB_PORT} (or the URL of the proxy in front of the hub)`);
   }
   const host = new URL(config.HUB_ISSUER).hostname;
   if (!config.secureCookies && !LOOPBACK_HOSTS.test(host)) {

@@ -332,6 +332,12 @@ describe('admin CLI without a shared store', () => {
     expect(lines.join('\n')).not.toMatch(/registered|secret/);
   });
 
+  test('admin bootstrap without Redis points to HUB_SEED_FILE, not to an admin console nobody can sign in to yet (a first-day operator review)', async () => {
+    const run = runCli(['admin', 'bootstrap', '--username', 'root'], { HUB_ISSUER: 'http://hub.test' }, () => undefined);
+    await expect(run).rejects.toThrow(/no Redis is configured.*first admin of a hub on the embedded store comes from HUB_SEED_FILE \(a user with roles: \[admin\]\)/s);
+    await expect(runCli(['admin', 'bootstrap'], { HUB_ISSUER: 'http://hub.test' }, () => undefined)).rejects.not.toThrow(/use its admin console/);
+  });
+
   test('a Redis that does not answer is named, with what to check', async () => {
     const run = runCli(['users', 'list'], { REDIS_URL: 'redis://127.0.0.1:1', KEY_PREFIX: 'test:cli-unreachable:' }, () => undefined);
     await expect(run).rejects.toThrow(/^Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL/);

@@ -283,6 +283,11 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     // One line that says what is missing (an operator review: a bare host:port got three lines, or a scheme of "hub.sso.localhost:").
     [{ REDIS_URL: '127.0.0.1:7190' }, /^invalid hub configuration:\n  REDIS_URL: has no scheme: write redis:\/\/127\.0\.0\.1:7190 \(or rediss:\/\/ for TLS\)$/],
     [{ HUB_ISSUER: 'hub.sso.localhost:7101' }, /^invalid hub configuration:\n  HUB_ISSUER: has no scheme: write https:\/\/… \(or http:\/\/… on loopback\), e\.g\. https:\/\/hub\.sso\.localhost:7101 /],
+    // Said in zod's words before ("Too big: expected number to be <=65535"); now in the README's, with the value given (a first-day operator review).
+    [{ HUB_PORT: '70000' }, /^invalid hub configuration:\n  HUB_PORT: must be at most 65535 \(70000 given\)$/],
+    [{ HUB_PORT: '0' }, /HUB_PORT: must be at least 1 \(0 given\)$/],
+    [{ HUB_SESSION_TTL: '0' }, /HUB_SESSION_TTL: must be more than 0 \(0 given\)$/],
+    [{ SYNC_CODE_TTL: '600' }, /SYNC_CODE_TTL: must be at most 60 \(600 given\)$/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -300,6 +305,21 @@ describe('what a server start checks (an operator review: a hub started half-con
     const set = { ...env, HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true' };
     expect(checkServerStart(loadConfig(set), set)).toEqual([]);
     expect(checkServerStart(loadConfig({}), {})).toEqual([]); // npm start, tests: the demo issuer
+  });
+
+  test('a production start names every setting it refuses at once, not one per restart (a first-day operator review: NODE_ENV=production alone took three starts to learn HUB_ISSUER, REDIS_URL and HUB_TRUST_PROXY)', () => {
+    const bare = { NODE_ENV: 'production' };
+    let message = '';
+    try { checkServerStart(loadConfig(bare), bare); } catch (error) { message = (error as Error).message; }
+    expect(message).toMatch(/^invalid hub configuration:\n {2}HUB_ISSUER: set it in production.*HUB_TRUST_PROXY=true.*\n {2}REDIS_URL: set it in production/s);
+    const outbox = { ...bare, MAIL_DEV_OUTBOX: 'true', HUB_KEY_RETIRE_SECONDS: '60' };
+    try { checkServerStart(loadConfig(outbox), outbox); } catch (error) { message = (error as Error).message; }
+    expect(message.split('\n').map((line) => line.trim().split(':')[0])).toEqual(['invalid hub configuration', 'HUB_ISSUER', 'MAIL_DEV_OUTBOX', 'REDIS_URL', 'HUB_KEY_RETIRE_SECONDS']);
+    // Checks across variables that loadConfig makes after each value is valid, likewise together.
+    const crossed = { HUB_ISSUER: 'https://id.example.com', METRICS_PORT: '4000', ARGON2_CONCURRENCY: '4', SIGNUP_MAILS_PER_NETWORK: '10' };
+    expect(() => loadConfig(crossed)).toThrow(ConfigError);
+    try { loadConfig(crossed); } catch (error) { message = (error as Error).message; }
+    expect(message.split('\n').map((line) => line.trim().split(':')[0])).toEqual(['invalid hub configuration', 'SIGNUP_MAILS_PER_NETWORK', 'METRICS_PORT', 'HUB_TRUST_PROXY', 'ARGON2_CONCURRENCY']);
   });
 
   test('HUB_KEY_RETIRE_SECONDS below the ID token lifetime is refused, below the session lifetime warned about; an https:// issuer on the embedded store is warned about without NODE_ENV=production (an operator review)', () => {
@@ -357,6 +377,16 @@ describe('what a server start checks (an operator review: a hub started half-con
     expect(checkServerStart(loadConfig(env), env)).toEqual([expect.stringMatching(/http:\/\/ on id\.example\.com.*not Secure.*HUB_ISSUER=https/)]);
     for (const issuer of ['http://127.0.0.1:4000', 'http://localhost:4000', 'http://hub.sso.localhost:4000', 'http://[::1]:4000']) {
       expect(checkServerStart(loadConfig({ HUB_ISSUER: issuer }), { HUB_ISSUER: issuer })).toEqual([]);
+    }
+  });
+
+  test('HUB_PORT set without HUB_ISSUER is said at start: the default issuer names port 4000, where browsers and subsites would be sent (a first-day operator review: HUB_PORT=4876 alone listened on 4876 and sent every sign-in to :4000)', () => {
+    const env = { HUB_PORT: '4876' };
+    expect(checkServerStart(loadConfig(env), env)).toEqual([
+      'HUB_ISSUER is not set, so it is its default http://hub.sso.localhost:4000, but the hub listens on HUB_PORT 4876: browsers and subsites are sent to port 4000; set HUB_ISSUER=http://hub.sso.localhost:4876 (or the URL of the proxy in front of the hub)',
+    ]);
+    for (const quiet of [{}, { HUB_PORT: '4000' }, { HUB_PORT: '4876', HUB_ISSUER: 'http://hub.sso.localhost:4000' }, { HUB_PORT: '4876', HUB_ISSUER: 'http://127.0.0.1:4876' }]) {
+      expect(checkServerStart(loadConfig(quiet), quiet)).toEqual([]);
     }
   });
 

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { skipSessionSave } from './no-session-save.js';
 
 /** What a kit page says. Every field is plain text (escaped here). */
 export interface KitPage {
@@ -21,6 +22,7 @@ function escapeHtml(text: string): string {
  */
 export function sendKitPage(res: Response, page: KitPage): void {
   res.set('Cache-Control', 'no-store');
+  if (page.status >= 500) skipSessionSave(res);
   if (page.status === 503) res.set('Retry-After', '5');
   res.status(page.status).type('html').send(
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'

@@ -16,7 +16,9 @@ describe('the Redis client options the README recommends', () => {
   it('the README example turns off the per-command timeout and sets a socket timeout', () => {
     const example = /createClient\(\{[\s\S]*?\}\);/.exec(readme)?.[0] ?? '';
     expect(example).toMatch(/commandOptions: \{ timeout: 0 \}/);
-    expect(example).toMatch(/socket: \{ socketTimeout: 5_000 \}/);
+    expect(example).toMatch(/socket: \{\s*socketTimeout: 5_000,/);
+    // node-redis gives up for good on a socket timeout unless a reconnectStrategy says otherwise.
+    expect(example).toMatch(/reconnectStrategy: \(retries\) => Math\.min\(retries \* 100, 2_000\)/);
     expect(example).toMatch(/pingInterval: 1_000/);
   });
 
@@ -44,6 +46,30 @@ describe('the Redis client options the README recommends', () => {
       const started = Date.now();
       await expect(store.members(`${prefix}stalled`)).rejects.toThrow();
       expect(Date.now() - started).toBeLessThan(7_000);
+    } finally {
+      redis.destroy();
+      await proxy.close();
+    }
+  }, 20_000);
+
+  it('connect again once a stalled Redis answers, rather than close for good (a first-day review: after a 6 s CLIENT PAUSE the README site answered 503 until restarted)', async () => {
+    // node-redis's default reconnectStrategy returns false for a SocketTimeoutError: the client
+    // closes, and every later call fails with "The client is closed".
+    const proxy = await stallableProxy();
+    const redis = await connectTestRedis(proxy.url);
+    const store = new RedisKitStore(redis);
+    try {
+      proxy.stall();
+      await expect(store.members(`${prefix}stalled`)).rejects.toThrow();
+      proxy.resume();
+      const until = Date.now() + 5_000;
+      let answered = false;
+      while (!answered && Date.now() < until) {
+        answered = await store.members(`${prefix}back`).then(() => true, () => false);
+        if (!answered) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(answered).toBe(true);
+      expect(redis.isOpen).toBe(true);
     } finally {
       redis.destroy();
       await proxy.close();

@@ -4,6 +4,7 @@ import type { RateLimitedLog } from '../rate-limited-log.js';
 import { KitError, SiteMisconfigured, describeError } from '../errors.js';
 import { isPageRequest } from '../page-request.js';
 import { sendKitPage } from '../error-page.js';
+import { skipSessionSave } from '../no-session-save.js';
 
 /**
  * The kit's one error handler, for its own routes: a {@link KitError} becomes its RFC 6749
@@ -40,7 +41,11 @@ export function errorHandler(configLog: RateLimitedLog, logger: KitLogger, publi
       return;
     }
     if (error instanceof KitError) {
-      if (error.status >= 500) logger.warn(`subsite-kit: ${error.error}: ${describeError(error.cause ?? error)}`);
+      if (error.status >= 500) {
+        // An error that words its own log line (a store failure, a hub request) says it; else its cause.
+        logger.warn(`subsite-kit: ${error.error}: ${describeError('logMessage' in error ? error : error.cause ?? error)}`);
+        skipSessionSave(res);
+      }
       res.status(error.status).json(error.expose ? { error: error.error, error_description: error.message } : { error: error.error });
       return;
     }
@@ -51,6 +56,7 @@ export function errorHandler(configLog: RateLimitedLog, logger: KitLogger, publi
       return;
     }
     logger.warn(`subsite-kit: request failed: ${describeError(error)}`);
+    skipSessionSave(res);
     res.status(503).json({ error: 'temporarily_unavailable' });
   };
 }
@@ -78,6 +84,7 @@ export function pageErrorHandler(configLog: RateLimitedLog, logger: KitLogger): 
     else if (error.status >= 500) logger.warn(`subsite-kit: page failed: ${describeError(error)}`);
     const code = misconfigured ? 500 : error.status < 500 ? error.status : error.status === 503 ? 503 : 502;
     res.set('Cache-Control', 'no-store');
+    if (code >= 500) skipSessionSave(res);
     if (code === 503) res.set('Retry-After', '5');
     // JSON unless the request is a page view or asks for HTML rather than JSON.
     if (!isPageRequest(req) && req.accepts(['json', 'html']) !== 'html') {

@@ -86,6 +86,29 @@ describe("sso.errorHandler and the site's own errors (an outside review: a site 
     expect(answer.body).toEqual({ error: 'temporarily_unavailable' });
     expect(answer.headers['retry-after']).toBe('5');
     expect(log.lines).toHaveLength(1);
-    expect(log.lines[0]).toMatch(/^subsite-kit: page failed: store session get failed \(is Redis down or unreachable\?\): \w+$/);
+    expect(log.lines[0]).toMatch(/^subsite-kit: page failed: store session get failed: the Redis client given as `redis` is closed \(ClientClosedError\)/);
+  });
+
+  test('a node-redis client closed for good is named, with what to do, not as "…: Error" (a first-day review: a socket timeout had closed the README site\'s client, and every page logged "(is Redis down or unreachable?): Error" while Redis was fine)', async () => {
+    const log = capture();
+    const redis = createClient({ url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' }) as RedisClientType;
+    redis.on('error', () => {});
+    await redis.connect();
+    const { app, sso } = await makeSite(undefined, { redis, redisPrefix: `test:page-errors:${Date.now()}:`, logger: log.logger });
+    app.use(sso.errorHandler);
+    redis.destroy(); // as node-redis leaves a client whose reconnectStrategy gave up
+
+    const answer = await request(app).get('/').set('Accept', 'text/html').set('Cookie', signedSessionCookie('a-session-id'));
+    expect(answer.status).toBe(503);
+    expect(log.lines).toEqual([
+      'subsite-kit: page failed: store session get failed: the Redis client given as `redis` is closed (ClientClosedError) and node-redis will not open it again:'
+        + ' restart this site, and give the client a socket.reconnectStrategy (node-redis gives up for good after a socket timeout;'
+        + ' the kit\'s README, "Redis client and store deadlines")',
+    ]);
+    // A kit route's JSON answer (a sync beacon, an API caller) says the same, not "temporarily_unavailable: Error".
+    log.lines.length = 0;
+    const beacon = await request(app).get('/sso/login?next=/').set('Accept', 'application/json').set('Cookie', signedSessionCookie('a-session-id'));
+    expect(beacon.status).toBe(503);
+    expect(log.lines).toEqual([expect.stringMatching(/^subsite-kit: temporarily_unavailable: store session get failed: the Redis client given as `redis` is closed \(ClientClosedError\)/)]);
   });
 });

@@ -39,8 +39,23 @@ export class StoreFailure extends TemporarilyUnavailable {
   }
 
   get logMessage(): string {
+    if (isClosedClient(this.cause)) {
+      return `store ${this.operation} failed: the Redis client given as \`redis\` is closed (ClientClosedError) and node-redis will not open it again:`
+        + ' restart this site, and give the client a socket.reconnectStrategy (node-redis gives up for good after a socket timeout;'
+        + ' the kit\'s README, "Redis client and store deadlines")';
+    }
     return `store ${this.operation} failed (is Redis down or unreachable?): ${describeError(this.cause)}`;
   }
+}
+
+/**
+ * node-redis's "The client is closed": no command of this client will ever run again (it was
+ * closed, or its reconnectStrategy gave up, as the default one does after a socket timeout).
+ * Its `name` is plain `Error`, so it is known by its class's name (another copy of node-redis
+ * may be the site's, so not by `instanceof`).
+ */
+function isClosedClient(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && error.constructor?.name === 'ClientClosedError';
 }
 
 /** A store's failure as the kit's type ({@link StoreFailure}); the kit's own errors as they are. */

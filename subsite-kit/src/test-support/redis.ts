@@ -8,11 +8,12 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 /**
  * The client options the README recommends: no per-command AbortSignal timer (node-redis's 5 s
  * default keeps every request alive that long), one idle timeout on the socket instead, kept
- * from firing on a quiet connection by pings.
+ * from firing on a quiet connection by pings, and a reconnect after it fires.
  */
 export const RECOMMENDED_CLIENT_OPTIONS = {
   commandOptions: { timeout: 0 },
-  socket: { socketTimeout: 5_000 },
+  // node-redis does not reconnect after a socket timeout by default: the client would close for good.
+  socket: { socketTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(retries * 100, 2_000) },
   pingInterval: 1_000,
 } as const;
 

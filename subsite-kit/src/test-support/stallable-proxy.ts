@@ -2,7 +2,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { TEST_REDIS_URL } from './redis.js';
 
 /** A TCP proxy to the test Redis that can stop forwarding: a Redis that stalls mid-command. */
-export async function stallableProxy(): Promise<{ url: string; stall(): void; close(): Promise<void> }> {
+export async function stallableProxy(): Promise<{ url: string; stall(): void; resume(): void; close(): Promise<void> }> {
   const target = new URL(TEST_REDIS_URL);
   let stalled = false;
   const sockets = new Set<Socket>();
@@ -28,6 +28,9 @@ export async function stallableProxy(): Promise<{ url: string; stall(): void; cl
     url: `redis://127.0.0.1:${port}`,
     stall: () => {
       stalled = true;
+    },
+    resume: () => {
+      stalled = false;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
