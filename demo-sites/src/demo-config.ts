@@ -68,6 +68,9 @@ const schema = z.object({
   REDIS_PASSWORD: z.string().optional(),
   REDIS_SENTINEL_PASSWORD: z.string().optional(),
   REDIS_TLS: z.string().optional(),
+  REDIS_TLS_CA_FILE: z.string().optional(),
+  REDIS_TLS_CERT_FILE: z.string().optional(),
+  REDIS_TLS_KEY_FILE: z.string().optional(),
   /** Prefix of every Redis key, the hub's and the demo sites' (theirs under `<KEY_PREFIX>demo:<site>:`). */
   KEY_PREFIX: z.string().min(1).default('sso:'),
   SESSION_SECRET: secret.default('demo-only-session-secret-0123456789abcdefghij'),
@@ -129,7 +132,7 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     host: c.DEMO_HOST,
     hubUrl: (c.HUB_URL ?? `http://hub.sso.localhost:${c.HUB_PORT}`).replace(/\/+$/, ''),
     hubInternalUrl: (c.HUB_INTERNAL_URL ?? `http://127.0.0.1:${c.HUB_PORT}`).replace(/\/+$/, ''),
-    redis: loadConfig({ REDIS_URL: c.REDIS_URL, REDIS_CLUSTER_NODES: c.REDIS_CLUSTER_NODES, REDIS_SENTINELS: c.REDIS_SENTINELS, REDIS_SENTINEL_NAME: c.REDIS_SENTINEL_NAME, REDIS_USERNAME: c.REDIS_USERNAME, REDIS_PASSWORD: c.REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD: c.REDIS_SENTINEL_PASSWORD, REDIS_TLS: c.REDIS_TLS }).redis,
+    redis: loadConfig({ REDIS_URL: c.REDIS_URL, REDIS_CLUSTER_NODES: c.REDIS_CLUSTER_NODES, REDIS_SENTINELS: c.REDIS_SENTINELS, REDIS_SENTINEL_NAME: c.REDIS_SENTINEL_NAME, REDIS_USERNAME: c.REDIS_USERNAME, REDIS_PASSWORD: c.REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD: c.REDIS_SENTINEL_PASSWORD, REDIS_TLS: c.REDIS_TLS, REDIS_TLS_CA_FILE: c.REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE: c.REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: c.REDIS_TLS_KEY_FILE }).redis,
     keyPrefix: c.KEY_PREFIX,
     sessionSecret: c.SESSION_SECRET,
     metricsToken: c.DEMO_METRICS_TOKEN,

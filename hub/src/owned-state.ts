@@ -12,6 +12,7 @@ import type { Store } from './store/store.js';
 import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, redactCredentials, secretsOf, type RedisClient, type RedisTarget } from './store/redis-client.js';
 import { refusedCredentials } from './store/redis-probe.js';
 import { credentialSettings } from './store/redis-access.js';
+import { tlsFailureHint } from './store/redis-tls.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
@@ -275,7 +276,8 @@ export class OwnedState {
     for (const [each, when] of logged) if (now - when >= CONNECTION_ERROR_LOG_MS) logged.delete(each);
     if (logged.size >= 50) return; // many distinct messages at once: enough is said
     logged.set(message, now);
-    const hint = isAuthFailure(message) ? `: Redis refuses this hub’s credentials; check ${credentialSettings(this.deps.config.redis?.kind)} against the Redis server’s` : '';
+    const tlsHint = tlsFailureHint(message);
+    const hint = isAuthFailure(message) ? `: Redis refuses this hub’s credentials; check ${credentialSettings(this.deps.config.redis?.kind)} against the Redis server’s` : tlsHint ? `: the TLS handshake failed; ${tlsHint}` : '';
     this.deps.logger.warn(`Redis connection error${hint}`, { error: message });
   }
 
@@ -459,6 +461,8 @@ export function storeProblem(error: unknown, kind?: RedisTarget['kind']): string
     // Named for the Redis the hub is set up with: on a cluster or Sentinel, REDIS_URL is ignored.
     return `the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check ${credentialSettings(kind)} against the Redis server’s`;
   }
+  const tlsHint = tlsFailureHint(messages);
+  if (tlsHint) return `the store refuses this hub’s TLS connection: ${tlsHint}`;
   if (isOutOfMemory(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
   }

@@ -1,6 +1,8 @@
 import { answeringNodes, refusedCredentials, tlsMismatch, wrongKindOfRedis } from './redis-probe.js';
 import { credentialSettings } from './redis-access.js';
 import { MemoryStore } from './memory.js';
+import { tlsFailureHint } from './redis-tls.js';
+import { tlsRefusal } from './redis-tls-probe.js';
 import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
@@ -68,6 +70,12 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   if (isAuthFailure(causes)) {
     return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${credentialSettings(target.kind)} against the Redis server's`;
   }
+  // It refused the TLS handshake, or this hub refused its certificate: OpenSSL's words name no setting.
+  const tlsHint = tlsFailureHint(causes);
+  if (tlsHint) return `${where} did not complete the TLS handshake: ${tlsHint}`;
+  // Often node-redis saw only the connection closed (the server's alert lost): the handshake asked alone.
+  const tlsRefused = await tlsRefusal(target);
+  if (tlsRefused) return `${where} did not complete the TLS handshake with ${tlsRefused.who}: ${tlsRefused.hint}`;
   // A cluster's or Sentinel's refusal that node-redis kept to itself: asked again, with the same credentials.
   const refused = await refusedCredentials(target);
   if (refused) return `${where} answered, but ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target))}): check ${refused.settings} against the Redis server's`;

@@ -56,7 +56,7 @@ async function monitoredNames(node: RedisNode, access: RedisAccess | undefined):
 }
 
 /** The primary a sentinel names for `name` (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or undefined. */
-async function primaryNamedBy(node: RedisNode, name: string, access: RedisAccess | undefined): Promise<RedisNode | undefined> {
+export async function primaryNamedBy(node: RedisNode, name: string, access: RedisAccess | undefined): Promise<RedisNode | undefined> {
   return probe(node, async (send) => {
     const reply = (await send(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])) as unknown;
     if (!Array.isArray(reply) || reply.length < 2) return undefined;
@@ -167,5 +167,5 @@ export async function tlsMismatch(target: RedisTarget): Promise<string | undefin
   const address = `${node.host}:${node.port}`;
   return tls
     ? `${address} answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS, or list the servers' TLS ports (tls-port) if they have TLS on`
-    : `${address} answers only with TLS: set REDIS_TLS=true (with NODE_EXTRA_CA_CERTS=/path/ca.pem for a private CA)`;
+    : `${address} answers only with TLS: set REDIS_TLS=true (with REDIS_TLS_CA_FILE=/path/ca.pem for a private CA)`;
 }

@@ -216,7 +216,7 @@ export async function startOwnRedisCluster(options: { password?: string; tls?: C
     for (let i = 0; i < 3; i += 1) {
       let tlsPort = 0;
       const node = await launch(async (port) => {
-        const tls = options.tls ? ['--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
+        const tls = options.tls ? ['--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', options.tls.authClients ? 'yes' : 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
         return ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
           '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', ...tls];
       }, dir, 'cluster node');
@@ -256,6 +256,33 @@ export interface ClusterTls {
   cert: string;
   key: string;
   ca: string;
+  /** `tls-auth-clients yes`: clients must show a certificate signed by `ca` (mutual TLS). */
+  authClients?: boolean;
+}
+
+/**
+ * A redis-server of the test's own speaking TLS on `url` (`rediss://`), with a plain-text port
+ * for nothing but the start-up check. `authClients`: it wants a client certificate.
+ */
+export async function startOwnTlsRedis(tls: ClusterTls): Promise<OwnRedis> {
+  let tlsPort = 0;
+  const { child, exited } = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca,
+    '--tls-auth-clients', tls.authClients ? 'yes' : 'no'], undefined, 'TLS redis-server');
+  let stopped = false;
+  return {
+    url: `rediss://127.0.0.1:${tlsPort}`,
+    process: child,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export interface OwnRedisSentinel {

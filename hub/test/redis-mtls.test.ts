@@ -1,0 +1,181 @@
+/**
+ * Mutual TLS and a private CA for Redis: REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE and
+ * REDIS_TLS_KEY_FILE on every connection the hub makes (a rediss:// REDIS_URL, a cluster's listed
+ * and discovered nodes, the sentinels and their primary and replicas, the probes). Before, TLS
+ * used Node's CAs (NODE_EXTRA_CA_CERTS for a private one) and no client certificate: a Redis with
+ * `tls-auth-clients yes` (most managed ones offer it) could not be used, and the start said only
+ * "did not answer: is it running, and are REDIS_URL … and its password right?".
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { unreachableRedisMessage } from '../src/store/index.js';
+import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
+import { StoreUnavailableError } from '../src/store/store.js';
+import { startHubProcess } from '../src/testing/hub-process.js';
+import { startOwnRedisCluster, startOwnTlsRedis, type OwnRedis, type OwnRedisCluster } from '../src/testing/redis-server.js';
+import { tlsCertificates, type TestCertificates } from '../src/testing/tls-certificates.js';
+
+let dir: string;
+let certs: TestCertificates;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sso-redis-mtls-'));
+  certs = await tlsCertificates(dir);
+}, 30_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Why `target` could not be reached, as the hub's start and the CLI say it. */
+async function refusal(target: RedisTarget): Promise<string> {
+  const error = await connectRedis(target).then(
+    async (client) => {
+      await client.close();
+      return undefined;
+    },
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(StoreUnavailableError);
+  return unreachableRedisMessage(target, (error as StoreUnavailableError).cause);
+}
+
+/** Writes and reads keys whose names fall into every slot range of a cluster, each with a TTL. */
+async function roundTrip(store: RedisStore): Promise<void> {
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => `mtls-test:${k}:${randomUUID()}`);
+  for (const key of keys) await store.set(key, 'v', { ttlSeconds: 60 });
+  for (const key of keys) expect(await store.get(key)).toBe('v');
+}
+
+describe('the file settings are checked at start, naming the variable, never showing a key', () => {
+  const url = 'rediss://127.0.0.1:6380';
+  const configError = (env: Record<string, string>) => {
+    try {
+      loadConfig({ LOG_LEVEL: 'silent', ...env });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('no ConfigError');
+  };
+
+  test('a certificate without its key, or a key without its certificate', () => {
+    expect(configError({ REDIS_URL: url, REDIS_TLS_CERT_FILE: certs.clientCert })).toMatch(/REDIS_TLS_KEY_FILE: required with REDIS_TLS_CERT_FILE/);
+    expect(configError({ REDIS_URL: url, REDIS_TLS_KEY_FILE: certs.clientKey })).toMatch(/REDIS_TLS_CERT_FILE: required with REDIS_TLS_KEY_FILE/);
+  });
+
+  test('a file that does not exist, or is a directory', () => {
+    expect(configError({ REDIS_URL: url, REDIS_TLS_CA_FILE: join(dir, 'nope.pem') })).toMatch(/REDIS_TLS_CA_FILE: .*nope\.pem: no such file/);
+    expect(configError({ REDIS_URL: url, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: dir })).toMatch(/REDIS_TLS_KEY_FILE: .* is a directory/);
+  });
+
+  test('a key that is not the certificate\'s, a key file holding no key, a CA file holding no certificate: named, the key never shown', () => {
+    const wrongKey = configError({ REDIS_URL: url, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.key });
+    expect(wrongKey).toMatch(/REDIS_TLS_KEY_FILE: .*server\.key is not the private key of the certificate in REDIS_TLS_CERT_FILE/);
+    const noKey = configError({ REDIS_URL: url, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.ca });
+    expect(noKey).toMatch(/REDIS_TLS_KEY_FILE: .*ca\.pem holds no private key/);
+    const noCa = configError({ REDIS_URL: url, REDIS_TLS_CA_FILE: certs.clientKey });
+    expect(noCa).toMatch(/REDIS_TLS_CA_FILE: .*client\.key holds no PEM certificate/);
+    // A line of the key's base64 (the key file was named, and read, in each case).
+    const keyLine = readFileSync(certs.clientKey, 'utf8').split('\n')[3]!;
+    const serverKeyLine = readFileSync(certs.key, 'utf8').split('\n')[3]!;
+    for (const message of [wrongKey, noKey, noCa]) {
+      expect(message).not.toContain(keyLine);
+      expect(message).not.toContain(serverKeyLine);
+    }
+  });
+
+  test('without TLS they would do nothing: refused', () => {
+    expect(configError({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_TLS_CA_FILE: certs.ca })).toMatch(/REDIS_TLS_CA_FILE: only used with TLS: REDIS_TLS=true .* or a rediss:\/\/ REDIS_URL/);
+    expect(configError({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey })).toMatch(/REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: only used with TLS/);
+  });
+
+  test('read into the target; the configuration serialised shows the paths, never the key', () => {
+    const env = { LOG_LEVEL: 'silent', REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey };
+    const config = loadConfig(env);
+    const target = config.redis as Extract<RedisTarget, { kind: 'sentinel' }>;
+    // The same files for the sentinels and for the primary and replicas.
+    expect(target.access?.tlsFiles?.socketOptions()).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE'), cert: expect.stringContaining('BEGIN CERTIFICATE'), key: expect.stringContaining('PRIVATE KEY') });
+    expect(target.sentinelAccess?.tlsFiles).toBe(target.access?.tlsFiles);
+    const shown = JSON.stringify(config);
+    expect(shown).toContain(certs.clientKey);
+    expect(shown).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+  });
+});
+
+describe('one server with tls-auth-clients yes (a rediss:// REDIS_URL)', () => {
+  let redis: OwnRedis;
+  beforeAll(async () => {
+    redis = await startOwnTlsRedis({ ...certs, authClients: true });
+  }, 30_000);
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  test('with the CA and a client certificate: the store works', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    try {
+      await roundTrip(store);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  test('without a client certificate: refused, saying the server asks for one and which settings give it', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.ca });
+    const message = await refusal(config.redis!);
+    expect(message).toMatch(/did not complete the TLS handshake( with 127\.0\.0\.1:\d+)?: the server asks for a client certificate \(tls-auth-clients\): set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE/);
+    expect(message).not.toMatch(/is it running/);
+  }, 30_000);
+
+  test('with a CA that did not sign the server\'s certificate: refused naming REDIS_TLS_CA_FILE', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.otherCa, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    expect(await refusal(config.redis!)).toMatch(/does not trust the server's certificate: set REDIS_TLS_CA_FILE/);
+  }, 30_000);
+
+  test('a hub process started with the three files is ready; without the key file it exits naming REDIS_TLS_KEY_FILE', async () => {
+    // A copy the test removes: the hub reads the files at start only.
+    const keyCopy = join(dir, `hub-${randomUUID()}.key`);
+    await copyFile(certs.clientKey, keyCopy);
+    const env = { REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: keyCopy, KEY_PREFIX: `mtls-test-${Date.now()}:` };
+    const hub = await startHubProcess(env);
+    try {
+      expect(await (await fetch(`${hub.url}/readyz`)).json()).toEqual({ ready: true, reasons: [] });
+    } finally {
+      await hub.stop();
+    }
+    await rm(keyCopy);
+    await expect(startHubProcess(env, '/readyz', 30_000)).rejects.toThrow(/hub exited \(1\) before it was ready: [\s\S]*REDIS_TLS_KEY_FILE: .*\.key: no such file/);
+  }, 90_000);
+});
+
+describe('a Redis Cluster with tls-auth-clients yes', () => {
+  let cluster: OwnRedisCluster;
+  beforeAll(async () => {
+    cluster = await startOwnRedisCluster({ tls: { ...certs, authClients: true } });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  test('one node listed: the nodes discovered from it get the client certificate too (keys on every master)', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes[0]!, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    try {
+      await roundTrip(store);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  test('without a client certificate: refused, naming REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca });
+    const message = await refusal(config.redis!);
+    expect(message).toMatch(/asks for a client certificate \(tls-auth-clients\): set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE/);
+  }, 30_000);
+});
