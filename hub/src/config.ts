@@ -142,8 +142,10 @@ const schema = z.object({
   REDIS_USERNAME: z.string().min(1).optional(),
   /** Their password (`requirepass`, or the ACL user's). A single server's goes in REDIS_URL. */
   REDIS_PASSWORD: z.string().min(1).optional(),
-  /** The sentinels' own password (`requirepass` in sentinel.conf), which is not the primary's. */
+  /** The sentinels' own password (`requirepass` in sentinel.conf, or their ACL user's), which is not the primary's. */
   REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** The sentinels' own Redis ACL user (`ACL SETUSER` on each sentinel); unset: `default`. */
+  REDIS_SENTINEL_USERNAME: z.string().min(1).optional(),
   /** TLS to a cluster's nodes, or to the sentinels and their primary and replicas (Node's trusted CAs, or REDIS_TLS_CA_FILE). A single server: `rediss://`. */
   REDIS_TLS: bool.default(false),
   /** With TLS (REDIS_TLS or rediss://): a PEM file of the CAs that sign the Redis servers' certificates, trusted instead of Node's. */
@@ -592,7 +594,8 @@ function redisTlsFiles(data: z.infer<typeof schema>, tls: boolean): RedisTlsFile
 function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
   if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
   if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
-  if (data.REDIS_SENTINEL_PASSWORD && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS (the sentinels\' own password)');
+  const sentinelOnly = (['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'] as const).filter((name) => data[name] !== undefined);
+  if (sentinelOnly.length && !data.REDIS_SENTINELS) throw new ConfigError(`invalid hub configuration:\n  ${sentinelOnly.join(', ')}: only used with REDIS_SENTINELS (the sentinels' own user and password)`);
   if (!data.REDIS_CLUSTER_NODES && !data.REDIS_SENTINELS) {
     // Left unused, a password or TLS would look set up and not be: a single server's are in its URL.
     const unused = (['REDIS_USERNAME', 'REDIS_PASSWORD'] as const).filter((name) => data[name] !== undefined);
@@ -605,7 +608,7 @@ function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
   if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES, ...(access ? { access } : {}) };
   if (data.REDIS_SENTINELS) {
     if (!data.REDIS_SENTINEL_NAME) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
-    const sentinelAccess = redisAccess(undefined, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS, tlsFiles);
+    const sentinelAccess = redisAccess(data.REDIS_SENTINEL_USERNAME, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS, tlsFiles);
     return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME, ...(access ? { access } : {}), ...(sentinelAccess ? { sentinelAccess } : {}) };
   }
   if (data.REDIS_URL) return { kind: 'single', url: data.REDIS_URL, ...(tlsFiles ? { tlsFiles } : {}) };

@@ -34,12 +34,15 @@ export function isAuthFailure(message: string): boolean {
 /** A cluster's nodes, or Sentinel's primary and replicas: where their credentials are set. */
 export const DATA_NODE_CREDENTIALS = 'REDIS_PASSWORD (and REDIS_USERNAME for a Redis ACL user)';
 
+/** The sentinels themselves: where their credentials are set. */
+export const SENTINEL_CREDENTIALS = 'REDIS_SENTINEL_PASSWORD (and REDIS_SENTINEL_USERNAME for an ACL user of the sentinels)';
+
 /**
  * Where the operator fixes credentials Redis refused, for the kind of Redis the hub is set up
  * with: the one phrase the start-up message, /readyz and the connection-error log all use.
  */
 export function credentialSettings(kind: 'single' | 'cluster' | 'sentinel' | undefined): string {
   if (kind === 'cluster') return DATA_NODE_CREDENTIALS;
-  if (kind === 'sentinel') return `${DATA_NODE_CREDENTIALS} for the primary and replicas, REDIS_SENTINEL_PASSWORD for the sentinels`;
+  if (kind === 'sentinel') return `${DATA_NODE_CREDENTIALS} for the primary and replicas, ${SENTINEL_CREDENTIALS} for the sentinels`;
   return 'the password in REDIS_URL (or the Redis ACL user)';
 }

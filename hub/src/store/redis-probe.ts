@@ -1,5 +1,5 @@
 import { createClient, ErrorReply } from 'redis';
-import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, type RedisAccess } from './redis-access.js';
+import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, SENTINEL_CREDENTIALS, type RedisAccess } from './redis-access.js';
 import type { RedisNode, RedisTarget } from './redis-client.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
@@ -133,7 +133,7 @@ export async function refusedCredentials(target: RedisTarget): Promise<{ who: st
   const first = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
   if (!first) return undefined;
   const atFirst = await refusalAt(first, target.kind === 'sentinel' ? target.sentinelAccess : target.access);
-  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? 'REDIS_SENTINEL_PASSWORD (the sentinels\' own requirepass)' : DATA_NODE_CREDENTIALS, refusal: atFirst };
+  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? SENTINEL_CREDENTIALS : DATA_NODE_CREDENTIALS, refusal: atFirst };
   if (target.kind !== 'sentinel') return undefined;
   const primary = await primaryNamedBy(first, target.name, target.sentinelAccess);
   const atPrimary = primary && (await refusalAt(primary, target.access));

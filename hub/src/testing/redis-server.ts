@@ -310,7 +310,7 @@ export const SENTINEL_DOWN_AFTER_MS = 1_000;
  * A primary, one replica and three sentinels (quorum 2), all `redis-server` (`--sentinel`),
  * with short detection times so a failover takes seconds, not the default half minute.
  */
-export async function startOwnRedisSentinel(name = 'sso-test', options: { password?: string; sentinelPassword?: string } = {}): Promise<OwnRedisSentinel> {
+export async function startOwnRedisSentinel(name = 'sso-test', options: { password?: string; sentinelPassword?: string; sentinelUser?: { username: string; password: string } } = {}): Promise<OwnRedisSentinel> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-sentinel-'));
   let primaryPort = 0;
   let replicaPort = 0;
@@ -361,6 +361,12 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
     if (options.sentinelPassword) {
       for (const port of sentinelPorts) await command(port, ['SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', options.sentinelPassword]);
       for (const port of sentinelPorts) await command(port, ['ACL', 'SETUSER', 'default', 'on', 'resetpass', `>${options.sentinelPassword}`]);
+    }
+    // An ACL user of the sentinels' own besides `default` (REDIS_SENTINEL_USERNAME); the sentinels
+    // keep speaking to each other as `default`.
+    if (options.sentinelUser) {
+      const { username, password } = options.sentinelUser;
+      for (const port of sentinelPorts) await command(port, ['ACL', 'SETUSER', username, 'on', `>${password}`, '+@all', 'allchannels'], options.sentinelPassword);
     }
   } catch (error) {
     await stopAll(servers, dir);
