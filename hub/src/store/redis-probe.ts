@@ -169,3 +169,45 @@ export async function tlsMismatch(target: RedisTarget): Promise<string | undefin
     ? `${address} answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS, or list the servers' TLS ports (tls-port) if they have TLS on`
     : `${address} answers only with TLS: set REDIS_TLS=true (with REDIS_TLS_CA_FILE=/path/ca.pem for a private CA)`;
 }
+
+/** One server's address and its URL's user, password and TLS, as a probe takes them. */
+function urlNode(url: string, tlsFiles: RedisAccess['tlsFiles']): { node: RedisNode; access: RedisAccess } | undefined {
+  try {
+    const parsed = new URL(url);
+    const tls = parsed.protocol === 'rediss:';
+    return {
+      node: { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port || 6379) },
+      access: {
+        ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+        ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+        ...(tls ? { tls, ...(tlsFiles ? { tlsFiles } : {}) } : {}),
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `node` answers PONG to a PING made with `access` (a refused password, an error or silence: false). */
+async function pongWith(node: RedisNode, access: RedisAccess | undefined): Promise<boolean> {
+  return (await probe(node, async (send) => String(await send(['PING'])) === 'PONG', PROBE_TIMEOUT_MS, access)) === true;
+}
+
+/**
+ * Whether `target` serves now with its configured credentials: one server, one of a cluster's
+ * listed nodes, or the primary the first answering sentinel names answers PONG. Asked after a
+ * connection or a command did not answer in time: "yes" means no address or password was wrong,
+ * the store was busy changing (a failover, a restart) or overloaded.
+ */
+export async function answersNow(target: RedisTarget): Promise<boolean> {
+  if (target.kind === 'single') {
+    const at = urlNode(target.url, target.tlsFiles);
+    return at ? pongWith(at.node, at.access) : false;
+  }
+  if (target.kind === 'cluster') return (await Promise.all(target.nodes.map((node) => pongWith(node, target.access)))).some(Boolean);
+  for (const sentinel of target.sentinels) {
+    const primary = await primaryNamedBy(sentinel, target.name, target.sentinelAccess);
+    if (primary) return pongWith(primary, target.access);
+  }
+  return false;
+}

@@ -297,6 +297,8 @@ export interface OwnRedisSentinel {
   readyForFailover(): Promise<void>;
   /** SIGKILL of the current primary, by its PID: a crash, with no chance to hand over. */
   killPrimary(): Promise<number>;
+  /** SIGSTOP of the current primary: it keeps its connections and answers nothing (a frozen host); resumeReplica() resumes both data servers. */
+  pausePrimary(): Promise<number>;
   /** SIGSTOP / SIGCONT of the replica (the data server that is not the primary): it acknowledges nothing meanwhile. */
   pauseReplica(): Promise<void>;
   resumeReplica(): Promise<void>;
@@ -398,6 +400,11 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
       const server = byPort.get(port)!;
       server.child.kill('SIGKILL');
       await server.exited;
+      return port;
+    },
+    async pausePrimary() {
+      const port = await primaryPortNow();
+      byPort.get(port)!.child.kill('SIGSTOP');
       return port;
     },
     async pauseReplica() {
