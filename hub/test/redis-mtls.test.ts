@@ -16,7 +16,7 @@ import { unreachableRedisMessage } from '../src/store/index.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { startHubProcess } from '../src/testing/hub-process.js';
-import { startOwnRedisCluster, startOwnTlsRedis, type OwnRedis, type OwnRedisCluster } from '../src/testing/redis-server.js';
+import { startOwnRedisCluster, startOwnRedisSentinel, startOwnTlsRedis, type OwnRedis, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
 import { tlsCertificates, type TestCertificates } from '../src/testing/tls-certificates.js';
 
 let dir: string;
@@ -176,6 +176,43 @@ describe('a Redis Cluster with tls-auth-clients yes', () => {
   test('without a client certificate: refused, naming REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE', async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca });
     const message = await refusal(config.redis!);
+    expect(message).toMatch(/asks for a client certificate \(tls-auth-clients\): set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE/);
+  }, 30_000);
+});
+
+describe('Sentinel with tls-auth-clients yes on the sentinels, the primary and the replica', () => {
+  let sentinel: OwnRedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startOwnRedisSentinel('sso-mtls', { tls: { ...certs, authClients: true } });
+  }, 60_000);
+  afterAll(async () => {
+    await sentinel.stop();
+  });
+
+  const env = () => ({ LOG_LEVEL: 'silent', REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca });
+
+  test('the sentinels and the primary they name take the client certificate; after the primary crashes, the promoted replica too', async () => {
+    const config = loadConfig({ ...env(), REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    const store = new RedisStore(await connectRedis(config.redis!));
+    try {
+      await roundTrip(store);
+      await sentinel.readyForFailover();
+      await sentinel.killPrimary();
+      const deadline = Date.now() + 30_000;
+      let written = false;
+      while (!written && Date.now() < deadline) {
+        written = await store.set(`mtls-test:after:${randomUUID()}`, 'v', { ttlSeconds: 60 }).then(() => true, () => false);
+        if (!written) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(written).toBe(true);
+      await roundTrip(store);
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
+
+  test('without a client certificate: refused, naming REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE', async () => {
+    const message = await refusal(loadConfig(env()).redis!);
     expect(message).toMatch(/asks for a client certificate \(tls-auth-clients\): set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE/);
   }, 30_000);
 });
