@@ -13,6 +13,7 @@ import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onC
 import { refusedCredentials } from './store/redis-probe.js';
 import { credentialSettings } from './store/redis-access.js';
 import { tlsFailureHint } from './store/redis-tls.js';
+import { tlsRefusal } from './store/redis-tls-probe.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
@@ -183,10 +184,17 @@ export class OwnedState {
         // the failed command only says the client is offline.
         const client = redisClientOf(this.deps.store);
         const cause = client && lastConnectionError(client, 2 * this.deps.config.HUB_STORE_CHECK_MS + 5_000);
+        const target = this.deps.config.redis;
+        // A TLS handshake the server refuses (a client certificate expired or no longer trusted)
+        // often reaches node-redis only as "Socket closed unexpectedly": asked alone, as at
+        // start-up, only while the store fails and only with TLS on.
+        if (target && !(cause && (isAuthFailure(cause) || tlsFailureHint(cause)))) {
+          const refusedTls = await tlsRefusal(target);
+          if (refusedTls) throw new Error(`no answer: ${refusedTls.who}: ${refusedTls.message}`);
+        }
         if (cause) throw new Error(`no answer: ${cause}`);
         // A cluster's or Sentinel's client retries a refused password quietly (no error event to
         // keep): asked once more with the same credentials, as at start-up, only while it fails.
-        const target = this.deps.config.redis;
         const refused = target && target.kind !== 'single' ? await refusedCredentials(target) : undefined;
         throw new Error(refused ? `no answer: ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target!))})` : 'no answer');
       }

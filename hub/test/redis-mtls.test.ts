@@ -15,7 +15,9 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
+import { createClient } from 'redis';
 import { startHubProcess } from '../src/testing/hub-process.js';
+import { startTestHub } from '../src/testing/test-hub.js';
 import { startOwnRedisCluster, startOwnRedisSentinel, startOwnTlsRedis, type OwnRedis, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
 import { tlsCertificates, type TestCertificates } from '../src/testing/tls-certificates.js';
 
@@ -108,7 +110,7 @@ describe('the file settings are checked at start, naming the variable, never sho
 });
 
 describe('one server with tls-auth-clients yes (a rediss:// REDIS_URL)', () => {
-  let redis: OwnRedis;
+  let redis: OwnRedis & { adminPort: number };
   beforeAll(async () => {
     redis = await startOwnTlsRedis({ ...certs, authClients: true });
   }, 30_000);
@@ -137,6 +139,43 @@ describe('one server with tls-auth-clients yes (a rediss:// REDIS_URL)', () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.otherCa, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
     expect(await refusal(config.redis!)).toMatch(/does not trust the server's certificate: set REDIS_TLS_CA_FILE/);
   }, 30_000);
+
+  test('the server stops trusting the hub\'s client certificate under a running hub (its CA changed): /readyz names REDIS_TLS_CERT_FILE; trusted again: ready', async () => {
+    const env = { REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey, HUB_STORE_CHECK_MS: '200' };
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', ...env }).redis!));
+    const hub = await startTestHub('redis', env, store);
+    const admin = async (args: string[]) => {
+      const client = createClient({ socket: { host: '127.0.0.1', port: redis.adminPort, reconnectStrategy: false } });
+      client.on('error', () => undefined);
+      await client.connect();
+      await client.sendCommand(args);
+      await client.destroy();
+    };
+    let restored = false;
+    try {
+      expect((await hub.services.owned.readiness()).ready).toBe(true);
+      // Clients' certificates are now checked against another CA; the hub's connections cut, as a restart would.
+      await admin(['CONFIG', 'SET', 'tls-ca-cert-file', certs.otherCa]);
+      await admin(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      const deadline = Date.now() + 10_000;
+      let readiness = await hub.services.owned.readiness();
+      while (!/TLS/.test(readiness.reasons.join(' ')) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        readiness = await hub.services.owned.readiness();
+      }
+      expect(readiness.ready).toBe(false);
+      expect(readiness.reasons).toEqual([expect.stringMatching(/^the store refuses this hub’s TLS connection: the server refused this hub's client certificate \(REDIS_TLS_CERT_FILE\)/)]);
+      await admin(['CONFIG', 'SET', 'tls-ca-cert-file', certs.ca]);
+      restored = true;
+      const back = Date.now() + 15_000;
+      while (!(readiness = await hub.services.owned.readiness()).ready && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(readiness).toEqual({ ready: true, reasons: [] });
+    } finally {
+      if (!restored) await admin(['CONFIG', 'SET', 'tls-ca-cert-file', certs.ca]).catch(() => undefined);
+      await hub.close();
+      await store.close();
+    }
+  }, 60_000);
 
   test('a hub process started with the three files is ready; without the key file it exits naming REDIS_TLS_KEY_FILE', async () => {
     // A copy the test removes: the hub reads the files at start only.

@@ -42,23 +42,24 @@ function handshakeRefusal(node: RedisNode, options: Omit<TlsSocketOptions, 'tls'
   });
 }
 
-/** What a refused handshake at `node` asks the operator to fix, or undefined. */
-async function refusalHintAt(node: RedisNode, options: TlsSocketOptions | undefined): Promise<string | undefined> {
+/** A refused handshake at `node`: Node's words, and what they ask the operator to fix; or undefined. */
+async function refusalAt(node: RedisNode, options: TlsSocketOptions | undefined): Promise<{ message: string; hint: string } | undefined> {
   if (!options?.tls) return undefined;
   const { tls: _on, ...files } = options;
   const message = await handshakeRefusal(node, files);
-  return message === undefined ? undefined : tlsFailureHint(message);
+  const hint = message === undefined ? undefined : tlsFailureHint(message);
+  return message !== undefined && hint !== undefined ? { message, hint } : undefined;
 }
 
 /**
- * Which server of `target` refuses the TLS handshake, and what to fix: the first listed node (a
+ * Which server of `target` refuses the TLS handshake, Node's words and what to fix: the first listed node (a
  * sentinel for REDIS_SENTINELS, then the primary it names). Undefined when TLS is off, or the
  * handshakes complete.
  */
-export async function tlsRefusal(target: RedisTarget): Promise<{ who: string; hint: string } | undefined> {
+export async function tlsRefusal(target: RedisTarget): Promise<{ who: string; message: string; hint: string } | undefined> {
   const at = async (node: RedisNode | undefined, options: TlsSocketOptions | undefined, who = (n: RedisNode) => `${n.host}:${n.port}`) => {
-    const hint = node ? await refusalHintAt(node, options) : undefined;
-    return hint ? { who: who(node!), hint } : undefined;
+    const refused = node ? await refusalAt(node, options) : undefined;
+    return refused ? { who: who(node!), ...refused } : undefined;
   };
   if (target.kind === 'single') {
     const url = new URL(target.url);
@@ -69,6 +70,7 @@ export async function tlsRefusal(target: RedisTarget): Promise<{ who: string; hi
   const tlsOf = (access: { tls?: boolean; tlsFiles?: { socketOptions(): Omit<TlsSocketOptions, 'tls'> } } | undefined): TlsSocketOptions | undefined =>
     access?.tls ? { tls: true, ...access.tlsFiles?.socketOptions() } : undefined;
   if (target.kind === 'cluster') return at(target.nodes[0], tlsOf(target.access));
+  if (!target.access?.tls && !target.sentinelAccess?.tls) return undefined;
   const sentinel = target.sentinels[0];
   const atSentinel = await at(sentinel, tlsOf(target.sentinelAccess), (n) => `the sentinel ${n.host}:${n.port}`);
   if (atSentinel || !sentinel) return atSentinel;

@@ -264,14 +264,16 @@ export interface ClusterTls {
  * A redis-server of the test's own speaking TLS on `url` (`rediss://`), with a plain-text port
  * for nothing but the start-up check. `authClients`: it wants a client certificate.
  */
-export async function startOwnTlsRedis(tls: ClusterTls): Promise<OwnRedis> {
+export async function startOwnTlsRedis(tls: ClusterTls): Promise<OwnRedis & { adminPort: number }> {
   let tlsPort = 0;
-  const { child, exited } = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+  const { port: adminPort, child, exited } = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca,
     '--tls-auth-clients', tls.authClients ? 'yes' : 'no'], undefined, 'TLS redis-server');
   let stopped = false;
   return {
     url: `rediss://127.0.0.1:${tlsPort}`,
+    /** The plain-text port, for the test's own commands (CONFIG SET, CLIENT KILL). */
+    adminPort,
     process: child,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
