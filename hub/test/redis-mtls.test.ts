@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { unreachableRedisMessage } from '../src/store/index.js';
+import { answeringNodes } from '../src/store/redis-probe.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { createClient } from 'redis';
@@ -204,6 +205,9 @@ describe('a Redis Cluster with tls-auth-clients yes', () => {
 
   test('one node listed: the nodes discovered from it get the client certificate too (keys on every master)', async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes[0]!, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    // The cluster watch's and the start's PINGs (answeringNodes) carry the certificate too.
+    const access = (config.redis as Extract<RedisTarget, { kind: 'cluster' }>).access;
+    expect((await answeringNodes(cluster.rootNodes, access)).silent).toEqual([]);
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
       await roundTrip(store);
@@ -232,6 +236,11 @@ describe('Sentinel with tls-auth-clients yes on the sentinels, the primary and t
 
   test('the sentinels and the primary they name take the client certificate; after the primary crashes, the promoted replica too', async () => {
     const config = loadConfig({ ...env(), REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
+    const target = config.redis as Extract<RedisTarget, { kind: 'sentinel' }>;
+    // The sentinel watch's PINGs (answeringNodes, as SentinelWatch asks) carry the certificate:
+    // without it every sentinel would count as silent.
+    expect((await answeringNodes(target.sentinels, target.sentinelAccess)).silent).toEqual([]);
+    expect((await answeringNodes(target.sentinels, { tls: true })).answering).toEqual([]);
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
       await roundTrip(store);
