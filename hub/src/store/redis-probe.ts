@@ -205,9 +205,7 @@ export async function answersNow(target: RedisTarget): Promise<boolean> {
     return at ? pongWith(at.node, at.access) : false;
   }
   if (target.kind === 'cluster') return (await Promise.all(target.nodes.map((node) => pongWith(node, target.access)))).some(Boolean);
-  for (const sentinel of target.sentinels) {
-    const primary = await primaryNamedBy(sentinel, target.name, target.sentinelAccess);
-    if (primary) return pongWith(primary, target.access);
-  }
-  return false;
+  // All sentinels at once: silent ones would each take the probe's whole bound in turn.
+  const primary = (await Promise.all(target.sentinels.map((sentinel) => primaryNamedBy(sentinel, target.name, target.sentinelAccess)))).find(Boolean);
+  return primary ? pongWith(primary, target.access) : false;
 }
