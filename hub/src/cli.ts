@@ -13,7 +13,7 @@ import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
 import { rotateSigningKeys } from './secrets/signing-keys.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
-import { describeRedis, openStore, unreachableRedisMessage } from './store/index.js';
+import { describeRedis, openStore, storeStoppedMessage, unreachableRedisMessage } from './store/index.js';
 import { StoreUnavailableError } from './store/store.js';
 import { runUcenterCli, UCENTER_USAGE } from './ucenter/ucenter-cli.js';
 import { CLIENTS_USAGE, runClientsCli } from './clients/clients-cli.js';
@@ -346,7 +346,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     return 0;
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      print(`error: ${await unreachableRedisMessage(redisTarget, error.cause)}`);
+      // Connected at the start of the command: not "did not answer: … its password right?".
+      print(`error: ${await storeStoppedMessage(redisTarget, error.cause)}`);
       return 1;
     }
     if (error instanceof HubError || error instanceof TypeError || error instanceof ConfigError) {

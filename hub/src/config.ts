@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import type { RedisAccess, RedisNode, RedisTarget } from './store/redis-client.js';
+import { loadRedisTlsFiles, RedisTlsFileError, type RedisTlsFiles } from './store/redis-tls.js';
 import { badPortProblem } from './fetch-bad-ports.js';
 import { algOfKey } from './secrets/signing-algs.js';
 
@@ -141,10 +142,18 @@ const schema = z.object({
   REDIS_USERNAME: z.string().min(1).optional(),
   /** Their password (`requirepass`, or the ACL user's). A single server's goes in REDIS_URL. */
   REDIS_PASSWORD: z.string().min(1).optional(),
-  /** The sentinels' own password (`requirepass` in sentinel.conf), which is not the primary's. */
+  /** The sentinels' own password (`requirepass` in sentinel.conf, or their ACL user's), which is not the primary's. */
   REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
-  /** TLS to a cluster's nodes, or to the sentinels and their primary and replicas (Node's trusted CAs; NODE_EXTRA_CA_CERTS adds yours). A single server: `rediss://`. */
+  /** The sentinels' own Redis ACL user (`ACL SETUSER` on each sentinel); unset: `default`. */
+  REDIS_SENTINEL_USERNAME: z.string().min(1).optional(),
+  /** TLS to a cluster's nodes, or to the sentinels and their primary and replicas (Node's trusted CAs, or REDIS_TLS_CA_FILE). A single server: `rediss://`. */
   REDIS_TLS: bool.default(false),
+  /** With TLS (REDIS_TLS or rediss://): a PEM file of the CAs that sign the Redis servers' certificates, trusted instead of Node's. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** With TLS: this hub's client certificate (PEM, chain after it), for servers with `tls-auth-clients yes`; with REDIS_TLS_KEY_FILE. */
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** Its private key (PEM, without a passphrase). */
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
   /**
    * Replicas that must acknowledge the single-use claim of a code or refresh token (`WAIT`)
    * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
@@ -566,9 +575,30 @@ export function misspelledVariables(env: Record<string, string | undefined>): Mi
   return found;
 }
 
-function redisAccess(username: string | undefined, password: string | undefined, tls: boolean): RedisAccess | undefined {
+function redisAccess(username: string | undefined, password: string | undefined, tls: boolean, tlsFiles: RedisTlsFiles | undefined): RedisAccess | undefined {
   if (!username && !password && !tls) return undefined;
-  return { ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls } : {}) };
+  return { ...(username ? { username } : {}), ...(password ? { password } : {}), ...(tls ? { tls } : {}), ...(tls && tlsFiles ? { tlsFiles } : {}) };
+}
+
+const TLS_FILE_SETTINGS = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TLS_KEY_FILE'] as const;
+
+/**
+ * REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE, read and checked: refused where
+ * no connection speaks TLS (they would look set up and do nothing), and when a file cannot be
+ * used, naming the variable (never a file's contents).
+ */
+function redisTlsFiles(data: z.infer<typeof schema>, tls: boolean): RedisTlsFiles | undefined {
+  const given = TLS_FILE_SETTINGS.filter((name) => data[name] !== undefined);
+  if (given.length === 0) return undefined;
+  if (!tls) {
+    throw new ConfigError(`invalid hub configuration:\n  ${given.join(', ')}: only used with TLS: REDIS_TLS=true with REDIS_CLUSTER_NODES or REDIS_SENTINELS, or a rediss:// REDIS_URL`);
+  }
+  try {
+    return loadRedisTlsFiles({ caFile: data.REDIS_TLS_CA_FILE, certFile: data.REDIS_TLS_CERT_FILE, keyFile: data.REDIS_TLS_KEY_FILE });
+  } catch (error) {
+    if (error instanceof RedisTlsFileError) throw new ConfigError(`invalid hub configuration:\n  ${error.message}`);
+    throw error;
+  }
 }
 
 /**
@@ -579,20 +609,23 @@ function redisAccess(username: string | undefined, password: string | undefined,
 function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
   if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
   if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
-  if (data.REDIS_SENTINEL_PASSWORD && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS (the sentinels\' own password)');
+  const sentinelOnly = (['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'] as const).filter((name) => data[name] !== undefined);
+  if (sentinelOnly.length && !data.REDIS_SENTINELS) throw new ConfigError(`invalid hub configuration:\n  ${sentinelOnly.join(', ')}: only used with REDIS_SENTINELS (the sentinels' own user and password)`);
   if (!data.REDIS_CLUSTER_NODES && !data.REDIS_SENTINELS) {
     // Left unused, a password or TLS would look set up and not be: a single server's are in its URL.
     const unused = (['REDIS_USERNAME', 'REDIS_PASSWORD'] as const).filter((name) => data[name] !== undefined);
     if (unused.length) throw new ConfigError(`invalid hub configuration:\n  ${unused.join(', ')}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; one server's user and password go in REDIS_URL (redis://USER:PASSWORD@host:6379)`);
     if (data.REDIS_TLS) throw new ConfigError('invalid hub configuration:\n  REDIS_TLS: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; for one server write REDIS_URL as rediss://host:port');
   }
-  const access = redisAccess(data.REDIS_USERNAME, data.REDIS_PASSWORD, data.REDIS_TLS);
+  const nodeList = Boolean(data.REDIS_CLUSTER_NODES || data.REDIS_SENTINELS);
+  const tlsFiles = redisTlsFiles(data, nodeList ? data.REDIS_TLS : /^rediss:\/\//i.test(data.REDIS_URL ?? ''));
+  const access = redisAccess(data.REDIS_USERNAME, data.REDIS_PASSWORD, data.REDIS_TLS, tlsFiles);
   if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES, ...(access ? { access } : {}) };
   if (data.REDIS_SENTINELS) {
     if (!data.REDIS_SENTINEL_NAME) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
-    const sentinelAccess = redisAccess(undefined, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS);
+    const sentinelAccess = redisAccess(data.REDIS_SENTINEL_USERNAME, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS, tlsFiles);
     return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME, ...(access ? { access } : {}), ...(sentinelAccess ? { sentinelAccess } : {}) };
   }
-  if (data.REDIS_URL) return { kind: 'single', url: data.REDIS_URL };
+  if (data.REDIS_URL) return { kind: 'single', url: data.REDIS_URL, ...(tlsFiles ? { tlsFiles } : {}) };
   return undefined;
 }

@@ -12,6 +12,8 @@ import type { Store } from './store/store.js';
 import { errorMessagesOf, isAuthFailure, isOutOfMemory, lastConnectionError, onConnectionError, redactCredentials, secretsOf, type RedisClient, type RedisTarget } from './store/redis-client.js';
 import { refusedCredentials } from './store/redis-probe.js';
 import { credentialSettings } from './store/redis-access.js';
+import { tlsFailureHint } from './store/redis-tls.js';
+import { tlsRefusal } from './store/redis-tls-probe.js';
 import { readEvictionStatus, SAFE_EVICTION_POLICY, unsafePolicyMessage } from './store/redis-memory-policy.js';
 import { SecretBox } from './two-step/secret-box.js';
 
@@ -182,10 +184,17 @@ export class OwnedState {
         // the failed command only says the client is offline.
         const client = redisClientOf(this.deps.store);
         const cause = client && lastConnectionError(client, 2 * this.deps.config.HUB_STORE_CHECK_MS + 5_000);
+        const target = this.deps.config.redis;
+        // A TLS handshake the server refuses (a client certificate expired or no longer trusted)
+        // often reaches node-redis only as "Socket closed unexpectedly": asked alone, as at
+        // start-up, only while the store fails and only with TLS on.
+        if (target && !(cause && (isAuthFailure(cause) || tlsFailureHint(cause)))) {
+          const refusedTls = await tlsRefusal(target);
+          if (refusedTls) throw new Error(`no answer: ${refusedTls.who}: ${refusedTls.message}`);
+        }
         if (cause) throw new Error(`no answer: ${cause}`);
         // A cluster's or Sentinel's client retries a refused password quietly (no error event to
         // keep): asked once more with the same credentials, as at start-up, only while it fails.
-        const target = this.deps.config.redis;
         const refused = target && target.kind !== 'single' ? await refusedCredentials(target) : undefined;
         throw new Error(refused ? `no answer: ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target!))})` : 'no answer');
       }
@@ -275,7 +284,8 @@ export class OwnedState {
     for (const [each, when] of logged) if (now - when >= CONNECTION_ERROR_LOG_MS) logged.delete(each);
     if (logged.size >= 50) return; // many distinct messages at once: enough is said
     logged.set(message, now);
-    const hint = isAuthFailure(message) ? `: Redis refuses this hub’s credentials; check ${credentialSettings(this.deps.config.redis?.kind)} against the Redis server’s` : '';
+    const tlsHint = tlsFailureHint(message);
+    const hint = isAuthFailure(message) ? `: Redis refuses this hub’s credentials; check ${credentialSettings(this.deps.config.redis?.kind)} against the Redis server’s` : tlsHint ? `: the TLS handshake failed; ${tlsHint}` : '';
     this.deps.logger.warn(`Redis connection error${hint}`, { error: message });
   }
 
@@ -459,6 +469,8 @@ export function storeProblem(error: unknown, kind?: RedisTarget['kind']): string
     // Named for the Redis the hub is set up with: on a cluster or Sentinel, REDIS_URL is ignored.
     return `the store refuses this hub’s credentials: Redis answers NOAUTH or WRONGPASS: check ${credentialSettings(kind)} against the Redis server’s`;
   }
+  const tlsHint = tlsFailureHint(messages);
+  if (tlsHint) return `the store refuses this hub’s TLS connection: ${tlsHint}`;
   if (isOutOfMemory(messages)) {
     return 'the store refuses writes: Redis is out of memory (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server';
   }

@@ -340,7 +340,7 @@ describe('admin CLI without a shared store', () => {
 
   test('a Redis that does not answer is named, with what to check', async () => {
     const run = runCli(['users', 'list'], { REDIS_URL: 'redis://127.0.0.1:1', KEY_PREFIX: 'test:cli-unreachable:' }, () => undefined);
-    await expect(run).rejects.toThrow(/^Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL/);
+    await expect(run).rejects.toThrow(/^Redis 127\.0\.0\.1:1 \(single\) did not answer \(no reply at all, so no password was refused\): is it running and reachable, and are REDIS_URL/);
   });
 
   test('a Redis that answers but has no such database is said so, not "did not answer" (an operator review)', async () => {

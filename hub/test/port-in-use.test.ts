@@ -79,7 +79,7 @@ describe('a Redis that does not answer at start-up', () => {
     const hubPort = await freePort();
     const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).toBe(1);
-    expect(output).toMatch(/Redis 127\.0\.0\.1:1 \(single\) did not answer: is it running, and are REDIS_URL \(or REDIS_CLUSTER_NODES \/ REDIS_SENTINELS\) and its password right\? \(.*ECONNREFUSED/);
+    expect(output).toMatch(/Redis 127\.0\.0\.1:1 \(single\) did not answer \(no reply at all, so no password was refused\): is it running and reachable, and are REDIS_URL \(or REDIS_CLUSTER_NODES \/ REDIS_SENTINELS\) right\? \(.*ECONNREFUSED/);
     expectNoStack(output);
   });
 

@@ -17,6 +17,8 @@ import { captureLogger } from '../src/testing/capture-logger.js';
 
 const PASSWORD = `data-${randomUUID()}`;
 const SENTINEL_PASSWORD = `sentinels-${randomUUID()}`;
+/** An ACL user of the sentinels (REDIS_SENTINEL_USERNAME), with a password of its own. */
+const SENTINEL_USER = { username: 'hub-sentinel', password: `sentinel-user-${randomUUID()}` };
 
 /** Why `target` could not be reached, as the hub's start and the CLI say it. */
 async function refusal(target: RedisTarget): Promise<string> {
@@ -181,7 +183,7 @@ describe('a cluster\'s password changed under a running hub', () => {
 describe('Sentinel with passwords on the data servers and on the sentinels', () => {
   let sentinel: OwnRedisSentinel;
   beforeAll(async () => {
-    sentinel = await startOwnRedisSentinel('sso-auth', { password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD });
+    sentinel = await startOwnRedisSentinel('sso-auth', { password: PASSWORD, sentinelPassword: SENTINEL_PASSWORD, sentinelUser: SENTINEL_USER });
   }, 60_000);
   afterAll(async () => {
     await sentinel.stop();
@@ -246,6 +248,26 @@ describe('Sentinel with passwords on the data servers and on the sentinels', () 
     }
   }, 60_000);
 
+  test('REDIS_SENTINEL_USERNAME: the sentinels\' own ACL user reaches them; its password sent without it (as `default`) is refused naming REDIS_SENTINEL_USERNAME, never a password', async () => {
+    const env = { LOG_LEVEL: 'silent', REDIS_SENTINELS: sentinel.sentinels.join(','), REDIS_SENTINEL_NAME: sentinel.name, REDIS_PASSWORD: PASSWORD, REDIS_SENTINEL_USERNAME: SENTINEL_USER.username, REDIS_SENTINEL_PASSWORD: SENTINEL_USER.password };
+    const config = loadConfig(env);
+    expect(config.redis).toMatchObject({ kind: 'sentinel', access: { password: PASSWORD }, sentinelAccess: { username: SENTINEL_USER.username, password: SENTINEL_USER.password } });
+    // The data servers' credentials are not the sentinels': REDIS_USERNAME stays unset for them.
+    expect((config.redis as { access?: { username?: string } }).access?.username).toBeUndefined();
+    const store = new RedisStore(await connectRedis(config.redis!));
+    try {
+      await roundTrip(store);
+    } finally {
+      await store.close();
+    }
+    const base = { kind: 'sentinel' as const, sentinels: sentinel.sentinelRootNodes, name: sentinel.name, access: { password: PASSWORD } };
+    const withoutUser = await refusal({ ...base, sentinelAccess: { password: SENTINEL_USER.password } });
+    expect(withoutUser).toMatch(/refused the credentials \(WRONGPASS/);
+    expect(withoutUser).toMatch(/REDIS_SENTINEL_USERNAME/);
+    expect(withoutUser).not.toContain(SENTINEL_USER.password);
+    expect(withoutUser).not.toContain(PASSWORD);
+  }, 60_000);
+
   test('without the sentinels\' password, or the data servers\': refused naming the setting to fix, never a password', async () => {
     const base = { kind: 'sentinel' as const, sentinels: sentinel.sentinelRootNodes, name: sentinel.name };
     const noSentinelPassword = await refusal({ ...base, access: { password: PASSWORD } });
@@ -265,6 +287,7 @@ describe('the settings are refused where they would do nothing', () => {
     [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_USERNAME: 'hub' }, /REDIS_USERNAME: only used with/],
     [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_TLS: 'true' }, /REDIS_TLS: only used with .* rediss:\/\//],
     [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_SENTINEL_PASSWORD: 'p' }, /REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_SENTINEL_USERNAME: 'hub' }, /REDIS_SENTINEL_USERNAME: only used with REDIS_SENTINELS/],
   ])('%j', (env, message) => {
     expect(() => loadConfig({ LOG_LEVEL: 'silent', ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ LOG_LEVEL: 'silent', ...env })).toThrow(message);
@@ -283,7 +306,7 @@ describe('a password refused while the hub runs (changed on the servers) names t
   test.each([
     ['single', /the password in REDIS_URL/, /REDIS_PASSWORD/],
     ['cluster', /REDIS_PASSWORD \(and REDIS_USERNAME for a Redis ACL user\)/, /REDIS_URL/],
-    ['sentinel', /REDIS_PASSWORD .* REDIS_SENTINEL_PASSWORD for the sentinels/, /REDIS_URL/],
+    ['sentinel', /REDIS_PASSWORD .* REDIS_SENTINEL_PASSWORD \(and REDIS_SENTINEL_USERNAME for an ACL user of the sentinels\) for the sentinels/, /REDIS_URL/],
   ] as const)('%s', (kind, named, notNamed) => {
     const problem = storeProblem(refused, kind);
     expect(problem).toMatch(/refuses this hub’s credentials/);

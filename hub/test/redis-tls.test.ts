@@ -4,31 +4,20 @@
  * (NODE_EXTRA_CA_CERTS). Before, the nodes of REDIS_CLUSTER_NODES were always spoken to in plain
  * text: a TLS cluster (most managed ones) could not be used at all.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubProcess } from '../src/testing/hub-process.js';
 import { startOwnRedisCluster, type OwnRedisCluster } from '../src/testing/redis-server.js';
+import { tlsCertificates } from '../src/testing/tls-certificates.js';
 
 let dir: string;
 let cluster: OwnRedisCluster;
 let ca: string;
 
-/** A CA, and a server certificate for 127.0.0.1 signed by it (openssl, as an operator would make them). */
-async function certificates(into: string): Promise<{ cert: string; key: string; ca: string }> {
-  const path = (name: string) => join(into, name);
-  const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: into, stdio: 'ignore' });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=sso-hub test CA']);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  await writeFile(path('ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf']);
-  return { cert: path('server.pem'), key: path('server.key'), ca: path('ca.pem') };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sso-redis-tls-'));
-  const tls = await certificates(dir);
+  const tls = await tlsCertificates(dir);
   ca = tls.ca;
   cluster = await startOwnRedisCluster({ tls });
 }, 60_000);

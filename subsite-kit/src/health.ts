@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { KitContext } from './context.js';
+import { refusedCredentials } from './store/refused-credentials.js';
 
 /** Options of `sso.healthRoutes()`. */
 export interface HealthRoutesOptions {
@@ -32,6 +33,9 @@ export function healthRoutes(ctx: KitContext, options: HealthRoutesOptions = {})
       await bounded(ctx.kitStore.members(ctx.keys.readinessProbe()), timeoutMs);
       return undefined;
     } catch {
+      // A refused password says what to fix (the hub's /readyz does the same); never the password.
+      const refusal = await refusedCredentials(ctx.options.redis, timeoutMs);
+      if (refusal) return `store refuses this site's Redis credentials (Redis answers ${refusal}): check the password (and user) of the Redis client given to the kit as \`redis\` (in its URL, or its password / username options) against the Redis server's`;
       return 'store unreachable';
     }
   }

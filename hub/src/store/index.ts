@@ -1,6 +1,8 @@
-import { answeringNodes, refusedCredentials, tlsMismatch, wrongKindOfRedis } from './redis-probe.js';
+import { answeringNodes, answersNow, refusedCredentials, tlsMismatch, wrongKindOfRedis } from './redis-probe.js';
 import { credentialSettings } from './redis-access.js';
 import { MemoryStore } from './memory.js';
+import { tlsFailureHint } from './redis-tls.js';
+import { tlsRefusal } from './redis-tls-probe.js';
 import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
@@ -68,6 +70,12 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   if (isAuthFailure(causes)) {
     return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${credentialSettings(target.kind)} against the Redis server's`;
   }
+  // It refused the TLS handshake, or this hub refused its certificate: OpenSSL's words name no setting.
+  const tlsHint = tlsFailureHint(causes);
+  if (tlsHint) return `${where} did not complete the TLS handshake: ${tlsHint}`;
+  // Often node-redis saw only the connection closed (the server's alert lost): the handshake asked alone.
+  const tlsRefused = await tlsRefusal(target);
+  if (tlsRefused) return `${where} did not complete the TLS handshake with ${tlsRefused.who}: ${tlsRefused.hint}`;
   // A cluster's or Sentinel's refusal that node-redis kept to itself: asked again, with the same credentials.
   const refused = await refusedCredentials(target);
   if (refused) return `${where} answered, but ${refused.who} refused the credentials (${redactCredentials(refused.refusal, secretsOf(target))}): check ${refused.settings} against the Redis server's`;
@@ -90,5 +98,27 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
       return `${where} did not answer in time: ${silent.join(', ')} ${silent.length === 1 ? 'does' : 'do'} not answer a PING while the other listed nodes do (down, frozen or overloaded); a master that stays so is replaced by its replica after cluster-node-timeout: try again then, or start the hub with the nodes that answer`;
     }
   }
-  return `${where} did not answer: is it running, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) and its password right?`;
+  // Nothing refused the credentials above (a refusal is a reply, and is said as one). Before, this
+  // asked "… and its password right?" also when the store was only slow to answer: a Sentinel
+  // failover under way (the admin CLI's `users disable` during the failover review) sent the
+  // operator to a password that was right.
+  if (await answersNow(target)) {
+    return `${where} did not answer in time, and answers now with these settings (no password was refused): it was busy or changing, as during a failover or a restart (a primary being replaced takes seconds); try again`;
+  }
+  return `${where} did not answer (no reply at all, so no password was refused): is it running and reachable, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) right?`;
+}
+
+/**
+ * What to say when the store stopped answering in the middle of a command (the admin CLI): it
+ * answered when the command began, so its address and password were right, unless the reply was
+ * a refusal of the credentials (a password changed on the servers meanwhile), said as such.
+ */
+export async function storeStoppedMessage(target: RedisTarget, cause?: unknown): Promise<string> {
+  if (isAuthFailure(errorMessagesOf(cause))) return unreachableRedisMessage(target, cause);
+  const description = describeRedis(target, 0);
+  const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  const now = (await answersNow(target))
+    ? 'it answers again now: it was busy or changing, as during a failover or a restart'
+    : 'it does not answer now either: is it running and reachable?';
+  return `${where} answered when the command began, then did not answer in time (no password was refused); ${now}. The command may have stopped part-way: check what it did, and run it again`;
 }

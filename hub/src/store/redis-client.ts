@@ -4,6 +4,7 @@ import { StoreUnavailableError } from './store.js';
 import { ClusterWatch } from './cluster-watch.js';
 import { answeringNodes } from './redis-probe.js';
 import type { RedisAccess } from './redis-access.js';
+import { tlsFailureHint, type RedisTlsFiles } from './redis-tls.js';
 
 export type { RedisAccess } from './redis-access.js';
 export { isAuthFailure } from './redis-access.js';
@@ -19,11 +20,12 @@ export interface RedisNode {
  * Which Redis the store talks to: one server (`REDIS_URL`), a Redis Cluster
  * (`REDIS_CLUSTER_NODES`, any reachable masters; the rest is discovered) or a primary found
  * through Redis Sentinel (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`). `access`: the data nodes'
- * (REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS); `sentinelAccess`: the sentinels' own
- * (REDIS_SENTINEL_PASSWORD, and REDIS_TLS).
+ * (REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS and its files); `sentinelAccess`: the sentinels' own
+ * (REDIS_SENTINEL_USERNAME, REDIS_SENTINEL_PASSWORD, and REDIS_TLS with the same files). A single
+ * `rediss://` server's `tlsFiles`: REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE.
  */
 export type RedisTarget =
-  | { kind: 'single'; url: string }
+  | { kind: 'single'; url: string; tlsFiles?: RedisTlsFiles }
   | { kind: 'cluster'; nodes: RedisNode[]; access?: RedisAccess }
   | { kind: 'sentinel'; sentinels: RedisNode[]; name: string; access?: RedisAccess; sentinelAccess?: RedisAccess };
 
@@ -57,8 +59,9 @@ function socketOptions(connected: () => boolean) {
  */
 const COMMAND_OPTIONS = { timeout: 0 } as const;
 
-function makeSingle(url: string, connected: () => boolean) {
-  return createClient({ url, disableOfflineQueue: true, commandOptions: COMMAND_OPTIONS, socket: socketOptions(connected) });
+function makeSingle(url: string, tlsFiles: RedisTlsFiles | undefined, connected: () => boolean) {
+  // The files' CA, certificate and key join the TLS that `rediss://` turns on (node-redis merges the socket options with the URL's).
+  return createClient({ url, disableOfflineQueue: true, commandOptions: COMMAND_OPTIONS, socket: { ...socketOptions(connected), ...tlsFiles?.socketOptions() } });
 }
 
 function makeCluster(nodes: RedisNode[], access: RedisAccess | undefined, connected: () => boolean) {
@@ -294,7 +297,7 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
   await watch?.check();
   const client: RedisClient =
     resolved.kind === 'single'
-      ? makeSingle(resolved.url, isConnected)
+      ? makeSingle(resolved.url, resolved.tlsFiles, isConnected)
       : resolved.kind === 'cluster'
         ? makeCluster(await answeringRootNodes(resolved.nodes, resolved.access), resolved.access, isConnected)
         : makeSentinel(watch!.answeringFirst(), resolved.name, { nodes: resolved.access, sentinels: resolved.sentinelAccess }, watch!, isConnected);
@@ -341,8 +344,10 @@ export async function connectRedis(target: string | RedisTarget): Promise<RedisC
     ]);
     clearTimeout(destroyTimer);
     // A cluster's or Sentinel's client says only that no node was available; the refusal of the
-    // credentials came as a connection error (redacted by `report`): the cause the operator needs.
-    const refused = errors.last && isAuthFailure(errors.last.message) ? errors.last.message : undefined;
+    // credentials or of the TLS handshake came as a connection error (redacted by `report`): the
+    // cause the operator needs.
+    const last = errors.last?.message;
+    const refused = last !== undefined && (isAuthFailure(last) || tlsFailureHint(last) !== undefined) ? last : undefined;
     throw new StoreUnavailableError(refused ? new Error(refused, { cause: error }) : error);
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { createClient, ErrorReply } from 'redis';
-import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, type RedisAccess } from './redis-access.js';
+import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, SENTINEL_CREDENTIALS, type RedisAccess } from './redis-access.js';
 import type { RedisNode, RedisTarget } from './redis-client.js';
 
 const PROBE_TIMEOUT_MS = 1_500;
@@ -56,7 +56,7 @@ async function monitoredNames(node: RedisNode, access: RedisAccess | undefined):
 }
 
 /** The primary a sentinel names for `name` (`SENTINEL GET-MASTER-ADDR-BY-NAME`), or undefined. */
-async function primaryNamedBy(node: RedisNode, name: string, access: RedisAccess | undefined): Promise<RedisNode | undefined> {
+export async function primaryNamedBy(node: RedisNode, name: string, access: RedisAccess | undefined): Promise<RedisNode | undefined> {
   return probe(node, async (send) => {
     const reply = (await send(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])) as unknown;
     if (!Array.isArray(reply) || reply.length < 2) return undefined;
@@ -133,7 +133,7 @@ export async function refusedCredentials(target: RedisTarget): Promise<{ who: st
   const first = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
   if (!first) return undefined;
   const atFirst = await refusalAt(first, target.kind === 'sentinel' ? target.sentinelAccess : target.access);
-  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? 'REDIS_SENTINEL_PASSWORD (the sentinels\' own requirepass)' : DATA_NODE_CREDENTIALS, refusal: atFirst };
+  if (atFirst) return { who: `${first.host}:${first.port}`, settings: target.kind === 'sentinel' ? SENTINEL_CREDENTIALS : DATA_NODE_CREDENTIALS, refusal: atFirst };
   if (target.kind !== 'sentinel') return undefined;
   const primary = await primaryNamedBy(first, target.name, target.sentinelAccess);
   const atPrimary = primary && (await refusalAt(primary, target.access));
@@ -167,5 +167,45 @@ export async function tlsMismatch(target: RedisTarget): Promise<string | undefin
   const address = `${node.host}:${node.port}`;
   return tls
     ? `${address} answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS, or list the servers' TLS ports (tls-port) if they have TLS on`
-    : `${address} answers only with TLS: set REDIS_TLS=true (with NODE_EXTRA_CA_CERTS=/path/ca.pem for a private CA)`;
+    : `${address} answers only with TLS: set REDIS_TLS=true (with REDIS_TLS_CA_FILE=/path/ca.pem for a private CA)`;
+}
+
+/** One server's address and its URL's user, password and TLS, as a probe takes them. */
+function urlNode(url: string, tlsFiles: RedisAccess['tlsFiles']): { node: RedisNode; access: RedisAccess } | undefined {
+  try {
+    const parsed = new URL(url);
+    const tls = parsed.protocol === 'rediss:';
+    return {
+      node: { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port || 6379) },
+      access: {
+        ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+        ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+        ...(tls ? { tls, ...(tlsFiles ? { tlsFiles } : {}) } : {}),
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `node` answers PONG to a PING made with `access` (a refused password, an error or silence: false). */
+async function pongWith(node: RedisNode, access: RedisAccess | undefined): Promise<boolean> {
+  return (await probe(node, async (send) => String(await send(['PING'])) === 'PONG', PROBE_TIMEOUT_MS, access)) === true;
+}
+
+/**
+ * Whether `target` serves now with its configured credentials: one server, one of a cluster's
+ * listed nodes, or the primary the first answering sentinel names answers PONG. Asked after a
+ * connection or a command did not answer in time: "yes" means no address or password was wrong,
+ * the store was busy changing (a failover, a restart) or overloaded.
+ */
+export async function answersNow(target: RedisTarget): Promise<boolean> {
+  if (target.kind === 'single') {
+    const at = urlNode(target.url, target.tlsFiles);
+    return at ? pongWith(at.node, at.access) : false;
+  }
+  if (target.kind === 'cluster') return (await Promise.all(target.nodes.map((node) => pongWith(node, target.access)))).some(Boolean);
+  // All sentinels at once: silent ones would each take the probe's whole bound in turn.
+  const primary = (await Promise.all(target.sentinels.map((sentinel) => primaryNamedBy(sentinel, target.name, target.sentinelAccess)))).find(Boolean);
+  return primary ? pongWith(primary, target.access) : false;
 }

@@ -216,7 +216,7 @@ export async function startOwnRedisCluster(options: { password?: string; tls?: C
     for (let i = 0; i < 3; i += 1) {
       let tlsPort = 0;
       const node = await launch(async (port) => {
-        const tls = options.tls ? ['--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
+        const tls = options.tls ? ['--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', options.tls.authClients ? 'yes' : 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
         return ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--cluster-enabled', 'yes',
           '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', ...tls];
       }, dir, 'cluster node');
@@ -256,6 +256,35 @@ export interface ClusterTls {
   cert: string;
   key: string;
   ca: string;
+  /** `tls-auth-clients yes`: clients must show a certificate signed by `ca` (mutual TLS). */
+  authClients?: boolean;
+}
+
+/**
+ * A redis-server of the test's own speaking TLS on `url` (`rediss://`), with a plain-text port
+ * for nothing but the start-up check. `authClients`: it wants a client certificate.
+ */
+export async function startOwnTlsRedis(tls: ClusterTls): Promise<OwnRedis & { adminPort: number }> {
+  let tlsPort = 0;
+  const { port: adminPort, child, exited } = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca,
+    '--tls-auth-clients', tls.authClients ? 'yes' : 'no'], undefined, 'TLS redis-server');
+  let stopped = false;
+  return {
+    url: `rediss://127.0.0.1:${tlsPort}`,
+    /** The plain-text port, for the test's own commands (CONFIG SET, CLIENT KILL). */
+    adminPort,
+    process: child,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 export interface OwnRedisSentinel {
@@ -264,12 +293,14 @@ export interface OwnRedisSentinel {
   /** `host:port` of every sentinel, as REDIS_SENTINELS takes them. */
   sentinels: string[];
   sentinelRootNodes: { host: string; port: number }[];
-  /** Port of the server that is the primary right now (asks a sentinel). */
+  /** Port of the server that is the primary right now (asks a sentinel); its TLS port with `tls`. */
   primaryPort(): Promise<number>;
   /** Waits until the sentinels know each other and the replica, so a failover can be agreed. */
   readyForFailover(): Promise<void>;
   /** SIGKILL of the current primary, by its PID: a crash, with no chance to hand over. */
   killPrimary(): Promise<number>;
+  /** SIGSTOP of the current primary: it keeps its connections and answers nothing (a frozen host); resumeReplica() resumes both data servers. */
+  pausePrimary(): Promise<number>;
   /** SIGSTOP / SIGCONT of the replica (the data server that is not the primary): it acknowledges nothing meanwhile. */
   pauseReplica(): Promise<void>;
   resumeReplica(): Promise<void>;
@@ -283,32 +314,57 @@ export const SENTINEL_DOWN_AFTER_MS = 1_000;
  * A primary, one replica and three sentinels (quorum 2), all `redis-server` (`--sentinel`),
  * with short detection times so a failover takes seconds, not the default half minute.
  */
-export async function startOwnRedisSentinel(name = 'sso-test', options: { password?: string; sentinelPassword?: string } = {}): Promise<OwnRedisSentinel> {
+export async function startOwnRedisSentinel(name = 'sso-test', options: { password?: string; sentinelPassword?: string; sentinelUser?: { username: string; password: string }; tls?: ClusterTls } = {}): Promise<OwnRedisSentinel> {
   const dir = await mkdtemp(join(tmpdir(), 'sso-sentinel-'));
   let primaryPort = 0;
   let replicaPort = 0;
   const sentinelPorts: number[] = [];
   const servers: Spawned[] = [];
   const byPort = new Map<number, Spawned>();
-  const track = (spawned: Spawned) => {
+  // With TLS every server has a TLS port too, which the sentinels announce and name (replication,
+  // the sentinels' links and the clients speak TLS); the set-up below speaks plain text on the other.
+  const tlsPortOf = new Map<number, number>();
+  const plainPortOf = new Map<number, number>();
+  const track = (spawned: Spawned, tlsPort = 0) => {
     servers.push(spawned);
     byPort.set(spawned.port, spawned);
+    if (tlsPort) {
+      byPort.set(tlsPort, spawned);
+      tlsPortOf.set(spawned.port, tlsPort);
+      plainPortOf.set(tlsPort, spawned.port);
+    }
   };
+  const tls = options.tls;
+  const tlsArgs = async (take: (port: number) => void) => {
+    if (!tls) return [];
+    const port = await freePort();
+    take(port);
+    return ['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', tls.authClients ? 'yes' : 'no', '--tls-replication', 'yes'];
+  };
+  /** The port others are told to reach a server at: its TLS port with TLS. */
+  const announced = (plain: number) => tlsPortOf.get(plain) ?? plain;
   try {
-    const primary = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK], dir, 'primary');
-    track(primary);
+    let primaryTls = 0;
+    const primary = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, ...(await tlsArgs((p) => (primaryTls = p)))], dir, 'primary');
+    track(primary, primaryTls);
     primaryPort = primary.port;
-    const replica = await launch((port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, '--replicaof', '127.0.0.1', String(primaryPort)], dir, 'replica');
-    track(replica);
+    let replicaTls = 0;
+    const replica = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', ...NO_DISK, ...(await tlsArgs((p) => (replicaTls = p))), '--replicaof', '127.0.0.1', String(announced(primaryPort))], dir, 'replica');
+    track(replica, replicaTls);
     replicaPort = replica.port;
     await until(async () => (await command(replicaPort, ['INFO', 'replication'])).includes('master_link_status:up'), 20_000, 'the replica to sync');
     for (let i = 0; i < 3; i += 1) {
+      let sentinelTls = 0;
       const sentinel = await launch(async (port) => {
         const file = join(dir, `sentinel-${port}.conf`);
+        const tlsLines = tls
+          ? [`tls-port ${(sentinelTls = await freePort())}`, `tls-cert-file ${tls.cert}`, `tls-key-file ${tls.key}`, `tls-ca-cert-file ${tls.ca}`, `tls-auth-clients ${tls.authClients ? 'yes' : 'no'}`, 'tls-replication yes']
+          : [];
         await writeFile(file, [
           `port ${port}`,
           'bind 127.0.0.1',
-          `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+          ...tlsLines,
+          `sentinel monitor ${name} 127.0.0.1 ${announced(primaryPort)} 2`,
           `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${name} 3000`,
           `sentinel parallel-syncs ${name} 1`,
@@ -316,12 +372,12 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
         ].join('\n'));
         return [file, '--sentinel'];
       }, dir, 'sentinel');
-      track(sentinel);
+      track(sentinel, sentinelTls);
       sentinelPorts.push(sentinel.port);
     }
     await until(async () => {
       const replies = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name])));
-      return replies.every((reply) => reply.includes(String(primaryPort)));
+      return replies.every((reply) => reply.includes(String(announced(primaryPort))));
     }, 20_000, 'the sentinels to monitor the primary');
     // Passwords once it runs (the set-up above speaks without them): the data servers' for the
     // sentinels (auth-pass) and each other (masterauth), then the sentinels' own (an ACL password
@@ -334,6 +390,12 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
     if (options.sentinelPassword) {
       for (const port of sentinelPorts) await command(port, ['SENTINEL', 'CONFIG', 'SET', 'sentinel-pass', options.sentinelPassword]);
       for (const port of sentinelPorts) await command(port, ['ACL', 'SETUSER', 'default', 'on', 'resetpass', `>${options.sentinelPassword}`]);
+    }
+    // An ACL user of the sentinels' own besides `default` (REDIS_SENTINEL_USERNAME); the sentinels
+    // keep speaking to each other as `default`.
+    if (options.sentinelUser) {
+      const { username, password } = options.sentinelUser;
+      for (const port of sentinelPorts) await command(port, ['ACL', 'SETUSER', username, 'on', `>${password}`, '+@all', 'allchannels'], options.sentinelPassword);
     }
   } catch (error) {
     await stopAll(servers, dir);
@@ -350,8 +412,8 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
   let stopped: Promise<void> | undefined;
   return {
     name,
-    sentinels: sentinelPorts.map((port) => `127.0.0.1:${port}`),
-    sentinelRootNodes: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
+    sentinels: sentinelPorts.map((port) => `127.0.0.1:${announced(port)}`),
+    sentinelRootNodes: sentinelPorts.map((port) => ({ host: '127.0.0.1', port: announced(port) })),
     primaryPort: primaryPortNow,
     async readyForFailover() {
       await until(async () => {
@@ -367,9 +429,15 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
       await server.exited;
       return port;
     },
+    async pausePrimary() {
+      const port = await primaryPortNow();
+      byPort.get(port)!.child.kill('SIGSTOP');
+      return port;
+    },
     async pauseReplica() {
       const primary = await primaryPortNow();
-      byPort.get(primary === primaryPort ? replicaPort : primaryPort)!.child.kill('SIGSTOP');
+      const plain = plainPortOf.get(primary) ?? primary;
+      byPort.get(plain === primaryPort ? replicaPort : primaryPort)!.child.kill('SIGSTOP');
     },
     async resumeReplica() {
       for (const port of [primaryPort, replicaPort]) byPort.get(port)!.child.kill('SIGCONT');
