@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { SignInAttempt } from '../security/login-throttle.js';
-import type { SecondFactor } from '../two-step/two-step-service.js';
+import type { HeldFactor } from '../two-step/two-step-service.js';
 import { AccountInputError } from './account-errors.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { AccountSettings } from './account-settings.js';
@@ -15,7 +16,7 @@ export interface AccountDeletionDeps {
   /** Proves the current password under the sign-in throttle (per account and address). */
   settings: Pick<AccountSettings, 'verifyCurrentPassword'>;
   /** The second step, when the account has it on (its own throttle). */
-  twoStep: { isEnabled(userId: string): Promise<boolean>; verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> };
+  twoStep: { isEnabled(userId: string): Promise<boolean>; checkThrottled(attempt: SignInAttempt, input: string): Promise<HeldFactor | undefined> };
   /** The admin console's path: the forced logout at every subsite, then the record goes. */
   lifecycle: Pick<AccountLifecycle, 'delete'>;
   notices: Pick<OwnerNotices, 'accountDeleted'>;
@@ -66,17 +67,27 @@ export class AccountDeletion {
     // First, so an unticked box spends no password attempt.
     if (!proof.confirmed) throw new DeletionNotConfirmedError();
     await this.deps.settings.verifyCurrentPassword(user, proof.password, ip);
+    // The code is judged now (a wrong one counts against its throttle) but used up only once
+    // nothing can refuse the deletion any more: a refused deletion (the last admin) leaves the
+    // owner's recovery code, or the TOTP code's time step, usable.
+    let code: HeldFactor | undefined;
     if (await this.deps.twoStep.isEnabled(user.id)) {
       const attempt = { ip, account: user.id, via: 'session' as const };
       if (!proof.code) throw new WrongCodeError();
-      if (!(await this.deps.twoStep.verifyThrottled(attempt, proof.code))) {
+      code = await this.deps.twoStep.checkThrottled(attempt, proof.code);
+      if (!code) {
         // As the two-step settings record theirs: a deletion tried from a stolen session with a
         // phished password, stopped at the code, must show in the log as the wrong password does.
         await this.deps.audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip, detail: { step: 'account-delete' } });
         throw new WrongCodeError();
       }
     }
-    await this.#keepAnAdmin(user);
+    const hold = await this.#keepAnAdmin(user);
+    // Used elsewhere meanwhile (the same code at a sign-in): single-use, so not this deletion's.
+    if (code && !(await code.spend())) {
+      if (hold) await this.deps.users.releaseDeletionHold(user.id, hold);
+      throw new WrongCodeError();
+    }
     const deleted = await this.deps.lifecycle.delete(user.id, { actor: user.id, ip }, 'account.deleted');
     this.deps.notices.accountDeleted(user, locale);
     return deleted;
@@ -87,15 +98,23 @@ export class AccountDeletion {
    * admin-role.ts): with none left, only `admin bootstrap` from a shell opens the console again.
    * Checked again once the account is disabled, as a revocation is: two last admins deleting
    * themselves at the same moment cannot both go; the one that finds none left is enabled again.
+   * That disable carries a hold of this deletion's own (UserRepository.holdForDeletion), and the
+   * refusal enables the account only while the hold is still there (a compare-and-set): a disable
+   * (or a disable and enable) by an admin meanwhile stays as the admin left it. Returns the hold,
+   * for the caller to release should it still refuse.
    */
-  async #keepAnAdmin(user: User): Promise<void> {
-    if (!isEnabledAdmin(user)) return;
+  async #keepAnAdmin(user: User): Promise<string | undefined> {
+    if (!isEnabledAdmin(user)) return undefined;
     const lastAdmin = () => new ConflictError(msg('errors:lastAdminDelete'));
     if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
-    await this.deps.users.update(user.id, { disabled: true });
-    if (!(await enabledAdminBesides(this.deps.users, undefined))) {
-      await this.deps.users.update(user.id, { disabled: false });
+    const hold = randomUUID();
+    // Disabled meanwhile by an admin: no longer an enabled admin, and nothing here to undo.
+    if (!(await this.deps.users.holdForDeletion(user.id, hold))) return undefined;
+    // Besides this account in any case: an admin's enable meanwhile does not make it its own other admin.
+    if (!(await enabledAdminBesides(this.deps.users, user.id))) {
+      await this.deps.users.releaseDeletionHold(user.id, hold);
       throw lastAdmin();
     }
+    return hold;
   }
 }
