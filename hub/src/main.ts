@@ -99,6 +99,8 @@ export async function main(
   hub.deliveryWorker.start();
   // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
   hub.unverified.start();
+  // Account deletions cut off part-way are finished (each leased by one process at a time).
+  hub.deletionResumer.start();
   hub.services.metrics.collectProcessMetrics();
   // Said once the hub serves, not waited for: the walk reads the users 500 at a time, and with a
   // forum's 300,000 imported members a start would wait for hundreds of round trips (a last read).

@@ -33,9 +33,12 @@ export function adminUserRoutes(services: HubServices): Router {
       first.splice(at, 0, u);
       if (first.length > SEARCH_LIMIT) first.pop();
     }
+    // A deletion cut off part-way is shown until the hub has finished it (users/pending-deletions.ts).
+    const pendingDeletions = await services.pendingDeletions.list();
+    const deleting = new Set(pendingDeletions.map((pending) => pending.userId));
     // An unverified self-sign-up shows when it will be removed (HUB_UNVERIFIED_ACCOUNT_DAYS).
-    const shown = first.map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
-    return { section: 'users', q, users: shown, total };
+    const shown = first.map((u) => ({ ...u, removeAt: services.unverified.removalTime(u), deletionPending: deleting.has(u.id) }));
+    return { section: 'users', q, users: shown, total, pendingDeletions };
   }
 
   router.get('/admin/users', async (req, res) => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { SignInAttempt } from '../security/login-throttle.js';
@@ -7,7 +6,6 @@ import { AccountInputError } from './account-errors.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import type { AccountSettings } from './account-settings.js';
 import { enabledAdminBesides } from './admin-role.js';
-import type { OwnerNotices } from './owner-notices.js';
 import { isEnabledAdmin, type PublicUser, type User } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
@@ -17,9 +15,8 @@ export interface AccountDeletionDeps {
   settings: Pick<AccountSettings, 'verifyCurrentPassword'>;
   /** The second step, when the account has it on (its own throttle). */
   twoStep: { isEnabled(userId: string): Promise<boolean>; checkThrottled(attempt: SignInAttempt, input: string): Promise<HeldFactor | undefined> };
-  /** The admin console's path: the forced logout at every subsite, then the record goes. */
-  lifecycle: Pick<AccountLifecycle, 'delete'>;
-  notices: Pick<OwnerNotices, 'accountDeleted'>;
+  /** The admin console's path (recorded first, finished later if cut off): the forced logout at every subsite, then the record goes, then the mail. */
+  lifecycle: Pick<AccountLifecycle, 'beginDeletion' | 'commitDeletion' | 'abandonDeletion' | 'finishDeletion'>;
   /** A wrong second step is recorded (a wrong password is, by `verifyCurrentPassword`). */
   audit: Pick<AuditLog, 'record'>;
 }
@@ -82,15 +79,21 @@ export class AccountDeletion {
         throw new WrongCodeError();
       }
     }
-    const hold = await this.#keepAnAdmin(user);
-    // Used elsewhere meanwhile (the same code at a sign-in): single-use, so not this deletion's.
-    if (code && !(await code.spend())) {
-      if (hold) await this.deps.users.releaseDeletionHold(user.id, hold);
-      throw new WrongCodeError();
+    const { lifecycle } = this.deps;
+    // Recorded first (nothing of the account touched yet): should this request stop before the
+    // deletion is decided, the hub rolls it back; once decided, the hub finishes it.
+    const begun = await lifecycle.beginDeletion(user, { actor: user.id, ip }, 'account.deleted', { phase: 'checking', noticeLocale: locale });
+    try {
+      await this.#keepAnAdmin(user, begun.pending.hold!);
+      // Used elsewhere meanwhile (the same code at a sign-in): single-use, so not this deletion's.
+      if (code && !(await code.spend())) throw new WrongCodeError();
+      await lifecycle.commitDeletion(begun);
+    } catch (error) {
+      await lifecycle.abandonDeletion(begun).catch(() => undefined);
+      throw error;
     }
-    const deleted = await this.deps.lifecycle.delete(user.id, { actor: user.id, ip }, 'account.deleted');
-    this.deps.notices.accountDeleted(user, locale);
-    return deleted;
+    // The forced logout, the record and the enrolment go, the audit entry, then the mail to the address.
+    return lifecycle.finishDeletion(begun);
   }
 
   /**
@@ -98,23 +101,18 @@ export class AccountDeletion {
    * admin-role.ts): with none left, only `admin bootstrap` from a shell opens the console again.
    * Checked again once the account is disabled, as a revocation is: two last admins deleting
    * themselves at the same moment cannot both go; the one that finds none left is enabled again.
-   * That disable carries a hold of this deletion's own (UserRepository.holdForDeletion), and the
-   * refusal enables the account only while the hold is still there (a compare-and-set): a disable
-   * (or a disable and enable) by an admin meanwhile stays as the admin left it. Returns the hold,
-   * for the caller to release should it still refuse.
+   * That disable carries `hold`, the deletion's own mark (UserRepository.holdForDeletion), and the
+   * refusal enables the account only while the mark is still there (a compare-and-set, in
+   * AccountLifecycle.abandonDeletion): a disable (or a disable and enable) by an admin meanwhile
+   * stays as the admin left it.
    */
-  async #keepAnAdmin(user: User): Promise<string | undefined> {
-    if (!isEnabledAdmin(user)) return undefined;
+  async #keepAnAdmin(user: User, hold: string): Promise<void> {
+    if (!isEnabledAdmin(user)) return;
     const lastAdmin = () => new ConflictError(msg('errors:lastAdminDelete'));
     if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
-    const hold = randomUUID();
     // Disabled meanwhile by an admin: no longer an enabled admin, and nothing here to undo.
-    if (!(await this.deps.users.holdForDeletion(user.id, hold))) return undefined;
+    if (!(await this.deps.users.holdForDeletion(user.id, hold))) return;
     // Besides this account in any case: an admin's enable meanwhile does not make it its own other admin.
-    if (!(await enabledAdminBesides(this.deps.users, user.id))) {
-      await this.deps.users.releaseDeletionHold(user.id, hold);
-      throw lastAdmin();
-    }
-    return hold;
+    if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
   }
 }

@@ -635,6 +635,16 @@ export class UserRepository {
     return user;
   }
 
+  /**
+   * What {@link delete} removes after the record, for an account whose record is gone already (a
+   * deletion cut off between the record and the sets): safe to run again.
+   */
+  async removeLeftovers(id: string): Promise<void> {
+    await this.store.setRemove(this.keys.users(), id);
+    await this.store.zRemove(this.keys.legacyHashUsers(), id);
+    await this.store.zRemove(this.keys.unverifiedUsers(), id);
+  }
+
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
