@@ -208,11 +208,12 @@ export class AccountLifecycle {
         ...(options.phase === 'checking' ? { hold: randomUUID() } : {}),
         ...(options.noticeLocale ? { notice: { locale: options.noticeLocale, email: user.email, name: user.name, ...(user.signedUp !== undefined ? { signedUp: user.signedUp } : {}), ...(user.emailVerified !== undefined ? { emailVerified: user.emailVerified } : {}) } } : {}),
       });
-      if (created || pending.phase === 'deleting') return { lease, pending };
-      // An owner's deletion whose request stopped in its check (its lease ran out), not yet rolled
-      // back: another owner's request waits for that; the console's delete takes its place (its
-      // disable drops the hold).
+      if (created) return { lease, pending };
+      // Another deletion of the account is recorded: the owner's request waits for it (it is being
+      // finished, or, stopped in its check, rolled back). The console's delete finishes a decided
+      // one, and takes the place of one stopped in its check (its disable drops the hold).
       if (options.phase === 'checking') throw new ConflictError(msg('errors:busyRecord'));
+      if (pending.phase === 'deleting') return { lease, pending };
       const replaced: PendingDeletion = { ...pending, event, by, phase: 'deleting' };
       delete replaced.hold;
       delete replaced.notice;
