@@ -97,4 +97,55 @@ describe('Account deletion: a fault at each of its store writes (memory store)',
     // At least once, not more, except where the fault hit between a step and the record of it having been done.
     expect(duplicates.length).toBeLessThanOrEqual(2);
   });
+
+  test.each(['fail', 'stall'] as const)('the owner\'s deletion (an admin, with another admin: the hold of its check), every write %s in turn: finished, or not begun and the account enabled', async (kind) => {
+    const PASSWORD = 'looking-glass-42';
+    await hub.services.users.create({ username: `other-admin-${kind}`, email: `other-admin-${kind}@example.test`, name: 'Other', password: PASSWORD, roles: ['admin'] });
+    const deleteOwn = async (nth: number | undefined): Promise<{ id: string; username: string; writes: number }> => {
+      counter += 1;
+      const username = `owner${counter}`;
+      const created = await hub.services.users.create({ username, email: `${username}@example.test`, name: 'Owner', password: PASSWORD, roles: ['admin'] });
+      const user = (await hub.services.users.findById(created.id))!;
+      let writes = 0;
+      faulty.plan(() => {
+        writes += 1;
+        return writes === nth ? kind : 'ok';
+      });
+      try {
+        await hub.services.deletion.deleteOwn(user, { password: PASSWORD, code: '', confirmed: true }, '127.0.0.1', 'en');
+      } catch {
+        // The request's answer: a 503 (or a refusal); what matters is where the account ends.
+      } finally {
+        faulty.plan(undefined);
+      }
+      return { id: user.id, username, writes };
+    };
+    const healthy = await deleteOwn(undefined);
+    expect(await hub.services.users.findById(healthy.id)).toBeUndefined();
+    const rolledBack: number[] = [];
+    for (let nth = 1; nth <= healthy.writes; nth += 1) {
+      const { id } = await deleteOwn(nth);
+      await hub.store.del(hub.services.keys.accountDeletionLease(id));
+      await hub.deletionResumer.runOnce(Date.now() + LATER);
+      const left = await hub.services.users.findById(id);
+      if (left) {
+        // Not decided: rolled back, nothing of the deletion left on the account.
+        expect(left).toMatchObject({ disabled: false });
+        expect(left).not.toHaveProperty('deletionHold');
+      }
+      expect(await hub.services.pendingDeletions.get(id)).toBeUndefined();
+      const listed = await hub.store.setMembers(hub.services.keys.users());
+      if (left) {
+        expect(listed).toContain(id);
+        rolledBack.push(nth);
+      } else {
+        expect(listed).not.toContain(id);
+        await hub.services.audit.flush();
+        expect((await hub.services.audit.search({ event: 'account.deleted', user: id })).length).toBeGreaterThanOrEqual(1);
+      }
+    }
+    // Some cases end each way: before the decision, not deleted; after it, deleted.
+    expect(rolledBack.length).toBeGreaterThan(0);
+    expect(rolledBack.length).toBeLessThan(healthy.writes);
+  }, 120_000);
 });
