@@ -309,8 +309,12 @@ export class AccountLifecycle {
       const logged = ended;
       await deletions.update(userId, (current) => ({ ...current, loggedOut: logged }));
     }
-    if (user) await ignoreGone(users.delete(userId));
-    else await users.removeLeftovers(userId); // a try that removed the record stopped before the sets
+    const removed = user !== undefined && (await users.delete(userId).then(() => true, (error: unknown) => {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }));
+    // A try that removed the record stopped before the sets (or the record went meanwhile): what is left of it.
+    if (!removed) await users.removeLeftovers(userId);
     await this.deps.twoStepRecords?.remove(userId);
     await this.deps.audit.record({ event: pending.event, ...pending.by, subject: userId, detail: { username: pending.username, ...ended } });
     if (pending.notice && this.deps.notices) {
