@@ -204,9 +204,9 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     pendingDeletions: domain.pendingDeletions, notices,
   });
 
-  const deletionResumer = new DeletionResumer(lifecycle, logger);
+  const deletionResumer = new DeletionResumer(lifecycle.removal, logger);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
-  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, audit });
+  const deletion = new AccountDeletion({ users, settings, twoStep, removal: lifecycle.removal, audit });
   const accountTokens = new AccountTokens(store, keys);
   const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({

@@ -149,7 +149,7 @@ describe('Account deletion cut off part-way: finished later by the hub (redis, r
     await newUser(['admin']);
     const user = (await hub.services.users.findById(admin.id))!;
     // As deleteOwn does up to its check, then the request stops (the process died): the lease runs out.
-    const begun = await hub.services.lifecycle.beginDeletion(user, { actor: admin.id }, 'account.deleted', { phase: 'checking', noticeLocale: 'en' });
+    const begun = await hub.services.lifecycle.removal.beginDeletion(user, { actor: admin.id }, 'account.deleted', { phase: 'checking', noticeLocale: 'en' });
     expect(await hub.services.users.holdForDeletion(admin.id, begun.pending.hold!)).toBe(true);
     expect((await hub.services.pendingDeletions.list()).map((entry) => entry.phase)).toEqual(['checking']);
     // Not while its lease holds: the request may still be working on it.

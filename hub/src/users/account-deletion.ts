@@ -3,7 +3,7 @@ import { ConflictError, msg } from '../errors.js';
 import type { SignInAttempt } from '../security/login-throttle.js';
 import type { HeldFactor } from '../two-step/two-step-service.js';
 import { AccountInputError } from './account-errors.js';
-import type { AccountLifecycle } from './account-lifecycle.js';
+import type { AccountRemoval } from './account-removal.js';
 import type { AccountSettings } from './account-settings.js';
 import { enabledAdminBesides } from './admin-role.js';
 import { isEnabledAdmin, type PublicUser, type User } from './user.js';
@@ -16,7 +16,7 @@ export interface AccountDeletionDeps {
   /** The second step, when the account has it on (its own throttle). */
   twoStep: { isEnabled(userId: string): Promise<boolean>; checkThrottled(attempt: SignInAttempt, input: string): Promise<HeldFactor | undefined> };
   /** The admin console's path (recorded first, finished later if cut off): the forced logout at every subsite, then the record goes, then the mail. */
-  lifecycle: Pick<AccountLifecycle, 'beginDeletion' | 'commitDeletion' | 'abandonDeletion' | 'finishDeletion'>;
+  removal: Pick<AccountRemoval, 'beginDeletion' | 'commitDeletion' | 'abandonDeletion' | 'finishDeletion'>;
   /** A wrong second step is recorded (a wrong password is, by `verifyCurrentPassword`). */
   audit: Pick<AuditLog, 'record'>;
 }
@@ -79,21 +79,21 @@ export class AccountDeletion {
         throw new WrongCodeError();
       }
     }
-    const { lifecycle } = this.deps;
+    const { removal } = this.deps;
     // Recorded first (nothing of the account touched yet): should this request stop before the
     // deletion is decided, the hub rolls it back; once decided, the hub finishes it.
-    const begun = await lifecycle.beginDeletion(user, { actor: user.id, ip }, 'account.deleted', { phase: 'checking', noticeLocale: locale });
+    const begun = await removal.beginDeletion(user, { actor: user.id, ip }, 'account.deleted', { phase: 'checking', noticeLocale: locale });
     try {
       await this.#keepAnAdmin(user, begun.pending.hold!);
       // Used elsewhere meanwhile (the same code at a sign-in): single-use, so not this deletion's.
       if (code && !(await code.spend())) throw new WrongCodeError();
-      await lifecycle.commitDeletion(begun);
+      await removal.commitDeletion(begun);
     } catch (error) {
-      await lifecycle.abandonDeletion(begun).catch(() => undefined);
+      await removal.abandonDeletion(begun).catch(() => undefined);
       throw error;
     }
     // The forced logout, the record and the enrolment go, the audit entry, then the mail to the address.
-    return lifecycle.finishDeletion(begun);
+    return removal.finishDeletion(begun);
   }
 
   /**
@@ -103,7 +103,7 @@ export class AccountDeletion {
    * themselves at the same moment cannot both go; the one that finds none left is enabled again.
    * That disable carries `hold`, the deletion's own mark (UserRepository.holdForDeletion), and the
    * refusal enables the account only while the mark is still there (a compare-and-set, in
-   * AccountLifecycle.abandonDeletion): a disable (or a disable and enable) by an admin meanwhile
+   * AccountRemoval.abandonDeletion): a disable (or a disable and enable) by an admin meanwhile
    * stays as the admin left it.
    */
   async #keepAnAdmin(user: User, hold: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { AccountLifecycle } from './account-lifecycle.js';
+import type { AccountRemoval } from './account-removal.js';
 
 /** How often each hub process looks for deletions due to be resumed, in milliseconds. */
 export const RESUME_INTERVAL_MS = 30_000; // half a minute
@@ -18,7 +18,7 @@ export class DeletionResumer {
   #started = false;
 
   constructor(
-    private readonly lifecycle: Pick<AccountLifecycle, 'resumeDeletions'>,
+    private readonly removal: Pick<AccountRemoval, 'resumeDeletions'>,
     private readonly logger: Logger,
   ) {}
 
@@ -37,7 +37,7 @@ export class DeletionResumer {
 
   /** One pass: what is due now, finished (or rolled back). */
   async runOnce(now = Date.now()): Promise<{ finished: number; rolledBack: number; failed: number }> {
-    const pass = await this.lifecycle.resumeDeletions(now, RESUME_BATCH);
+    const pass = await this.removal.resumeDeletions(now, RESUME_BATCH);
     if (pass.finished || pass.rolledBack) this.logger.info('pending account deletions resumed', pass);
     if (pass.failed) this.logger.warn('pending account deletions failed again; retried later', { failed: pass.failed });
     return pass;
