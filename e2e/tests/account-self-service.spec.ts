@@ -3,6 +3,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { AccessibilityCheck } from '../pages/accessibility.js';
 import { AccountDeletePage } from '../pages/account-delete-page.js';
 import { HubPage } from '../pages/hub-page.js';
+import { TwoStepPage } from '../pages/two-step-page.js';
 import { URLS } from '../ports.js';
 import { newUser } from '../support.js';
 
@@ -78,5 +79,37 @@ test('Back after a refused form and a change: no "Confirm Form Resubmission", th
   expect(back!.request().method()).toBe('GET');
   expect(page.url()).toBe(`${URLS.hub}/account`);
   await expect(page.getByTestId('account-name')).toHaveText('New Name');
+  await context.close();
+});
+
+test('Back after a refused two-step form: no "Confirm Form Resubmission", the two-step page is fetched with GET', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const hub = new HubPage(page);
+  const user = await newUser('prg-two-step');
+  await hub.signInAtPortal(user.login, user.password);
+  const twoStep = new TwoStepPage(page);
+  await twoStep.openFromAccount();
+  const secret = await twoStep.secret();
+
+  // Refused: a wrong password on the enrolment form. The page shows the error, under GET /account/two-step.
+  await page.getByTestId('enrol-password').fill('not-the-password');
+  await page.getByTestId('enrol-code').fill('123456');
+  await page.getByTestId('enrol-submit').click();
+  await expect(page.getByTestId('two-step-error')).toBeVisible();
+  await expect(page.getByTestId('enrol-password')).toBeFocused();
+  expect(page.url()).toBe(`${URLS.hub}/account/two-step`);
+  // The same set-up: the app the owner scanned still fits.
+  expect(await twoStep.secret()).toBe(secret);
+
+  // On to the account page, then Back to the page with the error.
+  await page.getByTestId('two-step-back').click();
+  await page.waitForURL(`${URLS.hub}/account`);
+  const back = await page.goBack();
+  // Answered in the POST, this entry was the POST's answer: Chromium would not show it without sending the password again (ERR_CACHE_MISS).
+  expect(back).not.toBeNull();
+  expect(back!.request().method()).toBe('GET');
+  expect(page.url()).toBe(`${URLS.hub}/account/two-step`);
+  await expect(page.getByTestId('enrol-password')).toBeVisible();
   await context.close();
 });

@@ -37,6 +37,7 @@ const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_S
                   (--password -: the first line of standard input, a pipe or a file, kept out of the shell's history and of ps)
   npm run hub -- users list   (an unverified sign-up with the date it is removed unless verified)
   npm run hub -- users disable|enable|delete LOGIN
+  npm run hub -- users pending-deletions   (deletions cut off part-way, which the running hub finishes on its own)
   npm run hub -- users reset-two-step LOGIN   (turns the user's two-step sign-in off; audited)
   npm run hub -- users grant-admin|revoke-admin LOGIN   (gives or takes the admin role; the last enabled admin keeps it)
   npm run hub -- users expire-older-unverified   (unverified sign-ups a release before the removal made: removed
@@ -247,6 +248,15 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           print(`${user.id}  ${user.username}  ${user.email}  ${user.disabled ? 'disabled' : 'active'}${user.roles.length ? `  [${user.roles.join(',')}]` : ''}${user.uid !== undefined ? `  uid ${user.uid}` : ''}${unverifiedNote(user, config.HUB_UNVERIFIED_ACCOUNT_DAYS)}`);
         }
         break;
+      case 'users pending-deletions': {
+        const pending = await services.pendingDeletions.list();
+        if (pending.length === 0) print('no pending deletions');
+        for (const entry of pending) {
+          const state = entry.phase === 'checking' ? 'checking (rolled back unless decided)' : 'deleting';
+          print(`${entry.userId}  ${entry.username}  ${state}  asked ${new Date(entry.since).toISOString()} by ${entry.by.actor}  tries ${entry.attempts}  next ${new Date(entry.nextAttemptAt).toISOString()}${entry.lastError ? `  last error: ${entry.lastError}` : ''}`);
+        }
+        break;
+      }
       case 'users disable': {
         const disabled = await (await lifecycleFor(services)).disable(need(target, 'LOGIN'), cli);
         print(disabled.alreadyDisabled
@@ -370,7 +380,7 @@ async function lifecycleFor(services: DomainServices): Promise<AccountLifecycle>
   const views = new Views({ issuer: config.HUB_ISSUER });
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: { keys: await newSigningKeys() }, cookieKeys: [randomBytes(32).toString('base64url')] });
   // UCenter applications get their notes too (deleteuser, or updatepw for a disabled user), as from the running hub.
-  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason) });
+  return new AccountLifecycle({ users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: services.twoStepRecords, pendingDeletions: services.pendingDeletions, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason) });
 }
 
 /** For `users list`: a self-sign-up whose address is not verified, and when the hub removes it. */

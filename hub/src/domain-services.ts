@@ -18,6 +18,7 @@ import { BreachedPasswords } from './users/breached-passwords.js';
 import { PasswordPolicy } from './users/password-policy.js';
 import { UcenterNotes } from './ucenter/app-notes.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { PendingDeletions } from './users/pending-deletions.js';
 import { TwoStepRepository } from './two-step/two-step-repository.js';
 import { PasswordHasher } from './users/passwords.js';
 import { UserRepository } from './users/user-repository.js';
@@ -46,6 +47,8 @@ export interface DomainServices {
   audit: AuditLog;
   /** Two-step enrolments (storage only: the CLI and console can reset them without the encryption keys). */
   twoStepRecords: TwoStepRepository;
+  /** Account deletions recorded before they are carried out, finished later when cut off part-way (console, CLI, the hub's resumer). */
+  pendingDeletions: PendingDeletions;
   /** On-demand test sync to a subsite's endpoints (admin console, CLI). */
   integration: IntegrationCheck;
   /** Outgoing mail from templates (SMTP_URL; the development outbox; or off). See hub/src/mail/. */
@@ -115,6 +118,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     deliveries,
     audit,
     twoStepRecords: new TwoStepRepository(store, keys),
+    pendingDeletions: new PendingDeletions(store, keys),
     integration: new IntegrationCheck(clients, { issuer: config.HUB_ISSUER, keyOverlapSeconds: config.SYNC_KEY_OVERLAP_SECONDS, timeoutMs: config.DELIVERY_TIMEOUT_MS }),
     mailer,
     outbox,

@@ -47,6 +47,7 @@ import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
 import { AccountDeletion } from './users/account-deletion.js';
+import { DeletionResumer } from './users/deletion-resumer.js';
 import { EmailChange } from './users/email-change.js';
 import { PasswordCheck } from './users/password-check.js';
 import { PasswordRecovery } from './users/password-recovery.js';
@@ -65,6 +66,8 @@ export interface Hub {
   deliveryWorker: DeliveryWorker;
   /** Removes unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS; started by `main` (tests run its passes themselves). */
   unverified: UnverifiedAccounts;
+  /** Finishes account deletions cut off part-way; started by `main` (tests run its passes themselves). */
+  deletionResumer: DeletionResumer;
   /** Stops this process's background checks, waiting for one in flight, and writes the audit entries still pending (the delivery worker stops on its own). */
   stop(): Promise<void>;
 }
@@ -195,13 +198,15 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     maxAgeSeconds: config.DELIVERY_MAX_AGE_SECONDS,
     senders: { 'ucenter-deleteuser': ucenterNotes, 'ucenter-updatepw': ucenterNotes, 'ucenter-updateapps': ucenterNotes },
   });
+  const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
   const lifecycle = new AccountLifecycle({
     users, sessions, consents, grants, provider, clients, deliveries, audit, twoStepRecords: domain.twoStepRecords, moreNotices: (userId, reason) => ucenterNotes.forcedLogout(userId, reason),
+    pendingDeletions: domain.pendingDeletions, notices,
   });
 
-  const notices = new OwnerNotices(domain.mailer, config.HUB_ISSUER);
+  const deletionResumer = new DeletionResumer(lifecycle.removal, logger);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
-  const deletion = new AccountDeletion({ users, settings, twoStep, lifecycle, notices, audit });
+  const deletion = new AccountDeletion({ users, settings, twoStep, removal: lifecycle.removal, audit });
   const accountTokens = new AccountTokens(store, keys);
   const postedForms = new PostedForms(store, keys);
   const recoveryLimits = new RecoveryLimits({
@@ -271,7 +276,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     clock.stop();
     await owned.stop();
     await unverified.stop();
+    await deletionResumer.stop();
     await services.audit.flush();
   };
-  return { app: createApp(services, logger), services, deliveryWorker, unverified, stop };
+  return { app: createApp(services, logger), services, deliveryWorker, unverified, deletionResumer, stop };
 }

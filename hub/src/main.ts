@@ -99,6 +99,8 @@ export async function main(
   hub.deliveryWorker.start();
   // Unverified self-sign-ups past HUB_UNVERIFIED_ACCOUNT_DAYS go (one process at a time, by a lock).
   hub.unverified.start();
+  // Account deletions cut off part-way are finished (each leased by one process at a time).
+  hub.deletionResumer.start();
   hub.services.metrics.collectProcessMetrics();
   // Said once the hub serves, not waited for: the admins' set answers at once, but where it names
   // none (no admin, or a store from before the set) every user is walked, 500 at a time, and with a

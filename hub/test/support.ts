@@ -107,7 +107,7 @@ export function hubWithMailbox(env: Record<string, string> = {}): { hub: Running
 export async function postAccountForm(browser: TestBrowser, url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   const answer = await browser.post(url, form, headers);
   const location = answer.headers.get('location');
-  if (answer.status !== 303 || (location !== '/account' && location !== '/account/delete')) return answer;
+  if (answer.status !== 303 || (location !== '/account' && location !== '/account/delete' && location !== '/account/two-step')) return answer;
   await answer.arrayBuffer();
   return browser.get(new URL(location, url).toString(), headers);
 }

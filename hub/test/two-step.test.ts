@@ -7,7 +7,7 @@ import { UcClient } from '../src/testing/ucenter-client.js';
 import { RedisStore } from '../src/store/redis.js';
 import { OTP_REQUIRED } from '../src/oidc/password-grant.js';
 import { runCli } from '../src/cli.js';
-import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postForm, signOut } from './support.js';
+import { authUrl, basic, codeRequest, hubWithMailbox, isSignedIn, postAccountForm, postForm, signOut } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
 import { SecretBox } from '../src/two-step/secret-box.js';
 
@@ -110,7 +110,8 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
     expect(page).toContain('data-testid="enrol-password"');
     for (const proof of ['not-the-password', totpCode(secret)]) {
-      const refused = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof, code: totpCode(secret) });
+      // Refused through a redirect to the page (POST-redirect-GET), which shows the error.
+      const refused = await postAccountForm(browser, `${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof, code: totpCode(secret) });
       expect(refused.status).toBe(401);
       expect(await refused.text()).toContain('data-testid="two-step-error"');
       expect(await hub.services.twoStep.isEnabled(user.id)).toBe(false);
@@ -132,7 +133,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const secret = attribute(page, /data-testid="totp-secret">([A-Z2-7]+)</);
     expect(secret).toHaveLength(32); // 160 bits in base32
 
-    const wrong = await browser.post(`${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: user.password, code: '000000' === totpCode(secret) ? '111111' : '000000' });
+    const wrong = await postAccountForm(browser, `${hub.url}/account/two-step/enable`, { _csrf: inputValue(page, '_csrf'), proof: user.password, code: '000000' === totpCode(secret) ? '111111' : '000000' });
     expect(wrong.status).toBe(400);
     expect(await hub.services.twoStep.isEnabled(user.id)).toBe(false);
     // The same secret is shown again until it is confirmed.
@@ -336,7 +337,7 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const browser = await signedInBrowser(user.username, user.password);
     const { codes } = await enrolThroughPage(browser);
     const page = await (await browser.get(`${hub.url}/account/two-step`)).text();
-    const refused = await browser.post(`${hub.url}/account/two-step/disable`, { _csrf: inputValue(page, '_csrf'), proof: 'not-my-password' });
+    const refused = await postAccountForm(browser, `${hub.url}/account/two-step/disable`, { _csrf: inputValue(page, '_csrf'), proof: 'not-my-password' });
     expect(refused.status).toBe(401);
     expect(await hub.services.twoStep.isEnabled(user.id)).toBe(true);
 

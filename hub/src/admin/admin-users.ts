@@ -42,14 +42,17 @@ export function adminUserRoutes(services: HubServices): Router {
     const { users: read, next, examined } = await users.scan(from, USERS_SCAN_LIMIT);
     const matches = read.filter((u) => !exact.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
     const first = matches.sort(byUsername).slice(0, Math.max(0, SEARCH_LIMIT - exact.length));
+    // A deletion cut off part-way is shown until the hub has finished it (users/pending-deletions.ts).
+    const pendingDeletions = await services.pendingDeletions.list();
+    const deleting = new Set(pendingDeletions.map((pending) => pending.userId));
     // An unverified self-sign-up shows when it will be removed (HUB_UNVERIFIED_ACCOUNT_DAYS).
-    const shown = [...exact, ...first].map((u) => ({ ...u, removeAt: services.unverified.removalTime(u) }));
+    const shown = [...exact, ...first].map((u) => ({ ...u, removeAt: services.unverified.removalTime(u), deletionPending: deleting.has(u.id) }));
     // The whole list in one page (up to USERS_SCAN_LIMIT users), or a part of it: then the count of
     // all users comes from the set's size, matches are counted among those read, and a link goes on.
     const partial = next !== '0' || from !== '0';
     const nextUrl = next === '0' ? undefined : `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), from: next }).toString()}`;
     const total = q ? exact.length + matches.length : partial ? await users.count() : read.length;
-    return { section: 'users', q, users: shown, total, partial, examined, ...(nextUrl ? { nextUrl } : {}) };
+    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}) };
   }
 
   router.get('/admin/users', async (req, res) => {

@@ -6,12 +6,28 @@ import type { HubServices } from '../services.js';
 import { looksLikeRecoveryCode } from '../two-step/recovery-codes.js';
 import { looksLikeTotp } from '../two-step/totp.js';
 import { currentUser, signInFirst, type SignedIn } from './current-user.js';
+import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { renewDeviceCookie } from './device-renewal.js';
 
 /** Notices a redirect may ask the page to show, by code (no text reflected from the URL): keys of totp:settings. */
 const NOTICES = new Set(['disabled']);
+
+const PAGE = '/account/two-step';
+/** The forms of the page; a refusal marks and focuses the field of its own. */
+type TwoStepForm = 'enable' | 'regenerate' | 'disable';
+const FORMS = new Set<string>(['enable', 'regenerate', 'disable']);
+/** The refusals the page shows: keys of totp:errors. */
+const ERRORS = new Set(['password', 'proof', 'tooMany', 'enrolCode', 'enrolExpired']);
+const ERROR_KEY_PREFIX = 'totp:errors.';
+
+/** What a refusal of the page's forms is: a key of totp:errors, its status, and a wait when throttled. */
+interface Refusal {
+  error: string;
+  status: number;
+  retryAfterSeconds?: number;
+}
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -22,7 +38,8 @@ function field(req: Request, name: string): string {
  * The account page's two-step section (`/account/two-step`): enrol with a QR code and a
  * first code, see how many recovery codes are left, make new ones or turn two-step off
  * (each proven again with the password or a current code). Every form has a CSRF token;
- * every change is audited.
+ * every change is audited. A refused form is answered POST-redirect-GET (portal/failed-form.ts),
+ * as the other account forms are: Back to the page never asks to send the password again.
  */
 export function twoStepRoutes(services: HubServices): Router {
   const { provider, users, views, twoStep, hasher, throttle, audit } = services;
@@ -35,7 +52,7 @@ export function twoStepRoutes(services: HubServices): Router {
   }
 
   /** The page; `error` is a key of totp:errors, `form` the form it answers (its field is marked and focused). */
-  async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number; form?: 'enable' | 'regenerate' | 'disable' } = {}) {
+  async function show(req: Request, res: Response, signedIn: SignedIn, options: { error?: string; status?: number; form?: TwoStepForm } = {}) {
     const status = await twoStep.status(signedIn.user.id);
     const enrolment = status.enabled ? undefined : await twoStep.beginEnrolment(signedIn.user.id, signedIn.user.username, signedIn.sessionUid);
     const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
@@ -76,10 +93,29 @@ export function twoStepRoutes(services: HubServices): Router {
     return false;
   }
 
-  router.get('/account/two-step', async (req, res) => {
+  router.get(PAGE, async (req, res) => {
     const signedIn = await requireUser(req, res);
-    if (signedIn) await show(req, res, signedIn);
+    if (!signedIn) return;
+    // A refused form comes back here (POST-redirect-GET, portal/failed-form.ts): no POST result in the history.
+    const refused = takeFailedForm(req, res, PAGE);
+    const error = refused?.error.key?.startsWith(ERROR_KEY_PREFIX) ? refused.error.key.slice(ERROR_KEY_PREFIX.length) : undefined;
+    if (!refused || !error || !ERRORS.has(error) || !FORMS.has(refused.error.field)) return show(req, res, signedIn);
+    await show(req, res, signedIn, { error, status: refused.status, form: refused.error.field as TwoStepForm });
   });
+
+  /**
+   * A refused form: kept in the portal session for the page's next GET, which shows it (the key
+   * of its message, the form, the status and `Retry-After`; never the password or code typed).
+   */
+  function refuse(req: Request, res: Response, form: TwoStepForm, refusal: Refusal): Promise<void> {
+    return redirectWithFailedForm(req, res, {
+      page: PAGE,
+      status: refusal.status,
+      ...(refusal.retryAfterSeconds !== undefined ? { retryAfterSeconds: refusal.retryAfterSeconds } : {}),
+      error: { message: refusal.error, key: `${ERROR_KEY_PREFIX}${refusal.error}`, field: form },
+      values: {},
+    });
+  }
 
   router.post('/account/two-step/enable', csrf.csrfSynchronisedProtection, async (req, res) => {
     const signedIn = await requireUser(req, res);
@@ -87,10 +123,10 @@ export function twoStepRoutes(services: HubServices): Router {
     if (await twoStep.isEnabled(signedIn.user.id)) return res.redirect(303, '/account/two-step');
     // The password first: a session alone (a borrowed or stolen one) must not be able to put
     // a second step only its holder can pass in front of the owner's account.
-    const failed = await proofFailure(req, res, signedIn, true);
-    if (failed) return show(req, res, signedIn, { ...failed, form: 'enable' });
+    const failed = await proofFailure(req, signedIn, true);
+    if (failed) return refuse(req, res, 'enable', failed);
     const confirmed = await twoStep.confirmEnrolment(signedIn.user.id, signedIn.sessionUid, field(req, 'code'));
-    if ('refused' in confirmed) return show(req, res, signedIn, { error: confirmed.refused, status: 400, form: 'enable' });
+    if ('refused' in confirmed) return refuse(req, res, 'enable', { error: confirmed.refused, status: 400 });
     const { codes } = confirmed;
     // Every other session of the user ends, as after a password change: one signed in with the
     // password alone (a stolen password) would otherwise keep going, and reach the admin console
@@ -110,8 +146,8 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
-    const failed = await proofFailure(req, res, signedIn);
-    if (failed) return show(req, res, signedIn, { ...failed, form: 'regenerate' });
+    const failed = await proofFailure(req, signedIn);
+    if (failed) return refuse(req, res, 'regenerate', failed);
     const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
     await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'codes');
@@ -122,8 +158,8 @@ export function twoStepRoutes(services: HubServices): Router {
     const signedIn = await requireUser(req, res);
     if (!signedIn) return;
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
-    const failed = await proofFailure(req, res, signedIn);
-    if (failed) return show(req, res, signedIn, { ...failed, form: 'disable' });
+    const failed = await proofFailure(req, signedIn);
+    if (failed) return refuse(req, res, 'disable', failed);
     await twoStep.disable(signedIn.user.id);
     await audit.record({ event: 'two-step.disabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'disabled');
@@ -134,13 +170,12 @@ export function twoStepRoutes(services: HubServices): Router {
   const tellOwner = (res: Response, signedIn: SignedIn, change: 'enabled' | 'disabled' | 'codes') => services.notices.twoStepChanged(signedIn.user, localeOf(res), change);
 
   /** Undefined when proven; else what the page says (wrong proof, or wait first). */
-  async function proofFailure(req: Request, res: Response, signedIn: SignedIn, passwordOnly = false): Promise<{ error: string; status: number } | undefined> {
+  async function proofFailure(req: Request, signedIn: SignedIn, passwordOnly = false): Promise<Refusal | undefined> {
     try {
       return (await proven(req, signedIn, passwordOnly)) ? undefined : { error: passwordOnly ? 'password' : 'proof', status: 401 };
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      return { error: 'tooMany', status: 429 };
+      return { error: 'tooMany', status: 429, retryAfterSeconds: error.retryAfterSeconds };
     }
   }
 

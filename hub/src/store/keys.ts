@@ -66,6 +66,13 @@ export class Keys {
   /** Set (with a TTL of a day) once every account was looked at for unverified sign-ups an older release made. */
   unverifiedScanned(): string { return `${this.prefix}users:unverified:scanned`; }
 
+  /** A deletion of the account under way or left to finish (users/pending-deletions.ts): JSON, removed when it is done. */
+  accountDeletion(userId: string): string { return `${this.prefix}account-deletion:${userId}`; }
+  /** Pending deletions by user id, scored by when they are due to be resumed (epoch ms). */
+  accountDeletionsDue(): string { return `${this.prefix}account-deletions:due`; }
+  /** Held (SET NX, with a TTL) by the one request or hub process working on the deletion right now. */
+  accountDeletionLease(userId: string): string { return `${this.prefix}account-deletion:lease:${userId}`; }
+
   // Two-step sign-in (hub/src/two-step/): the enrolment, one key per unused recovery code, the last TOTP step used
   twoStep(userId: string): string { return `${this.prefix}two-step:{${userId}}`; }
   /** An enrolment started but not yet confirmed with a first code (expires). */

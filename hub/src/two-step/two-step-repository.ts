@@ -57,11 +57,22 @@ export class TwoStepRepository {
     return (await this.store.take(this.keys.twoStepRecoveryCode(userId, codeDigest))) !== null;
   }
 
+  /** Whether a recovery code is still unused (read only: {@link takeRecoveryCode} spends it). */
+  async hasRecoveryCode(userId: string, codeDigest: string): Promise<boolean> {
+    return (await this.store.get(this.keys.twoStepRecoveryCode(userId, codeDigest))) !== null;
+  }
+
   /** How many of the record's recovery codes are still unused. */
   async unusedRecoveryCodes(userId: string, record: TwoStepRecord): Promise<number> {
     if (record.recovery.length === 0) return 0;
     const values = await this.store.getMany(record.recovery.map((code) => this.keys.twoStepRecoveryCode(userId, code)));
     return values.filter((value) => value !== null).length;
+  }
+
+  /** Whether {@link claimStep} would claim `step` now (read only: nothing is claimed). */
+  async stepIsFree(userId: string, step: number): Promise<boolean> {
+    const last = await this.store.get(this.keys.twoStepLastStep(userId));
+    return last === null || Number(last) < step;
   }
 
   /**

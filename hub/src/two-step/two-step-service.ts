@@ -17,6 +17,12 @@ async function qrCode(): Promise<typeof import('qrcode')> {
 /** How the second step was passed; it decides the `amr` values of the sign-in (RFC 8176). */
 export type SecondFactor = 'totp' | 'recovery';
 
+/** A right second-step answer not yet used up: `spend()` uses it (once; false when it was used meanwhile). */
+export interface HeldFactor {
+  factor: SecondFactor;
+  spend(): Promise<boolean>;
+}
+
 /** RFC 8176 `amr` values: the password, then a one-time password (TOTP) or a recovery code; both are multi-factor. */
 export function amrFor(factor?: SecondFactor): string[] {
   if (factor === 'totp') return ['pwd', 'otp', 'mfa'];
@@ -154,6 +160,32 @@ export class TwoStepService {
     return undefined;
   }
 
+  /**
+   * What {@link verify} decides, without using the answer up (one read more than `verify`,
+   * which checks and spends in one write): a right answer comes back held,
+   * spent only by its `spend()` (false when it was used elsewhere meanwhile: a recovery code
+   * taken, a TOTP step claimed). For an action that may still be refused after the second step
+   * (the last admin's self-deletion): a refusal costs the owner no single-use code.
+   */
+  async #check(userId: string, input: string): Promise<HeldFactor | undefined> {
+    const answer = input.trim().slice(0, 64);
+    if (looksLikeTotp(answer)) {
+      const record = await this.repository.find(userId);
+      if (!record) return undefined;
+      const step = totpStep(this.#open(record.secret, userId), answer);
+      // Replay: a code already used (or older than one used) is refused within its window.
+      if (step === undefined || !(await this.repository.stepIsFree(userId, step))) return undefined;
+      return { factor: 'totp', spend: () => this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS) };
+    }
+    if (looksLikeRecoveryCode(answer)) {
+      if (!(await this.repository.isEnabled(userId))) return undefined;
+      const codeDigest = recoveryCodeDigest(answer);
+      if (!(await this.repository.hasRecoveryCode(userId, codeDigest))) return undefined;
+      return { factor: 'recovery', spend: () => this.repository.takeRecoveryCode(userId, codeDigest) };
+    }
+    return undefined;
+  }
+
   /** A pending set-up's secret; undefined when it does not open (it is replaced by a new one). */
   #openPending(sealed: Sealed, userId: string): string | undefined {
     try {
@@ -178,17 +210,30 @@ export class TwoStepService {
    * pool waits out its delay; a wrong answer counts as a failure, a right one clears its pool.
    */
   async verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> {
+    return this.#throttled(attempt, () => this.verify(attempt.account, input));
+  }
+
+  /**
+   * As {@link verifyThrottled}, but a right answer is held, not used up (see `#check`): the
+   * throttle judges the answer now (a wrong one counts as a failure), the caller spends it once
+   * nothing else can refuse the action it proves.
+   */
+  checkThrottled(attempt: SignInAttempt, input: string): Promise<HeldFactor | undefined> {
+    return this.#throttled(attempt, () => this.#check(attempt.account, input));
+  }
+
+  async #throttled<T>(attempt: SignInAttempt, check: () => Promise<T | undefined>): Promise<T | undefined> {
     const admitted = await this.throttle.attempt(attempt);
-    let factor: SecondFactor | undefined;
+    let passed: T | undefined;
     try {
-      factor = await this.verify(attempt.account, input);
+      passed = await check();
     } catch (error) {
       // Not checked (the store failed): neither a failure nor a held pool.
       await this.throttle.release(admitted).catch(() => undefined);
       throw error;
     }
-    if (factor) await this.throttle.succeeded(admitted);
+    if (passed) await this.throttle.succeeded(admitted);
     else await this.throttle.failed(admitted);
-    return factor;
+    return passed;
   }
 }

@@ -1,12 +1,11 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { SignInAttempt } from '../security/login-throttle.js';
-import type { SecondFactor } from '../two-step/two-step-service.js';
+import type { HeldFactor } from '../two-step/two-step-service.js';
 import { AccountInputError } from './account-errors.js';
-import type { AccountLifecycle } from './account-lifecycle.js';
+import type { AccountRemoval } from './account-removal.js';
 import type { AccountSettings } from './account-settings.js';
 import { enabledAdminBesides } from './admin-role.js';
-import type { OwnerNotices } from './owner-notices.js';
 import { isEnabledAdmin, type PublicUser, type User } from './user.js';
 import type { UserRepository } from './user-repository.js';
 
@@ -15,10 +14,9 @@ export interface AccountDeletionDeps {
   /** Proves the current password under the sign-in throttle (per account and address). */
   settings: Pick<AccountSettings, 'verifyCurrentPassword'>;
   /** The second step, when the account has it on (its own throttle). */
-  twoStep: { isEnabled(userId: string): Promise<boolean>; verifyThrottled(attempt: SignInAttempt, input: string): Promise<SecondFactor | undefined> };
-  /** The admin console's path: the forced logout at every subsite, then the record goes. */
-  lifecycle: Pick<AccountLifecycle, 'delete'>;
-  notices: Pick<OwnerNotices, 'accountDeleted'>;
+  twoStep: { isEnabled(userId: string): Promise<boolean>; checkThrottled(attempt: SignInAttempt, input: string): Promise<HeldFactor | undefined> };
+  /** The admin console's path (recorded first, finished later if cut off): the forced logout at every subsite, then the record goes, then the mail. */
+  removal: Pick<AccountRemoval, 'beginDeletion' | 'commitDeletion' | 'abandonDeletion' | 'finishDeletion'>;
   /** A wrong second step is recorded (a wrong password is, by `verifyCurrentPassword`). */
   audit: Pick<AuditLog, 'record'>;
 }
@@ -66,20 +64,36 @@ export class AccountDeletion {
     // First, so an unticked box spends no password attempt.
     if (!proof.confirmed) throw new DeletionNotConfirmedError();
     await this.deps.settings.verifyCurrentPassword(user, proof.password, ip);
+    // The code is judged now (a wrong one counts against its throttle) but used up only once
+    // nothing can refuse the deletion any more: a refused deletion (the last admin) leaves the
+    // owner's recovery code, or the TOTP code's time step, usable.
+    let code: HeldFactor | undefined;
     if (await this.deps.twoStep.isEnabled(user.id)) {
       const attempt = { ip, account: user.id, via: 'session' as const };
       if (!proof.code) throw new WrongCodeError();
-      if (!(await this.deps.twoStep.verifyThrottled(attempt, proof.code))) {
+      code = await this.deps.twoStep.checkThrottled(attempt, proof.code);
+      if (!code) {
         // As the two-step settings record theirs: a deletion tried from a stolen session with a
         // phished password, stopped at the code, must show in the log as the wrong password does.
         await this.deps.audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip, detail: { step: 'account-delete' } });
         throw new WrongCodeError();
       }
     }
-    await this.#keepAnAdmin(user);
-    const deleted = await this.deps.lifecycle.delete(user.id, { actor: user.id, ip }, 'account.deleted');
-    this.deps.notices.accountDeleted(user, locale);
-    return deleted;
+    const { removal } = this.deps;
+    // Recorded first (nothing of the account touched yet): should this request stop before the
+    // deletion is decided, the hub rolls it back; once decided, the hub finishes it.
+    const begun = await removal.beginDeletion(user, { actor: user.id, ip }, 'account.deleted', { phase: 'checking', noticeLocale: locale });
+    try {
+      await this.#keepAnAdmin(user, begun.pending.hold!);
+      // Used elsewhere meanwhile (the same code at a sign-in): single-use, so not this deletion's.
+      if (code && !(await code.spend())) throw new WrongCodeError();
+      await removal.commitDeletion(begun);
+    } catch (error) {
+      await removal.abandonDeletion(begun).catch(() => undefined);
+      throw error;
+    }
+    // The forced logout, the record and the enrolment go, the audit entry, then the mail to the address.
+    return removal.finishDeletion(begun);
   }
 
   /**
@@ -87,15 +101,18 @@ export class AccountDeletion {
    * admin-role.ts): with none left, only `admin bootstrap` from a shell opens the console again.
    * Checked again once the account is disabled, as a revocation is: two last admins deleting
    * themselves at the same moment cannot both go; the one that finds none left is enabled again.
+   * That disable carries `hold`, the deletion's own mark (UserRepository.holdForDeletion), and the
+   * refusal enables the account only while the mark is still there (a compare-and-set, in
+   * AccountRemoval.abandonDeletion): a disable (or a disable and enable) by an admin meanwhile
+   * stays as the admin left it.
    */
-  async #keepAnAdmin(user: User): Promise<void> {
+  async #keepAnAdmin(user: User, hold: string): Promise<void> {
     if (!isEnabledAdmin(user)) return;
     const lastAdmin = () => new ConflictError(msg('errors:lastAdminDelete'));
     if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
-    await this.deps.users.update(user.id, { disabled: true });
-    if (!(await enabledAdminBesides(this.deps.users, undefined))) {
-      await this.deps.users.update(user.id, { disabled: false });
-      throw lastAdmin();
-    }
+    // Disabled meanwhile by an admin: no longer an enabled admin, and nothing here to undo.
+    if (!(await this.deps.users.holdForDeletion(user.id, hold))) return;
+    // Besides this account in any case: an admin's enable meanwhile does not make it its own other admin.
+    if (!(await enabledAdminBesides(this.deps.users, user.id))) throw lastAdmin();
   }
 }

@@ -11,6 +11,9 @@ import type { SessionIndex } from '../oidc/session-index.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import type { PublicUser } from './user.js';
 import { toPublic } from './user.js';
+import { AccountRemoval } from './account-removal.js';
+import type { OwnerNotices } from './owner-notices.js';
+import type { PendingDeletions } from './pending-deletions.js';
 import type { UserRepository } from './user-repository.js';
 import { revokeGrant, revokeGrantsOf, withdrawConsent } from '../oidc/revoke-grant.js';
 
@@ -31,6 +34,10 @@ export interface LifecycleDeps {
    * the member and every post of theirs; a user who stays (disabled) gets what only ends sessions.
    */
   moreNotices?: (userId: string, reason: ForcedLogoutReason) => Promise<number>;
+  /** Deletions recorded before they are carried out, finished later when cut off part-way. */
+  pendingDeletions: PendingDeletions;
+  /** The "your account was deleted" mail of the owner's own deletion, sent once it is finished. */
+  notices?: Pick<OwnerNotices, 'accountDeleted'>;
 }
 
 /**
@@ -73,7 +80,12 @@ function toUserSession(payload: SessionPayload): UserSession | undefined {
  * logout), so it ends the user's sessions there too, even while it is down.
  */
 export class AccountLifecycle {
-  constructor(private readonly deps: LifecycleDeps) {}
+  /** Deletions: recorded, carried out, finished later when cut off part-way (account-removal.ts). */
+  readonly removal: AccountRemoval;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.removal = new AccountRemoval({ ...deps, forceLogout: (userId) => this.forceLogout(userId, 'deleted') });
+  }
 
   /** The user's live hub sessions. */
   async sessionsOf(userId: string): Promise<UserSession[]> {
@@ -152,19 +164,19 @@ export class AccountLifecycle {
   }
 
   /**
-   * Deletes the user after the forced logout is queued: a crash part-way leaves the user in
-   * place, so the deletion can simply be run again. `event`: `account.deleted` when the owner
-   * deleted the account on the account page (the same path, told apart in the audit log).
+   * Deletes the user (the console, the CLI; the owner's own deletion goes through
+   * AccountRemoval.beginDeletion). The deletion is recorded first (users/pending-deletions.ts), then
+   * carried out: the account disabled (no new sign-in slips in while sessions are being ended),
+   * the forced logout queued, the record and the two-step enrolment removed, the audit entry
+   * written. Cut off part-way (the store failing, the process stopping), it stays recorded and the
+   * hub finishes it later on its own (DeletionResumer, AccountRemoval.resumeDeletions); the console and
+   * `users pending-deletions` show it meanwhile. `event`: `account.deleted` when the owner deleted
+   * the account on the account page (the same path, told apart in the audit log).
    */
   async delete(idOrLogin: string, by: Actor = { actor: 'system' }, event: 'admin.user.delete' | 'account.deleted' = 'admin.user.delete'): Promise<PublicUser> {
     const user = await this.deps.users.require(idOrLogin);
-    // Disabled first, so no new sign-in slips in while sessions are being ended.
-    await this.deps.users.update(user.id, { disabled: true });
-    const ended = await this.forceLogout(user.id, 'deleted');
-    const deleted = toPublic(await this.deps.users.delete(user.id));
-    await this.deps.twoStepRecords?.remove(user.id);
-    await this.deps.audit.record({ event, ...by, subject: user.id, detail: { username: user.username, ...ended } });
-    return deleted;
+    const begun = await this.removal.beginDeletion(user, by, event, { phase: 'deleting' });
+    return this.removal.finishDeletion(begun);
   }
 
   /**

@@ -504,9 +504,43 @@ export class UserRepository {
   async update(id: string, change: Partial<Pick<User, 'disabled' | 'disabledAt' | 'name' | 'roles' | 'passwordHash' | 'uid' | 'signInGeneration'>>): Promise<User> {
     const roles = change.roles ? checkRoles(change.roles) : undefined;
     if (roles?.includes(ADMIN_ROLE)) await this.store.setAdd(this.keys.admins(), id);
-    const next = await this.#modify(id, (user) => ({ ...user, ...change, ...(roles ? { roles } : {}) }));
+    const next = await this.#modify(id, (user) => {
+      // A write of `disabled` is someone's decision about the account: a self-deletion's hold
+      // (holdForDeletion) is no longer its to undo.
+      const { deletionHold: _hold, ...rest } = user;
+      return { ...('disabled' in change ? rest : user), ...change, ...(roles ? { roles } : {}) };
+    });
     if (change.passwordHash !== undefined && !isLegacyHash(change.passwordHash)) await this.store.zRemove(this.keys.legacyHashUsers(), id);
     return next!;
+  }
+
+  /**
+   * Disables an enabled account for a self-deletion's last-admin check, marked with `hold` (the
+   * deletion's own value), in one compare-and-set. False when the account is disabled already
+   * (by an admin: nothing of that is the deletion's to undo).
+   */
+  async holdForDeletion(id: string, hold: string): Promise<boolean> {
+    const held = await this.#modify(id, (user) => (user.disabled ? undefined : { ...user, disabled: true, deletionHold: hold }));
+    return held !== undefined;
+  }
+
+  /**
+   * Undoes {@link holdForDeletion}, in one compare-and-set: enabled again only while the record
+   * still carries this `hold`; an admin's disable or enable meanwhile (which drops the hold), or
+   * the deletion of the account, is left as it is. True when it enabled the account.
+   */
+  async releaseDeletionHold(id: string, hold: string): Promise<boolean> {
+    try {
+      const released = await this.#modify(id, (user) => {
+        if (user.deletionHold !== hold) return undefined;
+        const { deletionHold: _hold, ...rest } = user;
+        return { ...rest, disabled: false };
+      });
+      return released !== undefined;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false; // deleted meanwhile: nothing to undo
+      throw error;
+    }
   }
 
   /** Records the language the user reads (User.locale); no write when it is that already. */
@@ -655,6 +689,17 @@ export class UserRepository {
     return user;
   }
 
+  /**
+   * What {@link delete} removes after the record, for an account whose record is gone already (a
+   * deletion cut off between the record and the sets): safe to run again.
+   */
+  async removeLeftovers(id: string): Promise<void> {
+    await this.store.setRemove(this.keys.users(), id);
+    await this.store.setRemove(this.keys.admins(), id);
+    await this.store.zRemove(this.keys.legacyHashUsers(), id);
+    await this.store.zRemove(this.keys.unverifiedUsers(), id);
+  }
+
   async delete(id: string): Promise<User> {
     const user = await this.findById(id);
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
@@ -667,10 +712,7 @@ export class UserRepository {
     await this.store.swap(this.keys.userByEmail(user.email), id, null);
     if (user.uid !== undefined) await this.store.swap(this.keys.userByUid(user.uid), id, null);
     await this.store.del(this.keys.user(id));
-    await this.store.setRemove(this.keys.users(), id);
-    await this.store.setRemove(this.keys.admins(), id);
-    await this.store.zRemove(this.keys.legacyHashUsers(), id);
-    await this.store.zRemove(this.keys.unverifiedUsers(), id);
+    await this.removeLeftovers(id);
     return user;
   }
 }

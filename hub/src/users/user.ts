@@ -64,6 +64,13 @@ export interface User {
    * disable that stopped part-way) finishes the forced logout.
    */
   disabledAt?: number;
+  /**
+   * The owner's self-deletion disabled the account for its last-admin check (a random value,
+   * that deletion's own): only that deletion enables it again, and only while this is still its
+   * value (a compare-and-set). Any other write of `disabled` (the console's or the CLI's disable
+   * or enable, the deletion itself) drops it, so a refusal never undoes what an admin did.
+   */
+  deletionHold?: string;
   /** UCenter's numeric uid: stable, assigned at creation (kept when imported); older records get one on first use. */
   uid?: number;
 }
