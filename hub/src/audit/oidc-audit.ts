@@ -13,6 +13,20 @@ function accountOf(ctx: KoaContextWithOIDC): string | undefined {
 }
 
 /**
+ * The client a revoked grant was given to. A sign-out revokes every grant of the hub session (one
+ * per site it signed in to) in one request, whose own client is the signing-out site or none: the
+ * session's authorizations say whose each grant is. Elsewhere (a reused refresh token or code, a
+ * revocation) the grant is the requesting client's.
+ */
+function grantClientOf(ctx: KoaContextWithOIDC, grantId: string): string | undefined {
+  const authorizations = ctx.oidc?.session?.authorizations;
+  for (const [clientId, authorization] of Object.entries(authorizations ?? {})) {
+    if (authorization?.grantId === grantId) return clientId;
+  }
+  return ctx.oidc?.client?.clientId;
+}
+
+/**
  * Audits what the protocol engine does: tokens issued (`grant.success`), grants revoked,
  * tokens revoked at the revocation endpoint, sessions ended at the end-session endpoint.
  * Only ids and the grant type are kept; never a token or a code.
@@ -39,10 +53,11 @@ export function auditProvider(provider: Provider, audit: AuditLog): void {
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const account = ctx.oidc?.session?.accountId ?? accountOf(ctx);
+    const client = grantClientOf(ctx, grantId);
     void audit.record({
       event: 'grant.revoked',
       ...(account ? { subject: account } : {}),
-      ...(ctx.oidc?.client ? { client: ctx.oidc.client.clientId } : {}),
+      ...(client ? { client } : {}),
       ip: ctx.ip,
       detail: { grant: grantId, route: ctx.oidc?.route ?? '' },
     });
