@@ -39,9 +39,13 @@ export interface OwnRedis {
  */
 export async function startOwnRedis(): Promise<OwnRedis> {
   const { port, child, exited } = await launch((free) => ['--port', String(free), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], undefined, 'redis-server');
+  return { url: `redis://127.0.0.1:${port}`, ...controlled(child, exited) };
+}
+
+/** A server process of the test's: paused and resumed by signal, stopped (once) by its PID. */
+function controlled(child: ChildProcess, exited: Promise<unknown>): Omit<OwnRedis, 'url'> {
   let stopped = false;
   return {
-    url: `redis://127.0.0.1:${port}`,
     process: child,
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
@@ -269,21 +273,11 @@ export async function startOwnTlsRedis(tls: ClusterTls): Promise<OwnRedis & { ad
   const { port: adminPort, child, exited } = await launch(async (port) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
     '--tls-port', String((tlsPort = await freePort())), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca,
     '--tls-auth-clients', tls.authClients ? 'yes' : 'no'], undefined, 'TLS redis-server');
-  let stopped = false;
   return {
     url: `rediss://127.0.0.1:${tlsPort}`,
     /** The plain-text port, for the test's own commands (CONFIG SET, CLIENT KILL). */
     adminPort,
-    process: child,
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      await exited;
-    },
+    ...controlled(child, exited),
   };
 }
 
