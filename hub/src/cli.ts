@@ -308,7 +308,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           if (!isSigningAlg(alg)) throw new ValidationError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
           return alg;
         });
-        const { rotated } = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 }, Date.now, algs);
+        const { rotated } = await rotateSigningKeys(store, keys, { activationDelayMs: config.HUB_KEY_ACTIVATION_DELAY_MS, retireAfterMs: retireSeconds * 1000 }, undefined, algs);
         // Key ids and times only: they are public (/jwks), the private keys never leave the store.
         await services.audit.record({ event: 'admin.keys.rotate', ...cli, detail: { keys: rotated.map(({ kid, alg, activatesAt }) => `${kid} ${alg} from ${new Date(activatesAt).toISOString()}`).join(', ') } });
         for (const key of rotated) {

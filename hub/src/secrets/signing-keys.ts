@@ -90,11 +90,14 @@ export async function rotateSigningKeys(
   store: Store,
   keys: Keys,
   timings: RotationTimings,
-  clock: () => number = Date.now,
+  clock?: () => number,
   algs: readonly SigningAlg[] = SIGNING_ALGS,
 ): Promise<{ rotated: { kid: string; alg: SigningAlg; activatesAt: number }[]; set: KeySet }> {
   // The keys first: generating them takes a while, and the delay must start when they are written.
   const generated = await newSigningKeys(algs);
+  // Without a clock given, the store's (Redis `TIME`): the CLI may run on a host whose clock is
+  // off, and a key dated from it could sign before every process publishes it (hub/test/key-rotation-clock.test.ts).
+  const now = clock ?? (await storeClock(store));
   // Compare-and-set from the set as read: a rotation or a hub's restore written in between is
   // kept (re-read, and these keys added to it), never overwritten.
   return compareAndSet(store, keys.signingKeys(), (raw) => {
@@ -106,14 +109,22 @@ export async function rotateSigningKeys(
       // A damaged set is replaced; running processes merge back the keys they still publish.
       unreadable = true;
     }
-    const now = clock();
+    const at = now();
     const rotated = generated.map((key) => {
       const alg = algOfKey(key)!;
       // With no key of its alg there is nothing to stay compatible with: the first one signs at once.
-      const activatesAt = current.keys.some((held) => algOfKey(held) === alg) || unreadable ? now + timings.activationDelayMs : now;
+      const activatesAt = current.keys.some((held) => algOfKey(held) === alg) || unreadable ? at + timings.activationDelayMs : at;
       return { key: { ...key, activatesAt }, kid: String(key.kid), alg, activatesAt };
     });
-    const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, now, timings.retireAfterMs)] };
+    const set = { keys: [...rotated.map(({ key }) => key), ...liveKeys(current, at, timings.retireAfterMs)] };
     return { write: JSON.stringify(set), result: { rotated: rotated.map(({ kid, alg, activatesAt }) => ({ kid, alg, activatesAt })), set } };
   });
+}
+
+/** The store's clock as this process reads it: `Date.now()` plus the offset measured once now. */
+async function storeClock(store: Pick<Store, 'time'>): Promise<() => number> {
+  const before = Date.now();
+  const server = await store.time();
+  const offset = server - Math.round((before + Date.now()) / 2);
+  return () => Date.now() + offset;
 }

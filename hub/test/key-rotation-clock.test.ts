@@ -1,0 +1,46 @@
+/**
+ * `keys rotate` run on a host whose clock is off (an operator's machine, a bastion, a job
+ * runner) still gives the new key its full activation delay on the fleet's clock, Redis's
+ * (store-clock.ts). Before, the activation time came from the CLI host's own clock: run from a
+ * host two minutes behind, the key was written as active a minute ago, each hub process signed
+ * with it as soon as its next store check read the set, and the processes that had not read it
+ * yet did not publish it: measured with three hubs behind nginx and the demo forum (a kit that
+ * caches the JWKS and refetches it at most once per 30 s), 53 sign-ins at the forum failed
+ * (its callback answered 502) and ID tokens did not verify against one process's /jwks.
+ */
+import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { cliHarness } from '../src/testing/cli-harness.js';
+import { connectRedis } from '../src/store/redis.js';
+import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+
+describe('keys rotate from a host whose clock is behind the store\'s', () => {
+  const prefix = `test:key-clock:${randomUUID()}:`;
+  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, HUB_ISSUER: 'http://hub.test', HUB_KEY_ACTIVATION_DELAY_MS: '60000' };
+  const { run, cleanUp } = cliHarness(env);
+  afterAll(cleanUp);
+
+  test('the new key activates the delay after the store\'s time, not the CLI host\'s', async () => {
+    // A key set of each kind first (the first key of a kind signs at once: nothing to stay compatible with).
+    expect((await run('keys', 'rotate')).code).toBe(0);
+    const redis = await connectRedis(TEST_REDIS_URL);
+    const [seconds, micros] = (await redis.sendCommand(['TIME'])) as unknown as [string, string];
+    await redis.quit();
+    const storeNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const realNow = Date.now;
+    const behind = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 120_000);
+    let rotated;
+    try {
+      rotated = await run('keys', 'rotate', '--alg', 'RS256');
+    } finally {
+      behind.mockRestore();
+    }
+    expect(rotated.code).toBe(0);
+    const from = /signs? with it from (\S+);/.exec(rotated.out)?.[1];
+    expect(from).toBeDefined();
+    const activatesAt = Date.parse(from!);
+    // The full delay on the store's clock (a second's slack for the command's own time), never in the past.
+    expect(activatesAt).toBeGreaterThanOrEqual(storeNow + 60_000 - 1_000);
+    expect(activatesAt).toBeLessThanOrEqual(storeNow + 60_000 + 10_000);
+  });
+});
