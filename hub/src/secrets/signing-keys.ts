@@ -1,5 +1,6 @@
 import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
+import { StoreClock } from '../store/store-clock.js';
 import type { Store } from '../store/store.js';
 import { algOfKey, newSigningKeys, SIGNING_ALGS, type Jwks, type SigningAlg } from './secrets.js';
 
@@ -121,10 +122,9 @@ export async function rotateSigningKeys(
   });
 }
 
-/** The store's clock as this process reads it: `Date.now()` plus the offset measured once now. */
+/** The store's clock as this process reads it (StoreClock, measured once now; this process's own where the store is too slow to tell). */
 async function storeClock(store: Pick<Store, 'time'>): Promise<() => number> {
-  const before = Date.now();
-  const server = await store.time();
-  const offset = server - Math.round((before + Date.now()) / 2);
-  return () => Date.now() + offset;
+  const clock = new StoreClock(store, { warn: () => undefined });
+  await clock.sync();
+  return () => clock.now();
 }
