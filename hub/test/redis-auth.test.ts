@@ -4,6 +4,7 @@
  * could reach a cluster or Sentinel only when it had no password at all (a URL carries one
  * server's; the node lists carry none), and said "did not answer" when it had one.
  */
+import { roundTrip, writesAgain } from './redis-store-checks.js';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -34,11 +35,6 @@ async function refusal(target: RedisTarget): Promise<string> {
 }
 
 /** A write and a read of keys on every master (their names fall into different slots), all with a TTL. */
-async function roundTrip(store: RedisStore): Promise<void> {
-  const keys = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `auth-test:${k}:${randomUUID()}`);
-  for (const key of keys) await store.set(key, "v", { ttlSeconds: 60 });
-  for (const key of keys) expect(await store.get(key)).toBe('v');
-}
 
 describe('a Redis Cluster with requirepass', () => {
   let cluster: OwnRedisCluster;
@@ -53,7 +49,7 @@ describe('a Redis Cluster with requirepass', () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_PASSWORD: PASSWORD });
     expect(config.redis).toEqual({ kind: 'cluster', nodes: cluster.rootNodes, access: { password: PASSWORD } });
     const store = new RedisStore(await connectRedis(config.redis!));
-    await roundTrip(store);
+    await roundTrip(store, 'auth-test', 6);
     const hub = await startTestHub('redis', {}, store);
     try {
       const ready = await fetch(`${hub.url}/readyz`);
@@ -194,18 +190,12 @@ describe('Sentinel with passwords on the data servers and on the sentinels', () 
     expect(config.redis).toMatchObject({ kind: 'sentinel', access: { password: PASSWORD }, sentinelAccess: { password: SENTINEL_PASSWORD } });
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
-      await roundTrip(store);
+      await roundTrip(store, 'auth-test', 6);
       await sentinel.readyForFailover();
       await sentinel.killPrimary();
       // The promoted replica takes the same password (masterauth, auth-pass): writes come back.
-      const deadline = Date.now() + 30_000;
-      let written = false;
-      while (!written && Date.now() < deadline) {
-        written = await store.set(`auth-test:after:${randomUUID()}`, "v", { ttlSeconds: 60 }).then(() => true, () => false);
-        if (!written) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(written).toBe(true);
-      await roundTrip(store);
+      expect(await writesAgain(store, 'auth-test')).toBe(true);
+      await roundTrip(store, 'auth-test', 6);
     } finally {
       await store.close();
     }
@@ -256,7 +246,7 @@ describe('Sentinel with passwords on the data servers and on the sentinels', () 
     expect((config.redis as { access?: { username?: string } }).access?.username).toBeUndefined();
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
-      await roundTrip(store);
+      await roundTrip(store, 'auth-test', 6);
     } finally {
       await store.close();
     }

@@ -6,6 +6,7 @@
  * `tls-auth-clients yes` (most managed ones offer it) could not be used, and the start said only
  * "did not answer: is it running, and are REDIS_URL … and its password right?".
  */
+import { roundTrip, writesAgain } from './redis-store-checks.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -48,11 +49,6 @@ async function refusal(target: RedisTarget): Promise<string> {
 }
 
 /** Writes and reads keys whose names fall into every slot range of a cluster, each with a TTL. */
-async function roundTrip(store: RedisStore): Promise<void> {
-  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((k) => `mtls-test:${k}:${randomUUID()}`);
-  for (const key of keys) await store.set(key, 'v', { ttlSeconds: 60 });
-  for (const key of keys) expect(await store.get(key)).toBe('v');
-}
 
 describe('the file settings are checked at start, naming the variable, never showing a key', () => {
   const url = 'rediss://127.0.0.1:6380';
@@ -123,7 +119,7 @@ describe('one server with tls-auth-clients yes (a rediss:// REDIS_URL)', () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certs.ca, REDIS_TLS_CERT_FILE: certs.clientCert, REDIS_TLS_KEY_FILE: certs.clientKey });
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
-      await roundTrip(store);
+      await roundTrip(store, 'mtls-test');
     } finally {
       await store.close();
     }
@@ -210,7 +206,7 @@ describe('a Redis Cluster with tls-auth-clients yes', () => {
     expect((await answeringNodes(cluster.rootNodes, access)).silent).toEqual([]);
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
-      await roundTrip(store);
+      await roundTrip(store, 'mtls-test');
     } finally {
       await store.close();
     }
@@ -243,17 +239,11 @@ describe('Sentinel with tls-auth-clients yes on the sentinels, the primary and t
     expect((await answeringNodes(target.sentinels, { tls: true })).answering).toEqual([]);
     const store = new RedisStore(await connectRedis(config.redis!));
     try {
-      await roundTrip(store);
+      await roundTrip(store, 'mtls-test');
       await sentinel.readyForFailover();
       await sentinel.killPrimary();
-      const deadline = Date.now() + 30_000;
-      let written = false;
-      while (!written && Date.now() < deadline) {
-        written = await store.set(`mtls-test:after:${randomUUID()}`, 'v', { ttlSeconds: 60 }).then(() => true, () => false);
-        if (!written) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(written).toBe(true);
-      await roundTrip(store);
+      expect(await writesAgain(store, 'mtls-test')).toBe(true);
+      await roundTrip(store, 'mtls-test');
     } finally {
       await store.close();
     }
