@@ -29,7 +29,10 @@ describe('the Redis client options the README recommends', () => {
     try {
       await Promise.all(Array.from({ length: 50 }, (_, i) => store.addToSet(`${prefix}set`, `m${i}`, 60)));
       await Promise.all(Array.from({ length: 50 }, () => store.members(`${prefix}set`)));
-      expect(timeouts).not.toHaveBeenCalled();
+      // A per-command timer would be one call per command (100 here). The spy sees the whole
+      // process, so a timer of anything else running in it then (once seen in a full run on a
+      // loaded machine: one AbortSignal.timeout(1000)) is not taken for one.
+      expect(timeouts.mock.calls.length).toBeLessThan(10);
     } finally {
       await cleanUpTestRedis(redis, prefix);
     }
