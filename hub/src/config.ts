@@ -477,10 +477,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (data.ARGON2_CONCURRENCY !== undefined && data.ARGON2_CONCURRENCY >= data.UV_THREADPOOL_SIZE) {
     problems.push(`ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`);
   }
+  const redis = redisTarget(data, problems);
   if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
   const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
-  return Object.freeze({ ...data, secureCookies, redis: redisTarget(data), redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
+  return Object.freeze({ ...data, secureCookies, redis, redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
 }
 
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
@@ -585,44 +586,49 @@ const TLS_FILE_SETTINGS = ['REDIS_TLS_CA_FILE', 'REDIS_TLS_CERT_FILE', 'REDIS_TL
 /**
  * REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE, read and checked: refused where
  * no connection speaks TLS (they would look set up and do nothing), and when a file cannot be
- * used, naming the variable (never a file's contents).
+ * used, naming the variable (never a file's contents). Refusals go into `problems`.
  */
-function redisTlsFiles(data: z.infer<typeof schema>, tls: boolean): RedisTlsFiles | undefined {
+function redisTlsFiles(data: z.infer<typeof schema>, tls: boolean, problems: string[]): RedisTlsFiles | undefined {
   const given = TLS_FILE_SETTINGS.filter((name) => data[name] !== undefined);
   if (given.length === 0) return undefined;
   if (!tls) {
-    throw new ConfigError(`invalid hub configuration:\n  ${given.join(', ')}: only used with TLS: REDIS_TLS=true with REDIS_CLUSTER_NODES or REDIS_SENTINELS, or a rediss:// REDIS_URL`);
+    problems.push(`${given.join(', ')}: only used with TLS: REDIS_TLS=true with REDIS_CLUSTER_NODES or REDIS_SENTINELS, or a rediss:// REDIS_URL`);
+    return undefined;
   }
   try {
     return loadRedisTlsFiles({ caFile: data.REDIS_TLS_CA_FILE, certFile: data.REDIS_TLS_CERT_FILE, keyFile: data.REDIS_TLS_KEY_FILE });
   } catch (error) {
-    if (error instanceof RedisTlsFileError) throw new ConfigError(`invalid hub configuration:\n  ${error.message}`);
-    throw error;
+    if (!(error instanceof RedisTlsFileError)) throw error;
+    problems.push(error.message);
+    return undefined;
   }
 }
 
 /**
  * Which Redis: a cluster or Sentinel when given (they exclude each other), else REDIS_URL.
  * REDIS_URL gives way rather than conflicting, so a deployment's default for it (compose has
- * one) does not get in the way of a cluster or Sentinel set next to it.
+ * one) does not get in the way of a cluster or Sentinel set next to it. Every setting that does
+ * not fit goes into `problems` (said with the configuration's other refusals, all at once).
  */
-function redisTarget(data: z.infer<typeof schema>): RedisTarget | undefined {
-  if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
-  if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
+function redisTarget(data: z.infer<typeof schema>, problems: string[]): RedisTarget | undefined {
+  const before = problems.length;
+  if (data.REDIS_CLUSTER_NODES && data.REDIS_SENTINELS) problems.push('REDIS_CLUSTER_NODES, REDIS_SENTINELS: set only one of them');
+  if (data.REDIS_SENTINEL_NAME && !data.REDIS_SENTINELS) problems.push('REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS');
+  if (data.REDIS_SENTINELS && !data.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
   const sentinelOnly = (['REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'] as const).filter((name) => data[name] !== undefined);
-  if (sentinelOnly.length && !data.REDIS_SENTINELS) throw new ConfigError(`invalid hub configuration:\n  ${sentinelOnly.join(', ')}: only used with REDIS_SENTINELS (the sentinels' own user and password)`);
+  if (sentinelOnly.length && !data.REDIS_SENTINELS) problems.push(`${sentinelOnly.join(', ')}: only used with REDIS_SENTINELS (the sentinels' own user and password)`);
   if (!data.REDIS_CLUSTER_NODES && !data.REDIS_SENTINELS) {
     // Left unused, a password or TLS would look set up and not be: a single server's are in its URL.
     const unused = (['REDIS_USERNAME', 'REDIS_PASSWORD'] as const).filter((name) => data[name] !== undefined);
-    if (unused.length) throw new ConfigError(`invalid hub configuration:\n  ${unused.join(', ')}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; one server's user and password go in REDIS_URL (redis://USER:PASSWORD@host:6379)`);
-    if (data.REDIS_TLS) throw new ConfigError('invalid hub configuration:\n  REDIS_TLS: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; for one server write REDIS_URL as rediss://host:port');
+    if (unused.length) problems.push(`${unused.join(', ')}: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; one server's user and password go in REDIS_URL (redis://USER:PASSWORD@host:6379)`);
+    if (data.REDIS_TLS) problems.push('REDIS_TLS: only used with REDIS_CLUSTER_NODES or REDIS_SENTINELS; for one server write REDIS_URL as rediss://host:port');
   }
   const nodeList = Boolean(data.REDIS_CLUSTER_NODES || data.REDIS_SENTINELS);
-  const tlsFiles = redisTlsFiles(data, nodeList ? data.REDIS_TLS : /^rediss:\/\//i.test(data.REDIS_URL ?? ''));
+  const tlsFiles = redisTlsFiles(data, nodeList ? data.REDIS_TLS : /^rediss:\/\//i.test(data.REDIS_URL ?? ''), problems);
+  if (problems.length > before) return undefined;
   const access = redisAccess(data.REDIS_USERNAME, data.REDIS_PASSWORD, data.REDIS_TLS, tlsFiles);
   if (data.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: data.REDIS_CLUSTER_NODES, ...(access ? { access } : {}) };
-  if (data.REDIS_SENTINELS) {
-    if (!data.REDIS_SENTINEL_NAME) throw new ConfigError('invalid hub configuration:\n  REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in `sentinel monitor NAME …`)');
+  if (data.REDIS_SENTINELS && data.REDIS_SENTINEL_NAME) {
     const sentinelAccess = redisAccess(data.REDIS_SENTINEL_USERNAME, data.REDIS_SENTINEL_PASSWORD, data.REDIS_TLS, tlsFiles);
     return { kind: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME, ...(access ? { access } : {}), ...(sentinelAccess ? { sentinelAccess } : {}) };
   }

@@ -322,6 +322,22 @@ describe('what a server start checks (an operator review: a hub started half-con
     expect(message.split('\n').map((line) => line.trim().split(':')[0])).toEqual(['invalid hub configuration', 'SIGNUP_MAILS_PER_NETWORK', 'METRICS_PORT', 'HUB_TRUST_PROXY', 'ARGON2_CONCURRENCY']);
   });
 
+  test('the Redis settings that do not fit are named together, with the other refusals (before: one per start, and only after every other setting was right)', () => {
+    const tangled = {
+      HUB_ISSUER: 'https://id.example.com', // HUB_TRUST_PROXY missing
+      REDIS_CLUSTER_NODES: 'a:1',
+      REDIS_SENTINELS: 'b:2', // both: one too many, and no REDIS_SENTINEL_NAME
+      REDIS_TLS_CA_FILE: '/nonexistent/ca.pem', // REDIS_TLS not set
+    };
+    let message = '';
+    try { loadConfig(tangled); } catch (error) { message = (error as Error).message; }
+    expect(message.split('\n').map((line) => line.trim().split(':')[0])).toEqual(['invalid hub configuration', 'HUB_TRUST_PROXY', 'REDIS_CLUSTER_NODES, REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_TLS_CA_FILE']);
+    const single = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PASSWORD: 'p', REDIS_TLS: 'true', REDIS_SENTINEL_NAME: 'm', REDIS_SENTINEL_USERNAME: 'u' };
+    try { loadConfig(single); } catch (error) { message = (error as Error).message; }
+    expect(message.split('\n').map((line) => line.trim().split(':')[0])).toEqual(['invalid hub configuration', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS']);
+    expect(message).not.toContain(': p'); // the password's value is not echoed
+  });
+
   test('HUB_KEY_RETIRE_SECONDS below the ID token lifetime is refused, below the session lifetime warned about; an https:// issuer on the embedded store is warned about without NODE_ENV=production (an operator review)', () => {
     // Retired after 1 s, a rotated key left ID tokens in date that no /jwks verified, and sign-outs with them as id_token_hint failed.
     const https = { HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379' };
