@@ -14,6 +14,7 @@ import { ConflictError } from '../src/errors.js';
 import { Keys } from '../src/store/keys.js';
 import type { Store } from '../src/store/store.js';
 import { setAdminRole } from '../src/users/admin-role.js';
+import { bootstrapAdmin } from '../src/users/bootstrap-admin.js';
 import { LIST_BATCH } from '../src/users/user-repository.js';
 import { ADMIN_ROLE } from '../src/users/user.js';
 
@@ -162,6 +163,13 @@ describe.each(testStoreKinds())('more users than a page reads (%s)', (kind) => {
     expect((await users.findById(ann.id))?.roles).toContain(ADMIN_ROLE);
     await setAdminRole(hub.services, ben.id, true, { actor: ann.id });
   }, 60_000);
+
+  test('admin bootstrap with an admin there reads the admins, not every user (before: every record, to refuse)', async () => {
+    reads.reset();
+    await expect(bootstrapAdmin(hub.services.users, { username: 'second-root' })).rejects.toThrow(/An admin already exists \((ann|ben)\); add more with users add --role admin/);
+    expect(reads.read()).toBeLessThan(20);
+    expect(await hub.services.users.findByLogin('second-root')).toBeUndefined();
+  });
 
   test('a deleted admin leaves the set; a user made an admin by any path is in it', async () => {
     const users = hub.services.users;
