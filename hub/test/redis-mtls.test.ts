@@ -8,6 +8,7 @@
  */
 import { roundTrip, writesAgain } from './redis-store-checks.js';
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -188,6 +189,41 @@ describe('one server with tls-auth-clients yes (a rediss:// REDIS_URL)', () => {
     await rm(keyCopy);
     await expect(startHubProcess(env, '/readyz', 30_000)).rejects.toThrow(/hub exited \(1\) before it was ready: [\s\S]*REDIS_TLS_KEY_FILE: .*\.key: no such file/);
   }, 90_000);
+});
+
+describe('the server\'s own certificate at fault: expired, or not naming the address the hub connects to', () => {
+  let expired: OwnRedis & { adminPort: number };
+  let good: OwnRedis & { adminPort: number };
+  beforeAll(async () => {
+    // Signed by the same CA, valid for no time at all (openssl -days 0): expired by the time a client looks.
+    execFileSync('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'expired.pem', '-days', '0', '-extfile', 'ext.cnf'], { cwd: dir, stdio: 'ignore' });
+    expired = await startOwnTlsRedis({ ...certs, cert: join(dir, 'expired.pem') });
+    good = await startOwnTlsRedis(certs);
+  }, 30_000);
+  afterAll(async () => {
+    await expired?.stop();
+    await good?.stop();
+  });
+
+  test('an expired server certificate: refused saying it expired and where to renew it', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: expired.url, REDIS_TLS_CA_FILE: certs.ca });
+    const message = await refusal(config.redis!);
+    expect(message).toMatch(/the server's certificate has expired: renew it on the Redis server/);
+    expect(message).not.toMatch(/is it running/);
+  }, 30_000);
+
+  test('a server certificate for 127.0.0.1 reached as localhost: refused saying to use a name or address the certificate lists', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: good.url.replace('127.0.0.1', 'localhost'), REDIS_TLS_CA_FILE: certs.ca });
+    const message = await refusal(config.redis!);
+    expect(message).toMatch(/the server's certificate does not name the address the hub connects to: give the address by a name or IP its certificate lists \(subjectAltName\)/);
+    // By the address the certificate names: the store works.
+    const store = new RedisStore(await connectRedis(loadConfig({ LOG_LEVEL: 'silent', REDIS_URL: good.url, REDIS_TLS_CA_FILE: certs.ca }).redis!));
+    try {
+      await roundTrip(store, 'mtls-test');
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
 });
 
 describe('a Redis Cluster with tls-auth-clients yes', () => {
