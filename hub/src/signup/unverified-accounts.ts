@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import { isUnverifiedSignUp, mayBeRemovedUnverified, type User } from '../users/user.js';
 import type { UserRepository } from '../users/user-repository.js';
+import { PeriodicPass } from '../periodic-pass.js';
 
 export const DAY_SECONDS = 86_400;
 /** How often each hub process tries to take the lock and remove what is due, in milliseconds. */
@@ -81,9 +82,16 @@ export interface SweepPass {
  * anything of a sign-in (a hub session, a grant, a remembered consent, two-step sign-in) is kept.
  */
 export class UnverifiedAccounts {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #started = false;
+  readonly #timer = new PeriodicPass(
+    async () => {
+      const pass = await this.runOnce();
+      return pass.more ? 0 : pass.scanning ? SCAN_PAUSE_MS : SWEEP_INTERVAL_MS;
+    },
+    (error) => {
+      this.deps.logger.warn('removing unverified accounts failed; the next pass tries again', { error: error instanceof Error ? error.name : 'Error' });
+      return SWEEP_INTERVAL_MS;
+    },
+  );
 
   constructor(private readonly deps: UnverifiedAccountsDeps) {}
 
@@ -97,34 +105,12 @@ export class UnverifiedAccounts {
   }
 
   start(): void {
-    if (this.#started || this.deps.days <= 0) return;
-    this.#started = true;
-    this.#schedule(0);
+    if (this.deps.days > 0) this.#timer.start();
   }
 
   /** Stops the timer and waits for the pass in progress. */
-  async stop(): Promise<void> {
-    this.#started = false;
-    clearTimeout(this.#timer);
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    if (!this.#started) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#running = this.runOnce()
-        .then((pass) => (pass.more ? 0 : pass.scanning ? SCAN_PAUSE_MS : SWEEP_INTERVAL_MS))
-        .catch((error: unknown) => {
-          this.deps.logger.warn('removing unverified accounts failed; the next pass tries again', { error: error instanceof Error ? error.name : 'Error' });
-          return SWEEP_INTERVAL_MS;
-        })
-        .then((delay) => {
-          this.#running = undefined;
-          this.#schedule(delay);
-        });
-    }, delayMs);
-    this.#timer.unref();
+  stop(): Promise<void> {
+    return this.#timer.stop();
   }
 
   /** One pass, under the lock: a batch of the walk (see scanOlder), then what is due removed (a batch). */

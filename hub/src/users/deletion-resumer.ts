@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { PeriodicPass } from '../periodic-pass.js';
 import type { AccountRemoval } from './account-removal.js';
 
 /** How often each hub process looks for deletions due to be resumed, in milliseconds. */
@@ -13,9 +14,16 @@ const RESUME_BATCH = 20;
  * one whose request stopped before the deletion was decided (the owner's checks) is rolled back.
  */
 export class DeletionResumer {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #started = false;
+  readonly #timer = new PeriodicPass(
+    async () => {
+      const pass = await this.runOnce();
+      return pass.finished + pass.rolledBack + pass.failed >= RESUME_BATCH ? 0 : RESUME_INTERVAL_MS;
+    },
+    (error) => {
+      this.logger.warn('resuming account deletions failed; the next pass tries again', { error: error instanceof Error ? error.name : 'Error' });
+      return RESUME_INTERVAL_MS;
+    },
+  );
 
   constructor(
     private readonly removal: Pick<AccountRemoval, 'resumeDeletions'>,
@@ -23,16 +31,12 @@ export class DeletionResumer {
   ) {}
 
   start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.#schedule(0);
+    this.#timer.start();
   }
 
   /** Stops the timer and waits for the pass in progress. */
-  async stop(): Promise<void> {
-    this.#started = false;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#timer.stop();
   }
 
   /** One pass: what is due now, finished (or rolled back). */
@@ -41,23 +45,5 @@ export class DeletionResumer {
     if (pass.finished || pass.rolledBack) this.logger.info('pending account deletions resumed', pass);
     if (pass.failed) this.logger.warn('pending account deletions failed again; retried later', { failed: pass.failed });
     return pass;
-  }
-
-  #schedule(delayMs: number): void {
-    if (!this.#started) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#running = this.runOnce()
-        .then((pass) => (pass.finished + pass.rolledBack + pass.failed >= RESUME_BATCH ? 0 : RESUME_INTERVAL_MS))
-        .catch((error: unknown) => {
-          this.logger.warn('resuming account deletions failed; the next pass tries again', { error: error instanceof Error ? error.name : 'Error' });
-          return RESUME_INTERVAL_MS;
-        })
-        .then((delay) => {
-          this.#running = undefined;
-          this.#schedule(delay);
-        });
-    }, delayMs);
-    this.#timer.unref();
   }
 }
