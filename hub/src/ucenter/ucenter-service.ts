@@ -303,7 +303,11 @@ export class UcenterService {
     const newEmail = (input.email ?? '').trim();
     const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
     if (emailChanges) {
-      const code = await this.checkEmail({ email: newEmail });
+      // As check_email answers this application: whether another account holds the address only
+      // to one that may create users. Any other gets a free address's answer (the change below
+      // then sends that address no link, as the account page does): -6 was shown by Discuz!'s
+      // profile page to any member, who could ask it about every address (an attacker's review).
+      const code = await this.checkEmailFor(app, { email: newEmail });
       if (code < 0) return code;
     }
     const newPassword = input.newpw ?? '';
