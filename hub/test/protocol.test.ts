@@ -394,7 +394,20 @@ describe.each(testStoreKinds())('OAuth 2.0 / OIDC protocol on %s', (kind) => {
     test('no client authentication at all is invalid_client (401), on every endpoint that authenticates clients', async () => {
       for (const [path, body] of [['/token', { grant_type: 'client_credentials' }], ['/token/introspection', { token: 'x' }], ['/token/revocation', { token: 'x' }], ['/request', { response_type: 'code', scope: 'openid', redirect_uri: REDIRECT }]] as const) {
         const answer = await postForm(endpoint(path), { ...body });
-        expect([path, answer.status, answer.body.error, answer.headers.get('www-authenticate')]).toEqual([path, 401, 'invalid_client', `Basic realm="${hub.url}"`]);
+        expect([path, answer.status, answer.body.error, answer.headers.get('www-authenticate')]).toEqual([path, 401, 'invalid_client', `Basic realm="${hub.url}", error="invalid_client", error_description="${answer.body.error_description}"`]);
+      }
+    });
+
+    test('a failed client_secret_post names invalid_client in its WWW-Authenticate challenge, as a failed Basic header does', async () => {
+      // oauth4webapi (and openid-client 6, express-openid-connect and Auth.js on top of it) report a
+      // 401 that carries WWW-Authenticate by its challenge alone and never read the body: the
+      // challenge the hub added for a failed client_secret_post had only a realm, so the client's
+      // code saw no invalid_client where a failed Basic header showed one.
+      const viaBasic = await postForm(endpoint('/token'), { grant_type: 'client_credentials' }, { authorization: basic('service', 'w'.repeat(43)) });
+      const viaPost = await postForm(endpoint('/token'), { grant_type: 'client_credentials', client_id: 'service', client_secret: 'w'.repeat(43) });
+      for (const answer of [viaBasic, viaPost]) {
+        expect([answer.status, answer.body.error]).toEqual([401, 'invalid_client']);
+        expect(answer.headers.get('www-authenticate')).toBe(`Basic realm="${hub.url}", error="invalid_client", error_description="${answer.body.error_description}"`);
       }
     });
 

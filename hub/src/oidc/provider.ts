@@ -423,7 +423,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   // RFC 9110 §11.6.1: a 401 names how to authenticate. oidc-provider names Basic only after a
   // failed Basic header; a failed client_secret_post (or an unknown client_id in the body) was a
-  // 401 without it.
+  // 401 without it. The challenge carries the error as oidc-provider's Basic one does:
+  // oauth4webapi (so openid-client 6, express-openid-connect, Auth.js) reports a 401 with a
+  // challenge by the challenge alone, without reading the body.
   hooks.after(['token', 'introspection', 'revocation', 'pushed_authorization_request'], (ctx) => {
     const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
     if (body?.error === 'invalid_request' && body.error_description === NO_CLIENT_AUTHENTICATION) {
@@ -431,10 +433,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       ctx.status = 401;
     }
     if (ctx.status === 401 && body?.error === 'invalid_client' && ctx.response.get('WWW-Authenticate') === undefined) {
-      ctx.set('WWW-Authenticate', `Basic realm="${ctx.oidc.provider.issuer}"`);
+      ctx.set('WWW-Authenticate', basicChallenge(ctx.oidc.provider.issuer, body.error_description));
     }
   });
   return provider;
+}
+
+/** `Basic realm="…", error="invalid_client", error_description="…"`, quoted as oidc-provider quotes its own. */
+function basicChallenge(issuer: string, description: unknown): string {
+  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const fields = [`realm=${quote(issuer)}`, `error=${quote('invalid_client')}`];
+  if (typeof description === 'string') fields.push(`error_description=${quote(description)}`);
+  return `Basic ${fields.join(', ')}`;
 }
 
 function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: string[]): boolean {
