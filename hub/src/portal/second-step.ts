@@ -5,7 +5,7 @@ import { allSettledOrThrow } from '../all-settled.js';
 import { clientIp } from '../http/client-ip.js';
 import { regenerate, saveSession } from '../http/portal-session.js';
 import { csrf } from '../security/csrf.js';
-import { newSignInBinding, signInBindingCookieOptions } from '../security/sign-in-binding.js';
+import { newSignInBinding, signInBindingCookieOptions, staleSignInBindings } from '../security/sign-in-binding.js';
 import type { SignInResult } from '../oidc/resume-check.js';
 import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
@@ -81,6 +81,9 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
   // while it has a second left; else the engine's own path, which reads it (and fails if gone).
   const ttl = details.exp - Math.floor(Date.now() / 1000);
   res.cookie(binding.name, binding.token, signInBindingCookieOptions(config.secureCookies, ttl));
+  for (const stale of staleSignInBindings(config.secureCookies, req.headers.cookie)) {
+    if (stale !== binding.name) res.clearCookie(stale, { ...signInBindingCookieOptions(config.secureCookies, 1), maxAge: undefined });
+  }
   const finish = async (): Promise<string> => {
     if (ttl < 1) return provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
     details.result = result;

@@ -4,6 +4,14 @@ import { randomPool } from '../secrets/random-pool.js';
 
 const NAME = 'hub_signin_';
 const TOKEN_BYTES = 32;
+/**
+ * Binding cookies a browser keeps besides a new sign-in's own: each lives as long as its
+ * interaction (an hour), so a browser signing in again and again (a shared kiosk, a developer
+ * testing) sent one more per sign-in (about 90 bytes each) until its Cookie header passed a
+ * proxy's limit (nginx answers 400 past 8 KB) and every page of the hub failed for the hour.
+ * Three are kept (sign-ins in other tabs still resuming); older ones are expired.
+ */
+export const KEPT_BINDINGS = 3;
 
 /**
  * A finished sign-in is resumed (`/auth/:uid`) only by the browser that finished it.
@@ -43,6 +51,18 @@ export function signInBindingCookieName(secure: boolean, uid: string): string {
 
 function digestOf(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * The binding cookies of `cookieHeader` past the newest {@link KEPT_BINDINGS}, to expire when a
+ * new sign-in sets its own. Browsers send cookies of one path oldest first (RFC 6265 §5.4), so
+ * the last ones named are the newest.
+ */
+export function staleSignInBindings(secure: boolean, cookieHeader: string | undefined): string[] {
+  if (!cookieHeader) return [];
+  const prefix = `${secure ? '__Host-' : ''}${NAME}`;
+  const names = [...new Set(cookieHeader.split(';').map((pair) => pair.slice(0, Math.max(0, pair.indexOf('='))).trim()).filter((name) => name.startsWith(prefix)))];
+  return names.slice(0, Math.max(0, names.length - KEPT_BINDINGS));
 }
 
 /** A fresh binding for a sign-in that finished on interaction `uid`. */
