@@ -6,9 +6,9 @@ const NAME = 'hub_signin_';
 const TOKEN_BYTES = 32;
 /**
  * Binding cookies a browser keeps besides a new sign-in's own: each lives as long as its
- * interaction (an hour), so a browser signing in again and again (a shared kiosk, a developer
- * testing) sent one more per sign-in (about 90 bytes each) until its Cookie header passed a
- * proxy's limit (nginx answers 400 past 8 KB) and every page of the hub failed for the hour.
+ * interaction (an hour), so a browser signing in again and again (a shared kiosk, a synthetic
+ * sign-in check) sent one more per sign-in (about 90 bytes each), and after about 90 in an hour
+ * its Cookie header would pass nginx's 8 KB line limit (a 400 on every page of the hub).
  * Three are kept (sign-ins in other tabs still resuming); older ones are expired.
  */
 export const KEPT_BINDINGS = 3;
