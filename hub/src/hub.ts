@@ -103,7 +103,11 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const views = new Views({ issuer: config.HUB_ISSUER });
   // Signing keys, cookie keys, two-step keys and the portal client: loaded (or created) now,
   // then kept and restored by this process while it runs.
-  const owned = await OwnedState.load({ config, store, keys, clients, logger, portalClient: portalClientFor(config) });
+  // The store's clock: hub processes compare the times of each other's redemption claims on it,
+  // and read key activations on it (`keys rotate` dates a key on it).
+  const clock = new StoreClock(store, logger);
+  await clock.sync();
+  const owned = await OwnedState.load({ config, store, keys, clients, logger, portalClient: portalClientFor(config), clock });
   const { cookieKeys } = owned;
   const throttleOf = (keyPrefix: string) =>
     new LoginThrottle({
@@ -127,9 +131,6 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
   const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
 
-  // The store's clock: hub processes compare the times of each other's redemption claims on it.
-  const clock = new StoreClock(store, logger);
-  await clock.sync();
   clock.start();
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock, logger });
   owned.attach(provider);

@@ -5,6 +5,7 @@ import type { HubConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { ID_TOKEN_TTL } from './oidc/provider.js';
 import { replaceProviderKeys } from './oidc/provider-keys.js';
+import { PROCESS_CLOCK, type Clock } from './store/store-clock.js';
 import { loadCookieKeys, loadSigningKeysText, loadTotpKeys, type Jwks } from './secrets/secrets.js';
 import { effectiveJwks, liveKeys, parseKeySet, type KeySet } from './secrets/signing-keys.js';
 import type { Keys } from './store/keys.js';
@@ -31,6 +32,12 @@ export interface OwnedStateDeps {
   logger: Logger;
   /** The hub's own portal client, from its configuration. */
   portalClient: ClientInput;
+  /**
+   * The clock key activations are read on (default: this process's). The hub passes the store's
+   * (StoreClock): `keys rotate` dates a key on it, and a process whose own clock ran ahead would
+   * sign with the key before the others publish it.
+   */
+  clock?: Clock;
 }
 
 /**
@@ -85,7 +92,7 @@ export class OwnedState {
       (config.HUB_KEY_RETIRE_SECONDS ?? Math.max(ID_TOKEN_TTL, config.HUB_REFRESH_TOKEN_TTL, config.HUB_SESSION_TTL)) * 1000;
     this.#setText = setText;
     this.#set = setText ? parseKeySet(setText) : { keys: config.HUB_JWKS!.keys };
-    this.#jwks = effectiveJwks(this.#set, Date.now(), this.#retireAfterMs);
+    this.#jwks = effectiveJwks(this.#set, this.#now(), this.#retireAfterMs);
     this.#twoStepKeys = twoStepKeys;
     this.twoStepBox = new SecretBox(twoStepKeys);
     const client = redisClientOf(deps.store);
@@ -93,11 +100,16 @@ export class OwnedState {
     else if (deps.store.kind === 'memory') this.#evictionSafe = true;
   }
 
+  /** Now on the clock key activations are read on. */
+  #now(): number {
+    return (this.deps.clock ?? PROCESS_CLOCK).now();
+  }
+
   /** Reads (or creates, on a first start) the shared secrets and writes the portal client. */
   static async load(deps: OwnedStateDeps): Promise<OwnedState> {
     const { config, store, keys, clients } = deps;
     const [setText, cookieKeys, twoStepKeys] = await Promise.all([
-      config.HUB_JWKS ? Promise.resolve(undefined) : loadSigningKeysText(store, keys),
+      config.HUB_JWKS ? Promise.resolve(undefined) : loadSigningKeysText(store, keys, deps.clock),
       loadCookieKeys(store, keys, config.HUB_COOKIE_SECRETS),
       loadTotpKeys(store, keys, config.HUB_TOTP_KEYS),
     ]);
@@ -352,7 +364,7 @@ export class OwnedState {
     }
     // A set written without ours (a process that started on the emptied store): keep every
     // key this process still publishes, so tokens it signed keep verifying everywhere.
-    const missing = liveKeys(this.#set, Date.now(), this.#retireAfterMs).filter((mine) => !stored.keys.some((other) => other.kid === mine.kid));
+    const missing = liveKeys(this.#set, this.#now(), this.#retireAfterMs).filter((mine) => !stored.keys.some((other) => other.kid === mine.kid));
     if (missing.length) {
       const merged = { keys: [...stored.keys, ...missing] };
       const mergedText = JSON.stringify(merged);
@@ -416,7 +428,7 @@ export class OwnedState {
 
   /** Recomputes the keys for now (an activation may have passed) and hands a change to the provider. */
   #apply(): void {
-    const now = Date.now();
+    const now = this.#now();
     const jwks = effectiveJwks(this.#set, now, this.#retireAfterMs);
     const fingerprint = jwks.keys.map((key) => key.kid).join(',');
     if (fingerprint !== this.#applied) {

@@ -12,7 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { connectRedis } from '../src/store/redis.js';
-import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
+import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
+import { Keys } from '../src/store/keys.js';
+import { rotateSigningKeys } from '../src/secrets/signing-keys.js';
 
 describe('keys rotate from a host whose clock is behind the store\'s', () => {
   const prefix = `test:key-clock:${randomUUID()}:`;
@@ -43,4 +45,34 @@ describe('keys rotate from a host whose clock is behind the store\'s', () => {
     expect(activatesAt).toBeGreaterThanOrEqual(storeNow + 60_000 - 1_000);
     expect(activatesAt).toBeLessThanOrEqual(storeNow + 60_000 + 10_000);
   });
+});
+
+describe('a hub process whose own clock runs ahead of the store\'s', () => {
+  test('signs with a rotated key from its activation on the store\'s clock, not earlier by its own', async () => {
+    // Before, each process read activations on its own clock: one two minutes ahead signed with
+    // a key a minute before its activation, while processes that had not read the set yet did
+    // not publish it (as with the CLI host above), and subsites failed to verify its ID tokens.
+    const prefix = `test:key-clock-hub:${randomUUID()}:`;
+    const first = await startTestHub('redis', { KEY_PREFIX: prefix });
+    const keys = new Keys(prefix);
+    const realNow = Date.now;
+    let ahead: ReturnType<typeof jest.spyOn> | undefined;
+    let second: RunningHub | undefined;
+    try {
+      const rsKid = () => String(first.services.owned.jwks().keys.find((key) => key.kty === 'RSA')!.kid);
+      const old = rsKid();
+      const { rotated } = await rotateSigningKeys(first.store, keys, { activationDelayMs: 60_000, retireAfterMs: 3_600_000 }, undefined, ['RS256']);
+      expect(rotated[0]!.kid).not.toBe(old);
+      ahead = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+      second = await startTestHub('redis', { KEY_PREFIX: prefix });
+      const signer = second.services.owned.jwks().keys.find((key) => key.kty === 'RSA')!;
+      expect(String(signer.kid)).toBe(old);
+      // The new key is published already (every process has it on /jwks before any signs with it).
+      expect(second.services.owned.jwks().keys.map((key) => String(key.kid))).toContain(rotated[0]!.kid);
+    } finally {
+      ahead?.mockRestore();
+      await second?.close();
+      await first.close();
+    }
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
+import { PROCESS_CLOCK, type Clock } from '../store/store-clock.js';
 
 export interface Jwks {
   keys: Record<string, unknown>[];
@@ -39,8 +40,8 @@ async function loadOrCreate(store: Store, key: string, create: () => Promise<unk
  * publishes another yet. A set from before ES256/EdDSA gets the missing kinds at start-up
  * (a compare-and-set, so processes starting together add them once).
  */
-export async function loadSigningKeysText(store: Store, keys: Keys): Promise<string> {
-  const text = await loadOrCreate(store, keys.signingKeys(), async () => ({ keys: (await newSigningKeys()).map((key) => ({ ...key, activatesAt: Date.now() })) }));
+export async function loadSigningKeysText(store: Store, keys: Keys, clock: Clock = PROCESS_CLOCK): Promise<string> {
+  const text = await loadOrCreate(store, keys.signingKeys(), async () => ({ keys: (await newSigningKeys()).map((key) => ({ ...key, activatesAt: clock.now() })) }));
   let set: { keys?: Record<string, unknown>[] };
   try {
     set = JSON.parse(text) as { keys?: Record<string, unknown>[] };
@@ -51,7 +52,7 @@ export async function loadSigningKeysText(store: Store, keys: Keys): Promise<str
   const missing = SIGNING_ALGS.filter((alg) => !held.has(alg));
   if (missing.length === 0 || !Array.isArray(set.keys)) return text;
   // No client can hold a token of a kind the hub never signed: the new kinds sign at once.
-  const added = (await newSigningKeys(missing)).map((key) => ({ ...key, activatesAt: Date.now() }));
+  const added = (await newSigningKeys(missing)).map((key) => ({ ...key, activatesAt: clock.now() }));
   const upgraded = JSON.stringify({ ...set, keys: [...set.keys, ...added] });
   if (await store.swap(keys.signingKeys(), text, upgraded)) return upgraded;
   return (await store.get(keys.signingKeys())) ?? text;
