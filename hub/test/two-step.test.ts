@@ -278,8 +278,8 @@ describe('two-step sign-in (TOTP, RFC 6238) on Redis', () => {
     const user = await newUser();
     const { secret, codes } = await enrolThroughPage(await signedInBrowser(user.username, user.password));
     // As after a store loss that gave the hub a new two-step key: the record was sealed with another.
-    const record = (await hub.services.twoStepRecords.find(user.id))!;
-    await hub.services.twoStepRecords.save(user.id, { ...record, secret: new SecretBox(['a-key-this-hub-does-not-have-0123456789abcdef']).seal(secret, user.id) });
+    const stored = (await hub.services.twoStepRecords.read(user.id))!;
+    expect(await hub.services.twoStepRecords.replace(user.id, stored, { ...stored.record, secret: new SecretBox(['a-key-this-hub-does-not-have-0123456789abcdef']).seal(secret, user.id) })).toBe(true);
     const browser = new TestBrowser();
     const { interactionUrl } = await passwordStep(browser, `${hub.url}/login`, user.username, user.password);
     const answer = await secondStep(browser, interactionUrl, totpCode(secret));

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ConflictError, msg } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { Sealed } from './secret-box.js';
@@ -14,6 +16,9 @@ export interface PendingEnrolment {
  */
 export const OLDER_HUB_HOLDER = '';
 
+/** Tries of a change that another change to the same enrolment came before (compare-and-set), before it gives up (409). */
+export const CHANGE_ATTEMPTS = 5;
+
 /** A user's two-step sign-in, as stored: the TOTP secret sealed, recovery codes only as digests. */
 export interface TwoStepRecord {
   v: 1;
@@ -22,6 +27,23 @@ export interface TwoStepRecord {
   /** Digests of the recovery codes issued with the last (re)generation; each has a key while unused. */
   recovery: string[];
   recoveryIssuedAt: number; // epoch seconds
+}
+
+/** An enrolment as read: the record, and its stored text, which a change expects to find still there (compare-and-set). */
+export interface StoredTwoStep {
+  record: TwoStepRecord;
+  raw: string;
+}
+
+/** Whether the record lists a recovery code (by digest), compared in constant time. */
+export function listsRecoveryCode(record: TwoStepRecord, codeDigest: string): boolean {
+  const given = Buffer.from(codeDigest);
+  let found = false;
+  for (const listed of record.recovery) {
+    const candidate = Buffer.from(listed);
+    if (candidate.length === given.length && timingSafeEqual(candidate, given)) found = true;
+  }
+  return found;
 }
 
 /**
@@ -36,20 +58,40 @@ export class TwoStepRepository {
   ) {}
 
   async find(userId: string): Promise<TwoStepRecord | undefined> {
+    return (await this.read(userId))?.record;
+  }
+
+  /** The enrolment with its stored text, for {@link replace} and {@link remove}. */
+  async read(userId: string): Promise<StoredTwoStep | undefined> {
     const raw = await this.store.get(this.keys.twoStep(userId));
-    return raw ? (JSON.parse(raw) as TwoStepRecord) : undefined;
+    return raw ? { record: JSON.parse(raw) as TwoStepRecord, raw } : undefined;
   }
 
   async isEnabled(userId: string): Promise<boolean> {
     return (await this.store.get(this.keys.twoStep(userId))) !== null;
   }
 
-  /** Turns two-step on (or replaces it): the record, one key per recovery code; an old enrolment's codes go. */
-  async save(userId: string, record: TwoStepRecord): Promise<void> {
-    const previous = await this.find(userId);
-    if (previous) await this.#dropCodes(userId, previous.recovery.filter((code) => !record.recovery.includes(code)));
+  /**
+   * Turns two-step on, or replaces the enrolment, only if the one stored is still `expected`
+   * (undefined: none), in one compare-and-set: false, and nothing changed, when another change
+   * came first. Read-modify-write without it let two changes at once both land: a disable (or an
+   * administrator's reset, or the account's deletion) undone by new recovery codes written over
+   * it, two-step on again with the old secret; two sets of new codes both working while the
+   * enrolment listed one (an audit, hub/src/two-step/two-step-races.test.ts).
+   * The codes' keys are written after the record: a code works only while the record lists it
+   * (the service checks), so none works early, and keys a later change left behind are dropped.
+   */
+  async replace(userId: string, expected: StoredTwoStep | undefined, record: TwoStepRecord): Promise<boolean> {
+    const key = this.keys.twoStep(userId);
+    const raw = JSON.stringify(record);
+    if (!(await this.store.swap(key, expected?.raw ?? null, raw))) return false;
     await Promise.all(record.recovery.map((code) => this.store.set(this.keys.twoStepRecoveryCode(userId, code), '1')));
-    await this.store.set(this.keys.twoStep(userId), JSON.stringify(record));
+    if (expected) await this.#dropCodes(userId, expected.record.recovery.filter((code) => !record.recovery.includes(code)));
+    // Removed or replaced while the keys were written (that change dropped the codes it knew of,
+    // perhaps before these landed): the ones it does not list go, else they outlive it with no TTL.
+    const now = await this.read(userId);
+    if (now?.raw !== raw) await this.#dropCodes(userId, record.recovery.filter((code) => !now?.record.recovery.includes(code)));
+    return true;
   }
 
   /** Uses a recovery code: true once per code (GETDEL), false for an unknown or spent one. */
@@ -107,12 +149,22 @@ export class TwoStepRepository {
     await this.store.del(this.keys.twoStepPending(userId));
   }
 
-  /** Turns two-step off: the record, its recovery codes, a pending enrolment, the replay guard. Returns whether it was on. */
+  /**
+   * Turns two-step off: the record, its recovery codes, a pending enrolment, the replay guard.
+   * Returns whether it was on. The record goes by compare-and-set (see {@link replace}): a change
+   * that lands first is read again and removed too, so two-step turned off stays off.
+   */
   async remove(userId: string): Promise<boolean> {
-    const record = await this.find(userId);
-    if (record) await this.#dropCodes(userId, record.recovery);
-    const removed = await this.store.del(this.keys.twoStep(userId), this.keys.twoStepPending(userId), this.keys.twoStepLastStep(userId));
-    return record !== undefined && removed > 0;
+    for (let attempt = 1; ; attempt += 1) {
+      const stored = await this.read(userId);
+      if (stored && !(await this.store.swap(this.keys.twoStep(userId), stored.raw, null))) {
+        if (attempt < CHANGE_ATTEMPTS) continue;
+        throw new ConflictError(msg('errors:busyRecord'));
+      }
+      if (stored) await this.#dropCodes(userId, stored.record.recovery);
+      await this.store.del(this.keys.twoStepPending(userId), this.keys.twoStepLastStep(userId));
+      return stored !== undefined;
+    }
   }
 
   async #dropCodes(userId: string, digests: string[]): Promise<void> {

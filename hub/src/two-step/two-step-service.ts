@@ -1,10 +1,10 @@
-import { HubError, msg, ValidationError } from '../errors.js';
+import { ConflictError, HubError, msg, ValidationError } from '../errors.js';
 import { digest } from '../store/keys.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
 import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
-import { OLDER_HUB_HOLDER, type TwoStepRepository } from './two-step-repository.js';
+import { CHANGE_ATTEMPTS, listsRecoveryCode, OLDER_HUB_HOLDER, type TwoStepRepository } from './two-step-repository.js';
 
 /**
  * qrcode (with pngjs) is loaded on the first enrolment, not at start-up: a running hub draws a
@@ -120,18 +120,29 @@ export class TwoStepService {
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };
     const codes = newRecoveryCodes();
     const now = Math.floor(Date.now() / 1000);
-    await this.repository.save(userId, { v: 1, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now });
+    // Over whatever is stored now (nothing, as the page enrols only while two-step is off); a
+    // change that lands in between wins, and this set-up is refused as expired (start again).
+    const stored = await this.repository.read(userId);
+    const record = { v: 1 as const, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now };
+    if (!(await this.repository.replace(userId, stored, record))) return { refused: 'enrolExpired' };
     await this.repository.dropPending(userId);
     return { codes };
   }
 
-  /** New recovery codes; the old ones stop working. */
+  /**
+   * New recovery codes; the old ones stop working. Compare-and-set on the enrolment: two at once
+   * leave one set working (the other is made again over it), and two-step turned off meanwhile
+   * stays off (ValidationError, as for an account without it).
+   */
   async regenerateRecoveryCodes(userId: string): Promise<string[]> {
-    const record = await this.repository.find(userId);
-    if (!record) throw new ValidationError(msg('errors:twoStepNotOn'));
-    const codes = newRecoveryCodes();
-    await this.repository.save(userId, { ...record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) });
-    return codes;
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
+      const stored = await this.repository.read(userId);
+      if (!stored) throw new ValidationError(msg('errors:twoStepNotOn'));
+      const codes = newRecoveryCodes();
+      const record = { ...stored.record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) };
+      if (await this.repository.replace(userId, stored, record)) return codes;
+    }
+    throw new ConflictError(msg('errors:busyRecord'));
   }
 
   /** Turns two-step off; true if it was on. */
@@ -154,8 +165,11 @@ export class TwoStepService {
       return (await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS)) ? 'totp' : undefined;
     }
     if (looksLikeRecoveryCode(answer)) {
-      if (!(await this.repository.isEnabled(userId))) return undefined;
-      return (await this.repository.takeRecoveryCode(userId, recoveryCodeDigest(answer))) ? 'recovery' : undefined;
+      // Only a code the enrolment lists: a key left behind (a change cut off part-way) never works.
+      const codeDigest = recoveryCodeDigest(answer);
+      const record = await this.repository.find(userId);
+      if (!record || !listsRecoveryCode(record, codeDigest)) return undefined;
+      return (await this.repository.takeRecoveryCode(userId, codeDigest)) ? 'recovery' : undefined;
     }
     return undefined;
   }
@@ -178,8 +192,9 @@ export class TwoStepService {
       return { factor: 'totp', spend: () => this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS) };
     }
     if (looksLikeRecoveryCode(answer)) {
-      if (!(await this.repository.isEnabled(userId))) return undefined;
       const codeDigest = recoveryCodeDigest(answer);
+      const record = await this.repository.find(userId);
+      if (!record || !listsRecoveryCode(record, codeDigest)) return undefined;
       if (!(await this.repository.hasRecoveryCode(userId, codeDigest))) return undefined;
       return { factor: 'recovery', spend: () => this.repository.takeRecoveryCode(userId, codeDigest) };
     }

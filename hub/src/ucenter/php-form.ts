@@ -60,7 +60,20 @@ export function phpStripslashes(value: string): string {
   return value.replace(/\\([\s\S]?)/g, (_match, next: string) => (next === '0' ? '\0' : next));
 }
 
-/** PHP's trim: spaces, tabs, line ends, NUL and vertical tabs at both ends (UCenter trims its input values). */
+/** What PHP's trim takes off: space, tab, line feed, carriage return, NUL and vertical tab. */
+const PHP_TRIMMED = new Set([' ', '\t', '\n', '\r', '\0', '\x0B']);
+
+/**
+ * PHP's trim: spaces, tabs, line ends, NUL and vertical tabs at both ends (UCenter trims its input
+ * values). Two index walks, linear in the length: the regex it was (`[…]+$` with `g`) tried the
+ * trailing class from every position of a run of spaces inside the value, quadratic on a member
+ * name an application passes as typed (`a`, 30,000 spaces, `b`: 2.6 s with the hub's event loop
+ * stalled, every request of the process waiting; an audit).
+ */
 export function phpTrim(value: string): string {
-  return value.replace(/^[ \t\n\r\0\x0B]+|[ \t\n\r\0\x0B]+$/g, '');
+  let start = 0;
+  let end = value.length;
+  while (start < end && PHP_TRIMMED.has(value[start]!)) start += 1;
+  while (end > start && PHP_TRIMMED.has(value[end - 1]!)) end -= 1;
+  return value.slice(start, end);
 }

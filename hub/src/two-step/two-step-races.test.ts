@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { LoginThrottle } from '../security/login-throttle.js';
+import { Keys } from '../store/keys.js';
+import { RedisStore } from '../store/redis.js';
+import type { Store } from '../store/store.js';
+import { deleteByPrefix } from '../store/redis-client.js';
+import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
+import { awayFromStepEdge, totpCode } from '../testing/totp.js';
+import { recoveryCodeDigest } from './recovery-codes.js';
+import { SecretBox } from './secret-box.js';
+import { TwoStepRepository } from './two-step-repository.js';
+import { TwoStepService } from './two-step-service.js';
+
+const KEK = 'k'.repeat(40);
+const SESSION = 'session-uid-1';
+
+/**
+ * Changes to one enrolment that run at once (a double-clicked "New recovery codes", two tabs,
+ * the owner turning two-step off while another tab makes new codes, an administrator's reset)
+ * leave the enrolment as one of them made it: every recovery code that works is one the
+ * enrolment lists (so the account page's count is the truth), and two-step that was turned off
+ * stays off.
+ */
+describe.each(STORE_KINDS)('two-step enrolment changed twice at once (%s)', (kind) => {
+  let store: Store;
+  let keys: Keys;
+  let repository: TwoStepRepository;
+  let service: TwoStepService;
+
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    keys = new Keys(`test:${randomUUID()}:`);
+    repository = new TwoStepRepository(store, keys);
+    const throttle = new LoginThrottle({
+      maxFailuresPerAccount: 1000, maxAttemptsPerIp: 1000, windowSeconds: 60, backoffBaseSeconds: 30, backoffMaxSeconds: 60,
+      keyPrefix: keys.rateLimitPrefix(), ...(store instanceof RedisStore ? { redis: store.client } : {}),
+    });
+    service = new TwoStepService(repository, new SecretBox([KEK]), throttle, 'hub.test');
+  });
+  afterAll(async () => {
+    if (store instanceof RedisStore) await deleteByPrefix(store.client, keys.prefix);
+    await store.close();
+  });
+
+  async function enrolled(): Promise<{ userId: string; secret: string; codes: string[] }> {
+    const userId = randomUUID();
+    await awayFromStepEdge();
+    const { secret } = await service.beginEnrolment(userId, 'someone', SESSION);
+    const confirmed = await service.confirmEnrolment(userId, SESSION, totpCode(secret, -1));
+    if (!('codes' in confirmed)) throw new Error(`enrolment refused: ${confirmed.refused}`);
+    return { userId, secret, codes: confirmed.codes };
+  }
+
+  test('two new sets of recovery codes at once: only the set the enrolment lists works', async () => {
+    const { userId } = await enrolled();
+    const [first, second] = await Promise.allSettled([service.regenerateRecoveryCodes(userId), service.regenerateRecoveryCodes(userId)]);
+    const made = [first, second].flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    expect(made.length).toBeGreaterThan(0);
+    const { recoveryCodesLeft } = await service.status(userId);
+    expect(recoveryCodesLeft).toBe(10);
+    // Every code handed out that still works counts in what the account page says is left.
+    let working = 0;
+    for (const codes of made) for (const code of codes) if (await service.verify(userId, code)) working += 1;
+    expect(working).toBe(recoveryCodesLeft);
+  });
+
+  test('two-step turned off while new recovery codes are made stays off, and none of those codes works later', async () => {
+    const { userId, secret } = await enrolled();
+    const [regenerated, disabled] = await Promise.allSettled([service.regenerateRecoveryCodes(userId), service.disable(userId)]);
+    expect(disabled).toEqual({ status: 'fulfilled', value: true });
+    expect(await service.isEnabled(userId)).toBe(false);
+    // Nothing of the enrolment is left behind (the code keys have no TTL).
+    const made = regenerated.status === 'fulfilled' ? regenerated.value : [];
+    for (const code of made) expect(await store.get(keys.twoStepRecoveryCode(userId, recoveryCodeDigest(code)))).toBeNull();
+    // Enrolled again (a new phone): codes of the earlier enrolment must not work with it.
+    const { secret: again } = await service.beginEnrolment(userId, 'someone', SESSION);
+    expect(again).not.toBe(secret);
+    await awayFromStepEdge();
+    const confirmed = await service.confirmEnrolment(userId, SESSION, totpCode(again));
+    expect('codes' in confirmed).toBe(true);
+    if (regenerated.status === 'fulfilled') {
+      for (const code of regenerated.value) expect(await service.verify(userId, code)).toBeUndefined();
+    }
+  });
+
+  test('a recovery code key the enrolment does not list (left by a change cut off part-way) does not sign in', async () => {
+    const { userId } = await enrolled();
+    const stray = 'abcde-fghjk';
+    await store.set(keys.twoStepRecoveryCode(userId, recoveryCodeDigest(stray)), '1');
+    expect(await service.verify(userId, stray)).toBeUndefined();
+    expect(await service.status(userId)).toMatchObject({ recoveryCodesLeft: 10 });
+  });
+});
