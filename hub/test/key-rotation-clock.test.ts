@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { cliHarness } from '../src/testing/cli-harness.js';
 import { connectRedis } from '../src/store/redis.js';
+import { deleteByPrefix } from '../src/store/redis-client.js';
 import { startTestHub, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { Keys } from '../src/store/keys.js';
 import { rotateSigningKeys } from '../src/secrets/signing-keys.js';
@@ -72,7 +73,13 @@ describe('a hub process whose own clock runs ahead of the store\'s', () => {
     } finally {
       ahead?.mockRestore();
       await second?.close();
-      await first.close();
+      const redis = await connectRedis(TEST_REDIS_URL);
+      try {
+        await first.close(); // its own clean-up is of its default prefix, not of the one given
+        await deleteByPrefix(redis, prefix);
+      } finally {
+        await redis.quit();
+      }
     }
   }, 60_000);
 });
