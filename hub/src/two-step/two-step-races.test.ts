@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { LoginThrottle } from '../security/login-throttle.js';
 import { Keys } from '../store/keys.js';
-import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
-import { deleteByPrefix } from '../store/redis-client.js';
-import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
+import { STORE_KINDS } from '../testing/test-hub.js';
+import { closeTwoStep, openTwoStep } from '../testing/two-step-store.js';
 import { awayFromStepEdge, totpCode } from '../testing/totp.js';
 import { recoveryCodeDigest } from './recovery-codes.js';
-import { SecretBox } from './secret-box.js';
-import { TwoStepRepository } from './two-step-repository.js';
 import { TwoStepService } from './two-step-service.js';
 
 const KEK = 'k'.repeat(40);
@@ -24,23 +20,12 @@ const SESSION = 'session-uid-1';
 describe.each(STORE_KINDS)('two-step enrolment changed twice at once (%s)', (kind) => {
   let store: Store;
   let keys: Keys;
-  let repository: TwoStepRepository;
   let service: TwoStepService;
 
   beforeAll(async () => {
-    store = await openTestStore(kind);
-    keys = new Keys(`test:${randomUUID()}:`);
-    repository = new TwoStepRepository(store, keys);
-    const throttle = new LoginThrottle({
-      maxFailuresPerAccount: 1000, maxAttemptsPerIp: 1000, windowSeconds: 60, backoffBaseSeconds: 30, backoffMaxSeconds: 60,
-      keyPrefix: keys.rateLimitPrefix(), ...(store instanceof RedisStore ? { redis: store.client } : {}),
-    });
-    service = new TwoStepService(repository, new SecretBox([KEK]), throttle, 'hub.test');
+    ({ store, keys, service } = await openTwoStep(kind, 1000, KEK));
   });
-  afterAll(async () => {
-    if (store instanceof RedisStore) await deleteByPrefix(store.client, keys.prefix);
-    await store.close();
-  });
+  afterAll(() => closeTwoStep({ store, keys }));
 
   async function enrolled(): Promise<{ userId: string; secret: string; codes: string[] }> {
     const userId = randomUUID();

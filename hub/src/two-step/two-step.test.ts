@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { LoginThrottle } from '../security/login-throttle.js';
 import { Keys } from '../store/keys.js';
-import { RedisStore } from '../store/redis.js';
 import type { Store } from '../store/store.js';
-import { openTestStore, STORE_KINDS } from '../testing/test-hub.js';
+import { STORE_KINDS } from '../testing/test-hub.js';
+import { closeTwoStep, openTwoStep } from '../testing/two-step-store.js';
 import { awayFromStepEdge, totpCode } from '../testing/totp.js';
 import { looksLikeRecoveryCode, newRecoveryCodes, normaliseRecoveryCode, recoveryCodeDigest } from './recovery-codes.js';
 import { SealError, SecretBox } from './secret-box.js';
 import { STEP_MEMORY_SECONDS } from './totp.js';
-import { TwoStepRepository } from './two-step-repository.js';
 import { amrFor, TwoStepService } from './two-step-service.js';
-import { deleteByPrefix } from '../store/redis-client.js';
 
 const KEK_A = 'a'.repeat(40);
 const KEK_B = 'b'.repeat(40);
@@ -73,25 +70,12 @@ test('amr values (RFC 8176)', () => {
 describe.each(STORE_KINDS)('two-step verification in the store (%s)', (kind) => {
   let store: Store;
   let keys: Keys;
-  let repository: TwoStepRepository;
   let service: TwoStepService;
 
   beforeAll(async () => {
-    store = await openTestStore(kind);
-    keys = new Keys(`test:${randomUUID()}:`);
-    repository = new TwoStepRepository(store, keys);
-    const throttle = new LoginThrottle({
-      maxFailuresPerAccount: 3, maxAttemptsPerIp: 1000, windowSeconds: 60, backoffBaseSeconds: 30, backoffMaxSeconds: 60,
-      keyPrefix: keys.rateLimitPrefix(), ...(store instanceof RedisStore ? { redis: store.client } : {}),
-    });
-    service = new TwoStepService(repository, new SecretBox([KEK_A]), throttle, 'hub.test');
+    ({ store, keys, service } = await openTwoStep(kind, 3, KEK_A));
   });
-  afterAll(async () => {
-    if (store instanceof RedisStore) {
-      await deleteByPrefix(store.client, keys.prefix);
-    }
-    await store.close();
-  });
+  afterAll(() => closeTwoStep({ store, keys }));
 
   async function enrolled(): Promise<{ userId: string; secret: string; codes: string[] }> {
     const userId = randomUUID();
