@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { KitError } from './errors.js';
+import { logText } from './log-text.js';
 import type { SsoUser } from './session.js';
 
 /** What an {@link AfterCallback} hook is given. */
@@ -29,14 +30,45 @@ export class SignInRefused extends KitError {
   }
 }
 
-/** Runs the hook, if any, and returns the user to keep. Throws {@link SignInRefused} on refusal. */
+/**
+ * The site's `afterCallback` hook threw (its own bug, or a lookup of its own that failed) or
+ * returned something the kit cannot keep. Not an outage of the hub or the store: the sign-in
+ * fails with a 500 page (a silent check drops `Request-Login` rather than coming back every 30 s
+ * to the same failure), and the log line says it was the hook, with the error's name and where
+ * it was thrown (its first stack frame), never its message (the site's data may be in it).
+ */
+export class AfterCallbackFailed extends KitError {
+  override readonly name = 'AfterCallbackFailed';
+  readonly logMessage: string;
+  constructor(what: string, options: { cause?: unknown } = {}) {
+    super(500, 'server_error', 'afterCallback failed', options);
+    this.logMessage = `this site's afterCallback ${what}: the sign-in is refused and no session is made (fix the hook; the hub and the store are not at fault)`;
+  }
+}
+
+/** `TypeError at file:///srv/site/app.js:17:40`: the error's name (and code) and its first stack frame. */
+function thrownAt(error: unknown): string {
+  const { name, code, stack } = (error ?? {}) as { name?: unknown; code?: unknown; stack?: unknown };
+  const label = typeof name === 'string' ? `${name}${typeof code === 'string' ? ` (${code})` : ''}` : `a ${typeof error}`;
+  const frame = typeof stack === 'string' ? /^\s+at (.+)$/m.exec(stack)?.[1] : undefined;
+  return frame ? `${label} at ${logText(frame.slice(0, 200))}` : label;
+}
+
+/** Runs the hook, if any, and returns the user to keep. Throws {@link SignInRefused} on refusal, {@link AfterCallbackFailed} when the hook fails. */
 export async function applyAfterCallback(hook: AfterCallback | undefined, context: AfterCallbackContext): Promise<SsoUser> {
   if (!hook) return context.user;
-  const result = await hook(context);
+  let result: Awaited<ReturnType<AfterCallback>>;
+  try {
+    result = await hook(context);
+  } catch (error) {
+    // SignInRefused, and the kit's own errors from calls the hook made (the store down: 503).
+    if (error instanceof KitError) throw error;
+    throw new AfterCallbackFailed(`threw ${thrownAt(error)}`, { cause: error });
+  }
   if (result === false) throw new SignInRefused();
   if (result === undefined) return context.user;
   if (typeof result !== 'object' || result === null || result.sub !== context.user.sub) {
-    throw new TypeError('subsite-kit: afterCallback must return a user with the same sub, false, or nothing');
+    throw new AfterCallbackFailed('returned something other than a user with the same sub, false, or nothing');
   }
   return result;
 }

@@ -120,6 +120,24 @@ export function networkReason(error: unknown, timeoutMs: number): string {
   return `${NETWORK_REASONS[code] ?? 'network error'} (${code})`;
 }
 
+/**
+ * A failed name lookup, with the host that was looked up. Only a `*.localhost` host gets the
+ * hint that Node does not resolve those; any other (a typo in hubInternalUrl, a name only
+ * another network knows) was told the same, which sent its developer after the wrong setting.
+ */
+function lookupReason(code: string, url: string): string | undefined {
+  if (code !== 'ENOTFOUND' && code !== 'EAI_AGAIN') return undefined;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined; // not a URL (the reachability probe names its step only)
+  }
+  if (code === 'EAI_AGAIN') return `host name lookup failed (DNS) for "${host}" (EAI_AGAIN)`;
+  if (host === 'localhost' || host.endsWith('.localhost')) return networkReason({ code }, 0);
+  return `host not found: this server finds no address for "${host}": is the host name in hubInternalUrl (hubUrl when hubInternalUrl is not set) right, and known to this server's DNS? (ENOTFOUND)`;
+}
+
 /** What a hub OAuth error usually means for the site's configuration. */
 const OAUTH_HINTS: Record<string, string> = {
   invalid_client: 'the hub refused this site\'s client credentials: check clientId and clientSecret against the hub\'s registration',
@@ -132,7 +150,8 @@ export function hubRequestError(step: string, url: string, error: unknown, timeo
   if (error instanceof HubRequestError) return error;
   if (isNetworkError(error)) {
     const code = networkCodeOf(error) ?? 'fetch_failed';
-    return new HubRequestError(MISCONFIGURED_TLS.has(code) ? 502 : 503, step, url, networkReason(error, timeoutMs), { cause: error, code });
+    const reason = lookupReason(code, url) ?? networkReason(error, timeoutMs);
+    return new HubRequestError(MISCONFIGURED_TLS.has(code) ? 502 : 503, step, url, reason, { cause: error, code });
   }
   // simple-oauth2 (wreck) puts the HTTP answer on a Boom error: output.statusCode and data.payload.
   const boom = error as { isBoom?: boolean; output?: { statusCode?: number }; data?: { payload?: unknown; res?: unknown }; message?: unknown };

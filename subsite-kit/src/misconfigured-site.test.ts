@@ -66,6 +66,30 @@ describe('a site behind a TLS proxy (secureCookies) that does not trust it', () 
     expect(said[0]).toContain('pass secureCookies: false');
   });
 
+  it('the proxy is trusted but sends no X-Forwarded-Proto (nginx sends none unless told): the log says to have the proxy send it, not to set trust proxy', async () => {
+    const { app, log } = await site(true);
+    const login = await request(app).get('/sso/login?next=/private').set(HTML);
+    expect(login.status).toBe(500);
+    const said = log.lines.join('\n');
+    expect(said).toContain('the proxy sends no X-Forwarded-Proto');
+    expect(said).toContain('proxy_set_header X-Forwarded-Proto $scheme');
+    expect(said).not.toContain("call app.set('trust proxy', 1)");
+  });
+
+  it('the trusted proxy says http (the visitor came over plain http): the log says so', async () => {
+    const { app, log } = await site(true);
+    expect((await request(app).get('/sso/login?next=/private').set(HTML).set('X-Forwarded-Proto', 'http')).status).toBe(500);
+    expect(log.lines.join('\n')).toContain('came over plain http (X-Forwarded-Proto: http)');
+  });
+
+  it('trust proxy set, but not to this peer: the log says it does not trust this peer', async () => {
+    const log = capture();
+    const sso = await createSubsiteKit(kitOptions(hub, { secureCookies: true, logger: log.logger }));
+    const app = express().set('trust proxy', '10.9.8.7').use(sso.router).use(sso.errorHandler);
+    expect((await request(app).get('/sso/login?next=/private').set(HTML).set('X-Forwarded-Proto', 'https')).status).toBe(500);
+    expect(log.lines.join('\n')).toMatch(/it is set, but not to this request's peer \(.*127\.0\.0\.1\)/);
+  });
+
   it('goes to the hub once the proxy is trusted', async () => {
     const { app } = await site(true);
     const login = await request(app).get('/sso/login?next=/private').set(HTML).set('X-Forwarded-Proto', 'https');

@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import { InvalidToken } from './errors.js';
 import type { KitStore } from './store/store.js';
@@ -79,7 +79,7 @@ export async function checkSyncCode(
 
   const now = verifier.now ?? (() => Math.floor(Date.now() / 1000));
   const payload = await verifyWithAnyKey(code, verifier, now()).catch((error: unknown) => {
-    throw invalid(joseReason(error), error);
+    throw invalid(joseReason(error, code, verifier.audience), error);
   });
 
   const { iat, exp, jti, sid } = payload;
@@ -119,12 +119,31 @@ export async function refuseSpentSyncCode(claims: SyncClaims, verifier: SyncCode
 }
 
 /** Why jose refused a code, in words an operator can act on, with jose's code for the hub's check. */
-function joseReason(error: unknown): string {
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return `signature does not match the sync key: is syncKey the key the hub shows for this client? (${error.code})`;
+function joseReason(error: unknown, code: string, audience: string): string {
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    // The hub signs each client's codes with that client's key: a code for another client id
+    // (its aud, unverified, read only to word this line) is another registration's, sent to this
+    // URL because two clients at the hub share it, or this site's clientId is not its own. The
+    // value itself stays out of the line (anyone can send a code, and the log is rate-limited by reason).
+    if (!audienceIs(code, audience)) {
+      return `signature does not match the sync key, and the code is for another client id (its aud is not "${audience}"): the hub sends another client's codes to this URL: is clientId this site's id at the hub, and is this URL the sync URL of no other client there? (${error.code})`;
+    }
+    return `signature does not match the sync key: is syncKey the key the hub shows for this client? (${error.code})`;
+  }
   if (error instanceof joseErrors.JWTExpired) return `expired: are the hub's and this server's clocks in sync? (${error.code})`;
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `${error.message}: check hubUrl (iss) and clientId (aud) (${error.code})`;
   if (error instanceof joseErrors.JOSEError) return `${error.message} (${error.code})`;
   return 'malformed';
+}
+
+/** Whether a code's unverified `aud` names this client (true when it cannot be read: the usual line then). */
+function audienceIs(code: string, audience: string): boolean {
+  try {
+    const { aud } = decodeJwt(code);
+    return aud === undefined || aud === audience || (Array.isArray(aud) && aud.includes(audience));
+  } catch {
+    return true;
+  }
 }
 
 async function verifyWithAnyKey(code: string, verifier: SyncCodeVerifier, now: number): Promise<JWTPayload> {

@@ -7,7 +7,7 @@ import { signIn } from '../sign-in.js';
 import { sendKitPage } from '../error-page.js';
 import { HubRequestError } from '../hub-errors.js';
 import { SILENT_RETRY_AFTER_SECONDS } from '../cookies.js';
-import { SignInRefused } from '../after-callback.js';
+import { AfterCallbackFailed, SignInRefused } from '../after-callback.js';
 import { endRecheckedSession } from '../recheck.js';
 import { isSilentState } from '../pending-auth.js';
 import { logText } from '../log-text.js';
@@ -149,6 +149,9 @@ export function callback(ctx: KitContext): RequestHandler {
 /** The page for a sign-in that failed after the hub answered with a code. */
 function failPage(failure: unknown, fail: (status: number, message: string, log: string) => Promise<void>): Promise<void> {
   if (failure instanceof SignInRefused) return fail(403, failure.message, 'refused by afterCallback');
+  if (failure instanceof AfterCallbackFailed) {
+    return fail(500, 'This site could not complete the sign-in because of an error of its own. The site\'s administrator has been told.', failure.logMessage);
+  }
   if (failure instanceof HubRequestError) {
     const message = failure.status === 503
       ? `The sign-in service could not be reached (${failure.step}). Please try again in a moment.`

@@ -41,6 +41,14 @@ describe('logs name the cause: which hub URL failed and why', () => {
     expect(logs.join('\n')).toMatch(/http:\/\/hub\.sso\.localhost:4999\/\.well-known\/openid-configuration failed: host not found .*hubInternalUrl.*\(ENOTFOUND\)/);
   });
 
+  it('a host name nobody resolves (not *.localhost) → ENOTFOUND naming that host, not the *.localhost hint', async () => {
+    const { status, logs } = await signInLogs({ hubInternalUrl: 'http://hub.example.invalid:4999' });
+    expect(status).toBe(503); // a name lookup may fail for a while (a container restarting): not refused for good
+    const text = logs.join('\n');
+    expect(text).toMatch(/hub discovery http:\/\/hub\.example\.invalid:4999\/\.well-known\/openid-configuration failed: (host not found: this server finds no address for "hub\.example\.invalid": is the host name in hubInternalUrl .* \(ENOTFOUND\)|host name lookup failed \(DNS\) for "hub\.example\.invalid" \(EAI_AGAIN\))/);
+    expect(text).not.toContain('*.localhost');
+  });
+
   it('hubUrl that is not the hub\'s issuer → reported on first contact with both values', async () => {
     const { status, logs } = await signInLogs({ hubUrl: 'http://not-the-issuer.test' });
     expect(status).toBe(502);

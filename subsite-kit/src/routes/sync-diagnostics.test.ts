@@ -22,6 +22,20 @@ describe('a rejected sync code is logged with its reason (rate-limited)', () => 
     expect(logs[0]).not.toContain(WRONG_KEY);
   });
 
+  it('a code of another client (two registrations at the hub share this sync URL): the log says so instead of blaming syncKey, without the other id', async () => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });
+    // What the hub sends for client "forum-old" (its own key) to the URL this site serves.
+    const res = await request(app).get(syncPath('synclogin', await makeSyncCode({ aud: 'forum-old', key: WRONG_KEY })));
+    expect(res.status).toBe(400);
+    expect(setCookies(res)).toEqual({});
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain('the code is for another client id (its aud is not "bbs")');
+    expect(logs[0]).toContain('is this URL the sync URL of no other client there?');
+    expect(logs[0]).not.toContain('is syncKey the key');
+    expect(logs[0]).not.toContain('forum-old');
+  });
+
   it('a flood of bad codes logs one line per reason per minute', async () => {
     const logs: string[] = [];
     const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });

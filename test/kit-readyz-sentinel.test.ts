@@ -1,0 +1,126 @@
+/**
+ * The kit's /readyz on a Sentinel-managed Redis whose password is changed under a running
+ * site: it says the credentials are refused, not "store unreachable" (the one-server case is in
+ * subsite-kit/src/readyz-credentials.test.ts, the cluster's in test/kit-readyz-cluster.test.ts).
+ * A Sentinel client keeps its options to itself, so the kit asks through a duplicate of it
+ * (no rediscovery, its node errors passed through) that it connects once and destroys.
+ */
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import request from 'supertest';
+import { createClient, createSentinel } from 'redis';
+import { createSubsiteKit, type RedisClient } from '@sso-hub/subsite-kit';
+import { startOwnRedisSentinel, type OwnRedisSentinel } from '../hub/src/testing/redis-server.js';
+
+const PASSWORD = `site-${randomUUID()}`;
+const CHANGED = `changed-${randomUUID()}`;
+let sentinel: OwnRedisSentinel;
+
+beforeAll(async () => {
+  sentinel = await startOwnRedisSentinel('kit-readyz', { password: PASSWORD });
+}, 60_000);
+
+afterAll(async () => {
+  await sentinel.stop();
+});
+
+/**
+ * The password changed as an operator changes it: the sentinels' `auth-pass` first (they keep
+ * seeing the primary up), then `requirepass` on the primary, and its other clients cut off (a
+ * restart with the new password). Only the site's client still has the old one.
+ */
+async function setPassword(from: string, to: string): Promise<void> {
+  for (const node of sentinel.sentinelRootNodes) {
+    const one = createClient({ socket: { ...node, reconnectStrategy: false } });
+    one.on('error', () => undefined);
+    await one.connect();
+    await one.sendCommand(['SENTINEL', 'SET', sentinel.name, 'auth-pass', to]);
+    await one.destroy();
+  }
+  const admin = createClient({ socket: { host: '127.0.0.1', port: await sentinel.primaryPort(), reconnectStrategy: false }, password: from });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  await admin.sendCommand(['CONFIG', 'SET', 'requirepass', to]);
+  await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+  await admin.destroy();
+}
+
+async function siteOn(redis: RedisClient) {
+  const sso = await createSubsiteKit({
+    hubUrl: 'http://127.0.0.1:9',
+    clientId: 'bbs',
+    clientSecret: 'bbs-secret',
+    redirectUri: 'http://bbs.test/sso/callback',
+    syncKey: 'kit-readyz-sentinel-sync-key-0123456789abcdef',
+    sessionSecret: 'kit-readyz-sentinel-session-secret-0123456789',
+    redis,
+    redisPrefix: `readyz-${randomUUID()}:`,
+    logger: { warn: () => {} },
+  });
+  return express().use(sso.healthRoutes({ timeoutMs: 1_000 }));
+}
+
+test('the primary\'s password changed under a running site: /readyz says the credentials are refused, never a password', async () => {
+  const redis = createSentinel({
+    name: sentinel.name,
+    sentinelRootNodes: sentinel.sentinelRootNodes,
+    nodeClientOptions: { password: PASSWORD, disableOfflineQueue: true, socket: { connectTimeout: 1_000 } },
+    commandOptions: { timeout: 0 },
+  });
+  const errors: unknown[] = [];
+  redis.on('error', (error) => errors.push(error));
+  await redis.connect();
+  const app = await siteOn(redis as unknown as RedisClient);
+  let restored = false;
+  try {
+    expect((await request(app).get('/readyz')).body).toEqual({ ready: true, reasons: [] });
+    await setPassword(PASSWORD, CHANGED);
+    const started = Date.now();
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual([expect.stringMatching(/^store refuses this site's Redis credentials \(Redis answers (WRONGPASS|NOAUTH)\): check the password \(and user\) of the Redis client given to the kit as `redis`/)]);
+    expect(Date.now() - started).toBeLessThan(2_000 + 1_000); // twice timeoutMs at most, and a margin
+    expect(res.text).not.toContain(PASSWORD);
+    expect(res.text).not.toContain(CHANGED);
+    await setPassword(CHANGED, PASSWORD);
+    restored = true;
+    // The probe's own errors do not reach the site's client's 'error' listener as the site's.
+    let ready = false;
+    for (let i = 0; i < 60 && !ready; i += 1) {
+      ready = (await request(app).get('/readyz')).status === 200;
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(ready).toBe(true);
+  } finally {
+    if (!restored) await setPassword(CHANGED, PASSWORD).catch(() => undefined);
+    await redis.destroy();
+  }
+}, 60_000);
+
+test('a primary that answers nothing is still "store unreachable", within twice timeoutMs', async () => {
+  const redis = createSentinel({
+    name: sentinel.name,
+    sentinelRootNodes: sentinel.sentinelRootNodes,
+    nodeClientOptions: { password: PASSWORD, disableOfflineQueue: true, socket: { connectTimeout: 1_000 } },
+    commandOptions: { timeout: 0 },
+  });
+  redis.on('error', () => undefined);
+  await redis.connect();
+  const app = await siteOn(redis as unknown as RedisClient);
+  try {
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    await sentinel.pausePrimary();
+    const started = Date.now();
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual(['store unreachable']);
+    expect(Date.now() - started).toBeLessThan(2_000 + 1_000);
+    // Asked again while the first probe still waits on the frozen primary: no second probe, no wait.
+    const again = Date.now();
+    expect((await request(app).get('/readyz')).body.reasons).toEqual(['store unreachable']);
+    expect(Date.now() - again).toBeLessThan(2_000 + 1_000);
+  } finally {
+    await sentinel.resumeReplica();
+    await redis.destroy();
+  }
+}, 60_000);
