@@ -286,6 +286,8 @@ const schema = z.object({
   DELIVERY_RETENTION_SECONDS: seconds.default(7 * 86_400),
   /** How long failed items stay for the admin to see and retry, in seconds (30 days). */
   DELIVERY_FAILED_RETENTION_SECONDS: seconds.default(30 * 86_400),
+  /** At most this many delivered items are kept (the oldest go first): each sign-out of any user queues one per back-channel subsite. */
+  DELIVERY_MAX_DELIVERED: integer(z.number().int().min(100)).default(100_000),
   /** After this long, in seconds, an item still failing is given up and shown as failed (seven days). */
   DELIVERY_MAX_AGE_SECONDS: seconds.default(7 * 86_400),
   /** How long audit entries are kept, in seconds (90 days). */

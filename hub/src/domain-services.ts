@@ -79,6 +79,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   const deliveries = new DeliveryQueue(store, keys, {
     retentionSeconds: config.DELIVERY_RETENTION_SECONDS,
     failedRetentionSeconds: config.DELIVERY_FAILED_RETENTION_SECONDS,
+    maxDelivered: config.DELIVERY_MAX_DELIVERED,
     // A lease outlives the longest delivery request, so it only lapses when its process died.
     leaseSeconds: Math.ceil(config.DELIVERY_TIMEOUT_MS / 1000) + 30,
     // Each notice names the registration it is for: a removed client's never reaches its id's next owner.

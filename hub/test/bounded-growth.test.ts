@@ -171,6 +171,7 @@ describe.each(STORE_KINDS)('a grant is kept as long as its tokens can be used (%
   let hub: RunningHub;
   let auth: string;
   let legacyAuth: string;
+  const noRefreshAuth: Record<string, string> = {};
 
   beforeAll(async () => {
     // The defaults: sessions 12 h, refresh tokens 14 days, consent 180 days, access tokens 1 h.
@@ -180,6 +181,10 @@ describe.each(STORE_KINDS)('a grant is kept as long as its tokens can be used (%
     auth = basic('rp', client.clientSecret!);
     const legacy = await hub.services.clients.register({ clientId: 'legacy', trusted: true, redirectUris: [REDIRECT], grantTypes: ['password'] });
     legacyAuth = basic('legacy', legacy.clientSecret!);
+    for (const [clientId, trusted] of [['noref', true], ['noref-asks', false]] as const) {
+      const registered = await hub.services.clients.register({ clientId, trusted, redirectUris: [REDIRECT], grantTypes: ['authorization_code'] });
+      noRefreshAuth[clientId] = basic(clientId, registered.clientSecret!);
+    }
   });
   afterAll(() => hub.close());
 
@@ -216,6 +221,27 @@ describe.each(STORE_KINDS)('a grant is kept as long as its tokens can be used (%
     expect(ttl).toBeGreaterThan(14 * DAY - 60);
     expect(ttl).toBeLessThanOrEqual(14 * DAY + 5);
     expect(indexedFor).toBe(ttl - 60); // the index lets go of it with the record
+  });
+
+  test('the grant of a client that may not refresh (the portal\'s, a site without refresh_token) goes with the session and its last access token, not 14 days later', async () => {
+    // A dos review: every portal sign-in left its grant and a member of the account's grant
+    // index for 14 days; one account signing in again and again from one address piled up
+    // some 600,000 of them (about 250 MB).
+    for (const clientId of ['noref', 'noref-asks']) { // trusted (no consent page) and one that asks (the consent's grant)
+      const request = codeRequest(clientId, REDIRECT, { scope: 'openid profile' });
+      const { callback } = await walk(new TestBrowser(), hub.url, authUrl(hub.url, request.params), ALICE);
+      const answer = await postForm(
+        `${hub.url}/token`,
+        { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT },
+        { authorization: noRefreshAuth[clientId]! },
+      );
+      expect(answer.status).toBe(200);
+      const { ttl, indexedFor } = await grantOf('AccessToken', String(answer.body.access_token));
+      // HUB_SESSION_TTL + HUB_ACCESS_TOKEN_TTL (13 h) and the record's 5 s of tolerance.
+      expect(ttl).toBeLessThanOrEqual(13 * 3600 + 5);
+      expect(ttl).toBeGreaterThan(13 * 3600 - 60);
+      expect(indexedFor).toBe(ttl - 60);
+    }
   });
 
   test('an offline_access grant bounds its refresh tokens\' rotation: HUB_CONSENT_TTL, as before', async () => {

@@ -583,6 +583,28 @@ describe.each(STORE_KINDS)('delivery queue bookkeeping on %s', (kind) => {
     expect(await store.zCard(keys.deliveryDelivered())).toBe(0);
   });
 
+  test('delivered items are capped by count, the oldest dropped with their records (any sign-out queues one)', async () => {
+    // A dos review: every sign-out of any signed-in user queues a back-channel notice per
+    // subsite its session signed in to, and a delivered one stayed 7 days with no cap: one
+    // account on one address added about 180 MB a week.
+    const { store, keys } = hub.services;
+    const capped = new DeliveryQueue(store, keys, { ...options, maxDelivered: 3 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const item = await capped.enqueue(newItem(`cap-${i}`));
+      ids.push(item.id);
+      const [claim] = await capped.claimDue(1);
+      await capped.delivered(claim!, {});
+      await new Promise((resolve) => setTimeout(resolve, 2)); // distinct doneAt
+    }
+    expect((await store.zRangeByScore(keys.deliveryDelivered(), -Infinity, Infinity)).sort()).toEqual(ids.slice(2).sort());
+    // The dropped ones' records are gone too, not left to their 7-day expiry.
+    expect(await store.get(keys.deliveryItem(ids[0]!))).toBeNull();
+    expect(await store.get(keys.deliveryItem(ids[1]!))).toBeNull();
+    expect(await capped.get(ids[4]!)).toMatchObject({ status: 'delivered' });
+    expect(await capped.counts()).toEqual({ pending: 0, failed: 0, delivered: 3 });
+  });
+
   test('a shorter failed retention is an option of the queue', async () => {
     const { store, keys } = hub.services;
     const short = new DeliveryQueue(store, keys, { ...options, failedRetentionSeconds: 120 });

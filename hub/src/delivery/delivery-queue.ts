@@ -11,6 +11,12 @@ export interface DeliveryQueueOptions {
   /** How long an item that failed for good stays listed (for the admin's retry), in seconds. */
   failedRetentionSeconds?: number;
   /**
+   * At most this many delivered items stay listed (and stored); the oldest go first
+   * (default {@link DEFAULT_MAX_DELIVERED}). A delivered item has nothing left to do: it is
+   * history for the console.
+   */
+  maxDelivered?: number;
+  /**
    * How long a due entry whose item does not exist is left alone, in seconds: `enqueue`
    * lists an item as due before writing it, so a missing item may be one being written.
    */
@@ -25,6 +31,15 @@ export interface DeliveryQueueOptions {
 
 /** Failed items are kept for the admin for 30 days, then trimmed like delivered ones. */
 export const DEFAULT_FAILED_RETENTION_SECONDS = 30 * 86_400;
+/**
+ * Delivered items kept at most (about 0.6 KB each with their list entry: some 60 MB). Any
+ * signed-in user queues one with each sign-out (a back-channel notice per subsite the session
+ * signed in to), so the retention alone let one account on a few addresses grow Redis by
+ * hundreds of megabytes a week.
+ */
+export const DEFAULT_MAX_DELIVERED = 100_000;
+/** Delivered items past the cap dropped by one finish at most (each finish adds one). */
+const CAP_TRIM_BATCH = 500;
 /** Far longer than the two writes of one `enqueue` can be apart; only crash debris waits this long. */
 export const DEFAULT_ORPHAN_GRACE_SECONDS = 10 * 60;
 
@@ -280,8 +295,19 @@ export class DeliveryQueue {
     await this.store.zAdd(listKey, now, item.id);
     await this.store.zRemove(this.keys.deliveryDue(), item.id);
     await this.store.zRemoveByScore(listKey, -Infinity, now - ttl * 1000);
+    if (status === 'delivered') await this.#capDelivered();
     await this.release(claim);
     return item;
+  }
+
+  /** The oldest delivered items beyond the cap leave the list, and their records go with them. */
+  async #capDelivered(): Promise<void> {
+    const listKey = this.keys.deliveryDelivered();
+    const over = (await this.store.zCard(listKey)) - (this.options.maxDelivered ?? DEFAULT_MAX_DELIVERED);
+    if (over <= 0) return;
+    const oldest = await this.store.zRangeByScore(listKey, -Infinity, Infinity, Math.min(over, CAP_TRIM_BATCH));
+    await Promise.all(oldest.map((id) => this.store.zRemove(listKey, id)));
+    await this.store.del(...oldest.map((id) => this.keys.deliveryItem(id)));
   }
 
   /**

@@ -132,7 +132,9 @@ export function interactionRoutes(services: HubServices): Router {
     if (details.prompt.name !== 'consent') throw new ValidationError(msg('errors:nothingToAgree'));
     const accountId = details.session!.accountId;
     const clientId = String(details.params.client_id);
-    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
+    // Made with its client, so its lifetime can tell whether that client may refresh (grant-ttl.ts).
+    const client = details.grantId ? undefined : await provider.Client.find(clientId);
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId, ...(client ? { client } : {}) });
     if (!grant) throw new ValidationError(msg('errors:consentExpired'));
     const promptDetails = details.prompt.details as Record<string, string[] | Record<string, string[]> | undefined>;
     const missingScope = promptDetails.missingOIDCScope as string[] | undefined;
