@@ -214,6 +214,8 @@ const schema = z.object({
   HUB_TRUST_PROXY: bool.default(false),
   /** How long a hub sign-in lasts, in seconds (12 hours). */
   HUB_SESSION_TTL: seconds.default(12 * 3600),
+  /** Live hub sessions (signed-in browsers) one account keeps at most; past it the oldest sign-ins end. */
+  HUB_MAX_SESSIONS_PER_ACCOUNT: integer(z.number().int().min(1).max(100_000)).default(100),
   /** How long a remembered consent lasts, in seconds (180 days). */
   HUB_CONSENT_TTL: seconds.default(180 * 86_400),
   HUB_ACCESS_TOKEN_TTL: seconds.default(3600), // one hour, in seconds

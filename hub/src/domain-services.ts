@@ -115,7 +115,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
     // A consent of another client generation was given to a removed client of that id.
     consents: new ConsentIndex(store, keys, clients),
     grants: new GrantIndex(store, keys),
-    sessions: new SessionIndex(store, keys),
+    sessions: new SessionIndex(store, keys, config.HUB_MAX_SESSIONS_PER_ACCOUNT),
     deliveries,
     audit,
     twoStepRecords: new TwoStepRepository(store, keys),

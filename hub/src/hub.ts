@@ -205,6 +205,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     pendingDeletions: domain.pendingDeletions, notices,
   });
 
+  // An account past its cap of live sessions loses its oldest sign-ins, as if signed out on their rows.
+  sessions.whenCrowded((accountId, keep) => lifecycle.endOldestSessions(accountId, keep));
   const deletionResumer = new DeletionResumer(lifecycle.removal, logger);
   const settings = new AccountSettings({ users, hasher, throttle, passwords: domain.passwords, lifecycle, audit, notices });
   const deletion = new AccountDeletion({ users, settings, twoStep, removal: lifecycle.removal, audit });

@@ -2,7 +2,7 @@ import { TestBrowser } from '../src/testing/browser.js';
 import { digest } from '../src/store/keys.js';
 import { RedisStore } from '../src/store/redis.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk } from './support.js';
+import { authUrl, basic, codeRequest, isSignedIn, postForm, walk } from './support.js';
 import { scanKeys } from '../src/store/redis-client.js';
 
 const REDIRECT = 'http://rp.test/cb';
@@ -324,4 +324,45 @@ describe('an account\'s session index holds its live sessions only (redis)', () 
     expect(await hub.store.get(session!.key)).toBeNull();
     expect(await indexed(alice.id)).toEqual([]);
   });
+});
+
+describe.each(STORE_KINDS)('an account keeps at most HUB_MAX_SESSIONS_PER_ACCOUNT signed-in browsers (%s)', (kind) => {
+  // A resource review signed one account in from one address as fast as the sign-in start limit
+  // allows: nothing bounded its sessions (400 made a 324 KB account page; 12 h from one address,
+  // some 21,600). Past the cap the oldest sign-ins end, as "Sign out" on their rows would.
+  const CAP = 3;
+  let hub: RunningHub;
+  let auth: string;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind, { HUB_MAX_SESSIONS_PER_ACCOUNT: String(CAP) });
+    await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
+    auth = basic('rp', (await hub.services.clients.register({ clientId: 'rp', trusted: true, redirectUris: [REDIRECT] })).clientSecret!);
+  });
+  afterAll(() => hub.close());
+
+  test('a sign-in past the cap ends the oldest sign-ins, their tokens with them; the newest stay signed in', async () => {
+    const alice = (await hub.services.users.findByUsername('alice'))!;
+    const browsers: TestBrowser[] = [];
+    const refreshTokens: string[] = [];
+    for (let i = 0; i < CAP + 2; i += 1) {
+      const browser = new TestBrowser();
+      const request = codeRequest('rp', REDIRECT);
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params), ALICE);
+      const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: REDIRECT }, { authorization: auth });
+      expect(tokens.status).toBe(200);
+      refreshTokens.push(String(tokens.body.refresh_token));
+      browsers.push(browser);
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // a second apart: sign-in times are in seconds
+    }
+    const live = await hub.services.sessions.list(alice.id);
+    expect(live).toHaveLength(CAP);
+    const signedIn = await Promise.all(browsers.map((browser) => isSignedIn(browser, hub.url)));
+    expect(signedIn).toEqual([false, false, true, true, true]);
+    // The ended sign-ins' tokens went with them; the others' still refresh.
+    const refreshed = await Promise.all(refreshTokens.map((token) => postForm(`${hub.url}/token`, { grant_type: 'refresh_token', refresh_token: token }, { authorization: auth })));
+    expect(refreshed.map((answer) => answer.status)).toEqual([400, 400, 200, 200, 200]);
+    const entries = await hub.services.audit.page({ event: 'account.sessions.oldest-ended' });
+    expect(entries.entries.map((entry) => entry.subject)).toEqual([alice.id, alice.id]);
+  }, 60_000);
 });

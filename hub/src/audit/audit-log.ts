@@ -29,6 +29,7 @@ export type AuditEvent =
   | 'account.name.changed'
   | 'account.password.changed'
   | 'account.sessions.end-others'
+  | 'account.sessions.oldest-ended'
   | 'account.session.end'
   | 'account.password.wrong'
   | 'account.deleted'

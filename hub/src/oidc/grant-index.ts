@@ -12,9 +12,9 @@ export class GrantIndex {
     private readonly keys: Keys,
   ) {}
 
-  add(accountId: string, clientId: string, grantId: string, ttlSeconds?: number): Promise<void> {
+  async add(accountId: string, clientId: string, grantId: string, ttlSeconds?: number): Promise<void> {
     const expiresAt = ttlSeconds !== undefined ? Date.now() + ttlSeconds * 1000 : Infinity;
-    return this.store.zAddExpiring(this.keys.accountGrants(accountId), member(clientId, grantId), expiresAt);
+    await this.store.zAddExpiring(this.keys.accountGrants(accountId), member(clientId, grantId), expiresAt);
   }
 
   async remove(accountId: string, clientId: string, grantId: string): Promise<void> {

@@ -2,6 +2,16 @@ import type { Keys } from '../store/keys.js';
 import type { Store, WriteOp } from '../store/store.js';
 import { ENDED_MARK_TTL_SECONDS, endSessionWrites } from './ended-sessions.js';
 
+/**
+ * Live hub sessions one account keeps at most by default (`HUB_MAX_SESSIONS_PER_ACCOUNT`): each sign-in in a new browser (or after a
+ * sign-out) makes one, kept `HUB_SESSION_TTL`, and nothing else bounded them. A resource review
+ * signed one account in about 150 times per 5 minutes from one address (what the sign-in start
+ * limit lets through): 400 sessions made its account page 324 KB (180–390 ms to build), and in
+ * 12 h one address could pile up some 21,600 (about 65 MB of Redis). Past the cap the oldest
+ * sign-ins end, as "Sign out" on their row of the account page ends them.
+ */
+export const MAX_SESSIONS_PER_ACCOUNT = 100;
+
 /** What {@link SessionIndex.endedByHub} reads of a session: its sign-in's uid and time (epoch seconds). */
 export interface SessionSignIn {
   uid: string;
@@ -22,14 +32,28 @@ export function signInOf(session: { uid: string; loginTs?: unknown }): SessionSi
  * emptied here (Keys.accountSessionsLegacy), never written.
  */
 export class SessionIndex {
+  #crowded: ((accountId: string, keep: number) => Promise<unknown>) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly keys: Keys,
+    /** Live hub sessions an account keeps at most ({@link MAX_SESSIONS_PER_ACCOUNT}). */
+    readonly maxPerAccount = MAX_SESSIONS_PER_ACCOUNT,
   ) {}
 
-  add(accountId: string, sessionKey: string, ttlSeconds?: number): Promise<void> {
+  /**
+   * What ends an account's oldest sessions once it holds more than {@link maxPerAccount}
+   * (AccountLifecycle.endOldestSessions: their grants, tokens and back-channel notices go too).
+   */
+  whenCrowded(end: (accountId: string, keep: number) => Promise<unknown>): void {
+    this.#crowded = end;
+  }
+
+  /** Lists a session of the account (each save of it: its expiry moves); past the cap, the oldest end. */
+  async add(accountId: string, sessionKey: string, ttlSeconds?: number): Promise<void> {
     const expiresAt = ttlSeconds !== undefined ? Date.now() + ttlSeconds * 1000 : Infinity;
-    return this.store.zAddExpiring(this.keys.accountSessions(accountId), sessionKey, expiresAt);
+    const listed = await this.store.zAddExpiring(this.keys.accountSessions(accountId), sessionKey, expiresAt);
+    if (listed > this.maxPerAccount && this.#crowded) await this.#crowded(accountId, this.maxPerAccount);
   }
 
   async remove(accountId: string, sessionKey: string): Promise<void> {

@@ -221,12 +221,13 @@ export class MemoryStore implements Store {
     for (const { score, member } of items) set.set(member, score);
   }
 
-  async zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
+  async zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<number> {
     const index = this.#collection(key, () => new Map<string, number>());
     const now = Date.now();
     for (const [existing, expiry] of index) if (expiry <= now) index.delete(existing);
     index.set(member, expiresAtMs);
     this.#data.get(key)!.expiresAt = Math.max(...index.values());
+    return index.size;
   }
 
   async zRemove(key: string, member: string): Promise<number> {

@@ -63,7 +63,7 @@ else
   redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'GT')
   redis.call('PEXPIREAT', KEYS[1], ARGV[1], 'NX')
 end
-return 1`;
+return redis.call('ZCARD', KEYS[1])`;
 
 /**
  * A single-use claim beside its record (see Store.claimBeside): KEYS[1] the claim, KEYS[2]
@@ -580,10 +580,8 @@ export class RedisStore implements Store {
     });
   }
 
-  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void> {
-    return this.#run('zAddExpiring', async () => {
-      await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [key], arguments: zAddExpiringArguments(member, expiresAtMs) });
-    });
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<number> {
+    return this.#run('zAddExpiring', async () => Number(await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [key], arguments: zAddExpiringArguments(member, expiresAtMs) })));
   }
 
   zRemove(key: string, member: string): Promise<number> {

@@ -239,6 +239,16 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.zRangeByScore(k, -Infinity, Infinity)).toEqual(['a', 'b']);
     });
 
+    it('zAddExpiring answers how many live members the index holds after the add (an expired one dropped, a repeat not counted twice)', async () => {
+      const k = key('w-count');
+      expect(await store.zAddExpiring(k, 'a', Date.now() + 10_000)).toBe(1);
+      expect(await store.zAddExpiring(k, 'b', Date.now() + 10_000)).toBe(2);
+      expect(await store.zAddExpiring(k, 'b', Date.now() + 20_000)).toBe(2);
+      await store.zAddExpiring(k, 'soon', Date.now() + 50);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(await store.zAddExpiring(k, 'c', Date.now() + 10_000)).toBe(3);
+    });
+
     it('claimBeside claims once beside a live record, with the record\'s expiry; never beside a missing one', async () => {
       // A claim carries its record's whole key as hash tag (as keys.ts makes them): one slot on a cluster.
       const beside = (recordKey: string) => `${prefix}claim:{${recordKey}}`;

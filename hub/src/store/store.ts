@@ -143,8 +143,9 @@ export interface Store {
   /**
    * An index of expiring members: adds `member` scored by its expiry (epoch ms, Infinity for
    * none), drops members already expired, and keeps the key until its last member expires.
+   * Answers how many members it holds then.
    */
-  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<void>;
+  zAddExpiring(key: string, member: string, expiresAtMs: number): Promise<number>;
   zRemove(key: string, member: string): Promise<number>;
   /** Members with score in [min, max], lowest first, at most `limit`. */
   zRangeByScore(key: string, min: number, max: number, limit?: number): Promise<string[]>;

@@ -208,6 +208,26 @@ export class AccountLifecycle {
   }
 
   /**
+   * Ends the user's oldest hub sessions (by sign-in time) until `keep` are left, as "Sign out"
+   * on their rows of the account page would (their grants and tokens, back-channel notices),
+   * audited once as `account.sessions.oldest-ended` with how many. Called when the account holds
+   * more than SessionIndex.maxPerAccount (session-index.ts). Returns how many ended.
+   */
+  async endOldestSessions(userId: string, keep: number): Promise<number> {
+    const live = await this.deps.sessions.list(userId);
+    if (live.length <= keep) return 0;
+    const signedInAt = (payload: Record<string, unknown>) => (typeof payload.loginTs === 'number' ? payload.loginTs : 0);
+    const oldest = [...live].sort((a, b) => signedInAt(a.payload) - signedInAt(b.payload)).slice(0, live.length - keep);
+    for (const session of oldest) {
+      // Before the end: a request that holds this session and writes it back later ends it again.
+      if (typeof session.payload.uid === 'string') await this.deps.sessions.markEnded(userId, { uid: session.payload.uid });
+      await this.#end(userId, session);
+    }
+    await this.deps.audit.record({ event: 'account.sessions.oldest-ended', actor: 'system', subject: userId, detail: { sessions: oldest.length, kept: keep } });
+    return oldest.length;
+  }
+
+  /**
    * Ends every hub session of the user and revokes every token on every device (also those
    * of password-grant sign-ins, which have no session). The user stays enabled and
    * remembered consents stay.
