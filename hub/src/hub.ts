@@ -104,7 +104,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // Signing keys, cookie keys, two-step keys and the portal client: loaded (or created) now,
   // then kept and restored by this process while it runs.
   // The store's clock: hub processes compare the times of each other's redemption claims on it,
-  // and read key activations on it (`keys rotate` dates a key on it).
+  // read key activations on it (`keys rotate` dates a key on it) and date sync codes by it (a
+  // subsite refuses one from a hub host whose clock runs ahead).
   const clock = new StoreClock(store, logger);
   await clock.sync();
   const owned = await OwnedState.load({ config, store, keys, clients, logger, portalClient: portalClientFor(config), clock });
@@ -129,9 +130,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // The one password sign-in check of the portal, the password grant and UCenter's user/login.
   const passwordCheck = new PasswordCheck({ users, hasher, throttle, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);
-  const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS);
-
   clock.start();
+  const sync = new SyncPlanner(clients, consents, config.HUB_ISSUER, config.SYNC_CODE_TTL, config.SYNC_KEY_OVERLAP_SECONDS, clock);
   const provider = createProvider({ config, store, keys, users, clients, consents, grants, sessions, views, jwks: owned.jwks(), cookieKeys, clock, logger });
   owned.attach(provider);
   installProtocolHeaders(provider, config.secureCookies);

@@ -32,10 +32,20 @@ export class InvalidRequest extends KitError {
  * replayed (401 by default, as RFC 6750; back-channel logout answers 400 as its spec asks).
  */
 export class InvalidToken extends KitError {
-  override readonly name = 'InvalidToken';
+  override readonly name: string = 'InvalidToken';
   constructor(description: string, options?: { cause?: unknown; status?: number }) {
     super(options?.status ?? 401, 'invalid_token', description, options);
   }
+}
+
+/**
+ * A hub token refused only for its times: its `iat` is ahead of this server's clock beyond the
+ * allowed skew, or its `exp` is behind it. The hub signs a fresh token for every attempt, so
+ * this means the two clocks are apart: a notice the hub should retry once they agree, not a
+ * forged or replayed token (see `routes/userdelete.ts`).
+ */
+export class TokenTimesRefused extends InvalidToken {
+  override readonly name = 'TokenTimesRefused';
 }
 
 /** A state-changing browser request did not come from this site (403). */

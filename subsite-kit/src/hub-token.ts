@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
-import { InvalidToken, KitError } from './errors.js';
+import { InvalidToken, KitError, TokenTimesRefused } from './errors.js';
 import { HUB_SIGNING_ALGORITHMS } from './id-token.js';
 import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
@@ -45,6 +45,8 @@ export async function verifyHubToken(
       clockTolerance: verifier.clockSkewSeconds,
     }));
   } catch (error) {
+    // Expired although the hub signs a fresh token for every attempt: this server's clock is ahead.
+    if (error instanceof joseErrors.JWTExpired) throw new TokenTimesRefused("token rejected: expired: are the hub's and this server's clocks in sync?", { cause: error });
     // A JWKS that could not be fetched is the hub's trouble, not the token's: let it become a 503.
     if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) throw new InvalidToken(`token rejected: ${error.code}`, { cause: error });
     throw error;
@@ -53,7 +55,7 @@ export async function verifyHubToken(
   const normalizedTyp = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
   if (!types.includes(normalizedTyp)) throw new InvalidToken('token rejected: unexpected typ');
   const now = Math.floor(Date.now() / 1000);
-  if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new InvalidToken("token rejected: iat in the future: are the hub's and this server's clocks in sync?");
+  if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new TokenTimesRefused("token rejected: iat in the future: are the hub's and this server's clocks in sync?");
   if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new InvalidToken('token rejected: jti is required');
   check(payload);
 

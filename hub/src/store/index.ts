@@ -114,9 +114,15 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
  * a refusal of the credentials (a password changed on the servers meanwhile), said as such.
  */
 export async function storeStoppedMessage(target: RedisTarget, cause?: unknown): Promise<string> {
-  if (isAuthFailure(errorMessagesOf(cause))) return unreachableRedisMessage(target, cause);
+  const causes = errorMessagesOf(cause);
+  if (isAuthFailure(causes)) return unreachableRedisMessage(target, cause);
   const description = describeRedis(target, 0);
   const where = `Redis ${String(description.address ?? description.nodes ?? description.sentinels)} (${String(description.redis)})`;
+  // A write refused for memory is an answer, at once: not "did not answer in time … as during a
+  // failover" (a soak run's `users enable` at maxmemory said so and sent the operator elsewhere).
+  if (isOutOfMemory(causes)) {
+    return `${where} answered, but is out of memory and refuses writes (maxmemory reached, eviction off): raise maxmemory or free memory on the Redis server. The command may have stopped part-way: check what it did, and run it again`;
+  }
   const now = (await answersNow(target))
     ? 'it answers again now: it was busy or changing, as during a failover or a restart'
     : 'it does not answer now either: is it running and reachable?';

@@ -83,4 +83,22 @@ describe('the sync codes of a page', () => {
     await verifies(codeOf((await sync.forSignIn('account-1')).tags[0]!), 'new-key-0123456789abcdef0123456789', 'rotating');
     await expect(verifies(codeOf((await sync.forSignIn('account-1')).tags[0]!), 'old-key-0123456789abcdef0123456789', 'rotating')).rejects.toThrow();
   });
+
+  test("dated by the store's clock, not this process's: a hub host 90 s ahead still signs codes a subsite accepts (the kit refuses iat beyond 30 s ahead)", async () => {
+    // This process runs 90 s ahead of Redis: the StoreClock reads Date.now() minus 90 s. A soak run:
+    // the kit refused every sign-in and sign-out code of such a hub ("issued in the future"), and
+    // users signed out at the hub stayed signed in at the subsite.
+    const storeClock = { now: () => Date.now() - 90_000 };
+    const clients = { syncTargets: async () => [SUBSITES[0]!] } as unknown as ClientRegistry;
+    const sync = new SyncPlanner(clients, { clientsOf: async () => [] } as unknown as ConsentIndex, 'https://hub.example.test', 60, 0, storeClock);
+    for (const plan of [await sync.forSignIn('account-1'), await sync.forSignOut('account-1', { forum: { sid: 's-1' } })]) {
+      const claims = await verifies(codeOf(plan.tags[0]!), SUBSITES[0]!.sync!.key, 'forum').catch(() => undefined);
+      // jose (no clock tolerance) refuses exp in the past: the code must be valid on the store's time.
+      const { payload } = await jwtVerify(codeOf(plan.tags[0]!), new TextEncoder().encode(SUBSITES[0]!.sync!.key), { audience: 'forum', currentDate: new Date(storeClock.now()) });
+      expect(Math.abs(payload.iat! - Math.floor(storeClock.now() / 1000))).toBeLessThanOrEqual(1);
+      expect(payload.exp! - payload.iat!).toBe(60);
+      // On this process's clock (90 s ahead) the code has expired: it was not dated by it.
+      expect(claims).toBeUndefined();
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { syncSigningKey, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient, SyncTransport } from '../clients/client.js';
 import type { ConsentIndex } from '../oidc/consents.js';
+import { PROCESS_CLOCK, type Clock } from '../store/store-clock.js';
 import { beaconTag, beaconTemplate, beaconUrl, CspSources, escapeHtml, type BeaconTemplate } from './beacon-markup.js';
 import { syncCodeSigner, syncHmacKey, type SyncAction } from './sync-codes.js';
 import type { Locale } from '../i18n/i18n.js';
@@ -134,6 +135,13 @@ export class SyncPlanner {
     private readonly codeTtlSeconds: number,
     /** After a sync-key rotation, how long the previous key still signs, in seconds. */
     private readonly keyOverlapSeconds = 0,
+    /**
+     * The clock the codes' `iat` and `exp` are read from: the hub's StoreClock (Redis's time, as
+     * every hub process reads it). A subsite refuses a code issued beyond its skew in the future
+     * (the kit's 30 s): on this process's own clock, a hub host 90 s ahead had every subsite
+     * refuse its sign-outs' codes, and its users stayed signed in there (a soak run).
+     */
+    private readonly clock: Clock = PROCESS_CLOCK,
   ) {}
 
   addSource(source: BeaconSource): void {
@@ -194,7 +202,7 @@ export class SyncPlanner {
     // The one place script beacons are left out (see forSignIn): no copy of the list when they stay.
     const targets = scripts ? allTargets : allTargets.filter((client) => client.sync!.transport !== 'script');
     const more = scripts ? allMore : imagesOnly(allMore);
-    const iat = Math.floor(Date.now() / 1000);
+    const iat = Math.floor(this.clock.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds, switching });
     const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));
     for (const beacon of more) {

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { InvalidRequest } from '../errors.js';
+import { InvalidRequest, TemporarilyUnavailable, TokenTimesRefused } from '../errors.js';
 import { verifyUserDeleteToken } from '../hub-token.js';
 import { hubTokenVerifier } from './backchannel-logout.js';
 
@@ -42,7 +42,14 @@ export function userdelete(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const token = tokenOf(req);
     if (token === undefined) throw new InvalidRequest('token is required');
-    const { sub, reason, at, iat } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx));
+    const { sub, reason, at, iat } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx)).catch((error: unknown) => {
+      // Refused for its times only (this server's clock apart from the hub's): a 401 made the hub
+      // fail the notice for good, and the user it signed out stayed signed in here once the clocks
+      // agreed again (a soak run, this site 45 s behind). A 503 is retried by the hub's queue
+      // until the clocks agree; nothing was spent (the jti is claimed only after these checks).
+      if (error instanceof TokenTimesRefused) throw new TemporarilyUnavailable(`userdelete notice refused for now: ${error.message}`, { cause: error });
+      throw error;
+    });
     // `at` is on the hub's clock and a session's `loggedInAt` on this site's: the token was signed
     // a moment ago (`iat`), which says how far apart they are. Without it, a site whose clock ran
     // more than the margin ahead kept a session signed in before the event (a review).
