@@ -4,14 +4,12 @@
  * could reach a cluster or Sentinel only when it had no password at all (a URL carries one
  * server's; the node lists carry none), and said "did not answer" when it had one.
  */
-import { roundTrip, writesAgain } from './redis-store-checks.js';
+import { refusal, roundTrip, writesAgain } from './redis-store-checks.js';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { storeProblem } from '../src/owned-state.js';
-import { unreachableRedisMessage } from '../src/store/index.js';
-import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
-import { StoreUnavailableError } from '../src/store/store.js';
+import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startOwnRedisCluster, startOwnRedisSentinel, type OwnRedisCluster, type OwnRedisSentinel } from '../src/testing/redis-server.js';
 import { startTestHub } from '../src/testing/test-hub.js';
 import { captureLogger } from '../src/testing/capture-logger.js';
@@ -21,20 +19,6 @@ const SENTINEL_PASSWORD = `sentinels-${randomUUID()}`;
 /** An ACL user of the sentinels (REDIS_SENTINEL_USERNAME), with a password of its own. */
 const SENTINEL_USER = { username: 'hub-sentinel', password: `sentinel-user-${randomUUID()}` };
 
-/** Why `target` could not be reached, as the hub's start and the CLI say it. */
-async function refusal(target: RedisTarget): Promise<string> {
-  const error = await connectRedis(target).then(
-    async (client) => {
-      await client.close();
-      return undefined;
-    },
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(StoreUnavailableError);
-  return unreachableRedisMessage(target, (error as StoreUnavailableError).cause);
-}
-
-/** A write and a read of keys on every master (their names fall into different slots), all with a TTL. */
 
 describe('a Redis Cluster with requirepass', () => {
   let cluster: OwnRedisCluster;

@@ -6,7 +6,7 @@
  * `tls-auth-clients yes` (most managed ones offer it) could not be used, and the start said only
  * "did not answer: is it running, and are REDIS_URL … and its password right?".
  */
-import { roundTrip, writesAgain } from './redis-store-checks.js';
+import { refusal, roundTrip, writesAgain } from './redis-store-checks.js';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,10 +14,8 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { unreachableRedisMessage } from '../src/store/index.js';
 import { answeringNodes } from '../src/store/redis-probe.js';
 import { connectRedis, RedisStore, type RedisTarget } from '../src/store/redis.js';
-import { StoreUnavailableError } from '../src/store/store.js';
 import { createClient } from 'redis';
 import { startHubProcess } from '../src/testing/hub-process.js';
 import { startTestHub } from '../src/testing/test-hub.js';
@@ -36,20 +34,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Why `target` could not be reached, as the hub's start and the CLI say it. */
-async function refusal(target: RedisTarget): Promise<string> {
-  const error = await connectRedis(target).then(
-    async (client) => {
-      await client.close();
-      return undefined;
-    },
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(StoreUnavailableError);
-  return unreachableRedisMessage(target, (error as StoreUnavailableError).cause);
-}
-
-/** Writes and reads keys whose names fall into every slot range of a cluster, each with a TTL. */
 
 describe('the file settings are checked at start, naming the variable, never showing a key', () => {
   const url = 'rediss://127.0.0.1:6380';

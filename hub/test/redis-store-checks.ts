@@ -1,10 +1,25 @@
 /**
  * Checks of a RedisStore that the password and TLS tests share: that it writes and reads keys
- * on every node, and that it writes again after a failover.
+ * on every node, that it writes again after a failover, and why a target could not be reached.
  */
 import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { RedisStore } from '../src/store/redis.js';
+import { unreachableRedisMessage } from '../src/store/index.js';
+import { connectRedis, type RedisStore, type RedisTarget } from '../src/store/redis.js';
+import { StoreUnavailableError } from '../src/store/store.js';
+
+/** Why `target` could not be reached, as the hub's start and the CLI say it. */
+export async function refusal(target: RedisTarget): Promise<string> {
+  const error = await connectRedis(target).then(
+    async (client) => {
+      await client.close();
+      return undefined;
+    },
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(StoreUnavailableError);
+  return unreachableRedisMessage(target, (error as StoreUnavailableError).cause);
+}
 
 /** Writes and reads back several keys (on a cluster they fall in several slots, so on every master); each with a TTL. */
 export async function roundTrip(store: RedisStore, label: string, count = 8): Promise<void> {
