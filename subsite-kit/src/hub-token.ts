@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { InvalidToken, KitError, TokenTimesRefused } from './errors.js';
 import { HUB_SIGNING_ALGORITHMS } from './id-token.js';
@@ -46,14 +46,19 @@ export async function verifyHubToken(
     }));
   } catch (error) {
     // Expired although the hub signs a fresh token for every attempt: this server's clock is ahead.
-    if (error instanceof joseErrors.JWTExpired) throw new TokenTimesRefused("token rejected: expired: are the hub's and this server's clocks in sync?", { cause: error });
+    // Only for a token of the kind asked for (jose checks the times after the signature, issuer
+    // and audience, but never the typ): another kind of hub token for this site that expired (an
+    // ID token, a logout token at the userdelete route) is refused as that, not as mistimed.
+    if (error instanceof joseErrors.JWTExpired) {
+      if (!types.includes(typeOf(decodeProtectedHeader(token).typ))) throw new InvalidToken('token rejected: unexpected typ', { cause: error });
+      throw new TokenTimesRefused("token rejected: expired: are the hub's and this server's clocks in sync?", { cause: error });
+    }
     // A JWKS that could not be fetched is the hub's trouble, not the token's: let it become a 503.
     if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) throw new InvalidToken(`token rejected: ${error.code}`, { cause: error });
     throw error;
   }
   // Explicit typing keeps one kind of hub token from being replayed as another (RFC 8725 §3.11).
-  const normalizedTyp = typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
-  if (!types.includes(normalizedTyp)) throw new InvalidToken('token rejected: unexpected typ');
+  if (!types.includes(typeOf(typ))) throw new InvalidToken('token rejected: unexpected typ');
   const now = Math.floor(Date.now() / 1000);
   if (typeof payload.iat !== 'number' || payload.iat > now + verifier.clockSkewSeconds) throw new TokenTimesRefused("token rejected: iat in the future: are the hub's and this server's clocks in sync?");
   if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new InvalidToken('token rejected: jti is required');
@@ -62,6 +67,11 @@ export async function verifyHubToken(
   const ttl = Math.max(1, payload.exp! + verifier.clockSkewSeconds - now);
   if (!(await verifier.store.claimOnce(verifier.storeKeys.hubJti(payload.jti), ttl))) throw new InvalidToken('token rejected: already used');
   return payload;
+}
+
+/** A JWT header's `typ` as compared with the kinds asked for: lower case, without `application/`. */
+function typeOf(typ: unknown): string | undefined {
+  return typeof typ === 'string' ? typ.toLowerCase().replace(/^application\//, '') : undefined;
 }
 
 /** Rules for a userdelete token: `typ: userdelete+jwt` and a `sub`. @returns the `sub`. */

@@ -297,7 +297,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: grantTtl(config) as NonNullable<Configuration['ttl']>['Grant'],
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions, config.HUB_CONSENT_TTL),
+    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions, config.HUB_CONSENT_TTL, config.HUB_ACCESS_TOKEN_TTL),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
     renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
@@ -464,7 +464,10 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
  * no tokens shared with another device. Trusted (first-party) clients get what they ask
  * without a consent page.
  */
-async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, consentTtl: number) {
+/** Seconds a token's code exchange and first uses may take besides its lifetime, when a grant is renewed (loadSessionGrant). */
+const RENEW_MARGIN_SECONDS = 60;
+
+async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, consentTtl: number, accessTokenTtl: number) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const accountId = oidc.session?.accountId;
@@ -478,11 +481,20 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
     : await consents.find(accountId, client.clientId);
   if (!allowed) return grant;
   grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
+  // A grant's life is fixed when it is made (grant-ttl.ts: 13 h for a client that may not refresh)
+  // while the session slides with use: a token issued now from a grant that ends before it would
+  // be refused ('invalid token') once the grant ends, its own lifetime not over. Reused with less
+  // than an access token's lifetime left, the grant is kept its full lifetime again from now.
+  const renew = grant.jti !== undefined && grant.exp !== undefined && grant.remainingTTL < accessTokenTtl + RENEW_MARGIN_SECONDS;
+  if (renew) {
+    grant.exp = undefined;
+    (grant as { expiresIn?: number }).expiresIn = undefined; // oidc-provider's cached lifetime: asked of ttl.Grant again
+  }
   const held = new Set(grant.getOIDCScope().split(' '));
   const heldClaims = new Set(grant.getOIDCClaims());
   const missing = allowed.scope.split(' ').filter((scope) => scope && !held.has(scope));
   const missingClaims = allowed.claims.filter((claim) => !heldClaims.has(claim));
-  if (missing.length > 0 || missingClaims.length > 0 || !grant.jti) {
+  if (missing.length > 0 || missingClaims.length > 0 || !grant.jti || renew) {
     if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
     if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
     keepOfflineGrant(grant, consentTtl);

@@ -68,6 +68,21 @@ describe.each(STORE_KINDS)('two-step enrolment changed twice at once (%s)', (kin
     }
   });
 
+  test('a set-up confirmed after two-step came on (another tab, another session) does not replace the enrolment', async () => {
+    // The page confirms a set-up only while two-step is off, but checks that before the write:
+    // a confirmation whose check ran before another session's enrolment landed reached the write
+    // after it, and replaced it (the other's authenticator and recovery codes stopped working,
+    // the enrolment became this one's). Enrolment is "only while none": the write says so itself.
+    const { userId, secret, codes } = await enrolled();
+    const other = 'session-uid-2';
+    const { secret: late } = await service.beginEnrolment(userId, 'someone', other);
+    await awayFromStepEdge();
+    expect(await service.confirmEnrolment(userId, other, totpCode(late))).toEqual({ refused: 'enrolExpired' });
+    // The first enrolment's app still signs in (the next step: the step memory is the account's).
+    expect(await service.verify(userId, totpCode(secret, 1))).toBe('totp');
+    expect(await service.verify(userId, codes[0]!)).toBe('recovery');
+  });
+
   test('a recovery code key the enrolment does not list (left by a change cut off part-way) does not sign in', async () => {
     const { userId } = await enrolled();
     const stray = 'abcde-fghjk';

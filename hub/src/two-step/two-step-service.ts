@@ -120,11 +120,12 @@ export class TwoStepService {
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };
     const codes = newRecoveryCodes();
     const now = Math.floor(Date.now() / 1000);
-    // Over whatever is stored now (nothing, as the page enrols only while two-step is off); a
-    // change that lands in between wins, and this set-up is refused as expired (start again).
-    const stored = await this.repository.read(userId);
+    // Only while no enrolment is stored, in the write itself: the page checks that two-step is off
+    // before this, and an enrolment of another session (another tab) that landed since is not
+    // replaced (its authenticator and codes would stop working); this set-up is refused as
+    // expired, and the page then shows two-step on.
     const record = { v: 1 as const, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now };
-    if (!(await this.repository.replace(userId, stored, record))) return { refused: 'enrolExpired' };
+    if (!(await this.repository.replace(userId, undefined, record))) return { refused: 'enrolExpired' };
     await this.repository.dropPending(userId);
     return { codes };
   }

@@ -142,6 +142,19 @@ describe('POST /sso/userdelete (hub-signed userdelete+jwt)', () => {
     expect(retried.body).toEqual({ sessions_ended: 2 });
   });
 
+  // Only a userdelete token is the hub's notice to retry: another kind of hub token with this
+  // site's audience (a logout token, one without typ such as an ID token) that has expired is
+  // not a notice at all, and is refused as such (401), not answered "try again" (503). Its typ
+  // used to be read only after the times, so any expired hub token got the 503.
+  const expiredOtherKinds: [string, string | undefined][] = [['a logout token', 'logout+jwt'], ['a token without typ (an ID token)', undefined]];
+  it.each(expiredOtherKinds)('an expired token of another kind (%s): 401 invalid_token, not 503', async (_name, typ) => {
+    const { app, a } = await threeBrowsers();
+    const res = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await hub.sign(claims({ sub: 'user-1', iat: now() - 600, exp: now() - 480 }), typ)}`);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'invalid_token' });
+    expect(await userOf(a)).toMatchObject({ sub: 'user-1' });
+  });
+
   it('rejects a replayed token', async () => {
     const { app } = await makeSite(hub);
     const token = await hub.sign(claims({ sub: 'user-1' }), 'userdelete+jwt');
