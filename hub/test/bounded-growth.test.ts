@@ -364,5 +364,9 @@ describe.each(STORE_KINDS)('an account keeps at most HUB_MAX_SESSIONS_PER_ACCOUN
     expect(refreshed.map((answer) => answer.status)).toEqual([400, 400, 200, 200, 200]);
     const entries = await hub.services.audit.page({ event: 'account.sessions.oldest-ended' });
     expect(entries.entries.map((entry) => entry.subject)).toEqual([alice.id, alice.id]);
+    // A backlog (an account that piled up sessions on an older hub) ends a bounded number per request.
+    expect(await hub.services.lifecycle.endOldestSessions(alice.id, 0, 2)).toBe(2);
+    expect(await hub.services.sessions.list(alice.id)).toHaveLength(1);
+    expect(await isSignedIn(browsers[4]!, hub.url)).toBe(true); // the newest is the one left
   }, 60_000);
 });

@@ -17,6 +17,9 @@ import type { PendingDeletions } from './pending-deletions.js';
 import type { UserRepository } from './user-repository.js';
 import { revokeGrant, revokeGrantsOf, withdrawConsent } from '../oidc/revoke-grant.js';
 
+/** Sessions one call of AccountLifecycle.endOldestSessions ends at most (an upgrade's backlog drains over the next requests). */
+const ENDED_PER_CALL = 20;
+
 export interface LifecycleDeps {
   users: UserRepository;
   sessions: SessionIndex;
@@ -211,13 +214,16 @@ export class AccountLifecycle {
    * Ends the user's oldest hub sessions (by sign-in time) until `keep` are left, as "Sign out"
    * on their rows of the account page would (their grants and tokens, back-channel notices),
    * audited once as `account.sessions.oldest-ended` with how many. Called when the account holds
-   * more than SessionIndex.maxPerAccount (session-index.ts). Returns how many ended.
+   * more than SessionIndex.maxPerAccount (session-index.ts), inside the request that saved a
+   * session: at most `atMost` end per call (each is a few store writes), so an account that
+   * piled up thousands before the cap (an older hub's) is brought down over its next requests,
+   * not in one that would take seconds. Returns how many ended.
    */
-  async endOldestSessions(userId: string, keep: number): Promise<number> {
+  async endOldestSessions(userId: string, keep: number, atMost = ENDED_PER_CALL): Promise<number> {
     const live = await this.deps.sessions.list(userId);
     if (live.length <= keep) return 0;
     const signedInAt = (payload: Record<string, unknown>) => (typeof payload.loginTs === 'number' ? payload.loginTs : 0);
-    const oldest = [...live].sort((a, b) => signedInAt(a.payload) - signedInAt(b.payload)).slice(0, live.length - keep);
+    const oldest = [...live].sort((a, b) => signedInAt(a.payload) - signedInAt(b.payload)).slice(0, Math.min(live.length - keep, atMost));
     for (const session of oldest) {
       // Before the end: a request that holds this session and writes it back later ends it again.
       if (typeof session.payload.uid === 'string') await this.deps.sessions.markEnded(userId, { uid: session.payload.uid });
