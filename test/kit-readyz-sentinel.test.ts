@@ -61,15 +61,19 @@ async function siteOn(redis: RedisClient) {
   return express().use(sso.healthRoutes({ timeoutMs: 1_000 }));
 }
 
-test('the primary\'s password changed under a running site: /readyz says the credentials are refused, never a password', async () => {
-  const redis = createSentinel({
+/** The site's Sentinel client, as the kit README shows it: the primary's password, no offline queue, no per-command timer. */
+function sentinelClient() {
+  return createSentinel({
     name: sentinel.name,
     sentinelRootNodes: sentinel.sentinelRootNodes,
     nodeClientOptions: { password: PASSWORD, disableOfflineQueue: true, socket: { connectTimeout: 1_000 } },
     commandOptions: { timeout: 0 },
   });
-  const errors: unknown[] = [];
-  redis.on('error', (error) => errors.push(error));
+}
+
+test('the primary\'s password changed under a running site: /readyz says the credentials are refused, never a password', async () => {
+  const redis = sentinelClient();
+  redis.on('error', () => undefined);
   await redis.connect();
   const app = await siteOn(redis as unknown as RedisClient);
   try {
@@ -80,12 +84,7 @@ test('the primary\'s password changed under a running site: /readyz says the cre
 }, 60_000);
 
 test('a primary that answers nothing is still "store unreachable", within twice timeoutMs', async () => {
-  const redis = createSentinel({
-    name: sentinel.name,
-    sentinelRootNodes: sentinel.sentinelRootNodes,
-    nodeClientOptions: { password: PASSWORD, disableOfflineQueue: true, socket: { connectTimeout: 1_000 } },
-    commandOptions: { timeout: 0 },
-  });
+  const redis = sentinelClient();
   redis.on('error', () => undefined);
   await redis.connect();
   const app = await siteOn(redis as unknown as RedisClient);
