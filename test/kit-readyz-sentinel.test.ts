@@ -19,11 +19,26 @@ let sentinel: OwnRedisSentinel;
 
 beforeAll(async () => {
   sentinel = await startOwnRedisSentinel('kit-readyz', { password: PASSWORD });
+  // No failover in these tests: on a loaded CI machine the sentinels' one-second down-after
+  // promoted the replica between two checks of the frozen primary (and the site was rightly
+  // ready again), or during a password change.
+  await setDownAfter(120_000);
 }, 60_000);
 
 afterAll(async () => {
   await sentinel.stop();
 });
+
+/** The sentinels' down-after-milliseconds for the primary (a long one holds off a failover). */
+async function setDownAfter(ms: number): Promise<void> {
+  for (const node of sentinel.sentinelRootNodes) {
+    const one = createClient({ socket: { ...node, reconnectStrategy: false } });
+    one.on('error', () => undefined);
+    await one.connect();
+    await one.sendCommand(['SENTINEL', 'SET', sentinel.name, 'down-after-milliseconds', String(ms)]);
+    await one.destroy();
+  }
+}
 
 /**
  * The password changed as an operator changes it: the sentinels' `auth-pass` first (they keep
@@ -46,6 +61,12 @@ async function setPassword(from: string, to: string): Promise<void> {
   await admin.destroy();
 }
 
+/**
+ * The site's probe deadline: generous, since on a loaded CI machine (two jest workers, a dozen
+ * Redis servers) the Sentinel probe's connections (sentinel, then primary) can take over a second.
+ */
+const TIMEOUT_MS = 3_000;
+
 async function siteOn(redis: RedisClient) {
   const sso = await createSubsiteKit({
     hubUrl: 'http://127.0.0.1:9',
@@ -58,7 +79,7 @@ async function siteOn(redis: RedisClient) {
     redisPrefix: `readyz-${randomUUID()}:`,
     logger: { warn: () => {} },
   });
-  return express().use(sso.healthRoutes({ timeoutMs: 1_000 }));
+  return express().use(sso.healthRoutes({ timeoutMs: TIMEOUT_MS }));
 }
 
 /** The site's Sentinel client, as the kit README shows it: the primary's password, no offline queue, no per-command timer. */
@@ -77,7 +98,7 @@ test('the primary\'s password changed under a running site: /readyz says the cre
   await redis.connect();
   const app = await siteOn(redis as unknown as RedisClient);
   try {
-    await expectCredentialsRefused(app, { old: PASSWORD, changed: CHANGED, set: setPassword }, { withinMs: 2_000 + 1_000, readyAgainTries: 60 });
+    await expectCredentialsRefused(app, { old: PASSWORD, changed: CHANGED, set: setPassword }, { withinMs: 2 * TIMEOUT_MS + 1_000, readyAgainTries: 60 });
   } finally {
     await redis.destroy();
   }
@@ -95,11 +116,12 @@ test('a primary that answers nothing is still "store unreachable", within twice 
     const res = await request(app).get('/readyz');
     expect(res.status).toBe(503);
     expect(res.body.reasons).toEqual(['store unreachable']);
-    expect(Date.now() - started).toBeLessThan(2_000 + 1_000);
-    // Asked again while the first probe still waits on the frozen primary: no second probe, no wait.
+    expect(Date.now() - started).toBeLessThan(2 * TIMEOUT_MS + 1_000);
+    // Asked again while the first Sentinel probe still waits on the frozen primary to let it go:
+    // no second probe joins it, and the answer takes one deadline, not two.
     const again = Date.now();
     expect((await request(app).get('/readyz')).body.reasons).toEqual(['store unreachable']);
-    expect(Date.now() - again).toBeLessThan(2_000 + 1_000);
+    expect(Date.now() - again).toBeLessThan(TIMEOUT_MS + 1_000);
   } finally {
     await sentinel.resumeReplica();
     await redis.destroy();

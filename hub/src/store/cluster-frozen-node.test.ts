@@ -48,6 +48,9 @@ test('a master frozen under a connected client: once its replica is promoted, it
   // '{bar}' hashes to slot 5061: the first shard's (0-5460).
   expect(await connected.set('{bar}frozen', 'before')).toBe('OK');
   const [first] = own.shards as [{ master: number; replica: number }];
+  // The replica has the write before its master freezes (else, on a loaded machine, the promoted
+  // replica rightly answers null: replication is asynchronous).
+  await own.waitForReplicated(first.master);
   own.processOf(first.master).kill('SIGSTOP');
   await own.command(first.replica, ['CLUSTER', 'FAILOVER', 'TAKEOVER']);
   await own.waitForMaster(first.replica);

@@ -449,6 +449,11 @@ export interface OwnRedisClusterWithReplicas extends OwnRedisCluster {
   command(port: number, args: string[]): Promise<string>;
   /** Waits until the server on `port` calls itself a master (ROLE). */
   waitForMaster(port: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until the master on `port` has its replica acknowledging every write so far
+   * (replication is asynchronous: a replica promoted before it lacks the last writes).
+   */
+  waitForReplicated(port: number, timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -503,6 +508,13 @@ export async function startOwnRedisClusterWithReplicas(): Promise<OwnRedisCluste
     command,
     async waitForMaster(port, timeoutMs = 20_000) {
       await until(async () => (await command(port, ['ROLE'])).includes('$6\r\nmaster\r\n'), timeoutMs, `the node on ${port} to be a master`);
+    },
+    async waitForReplicated(port, timeoutMs = 20_000) {
+      await until(async () => {
+        const info = await command(port, ['INFO', 'replication']);
+        const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+        return offset !== undefined && new RegExp(`slave0:[^\r\n]*,offset=${offset},`).test(info);
+      }, timeoutMs, `the replica of ${port} to acknowledge its writes`);
     },
     stop: () => (stopped ??= stopAll(servers.map((s) => (s.child.kill('SIGCONT'), s)), dir)),
   };
