@@ -22,20 +22,20 @@ beforeAll(async () => {
   // No failover in these tests: on a loaded CI machine the sentinels' one-second down-after
   // promoted the replica between two checks of the frozen primary (and the site was rightly
   // ready again), or during a password change.
-  await setDownAfter(120_000);
+  await sentinelsSet('down-after-milliseconds', '120000');
 }, 60_000);
 
 afterAll(async () => {
   await sentinel.stop();
 });
 
-/** The sentinels' down-after-milliseconds for the primary (a long one holds off a failover). */
-async function setDownAfter(ms: number): Promise<void> {
+/** `SENTINEL SET <name> <option> <value>` on every sentinel. */
+async function sentinelsSet(option: string, value: string): Promise<void> {
   for (const node of sentinel.sentinelRootNodes) {
     const one = createClient({ socket: { ...node, reconnectStrategy: false } });
     one.on('error', () => undefined);
     await one.connect();
-    await one.sendCommand(['SENTINEL', 'SET', sentinel.name, 'down-after-milliseconds', String(ms)]);
+    await one.sendCommand(['SENTINEL', 'SET', sentinel.name, option, value]);
     await one.destroy();
   }
 }
@@ -46,13 +46,7 @@ async function setDownAfter(ms: number): Promise<void> {
  * restart with the new password). Only the site's client still has the old one.
  */
 async function setPassword(from: string, to: string): Promise<void> {
-  for (const node of sentinel.sentinelRootNodes) {
-    const one = createClient({ socket: { ...node, reconnectStrategy: false } });
-    one.on('error', () => undefined);
-    await one.connect();
-    await one.sendCommand(['SENTINEL', 'SET', sentinel.name, 'auth-pass', to]);
-    await one.destroy();
-  }
+  await sentinelsSet('auth-pass', to);
   const admin = createClient({ socket: { host: '127.0.0.1', port: await sentinel.primaryPort(), reconnectStrategy: false }, password: from });
   admin.on('error', () => undefined);
   await admin.connect();
