@@ -2,6 +2,8 @@
 export default {
   // jest's node environment; a worker still alive after it was asked to end says why (the file's header).
   testEnvironment: '<rootDir>/test/open-handles-environment.js',
+  // On CI a failed test is tried once more, its first failure printed (the file's header).
+  setupFilesAfterEnv: ['<rootDir>/test/jest-ci-retry.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/hub', '<rootDir>/subsite-kit', '<rootDir>/demo-sites', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
