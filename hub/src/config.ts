@@ -116,6 +116,10 @@ const redisUrl = z.string().superRefine((value, ctx) => {
   } else if (new URL(value).hostname === '') {
     // ioredis would take `redis://` (no host) for 127.0.0.1:6379 and connect there silently.
     ctx.addIssue({ code: 'custom', message: 'has no host: name the Redis server (for example redis://127.0.0.1:6379)' });
+  } else if (!/^\/?(\d+)?$/.test(new URL(value).pathname)) {
+    // The path is the database number: node-redis threw "Invalid pathname" at connect (`/abc`,
+    // `/0/`, `/sso`), naming no setting, from both the hub and the CLI (an operator review).
+    ctx.addIssue({ code: 'custom', message: `has ${JSON.stringify(new URL(value).pathname)} after the host, which is not a database number: write the database as /0 to /15 (or leave the path off for database 0), for example redis://127.0.0.1:6379/0` });
   }
 });
 

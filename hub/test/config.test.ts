@@ -225,6 +225,8 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
   test('REDIS_URL alone is one server; nothing is the embedded store', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis).toEqual({ kind: 'single', url: 'redis://r:6379' });
     expect(loadConfig({}).redis).toBeUndefined();
+    // The path is the database: none, a bare slash, or a number.
+    for (const url of ['redis://r:6379/', 'redis://r:6379/3', 'rediss://u:p@r:6380/15']) expect(loadConfig({ REDIS_URL: url }).redis).toEqual({ kind: 'single', url });
   });
 
   test('REDIS_CLUSTER_NODES is a cluster, and takes the place of a REDIS_URL default; it waits for one replica by default, as Sentinel does', () => {
@@ -262,6 +264,10 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     // Accepted before, and connected to 127.0.0.1:6379 without a word (an operator review).
     [{ REDIS_URL: 'redis://' }, /REDIS_URL: has no host/],
     [{ REDIS_URL: 'rediss://:secret@/0' }, /REDIS_URL: has no host/],
+    // node-redis threw a bare "Invalid pathname" at connect, naming no setting (an operator review).
+    [{ REDIS_URL: 'redis://:secret@127.0.0.1:6379/abc' }, /^invalid hub configuration:\n  REDIS_URL: has "\/abc" after the host, which is not a database number: write the database as \/0 to \/15/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379/0/' }, /REDIS_URL: has "\/0\/" after the host, which is not a database number/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379/1.5' }, /REDIS_URL: has "\/1\.5" after the host/],
     [{ REDIS_CLUSTER_NODES: ':7000' }, /REDIS_CLUSTER_NODES: ":7000" is not host:port/],
     [{ REDIS_SENTINELS: '[]:26379', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: "\[\]:26379" is not host:port/],
     // Accepted before as hex, exponent or padded numbers (HUB_PORT=0x10 listened on 16, 1e3 on 1000).
