@@ -7,7 +7,7 @@ import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
-import { otherPublishedPrefixes } from './other-prefixes.js';
+import { describeOtherDatabases, otherDatabasesWithHubs, otherPublishedPrefixes, selectedDatabase } from './other-prefixes.js';
 import { replicaMessage, replicaOf } from './store/replica-check.js';
 import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
@@ -29,8 +29,8 @@ import { Views } from './views/views.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
   A variable that looks like a mistyped hub setting (KEY_PREFX, REDIS_URI) is refused. So is a KEY_PREFIX no hub has
-  published its settings under while hubs on the same Redis have under others: --new-prefix runs it all the same
-  (a prefix for a hub not started yet).
+  published its settings under while hubs on the same Redis have under others, or a REDIS_URL database (/N) none has
+  published in while hubs have in another of the server's: --new-prefix runs it all the same (for a hub not started yet).
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD|- [--role admin]
@@ -194,6 +194,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (others.length) {
       throw new ConfigError(`no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}, but hubs have under ${others.map((prefix) => JSON.stringify(prefix)).join(', ')}: `
         + 'set KEY_PREFIX as the running hub has it (a typo?); if this KEY_PREFIX is for a hub not started yet, run the command again with --new-prefix');
+    }
+    // The same mistake in REDIS_URL's database (`/5` next to hubs on `/0`): refused alike.
+    const otherDatabases = published || values['new-prefix'] ? [] : await otherDatabasesWithHubs(store, new Keys(config.KEY_PREFIX));
+    if (otherDatabases.length) {
+      const db = selectedDatabase(store);
+      throw new ConfigError(`no hub has published its settings in database ${db} of ${where} (the /${db} of REDIS_URL, or none: 0), but hubs have in ${describeOtherDatabases(otherDatabases)}: `
+        + 'write REDIS_URL with their /N (no path is database 0); if this database is for a hub not started yet, run the command again with --new-prefix');
     }
     if (!published && hubSettingsUsed) {
       print(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} (none has started with this version): using this environment's HUB_ISSUER (${config.HUB_ISSUER}) and key timing; set them as the hub has them`);
