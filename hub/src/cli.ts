@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { distance } from 'fastest-levenshtein';
 import { ConfigError, loadConfig, misspelledVariables } from './config.js';
 import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
@@ -81,62 +82,80 @@ async function mailOwner(send: () => Promise<'sent' | 'off'>): Promise<string> {
   }
 }
 
+/** The CLI's options (every command's: parseArgs is strict, so an unknown one is refused). */
+const CLI_OPTIONS = {
+  username: { type: 'string' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  password: { type: 'string' },
+  role: { type: 'string', multiple: true },
+  id: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-uri': { type: 'string', multiple: true },
+  grant: { type: 'string', multiple: true },
+  public: { type: 'boolean' },
+  auth: { type: 'string' },
+  trusted: { type: 'boolean' },
+  untrusted: { type: 'boolean' },
+  pkce: { type: 'boolean' },
+  'no-pkce': { type: 'boolean' },
+  'sync-login-url': { type: 'string' },
+  'sync-logout-url': { type: 'string' },
+  transport: { type: 'string' },
+  'userdelete-url': { type: 'string' },
+  'backchannel-uri': { type: 'string' },
+  cas: { type: 'boolean' },
+  'no-cas': { type: 'boolean' },
+  'secret-in-query': { type: 'boolean' },
+  'allow-http': { type: 'boolean' },
+  'no-allow-http': { type: 'boolean' },
+  'id-token-alg': { type: 'string' },
+  alg: { type: 'string', multiple: true },
+  'base-url': { type: 'string' },
+  overlap: { type: 'string' },
+  'end-overlap': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  // ucenter apps add
+  url: { type: 'string' },
+  type: { type: 'string' },
+  'app-id': { type: 'string' },
+  'note-file': { type: 'string' },
+  'internal-url': { type: 'string' },
+  charset: { type: 'string' },
+  'no-synlogin': { type: 'boolean' },
+  'allow-register': { type: 'boolean' },
+  'insecure-operation': { type: 'boolean' },
+  updatepw: { type: 'boolean' },
+  'accept-rc4': { type: 'boolean' },
+  // ucenter import
+  'include-deleted': { type: 'boolean' },
+  // invites create
+  days: { type: 'string' },
+  // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)
+  'new-prefix': { type: 'boolean' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * parseArgs, with an unknown option said as a likely typo of a known one. Node's own words
+ * ("Unknown option '--redirect_uri'. To specify a positional argument starting with a '-', place it
+ * at the end of the command after '--'") sent an operator to positional arguments (a review).
+ */
+function parseCliArgs(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: CLI_OPTIONS });
+  } catch (error) {
+    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message) : null;
+    if (!unknown) throw error;
+    const given = unknown[2]!;
+    const normalized = given.toLowerCase().replace(/_/g, '-');
+    const [closest] = Object.keys(CLI_OPTIONS).map((name) => ({ name, far: distance(normalized, name) })).sort((a, b) => a.far - b.far);
+    const guess = closest && closest.far <= Math.max(2, Math.floor(given.length / 4)) ? `: did you mean --${closest.name}?` : '';
+    throw new TypeError(`unknown option ${unknown[1]}${given}${guess} (npm run hub -- --help lists the commands and their options)`);
+  }
+}
+
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      username: { type: 'string' },
-      email: { type: 'string' },
-      name: { type: 'string' },
-      password: { type: 'string' },
-      role: { type: 'string', multiple: true },
-      id: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-uri': { type: 'string', multiple: true },
-      grant: { type: 'string', multiple: true },
-      public: { type: 'boolean' },
-      auth: { type: 'string' },
-      trusted: { type: 'boolean' },
-      untrusted: { type: 'boolean' },
-      pkce: { type: 'boolean' },
-      'no-pkce': { type: 'boolean' },
-      'sync-login-url': { type: 'string' },
-      'sync-logout-url': { type: 'string' },
-      transport: { type: 'string' },
-      'userdelete-url': { type: 'string' },
-      'backchannel-uri': { type: 'string' },
-      cas: { type: 'boolean' },
-      'no-cas': { type: 'boolean' },
-      'secret-in-query': { type: 'boolean' },
-      'allow-http': { type: 'boolean' },
-      'no-allow-http': { type: 'boolean' },
-      'id-token-alg': { type: 'string' },
-      alg: { type: 'string', multiple: true },
-      'base-url': { type: 'string' },
-      overlap: { type: 'string' },
-      'end-overlap': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      // ucenter apps add
-      url: { type: 'string' },
-      type: { type: 'string' },
-      'app-id': { type: 'string' },
-      'note-file': { type: 'string' },
-      'internal-url': { type: 'string' },
-      charset: { type: 'string' },
-      'no-synlogin': { type: 'boolean' },
-      'allow-register': { type: 'boolean' },
-      'insecure-operation': { type: 'boolean' },
-      updatepw: { type: 'boolean' },
-      'accept-rc4': { type: 'boolean' },
-      // ucenter import
-      'include-deleted': { type: 'boolean' },
-      // invites create
-      days: { type: 'string' },
-      // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)
-      'new-prefix': { type: 'boolean' },
-    },
-  });
+  const { positionals, values } = parseCliArgs(argv);
   const [group, command, target] = positionals;
   if (values.help || !group) {
     print(USAGE);

@@ -139,6 +139,15 @@ describe('admin CLI against Redis', () => {
     expect(bad.out).toMatch(/^error: /);
     expect((await run('nonsense')).code).toBe(2);
   });
+
+  test('an unknown option is named with the option it most likely is (an operator review: node\'s words sent them to positional arguments)', async () => {
+    const unknown = (...argv: string[]) => runCli(argv, { REDIS_URL: TEST_REDIS_URL }, () => undefined, () => undefined);
+    await expect(unknown('clients', 'add', '--id', 'x', '--redirect_uri', 'https://x.test/cb')).rejects.toThrow(/^unknown option --redirect_uri: did you mean --redirect-uri\? \(npm run hub -- --help/);
+    await expect(unknown('clients', 'update', 'x', '--post-logout-url', 'https://x.test/')).rejects.toThrow(/^unknown option --post-logout-url: did you mean --post-logout-uri\?/);
+    await expect(unknown('users', 'add', '--usrname', 'x')).rejects.toThrow(/^unknown option --usrname: did you mean --username\?/);
+    await expect(unknown('clients', 'list', '--frobnicate')).rejects.toThrow(/^unknown option --frobnicate \(npm run hub -- --help/);
+    await expect(unknown('clients', 'list', '--frobnicate')).rejects.not.toThrow(/positional argument/);
+  });
 });
 
 describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as the README allows)', () => {
