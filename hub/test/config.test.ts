@@ -394,6 +394,17 @@ describe('what a server start checks (an operator review: a hub started half-con
     ]);
   });
 
+  test('in production a variable one or two typos from a setting is refused, naming it, the setting and what to do (an operator review: HUB_SESION_TTL=3600 started with a warning and twelve-hour sessions)', () => {
+    const base = { NODE_ENV: 'production', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379', PATH: '/usr/bin', HOSTNAME: 'box', REDIS_PORT: 'tcp://10.0.0.2:6379', SMTP_HOST: 'mail' };
+    const typo = { ...base, HUB_SESION_TTL: '3600', KEY_PREFX: 'fleet:' };
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(ConfigError);
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/^invalid hub configuration:\n  HUB_SESION_TTL: not a setting of the hub: did you mean HUB_SESSION_TTL\? Refused in production \(NODE_ENV=production\), where the hub would ignore it and run on HUB_SESSION_TTL's default: rename it to HUB_SESSION_TTL, or remove it from the hub's environment\n  KEY_PREFX: not a setting of the hub: did you mean KEY_PREFIX\?/);
+    // The rest of a production environment (Kubernetes' REDIS_PORT, the image's PATH) starts as before.
+    expect(checkServerStart(loadConfig(base), base)).toEqual([]);
+    // The demo on purpose, and development, only say it.
+    for (const env of [{ ...typo, HUB_DEMO: 'true' }, { ...typo, NODE_ENV: 'development' }]) expect(checkServerStart(loadConfig(env), env)).toContain('HUB_SESION_TTL is not a setting of the hub and is ignored: did you mean HUB_SESSION_TTL?');
+  });
+
   test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {
     const env = { HUB_ISSUER: 'http://id.example.com' };
     expect(checkServerStart(loadConfig(env), env)).toEqual([expect.stringMatching(/http:\/\/ on id\.example\.com.*not Secure.*HUB_ISSUER=https/)]);
