@@ -254,6 +254,18 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect(CONFIG_KEYS.filter((name) => !documented.has(name))).toEqual([]);
     });
 
+    // PUBLISH_ADDRESS, which the production file uses, and the demo's variables were in .env.example
+    // and nowhere in the README (an operator review).
+    it('names every variable of .env.example in README.md: the hub\'s in its configuration table, the others under "Compose and demo settings"', () => {
+      const section = readmeText.slice(readmeText.indexOf('### Compose and demo settings'));
+      const table = section.slice(0, section.search(/\n#{2,3} (?!Compose and demo settings)/));
+      const inTable = new Set(table.split('\n').filter((line) => line.startsWith('| `')).flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z0-9_]+)`/g)].map((match) => match[1]!)));
+      const others = [...documentedVariables().keys()].filter((name) => !CONFIG_KEYS.includes(name));
+      expect(others.length).toBeGreaterThan(0);
+      expect(others.filter((name) => !inTable.has(name))).toEqual([]);
+      expect([...inTable].filter((name) => CONFIG_KEYS.includes(name) || !documentedVariables().has(name))).toEqual([]);
+    });
+
     it('gives the hub a configuration that loadConfig accepts, with the defaults', () => {
       const raw = environmentOf(production.services['hub-1']!);
       const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)]));

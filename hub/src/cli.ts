@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { distance } from 'fastest-levenshtein';
 import { ConfigError, loadConfig, misspelledVariables } from './config.js';
 import { HubError, ValidationError } from './errors.js';
 import { createDomainServices, type DomainServices } from './domain-services.js';
@@ -7,7 +8,7 @@ import { createLogger } from './logger.js';
 import { createProvider } from './oidc/provider.js';
 import { applySeed, loadSeedFile, secretLines } from './seed.js';
 import { hubSettingsFor, publishedPinsSigningKeys, publishedSigningAlgs, readPublishedSettings } from './published-settings.js';
-import { otherPublishedPrefixes } from './other-prefixes.js';
+import { describeOtherDatabases, otherDatabasesWithHubs, otherPublishedPrefixes, selectedDatabase } from './other-prefixes.js';
 import { replicaMessage, replicaOf } from './store/replica-check.js';
 import { Keys } from './store/keys.js';
 import { isSigningAlg, newSigningKeys, SIGNING_ALGS } from './secrets/secrets.js';
@@ -29,8 +30,8 @@ import { Views } from './views/views.js';
 
 const USAGE = `sso-hub admin CLI (uses REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; KEY_PREFIX and the other hub variables apply)
   A variable that looks like a mistyped hub setting (KEY_PREFX, REDIS_URI) is refused. So is a KEY_PREFIX no hub has
-  published its settings under while hubs on the same Redis have under others: --new-prefix runs it all the same
-  (a prefix for a hub not started yet).
+  published its settings under while hubs on the same Redis have under others, or a REDIS_URL database (/N) none has
+  published in while hubs have in another of the server's: --new-prefix runs it all the same (for a hub not started yet).
 
   npm run hub -- admin bootstrap [--username admin] [--email EMAIL]   (first admin, random password shown once)
   npm run hub -- users add --username NAME --email EMAIL [--name "Full Name"] --password PASSWORD|- [--role admin]
@@ -81,62 +82,80 @@ async function mailOwner(send: () => Promise<'sent' | 'off'>): Promise<string> {
   }
 }
 
+/** The CLI's options (every command's: parseArgs is strict, so an unknown one is refused). */
+const CLI_OPTIONS = {
+  username: { type: 'string' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  password: { type: 'string' },
+  role: { type: 'string', multiple: true },
+  id: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-uri': { type: 'string', multiple: true },
+  grant: { type: 'string', multiple: true },
+  public: { type: 'boolean' },
+  auth: { type: 'string' },
+  trusted: { type: 'boolean' },
+  untrusted: { type: 'boolean' },
+  pkce: { type: 'boolean' },
+  'no-pkce': { type: 'boolean' },
+  'sync-login-url': { type: 'string' },
+  'sync-logout-url': { type: 'string' },
+  transport: { type: 'string' },
+  'userdelete-url': { type: 'string' },
+  'backchannel-uri': { type: 'string' },
+  cas: { type: 'boolean' },
+  'no-cas': { type: 'boolean' },
+  'secret-in-query': { type: 'boolean' },
+  'allow-http': { type: 'boolean' },
+  'no-allow-http': { type: 'boolean' },
+  'id-token-alg': { type: 'string' },
+  alg: { type: 'string', multiple: true },
+  'base-url': { type: 'string' },
+  overlap: { type: 'string' },
+  'end-overlap': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  // ucenter apps add
+  url: { type: 'string' },
+  type: { type: 'string' },
+  'app-id': { type: 'string' },
+  'note-file': { type: 'string' },
+  'internal-url': { type: 'string' },
+  charset: { type: 'string' },
+  'no-synlogin': { type: 'boolean' },
+  'allow-register': { type: 'boolean' },
+  'insecure-operation': { type: 'boolean' },
+  updatepw: { type: 'boolean' },
+  'accept-rc4': { type: 'boolean' },
+  // ucenter import
+  'include-deleted': { type: 'boolean' },
+  // invites create
+  days: { type: 'string' },
+  // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)
+  'new-prefix': { type: 'boolean' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * parseArgs, with an unknown option said as a likely typo of a known one. Node's own words
+ * ("Unknown option '--redirect_uri'. To specify a positional argument starting with a '-', place it
+ * at the end of the command after '--'") sent an operator to positional arguments (a review).
+ */
+function parseCliArgs(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: CLI_OPTIONS });
+  } catch (error) {
+    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message) : null;
+    if (!unknown) throw error;
+    const given = unknown[2]!;
+    const normalized = given.toLowerCase().replace(/_/g, '-');
+    const [closest] = Object.keys(CLI_OPTIONS).map((name) => ({ name, far: distance(normalized, name) })).sort((a, b) => a.far - b.far);
+    const guess = closest && closest.far <= Math.max(2, Math.floor(given.length / 4)) ? `: did you mean --${closest.name}?` : '';
+    throw new TypeError(`unknown option ${unknown[1]}${given}${guess} (npm run hub -- --help lists the commands and their options)`);
+  }
+}
+
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, print: Print = console.log, warn: Print = console.error, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      username: { type: 'string' },
-      email: { type: 'string' },
-      name: { type: 'string' },
-      password: { type: 'string' },
-      role: { type: 'string', multiple: true },
-      id: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-uri': { type: 'string', multiple: true },
-      grant: { type: 'string', multiple: true },
-      public: { type: 'boolean' },
-      auth: { type: 'string' },
-      trusted: { type: 'boolean' },
-      untrusted: { type: 'boolean' },
-      pkce: { type: 'boolean' },
-      'no-pkce': { type: 'boolean' },
-      'sync-login-url': { type: 'string' },
-      'sync-logout-url': { type: 'string' },
-      transport: { type: 'string' },
-      'userdelete-url': { type: 'string' },
-      'backchannel-uri': { type: 'string' },
-      cas: { type: 'boolean' },
-      'no-cas': { type: 'boolean' },
-      'secret-in-query': { type: 'boolean' },
-      'allow-http': { type: 'boolean' },
-      'no-allow-http': { type: 'boolean' },
-      'id-token-alg': { type: 'string' },
-      alg: { type: 'string', multiple: true },
-      'base-url': { type: 'string' },
-      overlap: { type: 'string' },
-      'end-overlap': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      // ucenter apps add
-      url: { type: 'string' },
-      type: { type: 'string' },
-      'app-id': { type: 'string' },
-      'note-file': { type: 'string' },
-      'internal-url': { type: 'string' },
-      charset: { type: 'string' },
-      'no-synlogin': { type: 'boolean' },
-      'allow-register': { type: 'boolean' },
-      'insecure-operation': { type: 'boolean' },
-      updatepw: { type: 'boolean' },
-      'accept-rc4': { type: 'boolean' },
-      // ucenter import
-      'include-deleted': { type: 'boolean' },
-      // invites create
-      days: { type: 'string' },
-      // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)
-      'new-prefix': { type: 'boolean' },
-    },
-  });
+  const { positionals, values } = parseCliArgs(argv);
   const [group, command, target] = positionals;
   if (values.help || !group) {
     print(USAGE);
@@ -194,6 +213,13 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (others.length) {
       throw new ConfigError(`no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} on ${where}, but hubs have under ${others.map((prefix) => JSON.stringify(prefix)).join(', ')}: `
         + 'set KEY_PREFIX as the running hub has it (a typo?); if this KEY_PREFIX is for a hub not started yet, run the command again with --new-prefix');
+    }
+    // The same mistake in REDIS_URL's database (`/5` next to hubs on `/0`): refused alike.
+    const otherDatabases = published || values['new-prefix'] ? [] : await otherDatabasesWithHubs(store, new Keys(config.KEY_PREFIX));
+    if (otherDatabases.length) {
+      const db = selectedDatabase(store);
+      throw new ConfigError(`no hub has published its settings in database ${db} of ${where} (the /${db} of REDIS_URL, or none: 0), but hubs have in ${describeOtherDatabases(otherDatabases)}: `
+        + 'write REDIS_URL with their /N (no path is database 0); if this database is for a hub not started yet, run the command again with --new-prefix');
     }
     if (!published && hubSettingsUsed) {
       print(`warning: no hub has published its settings under KEY_PREFIX ${JSON.stringify(config.KEY_PREFIX)} (none has started with this version): using this environment's HUB_ISSUER (${config.HUB_ISSUER}) and key timing; set them as the hub has them`);

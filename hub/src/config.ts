@@ -116,6 +116,10 @@ const redisUrl = z.string().superRefine((value, ctx) => {
   } else if (new URL(value).hostname === '') {
     // ioredis would take `redis://` (no host) for 127.0.0.1:6379 and connect there silently.
     ctx.addIssue({ code: 'custom', message: 'has no host: name the Redis server (for example redis://127.0.0.1:6379)' });
+  } else if (!/^\/?(\d+)?$/.test(new URL(value).pathname)) {
+    // The path is the database number: node-redis threw "Invalid pathname" at connect (`/abc`,
+    // `/0/`, `/sso`), naming no setting, from both the hub and the CLI (an operator review).
+    ctx.addIssue({ code: 'custom', message: `has ${JSON.stringify(new URL(value).pathname)} after the host, which is not a database number: write the database as /0 to /15 (or leave the path off for database 0), for example redis://127.0.0.1:6379/0` });
   }
 });
 
@@ -497,8 +501,9 @@ const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$|\.localhost$/i;
  * What a server start checks beyond the values themselves: production (`NODE_ENV=production`,
  * as the image sets it) needs HUB_ISSUER set, since its default is the demo's, and refuses the
  * development outbox and the embedded store (all three allowed with HUB_DEMO=true); an http://
- * issuer on a host that is not loopback is served without Secure cookies or HSTS, and a
- * variable that looks like a mistyped setting is ignored, so both are said at start. The CLI and tests load the configuration without these.
+ * issuer on a host that is not loopback is served without Secure cookies or HSTS, so it is said
+ * at start; a variable that looks like a mistyped setting is ignored, so it is said at start, and
+ * refused in production (without HUB_DEMO). The CLI and tests load the configuration without these.
  * @returns warnings to log; throws ConfigError for what must be fixed first.
  */
 export function checkServerStart(config: HubConfig, env: Record<string, string | undefined>, processEnv: Record<string, string | undefined> = process.env): string[] {
@@ -520,6 +525,14 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
     const hint = nearMisses.filter((miss) => /^REDIS_/.test(miss.known)).map((miss) => ` (${miss.given} is set: did you mean ${miss.known}?)`).join('');
     problems.push(`REDIS_URL: set it in production (NODE_ENV=production), or REDIS_CLUSTER_NODES or REDIS_SENTINELS${hint}; without one the hub runs on an embedded store inside this process, which no other hub process and no admin CLI can see (HUB_DEMO=true runs on it on purpose)`);
   }
+  // A mistyped setting leaves its default in place (HUB_SESION_TTL=3600: twelve-hour sessions, with
+  // a warning scrolled past at start; an operator review). In production it is refused, as the CLI
+  // refuses it; the REDIS_ ones are named above when no Redis is set.
+  if (env.NODE_ENV === 'production' && !config.HUB_DEMO) {
+    for (const miss of nearMisses) {
+      if (config.redis || !/^REDIS_/.test(miss.known)) problems.push(`${miss.given}: not a setting of the hub: did you mean ${miss.known}? Refused in production (NODE_ENV=production), where the hub would ignore it and run on ${env[miss.known] === undefined ? `${miss.known}'s default` : `the ${miss.known} also set`}: rename it to ${miss.known}, or remove it from the hub's environment`);
+    }
+  }
   // A replaced signing key retired before the ID tokens it signed expire: subsites can no longer
   // verify them, and every sign-out that sends one as id_token_hint is refused.
   const retire = config.HUB_KEY_RETIRE_SECONDS;
@@ -527,6 +540,7 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
     problems.push(`HUB_KEY_RETIRE_SECONDS: must be at least the ID token's lifetime (${ID_TOKEN_TTL} s; ${retire} given): a replaced key must stay on /jwks while tokens it signed are in date, or subsites cannot verify them and every sign-out sending one as id_token_hint is refused; leave it unset for the safe default (the longest of the ID token, refresh token and session lifetimes)`);
   }
   if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  // Outside production (npm start, a try-out) only said: refused above in production.
   const warnings: string[] = nearMisses.map((miss) => `${miss.given} is not a setting of the hub and is ignored: did you mean ${miss.known}?`);
   const sessionLife = Math.max(config.HUB_SESSION_TTL, config.HUB_REFRESH_TOKEN_TTL);
   if (retire !== undefined && retire < sessionLife) {

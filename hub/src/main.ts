@@ -13,6 +13,7 @@ import { describeMail } from './mail/create-mailer.js';
 import type { SeedReport } from './seed.js';
 import type { HubServices } from './services.js';
 import { describeRedis, openStore, StoreUnavailableError, unreachableRedisMessage, type Store } from './store/index.js';
+import { isAuthFailure } from './store/redis-client.js';
 import { ADMIN_ROLE } from './users/user.js';
 
 export interface RunningMain {
@@ -186,13 +187,25 @@ export function exitOnSignals(stop: () => Promise<void>, boundMs: number): void 
   process.on('SIGINT', onSignal);
 }
 
+/**
+ * The one line a failed start prints: the error, and its cause when that adds something (the
+ * resolver's `getaddrinfo ENOTFOUND redis`). A cause the message already quotes is not repeated:
+ * a refused Redis password was said three times in one line (an operator review).
+ */
+export function startFailureLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : '';
+  // A refused password is said in the message, with the setting to fix (Redis's own NOAUTH text
+  // is two sentences about HELLO that name no setting).
+  return cause && !message.includes(cause) && !isAuthFailure(cause) ? `${message} (${cause})` : message;
+}
+
 const isEntry = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (isEntry) {
   main().then(
     (running) => exitOnSignals(() => running.close(), running.shutdownTimeoutMs + 2_000),
     (error: unknown) => {
-      const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}${cause}\n`);
+      process.stderr.write(`${startFailureLine(error)}\n`);
       process.exit(1);
     },
   );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -138,6 +138,28 @@ describe('admin CLI against Redis', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^error: /);
     expect((await run('nonsense')).code).toBe(2);
+  });
+
+  test('every command of the CLI\'s usage is in the README (an operator review: `clients check` was only in docs/subsite-protocol.md)', async () => {
+    const lines: string[] = [];
+    expect(await runCli(['--help'], {}, (line) => lines.push(line), () => undefined)).toBe(0);
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const commands = [...lines.join('\n').matchAll(/npm run hub -- ([a-z-]+) ([a-z|-]+)/g)].flatMap(([, group, names]) => names!.split('|').map((name) => `${group} ${name}`));
+    expect(commands.length).toBeGreaterThan(15);
+    const missing = commands.filter((command) => {
+      const [group, name] = command.split(' ');
+      return !new RegExp(`npm run hub -- ${group} ([a-z-]+\\|)*${name}\\b`).test(readme);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  test('an unknown option is named with the option it most likely is (an operator review: node\'s words sent them to positional arguments)', async () => {
+    const unknown = (...argv: string[]) => runCli(argv, { REDIS_URL: TEST_REDIS_URL }, () => undefined, () => undefined);
+    await expect(unknown('clients', 'add', '--id', 'x', '--redirect_uri', 'https://x.test/cb')).rejects.toThrow(/^unknown option --redirect_uri: did you mean --redirect-uri\? \(npm run hub -- --help/);
+    await expect(unknown('clients', 'update', 'x', '--post-logout-url', 'https://x.test/')).rejects.toThrow(/^unknown option --post-logout-url: did you mean --post-logout-uri\?/);
+    await expect(unknown('users', 'add', '--usrname', 'x')).rejects.toThrow(/^unknown option --usrname: did you mean --username\?/);
+    await expect(unknown('clients', 'list', '--frobnicate')).rejects.toThrow(/^unknown option --frobnicate \(npm run hub -- --help/);
+    await expect(unknown('clients', 'list', '--frobnicate')).rejects.not.toThrow(/positional argument/);
   });
 });
 

@@ -225,6 +225,8 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
   test('REDIS_URL alone is one server; nothing is the embedded store', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis).toEqual({ kind: 'single', url: 'redis://r:6379' });
     expect(loadConfig({}).redis).toBeUndefined();
+    // The path is the database: none, a bare slash, or a number.
+    for (const url of ['redis://r:6379/', 'redis://r:6379/3', 'rediss://u:p@r:6380/15']) expect(loadConfig({ REDIS_URL: url }).redis).toEqual({ kind: 'single', url });
   });
 
   test('REDIS_CLUSTER_NODES is a cluster, and takes the place of a REDIS_URL default; it waits for one replica by default, as Sentinel does', () => {
@@ -262,6 +264,10 @@ describe('which Redis: one server, a cluster or Sentinel', () => {
     // Accepted before, and connected to 127.0.0.1:6379 without a word (an operator review).
     [{ REDIS_URL: 'redis://' }, /REDIS_URL: has no host/],
     [{ REDIS_URL: 'rediss://:secret@/0' }, /REDIS_URL: has no host/],
+    // node-redis threw a bare "Invalid pathname" at connect, naming no setting (an operator review).
+    [{ REDIS_URL: 'redis://:secret@127.0.0.1:6379/abc' }, /^invalid hub configuration:\n  REDIS_URL: has "\/abc" after the host, which is not a database number: write the database as \/0 to \/15/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379/0/' }, /REDIS_URL: has "\/0\/" after the host, which is not a database number/],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379/1.5' }, /REDIS_URL: has "\/1\.5" after the host/],
     [{ REDIS_CLUSTER_NODES: ':7000' }, /REDIS_CLUSTER_NODES: ":7000" is not host:port/],
     [{ REDIS_SENTINELS: '[]:26379', REDIS_SENTINEL_NAME: 'm' }, /REDIS_SENTINELS: "\[\]:26379" is not host:port/],
     // Accepted before as hex, exponent or padded numbers (HUB_PORT=0x10 listened on 16, 1e3 on 1000).
@@ -386,6 +392,17 @@ describe('what a server start checks (an operator review: a hub started half-con
       'hub_issuer is not a setting of the hub and is ignored: did you mean HUB_ISSUER?',
       'REDIS_URI is not a setting of the hub and is ignored: did you mean REDIS_URL?',
     ]);
+  });
+
+  test('in production a variable one or two typos from a setting is refused, naming it, the setting and what to do (an operator review: HUB_SESION_TTL=3600 started with a warning and twelve-hour sessions)', () => {
+    const base = { NODE_ENV: 'production', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379', PATH: '/usr/bin', HOSTNAME: 'box', REDIS_PORT: 'tcp://10.0.0.2:6379', SMTP_HOST: 'mail' };
+    const typo = { ...base, HUB_SESION_TTL: '3600', KEY_PREFX: 'fleet:' };
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(ConfigError);
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/^invalid hub configuration:\n  HUB_SESION_TTL: not a setting of the hub: did you mean HUB_SESSION_TTL\? Refused in production \(NODE_ENV=production\), where the hub would ignore it and run on HUB_SESSION_TTL's default: rename it to HUB_SESSION_TTL, or remove it from the hub's environment\n  KEY_PREFX: not a setting of the hub: did you mean KEY_PREFIX\?/);
+    // The rest of a production environment (Kubernetes' REDIS_PORT, the image's PATH) starts as before.
+    expect(checkServerStart(loadConfig(base), base)).toEqual([]);
+    // The demo on purpose, and development, only say it.
+    for (const env of [{ ...typo, HUB_DEMO: 'true' }, { ...typo, NODE_ENV: 'development' }]) expect(checkServerStart(loadConfig(env), env)).toContain('HUB_SESION_TTL is not a setting of the hub and is ignored: did you mean HUB_SESSION_TTL?');
   });
 
   test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {

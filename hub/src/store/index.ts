@@ -68,6 +68,11 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   }
   // It answered, and refused the credentials (a password changed on the server, a wrong one).
   if (isAuthFailure(causes)) {
+    // A server with requirepass and a REDIS_URL without a password: said as that, not as a refusal
+    // of credentials that were never given (with Redis's two-line NOAUTH text about HELLO).
+    if (target.kind === 'single' && /\bNOAUTH\b/.test(causes) && secretsOf(target).length === 0) {
+      return `${where} answered, but asks for a password, and REDIS_URL has none: write it in REDIS_URL as redis://:PASSWORD@host:port (or redis://USER:PASSWORD@host:port for a Redis ACL user; a password with / ? # @ or % is written percent-encoded)`;
+    }
     return `${where} answered, but refused the credentials (${redactCredentials(causes.replace(/^.*?\b(NOAUTH|WRONGPASS)\b/s, '$1'), secretsOf(target))}): check ${credentialSettings(target.kind)} against the Redis server's`;
   }
   // It refused the TLS handshake, or this hub refused its certificate: OpenSSL's words name no setting.

@@ -179,7 +179,9 @@ export function onConnectionError(client: object, listener: (message: string) =>
 export function errorMessagesOf(error: unknown): string {
   const messages: string[] = [];
   for (let at = error, depth = 0; at !== undefined && at !== null && depth < 4; at = at instanceof Error ? at.cause : undefined, depth += 1) {
-    messages.push(at instanceof Error ? at.message : String(at));
+    const message = at instanceof Error ? at.message : String(at);
+    // node-redis wraps a refusal in an error of the same words: said once, not "WRONGPASS … / WRONGPASS …".
+    if (!messages.includes(message)) messages.push(message);
   }
   return messages.join(' / ');
 }
