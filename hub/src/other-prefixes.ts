@@ -76,7 +76,8 @@ export async function otherDatabasesWithHubs(store: Store, keys: Keys, limit = 5
   if (!(store instanceof RedisStore) || isCluster(store.client) || isSentinel(store.client)) return [];
   const client = store.client;
   const current = selectedDatabase(store);
-  const info = String(await client.info('keyspace'));
+  // Best effort: a Redis user without INFO or another database's rights has nothing said here.
+  const info = String(await client.info('keyspace').catch(() => ''));
   const databases = [...info.matchAll(/^db(\d+):keys=(\d+)/gm)].map((match) => Number(match[1])).filter((db) => db !== current);
   const suffix = keys.hubSettings().slice(keys.prefix.length);
   const found: OtherDatabase[] = [];
@@ -84,14 +85,16 @@ export async function otherDatabasesWithHubs(store: Store, keys: Keys, limit = 5
     // Without the URL: node-redis parses it again over the overrides, and its /N would win.
     const other = client.duplicate({ database: db, url: undefined });
     other.on('error', () => undefined);
-    await other.connect();
     try {
+      await other.connect();
       const prefixes = new Set<string>();
       for await (const batch of other.scanIterator({ MATCH: `*${suffix}`, COUNT: 1_000 })) {
         for (const key of batch) if (key.endsWith(suffix)) prefixes.add(key.slice(0, -suffix.length));
         if (prefixes.size >= limit) break;
       }
       if (prefixes.size) found.push({ db, prefixes: [...prefixes].sort().slice(0, limit) });
+    } catch {
+      // This user may not SELECT that database (ACL), or it went away: looked past.
     } finally {
       other.destroy();
     }
