@@ -216,8 +216,14 @@ const schema = z.object({
   /** A YAML/JSON file of users and clients loaded at start (the demo's declarative file). */
   HUB_SEED_FILE: z.string().optional(),
   HUB_TRUST_PROXY: bool.default(false),
-  /** How long a hub sign-in lasts, in seconds (12 hours). */
+  /** How long a hub sign-in lasts unused, in seconds (12 hours): every use pushes its end out again, up to HUB_SESSION_MAX_TTL. */
   HUB_SESSION_TTL: seconds.default(12 * 3600),
+  /**
+   * The longest a hub sign-in lasts however often it is used, in seconds from the sign-in
+   * (ASVS 5 V7.3.2); unset: 30 days (NIST SP 800-63B's re-authentication bound for AAL1), or
+   * HUB_SESSION_TTL when that is longer. Less than HUB_SESSION_TTL is refused.
+   */
+  HUB_SESSION_MAX_TTL: seconds.optional(),
   /** Live hub sessions (signed-in browsers) one account keeps at most; past it the oldest sign-ins end. */
   HUB_MAX_SESSIONS_PER_ACCOUNT: integer(z.number().int().min(1).max(100_000)).default(100),
   /** How long a remembered consent lasts, in seconds (180 days). */
@@ -401,7 +407,9 @@ const schema = z.object({
 
 export const CONFIG_KEYS = Object.keys(schema.shape);
 
-export type HubConfig = Readonly<z.infer<typeof schema>> & {
+export type HubConfig = Readonly<Omit<z.infer<typeof schema>, 'HUB_SESSION_MAX_TTL'>> & {
+  /** HUB_SESSION_MAX_TTL with its default applied. */
+  readonly HUB_SESSION_MAX_TTL: number;
   readonly secureCookies: boolean;
   /** The Redis to use (from REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS); unset: the embedded store. */
   readonly redis: RedisTarget | undefined;
@@ -485,12 +493,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (data.ARGON2_CONCURRENCY !== undefined && data.ARGON2_CONCURRENCY >= data.UV_THREADPOOL_SIZE) {
     problems.push(`ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`);
   }
+  if (data.HUB_SESSION_MAX_TTL !== undefined && data.HUB_SESSION_MAX_TTL < data.HUB_SESSION_TTL) {
+    problems.push(`HUB_SESSION_MAX_TTL: must be at least HUB_SESSION_TTL (${data.HUB_SESSION_MAX_TTL} < ${data.HUB_SESSION_TTL}): it bounds how long a sign-in that keeps being used lasts, and an unused one already ends after HUB_SESSION_TTL`);
+  }
   const redis = redisTarget(data, problems);
   if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
   const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
-  return Object.freeze({ ...data, secureCookies, redis, redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
+  const HUB_SESSION_MAX_TTL = data.HUB_SESSION_MAX_TTL ?? Math.max(DEFAULT_SESSION_MAX_TTL, data.HUB_SESSION_TTL);
+  return Object.freeze({ ...data, HUB_SESSION_MAX_TTL, secureCookies, redis, redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
 }
+
+/** HUB_SESSION_MAX_TTL when unset (and HUB_SESSION_TTL is shorter): 30 days, NIST SP 800-63B's re-authentication bound at AAL1. */
+export const DEFAULT_SESSION_MAX_TTL = 30 * 86_400;
 
 /** ID token lifetime, in seconds (one hour); a replaced signing key stays published at least this long. */
 export const ID_TOKEN_TTL = 3600;

@@ -126,7 +126,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn('two-step secrets are encrypted with a key kept in the same store: set HUB_TOTP_KEYS to keep the key apart from the data');
   }
   // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
-  const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host);
+  const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host, (work) => hasher.turns.run(work));
   // The one password sign-in check of the portal, the password grant and UCenter's user/login.
   const passwordCheck = new PasswordCheck({ users, hasher, throttle, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);

@@ -11,6 +11,7 @@ import { SIGNING_ALGS, type Jwks } from '../secrets/secrets.js';
 import { CLAIMS, createFindAccount } from './account.js';
 import { createAdapterFactory } from './adapter.js';
 import { grantTtl, keepOfflineGrant } from './grant-ttl.js';
+import { endSessionsAtMaximum, sessionTtl } from './session-ttl.js';
 import { ReadAhead } from './read-ahead.js';
 import { cacheClientsByMetadata } from './client-cache.js';
 import type { ConsentIndex } from './consents.js';
@@ -292,7 +293,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       IdToken: ID_TOKEN_TTL,
       RefreshToken: config.HUB_REFRESH_TOKEN_TTL,
       Interaction: 3600, // an unfinished sign-in page is good for an hour
-      Session: config.HUB_SESSION_TTL,
+      // HUB_SESSION_TTL unused, and never past HUB_SESSION_MAX_TTL after the sign-in (session-ttl.ts).
+      Session: sessionTtl(config) as NonNullable<Configuration['ttl']>['Session'],
       // A sign-in session's grant ends soon after its tokens can (grant-ttl.ts); the consent has its own record.
       Grant: grantTtl(config) as NonNullable<Configuration['ttl']>['Grant'],
     },
@@ -366,6 +368,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // session by it, so that a sync code of another hub session cannot end it.
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   provider.proxy = config.HUB_TRUST_PROXY;
+  // A sign-in HUB_SESSION_MAX_TTL old is signed out however it was used (session-ttl.ts).
+  endSessionsAtMaximum(provider, config);
   cacheClientsByMetadata(provider, clientMetadata);
   // Secrets are checked against the digest the registry holds, and a rotation's previous secret while its overlap lasts.
   checkClientSecretsByDigest(provider, (clientId) => {

@@ -31,10 +31,13 @@ const DONE = new Set(['name', 'password', 'email-sent', 'email', 'others', 'sess
 /**
  * When a session was last used at the hub's protocol endpoints (a sign-in, a site's sign-in or
  * silent check), epoch seconds: each such request saves the session, which sets its expiry to
- * that moment plus HUB_SESSION_TTL. Undefined when not after its sign-in (nothing to add).
+ * that moment plus HUB_SESSION_TTL. Undefined when not after its sign-in (nothing to add), and
+ * in its last HUB_SESSION_TTL before HUB_SESSION_MAX_TTL, where the expiry is the maximum's
+ * (session-ttl.ts) and says nothing of the last use.
  */
-function lastUsed(session: UserSession, sessionTtl: number): number | undefined {
+function lastUsed(session: UserSession, sessionTtl: number, sessionMaxTtl: number): number | undefined {
   if (session.expiresAt === undefined) return undefined;
+  if (session.loginTs !== undefined && session.expiresAt >= session.loginTs + sessionMaxTtl) return undefined;
   const at = Math.min(session.expiresAt - sessionTtl, Math.floor(Date.now() / 1000));
   return session.loginTs !== undefined && at <= session.loginTs + 60 ? undefined : at;
 }
@@ -84,7 +87,7 @@ export function accountRoutes(services: HubServices): Router {
       .map((session) => ({
         uid: session.uid,
         loginTs: session.loginTs,
-        lastSeen: lastUsed(session, config.HUB_SESSION_TTL),
+        lastSeen: lastUsed(session, config.HUB_SESSION_TTL, config.HUB_SESSION_MAX_TTL),
         device: devices.get(session.uid),
         sites: session.clients.map(({ clientId }) => signedInHere(clientId)?.name).filter(Boolean),
       }));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
 import { digest } from '../store/keys.js';
 
 /** Ten codes, as GitHub and Google hand out. */
@@ -26,9 +27,33 @@ export function looksLikeRecoveryCode(input: string): boolean {
 }
 
 /**
- * What the store keeps of a code: its SHA-256 digest (the codes carry 50 random bits, so a
- * fast digest is as good as a slow hash here, and lookups stay one GETDEL).
+ * What the store kept of a code before sets had a salt: its SHA-256 digest. Still checked for
+ * an enrolment made by an older hub (no `recoverySalt`), until its codes are made anew.
  */
 export function recoveryCodeDigest(input: string): string {
   return digest(`recovery:${normaliseRecoveryCode(input)}`);
+}
+
+/**
+ * argon2id's cost for recovery codes: OWASP's floor (19 MiB, two passes), fixed, not the
+ * `ARGON2_*` settings, so that a change of those never turns the stored digests into others.
+ */
+const RECOVERY_ARGON2 = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1, hashLength: 32, raw: true } as const;
+
+/** A new salt for one set of recovery codes (128 random bits, base64url). */
+export function newRecoverySalt(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * What the store keeps of a code of a set made with a salt: argon2id of its canonical form with
+ * that salt (base64url). ASVS 5 V6.5.2: a lookup secret with less than 112 bits of entropy (these
+ * carry 50) is kept under an approved password hash with a random salt, so a copy of the store
+ * cannot be searched for every user's codes at once with a fast digest (2^50 SHA-256 is hours for
+ * one GPU). The salt is one per set, in the enrolment; the digest stays a key, so a code is still
+ * spent by one GETDEL. `run` is the hub's argon2 turns (the same queue as password checks).
+ */
+export async function saltedRecoveryCodeDigest(input: string, salt: string, run: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<string> {
+  const hash = await run(() => argon2.hash(`recovery:${normaliseRecoveryCode(input)}`, { ...RECOVERY_ARGON2, salt: Buffer.from(salt, 'base64url') }));
+  return `a2:${Buffer.from(hash).toString('base64url')}`;
 }

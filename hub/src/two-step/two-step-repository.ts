@@ -27,6 +27,11 @@ export interface TwoStepRecord {
   /** Digests of the recovery codes issued with the last (re)generation; each has a key while unused. */
   recovery: string[];
   recoveryIssuedAt: number; // epoch seconds
+  /**
+   * The salt of the set's argon2id digests (recovery-codes.ts); absent in an enrolment an older
+   * hub made, whose digests are SHA-256.
+   */
+  recoverySalt?: string;
 }
 
 /** An enrolment as read: the record, and its stored text, which a change expects to find still there (compare-and-set). */

@@ -1,10 +1,10 @@
 import { ConflictError, HubError, msg, ValidationError } from '../errors.js';
 import { digest } from '../store/keys.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
-import { looksLikeRecoveryCode, newRecoveryCodes, recoveryCodeDigest } from './recovery-codes.js';
+import { looksLikeRecoveryCode, newRecoveryCodes, newRecoverySalt, recoveryCodeDigest, saltedRecoveryCodeDigest } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
-import { CHANGE_ATTEMPTS, listsRecoveryCode, OLDER_HUB_HOLDER, type TwoStepRepository } from './two-step-repository.js';
+import { CHANGE_ATTEMPTS, listsRecoveryCode, OLDER_HUB_HOLDER, type TwoStepRecord, type TwoStepRepository } from './two-step-repository.js';
 
 /**
  * qrcode (with pngjs) is loaded on the first enrolment, not at start-up: a running hub draws a
@@ -71,7 +71,22 @@ export class TwoStepService {
     private readonly throttle: LoginThrottle,
     /** The issuer name authenticator apps show next to the account. */
     private readonly issuerName: string,
+    /** Runs an argon2 operation in its turn (the password hasher's turns): recovery codes' digests. */
+    private readonly argon2Turn: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
   ) {}
+
+  /** A new set of recovery codes: the codes to show once, their salted digests and the salt. */
+  async #newRecoverySet(): Promise<{ codes: string[]; recovery: string[]; recoverySalt: string }> {
+    const codes = newRecoveryCodes();
+    const recoverySalt = newRecoverySalt();
+    const recovery = await Promise.all(codes.map((code) => saltedRecoveryCodeDigest(code, recoverySalt, this.argon2Turn)));
+    return { codes, recovery, recoverySalt };
+  }
+
+  /** The digest a code has in this enrolment: salted argon2id, or SHA-256 in one an older hub made. */
+  #recoveryDigest(record: TwoStepRecord, answer: string): Promise<string> | string {
+    return record.recoverySalt ? saltedRecoveryCodeDigest(answer, record.recoverySalt, this.argon2Turn) : recoveryCodeDigest(answer);
+  }
 
   async status(userId: string): Promise<TwoStepStatus> {
     const record = await this.repository.find(userId);
@@ -118,13 +133,13 @@ export class TwoStepService {
     if (!secret) return { refused: 'enrolExpired' };
     const step = totpStep(secret, code);
     if (step === undefined || !(await this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS))) return { refused: 'enrolCode' };
-    const codes = newRecoveryCodes();
+    const { codes, recovery, recoverySalt } = await this.#newRecoverySet();
     const now = Math.floor(Date.now() / 1000);
     // Only while no enrolment is stored, in the write itself: the page checks that two-step is off
     // before this, and an enrolment of another session (another tab) that landed since is not
     // replaced (its authenticator and codes would stop working); this set-up is refused as
     // expired, and the page then shows two-step on.
-    const record = { v: 1 as const, secret: this.box.seal(secret, userId), enabledAt: now, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: now };
+    const record = { v: 1 as const, secret: this.box.seal(secret, userId), enabledAt: now, recovery, recoveryIssuedAt: now, recoverySalt };
     if (!(await this.repository.replace(userId, undefined, record))) return { refused: 'enrolExpired' };
     await this.repository.dropPending(userId);
     return { codes };
@@ -139,8 +154,8 @@ export class TwoStepService {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
       const stored = await this.repository.read(userId);
       if (!stored) throw new ValidationError(msg('errors:twoStepNotOn'));
-      const codes = newRecoveryCodes();
-      const record = { ...stored.record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) };
+      const { codes, recovery, recoverySalt } = await this.#newRecoverySet();
+      const record = { ...stored.record, recovery, recoveryIssuedAt: Math.floor(Date.now() / 1000), recoverySalt };
       if (await this.repository.replace(userId, stored, record)) return codes;
     }
     throw new ConflictError(msg('errors:busyRecord'));
@@ -167,9 +182,10 @@ export class TwoStepService {
     }
     if (looksLikeRecoveryCode(answer)) {
       // Only a code the enrolment lists: a key left behind (a change cut off part-way) never works.
-      const codeDigest = recoveryCodeDigest(answer);
       const record = await this.repository.find(userId);
-      if (!record || !listsRecoveryCode(record, codeDigest)) return undefined;
+      if (!record) return undefined;
+      const codeDigest = await this.#recoveryDigest(record, answer);
+      if (!listsRecoveryCode(record, codeDigest)) return undefined;
       return (await this.repository.takeRecoveryCode(userId, codeDigest)) ? 'recovery' : undefined;
     }
     return undefined;
@@ -193,9 +209,10 @@ export class TwoStepService {
       return { factor: 'totp', spend: () => this.repository.claimStep(userId, step, STEP_MEMORY_SECONDS) };
     }
     if (looksLikeRecoveryCode(answer)) {
-      const codeDigest = recoveryCodeDigest(answer);
       const record = await this.repository.find(userId);
-      if (!record || !listsRecoveryCode(record, codeDigest)) return undefined;
+      if (!record) return undefined;
+      const codeDigest = await this.#recoveryDigest(record, answer);
+      if (!listsRecoveryCode(record, codeDigest)) return undefined;
       if (!(await this.repository.hasRecoveryCode(userId, codeDigest))) return undefined;
       return { factor: 'recovery', spend: () => this.repository.takeRecoveryCode(userId, codeDigest) };
     }
