@@ -36,7 +36,9 @@ describe('sentinels that answer and name a primary that does not (the failover r
   let primaryPort = 0;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sso-probe-down-'));
-    primaryPort = await freePort(); // nothing listens there
+    // Nothing listens there, and nothing will: a free port picked here could be taken by another
+    // test's server meanwhile (it was, in a run beside other jest runs), and then it answered.
+    primaryPort = 1;
     for (let i = 0; i < 3; i += 1) {
       sentinels.push(await launch(async (port) => {
         const file = join(dir, `sentinel-${port}.conf`);
