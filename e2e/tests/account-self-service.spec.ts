@@ -3,14 +3,17 @@ import { expect, test, type Page } from '@playwright/test';
 import { AccessibilityCheck } from '../pages/accessibility.js';
 import { AccountDeletePage } from '../pages/account-delete-page.js';
 import { HubPage } from '../pages/hub-page.js';
+import { SignupPage } from '../pages/signup-page.js';
+import { SitePage } from '../pages/site-page.js';
 import { TwoStepPage } from '../pages/two-step-page.js';
 import { URLS } from '../ports.js';
-import { newUser } from '../support.js';
+import { admin, newUser } from '../support.js';
 
 /**
  * The account page's self-service in Debian's Chromium: "Delete my account" (axe WCAG 2.2 A/AA,
  * errors tied to their field and focused, en and zh-CN), each session's browser, and Back after a
- * refused form, which must not ask "Confirm Form Resubmission" (POST-redirect-GET).
+ * refused form, which must not ask "Confirm Form Resubmission" (POST-redirect-GET), and a long
+ * e-mail address or display name, which must wrap at 320 px (WCAG 1.4.10) and not widen the page.
  */
 const LOCALES = ['en', 'zh-CN'] as const;
 type Locale = (typeof LOCALES)[number];
@@ -111,5 +114,46 @@ test('Back after a refused two-step form: no "Confirm Form Resubmission", the tw
   expect(back!.request().method()).toBe('GET');
   expect(page.url()).toBe(`${URLS.hub}/account/two-step`);
   await expect(page.getByTestId('enrol-password')).toBeVisible();
+  await context.close();
+});
+
+test('a long e-mail address and a long display name wrap at 320 px: account, delete, check-your-inbox and the bbs', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const hub = new HubPage(page);
+  const check = new AccessibilityCheck(page);
+  // Real addresses this long exist (first.last.department@subdivision.company.co.uk) and have no
+  // hyphen or space a line may break at; before, each page that shows one scrolled sideways at 320 px.
+  const id = String(Date.now() % 1_000_000);
+  const login = `first_last_${id}`;
+  const email = `firstname.lastname.department${id}@subdivision.examplecompany.co.uk`;
+  const password = `pw-${id}-long-enough`;
+  await admin('users', 'add', '--username', login, '--email', email, '--name', 'Jo', '--password', password);
+  await hub.gotoLogin();
+  await hub.signIn(email, password);
+  await page.waitForURL(`${URLS.hub}/account`);
+  expect.soft(await check.overflowAt(320), 'sideways scrolling at 320 px on the account page (long e-mail address)').toBe(0);
+
+  // A display name of 100 letters (the field's maximum) in one word: the heading wraps too, at any width.
+  await page.getByTestId('name-input').fill('W'.repeat(100));
+  await page.getByTestId('name-submit').click();
+  await expect(page.getByTestId('account-done')).toBeVisible();
+  expect.soft(await check.overflowAt(1280), 'sideways scrolling at 1280 px on the account page (long display name)').toBe(0);
+  expect.soft(await check.overflowAt(320), 'sideways scrolling at 320 px on the account page (long display name)').toBe(0);
+  await page.goto(`${URLS.hub}/account/delete`);
+  expect.soft(await check.overflowAt(320), 'sideways scrolling at 320 px on the delete page').toBe(0);
+
+  const bbs = new SitePage(page, URLS.bbs);
+  await bbs.open('/private');
+  await bbs.expectSignedInAs('W'.repeat(100));
+  expect.soft(await check.overflowAt(320), 'sideways scrolling at 320 px on the bbs (long name and address)').toBe(0);
+
+  await hub.signOut();
+  const signup = new SignupPage(page);
+  await signup.open();
+  await signup.fill({ username: `other_${id}`, email, name: 'Other', password: 'orbit tulip cactus lantern' });
+  await signup.submit();
+  await signup.expectSent();
+  expect.soft(await check.overflowAt(320), 'sideways scrolling at 320 px on "check your inbox" (long e-mail address)').toBe(0);
   await context.close();
 });

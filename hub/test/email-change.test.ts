@@ -104,6 +104,36 @@ describe('Change e-mail (redis, real SMTP)', () => {
     expect(again.body).toContain('data-testid="email-invalid"');
   });
 
+  test('reload and Back after confirming: this browser sees "your address is now …" again, not "expired or already used"; another browser is refused', async () => {
+    // An exploratory browser review: reloading the answer (the form sent again) or Back to the
+    // link told the person who had just confirmed that the link had expired or was used.
+    const alice = await newUser();
+    const to = `${alice.username}@reload.example.test`;
+    const since = Date.now();
+    await requestChange(alice.browser, to);
+    const link = confirmLinkOf(await catcher.waitFor(to, { since }));
+    const browser = new TestBrowser();
+    const html = await (await browser.get(link)).text();
+    const form = { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') };
+    const first = await browser.post(`${hub.url}/account/email/confirm`, form);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('data-testid="email-confirmed"');
+
+    const reloaded = await browser.post(`${hub.url}/account/email/confirm`, form);
+    expect(reloaded.status).toBe(200);
+    const reloadedBody = await reloaded.text();
+    expect(reloadedBody).toContain('data-testid="email-confirmed"');
+    expect(reloadedBody).toContain(to);
+    const back = await browser.get(link);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('data-testid="email-confirmed"');
+    expect(await hub.services.audit.search({ event: 'account.email.changed', user: alice.id })).toHaveLength(1);
+
+    const elsewhere = await openAndConfirm(link);
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body).toContain('data-testid="email-invalid"');
+  });
+
   test('the token is kept as its digest only, with a TTL of EMAIL_CHANGE_TTL', async () => {
     const alice = await newUser();
     const to = `${alice.username}@new.example.test`;

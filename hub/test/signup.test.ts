@@ -122,8 +122,8 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     const verified = await verifyLink(hub, browser, link);
     expect(verified.status).toBe(200);
     expect(verified.body).toContain('data-testid="verified"');
-    // Single use.
-    const again = await verifyLink(hub, browser, link);
+    // Single use (another browser; this one is shown its answer again, see the reload test below).
+    const again = await verifyLink(hub, new TestBrowser(), link);
     expect(again.status).toBe(400);
     expect(again.body).toContain('data-testid="verify-error"');
 
@@ -134,6 +134,36 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect(continueUrlOf(signedIn.body, hub.url)).toContain('/auth/');
     // And by the address, now that the account holds it.
     expect((await signIn(hub, new TestBrowser(), person.email)).status).toBe(200);
+  });
+
+  test('reload and Back after verifying: this browser sees "confirmed" again, not "this link is not valid"; another browser is refused', async () => {
+    // An exploratory browser review: reloading the "confirmed" page (the form sent again) or Back
+    // to the link told the person who had just verified that the link was not valid.
+    const person = unique('reload');
+    const browser = new TestBrowser();
+    expect((await signUp(hub, browser, person)).status).toBe(303);
+    const link = verifyLinkOf(await catcher.waitFor(person.email));
+    const html = await (await browser.get(link)).text();
+    const form = { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') };
+    const first = await browser.post(`${hub.url}/signup/verify`, form);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('data-testid="verified"');
+    const audited = (await hub.services.audit.search({ event: 'email.verified' })).length;
+
+    const reloaded = await browser.post(`${hub.url}/signup/verify`, form);
+    expect(reloaded.status).toBe(200);
+    const reloadedBody = await reloaded.text();
+    expect(reloadedBody).toContain('data-testid="verified"');
+    expect(reloadedBody).toContain(person.username);
+    const back = await browser.get(link);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('data-testid="verified"');
+    // Nothing was done twice.
+    expect((await hub.services.audit.search({ event: 'email.verified' })).length).toBe(audited);
+
+    const elsewhere = await verifyLink(hub, new TestBrowser(), link);
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body).toContain('data-testid="verify-error"');
   });
 
   test('the token is kept only as a digest, with a 24 h TTL, and an expired one is refused', async () => {

@@ -97,6 +97,24 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     }
   });
 
+  test('a consent page left open past its lifetime, then Allow: back to that subsite, not /account', async () => {
+    // An exploratory browser review: Allow sent after the consent page's interaction expired (an
+    // hour) took a signed-in browser to the hub's account page, far from the site it was signing
+    // in to, with nothing said. The subsite's origin was known when the page was shown.
+    const notes = 'http://notes.sso.test:5304';
+    await hub.services.clients.register({ clientId: 'notes', trusted: false, redirectUris: [`${notes}/sso/callback`] });
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('notes', `${notes}/sso/callback`).params));
+    const consent = await browser.follow(continueUrlOf(await (await browser.post(form.action, { _csrf: form.csrf, ...ALICE })).text(), hub.url), [hubHost()]);
+    expect(consent.body).toContain('data-testid="consent-allow"');
+    const uid = new URL(consent.url).pathname.split('/')[2]!;
+    await (await hub.services.provider.Interaction.find(uid))!.destroy();
+    const allowed = await browser.post(new URL(attribute(consent.body, /action="(\/interaction\/[^"]+\/confirm)"/), hub.url).toString(), { _csrf: inputValue(consent.body, '_csrf'), account: inputValue(consent.body, 'account') });
+    await allowed.arrayBuffer();
+    expect(allowed.status).toBe(303);
+    expect(allowed.headers.get('location')).toBe(`${notes}/`);
+  });
+
   test('two portal tabs: the second form, sent after the first signed in, continues instead of 403', async () => {
     const browser = new TestBrowser();
     const first = await openForm(hub, browser, `${hub.url}/login?next=/account`);

@@ -11,6 +11,7 @@ import type { UserSession } from '../users/account-lifecycle.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
+import { rememberSpentLink, spentLinkShown } from './spent-links.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { formField } from './form-field.js';
 
@@ -178,6 +179,9 @@ export function accountRoutes(services: HubServices): Router {
    */
   router.get('/account/email/confirm', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
+    // Back to the link this browser has just used: the page it answered, not "expired or already used".
+    const confirmed = spentLinkShown(req, 'email-confirm', token);
+    if (confirmed !== undefined) return renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: confirmed });
     try {
       const { to } = await emailChange.check(token);
       renderPage(res, views, 'hub/email-confirm.njk', { csrfToken: csrf.generateToken(req), token, email: to });
@@ -188,8 +192,13 @@ export function accountRoutes(services: HubServices): Router {
   });
 
   router.post('/account/email/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const token = field(req, 'token', 200);
+    // A reload of the page this form answered sends it again: the same answer, not "expired".
+    const confirmed = spentLinkShown(req, 'email-confirm', token);
+    if (confirmed !== undefined) return renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: confirmed });
     try {
-      const changed = await emailChange.confirm(field(req, 'token', 200), clientIp(req), localeOf(res));
+      const changed = await emailChange.confirm(token, clientIp(req), localeOf(res));
+      rememberSpentLink(req, 'email-confirm', token, changed.email);
       renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: changed.email });
     } catch (error) {
       if (error instanceof InvalidEmailLinkError) return renderPage(res, views, 'hub/email-confirm.njk', { invalid: true }, 400);

@@ -61,6 +61,9 @@ export function interactionRoutes(services: HubServices): Router {
     // how a site gets offline_access (§11), a trusted one too: nothing is missing then, and the
     // page listed nothing under "would like to". It lists the scopes asked for instead.
     const asked = missing.length > 0 ? missing : askedScopes(details.params, client.scope);
+    // Where this page was going, known now: Allow sent after the page expired (an hour) goes on to
+    // the subsite (stale-sign-in.ts), which offers to continue, not to the hub's account page.
+    rememberFinishedSignIn(req, details.uid, details.params);
     return renderPage(res, views, 'hub/consent.njk', {
       uid: details.uid,
       // Whose consent this is: Allow sent after another account signed in here is told apart (stale-sign-in.ts).

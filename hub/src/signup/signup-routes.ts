@@ -3,6 +3,7 @@ import { clientIp } from '../http/client-ip.js';
 import { saveSession } from '../http/portal-session.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { renderPage } from '../portal/render.js';
+import { rememberSpentLink, spentLinkShown } from '../portal/spent-links.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { PasswordRejectedError } from '../users/password-policy.js';
@@ -89,13 +90,21 @@ export function signupRoutes(services: HubServices): Router {
 
   router.get(VERIFY_PATH, async (req, res) => {
     const token = query(req, 'token');
+    // Back to the link this browser has just used: the page it answered, not "this link is not valid".
+    const verified = spentLinkShown(req, 'signup-verify', token);
+    if (verified !== undefined) return renderPage(res, views, 'hub/signup-verified.njk', { username: verified });
     const live = token ? await signup.checkLink(token) : false;
     renderPage(res, views, 'hub/signup-verify.njk', { csrfToken: csrf.generateToken(req), token, live }, live ? 200 : 400);
   });
 
   router.post(VERIFY_PATH, csrf.csrfSynchronisedProtection, async (req, res) => {
+    const token = field(req, 'token', 200);
+    // A reload of the page this form answered sends it again: the same answer, not "not valid".
+    const verified = spentLinkShown(req, 'signup-verify', token);
+    if (verified !== undefined) return renderPage(res, views, 'hub/signup-verified.njk', { username: verified });
     try {
-      const user = await signup.verify(field(req, 'token', 200), clientIp(req));
+      const user = await signup.verify(token, clientIp(req));
+      rememberSpentLink(req, 'signup-verify', token, user.username);
       renderPage(res, views, 'hub/signup-verified.njk', { username: user.username });
     } catch (error) {
       const shown = formError(error);

@@ -1,0 +1,31 @@
+import type { Request } from 'express';
+import { digest } from '../store/keys.js';
+
+const MAX_REMEMBERED = 5; // links spent in this browser, remembered for its reload and back buttons
+
+/** The mailed links whose button answers with a page of its own (not a redirect). */
+export type SpentLinkKind = 'signup-verify' | 'email-confirm';
+
+function keyOf(kind: SpentLinkKind, token: string): string {
+  // The session holds the link's digest, never the link: tokens are never stored as themselves.
+  return `${kind}:${digest(token)}`;
+}
+
+/**
+ * Remembers, in this browser's portal session, that it has just spent a mailed link and what
+ * the page said (the username verified, the address confirmed). Reloading that page sends the
+ * form again, and Back opens the link again: both used to say "this link has expired or was
+ * already used" to the person who had just used it. Another browser still gets that answer.
+ */
+export function rememberSpentLink(req: Request, kind: SpentLinkKind, token: string, shown: string): void {
+  const key = keyOf(kind, token);
+  const kept = (req.session.spentLinks ?? []).filter((entry) => entry.key !== key);
+  req.session.spentLinks = [...kept, { key, shown }].slice(-MAX_REMEMBERED);
+}
+
+/** What the page said when this browser spent `token`, if it did (within the portal session's life). */
+export function spentLinkShown(req: Request, kind: SpentLinkKind, token: string): string | undefined {
+  if (!token) return undefined;
+  const key = keyOf(kind, token);
+  return req.session.spentLinks?.find((entry) => entry.key === key)?.shown;
+}
