@@ -194,6 +194,35 @@ describe('Giving the old e-mail address back (redis, real SMTP)', () => {
     expect(notice.subject).toMatch(/e-mail address/);
   });
 
+  test('reload and Back after giving the address back: this browser sees "restored" again, not "not valid"; another browser is refused', async () => {
+    // As for the confirmation and sign-up links (an exploratory browser review): reloading the
+    // answer sends the form again, and Back opens the spent link again.
+    const alice = await newUser();
+    const taker = await signInAtPortal(hub, alice.username, PASSWORD);
+    const since = Date.now();
+    await changeAddress(taker, `taker-${alice.username}@evil.example.test`);
+    const undo = linkOf(await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') }), '/account/email/undo');
+    const owner = new TestBrowser();
+    const html = await (await owner.get(undo)).text();
+    const form = { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') };
+    const first = await owner.post(`${hub.url}/account/email/undo`, form);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('data-testid="email-restored"');
+
+    const reloaded = await owner.post(`${hub.url}/account/email/undo`, form);
+    expect(reloaded.status).toBe(200);
+    const reloadedBody = await reloaded.text();
+    expect(reloadedBody).toContain('data-testid="email-restored"');
+    expect(reloadedBody).toContain(alice.email);
+    const back = await owner.get(undo);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toContain('data-testid="email-restored"');
+    expect(await hub.services.audit.search({ event: 'account.email.restored', user: alice.id })).toHaveLength(1);
+
+    const elsewhere = await openAndUndo(undo);
+    expect(elsewhere.status).toBe(400);
+  });
+
   test('an unknown link, and a POST without the CSRF token, change nothing', async () => {
     const unknown = await new TestBrowser().get(`${hub.url}/account/email/undo?token=${'A'.repeat(43)}`);
     expect(unknown.status).toBe(400);

@@ -214,6 +214,9 @@ export function accountRoutes(services: HubServices): Router {
    */
   router.get('/account/email/undo', async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
+    // Back to the link this browser has just used: the page it answered, not "not valid".
+    const restored = spentLinkShown(req, 'email-undo', token);
+    if (restored !== undefined) return renderPage(res, views, 'hub/email-undo.njk', { done: true, email: restored });
     try {
       const { from } = await emailChange.checkUndo(token);
       renderPage(res, views, 'hub/email-undo.njk', { csrfToken: csrf.generateToken(req), token, email: from });
@@ -224,8 +227,13 @@ export function accountRoutes(services: HubServices): Router {
   });
 
   router.post('/account/email/undo', csrf.csrfSynchronisedProtection, async (req, res) => {
+    const token = field(req, 'token', 200);
+    // A reload of the page this form answered sends it again: the same answer, not "not valid".
+    const shown = spentLinkShown(req, 'email-undo', token);
+    if (shown !== undefined) return renderPage(res, views, 'hub/email-undo.njk', { done: true, email: shown });
     try {
-      const restored = await emailChange.undo(field(req, 'token', 200), clientIp(req));
+      const restored = await emailChange.undo(token, clientIp(req));
+      rememberSpentLink(req, 'email-undo', token, restored.email);
       renderPage(res, views, 'hub/email-undo.njk', { done: true, email: restored.email });
     } catch (error) {
       if (error instanceof InvalidUndoLinkError) return renderPage(res, views, 'hub/email-undo.njk', { invalid: true }, 400);

@@ -4,7 +4,7 @@ import { digest } from '../store/keys.js';
 const MAX_REMEMBERED = 5; // links spent in this browser, remembered for its reload and back buttons
 
 /** The mailed links whose button answers with a page of its own (not a redirect). */
-export type SpentLinkKind = 'signup-verify' | 'email-confirm';
+export type SpentLinkKind = 'signup-verify' | 'email-confirm' | 'email-undo';
 
 function keyOf(kind: SpentLinkKind, token: string): string {
   // The session holds the link's digest, never the link: tokens are never stored as themselves.
