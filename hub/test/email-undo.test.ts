@@ -196,13 +196,15 @@ describe('Giving the old e-mail address back (redis, real SMTP)', () => {
 
   test('reload and Back after giving the address back: this browser sees "restored" again, not "not valid"; another browser is refused', async () => {
     // As for the confirmation and sign-up links (an exploratory browser review): reloading the
-    // answer sends the form again, and Back opens the spent link again.
+    // answer sends the form again, and Back opens the spent link again. The owner's browser here
+    // is signed in to the account: the undo still signs it out (what it remembers of the link is
+    // not the session coming back).
     const alice = await newUser();
     const taker = await signInAtPortal(hub, alice.username, PASSWORD);
     const since = Date.now();
     await changeAddress(taker, `taker-${alice.username}@evil.example.test`);
     const undo = linkOf(await catcher.waitFor(alice.email, { since, filter: withLink('/account/email/undo') }), '/account/email/undo');
-    const owner = new TestBrowser();
+    const owner = await signInAtPortal(hub, alice.username, PASSWORD);
     const html = await (await owner.get(undo)).text();
     const form = { _csrf: inputValue(html, '_csrf'), token: inputValue(html, 'token') };
     const first = await owner.post(`${hub.url}/account/email/undo`, form);
@@ -221,6 +223,8 @@ describe('Giving the old e-mail address back (redis, real SMTP)', () => {
 
     const elsewhere = await openAndUndo(undo);
     expect(elsewhere.status).toBe(400);
+    const account = await owner.get(`${hub.url}/account`);
+    expect(account.status).toBe(303);
   });
 
   test('an unknown link, and a POST without the CSRF token, change nothing', async () => {
