@@ -26,9 +26,10 @@ let dir: string;
 let certs: TestCertificates;
 
 /**
- * The nodes that did not answer answeringNodes' PING (a second each) on any of a few tries. On a
- * loaded CI machine a TLS handshake alone can take over a second, and every node counted as
- * silent once; a PING sent without the client certificate is refused on every try.
+ * The nodes silent to answeringNodes' PING (a second each) on the last of up to five tries, the
+ * first try every node answers ending them. On a loaded CI machine a TLS handshake alone can take
+ * over a second, and every node counted as silent once; a PING sent without the client
+ * certificate is refused on every try.
  */
 async function silentAfterTries(nodes: { host: string; port: number }[], access: Parameters<typeof answeringNodes>[1]): Promise<string[]> {
   let silent: string[] = [];
