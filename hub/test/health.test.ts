@@ -82,8 +82,11 @@ test('a draining process answers /readyz 503 at once, also while the store stall
     const started = Date.now();
     const ready = await readyz(hub);
     expect(ready.status).toBe(503);
-    expect(ready.body.reasons).toContain('shutting down');
-    expect(Date.now() - started).toBeLessThan(500);
+    // The store was not asked: a check of the stalled store would have added "store: no answer in
+    // time" after waiting READYZ_ANSWER_MS. The time bound is that wait: 500 ms was missed on a
+    // loaded machine (554 ms, and 1.7 s with a load average of 16 on two cores) by the request alone.
+    expect(ready.body.reasons).toEqual(['shutting down']);
+    expect(Date.now() - started).toBeLessThan(READYZ_ANSWER_MS);
   } finally {
     resume();
     await hub.close();

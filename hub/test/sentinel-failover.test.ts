@@ -67,8 +67,11 @@ class RecordingBrowser extends TestBrowser {
 
 async function hubWith(sentinel: OwnRedisSentinel): Promise<{ hub: RunningHub; secret: string }> {
   const client = await connectRedis({ kind: 'sentinel', sentinels: sentinel.sentinelRootNodes, name: sentinel.name });
-  // As the hub runs on Sentinel by default: each single-use claim waits for the replica.
-  const store = new RedisStore(client, { waitReplicas: 1, waitTimeoutMs: 500 });
+  // As the hub runs on Sentinel by default: each single-use claim waits for the replica; here up
+  // to 1.5 s (inside the store's 2 s deadline) rather than REDIS_WAIT_TIMEOUT_MS's default 500 ms:
+  // on a loaded machine a running replica once took longer to acknowledge a refresh (a 503 where
+  // the test wants tokens). A paused replica acknowledges nothing, however long the wait.
+  const store = new RedisStore(client, { waitReplicas: 1, waitTimeoutMs: 1_500 });
   // Four users signing in back to back from one address reach the per-network limits on
   // sign-in starts and attempts within the run (then 429s, not the failover, would decide it).
   const hub = await startTestHub('redis-sentinel', { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' }, store);

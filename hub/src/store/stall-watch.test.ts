@@ -51,7 +51,9 @@ describe('StallWatch: one deadline per request on a stalled Redis', () => {
 
     const again = await outcome(requestA, () => store.set('k', 'v'));
     expect(again.result).toBe('unavailable');
-    expect(again.ms).toBeLessThan(100);
+    // At once, not after another deadline (2 s): a jest worker's event loop was seen to stall
+    // for over a second on a loaded CI machine, so the bound is half the deadline, not 100 ms.
+    expect(again.ms).toBeLessThan(1_000);
 
     const other = await outcome(requestB, () => store.get('k'), 300);
     const background = await outcome(undefined, () => store.get('k'), 300);
@@ -64,12 +66,15 @@ describe('StallWatch: one deadline per request on a stalled Redis', () => {
     redis.pause();
     expect((await outcome(requestA, () => store.get('k'))).result).toBe('unavailable');
     redis.resume();
-    // The overdue reply arrives within a round trip: from then on nothing is given up.
-    for (let i = 0; i < 50 && store.stalls.overdue > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The overdue reply arrives within a round trip: from then on nothing is given up. (Waited
+    // for up to 5 s, not 50 turns of 10 ms: a resumed server and this process both wait for a CPU
+    // on a loaded machine.)
+    const by = Date.now() + 5_000;
+    while (store.stalls.overdue > 0 && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(store.stalls.overdue).toBe(0);
     const write = await outcome(requestA, () => store.set('k', 'written after the stall', { ttlSeconds: 60 }));
     expect(write.result).toBe('ok');
-    expect(write.ms).toBeLessThan(500);
+    expect(write.ms).toBeLessThan(1_000); // not given up, and not kept a deadline (2 s)
     expect(await store.get('k')).toBe('written after the stall');
   });
 

@@ -289,7 +289,11 @@ export interface OwnRedisSentinel {
   sentinelRootNodes: { host: string; port: number }[];
   /** Port of the server that is the primary right now (asks a sentinel); its TLS port with `tls`. */
   primaryPort(): Promise<number>;
-  /** Waits until the sentinels know each other and the replica, so a failover can be agreed. */
+  /**
+   * Shortens the sentinels' down-after to SENTINEL_DOWN_AFTER_MS (until then a primary that does
+   * not answer is failed over only after a minute: no failover a test did not ask for), and waits
+   * until the sentinels know each other and the replica, so a failover can be agreed.
+   */
   readyForFailover(): Promise<void>;
   /** SIGKILL of the current primary, by its PID: a crash, with no chance to hand over. */
   killPrimary(): Promise<number>;
@@ -301,8 +305,17 @@ export interface OwnRedisSentinel {
   stop(): Promise<void>;
 }
 
-/** How long a sentinel waits before it calls an unanswering primary down, in milliseconds. */
+/**
+ * How long a sentinel waits before it calls an unanswering primary down, in milliseconds, once a
+ * test has asked for failovers (readyForFailover).
+ */
 export const SENTINEL_DOWN_AFTER_MS = 1_000;
+/**
+ * The sentinels' down-after until then: on a loaded CI machine a primary can take over a second
+ * to answer a PING (or is paused by the test on purpose), and one second failed it over under
+ * tests that wanted no failover (the kit's Sentinel /readyz tests, CI run of d2ed329's parent).
+ */
+const NO_FAILOVER_DOWN_AFTER_MS = 60_000;
 
 /**
  * A primary, one replica and three sentinels (quorum 2), all `redis-server` (`--sentinel`),
@@ -359,7 +372,7 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
           'bind 127.0.0.1',
           ...tlsLines,
           `sentinel monitor ${name} 127.0.0.1 ${announced(primaryPort)} 2`,
-          `sentinel down-after-milliseconds ${name} ${SENTINEL_DOWN_AFTER_MS}`,
+          `sentinel down-after-milliseconds ${name} ${NO_FAILOVER_DOWN_AFTER_MS}`,
           `sentinel failover-timeout ${name} 3000`,
           `sentinel parallel-syncs ${name} 1`,
           '',
@@ -410,6 +423,7 @@ export async function startOwnRedisSentinel(name = 'sso-test', options: { passwo
     sentinelRootNodes: sentinelPorts.map((port) => ({ host: '127.0.0.1', port: announced(port) })),
     primaryPort: primaryPortNow,
     async readyForFailover() {
+      for (const port of sentinelPorts) await command(port, ['SENTINEL', 'SET', name, 'down-after-milliseconds', String(SENTINEL_DOWN_AFTER_MS)], options.sentinelPassword);
       await until(async () => {
         const states = await Promise.all(sentinelPorts.map((port) => command(port, ['SENTINEL', 'MASTER', name], options.sentinelPassword)));
         // The reply is a flat field/value list: each sentinel must see the other two and the replica.
