@@ -1,7 +1,7 @@
 import { ConflictError, HubError, msg, ValidationError } from '../errors.js';
 import { digest } from '../store/keys.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
-import { looksLikeRecoveryCode, newRecoveryCodes, newRecoverySalt, recoveryCodeDigest, saltedRecoveryCodeDigest } from './recovery-codes.js';
+import { looksLikeRecoveryCode, newRecoveryCodes, newRecoverySalt, recoveryCodeDigest, saltedRecoveryCodeDigest, recoverySaltOf } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
 import { CHANGE_ATTEMPTS, listsRecoveryCode, OLDER_HUB_HOLDER, type TwoStepRecord, type TwoStepRepository } from './two-step-repository.js';
@@ -83,9 +83,10 @@ export class TwoStepService {
     return { codes, recovery, recoverySalt };
   }
 
-  /** The digest a code has in this enrolment: salted argon2id, or SHA-256 in one an older hub made. */
+  /** The digest a code has in this enrolment: salted argon2id, or SHA-256 in codes an older hub made. */
   #recoveryDigest(record: TwoStepRecord, answer: string): Promise<string> | string {
-    return record.recoverySalt ? saltedRecoveryCodeDigest(answer, record.recoverySalt, this.argon2Turn) : recoveryCodeDigest(answer);
+    const salt = recoverySaltOf(record);
+    return salt ? saltedRecoveryCodeDigest(answer, salt, this.argon2Turn) : recoveryCodeDigest(answer);
   }
 
   async status(userId: string): Promise<TwoStepStatus> {
