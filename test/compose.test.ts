@@ -277,6 +277,16 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       expect(config.REDIS_URL).toBe('redis://redis:6379');
     });
 
+    it('leaves HUB_SESSION_MAX_TTL to the hub: a .env that raises only HUB_SESSION_TTL (90 days) still starts, its maximum raised with it', () => {
+      // The hub's default for the maximum is 30 days or HUB_SESSION_TTL when longer; a fixed
+      // 2592000 written by compose was "less than HUB_SESSION_TTL" and refused the start of a
+      // deployment that set long sign-ins before HUB_SESSION_MAX_TTL existed.
+      const raw = environmentOf(production.services['hub-1']!);
+      const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value, { HUB_SESSION_TTL: '7776000' })]));
+      expect(loadConfig(env).HUB_SESSION_MAX_TTL).toBe(7_776_000);
+      expect(loadConfig(Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)]))).HUB_SESSION_MAX_TTL).toBe(30 * 86_400);
+    });
+
     it('gives the hub a configuration that loadConfig accepts, with the values of .env.example', () => {
       const example = Object.fromEntries([...envExampleText.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
       for (const hub of HUBS) {

@@ -46,7 +46,23 @@ function integer(rules: z.ZodNumber) {
     .transform(Number)
     .pipe(rules);
 }
-const port = integer(z.number().int().min(1).max(65_535));
+/** What Kubernetes' service links (and docker --link) put in `<SERVICE>_PORT`: the service's address. */
+const SERVICE_LINK = /^(tcp|udp|sctp):\/\/[^\s/]+:\d+$/;
+
+/**
+ * A port number; `service` is the name a Kubernetes Service would need to set this variable:
+ * every pod gets `<SERVICE>_PORT=tcp://ip:port` for each Service of its namespace (on by
+ * default), so a Service named `hub` sets HUB_PORT, which was refused as "must be a whole
+ * number" although nobody wrote it.
+ */
+function port(service: string) {
+  const number = integer(z.number().int().min(1).max(65_535));
+  return z.string().transform((value, ctx) => {
+    if (!SERVICE_LINK.test(value)) return value;
+    ctx.addIssue({ code: 'custom', message: `is ${value}, the address of a Service named "${service}" that Kubernetes gives every pod of its namespace (or of a container linked as "${service}" by docker --link), not a port number: set this variable to the hub's port in the container's environment (it then takes precedence), or set enableServiceLinks: false in the pod spec` });
+    return z.NEVER;
+  }).pipe(number);
+}
 const seconds = integer(z.number().int().positive());
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -128,7 +144,7 @@ export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
 
 /** Every environment variable the hub reads, with its default and unit. */
 const schema = z.object({
-  HUB_PORT: port.default(4000),
+  HUB_PORT: port('hub').default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),
   /** The browser-facing base URL, also the OIDC issuer. */
   HUB_ISSUER: issuer.default(DEMO_ISSUER),
@@ -351,7 +367,7 @@ const schema = z.object({
   /** Bearer token for `GET /metrics` on the hub's own port (at least 32 characters). Unset: /metrics there is a 404. */
   METRICS_TOKEN: z.string().min(32, 'needs at least 32 characters').optional(),
   /** A separate listener that serves only /metrics with no token, protected by its bind address. Unset: none. */
-  METRICS_PORT: port.optional(),
+  METRICS_PORT: port('metrics').optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
   /** Who may create an account: `closed` (admins only), `open` (anyone, with e-mail verification), `invite` (admin-issued single-use links). */

@@ -42,7 +42,8 @@ import { SignupMailBudget } from './signup/signup-mail-budget.js';
 import { SignupService } from './signup/signup-service.js';
 import { UnverifiedAccounts } from './signup/unverified-accounts.js';
 import { SyncPlanner } from './sync/sync-page.js';
-import { TwoStepService } from './two-step/two-step-service.js';
+import { RECOVERY_SETS_PER_HOUR, TwoStepService } from './two-step/two-step-service.js';
+import { WindowLimit } from './security/window-limit.js';
 import { AccountTokens } from './users/account-tokens.js';
 import { AccountLifecycle } from './users/account-lifecycle.js';
 import { AccountSettings } from './users/account-settings.js';
@@ -126,7 +127,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn('two-step secrets are encrypted with a key kept in the same store: set HUB_TOTP_KEYS to keep the key apart from the data');
   }
   // The second step's failures in pools of their own, with the same rules (device cookies, backoff).
-  const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host, (work) => hasher.turns.run(work));
+  const recoverySets = new WindowLimit({ name: 'recovery-sets', points: RECOVERY_SETS_PER_HOUR, windowSeconds: 3600, keyPrefix: keys.rateLimitPrefix(), ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}) });
+  const twoStep = new TwoStepService(domain.twoStepRecords, owned.twoStepBox, throttleOf(`${keys.rateLimitPrefix()}:2fa`), new URL(config.HUB_ISSUER).host, (work) => hasher.turns.run(work), recoverySets);
   // The one password sign-in check of the portal, the password grant and UCenter's user/login.
   const passwordCheck = new PasswordCheck({ users, hasher, throttle, twoStep, requireVerifiedEmail: config.HUB_REQUIRE_VERIFIED_EMAIL });
   const devices = new DeviceCookies(cookieKeys, config.secureCookies);

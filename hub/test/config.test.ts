@@ -133,6 +133,16 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect((thrown as ConfigError).message).toContain(name);
   });
 
+  test('a port Kubernetes or docker --link set for a service named hub or metrics (HUB_PORT=tcp://10.0.0.7:4000) is said as that, with what to do', () => {
+    // Kubernetes gives every pod <SERVICE>_PORT=tcp://ip:port for each Service of its namespace
+    // (enableServiceLinks, on by default): a Service named `hub` sets HUB_PORT, and the hub refused
+    // to start with "must be a whole number" for a variable nobody wrote.
+    const k8s = { HUB_PORT: 'tcp://10.0.0.7:4000', HUB_SERVICE_HOST: '10.0.0.7', HUB_SERVICE_PORT: '4000', HUB_PORT_4000_TCP: 'tcp://10.0.0.7:4000', METRICS_PORT: 'tcp://10.0.0.9:9464', KUBERNETES_SERVICE_HOST: '10.96.0.1' };
+    expect(() => loadConfig(k8s)).toThrow(/HUB_PORT: is tcp:\/\/10\.0\.0\.7:4000, the address of a Service named "hub".*enableServiceLinks: false/);
+    expect(() => loadConfig(k8s)).toThrow(/METRICS_PORT: is tcp:\/\/10\.0\.0\.9:9464, the address of a Service named "metrics"/);
+    expect(loadConfig({ ...k8s, HUB_PORT: '4000', METRICS_PORT: undefined }).HUB_PORT).toBe(4000);
+  });
+
   test('every bad variable is named at once, and the values of secrets are not echoed', () => {
     const secret = 'short-secret-value';
     let message = '';

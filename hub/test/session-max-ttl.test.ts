@@ -8,7 +8,8 @@
  */
 import { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-import { sessionTtl } from '../src/oidc/session-ttl.js';
+import type Provider from 'oidc-provider';
+import { endSessionsAtMaximum, sessionTtl } from '../src/oidc/session-ttl.js';
 import { loadConfig, DEFAULT_SESSION_MAX_TTL } from '../src/config.js';
 import { authUrl, codeRequest, walk } from './support.js';
 
@@ -77,6 +78,20 @@ describe('sessionTtl', () => {
     expect(at(5_950)(undefined, { loginTs: 5_000 })).toBe(50);
     expect(at(6_000)(undefined, { loginTs: 5_000 })).toBe(1); // oidc-provider wants a positive lifetime
     expect(at(7_000)(undefined, { loginTs: 5_000 })).toBe(1);
+  });
+});
+
+describe('endSessionsAtMaximum', () => {
+  test('a session past its maximum is not found by id (the browser) nor by uid (tokens that end with it: refresh, userinfo, introspection)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = { loginTs: now - 1_001, accountId: 'a' };
+    const recent = { loginTs: now - 10, accountId: 'b' };
+    const Session = { find: async (id: string) => (id === 'old' ? old : recent), findByUid: async (uid: string) => (uid === 'old' ? old : recent) };
+    endSessionsAtMaximum({ Session } as unknown as Provider, { HUB_SESSION_TTL: 100, HUB_SESSION_MAX_TTL: 1_000 });
+    expect(await Session.find('old')).toBeUndefined();
+    expect(await Session.findByUid('old')).toBeUndefined();
+    expect(await Session.find('recent')).toBe(recent);
+    expect(await Session.findByUid('recent')).toBe(recent);
   });
 });
 

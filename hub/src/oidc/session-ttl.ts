@@ -38,20 +38,29 @@ export function sessionTtl(config: SessionLimits, now = epochSeconds): (ctx: unk
 }
 
 type SessionFind = (id: string, options?: object) => Promise<SessionTimes | undefined>;
+type SessionFindByUid = (uid: string) => Promise<SessionTimes | undefined>;
 
 /**
  * A session whose sign-in is `HUB_SESSION_MAX_TTL` old is not found, wherever it is read
- * (oidc-provider's `Session.get` for every protocol request, the portal's `currentUser`): the
+ * (oidc-provider's `Session.get` for every protocol request, the portal's `currentUser`, and
+ * `Session.findByUid` for the tokens bound to it): the
  * browser is signed out and the next request asks for the password. Needed besides
  * {@link sessionTtl}: a record is stored 5 s past its `exp` (adapter.ts) and oidc-provider
  * accepts an `exp` 15 s late (its clock tolerance), so a session used every few seconds would
  * otherwise be saved again a second at a time.
  */
 export function endSessionsAtMaximum(provider: Provider, config: SessionLimits): void {
-  const Session = provider.Session as unknown as { find: SessionFind };
+  const Session = provider.Session as unknown as { find: SessionFind; findByUid: SessionFindByUid };
   const find = Session.find.bind(Session);
   Session.find = async (id, options) => {
     const session = await find(id, options);
+    return pastMaximum(config, session) ? undefined : session;
+  };
+  // Tokens that end with their session (every grant without offline_access) find it by uid at
+  // each refresh, userinfo and introspection: the same end, not the record's last seconds.
+  const findByUid = Session.findByUid.bind(Session);
+  Session.findByUid = async (uid) => {
+    const session = await findByUid(uid);
     return pastMaximum(config, session) ? undefined : session;
   };
 }

@@ -148,7 +148,14 @@ export function twoStepRoutes(services: HubServices): Router {
     if (!(await twoStep.isEnabled(signedIn.user.id))) return res.redirect(303, '/account/two-step');
     const failed = await proofFailure(req, signedIn);
     if (failed) return refuse(req, res, 'regenerate', failed);
-    const codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
+    let codes: string[];
+    try {
+      codes = await twoStep.regenerateRecoveryCodes(signedIn.user.id);
+    } catch (error) {
+      // Sets made this hour past the limit (each is ten argon2id runs): wait, as for failed proofs.
+      if (!(error instanceof TooManyAttemptsError)) throw error;
+      return refuse(req, res, 'regenerate', { error: 'tooMany', status: 429, retryAfterSeconds: error.retryAfterSeconds });
+    }
     await audit.record({ event: 'two-step.recovery-codes', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req) });
     tellOwner(res, signedIn, 'codes');
     return renderPage(res, views, 'hub/two-step-codes.njk', { codes, enabled: false });

@@ -82,6 +82,21 @@ describe.each(STORE_KINDS)('recovery codes at rest (%s)', (kind) => {
     expect(await service.verify(userId, codes[4]!)).toBeUndefined();
     expect(await service.verify(userId, codes[5]!)).toBe('recovery');
   });
+
+  test('codes an older hub makes anew over a salted enrolment (it keeps the record\'s other fields, the salt too) work, each once', async () => {
+    // A rolling upgrade: an older hub process regenerates the codes of an enrolment a newer one
+    // made. It writes `{ ...record, recovery: SHA-256 digests }`, so the salt stays in the record
+    // beside digests that are not salted: the digests' own form says how they were made.
+    const { userId } = await enrolled();
+    const stored = (await repository.read(userId))!;
+    const codes = newRecoveryCodes();
+    const byOlderHub = { ...stored.record, recovery: codes.map(recoveryCodeDigest), recoveryIssuedAt: Math.floor(Date.now() / 1000) };
+    expect(byOlderHub.recoverySalt).toBeDefined();
+    expect(await repository.replace(userId, stored, byOlderHub)).toBe(true);
+    expect(await service.verify(userId, codes[2]!)).toBe('recovery');
+    expect(await service.verify(userId, codes[2]!)).toBeUndefined();
+    expect(await service.status(userId)).toMatchObject({ recoveryCodesLeft: 9 });
+  }, 30_000);
 });
 
 test('the salted digest: canonical form, deterministic per salt', async () => {

@@ -55,5 +55,17 @@ export function newRecoverySalt(): string {
  */
 export async function saltedRecoveryCodeDigest(input: string, salt: string, run: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<string> {
   const hash = await run(() => argon2.hash(`recovery:${normaliseRecoveryCode(input)}`, { ...RECOVERY_ARGON2, salt: Buffer.from(salt, 'base64url') }));
-  return `a2:${Buffer.from(hash).toString('base64url')}`;
+  return `${SALTED_PREFIX}${Buffer.from(hash).toString('base64url')}`;
+}
+
+const SALTED_PREFIX = 'a2:';
+
+/**
+ * The salt of an enrolment's codes when they are salted argon2id digests, told by the digests
+ * themselves, not by the salt's presence. An older hub that makes new codes for an enrolment a newer one made
+ * keeps the record's other fields, the salt among them, beside the SHA-256 digests it writes
+ * (a rolling update); reading those as salted would refuse every one of the new codes.
+ */
+export function recoverySaltOf(record: { recovery: string[]; recoverySalt?: string }): string | undefined {
+  return record.recovery.some((listed) => listed.startsWith(SALTED_PREFIX)) ? record.recoverySalt : undefined;
 }

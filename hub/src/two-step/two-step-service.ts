@@ -1,7 +1,8 @@
-import { ConflictError, HubError, msg, ValidationError } from '../errors.js';
+import { ConflictError, HubError, msg, TooManyAttemptsError, ValidationError } from '../errors.js';
+import type { WindowLimit } from '../security/window-limit.js';
 import { digest } from '../store/keys.js';
 import type { LoginThrottle, SignInAttempt } from '../security/login-throttle.js';
-import { looksLikeRecoveryCode, newRecoveryCodes, newRecoverySalt, recoveryCodeDigest, saltedRecoveryCodeDigest } from './recovery-codes.js';
+import { looksLikeRecoveryCode, newRecoveryCodes, newRecoverySalt, recoveryCodeDigest, saltedRecoveryCodeDigest, recoverySaltOf } from './recovery-codes.js';
 import { SealError, type Sealed, type SecretBox } from './secret-box.js';
 import { looksLikeTotp, newTotpSecret, STEP_MEMORY_SECONDS, totpStep, totpUri } from './totp.js';
 import { CHANGE_ATTEMPTS, listsRecoveryCode, OLDER_HUB_HOLDER, type TwoStepRecord, type TwoStepRepository } from './two-step-repository.js';
@@ -58,6 +59,9 @@ export interface Enrolment {
   qrDataUrl: string;
 }
 
+/** Sets of recovery codes one account makes in an hour at most (each set is ten argon2id runs). */
+export const RECOVERY_SETS_PER_HOUR = 5;
+
 /**
  * Two-step sign-in (TOTP, RFC 6238, with ten single-use recovery codes): enrolment,
  * verification with replay protection and its own throttle, removal. Secrets are sealed
@@ -73,6 +77,8 @@ export class TwoStepService {
     private readonly issuerName: string,
     /** Runs an argon2 operation in its turn (the password hasher's turns): recovery codes' digests. */
     private readonly argon2Turn: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+    /** Counts new sets of recovery codes per account ({@link RECOVERY_SETS_PER_HOUR}); unset: not limited (tests of the service alone). */
+    private readonly recoverySets?: WindowLimit,
   ) {}
 
   /** A new set of recovery codes: the codes to show once, their salted digests and the salt. */
@@ -83,9 +89,10 @@ export class TwoStepService {
     return { codes, recovery, recoverySalt };
   }
 
-  /** The digest a code has in this enrolment: salted argon2id, or SHA-256 in one an older hub made. */
+  /** The digest a code has in this enrolment: salted argon2id, or SHA-256 in codes an older hub made. */
   #recoveryDigest(record: TwoStepRecord, answer: string): Promise<string> | string {
-    return record.recoverySalt ? saltedRecoveryCodeDigest(answer, record.recoverySalt, this.argon2Turn) : recoveryCodeDigest(answer);
+    const salt = recoverySaltOf(record);
+    return salt ? saltedRecoveryCodeDigest(answer, salt, this.argon2Turn) : recoveryCodeDigest(answer);
   }
 
   async status(userId: string): Promise<TwoStepStatus> {
@@ -148,9 +155,14 @@ export class TwoStepService {
   /**
    * New recovery codes; the old ones stop working. Compare-and-set on the enrolment: two at once
    * leave one set working (the other is made again over it), and two-step turned off meanwhile
-   * stays off (ValidationError, as for an account without it).
+   * stays off (ValidationError, as for an account without it). Past {@link RECOVERY_SETS_PER_HOUR}
+   * sets this hour: TooManyAttemptsError, nothing made.
    */
   async regenerateRecoveryCodes(userId: string): Promise<string[]> {
+    // A set is ten argon2id runs, ten times the password check that proves the request: without a
+    // limit one account (anyone's, with open sign-up) could keep the hub's argon2 turns busy.
+    const wait = await this.recoverySets?.count(userId);
+    if (wait !== undefined) throw new TooManyAttemptsError(wait);
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
       const stored = await this.repository.read(userId);
       if (!stored) throw new ValidationError(msg('errors:twoStepNotOn'));
