@@ -167,7 +167,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   const misspelled = misspelledVariables(env);
   if (misspelled.length) {
     throw new ConfigError(`refused: ${misspelled.map((miss) => `${miss.given} is not a setting of the hub: did you mean ${miss.known}?`).join('; ')} `
-      + `(this command would run without it, on the default). Set it by its right name, and unset the other for this command (env -u ${misspelled[0]!.given} npm run hub -- …)`);
+      + `(this command would run without it, on the default). Set it by its right name, and unset the other for this command (env -u ${misspelled[0]!.given} npm run hub -- …), or list it in HUB_NOT_SETTINGS if it belongs to something else`);
   }
   let config = loadConfig({ LOG_LEVEL: 'error', ...env });
   if (!config.redis) {

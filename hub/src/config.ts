@@ -231,6 +231,17 @@ const schema = z.object({
   HUB_ADMIN_REQUIRE_TOTP: bool.default(false),
   /** A YAML/JSON file of users and clients loaded at start (the demo's declarative file). */
   HUB_SEED_FILE: z.string().optional(),
+  /**
+   * Variables of something else in the hub's environment whose names look like a mistyped
+   * setting (a shared ConfigMap's REDIS_URI), comma-separated: not refused in production, nor
+   * warned about (misspelledVariables).
+   */
+  HUB_NOT_SETTINGS: z.string().optional().transform((value, ctx) => {
+    const names = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+    const settings = names.filter(isSettingName);
+    if (settings.length) ctx.addIssue({ code: 'custom', message: `${settings.join(', ')} is a setting of the hub: list only variables the hub should not read as a typo of one` });
+    return names;
+  }),
   HUB_TRUST_PROXY: bool.default(false),
   /** How long a hub sign-in lasts unused, in seconds (12 hours): every use pushes its end out again, up to HUB_SESSION_MAX_TTL. */
   HUB_SESSION_TTL: seconds.default(12 * 3600),
@@ -421,7 +432,12 @@ const schema = z.object({
   MAIL_DEV_OUTBOX: bool.default(false),
 });
 
-export const CONFIG_KEYS = Object.keys(schema.shape);
+export const CONFIG_KEYS: string[] = Object.keys(schema.shape);
+
+/** Whether `name` is one of the hub's settings. */
+function isSettingName(name: string): boolean {
+  return CONFIG_KEYS.includes(name);
+}
 
 export type HubConfig = Readonly<Omit<z.infer<typeof schema>, 'HUB_SESSION_MAX_TTL'>> & {
   /** HUB_SESSION_MAX_TTL with its default applied. */
@@ -561,7 +577,7 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   // refuses it; the REDIS_ ones are named above when no Redis is set.
   if (env.NODE_ENV === 'production' && !config.HUB_DEMO) {
     for (const miss of nearMisses) {
-      if (config.redis || !/^REDIS_/.test(miss.known)) problems.push(`${miss.given}: not a setting of the hub: did you mean ${miss.known}? Refused in production (NODE_ENV=production), where the hub would ignore it and run on ${env[miss.known] === undefined ? `${miss.known}'s default` : `the ${miss.known} also set`}: rename it to ${miss.known}, or remove it from the hub's environment`);
+      if (config.redis || !/^REDIS_/.test(miss.known)) problems.push(`${miss.given}: not a setting of the hub: did you mean ${miss.known}? Refused in production (NODE_ENV=production), where the hub would ignore it and run on ${env[miss.known] === undefined ? `${miss.known}'s default` : `the ${miss.known} also set`}: rename it to ${miss.known}, or remove it from the hub's environment, or list it in HUB_NOT_SETTINGS if it belongs to something else`);
     }
   }
   // A replaced signing key retired before the ID tokens it signed expire: subsites can no longer
@@ -616,9 +632,11 @@ export interface MisspelledVariable {
  */
 export function misspelledVariables(env: Record<string, string | undefined>): MisspelledVariable[] {
   const known = Object.keys(schema.shape);
+  // Named by the operator as another program's (HUB_NOT_SETTINGS): not a typo.
+  const others = new Set((env.HUB_NOT_SETTINGS ?? '').split(',').map((name) => name.trim()));
   const found: MisspelledVariable[] = [];
   for (const [given, value] of Object.entries(env)) {
-    if (value === undefined || known.includes(given) || given.length < 6 || !given.includes('_')) continue;
+    if (value === undefined || known.includes(given) || others.has(given) || given.length < 6 || !given.includes('_')) continue;
     const match = known.find((name) => distance(given.toUpperCase(), name) <= 2);
     if (match) found.push({ given, known: match });
   }

@@ -205,6 +205,10 @@ describe('the CLI next to a running hub, with only REDIS_URL and KEY_PREFIX (as 
     const prefix = `test:cli-typo:${randomUUID()}:`;
     await expect(runCli(['clients', 'add', '--id', 'typo1', '--redirect-uri', 'https://t.test/cb'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFX: prefix }, () => undefined, () => undefined)).rejects.toThrow(/^refused: KEY_PREFX is not a setting of the hub: did you mean KEY_PREFIX\?/);
     await expect(runCli(['users', 'list'], { REDIS_URI: TEST_REDIS_URL }, () => undefined, () => undefined)).rejects.toThrow(/REDIS_URI is not a setting of the hub: did you mean REDIS_URL\?/);
+    // One named in HUB_NOT_SETTINGS belongs to something else: the command runs.
+    const said: string[] = [];
+    expect(await runCli(['users', 'list', '--new-prefix'], { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, REDIS_URI: 'mongodb://other', HUB_NOT_SETTINGS: 'REDIS_URI' }, (line) => said.push(line), (line) => said.push(line))).toBe(0);
+    expect(said.join('\n')).not.toMatch(/REDIS_URI/);
     const client = await connectRedis(TEST_REDIS_URL);
     try {
       expect(await client.exists('sso:client:{typo1}')).toBe(0);

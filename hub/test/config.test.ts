@@ -408,11 +408,22 @@ describe('what a server start checks (an operator review: a hub started half-con
     const base = { NODE_ENV: 'production', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379', PATH: '/usr/bin', HOSTNAME: 'box', REDIS_PORT: 'tcp://10.0.0.2:6379', SMTP_HOST: 'mail' };
     const typo = { ...base, HUB_SESION_TTL: '3600', KEY_PREFX: 'fleet:' };
     expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(ConfigError);
-    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/^invalid hub configuration:\n  HUB_SESION_TTL: not a setting of the hub: did you mean HUB_SESSION_TTL\? Refused in production \(NODE_ENV=production\), where the hub would ignore it and run on HUB_SESSION_TTL's default: rename it to HUB_SESSION_TTL, or remove it from the hub's environment\n  KEY_PREFX: not a setting of the hub: did you mean KEY_PREFIX\?/);
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/^invalid hub configuration:\n  HUB_SESION_TTL: not a setting of the hub: did you mean HUB_SESSION_TTL\? Refused in production \(NODE_ENV=production\), where the hub would ignore it and run on HUB_SESSION_TTL's default: rename it to HUB_SESSION_TTL, or remove it from the hub's environment, or list it in HUB_NOT_SETTINGS if it belongs to something else\n  KEY_PREFX: not a setting of the hub: did you mean KEY_PREFIX\?/);
     // The rest of a production environment (Kubernetes' REDIS_PORT, the image's PATH) starts as before.
     expect(checkServerStart(loadConfig(base), base)).toEqual([]);
     // The demo on purpose, and development, only say it.
     for (const env of [{ ...typo, HUB_DEMO: 'true' }, { ...typo, NODE_ENV: 'development' }]) expect(checkServerStart(loadConfig(env), env)).toContain('HUB_SESION_TTL is not a setting of the hub and is ignored: did you mean HUB_SESSION_TTL?');
+  });
+
+  test('HUB_NOT_SETTINGS names variables of something else that look like a typo (a shared ConfigMap\'s REDIS_URI): not refused in production, not warned about; the rest still are', () => {
+    // A diff review: with no way round the refusal, a variable of another program that happens to
+    // be a typo or two from a hub setting stopped a production start for good.
+    const base = { NODE_ENV: 'production', HUB_ISSUER: 'https://id.example.com', HUB_TRUST_PROXY: 'true', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const shared = { ...base, REDIS_URI: 'mongodb://other-app', LOG_LEVELS: 'debug', HUB_NOT_SETTINGS: 'REDIS_URI, LOG_LEVELS' };
+    expect(checkServerStart(loadConfig(shared), shared)).toEqual([]);
+    const typo = { ...shared, HUB_SESION_TTL: '3600' };
+    expect(() => checkServerStart(loadConfig(typo), typo)).toThrow(/^invalid hub configuration:\n  HUB_SESION_TTL: not a setting of the hub: did you mean HUB_SESSION_TTL\?.*or list it in HUB_NOT_SETTINGS if it belongs to something else$/);
+    expect(() => loadConfig({ HUB_NOT_SETTINGS: 'REDIS_URL' })).toThrow(/HUB_NOT_SETTINGS: REDIS_URL is a setting of the hub/);
   });
 
   test('an http:// issuer on a public host is said at start (no Secure cookies, no HSTS); loopback and *.localhost are not', () => {
