@@ -7,6 +7,7 @@ import { ADMIN_ROLE, toPublic, type PublicUser, type User } from '../users/user.
 import { byUsername } from '../users/user-repository.js';
 import { parseInviteDays } from '../signup/invites.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
+import { onceOnly } from './admin-sent-once.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
 /**
@@ -79,11 +80,15 @@ export function adminUserRoutes(services: HubServices): Router {
 
   // HUB_SIGNUP=invite: a single-use sign-up link, shown once (its digest is all the store keeps).
   router.post('/admin/invites', async (req, res) => {
-    const email = field(req, 'email');
-    const days = parseInviteDays(field(req, 'days') || '7');
-    const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
-    await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
-    renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'users', ...context }, status);
+    // Sent again (a reload of the answer, a double click): one link made, shown once.
+    await onceOnly(services, req, 'invite', '/admin/users', async () => {
+      const email = field(req, 'email');
+      const days = parseInviteDays(field(req, 'days') || '7');
+      const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
+      renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
+    }, render);
   });
 
   router.get('/admin/users/:id', async (req, res) => {
