@@ -9,7 +9,7 @@ import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin
 import { onceOnly } from './admin-sent-once.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
-import { changedSettings, signOutNoLongerReaches } from '../clients/client-changes.js';
+import { changedSettings, settingsFingerprint, signOutNoLongerReaches } from '../clients/client-changes.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -52,6 +52,8 @@ function shown(client: SubsiteClient, overlapSeconds: number) {
     ...(previousSecret ? { previousSecretUntil: previousSecret.validUntil } : {}),
     ...(sync ? { sync: { loginUrl: sync.loginUrl, logoutUrl: sync.logoutUrl, transport: sync.transport } } : {}),
     ...(overlapEnds && overlapEnds * 1000 > Date.now() ? { overlapEnds } : {}),
+    // The edit form's `_seen`: a save from a page of other settings is refused (two tabs, two admins).
+    settingsSeen: settingsFingerprint(client),
   };
 }
 
@@ -109,7 +111,9 @@ export function adminClientRoutes(services: HubServices): Router {
   });
 
   router.get('/admin/clients/:id', async (req, res) => {
-    const client = await editable(String(req.params.id));
+    const cached = await editable(String(req.params.id));
+    // Past the cache: the edit form's `_seen` must be of the record as stored, or a save a second later is refused for nothing.
+    const client = (await clients.findUncached(cached.clientId)) ?? cached;
     renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs });
   });
 
@@ -117,10 +121,12 @@ export function adminClientRoutes(services: HubServices): Router {
     const existing = await editable(String(req.params.id));
     let updated;
     try {
-      updated = await clients.updateFrom(existing.clientId, clientForm(req));
+      const seen = field(req, '_seen');
+      updated = await clients.updateFrom(existing.clientId, clientForm(req), seen ? { ifSettings: seen } : {});
     } catch (error) {
       if (!isFormError(error)) throw error;
-      const current = shown(existing, overlap);
+      // The form again, of the record as it is now (past the cache): saving it again applies what was typed, on purpose.
+      const current = shown((await clients.findUncached(existing.clientId)) ?? existing, overlap);
       renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
       return;
     }
