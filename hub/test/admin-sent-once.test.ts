@@ -83,6 +83,25 @@ describe.each(STORE_KINDS)('console forms sent again on %s', (kind) => {
     expect((await hub.services.clients.findUncached('synced'))!.sync!.key).toBe(key);
   });
 
+  test('one page, two of its forms: rotating the secret does not spend the page\'s sync key form', async () => {
+    await hub.services.clients.register({ clientId: 'both', name: 'Both', redirectUris: ['http://127.0.0.1:9/cb'], syncLoginUrl: 'http://127.0.0.1:9/sso/synclogin', syncLogoutUrl: 'http://127.0.0.1:9/sso/synclogout' });
+    const secretForm = await formOn(admin, `${hub.url}/admin/clients/both`, '/admin/clients/both/rotate-secret');
+    const keyForm = await formOn(admin, `${hub.url}/admin/clients/both`, '/admin/clients/both/rotate-sync-key');
+    expect((await admin.post(`${hub.url}/admin/clients/both/rotate-secret`, secretForm)).status).toBe(200);
+    expect((await admin.post(`${hub.url}/admin/clients/both/rotate-sync-key`, { ...keyForm, _once: secretForm._once! })).status).toBe(200);
+  });
+
+  test('a UCenter application\'s new key, then reload: one new key, the one shown still valid', async () => {
+    const app = await hub.services.ucenter.apps.register({ name: 'Forum', url: 'http://forum.test' });
+    const form = await formOn(admin, `${hub.url}/admin/ucenter`, `/admin/ucenter/${app.appId}/rotate-key`);
+    const first = await (await admin.post(`${hub.url}/admin/ucenter/${app.appId}/rotate-key`, form)).text();
+    const key = /data-testid="uc-key">([^<]+)</.exec(first)![1]!;
+    const again = await admin.post(`${hub.url}/admin/ucenter/${app.appId}/rotate-key`, form);
+    expect(again.status).toBe(409);
+    expect(await again.text()).not.toContain('data-testid="uc-key"');
+    expect((await hub.services.ucenter.apps.find(app.appId))!.key).toBe(key);
+  });
+
   test('create an invite, then reload: one invite link made', async () => {
     const form = { ...(await formOn(admin, `${hub.url}/admin/users`, '/admin/invites')), email: '', days: '3' };
     expect((await admin.post(`${hub.url}/admin/invites`, form)).status).toBe(200);

@@ -18,7 +18,7 @@ export function newFormToken(): string {
 }
 
 /** What a sent-once form did the first time, for the page that answers it again (`admin:sentOnce.<kind>`). */
-export type SentOnceKind = 'rotateSecret' | 'rotateSyncKey' | 'register' | 'invite';
+export type SentOnceKind = 'rotateSecret' | 'rotateSyncKey' | 'register' | 'invite' | 'ucenterKey' | 'ucenterRegister';
 
 /** The claim of one send of a form: `first` false when the same form (its `_once`) was sent before. */
 export interface FormClaim {
@@ -39,7 +39,9 @@ export interface FormClaim {
 export async function claimForm(services: HubServices, req: Request): Promise<FormClaim> {
   const token = (req.body as Record<string, unknown> | undefined)?._once;
   if (typeof token !== 'string' || !TOKEN.test(token)) return { first: true, release: async () => {} };
-  const key = services.keys.adminFormSent(digest(token));
+  // One token per page, claimed per form: a page's other forms (another app's rotate button) stay usable.
+  const form = req.originalUrl.split('?')[0];
+  const key = services.keys.adminFormSent(digest(`${form}\n${token}`));
   const first = await services.store.set(key, '1', { onlyIfAbsent: true, ttlSeconds: FORM_SENT_TTL_SECONDS });
   return {
     first,
