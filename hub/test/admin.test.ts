@@ -234,6 +234,18 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(await hub.services.users.findById(adminId)).toBeDefined();
   });
 
+  test('the admin\'s own page offers no Disable or Delete: the console refuses both there, so the buttons only led to an error page outside the console (exploratory review)', async () => {
+    const own = await page(admin, `${hub.url}/admin/users/${adminId}`);
+    expect(own.status).toBe(200);
+    expect(own.html).toContain('data-testid="own-account"');
+    for (const testid of ['disable-user', 'enable-user', 'delete-user', 'revoke-admin']) expect(own.html).not.toContain(`data-testid="${testid}"`);
+    // Another user's page still has them.
+    const otherId = (await hub.services.users.create({ username: `other-${Date.now()}`, email: `other-${Date.now()}@example.test`, password: 'other-password-123' })).id;
+    const other = await page(admin, `${hub.url}/admin/users/${otherId}`);
+    for (const testid of ['delete-user']) expect(other.html).toContain(`data-testid="${testid}"`);
+    expect(other.html).toMatch(/data-testid="(disable|enable)-user"/);
+  });
+
   test('an admin cannot reset their own password or two-step sign-in from the console: the account page asks for proof first', async () => {
     // A review: the console turned the admin's own two-step sign-in off, and set a new password,
     // with no password or code (the account page refuses both without one): a borrowed or stolen

@@ -6,9 +6,10 @@ import { ForbiddenError, msg, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
+import { onceOnly } from './admin-sent-once.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
-import { changedSettings, signOutNoLongerReaches } from '../clients/client-changes.js';
+import { changedSettings, settingsFingerprint, signOutNoLongerReaches } from '../clients/client-changes.js';
 
 const GRANTS: GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
 const AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
@@ -51,6 +52,8 @@ function shown(client: SubsiteClient, overlapSeconds: number) {
     ...(previousSecret ? { previousSecretUntil: previousSecret.validUntil } : {}),
     ...(sync ? { sync: { loginUrl: sync.loginUrl, logoutUrl: sync.logoutUrl, transport: sync.transport } } : {}),
     ...(overlapEnds && overlapEnds * 1000 > Date.now() ? { overlapEnds } : {}),
+    // The edit form's `_seen`: a save from a page of other settings is refused (two tabs, two admins).
+    settingsSeen: settingsFingerprint(client),
   };
 }
 
@@ -83,27 +86,34 @@ export function adminClientRoutes(services: HubServices): Router {
   });
 
   router.post('/admin/clients', async (req, res) => {
-    let client;
-    try {
-      client = await clients.register({ clientId: field(req, 'clientId'), ...clientForm(req) });
-    } catch (error) {
-      // A refused value: the form again with what was typed and why, inside the console (a review: a bare page lost a dozen fields).
-      if (!isFormError(error)) throw error;
-      renderAdmin(req, res, services, 'clients.njk', { ...(await listed()), formError: friendlyError(error), typed: typedClient(req, field(req, 'clientId')) }, error.status);
-      return;
-    }
-    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: client.clientId });
-    renderAdmin(req, res, services, 'client-secrets.njk', {
-      section: 'clients',
-      client: shown(client, overlap),
-      titleKey: 'admin:secrets.registered',
-      clientSecret: client.clientSecret,
-      syncKey: client.sync?.key,
-    });
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'clients', ...context }, status);
+    // Sent again (a reload of the answer, a double click): registered once, its secret shown once.
+    await onceOnly(services, req, 'register', '/admin/clients', async (claim) => {
+      let client;
+      try {
+        client = await clients.register({ clientId: field(req, 'clientId'), ...clientForm(req) });
+      } catch (error) {
+        // A refused value: the form again with what was typed and why, inside the console (a review: a bare page lost a dozen fields).
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        renderAdmin(req, res, services, 'clients.njk', { ...(await listed()), formError: friendlyError(error), typed: typedClient(req, field(req, 'clientId')) }, error.status);
+        return;
+      }
+      await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: client.clientId });
+      renderAdmin(req, res, services, 'client-secrets.njk', {
+        section: 'clients',
+        client: shown(client, overlap),
+        titleKey: 'admin:secrets.registered',
+        clientSecret: client.clientSecret,
+        syncKey: client.sync?.key,
+      });
+    }, render);
   });
 
   router.get('/admin/clients/:id', async (req, res) => {
-    const client = await editable(String(req.params.id));
+    const cached = await editable(String(req.params.id));
+    // Past the cache: the edit form's `_seen` must be of the record as stored, or a save a second later is refused for nothing.
+    const client = (await clients.findUncached(cached.clientId)) ?? cached;
     renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs });
   });
 
@@ -111,10 +121,12 @@ export function adminClientRoutes(services: HubServices): Router {
     const existing = await editable(String(req.params.id));
     let updated;
     try {
-      updated = await clients.updateFrom(existing.clientId, clientForm(req));
+      const seen = field(req, '_seen');
+      updated = await clients.updateFrom(existing.clientId, clientForm(req), seen ? { ifSettings: seen } : {});
     } catch (error) {
       if (!isFormError(error)) throw error;
-      const current = shown(existing, overlap);
+      // The form again, of the record as it is now (past the cache): saving it again applies what was typed, on purpose.
+      const current = shown((await clients.findUncached(existing.clientId)) ?? existing, overlap);
       renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: current, typed: { ...current, ...typedClient(req, existing.clientId) }, formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
       return;
     }
@@ -132,18 +144,25 @@ export function adminClientRoutes(services: HubServices): Router {
   // The previous secret stops at once (the form's overlap left empty: a leaked secret), or stays valid for the overlap given.
   router.post('/admin/clients/:id/rotate-secret', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    let rotated;
-    try {
-      rotated = await clients.rotateSecret(existing.clientId, { overlapSeconds: overlapOf(field(req, 'overlap')) });
-    } catch (error) {
-      if (!isFormError(error)) throw error;
-      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
-      return;
-    }
-    const { client, clientSecret, droppedPrevious } = rotated;
-    const previous = client.previousSecret;
-    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId, ...(previous ? { detail: { overlapEnds: new Date(previous.validUntil * 1000).toISOString() } } : {}) });
-    renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret, droppedPrevious: Boolean(droppedPrevious) });
+    const back = `/admin/clients/${encodeURIComponent(existing.clientId)}`;
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'clients', client: shown(existing, overlap), ...context }, status);
+    // Sent again (a reload of the answer, a double click): rotated once, the new secret shown once;
+    // a second rotation with an overlap would have stopped the secret the subsite still uses.
+    await onceOnly(services, req, 'rotateSecret', back, async (claim) => {
+      let rotated;
+      try {
+        rotated = await clients.rotateSecret(existing.clientId, { overlapSeconds: overlapOf(field(req, 'overlap')) });
+      } catch (error) {
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+        return;
+      }
+      const { client, clientSecret, droppedPrevious } = rotated;
+      const previous = client.previousSecret;
+      await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: client.clientId, ...(previous ? { detail: { overlapEnds: new Date(previous.validUntil * 1000).toISOString() } } : {}) });
+      renderAdmin(req, res, services, 'client-secrets.njk', { section: 'clients', client: shown(client, overlap), titleKey: 'admin:secrets.newSecret', clientSecret, droppedPrevious: Boolean(droppedPrevious) });
+    }, render);
   });
 
   router.post('/admin/clients/:id/end-secret-overlap', async (req, res) => {
@@ -162,15 +181,20 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.post('/admin/clients/:id/rotate-sync-key', async (req, res) => {
     const existing = await editable(String(req.params.id));
-    const client = await clients.rotateSyncKey(existing.clientId, overlap);
-    await audit.record({ event: 'admin.client.rotate-sync-key', ...actorOf(req, res), client: client.clientId });
-    renderAdmin(req, res, services, 'client-secrets.njk', {
-      section: 'clients',
-      client: shown(client, overlap),
-      titleKey: 'admin:secrets.newSyncKey',
-      syncKey: client.sync!.key,
-      previousKey: client.sync!.previousKey,
-    });
+    const back = `/admin/clients/${encodeURIComponent(existing.clientId)}`;
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'clients', client: shown(existing, overlap), ...context }, status);
+    // Sent again: rotated once (a second rotation would drop the previous key the subsite still has).
+    await onceOnly(services, req, 'rotateSyncKey', back, async () => {
+      const client = await clients.rotateSyncKey(existing.clientId, overlap);
+      await audit.record({ event: 'admin.client.rotate-sync-key', ...actorOf(req, res), client: client.clientId });
+      renderAdmin(req, res, services, 'client-secrets.njk', {
+        section: 'clients',
+        client: shown(client, overlap),
+        titleKey: 'admin:secrets.newSyncKey',
+        syncKey: client.sync!.key,
+        previousKey: client.sync!.previousKey,
+      });
+    }, render);
   });
 
   // Test sync: the hub calls the subsite's sync endpoints with a signed act=test code and shows what came back.

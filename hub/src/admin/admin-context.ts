@@ -5,6 +5,7 @@ import { currentUser } from '../portal/current-user.js';
 import { renderPage } from '../portal/render.js';
 import { adminCsrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
+import { newFormToken } from './admin-sent-once.js';
 import type { Actor } from '../users/account-lifecycle.js';
 import { ADMIN_ROLE, type User } from '../users/user.js';
 
@@ -48,7 +49,7 @@ export function actorOf(req: Request, res: Response): Actor {
 /** Renders an admin page with what every admin page needs: the admin, a CSRF token, the section and a notice. */
 export function renderAdmin(req: Request, res: Response, services: HubServices, template: string, context: Record<string, unknown> = {}, status = 200): void {
   const notice = typeof req.query.done === 'string' && NOTICES.has(req.query.done) ? req.query.done : undefined;
-  renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: adminCsrf.generateToken(req), notice, ...context }, status);
+  renderPage(res, services.views, `hub/admin/${template}`, { admin: adminOf(res), csrfToken: adminCsrf.generateToken(req), onceToken: newFormToken(), notice, ...context }, status);
 }
 
 /** A string field of a form body ('' when absent). */

@@ -5,6 +5,7 @@ import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
 import { friendlyError } from '../portal/friendly-error.js';
+import { onceOnly } from './admin-sent-once.js';
 import { actorOf, field, isFormError, renderAdmin } from './admin-context.js';
 
 function appIdParam(value: unknown): number {
@@ -50,39 +51,49 @@ export function adminUcenterRoutes(services: HubServices): Router {
       internalUrl: field(req, 'internalUrl'), charset: field(req, 'charset'), synlogin: field(req, 'synlogin') === 'yes', updatepw: field(req, 'updatepw') === 'yes',
       allowRegister: field(req, 'allowRegister') === 'yes', insecureOperation: field(req, 'insecureOperation') === 'yes', acceptRc4: field(req, 'acceptRc4') === 'yes',
     };
-    let app;
-    try {
-      if (!typed.acceptRc4) throw new ValidationError(msg('errors:acceptRc4'));
-      app = await ucenter.apps.register({
-        name: typed.name,
-        url: typed.url,
-        ...(typed.appId ? { appId: appIdParam(typed.appId) } : {}),
-        ...(typed.type ? { type: typed.type } : {}),
-        ...(typed.noteFile ? { noteFile: typed.noteFile } : {}),
-        ...(typed.internalUrl ? { internalUrl: typed.internalUrl } : {}),
-        ...(typed.charset ? { charset: typed.charset } : {}),
-        synlogin: typed.synlogin,
-        allowRegister: typed.allowRegister,
-        updatepw: typed.updatepw,
-        insecureOperation: typed.insecureOperation,
-      });
-    } catch (error) {
-      // A refused value (a taken app id, a URL with a query): the form again beside the list, with
-      // what was typed and why, as the console's other forms do (a review: a bare error page lost it all).
-      if (!isFormError(error)) throw error;
-      await list(req, res, { formError: friendlyError(error), typed }, error.status);
-      return;
-    }
-    await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
-    // A forum on another site than the hub's: the sync page's notes set no cookie there (README, UCenter applications).
-    const crossSite = isCrossSiteApp(app.url, services.config.HUB_ISSUER) ? { appHost: new URL(app.url).host, hubHost: new URL(services.config.HUB_ISSUER).host } : undefined;
-    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter`, crossSite });
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'ucenter', ...context }, status);
+    // Sent again (a reload of the answer, a double click): registered once, its key shown once.
+    await onceOnly(services, req, 'ucenterRegister', '/admin/ucenter', async (claim) => {
+      let app;
+      try {
+        if (!typed.acceptRc4) throw new ValidationError(msg('errors:acceptRc4'));
+        app = await ucenter.apps.register({
+          name: typed.name,
+          url: typed.url,
+          ...(typed.appId ? { appId: appIdParam(typed.appId) } : {}),
+          ...(typed.type ? { type: typed.type } : {}),
+          ...(typed.noteFile ? { noteFile: typed.noteFile } : {}),
+          ...(typed.internalUrl ? { internalUrl: typed.internalUrl } : {}),
+          ...(typed.charset ? { charset: typed.charset } : {}),
+          synlogin: typed.synlogin,
+          allowRegister: typed.allowRegister,
+          updatepw: typed.updatepw,
+          insecureOperation: typed.insecureOperation,
+        });
+      } catch (error) {
+        // A refused value (a taken app id, a URL with a query): the form again beside the list, with
+        // what was typed and why, as the console's other forms do (a review: a bare error page lost it all).
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        await list(req, res, { formError: friendlyError(error), typed }, error.status);
+        return;
+      }
+      await audit.record({ event: 'admin.client.register', ...actorOf(req, res), client: `ucenter:${app.appId}`, detail: ucenterAuditDetail(app) });
+      // A forum on another site than the hub's: the sync page's notes set no cookie there (README, UCenter applications).
+      const crossSite = isCrossSiteApp(app.url, services.config.HUB_ISSUER) ? { appHost: new URL(app.url).host, hubHost: new URL(services.config.HUB_ISSUER).host } : undefined;
+      renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.registered', ucApi: `${services.config.HUB_ISSUER}/ucenter`, crossSite });
+    }, render);
   });
 
   router.post('/admin/ucenter/:appId/rotate-key', async (req, res) => {
-    const app = await ucenter.apps.rotateKey(appIdParam(req.params.appId));
-    await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
-    renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+    const appId = appIdParam(req.params.appId);
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'ucenter', ...context }, status);
+    // Sent again (a reload of the answer, a double click): rotated once, the new key shown once.
+    await onceOnly(services, req, 'ucenterKey', '/admin/ucenter', async () => {
+      const app = await ucenter.apps.rotateKey(appId);
+      await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
+      renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
+    }, render);
   });
 
   router.post('/admin/ucenter/:appId/remove', async (req, res) => {

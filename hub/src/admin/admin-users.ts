@@ -7,6 +7,7 @@ import { ADMIN_ROLE, toPublic, type PublicUser, type User } from '../users/user.
 import { byUsername } from '../users/user-repository.js';
 import { parseInviteDays } from '../signup/invites.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
+import { onceOnly } from './admin-sent-once.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
 /**
@@ -37,11 +38,19 @@ export function adminUserRoutes(services: HubServices): Router {
    * username, from at most USERS_SCAN_LIMIT users read from `from` on; past that the page says
    * where it stopped and links to the next part. Exact names come first, from the indexes.
    */
-  async function listed(q: string, from = '0'): Promise<Record<string, unknown>> {
-    const exact = q ? await named(q) : [];
+  async function listed(q: string, from = '0', after = ''): Promise<Record<string, unknown>> {
+    // Exact names head the first page of a part only; the pages after it go on by username.
+    const exact = q && !after ? await named(q) : [];
     const { users: read, next, examined } = await users.scan(from, USERS_SCAN_LIMIT);
     const matches = read.filter((u) => !exact.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
-    const first = matches.sort(byUsername).slice(0, Math.max(0, SEARCH_LIMIT - exact.length));
+    const sorted = matches.sort(byUsername);
+    // `after`: the page goes on past that username (the previous page's last), within the same part.
+    const skipped = after ? sorted.findIndex((u) => byUsername(u, { username: after }) > 0) : 0;
+    const start = skipped === -1 ? sorted.length : skipped;
+    const first = sorted.slice(start, start + Math.max(0, SEARCH_LIMIT - exact.length));
+    const last = first.at(-1);
+    // More matches in this part than the page shows: it says which it shows and links to the next ones.
+    const moreUrl = last && start + first.length < sorted.length ? `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), ...(from !== '0' ? { from } : {}), after: last.username }).toString()}` : undefined;
     // A deletion cut off part-way is shown until the hub has finished it (users/pending-deletions.ts).
     const pendingDeletions = await services.pendingDeletions.list();
     const deleting = new Set(pendingDeletions.map((pending) => pending.userId));
@@ -52,13 +61,16 @@ export function adminUserRoutes(services: HubServices): Router {
     const partial = next !== '0' || from !== '0';
     const nextUrl = next === '0' ? undefined : `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), from: next }).toString()}`;
     const total = q ? exact.length + matches.length : partial ? await users.count() : read.length;
-    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}) };
+    // Which of the part's matches the page shows (exact names count on the first page only).
+    const range = { from: start + 1, to: start + shown.length, of: exact.length + sorted.length };
+    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
   }
 
   router.get('/admin/users', async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().toLowerCase() : '';
     const from = typeof req.query.from === 'string' && CURSOR.test(req.query.from) ? req.query.from : '0';
-    renderAdmin(req, res, services, 'users.njk', await listed(q, from));
+    const after = typeof req.query.after === 'string' && req.query.after.length <= 200 ? req.query.after : '';
+    renderAdmin(req, res, services, 'users.njk', await listed(q, from, after));
   });
 
   router.post('/admin/users', async (req, res) => {
@@ -79,11 +91,15 @@ export function adminUserRoutes(services: HubServices): Router {
 
   // HUB_SIGNUP=invite: a single-use sign-up link, shown once (its digest is all the store keeps).
   router.post('/admin/invites', async (req, res) => {
-    const email = field(req, 'email');
-    const days = parseInviteDays(field(req, 'days') || '7');
-    const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
-    await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
-    renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
+    const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'users', ...context }, status);
+    // Sent again (a reload of the answer, a double click): one link made, shown once.
+    await onceOnly(services, req, 'invite', '/admin/users', async () => {
+      const email = field(req, 'email');
+      const days = parseInviteDays(field(req, 'days') || '7');
+      const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
+      renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
+    }, render);
   });
 
   router.get('/admin/users/:id', async (req, res) => {

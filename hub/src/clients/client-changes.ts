@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SubsiteClient } from './client.js';
 
 /** A client's settings an admin can change, by the names `clients update` and the console use (ClientInput's). */
@@ -38,4 +39,14 @@ export function changedSettings(before: SubsiteClient, after: SubsiteClient): st
 export function signOutNoLongerReaches(before: SubsiteClient, after: SubsiteClient): boolean {
   const hears = (client: SubsiteClient) => client.sync !== undefined || client.backchannelLogoutUri !== undefined;
   return hears(before) && !hears(after);
+}
+
+/**
+ * A digest of a client's settings (never its secret or sync key): the console's edit form carries
+ * the one of the record it showed, and a save whose record has other settings by then (another tab
+ * or admin saved in between) is refused instead of putting back what that save changed.
+ */
+export function settingsFingerprint(client: SubsiteClient): string {
+  const values = Object.entries(SETTINGS).map(([name, read]) => [name, read(client) ?? null]);
+  return createHash('sha256').update(JSON.stringify(values)).digest('base64url');
 }

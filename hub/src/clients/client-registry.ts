@@ -3,6 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
+import { settingsFingerprint } from './client-changes.js';
 import { currentSecretDigest, livePreviousSecret, secretDigest } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 import { hasForbiddenNameCharacter } from '../users/user.js';
@@ -670,10 +671,12 @@ export class ClientRegistry {
    * client's lock: what an edit's audit entry and warnings compare with. A copy the caller read
    * first may be older (another change in between) and would name that change's settings too.
    */
-  async updateFrom(clientId: string, change: Omit<ClientInput, 'clientId'>): Promise<{ before: SubsiteClient; client: SubsiteClient }> {
+  async updateFrom(clientId: string, change: Omit<ClientInput, 'clientId'>, { ifSettings }: { ifSettings?: string } = {}): Promise<{ before: SubsiteClient; client: SubsiteClient }> {
     return this.#exclusive(clientId, async () => {
       // Past the cache: a record a second old would put back a secret rotated since.
       const before = await this.#requireUncached(clientId);
+      // The console's form was read from other settings (another tab or admin saved since): refused, nothing put back.
+      if (ifSettings !== undefined && settingsFingerprint(before) !== ifSettings) throw new ConflictError(msg('errors:clients.changedSince', { clientId }));
       const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, before), before), before);
       await this.#save(client);
       return { before, client };

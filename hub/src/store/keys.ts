@@ -163,6 +163,8 @@ export class Keys {
 
   /** A relying party's form POST to /auth or /session/end, kept for its follow-up GET (oidc/posted-forms.ts), by digest of its handle. */
   postedForm(handleDigest: string): string { return `${this.prefix}posted-form:${handleDigest}`; }
+  /** An admin console form that makes a secret or a link, marked as sent (SET NX, with a TTL: admin/admin-sent-once.ts), by digest of its token. */
+  adminFormSent(tokenDigest: string): string { return `${this.prefix}admin:form-sent:${tokenDigest}`; }
 
   /** Single-use links sent by e-mail (password reset, e-mail change), by digest of the token. */
   accountToken(purpose: string, tokenDigest: string): string { return `${this.prefix}account-token:${purpose}:${tokenDigest}`; }

@@ -1,0 +1,69 @@
+/**
+ * Two admin tabs (or two admins) editing one subsite: the second save, from a page read before
+ * the first, no longer puts back silently what the first changed. An exploratory review in
+ * Chromium: tab 1 added a redirect URI and saved, tab 2 (opened before) changed only the name and
+ * saved: "Subsite saved", and tab 1's redirect URI was gone.
+ */
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
+
+const ADMIN = { login: 'root', password: 'admin-password-1' };
+
+async function signIn(hub: RunningHub): Promise<TestBrowser> {
+  const browser = new TestBrowser();
+  const login = await browser.follow(`${hub.url}/login?next=${encodeURIComponent('/account')}`);
+  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
+  const answer = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), ...ADMIN });
+  await browser.follow(continueUrlOf(await answer.text(), hub.url));
+  return browser;
+}
+
+/** The edit form's hidden fields on the subsite's page, as a browser tab holds them. */
+async function editForm(browser: TestBrowser, hub: RunningHub, id: string): Promise<Record<string, string>> {
+  const html = await (await browser.get(`${hub.url}/admin/clients/${id}`)).text();
+  const start = html.indexOf(`action="/admin/clients/${id}"`);
+  const form = html.slice(start, html.indexOf('</form>', start));
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+describe.each(STORE_KINDS)('two tabs editing one subsite on %s', (kind) => {
+  let hub: RunningHub;
+  let admin: TestBrowser;
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    await hub.services.users.create({ username: ADMIN.login, email: 'root@example.test', password: ADMIN.password, roles: ['admin'] });
+    admin = await signIn(hub);
+    await hub.services.clients.register({ clientId: 'site', name: 'Site', redirectUris: ['http://127.0.0.1:9/cb'] });
+  });
+  afterAll(() => hub.close());
+
+  test('the stale tab\'s save is refused with its typing kept; saving again from that page then applies it', async () => {
+    const base = { name: 'Site', redirectUris: 'http://127.0.0.1:9/cb', grant: 'authorization_code', auth: 'client_secret_basic' };
+    const tab1 = await editForm(admin, hub, 'site');
+    const tab2 = await editForm(admin, hub, 'site');
+    const first = await admin.post(`${hub.url}/admin/clients/site`, { ...tab1, ...base, redirectUris: 'http://127.0.0.1:9/cb\nhttp://127.0.0.1:9/added' });
+    expect(first.status).toBe(303);
+    const stale = await admin.post(`${hub.url}/admin/clients/site`, { ...tab2, ...base, name: 'Renamed' });
+    const html = await stale.text();
+    expect(stale.status).toBe(409);
+    expect(html).toContain('class="admin-nav"');
+    expect(/data-testid="form-error">([^<]*)</.exec(html)?.[1]).toContain('changed since this page was opened');
+    expect(html).toContain('value="Renamed"');
+    // Nothing of the stale tab was saved: tab 1's redirect URI is still there.
+    expect((await hub.services.clients.findUncached('site'))!).toMatchObject({ name: 'Site', redirectUris: ['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/added'] });
+    // The refused page's form is of the record as it is now: sent again, it applies (on purpose).
+    const seen = /name="_seen" value="([^"]+)"/.exec(html)![1]!;
+    const again = await admin.post(`${hub.url}/admin/clients/site`, { ...tab2, _seen: seen, ...base, name: 'Renamed', redirectUris: 'http://127.0.0.1:9/cb\nhttp://127.0.0.1:9/added' });
+    expect(again.status).toBe(303);
+    expect((await hub.services.clients.findUncached('site'))!).toMatchObject({ name: 'Renamed', redirectUris: ['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/added'] });
+  });
+
+  test('a secret rotated between opening the page and saving is not a conflict (only the settings the form edits count)', async () => {
+    const form = await editForm(admin, hub, 'site');
+    await hub.services.clients.rotateSecret('site');
+    const saved = await admin.post(`${hub.url}/admin/clients/site`, { ...form, name: 'After Rotation', redirectUris: 'http://127.0.0.1:9/cb', grant: 'authorization_code', auth: 'client_secret_basic' });
+    expect(saved.status).toBe(303);
+  });
+});
