@@ -4,27 +4,17 @@
  * Chromium: tab 1 added a redirect URI and saved, tab 2 (opened before) changed only the name and
  * saved: "Subsite saved", and tab 1's redirect URI was gone.
  */
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { TestBrowser, hiddenFieldsOf } from '../src/testing/browser.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 
 const ADMIN = { login: 'root', password: 'admin-password-1' };
 
-async function signIn(hub: RunningHub): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  const login = await browser.follow(`${hub.url}/login?next=${encodeURIComponent('/account')}`);
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
-  const answer = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), ...ADMIN });
-  await browser.follow(continueUrlOf(await answer.text(), hub.url));
-  return browser;
-}
+const signIn = (hub: RunningHub) => signInAtPortal(hub, ADMIN.login, ADMIN.password);
 
 /** The edit form's hidden fields on the subsite's page, as a browser tab holds them. */
 async function editForm(browser: TestBrowser, hub: RunningHub, id: string): Promise<Record<string, string>> {
-  const html = await (await browser.get(`${hub.url}/admin/clients/${id}`)).text();
-  const start = html.indexOf(`action="/admin/clients/${id}"`);
-  const form = html.slice(start, html.indexOf('</form>', start));
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return hiddenFieldsOf(await (await browser.get(`${hub.url}/admin/clients/${id}`)).text(), `/admin/clients/${id}`);
 }
 
 describe.each(STORE_KINDS)('two tabs editing one subsite on %s', (kind) => {

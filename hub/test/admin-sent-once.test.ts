@@ -7,28 +7,17 @@
  * with an overlap the second rotation stopped the secret the subsite still used.
  */
 import { secretDigest } from '../src/clients/client-secret.js';
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { TestBrowser, hiddenFieldsOf } from '../src/testing/browser.js';
+import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 
 const ADMIN = { login: 'root', password: 'admin-password-1' };
 
-async function signIn(hub: RunningHub): Promise<TestBrowser> {
-  const browser = new TestBrowser();
-  const login = await browser.follow(`${hub.url}/login?next=${encodeURIComponent('/account')}`);
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
-  const answer = await browser.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), ...ADMIN });
-  await browser.follow(continueUrlOf(await answer.text(), hub.url));
-  return browser;
-}
+const signIn = (hub: RunningHub) => signInAtPortal(hub, ADMIN.login, ADMIN.password);
 
 /** The fields of the form whose action is `action` on the page at `url`, as the browser would send them. */
 async function formOn(browser: TestBrowser, url: string, action: string): Promise<Record<string, string>> {
-  const html = await (await browser.get(url)).text();
-  const start = html.indexOf(`action="${action}"`);
-  expect(start).toBeGreaterThan(-1);
-  const form = html.slice(start, html.indexOf('</form>', start));
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return hiddenFieldsOf(await (await browser.get(url)).text(), action);
 }
 
 describe.each(STORE_KINDS)('console forms sent again on %s', (kind) => {

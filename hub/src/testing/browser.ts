@@ -145,6 +145,17 @@ export function inputValue(html: string, name: string): string {
   return match[1]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 }
 
+/**
+ * The hidden fields of the form whose `action` is `action` in `html`, as a browser would send
+ * them (the form must be there).
+ */
+export function hiddenFieldsOf(html: string, action: string): Record<string, string> {
+  const start = html.indexOf(`action="${action}"`);
+  if (start < 0) throw new Error(`no form with action ${action} in page`);
+  const form = html.slice(start, html.indexOf('</form>', start));
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
 /** The first form action (or link) matching a pattern, HTML-unescaped. */
 export function attribute(html: string, pattern: RegExp): string {
   const match = pattern.exec(html);
