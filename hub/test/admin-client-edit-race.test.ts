@@ -5,12 +5,8 @@
  * saved: "Subsite saved", and tab 1's redirect URI was gone.
  */
 import { TestBrowser, hiddenFieldsOf } from '../src/testing/browser.js';
-import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-
-const ADMIN = { login: 'root', password: 'admin-password-1' };
-
-const signIn = (hub: RunningHub) => signInAtPortal(hub, ADMIN.login, ADMIN.password);
+import { signedInAdmin } from './support.js';
 
 /** The edit form's hidden fields on the subsite's page, as a browser tab holds them. */
 async function editForm(browser: TestBrowser, hub: RunningHub, id: string): Promise<Record<string, string>> {
@@ -23,8 +19,7 @@ describe.each(STORE_KINDS)('two tabs editing one subsite on %s', (kind) => {
 
   beforeAll(async () => {
     hub = await startTestHub(kind);
-    await hub.services.users.create({ username: ADMIN.login, email: 'root@example.test', password: ADMIN.password, roles: ['admin'] });
-    admin = await signIn(hub);
+    admin = await signedInAdmin(hub);
     await hub.services.clients.register({ clientId: 'site', name: 'Site', redirectUris: ['http://127.0.0.1:9/cb'] });
   });
   afterAll(() => hub.close());

@@ -8,12 +8,8 @@
  */
 import { secretDigest } from '../src/clients/client-secret.js';
 import { TestBrowser, hiddenFieldsOf } from '../src/testing/browser.js';
-import { signInAtPortal } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
-
-const ADMIN = { login: 'root', password: 'admin-password-1' };
-
-const signIn = (hub: RunningHub) => signInAtPortal(hub, ADMIN.login, ADMIN.password);
+import { signedInAdmin } from './support.js';
 
 /** The fields of the form whose action is `action` on the page at `url`, as the browser would send them. */
 async function formOn(browser: TestBrowser, url: string, action: string): Promise<Record<string, string>> {
@@ -26,8 +22,7 @@ describe.each(STORE_KINDS)('console forms sent again on %s', (kind) => {
 
   beforeAll(async () => {
     hub = await startTestHub(kind);
-    await hub.services.users.create({ username: ADMIN.login, email: 'root@example.test', password: ADMIN.password, roles: ['admin'] });
-    admin = await signIn(hub);
+    admin = await signedInAdmin(hub);
   });
   afterAll(() => hub.close());
 

@@ -6,7 +6,7 @@
 import { inputValue, type TestBrowser } from '../src/testing/browser.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { pkcePair, walk, type Credentials, type Walk } from '../src/testing/flows.js';
+import { pkcePair, signInAtPortal, walk, type Credentials, type Walk } from '../src/testing/flows.js';
 
 export { walk, type Credentials, type Walk };
 
@@ -117,4 +117,10 @@ export async function pageWithCsrf(browser: TestBrowser, url: string): Promise<{
   const response = await browser.get(url);
   const html = await response.text();
   return { status: response.status, html, csrf: /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
+}
+
+/** Creates an admin account on `hub` and returns a browser signed in as it at the portal. */
+export async function signedInAdmin(hub: RunningHub, admin = { login: 'root', password: 'admin-password-1' }): Promise<TestBrowser> {
+  await hub.services.users.create({ username: admin.login, email: `${admin.login}@example.test`, password: admin.password, roles: ['admin'] });
+  return signInAtPortal(hub, admin.login, admin.password);
 }
