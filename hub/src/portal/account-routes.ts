@@ -11,7 +11,7 @@ import type { UserSession } from '../users/account-lifecycle.js';
 import { friendlyError, type FriendlyError } from './friendly-error.js';
 import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
-import { rememberSpentLink, spentLinkShown } from './spent-links.js';
+import { answerSpentLink, rememberSpentLink } from './spent-links.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { formField } from './form-field.js';
 
@@ -177,11 +177,10 @@ export function accountRoutes(services: HubServices): Router {
    * the address: mail scanners open links). Works without signing in: holding the link
    * proves the new mailbox, and the change was asked for with the password.
    */
-  router.get('/account/email/confirm', async (req, res) => {
+  // Back to the link, or a reload of its answer, in the browser that used it: "your address is now …" again.
+  const confirmedAgain = answerSpentLink('email-confirm', (res, email) => renderPage(res, views, 'hub/email-confirm.njk', { done: true, email }));
+  router.get('/account/email/confirm', confirmedAgain, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
-    // Back to the link this browser has just used: the page it answered, not "expired or already used".
-    const confirmed = spentLinkShown(req, 'email-confirm', token);
-    if (confirmed !== undefined) return renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: confirmed });
     try {
       const { to } = await emailChange.check(token);
       renderPage(res, views, 'hub/email-confirm.njk', { csrfToken: csrf.generateToken(req), token, email: to });
@@ -191,11 +190,8 @@ export function accountRoutes(services: HubServices): Router {
     }
   });
 
-  router.post('/account/email/confirm', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/account/email/confirm', csrf.csrfSynchronisedProtection, confirmedAgain, async (req, res) => {
     const token = field(req, 'token', 200);
-    // A reload of the page this form answered sends it again: the same answer, not "expired".
-    const confirmed = spentLinkShown(req, 'email-confirm', token);
-    if (confirmed !== undefined) return renderPage(res, views, 'hub/email-confirm.njk', { done: true, email: confirmed });
     try {
       const changed = await emailChange.confirm(token, clientIp(req), localeOf(res));
       rememberSpentLink(req, 'email-confirm', token, changed.email);
@@ -212,11 +208,10 @@ export function accountRoutes(services: HubServices): Router {
    * never acts), then the old address is the account's again and every session ends. Works
    * without signing in: holding the link proves the old mailbox.
    */
-  router.get('/account/email/undo', async (req, res) => {
+  // Back to the link, or a reload of its answer, in the browser that used it: "restored" again.
+  const restoredAgain = answerSpentLink('email-undo', (res, email) => renderPage(res, views, 'hub/email-undo.njk', { done: true, email }));
+  router.get('/account/email/undo', restoredAgain, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token.slice(0, 200) : '';
-    // Back to the link this browser has just used: the page it answered, not "not valid".
-    const restored = spentLinkShown(req, 'email-undo', token);
-    if (restored !== undefined) return renderPage(res, views, 'hub/email-undo.njk', { done: true, email: restored });
     try {
       const { from } = await emailChange.checkUndo(token);
       renderPage(res, views, 'hub/email-undo.njk', { csrfToken: csrf.generateToken(req), token, email: from });
@@ -226,11 +221,8 @@ export function accountRoutes(services: HubServices): Router {
     }
   });
 
-  router.post('/account/email/undo', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/account/email/undo', csrf.csrfSynchronisedProtection, restoredAgain, async (req, res) => {
     const token = field(req, 'token', 200);
-    // A reload of the page this form answered sends it again: the same answer, not "not valid".
-    const shown = spentLinkShown(req, 'email-undo', token);
-    if (shown !== undefined) return renderPage(res, views, 'hub/email-undo.njk', { done: true, email: shown });
     try {
       const restored = await emailChange.undo(token, clientIp(req));
       rememberSpentLink(req, 'email-undo', token, restored.email);

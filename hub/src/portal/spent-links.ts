@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { digest } from '../store/keys.js';
 
 const MAX_REMEMBERED = 5; // links spent in this browser, remembered for its reload and back buttons
@@ -24,8 +24,28 @@ export function rememberSpentLink(req: Request, kind: SpentLinkKind, token: stri
 }
 
 /** What the page said when this browser spent `token`, if it did (within the portal session's life). */
-export function spentLinkShown(req: Request, kind: SpentLinkKind, token: string): string | undefined {
+function spentLinkShown(req: Request, kind: SpentLinkKind, token: string): string | undefined {
   if (!token) return undefined;
   const key = keyOf(kind, token);
   return req.session.spentLinks?.find((entry) => entry.key === key)?.shown;
+}
+
+/** The link's token a request carries: the query's `token` on the link (GET), the form's on its button (POST). */
+function linkToken(req: Request): string {
+  const value = req.method === 'POST' ? (req.body as Record<string, unknown> | undefined)?.token : req.query.token;
+  return typeof value === 'string' ? value.slice(0, 200) : '';
+}
+
+/**
+ * Route middleware for a mailed link's page and its button: when this browser spent the link
+ * the request carries, `answer` shows what its page said ({@link rememberSpentLink}); otherwise
+ * the route goes on. Back to the link (GET) and a reload of the answer (the form sent again, after
+ * the CSRF check) both come here.
+ */
+export function answerSpentLink(kind: SpentLinkKind, answer: (res: Response, shown: string) => void): RequestHandler {
+  return (req, res, next) => {
+    const shown = spentLinkShown(req, kind, linkToken(req));
+    if (shown === undefined) return next();
+    answer(res, shown);
+  };
 }

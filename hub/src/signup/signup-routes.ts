@@ -3,7 +3,7 @@ import { clientIp } from '../http/client-ip.js';
 import { saveSession } from '../http/portal-session.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { renderPage } from '../portal/render.js';
-import { rememberSpentLink, spentLinkShown } from '../portal/spent-links.js';
+import { answerSpentLink, rememberSpentLink } from '../portal/spent-links.js';
 import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { PasswordRejectedError } from '../users/password-policy.js';
@@ -88,20 +88,16 @@ export function signupRoutes(services: HubServices): Router {
     renderPage(res, views, 'hub/signup-sent.njk', { email: req.session.signupSentTo ?? '' });
   });
 
-  router.get(VERIFY_PATH, async (req, res) => {
+  // Back to the link, or a reload of its answer, in the browser that used it: "verified" again.
+  const verifiedAgain = answerSpentLink('signup-verify', (res, username) => renderPage(res, views, 'hub/signup-verified.njk', { username }));
+  router.get(VERIFY_PATH, verifiedAgain, async (req, res) => {
     const token = query(req, 'token');
-    // Back to the link this browser has just used: the page it answered, not "this link is not valid".
-    const verified = spentLinkShown(req, 'signup-verify', token);
-    if (verified !== undefined) return renderPage(res, views, 'hub/signup-verified.njk', { username: verified });
     const live = token ? await signup.checkLink(token) : false;
     renderPage(res, views, 'hub/signup-verify.njk', { csrfToken: csrf.generateToken(req), token, live }, live ? 200 : 400);
   });
 
-  router.post(VERIFY_PATH, csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post(VERIFY_PATH, csrf.csrfSynchronisedProtection, verifiedAgain, async (req, res) => {
     const token = field(req, 'token', 200);
-    // A reload of the page this form answered sends it again: the same answer, not "not valid".
-    const verified = spentLinkShown(req, 'signup-verify', token);
-    if (verified !== undefined) return renderPage(res, views, 'hub/signup-verified.njk', { username: verified });
     try {
       const user = await signup.verify(token, clientIp(req));
       rememberSpentLink(req, 'signup-verify', token, user.username);
