@@ -237,7 +237,7 @@ const schema = z.object({
    * warned about (misspelledVariables).
    */
   HUB_NOT_SETTINGS: z.string().optional().transform((value, ctx) => {
-    const names = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+    const names = notSettingNames(value);
     const settings = names.filter(isSettingName);
     if (settings.length) ctx.addIssue({ code: 'custom', message: `${settings.join(', ')} is a setting of the hub: list only variables the hub should not read as a typo of one` });
     return names;
@@ -433,6 +433,11 @@ const schema = z.object({
 });
 
 export const CONFIG_KEYS: string[] = Object.keys(schema.shape);
+
+/** The names HUB_NOT_SETTINGS lists (comma-separated, spaces around them ignored). */
+function notSettingNames(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+}
 
 /** Whether `name` is one of the hub's settings. */
 function isSettingName(name: string): boolean {
@@ -633,7 +638,7 @@ export interface MisspelledVariable {
 export function misspelledVariables(env: Record<string, string | undefined>): MisspelledVariable[] {
   const known = Object.keys(schema.shape);
   // Named by the operator as another program's (HUB_NOT_SETTINGS): not a typo.
-  const others = new Set((env.HUB_NOT_SETTINGS ?? '').split(',').map((name) => name.trim()));
+  const others = new Set(notSettingNames(env.HUB_NOT_SETTINGS));
   const found: MisspelledVariable[] = [];
   for (const [given, value] of Object.entries(env)) {
     if (value === undefined || known.includes(given) || others.has(given) || given.length < 6 || !given.includes('_')) continue;
