@@ -16,6 +16,9 @@ export class AdminPage {
 
   async deleteOpenUser(): Promise<void> {
     await this.page.getByTestId('delete-user').click();
+    // The console asks first (irreversible): the confirmation page's own button deletes.
+    await expect(this.page.getByTestId('confirm-consequences')).toBeVisible();
+    await this.page.getByTestId('confirm').click();
     await expect(this.page.getByTestId('admin-notice')).toContainText('User deleted');
   }
 

@@ -362,6 +362,12 @@ for (const locale of LOCALES) {
         await page.goto(`${URLS.hub}${path}`);
         await expectAccessible(path, locale);
       }
+      // The page an irreversible action asks on (removing a subsite), left by its Cancel link.
+      await page.goto(`${URLS.hub}/admin/clients/bbs`);
+      await page.getByTestId('remove-client').click();
+      await expectAccessible('/admin/clients/bbs/remove (confirmation)', locale);
+      await page.getByTestId('confirm-cancel').click();
+      await expect(page).toHaveURL(`${URLS.hub}/admin/clients/bbs`);
       await page.goto(`${URLS.hub}/admin/users?q=${root.login}`);
       await page.getByTestId('user-link').first().click();
       await expectAccessible('/admin/users/:id', locale);

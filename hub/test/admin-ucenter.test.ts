@@ -107,7 +107,7 @@ describe('admin console: UCenter applications', () => {
     expect(rotatedPage).toContain(after.key);
     // Shown once: a note in place of the language switch, which would leave the page and lose it.
     expect(rotatedPage).toContain('data-testid="lang-held"');
-    const removed = await admin.post(`${hub.url}/admin/ucenter/7/remove`, { _csrf: (await page()).csrf });
+    const removed = await admin.post(`${hub.url}/admin/ucenter/7/remove`, { _csrf: (await page()).csrf, confirmed: 'yes' });
     expect(removed.status).toBe(303);
     expect(await hub.services.ucenter.apps.find(7)).toBeUndefined();
   });

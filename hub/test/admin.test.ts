@@ -164,7 +164,7 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     await admin.post(`${hub.url}/admin/users/${aliceId}/sessions/${sessions[0]!.uid}/end`, { _csrf: detail.csrf });
     expect(await hub.services.lifecycle.sessionsOf(aliceId)).toHaveLength(2);
 
-    const deleted = await admin.post(`${hub.url}/admin/users/${aliceId}/delete`, { _csrf: detail.csrf });
+    const deleted = await admin.post(`${hub.url}/admin/users/${aliceId}/delete`, { _csrf: detail.csrf, confirmed: 'yes' });
     expect(deleted.status).toBe(303);
     expect(await hub.services.users.findById(aliceId)).toBeUndefined();
     expect(await isSignedIn(first, hub.url)).toBe(false);
@@ -317,7 +317,7 @@ describe.each(STORE_KINDS)('admin console on %s', (kind) => {
     expect(rotated).toContain('data-testid="lang-held"');
     expect(rotated).not.toMatch(/href="\/lang\?/);
 
-    expect((await admin.post(`${hub.url}/admin/clients/wiki/remove`, { _csrf: csrf })).status).toBe(303);
+    expect((await admin.post(`${hub.url}/admin/clients/wiki/remove`, { _csrf: csrf, confirmed: 'yes' })).status).toBe(303);
     expect(await hub.services.clients.findUncached('wiki')).toBeUndefined();
     expect((await hub.services.audit.search({ client: 'wiki' })).map((e) => e.event)).toEqual([
       'admin.client.remove', 'admin.client.rotate-secret', 'admin.client.update', 'admin.client.register',

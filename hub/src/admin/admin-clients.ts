@@ -6,6 +6,7 @@ import { ForbiddenError, msg, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
+import { confirmedOrAsked } from './admin-confirm.js';
 import { onceOnly } from './admin-sent-once.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { STATUS_TEXT } from '../sync/integration-check.js';
@@ -208,6 +209,8 @@ export function adminClientRoutes(services: HubServices): Router {
 
   router.post('/admin/clients/:id/remove', async (req, res) => {
     const existing = await editable(String(req.params.id));
+    const page = `/admin/clients/${encodeURIComponent(existing.clientId)}`;
+    if (!confirmedOrAsked(req, res, services, { kind: 'removeClient', section: 'clients', action: `${page}/remove`, cancel: page, what: { name: existing.name, clientId: existing.clientId } })) return;
     await clients.remove(existing.clientId);
     await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: existing.clientId });
     res.redirect(303, '/admin/clients?done=client-removed');

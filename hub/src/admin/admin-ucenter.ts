@@ -5,6 +5,7 @@ import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
 import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
 import { friendlyError } from '../portal/friendly-error.js';
+import { confirmedOrAsked } from './admin-confirm.js';
 import { onceOnly } from './admin-sent-once.js';
 import { actorOf, field, isFormError, renderAdmin } from './admin-context.js';
 
@@ -97,7 +98,9 @@ export function adminUcenterRoutes(services: HubServices): Router {
   });
 
   router.post('/admin/ucenter/:appId/remove', async (req, res) => {
-    const appId = appIdParam(req.params.appId);
+    const app = await ucenter.apps.require(appIdParam(req.params.appId));
+    const { appId } = app;
+    if (!confirmedOrAsked(req, res, services, { kind: 'removeUcenter', section: 'ucenter', action: `/admin/ucenter/${appId}/remove`, cancel: '/admin/ucenter', what: { appId, name: app.name } })) return;
     await ucenter.apps.remove(appId);
     await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: `ucenter:${appId}` });
     res.redirect(303, '/admin/ucenter?done=client-removed');

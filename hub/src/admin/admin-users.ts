@@ -7,6 +7,7 @@ import { ADMIN_ROLE, toPublic, type PublicUser, type User } from '../users/user.
 import { byUsername } from '../users/user-repository.js';
 import { parseInviteDays } from '../signup/invites.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
+import { confirmedOrAsked } from './admin-confirm.js';
 import { onceOnly } from './admin-sent-once.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
@@ -152,8 +153,11 @@ export function adminUserRoutes(services: HubServices): Router {
 
   router.post('/admin/users/:id/delete', async (req, res) => {
     // Resolve first: the parameter may be a username or e-mail, and the guard compares ids.
-    const { id } = await users.require(String(req.params.id));
+    const user = await users.require(String(req.params.id));
+    const { id } = user;
     notSelf(res, id, 'delete');
+    const page = `/admin/users/${encodeURIComponent(id)}`;
+    if (!confirmedOrAsked(req, res, services, { kind: 'deleteUser', section: 'users', action: `${page}/delete`, cancel: page, what: { name: user.name, username: user.username } })) return;
     await lifecycle.delete(id, actorOf(req, res));
     res.redirect(303, '/admin/users?done=deleted');
   });
