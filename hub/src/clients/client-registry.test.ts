@@ -25,6 +25,14 @@ describe('client registration rules', () => {
     expect(ClientRegistry.build({ ...base, name: 'فروشگاه ‌آنلاین 论坛 👩‍💻' }).name).toBe('فروشگاه ‌آنلاین 论坛 👩‍💻');
   });
 
+  test('a name past 100 characters is refused, as a display name or a UCenter application name is (the console kept a 30,000-character one); an edit that does not give the name keeps it', () => {
+    expect(() => ClientRegistry.build({ ...base, name: 'x'.repeat(101) })).toThrow(/at most 100 characters/);
+    expect(ClientRegistry.build({ ...base, name: `${'论'.repeat(100)} ` }).name).toBe(`${'论'.repeat(100)} `);
+    expect(ClientRegistry.build({ ...base, name: '👩‍💻'.repeat(33) }).name).toHaveLength(165);
+    const existing = { ...ClientRegistry.build({ ...base, name: 'Kept' }), name: 'y'.repeat(150) };
+    expect(ClientRegistry.build({ ...base }, existing).name).toBe('y'.repeat(150));
+  });
+
   test('URLs carrying a user name or password are refused (they would reach logs and errors)', () => {
     expect(() => ClientRegistry.build({ ...base, userdeleteUrl: 'http://user:secret@app.internal/sso/userdelete' })).toThrow(/user name or password/);
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://user@app.example/cb'] })).toThrow(ValidationError);
