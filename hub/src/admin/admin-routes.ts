@@ -7,6 +7,7 @@ import { adminAuditRoutes } from './admin-audit.js';
 import { adminClientRoutes } from './admin-clients.js';
 import { renderAdmin, requireAdmin } from './admin-context.js';
 import { adminDeliveryRoutes } from './admin-deliveries.js';
+import { adminErrors } from './admin-errors.js';
 import { adminTwoStepRoutes } from './admin-two-step.js';
 import { adminUcenterRoutes } from './admin-ucenter.js';
 import { adminUserRoutes } from './admin-users.js';
@@ -60,5 +61,6 @@ export function adminRoutes(services: HubServices): Router {
   router.use(adminDeliveryRoutes(services));
   router.use(adminAuditRoutes(services));
   router.use(adminUcenterRoutes(services));
+  router.use('/admin', adminErrors(services));
   return router;
 }
