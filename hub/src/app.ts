@@ -99,7 +99,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : { embedded: store }),
     }),
   );
-  portal.use(PORTAL_PATHS, express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));
+  // The console parses its own forms, after its admin check (admin-routes.ts).
+  portal.use(PORTAL_PATHS.filter((path) => path !== '/admin'), express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));
   portal.use(portalRoutes(services));
   portal.use(interactionRoutes(services));
   portal.use(accountRoutes(services));

@@ -15,6 +15,8 @@ interface OidcLikeError {
   status?: number;
   statusCode?: number;
   code?: string;
+  /** body-parser's kind of refusal (`entity.too.large`, …). */
+  type?: string;
 }
 
 /** The 404 page for anything no route answered. */
@@ -70,6 +72,11 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
     } else if (oidc?.error && typeof oidc.status === 'number' && oidc.status < 500) {
       status = oidc.status;
       description = oidc.error_description ?? oidc.error;
+    } else if (oidc?.type === 'entity.too.large') {
+      // Said as what it is: the browser's Back still holds what was typed.
+      status = 413;
+      title = t('errors:titles.formTooLarge');
+      description = t('errors:descriptions.formTooLarge');
     } else if (typeof oidc?.statusCode === 'number' && oidc.statusCode < 500) {
       status = oidc.statusCode;
       description = t('errors:descriptions.badRequest');
