@@ -28,7 +28,7 @@ declare module 'express-session' {
     /** A form came after this browser was signed out, and was not acted on: the next sign-in page says so, once. */
     formNotSaved?: boolean;
     /** Mailed links this browser spent (their digests) and what their page said, for reload and Back (portal/spent-links.ts). */
-    spentLinks?: { key: string; shown: string }[];
+    spentLinks?: { key: string; shown: string; at?: number }[];
   }
 }
 
