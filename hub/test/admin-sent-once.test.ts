@@ -67,6 +67,27 @@ describe.each(STORE_KINDS)('console forms sent again on %s', (kind) => {
     expect((await hub.services.clients.findUncached('synced'))!.sync!.key).toBe(key);
   });
 
+  test('sync turned on by an edit, then reload of the page that shows its key: saved once, "nothing was changed", the key shown still the key', async () => {
+    // The save answers the key page itself (200), so a reload sends the edit form again. Before, it
+    // was refused as "changed since this page was opened", blaming another tab (a console review).
+    await hub.services.clients.register({ clientId: 'later-sync', name: 'Later', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const form = { ...(await formOn(admin, `${hub.url}/admin/clients/later-sync`, '/admin/clients/later-sync')), name: 'Later', redirectUris: 'http://127.0.0.1:9/cb', grant: 'authorization_code', auth: 'client_secret_basic', syncLoginUrl: 'http://127.0.0.1:9/sso/synclogin', syncLogoutUrl: 'http://127.0.0.1:9/sso/synclogout' };
+    const first = await admin.post(`${hub.url}/admin/clients/later-sync`, form);
+    expect(first.status).toBe(200);
+    const key = /data-testid="sync-key">([^<]+)</.exec(await first.text())![1]!;
+    const again = await admin.post(`${hub.url}/admin/clients/later-sync`, form);
+    expect([again.status, again.headers.get('location')]).toEqual([303, '/admin/clients/later-sync?done=client-unchanged']);
+    const after = await (await admin.get(`${hub.url}/admin/clients/later-sync?done=client-unchanged`)).text();
+    expect(after).toContain('the subsite has these settings already');
+    expect(after).not.toContain('changed since this page was opened');
+    expect((await hub.services.clients.findUncached('later-sync'))!.sync!.key).toBe(key);
+    expect(await hub.services.audit.search({ event: 'admin.client.update', client: 'later-sync' })).toHaveLength(1);
+    // The same stale form asking for something else is still refused as a conflict, its typing kept.
+    const other = await admin.post(`${hub.url}/admin/clients/later-sync`, { ...form, name: 'Other Name' });
+    expect(other.status).toBe(409);
+    expect(await other.text()).toContain('changed since this page was opened');
+  });
+
   test('one page, two of its forms: rotating the secret does not spend the page\'s sync key form', async () => {
     await hub.services.clients.register({ clientId: 'both', name: 'Both', redirectUris: ['http://127.0.0.1:9/cb'], syncLoginUrl: 'http://127.0.0.1:9/sso/synclogin', syncLogoutUrl: 'http://127.0.0.1:9/sso/synclogout' });
     const secretForm = await formOn(admin, `${hub.url}/admin/clients/both`, '/admin/clients/both/rotate-secret');

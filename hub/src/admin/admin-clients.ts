@@ -132,7 +132,11 @@ export function adminClientRoutes(services: HubServices): Router {
       return;
     }
     // Compared with the record the change was made on, not the page's copy read before the client's lock.
-    const { before, client } = updated;
+    const { before, client, unchanged } = updated;
+    if (unchanged) {
+      res.redirect(303, `/admin/clients/${encodeURIComponent(client.clientId)}?done=client-unchanged`);
+      return;
+    }
     await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: client.clientId, detail: { changed: changedSettings(before, client).join(',') } });
     // Sync turned on: its new key is shown now, once, as at registration (else no one ever sees it).
     if (client.sync && client.sync.key !== before.sync?.key) {

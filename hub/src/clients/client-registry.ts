@@ -674,12 +674,17 @@ export class ClientRegistry {
    * client's lock: what an edit's audit entry and warnings compare with. A copy the caller read
    * first may be older (another change in between) and would name that change's settings too.
    */
-  async updateFrom(clientId: string, change: Omit<ClientInput, 'clientId'>, { ifSettings }: { ifSettings?: string } = {}): Promise<{ before: SubsiteClient; client: SubsiteClient }> {
+  async updateFrom(clientId: string, change: Omit<ClientInput, 'clientId'>, { ifSettings }: { ifSettings?: string } = {}): Promise<{ before: SubsiteClient; client: SubsiteClient; unchanged?: true }> {
     return this.#exclusive(clientId, async () => {
       // Past the cache: a record a second old would put back a secret rotated since.
       const before = await this.#requireUncached(clientId);
-      // The console's form was read from other settings (another tab or admin saved since): refused, nothing put back.
-      if (ifSettings !== undefined && settingsFingerprint(before) !== ifSettings) throw new ConflictError(msg('errors:clients.changedSince', { clientId }));
+      // The console's form was read from other settings (another tab or admin saved since): refused,
+      // nothing put back; unless it asks for exactly the settings there now (the same save sent
+      // again: a reload of the "Sync turned on" page that answered it), which is nothing to do.
+      if (ifSettings !== undefined && settingsFingerprint(before) !== ifSettings) {
+        if (settingsFingerprint(ClientRegistry.build({ ...change, clientId }, before)) === settingsFingerprint(before)) return { before, client: before, unchanged: true };
+        throw new ConflictError(msg('errors:clients.changedSince', { clientId }));
+      }
       const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, before), before), before);
       await this.#save(client);
       return { before, client };
