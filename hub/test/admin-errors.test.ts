@@ -3,6 +3,7 @@
  * link back to the section's list. Before, the portal's error page answered, whose only link led to
  * the portal's home (an exploratory review: a stale tab's "Disable" after the user was deleted).
  */
+import { ClientRegistry } from '../src/clients/client-registry.js';
 import { TestBrowser, hiddenFieldsOf } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { signInAtPortal } from '../src/testing/flows.js';
@@ -43,6 +44,15 @@ describe('refusals inside the admin console', () => {
     } finally {
       admin.cookies(hub.url).delete('lang');
     }
+  });
+
+  test('a subsite the CLI registered a moment ago opens at once (this process\'s cache did not know it for up to a second)', async () => {
+    const cli = new ClientRegistry(hub.services.store, hub.services.keys);
+    await hub.services.clients.list(); // this process's cache is fresh, without the new subsite
+    await cli.register({ clientId: 'from-cli', name: 'From CLI', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const answer = await admin.get(`${hub.url}/admin/clients/from-cli`);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toContain('From CLI');
   });
 
   test('the own-account guard (403) answers inside the console too', async () => {

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
 import { livePreviousSecret } from '../clients/client-secret.js';
-import { ForbiddenError, msg, ValidationError } from '../errors.js';
+import { ForbiddenError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
@@ -75,7 +75,10 @@ export function adminClientRoutes(services: HubServices): Router {
   const overlap = config.SYNC_KEY_OVERLAP_SECONDS;
 
   async function editable(id: string): Promise<SubsiteClient> {
-    const client = await clients.require(id);
+    // Past the cache when it does not know the id: a subsite the CLI or another hub registered
+    // a moment ago was "No client" here for up to a second (a console review).
+    const client = (await clients.find(id)) ?? (await clients.findUncached(id));
+    if (!client) throw new NotFoundError(msg('errors:noClient', { client: id }));
     if (client.internal) throw new ForbiddenError(msg('errors:portalClientFixed'));
     return client;
   }
