@@ -6,7 +6,7 @@ import type { Store, VersionedOp } from '../store/store.js';
 import { settingsFingerprint } from './client-changes.js';
 import { currentSecretDigest, livePreviousSecret, secretDigest } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
-import { hasForbiddenNameCharacter, MAX_NAME_LENGTH } from '../users/user.js';
+import { displayNameProblem, hasForbiddenNameCharacter, MAX_NAME_LENGTH } from '../users/user.js';
 
 const REFRESH_EVERY_MS = 1_000; // how stale the in-process client cache may be, in milliseconds
 const CHANGELOG_KEEP = 10_000; // client changes kept in the changelog; a process further behind reloads all
@@ -423,7 +423,7 @@ export class ClientRegistry {
     if (input.name !== undefined && hasForbiddenNameCharacter(input.name)) throw new ValidationError(msg('errors:clients.nameForbidden'));
     // As a user's display name or a UCenter application's: the console, consent and account pages
     // show it whole (before, a 30,000-character name given in the console was kept and shown).
-    if (input.name !== undefined && [...input.name.trim()].length > MAX_NAME_LENGTH) throw new ValidationError(msg('errors:clients.nameTooLong', { max: MAX_NAME_LENGTH }));
+    if (input.name !== undefined && displayNameProblem(input.name) === 'tooLong') throw new ValidationError(msg('errors:clients.nameTooLong', { max: MAX_NAME_LENGTH }));
     const grantTypes = input.grantTypes ?? existing?.grantTypes ?? ['authorization_code', 'refresh_token'];
     for (const grant of grantTypes) {
       if (!GRANT_TYPES.includes(grant)) throw new ValidationError(msg('errors:clients.unknownGrant', { grant }));
