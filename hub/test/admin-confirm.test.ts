@@ -40,12 +40,12 @@ describe.each(STORE_KINDS)('irreversible console actions ask first, on %s', (kin
     expect(asked.html).toContain('class="admin-nav"');
     expect(asked.confirm).toMatchObject({ confirmed: 'yes' });
     expect(await hub.services.users.findById(user.id)).toBeDefined();
-    expect(await hub.services.audit.search({ event: 'admin.user.delete', subject: user.id })).toHaveLength(0);
+    expect(await hub.services.audit.search({ event: 'admin.user.delete', user: user.id })).toHaveLength(0);
 
     const done = await admin.post(`${hub.url}/admin/users/${user.id}/delete`, asked.confirm);
     expect([done.status, done.headers.get('location')]).toEqual([303, '/admin/users?done=deleted']);
     expect(await hub.services.users.findById(user.id)).toBeUndefined();
-    expect(await hub.services.audit.search({ event: 'admin.user.delete', subject: user.id })).toHaveLength(1);
+    expect(await hub.services.audit.search({ event: 'admin.user.delete', user: user.id })).toHaveLength(1);
   });
 
   test('a user named by username on the button’s address: the confirmation names the account’s own id', async () => {
