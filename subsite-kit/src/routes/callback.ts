@@ -152,6 +152,12 @@ function failPage(failure: unknown, fail: (status: number, message: string, log:
   if (failure instanceof AfterCallbackFailed) {
     return fail(500, 'This site could not complete the sign-in because of an error of its own. The site\'s administrator has been told.', failure.logMessage);
   }
+  // The code itself refused at the token endpoint (expired, used already, or altered in the URL):
+  // this answer's fault, not the site's set-up, so a 400 that says to sign in again. The log line
+  // keeps the hub's words and the hint (a redirectUri or PKCE mismatch would show on every sign-in).
+  if (failure instanceof HubRequestError && failure.code === 'invalid_grant' && failure.step === 'token request') {
+    return fail(400, 'This sign-in has expired or was already used. Please sign in again.', failure.logMessage);
+  }
   if (failure instanceof HubRequestError) {
     const message = failure.status === 503
       ? `The sign-in service could not be reached (${failure.step}). Please try again in a moment.`
