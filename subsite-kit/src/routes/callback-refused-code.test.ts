@@ -55,3 +55,42 @@ describe('GET /sso/callback: a code the hub refuses (invalid_grant)', () => {
     expect(res.headers.location).toBe('/private');
   });
 });
+
+/**
+ * An `error` that is no error code (RFC 6749 §4.1.2.1's codes, and OpenID Connect's, are lower
+ * case with underscores) did not come from the hub: someone typed it into the URL. Before, it was
+ * a 502 whose page said "The sign-in service answered with an error: <the text>", any sentence of
+ * 64 characters shown as the hub's word (an outside review's bad-input sweep).
+ */
+describe('GET /sso/callback: an error parameter that is no error code', () => {
+  function withError(path: string, error: string | string[]): string {
+    const url = new URL(path, 'http://bbs.test');
+    url.searchParams.delete('code');
+    for (const value of [error].flat()) url.searchParams.append('error', value);
+    return `${url.pathname}${url.search}`;
+  }
+
+  it.each([
+    ['a sentence', 'Account locked. Call +1-555-0100 now'],
+    ['markup', '<b>x</b>'],
+    ['empty', ''],
+    ['repeated', ['server_error', 'access_denied']],
+  ])('%s → 400, the text not shown, not signed in', async (_name, error) => {
+    const { agent, callback, logs } = await answerAt();
+    const res = await agent.get(withError(callback, error)).set(HTML);
+    expect(res.status).toBe(400);
+    expect(res.headers.location).toBeUndefined();
+    expect(res.text).toContain('Sign-in failed');
+    expect(res.text).not.toContain('answered with an error');
+    expect(res.text).not.toContain('555-0100');
+    expect((await agent.get('/')).body.user).toBeNull();
+    expect(logs.join('\n')).toContain('not an error code');
+  });
+
+  it('an error code the hub sends is still shown (502: the hub refused)', async () => {
+    const { agent, callback } = await answerAt();
+    const res = await agent.get(withError(callback, 'invalid_scope')).set(HTML);
+    expect(res.status).toBe(502);
+    expect(res.text).toContain('The sign-in service answered with an error: invalid_scope.');
+  });
+});

@@ -15,6 +15,12 @@ import { logText } from '../log-text.js';
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
 const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
+/**
+ * An error code as an authorization server sends it: RFC 6749's and OpenID Connect's are all lower
+ * case with underscores. Anything else (a sentence, markup, a repeated parameter) did not come from
+ * the hub and is never shown on the page as the hub's word.
+ */
+const ERROR_CODE = /^[a-z_]{1,64}$/;
 
 /**
  * `GET /sso/callback`: the hub's answer to an authorization request (RFC 6749 §4.1.2).
@@ -106,7 +112,11 @@ export function callback(ctx: KitContext): RequestHandler {
     }
 
     if (error !== undefined) {
-      const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';
+      if (typeof error !== 'string' || !ERROR_CODE.test(error)) {
+        const named = typeof error === 'string' ? `"${logText(error.slice(0, MAX_ERROR_LENGTH))}"` : 'given more than once';
+        return fail(400, 'This sign-in answer is not one the sign-in service sends. Please try again.', `the answer's error is not an error code (${named}): not the hub's answer, not shown on the page`);
+      }
+      const hubError = error;
       if (pending.silent && SILENT_OUTCOMES.has(hubError)) {
         ctx.instruments.lazyVerification(hubError);
         if (hubError === 'consent_required') ctx.cookies.setConsentRequired(res);
