@@ -19,6 +19,15 @@ interface OidcLikeError {
   type?: string;
 }
 
+/**
+ * An error of Node's HTTP parser (llhttp's `HPE_*` codes): the request's bytes were not HTTP.
+ * It carries those bytes (`rawPacket`, cookies included), which must never reach a log.
+ */
+function isParserRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('HPE_');
+}
+
 /** The 404 page for anything no route answered. */
 export function notFound(views: Views): RequestHandler {
   return (_req, res) => {
@@ -79,6 +88,12 @@ export function errorHandler(views: Views, logger: Logger): ErrorRequestHandler 
       description = t('errors:descriptions.formTooLarge');
     } else if (typeof oidc?.statusCode === 'number' && oidc.statusCode < 500) {
       status = oidc.statusCode;
+      description = t('errors:descriptions.badRequest');
+    } else if (isParserRefusal(error)) {
+      // Node's HTTP parser refused the request half-way (a malformed body, say) and answered it 400
+      // itself; a route already running for it (sendFile) hears of it here. The client's fault, not
+      // the hub's: no "unhandled error" line, which anyone could have written on demand.
+      status = 400;
       description = t('errors:descriptions.badRequest');
     } else {
       logger.error('unhandled error', { errorName: (error as Error)?.name, stack: (error as Error)?.stack });

@@ -15,6 +15,12 @@ import { logText } from '../log-text.js';
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
 const MAX_ERROR_LENGTH = 64; // characters of the hub's error code kept for the log and the page
+/**
+ * An error code as an authorization server sends it: RFC 6749's and OpenID Connect's are all lower
+ * case with underscores. Anything else (a sentence, markup, a repeated parameter) did not come from
+ * the hub and is never shown on the page as the hub's word.
+ */
+const ERROR_CODE = /^[a-z_]{1,64}$/;
 
 /**
  * `GET /sso/callback`: the hub's answer to an authorization request (RFC 6749 §4.1.2).
@@ -106,7 +112,11 @@ export function callback(ctx: KitContext): RequestHandler {
     }
 
     if (error !== undefined) {
-      const hubError = typeof error === 'string' ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid';
+      if (typeof error !== 'string' || !ERROR_CODE.test(error)) {
+        const named = typeof error === 'string' ? `"${logText(error.slice(0, MAX_ERROR_LENGTH))}"` : 'given more than once';
+        return fail(400, 'This sign-in answer is not one the sign-in service sends. Please try again.', `the answer's error is not an error code (${named}): not the hub's answer, not shown on the page`);
+      }
+      const hubError = error;
       if (pending.silent && SILENT_OUTCOMES.has(hubError)) {
         ctx.instruments.lazyVerification(hubError);
         if (hubError === 'consent_required') ctx.cookies.setConsentRequired(res);
@@ -151,6 +161,12 @@ function failPage(failure: unknown, fail: (status: number, message: string, log:
   if (failure instanceof SignInRefused) return fail(403, failure.message, 'refused by afterCallback');
   if (failure instanceof AfterCallbackFailed) {
     return fail(500, 'This site could not complete the sign-in because of an error of its own. The site\'s administrator has been told.', failure.logMessage);
+  }
+  // The code itself refused at the token endpoint (expired, used already, or altered in the URL):
+  // this answer's fault, not the site's set-up, so a 400 that says to sign in again. The log line
+  // keeps the hub's words and the hint (a redirectUri or PKCE mismatch would show on every sign-in).
+  if (failure instanceof HubRequestError && failure.code === 'invalid_grant' && failure.step === 'token request') {
+    return fail(400, 'This sign-in has expired or was already used. Please sign in again.', failure.logMessage);
   }
   if (failure instanceof HubRequestError) {
     const message = failure.status === 503
