@@ -150,12 +150,12 @@ export class SyncPlanner {
 
   /**
    * At sign-in: trusted (first-party) subsites and those the user has consented to.
-   * `scripts: false` leaves out every beacon that is a script (UCenter notes, subsites on the
-   * legacy `script` transport): a script beacon runs in the hub's origin, in the browser that has
-   * just signed in, so its site could act there as the user. For an admin that is the console:
-   * an outside review had a UCenter application's note create an admin account through it.
-   * An admin's sign-in therefore pings image beacons only (Discuz! X's notes among them, as
-   * images: its handler needs no script). A sign-out's page runs after its
+   * `scripts: false` runs no script beacon (UCenter notes, subsites on the legacy `script`
+   * transport): a script beacon runs in the hub's origin, in the browser that has just signed in,
+   * so its site could act there as the user. For an admin that is the console: an outside review
+   * had a UCenter application's note create an admin account through it. An admin's sign-in
+   * therefore pings image beacons only: subsites on the `script` transport as images, Discuz! X's
+   * notes as images (their handlers need no script), other UCenter notes not at all. A sign-out's page runs after its
    * hub session ended, but one that is part of an account switch goes on to the next sign-in,
    * whose session cookie arrives while the page still runs (see `forSignOut`'s `scripts`).
    */
@@ -199,12 +199,11 @@ export class SyncPlanner {
   }
 
   #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true, switching = false): SyncPlan {
-    // The one place script beacons are left out (see forSignIn): no copy of the list when they stay.
-    const targets = scripts ? allTargets : allTargets.filter((client) => client.sync!.transport !== 'script');
+    // The one place script beacons are turned into images or left out (see forSignIn).
     const more = scripts ? allMore : imagesOnly(allMore);
     const iat = Math.floor(this.clock.now() / 1000);
     const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds, switching });
-    const { beacons, tags, csp } = subsiteBeacons(act, targets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience));
+    const { beacons, tags, csp } = subsiteBeacons(act, allTargets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience), !scripts);
     for (const beacon of more) {
       beacons.push(beacon);
       tags.push(beaconTag(beacon));
@@ -223,7 +222,14 @@ export class SyncPlanner {
  * few times a second. With the callback, the planner around it stayed in baseline code in the
  * hub (docs/performance.md, 3.).
  */
-function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient, subsite: SubsiteSigning) => string): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
+/**
+ * `imagesOnly`: a subsite on the `script` transport gets its beacon as an `<img>` (a page that may
+ * run no script: an admin's sign-in, an account switch). Left out, as before, it heard of neither
+ * the sign-in nor the sign-out, and after an account switch kept the previous user signed in
+ * (an outside review); an image runs no code in the hub's origin, and the kit answers an image
+ * request to its sync endpoints with a GIF and the same cookie.
+ */
+function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat: number, codeOf: (client: SubsiteClient, subsite: SubsiteSigning) => string, imagesOnly = false): { beacons: Beacon[]; tags: string[]; csp: CspSources } {
   const time = String(iat);
   const which = act === 'login' ? 'login' : 'logout';
   const beacons: Beacon[] = [];
@@ -233,12 +239,14 @@ function subsiteBeacons(act: SyncAction, targets: readonly SubsiteClient[], iat:
     const sync = client.sync!;
     const subsite = subsiteOf(client);
     const code = codeOf(client, subsite);
-    const template = templateOf(client, subsite, which);
-    const beacon: Beacon = { clientId: client.clientId, url: '', transport: sync.transport };
+    const transport = imagesOnly ? 'img' : sync.transport;
+    // The templates are the registered transport's: an image in place of a script is built here.
+    const template = transport === sync.transport ? templateOf(client, subsite, which) : undefined;
+    const beacon: Beacon = { clientId: client.clientId, url: '', transport };
     if (template) {
       beacon.url = template.url[0] + time + template.url[1] + code + template.url[2];
       tags.push(template.tag[0] + time + template.tag[1] + code + template.tag[2]);
-      csp.addSource(template.cspSource, sync.transport);
+      csp.addSource(template.cspSource, transport);
     } else {
       beacon.url = beaconUrl(which === 'login' ? sync.loginUrl : sync.logoutUrl, time, code);
       tags.push(beaconTag(beacon));
