@@ -301,9 +301,25 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     }
   });
 
+  test('a 404 is retried until the subsite answers (a deploy without its /sso/userdelete yet: a design review had the forced logout dropped)', async () => {
+    let deploying = true;
+    const stub = await startStub(() => (deploying ? 404 : 200));
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'wiki', stub.url);
+    hub.deliveryWorker.start();
+    const { deliveries } = hub.services;
+    const item = await deliveries.enqueue({ kind: 'userdelete', clientId: 'wiki', sub: 'mid-deploy', url: `${stub.url}/sso/userdelete` });
+    await waitFor(async () => ((await deliveries.get(item.id))?.attempts ?? 0) >= 2, 'a second attempt');
+    expect(await deliveries.get(item.id)).toMatchObject({ status: 'pending', lastStatus: 404, lastError: 'HTTP 404' });
+    deploying = false;
+    await waitFor(async () => (await deliveries.get(item.id))?.status === 'delivered', 'the delivery once deployed');
+    expect(await deliveries.counts()).toEqual({ pending: 0, failed: 0, delivered: 1 });
+    await stub.close();
+  });
+
   test('a 4xx is a permanent failure, kept for the admin; retry delivers it; 408 and 429 are retried', async () => {
     let refuse = true;
-    const stub = await startStub((n, sub) => (sub === 'flaky' ? (n === 1 ? 429 : n === 2 ? 408 : 204) : refuse ? 404 : 200));
+    const stub = await startStub((n, sub) => (sub === 'flaky' ? (n === 1 ? 429 : n === 2 ? 408 : 204) : refuse ? 401 : 200));
     hub = await startTestHub(kind, FAST);
     await registerSite(hub, 'wiki', stub.url);
     hub.deliveryWorker.start();
@@ -311,7 +327,7 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     const gone = await deliveries.enqueue({ kind: 'userdelete', clientId: 'wiki', sub: 'gone', url: `${stub.url}/sso/userdelete` });
     await deliveries.enqueue({ kind: 'userdelete', clientId: 'wiki', sub: 'flaky', url: `${stub.url}/sso/userdelete` });
     await waitFor(async () => (await deliveries.counts()).failed === 1 && (await deliveries.counts()).delivered === 1, 'one failed, one delivered');
-    expect((await deliveries.get(gone.id))).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 404, lastError: 'HTTP 404' });
+    expect((await deliveries.get(gone.id))).toMatchObject({ status: 'failed', attempts: 1, lastStatus: 401, lastError: 'HTTP 401' });
 
     refuse = false;
     expect(await deliveries.retryNow(gone.id)).toBe(true);

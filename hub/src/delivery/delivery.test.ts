@@ -13,12 +13,12 @@ describe('delivery backoff and outcomes', () => {
     expect(backoffDelay(10_000, backoff, () => 0.5)).toBe(45_000);
   });
 
-  it('2xx is delivered; 408, 429, 5xx and no answer are retried; any other 4xx or 3xx fails for good', () => {
+  it('2xx is delivered; 404, 408, 429, 5xx and no answer are retried; any other 4xx or 3xx fails for good', () => {
     expect(outcomeOf(200)).toBe('delivered');
     expect(outcomeOf(204)).toBe('delivered');
-    for (const status of [undefined, 408, 429, 500, 502, 503]) expect(outcomeOf(status)).toBe('retry');
+    for (const status of [undefined, 404, 408, 429, 500, 502, 503]) expect(outcomeOf(status)).toBe('retry');
     // A maintenance page's redirect is temporary: retried, not failed for good (an outside review).
     for (const status of [302, 303, 307]) expect(outcomeOf(status)).toBe('retry');
-    for (const status of [301, 308, 400, 401, 403, 404, 410]) expect(outcomeOf(status)).toBe('failed');
+    for (const status of [301, 308, 400, 401, 403, 405, 410]) expect(outcomeOf(status)).toBe('failed');
   });
 });

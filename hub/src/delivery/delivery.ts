@@ -87,12 +87,16 @@ const TEMPORARY_REDIRECTS = new Set([302, 303, 307]);
  * all) are worth retrying, and so is a temporary redirect (302, 303, 307: a subsite down for
  * maintenance that sends every request to its maintenance page; an outside review had every
  * notice queued during such a day fail for good at once, leaving the users disabled meanwhile
- * signed in there); any other 4xx, or a permanent redirect (301, 308: the registered URL is
- * wrong, fix it and press retry), is the subsite refusing for good.
+ * signed in there), and a 404 (a subsite being deployed, or replaced by a holding app, has no
+ * `/sso/userdelete` for a while: a design review had a forced logout dropped at the first 404;
+ * a registered URL that is wrong answers 404 at every try, shown in the console, and fixing it
+ * is enough, as the URL is read at each attempt); any other 4xx (a 401: the subsite could not
+ * verify the token), or a permanent redirect (301, 308: the registered URL moved, fix it and
+ * press retry), is the subsite refusing for good.
  */
 export function outcomeOf(status: number | undefined): 'delivered' | 'retry' | 'failed' {
   if (status === undefined) return 'retry';
   if (status >= 200 && status < 300) return 'delivered';
-  if (status === 408 || status === 429 || status >= 500 || TEMPORARY_REDIRECTS.has(status)) return 'retry';
+  if (status === 404 || status === 408 || status === 429 || status >= 500 || TEMPORARY_REDIRECTS.has(status)) return 'retry';
   return 'failed';
 }
