@@ -1,4 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** How often Node looks for requests past their time (its default is 30 s, so a 30 s limit could take a minute). */
 const CHECK_EVERY_MS = 1_000;
@@ -12,12 +14,48 @@ const CHECK_EVERY_MS = 1_000;
  * headers, within the same time or 60 s, whichever is shorter.
  */
 export function createHubServer(listener: RequestListener, requestTimeoutMs: number): Server {
-  return createServer(
+  const server = createServer(
     {
       requestTimeout: requestTimeoutMs,
       headersTimeout: Math.min(60_000, requestTimeoutMs),
       connectionsCheckingInterval: Math.min(CHECK_EVERY_MS, requestTimeoutMs),
     },
     listener,
+  );
+  server.on('clientError', answerUnparsed);
+  return server;
+}
+
+/** What a request Node could not parse is told, by Node's error code: the status line and the page's words (English, then Chinese). */
+function refusalOf(code: string | undefined): { status: number; reason: string; en: string; zh: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return { status: 431, reason: 'Request Header Fields Too Large', en: 'This address is too long, or the browser sent too many cookies. Go back and try again; if it keeps happening, clear this site’s cookies.', zh: '此地址过长，或浏览器发送的 Cookie 过多。请返回重试；如果仍然出现，请清除此网站的 Cookie。' };
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, reason: 'Request Timeout', en: 'The request took too long to arrive. Please try again.', zh: '请求到达时间过长。请重试。' };
+  }
+  return { status: 400, reason: 'Bad Request', en: 'The request could not be understood.', zh: '无法理解此请求。' };
+}
+
+/**
+ * A request Node's parser refused before the hub saw it (headers past 16 KB: a 20,000-character
+ * query string; malformed bytes; too slow) got Node's bare status line and an empty page in the
+ * browser (an exploratory review). Now a short page that says what happened, with the headers the
+ * hub's pages carry (nothing to run, not framed, not cached); the connection is closed as Node
+ * closes it. A reset connection, one that can no longer be written to, or one with an answer
+ * already (part) sent, is only closed, as Node does.
+ */
+function answerUnparsed(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's own answer: only on a connection nothing was written to yet (a request already being
+  // answered, or an earlier one on this connection, would get these bytes mixed into its answer).
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const { status, reason, en, zh } = refusalOf(error.code);
+  const body = `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${reason}</title></head><body><h1>${reason}</h1><p>${en}</p><p lang="zh-CN">${zh}</p></body></html>\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n${body}`,
   );
 }
