@@ -7,6 +7,8 @@ export interface HashingTurnsOptions {
   concurrency: number;
   /** Operations that may wait for a turn; one more is turned away with BusyError (ARGON2_QUEUE_LIMIT). */
   queueLimit: number;
+  /** How long one may wait for its turn (ms); one whose turn comes later is turned away with BusyError, not run (ARGON2_QUEUE_WAIT_MS). Unset: no limit. */
+  maxWaitMs?: number;
 }
 
 /** What a turned-away sign-in is told to wait, in seconds: long enough for part of a full queue to drain, short for a person. */
@@ -28,21 +30,28 @@ const BUSY_RETRY_AFTER_SECONDS = 5;
  * sent 1,200 sign-ins at once with clients that gave up after 10 s: the hub went on hashing the
  * 589 still queued for some 30 s after every client had left, and every sign-in arriving then
  * waited behind them.
+ *
+ * A check whose turn comes more than `maxWaitMs` after it was asked for is not run either, and
+ * is answered busy: the queue limit is a count, and on a loaded machine 800 checks took 34 s, past
+ * the compose nginx's 30 s read timeout (a 504 from the proxy instead of the hub's busy page).
  */
 export class HashingTurns {
   readonly #limit: LimitFunction;
   readonly #queueLimit: number;
   #refused = 0;
   #abandoned = 0;
+  #expired = 0;
+  readonly #maxWaitMs: number;
 
   constructor(options: HashingTurnsOptions) {
     this.#limit = pLimit(options.concurrency);
     this.#queueLimit = options.queueLimit;
+    this.#maxWaitMs = options.maxWaitMs ?? Infinity;
   }
 
   /**
    * Runs `operation` in its turn; throws BusyError at once when the queue is full, and when its
-   * turn comes after the client of the request it was asked for has gone.
+   * turn comes after the client of the request it was asked for has gone, or after `maxWaitMs`.
    */
   run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#limit.pendingCount >= this.#queueLimit) {
@@ -50,9 +59,14 @@ export class HashingTurns {
       return Promise.reject(new BusyError(BUSY_RETRY_AFTER_SECONDS));
     }
     const request = currentRequestHandle();
+    const asked = performance.now();
     return this.#limit(() => {
       if (clientGoneOf(request)) {
         this.#abandoned += 1;
+        return Promise.reject(new BusyError(BUSY_RETRY_AFTER_SECONDS));
+      }
+      if (performance.now() - asked > this.#maxWaitMs) {
+        this.#expired += 1;
         return Promise.reject(new BusyError(BUSY_RETRY_AFTER_SECONDS));
       }
       return operation();
@@ -72,6 +86,11 @@ export class HashingTurns {
   /** Operations turned away (BusyError) since this process started. */
   get refused(): number {
     return this.#refused;
+  }
+
+  /** Operations not run because their turn came after `maxWaitMs` (answered busy), since this process started. */
+  get expired(): number {
+    return this.#expired;
   }
 
   /** Operations not run because their request's client had gone by their turn, since this process started. */
