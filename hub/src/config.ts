@@ -269,6 +269,12 @@ const schema = z.object({
   ARGON2_CONCURRENCY: integer(z.number().int().min(1)).optional(),
   /** Checks that may wait for a turn; past that a sign-in is answered "busy" (503, Retry-After). Unset: 400 per ARGON2_CONCURRENCY, about ten seconds of work. */
   ARGON2_QUEUE_LIMIT: integer(z.number().int().min(1)).optional(),
+  /**
+   * How long a check may wait for its turn, in milliseconds; one whose turn comes later is answered
+   * "busy" (503, Retry-After) unchecked. Below the read timeout of the proxy in front (the compose
+   * nginx's is 30 s), so that a sign-in queued too long gets the hub's busy page, not the proxy's 504.
+   */
+  ARGON2_QUEUE_WAIT_MS: integer(z.number().int().min(100).max(600_000)).default(20_000),
   /** libuv's pool size, read by Node itself at start (4 when unset); read here to size ARGON2_CONCURRENCY. */
   UV_THREADPOOL_SIZE: integer(z.number().int().min(2, 'must be at least 2: argon2id takes pool threads, and ID-token signatures need one left').max(1024)).default(4),
   /** Failed sign-ins allowed per account per window before a lockout. */
@@ -452,8 +458,8 @@ export type HubConfig = Readonly<Omit<z.infer<typeof schema>, 'HUB_SESSION_MAX_T
   readonly redis: RedisTarget | undefined;
   /** REDIS_WAIT_REPLICAS with its default applied. */
   readonly redisWaitReplicas: number;
-  /** ARGON2_CONCURRENCY and ARGON2_QUEUE_LIMIT with their defaults applied. */
-  readonly argon2Turns: { concurrency: number; queueLimit: number };
+  /** ARGON2_CONCURRENCY, ARGON2_QUEUE_LIMIT and ARGON2_QUEUE_WAIT_MS with their defaults applied. */
+  readonly argon2Turns: { concurrency: number; queueLimit: number; maxWaitMs: number };
 };
 
 /** The default ARGON2_CONCURRENCY: one per core, keeping at least one of libuv's pool threads free. */
@@ -536,7 +542,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const redis = redisTarget(data, problems);
   if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   const concurrency = data.ARGON2_CONCURRENCY ?? defaultArgon2Concurrency(data.UV_THREADPOOL_SIZE);
-  const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency };
+  const argon2Turns = { concurrency, queueLimit: data.ARGON2_QUEUE_LIMIT ?? 400 * concurrency, maxWaitMs: data.ARGON2_QUEUE_WAIT_MS };
   const HUB_SESSION_MAX_TTL = data.HUB_SESSION_MAX_TTL ?? Math.max(DEFAULT_SESSION_MAX_TTL, data.HUB_SESSION_TTL);
   return Object.freeze({ ...data, HUB_SESSION_MAX_TTL, secureCookies, redis, redisWaitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_SENTINELS || data.REDIS_CLUSTER_NODES ? 1 : 0), argon2Turns });
 }

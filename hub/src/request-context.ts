@@ -100,6 +100,16 @@ export function requestScopeOf(handle: unknown): object | undefined {
 }
 
 /**
+ * Whether the client of the request {@link currentRequestHandle} was taken in has gone: its
+ * connection closed (the browser left, a proxy gave up) before its answer was sent. Outside a
+ * request, or once the answer was sent, false.
+ */
+export function clientGoneOf(handle: unknown): boolean {
+  const res = isPortalContext(handle) ? handle.res.deref() : (handle as { res?: ServerResponse } | undefined)?.res;
+  return res !== undefined && res.destroyed && !res.writableFinished;
+}
+
+/**
  * Gives a request the hub makes itself from an outer one (the CAS adapters' calls into the
  * protocol engine) the outer one's id: oidc-provider's context for it leads to the inner
  * request, and its audit entries must carry the id of the request that was sent.

@@ -198,7 +198,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
 
   test('argon2id may not take every libuv pool thread: ID-token signatures need one', () => {
     expect(() => loadConfig({ ARGON2_CONCURRENCY: '4' })).toThrow(/ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE \(4 >= 4\).*lower it, or raise UV_THREADPOOL_SIZE/);
-    expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 1600 });
+    expect(loadConfig({ ARGON2_CONCURRENCY: '4', UV_THREADPOOL_SIZE: '8' }).argon2Turns).toEqual({ concurrency: 4, queueLimit: 1600, maxWaitMs: 20_000 });
     expect(() => loadConfig({ UV_THREADPOOL_SIZE: '1' })).toThrow(/UV_THREADPOOL_SIZE: must be at least 2/);
   });
 
@@ -210,6 +210,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(concurrency).toBe(defaultArgon2Concurrency(4));
     expect(queueLimit).toBe(400 * concurrency);
     expect(loadConfig({ ARGON2_QUEUE_LIMIT: '10' }).argon2Turns.queueLimit).toBe(10);
+    expect(loadConfig({ ARGON2_QUEUE_WAIT_MS: '5000' }).argon2Turns.maxWaitMs).toBe(5_000);
   });
 
   test('the argon2 memory floor itself is accepted', () => {

@@ -255,14 +255,19 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect((await agent.get('/forum').set(HTML)).body.user).toBeNull();
   });
 
-  it('token endpoint failure → the kit\'s 503 page, never a 500; Request-Login held back, then checked once more', async () => {
+  it('token endpoint failure on a silent check → back to the page, anonymous, never the error page nor a 500; Request-Login held back, then checked once more', async () => {
+    // A review: with the hub answering in 6-8 s (past hubTimeoutMs) every visitor of a page
+    // checked silently waited 5 s for the kit's "Sign-in failed" 503 page, a page they never
+    // asked for; the hub's own temporarily_unavailable already went back to the page.
     hub.tokenFails = true;
     const { agent } = await syncedBrowser();
     const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
-    expect(res.status).toBe(503);
-    expect(res.headers.location).toBeUndefined();
-    expect(res.text).toContain('token request');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('/forum');
     expect(setCookies(res)['sso.request-login']).toMatch(/^sso\.request-login=later\.\d+;/);
+    const page = await agent.get('/forum').set(HTML);
+    expect(page.status).toBe(200);
+    expect(page.body.user).toBeNull();
     // While held back, page views are served as they are: no page goes through the hub.
     hub.tokenFails = false;
     const soon = await agent.get('/forum').set(HTML);

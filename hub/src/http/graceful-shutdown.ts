@@ -25,7 +25,8 @@ export interface ShutdownSteps {
  */
 export class GracefulServer {
   #stopping: Promise<void> | undefined;
-  readonly #busy = new Map<Socket, number>();
+  /** The answers still due on each connection (more than one when a client pipelines requests). */
+  readonly #busy = new Map<Socket, Set<ServerResponse>>();
   readonly #answering = new Set<ServerResponse>();
 
   constructor(readonly server: Server) {
@@ -33,16 +34,30 @@ export class GracefulServer {
     // sent its headers by the time a listener after it runs, and setting one then throws.
     server.prependListener('request', (req, res) => {
       const socket = req.socket;
-      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+      // A request parsed from a connection that is already gone is answered by no one (the hub's
+      // server skips it, hub-server.ts), and Node never closes its answer: it is not tracked.
+      if (socket.destroyed) return;
+      let due = this.#busy.get(socket);
+      if (!due) {
+        due = new Set();
+        this.#busy.set(socket, due);
+        // Node closes only the answer being written when a connection goes: those queued behind
+        // it (pipelined) never say 'close', and were kept here for good (an outside review).
+        socket.once('close', () => {
+          for (const queued of this.#busy.get(socket) ?? []) this.#answering.delete(queued);
+          this.#busy.delete(socket);
+        });
+      }
+      due.add(res);
       this.#answering.add(res);
       // A keep-alive client is told to reconnect (to another process) once this answer is done.
       if (this.#stopping && !res.headersSent) res.setHeader('connection', 'close');
       res.on('close', () => {
         this.#answering.delete(res);
-        const left = (this.#busy.get(socket) ?? 1) - 1;
-        if (left > 0) this.#busy.set(socket, left);
-        else this.#busy.delete(socket);
-        if (this.#stopping && !socket.destroyed && left <= 0) socket.end();
+        const left = this.#busy.get(socket);
+        left?.delete(res);
+        if (left?.size === 0) this.#busy.delete(socket);
+        if (this.#stopping && !socket.destroyed && !left?.size) socket.end();
       });
     });
   }
@@ -55,7 +70,7 @@ export class GracefulServer {
   /** Requests being answered right now. */
   get inFlight(): number {
     let count = 0;
-    for (const n of this.#busy.values()) count += n;
+    for (const due of this.#busy.values()) count += due.size;
     return count;
   }
 

@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createHubServer } from './hub-server.js';
+import { request as httpRequest, Agent } from 'node:http';
+import { createHubServer, MAX_PIPELINED_REQUESTS } from './hub-server.js';
+import { GracefulServer } from './graceful-shutdown.js';
 
 /**
  * A request body sent a byte at a time: before, the hub's server (Node's defaults) waited 300 s
@@ -66,6 +68,58 @@ describe('the hub server\'s request time limit', () => {
     const { port } = server.address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}/`);
     expect(await response.text()).toBe('ok');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+/**
+ * Pipelined requests: Node hands the app every request a client has already sent on a
+ * connection, read or not, there or not. An outside review pipelined 3,000 discovery requests on
+ * each of 200 connections without reading: the hub's heap passed 2 GB, nothing else was answered
+ * within 10 s for about 90 s, and the answers to the closed connections went on for 30 s after.
+ */
+describe('the hub server and pipelined requests', () => {
+  test('a connection with more than MAX_PIPELINED_REQUESTS unanswered is closed, the requests after them reach no one, and none is kept as in flight', async () => {
+    let served = 0;
+    const server = createHubServer((_req, res) => {
+      served += 1;
+      setTimeout(() => res.end('x'.repeat(3_000)), 5);
+    }, 30_000);
+    const graceful = new GracefulServer(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.pause(); // a client that never reads its answers
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /.well-known/openid-configuration HTTP/1.1\r\nHost: hub.test\r\n\r\n'.repeat(3_000));
+    // The server closes the connection itself (the client is still there, not reading).
+    const connections = () => new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)));
+    const deadline = Date.now() + 3_000;
+    while ((await connections()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const openAfter = await connections();
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(served).toBeLessThanOrEqual(MAX_PIPELINED_REQUESTS);
+    expect(openAfter).toBe(0);
+    expect(graceful.inFlight).toBe(0);
+
+    // A keep-alive client that waits for each answer is served on one connection throughout.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    for (let i = 0; i < 40; i += 1) {
+      const status = await new Promise<number>((resolve, reject) => {
+        httpRequest({ port, host: '127.0.0.1', path: '/', agent }, (res) => {
+          sockets.add(res.socket);
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        }).on('error', reject).end();
+      });
+      expect(status).toBe(200);
+    }
+    expect(sockets.size).toBe(1);
+    agent.destroy();
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

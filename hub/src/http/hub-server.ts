@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -6,12 +6,46 @@ import type { Duplex } from 'node:stream';
 const CHECK_EVERY_MS = 1_000;
 
 /**
+ * Requests one connection may have unanswered at once (HTTP/1.1 pipelining). Browsers, proxies
+ * (nginx sends one request per upstream connection) and HTTP clients such as undici send the
+ * next request once the last one is answered.
+ */
+export const MAX_PIPELINED_REQUESTS = 16;
+
+/**
+ * Answers no request whose connection is gone, and closes a connection that has more than
+ * {@link MAX_PIPELINED_REQUESTS} requests unanswered. Node parses every request a client has
+ * already sent on a connection and hands each to the app, however many and whether or not the
+ * client reads the answers or is still there: an outside review pipelined 3,000
+ * `GET /.well-known/openid-configuration` on each of 200 connections (36 MB sent) without
+ * reading, and the hub's heap grew past 2 GB, no other request was answered within 10 s for
+ * about 90 s, and it went on answering the dead connections for 30 s after the client had
+ * closed them.
+ */
+function withBoundedPipelining(listener: RequestListener): RequestListener {
+  const unanswered = new WeakMap<Socket, number>();
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const { socket } = req;
+    if (socket.destroyed) return; // its client has gone (or was cut off below): nobody to answer
+    const count = (unanswered.get(socket) ?? 0) + 1;
+    if (count > MAX_PIPELINED_REQUESTS) {
+      socket.destroy();
+      return;
+    }
+    unanswered.set(socket, count);
+    res.once('close', () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
+    listener(req, res);
+  };
+}
+
+/**
  * The hub's HTTP server, with its own time limits. Node lets a request take 300 s to arrive
  * (`requestTimeout`) and its headers 60 s: a client that sends a body a byte every few seconds
  * (an outside review: `POST /token`, one byte every 5 s) held a connection and its request for
  * five minutes before a 408. Every request the hub serves is small, so a request that has not
  * arrived whole within `requestTimeoutMs` gets Node's `408` and the connection is closed; its
- * headers, within the same time or 60 s, whichever is shorter.
+ * headers, within the same time or 60 s, whichever is shorter. Pipelined requests are bounded
+ * per connection ({@link MAX_PIPELINED_REQUESTS}).
  */
 export function createHubServer(listener: RequestListener, requestTimeoutMs: number): Server {
   const server = createServer(
@@ -20,7 +54,7 @@ export function createHubServer(listener: RequestListener, requestTimeoutMs: num
       headersTimeout: Math.min(60_000, requestTimeoutMs),
       connectionsCheckingInterval: Math.min(CHECK_EVERY_MS, requestTimeoutMs),
     },
-    listener,
+    withBoundedPipelining(listener),
   );
   server.on('clientError', answerUnparsed);
   return server;

@@ -134,7 +134,7 @@ export class HubMetrics {
    * Password checks (argon2id) running, waiting for a turn, and turned away as busy
    * (ARGON2_CONCURRENCY, ARGON2_QUEUE_LIMIT), read from `turns` at scrape time.
    */
-  watchPasswordChecks(turns: { readonly active: number; readonly waiting: number; readonly refused: number }): void {
+  watchPasswordChecks(turns: { readonly active: number; readonly waiting: number; readonly refused: number; readonly abandoned: number; readonly expired: number }): void {
     const gauges: [name: string, help: string, read: () => number][] = [
       ['sso_password_checks_running', 'Password checks (argon2id) running now; at most ARGON2_CONCURRENCY.', () => turns.active],
       ['sso_password_checks_waiting', 'Password checks waiting for a turn; past ARGON2_QUEUE_LIMIT a sign-in is answered busy (503).', () => turns.waiting],
@@ -149,6 +149,24 @@ export class HubMetrics {
       collect() {
         this.reset();
         this.inc(turns.refused);
+      },
+    });
+    new Counter({
+      name: 'sso_password_checks_abandoned_total',
+      help: 'Password checks not run because the client of their request had gone (closed the connection) by their turn.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(turns.abandoned);
+      },
+    });
+    new Counter({
+      name: 'sso_password_checks_expired_total',
+      help: 'Password checks not run because their turn came after ARGON2_QUEUE_WAIT_MS (the sign-in was answered busy, 503).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(turns.expired);
       },
     });
   }

@@ -28,7 +28,8 @@ const ERROR_CODE = /^[a-z_]{1,64}$/;
  * 503 (store down, hub unreachable) sets `Request-Login` again for the next page view.
  * - a silent check the hub answers with login_required / consent_required / …: back to the
  *   page, anonymous (consent_required is told to the page as `res.locals.sso.consentRequired`);
- * - a silent check the hub answers with temporarily_unavailable (its store down): back to the
+ * - a silent check the hub answers with temporarily_unavailable (its store down), or whose
+ *   code exchange the hub does not answer (down, slower than hubTimeoutMs, a 5xx): back to the
  *   page as it is, `Request-Login` held back as for a 503;
  * - an interactive sign-in the user cancelled (`access_denied`): the site's public page, never
  *   the protected page that started it (that would send the user straight back to the hub);
@@ -54,7 +55,7 @@ export function callback(ctx: KitContext): RequestHandler {
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
 
     const { logger, publicPath } = ctx.options;
-    const fail = async (status: number, message: string, log: string) => {
+    const fail = async (status: number, message: string, log: string, hubUnreachable = false) => {
       if (pending?.silent) ctx.instruments.lazyVerification('failed');
       // A silent check that failed on the store or an unreachable hub (503) keeps Request-Login,
       // held back for a while: a page view after that checks again (so the user is signed in
@@ -66,6 +67,15 @@ export function callback(ctx: KitContext): RequestHandler {
       if (pending?.recheck) {
         if (status !== 503) await endRecheckedSession(ctx, req, res);
       } else if (status === 503 && pending?.silent) ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+      // A silent check whose code exchange the hub did not answer (down, or slower than
+      // hubTimeoutMs): back to the page as it is, as for the hub's own temporarily_unavailable.
+      // The visitor never asked to sign in; before, every visitor of a page checked while the hub
+      // answered in 6-8 s waited 5 s for the "Sign-in failed" page (an outside review). No loop:
+      // Request-Login is held back (above) and the hub counts as unreachable for a while.
+      if (hubUnreachable && status === 503 && pending?.silent) {
+        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: ${log}; the page is served as it is, checking again on a page view after ${SILENT_RETRY_AFTER_SECONDS} s`);
+        return res.redirect(302, safeReturnTo(pending.returnTo));
+      }
       logger.warn(`subsite-kit: sign-in failed at ${req.baseUrl}${req.path}: ${log}`);
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
@@ -157,7 +167,7 @@ export function callback(ctx: KitContext): RequestHandler {
 }
 
 /** The page for a sign-in that failed after the hub answered with a code. */
-function failPage(failure: unknown, fail: (status: number, message: string, log: string) => Promise<void>): Promise<void> {
+function failPage(failure: unknown, fail: (status: number, message: string, log: string, hubUnreachable?: boolean) => Promise<void>): Promise<void> {
   if (failure instanceof SignInRefused) return fail(403, failure.message, 'refused by afterCallback');
   if (failure instanceof AfterCallbackFailed) {
     return fail(500, 'This site could not complete the sign-in because of an error of its own. The site\'s administrator has been told.', failure.logMessage);
@@ -172,7 +182,7 @@ function failPage(failure: unknown, fail: (status: number, message: string, log:
     const message = failure.status === 503
       ? `The sign-in service could not be reached (${failure.step}). Please try again in a moment.`
       : `This site could not complete the sign-in with the sign-in service (${failure.step}${failure.code ? `: ${failure.code}` : ''}). The site's administrator has been told.`;
-    return fail(failure.status, message, failure.logMessage);
+    return fail(failure.status, message, failure.logMessage, true);
   }
   if (failure instanceof KitError) return fail(failure.status, failure.expose ? failure.message : 'Sign-in is temporarily unavailable.', describeError(failure));
   // The session store (Redis) or anything else: fail closed.
