@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { Deadlines, type DeadlineHooks } from './deadlines.js';
 
 const never = () => new Promise<never>(() => {});
@@ -14,6 +15,26 @@ describe('Deadlines: one sweep bounds every operation', () => {
     expect((outcomes[0] as PromiseRejectedResult).reason).toEqual(new Error('timed out'));
     expect(took).toBeGreaterThanOrEqual(195);
     expect(deadlines.size).toBe(0);
+  });
+
+  it('a reply that arrived while the process itself held the event loop past the limit is taken, not failed as "no answer"', async () => {
+    // An outside review: a burst of sign-ins held the hub's event loop 2.1 s, and store calls whose
+    // replies sat in the socket were failed by the sweep (timers run before I/O in a loop turn).
+    // The reply comes from another process (as Redis's does), so it arrives while this loop is
+    // held; the hold runs after the loop's I/O phase (setImmediate), as a request's work runs
+    // between the reply's arrival and the next turn's timers.
+    const deadlines = new Deadlines(50, 10);
+    const { answer: reply } = await new Promise<{ answer: Promise<string> }>((started) => setImmediate(() => {
+      const answer = deadlines.run(() => new Promise<string>((resolve) => {
+        const child = spawn('sh', ['-c', 'sleep 0.05; printf pong']);
+        child.stdout.once('data', (data: Buffer) => resolve(data.toString()));
+      }), timedOut);
+      answer.catch(() => undefined);
+      const until = Date.now() + 400;
+      while (Date.now() < until) { /* the process's own work */ }
+      started({ answer });
+    }));
+    await expect(reply).resolves.toBe('pong');
   });
 
   it('passes results and errors through and forgets settled operations at once', async () => {

@@ -58,6 +58,7 @@ export class Deadlines {
   #tail: Operation<unknown> | undefined;
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
+  #expiring = false;
 
   constructor(
     readonly limitMs: number,
@@ -129,7 +130,23 @@ export class Deadlines {
     op.resolve = op.reject = noop;
   }
 
+  /**
+   * A tick found an operation past its limit: the failing waits for the loop's check phase
+   * (`setImmediate`), after its I/O phase has read what arrived meanwhile. Timers run before I/O
+   * in each turn of the event loop, so when the hub's own work had held the loop (a burst of 1,500
+   * sign-ins: 2.1 s of event-loop delay) a reply sitting in the socket was failed as "no answer"
+   * first: an outside review saw sign-ins answered "temporarily unavailable" with Redis idle.
+   */
   #sweep(): void {
+    if (this.#head === undefined || this.#head.at > performance.now() || this.#expiring) return;
+    this.#expiring = true;
+    setImmediate(() => {
+      this.#expiring = false;
+      this.#expire();
+    });
+  }
+
+  #expire(): void {
     const now = performance.now();
     for (let op = this.#head; op !== undefined && op.at <= now; op = this.#head) {
       // Later operations started later: none of them is due before this one.
