@@ -45,6 +45,20 @@ describe.each(STORE_KINDS)('two tabs editing one subsite on %s', (kind) => {
     expect((await hub.services.clients.findUncached('site'))!).toMatchObject({ name: 'Renamed', redirectUris: ['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/added'] });
   });
 
+  test('a stale tab whose form also holds a refused value is told of the conflict first: fixing the value alone does not put back what the other tab changed', async () => {
+    await hub.services.clients.register({ clientId: 'both-wrong', name: 'Both', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const base = { name: 'Both', redirectUris: 'http://127.0.0.1:9/cb', grant: 'authorization_code', auth: 'client_secret_basic' };
+    const tab1 = await editForm(admin, hub, 'both-wrong');
+    const tab2 = await editForm(admin, hub, 'both-wrong');
+    expect((await admin.post(`${hub.url}/admin/clients/both-wrong`, { ...tab1, ...base, redirectUris: 'http://127.0.0.1:9/cb\nhttp://127.0.0.1:9/added' })).status).toBe(303);
+    // The stale tab: a name past the limit (or any refused value) and, unseen, tab 1's URI missing.
+    const stale = await admin.post(`${hub.url}/admin/clients/both-wrong`, { ...tab2, ...base, name: 'x'.repeat(101) });
+    const html = await stale.text();
+    expect(stale.status).toBe(409);
+    expect(/data-testid="form-error">([^<]*)</.exec(html)?.[1]).toContain('changed since this page was opened');
+    expect((await hub.services.clients.findUncached('both-wrong'))!.redirectUris).toEqual(['http://127.0.0.1:9/cb', 'http://127.0.0.1:9/added']);
+  });
+
   test('a secret rotated between opening the page and saving is not a conflict (only the settings the form edits count)', async () => {
     const form = await editForm(admin, hub, 'site');
     await hub.services.clients.rotateSecret('site');

@@ -681,14 +681,27 @@ export class ClientRegistry {
       // The console's form was read from other settings (another tab or admin saved since): refused,
       // nothing put back; unless it asks for exactly the settings there now (the same save sent
       // again: a reload of the "Sync turned on" page that answered it), which is nothing to do.
+      // The conflict is said before any refused value of the form: the page that answers a refusal
+      // carries the record's settings as they are now, so fixing only that value and saving again
+      // put back silently what the other tab had changed (a review).
       if (ifSettings !== undefined && settingsFingerprint(before) !== ifSettings) {
-        if (settingsFingerprint(ClientRegistry.build({ ...change, clientId }, before)) === settingsFingerprint(before)) return { before, client: before, unchanged: true };
+        if (ClientRegistry.#asksFor(change, before)) return { before, client: before, unchanged: true };
         throw new ConflictError(msg('errors:clients.changedSince', { clientId }));
       }
       const client = ClientRegistry.#handedOut(this.#checked(ClientRegistry.build({ ...change, clientId }, before), before), before);
       await this.#save(client);
       return { before, client };
     });
+  }
+
+  /** Whether `change` asks for exactly the settings `client` has (a change that would be refused does not). */
+  static #asksFor(change: Omit<ClientInput, 'clientId'>, client: SubsiteClient): boolean {
+    try {
+      return settingsFingerprint(ClientRegistry.build({ ...change, clientId: client.clientId }, client)) === settingsFingerprint(client);
+    } catch (error) {
+      if (error instanceof ValidationError) return false;
+      throw error;
+    }
   }
 
   /**
