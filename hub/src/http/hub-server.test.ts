@@ -47,6 +47,22 @@ describe('the hub server\'s request time limit', () => {
     expect(page).toContain('此地址过长');
   });
 
+  test('on a keep-alive connection whose first answer is done, a second request past 16 KB gets the 431 page too', async () => {
+    const server = createHubServer((_req, res) => res.end('ok'), 1_500);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.write('GET / HTTP/1.1\r\nHost: hub.test\r\n\r\n');
+    while (!answer.includes('ok')) await new Promise((resolve) => setTimeout(resolve, 10));
+    socket.write(`GET /login?next=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: hub.test\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*ok[\s\S]*HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer).toContain('This address is too long');
+  });
+
   test('malformed bytes get a 400 page; nothing of the request is echoed', async () => {
     const server = createHubServer((_req, res) => res.end('ok'), 1_500);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -76,13 +76,15 @@ function refusalOf(code: string | undefined): { status: number; reason: string; 
  * query string; malformed bytes; too slow) got Node's bare status line and an empty page in the
  * browser (an exploratory review). Now a short page that says what happened, with the headers the
  * hub's pages carry (nothing to run, not framed, not cached); the connection is closed as Node
- * closes it. A reset connection, one that can no longer be written to, or one with an answer
- * already (part) sent, is only closed, as Node does.
+ * closes it. A reset connection, one that can no longer be written to, or one whose answer in
+ * flight has begun, is only closed, as Node does.
  */
 function answerUnparsed(error: NodeJS.ErrnoException, socket: Duplex): void {
-  // As Node's own answer: only on a connection nothing was written to yet (a request already being
-  // answered, or an earlier one on this connection, would get these bytes mixed into its answer).
-  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+  // As Node's own answer: not while an answer on this connection has begun (these bytes would be
+  // mixed into it); a keep-alive connection whose earlier answers are done is answered (a review:
+  // only a fresh connection was, and a reused one was closed without a word).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }
