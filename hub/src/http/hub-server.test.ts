@@ -1,8 +1,25 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { request as httpRequest, Agent } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { request as httpRequest, Agent, type RequestListener, type Server } from 'node:http';
 import { createHubServer, MAX_PIPELINED_REQUESTS } from './hub-server.js';
 import { GracefulServer } from './graceful-shutdown.js';
+
+/** A hub server listening on a free loopback port. */
+async function listening(listener: RequestListener, requestTimeoutMs = 1_500): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const server = createHubServer(listener, requestTimeoutMs);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A raw connection to `port`: what it has received so far, and a promise of its close. */
+function rawConnection(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, received: () => answer, closed };
+}
 
 /**
  * A request body sent a byte at a time: before, the hub's server (Node's defaults) waited 300 s
@@ -12,34 +29,29 @@ import { GracefulServer } from './graceful-shutdown.js';
 describe('the hub server\'s request time limit', () => {
   test('a body that trickles in past the limit gets 408 and the connection is closed', async () => {
     // As the token endpoint does: the answer waits for the whole body.
-    const server = createHubServer((req, res) => {
+    const { port, close } = await listening((req, res) => {
       req.resume();
       req.on('end', () => res.end('ok'));
-    }, 1_500);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    });
     const started = Date.now();
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
+    const { socket, received, closed } = rawConnection(port);
     socket.write('POST /token HTTP/1.1\r\nHost: hub.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n');
     const drip = setInterval(() => socket.write('a'), 300);
-    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await closed;
     clearInterval(drip);
     const took = Date.now() - started;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close();
+    const answer = received();
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(took).toBeGreaterThanOrEqual(1_400);
     expect(took).toBeLessThan(10_000);
   });
 
   test('a request whose headers pass 16 KB (a 20,000-character query) gets a 431 page that says so, not a bare status line', async () => {
-    const server = createHubServer((_req, res) => res.end('ok'), 1_500);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening((_req, res) => res.end('ok'));
     const response = await fetch(`http://127.0.0.1:${port}/login?next=${'a'.repeat(20_000)}`);
     const page = await response.text();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close();
     expect(response.status).toBe(431);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
@@ -48,43 +60,33 @@ describe('the hub server\'s request time limit', () => {
   });
 
   test('on a keep-alive connection whose first answer is done, a second request past 16 KB gets the 431 page too', async () => {
-    const server = createHubServer((_req, res) => res.end('ok'), 1_500);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
+    const { port, close } = await listening((_req, res) => res.end('ok'));
+    const { socket, received, closed } = rawConnection(port);
     socket.write('GET / HTTP/1.1\r\nHost: hub.test\r\n\r\n');
-    while (!answer.includes('ok')) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!received().includes('ok')) await new Promise((resolve) => setTimeout(resolve, 10));
     socket.write(`GET /login?next=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: hub.test\r\n\r\n`);
-    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*ok[\s\S]*HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    expect(answer).toContain('This address is too long');
+    await closed;
+    await close();
+    expect(received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*ok[\s\S]*HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(received()).toContain('This address is too long');
   });
 
   test('malformed bytes get a 400 page; nothing of the request is echoed', async () => {
-    const server = createHubServer((_req, res) => res.end('ok'), 1_500);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString()));
+    const { port, close } = await listening((_req, res) => res.end('ok'));
+    const { socket, received, closed } = rawConnection(port);
     socket.write('GET /<secret-cookie> HTTP/1.1\r\nHost: hub.test\r\nBad Header Name: x\r\n\r\n');
-    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(answer).toContain('The request could not be understood.');
-    expect(answer).not.toContain('secret-cookie');
+    await closed;
+    await close();
+    expect(received()).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(received()).toContain('The request could not be understood.');
+    expect(received()).not.toContain('secret-cookie');
   });
 
   test('a request that arrives whole in time is served', async () => {
-    const server = createHubServer((_req, res) => res.end('ok'), 1_500);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { port, close } = await listening((_req, res) => res.end('ok'));
     const response = await fetch(`http://127.0.0.1:${port}/`);
     expect(await response.text()).toBe('ok');
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await close();
   });
 });
 
