@@ -96,7 +96,10 @@ export async function createSubsiteKit(options: SubsiteKitConfig & SubsiteKitExt
     kitStore,
     keys,
     sessionStore,
-    index: new SessionIndex(kitStore, keys, sessionStore, resolved.sessionMaxAgeSeconds),
+    // The index lists a session as long as the store keeps it (two lifetimes from the sign-in,
+    // `sessionTtl`), so userdelete and back-channel logout also remove one past its lifetime
+    // that nobody viewed since: it still holds the user's name, address and tokens.
+    index: new SessionIndex(kitStore, keys, sessionStore, 2 * resolved.sessionMaxAgeSeconds),
     cookies: new KitCookies(resolved),
     pending: new PendingAuthCookie(resolved),
     syncLog: new RateLimitedLog(resolved.logger),

@@ -98,6 +98,24 @@ describe('with Redis: connect-redis sessions and the Redis session index', () =>
     expect(next.headers.location).toContain('prompt=none');
   });
 
+  it('userdelete also removes a session past its lifetime that is still stored (it holds the user\'s name, address and tokens)', async () => {
+    // A privacy review: the index entries lived one lifetime and the session two, so a user deleted
+    // in the second lifetime of a session nobody viewed kept it (name, e-mail, tokens) here.
+    const { app } = await makeSite(hub, { redis, redisPrefix: `${prefix}grace:`, sessionMaxAgeSeconds: 2 });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sessions: string[] = [];
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}grace:sess:*` })) sessions.push(...batch);
+    expect(sessions).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_600)); // past its lifetime, not yet past its storage
+    expect(await redis.exists(sessions[0]!)).toBe(1);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await hub.sign({ iss: HUB_URL, aud: CLIENT_ID, sub: 'user-1', iat: now, exp: now + 60, jti: randomUUID() }, 'userdelete+jwt');
+    expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect(await redis.exists(sessions[0]!)).toBe(0);
+  });
+
   it('a session nobody signed in to (a site\'s own data) is still touched on each page view', async () => {
     const sso = await createSubsiteKit(kitOptions(hub, { redis, redisPrefix: `${prefix}cart:` }));
     const site = express();

@@ -12,14 +12,19 @@ export class SessionIndex {
     private readonly kitStore: KitStore,
     private readonly keys: KitKeys,
     private readonly sessions: Store,
-    /** Index TTL: the absolute session lifetime, so an index outlives what it lists. */
+    /**
+     * Index TTL: how long the session store keeps a signed-in session (two absolute lifetimes
+     * from the sign-in, `sessionTtl`), so an index outlives what it lists. One lifetime left a
+     * session past its end but still stored (the user's name, address and tokens) out of reach
+     * of a userdelete in its second lifetime.
+     */
     private readonly ttlSeconds: number,
   ) {}
 
   /** Records a newly signed-in session. */
   async add(sessionId: string, state: SsoSessionState): Promise<void> {
     const userKey = this.keys.userSessions(state.user.sub);
-    // Entries expire with the session's absolute lifetime, so the index prunes itself.
+    // Entries expire when the store lets go of the session, so the index prunes itself.
     await this.kitStore.addToSet(userKey, sessionId, this.ttlSeconds);
     if (state.hubSid) await this.kitStore.addToSet(this.keys.hubSidSessions(state.hubSid), sessionId, this.ttlSeconds);
   }
