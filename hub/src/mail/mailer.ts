@@ -29,6 +29,28 @@ export interface Mailer {
   close(): Promise<void>;
 }
 
+/**
+ * What a log line may say of a mail that was not sent: the error's name and, for an SMTP failure,
+ * nodemailer's code (`EENVELOPE`, `ECONNECTION`, `ETIMEDOUT`, `EAUTH`, …), the command and the
+ * server's reply code (a 4xx is temporary, a 5xx permanent). Never the server's reply text: mail
+ * servers name the recipient in it (Postfix: `550 5.1.1 <bob@example.com>: Recipient address
+ * rejected`), and the log never has the address (a mail-fault review found it there).
+ */
+export function deliveryFailure(error: unknown): { errorName?: string; code?: string; command?: string; responseCode?: number } {
+  const fields: { errorName?: string; code?: string; command?: string; responseCode?: number } = {};
+  if (error instanceof Error) fields.errorName = error.name;
+  const cause = (error as { cause?: unknown } | undefined)?.cause as { code?: unknown; command?: unknown; responseCode?: unknown; rejectedErrors?: { responseCode?: unknown; command?: unknown }[] } | undefined;
+  if (cause && typeof cause === 'object') {
+    if (typeof cause.code === 'string' && /^[A-Z_]{1,32}$/.test(cause.code)) fields.code = cause.code;
+    const first = Array.isArray(cause.rejectedErrors) ? cause.rejectedErrors[0] : undefined;
+    const command = cause.command ?? first?.command;
+    if (typeof command === 'string' && /^[A-Z][A-Z ]{0,19}$/.test(command)) fields.command = command;
+    const responseCode = cause.responseCode ?? first?.responseCode;
+    if (typeof responseCode === 'number' && Number.isInteger(responseCode)) fields.responseCode = responseCode;
+  }
+  return fields;
+}
+
 export class HubMailer implements Mailer {
   readonly mode: MailMode;
   readonly #pending = new Set<Promise<unknown>>();
@@ -55,7 +77,7 @@ export class HubMailer implements Mailer {
 
   sendInBackground(request: MailRequest): void {
     const sending = this.send(request).catch((error: unknown) => {
-      this.logger.error('mail not sent', { template: request.template, errorName: (error as Error)?.name, error: ((error as Error)?.cause as Error | undefined)?.message });
+      this.logger.error('mail not sent', { template: request.template, ...deliveryFailure(error) });
     });
     this.#pending.add(sending);
     void sending.finally(() => this.#pending.delete(sending));

@@ -4,7 +4,7 @@ import type { AccountLifecycle } from './account-lifecycle.js';
 import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
-import type { Mailer } from '../mail/mailer.js';
+import { deliveryFailure, type Mailer } from '../mail/mailer.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
 import type { AccountSettings } from './account-settings.js';
 import type { AccountTokens } from './account-tokens.js';
@@ -197,7 +197,7 @@ export class EmailChange {
     // The page's answer never depends on the mail (nor tells whether a link was sent).
     const work = sending.then(
       () => undefined,
-      (error: unknown) => this.deps.logger.error('e-mail change mail not sent', { errorName: (error as Error)?.name }),
+      (error: unknown) => this.deps.logger.error('e-mail change mail not sent', deliveryFailure(error)),
     );
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));
