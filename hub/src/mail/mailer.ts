@@ -26,6 +26,8 @@ export interface Mailer {
    * error name, never the address or content) and otherwise ignored.
    */
   sendInBackground(request: MailRequest): void;
+  /** Mails handed to the transport and not yet accepted or refused (what a stop now would lose). */
+  readonly sending: number;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export function deliveryFailure(error: unknown): { errorName?: string; code?: st
 export class HubMailer implements Mailer {
   readonly mode: MailMode;
   readonly #pending = new Set<Promise<unknown>>();
+  #sending = 0;
 
   constructor(
     private readonly renderer: MailRenderer,
@@ -67,10 +70,19 @@ export class HubMailer implements Mailer {
     return this.transport !== undefined;
   }
 
+  get sending(): number {
+    return this.#sending;
+  }
+
   async send(request: MailRequest): Promise<RenderedMail> {
     if (!this.transport) throw new MailUnavailableError();
     const mail = this.renderer.render(request);
-    await this.transport.deliver(mail);
+    this.#sending += 1;
+    try {
+      await this.transport.deliver(mail);
+    } finally {
+      this.#sending -= 1;
+    }
     this.logger.info('mail sent', { template: request.template, locale: mail.locale, via: this.mode });
     return mail;
   }
