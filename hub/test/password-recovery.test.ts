@@ -381,6 +381,9 @@ describe('Forgotten password (redis, real SMTP)', () => {
     const mail = await resetMailFor(alice.email, since);
     const done = await useResetLink(resetLinkOf(mail, hub), NEW_PASSWORD);
     expect(done.status).toBe(200);
+    // The operator sees the failures on a graph too (sso_mails_total), not only in the log.
+    const failed = (await hub.services.metrics.registry.getSingleMetric('sso_mails_total')!.get()).values.find((value) => value.labels.template === 'password-reset' && value.labels.outcome === 'failed');
+    expect(failed?.value).toBeGreaterThanOrEqual(3);
     // No live reset link was left behind by the mails that never went: nobody holds them (the one used is gone too).
     const client = (hub.store as RedisStore).client;
     const live = [];

@@ -28,6 +28,8 @@ export interface Mailer {
   sendInBackground(request: MailRequest): void;
   /** Mails handed to the transport and not yet accepted or refused (what a stop now would lose). */
   readonly sending: number;
+  /** Calls `listener` with each mail's template once the transport took it (`sent`) or did not (`failed`): the metrics. */
+  observe(listener: (template: string, outcome: 'sent' | 'failed') => void): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export class HubMailer implements Mailer {
   readonly mode: MailMode;
   readonly #pending = new Set<Promise<unknown>>();
   #sending = 0;
+  readonly #listeners: ((template: string, outcome: 'sent' | 'failed') => void)[] = [];
 
   constructor(
     private readonly renderer: MailRenderer,
@@ -74,15 +77,27 @@ export class HubMailer implements Mailer {
     return this.#sending;
   }
 
+  observe(listener: (template: string, outcome: 'sent' | 'failed') => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #tell(template: string, outcome: 'sent' | 'failed'): void {
+    for (const listener of this.#listeners) listener(template, outcome);
+  }
+
   async send(request: MailRequest): Promise<RenderedMail> {
     if (!this.transport) throw new MailUnavailableError();
     const mail = this.renderer.render(request);
     this.#sending += 1;
     try {
       await this.transport.deliver(mail);
+    } catch (error) {
+      this.#tell(request.template, 'failed');
+      throw error;
     } finally {
       this.#sending -= 1;
     }
+    this.#tell(request.template, 'sent');
     this.logger.info('mail sent', { template: request.template, locale: mail.locale, via: this.mode });
     return mail;
   }
