@@ -114,8 +114,14 @@ export class EmailChange {
     if (!(await this.deps.limits.mail(user.id, 'email-change'))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
     const vars = { ...ownerMailVars(user), newEmail: address, oldEmail: user.email };
-    // The old address hears of it at once: if this was not its owner, they can act.
-    this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }));
+    // The old address hears of it at once: if this was not its owner, they can act. A notice the
+    // mail server did not take gives the count back (an outage would otherwise end in "wait an hour"
+    // for mails that never went); only this mail, which goes whatever the new address is, so the
+    // count never tells whether the new address has an account.
+    this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }).catch(async (error: unknown) => {
+      await this.deps.limits.mailNotSent(user.id, 'email-change');
+      throw error;
+    }));
     if (await this.deps.users.findByLogin(address)) return;
     const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user), locale };
     const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
