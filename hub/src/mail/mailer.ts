@@ -25,7 +25,7 @@ export interface Mailer {
    * take longer when it does): enumeration-safe pages. A failure is logged (template and
    * error name, never the address or content) and otherwise ignored.
    */
-  sendInBackground(request: MailRequest): void;
+  sendInBackground(request: MailRequest, onFailure?: () => Promise<void>): void;
   /** Mails handed to the transport and not yet accepted or refused (what a stop now would lose). */
   readonly sending: number;
   /** Calls `listener` with each mail's template once the transport took it (`sent`) or did not (`failed`): the metrics. */
@@ -102,9 +102,10 @@ export class HubMailer implements Mailer {
     return mail;
   }
 
-  sendInBackground(request: MailRequest): void {
-    const sending = this.send(request).catch((error: unknown) => {
+  sendInBackground(request: MailRequest, onFailure?: () => Promise<void>): void {
+    const sending = this.send(request).catch(async (error: unknown) => {
       this.logger.error('mail not sent', { template: request.template, ...deliveryFailure(error) });
+      await onFailure?.().catch(() => undefined);
     });
     this.#pending.add(sending);
     void sending.finally(() => this.#pending.delete(sending));

@@ -137,10 +137,10 @@ export class SignupService {
         template: 'signup-address-taken',
         locale: holder.locale ?? input.locale,
         vars: { name: holder.name, username: holder.username, loginLink: `${this.deps.issuer}/login`, resetLink: `${this.deps.issuer}/password/forgot` },
-      });
+      }, () => this.deps.mailBudget.giveBack(email, input.ip));
       await this.deps.audit.record({ event: 'signup.address-taken', actor: user.id, subject: user.id, ip: input.ip, detail: { holder: holder.id } });
     } else {
-      await this.#sendVerification({ id: user.id, email, locale: input.locale });
+      await this.#sendVerification({ id: user.id, email, locale: input.locale }, input.ip);
     }
     await this.deps.audit.record({ event: 'signup.created', actor: user.id, subject: user.id, ip: input.ip, detail: { invited: Boolean(invite) } });
   }
@@ -170,7 +170,7 @@ export class SignupService {
       await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip, detail: { limit: refused } });
       return;
     }
-    await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' });
+    await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' }, ip);
     await this.deps.audit.record({ event: 'signup.resent', actor: user.id, subject: user.id, ip });
   }
 
@@ -204,13 +204,17 @@ export class SignupService {
    * nothing they chose (display name, username: a username may read as a host name), only the
    * hub's own words and the link.
    */
-  async #sendVerification(user: { id: string; email: string; locale: string }): Promise<void> {
+  async #sendVerification(user: { id: string; email: string; locale: string }, ip: string): Promise<void> {
     const token = await this.deps.tokens.issue<Verification>('email-verify', { userId: user.id, email: user.email }, VERIFY_TTL_SECONDS);
     this.deps.mailer.sendInBackground({
       to: user.email,
       template: 'verify-email',
       locale: user.locale,
       vars: { link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
+    }, async () => {
+      // Not mailed: the link goes (nobody has it) and the mail is not counted, so a resend once the
+      // mail server is back brings one at once.
+      await Promise.allSettled([this.deps.tokens.take('email-verify', token), this.deps.mailBudget.giveBack(user.email, ip)]);
     });
   }
 }
