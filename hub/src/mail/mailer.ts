@@ -25,7 +25,7 @@ export interface Mailer {
    * take longer when it does): enumeration-safe pages. A failure is logged (template and
    * error name, never the address or content) and otherwise ignored.
    */
-  sendInBackground(request: MailRequest, onFailure?: () => Promise<void>): void;
+  sendInBackground(request: MailRequest, onFailure?: (error: unknown) => Promise<void>): void;
   /** Mails handed to the transport and not yet accepted or refused (what a stop now would lose). */
   readonly sending: number;
   /** Calls `listener` with each mail's template once the transport took it (`sent`) or did not (`failed`): the metrics. */
@@ -53,6 +53,15 @@ export function deliveryFailure(error: unknown): { errorName?: string; code?: st
     if (typeof responseCode === 'number' && Number.isInteger(responseCode)) fields.responseCode = responseCode;
   }
   return fields;
+}
+
+/**
+ * Whether the SMTP server answered the mail with a refusal (a 4xx or 5xx reply): it was not taken.
+ * Otherwise (a cut connection, a timeout after the message went) it may yet arrive, so a link in it
+ * is kept.
+ */
+export function refusedOutright(error: unknown): boolean {
+  return deliveryFailure(error).responseCode !== undefined;
 }
 
 export class HubMailer implements Mailer {
@@ -102,10 +111,10 @@ export class HubMailer implements Mailer {
     return mail;
   }
 
-  sendInBackground(request: MailRequest, onFailure?: () => Promise<void>): void {
+  sendInBackground(request: MailRequest, onFailure?: (error: unknown) => Promise<void>): void {
     const sending = this.send(request).catch(async (error: unknown) => {
       this.logger.error('mail not sent', { template: request.template, ...deliveryFailure(error) });
-      await onFailure?.().catch(() => undefined);
+      await onFailure?.(error).catch(() => undefined);
     });
     this.#pending.add(sending);
     void sending.finally(() => this.#pending.delete(sending));

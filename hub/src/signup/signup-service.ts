@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
-import type { Mailer } from '../mail/mailer.js';
+import { refusedOutright, type Mailer } from '../mail/mailer.js';
 import type { AccountTokens } from '../users/account-tokens.js';
 import type { PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
@@ -211,10 +211,11 @@ export class SignupService {
       template: 'verify-email',
       locale: user.locale,
       vars: { link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
-    }, async () => {
-      // Not mailed: the link goes (nobody has it) and the mail is not counted, so a resend once the
-      // mail server is back brings one at once.
-      await Promise.allSettled([this.deps.tokens.take('email-verify', token), this.deps.mailBudget.giveBack(user.email, ip)]);
+    }, async (error) => {
+      // Not mailed: the mail is not counted, so a resend once the mail server is back brings one at
+      // once. A link the server refused goes (nobody has it); one whose fate is unknown (a timeout
+      // after the message went) may yet arrive, and stays.
+      await Promise.allSettled([refusedOutright(error) ? this.deps.tokens.take('email-verify', token) : undefined, this.deps.mailBudget.giveBack(user.email, ip)]);
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
-import { deliveryFailure, type Mailer } from '../mail/mailer.js';
+import { deliveryFailure, refusedOutright, type Mailer } from '../mail/mailer.js';
 import type { OwnerNotices } from './owner-notices.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
@@ -97,9 +97,10 @@ export class PasswordRecovery {
         vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
       });
     } catch (error) {
-      // Not mailed: the link goes (nobody has it) and the mail does not count toward the account's
-      // share, so once the mail server is back the owner's request brings a link at once.
-      await Promise.allSettled([this.deps.tokens.take('password-reset', token), this.deps.limits.mailNotSent(user.id, 'reset')]);
+      // Not mailed: the mail does not count toward the account's share, so once the mail server is
+      // back the owner's request brings a link at once. A link the server refused goes (nobody has
+      // it); one whose fate is unknown (a timeout after the message went) may yet arrive, and stays.
+      await Promise.allSettled([refusedOutright(error) ? this.deps.tokens.take('password-reset', token) : undefined, this.deps.limits.mailNotSent(user.id, 'reset')]);
       throw error;
     }
   }
