@@ -267,6 +267,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   metrics.watchAudit(audit);
   metrics.watchEvictionPolicy(() => owned.evictionPolicySafe);
   installMetrics({ metrics, audit, provider, sync });
+  // Mail sent and failed, by template (a fixed set of names): an SMTP server that refuses shows on a graph, not only in the log.
+  domain.mailer.observe((template, outcome) => metrics.mails.inc({ template: /^[a-z0-9-]{1,40}$/.test(template) ? template : 'other', outcome }));
 
   const services: HubServices = {
     metrics,

@@ -143,6 +143,11 @@ export async function main(
           await store.close();
         },
       });
+      // Mail the SMTP server had not taken by the deadline (a slow or silent server) is lost with
+      // the process: said, with how many (never to whom), as a mail it refused is. Before, such mail
+      // went without a line (a mail-fault review).
+      const unsent = hub.services.mailer.sending;
+      if (unsent > 0) logger.error('mail not sent: the hub stopped before the SMTP server took it', { count: unsent });
     },
   };
 }

@@ -234,6 +234,24 @@ describe('Change e-mail (redis, real SMTP)', () => {
     expect((await hub.services.users.findById(bob.id))!.email).toBe(bob.email);
   });
 
+  test('requests whose mail the SMTP server did not take do not end in "wait an hour" once it is back (a mail-fault review)', async () => {
+    const alice = await newUser();
+    catcher.refuseRecipient = (address) => ({ code: 421, text: `4.3.0 <${address}>: Service not available, try again later` });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const asked = await requestChange(alice.browser, `new-${i}-${alice.username}@new.example.test`);
+        expect([asked.status, asked.location]).toEqual([303, '/account?done=email-sent']);
+        await hub.services.emailChange.settled();
+      }
+    } finally {
+      catcher.refuseRecipient = undefined;
+    }
+    const since = Date.now();
+    const asked = await requestChange(alice.browser, `new-${alice.username}@new.example.test`);
+    expect([asked.status, asked.location]).toEqual([303, '/account?done=email-sent']);
+    await catcher.waitFor(`new-${alice.username}@new.example.test`, { since });
+  });
+
   test("another account's address: the same answer, but no link is sent", async () => {
     const alice = await newUser();
     const bob = await newUser();

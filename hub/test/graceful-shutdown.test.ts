@@ -15,6 +15,8 @@ import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { portRefuses as refused, startHubProcess, type HubProcess } from '../src/testing/hub-process.js';
 import { TEST_REDIS_URL } from '../src/testing/test-hub.js';
 import { deleteByPrefix } from '../src/store/redis-client.js';
+import { SMTPServer } from 'smtp-server';
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
 
 // Each test starts a hub process (tsx compiles it): slow on a loaded 2-core machine.
 jest.setTimeout(120_000);
@@ -118,6 +120,36 @@ describe('graceful shutdown on SIGTERM (hub process, Redis)', () => {
     expect(took).toBeGreaterThanOrEqual(900);
     expect(took).toBeLessThan(3_000);
     await request.answer; // the connection was closed
+  });
+
+  test('mail the SMTP server has not taken when the deadline passes is said lost, how many and never to whom (a mail-fault review)', async () => {
+    // An SMTP server that reads the message and never answers the end of DATA (a stalled relay).
+    let received!: () => void;
+    const gotData = new Promise<void>((resolve) => (received = resolve));
+    const smtp = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, onData: (stream) => {
+      stream.resume();
+      stream.on('end', () => received());
+    } });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const smtpPort = (smtp.server.address() as AddressInfo).port;
+      hub = await startHubProcess({ ...env(), SHUTDOWN_TIMEOUT_MS: '1000', SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, HUB_SIGNUP: 'open' });
+      const browser = new TestBrowser();
+      const form = await (await browser.get(`${hub.url}/signup`)).text();
+      const email = `stalled-${randomUUID().slice(0, 8)}@example.test`;
+      const password = 'slithy-toves-gyre-41';
+      const answer = await browser.post(`${hub.url}/signup`, { _csrf: inputValue(form, '_csrf'), username: `u${randomUUID().slice(0, 8)}`, email, name: '', password, confirm: password });
+      expect(answer.status).toBe(303);
+      await gotData; // the verification mail is with the SMTP server, which says nothing
+      hub.child.kill('SIGTERM');
+      expect(await hub.exited).toBe(0);
+      const lost = hub.stderr().split('\n').find((line) => line.includes('mail not sent'));
+      expect(lost).toBeDefined();
+      expect(JSON.parse(lost!)).toMatchObject({ level: 'error', count: 1 });
+      expect(hub.stderr() + hub.stdout()).not.toContain(email.split('@')[0]);
+    } finally {
+      smtp.close();
+    }
   });
 
   test('the delivery worker finishes the item it is delivering, records it and releases its lease', async () => {

@@ -134,6 +134,26 @@ describe('over SMTP, to a real SMTP server', () => {
     expect(JSON.stringify(logger.lines)).not.toMatch(/nobody-secret|t0ken/);
   });
 
+  test('a refusal whose text names the recipient is logged by its codes only, never the address (a mail-fault review)', async () => {
+    const logger = recordingLogger();
+    const mailer = smtpMailer({}, logger);
+    const to = `nobody-${randomUUID().slice(0, 8)}@example.com`;
+    // As Postfix answers: the reply text names the mailbox.
+    catcher.refuseRecipient = (address) => ({ code: 550, text: `5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table` });
+    try {
+      mailer.sendInBackground({ to, template: 'verify-email', vars: { link: 'http://x.example/t0ken' } });
+      await mailer.close();
+    } finally {
+      catcher.refuseRecipient = undefined;
+    }
+    const failure = logger.lines.find((line) => line.message === 'mail not sent');
+    // Never the address, nor the link...
+    expect(JSON.stringify(logger.lines)).not.toContain(to.split('@')[0]);
+    expect(JSON.stringify(logger.lines)).not.toMatch(/t0ken/);
+    // ...but the operator learns what failed and whether it was temporary (4xx) or permanent (5xx).
+    expect(failure).toMatchObject({ level: 'error', fields: { template: 'verify-email', errorName: 'MailDeliveryError', code: 'EENVELOPE', command: 'RCPT TO', responseCode: 550 } });
+  });
+
   test('a template name that is not a plain name is refused before anything is read', async () => {
     const mailer = smtpMailer();
     await expect(mailer.send({ to: 'a@example.com', template: '../hub/login' })).rejects.toThrow(TypeError);

@@ -362,6 +362,37 @@ describe('Forgotten password (redis, real SMTP)', () => {
     expect(await isSignedIn(await signInAtPortal(hub, alice.username, PASSWORD), hub.url)).toBe(true);
   });
 
+  test('mails the SMTP server did not take do not use up the account\'s share: once it is back, the owner\'s request brings a working link (a mail-fault review)', async () => {
+    const alice = await newUser();
+    // The mail server fails (a 451 to RCPT TO: greylisting, a full queue) for three requests, a whole share.
+    catcher.refuseRecipient = (address) => (address === alice.email ? { code: 451, text: `4.7.1 <${address}>: Recipient address rejected: try again later` } : undefined);
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await askForReset(hub, alice.username)).location).toBe('/password/forgot?sent=1');
+      await hub.services.recovery.settled();
+    } finally {
+      catcher.refuseRecipient = undefined;
+    }
+    expect(catcher.to(alice.email)).toHaveLength(0);
+    // The mail server is back: the owner asks, and a link arrives that works.
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    await hub.services.recovery.settled();
+    expect(await hub.services.audit.search({ event: 'password.reset.limited', user: alice.id })).toHaveLength(0);
+    const mail = await resetMailFor(alice.email, since);
+    const done = await useResetLink(resetLinkOf(mail, hub), NEW_PASSWORD);
+    expect(done.status).toBe(200);
+    // The operator sees the failures on a graph too (sso_mails_total), not only in the log.
+    const failed = (await hub.services.metrics.registry.getSingleMetric('sso_mails_total')!.get()).values.find((value) => value.labels.template === 'password-reset' && value.labels.outcome === 'failed');
+    expect(failed?.value).toBeGreaterThanOrEqual(3);
+    // No live reset link was left behind by the mails that never went: nobody holds them (the one used is gone too).
+    const client = (hub.store as RedisStore).client;
+    const live = [];
+    for await (const keys of scanKeys(client, `${hub.config.KEY_PREFIX}account-token:password-reset:*`)) {
+      for (const key of keys) if ((await client.get(key))?.includes(alice.id)) live.push(key);
+    }
+    expect(live).toEqual([]);
+  });
+
   test('per address: past RECOVERY_REQUESTS_PER_IP a 429 page with Retry-After, whatever the login', async () => {
     const limited = await startTestHub('redis', { SMTP_URL: catcher.url, RECOVERY_REQUESTS_PER_IP: '2' });
     try {

@@ -92,6 +92,36 @@ describe('sign-up mails: a stranger cannot use up the owner\'s (HUB_SIGNUP=open,
     }
   });
 
+  test('sign-up mails the SMTP server did not take are not counted: once it is back, my resend brings my link (a mail-fault review)', async () => {
+    const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_TRUST_PROXY: 'true' });
+    try {
+      const owner = unique('outage');
+      // The mail server fails (a 451 to RCPT TO) for my sign-up and two resends: my network's whole share.
+      catcher.refuseRecipient = (address) => (address === owner.email ? { code: 451, text: `4.3.0 <${address}>: try again later` } : undefined);
+      try {
+        expect(await signUpFrom(hub, OWNER, owner)).toBe(303);
+        await hub.services.mailer.close(); // waits for the mail still being sent
+        for (let index = 0; index < 2; index += 1) {
+          expect((await resendFrom(hub, OWNER, owner.username)).status).toBe(200);
+          await hub.services.mailer.close();
+        }
+      } finally {
+        catcher.refuseRecipient = undefined;
+      }
+      expect(catcher.to(owner.email)).toHaveLength(0);
+      // The mail server is back: my resend brings a link, and it verifies my account.
+      expect((await resendFrom(hub, OWNER, owner.username)).status).toBe(200);
+      await hub.services.mailer.close();
+      const mine = await hub.services.users.findByLogin(owner.username);
+      const links = await linksFor(hub, catcher.to(owner.email), mine!.id);
+      expect(links).toHaveLength(1);
+      expect(await verify(hub, links[0]!)).toBe(200);
+      expect(await hub.services.audit.search({ event: 'signup.resend-limited', user: mine!.id })).toHaveLength(0);
+    } finally {
+      await hub.close();
+    }
+  });
+
   test('a stranger resending for my username and signing up with my address from one network does not stop my resend from my network', async () => {
     const hub = await startTestHub('redis', { SMTP_URL: catcher.url, HUB_SIGNUP: 'open', HUB_TRUST_PROXY: 'true' });
     try {

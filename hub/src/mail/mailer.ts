@@ -25,13 +25,50 @@ export interface Mailer {
    * take longer when it does): enumeration-safe pages. A failure is logged (template and
    * error name, never the address or content) and otherwise ignored.
    */
-  sendInBackground(request: MailRequest): void;
+  sendInBackground(request: MailRequest, onFailure?: (error: unknown) => Promise<void>): void;
+  /** Mails handed to the transport and not yet accepted or refused (what a stop now would lose). */
+  readonly sending: number;
+  /** Calls `listener` with each mail's template once the transport took it (`sent`) or did not (`failed`): the metrics. */
+  observe(listener: (template: string, outcome: 'sent' | 'failed') => void): void;
   close(): Promise<void>;
+}
+
+/**
+ * What a log line may say of a mail that was not sent: the error's name and, for an SMTP failure,
+ * nodemailer's code (`EENVELOPE`, `ECONNECTION`, `ETIMEDOUT`, `EAUTH`, …), the command and the
+ * server's reply code (a 4xx is temporary, a 5xx permanent). Never the server's reply text: mail
+ * servers name the recipient in it (Postfix: `550 5.1.1 <bob@example.com>: Recipient address
+ * rejected`), and the log never has the address (a mail-fault review found it there).
+ */
+export function deliveryFailure(error: unknown): { errorName?: string; code?: string; command?: string; responseCode?: number } {
+  const fields: { errorName?: string; code?: string; command?: string; responseCode?: number } = {};
+  if (error instanceof Error) fields.errorName = error.name;
+  const cause = (error as { cause?: unknown } | undefined)?.cause as { code?: unknown; command?: unknown; responseCode?: unknown; rejectedErrors?: { responseCode?: unknown; command?: unknown }[] } | undefined;
+  if (cause && typeof cause === 'object') {
+    if (typeof cause.code === 'string' && /^[A-Z_]{1,32}$/.test(cause.code)) fields.code = cause.code;
+    const first = Array.isArray(cause.rejectedErrors) ? cause.rejectedErrors[0] : undefined;
+    const command = cause.command ?? first?.command;
+    if (typeof command === 'string' && /^[A-Z][A-Z ]{0,19}$/.test(command)) fields.command = command;
+    const responseCode = cause.responseCode ?? first?.responseCode;
+    if (typeof responseCode === 'number' && Number.isInteger(responseCode)) fields.responseCode = responseCode;
+  }
+  return fields;
+}
+
+/**
+ * Whether the SMTP server answered the mail with a refusal (a 4xx or 5xx reply): it was not taken.
+ * Otherwise (a cut connection, a timeout after the message went) it may yet arrive, so a link in it
+ * is kept.
+ */
+export function refusedOutright(error: unknown): boolean {
+  return deliveryFailure(error).responseCode !== undefined;
 }
 
 export class HubMailer implements Mailer {
   readonly mode: MailMode;
   readonly #pending = new Set<Promise<unknown>>();
+  #sending = 0;
+  readonly #listeners: ((template: string, outcome: 'sent' | 'failed') => void)[] = [];
 
   constructor(
     private readonly renderer: MailRenderer,
@@ -45,17 +82,39 @@ export class HubMailer implements Mailer {
     return this.transport !== undefined;
   }
 
+  get sending(): number {
+    return this.#sending;
+  }
+
+  observe(listener: (template: string, outcome: 'sent' | 'failed') => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #tell(template: string, outcome: 'sent' | 'failed'): void {
+    for (const listener of this.#listeners) listener(template, outcome);
+  }
+
   async send(request: MailRequest): Promise<RenderedMail> {
     if (!this.transport) throw new MailUnavailableError();
     const mail = this.renderer.render(request);
-    await this.transport.deliver(mail);
+    this.#sending += 1;
+    try {
+      await this.transport.deliver(mail);
+    } catch (error) {
+      this.#tell(request.template, 'failed');
+      throw error;
+    } finally {
+      this.#sending -= 1;
+    }
+    this.#tell(request.template, 'sent');
     this.logger.info('mail sent', { template: request.template, locale: mail.locale, via: this.mode });
     return mail;
   }
 
-  sendInBackground(request: MailRequest): void {
-    const sending = this.send(request).catch((error: unknown) => {
-      this.logger.error('mail not sent', { template: request.template, errorName: (error as Error)?.name, error: ((error as Error)?.cause as Error | undefined)?.message });
+  sendInBackground(request: MailRequest, onFailure?: (error: unknown) => Promise<void>): void {
+    const sending = this.send(request).catch(async (error: unknown) => {
+      this.logger.error('mail not sent', { template: request.template, ...deliveryFailure(error) });
+      await onFailure?.(error).catch(() => undefined);
     });
     this.#pending.add(sending);
     void sending.finally(() => this.#pending.delete(sending));

@@ -80,6 +80,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly mails = new Counter({
+    name: 'sso_mails_total',
+    help: 'Mail handed to the SMTP server (or the development outbox), by template and outcome (sent, failed).',
+    labelNames: ['template', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly storeDuration = new Histogram({
     name: 'sso_store_command_duration_seconds',
     help: 'Store (Redis) command latency, by command.',

@@ -62,4 +62,15 @@ export class RecoveryLimits {
     const limit = purpose === 'reset' ? this.#resetMails : this.#changeMails;
     return (await limit.count(purpose === 'reset' ? accountId : `${purpose}:${accountId}`)) === undefined;
   }
+
+  /**
+   * Gives back a mail counted by {@link mail} that the SMTP server did not take: the window's
+   * share is what the mailbox received, and a reset refused for a full window must leave a
+   * working link in the mailbox. Counted, mails an outage lost left the owner without a link,
+   * and without a way to get one, once the mail server was back (a mail-fault review).
+   */
+  async mailNotSent(accountId: string, purpose: 'reset' | 'email-change'): Promise<void> {
+    const limit = purpose === 'reset' ? this.#resetMails : this.#changeMails;
+    await limit.refund(purpose === 'reset' ? accountId : `${purpose}:${accountId}`);
+  }
 }

@@ -64,4 +64,19 @@ export class WindowLimit {
       clearTimeout(timer);
     }
   }
+
+  /**
+   * Gives back one hit counted on `key` (what it was counted for did not happen: a mail the SMTP
+   * server refused). Best effort: a store that fails or stalls here costs the key that hit.
+   */
+  async refund(key: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.#limiter.reward(key, 1), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEADLINE_MS)))]);
+    } catch {
+      // the hit stays counted
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -36,6 +36,19 @@ export class SignupMailBudget {
    * Counts one mail to `email` asked for from `ip`: undefined when it may go, else why not.
    * Throws StoreUnavailableError when the store fails.
    */
+  /**
+   * Gives back a mail {@link take} let go that the SMTP server did not take: the counts are of
+   * mail sent, and an outage must not leave the owner's resend sending nothing for an hour once
+   * the server is back (a mail-fault review). Best effort: a store that fails keeps the count.
+   */
+  async giveBack(email: string, ip: string): Promise<void> {
+    const { store, keys } = this.options;
+    await Promise.allSettled([
+      store.incr(keys.signupNetworkMails(email, addressKey(ip)), MAIL_WINDOW_SECONDS, -1),
+      store.incr(keys.signupAddressMails(email), MAIL_WINDOW_SECONDS, -1),
+    ]);
+  }
+
   async take(email: string, ip: string): Promise<MailRefusal | undefined> {
     const { store, keys, perNetwork, perAddress } = this.options;
     // The network first: a network past its share must not count toward the address's cap,

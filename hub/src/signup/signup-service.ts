@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
-import type { Mailer } from '../mail/mailer.js';
+import { refusedOutright, type Mailer } from '../mail/mailer.js';
 import type { AccountTokens } from '../users/account-tokens.js';
 import type { PasswordPolicy } from '../users/password-policy.js';
 import type { PasswordHasher } from '../users/passwords.js';
@@ -137,10 +137,10 @@ export class SignupService {
         template: 'signup-address-taken',
         locale: holder.locale ?? input.locale,
         vars: { name: holder.name, username: holder.username, loginLink: `${this.deps.issuer}/login`, resetLink: `${this.deps.issuer}/password/forgot` },
-      });
+      }, () => this.deps.mailBudget.giveBack(email, input.ip));
       await this.deps.audit.record({ event: 'signup.address-taken', actor: user.id, subject: user.id, ip: input.ip, detail: { holder: holder.id } });
     } else {
-      await this.#sendVerification({ id: user.id, email, locale: input.locale });
+      await this.#sendVerification({ id: user.id, email, locale: input.locale }, input.ip);
     }
     await this.deps.audit.record({ event: 'signup.created', actor: user.id, subject: user.id, ip: input.ip, detail: { invited: Boolean(invite) } });
   }
@@ -170,7 +170,7 @@ export class SignupService {
       await this.deps.audit.record({ event: 'signup.resend-limited', actor: user.id, subject: user.id, ip, detail: { limit: refused } });
       return;
     }
-    await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' });
+    await this.#sendVerification({ id: user.id, email: user.email, locale: user.locale ?? 'en' }, ip);
     await this.deps.audit.record({ event: 'signup.resent', actor: user.id, subject: user.id, ip });
   }
 
@@ -204,13 +204,18 @@ export class SignupService {
    * nothing they chose (display name, username: a username may read as a host name), only the
    * hub's own words and the link.
    */
-  async #sendVerification(user: { id: string; email: string; locale: string }): Promise<void> {
+  async #sendVerification(user: { id: string; email: string; locale: string }, ip: string): Promise<void> {
     const token = await this.deps.tokens.issue<Verification>('email-verify', { userId: user.id, email: user.email }, VERIFY_TTL_SECONDS);
     this.deps.mailer.sendInBackground({
       to: user.email,
       template: 'verify-email',
       locale: user.locale,
       vars: { link: `${this.deps.issuer}${VERIFY_PATH}?token=${encodeURIComponent(token)}`, hours: VERIFY_TTL_SECONDS / 3600 },
+    }, async (error) => {
+      // Not mailed: the mail is not counted, so a resend once the mail server is back brings one at
+      // once. A link the server refused goes (nobody has it); one whose fate is unknown (a timeout
+      // after the message went) may yet arrive, and stays.
+      await Promise.allSettled([refusedOutright(error) ? this.deps.tokens.take('email-verify', token) : undefined, this.deps.mailBudget.giveBack(user.email, ip)]);
     });
   }
 }

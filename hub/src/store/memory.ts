@@ -273,8 +273,8 @@ export class MemoryStore implements Store {
     return removed;
   }
 
-  async incr(key: string, ttlSeconds?: number): Promise<number> {
-    const current = Number(this.#string(key) ?? '0') + 1;
+  async incr(key: string, ttlSeconds?: number, by = 1): Promise<number> {
+    const current = Number(this.#string(key) ?? '0') + by;
     const existing = this.#entry(key);
     this.#data.set(key, {
       value: String(current),

@@ -617,9 +617,9 @@ export class RedisStore implements Store {
     return this.#run('zRemoveByRank', () => this.client.zRemRangeByRank(key, start, stop));
   }
 
-  incr(key: string, ttlSeconds?: number): Promise<number> {
+  incr(key: string, ttlSeconds?: number, by = 1): Promise<number> {
     return this.#run('incr', async () => {
-      const multi = this.client.multi().incr(key);
+      const multi = by === 1 ? this.client.multi().incr(key) : this.client.multi().incrBy(key, by);
       if (ttlSeconds !== undefined) multi.expire(key, Math.ceil(ttlSeconds), 'NX');
       const [count] = (await multi.exec()) as unknown as [number];
       return count;

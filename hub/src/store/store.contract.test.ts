@@ -529,6 +529,9 @@ describe.each(subjects)('Store contract: %s', (name, subject) => {
       expect(await store.ttl(k)).toBeGreaterThan(90);
       expect(await store.incr(k)).toBe(3);
       expect(await store.get(k)).toBe('3');
+      // A count given back (a mail the SMTP server did not take) keeps the window too.
+      expect(await store.incr(k, 5, -1)).toBe(2);
+      expect(await store.ttl(k)).toBeGreaterThan(90);
     });
 
     it('incr without a ttl leaves the counter without expiry', async () => {

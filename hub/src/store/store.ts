@@ -161,8 +161,11 @@ export interface Store {
    * count from the highest (-1 is the last), as Redis `ZREMRANGEBYRANK`. Returns how many.
    */
   zRemoveByRank(key: string, start: number, stop: number): Promise<number>;
-  /** Increments a counter; the first increment sets its expiry. */
-  incr(key: string, ttlSeconds?: number): Promise<number>;
+  /**
+   * Adds `by` (1 unless given; -1 gives a count back) to a counter; the first write sets its
+   * expiry. A count given back after its key expired starts the next window one lower.
+   */
+  incr(key: string, ttlSeconds?: number, by?: number): Promise<number>;
   /** Answers quickly whether the backend is reachable. */
   ping(): Promise<boolean>;
   /**

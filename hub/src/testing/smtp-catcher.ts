@@ -27,6 +27,11 @@ export interface SmtpCatcher {
    * that matches `filter`, waiting for it up to `timeoutMs` (default 20 s; a loaded machine is slow).
    */
   waitFor(address: string, options?: { timeoutMs?: number; since?: number; filter?: (mail: CaughtMail) => boolean }): Promise<CaughtMail>;
+  /**
+   * When set, RCPT TO is answered with what it returns for that address (as a mail server that
+   * is failing or refusing the mailbox does: `451`, `550 5.1.1 <address>: Recipient address rejected`).
+   */
+  refuseRecipient: ((address: string) => { code: number; text: string } | undefined) | undefined;
   /** Messages to `address` so far. */
   to(address: string): CaughtMail[];
   close(): Promise<void>;
@@ -48,11 +53,17 @@ function addressText(value: AddressObject | AddressObject[] | undefined): string
 export async function startSmtpCatcher(options: { port?: number; onMail?: (mail: CaughtMail) => void } = {}): Promise<SmtpCatcher> {
   const messages: CaughtMail[] = [];
   const waiters = new Set<() => void>();
+  const catcher = { refuseRecipient: undefined } as Pick<SmtpCatcher, 'refuseRecipient'>;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onAuth: (_auth, _session, callback) => callback(null, { user: 'test' }),
+    onRcptTo(address, _session, callback) {
+      const refusal = catcher.refuseRecipient?.(address.address);
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {
@@ -83,7 +94,7 @@ export async function startSmtpCatcher(options: { port?: number; onMail?: (mail:
   const { port } = server.server.address() as AddressInfo;
   const to = (address: string) => messages.filter((mail) => mail.recipients.includes(address.toLowerCase()));
 
-  return {
+  return Object.assign(catcher, {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
@@ -108,5 +119,5 @@ export async function startSmtpCatcher(options: { port?: number; onMail?: (mail:
       });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  } satisfies Omit<SmtpCatcher, 'refuseRecipient'>);
 }

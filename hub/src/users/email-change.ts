@@ -4,7 +4,7 @@ import type { AccountLifecycle } from './account-lifecycle.js';
 import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
-import type { Mailer } from '../mail/mailer.js';
+import { deliveryFailure, type Mailer } from '../mail/mailer.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
 import type { AccountSettings } from './account-settings.js';
 import type { AccountTokens } from './account-tokens.js';
@@ -114,8 +114,14 @@ export class EmailChange {
     if (!(await this.deps.limits.mail(user.id, 'email-change'))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
     const vars = { ...ownerMailVars(user), newEmail: address, oldEmail: user.email };
-    // The old address hears of it at once: if this was not its owner, they can act.
-    this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }));
+    // The old address hears of it at once: if this was not its owner, they can act. A notice the
+    // mail server did not take gives the count back (an outage would otherwise end in "wait an hour"
+    // for mails that never went); only this mail, which goes whatever the new address is, so the
+    // count never tells whether the new address has an account.
+    this.#background(this.deps.mailer.send({ to: user.email, template: 'email-change-notice', locale, vars }).catch(async (error: unknown) => {
+      await this.deps.limits.mailNotSent(user.id, 'email-change');
+      throw error;
+    }));
     if (await this.deps.users.findByLogin(address)) return;
     const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user), locale };
     const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
@@ -197,7 +203,7 @@ export class EmailChange {
     // The page's answer never depends on the mail (nor tells whether a link was sent).
     const work = sending.then(
       () => undefined,
-      (error: unknown) => this.deps.logger.error('e-mail change mail not sent', { errorName: (error as Error)?.name }),
+      (error: unknown) => this.deps.logger.error('e-mail change mail not sent', deliveryFailure(error)),
     );
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));

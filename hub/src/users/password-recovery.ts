@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
-import type { Mailer } from '../mail/mailer.js';
+import { deliveryFailure, refusedOutright, type Mailer } from '../mail/mailer.js';
 import type { OwnerNotices } from './owner-notices.js';
 import type { LoginThrottle } from '../security/login-throttle.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
@@ -62,7 +62,7 @@ export class PasswordRecovery {
   /** The background work of one request; errors are logged (never the login or address). */
   requestInBackground(login: string, locale: string, ip: string): void {
     const work = this.request(login, locale, ip).catch((error: unknown) => {
-      this.deps.logger.error('password reset request failed', { errorName: (error as Error)?.name });
+      this.deps.logger.error('password reset request failed', deliveryFailure(error));
     });
     this.#pending.add(work);
     void work.finally(() => this.#pending.delete(work));
@@ -87,14 +87,22 @@ export class PasswordRecovery {
     const grant: ResetGrant = { userId: user.id, stamp: passwordStamp(user), email: user.email.toLowerCase() };
     const token = await this.deps.tokens.issue('password-reset', grant, this.deps.ttlSeconds);
     await this.deps.audit.record({ event: 'password.reset.requested', actor: user.id, subject: user.id, ip, detail: { known: true } });
-    await this.deps.mailer.send({
-      to: user.email,
-      template: 'password-reset',
-      // The asker's: the person reading the page that asked for it, almost always the owner on the
-      // device at hand (e2e/tests/recovery.spec.ts). Notices no page asks for use the account's.
-      locale,
-      vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
-    });
+    try {
+      await this.deps.mailer.send({
+        to: user.email,
+        template: 'password-reset',
+        // The asker's: the person reading the page that asked for it, almost always the owner on the
+        // device at hand (e2e/tests/recovery.spec.ts). Notices no page asks for use the account's.
+        locale,
+        vars: { ...ownerMailVars(user), link: this.linkFor(token), minutes: Math.round(this.deps.ttlSeconds / 60) },
+      });
+    } catch (error) {
+      // Not mailed: the mail does not count toward the account's share, so once the mail server is
+      // back the owner's request brings a link at once. A link the server refused goes (nobody has
+      // it); one whose fate is unknown (a timeout after the message went) may yet arrive, and stays.
+      await Promise.allSettled([refusedOutright(error) ? this.deps.tokens.take('password-reset', token) : undefined, this.deps.limits.mailNotSent(user.id, 'reset')]);
+      throw error;
+    }
   }
 
   linkFor(token: string): string {
