@@ -273,6 +273,9 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   const services: HubServices = {
     metrics,
     ...domain, throttle, twoStep, passwordCheck, signInStarts, devices, sync, views, provider, cookieKeys, lifecycle, settings, deletion, notices, sessionDevices, signup, unverified, accountTokens, postedForms, recoveryLimits, recovery, emailChange, ucenter, owned, readiness: () => owned.readiness(), draining: new Draining(),
+    lastReadiness: () => owned.lastReadiness(),
+    readinessFreshForMs: Math.max(15_000, 3 * config.HUB_STORE_CHECK_MS),
+    readyzOverloaded: (answer) => metrics.readyzOverloaded.inc({ answer }),
   };
   owned.start();
   // Stopping also writes the audit entries still waiting for company (the token endpoint's

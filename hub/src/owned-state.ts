@@ -1,5 +1,7 @@
 import { differingSettings, publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText, unreadableCookieSigners } from './published-settings.js';
+import { performance } from 'node:perf_hooks';
 import type Provider from 'oidc-provider';
+import { OVERLOADED_UTILIZATION } from './health/overload.js';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -60,6 +62,8 @@ export class OwnedState {
   #stopped = false;
   #activation: NodeJS.Timeout | undefined;
   #checking: Promise<Readiness> | undefined;
+  /** The last check that finished, and when (`Date.now()`): `/readyz` answers with it while this process's own load holds up a fresh one. */
+  #finished: { readiness: Readiness; at: number } | undefined;
   /** When this process last published its settings for the CLI. */
   #publishedAt = 0;
   /** Set once the hub listens (`publish()`): from then on every check keeps the published settings this process's. */
@@ -188,8 +192,14 @@ export class OwnedState {
     );
   }
 
+  /** The last check that finished: its verdict and when it finished. */
+  lastReadiness(): { readiness: Readiness; at: number } | undefined {
+    return this.#finished;
+  }
+
   async #check(): Promise<Readiness> {
     const reasons: string[] = [];
+    const loopBefore = performance.eventLoopUtilization();
     try {
       if (!(await this.deps.store.ping())) {
         // The client's own last error says why (NOAUTH, WRONGPASS after a password change), where
@@ -225,8 +235,16 @@ export class OwnedState {
       // Another process with another HUB_ISSUER on this KEY_PREFIX would make this recur at every check.
       if (restored.length) this.deps.logger.warn('restored the hub’s own client in the store (missing, or written by a process with another HUB_ISSUER on this KEY_PREFIX)', { clients: restored });
     } catch (error) {
-      // The details go to the log only: /readyz answers whoever asks.
-      this.deps.logger.warn('store check failed', { error: error instanceof Error ? error.message : String(error) });
+      // The details go to the log only: /readyz answers whoever asks. A check held up by this
+      // process's own load (every store reply waits for a turn of its event loop) says so: an SRE
+      // review read "store check failed: no answer" with Redis idle and the hub saturated.
+      const loop = performance.eventLoopUtilization(loopBefore);
+      const overloaded = loop.utilization >= OVERLOADED_UTILIZATION;
+      this.deps.logger.warn(overloaded ? 'store check failed while this process was overloaded (its event loop busy through the check): the store may be fine' : 'store check failed', {
+        error: error instanceof Error ? error.message : String(error),
+        eventLoopBusyMs: Math.round(loop.active),
+        checkMs: Math.round(loop.active + loop.idle),
+      });
       reasons.push(storeProblem(error, this.deps.config.redis?.kind));
     }
     this.#apply();
@@ -235,7 +253,9 @@ export class OwnedState {
       else this.deps.logger.info('hub ready again');
     }
     this.#reasons = reasons;
-    return { ready: reasons.length === 0, reasons };
+    const readiness = { ready: reasons.length === 0, reasons };
+    this.#finished = { readiness, at: Date.now() };
+    return readiness;
   }
 
   /**

@@ -74,6 +74,12 @@ export interface HubServices extends DomainServices {
   readiness(): Promise<Readiness>;
   /** Set on SIGTERM: `/readyz` then answers 503 ("shutting down"). */
   draining: Draining;
+  /** The last readiness check that finished: answers `/readyz` while this process's own load holds up a fresh one. */
+  lastReadiness?(): { readiness: Readiness; at: number } | undefined;
+  /** How old that check may be (3 × HUB_STORE_CHECK_MS, at least 15 s). */
+  readinessFreshForMs?: number;
+  /** Counts `/readyz` answers held up by this process's own load (`sso_readyz_overloaded_total`). */
+  readyzOverloaded?(answer: 'last-check' | 'not-ready', busyMs: number): void;
   /** Prometheus metrics (`/metrics`, `METRICS_TOKEN` / `METRICS_PORT`). */
   metrics: HubMetrics;
 }

@@ -10,6 +10,8 @@ import { startOwnRedis } from '../src/testing/redis-server.js';
 import { stallableStore } from '../src/testing/stallable-store.js';
 import { createClient } from 'redis';
 import { READYZ_ANSWER_MS } from '../src/health/health-routes.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { captureLogger } from '../src/testing/capture-logger.js';
 
 interface ReadyBody {
   ready: boolean;
@@ -168,4 +170,37 @@ describe('/readyz answers within READYZ_ANSWER_MS while the store stalls (a bala
       await redis.stop();
     }
   }, 40_000);
+});
+
+test('a store check that fails while this process is overloaded says so in its log line, not only "store check failed" (an SRE review read the store blamed with Redis idle)', async () => {
+  const memory = new MemoryStore();
+  let failing: 'busy' | 'idle' | undefined;
+  const ping = memory.ping.bind(memory);
+  memory.ping = async () => {
+    if (failing === 'busy') {
+      const end = performance.now() + 400; // the loop held by the hub's own work throughout the check
+      while (performance.now() < end);
+      throw new Error('the session store is unavailable');
+    }
+    if (failing === 'idle') {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      throw new Error('the session store is unavailable');
+    }
+    return ping();
+  };
+  const log = captureLogger();
+  const hub = await startTestHub('memory', { HUB_STORE_CHECK_MS: '10000' }, memory, log.logger);
+  try {
+    const failed = () => log.lines.filter((line) => line.level === 'warn' && line.message.startsWith('store check failed'));
+    failing = 'busy';
+    expect((await hub.services.owned.check()).ready).toBe(false);
+    expect(failed().at(-1)?.message).toBe('store check failed while this process was overloaded (its event loop busy through the check): the store may be fine');
+    expect(failed().at(-1)?.fields.eventLoopBusyMs).toBeGreaterThanOrEqual(300);
+    failing = 'idle';
+    expect((await hub.services.owned.check()).ready).toBe(false);
+    expect(failed().at(-1)?.message).toBe('store check failed');
+    expect(failed().at(-1)?.fields.eventLoopBusyMs).toBeLessThan(200);
+  } finally {
+    await hub.close();
+  }
 });

@@ -1,6 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
 import type { Readiness } from '../owned-state.js';
 import type { Draining } from './draining.js';
+import { OVERLOADED_UTILIZATION } from './overload.js';
+
+export { OVERLOADED_UTILIZATION };
 
 /**
  * `/readyz` answers within this, 503 "store: no answer in time" when the check has not finished
@@ -13,15 +17,42 @@ export const READYZ_ANSWER_MS = 2_000;
 
 const NO_ANSWER_IN_TIME = Symbol('no answer in time');
 
-/** `work`, or {@link NO_ANSWER_IN_TIME} when it has not settled within `ms` (its later failure is not lost: it is handled by the caller's next look). */
+/**
+ * `work`, or {@link NO_ANSWER_IN_TIME} when it has not settled within `ms` (its later failure is
+ * not lost: it is handled by the caller's next look). The timer's verdict waits for the loop's
+ * check phase (`setImmediate`), after its I/O phase has read what arrived meanwhile: timers run
+ * before I/O in each turn, so with the loop held by the hub's own work, a store reply already
+ * in the socket lost the race (as in the store's own deadlines, `store/deadlines.ts`).
+ */
 async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof NO_ANSWER_IN_TIME> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof NO_ANSWER_IN_TIME>((resolve) => (timer = setTimeout(resolve, ms, NO_ANSWER_IN_TIME)));
+  let immediate: NodeJS.Immediate | undefined;
+  const late = new Promise<typeof NO_ANSWER_IN_TIME>((resolve) => {
+    timer = setTimeout(() => (immediate = setImmediate(resolve, NO_ANSWER_IN_TIME)), ms);
+  });
   try {
     return await Promise.race([work, late]);
   } finally {
     clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
   }
+}
+
+/** The last store check that finished: its verdict and when it finished (`Date.now()`). */
+export interface FinishedCheck {
+  readiness: Readiness;
+  at: number;
+}
+
+export interface HealthServices {
+  readiness(): Promise<Readiness>;
+  draining: Draining;
+  /** The last check that finished (for a `/readyz` whose own check is held up by an overloaded event loop). */
+  lastReadiness?(): FinishedCheck | undefined;
+  /** How old a finished check may be to answer for one held up by the loop (default 15 s). */
+  readinessFreshForMs?: number;
+  /** Told of every `/readyz` whose check was held up by this process's own load, and how it was answered. */
+  readyzOverloaded?(answer: 'last-check' | 'not-ready', busyMs: number): void;
 }
 
 /**
@@ -31,9 +62,19 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof NO_AN
  * answers and holds what this process owns (`OwnedState`), and it is not shutting down;
  * 503 with the reasons otherwise (once shutting down, at once and without asking the store).
  * Neither is cached. `/readyz` answers within {@link READYZ_ANSWER_MS} whatever the store does.
+ *
+ * A check that has not finished in time while this process's own event loop was busy (at least
+ * {@link OVERLOADED_UTILIZATION} of the wait: the hub saturated by a burst, the store idle) is
+ * not blamed on the store. The last finished check answers for it when it finished within
+ * `readinessFreshForMs` (a saturated replica that can still reach the store stays in rotation:
+ * under a burst every replica is saturated, and a balancer taking them out on the same burst
+ * takes out the fleet); with none that recent, 503 "this process is overloaded: …", naming the
+ * event loop and not the store. An SRE review saw 503 "store: no answer in time" under 2,000
+ * concurrent `GET /login` with Redis idle.
  */
-export function healthRoutes(services: { readiness(): Promise<Readiness>; draining: Draining }): Router {
+export function healthRoutes(services: HealthServices): Router {
   const router = Router();
+  const freshForMs = services.readinessFreshForMs ?? 15_000;
   router.get('/healthz', (_req, res) => {
     res.set('cache-control', 'no-store').json({ status: 'ok' });
   });
@@ -45,14 +86,39 @@ export function healthRoutes(services: { readiness(): Promise<Readiness>; draini
       res.status(503).set('cache-control', 'no-store').json({ ready: false, reasons: ['shutting down'] });
       return;
     }
+    const loopBefore = performance.eventLoopUtilization();
     const checked = services.readiness();
     checked.catch(() => undefined); // a check that fails after the answer went out is the next answer's
     const result = await within(checked, READYZ_ANSWER_MS);
-    const reasons = result === NO_ANSWER_IN_TIME ? ['store: no answer in time'] : result.reasons;
+    let reasons: string[];
+    let busy: string | undefined;
+    if (result !== NO_ANSWER_IN_TIME) reasons = result.reasons;
+    else {
+      const loop = performance.eventLoopUtilization(loopBefore);
+      const waitedMs = Math.round(loop.active + loop.idle);
+      const busyMs = Math.round(loop.active);
+      if (loop.utilization < OVERLOADED_UTILIZATION) reasons = ['store: no answer in time'];
+      else {
+        const last = services.lastReadiness?.();
+        const ageMs = last ? Date.now() - last.at : Number.POSITIVE_INFINITY;
+        const loopSays = `event loop busy ${busyMs} ms of the ${waitedMs} ms waited`;
+        if (last && ageMs <= freshForMs) {
+          reasons = last.readiness.reasons;
+          busy = `this process is overloaded (${loopSays}): the store check did not finish in time; this is the last one to finish, ${Math.round(ageMs / 1000)} s ago`;
+          services.readyzOverloaded?.('last-check', busyMs);
+        } else {
+          reasons = [`this process is overloaded (${loopSays}): no store check finished in the last ${Math.round(freshForMs / 1000)} s`];
+          services.readyzOverloaded?.('not-ready', busyMs);
+        }
+      }
+    }
     // A drain that began while the store was checked wins as well.
     const all = services.draining.draining ? [...reasons, 'shutting down'] : reasons;
     const ready = all.length === 0;
-    res.status(ready ? 200 : 503).set('cache-control', 'no-store').json({ ready, reasons: all });
+    res
+      .status(ready ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json(busy ? { ready, reasons: all, busy } : { ready, reasons: all });
   });
   return router;
 }

@@ -52,6 +52,13 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly readyzOverloaded = new Counter({
+    name: 'sso_readyz_overloaded_total',
+    help: 'GET /readyz answers whose store check did not finish in time while this process was overloaded (its event loop busy), by answer: last-check (the last finished check answered for it), not-ready (none finished recently: 503 naming the overload).',
+    labelNames: ['answer'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokensIssued = new Counter({
     name: 'sso_tokens_issued_total',
     help: 'Token endpoint grants that issued tokens, by grant type.',
