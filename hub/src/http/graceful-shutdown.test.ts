@@ -57,6 +57,29 @@ describe('GracefulServer', () => {
     await stopped;
   });
 
+  test('a keep-alive connection serving request after request keeps one close listener, and nothing is left in flight', async () => {
+    // A review under load: each request on a reused connection added another 'close' listener
+    // (MaxListenersExceededWarning at eleven; one per request on an nginx upstream connection).
+    let socketSeen: Socket | undefined;
+    server.on('request', (req) => (socketSeen = req.socket as Socket));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const { socket } = await rawConnection(port);
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    for (let i = 1; i <= 30; i += 1) {
+      socket.write(`GET /page-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      while (!received.includes(`answered GET /page-${i}`)) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(socketSeen!.listenerCount('close')).toBeLessThan(5);
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(graceful.inFlight).toBe(0);
+    socket.destroy();
+  });
+
   test('an idle keep-alive connection is closed at once', async () => {
     const idle = await rawConnection(port);
     idle.socket.write(`GET /first HTTP/1.1\r\nHost: x\r\n\r\n`);

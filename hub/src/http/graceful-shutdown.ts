@@ -25,7 +25,14 @@ export interface ShutdownSteps {
  */
 export class GracefulServer {
   #stopping: Promise<void> | undefined;
-  /** The answers still due on each connection (more than one when a client pipelines requests). */
+  /**
+   * The answers still due on each open connection (more than one when a client pipelines
+   * requests); a connection is listed from its first request until it closes, with an empty set
+   * between requests, so its one 'close' listener is added once. (Dropping it at each answer added
+   * another listener at the next request on a keep-alive connection: eleven requests on one
+   * connection raised Node's MaxListenersExceededWarning, and an nginx upstream connection serving
+   * thousands kept a listener each: a review under load.)
+   */
   readonly #busy = new Map<Socket, Set<ServerResponse>>();
   readonly #answering = new Set<ServerResponse>();
 
@@ -56,7 +63,6 @@ export class GracefulServer {
         this.#answering.delete(res);
         const left = this.#busy.get(socket);
         left?.delete(res);
-        if (left?.size === 0) this.#busy.delete(socket);
         if (this.#stopping && !socket.destroyed && !left?.size) socket.end();
       });
     });
