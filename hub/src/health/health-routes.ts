@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
+import { ioDeadline, type CancelDeadline } from '../store/io-deadline.js';
 import type { Readiness } from '../owned-state.js';
 import type { Draining } from './draining.js';
 import { OVERLOADED_UTILIZATION } from './overload.js';
@@ -19,22 +20,19 @@ const NO_ANSWER_IN_TIME = Symbol('no answer in time');
 
 /**
  * `work`, or {@link NO_ANSWER_IN_TIME} when it has not settled within `ms` (its later failure is
- * not lost: it is handled by the caller's next look). The timer's verdict waits for the loop's
- * check phase (`setImmediate`), after its I/O phase has read what arrived meanwhile: timers run
- * before I/O in each turn, so with the loop held by the hub's own work, a store reply already
- * in the socket lost the race (as in the store's own deadlines, `store/deadlines.ts`).
+ * not lost: it is handled by the caller's next look). The verdict waits for the loop's I/O phase
+ * ({@link ioDeadline}): with the loop held by the hub's own work, a store reply already in the
+ * socket lost the race.
  */
 async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof NO_ANSWER_IN_TIME> {
-  let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
+  let cancel: CancelDeadline | undefined;
   const late = new Promise<typeof NO_ANSWER_IN_TIME>((resolve) => {
-    timer = setTimeout(() => (immediate = setImmediate(resolve, NO_ANSWER_IN_TIME)), ms);
+    cancel = ioDeadline(ms, () => resolve(NO_ANSWER_IN_TIME));
   });
   try {
     return await Promise.race([work, late]);
   } finally {
-    clearTimeout(timer);
-    if (immediate) clearImmediate(immediate);
+    cancel?.();
   }
 }
 

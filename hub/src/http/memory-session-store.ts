@@ -1,4 +1,5 @@
 import session from 'express-session';
+import { ioDeadline, type CancelDeadline } from '../store/io-deadline.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 
 type Callback<T = unknown> = (error?: unknown, value?: T) => void;
@@ -9,15 +10,15 @@ type Callback<T = unknown> = (error?: unknown, value?: T) => void;
  * Store given to the hub might).
  */
 function bounded<T>(call: Promise<T>, deadlineMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: CancelDeadline | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(new Error('session store call timed out'))), deadlineMs);
+    cancel = ioDeadline(deadlineMs, () => reject(new StoreUnavailableError(new Error('session store call timed out'))));
   });
   return Promise.race([call, deadline])
     .catch((error: unknown) => {
       throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error);
     })
-    .finally(() => clearTimeout(timer));
+    .finally(() => cancel?.());
 }
 
 /**

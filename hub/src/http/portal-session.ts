@@ -2,6 +2,7 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
+import { ioDeadline, type CancelDeadline } from '../store/io-deadline.js';
 import { STORE_DEADLINE_MS, type Store } from '../store/store.js';
 import type { RedisClient } from '../store/redis.js';
 import { EmbeddedSessionStore } from './memory-session-store.js';
@@ -61,7 +62,7 @@ class FailClosedRedisStore extends RedisStore {
     return new Promise((resolve, reject) => {
       let done = false;
       let late = false; // failed by the deadline, the reply still to come
-      let timer: NodeJS.Timeout | undefined;
+      let cancel: CancelDeadline | undefined;
       const finish = (error?: unknown, data?: unknown) => {
         if (done) {
           if (late) {
@@ -71,7 +72,7 @@ class FailClosedRedisStore extends RedisStore {
           return;
         }
         done = true;
-        clearTimeout(timer);
+        cancel?.();
         const failure = error ? (error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error)) : undefined;
         if (cb) {
           try {
@@ -86,11 +87,11 @@ class FailClosedRedisStore extends RedisStore {
         finish(new StoreUnavailableError(gaveUp()));
         return;
       }
-      timer = setTimeout(() => {
+      cancel = ioDeadline(SESSION_STORE_DEADLINE_MS, () => {
         finish(new Error('redis session call timed out'));
         late = true;
         stalls.timedOut(scope);
-      }, SESSION_STORE_DEADLINE_MS);
+      });
       call(finish).catch((error: unknown) => finish(error));
     });
   }
@@ -180,17 +181,19 @@ export function regenerate(req: Express.Request & { session: session.Session & P
 export function saveSession(req: Express.Request & { session: session.Session }): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let done = false;
+    // Declared before `finish` may run (a save that calls back at once).
+    let cancel: CancelDeadline = () => undefined;
     const finish = (error?: unknown) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancel();
       if (error) reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(error));
       else {
         skipUnchangedResave(req.session);
         resolve();
       }
     };
-    const timer = setTimeout(() => finish(new Error('session save timed out')), SESSION_STORE_DEADLINE_MS);
+    cancel = ioDeadline(SESSION_STORE_DEADLINE_MS, () => finish(new Error('session save timed out')));
     req.session.save((error?: unknown) => finish(error));
   });
 }

@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RedisClient } from '../store/redis.js';
+import { ioDeadline, type CancelDeadline } from '../store/io-deadline.js';
 import { STORE_DEADLINE_MS, StoreUnavailableError } from '../store/store.js';
 import { gaveUp, stallWatchOf, type StallWatch } from '../store/stall-watch.js';
 
@@ -40,7 +41,7 @@ export class WindowLimit {
     const stalls = this.#stalls;
     const scope = stalls?.scope();
     if (stalls?.givesUp(scope)) throw new StoreUnavailableError(gaveUp());
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: CancelDeadline | undefined;
     let timedOut = false;
     let consumed: Promise<unknown> | undefined;
     try {
@@ -48,11 +49,11 @@ export class WindowLimit {
       await Promise.race([
         consumed,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          cancel = ioDeadline(DEADLINE_MS, () => {
             timedOut = true;
             stalls?.timedOut(scope);
             reject(new Error('rate limit store timed out'));
-          }, DEADLINE_MS);
+          });
         }),
       ]);
       return undefined;
@@ -61,7 +62,7 @@ export class WindowLimit {
       if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
       throw new StoreUnavailableError(error);
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
 
@@ -70,13 +71,13 @@ export class WindowLimit {
    * server refused). Best effort: a store that fails or stalls here costs the key that hit.
    */
   async refund(key: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: CancelDeadline | undefined;
     try {
-      await Promise.race([this.#limiter.reward(key, 1), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEADLINE_MS)))]);
+      await Promise.race([this.#limiter.reward(key, 1), new Promise<void>((resolve) => (cancel = ioDeadline(DEADLINE_MS, resolve)))]);
     } catch {
       // the hit stays counted
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
 }
