@@ -68,6 +68,26 @@ describe.each(STORE_KINDS)('irreversible console actions ask first, on %s', (kin
     expect(await hub.services.clients.findUncached('going')).toBeUndefined();
   });
 
+  test('a subsite removed and registered again under the same id after the confirmation page was shown: the new registration is not removed (a 409 page saying so); its own confirmation removes it', async () => {
+    await hub.services.clients.register({ clientId: 'reborn', name: 'First Life', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const asked = await pressButton(admin, `${hub.url}/admin/clients/reborn`, '/admin/clients/reborn/remove');
+    expect(asked.confirm.generation).toMatch(/^[\w-]{8,}$/);
+    // Another admin removes it and registers a new site under the same id meanwhile.
+    await hub.services.clients.remove('reborn');
+    await hub.services.clients.register({ clientId: 'reborn', name: 'Second Life', redirectUris: ['http://127.0.0.1:9/cb2'] });
+    const refused = await admin.post(`${hub.url}/admin/clients/reborn/remove`, asked.confirm);
+    const html = await refused.text();
+    expect(refused.status).toBe(409);
+    expect(html).toContain('was removed and registered again since this page was opened');
+    expect(html).toContain('class="admin-nav"');
+    expect((await hub.services.clients.findUncached('reborn'))?.name).toBe('Second Life');
+    const again = await pressButton(admin, `${hub.url}/admin/clients/reborn`, '/admin/clients/reborn/remove');
+    expect(again.confirm.generation).not.toBe(asked.confirm.generation);
+    const done = await admin.post(`${hub.url}/admin/clients/reborn/remove`, again.confirm);
+    expect(done.status).toBe(303);
+    expect(await hub.services.clients.findUncached('reborn')).toBeUndefined();
+  });
+
   test('remove a UCenter application: asked first, then removed; one that is gone already is a 404 page', async () => {
     await hub.services.ucenter.apps.register({ appId: 41, name: 'Old Forum', url: 'http://127.0.0.1:9/forum' });
     const asked = await pressButton(admin, `${hub.url}/admin/ucenter`, '/admin/ucenter/41/remove');

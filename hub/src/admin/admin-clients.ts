@@ -217,8 +217,12 @@ export function adminClientRoutes(services: HubServices): Router {
   router.post('/admin/clients/:id/remove', async (req, res) => {
     const existing = await editable(String(req.params.id));
     const page = `/admin/clients/${encodeURIComponent(existing.clientId)}`;
-    if (!confirmedOrAsked(req, res, services, { kind: 'removeClient', section: 'clients', action: `${page}/remove`, cancel: page, what: { name: existing.name, clientId: existing.clientId } })) return;
-    await clients.remove(existing.clientId);
+    // The confirmation carries the registration it names: one removed and registered again under
+    // the same id before the click is not removed in its place.
+    const carry = existing.generation ? { generation: existing.generation } : undefined;
+    if (!confirmedOrAsked(req, res, services, { kind: 'removeClient', section: 'clients', action: `${page}/remove`, cancel: page, what: { name: existing.name, clientId: existing.clientId }, ...(carry ? { carry } : {}) })) return;
+    const shownGeneration = field(req, 'generation');
+    await clients.remove(existing.clientId, shownGeneration ? { ifGeneration: shownGeneration } : {});
     await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: existing.clientId });
     res.redirect(303, '/admin/clients?done=client-removed');
   });

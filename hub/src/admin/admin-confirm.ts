@@ -15,6 +15,8 @@ export interface ConfirmPage {
   cancel: string;
   /** Values the page's texts name (a username, a subsite's name). */
   what: Record<string, string | number>;
+  /** Fields the confirming POST carries besides `confirmed` (the record's registration, to act on that one only). */
+  carry?: Record<string, string>;
 }
 
 /**

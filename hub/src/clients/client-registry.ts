@@ -801,9 +801,17 @@ export class ClientRegistry {
     return existing;
   }
 
-  async remove(clientId: string): Promise<void> {
+  /**
+   * Removes the client. With `ifGeneration` (the console's confirmation page carries the
+   * registration it was shown), a client removed and registered again under the same id since is
+   * not the one removed: refused as a conflict, nothing removed.
+   */
+  async remove(clientId: string, { ifGeneration }: { ifGeneration?: string } = {}): Promise<void> {
     await this.#exclusive(clientId, async () => {
-      await this.#requireUncached(clientId);
+      const current = await this.#requireUncached(clientId);
+      if (ifGeneration !== undefined && current.generation !== undefined && current.generation !== ifGeneration) {
+        throw new ConflictError(msg('errors:clients.registeredAgain', { clientId }));
+      }
       await this.#write(clientId, null);
     });
   }
