@@ -356,17 +356,18 @@ const schema = z.object({
   HUB_STORE_CHECK_MS: integer(z.number().int().min(50).max(60_000)).default(5_000),
   /**
    * `keys rotate` publishes a new signing key at once and signs with it only after this
-   * delay, in milliseconds (one minute): by then every process publishes it. Must exceed
-   * two HUB_STORE_CHECK_MS.
+   * delay, in milliseconds (90 s): by then every process publishes it and every relying party
+   * may refetch it. Must exceed two HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS.
    */
-  HUB_KEY_ACTIVATION_DELAY_MS: integer(z.number().int().min(100)).default(60_000),
+  HUB_KEY_ACTIVATION_DELAY_MS: integer(z.number().int().min(100)).default(90_000),
   /**
    * How long a subsite may go without refetching the hub's key set when a token names a key
-   * it has not seen, in milliseconds: the kit, like jose's createRemoteJWKSet, refetches at
-   * most once per 30 s. The activation delay must cover it on top of the publication, or new
-   * sign-ins fail at such a subsite until its next refetch.
+   * it has not seen, in milliseconds (60 s): openid-client 6 and oauth4webapi refetch only once
+   * their cached set is 60 s old; the kit, like jose's createRemoteJWKSet, at most once per 30 s.
+   * The activation delay must cover it on top of the publication, or new sign-ins fail at such
+   * a subsite until its next refetch (test/key-rotation-rp-cache.test.ts).
    */
-  HUB_SUBSITE_JWKS_REFETCH_MS: integer(z.number().int().min(0)).default(30_000),
+  HUB_SUBSITE_JWKS_REFETCH_MS: integer(z.number().int().min(0)).default(60_000),
   /**
    * A replaced signing key stays published this long after its successor starts signing,
    * in seconds. Unset: the longest of the ID token (1 h), refresh token and session lifetimes.

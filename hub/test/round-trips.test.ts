@@ -23,7 +23,7 @@ describe('Redis round trips per protocol request', () => {
 
   beforeAll(async () => {
     // The process's own periodic store check (keys, cookie keys, its portal client) stays out of the counted windows.
-    hub = await startTestHub('redis', { HUB_STORE_CHECK_MS: '60000', HUB_KEY_ACTIVATION_DELAY_MS: '160000' });
+    hub = await startTestHub('redis', { HUB_STORE_CHECK_MS: '60000', HUB_KEY_ACTIVATION_DELAY_MS: '200000' });
     await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: ALICE.password });
     const client = await hub.services.clients.register({
       clientId: 'rp', trusted: true, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
