@@ -143,6 +143,9 @@ const redisUrl = z.string().superRefine((value, ctx) => {
 export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
 
 /** Every environment variable the hub reads, with its default and unit. */
+/** The kit's and jose's key-set refetch allowance, HUB_SUBSITE_JWKS_REFETCH_MS's default before openid-client 6 was measured (60 s). */
+const FORMER_REFETCH_MS = 30_000;
+
 const schema = z.object({
   HUB_PORT: port('hub').default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),
@@ -509,7 +512,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // A rotated key must be on every process's /jwks before any process signs with it, and a
   // subsite that fetched the key set just before that must be allowed to fetch it again.
-  const publishedBy = 2 * data.HUB_STORE_CHECK_MS + data.HUB_SUBSITE_JWKS_REFETCH_MS;
+  // HUB_SUBSITE_JWKS_REFETCH_MS left at its default (60 s since openid-client 6; 30 s before): an
+  // activation delay set for the former 30 s is still taken, and said at start (checkServerStart),
+  // so an upgrade does not stop a hub whose environment set HUB_KEY_ACTIVATION_DELAY_MS=60000.
+  const refetch = present.HUB_SUBSITE_JWKS_REFETCH_MS === undefined ? Math.min(data.HUB_SUBSITE_JWKS_REFETCH_MS, FORMER_REFETCH_MS) : data.HUB_SUBSITE_JWKS_REFETCH_MS;
+  const publishedBy = 2 * data.HUB_STORE_CHECK_MS + refetch;
   if (data.HUB_KEY_ACTIVATION_DELAY_MS <= publishedBy) {
     problems.push(`HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS (${publishedBy} ms), so every process publishes a new key, and every subsite can fetch it, before any process signs with it`);
   }
@@ -601,6 +608,11 @@ export function checkServerStart(config: HubConfig, env: Record<string, string |
   if (problems.length) throw new ConfigError(`invalid hub configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
   // Outside production (npm start, a try-out) only said: refused above in production.
   const warnings: string[] = nearMisses.map((miss) => `${miss.given} is not a setting of the hub and is ignored: did you mean ${miss.known}?`);
+  const keysFollowedBy = 2 * config.HUB_STORE_CHECK_MS + config.HUB_SUBSITE_JWKS_REFETCH_MS;
+  if (config.HUB_KEY_ACTIVATION_DELAY_MS <= keysFollowedBy) {
+    // Only with HUB_SUBSITE_JWKS_REFETCH_MS unset (loadConfig refuses it otherwise): taken, as before the default grew.
+    warnings.push(`HUB_KEY_ACTIVATION_DELAY_MS (${config.HUB_KEY_ACTIVATION_DELAY_MS} ms) leaves no room for relying parties that refetch the key set at most once a minute (openid-client 6, oauth4webapi): after a key rotation, new sign-ins at such a site can fail for up to ${keysFollowedBy - config.HUB_KEY_ACTIVATION_DELAY_MS + 1} ms; raise it above ${keysFollowedBy} ms (the default is 90000), or, if every subsite uses the kit or jose (30 s), set HUB_SUBSITE_JWKS_REFETCH_MS=${FORMER_REFETCH_MS} to say so`);
+  }
   const sessionLife = Math.max(config.HUB_SESSION_TTL, config.HUB_REFRESH_TOKEN_TTL);
   if (retire !== undefined && retire < sessionLife) {
     warnings.push(`HUB_KEY_RETIRE_SECONDS (${retire} s) is less than the session and refresh token lifetimes (${sessionLife} s): after a key rotation, a subsite session older than that which signs out with its ID token as id_token_hint is sent to the hub's error page instead of signed out; leave it unset for the longest of them`);

@@ -161,7 +161,16 @@ describe('loadConfig rejects bad values, naming the variable', () => {
   test('a key activation delay a subsite could not follow is refused (openid-client 6 refetches its key set at most every 60 s)', () => {
     // 15 s passed the old check (> 2 × 5 s) and failed new sign-ins at kit sites for up to 30 s;
     // 60 s (the old default) failed them at openid-client sites for up to 10 s (key-rotation-rp-cache.test.ts).
-    expect(() => loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '60000' })).toThrow(/HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS \(70000 ms\)/);
+    expect(() => loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '60000', HUB_SUBSITE_JWKS_REFETCH_MS: '60000' })).toThrow(/HUB_KEY_ACTIVATION_DELAY_MS: must be more than twice HUB_STORE_CHECK_MS plus HUB_SUBSITE_JWKS_REFETCH_MS \(70000 ms\)/);
+    // HUB_SUBSITE_JWKS_REFETCH_MS unset: the former allowance (30 s) is the floor, so an upgrade
+    // does not stop a hub whose environment kept the former default delay; said at start instead.
+    expect(() => loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '40000' })).toThrow(/HUB_SUBSITE_JWKS_REFETCH_MS \(40000 ms\)/);
+    const kept = loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '60000' });
+    expect(kept.HUB_KEY_ACTIVATION_DELAY_MS).toBe(60_000);
+    const warned = checkServerStart(kept, { HUB_KEY_ACTIVATION_DELAY_MS: '60000' }, {});
+    expect(warned.join('\n')).toMatch(/HUB_KEY_ACTIVATION_DELAY_MS \(60000 ms\) leaves no room .*openid-client 6.*raise it above 70000 ms.*HUB_SUBSITE_JWKS_REFETCH_MS=30000/);
+    expect(checkServerStart(loadConfig({}), {}, {}).join('\n')).not.toMatch(/HUB_KEY_ACTIVATION_DELAY_MS/);
+    expect(checkServerStart(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '60000', HUB_SUBSITE_JWKS_REFETCH_MS: '30000' }), {}, {}).join('\n')).not.toMatch(/HUB_KEY_ACTIVATION_DELAY_MS/);
     expect(loadConfig({ HUB_KEY_ACTIVATION_DELAY_MS: '70001' }).HUB_KEY_ACTIVATION_DELAY_MS).toBe(70_001);
     expect(loadConfig({}).HUB_SUBSITE_JWKS_REFETCH_MS).toBe(60_000);
     expect(loadConfig({}).HUB_KEY_ACTIVATION_DELAY_MS).toBe(90_000);
