@@ -142,10 +142,30 @@ const redisUrl = z.string().superRefine((value, ctx) => {
 /** The demo's issuer (`npm start`, docker-compose.demo.yml): HUB_ISSUER's default, refused in production without HUB_DEMO. */
 export const DEMO_ISSUER = 'http://hub.sso.localhost:4000';
 
-/** Every environment variable the hub reads, with its default and unit. */
 /** The kit's and jose's key-set refetch allowance, HUB_SUBSITE_JWKS_REFETCH_MS's default before openid-client 6 was measured (60 s). */
 const FORMER_REFETCH_MS = 30_000;
 
+/** Different characters a secret must have at least: one letter repeated, or a word said again and again, has fewer. */
+const SECRET_MIN_DISTINCT = 8;
+
+/**
+ * A secret's text, refused when it is guessable by its shape (fewer than SECRET_MIN_DISTINCT
+ * different characters: `aaaa…`, `changemechangeme…`), which the length alone let through. The
+ * message never repeats the value.
+ */
+function unguessable(text: z.ZodString, what: string) {
+  return text.refine(isUnguessable, guessableMessage(what));
+}
+
+function isUnguessable(value: string): boolean {
+  return new Set(value).size >= SECRET_MIN_DISTINCT;
+}
+
+function guessableMessage(what: string): string {
+  return `${what} needs at least ${SECRET_MIN_DISTINCT} different characters (this one repeats a few, so it can be guessed); make one with: openssl rand -base64 33`;
+}
+
+/** Every environment variable the hub reads, with its default and unit. */
 const schema = z.object({
   HUB_PORT: port('hub').default(4000),
   HUB_HOST: z.string().default('127.0.0.1'),
@@ -187,7 +207,7 @@ const schema = z.object({
   // Braces would make part of the prefix a Redis Cluster hash tag and put every key in one slot.
   KEY_PREFIX: z.string().min(1).regex(/^[^{}]*$/, 'must not contain { or } (Redis Cluster hash tags)').default('sso:'),
   /** Comma-separated secrets for cookie signing; the first signs, all verify. Generated and stored when unset. */
-  HUB_COOKIE_SECRETS: list.pipe(z.array(z.string().min(32, 'each cookie secret needs at least 32 characters')).min(1, 'needs at least one secret (comma-separated, 32 characters or more each)')).optional(),
+  HUB_COOKIE_SECRETS: list.pipe(z.array(unguessable(z.string().min(32, 'each cookie secret needs at least 32 characters'), 'a cookie secret')).min(1, 'needs at least one secret (comma-separated, 32 characters or more each)')).optional(),
   /** A JWKS (JSON) with private signing keys; the first key of an alg signs, all verify. Generated and stored when unset. */
   HUB_JWKS: z
     .string()
@@ -386,7 +406,7 @@ const schema = z.object({
   /** On SIGTERM/SIGINT, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
   SHUTDOWN_TIMEOUT_MS: integer(z.number().int().min(0).max(600_000)).default(10_000),
   /** Bearer token for `GET /metrics` on the hub's own port (at least 32 characters). Unset: /metrics there is a 404. */
-  METRICS_TOKEN: z.string().min(32, 'needs at least 32 characters').optional(),
+  METRICS_TOKEN: unguessable(z.string().min(32, 'needs at least 32 characters'), 'the token').optional(),
   /** A separate listener that serves only /metrics with no token, protected by its bind address. Unset: none. */
   METRICS_PORT: port('metrics').optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -529,6 +549,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (data.SIGNUP_MAILS_PER_NETWORK >= data.SIGNUP_MAILS_PER_ADDRESS) {
     problems.push(`SIGNUP_MAILS_PER_NETWORK: must be less than SIGNUP_MAILS_PER_ADDRESS (${data.SIGNUP_MAILS_PER_NETWORK} >= ${data.SIGNUP_MAILS_PER_ADDRESS}): otherwise one network could use up an address's sign-up mails for everyone, its owner too`);
+  }
+  // Only the first two-step key seals; the others open what they sealed before, for good (a record
+  // is not sealed again), so refusing an older guessable one would lock its users out of two-step.
+  const sealing = data.HUB_TOTP_KEYS?.[0];
+  if (sealing !== undefined && !isUnguessable(sealing)) {
+    problems.push(`HUB_TOTP_KEYS.0: ${guessableMessage('the first TOTP key, which seals new two-step secrets,')}; put the new key first and keep this one after it: it still opens the secrets it sealed`);
   }
   if (data.METRICS_PORT !== undefined && data.METRICS_PORT === data.HUB_PORT) {
     problems.push(`METRICS_PORT: must differ from HUB_PORT (${data.HUB_PORT}): the metrics listener is a second port; leave METRICS_PORT unset to serve /metrics on the hub's port with METRICS_TOKEN`);

@@ -43,7 +43,7 @@ describe('loadConfig defaults', () => {
       HUB_TRUST_PROXY: 'yes',
       HUB_ENABLE_PASSWORD_GRANT: '1',
       REDIS_URL: 'redis://127.0.0.1:6379',
-      HUB_COOKIE_SECRETS: `${'a'.repeat(32)}, ${'b'.repeat(40)}`,
+      HUB_COOKIE_SECRETS: `${'first-cookie-secret-0123456789abcd'}, ${'second-cookie-secret-0123456789abcdefgh'}`,
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
     });
     expect(config.HUB_PORT).toBe(8443);
@@ -56,7 +56,7 @@ describe('loadConfig defaults', () => {
     expect(config.HUB_TRUST_PROXY).toBe(true);
     expect(config.HUB_ENABLE_PASSWORD_GRANT).toBe(true);
     expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(config.HUB_COOKIE_SECRETS).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
+    expect(config.HUB_COOKIE_SECRETS).toEqual(['first-cookie-secret-0123456789abcd', 'second-cookie-secret-0123456789abcdefgh']);
     expect(config.LOGIN_MAX_FAILURES_PER_ACCOUNT).toBe(3);
   });
 
@@ -156,6 +156,32 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(message).toContain('HUB_COOKIE_SECRETS');
     expect(message).toMatch(/19456/); // says why: the OWASP floor
     expect(message).not.toContain(secret);
+  });
+
+  test('a guessable secret (fewer than 8 different characters: one letter repeated, a word said again and again) is refused naming the variable and how to make one, never echoing it (an operator review: 43 times "a" signed every cookie)', () => {
+    const weak = 'a'.repeat(43);
+    const said = 'changemechangemechangemechangeme';
+    for (const [env, name] of [
+      [{ HUB_COOKIE_SECRETS: weak }, 'HUB_COOKIE_SECRETS.0'],
+      [{ HUB_COOKIE_SECRETS: `current-cookie-secret-0123456789abcdef,${said}` }, 'HUB_COOKIE_SECRETS.1'],
+      [{ HUB_TOTP_KEYS: said }, 'HUB_TOTP_KEYS.0'],
+      [{ HUB_TOTP_KEYS: `${said},current-totp-key-0123456789abcdefghij` }, 'HUB_TOTP_KEYS.0'],
+      [{ METRICS_TOKEN: weak }, 'METRICS_TOKEN'],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig(env);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(new RegExp(`${name.replace('.', '\\.')}: .*at least 8 different characters.*openssl rand -base64 33`));
+      expect(message).not.toContain(weak);
+      expect(message).not.toContain(said);
+    }
+    // An older two-step key after the first only opens what it sealed (records are not sealed again): kept.
+    expect(loadConfig({ HUB_TOTP_KEYS: `current-totp-key-0123456789abcdefghij,${said}` }).HUB_TOTP_KEYS).toHaveLength(2);
+    // Random ones pass: hex (16 characters to pick from) and base64.
+    expect(() => loadConfig({ HUB_COOKIE_SECRETS: '3f9a0c7be12d4486a95f0e2c7b1d9e46', HUB_TOTP_KEYS: 'q9Zt0L3xVb7mW2kP8rN4cY6hJ1sD5fGa', METRICS_TOKEN: 'k2N8vQ4pZ7rT1mX9cW3bY6hL0sD5fGaJ' })).not.toThrow();
   });
 
   test('a key activation delay a subsite could not follow is refused (openid-client 6 refetches its key set at most every 60 s)', () => {

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { createClient, ErrorReply } from 'redis';
 import { accessOptions, DATA_NODE_CREDENTIALS, isAuthFailure, SENTINEL_CREDENTIALS, type RedisAccess } from './redis-access.js';
 import type { RedisNode, RedisTarget } from './redis-client.js';
@@ -150,14 +152,14 @@ export async function answeringNodes(nodes: RedisNode[], access?: RedisAccess): 
 }
 
 /**
- * REDIS_TLS the other way round from the servers: the first listed node (a sentinel for
+ * REDIS_TLS (or REDIS_URL's scheme, for one server) the other way round from the servers: the first listed node (a sentinel for
  * REDIS_SENTINELS) does not answer as configured, and does with TLS switched. A TLS client
  * on a plain-text port (or the reverse) gets no reply at all, so node-redis only timed out and
  * the start said "did not answer: is it running …", which sent the operator to the addresses and
  * the password. Undefined when it answers as configured, or not either way.
  */
 export async function tlsMismatch(target: RedisTarget): Promise<string | undefined> {
-  if (target.kind === 'single') return undefined;
+  if (target.kind === 'single') return singleTlsMismatch(target.url, target.tlsFiles);
   const node = target.kind === 'sentinel' ? target.sentinels[0] : target.nodes[0];
   if (!node) return undefined;
   const access = target.kind === 'sentinel' ? target.sentinelAccess : target.access;
@@ -168,6 +170,43 @@ export async function tlsMismatch(target: RedisTarget): Promise<string | undefin
   return tls
     ? `${address} answers without TLS, and REDIS_TLS=true speaks TLS to it: unset REDIS_TLS, or list the servers' TLS ports (tls-port) if they have TLS on`
     : `${address} answers only with TLS: set REDIS_TLS=true (with REDIS_TLS_CA_FILE=/path/ca.pem for a private CA)`;
+}
+
+/**
+ * REDIS_URL's scheme the other way round from its one server: `rediss://` to a plain-text port
+ * answers nothing to TLS, and `redis://` to a TLS-only port is cut; both were said as "did not
+ * answer … is it running". `redis://` is checked by a TLS handshake alone (whatever CA signed the
+ * server's certificate: a private CA's is not trusted until REDIS_TLS_CA_FILE is set).
+ */
+async function singleTlsMismatch(url: string, tlsFiles: RedisAccess['tlsFiles']): Promise<string | undefined> {
+  const at = urlNode(url, tlsFiles);
+  if (!at || (await answersPing(at.node, PROBE_TIMEOUT_MS, at.access))) return undefined;
+  const address = `${at.node.host}:${at.node.port}`;
+  if (at.access.tls) {
+    const { tls: _tls, tlsFiles: _files, ...plain } = at.access;
+    return (await answersPing(at.node, PROBE_TIMEOUT_MS, plain))
+      ? `${address} answers without TLS, and REDIS_URL is rediss://, which speaks TLS to it: write REDIS_URL as redis://…, or give the server's TLS port (tls-port) if it has TLS on`
+      : undefined;
+  }
+  return (await completesTlsHandshake(at.node, PROBE_TIMEOUT_MS))
+    ? `${address} answers only with TLS: write REDIS_URL as rediss://… (with REDIS_TLS_CA_FILE=/path/ca.pem for a private CA)`
+    : undefined;
+}
+
+/** Whether `node` completes a TLS handshake within `withinMs` (its certificate not judged: only whether it speaks TLS). */
+function completesTlsHandshake(node: RedisNode, withinMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: node.host, port: node.port, rejectUnauthorized: false, ...(isIP(node.host) ? {} : { servername: node.host }) });
+    const done = (speaks: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(speaks);
+    };
+    const timer = setTimeout(() => done(false), withinMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
 }
 
 /** One server's address and its URL's user, password and TLS, as a probe takes them. */
