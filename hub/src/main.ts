@@ -77,15 +77,18 @@ export async function main(
   // /metrics without a token on its own listener, protected by its bind address (loopback by default).
   const metricsServer = config.METRICS_PORT ? createServer(metricsHandler(hub.services.metrics, undefined, { open: true })) : undefined;
   try {
-    await listen(server, { service: 'hub', port: config.HUB_PORT, host: config.HUB_HOST, portVariable: 'HUB_PORT', hostVariable: 'HUB_HOST' });
-    logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+    // The metrics port first: taken, the hub never listened (before, it said "hub listening" and
+    // took connections, then exited at the metrics port: an operator review).
     if (metricsServer && config.METRICS_PORT) {
       await listen(metricsServer, { service: 'hub metrics', port: config.METRICS_PORT, host: config.METRICS_HOST, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
-      logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
     }
+    await listen(server, { service: 'hub', port: config.HUB_PORT, host: config.HUB_HOST, portVariable: 'HUB_PORT', hostVariable: 'HUB_HOST' });
+    logger.info('hub listening', { issuer: config.HUB_ISSUER, port: config.HUB_PORT, store: store.kind });
+    if (metricsServer?.listening) logger.info('metrics listening', { host: config.METRICS_HOST, port: config.METRICS_PORT });
   } catch (error) {
     // A port taken (ListenError, one line naming the variable): nothing is left open behind it.
     if (server.listening) server.close();
+    if (metricsServer?.listening) metricsServer.close();
     await hub.stop().catch(() => undefined);
     hub.services.audit.stop();
     await hub.services.mailer.close().catch(() => undefined);

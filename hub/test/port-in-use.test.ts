@@ -66,9 +66,11 @@ describe('a port in use at start-up', () => {
 
   test('METRICS_PORT taken: one line naming the port and METRICS_PORT, exit code 1', async () => {
     const hubPort = await freePort();
-    const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, METRICS_PORT: String(taken.port) });
+    const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, METRICS_PORT: String(taken.port), LOG_LEVEL: 'info' });
     expect(code).toBe(1);
     expect(output).toContain(`hub metrics: port ${taken.port} (METRICS_PORT) is already in use: stop what listens there or set METRICS_PORT`);
+    // Found before the hub's own port listens (an operator review: "hub listening" and connections taken, then exit 1).
+    expect(output).not.toContain('"msg":"hub listening"');
     expectNoStack(output);
   });
 });
