@@ -127,6 +127,11 @@ const CLI_OPTIONS = {
   'insecure-operation': { type: 'boolean' },
   updatepw: { type: 'boolean' },
   'accept-rc4': { type: 'boolean' },
+  // ucenter apps update
+  synlogin: { type: 'boolean' },
+  'no-allow-register': { type: 'boolean' },
+  'no-updatepw': { type: 'boolean' },
+  'no-insecure-operation': { type: 'boolean' },
   // ucenter import
   'include-deleted': { type: 'boolean' },
   // invites create

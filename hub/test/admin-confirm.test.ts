@@ -88,6 +88,18 @@ describe.each(STORE_KINDS)('irreversible console actions ask first, on %s', (kin
     expect(await hub.services.clients.findUncached('reborn')).toBeUndefined();
   });
 
+  test('a UCenter application removed and registered again under the same app id after the confirmation page: the new one is not removed (409)', async () => {
+    await hub.services.ucenter.apps.register({ appId: 43, name: 'First Forum', url: 'http://127.0.0.1:9/forum' });
+    const asked = await pressButton(admin, `${hub.url}/admin/ucenter`, '/admin/ucenter/43/remove');
+    expect(asked.confirm.generation).toMatch(/^[\w-]{8,}$/);
+    await hub.services.ucenter.apps.remove(43);
+    await hub.services.ucenter.apps.register({ appId: 43, name: 'Second Forum', url: 'http://127.0.0.1:9/forum2' });
+    const refused = await admin.post(`${hub.url}/admin/ucenter/43/remove`, asked.confirm);
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('was removed and registered again since this page was opened');
+    expect((await hub.services.ucenter.apps.find(43))?.name).toBe('Second Forum');
+  });
+
   test('remove a UCenter application: asked first, then removed; one that is gone already is a 404 page', async () => {
     await hub.services.ucenter.apps.register({ appId: 41, name: 'Old Forum', url: 'http://127.0.0.1:9/forum' });
     const asked = await pressButton(admin, `${hub.url}/admin/ucenter`, '/admin/ucenter/41/remove');

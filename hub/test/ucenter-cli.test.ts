@@ -73,6 +73,41 @@ describe('ucenter CLI against Redis', () => {
     expect((await run('ucenter', 'apps', 'list')).out).toMatch(/4\s+GBK\s+.*charset=gbk/);
   });
 
+  test('apps update changes a moved forum\'s settings in place: UC_APPID, UC_KEY and the registration stay (an operator review: only remove-and-register, a new key, the queued notes dropped)', async () => {
+    const added = await run('ucenter', 'apps', 'add', '--name', 'Moving', '--url', 'http://old.hub.test/bbs', '--app-id', '21', '--internal-url', 'http://10.0.0.5/bbs', '--accept-rc4');
+    expect(added.code).toBe(0);
+    const key = /UC_KEY \(shown once\) = (\S+)/.exec(added.out)![1]!;
+    const store = new RedisStore(await connectRedis(TEST_REDIS_URL));
+    try {
+      const hub = await createHub(loadConfig({ ...env, LOG_LEVEL: 'silent' }), store, createLogger('silent'));
+      const apps = hub.services.ucenterApps;
+      const before = (await apps.find(21))!;
+
+      const moved = await run('ucenter', 'apps', 'update', '21', '--url', 'https://bbs.hub.test/', '--internal-url', '', '--name', 'Moved', '--charset', 'gbk', '--updatepw', '--no-synlogin');
+      expect(moved.code).toBe(0);
+      expect(moved.out).toMatch(/updated UCenter application 21 \(Moved\): .*url.*; notes go to https:\/\/bbs\.hub\.test\/api\/uc\.php; UC_APPID and UC_KEY are unchanged/);
+      expect(moved.out).not.toContain(key);
+      const after = (await apps.find(21))!;
+      expect(after).toMatchObject({ appId: 21, name: 'Moved', url: 'https://bbs.hub.test', charset: 'gbk', updatepw: true, synlogin: false, key, generation: before.generation, createdAt: before.createdAt });
+      expect(after.internalUrl).toBeUndefined();
+      expect((await hub.services.audit.search({ event: 'admin.client.update' })).some((entry) => entry.client === 'ucenter:21')).toBe(true);
+
+      // Turned back on; asking for the settings it has changes nothing.
+      expect((await run('ucenter', 'apps', 'update', '21', '--synlogin')).code).toBe(0);
+      expect((await apps.find(21))!.synlogin).toBe(true);
+      expect((await run('ucenter', 'apps', 'update', '21', '--synlogin')).out).toMatch(/already has these settings: nothing changed/);
+      // Refused, with nothing written: a bad address, both flags, nothing to change, an unknown app.
+      expect((await run('ucenter', 'apps', 'update', '21', '--url', 'ftp://bbs.hub.test')).code).not.toBe(0);
+      expect((await run('ucenter', 'apps', 'update', '21', '--updatepw', '--no-updatepw')).out).toMatch(/--updatepw and --no-updatepw both given/);
+      expect((await run('ucenter', 'apps', 'update', '21')).out).toMatch(/nothing to change/);
+      expect((await run('ucenter', 'apps', 'update', '999', '--name', 'Ghost')).code).not.toBe(0);
+      expect(await apps.find(999)).toBeUndefined();
+      expect((await apps.find(21))!).toMatchObject({ url: 'https://bbs.hub.test', key });
+    } finally {
+      await store.close();
+    }
+  });
+
   test('imports uc_members from CSV and from a mysqldump, keeping uids; counts legacy hashes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
     const csv = join(dir, 'members.csv');

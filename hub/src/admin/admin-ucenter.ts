@@ -100,8 +100,11 @@ export function adminUcenterRoutes(services: HubServices): Router {
   router.post('/admin/ucenter/:appId/remove', async (req, res) => {
     const app = await ucenter.apps.require(appIdParam(req.params.appId));
     const { appId } = app;
-    if (!confirmedOrAsked(req, res, services, { kind: 'removeUcenter', section: 'ucenter', action: `/admin/ucenter/${appId}/remove`, cancel: '/admin/ucenter', what: { appId, name: app.name } })) return;
-    await ucenter.apps.remove(appId);
+    // The confirmation carries the registration it names (as a subsite's): not another registered since under this app id.
+    const carry = app.generation ? { generation: app.generation } : undefined;
+    if (!confirmedOrAsked(req, res, services, { kind: 'removeUcenter', section: 'ucenter', action: `/admin/ucenter/${appId}/remove`, cancel: '/admin/ucenter', what: { appId, name: app.name }, ...(carry ? { carry } : {}) })) return;
+    const shownGeneration = field(req, 'generation');
+    await ucenter.apps.remove(appId, shownGeneration ? { ifGeneration: shownGeneration } : {});
     await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: `ucenter:${appId}` });
     res.redirect(303, '/admin/ucenter?done=client-removed');
   });

@@ -171,6 +171,39 @@ export class UcenterAppRegistry {
       .sort((a, b) => a.appId - b.appId);
   }
 
+  /**
+   * Changes an application's settings in place: its app id, key, registration (`generation`) and
+   * pending notes stay, so the site's config (UC_APPID, UC_KEY) stays as it is. A forum that moved
+   * (a new address, https) had only remove-and-register, which gave it a new key and dropped its
+   * queued notes (an operator review). `internalUrl: ''` drops the internal address. The
+   * applications are sent their new list, as at a registration.
+   */
+  async update(appId: number, change: Omit<Partial<UcenterAppInput>, 'appId'>): Promise<{ before: UcenterApp; app: UcenterApp }> {
+    // Compare-and-set: an update racing the application's removal does not bring its record back.
+    const result = await compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
+      if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
+      const before = JSON.parse(raw) as UcenterApp;
+      const internalUrl = change.internalUrl ?? before.internalUrl;
+      const merged: UcenterAppInput = {
+        name: change.name ?? before.name,
+        type: change.type ?? before.type,
+        url: change.url ?? before.url,
+        noteFile: change.noteFile ?? before.noteFile,
+        ...(internalUrl ? { internalUrl } : {}),
+        synlogin: change.synlogin ?? before.synlogin,
+        updatepw: change.updatepw ?? before.updatepw ?? false,
+        allowRegister: change.allowRegister ?? before.allowRegister,
+        charset: change.charset ?? before.charset ?? 'utf-8',
+        insecureOperation: change.insecureOperation ?? before.insecureOperation ?? false,
+      };
+      const { generation: _fresh, ...built } = UcenterAppRegistry.#build(merged);
+      const app: UcenterApp = { ...built, appId, key: before.key, createdAt: before.createdAt, ...(before.generation ? { generation: before.generation } : {}) };
+      return { write: JSON.stringify(app), result: { before, app } };
+    });
+    await this.#listChanged();
+    return result;
+  }
+
   /** A new key for the application (shown once); the old one stops working at once. */
   async rotateKey(appId: number): Promise<UcenterApp> {
     // Compare-and-set: a rotation racing the application's removal does not bring its record back.
@@ -181,8 +214,16 @@ export class UcenterAppRegistry {
     });
   }
 
-  async remove(appId: number): Promise<void> {
+  /**
+   * Removes the application. With `ifGeneration` (the console's confirmation page carries the
+   * registration it showed), one removed and registered again under the same app id since is not
+   * the one removed: a ConflictError, nothing removed.
+   */
+  async remove(appId: number, { ifGeneration }: { ifGeneration?: string } = {}): Promise<void> {
     const app = await this.require(appId);
+    if (ifGeneration !== undefined && app.generation !== undefined && app.generation !== ifGeneration) {
+      throw new ConflictError(msg('errors:ucenterApps.registeredAgain', { appId }));
+    }
     await this.store.del(this.keys.ucenterApp(appId));
     await this.store.setRemove(this.keys.ucenterApps(), String(appId));
     for (const listener of this.#removed) await listener(app);

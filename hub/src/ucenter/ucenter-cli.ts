@@ -7,7 +7,7 @@ import { isCrossSiteApp } from './app-site.js';
 import { decodeExport, importUcMembers, parseUcMembers, UidClashError } from './import.js';
 import { checkUcenterApp } from './note-check.js';
 import { noteUrl, ucenterAuditDetail } from './ucenter-app.js';
-import type { UcenterAppRegistry } from './ucenter-apps.js';
+import type { UcenterAppInput, UcenterAppRegistry } from './ucenter-apps.js';
 
 /** Shown wherever a UCenter application is registered (CLI, console, README). */
 export const UCENTER_WARNING =
@@ -17,6 +17,9 @@ export const UCENTER_WARNING =
 
 export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --url URL --accept-rc4 [--app-id N] [--type DISCUZX]
         [--note-file api/uc.php] [--internal-url URL] [--charset utf-8|gbk|big5] [--no-synlogin] [--allow-register] [--updatepw] [--insecure-operation]
+  npm run hub -- ucenter apps update APPID [--name NAME] [--url URL] [--type T] [--note-file F] [--internal-url URL|""] [--charset C]
+        [--synlogin|--no-synlogin] [--allow-register|--no-allow-register] [--updatepw|--no-updatepw] [--insecure-operation|--no-insecure-operation]
+        (keeps UC_APPID, UC_KEY and the pending notes)
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
@@ -37,11 +40,41 @@ export interface UcenterCliValues {
   'allow-register'?: boolean;
   'insecure-operation'?: boolean;
   updatepw?: boolean;
+  // ucenter apps update: each setting can be turned off as well as on
+  synlogin?: boolean;
+  'no-allow-register'?: boolean;
+  'no-updatepw'?: boolean;
+  'no-insecure-operation'?: boolean;
   'accept-rc4'?: boolean;
   'include-deleted'?: boolean;
 }
 
 type Print = (line: string) => void;
+
+/** An on/off setting of `apps update`: undefined when neither flag is given; both is a mistake. */
+function toggle(on: boolean | undefined, off: boolean | undefined, name: string): boolean | undefined {
+  if (on && off) throw new TypeError(`--${name} and --no-${name} both given: pick one`);
+  return on ? true : off ? false : undefined;
+}
+
+/** What `apps update` was asked to change (only the options given). */
+function ucenterAppChange(values: UcenterCliValues): Omit<Partial<UcenterAppInput>, 'appId'> {
+  const toggles = {
+    synlogin: toggle(values.synlogin, values['no-synlogin'], 'synlogin'),
+    allowRegister: toggle(values['allow-register'], values['no-allow-register'], 'allow-register'),
+    updatepw: toggle(values.updatepw, values['no-updatepw'], 'updatepw'),
+    insecureOperation: toggle(values['insecure-operation'], values['no-insecure-operation'], 'insecure-operation'),
+  };
+  return {
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.url !== undefined ? { url: values.url } : {}),
+    ...(values.type !== undefined ? { type: values.type } : {}),
+    ...(values['note-file'] !== undefined ? { noteFile: values['note-file'] } : {}),
+    ...(values['internal-url'] !== undefined ? { internalUrl: values['internal-url'] } : {}),
+    ...(values.charset !== undefined ? { charset: values.charset } : {}),
+    ...Object.fromEntries(Object.entries(toggles).filter(([, value]) => value !== undefined)),
+  };
+}
 
 /** A name from an imported file, its control and invisible characters escaped (\u001b, not an escape sequence). */
 function printable(text: string): string {
@@ -89,6 +122,17 @@ export async function runUcenterCli(
       print(`registered UCenter application ${app.appId} (${app.name}); notes go to ${noteUrl(app)}`);
       print(`UC_APPID = ${app.appId}`);
       print(`UC_KEY (shown once) = ${app.key}`);
+      return 0;
+    }
+    case 'apps update': {
+      const id = appId(target);
+      const change = ucenterAppChange(values);
+      if (!Object.keys(change).length) throw new TypeError(`nothing to change: name at least one setting\n\n${UCENTER_USAGE}`);
+      const { before, app } = await apps.update(id, change);
+      const changed = (Object.keys(app) as (keyof typeof app)[]).filter((field) => field !== 'key' && JSON.stringify(app[field]) !== JSON.stringify(before[field]));
+      await audit.record({ event: 'admin.client.update', actor: 'cli', client: `ucenter:${app.appId}`, detail: { changed: changed.join(',') } });
+      if (services.issuer && app.url !== before.url && isCrossSiteApp(app.url, services.issuer)) print(`note: ${new URL(app.url).host} is another site than the hub's ${new URL(services.issuer).host}: browsers keep no cookie from the sync page's notes there, so signing in or out at the hub does not reach this application`);
+      print(changed.length ? `updated UCenter application ${app.appId} (${app.name}): ${changed.join(', ')}; notes go to ${noteUrl(app)}; UC_APPID and UC_KEY are unchanged` : `UCenter application ${app.appId} already has these settings: nothing changed`);
       return 0;
     }
     case 'apps list':
