@@ -47,6 +47,19 @@ describe('GET /sso/login: interactive authorization request', () => {
     expect(anonymous.searchParams.has('prompt')).toBe(false);
   });
 
+  it('fetched as an image, a frame or by fetch() (Sec-Fetch-Dest not document): 400, no pending sign-in cookie (an attacker review: 80 <img> on a sibling host left 77 cookies, 20 KB, and the site answered 431 to that browser for ten minutes)', async () => {
+    const { app } = await makeSite(hub);
+    for (const dest of ['image', 'iframe', 'script', 'empty']) {
+      const res = await request(app).get('/sso/login?next=/x').set('Sec-Fetch-Dest', dest).set('Sec-Fetch-Site', 'same-site');
+      expect({ dest, status: res.status }).toEqual({ dest, status: 400 });
+      expect({ dest, cookies: Object.values(setCookies(res)).filter((cookie) => !isDeletion(cookie)) }).toEqual({ dest, cookies: [] });
+    }
+    // A page (a link, the address bar, a redirect) still starts the sign-in.
+    const page = await request(app).get('/sso/login?next=/x').set('Sec-Fetch-Dest', 'document');
+    expect(page.status).toBe(302);
+    expect(Object.keys(setCookies(page)).some((name) => name.startsWith('sso.auth.'))).toBe(true);
+  });
+
   it.each(['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'http:%2F%2Fevil.example', '%2F%2Fevil.example'])(
     'next=%s (open redirect attempt) → returns to /',
     async (next) => {
