@@ -14,3 +14,18 @@ export function isPageRequest(req: Request): boolean {
   if (purpose !== undefined && purpose.toLowerCase().includes('prefetch')) return false;
   return true;
 }
+
+/**
+ * Fetch Metadata: fetched as something else than a page of its own (`Sec-Fetch-Dest` an image, a
+ * frame, a script, `fetch()`). Absent (an older browser, a program) is a page.
+ */
+export function isEmbeddedFetch(req: Request): boolean {
+  const dest = req.get('sec-fetch-dest');
+  return dest !== undefined && dest !== '' && dest.toLowerCase() !== 'document';
+}
+
+/** Fetch Metadata: not a navigation (`Sec-Fetch-Mode` other than `navigate`: an image, a script, `fetch()`); absent is one. */
+export function isSubresourceFetch(req: Request): boolean {
+  const mode = req.get('sec-fetch-mode');
+  return mode !== undefined && mode !== '' && mode.toLowerCase() !== 'navigate';
+}

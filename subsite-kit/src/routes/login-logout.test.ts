@@ -60,6 +60,19 @@ describe('GET /sso/login: interactive authorization request', () => {
     expect(Object.keys(setCookies(page)).some((name) => name.startsWith('sso.auth.'))).toBe(true);
   });
 
+  it('/sso/callback fetched as an image (Sec-Fetch-Mode not navigate) is refused and keeps Request-Login: an <img> of it on a sibling page no longer cancels the next page view\'s sign-in (an attacker review)', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const embedded = await agent.get('/sso/callback?state=forged').set('Sec-Fetch-Mode', 'no-cors').set('Sec-Fetch-Dest', 'image').set('Sec-Fetch-Site', 'same-site');
+    expect(embedded.status).toBe(400);
+    expect(setCookies(embedded)).toEqual({});
+    // Request-Login is still there: the next page view goes to the hub (lazy verification).
+    const page = await agent.get('/').set(HTML);
+    expect(page.status).toBe(302);
+    expect(new URL(page.headers.location!).searchParams.get('prompt')).toBe('none');
+  });
+
   it.each(['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'http:%2F%2Fevil.example', '%2F%2Fevil.example'])(
     'next=%s (open redirect attempt) → returns to /',
     async (next) => {

@@ -6,6 +6,7 @@ import { interactivePrompt, redirectToHub } from '../authorize.js';
 import { safeReturnTo } from '../return-to.js';
 import { requireSecureTransport } from '../secure-transport.js';
 import { otherHostWarning } from '../mount-check.js';
+import { isEmbeddedFetch } from '../page-request.js';
 import { ssoState } from '../session.js';
 
 /**
@@ -22,7 +23,7 @@ export function login(ctx: KitContext): RequestHandler {
     // add one without seeing the others': a page on a sibling host (or a post's images) fetching
     // this route 80 times as <img> left 77 cookies, 20 KB, and this site answered that browser
     // 431 for ten minutes (an attacker review). The hub refuses such fetches of /auth too.
-    if (isEmbedded(req.get('sec-fetch-dest'))) throw new InvalidRequest('a sign-in starts from a page of its own, not an image, a frame or a fetch()');
+    if (isEmbeddedFetch(req)) throw new InvalidRequest('a sign-in starts from a page of its own, not an image, a frame or a fetch()');
     const next = safeReturnTo(req.query.next);
     // `?prompt=login` (or `select_account`): to the hub's sign-in page even when signed in here,
     // for a "sign in as someone else" link; the callback then replaces this site's session.
@@ -39,9 +40,4 @@ export function login(ctx: KitContext): RequestHandler {
     }
     return undefined;
   };
-}
-
-/** Fetch Metadata: `Sec-Fetch-Dest` other than `document` (an image, a frame, a script, `fetch()`); absent (an older browser) is a page. */
-function isEmbedded(dest: string | undefined): boolean {
-  return dest !== undefined && dest !== '' && dest.toLowerCase() !== 'document';
 }
