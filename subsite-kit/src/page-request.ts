@@ -23,9 +23,3 @@ export function isEmbeddedFetch(req: Request): boolean {
   const dest = req.get('sec-fetch-dest');
   return dest !== undefined && dest !== '' && dest.toLowerCase() !== 'document';
 }
-
-/** Fetch Metadata: not a navigation (`Sec-Fetch-Mode` other than `navigate`: an image, a script, `fetch()`); absent is one. */
-export function isSubresourceFetch(req: Request): boolean {
-  const mode = req.get('sec-fetch-mode');
-  return mode !== undefined && mode !== '' && mode.toLowerCase() !== 'navigate';
-}

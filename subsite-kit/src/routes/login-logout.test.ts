@@ -60,15 +60,28 @@ describe('GET /sso/login: interactive authorization request', () => {
     expect(Object.keys(setCookies(page)).some((name) => name.startsWith('sso.auth.'))).toBe(true);
   });
 
-  it('/sso/callback fetched as an image (Sec-Fetch-Mode not navigate) is refused and keeps Request-Login: an <img> of it on a sibling page no longer cancels the next page view\'s sign-in (an attacker review)', async () => {
+  it('/sso/callback fetched as an image or a frame (Sec-Fetch-Dest not document) is refused and keeps Request-Login: an <img> or <iframe> of it on a sibling page no longer cancels the next page view\'s sign-in (an attacker review)', async () => {
     const { app } = await makeSite(hub);
     const agent = request.agent(app);
     await agent.get(syncPath('synclogin', await makeSyncCode()));
-    const embedded = await agent.get('/sso/callback?state=forged').set('Sec-Fetch-Mode', 'no-cors').set('Sec-Fetch-Dest', 'image').set('Sec-Fetch-Site', 'same-site');
-    expect(embedded.status).toBe(400);
-    expect(setCookies(embedded)).toEqual({});
+    for (const [dest, mode] of [['image', 'no-cors'], ['iframe', 'navigate'], ['empty', 'cors']]) {
+      const embedded = await agent.get('/sso/callback?state=forged').set('Sec-Fetch-Mode', mode!).set('Sec-Fetch-Dest', dest!).set('Sec-Fetch-Site', 'same-site');
+      expect({ dest, status: embedded.status, cookies: setCookies(embedded) }).toEqual({ dest, status: 400, cookies: {} });
+    }
     // Request-Login is still there: the next page view goes to the hub (lazy verification).
     const page = await agent.get('/').set(HTML);
+    expect(page.status).toBe(302);
+    expect(new URL(page.headers.location!).searchParams.get('prompt')).toBe('none');
+  });
+
+  it('a page in a frame starts no silent check (its answer would come back as a frame, which the callback refuses): served as it is, Request-Login kept for the next page view', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const framed = await agent.get('/').set(HTML).set('Sec-Fetch-Mode', 'navigate').set('Sec-Fetch-Dest', 'iframe');
+    expect(framed.status).toBe(200);
+    expect(Object.keys(setCookies(framed))).toEqual([]);
+    const page = await agent.get('/').set(HTML).set('Sec-Fetch-Mode', 'navigate').set('Sec-Fetch-Dest', 'document');
     expect(page.status).toBe(302);
     expect(new URL(page.headers.location!).searchParams.get('prompt')).toBe('none');
   });
