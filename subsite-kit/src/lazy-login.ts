@@ -3,7 +3,7 @@ import { isKitPath, type KitContext } from './context.js';
 import { KitError, SiteMisconfigured, describeError } from './errors.js';
 import { SILENT_RETRY_AFTER_SECONDS } from './cookies.js';
 import { exposeUser } from './current-user.js';
-import { isPageRequest } from './page-request.js';
+import { isEmbeddedFetch, isPageRequest } from './page-request.js';
 import { originalPath, redirectToHub } from './authorize.js';
 import { insecureTransport } from './secure-transport.js';
 import { logMisconfigured } from './routes/error-handler.js';
@@ -34,10 +34,10 @@ export function lazyLogin(ctx: KitContext): RequestHandler {
       // session (someone else, or this user again): the next page view asks the hub (a re-check).
       const asked = ctx.cookies.requestLoginDue(req);
       const due = asked || (recheckSeconds > 0 && recheckDue(ssoState(req)!, recheckSeconds));
-      if (due && req.method === 'GET' && isPageRequest(req) && !isKitPath(req.path)) return asked ? silentCheck(ctx, req, res, next, true, true) : startRecheck(ctx, req, res, next);
+      if (due && req.method === 'GET' && isTopLevelPage(req) && !isKitPath(req.path)) return asked ? silentCheck(ctx, req, res, next, true, true) : startRecheck(ctx, req, res, next);
       return next();
     }
-    if (!isPageRequest(req) || isKitPath(req.path)) return next();
+    if (!isTopLevelPage(req) || isKitPath(req.path)) return next();
 
     const requestLogin = ctx.cookies.requestLoginDue(req);
     // The first page view of a browser session re-checks once: always in crossSite mode (the
@@ -135,4 +135,14 @@ async function silentCheck(ctx: KitContext, req: Request, res: Response, next: N
 function isUnreachable(error: unknown): boolean {
   if (error instanceof KitError) return error.status === 503;
   return !(error instanceof TypeError || error instanceof ReferenceError || error instanceof RangeError || error instanceof SyntaxError);
+}
+
+/**
+ * A page view that may start a silent check: a page the browser opens as a page of its own, not
+ * in a frame. The check's answer comes back the way it went, and the callback takes only a page's
+ * (an <iframe> of it on another page could otherwise delete Request-Login); a framed page is
+ * served as it is, Request-Login kept for the next page view.
+ */
+function isTopLevelPage(req: Request): boolean {
+  return isPageRequest(req) && !isEmbeddedFetch(req);
 }

@@ -14,3 +14,12 @@ export function isPageRequest(req: Request): boolean {
   if (purpose !== undefined && purpose.toLowerCase().includes('prefetch')) return false;
   return true;
 }
+
+/**
+ * Fetch Metadata: fetched as something else than a page of its own (`Sec-Fetch-Dest` an image, a
+ * frame, a script, `fetch()`). Absent (an older browser, a program) is a page.
+ */
+export function isEmbeddedFetch(req: Request): boolean {
+  const dest = req.get('sec-fetch-dest');
+  return dest !== undefined && dest !== '' && dest.toLowerCase() !== 'document';
+}

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { authcodeEncode } from '../../../hub/src/ucenter/authcode.js';
+import { authcodeDecode, authcodeEncode } from '../../../hub/src/ucenter/authcode.js';
+import { xmlSerialize } from '../../../hub/src/ucenter/xml.js';
 import { TestBrowser } from '../../../hub/src/testing/browser.js';
 import { decodeNote, UcClient, UcenterUnavailableError } from '../../../hub/src/testing/ucenter-client.js';
 import { loadDemoConfig } from '../demo-config.js';
@@ -115,6 +116,48 @@ describe('demo forum: signing out', () => {
       await answer.text();
       expect(await (await browser.get(`${url}/`)).text()).not.toContain('data-testid="uc-scripts"');
       expect(asked).toBe(0);
+    } finally {
+      forum.closeAllConnections();
+      hub.closeAllConnections();
+      await new Promise<void>((resolve) => forum.close(() => resolve()));
+      await new Promise<void>((resolve) => hub.close(() => resolve()));
+    }
+  });
+});
+
+describe('demo forum: signing in', () => {
+  test('an unknown member and a wrong password get the same words: the form tells no one which names have an account (an attacker review)', async () => {
+    // UCenter's user/login answers -1 for an unknown user and -2 for a wrong password; Discuz! X
+    // shows both as one failed sign-in. The hub stand-in answers by the name typed.
+    const hub = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => {
+        const input = new URLSearchParams(body).get('input') ?? '';
+        const decoded = new URLSearchParams(authcodeDecode(input, forumConfig.forum.ucKey));
+        const known = decoded.get('username') === 'alice';
+        res.setHeader('content-type', 'text/xml');
+        res.end(xmlSerialize(known ? [-2, 'alice', '', 'alice@example.com', 0] : [-1, '', '', '', 0]));
+      });
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const forumConfig = loadDemoConfig({ HUB_INTERNAL_URL: `http://127.0.0.1:${(hub.address() as AddressInfo).port}` });
+    const forum = createServer(createForumSite(forumConfig));
+    await new Promise<void>((resolve) => forum.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(forum.address() as AddressInfo).port}`;
+    const flashFor = async (username: string) => {
+      const browser = new TestBrowser();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browser.get(`${url}/`)).text())![1]!;
+      const answer = await browser.post(`${url}/login`, { _csrf: csrf, username, password: 'wrong-password-123' });
+      expect(answer.status).toBe(303);
+      await answer.text();
+      return /data-testid="flash">([^<]*)</.exec(await (await browser.get(`${url}/`)).text())?.[1];
+    };
+    try {
+      const wrongPassword = await flashFor('alice');
+      const unknown = await flashFor('nobody-here');
+      expect(wrongPassword).toBeDefined();
+      expect(unknown).toBe(wrongPassword);
     } finally {
       forum.closeAllConnections();
       hub.closeAllConnections();

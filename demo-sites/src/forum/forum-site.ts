@@ -112,7 +112,9 @@ export function createForumSite(config: DemoConfig): Express {
         req.session.flash = 'Signed in here; the other sites could not be told (the sign-in service is unavailable).';
       }
     } else {
-      req.session.flash = code === -1 ? 'No such user.' : code === -4 ? 'Too many attempts; try again later.' : 'Wrong password.';
+      // -1 (no such user) and -2 (wrong password) read alike, as Discuz! X shows them: a form that
+      // said 'No such user.' told anyone which names have a hub account (an attacker review).
+      req.session.flash = code === -4 ? 'Too many attempts; try again later.' : 'Wrong username or password.';
     }
     return res.redirect(303, '/');
   });

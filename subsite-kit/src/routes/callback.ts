@@ -2,7 +2,8 @@ import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { safeReturnTo } from '../return-to.js';
 import { requireSecureTransport } from '../secure-transport.js';
-import { KitError, describeError } from '../errors.js';
+import { InvalidRequest, KitError, describeError } from '../errors.js';
+import { isEmbeddedFetch } from '../page-request.js';
 import { signIn } from '../sign-in.js';
 import { sendKitPage } from '../error-page.js';
 import { HubRequestError } from '../hub-errors.js';
@@ -46,6 +47,12 @@ const ERROR_CODE = /^[a-z_]{1,64}$/;
  */
 export function callback(ctx: KitContext): RequestHandler {
   return async (req, res) => {
+    // The hub's answer is a page's own navigation (the kit starts sign-ins and silent checks only
+    // from pages). Fetched as an image, a frame, a script or by fetch() it is someone else's page
+    // at work: refused before anything is touched. Before, an <img> or <iframe> of
+    // /sso/callback?state=x on a sibling host's page deleted Request-Login, so a sign-in at the hub
+    // never reached this site (an attacker review).
+    if (isEmbeddedFetch(req)) throw new InvalidRequest('a sign-in answer comes as a page of its own, not an image, a frame, a script or a fetch()');
     requireSecureTransport(ctx, req);
     const { state, code, error } = req.query;
     // This answer's own request is taken out; those of other tabs stay pending for their answers.

@@ -47,6 +47,45 @@ describe('GET /sso/login: interactive authorization request', () => {
     expect(anonymous.searchParams.has('prompt')).toBe(false);
   });
 
+  it('fetched as an image, a frame or by fetch() (Sec-Fetch-Dest not document): 400, no pending sign-in cookie (an attacker review: 80 <img> on a sibling host left 77 cookies, 20 KB, and the site answered 431 to that browser for ten minutes)', async () => {
+    const { app } = await makeSite(hub);
+    for (const dest of ['image', 'iframe', 'script', 'empty']) {
+      const res = await request(app).get('/sso/login?next=/x').set('Sec-Fetch-Dest', dest).set('Sec-Fetch-Site', 'same-site');
+      expect({ dest, status: res.status }).toEqual({ dest, status: 400 });
+      expect({ dest, cookies: Object.values(setCookies(res)).filter((cookie) => !isDeletion(cookie)) }).toEqual({ dest, cookies: [] });
+    }
+    // A page (a link, the address bar, a redirect) still starts the sign-in.
+    const page = await request(app).get('/sso/login?next=/x').set('Sec-Fetch-Dest', 'document');
+    expect(page.status).toBe(302);
+    expect(Object.keys(setCookies(page)).some((name) => name.startsWith('sso.auth.'))).toBe(true);
+  });
+
+  it('/sso/callback fetched as an image or a frame (Sec-Fetch-Dest not document) is refused and keeps Request-Login: an <img> or <iframe> of it on a sibling page no longer cancels the next page view\'s sign-in (an attacker review)', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    for (const [dest, mode] of [['image', 'no-cors'], ['iframe', 'navigate'], ['empty', 'cors']]) {
+      const embedded = await agent.get('/sso/callback?state=forged').set('Sec-Fetch-Mode', mode!).set('Sec-Fetch-Dest', dest!).set('Sec-Fetch-Site', 'same-site');
+      expect({ dest, status: embedded.status, cookies: setCookies(embedded) }).toEqual({ dest, status: 400, cookies: {} });
+    }
+    // Request-Login is still there: the next page view goes to the hub (lazy verification).
+    const page = await agent.get('/').set(HTML);
+    expect(page.status).toBe(302);
+    expect(new URL(page.headers.location!).searchParams.get('prompt')).toBe('none');
+  });
+
+  it('a page in a frame starts no silent check (its answer would come back as a frame, which the callback refuses): served as it is, Request-Login kept for the next page view', async () => {
+    const { app } = await makeSite(hub);
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const framed = await agent.get('/').set(HTML).set('Sec-Fetch-Mode', 'navigate').set('Sec-Fetch-Dest', 'iframe');
+    expect(framed.status).toBe(200);
+    expect(Object.keys(setCookies(framed))).toEqual([]);
+    const page = await agent.get('/').set(HTML).set('Sec-Fetch-Mode', 'navigate').set('Sec-Fetch-Dest', 'document');
+    expect(page.status).toBe(302);
+    expect(new URL(page.headers.location!).searchParams.get('prompt')).toBe('none');
+  });
+
   it.each(['//evil.example/x', '/\\evil.example', 'https://evil.example/', 'http:%2F%2Fevil.example', '%2F%2Fevil.example'])(
     'next=%s (open redirect attempt) → returns to /',
     async (next) => {
