@@ -120,10 +120,15 @@ export async function main(
       );
     })
     .catch(() => undefined); // the store closed under it (a stop right after the start): nothing to say
+  let stopBegan = 0;
+  let stopSaid = false;
   return {
     shutdownTimeoutMs: config.SHUTDOWN_DELAY_MS + config.SHUTDOWN_TIMEOUT_MS,
     close: async () => {
-      if (!graceful.stopping) logger.info('hub stopping', { inFlight: graceful.inFlight });
+      if (!graceful.stopping) {
+        stopBegan = Date.now();
+        logger.info('hub stopping', { inFlight: graceful.inFlight });
+      }
       hub.services.draining.start();
       metricsServer?.close();
       metricsServer?.closeAllConnections();
@@ -151,6 +156,9 @@ export async function main(
       // went without a line (a mail-fault review).
       const unsent = hub.services.mailer.sending;
       if (unsent > 0) logger.error('mail not sent: the hub stopped before the SMTP server took it', { count: unsent });
+      // The last line (an operator review: "hub stopping", then nothing to say the stop was done, or how long it took).
+      if (!stopSaid) logger.info('hub stopped', { tookMs: Date.now() - stopBegan });
+      stopSaid = true;
     },
   };
 }

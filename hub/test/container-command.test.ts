@@ -75,6 +75,7 @@ describe.each([
       clearTimeout(timer);
       expect(code).toBe(0);
       expect(out).toContain('hub stopping');
+      expect(out).toContain('"msg":"hub stopped"'); // the stop said done, last (an operator review)
       expect(await refused(port)).toBe(true); // no orphaned hub left listening
     } finally {
       // The whole group, so an orphaned hub (the old npx form) does not outlive the test.
