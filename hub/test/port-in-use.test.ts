@@ -85,6 +85,15 @@ describe('a Redis that does not answer at start-up', () => {
     expectNoStack(output);
   });
 
+  test('a Redis host name that does not resolve: said as that, naming the variable, not as a server that did not answer (an operator review)', async () => {
+    const hubPort = await freePort();
+    const { code, output } = await runHub({ HUB_PORT: String(hubPort), HUB_ISSUER: `http://127.0.0.1:${hubPort}`, REDIS_URL: 'redis://no-such-redis.invalid:6379' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/the host name no-such-redis\.invalid does not resolve here \(DNS .*\): check the host in REDIS_URL/);
+    expect(output).not.toMatch(/is it running and reachable/);
+    expectNoStack(output);
+  });
+
   test('a plain Redis given as a sentinel or as a cluster node: says what it is and which variable to use', async () => {
     // An outside operator review: "did not answer (could not connect to Redis in time)" after 10 s,
     // and "All the root nodes are unavailable", although the Redis answered.

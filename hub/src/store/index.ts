@@ -110,6 +110,12 @@ export async function unreachableRedisMessage(target: RedisTarget, cause?: unkno
   if (await answersNow(target)) {
     return `${where} did not answer in time, and answers now with these settings (no password was refused): it was busy or changing, as during a failover or a restart (a primary being replaced takes seconds); try again`;
   }
+  // A host name that does not resolve (a typo, a compose service name outside compose): said as
+  // that, not as a server that did not answer (an operator review).
+  const unresolved = /\b(?:ENOTFOUND|EAI_AGAIN) ([^\s,;)]+)/.exec(causes)?.[1];
+  if (unresolved) {
+    return `${where}: the host name ${unresolved} does not resolve here (DNS${/EAI_AGAIN/.test(causes) ? ' did not answer in time' : ' has no such name'}): check the host in REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) for a typo; a compose service name (redis) resolves only inside its compose network`;
+  }
   return `${where} did not answer (no reply at all, so no password was refused): is it running and reachable, and are REDIS_URL (or REDIS_CLUSTER_NODES / REDIS_SENTINELS) right?`;
 }
 
