@@ -211,7 +211,10 @@ describe('client secrets: hashed at rest (RFC 6819 §5.1.4.1.3), rotation with o
     // The running hub reloads the record (its cache is checked once a second).
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await clientCredentials(hub, 'legacy', clientSecret!)).status).toBe(200);
-    expect((await run('clients', 'hash-secrets')).out).toMatch(/no client secret was stored in clear/);
+    const again = (await run('clients', 'hash-secrets')).out;
+    expect(again).toMatch(/no client secret was stored in clear: nothing to do/);
+    expect(again).not.toMatch(/can no longer authenticate/); // nothing changed: no warning that reads as a contradiction
+    expect(hashed.out).toMatch(/older version can no longer authenticate these clients/);
   });
 
   test('an older process\'s rotation of a record holding both (it replaces the clear secret, carries the rest over): the new secret works, the replaced one and an overlap\'s previous one not', async () => {

@@ -237,8 +237,13 @@ export async function runClientsCli(command: string | undefined, target: string 
     case 'hash-secrets': {
       const hashed = await clients.hashClearSecrets();
       await audit.record({ event: 'admin.clients.hash-secrets', ...CLI, detail: { hashed: hashed.length } });
-      print(hashed.length ? `hashed the secrets of ${hashed.length} client(s): ${hashed.join(', ')}` : 'no client secret was stored in clear');
-      print('from now on every record holds only a digest of its secret (hub processes of an older version can no longer authenticate these clients)');
+      // Only when something was hashed: after "nothing was in clear" the warning read as a contradiction (an operator review).
+      if (hashed.length) {
+        print(`hashed the secrets of ${hashed.length} client(s): ${hashed.join(', ')}`);
+        print('from now on these records hold only a digest of their secret (hub processes of an older version can no longer authenticate these clients)');
+      } else {
+        print('no client secret was stored in clear: nothing to do');
+      }
       return 0;
     }
     case 'rotate-sync-key': {
