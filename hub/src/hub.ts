@@ -147,7 +147,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),
   });
-  const errorPage: HookPageRender = (ctx, title, description) => views.render('hub/error.njk', { title, description }, localeOfContext(ctx));
+  const errorPage: HookPageRender = (ctx, title, description, retry) => views.render('hub/error.njk', { title, description, retry }, localeOfContext(ctx));
   ProtocolHooks.of(provider).before(signInStarts.authorizationHook(errorPage));
   // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
   installResumeCheck(provider, users, audit, errorPage, config.secureCookies);

@@ -20,8 +20,8 @@ export function isProgramEndpoint(ctx: Pick<KoaContextWithOIDC, 'path'>): boolea
   return PROGRAM_ENDPOINTS.test(ctx.path);
 }
 
-/** Renders the hub's error page for a protocol request (the page's title and text). */
-export type HookPageRender = (ctx: KoaContextWithOIDC, title: string, description: string) => string;
+/** Renders the hub's error page for a protocol request (the page's title and text, and a "Try again" link when there is one). */
+export type HookPageRender = (ctx: KoaContextWithOIDC, title: string, description: string, retry?: string) => string;
 
 export interface HookRefusal {
   status: number;
@@ -34,6 +34,8 @@ export interface HookRefusal {
   jsonDescription: string;
   /** The RFC 6749 `error` code for a program: `temporarily_unavailable` unless said. */
   error?: string;
+  /** A path on the hub the page's "Try again" loads (only for an answer that waiting mends). */
+  retry?: string;
 }
 
 /**
@@ -49,11 +51,14 @@ export function refuseFromHook(ctx: KoaContextWithOIDC, render: HookPageRender, 
     return;
   }
   ctx.type = 'html';
-  ctx.body = render(ctx, refusal.title, refusal.description);
+  ctx.body = render(ctx, refusal.title, refusal.description, refusal.retry);
 }
 
-/** {@link refuseFromHook} for a store that failed or did not answer in time: 503, the hub's usual words. */
-export function storeDownFromHook(ctx: KoaContextWithOIDC, render: HookPageRender): void {
+/**
+ * {@link refuseFromHook} for a store that failed or did not answer in time: 503, the hub's usual
+ * words; `retry`, a path on the hub that can be loaded again as it is, becomes the page's "Try again".
+ */
+export function storeDownFromHook(ctx: KoaContextWithOIDC, render: HookPageRender, retry?: string): void {
   const t = translator(localeOfContext(ctx));
   refuseFromHook(ctx, render, {
     status: 503,
@@ -61,6 +66,7 @@ export function storeDownFromHook(ctx: KoaContextWithOIDC, render: HookPageRende
     title: t('errors:titles.unavailable'),
     description: t('errors:descriptions.unavailableShortly'),
     jsonDescription: translator('en')('errors:descriptions.unavailableShortly'),
+    ...(retry !== undefined ? { retry } : {}),
   });
 }
 

@@ -113,9 +113,11 @@ export function installResumeCheck(provider: Provider, users: UserRepository, au
       await takeLoginOff(ctx, interaction, result, 'login.ended-before-resume', accountId);
       return true;
     } catch (error) {
-      // Fail closed: without the check, no resume.
+      // Fail closed: without the check, no resume. Nothing was read or consumed yet, so the
+      // resume itself (its path, which RESUME_PATH matched: `/auth/…`, never `//host`) is the
+      // page's "Try again": once the store is back it finishes the sign-in, no password asked.
       if (!storeUnavailableOf(error)) throw error;
-      storeDownFromHook(ctx, render);
+      storeDownFromHook(ctx, render, ctx.path);
       return false;
     }
   };

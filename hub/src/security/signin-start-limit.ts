@@ -45,6 +45,16 @@ function writesRecord(ctx: KoaContextWithOIDC): boolean {
   return PAR_PATH.test(ctx.path) && !/^basic /i.test(ctx.get('authorization'));
 }
 
+/**
+ * The address a counted GET can be loaded again at (its path and query on the hub), for the
+ * store-down page's "Try again"; none for a POST. Counted paths start with one `/` (never `//host`).
+ */
+function reloadable(ctx: KoaContextWithOIDC): string | undefined {
+  if (ctx.method !== 'GET' || !RECORD_WRITING_PATH.test(ctx.path)) return undefined;
+  const url = ctx.originalUrl;
+  return url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\') ? url : undefined;
+}
+
 /** A sign-in or sign-out page fetched as an image, a script, a frame or by `fetch()` ({@link isEmbeddedRequest}): refused, not counted. */
 export class EmbeddedSignInPageError extends HubError {
   override readonly name = 'EmbeddedSignInPageError';
@@ -127,7 +137,9 @@ export class SignInStartLimit {
         await this.count(ctx.ip);
       } catch (error) {
         if (error instanceof StoreUnavailableError) {
-          storeDownFromHook(ctx, render);
+          // Nothing was read or written for the page yet: a GET can be loaded again as it is
+          // (a resume `/auth/:uid` included), so that is the page's "Try again".
+          storeDownFromHook(ctx, render, reloadable(ctx));
           return false;
         }
         if (!(error instanceof TooManySignInStartsError)) throw error;
