@@ -139,7 +139,7 @@ describe('options: an unknown (misspelled) option is a TypeError naming it and t
   });
 
   it('nothing close: the message lists the options', async () => {
-    await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, metrics$/);
+    await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, onUserDelete, metrics$/);
   });
 
   it('every option of the README\'s table, and metrics with its nested options, is still accepted', async () => {
