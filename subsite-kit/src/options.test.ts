@@ -50,6 +50,14 @@ describe('options: early TypeErrors naming the bad option', () => {
     expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" is a client that was never connected: call await redis\.connect\(\) before createSubsiteKit\(\)/);
   });
 
+  it('refuses an ioredis client at start, naming it (a new-developer review: it was accepted, then every sign-in and sync beacon failed as "store claim failed (is Redis down or unreachable?)" with Redis up)', () => {
+    // ioredis's shape: a sendCommand of its own, a status string, no isOpen.
+    class Redis { status = 'ready'; options = {}; sendCommand(): undefined { return undefined; } get(): undefined { return undefined; } set(): undefined { return undefined; } }
+    const redis = new Redis() as unknown as SubsiteKitOptions['redis'];
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(TypeError);
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" must be a node-redis client \(from createClient\(\).*\): this one looks like an ioredis client/);
+  });
+
   it('accepts a client that is open but reconnecting (isOpen, not isReady)', () => {
     const reconnecting = { isOpen: true, isReady: false, sendCommand: () => undefined } as unknown as SubsiteKitOptions['redis'];
     expect(resolveOptions({ ...valid(), redis: reconnecting }).redis).toBe(reconnecting);

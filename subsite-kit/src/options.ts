@@ -253,6 +253,13 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
     fail('redis', 'must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package)');
   }
+  // Another client with a sendCommand of its own (ioredis): its commands take other arguments, so
+  // every sign-in and sync beacon failed as "store … failed (is Redis down or unreachable?)" with
+  // Redis up. Every node-redis client (createClient, createCluster, createSentinel) has isOpen.
+  if (redis !== undefined && typeof (redis as { isOpen?: unknown }).isOpen !== 'boolean') {
+    const ioredis = typeof (redis as { status?: unknown }).status === 'string';
+    fail('redis', `must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package): this one ${ioredis ? 'looks like an ioredis client, whose commands the kit cannot call' : 'has no isOpen'}; make one with the "redis" package for the kit`);
+  }
   // Never opened: every command would fail (or queue for ever), each signed-in page a 503 that
   // blames Redis. Open but reconnecting (isOpen true, isReady false) is fine: it recovers.
   if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
