@@ -47,7 +47,7 @@ export class AfterCallbackFailed extends KitError {
 }
 
 /** `TypeError at file:///srv/site/app.js:17:40`: the error's name (and code) and its first stack frame. */
-function thrownAt(error: unknown): string {
+export function thrownAt(error: unknown): string {
   const { name, code, stack } = (error ?? {}) as { name?: unknown; code?: unknown; stack?: unknown };
   const label = typeof name === 'string' ? `${name}${typeof code === 'string' ? ` (${code})` : ''}` : `a ${typeof error}`;
   const frame = typeof stack === 'string' ? /^\s+at (.+)$/m.exec(stack)?.[1] : undefined;

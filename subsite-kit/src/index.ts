@@ -36,6 +36,8 @@ export { StoreFailure, StoreTimeout } from './store/deadline.js';
 /** The `afterCallback` hook: throw `SignInRefused('message')` (or return false) to refuse a user. */
 export { SignInRefused } from './after-callback.js';
 export type { AfterCallback, AfterCallbackContext } from './after-callback.js';
+/** The `onUserDelete` hook and what it is told of a userdelete notice. */
+export type { OnUserDelete, UserDeleteEvent } from './user-delete-hook.js';
 /** `req.sso` (`accessToken()`, `userinfo()`) and `res.locals.sso` (`consentRequired`). */
 export type { SsoRequestApi } from './request-api.js';
 /** `req.sso` in a route behind `sso.router`, typed as set (throws if the router did not run). */

@@ -255,6 +255,18 @@ describe('callback: code exchange, ID token validation, session', () => {
     expect((await agent.get('/forum').set(HTML)).body.user).toBeNull();
   });
 
+  it.each([
+    ['expired (this server\'s clock ahead of the hub\'s)', { iat: Math.floor(Date.now() / 1000) - 7_300, exp: Math.floor(Date.now() / 1000) - 3_700 }],
+    ['not yet valid (this server\'s clock behind the hub\'s)', { nbf: Math.floor(Date.now() / 1000) + 300 }],
+  ])('an ID token refused for its times (%s) says to check the clocks, as sync codes and hub tokens do (a new-developer review)', async (_name, overrides) => {
+    hub.idTokenOverrides = overrides;
+    const lines: string[] = [];
+    const { agent } = await syncedBrowser({ logger: { warn: (line: string) => { lines.push(line); } } });
+    const res = await agent.get(await browserAtHub(hub, (await agent.get('/forum').set(HTML)).headers.location!));
+    expect(res.status).toBe(502);
+    expect(lines.join('\n')).toMatch(/ID token check .* failed: the ID token was refused: .*: are the hub's and this server's clocks in sync\?/);
+  });
+
   it('token endpoint failure on a silent check → back to the page, anonymous, never the error page nor a 500; Request-Login held back, then checked once more', async () => {
     // A review: with the hub answering in 6-8 s (past hubTimeoutMs) every visitor of a page
     // checked silently waited 5 s for the kit's "Sign-in failed" 503 page, a page they never

@@ -50,6 +50,14 @@ describe('options: early TypeErrors naming the bad option', () => {
     expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" is a client that was never connected: call await redis\.connect\(\) before createSubsiteKit\(\)/);
   });
 
+  it('refuses an ioredis client at start, naming it (a new-developer review: it was accepted, then every sign-in and sync beacon failed as "store claim failed (is Redis down or unreachable?)" with Redis up)', () => {
+    // ioredis's shape: a sendCommand of its own, a status string, no isOpen.
+    class Redis { status = 'ready'; options = {}; sendCommand(): undefined { return undefined; } get(): undefined { return undefined; } set(): undefined { return undefined; } }
+    const redis = new Redis() as unknown as SubsiteKitOptions['redis'];
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(TypeError);
+    expect(() => resolveOptions({ ...valid(), redis })).toThrow(/"redis" must be a node-redis client \(from createClient\(\).*\): this one looks like an ioredis client/);
+  });
+
   it('accepts a client that is open but reconnecting (isOpen, not isReady)', () => {
     const reconnecting = { isOpen: true, isReady: false, sendCommand: () => undefined } as unknown as SubsiteKitOptions['redis'];
     expect(resolveOptions({ ...valid(), redis: reconnecting }).redis).toBe(reconnecting);
@@ -139,7 +147,7 @@ describe('options: an unknown (misspelled) option is a TypeError naming it and t
   });
 
   it('nothing close: the message lists the options', async () => {
-    await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, metrics$/);
+    await expect(createSubsiteKit({ ...valid(), port: 3000 } as SubsiteKitOptions)).rejects.toThrow(/option "port" is unknown: the options are hubUrl, hubInternalUrl, .*afterCallback, onUserDelete, metrics$/);
   });
 
   it('every option of the README\'s table, and metrics with its nested options, is still accepted', async () => {

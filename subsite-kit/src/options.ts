@@ -1,4 +1,5 @@
 import type { AfterCallback } from './after-callback.js';
+import type { OnUserDelete } from './user-delete-hook.js';
 import type { KitRedisClient } from './redis-client.js';
 import { safeReturnTo } from './return-to.js';
 
@@ -87,6 +88,13 @@ export interface SubsiteKitOptions {
    * nothing to keep the default. Throw {@link SignInRefused} to refuse with a message. Default: none.
    */
   afterCallback?: AfterCallback;
+  /**
+   * Called when the hub's `/sso/userdelete` notice came, after the user's sessions here ended:
+   * delete the user's local data when `reason` is `'deleted'` (only then: a disabled user may be
+   * enabled again). It may be async; one that throws or rejects makes the notice answer 503, and
+   * the hub retries it, so make it idempotent. Default: none.
+   */
+  onUserDelete?: OnUserDelete;
 }
 
 /** The cookie names the kit uses, all under `cookiePrefix` (after `__Host-` with `secureCookies`). */
@@ -116,6 +124,7 @@ export const OPTION_NAMES: readonly (keyof SubsiteKitOptions)[] = Object.freeze(
   crossSiteRecheckSeconds: true, scopes: true, postLogoutRedirectUri: true, secureCookies: true,
   requestLoginMaxAgeSeconds: true, sessionMaxAgeSeconds: true, clockSkewSeconds: true, hubTimeoutMs: true,
   storeTimeoutMs: true, logger: true, publicPath: true, afterCallback: true,
+  onUserDelete: true,
 } satisfies { [K in keyof Required<SubsiteKitOptions>]: true }) as (keyof SubsiteKitOptions)[]);
 
 /** Validated, defaulted, frozen options used inside the kit. */
@@ -151,6 +160,7 @@ export interface ResolvedOptions {
   /** Same-origin path of the site's public page (with the mount path). */
   readonly publicPath: string;
   readonly afterCallback: AfterCallback | undefined;
+  readonly onUserDelete: OnUserDelete | undefined;
 }
 
 const MIN_SECRET_LENGTH = 32; // characters; HS256 wants at least 256 bits of key
@@ -243,6 +253,13 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
   if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { sendCommand?: unknown }).sendCommand !== 'function')) {
     fail('redis', 'must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package)');
   }
+  // Another client with a sendCommand of its own (ioredis): its commands take other arguments, so
+  // every sign-in and sync beacon failed as "store … failed (is Redis down or unreachable?)" with
+  // Redis up. Every node-redis client (createClient, createCluster, createSentinel) has isOpen.
+  if (redis !== undefined && typeof (redis as { isOpen?: unknown }).isOpen !== 'boolean') {
+    const ioredis = typeof (redis as { status?: unknown }).status === 'string';
+    fail('redis', `must be a node-redis client (from createClient(), createCluster() or createSentinel() of the "redis" package): this one ${ioredis ? 'looks like an ioredis client, whose commands the kit cannot call' : 'has no isOpen'}; make one with the "redis" package for the kit`);
+  }
   // Never opened: every command would fail (or queue for ever), each signed-in page a 503 that
   // blames Redis. Open but reconnecting (isOpen true, isReady false) is fine: it recovers.
   if (redis !== undefined && (redis as { isOpen?: unknown }).isOpen === false) {
@@ -276,6 +293,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     fail('publicPath', 'must be a same-origin path such as "/" or "/welcome"');
   }
   if (options.afterCallback !== undefined && typeof options.afterCallback !== 'function') fail('afterCallback', 'must be a function');
+  if (options.onUserDelete !== undefined && typeof options.onUserDelete !== 'function') fail('onUserDelete', 'must be a function');
 
   const logger = options.logger ?? console;
   if (typeof logger?.warn !== 'function') fail('logger', 'must have a warn(message) method');
@@ -309,6 +327,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     logger,
     publicPath,
     afterCallback: options.afterCallback,
+    onUserDelete: options.onUserDelete,
   });
 }
 

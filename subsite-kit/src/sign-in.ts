@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { errors as joseErrors } from 'jose';
 import type { KitContext } from './context.js';
 import type { PendingAuth } from './pending-auth.js';
 import type { SsoSessionState } from './session.js';
@@ -23,7 +24,10 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   }).catch((error: unknown) => {
     if (error instanceof HubRequestError) throw error;
     // jose's messages name the failed check ('unexpected "iss" claim value'), never the token.
-    const why = error instanceof Error ? error.message : 'invalid';
+    // Refused for its times ("exp", "nbf"): the two clocks are apart more than clockSkewSeconds, as
+    // sync codes and hub tokens say (before, only jose's words, with nothing to act on: a review).
+    const mistimed = error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && ['nbf', 'iat'].includes(error.claim));
+    const why = `${error instanceof Error ? error.message : 'invalid'}${mistimed ? ": are the hub's and this server's clocks in sync?" : ''}`;
     throw new HubRequestError(502, 'ID token check', ctx.options.hubUrl, `the ID token was refused: ${why}`, { cause: error, code: 'invalid_id_token' });
   });
   const { hubSid } = validated;

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { makeSite, setCookies } from '../test-support/site.js';
+import express from 'express';
+import { createSubsiteKit } from '../kit.js';
+import { kitOptions, makeSite, setCookies } from '../test-support/site.js';
 import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
 import { startStubHub, type StubHub } from '../test-support/stub-hub.js';
 
@@ -88,6 +90,17 @@ describe('a sign-in beacon that came cross-site is said in the log (the browser 
     // once a minute, not per beacon
     await request(app).get(syncPath('synclogin', await makeSyncCode())).set('Sec-Fetch-Site', 'cross-site');
     expect(logs).toHaveLength(1);
+  });
+
+  it('names the route where the site serves it: under a mount path, /forum/sso/synclogin (a new-developer review: the line said /sso/synclogin)', async () => {
+    const logs: string[] = [];
+    const sso = await createSubsiteKit(kitOptions(hub, { redirectUri: 'http://bbs.test/forum/sso/callback', logger: { warn: (line) => logs.push(line) } }));
+    const app = express();
+    app.use('/forum', sso.router);
+    const res = await request(app).get(`/forum${syncPath('synclogin', await makeSyncCode())}`).set('Sec-Fetch-Site', 'cross-site').set('Sec-Fetch-Dest', 'image');
+    expect(res.status).toBe(200);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatch(/^subsite-kit: \/forum\/sso\/synclogin: the hub's sync beacon came from another site/);
   });
 
   it.each([

@@ -24,7 +24,7 @@ export function synclogin(ctx: KitContext): RequestHandler {
     // good for the browser's retry. A replay is refused here, before Request-Login is set.
     await claimSyncRequest(ctx, req, claims);
     if (!local || local.hubSid !== claims.sid) ctx.cookies.setRequestLogin(res);
-    if (!ctx.options.crossSite && req.get('sec-fetch-site') === 'cross-site') warnCrossSiteBeacon(ctx);
+    if (!ctx.options.crossSite && req.get('sec-fetch-site') === 'cross-site') warnCrossSiteBeacon(ctx, `${req.baseUrl}${req.path}`);
     sendSyncAnswer(req, res);
   };
 }
@@ -35,6 +35,6 @@ export function synclogin(ctx: KitContext): RequestHandler {
  * a cross-site image or script, so `Request-Login` never arrives and sign-ins at the hub never
  * reach this site, without an error anywhere: say so, and what to change.
  */
-function warnCrossSiteBeacon(ctx: KitContext): void {
-  ctx.configLog.warn('cross-site-beacon', `subsite-kit: /sso/synclogin: the hub's sync beacon came from another site (Sec-Fetch-Site: cross-site), so the browser drops the Request-Login cookie it sets and a sign-in at the hub does not sign the visitor in here: the hub (${ctx.options.hubUrl}) and this site (${ctx.options.siteOrigin}) are not the same site (another registrable domain, or http and https; sibling names directly under localhost, such as hub.localhost and app.localhost, are separate sites too, while hub.example.localhost and app.example.localhost are one); serve both on one registrable domain with one scheme, or set crossSite: true`);
+function warnCrossSiteBeacon(ctx: KitContext, route: string): void {
+  ctx.configLog.warn('cross-site-beacon', `subsite-kit: ${route}: the hub's sync beacon came from another site (Sec-Fetch-Site: cross-site), so the browser drops the Request-Login cookie it sets and a sign-in at the hub does not sign the visitor in here: the hub (${ctx.options.hubUrl}) and this site (${ctx.options.siteOrigin}) are not the same site (another registrable domain, or http and https; sibling names directly under localhost, such as hub.localhost and app.localhost, are separate sites too, while hub.example.localhost and app.example.localhost are one); serve both on one registrable domain with one scheme, or set crossSite: true`);
 }

@@ -3,6 +3,7 @@ import type { KitContext } from '../context.js';
 import { InvalidRequest, TemporarilyUnavailable, TokenTimesRefused } from '../errors.js';
 import { verifyUserDeleteToken } from '../hub-token.js';
 import { hubTokenVerifier } from './backchannel-logout.js';
+import { runUserDeleteHook } from '../user-delete-hook.js';
 
 /**
  * The notice's token: an `Authorization: Bearer` header or a `token` body field, never both
@@ -58,6 +59,9 @@ export function userdelete(ctx: KitContext): RequestHandler {
       at !== undefined && reason !== undefined && reason !== 'deleted'
         ? await ctx.index.endSessionsOfSignedInBefore(sub, at + hubToLocal + EVENT_CLOCK_MARGIN_SECONDS)
         : await ctx.index.endAllSessionsOf(sub);
+    // The site's own clean-up (docs/subsite-protocol.md §7: delete local data for `deleted`), after
+    // the sessions ended; a failure answers 503 and the hub retries the notice.
+    await runUserDeleteHook(ctx.options.onUserDelete, { sub, reason, at, sessionsEnded: ended });
     res.set('Cache-Control', 'no-store');
     res.status(200).json({ sessions_ended: ended });
   };

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { JWTPayload } from 'jose';
+import { makeSite, HTML } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
+import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from '../test-support/stub-hub.js';
+import type { SubsiteKitOptions } from '../options.js';
+
+// A new-developer review: docs/subsite-protocol.md §7 tells a site to delete the user's local data
+// when a userdelete notice says `deleted`, but a site on the kit was never told of a notice (the kit
+// ended the sessions and answered the hub itself). `onUserDelete` tells it, after the sessions ended.
+
+let hub: StubHub;
+beforeAll(async () => { hub = await startStubHub(); });
+afterAll(async () => { await hub.close(); });
+
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra: JWTPayload = {}): JWTPayload => ({ iss: HUB_URL, aud: CLIENT_ID, iat: now(), exp: now() + 120, jti: randomUUID(), ...extra });
+const notice = (sub: string, event?: Record<string, unknown>) =>
+  hub.sign(claims({ sub, ...(event ? { events: { 'urn:sso-hub:event:userdelete': event } } : {}) }), 'userdelete+jwt');
+
+async function signedInSite(extra: Partial<SubsiteKitOptions>) {
+  const site = await makeSite(hub, extra);
+  hub.user = { sub: 'user-1' };
+  hub.sid = 's-A';
+  const agent = request.agent(site.app);
+  await agent.get(syncPath('synclogin', await makeSyncCode({ sid: 's-A' })));
+  await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+  expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  return { ...site, agent };
+}
+
+describe('onUserDelete: the site hears of a userdelete notice', () => {
+  it('is called with sub, reason and at once the sessions have ended', async () => {
+    const seen: unknown[] = [];
+    let signedInDuringHook: unknown = 'not called';
+    const { app, agent } = await signedInSite({
+      onUserDelete: async (notice) => {
+        seen.push(notice);
+        signedInDuringHook = (await agent.get('/')).body.user;
+      },
+    });
+    const at = now() - 10;
+    const res = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', { reason: 'deleted', at })}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sessions_ended: 1 });
+    expect(seen).toEqual([{ sub: 'user-1', reason: 'deleted', at, sessionsEnded: 1 }]);
+    expect(signedInDuringHook).toBeNull();
+  });
+
+  it('is called for a user this site never saw, and without a reason from an older hub', async () => {
+    const seen: unknown[] = [];
+    const { app } = await signedInSite({ onUserDelete: (notice) => { seen.push(notice); } });
+    const res = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('never-seen')}`);
+    expect(res.status).toBe(200);
+    expect(seen).toEqual([{ sub: 'never-seen', reason: undefined, at: undefined, sessionsEnded: 0 }]);
+  });
+
+  it('a hook that throws answers 503 (the hub retries with a fresh token) and is logged by name and place, never its message', async () => {
+    const lines: string[] = [];
+    const { app, agent } = await signedInSite({
+      logger: { warn: (line: string) => { lines.push(line); } },
+      onUserDelete: () => { throw new TypeError('secret user data alice@example.test'); },
+    });
+    const res = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', { reason: 'deleted', at: now() })}`);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable' });
+    expect((await agent.get('/')).body.user).toBeNull(); // the sessions ended all the same
+    const line = lines.join('\n');
+    expect(line).toMatch(/onUserDelete threw TypeError at .*userdelete-hook\.test\.ts/);
+    expect(line).not.toContain('alice@example.test');
+    // A retry (a fresh token from the hub's queue) calls the hook again.
+    const retry = await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', { reason: 'deleted', at: now() })}`);
+    expect(retry.status).toBe(503);
+  });
+
+  it('must be a function', async () => {
+    await expect(makeSite(hub, { onUserDelete: 'delete' as never })).rejects.toThrow('subsite-kit: option "onUserDelete" must be a function');
+  });
+});
