@@ -257,7 +257,7 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
     it.each([
       ['an unknown module', () => client.call('nosuch', 'login'), 'Module not found!'],
       ['an unknown action', () => client.call('user', 'nosuch'), 'Action not found!'],
-      ['a UCenter module the hub does not serve', () => client.call('friend', 'ls', { uid: 1 }), 'Action not found!'],
+      ['a UCenter module the hub does not serve', () => client.call('feed', 'get', { limit: 10 }), 'Action not found!'],
       ['another app\'s key', () => client.call('user', 'get_user', { username: 'alice' }, { key: wiki.key }), 'Invalid input'],
       ['an input for another action', () => client.call('user', 'get_user', { username: 'alice' }, { inputModule: 'app' }), 'Access denied for operation changed'],
       ['another browser agent', () => client.call('user', 'get_user', { username: 'alice' }, { agent: createHash('md5').update('curl').digest('hex') }), 'Access denied for agent changed'],
