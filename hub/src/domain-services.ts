@@ -18,6 +18,7 @@ import { BreachedPasswords } from './users/breached-passwords.js';
 import { PasswordPolicy } from './users/password-policy.js';
 import { UcenterNotes } from './ucenter/app-notes.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
+import { hubEntry } from './ucenter/app-rows.js';
 import { PendingDeletions } from './users/pending-deletions.js';
 import { TwoStepRepository } from './two-step/two-step-repository.js';
 import { PasswordHasher } from './users/passwords.js';
@@ -97,7 +98,7 @@ export function createDomainServices(config: HubConfig, store: Store, logger: Lo
   });
   const users = new UserRepository(store, keys, hasher);
   const ucenterApps = new UcenterAppRegistry(store, keys);
-  const ucenterNotes = new UcenterNotes(ucenterApps, users, deliveries, { url: config.HUB_ISSUER, name: 'sso-hub' }, store, keys);
+  const ucenterNotes = new UcenterNotes(ucenterApps, users, deliveries, hubEntry(config.HUB_ISSUER), store, keys);
   // Wherever a password is set (console, CLI, account page, reset link, user/edit), the
   // UCenter applications that asked for it hear of it.
   users.onPasswordSet((user) => ucenterNotes.enqueueUpdatepw(user));

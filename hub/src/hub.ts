@@ -56,6 +56,7 @@ import { RecoveryLimits } from './security/recovery-limits.js';
 import { UcenterService } from './ucenter/ucenter-service.js';
 import { UcenterInputReplay } from './ucenter/input-replay.js';
 import { UcenterSignInProofs } from './ucenter/synlogin-proofs.js';
+import { hubEntry } from './ucenter/app-rows.js';
 import { Views } from './views/views.js';
 import { StoreClock } from './store/store-clock.js';
 
@@ -258,7 +259,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);
   }
 
-  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), proofs: new UcenterSignInProofs(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck, notices }) };
+  const ucenter = { apps: ucenterApps, replay: new UcenterInputReplay(store, keys), proofs: new UcenterSignInProofs(store, keys), service: new UcenterService({ apps: ucenterApps, users, hasher, throttle, audit, sync, twoStep, passwords: domain.passwords, lifecycle, emailChange, check: passwordCheck, notices, hub: hubEntry(config.HUB_ISSUER) }) };
   // UCenter applications' synlogin/synlogout notes go on the same sync page as the subsites' beacons.
   sync.addSource((act, accountId) => ucenter.service.syncBeacons(act, accountId));
 

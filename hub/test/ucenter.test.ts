@@ -240,24 +240,27 @@ describe.each(STORE_KINDS)('UCenter client API on %s', (kind) => {
   it('app/ls lists the applications in UCenter\'s shape', async () => {
     const list = ucUnserialize(await client.call('app', 'ls')) as Record<string, Record<string, string>>;
     expect(list[String(forum.appId)]).toMatchObject({ appid: String(forum.appId), type: 'DISCUZX', name: 'Forum', url: 'http://forum.sso.test:5004', synlogin: '1' });
-    expect(Object.keys(list)).toHaveLength(2);
+    // The two applications and the hub's own entry (app id 0), as in updateapps: Discuz! syncs
+    // only while app/ls lists another application with synlogin (ucenter-app-ls-sync.test.ts).
+    expect(Object.keys(list).sort()).toEqual(['0', String(forum.appId), String(wiki.appId)].sort());
   });
 
-  it('app/ls answers in UCenter\'s XML byte for byte: its SELECT\'s columns in its order, no hub entry', async () => {
-    const row = (app: UcenterApp) =>
+  it('app/ls answers in UCenter\'s XML byte for byte: its SELECT\'s columns in its order, the hub\'s entry first', async () => {
+    const row = (app: Pick<UcenterApp, 'appId' | 'type' | 'name' | 'url' | 'synlogin'>) =>
       `\t<item id="${app.appId}">\r\n\t\t<item id="appid"><![CDATA[${app.appId}]]></item>\r\n\t\t<item id="type"><![CDATA[${app.type}]]></item>\r\n` +
       `\t\t<item id="name"><![CDATA[${app.name}]]></item>\r\n\t\t<item id="url"><![CDATA[${app.url}]]></item>\r\n` +
       `\t\t<item id="tagtemplates"><![CDATA[]]></item>\r\n\t\t<item id="viewprourl"><![CDATA[]]></item>\r\n` +
       `\t\t<item id="synlogin"><![CDATA[${app.synlogin ? 1 : 0}]]></item>\r\n\t</item>\r\n`;
     expect(wiki.type).toBe('OTHER');
-    expect(await client.call('app', 'ls')).toBe(`<?xml version="1.0" encoding="ISO-8859-1"?>\r\n<root>\r\n${row(forum)}${row(wiki)}</root>`);
+    const hubRow = row({ appId: 0, type: 'OTHER', name: 'sso-hub', url: hub.url, synlogin: true });
+    expect(await client.call('app', 'ls')).toBe(`<?xml version="1.0" encoding="ISO-8859-1"?>\r\n<root>\r\n${hubRow}${row(forum)}${row(wiki)}</root>`);
   });
 
   describe('refusals answer as UCenter does, never a 500', () => {
     it.each([
       ['an unknown module', () => client.call('nosuch', 'login'), 'Module not found!'],
       ['an unknown action', () => client.call('user', 'nosuch'), 'Action not found!'],
-      ['a UCenter module the hub does not serve', () => client.call('friend', 'ls', { uid: 1 }), 'Action not found!'],
+      ['a UCenter module the hub does not serve', () => client.call('feed', 'get', { limit: 10 }), 'Action not found!'],
       ['another app\'s key', () => client.call('user', 'get_user', { username: 'alice' }, { key: wiki.key }), 'Invalid input'],
       ['an input for another action', () => client.call('user', 'get_user', { username: 'alice' }, { inputModule: 'app' }), 'Access denied for operation changed'],
       ['another browser agent', () => client.call('user', 'get_user', { username: 'alice' }, { agent: createHash('md5').update('curl').digest('hex') }), 'Access denied for agent changed'],

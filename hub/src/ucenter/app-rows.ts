@@ -54,12 +54,22 @@ export function appList(apps: UcenterApp[], hub: HubEntry): Record<string, UcVal
   return out;
 }
 
-/** `app/ls`: every application by app id, with the columns UCenter answers (no hub entry). */
-export function appLsList(apps: UcenterApp[]): Record<string, UcValue> {
-  const out: Record<string, UcValue> = {};
-  for (const app of apps) {
-    const row = appRow(app);
-    out[String(app.appId)] = Object.fromEntries(APP_LS_COLUMNS.map((column) => [column, row[column]!]));
-  }
+/**
+ * `app/ls`: the hub's entry and every application by app id, with the columns UCenter answers.
+ * The hub is listed as in `updateapps`: Discuz! X's setting cache turns its `allowsynlogin` on
+ * only while this list holds another application with synlogin, and its sign-in and sign-out
+ * call `user/synlogin` / `user/synlogout` only under that setting. Without the hub's entry a
+ * forum that was the hub's only UCenter application never asked, and signing out there signed
+ * the browser out of none of the hub's subsites.
+ */
+export function appLsList(apps: UcenterApp[], hub: HubEntry): Record<string, UcValue> {
+  const columns = (row: Record<string, UcValue>) => Object.fromEntries(APP_LS_COLUMNS.map((column) => [column, row[column]!]));
+  const out: Record<string, UcValue> = { [String(HUB_APP_ID)]: columns(hubRow(hub)) };
+  for (const app of apps) out[String(app.appId)] = columns(appRow(app));
   return out;
+}
+
+/** The hub's entry in both lists: its issuer, under the name applications show. */
+export function hubEntry(issuer: string): HubEntry {
+  return { url: issuer, name: 'sso-hub' };
 }

@@ -13,6 +13,7 @@ import { UcenterSignInProofs } from './synlogin-proofs.js';
 import { UC, type UcenterService, type UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
+import { NO_FRIENDS } from './no-friends.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
@@ -55,8 +56,9 @@ function answer(res: Response, body: UcValue[] | Record<string, UcValue> | strin
 const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   'user/login', 'user/logincheck', 'user/get_user', 'user/check_username', 'user/check_email', 'user/synlogout', 'app/ls',
   'user/delete', 'user/chgusername', // refused: nothing changes
-  'version/check',
+  'version/check', 'user/check_secmobile',
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
+  ...Object.keys(NO_FRIENDS).map((name) => `friend/${name}`),
 ]);
 
 /**
@@ -113,6 +115,9 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       get_user: (_app, input) => service.getUser(input),
       check_username: (_app, input) => service.checkUsername(input),
       check_email: (app, input) => service.checkEmailFor(app, input),
+      // uc_user_checksecmobile(): the hub keeps no mobile numbers, so none is taken (UCenter's 0).
+      // "Action not found!" was "taken" to a caller's `> 0` on PHP 8.
+      check_secmobile: async () => 0,
       register: async (app, input) => {
         const uid = await service.register(app, input);
         await proofs.record(app, uid);
@@ -146,6 +151,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       check: async () => ({ file: UC_SERVER_VERSION, db: UC_SERVER_VERSION }),
     },
     pm: Object.fromEntries(Object.entries(NO_MESSAGES).map(([name, answer]) => [name, async (_app: UcenterApp, input: UcInput) => answer(input)])),
+    friend: Object.fromEntries(Object.entries(NO_FRIENDS).map(([name, answer]) => [name, async () => answer()])),
   };
 
   const router = Router();

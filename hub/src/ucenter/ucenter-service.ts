@@ -14,7 +14,7 @@ import type { PasswordHasher } from '../users/passwords.js';
 import type { User } from '../users/user.js';
 import { EMAIL, UserRepository } from '../users/user-repository.js';
 import { isValidUsername } from '../users/username.js';
-import { appLsList } from './app-rows.js';
+import { appLsList, type HubEntry } from './app-rows.js';
 import { noteRequestUrl, scriptTag } from './notes.js';
 import { registrationKey, type UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
@@ -64,6 +64,8 @@ export interface UcenterDeps {
   check: PasswordCheck;
   /** Tells the owner when user/edit set a new password (ASVS 5 §6.3.7), as the account page does. */
   notices: Pick<OwnerNotices, 'passwordChanged'>;
+  /** The hub's own entry in `app/ls`, as in the `updateapps` list. */
+  hub: HubEntry;
 }
 
 function whole(value: string | undefined): number {
@@ -418,8 +420,8 @@ export class UcenterService {
     return tags.join('');
   }
 
-  /** app/ls → every application by app id, with UCenter's fields (app-rows.ts). */
+  /** app/ls → the hub's entry and every application by app id, with UCenter's fields (app-rows.ts). */
   async appList(): Promise<Record<string, UcValue>> {
-    return appLsList(await this.deps.apps.list());
+    return appLsList(await this.deps.apps.list(), this.deps.hub);
   }
 }
