@@ -113,6 +113,12 @@ export function hubSettingsFor(config: HubConfig, env: Record<string, string | u
   const merged: Record<string, string | undefined> = { ...env };
   // The hub's values, and none of the CLI's own for what the hub left to its default.
   for (const name of PUBLISHED) merged[name] = published[name] === undefined ? undefined : String(published[name]);
+  // A hub publishes its refetch allowance also when it left it to the default. An activation
+  // delay within that allowance started only so (HUB_KEY_ACTIVATION_DELAY_MS=60000 kept from the
+  // former default: taken with a warning, config.ts), which a value given would have refused:
+  // taken here as the hub took it, or every command beside such a hub stopped on it.
+  const { HUB_KEY_ACTIVATION_DELAY_MS: delay, HUB_STORE_CHECK_MS: check, HUB_SUBSITE_JWKS_REFETCH_MS: refetch } = published;
+  if (delay !== undefined && check !== undefined && refetch !== undefined && delay <= 2 * check + refetch) merged.HUB_SUBSITE_JWKS_REFETCH_MS = undefined;
   return { config: loadConfig(merged), differed };
 }
 
