@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { CONFIG_KEYS, loadConfig } from '../hub/src/config.js';
+import { CONFIG_KEYS, checkServerStart, loadConfig } from '../hub/src/config.js';
 
 /**
  * No Docker engine runs where the tests run, so docker-compose.yml (production) and
@@ -285,6 +285,18 @@ describe('docker-compose.yml with docker-compose.demo.yml', () => {
       const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value, { HUB_SESSION_TTL: '7776000' })]));
       expect(loadConfig(env).HUB_SESSION_MAX_TTL).toBe(7_776_000);
       expect(loadConfig(Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)]))).HUB_SESSION_MAX_TTL).toBe(30 * 86_400);
+    });
+
+    it('leaves HUB_SUBSITE_JWKS_REFETCH_MS to the hub: a .env that kept only HUB_KEY_ACTIVATION_DELAY_MS=60000 (the former default) still starts, with the warning', () => {
+      // The hub takes that delay with a warning while the refetch allowance is unset (config.ts);
+      // a fixed 60000 written by compose made it "set", and the upgraded hub refused to start.
+      const raw = environmentOf(production.services['hub-1']!);
+      const env = Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value, { HUB_KEY_ACTIVATION_DELAY_MS: '60000' })]));
+      const config = loadConfig(env);
+      expect(config.HUB_KEY_ACTIVATION_DELAY_MS).toBe(60_000);
+      expect(checkServerStart(config, env, env).join('\n')).toMatch(/HUB_KEY_ACTIVATION_DELAY_MS \(60000 ms\) leaves no room for relying parties/);
+      const defaults = loadConfig(Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, interpolate(value)])));
+      expect({ delay: defaults.HUB_KEY_ACTIVATION_DELAY_MS, refetch: defaults.HUB_SUBSITE_JWKS_REFETCH_MS }).toEqual({ delay: 90_000, refetch: 60_000 });
     });
 
     it('gives the hub a configuration that loadConfig accepts, with the values of .env.example', () => {
