@@ -52,6 +52,8 @@ function writesRecord(ctx: KoaContextWithOIDC): boolean {
 function reloadable(ctx: KoaContextWithOIDC): string | undefined {
   if (ctx.method !== 'GET' || !RECORD_WRITING_PATH.test(ctx.path)) return undefined;
   const url = ctx.originalUrl;
+  // The path test above already means the address starts with /auth or /session/end; the checks
+  // below are defence in depth, should that test ever widen (never a protocol-relative href).
   return url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\') ? url : undefined;
 }
 
