@@ -2,7 +2,8 @@ import { ConflictError, msg } from '../errors.js';
 import type { Store } from './store.js';
 
 /** What one try of {@link compareAndSet} decided from the value it read. */
-export type CasStep<R> = { write: string; result: R } | { result: R };
+/** `write: null` deletes the key (only if it still holds what was read). */
+export type CasStep<R> = { write: string | null; result: R } | { result: R };
 
 /** Tries of one rewrite before it gives up (each lost to another write of the same key). */
 const MAX_ATTEMPTS = 8;

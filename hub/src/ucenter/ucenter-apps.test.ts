@@ -44,3 +44,27 @@ describe('UCenter application URLs', () => {
     expect(scriptTag('http://a.test/api/uc.php?time=1&code=a"b<c> d\'e')).toBe('<script type="text/javascript" src="http://a.test/api/uc.php?time=1&code=a%22b%3Cc%3E%20d%27e" reload="1"></script>');
   });
 });
+
+describe('removing an application named by its registration', () => {
+  test('one removed and registered again under the same app id between the removal\'s read and its delete is not the one removed (a session-diff review: read, then delete)', async () => {
+    const store = new MemoryStore();
+    const apps = new UcenterAppRegistry(store, new Keys('test:ucenter-apps:'));
+    const first = await apps.register({ appId: 9, name: 'First', url: 'https://bbs.example.com' });
+    // Another admin removes it and registers a new site under app id 9 right after the removal's first read.
+    const get = store.get.bind(store);
+    let raced = false;
+    store.get = async (key: string) => {
+      const value = await get(key);
+      if (!raced && key.endsWith('ucenter:app:9')) {
+        raced = true;
+        const other = new UcenterAppRegistry(store, new Keys('test:ucenter-apps:'));
+        await other.remove(9);
+        await other.register({ appId: 9, name: 'Second', url: 'https://bbs2.example.com' });
+      }
+      return value;
+    };
+    await expect(apps.remove(9, { ifGeneration: first.generation! })).rejects.toThrow(/removed and registered again/);
+    expect(raced).toBe(true);
+    expect((await apps.find(9))?.name).toBe('Second');
+  });
+});

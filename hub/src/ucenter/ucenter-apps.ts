@@ -220,13 +220,20 @@ export class UcenterAppRegistry {
    * the one removed: a ConflictError, nothing removed.
    */
   async remove(appId: number, { ifGeneration }: { ifGeneration?: string } = {}): Promise<void> {
-    const app = await this.require(appId);
-    if (ifGeneration !== undefined && app.generation !== undefined && app.generation !== ifGeneration) {
-      throw new ConflictError(msg('errors:ucenterApps.registeredAgain', { appId }));
-    }
-    await this.store.del(this.keys.ucenterApp(appId));
+    const key = this.keys.ucenterApp(appId);
+    // The record read is the one deleted (Store.swap): a registration made between the read and the
+    // delete (another admin, the CLI) is read again, and refused when it is not the one shown.
+    const app = await compareAndSet(this.store, key, (raw) => {
+      if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
+      const current = JSON.parse(raw) as UcenterApp;
+      if (ifGeneration !== undefined && current.generation !== undefined && current.generation !== ifGeneration) {
+        throw new ConflictError(msg('errors:ucenterApps.registeredAgain', { appId }));
+      }
+      return { write: null, result: current };
+    });
     await this.store.setRemove(this.keys.ucenterApps(), String(appId));
     for (const listener of this.#removed) await listener(app);
     await this.#listChanged();
   }
+
 }
