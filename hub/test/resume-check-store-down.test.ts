@@ -12,8 +12,8 @@
  * 503 page had no "Try again" either, for any of the pages it counts (`/auth`, `/auth/:uid`,
  * `/session/end`), although each can be loaded again as it is.
  */
-import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { TestBrowser, attribute } from '../src/testing/browser.js';
+import { signInUpToResume } from '../src/testing/flows.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { startOwnRedis, type OwnRedis } from '../src/testing/redis-server.js';
@@ -43,12 +43,7 @@ describe('the store is down when a sign-in resumes (the resume check)', () => {
   test('503 with Retry-After and a "Try again" that is the resume itself; it signs in once the store is back', async () => {
     const browser = new TestBrowser();
     const request = codeRequest('first-party', REDIRECT);
-    const form = await browser.follow(authUrl(hub.url, request.params));
-    const action = new URL(attribute(form.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
-    const sync = await browser.post(action, { _csrf: inputValue(form.body, '_csrf'), login: ALICE.login, password: ALICE.password });
-    expect(sync.status).toBe(200);
-    const resume = continueUrlOf(await sync.text(), hub.url);
-    expect(new URL(resume).pathname).toMatch(/^\/auth\/[\w-]+$/);
+    const resume = await signInUpToResume(browser, hub.url, authUrl(hub.url, request.params), ALICE.login, ALICE.password);
 
     failInteractionReads = true;
     const failed = await browser.get(resume);
@@ -90,11 +85,7 @@ describe('Redis paused as a sign-in resumes (the sign-in start limit counts firs
   test('503 with Retry-After and a "Try again" that is the resume itself; it signs in once Redis answers again', async () => {
     const browser = new TestBrowser();
     const request = codeRequest('first-party', REDIRECT);
-    const form = await browser.follow(authUrl(hub.url, request.params));
-    const action = new URL(attribute(form.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
-    const sync = await browser.post(action, { _csrf: inputValue(form.body, '_csrf'), login: ALICE.login, password: ALICE.password });
-    expect(sync.status).toBe(200);
-    const resume = continueUrlOf(await sync.text(), hub.url);
+    const resume = await signInUpToResume(browser, hub.url, authUrl(hub.url, request.params), ALICE.login, ALICE.password);
 
     redis.pause();
     let failed: Response;

@@ -7,7 +7,7 @@
  * that signs the user in once the store is back.
  */
 import { TestBrowser, attribute, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import { continueUrlOf, signInUpToResume } from '../src/testing/flows.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { faultyStore } from '../src/testing/faulty-store.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
@@ -36,12 +36,7 @@ describe('the store fails while oidc-provider saves the session (resume)', () =>
   test('503 with Retry-After, no redirect and no cookie; its "try again" signs in once the store is back', async () => {
     const browser = new TestBrowser();
     const request = codeRequest('first-party', REDIRECT);
-    const form = await browser.follow(authUrl(hub.url, request.params));
-    const action = new URL(attribute(form.body, /action="(\/interaction\/[^"]+\/login)"/), hub.url).toString();
-    const sync = await browser.post(action, { _csrf: inputValue(form.body, '_csrf'), login: ALICE.login, password: ALICE.password });
-    expect(sync.status).toBe(200);
-    const resume = continueUrlOf(await sync.text(), hub.url);
-    expect(new URL(resume).pathname).toMatch(/^\/auth\/[\w-]+$/);
+    const resume = await signInUpToResume(browser, hub.url, authUrl(hub.url, request.params), ALICE.login, ALICE.password);
 
     failSessionWrites = true;
     const failed = await browser.get(resume);

@@ -24,6 +24,21 @@ export function continueUrlOf(syncPage: string, base: string): string {
   return new URL(attribute(syncPage, /data-continue="([^"]+)"/), base).toString();
 }
 
+/**
+ * Starts an authorization request and signs in with a password, up to the sync page: the resume
+ * address it continues to (`/auth/:uid`), not yet followed (the store-fault tests break the store
+ * just before it).
+ */
+export async function signInUpToResume(browser: TestBrowser, hubUrl: string, authorizationUrl: string, login: string, password: string): Promise<string> {
+  const form = await browser.follow(authorizationUrl);
+  const action = new URL(attribute(form.body, /action="(\/interaction\/[^"]+\/login)"/), hubUrl).toString();
+  const sync = await browser.post(action, { _csrf: inputValue(form.body, '_csrf'), login, password });
+  if (sync.status !== 200) throw new Error(`signing in answered ${sync.status}, not the sync page`);
+  const resume = continueUrlOf(await sync.text(), hubUrl);
+  if (!/^\/auth\/[\w-]+$/.test(new URL(resume).pathname)) throw new Error(`the sync page continues to ${resume}, not a resume`);
+  return resume;
+}
+
 export interface Credentials {
   login: string;
   password: string;
