@@ -69,17 +69,21 @@ export function adminAuditRoutes(services: HubServices): Router {
     // At most AUDIT_SCAN_LIMIT entries examined per page: a filter that matches nothing read the
     // whole log before (1 to 2 s at 200,000 entries). Where it stopped, the page says so and links
     // to the same search from there on (older entries).
-    const { entries, stopped } = await audit.page(filter, SHOWN);
+    const { entries, stopped, more } = await audit.page(filter, SHOWN);
     const names = await displayNames(services, entries);
     const query = new URLSearchParams(Object.entries(req.query).filter((pair): pair is [string, string] => typeof pair[1] === 'string' && pair[0] !== 'done'));
     const older = stopped ? new URLSearchParams(query) : undefined;
     older?.set('until', new Date(stopped!.until).toISOString());
+    // A full page links to the next (older) one: before, the page showed the newest 200 and no way on.
+    const next = more ? new URLSearchParams(query) : undefined;
+    next?.set('until', new Date(more!.until).toISOString());
     renderAdmin(req, res, services, 'audit.njk', {
       section: 'audit',
       filter: req.query,
       entries,
       names,
       exportUrl: `/admin/audit.jsonl?${query.toString()}`,
+      ...(next ? { nextUrl: `/admin/audit?${next.toString()}` } : {}),
       ...(stopped ? { stopped: { examined: stopped.examined, until: stopped.until, olderUrl: `/admin/audit?${older!.toString()}` } } : {}),
     });
   });

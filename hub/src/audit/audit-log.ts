@@ -107,6 +107,8 @@ export interface AuditPage {
   entries: AuditEntry[];
   /** Set when the page stopped at its scan limit: how many entries it examined, and the `until` to go on from. */
   stopped?: { examined: number; until: number };
+  /** Set when the page is full and older entries may match: the `until` of the next page (older entries). */
+  more?: { until: number };
 }
 
 export interface AuditLogOptions {
@@ -573,9 +575,13 @@ export class AuditLog {
       if (examined >= scanLimit && entry.at !== lastAt) return { entries, stopped: { examined, until: lastAt! - 1 } };
       examined += 1;
       lastAt = entry.at;
+      if (entries.length >= limit && entry.at !== entries[entries.length - 1]!.at) {
+        // Full, and the rest of its last millisecond read with it: the next page starts below it
+        // (`until` is inclusive, to the millisecond), so no entry shows twice or is skipped.
+        return { entries, more: { until: entries[entries.length - 1]!.at - 1 } };
+      }
       if (!AuditLog.matches(entry, filter)) continue;
       entries.push(entry);
-      if (entries.length >= limit) break;
     }
     return { entries };
   }
