@@ -20,12 +20,24 @@ async function filterOf(req: Request, services: HubServices): Promise<AuditFilte
   return user && user.id !== filter.user ? { ...filter, user: [filter.user, user.id] } : filter;
 }
 
+/** An ISO date and time without an offset (`2026-12-07T10:00`, `2026-12-07 10:00:05`). */
+const NO_OFFSET = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)$/;
+
+/**
+ * A `since` or `until` as typed, in UTC unless it names an offset: the page shows its times in
+ * UTC, and a time without one was read in the server's time zone before (on a hub with
+ * TZ=Asia/Shanghai, `2026-12-07T10:00` searched from 02:00 UTC), while a date alone was UTC.
+ */
+export function timeOf(typed: string): number | undefined {
+  if (!typed) return undefined;
+  const plain = NO_OFFSET.exec(typed);
+  const value = Date.parse(plain ? `${plain[1]}T${plain[2]}Z` : typed);
+  return Number.isNaN(value) ? undefined : value;
+}
+
 function textFilterOf(req: Request): AuditFilter {
   const text = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string).trim().slice(0, 200) : '');
-  const time = (name: string) => {
-    const value = Date.parse(text(name));
-    return Number.isNaN(value) ? undefined : value;
-  };
+  const time = (name: string) => timeOf(text(name));
   const since = time('since');
   const until = time('until');
   return {
@@ -80,6 +92,8 @@ export function adminAuditRoutes(services: HubServices): Router {
     renderAdmin(req, res, services, 'audit.njk', {
       section: 'audit',
       filter: req.query,
+      // A time the page could not read is said, not silently dropped (the search ran without it).
+      unreadTimes: (['since', 'until'] as const).filter((name) => typeof req.query[name] === 'string' && (req.query[name] as string).trim() !== '' && timeOf((req.query[name] as string).trim().slice(0, 200)) === undefined),
       entries,
       names,
       exportUrl: `/admin/audit.jsonl?${query.toString()}`,
