@@ -107,7 +107,9 @@ describe.each(STORE_KINDS)('irreversible console actions ask first, on %s', (kin
     expect(asked.html).toContain('Remove the UCenter application 41 (Old Forum)?');
     expect(await hub.services.ucenter.apps.find(41)).toBeDefined();
     const done = await admin.post(`${hub.url}/admin/ucenter/41/remove`, asked.confirm);
-    expect([done.status, done.headers.get('location')]).toEqual([303, '/admin/ucenter?done=client-removed']);
+    // Its own notice: before, the UCenter page said "Subsite removed." (an exploratory review).
+    expect([done.status, done.headers.get('location')]).toEqual([303, '/admin/ucenter?done=ucenter-removed']);
+    expect(await (await admin.get(`${hub.url}/admin/ucenter?done=ucenter-removed`)).text()).toContain('UCenter application removed');
     expect(await hub.services.ucenter.apps.find(41)).toBeUndefined();
     expect((await admin.post(`${hub.url}/admin/ucenter/41/remove`, asked.confirm)).status).toBe(404);
   });

@@ -106,7 +106,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
     const shownGeneration = field(req, 'generation');
     await ucenter.apps.remove(appId, shownGeneration ? { ifGeneration: shownGeneration } : {});
     await audit.record({ event: 'admin.client.remove', ...actorOf(req, res), client: `ucenter:${appId}` });
-    res.redirect(303, '/admin/ucenter?done=client-removed');
+    res.redirect(303, '/admin/ucenter?done=ucenter-removed');
   });
 
   return router;
