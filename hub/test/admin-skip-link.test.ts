@@ -1,0 +1,37 @@
+/**
+ * Keyboard use of the console: the first Tab stop of every console page is a link past the header
+ * and the section links to the page's own content (WCAG 2.4.1, bypass blocks). Before, ten stops
+ * (the brand, the language switch, six sections, account, sign out) came first on every page
+ * (an exploratory review, keyboard only).
+ */
+import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { continueUrlOf } from '../src/testing/flows.js';
+import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { pageWithCsrf } from './support.js';
+
+describe('console skip link', () => {
+  let hub: RunningHub;
+  let admin: TestBrowser;
+
+  beforeAll(async () => {
+    hub = await startTestHub('memory');
+    await hub.services.users.create({ username: 'root', email: 'root@example.test', password: 'admin-password-1', roles: ['admin'] });
+    admin = new TestBrowser();
+    const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
+    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
+    const answer = await admin.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), login: 'root', password: 'admin-password-1' });
+    await admin.follow(continueUrlOf(await answer.text(), hub.url));
+  }, 60_000);
+  afterAll(() => hub.close());
+
+  test.each(['/admin', '/admin/users', '/admin/clients', '/admin/deliveries', '/admin/ucenter', '/admin/audit'])('%s: the first link skips to the content', async (path) => {
+    const { html } = await pageWithCsrf(admin, `${hub.url}${path}`);
+    const body = html.slice(html.indexOf('<body'));
+    const first = /<a [^>]*href="([^"]+)"[^>]*>([^<]*)</.exec(body)!;
+    expect(first[1]).toBe('#admin-content');
+    expect(first[2]).toBe('Skip to the page content');
+    // The target holds the page's heading, after the section links.
+    expect(body.indexOf('id="admin-content"')).toBeGreaterThan(body.indexOf('class="admin-nav"'));
+    expect(body.indexOf('<h1')).toBeGreaterThan(body.indexOf('id="admin-content"'));
+  });
+});
