@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
-import { livePreviousSecret } from '../clients/client-secret.js';
-import { ForbiddenError, msg, NotFoundError, ValidationError } from '../errors.js';
+import { livePreviousSecret, secretSeen } from '../clients/client-secret.js';
+import { ConflictError, ForbiddenError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
@@ -55,6 +55,8 @@ function shown(client: SubsiteClient, overlapSeconds: number) {
     ...(overlapEnds && overlapEnds * 1000 > Date.now() ? { overlapEnds } : {}),
     // The edit form's `_seen`: a save from a page of other settings is refused (two tabs, two admins).
     settingsSeen: settingsFingerprint(client),
+    // The rotate form's `_secretSeen`: a rotation from a page older than another rotation is refused.
+    secretSeen: secretSeen(client),
   };
 }
 
@@ -159,11 +161,14 @@ export function adminClientRoutes(services: HubServices): Router {
     await onceOnly(services, req, 'rotateSecret', back, async (claim) => {
       let rotated;
       try {
-        rotated = await clients.rotateSecret(existing.clientId, { overlapSeconds: overlapOf(field(req, 'overlap')) });
+        const seen = field(req, '_secretSeen');
+        rotated = await clients.rotateSecret(existing.clientId, { overlapSeconds: overlapOf(field(req, 'overlap')), ...(seen ? { ifSecretSeen: seen } : {}) });
       } catch (error) {
         if (!isFormError(error)) throw error;
         await claim.release();
-        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+        // Refused as stale: the page shows the subsite as it is now (its overlap, a form for the current secret).
+        const current = error instanceof ConflictError ? await editable(existing.clientId) : existing;
+        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(current, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
         return;
       }
       const { client, clientSecret, droppedPrevious } = rotated;

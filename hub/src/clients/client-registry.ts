@@ -4,7 +4,7 @@ import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
 import { settingsFingerprint } from './client-changes.js';
-import { currentSecretDigest, livePreviousSecret, secretDigest } from './client-secret.js';
+import { currentSecretDigest, livePreviousSecret, secretDigest, secretSeen } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 import { displayNameProblem, hasForbiddenNameCharacter, MAX_NAME_LENGTH } from '../users/user.js';
 
@@ -737,13 +737,14 @@ export class ClientRegistry {
    * keeps the secret it replaces (the one the subsites were told to switch to) and drops the one
    * before at once (see {@link RotatedSecret.droppedPrevious}).
    */
-  async rotateSecret(clientId: string, { overlapSeconds }: { overlapSeconds?: number } = {}): Promise<RotatedSecret> {
+  async rotateSecret(clientId: string, { overlapSeconds, ifSecretSeen }: { overlapSeconds?: number; ifSecretSeen?: string } = {}): Promise<RotatedSecret> {
     if (overlapSeconds !== undefined && !(Number.isSafeInteger(overlapSeconds) && overlapSeconds > 0 && overlapSeconds <= MAX_SECRET_OVERLAP_SECONDS)) throw new ValidationError(msg('errors:clients.overlapSeconds', { max: MAX_SECRET_OVERLAP_SECONDS }));
-    return this.#exclusive(clientId, () => this.#rotateSecret(clientId, overlapSeconds));
+    return this.#exclusive(clientId, () => this.#rotateSecret(clientId, overlapSeconds, ifSecretSeen));
   }
 
-  async #rotateSecret(clientId: string, overlapSeconds: number | undefined): Promise<RotatedSecret> {
+  async #rotateSecret(clientId: string, overlapSeconds: number | undefined, ifSecretSeen: string | undefined): Promise<RotatedSecret> {
     const existing = await this.#requireConfidential(clientId);
+    if (ifSecretSeen !== undefined && secretSeen(existing) !== ifSecretSeen) throw new ConflictError(msg('errors:clients.secretRotatedSince', { clientId }));
     const droppedPrevious = livePreviousSecret(existing);
     const clientSecret = generateSecret();
     const { clientSecret: _clear, previousSecret: _previous, ...rest } = existing;

@@ -73,3 +73,13 @@ export function matchClientSecret(client: Pick<SubsiteClient, 'clientSecret' | '
 export function currentSecretDigest(client: Pick<SubsiteClient, 'clientSecret' | 'clientSecretDigest'>): string | undefined {
   return client.clientSecret !== undefined ? secretDigest(client.clientSecret) : client.clientSecretDigest;
 }
+
+/**
+ * Which client secret a console page showed its rotate form for (`_secretSeen`): a digest of the
+ * current secret's digest, so nothing of the secret is on the page. A rotation pressed on a page
+ * from before another rotation (another tab, another admin) is refused rather than stopping the
+ * secret the other rotation just handed out.
+ */
+export function secretSeen(client: Pick<SubsiteClient, 'clientSecret' | 'clientSecretDigest'>): string {
+  return createHash('sha256').update(`secret-seen:${currentSecretDigest(client) ?? ''}`).digest('base64url').slice(0, 22);
+}
