@@ -1,5 +1,5 @@
 /** UCenter applications in the admin console: warning, opt-in, key shown once, legacy hash count. */
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
+import { TestBrowser, hiddenFieldsOf, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 import { legacyHashFrom } from '../src/users/legacy-hash.js';
@@ -110,5 +110,36 @@ describe('admin console: UCenter applications', () => {
     const removed = await admin.post(`${hub.url}/admin/ucenter/7/remove`, { _csrf: (await page()).csrf, confirmed: 'yes' });
     expect(removed.status).toBe(303);
     expect(await hub.services.ucenter.apps.find(7)).toBeUndefined();
+  });
+  it('edits an application in place from its page: UC_APPID, UC_KEY and the registration stay; a refused value keeps what was typed; a page of a registration since removed saves nothing (an operator review: only remove-and-register)', async () => {
+    const first = await hub.services.ucenter.apps.register({ appId: 31, name: 'Old Forum', url: 'http://bbs.sso.test/old', updatepw: true });
+    const list = (await page()).html;
+    expect(list).toContain('href="/admin/ucenter/31" data-testid="edit-app"');
+    const edit = await admin.get(`${hub.url}/admin/ucenter/31`);
+    const html = await edit.text();
+    expect(edit.status).toBe(200);
+    expect(html).not.toContain(first.key);
+    const form = hiddenFieldsOf(html, '/admin/ucenter/31');
+    expect(form.generation).toBe(first.generation);
+
+    const saved = await admin.post(`${hub.url}/admin/ucenter/31`, { ...form, name: 'Moved Forum', url: 'https://bbs.sso.test/', type: 'DISCUZX', noteFile: 'api/uc.php', internalUrl: '', charset: 'gbk', synlogin: 'yes', allowRegister: 'yes' });
+    expect([saved.status, saved.headers.get('location')]).toEqual([303, '/admin/ucenter?done=ucenter-updated']);
+    const after = await hub.services.ucenter.apps.require(31);
+    expect(after).toMatchObject({ appId: 31, name: 'Moved Forum', url: 'https://bbs.sso.test', type: 'DISCUZX', charset: 'gbk', synlogin: true, updatepw: false, allowRegister: true, key: first.key, generation: first.generation });
+    expect((await hub.services.audit.search({ client: 'ucenter:31' })).map((entry) => entry.event)).toContain('admin.client.update');
+
+    const refused = await admin.post(`${hub.url}/admin/ucenter/31`, { ...form, name: 'Moved Forum', url: 'ftp://bbs.sso.test' });
+    const page400 = await refused.text();
+    expect(refused.status).toBe(400);
+    expect(page400).toContain('data-testid="form-error"');
+    expect(page400).toContain('value="ftp://bbs.sso.test"');
+    expect((await hub.services.ucenter.apps.require(31)).url).toBe('https://bbs.sso.test');
+
+    await hub.services.ucenter.apps.remove(31);
+    await hub.services.ucenter.apps.register({ appId: 31, name: 'Another Forum', url: 'http://bbs.sso.test/another' });
+    const stale = await admin.post(`${hub.url}/admin/ucenter/31`, { ...form, name: 'Moved Again', url: 'https://bbs.sso.test/' });
+    expect(stale.status).toBe(409);
+    expect(await stale.text()).toContain('was removed and registered again since this page was opened');
+    expect((await hub.services.ucenter.apps.require(31)).name).toBe('Another Forum');
   });
 });

@@ -86,6 +86,35 @@ export function adminUcenterRoutes(services: HubServices): Router {
     }, render);
   });
 
+  // An application's settings, changed in place (`ucenter apps update`): UC_APPID, UC_KEY and its pending notes stay.
+  router.get('/admin/ucenter/:appId', async (req, res) => {
+    const app = await ucenter.apps.require(appIdParam(req.params.appId));
+    renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: { ...app, key: undefined }, typed: app });
+  });
+
+  router.post('/admin/ucenter/:appId', async (req, res) => {
+    const app = await ucenter.apps.require(appIdParam(req.params.appId));
+    const typed = {
+      name: field(req, 'name'), url: field(req, 'url'), type: field(req, 'type'), noteFile: field(req, 'noteFile'), internalUrl: field(req, 'internalUrl'), charset: field(req, 'charset'),
+      synlogin: field(req, 'synlogin') === 'yes', updatepw: field(req, 'updatepw') === 'yes', allowRegister: field(req, 'allowRegister') === 'yes', insecureOperation: field(req, 'insecureOperation') === 'yes',
+    };
+    const shownGeneration = field(req, 'generation');
+    let updated;
+    try {
+      // Blank fields are their defaults, as at a registration (the internal URL: none).
+      const { charset, ...rest } = typed;
+      updated = await ucenter.apps.update(app.appId, { ...rest, type: typed.type || 'OTHER', noteFile: typed.noteFile || 'api/uc.php', charset: charset || 'utf-8' }, shownGeneration ? { ifGeneration: shownGeneration } : {});
+    } catch (error) {
+      if (!isFormError(error)) throw error;
+      renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: { ...app, key: undefined }, typed, formError: friendlyError(error) }, error.status);
+      return;
+    }
+    const { before, app: after } = updated;
+    const changed = (Object.keys(after) as (keyof typeof after)[]).filter((name) => name !== 'key' && JSON.stringify(after[name]) !== JSON.stringify(before[name]));
+    if (changed.length) await audit.record({ event: 'admin.client.update', ...actorOf(req, res), client: `ucenter:${after.appId}`, detail: { changed: changed.join(',') } });
+    res.redirect(303, `/admin/ucenter?done=${changed.length ? 'ucenter-updated' : 'ucenter-unchanged'}`);
+  });
+
   router.post('/admin/ucenter/:appId/rotate-key', async (req, res) => {
     const appId = appIdParam(req.params.appId);
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'ucenter', ...context }, status);

@@ -178,11 +178,15 @@ export class UcenterAppRegistry {
    * queued notes (an operator review). `internalUrl: ''` drops the internal address. The
    * applications are sent their new list, as at a registration.
    */
-  async update(appId: number, change: Omit<Partial<UcenterAppInput>, 'appId'>): Promise<{ before: UcenterApp; app: UcenterApp }> {
+  async update(appId: number, change: Omit<Partial<UcenterAppInput>, 'appId'>, { ifGeneration }: { ifGeneration?: string } = {}): Promise<{ before: UcenterApp; app: UcenterApp }> {
     // Compare-and-set: an update racing the application's removal does not bring its record back.
     const result = await compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
       const before = JSON.parse(raw) as UcenterApp;
+      // The console's form names the registration it was opened on: not another registered since under this app id.
+      if (ifGeneration !== undefined && before.generation !== undefined && before.generation !== ifGeneration) {
+        throw new ConflictError(msg('errors:ucenterApps.registeredAgainEdit', { appId }));
+      }
       const internalUrl = change.internalUrl ?? before.internalUrl;
       const merged: UcenterAppInput = {
         name: change.name ?? before.name,
