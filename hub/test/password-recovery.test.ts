@@ -189,6 +189,29 @@ describe('Forgotten password (redis, real SMTP)', () => {
     expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
   });
 
+  test('Back to the link in the browser that has just used it shows the reset done, not "expired, ask for a new one"', async () => {
+    const alice = await newUser();
+    const since = Date.now();
+    await askForReset(hub, alice.username);
+    const link = resetLinkOf(await resetMailFor(alice.email, since), hub);
+    const browser = new TestBrowser();
+    expect((await useResetLink(link, NEW_PASSWORD, NEW_PASSWORD, browser)).body).toContain('data-testid="reset-done"');
+    // Back from the page it landed on opens the link again: the person who has just set the
+    // password is not told the link expired (and asked to get a new one).
+    const opened = await browser.get(link);
+    const back = opened.status === 303 ? await browser.get(new URL(opened.headers.get('location')!, link).toString()) : opened;
+    const html = await back.text();
+    expect(back.status).toBe(200);
+    expect(html).toContain('data-testid="reset-done"');
+    expect(html).not.toContain('data-testid="reset-invalid"');
+    expect(html).not.toContain('name="password"');
+    // Any other browser still gets the spent link's page, and the password stays the one set.
+    const elsewhere = await new TestBrowser().get(link);
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.text()).toContain('data-testid="reset-invalid"');
+    expect(await isSignedIn(await signInAtPortal(hub, alice.username, NEW_PASSWORD), hub.url)).toBe(true);
+  });
+
   test('a link no longer works once it expired', async () => {
     const shortHub = await startTestHub('redis', { SMTP_URL: catcher.url, PASSWORD_RESET_TTL: '1' });
     try {

@@ -10,6 +10,7 @@ import { renderPage } from './render.js';
 import { renewDeviceCookie } from './device-renewal.js';
 import { localeOf } from '../i18n/locale-middleware.js';
 import { formField } from './form-field.js';
+import { answerSpentLink, rememberSpentLink } from './spent-links.js';
 
 const field = formField;
 
@@ -73,7 +74,13 @@ export function recoveryRoutes(services: HubServices): Router {
     res.redirect(303, '/password/forgot?sent=1');
   });
 
-  router.get('/password/reset', async (req, res) => {
+  // Back to the link from the "done" page (or the form sent again, a double click) in the browser
+  // that has just used it: the reset is shown done, not "this link has expired, ask for a new
+  // one" (a browser review: the person who had just reset took it for a failure). Another
+  // browser, or this one after SPENT_LINK_MEMORY_MS, gets the spent link's page.
+  const resetAgain = answerSpentLink('password-reset', (res) => res.redirect(303, '/password/reset?done=1'));
+
+  router.get('/password/reset', resetAgain, async (req, res) => {
     // Where a reset that went through lands (post/redirect/get): a reload shows this again,
     // not "link expired" for the link it has just used.
     if (req.query.done === '1' && req.query.token === undefined) return showReset(req, res, '', { done: true });
@@ -88,7 +95,7 @@ export function recoveryRoutes(services: HubServices): Router {
     showReset(req, res, token, { username });
   });
 
-  router.post('/password/reset', csrf.csrfSynchronisedProtection, async (req, res) => {
+  router.post('/password/reset', csrf.csrfSynchronisedProtection, resetAgain, async (req, res) => {
     const token = field(req, 'token', 200);
     let user;
     try {
@@ -105,6 +112,7 @@ export function recoveryRoutes(services: HubServices): Router {
     // this browser, which has just set the new password, is a known device of the account, so
     // a guesser who keeps at it elsewhere cannot hold its owner out right after the reset.
     await renewDeviceCookie(services, res, user.id);
+    rememberSpentLink(req, 'password-reset', token, '');
     res.redirect(303, '/password/reset?done=1');
   });
 

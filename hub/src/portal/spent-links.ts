@@ -9,8 +9,12 @@ const MAX_REMEMBERED = 5; // links spent in this browser, remembered for its rel
  */
 export const SPENT_LINK_MEMORY_MS = 10 * 60_000;
 
-/** The mailed links whose button answers with a page of its own (not a redirect). */
-export type SpentLinkKind = 'signup-verify' | 'email-confirm' | 'email-undo';
+/**
+ * The mailed links answered again in the browser that spent them: those whose button answers
+ * with a page of its own (not a redirect), and the password reset, whose form redirects to its
+ * "done" page (a reload is fine) but whose Back opens the link again.
+ */
+export type SpentLinkKind = 'signup-verify' | 'email-confirm' | 'email-undo' | 'password-reset';
 
 function keyOf(kind: SpentLinkKind, token: string): string {
   // The session holds the link's digest, never the link: tokens are never stored as themselves.

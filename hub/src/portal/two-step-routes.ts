@@ -79,15 +79,34 @@ export function twoStepRoutes(services: HubServices): Router {
     // A signed-in user at their own settings: judged per account and address (as the password
     // change is), so someone else's failed sign-ins never block the owner here.
     const attempt = { ip: clientIp(req), account: user.id, via: 'session' as const };
-    if (!passwordOnly && (looksLikeTotp(proof) || looksLikeRecoveryCode(proof))) {
-      if (await twoStep.verifyThrottled(attempt, proof)) return true;
-    } else {
+    const passwordProven = async () => {
       const admitted = await throttle.attempt(attempt);
       if (await throttle.checking(admitted, () => hasher.verify(user.passwordHash, proof))) {
         await throttle.succeeded(admitted);
         return true;
       }
       await throttle.failed(admitted);
+      return false;
+    };
+    if (passwordOnly || !(looksLikeTotp(proof) || looksLikeRecoveryCode(proof))) {
+      if (await passwordProven()) return true;
+    } else if (looksLikeTotp(proof)) {
+      if (await twoStep.verifyThrottled(attempt, proof)) return true;
+    } else {
+      // Shaped like a recovery code: ten letters and digits (no u; case ignored), which is also a
+      // password the policy takes ("Qx7kM2vbT9"). Judged as a code only, its owner could never use
+      // that password here (a browser review). The password first (a recovery code is rarely
+      // typed here), then the code, each under its own throttle; a throttled password pool does
+      // not keep a recovery code from being checked.
+      let throttled: TooManyAttemptsError | undefined;
+      const asPassword = await passwordProven().catch((error: unknown) => {
+        if (!(error instanceof TooManyAttemptsError)) throw error;
+        throttled = error;
+        return false;
+      });
+      if (asPassword || (await twoStep.verifyThrottled(attempt, proof))) return true;
+      // Neither: the password's pool was closed, so the answer says to wait (429), not "not right".
+      if (throttled) throw throttled;
     }
     await audit.record({ event: 'login.failure', actor: user.id, subject: user.id, ip: clientIp(req), detail: { step: 'two-step-settings' } });
     return false;

@@ -16,9 +16,13 @@ export function newRecoveryCodes(count = RECOVERY_CODE_COUNT): string[] {
   });
 }
 
-/** A code as typed, in canonical form: case, spaces and dashes ignored, Crockford's look-alikes mapped. */
+/**
+ * A code as typed, in canonical form: full-width letters, digits and dashes read as themselves
+ * (NFKC: ｋ３ｖｈ６－３ｆｓｇｙ, a Chinese input method in full-width mode), case, spaces and
+ * dashes ignored, Crockford's look-alikes mapped.
+ */
 export function normaliseRecoveryCode(input: string): string {
-  return input.toLowerCase().replace(/[\s-]+/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
+  return input.normalize('NFKC').toLowerCase().replace(/[\s\-\u2010-\u2015\u2212]+/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
 }
 
 export function looksLikeRecoveryCode(input: string): boolean {

@@ -25,15 +25,25 @@ export function totpUri(secret: string, issuer: string, account: string): string
   return new TOTP({ issuer, label: account, secret: Secret.fromBase32(secret), ...TOTP_PARAMS }).toString();
 }
 
-/** A code as typed: digits only, spaces allowed ("123 456"). */
+/**
+ * A code as typed, digits only: spaces allowed ("123 456"), and full-width digits (１２３４５６,
+ * what a Chinese or Japanese input method in full-width mode types) read as the digits they are
+ * (NFKC), as usernames and passwords are. Before, such a code was "not right" and counted
+ * against the second step's throttle (a browser review).
+ */
+function typedTotp(input: string): string {
+  return input.normalize('NFKC').replace(/\s+/g, '');
+}
+
+/** A code as typed: six digits ({@link typedTotp}). */
 export function looksLikeTotp(input: string): boolean {
-  return /^\d{6}$/.test(input.replace(/\s+/g, ''));
+  return /^[0-9]{6}$/.test(typedTotp(input));
 }
 
 /** The time step of a valid code (so its replay can be refused), or undefined. */
 export function totpStep(secret: string, input: string, timestamp = Date.now()): number | undefined {
-  const token = input.replace(/\s+/g, '');
-  if (!/^\d{6}$/.test(token)) return undefined;
+  const token = typedTotp(input);
+  if (!/^[0-9]{6}$/.test(token)) return undefined;
   const delta = TOTP.validate({ token, secret: Secret.fromBase32(secret), ...TOTP_PARAMS, timestamp, window: TOTP_WINDOW });
   return delta === null ? undefined : TOTP.counter({ period: TOTP_PARAMS.period, timestamp }) + delta;
 }
