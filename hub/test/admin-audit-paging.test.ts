@@ -5,10 +5,9 @@
  * (an exploratory review of the console, with 700 delivery retries in the log).
  */
 import { Keys } from '../src/store/keys.js';
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import type { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { pageWithCsrf } from './support.js';
+import { pageWithCsrf, signedInAdmin } from './support.js';
 
 const COUNT = 450;
 
@@ -18,7 +17,6 @@ describe('console audit page: older entries', () => {
 
   beforeAll(async () => {
     hub = await startTestHub('memory');
-    await hub.services.users.create({ username: 'root', email: 'root@example.test', password: 'admin-password-1', roles: ['admin'] });
     const start = Date.now() - 3_600_000;
     // Three entries a millisecond, so a page's end falls inside a millisecond.
     await hub.store.zAddMany(
@@ -28,11 +26,7 @@ describe('console audit page: older entries', () => {
         return { score: at, member: JSON.stringify({ id: `e-${n}`, at, event: 'delivery.retry', client: 'svc', subject: `s-${n}` }) };
       }),
     );
-    admin = new TestBrowser();
-    const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
-    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
-    const answer = await admin.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), login: 'root', password: 'admin-password-1' });
-    await admin.follow(continueUrlOf(await answer.text(), hub.url));
+    admin = await signedInAdmin(hub);
   }, 60_000);
   afterAll(() => hub.close());
 

@@ -5,10 +5,9 @@
  * hours of older entries). A value that is not a time is said on the page, not silently dropped.
  */
 import { Keys } from '../src/store/keys.js';
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import type { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { pageWithCsrf } from './support.js';
+import { pageWithCsrf, signedInAdmin } from './support.js';
 
 describe('console audit page: times typed without an offset', () => {
   let hub: RunningHub;
@@ -25,7 +24,6 @@ describe('console audit page: times typed without an offset', () => {
     realEnv.TZ = 'Asia/Shanghai'; // Node reads a TZ set at run time
     expect(new Date(Date.UTC(2026, 0, 31, 12)).getHours()).toBe(20);
     hub = await startTestHub('memory');
-    await hub.services.users.create({ username: 'root', email: 'root@example.test', password: 'admin-password-1', roles: ['admin'] });
     // One entry an hour from 00:00 to 23:00 UTC yesterday.
     await hub.store.zAddMany(
       new Keys(hub.config.KEY_PREFIX).auditLog(),
@@ -34,11 +32,7 @@ describe('console audit page: times typed without an offset', () => {
         return { score: at, member: JSON.stringify({ id: `h-${h}`, at, event: 'delivery.retry', client: 'svc', subject: `s-${h}` }) };
       }),
     );
-    admin = new TestBrowser();
-    const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
-    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
-    const answer = await admin.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), login: 'root', password: 'admin-password-1' });
-    await admin.follow(continueUrlOf(await answer.text(), hub.url));
+    admin = await signedInAdmin(hub);
   }, 60_000);
   afterAll(async () => {
     await hub.close();

@@ -4,10 +4,9 @@
  * (the brand, the language switch, six sections, account, sign out) came first on every page
  * (an exploratory review, keyboard only).
  */
-import { TestBrowser, inputValue } from '../src/testing/browser.js';
-import { continueUrlOf } from '../src/testing/flows.js';
+import type { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { pageWithCsrf } from './support.js';
+import { pageWithCsrf, signedInAdmin } from './support.js';
 
 describe('console skip link', () => {
   let hub: RunningHub;
@@ -15,12 +14,7 @@ describe('console skip link', () => {
 
   beforeAll(async () => {
     hub = await startTestHub('memory');
-    await hub.services.users.create({ username: 'root', email: 'root@example.test', password: 'admin-password-1', roles: ['admin'] });
-    admin = new TestBrowser();
-    const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
-    const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;
-    const answer = await admin.post(`${hub.url}${action}`, { _csrf: inputValue(login.body, '_csrf'), login: 'root', password: 'admin-password-1' });
-    await admin.follow(continueUrlOf(await answer.text(), hub.url));
+    admin = await signedInAdmin(hub);
   }, 60_000);
   afterAll(() => hub.close());
 
