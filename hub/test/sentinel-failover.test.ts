@@ -234,3 +234,71 @@ describe('Redis Sentinel: a used code or refresh token stays used after a failov
     expect(oldRefresh.body.error).toBe('invalid_grant');
   }, 120_000);
 });
+
+/** The store the hub runs on, which stops the replica right before the next commit of a token answer (once). */
+class ReplicaStoppingStore extends RedisStore {
+  beforeCommit: (() => Promise<void>) | undefined;
+
+  override async swapAfter(...args: Parameters<RedisStore['swapAfter']>): Promise<boolean> {
+    const before = this.beforeCommit;
+    this.beforeCommit = undefined;
+    if (before) await before();
+    return super.swapAfter(...args);
+  }
+}
+
+describe('Redis Sentinel: a refresh answers once the replica holds its new tokens, not before', () => {
+  let sentinel: OwnRedisSentinel | undefined;
+  let hub: RunningHub | undefined;
+  afterAll(async () => {
+    await sentinel?.resumeReplica();
+    await stop(hub, sentinel);
+  });
+
+  test('the replica stops acknowledging after the claim, before the commit: 503, no tokens; the retry refreshes, and its tokens survive the failover', async () => {
+    sentinel = await startOwnRedisSentinel('sso-commit');
+    const own = sentinel;
+    const client = await connectRedis({ kind: 'sentinel', sentinels: own.sentinelRootNodes, name: own.name });
+    const store = new ReplicaStoppingStore(client, { waitReplicas: 1, waitTimeoutMs: 1_500 });
+    hub = await startTestHub('redis-sentinel', { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' }, store);
+    const running = hub;
+    await running.services.users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
+    const { clientSecret } = await running.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
+    const token = (form: Record<string, string>) => postForm(`${running.url}/token`, form, { authorization: basic('rp', clientSecret!) });
+    const request = codeRequest('rp', REDIRECT);
+    const { callback } = await walk(new TestBrowser(), running.url, authUrl(running.url, request.params), ALICE);
+    const issued = await token({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: request.verifier });
+    expect(issued.status).toBe(200);
+    const refresh = { grant_type: 'refresh_token', refresh_token: String(issued.body.refresh_token) };
+
+    // The claim on the refresh token is acknowledged; then the replica stops, and the new tokens
+    // and the commit reach the primary only.
+    store.beforeCommit = () => own.pauseReplica();
+    let unacknowledged: JsonAnswer;
+    try {
+      unacknowledged = await token(refresh);
+    } finally {
+      await own.resumeReplica();
+    }
+    expect(unacknowledged.status).toBe(503);
+    expect(unacknowledged.body.error).toBe('temporarily_unavailable');
+    expect(unacknowledged.body.refresh_token).toBeUndefined();
+
+    // The 503 is safe to retry: the same refresh token refreshes (nothing revoked).
+    await sleep(LEASE_MS + 500);
+    const refreshed = await token(refresh);
+    expect(refreshed.status).toBe(200);
+
+    // The primary crashes right after that answer; the promoted replica holds the new refresh token.
+    await own.readyForFailover();
+    const killed = await own.killPrimary();
+    const deadline = Date.now() + RECOVERY_LIMIT_MS;
+    while ((await own.primaryPort().catch(() => killed)) === killed && Date.now() < deadline) await sleep(100);
+    let next = await token({ grant_type: 'refresh_token', refresh_token: String(refreshed.body.refresh_token) });
+    while (next.status === 503 && Date.now() < deadline) {
+      await sleep(250);
+      next = await token({ grant_type: 'refresh_token', refresh_token: String(refreshed.body.refresh_token) });
+    }
+    expect(next.status).toBe(200);
+  }, 120_000);
+});

@@ -347,6 +347,11 @@ export class RedisStore implements Store {
     if (isCluster(client)) {
       return this.#run('swapAfter', async () => {
         await Promise.all(ops.map((op) => this.#writeOne(op)));
+        // The writes lie on other masters than the swap's: its WAIT counts only its own master's
+        // writes. Each other master's replicas acknowledge the writes sent to it before the swap
+        // commits what answers with them (a commit acknowledged without its tokens would hand a
+        // retry, after a failover, tokens no server holds).
+        await this.#acknowledged(ops.map((op) => op.key), key);
         return (await this.#durably(key, (c) => c.eval(SWAP_SCRIPT, { keys: [key], arguments: swapArguments(expected, next, ttlSeconds) }), (reply) => reply === 1)) === 1;
       });
     }
@@ -479,16 +484,22 @@ export class RedisStore implements Store {
    * (the replica itself was promoted and the old primary is gone) no replica can be promoted
    * without the write, and the hub keeps serving. Fewer acknowledgements than that: the write
    * may be lost in a failover, so it fails closed (503, safe to retry). A cluster sends both to
-   * the master of the key's slot; Sentinel keeps one connection to the primary
-   * (`masterPoolSize: 1`) that every command shares in order.
+   * the master of the key's slot (the WAIT on that master's own client, once the write is
+   * answered); Sentinel keeps one connection to the primary (`masterPoolSize: 1`) that every
+   * command shares in order, so the WAIT also counts every write sent before on it (swapAfter's
+   * tokens, in the same pipeline).
    */
   async #durably<T>(key: string, write: (client: Pick<RedisClient, 'eval'>) => Promise<T>, wrote: (reply: T) => boolean): Promise<T> {
     const wanted = this.#waitReplicas === 0 ? 0 : Math.min(this.#waitReplicas, await this.#connectedReplicas(key));
     if (wanted === 0) return write(this.client);
     const client = this.client;
     const args = ['WAIT', String(wanted), String(this.#waitTimeoutMs)];
-    const wait = isCluster(client) ? () => client.sendCommand(key, false, args) : isSentinel(client) ? () => client.sendCommand(false, args) : () => client.sendCommand(args);
-    const [reply, acknowledged] = await Promise.all([write(client), wait()]);
+    // On a cluster the write goes through the cluster client (which follows a MOVED) and the WAIT
+    // to its master's own client once the write is answered: sent side by side, the WAIT could
+    // reach the socket first. On Sentinel and one Redis both share the one connection in order.
+    const [reply, acknowledged] = isCluster(client)
+      ? await write(client).then(async (written) => [written, await this.#onPrimaryOf(key, args)] as const)
+      : await Promise.all([write(client), this.#onPrimaryOf(key, args)]);
     // A write that changed nothing has nothing for a replica to lose.
     if (wrote(reply) && Number(acknowledged) < wanted) {
       this.#replicas.delete(this.#primaryOf(key)); // count them again next time
@@ -497,17 +508,55 @@ export class RedisStore implements Store {
     return reply;
   }
 
+  /**
+   * On a cluster: WAIT on each master holding one of `keys` (but the master of `except`, whose
+   * own WAIT follows), for the writes already sent to it on the store's one connection to it,
+   * all at once. Fewer acknowledgements than its connected replicas (up to `waitReplicas`) on any
+   * of them fails, as in {@link #durably}. Nothing is sent when `waitReplicas` is 0.
+   */
+  async #acknowledged(keys: string[], except: string): Promise<void> {
+    if (this.#waitReplicas === 0) return;
+    if (!isCluster(this.client)) return;
+    const skip = this.#primaryOf(except);
+    const byMaster = new Map<string, string>();
+    for (const key of keys) {
+      const master = this.#primaryOf(key);
+      if (master !== skip && !byMaster.has(master)) byMaster.set(master, key);
+    }
+    await Promise.all([...byMaster.values()].map(async (key) => {
+      const wanted = Math.min(this.#waitReplicas, await this.#connectedReplicas(key));
+      if (wanted === 0) return;
+      const acknowledged = await this.#onPrimaryOf(key, ['WAIT', String(wanted), String(this.#waitTimeoutMs)]);
+      if (Number(acknowledged) < wanted) {
+        this.#replicas.delete(this.#primaryOf(key)); // count them again next time
+        throw new Error(`${String(acknowledged)} of ${wanted} replicas acknowledged the writes within ${this.#waitTimeoutMs} ms`);
+      }
+    }));
+  }
+
   /** Replicas connected to the primary (of the key's slot), from INFO replication, counted at most once a second. */
   async #connectedReplicas(key: string): Promise<number> {
     const primary = this.#primaryOf(key);
     const known = this.#replicas.get(primary);
     if (known && Date.now() - known.at < REPLICA_COUNT_MAX_AGE_MS) return known.count;
-    const client = this.client;
-    const args = ['INFO', 'replication'];
-    const info = String(isCluster(client) ? await client.sendCommand(key, false, args) : isSentinel(client) ? await client.sendCommand(false, args) : await client.sendCommand(args));
+    const info = String(await this.#onPrimaryOf(key, ['INFO', 'replication']));
     const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
     this.#replicas.set(primary, { count, at: Date.now() });
     return count;
+  }
+
+  /**
+   * A command for the primary holding `key` (WAIT, INFO), on the connection the key's writes
+   * went through. On a cluster, the client of the master of the key's slot itself: node-redis 6.3
+   * routes a raw `sendCommand` by the command's policy, not by the key given, so WAIT went to
+   * every master (the least of their acknowledgements came back: one master with a replica
+   * stopped, or with none after a failover, failed every claim), and INFO to a random node (a
+   * replica's count, 0, let a claim go unwaited about one time in two).
+   */
+  async #onPrimaryOf(key: string, args: string[]): Promise<unknown> {
+    const client = this.client;
+    if (isCluster(client)) return (await client.getNodeClientForKey(key, false)).sendCommand(args);
+    return isSentinel(client) ? client.sendCommand(false, args) : client.sendCommand(args);
   }
 
   /** Which primary a key's claim goes to: on a cluster the master of its slot (as node-redis knows it), else the one primary. */

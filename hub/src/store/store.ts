@@ -95,7 +95,10 @@ export interface Store {
   /**
    * {@link write}, then {@link swap}, in one round trip (a pipeline; on a cluster the writes
    * first, then the swap), in that order: the answer is the swap's. Rejects when a write or the
-   * swap failed; the others may have landed. The swap is as durable as {@link swap}'s.
+   * swap failed; the others may have landed. The swap is as durable as {@link swap}'s, and so are
+   * the writes: with replicas to wait for (Redis `WAIT`), it answers only once they hold the writes
+   * and the swap (on a cluster the writes' masters are waited for before the swap is sent), and
+   * rejects when they do not (README, "WAIT and persistence").
    */
   swapAfter(ops: WriteOp[], key: string, expected: string | null, next: string | null, ttlSeconds?: number): Promise<boolean>;
   /**
