@@ -18,6 +18,7 @@ import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
 import { recoveryRoutes } from './portal/recovery-routes.js';
 import { signupRoutes } from './signup/signup-routes.js';
+import { formTargetRoutes } from './portal/form-targets.js';
 import { signInReturn } from './portal/sign-in-return.js';
 import { noStore, securityHeaders } from './security/headers.js';
 import type { HubServices } from './services.js';
@@ -110,6 +111,8 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   portal.use(['/password', '/signup'], signInReturn(services.provider));
   portal.use(recoveryRoutes(services));
   portal.use(signupRoutes(services));
+  // A GET of a form's address (Enter in the location bar of the page that answered it): its page.
+  portal.use(formTargetRoutes());
   portal.use(adminRoutes(services));
   app.use(portal);
 

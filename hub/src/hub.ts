@@ -231,6 +231,11 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     users, settings, tokens: accountTokens, mailer, limits: recoveryLimits, audit, logger, issuer: config.HUB_ISSUER, ttlSeconds: config.EMAIL_CHANGE_TTL, lifecycle, undoTtlSeconds: config.EMAIL_UNDO_TTL,
   });
 
+  // Every hub process runs it; a lock in the store lets one of them work at a time.
+  const unverified = new UnverifiedAccounts({
+    store, keys, users, sessions, grants, consents, twoStepRecords: domain.twoStepRecords, audit, logger,
+    days: config.HUB_UNVERIFIED_ACCOUNT_DAYS,
+  });
   // Self-service sign-up and e-mail verification (HUB_SIGNUP), rate-limited per address through the store.
   const signup = new SignupService({
     mode: config.HUB_SIGNUP,
@@ -249,11 +254,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
     }),
     mailBudget: new SignupMailBudget({ store, keys, perNetwork: config.SIGNUP_MAILS_PER_NETWORK, perAddress: config.SIGNUP_MAILS_PER_ADDRESS }),
     audit,
-  });
-  // Every hub process runs it; a lock in the store lets one of them work at a time.
-  const unverified = new UnverifiedAccounts({
-    store, keys, users, sessions, grants, consents, twoStepRecords: domain.twoStepRecords, audit, logger,
-    days: config.HUB_UNVERIFIED_ACCOUNT_DAYS,
+    unverified,
   });
   if (config.HUB_SIGNUP !== 'closed' && !domain.mailer.available) {
     logger.warn(`HUB_SIGNUP is ${config.HUB_SIGNUP} but the hub cannot send mail: the sign-up page says so until SMTP_URL is set`);

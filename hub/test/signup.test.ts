@@ -166,6 +166,45 @@ describe('sign-up and e-mail verification (HUB_SIGNUP=open, redis, real SMTP)', 
     expect(elsewhere.body).toContain('data-testid="verify-error"');
   });
 
+  test('a mistyped address: the same browser signs up again with the same username and the right address, which replaces the first sign-up; nobody else can', async () => {
+    // A browser review: "check your inbox" showed the mistyped address, Back, the address
+    // corrected, "Create account": "This username is taken", and the name stayed with the wrong
+    // address (whose link nobody could open) until HUB_UNVERIFIED_ACCOUNT_DAYS were over.
+    const person = unique('typo');
+    const wrong = person.email.replace('@example.com', '@exmaple.com');
+    const browser = new TestBrowser();
+    expect((await signUp(hub, browser, { ...person, email: wrong })).status).toBe(303);
+    const sent = await (await browser.get(`${hub.url}/signup/sent`)).text();
+    expect(sent).toContain(wrong);
+    expect(sent).toContain('data-testid="signup-wrong-address"');
+    const wrongLink = verifyLinkOf(await catcher.waitFor(wrong));
+    const first = await hub.services.users.findByLogin(person.username);
+
+    // A refused form (the passwords differ) replaces nothing.
+    const mismatch = await signUp(hub, browser, { ...person, confirm: 'another tulip orbit cactus' });
+    expect(mismatch.status).toBe(400);
+    expect((await hub.services.users.findByLogin(person.username))?.id).toBe(first!.id);
+    // Another browser gets the username refused, as before.
+    expect((await signUp(hub, new TestBrowser(), person)).status).toBe(409);
+
+    const again = await signUp(hub, browser, person);
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe('/signup/sent');
+    const replaced = await hub.services.users.findByLogin(person.username);
+    expect(replaced).toMatchObject({ username: person.username, email: person.email, emailVerified: false });
+    expect(replaced!.id).not.toBe(first!.id);
+    expect(await hub.services.users.findById(first!.id)).toBeUndefined();
+    expect((await hub.services.audit.search({ event: 'signup.replaced' })).some((entry) => entry.subject === first!.id)).toBe(true);
+    // The link sent to the wrong address no longer works; the right one does.
+    expect((await verifyLink(hub, new TestBrowser(), wrongLink)).status).toBe(400);
+    const rightLink = verifyLinkOf(await catcher.waitFor(person.email));
+    expect((await verifyLink(hub, new TestBrowser(), rightLink)).status).toBe(200);
+    expect((await signIn(hub, new TestBrowser(), person.username)).status).toBe(200);
+    // Verified, it is nobody's to replace, this browser's neither.
+    expect((await signUp(hub, browser, { ...person, email: `other-${person.email}` })).status).toBe(409);
+    expect((await hub.services.users.findByLogin(person.username))?.id).toBe(replaced!.id);
+  });
+
   test('the token is kept only as a digest, with a 24 h TTL, and an expired one is refused', async () => {
     const person = unique('digest');
     await signUp(hub, new TestBrowser(), person);

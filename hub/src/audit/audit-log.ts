@@ -46,6 +46,7 @@ export type AuditEvent =
   | 'signup.resent'
   | 'signup.resend-limited'
   | 'signup.expired'
+  | 'signup.replaced'
   | 'email.verified'
   | 'login.unverified'
   | 'admin.invite.create'
@@ -242,6 +243,8 @@ export const ATTEMPT_EVENTS: ReadonlySet<AuditEvent> = new Set<AuditEvent>([
   'signup.resend-limited',
   // One a week after each sign-up never verified: a sign-up flood must not push out the main log later either.
   'signup.expired',
+  // Follows a sign-up of the same browser (anyone can make one): counted with them.
+  'signup.replaced',
 ]);
 
 /** The three logs, by index: what signed-in users, admins and the hub did; tokens issued; attempts. */

@@ -24,6 +24,8 @@ declare module 'express-session' {
     cancelledSignIns?: string[];
     /** The address the last sign-up on this browser was for (the "check your inbox" page shows it). */
     signupSentTo?: string;
+    /** The account the last sign-up on this browser made: a sign-up with its username replaces it while unverified (signup-service.ts). */
+    signedUpAccount?: string;
     /** The site's sign-in page (interaction uid) that "Forgot your password?" or "Create an account" was opened from (portal/sign-in-return.ts). */
     signInPage?: string;
     /** A form came after this browser was signed out, and was not acted on: the next sign-in page says so, once. */

@@ -65,20 +65,24 @@ export function signupRoutes(services: HubServices): Router {
     // so an over-long value is refused by them, never cut to a shorter one that passes: a
     // 70-letter username cut to 64 made an account its owner could not sign in to by the name typed.
     const values = { username: field(req, 'username', 256), email: field(req, 'email', 320), name: field(req, 'name', 200), invite: field(req, 'invite', 200) };
+    let created: { id: string };
     try {
-      await signup.register({
+      created = await signup.register({
         ...values,
         password: field(req, 'password', 1024),
         confirm: field(req, 'confirm', 1024),
         locale: localeOf(res),
         ip: clientIp(req),
         ...(values.invite ? { invite: values.invite } : {}),
+        // This browser's last sign-up: sent again with its username (the address corrected), it is replaced.
+        ...(req.session.signedUpAccount ? { replaces: req.session.signedUpAccount } : {}),
       });
     } catch (error) {
       const shown = formError(error);
       if (!shown) throw error;
       return showForm(req, res, values, shown);
     }
+    req.session.signedUpAccount = created.id;
     req.session.signupSentTo = values.email.trim();
     await saveSession(req);
     return res.redirect(303, '/signup/sent');

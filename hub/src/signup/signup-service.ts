@@ -12,6 +12,7 @@ import type { Invites } from './invites.js';
 import { signupErrors } from './signup-errors.js';
 import type { SignupLimit } from './signup-limit.js';
 import type { SignupMailBudget } from './signup-mail-budget.js';
+import type { UnverifiedAccounts } from './unverified-accounts.js';
 
 export type SignupMode = 'closed' | 'open' | 'invite';
 
@@ -31,6 +32,11 @@ export interface SignupInput {
   ip: string;
   /** The invite token (HUB_SIGNUP=invite). */
   invite?: string;
+  /**
+   * The account the last sign-up in this browser made (the portal session keeps its id): a sign-up
+   * with its username replaces it while it is unverified and never signed in (see `register`).
+   */
+  replaces?: string;
 }
 
 /** What the verification token stands for. */
@@ -51,6 +57,8 @@ export interface SignupDeps {
   limit: SignupLimit;
   mailBudget: SignupMailBudget;
   audit: AuditLog;
+  /** Removes this browser's own earlier sign-up of the same username (UnverifiedAccounts.withdraw). */
+  unverified?: Pick<UnverifiedAccounts, 'withdraw'>;
 }
 
 /**
@@ -88,7 +96,8 @@ export class SignupService {
     return invite;
   }
 
-  async register(input: SignupInput): Promise<void> {
+  /** Answers the account made (its id goes into the portal session: see `SignupInput.replaces`). */
+  async register(input: SignupInput): Promise<{ id: string }> {
     this.ensureOpen();
     const invite = await this.requireInvite(input.invite);
     const username = input.username.trim();
@@ -110,6 +119,12 @@ export class SignupService {
     // Counted before the hash, so an address over its limit costs no argon2id run; a busy hub
     // (BusyError) then costs the address one of its sign-ups, and the form says to try later.
     const passwordHash = await this.deps.hasher.hash(input.password);
+    // The same browser signing up again with the same username (Back from "check your inbox" to
+    // correct a mistyped address): its own pending account goes, and this one takes the name. Before,
+    // the form said "This username is taken" and the name stayed with the mistyped address, whose
+    // link nobody could open, for HUB_UNVERIFIED_ACCOUNT_DAYS (a browser review). Only once the form
+    // is right (a refused form leaves it), and only that browser's (nobody else has its session).
+    if (input.replaces) await this.deps.unverified?.withdraw(input.replaces, username, input.ip);
     let user: Pick<User, 'id' | 'username'>;
     try {
       user = await this.deps.users.createSignedUp({ username, email, name, passwordHash, locale: input.locale });
@@ -143,6 +158,7 @@ export class SignupService {
       await this.#sendVerification({ id: user.id, email, locale: input.locale }, input.ip);
     }
     await this.deps.audit.record({ event: 'signup.created', actor: user.id, subject: user.id, ip: input.ip, detail: { invited: Boolean(invite) } });
+    return { id: user.id };
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
-import type { Keys } from '../store/keys.js';
+import { foldName, type Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import { isUnverifiedSignUp, mayBeRemovedUnverified, type User } from '../users/user.js';
@@ -133,6 +133,27 @@ export class UnverifiedAccounts {
     } finally {
       await store.swap(keys.unverifiedSweepLock(), token, null);
     }
+  }
+
+  /**
+   * The sign-up made in this browser, sent again with the same username (Back on the "check your
+   * inbox" page, the mistyped address corrected): the pending account goes now, so that the new
+   * sign-up can take its username. Only an account that may be removed as unverified (a self-sign-up,
+   * address never proven, never signed in, no role, nothing of a sign-in in the store), and only
+   * when `username` is its name (NFKC, case-folded): false, and nothing changes, otherwise. Its
+   * verification link, mailed to the old address, then finds no account and is not valid. The
+   * caller vouches that this browser made the sign-up (the portal session keeps its id).
+   */
+  async withdraw(id: string, username: string, ip: string): Promise<boolean> {
+    const sameName = (user: User) => foldName(user.username) === foldName(username);
+    const user = await this.deps.users.findById(id);
+    if (!user || user.removing || !sameName(user) || !mayBeRemovedUnverified(user)) return false;
+    if (await this.#signedInOnce(id)) return false;
+    const result = await this.deps.users.removeUnverified(id, sameName);
+    if (result.outcome !== 'removed') return false;
+    await this.deps.twoStepRecords.remove(id);
+    await this.deps.audit.record({ event: 'signup.replaced', actor: id, subject: id, ip, detail: { username: result.user.username } });
+    return true;
   }
 
   async #remove(id: string, cutoffMs: number): Promise<boolean> {

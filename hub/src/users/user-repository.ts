@@ -4,6 +4,7 @@ import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
+import { addressForm } from './login-form.js';
 import { isValidUsername, normalUsername } from './username.js';
 import type { PasswordHasher } from './passwords.js';
 import { ADMIN_ROLE, checkRoles, displayNameProblem, isUnverifiedSignUp, MAX_NAME_LENGTH, mayBeRemovedUnverified, toPublic, type PublicUser, type User } from './user.js';
@@ -406,7 +407,8 @@ export class UserRepository {
     const trimmed = login.trim();
     if (!trimmed) return undefined;
     // The name index, else the address index, then the record: one round trip (one script).
-    const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(trimmed)], this.keys.userAroundId());
+    // A full-width ＠ (an input method's) is an address's '@': looked up folded (users/login-form.ts).
+    const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(addressForm(trimmed))], this.keys.userAroundId());
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
 
