@@ -3,7 +3,7 @@ import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
-import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
+import { noteUrl, ucenterAuditDetail, ucKeySeen } from '../ucenter/ucenter-app.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { confirmedOrAsked } from './admin-confirm.js';
 import { onceOnly } from './admin-sent-once.js';
@@ -28,7 +28,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
     const [apps, legacyHashes] = await Promise.all([ucenter.apps.list(), users.legacyHashCount()]);
     renderAdmin(req, res, services, 'ucenter.njk', {
       section: 'ucenter',
-      apps: apps.map((app) => ({ ...app, key: undefined, noteUrl: noteUrl(app) })),
+      apps: apps.map((app) => ({ ...app, key: undefined, keySeen: ucKeySeen(app), noteUrl: noteUrl(app) })),
       legacyHashes,
       ucApi: `${services.config.HUB_ISSUER}/ucenter`,
       ...extra,
@@ -120,7 +120,10 @@ export function adminUcenterRoutes(services: HubServices): Router {
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'ucenter', ...context }, status);
     // Sent again (a reload of the answer, a double click): rotated once, the new key shown once.
     await onceOnly(services, req, 'ucenterKey', '/admin/ucenter', async () => {
-      const app = await ucenter.apps.rotateKey(appId);
+      // From a page opened before another new key (two tabs, two admins): a ConflictError, answered
+      // inside the console with a link back to the list (admin-errors.ts); the key shown then stays.
+      const seen = field(req, '_keySeen');
+      const app = await ucenter.apps.rotateKey(appId, seen ? { ifKeySeen: seen } : {});
       await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
       renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
     }, render);

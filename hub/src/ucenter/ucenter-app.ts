@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { UcCharset } from './charset.js';
 
 /**
@@ -85,4 +86,12 @@ export function noteUrl(app: UcenterApp, internal = false): string {
 /** What the audit records of an application's registration: the settings that widen what it may do. */
 export function ucenterAuditDetail(app: UcenterApp): Record<string, string | boolean> {
   return { ucenter: true, charset: app.charset ?? 'utf-8', allowRegister: app.allowRegister, insecureOperation: app.insecureOperation === true };
+}
+
+/**
+ * Which UC_KEY a console page showed its "New key" form for (`_keySeen`): a digest of the key, so
+ * the key is not on the page. A press on a page from before another new key is refused.
+ */
+export function ucKeySeen(app: Pick<UcenterApp, 'key'>): string {
+  return createHash('sha256').update(`uc-key-seen:${app.key}`).digest('base64url').slice(0, 22);
 }

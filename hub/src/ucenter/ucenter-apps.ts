@@ -3,7 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
-import type { UcenterApp } from './ucenter-app.js';
+import { ucKeySeen, type UcenterApp } from './ucenter-app.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
 import { hasForbiddenNameCharacter } from '../users/user.js';
 
@@ -208,12 +208,19 @@ export class UcenterAppRegistry {
     return result;
   }
 
-  /** A new key for the application (shown once); the old one stops working at once. */
-  async rotateKey(appId: number): Promise<UcenterApp> {
+  /**
+   * A new key for the application (shown once); the old one stops working at once. With
+   * `ifKeySeen` (the console's form, see {@link ucKeySeen}), a key changed since that page was shown
+   * (another tab, another admin, `ucenter apps rotate-key`) is a ConflictError and nothing changes:
+   * a second "New key" would stop the key the first one showed while it is being put into UC_KEY.
+   */
+  async rotateKey(appId: number, { ifKeySeen }: { ifKeySeen?: string } = {}): Promise<UcenterApp> {
     // Compare-and-set: a rotation racing the application's removal does not bring its record back.
     return compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
-      const next: UcenterApp = { ...(JSON.parse(raw) as UcenterApp), key: generateUcKey() };
+      const current = JSON.parse(raw) as UcenterApp;
+      if (ifKeySeen !== undefined && ucKeySeen(current) !== ifKeySeen) throw new ConflictError(msg('errors:ucenterApps.keyRotatedSince', { appId }));
+      const next: UcenterApp = { ...current, key: generateUcKey() };
       return { write: JSON.stringify(next), result: next };
     });
   }
