@@ -95,3 +95,13 @@ export function ucenterAuditDetail(app: UcenterApp): Record<string, string | boo
 export function ucKeySeen(app: Pick<UcenterApp, 'key'>): string {
   return createHash('sha256').update(`uc-key-seen:${app.key}`).digest('base64url').slice(0, 22);
 }
+
+/**
+ * Which settings a console edit page showed (`_seen`): a digest of every setting the form edits.
+ * A save from a page of other settings (another tab, another admin, `ucenter apps update`) is
+ * refused rather than putting back silently what the other change had changed.
+ */
+export function ucSettingsSeen(app: UcenterApp): string {
+  const settings = [app.name, app.type, app.url, app.noteFile, app.internalUrl ?? '', Boolean(app.synlogin), Boolean(app.updatepw), Boolean(app.allowRegister), app.charset ?? 'utf-8', Boolean(app.insecureOperation)];
+  return createHash('sha256').update(`uc-settings-seen:${JSON.stringify(settings)}`).digest('base64url').slice(0, 22);
+}
