@@ -295,9 +295,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
           : `disabled ${disabled.username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;
       }
-      case 'users enable':
-        print(`enabled ${(await (await lifecycleFor(services)).enable(need(target, 'LOGIN'), cli)).username}`);
+      case 'users enable': {
+        const enabled = await (await lifecycleFor(services)).enable(need(target, 'LOGIN'), cli);
+        print(enabled.alreadyEnabled ? `${enabled.username} was enabled already: nothing changed` : `enabled ${enabled.username}`);
         break;
+      }
       case 'users delete':
         print(`deleted ${(await (await lifecycleFor(services)).delete(need(target, 'LOGIN'), cli)).username}; sessions ended, tokens revoked, subsites notified through the delivery queue`);
         break;

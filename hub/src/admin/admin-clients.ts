@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
-import { livePreviousSecret, secretSeen } from '../clients/client-secret.js';
+import { livePreviousSecret, secretSeen, syncKeySeen } from '../clients/client-secret.js';
 import { ConflictError, ForbiddenError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
@@ -57,6 +57,8 @@ function shown(client: SubsiteClient, overlapSeconds: number) {
     settingsSeen: settingsFingerprint(client),
     // The rotate form's `_secretSeen`: a rotation from a page older than another rotation is refused.
     secretSeen: secretSeen(client),
+    // The sync-key form's `_syncKeySeen`: a rotation from a page older than another rotation is refused.
+    ...(sync ? { syncKeySeen: syncKeySeen(client) } : {}),
   };
 }
 
@@ -197,8 +199,19 @@ export function adminClientRoutes(services: HubServices): Router {
     const back = `/admin/clients/${encodeURIComponent(existing.clientId)}`;
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'clients', client: shown(existing, overlap), ...context }, status);
     // Sent again: rotated once (a second rotation would drop the previous key the subsite still has).
-    await onceOnly(services, req, 'rotateSyncKey', back, async () => {
-      const client = await clients.rotateSyncKey(existing.clientId, overlap);
+    await onceOnly(services, req, 'rotateSyncKey', back, async (claim) => {
+      let client;
+      try {
+        // From a page opened before another rotation (two tabs, two admins): refused, as a client secret's.
+        const seen = field(req, '_syncKeySeen');
+        client = await clients.rotateSyncKey(existing.clientId, overlap, seen ? { ifKeySeen: seen } : {});
+      } catch (error) {
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        const current = error instanceof ConflictError ? await editable(existing.clientId) : existing;
+        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(current, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+        return;
+      }
       await audit.record({ event: 'admin.client.rotate-sync-key', ...actorOf(req, res), client: client.clientId });
       renderAdmin(req, res, services, 'client-secrets.njk', {
         section: 'clients',

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { DeliveryStatus } from '../delivery/delivery.js';
+import { shownDeliveryError } from '../delivery/delivery-errors.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, renderAdmin } from './admin-context.js';
 
@@ -15,7 +16,9 @@ export function adminDeliveryRoutes(services: HubServices): Router {
     const client = typeof req.query.client === 'string' && req.query.client.trim() !== '' ? req.query.client.trim() : undefined;
     // One subsite's view says itself when it shows fewer than it has (it was read from the URL).
     const [listed, counts] = await Promise.all([client !== undefined ? deliveries.listOf(status, client) : deliveries.list(status).then((items) => ({ items, more: false })), deliveries.counts()]);
-    const { items, more } = listed;
+    const { more } = listed;
+    // The hub's own reasons in the reader's language (the stored text stays English, as audited).
+    const items = listed.items.map((item) => ({ ...item, errorShown: shownDeliveryError(item.lastError) }));
     renderAdmin(req, res, services, 'deliveries.njk', { section: 'deliveries', status, statuses: STATUSES, items, counts, client, more });
   });
 

@@ -3,11 +3,16 @@ import { msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
-import { noteUrl, ucenterAuditDetail } from '../ucenter/ucenter-app.js';
+import { noteUrl, ucenterAuditDetail, ucKeySeen, ucSettingsSeen, type UcenterApp } from '../ucenter/ucenter-app.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import { confirmedOrAsked } from './admin-confirm.js';
 import { onceOnly } from './admin-sent-once.js';
 import { actorOf, field, isFormError, renderAdmin } from './admin-context.js';
+
+/** An application as its edit page shows it: never its key; the settings it shows (`_seen`). */
+function editShown(app: UcenterApp) {
+  return { ...app, key: undefined, settingsSeen: ucSettingsSeen(app) };
+}
 
 function appIdParam(value: unknown): number {
   const text = String(value);
@@ -28,7 +33,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
     const [apps, legacyHashes] = await Promise.all([ucenter.apps.list(), users.legacyHashCount()]);
     renderAdmin(req, res, services, 'ucenter.njk', {
       section: 'ucenter',
-      apps: apps.map((app) => ({ ...app, key: undefined, noteUrl: noteUrl(app) })),
+      apps: apps.map((app) => ({ ...app, key: undefined, keySeen: ucKeySeen(app), noteUrl: noteUrl(app) })),
       legacyHashes,
       ucApi: `${services.config.HUB_ISSUER}/ucenter`,
       ...extra,
@@ -89,7 +94,7 @@ export function adminUcenterRoutes(services: HubServices): Router {
   // An application's settings, changed in place (`ucenter apps update`): UC_APPID, UC_KEY and its pending notes stay.
   router.get('/admin/ucenter/:appId', async (req, res) => {
     const app = await ucenter.apps.require(appIdParam(req.params.appId));
-    renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: { ...app, key: undefined }, typed: app });
+    renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: editShown(app), typed: app });
   });
 
   router.post('/admin/ucenter/:appId', async (req, res) => {
@@ -99,14 +104,18 @@ export function adminUcenterRoutes(services: HubServices): Router {
       synlogin: field(req, 'synlogin') === 'yes', updatepw: field(req, 'updatepw') === 'yes', allowRegister: field(req, 'allowRegister') === 'yes', insecureOperation: field(req, 'insecureOperation') === 'yes',
     };
     const shownGeneration = field(req, 'generation');
+    // The settings the page showed: a save over another tab's or admin's change is refused, not applied over it.
+    const seen = field(req, '_seen');
     let updated;
     try {
       // Blank fields are their defaults, as at a registration (the internal URL: none).
       const { charset, ...rest } = typed;
-      updated = await ucenter.apps.update(app.appId, { ...rest, type: typed.type || 'OTHER', noteFile: typed.noteFile || 'api/uc.php', charset: charset || 'utf-8' }, shownGeneration ? { ifGeneration: shownGeneration } : {});
+      updated = await ucenter.apps.update(app.appId, { ...rest, type: typed.type || 'OTHER', noteFile: typed.noteFile || 'api/uc.php', charset: charset || 'utf-8' }, { ...(shownGeneration ? { ifGeneration: shownGeneration } : {}), ...(seen ? { ifSettings: seen } : {}) });
     } catch (error) {
       if (!isFormError(error)) throw error;
-      renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: { ...app, key: undefined }, typed, formError: friendlyError(error) }, error.status);
+      // The form again, of the record as it is now: saving it again applies what was typed, on purpose.
+      const current = (await ucenter.apps.find(app.appId)) ?? app;
+      renderAdmin(req, res, services, 'ucenter-app.njk', { section: 'ucenter', app: editShown(current), typed, formError: friendlyError(error) }, error.status);
       return;
     }
     const { before, app: after } = updated;
@@ -120,7 +129,10 @@ export function adminUcenterRoutes(services: HubServices): Router {
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'ucenter', ...context }, status);
     // Sent again (a reload of the answer, a double click): rotated once, the new key shown once.
     await onceOnly(services, req, 'ucenterKey', '/admin/ucenter', async () => {
-      const app = await ucenter.apps.rotateKey(appId);
+      // From a page opened before another new key (two tabs, two admins): a ConflictError, answered
+      // inside the console with a link back to the list (admin-errors.ts); the key shown then stays.
+      const seen = field(req, '_keySeen');
+      const app = await ucenter.apps.rotateKey(appId, seen ? { ifKeySeen: seen } : {});
       await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
       renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });
     }, render);

@@ -141,14 +141,15 @@ export function adminUserRoutes(services: HubServices): Router {
     // Resolve first: the parameter may be a username or e-mail, and the guard compares ids.
     const { id } = await users.require(String(req.params.id));
     notSelf(res, id, 'disable');
-    await lifecycle.disable(id, actorOf(req, res));
-    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=disabled`);
+    // Disabled already (another admin, the CLI, this page sent twice): nothing ended or sent again, and the page says so.
+    const { alreadyDisabled } = await lifecycle.disable(id, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=${alreadyDisabled ? 'already-disabled' : 'disabled'}`);
   });
 
   router.post('/admin/users/:id/enable', async (req, res) => {
     const id = String(req.params.id);
-    await lifecycle.enable(id, actorOf(req, res));
-    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=enabled`);
+    const { alreadyEnabled } = await lifecycle.enable(id, actorOf(req, res));
+    res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=${alreadyEnabled ? 'already-enabled' : 'enabled'}`);
   });
 
   router.post('/admin/users/:id/delete', async (req, res) => {

@@ -4,7 +4,7 @@ import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
 import { settingsFingerprint } from './client-changes.js';
-import { currentSecretDigest, livePreviousSecret, secretDigest, secretSeen } from './client-secret.js';
+import { currentSecretDigest, livePreviousSecret, secretDigest, secretSeen, syncKeySeen } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
 import { displayNameProblem, hasForbiddenNameCharacter, MAX_NAME_LENGTH } from '../users/user.js';
 
@@ -710,15 +710,17 @@ export class ClientRegistry {
    * rotation inside the overlap keeps that key as the previous one, since it is still the one
    * the subsite knows. A key no one was shown is in use nowhere: the new key replaces it at
    * once, with no previous key (signing with the unshown one would fail every sync at a
-   * subsite configured with the key just shown).
+   * subsite configured with the key just shown). With `ifKeySeen` (the console's form, see
+   * {@link syncKeySeen}), a key rotated since that page was shown is a ConflictError, nothing changed.
    */
-  async rotateSyncKey(clientId: string, overlapSeconds = 0): Promise<SubsiteClient> {
-    return this.#exclusive(clientId, () => this.#rotateSyncKey(clientId, overlapSeconds));
+  async rotateSyncKey(clientId: string, overlapSeconds = 0, { ifKeySeen }: { ifKeySeen?: string } = {}): Promise<SubsiteClient> {
+    return this.#exclusive(clientId, () => this.#rotateSyncKey(clientId, overlapSeconds, ifKeySeen));
   }
 
-  async #rotateSyncKey(clientId: string, overlapSeconds: number): Promise<SubsiteClient> {
+  async #rotateSyncKey(clientId: string, overlapSeconds: number, ifKeySeen: string | undefined): Promise<SubsiteClient> {
     const existing = await this.#requireUncached(clientId);
     if (!existing.sync) throw new ValidationError(msg('errors:clients.noSync', { clientId }));
+    if (ifKeySeen !== undefined && syncKeySeen(existing) !== ifKeySeen) throw new ConflictError(msg('errors:clients.syncKeyRotatedSince', { clientId }));
     const now = Math.floor(Date.now() / 1000);
     const { previousKey: _previous, rotatedAt: _rotatedAt, keyUnshown, ...rest } = existing.sync;
     const inOverlap = existing.sync.previousKey !== undefined && (existing.sync.rotatedAt ?? 0) + overlapSeconds > now;

@@ -83,3 +83,14 @@ export function currentSecretDigest(client: Pick<SubsiteClient, 'clientSecret' |
 export function secretSeen(client: Pick<SubsiteClient, 'clientSecret' | 'clientSecretDigest'>): string {
   return createHash('sha256').update(`secret-seen:${currentSecretDigest(client) ?? ''}`).digest('base64url').slice(0, 22);
 }
+
+/**
+ * Which sync key a console page showed its "Rotate sync key" form for (`_syncKeySeen`): a digest of
+ * the key, so the key is not on the page. A rotation pressed on a page from before another rotation
+ * (another tab, another admin, `clients rotate-sync-key`) is refused: it would make the key that
+ * rotation showed the previous one, and through the overlap the hub would sign with a key the
+ * subsite was never given.
+ */
+export function syncKeySeen(client: Pick<SubsiteClient, 'sync'>): string {
+  return createHash('sha256').update(`sync-key-seen:${client.sync?.key ?? ''}`).digest('base64url').slice(0, 22);
+}

@@ -6,6 +6,7 @@ import type { SigningAlg } from '../secrets/secrets.js';
 import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type DeliveryKind } from './delivery.js';
 import { withoutUserinfo, type Admission, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
+import { DELIVERY_ERRORS, gaveUpText } from './delivery-errors.js';
 
 export interface DeliveryWorkerOptions {
   backoff: Backoff;
@@ -233,12 +234,12 @@ export class DeliveryWorker {
       const client = sender ? undefined : await this.clients.findUncached(item.clientId);
       const url = sender ? await sender.target(item) : targetOf(item, client);
       if (!url) {
-        const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client is gone or has no URL for this delivery' });
+        const failed = await this.queue.failed(claim, { ...attempt, lastError: DELIVERY_ERRORS.clientGone });
         return this.#audit('delivery.failed', failed);
       }
       if (!sender && item.clientGeneration !== undefined && client?.generation !== item.clientGeneration) {
         // Queued for a client since removed: its id now names another registration (another site).
-        const failed = await this.queue.failed(claim, { ...attempt, lastError: 'the client was removed after this notice was queued; not sent to the client registered under its id since' });
+        const failed = await this.queue.failed(claim, { ...attempt, lastError: DELIVERY_ERRORS.clientReplaced });
         return this.#audit('delivery.failed', failed);
       }
       const { status, retryAfter, error, unsendable, refused } = sender ? await sender.attempt(item, url, this.options.timeoutMs) : await this.#attempt(item, url, client?.idTokenSignedResponseAlg);
@@ -265,7 +266,7 @@ export class DeliveryWorker {
           const maxAgeMs = (this.options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS) * 1000;
           if (Date.now() - item.createdAt >= maxAgeMs) {
             // Retried for long enough: failed for good, listed for the admin (who may retry it).
-            const gaveUp = { ...change, lastError: `${error ?? 'not delivered'}; gave up after ${attempt.attempts} attempts` };
+            const gaveUp = { ...change, lastError: gaveUpText(error, attempt.attempts) };
             return this.#audit('delivery.failed', await this.queue.failed(fresh, gaveUp));
           }
           const { backoff } = this.options;

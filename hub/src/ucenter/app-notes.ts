@@ -1,6 +1,7 @@
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
 import type { DeliveryItem } from '../delivery/delivery.js';
 import { errorSummary, type AttemptResult, type DeliverySender } from '../delivery/delivery-worker.js';
+import { DELIVERY_ERRORS } from '../delivery/delivery-errors.js';
 import { serverFetch } from '../http/server-fetch.js';
 import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
@@ -137,10 +138,10 @@ export class UcenterNotes implements DeliverySender {
     // Queued for an application removed since, whose app id another registration took (another
     // site): a deleteuser there would delete a member of that site, and every post of theirs.
     if (app && queuedForAnother(item, app)) {
-      return { retryAfter: 0, error: 'the application was removed after this note was queued; not sent to the application registered under its app id since', unsendable: true };
+      return { retryAfter: 0, error: DELIVERY_ERRORS.appReplaced, unsendable: true };
     }
     const args = noteArgs(item);
-    if (!app || !args) return { retryAfter: 0, error: app ? 'the note has nothing to say' : 'the application is gone', unsendable: true };
+    if (!app || !args) return { retryAfter: 0, error: app ? DELIVERY_ERRORS.noteEmpty : DELIVERY_ERRORS.appGone, unsendable: true };
     let request: Request;
     try {
       // In the application's charset: its handler keeps the names' bytes as they come.
@@ -158,7 +159,7 @@ export class UcenterNotes implements DeliverySender {
       const body = Buffer.from(await response.arrayBuffer()).subarray(0, MAX_ANSWER_BYTES).toString('latin1').trim();
       const ok = response.status >= 200 && response.status < 300;
       if (ok && body === '1') return { status: response.status, retryAfter: 0 };
-      return { status: response.status, retryAfter: 0, ...(ok ? { refused: true, error: 'the application did not answer 1' } : { error: `HTTP ${response.status}` }) };
+      return { status: response.status, retryAfter: 0, ...(ok ? { refused: true, error: DELIVERY_ERRORS.appRefused } : { error: `HTTP ${response.status}` }) };
     } catch (thrown) {
       return { retryAfter: 0, error: errorSummary(thrown) };
     }
@@ -177,12 +178,12 @@ export class UcenterNotes implements DeliverySender {
     if (item.kind !== 'ucenter-deleteuser' || item.reason !== undefined) return undefined;
     if (!(await this.users.findById(item.sub))) return undefined;
     if (Date.now() - item.createdAt < LEGACY_DELETEUSER_GRACE_MS) {
-      return { retryAfter: LEGACY_DELETEUSER_GRACE_MS / 4, error: 'the user still exists: waiting for the deletion this note was queued for' };
+      return { retryAfter: LEGACY_DELETEUSER_GRACE_MS / 4, error: DELIVERY_ERRORS.userStillExists };
     }
     return {
       retryAfter: 0,
       unsendable: true,
-      error: 'not sent: queued by an older hub version when the user was disabled (the user still exists), and deleteuser deletes the member and their posts at the application; delete the user to send one',
+      error: DELIVERY_ERRORS.olderDisableNote,
     };
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { UcCharset } from './charset.js';
 
 /**
@@ -85,4 +86,22 @@ export function noteUrl(app: UcenterApp, internal = false): string {
 /** What the audit records of an application's registration: the settings that widen what it may do. */
 export function ucenterAuditDetail(app: UcenterApp): Record<string, string | boolean> {
   return { ucenter: true, charset: app.charset ?? 'utf-8', allowRegister: app.allowRegister, insecureOperation: app.insecureOperation === true };
+}
+
+/**
+ * Which UC_KEY a console page showed its "New key" form for (`_keySeen`): a digest of the key, so
+ * the key is not on the page. A press on a page from before another new key is refused.
+ */
+export function ucKeySeen(app: Pick<UcenterApp, 'key'>): string {
+  return createHash('sha256').update(`uc-key-seen:${app.key}`).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Which settings a console edit page showed (`_seen`): a digest of every setting the form edits.
+ * A save from a page of other settings (another tab, another admin, `ucenter apps update`) is
+ * refused rather than putting back silently what the other change had changed.
+ */
+export function ucSettingsSeen(app: UcenterApp): string {
+  const settings = [app.name, app.type, app.url, app.noteFile, app.internalUrl ?? '', Boolean(app.synlogin), Boolean(app.updatepw), Boolean(app.allowRegister), app.charset ?? 'utf-8', Boolean(app.insecureOperation)];
+  return createHash('sha256').update(`uc-settings-seen:${JSON.stringify(settings)}`).digest('base64url').slice(0, 22);
 }

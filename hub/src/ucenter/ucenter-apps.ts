@@ -3,7 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
-import type { UcenterApp } from './ucenter-app.js';
+import { ucKeySeen, ucSettingsSeen, type UcenterApp } from './ucenter-app.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
 import { hasForbiddenNameCharacter } from '../users/user.js';
 
@@ -176,9 +176,11 @@ export class UcenterAppRegistry {
    * pending notes stay, so the site's config (UC_APPID, UC_KEY) stays as it is. A forum that moved
    * (a new address, https) had only remove-and-register, which gave it a new key and dropped its
    * queued notes (an operator review). `internalUrl: ''` drops the internal address. The
-   * applications are sent their new list, as at a registration.
+   * applications are sent their new list, as at a registration. With `ifSettings` (the console's
+   * form, see {@link ucSettingsSeen}), settings changed since that page was shown are a
+   * ConflictError, nothing saved, unless this change asks for exactly the settings there are now.
    */
-  async update(appId: number, change: Omit<Partial<UcenterAppInput>, 'appId'>, { ifGeneration }: { ifGeneration?: string } = {}): Promise<{ before: UcenterApp; app: UcenterApp }> {
+  async update(appId: number, change: Omit<Partial<UcenterAppInput>, 'appId'>, { ifGeneration, ifSettings }: { ifGeneration?: string; ifSettings?: string } = {}): Promise<{ before: UcenterApp; app: UcenterApp }> {
     // Compare-and-set: an update racing the application's removal does not bring its record back.
     const result = await compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
@@ -200,20 +202,41 @@ export class UcenterAppRegistry {
         charset: change.charset ?? before.charset ?? 'utf-8',
         insecureOperation: change.insecureOperation ?? before.insecureOperation ?? false,
       };
-      const { generation: _fresh, ...built } = UcenterAppRegistry.#build(merged);
-      const app: UcenterApp = { ...built, appId, key: before.key, createdAt: before.createdAt, ...(before.generation ? { generation: before.generation } : {}) };
+      const build = (): UcenterApp => {
+        const { generation: _fresh, ...built } = UcenterAppRegistry.#build(merged);
+        return { ...built, appId, key: before.key, createdAt: before.createdAt, ...(before.generation ? { generation: before.generation } : {}) };
+      };
+      // Changed since the page was shown: refused (a refused value too is told of the change first),
+      // unless this change asks for exactly the settings there are now (nothing to save).
+      if (ifSettings !== undefined && ifSettings !== ucSettingsSeen(before)) {
+        let same = false;
+        try {
+          same = ucSettingsSeen(build()) === ucSettingsSeen(before);
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+        }
+        if (!same) throw new ConflictError(msg('errors:ucenterApps.changedSince', { appId }));
+      }
+      const app = build();
       return { write: JSON.stringify(app), result: { before, app } };
     });
     await this.#listChanged();
     return result;
   }
 
-  /** A new key for the application (shown once); the old one stops working at once. */
-  async rotateKey(appId: number): Promise<UcenterApp> {
+  /**
+   * A new key for the application (shown once); the old one stops working at once. With
+   * `ifKeySeen` (the console's form, see {@link ucKeySeen}), a key changed since that page was shown
+   * (another tab, another admin, `ucenter apps rotate-key`) is a ConflictError and nothing changes:
+   * a second "New key" would stop the key the first one showed while it is being put into UC_KEY.
+   */
+  async rotateKey(appId: number, { ifKeySeen }: { ifKeySeen?: string } = {}): Promise<UcenterApp> {
     // Compare-and-set: a rotation racing the application's removal does not bring its record back.
     return compareAndSet(this.store, this.keys.ucenterApp(appId), (raw) => {
       if (!raw) throw new NotFoundError(msg('errors:noUcenterApp', { app: appId }));
-      const next: UcenterApp = { ...(JSON.parse(raw) as UcenterApp), key: generateUcKey() };
+      const current = JSON.parse(raw) as UcenterApp;
+      if (ifKeySeen !== undefined && ucKeySeen(current) !== ifKeySeen) throw new ConflictError(msg('errors:ucenterApps.keyRotatedSince', { appId }));
+      const next: UcenterApp = { ...current, key: generateUcKey() };
       return { write: JSON.stringify(next), result: next };
     });
   }

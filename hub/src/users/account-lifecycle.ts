@@ -159,8 +159,11 @@ export class AccountLifecycle {
     return toPublic(updated);
   }
 
-  async enable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser> {
+  /** Enables the user; one enabled already (another admin, the CLI, a stale page) is left as it is, not audited again. */
+  async enable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser & { alreadyEnabled?: true }> {
     const user = await this.deps.users.require(idOrLogin);
+    // A disable cut off part-way (`disabled` without `disabledAt`, or the reverse) is not "enabled already": it is cleared.
+    if (!user.disabled && user.disabledAt === undefined) return { ...toPublic(user), alreadyEnabled: true };
     const updated = toPublic(await this.deps.users.update(user.id, { disabled: false, disabledAt: undefined }));
     await this.deps.audit.record({ event: 'admin.user.enable', ...by, subject: user.id });
     return updated;
