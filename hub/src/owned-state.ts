@@ -1,7 +1,7 @@
 import { differingSettings, publishedSettingsText, publishSettings, REPUBLISH_EVERY_MS, settingsText, unreadableCookieSigners } from './published-settings.js';
 import { performance } from 'node:perf_hooks';
 import type Provider from 'oidc-provider';
-import { OVERLOADED_UTILIZATION } from './health/overload.js';
+import { OVERLOADED_MIN_BUSY_MS, OVERLOADED_UTILIZATION } from './health/overload.js';
 import type { ClientInput, ClientRegistry } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -237,9 +237,11 @@ export class OwnedState {
     } catch (error) {
       // The details go to the log only: /readyz answers whoever asks. A check held up by this
       // process's own load (every store reply waits for a turn of its event loop) says so: an SRE
-      // review read "store check failed: no answer" with Redis idle and the hub saturated.
+      // review read "store check failed: no answer" with Redis idle and the hub saturated. A check
+      // that failed at once (a refused connection) was not held up by anything, however busy its
+      // one millisecond was: that is the store's failure.
       const loop = performance.eventLoopUtilization(loopBefore);
-      const overloaded = loop.utilization >= OVERLOADED_UTILIZATION;
+      const overloaded = loop.utilization >= OVERLOADED_UTILIZATION && loop.active >= OVERLOADED_MIN_BUSY_MS;
       this.deps.logger.warn(overloaded ? 'store check failed while this process was overloaded (its event loop busy through the check): the store may be fine' : 'store check failed', {
         error: error instanceof Error ? error.message : String(error),
         eventLoopBusyMs: Math.round(loop.active),
