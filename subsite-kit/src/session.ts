@@ -98,7 +98,15 @@ export function createSessionMiddleware(options: ResolvedOptions, store: session
   return (req, res, next) => {
     if (req.session !== undefined && req.sessionStore !== store) return next(new SiteMisconfigured(FOREIGN_SESSION));
     const cookie: unknown = req.cookies?.[options.cookies.session];
-    if (typeof cookie !== 'string') return middleware(req, res, next);
+    if (typeof cookie !== 'string') {
+      // A `j:` JSON cookie under the session cookie's name (`sso.sid=j:1`): cookie-parser (the
+      // kit's, or the site's own) made it a number or an object, and express-session, finding no
+      // `s:` value in the Cookie header, looks there next and calls `.substr` on it: a TypeError,
+      // a 500 on every page for that browser until the cookie went (a sibling subdomain can set
+      // one). It is no session: dropped before express-session reads it.
+      if (cookie !== undefined) delete (req.cookies as Record<string, unknown>)[options.cookies.session];
+      return middleware(req, res, next);
+    }
     // A cookie that brought no signed-in session: was it signed here at all (another site on this host)?
     return middleware(req, res, (error?: unknown) => {
       if (!error) {

@@ -123,9 +123,10 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
   const store = options.redis
     ? new FailClosedRedisStore({ client: options.redis, prefix: options.prefix, ttl: PORTAL_SESSION_TTL })
     : options.embedded ? new EmbeddedSessionStore(options.embedded, options.prefix, PORTAL_SESSION_TTL, SESSION_STORE_DEADLINE_MS) : undefined;
-  return session({
+  const name = options.secure ? '__Host-hub_portal' : 'hub_portal';
+  return withoutJsonSessionCookie(name, session({
     // `__Host-` behind https: only the hub's own origin can set it (see hubSessionCookieName).
-    name: options.secure ? '__Host-hub_portal' : 'hub_portal',
+    name,
     secret: options.secrets,
     resave: false,
     saveUninitialized: false,
@@ -135,7 +136,23 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     genid: () => randomPool.token(SESSION_ID_BYTES),
     ...(store ? { store: absorbTouchFailures(store, options.logger) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
-  });
+  }));
+}
+
+/**
+ * A session cookie sent as a `j:` JSON cookie (`hub_portal=j:1`) is no session: the locale
+ * middleware's cookie-parser turns it into a number or an object in `req.cookies`, where
+ * express-session, finding no `s:` value in the Cookie header, looks next and calls `.substr` on
+ * it: a TypeError, a 500 on every portal page for that browser until the cookie went. Anyone who
+ * can set a cookie for the hub's name (a page of a sibling subdomain, a script on one) could so
+ * lock a browser out of signing in. Such a value is dropped before express-session reads it.
+ */
+export function withoutJsonSessionCookie(name: string, sessionMiddleware: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const cookies = req.cookies as Record<string, unknown> | undefined;
+    if (cookies && cookies[name] !== undefined && typeof cookies[name] !== 'string') delete cookies[name];
+    return sessionMiddleware(req, res, next);
+  };
 }
 
 /**

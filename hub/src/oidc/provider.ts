@@ -267,6 +267,16 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
+      // RFC 8707: the hub serves no resource server of its own, so a `resource` parameter is
+      // refused with invalid_target, as oidc-provider's default does; but its default also
+      // printed "you MUST change it" to stderr, outside the JSON log, at the first one any
+      // stranger sent (a bad-input sweep; hub/test/resource-indicator.test.ts).
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async () => {
+          throw new errors.InvalidTarget();
+        },
+      },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
