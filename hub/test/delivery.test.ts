@@ -114,13 +114,17 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     // A fresh token per attempt: four jtis, each verifying against the hub's JWKS.
     expect(new Set(stub.received.map((r) => r.jti)).size).toBe(4);
     const jwks = createLocalJWKSet((await (await fetch(`${hub.url}/jwks`)).json()) as JSONWebKeySet);
+    const eventIds = new Set<unknown>();
     for (const { token } of stub.received) {
       const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: hub.url, audience: 'bbs', typ: 'userdelete+jwt' });
       expect(payload.sub).toBe(user.id);
       expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(120);
       expect(protectedHeader.alg).toBe('RS256');
+      eventIds.add((payload.events as Record<string, { id?: unknown }>)['urn:sso-hub:event:userdelete']?.id);
     }
     const [item] = await hub.services.deliveries.list('delivered');
+    // One event id in every attempt, the notice's: a subsite runs its clean-up once for all four.
+    expect([...eventIds]).toEqual([item!.id]);
     expect(item).toMatchObject({ kind: 'userdelete', clientId: 'bbs', sub: user.id, attempts: 4, lastStatus: 200 });
     expect(item!.lastError).toBeUndefined();
     expect(await hub.services.deliveries.list('pending')).toEqual([]);

@@ -40,6 +40,15 @@ export class KitCookies {
     res.cookie(this.options.cookies.requestLogin, `later.${at}`, { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
   }
 
+  /**
+   * Holds a due `Request-Login` back for `seconds` (see {@link setRequestLoginLater}); one already
+   * held back, or none, is left as it is. For an answer at the callback that matches no request of
+   * this browser: the sign-in the cookie tells of is not lost, and no page view loops through the hub.
+   */
+  holdBackRequestLogin(req: Request, res: Response, seconds: number): void {
+    if (this.requestLoginDue(req)) this.setRequestLoginLater(res, seconds);
+  }
+
   clearRequestLogin(req: Request, res: Response): void {
     // Only send the deletion when there is something to delete, so responses stay small.
     if (this.hasRequestLogin(req)) res.clearCookie(this.options.cookies.requestLogin, this.#base());

@@ -21,6 +21,10 @@ export function exposeUser(ctx: KitContext, req: Request, res: Response): void {
   req.sso = requestApi(ctx, req);
   const locals: SsoLocals = { consentRequired: !user && ctx.cookies.hasConsentRequired(req) };
   res.locals.sso = locals;
+  // A page of a signed-in user is kept by no cache, the browser's included: Back after a sign-out
+  // elsewhere showed the signed-in page again from the browser's cache, with forms that then
+  // failed (a review). A Cache-Control the site sets, before or after, wins.
+  if (user && res.get('Cache-Control') === undefined) res.set('Cache-Control', 'private, no-store');
 }
 
 /**

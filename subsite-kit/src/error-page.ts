@@ -9,6 +9,8 @@ export interface KitPage {
   message: string;
   /** Where "continue" goes (the site's public page); no automatic redirect, so nothing can loop. */
   continuePath: string;
+  /** A "Sign in again" link (`/sso/login?next=…`) shown before "continue", for a page that needs a sign-in. */
+  signInPath?: string;
 }
 
 function escapeHtml(text: string): string {
@@ -28,6 +30,7 @@ export function sendKitPage(res: Response, page: KitPage): void {
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
     + `<title>${escapeHtml(page.title)}</title></head><body><main data-kit-error="${page.status}">`
     + `<h1>${escapeHtml(page.title)}</h1><p data-testid="kit-error-message">${escapeHtml(page.message)}</p>`
+    + (page.signInPath === undefined ? '' : `<p><a href="${escapeHtml(page.signInPath)}" data-testid="kit-error-sign-in">Sign in again</a></p>`)
     + `<p><a href="${escapeHtml(page.continuePath)}" data-testid="kit-error-continue">Continue without signing in</a></p>`
     + '</main></body></html>',
   );

@@ -82,6 +82,8 @@ export interface UserDeleteNotice {
   reason?: string | undefined;
   /** When the account was deleted, disabled or reset (epoch seconds, the hub's clock); absent from older hubs. */
   at?: number | undefined;
+  /** The event's id, the same in every attempt at one notice (a token's `jti` is new each time); absent from older hubs. */
+  id?: string | undefined;
   /** When the hub signed this token (epoch seconds, the hub's clock): how far this site's clock is from the hub's. */
   iat: number;
 }
@@ -97,7 +99,8 @@ export async function verifyUserDeleteToken(token: unknown, verifier: HubTokenVe
   const event = events && typeof events === 'object' ? (events[USERDELETE_EVENT] as Record<string, unknown> | undefined) : undefined;
   const reason = typeof event?.reason === 'string' ? event.reason : undefined;
   const at = typeof event?.at === 'number' && Number.isFinite(event.at) ? event.at : undefined;
-  return { sub: payload.sub!, reason, at, iat: typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000) };
+  const id = typeof event?.id === 'string' && event.id.length > 0 && event.id.length <= 200 ? event.id : undefined;
+  return { sub: payload.sub!, reason, at, id, iat: typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000) };
 }
 
 /** The subject of a verified back-channel logout token. */

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { thrownAt } from './after-callback.js';
 import { KitError } from './errors.js';
+import type { KitStore } from './store/store.js';
+import type { KitKeys } from './store/keys.js';
 
 /** What the `onUserDelete` hook is told of a userdelete notice from the hub. */
 export interface UserDeleteEvent {
@@ -34,6 +37,31 @@ export class UserDeleteHookFailed extends KitError {
   }
 }
 
+/**
+ * How long one run of the hook holds its event (seconds): a retry of the same notice in that time
+ * is answered 503 (the hub tries again later) rather than running the hook a second time beside
+ * the first. A hook still running after this (or a process that died in it) lets a retry run it again.
+ */
+export const USER_DELETE_HOOK_LOCK_SECONDS = 15 * 60;
+/** How long a hook's success is remembered: past the hub's last retry (`DELIVERY_MAX_AGE_SECONDS`, 7 days). */
+export const USER_DELETE_DONE_SECONDS = 8 * 24 * 3600;
+/** What a retry that arrives while the hook runs is told to wait (`Retry-After`, seconds). */
+export const USER_DELETE_RUNNING_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * What makes two attempts one event: the hub's event id (the same in every attempt at one
+ * notice), else, from a hub without it, the user, reason and time of the event (`at`, stable
+ * across retries). `undefined` from a hub that sends neither: each attempt runs the hook.
+ */
+export function userDeleteEventKey(notice: { sub: string; reason?: string | undefined; at?: number | undefined; id?: string | undefined }): string | undefined {
+  if (notice.id !== undefined) return `id\0${notice.id}`;
+  if (notice.at !== undefined) return `at\0${notice.sub}\0${notice.reason ?? ''}\0${notice.at}`;
+  return undefined;
+}
+
+/** `ran`: the hook ran now (or there is none); `done`: it ran for an earlier attempt; `running`: it is running for another attempt now. */
+export type UserDeleteHookOutcome = 'ran' | 'done' | 'running';
+
 /** Runs the hook, if any. Throws {@link UserDeleteHookFailed} when it fails (a kit error of a call it made goes on as it is). */
 export async function runUserDeleteHook(hook: OnUserDelete | undefined, event: UserDeleteEvent): Promise<void> {
   if (!hook) return;
@@ -43,4 +71,49 @@ export async function runUserDeleteHook(hook: OnUserDelete | undefined, event: U
     if (error instanceof KitError) throw error;
     throw new UserDeleteHookFailed(error);
   }
+}
+
+/**
+ * Runs the hook once per event (`eventKey`, see {@link userDeleteEventKey}): the hub retries a
+ * notice whose answer it did not get in time (a hook slower than its delivery timeout), each time
+ * with a fresh token, so the token's `jti` cannot tell a retry from a new event. The run holds a
+ * lock in the kit's store; a retry meanwhile gets `running`, one after a success `done`. A hook
+ * that fails releases the lock and is run again by the next retry.
+ */
+export async function runUserDeleteHookOnce(
+  store: KitStore,
+  keys: KitKeys,
+  eventKey: string | undefined,
+  hook: OnUserDelete | undefined,
+  event: UserDeleteEvent,
+  onDoneNotSaved: (error: unknown) => void,
+): Promise<UserDeleteHookOutcome> {
+  if (!hook) return 'ran';
+  if (eventKey === undefined) {
+    await runUserDeleteHook(hook, event);
+    return 'ran';
+  }
+  const done = keys.userDeleteDone(eventKey);
+  if (await store.isClaimed(done)) return 'done';
+  const running = keys.userDeleteRunning(eventKey);
+  const owner = randomUUID();
+  if (!(await store.claimOnce(running, USER_DELETE_HOOK_LOCK_SECONDS, owner))) {
+    // Another attempt holds the event: still running, or it finished between the two reads.
+    return (await store.isClaimed(done)) ? 'done' : 'running';
+  }
+  try {
+    await runUserDeleteHook(hook, event);
+  } catch (error) {
+    await store.releaseClaim(running, owner).catch(() => undefined); // else it lapses: the retry waits until then
+    throw error;
+  }
+  // The hook has run: the notice is answered 200 even if this cannot be recorded (the hub then
+  // stops, and only a retry of an answer it lost could run the hook again).
+  try {
+    await store.claimOnce(done, USER_DELETE_DONE_SECONDS);
+    await store.releaseClaim(running, owner);
+  } catch (error) {
+    onDoneNotSaved(error);
+  }
+  return 'ran';
 }

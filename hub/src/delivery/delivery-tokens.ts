@@ -73,7 +73,9 @@ export class DeliveryTokens {
       item.kind === 'backchannel-logout'
         ? { events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...(item.sid ? { sid: item.sid } : {}) }
         : // `at`: when it happened, so a subsite reached late ends the sessions of before, not later ones.
-          { events: { [USERDELETE_EVENT]: { ...(item.reason ? { reason: item.reason } : {}), at: Math.floor(item.createdAt / 1000) } } };
+          // `id`: the notice's, the same in every attempt (the jti is new each time), so a subsite
+          // runs its clean-up once however often a slow answer makes this queue retry.
+          { events: { [USERDELETE_EVENT]: { ...(item.reason ? { reason: item.reason } : {}), at: Math.floor(item.createdAt / 1000), id: item.id } } };
     return new SignJWT(claims)
       .setProtectedHeader({ alg, typ: item.kind === 'backchannel-logout' ? 'logout+jwt' : 'userdelete+jwt', ...(kid ? { kid } : {}) })
       .setIssuer(this.issuer)

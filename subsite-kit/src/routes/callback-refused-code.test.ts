@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { makeSite, HTML } from '../test-support/site.js';
+import { makeSite, HTML, setCookies } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
 import { browserAtHub, startStubHub, type StubHub } from '../test-support/stub-hub.js';
 
 /**
@@ -46,6 +47,21 @@ describe('GET /sso/callback: a code the hub refuses (invalid_grant)', () => {
     expect(res.text).not.toContain('administrator has been told');
     expect((await agent.get('/')).body.user).toBeNull();
     expect(logs.join('\n')).toMatch(/token request .*\/token failed: the hub answered 400 invalid_grant/);
+  });
+
+  it('a silent check\'s code refused (tabs checking at once after a sign-in at the hub): back to the page, no error page, Request-Login held back', async () => {
+    const logs: string[] = [];
+    const { app } = await makeSite(hub, { logger: { warn: (line) => logs.push(line) } });
+    const agent = request.agent(app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const lazy = await agent.get('/forum?page=2').set(HTML);
+    const callback = await browserAtHub(hub, lazy.headers.location!);
+    const code = new URL(callback, 'http://bbs.test').searchParams.get('code')!;
+    const res = await agent.get(withCode(callback, `${code}x`)).set(HTML);
+    expect([res.status, res.headers.location]).toEqual([302, '/forum?page=2']);
+    expect(setCookies(res)['sso.request-login']).toMatch(/^sso\.request-login=later\.\d+;/);
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200); // held back: no loop through the hub
+    expect(logs.join('\n')).toMatch(/silent sign-in check at \/sso\/callback: token request .* invalid_grant/);
   });
 
   it('the right code still signs in', async () => {

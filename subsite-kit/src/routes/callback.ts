@@ -25,8 +25,10 @@ const ERROR_CODE = /^[a-z_]{1,64}$/;
 
 /**
  * `GET /sso/callback`: the hub's answer to an authorization request (RFC 6749 §4.1.2).
- * The pending request and `Request-Login` are cleared first; a silent check that fails with a
- * 503 (store down, hub unreachable) sets `Request-Login` again for the next page view.
+ * The pending request is taken out first, and `Request-Login` cleared when the answer is to a
+ * request of this browser (kept for one that is not; held back for one with a silent check's
+ * state); a silent check that fails with a 503 (store down, hub unreachable) sets
+ * `Request-Login` again, held back, for a later page view.
  * - a silent check the hub answers with login_required / consent_required / …: back to the
  *   page, anonymous (consent_required is told to the page as `res.locals.sso.consentRequired`);
  * - a silent check the hub answers with temporarily_unavailable (its store down), or whose
@@ -57,7 +59,14 @@ export function callback(ctx: KitContext): RequestHandler {
     const { state, code, error } = req.query;
     // This answer's own request is taken out; those of other tabs stay pending for their answers.
     const { pending, found } = await ctx.pending.take(req, res, state);
-    ctx.cookies.clearRequestLogin(req, res);
+    // Request-Login is cleared by the answer to a request this browser made (whatever happens
+    // next, so a failing check is never restarted). An answer that matches none (a bookmark, a
+    // stale history entry, a link on someone else's page) leaves it: clearing it there lost the
+    // sign-in a sync beacon had just told of (a subsite review). One that says it is a silent
+    // check's holds it back instead (checked again on a page view after the delay), so a silent
+    // check whose pending cookie this browser did not keep cannot loop.
+    if (pending) ctx.cookies.clearRequestLogin(req, res);
+    else if (isSilentState(state)) ctx.cookies.holdBackRequestLogin(req, res, SILENT_RETRY_AFTER_SECONDS);
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer'); // the URL carries a code
 
@@ -97,7 +106,7 @@ export function callback(ctx: KitContext): RequestHandler {
       // though it holds others, or a trim here dropped it (one of many tabs opened at once,
       // beyond what is kept; see PendingAuthCookie.take): nobody
       // asked to sign in, so no error page; as for any failed silent check, the visitor carries
-      // on anonymous, at the site's home page (Request-Login is deleted above: no loop).
+      // on anonymous, at the site's home page (Request-Login is held back above: no loop).
       if (isSilentState(state)) {
         ctx.instruments.lazyVerification('failed');
         logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: its answer matches no pending request of this browser (more tabs checking at once than are kept?); the visitor carries on anonymous at the home page`);
@@ -164,6 +173,17 @@ export function callback(ctx: KitContext): RequestHandler {
     try {
       await signIn(ctx, req, code, pending);
     } catch (failure) {
+      // A silent check's code the hub refused at the token endpoint: seen when several tabs of
+      // the site check at once after a sign-in at the hub (two of three ended on "Sign-in
+      // failed", a review in Chromium), where another tab's check signs the browser in. The
+      // visitor never asked to sign in: back to the page (signed in if another tab's check got
+      // there first), Request-Login held back so a page view after the delay checks again if not.
+      if (pending.silent && !pending.recheck && failure instanceof HubRequestError && failure.code === 'invalid_grant' && failure.step === 'token request') {
+        ctx.instruments.lazyVerification('failed');
+        ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
+        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: ${failure.logMessage}; the page is served as it is (another tab's check may have signed this browser in), checking again on a page view after ${SILENT_RETRY_AFTER_SECONDS} s`);
+        return res.redirect(302, safeReturnTo(pending.returnTo));
+      }
       return failPage(failure, fail);
     }
     if (pending.silent) ctx.instruments.lazyVerification('signed_in');

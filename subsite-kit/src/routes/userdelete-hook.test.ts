@@ -79,3 +79,47 @@ describe('onUserDelete: the site hears of a userdelete notice', () => {
     await expect(makeSite(hub, { onUserDelete: 'delete' as never })).rejects.toThrow('subsite-kit: option "onUserDelete" must be a function');
   });
 });
+
+// A subsite review: a hook slower than the hub's delivery timeout (5 s) ran again for every retry,
+// beside the first run still going (the hub retries with a fresh token, so the jti differs). One
+// event (its id, the same in every attempt; from an older hub its sub, reason and `at`) runs it once.
+describe('onUserDelete runs once per event, however often the hub retries it', () => {
+  const deferred = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => { resolve = done; });
+    return { promise, resolve };
+  };
+
+  it.each([
+    ['the event id', { reason: 'deleted', at: 1764990000, id: 'item-1' }],
+    ['sub, reason and at (a hub without ids)', { reason: 'deleted', at: 1764990000 }],
+  ])('by %s: a retry while it runs gets 503 with Retry-After and no second run; one after it ran gets 200', async (_name, event) => {
+    const gate = deferred();
+    let runs = 0;
+    const { app } = await signedInSite({ onUserDelete: async () => { runs += 1; await gate.promise; } });
+    const send = async () => request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', event)}`);
+    const first = send(); // the hub gave up waiting for this one
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(runs).toBe(1);
+    const retry = send(); // the hub's retry while the first run still goes
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(runs).toBe(1);
+    gate.resolve();
+    expect((await retry).status).toBe(503);
+    expect((await retry).headers['retry-after']).toBe('30');
+    expect((await first).status).toBe(200);
+    const later = await send();
+    expect(later.status).toBe(200);
+    expect(runs).toBe(1);
+  });
+
+  it('a hook that failed runs again on the retry; another event of the same user runs it again', async () => {
+    let runs = 0;
+    const { app } = await signedInSite({ onUserDelete: () => { runs += 1; if (runs === 1) throw new Error('db down'); } });
+    const send = async (event: Record<string, unknown>) => request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', event)}`);
+    expect((await send({ reason: 'disabled', at: 1764990000, id: 'a' })).status).toBe(503);
+    expect((await send({ reason: 'disabled', at: 1764990000, id: 'a' })).status).toBe(200);
+    expect((await send({ reason: 'deleted', at: 1764990100, id: 'b' })).status).toBe(200);
+    expect(runs).toBe(3);
+  });
+});

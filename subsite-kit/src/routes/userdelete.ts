@@ -1,9 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { InvalidRequest, TemporarilyUnavailable, TokenTimesRefused } from '../errors.js';
+import { InvalidRequest, TemporarilyUnavailable, TokenTimesRefused, describeError } from '../errors.js';
 import { verifyUserDeleteToken } from '../hub-token.js';
 import { hubTokenVerifier } from './backchannel-logout.js';
-import { runUserDeleteHook } from '../user-delete-hook.js';
+import { runUserDeleteHookOnce, userDeleteEventKey, USER_DELETE_RUNNING_RETRY_AFTER_SECONDS } from '../user-delete-hook.js';
 
 /**
  * The notice's token: an `Authorization: Bearer` header or a `token` body field, never both
@@ -43,7 +43,7 @@ export function userdelete(ctx: KitContext): RequestHandler {
   return async (req, res) => {
     const token = tokenOf(req);
     if (token === undefined) throw new InvalidRequest('token is required');
-    const { sub, reason, at, iat } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx)).catch((error: unknown) => {
+    const { sub, reason, at, id, iat } = await verifyUserDeleteToken(token, hubTokenVerifier(ctx)).catch((error: unknown) => {
       // Refused for its times only (this server's clock apart from the hub's): a 401 made the hub
       // fail the notice for good, and the user it signed out stayed signed in here once the clocks
       // agreed again (a soak run, this site 45 s behind). A 503 is retried by the hub's queue
@@ -60,9 +60,18 @@ export function userdelete(ctx: KitContext): RequestHandler {
         ? await ctx.index.endSessionsOfSignedInBefore(sub, at + hubToLocal + EVENT_CLOCK_MARGIN_SECONDS)
         : await ctx.index.endAllSessionsOf(sub);
     // The site's own clean-up (docs/subsite-protocol.md §7: delete local data for `deleted`), after
-    // the sessions ended; a failure answers 503 and the hub retries the notice.
-    await runUserDeleteHook(ctx.options.onUserDelete, { sub, reason, at, sessionsEnded: ended });
+    // the sessions ended; a failure answers 503 and the hub retries the notice. Once per event: a
+    // hook slower than the hub's delivery timeout ran again, beside the first run, for each retry
+    // (a subsite review); a retry while it runs is told to come back later.
+    const outcome = await runUserDeleteHookOnce(ctx.kitStore, ctx.keys, userDeleteEventKey({ sub, reason, at, id }), ctx.options.onUserDelete,
+      { sub, reason, at, sessionsEnded: ended },
+      (error) => ctx.options.logger.warn(`subsite-kit: /sso/userdelete: onUserDelete ran, but that it ran could not be recorded: ${describeError(error)}`));
     res.set('Cache-Control', 'no-store');
+    if (outcome === 'running') {
+      res.set('Retry-After', String(USER_DELETE_RUNNING_RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: 'temporarily_unavailable', error_description: 'onUserDelete is still running for this notice: try again later' });
+      return;
+    }
     res.status(200).json({ sessions_ended: ended });
   };
 }

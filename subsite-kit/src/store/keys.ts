@@ -16,6 +16,10 @@ export class KitKeys {
   syncJti(jti: string): string { return `${this.prefix}sync-jti:${digest(jti)}`; }
   /** A hub-signed token's (userdelete, back-channel logout) `jti`, claimed once. */
   hubJti(jti: string): string { return `${this.prefix}hub-jti:${digest(jti)}`; }
+  /** A userdelete event whose `onUserDelete` hook is running now (a lock with an owner). */
+  userDeleteRunning(event: string): string { return `${this.prefix}userdelete-running:${digest(event)}`; }
+  /** A userdelete event whose `onUserDelete` hook has run: its retries do not run it again. */
+  userDeleteDone(event: string): string { return `${this.prefix}userdelete-done:${digest(event)}`; }
   /** user (`sub`) → local session ids. */
   userSessions(sub: string): string { return `${this.prefix}user-sessions:{${digest(sub)}}`; }
   /** hub session id (`sid` claim) → local session ids. */

@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { makeSite, setCookies, isDeletion, HTML } from '../test-support/site.js';
+import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
+import { useStubHub, browserAtHub, type StubHub } from '../test-support/stub-hub.js';
+
+// A subsite review: a top-level navigation to /sso/callback that answers no request of this
+// browser (a bookmark, a stale history entry, a link on someone else's page) deleted
+// Request-Login, so the sign-in at the hub that a sync beacon had just told of never reached the
+// site. Only an answer to this browser's own request clears it now.
+
+let hub: StubHub;
+useStubHub((started) => { hub = started; });
+
+async function syncedBrowser() {
+  const site = await makeSite(hub);
+  const agent = request.agent(site.app);
+  await agent.get(syncPath('synclogin', await makeSyncCode()));
+  return { ...site, agent };
+}
+
+describe('a callback that matches no pending request of this browser', () => {
+  it.each([
+    ['a bookmarked sign-in answer', '/sso/callback?code=old-code&state=bookmarked-state&iss=x'],
+    ['an error answer', '/sso/callback?error=access_denied&state=whatever'],
+    ['no state at all', '/sso/callback?code=abc'],
+  ])('%s: 400 page, Request-Login kept, the next page view still signs the user in', async (_name, path) => {
+    const { agent } = await syncedBrowser();
+    const stray = await agent.get(path).set(HTML);
+    expect(stray.status).toBe(400);
+    expect(setCookies(stray)['sso.request-login']).toBeUndefined();
+    const lazy = await agent.get('/forum').set(HTML);
+    expect(lazy.status).toBe(302); // the silent check the beacon asked for
+    const back = await agent.get(await browserAtHub(hub, lazy.headers.location!));
+    expect(back.headers.location).toBe('/forum');
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it('with a silent check\'s state: Request-Login held back, not deleted (no loop, the sign-in not lost)', async () => {
+    const { agent } = await syncedBrowser();
+    const stray = await agent.get('/sso/callback?code=x&state=none.stale-silent-state').set(HTML);
+    expect(stray.status).toBe(400);
+    const line = setCookies(stray)['sso.request-login'];
+    expect(isDeletion(line)).toBe(false);
+    expect(line).toMatch(/^sso\.request-login=later\.\d+;/);
+    // Held back: the next page view is served as it is (no second trip through the hub at once).
+    expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('an answer that matches a pending request still clears Request-Login (the check never restarts)', async () => {
+    const { agent } = await syncedBrowser();
+    const lazy = await agent.get('/forum').set(HTML);
+    const res = await agent.get(await browserAtHub(hub, lazy.headers.location!));
+    expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
+  });
+});
