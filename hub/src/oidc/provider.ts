@@ -24,6 +24,7 @@ import { Redemptions } from './redemption.js';
 import { revokeGrant } from './revoke-grant.js';
 import { addSelectAccountPrompt } from './select-account.js';
 import { signInOf, type SessionIndex } from './session-index.js';
+import { SessionGrants } from './session-grant.js';
 import { isProgramEndpoint, wantsJson } from './hook-answer.js';
 import { cameFromPostedForm } from './posted-forms.js';
 import { LOCALES, translator } from '../i18n/i18n.js';
@@ -188,6 +189,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const metadataOf = new WeakMap<object, ReturnType<typeof toOidcMetadata>>();
   const redemptions = new Redemptions(store, keys, deps.clock);
   const readAhead = new ReadAhead(store, keys, (accountId) => users.recordKey(accountId));
+  const sessionGrants = new SessionGrants(store, keys);
   // Built once per cached record (the registry hands out the same object until it reloads).
   const metadataOfClient = (client: SubsiteClient | undefined) => {
     if (!client) return undefined;
@@ -309,7 +311,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Grant: grantTtl(config) as NonNullable<Configuration['ttl']>['Grant'],
     },
     interactions: { policy: interactionPolicyWithAccountCheck(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions, config.HUB_CONSENT_TTL, config.HUB_ACCESS_TOKEN_TTL),
+    loadExistingGrant: async (ctx) => loadSessionGrant(ctx, clients, consents, sessions, sessionGrants, config.HUB_CONSENT_TTL, config.HUB_ACCESS_TOKEN_TTL),
     clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx, origin, [...(client.redirectUris ?? [])]),
     renderError: async (ctx, out, error) => errorPage(ctx, out, error),
   };
@@ -478,10 +480,37 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
  * no tokens shared with another device. Trusted (first-party) clients get what they ask
  * without a consent page.
  */
+/**
+ * The grant this session's concurrent requests share for the client, once `mine` (just made and
+ * saved) is known: `mine` if it came first, else the first, holding what `allowed` adds (`mine`
+ * removed). A first that is gone already (revoked in between) leaves `mine` in use.
+ */
+async function adoptSharedGrant(ctx: KoaContextWithOIDC, sessionGrants: SessionGrants, mine: InstanceType<Provider['Grant']>, previous: string | undefined, allowed: { scope: string; claims: string[] }) {
+  const { oidc } = ctx;
+  const shared = await sessionGrants.share(oidc.session!.uid, mine.clientId!, previous, mine.jti);
+  if (shared === mine.jti) return mine;
+  const first = await oidc.provider.Grant.find(shared);
+  if (!first || first.accountId !== mine.accountId || first.clientId !== mine.clientId) return mine;
+  await mine.destroy();
+  if (addAllowed(first, allowed)) await first.save();
+  return first;
+}
+
+/** Adds to a grant the scopes and claims of `allowed` it lacks; whether it lacked any. */
+function addAllowed(grant: InstanceType<Provider['Grant']>, allowed: { scope: string; claims: string[] }): boolean {
+  const held = new Set(grant.getOIDCScope().split(' '));
+  const heldClaims = new Set(grant.getOIDCClaims());
+  const missing = allowed.scope.split(' ').filter((scope) => scope && !held.has(scope));
+  const missingClaims = allowed.claims.filter((claim) => !heldClaims.has(claim));
+  if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
+  if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
+  return missing.length > 0 || missingClaims.length > 0;
+}
+
 /** Seconds a token's code exchange and first uses may take besides its lifetime, when a grant is renewed (loadSessionGrant). */
 const RENEW_MARGIN_SECONDS = 60;
 
-async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, consentTtl: number, accessTokenTtl: number) {
+async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, sessionGrants: SessionGrants, consentTtl: number, accessTokenTtl: number) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const accountId = oidc.session?.accountId;
@@ -494,6 +523,7 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
     ? { scope: [...oidc.requestParamScopes].join(' '), claims: oidc.requestParamClaims ? [...oidc.requestParamClaims] : [] }
     : await consents.find(accountId, client.clientId);
   if (!allowed) return grant;
+  const made = grant === undefined;
   grant ??= new oidc.provider.Grant({ accountId, clientId: client.clientId });
   // A grant's life is fixed when it is made (grant-ttl.ts: 13 h for a client that may not refresh)
   // while the session slides with use: a token issued now from a grant that ends before it would
@@ -504,15 +534,13 @@ async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry
     grant.exp = undefined;
     (grant as { expiresIn?: number }).expiresIn = undefined; // oidc-provider's cached lifetime: asked of ttl.Grant again
   }
-  const held = new Set(grant.getOIDCScope().split(' '));
-  const heldClaims = new Set(grant.getOIDCClaims());
-  const missing = allowed.scope.split(' ').filter((scope) => scope && !held.has(scope));
-  const missingClaims = allowed.claims.filter((claim) => !heldClaims.has(claim));
-  if (missing.length > 0 || missingClaims.length > 0 || !grant.jti || renew) {
-    if (missing.length > 0) grant.addOIDCScope(missing.join(' '));
-    if (missingClaims.length > 0) grant.addOIDCClaims(missingClaims);
+  const added = addAllowed(grant, allowed);
+  if (added || !grant.jti || renew) {
     keepOfflineGrant(grant, consentTtl);
     await grant.save();
+    // Made for this session now: its other requests of the moment (tabs reloaded together) share
+    // one grant, the first made, or all their codes but one were refused (session-grant.ts).
+    if (made) grant = await adoptSharedGrant(ctx, sessionGrants, grant, grantId, allowed);
     // The hub may have ended this sign-in while the request ran ("sign out everywhere else", a
     // password change, a forced logout): those mark it ended, then revoke the grants in the user's
     // grant index. A grant saved after that (a new one in the revoked one's place, or the revoked

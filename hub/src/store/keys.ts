@@ -137,6 +137,8 @@ export class Keys {
   /** grant → its token and code records, scored by expiry (epoch ms). */
   oidcGrantMembers(grantId: string): string { return `${this.prefix}oidc:grant-index:{${grantId}}`; }
   oidcSessionUid(uid: string): string { return `${this.prefix}oidc:session-uid:${uid}`; }
+  /** The grant a sign-in session's concurrent requests share for a client, made since its grant `previous` (oidc/session-grant.ts): 60 s. */
+  oidcSessionGrant(uid: string, clientId: string, previous: string | undefined): string { return `${this.prefix}oidc:session-grant:${uid}:${previous ?? '-'}:${clientId}`; }
   /** The browser a sign-in session (uid) signed in from, for the account page (oidc/session-devices.ts): lives as the session does. */
   oidcSessionDevice(uid: string): string { return `${this.prefix}oidc:session-device:${uid}`; }
   /** Marks a session key (a record or its uid copy) ended, beside it: the whole key is its hash tag. */
