@@ -25,6 +25,7 @@ describe('GET of a form-only address: the form\'s page (memory)', () => {
     ['/account/email', '/account'],
     ['/account/name', '/account'],
     ['/account/sessions/end-others', '/account'],
+    ['/account/consents/bbs/revoke', '/account'],
   ])('%s goes to %s, signed in', async (path, page) => {
     const browser = await signInAtPortal(hub, 'gina', 'gina-password-1');
     const answer = await browser.get(`${hub.url}${path}`);

@@ -246,6 +246,22 @@ describe.each(testStoreKinds())('unverified sign-ups are removed after HUB_UNVER
     await expectGone(hub, user, { scan: false });
   });
 
+  test('a sign-up replaced in its browser (withdraw) whose removal was cut off after its mark: the same browser sending the form again finishes it', async () => {
+    // The store failing inside removeUnverified (after the mark, before the indexes were let go)
+    // left the record `removing` with its username taken. The browser's next try was refused
+    // (withdraw skipped a record `removing`), so the name stayed taken by a half-removed account
+    // until the sweep's due time, HUB_UNVERIFIED_ACCOUNT_DAYS later.
+    const person = unique('cutoff');
+    await signUp(hub, person);
+    await catcher.waitFor(person.email);
+    const user = (await hub.services.users.findByUsername(person.username))!;
+    const { store, keys } = hub.services;
+    await store.set(keys.user(user.id), JSON.stringify({ ...user, removing: true }));
+    expect(await sweeperAt(hub, Date.now()).withdraw(user.id, person.username, '127.0.0.1')).toBe(true);
+    await expectGone(hub, user, { scan: false });
+    expect((await signUp(hub, person)).status).toBe(303);
+  });
+
   test('a verification racing the removal ends verified and whole, or removed and gone: never half of each', async () => {
     const { users } = hub.services;
     const people = await Promise.all(Array.from({ length: 12 }, async () => {

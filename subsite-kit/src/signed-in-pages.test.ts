@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import express from 'express';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { makeSite, HTML } from './test-support/site.js';
 import { makeSyncCode, syncPath } from './test-support/sync-codes.js';
@@ -13,6 +17,12 @@ useStubHub((started) => { hub = started; });
 
 async function signedIn() {
   const { app, sso } = await makeSite(hub);
+  // Files served after sso.router, as a site that mounts the router first does: send only sets its
+  // own Cache-Control where none is set yet.
+  const files = mkdtempSync(join(tmpdir(), 'kit-static-'));
+  writeFileSync(join(files, 'site.css'), 'body { color: black }');
+  app.use('/static', express.static(files, { maxAge: '1d' }));
+  app.get('/favicon.ico', (_req, res) => { res.sendFile(join(files, 'site.css'), { maxAge: '1d' }); });
   app.get('/cached', (_req, res) => { res.set('Cache-Control', 'private, max-age=60'); res.json({ ok: true }); });
   app.post('/note', sso.requireLogin, (_req, res) => { res.json({ saved: true }); });
   const agent = request.agent(app);
@@ -28,6 +38,15 @@ describe('pages of a signed-in user', () => {
     expect((await agent.get('/forum').set(HTML)).headers['cache-control']).toBe('private, no-store');
     expect((await agent.get('/cached').set(HTML)).headers['cache-control']).toBe('private, max-age=60');
     expect((await request(app).get('/forum').set(HTML)).headers['cache-control']).toBeUndefined(); // anonymous: the site's call
+  });
+
+  it('leave the caching of what express.static and res.sendFile serve to them (a signed-in user\'s styles, scripts and images stay cached)', async () => {
+    const { agent } = await signedIn();
+    const css = await agent.get('/static/site.css').set('Accept', 'text/css,*/*;q=0.1').set('Sec-Fetch-Dest', 'style');
+    expect([css.status, css.headers['cache-control']]).toEqual([200, 'public, max-age=86400']);
+    expect((await agent.get('/favicon.ico')).headers['cache-control']).toBe('public, max-age=86400');
+    // The site's pages still get the kit's default, and one the handler sets after it wins.
+    expect((await agent.get('/forum').set(HTML)).headers['cache-control']).toBe('private, no-store');
   });
 });
 

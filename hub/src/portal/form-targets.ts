@@ -1,12 +1,13 @@
 import { Router } from 'express';
 
-/** Where each form's page is, by the path the form posts to. */
+/** Where each form's page is, by the path (an Express route) the form posts to. */
 const PAGES: Record<string, string> = {
   '/account/name': '/account',
   '/account/password': '/account',
   '/account/email': '/account',
   '/account/sessions/end': '/account',
   '/account/sessions/end-others': '/account',
+  '/account/consents/:clientId/revoke': '/account',
   '/account/two-step/enable': '/account/two-step',
   '/account/two-step/recovery-codes': '/account/two-step',
   '/account/two-step/disable': '/account/two-step',

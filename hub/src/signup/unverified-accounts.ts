@@ -147,8 +147,10 @@ export class UnverifiedAccounts {
   async withdraw(id: string, username: string, ip: string): Promise<boolean> {
     const sameName = (user: User) => foldName(user.username) === foldName(username);
     const user = await this.deps.users.findById(id);
-    if (!user || user.removing || !sameName(user) || !mayBeRemovedUnverified(user)) return false;
-    if (await this.#signedInOnce(id)) return false;
+    // One marked `removing` (a removal cut off after its mark, say this browser's last try, the
+    // store failing) still holds its username: removeUnverified finishes it.
+    if (!user || !sameName(user) || !mayBeRemovedUnverified(user)) return false;
+    if (!user.removing && (await this.#signedInOnce(id))) return false;
     const result = await this.deps.users.removeUnverified(id, sameName);
     if (result.outcome !== 'removed') return false;
     await this.deps.twoStepRecords.remove(id);
