@@ -173,15 +173,15 @@ export function callback(ctx: KitContext): RequestHandler {
     try {
       await signIn(ctx, req, code, pending);
     } catch (failure) {
-      // A silent check's code the hub refused at the token endpoint: seen when several tabs of
-      // the site check at once after a sign-in at the hub (two of three ended on "Sign-in
-      // failed", a review in Chromium), where another tab's check signs the browser in. The
-      // visitor never asked to sign in: back to the page (signed in if another tab's check got
-      // there first), Request-Login held back so a page view after the delay checks again if not.
+      // A silent check's code the hub refused at the token endpoint: seen with hubs before
+      // 2026-12-07 when several tabs of the site checked at once after a sign-in at the hub (two
+      // of three ended on "Sign-in failed", a review in Chromium), where another tab's check
+      // signed the browser in. The visitor never asked to sign in: back to the page (signed in
+      // if another tab's check got there first), Request-Login cleared as for any refused check,
+      // so a hub that refuses every code costs one detour, never one per page view.
       if (pending.silent && !pending.recheck && failure instanceof HubRequestError && failure.code === 'invalid_grant' && failure.step === 'token request') {
         ctx.instruments.lazyVerification('failed');
-        ctx.cookies.setRequestLoginLater(res, SILENT_RETRY_AFTER_SECONDS);
-        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: ${failure.logMessage}; the page is served as it is (another tab's check may have signed this browser in), checking again on a page view after ${SILENT_RETRY_AFTER_SECONDS} s`);
+        logger.warn(`subsite-kit: silent sign-in check at ${req.baseUrl}${req.path}: ${failure.logMessage}; the page is served as it is (another tab's check may have signed this browser in)`);
         return res.redirect(302, safeReturnTo(pending.returnTo));
       }
       return failPage(failure, fail);
