@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { SubsiteClient } from './client.js';
+import { seenDigest } from '../security/seen-digest.js';
 
 /**
  * A client secret at rest: its SHA-256, never the secret (RFC 6819 §5.1.4.1.3). A secret the hub
@@ -81,7 +82,7 @@ export function currentSecretDigest(client: Pick<SubsiteClient, 'clientSecret' |
  * secret the other rotation just handed out.
  */
 export function secretSeen(client: Pick<SubsiteClient, 'clientSecret' | 'clientSecretDigest'>): string {
-  return createHash('sha256').update(`secret-seen:${currentSecretDigest(client) ?? ''}`).digest('base64url').slice(0, 22);
+  return seenDigest('secret-seen', currentSecretDigest(client) ?? '');
 }
 
 /**
@@ -92,5 +93,5 @@ export function secretSeen(client: Pick<SubsiteClient, 'clientSecret' | 'clientS
  * subsite was never given.
  */
 export function syncKeySeen(client: Pick<SubsiteClient, 'sync'>): string {
-  return createHash('sha256').update(`sync-key-seen:${client.sync?.key ?? ''}`).digest('base64url').slice(0, 22);
+  return seenDigest('sync-key-seen', client.sync?.key ?? '');
 }

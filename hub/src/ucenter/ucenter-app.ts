@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { seenDigest } from '../security/seen-digest.js';
 import type { UcCharset } from './charset.js';
 
 /**
@@ -93,7 +93,7 @@ export function ucenterAuditDetail(app: UcenterApp): Record<string, string | boo
  * the key is not on the page. A press on a page from before another new key is refused.
  */
 export function ucKeySeen(app: Pick<UcenterApp, 'key'>): string {
-  return createHash('sha256').update(`uc-key-seen:${app.key}`).digest('base64url').slice(0, 22);
+  return seenDigest('uc-key-seen', app.key);
 }
 
 /**
@@ -103,5 +103,5 @@ export function ucKeySeen(app: Pick<UcenterApp, 'key'>): string {
  */
 export function ucSettingsSeen(app: UcenterApp): string {
   const settings = [app.name, app.type, app.url, app.noteFile, app.internalUrl ?? '', Boolean(app.synlogin), Boolean(app.updatepw), Boolean(app.allowRegister), app.charset ?? 'utf-8', Boolean(app.insecureOperation)];
-  return createHash('sha256').update(`uc-settings-seen:${JSON.stringify(settings)}`).digest('base64url').slice(0, 22);
+  return seenDigest('uc-settings-seen', JSON.stringify(settings));
 }
