@@ -33,3 +33,24 @@ test('a sign-in form for user 2, sent after another tab signed in as user 1, say
   await new SitePage(second, URLS.bbs).expectSignedInAs(one.name);
   await context.close();
 });
+
+test('three bbs tabs reloaded together after a sign-in at the hub: each checks silently and every one comes back signed in', async ({ browser }) => {
+  // Each tab makes its own silent check (prompt=none) for the same hub session at the same moment.
+  // Before, each made the session a grant of its own, the session kept the last one saved, and the
+  // hub refused the other tabs' codes at the token endpoint: "Sign-in failed" in two of three tabs.
+  const user = await newUser('tabs');
+  const context = await browser.newContext();
+  const tabs = [await context.newPage(), await context.newPage(), await context.newPage()];
+  for (const tab of tabs) {
+    await new SitePage(tab, URLS.bbs).open('/');
+    await new SitePage(tab, URLS.bbs).expectAnonymous();
+  }
+  const hub = await context.newPage();
+  await new HubPage(hub).signInAtPortal(user.login, user.password);
+  await Promise.all(tabs.map((tab) => tab.reload()));
+  for (const tab of tabs) {
+    await expect(tab.getByText('Sign-in failed')).toHaveCount(0);
+    await new SitePage(tab, URLS.bbs).expectSignedInAs(user.name);
+  }
+  await context.close();
+});
