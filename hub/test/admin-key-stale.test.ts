@@ -74,4 +74,32 @@ describe('console: rotating a key from a stale page', () => {
     const again = hiddenFieldsOf(await (await second.get(page)).text(), action);
     expect((await second.post(`${hub.url}${action}`, again)).status).toBe(200);
   });
+
+  // An upgrade review: a page opened on a hub of the version before these fields (a rolling update,
+  // a tab left open over it) has `_once` but no `_syncKeySeen`/`_keySeen`. Pressed after a rotation
+  // made since (the CLI), it rotated again without a word: the key that rotation showed was replaced.
+  test('a page from before the update (no _syncKeySeen / _keySeen) is refused, and the key stays', async () => {
+    const admin = await signedInAdmin(hub, { login: 'fifth', password: 'admin-password-5' });
+    const syncAction = '/admin/clients/bbs/rotate-sync-key';
+    const { _syncKeySeen: _dropped, ...olderSync } = hiddenFieldsOf(await (await admin.get(`${hub.url}/admin/clients/bbs`)).text(), syncAction);
+    expect(olderSync._once).toBeTruthy();
+    const rotatedMeanwhile = await hub.services.clients.rotateSyncKey('bbs', 3600);
+    const sync = await admin.post(`${hub.url}${syncAction}`, olderSync);
+    expect(sync.status).toBe(409);
+    expect(await sync.text()).toContain('was opened before the hub was updated');
+    expect((await hub.services.clients.findUncached('bbs'))!.sync!.key).toBe(rotatedMeanwhile.sync!.key);
+
+    const ucAction = '/admin/ucenter/7/rotate-key';
+    const { _keySeen: _droppedToo, ...olderUc } = hiddenFieldsOf(await (await admin.get(`${hub.url}/admin/ucenter`)).text(), ucAction);
+    expect(olderUc._once).toBeTruthy();
+    const newKeyMeanwhile = (await hub.services.ucenter.apps.rotateKey(7)).key;
+    const uc = await admin.post(`${hub.url}${ucAction}`, olderUc);
+    expect(uc.status).toBe(409);
+    expect(await uc.text()).toContain('was opened before the hub was updated');
+    expect((await hub.services.ucenter.apps.find(7))!.key).toBe(newKeyMeanwhile);
+
+    // Opened again, the pages rotate.
+    expect((await admin.post(`${hub.url}${syncAction}`, hiddenFieldsOf(await (await admin.get(`${hub.url}/admin/clients/bbs`)).text(), syncAction))).status).toBe(200);
+    expect((await admin.post(`${hub.url}${ucAction}`, hiddenFieldsOf(await (await admin.get(`${hub.url}/admin/ucenter`)).text(), ucAction))).status).toBe(200);
+  });
 });

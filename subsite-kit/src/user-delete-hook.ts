@@ -49,13 +49,33 @@ export const USER_DELETE_DONE_SECONDS = 8 * 24 * 3600;
 export const USER_DELETE_RUNNING_RETRY_AFTER_SECONDS = 30;
 
 /**
- * What makes two attempts one event: the hub's event id (the same in every attempt at one
- * notice), else, from a hub without it, the user, reason and time of the event (`at`, stable
- * across retries). `undefined` from a hub that sends neither: each attempt runs the hook.
+ * What makes two attempts one event, as the keys of the kit's store that stand for it. The hub's
+ * event id is the same in every attempt at one notice; the user, reason and time of the event
+ * (`at`, the queue item's, stable across retries) are sent by hubs with and without ids. During a
+ * rolling update one attempt may come from a hub without ids and its retry from one with them (or
+ * the other way round): both must find the same run (an upgrade review; before, the hook ran once
+ * for each). So:
+ * - `lock`: the run's lock, by `at` whenever there is one (two events of one second then run one
+ *   after the other; the second is told to come back);
+ * - `doneIf`: the hook ran for this event if any of these is marked: the id's mark, and from an
+ *   attempt without an id the mark of its `at` (an event with an id is not taken for another
+ *   event of the same second that had its own id);
+ * - `mark`: what a run marks.
+ * `undefined` from a hub that sends neither id nor `at`: each attempt runs the hook.
  */
-export function userDeleteEventKey(notice: { sub: string; reason?: string | undefined; at?: number | undefined; id?: string | undefined }): string | undefined {
-  if (notice.id !== undefined) return `id\0${notice.id}`;
-  if (notice.at !== undefined) return `at\0${notice.sub}\0${notice.reason ?? ''}\0${notice.at}`;
+export interface UserDeleteEventKeys {
+  lock: string;
+  doneIf: string[];
+  mark: string[];
+}
+
+export function userDeleteEventKeys(notice: { sub: string; reason?: string | undefined; at?: number | undefined; id?: string | undefined }): UserDeleteEventKeys | undefined {
+  const byId = notice.id !== undefined ? `id\0${notice.id}` : undefined;
+  const byAt = notice.at !== undefined ? `at\0${notice.sub}\0${notice.reason ?? ''}\0${notice.at}` : undefined;
+  const byAtWithoutId = byAt !== undefined ? `at-without-id\0${byAt}` : undefined;
+  if (byId !== undefined && byAt !== undefined) return { lock: byAt, doneIf: [byId, byAtWithoutId!], mark: [byId, byAt] };
+  if (byId !== undefined) return { lock: byId, doneIf: [byId], mark: [byId] };
+  if (byAt !== undefined) return { lock: byAt, doneIf: [byAt], mark: [byAt, byAtWithoutId!] };
   return undefined;
 }
 
@@ -74,7 +94,7 @@ export async function runUserDeleteHook(hook: OnUserDelete | undefined, event: U
 }
 
 /**
- * Runs the hook once per event (`eventKey`, see {@link userDeleteEventKey}): the hub retries a
+ * Runs the hook once per event (`eventKeys`, see {@link userDeleteEventKeys}): the hub retries a
  * notice whose answer it did not get in time (a hook slower than its delivery timeout), each time
  * with a fresh token, so the token's `jti` cannot tell a retry from a new event. The run holds a
  * lock in the kit's store; a retry meanwhile gets `running`, one after a success `done`. A hook
@@ -83,23 +103,23 @@ export async function runUserDeleteHook(hook: OnUserDelete | undefined, event: U
 export async function runUserDeleteHookOnce(
   store: KitStore,
   keys: KitKeys,
-  eventKey: string | undefined,
+  eventKeys: UserDeleteEventKeys | undefined,
   hook: OnUserDelete | undefined,
   event: UserDeleteEvent,
   onDoneNotSaved: (error: unknown) => void,
 ): Promise<UserDeleteHookOutcome> {
   if (!hook) return 'ran';
-  if (eventKey === undefined) {
+  if (eventKeys === undefined) {
     await runUserDeleteHook(hook, event);
     return 'ran';
   }
-  const done = keys.userDeleteDone(eventKey);
-  if (await store.isClaimed(done)) return 'done';
-  const running = keys.userDeleteRunning(eventKey);
+  const isDone = async () => (await Promise.all(eventKeys.doneIf.map((key) => store.isClaimed(keys.userDeleteDone(key))))).some(Boolean);
+  if (await isDone()) return 'done';
+  const running = keys.userDeleteRunning(eventKeys.lock);
   const owner = randomUUID();
   if (!(await store.claimOnce(running, USER_DELETE_HOOK_LOCK_SECONDS, owner))) {
     // Another attempt holds the event: still running, or it finished between the two reads.
-    return (await store.isClaimed(done)) ? 'done' : 'running';
+    return (await isDone()) ? 'done' : 'running';
   }
   try {
     await runUserDeleteHook(hook, event);
@@ -110,7 +130,7 @@ export async function runUserDeleteHookOnce(
   // The hook has run: the notice is answered 200 even if this cannot be recorded (the hub then
   // stops, and only a retry of an answer it lost could run the hook again).
   try {
-    await store.claimOnce(done, USER_DELETE_DONE_SECONDS);
+    for (const key of eventKeys.mark) await store.claimOnce(keys.userDeleteDone(key), USER_DELETE_DONE_SECONDS);
     await store.releaseClaim(running, owner);
   } catch (error) {
     onDoneNotSaved(error);

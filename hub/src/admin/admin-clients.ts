@@ -204,6 +204,11 @@ export function adminClientRoutes(services: HubServices): Router {
       try {
         // From a page opened before another rotation (two tabs, two admins): refused, as a client secret's.
         const seen = field(req, '_syncKeySeen');
+        // A page of a hub version before the field (a rolling update; a tab opened before it) has
+        // `_once` but no `_syncKeySeen`: it cannot say which key it showed, so it is refused rather
+        // than rotating again over a rotation made since (an upgrade review). A post without `_once`
+        // (no console page) is taken as before.
+        if (!seen && field(req, '_once')) throw new ConflictError(msg('errors:clients.syncKeyPageOutdated', { clientId: existing.clientId }));
         client = await clients.rotateSyncKey(existing.clientId, overlap, seen ? { ifKeySeen: seen } : {});
       } catch (error) {
         if (!isFormError(error)) throw error;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { msg, ValidationError } from '../errors.js';
+import { ConflictError, msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { isCrossSiteApp } from '../ucenter/app-site.js';
 import { checkUcenterApp } from '../ucenter/note-check.js';
@@ -132,6 +132,8 @@ export function adminUcenterRoutes(services: HubServices): Router {
       // From a page opened before another new key (two tabs, two admins): a ConflictError, answered
       // inside the console with a link back to the list (admin-errors.ts); the key shown then stays.
       const seen = field(req, '_keySeen');
+      // A page of a hub version before the field (`_once` without `_keySeen`): refused, as for a subsite's sync key (admin-clients.ts).
+      if (!seen && field(req, '_once')) throw new ConflictError(msg('errors:ucenterApps.keyPageOutdated', { appId }));
       const app = await ucenter.apps.rotateKey(appId, seen ? { ifKeySeen: seen } : {});
       await audit.record({ event: 'admin.client.rotate-secret', ...actorOf(req, res), client: `ucenter:${app.appId}` });
       renderAdmin(req, res, services, 'ucenter-key.njk', { section: 'ucenter', app, titleKey: 'admin:ucenterKey.newKey', ucApi: `${services.config.HUB_ISSUER}/ucenter` });

@@ -122,4 +122,39 @@ describe('onUserDelete runs once per event, however often the hub retries it', (
     expect((await send({ reason: 'deleted', at: 1764990100, id: 'b' })).status).toBe(200);
     expect(runs).toBe(3);
   });
+
+  // An upgrade review: during a rolling update one hub process of the version before sends a notice
+  // without `id`, one of this version its retry with it (both compute the same `at`: the queue
+  // item's). Keyed apart, the hook ran twice for one event, beside itself when the first was slow.
+  it.each([
+    ['an older hub first, this version retrying', [{}, { id: 'item-1' }]],
+    ['this version first, an older hub retrying', [{ id: 'item-1' }, {}]],
+  ])('a retry from a hub of the other version is the same event: %s', async (_name, [firstExtra, retryExtra]) => {
+    const gate = deferred();
+    let runs = 0;
+    const { app } = await signedInSite({ onUserDelete: async () => { runs += 1; await gate.promise; } });
+    const send = async (extra: Record<string, unknown>) =>
+      request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', { reason: 'deleted', at: 1764990000, ...extra })}`);
+    const first = send(firstExtra!);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const retry = send(retryExtra!);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(runs).toBe(1);
+    gate.resolve();
+    expect((await retry).status).toBe(503);
+    expect((await first).status).toBe(200);
+    expect((await send(retryExtra!)).status).toBe(200);
+    expect((await send(firstExtra!)).status).toBe(200);
+    expect(runs).toBe(1);
+  });
+
+  it('two events with ids at the same second of the same user and reason each run it (disabled, enabled, disabled again)', async () => {
+    let runs = 0;
+    const { app } = await signedInSite({ onUserDelete: () => { runs += 1; } });
+    const send = async (id: string) => request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await notice('user-1', { reason: 'disabled', at: 1764990000, id })}`);
+    expect((await send('a')).status).toBe(200);
+    expect((await send('b')).status).toBe(200);
+    expect((await send('a')).status).toBe(200);
+    expect(runs).toBe(2);
+  });
 });
