@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AuditEntry, AuditFilter } from '../audit/audit-log.js';
 import type { HubServices } from '../services.js';
+import { writeLines } from '../http/write-lines.js';
 import { renderAdmin } from './admin-context.js';
 
 const SHOWN = 200; // entries on the console page; the export has them all
@@ -71,6 +72,11 @@ async function displayNames(services: HubServices, entries: AuditEntry[]): Promi
   return names;
 }
 
+/** Entries as JSON lines. */
+async function* jsonLines(entries: AsyncIterable<AuditEntry>): AsyncGenerator<string> {
+  for await (const entry of entries) yield `${JSON.stringify(entry)}\n`;
+}
+
 /** The audit log: filterable in the console and exported as JSON lines with the same filter. */
 export function adminAuditRoutes(services: HubServices): Router {
   const { audit } = services;
@@ -106,8 +112,8 @@ export function adminAuditRoutes(services: HubServices): Router {
     const filter = await filterOf(req, services);
     res.status(200).type('application/x-ndjson');
     res.setHeader('Content-Disposition', 'attachment; filename="sso-hub-audit.jsonl"');
-    for await (const entry of audit.entries(filter)) res.write(`${JSON.stringify(entry)}\n`);
-    res.end();
+    // As the reader takes them: a paused or gone reader no longer has the whole log read (and held).
+    await writeLines(res, jsonLines(audit.entries(filter)));
   });
 
   return router;

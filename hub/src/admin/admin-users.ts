@@ -8,6 +8,7 @@ import { byUsername } from '../users/user-repository.js';
 import { parseInviteDays } from '../signup/invites.js';
 import { actorOf, field, isFormError, notSelf, renderAdmin } from './admin-context.js';
 import { confirmedOrAsked } from './admin-confirm.js';
+import { firstInOrder } from './first-in-order.js';
 import { onceOnly } from './admin-sent-once.js';
 
 const SEARCH_LIMIT = 200; // users listed per page
@@ -44,14 +45,15 @@ export function adminUserRoutes(services: HubServices): Router {
     const exact = q && !after ? await named(q) : [];
     const { users: read, next, examined } = await users.scan(from, USERS_SCAN_LIMIT);
     const matches = read.filter((u) => !exact.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
-    const sorted = matches.sort(byUsername);
     // `after`: the page goes on past that username (the previous page's last), within the same part.
-    const skipped = after ? sorted.findIndex((u) => byUsername(u, { username: after }) > 0) : 0;
-    const start = skipped === -1 ? sorted.length : skipped;
-    const first = sorted.slice(start, start + Math.max(0, SEARCH_LIMIT - exact.length));
+    const following = after ? matches.filter((u) => byUsername(u, { username: after }) > 0) : matches;
+    const start = matches.length - following.length;
+    // The page's first ones by username, not all of the part sorted (20,000 users: 60 to 100 ms of
+    // the event loop per view in the collation's comparisons).
+    const first = firstInOrder(following, Math.max(0, SEARCH_LIMIT - exact.length), byUsername);
     const last = first.at(-1);
     // More matches in this part than the page shows: it says which it shows and links to the next ones.
-    const moreUrl = last && start + first.length < sorted.length ? `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), ...(from !== '0' ? { from } : {}), after: last.username }).toString()}` : undefined;
+    const moreUrl = last && first.length < following.length ? `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), ...(from !== '0' ? { from } : {}), after: last.username }).toString()}` : undefined;
     // A deletion cut off part-way is shown until the hub has finished it (users/pending-deletions.ts).
     const pendingDeletions = await services.pendingDeletions.list();
     const deleting = new Set(pendingDeletions.map((pending) => pending.userId));
@@ -63,7 +65,7 @@ export function adminUserRoutes(services: HubServices): Router {
     const nextUrl = next === '0' ? undefined : `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), from: next }).toString()}`;
     const total = q ? exact.length + matches.length : partial ? await users.count() : read.length;
     // Which of the part's matches the page shows (exact names count on the first page only).
-    const range = { from: start + 1, to: start + shown.length, of: exact.length + sorted.length };
+    const range = { from: start + 1, to: start + shown.length, of: exact.length + matches.length };
     return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
   }
 

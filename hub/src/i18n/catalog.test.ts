@@ -178,6 +178,27 @@ describe('translator', () => {
     expect(formatDateTime(when, 'zh-CN')).toBe('2026年12月2日 UTC 13:05:09');
     expect(formatDateTime(undefined, 'en')).toBe('');
   });
+
+  test('a page of times makes its formatter once, not once per time (a scale review: 0.3 ms each, 60 ms or more for the audit page’s 200 rows)', () => {
+    const made = { count: 0 };
+    const Real = Intl.DateTimeFormat;
+    const Counting = function (this: unknown, ...args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
+      made.count += 1;
+      return new Real(...args);
+    } as unknown as typeof Intl.DateTimeFormat;
+    Counting.supportedLocalesOf = Real.supportedLocalesOf;
+    Intl.DateTimeFormat = Counting;
+    try {
+      const when = Date.UTC(2026, 11, 2, 13, 5, 9);
+      const shown = new Set<string>();
+      for (let row = 0; row < 200; row += 1) for (const locale of ['en', 'zh-CN'] as const) shown.add(formatDateTime(when + row * 1000, locale));
+      expect(shown.size).toBe(400);
+      expect(formatDateTime(when + 199_000, 'en')).toBe('Dec 2, 2026, 13:08:28 UTC');
+      expect(made.count).toBeLessThanOrEqual(2);
+    } finally {
+      Intl.DateTimeFormat = Real;
+    }
+  });
 });
 
 describe('errors a page shows are translated', () => {
