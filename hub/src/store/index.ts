@@ -3,7 +3,7 @@ import { credentialSettings } from './redis-access.js';
 import { MemoryStore } from './memory.js';
 import { tlsFailureHint } from './redis-tls.js';
 import { tlsRefusal } from './redis-tls-probe.js';
-import { ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
+import { closeRedis, ClusterNotServingError, connectRedis, errorMessagesOf, secretsOf, isAuthFailure, isOutOfMemory, redactCredentials, type RedisTarget } from './redis-client.js';
 import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
@@ -28,7 +28,18 @@ export async function openStore(settings: StoreSettings | string | undefined): P
     ...(resolved.redisWaitReplicas !== undefined ? { waitReplicas: resolved.redisWaitReplicas } : {}),
     ...(resolved.REDIS_WAIT_TIMEOUT_MS !== undefined ? { waitTimeoutMs: resolved.REDIS_WAIT_TIMEOUT_MS } : {}),
   };
-  return new RedisStore(await connectRedis(resolved.redis), options);
+  const client = await connectRedis(resolved.redis);
+  // On a cluster that waits for replicas, the claims and their WAITs get connections of their own
+  // (RedisStoreOptions.durable): a WAIT holds the connection it is sent on until it returns.
+  if (resolved.redis.kind === 'cluster' && (options.waitReplicas ?? 0) > 0) {
+    try {
+      options.durable = await connectRedis(resolved.redis);
+    } catch (error) {
+      await closeRedis(client).catch(() => undefined);
+      throw error;
+    }
+  }
+  return new RedisStore(client, options);
 }
 
 /** `error` or one of its causes that is a `kind`. */

@@ -17,6 +17,14 @@ export interface RedisStoreOptions {
   waitReplicas?: number;
   /** How long to wait for them, in milliseconds; fewer acknowledgements fail closed (503). */
   waitTimeoutMs?: number;
+  /**
+   * On a cluster: a client of its own for the claims, the writes a commit answers with, and their
+   * WAITs and replica counts (openStore opens one when `waitReplicas` > 0). WAIT blocks the
+   * connection it is sent on until it returns, so on the connection every other command shares
+   * one replica that acknowledges nothing held all of its master's traffic (README, "WAIT and
+   * persistence"). Closed with the store.
+   */
+  durable?: RedisClient;
 }
 
 /** Compare-and-set on one key (see Store.swap); ARGV: has-expected, expected, has-next, next, ttl. */
@@ -178,6 +186,8 @@ export type StoreObserver = (command: string, ms: number, failed: boolean) => vo
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly #waitReplicas: number;
+  /** Where claims and their WAITs go (options.durable, else the client). */
+  readonly #durable: RedisClient;
   readonly #waitTimeoutMs: number;
   /** What the deadlines learnt of a stall, shared with the other users of this client (stall-watch.ts). */
   readonly stalls: StallWatch;
@@ -200,6 +210,7 @@ export class RedisStore implements Store {
   constructor(readonly client: RedisClient, options: RedisStoreOptions = {}) {
     this.#waitReplicas = options.waitReplicas ?? 0;
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
+    this.#durable = options.durable ?? client;
     const stalls = (this.stalls = stallWatchOf(client));
     this.#hooks = {
       timeout(scope) {
@@ -346,7 +357,7 @@ export class RedisStore implements Store {
     const client = this.client;
     if (isCluster(client)) {
       return this.#run('swapAfter', async () => {
-        await Promise.all(ops.map((op) => this.#writeOne(op)));
+        await Promise.all(ops.map((op) => this.#writeOne(op, this.#durable)));
         // The writes lie on other masters than the swap's: its WAIT counts only its own master's
         // writes. Each other master's replicas acknowledge the writes sent to it before the swap
         // commits what answers with them (a commit acknowledged without its tokens would hand a
@@ -408,28 +419,28 @@ export class RedisStore implements Store {
   }
 
   /** One write of {@link write} on its own (a cluster's keys of one batch lie in many slots). */
-  async #writeOne(op: WriteOp): Promise<void> {
+  async #writeOne(op: WriteOp, client: RedisClient = this.client): Promise<void> {
     switch (op.op) {
       case 'set':
-        await this.client.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
+        await client.set(op.key, op.value, op.ttlSeconds !== undefined ? { expiration: { type: 'EX', value: Math.max(1, Math.ceil(op.ttlSeconds)) } } : {});
         break;
       case 'del':
-        await this.client.del(op.key);
+        await client.del(op.key);
         break;
       case 'swap':
-        await this.client.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
+        await client.eval(SWAP_SCRIPT, { keys: [op.key], arguments: swapArguments(op.expected, op.next, op.ttlSeconds) });
         break;
       case 'zAddExpiring':
-        await this.client.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
+        await client.eval(ZADD_EXPIRING_SCRIPT, { keys: [op.key], arguments: zAddExpiringArguments(op.member, op.expiresAtMs) });
         break;
       case 'zRemove':
-        await this.client.zRem(op.key, op.member);
+        await client.zRem(op.key, op.member);
         break;
       case 'expire':
-        await this.client.expire(op.key, Math.max(1, Math.ceil(op.ttlSeconds)));
+        await client.expire(op.key, Math.max(1, Math.ceil(op.ttlSeconds)));
         break;
       case 'setUnlessMarked':
-        await this.client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
+        await client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
         break;
     }
   }
@@ -492,7 +503,7 @@ export class RedisStore implements Store {
   async #durably<T>(key: string, write: (client: Pick<RedisClient, 'eval'>) => Promise<T>, wrote: (reply: T) => boolean): Promise<T> {
     const wanted = this.#waitReplicas === 0 ? 0 : Math.min(this.#waitReplicas, await this.#connectedReplicas(key));
     if (wanted === 0) return write(this.client);
-    const client = this.client;
+    const client = this.#durable;
     const args = ['WAIT', String(wanted), String(this.#waitTimeoutMs)];
     // On a cluster the write goes through the cluster client (which follows a MOVED) and the WAIT
     // to its master's own client once the write is answered: sent side by side, the WAIT could
@@ -516,7 +527,7 @@ export class RedisStore implements Store {
    */
   async #acknowledged(keys: string[], except: string): Promise<void> {
     if (this.#waitReplicas === 0) return;
-    if (!isCluster(this.client)) return;
+    if (!isCluster(this.#durable)) return;
     const skip = this.#primaryOf(except);
     const byMaster = new Map<string, string>();
     for (const key of keys) {
@@ -554,14 +565,14 @@ export class RedisStore implements Store {
    * replica's count, 0, let a claim go unwaited about one time in two).
    */
   async #onPrimaryOf(key: string, args: string[]): Promise<unknown> {
-    const client = this.client;
+    const client = this.#durable;
     if (isCluster(client)) return (await client.getNodeClientForKey(key, false)).sendCommand(args);
     return isSentinel(client) ? client.sendCommand(false, args) : client.sendCommand(args);
   }
 
   /** Which primary a key's claim goes to: on a cluster the master of its slot (as node-redis knows it), else the one primary. */
   #primaryOf(key: string): string {
-    const client = this.client;
+    const client = this.#durable;
     if (!isCluster(client)) return '';
     const master = (client.slots[clusterSlotOf(key)] as { master?: { address?: string } } | undefined)?.master;
     return master?.address ?? '';
@@ -702,6 +713,6 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    await closeRedis(this.client);
+    await Promise.all([closeRedis(this.client), ...(this.#durable === this.client ? [] : [closeRedis(this.#durable)])]);
   }
 }
