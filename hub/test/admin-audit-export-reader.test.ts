@@ -6,32 +6,20 @@
  */
 import { request } from 'node:http';
 import { Keys } from '../src/store/keys.js';
-import type { Store } from '../src/store/store.js';
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
+import { countAuditReads } from './support.js';
 
 const ENTRIES = 20_000;
 const PADDING = 'x'.repeat(1_000); // about 20 MB in all: more than the socket buffers take
-
-/** Counts the audit entries the store hands out (members of the audit logs' range reads). */
-function countReads(store: Store): { read: () => number; reset: () => void } {
-  let read = 0;
-  const original = store.zRevRangeByScore.bind(store);
-  store.zRevRangeByScore = async (key, max, min, limit) => {
-    const page = await original(key, max, min, limit);
-    if (key.includes('audit')) read += page.length;
-    return page;
-  };
-  return { read: () => read, reset: () => (read = 0) };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(['memory', 'redis'] as const)('audit export and a slow reader on %s', (kind) => {
   let hub: RunningHub;
   let cookie: string;
-  let reads: ReturnType<typeof countReads>;
+  let reads: ReturnType<typeof countAuditReads>;
 
   beforeAll(async () => {
     hub = await startTestHub(kind);
@@ -47,7 +35,7 @@ describe.each(['memory', 'redis'] as const)('audit export and a slow reader on %
         }),
       );
     }
-    reads = countReads(hub.store);
+    reads = countAuditReads(hub.store);
     const admin = new TestBrowser();
     const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
     const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;

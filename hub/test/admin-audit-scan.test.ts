@@ -6,30 +6,17 @@
  */
 import { AUDIT_SCAN_LIMIT } from '../src/audit/audit-log.js';
 import { Keys } from '../src/store/keys.js';
-import type { Store } from '../src/store/store.js';
 import { TestBrowser, inputValue } from '../src/testing/browser.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { pageWithCsrf } from './support.js';
+import { countAuditReads, pageWithCsrf } from './support.js';
 
 const FLOOD = AUDIT_SCAN_LIMIT + 5_000;
-
-/** Counts the audit entries the store hands out (members of the audit logs' range reads). */
-function countReads(store: Store): { read: () => number; reset: () => void } {
-  let read = 0;
-  const original = store.zRevRangeByScore.bind(store);
-  store.zRevRangeByScore = async (key, max, min, limit) => {
-    const page = await original(key, max, min, limit);
-    if (key.includes('audit')) read += page.length;
-    return page;
-  };
-  return { read: () => read, reset: () => (read = 0) };
-}
 
 describe.each(['memory', 'redis'] as const)('console audit page with a long log on %s', (kind) => {
   let hub: RunningHub;
   let admin: TestBrowser;
-  let reads: ReturnType<typeof countReads>;
+  let reads: ReturnType<typeof countAuditReads>;
   const start = Date.now() - 3_600_000; // an hour ago: the flood is older than anything the test does
 
   beforeAll(async () => {
@@ -47,7 +34,7 @@ describe.each(['memory', 'redis'] as const)('console audit page with a long log 
         }),
       );
     }
-    reads = countReads(hub.store);
+    reads = countAuditReads(hub.store);
     admin = new TestBrowser();
     const login = await admin.follow(`${hub.url}/login?next=${encodeURIComponent('/admin')}`);
     const action = /action="(\/interaction\/[^"]+\/login)"/.exec(login.body)![1]!;

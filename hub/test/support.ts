@@ -3,6 +3,7 @@
  * (so every status and header can be asserted) and a browser walk through the hub's
  * sign-in and consent pages that records which pages it was shown.
  */
+import type { Store } from '../src/store/store.js';
 import { inputValue, type TestBrowser } from '../src/testing/browser.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../src/testing/smtp-catcher.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
@@ -123,4 +124,16 @@ export async function pageWithCsrf(browser: TestBrowser, url: string): Promise<{
 export async function signedInAdmin(hub: RunningHub, admin = { login: 'root', password: 'admin-password-1' }): Promise<TestBrowser> {
   await hub.services.users.create({ username: admin.login, email: `${admin.login}@example.test`, password: admin.password, roles: ['admin'] });
   return signInAtPortal(hub, admin.login, admin.password);
+}
+
+/** Counts the audit entries the store hands out (members of the audit logs' range reads). */
+export function countAuditReads(store: Store): { read: () => number; reset: () => void } {
+  let read = 0;
+  const original = store.zRevRangeByScore.bind(store);
+  store.zRevRangeByScore = async (key, max, min, limit) => {
+    const page = await original(key, max, min, limit);
+    if (key.includes('audit')) read += page.length;
+    return page;
+  };
+  return { read: () => read, reset: () => (read = 0) };
 }

@@ -1,8 +1,8 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { MAX_SECRET_OVERLAP_SECONDS, type ClientInput } from '../clients/client-registry.js';
 import type { AuthMethod, GrantType, SubsiteClient, SyncTransport } from '../clients/client.js';
 import { livePreviousSecret, secretSeen, syncKeySeen } from '../clients/client-secret.js';
-import { ConflictError, ForbiddenError, msg, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, type HubError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { SigningAlg } from '../secrets/secrets.js';
 import type { HubServices } from '../services.js';
 import { actorOf, field, fields, isFormError, lines, renderAdmin } from './admin-context.js';
@@ -87,6 +87,14 @@ export function adminClientRoutes(services: HubServices): Router {
     return client;
   }
 
+  /** A subsite's page, with what an answer adds to it (a refused form's reason, a sync check's report). */
+  const clientPage = (req: Request, res: Response, client: SubsiteClient, extra: Record<string, unknown> = {}, status?: number) =>
+    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs, ...extra }, status);
+
+  /** A rotation refused: the subsite's page with why; refused as stale, the subsite as it is now (its overlap, a form for the current key). */
+  const refusedRotation = async (req: Request, res: Response, existing: SubsiteClient, error: HubError) =>
+    clientPage(req, res, error instanceof ConflictError ? await editable(existing.clientId) : existing, { formError: friendlyError(error) }, error.status);
+
   const listed = async () => ({ section: 'clients', clients: (await clients.list()).filter((client) => !client.internal).map((client) => shown(client, overlap)), grants: GRANTS, signingAlgs: clients.signingAlgs });
 
   router.get('/admin/clients', async (req, res) => {
@@ -122,7 +130,7 @@ export function adminClientRoutes(services: HubServices): Router {
     const cached = await editable(String(req.params.id));
     // Past the cache: the edit form's `_seen` must be of the record as stored, or a save a second later is refused for nothing.
     const client = (await clients.findUncached(cached.clientId)) ?? cached;
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(client, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs });
+    clientPage(req, res, client);
   });
 
   router.post('/admin/clients/:id', async (req, res) => {
@@ -168,9 +176,7 @@ export function adminClientRoutes(services: HubServices): Router {
       } catch (error) {
         if (!isFormError(error)) throw error;
         await claim.release();
-        // Refused as stale: the page shows the subsite as it is now (its overlap, a form for the current secret).
-        const current = error instanceof ConflictError ? await editable(existing.clientId) : existing;
-        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(current, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+        await refusedRotation(req, res, existing, error);
         return;
       }
       const { client, clientSecret, droppedPrevious } = rotated;
@@ -187,7 +193,7 @@ export function adminClientRoutes(services: HubServices): Router {
       ended = await clients.endSecretOverlap(existing.clientId);
     } catch (error) {
       if (!isFormError(error)) throw error;
-      renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+      clientPage(req, res, existing, { formError: friendlyError(error) }, error.status);
       return;
     }
     await audit.record({ event: 'admin.client.end-secret-overlap', ...actorOf(req, res), client: existing.clientId, detail: { wouldHaveEnded: new Date(ended * 1000).toISOString() } });
@@ -213,8 +219,7 @@ export function adminClientRoutes(services: HubServices): Router {
       } catch (error) {
         if (!isFormError(error)) throw error;
         await claim.release();
-        const current = error instanceof ConflictError ? await editable(existing.clientId) : existing;
-        renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(current, overlap), formError: friendlyError(error), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs }, error.status);
+        await refusedRotation(req, res, existing, error);
         return;
       }
       await audit.record({ event: 'admin.client.rotate-sync-key', ...actorOf(req, res), client: client.clientId });
@@ -234,7 +239,7 @@ export function adminClientRoutes(services: HubServices): Router {
     const report = await services.integration.check(existing.clientId);
     await audit.record({ event: 'admin.client.check-sync', ...actorOf(req, res), client: existing.clientId });
     const checks = report.checks.map((check) => ({ ...check, statusText: STATUS_TEXT[check.status] }));
-    renderAdmin(req, res, services, 'client.njk', { section: 'clients', client: shown(existing, overlap), grants: GRANTS, authMethods: AUTH_METHODS, signingAlgs: clients.signingAlgs, syncCheck: { ...report, checks } });
+    clientPage(req, res, existing, { syncCheck: { ...report, checks } });
   });
 
   router.post('/admin/clients/:id/remove', async (req, res) => {
