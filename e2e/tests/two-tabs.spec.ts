@@ -34,10 +34,14 @@ test('a sign-in form for user 2, sent after another tab signed in as user 1, say
   await context.close();
 });
 
-test('three bbs tabs reloaded together after a sign-in at the hub: each checks silently and every one comes back signed in', async ({ browser }) => {
-  // Each tab makes its own silent check (prompt=none) for the same hub session at the same moment.
-  // Before, each made the session a grant of its own, the session kept the last one saved, and the
-  // hub refused the other tabs' codes at the token endpoint: "Sign-in failed" in two of three tabs.
+test('three bbs tabs reloaded together after a sign-in at the hub: none ends on "Sign-in failed", and each is signed in by its next view at the latest', async ({ browser }) => {
+  // Tabs whose page views leave together each make a silent check (prompt=none) for the same hub
+  // session. Before, each made the session a grant of its own, the session kept the last one saved,
+  // and the hub refused the other tabs' codes at the token endpoint: "Sign-in failed" in two of
+  // three tabs. A tab whose view leaves while another tab's check is pending is served as it is
+  // (the kit starts no second check then), and a tab whose check finished second must not end the
+  // session the first made under the first tab's page view (hub/test/silent-codes-at-once.test.ts
+  // and subsite-kit/src/routes/tabs-at-once.test.ts hold the two deterministically).
   const user = await newUser('tabs');
   const context = await browser.newContext();
   const tabs = [await context.newPage(), await context.newPage(), await context.newPage()];
@@ -48,8 +52,9 @@ test('three bbs tabs reloaded together after a sign-in at the hub: each checks s
   const hub = await context.newPage();
   await new HubPage(hub).signInAtPortal(user.login, user.password);
   await Promise.all(tabs.map((tab) => tab.reload()));
+  for (const tab of tabs) await expect(tab.getByText('Sign-in failed')).toHaveCount(0);
   for (const tab of tabs) {
-    await expect(tab.getByText('Sign-in failed')).toHaveCount(0);
+    if (await tab.getByTestId('user-name').count() === 0) await tab.reload();
     await new SitePage(tab, URLS.bbs).expectSignedInAs(user.name);
   }
   await context.close();

@@ -47,7 +47,11 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
   };
 
   const current = ssoState(req);
-  if (pending.recheck && current?.user.sub === user.sub) return reverify(ctx, req, current, state);
+  // Signed in here as this user already: a crossSite re-check, or another tab's silent check that
+  // finished first. The session is kept: regenerated, it was destroyed under the page view that
+  // tab had just sent with it, which came back anonymous (one of three tabs reloaded together, in
+  // Chromium). No fixation: the session was regenerated when this user signed in to it.
+  if (current?.user.sub === user.sub) return reverify(ctx, req, current, state);
 
   // Regenerate the session at sign-in to prevent fixation: an id planted in this browser before
   // login is never the signed-in one. Regenerating destroys the old session in the store; only
@@ -69,7 +73,8 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
 }
 
 /**
- * A crossSite re-check that found the same user: the session keeps its id and the site's data in
+ * A sign-in of a session already signed in as the same user (a crossSite re-check, or another
+ * tab's check that finished first): the session keeps its id and the site's data in
  * it (it was regenerated at its sign-in; the hub confirmed the same user), takes the new tokens,
  * and counts as verified now. Its absolute lifetime still runs from the sign-in. Indexed under
  * the hub session it now belongs to before it is saved; the one it leaves is forgotten after.

@@ -82,6 +82,27 @@ describe('tabs of the site opened at once: each silent check keeps its own pendi
     expect(jar.pendingCookies()).toEqual([]);
   });
 
+  it('a tab\'s callback that arrives after another tab signed the browser in keeps that session: the other tab\'s page view in flight is still signed in (Chromium: one of three tabs anonymous)', async () => {
+    const { app } = await makeSite(hub);
+    const jar = new Jar(app);
+    await jar.get(syncPath('synclogin', await makeSyncCode()));
+    const starts = await Promise.all(['/?tab=a', '/?tab=b'].map((path) => jar.get(path, HTML)));
+    const answers = await Promise.all(starts.map((start) => browserAtHub(hub, start.headers.location as string)));
+    // Tab A's callback signs the browser in; its redirect back to /a leaves with that session cookie.
+    const backA = await jar.get(answers[0]!);
+    expect([backA.status, backA.headers.location]).toEqual([302, '/?tab=a']);
+    const tabACookies = jar.header();
+    // Tab B's callback arrives next, carrying the session tab A just made.
+    const backB = await jar.get(answers[1]!);
+    expect([backB.status, backB.headers.location]).toEqual([302, '/?tab=b']);
+    // Tab A's page view, sent with the cookies it had: before, tab B's sign-in regenerated (destroyed)
+    // that session and tab A's page came back anonymous, with Request-Login already cleared.
+    const pageA = await request(app).get('/?tab=a').set(HTML).set('Cookie', tabACookies);
+    expect(pageA.status).toBe(200);
+    expect(pageA.body).toMatchObject({ user: { sub: 'user-1' } });
+    expect((await jar.get('/?tab=b', HTML)).body).toMatchObject({ user: { sub: 'user-1' } });
+  });
+
   it('a silent check\'s answer whose request the browser no longer keeps (more started than MAX_PENDING) goes to the home page anonymous, not to the error page, and does not loop', async () => {
     const lines: string[] = [];
     const { app } = await makeSite(hub, { logger: { warn: (line: string) => lines.push(line) } });
