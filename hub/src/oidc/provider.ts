@@ -474,13 +474,6 @@ function corsAllowed(_ctx: KoaContextWithOIDC, origin: string, redirectUris: str
 }
 
 /**
- * A grant per sign-in session and client, built from the remembered consent. The session's
- * own grant is used while it lasts; a session with none (a new device, or after signing
- * out) gets a fresh grant holding what the user allowed before, so no consent page, yet
- * no tokens shared with another device. Trusted (first-party) clients get what they ask
- * without a consent page.
- */
-/**
  * The grant this session's concurrent requests share for the client, once `mine` (just made and
  * saved) is known: `mine` if it came first, else the first, holding what `allowed` adds (`mine`
  * removed). A first that is gone already (revoked in between) leaves `mine` in use.
@@ -510,6 +503,13 @@ function addAllowed(grant: InstanceType<Provider['Grant']>, allowed: { scope: st
 /** Seconds a token's code exchange and first uses may take besides its lifetime, when a grant is renewed (loadSessionGrant). */
 const RENEW_MARGIN_SECONDS = 60;
 
+/**
+ * A grant per sign-in session and client, built from the remembered consent. The session's
+ * own grant is used while it lasts; a session with none (a new device, or after signing
+ * out) gets a fresh grant holding what the user allowed before, so no consent page, yet
+ * no tokens shared with another device. Trusted (first-party) clients get what they ask
+ * without a consent page.
+ */
 async function loadSessionGrant(ctx: KoaContextWithOIDC, clients: ClientRegistry, consents: ConsentIndex, sessions: SessionIndex, sessionGrants: SessionGrants, consentTtl: number, accessTokenTtl: number) {
   const { oidc } = ctx;
   const client = oidc.client!;
