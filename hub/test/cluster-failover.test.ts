@@ -15,33 +15,26 @@ import { LEASE_MS } from '../src/oidc/redemption.js';
 import { openStore } from '../src/store/index.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { startOwnRedisClusterWithReplicas, type OwnRedisClusterWithReplicas } from '../src/testing/redis-server.js';
-import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk, type Credentials, type JsonAnswer } from './support.js';
-
-const REDIRECT = 'http://rp.test/cb';
-const ALICE: Credentials = { login: 'alice', password: 'wonderland-123' };
+import type { RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, closeFailoverHub, codeRequest, failoverHub, FAILOVER_REDIRECT as REDIRECT, FAILOVER_USER as ALICE, postForm, walk, type JsonAnswer } from './support.js';
 
 let cluster: OwnRedisClusterWithReplicas | undefined;
 let hub: RunningHub | undefined;
 
 afterAll(async () => {
-  if (hub) {
-    await hub.close().catch(() => {});
-    await hub.store.close().catch(() => {});
-  }
+  await closeFailoverHub(hub);
   await cluster?.stop();
 });
 
 test('a code exchanged before its master crashes is refused after the replica is promoted (the claim waited for the replica)', async () => {
   cluster = await startOwnRedisClusterWithReplicas();
   const own = cluster;
-  const env = { REDIS_CLUSTER_NODES: own.nodes.join(','), SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' };
+  const env = { REDIS_CLUSTER_NODES: own.nodes.join(',') };
   const store = await openStore(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
-  hub = await startTestHub('redis-cluster', env, store);
+  const started = await failoverHub('redis-cluster', env, store);
+  hub = started.hub;
   const running = hub;
-  await running.services.users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
-  const { clientSecret } = await running.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
-  const token = (form: Record<string, string>) => postForm(`${running.url}/token`, form, { authorization: basic('rp', clientSecret!) });
+  const token = (form: Record<string, string>) => postForm(`${running.url}/token`, form, { authorization: basic('rp', started.secret) });
 
   const request = codeRequest('rp', REDIRECT);
   const { callback } = await walk(new TestBrowser(), running.url, authUrl(running.url, request.params), ALICE);

@@ -11,11 +11,9 @@ import { LEASE_MS } from '../src/oidc/redemption.js';
 import { connectRedis, RedisStore } from '../src/store/redis.js';
 import { TestBrowser } from '../src/testing/browser.js';
 import { SENTINEL_DOWN_AFTER_MS, startOwnRedisSentinel, type OwnRedisSentinel } from '../src/testing/redis-server.js';
-import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { authUrl, basic, codeRequest, postForm, walk, type Credentials, type JsonAnswer } from './support.js';
+import type { RunningHub } from '../src/testing/test-hub.js';
+import { authUrl, basic, closeFailoverHub, codeRequest, failoverHub, FAILOVER_REDIRECT as REDIRECT, FAILOVER_USER as ALICE, postForm, walk, type JsonAnswer } from './support.js';
 
-const REDIRECT = 'http://rp.test/cb';
-const ALICE: Credentials = { login: 'alice', password: 'wonderland-123' };
 /** A request still open after this long is a hang (the store's deadline is 2 s). */
 const HANG_MS = 15_000;
 /** How long the hub may take to serve again after the kill, before the test calls it stuck. */
@@ -72,19 +70,11 @@ async function hubWith(sentinel: OwnRedisSentinel): Promise<{ hub: RunningHub; s
   // on a loaded machine a running replica once took longer to acknowledge a refresh (a 503 where
   // the test wants tokens). A paused replica acknowledges nothing, however long the wait.
   const store = new RedisStore(client, { waitReplicas: 1, waitTimeoutMs: 1_500 });
-  // Four users signing in back to back from one address reach the per-network limits on
-  // sign-in starts and attempts within the run (then 429s, not the failover, would decide it).
-  const hub = await startTestHub('redis-sentinel', { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' }, store);
-  await hub.services.users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
-  const registered = await hub.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
-  return { hub, secret: registered.clientSecret! };
+  return failoverHub('redis-sentinel', {}, store);
 }
 
 async function stop(hub: RunningHub | undefined, sentinel: OwnRedisSentinel | undefined): Promise<void> {
-  if (hub) {
-    await hub.close().catch(() => {});
-    await hub.store.close().catch(() => {});
-  }
+  await closeFailoverHub(hub);
   await sentinel?.stop();
 }
 
@@ -260,11 +250,10 @@ describe('Redis Sentinel: a refresh answers once the replica holds its new token
     const own = sentinel;
     const client = await connectRedis({ kind: 'sentinel', sentinels: own.sentinelRootNodes, name: own.name });
     const store = new ReplicaStoppingStore(client, { waitReplicas: 1, waitTimeoutMs: 1_500 });
-    hub = await startTestHub('redis-sentinel', { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' }, store);
+    const started = await failoverHub('redis-sentinel', {}, store);
+    hub = started.hub;
     const running = hub;
-    await running.services.users.create({ username: 'alice', email: 'alice@example.test', name: 'Alice', password: ALICE.password });
-    const { clientSecret } = await running.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
-    const token = (form: Record<string, string>) => postForm(`${running.url}/token`, form, { authorization: basic('rp', clientSecret!) });
+    const token = (form: Record<string, string>) => postForm(`${running.url}/token`, form, { authorization: basic('rp', started.secret) });
     const request = codeRequest('rp', REDIRECT);
     const { callback } = await walk(new TestBrowser(), running.url, authUrl(running.url, request.params), ALICE);
     const issued = await token({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: request.verifier });

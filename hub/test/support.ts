@@ -137,3 +137,27 @@ export function countAuditReads(store: Store): { read: () => number; reset: () =
   };
   return { read: () => read, reset: () => (read = 0) };
 }
+
+/** The user and the relying party the failover tests sign in with. */
+export const FAILOVER_USER: Credentials = { login: 'alice', password: 'wonderland-123' };
+export const FAILOVER_REDIRECT = 'http://rp.test/cb';
+
+/**
+ * A test hub on `store` (a Redis it does not own: a Sentinel's or a cluster's) with alice and a
+ * confidential client `rp` (code and refresh grants, FAILOVER_REDIRECT), for the failover tests.
+ * Several users signing in back to back from one address would reach the per-network limits on
+ * sign-in starts and attempts within a run (then 429s, not the failover, would decide it).
+ */
+export async function failoverHub(kind: Parameters<typeof startTestHub>[0], env: Record<string, string>, store: Store): Promise<{ hub: RunningHub; secret: string }> {
+  const hub = await startTestHub(kind, { SIGNIN_STARTS_PER_IP: '1000000', LOGIN_MAX_ATTEMPTS_PER_IP: '1000000', ...env }, store);
+  await hub.services.users.create({ username: FAILOVER_USER.login, email: 'alice@example.test', name: 'Alice', password: FAILOVER_USER.password });
+  const registered = await hub.services.clients.register({ clientId: 'rp', name: 'Relying Party', redirectUris: [FAILOVER_REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
+  return { hub, secret: registered.clientSecret! };
+}
+
+/** Closes a failover test's hub and the store it was given (which the hub does not close). */
+export async function closeFailoverHub(hub: RunningHub | undefined): Promise<void> {
+  if (!hub) return;
+  await hub.close().catch(() => {});
+  await hub.store.close().catch(() => {});
+}
