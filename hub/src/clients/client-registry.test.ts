@@ -38,6 +38,12 @@ describe('client registration rules', () => {
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://user@app.example/cb'] })).toThrow(ValidationError);
   });
 
+  test('a redirect URI or post-logout URI given twice is kept once, in the order given (it was stored and shown twice)', () => {
+    const built = ClientRegistry.build({ ...base, redirectUris: ['https://app.example/cb', 'https://app.example/b', 'https://app.example/cb'], postLogoutRedirectUris: ['https://app.example/out', 'https://app.example/out'] });
+    expect(built.redirectUris).toEqual(['https://app.example/cb', 'https://app.example/b']);
+    expect(built.postLogoutRedirectUris).toEqual(['https://app.example/out']);
+  });
+
   test('exact redirect URIs only: a fragment is refused', () => {
     expect(() => ClientRegistry.build({ ...base, redirectUris: ['https://app.example/cb#x'] })).toThrow(/fragment/);
     // A bare '#' leaves URL.hash empty; oidc-provider refused the client later, at every request.

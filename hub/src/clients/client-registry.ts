@@ -434,13 +434,14 @@ export class ClientRegistry {
     if (input.syncTransport !== undefined && !SYNC_TRANSPORTS.includes(input.syncTransport)) {
       throw new ValidationError(msg('errors:clients.unknownTransport', { transport: String(input.syncTransport), known: SYNC_TRANSPORTS.join(' or ') }));
     }
-    const redirectUris = (input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirectUri'));
+    // Each URI once: the same one given twice (a pasted list, the CLI flag repeated) was kept and shown twice.
+    const redirectUris = [...new Set((input.redirectUris ?? existing?.redirectUris ?? []).map((uri) => checkUrl(uri, 'redirectUri')))];
     if ((grantTypes.includes('authorization_code') || grantTypes.includes('implicit')) && redirectUris.length === 0) {
       throw new ValidationError(msg('errors:clients.redirectUriNeeded'));
     }
     // oidc-provider's own rule for web clients; a client registered past it answered every
     // request (its code flow too) with invalid_redirect_uri.
-    const postLogoutRedirectUris = (input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'postLogoutRedirectUri'));
+    const postLogoutRedirectUris = [...new Set((input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((uri) => checkUrl(uri, 'postLogoutRedirectUri')))];
     if (grantTypes.includes('implicit')) {
       const uris = [...redirectUris, ...postLogoutRedirectUris];
       const plain = uris.find((uri) => new URL(uri).protocol !== 'https:' || new URL(uri).hostname === 'localhost');
