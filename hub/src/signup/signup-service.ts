@@ -13,6 +13,7 @@ import { signupErrors } from './signup-errors.js';
 import type { SignupLimit } from './signup-limit.js';
 import type { SignupMailBudget } from './signup-mail-budget.js';
 import type { UnverifiedAccounts } from './unverified-accounts.js';
+import { foldAddress } from '../store/keys.js';
 
 export type SignupMode = 'closed' | 'open' | 'invite';
 
@@ -106,7 +107,7 @@ export class SignupService {
     if (!isValidUsername(username)) throw signupErrors.username();
     if (!EMAIL.test(email) || email.length > 254) throw signupErrors.email();
     if (displayNameProblem(name)) throw signupErrors.name();
-    if (invite?.email && invite.email.toLowerCase() !== email.toLowerCase()) throw signupErrors.inviteEmail();
+    if (invite?.email && foldAddress(invite.email) !== foldAddress(email)) throw signupErrors.inviteEmail();
     if (input.password !== input.confirm) throw signupErrors.passwordsDiffer();
     await this.deps.passwords.check(input.password, { username, email, name });
     // Counted once the form is right: a typo does not use up the address's sign-ups.

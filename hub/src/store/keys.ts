@@ -15,6 +15,18 @@ export function foldName(name: string): string {
 }
 
 /**
+ * The form e-mail addresses are compared in: NFC (RFC 6532 §3.1), lower case. An address typed
+ * with a decomposed letter (e + U+0301 for é, as some input methods and pasted text have it) is the
+ * same mailbox as its composed spelling (a mail library's IDNA composes the domain, and a mail
+ * server the mailbox): the address index, the sign-in throttle and the sign-up's mail budgets
+ * compare it so. Before, each spelling was an address of its own: a second account, and a budget
+ * of mails of its own, for one mailbox.
+ */
+export function foldAddress(email: string): string {
+  return email.normalize('NFC').toLowerCase();
+}
+
+/**
  * Every key the hub writes, from one place, under one prefix.
  *
  * Redis Cluster. A Redis Cluster runs a MULTI, a Lua script or a multi-key command only on
@@ -47,7 +59,12 @@ export class Keys {
   /** {@link user}'s key around the id, for a lookup that reads the id and the record in one go (Store.getIndexed). */
   userAroundId(): { prefix: string; suffix: string } { return { prefix: `${this.prefix}user:{`, suffix: '}' }; }
   userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
-  userByEmail(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
+  userByEmail(email: string): string { return `${this.prefix}user-email:${foldAddress(email)}`; }
+  /** The address index's key as hubs before {@link foldAddress} wrote it (lower case only), when it differs: read and let go beside {@link userByEmail}. */
+  userByEmailBefore(email: string): string | undefined {
+    const before = `${this.prefix}user-email:${email.toLowerCase()}`;
+    return before === this.userByEmail(email) ? undefined : before;
+  }
   users(): string { return `${this.prefix}users`; }
   /** Ids of accounts given the admin role (a superset: each record is checked; UserRepository.someAdmin). */
   admins(): string { return `${this.prefix}users:admins`; }
@@ -198,9 +215,9 @@ export class Keys {
   deliveryLease(id: string): string { return `${this.prefix}delivery:lease:${id}`; }
 
   /** Sign-up mails (a verification link, or "someone signed up with your address") sent to one address in the current window, all networks together (INCR with a TTL). */
-  signupAddressMails(email: string): string { return `${this.prefix}signup:address-mails:${digest(email.trim().toLowerCase())}`; }
+  signupAddressMails(email: string): string { return `${this.prefix}signup:address-mails:${digest(foldAddress(email.trim()))}`; }
   /** Sign-up mails to one address asked for from one network (`addressKey`) in the current window (INCR with a TTL). */
-  signupNetworkMails(email: string, network: string): string { return `${this.prefix}signup:network-mails:${digest(`${email.trim().toLowerCase()}\n${network}`)}`; }
+  signupNetworkMails(email: string, network: string): string { return `${this.prefix}signup:network-mails:${digest(`${foldAddress(email.trim())}\n${network}`)}`; }
 
   // Development outbox (MAIL_DEV_OUTBOX): messages by id with a TTL, and their index scored by expiry (epoch ms)
   mailOutbox(): string { return `${this.prefix}mail:outbox`; }

@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { ConflictError, ValidationError } from '../errors.js';
 import { legacyHashFrom } from '../users/legacy-hash.js';
 import type { DomainServices } from '../domain-services.js';
-import { foldName } from '../store/keys.js';
+import { foldAddress, foldName } from '../store/keys.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
 
 /** One row of UCenter's `uc_members` table, as far as the hub keeps it. */
@@ -186,7 +186,7 @@ function splitByEarlierRows(members: readonly UcMember[]): { independent: number
   const independent: number[] = [];
   const after: number[] = [];
   members.forEach((member, index) => {
-    const claims = [`uid:${member.uid}`, `name:${foldName(member.username.trim())}`, `email:${member.email.trim().toLowerCase()}`];
+    const claims = [`uid:${member.uid}`, `name:${foldName(member.username.trim())}`, `email:${foldAddress(member.email.trim())}`];
     (claims.some((claim) => seen.has(claim)) ? after : independent).push(index);
     for (const claim of claims) seen.add(claim);
   });

@@ -19,6 +19,7 @@ import { noteRequestUrl, scriptTag } from './notes.js';
 import { registrationKey, type UcenterApp } from './ucenter-app.js';
 import type { UcenterAppRegistry } from './ucenter-apps.js';
 import type { UcValue } from './xml.js';
+import { foldAddress } from '../store/keys.js';
 
 /** UCenter's answer codes (uc_server/control/user.php), as the applications read them. */
 export const UC = {
@@ -303,7 +304,7 @@ export class UcenterService {
       return UC.EDIT_REFUSED;
     }
     const newEmail = (input.email ?? '').trim();
-    const emailChanges = Boolean(newEmail) && newEmail.toLowerCase() !== user.email.toLowerCase();
+    const emailChanges = Boolean(newEmail) && foldAddress(newEmail) !== foldAddress(user.email);
     if (emailChanges) {
       // As check_email answers this application: whether another account holds the address only
       // to one that may create users. Any other gets a free address's answer (the change below

@@ -11,6 +11,7 @@ import type { AccountTokens } from './account-tokens.js';
 import { passwordStamp } from './password-stamp.js';
 import { ownerMailVars, type User } from './user.js';
 import { AccountChangedMeanwhileError, EMAIL, type UserRepository } from './user-repository.js';
+import { foldAddress } from '../store/keys.js';
 
 export interface EmailChangeDeps {
   users: UserRepository;
@@ -110,7 +111,7 @@ export class EmailChange {
     if (!this.deps.mailer.available) throw new MailUnavailableError();
     const address = email.trim();
     if (address.length > MAX_EMAIL_LENGTH || !EMAIL.test(address)) throw new AccountInputError('account:errors.emailInvalid', 'That e-mail address does not look right.');
-    if (address.toLowerCase() === user.email.toLowerCase()) throw new AccountInputError('account:errors.emailSame', 'That is already your e-mail address.');
+    if (foldAddress(address) === foldAddress(user.email)) throw new AccountInputError('account:errors.emailSame', 'That is already your e-mail address.');
     if (!(await this.deps.limits.mail(user.id, 'email-change'))) throw new TooManyMailsError();
     await this.deps.audit.record({ event: 'account.email.requested', actor: user.id, subject: user.id, ip });
     const vars = { ...ownerMailVars(user), newEmail: address, oldEmail: user.email };

@@ -1,4 +1,4 @@
-import { foldName } from '../store/keys.js';
+import { foldAddress, foldName } from '../store/keys.js';
 
 /**
  * The form a typed login is looked up in: a login that has an '@' once folded (no username has
@@ -18,7 +18,7 @@ import { foldName } from '../store/keys.js';
 export function loginForm(login: string): string {
   const folded = foldName(login);
   if (!folded.includes('@')) return folded;
-  return addressForm(login).toLowerCase();
+  return foldAddress(addressForm(login));
 }
 
 /** The address a login that names one is looked up by: as typed, or NFKC when only that form has an '@' (see loginForm). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BusyError, ConflictError, HubError, msg, NotFoundError, ValidationError } from '../errors.js';
-import type { Keys } from '../store/keys.js';
+import { foldAddress, type Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
@@ -143,7 +143,7 @@ export class UserRepository {
    * another address meanwhile. In both failures no index is left pointing at it.
    */
   async verifyEmail(id: string, email: string): Promise<'verified' | 'address-taken' | 'no-account'> {
-    const sameAddress = (user: User) => user.email.toLowerCase() === email.toLowerCase();
+    const sameAddress = (user: User) => foldAddress(user.email) === foldAddress(email);
     const user = await this.findById(id);
     if (!user || user.removing || !sameAddress(user)) return 'no-account';
     const emailKey = this.keys.userByEmail(email);
@@ -249,7 +249,7 @@ export class UserRepository {
     }
     await this.store.swap(this.keys.userByName(marked.username), id, null);
     // It never held its address, unless a verification claimed it just before the mark (that one gives it back too).
-    await this.store.swap(this.keys.userByEmail(marked.email), id, null);
+    await this.#releaseAddress(marked.email, id);
     if (marked.uid !== undefined) await this.store.swap(this.keys.userByUid(marked.uid), id, null);
     await this.store.setRemove(this.keys.users(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);
@@ -260,8 +260,21 @@ export class UserRepository {
 
   /** The account that holds an address (verified sign-ups, and every account made by an admin or an import). */
   async findByEmail(email: string): Promise<User | undefined> {
-    const id = await this.store.get(this.keys.userByEmail(email.trim()));
+    const address = email.trim();
+    const before = this.keys.userByEmailBefore(address);
+    const id = (await this.store.get(this.keys.userByEmail(address))) ?? (before ? await this.store.get(before) : null);
     return id ? this.findById(id) : undefined;
+  }
+
+  /**
+   * Lets go of the address index's entries that name this account: the key as it is compared now
+   * and, for an address that NFC changes, the key a hub before `foldAddress` wrote (only where it
+   * still names this account).
+   */
+  async #releaseAddress(email: string, id: string): Promise<void> {
+    await this.store.swap(this.keys.userByEmail(email), id, null);
+    const before = this.keys.userByEmailBefore(email);
+    if (before) await this.store.swap(before, id, null);
   }
 
   /** Creates a user with a hash from another system (see ImportedUser); the uid is kept. */
@@ -408,7 +421,9 @@ export class UserRepository {
     if (!trimmed) return undefined;
     // The name index, else the address index, then the record: one round trip (one script).
     // A full-width ＠ (an input method's) is an address's '@': looked up folded (users/login-form.ts).
-    const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(addressForm(trimmed))], this.keys.userAroundId());
+    const address = addressForm(trimmed);
+    const before = this.keys.userByEmailBefore(address);
+    const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(address), ...(before ? [before] : [])], this.keys.userAroundId());
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
 
@@ -623,11 +638,11 @@ export class UserRepository {
     if (!user) throw new NotFoundError(msg('errors:noUser', { user: id }));
     if (user.removing) throw new NotFoundError(msg('errors:noUser', { user: id }));
     if (options.expect && !options.expect(user)) throw new AccountChangedMeanwhileError();
-    const claims = user.email.toLowerCase() !== address.toLowerCase();
+    const claims = foldAddress(user.email) !== foldAddress(address);
     if (claims) {
       if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
     }
-    const sameAddress = user.email.toLowerCase() === address.toLowerCase();
+    const sameAddress = foldAddress(user.email) === foldAddress(address);
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
     // A proven address keeps the account as `verifyEmail` does: its removal time goes in the same
     // write. One compare-and-set on the record decides a race with the removal of an unverified
@@ -641,7 +656,7 @@ export class UserRepository {
     try {
       changed = await this.#modify(id, (current) => {
         if (current.removing) return undefined;
-        if (current.email.toLowerCase() !== user.email.toLowerCase() || (options.expect && !options.expect(current))) {
+        if (foldAddress(current.email) !== foldAddress(user.email) || (options.expect && !options.expect(current))) {
           meanwhile = true;
           return undefined;
         }
@@ -661,7 +676,7 @@ export class UserRepository {
     // The old address is let go once the record has the new one (only this account's own claim:
     // an unverified sign-up never held its address). Let go before, a change refused by the
     // record left the account's address without its index.
-    if (claims) await this.store.swap(this.keys.userByEmail(user.email), id, null);
+    if (claims) await this.#releaseAddress(user.email, id);
     if (emailVerified) await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return changed;
   }
@@ -711,7 +726,7 @@ export class UserRepository {
     // a deletion cut off part-way leaves the record, and deleting again finishes the job (the
     // other order left the username pointing at no account, taken for good).
     await this.store.swap(this.keys.userByName(user.username), id, null);
-    await this.store.swap(this.keys.userByEmail(user.email), id, null);
+    await this.#releaseAddress(user.email, id);
     if (user.uid !== undefined) await this.store.swap(this.keys.userByUid(user.uid), id, null);
     await this.store.del(this.keys.user(id));
     await this.removeLeftovers(id);
