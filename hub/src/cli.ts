@@ -134,6 +134,7 @@ const CLI_OPTIONS = {
   'no-insecure-operation': { type: 'boolean' },
   // ucenter import
   'include-deleted': { type: 'boolean' },
+  'next-uid': { type: 'string' },
   // invites create
   days: { type: 'string' },
   // a KEY_PREFIX no hub has published under, on purpose (a hub not started yet)

@@ -301,3 +301,32 @@ describe.each(STORE_KINDS)('ucenter import on %s: an admin\'s deletion stands', 
     expect(await importUcMembers(hub.services, members)).toMatchObject({ imported: 1, deleted: 0 });
   });
 });
+
+describe('ucenter import: uids UCenter gave to members deleted since (a UCenter review)', () => {
+  const { run, uidOf } = importFixture('ucli-next');
+
+  test("new hub users start at the dump's AUTO_INCREMENT, not after the highest exported uid (before: a new user got the uid of the forum's last, deleted member, and with it that member's kept posts)", async () => {
+    // Members 41 and 42 registered last and were deleted at the forum, their posts kept (Discuz!'s
+    // admin center): UCenter's next uid is 43, and the forum's posts still point at 41 and 42.
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const sql = join(dir, 'dump.sql');
+    await writeFile(sql, DUMP.replace(') ENGINE=InnoDB DEFAULT CHARSET=utf8;', ') ENGINE=InnoDB AUTO_INCREMENT=43 DEFAULT CHARSET=utf8;'));
+    expect((await run('ucenter', 'import', sql)).out).toMatch(/imported 2 users, skipped 0;/);
+    expect((await run('users', 'add', '--username', 'newcomer', '--email', 'new@hub.test', '--password', 'correct-horse-new-1')).code).toBe(0);
+    expect(await uidOf(41)).toBeUndefined();
+    expect(await uidOf(43)).toBe('newcomer');
+  });
+
+  test('a CSV has no AUTO_INCREMENT: --next-uid gives it; a bad one is refused before anything is read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ucimport-'));
+    const csv = join(dir, 'members.csv');
+    await writeFile(csv, `uid,username,email,password,salt,regdate\n50,gina,gina@example.com,${ucHash('gina-pw', 'g1')},g1,1300000000\n`);
+    const bad = await run('ucenter', 'import', csv, '--next-uid', 'ten');
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toMatch(/--next-uid takes a whole number/);
+    expect(await uidOf(50)).toBeUndefined();
+    expect((await run('ucenter', 'import', csv, '--next-uid', '60')).out).toMatch(/imported 1 users, skipped 0;/);
+    expect((await run('users', 'add', '--username', 'second', '--email', 'second@hub.test', '--password', 'correct-horse-sec-1')).code).toBe(0);
+    expect(await uidOf(60)).toBe('second');
+  });
+});

@@ -14,6 +14,7 @@ import { UC, type UcenterService, type UcInput } from './ucenter-service.js';
 import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
 import { NO_FRIENDS } from './no-friends.js';
+import { NOT_SERVED, NOT_SERVED_OPERATIONS } from './not-served.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
@@ -59,6 +60,7 @@ const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   'version/check', 'user/check_secmobile',
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
   ...Object.keys(NO_FRIENDS).map((name) => `friend/${name}`),
+  ...NOT_SERVED_OPERATIONS, // answered 0, change nothing
 ]);
 
 /**
@@ -153,6 +155,11 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     pm: Object.fromEntries(Object.entries(NO_MESSAGES).map(([name, answer]) => [name, async (_app: UcenterApp, input: UcInput) => answer(input)])),
     friend: Object.fromEntries(Object.entries(NO_FRIENDS).map(([name, answer]) => [name, async () => answer()])),
   };
+  // Credit exchange, mail queue, feeds: "not done" (0), never a text its callers take as done.
+  for (const [module, served] of Object.entries(NOT_SERVED)) {
+    actions[module] ??= {};
+    for (const [name, answer] of Object.entries(served)) actions[module]![name] = async () => answer();
+  }
 
   const router = Router();
   // `UC_API` set with a trailing slash (`…/ucenter/`): uc_client posts to `…/ucenter//index.php`,

@@ -113,6 +113,17 @@ export function parseCsvMembers(text: string): UcMember[] {
   return records.map(fromRecord);
 }
 
+/**
+ * The uid UCenter would have given its next member: a mysqldump's `AUTO_INCREMENT=N` on the
+ * members table, or undefined (a CSV, a dump without it). Above the highest exported uid when
+ * the last members registered were deleted: UCenter never gave their uids again, and the
+ * applications may still hold what pointed at them (Discuz!'s "delete member, keep posts").
+ */
+export function dumpNextUid(text: string): number | undefined {
+  const match = /CREATE TABLE `?\w*members`?\s*\([\s\S]*?\)\s*(?:ENGINE|TYPE)\s*=[^;]*?\bAUTO_INCREMENT\s*=\s*(\d{1,15})/i.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
 export function parseUcMembers(text: string): UcMember[] {
   return /INSERT INTO/i.test(text) ? parseMysqldump(text) : parseCsvMembers(text);
 }
@@ -222,6 +233,11 @@ export interface ImportReport {
 export interface ImportOptions {
   /** Creates again members an admin deleted after an earlier import (default false: an admin's deletion stands). */
   includeDeleted?: boolean;
+  /**
+   * The uid UCenter would have given next (its AUTO_INCREMENT, {@link dumpNextUid}, or
+   * `--next-uid`): new hub users start there even when it is above every exported uid.
+   */
+  nextUid?: number;
 }
 
 /** The ledger's entries for a member: by uid, and by name as the username index compares it. */
@@ -292,8 +308,10 @@ export async function importUcMembers(
   await eachConcurrently(members, independent, IMPORT_CONCURRENCY, importOne);
   for (const index of after) await importOne(members[index]!, index);
   report.skipped = skipped.sort((a, b) => a.index - b.index).map(({ index: _index, ...row }) => row);
-  const maxUid = members.reduce((max, member) => Math.max(max, member.uid), 0);
-  // New users get uids above every imported one.
+  const maxUid = Math.max(members.reduce((max, member) => Math.max(max, member.uid), 0), (options.nextUid ?? 1) - 1);
+  // New users get uids above every imported one, and above every uid UCenter gave out: a member
+  // deleted at the forum with their posts kept (Discuz!'s admin center) was the last to register,
+  // and a new hub user given their uid became the author of those posts at the forum.
   if (maxUid > 0) await users.reserveUidsUpTo(maxUid);
   return report;
 }

@@ -4,7 +4,7 @@ import type { Keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { isCrossSiteApp } from './app-site.js';
-import { decodeExport, importUcMembers, parseUcMembers, UidClashError } from './import.js';
+import { decodeExport, dumpNextUid, importUcMembers, parseUcMembers, UidClashError } from './import.js';
 import { checkUcenterApp } from './note-check.js';
 import { noteUrl, ucenterAuditDetail } from './ucenter-app.js';
 import type { UcenterAppInput, UcenterAppRegistry } from './ucenter-apps.js';
@@ -23,7 +23,7 @@ export const UCENTER_USAGE = `  npm run hub -- ucenter apps add --name NAME --ur
   npm run hub -- ucenter apps list
   npm run hub -- ucenter apps test APPID   (sends a test note; exit 0 when the handler answers 1)
   npm run hub -- ucenter apps remove|rotate-key APPID
-  npm run hub -- ucenter import FILE [--include-deleted] [--charset utf-8|gbk|big5]   (uc_members as CSV or a mysqldump, in UTF-8 unless
+  npm run hub -- ucenter import FILE [--include-deleted] [--charset utf-8|gbk|big5] [--next-uid N]   (uc_members as CSV or a mysqldump, in UTF-8 unless
         --charset names the forum's; refused while hub users hold its uids under other names; a member an admin
         deleted after an earlier import is skipped unless --include-deleted)
   npm run hub -- ucenter legacy-count      (imported md5 hashes not yet replaced)`;
@@ -47,6 +47,7 @@ export interface UcenterCliValues {
   'no-insecure-operation'?: boolean;
   'accept-rc4'?: boolean;
   'include-deleted'?: boolean;
+  'next-uid'?: string;
 }
 
 type Print = (line: string) => void;
@@ -159,10 +160,13 @@ export async function runUcenterCli(
     }
     case 'import': {
       if (!sub) throw new TypeError(`missing FILE\n\n${UCENTER_USAGE}`);
-      const members = parseUcMembers(decodeExport(await readFile(sub), sub, values.charset));
+      const text = decodeExport(await readFile(sub), sub, values.charset);
+      const members = parseUcMembers(text);
+      const nextUid = values['next-uid'] === undefined ? dumpNextUid(text) : Number(values['next-uid']);
+      if (nextUid !== undefined && !(Number.isSafeInteger(nextUid) && nextUid >= 1)) throw new TypeError(`--next-uid takes a whole number (UCenter's next uid: uc_members' AUTO_INCREMENT)\n\n${UCENTER_USAGE}`);
       let report: Awaited<ReturnType<typeof importUcMembers>>;
       try {
-        report = await importUcMembers(services, members, { includeDeleted: Boolean(values['include-deleted']) });
+        report = await importUcMembers(services, members, { includeDeleted: Boolean(values['include-deleted']), ...(nextUid !== undefined ? { nextUid } : {}) });
       } catch (error) {
         if (!(error instanceof UidClashError)) throw error;
         print(`error: ${error.publicMessage}. UCenter applications know a member by uid (synlogin signs in the member with that uid), so each of these hub users would be signed in there as that member:`);
