@@ -27,6 +27,22 @@ const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
  */
 const PAR_PATH = /^\/request\/?$/i;
 
+/**
+ * The sign-out question and its confirmation. A signed-in browser's sign-out writes no new record
+ * (the question's token goes into its own session, the confirmation ends it), so it is never
+ * refused for its address's budget: ASVS 5 V7.4.1, and anyone at the same address (a NAT, a
+ * carrier's CGNAT) could otherwise spend the budget and keep everyone behind it signed in.
+ */
+const SIGN_OUT_PATH = /^\/session\/end(\/confirm)?\/?$/i;
+
+type SessionReader = { get(ctx: unknown): Promise<{ accountId?: string }> };
+
+/** Whether the request carries a hub session someone is signed in to (one store read; a stale or absent cookie is none). */
+async function signedInAtHub(ctx: KoaContextWithOIDC): Promise<boolean> {
+  const { Session } = ctx.app as unknown as { Session: SessionReader };
+  return Boolean((await Session.get(ctx)).accountId);
+}
+
 /** The authorization endpoint itself (not its resume path `/auth/:uid`). */
 const AUTHORIZATION_PATH = /^\/auth\/?$/i;
 
@@ -145,6 +161,8 @@ export class SignInStartLimit {
           return false;
         }
         if (!(error instanceof TooManySignInStartsError)) throw error;
+        // Read only past the budget: the session of a browser signing out (the store down: a 503, as any failure of a hook).
+        if (SIGN_OUT_PATH.test(ctx.path) && (await signedInAtHub(ctx))) return true;
         const t = translator(localeOfContext(ctx));
         refuseFromHook(ctx, render, {
           status: 429,
