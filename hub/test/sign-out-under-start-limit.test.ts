@@ -7,10 +7,13 @@
  * "Sign out" until the window ended, and stayed signed in (an attacker's review). A browser
  * whose hub session is signed in is let through past the budget on those two pages: its sign-out
  * writes no new record (the question's token goes into its own session, the confirmation ends
- * it), and a session that is not signed in (none, a stale cookie) is refused as before.
+ * it), and a session that is not signed in (none, a stale cookie) is refused as before. So is
+ * the resume of a sign-in (`/auth/:uid`, the sync page's continue link) by the browser that has
+ * just given the password for it (its sign-in binding cookie): before, the user typed the password
+ * and got 429 instead of the signed-in page. That interaction was counted when it started.
  */
 import { inputValue, TestBrowser } from '../src/testing/browser.js';
-import { signInAtPortal } from '../src/testing/flows.js';
+import { signInAtPortal, signInUpToResume } from '../src/testing/flows.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
 
 const LIMIT = 6;
@@ -62,5 +65,23 @@ describe('sign-out past the per-address budget of sign-in and sign-out pages (SI
     await spendBudget();
     const again = await browser.get(`${hub.url}/session/end`);
     expect(again.status).toBe(429);
+  });
+
+  test('a sign-in whose password was checked in this browser finishes (its resume) after someone at the same address spent the budget', async () => {
+    const browser = new TestBrowser();
+    const resume = await signInUpToResume(browser, hub.url, `${hub.url}/login?next=%2Faccount`, 'nat-user', 'behind-the-nat-1');
+    await spendBudget();
+    const resumed = await browser.get(resume);
+    await resumed.arrayBuffer();
+    expect(resumed.status).not.toBe(429);
+    const account = await browser.follow(`${hub.url}/account`);
+    expect(account.body).toContain('nat-user');
+  });
+
+  test('a resume from a browser that did not finish that sign-in is still refused past the budget', async () => {
+    const resume = await signInUpToResume(new TestBrowser(), hub.url, `${hub.url}/login?next=%2Faccount`, 'nat-user', 'behind-the-nat-1');
+    await spendBudget();
+    const elsewhere = await fetch(resume, { redirect: 'manual' });
+    expect(elsewhere.status).toBe(429);
   });
 });
