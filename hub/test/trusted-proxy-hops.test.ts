@@ -57,4 +57,15 @@ describe('HUB_TRUST_PROXY_HOPS: the client address behind a proxy that appends t
       expect(officeUser.status).not.toBe(429);
     });
   });
+
+  test('with an https:// issuer, the trusted hop\'s X-Forwarded-Proto still makes the requests https: the portal\'s Secure cookie is set', async () => {
+    const hub = await startTestHub('memory', { HUB_ISSUER: 'https://id.example.test', HUB_TRUST_PROXY: 'true', HUB_TRUST_PROXY_HOPS: '1' });
+    try {
+      const page = await fetch(`${hub.url}/login`, { headers: { 'x-forwarded-for': `192.0.2.1, ${ATTACKER}`, 'x-forwarded-proto': 'https' }, redirect: 'manual' });
+      expect(page.status).toBe(303);
+      expect(page.headers.getSetCookie().join('\n')).toMatch(/^__Host-hub_portal=.*; Secure/m);
+    } finally {
+      await hub.close();
+    }
+  });
 });
