@@ -9,6 +9,7 @@ import { withRequestContext } from './request-context.js';
 import { errorHandler, notFound } from './http/error-handler.js';
 import { langRoutes, localeMiddleware } from './i18n/locale-middleware.js';
 import { originPin } from './http/pin-origin.js';
+import { trustProxySetting } from './http/client-ip.js';
 import { portalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
 import { accountRoutes } from './portal/account-routes.js';
@@ -69,7 +70,7 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
   const { config, provider, views, store } = services;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.HUB_TRUST_PROXY);
+  app.set('trust proxy', trustProxySetting(config));
 
   app.use(securityHeaders(config.secureCookies));
   app.use('/static', express.static(`${TEMPLATES_DIR}/static`, { index: false, maxAge: '1h' }));

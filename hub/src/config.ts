@@ -266,6 +266,13 @@ const schema = z.object({
     return names;
   }),
   HUB_TRUST_PROXY: bool.default(false),
+  /**
+   * How many proxies in front of the hub to trust (with HUB_TRUST_PROXY=true): the client address
+   * is the one the outermost of them saw, the N-th X-Forwarded-For entry from the right. Unset:
+   * every entry is trusted and the left-most taken, right only behind a proxy that replaces the
+   * header (deploy/nginx); behind one that appends to it, the client chooses its own address.
+   */
+  HUB_TRUST_PROXY_HOPS: integer(z.number().int().positive()).optional(),
   /** How long a hub sign-in lasts unused, in seconds (12 hours): every use pushes its end out again, up to HUB_SESSION_MAX_TTL. */
   HUB_SESSION_TTL: seconds.default(12 * 3600),
   /**
@@ -566,6 +573,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const secureCookies = data.HUB_ISSUER.startsWith('https://');
   if (secureCookies && !data.HUB_TRUST_PROXY) {
     problems.push('HUB_TRUST_PROXY: must be true when HUB_ISSUER is https:// (the hub serves plain HTTP, so TLS ends at a proxy in front of it; let only that proxy reach the hub)');
+  }
+  if (data.HUB_TRUST_PROXY_HOPS !== undefined && !data.HUB_TRUST_PROXY) {
+    problems.push('HUB_TRUST_PROXY_HOPS: needs HUB_TRUST_PROXY=true (it says how many of the trusted proxies in front of the hub there are); without a trusted proxy, X-Forwarded-For is not read at all');
   }
   if (data.ARGON2_CONCURRENCY !== undefined && data.ARGON2_CONCURRENCY >= data.UV_THREADPOOL_SIZE) {
     problems.push(`ARGON2_CONCURRENCY: must be less than UV_THREADPOOL_SIZE (${data.ARGON2_CONCURRENCY} >= ${data.UV_THREADPOOL_SIZE}): argon2id would hold every libuv pool thread, and ID-token signatures would wait behind every queued sign-in; lower it, or raise UV_THREADPOOL_SIZE`);

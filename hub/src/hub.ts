@@ -144,6 +144,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // Each authorization request may write an Interaction before anyone signed in: bounded per address.
   const signInStarts = new SignInStartLimit({
     perIp: config.SIGNIN_STARTS_PER_IP,
+    secureCookies: config.secureCookies,
     windowSeconds: config.SIGNIN_STARTS_WINDOW_SECONDS,
     keyPrefix: keys.rateLimitPrefix(),
     ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : {}),

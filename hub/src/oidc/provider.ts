@@ -380,6 +380,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   // session by it, so that a sync code of another hub session cannot end it.
   (provider.Client.prototype as { includeSid(): boolean }).includeSid = () => true;
   provider.proxy = config.HUB_TRUST_PROXY;
+  // Only the X-Forwarded-For entries the trusted proxies added (HUB_TRUST_PROXY_HOPS), as express
+  // reads them for the portal (http/client-ip.ts): behind a proxy that appends to the header,
+  // the entries before them are the client's own word, and per-address limits must not take it.
+  if (config.HUB_TRUST_PROXY && config.HUB_TRUST_PROXY_HOPS !== undefined) provider.maxIpsCount = config.HUB_TRUST_PROXY_HOPS;
   // A sign-in HUB_SESSION_MAX_TTL old is signed out however it was used (session-ttl.ts).
   endSessionsAtMaximum(provider, config);
   cacheClientsByMetadata(provider, clientMetadata);

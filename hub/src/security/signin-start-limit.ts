@@ -11,6 +11,7 @@ import { refuseFromHook, storeDownFromHook, type HookPageRender } from '../oidc/
 import { cameFromPostedForm } from '../oidc/posted-forms.js';
 import { WindowLimit } from './window-limit.js';
 import { isEmbeddedRequest } from './fetch-metadata.js';
+import { signInBindingCookieName, signInBindingMatches } from './sign-in-binding.js';
 
 /**
  * oidc-provider's endpoints that may store a record for a browser nobody signed in with: the
@@ -26,6 +27,47 @@ const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
  * sign-in start, so nobody can fill the store from one address.
  */
 const PAR_PATH = /^\/request\/?$/i;
+
+/**
+ * The sign-out question and its confirmation. A signed-in browser's sign-out writes no new record
+ * (the question's token goes into its own session, the confirmation ends it), so it is never
+ * refused for its address's budget: ASVS 5 V7.4.1, and anyone at the same address (a NAT, a
+ * carrier's CGNAT) could otherwise spend the budget and keep everyone behind it signed in.
+ */
+const SIGN_OUT_PATH = /^\/session\/end(\/confirm)?\/?$/i;
+
+/** oidc-provider's resume path, `/auth/:uid` (its routing ignores case). */
+const RESUME_PATH = /^\/auth\/([^/]+)\/?$/i;
+
+type SessionReader = { get(ctx: unknown): Promise<{ accountId?: string }> };
+type InteractionReader = { find(uid: string): Promise<{ result?: { browser?: { uid?: unknown; digest?: unknown } } } | undefined> };
+
+/**
+ * Whether this browser finished, with the password, the sign-in the resume at this path carries
+ * on (the interaction's sign-in binding matches the browser's cookie: security/sign-in-binding.ts).
+ * Such a resume writes records for one interaction only, once (oidc-provider destroys it), and
+ * that interaction was counted when it started; without the binding it is refused as before.
+ */
+async function finishedSignInHere(ctx: KoaContextWithOIDC, secureCookies: boolean): Promise<boolean> {
+  const match = RESUME_PATH.exec(ctx.path);
+  if (!match) return false;
+  let uid: string;
+  try {
+    uid = decodeURIComponent(match[1]!);
+  } catch {
+    return false;
+  }
+  const { Interaction } = ctx.app as unknown as { Interaction: InteractionReader };
+  const browser = (await Interaction.find(uid))?.result?.browser;
+  if (typeof browser?.uid !== 'string') return false;
+  return signInBindingMatches(browser.digest, ctx.cookies.get(signInBindingCookieName(secureCookies, browser.uid), { signed: false }));
+}
+
+/** Whether the request carries a hub session someone is signed in to (one store read; a stale or absent cookie is none). */
+async function signedInAtHub(ctx: KoaContextWithOIDC): Promise<boolean> {
+  const { Session } = ctx.app as unknown as { Session: SessionReader };
+  return Boolean((await Session.get(ctx)).accountId);
+}
 
 /** The authorization endpoint itself (not its resume path `/auth/:uid`). */
 const AUTHORIZATION_PATH = /^\/auth\/?$/i;
@@ -75,6 +117,8 @@ export class TooManySignInStartsError extends HubError {
 
 export interface SignInStartLimitOptions {
   perIp: number;
+  /** Whether the hub's cookies are Secure (the sign-in binding cookie's name depends on it). */
+  secureCookies?: boolean;
   windowSeconds: number;
   keyPrefix: string;
   redis?: RedisClient;
@@ -88,8 +132,10 @@ export interface SignInStartLimitOptions {
  */
 export class SignInStartLimit {
   readonly #limit: WindowLimit;
+  readonly #secureCookies: boolean;
 
   constructor(options: SignInStartLimitOptions) {
+    this.#secureCookies = options.secureCookies ?? false;
     this.#limit = new WindowLimit({ name: 'starts', points: options.perIp, windowSeconds: options.windowSeconds, keyPrefix: options.keyPrefix, redis: options.redis });
   }
 
@@ -145,6 +191,10 @@ export class SignInStartLimit {
           return false;
         }
         if (!(error instanceof TooManySignInStartsError)) throw error;
+        // Read only past the budget: the session of a browser signing out (the store down: a 503, as any failure of a hook).
+        if (SIGN_OUT_PATH.test(ctx.path) && (await signedInAtHub(ctx))) return true;
+        // And a sign-in whose password this browser has just given: it is finished, not refused.
+        if (ctx.method === 'GET' && (await finishedSignInHere(ctx, this.#secureCookies))) return true;
         const t = translator(localeOfContext(ctx));
         refuseFromHook(ctx, render, {
           status: 429,
