@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
-import { resolveOptions, type SubsiteKitOptions } from './options.js';
+import { KitOptionError, resolveOptions, type SubsiteKitOptions } from './options.js';
 import { createSubsiteKit } from './kit.js';
 import { kitOptions } from './test-support/site.js';
 
@@ -84,6 +84,12 @@ describe('options: defaults', () => {
     expect(resolved.crossSiteRecheckSeconds).toBe(900);
     expect(resolved.basePath).toBe('');
     expect(Object.isFrozen(resolved)).toBe(true);
+  });
+
+  it('clockSkewSeconds past 300 is refused with what to do (a day of skew let expired sync codes and ID tokens through)', () => {
+    expect(resolveOptions({ ...valid(), clockSkewSeconds: 300 }).clockSkewSeconds).toBe(300);
+    expect(() => resolveOptions({ ...valid(), clockSkewSeconds: 301 })).toThrow(/clockSkewSeconds.*at most 300.*NTP/);
+    expect(() => resolveOptions({ ...valid(), clockSkewSeconds: 86_400 })).toThrow(KitOptionError);
   });
 
   it('secure cookies by default on https, trailing slash of hubUrl ignored', () => {

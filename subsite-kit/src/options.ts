@@ -209,6 +209,20 @@ function optionalPositiveInteger(value: unknown, option: string, fallback: numbe
   return value;
 }
 
+/** The most clock skew allowed: beyond it a sync code (60 s) or an ID token past its expiry would still be taken. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * `clockSkewSeconds`: a positive integer up to {@link MAX_CLOCK_SKEW_SECONDS}. Before, any value
+ * was taken: 86400 (to silence a clock warning) let a captured sync code or ID token be used for a
+ * day after it expired.
+ */
+function clockSkew(value: unknown): number {
+  const seconds = optionalPositiveInteger(value, 'clockSkewSeconds', 30);
+  if (seconds > MAX_CLOCK_SKEW_SECONDS) fail('clockSkewSeconds', `must be at most ${MAX_CLOCK_SKEW_SECONDS} (5 minutes): a wider allowance lets expired sync codes and ID tokens through; set this server's clock right (NTP) instead`);
+  return seconds;
+}
+
 function optionalNonNegativeInteger(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) fail(option, 'must be 0 or a positive integer');
@@ -321,7 +335,7 @@ export function resolveOptions(options: SubsiteKitOptions): ResolvedOptions {
     secureCookies,
     requestLoginMaxAgeSeconds: optionalPositiveInteger(options.requestLoginMaxAgeSeconds, 'requestLoginMaxAgeSeconds', 2_592_000),
     sessionMaxAgeSeconds: optionalPositiveInteger(options.sessionMaxAgeSeconds, 'sessionMaxAgeSeconds', 86_400),
-    clockSkewSeconds: optionalPositiveInteger(options.clockSkewSeconds, 'clockSkewSeconds', 30),
+    clockSkewSeconds: clockSkew(options.clockSkewSeconds),
     hubTimeoutMs: optionalPositiveInteger(options.hubTimeoutMs, 'hubTimeoutMs', 5_000),
     storeTimeoutMs: optionalPositiveInteger(options.storeTimeoutMs, 'storeTimeoutMs', 1_000),
     logger,
