@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import cookieParser from 'cookie-parser';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
@@ -266,10 +267,11 @@ describe('two kit sites on one host, different ports (an outside review: signing
   }
 
   /** A kit site with one page, and what the kit logs. */
-  async function siteWithLog() {
+  async function siteWithLog(before?: express.RequestHandler) {
     const log = capture();
     const sso = await createSubsiteKit(kitOptions(hub, { logger: log.logger }));
     const app = express();
+    if (before) app.use(before);
     app.use(sso.router);
     app.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
     return { app, log };
@@ -286,6 +288,24 @@ describe('two kit sites on one host, different ports (an outside review: signing
     expect(said).toHaveLength(1);
     expect(said[0]).toContain('a session cookie sso.sid came that this site\'s sessionSecret did not sign');
     expect(said[0]).toContain('cookiePrefix');
+  });
+
+  it("is said too behind the site's own cookieParser(secret), which the README has mounted before sso.router for signed cookies", async () => {
+    // cookie-parser with a secret moves every `s:` cookie (the session cookie among them) out of
+    // req.cookies into req.signedCookies (as `false`: the site's secret did not sign it), and
+    // the check, which read req.cookies only, said nothing (a new-developer review: two sites on
+    // localhost signed each other out without a word in the log of the one with cookie-parser).
+    const { app, log } = await siteWithLog(cookieParser('the site\'s own cookie secret, not the kit\'s'));
+    const page = await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', 'other', 'the-other-sites-secret-'.repeat(2)));
+    expect(page.status).toBe(200);
+    expect(page.body).toEqual({ user: null });
+    expect(log.lines.filter((line) => line.includes("a session cookie sso.sid came that this site's sessionSecret did not sign"))).toHaveLength(1);
+  });
+
+  it("behind the site's own cookieParser(secret), a cookie this site signed is not warned about", async () => {
+    const { app, log } = await siteWithLog(cookieParser('the site\'s own cookie secret, not the kit\'s'));
+    expect((await request(app).get('/').set(HTML).set('Cookie', sessionCookie('sso.sid', 'gone', SESSION_SECRET))).status).toBe(200);
+    expect(log.lines).toEqual([]);
   });
 
   it('a cookie this site signed (its session gone from the store, or an anonymous one) is not warned about', async () => {

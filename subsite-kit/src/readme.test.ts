@@ -59,6 +59,17 @@ describe('subsite-kit/README.md', () => {
     expect(register).toMatch(/REDIS_URL=\S+ KEY_PREFIX=\S+ npm run hub -- clients add/);
   });
 
+  it('says that a sign-in at the hub reaches a site only once the user consented to it, or for a --trusted client', () => {
+    // The hub's sync page loads /sso/synclogin only on trusted sites and those the user consented
+    // to (hub/src/sync/sync-page.ts): a new-developer review registered the site as the README
+    // says (no --trusted), signed in at the hub and found the site signed out, while step 1 of
+    // "How sign-in works" said the hub loads it on every subsite.
+    const register = section('Register the site at the hub');
+    expect(register).toContain('--trusted');
+    expect(register).toMatch(/consent/);
+    expect(section('How sign-in works')).not.toMatch(/loads `\/sso\/synclogin` on every subsite\./);
+  });
+
   it('documents every option of SubsiteKitOptions, with its environment variable', () => {
     const options = membersOf('./options.ts', 'SubsiteKitOptions');
     expect(options.length).toBeGreaterThan(15);

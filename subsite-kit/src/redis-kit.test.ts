@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { cleanUpTestRedis, connectTestRedis } from './test-support/redis.js';
 import type { RedisClientType } from 'redis';
+import cookieParser from 'cookie-parser';
 import express from 'express';
 import { createSubsiteKit } from './kit.js';
 import { kitOptions, makeSite, setCookies, HTML } from './test-support/site.js';
@@ -181,5 +182,35 @@ describe('two kit sites on one host sharing a cookie name, a sessionSecret and a
     await redis.set(keys[0]!, JSON.stringify(stored), { KEEPTTL: true });
     expect((await agent.get('/private').set(HTML)).body).toEqual({ secret: true, sub: 'user-1' });
     expect((await request(wiki.app).get('/').set(HTML).set('Cookie', sessionCookie)).body.user).toBeNull();
+  });
+
+  it("also behind the other site's own cookieParser(secret), mounted before sso.router for its signed cookies as the README says", async () => {
+    // cookie-parser with a secret moves the `s:` session cookie out of req.cookies (into
+    // req.signedCookies, as `false`); the kit read it there only, so it never looked at whose
+    // session express-session had loaded: wiki showed bbs's user signed in, with bbs's tokens,
+    // and said nothing (a new-developer review).
+    const shared = { redis, redisPrefix: `${prefix}shared-cp:` };
+    const bbs = await makeSite(hub, shared);
+    const lines: string[] = [];
+    const wikiKit = await createSubsiteKit(kitOptions(hub, { ...shared, clientId: 'wiki', logger: { warn: (line: string) => lines.push(line) } }));
+    const wiki = express();
+    wiki.use(cookieParser('the wiki\'s own cookie secret, for its signed cookies'));
+    wiki.use(wikiKit.router);
+    wiki.use(wikiKit.lazyLogin);
+    wiki.get('/', (req, res) => { res.json({ user: req.user ?? null }); });
+    wiki.get('/private', wikiKit.requireLogin, (req, res) => { res.json({ secret: true, sub: req.user?.sub }); });
+    const agent = request.agent(bbs.app);
+    await agent.get(syncPath('synclogin', await makeSyncCode()));
+    const done = await agent.get(await browserAtHub(hub, (await agent.get('/').set(HTML)).headers.location!));
+    const sessionCookie = setCookies(done)['sso.sid']!.split(';')[0]!;
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+
+    const page = await request(wiki).get('/').set(HTML).set('Cookie', sessionCookie);
+    expect(page.status).toBe(200);
+    expect(page.body.user).toBeNull();
+    const refused = await request(wiki).get('/private').set(HTML).set('Cookie', sessionCookie);
+    expect(refused.status).toBe(302);
+    expect(lines.filter((line) => line.includes('a session signed in for client "bbs"'))).toHaveLength(1);
+    expect((await agent.get('/private').set(HTML)).body).toEqual({ secret: true, sub: 'user-1' });
   });
 });

@@ -7,6 +7,7 @@ import type { KitKeys } from './store/keys.js';
 import type { SsoRequestApi } from './request-api.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import { SessionCookieCheck } from './session-cookie-check.js';
+import { movedSignedCookie } from './cookie-parse.js';
 import { sessionIsFor } from './session-owner.js';
 
 /** The signed-in user as the kit keeps it, from the hub's ID token. */
@@ -97,7 +98,10 @@ export function createSessionMiddleware(options: ResolvedOptions, store: session
   const cookieCheck = new SessionCookieCheck(options.cookies.session, options.sessionSecret, configLog);
   return (req, res, next) => {
     if (req.session !== undefined && req.sessionStore !== store) return next(new SiteMisconfigured(FOREIGN_SESSION));
-    const cookie: unknown = req.cookies?.[options.cookies.session];
+    // Behind the site's own cookieParser(secret) the session cookie is not in req.cookies: it is
+    // read from the Cookie header, or the checks below never ran there (a review: two sites on
+    // one host took each other's sign-ins, and said nothing).
+    const cookie: unknown = req.cookies?.[options.cookies.session] ?? movedSignedCookie(req, options.cookies.session);
     if (typeof cookie !== 'string') {
       // A `j:` JSON cookie under the session cookie's name (`sso.sid=j:1`): cookie-parser (the
       // kit's, or the site's own) made it a number or an object, and express-session, finding no
