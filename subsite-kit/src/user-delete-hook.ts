@@ -62,6 +62,13 @@ export const USER_DELETE_RUNNING_RETRY_AFTER_SECONDS = 30;
  *   event of the same second that had its own id);
  * - `mark`: what a run marks.
  * `undefined` from a hub that sends neither id nor `at`: each attempt runs the hook.
+ *
+ * Each key starts with the site's client id (`site`): sites on one Redis under one `redisPrefix`
+ * (the default, `sso-kit:`, on a Redis twenty sites share) get notices of one event with the same
+ * sub, reason and `at`. Unscoped, one site's run held the others' lock (a 503 and a retry for
+ * each), and from a hub without ids its mark said `done` to the others, whose hooks never ran
+ * while the hub was told the notice was handled (a subsite developer's review). The id's mark as
+ * kits before this wrote it (unscoped) is still read: ids are the hub's per notice, so per site.
  */
 export interface UserDeleteEventKeys {
   lock: string;
@@ -69,12 +76,14 @@ export interface UserDeleteEventKeys {
   mark: string[];
 }
 
-export function userDeleteEventKeys(notice: { sub: string; reason?: string | undefined; at?: number | undefined; id?: string | undefined }): UserDeleteEventKeys | undefined {
-  const byId = notice.id !== undefined ? `id\0${notice.id}` : undefined;
-  const byAt = notice.at !== undefined ? `at\0${notice.sub}\0${notice.reason ?? ''}\0${notice.at}` : undefined;
+export function userDeleteEventKeys(site: string, notice: { sub: string; reason?: string | undefined; at?: number | undefined; id?: string | undefined }): UserDeleteEventKeys | undefined {
+  const scoped = (key: string) => `site\0${site}\0${key}`;
+  const unscopedId = notice.id !== undefined ? `id\0${notice.id}` : undefined;
+  const byId = unscopedId !== undefined ? scoped(unscopedId) : undefined;
+  const byAt = notice.at !== undefined ? scoped(`at\0${notice.sub}\0${notice.reason ?? ''}\0${notice.at}`) : undefined;
   const byAtWithoutId = byAt !== undefined ? `at-without-id\0${byAt}` : undefined;
-  if (byId !== undefined && byAt !== undefined) return { lock: byAt, doneIf: [byId, byAtWithoutId!], mark: [byId, byAt] };
-  if (byId !== undefined) return { lock: byId, doneIf: [byId], mark: [byId] };
+  if (byId !== undefined && byAt !== undefined) return { lock: byAt, doneIf: [byId, byAtWithoutId!, unscopedId!], mark: [byId, byAt] };
+  if (byId !== undefined) return { lock: byId, doneIf: [byId, unscopedId!], mark: [byId] };
   if (byAt !== undefined) return { lock: byAt, doneIf: [byAt], mark: [byAt, byAtWithoutId!] };
   return undefined;
 }

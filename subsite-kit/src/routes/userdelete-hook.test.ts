@@ -6,6 +6,7 @@ import { makeSite, HTML } from '../test-support/site.js';
 import { makeSyncCode, syncPath } from '../test-support/sync-codes.js';
 import { browserAtHub, startStubHub, HUB_URL, CLIENT_ID, type StubHub } from '../test-support/stub-hub.js';
 import type { SubsiteKitOptions } from '../options.js';
+import { cleanUpTestRedis, connectTestRedis } from '../test-support/redis.js';
 
 // A new-developer review: docs/subsite-protocol.md §7 tells a site to delete the user's local data
 // when a userdelete notice says `deleted`, but a site on the kit was never told of a notice (the kit
@@ -156,5 +157,40 @@ describe('onUserDelete runs once per event, however often the hub retries it', (
     expect((await send('b')).status).toBe(200);
     expect((await send('a')).status).toBe(200);
     expect(runs).toBe(2);
+  });
+});
+
+// A subsite developer's review: sites on one Redis under one redisPrefix (the default, on a Redis
+// twenty sites share) get notices of one event with the same sub, reason and `at`. The run's keys
+// were the event's alone: one site's run held the other's lock (503, a retry), and from a hub
+// without ids one site's mark told the other `done`, whose hook never ran (200 to the hub all the same).
+describe('onUserDelete: sites sharing one Redis and redisPrefix each run their own hook', () => {
+  let redis: Awaited<ReturnType<typeof connectTestRedis>>;
+  const prefix = `test:${randomUUID()}:`;
+  beforeAll(async () => { redis = await connectTestRedis(); });
+  afterAll(async () => { await cleanUpTestRedis(redis, prefix); });
+
+  it.each([
+    ['a hub without ids', { reason: 'deleted', at: 1764990000 }, { reason: 'deleted', at: 1764990000 }],
+    ['a hub with ids (one per site)', { reason: 'deleted', at: 1764990000, id: 'bbs-item' }, { reason: 'deleted', at: 1764990000, id: 'wiki-item' }],
+  ])('%s: both hooks run, at once, neither told to come back', async (_name, bbsEvent, wikiEvent) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const ran: string[] = [];
+    const shared = { redis, redisPrefix: `${prefix}${randomUUID()}:` };
+    const bbs = await makeSite(hub, { ...shared, onUserDelete: async () => { ran.push('bbs'); await gate; } });
+    const wiki = await makeSite(hub, { ...shared, clientId: 'wiki', onUserDelete: async () => { ran.push('wiki'); await gate; } });
+    const send = async (app: typeof bbs.app, aud: string, event: Record<string, unknown>) =>
+      request(app).post('/sso/userdelete').set('Authorization', `Bearer ${await hub.sign(claims({ aud, sub: 'user-1', events: { 'urn:sso-hub:event:userdelete': event } }), 'userdelete+jwt')}`);
+    const atBbs = send(bbs.app, CLIENT_ID, bbsEvent);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const atWiki = send(wiki.app, 'wiki', wikiEvent);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    expect({ bbs: (await atBbs).status, wiki: (await atWiki).status }).toEqual({ bbs: 200, wiki: 200 });
+    expect(ran.sort()).toEqual(['bbs', 'wiki']);
+    // And each site's own retry is still its own event: not run again.
+    expect((await send(wiki.app, 'wiki', wikiEvent)).status).toBe(200);
+    expect(ran).toHaveLength(2);
   });
 });

@@ -63,7 +63,7 @@ export function userdelete(ctx: KitContext): RequestHandler {
     // the sessions ended; a failure answers 503 and the hub retries the notice. Once per event: a
     // hook slower than the hub's delivery timeout ran again, beside the first run, for each retry
     // (a subsite review); a retry while it runs is told to come back later.
-    const outcome = await runUserDeleteHookOnce(ctx.kitStore, ctx.keys, userDeleteEventKeys({ sub, reason, at, id }), ctx.options.onUserDelete,
+    const outcome = await runUserDeleteHookOnce(ctx.kitStore, ctx.keys, userDeleteEventKeys(ctx.options.clientId, { sub, reason, at, id }), ctx.options.onUserDelete,
       { sub, reason, at, sessionsEnded: ended },
       (error) => ctx.options.logger.warn(`subsite-kit: /sso/userdelete: onUserDelete ran, but that it ran could not be recorded: ${describeError(error)}`));
     res.set('Cache-Control', 'no-store');
