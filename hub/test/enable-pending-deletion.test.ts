@@ -52,11 +52,19 @@ describe('enabling an account whose deletion is being finished', () => {
     expect(await hub.services.users.findById(id)).toBeUndefined();
   });
 
-  test('the console\'s Enable: 409 with the reason, nothing changed', async () => {
-    const id = await halfDeleted('dave');
+  test('the console: the user\'s page offers no Enable; a stale page\'s Enable gets 409 with the reason, nothing changed', async () => {
     const admin = await signedInAdmin(hub);
+    const dave = await hub.services.users.create({ username: 'dave', email: 'dave@example.test', password: PASSWORD });
+    await hub.services.lifecycle.disable(dave.id, { actor: 'cli' });
+    // Opened while the account was only disabled: its Enable form.
+    const stale = hiddenFieldsOf(await (await admin.get(`${hub.url}/admin/users/${dave.id}`)).text(), `/admin/users/${dave.id}/enable`);
+    jest.spyOn(hub.services.users, 'delete').mockRejectedValueOnce(new StoreUnavailableError());
+    await expect(hub.services.lifecycle.delete(dave.id, { actor: 'cli' })).rejects.toThrow(StoreUnavailableError);
+    const id = dave.id;
     const page = await (await admin.get(`${hub.url}/admin/users/${id}`)).text();
-    const answer = await admin.post(`${hub.url}/admin/users/${id}/enable`, hiddenFieldsOf(page, `/admin/users/${id}/enable`));
+    expect(page).toContain('data-testid="user-deletion-pending"');
+    expect(page).not.toContain(`/admin/users/${id}/enable`);
+    const answer = await admin.post(`${hub.url}/admin/users/${id}/enable`, stale);
     expect(answer.status).toBe(409);
     expect(await answer.text()).toContain('dave is being deleted');
     expect((await hub.services.users.findById(id))!.disabled).toBe(true);
