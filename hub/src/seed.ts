@@ -8,7 +8,7 @@ import type { DomainServices } from './domain-services.js';
 import { UcenterAppRegistry } from './ucenter/ucenter-apps.js';
 import { UserRepository } from './users/user-repository.js';
 import { isStoreUnavailable } from './store/store.js';
-import { foldName } from './store/keys.js';
+import { seedEntry } from './seed-entries.js';
 
 const grant = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
 
@@ -196,7 +196,7 @@ export async function applySeed(
   const report: SeedReport = { created: [], skipped: [], generated: [] };
   const entries: SeedEntry[] = [
     ...seed.clients.map((client): SeedEntry => ({
-      entry: `client:${client.clientId}`,
+      entry: seedEntry.client(client.clientId),
       exists: async () => (await clients.findUncached(client.clientId)) !== undefined,
       check: () => clients.check(client),
       create: async () => {
@@ -214,7 +214,7 @@ export async function applySeed(
       },
     })),
     ...seed.users.map((user): SeedEntry => ({
-      entry: `user:${foldName(user.username)}`,
+      entry: seedEntry.user(user.username),
       exists: async () => (await users.findByLogin(user.username)) !== undefined,
       check: () => UserRepository.checkNewUser(user),
       // Another account holding the address or the id is the file's mistake, not "there already".
@@ -226,7 +226,7 @@ export async function applySeed(
       create: () => users.create(user),
     })),
     ...(seed.ucenterApps ?? []).map((app): SeedEntry => ({
-      entry: `ucenter:${app.appId}`,
+      entry: seedEntry.ucenterApp(app.appId),
       exists: async () => (await ucenterApps.find(app.appId)) !== undefined,
       check: () => UcenterAppRegistry.checked(app),
       create: () => ucenterApps.put(app),

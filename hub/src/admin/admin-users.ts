@@ -114,7 +114,8 @@ export function adminUserRoutes(services: HubServices): Router {
     const remembered = (await consents.clientsOf(user.id)).map((c) => c.clientId).filter(visible);
     renderAdmin(req, res, services, 'user.njk', {
       section: 'users',
-      user: { ...toPublic(user), removeAt: services.unverified.removalTime(user) },
+      // A deletion being finished: marked, and no Enable button (lifecycle.enable refuses it).
+      user: { ...toPublic(user), removeAt: services.unverified.removalTime(user), deletionPending: (await services.pendingDeletions.get(user.id))?.phase === 'deleting' },
       sessions: sessions.map((s) => ({ ...s, clients: s.clients.filter((c) => visible(c.clientId)) })),
       signedInTo,
       remembered,

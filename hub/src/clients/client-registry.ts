@@ -3,6 +3,7 @@ import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from '../secrets/secrets.js';
 import type { Keys } from '../store/keys.js';
 import type { Store, VersionedOp } from '../store/store.js';
+import { seedEntry } from '../seed-entries.js';
 import { settingsFingerprint } from './client-changes.js';
 import { currentSecretDigest, livePreviousSecret, secretDigest, secretSeen, syncKeySeen } from './client-secret.js';
 import { DEFAULT_SCOPE, PORTAL_CLIENT_ID, type AuthMethod, type GrantType, type SubsiteClient, type SyncTransport } from './client.js';
@@ -296,7 +297,12 @@ export class ClientRegistry {
     const keys = this.keys;
     const ops: VersionedOp[] =
       record === null
-        ? [{ op: 'del', key: keys.client(clientId) }, { op: 'setRemove', key: keys.clients(), member: clientId }]
+        ? [
+            { op: 'del', key: keys.client(clientId) },
+            { op: 'setRemove', key: keys.clients(), member: clientId },
+            // In the same write: a seed listing the id never registers the removed client again (seed-entries.ts).
+            { op: 'setAdd', key: keys.seedApplied(), member: seedEntry.client(clientId) },
+          ]
         : [{ op: 'set', key: keys.client(clientId), value: record }, { op: 'setAdd', key: keys.clients(), member: clientId }];
     const { version, epoch } = await this.store.versionedWrite(ops, {
       versionKey: keys.clientsVersion(),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, msg, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
+import { keepRemovedFromSeeds, seedEntry } from '../seed-entries.js';
 import type { Store } from '../store/store.js';
 import { ucKeySeen, ucSettingsSeen, type UcenterApp } from './ucenter-app.js';
 import { isUcCharset, UC_CHARSETS } from './charset.js';
@@ -258,6 +259,7 @@ export class UcenterAppRegistry {
       }
       return { write: null, result: current };
     });
+    await keepRemovedFromSeeds(this.store, this.keys, seedEntry.ucenterApp(appId));
     await this.store.setRemove(this.keys.ucenterApps(), String(appId));
     for (const listener of this.#removed) await listener(app);
     await this.#listChanged();

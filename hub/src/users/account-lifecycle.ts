@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientRegistry } from '../clients/client-registry.js';
 import type { UserdeleteReason } from '../delivery/delivery.js';
 import type { DeliveryQueue } from '../delivery/delivery-queue.js';
-import { msg, NotFoundError } from '../errors.js';
+import { ConflictError, msg, NotFoundError } from '../errors.js';
 import type { ConsentIndex } from '../oidc/consents.js';
 import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
@@ -159,14 +159,34 @@ export class AccountLifecycle {
     return toPublic(updated);
   }
 
-  /** Enables the user; one enabled already (another admin, the CLI, a stale page) is left as it is, not audited again. */
+  /**
+   * Enables the user; one enabled already (another admin, the CLI, a stale page) is left as it is,
+   * not audited again. One whose deletion is being finished (cut off part-way, see
+   * PendingDeletions) is refused: enabled, it signed in again until the hub finished the deletion,
+   * and the subsites, told of the deletion before, were never told of that sign-in's end.
+   */
   async enable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser & { alreadyEnabled?: true }> {
     const user = await this.deps.users.require(idOrLogin);
+    await this.#refuseWhileDeleting(user.id, user.username);
     // A disable cut off part-way (`disabled` without `disabledAt`, or the reverse) is not "enabled already": it is cleared.
     if (!user.disabled && user.disabledAt === undefined) return { ...toPublic(user), alreadyEnabled: true };
     const updated = toPublic(await this.deps.users.update(user.id, { disabled: false, disabledAt: undefined }));
+    // A deletion begun between the check and the write (it disabled the account first): disabled again.
+    if (await this.#deleting(user.id)) {
+      await this.deps.users.update(user.id, { disabled: true }).catch(() => undefined);
+      await this.#refuseWhileDeleting(user.id, user.username);
+    }
     await this.deps.audit.record({ event: 'admin.user.enable', ...by, subject: user.id });
     return updated;
+  }
+
+  /** A decided deletion of the account is recorded and not finished yet (an owner's still in its checks is not). */
+  async #deleting(userId: string): Promise<boolean> {
+    return (await this.deps.pendingDeletions.get(userId))?.phase === 'deleting';
+  }
+
+  async #refuseWhileDeleting(userId: string, username: string): Promise<void> {
+    if (await this.#deleting(userId)) throw new ConflictError(msg('errors:deletionPendingEnable', { username }));
   }
 
   /**

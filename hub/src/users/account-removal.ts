@@ -165,6 +165,8 @@ export class AccountRemoval {
       const logged = ended;
       await deletions.update(userId, (current) => ({ ...current, loggedOut: logged }));
     }
+    // Before the record goes: a seed listing the username never creates the account again.
+    await users.keepDeletedFromSeeds(pending.username);
     const removed = user !== undefined && (await users.delete(userId).then(() => true, (error: unknown) => {
       if (error instanceof NotFoundError) return false;
       throw error;

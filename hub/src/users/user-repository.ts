@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BusyError, ConflictError, HubError, msg, NotFoundError, ValidationError } from '../errors.js';
 import { foldAddress, type Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
+import { keepRemovedFromSeeds, seedEntry } from '../seed-entries.js';
 import type { Store } from '../store/store.js';
 import { isLegacyHash } from './legacy-hash.js';
 import { addressForm } from './login-form.js';
@@ -715,6 +716,11 @@ export class UserRepository {
     await this.store.setRemove(this.keys.admins(), id);
     await this.store.zRemove(this.keys.legacyHashUsers(), id);
     await this.store.zRemove(this.keys.unverifiedUsers(), id);
+  }
+
+  /** An admin (or the owner) deletes the account: no seed listing the username creates it again (seed-entries.ts). */
+  async keepDeletedFromSeeds(username: string): Promise<void> {
+    await keepRemovedFromSeeds(this.store, this.keys, seedEntry.user(username));
   }
 
   async delete(id: string): Promise<User> {
