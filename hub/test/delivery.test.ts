@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { DELIVERY_ERRORS } from '../src/delivery/delivery-errors.js';
 import { DeliveryQueue } from '../src/delivery/delivery-queue.js';
 import type { DeliveryTokens } from '../src/delivery/delivery-tokens.js';
 import { DeliveryWorker } from '../src/delivery/delivery-worker.js';
@@ -131,6 +132,50 @@ describe.each(STORE_KINDS)('delivery queue on %s', (kind) => {
     const audit = await hub.services.audit.search({ event: 'delivery' });
     expect(audit.map((e) => e.event)).toEqual(['delivery.delivered', 'delivery.retry', 'delivery.retry', 'delivery.retry']);
     await stub.close();
+  });
+
+  test('a userdelete answered 2xx with an HTML page (a catch-all route of the site) is retried, not delivered; an empty 2xx is delivered', async () => {
+    // A delivery review: a subsite whose /sso/userdelete reached the site's catch-all page (the
+    // route not mounted, a front controller rendering its home page for any path) answered 200
+    // with that page; the notice counted as delivered and the disabled user stayed signed in there.
+    const answers: string[] = [];
+    let mode: 'page' | 'empty' | 'kit' = 'page';
+    const server = createServer((req, res) => {
+      req.resume().on('end', () => {
+        answers.push(mode);
+        if (mode === 'page') return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('\n<!DOCTYPE html>\n<html><head><title>Forum</title></head><body>Welcome</body></html>');
+        if (mode === 'empty') return void res.writeHead(200).end(); // the PHP example of docs/subsite-protocol.md §9
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"sessions_ended":0}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const close = async () => {
+      openStubs.delete(close);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    openStubs.add(close);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    hub = await startTestHub(kind, FAST);
+    await registerSite(hub, 'bbs', url);
+    await hub.services.clients.update('bbs', { backchannelLogoutUri: '' });
+    const alice = await hub.services.users.create({ username: 'alice', email: 'alice@example.test', password: 'wonderland-123' });
+    await hub.services.lifecycle.disable(alice.id);
+    expect(await hub.deliveryWorker.runOnce()).toBe(1);
+    const [pending] = await hub.services.deliveries.list('pending');
+    expect(pending).toMatchObject({ clientId: 'bbs', attempts: 1, lastStatus: 200, lastError: DELIVERY_ERRORS.htmlPage });
+    await hub.services.deliveries.retryNow(pending!.id);
+    mode = 'kit';
+    await hub.deliveryWorker.runOnce();
+    expect(await hub.services.deliveries.list('delivered')).toEqual([expect.objectContaining({ id: pending!.id, attempts: 2, lastStatus: 200 })]);
+    // A handler that answers 200 with nothing (or anything but a page) is delivered at once.
+    mode = 'empty';
+    await hub.services.lifecycle.enable(alice.id);
+    await hub.services.lifecycle.disable(alice.id);
+    await hub.deliveryWorker.runOnce();
+    expect((await hub.services.deliveries.counts()).delivered).toBe(2);
+    expect(answers).toEqual(['page', 'kit', 'empty']);
+    await close();
   });
 
   test('OIDC Back-Channel Logout 1.0: a hub sign-out enqueues a logout token (sid, sub, events, no nonce) for the client, retried', async () => {

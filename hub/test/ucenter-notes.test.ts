@@ -11,6 +11,7 @@ import { cliHarness } from '../src/testing/cli-harness.js';
 import { continueUrlOf } from '../src/testing/flows.js';
 import { startTestHub, STORE_KINDS, TEST_REDIS_URL, type RunningHub } from '../src/testing/test-hub.js';
 import { UcClient } from '../src/testing/ucenter-client.js';
+import { DELIVERY_ERRORS } from '../src/delivery/delivery-errors.js';
 import { authcodeDecode } from '../src/ucenter/authcode.js';
 import { checkUcenterApp } from '../src/ucenter/note-check.js';
 import type { UcenterApp } from '../src/ucenter/ucenter-app.js';
@@ -204,6 +205,28 @@ describe.each(STORE_KINDS)('updatepw notes and the console test on %s', (kind) =
     await hub.services.lifecycle.delete(alice.id);
     const apps = (await hub.services.ucenter.apps.list()).map((app) => `ucenter-deleteuser ucenter:${app.appId}`);
     expect(await ucenterNotes()).toEqual(apps.sort());
+  });
+
+  it('an updatepw still pending when its user is deleted is not sent: it would reach the new account that took the username', async () => {
+    // A delivery review: alice's new password queued updatepw while the forum was down; alice was
+    // deleted and someone signed up as alice; when the forum came back the note named "alice", and
+    // the forum ended the new alice's sessions (Discuz! gives the member by that name a random password).
+    const alice = await hub.services.users.create(ALICE);
+    await hub.services.users.setPassword(alice.id, 'looking-glass-456');
+    const oldUid = (await hub.services.users.findById(alice.id))!.uid;
+    await hub.services.lifecycle.delete(alice.id);
+    const newAlice = await hub.services.users.create({ ...ALICE, email: 'new-alice@example.com' });
+    expect(newAlice.id).not.toBe(alice.id);
+    await hub.deliveryWorker.runOnce();
+    // The deleted user's deleteuser (by the uid, which the new account does not share) goes; the updatepw does not.
+    expect(handler.notes.map((note) => `${note.action} ${note.ids ?? note.username}`)).toEqual([`deleteuser ${oldUid}`]);
+    const [held] = (await hub.services.deliveries.list('failed')).filter((item) => item.kind === 'ucenter-updatepw');
+    expect(held).toMatchObject({ sub: alice.id, username: 'alice', lastError: DELIVERY_ERRORS.userGone });
+    // The new account's own notes are its own.
+    handler.notes.length = 0;
+    await hub.services.users.setPassword(newAlice.id, 'looking-glass-789');
+    await hub.deliveryWorker.runOnce();
+    expect(handler.notes.map((note) => `${note.action} ${note.username}`)).toEqual(['updatepw alice']);
   });
 
   it("user/edit (a password change through the client API) sends updatepw", async () => {

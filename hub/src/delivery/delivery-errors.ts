@@ -15,6 +15,8 @@ export const DELIVERY_ERRORS = {
   appRefused: 'the application did not answer 1',
   userStillExists: 'the user still exists: waiting for the deletion this note was queued for',
   olderDisableNote: 'not sent: queued by an older hub version when the user was disabled (the user still exists), and deleteuser deletes the member and their posts at the application; delete the user to send one',
+  userGone: 'not sent: the user this note names was deleted since it was queued (their deleteuser note ends them at the application), and the username may belong to a new account now',
+  htmlPage: 'answered 2xx with an HTML page, not a userdelete answer: the URL reaches a page of the site (the route not mounted, a catch-all), or the handler goes on to render one; retried',
   notDelivered: 'not delivered',
 } as const;
 

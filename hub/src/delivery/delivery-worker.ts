@@ -89,6 +89,20 @@ export function retryAfterMs(value: string | null, now = Date.now()): number {
   return 0;
 }
 
+const PAGE_START = /^\s*<(?:!doctype\s+html|html)[\s>]/i;
+
+/**
+ * Whether a 2xx answer to a userdelete is an HTML page (`text/html` whose body starts as a
+ * document does): a page of the site, not a userdelete handler's answer (the kit answers JSON,
+ * the protocol's PHP example nothing). A subsite whose route is not mounted behind a catch-all
+ * (a front controller, a single-page app's server) answers every POST so; counted as delivered,
+ * the user it was about stayed signed in there (a delivery review).
+ */
+function isHtmlPage(contentType: string | null, body: ArrayBuffer | undefined): boolean {
+  if (!body || !/^\s*text\/html\b/i.test(contentType ?? '')) return false;
+  return PAGE_START.test(Buffer.from(body, 0, Math.min(body.byteLength, 1024)).toString('latin1'));
+}
+
 /**
  * Delivers the queue: a timer loop in each hub process (started by `main`, not by the app,
  * so tests and the CLI decide when it runs). Each round claims due items (a per-item lease,
@@ -301,8 +315,11 @@ export class DeliveryWorker {
     }
     try {
       const response = await serverFetch(request);
-      await response.arrayBuffer().catch(() => undefined);
+      const body = await response.arrayBuffer().catch(() => undefined);
       const { status } = response;
+      if (item.kind === 'userdelete' && outcomeOf(status) === 'delivered' && isHtmlPage(response.headers.get('content-type'), body)) {
+        return { status, retryAfter: 0, refused: true, error: DELIVERY_ERRORS.htmlPage };
+      }
       return {
         status,
         retryAfter: retryAfterMs(response.headers.get('retry-after')),

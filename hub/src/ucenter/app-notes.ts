@@ -132,7 +132,7 @@ export class UcenterNotes implements DeliverySender {
   }
 
   async attempt(item: DeliveryItem, _url: string, timeoutMs: number): Promise<AttemptResult> {
-    const held = await this.#heldDeleteuser(item);
+    const held = (await this.#heldDeleteuser(item)) ?? (await this.#heldUpdatepw(item));
     if (held) return held;
     const app = await this.apps.find(appIdOf(item.clientId));
     // Queued for an application removed since, whose app id another registration took (another
@@ -163,6 +163,22 @@ export class UcenterNotes implements DeliverySender {
     } catch (thrown) {
       return { retryAfter: 0, error: errorSummary(thrown) };
     }
+  }
+
+  /**
+   * An updatepw whose user was deleted since it was queued (a password set, or a disable, while
+   * the application was down): the note names the member by username only, and a deleted
+   * account's username is free at once, so by the time the application answers it may name
+   * another account, whose forum sessions it would end (Discuz! gives the member by that name a
+   * random password). Not sent: the deleted user's own deleteuser, by uid (never handed out
+   * again), ends them at the application. Before, a delivery review had the new account that
+   * took the name signed out of the forum by the old account's note.
+   */
+  async #heldUpdatepw(item: DeliveryItem): Promise<AttemptResult | undefined> {
+    if (item.kind !== 'ucenter-updatepw' || !item.username) return undefined;
+    const user = item.sub ? await this.users.findById(item.sub) : undefined;
+    if (user && user.username === item.username) return undefined;
+    return { retryAfter: 0, unsendable: true, error: DELIVERY_ERRORS.userGone };
   }
 
   /**
