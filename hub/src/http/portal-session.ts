@@ -30,6 +30,8 @@ declare module 'express-session' {
     signInPage?: string;
     /** A form came after this browser was signed out, and was not acted on: the next sign-in page says so, once. */
     formNotSaved?: boolean;
+    /** The portal's sign-in form came after its page expired: the sign-in started again, and its page says so, once, with the login typed (stale-sign-in.ts). */
+    restartedSignIn?: { login: string };
     /** Mailed links this browser spent (their digests) and what their page said, for reload and Back (portal/spent-links.ts). */
     spentLinks?: { key: string; shown: string; at?: number }[];
   }

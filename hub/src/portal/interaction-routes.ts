@@ -33,12 +33,21 @@ export function interactionRoutes(services: HubServices): Router {
     const client = await clients.find(String(details.params.client_id));
     const formNotSaved = req.session?.formNotSaved === true;
     if (formNotSaved) delete req.session.formNotSaved;
+    // A portal sign-in form sent after its page expired started this one (stale-sign-in.ts): said
+    // once, with the login that was typed there.
+    const restarted = req.session?.restartedSignIn;
+    if (restarted) delete req.session.restartedSignIn;
+    const clientId = String(details.params.client_id);
     renderPage(res, views, 'hub/login.njk', {
       formNotSaved,
+      restarted: restarted !== undefined,
       uid,
       csrfToken: csrf.generateToken(req),
       client: client && !client.internal ? client : undefined,
-      login: options.login ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+      clientId,
+      // Where the portal's sign-in goes (GET /login's next): a form sent after the page expired starts it again.
+      portalNext: clientId === PORTAL_CLIENT_ID ? req.session?.portalLogins?.[String(details.params.state)] ?? '/account' : undefined,
+      login: options.login ?? restarted?.login ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
       error: options.error,
       // The typed username or password was wrong (not a wait or a busy hub): both fields are marked invalid.
       invalid: options.invalid === true,

@@ -9,6 +9,8 @@ import { interactionDetails } from './interaction-details.js';
 import { loginForm } from '../users/login-form.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
+import { saveSession } from '../http/portal-session.js';
+import { safeNext } from '../http/safe-next.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
@@ -93,13 +95,16 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     if (!signedIn) {
       // A sign-in this browser cancelled (Back from the site after Cancel): the way back to that site.
       const back = req.session.cancelledSignIns?.includes(uid) ? req.session.finishedSignIns?.[uid] : undefined;
-      if (back === undefined || !/^https?:\/\//.test(back)) return next(error);
       const t = translator(localeOf(res));
-      return renderPage(res, views, 'hub/error.njk', {
-        title: t('errors:titles.signInCancelled'),
-        description: t('errors:descriptions.signInCancelled'),
-        back: { href: back, host: new URL(back).host },
-      }, 400);
+      if (back !== undefined && /^https?:\/\//.test(back)) {
+        return renderPage(res, views, 'hub/error.njk', {
+          title: t('errors:titles.signInCancelled'),
+          description: t('errors:descriptions.signInCancelled'),
+          back: { href: back, host: new URL(back).host },
+        }, 400);
+      }
+      if (req.method === 'POST' && /^\/interaction\/[^/]+\/login$/.test(req.baseUrl + req.path)) return expiredPasswordForm(services, req, res, error, next);
+      return next(error);
     }
     let target = req.session.finishedSignIns?.[uid] ?? '/account';
     try {
@@ -113,4 +118,48 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     }
     res.redirect(303, target);
   };
+}
+
+/**
+ * The password form of a sign-in page that expired (an hour: its interaction, its CSRF token),
+ * sent by a browser that is not signed in: the form was left open, and the password is never
+ * used (the form's token cannot be checked). The portal's own sign-in starts again at
+ * `GET /login` with the `next` it had (checked there as any), and its new page says so, with
+ * the login typed; a site's sign-in cannot be started again here (its request is the site's):
+ * the expired page links back to that site. Before, the portal's form said "go back, reload
+ * the page" and the reload said "go back to the site you came from", for a sign-in that came
+ * from no site (a browser review). The form's `client` and `next` are no secret: a forged one
+ * leads to a sign-in page of the hub or to a registered site's own origin, no further.
+ */
+async function expiredPasswordForm(services: HubServices, req: Request, res: Response, error: unknown, next: (error?: unknown) => void): Promise<void> {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const clientId = typeof body.client === 'string' ? body.client : '';
+  if (clientId === PORTAL_CLIENT_ID) {
+    const login = typeof body.login === 'string' ? body.login.trim().slice(0, 320) : '';
+    req.session.restartedSignIn = { login };
+    await saveSession(req);
+    return res.redirect(303, `/login?next=${encodeURIComponent(safeNext(body.next))}`);
+  }
+  const client = clientId === '' ? undefined : await services.clients.find(clientId);
+  const site = client && !client.internal ? siteOrigin(client.redirectUris) : undefined;
+  if (!site) return next(error);
+  const t = translator(localeOf(res));
+  renderPage(res, services.views, 'hub/error.njk', {
+    title: t('errors:titles.signInExpired'),
+    description: t('errors:descriptions.signInExpired'),
+    back: { href: `${site}/`, host: new URL(site).host },
+  }, 400);
+}
+
+/** The origin of a site's first http(s) redirect URI (its sign-in answers go there). */
+function siteOrigin(redirectUris: readonly string[]): string | undefined {
+  for (const uri of redirectUris) {
+    try {
+      const url = new URL(uri);
+      if (url.protocol === 'https:' || url.protocol === 'http:') return url.origin;
+    } catch {
+      // not a URL: the next one
+    }
+  }
+  return undefined;
 }

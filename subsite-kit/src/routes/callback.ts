@@ -12,6 +12,7 @@ import { AfterCallbackFailed, SignInRefused } from '../after-callback.js';
 import { endRecheckedSession } from '../recheck.js';
 import { isSilentState } from '../pending-auth.js';
 import { logText } from '../log-text.js';
+import { ssoState } from '../session.js';
 
 /** Answers to a `prompt=none` check that mean "no silent sign-in now" (OIDC Core §3.1.2.6): not failures. */
 const SILENT_OUTCOMES = new Set(['login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
@@ -38,6 +39,8 @@ const ERROR_CODE = /^[a-z_]{1,64}$/;
  *   the protected page that started it (that would send the user straight back to the hub);
  * - a silent check's answer whose request this browser no longer holds (it holds others): the
  *   site's home page, anonymous, not the error page;
+ * - an answer that matches no request of this browser, in a browser signed in already (a reload
+ *   of the finished answer): the site's public page, the session kept, the code not used;
  * - anything else that goes wrong (a forged or lost `state`, an `iss` that is not the hub's or,
  *   from a hub that says it sends one, none (RFC 9207), a hub error, a refused client
  *   secret, a bad ID token, the hub or the store down, a user the site refuses): the kit's
@@ -96,6 +99,16 @@ export function callback(ctx: KitContext): RequestHandler {
       sendKitPage(res, { status, title: 'Sign-in failed', message, continuePath: publicPath });
     };
 
+    // An answer that matches no request of this browser, in a browser signed in already (a reload
+    // of the finished answer's URL, or that URL opened again from the history list): nobody is
+    // signing in, the code is not used and the session is kept as it is; on to the public page.
+    // Before, a signed-in member read "Sign-in failed: this sign-in was not started in this
+    // browser" and "Continue without signing in" (a browser review). Silent states keep their
+    // handling below (Request-Login held back, the home page).
+    if (!pending && !isSilentState(state) && ssoState(req)?.user) {
+      logger.warn(`subsite-kit: sign-in answer at ${req.baseUrl}${req.path} matches no pending request of this browser, which is signed in already (a reload or a history entry?); the code was not used, on to ${publicPath}`);
+      return res.redirect(302, publicPath);
+    }
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
     if (!found) {
       return fail(400, 'This sign-in was not started in this browser, or took too long. Please try again.',

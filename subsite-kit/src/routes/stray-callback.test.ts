@@ -53,4 +53,32 @@ describe('a callback that matches no pending request of this browser', () => {
     const res = await agent.get(await browserAtHub(hub, lazy.headers.location!));
     expect(isDeletion(setCookies(res)['sso.request-login'])).toBe(true);
   });
+
+  // A browser review: a signed-in member who reloads the sign-in answer's URL (or opens it again
+  // from the history list) got "Sign-in failed: this sign-in was not started in this browser",
+  // with a "Continue without signing in" link, while the session was signed in all along.
+  it.each([
+    ['no pending request at all (a reload of the finished answer)', false, (answered: string) => answered],
+    ['another pending request than this one', true, (answered: string) => answered.replace(/state=[^&]+/, 'state=someone-elses-state')],
+  ])('a browser signed in already, %s: back to the public page, still signed in, no error page', async (_name, otherTabPending, stray) => {
+    const site = await makeSite(hub);
+    const agent = request.agent(site.app);
+    const start = await agent.get('/sso/login?next=/private').set(HTML);
+    const answered = await browserAtHub(hub, start.headers.location!);
+    expect((await agent.get(answered).set(HTML)).headers.location).toBe('/private');
+    // A sign-in of another tab is pending in this browser.
+    if (otherTabPending) expect((await agent.get('/sso/login?next=/forum').set(HTML)).status).toBe(302);
+    const again = await agent.get(stray(answered)).set(HTML);
+    expect(again.status).toBe(302);
+    expect(again.headers.location).toBe('/');
+    expect(setCookies(again)['sso.sid']).toBeUndefined(); // the session is neither ended nor replaced
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
+  it('a browser that is not signed in still gets the error page (nothing to continue as)', async () => {
+    const site = await makeSite(hub);
+    const res = await request(site.app).get('/sso/callback?code=old-code&state=bookmarked-state').set(HTML);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('not started in this browser');
+  });
 });
