@@ -58,6 +58,18 @@ describe.each(STORE_KINDS)('anonymous form pages count against the per-address l
     expect((await fetch(`${hub.url}/password/forgot`, from('203.0.113.21'))).status).toBe(200);
   });
 
+  test('HEAD is counted as GET: express answers it with the GET route, which stores the same portal session', async () => {
+    const before = await portalSessions();
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT * 3; i += 1) {
+      const answer = await fetch(`${hub.url}${i % 2 ? '/login' : '/password/forgot'}`, { ...from('203.0.113.24'), method: 'HEAD' });
+      statuses.push(answer.status);
+    }
+    expect(statuses.filter((status) => status !== 429)).toHaveLength(LIMIT);
+    const after = await portalSessions();
+    if (before !== undefined && after !== undefined) expect(after - before).toBeLessThanOrEqual(LIMIT);
+  });
+
   test('a browser that has its portal session reloads a form page as often as it likes: nothing new is stored, nothing counted', async () => {
     const first = await fetch(`${hub.url}/password/forgot`, from('203.0.113.22'));
     expect(first.status).toBe(200);

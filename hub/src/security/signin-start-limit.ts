@@ -108,7 +108,8 @@ export class SignInStartLimit {
    */
   middleware(counted?: (req: Request) => boolean) {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (req.method !== 'GET' && req.method !== 'POST') return next();
+      // HEAD too: express answers it with the GET route, which stores the same record (a HEAD /login flood went uncounted).
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') return next();
       if (counted && !counted(req)) return next();
       if (!counted && isEmbeddedRequest(req.get('sec-fetch-dest'))) return next(new EmbeddedSignInPageError());
       try {
