@@ -10,7 +10,7 @@ import { errorHandler, notFound } from './http/error-handler.js';
 import { langRoutes, localeMiddleware } from './i18n/locale-middleware.js';
 import { originPin } from './http/pin-origin.js';
 import { trustProxySetting } from './http/client-ip.js';
-import { portalSession } from './http/portal-session.js';
+import { portalSession, startsPortalSession } from './http/portal-session.js';
 import type { Logger } from './logger.js';
 import { accountRoutes } from './portal/account-routes.js';
 import { accountDeleteRoutes } from './portal/account-delete-routes.js';
@@ -19,6 +19,7 @@ import { portalRoutes } from './portal/portal-routes.js';
 import { twoStepRoutes } from './portal/two-step-routes.js';
 import { recoveryRoutes } from './portal/recovery-routes.js';
 import { signupRoutes } from './signup/signup-routes.js';
+import { VERIFY_PATH } from './signup/signup-service.js';
 import { formTargetRoutes } from './portal/form-targets.js';
 import { signInReturn } from './portal/sign-in-return.js';
 import { noStore, securityHeaders } from './security/headers.js';
@@ -32,6 +33,13 @@ import { isPostToBrowserEndpoint, mayCarryPostedForm, postAsGet } from './oidc/p
 
 /** Path prefixes served by the portal (express); everything else is the protocol engine. */
 const PORTAL_PATHS = ['/login', '/logout', '/portal', '/interaction', '/account', '/password', '/admin', '/signup'];
+/**
+ * Portal pages that render a form to a browser nobody signed in with (GET). Each stored a new
+ * portal session (an hour, about 0.5 KB) for every request without the session cookie, counted
+ * nowhere: one address filled a 64 MB Redis in minutes with `GET /password/forgot` (an exhaustion
+ * review). `/login` is counted before the session (below).
+ */
+const ANONYMOUS_FORM_PAGES = ['/interaction/:uid', '/password/forgot', '/password/reset', '/signup', '/signup/resend', VERIFY_PATH, '/account/email/confirm', '/account/email/undo'];
 const BODY_LIMIT = '32kb'; // portal forms are small; a larger body is refused
 
 /**
@@ -101,6 +109,9 @@ export function createApp(services: HubServices, logger: Logger): HubRequestList
       ...(store.kind === 'redis' ? { redis: (store as RedisStore).client } : { embedded: store }),
     }),
   );
+  // Pages that show anyone a form store a portal session for its CSRF token: a browser's first
+  // one is a record made before anyone signed in, counted as a sign-in start (a reload is not).
+  portal.get(ANONYMOUS_FORM_PAGES, services.signInStarts.middleware(startsPortalSession));
   // The console parses its own forms, after its admin check (admin-routes.ts).
   portal.use(PORTAL_PATHS.filter((path) => path !== '/admin'), express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 }));
   portal.use(portalRoutes(services));

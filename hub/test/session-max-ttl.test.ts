@@ -9,7 +9,7 @@
 import { TestBrowser } from '../src/testing/browser.js';
 import { startTestHub, STORE_KINDS, type RunningHub } from '../src/testing/test-hub.js';
 import type Provider from 'oidc-provider';
-import { endSessionsAtMaximum, sessionTtl } from '../src/oidc/session-ttl.js';
+import { ANONYMOUS_SESSION_TTL, endSessionsAtMaximum, sessionTtl } from '../src/oidc/session-ttl.js';
 import { loadConfig, DEFAULT_SESSION_MAX_TTL } from '../src/config.js';
 import { authUrl, codeRequest, walk } from './support.js';
 
@@ -78,6 +78,12 @@ describe('sessionTtl', () => {
     expect(at(5_950)(undefined, { loginTs: 5_000 })).toBe(50);
     expect(at(6_000)(undefined, { loginTs: 5_000 })).toBe(1); // oidc-provider wants a positive lifetime
     expect(at(7_000)(undefined, { loginTs: 5_000 })).toBe(1);
+  });
+  test('a session nobody signed in to (an anonymous sign-out page\'s) is kept an hour at most, not HUB_SESSION_TTL', () => {
+    const long = sessionTtl({ HUB_SESSION_TTL: 43_200, HUB_SESSION_MAX_TTL: 2_592_000 }, () => 5_000);
+    expect(long(undefined, {})).toBe(ANONYMOUS_SESSION_TTL);
+    expect(long(undefined, { accountId: 'a' })).toBe(43_200); // a signed-in session of an older release, without loginTs
+    expect(long(undefined, { accountId: 'a', loginTs: 5_000 })).toBe(43_200);
   });
 });
 

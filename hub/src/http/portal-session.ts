@@ -117,6 +117,18 @@ class FailClosedRedisStore extends RedisStore {
   }
 }
 
+/** Requests express-session gave a new portal session (none came with the request, or the one that came is gone). */
+const newSessions = new WeakSet<object>();
+
+/**
+ * Whether this request came without a portal session (express-session made it a new one; also
+ * after `regenerate()`). A page that renders a form to such a browser stores a session for the
+ * form's CSRF token: a record made before anyone signed in.
+ */
+export function startsPortalSession(req: object): boolean {
+  return newSessions.has(req);
+}
+
 /**
  * The portal's own session (express-session; connect-redis in production). It carries the
  * CSRF token and pending sign-ins; who is signed in is the hub's OIDC session.
@@ -135,7 +147,10 @@ export function portalSession(options: { secrets: string[]; secure: boolean; red
     rolling: false,
     // Ids from the process's random pool, as many bytes as express-session's own (uid-safe, one
     // `randomBytes` call each: 30–70 µs of a sign-in's main thread under load, perf 2026-12-05).
-    genid: () => randomPool.token(SESSION_ID_BYTES),
+    genid: (req) => {
+      newSessions.add(req);
+      return randomPool.token(SESSION_ID_BYTES);
+    },
     ...(store ? { store: absorbTouchFailures(store, options.logger) } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure, maxAge: PORTAL_SESSION_TTL * 1000, path: '/' },
   }));

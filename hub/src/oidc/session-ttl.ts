@@ -7,7 +7,17 @@ type SessionLimits = Pick<HubConfig, 'HUB_SESSION_TTL' | 'HUB_SESSION_MAX_TTL'>;
 interface SessionTimes {
   /** When the account signed in (epoch seconds); unset before a sign-in. */
   loginTs?: number;
+  /** Who is signed in; unset for a session nobody signed in to (an anonymous sign-out page's). */
+  accountId?: string;
 }
+
+/**
+ * How long a session nobody signed in to is kept, seconds: as an interaction. Such a session is
+ * stored by an anonymous `GET /session/end` (its form's xsrf token); it held `HUB_SESSION_TTL`
+ * (12 h), so one address's `SIGNIN_STARTS_PER_IP` pages a window kept 43,200 of them (some 30 MB of
+ * Redis) alive at once, and a second address as many again (an exhaustion review).
+ */
+export const ANONYMOUS_SESSION_TTL = 3600;
 
 const epochSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -26,11 +36,12 @@ export function pastMaximum(config: SessionLimits, session: SessionTimes | undef
  * maximum). `HUB_SESSION_TTL` stays the lifetime unused; no save keeps a session past
  * `HUB_SESSION_MAX_TTL` after its sign-in (`loginTs`, renewed by each sign-in with the
  * password), so the record and its cookie expire there. A session without a sign-in yet gets
- * `HUB_SESSION_TTL`. {@link endSessionsAtMaximum} makes the end exact.
+ * `HUB_SESSION_TTL` if it has an account (a session of an older release), else at most
+ * {@link ANONYMOUS_SESSION_TTL}. {@link endSessionsAtMaximum} makes the end exact.
  */
 export function sessionTtl(config: SessionLimits, now = epochSeconds): (ctx: unknown, session: SessionTimes) => number {
   return (_ctx, session) => {
-    if (typeof session.loginTs !== 'number') return config.HUB_SESSION_TTL;
+    if (typeof session.loginTs !== 'number') return session.accountId ? config.HUB_SESSION_TTL : Math.min(config.HUB_SESSION_TTL, ANONYMOUS_SESSION_TTL);
     const left = session.loginTs + config.HUB_SESSION_MAX_TTL - now();
     // oidc-provider takes only a positive lifetime; a session read past its maximum is not found (below).
     return Math.max(1, Math.min(config.HUB_SESSION_TTL, left));

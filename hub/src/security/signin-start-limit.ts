@@ -148,11 +148,16 @@ export class SignInStartLimit {
     if (wait !== undefined) throw new TooManySignInStartsError(wait);
   }
 
-  /** Express middleware: 429 with Retry-After (a page, or RFC 6749-style JSON for a client that asks for JSON). */
-  middleware() {
+  /**
+   * Express middleware: 429 with Retry-After (a page, or RFC 6749-style JSON for a client that asks for JSON).
+   * With `counted`, only the requests it picks are counted (and refused); the others pass as they are.
+   */
+  middleware(counted?: (req: Request) => boolean) {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (req.method !== 'GET' && req.method !== 'POST') return next();
-      if (isEmbeddedRequest(req.get('sec-fetch-dest'))) return next(new EmbeddedSignInPageError());
+      // HEAD too: express answers it with the GET route, which stores the same record (a HEAD /login flood went uncounted).
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') return next();
+      if (counted && !counted(req)) return next();
+      if (!counted && isEmbeddedRequest(req.get('sec-fetch-dest'))) return next(new EmbeddedSignInPageError());
       try {
         await this.count(clientIp(req));
         next();
