@@ -6,6 +6,7 @@ import { safeNext } from '../http/safe-next.js';
 import type { HubServices } from '../services.js';
 import { currentUser } from './current-user.js';
 import { PORTAL_CLIENT_ID } from '../clients/client.js';
+import { MAX_RESTARTED_LOGIN } from './stale-sign-in.js';
 
 /** The hub's own client: the portal signs in through the same OIDC engine as every subsite. */
 export { PORTAL_CLIENT_ID } from '../clients/client.js';
@@ -42,6 +43,9 @@ export function portalRoutes(services: HubServices): Router {
     if (keys.length >= MAX_PENDING_LOGINS) delete pending[keys[0]!];
     pending[state] = next;
     req.session.portalLogins = pending;
+    // A portal sign-in form sent after its page expired (stale-sign-in.ts): its new page says so
+    // once, with the login typed there. Anyone may link here so; it only fills in the field.
+    if (req.query.restarted === '1') req.session.restartedSignIn = { login: typeof req.query.login_hint === 'string' ? req.query.login_hint.slice(0, MAX_RESTARTED_LOGIN) : '' };
     // Stored before the redirect: with the store down, a 503 now, not a dead end one hop later.
     await saveSession(req);
     const auth = new URL('/auth', config.HUB_ISSUER);

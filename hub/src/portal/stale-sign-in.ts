@@ -9,13 +9,15 @@ import { interactionDetails } from './interaction-details.js';
 import { loginForm } from '../users/login-form.js';
 import { translator } from '../i18n/i18n.js';
 import { localeOf } from '../i18n/locale-middleware.js';
-import { saveSession } from '../http/portal-session.js';
 import { safeNext } from '../http/safe-next.js';
 
 const MAX_REMEMBERED = 5; // finished sign-ins remembered per browser, for its back button
 
 type Params = Record<string, unknown>;
 
+
+/** The longest login carried over to a restarted sign-in (an address is at most 254 characters). */
+export const MAX_RESTARTED_LOGIN = 320;
 /**
  * Where a finished sign-in was going, for the back button: the portal's `next`, or the
  * subsite's own origin (its registered redirect URI, checked by oidc-provider when the
@@ -135,10 +137,12 @@ async function expiredPasswordForm(services: HubServices, req: Request, res: Res
   const body = (req.body ?? {}) as Record<string, unknown>;
   const clientId = typeof body.client === 'string' ? body.client : '';
   if (clientId === PORTAL_CLIENT_ID) {
-    const login = typeof body.login === 'string' ? body.login.trim().slice(0, 320) : '';
-    req.session.restartedSignIn = { login };
-    await saveSession(req);
-    return res.redirect(303, `/login?next=${encodeURIComponent(safeNext(body.next))}`);
+    // Nothing is stored here: the form's token cannot be checked, and this POST is counted by no
+    // limit (a diff review: each forged cross-site POST saved a portal session). GET /login, which
+    // is counted and stores the sign-in's session anyway, takes the notice and the login over.
+    const login = typeof body.login === 'string' ? body.login.trim().slice(0, MAX_RESTARTED_LOGIN) : '';
+    const query = new URLSearchParams({ next: safeNext(body.next), restarted: '1', ...(login ? { login_hint: login } : {}) });
+    return res.redirect(303, `/login?${query}`);
   }
   const client = clientId === '' ? undefined : await services.clients.find(clientId);
   const site = client && !client.internal ? siteOrigin(client.redirectUris) : undefined;
