@@ -16,9 +16,11 @@ import { signInBindingCookieName, signInBindingMatches } from './sign-in-binding
 /**
  * oidc-provider's endpoints that may store a record for a browser nobody signed in with: the
  * authorization endpoint and its resume path (an Interaction), and the end-session pages (an
- * anonymous GET /session/end stores a session for its form's xsrf token). Its routing ignores case.
+ * anonymous GET /session/end stores a session for its form's xsrf token), but the signed-out page
+ * `/session/end/success`, which stores nothing: counted, a user signed out past the budget (let
+ * through, see SIGN_OUT_PATH) ended on a 429 page there (a diff review). Its routing ignores case.
  */
-const RECORD_WRITING_PATH = /^\/(auth|session\/end)(\/|$)/i;
+const RECORD_WRITING_PATH = /^\/(?!session\/end\/success\/?$)(auth|session\/end)(\/|$)/i;
 
 /**
  * The pushed authorization request endpoint (RFC 9126) stores a request for a minute. A client
