@@ -19,7 +19,7 @@ export class KitCookies {
   requestLoginDue(req: Request, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
     const value: unknown = req.cookies?.[this.options.cookies.requestLogin];
     if (typeof value !== 'string') return false;
-    const later = /^later\.(\d{1,12})$/.exec(value);
+    const later = /^later\.(\d{1,12})(?:\.stray)?$/.exec(value);
     return !later || Number(later[1]) <= nowSeconds;
   }
 
@@ -46,7 +46,22 @@ export class KitCookies {
    * this browser: the sign-in the cookie tells of is not lost, and no page view loops through the hub.
    */
   holdBackRequestLogin(req: Request, res: Response, seconds: number): void {
-    if (this.requestLoginDue(req)) this.setRequestLoginLater(res, seconds);
+    const value: unknown = req.cookies?.[this.options.cookies.requestLogin];
+    if (typeof value !== 'string') return;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    // Held back once for such an answer already, and the check made after it answered astray
+    // again (a browser that never keeps the pending cookie): cleared, as any failed check's, so
+    // the site does not send every page view through the hub each time the hold-back ends (a diff
+    // review; DESIGN §4: never loop). Another such answer within the hold-back (several tabs'
+    // answers at once) leaves it.
+    const stray = /^later\.(\d{1,12})\.stray$/.exec(value);
+    if (stray) {
+      if (Number(stray[1]) <= nowSeconds) this.clearRequestLogin(req, res);
+      return;
+    }
+    if (!this.requestLoginDue(req, nowSeconds)) return;
+    this.#dropPending(res, this.options.cookies.requestLogin);
+    res.cookie(this.options.cookies.requestLogin, `later.${nowSeconds + seconds}.stray`, { ...this.#base(), maxAge: this.options.requestLoginMaxAgeSeconds * 1000 });
   }
 
   clearRequestLogin(req: Request, res: Response): void {

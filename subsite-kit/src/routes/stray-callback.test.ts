@@ -42,9 +42,21 @@ describe('a callback that matches no pending request of this browser', () => {
     expect(stray.status).toBe(400);
     const line = setCookies(stray)['sso.request-login'];
     expect(isDeletion(line)).toBe(false);
-    expect(line).toMatch(/^sso\.request-login=later\.\d+;/);
+    expect(line).toMatch(/^sso\.request-login=later\.\d+\.stray;/);
     // Held back: the next page view is served as it is (no second trip through the hub at once).
     expect((await agent.get('/forum').set(HTML)).status).toBe(200);
+  });
+
+  it('held back once only: a silent check made after the hold-back that answers astray again clears Request-Login (never a check every 30 s)', async () => {
+    const { app } = await syncedBrowser();
+    const stray = (cookie: string) => request(app).get('/sso/callback?code=x&state=none.stale-silent-state').set(HTML).set('Cookie', `sso.request-login=${cookie}`);
+    const now = Math.floor(Date.now() / 1000);
+    // The hold-back over, the check it allowed answered astray again (the pending cookie never kept): cleared.
+    expect(isDeletion(setCookies(await stray(`later.${now - 1}.stray`))['sso.request-login'])).toBe(true);
+    // Another tab's stray answer within the hold-back: left as it is.
+    expect(setCookies(await stray(`later.${now + 25}.stray`))['sso.request-login']).toBeUndefined();
+    // A hold-back of a hub that was down (no stray mark), over: held back for a stray answer now.
+    expect(setCookies(await stray(`later.${now - 1}`))['sso.request-login']).toMatch(/^sso\.request-login=later\.\d+\.stray;/);
   });
 
   it('an answer that matches a pending request still clears Request-Login (the check never restarts)', async () => {

@@ -118,7 +118,7 @@ describe('tabs of the site opened at once: each silent check keeps its own pendi
     expect(back.status).toBe(302);
     expect(back.headers.location).toBe('/');
     // Held back, not deleted (no loop; the sign-in it tells of is checked again after the delay).
-    expect(jar.cookies.get('sso.request-login')).toMatch(/^later\.\d+$/);
+    expect(jar.cookies.get('sso.request-login')).toMatch(/^later\.\d+\.stray$/);
     expect(lines).toContainEqual(expect.stringContaining('its answer matches no pending request of this browser'));
     const home = await jar.get('/', HTML);
     expect(home.status).toBe(200);
