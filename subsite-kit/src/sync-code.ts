@@ -21,6 +21,13 @@ export interface SyncClaims {
    * (its sign-in's page comes first): that stays, so the next page view signs the new account in.
    */
   switch?: true;
+  /**
+   * At `logout` with `sid` `*`: the user (`sub`) whose sign-out this is. The hub sends it when its
+   * session had already expired (RP-initiated logout with a valid `id_token_hint`): it knows the
+   * user, not the hub session. Only a local session of that user ends. Absent (UCenter's sign-out):
+   * whatever session this browser has.
+   */
+  sub?: string;
 }
 
 /** Everything {@link verifySyncCode} needs besides the code. */
@@ -93,7 +100,9 @@ export async function checkSyncCode(
   if (iat > now() + verifier.clockSkewSeconds) throw invalid("issued in the future: are the hub's and this server's clocks in sync?");
   if (time !== undefined && time !== String(iat)) throw invalid('time does not match iat');
 
-  return { act: claimed, sid, iat, exp, jti, ...(claimed === 'logout' && payload.switch === true ? { switch: true as const } : {}) };
+  const sub = claimed === 'logout' && sid === '*' && payload.sub !== undefined ? payload.sub : undefined;
+  if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw invalid('sub must be a non-empty string');
+  return { act: claimed, sid, iat, exp, jti, ...(claimed === 'logout' && payload.switch === true ? { switch: true as const } : {}), ...(sub !== undefined ? { sub } : {}) };
 }
 
 /**

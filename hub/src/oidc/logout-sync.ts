@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { renderSyncTemplate, syncMarkup, type SyncPlanner } from '../sync/sync-page.js';
@@ -10,13 +11,62 @@ import type { Views } from '../views/views.js';
  * every registered one) instead of the bare redirect, then continue to where oidc-provider was sending the browser: the registered
  * post-logout URI or the hub's signed-out page.
  */
+/**
+ * Where the end-session state (oidc-provider's `session.state`, kept in the store between GET
+ * /session/end and POST /session/end/confirm) holds the user a validated `id_token_hint` named,
+ * when the browser's hub session had already expired. Only the hub writes it (below); never read
+ * from a form.
+ */
+const HINT_SUB = 'hubHintSub';
+
+/**
+ * The `sub` of the `id_token_hint` oidc-provider validated at GET (or POST) /session/end, when the
+ * request went through (200) for a browser with no live hub session. oidc-provider sets the
+ * `Client` entity of a hint only after the hint's signature, issuer and audience checked out, so
+ * a hint whose client is that entity was validated.
+ */
+function validatedHintSub(ctx: KoaContextWithOIDC): string | undefined {
+  if (ctx.status !== 200 || typeof ctx.oidc.params?.id_token_hint !== 'string') return undefined;
+  const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown; aud?: unknown } } | undefined;
+  const client = ctx.oidc.entities.Client as { clientId?: string } | undefined;
+  const sub = hint?.payload?.sub;
+  if (!client?.clientId || hint?.payload?.aud !== client.clientId) return undefined;
+  return typeof sub === 'string' && sub !== '' ? sub : undefined;
+}
+
+/**
+ * After oidc-provider ends a session (POST /session/end/confirm with logout=yes), answer
+ * with the sync page (synclogout beacons to the subsites that session signed in to, not to
+ * every registered one) instead of the bare redirect, then continue to where oidc-provider was sending the browser: the registered
+ * post-logout URI or the hub's signed-out page.
+ *
+ * A hub session that had already expired (idle: subsite page views do not refresh it) has no
+ * authorizations to read. When that sign-out came with a valid `id_token_hint`, its user's `sub`
+ * is kept in the end-session state at GET /session/end, and the confirm pings the subsites that
+ * account uses (`forExpiredSignOut`: codes for any hub session of this browser that carry the
+ * `sub`). Without one (or with no user known), nothing is pinged, as before.
+ */
 export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
-  ProtocolHooks.of(provider).after(['end_session_confirm'], async (ctx) => {
+  const hooks = ProtocolHooks.of(provider);
+  hooks.after(['end_session'], async (ctx) => {
+    const session = ctx.oidc.session;
+    // A live session: its authorizations say where to sign out. oidc-provider saved the
+    // end-session state already (inside its route); the hint's user is added and saved again,
+    // only on this path (no live session, a validated hint).
+    if (!session || session.accountId || (session as { destroyed?: boolean }).destroyed || !session.state) return;
+    const sub = validatedHintSub(ctx);
+    if (!sub || typeof session.exp !== 'number') return;
+    (session.state as Record<string, unknown>)[HINT_SUB] = sub;
+    await session.persist();
+  });
+  hooks.after(['end_session_confirm'], async (ctx) => {
     // Only a sign-out that ended its session: the error page's 303 for a stale question (provider.ts)
     // sends a browser signed in since to the question again, and must not ping that session's subsites.
     if (ctx.status !== 303 || !(ctx.oidc.session as { destroyed?: boolean } | undefined)?.destroyed) return;
     const params = ctx.oidc.params as { logout?: string } | undefined;
     if (!params?.logout) return; // "No": the hub session stays (oidc-provider signs the browser out of the asking site alone, by back-channel), no sync page
+    const accountId = ctx.oidc.session?.accountId;
+    const hintSub = accountId ? undefined : (ctx.oidc.session?.state as Record<string, unknown> | undefined)?.[HINT_SUB];
     const continueUrl = ctx.response.get('Location');
     // The ended session's authorizations (the clients it signed in to, each with the `sid` of
     // its ID tokens) are still on the in-memory session object after oidc-provider destroyed
@@ -28,7 +78,9 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     // as that account, an admin's included (an outside review created an admin this way).
     const authorization = ctx.oidc.urlFor('authorization');
     const switching = new URL(continueUrl, authorization).href.startsWith(`${authorization}/`);
-    const plan = await sync.forSignOut(ctx.oidc.session?.accountId, authorizations, { scripts: !switching, switching });
+    const plan = typeof hintSub === 'string' && hintSub !== ''
+      ? await sync.forExpiredSignOut(hintSub)
+      : await sync.forSignOut(accountId, authorizations, { scripts: !switching, switching });
     ctx.remove('Location');
     ctx.status = 200;
     ctx.type = 'html';

@@ -47,12 +47,16 @@ export type SyncCodeSigner = (clientId: string, key: string | KeyObject, sid?: s
 /**
  * The codes of one sync page: what all of them share (action, issuer, times, the usual `sid`)
  * is serialised once, and each code adds its audience, its `jti` and its signature. The claims
- * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them.
+ * come out as `JSON.stringify({ act, sid, iss, aud, iat, exp, jti })` would write them (then
+ * `switch` and `sub` where given).
  */
-export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number; switching?: boolean }): SyncCodeSigner {
+export function syncCodeSigner(input: { issuer: string; act: SyncAction; sid: string; iat: number; ttlSeconds: number; switching?: boolean; sub?: string }): SyncCodeSigner {
   const exp = input.iat + Math.min(input.ttlSeconds, 60);
-  // `"switch":true` on the logout codes of an account switch (docs/subsite-protocol.md §3.3).
-  const end = input.switching && input.act === 'logout' ? '","switch":true}' : '"}';
+  // `"switch":true` on the logout codes of an account switch (docs/subsite-protocol.md §3.3);
+  // `"sub"` on those of a sign-out whose hub session had expired (the user, where no session is known).
+  let end = input.switching && input.act === 'logout' ? '","switch":true' : '"';
+  if (input.sub !== undefined && input.act === 'logout') end += `,"sub":${JSON.stringify(input.sub)}`;
+  end += '}';
   const act = `{"act":${JSON.stringify(input.act)},"sid":`;
   const usualSid = JSON.stringify(input.sid);
   const iss = `,"iss":${JSON.stringify(input.issuer)},"aud":`;

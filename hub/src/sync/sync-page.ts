@@ -181,6 +181,21 @@ export class SyncPlanner {
   }
 
   /**
+   * At a sign-out whose hub session had already expired (idle), when the request carried a valid
+   * `id_token_hint`: no session, so no authorizations and no `sid`, but the hint names the user.
+   * The subsites that account uses, picked as at sign-in (trusted and consented), get a code for
+   * {@link ANY_HUB_SESSION} that carries the user's `sub`: a kit ends this browser's local session
+   * only when it is that user's (a planted code signs out no one else). Images only, as an
+   * account switch's page: the hub session is gone and the page runs no code.
+   */
+  async forExpiredSignOut(accountId: string): Promise<SyncPlan> {
+    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('logout', accountId)]);
+    const allowed = new Set(consented.map((entry) => entry.clientId));
+    const wanted = targets.filter((client) => client.trusted || allowed.has(client.clientId));
+    return this.#plan('logout', wanted, ANY_HUB_SESSION, () => undefined, more, false, false, accountId);
+  }
+
+  /**
    * Every subsite with sync on: only for a caller that knows neither the user nor the hub
    * session (UCenter's `user/synlogout` API). Sign-in and sign-out pages use the two above.
    * Its codes name no hub session but {@link ANY_HUB_SESSION}: a kit ends whatever local
@@ -198,11 +213,11 @@ export class SyncPlanner {
     return (await Promise.all(this.#sources.map((source) => source(act, accountId)))).flat();
   }
 
-  #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true, switching = false): SyncPlan {
+  #plan(act: SyncAction, allTargets: readonly SubsiteClient[], sid: string, sidFor: (clientId: string) => string | undefined, allMore: readonly Beacon[], scripts = true, switching = false, sub?: string): SyncPlan {
     // The one place script beacons are turned into images or left out (see forSignIn).
     const more = scripts ? allMore : imagesOnly(allMore);
     const iat = Math.floor(this.clock.now() / 1000);
-    const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds, switching });
+    const sign = syncCodeSigner({ issuer: this.issuer, act, sid, iat, ttlSeconds: this.codeTtlSeconds, switching, ...(sub !== undefined ? { sub } : {}) });
     const { beacons, tags, csp } = subsiteBeacons(act, allTargets, iat, (client, subsite) => sign(client.clientId, hmacKeyOf(subsite, syncSigningKey(client.sync!, this.keyOverlapSeconds, iat)), sidFor(client.clientId) ?? sid, subsite.audience), !scripts);
     for (const beacon of more) {
       beacons.push(beacon);

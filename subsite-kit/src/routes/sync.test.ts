@@ -166,6 +166,27 @@ describe('GET /sso/synclogout', () => {
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
+  it('a code for any hub session that names a user (sid "*" with sub: the hub\'s sign-out after its session expired) ends only a session of that user', async () => {
+    // Anyone can take such a code from their own sign-out and plant it as an <img>: it must not
+    // sign readers signed in as someone else out.
+    const { app } = await makeSite(hub);
+    const agent = await signedInAgent(app);
+    const planted = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: '*', sub: 'mallory' })));
+    expect(planted.status).toBe(200);
+    expect(planted.headers['set-cookie']).toBeUndefined();
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    // The user's own: signed out.
+    const own = await agent.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: '*', sub: 'user-1' })));
+    expect(own.status).toBe(200);
+    expect(isDeletion(setCookies(own)['sso.sid'])).toBe(true);
+    expect((await agent.get('/')).body.user).toBeNull();
+    // A malformed sub is refused, not read as "no sub" (which would mean this browser's session).
+    const other = await signedInAgent(app);
+    const malformed = await other.get(syncPath('synclogout', await makeSyncCode({ act: 'logout', sid: '*', sub: 7 })));
+    expect(malformed.status).toBe(400);
+    expect((await other.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+  });
+
   it('ends sessions of that hub sid even when this request carries no session cookie', async () => {
     const { app } = await makeSite(hub);
     const browser = request.agent(app);

@@ -9,7 +9,9 @@ import { ssoState } from '../session.js';
  * `GET /sso/synclogout?time=T&code=C`: the hub signed someone out. End every local session
  * opened under that hub session (the code's `sid`), this browser's among them, and clear
  * `Request-Login`; a code whose `sid` is `*` (a UCenter application's sign-out, which names no
- * hub session) ends this browser's. A code marked `switch` (an account switch) leaves `Request-Login`:
+ * hub session) ends this browser's; one that also names a user (`sub`: the hub's sign-out after its
+ * session had expired, so it knew the user but no hub session) ends it only when this browser is
+ * signed in here as that user. A code marked `switch` (an account switch) leaves `Request-Login`:
  * the next account's login code may have just set it. A local session of another hub session is left alone, markers and all: a
  * logout code is not a right to end whatever session the browser carries (anyone can take one
  * from their own sync page and plant it as an `<img>` in a post for others' browsers to
@@ -24,8 +26,13 @@ export function synclogout(ctx: KitContext): RequestHandler {
     const claims = await verifySyncRequest(ctx, req, res, 'logout');
     if (!claims) return;
     const local = ssoState(req);
-    // `*`: a sign-out that names no hub session (a UCenter application's user/synlogout): this browser's.
-    const othersSession = local?.hubSid !== undefined && claims.sid !== ANY_HUB_SESSION && local.hubSid !== claims.sid;
+    // `*`: a sign-out that names no hub session: this browser's (a UCenter application's
+    // user/synlogout), or, with a `sub` (the hub's sign-out after its session expired), this
+    // browser's only when it is signed in as that user: a planted code of one's own sign-out
+    // signs out no one else.
+    const othersSession = claims.sid === ANY_HUB_SESSION
+      ? local !== undefined && claims.sub !== undefined && local.user.sub !== claims.sub
+      : local?.hubSid !== undefined && local.hubSid !== claims.sid;
     if (local && !othersSession) {
       await signOutLocally(ctx, req, res);
     }

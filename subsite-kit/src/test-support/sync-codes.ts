@@ -16,6 +16,8 @@ export interface SyncCodeSpec {
   kid?: string;
   /** `"switch": true`: a logout code of an account switch. */
   switch?: boolean;
+  /** `sub`: the user a `*` logout code is for (the hub's sign-out after its session expired). */
+  sub?: string | number;
   omit?: (keyof JWTPayload | 'act' | 'sid')[];
 }
 
@@ -31,6 +33,7 @@ export async function makeSyncCode(spec: SyncCodeSpec = {}): Promise<{ code: str
     exp: spec.exp ?? iat + 60,
     jti: spec.jti ?? randomUUID(),
     ...(spec.switch !== undefined ? { switch: spec.switch } : {}),
+    ...(spec.sub !== undefined ? { sub: spec.sub as string } : {}),
   };
   for (const name of spec.omit ?? []) delete claims[name];
   const code = await new SignJWT(claims)
