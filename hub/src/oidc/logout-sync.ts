@@ -6,12 +6,6 @@ import { renderSyncTemplate, syncMarkup, type SyncPlanner } from '../sync/sync-p
 import type { Views } from '../views/views.js';
 
 /**
- * After oidc-provider ends a session (POST /session/end/confirm with logout=yes), answer
- * with the sync page (synclogout beacons to the subsites that session signed in to, not to
- * every registered one) instead of the bare redirect, then continue to where oidc-provider was sending the browser: the registered
- * post-logout URI or the hub's signed-out page.
- */
-/**
  * Where the end-session state (oidc-provider's `session.state`, kept in the store between GET
  * /session/end and POST /session/end/confirm) holds the user a validated `id_token_hint` named,
  * when the browser's hub session had already expired. Only the hub writes it (below); never read
