@@ -1,4 +1,5 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { trustProxySetting } from '../http/client-ip.js';
 import { ID_TOKEN_TTL, type HubConfig } from '../config.js';
 import { STALE, type ClientRegistry } from '../clients/client-registry.js';
 import type { SubsiteClient } from '../clients/client.js';
@@ -383,7 +384,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Only the X-Forwarded-For entries the trusted proxies added (HUB_TRUST_PROXY_HOPS), as express
   // reads them for the portal (http/client-ip.ts): behind a proxy that appends to the header,
   // the entries before them are the client's own word, and per-address limits must not take it.
-  if (config.HUB_TRUST_PROXY && config.HUB_TRUST_PROXY_HOPS !== undefined) provider.maxIpsCount = config.HUB_TRUST_PROXY_HOPS;
+  const trusted = trustProxySetting(config);
+  if (typeof trusted === 'number') provider.maxIpsCount = trusted;
   // A sign-in HUB_SESSION_MAX_TTL old is signed out however it was used (session-ttl.ts).
   endSessionsAtMaximum(provider, config);
   cacheClientsByMetadata(provider, clientMetadata);

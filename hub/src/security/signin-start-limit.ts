@@ -119,8 +119,8 @@ export class TooManySignInStartsError extends HubError {
 
 export interface SignInStartLimitOptions {
   perIp: number;
-  /** Whether the hub's cookies are Secure (the sign-in binding cookie's name depends on it). */
-  secureCookies?: boolean;
+  /** Whether the hub's cookies are Secure (the sign-in binding cookie's name depends on it): the resume past the budget reads that cookie. */
+  secureCookies: boolean;
   windowSeconds: number;
   keyPrefix: string;
   redis?: RedisClient;
@@ -137,7 +137,7 @@ export class SignInStartLimit {
   readonly #secureCookies: boolean;
 
   constructor(options: SignInStartLimitOptions) {
-    this.#secureCookies = options.secureCookies ?? false;
+    this.#secureCookies = options.secureCookies;
     this.#limit = new WindowLimit({ name: 'starts', points: options.perIp, windowSeconds: options.windowSeconds, keyPrefix: options.keyPrefix, redis: options.redis });
   }
 
