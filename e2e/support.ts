@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createClient } from 'redis';
+import { digest } from '../hub/src/store/keys.js';
 import { runCli } from '../hub/src/cli.js';
 import { HubPage } from './pages/hub-page.js';
 import { SitePage } from './pages/site-page.js';
-import { DEMO_ENV, URLS } from './ports.js';
+import { DEMO_ENV, KEY_PREFIX, REDIS_URL, URLS } from './ports.js';
 
 /** A fresh user per test, created through the admin CLI against the demo's store. */
 export async function newUser(prefix = 'user'): Promise<{ login: string; password: string; name: string }> {
@@ -50,4 +52,42 @@ export async function signedInOnBbsAndWiki(browser: Browser, user: { login: stri
   }
   await wiki.expectSignedInAs(user.name);
   return { context, page, bbs, wiki };
+}
+
+/** The value of the browser's cookie `name` for `url`. */
+export async function cookieOf(context: BrowserContext, url: string, name: string): Promise<string> {
+  const found = (await context.cookies(url)).find((c) => c.name === name);
+  if (!found) throw new Error(`no ${name} cookie for ${url}`);
+  return found.value;
+}
+
+/**
+ * Runs `work` with a client of the demo's Redis, closed after: for what a spec must change in the
+ * store because it cannot be waited for (a session's expiry, time passing).
+ */
+type DemoRedis = ReturnType<typeof demoRedis>;
+
+function demoRedis() {
+  return createClient({ url: REDIS_URL });
+}
+
+export async function withDemoRedis<T>(work: (redis: DemoRedis) => Promise<T>): Promise<T> {
+  const redis = demoRedis();
+  redis.on('error', () => undefined);
+  await redis.connect();
+  try {
+    return await work(redis);
+  } finally {
+    await redis.quit();
+  }
+}
+
+/**
+ * The browser's hub session ends without a sign-out, as when it expires from idle
+ * (HUB_SESSION_TTL; subsite page views do not refresh it): its record is deleted from the demo's
+ * store, as Redis does at expiry (the demo runs with one HUB_SESSION_TTL for every spec).
+ */
+export async function expireHubSession(context: BrowserContext): Promise<void> {
+  const key = `${KEY_PREFIX}oidc:Session:${digest(await cookieOf(context, URLS.hub, 'hub_session'))}`;
+  await withDemoRedis(async (redis) => expect(await redis.del(key)).toBe(1));
 }

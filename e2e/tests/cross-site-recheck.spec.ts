@@ -1,17 +1,8 @@
 import { expect, test, type BrowserContext } from '@playwright/test';
-import { createClient } from 'redis';
-import { digest } from '../../hub/src/store/keys.js';
 import { HubPage } from '../pages/hub-page.js';
 import { SitePage } from '../pages/site-page.js';
-import { KEY_PREFIX, REDIS_URL, URLS } from '../ports.js';
-import { newUser } from '../support.js';
-
-/** The value of the browser's cookie `name` for `url`. */
-async function cookie(context: BrowserContext, url: string, name: string): Promise<string> {
-  const found = (await context.cookies(url)).find((c) => c.name === name);
-  if (!found) throw new Error(`no ${name} cookie for ${url}`);
-  return found.value;
-}
+import { KEY_PREFIX, URLS } from '../ports.js';
+import { cookieOf, expireHubSession, newUser, withDemoRedis } from '../support.js';
 
 /**
  * The hub session of this browser ends without a logout (as when it expires), and shop's session
@@ -19,20 +10,14 @@ async function cookie(context: BrowserContext, url: string, name: string): Promi
  * in Redis, since neither can be waited for in a test.
  */
 async function hubSessionExpiresAndTimePasses(context: BrowserContext): Promise<void> {
-  const redis = createClient({ url: REDIS_URL });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  try {
-    const hubSession = `${KEY_PREFIX}oidc:Session:${digest(await cookie(context, URLS.hub, 'hub_session'))}`;
-    expect(await redis.del(hubSession)).toBe(1);
-    const signed = decodeURIComponent(await cookie(context, URLS.shop, 'sso.sid')); // s:<id>.<signature>
-    const key = `${KEY_PREFIX}demo:shop:sess:${signed.slice(2, signed.lastIndexOf('.'))}`;
+  await expireHubSession(context);
+  const signed = decodeURIComponent(await cookieOf(context, URLS.shop, 'sso.sid')); // s:<id>.<signature>
+  const key = `${KEY_PREFIX}demo:shop:sess:${signed.slice(2, signed.lastIndexOf('.'))}`;
+  await withDemoRedis(async (redis) => {
     const stored = JSON.parse((await redis.get(key))!) as { sso: { verifiedAt: number } };
     stored.sso.verifiedAt -= 16 * 60;
     await redis.set(key, JSON.stringify(stored), { KEEPTTL: true });
-  } finally {
-    await redis.quit();
-  }
+  });
 }
 
 test('cross-site shop: after the hub session ended without a logout and another user signed in, shop re-checks and follows', async ({ browser }) => {

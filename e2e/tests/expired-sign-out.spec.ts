@@ -1,28 +1,8 @@
-import { expect, test, type BrowserContext } from '@playwright/test';
-import { createClient } from 'redis';
-import { digest } from '../../hub/src/store/keys.js';
+import { expect, test } from '@playwright/test';
 import { HubPage } from '../pages/hub-page.js';
 import { SitePage } from '../pages/site-page.js';
-import { KEY_PREFIX, REDIS_URL, URLS } from '../ports.js';
-import { newUser, shot } from '../support.js';
-
-/**
- * The browser's hub session expires from idle (HUB_SESSION_TTL; subsite page views do not
- * refresh it): its record is deleted from the demo's store, as Redis does at expiry, since the
- * demo's 12 h cannot be waited for (the e2e demo runs with one HUB_SESSION_TTL for every spec).
- */
-async function hubSessionExpires(context: BrowserContext): Promise<void> {
-  const id = (await context.cookies(URLS.hub)).find((c) => c.name === 'hub_session')?.value;
-  if (!id) throw new Error('no hub_session cookie');
-  const redis = createClient({ url: REDIS_URL });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  try {
-    expect(await redis.del(`${KEY_PREFIX}oidc:Session:${digest(id)}`)).toBe(1);
-  } finally {
-    await redis.quit();
-  }
-}
+import { URLS } from '../ports.js';
+import { expireHubSession, newUser, shot } from '../support.js';
 
 // A browser review: signed in at wiki (bbs followed), the hub session expired, Sign out on bbs
 // signed out bbs alone; wiki kept showing the user on a shared computer.
@@ -43,7 +23,7 @@ test('signing out at bbs after the hub session expired signs the browser out of 
   await bbs.open('/');
   await bbs.expectSignedInAs(user.name);
 
-  await hubSessionExpires(context);
+  await expireHubSession(context);
   expect(await hub.isSignedIn()).toBe(false);
   // The sites still show the user (their own sessions): only a sign-out ends them.
   await wiki.open('/');
