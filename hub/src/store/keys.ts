@@ -60,11 +60,8 @@ export class Keys {
   userAroundId(): { prefix: string; suffix: string } { return { prefix: `${this.prefix}user:{`, suffix: '}' }; }
   userByName(username: string): string { return `${this.prefix}user-name:${foldName(username)}`; }
   userByEmail(email: string): string { return `${this.prefix}user-email:${foldAddress(email)}`; }
-  /** The address index's key as hubs before {@link foldAddress} wrote it (lower case only), when it differs: read and let go beside {@link userByEmail}. */
-  userByEmailBefore(email: string): string | undefined {
-    const before = `${this.prefix}user-email:${email.toLowerCase()}`;
-    return before === this.userByEmail(email) ? undefined : before;
-  }
+  /** The address index's key as hubs before {@link foldAddress} wrote it (lower case only): where it differs from {@link userByEmail}, read and let go beside it (UserRepository). */
+  userByEmailLowerCased(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
   /** Ids of accounts given the admin role (a superset: each record is checked; UserRepository.someAdmin). */
   admins(): string { return `${this.prefix}users:admins`; }

@@ -262,9 +262,15 @@ export class UserRepository {
   /** The account that holds an address (verified sign-ups, and every account made by an admin or an import). */
   async findByEmail(email: string): Promise<User | undefined> {
     const address = email.trim();
-    const before = this.keys.userByEmailBefore(address);
+    const before = this.#addressKeyBefore(address);
     const id = (await this.store.get(this.keys.userByEmail(address))) ?? (before ? await this.store.get(before) : null);
     return id ? this.findById(id) : undefined;
+  }
+
+  /** The address index's key a hub before NFC comparison wrote for `email`, where it is not today's. */
+  #addressKeyBefore(email: string): string | undefined {
+    const before = this.keys.userByEmailLowerCased(email);
+    return before === this.keys.userByEmail(email) ? undefined : before;
   }
 
   /**
@@ -274,7 +280,7 @@ export class UserRepository {
    */
   async #releaseAddress(email: string, id: string): Promise<void> {
     await this.store.swap(this.keys.userByEmail(email), id, null);
-    const before = this.keys.userByEmailBefore(email);
+    const before = this.#addressKeyBefore(email);
     if (before) await this.store.swap(before, id, null);
   }
 
@@ -423,7 +429,7 @@ export class UserRepository {
     // The name index, else the address index, then the record: one round trip (one script).
     // A full-width ＠ (an input method's) is an address's '@': looked up folded (users/login-form.ts).
     const address = addressForm(trimmed);
-    const before = this.keys.userByEmailBefore(address);
+    const before = this.#addressKeyBefore(address);
     const raw = await this.store.getIndexed([this.keys.userByName(trimmed), this.keys.userByEmail(address), ...(before ? [before] : [])], this.keys.userAroundId());
     return raw ? (JSON.parse(raw) as User) : undefined;
   }
