@@ -160,10 +160,7 @@ export class SyncPlanner {
    * whose session cookie arrives while the page still runs (see `forSignOut`'s `scripts`).
    */
   async forSignIn(accountId: string, options: { scripts?: boolean } = {}): Promise<SyncPlan> {
-    // Read side by side: one wait on the store, not two.
-    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('login', accountId)]);
-    const allowed = new Set(consented.map((entry) => entry.clientId));
-    const wanted = targets.filter((client) => client.trusted || allowed.has(client.clientId));
+    const [wanted, more] = await Promise.all([this.#usedBy(accountId), this.#moreBeacons('login', accountId)]);
     return this.#plan('login', wanted, randomUUID(), () => undefined, more, options.scripts !== false);
   }
 
@@ -189,10 +186,15 @@ export class SyncPlanner {
    * account switch's page: the hub session is gone and the page runs no code.
    */
   async forExpiredSignOut(accountId: string): Promise<SyncPlan> {
-    const [targets, consented, more] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId), this.#moreBeacons('logout', accountId)]);
-    const allowed = new Set(consented.map((entry) => entry.clientId));
-    const wanted = targets.filter((client) => client.trusted || allowed.has(client.clientId));
+    const [wanted, more] = await Promise.all([this.#usedBy(accountId), this.#moreBeacons('logout', accountId)]);
     return this.#plan('logout', wanted, ANY_HUB_SESSION, () => undefined, more, false, false, accountId);
+  }
+
+  /** The subsites with sync on that an account uses: trusted (first-party) ones and those it consented to (read side by side: one wait on the store). */
+  async #usedBy(accountId: string): Promise<SubsiteClient[]> {
+    const [targets, consented] = await Promise.all([this.clients.syncTargets(), this.consents.clientsOf(accountId)]);
+    const allowed = new Set(consented.map((entry) => entry.clientId));
+    return targets.filter((client) => client.trusted || allowed.has(client.clientId));
   }
 
   /**
