@@ -153,7 +153,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   ProtocolHooks.of(provider).before(signInStarts.authorizationHook(errorPage));
   // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
   installResumeCheck(provider, users, audit, errorPage, config.secureCookies);
-  installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS);
+  installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS, config.secureCookies);
   // A site's sign-out with a post-logout URI it did not register still signs the user out (without going there).
   installPostLogoutTargetCheck(provider, logger);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.

@@ -107,6 +107,24 @@ describe.each(STORE_KINDS)('sign-out after the hub session expired (%s)', (kind)
     expect(beacons(forged.html).size).toBe(0);
   });
 
+  test("another browser holding the user's ID token gets no codes and learns nothing of the user's subsites", async () => {
+    // An attacker review: every subsite the user signed in to holds such a token (and RP-initiated
+    // logout carries it in a URL). Honoured on the hint alone, a fresh browser, or another user's
+    // browser whose own session expired, was shown the user's consented subsites and given logout
+    // codes naming the user, to plant as <img> in a page the user opens.
+    const { idToken } = await signedInEverywhere('zhangsan');
+    const fresh = await endSession(new TestBrowser(), hub.url, { id_token_hint: idToken });
+    expect(fresh.status).toBe(200);
+    expect(beacons(fresh.html).size).toBe(0);
+    expect(fresh.html).not.toContain('http://shop.test/sso/synclogout');
+
+    const { browser: lisis } = await signedInEverywhere('lisi');
+    await sleep(PAST_TTL_MS);
+    const other = await endSession(lisis, hub.url, { id_token_hint: idToken });
+    expect(other.status).toBe(200);
+    expect(beacons(other.html).size).toBe(0);
+  });
+
   test('a live session still signs out by its own authorizations (its sid, no sub)', async () => {
     const { browser, idToken } = await signedInEverywhere('zhangsan');
     const out = await endSession(browser, hub.url, { id_token_hint: idToken });

@@ -4,6 +4,7 @@ import { localeOfContext } from '../i18n/locale-middleware.js';
 import { ProtocolHooks } from './protocol-hooks.js';
 import { renderSyncTemplate, syncMarkup, type SyncPlanner } from '../sync/sync-page.js';
 import type { Views } from '../views/views.js';
+import { signedInAs } from './signed-in-as.js';
 
 /**
  * Where the end-session state (oidc-provider's `session.state`, kept in the store between GET
@@ -38,9 +39,11 @@ function validatedHintSub(ctx: KoaContextWithOIDC): string | undefined {
  * authorizations to read. When that sign-out came with a valid `id_token_hint`, its user's `sub`
  * is kept in the end-session state at GET /session/end, and the confirm pings the subsites that
  * account uses (`forExpiredSignOut`: codes for any hub session of this browser that carry the
- * `sub`). Without one (or with no user known), nothing is pinged, as before.
+ * `sub`). Without one (or with no user known), nothing is pinged, as before. Nor when this browser's
+ * last hub sign-in was not that user's (signed-in-as.ts): an ID token names its user, it does not
+ * show that the browser is theirs.
  */
-export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number): void {
+export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: Views, waitMs: number, secureCookies: boolean): void {
   const hooks = ProtocolHooks.of(provider);
   hooks.after(['end_session'], async (ctx) => {
     const session = ctx.oidc.session;
@@ -50,6 +53,10 @@ export function installLogoutSync(provider: Provider, sync: SyncPlanner, views: 
     if (!session || session.accountId || (session as { destroyed?: boolean }).destroyed || !session.state) return;
     const sub = validatedHintSub(ctx);
     if (!sub || typeof session.exp !== 'number') return;
+    // Any holder of the user's ID token (each subsite they signed in to; logs of the URL it rode in)
+    // could otherwise read, in a browser of their own, which subsites the user uses and take logout
+    // codes naming the user to plant in a page the user opens.
+    if (!signedInAs(ctx, secureCookies, sub)) return;
     (session.state as Record<string, unknown>)[HINT_SUB] = sub;
     await session.persist();
   });

@@ -11,6 +11,7 @@ import type { HubServices } from '../services.js';
 import { amrFor, type SecondFactor } from '../two-step/two-step-service.js';
 import { ADMIN_ROLE, type User } from '../users/user.js';
 import { localeOf } from '../i18n/locale-middleware.js';
+import { recordSignedInAs } from '../oidc/signed-in-as.js';
 import { renderPage, renderSyncPage } from './render.js';
 import { rememberFinishedSignIn } from './stale-sign-in.js';
 import { interactionDetails, type InteractionDetails as Details } from './interaction-details.js';
@@ -118,6 +119,8 @@ export async function completeSignIn(services: HubServices, req: Request, res: R
     sync.forSignIn(userId, { scripts }),
   ] as const);
   rememberFinishedSignIn(req, details.uid, details.params);
+  // Which account this browser signed in as, for a sign-out after the hub session expired (logout-sync.ts).
+  recordSignedInAs(provider, req, res, userId, { secure: config.secureCookies, remember, maxTtlSeconds: config.HUB_SESSION_MAX_TTL });
   // The new portal session (the finished sign-in, the portal's pending state) is stored before
   // the sync page goes out: saved after it, a failure would end at the portal callback.
   await saveSession(req);

@@ -1,0 +1,36 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Request, Response } from 'express';
+import { longCookieOptions } from './provider.js';
+
+/**
+ * Which account last signed in at the hub in this browser: a cookie signed with the hub's
+ * cookie keys, written at every portal sign-in and outliving the hub session (a browser-session
+ * cookie, or HUB_SESSION_MAX_TTL for "keep me signed in").
+ *
+ * Why: a sign-out after the hub session expired (logout-sync.ts) knows the user only from the
+ * `id_token_hint`, and an ID token is no proof of being that user's browser: every subsite the
+ * user signed in to holds one (and RP-initiated logout puts it in a URL, so in logs and
+ * histories). Honoured on the hint alone, any holder of it, in a browser of their own, was shown
+ * which subsites the user had consented to and got fresh logout codes naming the user for each,
+ * ready to plant as `<img>` in a page the user opens (an attacker review). The hint's `sub` is
+ * therefore used only when this browser signed in as that account.
+ */
+export function signedInAsCookieName(secure: boolean): string {
+  // `__Host-` behind https: only the hub's own origin can set it (as the session cookie's name).
+  return secure ? '__Host-hub_signed_in_as' : 'hub_signed_in_as';
+}
+
+/** Records the account that has just signed in in this browser (the end of every portal sign-in). */
+export function recordSignedInAs(provider: Provider, req: Request, res: Response, accountId: string, options: { secure: boolean; remember: boolean; maxTtlSeconds: number }): void {
+  provider.createContext(req, res).cookies.set(signedInAsCookieName(options.secure), accountId, {
+    ...longCookieOptions(options.secure),
+    // A transient sign-in's record ends with the browser, as its subsite sessions do.
+    ...(options.remember ? { maxAge: options.maxTtlSeconds * 1000 } : {}),
+  });
+}
+
+/** Whether this browser's last hub sign-in was `accountId`'s (its cookie present, signed by the hub, naming it). */
+export function signedInAs(ctx: KoaContextWithOIDC, secure: boolean, accountId: string): boolean {
+  return ctx.cookies.get(signedInAsCookieName(secure), { signed: true }) === accountId;
+}
