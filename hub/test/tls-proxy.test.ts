@@ -72,6 +72,8 @@ describe('TLS terminated by a proxy in front of the hub', () => {
       expect(names).not.toContain('hub_session');
       // So is the sign-in's binding cookie (only this browser resumes it: security/sign-in-binding.ts).
       expect(names.filter((name) => name.startsWith('__Host-hub_signin_'))).toHaveLength(1);
+      // And the record of who signed in here, for a sign-out after the hub session expired (oidc/signed-in-as.ts).
+      expect(names).toEqual(expect.arrayContaining(['__Host-hub_signed_in_as', '__Host-hub_signed_in_as.sig']));
       for (const cookie of cookies) expect({ cookie: cookie.split('=', 1)[0], secure: /;\s*secure\b/i.test(cookie) }).toEqual({ cookie: cookie.split('=', 1)[0], secure: true });
       // What a browser requires of a __Host- cookie: Secure, Path=/, no Domain.
       for (const cookie of cookies.filter((line) => line.startsWith('__Host-'))) {
