@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { SubsiteClient } from '../clients/client.js';
-import { msg, ValidationError } from '../errors.js';
+import { HubError, msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { internalRequest } from './internal-request.js';
 import { markProfileRequest } from './profile-answer.js';
@@ -10,6 +10,13 @@ const BODY_LIMIT = '32kb'; // token and profile requests are small
 const CREDENTIAL_PARAMS = ['client_secret', 'password', 'refresh_token', 'code', 'access_token'];
 /** Scopes asked for a CAS client that names none: what its profile answer needs. */
 const CAS_DEFAULT_SCOPES = ['openid', 'profile', 'email'];
+
+/** The methods each CAS-style endpoint takes (express answers HEAD with GET's route). */
+const CAS_METHODS: Readonly<Record<string, readonly string[]>> = {
+  '/oauth2.0/authorize': ['GET'],
+  '/oauth2.0/accessToken': ['GET', 'POST'],
+  '/oauth2.0/profile': ['GET', 'POST'],
+};
 
 /** The query string of the request as sent (express's parsed `req.query` loses duplicates). */
 function queryOf(req: Request): URLSearchParams {
@@ -129,6 +136,19 @@ export function casRoutes(services: HubServices): Router {
   }
   router.get('/oauth2.0/profile', profile);
   router.post('/oauth2.0/profile', form, profile);
+
+  // Any other method: 405 with Allow, as the standard endpoints answer (unknown-endpoint.ts),
+  // not the portal's "Page not found". A browser at authorize gets the error page.
+  for (const [path, methods] of Object.entries(CAS_METHODS)) {
+    router.all(path, (req, res) => {
+      res.setHeader('Allow', methods.join(', '));
+      const description = `${req.method} is not allowed at ${req.path.toLowerCase()}; use ${methods.join(' or ')}`;
+      if (path === '/oauth2.0/authorize' && req.accepts(['json', 'html']) === 'html') {
+        throw new HubError(405, msg('errors:casMethodNotAllowed', { methods: methods.join(', ') }));
+      }
+      oauthError(res, 405, 'invalid_request', description);
+    });
+  }
 
   return router;
 }
