@@ -4,6 +4,7 @@ import { HubError, msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { internalRequest } from './internal-request.js';
 import { markProfileRequest } from './profile-answer.js';
+import { markCasTokenRequest } from './token-answer.js';
 
 const BODY_LIMIT = '32kb'; // token and profile requests are small
 /** Parameters that are credentials: in a query string they end up in logs and proxies. */
@@ -114,7 +115,9 @@ export function casRoutes(services: HubServices): Router {
       return oauthError(res, 400, 'invalid_request', `${inQuery.join(', ')} must not be sent in the query string for this client; send a form body (POST)`);
     }
     const headers: Record<string, string> = req.headers.authorization ? { authorization: req.headers.authorization } : {};
-    await engine(internalRequest(req, { method: 'POST', path: pathOf('token'), headers, form: params }), res);
+    const internal = internalRequest(req, { method: 'POST', path: pathOf('token'), headers, form: params });
+    markCasTokenRequest(internal);
+    await engine(internal, res);
   }
   router.get('/oauth2.0/accessToken', accessToken);
   router.post('/oauth2.0/accessToken', form, accessToken);
