@@ -35,6 +35,16 @@ describe('CAS-style endpoints asked with the wrong method', () => {
     expect(body.error_description).toBe(`${method} is not allowed at ${path.toLowerCase()}; use ${allow.replace(', ', ' or ')}`);
   });
 
+  test.each([
+    ['/oauth2.0/accessToken', 'GET, POST'],
+    ['/oauth2.0/profile', 'GET, POST'],
+    ['/oauth2.0/authorize', 'GET'],
+  ])('a plain OPTIONS %s answers what is allowed (204, Allow: %s), not 405', async (path, allow) => {
+    const response = await fetch(`${hub.url}${path}`, { method: 'OPTIONS' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('allow')).toBe(allow);
+  });
+
   test('a browser sent to /oauth2.0/authorize with a form POST gets an error page (405), not "Page not found"', async () => {
     const response = await fetch(`${hub.url}/oauth2.0/authorize`, {
       method: 'POST',

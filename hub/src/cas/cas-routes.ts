@@ -145,6 +145,8 @@ export function casRoutes(services: HubServices): Router {
   for (const [path, methods] of Object.entries(CAS_METHODS)) {
     router.all(path, (req, res) => {
       res.setHeader('Allow', methods.join(', '));
+      // A plain OPTIONS: what is allowed here (express answered it so before these routes).
+      if (req.method === 'OPTIONS') return void res.status(204).end();
       const description = `${req.method} is not allowed at ${req.path.toLowerCase()}; use ${methods.join(' or ')}`;
       if (path === '/oauth2.0/authorize' && req.accepts(['json', 'html']) === 'html') {
         throw new HubError(405, msg('errors:casMethodNotAllowed', { methods: methods.join(', ') }));
