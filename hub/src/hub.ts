@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { auditProvider } from './audit/oidc-audit.js';
 import { installCasProfileAnswer } from './cas/profile-answer.js';
+import { installCasTokenAnswer } from './cas/token-answer.js';
 import type { ClientInput } from './clients/client-registry.js';
 import type { HubConfig } from './config.js';
 import { createApp, type HubRequestListener } from './app.js';
@@ -193,6 +194,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   installInactiveIntrospection(provider);
   installDefaultScope(provider);
   installCasProfileAnswer(provider, clients);
+  installCasTokenAnswer(provider);
   if (config.HUB_ENABLE_PASSWORD_GRANT) registerPasswordGrant(provider, { users, check: passwordCheck, audit, twoStep });
   queueBackchannelLogout(provider, deliveries);
   const deliveryWorker = new DeliveryWorker(deliveries, new DeliveryTokens(() => owned.jwks(), config.HUB_ISSUER), clients, audit, logger, {

@@ -1,15 +1,23 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { SubsiteClient } from '../clients/client.js';
-import { msg, ValidationError } from '../errors.js';
+import { HubError, msg, ValidationError } from '../errors.js';
 import type { HubServices } from '../services.js';
 import { internalRequest } from './internal-request.js';
 import { markProfileRequest } from './profile-answer.js';
+import { markCasTokenRequest } from './token-answer.js';
 
 const BODY_LIMIT = '32kb'; // token and profile requests are small
 /** Parameters that are credentials: in a query string they end up in logs and proxies. */
 const CREDENTIAL_PARAMS = ['client_secret', 'password', 'refresh_token', 'code', 'access_token'];
 /** Scopes asked for a CAS client that names none: what its profile answer needs. */
 const CAS_DEFAULT_SCOPES = ['openid', 'profile', 'email'];
+
+/** The methods each CAS-style endpoint takes (express answers HEAD with GET's route). */
+const CAS_METHODS: Readonly<Record<string, readonly string[]>> = {
+  '/oauth2.0/authorize': ['GET'],
+  '/oauth2.0/accessToken': ['GET', 'POST'],
+  '/oauth2.0/profile': ['GET', 'POST'],
+};
 
 /** The query string of the request as sent (express's parsed `req.query` loses duplicates). */
 function queryOf(req: Request): URLSearchParams {
@@ -107,7 +115,9 @@ export function casRoutes(services: HubServices): Router {
       return oauthError(res, 400, 'invalid_request', `${inQuery.join(', ')} must not be sent in the query string for this client; send a form body (POST)`);
     }
     const headers: Record<string, string> = req.headers.authorization ? { authorization: req.headers.authorization } : {};
-    await engine(internalRequest(req, { method: 'POST', path: pathOf('token'), headers, form: params }), res);
+    const internal = internalRequest(req, { method: 'POST', path: pathOf('token'), headers, form: params });
+    markCasTokenRequest(internal);
+    await engine(internal, res);
   }
   router.get('/oauth2.0/accessToken', accessToken);
   router.post('/oauth2.0/accessToken', form, accessToken);
@@ -129,6 +139,21 @@ export function casRoutes(services: HubServices): Router {
   }
   router.get('/oauth2.0/profile', profile);
   router.post('/oauth2.0/profile', form, profile);
+
+  // Any other method: 405 with Allow, as the standard endpoints answer (unknown-endpoint.ts),
+  // not the portal's "Page not found". A browser at authorize gets the error page.
+  for (const [path, methods] of Object.entries(CAS_METHODS)) {
+    router.all(path, (req, res) => {
+      res.setHeader('Allow', methods.join(', '));
+      // A plain OPTIONS: what is allowed here (express answered it so before these routes).
+      if (req.method === 'OPTIONS') return void res.status(204).end();
+      const description = `${req.method} is not allowed at ${req.path.toLowerCase()}; use ${methods.join(' or ')}`;
+      if (path === '/oauth2.0/authorize' && req.accepts(['json', 'html']) === 'html') {
+        throw new HubError(405, msg('errors:casMethodNotAllowed', { methods: methods.join(', ') }));
+      }
+      oauthError(res, 405, 'invalid_request', description);
+    });
+  }
 
   return router;
 }

@@ -440,8 +440,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   // RFC 7009 §2.2: the client ignores a revocation's body. oidc-provider's is empty text/plain;
   // clients that read every answer as JSON (simple-oauth2's revoke()) threw on it after the
   // token was revoked. An empty JSON object suits both.
+  // Not cached, as the token and introspection answers (oidc-provider sets no-store on those only).
   hooks.after(['revocation'], (ctx) => {
     if (ctx.status === 200 && !ctx.body) ctx.body = {};
+    ctx.set('Cache-Control', 'no-store');
   });
   // RFC 9110 §11.6.1: a 401 names how to authenticate. oidc-provider names Basic only after a
   // failed Basic header; a failed client_secret_post (or an unknown client_id in the body) was a
