@@ -647,7 +647,11 @@ export class UserRepository {
     if (options.expect && !options.expect(user)) throw new AccountChangedMeanwhileError();
     const claims = foldAddress(user.email) !== foldAddress(address);
     if (claims) {
-      if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
+      const claim = this.keys.userByEmail(address);
+      // A claim naming this account already is its own, left by a change the store cut off after
+      // the claim (the record's write failed, or landed with its answer lost): the change sent
+      // again goes on. Refused as taken, an undo's retry could never give the owner's address back.
+      if (!(await this.store.set(claim, id, { onlyIfAbsent: true })) && (await this.store.get(claim)) !== id) throw new ConflictError(msg('errors:emailTaken', { email: address }));
     }
     const sameAddress = foldAddress(user.email) === foldAddress(address);
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
