@@ -59,6 +59,19 @@ describe('Password reset: a store fault at each of its writes, then the same for
     await expect(reset(token)).rejects.toBeInstanceOf(InvalidResetLinkError);
   }
 
+  test('two submissions of one link at once: one sets its password, the other is told the link is used', async () => {
+    const { id, browser, token } = await signedInWithLink();
+    const other = 'vorpal-blade-snicker-snack-5';
+    const outcomes = await Promise.allSettled([reset(token), hub.services.recovery.reset(token, other, other, 'en', '127.0.0.1')]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(refused?.reason).toBeInstanceOf(InvalidResetLinkError);
+    const user = (await hub.services.users.findById(id))!;
+    const winner = outcomes[0]!.status === 'fulfilled' ? NEW_PASSWORD : other;
+    expect(await hub.services.hasher.verify(user.passwordHash, winner)).toBe(true);
+    expect(await isSignedIn(browser, hub.url)).toBe(false);
+  });
+
   test.each(['fail', 'stall'] as const)('each write %s in turn: the retry resets the password and ends the sessions', async (kind) => {
     const healthy = await signedInWithLink();
     const { writes, error } = await withNthWriteFaulted(faulty, undefined, kind, () => reset(healthy.token));
