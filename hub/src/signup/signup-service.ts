@@ -205,13 +205,18 @@ export class SignupService {
    * Throws when the link is unknown, expired or used, or another account verified the address first.
    */
   async verify(token: string, ip: string): Promise<User> {
-    const verification = await this.deps.tokens.take<Verification>('email-verify', token);
+    // Used up last, once the address is verified (verifying twice is harmless): a verification the
+    // store cut off part-way (the 503 page) leaves the link working, and opening it again finishes
+    // it. Used up first, as before, such a click spent the link and left the account unverified.
+    const verification = await this.deps.tokens.peek<Verification>('email-verify', token);
     if (!verification) throw signupErrors.linkInvalid();
     const outcome = await this.deps.users.verifyEmail(verification.userId, verification.email);
     // No account: removed meanwhile (an unverified account past HUB_UNVERIFIED_ACCOUNT_DAYS, or by
     // an admin); its username may belong to someone else by now. The link is simply dead.
     if (outcome === 'no-account') throw signupErrors.linkInvalid();
     if (outcome === 'address-taken') throw signupErrors.addressTaken();
+    // Of two clicks at once, both verified the same address: one uses the link up, neither fails.
+    await this.deps.tokens.take('email-verify', token);
     await this.deps.audit.record({ event: 'email.verified', actor: verification.userId, subject: verification.userId, ip });
     return (await this.deps.users.findById(verification.userId))!;
   }

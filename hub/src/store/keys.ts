@@ -63,6 +63,12 @@ export class Keys {
   /** The address index's key as hubs before {@link foldAddress} wrote it (lower case only): where it differs from {@link userByEmail}, read and let go beside it (UserRepository). */
   userByEmailLowerCased(email: string): string { return `${this.prefix}user-email:${email.toLowerCase()}`; }
   users(): string { return `${this.prefix}users`; }
+  /**
+   * Set (with a TTL) by a create before it claims the new account's username and address, while
+   * its record is not written yet: a claim naming an id with neither a record nor this marker was
+   * left by a create the store cut off, and the next create of that name takes it over.
+   */
+  userCreating(id: string): string { return `${this.prefix}user-creating:{${id}}`; }
   /** Ids of accounts given the admin role (a superset: each record is checked; UserRepository.someAdmin). */
   admins(): string { return `${this.prefix}users:admins`; }
   /** UCenter uid → user id, and the counter new uids come from (INCR). */

@@ -44,6 +44,24 @@ export class AccountTokens {
   }
 
   /**
+   * Replaces a live token's data, `from` (as {@link peek} returned it) with `to`, keeping what is
+   * left of its expiry: a compare-and-set, so of two requests that peeked the same data one
+   * replaces it and the other gets false (as for a token unknown, expired or used meanwhile).
+   * A link whose work takes several writes claims it this way and is used up ({@link take}) only
+   * once the work is done: a request cut off by the store part-way leaves the link usable, so
+   * sending the form again finishes the job (DESIGN: a request that answered 503 is safe to retry).
+   */
+  async replace<T>(purpose: TokenPurpose, pasted: string, from: T, to: T): Promise<boolean> {
+    const token = AccountTokens.#clean(pasted);
+    if (!AccountTokens.#plausible(token)) return false;
+    const key = this.#key(purpose, token);
+    const left = await this.store.ttl(key);
+    if (left <= 0) return false; // gone (-2), or no expiry (-1): never made by issue()
+    // The data round-trips: issue() and this write it with JSON.stringify, peek() parses it.
+    return this.store.swap(key, JSON.stringify(from), JSON.stringify(to), left);
+  }
+
+  /**
    * A link pasted with what followed it in the mail or the chat (`…?token=T).`, a space, a
    * Chinese full stop) still works: a token is base64url, so anything else around it is not
    * part of it. A wrong or extra letter is still a wrong token.

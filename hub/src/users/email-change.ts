@@ -173,9 +173,14 @@ export class EmailChange {
    * reset ends them. A later change does not make the link stale: a taker could otherwise
    * change the address again to keep the owner out. The owner then resets the password
    * through the address they hold again.
+   *
+   * The link is used up last, once the address is back and the sessions ended: an undo the store
+   * cut off part-way (the 503 page) leaves it working, and the form sent again finishes the job
+   * (each step is safe to run twice). Used up first, as before, such an undo spent the link and
+   * left the taker's address, or gave the address back with the taker's sessions going on.
    */
   async undo(token: string, ip: string): Promise<User> {
-    const { user, grant } = await this.#undoOf(await this.deps.tokens.take<UndoGrant>('email-undo', token));
+    const { user, grant } = await this.#undoOf(await this.deps.tokens.peek<UndoGrant>('email-undo', token));
     const { from } = grant;
     let restored = user;
     if (user.email.toLowerCase() !== from.toLowerCase()) {
@@ -191,6 +196,8 @@ export class EmailChange {
       }
     }
     const ended = await this.deps.lifecycle.signOutEverywhere(user.id);
+    // Of two submissions at once, both gave the same address back and ended the same sessions: one uses the link up.
+    if ((await this.deps.tokens.take<UndoGrant>('email-undo', token)) === undefined) throw new InvalidUndoLinkError();
     await this.deps.audit.record({ event: 'account.email.restored', actor: user.id, subject: user.id, ip, detail: ended });
     return restored;
   }

@@ -33,6 +33,12 @@ export interface PasswordRecoveryDeps {
 interface ResetGrant {
   userId: string;
   stamp: string;
+  /**
+   * The stamp of the password a reset with this link is setting (the link claimed, not yet used
+   * up): that password may have landed before a store fault cut the reset off, and the link still
+   * works for the retry that finishes it.
+   */
+  next?: string;
   /** A link sent to an address the account no longer uses is stale (absent in links made before this was kept). */
   email?: string;
 }
@@ -111,44 +117,55 @@ export class PasswordRecovery {
 
   /** The user a live reset link is for, without using it up; throws InvalidResetLinkError. */
   async check(token: string): Promise<User> {
+    return (await this.#checked(token)).user;
+  }
+
+  async #checked(token: string): Promise<{ user: User; grant: ResetGrant }> {
     const grant = await this.deps.tokens.peek<ResetGrant>('password-reset', token);
-    return this.#userOf(grant);
+    return { user: await this.#userOf(grant), grant: grant! };
   }
 
   /**
-   * Sets the new password with a reset link: the link is used up, then every session, grant
-   * and token of the user ends (subsites get a back-channel logout), the sign-in throttle of
-   * the account is cleared and the user is told by e-mail. A password the policy refuses
-   * leaves the link usable.
+   * Sets the new password with a reset link: every session, grant and token of the user ends
+   * (subsites get a back-channel logout), the sign-in throttle of the account is cleared, the
+   * link is used up and the user is told by e-mail. A password the policy refuses leaves the
+   * link usable.
+   *
+   * The link is claimed first and used up last: a store fault part-way (the 503 page) leaves it
+   * working, and the form sent again finishes the reset, also when the new password had landed.
+   * Used up first (as before), a reset cut off after it kept the old password, or had set the
+   * new one with every session, a taker's too, going on, and its link was spent.
    */
   async reset(token: string, password: string, confirm: string, locale: string, ip: string): Promise<User> {
-    const user = await this.check(token);
+    const { user, grant } = await this.#checked(token);
     if (password !== confirm) throw new AccountInputError('recovery:reset.differ', 'The two passwords differ.');
     await this.deps.passwords.check(password, { username: user.username, email: user.email, name: user.name });
-    // Hashed before the link is used up: a busy hub (BusyError, 503) leaves the link usable.
+    // Hashed before the link is claimed: a busy hub (BusyError, 503) leaves the link as it was.
     const prepared = await this.deps.users.preparePassword(password);
-    // Used up atomically: of two requests racing with one link, one sets the password.
-    const grant = await this.deps.tokens.take<ResetGrant>('password-reset', token);
-    const taken = await this.#userOf(grant);
-    await this.deps.users.setPassword(taken.id, prepared);
-    const ended = await this.deps.lifecycle.signOutEverywhere(taken.id);
-    await this.deps.throttle.clearAccount(taken.id, ip);
-    await this.deps.audit.record({ event: 'password.reset.done', actor: taken.id, subject: taken.id, ip, detail: ended });
+    // Claimed atomically (compare-and-set): of two requests racing with one link, one sets the password.
+    const claim: ResetGrant = { ...grant, stamp: passwordStamp(user), next: passwordStamp(prepared) };
+    if (!(await this.deps.tokens.replace<ResetGrant>('password-reset', token, grant, claim))) throw new InvalidResetLinkError();
+    await this.deps.users.setPassword(user.id, prepared);
+    const ended = await this.deps.lifecycle.signOutEverywhere(user.id);
+    await this.deps.throttle.clearAccount(user.id, ip);
     // The link went to the account's address and was used: the same proof the verification link
     // gives. An account that signed up and never verified would otherwise be told, right after
     // "sign in with your new password", to confirm its address first (a browser review). Claimed
     // as the verification link claims it: an address another account has proven stays theirs.
-    if (taken.emailVerified !== true && grant?.email !== undefined && (await this.deps.users.verifyEmail(taken.id, grant.email)) === 'verified') {
-      await this.deps.audit.record({ event: 'email.verified', actor: taken.id, subject: taken.id, ip, detail: { via: 'password-reset' } });
-    }
-    this.deps.notices.passwordChanged(taken, locale);
-    return taken;
+    const verified = user.emailVerified !== true && grant.email !== undefined && (await this.deps.users.verifyEmail(user.id, grant.email)) === 'verified';
+    // Used up now that the reset is whole.
+    await this.deps.tokens.take('password-reset', token);
+    await this.deps.audit.record({ event: 'password.reset.done', actor: user.id, subject: user.id, ip, detail: ended });
+    if (verified) await this.deps.audit.record({ event: 'email.verified', actor: user.id, subject: user.id, ip, detail: { via: 'password-reset' } });
+    this.deps.notices.passwordChanged(user, locale);
+    return user;
   }
 
   async #userOf(grant: ResetGrant | undefined): Promise<User> {
     const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
     // A link made before the latest password change or address change (or for a disabled account) is stale.
-    if (!grant || !user || user.disabled || passwordStamp(user) !== grant.stamp) throw new InvalidResetLinkError();
+    // A claimed link (a reset cut off part-way) also stands for the password that reset was setting.
+    if (!grant || !user || user.disabled || (passwordStamp(user) !== grant.stamp && passwordStamp(user) !== grant.next)) throw new InvalidResetLinkError();
     if (grant.email !== undefined && grant.email !== user.email.toLowerCase()) throw new InvalidResetLinkError();
     return user;
   }

@@ -36,6 +36,8 @@ const LAST_LABEL = '[^\\s@\\p{Cc}\\p{Cf}<>()\\[\\]\\\\,;:".\\u3002\\uFF0E\\uFF61
 export const EMAIL = new RegExp(`^(?=.{3,254}$)${ADDRESS_CHARS}@${DOMAIN_CHARS}\\.${LAST_LABEL}$`, 'u');
 const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwords
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
+/** How long a create's `userCreating` marker lives: a create takes a few store deadlines (2 s each) at most; seconds. */
+const CREATING_TTL_SECONDS = 60;
 /** Users read per store round trip when all are walked ({@link UserRepository.each}): no one command reads them all. */
 export const LIST_BATCH = 500;
 const usernameOrder = new Intl.Collator();
@@ -306,11 +308,13 @@ export class UserRepository {
       createdAt: input.createdAt ?? Math.floor(Date.now() / 1000),
       ...options.extra,
     };
+    // Marked as being created before its names are claimed (see #claimName), for as long as a create can take.
+    await this.store.set(this.keys.userCreating(user.id), '1', { ttlSeconds: CREATING_TTL_SECONDS });
     // Claim the unique names first so two concurrent creates cannot both succeed.
-    if (!(await this.store.set(this.keys.userByName(username), user.id, { onlyIfAbsent: true }))) {
+    if (!(await this.#claimName(this.keys.userByName(username), user.id))) {
       throw new ConflictError(msg('errors:usernameTaken', { username }));
     }
-    if (claimEmail && !(await this.store.set(this.keys.userByEmail(email), user.id, { onlyIfAbsent: true }))) {
+    if (claimEmail && !(await this.#claimName(this.keys.userByEmail(email), user.id))) {
       await this.store.del(this.keys.userByName(username));
       throw new ConflictError(msg('errors:emailTaken', { email }));
     }
@@ -322,6 +326,10 @@ export class UserRepository {
     }
     // Listed as an admin before the record says so: the list is never short of an admin (someAdmin).
     if (user.roles.includes(ADMIN_ROLE)) await this.store.setAdd(this.keys.admins(), user.id);
+    // In the set of users before the record too: the lists read the records and leave out an id
+    // without one, while a record written first and then cut off from the set was an account no
+    // list showed (and the create sent again was told "taken").
+    await this.store.setAdd(this.keys.users(), user.id);
     // The record only where none is: an id given (a seed, an import) that another account holds
     // would otherwise replace that account, its sessions, grants and subsites' accounts included,
     // while its name and address still led to the record.
@@ -329,9 +337,27 @@ export class UserRepository {
       await this.store.del(this.keys.userByName(username), ...(claimEmail ? [this.keys.userByEmail(email)] : []), this.keys.userByUid(user.uid));
       throw new ConflictError(msg('errors:idTaken', { id: user.id }));
     }
-    await this.store.setAdd(this.keys.users(), user.id);
     if (isLegacyHash(user.passwordHash)) await this.store.zAdd(this.keys.legacyHashUsers(), user.uid, user.id);
     return toPublic(user);
+  }
+
+  /**
+   * Claims a username or address for a new account (SET NX). A claim that names an account with
+   * no record, and that no create is still working on (its `userCreating` marker gone), was left
+   * by a create the store cut off between the claim and the record: it is taken over (a
+   * compare-and-set, so of two creates only one does). Before, the name stayed taken for good,
+   * naming no account: the sign-up sent again after the 503 page was told "This username is taken".
+   */
+  async #claimName(key: string, id: string): Promise<boolean> {
+    if (await this.store.set(key, id, { onlyIfAbsent: true })) return true;
+    const holder = await this.store.get(key);
+    if (holder === null) return this.store.set(key, id, { onlyIfAbsent: true });
+    const [record, creating] = await this.store.getMany([this.keys.user(holder), this.keys.userCreating(holder)]);
+    if (record !== null || creating !== null) return false;
+    if (!(await this.store.swap(key, holder, id))) return false;
+    // The cut-off create's id left in the set of users (added before its record): it never had an account.
+    await this.store.setRemove(this.keys.users(), holder);
+    return true;
   }
 
   /**
@@ -647,7 +673,11 @@ export class UserRepository {
     if (options.expect && !options.expect(user)) throw new AccountChangedMeanwhileError();
     const claims = foldAddress(user.email) !== foldAddress(address);
     if (claims) {
-      if (!(await this.store.set(this.keys.userByEmail(address), id, { onlyIfAbsent: true }))) throw new ConflictError(msg('errors:emailTaken', { email: address }));
+      const claim = this.keys.userByEmail(address);
+      // A claim naming this account already is its own, left by a change the store cut off after
+      // the claim (the record's write failed, or landed with its answer lost): the change sent
+      // again goes on. Refused as taken, an undo's retry could never give the owner's address back.
+      if (!(await this.store.set(claim, id, { onlyIfAbsent: true })) && (await this.store.get(claim)) !== id) throw new ConflictError(msg('errors:emailTaken', { email: address }));
     }
     const sameAddress = foldAddress(user.email) === foldAddress(address);
     const emailVerified = options.verified ?? (sameAddress ? user.emailVerified === true : false);
