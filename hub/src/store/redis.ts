@@ -1,6 +1,7 @@
 import { Deadlines, type DeadlineHooks } from './deadlines.js';
 import { closeRedis, clusterSlotOf, isCluster, isSentinel, type RedisClient } from './redis-client.js';
 import { gaveUp, stallWatchOf, type StallWatch } from './stall-watch.js';
+import { triedAgain } from './try-again.js';
 import { STORE_DEADLINE_MS, StoreUnavailableError, type ChangeLog, type ClaimBeside, type SetOptions, type Store, type VersionedChange, type VersionedOp, type WriteOp } from './store.js';
 
 /** SSCAN's largest cursor (an unsigned 64-bit number). */
@@ -440,7 +441,7 @@ export class RedisStore implements Store {
         await client.expire(op.key, Math.max(1, Math.ceil(op.ttlSeconds)));
         break;
       case 'setUnlessMarked':
-        await client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) });
+        await triedAgain(() => client.eval(SET_UNLESS_MARKED_SCRIPT, { keys: [op.key, op.marker], arguments: setUnlessMarkedArguments(op) }));
         break;
     }
   }
@@ -480,7 +481,7 @@ export class RedisStore implements Store {
     return this.#run('claimBeside', async () => {
       const [record, claimed] = (await this.#durably(
         key,
-        (client) => client.eval(CLAIM_BESIDE_SCRIPT, { keys: [key, recordKey], arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))] }),
+        (client) => triedAgain(() => client.eval(CLAIM_BESIDE_SCRIPT, { keys: [key, recordKey], arguments: [value, String(Math.max(1, Math.ceil(fallbackTtlSeconds)))] })),
         (reply) => (reply as [unknown, number])[1] === 1,
       )) as [string | null, number];
       return { record: record ?? null, claimed: claimed === 1 };
@@ -584,7 +585,7 @@ export class RedisStore implements Store {
 
   takeMarking(key: string, marker: string, mark: string, markTtlSeconds: number): Promise<string | null> {
     return this.#run('takeMarking', async () => {
-      const value = await this.client.eval(TAKE_MARKING_SCRIPT, { keys: [key, marker], arguments: [mark, String(Math.max(1, Math.ceil(markTtlSeconds)))] });
+      const value = await triedAgain(() => this.client.eval(TAKE_MARKING_SCRIPT, { keys: [key, marker], arguments: [mark, String(Math.max(1, Math.ceil(markTtlSeconds)))] }));
       return typeof value === 'string' ? value : null;
     });
   }
