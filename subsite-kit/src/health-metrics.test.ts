@@ -91,6 +91,16 @@ describe('opt-in /healthz and /readyz', () => {
     expect(() => sso.healthRoutes({ checkHub: 'yes' as unknown as boolean })).toThrow(TypeError);
     expect(() => sso.healthRoutes({ timeoutMs: 0 })).toThrow(TypeError);
   });
+
+  it('a misspelled option is a TypeError naming the one it meant, not dropped without a word', async () => {
+    // Before, `healthRoutes({ checkhub: true })` from JavaScript answered ready with the hub down
+    // (checkHub stayed off), and `timeoutMS` kept the 2 s default: a new-developer review.
+    const sso = await createSubsiteKit(kitOptions(hub));
+    const misspelled = (options: object) => () => sso.healthRoutes(options as Parameters<typeof sso.healthRoutes>[0]);
+    expect(misspelled({ checkhub: true })).toThrow('subsite-kit: healthRoutes option "checkhub" is unknown: did you mean "checkHub"?');
+    expect(misspelled({ timeoutMS: 500 })).toThrow('subsite-kit: healthRoutes option "timeoutMS" is unknown: did you mean "timeoutMs"?');
+    expect(misspelled({ checkHub: true, timeoutMs: 500 })).not.toThrow();
+  });
 });
 
 describe('opt-in /metrics (prom-client)', () => {
@@ -156,5 +166,12 @@ describe('opt-in /metrics (prom-client)', () => {
     const { sso } = await site();
     expect(() => sso.metricsHandler({ token: 'short' })).toThrow(TypeError);
     expect(() => sso.metricsHandler({ open: true })).not.toThrow();
+  });
+
+  it('a misspelled metricsHandler option is a TypeError naming the one it meant', async () => {
+    const { sso } = await site();
+    const handler = (options: object) => () => sso.metricsHandler(options as Parameters<typeof sso.metricsHandler>[0]);
+    expect(handler({ token: TOKEN, opne: true })).toThrow('subsite-kit: metricsHandler option "opne" is unknown: did you mean "open"?');
+    expect(handler({ Token: TOKEN })).toThrow('subsite-kit: metricsHandler option "Token" is unknown: did you mean "token"?');
   });
 });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { KitContext } from './context.js';
 import { refusedCredentials } from './store/refused-credentials.js';
+import { rejectUnknownMethodOptions } from './unknown-options.js';
 
 /** Options of `sso.healthRoutes()`. */
 export interface HealthRoutesOptions {
@@ -22,6 +23,7 @@ export interface HealthRoutesOptions {
  */
 export function healthRoutes(ctx: KitContext, options: HealthRoutesOptions = {}): Router {
   if (typeof options !== 'object' || options === null) throw new TypeError('subsite-kit: healthRoutes options must be an object');
+  rejectUnknownMethodOptions(options, ['checkHub', 'timeoutMs'], 'healthRoutes');
   const checkHub = options.checkHub ?? false;
   if (typeof checkHub !== 'boolean') throw new TypeError('subsite-kit: healthRoutes: checkHub must be a boolean');
   const timeoutMs = options.timeoutMs ?? 2_000;

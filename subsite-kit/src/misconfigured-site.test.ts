@@ -99,6 +99,23 @@ describe('a site behind a TLS proxy (secureCookies) that does not trust it', () 
   });
 });
 
+describe('secureCookies set to true for an http redirectUri (an .env copied from production to a plain-http site)', () => {
+  it('the log says the redirectUri is http, not "an https redirectUri", and names both fixes', async () => {
+    // Before: "secureCookies is on (an https redirectUri) … call app.set('trust proxy', 1)", for a
+    // redirectUri that was http: no proxy setting could help (a new-developer review).
+    const log = capture();
+    const redirectUri = kitOptions(hub).redirectUri;
+    expect(redirectUri.startsWith('http://')).toBe(true);
+    const sso = await createSubsiteKit(kitOptions(hub, { secureCookies: true, logger: log.logger }));
+    const app = express().use(sso.router).use(sso.errorHandler);
+    const login = await request(app).get('/sso/login?next=/').set(HTML);
+    expect(login.status).toBe(500);
+    const said = log.lines.join('\n');
+    expect(said).not.toContain('(an https redirectUri)');
+    expect(said).toContain(`secureCookies is on (set to true, while redirectUri ${redirectUri} is http: the browser comes back to it over plain http; make redirectUri https, or pass secureCookies: false)`);
+  });
+});
+
 describe('sso.lazyLogin mounted before sso.router', () => {
   /** A site that mounts them the wrong way round, and what the kit logs. */
   async function wrongWayRound() {

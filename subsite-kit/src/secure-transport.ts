@@ -19,8 +19,14 @@ export function requireSecureTransport(ctx: KitContext, req: Request): void {
  */
 export function insecureTransport(ctx: KitContext, req: Request): SiteMisconfigured | undefined {
   if (!ctx.options.secureCookies || req.secure) return undefined;
+  // secureCookies defaults to on for an https redirectUri; on for an http one, it was set so (an
+  // .env copied from production): no proxy setting makes that work, so say so first.
+  const redirectUri = ctx.options.redirectUri;
+  const why = redirectUri.startsWith('http:')
+    ? `set to true, while redirectUri ${redirectUri} is http: the browser comes back to it over plain http; make redirectUri https, or pass secureCookies: false`
+    : 'an https redirectUri';
   return new SiteMisconfigured(
-    `secureCookies is on (an https redirectUri) but Express sees this request as plain http (req.secure is false), so the browser would never get the session cookie: ${whyPlainHttp(req)}; for plain-http development, pass secureCookies: false`,
+    `secureCookies is on (${why}) but Express sees this request as plain http (req.secure is false), so the browser would never get the session cookie: ${whyPlainHttp(req)}; for plain-http development, pass secureCookies: false`,
   );
 }
 

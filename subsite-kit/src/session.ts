@@ -61,9 +61,15 @@ declare module 'express-session' {
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
+    /**
+     * The signed-in user's type: the kit's `SsoUser`. Declared as Passport's typings do
+     * (`interface User`, and `Request.user` of that type), so a site that also has
+     * @types/passport installed gets the same declaration twice, not TS2717 and an empty `User`.
+     */
+    interface User extends SsoUser {}
     interface Request {
       /** The signed-in user, set by the kit's router for every request with a session user. */
-      user?: SsoUser | undefined;
+      user?: User | undefined;
       /** The kit's per-request API (`accessToken()`, `userinfo()`), set by the kit's router. */
       sso?: SsoRequestApi | undefined;
     }

@@ -23,6 +23,22 @@ export function rejectUnknownOptions(given: object, known: readonly string[], pr
 }
 
 /**
+ * The same check for the options object of one of the kit's methods (`healthRoutes`,
+ * `metricsHandler`): from JavaScript, `healthRoutes({ checkhub: true })` was taken as `{}`, and
+ * `/readyz` answered ready with the hub down.
+ * @throws TypeError `subsite-kit: healthRoutes option "checkhub" is unknown: did you mean "checkHub"?`
+ */
+export function rejectUnknownMethodOptions(given: object, known: readonly string[], method: string): void {
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue;
+    const meant = closest(name, known);
+    throw new TypeError(
+      `subsite-kit: ${method} option "${name}" is unknown: ${meant ? `did you mean "${meant}"?` : `the options are ${known.join(', ')}`}`,
+    );
+  }
+}
+
+/**
  * Options of express-session that a site moving to the kit passes on, and that the kit does not
  * take: said as what to do instead, not as the known name a few letters away (`sessionStore` is
  * not a misspelled `sessionSecret`).

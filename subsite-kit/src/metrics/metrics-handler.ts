@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { MetricsRegistry } from './prometheus.js';
+import { rejectUnknownMethodOptions } from '../unknown-options.js';
 
 /** How `/metrics` is protected: a Bearer token, or `open` on a listener of its own (bind it to a private address). */
 export type MetricsHandlerOptions = { token: string; open?: never } | { open: true; token?: never };
@@ -16,6 +17,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  */
 export function metricsHandler(registry: MetricsRegistry, options: MetricsHandlerOptions): RequestHandler {
   if (typeof options !== 'object' || options === null) throw new TypeError('subsite-kit: metricsHandler needs { token } or { open: true }');
+  rejectUnknownMethodOptions(options, ['token', 'open'], 'metricsHandler');
   const { token, open } = options as { token?: unknown; open?: unknown };
   if (open !== true && (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH)) {
     throw new TypeError(`subsite-kit: metricsHandler: token must be a string of at least ${MIN_TOKEN_LENGTH} characters (or { open: true } on a listener of its own)`);
