@@ -63,3 +63,23 @@ test('a demo restarted on the same Redis with another BBS_PORT says the bbs regi
   // The sites whose settings did not change are listed as before.
   expect(later).toContain(`wiki  http://wiki.sso.localhost:${wiki}/   (asks consent once)\n`);
 });
+
+test('a demo site an admin removed is said to be removed; registrations that fit get no note', async () => {
+  const { createDomainServices } = await import('../../hub/src/domain-services.js');
+  const { loadConfig } = await import('../../hub/src/config.js');
+  const { createLogger } = await import('../../hub/src/logger.js');
+  const { MemoryStore } = await import('../../hub/src/store/memory.js');
+  const { applySeed } = await import('../../hub/src/seed.js');
+  const { loadDemoConfig } = await import('./demo-config.js');
+  const { demoSeed } = await import('./demo-seed.js');
+  const { demoRegistrationProblems, registrationNote } = await import('./demo-registrations.js');
+  const services = createDomainServices(loadConfig({ HUB_ISSUER: 'http://hub.test', LOG_LEVEL: 'silent' }), new MemoryStore(), createLogger('silent'));
+  const config = loadDemoConfig({});
+  await applySeed(demoSeed(config), services);
+  expect(await demoRegistrationProblems(config, services)).toEqual({});
+  await services.clients.remove('wiki');
+  const problems = await demoRegistrationProblems(config, services);
+  expect(problems).toEqual({ wiki: ['removed'] });
+  expect(registrationNote(problems.wiki, 'http://hub.test/admin/clients/wiki')).toContain('removed at the hub: the seed does not bring it back');
+  expect(registrationNote(problems.bbs, 'http://hub.test/admin/clients/bbs')).toBe('');
+});
