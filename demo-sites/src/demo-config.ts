@@ -3,11 +3,20 @@ import { loadConfig } from '../../hub/src/config.js';
 import { badPortProblem } from '../../hub/src/fetch-bad-ports.js';
 import type { RedisTarget } from '../../hub/src/store/redis-client.js';
 
-const port = z.coerce.number().int().min(1).max(65_535).superRefine((value, ctx) => {
-  // Browsers visit every demo site and the hub: a port they refuse would leave every visitor anonymous.
-  const problem = badPortProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * A port as the hub reads HUB_PORT: decimal digits only. `z.coerce.number` took `0x0FA1` (4001),
+ * `1e3` (1000) and ` 4001`, and said "expected number, received NaN" for a word (an operator review).
+ */
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number in decimal digits, 1 to 65535 (no sign, hex, exponent, decimal point or spaces)')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be a port number, 1 to 65535').max(65_535, 'must be a port number, 1 to 65535'))
+  .superRefine((value, ctx) => {
+    // Browsers visit every demo site and the hub: a port they refuse would leave every visitor anonymous.
+    const problem = badPortProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const secret = z.string().min(32, 'needs at least 32 characters');
 
 /**
