@@ -476,6 +476,13 @@ describe('Dockerfile', () => {
 });
 
 describe('the compose seed file', () => {
+  // .env.example said "empty: 1 with Sentinel, else 0" while the hub waits for one replica on a
+  // cluster too (loadConfig's redisWaitReplicas, the README's table): an operator review.
+  test('.env.example states REDIS_WAIT_REPLICAS\'s default as the hub applies it (1 with Sentinel or a cluster)', () => {
+    expect(documentedVariables().get('REDIS_WAIT_REPLICAS')).toContain('1 with Sentinel or a cluster, else 0');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisWaitReplicas).toBe(0);
+  });
 
   // The demo sites take their ports, client secrets, sync keys and UC_KEY from .env, while the demo
   // hubs register them from this fixed file: one changed in .env alone broke every sign-in at that

@@ -200,7 +200,7 @@ const schema = z.object({
   /**
    * Replicas that must acknowledge the single-use claim of a code or refresh token (`WAIT`)
    * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
-   * Sentinel (its primary has a replica), 0 otherwise.
+   * Sentinel or a cluster (their primaries have replicas), 0 otherwise.
    */
   REDIS_WAIT_REPLICAS: integer(z.number().int().min(0).max(16)).optional(),
   REDIS_WAIT_TIMEOUT_MS: integer(z.number().int().min(1).max(10_000)).default(500), // milliseconds
