@@ -476,6 +476,24 @@ describe('Dockerfile', () => {
 });
 
 describe('the compose seed file', () => {
+  // .env.example said "empty: 1 with Sentinel, else 0" while the hub waits for one replica on a
+  // cluster too (loadConfig's redisWaitReplicas, the README's table): an operator review.
+  test('.env.example states REDIS_WAIT_REPLICAS\'s default as the hub applies it (1 with Sentinel or a cluster)', () => {
+    expect(documentedVariables().get('REDIS_WAIT_REPLICAS')).toContain('1 with Sentinel or a cluster, else 0');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }).redisWaitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisWaitReplicas).toBe(0);
+  });
+
+  // The demo sites take their ports, client secrets, sync keys and UC_KEY from .env, while the demo
+  // hubs register them from this fixed file: one changed in .env alone broke every sign-in at that
+  // site (invalid_redirect_uri, invalid_client) and nothing said that the file must change too (an
+  // operator review). Both places an operator sets them say so.
+  test('.env.example and the README say that the demo ports, secrets and keys are also in the seed file', () => {
+    const demoSection = envExampleText.slice(envExampleText.indexOf('# --- Demo sites'));
+    expect(demoSection.slice(0, demoSection.indexOf('BBS_PORT='))).toContain('demo-sites/compose-seed.yaml');
+    const readmeSection = readmeText.slice(readmeText.indexOf('### Compose and demo settings'), readmeText.indexOf('### Admin CLI'));
+    for (const name of ['demo-sites/compose-seed.yaml', '`FORUM_UC_KEY`', '`*_CLIENT_SECRET`', '`*_SYNC_KEY`', 'invalid_redirect_uri']) expect(readmeSection).toContain(name);
+  });
   test('registers the demo clients exactly as the demo code would, with service-name URLs for server-to-server calls', async () => {
     const { parse } = await import('yaml');
     const { readFileSync } = await import('node:fs');

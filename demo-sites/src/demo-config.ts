@@ -3,12 +3,29 @@ import { loadConfig } from '../../hub/src/config.js';
 import { badPortProblem } from '../../hub/src/fetch-bad-ports.js';
 import type { RedisTarget } from '../../hub/src/store/redis-client.js';
 
-const port = z.coerce.number().int().min(1).max(65_535).superRefine((value, ctx) => {
-  // Browsers visit every demo site and the hub: a port they refuse would leave every visitor anonymous.
-  const problem = badPortProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * A port as the hub reads HUB_PORT: decimal digits only. `z.coerce.number` took `0x0FA1` (4001),
+ * `1e3` (1000) and ` 4001`, and said "expected number, received NaN" for a word (an operator review).
+ */
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number in decimal digits, 1 to 65535 (no sign, hex, exponent, decimal point or spaces)')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be a port number, 1 to 65535').max(65_535, 'must be a port number, 1 to 65535'))
+  .superRefine((value, ctx) => {
+    // Browsers visit every demo site and the hub: a port they refuse would leave every visitor anonymous.
+    const problem = badPortProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const secret = z.string().min(32, 'needs at least 32 characters');
+/**
+ * An http(s) URL with a host. `z.string().url()` took `hub.sso.localhost:4000` (read as the scheme
+ * `hub.sso.localhost:`) and `ftp://x`, which the kit then refused naming its option `hubUrl`, or the
+ * hub naming HUB_ISSUER, neither of them the variable to fix (an operator review).
+ */
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^/?#\s]+/i.test(value) && URL.canParse(value), 'must be an http:// or https:// URL with a host, e.g. http://hub.sso.localhost:4000');
+/** The hub as browsers see it, also its issuer: an origin only, as HUB_ISSUER must be. */
+const origin = httpUrl.refine((value) => !URL.canParse(value) || ['', '/'].includes(new URL(value).pathname), 'must be an origin only (scheme, host, port), as the hub\'s issuer: the hub serves its endpoints at the root');
 
 /**
  * Demo-only defaults. They are public (they are in this file), so the demo must never be
@@ -41,13 +58,13 @@ const schema = z.object({
   /** The forum's UC_KEY (its key at the hub, UCenter application 1). */
   FORUM_UC_KEY: secret.default(DEMO_SECRETS.forum.ucKey),
   /** Where the hub reaches the forum's api/uc.php server to server. Default: http://127.0.0.1:<FORUM_PORT>. */
-  FORUM_INTERNAL_URL: z.string().url().optional(),
+  FORUM_INTERNAL_URL: httpUrl.optional(),
   /** Interface the demo servers bind to. */
   DEMO_HOST: z.string().default('127.0.0.1'),
   /** Browser-facing hub URL (also its issuer). Default: http://hub.sso.localhost:<HUB_PORT>. */
-  HUB_URL: z.string().url().optional(),
+  HUB_URL: origin.optional(),
   /** Where the sites' servers reach the hub (Node does not resolve *.localhost). Default: http://127.0.0.1:<HUB_PORT>. */
-  HUB_INTERNAL_URL: z.string().url().optional(),
+  HUB_INTERNAL_URL: httpUrl.optional(),
   BBS_CLIENT_SECRET: secret.default(DEMO_SECRETS.bbs.clientSecret),
   WIKI_CLIENT_SECRET: secret.default(DEMO_SECRETS.wiki.clientSecret),
   SHOP_CLIENT_SECRET: secret.default(DEMO_SECRETS.shop.clientSecret),
@@ -55,9 +72,9 @@ const schema = z.object({
   WIKI_SYNC_KEY: secret.default(DEMO_SECRETS.wiki.syncKey),
   SHOP_SYNC_KEY: secret.default(DEMO_SECRETS.shop.syncKey),
   /** Where the hub reaches each site server to server (userdelete, back-channel logout). Default: http://127.0.0.1:<port>. */
-  BBS_INTERNAL_URL: z.string().url().optional(),
-  WIKI_INTERNAL_URL: z.string().url().optional(),
-  SHOP_INTERNAL_URL: z.string().url().optional(),
+  BBS_INTERNAL_URL: httpUrl.optional(),
+  WIKI_INTERNAL_URL: httpUrl.optional(),
+  SHOP_INTERNAL_URL: httpUrl.optional(),
   /** Sessions of the demo sites; unset: in-process memory. */
   REDIS_URL: z.string().url().optional(),
   /** Or a Redis Cluster / Sentinel, as for the hub (the hub's config.ts parses them). */

@@ -62,6 +62,22 @@ describe('demo site', () => {
 });
 
 describe('demo configuration', () => {
+  test('HUB_URL and the internal URLs are http(s) URLs with a host, HUB_URL an origin: refused naming the variable (the kit named its option hubUrl, the hub HUB_ISSUER)', () => {
+    expect(() => loadDemoConfig({ HUB_URL: 'hub.sso.localhost:4000' })).toThrow('HUB_URL: must be an http:// or https:// URL with a host');
+    expect(() => loadDemoConfig({ HUB_URL: 'ftp://hub.sso.localhost' })).toThrow('HUB_URL: must be an http:// or https:// URL with a host');
+    expect(() => loadDemoConfig({ HUB_URL: 'http://hub.sso.localhost:4000/sso' })).toThrow('HUB_URL: must be an origin only');
+    expect(() => loadDemoConfig({ HUB_INTERNAL_URL: 'lb:4000' })).toThrow('HUB_INTERNAL_URL: must be an http:// or https:// URL with a host');
+    expect(() => loadDemoConfig({ BBS_INTERNAL_URL: 'bbs:4001' })).toThrow('BBS_INTERNAL_URL: must be an http:// or https:// URL with a host');
+    expect(loadDemoConfig({ HUB_URL: 'http://hub.sso.localhost:4000/', HUB_INTERNAL_URL: 'http://lb:4000' }).hubUrl).toBe('http://hub.sso.localhost:4000');
+  });
+  test('a port is whole decimal digits, as the hub reads HUB_PORT: hex, exponents and words are refused naming the variable (they were taken: BBS_PORT=0x0FA1 ran on 4001, HUB_PORT=1e3 on 1000)', () => {
+    for (const [name, value] of [['BBS_PORT', '0x0FA1'], ['HUB_PORT', '1e3'], ['WIKI_PORT', ' 4002'], ['SHOP_PORT', '+4003'], ['FORUM_PORT', 'abc']] as const) {
+      expect(() => loadDemoConfig({ [name]: value })).toThrow(`${name}: must be a port number in decimal digits, 1 to 65535`);
+    }
+    expect(() => loadDemoConfig({ BBS_PORT: '70000' })).toThrow('BBS_PORT: must be a port number, 1 to 65535');
+    expect(loadDemoConfig({ BBS_PORT: '4101' }).sites.bbs.port).toBe(4101);
+    expect(loadDemoConfig({}).sites.bbs.port).toBe(4001);
+  });
   test('a port browsers refuse (a Fetch "bad port") is refused at start, naming the variable (a review: the demo ran on HUB_PORT=6000 and nobody could sign in)', () => {
     expect(() => loadDemoConfig({ HUB_PORT: '6000' })).toThrow(/HUB_PORT: browsers and Node's fetch refuse port 6000/);
     expect(() => loadDemoConfig({ BBS_PORT: '6665' })).toThrow(/BBS_PORT: browsers and Node's fetch refuse port 6665/);

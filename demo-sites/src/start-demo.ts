@@ -2,6 +2,7 @@ import { exitOnSignals, main as startHub } from '../../hub/src/main.js';
 import { applySeed, type HubServices } from '../../hub/src/index.js';
 import { loadDemoConfig } from './demo-config.js';
 import { DEMO_USERS, demoSeed } from './demo-seed.js';
+import { demoRegistrationProblems, registrationNote } from './demo-registrations.js';
 import { runForum } from './forum/run-forum.js';
 import { runSite } from './run-site.js';
 
@@ -12,6 +13,7 @@ import { runSite } from './run-site.js';
 export async function startDemo(env: Record<string, string | undefined> = process.env) {
   const config = loadDemoConfig(env);
   let userLines: string[] = [];
+  let registrations: Awaited<ReturnType<typeof demoRegistrationProblems>> = {};
   const hub = await startHub({
     ...env,
     HUB_PORT: String(config.hubPort),
@@ -25,6 +27,8 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     // Users, clients and the UCenter-bound forum (application 1, with the demo's public key).
     await applySeed(demoSeed(config), services);
     userLines = await demoUserLines(services);
+    // On a kept Redis the seed leaves an earlier run's registrations as they are: said per site.
+    registrations = await demoRegistrationProblems(config, services);
   });
   const started = await Promise.allSettled([...(['bbs', 'wiki', 'shop'] as const).map((name) => runSite(name, env)), runForum(env)]);
   const stops = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -39,8 +43,8 @@ export async function startDemo(env: Record<string, string | undefined> = proces
     '',
     'sso-hub demo is running (open these in Chromium or Firefox; *.localhost needs no setup):',
     `  hub   ${config.hubUrl}/login`,
-    ...Object.values(config.sites).map((site) => `  ${site.name.padEnd(5)} ${site.origin}/   (${site.trusted ? 'trusted' : 'asks consent once'}${site.crossSite ? ', cross-site' : ''})`),
-    `  forum ${config.forum.origin}/   (UCenter application ${config.forum.appId}, UC_API = ${config.hubUrl}/ucenter)`,
+    ...Object.values(config.sites).map((site) => `  ${site.name.padEnd(5)} ${site.origin}/   (${site.trusted ? 'trusted' : 'asks consent once'}${site.crossSite ? ', cross-site' : ''})${registrationNote(registrations[site.name], `${config.hubUrl}/admin/clients/${site.name}`)}`),
+    `  forum ${config.forum.origin}/   (UCenter application ${config.forum.appId}, UC_API = ${config.hubUrl}/ucenter)${registrationNote(registrations.forum, `${config.hubUrl}/admin/ucenter/${config.forum.appId}`)}`,
     env.SMTP_URL ? '  mail  sent over SMTP_URL' : `  mail  ${config.hubUrl}/dev/outbox   (not sent: the development outbox)`,
     '',
     'demo users:',

@@ -200,7 +200,7 @@ const schema = z.object({
   /**
    * Replicas that must acknowledge the single-use claim of a code or refresh token (`WAIT`)
    * before the hub answers; too few within REDIS_WAIT_TIMEOUT_MS is a 503. Unset: 1 with
-   * Sentinel (its primary has a replica), 0 otherwise.
+   * Sentinel or a cluster (their primaries have replicas), 0 otherwise.
    */
   REDIS_WAIT_REPLICAS: integer(z.number().int().min(0).max(16)).optional(),
   REDIS_WAIT_TIMEOUT_MS: integer(z.number().int().min(1).max(10_000)).default(500), // milliseconds
@@ -404,13 +404,13 @@ const schema = z.object({
    */
   HUB_KEY_RETIRE_SECONDS: seconds.optional(),
   /**
-   * On SIGTERM/SIGINT, how long the process keeps listening and answering (with /readyz at 503
+   * On SIGTERM/SIGINT/SIGHUP, how long the process keeps listening and answering (with /readyz at 503
    * and `Connection: close`) before it closes its listening socket, in milliseconds: long enough
    * for a balancer that polls /readyz to stop sending it requests. A connection the balancer
    * opens while the socket closes is reset by the kernel, and a POST already sent on it is lost.
    */
   SHUTDOWN_DELAY_MS: integer(z.number().int().min(0).max(300_000)).default(0),
-  /** On SIGTERM/SIGINT, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
+  /** On SIGTERM/SIGINT/SIGHUP, how long in-flight requests and the delivery worker may take to finish, in milliseconds. */
   SHUTDOWN_TIMEOUT_MS: integer(z.number().int().min(0).max(600_000)).default(10_000),
   /** Bearer token for `GET /metrics` on the hub's own port (at least 32 characters). Unset: /metrics there is a 404. */
   METRICS_TOKEN: unguessable(z.string().min(32, 'needs at least 32 characters'), 'the token').optional(),

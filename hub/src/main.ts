@@ -185,8 +185,11 @@ async function readSeed(path: string): Promise<{ apply(services: HubServices, cr
 }
 
 /**
- * Stops on SIGTERM (docker, systemd, `kill`) or SIGINT (Ctrl-C): `stop` runs once and the
- * process exits 0; if it overruns `boundMs`, the process exits 1 all the same.
+ * Stops on SIGTERM (docker, systemd, `kill`), SIGINT (Ctrl-C) or SIGHUP (the terminal or ssh
+ * session it was started from closed; a `kill -HUP` meant as a reload, which the hub has none of:
+ * it reads its settings at start): `stop` runs once and the process exits 0; if it overruns
+ * `boundMs`, the process exits 1 all the same. Node's own SIGHUP default killed the process at
+ * once, cutting the requests in flight and dropping the audit entries waiting for their batch.
  */
 export function exitOnSignals(stop: () => Promise<void>, boundMs: number): void {
   let stopping = false;
@@ -201,6 +204,7 @@ export function exitOnSignals(stop: () => Promise<void>, boundMs: number): void 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
 }
 
 /**
