@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { BusyError } from '../errors.js';
+import { BusyError, HubError, NotFoundError, msg } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
@@ -176,11 +176,15 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   // which UCenter behind Apache or nginx served; so does the hub.
   const apiPaths = [`${UCENTER_API_PATH}/index.php`, `${UCENTER_API_PATH}//index.php`];
   router.use(apiPaths, express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
-  router.all(apiPaths, async (req, res) => {
+  router.all(apiPaths, async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'POST') return answer(res, 'Action not found!');
     const m = param(req, 'm');
     const a = param(req, 'a');
     if (!UC_MODULES.has(m)) return answer(res, 'Module not found!');
+    // UCenter's message centre, where uc_pm_location() (and uc_pm_send() with instantly=0) send
+    // the member's browser: the hub keeps no private messages, so a page that says so in the
+    // reader's language and points back, not "Action not found!" as a bare text page.
+    if (m === 'pm_client') return next(new NotFoundError(msg('errors:ucenterNoMessages')));
     const action = Object.hasOwn(actions, m) && Object.hasOwn(actions[m]!, a) ? actions[m]![a]! : undefined;
     if (!action) return answer(res, 'Action not found!');
 
@@ -238,6 +242,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   // The body parser's refusals (too large, too many fields, a bad encoding) in the API's own
   // plain text with their 4xx status, not the portal's HTML error page.
   router.use(apiPaths, ((error, _req, res, next) => {
+    if (error instanceof HubError) return next(error); // the portal's own pages (pm_client)
     const status = (error as { status?: unknown } | undefined)?.status;
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
     res.status(status === 413 || (error as { type?: unknown }).type === 'parameters.too.many' ? 413 : 400).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
