@@ -7,6 +7,7 @@ import type { User } from '../users/user.js';
 import type { ForcedLogoutReason } from '../users/account-lifecycle.js';
 import type { UserRepository } from '../users/user-repository.js';
 import { noteRequestUrl } from './notes.js';
+import { noteAnswer } from './note-answer.js';
 import { noteUrl, queuedForAnother, type UcenterApp } from './ucenter-app.js';
 import { xmlSerialize } from './xml.js';
 import { appList, type HubEntry } from './app-rows.js';
@@ -156,7 +157,7 @@ export class UcenterNotes implements DeliverySender {
     }
     try {
       const response = await serverFetch(request);
-      const body = Buffer.from(await response.arrayBuffer()).subarray(0, MAX_ANSWER_BYTES).toString('latin1').trim();
+      const body = noteAnswer(new Uint8Array(await response.arrayBuffer()).subarray(0, MAX_ANSWER_BYTES)).text;
       const ok = response.status >= 200 && response.status < 300;
       if (ok && body === '1') return { status: response.status, retryAfter: 0 };
       return { status: response.status, retryAfter: 0, ...(ok ? { refused: true, error: DELIVERY_ERRORS.appRefused } : { error: `HTTP ${response.status}` }) };

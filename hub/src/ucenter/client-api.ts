@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { BusyError } from '../errors.js';
+import { BusyError, HubError, NotFoundError, msg } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clientIp } from '../http/client-ip.js';
 import { authcodeDecodeBytes } from './authcode.js';
@@ -15,6 +15,7 @@ import { xmlSerialize, type UcValue } from './xml.js';
 import { NO_MESSAGES } from './no-messages.js';
 import { NO_FRIENDS } from './no-friends.js';
 import { NOT_SERVED, NOT_SERVED_OPERATIONS } from './not-served.js';
+import { NO_NAME_ADMIN, NO_NAME_ADMIN_OPERATIONS } from './no-name-admin.js';
 
 /** Where applications point `UC_API`: they POST to `{UC_API}/index.php`. */
 export const UCENTER_API_PATH = '/ucenter';
@@ -61,6 +62,7 @@ const UNBOUND_SAFE: ReadonlySet<string> = new Set([
   ...Object.keys(NO_MESSAGES).map((name) => `pm/${name}`),
   ...Object.keys(NO_FRIENDS).map((name) => `friend/${name}`),
   ...NOT_SERVED_OPERATIONS, // answered 0, change nothing
+  ...NO_NAME_ADMIN_OPERATIONS, // protected names and merges: not done, none
 ]);
 
 /**
@@ -103,6 +105,13 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
     const offset = Number.isFinite(time) ? Math.round(time - Date.now() / 1000) : undefined;
     logRefusal(`${app.appId} clock`, `UCenter application ${app.appId}: calls refused, their time is outside ±${INPUT_MAX_SKEW_SECONDS} s of the hub's: check the application server's clock (NTP)`, { appId: app.appId, ...(offset !== undefined ? { offsetSeconds: offset } : {}) });
   };
+  // A forum whose UC_KEY or UC_APPID is not the one registered fails every call, and shows only
+  // "wrong password" at every sign-in (uc_unserialize('Invalid input') is no answer): the operator
+  // is told which. Anyone may send such a call, so the log says so and names no more than the id.
+  const unknownApp = (appidText: string) =>
+    logRefusal('unknown app', `UCenter: calls refused ("Invalid input"): they name application ${/^\d{1,9}$/.test(appidText) ? appidText : '(not an app id)'}, which is not registered here; check UC_APPID in the application's config against \`ucenter apps list\` (or someone sends such calls)`, /^\d{1,9}$/.test(appidText) ? { appId: Number(appidText) } : {});
+  const undecodable = (app: UcenterApp) =>
+    logRefusal(`${app.appId} key`, `UCenter application ${app.appId}: calls refused ("Invalid input"): their input does not decode with its key; UC_KEY in the application's config is not its key (shown once, at its registration; \`ucenter apps rotate-key ${app.appId}\` shows a new one to put there), or someone sends calls in its name`, { appId: app.appId });
   // user/synlogin for a member this application did not just sign in or register: no scripts.
   const unprovenSynlogin = (app: UcenterApp) =>
     logRefusal(`${app.appId} synlogin`, `UCenter application ${app.appId}: user/synlogin answered no scripts: it did not sign that member in with their password (user/login) or register them (user/register) in the last ${UcenterSignInProofs.KEEP_SECONDS / 60} minutes; a sign-in that proves no password (a QQ or WeChat login plugin, say) signs the member in at this application only`, { appId: app.appId });
@@ -142,6 +151,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
       // used up and said "renamed", with the name unchanged everywhere.
       delete: async () => 0,
       chgusername: async () => UC.EDIT_PROTECTED,
+      ...Object.fromEntries(Object.entries(NO_NAME_ADMIN).map(([name, answer]) => [name, async () => answer()])),
     },
     app: {
       ls: () => service.appList(),
@@ -166,18 +176,29 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   // which UCenter behind Apache or nginx served; so does the hub.
   const apiPaths = [`${UCENTER_API_PATH}/index.php`, `${UCENTER_API_PATH}//index.php`];
   router.use(apiPaths, express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
-  router.all(apiPaths, async (req, res) => {
+  router.all(apiPaths, async (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'POST') return answer(res, 'Action not found!');
     const m = param(req, 'm');
     const a = param(req, 'a');
     if (!UC_MODULES.has(m)) return answer(res, 'Module not found!');
+    // UCenter's message centre, where uc_pm_location() (and uc_pm_send() with instantly=0) send
+    // the member's browser: the hub keeps no private messages, so a page that says so in the
+    // reader's language and points back, not "Action not found!" as a bare text page.
+    if (m === 'pm_client') return next(new NotFoundError(msg('errors:ucenterNoMessages')));
     const action = Object.hasOwn(actions, m) && Object.hasOwn(actions[m]!, a) ? actions[m]![a]! : undefined;
     if (!action) return answer(res, 'Action not found!');
 
     const appidText = param(req, 'appid');
     const app = /^\d{1,9}$/.test(appidText) ? await apps.find(Number(appidText)) : undefined;
-    const bytes = app ? authcodeDecodeBytes(param(req, 'input'), app.key) : undefined;
-    if (!app || !bytes?.length) return answer(res, 'Invalid input');
+    if (!app) {
+      unknownApp(appidText);
+      return answer(res, 'Invalid input');
+    }
+    const bytes = authcodeDecodeBytes(param(req, 'input'), app.key);
+    if (!bytes?.length) {
+      undecodable(app);
+      return answer(res, 'Invalid input');
+    }
     // The values are in the application's charset (a GBK forum sends 张三 as D5C5 C8FD).
     const input = parseQuery(bytes, app.charset) as UcInput;
     // Names and addresses as UCenter reads them: without the backslashes Discuz!'s addslashes()
@@ -221,6 +242,7 @@ export function ucenterClientApi(apps: UcenterAppRegistry, service: UcenterServi
   // The body parser's refusals (too large, too many fields, a bad encoding) in the API's own
   // plain text with their 4xx status, not the portal's HTML error page.
   router.use(apiPaths, ((error, _req, res, next) => {
+    if (error instanceof HubError) return next(error); // the portal's own pages (pm_client)
     const status = (error as { status?: unknown } | undefined)?.status;
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
     res.status(status === 413 || (error as { type?: unknown }).type === 'parameters.too.many' ? 413 : 400).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');

@@ -1,6 +1,7 @@
 import { errorSummary } from '../delivery/delivery-worker.js';
 import { serverFetch, type ServerFetch } from '../http/server-fetch.js';
 import type { IntegrationStatus } from '../sync/integration-check.js';
+import { noteAnswer } from './note-answer.js';
 import { noteRequestUrl } from './notes.js';
 import { noteUrl, type UcenterApp } from './ucenter-app.js';
 
@@ -40,20 +41,23 @@ export async function checkUcenterApp(app: UcenterApp, timeoutMs: number, fetchI
     values: { url, ...values },
     ...(httpStatus !== undefined ? { httpStatus } : {}),
   });
-  const send = async (expirySeconds?: number): Promise<{ status: number; body: string }> => {
+  const send = async (expirySeconds?: number): Promise<{ status: number; body: string; byteOrderMarks: number }> => {
     const response = await fetchImpl(noteRequestUrl(app, 'test', {}, { internal: true, ...(expirySeconds !== undefined ? { expirySeconds } : {}) }), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    return { status: response.status, body: (await response.text().catch(() => '')).slice(0, BODY_LIMIT).trim() };
+    // Judged as the delivery worker judges a note's answer (byte-order marks before it dropped).
+    const answer = noteAnswer(new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0))));
+    return { status: response.status, body: answer.text.slice(0, BODY_LIMIT), byteOrderMarks: answer.byteOrderMarks };
   };
   let status: number;
   let body: string;
+  let byteOrderMarks: number;
   try {
-    ({ status, body } = await send());
+    ({ status, body, byteOrderMarks } = await send());
   } catch (thrown) {
     return result('unreachable', 'noteUnreachable', `The hub could not reach ${url}: ${errorSummary(thrown)}. Set the internal URL if the hub reaches the application at another address.`, undefined, { cause: errorSummary(thrown) });
   }
   const ok = (answer: { status: number; body: string }) => answer.status >= 200 && answer.status < 300 && answer.body === '1';
   if (status === 404) return result('wrong_url', 'noteNotFound', `${url} answered 404: check the application URL and the note file (api/uc.php).`, status);
-  if (ok({ status, body })) return result('ok', 'noteOk', 'The note handler decrypted the test note and answered 1.', status);
+  if (ok({ status, body })) return result('ok', 'noteOk', `The note handler decrypted the test note and answered 1${byteOrderMarks ? ` (after ${byteOrderMarks} UTF-8 byte-order mark${byteOrderMarks > 1 ? 's' : ''}: a PHP file of the application, often config/config_ucenter.php, was saved "UTF-8 with BOM"; the hub takes the answer, other UCenter servers may not)` : ''}.`, status);
   if (/invalid request|expir/i.test(body)) {
     // A test note is harmless to replay: this one carries no expiry, so only the key and the note's `time` count.
     const again = await send(0).catch(() => undefined);
