@@ -198,6 +198,22 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(attribute(body, /href="([^"]+)" data-testid="error-back"/)).toBe(`${BBS}/`);
   });
 
+  test('a consent page open in a tab while the browser signed out in another: its reload links back to that subsite, not "expired"', async () => {
+    const notes = 'http://notes2.sso.test:5305';
+    await hub.services.clients.register({ clientId: 'notes2', trusted: false, redirectUris: [`${notes}/sso/callback`] });
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('notes2', `${notes}/sso/callback`).params));
+    const consent = await browser.follow(continueUrlOf(await (await browser.post(form.action, { _csrf: form.csrf, ...ALICE })).text(), hub.url), [hubHost()]);
+    expect(consent.body).toContain('data-testid="consent-allow"');
+    await signOut(browser, hub.url);
+    const reloaded = await browser.get(consent.url);
+    const body = await reloaded.text();
+    expect(reloaded.status).toBe(400);
+    expect(body).not.toContain('This sign-in page has expired');
+    expect(body).toContain('You have signed out since');
+    expect(attribute(body, /href="([^"]+)" data-testid="error-back"/)).toBe(`${notes}/`);
+  });
+
   test('signed in at the portal, then signed out: Back to that sign-in page starts a new one for the same destination', async () => {
     const browser = new TestBrowser();
     const form = await openForm(hub, browser, `${hub.url}/login?next=${encodeURIComponent('/account?tab=sites')}`);
