@@ -32,6 +32,7 @@ import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
 import { silentUnavailableTarget } from './silent-unavailable.js';
+import { endedResumeSite } from './ended-resume.js';
 import type { Clock } from '../store/store-clock.js';
 import type { Logger } from '../logger.js';
 import { checkClientSecretsByDigest, PreviousSecretWarnings } from './client-secret-check.js';
@@ -357,6 +358,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
     const locale = localeOfContext(ctx);
     const t = translator(locale);
+    const endedSite = unavailable ? undefined : endedResumeSite(ctx, error);
+    if (endedSite !== undefined) {
+      // Allow on a consent page whose hub session ended while it was open: the way back to its site.
+      ctx.body = views.render('hub/error.njk', {
+        title: t('errors:titles.signedOutSince'),
+        description: t('errors:descriptions.signedOutSince'),
+        back: { href: endedSite, host: new URL(endedSite).host },
+      }, locale);
+      return;
+    }
     // Our own wording where we have it; in English otherwise oidc-provider's precise description,
     // in Chinese a plain one for the RFC 6749 code (the code itself is on the page).
     const description =
