@@ -295,6 +295,17 @@ export function createProvider(deps: ProviderDeps): Provider {
           ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName, switchNext: ctx.method === 'GET' && !cameFromPostedForm(ctx.req) ? ctx.originalUrl : '/' }, localeOfContext(ctx));
         },
         postLogoutSuccessSource: async (ctx) => {
+          // Back (or a bookmark) to the signed-out page in a browser signed in again since: its
+          // account page, not "You are signed out" to someone who is signed in (a browser review).
+          // Not the page of a sign-out of one site only (client_id: "No, sign me out of X only"),
+          // which leaves the hub session as it is. oidc-provider loads no session on this route:
+          // read, never saved here.
+          const session = ctx.oidc.client ? undefined : await ctx.oidc.provider.Session.get(ctx);
+          if (session?.accountId) {
+            ctx.status = 303;
+            ctx.redirect('/account');
+            return;
+          }
           ctx.type = 'html';
           ctx.body = views.render('hub/logged-out.njk', { clientName: ctx.oidc.client?.clientName, switchNext: '/login' }, localeOfContext(ctx));
         },
