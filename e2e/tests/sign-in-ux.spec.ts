@@ -109,3 +109,44 @@ test('the #fragment of the site page a sign-in started from is there again after
   expect(page.url()).toBe(`${URLS.wiki}/private?q=1#notes`);
   await context.close();
 });
+
+test('Back to a finished sign-in page after signing out: a way back to the site (bbs) or a new sign-in (portal), not "expired"', async ({ browser }) => {
+  const user = await newUser('back-out');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const hub = new HubPage(page);
+  const bbs = new SitePage(page, URLS.bbs);
+
+  // Signs in from bbs: the hub's sign-in page is an entry of the history.
+  await bbs.open('/');
+  await bbs.clickSignIn();
+  await hub.expectSignInForm();
+  const siteSignInPage = page.url();
+  await hub.signIn(user.login, user.password);
+  await page.waitForURL(`${URLS.bbs}/**`);
+  await bbs.expectSignedInAs(user.name);
+  // Signs out at the hub, then goes Back through the history to that sign-in page (the hub's pages
+  // are no-store: Back fetches them again, as this goto does).
+  await hub.signOut();
+  await page.goto(siteSignInPage);
+  await expect(page.locator('body')).not.toContainText(EXPIRED);
+  await expect(page.getByTestId('error-title')).toHaveText('You have signed out since');
+  await page.getByTestId('error-back').click();
+  await page.waitForURL(`${URLS.bbs}/`);
+  await bbs.expectAnonymous();
+  await shot(page, 'ux-back-to-site-sign-in-after-sign-out');
+
+  // The portal's own sign-in page: a new one, for the same destination.
+  await hub.gotoLogin('/account');
+  const portalSignInPage = page.url();
+  await hub.signIn(user.login, user.password);
+  await page.waitForURL(`${URLS.hub}/account`);
+  await hub.signOut();
+  await page.goto(portalSignInPage);
+  await hub.expectSignInForm();
+  await expect(page.locator('body')).not.toContainText(EXPIRED);
+  await hub.signIn(user.login, user.password);
+  await page.waitForURL(`${URLS.hub}/account`);
+  await hub.expectAccountOf(user.login);
+  await context.close();
+});

@@ -181,7 +181,7 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     expect(await hub.services.consents.find((await hub.services.users.findByUsername('alice'))!.id, 'wiki')).toBeFalsy();
   });
 
-  test('signed in at a subsite, then signed out: Back to that sign-in page does not say the sign-in was cancelled (it was not)', async () => {
+  test('signed in at a subsite, then signed out: Back to that sign-in page says so and links back to the site, not "expired" nor "cancelled"', async () => {
     const browser = new TestBrowser();
     const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('bbs', REDIRECT).params));
     const landed = new URL(await submit(hub, browser, form));
@@ -191,7 +191,42 @@ describe.each(STORE_KINDS)('a signed-in browser and an old sign-in page (%s)', (
     const body = await back.text();
     expect(back.status).toBe(400);
     expect(body).not.toContain('cancelled');
-    expect(body).toContain('This sign-in page has expired');
+    // Before, "This sign-in page has expired" with no way back, for a person who did nothing wrong
+    // (a browser review: Back a few times after signing out at the hub).
+    expect(body).not.toContain('This sign-in page has expired');
+    expect(body).toContain('You have signed out since');
+    expect(attribute(body, /href="([^"]+)" data-testid="error-back"/)).toBe(`${BBS}/`);
+  });
+
+  test('a consent page open in a tab while the browser signed out in another: its reload links back to that subsite, not "expired"', async () => {
+    const notes = 'http://notes2.sso.test:5305';
+    await hub.services.clients.register({ clientId: 'notes2', trusted: false, redirectUris: [`${notes}/sso/callback`] });
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, authUrl(hub.url, codeRequest('notes2', `${notes}/sso/callback`).params));
+    const consent = await browser.follow(continueUrlOf(await (await browser.post(form.action, { _csrf: form.csrf, ...ALICE })).text(), hub.url), [hubHost()]);
+    expect(consent.body).toContain('data-testid="consent-allow"');
+    await signOut(browser, hub.url);
+    const reloaded = await browser.get(consent.url);
+    const body = await reloaded.text();
+    expect(reloaded.status).toBe(400);
+    expect(body).not.toContain('This sign-in page has expired');
+    expect(body).toContain('You have signed out since');
+    expect(attribute(body, /href="([^"]+)" data-testid="error-back"/)).toBe(`${notes}/`);
+  });
+
+  test('signed in at the portal, then signed out: Back to that sign-in page starts a new one for the same destination', async () => {
+    const browser = new TestBrowser();
+    const form = await openForm(hub, browser, `${hub.url}/login?next=${encodeURIComponent('/account?tab=sites')}`);
+    expect(new URL(await submit(hub, browser, form)).pathname).toBe('/account');
+    await signOut(browser, hub.url);
+    const back = await browser.get(form.url);
+    expect(back.status).toBe(303);
+    const to = new URL(back.headers.get('location')!, hub.url);
+    expect(to.pathname).toBe('/login');
+    expect(to.searchParams.get('next')).toBe('/account?tab=sites');
+    const again = await browser.follow(to.toString());
+    expect(again.response.status).toBe(200);
+    expect(again.body).toContain('data-testid="login-submit"');
   });
 
   test('not signed in: a stale form is still refused (403) and an expired sign-in page still says so (400)', async () => {

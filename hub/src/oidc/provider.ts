@@ -32,6 +32,7 @@ import { LOCALES, translator } from '../i18n/i18n.js';
 import { localeOfContext } from '../i18n/locale-middleware.js';
 import { CookieSigner } from '../security/cookie-signer.js';
 import { silentUnavailableTarget } from './silent-unavailable.js';
+import { endedResumeSite } from './ended-resume.js';
 import type { Clock } from '../store/store-clock.js';
 import type { Logger } from '../logger.js';
 import { checkClientSecretsByDigest, PreviousSecretWarnings } from './client-secret-check.js';
@@ -294,6 +295,17 @@ export function createProvider(deps: ProviderDeps): Provider {
           ctx.body = views.render('hub/logout.njk', { form, auto, clientName: ctx.oidc.client?.clientName, switchNext: ctx.method === 'GET' && !cameFromPostedForm(ctx.req) ? ctx.originalUrl : '/' }, localeOfContext(ctx));
         },
         postLogoutSuccessSource: async (ctx) => {
+          // Back (or a bookmark) to the signed-out page in a browser signed in again since: its
+          // account page, not "You are signed out" to someone who is signed in (a browser review).
+          // Not the page of a sign-out of one site only (client_id: "No, sign me out of X only"),
+          // which leaves the hub session as it is. oidc-provider loads no session on this route:
+          // read, never saved here.
+          const session = ctx.oidc.client ? undefined : await ctx.oidc.provider.Session.get(ctx);
+          if (session?.accountId) {
+            ctx.status = 303;
+            ctx.redirect('/account');
+            return;
+          }
           ctx.type = 'html';
           ctx.body = views.render('hub/logged-out.njk', { clientName: ctx.oidc.client?.clientName, switchNext: '/login' }, localeOfContext(ctx));
         },
@@ -357,6 +369,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     const code = unavailable ? 'temporarily_unavailable' : String(out.error ?? 'server_error');
     const locale = localeOfContext(ctx);
     const t = translator(locale);
+    const endedSite = unavailable ? undefined : endedResumeSite(ctx, error);
+    if (endedSite !== undefined) {
+      // Allow on a consent page whose hub session ended while it was open: the way back to its site.
+      ctx.body = views.render('hub/error.njk', {
+        title: t('errors:titles.signedOutSince'),
+        description: t('errors:descriptions.signedOutSince'),
+        back: { href: endedSite, host: new URL(endedSite).host },
+      }, locale);
+      return;
+    }
     // Our own wording where we have it; in English otherwise oidc-provider's precise description,
     // in Chinese a plain one for the RFC 6749 code (the code itself is on the page).
     const description =

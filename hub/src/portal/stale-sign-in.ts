@@ -95,15 +95,26 @@ export function staleSignIn(services: HubServices): ErrorRequestHandler {
     const signedIn = await currentUser(provider, users, req, res);
     const uid = String(req.params.uid ?? /^\/interaction\/([^/]+)/.exec(req.path)?.[1] ?? '');
     if (!signedIn) {
-      // A sign-in this browser cancelled (Back from the site after Cancel): the way back to that site.
-      const back = req.session.cancelledSignIns?.includes(uid) ? req.session.finishedSignIns?.[uid] : undefined;
+      // A sign-in this browser finished (Back from the site after a sign-in, or after Cancel),
+      // and is not signed in now (signed out since, or Cancel): the way back to where it was going.
+      const finished = req.session.finishedSignIns?.[uid];
+      const cancelled = req.session.cancelledSignIns?.includes(uid) === true;
       const t = translator(localeOf(res));
-      if (back !== undefined && /^https?:\/\//.test(back)) {
+      if (finished !== undefined && /^https?:\/\//.test(finished)) {
+        // A site's sign-in: its request (and state) is the site's, so the site starts the next one.
+        // Before, a browser signed out since read "This sign-in page has expired" and no link (a
+        // browser review: Back a few times after signing out at the hub).
+        const kind = cancelled ? 'signInCancelled' : 'signedOutSince';
         return renderPage(res, views, 'hub/error.njk', {
-          title: t('errors:titles.signInCancelled'),
-          description: t('errors:descriptions.signInCancelled'),
-          back: { href: back, host: new URL(back).host },
+          title: t(`errors:titles.${kind}`),
+          description: t(`errors:descriptions.${kind}`),
+          back: { href: finished, host: new URL(finished).host },
         }, 400);
+      }
+      if (finished !== undefined && req.method === 'GET') {
+        // The portal's own sign-in (its destination a path of the hub, checked when it was kept):
+        // a new sign-in page for the same destination, as the page Back was going to was one.
+        return res.redirect(303, `/login?${new URLSearchParams({ next: safeNext(finished) })}`);
       }
       if (req.method === 'POST' && /^\/interaction\/[^/]+\/login$/.test(req.baseUrl + req.path)) return expiredPasswordForm(services, req, res, error, next);
       return next(error);

@@ -111,6 +111,13 @@ export function callback(ctx: KitContext): RequestHandler {
     }
     // state binds the answer to this browser's request (CSRF on the callback, RFC 6749 §10.12).
     if (!found) {
+      // No cookie of this site came back at all: the likeliest cause a visitor can act on is a
+      // browser that blocks this site's cookies, where "Please try again" alone fails every time
+      // (a browser review: cookies blocked for bbs, every "Sign in" ended on this page).
+      if (!req.headers.cookie) {
+        return fail(400, 'This sign-in was not started in this browser, or took too long, or this browser does not keep this site\'s cookies, which signing in here needs. Check that cookies are allowed for this site, then try again.',
+          'no pending sign-in cookie, and no cookie of this site at all (the browser blocks this site\'s cookies? or expired: after 10 minutes, a silent check\'s after 1; opened in another browser; cookies not stored: check secureCookies against the site\'s scheme)');
+      }
       return fail(400, 'This sign-in was not started in this browser, or took too long. Please try again.',
         'no pending sign-in cookie (expired: after 10 minutes, a silent check\'s after 1; opened in another browser, or cookies not stored: check secureCookies against the site\'s scheme)');
     }

@@ -87,6 +87,26 @@ describe('a callback that matches no pending request of this browser', () => {
     expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
   });
 
+  // A browser review: with cookies blocked for the site, every "Sign in" ended on "not started in
+  // this browser ... Please try again", which fails again each time; nothing said why.
+  it('a browser that keeps none of the site\'s cookies: the error page says cookies are needed, and the other page does not', async () => {
+    const site = await makeSite(hub);
+    // No agent: nothing the site sets is sent back, as in a browser that blocks its cookies.
+    const start = await request(site.app).get('/sso/login?next=/private').set(HTML);
+    expect(start.status).toBe(302);
+    const answered = await browserAtHub(hub, start.headers.location!);
+    const res = await request(site.app).get(answered).set(HTML);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('not started in this browser');
+    expect(res.text).toContain('cookies are allowed for this site');
+    // A browser that keeps the site's cookies, whose sign-in answer is not its own: no word of cookies.
+    const agent = request.agent(site.app);
+    await agent.get('/sso/login?next=/forum').set(HTML);
+    const other = await agent.get(answered.replace(/state=[^&]+/, 'state=someone-elses-state')).set(HTML);
+    expect(other.status).toBe(400);
+    expect(other.text).not.toContain('cookies are allowed');
+  });
+
   it('a browser that is not signed in still gets the error page (nothing to continue as)', async () => {
     const site = await makeSite(hub);
     const res = await request(site.app).get('/sso/callback?code=old-code&state=bookmarked-state').set(HTML);
