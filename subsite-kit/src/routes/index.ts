@@ -7,6 +7,7 @@ import { synclogout } from './synclogout.js';
 import { callback } from './callback.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
+import { logoutPage } from './logout-page.js';
 import { userdelete } from './userdelete.js';
 import { backchannelLogout } from './backchannel-logout.js';
 import { errorHandler } from './error-handler.js';
@@ -74,6 +75,8 @@ function kitRoutes(ctx: KitContext, sessionMiddleware: RequestHandler): Router {
   router.get(ROUTES.callback, catchRejections(callback(ctx)));
   router.get(ROUTES.login, catchRejections(login(ctx)));
   router.post(ROUTES.logout, catchRejections(logout(ctx)));
+  // A bookmark or an old `<a href>`: the page with the button, never a sign-out by GET.
+  router.get(ROUTES.logout, logoutPage(ctx));
 
   router.use(KIT_PATH_PREFIX, errorHandler(ctx.configLog, ctx.options.logger, ctx.options.publicPath));
   return router;

@@ -160,6 +160,27 @@ describe('POST /sso/logout: CSRF-protected RP-initiated logout', () => {
     expect((await agent.get('/')).body.user).toBeNull();
   });
 
+  it('GET /sso/logout (a bookmark, an old <a href>): a page whose button posts the sign-out, and nobody signed out by the GET; before, "That page does not exist" (a browser review)', async () => {
+    const { agent } = await signedIn();
+    const page = await agent.get('/sso/logout').set(HTML);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['content-security-policy']).toContain(`form-action 'self' ${HUB_URL}`);
+    expect(page.text).toContain('<form method="post" action="/sso/logout">');
+    expect(page.text).toContain('Sign out of this site and of the sign-in service?');
+    expect(setCookies(page)['sso.sid'] === undefined || !isDeletion(setCookies(page)['sso.sid']!)).toBe(true);
+    expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
+    // The button: a same-origin POST, which signs out.
+    const posted = await agent.post('/sso/logout').set('Sec-Fetch-Site', 'same-origin');
+    expect(posted.status).toBe(303);
+    expect((await agent.get('/')).body.user).toBeNull();
+    // Signed out: the page says so, and still offers the hub's sign-out.
+    expect((await agent.get('/sso/logout').set(HTML)).text).toContain('You are not signed in on this site.');
+  });
+
   it('accepts a matching Origin when Fetch Metadata is absent', async () => {
     const { agent } = await signedIn();
     expect((await agent.post('/sso/logout').set('Origin', 'http://bbs.test')).status).toBe(303);
