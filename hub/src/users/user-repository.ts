@@ -719,6 +719,20 @@ export class UserRepository {
   }
 
   /**
+   * The tail of a change of address to the account's current one, for a change the store cut off
+   * after its record landed (its answer lost): the previous address's index entries that still
+   * name this account are let go, and a verified account leaves the unverified list, as
+   * {@link changeEmail} does after the record. Safe to run twice; nothing when the account has
+   * `previous` again.
+   */
+  async settleAddressChange(id: string, previous: string): Promise<void> {
+    const user = await this.findById(id);
+    if (!user || foldAddress(user.email) === foldAddress(previous)) return;
+    await this.#releaseAddress(previous, id);
+    if (user.emailVerified === true) await this.store.zRemove(this.keys.unverifiedUsers(), id);
+  }
+
+  /**
    * Runs after every password set through `setPassword` (an admin reset, a change, a reset
    * link, UCenter's user/edit), not after a rehash of the same password at sign-in.
    */
