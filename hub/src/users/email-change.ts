@@ -235,6 +235,10 @@ export class EmailChange {
         if (error instanceof ConflictError || error instanceof AccountChangedMeanwhileError) throw new ConflictError(msg('errors:emailNowOther'));
         throw error;
       }
+    } else {
+      // Given back already (a retry): the taker's address may still name the account, if the
+      // store cut the first try off after the record (its release failed, or its answer was lost).
+      await this.deps.users.settleAddressChange(user.id, grant.to);
     }
     const ended = await this.deps.lifecycle.signOutEverywhere(user.id);
     // Of two submissions at once, both gave the same address back and ended the same sessions: one uses the link up.
