@@ -128,7 +128,7 @@ export class UserRepository {
    * A self-service sign-up: the username is claimed, the e-mail address is not (it is claimed
    * only when verified, see `verifyEmail`), so nobody can hold an address they cannot read.
    */
-  async createSignedUp(input: Omit<NewUser, 'roles' | 'id' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
+  async createSignedUp(input: Omit<NewUser, 'roles' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
     const { passwordHash, locale, ...rest } = input;
     const createdAt = Math.floor(Date.now() / 1000);
     // Neither verified nor signed in yet: removed HUB_UNVERIFIED_ACCOUNT_DAYS from now unless it
