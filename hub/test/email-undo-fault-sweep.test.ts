@@ -45,15 +45,17 @@ describe('E-mail undo: a store fault at each of its writes, then the same form s
     await hub.services.users.changeEmail(created.id, to, { verified: true, changedAt: Date.now() });
     const taker = await signInAtPortal(hub, username, PASSWORD);
     const token = await tokens.issue('email-undo', { userId: created.id, from, to }, 3600);
-    return { id: created.id, from, taker, token };
+    return { id: created.id, from, to, taker, token };
   }
 
   function undo(token: string) {
     return hub.services.emailChange.undo(token, '127.0.0.1');
   }
 
-  async function expectDone(id: string, from: string, taker: TestBrowser, token: string): Promise<void> {
+  async function expectDone(id: string, from: string, to: string, taker: TestBrowser, token: string): Promise<void> {
     expect((await hub.services.users.findById(id))?.email).toBe(from);
+    // The taker's address is let go: it signs in no more, and is free for anyone.
+    expect(await hub.services.users.findByLogin(to)).toBeUndefined();
     expect(await isSignedIn(taker, hub.url)).toBe(false);
     // Used up once the undo went through.
     await expect(undo(token)).rejects.toBeInstanceOf(InvalidUndoLinkError);
@@ -63,12 +65,12 @@ describe('E-mail undo: a store fault at each of its writes, then the same form s
     const healthy = await takenWithLink();
     const { writes, error } = await withNthWriteFaulted(faulty, undefined, kind, () => undo(healthy.token));
     expect(error).toBeUndefined();
-    await expectDone(healthy.id, healthy.from, healthy.taker, healthy.token);
+    await expectDone(healthy.id, healthy.from, healthy.to, healthy.taker, healthy.token);
     expect(writes).toBeGreaterThan(2);
 
     const problems: string[] = [];
     for (let nth = 1; nth <= writes; nth += 1) {
-      const { id, from, taker, token } = await takenWithLink();
+      const { id, from, to, taker, token } = await takenWithLink();
       const faulted = await withNthWriteFaulted(faulty, nth, kind, () => undo(token));
       if (faulted.error === undefined) continue; // absorbed (an audit write): fine if the undo is whole
       try {
@@ -77,7 +79,7 @@ describe('E-mail undo: a store fault at each of its writes, then the same form s
         await undo(token).catch((error: unknown) => {
           if (!(error instanceof InvalidUndoLinkError)) throw error;
         });
-        await expectDone(id, from, taker, token);
+        await expectDone(id, from, to, taker, token);
       } catch (retryError) {
         problems.push(`write ${nth} ${kind}: ${retryError instanceof Error ? retryError.name : String(retryError)}`);
       }

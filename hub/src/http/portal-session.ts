@@ -26,6 +26,11 @@ declare module 'express-session' {
     signupSentTo?: string;
     /** The account the last sign-up on this browser made: a sign-up with its username replaces it while unverified (signup-service.ts). */
     signedUpAccount?: string;
+    /**
+     * The accounts the last sign-ups on this browser were to make (the last few), kept before each
+     * account is written: one the store cut off after writing it (the 503 page) is replaced as well.
+     */
+    signupAttempts?: string[];
     /** The site's sign-in page (interaction uid) that "Forgot your password?" or "Create an account" was opened from (portal/sign-in-return.ts). */
     signInPage?: string;
     /** A form came after this browser was signed out, and was not acted on: the next sign-in page says so, once. */

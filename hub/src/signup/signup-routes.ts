@@ -12,6 +12,9 @@ import { SignupError } from './signup-errors.js';
 import { TooManySignupsError } from './signup-limit.js';
 import { VERIFY_PATH } from './signup-service.js';
 
+/** How many of this browser's sign-ups the portal session keeps the ids of (signupAttempts). */
+const SIGNUP_ATTEMPTS_KEPT = 5;
+
 function field(req: Request, name: string, max = 320): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value.slice(0, max) : '';
@@ -74,8 +77,13 @@ export function signupRoutes(services: HubServices): Router {
         locale: localeOf(res),
         ip: clientIp(req),
         ...(values.invite ? { invite: values.invite } : {}),
-        // This browser's last sign-up: sent again with its username (the address corrected), it is replaced.
-        ...(req.session.signedUpAccount ? { replaces: req.session.signedUpAccount } : {}),
+        // This browser's last sign-ups, also one the store cut off after its account was written:
+        // sent again with its username (the address corrected, or after the 503 page), it is replaced.
+        replaces: [...(req.session.signedUpAccount ? [req.session.signedUpAccount] : []), ...(req.session.signupAttempts ?? [])],
+        beforeCreate: async (id) => {
+          req.session.signupAttempts = [...(req.session.signupAttempts ?? []), id].slice(-SIGNUP_ATTEMPTS_KEPT);
+          await saveSession(req);
+        },
       });
     } catch (error) {
       const shown = formError(error);

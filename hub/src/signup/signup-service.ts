@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError } from '../errors.js';
 import { MailUnavailableError } from '../mail/mail-message.js';
@@ -34,10 +35,17 @@ export interface SignupInput {
   /** The invite token (HUB_SIGNUP=invite). */
   invite?: string;
   /**
-   * The account the last sign-up in this browser made (the portal session keeps its id): a sign-up
-   * with its username replaces it while it is unverified and never signed in (see `register`).
+   * The accounts the last sign-ups in this browser made or were making (the portal session keeps
+   * their ids): a sign-up with the username of one replaces it while it is unverified and never
+   * signed in (see `register`).
    */
-  replaces?: string;
+  replaces?: string[];
+  /**
+   * Told the new account's id once the form is right, before anything of the account is written
+   * (the route keeps it in the portal session): a sign-up the store cut off after its account was
+   * written (the 503 page) is then this browser's own, and replaced when the form is sent again.
+   */
+  beforeCreate?: (id: string) => Promise<void>;
 }
 
 /** What the verification token stands for. */
@@ -125,10 +133,16 @@ export class SignupService {
     // the form said "This username is taken" and the name stayed with the mistyped address, whose
     // link nobody could open, for HUB_UNVERIFIED_ACCOUNT_DAYS (a browser review). Only once the form
     // is right (a refused form leaves it), and only that browser's (nobody else has its session).
-    if (input.replaces) await this.deps.unverified?.withdraw(input.replaces, username, input.ip);
+    // Also a sign-up of this browser the store cut off after its account was written (the 503
+    // page): its id was kept before the account's writes (`beforeCreate`). Before, the browser
+    // learnt the id only from a sign-up that answered, and the form sent again was told "This
+    // username is taken" by the account its first try had made.
+    for (const id of new Set(input.replaces ?? [])) await this.deps.unverified?.withdraw(id, username, input.ip);
+    const id = randomUUID();
+    await input.beforeCreate?.(id);
     let user: Pick<User, 'id' | 'username'>;
     try {
-      user = await this.deps.users.createSignedUp({ username, email, name, passwordHash, locale: input.locale });
+      user = await this.deps.users.createSignedUp({ id, username, email, name, passwordHash, locale: input.locale });
     } catch (error) {
       if (error instanceof ConflictError) throw signupErrors.usernameTaken();
       throw error;

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, msg } from '../errors.js';
 import type { AccountLifecycle } from './account-lifecycle.js';
 import { AccountInputError } from './account-errors.js';
 import type { Logger } from '../logger.js';
-import { MailUnavailableError } from '../mail/mail-message.js';
+import { MailUnavailableError, type MailRequest } from '../mail/mail-message.js';
 import { deliveryFailure, type Mailer } from '../mail/mailer.js';
 import type { RecoveryLimits } from '../security/recovery-limits.js';
 import type { AccountSettings } from './account-settings.js';
@@ -42,6 +43,14 @@ interface EmailGrant {
    * device's or the taker's. Absent in links an older release issued.
    */
   locale?: string;
+  /**
+   * Set when a confirmation claims the link (it is used up only once the change is whole): what
+   * the rule for the undo link reads of the account before the change, which the change itself
+   * overwrites, so that a confirmation the store cut off after the address changed and sent again
+   * offers the old address its way back as the first would have. `attempt` is new at each claim:
+   * of two confirmations at once, one claims the link, the other is told it is used.
+   */
+  claim?: { attempt: string; fromVerified: boolean; fromChangedAt?: number };
 }
 
 /** What the link sent to the old address after a change stands for: the address to give back. */
@@ -139,25 +148,57 @@ export class EmailChange {
   }
 
   /**
-   * Uses the link up and changes the address; it is verified from now on. The old address is
-   * then sent a link that gives it back ({@link undo}): whoever holds the password can confirm a
-   * change to a mailbox of theirs within minutes, and then reset the password through it.
+   * Changes the address with the link; it is verified from now on. The old address is then sent
+   * a link that gives it back ({@link undo}): whoever holds the password can confirm a change to
+   * a mailbox of theirs within minutes, and then reset the password through it.
+   *
+   * The link is claimed first (a compare-and-set) and used up last, once the address changed and
+   * the undo link was made and its mail started: a confirmation the store cut off part-way (the
+   * 503 page) leaves it working, and the form sent again finishes the change and sends the old
+   * address its way back, also when the new address had already landed (the claim keeps what the
+   * rule for the undo link needs of the account before the change). Used up first, as before,
+   * such a confirmation spent the link, and one whose change landed with its answer lost never
+   * sent the old address its undo link.
    */
   async confirm(token: string, ip: string, locale: string): Promise<User> {
-    const grant = await this.deps.tokens.take<EmailGrant>('email-change', token);
+    const grant = await this.deps.tokens.peek<EmailGrant>('email-change', token);
     const { user, to } = await this.#changeOf(grant);
+    const claimed: EmailGrant = {
+      ...grant!,
+      claim: {
+        // A first claim reads the account as the link found it; a retry keeps what the first read.
+        ...(grant!.claim ?? { fromVerified: user.emailVerified === true, ...(user.emailChangedAt !== undefined ? { fromChangedAt: user.emailChangedAt } : {}) }),
+        attempt: randomUUID(),
+      },
+    };
+    // Of two confirmations at once (or a retry beside one still at work), one goes on.
+    if (!(await this.deps.tokens.replace<EmailGrant>('email-change', token, grant!, claimed))) throw new InvalidEmailLinkError();
+    const claim = claimed.claim!;
     let changed: User;
-    try {
-      // Checked again as it is written: of two links used at once (or a password changed
-      // meanwhile), the one the account no longer matches changes nothing.
-      changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now(), expect: (current) => EmailChange.#matches(grant!, current) });
-    } catch (error) {
-      if (error instanceof AccountChangedMeanwhileError) throw new InvalidEmailLinkError();
-      if (error instanceof ConflictError) throw new ConflictError(msg('errors:emailNowOther'));
-      throw error;
+    if (EmailChange.#changedBy(claimed, user)) {
+      // The change landed before a store fault cut the confirmation off: its tail is finished.
+      await this.deps.users.settleAddressChange(user.id, claimed.from);
+      changed = user;
+    } else {
+      try {
+        // Checked again as it is written: of two links used at once (or a password changed
+        // meanwhile), the one the account no longer matches changes nothing.
+        changed = await this.deps.users.changeEmail(user.id, to, { verified: true, changedAt: Date.now(), expect: (current) => EmailChange.#matches(claimed, current) });
+      } catch (error) {
+        if (error instanceof AccountChangedMeanwhileError) throw new InvalidEmailLinkError();
+        if (error instanceof ConflictError) throw new ConflictError(msg('errors:emailNowOther'));
+        throw error;
+      }
     }
+    // The account as it was before the change, for the rule on the undo link and the mail's greeting.
+    const { emailChangedAt: _now, ...rest } = changed;
+    const before: User = { ...rest, email: claimed.from, emailVerified: claim.fromVerified, ...(claim.fromChangedAt !== undefined ? { emailChangedAt: claim.fromChangedAt } : {}) };
+    // Made (a store write) before the link is used up, so a fault leaves the link for the retry;
+    // its mail starts before too: a retry after a fault at the last write sends a second one.
+    const notice = await this.#undoNotice(before, to, claimed.locale ?? locale);
+    this.#background(this.deps.mailer.send(notice));
+    await this.deps.tokens.take('email-change', token);
     await this.deps.audit.record({ event: 'account.email.changed', actor: user.id, subject: user.id, ip });
-    this.#background(this.#offerUndo(user, to, grant?.locale ?? locale));
     return changed;
   }
 
@@ -194,6 +235,10 @@ export class EmailChange {
         if (error instanceof ConflictError || error instanceof AccountChangedMeanwhileError) throw new ConflictError(msg('errors:emailNowOther'));
         throw error;
       }
+    } else {
+      // Given back already (a retry): the taker's address may still name the account, if the
+      // store cut the first try off after the record (its release failed, or its answer was lost).
+      await this.deps.users.settleAddressChange(user.id, grant.to);
     }
     const ended = await this.deps.lifecycle.signOutEverywhere(user.id);
     // Of two submissions at once, both gave the same address back and ended the same sessions: one uses the link up.
@@ -218,24 +263,22 @@ export class EmailChange {
   }
 
   /**
-   * The link that gives the replaced address back, mailed to it. Only to an address that was
+   * The mail to the replaced address (`user` as it was before the change), with the link that
+   * gives it back, made here (a store write). The link goes only to an address that was
    * verified: the owner of an address mistyped at sign-up and never proven would get the account.
    * And only to one that held the account longer than such a link lives: one set by a change
    * since (the taker's first mailbox, after A → B → C) gets none, so it cannot take the account
    * back from the owner of A after A's link was used (a review); A's link still works.
    */
-  async #offerUndo(user: User, to: string, locale: string): Promise<void> {
+  async #undoNotice(user: User, to: string, locale: string): Promise<MailRequest> {
     const vars = { ...ownerMailVars(user), newEmail: to };
     const recent = user.emailChangedAt !== undefined && Date.now() - user.emailChangedAt < this.deps.undoTtlSeconds * 1000;
-    if (user.emailVerified !== true || recent) {
-      await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars });
-      return;
-    }
+    if (user.emailVerified !== true || recent) return { to: user.email, template: 'email-changed', locale, vars };
     const grant: UndoGrant = { userId: user.id, from: user.email, to, ...(user.emailChangedAt !== undefined ? { fromChangedAt: user.emailChangedAt } : {}) };
     const token = await this.deps.tokens.issue('email-undo', grant, this.deps.undoTtlSeconds);
     const link = `${this.deps.issuer}/account/email/undo?token=${encodeURIComponent(token)}`;
     const days = Math.max(1, Math.round(this.deps.undoTtlSeconds / 86_400));
-    await this.deps.mailer.send({ to: user.email, template: 'email-changed', locale, vars: { ...vars, link, days } });
+    return { to: user.email, template: 'email-changed', locale, vars: { ...vars, link, days } };
   }
 
   async #undoOf(grant: UndoGrant | undefined): Promise<{ user: User; grant: UndoGrant }> {
@@ -246,9 +289,15 @@ export class EmailChange {
 
   async #changeOf(grant: EmailGrant | undefined): Promise<{ user: User; to: string }> {
     const user = grant ? await this.deps.users.findById(grant.userId) : undefined;
-    // Stale when the address or the password changed since the link was made.
-    if (!grant || !user || !EmailChange.#matches(grant, user)) throw new InvalidEmailLinkError();
+    // Stale when the address or the password changed since the link was made; a claimed link
+    // also stands for the change it made (a confirmation cut off after the address landed).
+    if (!grant || !user || !(EmailChange.#matches(grant, user) || EmailChange.#changedBy(grant, user))) throw new InvalidEmailLinkError();
     return { user, to: grant.to };
+  }
+
+  /** Whether a claimed link's change landed: the account has its new address, the same password. */
+  static #changedBy(grant: EmailGrant, user: User): boolean {
+    return grant.claim !== undefined && !user.disabled && foldAddress(user.email) === foldAddress(grant.to) && passwordStamp(user) === grant.stamp;
   }
 
   /** Whether the account is still as the link found it: enabled, the same address, the same password. */

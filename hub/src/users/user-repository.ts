@@ -128,7 +128,7 @@ export class UserRepository {
    * A self-service sign-up: the username is claimed, the e-mail address is not (it is claimed
    * only when verified, see `verifyEmail`), so nobody can hold an address they cannot read.
    */
-  async createSignedUp(input: Omit<NewUser, 'roles' | 'id' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
+  async createSignedUp(input: Omit<NewUser, 'roles' | 'uid' | 'password'> & { passwordHash: string; locale?: string }): Promise<PublicUser> {
     const { passwordHash, locale, ...rest } = input;
     const createdAt = Math.floor(Date.now() / 1000);
     // Neither verified nor signed in yet: removed HUB_UNVERIFIED_ACCOUNT_DAYS from now unless it
@@ -716,6 +716,20 @@ export class UserRepository {
     if (claims) await this.#releaseAddress(user.email, id);
     if (emailVerified) await this.store.zRemove(this.keys.unverifiedUsers(), id);
     return changed;
+  }
+
+  /**
+   * The tail of a change of address to the account's current one, for a change the store cut off
+   * after its record landed (its answer lost): the previous address's index entries that still
+   * name this account are let go, and a verified account leaves the unverified list, as
+   * {@link changeEmail} does after the record. Safe to run twice; nothing when the account has
+   * `previous` again.
+   */
+  async settleAddressChange(id: string, previous: string): Promise<void> {
+    const user = await this.findById(id);
+    if (!user || foldAddress(user.email) === foldAddress(previous)) return;
+    await this.#releaseAddress(previous, id);
+    if (user.emailVerified === true) await this.store.zRemove(this.keys.unverifiedUsers(), id);
   }
 
   /**
