@@ -247,6 +247,9 @@ export function accountRoutes(services: HubServices): Router {
     // browser, the session that stays, stays a known device, as after a password change, so
     // guessers elsewhere cannot slow the owner right after they ended a session they did not know.
     await renewDeviceCookie(services, res, signedIn.user.id);
+    // This session stays, under a new id, as after a password change: a copy of this browser's
+    // cookie (a leaked cookie file) is no other session the page could list, and kept going.
+    await rotateHubSession(provider, req, res, config.secureCookies);
     await audit.record({ event: 'account.sessions.end-others', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended });
     res.redirect(303, '/account?done=others');
   });

@@ -5,7 +5,7 @@ import { csrf } from '../security/csrf.js';
 import type { HubServices } from '../services.js';
 import { looksLikeRecoveryCode } from '../two-step/recovery-codes.js';
 import { looksLikeTotp } from '../two-step/totp.js';
-import { currentUser, signInFirst, type SignedIn } from './current-user.js';
+import { currentUser, rotateHubSession, signInFirst, type SignedIn } from './current-user.js';
 import { redirectWithFailedForm, takeFailedForm } from './failed-form.js';
 import { renderPage } from './render.js';
 import { localeOf } from '../i18n/locale-middleware.js';
@@ -155,6 +155,9 @@ export function twoStepRoutes(services: HubServices): Router {
     const ended = await services.lifecycle.endOtherSessions(signedIn.user.id, signedIn.sessionUid).catch(() => undefined);
     // This browser proved the password and a code: it stays a known device under the new generation.
     if (ended) await renewDeviceCookie(services, res, signedIn.user.id);
+    // And under a new id, as after a password change: a copy of this browser's cookie (signed in
+    // with the password alone) is no other session, and kept going.
+    if (ended) await rotateHubSession(services.provider, req, res, services.config.secureCookies);
     await audit.record({ event: 'two-step.enabled', actor: signedIn.user.id, subject: signedIn.user.id, ip: clientIp(req), detail: ended ?? { others_ended: false } });
     tellOwner(res, signedIn, 'enabled');
     // Shown once, in this answer: the store has only their digests.

@@ -330,6 +330,7 @@ export class UcenterService {
     if (emailChanges && !emailChange.available) return UC.EMAIL_NOT_ALLOWED;
     // The user as stored after a new password: the e-mail change is stamped with the new password.
     let current = user;
+    let ended: Record<string, number> = {};
     if (newPassword) {
       try {
         current = await users.setPassword(user.id, newPassword);
@@ -337,6 +338,10 @@ export class UcenterService {
         if (error instanceof BusyError) return UC.EDIT_REFUSED; // not hashed: nothing written
         throw error;
       }
+      // Before the e-mail change is asked for: ending every session renews the sign-in generation,
+      // which an e-mail change link carries (a link asked for before the sessions ended dies with them).
+      ended = await lifecycle.signOutEverywhere(user.id);
+      current = (await users.findById(user.id)) ?? current;
     }
     let emailRequested = false;
     if (emailChanges) {
@@ -353,7 +358,6 @@ export class UcenterService {
         if (!newPassword) return UC.EMAIL_NOT_ALLOWED;
       }
     }
-    const ended = newPassword ? await lifecycle.signOutEverywhere(user.id) : {};
     await audit.record({ event: 'admin.user.password', actor: user.id, subject: user.id, client: auditClient(app), ip, detail: { password: Boolean(newPassword), email: emailRequested, ...ended } });
     // The owner hears of it, as after a change on the account page: whoever had the old password
     // (a phished one) changed it at a forum and signed the owner out everywhere (a review: no mail).

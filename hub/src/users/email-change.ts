@@ -38,6 +38,15 @@ interface EmailGrant {
   to: string;
   stamp: string;
   /**
+   * The account's sign-in generation when the change was asked for (`User.signInGeneration`, '' for
+   * none yet): every "sign out everywhere" (the undo link, "Sign out everywhere else", turning
+   * two-step on, a reset, an admin's) renews it, and the link dies with the sessions. Before, a
+   * taker who asked for two changes from the owner's address confirmed the second after the owner
+   * had given the address back with the undo link (it matched the address again). Absent in links
+   * an older release issued.
+   */
+  generation?: string;
+  /**
    * The language the change was asked in (the signed-in holder's account page): the notice to
    * the old address follows it, not the browser that opens the link, which may be another
    * device's or the taker's. Absent in links an older release issued.
@@ -133,7 +142,7 @@ export class EmailChange {
       throw error;
     }));
     if (await this.deps.users.findByLogin(address)) return;
-    const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user), locale };
+    const grant: EmailGrant = { userId: user.id, from: user.email, to: address, stamp: passwordStamp(user), generation: user.signInGeneration ?? '', locale };
     const token = await this.deps.tokens.issue('email-change', grant, this.deps.ttlSeconds);
     const link = `${this.deps.issuer}/account/email/confirm?token=${encodeURIComponent(token)}`;
     // The new address is not proven yet: its mail carries nothing the account holder chose
@@ -300,8 +309,9 @@ export class EmailChange {
     return grant.claim !== undefined && !user.disabled && foldAddress(user.email) === foldAddress(grant.to) && passwordStamp(user) === grant.stamp;
   }
 
-  /** Whether the account is still as the link found it: enabled, the same address, the same password. */
+  /** Whether the account is still as the link found it: enabled, the same address, the same password, no session ended since. */
   static #matches(grant: EmailGrant, user: User): boolean {
-    return !user.disabled && user.email.toLowerCase() === grant.from.toLowerCase() && passwordStamp(user) === grant.stamp;
+    const sameGeneration = grant.generation === undefined || grant.generation === (user.signInGeneration ?? '');
+    return !user.disabled && user.email.toLowerCase() === grant.from.toLowerCase() && passwordStamp(user) === grant.stamp && sameGeneration;
   }
 }
