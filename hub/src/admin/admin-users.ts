@@ -41,13 +41,17 @@ export function adminUserRoutes(services: HubServices): Router {
    * where it stopped and links to the next part. Exact names come first, from the indexes.
    */
   async function listed(q: string, from = '0', after = ''): Promise<Record<string, unknown>> {
-    // Exact names head the first page of a part only; the pages after it go on by username.
-    const exact = q && !after ? await named(q) : [];
+    // Exact names head the first page of a part only; the pages after it go on by username, and
+    // leave them out too: shown first already, they came again in their place among the rest
+    // ("bob" on the first page of a search for bob, and again on the second: 302 rows for 301).
+    const exactNames = q ? await named(q) : [];
+    const exact = after ? [] : exactNames;
     const { users: read, next, examined } = await users.scan(from, USERS_SCAN_LIMIT);
-    const matches = read.filter((u) => !exact.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
+    const matches = read.filter((u) => !exactNames.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
     // `after`: the page goes on past that username (the previous page's last), within the same part.
     const following = after ? matches.filter((u) => byUsername(u, { username: after }) > 0) : matches;
-    const start = matches.length - following.length;
+    // Rows before this page: the exact names the first page showed, and the matches up to `after`.
+    const start = after ? exactNames.length + matches.length - following.length : 0;
     // The page's first ones by username, not all of the part sorted (20,000 users: 60 to 100 ms of
     // the event loop per view in the collation's comparisons).
     const first = firstInOrder(following, Math.max(0, SEARCH_LIMIT - exact.length), byUsername);
@@ -63,9 +67,9 @@ export function adminUserRoutes(services: HubServices): Router {
     // all users comes from the set's size, matches are counted among those read, and a link goes on.
     const partial = next !== '0' || from !== '0';
     const nextUrl = next === '0' ? undefined : `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), from: next }).toString()}`;
-    const total = q ? exact.length + matches.length : partial ? await users.count() : read.length;
-    // Which of the part's matches the page shows (exact names count on the first page only).
-    const range = { from: start + 1, to: start + shown.length, of: exact.length + matches.length };
+    const total = q ? exactNames.length + matches.length : partial ? await users.count() : read.length;
+    // Which of the part's matches the page shows (the exact names, first, among them).
+    const range = { from: start + 1, to: start + shown.length, of: exactNames.length + matches.length };
     return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
   }
 
