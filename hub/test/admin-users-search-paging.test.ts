@@ -48,4 +48,21 @@ describe('admin users search over several pages', () => {
     expect(seen).toHaveLength(expected);
     if (q === 'bob') expect(ranges).toEqual(['1–200', `201–${OTHERS + 1}`]);
   });
+
+  test('a page past the last one (an old link, an edited `after`) says so and links to the first page; before, an empty table under "302 users." and nothing else', async () => {
+    for (const [url, first] of [['/admin/users?after=zzz', '/admin/users'], ['/admin/users?q=bob&after=zzz', '/admin/users?q=bob']] as const) {
+      const { status, html } = await pageWithCsrf(admin, `${hub.url}${url}`);
+      expect(status).toBe(200);
+      expect(names(html)).toEqual([]);
+      expect(html).toMatch(/data-testid="users-past-end">No users here come after “zzz” by username/);
+      expect(html).toContain(`<a href="${first.replace('&', '&amp;')}" data-testid="users-first">Back to the first page</a>`);
+    }
+    // In zh-CN too, and a search with no match at all is no page past the end.
+    admin.cookies(hub.url).set('lang', 'zh-CN');
+    const zh = await pageWithCsrf(admin, `${hub.url}/admin/users?after=zzz`);
+    admin.cookies(hub.url).delete('lang');
+    expect(zh.html).toContain('这里没有排在“zzz”之后的用户');
+    expect(zh.html).toContain('回到第一页');
+    expect((await pageWithCsrf(admin, `${hub.url}/admin/users?q=nobody-at-all&after=zzz`)).html).not.toContain('users-past-end');
+  });
 });

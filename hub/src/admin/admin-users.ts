@@ -70,7 +70,11 @@ export function adminUserRoutes(services: HubServices): Router {
     const total = q ? exactNames.length + matches.length : partial ? await users.count() : read.length;
     // Which of the part's matches the page shows (the exact names, first, among them).
     const range = { from: start + 1, to: start + shown.length, of: exactNames.length + matches.length };
-    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
+    // Past the last page (a link kept from before users were removed, an `after` typed or edited):
+    // said, with a link to the first page, not an empty table under "302 users." with no way back.
+    const firstUrl = `/admin/users${q || from !== '0' ? `?${new URLSearchParams({ ...(q ? { q } : {}), ...(from !== '0' ? { from } : {}) }).toString()}` : ''}`;
+    const pastEnd = after && shown.length === 0 && total > 0 ? { after, firstUrl } : undefined;
+    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(pastEnd ? { pastEnd } : {}), ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
   }
 
   router.get('/admin/users', async (req, res) => {
