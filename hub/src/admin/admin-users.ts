@@ -153,7 +153,8 @@ export function adminUserRoutes(services: HubServices): Router {
     const { id } = await users.require(String(req.params.id));
     notSelf(res, id, 'disable');
     // Disabled already (another admin, the CLI, this page sent twice): nothing ended or sent again, and the page says so.
-    const { alreadyDisabled } = await lifecycle.disable(id, actorOf(req, res));
+    // Never the last enabled admin: two admins disabling each other at once leave one of them.
+    const { alreadyDisabled } = await lifecycle.disable(id, actorOf(req, res), { keepAnAdmin: true });
     res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=${alreadyDisabled ? 'already-disabled' : 'disabled'}`);
   });
 
