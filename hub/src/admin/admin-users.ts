@@ -104,10 +104,22 @@ export function adminUserRoutes(services: HubServices): Router {
   router.post('/admin/invites', async (req, res) => {
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'users', ...context }, status);
     // Sent again (a reload of the answer, a double click): one link made, shown once.
-    await onceOnly(services, req, 'invite', '/admin/users', async () => {
+    await onceOnly(services, req, 'invite', '/admin/users', async (claim) => {
       const email = field(req, 'email');
       const days = parseInviteDays(field(req, 'days') || '7');
-      const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      let made;
+      try {
+        made = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      } catch (error) {
+        // A refused value (days out of range, an address that is not one): the users page again,
+        // the reason beside the invite form and what was typed in it, as the create form does.
+        // Before, a bare error page that lost both, its link back to the overview.
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        renderAdmin(req, res, services, 'users.njk', { ...(await listed('')), inviteError: friendlyError(error), inviteValues: { email, days: field(req, 'days') } }, error.status);
+        return;
+      }
+      const { link, invite } = made;
       await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
       renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
     }, render);
