@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import type { HubServices } from '../services.js';
@@ -125,8 +125,8 @@ export function adminUserRoutes(services: HubServices): Router {
     }, render);
   });
 
-  router.get('/admin/users/:id', async (req, res) => {
-    const user = await users.require(String(req.params.id));
+  /** A user's page, with what an answer adds to it (a refused password's reason). */
+  async function userPage(req: Request, res: Response, user: User, extra: Record<string, unknown> = {}, status?: number): Promise<void> {
     const sessions = await lifecycle.sessionsOf(user.id);
     const registered = new Map((await clients.list()).map((client) => [client.clientId, client]));
     const visible = (clientId: string) => !registered.get(clientId)?.internal;
@@ -141,15 +141,28 @@ export function adminUserRoutes(services: HubServices): Router {
       remembered,
       twoStepOn: await services.twoStepRecords.isEnabled(user.id),
       clientName: (id: string) => registered.get(id)?.name ?? id,
-    });
+      ...extra,
+    }, status);
+  }
+
+  router.get('/admin/users/:id', async (req, res) => {
+    await userPage(req, res, await users.require(String(req.params.id)));
   });
 
   router.post('/admin/users/:id/password', async (req, res) => {
     const user = await users.require(String(req.params.id));
     notSelf(res, user.id, 'password');
     const password = field(req, 'password');
-    if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
-    await users.setPassword(user.id, password);
+    try {
+      if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
+      await users.setPassword(user.id, password);
+    } catch (error) {
+      // Too short, too long, the two differing: the user's page again with the reason beside the
+      // form (a password is never typed back). Before, a bare page whose link led to the users list.
+      if (!isFormError(error)) throw error;
+      await userPage(req, res, user, { passwordError: friendlyError(error) }, error.status);
+      return;
+    }
     // A reset password means whoever had the old one is out: hub sessions, grants and
     // tokens end, and every subsite is told (the same forced logout as a disable).
     await lifecycle.forceLogout(user.id, 'password-reset');
