@@ -8,7 +8,7 @@
 import { secretDigest, currentSecretDigest } from '../src/clients/client-secret.js';
 import { hiddenFieldsOf } from '../src/testing/browser.js';
 import { startTestHub, type RunningHub } from '../src/testing/test-hub.js';
-import { signedInAdmin } from './support.js';
+import { basic, postForm, signedInAdmin } from './support.js';
 
 describe('console: rotating a client secret from a stale page', () => {
   let hub: RunningHub;
@@ -39,5 +39,32 @@ describe('console: rotating a client secret from a stale page', () => {
     // Opened again, the page rotates.
     const again = hiddenFieldsOf(await (await second.get(page)).text(), action);
     expect((await second.post(`${hub.url}${action}`, { ...again, overlap: '' })).status).toBe(200);
+  });
+
+  test('"End the overlap now" from a page opened before another rotation is refused: the secret that page showed as current keeps working (before, it was stopped at once)', async () => {
+    await hub.services.clients.register({ clientId: 'svc2', name: 'Service 2', grantTypes: ['client_credentials'] });
+    const first = await signedInAdmin(hub, { login: 'third', password: 'admin-password-3' });
+    const second = await signedInAdmin(hub, { login: 'fourth', password: 'admin-password-4' });
+    const page = `${hub.url}/admin/clients/svc2`;
+    const rotate = '/admin/clients/svc2/rotate-secret';
+    const end = '/admin/clients/svc2/end-secret-overlap';
+    // A rotation with an overlap: S1 previous, S2 current, and the subsite still on S1.
+    const rotated = await first.post(`${hub.url}${rotate}`, { ...hiddenFieldsOf(await (await first.get(page)).text(), rotate), overlap: '3600' });
+    const s2 = /data-testid="client-secret">([^<]+)</.exec(await rotated.text())![1]!;
+    // The second admin's page offers to end that overlap (stop S1).
+    const endForm = hiddenFieldsOf(await (await second.get(page)).text(), end);
+    // The first admin rotates again with an overlap: S2 previous (the subsite may be on it), S3 current.
+    const again = await first.post(`${hub.url}${rotate}`, { ...hiddenFieldsOf(await (await first.get(page)).text(), rotate), overlap: '3600' });
+    expect(again.status).toBe(200);
+    const ended = await second.post(`${hub.url}${end}`, endForm);
+    expect(ended.status).toBe(409);
+    expect(await ended.text()).toContain('was rotated again since this page was opened');
+    const client = (await hub.services.clients.find('svc2'))!;
+    expect(client.previousSecret?.digest).toBe(secretDigest(s2));
+    expect((await postForm(`${hub.url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc2', s2) })).status).toBe(200);
+    // Opened again, the page ends the new overlap.
+    const fresh = hiddenFieldsOf(await (await second.get(page)).text(), end);
+    expect((await second.post(`${hub.url}${end}`, fresh)).status).toBe(303);
+    expect((await hub.services.clients.find('svc2'))!.previousSecret).toBeUndefined();
   });
 });

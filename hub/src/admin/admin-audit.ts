@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { AuditEntry, AuditFilter } from '../audit/audit-log.js';
 import type { HubServices } from '../services.js';
 import { writeLines } from '../http/write-lines.js';
-import { renderAdmin } from './admin-context.js';
+import { actorOf, renderAdmin } from './admin-context.js';
 
 const SHOWN = 200; // entries on the console page; the export has them all
 
@@ -110,6 +110,21 @@ export function adminAuditRoutes(services: HubServices): Router {
 
   router.get('/admin/audit.jsonl', async (req, res) => {
     const filter = await filterOf(req, services);
+    // A download of the log (every sign-in's account and IP address, unless filtered) is an admin
+    // action like the others: recorded with its filter as typed, before the first line is sent, so
+    // one cancelled is on record too. Before, a stolen admin session took the whole log unseen.
+    const typed = textFilterOf(req);
+    await audit.record({
+      event: 'admin.audit.export',
+      ...actorOf(req, res),
+      detail: {
+        ...(typed.event ? { event: typed.event } : {}),
+        ...(typeof typed.user === 'string' ? { user: typed.user } : {}),
+        ...(typed.client ? { client: typed.client } : {}),
+        ...(typed.since !== undefined ? { since: new Date(typed.since).toISOString() } : {}),
+        ...(typed.until !== undefined ? { until: new Date(typed.until).toISOString() } : {}),
+      },
+    });
     res.status(200).type('application/x-ndjson');
     res.setHeader('Content-Disposition', 'attachment; filename="sso-hub-audit.jsonl"');
     // As the reader takes them: a paused or gone reader no longer has the whole log read (and held).

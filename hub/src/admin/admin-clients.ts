@@ -190,10 +190,14 @@ export function adminClientRoutes(services: HubServices): Router {
     const existing = await editable(String(req.params.id));
     let ended;
     try {
-      ended = await clients.endSecretOverlap(existing.clientId);
+      // From a page opened before another rotation (two tabs, two admins, the CLI): refused, as a
+      // rotation is. The overlap it showed is over already, and ending the new one would stop the
+      // secret that page showed as current, which the subsite may still use.
+      const seen = field(req, '_secretSeen');
+      ended = await clients.endSecretOverlap(existing.clientId, seen ? { ifSecretSeen: seen } : {});
     } catch (error) {
       if (!isFormError(error)) throw error;
-      clientPage(req, res, existing, { formError: friendlyError(error) }, error.status);
+      await refusedRotation(req, res, existing, error);
       return;
     }
     await audit.record({ event: 'admin.client.end-secret-overlap', ...actorOf(req, res), client: existing.clientId, detail: { wouldHaveEnded: new Date(ended * 1000).toISOString() } });

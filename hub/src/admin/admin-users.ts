@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { msg, ValidationError } from '../errors.js';
 import { friendlyError } from '../portal/friendly-error.js';
 import type { HubServices } from '../services.js';
@@ -41,13 +41,17 @@ export function adminUserRoutes(services: HubServices): Router {
    * where it stopped and links to the next part. Exact names come first, from the indexes.
    */
   async function listed(q: string, from = '0', after = ''): Promise<Record<string, unknown>> {
-    // Exact names head the first page of a part only; the pages after it go on by username.
-    const exact = q && !after ? await named(q) : [];
+    // Exact names head the first page of a part only; the pages after it go on by username, and
+    // leave them out too: shown first already, they came again in their place among the rest
+    // ("bob" on the first page of a search for bob, and again on the second: 302 rows for 301).
+    const exactNames = q ? await named(q) : [];
+    const exact = after ? [] : exactNames;
     const { users: read, next, examined } = await users.scan(from, USERS_SCAN_LIMIT);
-    const matches = read.filter((u) => !exact.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
+    const matches = read.filter((u) => !exactNames.some((e) => e.id === u.id) && (!q || [u.username, u.email, u.name, u.id].some((value) => value.toLowerCase().includes(q))));
     // `after`: the page goes on past that username (the previous page's last), within the same part.
     const following = after ? matches.filter((u) => byUsername(u, { username: after }) > 0) : matches;
-    const start = matches.length - following.length;
+    // Rows before this page: the exact names the first page showed, and the matches up to `after`.
+    const start = after ? exactNames.length + matches.length - following.length : 0;
     // The page's first ones by username, not all of the part sorted (20,000 users: 60 to 100 ms of
     // the event loop per view in the collation's comparisons).
     const first = firstInOrder(following, Math.max(0, SEARCH_LIMIT - exact.length), byUsername);
@@ -63,10 +67,14 @@ export function adminUserRoutes(services: HubServices): Router {
     // all users comes from the set's size, matches are counted among those read, and a link goes on.
     const partial = next !== '0' || from !== '0';
     const nextUrl = next === '0' ? undefined : `/admin/users?${new URLSearchParams({ ...(q ? { q } : {}), from: next }).toString()}`;
-    const total = q ? exact.length + matches.length : partial ? await users.count() : read.length;
-    // Which of the part's matches the page shows (exact names count on the first page only).
-    const range = { from: start + 1, to: start + shown.length, of: exact.length + matches.length };
-    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
+    const total = q ? exactNames.length + matches.length : partial ? await users.count() : read.length;
+    // Which of the part's matches the page shows (the exact names, first, among them).
+    const range = { from: start + 1, to: start + shown.length, of: exactNames.length + matches.length };
+    // Past the last page (a link kept from before users were removed, an `after` typed or edited):
+    // said, with a link to the first page, not an empty table under "302 users." with no way back.
+    const firstUrl = `/admin/users${q || from !== '0' ? `?${new URLSearchParams({ ...(q ? { q } : {}), ...(from !== '0' ? { from } : {}) }).toString()}` : ''}`;
+    const pastEnd = after && shown.length === 0 && total > 0 ? { after, firstUrl } : undefined;
+    return { section: 'users', q, users: shown, total, partial, examined, pendingDeletions, ...(pastEnd ? { pastEnd } : {}), ...(nextUrl ? { nextUrl } : {}), ...(shown.length && (moreUrl || start > 0) ? { shownRange: range } : {}), ...(moreUrl ? { moreUrl } : {}) };
   }
 
   router.get('/admin/users', async (req, res) => {
@@ -96,17 +104,29 @@ export function adminUserRoutes(services: HubServices): Router {
   router.post('/admin/invites', async (req, res) => {
     const render = (template: string, context: Record<string, unknown>, status: number) => renderAdmin(req, res, services, template, { section: 'users', ...context }, status);
     // Sent again (a reload of the answer, a double click): one link made, shown once.
-    await onceOnly(services, req, 'invite', '/admin/users', async () => {
+    await onceOnly(services, req, 'invite', '/admin/users', async (claim) => {
       const email = field(req, 'email');
       const days = parseInviteDays(field(req, 'days') || '7');
-      const { link, invite } = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      let made;
+      try {
+        made = await services.invites.create({ createdBy: actorOf(req, res).actor, ...(email ? { email } : {}), days });
+      } catch (error) {
+        // A refused value (days out of range, an address that is not one): the users page again,
+        // the reason beside the invite form and what was typed in it, as the create form does.
+        // Before, a bare error page that lost both, its link back to the overview.
+        if (!isFormError(error)) throw error;
+        await claim.release();
+        renderAdmin(req, res, services, 'users.njk', { ...(await listed('')), inviteError: friendlyError(error), inviteValues: { email, days: field(req, 'days') } }, error.status);
+        return;
+      }
+      const { link, invite } = made;
       await audit.record({ event: 'admin.invite.create', ...actorOf(req, res), detail: { bound: Boolean(invite.email) } });
       renderAdmin(req, res, services, 'invite.njk', { section: 'users', link, invite, signupMode: services.config.HUB_SIGNUP });
     }, render);
   });
 
-  router.get('/admin/users/:id', async (req, res) => {
-    const user = await users.require(String(req.params.id));
+  /** A user's page, with what an answer adds to it (a refused password's reason). */
+  async function userPage(req: Request, res: Response, user: User, extra: Record<string, unknown> = {}, status?: number): Promise<void> {
     const sessions = await lifecycle.sessionsOf(user.id);
     const registered = new Map((await clients.list()).map((client) => [client.clientId, client]));
     const visible = (clientId: string) => !registered.get(clientId)?.internal;
@@ -121,15 +141,28 @@ export function adminUserRoutes(services: HubServices): Router {
       remembered,
       twoStepOn: await services.twoStepRecords.isEnabled(user.id),
       clientName: (id: string) => registered.get(id)?.name ?? id,
-    });
+      ...extra,
+    }, status);
+  }
+
+  router.get('/admin/users/:id', async (req, res) => {
+    await userPage(req, res, await users.require(String(req.params.id)));
   });
 
   router.post('/admin/users/:id/password', async (req, res) => {
     const user = await users.require(String(req.params.id));
     notSelf(res, user.id, 'password');
     const password = field(req, 'password');
-    if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
-    await users.setPassword(user.id, password);
+    try {
+      if (password !== field(req, 'confirm')) throw new ValidationError(msg('errors:passwordsDiffer'));
+      await users.setPassword(user.id, password);
+    } catch (error) {
+      // Too short, too long, the two differing: the user's page again with the reason beside the
+      // form (a password is never typed back). Before, a bare page whose link led to the users list.
+      if (!isFormError(error)) throw error;
+      await userPage(req, res, user, { passwordError: friendlyError(error) }, error.status);
+      return;
+    }
     // A reset password means whoever had the old one is out: hub sessions, grants and
     // tokens end, and every subsite is told (the same forced logout as a disable).
     await lifecycle.forceLogout(user.id, 'password-reset');
@@ -145,7 +178,8 @@ export function adminUserRoutes(services: HubServices): Router {
     const { id } = await users.require(String(req.params.id));
     notSelf(res, id, 'disable');
     // Disabled already (another admin, the CLI, this page sent twice): nothing ended or sent again, and the page says so.
-    const { alreadyDisabled } = await lifecycle.disable(id, actorOf(req, res));
+    // Never the last enabled admin: two admins disabling each other at once leave one of them.
+    const { alreadyDisabled } = await lifecycle.disable(id, actorOf(req, res), { keepAnAdmin: true });
     res.redirect(303, `/admin/users/${encodeURIComponent(id)}?done=${alreadyDisabled ? 'already-disabled' : 'disabled'}`);
   });
 

@@ -68,6 +68,7 @@ export type AuditEvent =
   | 'admin.client.check-sync'
   | 'admin.client.remove'
   | 'admin.delivery.retry'
+  | 'admin.audit.export'
   | 'admin.keys.rotate'
   | 'admin.seed.apply'
   | 'admin.seed.create'

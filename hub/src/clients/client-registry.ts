@@ -769,9 +769,15 @@ export class ClientRegistry {
   }
 
   /** Ends a rotation's overlap now: the previous secret stops. Returns when it would have ended; a typed error when there is none. */
-  async endSecretOverlap(clientId: string): Promise<number> {
+  /**
+   * Stops the previous secret of a rotation's overlap now. `ifSecretSeen` (a console page's
+   * `_secretSeen`): refused if the secret was rotated since that page showed its overlap, whose
+   * previous secret is then the one the page showed as current, which the subsite may still use.
+   */
+  async endSecretOverlap(clientId: string, { ifSecretSeen }: { ifSecretSeen?: string } = {}): Promise<number> {
     return this.#exclusive(clientId, async () => {
       const existing = await this.#requireConfidential(clientId);
+      if (ifSecretSeen !== undefined && secretSeen(existing) !== ifSecretSeen) throw new ConflictError(msg('errors:clients.overlapRotatedSince', { clientId }));
       const previous = livePreviousSecret(existing);
       if (!previous) throw new ValidationError(msg('errors:clients.noSecretOverlap', { clientId }));
       const { previousSecret: _previous, ...client } = existing;

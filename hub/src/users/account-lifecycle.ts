@@ -10,7 +10,8 @@ import type { GrantIndex } from '../oidc/grant-index.js';
 import type { SessionIndex } from '../oidc/session-index.js';
 import type { TwoStepRepository } from '../two-step/two-step-repository.js';
 import type { PublicUser } from './user.js';
-import { toPublic } from './user.js';
+import { isEnabledAdmin, toPublic } from './user.js';
+import { enabledAdminBesides } from './admin-role.js';
 import { AccountRemoval } from './account-removal.js';
 import type { OwnerNotices } from './owner-notices.js';
 import type { PendingDeletions } from './pending-deletions.js';
@@ -149,10 +150,18 @@ export class AccountLifecycle {
    * (a second run sent every subsite another round of notices, an outside review). A disable
    * that stopped part-way (the user disabled, the notices not all queued) is finished instead.
    */
-  async disable(idOrLogin: string, by: Actor = { actor: 'system' }): Promise<PublicUser & { alreadyDisabled?: true }> {
+  async disable(idOrLogin: string, by: Actor = { actor: 'system' }, { keepAnAdmin = false }: { keepAnAdmin?: boolean } = {}): Promise<PublicUser & { alreadyDisabled?: true }> {
     const user = await this.deps.users.require(idOrLogin);
     if (user.disabled && user.disabledAt !== undefined) return { ...toPublic(user), alreadyDisabled: true };
     await this.deps.users.update(user.id, { disabled: true });
+    // `keepAnAdmin` (the console): checked once written, before anything is ended, as a revoked
+    // admin role is (admin-role.ts). Two admins disabling each other at the same moment both passed
+    // the console's checks and left no enabled admin, the console closed to all; now the last to
+    // check finds none, is enabled again and refused, so at least one enabled admin remains.
+    if (keepAnAdmin && isEnabledAdmin(user) && !(await enabledAdminBesides(this.deps.users, undefined))) {
+      await this.deps.users.update(user.id, { disabled: false });
+      throw new ConflictError(msg('errors:lastAdmin', { user: user.username }));
+    }
     const ended = await this.forceLogout(user.id, 'disabled');
     const updated = await this.deps.users.update(user.id, { disabledAt: Date.now() });
     await this.deps.audit.record({ event: 'admin.user.disable', ...by, subject: user.id, detail: ended });
