@@ -1,10 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
 import { ssoState } from '../session.js';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { escapeHtml } from '../escape-html.js';
 
 /**
  * `GET /sso/logout`: a page with the sign-out button, which posts to `POST /sso/logout`. A
