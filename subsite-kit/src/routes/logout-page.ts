@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { KitContext } from '../context.js';
+import { ROUTES, type KitContext } from '../context.js';
 import { ssoState } from '../session.js';
 import { escapeHtml } from '../escape-html.js';
 
@@ -12,9 +12,12 @@ import { escapeHtml } from '../escape-html.js';
  */
 export function logoutPage(ctx: KitContext): RequestHandler {
   const hubOrigin = new URL(ctx.options.hubUrl).origin;
+  // The form posts to the sign-out under the site's path as the browser sees it (redirectUri's, as
+  // the kit's other links): `/app/sso/logout` whether the router is mounted at `/app` or a proxy
+  // strips `/app`. The request's own path (`req.baseUrl` + `req.path`) lost `/app` behind such a
+  // proxy, and the button posted outside the site (a diff review).
+  const action = `${ctx.options.basePath}${ROUTES.logout}`;
   return (req, res) => {
-    // The form posts back to this very path, wherever the router is mounted (`/app/sso/logout`).
-    const action = `${req.baseUrl}${req.path}`;
     const signedIn = ssoState(req) !== undefined;
     res.set('Cache-Control', 'no-store');
     res.set('X-Frame-Options', 'DENY');
