@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { skipSessionSave } from './no-session-save.js';
+import { escapeHtml } from './escape-html.js';
 
 /** What a kit page says. Every field is plain text (escaped here). */
 export interface KitPage {
@@ -11,10 +12,6 @@ export interface KitPage {
   continuePath: string;
   /** A "Sign in again" link (`/sso/login?next=…`) shown before "continue", for a page that needs a sign-in. */
   signInPath?: string;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /**

@@ -76,6 +76,14 @@ describe('behind a proxy that strips the site path', () => {
     expect(new URL(logout.headers.location!).searchParams.get('post_logout_redirect_uri')).toBe('http://bbs.test/app/');
   });
 
+  it('GET /app/sso/logout: the page\'s button posts to /app/sso/logout, not to /sso/logout outside the app (a diff review)', async () => {
+    const { browse } = await site();
+    const page = await browse('/app/sso/logout');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<form method="post" action="/app/sso/logout">');
+    expect(page.text).toContain('<a href="/app/" data-testid="kit-logout-cancel">');
+  });
+
   it('a page whose own path starts like the site path still gets it in front (/app/app/x arrives as /app/x)', async () => {
     const { app, sso } = await makeSite(hub, { redirectUri: PUBLIC_REDIRECT });
     app.get('/app/private', sso.requireLogin, (_req, res) => { res.send('secret'); });
@@ -94,6 +102,8 @@ describe('mounted under the site path, with no proxy', () => {
     const guard = await request(app).get('/app/private').set(HTML);
     expect(guard.status).toBe(302);
     expect(guard.headers.location).toBe('/app/sso/login?next=%2Fapp%2Fprivate');
+    // The sign-out page's button posts back under /app, as it did.
+    expect((await request(app).get('/app/sso/logout').set(HTML)).text).toContain('<form method="post" action="/app/sso/logout">');
   });
 });
 

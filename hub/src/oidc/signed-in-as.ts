@@ -6,7 +6,7 @@ import { longCookieOptions } from './provider.js';
 /**
  * Which account last signed in at the hub in this browser: a cookie signed with the hub's
  * cookie keys, written at every portal sign-in and outliving the hub session (a browser-session
- * cookie, or HUB_SESSION_MAX_TTL for "keep me signed in").
+ * cookie, or HUB_SESSION_MAX_TTL and {@link SIGNED_IN_AS_GRACE_SECONDS} for "keep me signed in").
  *
  * Why: a sign-out after the hub session expired (logout-sync.ts) knows the user only from the
  * `id_token_hint`, and an ID token is no proof of being that user's browser: every subsite the
@@ -16,6 +16,16 @@ import { longCookieOptions } from './provider.js';
  * ready to plant as `<img>` in a page the user opens (an attacker review). The hint's `sub` is
  * therefore used only when this browser signed in as that account.
  */
+/**
+ * How long a "keep me signed in" record outlives the hub session's own bound (HUB_SESSION_MAX_TTL
+ * after the sign-in), in seconds. A subsite's local session started just before that bound lasts
+ * its own `sessionMaxAgeSeconds` past it (the kit's default: a day, often set longer): a sign-out
+ * there is a sign-out after the hub session expired, which the record must still be there for.
+ * With the bound as its Max-Age, the record expired with the session, and such a sign-out pinged
+ * no other site (a diff review).
+ */
+export const SIGNED_IN_AS_GRACE_SECONDS = 7 * 86_400;
+
 export function signedInAsCookieName(secure: boolean): string {
   // `__Host-` behind https: only the hub's own origin can set it (as the session cookie's name).
   return secure ? '__Host-hub_signed_in_as' : 'hub_signed_in_as';
@@ -25,8 +35,9 @@ export function signedInAsCookieName(secure: boolean): string {
 export function recordSignedInAs(provider: Provider, req: Request, res: Response, accountId: string, options: { secure: boolean; remember: boolean; maxTtlSeconds: number }): void {
   provider.createContext(req, res).cookies.set(signedInAsCookieName(options.secure), accountId, {
     ...longCookieOptions(options.secure),
-    // A transient sign-in's record ends with the browser, as its subsite sessions do.
-    ...(options.remember ? { maxAge: options.maxTtlSeconds * 1000 } : {}),
+    // A transient sign-in's record ends with the browser, as its subsite sessions do; a remembered
+    // one outlives its hub session's bound by the grace.
+    ...(options.remember ? { maxAge: (options.maxTtlSeconds + SIGNED_IN_AS_GRACE_SECONDS) * 1000 } : {}),
   });
 }
 

@@ -1,10 +1,7 @@
 import type { RequestHandler } from 'express';
-import type { KitContext } from '../context.js';
+import { ROUTES, type KitContext } from '../context.js';
 import { ssoState } from '../session.js';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { escapeHtml } from '../escape-html.js';
 
 /**
  * `GET /sso/logout`: a page with the sign-out button, which posts to `POST /sso/logout`. A
@@ -15,9 +12,12 @@ function escapeHtml(text: string): string {
  */
 export function logoutPage(ctx: KitContext): RequestHandler {
   const hubOrigin = new URL(ctx.options.hubUrl).origin;
+  // The form posts to the sign-out under the site's path as the browser sees it (redirectUri's, as
+  // the kit's other links): `/app/sso/logout` whether the router is mounted at `/app` or a proxy
+  // strips `/app`. The request's own path (`req.baseUrl` + `req.path`) lost `/app` behind such a
+  // proxy, and the button posted outside the site (a diff review).
+  const action = `${ctx.options.basePath}${ROUTES.logout}`;
   return (req, res) => {
-    // The form posts back to this very path, wherever the router is mounted (`/app/sso/logout`).
-    const action = `${req.baseUrl}${req.path}`;
     const signedIn = ssoState(req) !== undefined;
     res.set('Cache-Control', 'no-store');
     res.set('X-Frame-Options', 'DENY');
