@@ -313,6 +313,18 @@ describe.each(STORE_KINDS)('seed client systems on %s', (kind) => {
       expect(after.body.error).toBe('invalid_token');
     });
 
+    test('HEAD of accessToken with a live code: 405 with Allow, and the code is not spent (a GET then redeems it); before, express ran the GET route and the code was gone (a diff review)', async () => {
+      const code = await casCode();
+      const url = `${endpoint('/oauth2.0/accessToken')}?grant_type=authorization_code&code=${code}&client_id=${CAS_ID}&client_secret=${casSecret()}&redirect_uri=${casCb}`;
+      const head = await fetch(url, { method: 'HEAD' });
+      expect(head.status).toBe(405);
+      expect(head.headers.get('allow')).toBe('GET, POST');
+      expect(head.headers.get('cache-control')).toMatch(/no-store/);
+      const token = await getJson(url);
+      expect(token.status).toBe(200);
+      expect(typeof token.body.access_token).toBe('string');
+    });
+
     test('accessToken by POST: refresh_token, password and client_credentials as the client allows', async () => {
       const code = await casCode();
       const first = await postForm(endpoint('/oauth2.0/accessToken'), {

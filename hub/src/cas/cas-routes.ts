@@ -119,6 +119,14 @@ export function casRoutes(services: HubServices): Router {
     markCasTokenRequest(internal);
     await engine(internal, res);
   }
+  // HEAD is not a token request: express answers it with the GET route, which redeemed the code
+  // in the query and threw the answer away (a link checker, a proxy's or a browser's preflight
+  // look spent the user's single-use code: a diff review). A 405 with what is allowed, as for any
+  // other method here; redeeming happens on GET or POST only.
+  router.head('/oauth2.0/accessToken', (_req, res) => {
+    res.setHeader('Allow', CAS_METHODS['/oauth2.0/accessToken']!.join(', '));
+    oauthError(res, 405, 'invalid_request', 'HEAD is not allowed at /oauth2.0/accesstoken; use GET or POST');
+  });
   router.get('/oauth2.0/accessToken', accessToken);
   router.post('/oauth2.0/accessToken', form, accessToken);
 
