@@ -33,6 +33,7 @@ export interface HubTokenSet {
 const DISCOVERY_TTL_MS = 3_600_000; // re-read discovery once an hour
 const JWKS_CACHE_MAX_AGE_MS = 3_600_000; // keys are refetched sooner when an unknown kid shows up
 const JWKS_COOLDOWN_MS = 30_000; // at most one refetch for unknown kids per 30 s
+const REDISCOVERY_COOLDOWN_MS = 30_000; // a 404 at a cached endpoint rereads discovery at most once per 30 s
 
 /**
  * Talks to the hub server-to-server. Discovery and the JWKS are cached, so a lazy
@@ -45,6 +46,7 @@ export class HubClient {
   #metadataAt = 0;
   #jwks: { uri: string; get: JWTVerifyGetKey } | undefined;
   #oauth: { tokenEndpoint: string; client: AuthorizationCode } | undefined;
+  #rediscoveredAt = 0;
   readonly #reachability: HubReachability;
 
   constructor(private readonly options: ResolvedOptions) {
@@ -103,6 +105,19 @@ export class HubClient {
 
   /** A jose key getter over the hub's JWKS (fetched from the internal URL and cached). */
   readonly jwks: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await this.#jwksGet(header, token);
+    } catch (error) {
+      // The JWKS URL answered something other than a key set (a 404 after the hub moved it):
+      // discovery may name another one now; try there once.
+      if (error instanceof HubRequestError && error.status === 502 && (await this.#rediscovered('jwks_uri', error.url))) {
+        return await this.#jwksGet(header, token);
+      }
+      throw error;
+    }
+  };
+
+  async #jwksGet(...[header, token]: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
     const { jwks_uri } = await this.metadata();
     if (this.#jwks?.uri !== jwks_uri) {
       this.#jwks = {
@@ -121,10 +136,46 @@ export class HubClient {
       if (error instanceof Error && /JWKS(NoMatchingKey|MultipleMatchingKeys)/.test(error.name)) throw error;
       throw hubRequestError('JWKS request', jwks_uri, error, this.options.hubTimeoutMs);
     }
-  };
+  }
+
+  /**
+   * After a cached endpoint failed as a wrong URL would (404, or no key set at the JWKS URL):
+   * rereads discovery now instead of at the end of its hour, and says whether it names
+   * another `name` endpoint than `failed`. Before, a hub upgrade that moved its token endpoint or
+   * JWKS failed every sign-in until the site's cached document expired or it was restarted.
+   * At most once per {@link REDISCOVERY_COOLDOWN_MS}, so a hub whose endpoint is simply broken
+   * costs one extra discovery fetch in 30 s, not one per sign-in.
+   */
+  async #rediscovered(name: 'token_endpoint' | 'jwks_uri', failed: string): Promise<boolean> {
+    if (Date.now() - this.#rediscoveredAt < REDISCOVERY_COOLDOWN_MS) return false;
+    this.#rediscoveredAt = Date.now();
+    this.#metadata = undefined;
+    let fresh: HubMetadata;
+    try {
+      fresh = await this.metadata();
+    } catch {
+      return false; // the failure the caller has is the one to report
+    }
+    if (fresh[name] === failed) return false;
+    this.options.logger.warn(`subsite-kit: the hub's discovery was read again after ${failed} failed: ${name} is now ${fresh[name]}`);
+    return true;
+  }
 
   /** Exchanges an authorization code (client_secret_basic, with the PKCE verifier). */
   async exchangeCode(code: string, codeVerifier: string): Promise<HubTokenSet> {
+    try {
+      return await this.#exchangeCode(code, codeVerifier);
+    } catch (error) {
+      // A 404 at the token endpoint spent no code: if discovery names another endpoint now (the
+      // hub moved it), the same code is exchanged there.
+      if (error instanceof HubRequestError && error.answeredStatus === 404 && (await this.#rediscovered('token_endpoint', error.url))) {
+        return await this.#exchangeCode(code, codeVerifier);
+      }
+      throw error;
+    }
+  }
+
+  async #exchangeCode(code: string, codeVerifier: string): Promise<HubTokenSet> {
     const client = await this.#oauthClient();
     const params: AuthorizationTokenConfig & { code_verifier: string } = {
       code,

@@ -18,13 +18,16 @@ export class HubRequestError extends KitError {
   readonly reason: string;
   /** The network error's code or the hub's OAuth `error`, when there is one. */
   readonly code: string | undefined;
+  /** The HTTP status the hub answered with, when it answered (a 404 says the URL is wrong). */
+  readonly answeredStatus: number | undefined;
 
-  constructor(status: 502 | 503, step: string, url: string, reason: string, options: { cause?: unknown; code?: string; hint?: string } = {}) {
+  constructor(status: 502 | 503, step: string, url: string, reason: string, options: { cause?: unknown; code?: string; hint?: string; answeredStatus?: number } = {}) {
     super(status, status === 503 ? 'temporarily_unavailable' : 'server_error', `${step} to the sign-in service failed`, options);
     this.step = step;
     this.url = url;
     this.reason = options.hint ? `${reason}: ${options.hint}` : reason;
     this.code = options.code;
+    this.answeredStatus = options.answeredStatus;
   }
 
   /** One log line: which step, which URL, why. */
@@ -159,6 +162,15 @@ export function hubRequestError(step: string, url: string, error: unknown, timeo
   if (boom?.isBoom && boom.output?.statusCode === 504 && boom.data?.res === undefined && boom.message === 'Client request timeout') {
     return new HubRequestError(503, step, url, `timed out after ${timeoutMs} ms (the hub sent no answer)`, { cause: error, code: 'ETIMEDOUT' });
   }
+  // An answer that is not JSON (an HTML error page of the hub or a proxy in front of it) is wreck's
+  // own 406, whatever the hub answered: report the hub's status and what it sent. Before, the log
+  // said "the hub answered 406" and a 500 or 503 page of the hub was a 502 "Sign-in failed"
+  // instead of the "temporarily unavailable" 503 (a kit-faults review).
+  const res = boom?.data?.res as { statusCode?: unknown; headers?: Record<string, unknown> } | undefined;
+  if (boom?.isBoom && boom.output?.statusCode === 406 && boom.message === 'The content-type is not JSON compatible' && typeof res?.statusCode === 'number') {
+    const type = typeof res.headers?.['content-type'] === 'string' ? String(res.headers['content-type']).split(';')[0]!.trim().slice(0, 60) : 'no content type';
+    return answered(step, url, res.statusCode, undefined, error, ` (not JSON: ${type})`);
+  }
   if (boom?.isBoom && typeof boom.output?.statusCode === 'number') {
     return answered(step, url, boom.output.statusCode, boom.data?.payload, error);
   }
@@ -166,13 +178,13 @@ export function hubRequestError(step: string, url: string, error: unknown, timeo
 }
 
 /** The hub answered `status` with `body` (an RFC 6749 error object, or anything). */
-export function answered(step: string, url: string, status: number, body: unknown, cause?: unknown): HubRequestError {
+export function answered(step: string, url: string, status: number, body: unknown, cause?: unknown, what = ''): HubRequestError {
   const payload = parsed(body);
   const oauthError = typeof payload?.error === 'string' ? payload.error.slice(0, 64) : undefined;
   const description = typeof payload?.error_description === 'string' ? ` (${payload.error_description.slice(0, 200)})` : '';
-  const reason = `the hub answered ${status}${oauthError ? ` ${oauthError}${description}` : ''}`;
+  const reason = `the hub answered ${status}${oauthError ? ` ${oauthError}${description}` : what}`;
   const hint = oauthError ? OAUTH_HINTS[oauthError] : status === 404 ? 'wrong URL: is hubInternalUrl the hub\'s root?' : undefined;
-  return new HubRequestError(status >= 500 ? 503 : 502, step, url, reason, { cause, ...(oauthError ? { code: oauthError } : {}), ...(hint ? { hint } : {}) });
+  return new HubRequestError(status >= 500 ? 503 : 502, step, url, reason, { cause, answeredStatus: status, ...(oauthError ? { code: oauthError } : {}), ...(hint ? { hint } : {}) });
 }
 
 function parsed(body: unknown): Record<string, unknown> | undefined {

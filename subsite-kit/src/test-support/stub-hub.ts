@@ -44,10 +44,15 @@ export interface StubHub {
   sid: string;
   /** Overrides merged into the next ID tokens (e.g. a wrong nonce or audience). */
   idTokenOverrides: JWTPayload;
-  /** Makes /token fail with 500. */
-  tokenFails: boolean;
+  /** Makes /token fail with 500: JSON `server_error`, or with `'html'` an HTML error page (a proxy's, a crashed hub's). */
+  tokenFails: boolean | 'html';
   /** RFC 9207: discovery says `authorization_response_iss_parameter_supported` and /auth adds `iss` (as the real hub does). */
   issParameter: boolean;
+  /**
+   * Endpoints the hub moved (an upgrade, another mount path), `/token` and/or `/jwks`: discovery
+   * names them under `/v2`, and the old paths answer an HTML 404 (as the hub's portal does).
+   */
+  moved: Set<'/token' | '/jwks'>;
   /** Signs a JWT with the hub's key (for userdelete / back-channel tokens). */
   sign(claims: JWTPayload, typ: string | undefined, key?: CryptoKey): Promise<string>;
   /** A key pair the hub does NOT publish (for forged tokens). */
@@ -81,6 +86,7 @@ export async function startStubHub(): Promise<StubHub> {
     idTokenOverrides: {},
     tokenFails: false,
     issParameter: false,
+    moved: new Set(),
     foreignKey: foreign.privateKey,
     async sign(claims, typ, key = privateKey) {
       return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: 'hub-key-1', typ } : { alg: 'RS256', kid: 'hub-key-1' }).sign(key);
@@ -92,12 +98,20 @@ export async function startStubHub(): Promise<StubHub> {
     hub.counts[req.path] = (hub.counts[req.path] ?? 0) + 1;
     next();
   });
+  // Where the token endpoint and the JWKS are today: the other place is a 404, as at a real hub.
+  app.use((req, res, next) => {
+    const path = req.path.replace(/^\/v2\//, '/') as '/token' | '/jwks';
+    const moved = path !== req.path;
+    if ((path === '/token' || path === '/jwks') && moved !== hub.moved.has(path)) return res.status(404).type('html').send('<!doctype html><title>Not found</title><p>That page does not exist.');
+    if (moved) req.url = req.url.slice('/v2'.length);
+    return next();
+  });
   app.get('/.well-known/openid-configuration', (_req, res) => {
     res.json({
       issuer: HUB_URL,
       authorization_endpoint: `${HUB_URL}/auth`,
-      token_endpoint: `${HUB_URL}/token`,
-      jwks_uri: `${HUB_URL}/jwks`,
+      token_endpoint: `${HUB_URL}${hub.moved.has('/token') ? '/v2' : ''}/token`,
+      jwks_uri: `${HUB_URL}${hub.moved.has('/jwks') ? '/v2' : ''}/jwks`,
       end_session_endpoint: `${HUB_URL}/session/end`,
       userinfo_endpoint: `${HUB_URL}/me`,
       ...(hub.issParameter ? { authorization_response_iss_parameter_supported: true } : {}),
@@ -121,6 +135,7 @@ export async function startStubHub(): Promise<StubHub> {
     res.redirect(302, back.href);
   });
   app.post('/token', express.urlencoded({ extended: false }), async (req, res) => {
+    if (hub.tokenFails === 'html') return res.status(500).type('html').send('<!doctype html><title>Internal Server Error</title><h1>Something went wrong</h1>');
     if (hub.tokenFails) return res.status(500).json({ error: 'server_error' });
     const basic = /^Basic (.+)$/.exec(req.get('authorization') ?? '')?.[1];
     const [id, secret] = Buffer.from(basic ?? '', 'base64').toString().split(':').map(decodeURIComponent);
@@ -171,5 +186,6 @@ export function useStubHub(started: (hub: StubHub) => void): void {
     hub!.user = { sub: 'user-1', name: 'Ada Lovelace', preferred_username: 'ada', email: 'ada@example.test' };
     hub!.idTokenOverrides = {};
     hub!.tokenFails = false;
+    hub!.moved = new Set();
   });
 }
