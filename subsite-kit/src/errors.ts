@@ -48,6 +48,16 @@ export class TokenTimesRefused extends InvalidToken {
   override readonly name = 'TokenTimesRefused';
 }
 
+/**
+ * A hub token signed with a key this site does not know yet: the hub rotated its signing key,
+ * and the kit read the hub's JWKS less than 30 s ago (jose refetches it for an unknown key at
+ * most once per 30 s). A notice the hub should retry, as {@link TokenTimesRefused}; a forged
+ * token with a made-up key id gets the same 503 and ends nothing.
+ */
+export class TokenKeyNotKnownYet extends InvalidToken {
+  override readonly name = 'TokenKeyNotKnownYet';
+}
+
 /** A state-changing browser request did not come from this site (403). */
 export class Forbidden extends KitError {
   override readonly name = 'Forbidden';

@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
-import { InvalidToken, KitError, TokenTimesRefused } from './errors.js';
+import { InvalidToken, KitError, TokenKeyNotKnownYet, TokenTimesRefused } from './errors.js';
 import { HUB_SIGNING_ALGORITHMS } from './id-token.js';
 import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
@@ -53,6 +53,10 @@ export async function verifyHubToken(
       if (!types.includes(typeOf(decodeProtectedHeader(token).typ))) throw new InvalidToken('token rejected: unexpected typ', { cause: error });
       throw new TokenTimesRefused("token rejected: expired: are the hub's and this server's clocks in sync?", { cause: error });
     }
+    // A key id the JWKS read less than 30 s ago lacks: the hub rotated its key just now. Before, a
+    // back-channel logout or userdelete notice signed with the new key was refused 400/401, which
+    // the hub's queue takes as final, and the user stayed signed in here (a kit-faults review).
+    if (error instanceof joseErrors.JWKSNoMatchingKey) throw new TokenKeyNotKnownYet("token rejected: signed with a key not in the hub's JWKS as last read (the hub rotated its key? read again within 30 s)", { cause: error });
     // A JWKS that could not be fetched is the hub's trouble, not the token's: let it become a 503.
     if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) throw new InvalidToken(`token rejected: ${error.code}`, { cause: error });
     throw error;
@@ -127,6 +131,9 @@ export async function verifyLogoutToken(token: unknown, verifier: HubTokenVerifi
       if (!hasSub && !hasSid) throw reject('sub or sid is required');
     });
   } catch (error) {
+    // Refused only for now (clocks apart, a key not read yet): kept as such, so the route answers
+    // 503 and the hub's queue retries (see routes/backchannel-logout.ts).
+    if (error instanceof TokenTimesRefused || error instanceof TokenKeyNotKnownYet) throw error;
     if (error instanceof KitError && error.status !== status && error.status < 500) throw reject(error.message.replace(/^token rejected: /, ''));
     throw error;
   }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { KitContext } from '../context.js';
-import { InvalidRequest, TemporarilyUnavailable, TokenTimesRefused, describeError } from '../errors.js';
+import { InvalidRequest, TemporarilyUnavailable, TokenKeyNotKnownYet, TokenTimesRefused, describeError } from '../errors.js';
 import { verifyUserDeleteToken } from '../hub-token.js';
 import { hubTokenVerifier } from './backchannel-logout.js';
 import { runUserDeleteHookOnce, userDeleteEventKeys, USER_DELETE_RUNNING_RETRY_AFTER_SECONDS } from '../user-delete-hook.js';
@@ -48,7 +48,8 @@ export function userdelete(ctx: KitContext): RequestHandler {
       // fail the notice for good, and the user it signed out stayed signed in here once the clocks
       // agreed again (a soak run, this site 45 s behind). A 503 is retried by the hub's queue
       // until the clocks agree; nothing was spent (the jti is claimed only after these checks).
-      if (error instanceof TokenTimesRefused) throw new TemporarilyUnavailable(`userdelete notice refused for now: ${error.message}`, { cause: error });
+      // So is a token signed with a key the hub rotated to a moment ago (TokenKeyNotKnownYet).
+      if (error instanceof TokenTimesRefused || error instanceof TokenKeyNotKnownYet) throw new TemporarilyUnavailable(`userdelete notice refused for now: ${error.message}`, { cause: error });
       throw error;
     });
     // `at` is on the hub's clock and a session's `loggedInAt` on this site's: the token was signed

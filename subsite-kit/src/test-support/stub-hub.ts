@@ -55,6 +55,8 @@ export interface StubHub {
   moved: Set<'/token' | '/jwks'>;
   /** Signs a JWT with the hub's key (for userdelete / back-channel tokens). */
   sign(claims: JWTPayload, typ: string | undefined, key?: CryptoKey): Promise<string>;
+  /** Rotates the signing key: publishes a new one (`hub-key-2`, `hub-key-3`, …) and signs with it from now on. */
+  rotate(): Promise<void>;
   /** A key pair the hub does NOT publish (for forged tokens). */
   foreignKey: CryptoKey;
   close(): Promise<void>;
@@ -73,7 +75,8 @@ export async function browserAtHub(hub: StubHub, location: string): Promise<stri
 export async function startStubHub(): Promise<StubHub> {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const foreign = await generateKeyPair('RS256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'hub-key-1', alg: 'RS256', use: 'sig' };
+  const jwks: JWK[] = [{ ...(await exportJWK(publicKey)), kid: 'hub-key-1', alg: 'RS256', use: 'sig' }];
+  let signing = { kid: 'hub-key-1', privateKey };
   const codes = new Map<string, IssuedCode>();
   const app = express();
 
@@ -88,8 +91,14 @@ export async function startStubHub(): Promise<StubHub> {
     issParameter: false,
     moved: new Set(),
     foreignKey: foreign.privateKey,
-    async sign(claims, typ, key = privateKey) {
-      return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: 'hub-key-1', typ } : { alg: 'RS256', kid: 'hub-key-1' }).sign(key);
+    async sign(claims, typ, key = signing.privateKey) {
+      return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: signing.kid, typ } : { alg: 'RS256', kid: signing.kid }).sign(key);
+    },
+    async rotate() {
+      const next = await generateKeyPair('RS256');
+      const kid = `hub-key-${jwks.length + 1}`;
+      jwks.push({ ...(await exportJWK(next.publicKey)), kid, alg: 'RS256', use: 'sig' });
+      signing = { kid, privateKey: next.privateKey };
     },
     close: async () => undefined,
   };
@@ -117,7 +126,7 @@ export async function startStubHub(): Promise<StubHub> {
       ...(hub.issParameter ? { authorization_response_iss_parameter_supported: true } : {}),
     });
   });
-  app.get('/jwks', (_req, res) => { res.json({ keys: [jwk] }); });
+  app.get('/jwks', (_req, res) => { res.json({ keys: jwks }); });
   app.get('/auth', (req, res) => {
     const q = req.query as Record<string, string>;
     const back = new URL(q.redirect_uri!);
@@ -155,8 +164,8 @@ export async function startStubHub(): Promise<StubHub> {
       ...issued.user, nonce: issued.nonce, sid: issued.sid,
       ...hub.idTokenOverrides,
     })
-      .setProtectedHeader({ alg: 'RS256', kid: 'hub-key-1' })
-      .sign(privateKey);
+      .setProtectedHeader({ alg: 'RS256', kid: signing.kid })
+      .sign(signing.privateKey);
     return res.json({ access_token: 'at-' + randomBytes(8).toString('hex'), token_type: 'Bearer', expires_in: 3600, id_token: idToken });
   });
 
