@@ -1,4 +1,4 @@
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch } from 'jose';
 import type { JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { AuthorizationCode, type AuthorizationTokenConfig } from 'simple-oauth2';
 import type { ResolvedOptions } from './options.js';
@@ -126,6 +126,17 @@ export class HubClient {
           timeoutDuration: this.options.hubTimeoutMs,
           cooldownDuration: JWKS_COOLDOWN_MS,
           cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+          // jose says only "Expected 200 OK" for any other answer: the hub's status decides
+          // whether it is a 503 (a 5xx: it clears by itself, a silent check is tried again) or a
+          // 502. Before, a JWKS answering 500 gave the 502 "configuration problem" page and dropped
+          // Request-Login (a kit-faults review).
+          [customFetch]: async (url: string, init: RequestInit) => {
+            const response = await fetch(url, init);
+            if (response.status === 200) return response;
+            const type = response.headers.get('content-type')?.split(';')[0]?.trim();
+            const body = await response.text().catch(() => '');
+            throw answered('JWKS request', jwks_uri, response.status, body, undefined, type && /json/i.test(type) ? '' : ` (not JSON: ${type ? type.slice(0, 60) : 'no content type'})`);
+          },
         }),
       };
     }

@@ -18,7 +18,7 @@ import { browserAtHub, startStubHub, type StubHub } from '../test-support/stub-h
 let hub: StubHub;
 beforeAll(async () => { hub = await startStubHub(); });
 afterAll(async () => { await hub.close(); });
-beforeEach(() => { hub.moved = new Set(); hub.tokenFails = false; hub.resetCounts(); });
+beforeEach(() => { hub.moved = new Set(); hub.tokenFails = false; hub.jwksFails = false; hub.resetCounts(); });
 
 async function signIn(app: Parameters<typeof request.agent>[0]) {
   const agent = request.agent(app);
@@ -90,6 +90,16 @@ describe('the hub\'s token endpoint answers an HTML page', () => {
     expect(res.text).not.toMatch(/Something went wrong|at .*\.js:\d+/);
     const log = logs.join('\n');
     expect(log).toMatch(/token request http:\/\/127\.0\.0\.1:\d+\/token failed: the hub answered 500 \(not JSON: text\/html\)/);
-    expect(log).not.toContain('406');
+    expect(log).not.toMatch(/answered 406/);
+  });
+
+  it('the JWKS answers a 500 page at the first ID token check: 503 "temporarily unavailable" (it clears by itself), not the 502 "configuration problem" page; the log names the status', async () => {
+    const { app, logs } = await siteWithLog();
+    const { agent, callback } = await signIn(app);
+    hub.jwksFails = true;
+    const res = await agent.get(callback).set(HTML);
+    expect(res.status).toBe(503);
+    expect(res.text).not.toContain('configuration problem');
+    expect(logs.join('\n')).toMatch(/JWKS request http:\/\/127\.0\.0\.1:\d+\/jwks failed: the hub answered 500 \(not JSON: text\/html\)/);
   });
 });

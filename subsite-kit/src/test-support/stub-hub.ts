@@ -44,6 +44,8 @@ export interface StubHub {
   sid: string;
   /** Overrides merged into the next ID tokens (e.g. a wrong nonce or audience). */
   idTokenOverrides: JWTPayload;
+  /** Makes /jwks answer an HTML 500 page (a hub restarting behind its proxy). */
+  jwksFails: boolean;
   /** Makes /token fail with 500: JSON `server_error`, or with `'html'` an HTML error page (a proxy's, a crashed hub's). */
   tokenFails: boolean | 'html';
   /** RFC 9207: discovery says `authorization_response_iss_parameter_supported` and /auth adds `iss` (as the real hub does). */
@@ -90,6 +92,7 @@ export async function startStubHub(): Promise<StubHub> {
     tokenFails: false,
     issParameter: false,
     moved: new Set(),
+    jwksFails: false,
     foreignKey: foreign.privateKey,
     async sign(claims, typ, key = signing.privateKey) {
       return new SignJWT(claims).setProtectedHeader(typ ? { alg: 'RS256', kid: signing.kid, typ } : { alg: 'RS256', kid: signing.kid }).sign(key);
@@ -126,7 +129,10 @@ export async function startStubHub(): Promise<StubHub> {
       ...(hub.issParameter ? { authorization_response_iss_parameter_supported: true } : {}),
     });
   });
-  app.get('/jwks', (_req, res) => { res.json({ keys: jwks }); });
+  app.get('/jwks', (_req, res) => {
+    if (hub.jwksFails) return res.status(500).type('html').send('<!doctype html><title>Internal Server Error</title><h1>Something went wrong</h1>');
+    return res.json({ keys: jwks });
+  });
   app.get('/auth', (req, res) => {
     const q = req.query as Record<string, string>;
     const back = new URL(q.redirect_uri!);
@@ -196,5 +202,6 @@ export function useStubHub(started: (hub: StubHub) => void): void {
     hub!.idTokenOverrides = {};
     hub!.tokenFails = false;
     hub!.moved = new Set();
+    hub!.jwksFails = false;
   });
 }
