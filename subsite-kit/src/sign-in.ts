@@ -23,6 +23,13 @@ export async function signIn(ctx: KitContext, req: Request, code: string, pendin
     jwks: ctx.hub.jwks,
   }).catch((error: unknown) => {
     if (error instanceof HubRequestError) throw error;
+    // Signed with a key the JWKS read less than 30 s ago lacks (jose reads it again for an unknown
+    // key at most once in 30 s): the hub switched to a key it published a moment ago. A 503, as
+    // for a hub that could not be reached: it clears by itself, and a silent check is tried again
+    // instead of dropping Request-Login on a 502 "configuration problem" (a kit-faults review).
+    if (error instanceof joseErrors.JWKSNoMatchingKey) {
+      throw new HubRequestError(503, 'ID token check', ctx.options.hubUrl, "the ID token is signed with a key not in the hub's JWKS as last read (the hub rotated its key a moment ago? read again within 30 s)", { cause: error, code: 'invalid_id_token' });
+    }
     // jose's messages name the failed check ('unexpected "iss" claim value'), never the token.
     // Refused for its times ("exp", "nbf"): the two clocks are apart more than clockSkewSeconds, as
     // sync codes and hub tokens say (before, only jose's words, with nothing to act on: a review).

@@ -81,3 +81,16 @@ describe('a forced logout signed with a key the hub rotated to just after this s
     expect((await agent.get('/')).body.user).toMatchObject({ sub: 'user-1' });
   });
 });
+
+describe('an ID token signed with a key the hub rotated to just after this site read its JWKS', () => {
+  it('the sign-in answers 503 "temporarily unavailable" (it clears within 30 s), not the 502 page of a configuration problem', async () => {
+    const { app, logs } = await signedInSite();
+    await hub.rotate();
+    const agent = request.agent(app);
+    const start = await agent.get('/sso/login?next=/private').set(HTML);
+    const res = await agent.get(await browserAtHub(hub, start.headers.location!)).set(HTML);
+    expect(res.status).toBe(503);
+    expect(res.text).not.toContain('configuration problem');
+    expect(logs.join('\n')).toMatch(/signed with a key not in the hub's JWKS as last read/);
+  });
+});
