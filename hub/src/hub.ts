@@ -21,6 +21,7 @@ import { OwnerNotices } from './users/owner-notices.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
+import { installSignedInAsCatchUp } from './oidc/signed-in-as.js';
 import { installPostLogoutTargetCheck } from './oidc/post-logout-target.js';
 import { localeOfContext } from './i18n/locale-middleware.js';
 import { installProtocolHeaders } from './security/protocol-headers.js';
@@ -155,6 +156,8 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // A sign-in whose password was checked before the user's sign-ins were ended resumes into no session.
   installResumeCheck(provider, users, audit, errorPage, config.secureCookies);
   installLogoutSync(provider, sync, views, config.SYNC_WAIT_MS, config.secureCookies);
+  // A live session signed in where no signed-in-as cookie was written (an older hub) gets one here.
+  installSignedInAsCatchUp(provider, { secure: config.secureCookies, maxTtlSeconds: config.HUB_SESSION_MAX_TTL });
   // A site's sign-out with a post-logout URI it did not register still signs the user out (without going there).
   installPostLogoutTargetCheck(provider, logger);
   // The store down is the fail-closed 503 the design asks for: one line, as the portal logs it, not a stack per request.

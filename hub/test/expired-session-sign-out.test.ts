@@ -125,6 +125,27 @@ describe.each(STORE_KINDS)('sign-out after the hub session expired (%s)', (kind)
     expect(beacons(other.html).size).toBe(0);
   });
 
+  test('a sign-in made where no signed-in-as cookie was written (an older hub, or before the upgrade) gets one at its next authorization here', async () => {
+    // An upgrade review: a browser whose hub sign-in went to a process of 9a87e18 (or was made
+    // before the upgrade) had no cookie, and its sign-out after the hub session expired pinged no
+    // other site, however many silent checks this version answered for that live session since.
+    const browser = new TestBrowser();
+    const signedInHere = new Set<string>();
+    let idToken = '';
+    for (const site of ['wiki', 'bbs', 'shop']) {
+      const request = codeRequest(site, redirectOf(site));
+      const { callback } = await walk(browser, hub.url, authUrl(hub.url, request.params), { login: 'zhangsan', password: 'zhangsan-password-1' });
+      // The older process wrote none: gone after the sign-in (the first site's walk).
+      if (site === 'wiki') for (const jar of browser.jar.values()) jar.delete('hub_signed_in_as') && signedInHere.add('wiki');
+      const tokens = await postForm(`${hub.url}/token`, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: request.verifier, redirect_uri: redirectOf(site) }, { authorization: basic(site, secrets.get(site)!) });
+      if (site === 'bbs') idToken = String(tokens.body.id_token);
+    }
+    expect(signedInHere.has('wiki')).toBe(true);
+    await sleep(PAST_TTL_MS);
+    const out = await endSession(browser, hub.url, { id_token_hint: idToken });
+    expect([...beacons(out.html).keys()].sort()).toEqual(['bbs', 'shop', 'wiki']);
+  });
+
   test('a live session still signs out by its own authorizations (its sid, no sub)', async () => {
     const { browser, idToken } = await signedInEverywhere('zhangsan');
     const out = await endSession(browser, hub.url, { id_token_hint: idToken });

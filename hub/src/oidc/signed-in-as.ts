@@ -2,6 +2,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Request, Response } from 'express';
 import { longCookieOptions } from './provider.js';
+import { ProtocolHooks } from './protocol-hooks.js';
 
 /**
  * Which account last signed in at the hub in this browser: a cookie signed with the hub's
@@ -44,4 +45,25 @@ export function recordSignedInAs(provider: Provider, req: Request, res: Response
 /** Whether this browser's last hub sign-in was `accountId`'s (its cookie present, signed by the hub, naming it). */
 export function signedInAs(ctx: KoaContextWithOIDC, secure: boolean, accountId: string): boolean {
   return ctx.cookies.get(signedInAsCookieName(secure), { signed: true }) === accountId;
+}
+
+/**
+ * Writes the record at every authorization answered for a live hub session whose browser has
+ * none naming its account: a sign-in made where none was written (on a process of 9a87e18 or
+ * older during a rolling update, or before the upgrade) gets it at its next silent check or
+ * site sign-in here. A live session of the account is the proof its sign-in gave. Before, such a
+ * browser's sign-out after the hub session expired pinged no other site (an upgrade review).
+ */
+export function installSignedInAsCatchUp(provider: Provider, options: { secure: boolean; maxTtlSeconds: number }): void {
+  ProtocolHooks.of(provider).after(['authorization', 'resume'], (ctx) => {
+    const session = ctx.oidc?.session as { accountId?: string; transient?: boolean; loginTs?: number } | undefined;
+    const accountId = session?.accountId;
+    if (!accountId || ctx.status >= 400 || signedInAs(ctx, options.secure, accountId)) return;
+    // "Keep me signed in": as at the sign-in, HUB_SESSION_MAX_TTL after it and the grace.
+    const until = (session.loginTs ?? Math.floor(Date.now() / 1000)) + options.maxTtlSeconds + SIGNED_IN_AS_GRACE_SECONDS;
+    ctx.cookies.set(signedInAsCookieName(options.secure), accountId, {
+      ...longCookieOptions(options.secure),
+      ...(session.transient ? {} : { maxAge: Math.max(1, until - Math.floor(Date.now() / 1000)) * 1000 }),
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BusyError, ConflictError, HubError, msg, NotFoundError, ValidationError } from '../errors.js';
 import { foldAddress, type Keys } from '../store/keys.js';
 import { compareAndSet } from '../store/compare-and-set.js';
@@ -38,6 +39,12 @@ const MIN_PASSWORD_LENGTH = 8; // NIST SP 800-63B minimum for user-chosen passwo
 const MAX_PASSWORD_LENGTH = 256; // bounds the hashing work an attacker can ask for
 /** How long a create's `userCreating` marker lives: a create takes a few store deadlines (2 s each) at most; seconds. */
 const CREATING_TTL_SECONDS = 60;
+/**
+ * How long a claim found naming no record and no marker is watched before it is taken over: an
+ * older hub's create (no marker) writes its record this soon after its claim unless the store is
+ * failing; ms.
+ */
+const ABANDONED_CLAIM_RECHECK_MS = 1000;
 /** Users read per store round trip when all are walked ({@link UserRepository.each}): no one command reads them all. */
 export const LIST_BATCH = 500;
 const usernameOrder = new Intl.Collator();
@@ -352,12 +359,23 @@ export class UserRepository {
     if (await this.store.set(key, id, { onlyIfAbsent: true })) return true;
     const holder = await this.store.get(key);
     if (holder === null) return this.store.set(key, id, { onlyIfAbsent: true });
-    const [record, creating] = await this.store.getMany([this.keys.user(holder), this.keys.userCreating(holder)]);
-    if (record !== null || creating !== null) return false;
+    if (!(await this.#abandoned(holder))) return false;
+    // Looked at again after a pause: a hub before the marker (9a87e18 and older, in a rolling
+    // update) writes none, and its create at work between its claim and its record looks the
+    // same as a cut-off one for a few round trips. Taken over at once, both creates succeeded:
+    // two accounts, the name leading to this one's (an upgrade review).
+    await sleep(ABANDONED_CLAIM_RECHECK_MS);
+    if (!(await this.#abandoned(holder))) return false;
     if (!(await this.store.swap(key, holder, id))) return false;
     // The cut-off create's id left in the set of users (added before its record): it never had an account.
     await this.store.setRemove(this.keys.users(), holder);
     return true;
+  }
+
+  /** Whether a claim's account has neither a record nor a create still at work on it (its marker). */
+  async #abandoned(holder: string): Promise<boolean> {
+    const [record, creating] = await this.store.getMany([this.keys.user(holder), this.keys.userCreating(holder)]);
+    return record === null && creating === null;
   }
 
   /**
