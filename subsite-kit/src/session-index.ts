@@ -1,4 +1,5 @@
 import type { Store } from 'express-session';
+import { decodeJwt } from 'jose';
 import type { KitStore } from './store/store.js';
 import type { KitKeys } from './store/keys.js';
 import { destroyStoredSession, getStoredSession, type SsoSessionState } from './session.js';
@@ -54,18 +55,21 @@ export class SessionIndex {
   }
 
   /**
-   * Destroys the local sessions of `sub` signed in before `before` (epoch seconds), and keeps
-   * later ones: a notice of an event that reached this site late (it was down while the hub
-   * retried) ends the sessions the event was about, not one the user signed in to since (the
-   * account enabled again). A listed id whose session is gone leaves the index too.
+   * Destroys the local sessions of `sub` the event at `event.hubAt` (epoch seconds, the hub's
+   * clock) was about, and keeps later ones: a notice of an event that reached this site late (it
+   * was down while the hub retried) ends the sessions the event was about, not one the user signed
+   * in to since (the account enabled again). A session is kept when its ID token was issued more
+   * than {@link HUB_CLOCKS_MARGIN_SECONDS} after the event (both on the hub's clock), or, for a
+   * session whose ID token has no readable `iat`, when it signed in here at or after
+   * `event.localBefore` (this site's clock). A listed id whose session is gone leaves the index too.
    * @returns how many sessions were ended.
    */
-  async endSessionsOfSignedInBefore(sub: string, before: number): Promise<number> {
+  async endSessionsOfSignedInBefore(sub: string, event: { hubAt: number; localBefore: number }): Promise<number> {
     const key = this.keys.userSessions(sub);
     const ids = await this.kitStore.members(key);
     const ended = await Promise.all(ids.map(async (id) => {
       const data = await getStoredSession(this.sessions, id);
-      if (data?.sso && data.sso.loggedInAt >= before) return false;
+      if (data?.sso && signedInSince(data.sso, event)) return false;
       await destroyStoredSession(this.sessions, id);
       await this.kitStore.removeFromSet(key, id);
       return data?.sso !== undefined;
@@ -89,5 +93,33 @@ export class SessionIndex {
     }));
     await this.kitStore.delete(key);
     return ids.length;
+  }
+}
+
+/**
+ * How far apart two hubs' clocks may be, in seconds: an ID token one hub issued this long after
+ * another hub's event may still have been issued before it.
+ */
+export const HUB_CLOCKS_MARGIN_SECONDS = 5;
+
+/**
+ * Whether a session started after an event: by its ID token's `iat` against the event's `at`,
+ * both on the hub's clock (no margin for this site's clock or the notice's travel); a session
+ * without a readable `iat` by its local sign-in time. Before, only the local time was used, with
+ * a 60 s margin: a session signed in within a minute of a disable (disable, enable, sign in) was
+ * ended by that disable's late notice.
+ */
+function signedInSince(state: SsoSessionState, event: { hubAt: number; localBefore: number }): boolean {
+  const issuedAt = idTokenIssuedAt(state.idToken);
+  if (issuedAt !== undefined) return issuedAt > event.hubAt + HUB_CLOCKS_MARGIN_SECONDS;
+  return state.loggedInAt >= event.localBefore;
+}
+
+function idTokenIssuedAt(idToken: string): number | undefined {
+  try {
+    const { iat } = decodeJwt(idToken);
+    return typeof iat === 'number' && Number.isFinite(iat) ? iat : undefined;
+  } catch {
+    return undefined;
   }
 }

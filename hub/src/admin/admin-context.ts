@@ -13,7 +13,7 @@ import { ADMIN_ROLE, type User } from '../users/user.js';
  * Notices a redirect may ask a page to show, by code (`?done=`), so no text is reflected from
  * the URL: each is `admin:notices.<code>` in the locale files.
  */
-const NOTICES = new Set(['user-created', 'password-reset', 'disabled', 'enabled', 'already-disabled', 'already-enabled', 'deleted', 'session-ended', 'sessions-ended', 'client-updated', 'client-updated-no-logout', 'client-unchanged', 'client-removed', 'ucenter-removed', 'ucenter-updated', 'ucenter-unchanged', 'secret-overlap-ended', 'retried', 'retried-subsite', 'retry-busy', 'two-step-reset', 'admin-granted', 'admin-revoked']);
+const NOTICES = new Set(['user-created', 'password-reset', 'disabled', 'enabled', 'already-disabled', 'already-enabled', 'deleted', 'session-ended', 'sessions-ended', 'client-updated', 'client-updated-no-logout', 'client-unchanged', 'client-removed', 'ucenter-removed', 'ucenter-updated', 'ucenter-unchanged', 'secret-overlap-ended', 'retried', 'retried-subsite', 'retried-none', 'retry-busy', 'retry-delivered', 'retry-gone', 'two-step-reset', 'admin-granted', 'admin-revoked']);
 
 function adminOf(res: Response): User {
   return res.locals.admin as User;

@@ -35,7 +35,10 @@ export function adminDeliveryRoutes(services: HubServices): Router {
     if (retried > 0) await audit.record({ event: 'admin.delivery.retry', ...actorOf(req, res), client, detail: { status, count: retried, ...(more ? { more: true } : {}) } });
     // Back where more of them wait (the failed tab, for failed ones beyond this press), else to
     // the pending tab, where those made due now are.
-    res.redirect(303, `/admin/deliveries?status=${more ? status : 'pending'}&client=${encodeURIComponent(client)}&done=retried-subsite`);
+    // Only a press that made something due says so (before, one that made nothing due said the
+    // notices were queued for delivery now: a delivery review).
+    const done = retried > 0 ? 'retried-subsite' : 'retried-none';
+    res.redirect(303, `/admin/deliveries?status=${more || retried === 0 ? status : 'pending'}&client=${encodeURIComponent(client)}&done=${done}`);
   });
 
   router.post('/admin/deliveries/:id/retry', async (req, res) => {
@@ -45,7 +48,15 @@ export function adminDeliveryRoutes(services: HubServices): Router {
     if (retried) {
       await audit.record({ event: 'admin.delivery.retry', ...actorOf(req, res), subject: item!.sub, client: item!.clientId, detail: { id, kind: item!.kind } });
     }
-    res.redirect(303, `/admin/deliveries?status=${item?.status ?? 'pending'}&done=${retried ? 'retried' : 'retry-busy'}`);
+    if (retried) {
+      res.redirect(303, `/admin/deliveries?status=pending&done=retried`);
+      return;
+    }
+    // Not made due: say why, read again (delivered or gone since the list was opened, else leased
+    // by a worker delivering it now). Before, all three said "being delivered right now".
+    const now = await deliveries.get(id);
+    const done = !now ? 'retry-gone' : now.status === 'delivered' ? 'retry-delivered' : 'retry-busy';
+    res.redirect(303, `/admin/deliveries?status=${now?.status ?? item?.status ?? 'pending'}&done=${done}`);
   });
 
   return router;

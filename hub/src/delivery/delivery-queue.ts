@@ -49,6 +49,9 @@ export interface Claim {
   token: string;
 }
 
+/** How long an admin's retry waits for the lease of an item a worker is finishing as failed. */
+const FINISHING_WAIT_MS = 1_000;
+
 const LIST_LIMIT = 200; // items shown per list in the admin console
 
 /**
@@ -258,6 +261,24 @@ export class DeliveryQueue {
   }
 
   /** Lets go of an item without recording anything. */
+  /**
+   * The lease for an admin's retry. A worker finishing an item writes it failed and lists it
+   * before it lets go of its lease, so the console can show a failed item, with its retry button,
+   * whose lease is still held for those few writes: such a lease is waited for, up to
+   * {@link FINISHING_WAIT_MS}. Before, the press in that moment did nothing and said the item was
+   * being delivered (a delivery review; `hub/test/delivery-retry-finishing.test.ts`). A lease on a
+   * pending item is a delivery in flight: not waited for.
+   */
+  async #claimFinished(id: string): Promise<Claim | 'leased' | 'missing'> {
+    const until = Date.now() + FINISHING_WAIT_MS;
+    for (;;) {
+      const claim = await this.#claim(id);
+      if (claim !== 'leased' || Date.now() >= until) return claim;
+      if ((await this.get(id))?.status !== 'failed') return claim;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   async release(claim: Claim): Promise<void> {
     // Only the holder deletes its lease; a lease that expired and was taken since is left alone.
     if ((await this.store.get(this.keys.deliveryLease(claim.item.id))) === claim.token) {
@@ -315,7 +336,7 @@ export class DeliveryQueue {
    * process is delivering it.
    */
   async retryNow(id: string): Promise<boolean> {
-    const claim = await this.#claim(id);
+    const claim = await this.#claimFinished(id);
     if (claim === 'leased' || claim === 'missing') return false;
     if (claim.item.status === 'delivered') {
       await this.release(claim);

@@ -7,6 +7,7 @@ import { backoffDelay, outcomeOf, type Backoff, type DeliveryItem, type Delivery
 import { withoutUserinfo, type Admission, type Claim, type DeliveryQueue } from './delivery-queue.js';
 import type { DeliveryTokens } from './delivery-tokens.js';
 import { DELIVERY_ERRORS, gaveUpText } from './delivery-errors.js';
+import { answerReason } from './answer-reason.js';
 
 export interface DeliveryWorkerOptions {
   backoff: Backoff;
@@ -87,6 +88,11 @@ export function retryAfterMs(value: string | null, now = Date.now()): number {
   if (/^\d{1,6}$/.test(text)) return Number(text) * 1000;
   if (HTTP_DATE.test(text)) return Math.max(0, Date.parse(text) - now);
   return 0;
+}
+
+/** `HTTP 503`, with the subsite's own reason where its answer gave one: `HTTP 503 (temporarily_unavailable: …)`. */
+function httpError(status: number, reason: string | undefined): string {
+  return reason ? `HTTP ${status} (${reason})` : `HTTP ${status}`;
 }
 
 const PAGE_START = /^\s*<(?:!doctype\s+html|html)[\s>]/i;
@@ -323,7 +329,7 @@ export class DeliveryWorker {
       return {
         status,
         retryAfter: retryAfterMs(response.headers.get('retry-after')),
-        ...(outcomeOf(status) !== 'delivered' ? { error: `HTTP ${status}` } : {}),
+        ...(outcomeOf(status) !== 'delivered' ? { error: httpError(status, answerReason(response.headers.get('content-type'), body)) } : {}),
       };
     } catch (thrown) {
       // No answer: the cause names the network error (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, ...).

@@ -64,8 +64,11 @@ describe('POST /sso/userdelete (hub-signed userdelete+jwt)', () => {
   });
 
   it("a site whose clock runs ahead of the hub's still ends the sessions of before the event (the token's iat lines the clocks up)", async () => {
+    // The hub's clock is two minutes behind this site's: its ID tokens say so, and it disabled the
+    // user just now, by its clock.
+    hub.idTokenOverrides = { iat: now() - 121 };
     const { app, a, b } = await threeBrowsers();
-    // The hub's clock is two minutes behind this site's: it disabled the user just now, by its clock.
+    hub.idTokenOverrides = {};
     const hubNow = now() - 120;
     const token = await hub.sign(claims({ sub: 'user-1', iat: hubNow, exp: hubNow + 300, events: { 'urn:sso-hub:event:userdelete': { reason: 'disabled', at: hubNow } } }), 'userdelete+jwt');
     expect((await request(app).post('/sso/userdelete').set('Authorization', `Bearer ${token}`)).body).toEqual({ sessions_ended: 2 });

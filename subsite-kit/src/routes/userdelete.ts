@@ -23,9 +23,10 @@ function tokenOf(req: Request): unknown {
 }
 
 /**
- * Sessions signed in this long after a disable or reset are kept by its notice, in seconds
- * (after the two clocks are lined up by the token's `iat`: what is left is its rounding and the
- * request's time). No session can start at the hub between the event and the account's
+ * For a session whose ID token has no readable `iat` only (others are told apart on the hub's
+ * clock: `SessionIndex.endSessionsOfSignedInBefore`): sessions signed in this long after a
+ * disable or reset are kept by its notice, in seconds (after the two clocks are lined up by the
+ * token's `iat`: what is left is its rounding and the request's time). No session can start at the hub between the event and the account's
  * enabling again, so nothing the event was about is kept.
  */
 const EVENT_CLOCK_MARGIN_SECONDS = 60;
@@ -58,7 +59,7 @@ export function userdelete(ctx: KitContext): RequestHandler {
     const hubToLocal = Math.floor(Date.now() / 1000) - iat;
     const ended =
       at !== undefined && reason !== undefined && reason !== 'deleted'
-        ? await ctx.index.endSessionsOfSignedInBefore(sub, at + hubToLocal + EVENT_CLOCK_MARGIN_SECONDS)
+        ? await ctx.index.endSessionsOfSignedInBefore(sub, { hubAt: at, localBefore: at + hubToLocal + EVENT_CLOCK_MARGIN_SECONDS })
         : await ctx.index.endAllSessionsOf(sub);
     // The site's own clean-up (docs/subsite-protocol.md §7: delete local data for `deleted`), after
     // the sessions ended; a failure answers 503 and the hub retries the notice. Once per event: a
