@@ -14,7 +14,7 @@ export interface Violation {
 /**
  * Checks pages as people with different needs meet them: axe-core's WCAG 2.2 AA rules
  * (including text contrast and 24 px targets), field borders' contrast, reflow at 320 CSS px,
- * where the keyboard focus is.
+ * buttons' edges in forced colors, where the keyboard focus is.
  */
 export class AccessibilityCheck {
   constructor(readonly page: Page) {}
@@ -69,6 +69,26 @@ export class AccessibilityCheck {
       }
       return weak;
     });
+  }
+
+  /**
+   * Buttons (and links drawn as buttons) that have no edge in forced colors (Windows contrast
+   * themes, `forced-colors: active`): the theme drops their background, so without a border they
+   * read as bare text. As "test id or text"; empty when every one keeps its edge.
+   */
+  async edgelessButtonsInForcedColors(): Promise<string[]> {
+    await this.page.emulateMedia({ forcedColors: 'active' });
+    try {
+      return await this.page.evaluate(() => Array.from(document.querySelectorAll('button, .button'))
+        .filter((el) => {
+          const style = getComputedStyle(el);
+          if (el.closest('[hidden]') || style.display === 'none' || style.visibility === 'hidden' || el.classList.contains('link')) return false;
+          return style.borderTopStyle === 'none' || parseFloat(style.borderTopWidth) === 0;
+        })
+        .map((el) => el.getAttribute('data-testid') ?? (el.textContent ?? '').trim()));
+    } finally {
+      await this.page.emulateMedia({ forcedColors: 'none' });
+    }
   }
 
   /** Whether the focused element shows where the focus is (an outline or a box shadow; WCAG 2.4.7). */

@@ -44,11 +44,12 @@ async function signOut(): Promise<void> {
   await expect(page.getByTestId('signed-out')).toBeVisible();
 }
 
-/** The page as it is now: no axe WCAG A/AA violation, no sideways scrolling at 320 px, `<html lang>` of the run. */
+/** The page as it is now: no axe WCAG A/AA violation, no sideways scrolling at 320 px, buttons with an edge in forced colors, `<html lang>` of the run. */
 async function expectAccessible(name: string, locale: Locale): Promise<void> {
   expect.soft(await check.violations(), `axe on ${name} (${locale})`).toEqual([]);
   expect.soft(await check.overflowAt(320), `sideways scrolling at 320 px on ${name} (${locale})`).toBe(0);
   expect.soft(await check.weakFieldBorders(), `field borders under 3:1 on ${name} (${locale})`).toEqual([]);
+  expect.soft(await check.edgelessButtonsInForcedColors(), `buttons without an edge in forced colors on ${name} (${locale})`).toEqual([]);
   expect.soft(await page.locator('html').getAttribute('lang'), `<html lang> on ${name}`).toBe(locale);
 }
 
@@ -343,6 +344,44 @@ for (const locale of LOCALES) {
       await page.waitForURL(`${URLS.hub}/account`);
       await hub.expectAccountOf(user.login);
       await signOut();
+    });
+
+    test(`sign-out questions, account deletion, the kit's own pages (${locale})`, async () => {
+      const hub = new HubPage(page);
+      const user = await newUser('a11y');
+      await hub.signInAtPortal(user.login, user.password);
+      // The hub's sign-out question: on its own, and asked for a site (with "stay signed in to <site>").
+      await page.goto(`${URLS.hub}/logout`);
+      await expect(page.getByTestId('confirm-logout')).toBeVisible();
+      await expectAccessible('sign-out question', locale);
+      await expect(page.getByTestId('confirm-logout')).toBeFocused();
+      await page.goto(`${URLS.hub}/session/end?client_id=wiki`);
+      await expect(page.getByTestId('stay-signed-in')).toBeVisible();
+      await expectAccessible('sign-out question for a site', locale);
+
+      // Deleting the account: the question, a wrong password, the page after.
+      await page.goto(`${URLS.hub}/account/delete`);
+      await expectAccessible('account deletion', locale);
+      await page.getByTestId('delete-current').fill('not-the-password');
+      await page.getByTestId('delete-confirm').check();
+      await page.getByTestId('delete-submit').click();
+      await expect(page.getByTestId('delete-error')).toBeVisible();
+      await expectAccessible('account deletion, wrong password', locale);
+      await expectErrorOn('delete-current', 'delete-error', locale);
+      await page.getByTestId('delete-current').fill(user.password);
+      await page.getByTestId('delete-confirm').check();
+      await page.getByTestId('delete-submit').click();
+      await expect(page.getByTestId('account-deleted')).toBeVisible();
+      await expectAccessible('account deleted', locale);
+
+      // The kit's own pages (English on every site: `lang="en"`): its sign-out page and a sign-in answer it cannot use.
+      for (const [name, path] of [['kit sign-out page', '/sso/logout'], ['kit error page', '/sso/callback?code=nonsense&state=nonsense']] as const) {
+        await page.goto(`${URLS.wiki}${path}`);
+        expect.soft(await check.violations(), `axe on ${name} (${locale})`).toEqual([]);
+        expect.soft(await check.overflowAt(320), `sideways scrolling at 320 px on ${name} (${locale})`).toBe(0);
+        expect.soft(await page.locator('html').getAttribute('lang'), `<html lang> on ${name}`).toBe('en');
+        expect.soft(await page.locator('meta[name=viewport]').count(), `viewport on ${name}`).toBe(1);
+      }
     });
 
     test(`error pages (${locale})`, async () => {

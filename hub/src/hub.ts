@@ -20,6 +20,7 @@ import { cutOffByClient, serverErrorFromHook, type HookPageRender } from './oidc
 import { OwnerNotices } from './users/owner-notices.js';
 import { installResumeCheck } from './oidc/resume-check.js';
 import { installImplicitPolicy } from './oidc/implicit-policy.js';
+import { installFormPostPage } from './oidc/form-post-page.js';
 import { installLogoutSync } from './oidc/logout-sync.js';
 import { installSignedInAsCatchUp } from './oidc/signed-in-as.js';
 import { installPostLogoutTargetCheck } from './oidc/post-logout-target.js';
@@ -195,6 +196,7 @@ export async function createHub(config: HubConfig, openedStore: Store, logger: L
   // JWT-shaped string, a request without a scope).
   installImplicitPolicy(provider);
   installInactiveIntrospection(provider);
+  installFormPostPage(provider);
   installDefaultScope(provider);
   installCasProfileAnswer(provider, clients);
   installCasTokenAnswer(provider);

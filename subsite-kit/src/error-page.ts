@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { skipSessionSave } from './no-session-save.js';
 import { escapeHtml } from './escape-html.js';
+import { kitPageHtml } from './page-html.js';
 
 /** What a kit page says. Every field is plain text (escaped here). */
 export interface KitPage {
@@ -23,12 +24,10 @@ export function sendKitPage(res: Response, page: KitPage): void {
   res.set('Cache-Control', 'no-store');
   if (page.status >= 500) skipSessionSave(res);
   if (page.status === 503) res.set('Retry-After', '5');
-  res.status(page.status).type('html').send(
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-    + `<title>${escapeHtml(page.title)}</title></head><body><main data-kit-error="${page.status}">`
-    + `<h1>${escapeHtml(page.title)}</h1><p data-testid="kit-error-message">${escapeHtml(page.message)}</p>`
+  res.status(page.status).type('html').send(kitPageHtml(
+    page.title,
+    `<h1>${escapeHtml(page.title)}</h1><p data-testid="kit-error-message">${escapeHtml(page.message)}</p>`
     + (page.signInPath === undefined ? '' : `<p><a href="${escapeHtml(page.signInPath)}" data-testid="kit-error-sign-in">Sign in again</a></p>`)
-    + `<p><a href="${escapeHtml(page.continuePath)}" data-testid="kit-error-continue">Continue without signing in</a></p>`
-    + '</main></body></html>',
-  );
-}
+    + `<p><a href="${escapeHtml(page.continuePath)}" data-testid="kit-error-continue">Continue without signing in</a></p>`,
+    ` data-kit-error="${page.status}"`,
+  ));}

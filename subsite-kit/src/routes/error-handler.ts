@@ -5,6 +5,8 @@ import { KitError, SiteMisconfigured, describeError } from '../errors.js';
 import { isPageRequest } from '../page-request.js';
 import { sendKitPage } from '../error-page.js';
 import { skipSessionSave } from '../no-session-save.js';
+import { escapeHtml } from '../escape-html.js';
+import { kitPageHtml } from '../page-html.js';
 
 /**
  * The kit's one error handler, for its own routes: a {@link KitError} becomes its RFC 6749
@@ -101,7 +103,8 @@ export function pageErrorHandler(configLog: RateLimitedLog, logger: KitLogger): 
       : code === 401
         ? 'Please sign in again to continue.'
         : code === 403 ? 'This request is not allowed.' : 'The request could not be understood.';
-    res.status(code).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${code}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`);
+    // The title names the problem (a tab of "503" said nothing to a screen reader's user).
+    res.status(code).type('html').send(kitPageHtml(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>`));
   };
 }
 

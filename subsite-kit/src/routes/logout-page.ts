@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { ROUTES, type KitContext } from '../context.js';
 import { ssoState } from '../session.js';
 import { escapeHtml } from '../escape-html.js';
+import { kitPageHtml } from '../page-html.js';
 
 /**
  * `GET /sso/logout`: a page with the sign-out button, which posts to `POST /sso/logout`. A
@@ -25,14 +26,13 @@ export function logoutPage(ctx: KitContext): RequestHandler {
     if (res.getHeader('content-security-policy') === undefined) {
       res.set('Content-Security-Policy', `default-src 'none'; form-action 'self' ${hubOrigin}; frame-ancestors 'none'; base-uri 'none'`);
     }
-    res.status(200).type('html').send(
-      '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-      + '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out</title></head>'
-      + '<body><main data-kit-page="logout"><h1>Sign out</h1>'
+    res.status(200).type('html').send(kitPageHtml(
+      'Sign out',
+      '<h1>Sign out</h1>'
       + `<p data-testid="kit-logout-message">${signedIn ? 'Sign out of this site and of the sign-in service?' : 'You are not signed in on this site. You can still sign out of the sign-in service.'}</p>`
       + `<form method="post" action="${escapeHtml(action)}"><button type="submit" data-testid="kit-logout-button">Sign out</button></form>`
-      + `<p><a href="${escapeHtml(ctx.options.publicPath)}" data-testid="kit-logout-cancel">Cancel</a></p>`
-      + '</main></body></html>',
-    );
+      + `<p><a href="${escapeHtml(ctx.options.publicPath)}" data-testid="kit-logout-cancel">Cancel</a></p>`,
+      ' data-kit-page="logout"',
+    ));
   };
 }
