@@ -8,6 +8,8 @@ import { ProtocolHooks } from './protocol-hooks.js';
 const TITLE = '<title>Submitting Callback</title>';
 const NO_SCRIPT = "Your browser does not support JavaScript or you've disabled it.<br/>";
 const BUTTON = '<button autofocus type="submit">Continue</button>';
+/** oidc-provider's routes whose answer may be that page: the authorization endpoint and its resume, a sign-out with no hub session, the device flow's. */
+const FORM_POSTING_ROUTES = ['authorization', 'resume', 'end_session', 'code_verification'];
 
 /**
  * oidc-provider answers a sign-in to a site that asked for `response_mode=form_post`, and a
@@ -20,7 +22,9 @@ const BUTTON = '<button autofocus type="submit">Continue</button>';
  * fragments replaced here.
  */
 export function installFormPostPage(provider: Provider): void {
-  ProtocolHooks.of(provider).after(undefined, (ctx) => {
+  // Only the routes that answer with it (oidc-provider's response_modes/form_post.js callers), not
+  // every protocol request: the token endpoints' answers are strings the check would scan.
+  ProtocolHooks.of(provider).after(FORM_POSTING_ROUTES, (ctx) => {
     const body: unknown = ctx.body;
     if (typeof body !== 'string' || !body.includes(TITLE)) return;
     const locale = localeOfContext(ctx);
