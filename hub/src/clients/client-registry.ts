@@ -768,11 +768,11 @@ export class ClientRegistry {
     return { client, clientSecret, ...(droppedPrevious ? { droppedPrevious } : {}) };
   }
 
-  /** Ends a rotation's overlap now: the previous secret stops. Returns when it would have ended; a typed error when there is none. */
   /**
-   * Stops the previous secret of a rotation's overlap now. `ifSecretSeen` (a console page's
-   * `_secretSeen`): refused if the secret was rotated since that page showed its overlap, whose
-   * previous secret is then the one the page showed as current, which the subsite may still use.
+   * Ends a rotation's overlap now: the previous secret stops. Returns when it would have ended; a
+   * typed error when there is none. `ifSecretSeen` (a console page's `_secretSeen`): refused if the
+   * secret was rotated since that page showed its overlap, whose previous secret is then the one
+   * the page showed as current, which the subsite may still use.
    */
   async endSecretOverlap(clientId: string, { ifSecretSeen }: { ifSecretSeen?: string } = {}): Promise<number> {
     return this.#exclusive(clientId, async () => {
